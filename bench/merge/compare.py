@@ -1,0 +1,50 @@
+"""Compares two safetensors files tensor by tensor (numpy memmap): max |a − b| over the
+tensors both files hold with the same name, dtype and element count.
+
+    python3 compare.py REFERENCE.safetensors CANDIDATE.safetensors [--json]
+"""
+import json
+import sys
+
+import numpy as np
+
+from safetensors_io import open_tensors
+
+
+def compare(reference_path, candidate_path):
+    reference, candidate = open_tensors(reference_path, "r"), open_tensors(candidate_path, "r")
+    worst, worst_name, worst_relative, compared, skipped = 0.0, None, 0.0, 0, []
+    for name, ref in sorted(reference.items()):
+        cand = candidate.get(name)
+        if cand is None or cand.dtype != ref.dtype or cand.size != ref.size:
+            skipped.append(name)
+            continue
+        if ref.dtype.kind == "f":
+            diff = float(np.max(np.abs(ref.reshape(-1).astype(np.float64) - cand.reshape(-1))))
+            scale = float(np.max(np.abs(ref))) or 1.0
+        else:
+            diff, scale = float(np.count_nonzero(ref.reshape(-1) != cand.reshape(-1))), 1.0
+        compared += 1
+        if diff > worst:
+            worst, worst_name = diff, name
+        worst_relative = max(worst_relative, diff / scale)
+    only_candidate = sorted(set(candidate) - set(reference))
+    return {"max_abs_diff": worst, "worst_tensor": worst_name, "max_diff_over_max_abs": worst_relative,
+            "compared": compared, "skipped": len(skipped), "only_in_candidate": len(only_candidate),
+            "skipped_names": skipped[:5], "only_in_candidate_names": only_candidate[:5]}
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    result = compare(sys.argv[1], sys.argv[2])
+    if "--json" in sys.argv:
+        print(json.dumps(result))
+    else:
+        print(f"max |a-b| = {result['max_abs_diff']:.3e} ({result['worst_tensor']}), "
+              f"relative {result['max_diff_over_max_abs']:.3e}; {result['compared']} tensors compared, "
+              f"{result['skipped']} only in/different in {sys.argv[1]}, {result['only_in_candidate']} only in {sys.argv[2]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,11 @@
 """Compares two safetensors files tensor by tensor (numpy memmap): max |a − b| over the
 tensors both files hold with the same name, dtype and element count.
 
-    python3 compare.py REFERENCE.safetensors CANDIDATE.safetensors [--json]
+    python3 compare.py REFERENCE.safetensors CANDIDATE.safetensors
+    python3 compare.py --dirs REFERENCE_DIR CANDIDATE_DIR --json OUT.json RELATIVE_PATH...
+The second form compares DIR/RELATIVE_PATH pairs and writes {"files": [result, ...]}.
 """
+import os
 import json
 import sys
 
@@ -35,13 +38,24 @@ def compare(reference_path, candidate_path):
 
 
 def main():
+    if len(sys.argv) >= 7 and sys.argv[1] == "--dirs" and sys.argv[4] == "--json":
+        reference_dir, candidate_dir, out = sys.argv[2], sys.argv[3], sys.argv[5]
+        files = []
+        for relative in sys.argv[6:]:
+            a, b = os.path.join(reference_dir, relative), os.path.join(candidate_dir, relative)
+            if os.path.exists(a) and os.path.exists(b):
+                files.append({"file": relative, **compare(a, b)})
+            else:
+                print(f"compare: missing {a if not os.path.exists(a) else b}", file=sys.stderr)
+        with open(out, "w") as f:
+            json.dump({"files": files}, f)
+        for r in files:
+            print(f"{r['file']}: max |torch-ours| = {r['max_abs_diff']:.3e} ({r['worst_tensor']})")
+        return
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     result = compare(sys.argv[1], sys.argv[2])
-    if "--json" in sys.argv:
-        print(json.dumps(result))
-    else:
-        print(f"max |a-b| = {result['max_abs_diff']:.3e} ({result['worst_tensor']}), "
+    print(f"max |a-b| = {result['max_abs_diff']:.3e} ({result['worst_tensor']}), "
               f"relative {result['max_diff_over_max_abs']:.3e}; {result['compared']} tensors compared, "
               f"{result['skipped']} only in/different in {sys.argv[1]}, {result['only_in_candidate']} only in {sys.argv[2]}")
 

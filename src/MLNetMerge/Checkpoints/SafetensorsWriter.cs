@@ -50,6 +50,9 @@ public sealed class SafetensorsWriter : IDisposable
         RandomAccess.Write(_handle, header, 0);
     }
 
+    /// <summary>Names of the tensors in the layout.</summary>
+    public IEnumerable<string> Names => _layout.Keys;
+
     /// <summary>The file being written.</summary>
     public string Path { get; }
 

@@ -30,6 +30,21 @@ public sealed class MergeExecutionOptions
 /// </summary>
 public static class MergeExecutor
 {
+    /// <summary>Runs the merge in memory; per-task methods get every task's own weights in <see cref="MergedModel.TaskTensors"/>.</summary>
+    public static MergedModel RunInMemory(ModelFamily family, MergeMethod method, MergeParameters parameters,
+        MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new MergeExecutionOptions();
+        var sink = new InMemoryMergeSink { KeepTaskTensors = method.IsPerTask };
+        var run = new MergeExecutionOptions
+        {
+            MaxThreads = options.MaxThreads, AllowNonFinite = options.AllowNonFinite, OutputDType = options.OutputDType, Seed = options.Seed,
+            Materialize = method.IsPerTask ? family.TaskNames : options.Materialize,
+        };
+        Run(family, method, parameters, sink, run, progress, cancellationToken);
+        return sink.Result!;
+    }
+
     /// <summary>Runs the merge into <paramref name="sink"/>.</summary>
     public static MergeSummary Run(ModelFamily family, MergeMethod method, MergeParameters parameters, IMergeSink sink,
         MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)

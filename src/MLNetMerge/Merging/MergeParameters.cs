@@ -143,12 +143,15 @@ public sealed class MergeParameters
     {
         var result = new SortedDictionary<string, ParameterValue>(StringComparer.Ordinal);
         foreach (var d in Method.Parameters)
+        {
+            if (d.Kind == ParameterKind.Number && double.IsNaN(d.Default) && !_global.ContainsKey(d.Name)) continue; // default chosen by the run
             result[d.Name] = _global.TryGetValue(d.Name, out var v) ? v : d.Kind switch
             {
                 ParameterKind.Number => new ParameterValue.Scalar(d.Default),
                 ParameterKind.Choice => new ParameterValue.Text(d.DefaultChoice),
                 _ => new ParameterValue.Text(d.Default != 0 ? "true" : "false"),
             };
+        }
         return result;
     }
 

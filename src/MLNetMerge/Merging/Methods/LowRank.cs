@@ -1,5 +1,3 @@
-using MLNetMerge.Tensors.LinearAlgebra;
-
 namespace MLNetMerge.Merging.Methods;
 
 /// <summary>Settings of a randomized truncated SVD: power iterations and the seed of its Gaussian test matrix.</summary>
@@ -22,13 +20,6 @@ public static class LowRank
     /// <summary>Factors <c>left = U_r S_r</c> (m, r) and <c>right = V_rᵀ</c> (r, n) of the best rank-r approximation.</summary>
     public static void Factors(ReadOnlySpan<float> a, int m, int n, int r, Span<float> left, Span<float> right, RandomizedSvdSettings settings)
     {
-        int k = Math.Min(m, n);
-        var u = new float[m * k];
-        var s = new float[k];
-        var vt = new float[k * n];
-        JacobiSvd.Decompose(a, m, n, u, s, vt);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < r; j++) left[i * r + j] = u[i * k + j] * s[j];
-        vt.AsSpan(0, r * n).CopyTo(right);
+        throw new NotSupportedException("PENDING: randomized SVD from the linear algebra branch.");
     }
 }

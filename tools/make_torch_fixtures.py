@@ -7,7 +7,7 @@ Each real checkpoint X.pt comes with X.json: for every tensor, in state-dict ord
 spelling), shape, absolute file offset of its first element, whether it is contiguous, and its values in row-major
 order as Python floats (exact for every dtype used here). The hand-built files exercise the reader's defences:
 malicious pickles (GLOBAL posix.system + REDUCE, STACK_GLOBAL builtins.eval + REDUCE), an unknown opcode, a view
-outside its storage, a ZIP64 container, big-endian data, a deflated entry, and the legacy (pre-1.6) format.
+outside its storage, a ZIP64 container, big-endian data and a deflated entry. legacy*.pt use the pre-1.6 format.
 The malicious files are never loaded here; they are only written. Their payload would merely create the file
 MLNETMERGE_PICKLE_EXECUTED in the working directory, which the tests check does not appear.
 """
@@ -57,18 +57,22 @@ class _StorageOrder(pickle.Pickler):
         return None
 
 
-def describe(path, obj, named_tensors, metadata=None):
-    """Writes path's .json: expected names, dtypes, shapes, offsets and values of the tensors."""
-    with zipfile.ZipFile(path) as z:
-        prefix = [n for n in z.namelist() if n.endswith("/data.pkl")][0][: -len("data.pkl")]
-    order = _StorageOrder()
-    order.dump(obj)
-    key_of = order.keys
+def describe(path, obj, named_tensors, metadata=None, legacy=False):
+    """Writes path's .json: expected names, dtypes, shapes, offsets and values of the tensors
+    (offsets null for the legacy format, whose storage keys are memory addresses)."""
+    if not legacy:
+        with zipfile.ZipFile(path) as z:
+            prefix = [n for n in z.namelist() if n.endswith("/data.pkl")][0][: -len("data.pkl")]
+        order = _StorageOrder()
+        order.dump(obj)
+        key_of = order.keys
     tensors = []
     for name, t in named_tensors:
         t = t.detach()
-        entry = prefix + "data/" + key_of[t.storage().data_ptr()]
-        offset = data_offset(path, entry) + t.storage_offset() * t.element_size()
+        offset = None
+        if not legacy:
+            entry = prefix + "data/" + key_of[t.storage().data_ptr()]
+            offset = data_offset(path, entry) + t.storage_offset() * t.element_size()
         tensors.append({
             "name": name,
             "dtype": DTYPE_NAMES[t.dtype],
@@ -82,10 +86,10 @@ def describe(path, obj, named_tensors, metadata=None):
         json.dump(doc, f, indent=1)
 
 
-def save(obj, name, named_tensors, metadata=None):
+def save(obj, name, named_tensors, metadata=None, legacy=False):
     path = os.path.join(OUT, name)
-    torch.save(obj, path)
-    describe(path, obj, named_tensors, metadata)
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+    describe(path, obj, named_tensors, metadata, legacy)
     return path
 
 
@@ -266,8 +270,23 @@ def main():
     write_zip(os.path.join(OUT, "bad_storage_offset.pt"),
               [("archive/data.pkl", bad_view), ("archive/data/0", struct.pack("<4f", 1, 2, 3, 4)), ("archive/version", b"3\n")])
 
-    # 10. The legacy (pre-1.6) format.
-    torch.save({"w": torch.ones(2)}, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+    # 10. The legacy (pre-1.6) format: a state dict with a shared storage, a transpose and three dtypes, and a module.
+    #     Its storage keys are memory addresses, so these two files differ from run to run (their JSON does not).
+    legacy = collections.OrderedDict()
+    legacy["slice"] = flat[6:12].view(2, 3)
+    legacy["transposed"] = flat[12:24].view(3, 4).t()
+    legacy["half"] = dtypes["f16"]
+    legacy["ids"] = dtypes["i64"]
+    legacy["epoch"] = 3
+    save(legacy, "legacy.pt", [(k, v) for k, v in legacy.items() if torch.is_tensor(v)], {"epoch": "3"}, legacy=True)
+    # Legacy module pickles embed each class's source; leave it out (torch warns and stores None) to keep the file small.
+    import warnings
+    real_source = torch.serialization.get_source_lines_and_file
+    torch.serialization.get_source_lines_and_file = lambda obj: (_ for _ in ()).throw(OSError("source omitted"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        save(model, "legacy_module.pt", list(model.state_dict().items()), legacy=True)
+    torch.serialization.get_source_lines_and_file = real_source
 
     for name in sorted(os.listdir(OUT)):
         print(f"{name:28s} {os.path.getsize(os.path.join(OUT, name)):6d} bytes")

@@ -60,6 +60,8 @@ public sealed class PyTorchCheckpointTests
     [DataRow("nested.pt")]
     [DataRow("module.pt")]
     [DataRow("zip64.pt")]
+    [DataRow("legacy.pt")]
+    [DataRow("legacy_module.pt")]
     public void FixtureLoadsExactlyTheTensorsTorchSaved(string fixture)
     {
         var (expected, metadata) = LoadExpected(fixture);
@@ -228,7 +230,6 @@ public sealed class PyTorchCheckpointTests
     [TestMethod]
     [DataRow("big_endian.pt", "byteorder is 'big'")]
     [DataRow("deflated.pt", "compression method 8")]
-    [DataRow("legacy.pt", "legacy (pre-1.6")]
     public void UnsupportedVariantsAreRefusedClearly(string fixture, string expected)
     {
         string path = Fixture(fixture);
@@ -238,10 +239,38 @@ public sealed class PyTorchCheckpointTests
     }
 
     [TestMethod]
-    public void TruncatedFilesAreRefusedNamingTheFile()
+    public void LegacyFormatReadsLikeTheZipFormat()
     {
-        byte[] whole = File.ReadAllBytes(Fixture("dtypes.pt"));
-        foreach (int keep in new[] { 0, 3, 10, whole.Length / 2, whole.Length - 23, whole.Length - 1 })
+        // legacy_module.pt and module.pt pickle the same nn.Sequential; the legacy pickle names module classes by
+        // ('module', cls, file, source) persistent ids and stores each storage after an int64 element count.
+        using var legacy = PyTorchCheckpointReader.Open(Fixture("legacy_module.pt"));
+        using var zip = PyTorchCheckpointReader.Open(Fixture("module.pt"));
+        CollectionAssert.AreEqual(zip.Tensors.Select(t => t.Name).ToList(), legacy.Tensors.Select(t => t.Name).ToList());
+        foreach (var t in legacy.Tensors)
+        {
+            zip.TryGetTensor(t.Name, out var z);
+            Assert.AreEqual(z.DType, t.DType);
+            byte[] a = new byte[t.ByteLength], b = new byte[z.ByteLength];
+            legacy.ReadRaw(t, a);
+            zip.ReadRaw(z, b);
+            CollectionAssert.AreEqual(b, a, t.Name);
+        }
+        // legacy.pt: slice = flat[6:12].view(2, 3) and transposed = flat[12:24].view(3, 4).t() share one storage.
+        using var views = PyTorchCheckpointReader.Open(Fixture("legacy.pt"));
+        views.TryGetTensor("slice", out var slice);
+        views.TryGetTensor("transposed", out var tr);
+        Assert.AreEqual(6 * 4, tr.Offset - slice.Offset);
+        Assert.IsFalse(views.IsContiguous(tr));
+        Assert.AreEqual("3", views.Metadata["epoch"]);
+    }
+
+    [TestMethod]
+    [DataRow("dtypes.pt")]
+    [DataRow("legacy.pt")]
+    public void TruncatedFilesAreRefusedNamingTheFile(string fixture)
+    {
+        byte[] whole = File.ReadAllBytes(Fixture(fixture));
+        foreach (int keep in new[] { 0, 3, 10, 20, whole.Length / 2, whole.Length - 23, whole.Length - 1 })
         {
             string path = TempFile(whole.AsSpan(0, keep));
             try
@@ -264,7 +293,7 @@ public sealed class PyTorchCheckpointTests
             (Patched(whole, centralDirectory, 0x00), "bad signature"),          // central directory signature
             (Patched(whole, pickleByte, (byte)'X'), "CRC-32"),                    // data.pkl content
             ("PK\u0003\u0004 this is not really a zip archive at all"u8.ToArray(), "end-of-central-directory"),
-            ("{\"not\": \"a checkpoint\"}"u8.ToArray(), "not a PyTorch zip checkpoint"),
+            ("{\"not\": \"a checkpoint\"}"u8.ToArray(), "is not a PyTorch checkpoint"),
         };
         foreach (var (bytes, expected) in damaged)
         {

@@ -6,9 +6,10 @@ using MLNetMerge.Tensors;
 namespace MLNetMerge.Checkpoints.PyTorch;
 
 /// <summary>
-/// Reads a PyTorch checkpoint written by <c>torch.save</c> in the zip format (PyTorch ≥ 1.6; <c>.bin</c>, <c>.pt</c>,
-/// <c>.pth</c>) without executing any of its pickle: a state dict (optionally nested, e.g. <c>{"state_dict": …}</c>,
-/// flattened with dots) or a whole pickled <c>nn.Module</c> (named as its <c>state_dict()</c> would be).
+/// Reads a PyTorch checkpoint written by <c>torch.save</c> (<c>.bin</c>, <c>.pt</c>, <c>.pth</c>) without executing any
+/// of its pickle: the zip format of PyTorch ≥ 1.6, and the legacy format (<c>_use_new_zipfile_serialization=False</c>,
+/// pickle protocol 2). The content may be a state dict (optionally nested, e.g. <c>{"state_dict": …}</c>, flattened with
+/// dots) or a whole pickled <c>nn.Module</c> (named as its <c>state_dict()</c> would be).
 /// Globals other than the tensor-rebuild allow-list are rejected with <see cref="CheckpointFormatException"/> naming them.
 /// For a contiguous tensor, <see cref="TensorInfo.Offset"/> and <see cref="TensorInfo.ByteLength"/> give its bytes in the
 /// file; a non-contiguous view (e.g. a saved transpose) has <see cref="TensorInfo.Offset"/> at its first element and is
@@ -44,46 +45,32 @@ public sealed class PyTorchCheckpointReader : ICheckpointReader
     /// <summary>The checkpoint's scalar entries (strings, integers, floats, bools), flattened like tensor names, e.g. <c>epoch</c>.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>Opens a <c>torch.save</c> zip checkpoint, reads its directory and pickle, and checks every tensor against its storage.</summary>
+    /// <summary>Opens a <c>torch.save</c> checkpoint, reads its directory and pickle, and checks every tensor against its storage.</summary>
     /// <param name="path">The <c>.bin</c> / <c>.pt</c> / <c>.pth</c> file.</param>
-    /// <exception cref="CheckpointFormatException">Not a zip checkpoint (legacy format, bad zip, truncated), a forbidden global or opcode in the pickle, big-endian data, or a tensor outside its storage.</exception>
+    /// <exception cref="CheckpointFormatException">Not a torch.save file, a damaged or truncated zip, a compressed or encrypted entry, a forbidden global or opcode in the pickle, big-endian data, or a tensor outside its storage.</exception>
     public static PyTorchCheckpointReader Open(string path)
     {
         var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {
             long length = RandomAccess.GetLength(file);
-            CheckMagic(file, length, path);
-            var entries = StoredZipReader.ReadEntries(file, length, path).ToDictionary(e => e.Name, StringComparer.Ordinal);
-            string prefix = FindArchivePrefix(entries.Keys, path);
-
-            if (entries.TryGetValue(prefix + "byteorder", out var byteOrder))
-            {
-                string order = Encoding.ASCII.GetString(ReadEntry(file, byteOrder, 64, path)).Trim();
-                if (order != "little")
-                    throw new CheckpointFormatException(path, null, $"byteorder is '{order}'; only little-endian checkpoints are supported.");
-            }
-
-            var pickleEntry = entries[prefix + "data.pkl"];
-            byte[] pickle = ReadEntry(file, pickleEntry, MaxPickleBytes, path);
-            if (Crc32.Compute(pickle) != pickleEntry.Crc32)
-                throw new CheckpointFormatException(path, null, $"{pickleEntry.Name} fails its CRC-32 check (corrupt file).");
             var rebuild = new TorchPickleRebuild(path);
-            object? root = RestrictedUnpickler.Load(pickle, path, pickleEntry.Name, rebuild);
+            var (root, storages) = IsLegacy(file, length)
+                ? LegacyTorchFile.Read(file, length, path, rebuild, MaxPickleBytes)
+                : ReadZip(file, length, path, rebuild);
             var (named, metadata) = TorchStateDictFlattener.Flatten(root, path);
 
             var tensors = new List<TensorInfo>(named.Count);
             var byName = new Dictionary<string, (TensorInfo, TorchTensorLayout)>(named.Count, StringComparer.Ordinal);
             foreach (var (name, t) in named)
             {
-                string entryName = prefix + "data/" + t.Storage.Key;
-                if (!entries.TryGetValue(entryName, out var data))
-                    throw new CheckpointFormatException(path, name, $"storage entry '{entryName}' is missing from the archive.");
+                if (!storages.TryGetValue(t.Storage.Key, out var data))
+                    throw new CheckpointFormatException(path, name, $"the bytes of storage '{t.Storage.Key}' are missing from the file.");
                 long storageBytes = t.Storage.ElementCount > data.Length ? -1 : t.Storage.ElementCount * t.Storage.DType.SizeOf();
                 if (data.Length != storageBytes)
                     throw new CheckpointFormatException(path, name,
-                        $"storage '{t.Storage.Key}' should hold {t.Storage.ElementCount} elements of {t.Storage.DType}, but its entry has {data.Length} bytes.");
-                var layout = TorchTensorLayout.Create(t, data.DataOffset, path, name);
+                        $"storage '{t.Storage.Key}' should hold {t.Storage.ElementCount} elements of {t.Storage.DType}, but the file has {data.Length} bytes for it.");
+                var layout = TorchTensorLayout.Create(t, data.Offset, path, name);
                 long count = 1;
                 try { foreach (int d in t.Shape) count = checked(count * d * layout.ElementSize) / layout.ElementSize; }
                 catch (OverflowException) { throw new CheckpointFormatException(path, name, "element count overflows."); }
@@ -179,18 +166,45 @@ public sealed class PyTorchCheckpointReader : ICheckpointReader
         return found.Layout;
     }
 
-    /// <summary>Rejects the legacy non-zip format and anything that is not a zip by its first bytes.</summary>
-    private static void CheckMagic(SafeFileHandle file, long length, string path)
+    /// <summary>True when the file starts with the legacy format's magic-number pickle.</summary>
+    private static bool IsLegacy(SafeFileHandle file, long length)
     {
-        Span<byte> head = stackalloc byte[14]; // (14) enough for the zip signature and the legacy magic
-        int n = RandomAccess.Read(file, head[..(int)Math.Min(14, length)], 0);
-        head = head[..n];
-        if (head.SequenceEqual(LegacyMagic))
-            throw new CheckpointFormatException(path, null,
-                "is in PyTorch's legacy (pre-1.6, _use_new_zipfile_serialization=False) format, which is not supported; " +
-                "re-save it with torch.save in PyTorch 1.6 or later, or convert it to safetensors.");
+        Span<byte> head = stackalloc byte[14]; // (14) PROTO 2 + LONG1 magic
+        if (length < head.Length) return false;
+        return RandomAccess.Read(file, head, 0) == head.Length && head.SequenceEqual(LegacyMagic);
+    }
+
+    /// <summary>The torch.save zip container: checks byte order, reads and checks <c>data.pkl</c>, and maps each storage key to its <c>data/&lt;key&gt;</c> entry.</summary>
+    private static (object? Root, Dictionary<string, (long Offset, long Length)> Storages) ReadZip(
+        SafeFileHandle file, long length, string path, TorchPickleRebuild rebuild)
+    {
+        Span<byte> head = stackalloc byte[4]; // (4) zip local header signature
+        int n = length >= 4 ? RandomAccess.Read(file, head, 0) : 0;
         if (n < 4 || head[0] != (byte)'P' || head[1] != (byte)'K' || head[2] != 3 || head[3] != 4)
-            throw new CheckpointFormatException(path, null, "is not a PyTorch zip checkpoint: it does not start with a zip local header ('PK\\x03\\x04').");
+            throw new CheckpointFormatException(path, null,
+                "is not a PyTorch checkpoint: it starts neither with a zip local header ('PK\\x03\\x04', torch.save since 1.6) nor with the legacy magic number.");
+        var entries = StoredZipReader.ReadEntries(file, length, path).ToDictionary(e => e.Name, StringComparer.Ordinal);
+        string prefix = FindArchivePrefix(entries.Keys, path);
+
+        if (entries.TryGetValue(prefix + "byteorder", out var byteOrder))
+        {
+            string order = Encoding.ASCII.GetString(ReadEntry(file, byteOrder, 64, path)).Trim();
+            if (order != "little")
+                throw new CheckpointFormatException(path, null, $"byteorder is '{order}'; only little-endian checkpoints are supported.");
+        }
+
+        var pickleEntry = entries[prefix + "data.pkl"];
+        byte[] pickle = ReadEntry(file, pickleEntry, MaxPickleBytes, path);
+        if (Crc32.Compute(pickle) != pickleEntry.Crc32)
+            throw new CheckpointFormatException(path, null, $"{pickleEntry.Name} fails its CRC-32 check (corrupt file).");
+        object? root = RestrictedUnpickler.Load(pickle, path, pickleEntry.Name, rebuild);
+
+        string dataPrefix = prefix + "data/";
+        var storages = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+        foreach (var e in entries.Values)
+            if (e.Name.StartsWith(dataPrefix, StringComparison.Ordinal))
+                storages[e.Name[dataPrefix.Length..]] = (e.DataOffset, e.Length);
+        return (root, storages);
     }
 
     /// <summary>The archive folder, e.g. <c>archive/</c>: the prefix of the single top-level <c>&lt;name&gt;/data.pkl</c> entry.</summary>

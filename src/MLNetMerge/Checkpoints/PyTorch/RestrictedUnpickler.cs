@@ -21,6 +21,8 @@ internal sealed class RestrictedUnpickler
     public const int MaxMemo = 1 << 20;
 
     private readonly byte[] _data;
+    private readonly int _length;
+    private readonly bool _complete;
     private readonly string _path;
     private readonly string _entry;
     private readonly TorchPickleRebuild _rebuild;
@@ -30,9 +32,11 @@ internal sealed class RestrictedUnpickler
     private int _pos;
     private int _opStart;
 
-    private RestrictedUnpickler(byte[] data, string path, string entry, TorchPickleRebuild rebuild)
+    private RestrictedUnpickler(byte[] data, int length, bool complete, string path, string entry, TorchPickleRebuild rebuild)
     {
         _data = data;
+        _length = length;
+        _complete = complete;
         _path = path;
         _entry = entry;
         _rebuild = rebuild;
@@ -45,7 +49,33 @@ internal sealed class RestrictedUnpickler
     /// <param name="rebuild">Resolves persistent ids and the allow-listed callables.</param>
     /// <exception cref="CheckpointFormatException">Malformed pickle, forbidden global, unsupported opcode, or a limit exceeded.</exception>
     public static object? Load(byte[] pickle, string path, string entry, TorchPickleRebuild rebuild)
-        => new RestrictedUnpickler(pickle, path, entry, rebuild).Run();
+    {
+        var unpickler = new RestrictedUnpickler(pickle, pickle.Length, true, path, entry, rebuild);
+        object? value = unpickler.Run();
+        if (unpickler._pos != pickle.Length)
+            throw new CheckpointFormatException(path, null, $"{entry}: {pickle.Length - unpickler._pos} bytes follow the pickle's STOP.");
+        return value;
+    }
+
+    /// <summary>
+    /// Interprets the pickle that starts <paramref name="data"/>, where more pickles or raw data may follow
+    /// (the legacy format). Returns the value and, in <paramref name="consumed"/>, the bytes up to and including STOP.
+    /// </summary>
+    /// <param name="data">Buffer holding the pickle from its first byte.</param>
+    /// <param name="length">How many bytes of <paramref name="data"/> are valid.</param>
+    /// <param name="complete">True when no bytes exist beyond <paramref name="length"/> (the end of the file).</param>
+    /// <param name="path">The checkpoint file, for error messages.</param>
+    /// <param name="entry">Where the pickle lies, for error messages.</param>
+    /// <param name="rebuild">Resolves persistent ids and the allow-listed callables.</param>
+    /// <param name="consumed">Bytes the pickle occupies.</param>
+    /// <exception cref="EndOfStreamException">The pickle runs past <paramref name="length"/> and <paramref name="complete"/> is false: call again with more bytes.</exception>
+    public static object? LoadPrefix(byte[] data, int length, bool complete, string path, string entry, TorchPickleRebuild rebuild, out int consumed)
+    {
+        var unpickler = new RestrictedUnpickler(data, length, complete, path, entry, rebuild);
+        object? value = unpickler.Run();
+        consumed = unpickler._pos;
+        return value;
+    }
 
     private object? Run()
     {
@@ -273,14 +303,19 @@ internal sealed class RestrictedUnpickler
 
     private byte ReadByte()
     {
-        if (_pos >= _data.Length) throw Fail($"pickle ends at byte {_data.Length} without STOP (truncated?).");
+        if (_pos >= _length)
+        {
+            if (!_complete) throw new EndOfStreamException();
+            throw Fail($"pickle ends at byte {_length} without STOP (truncated?).");
+        }
         return _data[_pos++];
     }
 
     private ReadOnlySpan<byte> Take(long count)
     {
-        if (count < 0 || count > _data.Length - _pos)
-            throw Fail($"needs {count} bytes but only {_data.Length - _pos} remain in the pickle (truncated or corrupt).");
+        if (count > _length - _pos && !_complete) throw new EndOfStreamException();
+        if (count < 0 || count > _length - _pos)
+            throw Fail($"needs {count} bytes but only {_length - _pos} remain in the pickle (truncated or corrupt).");
         var s = _data.AsSpan(_pos, (int)count);
         _pos += (int)count;
         return s;
@@ -289,7 +324,9 @@ internal sealed class RestrictedUnpickler
     private ulong ReadUInt64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
 
     private long CheckLength(ulong n)
-        => n <= (ulong)(_data.Length - _pos) ? (long)n : throw Fail($"length {n} exceeds the {_data.Length - _pos} bytes left in the pickle.");
+        => n <= (ulong)(_length - _pos) ? (long)n
+            : !_complete ? throw new EndOfStreamException()
+            : throw Fail($"length {n} exceeds the {_length - _pos} bytes left in the pickle.");
 
     private string ReadUtf8(ulong length)
     {
@@ -309,7 +346,8 @@ internal sealed class RestrictedUnpickler
     /// <summary>A newline-terminated ASCII line (GLOBAL, PUT, GET, PERSID), at most 4096 bytes.</summary>
     private string ReadLine()
     {
-        int end = Array.IndexOf(_data, (byte)'\n', _pos, Math.Min(4096, _data.Length - _pos));
+        int end = Array.IndexOf(_data, (byte)'\n', _pos, Math.Min(4096, _length - _pos));
+        if (end < 0 && !_complete && _length - _pos < 4096) throw new EndOfStreamException();
         if (end < 0) throw Fail("text argument has no terminating newline within 4096 bytes.");
         string s = Encoding.UTF8.GetString(_data, _pos, end - _pos);
         _pos = end + 1;

@@ -112,10 +112,18 @@ internal sealed class TorchPickleRebuild(string path)
             obj.SlotState = dictState;
     }
 
-    /// <summary>BINPERSID: <c>('storage', storage_type, key, location, numel)</c> → the storage (one object per key).</summary>
+    /// <summary>
+    /// BINPERSID: <c>('storage', storage_type, key, location, numel)</c> → the storage (one object per key).
+    /// The legacy format adds a sixth item, view metadata, which must be None; its <c>('module', cls, file, source)</c>
+    /// ids stand for a module class and yield the class reference.
+    /// </summary>
     public object? PersistentLoad(object? pid, string where)
     {
-        if (pid is not PickleTuple { Items.Length: 5 } t || t.Items[0] is not "storage")
+        if (pid is PickleTuple { Items: ["module", PickleGlobal moduleClass, ..] })
+            return moduleClass;
+        if (pid is PickleTuple { Items: ["storage", _, _, _, _, not null] })
+            throw Fail(where, "legacy storage views (view metadata in the persistent id, PyTorch < 0.4) are not supported.");
+        if (pid is not PickleTuple { Items.Length: 5 or 6 } t || t.Items[0] is not "storage")
             throw Fail(where, $"persistent id must be ('storage', type, key, location, numel), found a {RestrictedUnpickler.Describe(pid)}.");
         if (t.Items[1] is not PickleGlobal type)
             throw Fail(where, $"storage type must be a global, found a {RestrictedUnpickler.Describe(t.Items[1])}.");

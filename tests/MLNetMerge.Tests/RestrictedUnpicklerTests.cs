@@ -144,4 +144,34 @@ public sealed class RestrictedUnpicklerTests
         CollectionAssert.AreEqual(new[] { 2, 3 }, t.Shape);
         CollectionAssert.AreEqual(new long[] { 1, 2 }, t.Strides);
     }
+
+    [TestMethod]
+    public void TensorRebuildV3ReinterpretsAnUntypedStorage()
+    {
+        // _rebuild_tensor_v3(('storage', torch.UntypedStorage, '0', 'cpu', 8), 1, (2,), (1,), False, OrderedDict(), torch.uint16):
+        // 8 bytes are 4 uint16 elements; the view starts at element 1.
+        byte[] Pickle(string storageType) =>
+        [
+            .. B(0x80, 2), .. Ascii("ctorch._utils\n_rebuild_tensor_v3\n"),
+            .. B('(', '('), .. B(0x8c, 7), .. Ascii("storage"), .. Ascii($"ctorch\n{storageType}\n"),
+            .. B(0x8c, 1, '0', 0x8c, 3, 'c', 'p', 'u', 'K', 8, 't', 'Q'),
+            .. B('K', 1, 'K', 2, 0x85, 'K', 1, 0x85, 0x89),
+            .. Ascii("ccollections\nOrderedDict\n"), .. B(')', 'R'), .. Ascii("ctorch\nuint16\n"), .. B('t', 'R', '.'),
+        ];
+        var t = (TorchTensorRef)Load(Pickle("UntypedStorage"))!;
+        Assert.AreEqual(new TorchStorageRef("0", Tensors.DType.U16, 4, "cpu"), t.Storage);
+        Assert.AreEqual(1L, t.StorageOffset);
+        // A typed storage of another dtype may not be reinterpreted.
+        var error = Assert.ThrowsExactly<CheckpointFormatException>(() => Load(Pickle("FloatStorage")));
+        StringAssert.Contains(error.Message, "holds F32 but the tensor is U16");
+    }
+
+    [TestMethod]
+    public void IntegerDictKeysReplaceInPlace()
+    {
+        // {1: 'a', 2: 'b', 1: 'c'} → {1: 'c', 2: 'b'} in first-insertion order, as Python keeps it.
+        var d = (PickleDict)Load(B(0x80, 2, '}', '(', 'K', 1, 0x8c, 1, 'a', 'K', 2, 0x8c, 1, 'b', 'K', 1, 0x8c, 1, 'c', 'u', '.'))!;
+        CollectionAssert.AreEqual(new object?[] { 1L, 2L }, d.Items.Select(kv => kv.Key).ToArray());
+        CollectionAssert.AreEqual(new object?[] { "c", "b" }, d.Items.Select(kv => kv.Value).ToArray());
+    }
 }

@@ -34,6 +34,7 @@ internal sealed class PickleDict
 {
     private readonly List<KeyValuePair<object?, object?>> _items = [];
     private readonly Dictionary<string, int> _stringIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, int> _integerIndex = new();
 
     /// <summary>The pairs in insertion order.</summary>
     public IReadOnlyList<KeyValuePair<object?, object?>> Items => _items;
@@ -48,8 +49,9 @@ internal sealed class PickleDict
         }
         else if (key is long or bool)
         {
-            for (int i = 0; i < _items.Count; i++)
-                if (Equals(_items[i].Key, key)) { _items[i] = new(key, value); return; }
+            long k = key is bool b ? (b ? 1 : 0) : (long)key; // Python: True == 1, False == 0 as dict keys
+            if (_integerIndex.TryGetValue(k, out int at)) { _items[at] = new(_items[at].Key, value); return; }
+            _integerIndex[k] = _items.Count;
         }
         _items.Add(new(key, value));
     }

@@ -74,7 +74,7 @@ public sealed class PyTorchCheckpointReader : ICheckpointReader
                 long count = 1;
                 try { foreach (int d in t.Shape) count = checked(count * d * layout.ElementSize) / layout.ElementSize; }
                 catch (OverflowException) { throw new CheckpointFormatException(path, name, "element count overflows."); }
-                var info = new TensorInfo(name, t.Storage.DType, t.Shape, path, layout.FirstElementOffset, count * layout.ElementSize);
+                var info = new TensorInfo(name, t.Storage.DType, t.Shape.ToArray(), path, layout.FirstElementOffset, count * layout.ElementSize);
                 tensors.Add(info);
                 byName[name] = (info, layout);
             }

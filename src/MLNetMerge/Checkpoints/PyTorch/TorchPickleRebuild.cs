@@ -16,7 +16,7 @@ internal sealed class TorchPickleRebuild(string path)
     /// <summary>The functions REDUCE may call (interpreted here, never imported).</summary>
     public static readonly IReadOnlyList<string> AllowedCallables =
     [
-        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor",
+        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v3",
         "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
         "torch._tensor._rebuild_from_type_v2", "torch._tensor._rebuild_from_type",
         "collections.OrderedDict", "builtins.set", "builtins.frozenset", "__builtin__.set", "__builtin__.frozenset",
@@ -39,6 +39,11 @@ internal sealed class TorchPickleRebuild(string path)
                 // _rebuild_tensor(storage, storage_offset, size, stride)
                 if (a.Length != 4) throw Fail(where, $"{g.FullName} takes 4 arguments, got {a.Length}.");
                 return RebuildTensor(a, where);
+            case "torch._utils._rebuild_tensor_v3":
+                // _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[, metadata]):
+                // the storage is read as `dtype` (its bytes reinterpreted when it is untyped); offset and strides count dtype elements.
+                if (a.Length is < 7 or > 8) throw Fail(where, $"{g.FullName} takes 7 or 8 arguments, got {a.Length}.");
+                return RebuildTensor([Retyped(a[0], a[6], where), .. a[1..]], where);
             case "torch._utils._rebuild_parameter":
             case "torch._utils._rebuild_parameter_with_state":
                 // _rebuild_parameter(data, requires_grad, backward_hooks[, state]) → the data tensor itself
@@ -149,6 +154,21 @@ internal sealed class TorchPickleRebuild(string path)
         }
         _storages[key] = storage;
         return storage;
+    }
+
+    /// <summary>The storage seen as elements of the dtype global <paramref name="dtypeGlobal"/>: an untyped (byte) storage is reinterpreted, a typed one must agree.</summary>
+    private TorchStorageRef Retyped(object? storageValue, object? dtypeGlobal, string where)
+    {
+        if (storageValue is not TorchStorageRef storage) throw Fail(where, $"tensor rebuild expects a storage first, found a {RestrictedUnpickler.Describe(storageValue)}.");
+        if (dtypeGlobal is not PickleGlobal g || !TorchStorageTypes.TryGetDType(g, out var dtype))
+            throw Fail(where, $"tensor dtype {RestrictedUnpickler.Describe(dtypeGlobal)} is not supported.");
+        if (storage.DType == dtype) return storage;
+        if (storage.DType != Tensors.DType.U8)
+            throw Fail(where, $"storage '{storage.Key}' holds {storage.DType} but the tensor is {dtype}.");
+        int size = Tensors.DTypes.SizeOf(dtype);
+        if (storage.ElementCount % size != 0)
+            throw Fail(where, $"storage '{storage.Key}' has {storage.ElementCount} bytes, not a whole number of {dtype} elements.");
+        return storage with { DType = dtype, ElementCount = storage.ElementCount / size };
     }
 
     /// <summary>(storage, storage_offset, size, stride, …) → a tensor view; shape and strides are checked here, bounds against the storage by the reader.</summary>

@@ -5,7 +5,7 @@ namespace MLNetMerge.Checkpoints.PyTorch;
 /// <summary>
 /// Maps the globals a torch pickle names for a storage's element type to <see cref="DType"/>:
 /// legacy typed storages (<c>torch.FloatStorage</c> … <c>torch.BoolStorage</c>), <c>torch.UntypedStorage</c> (bytes),
-/// and dtype globals (<c>torch.float32</c>, <c>torch.bfloat16</c>, …).
+/// and dtype globals (<c>torch.float32</c>, <c>torch.bfloat16</c>, <c>torch.uint16</c>, …).
 /// </summary>
 internal static class TorchStorageTypes
 {
@@ -26,6 +26,9 @@ internal static class TorchStorageTypes
             "CharStorage" or "int8" => DType.I8,
             "ByteStorage" or "uint8" or "UntypedStorage" => DType.U8,
             "BoolStorage" or "bool" => DType.Bool,
+            "uint16" => DType.U16,
+            "uint32" => DType.U32,
+            "uint64" => DType.U64,
             _ => null,
         };
         if (found is null) return false;

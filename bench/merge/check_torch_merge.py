@@ -75,7 +75,7 @@ def expected(method, base, thetas):
         masks = tau * eps > 0
         uni = eps * (np.abs(tau) * masks).max(0)
         gamma = np.abs(tau).sum(1) / (masks * np.abs(uni)).sum(1)
-        return {"model.safetensors": unflat(uni), "tasks/task0.safetensors": unflat(b + gamma[0] * masks[0] * uni)}
+        return {"model.safetensors": unflat(b + uni), "tasks/task0.safetensors": unflat(b + gamma[0] * masks[0] * uni)}
     avg = {n: base[n].astype(np.float64) + np.mean([t[n] - base[n] for t in thetas], axis=0) for n in SHAPES}
     out = {}
     for n, a in avg.items():

@@ -98,7 +98,9 @@ def main():
         for c in cmp.get("files", []):
             print(f"  {m} {c['file']}: max|ours-torch| {c['max_abs_diff']:.2e} at {c['worst_tensor']} "
                   f"(relative to max|torch| {c['max_diff_over_max_abs']:.1e}), {c['compared']} tensors compared, "
-                  f"{c['skipped']} not comparable")
+                  f"{c['skipped']} not comparable"
+                  + (f"; packed masks: {c['int_elements_differing']} of {c['int_elements']} bytes differ"
+                     if c.get("int_elements") else ""))
         in_process = torch_in_process_seconds(os.path.join(results, f"{m}.torch.log"))
         if in_process is not None:
             print(f"  {m} torch time inside the process (after imports, as torch_merge.py prints it): {in_process:.2f} s")

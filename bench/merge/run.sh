@@ -30,7 +30,7 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 FAMILY=$WORK/family$MODELS
 RESULTS=$FAMILY/results
-CLI_DLL=$REPO/src/MLNetMerge.Cli/bin/Release/net10.0/mlnetmerge.dll
+CLI_DLL=$REPO/src/MLNetMerge.Cli/bin/Release/net10.0/MLNetMerge.Cli.dll
 CEILING_DLL=$HERE/ReadCeiling/bin/Release/net10.0/ReadCeiling.dll
 
 # Debian's python (the pyenv python3 first on PATH cannot import torch).
@@ -74,7 +74,7 @@ for m in $METHODS; do
   compare_files=(model.safetensors)
   extra=()
   if [[ $m == emr ]]; then
-    compare_files=(tasks/task0.safetensors model.safetensors)
+    compare_files=(tasks/task0.safetensors model.safetensors modulators.safetensors)
     extra=(--materialize task0)
   fi
   if ((TORCH_ONLY == 0)); then

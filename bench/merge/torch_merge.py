@@ -7,7 +7,7 @@ arithmetic, TIES, EMR and CART as /work/shared/specs/METHODS.md §1 defines them
 Inputs are mapped with numpy memmap (torch.from_numpy over the mapped bytes, nothing copied up
 front); outputs are written tensor by tensor as safetensors, in our CLI's layout:
   task arithmetic, TIES, CART -> OUT/model.safetensors
-  EMR -> OUT/model.safetensors (τuni), OUT/modulators.safetensors (packed masks + rescalers),
+  EMR -> OUT/model.safetensors (θ0 + τuni), OUT/modulators.safetensors (packed masks + rescalers),
          OUT/tasks/task0.safetensors (θ0 + γ0 (M0 ⊙ τuni))
 torch.set_num_threads(2), no_grad, in-place ops where natural. Prints the wall time of the
 method (after imports) and a JSON line with it.
@@ -102,14 +102,16 @@ def ties(base, tasks, out, keep, scale):
 
 def emr(base, tasks, out, materialize=0):
     """ε = sign(Σ τt) (+1 where > 0, else −1); Mt = [τt ⊙ ε > 0]; τuni = ε ⊙ maxt |Mt ⊙ τt|;
-    γt = Σ|τt| / Σ|Mt ⊙ τuni| over the model (float64); task `materialize`: θ0 + γ (M ⊙ τuni)."""
+    γt = Σ|τt| / Σ|Mt ⊙ τuni| over the model (float64). Writes θ0 + τuni, the packed masks
+    (`masks.task{t}.{tensor}`, bit j of byte j/8 least significant first) and the rescalers, then
+    task `materialize`: θ0 + γ (M ⊙ τuni). τuni is kept in memory between the two passes."""
     count = len(tasks)
     abs_tau = np.zeros(count)
     abs_masked = np.zeros(count)
-    mask_specs = [(f"{name}.mask.task{t}", "U8", [(theta0.numel() + 7) // 8])
+    mask_specs = [(f"masks.task{t}.{name}", "U8", [(theta0.numel() + 7) // 8])
                   for name, theta0 in base.items() for t in range(count)]
-    unified_path = os.path.join(out, "model.safetensors")
-    with SafetensorsWriter(unified_path, f32_specs(base)) as uw, \
+    unified = {}
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as uw, \
             SafetensorsWriter(os.path.join(out, "modulators.safetensors"),
                               mask_specs + [("rescalers", "F32", [count])]) as mw:
         for name, theta0 in base.items():
@@ -121,20 +123,20 @@ def emr(base, tasks, out, materialize=0):
             abs_tau += tau.flatten(1).sum(1, dtype=torch.float64).numpy()
             magnitude = (tau * masks).amax(0)  # (*shape) |τuni|
             abs_masked += (masks * magnitude).flatten(1).sum(1, dtype=torch.float64).numpy()
-            uw.write(name, magnitude.mul_(elected))
+            unified[name] = magnitude.mul_(elected)  # (*shape) τuni
+            uw.write(name, unified[name] + theta0)
             packed = np.packbits(masks.flatten(1).numpy(), axis=1, bitorder="little")  # (T, ceil(n/8))
             for t in range(count):
-                mw.write(f"{name}.mask.task{t}", packed[t])
+                mw.write(f"masks.task{t}.{name}", packed[t])
         rescalers = np.where(abs_masked > 0, abs_tau / np.where(abs_masked > 0, abs_masked, 1), 1.0)
         mw.write("rescalers", rescalers.astype(np.float32))
 
-    unified = load(unified_path)
     gamma = float(rescalers[materialize])
     os.makedirs(os.path.join(out, "tasks"), exist_ok=True)
     task = tasks[materialize]
     with SafetensorsWriter(os.path.join(out, "tasks", f"task{materialize}.safetensors"), f32_specs(base)) as w:
         for name, theta0 in base.items():
-            uni = unified[name]
+            uni = unified.pop(name)
             # Mt ⊙ τuni: where τuni != 0, ε = sign(τuni), so Mt = [τt · τuni > 0].
             modulated = (task[name] - theta0).mul_(uni).gt_(0).mul_(uni)
             w.write(name, modulated.mul_(gamma).add_(theta0))

@@ -65,7 +65,8 @@ quiet() {  # flush dirty pages of earlier outputs and re-warm the inputs, outsid
   cat "${INPUTS[@]}" >/dev/null
 }
 
-echo "== load before timing: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; other jobs on the machine skew every figure)"
+cut -d' ' -f1-3 /proc/loadavg > "$RESULTS/load.txt"
+echo "== load before timing: $(cat "$RESULTS/load.txt") ($(nproc) cores; other jobs on the machine skew every figure)"
 quiet
 echo "== physical limits"
 dotnet "$CEILING_DLL" "${INPUTS[@]}" | tee "$RESULTS/ceiling.txt"

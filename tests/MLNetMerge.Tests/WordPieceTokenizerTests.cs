@@ -249,3 +249,35 @@ public sealed class WordPieceTokenizerTests
         CollectionAssert.AreEqual(new[] { 1, 0 }, plain.Encode("hello there").Ids);
     }
 }
+
+/// <summary>
+/// BERT's basic tokenization against words computed by tools/make_bert_basic_fixture.py with Python's unicodedata on 206
+/// random multi-script strings (accents, combining marks, Greek, Cyrillic, CJK incl. astral, Hangul, emoji, controls,
+/// exotic whitespace and punctuation).
+/// </summary>
+[TestClass]
+public sealed class BertBasicTokenizerReferenceTests
+{
+    [TestMethod]
+    public void MatchesPythonReference()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "text", "bert_basic.json");
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        var uncased = new BertBasicTokenizer(lowerCase: true, stripAccents: true, tokenizeCjk: true);
+        var cased = new BertBasicTokenizer(lowerCase: false, stripAccents: false, tokenizeCjk: true);
+        int n = 0;
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            string text = c.GetProperty("text").GetString()!;
+            foreach (var (tokenizer, key) in new[] { (uncased, "uncased"), (cased, "cased") })
+            {
+                var expected = c.GetProperty(key).EnumerateArray().Select(e => e.GetString()!).ToArray();
+                var words = new List<string>();
+                tokenizer.Split(text, words);
+                CollectionAssert.AreEqual(expected, words, $"{key} case {n}: {string.Join(" ", text.EnumerateRunes().Select(r => r.Value.ToString("X4")))}");
+            }
+            n++;
+        }
+        Assert.AreEqual(206, n);
+    }
+}

@@ -216,3 +216,31 @@ public sealed class ByteLevelBpeTokenizerTests
         }
     }
 }
+
+/// <summary>
+/// ByteLevelBpeTokenizer against reference encodings from tools/make_bpe_fixture.py: 400 merges trained on Debian's
+/// license texts, encodings of held-out GPL-3 paragraphs and multi-script strings by a Python encoder following GPT-2.
+/// </summary>
+[TestClass]
+public sealed class ByteLevelBpeReferenceTests
+{
+    [TestMethod]
+    public void MatchesPythonReferenceAndRoundTrips()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "bpe");
+        var tokenizer = ByteLevelBpeTokenizer.Load(Path.Combine(dir, "vocab.json"), Path.Combine(dir, "merges.txt"));
+        Assert.AreEqual(400, tokenizer.MergeCount);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "cases.json")));
+        int n = 0;
+        foreach (var c in doc.RootElement.EnumerateArray())
+        {
+            string text = c.GetProperty("text").GetString()!;
+            var expected = c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var ids = tokenizer.EncodeToIds(text).ToArray();
+            CollectionAssert.AreEqual(expected, ids, $"case {n}: {text}");
+            Assert.AreEqual(text, tokenizer.Decode(ids), $"case {n} round trip");
+            n++;
+        }
+        Assert.AreEqual(40, n);
+    }
+}

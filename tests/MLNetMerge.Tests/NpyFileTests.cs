@@ -166,6 +166,30 @@ public sealed class NpyFileTests
     }
 
     [TestMethod]
+    public void ConvertedReads_CrossChunkBoundaries()
+    {
+        // conversion runs in chunks of 2^20 elements; 2^20 + 3 (f8) and 3 * 349526 = 2^20 + 2 (i4) elements span two chunks
+        int n = (1 << 20) + 3;
+        var doubles = new byte[n * 8];
+        var ints = new byte[n * 4];
+        for (int i = 0; i < n; i++)
+        {
+            BitConverter.TryWriteBytes(doubles.AsSpan(8 * i), i * 0.5 - 7.25);
+            BitConverter.TryWriteBytes(ints.AsSpan(4 * i), i - 5);
+        }
+        NpyFile.Write(Temp("big_f8.npy"), new NpyArray(DType.F64, [n], doubles));
+        NpyFile.Write(Temp("big_i4.npy"), new NpyArray(DType.I32, [n / 3, 3], ints[..((n / 3) * 3 * 4)]));
+        var (f, shape) = NpyFile.ReadFloat32(Temp("big_f8.npy"));
+        CollectionAssert.AreEqual(new[] { n }, shape);
+        for (int i = 0; i < n; i++)
+            if (f[i] != (float)(i * 0.5 - 7.25)) Assert.Fail($"element {i}: {f[i]}");
+        var (l, lshape) = NpyFile.ReadInt64(Temp("big_i4.npy"));
+        CollectionAssert.AreEqual(new[] { n / 3, 3 }, lshape);
+        for (int i = 0; i < l.Length; i++)
+            if (l[i] != i - 5) Assert.Fail($"element {i}: {l[i]}");
+    }
+
+    [TestMethod]
     public void Write_ReplacesExistingFileAndLeavesNoTemporaries()
     {
         string dir = Path.Combine(_tempDir, "atomic");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using MLNetMerge.Tensors;
@@ -24,7 +25,10 @@ public static class NpyFile
     {
         using var handle = OpenRead(path);
         var header = NpyHeader.Read(handle, path);
-        var data = new byte[CheckedByteCount(handle, header, path)];
+        long bytes = CheckedByteCount(handle, header, path);
+        if (bytes > Array.MaxLength)
+            throw new CheckpointFormatException(path, null, $"{bytes} bytes exceed one .NET array; use ReadFloat32 or ReadInt64.");
+        var data = new byte[bytes];
         ReadExactly(handle, data, header.DataOffset, path);
         return new NpyArray(header.DType, header.Shape, data);
     }
@@ -36,16 +40,14 @@ public static class NpyFile
     {
         using var handle = OpenRead(path);
         var header = NpyHeader.Read(handle, path);
-        long bytes = CheckedByteCount(handle, header, path);
+        CheckedByteCount(handle, header, path);
         var result = new float[header.ElementCount];
         if (header.DType == DType.F32)
         {
             ReadExactly(handle, MemoryMarshal.AsBytes(result.AsSpan()), header.DataOffset, path); // no staging copy
             return (result, header.Shape);
         }
-        var raw = new byte[bytes];
-        ReadExactly(handle, raw, header.DataOffset, path);
-        NpyConversion.ToFloat32(raw, header.DType, result);
+        ReadConverted(handle, header, result.Length, path, (raw, start, count) => NpyConversion.ToFloat32(raw, header.DType, result.AsSpan(start, count)));
         return (result, header.Shape);
     }
 
@@ -56,17 +58,20 @@ public static class NpyFile
     {
         using var handle = OpenRead(path);
         var header = NpyHeader.Read(handle, path);
-        long bytes = CheckedByteCount(handle, header, path);
+        CheckedByteCount(handle, header, path);
+        if (header.DType.IsFloatingPoint())
+            throw new CheckpointFormatException(path, null, $"descr '{header.Descr}' is floating point; an integer or bool array was expected.");
         var result = new long[header.ElementCount];
         if (header.DType == DType.I64)
         {
             ReadExactly(handle, MemoryMarshal.AsBytes(result.AsSpan()), header.DataOffset, path);
             return (result, header.Shape);
         }
-        var raw = new byte[bytes];
-        ReadExactly(handle, raw, header.DataOffset, path);
-        if (!NpyConversion.TryToInt64(raw, header.DType, result, out string? problem))
-            throw new CheckpointFormatException(path, null, $"descr '{header.Descr}': {problem}");
+        ReadConverted(handle, header, result.Length, path, (raw, start, count) =>
+        {
+            if (!NpyConversion.TryToInt64(raw, header.DType, result.AsSpan(start, count), out string? problem))
+                throw new CheckpointFormatException(path, null, $"descr '{header.Descr}': {problem}");
+        });
         return (result, header.Shape);
     }
 
@@ -106,6 +111,30 @@ public static class NpyFile
         file.Stream.Write(header);
         file.Stream.Write(bytes);
         file.Commit();
+    }
+
+    private delegate void ConvertChunk(ReadOnlySpan<byte> raw, int start, int count);
+
+    /// <summary>Reads the data in chunks of at most 1 Mi elements through a pooled staging buffer and converts each chunk.</summary>
+    private static void ReadConverted(SafeFileHandle handle, NpyHeader header, int count, string path, ConvertChunk convert)
+    {
+        int size = header.DType.SizeOf();
+        int chunk = Math.Min(count, 1 << 20);
+        byte[] staging = ArrayPool<byte>.Shared.Rent(Math.Max(1, chunk * size));
+        try
+        {
+            for (int start = 0; start < count; start += chunk)
+            {
+                int n = Math.Min(chunk, count - start);
+                var raw = staging.AsSpan(0, n * size);
+                ReadExactly(handle, raw, header.DataOffset + (long)start * size, path);
+                convert(raw, start, n);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(staging);
+        }
     }
 
     private static SafeFileHandle OpenRead(string path)

@@ -69,7 +69,7 @@ public sealed class WordPieceTokenizer : TextTokenizer
 
     private readonly Dictionary<string, int> _vocabulary;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly string?[] _tokens;
+    private readonly string[] _tokens;
     private readonly BertBasicTokenizer _basic;
     private readonly SpecialTokenSplitter? _specialSplitter;
     private readonly int _unknownId;
@@ -80,7 +80,7 @@ public sealed class WordPieceTokenizer : TextTokenizer
     private WordPieceTokenizer(IReadOnlyList<string> lines, Options options, string source)
         : this(BuildVocabulary(lines), options, source) { }
 
-    private WordPieceTokenizer((Dictionary<string, int> Vocab, string?[] Tokens) v, Options o, string source)
+    private WordPieceTokenizer((Dictionary<string, int> Vocab, string[] Tokens) v, Options o, string source)
         : base(Layout(v.Vocab, o, source), SpecialIds(v.Vocab, o), v.Vocab.TryGetValue(o.PaddingToken, out int pad) ? pad : null, o.MaxLength, o.PaddingLength)
     {
         _vocabulary = v.Vocab;
@@ -124,7 +124,7 @@ public sealed class WordPieceTokenizer : TextTokenizer
     public override int VocabularySize => _tokens.Length;
 
     /// <summary>The tokens in id order.</summary>
-    public IReadOnlyList<string?> Vocabulary => _tokens;
+    public IReadOnlyList<string> Vocabulary => _tokens;
 
     /// <inheritdoc/>
     public override bool TryGetId(string token, out int id) => _vocabulary.TryGetValue(token, out id);
@@ -232,10 +232,10 @@ public sealed class WordPieceTokenizer : TextTokenizer
         return lines;
     }
 
-    private static (Dictionary<string, int>, string?[]) BuildVocabulary(IReadOnlyList<string> lines)
+    private static (Dictionary<string, int>, string[]) BuildVocabulary(IReadOnlyList<string> lines)
     {
         var vocab = new Dictionary<string, int>(lines.Count, StringComparer.Ordinal);
-        var tokens = new string?[lines.Count];
+        var tokens = new string[lines.Count];
         for (int i = 0; i < lines.Count; i++)
         {
             tokens[i] = lines[i];

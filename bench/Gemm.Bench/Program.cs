@@ -1,0 +1,40 @@
+// GEMM throughput of MLNetMerge.Tensors.Gemm on the shapes in bench/gemm/shapes.txt.
+// Usage: dotnet run -c Release --project bench/Gemm.Bench -- [shapes.txt] [threads]
+// Prints one line per shape: name M N K GFLOP/s (best of several timed batches of ≥ 0.2 s).
+using System.Diagnostics;
+using MLNetMerge.Tensors;
+
+string shapesPath = args.Length > 0 ? args[0] : Path.Combine("bench", "gemm", "shapes.txt");
+int threads = args.Length > 1 ? int.Parse(args[1]) : 2;
+
+foreach (var line in File.ReadAllLines(shapesPath))
+{
+    if (line.StartsWith('#') || string.IsNullOrWhiteSpace(line)) continue;
+    var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    string name = f[0];
+    bool ta = f[1] == "1", tb = f[2] == "1";
+    int m = int.Parse(f[3]), n = int.Parse(f[4]), k = int.Parse(f[5]);
+    var a = Fill(m * k, 1); // (m, k) or (k, m)
+    var b = Fill(k * n, 2); // (k, n) or (n, k)
+    var c = new float[m * n]; // (m, n)
+    int lda = ta ? m : k, ldb = tb ? k : n;
+    void Once() => Gemm.Multiply(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n, threads);
+    for (int w = 0; w < 3; w++) Once();
+    double flops = 2.0 * m * n * k, best = double.MaxValue;
+    for (int rep = 0; rep < 5; rep++)
+    {
+        int iters = 0;
+        var sw = Stopwatch.StartNew();
+        do { Once(); iters++; } while (sw.Elapsed.TotalSeconds < 0.2);
+        best = Math.Min(best, sw.Elapsed.TotalSeconds / iters);
+    }
+    Console.WriteLine($"{name} {m} {n} {k} {flops / best / 1e9:F1}");
+}
+
+static float[] Fill(int length, int seed)
+{
+    var x = new float[length];
+    var rng = new Random(seed);
+    for (int i = 0; i < length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+    return x;
+}

@@ -1,0 +1,132 @@
+using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Checkpoints;
+
+/// <summary>One tensor a <see cref="SafetensorsWriter"/> will hold: name, stored dtype and shape.</summary>
+/// <param name="Name">Tensor name.</param>
+/// <param name="DType">Element type written to the file.</param>
+/// <param name="Shape">Dimensions.</param>
+public sealed record TensorEntry(string Name, DType DType, int[] Shape)
+{
+    /// <summary>Element count.</summary>
+    public long ElementCount => Shape.Aggregate(1L, (a, d) => a * d);
+
+    /// <summary>Bytes stored.</summary>
+    public long ByteLength => ElementCount * DType.SizeOf();
+}
+
+/// <summary>
+/// Writes one safetensors file whose tensor list is fixed up front: the header (padded with spaces to a multiple of
+/// 8 bytes, <c>__metadata__</c> first) is written on creation and every tensor has a known position, so tensors can
+/// be written in any order and from several threads with positional writes. Nothing is buffered per tensor beyond
+/// the dtype conversion.
+/// </summary>
+public sealed class SafetensorsWriter : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+    private readonly Dictionary<string, (TensorEntry Entry, long Offset)> _layout = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _written = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+
+    /// <summary>Creates <paramref name="path"/> (overwriting) with the given tensors, in order, and metadata.</summary>
+    public SafetensorsWriter(string path, IReadOnlyList<TensorEntry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        Path = path;
+        var entries = new List<(string, DType, int[], long, long)>(tensors.Count);
+        long pos = 0;
+        foreach (var t in tensors)
+        {
+            if (_layout.ContainsKey(t.Name)) throw new ArgumentException($"tensor '{t.Name}' listed twice for {path}.");
+            entries.Add((t.Name, t.DType, t.Shape, pos, pos + t.ByteLength));
+            _layout[t.Name] = (t, pos);
+            pos += t.ByteLength;
+        }
+        byte[] header = SafetensorsHeader.Encode(entries, metadata);
+        DataStart = header.Length;
+        _handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.None, preallocationSize: header.Length + pos);
+        RandomAccess.SetLength(_handle, header.Length + pos);
+        RandomAccess.Write(_handle, header, 0);
+    }
+
+    /// <summary>Names of the tensors in the layout.</summary>
+    public IEnumerable<string> Names => _layout.Keys;
+
+    /// <summary>The file being written.</summary>
+    public string Path { get; }
+
+    /// <summary>Byte offset of the data section (8 + padded header length).</summary>
+    public long DataStart { get; }
+
+    /// <summary>Writes float32 values converted to the tensor's declared dtype.</summary>
+    public void WriteFloat32(string name, ReadOnlySpan<float> values)
+    {
+        var (entry, offset) = Claim(name);
+        if (values.Length != entry.ElementCount)
+            throw new ArgumentException($"tensor '{name}' expects {entry.ElementCount} values, got {values.Length}.");
+        if (entry.DType == DType.F32)
+        {
+            WriteChunked(MemoryMarshal.AsBytes(values), DataStart + offset);
+            return;
+        }
+        int size = entry.DType.SizeOf();
+        const int chunk = 1 << 24;
+        byte[] buf = ByteBufferPool.Rent((long)Math.Min(chunk, values.Length) * size);
+        try
+        {
+            for (int start = 0; start < values.Length; start += chunk)
+            {
+                int count = Math.Min(chunk, values.Length - start);
+                var bytes = buf.AsSpan(0, count * size);
+                DTypeConversion.FromFloat32(values.Slice(start, count), entry.DType, bytes);
+                RandomAccess.Write(_handle, bytes, DataStart + offset + (long)start * size);
+            }
+        }
+        finally
+        {
+            ByteBufferPool.Return(buf);
+        }
+    }
+
+    /// <summary>Writes stored bytes unchanged (for integer tensors and copies in the same dtype).</summary>
+    public void WriteRaw(string name, ReadOnlySpan<byte> bytes)
+    {
+        var (entry, offset) = Claim(name);
+        if (bytes.Length != entry.ByteLength)
+            throw new ArgumentException($"tensor '{name}' expects {entry.ByteLength} bytes, got {bytes.Length}.");
+        WriteChunked(bytes, DataStart + offset);
+    }
+
+    private void WriteChunked(ReadOnlySpan<byte> bytes, long position)
+    {
+        const int chunk = 1 << 30;
+        for (int start = 0; start < bytes.Length; start += chunk)
+        {
+            int count = Math.Min(chunk, bytes.Length - start);
+            RandomAccess.Write(_handle, bytes.Slice(start, count), position + start);
+        }
+    }
+
+    private (TensorEntry, long) Claim(string name)
+    {
+        if (!_layout.TryGetValue(name, out var slot)) throw new ArgumentException($"tensor '{name}' is not in the layout of {Path}.");
+        lock (_gate)
+        {
+            if (!_written.Add(name)) throw new InvalidOperationException($"tensor '{name}' written twice to {Path}.");
+        }
+        return slot;
+    }
+
+    /// <summary>Checks every declared tensor was written, then flushes and closes the file.</summary>
+    public void Complete()
+    {
+        var missing = _layout.Keys.Where(k => !_written.Contains(k)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"{Path}: {missing.Count} tensors never written, first '{missing[0]}'.");
+        _handle.Dispose();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _handle.Dispose();
+}

@@ -1,0 +1,57 @@
+using MLNetMerge.Checkpoints;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>Every tensor a merge will produce, known before any is written (safetensors headers need it).</summary>
+/// <param name="Model">The merged (or unified) model: merged tensors and copied integer tensors.</param>
+/// <param name="Heads">Per task, its head tensors.</param>
+/// <param name="Modulators">Per-task methods' modulators (masks, rescalers, low-rank factors); empty otherwise.</param>
+/// <param name="MaterializedTasks">Tasks whose full checkpoint (model + head) is also written.</param>
+public sealed record MergeLayout(
+    IReadOnlyList<TensorEntry> Model,
+    IReadOnlyDictionary<string, IReadOnlyList<TensorEntry>> Heads,
+    IReadOnlyList<TensorEntry> Modulators,
+    IReadOnlyList<string> MaterializedTasks);
+
+/// <summary>Where a merge's results go: a directory of safetensors files, or memory.</summary>
+public interface IMergeSink
+{
+    /// <summary>Called once before any tensor, with the full layout.</summary>
+    void Begin(MergeLayout layout);
+
+    /// <summary>A merged model tensor (float32, converted to the entry's dtype).</summary>
+    void WriteModel(string name, ReadOnlySpan<float> values);
+
+    /// <summary>A copied model tensor's raw bytes.</summary>
+    void WriteModelRaw(string name, ReadOnlySpan<byte> bytes);
+
+    /// <summary>A task's head tensor, raw bytes in its stored dtype.</summary>
+    void WriteHeadRaw(string task, string name, ReadOnlySpan<byte> bytes);
+
+    /// <summary>Writer for modulator tensors.</summary>
+    IModulatorWriter Modulators { get; }
+
+    /// <summary>A tensor of a materialized task's checkpoint.</summary>
+    void WriteTask(string task, string name, ReadOnlySpan<float> values);
+
+    /// <summary>A raw tensor (copied integer tensor or head) of a materialized task's checkpoint.</summary>
+    void WriteTaskRaw(string task, string name, ReadOnlySpan<byte> bytes);
+
+    /// <summary>Called once after every tensor was written.</summary>
+    void Complete(MergeSummary summary);
+}
+
+/// <summary>Progress of a long operation.</summary>
+/// <param name="Stage">What is running (e.g. <c>pass 1/3</c>, <c>merge</c>).</param>
+/// <param name="Completed">Units done.</param>
+/// <param name="Total">Units in the stage.</param>
+public sealed record MergeProgress(string Stage, long Completed, long Total);
+
+/// <summary>What a merge did: method, parameters, tasks and the method's notes (thresholds, rescalers).</summary>
+/// <param name="Method">The method.</param>
+/// <param name="Parameters">The parameters.</param>
+/// <param name="TaskNames">The tasks.</param>
+/// <param name="Notes">Method notes.</param>
+/// <param name="MergedParameterCount">Elements merged.</param>
+public sealed record MergeSummary(MergeMethod Method, MergeParameters Parameters, IReadOnlyList<string> TaskNames,
+    IReadOnlyDictionary<string, string> Notes, long MergedParameterCount);

@@ -1,0 +1,251 @@
+using System.Numerics.Tensors;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>Settings of one streaming merge.</summary>
+public sealed class MergeExecutionOptions
+{
+    /// <summary>Worker threads (tensors are processed in parallel; each tensor's arithmetic is independent of the count). Default: processor count.</summary>
+    public int MaxThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Accept NaN or infinity in inputs. Default false: a <see cref="NonFiniteTensorException"/> names the tensor.</summary>
+    public bool AllowNonFinite { get; init; }
+
+    /// <summary>Stored dtype of merged tensors; null keeps each tensor's base dtype.</summary>
+    public DType? OutputDType { get; init; }
+
+    /// <summary>Tasks whose full checkpoints are also produced.</summary>
+    public IReadOnlyList<string> Materialize { get; init; } = [];
+
+    /// <summary>Seed for randomised methods.</summary>
+    public ulong Seed { get; init; }
+}
+
+/// <summary>
+/// Streams a family through a merge method one tensor at a time: θ0 and every θt of a tensor are read into pooled
+/// buffers, merged, written, and the buffers reused for the next tensor, so peak memory is a few tensors per model
+/// and worker, whatever the model size. Methods needing global statistics get extra read-only passes first.
+/// </summary>
+public static class MergeExecutor
+{
+    /// <summary>Runs the merge in memory; per-task methods get every task's own weights in <see cref="MergedModel.TaskTensors"/>.</summary>
+    public static MergedModel RunInMemory(ModelFamily family, MergeMethod method, MergeParameters parameters,
+        MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new MergeExecutionOptions();
+        var sink = new InMemoryMergeSink { KeepTaskTensors = method.IsPerTask };
+        var run = new MergeExecutionOptions
+        {
+            MaxThreads = options.MaxThreads, AllowNonFinite = options.AllowNonFinite, OutputDType = options.OutputDType, Seed = options.Seed,
+            Materialize = method.IsPerTask ? family.TaskNames : options.Materialize,
+        };
+        Run(family, method, parameters, sink, run, progress, cancellationToken);
+        return sink.Result!;
+    }
+
+    /// <summary>Runs the merge into <paramref name="sink"/>.</summary>
+    public static MergeSummary Run(ModelFamily family, MergeMethod method, MergeParameters parameters, IMergeSink sink,
+        MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new MergeExecutionOptions();
+        int t = family.Tasks.Count;
+        if (t < method.MinModels || t > method.MaxModels)
+            throw new IncompatibleModelsException(family.Base.Path, null,
+                $"method '{method.Name}' takes {method.MinModels}..{(method.MaxModels == int.MaxValue ? "any" : method.MaxModels.ToString())} fine-tuned models; the family has {t}.");
+        foreach (var name in options.Materialize)
+            if (!family.TaskNames.Contains(name))
+                throw new RecipeException(null, $"cannot materialize '{name}': the family's tasks are {string.Join(", ", family.TaskNames)}.");
+
+        var plan = MergePlan.Of(family, options.Seed);
+        var run = method.Begin(plan, parameters);
+        sink.Begin(Layout(family, run, method, options));
+
+        // Copied tensors (integer buffers) and heads: raw bytes, once.
+        CopyRaw(family, sink, options);
+
+        var order = Enumerable.Range(0, plan.Tensors.Count).OrderByDescending(i => plan.Tensors[i].ElementCount).ThenBy(i => i).ToArray();
+        for (int pass = 0; pass < run.PassCount; pass++)
+        {
+            var partials = new object?[plan.Tensors.Count];
+            int p = pass;
+            ForEachTensor(family, plan, run, parameters, order, options, checkFinite: pass == 0, $"pass {pass + 1}/{run.PassCount}", progress, cancellationToken,
+                ctx => partials[ctx.Index] = run.Visit(p, ctx));
+            run.EndPass(pass, partials);
+        }
+        foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
+
+        var materialize = options.Materialize.Select(n => family.TaskNames.ToList().IndexOf(n)).ToArray();
+        ForEachTensor(family, plan, run, parameters, order, options, checkFinite: run.PassCount == 0, "merge", progress, cancellationToken, ctx =>
+        {
+            float[] outArr = FloatBufferPool.Shared.Rent(ctx.Length);
+            try
+            {
+                var merged = outArr.AsSpan(0, ctx.Length);
+                run.Merge(ctx, merged);
+                sink.WriteModel(ctx.Name, merged);
+                if (method.IsPerTask) run.WriteModulators(ctx, merged, sink.Modulators);
+                if (materialize.Length > 0)
+                {
+                    float[] taskArr = FloatBufferPool.Shared.Rent(ctx.Length);
+                    try
+                    {
+                        foreach (int ti in materialize)
+                        {
+                            var dst = taskArr.AsSpan(0, ctx.Length);
+                            run.MaterializeTask(ctx, merged, ti, dst);
+                            sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
+                        }
+                    }
+                    finally { FloatBufferPool.Shared.Return(taskArr); }
+                }
+            }
+            finally { FloatBufferPool.Shared.Return(outArr); }
+        });
+
+        var summary = new MergeSummary(method, parameters, family.TaskNames, run.Notes(), family.MergedParameterCount);
+        sink.Complete(summary);
+        return summary;
+    }
+
+    private static MergeLayout Layout(ModelFamily family, MergeRun run, MergeMethod method, MergeExecutionOptions options)
+    {
+        var model = new List<TensorEntry>();
+        foreach (var info in family.Base.Tensors)
+        {
+            if (family.Heads.IsHead(info.Name)) continue;
+            var dtype = info.DType.IsFloatingPoint() ? options.OutputDType ?? info.DType : info.DType;
+            model.Add(new TensorEntry(info.Name, dtype, info.Shape));
+        }
+        var heads = family.TaskHeads.ToDictionary(kv => kv.Key,
+            kv => (IReadOnlyList<TensorEntry>)kv.Value.Select(h => new TensorEntry(h.Name, h.DType, h.Shape)).ToList(), StringComparer.Ordinal);
+        var modulators = new List<TensorEntry>();
+        if (method.IsPerTask)
+        {
+            modulators.AddRange(run.GlobalModulators().Select(g => g.Entry));
+            foreach (var info in family.MergedTensors) modulators.AddRange(run.ModulatorsFor(info));
+        }
+        return new MergeLayout(model, heads, modulators, options.Materialize);
+    }
+
+    private static void CopyRaw(ModelFamily family, IMergeSink sink, MergeExecutionOptions options)
+    {
+        foreach (var info in family.CopiedTensors)
+        {
+            var bytes = ReadRaw(family.Base, info);
+            sink.WriteModelRaw(info.Name, bytes);
+            foreach (var task in options.Materialize) sink.WriteTaskRaw(task, info.Name, bytes);
+        }
+        foreach (var task in family.Tasks)
+            foreach (var head in family.TaskHeads[task.Name])
+            {
+                var bytes = ReadRaw(task.Reader, head);
+                sink.WriteHeadRaw(task.Name, head.Name, bytes);
+                if (options.Materialize.Contains(task.Name)) sink.WriteTaskRaw(task.Name, head.Name, bytes);
+            }
+    }
+
+    private static byte[] ReadRaw(ICheckpointReader reader, TensorInfo info)
+    {
+        var bytes = new byte[info.ByteLength];
+        reader.ReadRaw(info, bytes);
+        return bytes;
+    }
+
+    private static void ForEachTensor(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, int[] order,
+        MergeExecutionOptions options, bool checkFinite, string stage, IProgress<MergeProgress>? progress, CancellationToken ct,
+        Action<MergeTensorContext> body)
+    {
+        int next = -1;
+        long done = 0;
+        long total = plan.Tensors.Count;
+        int threads = Math.Clamp(options.MaxThreads, 1, Math.Max(1, order.Length));
+        progress?.Report(new MergeProgress(stage, 0, total));
+        Exception? failure = null;
+        void Worker()
+        {
+            var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters };
+            try
+            {
+                while (failure is null)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    int k = Interlocked.Increment(ref next);
+                    if (k >= order.Length) break;
+                    int index = order[k];
+                    Load(family, plan, run, ctx, index, checkFinite && !options.AllowNonFinite);
+                    run.Prepare(ctx);
+                    body(ctx);
+                    progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), total));
+                }
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref failure, e, null);
+            }
+            finally
+            {
+                Release(ctx);
+            }
+        }
+        if (threads == 1) Worker();
+        else
+        {
+            var workers = Enumerable.Range(0, threads).Select(_ => new Thread(Worker) { IsBackground = true }).ToList();
+            foreach (var w in workers) w.Start();
+            foreach (var w in workers) w.Join();
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+    }
+
+    private static void Load(ModelFamily family, MergePlan plan, MergeRun run, MergeTensorContext ctx, int index, bool checkFinite)
+    {
+        var info = plan.Tensors[index];
+        int n = checked((int)info.ElementCount);
+        Release(ctx);
+        ctx.Info = info;
+        ctx.Index = index;
+        ctx.Layer = LayerIndex.Of(info.Name);
+        ctx.Length = n;
+        ctx.BaseArray = FloatBufferPool.Shared.Rent(n);
+        ctx.ScratchArray = FloatBufferPool.Shared.Rent(n);
+        family.Base.ReadFloat32(info, ctx.Base);
+        if (checkFinite) CheckFinite(family.Base.Path, info.Name, ctx.Base);
+        for (int t = 0; t < plan.TaskCount; t++)
+        {
+            var reader = family.Tasks[t].Reader;
+            reader.TryGetTensor(info.Name, out var ti);
+            ctx.TaskArrays[t] = FloatBufferPool.Shared.Rent(n);
+            var task = ctx.Task(t);
+            reader.ReadFloat32(ti, task);
+            if (checkFinite) CheckFinite(reader.Path, info.Name, task);
+            if (run.UsesTaskVectors) TensorPrimitives.Subtract(task, ctx.Base, task);
+        }
+    }
+
+    private static void CheckFinite(string file, string tensor, ReadOnlySpan<float> values)
+    {
+        if (values.Length == 0) return;
+        float m = TensorPrimitives.MaxMagnitude(values);
+        if (!float.IsFinite(m))
+        {
+            int at = 0;
+            while (at < values.Length && float.IsFinite(values[at])) at++;
+            throw new NonFiniteTensorException(file, tensor, $"holds {values[at]} at element {at}; pass --allow-nonfinite to merge it anyway.");
+        }
+    }
+
+    private static void Release(MergeTensorContext ctx)
+    {
+        if (ctx.BaseArray.Length > 0) FloatBufferPool.Shared.Return(ctx.BaseArray);
+        if (ctx.ScratchArray.Length > 0) FloatBufferPool.Shared.Return(ctx.ScratchArray);
+        for (int t = 0; t < ctx.TaskArrays.Length; t++)
+        {
+            if (ctx.TaskArrays[t] is { Length: > 0 } a) FloatBufferPool.Shared.Return(a);
+            ctx.TaskArrays[t] = [];
+        }
+        ctx.BaseArray = [];
+        ctx.ScratchArray = [];
+    }
+}

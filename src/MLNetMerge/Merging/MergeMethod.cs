@@ -1,0 +1,56 @@
+using MLNetMerge.Checkpoints;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>
+/// A data-free merge method: its name, paper, declared parameters and how many models it accepts. The work is done by
+/// the <see cref="MergeRun"/> it begins for one family and parameter set: an optional sequence of statistics passes
+/// over the whole model (for global thresholds, majority signs, rescalers) and a per-tensor merge function.
+/// </summary>
+public abstract class MergeMethod
+{
+    /// <summary>Recipe name, e.g. <c>ties</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The paper (authors, year, title, arXiv id).</summary>
+    public abstract string Reference { get; }
+
+    /// <summary>One sentence on what it computes.</summary>
+    public abstract string Summary { get; }
+
+    /// <summary>The parameters it takes, with defaults.</summary>
+    public abstract IReadOnlyList<MethodParameter> Parameters { get; }
+
+    /// <summary>Fewest fine-tuned models it accepts.</summary>
+    public virtual int MinModels => 1;
+
+    /// <summary>Most fine-tuned models it accepts.</summary>
+    public virtual int MaxModels => int.MaxValue;
+
+    /// <summary>True when the result is per task (unified weights + modulators), like EMR, TALL masks, CART indexing.</summary>
+    public virtual bool IsPerTask => false;
+
+    /// <summary>Starts a run over <paramref name="plan"/> with <paramref name="parameters"/>.</summary>
+    public abstract MergeRun Begin(MergePlan plan, MergeParameters parameters);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}
+
+/// <summary>What a run merges: the family's merged tensors with their layer indices, task names and the seed.</summary>
+/// <param name="Tensors">Merged tensors, in output order.</param>
+/// <param name="TaskNames">Task names in order.</param>
+/// <param name="LayerCount">Blocks in the model (max layer index + 1; 0 when names carry none).</param>
+/// <param name="Seed">Seed for randomised methods (DARE, DELLA).</param>
+public sealed record MergePlan(IReadOnlyList<TensorInfo> Tensors, IReadOnlyList<string> TaskNames, int LayerCount, ulong Seed)
+{
+    /// <summary>Number of tasks T.</summary>
+    public int TaskCount => TaskNames.Count;
+
+    /// <summary>Builds the plan of a family.</summary>
+    public static MergePlan Of(ModelFamily family, ulong seed)
+    {
+        int layers = family.MergedTensors.Select(t => LayerIndex.Of(t.Name)).DefaultIfEmpty(-1).Max() + 1;
+        return new MergePlan(family.MergedTensors, family.TaskNames, layers, seed);
+    }
+}

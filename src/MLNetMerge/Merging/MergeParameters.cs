@@ -1,0 +1,163 @@
+using System.Globalization;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>
+/// The parameters of one merge run, checked against the method's declarations: global values, per-model values and
+/// defaults, with aliases already mapped to their canonical names. Per-model values win over global ones.
+/// </summary>
+public sealed class MergeParameters
+{
+    private readonly Dictionary<string, MethodParameter> _declared;
+    private readonly Dictionary<string, ParameterValue> _global;
+    private readonly Dictionary<string, ParameterValue>[] _perModel;
+
+    /// <summary>Checks and normalises the given values.</summary>
+    /// <param name="method">The method whose declarations apply.</param>
+    /// <param name="global">Recipe <c>parameters:</c> (names or aliases).</param>
+    /// <param name="perModel">Each model's <c>parameters:</c>, in task order (null entries allowed).</param>
+    /// <param name="source">File name for error messages.</param>
+    /// <exception cref="RecipeException">Unknown name, value of the wrong kind, out of range, or a non-per-model parameter set per model.</exception>
+    public MergeParameters(MergeMethod method, IReadOnlyDictionary<string, ParameterValue>? global,
+        IReadOnlyList<IReadOnlyDictionary<string, ParameterValue>?> perModel, string? source = null)
+    {
+        Method = method;
+        _declared = method.Parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        _global = Normalise(global, perModelScope: false, source);
+        _perModel = perModel.Select(p => Normalise(p, perModelScope: true, source)).ToArray();
+    }
+
+    /// <summary>The method.</summary>
+    public MergeMethod Method { get; }
+
+    /// <summary>Number of models the per-model values were given for.</summary>
+    public int ModelCount => _perModel.Length;
+
+    private Dictionary<string, ParameterValue> Normalise(IReadOnlyDictionary<string, ParameterValue>? given, bool perModelScope, string? source)
+    {
+        var result = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
+        if (given is null) return result;
+        foreach (var (key, value) in given)
+        {
+            var (decl, map) = Find(key) ?? throw new RecipeException(source,
+                $"method '{Method.Name}' has no parameter '{key}'; it takes: {string.Join(", ", Method.Parameters.Select(p => p.Name))}.");
+            if (perModelScope && !decl.PerModel)
+                throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' cannot be set per model.");
+            if (result.ContainsKey(decl.Name))
+                throw new RecipeException(source, $"parameter '{decl.Name}' is given twice (directly and through an alias).");
+            var mapped = map is null ? value : MapValue(value, map);
+            Validate(decl, mapped, source);
+            result[decl.Name] = mapped;
+        }
+        return result;
+    }
+
+    private (MethodParameter, Func<double, double>?)? Find(string key)
+    {
+        if (_declared.TryGetValue(key, out var p)) return (p, null);
+        foreach (var d in _declared.Values)
+            foreach (var a in d.Aliases)
+                if (a.Name == key) return (d, a.Map);
+        return null;
+    }
+
+    private static ParameterValue MapValue(ParameterValue v, Func<double, double> map) => v switch
+    {
+        ParameterValue.Scalar s => new ParameterValue.Scalar(map(s.Value)),
+        ParameterValue.Gradient g => new ParameterValue.Gradient(g.Values.Select(map).ToList()),
+        ParameterValue.Filtered f => new ParameterValue.Filtered(f.Entries.Select(e => (e.Filter, MapValue(e.Value, map))).ToList()),
+        ParameterValue.Text t when double.TryParse(t.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => new ParameterValue.Scalar(map(d)),
+        _ => v,
+    };
+
+    private void Validate(MethodParameter decl, ParameterValue value, string? source)
+    {
+        switch (decl.Kind)
+        {
+            case ParameterKind.Number:
+                foreach (double d in Numbers(value))
+                {
+                    if (double.IsNaN(d) || d < decl.Min || d > decl.Max)
+                        throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' must lie in [{decl.Min}, {decl.Max}]; got {d.ToString(CultureInfo.InvariantCulture)}.");
+                }
+                break;
+            case ParameterKind.Choice:
+                if (value is not ParameterValue.Text t || !decl.Choices.Contains(t.Value))
+                    throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' must be one of {string.Join(", ", decl.Choices)}.");
+                break;
+            case ParameterKind.Flag:
+                if (value is not ParameterValue.Text f || !bool.TryParse(f.Value, out _))
+                    throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' must be true or false.");
+                break;
+        }
+    }
+
+    private static IEnumerable<double> Numbers(ParameterValue v)
+    {
+        switch (v)
+        {
+            case ParameterValue.Scalar s: yield return s.Value; break;
+            case ParameterValue.Gradient g: foreach (var d in g.Values) yield return d; break;
+            case ParameterValue.Filtered f: foreach (var e in f.Entries) foreach (var d in Numbers(e.Value)) yield return d; break;
+            case ParameterValue.Text t:
+                if (!double.TryParse(t.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x)) x = double.NaN;
+                yield return x;
+                break;
+        }
+    }
+
+    /// <summary>A number for a tensor (global value or default).</summary>
+    public double Number(string name, string tensor = "", int layer = -1, int layerCount = 0)
+    {
+        var decl = Declared(name);
+        return _global.TryGetValue(name, out var v) ? v.ResolveNumber(tensor, layer, layerCount) : decl.Default;
+    }
+
+    /// <summary>A number for one model and tensor (per-model value, else global, else default).</summary>
+    public double Number(string name, int task, string tensor = "", int layer = -1, int layerCount = 0)
+    {
+        Declared(name);
+        if (task < _perModel.Length && _perModel[task].TryGetValue(name, out var v)) return v.ResolveNumber(tensor, layer, layerCount);
+        return Number(name, tensor, layer, layerCount);
+    }
+
+    /// <summary>A choice's word.</summary>
+    public string Choice(string name)
+    {
+        var decl = Declared(name);
+        return _global.TryGetValue(name, out var v) ? v.ResolveText("") : decl.DefaultChoice;
+    }
+
+    /// <summary>A flag.</summary>
+    public bool Flag(string name)
+    {
+        var decl = Declared(name);
+        return _global.TryGetValue(name, out var v) ? bool.Parse(v.ResolveText("")) : decl.Default != 0;
+    }
+
+    /// <summary>True when the recipe set <paramref name="name"/> (globally or for any model).</summary>
+    public bool IsSet(string name) => _global.ContainsKey(name) || _perModel.Any(p => p.ContainsKey(name));
+
+    /// <summary>Every parameter with its effective global value, for the resolved recipe and the model card.</summary>
+    public IReadOnlyDictionary<string, ParameterValue> Effective()
+    {
+        var result = new SortedDictionary<string, ParameterValue>(StringComparer.Ordinal);
+        foreach (var d in Method.Parameters)
+        {
+            if (d.Kind == ParameterKind.Number && double.IsNaN(d.Default) && !_global.ContainsKey(d.Name)) continue; // default chosen by the run
+            result[d.Name] = _global.TryGetValue(d.Name, out var v) ? v : d.Kind switch
+            {
+                ParameterKind.Number => new ParameterValue.Scalar(d.Default),
+                ParameterKind.Choice => new ParameterValue.Text(d.DefaultChoice),
+                _ => new ParameterValue.Text(d.Default != 0 ? "true" : "false"),
+            };
+        }
+        return result;
+    }
+
+    /// <summary>Per-model values as given (canonical names), for the resolved recipe.</summary>
+    public IReadOnlyDictionary<string, ParameterValue> PerModel(int task) => _perModel[task];
+
+    private MethodParameter Declared(string name) =>
+        _declared.TryGetValue(name, out var d) ? d : throw new InvalidOperationException($"method '{Method.Name}' did not declare '{name}'.");
+}

@@ -1,0 +1,58 @@
+using MLNetMerge.Checkpoints;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>
+/// One method applied to one family. The executor streams every merged tensor through
+/// <see cref="Visit"/> once per statistics pass (then calls <see cref="EndPass"/> with the per-tensor partial
+/// results in tensor order, so reductions are deterministic), and finally through <see cref="Merge"/>.
+/// Before each call the executor reads θ0 and every θt into the context and, when <see cref="UsesTaskVectors"/>,
+/// turns the task buffers into task vectors τt = θt − θ0; then <see cref="Prepare"/> runs (e.g. DARE's drop).
+/// Visit, Prepare and Merge may run concurrently for different tensors and must only touch the context.
+/// </summary>
+public abstract class MergeRun
+{
+    /// <summary>Task buffers hold τt = θt − θ0 (true) or θt (false).</summary>
+    public virtual bool UsesTaskVectors => true;
+
+    /// <summary>Number of statistics passes before the merge pass.</summary>
+    public virtual int PassCount => 0;
+
+    /// <summary>Per-tensor transformation of the task buffers applied before every pass and the merge.</summary>
+    public virtual void Prepare(MergeTensorContext ctx) { }
+
+    /// <summary>Computes this tensor's contribution to pass <paramref name="pass"/>'s statistic.</summary>
+    public virtual object? Visit(int pass, MergeTensorContext ctx) => null;
+
+    /// <summary>Reduces the per-tensor results of a pass (indexed like the plan's tensors).</summary>
+    public virtual void EndPass(int pass, object?[] partials) { }
+
+    /// <summary>Writes the merged (for per-task methods: unified) weights θ of the tensor into <paramref name="output"/>.</summary>
+    public abstract void Merge(MergeTensorContext ctx, Span<float> output);
+
+    /// <summary>Per-task methods: the modulator tensors stored for one merged tensor (masks, low-rank factors).</summary>
+    public virtual IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor) => [];
+
+    /// <summary>Per-task methods: modulators that are not per tensor (e.g. EMR's rescalers), known after the passes.</summary>
+    public virtual IReadOnlyList<(TensorEntry Entry, float[] Values)> GlobalModulators() => [];
+
+    /// <summary>Per-task methods: writes this tensor's modulators (called after <see cref="Merge"/> with the same context).</summary>
+    public virtual void WriteModulators(MergeTensorContext ctx, ReadOnlySpan<float> merged, IModulatorWriter writer) { }
+
+    /// <summary>Per-task methods: task <paramref name="task"/>'s own weights θ̂t for the tensor (after <see cref="Merge"/>).</summary>
+    public virtual void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output) =>
+        merged.CopyTo(output);
+
+    /// <summary>Extra lines for the model card and the run summary (thresholds, rescalers).</summary>
+    public virtual IReadOnlyDictionary<string, string> Notes() => new Dictionary<string, string>();
+}
+
+/// <summary>Receives modulator tensors declared by <see cref="MergeRun.ModulatorsFor"/>.</summary>
+public interface IModulatorWriter
+{
+    /// <summary>Writes a float modulator.</summary>
+    void WriteFloat32(string name, ReadOnlySpan<float> values);
+
+    /// <summary>Writes a byte modulator (packed masks).</summary>
+    void WriteBytes(string name, ReadOnlySpan<byte> values);
+}

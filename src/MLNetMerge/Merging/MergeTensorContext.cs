@@ -1,0 +1,58 @@
+using MLNetMerge.Checkpoints;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>
+/// The working set of one merged tensor inside a run: θ0, the task buffers (θt or τt), scratch space, and the
+/// parameters resolved for this tensor. Buffers are pooled and longer than <see cref="Length"/>; use the spans.
+/// </summary>
+public sealed class MergeTensorContext
+{
+    internal MergeTensorContext(int taskCount)
+    {
+        TaskArrays = new float[taskCount][];
+    }
+
+    /// <summary>The tensor.</summary>
+    public TensorInfo Info { get; internal set; } = null!;
+
+    /// <summary>Its position in the plan.</summary>
+    public int Index { get; internal set; }
+
+    /// <summary>Its block index (-1 when none).</summary>
+    public int Layer { get; internal set; }
+
+    /// <summary>The run's plan.</summary>
+    public MergePlan Plan { get; internal set; } = null!;
+
+    /// <summary>The run's parameters.</summary>
+    public MergeParameters Parameters { get; internal set; } = null!;
+
+    /// <summary>Element count.</summary>
+    public int Length { get; internal set; }
+
+    /// <summary>Number of tasks.</summary>
+    public int TaskCount => TaskArrays.Length;
+
+    internal float[] BaseArray = [];
+    internal float[][] TaskArrays;
+    internal float[] ScratchArray = [];
+
+    /// <summary>θ0 for this tensor (length <see cref="Length"/>).</summary>
+    public Span<float> Base => BaseArray.AsSpan(0, Length);
+
+    /// <summary>Task buffer t: τt when the run uses task vectors, else θt.</summary>
+    public Span<float> Task(int t) => TaskArrays[t].AsSpan(0, Length);
+
+    /// <summary>Scratch space of <see cref="Length"/> floats (contents unspecified on entry).</summary>
+    public Span<float> Scratch => ScratchArray.AsSpan(0, Length);
+
+    /// <summary>The tensor's name.</summary>
+    public string Name => Info.Name;
+
+    /// <summary>A number parameter resolved for this tensor.</summary>
+    public double Number(string name) => Parameters.Number(name, Info.Name, Layer, Plan.LayerCount);
+
+    /// <summary>A per-model number parameter resolved for task <paramref name="task"/> and this tensor.</summary>
+    public double Number(string name, int task) => Parameters.Number(name, task, Info.Name, Layer, Plan.LayerCount);
+}

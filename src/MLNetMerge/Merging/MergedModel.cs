@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>
+/// A merge result held in memory (float32): the merged or unified tensors, copied integer tensors as raw bytes, each
+/// task's head, the modulators of per-task methods, and each task's own weights for per-task methods. Immutable once
+/// built. For models too large for memory, merge into a directory instead (<see cref="DirectoryMergeSink"/>).
+/// </summary>
+public sealed class MergedModel
+{
+    internal MergedModel(MergeSummary summary, IReadOnlyList<TensorEntry> layout,
+        IReadOnlyDictionary<string, float[]> tensors, IReadOnlyDictionary<string, byte[]> raw,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, byte[]>> heads, IReadOnlyDictionary<string, TensorEntry> headEntries,
+        IReadOnlyDictionary<string, float[]> modulators, IReadOnlyDictionary<string, byte[]> modulatorBytes,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, float[]>> taskTensors)
+    {
+        Summary = summary;
+        Layout = layout;
+        Tensors = tensors;
+        RawTensors = raw;
+        Heads = heads;
+        HeadEntries = headEntries;
+        Modulators = modulators;
+        ModulatorBytes = modulatorBytes;
+        TaskTensors = taskTensors;
+    }
+
+    /// <summary>Method, parameters, tasks and notes.</summary>
+    public MergeSummary Summary { get; }
+
+    /// <summary>The merged model's tensors in order, with stored dtypes.</summary>
+    public IReadOnlyList<TensorEntry> Layout { get; }
+
+    /// <summary>Merged (per-task methods: unified) floating-point tensors by name.</summary>
+    public IReadOnlyDictionary<string, float[]> Tensors { get; }
+
+    /// <summary>Copied integer/bool tensors, raw bytes.</summary>
+    public IReadOnlyDictionary<string, byte[]> RawTensors { get; }
+
+    /// <summary>Per task, its head tensors (raw bytes in the stored dtype).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, byte[]>> Heads { get; }
+
+    /// <summary>Head layouts, keyed <c>{task}.{tensor}</c>.</summary>
+    public IReadOnlyDictionary<string, TensorEntry> HeadEntries { get; }
+
+    /// <summary>Float modulators (rescalers, low-rank factors).</summary>
+    public IReadOnlyDictionary<string, float[]> Modulators { get; }
+
+    /// <summary>Byte modulators (packed masks).</summary>
+    public IReadOnlyDictionary<string, byte[]> ModulatorBytes { get; }
+
+    /// <summary>For per-task methods, each task's own merged tensors θ̂t (empty otherwise).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, float[]>> TaskTensors { get; }
+
+    /// <summary>Task names.</summary>
+    public IReadOnlyList<string> TaskNames => Summary.TaskNames;
+
+    /// <summary>The weights task <paramref name="task"/> runs with: its own for per-task methods, else the shared ones.</summary>
+    public float[] TensorFor(string task, string name) =>
+        TaskTensors.TryGetValue(task, out var own) && own.TryGetValue(name, out var v) ? v : Tensors[name];
+
+    /// <summary>A head tensor of a task converted to float32.</summary>
+    public float[] HeadFloat32(string task, string name)
+    {
+        var entry = HeadEntries[$"{task}.{name}"];
+        var values = new float[entry.ElementCount];
+        DTypeConversion.ToFloat32(Heads[task][name], entry.DType, values);
+        return values;
+    }
+}
+
+/// <summary>Collects a merge into a <see cref="MergedModel"/>; per-task methods materialize every task.</summary>
+internal sealed class InMemoryMergeSink : IMergeSink, IModulatorWriter
+{
+    private readonly ConcurrentDictionary<string, float[]> _tensors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _raw = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte[]>> _heads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, float[]> _mods = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _modBytes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, float[]>> _tasks = new(StringComparer.Ordinal);
+    private MergeLayout? _layout;
+
+    public MergedModel? Result { get; private set; }
+
+    public bool KeepTaskTensors { get; init; }
+
+    public void Begin(MergeLayout layout) => _layout = layout;
+
+    public void WriteModel(string name, ReadOnlySpan<float> values) => _tensors[name] = values.ToArray();
+
+    public void WriteModelRaw(string name, ReadOnlySpan<byte> bytes) => _raw[name] = bytes.ToArray();
+
+    public void WriteHeadRaw(string task, string name, ReadOnlySpan<byte> bytes) =>
+        _heads.GetOrAdd(task, _ => new(StringComparer.Ordinal))[name] = bytes.ToArray();
+
+    public IModulatorWriter Modulators => this;
+
+    public void WriteFloat32(string name, ReadOnlySpan<float> values) => _mods[name] = values.ToArray();
+
+    public void WriteBytes(string name, ReadOnlySpan<byte> values) => _modBytes[name] = values.ToArray();
+
+    public void WriteTask(string task, string name, ReadOnlySpan<float> values)
+    {
+        if (KeepTaskTensors) _tasks.GetOrAdd(task, _ => new(StringComparer.Ordinal))[name] = values.ToArray();
+    }
+
+    public void WriteTaskRaw(string task, string name, ReadOnlySpan<byte> bytes) { }
+
+    public void Complete(MergeSummary summary)
+    {
+        var headEntries = _layout!.Heads.SelectMany(kv => kv.Value.Select(e => (Key: $"{kv.Key}.{e.Name}", e)))
+            .ToDictionary(x => x.Key, x => x.e, StringComparer.Ordinal);
+        Result = new MergedModel(summary, _layout.Model,
+            new Dictionary<string, float[]>(_tensors, StringComparer.Ordinal),
+            new Dictionary<string, byte[]>(_raw, StringComparer.Ordinal),
+            _heads.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, byte[]>)new Dictionary<string, byte[]>(kv.Value, StringComparer.Ordinal), StringComparer.Ordinal),
+            headEntries,
+            new Dictionary<string, float[]>(_mods, StringComparer.Ordinal),
+            new Dictionary<string, byte[]>(_modBytes, StringComparer.Ordinal),
+            _tasks.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, float[]>)new Dictionary<string, float[]>(kv.Value, StringComparer.Ordinal), StringComparer.Ordinal));
+    }
+}

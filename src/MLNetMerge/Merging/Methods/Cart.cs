@@ -1,0 +1,159 @@
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>
+/// CART (centered arithmetic with rank reduction): <c>θavg = θ0 + (1/T) Σ τt</c>, centered vectors
+/// <c>ct = θt − θavg</c>; for each 2-D weight matrix inside a transformer block (not embeddings or norms) a truncated
+/// SVD of rank <c>r = max(1, ⌊rank_ratio · min(m, n)⌋)</c> (0 when the ratio is 0) gives <c>θ = θavg + λ Σt lowrank_r(ct)</c>;
+/// every other tensor ends at θavg (its full ct sum to zero). Rank 0 and full rank both give weight averaging.
+/// Choi et al. 2024, "Revisiting Weight Averaging for Model Merging", arXiv:2412.12153.
+/// </summary>
+public sealed class Cart : MergeMethod
+{
+    /// <inheritdoc />
+    public override string Name => "cart";
+
+    /// <inheritdoc />
+    public override string Reference => "Choi et al. 2024, Revisiting Weight Averaging for Model Merging (CART), arXiv:2412.12153";
+
+    /// <inheritdoc />
+    public override string Summary => "θavg + λ Σ low-rank centered task vectors";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MethodParameter> Parameters { get; } = CartShared.Parameters;
+
+    /// <inheritdoc />
+    public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new CartRun(plan, parameters, perTask: false);
+}
+
+/// <summary>
+/// CART's per-task "indexing" variant: unified weights θavg plus, per task, the rank-r factors of its centered
+/// matrices (and full ct of other tensors); task t runs with <c>θ̂t = θavg + λ lowrank_r(ct)</c>.
+/// Choi et al. 2024, arXiv:2412.12153.
+/// </summary>
+public sealed class CartIndexing : MergeMethod
+{
+    /// <inheritdoc />
+    public override string Name => "cart_indexing";
+
+    /// <inheritdoc />
+    public override string Reference => "Choi et al. 2024, Revisiting Weight Averaging for Model Merging (CART indexing), arXiv:2412.12153";
+
+    /// <inheritdoc />
+    public override string Summary => "per task: θavg + λ lowrank(ct)";
+
+    /// <inheritdoc />
+    public override bool IsPerTask => true;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MethodParameter> Parameters { get; } = CartShared.Parameters;
+
+    /// <inheritdoc />
+    public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new CartRun(plan, parameters, perTask: true);
+}
+
+internal static class CartShared
+{
+    public static readonly IReadOnlyList<MethodParameter> Parameters =
+    [
+        MethodParameter.Number("rank_ratio", 0.12, "r / min(m, n) of each block matrix's truncated SVD.", 0, 1) with { Aliases = [new("lowrank")] },
+        CommonParameters.Scale(2.0),
+        MethodParameter.Number("power_iterations", 4, "Power iterations of the randomized SVD.", 0, 50),
+    ];
+
+    /// <summary>True for a 2-D weight of an attention or MLP block: inside a numbered block, not an embedding or norm.</summary>
+    public static bool IsBlockMatrix(TensorInfo t) =>
+        t.Shape.Length == 2 && LayerIndex.Of(t.Name) >= 0
+        && !t.Name.Contains("norm", StringComparison.OrdinalIgnoreCase) && !t.Name.Contains("embed", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The rank for a matrix: <c>⌊ratio·min(m,n)⌋</c>, at least 1 when ratio &gt; 0.</summary>
+    public static int Rank(double ratio, int m, int n)
+    {
+        if (ratio <= 0) return 0;
+        return Math.Max(1, (int)Math.Floor(ratio * Math.Min(m, n)));
+    }
+}
+
+internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool perTask) : MergeRun
+{
+    /// <summary>θavg into <paramref name="avg"/>; each task buffer becomes ct = τt − mean τ.</summary>
+    private static void Center(MergeTensorContext ctx, Span<float> avg)
+    {
+        int tasks = ctx.TaskCount;
+        avg.Clear();
+        for (int t = 0; t < tasks; t++) System.Numerics.Tensors.TensorPrimitives.Add(avg, ctx.Task(t), avg);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(avg, 1f / tasks, avg); // mean τ
+        for (int t = 0; t < tasks; t++) System.Numerics.Tensors.TensorPrimitives.Subtract(ctx.Task(t), avg, ctx.Task(t));
+        System.Numerics.Tensors.TensorPrimitives.Add(avg, ctx.Base, avg); // θavg
+    }
+
+    public override void Prepare(MergeTensorContext ctx) => Center(ctx, ctx.Scratch);
+
+    public override void Merge(MergeTensorContext ctx, Span<float> output)
+    {
+        ctx.Scratch.CopyTo(output);
+        if (perTask || !CartShared.IsBlockMatrix(ctx.Info)) return;
+        int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
+        int r = CartShared.Rank(ctx.Number("rank_ratio"), m, n);
+        if (r == 0 || r >= Math.Min(m, n)) return; // Σ ct = 0
+        float lambda = (float)ctx.Number("scale");
+        for (int t = 0; t < ctx.TaskCount; t++)
+            LowRank.AddTruncated(ctx.Task(t), m, n, r, lambda, output, Options(ctx, t));
+    }
+
+    private RandomizedSvdSettings Options(MergeTensorContext ctx, int t) =>
+        new((int)ctx.Number("power_iterations"), CounterRandom.Key(plan.Seed ^ 0xCA27, t, ctx.Name));
+
+    public override IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor)
+    {
+        if (!perTask) return [];
+        return plan.TaskNames.SelectMany(task => ModulatorEntries(task, tensor)).ToList();
+    }
+
+    private IEnumerable<TensorEntry> ModulatorEntries(string task, TensorInfo tensor)
+    {
+        if (CartShared.IsBlockMatrix(tensor))
+        {
+            int m = tensor.Shape[0], n = tensor.Shape[1];
+            int r = Math.Min(CartShared.Rank(RankRatio(tensor), m, n), Math.Min(m, n));
+            yield return new TensorEntry($"lowrank.{task}.{tensor.Name}.left", DType.F32, [m, r]);
+            yield return new TensorEntry($"lowrank.{task}.{tensor.Name}.right", DType.F32, [r, n]);
+        }
+        else yield return new TensorEntry($"delta.{task}.{tensor.Name}", DType.F32, tensor.Shape);
+    }
+
+    private double RankRatio(TensorInfo tensor) =>
+        parameters.Number("rank_ratio", tensor.Name, LayerIndex.Of(tensor.Name), plan.LayerCount);
+
+    public override void WriteModulators(MergeTensorContext ctx, ReadOnlySpan<float> merged, IModulatorWriter writer)
+    {
+        for (int t = 0; t < ctx.TaskCount; t++)
+        {
+            string task = plan.TaskNames[t];
+            if (!CartShared.IsBlockMatrix(ctx.Info)) { writer.WriteFloat32($"delta.{task}.{ctx.Name}", ctx.Task(t)); continue; }
+            int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
+            int r = Math.Min(CartShared.Rank(ctx.Number("rank_ratio"), m, n), Math.Min(m, n));
+            var left = new float[m * r];
+            var right = new float[r * n];
+            LowRank.Factors(ctx.Task(t), m, n, r, left, right, Options(ctx, t));
+            writer.WriteFloat32($"lowrank.{task}.{ctx.Name}.left", left);
+            writer.WriteFloat32($"lowrank.{task}.{ctx.Name}.right", right);
+        }
+    }
+
+    public override void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
+    {
+        float lambda = (float)ctx.Number("scale");
+        ctx.Scratch.CopyTo(output);
+        if (!CartShared.IsBlockMatrix(ctx.Info))
+        {
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(task), lambda, output, output);
+            return;
+        }
+        int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
+        int r = Math.Min(CartShared.Rank(ctx.Number("rank_ratio"), m, n), Math.Min(m, n));
+        if (r > 0) LowRank.AddTruncated(ctx.Task(task), m, n, r, lambda, output, Options(ctx, task));
+    }
+}

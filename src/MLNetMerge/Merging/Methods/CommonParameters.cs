@@ -1,0 +1,24 @@
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>Parameter declarations shared by several methods, so names, aliases and ranges agree everywhere.</summary>
+internal static class CommonParameters
+{
+    /// <summary><c>scale</c> (λ), alias mergekit's <c>lambda</c>.</summary>
+    public static MethodParameter Scale(double @default) =>
+        MethodParameter.Number("scale", @default, "λ: multiplies the combined task vector.", -100, 100) with { Aliases = [new("lambda")] };
+
+    /// <summary>Per-model <c>weight</c> of each task vector (default 1).</summary>
+    public static MethodParameter Weight() =>
+        MethodParameter.Number("weight", 1.0, "Per-model weight of its task vector.", -100, 100) with { PerModel = true };
+
+    /// <summary>TIES trim fraction <c>keep</c>, alias mergekit's <c>density</c>.</summary>
+    public static MethodParameter Keep(double @default) =>
+        MethodParameter.Number("keep", @default, "Fraction of each task vector kept by magnitude (TIES trim).", 0, 1) with { PerModel = true, Aliases = [new("density")] };
+
+    /// <summary>DARE drop probability <c>drop</c>; mergekit's <c>density</c> is 1 − drop.</summary>
+    public static MethodParameter Drop(double @default) =>
+        MethodParameter.Number("drop", @default, "DARE drop probability p.", 0, 1) with { PerModel = true, Aliases = [new("density", v => 1 - v)] };
+
+    /// <summary>DARE's rescale switch.</summary>
+    public static MethodParameter Rescale() => MethodParameter.Flag("rescale", true, "Divide DARE's survivors by 1 − p (false: drop only).");
+}

@@ -1,0 +1,51 @@
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>
+/// Consensus merging with TALL masks: <c>τMTL = Σ τt</c>; task masks <c>mt = [|τt| ≥ κ |τMTL − τt|]</c>;
+/// consensus <c>c = [Σt mt ≥ k]</c>; <c>θ = θ0 + λ (c ⊙ τMTL)</c>.
+/// Wang et al. 2024, "Localizing Task Information for Improved Model Merging and Compression", ICML, arXiv:2405.07813.
+/// </summary>
+public sealed class Consensus : MergeMethod
+{
+    /// <inheritdoc />
+    public override string Name => "consensus";
+
+    /// <inheritdoc />
+    public override string Reference => "Wang et al. 2024, Localizing Task Information for Improved Model Merging and Compression, arXiv:2405.07813";
+
+    /// <inheritdoc />
+    public override string Summary => "keep τMTL where ≥ k task masks agree";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MethodParameter> Parameters { get; } =
+    [
+        MethodParameter.Number("kappa", 0.4, "κ: mask threshold factor.", 0, 1e6),
+        MethodParameter.Number("k", 2, "Minimum number of task masks an element needs.", 0, 1e6),
+        CommonParameters.Scale(0.3),
+    ];
+
+    /// <inheritdoc />
+    public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new Run();
+
+    /// <summary>mt[i] for one element: <c>|τt| ≥ κ |τMTL − τt|</c>.</summary>
+    internal static bool TaskMask(float tau, float sum, float kappa) => MathF.Abs(tau) >= kappa * MathF.Abs(sum - tau);
+
+    private sealed class Run : MergeRun
+    {
+        public override void Merge(MergeTensorContext ctx, Span<float> output)
+        {
+            float kappa = (float)ctx.Number("kappa");
+            double k = ctx.Number("k");
+            float lambda = (float)ctx.Number("scale");
+            var b = ctx.Base;
+            for (int i = 0; i < output.Length; i++)
+            {
+                float sum = 0;
+                for (int t = 0; t < ctx.TaskCount; t++) sum += ctx.TaskArrays[t][i];
+                int votes = 0;
+                for (int t = 0; t < ctx.TaskCount; t++) if (TaskMask(ctx.TaskArrays[t][i], sum, kappa)) votes++;
+                output[i] = votes >= k ? b[i] + lambda * sum : b[i];
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>
+/// The shape of a generalised task-arithmetic merge (mergekit's view of TA, TIES, DARE, Breadcrumbs and DELLA as one
+/// family): optional DARE drop → sparsify → optional TIES sign election → sum or mean → <c>θ = θ0 + λ·τm</c>.
+/// </summary>
+/// <param name="Sparsify">How each task vector is thinned.</param>
+/// <param name="RandomDrop">Apply DARE's random drop (parameters <c>drop</c>, <c>rescale</c>) before <paramref name="Sparsify"/>.</param>
+/// <param name="SignConsensus">TIES elect + disjoint merge.</param>
+/// <param name="Mean">Divide by the (agreeing) weight sum instead of summing.</param>
+public sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool RandomDrop, bool SignConsensus, bool Mean);
+
+/// <summary>
+/// The run of a generalised task arithmetic. Passes: with a global magnitude trim, two radix-select passes find each
+/// task's exact threshold over the whole flattened task vector; with sign consensus, one more pass finds the majority
+/// sign <c>sign(Σ γ)</c> used where <c>Σt wt·τ̂t = 0</c>.
+/// Per element with consensus: <c>γ = sign(Σt wt τ̂t)</c>, <c>τm = Σ_{t: sign τ̂t = γ} wt τ̂t / max(1, Σ_{same t} wt)</c> (mean)
+/// or the numerator alone (sum); without: <c>τm = Σt wt τ̂t</c> (divided by Σ wt for mean).
+/// </summary>
+public sealed class GeneralizedTaskArithmeticRun : MergeRun
+{
+    private readonly MergePlan _plan;
+    private readonly MergeParameters _p;
+    private readonly TaskArithmeticShape _shape;
+    private readonly float[] _threshold;
+    private readonly int _trimPasses;
+    private ThreadLocal<MagnitudeHistogram[]>? _local;
+    private MagnitudeHistogram[]? _global;
+    private float _majority = 1f;
+
+    /// <summary>Starts the run.</summary>
+    public GeneralizedTaskArithmeticRun(MergePlan plan, MergeParameters parameters, TaskArithmeticShape shape)
+    {
+        _plan = plan;
+        _p = parameters;
+        _shape = shape;
+        _threshold = new float[plan.TaskCount];
+        _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
+        if (_trimPasses > 0) NewLocal(useBuckets: false);
+    }
+
+    /// <summary>Per-task global trim thresholds (after the passes).</summary>
+    public IReadOnlyList<float> Thresholds => _threshold;
+
+    /// <inheritdoc />
+    public override int PassCount => _trimPasses + (_shape.SignConsensus ? 1 : 0);
+
+    /// <inheritdoc />
+    public override void Prepare(MergeTensorContext ctx)
+    {
+        for (int t = 0; t < ctx.TaskCount; t++)
+        {
+            var tau = ctx.Task(t);
+            if (_shape.RandomDrop)
+                Sparsification.RandomDrop(tau, ctx.Number("drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
+            switch (_shape.Sparsify)
+            {
+                case SparsificationKind.MagnitudeTensor:
+                    Sparsification.MagnitudeTensor(tau, ctx.Number("keep", t));
+                    break;
+                case SparsificationKind.Breadcrumbs:
+                    Sparsification.Breadcrumbs(tau, ctx.Number("density", t), ctx.Number("gamma", t));
+                    break;
+                case SparsificationKind.Della:
+                    int row = ctx.Info.Shape.Length >= 2 ? ctx.Info.Shape[^1] : ctx.Length;
+                    Sparsification.Della(tau, row, ctx.Number("density", t), ctx.Number("epsilon", t), true,
+                        CounterRandom.Key(_plan.Seed ^ 0xD311A, t, ctx.Name));
+                    break;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override object? Visit(int pass, MergeTensorContext ctx)
+    {
+        if (pass < _trimPasses)
+        {
+            var hist = _local!.Value!;
+            for (int t = 0; t < ctx.TaskCount; t++)
+            {
+                if (pass == 0) hist[t].AddCoarse(ctx.Task(t));
+                else if (_threshold[t] < 0) hist[t].AddFine(ctx.Task(t));
+            }
+            return null;
+        }
+        ApplyGlobalTrim(ctx);
+        long balance = 0;
+        for (int i = 0; i < ctx.Length; i++)
+        {
+            float s = 0;
+            for (int t = 0; t < ctx.TaskCount; t++) s += Weight(ctx, t) * ctx.Task(t)[i];
+            balance += s > 0 ? 1 : s < 0 ? -1 : 0;
+        }
+        return balance;
+    }
+
+    /// <inheritdoc />
+    public override void EndPass(int pass, object?[] partials)
+    {
+        if (pass == 0 && _trimPasses > 0)
+        {
+            _global = MergeLocal();
+            for (int t = 0; t < _plan.TaskCount; t++)
+            {
+                long rank = Sparsification.ThresholdRank(_global[t].Count, _p.Number("keep", t));
+                if (rank == 0) { _threshold[t] = 0f; continue; }
+                _global[t].ResolveCoarse(rank);
+                _threshold[t] = -1f; // resolved in pass 2
+            }
+            NewLocal(useBuckets: true);
+        }
+        else if (pass == 1 && _trimPasses > 0)
+        {
+            var fine = _local!.Values;
+            for (int t = 0; t < _plan.TaskCount; t++)
+            {
+                if (_threshold[t] >= 0) continue;
+                foreach (var h in fine) _global![t].MergeFine(h[t]);
+                _threshold[t] = _global![t].Resolve();
+            }
+            _local.Dispose();
+            _local = null;
+        }
+        else
+        {
+            long sum = partials.Sum(o => (long)o!);
+            _majority = sum >= 0 ? 1f : -1f;
+        }
+    }
+
+    private MagnitudeHistogram[] MergeLocal()
+    {
+        var all = _local!.Values;
+        var merged = Enumerable.Range(0, _plan.TaskCount).Select(_ => new MagnitudeHistogram()).ToArray();
+        foreach (var h in all)
+            for (int t = 0; t < merged.Length; t++) merged[t].MergeCoarse(h[t]);
+        _local.Dispose();
+        return merged;
+    }
+
+    private void NewLocal(bool useBuckets)
+    {
+        _local = new ThreadLocal<MagnitudeHistogram[]>(() =>
+        {
+            var h = Enumerable.Range(0, _plan.TaskCount).Select(_ => new MagnitudeHistogram()).ToArray();
+            if (useBuckets)
+                for (int t = 0; t < h.Length; t++) h[t].UseBucket(_global![t].Bucket);
+            return h;
+        }, trackAllValues: true);
+    }
+
+    private void ApplyGlobalTrim(MergeTensorContext ctx)
+    {
+        if (_trimPasses == 0) return;
+        for (int t = 0; t < ctx.TaskCount; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
+    }
+
+    private float Weight(MergeTensorContext ctx, int t) => (float)ctx.Number("weight", t);
+
+    /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>.</summary>
+    public void Combine(MergeTensorContext ctx, Span<float> output)
+    {
+        ApplyGlobalTrim(ctx);
+        int tasks = ctx.TaskCount;
+        Span<float> w = stackalloc float[tasks];
+        float wsum = 0;
+        for (int t = 0; t < tasks; t++) { w[t] = Weight(ctx, t); wsum += w[t]; }
+        if (!_shape.SignConsensus)
+        {
+            float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
+            output.Clear();
+            for (int t = 0; t < tasks; t++)
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t] * norm, output, output);
+            return;
+        }
+        for (int i = 0; i < output.Length; i++)
+        {
+            float s = 0;
+            for (int t = 0; t < tasks; t++) s += w[t] * ctx.TaskArrays[t][i];
+            float sign = s > 0 ? 1f : s < 0 ? -1f : _majority;
+            float num = 0, den = 0;
+            for (int t = 0; t < tasks; t++)
+            {
+                float v = ctx.TaskArrays[t][i];
+                if (v * sign > 0) { num += w[t] * v; den += w[t]; }
+            }
+            output[i] = _shape.Mean ? num / (den == 0 ? 1 : den) : num;
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Merge(MergeTensorContext ctx, Span<float> output)
+    {
+        Combine(ctx, output);
+        float lambda = (float)ctx.Number("scale");
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(output, lambda, ctx.Base, output);
+    }
+
+    /// <inheritdoc />
+    public override IReadOnlyDictionary<string, string> Notes()
+    {
+        var notes = new Dictionary<string, string>();
+        if (_trimPasses > 0)
+            notes["trim_thresholds"] = string.Join(", ", _threshold.Select((v, t) => $"{_plan.TaskNames[t]}={v:G6}"));
+        if (_shape.SignConsensus) notes["majority_sign"] = _majority > 0 ? "+1" : "-1";
+        return notes;
+    }
+}

@@ -1,0 +1,43 @@
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>
+/// TIES-Merging: trim each task vector to its top <c>keep</c> magnitudes (global over the model by default), elect a
+/// sign per element by mass, merge the agreeing values disjointly (mean or sum), <c>θ = θ0 + λ τm</c>.
+/// Yadav et al. 2023, "TIES-Merging: Resolving Interference When Merging Models", NeurIPS, arXiv:2306.01708.
+/// </summary>
+public sealed class Ties : MergeMethod
+{
+    /// <inheritdoc />
+    public override string Name => "ties";
+
+    /// <inheritdoc />
+    public override string Reference => "Yadav et al. 2023, TIES-Merging: Resolving Interference When Merging Models, arXiv:2306.01708";
+
+    /// <inheritdoc />
+    public override string Summary => "trim to top-k magnitudes, elect sign, disjoint mean";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MethodParameter> Parameters { get; } =
+    [
+        CommonParameters.Keep(0.2),
+        MethodParameter.Number("scale", 1.0, "λ; default 1.0 with merge: mean, 0.3 with merge: sum.", -100, 100) with { Aliases = [new("lambda")] },
+        MethodParameter.Choice("merge", "Disjoint merge of agreeing values.", "mean", "sum"),
+        MethodParameter.Choice("trim", "Magnitude threshold over the whole task vector or per tensor.", "global", "tensor"),
+        CommonParameters.Weight(),
+    ];
+
+    /// <inheritdoc />
+    public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
+    {
+        var sparsify = parameters.Choice("trim") == "global" ? SparsificationKind.MagnitudeGlobal : SparsificationKind.MagnitudeTensor;
+        return new GeneralizedTaskArithmeticRun(plan, WithSumDefault(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean"));
+    }
+
+    /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (METHODS.md §1).</summary>
+    internal static MergeParameters WithSumDefault(MergeParameters p)
+    {
+        if (p.Choice("merge") != "sum" || p.IsSet("scale")) return p;
+        var global = new Dictionary<string, ParameterValue>(p.Effective()) { ["scale"] = new ParameterValue.Scalar(0.3) };
+        return new MergeParameters(p.Method, global, Enumerable.Range(0, p.ModelCount).Select(p.PerModel).ToList());
+    }
+}

@@ -1,0 +1,182 @@
+using System.Globalization;
+using MLNetMerge.Merging;
+using MLNetMerge.Tensors;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace MLNetMerge.Recipes;
+
+/// <summary>Reads recipe YAML into a <see cref="MergeRecipe"/>, rejecting unknown keys with the recipe's file name.</summary>
+internal static class RecipeParser
+{
+    private static readonly string[] Sections = ["align", "evaluate", "export", "sweep"];
+
+    public static MergeRecipe Parse(string yaml, string? source, string baseDirectory)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new RecipeException(source, $"invalid YAML at line {e.Start.Line}: {e.Message}", e);
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new RecipeException(source, "a recipe is one YAML mapping.");
+
+        string? method = null, basePath = null, output = null, heads = null;
+        DType? dtype = null;
+        ulong seed = 0;
+        long? maxShard = null;
+        bool allowNonFinite = false;
+        var materialize = new List<string>();
+        var models = new List<RecipeModel>();
+        var parameters = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
+        var sections = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        foreach (var (keyNode, value) in root.Children)
+        {
+            string key = Scalar(keyNode, source, "key");
+            switch (key)
+            {
+                case "version":
+                    if (Scalar(value, source, key) != "1") throw new RecipeException(source, $"recipe version {Scalar(value, source, key)} is not supported; this library reads version {MergeRecipe.SchemaVersion}.");
+                    break;
+                case "method" or "merge_method": method = Scalar(value, source, key); break;
+                case "base" or "base_model": basePath = Resolve(Scalar(value, source, key), baseDirectory); break;
+                case "output": output = Resolve(Scalar(value, source, key), baseDirectory); break;
+                case "heads": heads = Scalar(value, source, key); break;
+                case "dtype":
+                    string d = Scalar(value, source, key);
+                    if (!DTypes.TryParseRecipe(d, out var parsed)) throw new RecipeException(source, $"dtype '{d}' is not one of float32, float16, bfloat16, float64.");
+                    dtype = parsed;
+                    break;
+                case "seed":
+                    if (!ulong.TryParse(Scalar(value, source, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
+                        throw new RecipeException(source, "seed must be a non-negative integer.");
+                    break;
+                case "max_shard_size": maxShard = ParseSize(Scalar(value, source, key), source); break;
+                case "allow_nonfinite": allowNonFinite = Bool(value, source, key); break;
+                case "materialize":
+                    if (value is YamlSequenceNode seq) materialize.AddRange(seq.Children.Select(c => Scalar(c, source, key)));
+                    else materialize.Add(Scalar(value, source, key));
+                    break;
+                case "models": models.AddRange(ParseModels(value, source, baseDirectory)); break;
+                case "parameters":
+                    foreach (var (k, v) in Mapping(value, source, key).Children) parameters[Scalar(k, source, key)] = ParseValue(v, source);
+                    break;
+                default:
+                    if (Sections.Contains(key)) { sections[key] = value; break; }
+                    throw new RecipeException(source, $"unknown key '{key}'; a recipe takes method, base, models, parameters, heads, dtype, seed, output, max_shard_size, allow_nonfinite, materialize, align, evaluate, export, sweep.");
+            }
+        }
+        if (method is null) throw new RecipeException(source, "missing 'method'.");
+        var (m, implied) = MergeMethods.Find(method, source);
+        if (basePath is null) throw new RecipeException(source, "missing 'base' (the pretrained checkpoint).");
+        if (models.Count == 0) throw new RecipeException(source, "missing 'models' (the fine-tuned checkpoints).");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var model in models)
+            if (!names.Add(model.Name)) throw new RecipeException(source, $"model name '{model.Name}' is used twice.");
+        var recipe = new MergeRecipe
+        {
+            Method = m.Name, ImpliedParameters = implied, Base = basePath, Models = models, Parameters = parameters,
+            Heads = heads ?? Checkpoints.HeadFilter.DefaultPattern, DType = dtype, Seed = seed, Output = output,
+            MaxShardBytes = maxShard, AllowNonFinite = allowNonFinite, Materialize = materialize, Sections = sections, Source = source,
+        };
+        recipe.ResolveParameters(); // fail early on unknown or bad parameters
+        return recipe;
+    }
+
+    private static IEnumerable<RecipeModel> ParseModels(YamlNode node, string? source, string baseDirectory)
+    {
+        if (node is not YamlSequenceNode seq) throw new RecipeException(source, "'models' must be a list.");
+        int i = 0;
+        foreach (var item in seq.Children)
+        {
+            var map = Mapping(item, source, $"models[{i}]");
+            string? name = null, path = null;
+            var p = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
+            foreach (var (k, v) in map.Children)
+            {
+                string key = Scalar(k, source, "key");
+                switch (key)
+                {
+                    case "name": name = Scalar(v, source, key); break;
+                    case "path" or "model": path = Resolve(Scalar(v, source, key), baseDirectory); break;
+                    case "parameters":
+                        foreach (var (pk, pv) in Mapping(v, source, key).Children) p[Scalar(pk, source, key)] = ParseValue(pv, source);
+                        break;
+                    default: throw new RecipeException(source, $"unknown key '{key}' in models[{i}]; a model takes name, path (or model) and parameters.");
+                }
+            }
+            if (path is null) throw new RecipeException(source, $"models[{i}] has no 'path'.");
+            name ??= SanitizedName(path);
+            yield return new RecipeModel(name, path, p);
+            i++;
+        }
+    }
+
+    private static string SanitizedName(string path)
+    {
+        string stem = Path.GetFileNameWithoutExtension(path.TrimEnd('/'));
+        if (stem is "model" or "pytorch_model") stem = Path.GetFileName(Path.GetDirectoryName(path.TrimEnd('/'))) ?? stem;
+        return new string(stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_').ToArray());
+    }
+
+    /// <summary>A parameter value: number or word; a list of numbers (gradient); or a list of {filter, value}.</summary>
+    internal static ParameterValue ParseValue(YamlNode node, string? source)
+    {
+        switch (node)
+        {
+            case YamlScalarNode s:
+                string text = s.Value ?? "";
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? new ParameterValue.Scalar(d) : new ParameterValue.Text(text);
+            case YamlSequenceNode seq when seq.Children.All(c => c is YamlScalarNode):
+                return new ParameterValue.Gradient(seq.Children.Select(c =>
+                    double.TryParse(((YamlScalarNode)c).Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x
+                        : throw new RecipeException(source, $"list entry '{((YamlScalarNode)c).Value}' is not a number.")).ToList());
+            case YamlSequenceNode seq:
+                var entries = new List<(string?, ParameterValue)>();
+                foreach (var c in seq.Children)
+                {
+                    var map = Mapping(c, source, "filter entry");
+                    string? filter = null;
+                    ParameterValue? value = null;
+                    foreach (var (k, v) in map.Children)
+                    {
+                        string key = Scalar(k, source, "key");
+                        if (key == "filter") filter = Scalar(v, source, key);
+                        else if (key == "value") value = ParseValue(v, source);
+                        else throw new RecipeException(source, $"unknown key '{key}' in a filter entry; it takes filter and value.");
+                    }
+                    entries.Add((filter, value ?? throw new RecipeException(source, "a filter entry needs 'value'.")));
+                }
+                return new ParameterValue.Filtered(entries);
+            default:
+                throw new RecipeException(source, "a parameter is a number, a word, a list of numbers or a list of {filter, value}.");
+        }
+    }
+
+    internal static long ParseSize(string text, string? source)
+    {
+        string t = text.Trim().ToUpperInvariant();
+        long mult = 1;
+        foreach (var (suffix, m) in new[] { ("GB", 1_000_000_000L), ("MB", 1_000_000L), ("KB", 1_000L), ("B", 1L) })
+            if (t.EndsWith(suffix, StringComparison.Ordinal)) { mult = m; t = t[..^suffix.Length]; break; }
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v <= 0)
+            throw new RecipeException(source, $"size '{text}' is not a positive size like 2GB or 500MB.");
+        return (long)(v * mult);
+    }
+
+    private static string Resolve(string path, string baseDirectory) =>
+        Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+
+    private static string Scalar(YamlNode node, string? source, string what) =>
+        node is YamlScalarNode s ? s.Value ?? "" : throw new RecipeException(source, $"'{what}' must be a single value (line {node.Start.Line}).");
+
+    private static bool Bool(YamlNode node, string? source, string what) =>
+        bool.TryParse(Scalar(node, source, what), out var b) ? b : throw new RecipeException(source, $"'{what}' must be true or false.");
+
+    private static YamlMappingNode Mapping(YamlNode node, string? source, string what) =>
+        node as YamlMappingNode ?? throw new RecipeException(source, $"'{what}' must be a mapping (line {node.Start.Line}).");
+}

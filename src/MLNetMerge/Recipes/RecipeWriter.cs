@@ -1,0 +1,71 @@
+using System.Text;
+using MLNetMerge.Merging;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Recipes;
+
+/// <summary>Writes a resolved recipe as YAML, deterministically (fixed key order, invariant numbers).</summary>
+internal static class RecipeWriter
+{
+    public static string Write(MergeRecipe r, MergeParameters resolved)
+    {
+        var sb = new StringBuilder();
+        sb.Append("version: ").Append(MergeRecipe.SchemaVersion).Append('\n');
+        sb.Append("method: ").Append(r.Method).Append('\n');
+        sb.Append("base: ").Append(Quote(r.Base)).Append('\n');
+        sb.Append("models:\n");
+        for (int i = 0; i < r.Models.Count; i++)
+        {
+            var m = r.Models[i];
+            sb.Append("  - name: ").Append(m.Name).Append('\n');
+            sb.Append("    path: ").Append(Quote(m.Path)).Append('\n');
+            var per = resolved.PerModel(i);
+            if (per.Count > 0)
+            {
+                sb.Append("    parameters:\n");
+                foreach (var (k, v) in per.OrderBy(k => k.Key, StringComparer.Ordinal)) AppendValue(sb, "      ", k, v);
+            }
+        }
+        sb.Append("parameters:\n");
+        foreach (var (k, v) in resolved.Effective()) AppendValue(sb, "  ", k, v);
+        sb.Append("heads: ").Append(Quote(r.Heads)).Append('\n');
+        if (r.DType is { } d) sb.Append("dtype: ").Append(d.ToSafetensorsName().ToLowerInvariant()).Append('\n');
+        sb.Append("seed: ").Append(r.Seed).Append('\n');
+        if (r.MaxShardBytes is { } s) sb.Append("max_shard_size: ").Append(s).Append('\n');
+        if (r.AllowNonFinite) sb.Append("allow_nonfinite: true\n");
+        if (r.Materialize.Count > 0) sb.Append("materialize: [").Append(string.Join(", ", r.Materialize)).Append("]\n");
+        if (r.Output is not null) sb.Append("output: ").Append(Quote(r.Output)).Append('\n');
+        return sb.ToString();
+    }
+
+    private static void AppendValue(StringBuilder sb, string indent, string key, ParameterValue v)
+    {
+        switch (v)
+        {
+            case ParameterValue.Scalar s: sb.Append(indent).Append(key).Append(": ").Append(Num(s.Value)).Append('\n'); break;
+            case ParameterValue.Text t: sb.Append(indent).Append(key).Append(": ").Append(Quote(t.Value)).Append('\n'); break;
+            case ParameterValue.Gradient g: sb.Append(indent).Append(key).Append(": [").Append(string.Join(", ", g.Values.Select(Num))).Append("]\n"); break;
+            case ParameterValue.Filtered f:
+                sb.Append(indent).Append(key).Append(":\n");
+                foreach (var (filter, value) in f.Entries)
+                {
+                    sb.Append(indent).Append("  - ");
+                    if (filter is not null) sb.Append("filter: ").Append(Quote(filter)).Append('\n').Append(indent).Append("    ");
+                    sb.Append("value: ").Append(value switch
+                    {
+                        ParameterValue.Scalar s => Num(s.Value),
+                        ParameterValue.Text t => Quote(t.Value),
+                        ParameterValue.Gradient g => "[" + string.Join(", ", g.Values.Select(Num)) + "]",
+                        _ => throw new InvalidOperationException("nested filters are not supported."),
+                    }).Append('\n');
+                }
+                break;
+        }
+    }
+
+    private static string Num(double d) => double.IsNaN(d) ? "null" : MergeRecipe.Number(d);
+
+    private static string Quote(string s) =>
+        s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '/') && !double.TryParse(s, out _) && s is not ("true" or "false" or "null")
+            ? s : "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

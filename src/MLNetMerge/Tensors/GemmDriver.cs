@@ -1,0 +1,181 @@
+namespace MLNetMerge.Tensors;
+
+/// <summary>
+/// The blocked, packed GEMM loop nest and its static partitioning over threads.
+/// Loop nest for one part (rows i, columns j of C), vectors running along n:
+/// <code>
+/// for ic in steps of MC:            A block  (MC, KC) packed, L3
+///   for pc in steps of KC:          k-blocks in increasing order (fixed reduction order)
+///     pack A[ic.., pc..]
+///     for jc in steps of NC:        B block  (KC, NC) packed, L2
+///       pack B[pc.., jc..]
+///       for ir in steps of MR:      A micro-panel (KC, MR) stays in L1
+///         for jr in steps of NR:    B micro-panel (KC, NR) streams from L2
+///           tile kernel: C[ir.., jr..] = alpha·acc + (pc == 0 ? beta : 1)·C
+/// </code>
+/// A part is a contiguous range of MR-row groups (or NR-column groups) of C; every element sees the same
+/// k-blocks in the same order whichever part holds it, so results are bit-identical for any thread count.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    /// <summary>Blocking of one kernel path.</summary>
+    private readonly record struct Blocking(int Mr, int Nr, int Kc, int Mc, int Nc);
+
+    private static Blocking BlockingOf(GemmPath path) => path switch
+    {
+        GemmPath.Avx512 => new Blocking(GemmKernels.Avx512Mr, GemmKernels.Avx512Nr, Kc: 384, Mc: 96 * GemmKernels.Avx512Mr, Nc: 320),
+        GemmPath.Avx2 => new Blocking(GemmKernels.Avx2Mr, GemmKernels.Avx2Nr, Kc: 384, Mc: 160 * GemmKernels.Avx2Mr, Nc: 320),
+        _ => new Blocking(GemmScalarKernel.Mr, GemmScalarKernel.Nr, Kc: 256, Mc: 256, Nc: 256),
+    };
+
+    [ThreadStatic] private static GemmJob? t_job;
+    [ThreadStatic] private static float[]? t_packA;
+    [ThreadStatic] private static float[]? t_packB;
+
+    /// <summary>Runs the packed product, split over up to <paramref name="maxThreads"/> threads.</summary>
+    internal static void Run(GemmPath path, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int maxThreads)
+    {
+        var blk = BlockingOf(path);
+        var job = t_job ??= new GemmJob();
+        job.Set(path, blk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+        var pool = GemmWorkerPool.Shared;
+        int parts = (long)m * n * k < Gemm.ParallelThreshold ? 1 : Math.Min(maxThreads, pool.MaxParts);
+        // Split the longer side of C; never more parts than register tiles along it.
+        job.SplitRows = m >= n;
+        int units = job.SplitRows ? (m + blk.Mr - 1) / blk.Mr : (n + blk.Nr - 1) / blk.Nr;
+        parts = Math.Min(parts, units);
+        job.Parts = parts;
+        job.Units = units;
+        if (parts <= 1 || !pool.TryRun(job, parts))
+        {
+            for (int p = 0; p < parts; p++) job.RunPart(p);
+            if (parts == 0) job.RunPart(0);
+        }
+    }
+
+    /// <summary>The arguments of one product and the per-part entry the worker pool calls.</summary>
+    private sealed class GemmJob : GemmWorkerPool.IJob
+    {
+        private GemmPath _path;
+        private Blocking _blk;
+        private bool _transA, _transB;
+        private int _m, _n, _k, _lda, _ldb, _ldc;
+        private float _alpha, _beta;
+        private float* _a, _b, _c;
+        internal bool SplitRows;
+        internal int Parts, Units;
+
+        internal void Set(GemmPath path, Blocking blk, bool transA, bool transB, int m, int n, int k, float alpha,
+            float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        {
+            _path = path; _blk = blk; _transA = transA; _transB = transB;
+            _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
+            _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc;
+        }
+
+        public void RunPart(int part)
+        {
+            int u0 = (int)((long)Units * part / Parts), u1 = (int)((long)Units * (part + 1) / Parts);
+            if (SplitRows)
+            {
+                int i0 = u0 * _blk.Mr, i1 = Math.Min(_m, u1 * _blk.Mr);
+                if (i1 <= i0) return;
+                float* a = _transA ? _a + i0 : _a + (long)i0 * _lda;
+                RunBlock(a, _b, _c + (long)i0 * _ldc, i1 - i0, _n);
+            }
+            else
+            {
+                int j0 = u0 * _blk.Nr, j1 = Math.Min(_n, u1 * _blk.Nr);
+                if (j1 <= j0) return;
+                float* b = _transB ? _b + (long)j0 * _ldb : _b + j0;
+                RunBlock(_a, b, _c + j0, _m, j1 - j0);
+            }
+        }
+
+        /// <summary>The loop nest over one (m, n) sub-problem of C, on the calling thread with its own pack buffers.</summary>
+        private void RunBlock(float* a, float* b, float* c, int m, int n)
+        {
+            var blk = _blk;
+            int mr = blk.Mr, nr = blk.Nr;
+            int kcMax = Math.Min(blk.Kc, _k);
+            int mcMax = RoundUp(Math.Min(blk.Mc, m), mr);
+            int ncMax = RoundUp(Math.Min(blk.Nc, n), nr);
+            float* packA = Buffer(ref t_packA, (long)mcMax * kcMax); // (mc/mr, kc, mr)
+            float* packB = Buffer(ref t_packB, (long)ncMax * kcMax); // (nc/nr, kc, nr)
+            float* edge = stackalloc float[mr * nr + 16];            // (mr, nr) scratch tile for partial tiles
+            edge = Align64(edge);
+            fixed (float* keepA = t_packA)
+            fixed (float* keepB = t_packB)
+            {
+                for (int ic = 0; ic < m; ic += blk.Mc)
+                {
+                    int mc = Math.Min(blk.Mc, m - ic);
+                    for (int pc = 0; pc < _k; pc += blk.Kc)
+                    {
+                        int kc = Math.Min(blk.Kc, _k - pc);
+                        bool first = pc == 0;
+                        float beta = first ? _beta : 1f;
+                        bool loadC = !first || _beta != 0f;
+                        GemmPacking.PackA(_transA, a, _lda, ic, pc, mc, kc, mr, packA);
+                        for (int jc = 0; jc < n; jc += blk.Nc)
+                        {
+                            int nc = Math.Min(blk.Nc, n - jc);
+                            GemmPacking.PackB(_transB, b, _ldb, pc, jc, kc, nc, nr, packB);
+                            for (int ir = 0; ir < mc; ir += mr)
+                            {
+                                int rows = Math.Min(mr, mc - ir);
+                                float* ap = packA + (long)ir * kc;
+                                float* crow = c + (long)(ic + ir) * _ldc + jc;
+                                for (int jr = 0; jr < nc; jr += nr)
+                                {
+                                    int cols = Math.Min(nr, nc - jr);
+                                    float* bp = packB + (long)jr * kc;
+                                    if (rows == mr && cols == nr)
+                                    {
+                                        Tile(kc, ap, bp, crow + jr, _ldc, _alpha, beta, loadC);
+                                    }
+                                    else
+                                    {
+                                        // Same kernel on a scratch tile, so edge elements get the same arithmetic.
+                                        for (int r = 0; r < rows; r++)
+                                        {
+                                            var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, cols);
+                                            if (loadC) src.CopyTo(new Span<float>(edge + r * nr, cols));
+                                        }
+                                        Tile(kc, ap, bp, edge, nr, _alpha, beta, loadC);
+                                        for (int r = 0; r < rows; r++)
+                                            new ReadOnlySpan<float>(edge + r * nr, cols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, cols));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private void Tile(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+        {
+            switch (_path)
+            {
+                case GemmPath.Avx512: GemmKernels.Avx512Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
+                case GemmPath.Avx2: GemmKernels.Avx2Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
+                default: GemmScalarKernel.Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
+    /// <summary>A thread's pinned pack buffer of at least <paramref name="length"/> floats, 64-byte aligned; grown, never shrunk.</summary>
+    private static float* Buffer(ref float[]? array, long length)
+    {
+        if (array == null || array.Length < length + 16)
+            array = GC.AllocateUninitializedArray<float>((int)(length + 16), pinned: true);
+        fixed (float* p = array) return Align64(p); // pinned object heap: the address stays valid
+    }
+}

@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+
+namespace MLNetMerge.Tensors;
+
+/// <summary>
+/// Exact k-th largest magnitude over any number of spans without copying them: a two-pass radix select over the
+/// IEEE-754 bits of |x| (for non-negative floats the bit pattern orders like the value). Pass 1 counts the upper 16
+/// bits; <see cref="ResolveCoarse"/> finds the bucket holding rank k; pass 2 counts the lower 16 bits of the elements
+/// in that bucket; <see cref="Resolve"/> returns the value. Counts are integers, so merging per-thread histograms in
+/// any order gives the same answer.
+/// </summary>
+public sealed class MagnitudeHistogram
+{
+    private readonly long[] _coarse = new long[65536];
+    private readonly long[] _fine = new long[65536];
+    private int _bucket = -1;
+    private long _rankInBucket;
+
+    /// <summary>Elements counted in pass 1.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The bucket chosen by <see cref="ResolveCoarse"/> (upper 16 bits of the answer), or -1.</summary>
+    public int Bucket => _bucket;
+
+    /// <summary>Pass 1: counts <c>bits(|x|) &gt;&gt; 16</c> for every element.</summary>
+    public void AddCoarse(ReadOnlySpan<float> values)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        var h = _coarse;
+        for (int i = 0; i < bits.Length; i++) h[(bits[i] & 0x7FFF_FFFFu) >> 16]++;
+        Count += values.Length;
+    }
+
+    /// <summary>Adds another histogram's pass-1 counts.</summary>
+    public void MergeCoarse(MagnitudeHistogram other)
+    {
+        for (int i = 0; i < _coarse.Length; i++) _coarse[i] += other._coarse[i];
+        Count += other.Count;
+    }
+
+    /// <summary>Chooses the bucket holding the <paramref name="rank"/>-th largest magnitude (1-based).</summary>
+    public void ResolveCoarse(long rank)
+    {
+        if (rank < 1 || rank > Count) throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} outside 1..{Count}.");
+        long above = 0;
+        for (int b = _coarse.Length - 1; b >= 0; b--)
+        {
+            if (above + _coarse[b] >= rank)
+            {
+                _bucket = b;
+                _rankInBucket = rank - above;
+                return;
+            }
+            above += _coarse[b];
+        }
+        throw new InvalidOperationException("histogram counts are inconsistent.");
+    }
+
+    /// <summary>Pass 2: counts the lower 16 bits of elements whose upper bits equal the chosen bucket.</summary>
+    public void AddFine(ReadOnlySpan<float> values)
+    {
+        uint bucket = (uint)_bucket;
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        var h = _fine;
+        for (int i = 0; i < bits.Length; i++)
+        {
+            uint a = bits[i] & 0x7FFF_FFFFu;
+            if (a >> 16 == bucket) h[a & 0xFFFF]++;
+        }
+    }
+
+    /// <summary>Adds another histogram's pass-2 counts (same bucket).</summary>
+    public void MergeFine(MagnitudeHistogram other)
+    {
+        for (int i = 0; i < _fine.Length; i++) _fine[i] += other._fine[i];
+    }
+
+    /// <summary>Sets the bucket chosen elsewhere (for per-thread pass-2 histograms).</summary>
+    public void UseBucket(int bucket) => _bucket = bucket;
+
+    /// <summary>The exact k-th largest magnitude after both passes.</summary>
+    public float Resolve()
+    {
+        long above = 0;
+        for (int low = _fine.Length - 1; low >= 0; low--)
+        {
+            if (above + _fine[low] >= _rankInBucket)
+                return BitConverter.UInt32BitsToSingle(((uint)_bucket << 16) | (uint)low);
+            above += _fine[low];
+        }
+        throw new InvalidOperationException("pass 2 saw fewer elements than pass 1 put in the bucket.");
+    }
+
+    /// <summary>Clears both passes.</summary>
+    public void Reset()
+    {
+        Array.Clear(_coarse);
+        Array.Clear(_fine);
+        _bucket = -1;
+        Count = 0;
+    }
+
+    /// <summary>The <paramref name="rank"/>-th largest |x| of one span (1-based), exactly.</summary>
+    public static float KthLargest(ReadOnlySpan<float> values, long rank)
+    {
+        var h = new MagnitudeHistogram();
+        h.AddCoarse(values);
+        h.ResolveCoarse(rank);
+        h.AddFine(values);
+        return h.Resolve();
+    }
+}

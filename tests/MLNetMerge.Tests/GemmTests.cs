@@ -1,0 +1,181 @@
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Tests;
+
+[TestClass]
+public sealed class GemmTests
+{
+    /// <summary>Deterministic values in [-1, 1) from a 64-bit LCG, so failures reproduce.</summary>
+    private static float[] Random(int length, ulong seed)
+    {
+        var x = new float[length];
+        ulong s = seed * 6364136223846793005UL + 1442695040888963407UL;
+        for (int i = 0; i < length; i++)
+        {
+            s = s * 6364136223846793005UL + 1442695040888963407UL;
+            x[i] = (int)(s >> 40) / (float)(1 << 23) - 1f;
+        }
+        return x;
+    }
+
+    /// <summary>C = alpha·op(A)·op(B) + beta·C in float64, with beta = 0 ignoring C.</summary>
+    private static double[] Reference(bool transA, bool transB, int m, int n, int k, float alpha,
+        float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    {
+        var r = new double[m * n]; // (m, n)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                r[i * n + j] = alpha * s + (beta == 0f ? 0.0 : beta * (double)c[i * ldc + j]);
+            }
+        return r;
+    }
+
+    /// <summary>Runs one case on <paramref name="path"/> and checks every element against the float64 reference:
+    /// |got − ref| ≤ 1e-5·(|alpha|·Σ_p|a||b| + |beta·c|) + 1e-6 (float32 rounding grows with k).</summary>
+    private static void CheckCase(GemmPath path, bool transA, bool transB, int m, int n, int k, float alpha, float beta,
+        int padA, int padB, int padC, int threads, ulong seed)
+    {
+        int lda = (transA ? m : k) + padA, ldb = (transB ? k : n) + padB, ldc = n + padC;
+        var a = Random((transA ? k : m) * lda, seed);
+        var b = Random((transB ? n : k) * ldb, seed + 1);
+        var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * ldc).ToArray() : Random(m * ldc, seed + 2);
+        var expected = Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        var got = (float[])c.Clone();
+        Gemm.MultiplyCore(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc, threads, path);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double tol = 1e-5 * (Math.Abs(alpha) * k + Math.Abs(beta)) + 1e-6;
+                double e = expected[i * n + j];
+                Assert.AreEqual(e, got[i * ldc + j], tol, $"{path} tA={transA} tB={transB} m={m} n={n} k={k} at ({i},{j})");
+            }
+            // Padding past column n is never written.
+            for (int j = n; j < ldc && i * ldc + j < got.Length; j++)
+                Assert.AreEqual(c[i * ldc + j], got[i * ldc + j], $"padding ({i},{j}) changed");
+        }
+    }
+
+    private static IEnumerable<GemmPath> SupportedPaths()
+    {
+        yield return GemmPath.Scalar;
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) yield return GemmPath.Avx2;
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) yield return GemmPath.Avx512;
+    }
+
+    [TestMethod]
+    public void AllTransposesMatchFloat64ReferenceOverSizeSweep()
+    {
+        int[] sizes = [1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 33, 47, 64, 67];
+        ulong seed = 1;
+        foreach (var path in SupportedPaths())
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    for (int s = 0; s < sizes.Length; s++)
+                    {
+                        int m = sizes[s], n = sizes[(s + 5) % sizes.Length], k = sizes[(s + 9) % sizes.Length];
+                        CheckCase(path, ta, tb, m, n, k, 1f, 0f, 0, 0, 0, 1, seed++);
+                        CheckCase(path, ta, tb, m, n, k, 1f, 0f, 3, 5, 7, 1, seed++);
+                    }
+    }
+
+    [TestMethod]
+    public void PackedPathHandlesEdgesAndOddStridesForAllTransposes()
+    {
+        // Sizes above the direct threshold, with partial register tiles on every side and k spanning several k-blocks.
+        foreach (var path in SupportedPaths())
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    CheckCase(path, ta, tb, 67, 61, 45, 1f, 0f, 1, 3, 5, 1, 11);
+                    CheckCase(path, ta, tb, 37, 100, 800, 0.5f, 0f, 7, 1, 3, 2, 12);
+                    CheckCase(path, ta, tb, 130, 35, 67, -1.5f, 2f, 0, 0, 1, 2, 13);
+                }
+    }
+
+    [TestMethod]
+    public void AlphaBetaVariants()
+    {
+        foreach (var path in SupportedPaths())
+            foreach (var (alpha, beta) in new[] { (1f, 1f), (2f, 0f), (-0.5f, 0.25f), (1f, -1f), (0.75f, 1f) })
+            {
+                CheckCase(path, false, true, 50, 70, 60, alpha, beta, 2, 2, 2, 2, 21); // packed
+                CheckCase(path, true, false, 9, 10, 11, alpha, beta, 1, 1, 1, 1, 22);  // direct
+            }
+    }
+
+    [TestMethod]
+    public void BetaZeroOverwritesNaN()
+    {
+        foreach (var path in SupportedPaths())
+            foreach (var (m, n, k) in new[] { (3, 4, 5), (70, 90, 100) })
+            {
+                var a = Random(m * k, 5);
+                var b = Random(k * n, 6);
+                var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+                Gemm.MultiplyCore(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, 2, path);
+                Assert.IsTrue(c.All(float.IsFinite), $"{path} {m}x{n}x{k}: NaN leaked from C with beta = 0");
+            }
+    }
+
+    [TestMethod]
+    public void KZeroOrAlphaZeroScalesC()
+    {
+        // k = 0: C = beta·C; with beta = 0, C = 0 even from NaN.
+        var c = new float[] { 1f, 2f, 3f, 4f };
+        Gemm.Multiply(false, false, 2, 2, 0, 1f, [], 0, [], 2, 0.5f, c, 2);
+        CollectionAssert.AreEqual(new[] { 0.5f, 1f, 1.5f, 2f }, c);
+        var nan = new float[] { float.NaN, float.NaN };
+        Gemm.Multiply(false, false, 1, 2, 3, 0f, new float[3], 3, new float[6], 2, 0f, nan, 2);
+        CollectionAssert.AreEqual(new[] { 0f, 0f }, nan);
+    }
+
+    [TestMethod]
+    public void HandWorked2x2()
+    {
+        // [1 2; 3 4]·[5 6; 7 8] = [1·5+2·7, 1·6+2·8; 3·5+4·7, 3·6+4·8] = [19 22; 43 50];
+        // alpha 2, beta 1 over C = [1 1; 1 1] → [39 45; 87 101].
+        float[] a = [1, 2, 3, 4], b = [5, 6, 7, 8], c = [1, 1, 1, 1];
+        Gemm.Multiply(false, false, 2, 2, 2, 2f, a, 2, b, 2, 1f, c, 2);
+        CollectionAssert.AreEqual(new float[] { 39, 45, 87, 101 }, c);
+        // Aᵀ·Bᵀ = [1 3; 2 4]·[5 7; 6 8] = [1·5+3·6, 1·7+3·8; 2·5+4·6, 2·7+4·8] = [23 31; 34 46].
+        Gemm.Multiply(true, true, 2, 2, 2, 1f, a, 2, b, 2, 0f, c, 2);
+        CollectionAssert.AreEqual(new float[] { 23, 31, 34, 46 }, c);
+    }
+
+    [TestMethod]
+    public void OneAndTwoThreadsAreBitIdentical()
+    {
+        foreach (var path in SupportedPaths())
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (var (m, n, k) in new[] { (300, 200, 700), (150, 333, 129), (97, 1000, 64) })
+                    {
+                        int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 3, ldc = n + 2;
+                        var a = Random((ta ? k : m) * lda, 31);
+                        var b = Random((tb ? n : k) * ldb, 32);
+                        var c0 = Random(m * ldc, 33);
+                        var one = (float[])c0.Clone();
+                        var two = (float[])c0.Clone();
+                        Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, one, ldc, 1, path);
+                        Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, two, ldc, 2, path);
+                        for (int i = 0; i < one.Length; i++)
+                            Assert.AreEqual(BitConverter.SingleToInt32Bits(one[i]), BitConverter.SingleToInt32Bits(two[i]),
+                                $"{path} tA={ta} tB={tb} {m}x{n}x{k}: element {i} differs between 1 and 2 threads");
+                    }
+    }
+
+    [TestMethod]
+    public void RejectsBadArguments()
+    {
+        var x = new float[16];
+        Assert.ThrowsExactly<ArgumentException>(() => Gemm.Multiply(false, false, -1, 2, 2, 1f, x, 2, x, 2, 0f, x, 2));
+        Assert.ThrowsExactly<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 3, 1f, x, 2, x, 2, 0f, x, 2)); // lda < k
+        Assert.ThrowsExactly<ArgumentException>(() => Gemm.Multiply(false, false, 4, 4, 4, 1f, new float[15], 4, x, 4, 0f, x, 4));
+        Assert.ThrowsExactly<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 2, 1f, x, 2, x, 2, 0f, x, 2, 0));
+    }
+}

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Tests.Nn;
 
@@ -7,9 +9,50 @@ internal static class EngineReference
 {
     public static string Dir => Path.Combine(AppContext.BaseDirectory, "Fixtures", "engine");
 
-    public static InMemoryCheckpoint Weights(string name) => InMemoryCheckpoint.ReadSafetensors(Path.Combine(Dir, name + ".safetensors"));
+    /// <summary>The weights, through the library's safetensors reader.</summary>
+    public static SafetensorsReader Weights(string name) => SafetensorsReader.Open(Path.Combine(Dir, name + ".safetensors"));
 
-    public static InMemoryCheckpoint Io(string name) => InMemoryCheckpoint.ReadSafetensors(Path.Combine(Dir, name + ".io.safetensors"));
+    /// <summary>Every float tensor of a checkpoint, by name.</summary>
+    public static Dictionary<string, float[]> ReadAll(ICheckpointReader reader)
+    {
+        var all = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var t in reader.Tensors.Where(t => t.DType.IsFloatingPoint()))
+        {
+            var v = new float[t.ElementCount];
+            reader.ReadFloat32(t, v);
+            all[t.Name] = v;
+        }
+        return all;
+    }
+
+    /// <summary>Inputs, outputs, output gradients and grad.* parameter gradients.</summary>
+    public static Dictionary<string, float[]> Io(string name)
+    {
+        using var r = SafetensorsReader.Open(Path.Combine(Dir, name + ".io.safetensors"));
+        return ReadAll(r);
+    }
+
+    /// <summary>A copy of a checkpoint in memory, optionally renamed/reshaped/filtered per tensor (null drops it).</summary>
+    public static InMemoryCheckpoint Copy(ICheckpointReader source, string path, Func<TensorInfo, (string Name, int[] Shape)?>? edit = null)
+    {
+        var copy = new InMemoryCheckpoint(path);
+        foreach (var t in source.Tensors)
+        {
+            var e = edit is null ? (t.Name, t.Shape) : edit(t);
+            if (e is null) continue;
+            if (t.DType == MLNetMerge.Tensors.DType.I64)
+            {
+                var raw = new byte[t.ByteLength];
+                source.ReadRaw(t, raw);
+                copy.AddRaw(e.Value.Name, e.Value.Shape, t.DType, raw);
+                continue;
+            }
+            var v = new float[t.ElementCount];
+            source.ReadFloat32(t, v);
+            copy.Add(e.Value.Name, e.Value.Shape, v);
+        }
+        return copy;
+    }
 
     public static JsonElement Config(string name) => JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, name + ".config.json"))).RootElement;
 
@@ -38,14 +81,13 @@ internal static class EngineReference
     }
 
     /// <summary>Checks every grad.* tensor of the dump against the arena; returns the worst relative error and its tensor.</summary>
-    public static (double Worst, string Name) CheckGradients(InMemoryCheckpoint io, MLNetMerge.Nn.ParameterArena arena, double tolerance)
+    public static (double Worst, string Name) CheckGradients(Dictionary<string, float[]> io, MLNetMerge.Nn.ParameterArena arena, double tolerance)
     {
         double worst = 0; string worstName = "";
         int count = 0;
-        foreach (var t in io.Tensors.Where(t => t.Name.StartsWith("grad.", StringComparison.Ordinal)))
+        foreach (var (key, reference) in io.Where(kv => kv.Key.StartsWith("grad.", StringComparison.Ordinal)))
         {
-            string name = t.Name["grad.".Length..];
-            var reference = io.Get(t.Name);
+            string name = key["grad.".Length..];
             count++;
             if (Norm(reference) < 1e-7)
             {

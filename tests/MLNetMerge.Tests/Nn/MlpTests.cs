@@ -14,11 +14,11 @@ public sealed class MlpTests
         var cfg = MlpConfig.FromJson(EngineReference.Config("mlp"));
         Assert.AreEqual(ActivationKind.GeluTanh, cfg.Activation);
         var model = new Mlp(cfg);
-        model.Load(EngineReference.Weights("mlp"));
+        using (var weights = EngineReference.Weights("mlp")) model.Load(weights);
         var io = EngineReference.Io("mlp");
-        model.Forward(io.Get("input"), 4);
-        double fwd = EngineReference.MaxAbsDiff(model.Output(4), io.Get("hidden"));
-        model.Backward(io.Get("dhidden"), 4);
+        model.Forward(io["input"], 4);
+        double fwd = EngineReference.MaxAbsDiff(model.Output(4), io["hidden"]);
+        model.Backward(io["dhidden"], 4);
         var (worst, name) = EngineReference.CheckGradients(io, model.Parameters, 2e-3);
         TestContext.WriteLine($"mlp: forward max abs error {fwd:E2}; worst gradient rel. error {worst:E2} ({name})");
         Assert.IsTrue(fwd <= 1e-4, $"forward max abs error {fwd:E3}");

@@ -1,3 +1,4 @@
+using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn;
 
 namespace MLNetMerge.Tests.Nn;
@@ -31,7 +32,7 @@ public sealed class ParameterArenaTests
         var ckpt = new InMemoryCheckpoint()
             .Add("enc.fc.weight", [2, 3], [1, 2, 3, 4, 5, 6])
             .Add("enc.fc.bias", [2], [7, 8])
-            .Add("enc.position_ids", [1, 4], [0, 1, 2, 3], Tensors.DType.I64)
+            .AddInt64("enc.position_ids", [1, 4], [0, 1, 2, 3])
             .Add("classifier.weight", [5, 2], new float[10]);
         arena.Load(ckpt, "test", "enc.", n => n.EndsWith("position_ids", StringComparison.Ordinal));
         CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4, 5, 6, 7, 8 }, arena.Values);

@@ -1,3 +1,4 @@
+using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
 
@@ -9,17 +10,18 @@ public sealed class VisionTransformerTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private (VisionTransformer Model, InMemoryCheckpoint Io) Run(string name)
+    private (VisionTransformer Model, Dictionary<string, float[]> Io) Run(string name)
     {
         var cfg = VisionTransformerConfig.FromJson(EngineReference.Config(name));
-        var model = VisionTransformer.Load(cfg, EngineReference.Weights(name));
+        using var weights = EngineReference.Weights(name);
+        var model = VisionTransformer.Load(cfg, weights);
         var io = EngineReference.Io(name);
-        int batch = io.Tensors.Single(t => t.Name == "input").Shape[0];
-        model.Forward(io.Get("input"), batch);
-        double hidden = EngineReference.MaxAbsDiff(model.Hidden(batch), io.Get("hidden"));
-        double emb = EngineReference.MaxAbsDiff(model.Embedding(batch), io.Get("embedding"));
+        int batch = 2;
+        model.Forward(io["input"], batch);
+        double hidden = EngineReference.MaxAbsDiff(model.Hidden(batch), io["hidden"]);
+        double emb = EngineReference.MaxAbsDiff(model.Embedding(batch), io["embedding"]);
         model.Parameters.ZeroGrad();
-        model.Backward(io.Get("dhidden"), io.Get("dembedding"), batch);
+        model.Backward(io["dhidden"], io["dembedding"], batch);
         var (worst, worstName) = EngineReference.CheckGradients(io, model.Parameters, 2e-3);
         TestContext.WriteLine($"{name}: forward max |Δhidden| = {hidden:E2}, max |Δembedding| = {emb:E2}; worst gradient rel. error {worst:E2} ({worstName})");
         Assert.IsTrue(hidden <= 1e-4, $"hidden max abs error {hidden:E3}");
@@ -39,9 +41,9 @@ public sealed class VisionTransformerTests
         var (model, io) = Run("vit");
         var first = model.Embedding(2).ToArray();
         var grads = (float[])model.Parameters.Gradients.Clone();
-        model.Forward(io.Get("input"), 2);
+        model.Forward(io["input"], 2);
         model.Parameters.ZeroGrad();
-        model.Backward(io.Get("dhidden"), io.Get("dembedding"), 2);
+        model.Backward(io["dhidden"], io["dembedding"], 2);
         CollectionAssert.AreEqual(first, model.Embedding(2).ToArray());
         CollectionAssert.AreEqual(grads, model.Parameters.Gradients);
     }
@@ -54,7 +56,7 @@ public sealed class VisionTransformerTests
         Assert.AreEqual(ActivationKind.QuickGelu, cfg.Activation);
         Assert.AreEqual(1e-5, cfg.LayerNormEps);
         Assert.AreEqual(VisionFlavor.ClipVision, cfg.Flavor);
-        var weights = EngineReference.Weights("clip_vision");
+        using var weights = EngineReference.Weights("clip_vision");
         // The published checkpoint spells the pre-encoder norm "pre_layrnorm".
         Assert.IsTrue(weights.TryGetTensor("vision_model.pre_layrnorm.weight", out _));
         // The int64 position_ids buffer is present in the file and ignored by the loader.
@@ -77,9 +79,8 @@ public sealed class VisionTransformerTests
         var cfg = VisionTransformerConfig.FromJson(EngineReference.Config("vit"));
         Assert.AreEqual(ActivationKind.GeluErf, cfg.Activation);
         Assert.AreEqual(1e-12, cfg.LayerNormEps);
-        var weights = EngineReference.Weights("vit");
-        var prefixed = new InMemoryCheckpoint("prefixed");
-        foreach (var t in weights.Tensors) prefixed.Add("vit." + t.Name, t.Shape, weights.Get(t.Name));
+        using var weights = EngineReference.Weights("vit");
+        var prefixed = EngineReference.Copy(weights, "prefixed", t => ("vit." + t.Name, t.Shape));
         prefixed.Add("classifier.weight", [10, 24], new float[240]).Add("classifier.bias", [10], new float[10]);
         var a = VisionTransformer.Load(cfg, weights);
         var b = VisionTransformer.Load(cfg, prefixed);
@@ -95,14 +96,13 @@ public sealed class VisionTransformerTests
     public void Load_WrongCheckpoint_ListsEveryDifference()
     {
         var cfg = VisionTransformerConfig.FromJson(EngineReference.Config("vit"));
-        var weights = EngineReference.Weights("vit");
-        var broken = new InMemoryCheckpoint("broken.safetensors");
-        foreach (var t in weights.Tensors)
+        using var weights = EngineReference.Weights("vit");
+        var broken = EngineReference.Copy(weights, "broken.safetensors", t => t.Name switch
         {
-            if (t.Name == "layernorm.bias") continue;                                     // missing
-            if (t.Name == "encoder.layer.0.intermediate.dense.weight") { broken.Add(t.Name, [24, 48], weights.Get(t.Name)); continue; } // mis-shaped
-            broken.Add(t.Name, t.Shape, weights.Get(t.Name));
-        }
+            "layernorm.bias" => null,                                                            // missing
+            "encoder.layer.0.intermediate.dense.weight" => (t.Name, new[] { 24, 48 }),           // mis-shaped
+            _ => (t.Name, t.Shape),
+        });
         broken.Add("encoder.layer.2.output.dense.weight", [24, 48], new float[24 * 48]);  // unexpected
         var e = Assert.ThrowsExactly<ArchitectureMismatchException>(() => VisionTransformer.Load(cfg, broken));
         CollectionAssert.AreEqual(new[] { "layernorm.bias" }, e.Missing.ToArray());

@@ -6,12 +6,12 @@ namespace MLNetMerge.Nn.Layers;
 
 /// <summary>
 /// Row-major matrix multiply <c>C = alpha · op(A) · op(B) + beta · C</c> for the engine's element types:
-/// float32 goes to <see cref="Gemm.Multiply"/>; float64 (used by the finite-difference checks of every backward)
+/// float32 goes to <see cref="Gemm"/>; float64 (used by the finite-difference checks of every backward)
 /// runs a plain loop with the same argument convention, so both types exercise the same call sequence.
 /// </summary>
 internal static class MatMul
 {
-    /// <summary>See <see cref="Gemm.Multiply"/> for the argument convention.</summary>
+    /// <summary>See <see cref="Gemm"/> for the argument convention.</summary>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -224,6 +224,25 @@ public sealed class WordPieceTokenizerTests
     }
 
     [TestMethod]
+    public void Batch_WritesAsInt64Npy()
+    {
+        // the embed command's input: (B, T) int64 ids and mask
+        var batch = Create(new() { PaddingLength = 4 }).EncodeBatch(["hello", "world"]);
+        string path = Path.Combine(Path.GetTempPath(), "mlnetmerge-ids-" + Guid.NewGuid().ToString("N") + ".npy");
+        try
+        {
+            MLNetMerge.Data.NpyFile.Write(path, batch.InputIds, batch.Shape);
+            var (ids, shape) = MLNetMerge.Data.NpyFile.ReadInt64(path);
+            CollectionAssert.AreEqual(new[] { 2, 4 }, shape);
+            CollectionAssert.AreEqual(new long[] { 2, 5, 3, 0, 2, 6, 3, 0 }, ids);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void Decode_GluesPiecesAndCleansSpaces()
     {
         var tokenizer = Create(new() { PaddingLength = 10 });

@@ -80,7 +80,9 @@ public abstract class TextTokenizer
     public TokenBatch EncodeBatch(IReadOnlyList<(string First, string Second)> pairs)
     {
         ArgumentNullException.ThrowIfNull(pairs);
-        return EncodeBatchCore(pairs.Count, i => EncodeCore(pairs[i].First, pairs[i].Second, 0));
+        return EncodeBatchCore(pairs.Count, i => EncodeCore(
+            pairs[i].First ?? throw new ArgumentNullException(nameof(pairs), $"pair {i} has a null first text."),
+            pairs[i].Second ?? throw new ArgumentNullException(nameof(pairs), $"pair {i} has a null second text."), 0));
     }
 
     /// <summary>Turns ids back into text; special tokens (padding included) are left out unless <paramref name="skipSpecialTokens"/> is false.</summary>

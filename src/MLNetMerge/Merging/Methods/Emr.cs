@@ -63,6 +63,7 @@ public sealed class Emr : MergeMethod
 internal sealed class EmrRun : MergeRun
 {
     private readonly MergePlan _plan;
+    private readonly MergeParameters _p;
     private readonly string _mode;
     private readonly bool _meanRescaler;
     private readonly GeneralizedTaskArithmeticRun? _inner;
@@ -71,6 +72,7 @@ internal sealed class EmrRun : MergeRun
     public EmrRun(MergePlan plan, MergeParameters p, GeneralizedTaskArithmeticRun? inner)
     {
         _plan = plan;
+        _p = p;
         _mode = p.Choice("mode");
         _meanRescaler = p.Choice("rescaler") == "mean";
         _inner = inner;
@@ -94,7 +96,7 @@ internal sealed class EmrRun : MergeRun
         if (_inner is not null)
         {
             _inner.Combine(ctx, output);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(output, (float)ctx.Number("scale"), output);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(output, (float)_p.Number("scale", ctx.Name, ctx.Layer, ctx.Plan.LayerCount), output); // the run's λ default, not the executor's NaN
             return;
         }
         for (int i = 0; i < output.Length; i++)

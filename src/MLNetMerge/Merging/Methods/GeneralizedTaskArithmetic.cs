@@ -54,18 +54,18 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         {
             var tau = ctx.Task(t);
             if (_shape.RandomDrop)
-                Sparsification.RandomDrop(tau, ctx.Number("drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
+                Sparsification.RandomDrop(tau, Number(ctx, "drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
             switch (_shape.Sparsify)
             {
                 case SparsificationKind.MagnitudeTensor:
-                    Sparsification.MagnitudeTensor(tau, ctx.Number("keep", t));
+                    Sparsification.MagnitudeTensor(tau, Number(ctx, "keep", t));
                     break;
                 case SparsificationKind.Breadcrumbs:
-                    Sparsification.Breadcrumbs(tau, ctx.Number("density", t), ctx.Number("gamma", t));
+                    Sparsification.Breadcrumbs(tau, Number(ctx, "density", t), Number(ctx, "gamma", t));
                     break;
                 case SparsificationKind.Della:
                     int row = ctx.Info.Shape.Length >= 2 ? ctx.Info.Shape[^1] : ctx.Length;
-                    Sparsification.Della(tau, row, ctx.Number("density", t), ctx.Number("epsilon", t), true,
+                    Sparsification.Della(tau, row, Number(ctx, "density", t), Number(ctx, "epsilon", t), true,
                         CounterRandom.Key(_plan.Seed ^ 0xD311A, t, ctx.Name));
                     break;
             }
@@ -157,7 +157,13 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         for (int t = 0; t < ctx.TaskCount; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
     }
 
-    private float Weight(MergeTensorContext ctx, int t) => (float)ctx.Number("weight", t);
+    // Numbers come from this run's parameters, not the context's: methods may begin the run with method-chosen
+    // defaults filled in (TIES's λ 0.3 with merge: sum, DARE's λ by base method), which the executor's copy lacks.
+    private double Number(MergeTensorContext ctx, string name) => _p.Number(name, ctx.Name, ctx.Layer, ctx.Plan.LayerCount);
+
+    private double Number(MergeTensorContext ctx, string name, int task) => _p.Number(name, task, ctx.Name, ctx.Layer, ctx.Plan.LayerCount);
+
+    private float Weight(MergeTensorContext ctx, int t) => (float)Number(ctx, "weight", t);
 
     /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>.</summary>
     public void Combine(MergeTensorContext ctx, Span<float> output)
@@ -194,7 +200,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         Combine(ctx, output);
-        float lambda = (float)ctx.Number("scale");
+        float lambda = (float)Number(ctx, "scale");
         System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(output, lambda, ctx.Base, output);
     }
 

@@ -123,6 +123,10 @@ def main():
                   f"{c['skipped']} not comparable"
                   + (f"; packed masks: {c['int_elements_differing']} of {c['int_elements']} bytes differ"
                      if c.get("int_elements") else ""))
+            if "update_rel_frobenius_model" in c:
+                print(f"    relative to the update over θavg: ‖ours − torch‖F / ‖torch − θavg‖F = "
+                      f"{c['update_rel_frobenius_model']:.2e} over the model, max {c['update_rel_frobenius_max']:.2e} "
+                      f"({c['update_rel_frobenius_worst_tensor']})")
         in_process = torch_in_process_seconds(os.path.join(results, f"{m}.torch.log"))
         if in_process is not None:
             print(f"  {m} torch time inside the process (after imports, as torch_merge.py prints it): {in_process:.2f} s")

@@ -74,6 +74,8 @@ dotnet "$CEILING_DLL" "${INPUTS[@]}" | tee "$RESULTS/ceiling.txt"
 for m in $METHODS; do
   compare_files=(model.safetensors)
   extra=()
+  compare_extra=()
+  [[ $m == cart ]] && compare_extra=(--family "$FAMILY" --models "$MODELS")
   if [[ $m == emr ]]; then
     compare_files=(tasks/task0.safetensors model.safetensors modulators.safetensors)
     extra=(--materialize task0)
@@ -98,7 +100,7 @@ for m in $METHODS; do
   fi
   if ((TORCH_ONLY == 0)); then
     "$PY" "$HERE/compare.py" --dirs "$FAMILY/torch/$m" "$FAMILY/ours/$m" --json "$RESULTS/$m.compare.json" \
-      "${compare_files[@]}" || echo "   comparison failed" >&2
+      "${compare_extra[@]}" "${compare_files[@]}" || echo "   comparison failed" >&2
   else
     rm -f "$RESULTS/$m.compare.json" "$RESULTS/$m.ours.json"
   fi

@@ -1,0 +1,132 @@
+using MLNetMerge.Nn.Layers;
+
+namespace MLNetMerge.Nn.Architectures;
+
+/// <summary>Checkpoint module names of one pre-norm transformer block (each gets <c>.weight</c> / <c>.bias</c> appended).</summary>
+internal sealed record BlockNames(string Norm1, string Query, string Key, string Value, string Output, string Norm2, string Fc1, string Fc2);
+
+/// <summary>
+/// One pre-norm transformer block (ViT, CLIP): <c>m = x + O(Attn(LN1(x)))</c>, <c>y = m + FC2(act(FC1(LN2(m))))</c>,
+/// with separate q/k/v projections. Holds its parameter indices and its activation buffers (for a maximum batch).
+/// </summary>
+internal sealed class PreNormBlock
+{
+    private readonly int _c, _inter, _heads, _tokens;
+    private readonly ActivationKind _act;
+    private readonly double _eps;
+    private readonly int _ln1W, _ln1B, _qW, _qB, _kW, _kB, _vW, _vB, _oW, _oB, _ln2W, _ln2B, _fc1W, _fc1B, _fc2W, _fc2B;
+    private ArenaBuffer _x, _ln1, _mean1, _rstd1, _q, _k, _v, _probs, _attOut, _mid, _ln2, _mean2, _rstd2, _pre, _actOut;
+
+    public PreNormBlock(ParameterLayout layout, BlockNames names, int channels, int intermediate, int heads, int tokens,
+        ActivationKind activation, double eps, bool qkvBias)
+    {
+        _c = channels; _inter = intermediate; _heads = heads; _tokens = tokens; _act = activation; _eps = eps;
+        (_ln1W, _ln1B) = Norm(layout, names.Norm1, channels);
+        (_qW, _qB) = Dense(layout, names.Query, channels, channels, qkvBias);
+        (_kW, _kB) = Dense(layout, names.Key, channels, channels, qkvBias);
+        (_vW, _vB) = Dense(layout, names.Value, channels, channels, qkvBias);
+        (_oW, _oB) = Dense(layout, names.Output, channels, channels, true);
+        (_ln2W, _ln2B) = Norm(layout, names.Norm2, channels);
+        (_fc1W, _fc1B) = Dense(layout, names.Fc1, intermediate, channels, true);
+        (_fc2W, _fc2B) = Dense(layout, names.Fc2, channels, intermediate, true);
+    }
+
+    internal static (int W, int B) Norm(ParameterLayout layout, string name, int c)
+        => (layout.Add(name + ".weight", c), layout.Add(name + ".bias", c));
+
+    internal static (int W, int B) Dense(ParameterLayout layout, string name, int outDim, int inDim, bool bias)
+        => (layout.Add(name + ".weight", outDim, inDim), bias ? layout.Add(name + ".bias", outDim) : -1);
+
+    /// <summary>The block's input buffer (B, T, C); the caller writes it before <see cref="Forward"/>.</summary>
+    public ArenaBuffer Input => _x;
+
+    /// <summary>Reserves this block's activations for <paramref name="maxBatch"/> sequences.</summary>
+    public void Plan(ActivationArena arena, int maxBatch)
+    {
+        int btc = maxBatch * _tokens * _c, bt = maxBatch * _tokens, bti = maxBatch * _tokens * _inter;
+        _x = arena.Reserve(btc); _ln1 = arena.Reserve(btc); _mean1 = arena.Reserve(bt); _rstd1 = arena.Reserve(bt);
+        _q = arena.Reserve(btc); _k = arena.Reserve(btc); _v = arena.Reserve(btc);
+        _probs = arena.Reserve(maxBatch * _heads * _tokens * _tokens); _attOut = arena.Reserve(btc); _mid = arena.Reserve(btc);
+        _ln2 = arena.Reserve(btc); _mean2 = arena.Reserve(bt); _rstd2 = arena.Reserve(bt);
+        _pre = arena.Reserve(bti); _actOut = arena.Reserve(bti);
+    }
+
+    private static ReadOnlySpan<float> Bias(ParameterArena p, int index) => index < 0 ? default : p.Value(index);
+    private static Span<float> BiasGrad(ParameterArena p, int index) => index < 0 ? default : p.Gradient(index);
+
+    /// <summary>Forward from <see cref="Input"/> into <paramref name="output"/> (B, T, C).</summary>
+    public void Forward(ParameterArena p, ActivationArena a, Span<float> output, int batch)
+    {
+        int n = batch * _tokens, nc = n * _c, ni = n * _inter;
+        var x = a.Span(_x, nc);                    // (B, T, C)
+        var ln1 = a.Span(_ln1, nc);                // (B, T, C)
+        LayerNorm.Forward<float>(ln1, a.Span(_mean1, n), a.Span(_rstd1, n), x, p.Value(_ln1W), p.Value(_ln1B), n, _c, _eps);
+        var q = a.Span(_q, nc); var k = a.Span(_k, nc); var v = a.Span(_v, nc); // (B, T, C) each
+        Linear.Forward<float>(q, ln1, p.Value(_qW), Bias(p, _qB), n, _c, _c);
+        Linear.Forward<float>(k, ln1, p.Value(_kW), Bias(p, _kB), n, _c, _c);
+        Linear.Forward<float>(v, ln1, p.Value(_vW), Bias(p, _vB), n, _c, _c);
+        var att = a.Span(_attOut, nc);             // (B, T, C)
+        Attention.Forward<float>(att, a.Span(_probs, batch * _heads * _tokens * _tokens), q, k, v, default, batch, _tokens, _c, _heads, _c);
+        var mid = a.Span(_mid, nc);                // (B, T, C)
+        Linear.Forward<float>(mid, att, p.Value(_oW), p.Value(_oB), n, _c, _c);
+        Residual.Forward<float>(mid, mid, x);
+        var ln2 = a.Span(_ln2, nc);                // (B, T, C)
+        LayerNorm.Forward<float>(ln2, a.Span(_mean2, n), a.Span(_rstd2, n), mid, p.Value(_ln2W), p.Value(_ln2B), n, _c, _eps);
+        var pre = a.Span(_pre, ni);                // (B, T, I)
+        Linear.Forward<float>(pre, ln2, p.Value(_fc1W), p.Value(_fc1B), n, _c, _inter);
+        var act = a.Span(_actOut, ni);             // (B, T, I)
+        Activation.Forward<float>(_act, act, pre);
+        Linear.Forward<float>(output[..nc], act, p.Value(_fc2W), p.Value(_fc2B), n, _inter, _c);
+        Residual.Forward<float>(output, output[..nc], mid);
+    }
+
+    /// <summary>
+    /// Backward: on entry <paramref name="dx"/> (B, T, C) holds ∂L/∂output, on exit ∂L/∂input; parameter gradients are added.
+    /// </summary>
+    public void Backward(ParameterArena p, ActivationArena a, EncoderScratch s, Span<float> dx, int batch)
+    {
+        int n = batch * _tokens, nc = n * _c, ni = n * _inter;
+        dx = dx[..nc];
+        // y = mid + FC2(act(FC1(LN2(mid))))
+        var dAct = a.Span(s.DWide1, ni); dAct.Clear();    // (B, T, I)
+        Linear.Backward<float>(dAct, p.Gradient(_fc2W), p.Gradient(_fc2B), dx, a.Span(_actOut, ni), p.Value(_fc2W), n, _inter, _c);
+        var dPre = a.Span(s.DWide2, ni); dPre.Clear();    // (B, T, I)
+        Activation.Backward<float>(_act, dPre, dAct, a.Span(_pre, ni));
+        var dLn = a.Span(s.DNorm, nc); dLn.Clear();       // (B, T, C)
+        Linear.Backward<float>(dLn, p.Gradient(_fc1W), p.Gradient(_fc1B), dPre, a.Span(_ln2, nc), p.Value(_fc1W), n, _c, _inter);
+        var dMid = a.Span(s.DMid, nc); dx.CopyTo(dMid);   // (B, T, C)
+        LayerNorm.Backward<float>(dMid, p.Gradient(_ln2W), p.Gradient(_ln2B), a.Span(s.NormScratch), dLn,
+            a.Span(_mid, nc), a.Span(_mean2, n), a.Span(_rstd2, n), p.Value(_ln2W), n, _c);
+        // mid = x + O(Attn(q, k, v))
+        var dAtt = a.Span(s.DAttOut, nc); dAtt.Clear();   // (B, T, C)
+        Linear.Backward<float>(dAtt, p.Gradient(_oW), p.Gradient(_oB), dMid, a.Span(_attOut, nc), p.Value(_oW), n, _c, _c);
+        var dq = a.Span(s.DQ, nc); var dk = a.Span(s.DK, nc); var dv = a.Span(s.DV, nc); // (B, T, C) each
+        dq.Clear(); dk.Clear(); dv.Clear();
+        var q = a.Span(_q, nc); var k = a.Span(_k, nc); var v = a.Span(_v, nc);
+        Attention.Backward<float>(dq, dk, dv, a.Span(s.AttentionScratch), dAtt, a.Span(_probs, batch * _heads * _tokens * _tokens),
+            q, k, v, batch, _tokens, _c, _heads, _c);
+        var ln1 = a.Span(_ln1, nc);
+        dLn.Clear();
+        Linear.Backward<float>(dLn, p.Gradient(_qW), BiasGrad(p, _qB), dq, ln1, p.Value(_qW), n, _c, _c);
+        Linear.Backward<float>(dLn, p.Gradient(_kW), BiasGrad(p, _kB), dk, ln1, p.Value(_kW), n, _c, _c);
+        Linear.Backward<float>(dLn, p.Gradient(_vW), BiasGrad(p, _vB), dv, ln1, p.Value(_vW), n, _c, _c);
+        dMid.CopyTo(dx);
+        LayerNorm.Backward<float>(dx, p.Gradient(_ln1W), p.Gradient(_ln1B), a.Span(s.NormScratch), dLn,
+            a.Span(_x, nc), a.Span(_mean1, n), a.Span(_rstd1, n), p.Value(_ln1W), n, _c);
+    }
+}
+
+/// <summary>Gradient workspaces shared by every block of an encoder (only one block runs backward at a time).</summary>
+internal sealed class EncoderScratch
+{
+    public ArenaBuffer DMid, DNorm, DAttOut, DQ, DK, DV, DWide1, DWide2, AttentionScratch, NormScratch;
+
+    public EncoderScratch(ActivationArena arena, int maxBatch, int tokens, int channels, int intermediate)
+    {
+        int btc = maxBatch * tokens * channels, bti = maxBatch * tokens * intermediate;
+        DMid = arena.Reserve(btc); DNorm = arena.Reserve(btc); DAttOut = arena.Reserve(btc);
+        DQ = arena.Reserve(btc); DK = arena.Reserve(btc); DV = arena.Reserve(btc);
+        DWide1 = arena.Reserve(bti); DWide2 = arena.Reserve(bti);
+        AttentionScratch = arena.Reserve(tokens * tokens); NormScratch = arena.Reserve(2 * channels);
+    }
+}

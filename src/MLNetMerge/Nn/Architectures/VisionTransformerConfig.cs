@@ -1,0 +1,103 @@
+using System.Text.Json;
+using MLNetMerge.Nn.Layers;
+
+namespace MLNetMerge.Nn.Architectures;
+
+/// <summary>Which published vision transformer a <see cref="VisionTransformer"/> follows (naming and block details).</summary>
+public enum VisionFlavor
+{
+    /// <summary>Hugging Face <c>ViTModel</c> (<c>model_type: vit</c>): patch conv with bias, final layernorm, optional tanh pooler.</summary>
+    Vit,
+    /// <summary>Hugging Face <c>CLIPVisionModel</c> (<c>model_type: clip_vision_model</c> or <c>clip</c>): bias-free patch conv,
+    /// <c>pre_layrnorm</c>, <c>post_layernorm</c> on the CLS token, optional bias-free <c>visual_projection</c>.</summary>
+    ClipVision,
+}
+
+/// <summary>Hyper-parameters of a ViT or CLIP vision tower, with Hugging Face's names and defaults.</summary>
+public sealed record VisionTransformerConfig
+{
+    /// <summary>Naming and block details.</summary>
+    public VisionFlavor Flavor { get; init; } = VisionFlavor.Vit;
+    /// <summary>Square image side (<c>image_size</c>).</summary>
+    public int ImageSize { get; init; } = 224;
+    /// <summary>Square patch side (<c>patch_size</c>).</summary>
+    public int PatchSize { get; init; } = 16;
+    /// <summary>Image channels (<c>num_channels</c>).</summary>
+    public int NumChannels { get; init; } = 3;
+    /// <summary>Width C (<c>hidden_size</c>).</summary>
+    public int HiddenSize { get; init; } = 768;
+    /// <summary>Blocks (<c>num_hidden_layers</c>).</summary>
+    public int NumLayers { get; init; } = 12;
+    /// <summary>Attention heads (<c>num_attention_heads</c>).</summary>
+    public int NumHeads { get; init; } = 12;
+    /// <summary>MLP width (<c>intermediate_size</c>).</summary>
+    public int IntermediateSize { get; init; } = 3072;
+    /// <summary>MLP activation (<c>hidden_act</c>).</summary>
+    public ActivationKind Activation { get; init; } = ActivationKind.GeluErf;
+    /// <summary>Layer-norm epsilon (<c>layer_norm_eps</c>; 1e-12 for ViT, 1e-5 for CLIP).</summary>
+    public double LayerNormEps { get; init; } = 1e-12;
+    /// <summary>Bias on the q/k/v projections (ViT <c>qkv_bias</c>; always true for CLIP).</summary>
+    public bool QkvBias { get; init; } = true;
+    /// <summary>ViT only: a pooler (<c>pooler.dense</c> + tanh on the CLS token).</summary>
+    public bool Pooler { get; init; }
+    /// <summary>CLIP only: width of the bias-free <c>visual_projection</c> (<c>projection_dim</c>), 0 for none.</summary>
+    public int ProjectionDim { get; init; }
+
+    /// <summary>Patches per image.</summary>
+    public int PatchCount => (ImageSize / PatchSize) * (ImageSize / PatchSize);
+
+    /// <summary>Tokens per image (patches + class token).</summary>
+    public int Tokens => PatchCount + 1;
+
+    /// <summary>Checks divisibility and positivity.</summary>
+    /// <exception cref="ArgumentException">A field is inconsistent.</exception>
+    public void Validate()
+    {
+        if (ImageSize <= 0 || PatchSize <= 0 || ImageSize % PatchSize != 0) throw new ArgumentException($"image_size {ImageSize} must be a positive multiple of patch_size {PatchSize}.");
+        if (HiddenSize <= 0 || NumHeads <= 0 || HiddenSize % NumHeads != 0) throw new ArgumentException($"hidden_size {HiddenSize} must be a positive multiple of num_attention_heads {NumHeads}.");
+        if (NumLayers < 0 || IntermediateSize <= 0 || NumChannels <= 0) throw new ArgumentException("num_hidden_layers, intermediate_size and num_channels must be positive.");
+    }
+
+    /// <summary>
+    /// Reads a Hugging Face config.json: <c>model_type</c> <c>vit</c>, <c>clip_vision_model</c>, or <c>clip</c> (its
+    /// <c>vision_config</c> plus top-level <c>projection_dim</c>). Absent fields take the library defaults of that model type.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another model type.</exception>
+    public static VisionTransformerConfig FromJson(JsonElement root)
+    {
+        string type = root.TryGetProperty("model_type", out var mt) ? mt.GetString() ?? "" : "";
+        switch (type)
+        {
+            case "vit":
+                return new VisionTransformerConfig
+                {
+                    Flavor = VisionFlavor.Vit,
+                    ImageSize = Int(root, "image_size", 224), PatchSize = Int(root, "patch_size", 16), NumChannels = Int(root, "num_channels", 3),
+                    HiddenSize = Int(root, "hidden_size", 768), NumLayers = Int(root, "num_hidden_layers", 12),
+                    NumHeads = Int(root, "num_attention_heads", 12), IntermediateSize = Int(root, "intermediate_size", 3072),
+                    Activation = Layers.Activation.Parse(Str(root, "hidden_act", "gelu")), LayerNormEps = Dbl(root, "layer_norm_eps", 1e-12),
+                    QkvBias = !root.TryGetProperty("qkv_bias", out var qb) || qb.GetBoolean(),
+                };
+            case "clip_vision_model":
+            case "clip":
+            {
+                var v = type == "clip" && root.TryGetProperty("vision_config", out var vc) ? vc : root;
+                return new VisionTransformerConfig
+                {
+                    Flavor = VisionFlavor.ClipVision,
+                    ImageSize = Int(v, "image_size", 224), PatchSize = Int(v, "patch_size", 32), NumChannels = Int(v, "num_channels", 3),
+                    HiddenSize = Int(v, "hidden_size", 768), NumLayers = Int(v, "num_hidden_layers", 12),
+                    NumHeads = Int(v, "num_attention_heads", 12), IntermediateSize = Int(v, "intermediate_size", 3072),
+                    Activation = Layers.Activation.Parse(Str(v, "hidden_act", "quick_gelu")), LayerNormEps = Dbl(v, "layer_norm_eps", 1e-5),
+                    ProjectionDim = Int(root, "projection_dim", Int(v, "projection_dim", 512)),
+                };
+            }
+            default:
+                throw new ArgumentException($"config.json model_type '{type}' is not a vision transformer; expected vit, clip_vision_model or clip.");
+        }
+    }
+
+    internal static int Int(JsonElement e, string name, int fallback) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : fallback;
+    internal static double Dbl(JsonElement e, string name, double fallback) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : fallback;
+    internal static string Str(JsonElement e, string name, string fallback) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : fallback;
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Reference dumps for the MLNetMerge engine tests.
+
+Run with Debian's torch:  PYENV_VERSION=system python3 tools/make_engine_fixtures.py
+Writes tests/MLNetMerge.Tests/Fixtures/engine/{vit,clip_vision,mlp}.{safetensors,config.json,io.safetensors}.
+
+The reference models are written here in plain functional torch following the published architectures
+(Hugging Face ViTModel, CLIPVisionModelWithProjection) and use Hugging Face tensor names. Weights are drawn in
+float32; the reference forward/backward runs in float64 on those exact values, so the dumps carry no float32
+rounding of their own. The loss is  L = sum(hidden * dhidden) + sum(embedding * dembedding)  with fixed random
+dhidden/dembedding, so its output gradients are those two tensors; every parameter gradient is saved as grad.<name>.
+"""
+import json
+import math
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures", "engine")
+
+
+def write_safetensors(path, tensors):
+    """safetensors by hand: u64 little-endian header length, JSON header (dtype, shape, data_offsets), raw bytes."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous()
+        if t.dtype == torch.float32:
+            dtype, raw = "F32", t.numpy().astype("<f4").tobytes()
+        elif t.dtype == torch.int64:
+            dtype, raw = "I64", t.numpy().astype("<i8").tobytes()
+        else:
+            raise ValueError(f"{name}: unsupported dtype {t.dtype}")
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def layer_norm(x, p, name, eps):
+    return F.layer_norm(x, (x.shape[-1],), p[name + ".weight"], p[name + ".bias"], eps)
+
+
+def linear(x, p, name, bias=True):
+    return F.linear(x, p[name + ".weight"], p[name + ".bias"] if bias else None)
+
+
+def self_attention(x, p, q, k, v, o, heads):
+    b, t, c = x.shape
+    d = c // heads
+    def split(y):
+        return y.view(b, t, heads, d).transpose(1, 2)  # (B, H, T, d)
+    qh, kh, vh = split(linear(x, p, q)), split(linear(x, p, k)), split(linear(x, p, v))
+    att = torch.softmax(qh @ kh.transpose(-1, -2) / math.sqrt(d), dim=-1)
+    y = (att @ vh).transpose(1, 2).reshape(b, t, c)
+    return linear(y, p, o)
+
+
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
+def vit_forward(p, cfg, pixels):
+    """Hugging Face ViTModel: patch conv (+bias), cls token, position embeddings, pre-norm blocks, final layernorm, tanh pooler."""
+    eps, heads = cfg["layer_norm_eps"], cfg["num_attention_heads"]
+    x = F.conv2d(pixels, p["embeddings.patch_embeddings.projection.weight"], p["embeddings.patch_embeddings.projection.bias"],
+                 stride=cfg["patch_size"]).flatten(2).transpose(1, 2)
+    x = torch.cat([p["embeddings.cls_token"].expand(x.shape[0], -1, -1), x], dim=1) + p["embeddings.position_embeddings"]
+    for i in range(cfg["num_hidden_layers"]):
+        n = f"encoder.layer.{i}."
+        x = x + self_attention(layer_norm(x, p, n + "layernorm_before", eps), p, n + "attention.attention.query",
+                               n + "attention.attention.key", n + "attention.attention.value", n + "attention.output.dense", heads)
+        h = F.gelu(linear(layer_norm(x, p, n + "layernorm_after", eps), p, n + "intermediate.dense"))
+        x = x + linear(h, p, n + "output.dense")
+    hidden = layer_norm(x, p, "layernorm", eps)
+    embedding = torch.tanh(linear(hidden[:, 0], p, "pooler.dense"))
+    return hidden, embedding
+
+
+def clip_forward(p, cfg, pixels):
+    """Hugging Face CLIPVisionModelWithProjection: bias-free patch conv, class_embedding, position_embedding, pre_layrnorm,
+    pre-norm blocks with quick_gelu, post_layernorm on the CLS token, bias-free visual_projection."""
+    v = cfg["vision_config"]
+    eps, heads = v["layer_norm_eps"], v["num_attention_heads"]
+    m = "vision_model."
+    x = F.conv2d(pixels, p[m + "embeddings.patch_embedding.weight"], None, stride=v["patch_size"]).flatten(2).transpose(1, 2)
+    cls = p[m + "embeddings.class_embedding"].expand(x.shape[0], 1, -1)
+    x = torch.cat([cls, x], dim=1) + p[m + "embeddings.position_embedding.weight"][None]
+    x = layer_norm(x, p, m + "pre_layrnorm", eps)
+    for i in range(v["num_hidden_layers"]):
+        n = f"{m}encoder.layers.{i}."
+        x = x + self_attention(layer_norm(x, p, n + "layer_norm1", eps), p, n + "self_attn.q_proj", n + "self_attn.k_proj",
+                               n + "self_attn.v_proj", n + "self_attn.out_proj", heads)
+        h = quick_gelu(linear(layer_norm(x, p, n + "layer_norm2", eps), p, n + "mlp.fc1"))
+        x = x + linear(h, p, n + "mlp.fc2")
+    pooled = layer_norm(x[:, 0], p, m + "post_layernorm", eps)
+    return x, linear(pooled, p, "visual_projection", bias=False)
+
+
+def mlp_forward(p, cfg, x):
+    sizes = [cfg["input_size"], *cfg["hidden_sizes"], cfg["output_size"]]
+    for i in range(len(sizes) - 1):
+        x = linear(x, p, f"layers.{i}")
+        if i + 2 < len(sizes):
+            x = F.gelu(x, approximate="tanh")  # hidden_act gelu_new
+    return x, None
+
+
+def random_params(shapes, gen):
+    p = {}
+    for name, shape in shapes:
+        module = name.rsplit(".", 1)[0].rsplit(".", 1)[-1]
+        if name.endswith(".weight") and ("norm" in module or "layrnorm" in module):
+            t = 1.0 + 0.1 * torch.randn(shape, generator=gen)  # layer-norm scales near 1
+        else:
+            t = 0.2 * torch.randn(shape, generator=gen)
+        p[name] = t.float()
+    return p
+
+
+def block_shapes(names, c, inter):
+    ln1, q, k, v, o, ln2, fc1, fc2 = names
+    s = [(ln1 + ".weight", [c]), (ln1 + ".bias", [c])]
+    for n in (q, k, v, o):
+        s += [(n + ".weight", [c, c]), (n + ".bias", [c])]
+    s += [(ln2 + ".weight", [c]), (ln2 + ".bias", [c]), (fc1 + ".weight", [inter, c]), (fc1 + ".bias", [inter]),
+          (fc2 + ".weight", [c, inter]), (fc2 + ".bias", [c])]
+    return s
+
+
+def run_case(name, cfg, shapes, forward, inputs, gen, extra_weights=None):
+    params32 = random_params(shapes, gen)
+    p64 = {k: v.double().requires_grad_(True) for k, v in params32.items()}
+    hidden, embedding = forward(p64, cfg, inputs.double())
+    dhidden = torch.randn(hidden.shape, generator=gen).float()
+    loss = (hidden * dhidden.double()).sum()
+    io = {"input": inputs, "hidden": hidden.float(), "dhidden": dhidden}
+    if embedding is not None:
+        dembedding = torch.randn(embedding.shape, generator=gen).float()
+        loss = loss + (embedding * dembedding.double()).sum()
+        io.update({"embedding": embedding.float(), "dembedding": dembedding})
+    loss.backward()
+    for k in params32:
+        io["grad." + k] = p64[k].grad.float()
+    weights = dict(params32)
+    if extra_weights:
+        weights.update(extra_weights)
+    write_safetensors(os.path.join(OUT, name + ".safetensors"), weights)
+    write_safetensors(os.path.join(OUT, name + ".io.safetensors"), io)
+    with open(os.path.join(OUT, name + ".config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    print(name, "loss", float(loss), "params", sum(v.numel() for v in params32.values()))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    gen = torch.Generator().manual_seed(20261122)
+    c, layers, heads, inter, img, ps, cin, batch = 24, 2, 4, 48, 16, 4, 3, 2
+    t = (img // ps) ** 2 + 1
+
+    vit_cfg = {"model_type": "vit", "hidden_size": c, "num_hidden_layers": layers, "num_attention_heads": heads,
+               "intermediate_size": inter, "hidden_act": "gelu", "layer_norm_eps": 1e-12, "image_size": img,
+               "patch_size": ps, "num_channels": cin, "qkv_bias": True}
+    shapes = [("embeddings.cls_token", [1, 1, c]), ("embeddings.position_embeddings", [1, t, c]),
+              ("embeddings.patch_embeddings.projection.weight", [c, cin, ps, ps]), ("embeddings.patch_embeddings.projection.bias", [c])]
+    for i in range(layers):
+        n = f"encoder.layer.{i}."
+        shapes += block_shapes([n + "layernorm_before", n + "attention.attention.query", n + "attention.attention.key",
+                                n + "attention.attention.value", n + "attention.output.dense", n + "layernorm_after",
+                                n + "intermediate.dense", n + "output.dense"], c, inter)
+    shapes += [("layernorm.weight", [c]), ("layernorm.bias", [c]), ("pooler.dense.weight", [c, c]), ("pooler.dense.bias", [c])]
+    pixels = torch.randn(batch, cin, img, img, generator=gen).float()
+    run_case("vit", vit_cfg, shapes, vit_forward, pixels, gen)
+
+    proj = 16
+    clip_cfg = {"model_type": "clip", "projection_dim": proj,
+                "vision_config": {"model_type": "clip_vision_model", "hidden_size": c, "num_hidden_layers": layers,
+                                  "num_attention_heads": heads, "intermediate_size": inter, "hidden_act": "quick_gelu",
+                                  "layer_norm_eps": 1e-5, "image_size": img, "patch_size": ps, "num_channels": cin}}
+    m = "vision_model."
+    shapes = [(m + "embeddings.class_embedding", [c]), (m + "embeddings.patch_embedding.weight", [c, cin, ps, ps]),
+              (m + "embeddings.position_embedding.weight", [t, c]), (m + "pre_layrnorm.weight", [c]), (m + "pre_layrnorm.bias", [c])]
+    for i in range(layers):
+        n = f"{m}encoder.layers.{i}."
+        shapes += block_shapes([n + "layer_norm1", n + "self_attn.q_proj", n + "self_attn.k_proj", n + "self_attn.v_proj",
+                                n + "self_attn.out_proj", n + "layer_norm2", n + "mlp.fc1", n + "mlp.fc2"], c, inter)
+    shapes += [(m + "post_layernorm.weight", [c]), (m + "post_layernorm.bias", [c]), ("visual_projection.weight", [proj, c])]
+    pixels = torch.randn(batch, cin, img, img, generator=gen).float()
+    # Older CLIP checkpoints carry the int64 position_ids buffer; the engine must ignore it.
+    run_case("clip_vision", clip_cfg, shapes, clip_forward, pixels, gen,
+             extra_weights={m + "embeddings.position_ids": torch.arange(t, dtype=torch.int64)[None]})
+
+    mlp_cfg = {"model_type": "mlp", "input_size": 12, "hidden_sizes": [16, 8], "output_size": 5, "hidden_act": "gelu_new"}
+    sizes = [12, 16, 8, 5]
+    shapes = []
+    for i in range(3):
+        shapes += [(f"layers.{i}.weight", [sizes[i + 1], sizes[i]]), (f"layers.{i}.bias", [sizes[i + 1]])]
+    x = torch.randn(4, 12, generator=gen).float()
+    run_case("mlp", mlp_cfg, shapes, mlp_forward, x, gen)
+
+
+if __name__ == "__main__":
+    main()

@@ -86,11 +86,14 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
             return null;
         }
         ApplyGlobalTrim(ctx);
+        // Weights resolved once per tensor (a parameter lookup per element and task dominated this pass).
+        Span<float> w = stackalloc float[ctx.TaskCount];
+        for (int t = 0; t < w.Length; t++) w[t] = Weight(ctx, t);
         long balance = 0;
         for (int i = 0; i < ctx.Length; i++)
         {
             float s = 0;
-            for (int t = 0; t < ctx.TaskCount; t++) s += Weight(ctx, t) * ctx.Task(t)[i];
+            for (int t = 0; t < w.Length; t++) s += w[t] * ctx.TaskArrays[t][i];
             balance += s > 0 ? 1 : s < 0 ? -1 : 0;
         }
         return balance;

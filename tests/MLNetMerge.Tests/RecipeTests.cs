@@ -219,6 +219,50 @@ public sealed class RecipeTests
     }
 
     [TestMethod]
+    public void ShardedOutputReadsBackLikeOneFile()
+    {
+        // max_shard_size 20 B: a (16 bytes), then b (8) would pass 20 → new shard, then position_ids (24) its own.
+        string recipe = Setup($"method: task_arithmetic\nbase: base.safetensors\n{Models}\nmax_shard_size: 20B\noutput: sharded\n");
+        RecipeRunner.Merge(MergeRecipe.Load(recipe));
+        File.WriteAllText(recipe, File.ReadAllText(recipe).Replace("max_shard_size: 20B\n", ""));
+        RecipeRunner.Merge(MergeRecipe.Load(recipe), new RecipeRunOptions { Output = Path.Combine(_dir, "single") });
+        Assert.IsTrue(File.Exists(Path.Combine(_dir, "single", "model.safetensors")));
+        string sharded = Path.Combine(_dir, "sharded");
+        Assert.IsTrue(File.Exists(Path.Combine(sharded, "model.safetensors.index.json")));
+        Assert.IsTrue(File.Exists(Path.Combine(sharded, "model-00003-of-00003.safetensors")));
+        Assert.IsFalse(File.Exists(Path.Combine(sharded, "model.safetensors")));
+        foreach (var name in new[] { "a", "b" })
+            CollectionAssert.AreEqual(ReadTensor(Path.Combine(_dir, "single", "model.safetensors"), name), ReadTensor(sharded, name), name);
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(sharded, "manifest.json")));
+        var files = manifest.RootElement.GetProperty("files").EnumerateArray().Select(e => e.GetString()).ToList();
+        CollectionAssert.Contains(files, "model.safetensors.index.json");
+    }
+
+    [TestMethod]
+    public void Bf16InputsAreWrittenInTheBaseDType()
+    {
+        // The family stored as bfloat16 (all values exact in bf16); TA with λ = 0.5 gives a = θ0 + [−0.5, −0.25, −0.5, 2]
+        // = [0, −0.75, 0.5, 4], also exact, written back as BF16. dtype: float32 in the recipe overrides it.
+        var f = new TinyFamily("t1", "t2", "t3")
+            .WithTaskVectors("a", [4], DType.BF16, BaseA, [1f, -2f, 0.5f, 3f], [2f, 1f, -1f, -1f], [-4f, 0.5f, -0.5f, 2f])
+            .WithHead("t1", "classifier.weight", [1], [1f]).WithHead("t2", "classifier.weight", [1], [2f]).WithHead("t3", "classifier.weight", [1], [3f]);
+        string recipe = Setup($"method: task_arithmetic\nbase: base.safetensors\n{Models}\nparameters:\n  scale: 0.5\noutput: out\n", f);
+        RecipeRunner.Merge(MergeRecipe.Load(recipe));
+        string model = Path.Combine(_dir, "out", "model.safetensors");
+        using (var r = SafetensorsReader.Open(model))
+        {
+            Assert.IsTrue(r.TryGetTensor("a", out var a));
+            Assert.AreEqual(DType.BF16, a.DType);
+        }
+        CollectionAssert.AreEqual(new[] { 0f, -0.75f, 0.5f, 4f }, ReadTensor(model, "a"));
+        File.WriteAllText(recipe, File.ReadAllText(recipe) + "dtype: float32\n");
+        RecipeRunner.Merge(MergeRecipe.Load(recipe), new RecipeRunOptions { Output = Path.Combine(_dir, "f32") });
+        using var r32 = SafetensorsReader.Open(Path.Combine(_dir, "f32", "model.safetensors"));
+        Assert.IsTrue(r32.TryGetTensor("a", out var a32));
+        Assert.AreEqual(DType.F32, a32.DType);
+    }
+
+    [TestMethod]
     [DataRow("optimizer: adam\n", "optimizer")]
     [DataRow("parameters:\n  dropout: 0.1\n", "dropout")]
     [DataRow("parameters:\n  scale:\n    - filter: attn\n      value: 1\n      weight: 2\n", "weight")]

@@ -150,6 +150,44 @@ public sealed class MergeRunTests
         Assert.AreEqual(one.Summary.Notes["trim_thresholds"], two.Summary.Notes["trim_thresholds"]);
     }
 
+    /// <summary>Records progress reports synchronously (Progress&lt;T&gt; would post them to the thread pool).</summary>
+    private sealed class Recorder : IProgress<MergeProgress>
+    {
+        public List<MergeProgress> Reports { get; } = new();
+        public void Report(MergeProgress value) { lock (Reports) Reports.Add(value); }
+    }
+
+    [TestMethod]
+    public void ProgressCoversEveryPassAndTheMerge()
+    {
+        // TIES with the global trim: two radix-select passes, one majority-sign pass, then the merge; 3 tensors each.
+        var f = new TinyFamily("t1", "t2")
+            .WithWeights("a", [5], Random(5, 1), Random(5, 2), Random(5, 3))
+            .WithWeights("b", [7], Random(7, 4), Random(7, 5), Random(7, 6))
+            .WithWeights("c", [3], Random(3, 7), Random(3, 8), Random(3, 9));
+        using var family = f.Build();
+        var p = Parameters("ties", 2);
+        var progress = new Recorder();
+        MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, progress);
+        foreach (var stage in new[] { "pass 1/3", "pass 2/3", "pass 3/3", "merge" })
+        {
+            var reports = progress.Reports.Where(r => r.Stage == stage).ToList();
+            Assert.IsTrue(reports.Count > 0, stage);
+            Assert.AreEqual(3, reports.Max(r => r.Completed), stage);
+            Assert.IsTrue(reports.All(r => r.Total == 3), stage);
+        }
+    }
+
+    [TestMethod]
+    public void CancellationStopsTheRun()
+    {
+        using var family = WithHeadsAndBuffers().Build();
+        var p = Parameters("task_arithmetic", 2);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsExactly<OperationCanceledException>(() => MergeExecutor.RunInMemory(family, p.Method, p, null, null, cts.Token));
+    }
+
     /// <summary>A sink that drops everything (for argument checks).</summary>
     private sealed class DiscardSink : IMergeSink, IModulatorWriter
     {

@@ -174,6 +174,17 @@ public sealed class RecipeTests
     }
 
     [TestMethod]
+    public void CancelledMergeLeavesNothingBehind()
+    {
+        string recipe = Setup($"method: ties\nbase: base.safetensors\n{Models}\noutput: out\n");
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsExactly<OperationCanceledException>(() => RecipeRunner.Merge(MergeRecipe.Load(recipe), null, null, cts.Token));
+        Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "out")));
+        AssertNoTempDirectories();
+    }
+
+    [TestMethod]
     public void EmrWritesPackedMasksRescalersAndMaterializedTasks()
     {
         // Hand-worked in EmrTests: masks of a: t1 0b1010, t2 0b0100, t3 0b1101; of b: t1 0b01, t2 0, t3 0;

@@ -81,6 +81,18 @@ public sealed class TaskArithmeticTests
     }
 
     [TestMethod]
+    public void GradientInterpolatesBetweenListEntries()
+    {
+        // Five blocks, scale: [0, 1, 0.5]: block l sits at l/4·2 on the list → positions 0, 0.5, 1, 1.5, 2
+        // → λ = 0, 0.5, 1, 0.75, 0.5 (linear between neighbours). τ = 1, θ0 = 0 → θ = λ.
+        var f = new TinyFamily("t1");
+        for (int l = 0; l < 5; l++) f.WithTaskVectors($"h.{l}.attn.w", [1], [0f], [1f]);
+        var m = Run(f, "task_arithmetic", P(("scale", new[] { 0.0, 1.0, 0.5 })));
+        float[] expected = [0f, 0.5f, 1f, 0.75f, 0.5f];
+        for (int l = 0; l < 5; l++) Assert.AreEqual(expected[l], m.Tensors[$"h.{l}.attn.w"][0], 1e-7f, $"block {l}");
+    }
+
+    [TestMethod]
     public void FilterEntriesResolvePerTensor()
     {
         // scale: [{filter: attn, value: 1}, {filter: mlp, value: [0, 0.5]}, {value: 0.25}]:

@@ -116,6 +116,20 @@ public sealed class TaskArithmeticTests
     }
 
     [TestMethod]
+    public void FilterListWithoutFallbackIsARecipeError()
+    {
+        // scale: [{filter: attn, value: 1}] has no entry for the mlp tensor: a typed recipe error naming it.
+        var f = new TinyFamily("t1")
+            .WithTaskVectors("layers.0.attn.q", [2], [0f, 0f], [1f, 1f])
+            .WithTaskVectors("layers.0.mlp.fc", [2], [0f, 0f], [1f, 1f]);
+        var scale = new ParameterValue.Filtered([("attn", new ParameterValue.Scalar(1))]);
+        var e = Assert.ThrowsExactly<RecipeException>(() => Run(f, "task_arithmetic", P(("scale", scale))));
+        StringAssert.Contains(e.Message, "'layers.0.mlp.fc'");
+        StringAssert.Contains(e.Message, "fallback");
+        Assert.ThrowsExactly<RecipeException>(() => Run(f, "task_arithmetic", P(("scale", new ParameterValue.Gradient([])))));
+    }
+
+    [TestMethod]
     public void PerModelWeightAsFilterList()
     {
         // Task 1's weight is 0 on "attn" tensors and 1 elsewhere; task 2 keeps 1: θ = θ0 + Σ w·τ with λ = 1.

@@ -35,6 +35,17 @@ public sealed class ModelFamilyTests
     }
 
     [TestMethod]
+    public void HeadsInTheBaseAreNeitherMergedNorCopied()
+    {
+        var b = Model("base.safetensors").Add("classifier.weight", [1, 3], new float[3]);
+        var t1 = Model("t1.safetensors").Add("classifier.weight", [4, 3], new float[12]);
+        using var f = Create(b, t1);
+        Assert.IsFalse(f.MergedTensors.Any(t => t.Name.StartsWith("classifier", StringComparison.Ordinal)));
+        Assert.IsFalse(f.CopiedTensors.Any(t => t.Name.StartsWith("classifier", StringComparison.Ordinal)));
+        CollectionAssert.AreEqual(new[] { 4, 3 }, f.TaskHeads["t1"].Single().Shape);
+    }
+
+    [TestMethod]
     public void ShapeMismatch()
     {
         var t = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [3, 2], new float[6]).Add("layers.0.b", [3], new float[3])

@@ -174,6 +174,20 @@ public sealed class RecipeTests
     }
 
     [TestMethod]
+    public void MaterializingASharedWeightsMethodPairsTheModelWithTheTaskHead()
+    {
+        // Task arithmetic has one set of weights; tasks/t2.safetensors is that model plus t2's own head and the buffers.
+        string recipe = Setup($"method: task_arithmetic\nbase: base.safetensors\n{Models}\noutput: out\n");
+        RecipeRunner.Merge(MergeRecipe.Load(recipe), new RecipeRunOptions { Materialize = ["t2"] });
+        string o = Path.Combine(_dir, "out");
+        string task = Path.Combine(o, "tasks", "t2.safetensors");
+        foreach (var name in new[] { "a", "b" })
+            CollectionAssert.AreEqual(ReadTensor(Path.Combine(o, "model.safetensors"), name), ReadTensor(task, name), name);
+        CollectionAssert.AreEqual(Enumerable.Range(0, 12).Select(i => -1f * i).ToArray(), ReadTensor(task, "classifier.weight"));
+        StringAssert.Contains(File.ReadAllText(Path.Combine(o, "recipe.yaml")), "materialize: [t2]");
+    }
+
+    [TestMethod]
     public void CancelledMergeLeavesNothingBehind()
     {
         string recipe = Setup($"method: ties\nbase: base.safetensors\n{Models}\noutput: out\n");

@@ -175,6 +175,38 @@ public sealed class SafetensorsTests
     }
 
     [TestMethod]
+    public void ScalarAndEmptyTensors()
+    {
+        // Shape [] holds one element; shape [0, 3] holds none and takes no bytes between its neighbours.
+        string path = Path.Combine(_dir, "odd.safetensors");
+        using (var w = new SafetensorsWriter(path, [
+            new TensorEntry("scalar", DType.F32, []),
+            new TensorEntry("empty", DType.F16, [0, 3]),
+            new TensorEntry("after", DType.BF16, [2]),
+        ]))
+        {
+            w.WriteFloat32("scalar", [42.5f]);
+            w.WriteFloat32("empty", []);
+            w.WriteFloat32("after", [1f, -1f]);
+            w.Complete();
+        }
+        using var r = SafetensorsReader.Open(path);
+        CollectionAssert.AreEqual(new[] { 42.5f }, ReadAll(r, "scalar"));
+        Assert.AreEqual(0, ReadAll(r, "empty").Length);
+        CollectionAssert.AreEqual(new[] { 1f, -1f }, ReadAll(r, "after"));
+        Assert.IsTrue(r.TryGetTensor("scalar", out var sc));
+        Assert.AreEqual(0, sc.Shape.Length);
+    }
+
+    [TestMethod]
+    public void DuplicateTensorNameIsRejected()
+    {
+        string path = RawFile("dup.safetensors",
+            """{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", new byte[8]);
+        AssertNames(Assert.ThrowsExactly<CheckpointFormatException>(() => SafetensorsReader.Open(path)), path, "w");
+    }
+
+    [TestMethod]
     public void ShardedWriteAndReadThroughTheIndex()
     {
         // Five F32 tensors of 10 values (40 bytes) with a 100-byte limit: [t0, t1] (80; t2 would make 120), [t2, t3], [t4].

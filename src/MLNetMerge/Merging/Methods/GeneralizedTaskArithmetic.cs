@@ -54,18 +54,18 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         {
             var tau = ctx.Task(t);
             if (_shape.RandomDrop)
-                Sparsification.RandomDrop(tau, Number(ctx, "drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
+                Sparsification.RandomDrop(tau, ctx.Number("drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
             switch (_shape.Sparsify)
             {
                 case SparsificationKind.MagnitudeTensor:
-                    Sparsification.MagnitudeTensor(tau, Number(ctx, "keep", t));
+                    Sparsification.MagnitudeTensor(tau, ctx.Number("keep", t));
                     break;
                 case SparsificationKind.Breadcrumbs:
-                    Sparsification.Breadcrumbs(tau, Number(ctx, "density", t), Number(ctx, "gamma", t));
+                    Sparsification.Breadcrumbs(tau, ctx.Number("density", t), ctx.Number("gamma", t));
                     break;
                 case SparsificationKind.Della:
                     int row = ctx.Info.Shape.Length >= 2 ? ctx.Info.Shape[^1] : ctx.Length;
-                    Sparsification.Della(tau, row, Number(ctx, "density", t), Number(ctx, "epsilon", t), true,
+                    Sparsification.Della(tau, row, ctx.Number("density", t), ctx.Number("epsilon", t), true,
                         CounterRandom.Key(_plan.Seed ^ 0xD311A, t, ctx.Name));
                     break;
             }
@@ -86,17 +86,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
             return null;
         }
         ApplyGlobalTrim(ctx);
-        // Weights resolved once per tensor (a parameter lookup per element and task dominated this pass).
-        Span<float> w = stackalloc float[ctx.TaskCount];
-        for (int t = 0; t < w.Length; t++) w[t] = Weight(ctx, t);
-        long balance = 0;
-        for (int i = 0; i < ctx.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < w.Length; t++) s += w[t] * ctx.TaskArrays[t][i];
-            balance += s > 0 ? 1 : s < 0 ? -1 : 0;
-        }
-        return balance;
+        return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), ctx.Length);
     }
 
     /// <inheritdoc />
@@ -160,50 +150,38 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         for (int t = 0; t < ctx.TaskCount; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
     }
 
-    // Numbers come from this run's parameters, not the context's: methods may begin the run with method-chosen
-    // defaults filled in (TIES's λ 0.3 with merge: sum, DARE's λ by base method), which the executor's copy lacks.
-    private double Number(MergeTensorContext ctx, string name) => _p.Number(name, ctx.Name, ctx.Layer, ctx.Plan.LayerCount);
+    /// <inheritdoc />
+    public override MergeParameters Parameters => _p;
 
-    private double Number(MergeTensorContext ctx, string name, int task) => _p.Number(name, task, ctx.Name, ctx.Layer, ctx.Plan.LayerCount);
-
-    private float Weight(MergeTensorContext ctx, int t) => (float)Number(ctx, "weight", t);
+    private static float[] Weights(MergeTensorContext ctx)
+    {
+        var w = new float[ctx.TaskCount];
+        for (int t = 0; t < w.Length; t++) w[t] = (float)ctx.Number("weight", t);
+        return w;
+    }
 
     /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>.</summary>
     public void Combine(MergeTensorContext ctx, Span<float> output)
     {
         ApplyGlobalTrim(ctx);
-        int tasks = ctx.TaskCount;
-        Span<float> w = stackalloc float[tasks];
-        float wsum = 0;
-        for (int t = 0; t < tasks; t++) { w[t] = Weight(ctx, t); wsum += w[t]; }
+        var w = Weights(ctx);
         if (!_shape.SignConsensus)
         {
+            float wsum = w.Sum();
             float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
             output.Clear();
-            for (int t = 0; t < tasks; t++)
+            for (int t = 0; t < w.Length; t++)
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t] * norm, output, output);
             return;
         }
-        for (int i = 0; i < output.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < tasks; t++) s += w[t] * ctx.TaskArrays[t][i];
-            float sign = s > 0 ? 1f : s < 0 ? -1f : _majority;
-            float num = 0, den = 0;
-            for (int t = 0; t < tasks; t++)
-            {
-                float v = ctx.TaskArrays[t][i];
-                if (v * sign > 0) { num += w[t] * v; den += w[t]; }
-            }
-            output[i] = _shape.Mean ? num / (den == 0 ? 1 : den) : num;
-        }
+        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, ctx.Length, _majority, _shape.Mean, output);
     }
 
     /// <inheritdoc />
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         Combine(ctx, output);
-        float lambda = (float)Number(ctx, "scale");
+        float lambda = (float)ctx.Number("scale");
         System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(output, lambda, ctx.Base, output);
     }
 

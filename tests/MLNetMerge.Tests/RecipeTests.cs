@@ -402,6 +402,7 @@ public sealed class RecipeTests
               density: 0.5
               lambda: 0.9
               merge: sum
+              trim: tensor
             seed: 11
             output: out
             """);

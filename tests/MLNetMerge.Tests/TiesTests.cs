@@ -121,9 +121,6 @@ public sealed class TiesTests
     }
 
     [TestMethod]
-    [Ignore("bug: GeneralizedTaskArithmeticRun.EndPass resolves keep with _p.Number(\"keep\", t) for tensor \"\" (layer -1), so a "
-        + "per-layer or filtered keep under trim: global silently becomes one number (a list's last value; keep: [0.1, 1.0] trims nothing) "
-        + "or fails untyped; expected a RecipeException (or a switch to per-tensor trim) — lead to decide")]
     public void GlobalTrimRejectsPerTensorKeep()
     {
         // mergekit recipes give density per layer; TIES's global threshold has one keep per task, so a list cannot apply.

@@ -38,7 +38,13 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         _shape = shape;
         _threshold = new float[plan.TaskCount];
         _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
-        if (_trimPasses > 0) NewLocal(useBuckets: false);
+        if (_trimPasses > 0)
+        {
+            for (int t = 0; t < plan.TaskCount; t++)
+                if (!parameters.IsUniform("keep", t))
+                    throw new RecipeException(null, $"'keep' (mergekit's 'density') for model '{plan.TaskNames[t]}' varies over layers, but the global trim has one threshold per model; give one number, or set 'trim: tensor' to trim each tensor with its own keep.");
+            NewLocal(useBuckets: false);
+        }
     }
 
     /// <summary>Per-task global trim thresholds (after the passes).</summary>

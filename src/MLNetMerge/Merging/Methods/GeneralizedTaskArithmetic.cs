@@ -91,8 +91,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
             }
             return null;
         }
-        ApplyGlobalTrim(ctx);
-        return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), ctx.Length);
+        return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), TrimThresholds, ctx.Length);
     }
 
     /// <inheritdoc />
@@ -150,11 +149,8 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         }, trackAllValues: true);
     }
 
-    private void ApplyGlobalTrim(MergeTensorContext ctx)
-    {
-        if (_trimPasses == 0) return;
-        for (int t = 0; t < ctx.TaskCount; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
-    }
+    /// <summary>Global trim thresholds once resolved (0 = keep all); all zero without a global trim.</summary>
+    private float[] TrimThresholds => _trimPasses == 0 ? new float[_plan.TaskCount] : _threshold;
 
     /// <inheritdoc />
     public override MergeParameters Parameters => _p;
@@ -166,13 +162,14 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         return w;
     }
 
-    /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>.</summary>
+    /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>; the task buffers are left as they are.</summary>
     public void Combine(MergeTensorContext ctx, Span<float> output)
     {
-        ApplyGlobalTrim(ctx);
         var w = Weights(ctx);
         if (!_shape.SignConsensus)
         {
+            if (_trimPasses > 0)
+                for (int t = 0; t < w.Length; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
             float wsum = w.Sum();
             float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
             output.Clear();
@@ -180,7 +177,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t] * norm, output, output);
             return;
         }
-        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, ctx.Length, _majority, _shape.Mean, output);
+        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, TrimThresholds, ctx.Length, _majority, _shape.Mean, output);
     }
 
     /// <inheritdoc />

@@ -204,4 +204,29 @@ public static class TaskVectorKernels
                 if (tau[i] * u[i] > 0) bits[i >> 3] |= (byte)(1 << (i & 7));
         }
     }
+
+    /// <summary>Packs TALL's task mask <c>[|τ[i]| ≥ κ |Σ[i] − τ[i]|]</c> 8 per byte, least significant bit first (<paramref name="sum"/> = τMTL).</summary>
+    public static void PackTallMask(ReadOnlySpan<float> tau, ReadOnlySpan<float> sum, float kappa, Span<byte> bits)
+    {
+        int n = tau.Length;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var k = Vector256.Create(kappa);
+            ref float t0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(tau);
+            ref float s0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(sum);
+            for (; i <= n - 8; i += 8)
+            {
+                var t = Vector256.LoadUnsafe(ref t0, (nuint)i);
+                var s = Vector256.LoadUnsafe(ref s0, (nuint)i);
+                bits[i >> 3] = (byte)Vector256.ExtractMostSignificantBits(Vector256.GreaterThanOrEqual(Vector256.Abs(t), k * Vector256.Abs(s - t)));
+            }
+        }
+        if (i < n)
+        {
+            bits[i >> 3] = 0;
+            for (; i < n; i++)
+                if (MathF.Abs(tau[i]) >= kappa * MathF.Abs(sum[i] - tau[i])) bits[i >> 3] |= (byte)(1 << (i & 7));
+        }
+    }
 }

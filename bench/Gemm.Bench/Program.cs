@@ -1,8 +1,16 @@
-// GEMM throughput of MLNetMerge.Tensors.Gemm on the shapes in bench/gemm/shapes.txt.
+// GEMM throughput of MLNetMerge.Tensors.Gemm on the shapes in bench/gemm/shapes.txt, and the randomized SVD.
 // Usage: dotnet run -c Release --project bench/Gemm.Bench -- [shapes.txt] [threads]
-// Prints one line per shape: name M N K GFLOP/s (best of several timed batches of ≥ 0.2 s).
+//        Prints one line per shape: name M N K GFLOP/s (best of several timed batches of ≥ 0.2 s).
+//        dotnet run -c Release --project bench/Gemm.Bench -- rsvd OUTDIR
+//        See RsvdBench.cs.
 using System.Diagnostics;
 using MLNetMerge.Tensors;
+
+if (args.Length > 0 && args[0] == "rsvd")
+{
+    RsvdBench.Run(args[1]);
+    return;
+}
 
 string shapesPath = args.Length > 0 ? args[0] : Path.Combine("bench", "gemm", "shapes.txt");
 int threads = args.Length > 1 ? int.Parse(args[1]) : 2;

@@ -50,8 +50,8 @@ internal static unsafe class GemmDriver
         job.Units = units;
         if (parts <= 1 || !pool.TryRun(job, parts))
         {
+            // Same parts, one after another on this thread (the pool is busy or one part is enough).
             for (int p = 0; p < parts; p++) job.RunPart(p);
-            if (parts == 0) job.RunPart(0);
         }
     }
 
@@ -106,48 +106,44 @@ internal static unsafe class GemmDriver
             float* packB = Buffer(ref t_packB, (long)ncMax * kcMax); // (nc/nr, kc, nr)
             float* edge = stackalloc float[mr * nr + 16];            // (mr, nr) scratch tile for partial tiles
             edge = Align64(edge);
-            fixed (float* keepA = t_packA)
-            fixed (float* keepB = t_packB)
+            for (int ic = 0; ic < m; ic += blk.Mc)
             {
-                for (int ic = 0; ic < m; ic += blk.Mc)
+                int mc = Math.Min(blk.Mc, m - ic);
+                for (int pc = 0; pc < _k; pc += blk.Kc)
                 {
-                    int mc = Math.Min(blk.Mc, m - ic);
-                    for (int pc = 0; pc < _k; pc += blk.Kc)
+                    int kc = Math.Min(blk.Kc, _k - pc);
+                    bool first = pc == 0;
+                    float beta = first ? _beta : 1f;
+                    bool loadC = !first || _beta != 0f;
+                    GemmPacking.PackA(_transA, a, _lda, ic, pc, mc, kc, mr, packA);
+                    for (int jc = 0; jc < n; jc += blk.Nc)
                     {
-                        int kc = Math.Min(blk.Kc, _k - pc);
-                        bool first = pc == 0;
-                        float beta = first ? _beta : 1f;
-                        bool loadC = !first || _beta != 0f;
-                        GemmPacking.PackA(_transA, a, _lda, ic, pc, mc, kc, mr, packA);
-                        for (int jc = 0; jc < n; jc += blk.Nc)
+                        int nc = Math.Min(blk.Nc, n - jc);
+                        GemmPacking.PackB(_transB, b, _ldb, pc, jc, kc, nc, nr, packB);
+                        for (int ir = 0; ir < mc; ir += mr)
                         {
-                            int nc = Math.Min(blk.Nc, n - jc);
-                            GemmPacking.PackB(_transB, b, _ldb, pc, jc, kc, nc, nr, packB);
-                            for (int ir = 0; ir < mc; ir += mr)
+                            int rows = Math.Min(mr, mc - ir);
+                            float* ap = packA + (long)ir * kc;
+                            float* crow = c + (long)(ic + ir) * _ldc + jc;
+                            for (int jr = 0; jr < nc; jr += nr)
                             {
-                                int rows = Math.Min(mr, mc - ir);
-                                float* ap = packA + (long)ir * kc;
-                                float* crow = c + (long)(ic + ir) * _ldc + jc;
-                                for (int jr = 0; jr < nc; jr += nr)
+                                int cols = Math.Min(nr, nc - jr);
+                                float* bp = packB + (long)jr * kc;
+                                if (rows == mr && cols == nr)
                                 {
-                                    int cols = Math.Min(nr, nc - jr);
-                                    float* bp = packB + (long)jr * kc;
-                                    if (rows == mr && cols == nr)
+                                    Tile(kc, ap, bp, crow + jr, _ldc, _alpha, beta, loadC);
+                                }
+                                else
+                                {
+                                    // Same kernel on a scratch tile, so edge elements get the same arithmetic.
+                                    for (int r = 0; r < rows; r++)
                                     {
-                                        Tile(kc, ap, bp, crow + jr, _ldc, _alpha, beta, loadC);
+                                        var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, cols);
+                                        if (loadC) src.CopyTo(new Span<float>(edge + r * nr, cols));
                                     }
-                                    else
-                                    {
-                                        // Same kernel on a scratch tile, so edge elements get the same arithmetic.
-                                        for (int r = 0; r < rows; r++)
-                                        {
-                                            var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, cols);
-                                            if (loadC) src.CopyTo(new Span<float>(edge + r * nr, cols));
-                                        }
-                                        Tile(kc, ap, bp, edge, nr, _alpha, beta, loadC);
-                                        for (int r = 0; r < rows; r++)
-                                            new ReadOnlySpan<float>(edge + r * nr, cols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, cols));
-                                    }
+                                    Tile(kc, ap, bp, edge, nr, _alpha, beta, loadC);
+                                    for (int r = 0; r < rows; r++)
+                                        new ReadOnlySpan<float>(edge + r * nr, cols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, cols));
                                 }
                             }
                         }

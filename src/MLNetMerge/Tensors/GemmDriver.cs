@@ -21,10 +21,15 @@ internal static unsafe class GemmDriver
     /// <summary>Blocking of one kernel path.</summary>
     private readonly record struct Blocking(int Mr, int Nr, int Kc, int Mc, int Nc);
 
+    // Zen 4 here: L1d 32 KiB and L2 1 MiB per core, L3 32 MiB shared. KC = 384 keeps an A micro-panel
+    // (KC·12·4 B = 18 KiB) in L1 while B micro-panels stream from the B block in L2 (KC·NC·4 B = 480 KiB); the A block
+    // (MC·KC·4 B = 3.4 MiB) lives in L3 and is large enough that ViT shapes (M ≤ 3136 split over 2 threads) pack B
+    // once per k-block. KC ∈ {256, 384, 512} × NC ∈ {192 … 1024} and MR ∈ {8, 12, 14} measured within ±5 % of each
+    // other on this (shared, noisy) machine; 12×32 keeps 24 accumulators + 2 B vectors + 1 broadcast in 27 of 32 zmm.
     private static Blocking BlockingOf(GemmPath path) => path switch
     {
-        GemmPath.Avx512 => new Blocking(GemmKernels.Avx512Mr, GemmKernels.Avx512Nr, Kc: 384, Mc: 96 * GemmKernels.Avx512Mr, Nc: 320),
-        GemmPath.Avx2 => new Blocking(GemmKernels.Avx2Mr, GemmKernels.Avx2Nr, Kc: 384, Mc: 160 * GemmKernels.Avx2Mr, Nc: 320),
+        GemmPath.Avx512 => new Blocking(GemmKernels.Avx512Mr, GemmKernels.Avx512Nr, Kc: 384, Mc: 192 * GemmKernels.Avx512Mr, Nc: 320),
+        GemmPath.Avx2 => new Blocking(GemmKernels.Avx2Mr, GemmKernels.Avx2Nr, Kc: 384, Mc: 384 * GemmKernels.Avx2Mr, Nc: 320),
         _ => new Blocking(GemmScalarKernel.Mr, GemmScalarKernel.Nr, Kc: 256, Mc: 256, Nc: 256),
     };
 

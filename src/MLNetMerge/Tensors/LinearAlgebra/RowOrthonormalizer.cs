@@ -63,15 +63,14 @@ internal static class RowOrthonormalizer
         // Cholesky of the symmetrised Gram in float64, lower triangle: gd = L.
         for (int j = 0; j < rows; j++)
         {
-            double d = g[j * rows + j];
-            for (int k = 0; k < j; k++) d -= gd[j * rows + k] * gd[j * rows + k];
+            var lj = new ReadOnlySpan<double>(gd, j * rows, j); // L[j, 0..j)
+            double d = g[j * rows + j] - DenseKernels.DotShort(lj, lj);
             if (!(d > RelativePivotFloor * g[j * rows + j]) || !double.IsFinite(d)) return false;
             double ljj = Math.Sqrt(d);
             gd[j * rows + j] = ljj;
             for (int i = j + 1; i < rows; i++)
             {
-                double s = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]);
-                for (int k = 0; k < j; k++) s -= gd[i * rows + k] * gd[j * rows + k];
+                double s = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]) - DenseKernels.DotShort(new ReadOnlySpan<double>(gd, i * rows, j), lj);
                 gd[i * rows + j] = s / ljj;
             }
         }
@@ -81,9 +80,9 @@ internal static class RowOrthonormalizer
         {
             for (int i = 0; i < rows; i++)
             {
-                double s = i == c ? 1.0 : 0.0;
-                for (int k = c; k < i; k++) s -= gd[i * rows + k] * col[k];
-                col[i] = i < c ? 0.0 : s / gd[i * rows + i];
+                if (i < c) { col[i] = 0.0; continue; }
+                double s = (i == c ? 1.0 : 0.0) - DenseKernels.DotShort(new ReadOnlySpan<double>(gd, i * rows + c, i - c), new ReadOnlySpan<double>(col, c, i - c));
+                col[i] = s / gd[i * rows + i];
             }
             for (int i = 0; i < rows; i++) g[i * rows + c] = (float)col[i];
         }

@@ -104,6 +104,27 @@ def clip_forward(p, cfg, pixels):
     return x, linear(pooled, p, "visual_projection", bias=False)
 
 
+def openclip_forward(p, cfg, pixels):
+    """OpenCLIP VisionTransformer (visual.*): bias-free conv1, class_embedding, positional_embedding, ln_pre, residual
+    attention blocks built on torch's own nn.MultiheadAttention math (fused in_proj_weight rows [W_q; W_k; W_v]),
+    quick_gelu MLP (c_fc, c_proj), ln_post on the CLS token, then x @ proj."""
+    eps, heads, c = 1e-5, cfg["heads"], cfg["width"]
+    m = "visual."
+    x = F.conv2d(pixels, p[m + "conv1.weight"], None, stride=cfg["patch_size"]).flatten(2).transpose(1, 2)
+    x = torch.cat([p[m + "class_embedding"].expand(x.shape[0], 1, -1), x], dim=1) + p[m + "positional_embedding"]
+    x = layer_norm(x, p, m + "ln_pre", eps)
+    for i in range(cfg["layers"]):
+        n = f"{m}transformer.resblocks.{i}."
+        h = layer_norm(x, p, n + "ln_1", eps).transpose(0, 1)  # (T, B, C), nn.MultiheadAttention's default layout
+        a, _ = F.multi_head_attention_forward(h, h, h, c, heads, p[n + "attn.in_proj_weight"], p[n + "attn.in_proj_bias"],
+                                              None, None, False, 0.0, p[n + "attn.out_proj.weight"], p[n + "attn.out_proj.bias"],
+                                              training=False, need_weights=False)
+        x = x + a.transpose(0, 1)
+        x = x + linear(quick_gelu(linear(layer_norm(x, p, n + "ln_2", eps), p, n + "mlp.c_fc")), p, n + "mlp.c_proj")
+    pooled = layer_norm(x[:, 0], p, m + "ln_post", eps)
+    return x, pooled @ p[m + "proj"]
+
+
 def mlp_forward(p, cfg, x):
     sizes = [cfg["input_size"], *cfg["hidden_sizes"], cfg["output_size"]]
     for i in range(len(sizes) - 1):
@@ -197,6 +218,23 @@ def main():
     # Older CLIP checkpoints carry the int64 position_ids buffer; the engine must ignore it.
     run_case("clip_vision", clip_cfg, shapes, clip_forward, pixels, gen,
              extra_weights={m + "embeddings.position_ids": torch.arange(t, dtype=torch.int64)[None]})
+
+    # OpenCLIP has no config.json; the engine infers this from the shapes (heads = width / head width).
+    oc_cfg = {"width": c, "layers": layers, "heads": heads, "patch_size": ps, "image_size": img, "head_width": c // heads}
+    m = "visual."
+    shapes = [(m + "class_embedding", [c]), (m + "positional_embedding", [t, c]), (m + "proj", [c, proj]),
+              (m + "conv1.weight", [c, cin, ps, ps]), (m + "ln_pre.weight", [c]), (m + "ln_pre.bias", [c])]
+    for i in range(layers):
+        n = f"{m}transformer.resblocks.{i}."
+        shapes += [(n + "ln_1.weight", [c]), (n + "ln_1.bias", [c]), (n + "attn.in_proj_weight", [3 * c, c]),
+                   (n + "attn.in_proj_bias", [3 * c]), (n + "attn.out_proj.weight", [c, c]), (n + "attn.out_proj.bias", [c]),
+                   (n + "ln_2.weight", [c]), (n + "ln_2.bias", [c]), (n + "mlp.c_fc.weight", [inter, c]),
+                   (n + "mlp.c_fc.bias", [inter]), (n + "mlp.c_proj.weight", [c, inter]), (n + "mlp.c_proj.bias", [c])]
+    shapes += [(m + "ln_post.weight", [c]), (m + "ln_post.bias", [c])]
+    pixels = torch.randn(batch, cin, img, img, generator=gen).float()
+    # A full OpenCLIP checkpoint also holds the text tower; the engine skips everything outside visual.*.
+    run_case("openclip_visual", oc_cfg, shapes, openclip_forward, pixels, gen,
+             extra_weights={"logit_scale": torch.tensor(4.6052), "token_embedding.weight": torch.zeros(8, c)})
 
     mlp_cfg = {"model_type": "mlp", "input_size": 12, "hidden_sizes": [16, 8], "output_size": 5, "hidden_act": "gelu_new"}
     sizes = [12, 16, 8, 5]

@@ -25,6 +25,25 @@ public sealed class LayerGradientTests
     }
 
     [TestMethod]
+    public void Projection_BackwardMatchesFiniteDifferences_AndIsLinearTransposed()
+    {
+        var rng = new Random(8);
+        int n = 3, i = 5, o = 4;
+        double[] x = Random(rng, n * i), pm = Random(rng, i * o), r = Random(rng, n * o);
+        double F() { var y = new double[n * o]; Projection.Forward<double>(y, x, pm, n, i, o); return Dot(r, y); }
+        double[] dx = new double[n * i], dp = new double[i * o];
+        Projection.Backward<double>(dx, dp, r, x, pm, n, i, o);
+        Check("dx", x, dx, F); Check("dP", pm, dp, F);
+        // x·P equals Linear with W = Pᵀ.
+        var w = new double[o * i];
+        for (int a = 0; a < i; a++) for (int b = 0; b < o; b++) w[b * i + a] = pm[a * o + b];
+        double[] y1 = new double[n * o], y2 = new double[n * o];
+        Projection.Forward<double>(y1, x, pm, n, i, o);
+        Linear.Forward<double>(y2, x, w, default, n, i, o);
+        for (int k = 0; k < y1.Length; k++) Assert.AreEqual(y2[k], y1[k], 1e-12);
+    }
+
+    [TestMethod]
     public void LayerNorm_BackwardMatchesFiniteDifferences()
     {
         var rng = new Random(2);

@@ -9,6 +9,8 @@ public enum ArchitectureKind
     Vit,
     /// <summary>Hugging Face <c>CLIPVisionModel</c> (<c>clip_vision</c>), with or without <c>visual_projection</c>.</summary>
     ClipVision,
+    /// <summary>OpenCLIP visual tower (<c>openclip_visual</c>), configured from its tensor shapes.</summary>
+    OpenClipVisual,
     /// <summary>A plain MLP (<c>mlp</c>).</summary>
     Mlp,
 }

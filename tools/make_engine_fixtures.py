@@ -28,6 +28,8 @@ def write_safetensors(path, tensors):
         t = t.detach().contiguous()
         if t.dtype == torch.float32:
             dtype, raw = "F32", t.numpy().astype("<f4").tobytes()
+        elif t.dtype == torch.float16:
+            dtype, raw = "F16", t.numpy().astype("<f2").tobytes()
         elif t.dtype == torch.int64:
             dtype, raw = "I64", t.numpy().astype("<i8").tobytes()
         else:
@@ -179,6 +181,33 @@ def run_case(name, cfg, shapes, forward, inputs, gen, extra_weights=None):
         json.dump(cfg, f, indent=2)
         f.write("\n")
     print(name, "loss", float(loss), "params", sum(v.numel() for v in params32.values()))
+    return params32
+
+
+def merge_case(name, cfg, base, forward, inputs, gen, tasks=2):
+    """Differentiable merge: theta = base + sum_t clamp(lambda_t^l, 0, 1) * tau_t^l per tensor l. Task vectors are stored
+    as float16 (exact in float32 and float64); the dump holds lambda.<name> (T,) and grad.lambda.<name> (T,)."""
+    taus = [{k: (0.05 * torch.randn(v.shape, generator=gen)).half() for k, v in base.items()} for _ in range(tasks)]
+    lambdas = {k: (0.1 + 0.8 * torch.rand(tasks, generator=gen)).float() for k in base}
+    # Two coefficients outside [0, 1]: clamped in the forward pass, so their gradient is zero.
+    names = list(base)
+    lambdas[names[3]][0] = 1.25
+    lambdas[names[-1]][1] = -0.5
+    lam64 = {k: v.double().requires_grad_(True) for k, v in lambdas.items()}
+    theta = {k: base[k].double() + sum(lam64[k][t].clamp(0, 1) * taus[t][k].double() for t in range(tasks)) for k in base}
+    hidden, embedding = forward(theta, cfg, inputs.double())
+    dhidden = torch.randn(hidden.shape, generator=gen).float()
+    dembedding = torch.randn(embedding.shape, generator=gen).float()
+    loss = (hidden * dhidden.double()).sum() + (embedding * dembedding.double()).sum()
+    loss.backward()
+    io = {"input": inputs, "hidden": hidden.float(), "dhidden": dhidden, "embedding": embedding.float(), "dembedding": dembedding}
+    for k in base:
+        io["lambda." + k] = lambdas[k]
+        io["grad.lambda." + k] = lam64[k].grad.float()
+    write_safetensors(os.path.join(OUT, name + ".tasks.safetensors"),
+                      {f"task{t}.{k}": taus[t][k] for t in range(tasks) for k in base})
+    write_safetensors(os.path.join(OUT, name + ".io.safetensors"), io)
+    print(name, "loss", float(loss))
 
 
 def main():
@@ -199,7 +228,7 @@ def main():
                                 n + "intermediate.dense", n + "output.dense"], c, inter)
     shapes += [("layernorm.weight", [c]), ("layernorm.bias", [c]), ("pooler.dense.weight", [c, c]), ("pooler.dense.bias", [c])]
     pixels = torch.randn(batch, cin, img, img, generator=gen).float()
-    run_case("vit", vit_cfg, shapes, vit_forward, pixels, gen)
+    vit_params = run_case("vit", vit_cfg, shapes, vit_forward, pixels, gen)
 
     proj = 16
     clip_cfg = {"model_type": "clip", "projection_dim": proj,
@@ -235,6 +264,9 @@ def main():
     # A full OpenCLIP checkpoint also holds the text tower; the engine skips everything outside visual.*.
     run_case("openclip_visual", oc_cfg, shapes, openclip_forward, pixels, gen,
              extra_weights={"logit_scale": torch.tensor(4.6052), "token_embedding.weight": torch.zeros(8, c)})
+
+    # Differentiable merge over the ViT fixture's weights as the base (merge_vit.* files).
+    merge_case("merge_vit", vit_cfg, vit_params, vit_forward, torch.randn(batch, cin, img, img, generator=gen).float(), gen)
 
     mlp_cfg = {"model_type": "mlp", "input_size": 12, "hidden_sizes": [16, 8], "output_size": 5, "hidden_act": "gelu_new"}
     sizes = [12, 16, 8, 5]

@@ -127,6 +127,52 @@ def openclip_forward(p, cfg, pixels):
     return x, pooled @ p[m + "proj"]
 
 
+def text_forward(p, cfg, inputs):
+    """Hugging Face BertModel / RobertaModel: word + position + token-type embeddings, LayerNorm, post-norm blocks with
+    the additive attention mask (finfo.min on padded keys), tanh pooler on token 0. RoBERTa's position ids are
+    create_position_ids_from_input_ids: padding_idx + cumsum(ids != pad) on real tokens, padding_idx on padding."""
+    ids, mask = inputs[0].long(), inputs[1]
+    eps, heads, pad = cfg["layer_norm_eps"], cfg["num_attention_heads"], cfg["pad_token_id"]
+    b, t = ids.shape
+    if cfg["model_type"] == "roberta":
+        real = (ids != pad).long()
+        pos = torch.cumsum(real, dim=1) * real + pad
+    else:
+        pos = torch.arange(t)[None].expand(b, t)
+    x = p["embeddings.word_embeddings.weight"][ids] + p["embeddings.position_embeddings.weight"][pos] \
+        + p["embeddings.token_type_embeddings.weight"][torch.zeros_like(ids)]
+    x = layer_norm(x, p, "embeddings.LayerNorm", eps)
+    c = x.shape[-1]
+    d = c // heads
+    additive = (1.0 - mask.double())[:, None, None, :] * torch.finfo(torch.float64).min
+    for i in range(cfg["num_hidden_layers"]):
+        n = f"encoder.layer.{i}."
+        def split(y):
+            return y.view(b, t, heads, d).transpose(1, 2)
+        q, k, v = (split(linear(x, p, n + "attention.self." + w)) for w in ("query", "key", "value"))
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + additive, dim=-1)
+        a = (att @ v).transpose(1, 2).reshape(b, t, c)
+        x = layer_norm(x + linear(a, p, n + "attention.output.dense"), p, n + "attention.output.LayerNorm", eps)
+        h = linear(F.gelu(linear(x, p, n + "intermediate.dense")), p, n + "output.dense")
+        x = layer_norm(x + h, p, n + "output.LayerNorm", eps)
+    return x, torch.tanh(linear(x[:, 0], p, "pooler.dense"))
+
+
+def text_shapes(c, layers, inter, vocab, positions, types):
+    s = [("embeddings.word_embeddings.weight", [vocab, c]), ("embeddings.position_embeddings.weight", [positions, c]),
+         ("embeddings.token_type_embeddings.weight", [types, c]), ("embeddings.LayerNorm.weight", [c]), ("embeddings.LayerNorm.bias", [c])]
+    for i in range(layers):
+        n = f"encoder.layer.{i}."
+        for w in ("query", "key", "value"):
+            s += [(n + f"attention.self.{w}.weight", [c, c]), (n + f"attention.self.{w}.bias", [c])]
+        s += [(n + "attention.output.dense.weight", [c, c]), (n + "attention.output.dense.bias", [c]),
+              (n + "attention.output.LayerNorm.weight", [c]), (n + "attention.output.LayerNorm.bias", [c]),
+              (n + "intermediate.dense.weight", [inter, c]), (n + "intermediate.dense.bias", [inter]),
+              (n + "output.dense.weight", [c, inter]), (n + "output.dense.bias", [c]),
+              (n + "output.LayerNorm.weight", [c]), (n + "output.LayerNorm.bias", [c])]
+    return s + [("pooler.dense.weight", [c, c]), ("pooler.dense.bias", [c])]
+
+
 def mlp_forward(p, cfg, x):
     sizes = [cfg["input_size"], *cfg["hidden_sizes"], cfg["output_size"]]
     for i in range(len(sizes) - 1):
@@ -267,6 +313,20 @@ def main():
 
     # Differentiable merge over the ViT fixture's weights as the base (merge_vit.* files).
     merge_case("merge_vit", vit_cfg, vit_params, vit_forward, torch.randn(batch, cin, img, img, generator=gen).float(), gen)
+
+    # BERT and RoBERTa: batch of 2 sequences of 7 tokens, the second padded after 5 tokens (mask 0, pad id).
+    vocab, t_text = 30, 7
+    for kind, pad, eps, positions, types in (("bert", 0, 1e-12, 16, 2), ("roberta", 1, 1e-5, 18, 1)):
+        cfg = {"model_type": kind, "vocab_size": vocab, "hidden_size": c, "num_hidden_layers": layers,
+               "num_attention_heads": heads, "intermediate_size": inter, "hidden_act": "gelu", "layer_norm_eps": eps,
+               "max_position_embeddings": positions, "type_vocab_size": types, "pad_token_id": pad}
+        ids = torch.randint(2, vocab, (2, t_text), generator=gen)
+        mask = torch.ones(2, t_text)
+        ids[1, 5:] = pad
+        mask[1, 5:] = 0
+        inputs = torch.stack([ids.float(), mask])  # (2, B, T): ids and mask, as float32 for the dump
+        run_case(kind, cfg, text_shapes(c, layers, inter, vocab, positions, types), text_forward, inputs, gen,
+                 extra_weights={"embeddings.position_ids": torch.arange(positions, dtype=torch.int64)[None]})
 
     mlp_cfg = {"model_type": "mlp", "input_size": 12, "hidden_sizes": [16, 8], "output_size": 5, "hidden_act": "gelu_new"}
     sizes = [12, 16, 8, 5]

@@ -28,6 +28,5 @@ public static class CheckpointReader
         return SafetensorsReader.Open(path, options);
     }
 
-    private static ICheckpointReader OpenPyTorch(string path) =>
-        throw new CheckpointFormatException(path, null, "PyTorch checkpoints are not readable in this build.");
+    private static ICheckpointReader OpenPyTorch(string path) => PyTorch.PyTorchCheckpointReader.Open(path);
 }

@@ -123,6 +123,17 @@ internal static class RecipeParser
         return new string(stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_').ToArray());
     }
 
+    /// <summary>Parses a YAML mapping of parameter values (as written by <see cref="RecipeWriter.Parameters"/>).</summary>
+    internal static Dictionary<string, ParameterValue> ParseParameters(string yaml, string? source)
+    {
+        var result = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(yaml)) return result;
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        foreach (var (k, v) in Mapping(stream.Documents[0].RootNode, source, "parameters").Children) result[Scalar(k, source, "key")] = ParseValue(v, source);
+        return result;
+    }
+
     /// <summary>A parameter value: number or word; a list of numbers (gradient); or a list of {filter, value}.</summary>
     internal static ParameterValue ParseValue(YamlNode node, string? source)
     {

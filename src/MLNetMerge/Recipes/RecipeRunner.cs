@@ -27,9 +27,6 @@ public sealed class RecipeRunOptions
 /// <summary>Runs a recipe's merge into its output directory, atomically, with the resolved recipe, a model card and a manifest.</summary>
 public static class RecipeRunner
 {
-    /// <summary>Format version of the output directory's <c>manifest.json</c>.</summary>
-    public const int ManifestVersion = 1;
-
     /// <summary>Merges; returns the summary. Nothing is left at the output path on failure.</summary>
     public static MergeSummary Merge(MergeRecipe recipe, RecipeRunOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -64,30 +61,11 @@ public static class RecipeRunner
             var hashes = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
                 .Select(x => (x.Item1, x.Item2, Sha256: FileHashes.Sha256(x.Item2))).ToList();
             File.WriteAllText(out_.PathOf("README.md"), ModelCard.Write(summary, hashes, sink.Files));
-            WriteManifest(out_.PathOf("manifest.json"), summary, recipe, sink.Files, hashes);
+            ModelCatalog.WriteManifest(out_.PathOf("manifest.json"), summary,
+                new Dictionary<string, string> { ["base"] = recipe.Base, ["base_sha256"] = hashes[0].Sha256 }, sink.Files);
         }
         out_.Commit();
         return summary;
-    }
-
-    private static void WriteManifest(string path, MergeSummary s, MergeRecipe recipe, IReadOnlyList<string> files, IReadOnlyList<(string Name, string Path, string Sha256)> hashes)
-    {
-        using var stream = File.Create(path);
-        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-        w.WriteStartObject();
-        w.WriteString("format", "mlnetmerge.merged-model");
-        w.WriteNumber("version", ManifestVersion);
-        w.WriteString("method", s.Method.Name);
-        w.WriteBoolean("per_task", s.Method.IsPerTask);
-        w.WriteString("base", recipe.Base);
-        w.WriteString("base_sha256", hashes[0].Sha256);
-        w.WriteStartArray("tasks");
-        foreach (var t in s.TaskNames) w.WriteStringValue(t);
-        w.WriteEndArray();
-        w.WriteStartArray("files");
-        foreach (var f in files) w.WriteStringValue(f.Replace('\\', '/'));
-        w.WriteEndArray();
-        w.WriteEndObject();
     }
 }
 

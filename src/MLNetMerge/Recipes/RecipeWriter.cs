@@ -38,6 +38,14 @@ internal static class RecipeWriter
         return sb.ToString();
     }
 
+    /// <summary>A <c>parameters:</c>-style YAML mapping of the given values (keys sorted).</summary>
+    public static string Parameters(IReadOnlyDictionary<string, ParameterValue> values)
+    {
+        var sb = new StringBuilder();
+        foreach (var (k, v) in values.OrderBy(k => k.Key, StringComparer.Ordinal)) AppendValue(sb, "", k, v);
+        return sb.ToString();
+    }
+
     private static void AppendValue(StringBuilder sb, string indent, string key, ParameterValue v)
     {
         switch (v)

@@ -60,7 +60,7 @@ internal static class CartShared
     [
         MethodParameter.Number("rank_ratio", 0.12, "r / min(m, n) of each block matrix's truncated SVD.", 0, 1) with { Aliases = [new("lowrank")] },
         CommonParameters.Scale(2.0),
-        MethodParameter.Number("power_iterations", 4, "Power iterations of the randomized SVD.", 0, 50),
+        MethodParameter.Number("power_iterations", MLNetMerge.Tensors.LinearAlgebra.RandomizedSvd.DefaultPowerIterations, "Power iterations of the randomized SVD.", 0, 50),
     ];
 
     /// <summary>True for a 2-D weight of an attention or MLP block: inside a numbered block, not an embedding or norm.</summary>

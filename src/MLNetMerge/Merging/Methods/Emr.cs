@@ -63,6 +63,7 @@ public sealed class Emr : MergeMethod
 internal sealed class EmrRun : MergeRun
 {
     private readonly MergePlan _plan;
+    private readonly MergeParameters _p;
     private readonly string _mode;
     private readonly bool _meanRescaler;
     private readonly GeneralizedTaskArithmeticRun? _inner;
@@ -71,12 +72,15 @@ internal sealed class EmrRun : MergeRun
     public EmrRun(MergePlan plan, MergeParameters p, GeneralizedTaskArithmeticRun? inner)
     {
         _plan = plan;
+        _p = p;
         _mode = p.Choice("mode");
         _meanRescaler = p.Choice("rescaler") == "mean";
         _inner = inner;
         _gamma = new float[plan.TaskCount];
         Array.Fill(_gamma, 1f);
     }
+
+    public override MergeParameters Parameters => _p;
 
     private int InnerPasses => _inner?.PassCount ?? 0;
 
@@ -97,19 +101,7 @@ internal sealed class EmrRun : MergeRun
             System.Numerics.Tensors.TensorPrimitives.Multiply(output, (float)ctx.Number("scale"), output);
             return;
         }
-        for (int i = 0; i < output.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < ctx.TaskCount; t++) s += ctx.TaskArrays[t][i];
-            float eps = s > 0 ? 1f : -1f;
-            float mag = 0;
-            for (int t = 0; t < ctx.TaskCount; t++)
-            {
-                float v = ctx.TaskArrays[t][i];
-                if (v * eps > 0 && MathF.Abs(v) > mag) mag = MathF.Abs(v);
-            }
-            output[i] = eps * mag;
-        }
+        TaskVectorKernels.ElectMaxMagnitude(ctx.TaskArrays, ctx.TaskCount, ctx.Length, output);
     }
 
     public override object? Visit(int pass, MergeTensorContext ctx)
@@ -118,27 +110,14 @@ internal sealed class EmrRun : MergeRun
         // Untrimmed |τt| sums need the raw task vectors: the inner TIES trim happens inside Combine, so take them first.
         int tasks = ctx.TaskCount;
         var sums = new double[2 * tasks + 1];
-        for (int t = 0; t < tasks; t++) sums[t] = SumAbs(ctx.Task(t));
+        for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
         var um = ctx.Scratch;
         Unified(ctx, um);
-        for (int t = 0; t < tasks; t++)
-        {
-            var tau = ctx.TaskArrays[t];
-            double masked = 0;
-            for (int i = 0; i < um.Length; i++) if (tau[i] * um[i] > 0) masked += MathF.Abs(um[i]);
-            sums[tasks + t] = masked;
-        }
-        sums[2 * tasks] = SumAbs(um);
+        for (int t = 0; t < tasks; t++) sums[tasks + t] = TaskVectorKernels.AgreeingAbsSum(ctx.Task(t), um);
+        sums[2 * tasks] = TaskVectorKernels.AbsSum(um);
         if (_meanRescaler && ctx.Length > 0)
             for (int j = 0; j < sums.Length; j++) sums[j] /= ctx.Length;
         return sums;
-    }
-
-    private static double SumAbs(ReadOnlySpan<float> x)
-    {
-        double s = 0;
-        foreach (float v in x) s += MathF.Abs(v);
-        return s;
     }
 
     public override void EndPass(int pass, object?[] partials)
@@ -175,11 +154,9 @@ internal sealed class EmrRun : MergeRun
     {
         if (!UsesMasks) return;
         var bits = new byte[MaskBits.ByteCount(ctx.Length)];
-        var um = ctx.ScratchArray;
         for (int t = 0; t < ctx.TaskCount; t++)
         {
-            var tau = ctx.TaskArrays[t];
-            MaskBits.Pack(bits, ctx.Length, i => tau[i] * um[i] > 0);
+            TaskVectorKernels.PackAgreement(ctx.Task(t), ctx.Scratch, bits);
             writer.WriteBytes($"masks.{_plan.TaskNames[t]}.{ctx.Name}", bits);
         }
     }

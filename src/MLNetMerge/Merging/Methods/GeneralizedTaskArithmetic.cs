@@ -86,14 +86,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
             return null;
         }
         ApplyGlobalTrim(ctx);
-        long balance = 0;
-        for (int i = 0; i < ctx.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < ctx.TaskCount; t++) s += Weight(ctx, t) * ctx.Task(t)[i];
-            balance += s > 0 ? 1 : s < 0 ? -1 : 0;
-        }
-        return balance;
+        return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), ctx.Length);
     }
 
     /// <inheritdoc />
@@ -157,37 +150,31 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         for (int t = 0; t < ctx.TaskCount; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
     }
 
-    private float Weight(MergeTensorContext ctx, int t) => (float)ctx.Number("weight", t);
+    /// <inheritdoc />
+    public override MergeParameters Parameters => _p;
+
+    private static float[] Weights(MergeTensorContext ctx)
+    {
+        var w = new float[ctx.TaskCount];
+        for (int t = 0; t < w.Length; t++) w[t] = (float)ctx.Number("weight", t);
+        return w;
+    }
 
     /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>.</summary>
     public void Combine(MergeTensorContext ctx, Span<float> output)
     {
         ApplyGlobalTrim(ctx);
-        int tasks = ctx.TaskCount;
-        Span<float> w = stackalloc float[tasks];
-        float wsum = 0;
-        for (int t = 0; t < tasks; t++) { w[t] = Weight(ctx, t); wsum += w[t]; }
+        var w = Weights(ctx);
         if (!_shape.SignConsensus)
         {
+            float wsum = w.Sum();
             float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
             output.Clear();
-            for (int t = 0; t < tasks; t++)
+            for (int t = 0; t < w.Length; t++)
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t] * norm, output, output);
             return;
         }
-        for (int i = 0; i < output.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < tasks; t++) s += w[t] * ctx.TaskArrays[t][i];
-            float sign = s > 0 ? 1f : s < 0 ? -1f : _majority;
-            float num = 0, den = 0;
-            for (int t = 0; t < tasks; t++)
-            {
-                float v = ctx.TaskArrays[t][i];
-                if (v * sign > 0) { num += w[t] * v; den += w[t]; }
-            }
-            output[i] = _shape.Mean ? num / (den == 0 ? 1 : den) : num;
-        }
+        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, ctx.Length, _majority, _shape.Mean, output);
     }
 
     /// <inheritdoc />

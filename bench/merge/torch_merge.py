@@ -1,0 +1,199 @@
+"""Reference merge in PyTorch (per tensor), the stack a user would otherwise pick: task
+arithmetic, TIES, EMR and CART as /work/shared/specs/METHODS.md §1 defines them.
+
+    PYENV_VERSION=system python3 bench/merge/torch_merge.py --family bench/out/family8 \
+        --models 8 --method ties --out bench/out/family8/torch/ties
+
+Inputs are mapped with numpy memmap (torch.from_numpy over the mapped bytes, nothing copied up
+front); outputs are written tensor by tensor as safetensors, in our CLI's layout:
+  task arithmetic, TIES, CART -> OUT/model.safetensors
+  EMR -> OUT/model.safetensors (θ0 + τuni), OUT/modulators.safetensors (packed masks + rescalers),
+         OUT/tasks/task0.safetensors (θ0 + γ0 (M0 ⊙ τuni))
+torch.set_num_threads(2), no_grad, in-place ops where natural. Prints the wall time of the
+method (after imports) and a JSON line with it.
+"""
+import argparse
+import json
+import os
+import re
+import time
+
+import numpy as np
+import torch
+
+from safetensors_io import SafetensorsWriter, open_tensors
+
+# 2-D weight matrices of the attention and MLP blocks (CART's low-rank targets).
+BLOCK_MATRIX = re.compile(r"encoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|mlp\.fc[12])\.weight$")
+
+
+def load(path):
+    return {name: torch.from_numpy(view) for name, view in open_tensors(path).items()}
+
+
+def f32_specs(reference):
+    return [(name, "F32", list(t.shape)) for name, t in reference.items()]
+
+
+def task_arithmetic(base, tasks, out, scale):
+    """θ = θ0 + λ Σt (θt − θ0)."""
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            acc = torch.zeros_like(theta0)
+            for task in tasks:
+                acc.add_(task[name]).sub_(theta0)
+            acc.mul_(scale).add_(theta0)
+            w.write(name, acc)
+
+
+def ties_thresholds(base, tasks, keep):
+    """Per task, the global magnitude threshold over the whole flattened task vector:
+    the (N − int(keep·N))-th smallest |τt| (kthvalue, 1-indexed), kept where |τt| ≥ it."""
+    count = sum(t.numel() for t in base.values())
+    flat = torch.empty(count, dtype=torch.float32)  # (N,) |τt| of one task at a time
+    thresholds = []
+    for task in tasks:
+        offset = 0
+        for name, theta0 in base.items():
+            n = theta0.numel()
+            torch.sub(task[name], theta0, out=flat[offset:offset + n].view(theta0.shape))
+            offset += n
+        flat.abs_()
+        k = count - int(keep * count)
+        thresholds.append(flat.kthvalue(k).values.item())
+    return thresholds
+
+
+def trimmed_stack(base, tasks, thresholds, name):
+    theta0 = base[name]
+    tau = torch.stack([task[name] for task in tasks])  # (T, *shape)
+    tau.sub_(theta0)
+    limit = torch.tensor(thresholds, dtype=torch.float32).view(-1, *([1] * theta0.dim()))
+    tau.mul_(tau.abs() >= limit)
+    return tau
+
+
+def ties(base, tasks, out, keep, scale):
+    """Trim (global top-keep per task), elect γ = sign(Σ τ̂t) (majority sign of the model where
+    the sum is 0), disjoint mean of the τ̂t whose sign equals γ, θ = θ0 + λ τm."""
+    thresholds = ties_thresholds(base, tasks, keep)
+    sign_total = 0
+    pending = []  # (name, flat indices, (T, k) trimmed columns) where Σ τ̂t == 0 but some τ̂t != 0
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            trimmed = trimmed_stack(base, tasks, thresholds, name)  # (T, *shape)
+            total = trimmed.sum(0)
+            elected = torch.sign(total)
+            sign_total += int(elected.sum().item())
+            agree = torch.sign(trimmed) == elected
+            agree &= elected != 0
+            merged = (trimmed * agree).sum(0).div_(agree.sum(0).clamp_(min=1))
+            tied = ((total == 0) & (trimmed != 0).any(0)).flatten().nonzero().flatten()
+            if tied.numel() > 0:
+                pending.append((name, tied, trimmed.flatten(1)[:, tied].clone()))
+            w.write(name, merged.mul_(scale).add_(theta0))
+        majority = float(np.sign(sign_total))
+        for name, tied, columns in pending:
+            agree = torch.sign(columns) == majority
+            values = (columns * agree).sum(0) / agree.sum(0).clamp(min=1)
+            w.patch(name, tied.numpy(), (base[name].flatten()[tied] + scale * values).numpy())
+    return {"thresholds": thresholds, "majority_sign": majority, "tied_elements": sum(len(p[1]) for p in pending)}
+
+
+def emr(base, tasks, out, materialize=0):
+    """ε = sign(Σ τt) (+1 where > 0, else −1); Mt = [τt ⊙ ε > 0]; τuni = ε ⊙ maxt |Mt ⊙ τt|;
+    γt = Σ|τt| / Σ|Mt ⊙ τuni| over the model (float64). Writes θ0 + τuni, the packed masks
+    (`masks.task{t}.{tensor}`, bit j of byte j/8 least significant first) and the rescalers, then
+    task `materialize`: θ0 + γ (M ⊙ τuni). τuni is kept in memory between the two passes."""
+    count = len(tasks)
+    abs_tau = np.zeros(count)
+    abs_masked = np.zeros(count)
+    mask_specs = [(f"masks.task{t}.{name}", "U8", [(theta0.numel() + 7) // 8])
+                  for name, theta0 in base.items() for t in range(count)]
+    unified = {}
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as uw, \
+            SafetensorsWriter(os.path.join(out, "modulators.safetensors"),
+                              mask_specs + [("rescalers", "F32", [count])]) as mw:
+        for name, theta0 in base.items():
+            tau = torch.stack([task[name] for task in tasks])  # (T, *shape)
+            tau.sub_(theta0)
+            elected = torch.where(tau.sum(0) > 0, 1.0, -1.0)  # (*shape)
+            masks = (tau * elected) > 0  # (T, *shape)
+            tau.abs_()
+            abs_tau += tau.flatten(1).sum(1, dtype=torch.float64).numpy()
+            magnitude = (tau * masks).amax(0)  # (*shape) |τuni|
+            abs_masked += (masks * magnitude).flatten(1).sum(1, dtype=torch.float64).numpy()
+            unified[name] = magnitude.mul_(elected)  # (*shape) τuni
+            uw.write(name, unified[name] + theta0)
+            packed = np.packbits(masks.flatten(1).numpy(), axis=1, bitorder="little")  # (T, ceil(n/8))
+            for t in range(count):
+                mw.write(f"masks.task{t}.{name}", packed[t])
+        rescalers = np.where(abs_masked > 0, abs_tau / np.where(abs_masked > 0, abs_masked, 1), 1.0)
+        mw.write("rescalers", rescalers.astype(np.float32))
+
+    gamma = float(rescalers[materialize])
+    os.makedirs(os.path.join(out, "tasks"), exist_ok=True)
+    task = tasks[materialize]
+    with SafetensorsWriter(os.path.join(out, "tasks", f"task{materialize}.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            uni = unified.pop(name)
+            # Mt ⊙ τuni: where τuni != 0, ε = sign(τuni), so Mt = [τt · τuni > 0].
+            modulated = (task[name] - theta0).mul_(uni).gt_(0).mul_(uni)
+            w.write(name, modulated.mul_(gamma).add_(theta0))
+    return {"rescalers": rescalers.tolist()}
+
+
+def cart(base, tasks, out, rank_ratio, scale):
+    """θavg = θ0 + mean τt; ct = θt − θavg; block matrices: θ = θavg + λ Σt lowrank_r(ct) with
+    r = ⌊ratio · min(m, n)⌋ (≥ 1 when ratio > 0) by torch.linalg.svd truncation; others: θavg."""
+    ranks = {}
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            tau = torch.stack([task[name] for task in tasks])  # (T, *shape)
+            tau.sub_(theta0)
+            average = tau.mean(0).add_(theta0)  # (*shape) θavg
+            if not BLOCK_MATRIX.search(name):
+                w.write(name, average)
+                continue
+            rank = int(rank_ratio * min(theta0.shape))
+            rank = max(rank, 1) if rank_ratio > 0 else 0
+            ranks[name] = rank
+            acc = torch.zeros_like(theta0)  # (m, n)
+            for task in tasks if rank > 0 else []:
+                c = task[name] - average  # (m, n) ct
+                u, s, vh = torch.linalg.svd(c, full_matrices=False)  # (m, k), (k,), (k, n)
+                acc.addmm_(u[:, :rank] * s[:rank], vh[:rank])
+            w.write(name, acc.mul_(scale).add_(average))
+    return {"ranks": sorted(set(ranks.values()))}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", required=True, help="directory with base.safetensors and task{i}.safetensors")
+    parser.add_argument("--models", type=int, required=True)
+    parser.add_argument("--method", required=True, choices=["ta", "ties", "emr", "cart"])
+    parser.add_argument("--out", required=True, help="output directory")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(args.out, exist_ok=True)
+
+    start = time.perf_counter()
+    with torch.no_grad():
+        base = load(os.path.join(args.family, "base.safetensors"))
+        tasks = [load(os.path.join(args.family, f"task{t}.safetensors")) for t in range(args.models)]
+        info = {}
+        if args.method == "ta":
+            task_arithmetic(base, tasks, args.out, scale=0.3)
+        elif args.method == "ties":
+            info = ties(base, tasks, args.out, keep=0.2, scale=1.0)
+        elif args.method == "emr":
+            info = emr(base, tasks, args.out, materialize=0)
+        else:
+            info = cart(base, tasks, args.out, rank_ratio=0.12, scale=2.0)
+    wall = time.perf_counter() - start
+    print(f"torch {args.method}: {wall:.2f} s")
+    print(json.dumps({"method": args.method, "wall_s": wall, **info}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Text;
+using MLNetMerge.Recipes;
+
+namespace MLNetMerge.Cli.Commands;
+
+/// <summary><c>mlnetmerge merge RECIPE.yaml</c>, or the same recipe given by flags.</summary>
+internal static class MergeCommand
+{
+    public static Command Create()
+    {
+        var recipeArg = new Argument<string?>("recipe") { Description = "Recipe YAML (omit to give the recipe by flags).", Arity = ArgumentArity.ZeroOrOne };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output directory." };
+        var materialize = new Option<string[]>("--materialize") { Description = "Also write tasks/<name>.safetensors for these tasks ('all' for every task).", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.ZeroOrMore };
+        var output = new Option<string?>("--output", "-o") { Description = "Output directory (overrides the recipe's)." };
+        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var mmap = new Option<bool>("--mmap") { Description = "Read inputs through memory maps." };
+        var method = new Option<string?>("--method") { Description = "Method (flag form)." };
+        var basePath = new Option<string?>("--base") { Description = "Base checkpoint (flag form)." };
+        var models = new Option<string[]>("--model") { Description = "name=path of a fine-tuned model (flag form, repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var parameters = new Option<string[]>("--param") { Description = "key=value parameter (flag form, repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var heads = new Option<string?>("--heads") { Description = "Head tensor pattern (flag form)." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (flag form)." };
+        var dtype = new Option<string?>("--dtype") { Description = "Output dtype (flag form)." };
+        var maxShard = new Option<string?>("--max-shard-size") { Description = "Shard model.safetensors above this size, e.g. 2GB (flag form)." };
+        var allowNonFinite = new Option<bool>("--allow-nonfinite") { Description = "Merge inputs holding NaN or infinity." };
+        var cmd = new Command("merge", "Merge a family of checkpoints as a recipe says; writes model.safetensors, recipe.yaml, README.md atomically.");
+        cmd.Arguments.Add(recipeArg);
+        foreach (var o in new Option[] { force, materialize, output, threads, mmap, method, basePath, models, parameters, heads, seed, dtype, maxShard, allowNonFinite }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            string? path = r.GetValue(recipeArg);
+            MergeRecipe recipe = path is not null
+                ? MergeRecipe.Load(path)
+                : MergeRecipe.Parse(FlagsToYaml(r.GetValue(method), r.GetValue(basePath), r.GetValue(models) ?? [], r.GetValue(parameters) ?? [],
+                    r.GetValue(heads), r.GetValue(seed), r.GetValue(dtype), r.GetValue(output), r.GetValue(maxShard), r.GetValue(allowNonFinite)), "<flags>");
+            var mat = r.GetValue(materialize) ?? [];
+            var list = mat.Contains("all") ? recipe.Models.Select(m => m.Name).ToList() : mat.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            var options = new RecipeRunOptions { Overwrite = r.GetValue(force), Materialize = list, Output = r.GetValue(output), MaxThreads = r.GetValue(threads), MemoryMap = r.GetValue(mmap) };
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var summary = ConsoleProgress.Run(recipe.Method, p => RecipeRunner.Merge(recipe, options, p));
+            Console.WriteLine($"merged {summary.TaskNames.Count} models with {summary.Method.Name} in {sw.Elapsed.TotalSeconds:F2} s → {options.Output ?? recipe.Output}");
+            foreach (var (k, v) in summary.Notes.OrderBy(k => k.Key, StringComparer.Ordinal)) Console.WriteLine($"  {k}: {v}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static string FlagsToYaml(string? method, string? basePath, string[] models, string[] parameters, string? heads, ulong seed, string? dtype, string? output, string? maxShard, bool allowNonFinite)
+    {
+        if (method is null || basePath is null || models.Length == 0)
+            throw new RecipeException("<flags>", "give a recipe file, or --method, --base and at least one --model name=path.");
+        var sb = new StringBuilder();
+        sb.Append("method: ").Append(method).Append('\n').Append("base: \"").Append(basePath).Append("\"\nmodels:\n");
+        foreach (var m in models)
+        {
+            int eq = m.IndexOf('=');
+            if (eq <= 0) throw new RecipeException("<flags>", $"--model '{m}' must be name=path.");
+            sb.Append("  - { name: \"").Append(m[..eq]).Append("\", path: \"").Append(m[(eq + 1)..]).Append("\" }\n");
+        }
+        if (parameters.Length > 0)
+        {
+            sb.Append("parameters:\n");
+            foreach (var p in parameters)
+            {
+                int eq = p.IndexOf('=');
+                if (eq <= 0) throw new RecipeException("<flags>", $"--param '{p}' must be key=value.");
+                sb.Append("  ").Append(p[..eq]).Append(": ").Append(p[(eq + 1)..]).Append('\n');
+            }
+        }
+        if (heads is not null) sb.Append("heads: \"").Append(heads).Append("\"\n");
+        if (dtype is not null) sb.Append("dtype: ").Append(dtype).Append('\n');
+        if (output is not null) sb.Append("output: \"").Append(output).Append("\"\n");
+        if (maxShard is not null) sb.Append("max_shard_size: ").Append(maxShard).Append('\n');
+        if (allowNonFinite) sb.Append("allow_nonfinite: true\n");
+        sb.Append("seed: ").Append(seed).Append('\n');
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,26 @@
+namespace MLNetMerge;
+
+/// <summary>
+/// The entry point, like ML.NET's MLContext: catalogs of operations sharing one seed.
+/// <c>var ctx = new MergeContext(seed: 0); var merged = ctx.Merging.Ties().Fit(ctx.Model.LoadFamily(...));</c>
+/// </summary>
+public sealed class MergeContext
+{
+    /// <summary>Creates a context; the seed drives every randomised method and sampler.</summary>
+    public MergeContext(int seed = 0)
+    {
+        if (seed < 0) throw new ArgumentOutOfRangeException(nameof(seed), "the seed must be non-negative.");
+        Seed = (ulong)seed;
+        Model = new ModelCatalog();
+        Merging = new MergingCatalog(this);
+    }
+
+    /// <summary>The seed.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Families, saving and loading merged models.</summary>
+    public ModelCatalog Model { get; }
+
+    /// <summary>Merge methods.</summary>
+    public MergingCatalog Merging { get; }
+}

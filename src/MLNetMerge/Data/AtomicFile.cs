@@ -1,0 +1,59 @@
+namespace MLNetMerge.Data;
+
+/// <summary>
+/// A file written so that readers never see a partial one: the content goes to a temporary file in the same directory,
+/// and <see cref="Commit"/> flushes it and renames it over the destination (a rename within one directory is atomic on
+/// POSIX file systems). Disposing without committing deletes the temporary file and leaves the destination untouched.
+/// </summary>
+internal sealed class AtomicFile : IDisposable
+{
+    private readonly string _destination;
+    private readonly string _temp;
+    private bool _committed;
+
+    private AtomicFile(string destination, string temp, FileStream stream)
+    {
+        _destination = destination;
+        _temp = temp;
+        Stream = stream;
+    }
+
+    /// <summary>The stream to write the content into.</summary>
+    public FileStream Stream { get; }
+
+    /// <summary>Opens a temporary file next to <paramref name="path"/> (creating the directory if needed).</summary>
+    public static AtomicFile Create(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? ".";
+        Directory.CreateDirectory(directory);
+        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        return new AtomicFile(full, temp, stream);
+    }
+
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, replacing any existing file.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        using var file = Create(path);
+        write(file.Stream);
+        file.Commit();
+    }
+
+    /// <summary>Flushes the content to disk and renames the temporary file over the destination.</summary>
+    public void Commit()
+    {
+        Stream.Flush(flushToDisk: true);
+        Stream.Dispose();
+        File.Move(_temp, _destination, overwrite: true);
+        _committed = true;
+    }
+
+    /// <summary>Closes the stream; deletes the temporary file unless committed.</summary>
+    public void Dispose()
+    {
+        Stream.Dispose();
+        if (_committed) return;
+        try { File.Delete(_temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

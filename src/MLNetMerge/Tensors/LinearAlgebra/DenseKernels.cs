@@ -1,0 +1,60 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace MLNetMerge.Tensors.LinearAlgebra;
+
+/// <summary>
+/// Float64 vector helpers shared by the factorisations: dot products, axpy and plane rotations on contiguous rows.
+/// </summary>
+internal static class DenseKernels
+{
+    /// <summary><c>Σ_i x[i] · y[i]</c>.</summary>
+    internal static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => TensorPrimitives.Dot(x, y);
+
+    /// <summary><c>y[i] += alpha · x[i]</c>.</summary>
+    internal static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+
+    /// <summary>Plane rotation of two rows: <c>x' = c·x − s·y</c>, <c>y' = s·x + c·y</c>.</summary>
+    internal static void Rotate(Span<double> x, Span<double> y, double c, double s)
+    {
+        int n = x.Length, i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var vc = new Vector<double>(c);
+            var vs = new Vector<double>(s);
+            for (; i <= n - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var xi = new Vector<double>(x.Slice(i));
+                var yi = new Vector<double>(y.Slice(i));
+                (vc * xi - vs * yi).CopyTo(x.Slice(i));
+                (vs * xi + vc * yi).CopyTo(y.Slice(i));
+            }
+        }
+        for (; i < n; i++)
+        {
+            double xi = x[i], yi = y[i];
+            x[i] = c * xi - s * yi;
+            y[i] = s * xi + c * yi;
+        }
+    }
+
+    /// <summary>Widens a row-major float32 matrix to float64, transposed when asked: dst (cols, rows) = srcᵀ.</summary>
+    internal static void ToDouble(ReadOnlySpan<float> src, int rows, int cols, Span<double> dst, bool transpose)
+    {
+        if (!transpose)
+        {
+            for (int i = 0; i < rows * cols; i++) dst[i] = src[i];
+            return;
+        }
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                dst[j * rows + i] = src[i * cols + j];
+    }
+
+    /// <summary>Throws when a span is shorter than a (rows, cols) matrix needs.</summary>
+    internal static void Require(string what, int length, long rows, long cols)
+    {
+        if (rows < 0 || cols < 0) throw new ArgumentException($"{what}: dimensions must be non-negative, got ({rows}, {cols}).");
+        if (length < rows * cols) throw new ArgumentException($"{what}: a ({rows}, {cols}) matrix needs {rows * cols} elements, the span has {length}.");
+    }
+}

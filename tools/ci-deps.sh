@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine needs beyond the .NET SDK, with retries; a failure names the package.
+#   tools/ci-deps.sh            what the test suite needs (nothing beyond the SDK today: fixtures are committed)
+#   tools/ci-deps.sh bench      Debian's PyTorch, NumPy and OpenBLAS for the reference side of bench/
+#   tools/ci-deps.sh fixtures   the same, for regenerating the committed fixtures with tools/*.py
+set -euo pipefail
+profile="${1:-test}"
+
+apt_packages=()
+case "$profile" in
+  test) ;;
+  bench|fixtures) apt_packages+=(python3-torch python3-numpy libopenblas0-pthread) ;;
+  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures)" >&2; exit 2 ;;
+esac
+
+retry() {
+  local what="$1"; shift
+  for attempt in 1 2 3; do
+    if "$@"; then return 0; fi
+    echo "ci-deps: attempt $attempt for $what failed; retrying in $((attempt * 10)) s" >&2
+    sleep $((attempt * 10))
+  done
+  echo "ci-deps: could not install $what after 3 attempts" >&2
+  return 1
+}
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "ci-deps: the .NET 10 SDK (dotnet) is required and not on PATH" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  retry "apt package lists" $sudo_cmd apt-get update -q
+  for p in "${missing[@]}"; do
+    retry "Debian package $p" env DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "$p"
+  done
+fi
+echo "ci-deps: profile '$profile' ready"

@@ -11,7 +11,7 @@ namespace MLNetMerge.Nn.Architectures;
 /// <para>CLIP: <c>x = pre_layrnorm([class_embedding; conv(img)] + pos)</c> → blocks (QuickGELU) → <c>hidden = x</c>;
 /// embedding = <c>visual_projection(post_layernorm(hidden[:,0]))</c>, or <c>post_layernorm(hidden[:,0])</c> without projection.</para>
 /// </summary>
-public sealed class VisionTransformer
+public sealed class VisionTransformer : IDenseEncoder
 {
     private readonly VisionTransformerConfig _cfg;
     private readonly int _c, _t, _np, _k;
@@ -118,6 +118,12 @@ public sealed class VisionTransformer
 
     /// <summary>Parameters and gradients, laid out by checkpoint name.</summary>
     public ParameterArena Parameters { get; }
+
+    /// <summary>Floats per image: C·H·W.</summary>
+    public int InputSize => _cfg.NumChannels * _cfg.ImageSize * _cfg.ImageSize;
+
+    /// <inheritdoc/>
+    public void BackwardFromEmbedding(ReadOnlySpan<float> dEmbedding, int batch) => Backward(default, dEmbedding, batch);
 
     /// <summary>Tokens per image T (patches + class token).</summary>
     public int Tokens => _t;

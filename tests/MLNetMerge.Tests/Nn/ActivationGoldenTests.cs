@@ -22,6 +22,20 @@ public sealed class ActivationGoldenTests
     }
 
     [TestMethod]
+    public void ErfFast_IsWithinItsPublishedBoundOfTheExactErf()
+    {
+        // Abramowitz & Stegun 7.1.26 bounds the absolute error by 1.5e-7; float rounding adds about 1e-7 near 1.
+        double worst = 0;
+        for (int i = -60000; i <= 60000; i++)
+        {
+            double x = i * 1e-4;
+            worst = Math.Max(worst, Math.Abs(SpecialFunctions.ErfFast((float)x) - SpecialFunctions.Erf((float)x)));
+        }
+        Assert.IsTrue(worst <= 2.5e-7, $"max |ErfFast − erf| = {worst:E3}");
+        Assert.AreEqual(0f, SpecialFunctions.ErfFast(0f), 1e-7f);
+    }
+
+    [TestMethod]
     public void Gelu_QuickGelu_HandWorked()
     {
         double[] x = [1.0, -1.0];

@@ -49,12 +49,15 @@ public static class Activation
         switch (kind)
         {
             case ActivationKind.GeluErf:
+            {
+                T half = T.CreateTruncating(0.5), invSqrt2 = T.CreateTruncating(InvSqrt2);
                 for (int i = 0; i < n; i++)
                 {
-                    double v = double.CreateTruncating(x[i]);
-                    y[i] = T.CreateTruncating(0.5 * v * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)));
+                    T v = x[i];
+                    y[i] = half * v * (T.One + SpecialFunctions.Erf(v * invSqrt2));
                 }
                 break;
+            }
             case ActivationKind.GeluTanh:
                 // u = √(2/π)(x + 0.044715x³); y = x/2 · (1 + tanh u)
                 TensorPrimitives.Multiply(x, x, y[..n]);
@@ -92,43 +95,49 @@ public static class Activation
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
-        for (int i = 0; i < n; i++)
+        T half = T.CreateTruncating(0.5), invSqrt2 = T.CreateTruncating(InvSqrt2), invSqrt2Pi = T.CreateTruncating(InvSqrt2Pi);
+        T c = T.CreateTruncating(GeluTanhCoeff), c3 = T.CreateTruncating(3 * GeluTanhCoeff), k = T.CreateTruncating(SqrtTwoOverPi);
+        T q = T.CreateTruncating(QuickGeluCoeff);
+        switch (kind)
         {
-            double v = double.CreateTruncating(x[i]);
-            double d;
-            switch (kind)
-            {
-                case ActivationKind.GeluErf:
-                    // f' = (1 + erf(x/√2))/2 + x·φ(x),  φ(x) = e^(−x²/2)/√(2π)
-                    d = 0.5 * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)) + v * InvSqrt2Pi * Math.Exp(-0.5 * v * v);
-                    break;
-                case ActivationKind.GeluTanh:
+            case ActivationKind.GeluErf:
+                // f' = (1 + erf(x/√2))/2 + x·φ(x),  φ(x) = e^(−x²/2)/√(2π)
+                for (int i = 0; i < n; i++)
                 {
-                    // f' = (1 + t)/2 + x/2 · (1 − t²) · √(2/π)(1 + 3·0.044715x²),  t = tanh u
-                    double t = Math.Tanh(SqrtTwoOverPi * (v + GeluTanhCoeff * v * v * v));
-                    d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * SqrtTwoOverPi * (1.0 + 3.0 * GeluTanhCoeff * v * v);
-                    break;
+                    T v = x[i];
+                    dx[i] += dy[i] * (half * (T.One + SpecialFunctions.Erf(v * invSqrt2)) + v * invSqrt2Pi * T.Exp(-half * v * v));
                 }
-                case ActivationKind.QuickGelu:
+                break;
+            case ActivationKind.GeluTanh:
+                // f' = (1 + t)/2 + x/2 · (1 − t²) · √(2/π)(1 + 3·0.044715x²),  t = tanh(√(2/π)(x + 0.044715x³))
+                for (int i = 0; i < n; i++)
                 {
-                    // f' = s + 1.702·x·s·(1 − s),  s = σ(1.702x)
-                    double s = 1.0 / (1.0 + Math.Exp(-QuickGeluCoeff * v));
-                    d = s + QuickGeluCoeff * v * s * (1.0 - s);
-                    break;
+                    T v = x[i];
+                    T t = T.Tanh(k * (v + c * v * v * v));
+                    dx[i] += dy[i] * (half * (T.One + t) + half * v * (T.One - t * t) * k * (T.One + c3 * v * v));
                 }
-                case ActivationKind.Relu:
-                    d = v > 0 ? 1.0 : 0.0;
-                    break;
-                case ActivationKind.Tanh:
+                break;
+            case ActivationKind.QuickGelu:
+                // f' = s + 1.702·x·s·(1 − s),  s = σ(1.702x)
+                for (int i = 0; i < n; i++)
                 {
-                    double t = Math.Tanh(v);
-                    d = 1.0 - t * t;
-                    break;
+                    T v = x[i];
+                    T s = T.One / (T.One + T.Exp(-q * v));
+                    dx[i] += dy[i] * (s + q * v * s * (T.One - s));
                 }
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(kind));
-            }
-            dx[i] += dy[i] * T.CreateTruncating(d);
+                break;
+            case ActivationKind.Relu:
+                for (int i = 0; i < n; i++) if (x[i] > T.Zero) dx[i] += dy[i];
+                break;
+            case ActivationKind.Tanh:
+                for (int i = 0; i < n; i++)
+                {
+                    T t = T.Tanh(x[i]);
+                    dx[i] += dy[i] * (T.One - t * t);
+                }
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
 }

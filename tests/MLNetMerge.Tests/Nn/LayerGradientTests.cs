@@ -115,6 +115,26 @@ public sealed class LayerGradientTests
     }
 
     [TestMethod]
+    public void Attention_SplitOverCores_MatchesFloat64_AndGivesTheSameBitsAsOneCore()
+    {
+        // 4 batches × 4 heads × 64² × 16 is above the threshold at which the (b, h) pairs are split over the cores.
+        var rng = new Random(10);
+        int bsz = 4, t = 64, c = 64, h = 4;
+        double[] q64 = Random(rng, bsz * t * c), k64 = Random(rng, bsz * t * c), v64 = Random(rng, bsz * t * c), r64 = Random(rng, bsz * t * c);
+        float[] q = q64.Select(x => (float)x).ToArray(), k = k64.Select(x => (float)x).ToArray(), v = v64.Select(x => (float)x).ToArray(), r = r64.Select(x => (float)x).ToArray();
+        var y = new float[bsz * t * c]; var att = new float[bsz * h * t * t];
+        Attention.Forward<float>(y, att, q, k, v, default, bsz, t, c, h, c);
+        var y64 = new double[y.Length];
+        Attention.Forward<double>(y64, new double[att.Length], q64, k64, v64, default, bsz, t, c, h, c);
+        for (int i = 0; i < y.Length; i++) Assert.AreEqual(y64[i], y[i], 1e-5);
+        float[] dq1 = new float[q.Length], dk1 = new float[q.Length], dv1 = new float[q.Length];
+        float[] dq2 = new float[q.Length], dk2 = new float[q.Length], dv2 = new float[q.Length];
+        Attention.Backward<float>(dq1, dk1, dv1, new float[t * t], r, att, q, k, v, bsz, t, c, h, c);           // one core
+        Attention.Backward<float>(dq2, dk2, dv2, new float[Attention.ScratchLength(t)], r, att, q, k, v, bsz, t, c, h, c); // every core
+        CollectionAssert.AreEqual(dq1, dq2); CollectionAssert.AreEqual(dk1, dk2); CollectionAssert.AreEqual(dv1, dv2);
+    }
+
+    [TestMethod]
     public void Embedding_AndPositions_BackwardMatchFiniteDifferences()
     {
         var rng = new Random(5);

@@ -88,7 +88,7 @@ internal sealed class PostNormBlock
         var dqkv = a.Span(s.DQkv, 3 * nc); dqkv.Clear();
         Span<float> dq = dqkv[..nc], dk = dqkv.Slice(nc, nc), dv = dqkv.Slice(2 * nc, nc);
         var qkv = a.Span(_qkv, 3 * nc);
-        Attention.Backward<float>(dq, dk, dv, a.Span(s.AttentionScratch, tokens * tokens), dAtt, a.Span(_probs, batch * _heads * tokens * tokens),
+        Attention.Backward<float>(dq, dk, dv, a.Span(s.AttentionScratch), dAtt, a.Span(_probs, batch * _heads * tokens * tokens),
             qkv[..nc], qkv.Slice(nc, nc), qkv.Slice(2 * nc, nc), batch, tokens, _c, _heads, _c);
         dS1.CopyTo(dx);
         var x = a.Span(_x, nc);

@@ -167,6 +167,6 @@ internal sealed class EncoderScratch
         DMid = arena.Reserve(btc); DNorm = arena.Reserve(btc); DAttOut = arena.Reserve(btc);
         DQkv = arena.Reserve(3 * btc);
         DWide1 = arena.Reserve(bti); DWide2 = arena.Reserve(bti);
-        AttentionScratch = arena.Reserve(tokens * tokens); NormScratch = arena.Reserve(2 * channels);
+        AttentionScratch = arena.Reserve(Attention.ScratchLength(tokens)); NormScratch = arena.Reserve(2 * channels);
     }
 }

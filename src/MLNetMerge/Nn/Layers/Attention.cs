@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Nn.Layers;
 
@@ -45,27 +46,22 @@ public static class Attention
         int workers = Workers(pairs, tokens, channels / heads, int.MaxValue);
         if (workers == 1)
         {
-            for (int bh = 0; bh < pairs; bh++) ForwardPair(bh, output, probabilities, q, k, v, keyMask, tokens, channels, heads, rowStride);
+            for (int bh = 0; bh < pairs; bh++) ForwardPair(bh, output, probabilities, q, k, v, keyMask, tokens, channels, heads, rowStride, int.MaxValue);
             return;
         }
         fixed (T* po = output, pp = probabilities, pq = q, pk = k, pv = v)
         fixed (bool* pm = keyMask)
         {
-            nint ao = (nint)po, ap = (nint)pp, aq = (nint)pq, ak = (nint)pk, av = (nint)pv, am = (nint)pm;
-            int lo = output.Length, lp = probabilities.Length, lq = q.Length, lk = k.Length, lv = v.Length, lm = keyMask.Length;
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-            {
-                var o = new Span<T>((void*)ao, lo); var p = new Span<T>((void*)ap, lp);
-                var qs = new ReadOnlySpan<T>((void*)aq, lq); var ks = new ReadOnlySpan<T>((void*)ak, lk); var vs = new ReadOnlySpan<T>((void*)av, lv);
-                var ms = new ReadOnlySpan<bool>((void*)am, lm);
-                for (int bh = pairs * w / workers; bh < pairs * (w + 1) / workers; bh++)
-                    ForwardPair(bh, o, p, qs, ks, vs, ms, tokens, channels, heads, rowStride);
-            });
+            var job = AttentionJob<T>.ForThisThread;
+            job.Forward = true; job.Pairs = pairs; job.Parts = workers; job.Tokens = tokens; job.Channels = channels; job.Heads = heads; job.RowStride = rowStride;
+            job.Out = new(po, output.Length); job.Probs = new(pp, probabilities.Length); job.Q = new(pq, q.Length); job.K = new(pk, k.Length); job.V = new(pv, v.Length);
+            job.Mask = new(pm, keyMask.Length);
+            Run(job, workers);
         }
     }
 
     private static void ForwardPair<T>(int bh, Span<T> output, Span<T> probabilities, ReadOnlySpan<T> q, ReadOnlySpan<T> k,
-        ReadOnlySpan<T> v, ReadOnlySpan<bool> keyMask, int tokens, int channels, int heads, int rowStride)
+        ReadOnlySpan<T> v, ReadOnlySpan<bool> keyMask, int tokens, int channels, int heads, int rowStride, int maxThreads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int b = bh / heads, h = bh % heads, d = channels / heads, tt = tokens * tokens;
@@ -73,7 +69,7 @@ public static class Attention
         var att = probabilities.Slice(bh * tt, tt);                     // (T, T)
         int colOff = b * tokens * rowStride + h * d;
         // S = scale · Q_h K_hᵀ
-        MatMul.Multiply(false, true, tokens, tokens, d, scale, q[colOff..], rowStride, k[colOff..], rowStride, T.Zero, att, tokens);
+        MatMul.Multiply(false, true, tokens, tokens, d, scale, q[colOff..], rowStride, k[colOff..], rowStride, T.Zero, att, tokens, maxThreads);
         for (int i = 0; i < tokens; i++)
         {
             var row = att.Slice(i * tokens, tokens);                    // (T)
@@ -86,7 +82,7 @@ public static class Attention
         }
         // O_h = A V_h
         MatMul.Multiply(false, false, tokens, d, tokens, T.One, att, tokens, v[colOff..], rowStride, T.Zero,
-            output[(b * tokens * channels + h * d)..], channels);
+            output[(b * tokens * channels + h * d)..], channels, maxThreads);
     }
 
     /// <summary>Backward pass; adds into <paramref name="dq"/>, <paramref name="dk"/> and <paramref name="dv"/>.</summary>
@@ -114,29 +110,67 @@ public static class Attention
         if (workers <= 1)
         {
             for (int bh = 0; bh < pairs; bh++)
-                BackwardPair(bh, dq, dk, dv, scratch[..tt], dOutput, probabilities, q, k, v, tokens, channels, heads, rowStride);
+                BackwardPair(bh, dq, dk, dv, scratch[..tt], dOutput, probabilities, q, k, v, tokens, channels, heads, rowStride, int.MaxValue);
             return;
         }
         fixed (T* pdq = dq, pdk = dk, pdv = dv, ps = scratch, pdo = dOutput, pp = probabilities, pq = q, pk = k, pv = v)
         {
-            nint adq = (nint)pdq, adk = (nint)pdk, adv = (nint)pdv, asc = (nint)ps, ado = (nint)pdo, ap = (nint)pp, aq = (nint)pq, ak = (nint)pk, av = (nint)pv;
-            int ldq = dq.Length, ldk = dk.Length, ldv = dv.Length, ldo = dOutput.Length, lp = probabilities.Length, lq = q.Length, lk = k.Length, lv = v.Length;
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-            {
-                // Heads write disjoint columns of dq/dk/dv, batches disjoint rows: the workers never touch the same element.
-                var s = new Span<T>((void*)(asc + (nint)w * tt * sizeof(T)), tt);
-                var gq = new Span<T>((void*)adq, ldq); var gk = new Span<T>((void*)adk, ldk); var gv = new Span<T>((void*)adv, ldv);
-                var go = new ReadOnlySpan<T>((void*)ado, ldo); var p = new ReadOnlySpan<T>((void*)ap, lp);
-                var qs = new ReadOnlySpan<T>((void*)aq, lq); var ks = new ReadOnlySpan<T>((void*)ak, lk); var vs = new ReadOnlySpan<T>((void*)av, lv);
-                for (int bh = pairs * w / workers; bh < pairs * (w + 1) / workers; bh++)
-                    BackwardPair(bh, gq, gk, gv, s, go, p, qs, ks, vs, tokens, channels, heads, rowStride);
-            });
+            // Heads write disjoint columns of dq/dk/dv, batches disjoint rows: the parts never touch the same element.
+            var job = AttentionJob<T>.ForThisThread;
+            job.Forward = false; job.Pairs = pairs; job.Parts = workers; job.Tokens = tokens; job.Channels = channels; job.Heads = heads; job.RowStride = rowStride;
+            job.DQ = new(pdq, dq.Length); job.DK = new(pdk, dk.Length); job.DV = new(pdv, dv.Length); job.Scratch = new(ps, scratch.Length);
+            job.DOut = new(pdo, dOutput.Length); job.Probs = new(pp, probabilities.Length); job.Q = new(pq, q.Length); job.K = new(pk, k.Length); job.V = new(pv, v.Length);
+            Run(job, workers);
         }
     }
 
+    private static void Run<T>(AttentionJob<T> job, int parts) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // The engine's worker threads (shared with GEMM); when another caller holds them, run every part here: same result.
+        parts = Math.Min(parts, GemmWorkerPool.Shared.MaxParts);
+        job.Parts = parts;
+        if (!GemmWorkerPool.Shared.TryRun(job, parts))
+            for (int p = 0; p < parts; p++) job.RunPart(p);
+    }
+
+    /// <summary>One parallel attention pass: pointers into pinned buffers and the dimensions; reused per thread, so no allocation.</summary>
+    private sealed unsafe class AttentionJob<T> : GemmWorkerPool.IJob where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static AttentionJob<T>? t_job;
+        public static AttentionJob<T> ForThisThread => t_job ??= new AttentionJob<T>();
+
+        public bool Forward;
+        public int Pairs, Parts, Tokens, Channels, Heads, RowStride;
+        public Pinned<T> Out, Probs, Q, K, V, DQ, DK, DV, Scratch, DOut;
+        public Pinned<bool> Mask;
+
+        private static Span<T> S(Pinned<T> b) => new(b.Ptr, b.Length);
+
+        public void RunPart(int part)
+        {
+            int parts = Parts;
+            int first = (int)((long)Pairs * part / parts), last = (int)((long)Pairs * (part + 1) / parts);
+            int tt = Tokens * Tokens;
+            for (int bh = first; bh < last; bh++)
+            {
+                if (Forward)
+                    ForwardPair(bh, S(Out), S(Probs), S(Q), S(K), S(V), new ReadOnlySpan<bool>(Mask.Ptr, Mask.Length), Tokens, Channels, Heads, RowStride, 1);
+                else
+                    BackwardPair(bh, S(DQ), S(DK), S(DV), S(Scratch).Slice(part * tt, tt), S(DOut), S(Probs), S(Q), S(K), S(V), Tokens, Channels, Heads, RowStride, 1);
+            }
+        }
+    }
+
+    /// <summary>A pinned buffer: its first element and length.</summary>
+    private readonly unsafe struct Pinned<TE>(TE* ptr, int length) where TE : unmanaged
+    {
+        public readonly TE* Ptr = ptr;
+        public readonly int Length = length;
+    }
+
     private static void BackwardPair<T>(int bh, Span<T> dq, Span<T> dk, Span<T> dv, Span<T> dAtt, ReadOnlySpan<T> dOutput,
-        ReadOnlySpan<T> probabilities, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, int tokens, int channels, int heads, int rowStride)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        ReadOnlySpan<T> probabilities, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, int tokens, int channels, int heads, int rowStride,
+        int maxThreads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int b = bh / heads, h = bh % heads, d = channels / heads, tt = tokens * tokens;
         T scale = T.One / T.Sqrt(T.CreateTruncating(d));
@@ -144,9 +178,9 @@ public static class Attention
         int colOff = b * tokens * rowStride + h * d;
         var dOut = dOutput[(b * tokens * channels + h * d)..];          // (T, d) with stride C
         // dA = dO V_hᵀ
-        MatMul.Multiply(false, true, tokens, tokens, d, T.One, dOut, channels, v[colOff..], rowStride, T.Zero, dAtt, tokens);
+        MatMul.Multiply(false, true, tokens, tokens, d, T.One, dOut, channels, v[colOff..], rowStride, T.Zero, dAtt, tokens, maxThreads);
         // dV_h += Aᵀ dO
-        MatMul.Multiply(true, false, tokens, d, tokens, T.One, att, tokens, dOut, channels, T.One, dv[colOff..], rowStride);
+        MatMul.Multiply(true, false, tokens, d, tokens, T.One, att, tokens, dOut, channels, T.One, dv[colOff..], rowStride, maxThreads);
         // dS = A ⊙ (dA − rowsum(A ⊙ dA))
         for (int i = 0; i < tokens; i++)
         {
@@ -157,8 +191,8 @@ public static class Attention
             TensorPrimitives.Multiply(g, a, g);
         }
         // dQ_h += scale · dS K_h ;  dK_h += scale · dSᵀ Q_h
-        MatMul.Multiply(false, false, tokens, d, tokens, scale, dAtt, tokens, k[colOff..], rowStride, T.One, dq[colOff..], rowStride);
-        MatMul.Multiply(true, false, tokens, d, tokens, scale, dAtt, tokens, q[colOff..], rowStride, T.One, dk[colOff..], rowStride);
+        MatMul.Multiply(false, false, tokens, d, tokens, scale, dAtt, tokens, k[colOff..], rowStride, T.One, dq[colOff..], rowStride, maxThreads);
+        MatMul.Multiply(true, false, tokens, d, tokens, scale, dAtt, tokens, q[colOff..], rowStride, T.One, dk[colOff..], rowStride, maxThreads);
     }
 
     /// <summary>Numerically stable softmax of one row in place: <c>p_j = exp(x_j − max x) / Σ exp(x − max x)</c>; −∞ entries become 0.</summary>

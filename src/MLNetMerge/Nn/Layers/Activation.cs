@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace MLNetMerge.Nn.Layers;
 
@@ -18,7 +19,10 @@ public enum ActivationKind
     Tanh,
 }
 
-/// <summary>Forward/backward of the element-wise activations; backward adds <c>dy · f'(x)</c> into dx.</summary>
+/// <summary>
+/// Forward/backward of the element-wise activations; backward adds <c>dy · f'(x)</c> into dx. float32 runs vectorised
+/// chunk kernels (<see cref="VectorActivations"/>, erf by A&amp;S 7.1.26); float64 runs the scalar loops here with the exact erf.
+/// </summary>
 public static class Activation
 {
     private const double SqrtTwoOverPi = 0.7978845608028654; // √(2/π)
@@ -46,6 +50,11 @@ public static class Activation
     public static void Forward<T>(ActivationKind kind, Span<T> y, ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
+        if (typeof(T) == typeof(float) && kind == ActivationKind.GeluErf)
+        {
+            VectorActivations.GeluErfForward(MemoryMarshal.Cast<T, float>(y)[..n], MemoryMarshal.Cast<T, float>(x));
+            return;
+        }
         switch (kind)
         {
             case ActivationKind.GeluErf:
@@ -95,6 +104,19 @@ public static class Activation
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
+        if (typeof(T) == typeof(float) && kind != ActivationKind.Relu)
+        {
+            var fdx = MemoryMarshal.Cast<T, float>(dx)[..n];
+            var fdy = MemoryMarshal.Cast<T, float>(dy)[..n];
+            var fx = MemoryMarshal.Cast<T, float>(x);
+            switch (kind)
+            {
+                case ActivationKind.GeluErf: VectorActivations.GeluErfBackward(fdx, fdy, fx); return;
+                case ActivationKind.GeluTanh: VectorActivations.GeluTanhBackward(fdx, fdy, fx); return;
+                case ActivationKind.QuickGelu: VectorActivations.QuickGeluBackward(fdx, fdy, fx); return;
+                case ActivationKind.Tanh: VectorActivations.TanhBackward(fdx, fdy, fx); return;
+            }
+        }
         T half = T.CreateTruncating(0.5), invSqrt2 = T.CreateTruncating(InvSqrt2), invSqrt2Pi = T.CreateTruncating(InvSqrt2Pi);
         T c = T.CreateTruncating(GeluTanhCoeff), c3 = T.CreateTruncating(3 * GeluTanhCoeff), k = T.CreateTruncating(SqrtTwoOverPi);
         T q = T.CreateTruncating(QuickGeluCoeff);

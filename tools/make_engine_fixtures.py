@@ -69,7 +69,7 @@ def quick_gelu(x):
     return x * torch.sigmoid(1.702 * x)
 
 
-def vit_forward(p, cfg, pixels):
+def vit_forward(p, cfg, pixels, pooler=True):
     """Hugging Face ViTModel: patch conv (+bias), cls token, position embeddings, pre-norm blocks, final layernorm, tanh pooler."""
     eps, heads = cfg["layer_norm_eps"], cfg["num_attention_heads"]
     x = F.conv2d(pixels, p["embeddings.patch_embeddings.projection.weight"], p["embeddings.patch_embeddings.projection.bias"],
@@ -82,7 +82,7 @@ def vit_forward(p, cfg, pixels):
         h = F.gelu(linear(layer_norm(x, p, n + "layernorm_after", eps), p, n + "intermediate.dense"))
         x = x + linear(h, p, n + "output.dense")
     hidden = layer_norm(x, p, "layernorm", eps)
-    embedding = torch.tanh(linear(hidden[:, 0], p, "pooler.dense"))
+    embedding = torch.tanh(linear(hidden[:, 0], p, "pooler.dense")) if pooler else hidden[:, 0]
     return hidden, embedding
 
 

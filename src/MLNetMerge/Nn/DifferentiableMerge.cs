@@ -40,6 +40,34 @@ public sealed class DifferentiableMerge
         CoefficientGradients = new float[Coefficients.Length];
     }
 
+    /// <summary>
+    /// Reads θ0 and the task vectors <c>τ_t = θ_t − θ0</c> in the arena's layout by loading each checkpoint through the
+    /// architecture's own loader (so prefixes, ignored buffers and dtype conversion are handled as for inference).
+    /// The arena is left holding θ0.
+    /// </summary>
+    /// <param name="arena">The model's arena.</param>
+    /// <param name="load">The architecture's loader into that arena (e.g. <c>model.Load</c>).</param>
+    /// <param name="baseCheckpoint">θ0.</param>
+    /// <param name="taskCheckpoints">The fine-tuned models θ_t.</param>
+    /// <exception cref="ArchitectureMismatchException">A checkpoint does not fit the architecture.</exception>
+    public static (float[] Base, float[][] TaskVectors) ReadTaskVectors(ParameterArena arena, Action<Checkpoints.ICheckpointReader> load,
+        Checkpoints.ICheckpointReader baseCheckpoint, IReadOnlyList<Checkpoints.ICheckpointReader> taskCheckpoints)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        ArgumentNullException.ThrowIfNull(load);
+        ArgumentNullException.ThrowIfNull(taskCheckpoints);
+        var tasks = new float[taskCheckpoints.Count][];
+        for (int t = 0; t < tasks.Length; t++)
+        {
+            load(taskCheckpoints[t]);
+            tasks[t] = (float[])arena.Values.Clone();
+        }
+        load(baseCheckpoint);
+        var theta0 = (float[])arena.Values.Clone();
+        foreach (var tau in tasks) TensorPrimitives.Subtract(tau, theta0, tau);
+        return (theta0, tasks);
+    }
+
     /// <summary>Number of task vectors T.</summary>
     public int TaskCount => _tasks.Length;
 

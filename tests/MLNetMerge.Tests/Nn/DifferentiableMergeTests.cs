@@ -71,6 +71,30 @@ public sealed class DifferentiableMergeTests
     }
 
     [TestMethod]
+    public void ReadTaskVectors_SubtractsTheBase_ThroughTheArchitecturesLoader()
+    {
+        // A "fine-tuned" copy of the ViT fixture (saved with the vit. prefix, as ViTForImageClassification does) whose
+        // layernorm.bias is the base's + 0.5: its task vector is 0.5 there and 0 everywhere else.
+        var cfg = VisionTransformerConfig.FromJson(EngineReference.Config("vit"));
+        using var baseReader = EngineReference.Weights("vit");
+        var model = VisionTransformer.Load(cfg, baseReader);
+        var tuned = EngineReference.Copy(baseReader, "tuned", t => ("vit." + t.Name, t.Shape));
+        var edited = new InMemoryCheckpoint("tuned");
+        foreach (var t in tuned.Tensors)
+        {
+            var v = new float[t.ElementCount];
+            tuned.ReadFloat32(t, v);
+            if (t.Name == "vit.layernorm.bias") for (int i = 0; i < v.Length; i++) v[i] += 0.5f;
+            edited.Add(t.Name, t.Shape, v);
+        }
+        var (theta0, taus) = DifferentiableMerge.ReadTaskVectors(model.Parameters, model.Load, baseReader, [edited]);
+        var entry = model.Parameters.Layout.Entries[model.Parameters.Layout.IndexOf("layernorm.bias")];
+        for (int i = 0; i < taus[0].Length; i++)
+            Assert.AreEqual(i >= entry.Offset && i < entry.Offset + entry.Length ? 0.5f : 0f, taus[0][i], 1e-6f);
+        CollectionAssert.AreEqual(theta0, model.Parameters.Values);
+    }
+
+    [TestMethod]
     public void Materialize_IsBasePlusWeightedTaskVectors()
     {
         // One tensor of 2 values: θ0 = [1, 2], τ1 = [1, 0], τ2 = [0, 4], λ = (0.5, 0.25) → θ = [1.5, 3].

@@ -54,9 +54,7 @@ public static class OnnxFamilyCheck
         CompareValues("input", gb.Input, go.Input, compareShapes: true, where, Diff);
         CompareValues("output", gb.Output, go.Output, compareShapes: false, where, Diff);
 
-        if (gb.Node.Count != go.Node.Count)
-            throw new IncompatibleModelsException(where, null, Diff("the node count", go.Node.Count.ToString(), gb.Node.Count.ToString()));
-        for (int i = 0; i < gb.Node.Count; i++)
+        for (int i = 0; i < Math.Min(gb.Node.Count, go.Node.Count); i++)
         {
             var b = gb.Node[i];
             var o = go.Node[i];
@@ -75,6 +73,9 @@ public static class OnnxFamilyCheck
                     throw new IncompatibleModelsException(where, null, Diff($"{node}'s attribute '{b.Attribute[a].Name}'", $"'{Describe(o.Attribute[a])}'", $"'{Describe(b.Attribute[a])}'"));
             }
         }
+
+        if (gb.Node.Count != go.Node.Count)
+            throw new IncompatibleModelsException(where, null, Diff("the node count", go.Node.Count.ToString(), gb.Node.Count.ToString()));
 
         if (gb.Initializer.Count != go.Initializer.Count)
             throw new IncompatibleModelsException(where, null, Diff("the initializer count", go.Initializer.Count.ToString(), gb.Initializer.Count.ToString()));

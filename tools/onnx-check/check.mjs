@@ -1,6 +1,7 @@
 // Runs exported ONNX models in ONNX Runtime (onnxruntime-node) and compares their outputs with the engine's.
 //
 // Usage: node tools/onnx-check/check.mjs DIR
+//        node tools/onnx-check/check.mjs --memory MODEL.onnx...   (RSS growth of creating sessions for these models, in MiB)
 // DIR/cases.json: [{ "model": "task.onnx", "tolerance": 1e-4,
 //                    "inputs":   { "pixel_values": { "file": "x.bin", "shape": [2, 3, 8, 8] } },
 //                    "expected": { "logits": { "file": "task.logits.bin", "shape": [2, 5] }, ... } }, ...]
@@ -12,6 +13,16 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node');
+
+if (process.argv[2] === '--memory') {
+  const before = process.memoryUsage().rss;
+  const sessions = [];
+  const level = process.env.ORT_OPTIMIZATION_LEVEL ?? 'all'; // disabled | basic | extended | all
+  for (const file of process.argv.slice(3)) sessions.push(await ort.InferenceSession.create(file, { graphOptimizationLevel: level }));
+  const after = process.memoryUsage().rss;
+  console.log(`session memory (optimization ${level}): ${sessions.length} session(s), RSS +${((after - before) / 1048576).toFixed(1)} MiB`);
+  process.exit(0);
+}
 
 const dir = process.argv[2];
 const cases = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8'));

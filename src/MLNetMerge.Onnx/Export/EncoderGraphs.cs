@@ -19,19 +19,19 @@ internal static class EncoderGraphs
         bool clip = cfg.Flavor == VisionFlavor.ClipVision;
         int c = cfg.HiddenSize, p = cfg.PatchSize, t = cfg.Tokens;
         string patchW = clip ? "vision_model.embeddings.patch_embedding.weight" : "embeddings.patch_embeddings.projection.weight";
-        var convInputs = new List<string> { pixels, g.Initializer(patchW, w(patchW), c, cfg.NumChannels, p, p) };
-        if (!clip) convInputs.Add(g.Initializer("embeddings.patch_embeddings.projection.bias", w("embeddings.patch_embeddings.projection.bias"), c));
+        var convInputs = new List<string> { pixels, g.Weight(patchW, w, c, cfg.NumChannels, p, p) };
+        if (!clip) convInputs.Add(g.Weight("embeddings.patch_embeddings.projection.bias", w, c));
         string conv = g.Node("Conv", convInputs.ToArray(), Ints("kernel_shape", p, p), Ints("strides", p, p));         // (B, C, S/P, S/P)
         string patches = g.Node("Transpose", [g.Node("Reshape", [conv, g.Int64s(0, c, -1)])], Ints("perm", 0, 2, 1)); // (B, Np, C)
 
         string clsName = clip ? "vision_model.embeddings.class_embedding" : "embeddings.cls_token";
-        string cls = clip ? g.Initializer(clsName, w(clsName), c) : g.Initializer(clsName, w(clsName), 1, 1, c);
+        string cls = clip ? g.Weight(clsName, w, c) : g.Weight(clsName, w, 1, 1, c);
         string cls3 = g.Node("Reshape", [cls, g.Int64s(1, 1, c)]);                                                     // (1, 1, C)
         string batch = g.Node("Slice", [g.Node("Shape", [pixels]), g.Int64s(0), g.Int64s(1)]);                        // (1,) = [B]
         string clsB = g.Node("Expand", [cls3, g.Node("Concat", [batch, g.Int64s(1, c)], Int("axis", 0))]);             // (B, 1, C)
         string x = g.Node("Concat", [clsB, patches], Int("axis", 1));                                                  // (B, T, C)
         string posName = clip ? "vision_model.embeddings.position_embedding.weight" : "embeddings.position_embeddings";
-        x = g.Node("Add", [x, clip ? g.Initializer(posName, w(posName), t, c) : g.Initializer(posName, w(posName), 1, t, c)]);
+        x = g.Node("Add", [x, clip ? g.Weight(posName, w, t, c) : g.Weight(posName, w, 1, t, c)]);
         if (clip) x = OnnxLayers.LayerNorm(g, w, x, "vision_model.pre_layrnorm", c, cfg.LayerNormEps);
 
         for (int i = 0; i < cfg.NumLayers; i++)

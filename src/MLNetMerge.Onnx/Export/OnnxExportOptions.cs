@@ -18,6 +18,16 @@ public sealed class OnnxExportOptions
     /// <summary>Write <c>model.onnx</c>: the shared encoder once with every task's head, outputs <c>logits_{task}</c>. Default false.</summary>
     public bool MultiHead { get; init; }
 
+    /// <summary>
+    /// Write <c>tasks.onnx</c>: EMR-Merging's per-task models in one file that stores θ0 and τuni once plus each task's packed
+    /// masks and the rescalers, and builds every task's weights in the graph (outputs <c>logits_{task}</c> and
+    /// <c>embedding_{task}</c>). Needs <see cref="BaseModel"/>. Default false.
+    /// </summary>
+    public bool PerTaskSingleFile { get; init; }
+
+    /// <summary>The family's pretrained checkpoint θ0, needed by <see cref="PerTaskSingleFile"/> (a merged model stores θ0 + τuni only).</summary>
+    public MLNetMerge.Checkpoints.ICheckpointReader? BaseModel { get; init; }
+
     /// <summary>Name of a task's head weight (classes, E) among its head tensors. Default <c>classifier.weight</c>.</summary>
     public string HeadWeight { get; init; } = "classifier.weight";
 

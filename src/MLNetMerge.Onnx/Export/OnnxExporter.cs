@@ -43,12 +43,21 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(architecture);
         if (heads.Count == 0) throw new ArgumentException("an ONNX export needs at least one head.", nameof(heads));
-        float[] Need(string name) => weights(name) ?? throw new IncompatibleModelsException(null, name, "is missing from the model being exported.");
         var g = new OnnxGraphBuilder();
-        string batch = options.BatchDimension;
-        string embedding;
-        int width;
-        ValueInfoProto input;
+        var (input, embedding, width) = Encoder(g, architecture, weights, options.BatchDimension);
+        g.Graph.Input.Add(input);
+        string embeddingOut = g.Rename(embedding, "embedding");
+        g.Graph.Output.Add(OnnxGraphBuilder.FloatValue("embedding", options.BatchDimension, width));
+        bool single = heads.Count == 1;
+        foreach (var h in heads)
+            AddHead(g, embeddingOut, width, h, single ? "" : h.Task + ".", single ? "logits" : "logits_" + h.Task, options);
+        return Finish(g, options);
+    }
+
+    /// <summary>Adds the encoder from <c>pixel_values</c> to its embedding; returns the input declaration, the embedding value and its width.</summary>
+    internal static (ValueInfoProto Input, string Embedding, int Width) Encoder(OnnxGraphBuilder g, object architecture, Func<string, float[]?> weights, string batch)
+    {
+        float[] Need(string name) => weights(name) ?? throw new IncompatibleModelsException(null, name, "is missing from the model being exported.");
         switch (architecture)
         {
             case VisionTransformerConfig vit:
@@ -57,37 +66,39 @@ public static class OnnxExporter
                 var cfg = vit.Flavor == VisionFlavor.Vit
                     ? vit with { Pooler = weights("pooler.dense.weight") is not null }
                     : vit with { ProjectionDim = weights("visual_projection.weight") is { } proj ? proj.Length / vit.HiddenSize : 0 };
-                input = OnnxGraphBuilder.FloatValue("pixel_values", batch, cfg.NumChannels, cfg.ImageSize, cfg.ImageSize);
-                (embedding, width) = EncoderGraphs.Vision(g, Checked(Need), cfg, "pixel_values");
-                break;
+                var input = OnnxGraphBuilder.FloatValue("pixel_values", batch, cfg.NumChannels, cfg.ImageSize, cfg.ImageSize);
+                var (e, w) = EncoderGraphs.Vision(g, Checked(Need), cfg, "pixel_values");
+                return (input, e, w);
             }
             case MlpConfig mlp:
-                input = OnnxGraphBuilder.FloatValue("pixel_values", batch, mlp.InputSize);
-                (embedding, width) = EncoderGraphs.Mlp(g, Checked(Need), mlp, "pixel_values");
-                break;
+            {
+                var input = OnnxGraphBuilder.FloatValue("pixel_values", batch, mlp.InputSize);
+                var (e, w) = EncoderGraphs.Mlp(g, Checked(Need), mlp, "pixel_values");
+                return (input, e, w);
+            }
             default:
                 throw new ArgumentException($"cannot export architecture {architecture.GetType().Name}; expected VisionTransformerConfig or MlpConfig.", nameof(architecture));
         }
-        g.Graph.Input.Add(input);
-        string embeddingOut = g.Rename(embedding, "embedding");
-        g.Graph.Output.Add(OnnxGraphBuilder.FloatValue("embedding", batch, width));
-        bool single = heads.Count == 1;
-        foreach (var h in heads)
-        {
-            if (h.Weight.Length != h.Classes * width)
-                throw new ArgumentException($"head of task '{h.Task}' has {h.Weight.Length} weights; {h.Classes} classes × embedding width {width} expected.", nameof(heads));
-            string prefix = single ? "" : h.Task + ".";
-            var inputs = new List<string> { embeddingOut, g.Initializer(prefix + options.HeadWeight, h.Weight, h.Classes, width) };
-            if (h.Bias is not null) inputs.Add(g.Initializer(prefix + options.HeadBias, h.Bias, h.Classes));
-            string logits = g.Node("Gemm", inputs.ToArray(), OnnxGraphBuilder.Int("transB", 1));
-            string name = single ? "logits" : "logits_" + h.Task;
-            g.Rename(logits, name);
-            g.Graph.Output.Add(OnnxGraphBuilder.FloatValue(name, batch, h.Classes));
-        }
+    }
+
+    /// <summary>Adds <c>logits = embedding Wᵀ + b</c> as graph output <paramref name="outputName"/>, head initializers prefixed by <paramref name="prefix"/>.</summary>
+    internal static void AddHead(OnnxGraphBuilder g, string embedding, int width, OnnxHead h, string prefix, string outputName, OnnxExportOptions options)
+    {
+        if (h.Weight.Length != h.Classes * width)
+            throw new ArgumentException($"head of task '{h.Task}' has {h.Weight.Length} weights; {h.Classes} classes × embedding width {width} expected.", nameof(h));
+        var inputs = new List<string> { embedding, g.Initializer(prefix + options.HeadWeight, h.Weight, h.Classes, width) };
+        if (h.Bias is not null) inputs.Add(g.Initializer(prefix + options.HeadBias, h.Bias, h.Classes));
+        string logits = g.Node("Gemm", inputs.ToArray(), OnnxGraphBuilder.Int("transB", 1));
+        g.Rename(logits, outputName);
+        g.Graph.Output.Add(OnnxGraphBuilder.FloatValue(outputName, options.BatchDimension, h.Classes));
+    }
+
+    /// <summary>Wraps the graph in a model: IR 8, opset 17, producer.</summary>
+    internal static ModelProto Finish(OnnxGraphBuilder g, OnnxExportOptions options, string doc = "Exported by MLNetMerge: encoder + classification head(s).")
+    {
         var model = new ModelProto
         {
-            IrVersion = IrVersion, ProducerName = options.Write.ProducerName, ProducerVersion = OnnxFormat.ProducerVersion, Graph = g.Graph,
-            DocString = "Exported by MLNetMerge: encoder + classification head(s).",
+            IrVersion = IrVersion, ProducerName = options.Write.ProducerName, ProducerVersion = OnnxFormat.ProducerVersion, Graph = g.Graph, DocString = doc,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         return model;

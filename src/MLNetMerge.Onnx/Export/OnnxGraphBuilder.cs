@@ -19,6 +19,15 @@ internal sealed class OnnxGraphBuilder
     /// <summary>The graph being built.</summary>
     public GraphProto Graph => _graph;
 
+    /// <summary>
+    /// When set, gives the value that stands for a named weight (e.g. EMR's per-task weights built in-graph from the
+    /// unified weights, a mask and a rescaler); returning null, or no resolver, makes the weight a plain initializer.
+    /// </summary>
+    public Func<string, int[], string?>? WeightValue { get; set; }
+
+    /// <summary>The value of encoder weight <paramref name="name"/>: <see cref="WeightValue"/>'s, or an initializer of <paramref name="w"/>'s values.</summary>
+    public string Weight(string name, WeightSource w, params int[] shape) => WeightValue?.Invoke(name, shape) ?? Initializer(name, w(name), shape);
+
     /// <summary>Adds a float32 initializer named <paramref name="name"/> (once; later calls return the name).</summary>
     public string Initializer(string name, ReadOnlySpan<float> values, params int[] shape)
     {

@@ -16,22 +16,22 @@ internal static class OnnxLayers
     /// <summary><c>y = x Wᵀ + b</c> for x of any rank ≥ 2 (MatMul broadcasts the leading dimensions); W (out, in), b (out) or none.</summary>
     public static string Linear(OnnxGraphBuilder g, WeightSource w, string x, string weight, string? bias, int outDim, int inDim)
     {
-        string wt = g.Node("Transpose", [g.Initializer(weight, w(weight), outDim, inDim)], Ints("perm", 1, 0));
+        string wt = g.Node("Transpose", [g.Weight(weight, w, outDim, inDim)], Ints("perm", 1, 0));
         string y = g.Node("MatMul", [x, wt]);
-        return bias is null ? y : g.Node("Add", [y, g.Initializer(bias, w(bias), outDim)]);
+        return bias is null ? y : g.Node("Add", [y, g.Weight(bias, w, outDim)]);
     }
 
     /// <summary><c>y = x Wᵀ + b</c> for 2-D x (B, in) as one Gemm (transB = 1).</summary>
     public static string Dense2D(OnnxGraphBuilder g, WeightSource w, string x, string weight, string? bias, int outDim, int inDim)
     {
-        var inputs = new List<string> { x, g.Initializer(weight, w(weight), outDim, inDim) };
-        if (bias is not null) inputs.Add(g.Initializer(bias, w(bias), outDim));
+        var inputs = new List<string> { x, g.Weight(weight, w, outDim, inDim) };
+        if (bias is not null) inputs.Add(g.Weight(bias, w, outDim));
         return g.Node("Gemm", inputs.ToArray(), Int("transB", 1));
     }
 
     /// <summary>Layer normalisation over the last axis: <c>y = (x − μ)/√(σ² + ε) · γ + β</c> (LayerNormalization, opset 17).</summary>
     public static string LayerNorm(OnnxGraphBuilder g, WeightSource w, string x, string prefix, int c, double eps) =>
-        g.Node("LayerNormalization", [x, g.Initializer(prefix + ".weight", w(prefix + ".weight"), c), g.Initializer(prefix + ".bias", w(prefix + ".bias"), c)],
+        g.Node("LayerNormalization", [x, g.Weight(prefix + ".weight", w, c), g.Weight(prefix + ".bias", w, c)],
             Int("axis", -1), Float("epsilon", (float)eps));
 
     /// <summary>

@@ -11,7 +11,8 @@ public static class OnnxModelCatalogExtensions
     /// Exports a merged model into <paramref name="directory"/> (atomically): with <see cref="OnnxExportOptions.PerTask"/>,
     /// <c>{task}.onnx</c> for every task (the weights that task runs with — its own for per-task methods — and its head);
     /// with <see cref="OnnxExportOptions.MultiHead"/>, <c>model.onnx</c> with the shared weights once and one
-    /// <c>logits_{task}</c> output per task. Returns the files written, relative to <paramref name="directory"/>.
+    /// <c>logits_{task}</c> output per task; with <see cref="OnnxExportOptions.PerTaskSingleFile"/> (EMR), <c>tasks.onnx</c>
+    /// with θ0, τuni, packed masks and rescalers, each task's weights built in the graph. Returns the files written, relative to <paramref name="directory"/>.
     /// </summary>
     /// <param name="catalog">The model catalog (<c>ctx.Model</c>).</param>
     /// <param name="model">The merged model.</param>
@@ -26,7 +27,8 @@ public static class OnnxModelCatalogExtensions
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         var architecture = options.Architecture ?? throw new ArgumentException("OnnxExportOptions.Architecture is required (a VisionTransformerConfig or MlpConfig).", nameof(options));
-        if (!options.PerTask && !options.MultiHead) throw new ArgumentException("set PerTask, MultiHead or both.", nameof(options));
+        if (!options.PerTask && !options.MultiHead && !options.PerTaskSingleFile) throw new ArgumentException("set PerTask, MultiHead or PerTaskSingleFile.", nameof(options));
+        if (options.PerTaskSingleFile && options.BaseModel is null) throw new ArgumentException("PerTaskSingleFile needs OnnxExportOptions.BaseModel (the family's base checkpoint).", nameof(options));
         if (options.MultiHead && model.TaskTensors.Count > 0)
             throw new IncompatibleModelsException(null, null, $"{model.Summary.Method.Name} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
         var files = new List<string>();
@@ -45,6 +47,14 @@ public static class OnnxModelCatalogExtensions
             OnnxExporter.Export(architecture, name => Weight(model, null, name), model.TaskNames.Select(t => Head(model, t, options)).ToList(), dir.PathOf("model.onnx"), options);
             files.Add("model.onnx");
             if (File.Exists(dir.PathOf("model.onnx.data"))) files.Add("model.onnx.data");
+        }
+        if (options.PerTaskSingleFile)
+        {
+            var heads = model.TaskNames.Select(t => Head(model, t, options)).ToList();
+            var proto = EmrSingleFileExporter.Build(architecture, model, options.BaseModel!, heads, options);
+            OnnxModelWriter.Save(proto, dir.PathOf("tasks.onnx"), options.Write);
+            files.Add("tasks.onnx");
+            if (File.Exists(dir.PathOf("tasks.onnx.data"))) files.Add("tasks.onnx.data");
         }
         dir.Commit();
         return files;

@@ -49,7 +49,7 @@ public sealed class OnnxExportTests
     };
 
     /// <summary>A base and one fine-tuned copy per task (weights N(0, 0.3²); layer-norm scales 1 + N(0, 0.1²); tasks add N(0, 0.05²)), each with its head.</summary>
-    internal static ModelFamily Family(object cfg, int seed)
+    internal static ModelFamily Family(object cfg, int seed, (string Task, int Classes)[]? taskHeads = null)
     {
         var rng = new Random(seed);
         float Normal(double sd) => (float)(sd * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
@@ -64,7 +64,7 @@ public sealed class OnnxExportTests
         for (int i = 0; i < layout.Count; i++) b.Add(layout[i].Name, layout[i].Shape, baseValues[i]);
         int width = EmbeddingWidth(cfg);
         var tasks = new List<TaskModel>();
-        foreach (var (task, classes) in Tasks)
+        foreach (var (task, classes) in taskHeads ?? Tasks)
         {
             var t = new InMemoryCheckpoint(task);
             for (int i = 0; i < layout.Count; i++) t.Add(layout[i].Name, layout[i].Shape, baseValues[i].Select(v => v + Normal(0.05)).ToArray());
@@ -83,7 +83,7 @@ public sealed class OnnxExportTests
     }
 
     /// <summary>The engine's embedding (B, E) for task <paramref name="task"/>'s weights.</summary>
-    internal static float[] EngineEmbedding(object cfg, MergedModel model, string task, float[] x)
+    internal static float[] EngineEmbedding(object cfg, MergedModel model, string task, float[] x, int batch = Batch)
     {
         var ckpt = new InMemoryCheckpoint("merged-" + task);
         foreach (var (name, shape) in LayoutOf(cfg)) ckpt.Add(name, shape, model.TensorFor(task, name));
@@ -92,24 +92,24 @@ public sealed class OnnxExportTests
             case VisionTransformerConfig v:
             {
                 var m = VisionTransformer.Load(v, ckpt);
-                m.Forward(x, Batch);
-                return m.Embedding(Batch).ToArray();
+                m.Forward(x, batch);
+                return m.Embedding(batch).ToArray();
             }
             default:
             {
                 var m = new Mlp((MlpConfig)cfg);
                 m.Load(ckpt);
-                m.Forward(x, Batch);
-                return m.Output(Batch).ToArray();
+                m.Forward(x, batch);
+                return m.Output(batch).ToArray();
             }
         }
     }
 
     /// <summary>logits = embedding Wᵀ + b with the task's head, through the engine's Linear layer.</summary>
-    internal static float[] EngineLogits(MergedModel model, string task, float[] embedding, int width, int classes)
+    internal static float[] EngineLogits(MergedModel model, string task, float[] embedding, int width, int classes, int batch = Batch)
     {
-        var logits = new float[Batch * classes];
-        Linear.Forward<float>(logits, embedding, model.HeadFloat32(task, "classifier.weight"), model.HeadFloat32(task, "classifier.bias"), Batch, width, classes);
+        var logits = new float[batch * classes];
+        Linear.Forward<float>(logits, embedding, model.HeadFloat32(task, "classifier.weight"), model.HeadFloat32(task, "classifier.bias"), batch, width, classes);
         return logits;
     }
 

@@ -15,6 +15,8 @@ public static class Program
         root.Subcommands.Add(DiagnoseCommand.Create());
         root.Subcommands.Add(MethodsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ZooCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
         return root;
     }
 

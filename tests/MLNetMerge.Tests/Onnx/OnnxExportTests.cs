@@ -1,0 +1,190 @@
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Merging;
+using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Nn.Layers;
+using MLNetMerge.Onnx;
+
+namespace MLNetMerge.Tests.Onnx;
+
+/// <summary>
+/// Exports merged ViT, CLIP vision and MLP models (per task and multi-head) and checks them against the engine:
+/// onnx.checker(full_check) and onnxruntime-node outputs within 1e-4 of <see cref="VisionTransformer"/> / <see cref="Mlp"/>
+/// plus the head, on a batch of 3 (the exported batch axis is symbolic).
+/// </summary>
+[TestClass]
+[TestCategory("onnx")]
+public sealed class OnnxExportTests
+{
+    private const int Batch = 3;
+    private static readonly (string Task, int Classes)[] Tasks = [("a", 3), ("b", 5)];
+
+    internal static VisionTransformerConfig Vit => new()
+    {
+        Flavor = VisionFlavor.Vit, ImageSize = 8, PatchSize = 4, NumChannels = 3, HiddenSize = 16, NumLayers = 2, NumHeads = 2,
+        IntermediateSize = 32, Activation = ActivationKind.GeluErf, LayerNormEps = 1e-12, QkvBias = true, Pooler = true,
+    };
+
+    internal static VisionTransformerConfig Clip => new()
+    {
+        Flavor = VisionFlavor.ClipVision, ImageSize = 8, PatchSize = 4, NumChannels = 3, HiddenSize = 16, NumLayers = 2, NumHeads = 2,
+        IntermediateSize = 32, Activation = ActivationKind.QuickGelu, LayerNormEps = 1e-5, ProjectionDim = 8,
+    };
+
+    internal static MlpConfig MlpCfg => new() { InputSize = 12, HiddenSizes = [16, 16], OutputSize = 10, Activation = ActivationKind.GeluErf };
+
+    /// <summary>Parameter names and shapes of an architecture, from the engine's own layout.</summary>
+    internal static IReadOnlyList<(string Name, int[] Shape)> LayoutOf(object cfg) => (cfg switch
+    {
+        VisionTransformerConfig v => new VisionTransformer(v).Parameters.Layout,
+        MlpConfig m => new Mlp(m).Parameters.Layout,
+        _ => throw new ArgumentException("architecture"),
+    }).Entries.Select(e => (e.Name, e.Shape)).ToList();
+
+    internal static int EmbeddingWidth(object cfg) => cfg switch
+    {
+        VisionTransformerConfig { Flavor: VisionFlavor.ClipVision } c => c.ProjectionDim,
+        VisionTransformerConfig v => v.HiddenSize,
+        MlpConfig m => m.OutputSize,
+        _ => 0,
+    };
+
+    /// <summary>A base and one fine-tuned copy per task (weights N(0, 0.3²); layer-norm scales 1 + N(0, 0.1²); tasks add N(0, 0.05²)), each with its head.</summary>
+    internal static ModelFamily Family(object cfg, int seed, (string Task, int Classes)[]? taskHeads = null)
+    {
+        var rng = new Random(seed);
+        float Normal(double sd) => (float)(sd * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        var layout = LayoutOf(cfg);
+        var baseValues = layout.Select(e =>
+        {
+            int n = e.Shape.Aggregate(1, (a, b) => a * b);
+            bool scale = e.Name.Contains("norm", StringComparison.Ordinal) && e.Name.EndsWith(".weight", StringComparison.Ordinal);
+            return Enumerable.Range(0, n).Select(_ => (scale ? 1f : 0f) + Normal(scale ? 0.1 : 0.3)).ToArray();
+        }).ToList();
+        var b = new InMemoryCheckpoint("base");
+        for (int i = 0; i < layout.Count; i++) b.Add(layout[i].Name, layout[i].Shape, baseValues[i]);
+        int width = EmbeddingWidth(cfg);
+        var tasks = new List<TaskModel>();
+        foreach (var (task, classes) in taskHeads ?? Tasks)
+        {
+            var t = new InMemoryCheckpoint(task);
+            for (int i = 0; i < layout.Count; i++) t.Add(layout[i].Name, layout[i].Shape, baseValues[i].Select(v => v + Normal(0.05)).ToArray());
+            t.Add("classifier.weight", [classes, width], Enumerable.Range(0, classes * width).Select(_ => Normal(0.5)).ToArray());
+            t.Add("classifier.bias", [classes], Enumerable.Range(0, classes).Select(_ => Normal(0.5)).ToArray());
+            tasks.Add(new TaskModel(task, t));
+        }
+        return ModelFamily.Create(b, tasks, new HeadFilter(HeadFilter.DefaultPattern));
+    }
+
+    internal static (float[] Values, int[] Shape) Inputs(object cfg, int seed)
+    {
+        var rng = new Random(seed);
+        int[] shape = cfg is VisionTransformerConfig v ? [Batch, v.NumChannels, v.ImageSize, v.ImageSize] : [Batch, ((MlpConfig)cfg).InputSize];
+        return (Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray(), shape);
+    }
+
+    /// <summary>The engine's embedding (B, E) for task <paramref name="task"/>'s weights.</summary>
+    internal static float[] EngineEmbedding(object cfg, MergedModel model, string task, float[] x, int batch = Batch)
+    {
+        var ckpt = new InMemoryCheckpoint("merged-" + task);
+        foreach (var (name, shape) in LayoutOf(cfg)) ckpt.Add(name, shape, model.TensorFor(task, name));
+        switch (cfg)
+        {
+            case VisionTransformerConfig v:
+            {
+                var m = VisionTransformer.Load(v, ckpt);
+                m.Forward(x, batch);
+                return m.Embedding(batch).ToArray();
+            }
+            default:
+            {
+                var m = new Mlp((MlpConfig)cfg);
+                m.Load(ckpt);
+                m.Forward(x, batch);
+                return m.Output(batch).ToArray();
+            }
+        }
+    }
+
+    /// <summary>logits = embedding Wᵀ + b with the task's head, through the engine's Linear layer.</summary>
+    internal static float[] EngineLogits(MergedModel model, string task, float[] embedding, int width, int classes, int batch = Batch)
+    {
+        var logits = new float[batch * classes];
+        Linear.Forward<float>(logits, embedding, model.HeadFloat32(task, "classifier.weight"), model.HeadFloat32(task, "classifier.bias"), batch, width, classes);
+        return logits;
+    }
+
+    [TestMethod]
+    [DataRow("vit")]
+    [DataRow("clip_vision")]
+    [DataRow("mlp")]
+    public void PerTaskAndMultiHeadExportsMatchTheEngine(string arch)
+    {
+        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, _ => MlpCfg };
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 11);
+        var merged = ctx.Merging.TaskArithmetic(0.5).Fit(family);
+        string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            var files = ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, MultiHead = true });
+            CollectionAssert.AreEqual(new[] { "a.onnx", "b.onnx", "model.onnx" }, files.ToArray());
+
+            var cases = new OnnxTools.Cases(outDir);
+            var (x, xShape) = Inputs(cfg, seed: 5);
+            int width = EmbeddingWidth(cfg);
+            var inputs = new Dictionary<string, (float[], int[])> { ["pixel_values"] = (x, xShape) };
+            var multi = new Dictionary<string, (float[], int[])>();
+            foreach (var (task, classes) in Tasks)
+            {
+                float[] emb = EngineEmbedding(cfg, merged, task, x);
+                float[] logits = EngineLogits(merged, task, emb, width, classes);
+                cases.Add(task + ".onnx", inputs, new Dictionary<string, (float[], int[])>
+                {
+                    ["logits"] = (logits, [Batch, classes]), ["embedding"] = (emb, [Batch, width]),
+                });
+                multi["logits_" + task] = (logits, [Batch, classes]);
+                multi["embedding"] = (emb, [Batch, width]);
+            }
+            cases.Add("model.onnx", inputs, multi);
+            cases.Save();
+            string report = OnnxTools.CheckAll(outDir);
+            StringAssert.Contains(report, "onnx checker: 3 passed, 0 failed");
+            StringAssert.Contains(report, ": 3 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void PerTaskMethodExportsEachTasksOwnWeights()
+    {
+        // EMR gives each task its own weights θ̂t = θ0 + λt·(mt ⊙ τuni); each task's file must carry exactly those.
+        object cfg = MlpCfg;
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 12);
+        var merged = ctx.Merging.Emr().Fit(family);
+        Assert.AreEqual(2, merged.TaskTensors.Count);
+        string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            Assert.ThrowsExactly<IncompatibleModelsException>(() =>
+                ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, MultiHead = true }));
+            Assert.IsFalse(Directory.Exists(outDir), "nothing written");
+            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg });
+            var cases = new OnnxTools.Cases(outDir);
+            var (x, xShape) = Inputs(cfg, seed: 6);
+            foreach (var (task, classes) in Tasks)
+            {
+                float[] emb = EngineEmbedding(cfg, merged, task, x);
+                cases.Add(task + ".onnx", new Dictionary<string, (float[], int[])> { ["pixel_values"] = (x, xShape) }, new Dictionary<string, (float[], int[])>
+                {
+                    ["logits"] = (EngineLogits(merged, task, emb, 10, classes), [Batch, classes]), ["embedding"] = (emb, [Batch, 10]),
+                });
+            }
+            cases.Save();
+            StringAssert.Contains(OnnxTools.CheckAll(outDir), ": 2 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

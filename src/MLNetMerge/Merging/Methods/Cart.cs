@@ -145,6 +145,11 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
 
     public override void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
     {
+        if (!perTask)
+        {
+            merged.CopyTo(output);
+            return;
+        }
         float lambda = (float)ctx.Number("scale");
         ctx.Scratch.CopyTo(output);
         if (!CartShared.IsBlockMatrix(ctx.Info))

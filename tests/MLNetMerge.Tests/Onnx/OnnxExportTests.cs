@@ -30,6 +30,14 @@ public sealed class OnnxExportTests
         IntermediateSize = 32, Activation = ActivationKind.QuickGelu, LayerNormEps = 1e-5, ProjectionDim = 8,
     };
 
+    internal static TextEncoderConfig Bert => new()
+    {
+        Flavor = TextFlavor.Bert, VocabSize = 30, HiddenSize = 16, NumLayers = 2, NumHeads = 2, IntermediateSize = 32,
+        Activation = ActivationKind.GeluErf, LayerNormEps = 1e-12, MaxPositions = 16, TypeVocabSize = 2, PadTokenId = 0, Pooler = true,
+    };
+
+    internal static TextEncoderConfig Roberta => Bert with { Flavor = TextFlavor.Roberta, PadTokenId = 1, LayerNormEps = 1e-5, TypeVocabSize = 1, Pooler = false };
+
     internal static MlpConfig MlpCfg => new() { InputSize = 12, HiddenSizes = [16, 16], OutputSize = 10, Activation = ActivationKind.GeluErf };
 
     /// <summary>Parameter names and shapes of an architecture, from the engine's own layout.</summary>
@@ -37,6 +45,7 @@ public sealed class OnnxExportTests
     {
         VisionTransformerConfig v => new VisionTransformer(v).Parameters.Layout,
         MlpConfig m => new Mlp(m).Parameters.Layout,
+        TextEncoderConfig t => new TextEncoder(t).Parameters.Layout,
         _ => throw new ArgumentException("architecture"),
     }).Entries.Select(e => (e.Name, e.Shape)).ToList();
 
@@ -45,6 +54,7 @@ public sealed class OnnxExportTests
         VisionTransformerConfig { Flavor: VisionFlavor.ClipVision } c => c.ProjectionDim,
         VisionTransformerConfig v => v.HiddenSize,
         MlpConfig m => m.OutputSize,
+        TextEncoderConfig t => t.HiddenSize,
         _ => 0,
     };
 
@@ -57,7 +67,7 @@ public sealed class OnnxExportTests
         var baseValues = layout.Select(e =>
         {
             int n = e.Shape.Aggregate(1, (a, b) => a * b);
-            bool scale = e.Name.Contains("norm", StringComparison.Ordinal) && e.Name.EndsWith(".weight", StringComparison.Ordinal);
+            bool scale = e.Name.Contains("norm", StringComparison.OrdinalIgnoreCase) && e.Name.EndsWith(".weight", StringComparison.Ordinal);
             return Enumerable.Range(0, n).Select(_ => (scale ? 1f : 0f) + Normal(scale ? 0.1 : 0.3)).ToArray();
         }).ToList();
         var b = new InMemoryCheckpoint("base");
@@ -147,6 +157,71 @@ public sealed class OnnxExportTests
                 multi["embedding"] = (emb, [Batch, width]);
             }
             cases.Add("model.onnx", inputs, multi);
+            cases.Save();
+            string report = OnnxTools.CheckAll(outDir);
+            StringAssert.Contains(report, "onnx checker: 3 passed, 0 failed");
+            StringAssert.Contains(report, ": 3 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>Token ids (3, 6) with the last two tokens of row 1 and the last one of row 2 padded (mask 0, pad id).</summary>
+    internal static (long[] Ids, long[] Mask) TextInputs(TextEncoderConfig cfg, int seed)
+    {
+        var rng = new Random(seed);
+        const int tokens = 6;
+        var ids = new long[Batch * tokens];
+        var mask = new long[Batch * tokens];
+        for (int b = 0; b < Batch; b++)
+            for (int t = 0; t < tokens; t++)
+            {
+                bool real = !(b == 1 && t >= 4) && !(b == 2 && t == 5);
+                mask[b * tokens + t] = real ? 1 : 0;
+                ids[b * tokens + t] = real ? rng.Next(2, cfg.VocabSize) : cfg.PadTokenId;
+            }
+        return (ids, mask);
+    }
+
+    internal static float[] EngineTextEmbedding(TextEncoderConfig cfg, MergedModel model, string task, long[] ids, long[] mask)
+    {
+        var ckpt = new InMemoryCheckpoint("merged-" + task);
+        foreach (var (name, shape) in LayoutOf(cfg)) ckpt.Add(name, shape, model.TensorFor(task, name));
+        var m = TextEncoder.Load(cfg, ckpt);
+        m.Forward(ids.Select(i => (int)i).ToArray(), mask.Select(v => v != 0).ToArray(), default, Batch, ids.Length / Batch);
+        return m.Embedding.ToArray();
+    }
+
+    [TestMethod]
+    [DataRow("bert")]
+    [DataRow("roberta")]
+    public void TextEncoderExportsMatchTheEngine(string arch)
+    {
+        var cfg = arch == "bert" ? Bert : Roberta;
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 13);
+        var merged = ctx.Merging.Ties(0.5, 1.0).Fit(family);
+        string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, MultiHead = true });
+            var cases = new OnnxTools.Cases(outDir);
+            var (ids, mask) = TextInputs(cfg, seed: 3);
+            var ints = new Dictionary<string, (long[], int[])> { ["input_ids"] = (ids, [Batch, 6]), ["attention_mask"] = (mask, [Batch, 6]) };
+            var none = new Dictionary<string, (float[], int[])>();
+            var multi = new Dictionary<string, (float[], int[])>();
+            foreach (var (task, classes) in Tasks)
+            {
+                float[] emb = EngineTextEmbedding(cfg, merged, task, ids, mask);
+                float[] logits = EngineLogits(merged, task, emb, cfg.HiddenSize, classes);
+                cases.Add(task + ".onnx", none, new Dictionary<string, (float[], int[])>
+                {
+                    ["logits"] = (logits, [Batch, classes]), ["embedding"] = (emb, [Batch, cfg.HiddenSize]),
+                }, int64Inputs: ints);
+                multi["logits_" + task] = (logits, [Batch, classes]);
+                multi["embedding"] = (emb, [Batch, cfg.HiddenSize]);
+            }
+            cases.Add("model.onnx", none, multi, int64Inputs: ints);
             cases.Save();
             string report = OnnxTools.CheckAll(outDir);
             StringAssert.Contains(report, "onnx checker: 3 passed, 0 failed");

@@ -49,6 +49,35 @@ public sealed class OnnxEmrExportTests
     }
 
     [TestMethod]
+    public void TextEncoderSingleFileMatchesEachTasksMaterializedWeights()
+    {
+        var cfg = Bert;
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 22);
+        var merged = ctx.Merging.Emr().Fit(family);
+        string dir = Directory.CreateTempSubdirectory("onnx-emr-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = false, PerTaskSingleFile = true, BaseModel = family.Base });
+            var cases = new OnnxTools.Cases(outDir);
+            var (ids, mask) = TextInputs(cfg, seed: 4);
+            var expected = new Dictionary<string, (float[], int[])>();
+            foreach (var (task, classes) in new[] { ("a", 3), ("b", 5) })
+            {
+                float[] emb = EngineTextEmbedding(cfg, merged, task, ids, mask);
+                expected["embedding_" + task] = (emb, [3, cfg.HiddenSize]);
+                expected["logits_" + task] = (EngineLogits(merged, task, emb, cfg.HiddenSize, classes), [3, classes]);
+            }
+            cases.Add("tasks.onnx", new Dictionary<string, (float[], int[])>(), expected,
+                int64Inputs: new Dictionary<string, (long[], int[])> { ["input_ids"] = (ids, [3, 6]), ["attention_mask"] = (mask, [3, 6]) });
+            cases.Save();
+            StringAssert.Contains(OnnxTools.CheckAll(outDir), ": 1 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
     public void SingleFileIsSmallerThanOneFilePerTask()
     {
         // 8 tasks of a ViT (hidden 64, 4 layers): per-task files hold 8 full weight copies; the single file holds 2 (θ0, τuni)

@@ -231,6 +231,43 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
+    public void ExternalDataExportsRunInOnnxRuntime()
+    {
+        // The >2 GiB path, forced: every initializer of at least 64 bytes goes to {file}.data (4096-aligned offsets).
+        object cfg = Vit;
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 14);
+        var merged = ctx.Merging.TaskArithmetic(0.5).Fit(family);
+        string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            var files = ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions
+            {
+                Architecture = cfg, Write = new OnnxWriteOptions { ExternalDataThresholdBytes = 0, ExternalDataMinimumBytes = 64 },
+            });
+            CollectionAssert.AreEqual(new[] { "a.onnx", "a.onnx.data", "b.onnx", "b.onnx.data" }, files.ToArray());
+            Assert.IsLessThan(new FileInfo(Path.Combine(outDir, "a.onnx.data")).Length / 4, new FileInfo(Path.Combine(outDir, "a.onnx")).Length,
+                "the weights live in the data file");
+            var cases = new OnnxTools.Cases(outDir);
+            var (x, xShape) = Inputs(cfg, seed: 8);
+            foreach (var (task, classes) in Tasks)
+            {
+                float[] emb = EngineEmbedding(cfg, merged, task, x);
+                cases.Add(task + ".onnx", new Dictionary<string, (float[], int[])> { ["pixel_values"] = (x, xShape) }, new Dictionary<string, (float[], int[])>
+                {
+                    ["logits"] = (EngineLogits(merged, task, emb, 16, classes), [Batch, classes]), ["embedding"] = (emb, [Batch, 16]),
+                });
+            }
+            cases.Save();
+            string report = OnnxTools.CheckAll(outDir);
+            StringAssert.Contains(report, "onnx checker: 2 passed, 0 failed");
+            StringAssert.Contains(report, ": 2 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
     public void PerTaskMethodExportsEachTasksOwnWeights()
     {
         // EMR gives each task its own weights θ̂t = θ0 + λt·(mt ⊙ τuni); each task's file must carry exactly those.

@@ -64,9 +64,12 @@ public static class OnnxExporter
             case VisionTransformerConfig vit:
             {
                 vit.Validate();
-                var cfg = vit.Flavor == VisionFlavor.Vit
-                    ? vit with { Pooler = weights("pooler.dense.weight") is not null }
-                    : vit with { ProjectionDim = weights("visual_projection.weight") is { } proj ? proj.Length / vit.HiddenSize : 0 };
+                var cfg = vit.Flavor switch
+                {
+                    VisionFlavor.Vit => vit with { Pooler = weights("pooler.dense.weight") is not null },
+                    VisionFlavor.ClipVision => vit with { ProjectionDim = weights("visual_projection.weight") is { } proj ? proj.Length / vit.HiddenSize : 0 },
+                    _ => vit with { ProjectionDim = weights("visual.proj") is { } oproj ? oproj.Length / vit.HiddenSize : 0 },
+                };
                 var input = OnnxGraphBuilder.FloatValue("pixel_values", batch, cfg.NumChannels, cfg.ImageSize, cfg.ImageSize);
                 var (e, w) = EncoderGraphs.Vision(g, Checked(Need), cfg, "pixel_values");
                 return ([input], e, w);

@@ -16,10 +16,11 @@ public sealed class OnnxEmrExportTests
     [TestMethod]
     [DataRow("vit")]
     [DataRow("clip_vision")]
+    [DataRow("openclip_visual")]
     [DataRow("mlp")]
     public void SingleFileMatchesEachTasksMaterializedWeights(string arch)
     {
-        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, _ => MlpCfg };
+        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, "openclip_visual" => OpenClip, _ => MlpCfg };
         var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 21);
         var merged = ctx.Merging.Emr().Fit(family);

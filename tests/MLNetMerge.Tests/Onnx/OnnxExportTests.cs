@@ -30,6 +30,8 @@ public sealed class OnnxExportTests
         IntermediateSize = 32, Activation = ActivationKind.QuickGelu, LayerNormEps = 1e-5, ProjectionDim = 8,
     };
 
+    internal static VisionTransformerConfig OpenClip => Clip with { Flavor = VisionFlavor.OpenClipVisual, Activation = ActivationKind.GeluErf };
+
     internal static TextEncoderConfig Bert => new()
     {
         Flavor = TextFlavor.Bert, VocabSize = 30, HiddenSize = 16, NumLayers = 2, NumHeads = 2, IntermediateSize = 32,
@@ -51,7 +53,7 @@ public sealed class OnnxExportTests
 
     internal static int EmbeddingWidth(object cfg) => cfg switch
     {
-        VisionTransformerConfig { Flavor: VisionFlavor.ClipVision } c => c.ProjectionDim,
+        VisionTransformerConfig { Flavor: VisionFlavor.ClipVision or VisionFlavor.OpenClipVisual } c => c.ProjectionDim,
         VisionTransformerConfig v => v.HiddenSize,
         MlpConfig m => m.OutputSize,
         TextEncoderConfig t => t.HiddenSize,
@@ -126,10 +128,11 @@ public sealed class OnnxExportTests
     [TestMethod]
     [DataRow("vit")]
     [DataRow("clip_vision")]
+    [DataRow("openclip_visual")]
     [DataRow("mlp")]
     public void PerTaskAndMultiHeadExportsMatchTheEngine(string arch)
     {
-        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, _ => MlpCfg };
+        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, "openclip_visual" => OpenClip, _ => MlpCfg };
         var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 11);
         var merged = ctx.Merging.TaskArithmetic(0.5).Fit(family);

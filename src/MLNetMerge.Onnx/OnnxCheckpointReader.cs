@@ -12,6 +12,7 @@ namespace MLNetMerge.Onnx;
 /// and <see cref="TensorInfo.Offset"/> name the external file and byte offset; for data inside the model,
 /// <see cref="TensorInfo.File"/> is the model and <see cref="TensorInfo.Offset"/> is -1).
 /// Opening checks every initializer: a known element type, data of the right size, external files present and long enough.
+/// The model protobuf is parsed whole (protobuf caps it at 2 GiB; larger models keep their weights in external data).
 /// Metadata holds the model's <c>metadata_props</c> plus <c>onnx.producer_name</c>, <c>onnx.producer_version</c>,
 /// <c>onnx.ir_version</c> and <c>onnx.opset</c>.
 /// </summary>
@@ -109,9 +110,13 @@ public sealed class OnnxCheckpointReader : ICheckpointReader
             DTypeConversion.ToFloat32(location.Bytes.Span, tensor.DType, destination[..(int)tensor.ElementCount]);
             return;
         }
-        byte[] buffer = new byte[location.Length];
-        ReadExternal(tensor, location, buffer);
-        DTypeConversion.ToFloat32(buffer, tensor.DType, destination[..(int)tensor.ElementCount]);
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)location.Length);
+        try
+        {
+            ReadExternal(tensor, location, buffer.AsSpan(0, (int)location.Length));
+            DTypeConversion.ToFloat32(buffer.AsSpan(0, (int)location.Length), tensor.DType, destination[..(int)tensor.ElementCount]);
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <inheritdoc />

@@ -5,7 +5,7 @@
 // DIR/cases.json: [{ "model": "task.onnx", "tolerance": 1e-4,
 //                    "inputs":   { "pixel_values": { "file": "x.bin", "shape": [2, 3, 8, 8] } },
 //                    "expected": { "logits": { "file": "task.logits.bin", "shape": [2, 5] }, ... } }, ...]
-// Tensors are raw little-endian float32. Prints the max abs difference of every output and the RSS growth of creating
+// Tensors are raw little-endian float32, or int64 where a spec says "dtype": "int64". Prints the max abs difference of every output and the RSS growth of creating
 // each session; exits 1 when a difference exceeds its tolerance, an output is missing, or a shape differs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +29,8 @@ const cases = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8'));
 
 function load(spec) {
   const buf = readFileSync(join(dir, spec.file));
-  const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const bytes = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  const data = spec.dtype === 'int64' ? new BigInt64Array(bytes) : new Float32Array(bytes);
   const count = spec.shape.reduce((a, b) => a * b, 1);
   if (data.length !== count) throw new Error(`${spec.file}: ${data.length} floats for shape [${spec.shape}]`);
   return data;
@@ -43,7 +44,7 @@ for (const c of cases) {
   const session = await ort.InferenceSession.create(join(dir, c.model), { graphOptimizationLevel: 'all' });
   const sessionBytes = process.memoryUsage().rss - before;
   const feeds = {};
-  for (const [name, spec] of Object.entries(c.inputs)) feeds[name] = new ort.Tensor('float32', load(spec), spec.shape);
+  for (const [name, spec] of Object.entries(c.inputs)) feeds[name] = new ort.Tensor(spec.dtype ?? 'float32', load(spec), spec.shape);
   const results = await session.run(feeds);
   let ok = true;
   const parts = [];

@@ -27,7 +27,7 @@ internal static class EmrSingleFileExporter
         var tauNames = new Dictionary<string, string>(StringComparer.Ordinal);
 
         string? Resolve(string name) =>
-            model.Tensors.ContainsKey(name) ? name : model.Tensors.ContainsKey("vit." + name) ? "vit." + name : null;
+            new[] { name, "vit." + name, "bert." + name, "roberta." + name }.FirstOrDefault(model.Tensors.ContainsKey);
 
         float[]? Base(string key)
         {
@@ -78,8 +78,8 @@ internal static class EmrSingleFileExporter
                 if (gammas is not null) delta = g.Node("Mul", [delta, g.Node("Gather", [gammas, g.Int64s(t)], OnnxGraphBuilder.Int("axis", 0))]);
                 return cache[name] = g.Node("Add", [theta0Value, delta]);
             };
-            var (input, embedding, width) = OnnxExporter.Encoder(g, architecture, n => Resolve(n) is { } k ? model.Tensors[k] : null, options.BatchDimension);
-            if (t == 0) g.Graph.Input.Add(input);
+            var (inputs, embedding, width) = OnnxExporter.Encoder(g, architecture, n => Resolve(n) is { } k ? model.Tensors[k] : null, options.BatchDimension);
+            if (t == 0) g.Graph.Input.AddRange(inputs);
             string emb = g.Rename(embedding, "embedding_" + task);
             g.Graph.Output.Add(OnnxGraphBuilder.FloatValue(emb, options.BatchDimension, width));
             OnnxExporter.AddHead(g, emb, width, heads[t], task + ".", "logits_" + task, options);

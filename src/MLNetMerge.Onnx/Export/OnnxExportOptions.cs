@@ -6,9 +6,9 @@ namespace MLNetMerge.Onnx;
 public sealed class OnnxExportOptions
 {
     /// <summary>
-    /// The encoder's architecture: a <see cref="VisionTransformerConfig"/> (ViT or CLIP vision) or an <see cref="MlpConfig"/>,
-    /// as <see cref="ModelConfigFile.Load"/> returns it. Required. Optional parts (ViT pooler, CLIP projection) follow the
-    /// weights: they are exported when the model has their tensors.
+    /// The encoder's architecture: a <see cref="VisionTransformerConfig"/> (ViT or CLIP vision), a
+    /// <see cref="TextEncoderConfig"/> (BERT, RoBERTa) or an <see cref="MlpConfig"/>. Required. Optional parts (poolers,
+    /// CLIP projection) follow the weights: they are exported when the model has their tensors.
     /// </summary>
     public object? Architecture { get; init; }
 

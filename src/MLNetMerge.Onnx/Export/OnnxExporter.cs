@@ -12,7 +12,8 @@ public sealed record OnnxHead(string Task, float[] Weight, float[]? Bias, int Cl
 
 /// <summary>
 /// Builds ONNX models (opset 17, IR 8) of the engine's encoders with classification heads: input <c>pixel_values</c>
-/// ((batch, channels, size, size) for vision encoders, (batch, features) for the MLP), outputs <c>embedding</c> (batch, E)
+/// ((batch, channels, size, size) for vision encoders, (batch, features) for the MLP), or int64 <c>input_ids</c> and
+/// <c>attention_mask</c> ((batch, sequence), 1 for real tokens) for BERT and RoBERTa; outputs <c>embedding</c> (batch, E)
 /// and <c>logits</c> (batch, classes) — or, with several heads, <c>logits_{task}</c> each. The batch axis is symbolic.
 /// Encoder weights keep their checkpoint names; heads are named <c>classifier.weight</c>/<c>classifier.bias</c> in a
 /// single-head model and <c>{task}.classifier.weight</c>/<c>{task}.classifier.bias</c> in a multi-head one.
@@ -26,7 +27,7 @@ public static class OnnxExporter
     public const int IrVersion = 8;
 
     /// <summary>Writes one model with the given heads to <paramref name="path"/>; returns the files written.</summary>
-    /// <param name="architecture">A <see cref="VisionTransformerConfig"/> or an <see cref="MlpConfig"/>.</param>
+    /// <param name="architecture">A <see cref="VisionTransformerConfig"/>, a <see cref="TextEncoderConfig"/> or an <see cref="MlpConfig"/>.</param>
     /// <param name="weights">The encoder's weights by checkpoint name (null when absent).</param>
     /// <param name="heads">One head (output <c>logits</c>) or several (outputs <c>logits_{task}</c>).</param>
     /// <param name="path">The <c>.onnx</c> file.</param>
@@ -44,8 +45,8 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(architecture);
         if (heads.Count == 0) throw new ArgumentException("an ONNX export needs at least one head.", nameof(heads));
         var g = new OnnxGraphBuilder();
-        var (input, embedding, width) = Encoder(g, architecture, weights, options.BatchDimension);
-        g.Graph.Input.Add(input);
+        var (inputs, embedding, width) = Encoder(g, architecture, weights, options.BatchDimension);
+        g.Graph.Input.AddRange(inputs);
         string embeddingOut = g.Rename(embedding, "embedding");
         g.Graph.Output.Add(OnnxGraphBuilder.FloatValue("embedding", options.BatchDimension, width));
         bool single = heads.Count == 1;
@@ -54,8 +55,8 @@ public static class OnnxExporter
         return Finish(g, options);
     }
 
-    /// <summary>Adds the encoder from <c>pixel_values</c> to its embedding; returns the input declaration, the embedding value and its width.</summary>
-    internal static (ValueInfoProto Input, string Embedding, int Width) Encoder(OnnxGraphBuilder g, object architecture, Func<string, float[]?> weights, string batch)
+    /// <summary>Adds the encoder from its inputs to its embedding; returns the input declarations, the embedding value and its width.</summary>
+    internal static (ValueInfoProto[] Inputs, string Embedding, int Width) Encoder(OnnxGraphBuilder g, object architecture, Func<string, float[]?> weights, string batch)
     {
         float[] Need(string name) => weights(name) ?? throw new IncompatibleModelsException(null, name, "is missing from the model being exported.");
         switch (architecture)
@@ -63,21 +64,30 @@ public static class OnnxExporter
             case VisionTransformerConfig vit:
             {
                 vit.Validate();
-                var cfg = vit.Flavor == VisionFlavor.Vit
-                    ? vit with { Pooler = weights("pooler.dense.weight") is not null }
-                    : vit with { ProjectionDim = weights("visual_projection.weight") is { } proj ? proj.Length / vit.HiddenSize : 0 };
+                var cfg = vit.Flavor switch
+                {
+                    VisionFlavor.Vit => vit with { Pooler = weights("pooler.dense.weight") is not null },
+                    VisionFlavor.ClipVision => vit with { ProjectionDim = weights("visual_projection.weight") is { } proj ? proj.Length / vit.HiddenSize : 0 },
+                    _ => vit with { ProjectionDim = weights("visual.proj") is { } oproj ? oproj.Length / vit.HiddenSize : 0 },
+                };
                 var input = OnnxGraphBuilder.FloatValue("pixel_values", batch, cfg.NumChannels, cfg.ImageSize, cfg.ImageSize);
                 var (e, w) = EncoderGraphs.Vision(g, Checked(Need), cfg, "pixel_values");
-                return (input, e, w);
+                return ([input], e, w);
+            }
+            case TextEncoderConfig text:
+            {
+                var cfg = text with { Pooler = weights("pooler.dense.weight") is not null };
+                var (e, w) = TextEncoderGraph.Build(g, Checked(Need), cfg, "input_ids", "attention_mask");
+                return ([OnnxGraphBuilder.Int64Value("input_ids", batch, "sequence"), OnnxGraphBuilder.Int64Value("attention_mask", batch, "sequence")], e, w);
             }
             case MlpConfig mlp:
             {
                 var input = OnnxGraphBuilder.FloatValue("pixel_values", batch, mlp.InputSize);
                 var (e, w) = EncoderGraphs.Mlp(g, Checked(Need), mlp, "pixel_values");
-                return (input, e, w);
+                return ([input], e, w);
             }
             default:
-                throw new ArgumentException($"cannot export architecture {architecture.GetType().Name}; expected VisionTransformerConfig or MlpConfig.", nameof(architecture));
+                throw new ArgumentException($"cannot export architecture {architecture.GetType().Name}; expected VisionTransformerConfig, TextEncoderConfig or MlpConfig.", nameof(architecture));
         }
     }
 

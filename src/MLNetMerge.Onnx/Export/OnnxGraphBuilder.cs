@@ -117,7 +117,12 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>Declares a float graph input or output with dimensions given as numbers or symbolic names.</summary>
-    public static ValueInfoProto FloatValue(string name, params object[] dims)
+    public static ValueInfoProto FloatValue(string name, params object[] dims) => Value(name, TensorProto.Types.DataType.Float, dims);
+
+    /// <summary>Declares an int64 graph input with dimensions given as numbers or symbolic names.</summary>
+    public static ValueInfoProto Int64Value(string name, params object[] dims) => Value(name, TensorProto.Types.DataType.Int64, dims);
+
+    private static ValueInfoProto Value(string name, TensorProto.Types.DataType type, object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (var d in dims)
@@ -125,7 +130,7 @@ internal sealed class OnnxGraphBuilder
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
         };
     }
 }

@@ -68,7 +68,15 @@ internal static class OnnxLayers
     /// Multi-head self-attention on q, k, v (B, T, C): per head <c>softmax(Q Kᵀ/√d) V</c> with d = C/H, heads concatenated
     /// back to (B, T, C).
     /// </summary>
-    public static string Attention(OnnxGraphBuilder g, string q, string k, string v, int c, int heads)
+    /// <param name="g">The graph.</param>
+    /// <param name="q">Queries (B, T, C).</param>
+    /// <param name="k">Keys (B, T, C).</param>
+    /// <param name="v">Values (B, T, C).</param>
+    /// <param name="c">C.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="keyMask">A bool (B, 1, 1, T) value, true where a key may be attended; masked scores become −1e30
+    /// (softmax weight exactly 0 in float32, as the engine's −∞), or null for none.</param>
+    public static string Attention(OnnxGraphBuilder g, string q, string k, string v, int c, int heads, string? keyMask = null)
     {
         int d = c / heads;
         string split = g.Int64s(0, 0, heads, d);
@@ -76,6 +84,7 @@ internal static class OnnxLayers
         string kt = g.Node("Transpose", [g.Node("Reshape", [k, split])], Ints("perm", 0, 2, 3, 1));    // (B, H, d, T)
         string vh = g.Node("Transpose", [g.Node("Reshape", [v, split])], Ints("perm", 0, 2, 1, 3));    // (B, H, T, d)
         string scores = g.Node("Mul", [g.Node("MatMul", [qh, kt]), g.Scalar((float)(1 / Math.Sqrt(d)))]); // (B, H, T, T)
+        if (keyMask is not null) scores = g.Node("Where", [keyMask, scores, g.Scalar(-1e30f)]);
         string probs = g.Node("Softmax", [scores], Int("axis", -1));
         string o = g.Node("Transpose", [g.Node("MatMul", [probs, vh])], Ints("perm", 0, 2, 1, 3));    // (B, T, H, d)
         return g.Node("Reshape", [o, g.Int64s(0, 0, c)]);                                              // (B, T, C)

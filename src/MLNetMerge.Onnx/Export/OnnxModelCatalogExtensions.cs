@@ -60,10 +60,10 @@ public static class OnnxModelCatalogExtensions
         return files;
     }
 
-    /// <summary>A task's weight (or the shared one when <paramref name="task"/> is null); ViT names may carry a <c>vit.</c> prefix.</summary>
+    /// <summary>A task's weight (or the shared one when <paramref name="task"/> is null); names may carry a <c>vit.</c>, <c>bert.</c> or <c>roberta.</c> prefix.</summary>
     private static float[]? Weight(MergedModel model, string? task, string name)
     {
-        foreach (var n in new[] { name, "vit." + name })
+        foreach (var n in new[] { name, "vit." + name, "bert." + name, "roberta." + name })
         {
             if (task is not null && model.TaskTensors.TryGetValue(task, out var own) && own.TryGetValue(n, out var v)) return v;
             if (model.Tensors.TryGetValue(n, out var s)) return s;

@@ -16,10 +16,11 @@ public sealed class OnnxEmrExportTests
     [TestMethod]
     [DataRow("vit")]
     [DataRow("clip_vision")]
+    [DataRow("openclip_visual")]
     [DataRow("mlp")]
     public void SingleFileMatchesEachTasksMaterializedWeights(string arch)
     {
-        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, _ => MlpCfg };
+        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, "openclip_visual" => OpenClip, _ => MlpCfg };
         var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 21);
         var merged = ctx.Merging.Emr().Fit(family);
@@ -44,6 +45,35 @@ public sealed class OnnxEmrExportTests
             string report = OnnxTools.CheckAll(outDir);
             StringAssert.Contains(report, "onnx checker: 1 passed, 0 failed");
             StringAssert.Contains(report, ": 1 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void TextEncoderSingleFileMatchesEachTasksMaterializedWeights()
+    {
+        var cfg = Bert;
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 22);
+        var merged = ctx.Merging.Emr().Fit(family);
+        string dir = Directory.CreateTempSubdirectory("onnx-emr-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = false, PerTaskSingleFile = true, BaseModel = family.Base });
+            var cases = new OnnxTools.Cases(outDir);
+            var (ids, mask) = TextInputs(cfg, seed: 4);
+            var expected = new Dictionary<string, (float[], int[])>();
+            foreach (var (task, classes) in new[] { ("a", 3), ("b", 5) })
+            {
+                float[] emb = EngineTextEmbedding(cfg, merged, task, ids, mask);
+                expected["embedding_" + task] = (emb, [3, cfg.HiddenSize]);
+                expected["logits_" + task] = (EngineLogits(merged, task, emb, cfg.HiddenSize, classes), [3, classes]);
+            }
+            cases.Add("tasks.onnx", new Dictionary<string, (float[], int[])>(), expected,
+                int64Inputs: new Dictionary<string, (long[], int[])> { ["input_ids"] = (ids, [3, 6]), ["attention_mask"] = (mask, [3, 6]) });
+            cases.Save();
+            StringAssert.Contains(OnnxTools.CheckAll(outDir), ": 1 passed, 0 failed");
         }
         finally { Directory.Delete(dir, true); }
     }

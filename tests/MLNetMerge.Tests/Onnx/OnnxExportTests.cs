@@ -30,6 +30,16 @@ public sealed class OnnxExportTests
         IntermediateSize = 32, Activation = ActivationKind.QuickGelu, LayerNormEps = 1e-5, ProjectionDim = 8,
     };
 
+    internal static VisionTransformerConfig OpenClip => Clip with { Flavor = VisionFlavor.OpenClipVisual, Activation = ActivationKind.GeluErf };
+
+    internal static TextEncoderConfig Bert => new()
+    {
+        Flavor = TextFlavor.Bert, VocabSize = 30, HiddenSize = 16, NumLayers = 2, NumHeads = 2, IntermediateSize = 32,
+        Activation = ActivationKind.GeluErf, LayerNormEps = 1e-12, MaxPositions = 16, TypeVocabSize = 2, PadTokenId = 0, Pooler = true,
+    };
+
+    internal static TextEncoderConfig Roberta => Bert with { Flavor = TextFlavor.Roberta, PadTokenId = 1, LayerNormEps = 1e-5, TypeVocabSize = 1, Pooler = false };
+
     internal static MlpConfig MlpCfg => new() { InputSize = 12, HiddenSizes = [16, 16], OutputSize = 10, Activation = ActivationKind.GeluErf };
 
     /// <summary>Parameter names and shapes of an architecture, from the engine's own layout.</summary>
@@ -37,14 +47,16 @@ public sealed class OnnxExportTests
     {
         VisionTransformerConfig v => new VisionTransformer(v).Parameters.Layout,
         MlpConfig m => new Mlp(m).Parameters.Layout,
+        TextEncoderConfig t => new TextEncoder(t).Parameters.Layout,
         _ => throw new ArgumentException("architecture"),
     }).Entries.Select(e => (e.Name, e.Shape)).ToList();
 
     internal static int EmbeddingWidth(object cfg) => cfg switch
     {
-        VisionTransformerConfig { Flavor: VisionFlavor.ClipVision } c => c.ProjectionDim,
+        VisionTransformerConfig { Flavor: VisionFlavor.ClipVision or VisionFlavor.OpenClipVisual } c => c.ProjectionDim,
         VisionTransformerConfig v => v.HiddenSize,
         MlpConfig m => m.OutputSize,
+        TextEncoderConfig t => t.HiddenSize,
         _ => 0,
     };
 
@@ -57,7 +69,7 @@ public sealed class OnnxExportTests
         var baseValues = layout.Select(e =>
         {
             int n = e.Shape.Aggregate(1, (a, b) => a * b);
-            bool scale = e.Name.Contains("norm", StringComparison.Ordinal) && e.Name.EndsWith(".weight", StringComparison.Ordinal);
+            bool scale = e.Name.Contains("norm", StringComparison.OrdinalIgnoreCase) && e.Name.EndsWith(".weight", StringComparison.Ordinal);
             return Enumerable.Range(0, n).Select(_ => (scale ? 1f : 0f) + Normal(scale ? 0.1 : 0.3)).ToArray();
         }).ToList();
         var b = new InMemoryCheckpoint("base");
@@ -116,10 +128,11 @@ public sealed class OnnxExportTests
     [TestMethod]
     [DataRow("vit")]
     [DataRow("clip_vision")]
+    [DataRow("openclip_visual")]
     [DataRow("mlp")]
     public void PerTaskAndMultiHeadExportsMatchTheEngine(string arch)
     {
-        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, _ => MlpCfg };
+        object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, "openclip_visual" => OpenClip, _ => MlpCfg };
         var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 11);
         var merged = ctx.Merging.TaskArithmetic(0.5).Fit(family);
@@ -151,6 +164,108 @@ public sealed class OnnxExportTests
             string report = OnnxTools.CheckAll(outDir);
             StringAssert.Contains(report, "onnx checker: 3 passed, 0 failed");
             StringAssert.Contains(report, ": 3 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>Token ids (3, 6) with the last two tokens of row 1 and the last one of row 2 padded (mask 0, pad id).</summary>
+    internal static (long[] Ids, long[] Mask) TextInputs(TextEncoderConfig cfg, int seed)
+    {
+        var rng = new Random(seed);
+        const int tokens = 6;
+        var ids = new long[Batch * tokens];
+        var mask = new long[Batch * tokens];
+        for (int b = 0; b < Batch; b++)
+            for (int t = 0; t < tokens; t++)
+            {
+                bool real = !(b == 1 && t >= 4) && !(b == 2 && t == 5);
+                mask[b * tokens + t] = real ? 1 : 0;
+                ids[b * tokens + t] = real ? rng.Next(2, cfg.VocabSize) : cfg.PadTokenId;
+            }
+        return (ids, mask);
+    }
+
+    internal static float[] EngineTextEmbedding(TextEncoderConfig cfg, MergedModel model, string task, long[] ids, long[] mask)
+    {
+        var ckpt = new InMemoryCheckpoint("merged-" + task);
+        foreach (var (name, shape) in LayoutOf(cfg)) ckpt.Add(name, shape, model.TensorFor(task, name));
+        var m = TextEncoder.Load(cfg, ckpt);
+        m.Forward(ids.Select(i => (int)i).ToArray(), mask.Select(v => v != 0).ToArray(), default, Batch, ids.Length / Batch);
+        return m.Embedding.ToArray();
+    }
+
+    [TestMethod]
+    [DataRow("bert")]
+    [DataRow("roberta")]
+    public void TextEncoderExportsMatchTheEngine(string arch)
+    {
+        var cfg = arch == "bert" ? Bert : Roberta;
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 13);
+        var merged = ctx.Merging.Ties(0.5, 1.0).Fit(family);
+        string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, MultiHead = true });
+            var cases = new OnnxTools.Cases(outDir);
+            var (ids, mask) = TextInputs(cfg, seed: 3);
+            var ints = new Dictionary<string, (long[], int[])> { ["input_ids"] = (ids, [Batch, 6]), ["attention_mask"] = (mask, [Batch, 6]) };
+            var none = new Dictionary<string, (float[], int[])>();
+            var multi = new Dictionary<string, (float[], int[])>();
+            foreach (var (task, classes) in Tasks)
+            {
+                float[] emb = EngineTextEmbedding(cfg, merged, task, ids, mask);
+                float[] logits = EngineLogits(merged, task, emb, cfg.HiddenSize, classes);
+                cases.Add(task + ".onnx", none, new Dictionary<string, (float[], int[])>
+                {
+                    ["logits"] = (logits, [Batch, classes]), ["embedding"] = (emb, [Batch, cfg.HiddenSize]),
+                }, int64Inputs: ints);
+                multi["logits_" + task] = (logits, [Batch, classes]);
+                multi["embedding"] = (emb, [Batch, cfg.HiddenSize]);
+            }
+            cases.Add("model.onnx", none, multi, int64Inputs: ints);
+            cases.Save();
+            string report = OnnxTools.CheckAll(outDir);
+            StringAssert.Contains(report, "onnx checker: 3 passed, 0 failed");
+            StringAssert.Contains(report, ": 3 passed, 0 failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void ExternalDataExportsRunInOnnxRuntime()
+    {
+        // The >2 GiB path, forced: every initializer of at least 64 bytes goes to {file}.data (4096-aligned offsets).
+        object cfg = Vit;
+        var ctx = new MergeContext(seed: 0);
+        using var family = Family(cfg, seed: 14);
+        var merged = ctx.Merging.TaskArithmetic(0.5).Fit(family);
+        string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
+        try
+        {
+            string outDir = Path.Combine(dir, "models");
+            var files = ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions
+            {
+                Architecture = cfg, Write = new OnnxWriteOptions { ExternalDataThresholdBytes = 0, ExternalDataMinimumBytes = 64 },
+            });
+            CollectionAssert.AreEqual(new[] { "a.onnx", "a.onnx.data", "b.onnx", "b.onnx.data" }, files.ToArray());
+            Assert.IsLessThan(new FileInfo(Path.Combine(outDir, "a.onnx.data")).Length / 4, new FileInfo(Path.Combine(outDir, "a.onnx")).Length,
+                "the weights live in the data file");
+            var cases = new OnnxTools.Cases(outDir);
+            var (x, xShape) = Inputs(cfg, seed: 8);
+            foreach (var (task, classes) in Tasks)
+            {
+                float[] emb = EngineEmbedding(cfg, merged, task, x);
+                cases.Add(task + ".onnx", new Dictionary<string, (float[], int[])> { ["pixel_values"] = (x, xShape) }, new Dictionary<string, (float[], int[])>
+                {
+                    ["logits"] = (EngineLogits(merged, task, emb, 16, classes), [Batch, classes]), ["embedding"] = (emb, [Batch, 16]),
+                });
+            }
+            cases.Save();
+            string report = OnnxTools.CheckAll(outDir);
+            StringAssert.Contains(report, "onnx checker: 2 passed, 0 failed");
+            StringAssert.Contains(report, ": 2 passed, 0 failed");
         }
         finally { Directory.Delete(dir, true); }
     }

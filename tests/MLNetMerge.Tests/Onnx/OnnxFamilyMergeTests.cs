@@ -130,6 +130,26 @@ public sealed class OnnxFamilyMergeTests
     }
 
     [TestMethod]
+    public void ATruncatedModelInAFamilyIsATypedErrorAndNothingIsWritten()
+    {
+        OnnxFormat.Register();
+        string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
+        try
+        {
+            string model = Path.Combine(dir, "cut.onnx");
+            var bytes = File.ReadAllBytes(Fixture("task_b.onnx"));
+            File.WriteAllBytes(model, bytes[..(bytes.Length / 2)]);
+            string output = Path.Combine(dir, "out");
+            string yaml = $"method: ties\nbase: \"{Fixture("base.onnx")}\"\nmodels:\n  - {{ name: a, path: \"{Fixture("task_a.onnx")}\" }}\n  - {{ name: b, path: \"{model}\" }}\noutput: \"{output}\"\n";
+            var e = Assert.ThrowsExactly<CheckpointFormatException>(() => OnnxRecipeRunner.Merge(MergeRecipe.Parse(yaml)));
+            Assert.AreEqual(model, e.File);
+            StringAssert.Contains(e.Message, "truncated or malformed");
+            Assert.AreEqual(1, Directory.GetFileSystemEntries(dir).Length, "nothing written besides the input");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
     public void MissingExternalDataInAFamilyIsATypedErrorAndNothingIsWritten()
     {
         OnnxFormat.Register();

@@ -61,13 +61,22 @@ internal static class OnnxTools
         }
 
         public void Add(string model, IReadOnlyDictionary<string, (float[] Values, int[] Shape)> inputs,
-            IReadOnlyDictionary<string, (float[] Values, int[] Shape)> expected, double tolerance = 1e-4)
+            IReadOnlyDictionary<string, (float[] Values, int[] Shape)> expected, double tolerance = 1e-4,
+            IReadOnlyDictionary<string, (long[] Values, int[] Shape)>? int64Inputs = null)
         {
             object Spec((float[] Values, int[] Shape) t) => new { file = Tensor(t.Values), shape = t.Shape };
+            object SpecI((long[] Values, int[] Shape) t)
+            {
+                string name = $"t{_files++}.bin";
+                File.WriteAllBytes(Path.Combine(dir, name), MemoryMarshal.AsBytes(t.Values.AsSpan()).ToArray());
+                return new { file = name, shape = t.Shape, dtype = "int64" };
+            }
             _cases.Add(new
             {
                 model, tolerance,
-                inputs = inputs.ToDictionary(kv => kv.Key, kv => Spec(kv.Value)),
+                inputs = inputs.ToDictionary(kv => kv.Key, kv => Spec(kv.Value))
+                    .Concat((int64Inputs ?? new Dictionary<string, (long[], int[])>()).ToDictionary(kv => kv.Key, kv => SpecI(kv.Value)))
+                    .ToDictionary(kv => kv.Key, kv => kv.Value),
                 expected = expected.ToDictionary(kv => kv.Key, kv => Spec(kv.Value)),
             });
         }

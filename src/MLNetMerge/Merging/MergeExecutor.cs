@@ -60,6 +60,7 @@ public static class MergeExecutor
 
         var plan = MergePlan.Of(family, options.Seed);
         var run = method.Begin(plan, parameters);
+        parameters = run.Parameters ?? parameters;
         sink.Begin(Layout(family, run, method, options));
 
         // Copied tensors (integer buffers) and heads: raw bytes, once.

@@ -12,6 +12,13 @@ namespace MLNetMerge.Merging;
 /// </summary>
 public abstract class MergeRun
 {
+    /// <summary>
+    /// The parameters values resolve from, when the method filled in defaults it chooses itself (TIES's λ 0.3 with
+    /// <c>merge: sum</c>, DARE's λ by base method); null means the parameters the run was begun with. The executor
+    /// resolves <see cref="MergeTensorContext.Number(string)"/> and reports the summary from these.
+    /// </summary>
+    public virtual MergeParameters? Parameters => null;
+
     /// <summary>Task buffers hold τt = θt − θ0 (true) or θt (false).</summary>
     public virtual bool UsesTaskVectors => true;
 

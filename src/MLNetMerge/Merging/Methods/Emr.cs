@@ -10,7 +10,7 @@ namespace MLNetMerge.Merging.Methods;
 /// model (float64); task t runs with <c>θ̂t = θ0 + γt (Mt ⊙ τuni)</c>. Stored: unified weights <c>θ0 + τuni</c>, T bit
 /// masks, T rescalers. Ablations (<c>mode</c>): <c>elect</c> θ0 + τuni; <c>elect_mask</c> θ0 + Mt ⊙ τuni;
 /// <c>elect_rescale</c> θ0 + γ't τuni with γ't = Σ|τt| / Σ|τuni|. With <c>merge: ta</c> or <c>ties</c> the masks and
-/// rescalers apply to that method's merged vector τm instead, with masks <c>[τt ⊙ τm &gt; 0]</c> (the paper's "w/ M&amp;R").
+/// rescalers apply to that method's merged vector τm instead, with masks <c>[τt ⊙ τm &gt; 0]</c> of the untrimmed τt (the paper's "w/ M&amp;R").
 /// Huang et al. 2024, "EMR-Merging: Tuning-Free High-Performance Model Merging", NeurIPS, arXiv:2405.17461.
 /// </summary>
 public sealed class Emr : MergeMethod
@@ -80,6 +80,8 @@ internal sealed class EmrRun : MergeRun
         Array.Fill(_gamma, 1f);
     }
 
+    public override MergeParameters Parameters => _p;
+
     private int InnerPasses => _inner?.PassCount ?? 0;
 
     private bool UsesMasks => _mode is "full" or "elect_mask";
@@ -96,51 +98,26 @@ internal sealed class EmrRun : MergeRun
         if (_inner is not null)
         {
             _inner.Combine(ctx, output);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(output, (float)_p.Number("scale", ctx.Name, ctx.Layer, ctx.Plan.LayerCount), output); // the run's λ default, not the executor's NaN
+            System.Numerics.Tensors.TensorPrimitives.Multiply(output, (float)ctx.Number("scale"), output);
             return;
         }
-        for (int i = 0; i < output.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < ctx.TaskCount; t++) s += ctx.TaskArrays[t][i];
-            float eps = s > 0 ? 1f : -1f;
-            float mag = 0;
-            for (int t = 0; t < ctx.TaskCount; t++)
-            {
-                float v = ctx.TaskArrays[t][i];
-                if (v * eps > 0 && MathF.Abs(v) > mag) mag = MathF.Abs(v);
-            }
-            output[i] = eps * mag;
-        }
+        TaskVectorKernels.ElectMaxMagnitude(ctx.TaskArrays, ctx.TaskCount, ctx.Length, output);
     }
 
     public override object? Visit(int pass, MergeTensorContext ctx)
     {
         if (pass < InnerPasses) return _inner!.Visit(pass, ctx);
-        // Untrimmed |τt| sums need the raw task vectors: the inner TIES trim happens inside Combine, so take them first.
+        // Sums and masks use the untrimmed τt: the inner TIES trim applies only inside its combine kernel.
         int tasks = ctx.TaskCount;
         var sums = new double[2 * tasks + 1];
-        for (int t = 0; t < tasks; t++) sums[t] = SumAbs(ctx.Task(t));
+        for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
         var um = ctx.Scratch;
         Unified(ctx, um);
-        for (int t = 0; t < tasks; t++)
-        {
-            var tau = ctx.TaskArrays[t];
-            double masked = 0;
-            for (int i = 0; i < um.Length; i++) if (tau[i] * um[i] > 0) masked += MathF.Abs(um[i]);
-            sums[tasks + t] = masked;
-        }
-        sums[2 * tasks] = SumAbs(um);
+        for (int t = 0; t < tasks; t++) sums[tasks + t] = TaskVectorKernels.AgreeingAbsSum(ctx.Task(t), um);
+        sums[2 * tasks] = TaskVectorKernels.AbsSum(um);
         if (_meanRescaler && ctx.Length > 0)
             for (int j = 0; j < sums.Length; j++) sums[j] /= ctx.Length;
         return sums;
-    }
-
-    private static double SumAbs(ReadOnlySpan<float> x)
-    {
-        double s = 0;
-        foreach (float v in x) s += MathF.Abs(v);
-        return s;
     }
 
     public override void EndPass(int pass, object?[] partials)
@@ -177,11 +154,9 @@ internal sealed class EmrRun : MergeRun
     {
         if (!UsesMasks) return;
         var bits = new byte[MaskBits.ByteCount(ctx.Length)];
-        var um = ctx.ScratchArray;
         for (int t = 0; t < ctx.TaskCount; t++)
         {
-            var tau = ctx.TaskArrays[t];
-            MaskBits.Pack(bits, ctx.Length, i => tau[i] * um[i] > 0);
+            TaskVectorKernels.PackAgreement(ctx.Task(t), ctx.Scratch, bits);
             writer.WriteBytes($"masks.{_plan.TaskNames[t]}.{ctx.Name}", bits);
         }
     }

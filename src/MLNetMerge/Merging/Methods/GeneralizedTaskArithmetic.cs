@@ -38,7 +38,13 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         _shape = shape;
         _threshold = new float[plan.TaskCount];
         _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
-        if (_trimPasses > 0) NewLocal(useBuckets: false);
+        if (_trimPasses > 0)
+        {
+            for (int t = 0; t < plan.TaskCount; t++)
+                if (!parameters.IsUniform("keep", t))
+                    throw new RecipeException(null, $"'keep' (mergekit's 'density') for model '{plan.TaskNames[t]}' varies over layers, but the global trim has one threshold per model; give one number, or set 'trim: tensor' to trim each tensor with its own keep.");
+            NewLocal(useBuckets: false);
+        }
     }
 
     /// <summary>Per-task global trim thresholds (after the passes).</summary>
@@ -54,18 +60,18 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         {
             var tau = ctx.Task(t);
             if (_shape.RandomDrop)
-                Sparsification.RandomDrop(tau, Number(ctx, "drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
+                Sparsification.RandomDrop(tau, ctx.Number("drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
             switch (_shape.Sparsify)
             {
                 case SparsificationKind.MagnitudeTensor:
-                    Sparsification.MagnitudeTensor(tau, Number(ctx, "keep", t));
+                    Sparsification.MagnitudeTensor(tau, ctx.Number("keep", t));
                     break;
                 case SparsificationKind.Breadcrumbs:
-                    Sparsification.Breadcrumbs(tau, Number(ctx, "density", t), Number(ctx, "gamma", t));
+                    Sparsification.Breadcrumbs(tau, ctx.Number("density", t), ctx.Number("gamma", t));
                     break;
                 case SparsificationKind.Della:
                     int row = ctx.Info.Shape.Length >= 2 ? ctx.Info.Shape[^1] : ctx.Length;
-                    Sparsification.Della(tau, row, Number(ctx, "density", t), Number(ctx, "epsilon", t), true,
+                    Sparsification.Della(tau, row, ctx.Number("density", t), ctx.Number("epsilon", t), true,
                         CounterRandom.Key(_plan.Seed ^ 0xD311A, t, ctx.Name));
                     break;
             }
@@ -85,15 +91,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
             }
             return null;
         }
-        ApplyGlobalTrim(ctx);
-        long balance = 0;
-        for (int i = 0; i < ctx.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < ctx.TaskCount; t++) s += Weight(ctx, t) * ctx.Task(t)[i];
-            balance += s > 0 ? 1 : s < 0 ? -1 : 0;
-        }
-        return balance;
+        return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), TrimThresholds, ctx.Length);
     }
 
     /// <inheritdoc />
@@ -151,56 +149,42 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         }, trackAllValues: true);
     }
 
-    private void ApplyGlobalTrim(MergeTensorContext ctx)
+    /// <summary>Global trim thresholds once resolved (0 = keep all); all zero without a global trim.</summary>
+    private float[] TrimThresholds => _trimPasses == 0 ? new float[_plan.TaskCount] : _threshold;
+
+    /// <inheritdoc />
+    public override MergeParameters Parameters => _p;
+
+    private static float[] Weights(MergeTensorContext ctx)
     {
-        if (_trimPasses == 0) return;
-        for (int t = 0; t < ctx.TaskCount; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
+        var w = new float[ctx.TaskCount];
+        for (int t = 0; t < w.Length; t++) w[t] = (float)ctx.Number("weight", t);
+        return w;
     }
 
-    // Numbers come from this run's parameters, not the context's: methods may begin the run with method-chosen
-    // defaults filled in (TIES's λ 0.3 with merge: sum, DARE's λ by base method), which the executor's copy lacks.
-    private double Number(MergeTensorContext ctx, string name) => _p.Number(name, ctx.Name, ctx.Layer, ctx.Plan.LayerCount);
-
-    private double Number(MergeTensorContext ctx, string name, int task) => _p.Number(name, task, ctx.Name, ctx.Layer, ctx.Plan.LayerCount);
-
-    private float Weight(MergeTensorContext ctx, int t) => (float)Number(ctx, "weight", t);
-
-    /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>.</summary>
+    /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>; the task buffers are left as they are.</summary>
     public void Combine(MergeTensorContext ctx, Span<float> output)
     {
-        ApplyGlobalTrim(ctx);
-        int tasks = ctx.TaskCount;
-        Span<float> w = stackalloc float[tasks];
-        float wsum = 0;
-        for (int t = 0; t < tasks; t++) { w[t] = Weight(ctx, t); wsum += w[t]; }
+        var w = Weights(ctx);
         if (!_shape.SignConsensus)
         {
+            if (_trimPasses > 0)
+                for (int t = 0; t < w.Length; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
+            float wsum = w.Sum();
             float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
             output.Clear();
-            for (int t = 0; t < tasks; t++)
+            for (int t = 0; t < w.Length; t++)
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t] * norm, output, output);
             return;
         }
-        for (int i = 0; i < output.Length; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < tasks; t++) s += w[t] * ctx.TaskArrays[t][i];
-            float sign = s > 0 ? 1f : s < 0 ? -1f : _majority;
-            float num = 0, den = 0;
-            for (int t = 0; t < tasks; t++)
-            {
-                float v = ctx.TaskArrays[t][i];
-                if (v * sign > 0) { num += w[t] * v; den += w[t]; }
-            }
-            output[i] = _shape.Mean ? num / (den == 0 ? 1 : den) : num;
-        }
+        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, TrimThresholds, ctx.Length, _majority, _shape.Mean, output);
     }
 
     /// <inheritdoc />
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         Combine(ctx, output);
-        float lambda = (float)Number(ctx, "scale");
+        float lambda = (float)ctx.Number("scale");
         System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(output, lambda, ctx.Base, output);
     }
 

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using MLNetMerge.Zoo;
+
+namespace MLNetMerge.Cli.Commands;
+
+/// <summary><c>mlnetmerge zoo build vision</c>: builds the small vision model zoo from Fashion-MNIST and scikit-learn digits.</summary>
+internal static class ZooCommand
+{
+    public static Command Create()
+    {
+        var zoo = new Command("zoo", "Build the small model zoos the demo and the tests run on.");
+        var build = new Command("build", "Build a zoo.");
+        var vision = new Command("vision", "Pretrain a small ViT (rotation prediction, no labels) and fine-tune one copy per image task; writes checkpoints, validation/test subsets and manifest.json.");
+        var output = new Option<string>("--output", "-o") { Description = "Zoo folder.", DefaultValueFactory = _ => Path.Combine("data", "zoo", "vision") };
+        var seed = new Option<int>("--seed") { Description = "Seed of splits, initialisation and shuffles.", DefaultValueFactory = _ => 0 };
+        var fashion = new Option<string>("--fashion-dir") { Description = "Folder of Fashion-MNIST's gzipped IDX files (apt-get install dataset-fashion-mnist).", DefaultValueFactory = _ => VisionZooSources.DefaultFashionDirectory };
+        var sklearn = new Option<string>("--sklearn-dir") { Description = "Folder of scikit-learn's bundled CSV data (apt-get install python3-sklearn).", DefaultValueFactory = _ => VisionZooSources.DefaultSklearnDirectory };
+        var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Pretraining epochs.", DefaultValueFactory = _ => new VisionZooBuildOptions().PretrainEpochs };
+        var fineTuneEpochs = new Option<int>("--finetune-epochs") { Description = "Fine-tuning epochs per task.", DefaultValueFactory = _ => new VisionZooBuildOptions().FineTuneEpochs };
+        var fineTuneLr = new Option<double>("--finetune-lr") { Description = "Fine-tuning learning rate.", DefaultValueFactory = _ => new VisionZooBuildOptions().FineTuneLearningRate };
+        foreach (var o in new Option[] { output, seed, fashion, sklearn, pretrainEpochs, fineTuneEpochs, fineTuneLr }) vision.Options.Add(o);
+        vision.SetAction(r =>
+        {
+            var options = new VisionZooBuildOptions
+            {
+                Seed = r.GetValue(seed), FashionDirectory = r.GetValue(fashion)!, SklearnDirectory = r.GetValue(sklearn)!,
+                PretrainEpochs = r.GetValue(pretrainEpochs), FineTuneEpochs = r.GetValue(fineTuneEpochs), FineTuneLearningRate = r.GetValue(fineTuneLr),
+            };
+            VisionZooBuilder.Build(r.GetValue(output)!, options, Console.WriteLine);
+            return 0;
+        });
+        build.Subcommands.Add(vision);
+        zoo.Subcommands.Add(build);
+        return zoo;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Merging;
+using MLNetMerge.Recipes;
+using MLNetMerge.Zoo;
+using YamlDotNet.RepresentationModel;
+
+namespace MLNetMerge.Evaluation;
+
+/// <summary>The recipe's <c>evaluate:</c> section (all keys optional).</summary>
+/// <param name="Zoo">Zoo folder with <c>manifest.json</c> (default: the folder of the base checkpoint).</param>
+/// <param name="Protocols">Protocols: <c>current</c>, <c>knn</c> (default both).</param>
+/// <param name="Shots">KNN anchors per class (default 5).</param>
+/// <param name="Seeds">KNN seeds (default 5).</param>
+/// <param name="Report">Where <c>report.json</c> goes (default: the recipe's output folder, else the recipe's folder).</param>
+public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocols, int Shots, int Seeds, string? Report);
+
+/// <summary>One point of a sweep and its mean validation accuracy (Current protocol).</summary>
+/// <param name="Parameters">Parameter name → value.</param>
+/// <param name="ValidationAccuracy">Mean over tasks of the validation accuracy.</param>
+public sealed record SweepPoint(IReadOnlyDictionary<string, double> Parameters, double ValidationAccuracy);
+
+/// <summary>Everything <c>mlnetmerge evaluate</c> reports.</summary>
+/// <param name="Family">Zoo name (or base path).</param>
+/// <param name="Method">Method name.</param>
+/// <param name="Tasks">Task names in order.</param>
+/// <param name="Protocols">Protocol names in order.</param>
+/// <param name="Merged">The merged model's row (hyperparameters = the selected sweep point, if any).</param>
+/// <param name="Individual">Upper bound: each fine-tuned model on its own task.</param>
+/// <param name="Base">Lower bound: the base encoder with each task's head.</param>
+/// <param name="Sweep">Every sweep point, in grid order (empty without a sweep).</param>
+public sealed record RecipeEvaluation(string Family, string Method, IReadOnlyList<string> Tasks, IReadOnlyList<string> Protocols,
+    ModelEvaluation Merged, ModelEvaluation Individual, ModelEvaluation Base, IReadOnlyList<SweepPoint> Sweep);
+
+/// <summary>
+/// Runs a recipe's merge in memory and evaluates it on the zoo's tasks: bounds (individual, base), the merged model
+/// under every protocol on test, and, with a <c>sweep:</c> section (<c>parameter: [values…]</c>, a full grid), the
+/// grid point with the best mean validation accuracy (Current protocol) — selection never sees test.
+/// </summary>
+public static class RecipeEvaluator
+{
+    /// <summary>Reads the <c>evaluate:</c> section.</summary>
+    /// <exception cref="RecipeException">A key is unknown or a value is malformed.</exception>
+    public static EvaluateSection ReadEvaluateSection(MergeRecipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        string? zoo = null, report = null;
+        var protocols = new List<string> { "current", "knn" };
+        int shots = 5, seeds = 5;
+        if (recipe.Sections.TryGetValue("evaluate", out var node) && node is YamlMappingNode map)
+        {
+            foreach (var (k, v) in map.Children)
+            {
+                string key = ((YamlScalarNode)k).Value ?? "";
+                switch (key)
+                {
+                    case "zoo": zoo = Resolve(recipe, Scalar(v, recipe, key)); break;
+                    case "report": report = Resolve(recipe, Scalar(v, recipe, key)); break;
+                    case "shots": shots = Int(v, recipe, key); break;
+                    case "seeds": seeds = Int(v, recipe, key); break;
+                    case "protocols":
+                        protocols = v is YamlSequenceNode seq ? seq.Children.Select(c => Scalar(c, recipe, key)).ToList() : [Scalar(v, recipe, key)];
+                        foreach (var p in protocols)
+                            if (p is not ("current" or "knn")) throw new RecipeException(recipe.Source, $"evaluate.protocols: unknown protocol '{p}'; expected current or knn.");
+                        break;
+                    default: throw new RecipeException(recipe.Source, $"evaluate: unknown key '{key}'; expected zoo, protocols, shots, seeds or report.");
+                }
+            }
+        }
+        return new EvaluateSection(zoo, protocols, shots, seeds, report);
+    }
+
+    /// <summary>Reads the <c>sweep:</c> section as a grid (parameter → values), or an empty grid.</summary>
+    public static IReadOnlyList<(string Name, IReadOnlyList<double> Values)> ReadSweep(MergeRecipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var grid = new List<(string, IReadOnlyList<double>)>();
+        if (!recipe.Sections.TryGetValue("sweep", out var node)) return grid;
+        if (node is not YamlMappingNode map) throw new RecipeException(recipe.Source, "sweep: expected a mapping of parameter names to lists of values.");
+        foreach (var (k, v) in map.Children)
+        {
+            string key = ((YamlScalarNode)k).Value ?? "";
+            if (v is not YamlSequenceNode seq || seq.Children.Count == 0) throw new RecipeException(recipe.Source, $"sweep.{key}: expected a non-empty list of numbers.");
+            grid.Add((key, seq.Children.Select(c => Number(c, recipe, "sweep." + key)).ToList()));
+        }
+        return grid;
+    }
+
+    /// <summary>Every combination of a grid, first parameter varying slowest.</summary>
+    public static List<Dictionary<string, double>> Combinations(IReadOnlyList<(string Name, IReadOnlyList<double> Values)> grid)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        var result = new List<Dictionary<string, double>> { new(StringComparer.Ordinal) };
+        foreach (var (name, values) in grid)
+            result = result.SelectMany(r => values.Select(v => new Dictionary<string, double>(r, StringComparer.Ordinal) { [name] = v })).ToList();
+        return result;
+    }
+
+    /// <summary>Evaluates a recipe (merge in memory, sweep on validation, bounds and protocols on test).</summary>
+    /// <param name="recipe">The recipe.</param>
+    /// <param name="log">Progress lines.</param>
+    /// <exception cref="RecipeException">The zoo has no task of a recipe model's name, or the sections are malformed.</exception>
+    public static RecipeEvaluation Evaluate(MergeRecipe recipe, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        log ??= _ => { };
+        var section = ReadEvaluateSection(recipe);
+        string zooDir = section.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
+        var manifest = VisionZooManifest.Load(zooDir);
+        var encoder = new ImageEncoder(manifest.ReadConfig(zooDir));
+        using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
+        string first = encoder.Model.Parameters.Layout.Entries[0].Name;
+        string prefix = family.Base.TryGetTensor(first, out _) ? "" : "vit.";
+        var tasks = new List<EvaluationTask>();
+        foreach (var t in family.Tasks)
+        {
+            var zt = manifest.Tasks.FirstOrDefault(z => z.Name == t.Name)
+                ?? throw new RecipeException(recipe.Source, $"model '{t.Name}' has no task of that name in {Path.Combine(zooDir, VisionZooManifest.FileName)} (tasks: {string.Join(", ", manifest.Tasks.Select(z => z.Name))}).");
+            var head = ReadHead(t.Reader, zt.Classes.Count, encoder.EmbeddingSize);
+            tasks.Add(new EvaluationTask(t.Name, head, VisionZooManifest.LoadSplit(zooDir, zt, zt.Validation), VisionZooManifest.LoadSplit(zooDir, zt, zt.Test)));
+        }
+        var protocols = section.Protocols.Select(p => p == "current" ? (EvaluationProtocol)new CurrentProtocol() : new KnnProtocol(section.Shots, section.Seeds)).ToList();
+
+        var baseWeights = ReadEncoder(family.Base, prefix, encoder);
+        var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => ReadEncoder(t.Reader, prefix, encoder), StringComparer.Ordinal);
+        var baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols);
+        var individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols);
+        log($"bounds: base {baseRow.Average(protocols[0].Name):P1}, individual {individual.Average(protocols[0].Name):P1} ({protocols[0].Name})");
+
+        var resolved = recipe.ResolveParameters();
+        var method = resolved.Method;
+        var exec = new MergeExecutionOptions { Seed = recipe.Seed };
+        var grid = ReadSweep(recipe);
+        var points = new List<SweepPoint>();
+        Dictionary<string, double> chosen = new(StringComparer.Ordinal);
+        if (grid.Count > 0)
+        {
+            var current = new[] { (EvaluationProtocol)new CurrentProtocol() };
+            foreach (var combo in Combinations(grid))
+            {
+                var merged = MergeExecutor.RunInMemory(family, method, WithOverrides(recipe, method, combo), exec);
+                var row = ModelEvaluator.Evaluate(method.Name, encoder, task => n => merged.TensorFor(task, prefix + n), tasks, current, onValidation: true);
+                points.Add(new SweepPoint(combo, row.Average("current")));
+                log($"sweep {Describe(combo)}: validation {points[^1].ValidationAccuracy:P2}");
+            }
+            chosen = new Dictionary<string, double>(points.MaxBy(p => p.ValidationAccuracy)!.Parameters, StringComparer.Ordinal); // first best on ties
+        }
+        var final = MergeExecutor.RunInMemory(family, method, grid.Count > 0 ? WithOverrides(recipe, method, chosen) : resolved, exec);
+        var mergedRow = ModelEvaluator.Evaluate(method.Name, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen);
+        return new RecipeEvaluation(manifest.Name, method.Name, tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
+            mergedRow, individual, baseRow, points);
+    }
+
+    /// <summary>Writes a sweep point as <c>scale=0.3, keep=0.2</c>.</summary>
+    public static string Describe(IReadOnlyDictionary<string, double> parameters) =>
+        string.Join(", ", parameters.Select(kv => $"{kv.Key}={kv.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
+
+    private static MergeParameters WithOverrides(MergeRecipe recipe, MergeMethod method, IReadOnlyDictionary<string, double> values)
+    {
+        var global = new Dictionary<string, ParameterValue>(recipe.Parameters);
+        foreach (var (k, v) in recipe.ImpliedParameters)
+            if (!global.ContainsKey(k)) global[k] = new ParameterValue.Text(v);
+        foreach (var (k, v) in values) global[k] = new ParameterValue.Scalar(v);
+        return new MergeParameters(method, global, recipe.Models.Select(m => m.Parameters).ToList(), recipe.Source);
+    }
+
+    private static TaskHead ReadHead(ICheckpointReader reader, int classes, int width)
+    {
+        if (!reader.TryGetTensor(TaskHead.WeightName, out var w) || !reader.TryGetTensor(TaskHead.BiasName, out var b))
+            throw new CheckpointFormatException(reader.Path, TaskHead.WeightName, "is missing; evaluation needs the task's classifier.weight and classifier.bias.");
+        if (w.ElementCount != (long)classes * width || b.ElementCount != classes)
+            throw new CheckpointFormatException(reader.Path, TaskHead.WeightName, $"has shape {w.ShapeText}; the task has {classes} classes on a {width}-wide embedding.");
+        var wv = new float[w.ElementCount]; var bv = new float[b.ElementCount];
+        reader.ReadFloat32(w, wv); reader.ReadFloat32(b, bv);
+        return new TaskHead(wv, bv, classes, width);
+    }
+
+    private static Dictionary<string, float[]> ReadEncoder(ICheckpointReader reader, string prefix, ImageEncoder encoder)
+    {
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var e in encoder.Model.Parameters.Layout.Entries)
+        {
+            if (!reader.TryGetTensor(prefix + e.Name, out var info))
+                throw new CheckpointFormatException(reader.Path, prefix + e.Name, $"is missing; the {encoder.Model.ArchitectureName} encoder needs it with shape {e.ShapeText}.");
+            var v = new float[info.ElementCount];
+            reader.ReadFloat32(info, v);
+            result[e.Name] = v;
+        }
+        return result;
+    }
+
+    private static string Resolve(MergeRecipe recipe, string path) =>
+        Path.IsPathRooted(path) || recipe.Source is null ? path : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(recipe.Source))!, path);
+
+    private static string Scalar(YamlNode v, MergeRecipe recipe, string key) =>
+        v is YamlScalarNode s && s.Value is not null ? s.Value : throw new RecipeException(recipe.Source, $"evaluate.{key}: expected a single value.");
+
+    private static int Int(YamlNode v, MergeRecipe recipe, string key) =>
+        int.TryParse(Scalar(v, recipe, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) && i > 0 ? i
+            : throw new RecipeException(recipe.Source, $"evaluate.{key}: expected a positive integer.");
+
+    private static double Number(YamlNode v, MergeRecipe recipe, string key) =>
+        v is YamlScalarNode s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d
+            : throw new RecipeException(recipe.Source, $"{key}: expected numbers.");
+}

@@ -123,7 +123,10 @@ def main():
                   f"{c['skipped']} not comparable"
                   + (f"; packed masks: {c['int_elements_differing']} of {c['int_elements']} bytes differ"
                      if c.get("int_elements") else ""))
-            if "update_rel_frobenius_model" in c:
+            if "update_rel_frobenius_model" in c and c["update_rel_frobenius_worst_tensor"] is None:
+                print("    torch's update over θavg is zero (with 2 models exact CART is weight averaging): "
+                      "the difference above is all ours")
+            elif "update_rel_frobenius_model" in c:
                 print(f"    relative to the update over θavg: ‖ours − torch‖F / ‖torch − θavg‖F = "
                       f"{c['update_rel_frobenius_model']:.2e} over the model, max {c['update_rel_frobenius_max']:.2e} "
                       f"({c['update_rel_frobenius_worst_tensor']})")

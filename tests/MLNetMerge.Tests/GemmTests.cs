@@ -190,6 +190,31 @@ public sealed class GemmTests
         Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by warm GEMM calls");
     }
 
+    private sealed class NestedJob(GemmWorkerPool pool) : GemmWorkerPool.IJob
+    {
+        public readonly bool[] NestedAccepted = new bool[2];
+        public readonly int[] Ran = new int[2];
+
+        public void RunPart(int part)
+        {
+            Interlocked.Increment(ref Ran[part]);
+            NestedAccepted[part] = pool.TryRun(new NestedJob(pool), 2);
+        }
+    }
+
+    [TestMethod]
+    public void WorkerPoolRunsEveryPartOnceAndRefusesNestedJobs()
+    {
+        // A part that calls back into the pool (on the caller's thread or a worker's) must be refused, not
+        // allowed to overwrite the running job; both parts of the outer job run exactly once.
+        var pool = new GemmWorkerPool(1);
+        var job = new NestedJob(pool);
+        Assert.IsTrue(pool.TryRun(job, 2));
+        CollectionAssert.AreEqual(new[] { 1, 1 }, job.Ran);
+        CollectionAssert.AreEqual(new[] { false, false }, job.NestedAccepted);
+        Assert.IsTrue(pool.TryRun(new NestedJob(pool), 1), "the pool is free again after the job");
+    }
+
     [TestMethod]
     public void RejectsBadArguments()
     {

@@ -31,7 +31,7 @@ public sealed record VisionZooBuildOptions
     /// <summary>Fine-tuning epochs per task.</summary>
     public int FineTuneEpochs { get; init; } = 5;
     /// <summary>Fine-tuning learning rate.</summary>
-    public double FineTuneLearningRate { get; init; } = 1e-3;
+    public double FineTuneLearningRate { get; init; } = 2e-4;
     /// <summary>Mini-batch size.</summary>
     public int BatchSize { get; init; } = 64;
     /// <summary>AdamW weight decay.</summary>
@@ -104,9 +104,17 @@ public static class VisionZooBuilder
             heads.Add(head);
             double baseVal = Accuracy(encoder, head, val), baseTest = Accuracy(encoder, head, tst);
             var ft = new VisionTrainer(model, w, b, trainEncoder: true, trainHead: false, options.FineTuneLearningRate, options.WeightDecay);
+            // Keep the epoch with the best validation accuracy (the first on ties), as the individual models of the papers are selected.
+            var bestValues = (float[])baseValues.Clone();
+            double ftVal = -1;
             for (int epoch = 0; epoch < options.FineTuneEpochs; epoch++)
+            {
                 ft.TrainEpoch(train, options.BatchSize, options.Seed * 1000 + 100 * (t + 1) + epoch);
-            double ftVal = Accuracy(encoder, head, val), ftTest = Accuracy(encoder, head, tst);
+                double acc = Accuracy(encoder, head, val);
+                if (acc > ftVal) { ftVal = acc; model.Parameters.Values.CopyTo(bestValues, 0); }
+            }
+            bestValues.CopyTo(model.Parameters.Values, 0);
+            double ftTest = Accuracy(encoder, head, tst);
             taskValues.Add((float[])model.Parameters.Values.Clone());
             string ckpt = spec.Name + ".safetensors";
             SaveEncoder(model, Path.Combine(directory, ckpt), head);
@@ -151,7 +159,7 @@ public static class VisionZooBuilder
             new ZooBuildInfo(options.Seed, Math.Round(seconds, 1), Environment.ProcessorCount,
                 "masked-patch reconstruction (half the 7×7 patches blanked, linear pixel decoder, MSE) on pooled training images of every task, no task labels",
                 pool.Count, options.PretrainEpochs, options.FineTuneEpochs,
-                string.Create(CultureInfo.InvariantCulture, $"AdamW (wd {options.WeightDecay}), batch {options.BatchSize}, pretrain lr {options.PretrainLearningRate}, fine-tune lr {options.FineTuneLearningRate}; heads: linear probe on the frozen base (300 full-batch AdamW steps), frozen during fine-tuning; checks use the Current protocol, λ chosen on validation")),
+                string.Create(CultureInfo.InvariantCulture, $"AdamW (wd {options.WeightDecay}), batch {options.BatchSize}, pretrain lr {options.PretrainLearningRate}, fine-tune lr {options.FineTuneLearningRate}; heads: linear probe on the frozen base (300 full-batch AdamW steps), frozen during fine-tuning; the fine-tuning epoch with the best validation accuracy is kept; checks use the Current protocol, λ chosen on validation")),
             checks);
         manifest.Save(directory);
         log($"built in {seconds:F1} s");

@@ -88,6 +88,7 @@ public sealed class Mlp : IDenseEncoder
     {
         if (batch <= _maxBatch) return;
         _maxBatch = batch;
+        _arena.Reset();
         _pre = new ArenaBuffer[Layers];
         _post = new ArenaBuffer[Layers + 1];
         _post[0] = _arena.Reserve(batch * _sizes[0]);

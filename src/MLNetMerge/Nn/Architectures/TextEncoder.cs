@@ -110,6 +110,7 @@ public sealed class TextEncoder
         int b = _maxBatch, t = _maxTokens, btc = b * t * _c, bc = b * _c;
         _ids = new int[b * t]; _positions = new int[b * t]; _types = new int[b * t]; _mask = new bool[b * t];
         var a = _arena;
+        a.Reset(); // re-plan every buffer for the larger shape
         _sum = a.Reserve(btc); _mean = a.Reserve(b * t); _rstd = a.Reserve(b * t);
         foreach (var blk in _blocks) blk.Plan(a, b, t);
         _hidden = a.Reserve(btc); _pooled = a.Reserve(bc); _poolPre = a.Reserve(bc); _embedding = a.Reserve(bc);

@@ -155,6 +155,7 @@ public sealed class VisionTransformer : IDenseEncoder
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         _maxBatch = batch;
         var a = _arena;
+        a.Reset(); // re-plan every buffer for the larger shape
         int btc = batch * _t * _c, bc = batch * _c;
         _cols = a.Reserve(batch * _np * _k); _patches = a.Reserve(batch * _np * _c); _x0 = a.Reserve(btc);
         foreach (var blk in _blocks) blk.Plan(a, batch);

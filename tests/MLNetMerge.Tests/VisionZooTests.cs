@@ -1,0 +1,113 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Data;
+using MLNetMerge.Evaluation;
+using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Zoo;
+
+namespace MLNetMerge.Tests;
+
+/// <summary>The committed vision zoo: files, shapes, and the literature's behaviour (fine-tuned beats base + linear head).</summary>
+[TestClass]
+public sealed class VisionZooTests
+{
+    private static (ImageEncoder Encoder, TaskHead Head) Load(string dir, VisionZooManifest m, string checkpoint, ZooTask task)
+    {
+        var cfg = m.ReadConfig(dir);
+        using var reader = SafetensorsReader.Open(Path.Combine(dir, checkpoint));
+        var model = VisionTransformer.Load(cfg, reader);
+        using var taskReader = SafetensorsReader.Open(Path.Combine(dir, task.Checkpoint));
+        taskReader.TryGetTensor(TaskHead.WeightName, out var w);
+        taskReader.TryGetTensor(TaskHead.BiasName, out var b);
+        var wv = new float[w.ElementCount]; var bv = new float[b.ElementCount];
+        taskReader.ReadFloat32(w, wv); taskReader.ReadFloat32(b, bv);
+        return (new ImageEncoder(model), new TaskHead(wv, bv, task.Classes.Count, model.EmbeddingSize));
+    }
+
+    [TestMethod]
+    public void ManifestFilesAndShapesAgree()
+    {
+        string dir = ZooPaths.Vision;
+        var m = VisionZooManifest.Load(dir);
+        Assert.IsTrue(m.Tasks.Count >= 6);
+        Assert.AreEqual(m.Tasks.Count, m.Tasks.Select(t => t.Name).Distinct().Count());
+        long bytes = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.IsTrue(bytes <= 25L << 20, $"zoo is {bytes} bytes");
+        using var family = ModelFamily.Load(Path.Combine(dir, m.Base), m.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));
+        foreach (var t in m.Tasks)
+        {
+            var head = family.TaskHeads[t.Name].Single(h => h.Name == TaskHead.WeightName);
+            CollectionAssert.AreEqual(new[] { t.Classes.Count, 64 }, head.Shape);
+            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
+            Assert.AreEqual(t.Test.Count, test.Count);
+            CollectionAssert.AreEqual(new[] { 1, 28, 28 }, test.FeatureShape);
+            Assert.IsTrue(test.ClassCounts().All(c => c > 0), $"{t.Name}: a class is missing from test");
+            Assert.IsTrue(test.Features.All(v => v >= -1f && v <= 1f));
+        }
+    }
+
+    [TestMethod]
+    public void FineTunedBeatsBaseWithLinearHeadOnEveryTask()
+    {
+        // Fast subset: the first 200 test examples of each task. The task head is the linear probe fitted on the frozen
+        // base, so base + head is the "base with a trained linear head" bound.
+        string dir = ZooPaths.Vision;
+        var m = VisionZooManifest.Load(dir);
+        double gainSum = 0;
+        foreach (var t in m.Tasks)
+        {
+            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
+            var subset = test.Subset(Enumerable.Range(0, Math.Min(200, test.Count)).ToArray());
+            var (baseEnc, head) = Load(dir, m, m.Base, t);
+            var (ftEnc, _) = Load(dir, m, t.Checkpoint, t);
+            double baseAcc = VisionZooBuilder.Accuracy(baseEnc, head, subset), ftAcc = VisionZooBuilder.Accuracy(ftEnc, head, subset);
+            Assert.IsTrue(ftAcc > baseAcc, $"{t.Name}: fine-tuned {ftAcc:P1} vs base {baseAcc:P1}");
+            gainSum += ftAcc - baseAcc;
+        }
+        Assert.IsTrue(gainSum / m.Tasks.Count > 0.05, $"mean gain {gainSum / m.Tasks.Count:P1}");
+    }
+
+    [TestMethod]
+    [TestCategory("slow")]
+    public void StoredAccuraciesReproduce()
+    {
+        string dir = ZooPaths.Vision;
+        var m = VisionZooManifest.Load(dir);
+        foreach (var t in m.Tasks)
+        {
+            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
+            var (ftEnc, head) = Load(dir, m, t.Checkpoint, t);
+            Assert.AreEqual(t.Accuracy.FineTunedTest, VisionZooBuilder.Accuracy(ftEnc, head, test), 1e-9, t.Name);
+            var (baseEnc, _) = Load(dir, m, m.Base, t);
+            Assert.AreEqual(t.Accuracy.BaseTest, VisionZooBuilder.Accuracy(baseEnc, head, test), 1e-9, t.Name);
+        }
+    }
+
+    [TestMethod]
+    [TestCategory("slow")]
+    public void TinyBuildIsDeterministic()
+    {
+        if (!File.Exists(Path.Combine(VisionZooSources.DefaultFashionDirectory, "train-images-idx3-ubyte.gz"))
+            || !File.Exists(Path.Combine(VisionZooSources.DefaultSklearnDirectory, "digits.csv.gz")))
+            Assert.Inconclusive("dataset-fashion-mnist / python3-sklearn are not installed.");
+        var options = new VisionZooBuildOptions
+        {
+            Sizes = new VisionZooTasks.SplitSizes(FashionTrain: 120, FashionValidation: 60, FashionTest: 60, DigitsValidationFraction: 0.1, DigitsTestFraction: 0.85),
+            PretrainExamples = 64, PretrainEpochs = 1, FineTuneEpochs = 1, ScaleGrid = [0.3],
+        };
+        string a = Path.Combine(Path.GetTempPath(), "mlnetmerge-zoo-" + Guid.NewGuid().ToString("N"));
+        string b = a + "-again";
+        try
+        {
+            VisionZooBuilder.Build(a, options);
+            VisionZooBuilder.Build(b, options);
+            foreach (var f in new[] { "base.safetensors", "fashion.safetensors", "digits_parity.safetensors", "fashion_rot90/test_images.npy" })
+                CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(a, f)), File.ReadAllBytes(Path.Combine(b, f)), f);
+        }
+        finally
+        {
+            if (Directory.Exists(a)) Directory.Delete(a, true);
+            if (Directory.Exists(b)) Directory.Delete(b, true);
+        }
+    }
+}

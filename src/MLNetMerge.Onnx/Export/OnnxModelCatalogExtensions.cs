@@ -19,7 +19,8 @@ public static class OnnxModelCatalogExtensions
     /// <param name="directory">The output directory.</param>
     /// <param name="options">Architecture and what to write.</param>
     /// <exception cref="ArgumentException">No architecture given, or nothing to write.</exception>
-    /// <exception cref="IncompatibleModelsException">A task has no head, a weight is missing, or a multi-head export of a per-task method (whose tasks do not share weights).</exception>
+    /// <exception cref="IncompatibleModelsException">A task has no head, a weight is missing, a multi-head export of a per-task
+    /// method (whose tasks do not share weights), or a per-task export of a per-task method whose task weights were not materialized.</exception>
     /// <exception cref="OutputExistsException">The directory exists and <see cref="OnnxExportOptions.Overwrite"/> is false.</exception>
     public static IReadOnlyList<string> ConvertToOnnx(this ModelCatalog catalog, MergedModel model, string directory, OnnxExportOptions options)
     {
@@ -29,8 +30,13 @@ public static class OnnxModelCatalogExtensions
         var architecture = options.Architecture ?? throw new ArgumentException("OnnxExportOptions.Architecture is required (a VisionTransformerConfig or MlpConfig).", nameof(options));
         if (!options.PerTask && !options.MultiHead && !options.PerTaskSingleFile) throw new ArgumentException("set PerTask, MultiHead or PerTaskSingleFile.", nameof(options));
         if (options.PerTaskSingleFile && options.BaseModel is null) throw new ArgumentException("PerTaskSingleFile needs OnnxExportOptions.BaseModel (the family's base checkpoint).", nameof(options));
-        if (options.MultiHead && model.TaskTensors.Count > 0)
-            throw new IncompatibleModelsException(null, null, $"{model.Summary.Method.Name} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
+        string method = model.Summary.Method.Name;
+        if (options.MultiHead && model.Summary.Method.IsPerTask)
+            throw new IncompatibleModelsException(null, null, $"{method} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
+        if (options.PerTask && model.Summary.Method.IsPerTask)
+            foreach (var task in model.TaskNames.Where(t => !model.TaskTensors.ContainsKey(t)))
+                throw new IncompatibleModelsException(null, null,
+                    $"{method} gives each task its own weights, but this model holds none for task '{task}' (merge with --materialize, or export EMR's single file).");
         var files = new List<string>();
         using var dir = AtomicDirectory.Begin(directory, options.Overwrite);
         if (options.PerTask)

@@ -286,6 +286,15 @@ public sealed class OnnxExportTests
             Assert.ThrowsExactly<IncompatibleModelsException>(() =>
                 ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, MultiHead = true }));
             Assert.IsFalse(Directory.Exists(outDir), "nothing written");
+            // A saved EMR model without its materialized tasks has only the unified weights: per-task files would be wrong.
+            string saved = Path.Combine(dir, "saved");
+            ctx.Model.Save(merged, saved);
+            Directory.Delete(Path.Combine(saved, "tasks"), recursive: true);
+            var e = Assert.ThrowsExactly<IncompatibleModelsException>(() =>
+                ctx.Model.ConvertToOnnx(ctx.Model.Load(saved), outDir, new OnnxExportOptions { Architecture = cfg }));
+            StringAssert.Contains(e.Message, "--materialize");
+            Assert.IsFalse(Directory.Exists(outDir), "nothing written");
+
             ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg });
             var cases = new OnnxTools.Cases(outDir);
             var (x, xShape) = Inputs(cfg, seed: 6);

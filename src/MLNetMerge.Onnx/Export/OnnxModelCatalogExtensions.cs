@@ -33,17 +33,24 @@ public static class OnnxModelCatalogExtensions
         string method = model.Summary.Method.Name;
         if (options.MultiHead && model.Summary.Method.IsPerTask)
             throw new IncompatibleModelsException(null, null, $"{method} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
-        if (options.PerTask && model.Summary.Method.IsPerTask)
-            foreach (var task in model.TaskNames.Where(t => !model.TaskTensors.ContainsKey(t)))
+        EmrTaskWeights? rebuild = null;
+        if (options.PerTask && model.Summary.Method.IsPerTask && model.TaskNames.Any(t => !model.TaskTensors.ContainsKey(t)))
+        {
+            if (!EmrTaskWeights.CanRebuild(model) || options.BaseModel is null)
                 throw new IncompatibleModelsException(null, null,
-                    $"{method} gives each task its own weights, but this model holds none for task '{task}' (merge with --materialize, or export EMR's single file).");
+                    $"{method} gives each task its own weights, but this model does not hold them all (merge with --materialize{(EmrTaskWeights.CanRebuild(model) ? ", or give OnnxExportOptions.BaseModel to rebuild them from the masks and rescalers" : "")}).");
+            rebuild = new EmrTaskWeights(model, options.BaseModel);
+        }
         var files = new List<string>();
         using var dir = AtomicDirectory.Begin(directory, options.Overwrite);
         if (options.PerTask)
         {
             foreach (var task in model.TaskNames)
             {
-                OnnxExporter.Export(architecture, name => Weight(model, task, name), [Head(model, task, options)], dir.PathOf(task + ".onnx"), options);
+                Func<string, float[]?> weights = rebuild is not null && !model.TaskTensors.ContainsKey(task)
+                    ? name => Key(model, name) is { } key ? rebuild.Rebuild(task, key) : null
+                    : name => Weight(model, task, name);
+                OnnxExporter.Export(architecture, weights, [Head(model, task, options)], dir.PathOf(task + ".onnx"), options);
                 files.Add(task + ".onnx");
                 if (File.Exists(dir.PathOf(task + ".onnx.data"))) files.Add(task + ".onnx.data");
             }
@@ -76,6 +83,10 @@ public static class OnnxModelCatalogExtensions
         }
         return null;
     }
+
+    /// <summary>The merged-tensor key of an architecture weight name (with a <c>vit.</c>, <c>bert.</c> or <c>roberta.</c> prefix if the model has one).</summary>
+    private static string? Key(MergedModel model, string name) =>
+        new[] { name, "vit." + name, "bert." + name, "roberta." + name }.FirstOrDefault(model.Tensors.ContainsKey);
 
     private static OnnxHead Head(MergedModel model, string task, OnnxExportOptions options)
     {

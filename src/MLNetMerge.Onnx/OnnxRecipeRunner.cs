@@ -9,8 +9,9 @@ namespace MLNetMerge.Onnx;
 /// <see cref="OnnxFamilyCheck"/>), merges their initializers with <see cref="RecipeRunner.Merge"/> (which reads them
 /// through <see cref="OnnxCheckpointReader"/>, so <see cref="OnnxFormat.Register"/> must have been called), then adds to
 /// the output directory <c>model.onnx</c> (the base's graph with the merged initializers) and, for each task,
-/// <c>tasks/{task}.onnx</c> (the task's own graph with the merged initializers, its own head, or its materialized
-/// per-task weights for per-task methods). If writing the ONNX files fails, the output directory is removed.
+/// <c>tasks/{task}.onnx</c> (the task's own graph with the merged initializers and its own head; for per-task methods
+/// such as EMR, whose tasks are then always materialized, the task's own weights). If writing the ONNX files fails, the
+/// output directory is removed.
 /// </summary>
 public static class OnnxRecipeRunner
 {
@@ -31,6 +32,14 @@ public static class OnnxRecipeRunner
         string output = Path.GetFullPath(options.Output ?? recipe.Output ?? throw new RecipeException(recipe.Source, "no output directory: set 'output' or pass --output."));
         if (!options.Overwrite && (Directory.Exists(output) || File.Exists(output))) throw new OutputExistsException(output);
         CheckFamily(recipe);
+        // A per-task method's model.safetensors holds unified weights that no task runs with: materialize every task so
+        // that each tasks/{task}.onnx carries that task's own weights.
+        if (recipe.ResolveParameters().Method.IsPerTask)
+            options = new RecipeRunOptions
+            {
+                Overwrite = options.Overwrite, Output = options.Output, MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap,
+                Materialize = options.Materialize.Concat(recipe.Models.Select(m => m.Name)).Distinct(StringComparer.Ordinal).ToList(),
+            };
         var summary = RecipeRunner.Merge(recipe, options, progress, cancellationToken);
         try
         {

@@ -9,7 +9,10 @@ namespace MLNetMerge.Onnx.Export;
 /// task's 1-bit masks packed 8 per byte (least significant bit first, as MLNetMerge writes them) and the rescalers γ;
 /// every task's weights are rebuilt in the graph, <c>θ̂t = θ0 + γt · (Mt ⊙ τuni)</c>, and run through the encoder and
 /// the task's head. Unpacking uses opset-17 ops only: a 256×8 bit table <c>Gather</c>ed by the mask bytes (cast to
-/// int32), flattened, sliced to the tensor's length and reshaped. Outputs <c>logits_{task}</c> and <c>embedding_{task}</c>.
+/// int32), flattened, sliced to the tensor's length and reshaped. The unpacking adds a zero computed from the batch size,
+/// so the rebuilt weights depend on the input and ONNX Runtime recomputes them per run rather than constant-folding every
+/// task's full weights into the session (which would cost more memory than T separate files). Outputs
+/// <c>logits_{task}</c> and <c>embedding_{task}</c>.
 /// Initializers: θ0 under the checkpoint names, τuni as <c>{name}.tau_uni</c>, masks as <c>masks.{task}.{name}</c> (uint8),
 /// <c>rescalers</c> (T), <c>emr.bit_table</c> (256, 8).
 /// </summary>
@@ -36,6 +39,17 @@ internal static class EmrSingleFileExporter
             var v = new float[info.ElementCount];
             baseModel.ReadFloat32(info, v);
             return v;
+        }
+
+        // A runtime zero (0 × batch size): adding it to the mask bytes ties every rebuilt weight to the input, so ONNX Runtime
+        // rebuilds θ̂t per run instead of constant-folding all T tasks' weights (and their intermediates) into the session.
+        string? runtimeZero = null;
+        string RuntimeZero()
+        {
+            if (runtimeZero is not null) return runtimeZero;
+            string firstInput = architecture is Nn.Architectures.TextEncoderConfig ? "input_ids" : "pixel_values";
+            string batchSize = g.Node("Slice", [g.Node("Shape", [firstInput]), g.Int64s(0), g.Int64s(1)]);                   // (1,) = [B]
+            return runtimeZero = g.Node("Cast", [g.Node("Mul", [batchSize, g.Int64s(0)])], OnnxGraphBuilder.Int("to", (int)TensorProto.Types.DataType.Int32));
         }
 
         string BitTable()
@@ -69,7 +83,7 @@ internal static class EmrSingleFileExporter
                 {
                     int count = theta0.Length;
                     string maskName = g.RawInitializer($"masks.{task}.{name}", (int)TensorProto.Types.DataType.Uint8, packed, packed.Length);
-                    string indices = g.Node("Cast", [maskName], OnnxGraphBuilder.Int("to", (int)TensorProto.Types.DataType.Int32));   // (bytes)
+                    string indices = g.Node("Add", [g.Node("Cast", [maskName], OnnxGraphBuilder.Int("to", (int)TensorProto.Types.DataType.Int32)), RuntimeZero()]); // (bytes)
                     string bits = g.Node("Gather", [BitTable(), indices], OnnxGraphBuilder.Int("axis", 0));                         // (bytes, 8)
                     bits = g.Node("Slice", [g.Node("Reshape", [bits, g.Int64s(-1)]), g.Int64s(0), g.Int64s(count)]);                // (N)
                     bits = g.Node("Reshape", [bits, g.Int64s(shape.Select(d => (long)d).ToArray())]);                                // shape

@@ -25,7 +25,11 @@ public sealed class OnnxExportOptions
     /// </summary>
     public bool PerTaskSingleFile { get; init; }
 
-    /// <summary>The family's pretrained checkpoint θ0, needed by <see cref="PerTaskSingleFile"/> (a merged model stores θ0 + τuni only).</summary>
+    /// <summary>
+    /// The family's pretrained checkpoint θ0, needed by <see cref="PerTaskSingleFile"/> (a merged model stores θ0 + τuni
+    /// only), and used by <see cref="PerTask"/> to rebuild EMR task weights a loaded model does not hold (merged without
+    /// materializing its tasks).
+    /// </summary>
     public MLNetMerge.Checkpoints.ICheckpointReader? BaseModel { get; init; }
 
     /// <summary>Name of a task's head weight (classes, E) among its head tensors. Default <c>classifier.weight</c>.</summary>

@@ -19,7 +19,8 @@ public static class OnnxModelCatalogExtensions
     /// <param name="directory">The output directory.</param>
     /// <param name="options">Architecture and what to write.</param>
     /// <exception cref="ArgumentException">No architecture given, or nothing to write.</exception>
-    /// <exception cref="IncompatibleModelsException">A task has no head, a weight is missing, or a multi-head export of a per-task method (whose tasks do not share weights).</exception>
+    /// <exception cref="IncompatibleModelsException">A task has no head, a weight is missing, a multi-head export of a per-task
+    /// method (whose tasks do not share weights), or a per-task export of a per-task method whose task weights were not materialized.</exception>
     /// <exception cref="OutputExistsException">The directory exists and <see cref="OnnxExportOptions.Overwrite"/> is false.</exception>
     public static IReadOnlyList<string> ConvertToOnnx(this ModelCatalog catalog, MergedModel model, string directory, OnnxExportOptions options)
     {
@@ -29,15 +30,27 @@ public static class OnnxModelCatalogExtensions
         var architecture = options.Architecture ?? throw new ArgumentException("OnnxExportOptions.Architecture is required (a VisionTransformerConfig or MlpConfig).", nameof(options));
         if (!options.PerTask && !options.MultiHead && !options.PerTaskSingleFile) throw new ArgumentException("set PerTask, MultiHead or PerTaskSingleFile.", nameof(options));
         if (options.PerTaskSingleFile && options.BaseModel is null) throw new ArgumentException("PerTaskSingleFile needs OnnxExportOptions.BaseModel (the family's base checkpoint).", nameof(options));
-        if (options.MultiHead && model.TaskTensors.Count > 0)
-            throw new IncompatibleModelsException(null, null, $"{model.Summary.Method.Name} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
+        string method = model.Summary.Method.Name;
+        if (options.MultiHead && model.Summary.Method.IsPerTask)
+            throw new IncompatibleModelsException(null, null, $"{method} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
+        EmrTaskWeights? rebuild = null;
+        if (options.PerTask && model.Summary.Method.IsPerTask && model.TaskNames.Any(t => !model.TaskTensors.ContainsKey(t)))
+        {
+            if (!EmrTaskWeights.CanRebuild(model) || options.BaseModel is null)
+                throw new IncompatibleModelsException(null, null,
+                    $"{method} gives each task its own weights, but this model does not hold them all (merge with --materialize{(EmrTaskWeights.CanRebuild(model) ? ", or give OnnxExportOptions.BaseModel to rebuild them from the masks and rescalers" : "")}).");
+            rebuild = new EmrTaskWeights(model, options.BaseModel);
+        }
         var files = new List<string>();
         using var dir = AtomicDirectory.Begin(directory, options.Overwrite);
         if (options.PerTask)
         {
             foreach (var task in model.TaskNames)
             {
-                OnnxExporter.Export(architecture, name => Weight(model, task, name), [Head(model, task, options)], dir.PathOf(task + ".onnx"), options);
+                Func<string, float[]?> weights = rebuild is not null && !model.TaskTensors.ContainsKey(task)
+                    ? name => Key(model, name) is { } key ? rebuild.Rebuild(task, key) : null
+                    : name => Weight(model, task, name);
+                OnnxExporter.Export(architecture, weights, [Head(model, task, options)], dir.PathOf(task + ".onnx"), options);
                 files.Add(task + ".onnx");
                 if (File.Exists(dir.PathOf(task + ".onnx.data"))) files.Add(task + ".onnx.data");
             }
@@ -70,6 +83,10 @@ public static class OnnxModelCatalogExtensions
         }
         return null;
     }
+
+    /// <summary>The merged-tensor key of an architecture weight name (with a <c>vit.</c>, <c>bert.</c> or <c>roberta.</c> prefix if the model has one).</summary>
+    private static string? Key(MergedModel model, string name) =>
+        new[] { name, "vit." + name, "bert." + name, "roberta." + name }.FirstOrDefault(model.Tensors.ContainsKey);
 
     private static OnnxHead Head(MergedModel model, string task, OnnxExportOptions options)
     {

@@ -286,19 +286,33 @@ public sealed class OnnxExportTests
             Assert.ThrowsExactly<IncompatibleModelsException>(() =>
                 ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, MultiHead = true }));
             Assert.IsFalse(Directory.Exists(outDir), "nothing written");
+            // A saved EMR model without its materialized tasks has only the unified weights: per-task files would be wrong.
+            string saved = Path.Combine(dir, "saved");
+            ctx.Model.Save(merged, saved);
+            Directory.Delete(Path.Combine(saved, "tasks"), recursive: true);
+            var e = Assert.ThrowsExactly<IncompatibleModelsException>(() =>
+                ctx.Model.ConvertToOnnx(ctx.Model.Load(saved), outDir, new OnnxExportOptions { Architecture = cfg }));
+            StringAssert.Contains(e.Message, "--materialize");
+            Assert.IsFalse(Directory.Exists(outDir), "nothing written");
+
+            // With the base, the task weights are rebuilt from the masks and rescalers; the files must match the engine
+            // on the materialized weights as well (checked below for both directories).
             ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg });
+            ctx.Model.ConvertToOnnx(ctx.Model.Load(saved), Path.Combine(outDir, "rebuilt"), new OnnxExportOptions { Architecture = cfg, BaseModel = family.Base });
             var cases = new OnnxTools.Cases(outDir);
             var (x, xShape) = Inputs(cfg, seed: 6);
             foreach (var (task, classes) in Tasks)
             {
                 float[] emb = EngineEmbedding(cfg, merged, task, x);
-                cases.Add(task + ".onnx", new Dictionary<string, (float[], int[])> { ["pixel_values"] = (x, xShape) }, new Dictionary<string, (float[], int[])>
+                var expected = new Dictionary<string, (float[], int[])>
                 {
                     ["logits"] = (EngineLogits(merged, task, emb, 10, classes), [Batch, classes]), ["embedding"] = (emb, [Batch, 10]),
-                });
+                };
+                cases.Add(task + ".onnx", new Dictionary<string, (float[], int[])> { ["pixel_values"] = (x, xShape) }, expected);
+                cases.Add($"rebuilt/{task}.onnx", new Dictionary<string, (float[], int[])> { ["pixel_values"] = (x, xShape) }, expected);
             }
             cases.Save();
-            StringAssert.Contains(OnnxTools.CheckAll(outDir), ": 2 passed, 0 failed");
+            StringAssert.Contains(OnnxTools.CheckAll(outDir), ": 4 passed, 0 failed");
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -65,6 +65,35 @@ public sealed class OnnxFamilyMergeTests
     }
 
     [TestMethod]
+    public void PerTaskMethodWritesEachTasksOwnWeights()
+    {
+        // EMR: model.onnx holds the unified weights θ0 + τuni; tasks/{task}.onnx must hold θ̂t = θ0 + γt (Mt ⊙ τuni), the same
+        // numbers as the safetensors path's materialized tasks/{task}.safetensors.
+        OnnxFormat.Register();
+        string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
+        try
+        {
+            string viaOnnx = Path.Combine(dir, "onnx"), viaSt = Path.Combine(dir, "st");
+            OnnxRecipeRunner.Merge(MergeRecipe.Parse(Recipe("emr", ".onnx", viaOnnx, "{ }"), "onnx.yaml"));
+            RecipeRunner.Merge(MergeRecipe.Parse(Recipe("emr", ".safetensors", viaSt, "{ }"), "st.yaml"), new RecipeRunOptions { Materialize = ["task_a", "task_b"] });
+            foreach (var task in new[] { "task_a", "task_b" })
+            {
+                using var expected = SafetensorsReader.Open(Path.Combine(viaSt, "tasks", task + ".safetensors"));
+                using var got = OnnxCheckpointReader.Open(Path.Combine(viaOnnx, "tasks", task + ".onnx"));
+                using var unified = OnnxCheckpointReader.Open(Path.Combine(viaOnnx, "model.onnx"));
+                int differ = 0;
+                foreach (var t in expected.Tensors)
+                {
+                    CollectionAssert.AreEqual(Read(expected, t.Name), Read(got, t.Name), $"{task}: {t.Name}");
+                    if (!Read(expected, t.Name).SequenceEqual(Read(unified, t.Name))) differ++;
+                }
+                Assert.IsGreaterThan(0, differ, "task weights are not the unified ones");
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
     public void ADifferentGraphIsRefusedNamingTheFirstDifference()
     {
         OnnxFormat.Register();

@@ -14,7 +14,7 @@ public sealed class RecipeEvaluatorTests
     private static MergeRecipe Recipe(string extra) => MergeRecipe.Parse(
         "method: task_arithmetic\nbase: ../base.safetensors\nmodels:\n" +
         "  - { name: digits, path: ../digits.safetensors }\n  - { name: fashion_footwear, path: ../fashion_footwear.safetensors }\n" +
-        "seed: 0\n" + extra, "test.yaml", Path.Combine(ZooPaths.Vision, "recipes"));
+        "seed: 0\n" + extra, Path.Combine(ZooPaths.Vision, "recipes", "test.yaml"), Path.Combine(ZooPaths.Vision, "recipes"));
 
     [TestMethod]
     public void CombinationsVaryLastParameterFastest()

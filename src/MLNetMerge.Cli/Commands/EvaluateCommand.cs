@@ -42,6 +42,7 @@ internal static class EvaluateCommand
 
     internal static void Print(RecipeEvaluation e)
     {
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200); // keep rows on one line in logs
         foreach (var protocol in e.Protocols)
         {
             var table = new Table { Title = new TableTitle($"{Markup.Escape(e.Family)} — {protocol} eval (test accuracy %, normalised = merged / individual)") };
@@ -51,7 +52,7 @@ internal static class EvaluateCommand
             table.AddColumn(new TableColumn("Norm").RightAligned());
             foreach (var row in new[] { e.Base, e.Individual, e.Merged })
             {
-                var cells = new List<string> { Markup.Escape(row == e.Merged && row.Hyperparameters.Count > 0 ? $"{row.Name} ({RecipeEvaluator.Describe(row.Hyperparameters)})" : row.Name) };
+                var cells = new List<string> { Markup.Escape(row.Name) };
                 foreach (var t in e.Tasks)
                 {
                     var res = row.Results[protocol][t];
@@ -63,6 +64,7 @@ internal static class EvaluateCommand
             }
             AnsiConsole.Write(table);
         }
+        if (e.Merged.Hyperparameters.Count > 0) Console.WriteLine($"selected on validation: {RecipeEvaluator.Describe(e.Merged.Hyperparameters)}");
         Console.WriteLine($"data used by {e.Method}: none (data-free merge); hyperparameters {(e.Sweep.Count > 0 ? "selected on the labeled validation split" : "from the recipe")}; KNN anchors drawn from the validation split.");
     }
 }

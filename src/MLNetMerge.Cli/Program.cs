@@ -18,20 +18,23 @@ public static class Program
         root.Subcommands.Add(ZooCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 
-    /// <summary>Runs the command line; typed input errors print one line and exit 2.</summary>
+    /// <summary>Runs the command line; typed input errors and file errors print one line and exit 2.</summary>
     public static int Main(string[] args)
     {
         // Tables keep their columns readable in logs and CI, where there is no terminal to measure.
         if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
+        MLNetMerge.Onnx.OnnxFormat.Register();
         try
         {
-            return BuildRoot().Parse(args).Invoke();
+            return BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (MergeException e)
+        catch (Exception e) when (e is MergeException or IOException or UnauthorizedAccessException)
         {
+            // Bad input (typed errors name the file and tensor) and missing or unreadable files: one line, exit 2.
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }

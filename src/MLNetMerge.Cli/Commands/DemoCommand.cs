@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
+using System.Text.Json;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Zoo;
@@ -10,53 +11,113 @@ using Spectre.Console;
 namespace MLNetMerge.Cli.Commands;
 
 /// <summary>
-/// <c>mlnetmerge demo</c>: builds a small family of checkpoints, merges it with every method through recipes (outputs
-/// under <c>--output</c>), and prints the weight diagnostics per method. Runs in seconds.
+/// <c>mlnetmerge demo</c>: the main job on the bundled zoo. Every recipe of <c>data/zoo/vision/recipes</c> is merged,
+/// its hyperparameters selected on validation, and evaluated on test (Current and KNN protocols, base and individual
+/// bounds) in the seeds' table layout; a summary table and the weight diagnostics follow, and <c>report.json</c>
+/// collects everything. Without a zoo it falls back to a small synthetic family and the diagnostics alone.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var output = new Option<string>("--output", "-o") { Description = "Where the family and the merges go.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
-        var cmd = new Command("demo", "Build a small family and merge it with every method, printing the diagnostics table.");
+        var output = new Option<string>("--output", "-o") { Description = "Where merges and report.json go.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
+        var zoo = new Option<string?>("--zoo") { Description = "Zoo directory (default: data/zoo/vision found from the current directory upwards)." };
+        var cmd = new Command("demo", "Merge the bundled zoo with every method, select on validation, evaluate on test, print the tables.");
         cmd.Options.Add(output);
+        cmd.Options.Add(zoo);
         cmd.SetAction(r =>
         {
             string root = Path.GetFullPath(r.GetValue(output)!);
-            string familyDir = Path.Combine(root, "family");
-            var (basePath, tasks) = SyntheticFamily.Write(familyDir);
-            Console.WriteLine($"family: base + {tasks.Count} fine-tuned models in {familyDir}");
-            var table = new Table().AddColumns("method", "tasks", "per task", "sign conflicts", "L2 to fine-tuned", "cosine(τ̂, τ)");
-            foreach (var method in MergeMethods.All)
+            string? zooDir = r.GetValue(zoo) ?? FindZoo();
+            if (zooDir is null || !Directory.Exists(Path.Combine(zooDir, "recipes")))
             {
-                var members = method.MaxModels < tasks.Count ? tasks.Take(method.MaxModels).ToList() : tasks.ToList();
-                string recipePath = Path.Combine(root, "recipes", method.Name + ".yaml");
-                Directory.CreateDirectory(Path.GetDirectoryName(recipePath)!);
-                File.WriteAllText(recipePath, Recipe(method.Name, basePath, members, Path.Combine(root, "merges", method.Name)));
-                var recipe = MergeRecipe.Load(recipePath);
-                RecipeRunner.Merge(recipe, new RecipeRunOptions { Overwrite = true });
-                using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)));
-                var p = recipe.ResolveParameters();
-                var rows = MergeDiagnostics.Compute(family, p.Method, p, new MergeExecutionOptions { Seed = recipe.Seed });
-                table.AddRow(method.Name, members.Count.ToString(CultureInfo.InvariantCulture), method.IsPerTask ? "yes" : "",
-                    rows.Average(x => x.SignConflictShare).ToString("P2", CultureInfo.InvariantCulture),
-                    rows.Average(x => x.L2Distance).ToString("F4", CultureInfo.InvariantCulture),
-                    rows.Average(x => x.Cosine).ToString("F4", CultureInfo.InvariantCulture));
+                Console.WriteLine("no zoo found (data/zoo/vision); running the synthetic family instead.");
+                return Synthetic(root);
             }
-            AnsiConsole.Write(table);
-            Console.WriteLine($"recipes in {Path.Combine(root, "recipes")}, merged models in {Path.Combine(root, "merges")}");
-            Console.WriteLine("Lower sign conflicts and L2 distance, and higher cosine, mean each task's weights stay closer to its fine-tuned model.");
-            return 0;
+            return OnZoo(Path.GetFullPath(zooDir), root);
         });
         return cmd;
     }
 
-    private static string Recipe(string method, string basePath, IReadOnlyList<(string Name, string Path)> models, string output)
+    private static string? FindZoo()
     {
-        var sb = new StringBuilder();
-        sb.Append("method: ").Append(method).Append("\nbase: \"").Append(basePath).Append("\"\nmodels:\n");
-        foreach (var (name, path) in models) sb.Append("  - { name: ").Append(name).Append(", path: \"").Append(path).Append("\" }\n");
-        sb.Append("seed: 0\noutput: \"").Append(output).Append("\"\n");
-        return sb.ToString();
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "data", "zoo", "vision");
+                if (Directory.Exists(candidate)) return candidate;
+            }
+        return null;
+    }
+
+    private static int OnZoo(string zooDir, string root)
+    {
+        Directory.CreateDirectory(root);
+        var results = new List<(RecipeEvaluation Eval, IReadOnlyList<TaskDiagnostics> Diagnostics)>();
+        foreach (var path in Directory.GetFiles(Path.Combine(zooDir, "recipes"), "*.yaml").OrderBy(p => p, StringComparer.Ordinal))
+        {
+            var recipe = MergeRecipe.Load(path);
+            Console.WriteLine($"== {recipe.Method} ({Path.GetFileName(path)})");
+            var eval = RecipeEvaluator.Evaluate(recipe, Console.WriteLine);
+            EvaluateCommand.Print(eval);
+            using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
+            var parameters = WithSelected(recipe, eval);
+            results.Add((eval, MergeDiagnostics.Compute(family, parameters.Method, parameters, new MergeExecutionOptions { Seed = recipe.Seed })));
+        }
+        var table = new Table { Title = new TableTitle("vision zoo — test accuracy (Avg over tasks) and weight diagnostics") };
+        table.AddColumns("method", "selected", "Current Avg %", "Current Norm %", "KNN Avg %", "KNN Norm %", "sign conflicts", "cosine(τ̂, τ)");
+        foreach (var (e, d) in results)
+        {
+            string Cell(string protocol, bool norm) => e.Protocols.Contains(protocol)
+                ? (100 * (norm ? e.Merged.Normalized(protocol, e.Individual) : e.Merged.Average(protocol))).ToString("F1", CultureInfo.InvariantCulture) : "–";
+            string knn = e.Protocols.FirstOrDefault(p => p.StartsWith("knn", StringComparison.Ordinal)) ?? "knn";
+            table.AddRow(e.Method, Markup.Escape(e.Merged.Hyperparameters.Count > 0 ? RecipeEvaluator.Describe(e.Merged.Hyperparameters) : "—"),
+                Cell("current", false), Cell("current", true), Cell(knn, false), Cell(knn, true),
+                d.Average(x => x.SignConflictShare).ToString("P1", CultureInfo.InvariantCulture), d.Average(x => x.Cosine).ToString("F3", CultureInfo.InvariantCulture));
+        }
+        if (results.Count > 0)
+        {
+            var first = results[0].Eval;
+            table.AddRow("individual", "", Pct(first.Individual.Average("current")), "100.0", "", "", "", "");
+            table.AddRow("base", "", Pct(first.Base.Average("current")), Pct(first.Base.Normalized("current", first.Individual)), "", "", "", "");
+        }
+        AnsiConsole.Write(table);
+        string report = Path.Combine(root, "report.json");
+        var json = results.Select(x => EvaluationReport.ToJson(x.Eval)).ToList();
+        File.WriteAllText(report, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"report: {report}");
+        return 0;
+    }
+
+    private static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);
+
+    /// <summary>The recipe's parameters with the sweep's selected values in place.</summary>
+    private static MergeParameters WithSelected(MergeRecipe recipe, RecipeEvaluation eval)
+    {
+        var p = recipe.ResolveParameters();
+        if (eval.Merged.Hyperparameters.Count == 0) return p;
+        var global = new Dictionary<string, ParameterValue>(recipe.Parameters);
+        foreach (var (k, v) in eval.Merged.Hyperparameters) global[k] = new ParameterValue.Scalar(v);
+        return new MergeParameters(p.Method, global, recipe.Models.Select(m => m.Parameters).ToList());
+    }
+
+    /// <summary>The synthetic family: every method, diagnostics only.</summary>
+    private static int Synthetic(string root)
+    {
+        var (basePath, tasks) = SyntheticFamily.Write(Path.Combine(root, "family"));
+        var table = new Table().AddColumns("method", "tasks", "per task", "sign conflicts", "L2 to fine-tuned", "cosine(τ̂, τ)");
+        foreach (var method in MergeMethods.All)
+        {
+            var members = method.MaxModels < tasks.Count ? tasks.Take(method.MaxModels).ToList() : tasks.ToList();
+            using var family = ModelFamily.Load(basePath, members);
+            var p = new MergeParameters(method, null, members.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList());
+            var rows = MergeDiagnostics.Compute(family, method, p);
+            table.AddRow(method.Name, members.Count.ToString(CultureInfo.InvariantCulture), method.IsPerTask ? "yes" : "",
+                rows.Average(x => x.SignConflictShare).ToString("P2", CultureInfo.InvariantCulture),
+                rows.Average(x => x.L2Distance).ToString("F4", CultureInfo.InvariantCulture),
+                rows.Average(x => x.Cosine).ToString("F4", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+        return 0;
     }
 }

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine needs beyond the .NET SDK, with retries; a failure names the package.
-#   tools/ci-deps.sh            what the test suite needs (nothing beyond the SDK today: fixtures are committed)
+#   tools/ci-deps.sh            what the test suite needs: the onnx profile below (fixtures are committed)
 #   tools/ci-deps.sh bench      Debian's PyTorch, NumPy and OpenBLAS for the reference side of bench/
 #   tools/ci-deps.sh fixtures   the same, for regenerating the committed fixtures with tools/*.py
+#   tools/ci-deps.sh onnx       Debian's python3-onnx (onnx.checker) and npm onnxruntime-node in tools/onnx-check,
+#                               for the tests in category "onnx" (exported models checked and run in ONNX Runtime);
+#                               part of the test profile, since those tests run in CI
 set -euo pipefail
 profile="${1:-test}"
 
 apt_packages=()
 case "$profile" in
-  test) ;;
+  test) apt_packages+=(python3-onnx python3-numpy) ;;
   bench|fixtures) apt_packages+=(python3-torch python3-numpy libopenblas0-pthread) ;;
-  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures)" >&2; exit 2 ;;
+  onnx) apt_packages+=(python3-onnx python3-numpy) ;;
+  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx)" >&2; exit 2 ;;
 esac
 
 retry() {
@@ -40,5 +44,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   for p in "${missing[@]}"; do
     retry "Debian package $p" env DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "$p"
   done
+fi
+if [ "$profile" = onnx ] || [ "$profile" = test ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    retry "apt package lists" $sudo_cmd apt-get update -q
+    retry "Debian package npm" env DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q nodejs npm
+  fi
+  onnx_check="$(cd "$(dirname "$0")/onnx-check" && pwd)"
+  if [ ! -d "$onnx_check/node_modules/onnxruntime-node" ]; then
+    # The CPU binaries ship inside the npm package; the CUDA download of its install script is skipped.
+    retry "npm package onnxruntime-node" env ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm --prefix "$onnx_check" ci --no-audit --no-fund
+  fi
+  node -e "require('$onnx_check/node_modules/onnxruntime-node')" || { echo "ci-deps: onnxruntime-node does not load" >&2; exit 1; }
+  PYENV_VERSION=system python3 -c "import onnx" || { echo "ci-deps: python3-onnx does not import under the system python3" >&2; exit 1; }
 fi
 echo "ci-deps: profile '$profile' ready"

@@ -28,6 +28,8 @@ def write_safetensors(path, tensors):
         t = t.detach().contiguous()
         if t.dtype == torch.float32:
             dtype, raw = "F32", t.numpy().astype("<f4").tobytes()
+        elif t.dtype == torch.float16:
+            dtype, raw = "F16", t.numpy().astype("<f2").tobytes()
         elif t.dtype == torch.int64:
             dtype, raw = "I64", t.numpy().astype("<i8").tobytes()
         else:
@@ -67,7 +69,7 @@ def quick_gelu(x):
     return x * torch.sigmoid(1.702 * x)
 
 
-def vit_forward(p, cfg, pixels):
+def vit_forward(p, cfg, pixels, pooler=True):
     """Hugging Face ViTModel: patch conv (+bias), cls token, position embeddings, pre-norm blocks, final layernorm, tanh pooler."""
     eps, heads = cfg["layer_norm_eps"], cfg["num_attention_heads"]
     x = F.conv2d(pixels, p["embeddings.patch_embeddings.projection.weight"], p["embeddings.patch_embeddings.projection.bias"],
@@ -80,7 +82,7 @@ def vit_forward(p, cfg, pixels):
         h = F.gelu(linear(layer_norm(x, p, n + "layernorm_after", eps), p, n + "intermediate.dense"))
         x = x + linear(h, p, n + "output.dense")
     hidden = layer_norm(x, p, "layernorm", eps)
-    embedding = torch.tanh(linear(hidden[:, 0], p, "pooler.dense"))
+    embedding = torch.tanh(linear(hidden[:, 0], p, "pooler.dense")) if pooler else hidden[:, 0]
     return hidden, embedding
 
 
@@ -102,6 +104,73 @@ def clip_forward(p, cfg, pixels):
         x = x + linear(h, p, n + "mlp.fc2")
     pooled = layer_norm(x[:, 0], p, m + "post_layernorm", eps)
     return x, linear(pooled, p, "visual_projection", bias=False)
+
+
+def openclip_forward(p, cfg, pixels):
+    """OpenCLIP VisionTransformer (visual.*): bias-free conv1, class_embedding, positional_embedding, ln_pre, residual
+    attention blocks built on torch's own nn.MultiheadAttention math (fused in_proj_weight rows [W_q; W_k; W_v]),
+    quick_gelu MLP (c_fc, c_proj), ln_post on the CLS token, then x @ proj."""
+    eps, heads, c = 1e-5, cfg["heads"], cfg["width"]
+    m = "visual."
+    x = F.conv2d(pixels, p[m + "conv1.weight"], None, stride=cfg["patch_size"]).flatten(2).transpose(1, 2)
+    x = torch.cat([p[m + "class_embedding"].expand(x.shape[0], 1, -1), x], dim=1) + p[m + "positional_embedding"]
+    x = layer_norm(x, p, m + "ln_pre", eps)
+    for i in range(cfg["layers"]):
+        n = f"{m}transformer.resblocks.{i}."
+        h = layer_norm(x, p, n + "ln_1", eps).transpose(0, 1)  # (T, B, C), nn.MultiheadAttention's default layout
+        a, _ = F.multi_head_attention_forward(h, h, h, c, heads, p[n + "attn.in_proj_weight"], p[n + "attn.in_proj_bias"],
+                                              None, None, False, 0.0, p[n + "attn.out_proj.weight"], p[n + "attn.out_proj.bias"],
+                                              training=False, need_weights=False)
+        x = x + a.transpose(0, 1)
+        x = x + linear(quick_gelu(linear(layer_norm(x, p, n + "ln_2", eps), p, n + "mlp.c_fc")), p, n + "mlp.c_proj")
+    pooled = layer_norm(x[:, 0], p, m + "ln_post", eps)
+    return x, pooled @ p[m + "proj"]
+
+
+def text_forward(p, cfg, inputs):
+    """Hugging Face BertModel / RobertaModel: word + position + token-type embeddings, LayerNorm, post-norm blocks with
+    the additive attention mask (finfo.min on padded keys), tanh pooler on token 0. RoBERTa's position ids are
+    create_position_ids_from_input_ids: padding_idx + cumsum(ids != pad) on real tokens, padding_idx on padding."""
+    ids, mask = inputs[0].long(), inputs[1]
+    eps, heads, pad = cfg["layer_norm_eps"], cfg["num_attention_heads"], cfg["pad_token_id"]
+    b, t = ids.shape
+    if cfg["model_type"] == "roberta":
+        real = (ids != pad).long()
+        pos = torch.cumsum(real, dim=1) * real + pad
+    else:
+        pos = torch.arange(t)[None].expand(b, t)
+    x = p["embeddings.word_embeddings.weight"][ids] + p["embeddings.position_embeddings.weight"][pos] \
+        + p["embeddings.token_type_embeddings.weight"][torch.zeros_like(ids)]
+    x = layer_norm(x, p, "embeddings.LayerNorm", eps)
+    c = x.shape[-1]
+    d = c // heads
+    additive = (1.0 - mask.double())[:, None, None, :] * torch.finfo(torch.float64).min
+    for i in range(cfg["num_hidden_layers"]):
+        n = f"encoder.layer.{i}."
+        def split(y):
+            return y.view(b, t, heads, d).transpose(1, 2)
+        q, k, v = (split(linear(x, p, n + "attention.self." + w)) for w in ("query", "key", "value"))
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + additive, dim=-1)
+        a = (att @ v).transpose(1, 2).reshape(b, t, c)
+        x = layer_norm(x + linear(a, p, n + "attention.output.dense"), p, n + "attention.output.LayerNorm", eps)
+        h = linear(F.gelu(linear(x, p, n + "intermediate.dense")), p, n + "output.dense")
+        x = layer_norm(x + h, p, n + "output.LayerNorm", eps)
+    return x, torch.tanh(linear(x[:, 0], p, "pooler.dense"))
+
+
+def text_shapes(c, layers, inter, vocab, positions, types):
+    s = [("embeddings.word_embeddings.weight", [vocab, c]), ("embeddings.position_embeddings.weight", [positions, c]),
+         ("embeddings.token_type_embeddings.weight", [types, c]), ("embeddings.LayerNorm.weight", [c]), ("embeddings.LayerNorm.bias", [c])]
+    for i in range(layers):
+        n = f"encoder.layer.{i}."
+        for w in ("query", "key", "value"):
+            s += [(n + f"attention.self.{w}.weight", [c, c]), (n + f"attention.self.{w}.bias", [c])]
+        s += [(n + "attention.output.dense.weight", [c, c]), (n + "attention.output.dense.bias", [c]),
+              (n + "attention.output.LayerNorm.weight", [c]), (n + "attention.output.LayerNorm.bias", [c]),
+              (n + "intermediate.dense.weight", [inter, c]), (n + "intermediate.dense.bias", [inter]),
+              (n + "output.dense.weight", [c, inter]), (n + "output.dense.bias", [c]),
+              (n + "output.LayerNorm.weight", [c]), (n + "output.LayerNorm.bias", [c])]
+    return s + [("pooler.dense.weight", [c, c]), ("pooler.dense.bias", [c])]
 
 
 def mlp_forward(p, cfg, x):
@@ -158,6 +227,33 @@ def run_case(name, cfg, shapes, forward, inputs, gen, extra_weights=None):
         json.dump(cfg, f, indent=2)
         f.write("\n")
     print(name, "loss", float(loss), "params", sum(v.numel() for v in params32.values()))
+    return params32
+
+
+def merge_case(name, cfg, base, forward, inputs, gen, tasks=2):
+    """Differentiable merge: theta = base + sum_t clamp(lambda_t^l, 0, 1) * tau_t^l per tensor l. Task vectors are stored
+    as float16 (exact in float32 and float64); the dump holds lambda.<name> (T,) and grad.lambda.<name> (T,)."""
+    taus = [{k: (0.05 * torch.randn(v.shape, generator=gen)).half() for k, v in base.items()} for _ in range(tasks)]
+    lambdas = {k: (0.1 + 0.8 * torch.rand(tasks, generator=gen)).float() for k in base}
+    # Two coefficients outside [0, 1]: clamped in the forward pass, so their gradient is zero.
+    names = list(base)
+    lambdas[names[3]][0] = 1.25
+    lambdas[names[-1]][1] = -0.5
+    lam64 = {k: v.double().requires_grad_(True) for k, v in lambdas.items()}
+    theta = {k: base[k].double() + sum(lam64[k][t].clamp(0, 1) * taus[t][k].double() for t in range(tasks)) for k in base}
+    hidden, embedding = forward(theta, cfg, inputs.double())
+    dhidden = torch.randn(hidden.shape, generator=gen).float()
+    dembedding = torch.randn(embedding.shape, generator=gen).float()
+    loss = (hidden * dhidden.double()).sum() + (embedding * dembedding.double()).sum()
+    loss.backward()
+    io = {"input": inputs, "hidden": hidden.float(), "dhidden": dhidden, "embedding": embedding.float(), "dembedding": dembedding}
+    for k in base:
+        io["lambda." + k] = lambdas[k]
+        io["grad.lambda." + k] = lam64[k].grad.float()
+    write_safetensors(os.path.join(OUT, name + ".tasks.safetensors"),
+                      {f"task{t}.{k}": taus[t][k] for t in range(tasks) for k in base})
+    write_safetensors(os.path.join(OUT, name + ".io.safetensors"), io)
+    print(name, "loss", float(loss))
 
 
 def main():
@@ -178,7 +274,7 @@ def main():
                                 n + "intermediate.dense", n + "output.dense"], c, inter)
     shapes += [("layernorm.weight", [c]), ("layernorm.bias", [c]), ("pooler.dense.weight", [c, c]), ("pooler.dense.bias", [c])]
     pixels = torch.randn(batch, cin, img, img, generator=gen).float()
-    run_case("vit", vit_cfg, shapes, vit_forward, pixels, gen)
+    vit_params = run_case("vit", vit_cfg, shapes, vit_forward, pixels, gen)
 
     proj = 16
     clip_cfg = {"model_type": "clip", "projection_dim": proj,
@@ -197,6 +293,40 @@ def main():
     # Older CLIP checkpoints carry the int64 position_ids buffer; the engine must ignore it.
     run_case("clip_vision", clip_cfg, shapes, clip_forward, pixels, gen,
              extra_weights={m + "embeddings.position_ids": torch.arange(t, dtype=torch.int64)[None]})
+
+    # OpenCLIP has no config.json; the engine infers this from the shapes (heads = width / head width).
+    oc_cfg = {"width": c, "layers": layers, "heads": heads, "patch_size": ps, "image_size": img, "head_width": c // heads}
+    m = "visual."
+    shapes = [(m + "class_embedding", [c]), (m + "positional_embedding", [t, c]), (m + "proj", [c, proj]),
+              (m + "conv1.weight", [c, cin, ps, ps]), (m + "ln_pre.weight", [c]), (m + "ln_pre.bias", [c])]
+    for i in range(layers):
+        n = f"{m}transformer.resblocks.{i}."
+        shapes += [(n + "ln_1.weight", [c]), (n + "ln_1.bias", [c]), (n + "attn.in_proj_weight", [3 * c, c]),
+                   (n + "attn.in_proj_bias", [3 * c]), (n + "attn.out_proj.weight", [c, c]), (n + "attn.out_proj.bias", [c]),
+                   (n + "ln_2.weight", [c]), (n + "ln_2.bias", [c]), (n + "mlp.c_fc.weight", [inter, c]),
+                   (n + "mlp.c_fc.bias", [inter]), (n + "mlp.c_proj.weight", [c, inter]), (n + "mlp.c_proj.bias", [c])]
+    shapes += [(m + "ln_post.weight", [c]), (m + "ln_post.bias", [c])]
+    pixels = torch.randn(batch, cin, img, img, generator=gen).float()
+    # A full OpenCLIP checkpoint also holds the text tower; the engine skips everything outside visual.*.
+    run_case("openclip_visual", oc_cfg, shapes, openclip_forward, pixels, gen,
+             extra_weights={"logit_scale": torch.tensor(4.6052), "token_embedding.weight": torch.zeros(8, c)})
+
+    # Differentiable merge over the ViT fixture's weights as the base (merge_vit.* files).
+    merge_case("merge_vit", vit_cfg, vit_params, vit_forward, torch.randn(batch, cin, img, img, generator=gen).float(), gen)
+
+    # BERT and RoBERTa: batch of 2 sequences of 7 tokens, the second padded after 5 tokens (mask 0, pad id).
+    vocab, t_text = 30, 7
+    for kind, pad, eps, positions, types in (("bert", 0, 1e-12, 16, 2), ("roberta", 1, 1e-5, 18, 1)):
+        cfg = {"model_type": kind, "vocab_size": vocab, "hidden_size": c, "num_hidden_layers": layers,
+               "num_attention_heads": heads, "intermediate_size": inter, "hidden_act": "gelu", "layer_norm_eps": eps,
+               "max_position_embeddings": positions, "type_vocab_size": types, "pad_token_id": pad}
+        ids = torch.randint(2, vocab, (2, t_text), generator=gen)
+        mask = torch.ones(2, t_text)
+        ids[1, 5:] = pad
+        mask[1, 5:] = 0
+        inputs = torch.stack([ids.float(), mask])  # (2, B, T): ids and mask, as float32 for the dump
+        run_case(kind, cfg, text_shapes(c, layers, inter, vocab, positions, types), text_forward, inputs, gen,
+                 extra_weights={"embeddings.position_ids": torch.arange(positions, dtype=torch.int64)[None]})
 
     mlp_cfg = {"model_type": "mlp", "input_size": 12, "hidden_sizes": [16, 8], "output_size": 5, "hidden_act": "gelu_new"}
     sizes = [12, 16, 8, 5]

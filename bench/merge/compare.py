@@ -2,9 +2,13 @@
 tensors both files hold with the same name, dtype and element count.
 
     python3 compare.py REFERENCE.safetensors CANDIDATE.safetensors
-    python3 compare.py --dirs REFERENCE_DIR CANDIDATE_DIR --json OUT.json RELATIVE_PATH...
-The second form compares DIR/RELATIVE_PATH pairs and writes {"files": [result, ...]}.
+    python3 compare.py --dirs REFERENCE_DIR CANDIDATE_DIR --json OUT.json [--family DIR --models N] RELATIVE_PATH...
+The second form compares DIR/RELATIVE_PATH pairs and writes {"files": [result, ...]}. With
+--family (CART), it also measures the difference relative to the merge's own update over the
+average: ‖cand − ref‖F / ‖ref − θavg‖F, θavg = mean of the family's task checkpoints, over the
+tensors whose update is not zero (the low-rank block matrices).
 """
+import argparse
 import os
 import json
 import sys
@@ -12,6 +16,25 @@ import sys
 import numpy as np
 
 from safetensors_io import open_tensors
+
+
+def update_difference(reference_path, candidate_path, family, models):
+    """Relative Frobenius difference of the update over θavg: per tensor (max) and over the model."""
+    reference, candidate = open_tensors(reference_path, "r"), open_tensors(candidate_path, "r")
+    tasks = [open_tensors(os.path.join(family, f"task{t}.safetensors"), "r") for t in range(models)]
+    worst, worst_name, diff_sq, update_sq = 0.0, None, 0.0, 0.0
+    for name, ref in sorted(reference.items()):
+        ref = ref.astype(np.float64)
+        average = np.mean([t[name] for t in tasks], axis=0, dtype=np.float64)
+        update = np.linalg.norm(ref - average)
+        if update <= 1e-4 * np.linalg.norm(ref):
+            continue  # θavg (up to rounding): no update to compare against
+        diff = np.linalg.norm(ref - candidate[name])
+        diff_sq, update_sq = diff_sq + diff ** 2, update_sq + update ** 2
+        if diff / update > worst:
+            worst, worst_name = diff / update, name
+    return {"update_rel_frobenius_max": worst, "update_rel_frobenius_worst_tensor": worst_name,
+            "update_rel_frobenius_model": float(np.sqrt(diff_sq / update_sq)) if update_sq else 0.0}
 
 
 def compare(reference_path, candidate_path):
@@ -43,28 +66,40 @@ def compare(reference_path, candidate_path):
 
 
 def main():
-    if len(sys.argv) >= 7 and sys.argv[1] == "--dirs" and sys.argv[4] == "--json":
-        reference_dir, candidate_dir, out = sys.argv[2], sys.argv[3], sys.argv[5]
-        files = []
-        for relative in sys.argv[6:]:
-            a, b = os.path.join(reference_dir, relative), os.path.join(candidate_dir, relative)
-            if os.path.exists(a) and os.path.exists(b):
-                files.append({"file": relative, **compare(a, b)})
-            else:
-                print(f"compare: missing {a if not os.path.exists(a) else b}", file=sys.stderr)
-        with open(out, "w") as f:
-            json.dump({"files": files}, f)
-        for r in files:
-            print(f"{r['file']}: max |torch-ours| = {r['max_abs_diff']:.3e} ({r['worst_tensor']})"
-                  + (f", {r['int_elements_differing']} of {r['int_elements']} mask bytes differ" if r["int_elements"] else "")
-                  + (f", {r['skipped']} tensors not comparable" if r["skipped"] else ""))
-        return
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    result = compare(sys.argv[1], sys.argv[2])
-    print(f"max |a-b| = {result['max_abs_diff']:.3e} ({result['worst_tensor']}), "
+    if len(sys.argv) > 1 and sys.argv[1] != "--dirs":
+        if len(sys.argv) < 3:
+            sys.exit(__doc__)
+        result = compare(sys.argv[1], sys.argv[2])
+        print(f"max |a-b| = {result['max_abs_diff']:.3e} ({result['worst_tensor']}), "
               f"relative {result['max_diff_over_max_abs']:.3e}; {result['compared']} tensors compared, "
               f"{result['skipped']} only in/different in {sys.argv[1]}, {result['only_in_candidate']} only in {sys.argv[2]}")
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dirs", nargs=2, required=True, metavar=("REFERENCE_DIR", "CANDIDATE_DIR"))
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--family")
+    parser.add_argument("--models", type=int)
+    parser.add_argument("files", nargs="+")
+    args = parser.parse_args()
+    files = []
+    for relative in args.files:
+        a, b = (os.path.join(d, relative) for d in args.dirs)
+        if not (os.path.exists(a) and os.path.exists(b)):
+            print(f"compare: missing {a if not os.path.exists(a) else b}", file=sys.stderr)
+            continue
+        result = {"file": relative, **compare(a, b)}
+        if args.family:
+            result.update(update_difference(a, b, args.family, args.models))
+        files.append(result)
+    with open(args.json, "w") as f:
+        json.dump({"files": files}, f)
+    for r in files:
+        print(f"{r['file']}: max |torch-ours| = {r['max_abs_diff']:.3e} ({r['worst_tensor']})"
+              + (f", {r['int_elements_differing']} of {r['int_elements']} mask bytes differ" if r["int_elements"] else "")
+              + (f", {r['skipped']} tensors not comparable" if r["skipped"] else "")
+              + (f"; ‖ours − torch‖F / ‖torch − θavg‖F = {r['update_rel_frobenius_model']:.2e} over the model, "
+                 f"max {r['update_rel_frobenius_max']:.2e} ({r['update_rel_frobenius_worst_tensor']})"
+                 if "update_rel_frobenius_model" in r else ""))
 
 
 if __name__ == "__main__":

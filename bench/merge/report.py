@@ -46,6 +46,24 @@ def torch_in_process_seconds(log_path):
         return None
 
 
+def max_difference(files):
+    """The largest float difference over the compared files, plus differing mask bytes if any."""
+    if not files:
+        return "-"
+    worst = max(c["max_abs_diff"] for c in files)
+    text = "identical" if worst == 0 else f"{worst:.1e}"
+    masks = sum(c.get("int_elements_differing", 0) for c in files)
+    return text + (f" ({masks} mask B differ)" if masks else "")
+
+
+def read_load(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def mb(kb):
     return f"{kb / 1024:.0f}"
 
@@ -66,6 +84,9 @@ def main():
               f"memory bandwidth {triad_gbps:.2f} GB/s (triad, 2 threads)")
     header = ["method", "ours s", "torch s", "speed-up", "in+out GB", "ours GB/s", "of ceiling",
               "RssAnon MB ours/torch", "RssFile MB ours/torch", "max|ours-torch|"]
+    load = read_load(os.path.join(results, "load.txt"))
+    if load:
+        print(f"load average before the run: {load} (other jobs on the machine skew every figure)")
     rows = []
     for m in methods:
         ours, torch = load_json(os.path.join(results, f"{m}.ours.json")), load_json(os.path.join(results, f"{m}.torch.json"))
@@ -83,7 +104,7 @@ def main():
                f"{moved / ours['wall_s'] / 1e9 / read_gbps:.0%}" if ok_ours and read_gbps else "-",
                f"{mb(ours['peak_rss_anon_kb']) if ok_ours else '-'} / {mb(torch['peak_rss_anon_kb']) if ok_torch else '-'}",
                f"{mb(ours['peak_rss_file_kb']) if ok_ours else '-'} / {mb(torch['peak_rss_file_kb']) if ok_torch else '-'}",
-               " ".join(f"{c['max_abs_diff']:.1e}" for c in cmp.get("files", [])) or "-"]
+               max_difference(cmp.get("files", []))]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
@@ -96,11 +117,19 @@ def main():
     for m in methods:
         cmp = load_json(os.path.join(results, f"{m}.compare.json")) or {}
         for c in cmp.get("files", []):
-            print(f"  {m} {c['file']}: max|ours-torch| {c['max_abs_diff']:.2e} at {c['worst_tensor']} "
-                  f"(relative to max|torch| {c['max_diff_over_max_abs']:.1e}), {c['compared']} tensors compared, "
+            where = (f"{c['max_abs_diff']:.2e} at {c['worst_tensor']} (relative to max|torch| "
+                     f"{c['max_diff_over_max_abs']:.1e})") if c["worst_tensor"] else "0 (bit-identical)"
+            print(f"  {m} {c['file']}: max|ours-torch| {where}, {c['compared']} tensors compared, "
                   f"{c['skipped']} not comparable"
                   + (f"; packed masks: {c['int_elements_differing']} of {c['int_elements']} bytes differ"
                      if c.get("int_elements") else ""))
+            if "update_rel_frobenius_model" in c and c["update_rel_frobenius_worst_tensor"] is None:
+                print("    torch's update over θavg is zero (with 2 models exact CART is weight averaging): "
+                      "the difference above is all ours")
+            elif "update_rel_frobenius_model" in c:
+                print(f"    relative to the update over θavg: ‖ours − torch‖F / ‖torch − θavg‖F = "
+                      f"{c['update_rel_frobenius_model']:.2e} over the model, max {c['update_rel_frobenius_max']:.2e} "
+                      f"({c['update_rel_frobenius_worst_tensor']})")
         in_process = torch_in_process_seconds(os.path.join(results, f"{m}.torch.log"))
         if in_process is not None:
             print(f"  {m} torch time inside the process (after imports, as torch_merge.py prints it): {in_process:.2f} s")

@@ -65,7 +65,8 @@ quiet() {  # flush dirty pages of earlier outputs and re-warm the inputs, outsid
   cat "${INPUTS[@]}" >/dev/null
 }
 
-echo "== load before timing: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; other jobs on the machine skew every figure)"
+cut -d' ' -f1-3 /proc/loadavg > "$RESULTS/load.txt"
+echo "== load before timing: $(cat "$RESULTS/load.txt") ($(nproc) cores; other jobs on the machine skew every figure)"
 quiet
 echo "== physical limits"
 dotnet "$CEILING_DLL" "${INPUTS[@]}" | tee "$RESULTS/ceiling.txt"
@@ -73,6 +74,8 @@ dotnet "$CEILING_DLL" "${INPUTS[@]}" | tee "$RESULTS/ceiling.txt"
 for m in $METHODS; do
   compare_files=(model.safetensors)
   extra=()
+  compare_extra=()
+  [[ $m == cart ]] && compare_extra=(--family "$FAMILY" --models "$MODELS")
   if [[ $m == emr ]]; then
     compare_files=(tasks/task0.safetensors model.safetensors modulators.safetensors)
     extra=(--materialize task0)
@@ -97,7 +100,7 @@ for m in $METHODS; do
   fi
   if ((TORCH_ONLY == 0)); then
     "$PY" "$HERE/compare.py" --dirs "$FAMILY/torch/$m" "$FAMILY/ours/$m" --json "$RESULTS/$m.compare.json" \
-      "${compare_files[@]}" || echo "   comparison failed" >&2
+      "${compare_extra[@]}" "${compare_files[@]}" || echo "   comparison failed" >&2
   else
     rm -f "$RESULTS/$m.compare.json" "$RESULTS/$m.ours.json"
   fi

@@ -17,12 +17,15 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ZooCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(EmbedCommand.Create());
         return root;
     }
 
     /// <summary>Runs the command line; typed input errors print one line and exit 2.</summary>
     public static int Main(string[] args)
     {
+        // Tables keep their columns readable in logs and CI, where there is no terminal to measure.
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
         try
         {
             return BuildRoot().Parse(args).Invoke();

@@ -100,6 +100,19 @@ public sealed class CartTests
     }
 
     [TestMethod]
+    public void TwoTasksAtAnyRankEqualWeightAveraging()
+    {
+        // With T = 2, c2 = θ2 − θavg = −c1. The sketch seed is shared by the tasks, so the randomized SVD gives
+        // lowrank(c2) = −lowrank(c1) exactly and θ = θavg + λ (lowrank(c1) + lowrank(c2)) = θavg at every rank.
+        var rng = new Random(7);
+        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var f = new TinyFamily("t1", "t2").WithWeights("model.layers.0.mlp.weight", [24, 40], R(960), R(960), R(960));
+        var cart = Run(f, "cart", P(("rank_ratio", 0.25)));
+        var avg = Run(f, "weight_average");
+        AssertClose(avg.Tensors["model.layers.0.mlp.weight"], cart.Tensors["model.layers.0.mlp.weight"], 1e-6);
+    }
+
+    [TestMethod]
     public void IntermediateRankMovesOnlyBlockMatrices()
     {
         // ratio 0.5: the (6, 4) block matrix gets r = 2 < 4, so λ Σ lowrank_2(ct) ≠ 0 moves it off θavg (random ct have

@@ -106,6 +106,18 @@ public sealed class DareTests
     }
 
     [TestMethod]
+    public void DareTiesWithKeepAddsTheMagnitudeTrim()
+    {
+        // keep < 1 with merge: ties adds TIES's global trim after the (here empty) drop: the same as TIES itself.
+        var f = new TinyFamily("t1", "t2", "t3").WithWeights("w", [6, 4], Random(24, 1), Random(24, 2), Random(24, 3), Random(24, 4))
+            .WithWeights("v", [9], Random(9, 5), Random(9, 6), Random(9, 7), Random(9, 8));
+        var dare = Run(f, "dare", P(("drop", 0.0), ("merge", "ties"), ("keep", 0.4)));
+        var ties = Run(f, "ties", P(("keep", 0.4)));
+        foreach (var name in new[] { "w", "v" }) AssertClose(ties.Tensors[name], dare.Tensors[name], 0, name);
+        Assert.AreEqual(ties.Summary.Notes["trim_thresholds"], dare.Summary.Notes["trim_thresholds"]);
+    }
+
+    [TestMethod]
     public void DensityAliasIsOneMinusDrop()
     {
         var parameters = Parameters("dare", 1, P(("density", 0.25)));

@@ -157,4 +157,23 @@ public sealed class EmrTests
         AssertClose([1f, 2f], m.TaskTensors["t2"]["w"], 0);
         AssertClose([2f, 1f], m.TaskTensors["t1"]["w"], 0);
     }
+
+    [TestMethod]
+    public void MasksAndRescalersOverTiesUseTheUntrimmedTaskVectors()
+    {
+        // τ1 = [4, 0.5, 2, 1], τ2 = [-3, 2, 1, 0.25], θ0 = 0, TIES keep 0.5 (N = 4, K = 2: threshold = 3rd largest |τ|):
+        //   τ̂1 = [4, 0, 2, 1] (threshold 1), τ̂2 = [-3, 2, 1, 0] (threshold 1); Σ τ̂ = [1, 2, 3, 1], all signs +.
+        //   disjoint mean: τm = [4, 2, (2+1)/2, 1] = [4, 2, 1.5, 1] (λ = 1).
+        // Masks from the untrimmed τt: M1 = [τ1·τm > 0] = 1111 → 15; M2 = [−, +, +, +] = 1110 → 14
+        // (trimmed masks would give 13 and 6).
+        // γ1 = Σ|τ1| / Σ|M1 ⊙ τm| = 7.5 / 8.5; γ2 = 6.25 / (2 + 1.5 + 1) = 6.25 / 4.5.
+        var f = new TinyFamily("t1", "t2").WithTaskVectors("a", [4], new float[4], [4f, 0.5f, 2f, 1f], [-3f, 2f, 1f, 0.25f]);
+        var m = Run(f, "emr", P(("merge", "ties"), ("keep", 0.5)));
+        AssertClose([4f, 2f, 1.5f, 1f], m.Tensors["a"], 1e-6);
+        CollectionAssert.AreEqual(new byte[] { 15 }, m.ModulatorBytes["masks.t1.a"]);
+        CollectionAssert.AreEqual(new byte[] { 14 }, m.ModulatorBytes["masks.t2.a"]);
+        AssertClose([(float)(7.5 / 8.5), (float)(6.25 / 4.5)], m.Modulators["rescalers"], 1e-6);
+        double g1 = 7.5 / 8.5;
+        AssertClose([(float)(4 * g1), (float)(2 * g1), (float)(1.5 * g1), (float)g1], m.TaskTensors["t1"]["a"], 1e-6);
+    }
 }

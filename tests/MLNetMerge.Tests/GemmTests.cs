@@ -153,7 +153,7 @@ public sealed class GemmTests
         foreach (var path in SupportedPaths())
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
-                    foreach (var (m, n, k) in new[] { (300, 200, 700), (150, 333, 129), (97, 1000, 64) })
+                    foreach (var (m, n, k) in new[] { (210, 150, 400), (150, 333, 129), (97, 1000, 64) })
                     {
                         int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 3, ldc = n + 2;
                         var a = Random((ta ? k : m) * lda, 31);
@@ -167,6 +167,52 @@ public sealed class GemmTests
                             Assert.AreEqual(BitConverter.SingleToInt32Bits(one[i]), BitConverter.SingleToInt32Bits(two[i]),
                                 $"{path} tA={ta} tB={tb} {m}x{n}x{k}: element {i} differs between 1 and 2 threads");
                     }
+    }
+
+    [TestMethod]
+    public void WarmCallsAllocateNothingOnTheCallingThread()
+    {
+        // Pack buffers, the job object and the worker pool are reused: after a warm-up on the full problem
+        // (largest buffers), packed and direct calls with 1 or 2 threads allocate no managed memory here.
+        int m = 200, n = 250, k = 300;
+        var a = Random(m * k, 81);
+        var b = Random(n * k, 82);
+        var c = new float[m * n];
+        Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n, 1);
+        Gemm.Multiply(false, false, 5, 6, 7, 1f, a, 7, b, 6, 0f, c, 6, 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+        {
+            Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0.5f, c, n, 1);
+            Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0.5f, c, n, 2);
+            Gemm.Multiply(false, false, 5, 6, 7, 1f, a, 7, b, 6, 0f, c, 6, 2);
+        }
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by warm GEMM calls");
+    }
+
+    private sealed class NestedJob(GemmWorkerPool pool) : GemmWorkerPool.IJob
+    {
+        public readonly bool[] NestedAccepted = new bool[2];
+        public readonly int[] Ran = new int[2];
+
+        public void RunPart(int part)
+        {
+            Interlocked.Increment(ref Ran[part]);
+            NestedAccepted[part] = pool.TryRun(new NestedJob(pool), 2);
+        }
+    }
+
+    [TestMethod]
+    public void WorkerPoolRunsEveryPartOnceAndRefusesNestedJobs()
+    {
+        // A part that calls back into the pool (on the caller's thread or a worker's) must be refused, not
+        // allowed to overwrite the running job; both parts of the outer job run exactly once.
+        var pool = new GemmWorkerPool(1);
+        var job = new NestedJob(pool);
+        Assert.IsTrue(pool.TryRun(job, 2));
+        CollectionAssert.AreEqual(new[] { 1, 1 }, job.Ran);
+        CollectionAssert.AreEqual(new[] { false, false }, job.NestedAccepted);
+        Assert.IsTrue(pool.TryRun(new NestedJob(pool), 1), "the pool is free again after the job");
     }
 
     [TestMethod]

@@ -166,6 +166,33 @@ public sealed class OtherMethodsTests
     }
 
     [TestMethod]
+    public void DellaKeepProbabilityRisesWithRankAndSurvivorsAreRescaled()
+    {
+        // One model, one row of n = 20 000 equal magnitudes (τ = 1), so the rank of element i is i (ties by position):
+        // p_i = 0.5 − 0.1 + 0.2·i/(n − 1). Every output is 0 or exactly 1/p_i; the kept count is a sum of independent
+        // Bernoulli(p_i): mean Σ p_i = n·0.5 = 10 000, variance Σ p_i(1 − p_i) ≈ 2 493 → 99.9 % interval ± 3.29·49.9 ≈ ±164.
+        // The kept share in the lowest tenth (p ≈ 0.41) must be below the highest tenth's (p ≈ 0.59).
+        const int n = 20_000;
+        var f = new TinyFamily("t1").WithTaskVectors("w", [n], new float[n], Enumerable.Repeat(1f, n).ToArray());
+        var m = Run(f, "della", P(("density", 0.5), ("epsilon", 0.1)), options: new Merging.MergeExecutionOptions { MaxThreads = 1, Seed = 4 });
+        var w = m.Tensors["w"];
+        int kept = 0, low = 0, high = 0;
+        double variance = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double p = 0.4 + 0.2 * i / (n - 1);
+            variance += p * (1 - p);
+            if (w[i] == 0f) continue;
+            Assert.AreEqual((float)(1.0 / p), w[i], 1e-6f, $"element {i}");
+            kept++;
+            if (i < n / 10) low++;
+            if (i >= n - n / 10) high++;
+        }
+        Assert.IsTrue(Math.Abs(kept - n * 0.5) <= 3.2905 * Math.Sqrt(variance), $"kept {kept}");
+        Assert.IsTrue(high - low > 200, $"lowest tenth kept {low}, highest tenth {high}");
+    }
+
+    [TestMethod]
     public void DellaWithDensityOneIsSignElection()
     {
         // density 1, ε = 0: every keep probability is 1 → nothing dropped, nothing rescaled; the result is TIES's

@@ -81,6 +81,18 @@ public sealed class TaskArithmeticTests
     }
 
     [TestMethod]
+    public void GradientInterpolatesBetweenListEntries()
+    {
+        // Five blocks, scale: [0, 1, 0.5]: block l sits at l/4·2 on the list → positions 0, 0.5, 1, 1.5, 2
+        // → λ = 0, 0.5, 1, 0.75, 0.5 (linear between neighbours). τ = 1, θ0 = 0 → θ = λ.
+        var f = new TinyFamily("t1");
+        for (int l = 0; l < 5; l++) f.WithTaskVectors($"h.{l}.attn.w", [1], [0f], [1f]);
+        var m = Run(f, "task_arithmetic", P(("scale", new[] { 0.0, 1.0, 0.5 })));
+        float[] expected = [0f, 0.5f, 1f, 0.75f, 0.5f];
+        for (int l = 0; l < 5; l++) Assert.AreEqual(expected[l], m.Tensors[$"h.{l}.attn.w"][0], 1e-7f, $"block {l}");
+    }
+
+    [TestMethod]
     public void FilterEntriesResolvePerTensor()
     {
         // scale: [{filter: attn, value: 1}, {filter: mlp, value: [0, 0.5]}, {value: 0.25}]:
@@ -101,6 +113,20 @@ public sealed class TaskArithmeticTests
         AssertClose([0f, 0f], m.Tensors["layers.0.mlp.fc"], 0, "mlp 0");
         AssertClose([1f, 1f], m.Tensors["layers.1.mlp.fc"], 0, "mlp 1");
         AssertClose([0.5f, 0.5f], m.Tensors["layers.1.norm"], 0, "fallback");
+    }
+
+    [TestMethod]
+    public void FilterListWithoutFallbackIsARecipeError()
+    {
+        // scale: [{filter: attn, value: 1}] has no entry for the mlp tensor: a typed recipe error naming it.
+        var f = new TinyFamily("t1")
+            .WithTaskVectors("layers.0.attn.q", [2], [0f, 0f], [1f, 1f])
+            .WithTaskVectors("layers.0.mlp.fc", [2], [0f, 0f], [1f, 1f]);
+        var scale = new ParameterValue.Filtered([("attn", new ParameterValue.Scalar(1))]);
+        var e = Assert.ThrowsExactly<RecipeException>(() => Run(f, "task_arithmetic", P(("scale", scale))));
+        StringAssert.Contains(e.Message, "'layers.0.mlp.fc'");
+        StringAssert.Contains(e.Message, "fallback");
+        Assert.ThrowsExactly<RecipeException>(() => Run(f, "task_arithmetic", P(("scale", new ParameterValue.Gradient([])))));
     }
 
     [TestMethod]

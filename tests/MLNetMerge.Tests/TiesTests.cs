@@ -121,6 +121,15 @@ public sealed class TiesTests
     }
 
     [TestMethod]
+    public void GlobalTrimRejectsPerTensorKeep()
+    {
+        // mergekit recipes give density per layer; TIES's global threshold has one keep per task, so a list cannot apply.
+        var f = new TinyFamily("t1").WithTaskVectors("layers.0.w", [4], new float[4], [4f, 3f, 2f, 1f])
+            .WithTaskVectors("layers.1.w", [4], new float[4], [4f, 3f, 2f, 1f]);
+        Assert.ThrowsExactly<RecipeException>(() => Run(f, "ties", P(("keep", new[] { 0.1, 1.0 }))));
+    }
+
+    [TestMethod]
     public void KeepOneWithOneModelEqualsTaskArithmeticScaleOne()
     {
         var f = new TinyFamily("t1")

@@ -26,7 +26,7 @@ internal static class DemoCommand
             string familyDir = Path.Combine(root, "family");
             var (basePath, tasks) = SyntheticFamily.Write(familyDir);
             Console.WriteLine($"family: base + {tasks.Count} fine-tuned models in {familyDir}");
-            var table = new Table().AddColumns("method", "tasks", "sign conflicts", "L2 to fine-tuned", "cosine(τ̂, τ)", "output");
+            var table = new Table().AddColumns("method", "tasks", "per task", "sign conflicts", "L2 to fine-tuned", "cosine(τ̂, τ)");
             foreach (var method in MergeMethods.All)
             {
                 var members = method.MaxModels < tasks.Count ? tasks.Take(method.MaxModels).ToList() : tasks.ToList();
@@ -38,13 +38,13 @@ internal static class DemoCommand
                 using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)));
                 var p = recipe.ResolveParameters();
                 var rows = MergeDiagnostics.Compute(family, p.Method, p, new MergeExecutionOptions { Seed = recipe.Seed });
-                table.AddRow(method.Name, members.Count.ToString(CultureInfo.InvariantCulture),
+                table.AddRow(method.Name, members.Count.ToString(CultureInfo.InvariantCulture), method.IsPerTask ? "yes" : "",
                     rows.Average(x => x.SignConflictShare).ToString("P2", CultureInfo.InvariantCulture),
                     rows.Average(x => x.L2Distance).ToString("F4", CultureInfo.InvariantCulture),
-                    rows.Average(x => x.Cosine).ToString("F4", CultureInfo.InvariantCulture),
-                    Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), recipe.Output!)));
+                    rows.Average(x => x.Cosine).ToString("F4", CultureInfo.InvariantCulture));
             }
             AnsiConsole.Write(table);
+            Console.WriteLine($"recipes in {Path.Combine(root, "recipes")}, merged models in {Path.Combine(root, "merges")}");
             Console.WriteLine("Lower sign conflicts and L2 distance, and higher cosine, mean each task's weights stay closer to its fine-tuned model.");
             return 0;
         });

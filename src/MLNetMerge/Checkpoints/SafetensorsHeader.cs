@@ -36,6 +36,10 @@ internal static class SafetensorsHeader
         byte[] json = readHeader((int)n);
         long dataStart = 8 + (long)n;
         long dataLength = fileLength - dataStart;
+        // JsonDocument accepts invalid UTF-8 inside strings and only fails when a name or value is decoded
+        // (InvalidOperationException), so check the encoding first.
+        if (!System.Text.Unicode.Utf8.IsValid(json.AsSpan(0, (int)n)))
+            throw new CheckpointFormatException(file, null, "header is not valid UTF-8.");
 
         JsonDocument doc;
         try

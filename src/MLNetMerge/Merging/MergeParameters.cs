@@ -135,6 +135,14 @@ public sealed class MergeParameters
         return _global.TryGetValue(name, out var v) ? bool.Parse(v.ResolveText("")) : decl.Default != 0;
     }
 
+    /// <summary>True when <paramref name="name"/> has one value for the whole model (for <paramref name="task"/>): not a per-layer list or filter list.</summary>
+    public bool IsUniform(string name, int task)
+    {
+        Declared(name);
+        var v = task < _perModel.Length && _perModel[task].TryGetValue(name, out var pm) ? pm : _global.GetValueOrDefault(name);
+        return v is null or ParameterValue.Scalar or ParameterValue.Text;
+    }
+
     /// <summary>True when the recipe set <paramref name="name"/> (globally or for any model).</summary>
     public bool IsSet(string name) => _global.ContainsKey(name) || _perModel.Any(p => p.ContainsKey(name));
 

@@ -25,7 +25,8 @@ public abstract record ParameterValue
     /// <param name="tensorName">The tensor's name (for filters).</param>
     /// <param name="layer">Its layer index, or -1 when its name has none.</param>
     /// <param name="layerCount">Layers in the model (max layer index + 1).</param>
-    /// <exception cref="InvalidOperationException">No filter matches, or the value is a word.</exception>
+    /// <exception cref="RecipeException">No filter matches, the list is empty, or the value is a word (bad recipe input,
+    /// found when the tensor is merged).</exception>
     public double ResolveNumber(string tensorName, int layer, int layerCount)
     {
         switch (this)
@@ -34,13 +35,13 @@ public abstract record ParameterValue
             case Text t:
                 if (double.TryParse(t.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
                 if (bool.TryParse(t.Value, out var b)) return b ? 1 : 0;
-                throw new InvalidOperationException($"'{t.Value}' is not a number.");
+                throw new RecipeException(null, $"'{t.Value}' is not a number.");
             case Gradient g: return Interpolate(g.Values, tensorName, layer, layerCount);
             case Filtered f:
                 foreach (var (filter, value) in f.Entries)
                     if (filter is null || tensorName.Contains(filter, StringComparison.Ordinal))
                         return value.ResolveNumber(tensorName, layer, layerCount);
-                throw new InvalidOperationException($"no filter entry matches tensor '{tensorName}' (add an entry without 'filter' as a fallback).");
+                throw new RecipeException(null, $"no filter entry matches tensor '{tensorName}' (add an entry without 'filter' as a fallback).");
             default: throw new InvalidOperationException("unknown parameter value.");
         }
     }
@@ -53,8 +54,8 @@ public abstract record ParameterValue
             Text t => t.Value,
             Scalar s => s.Value.ToString(CultureInfo.InvariantCulture),
             Filtered f => f.Entries.FirstOrDefault(e => e.Filter is null || tensorName.Contains(e.Filter, StringComparison.Ordinal)).Value?.ResolveText(tensorName)
-                ?? throw new InvalidOperationException($"no filter entry matches tensor '{tensorName}'."),
-            _ => throw new InvalidOperationException("a list cannot give a word."),
+                ?? throw new RecipeException(null, $"no filter entry matches tensor '{tensorName}'."),
+            _ => throw new RecipeException(null, "a list cannot give a word."),
         };
     }
 
@@ -64,7 +65,7 @@ public abstract record ParameterValue
     /// </summary>
     internal static double Interpolate(IReadOnlyList<double> values, string tensorName, int layer, int layerCount)
     {
-        if (values.Count == 0) throw new InvalidOperationException("an empty list has no value.");
+        if (values.Count == 0) throw new RecipeException(null, "an empty list has no value.");
         if (values.Count == 1) return values[0];
         if (layer < 0) return tensorName.Contains("embed", StringComparison.OrdinalIgnoreCase) ? values[0] : values[^1];
         double pos = layerCount <= 1 ? 0 : (double)layer / (layerCount - 1) * (values.Count - 1);

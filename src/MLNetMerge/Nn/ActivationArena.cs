@@ -25,6 +25,10 @@ public sealed class ActivationArena
         return b;
     }
 
+    /// <summary>Forgets every reservation (the storage is kept and grows on demand), so a model can re-plan for a larger batch
+    /// without leaving the old plan's buffers behind.</summary>
+    public void Reset() => _planned = 0;
+
     /// <summary>Total elements reserved.</summary>
     public int Length => _planned;
 

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLNetMerge.Tensors;
 
@@ -33,6 +34,14 @@ internal static unsafe class GemmPacking
                     for (; r < rows; r++) d[r] = s[r];
                     for (; r < mr; r++) d[r] = 0f;
                 }
+            }
+            else if (rows == mr && mr % 4 == 0 && Avx.IsSupported)
+            {
+                // A stored (m, k), full panel: transpose 8×8 (and 4×4) blocks of rows into the interleaved layout.
+                float* src = a + (long)(i0 + r0) * lda + p0;
+                int r = 0;
+                for (; r + 8 <= mr; r += 8) Transpose8Columns(src + (long)r * lda, lda, kc, panel + r, mr);
+                for (; r + 4 <= mr; r += 4) Transpose4Columns(src + (long)r * lda, lda, kc, panel + r, mr);
             }
             else
             {
@@ -112,7 +121,7 @@ internal static unsafe class GemmPacking
     private static void Transpose8Columns(float* src, int lds, int kc, float* dst, int ldd)
     {
         int p = 0;
-        if (Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        if (Vector256.IsHardwareAccelerated && Avx.IsSupported)
         {
             for (; p + 8 <= kc; p += 8)
             {
@@ -137,33 +146,60 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>dst[p · ldd + j] = src[j · lds + p] for j in 0..4, p in 0..kc, through 4×4 Vector128 transposes.</summary>
+    private static void Transpose4Columns(float* src, int lds, int kc, float* dst, int ldd)
+    {
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            var r0 = Vector128.Load(src + p);
+            var r1 = Vector128.Load(src + lds + p);
+            var r2 = Vector128.Load(src + 2L * lds + p);
+            var r3 = Vector128.Load(src + 3L * lds + p);
+            var t0 = Sse.UnpackLow(r0, r1);   // a0 b0 a1 b1
+            var t1 = Sse.UnpackHigh(r0, r1);  // a2 b2 a3 b3
+            var t2 = Sse.UnpackLow(r2, r3);   // c0 d0 c1 d1
+            var t3 = Sse.UnpackHigh(r2, r3);  // c2 d2 c3 d3
+            float* d = dst + (long)p * ldd;
+            Sse.MoveLowToHigh(t0, t2).Store(d);            // a0 b0 c0 d0
+            Sse.MoveHighToLow(t2, t0).Store(d + ldd);      // a1 b1 c1 d1
+            Sse.MoveLowToHigh(t1, t3).Store(d + 2 * ldd);  // a2 b2 c2 d2
+            Sse.MoveHighToLow(t3, t1).Store(d + 3 * ldd);  // a3 b3 c3 d3
+        }
+        for (; p < kc; p++)
+        {
+            float* d = dst + (long)p * ldd;
+            for (int j = 0; j < 4; j++) d[j] = src[(long)j * lds + p];
+        }
+    }
+
     /// <summary>In-register 8×8 transpose: on return r_i holds the former column i.</summary>
     private static void Transpose8x8(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
         ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
     {
-        var t0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1);
-        var t1 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-        var t2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3);
-        var t3 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-        var t4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5);
-        var t5 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-        var t6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7);
-        var t7 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-        var s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0x44);
-        var s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0xEE);
-        var s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0x44);
-        var s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0xEE);
-        var s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0x44);
-        var s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0xEE);
-        var s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0x44);
-        var s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0xEE);
-        r0 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20);
-        r1 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20);
-        r2 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20);
-        r3 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20);
-        r4 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31);
-        r5 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31);
-        r6 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31);
-        r7 = System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        r0 = Avx.Permute2x128(s0, s4, 0x20);
+        r1 = Avx.Permute2x128(s1, s5, 0x20);
+        r2 = Avx.Permute2x128(s2, s6, 0x20);
+        r3 = Avx.Permute2x128(s3, s7, 0x20);
+        r4 = Avx.Permute2x128(s0, s4, 0x31);
+        r5 = Avx.Permute2x128(s1, s5, 0x31);
+        r6 = Avx.Permute2x128(s2, s6, 0x31);
+        r7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 }

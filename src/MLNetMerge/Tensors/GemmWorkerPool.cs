@@ -3,8 +3,9 @@ namespace MLNetMerge.Tensors;
 /// <summary>
 /// A small pool of dedicated background threads that run the parts of one statically partitioned job:
 /// the caller runs part 0 itself and workers 1..parts-1 run the others, then the caller waits for all of them.
-/// One job at a time; a caller that finds the pool busy (another thread is multiplying) gets <c>false</c> and
-/// runs its parts itself, which gives the same result because the partitioning never changes the arithmetic.
+/// One job at a time; a caller that finds the pool busy (another thread is multiplying, or a part of the running
+/// job calls in again) gets <c>false</c> and runs its parts itself, which gives the same result because the
+/// partitioning never changes the arithmetic.
 /// </summary>
 internal sealed class GemmWorkerPool
 {
@@ -18,7 +19,7 @@ internal sealed class GemmWorkerPool
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _start;
     private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
-    private readonly object _gate = new();
+    private int _busy; // 1 while a job runs; not a Monitor, so a nested call from part 0's own thread is refused too
     private IJob? _job;
     private int _pending;
     private Exception? _error;
@@ -50,7 +51,7 @@ internal sealed class GemmWorkerPool
     internal bool TryRun(IJob job, int parts)
     {
         if (parts < 1 || parts > MaxParts) throw new ArgumentOutOfRangeException(nameof(parts));
-        if (!Monitor.TryEnter(_gate)) return false;
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
         try
         {
             _job = job;
@@ -69,7 +70,7 @@ internal sealed class GemmWorkerPool
         }
         finally
         {
-            Monitor.Exit(_gate);
+            Volatile.Write(ref _busy, 0);
         }
     }
 

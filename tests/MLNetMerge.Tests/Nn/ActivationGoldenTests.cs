@@ -22,6 +22,47 @@ public sealed class ActivationGoldenTests
     }
 
     [TestMethod]
+    public void ErfFast_IsWithinItsPublishedBoundOfTheExactErf()
+    {
+        // Abramowitz & Stegun 7.1.26 bounds the absolute error by 1.5e-7; float rounding adds about 1e-7 near 1.
+        double worst = 0;
+        for (int i = -60000; i <= 60000; i++)
+        {
+            double x = i * 1e-4;
+            worst = Math.Max(worst, Math.Abs(SpecialFunctions.ErfFast((float)x) - SpecialFunctions.Erf((float)x)));
+        }
+        Assert.IsTrue(worst <= 2.5e-7, $"max |ErfFast − erf| = {worst:E3}");
+        Assert.AreEqual(0f, SpecialFunctions.ErfFast(0f), 1e-7f);
+    }
+
+    [TestMethod]
+    [DataRow(ActivationKind.GeluErf)]
+    [DataRow(ActivationKind.GeluTanh)]
+    [DataRow(ActivationKind.QuickGelu)]
+    [DataRow(ActivationKind.Tanh)]
+    [DataRow(ActivationKind.Relu)]
+    public void Float32Kernels_MatchFloat64_AcrossLengths(ActivationKind kind)
+    {
+        // Lengths around the SIMD widths and the 256-element chunk; values in [−6, 6].
+        foreach (int n in new[] { 1, 3, 7, 8, 15, 17, 255, 256, 257, 513, 1000 })
+        {
+            var x64 = Enumerable.Range(0, n).Select(i => -6.0 + 12.0 * ((i * 0.618034) % 1.0)).ToArray();
+            var dy64 = Enumerable.Range(0, n).Select(i => Math.Cos(i)).ToArray();
+            float[] x = x64.Select(v => (float)v).ToArray(), dy = dy64.Select(v => (float)v).ToArray();
+            x64 = x.Select(v => (double)v).ToArray(); dy64 = dy.Select(v => (double)v).ToArray();
+            float[] y = new float[n], dx = Enumerable.Repeat(0.25f, n).ToArray();
+            double[] y64 = new double[n], dx64 = Enumerable.Repeat(0.25, n).ToArray();
+            Activation.Forward<float>(kind, y, x); Activation.Forward<double>(kind, y64, x64);
+            Activation.Backward<float>(kind, dx, dy, x); Activation.Backward<double>(kind, dx64, dy64, x64);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.AreEqual(y64[i], y[i], 2e-6 * Math.Max(1, Math.Abs(y64[i])), $"{kind} forward n={n} x={x[i]}");
+                Assert.AreEqual(dx64[i], dx[i], 2e-6 * Math.Max(1, Math.Abs(dx64[i])), $"{kind} backward n={n} x={x[i]}");
+            }
+        }
+    }
+
+    [TestMethod]
     public void Gelu_QuickGelu_HandWorked()
     {
         double[] x = [1.0, -1.0];

@@ -25,6 +25,25 @@ public sealed class LayerGradientTests
     }
 
     [TestMethod]
+    public void Projection_BackwardMatchesFiniteDifferences_AndIsLinearTransposed()
+    {
+        var rng = new Random(8);
+        int n = 3, i = 5, o = 4;
+        double[] x = Random(rng, n * i), pm = Random(rng, i * o), r = Random(rng, n * o);
+        double F() { var y = new double[n * o]; Projection.Forward<double>(y, x, pm, n, i, o); return Dot(r, y); }
+        double[] dx = new double[n * i], dp = new double[i * o];
+        Projection.Backward<double>(dx, dp, r, x, pm, n, i, o);
+        Check("dx", x, dx, F); Check("dP", pm, dp, F);
+        // x·P equals Linear with W = Pᵀ.
+        var w = new double[o * i];
+        for (int a = 0; a < i; a++) for (int b = 0; b < o; b++) w[b * i + a] = pm[a * o + b];
+        double[] y1 = new double[n * o], y2 = new double[n * o];
+        Projection.Forward<double>(y1, x, pm, n, i, o);
+        Linear.Forward<double>(y2, x, w, default, n, i, o);
+        for (int k = 0; k < y1.Length; k++) Assert.AreEqual(y2[k], y1[k], 1e-12);
+    }
+
+    [TestMethod]
     public void LayerNorm_BackwardMatchesFiniteDifferences()
     {
         var rng = new Random(2);
@@ -93,6 +112,26 @@ public sealed class LayerGradientTests
             Attention.Backward<double>(dq, dk, dv, new double[t * t], r, att, q, k, v, bsz, t, c, h, stride);
             Check("dq", q, dq, F); Check("dk", k, dk, F); Check("dv", v, dv, F);
         }
+    }
+
+    [TestMethod]
+    public void Attention_SplitOverCores_MatchesFloat64_AndGivesTheSameBitsAsOneCore()
+    {
+        // 4 batches × 4 heads × 64² × 16 is above the threshold at which the (b, h) pairs are split over the cores.
+        var rng = new Random(10);
+        int bsz = 4, t = 64, c = 64, h = 4;
+        double[] q64 = Random(rng, bsz * t * c), k64 = Random(rng, bsz * t * c), v64 = Random(rng, bsz * t * c), r64 = Random(rng, bsz * t * c);
+        float[] q = q64.Select(x => (float)x).ToArray(), k = k64.Select(x => (float)x).ToArray(), v = v64.Select(x => (float)x).ToArray(), r = r64.Select(x => (float)x).ToArray();
+        var y = new float[bsz * t * c]; var att = new float[bsz * h * t * t];
+        Attention.Forward<float>(y, att, q, k, v, default, bsz, t, c, h, c);
+        var y64 = new double[y.Length];
+        Attention.Forward<double>(y64, new double[att.Length], q64, k64, v64, default, bsz, t, c, h, c);
+        for (int i = 0; i < y.Length; i++) Assert.AreEqual(y64[i], y[i], 1e-5);
+        float[] dq1 = new float[q.Length], dk1 = new float[q.Length], dv1 = new float[q.Length];
+        float[] dq2 = new float[q.Length], dk2 = new float[q.Length], dv2 = new float[q.Length];
+        Attention.Backward<float>(dq1, dk1, dv1, new float[t * t], r, att, q, k, v, bsz, t, c, h, c);           // one core
+        Attention.Backward<float>(dq2, dk2, dv2, new float[Attention.ScratchLength(t)], r, att, q, k, v, bsz, t, c, h, c); // every core
+        CollectionAssert.AreEqual(dq1, dq2); CollectionAssert.AreEqual(dk1, dk2); CollectionAssert.AreEqual(dv1, dv2);
     }
 
     [TestMethod]

@@ -36,6 +36,9 @@ public sealed class ModelConfigFileTests
         Assert.AreEqual(ArchitectureKind.ClipVision, kind);
         Assert.AreEqual(16, ((VisionTransformerConfig)config).ProjectionDim);
         Assert.AreEqual(ArchitectureKind.Mlp, ModelConfigFile.Load(Path.Combine(EngineReference.Dir, "mlp.config.json")).Kind);
+        var roberta = ModelConfigFile.Load(Path.Combine(EngineReference.Dir, "roberta.config.json"));
+        Assert.AreEqual(ArchitectureKind.Roberta, roberta.Kind);
+        Assert.AreEqual(1, ((TextEncoderConfig)roberta.Config).PadTokenId);
         Assert.ThrowsExactly<ArgumentException>(() => ModelConfigFile.Detect(System.Text.Json.JsonDocument.Parse("{\"model_type\":\"gpt2\"}").RootElement));
     }
 }

@@ -68,5 +68,9 @@ public sealed class ParameterArenaTests
         Assert.AreEqual(1f, arena.Span(a)[3]);
         Assert.AreEqual(2f, arena.Span(b)[0]);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => arena.Span(b, 4));
+        arena.Reset();
+        var c = arena.Reserve(10);
+        Assert.AreEqual(0, c.Offset);
+        Assert.AreEqual(10, arena.Span(c).Length);
     }
 }

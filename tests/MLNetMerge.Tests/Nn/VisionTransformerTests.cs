@@ -49,6 +49,21 @@ public sealed class VisionTransformerTests
     }
 
     [TestMethod]
+    public void Vit_GrowingTheBatch_ReplansBuffers_AndKeepsResults()
+    {
+        var cfg = VisionTransformerConfig.FromJson(EngineReference.Config("vit"));
+        using var weights = EngineReference.Weights("vit");
+        var model = VisionTransformer.Load(cfg, weights);
+        var io = EngineReference.Io("vit");
+        int per = model.InputSize;
+        model.Forward(io["input"].AsSpan(0, per), 1);                // plans for batch 1
+        var single = model.Embedding(1).ToArray();
+        model.Forward(io["input"], 2);                               // grows to batch 2
+        Assert.IsTrue(EngineReference.MaxAbsDiff(model.Embedding(2), io["embedding"]) <= 1e-4);
+        Assert.IsTrue(EngineReference.MaxAbsDiff(model.Embedding(2)[..single.Length], single) <= 1e-6);
+    }
+
+    [TestMethod]
     public void ClipLayout_PinsPublishedFacts()
     {
         var cfg = VisionTransformerConfig.FromJson(EngineReference.Config("clip_vision"));

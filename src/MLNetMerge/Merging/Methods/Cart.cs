@@ -103,8 +103,12 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
             LowRank.AddTruncated(ctx.Task(t), m, n, r, lambda, output, Options(ctx, t));
     }
 
+    /// <summary>
+    /// One sketch seed per tensor, shared by the tasks: the randomized SVD is then exactly odd (lowrank(−A) = −lowrank(A)),
+    /// so with two tasks, where c2 = −c1, the low-rank terms cancel and CART is weight averaging, as the exact SVD gives.
+    /// </summary>
     private RandomizedSvdSettings Options(MergeTensorContext ctx, int t) =>
-        new((int)ctx.Number("power_iterations"), CounterRandom.Key(plan.Seed ^ 0xCA27, t, ctx.Name));
+        new((int)ctx.Number("power_iterations"), CounterRandom.Key(plan.Seed ^ 0xCA27, 0, ctx.Name));
 
     public override IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor)
     {
@@ -145,6 +149,11 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
 
     public override void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
     {
+        if (!perTask)
+        {
+            merged.CopyTo(output);
+            return;
+        }
         float lambda = (float)ctx.Number("scale");
         ctx.Scratch.CopyTo(output);
         if (!CartShared.IsBlockMatrix(ctx.Info))

@@ -10,7 +10,7 @@ namespace MLNetMerge.Merging.Methods;
 /// model (float64); task t runs with <c>θ̂t = θ0 + γt (Mt ⊙ τuni)</c>. Stored: unified weights <c>θ0 + τuni</c>, T bit
 /// masks, T rescalers. Ablations (<c>mode</c>): <c>elect</c> θ0 + τuni; <c>elect_mask</c> θ0 + Mt ⊙ τuni;
 /// <c>elect_rescale</c> θ0 + γ't τuni with γ't = Σ|τt| / Σ|τuni|. With <c>merge: ta</c> or <c>ties</c> the masks and
-/// rescalers apply to that method's merged vector τm instead, with masks <c>[τt ⊙ τm &gt; 0]</c> (the paper's "w/ M&amp;R").
+/// rescalers apply to that method's merged vector τm instead, with masks <c>[τt ⊙ τm &gt; 0]</c> of the untrimmed τt (the paper's "w/ M&amp;R").
 /// Huang et al. 2024, "EMR-Merging: Tuning-Free High-Performance Model Merging", NeurIPS, arXiv:2405.17461.
 /// </summary>
 public sealed class Emr : MergeMethod
@@ -107,7 +107,7 @@ internal sealed class EmrRun : MergeRun
     public override object? Visit(int pass, MergeTensorContext ctx)
     {
         if (pass < InnerPasses) return _inner!.Visit(pass, ctx);
-        // Untrimmed |τt| sums need the raw task vectors: the inner TIES trim happens inside Combine, so take them first.
+        // Sums and masks use the untrimmed τt: the inner TIES trim applies only inside its combine kernel.
         int tasks = ctx.TaskCount;
         var sums = new double[2 * tasks + 1];
         for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));

@@ -38,7 +38,13 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         _shape = shape;
         _threshold = new float[plan.TaskCount];
         _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
-        if (_trimPasses > 0) NewLocal(useBuckets: false);
+        if (_trimPasses > 0)
+        {
+            for (int t = 0; t < plan.TaskCount; t++)
+                if (!parameters.IsUniform("keep", t))
+                    throw new RecipeException(null, $"'keep' (mergekit's 'density') for model '{plan.TaskNames[t]}' varies over layers, but the global trim has one threshold per model; give one number, or set 'trim: tensor' to trim each tensor with its own keep.");
+            NewLocal(useBuckets: false);
+        }
     }
 
     /// <summary>Per-task global trim thresholds (after the passes).</summary>
@@ -85,8 +91,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
             }
             return null;
         }
-        ApplyGlobalTrim(ctx);
-        return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), ctx.Length);
+        return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), TrimThresholds, ctx.Length);
     }
 
     /// <inheritdoc />
@@ -144,11 +149,8 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         }, trackAllValues: true);
     }
 
-    private void ApplyGlobalTrim(MergeTensorContext ctx)
-    {
-        if (_trimPasses == 0) return;
-        for (int t = 0; t < ctx.TaskCount; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
-    }
+    /// <summary>Global trim thresholds once resolved (0 = keep all); all zero without a global trim.</summary>
+    private float[] TrimThresholds => _trimPasses == 0 ? new float[_plan.TaskCount] : _threshold;
 
     /// <inheritdoc />
     public override MergeParameters Parameters => _p;
@@ -160,13 +162,14 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         return w;
     }
 
-    /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>.</summary>
+    /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>; the task buffers are left as they are.</summary>
     public void Combine(MergeTensorContext ctx, Span<float> output)
     {
-        ApplyGlobalTrim(ctx);
         var w = Weights(ctx);
         if (!_shape.SignConsensus)
         {
+            if (_trimPasses > 0)
+                for (int t = 0; t < w.Length; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
             float wsum = w.Sum();
             float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
             output.Clear();
@@ -174,7 +177,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t] * norm, output, output);
             return;
         }
-        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, ctx.Length, _majority, _shape.Mean, output);
+        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, TrimThresholds, ctx.Length, _majority, _shape.Mean, output);
     }
 
     /// <inheritdoc />

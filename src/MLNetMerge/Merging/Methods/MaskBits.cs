@@ -12,14 +12,6 @@ public static class MaskBits
     /// <summary>The modulator entry of task <paramref name="task"/>'s mask for <paramref name="tensor"/>: <c>masks.{task}.{tensor}</c>, U8.</summary>
     public static TensorEntry Entry(string task, TensorInfo tensor) => new($"masks.{task}.{tensor.Name}", DType.U8, [ByteCount(tensor.ElementCount)]);
 
-    /// <summary>Sets bit j when <paramref name="predicate"/>(j) holds.</summary>
-    public static void Pack(Span<byte> bits, int length, Func<int, bool> predicate)
-    {
-        bits.Clear();
-        for (int j = 0; j < length; j++)
-            if (predicate(j)) bits[j >> 3] |= (byte)(1 << (j & 7));
-    }
-
     /// <summary>Reads bit j.</summary>
     public static bool Get(ReadOnlySpan<byte> bits, int j) => (bits[j >> 3] & (1 << (j & 7))) != 0;
 }

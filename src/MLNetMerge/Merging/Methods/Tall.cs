@@ -36,16 +36,13 @@ public sealed class Tall : MergeMethod
         public override IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor) =>
             plan.TaskNames.Select(t => MaskBits.Entry(t, tensor)).ToList();
 
+        /// <summary>θ0 + λ τMTL; keeps τMTL in the scratch buffer for the masks and task models.</summary>
         public override void Merge(MergeTensorContext ctx, Span<float> output)
         {
-            float lambda = (float)ctx.Number("scale");
-            var b = ctx.Base;
-            for (int i = 0; i < output.Length; i++)
-            {
-                float sum = 0;
-                for (int t = 0; t < ctx.TaskCount; t++) sum += ctx.TaskArrays[t][i];
-                output[i] = b[i] + lambda * sum;
-            }
+            var sum = ctx.Scratch;
+            sum.Clear();
+            for (int t = 0; t < ctx.TaskCount; t++) System.Numerics.Tensors.TensorPrimitives.Add(sum, ctx.Task(t), sum);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sum, (float)ctx.Number("scale"), ctx.Base, output);
         }
 
         public override void WriteModulators(MergeTensorContext ctx, ReadOnlySpan<float> merged, IModulatorWriter writer)
@@ -54,14 +51,7 @@ public sealed class Tall : MergeMethod
             var bits = new byte[MaskBits.ByteCount(ctx.Length)];
             for (int t = 0; t < ctx.TaskCount; t++)
             {
-                var tau = ctx.TaskArrays[t];
-                var others = ctx.TaskArrays;
-                MaskBits.Pack(bits, ctx.Length, i =>
-                {
-                    float sum = 0;
-                    for (int s = 0; s < others.Length; s++) sum += others[s][i];
-                    return Consensus.TaskMask(tau[i], sum, kappa);
-                });
+                TaskVectorKernels.PackTallMask(ctx.Task(t), ctx.Scratch, kappa, bits);
                 writer.WriteBytes($"masks.{plan.TaskNames[t]}.{ctx.Name}", bits);
             }
         }
@@ -71,13 +61,10 @@ public sealed class Tall : MergeMethod
             float kappa = (float)ctx.Number("kappa");
             float lambda = (float)ctx.Number("scale");
             var b = ctx.Base;
-            var tau = ctx.TaskArrays[task];
+            var sum = ctx.Scratch;
+            var tau = ctx.Task(task);
             for (int i = 0; i < output.Length; i++)
-            {
-                float sum = 0;
-                for (int t = 0; t < ctx.TaskCount; t++) sum += ctx.TaskArrays[t][i];
-                output[i] = Consensus.TaskMask(tau[i], sum, kappa) ? b[i] + lambda * sum : b[i];
-            }
+                output[i] = Consensus.TaskMask(tau[i], sum[i], kappa) ? b[i] + lambda * sum[i] : b[i];
         }
     }
 }

@@ -10,11 +10,12 @@ namespace MLNetMerge.Merging.Methods;
 public static class TaskVectorKernels
 {
     /// <summary>
-    /// TIES elect + disjoint merge: <c>s = Σt wt τt[i]</c>; <c>γ = sign(s)</c> (<paramref name="majority"/> where s = 0);
+    /// TIES elect + disjoint merge over trimmed values <c>τ̂t[i] = |τt[i]| ≥ thresholdt ? τt[i] : 0</c> (inputs are not modified):
+    /// <c>s = Σt wt τ̂t[i]</c>; <c>γ = sign(s)</c> (<paramref name="majority"/> where s = 0);
     /// <c>out[i] = Σ_{t: τt[i]·γ &gt; 0} wt τt[i]</c>, divided by <c>max-guarded Σ wt</c> of the same t when <paramref name="mean"/>
     /// (a zero weight sum divides by 1).
     /// </summary>
-    public static void DisjointMerge(float[][] tasks, ReadOnlySpan<float> w, int n, float majority, bool mean, Span<float> output)
+    public static void DisjointMerge(float[][] tasks, ReadOnlySpan<float> w, ReadOnlySpan<float> thresholds, int n, float majority, bool mean, Span<float> output)
     {
         int T = w.Length;
         int i = 0;
@@ -26,14 +27,14 @@ public static class TaskVectorKernels
             for (; i <= n - 8; i += 8)
             {
                 var s = zero;
-                for (int t = 0; t < T; t++) s += Vector256.Create(w[t]) * Vector256.LoadUnsafe(ref tasks[t][0], (nuint)i);
+                for (int t = 0; t < T; t++) s += Vector256.Create(w[t]) * Trimmed(tasks[t], i, thresholds[t]);
                 var sign = Vector256.ConditionalSelect(Vector256.GreaterThan(s, zero), one,
                     Vector256.ConditionalSelect(Vector256.LessThan(s, zero), -one, maj));
                 var num = zero;
                 var den = zero;
                 for (int t = 0; t < T; t++)
                 {
-                    var v = Vector256.LoadUnsafe(ref tasks[t][0], (nuint)i);
+                    var v = Trimmed(tasks[t], i, thresholds[t]);
                     var agree = Vector256.GreaterThan(v * sign, zero);
                     var wt = Vector256.Create(w[t]);
                     num += Vector256.ConditionalSelect(agree, wt * v, zero);
@@ -46,20 +47,20 @@ public static class TaskVectorKernels
         for (; i < n; i++)
         {
             float s = 0;
-            for (int t = 0; t < T; t++) s += w[t] * tasks[t][i];
+            for (int t = 0; t < T; t++) s += w[t] * Trimmed(tasks[t][i], thresholds[t]);
             float sign = s > 0 ? 1f : s < 0 ? -1f : majority;
             float num = 0, den = 0;
             for (int t = 0; t < T; t++)
             {
-                float v = tasks[t][i];
+                float v = Trimmed(tasks[t][i], thresholds[t]);
                 if (v * sign > 0) { num += w[t] * v; den += w[t]; }
             }
             output[i] = mean ? num / (den == 0 ? 1 : den) : num;
         }
     }
 
-    /// <summary>Σ over elements of <c>sign(Σt wt τt[i])</c>: positive minus negative counts (for TIES's majority sign).</summary>
-    public static long SignBalance(float[][] tasks, ReadOnlySpan<float> w, int n)
+    /// <summary>Σ over elements of <c>sign(Σt wt τ̂t[i])</c> (trimmed as in <see cref="DisjointMerge"/>): positive minus negative counts, for TIES's majority sign.</summary>
+    public static long SignBalance(float[][] tasks, ReadOnlySpan<float> w, ReadOnlySpan<float> thresholds, int n)
     {
         int T = w.Length;
         long balance = 0;
@@ -70,7 +71,7 @@ public static class TaskVectorKernels
             for (; i <= n - 8; i += 8)
             {
                 var s = zero;
-                for (int t = 0; t < T; t++) s += Vector256.Create(w[t]) * Vector256.LoadUnsafe(ref tasks[t][0], (nuint)i);
+                for (int t = 0; t < T; t++) s += Vector256.Create(w[t]) * Trimmed(tasks[t], i, thresholds[t]);
                 balance += System.Numerics.BitOperations.PopCount(Vector256.ExtractMostSignificantBits(Vector256.GreaterThan(s, zero)))
                          - System.Numerics.BitOperations.PopCount(Vector256.ExtractMostSignificantBits(Vector256.LessThan(s, zero)));
             }
@@ -78,11 +79,21 @@ public static class TaskVectorKernels
         for (; i < n; i++)
         {
             float s = 0;
-            for (int t = 0; t < T; t++) s += w[t] * tasks[t][i];
+            for (int t = 0; t < T; t++) s += w[t] * Trimmed(tasks[t][i], thresholds[t]);
             balance += s > 0 ? 1 : s < 0 ? -1 : 0;
         }
         return balance;
     }
+
+    /// <summary>8 lanes of τ from element <paramref name="i"/>, zeroed where <c>|τ| &lt; threshold</c>.</summary>
+    private static Vector256<float> Trimmed(float[] tau, int i, float threshold)
+    {
+        var v = Vector256.LoadUnsafe(ref tau[0], (nuint)i);
+        return threshold <= 0 ? v : Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(v), Vector256.Create(threshold)), v, Vector256<float>.Zero);
+    }
+
+    /// <summary><c>τ</c> when <c>|τ| ≥ threshold</c>, else 0 (TIES's trim; a threshold ≤ 0 keeps everything).</summary>
+    private static float Trimmed(float tau, float threshold) => threshold <= 0 || MathF.Abs(tau) >= threshold ? tau : 0f;
 
     /// <summary>
     /// EMR election: <c>ε = sign(Σt τt[i])</c> (+1 where &gt; 0, else −1); <c>out[i] = ε · max_{t: τt[i]·ε &gt; 0} |τt[i]|</c> (0 when none agree).
@@ -191,6 +202,31 @@ public static class TaskVectorKernels
             bits[i >> 3] = 0;
             for (; i < n; i++)
                 if (tau[i] * u[i] > 0) bits[i >> 3] |= (byte)(1 << (i & 7));
+        }
+    }
+
+    /// <summary>Packs TALL's task mask <c>[|τ[i]| ≥ κ |Σ[i] − τ[i]|]</c> 8 per byte, least significant bit first (<paramref name="sum"/> = τMTL).</summary>
+    public static void PackTallMask(ReadOnlySpan<float> tau, ReadOnlySpan<float> sum, float kappa, Span<byte> bits)
+    {
+        int n = tau.Length;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var k = Vector256.Create(kappa);
+            ref float t0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(tau);
+            ref float s0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(sum);
+            for (; i <= n - 8; i += 8)
+            {
+                var t = Vector256.LoadUnsafe(ref t0, (nuint)i);
+                var s = Vector256.LoadUnsafe(ref s0, (nuint)i);
+                bits[i >> 3] = (byte)Vector256.ExtractMostSignificantBits(Vector256.GreaterThanOrEqual(Vector256.Abs(t), k * Vector256.Abs(s - t)));
+            }
+        }
+        if (i < n)
+        {
+            bits[i >> 3] = 0;
+            for (; i < n; i++)
+                if (MathF.Abs(tau[i]) >= kappa * MathF.Abs(sum[i] - tau[i])) bits[i >> 3] |= (byte)(1 << (i & 7));
         }
     }
 }

@@ -9,8 +9,14 @@ public enum ArchitectureKind
     Vit,
     /// <summary>Hugging Face <c>CLIPVisionModel</c> (<c>clip_vision</c>), with or without <c>visual_projection</c>.</summary>
     ClipVision,
+    /// <summary>OpenCLIP visual tower (<c>openclip_visual</c>), configured from its tensor shapes.</summary>
+    OpenClipVisual,
     /// <summary>A plain MLP (<c>mlp</c>).</summary>
     Mlp,
+    /// <summary>Hugging Face <c>BertModel</c> (<c>bert</c>).</summary>
+    Bert,
+    /// <summary>Hugging Face <c>RobertaModel</c> (<c>roberta</c>).</summary>
+    Roberta,
 }
 
 /// <summary>Reads a Hugging Face <c>config.json</c> and tells which architecture it describes.</summary>
@@ -26,13 +32,15 @@ public static class ModelConfigFile
             "vit" => ArchitectureKind.Vit,
             "clip" or "clip_vision_model" => ArchitectureKind.ClipVision,
             "mlp" => ArchitectureKind.Mlp,
+            "bert" => ArchitectureKind.Bert,
+            "roberta" or "xlm-roberta" => ArchitectureKind.Roberta,
             "" => throw new ArgumentException("config.json has no model_type."),
-            _ => throw new ArgumentException($"config.json model_type '{type}' is not supported; expected vit, clip, clip_vision_model or mlp."),
+            _ => throw new ArgumentException($"config.json model_type '{type}' is not supported; expected vit, clip, clip_vision_model, bert, roberta or mlp."),
         };
     }
 
     /// <summary>Reads a config.json file and returns its architecture and its parsed configuration
-    /// (<see cref="VisionTransformerConfig"/> or <see cref="MlpConfig"/>).</summary>
+    /// (<see cref="VisionTransformerConfig"/>, <see cref="TextEncoderConfig"/> or <see cref="MlpConfig"/>).</summary>
     /// <exception cref="MergeException">The file is not valid JSON or describes an unsupported model.</exception>
     public static (ArchitectureKind Kind, object Config) Load(string path)
     {
@@ -41,7 +49,12 @@ public static class ModelConfigFile
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var root = doc.RootElement;
             var kind = Detect(root);
-            object config = kind == ArchitectureKind.Mlp ? MlpConfig.FromJson(root) : VisionTransformerConfig.FromJson(root);
+            object config = kind switch
+            {
+                ArchitectureKind.Mlp => MlpConfig.FromJson(root),
+                ArchitectureKind.Bert or ArchitectureKind.Roberta => TextEncoderConfig.FromJson(root),
+                _ => VisionTransformerConfig.FromJson(root),
+            };
             return (kind, config);
         }
         catch (Exception e) when (e is JsonException or ArgumentException)

@@ -34,7 +34,7 @@ public sealed record MlpConfig
 /// A plain MLP: <c>h_0 = x</c>, <c>h_{i+1} = act(h_i W_iᵀ + b_i)</c>, output without activation. Tensors
 /// <c>layers.{i}.weight</c> (out, in) and <c>layers.{i}.bias</c> (out), as an <c>nn.ModuleList</c> of <c>nn.Linear</c> saves them.
 /// </summary>
-public sealed class Mlp
+public sealed class Mlp : IDenseEncoder
 {
     private readonly int[] _sizes;
     private readonly ActivationArena _arena = new();
@@ -63,6 +63,21 @@ public sealed class Mlp
     /// <summary>Parameters and gradients.</summary>
     public ParameterArena Parameters { get; }
 
+    /// <summary>Architecture name: <c>mlp</c>.</summary>
+    public string ArchitectureName => "mlp";
+
+    /// <summary>Input features.</summary>
+    public int InputSize => Config.InputSize;
+
+    /// <summary>Output features (the MLP's output is its embedding).</summary>
+    public int EmbeddingSize => Config.OutputSize;
+
+    /// <summary>Same as <see cref="Output"/>.</summary>
+    public ReadOnlySpan<float> Embedding(int batch) => Output(batch);
+
+    /// <summary>Same as <see cref="Backward"/>.</summary>
+    public void BackwardFromEmbedding(ReadOnlySpan<float> dEmbedding, int batch) => Backward(dEmbedding, batch);
+
     /// <summary>Reads the parameters from a checkpoint.</summary>
     /// <exception cref="ArchitectureMismatchException">Names or shapes differ.</exception>
     public void Load(ICheckpointReader reader) => Parameters.Load(reader, "mlp");
@@ -73,6 +88,7 @@ public sealed class Mlp
     {
         if (batch <= _maxBatch) return;
         _maxBatch = batch;
+        _arena.Reset();
         _pre = new ArenaBuffer[Layers];
         _post = new ArenaBuffer[Layers + 1];
         _post[0] = _arena.Reserve(batch * _sizes[0]);

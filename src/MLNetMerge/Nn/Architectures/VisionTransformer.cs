@@ -11,7 +11,7 @@ namespace MLNetMerge.Nn.Architectures;
 /// <para>CLIP: <c>x = pre_layrnorm([class_embedding; conv(img)] + pos)</c> → blocks (QuickGELU) → <c>hidden = x</c>;
 /// embedding = <c>visual_projection(post_layernorm(hidden[:,0]))</c>, or <c>post_layernorm(hidden[:,0])</c> without projection.</para>
 /// </summary>
-public sealed class VisionTransformer
+public sealed class VisionTransformer : IDenseEncoder
 {
     private readonly VisionTransformerConfig _cfg;
     private readonly int _c, _t, _np, _k;
@@ -33,8 +33,18 @@ public sealed class VisionTransformer
         _k = config.NumChannels * config.PatchSize * config.PatchSize;
         var layout = new ParameterLayout();
         int c = _c, p = config.PatchSize;
-        bool clip = config.Flavor == VisionFlavor.ClipVision;
-        if (clip)
+        bool clip = config.Flavor != VisionFlavor.Vit;
+        bool open = config.Flavor == VisionFlavor.OpenClipVisual;
+        if (open)
+        {
+            // OpenCLIP state-dict order: class_embedding, positional_embedding, proj, conv1, ln_pre, resblocks, ln_post.
+            _cls = layout.Add("visual.class_embedding", c);
+            _pos = layout.Add("visual.positional_embedding", _t, c);
+            if (config.ProjectionDim > 0) _projW = layout.Add("visual.proj", c, config.ProjectionDim); // (C, E): x @ proj
+            _patchW = layout.Add("visual.conv1.weight", c, config.NumChannels, p, p);
+            (_preW, _preB) = PreNormBlock.Norm(layout, "visual.ln_pre", c);
+        }
+        else if (clip)
         {
             _cls = layout.Add("vision_model.embeddings.class_embedding", c);
             _patchW = layout.Add("vision_model.embeddings.patch_embedding.weight", c, config.NumChannels, p, p);
@@ -52,7 +62,11 @@ public sealed class VisionTransformer
         _blocks = new PreNormBlock[config.NumLayers];
         for (int i = 0; i < config.NumLayers; i++)
         {
-            BlockNames names = clip
+            string r = $"visual.transformer.resblocks.{i}.";
+            BlockNames names = open
+                ? new(r + "ln_1", "", "", "", r + "attn.out_proj", r + "ln_2", r + "mlp.c_fc", r + "mlp.c_proj")
+                  { FusedQkvWeight = r + "attn.in_proj_weight", FusedQkvBias = r + "attn.in_proj_bias" }
+                : clip
                 ? new($"vision_model.encoder.layers.{i}.layer_norm1", $"vision_model.encoder.layers.{i}.self_attn.q_proj",
                       $"vision_model.encoder.layers.{i}.self_attn.k_proj", $"vision_model.encoder.layers.{i}.self_attn.v_proj",
                       $"vision_model.encoder.layers.{i}.self_attn.out_proj", $"vision_model.encoder.layers.{i}.layer_norm2",
@@ -64,7 +78,8 @@ public sealed class VisionTransformer
             _blocks[i] = new PreNormBlock(layout, names, c, config.IntermediateSize, config.NumHeads, _t, config.Activation,
                 config.LayerNormEps, clip || config.QkvBias);
         }
-        if (clip)
+        if (open) (_normW, _normB) = PreNormBlock.Norm(layout, "visual.ln_post", c);
+        else if (clip)
         {
             (_normW, _normB) = PreNormBlock.Norm(layout, "vision_model.post_layernorm", c);
             if (config.ProjectionDim > 0) _projW = layout.Add("visual_projection.weight", config.ProjectionDim, c); // no bias
@@ -87,9 +102,12 @@ public sealed class VisionTransformer
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(reader);
         bool Has(string n) => reader.TryGetTensor(n, out _) || reader.TryGetTensor("vit." + n, out _);
-        var cfg = config.Flavor == VisionFlavor.Vit
-            ? config with { Pooler = Has("pooler.dense.weight") }
-            : config with { ProjectionDim = Has("visual_projection.weight") ? config.ProjectionDim : 0 };
+        var cfg = config.Flavor switch
+        {
+            VisionFlavor.Vit => config with { Pooler = Has("pooler.dense.weight") },
+            VisionFlavor.ClipVision => config with { ProjectionDim = Has("visual_projection.weight") ? config.ProjectionDim : 0 },
+            _ => config with { ProjectionDim = Has("visual.proj") ? config.ProjectionDim : 0 },
+        };
         var model = new VisionTransformer(cfg);
         model.Load(reader);
         return model;
@@ -101,6 +119,12 @@ public sealed class VisionTransformer
     /// <summary>Parameters and gradients, laid out by checkpoint name.</summary>
     public ParameterArena Parameters { get; }
 
+    /// <summary>Floats per image: C·H·W.</summary>
+    public int InputSize => _cfg.NumChannels * _cfg.ImageSize * _cfg.ImageSize;
+
+    /// <inheritdoc/>
+    public void BackwardFromEmbedding(ReadOnlySpan<float> dEmbedding, int batch) => Backward(default, dEmbedding, batch);
+
     /// <summary>Tokens per image T (patches + class token).</summary>
     public int Tokens => _t;
 
@@ -108,7 +132,7 @@ public sealed class VisionTransformer
     public int EmbeddingSize => _projW >= 0 ? _cfg.ProjectionDim : _c;
 
     /// <summary>Architecture name used in messages and by the CLI (<c>vit</c> or <c>clip_vision</c>).</summary>
-    public string ArchitectureName => _cfg.Flavor == VisionFlavor.Vit ? "vit" : "clip_vision";
+    public string ArchitectureName => _cfg.Flavor switch { VisionFlavor.Vit => "vit", VisionFlavor.ClipVision => "clip_vision", _ => "openclip_visual" };
 
     /// <summary>Reads the parameters from a checkpoint. ViT tensors may carry a <c>vit.</c> prefix (as
     /// <c>ViTForImageClassification</c> saves them); the int64 <c>position_ids</c> buffer some CLIP checkpoints hold is
@@ -121,6 +145,7 @@ public sealed class VisionTransformer
             && reader.TryGetTensor("vit." + Parameters.Layout.Entries[0].Name, out _) ? "vit." : "";
         Parameters.Load(reader, ArchitectureName, prefix, name => name.EndsWith("position_ids", StringComparison.Ordinal)
             || (_cfg.Flavor == VisionFlavor.ClipVision && !name.StartsWith("vision_model.", StringComparison.Ordinal) && !name.StartsWith("visual_projection.", StringComparison.Ordinal))
+            || (_cfg.Flavor == VisionFlavor.OpenClipVisual && !name.StartsWith("visual.", StringComparison.Ordinal))
             || (_cfg.Flavor == VisionFlavor.Vit && (name.StartsWith("classifier.", StringComparison.Ordinal) || (!_cfg.Pooler && name.StartsWith("pooler.", StringComparison.Ordinal)))));
     }
 
@@ -130,6 +155,7 @@ public sealed class VisionTransformer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         _maxBatch = batch;
         var a = _arena;
+        a.Reset(); // re-plan every buffer for the larger shape
         int btc = batch * _t * _c, bc = batch * _c;
         _cols = a.Reserve(batch * _np * _k); _patches = a.Reserve(batch * _np * _c); _x0 = a.Reserve(btc);
         foreach (var blk in _blocks) blk.Plan(a, batch);
@@ -155,7 +181,7 @@ public sealed class VisionTransformer
         var patches = a.Span(_patches, batch * _np * _c);                 // (B, Np, C)
         PatchEmbedding.Forward<float>(patches, a.Span(_cols, batch * _np * _k), images, p.Value(_patchW), Opt(_patchB),
             batch, _cfg.NumChannels, s, s, _cfg.PatchSize, _c);
-        bool clip = _cfg.Flavor == VisionFlavor.ClipVision;
+        bool clip = _cfg.Flavor != VisionFlavor.Vit;
         var x0 = a.Span(clip ? _x0 : FirstInput, nc);                      // (B, T, C)
         ClassToken.Forward<float>(x0, p.Value(_cls), patches, batch, _np, _c);
         Layers.Embedding.AddPositions<float>(x0, p.Value(_pos), batch, _t, _c);
@@ -172,7 +198,8 @@ public sealed class VisionTransformer
             Pooling.ClsForward<float>(pooled, final, batch, _t, _c);
             var post = a.Span(_postLn, bc);                               // (B, C)
             LayerNorm.Forward<float>(post, a.Span(_pmean, batch), a.Span(_prstd, batch), pooled, p.Value(_normW), p.Value(_normB), batch, _c, _cfg.LayerNormEps);
-            if (_projW >= 0) Linear.Forward<float>(emb, post, p.Value(_projW), default, batch, _c, EmbeddingSize);
+            if (_projW >= 0 && _cfg.Flavor == VisionFlavor.OpenClipVisual) Projection.Forward<float>(emb, post, p.Value(_projW), batch, _c, EmbeddingSize);
+            else if (_projW >= 0) Linear.Forward<float>(emb, post, p.Value(_projW), default, batch, _c, EmbeddingSize);
             else post.CopyTo(emb);
         }
         else
@@ -206,7 +233,7 @@ public sealed class VisionTransformer
     {
         var p = Parameters; var a = _arena; var s = _scratch!;
         int n = batch * _t, nc = n * _c, bc = batch * _c;
-        bool clip = _cfg.Flavor == VisionFlavor.ClipVision;
+        bool clip = _cfg.Flavor != VisionFlavor.Vit;
         var dx = a.Span(_dx, nc);                                         // (B, T, C)
         var dPooled = a.Span(_dPooled, bc); dPooled.Clear();              // (B, C)
         if (clip)
@@ -215,7 +242,8 @@ public sealed class VisionTransformer
             if (!dEmbedding.IsEmpty)
             {
                 var dPost = a.Span(_dPost, bc);                           // (B, C)
-                if (_projW >= 0) { dPost.Clear(); Linear.Backward<float>(dPost, p.Gradient(_projW), default, dEmbedding, a.Span(_postLn, bc), p.Value(_projW), batch, _c, EmbeddingSize); }
+                if (_projW >= 0 && _cfg.Flavor == VisionFlavor.OpenClipVisual) { dPost.Clear(); Projection.Backward<float>(dPost, p.Gradient(_projW), dEmbedding, a.Span(_postLn, bc), p.Value(_projW), batch, _c, EmbeddingSize); }
+                else if (_projW >= 0) { dPost.Clear(); Linear.Backward<float>(dPost, p.Gradient(_projW), default, dEmbedding, a.Span(_postLn, bc), p.Value(_projW), batch, _c, EmbeddingSize); }
                 else dEmbedding[..bc].CopyTo(dPost);
                 LayerNorm.Backward<float>(dPooled, p.Gradient(_normW), p.Gradient(_normB), a.Span(s.NormScratch), dPost,
                     a.Span(_pooled, bc), a.Span(_pmean, batch), a.Span(_prstd, batch), p.Value(_normW), batch, _c);

@@ -11,6 +11,9 @@ public enum VisionFlavor
     /// <summary>Hugging Face <c>CLIPVisionModel</c> (<c>model_type: clip_vision_model</c> or <c>clip</c>): bias-free patch conv,
     /// <c>pre_layrnorm</c>, <c>post_layernorm</c> on the CLS token, optional bias-free <c>visual_projection</c>.</summary>
     ClipVision,
+    /// <summary>OpenCLIP's visual tower (<c>visual.*</c>, how the model-merging literature stores CLIP task checkpoints):
+    /// fused <c>attn.in_proj_weight</c>, <c>ln_pre</c>, <c>ln_post</c> on the CLS token, and <c>proj</c> (C, E) applied as <c>x @ proj</c>.</summary>
+    OpenClipVisual,
 }
 
 /// <summary>Hyper-parameters of a ViT or CLIP vision tower, with Hugging Face's names and defaults.</summary>
@@ -40,7 +43,7 @@ public sealed record VisionTransformerConfig
     public bool QkvBias { get; init; } = true;
     /// <summary>ViT only: a pooler (<c>pooler.dense</c> + tanh on the CLS token).</summary>
     public bool Pooler { get; init; }
-    /// <summary>CLIP only: width of the bias-free <c>visual_projection</c> (<c>projection_dim</c>), 0 for none.</summary>
+    /// <summary>CLIP and OpenCLIP: width of the bias-free <c>visual_projection</c> / <c>proj</c> (<c>projection_dim</c>), 0 for none.</summary>
     public int ProjectionDim { get; init; }
 
     /// <summary>Patches per image.</summary>
@@ -95,6 +98,35 @@ public sealed record VisionTransformerConfig
             default:
                 throw new ArgumentException($"config.json model_type '{type}' is not a vision transformer; expected vit, clip_vision_model or clip.");
         }
+    }
+
+    /// <summary>
+    /// Reads an OpenCLIP visual tower's hyper-parameters from its tensor shapes (OpenCLIP checkpoints carry no config):
+    /// width from <c>visual.class_embedding</c>, patch and channels from <c>visual.conv1.weight</c>, image side from the
+    /// position rows (<c>(side/patch)² + 1</c>), layers by counting <c>visual.transformer.resblocks.{i}</c>, MLP width from
+    /// <c>c_fc</c>, projection from <c>visual.proj</c>, and heads as width/64 (OpenCLIP's head width). The activation is
+    /// not stored: QuickGELU for OpenAI's weights (the default), GELU for LAION's.
+    /// </summary>
+    /// <exception cref="ArchitectureMismatchException">A tensor the inference needs is absent.</exception>
+    public static VisionTransformerConfig InferOpenClip(Checkpoints.ICheckpointReader reader, ActivationKind activation = ActivationKind.QuickGelu, int headWidth = 64)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        int[] Shape(string name) => reader.TryGetTensor(name, out var t) ? t.Shape
+            : throw new ArchitectureMismatchException(reader.Path, "openclip_visual", [name], [], []);
+        int width = Shape("visual.class_embedding")[0];
+        var conv = Shape("visual.conv1.weight");
+        int tokens = Shape("visual.positional_embedding")[0];
+        int grid = (int)Math.Round(Math.Sqrt(tokens - 1));
+        int layers = 0;
+        while (reader.TryGetTensor($"visual.transformer.resblocks.{layers}.ln_1.weight", out _)) layers++;
+        int inter = Shape("visual.transformer.resblocks.0.mlp.c_fc.weight")[0];
+        int proj = reader.TryGetTensor("visual.proj", out var pt) ? pt.Shape[1] : 0;
+        return new VisionTransformerConfig
+        {
+            Flavor = VisionFlavor.OpenClipVisual, HiddenSize = width, NumChannels = conv[1], PatchSize = conv[2], ImageSize = grid * conv[2],
+            NumLayers = layers, NumHeads = Math.Max(1, width / headWidth), IntermediateSize = inter, Activation = activation,
+            LayerNormEps = 1e-5, ProjectionDim = proj,
+        };
     }
 
     internal static int Int(JsonElement e, string name, int fallback) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : fallback;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace MLNetMerge.Nn.Layers;
 
@@ -18,7 +19,10 @@ public enum ActivationKind
     Tanh,
 }
 
-/// <summary>Forward/backward of the element-wise activations; backward adds <c>dy · f'(x)</c> into dx.</summary>
+/// <summary>
+/// Forward/backward of the element-wise activations; backward adds <c>dy · f'(x)</c> into dx. float32 runs vectorised
+/// chunk kernels (<see cref="VectorActivations"/>, erf by A&amp;S 7.1.26); float64 runs the scalar loops here with the exact erf.
+/// </summary>
 public static class Activation
 {
     private const double SqrtTwoOverPi = 0.7978845608028654; // √(2/π)
@@ -46,15 +50,23 @@ public static class Activation
     public static void Forward<T>(ActivationKind kind, Span<T> y, ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
+        if (typeof(T) == typeof(float) && kind == ActivationKind.GeluErf)
+        {
+            VectorActivations.GeluErfForward(MemoryMarshal.Cast<T, float>(y)[..n], MemoryMarshal.Cast<T, float>(x));
+            return;
+        }
         switch (kind)
         {
             case ActivationKind.GeluErf:
+            {
+                T half = T.CreateTruncating(0.5), invSqrt2 = T.CreateTruncating(InvSqrt2);
                 for (int i = 0; i < n; i++)
                 {
-                    double v = double.CreateTruncating(x[i]);
-                    y[i] = T.CreateTruncating(0.5 * v * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)));
+                    T v = x[i];
+                    y[i] = half * v * (T.One + SpecialFunctions.Erf(v * invSqrt2));
                 }
                 break;
+            }
             case ActivationKind.GeluTanh:
                 // u = √(2/π)(x + 0.044715x³); y = x/2 · (1 + tanh u)
                 TensorPrimitives.Multiply(x, x, y[..n]);
@@ -92,43 +104,62 @@ public static class Activation
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
-        for (int i = 0; i < n; i++)
+        if (typeof(T) == typeof(float) && kind != ActivationKind.Relu)
         {
-            double v = double.CreateTruncating(x[i]);
-            double d;
+            var fdx = MemoryMarshal.Cast<T, float>(dx)[..n];
+            var fdy = MemoryMarshal.Cast<T, float>(dy)[..n];
+            var fx = MemoryMarshal.Cast<T, float>(x);
             switch (kind)
             {
-                case ActivationKind.GeluErf:
-                    // f' = (1 + erf(x/√2))/2 + x·φ(x),  φ(x) = e^(−x²/2)/√(2π)
-                    d = 0.5 * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)) + v * InvSqrt2Pi * Math.Exp(-0.5 * v * v);
-                    break;
-                case ActivationKind.GeluTanh:
-                {
-                    // f' = (1 + t)/2 + x/2 · (1 − t²) · √(2/π)(1 + 3·0.044715x²),  t = tanh u
-                    double t = Math.Tanh(SqrtTwoOverPi * (v + GeluTanhCoeff * v * v * v));
-                    d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * SqrtTwoOverPi * (1.0 + 3.0 * GeluTanhCoeff * v * v);
-                    break;
-                }
-                case ActivationKind.QuickGelu:
-                {
-                    // f' = s + 1.702·x·s·(1 − s),  s = σ(1.702x)
-                    double s = 1.0 / (1.0 + Math.Exp(-QuickGeluCoeff * v));
-                    d = s + QuickGeluCoeff * v * s * (1.0 - s);
-                    break;
-                }
-                case ActivationKind.Relu:
-                    d = v > 0 ? 1.0 : 0.0;
-                    break;
-                case ActivationKind.Tanh:
-                {
-                    double t = Math.Tanh(v);
-                    d = 1.0 - t * t;
-                    break;
-                }
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(kind));
+                case ActivationKind.GeluErf: VectorActivations.GeluErfBackward(fdx, fdy, fx); return;
+                case ActivationKind.GeluTanh: VectorActivations.GeluTanhBackward(fdx, fdy, fx); return;
+                case ActivationKind.QuickGelu: VectorActivations.QuickGeluBackward(fdx, fdy, fx); return;
+                case ActivationKind.Tanh: VectorActivations.TanhBackward(fdx, fdy, fx); return;
             }
-            dx[i] += dy[i] * T.CreateTruncating(d);
+        }
+        T half = T.CreateTruncating(0.5), invSqrt2 = T.CreateTruncating(InvSqrt2), invSqrt2Pi = T.CreateTruncating(InvSqrt2Pi);
+        T c = T.CreateTruncating(GeluTanhCoeff), c3 = T.CreateTruncating(3 * GeluTanhCoeff), k = T.CreateTruncating(SqrtTwoOverPi);
+        T q = T.CreateTruncating(QuickGeluCoeff);
+        switch (kind)
+        {
+            case ActivationKind.GeluErf:
+                // f' = (1 + erf(x/√2))/2 + x·φ(x),  φ(x) = e^(−x²/2)/√(2π)
+                for (int i = 0; i < n; i++)
+                {
+                    T v = x[i];
+                    dx[i] += dy[i] * (half * (T.One + SpecialFunctions.Erf(v * invSqrt2)) + v * invSqrt2Pi * T.Exp(-half * v * v));
+                }
+                break;
+            case ActivationKind.GeluTanh:
+                // f' = (1 + t)/2 + x/2 · (1 − t²) · √(2/π)(1 + 3·0.044715x²),  t = tanh(√(2/π)(x + 0.044715x³))
+                for (int i = 0; i < n; i++)
+                {
+                    T v = x[i];
+                    T t = T.Tanh(k * (v + c * v * v * v));
+                    dx[i] += dy[i] * (half * (T.One + t) + half * v * (T.One - t * t) * k * (T.One + c3 * v * v));
+                }
+                break;
+            case ActivationKind.QuickGelu:
+                // f' = s + 1.702·x·s·(1 − s),  s = σ(1.702x)
+                for (int i = 0; i < n; i++)
+                {
+                    T v = x[i];
+                    T s = T.One / (T.One + T.Exp(-q * v));
+                    dx[i] += dy[i] * (s + q * v * s * (T.One - s));
+                }
+                break;
+            case ActivationKind.Relu:
+                for (int i = 0; i < n; i++) if (x[i] > T.Zero) dx[i] += dy[i];
+                break;
+            case ActivationKind.Tanh:
+                for (int i = 0; i < n; i++)
+                {
+                    T t = T.Tanh(x[i]);
+                    dx[i] += dy[i] * (T.One - t * t);
+                }
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
 }

@@ -11,9 +11,9 @@ namespace MLNetMerge.Nn.Layers;
 /// </summary>
 internal static class MatMul
 {
-    /// <summary>See <see cref="Gemm"/> for the argument convention.</summary>
+    /// <summary>See <see cref="Gemm"/> for the argument convention; <paramref name="maxThreads"/> bounds float32's threads.</summary>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, int maxThreads = int.MaxValue)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m == 0 || n == 0) return;
@@ -21,7 +21,7 @@ internal static class MatMul
         {
             Gemm.Multiply(transA, transB, m, n, k, float.CreateTruncating(alpha),
                 MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb,
-                float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc);
+                float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc, Math.Min(maxThreads, Environment.ProcessorCount));
             return;
         }
         for (int i = 0; i < m; i++)

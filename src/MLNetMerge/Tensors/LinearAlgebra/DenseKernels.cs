@@ -14,6 +14,39 @@ internal static class DenseKernels
     /// <summary><c>y[i] += alpha · x[i]</c>.</summary>
     internal static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.MultiplyAdd(x, alpha, y, y);
 
+    /// <summary>Symmetric rank-2 update of one row: <c>row[j] −= a · x[j] + b · y[j]</c>.</summary>
+    internal static void SubtractTwoScaled(Span<double> row, double a, ReadOnlySpan<double> x, double b, ReadOnlySpan<double> y)
+    {
+        int n = row.Length, i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var va = new Vector<double>(a);
+            var vb = new Vector<double>(b);
+            for (; i <= n - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var r = new Vector<double>(row.Slice(i));
+                (r - va * new Vector<double>(x.Slice(i)) - vb * new Vector<double>(y.Slice(i))).CopyTo(row.Slice(i));
+            }
+        }
+        for (; i < n; i++) row[i] -= a * x[i] + b * y[i];
+    }
+
+    /// <summary>Dot product for short rows, without the dispatch cost of a library call: <c>Σ_i x[i] · y[i]</c>.</summary>
+    internal static double DotShort(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int n = x.Length, i = 0;
+        double s = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var acc = Vector<double>.Zero;
+            for (; i <= n - Vector<double>.Count; i += Vector<double>.Count)
+                acc += new Vector<double>(x.Slice(i)) * new Vector<double>(y.Slice(i));
+            s = Vector.Sum(acc);
+        }
+        for (; i < n; i++) s += x[i] * y[i];
+        return s;
+    }
+
     /// <summary>Plane rotation of two rows: <c>x' = c·x − s·y</c>, <c>y' = s·x + c·y</c>.</summary>
     internal static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {

@@ -6,7 +6,8 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// The columns of W = A (or Aᵀ when m &lt; n) are rotated pairwise until orthogonal: for columns p, q with
 /// <c>α = ‖w_p‖², β = ‖w_q‖², γ = w_pᵀw_q</c>, <c>ζ = (β − α)/(2γ)</c>, <c>t = sign(ζ)/(|ζ| + √(1 + ζ²))</c>,
 /// <c>c = 1/√(1 + t²)</c>, <c>s = c t</c>; then <c>σ_j = ‖w_j‖</c>, left vectors <c>w_j / σ_j</c>, right vectors
-/// the accumulated rotations. Columns with σ = 0 get an orthonormal completion, so U always has orthonormal columns.
+/// the accumulated rotations. A pair counts as orthogonal once <c>|γ| ≤ 1e-12 √(αβ)</c>, far below float32 rounding.
+/// Columns with σ = 0 get an orthonormal completion, so U always has orthonormal columns.
 /// </summary>
 public static class JacobiSvd
 {
@@ -63,9 +64,10 @@ public static class JacobiSvd
         var r = new double[k * k]; // (k, k) row j = column j of the accumulated rotation
         for (int i = 0; i < k; i++) r[i * k + i] = 1.0;
         var norms = new double[k]; // (k) ‖w_j‖²
-        for (int j = 0; j < k; j++) norms[j] = DenseKernels.Dot(w.AsSpan(j * len, len), w.AsSpan(j * len, len));
         for (int sweep = 0; sweep < MaxSweeps; sweep++)
         {
+            // Fresh norms each sweep; within a sweep they follow the rotations analytically.
+            for (int j = 0; j < k; j++) norms[j] = DenseKernels.Dot(w.AsSpan(j * len, len), w.AsSpan(j * len, len));
             bool rotated = false;
             for (int p = 0; p < k - 1; p++)
             {
@@ -76,7 +78,7 @@ public static class JacobiSvd
                     var wp = w.AsSpan(p * len, len);
                     var wq = w.AsSpan(q * len, len);
                     double gamma = DenseKernels.Dot(wp, wq);
-                    if (Math.Abs(gamma) <= 1e-15 * Math.Sqrt(alpha * beta)) continue;
+                    if (Math.Abs(gamma) <= 1e-12 * Math.Sqrt(alpha * beta)) continue;
                     rotated = true;
                     double zeta = (beta - alpha) / (2.0 * gamma);
                     double t = Math.Abs(zeta) > 1e150
@@ -85,12 +87,14 @@ public static class JacobiSvd
                     double c = 1.0 / Math.Sqrt(1.0 + t * t), s = c * t;
                     DenseKernels.Rotate(wp, wq, c, s);
                     DenseKernels.Rotate(r.AsSpan(p * k, k), r.AsSpan(q * k, k), c, s);
-                    norms[p] = DenseKernels.Dot(wp, wp);
-                    norms[q] = DenseKernels.Dot(wq, wq);
+                    // ‖c·w_p − s·w_q‖² and ‖s·w_p + c·w_q‖².
+                    norms[p] = c * c * alpha - 2 * c * s * gamma + s * s * beta;
+                    norms[q] = s * s * alpha + 2 * c * s * gamma + c * c * beta;
                 }
             }
             if (!rotated) break;
         }
+        for (int j = 0; j < k; j++) norms[j] = DenseKernels.Dot(w.AsSpan(j * len, len), w.AsSpan(j * len, len));
         var order = new int[k];
         for (int i = 0; i < k; i++) order[i] = i;
         Array.Sort(order, (x, y) => norms[y].CompareTo(norms[x]) is int cmp && cmp != 0 ? cmp : x.CompareTo(y));

@@ -3,27 +3,35 @@ using System.Buffers;
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
-/// Randomized truncated SVD (Halko, Martinsson and Tropp 2011, range finder with power iterations):
+/// Randomized truncated SVD (Halko, Martinsson and Tropp 2011, range finder with power iterations), with the
+/// shifted power step of dashSVD (Feng, Xie, Song, Yu and Tang 2022):
 /// with l = min(r + oversampling, min(m, n)) and a seeded Gaussian Ω (n, l),
 /// <code>
-/// Q = orth(A Ω)                                    (m, l)
-/// repeat q times: Q = orth(A · orth(Aᵀ Q))         re-orthonormalised between products
-/// B = Qᵀ A                                         (l, n)
-/// B Bᵀ = W diag(λ) Wᵀ  (Jacobi, float64)           σ_j = √λ_j
+/// Q = orth(A Ω)                                     (m, l)
+/// repeat q times:
+///   Z = orth(Aᵀ Q)                                  (n, l), CholeskyQR: Zᵀ = L⁻¹ Qᵀ A with L Lᵀ = Qᵀ A Aᵀ Q
+///   α = max(α, λ_min(Qᵀ A Aᵀ Q) / 2)                half the smallest Ritz value, so α ≤ σ_l²/2 ≤ σ_r²/2
+///   Q = orth(A Z − α Q L⁻ᵀ) = orth((A Aᵀ − αI) Q)   (m, l)
+/// B = Qᵀ A                                          (l, n)
+/// B = W diag(σ) (…)ᵀ  (one-sided Jacobi on chol(B Bᵀ), float64)
 /// U_r = Q W[:, :r],  V_rᵀ[j, :] = W[:, j]ᵀ B / σ_j
 /// </code>
-/// Products with A run on <see cref="Gemm"/>; orthonormalisation (Householder QR) and the small eigenproblem in float64.
+/// The shift leaves the wanted directions dominant (σ_j² − α ≥ σ_r²/2 ≥ α) and shrinks the per-step ratio to the
+/// unwanted ones from σ_{l+1}²/σ_r² to (σ_{l+1}² − α)/(σ_r² − α), which matters when the spectrum is flat at the
+/// cut (noise). Products with A run on <see cref="Gemm"/> (A is transposed once so none needs a transposed pack);
+/// orthonormalisation is CholeskyQR with a Householder fallback.
 /// The result is a deterministic function of the inputs and the seed (same bits on every run on one machine).
-/// The defaults keep <c>(‖A − Â_r‖F − ‖A − A_r‖F) / ‖A − A_r‖F</c> far below 1e-3 on low-rank-plus-noise matrices
-/// (see LinearAlgebraTests); when l reaches min(m, n) the result is the exact truncation up to rounding.
+/// With the defaults (oversampling 64, 8 power iterations) <c>(‖A − Â_r‖F − ‖A − A_r‖F) / ‖A − A_r‖F</c> stays
+/// below 1e-4 on 768×768 and 768×3072 low-rank-plus-noise and pure-noise matrices at r = 92 (CART asks for 1e-3;
+/// see LinearAlgebraTests); when l reaches min(m, n) the result is the exact truncation up to rounding.
 /// </summary>
 public static class RandomizedSvd
 {
     /// <summary>Default extra sketch columns beyond the rank.</summary>
-    public const int DefaultOversampling = 96;
+    public const int DefaultOversampling = 64;
 
     /// <summary>Default number of power iterations.</summary>
-    public const int DefaultPowerIterations = 10;
+    public const int DefaultPowerIterations = 8;
 
     /// <summary>Computes rank-<paramref name="rank"/> factors of <paramref name="a"/> (m, n), row-major float32.</summary>
     /// <param name="a">The matrix, (m, n).</param>
@@ -47,20 +55,35 @@ public static class RandomizedSvd
         int l = Math.Min(rank + oversampling, kmax);
 
         var pool = FloatBufferPool.Shared;
+        float[] at = pool.Rent((long)n * m);  // (n, m) Aᵀ, so every product below packs without transposing
         float[] qt = pool.Rent((long)l * m);  // (l, m) Qᵀ: orthonormal rows spanning the sketch of A's range
+        float[] yt = pool.Rent((long)l * m);  // (l, m) next Yᵀ before orthonormalisation
         float[] zt = pool.Rent((long)l * n);  // (l, n) Ωᵀ, then orth(Aᵀ Q)ᵀ, then B = Qᵀ A
+        float[] linv = pool.Rent(l * l);      // (l, l) L⁻¹ of the last Zᵀ orthonormalisation
+        var ritz = new double[l * l];         // (l, l) Qᵀ A Aᵀ Q, whose eigenvalues are the Ritz values σ̂_j²
         double[] work = ArrayPool<double>.Shared.Rent(l * n); // (l, n) float64 copy of B
         try
         {
+            Transpose(a, m, n, at);
             var rng = new GaussianRandom(seed);
             rng.FillGaussian(zt.AsSpan(0, l * n));
-            Gemm.Multiply(false, true, l, m, n, 1f, zt, n, a, n, 0f, qt, m);        // Yᵀ = Ωᵀ Aᵀ  (l, m)
+            Gemm.Multiply(false, false, l, m, n, 1f, zt, n, at, m, 0f, qt, m);       // Yᵀ = Ωᵀ Aᵀ  (l, m)
             RowOrthonormalizer.Orthonormalize(qt, l, m, passes: powerIterations == 0 ? 2 : 1);
+            double shift = 0;
             for (int it = 0; it < powerIterations; it++)
             {
                 Gemm.Multiply(false, false, l, n, m, 1f, qt, m, a, n, 0f, zt, n);   // Zᵀ = Qᵀ A    (l, n)
-                RowOrthonormalizer.Orthonormalize(zt, l, n, passes: 1);
-                Gemm.Multiply(false, true, l, m, n, 1f, zt, n, a, n, 0f, qt, m);    // Yᵀ = Zᵀ Aᵀ   (l, m)
+                bool cholesky = RowOrthonormalizer.Orthonormalize(zt, l, n, passes: 1, ritz, linv); // Zᵀ ← L⁻¹ Zᵀ
+                Gemm.Multiply(false, false, l, m, n, 1f, zt, n, at, m, 0f, yt, m);  // Yᵀ = Zᵀ Aᵀ   (l, m)
+                if (cholesky)
+                {
+                    // Shifted step Y = (A Aᵀ − αI) Q L⁻ᵀ, α = half the smallest Ritz value ≤ σ_l²/2 ≤ σ_r²/2, so the
+                    // wanted directions still dominate while the ratio to the unwanted ones, (σ_j² − α)/(σ_r² − α), shrinks.
+                    double smallest = TridiagonalEigenvalues.Compute(ritz, l)[l - 1];
+                    shift = Math.Max(shift, 0.5 * smallest);
+                    if (shift > 0) Gemm.Multiply(false, false, l, m, l, (float)-shift, linv, l, qt, m, 1f, yt, m);
+                }
+                (qt, yt) = (yt, qt);
                 RowOrthonormalizer.Orthonormalize(qt, l, m, passes: it == powerIterations - 1 ? 2 : 1);
             }
             Gemm.Multiply(false, false, l, n, m, 1f, qt, m, a, n, 0f, zt, n);       // B = Qᵀ A     (l, n)
@@ -68,10 +91,26 @@ public static class RandomizedSvd
         }
         finally
         {
+            pool.Return(at);
             pool.Return(qt);
+            pool.Return(yt);
             pool.Return(zt);
+            pool.Return(linv);
             ArrayPool<double>.Shared.Return(work);
         }
+    }
+
+    /// <summary>dst (n, m) = srcᵀ for src (m, n), in 32×32 tiles so both sides stay in cache.</summary>
+    private static void Transpose(ReadOnlySpan<float> src, int m, int n, Span<float> dst)
+    {
+        const int tile = 32;
+        for (int i0 = 0; i0 < m; i0 += tile)
+            for (int j0 = 0; j0 < n; j0 += tile)
+            {
+                int i1 = Math.Min(m, i0 + tile), j1 = Math.Min(n, j0 + tile);
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < j1; j++) dst[j * m + i] = src[i * n + j];
+            }
     }
 
     /// <summary>Adds <c>alpha · U_r diag(S_r) V_rᵀ</c> of <paramref name="factors"/> into <paramref name="destination"/> (Rows, Cols).</summary>

@@ -19,10 +19,15 @@ internal static class RowOrthonormalizer
     /// <summary>
     /// Orthonormalises the rows of <paramref name="x"/> (rows, cols) in place. <paramref name="passes"/> = 1 keeps the
     /// span exactly but leaves orthogonality errors of order κ(X)²·1e-7 (enough between power iterations); 2 gives
-    /// orthonormal rows to float32 rounding.
+    /// orthonormal rows to float32 rounding. With one pass the caller may ask for the first pass's Gram
+    /// <c>G = X Xᵀ</c> (<paramref name="gram"/>, (rows, rows) float64) and <c>L⁻¹</c> (<paramref name="inverseFactor"/>,
+    /// (rows, rows) float32), so that the new X equals <c>L⁻¹ X_old</c>.
+    /// Returns false when it fell back to Householder (the optional outputs are then not written).
     /// </summary>
-    internal static void Orthonormalize(float[] x, int rows, int cols, int passes = 2)
+    internal static bool Orthonormalize(float[] x, int rows, int cols, int passes = 2, double[]? gram = null, float[]? inverseFactor = null)
     {
+        if (passes != 1 && (gram != null || inverseFactor != null))
+            throw new ArgumentException("The Gram and the inverse factor are only defined for a single pass.");
         var pool = FloatBufferPool.Shared;
         float[] g = pool.Rent(rows * rows);            // (rows, rows) X Xᵀ, then L⁻¹
         float[] tmp = pool.Rent((long)rows * cols);    // (rows, cols) L⁻¹ X
@@ -31,12 +36,14 @@ internal static class RowOrthonormalizer
         {
             for (int pass = 0; pass < passes; pass++)
             {
-                if (!TryCholeskyPass(x, rows, cols, g, gd, tmp))
+                if (!TryCholeskyPass(x, rows, cols, g, gd, tmp, gram))
                 {
                     HouseholderFallback(x, rows, cols);
-                    return;
+                    return false;
                 }
             }
+            if (inverseFactor != null) Array.Copy(g, inverseFactor, rows * rows);
+            return true;
         }
         finally
         {
@@ -47,21 +54,23 @@ internal static class RowOrthonormalizer
     }
 
     /// <summary>One CholeskyQR pass: X ← L⁻¹ X with L Lᵀ = X Xᵀ. False (X untouched) when a pivot is too small.</summary>
-    private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp)
+    private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp, double[]? gram)
     {
         Gemm.Multiply(false, true, rows, rows, cols, 1f, x, cols, x, cols, 0f, g, rows);
+        if (gram != null)
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < rows; j++) gram[i * rows + j] = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]);
         // Cholesky of the symmetrised Gram in float64, lower triangle: gd = L.
         for (int j = 0; j < rows; j++)
         {
-            double d = g[j * rows + j];
-            for (int k = 0; k < j; k++) d -= gd[j * rows + k] * gd[j * rows + k];
+            var lj = new ReadOnlySpan<double>(gd, j * rows, j); // L[j, 0..j)
+            double d = g[j * rows + j] - DenseKernels.DotShort(lj, lj);
             if (!(d > RelativePivotFloor * g[j * rows + j]) || !double.IsFinite(d)) return false;
             double ljj = Math.Sqrt(d);
             gd[j * rows + j] = ljj;
             for (int i = j + 1; i < rows; i++)
             {
-                double s = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]);
-                for (int k = 0; k < j; k++) s -= gd[i * rows + k] * gd[j * rows + k];
+                double s = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]) - DenseKernels.DotShort(new ReadOnlySpan<double>(gd, i * rows, j), lj);
                 gd[i * rows + j] = s / ljj;
             }
         }
@@ -71,9 +80,9 @@ internal static class RowOrthonormalizer
         {
             for (int i = 0; i < rows; i++)
             {
-                double s = i == c ? 1.0 : 0.0;
-                for (int k = c; k < i; k++) s -= gd[i * rows + k] * col[k];
-                col[i] = i < c ? 0.0 : s / gd[i * rows + i];
+                if (i < c) { col[i] = 0.0; continue; }
+                double s = (i == c ? 1.0 : 0.0) - DenseKernels.DotShort(new ReadOnlySpan<double>(gd, i * rows + c, i - c), new ReadOnlySpan<double>(col, c, i - c));
+                col[i] = s / gd[i * rows + i];
             }
             for (int i = 0; i < rows; i++) g[i * rows + c] = (float)col[i];
         }

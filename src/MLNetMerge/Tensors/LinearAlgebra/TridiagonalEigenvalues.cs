@@ -33,15 +33,11 @@ internal static class TridiagonalEigenvalues
             x[0] -= alpha;
             double beta = 2.0 / DenseKernels.Dot(x, x);
             var p = w.AsSpan(k + 1, len);
-            for (int i = 0; i < len; i++) p[i] = beta * DenseKernels.Dot(a.AsSpan((k + 1 + i) * n + k + 1, len), x);
+            for (int i = 0; i < len; i++) p[i] = beta * DenseKernels.DotShort(a.AsSpan((k + 1 + i) * n + k + 1, len), x);
             double kk = 0.5 * beta * DenseKernels.Dot(x, p);
             DenseKernels.Axpy(-kk, x, p); // w = p − K v
             for (int i = 0; i < len; i++)
-            {
-                var row = a.AsSpan((k + 1 + i) * n + k + 1, len);
-                DenseKernels.Axpy(-x[i], p, row);
-                DenseKernels.Axpy(-p[i], x, row);
-            }
+                DenseKernels.SubtractTwoScaled(a.AsSpan((k + 1 + i) * n + k + 1, len), x[i], p, p[i], x);
         }
         if (n >= 2)
         {
@@ -68,7 +64,7 @@ internal static class TridiagonalEigenvalues
                 for (m = l; m < n - 1; m++)
                 {
                     double dd = Math.Abs(d[m]) + Math.Abs(d[m + 1]);
-                    if (Math.Abs(e[m]) <= 1e-16 * dd) break;
+                    if (Math.Abs(e[m]) <= 2.3e-16 * dd) break;
                 }
                 if (m == l) break;
                 if (iter++ == 200) throw new InvalidOperationException("Tridiagonal QL did not converge.");

@@ -1,0 +1,79 @@
+// Engine side of bench/engine (see bench/README.md): the tiny-ViT train step on the weights torch_engine.py wrote,
+// and ViT-B/32-shaped CLIP vision inference. Prints one line per measurement; run.sh puts them next to torch's.
+using System.Diagnostics;
+using System.Text.Json;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Nn.Inference;
+using MLNetMerge.Nn.Layers;
+using MLNetMerge.Nn.Losses;
+using MLNetMerge.Nn.Optim;
+
+if (args.Length < 2) { Console.Error.WriteLine("usage: Engine.Bench train OUTDIR | clip BATCH"); return 2; }
+if (args[0] == "train")
+{
+    string dir = args[1];
+    var cfg = VisionTransformerConfig.FromJson(JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "tiny_vit.config.json"))).RootElement);
+    using var weights = SafetensorsReader.Open(Path.Combine(dir, "tiny_vit.safetensors"));
+    var model = VisionTransformer.Load(cfg, weights);
+    using var headReader = SafetensorsReader.Open(Path.Combine(dir, "tiny_head.safetensors"));
+    headReader.TryGetTensor("weight", out var hw);
+    int classes = hw.Shape[0], e = model.EmbeddingSize;
+    var head = new float[classes * e]; headReader.ReadFloat32(hw, head);
+    using var batchReader = SafetensorsReader.Open(Path.Combine(dir, "tiny_batch.safetensors"));
+    batchReader.TryGetTensor("images", out var ti); batchReader.TryGetTensor("labels", out var tl);
+    int batch = ti.Shape[0];
+    var images = new float[ti.ElementCount]; batchReader.ReadFloat32(ti, images);
+    var labelBytes = new byte[tl.ByteLength]; batchReader.ReadRaw(tl, labelBytes);
+    int[] labels = Enumerable.Range(0, batch).Select(i => (int)BitConverter.ToInt64(labelBytes, i * 8)).ToArray();
+    var encoderOpt = Adam.AdamW(model.Parameters.Values.Length, 1e-3, 0.01);
+    var headOpt = Adam.AdamW(head.Length, 1e-3, 0.01);
+    float[] logits = new float[batch * classes], logProbs = new float[batch * classes], dLogits = new float[batch * classes];
+    float[] dEmb = new float[batch * e], dHead = new float[head.Length];
+    float Step()
+    {
+        model.Forward(images, batch);
+        var emb = model.Embedding(batch);                       // (B, C): CLS of the final layernorm (no pooler)
+        Linear.Forward<float>(logits, emb, head, default, batch, e, classes);
+        float loss = CrossEntropy.Forward<float>(logProbs, logits, labels, batch, classes);
+        Array.Clear(dLogits); Array.Clear(dEmb); Array.Clear(dHead);
+        CrossEntropy.Backward<float>(dLogits, logProbs, labels, batch, classes, 1f);
+        Linear.Backward<float>(dEmb, dHead, default, dLogits, emb, head, batch, e, classes);
+        model.Parameters.ZeroGrad();
+        model.Backward(default, dEmb, batch);
+        encoderOpt.Step(model.Parameters.Values, model.Parameters.Gradients);
+        headOpt.Step(head, dHead);
+        return loss;
+    }
+    float first = Step();
+    for (int i = 0; i < 20; i++) Step(); // JIT tiering and buffer warm-up
+    const int steps = 30;
+    long alloc = GC.GetAllocatedBytesForCurrentThread();
+    var sw = Stopwatch.StartNew();
+    for (int i = 0; i < steps; i++) Step();
+    double s = sw.Elapsed.TotalSeconds / steps;
+    alloc = GC.GetAllocatedBytesForCurrentThread() - alloc;
+    Console.WriteLine($"ours first_loss {first:F6} step_ms {s * 1e3:F2} samples_per_s {batch / s:F1} alloc_bytes_per_step {alloc / steps}");
+}
+else if (args[0] == "clip")
+{
+    int batch = int.Parse(args[1]);
+    var cfg = new VisionTransformerConfig
+    {
+        Flavor = VisionFlavor.ClipVision, ImageSize = 224, PatchSize = 32, HiddenSize = 768, NumLayers = 12, NumHeads = 12,
+        IntermediateSize = 3072, Activation = ActivationKind.QuickGelu, LayerNormEps = 1e-5, ProjectionDim = 512,
+    };
+    var model = new VisionTransformer(cfg);
+    var rng = new Random(1);
+    var v = model.Parameters.Values;
+    for (int i = 0; i < v.Length; i++) v[i] = (float)((rng.NextDouble() * 2 - 1) * 0.03);
+    var images = new float[batch * model.InputSize];
+    for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
+    EncoderInference.Embed(model, images, batch, batch);
+    const int reps = 3;
+    var sw = Stopwatch.StartNew();
+    for (int i = 0; i < reps; i++) EncoderInference.Embed(model, images, batch, batch);
+    double s = sw.Elapsed.TotalSeconds / reps;
+    Console.WriteLine($"ours clip_b32 batch {batch} ms {s * 1e3:F1} images_per_s {batch / s:F2}");
+}
+return 0;

@@ -1,0 +1,117 @@
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Tests;
+
+[TestClass]
+public sealed class ModelFamilyTests
+{
+    private static InMemoryCheckpoint Model(string path) => new InMemoryCheckpoint(path)
+        .Add("layers.0.w", [2, 3], new float[6])
+        .Add("layers.0.b", [3], new float[3])
+        .AddInt64("position_ids", [4], [0, 1, 2, 3]);
+
+    private static ModelFamily Create(InMemoryCheckpoint b, params InMemoryCheckpoint[] tasks) =>
+        ModelFamily.Create(b, tasks.Select((t, i) => new TaskModel($"t{i + 1}", t)).ToList(), new HeadFilter("classifier.*"));
+
+    private static void AssertNames(MergeException e, string file, string tensor)
+    {
+        StringAssert.Contains(e.Message, file);
+        StringAssert.Contains(e.Message, $"'{tensor}'");
+        Assert.AreEqual(tensor, e.Tensor);
+    }
+
+    [TestMethod]
+    public void SeparatesMergedCopiedAndHeadTensors()
+    {
+        var t1 = Model("t1.safetensors").Add("classifier.weight", [2, 3], new float[6]);
+        var t2 = Model("t2.safetensors").Add("classifier.weight", [5, 3], new float[15]).Add("classifier.bias", [5], new float[5]);
+        using var f = Create(Model("base.safetensors"), t1, t2);
+        CollectionAssert.AreEqual(new[] { "layers.0.w", "layers.0.b" }, f.MergedTensors.Select(t => t.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "position_ids" }, f.CopiedTensors.Select(t => t.Name).ToArray());
+        Assert.AreEqual(1, f.TaskHeads["t1"].Count);
+        Assert.AreEqual(2, f.TaskHeads["t2"].Count);
+        Assert.AreEqual(9, f.MergedParameterCount);
+    }
+
+    [TestMethod]
+    public void HeadsInTheBaseAreNeitherMergedNorCopied()
+    {
+        var b = Model("base.safetensors").Add("classifier.weight", [1, 3], new float[3]);
+        var t1 = Model("t1.safetensors").Add("classifier.weight", [4, 3], new float[12]);
+        using var f = Create(b, t1);
+        Assert.IsFalse(f.MergedTensors.Any(t => t.Name.StartsWith("classifier", StringComparison.Ordinal)));
+        Assert.IsFalse(f.CopiedTensors.Any(t => t.Name.StartsWith("classifier", StringComparison.Ordinal)));
+        CollectionAssert.AreEqual(new[] { 4, 3 }, f.TaskHeads["t1"].Single().Shape);
+    }
+
+    [TestMethod]
+    public void ShapeMismatch()
+    {
+        var t = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [3, 2], new float[6]).Add("layers.0.b", [3], new float[3])
+            .AddInt64("position_ids", [4], [0, 1, 2, 3]);
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), t));
+        AssertNames(e, "t1.safetensors", "layers.0.w");
+        StringAssert.Contains(e.Message, "[3, 2]");
+        StringAssert.Contains(e.Message, "[2, 3]");
+    }
+
+    [TestMethod]
+    public void DTypeMismatch()
+    {
+        var t = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [2, 3], new float[6]).Add("layers.0.b", [3], new float[3], DType.BF16)
+            .AddInt64("position_ids", [4], [0, 1, 2, 3]);
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), t));
+        AssertNames(e, "t1.safetensors", "layers.0.b");
+        StringAssert.Contains(e.Message, "BF16");
+    }
+
+    [TestMethod]
+    public void MissingTensor()
+    {
+        var t = new InMemoryCheckpoint("t2.safetensors").Add("layers.0.w", [2, 3], new float[6]).AddInt64("position_ids", [4], [0, 1, 2, 3]);
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), Model("t1.safetensors"), t));
+        AssertNames(e, "t2.safetensors", "layers.0.b");
+        StringAssert.Contains(e.Message, "missing");
+    }
+
+    [TestMethod]
+    public void ExtraNonHeadTensor()
+    {
+        var t = Model("t1.safetensors").Add("adapter.lora_A", [2, 2], new float[4]);
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), t));
+        AssertNames(e, "t1.safetensors", "adapter.lora_A");
+        StringAssert.Contains(e.Message, "classifier.*");
+    }
+
+    [TestMethod]
+    public void IntegerTensorShapeMismatch()
+    {
+        var t = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [2, 3], new float[6]).Add("layers.0.b", [3], new float[3])
+            .AddInt64("position_ids", [5], [0, 1, 2, 3, 4]);
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), t));
+        AssertNames(e, "t1.safetensors", "position_ids");
+    }
+
+    [TestMethod]
+    public void DuplicateAndInvalidTaskNames()
+    {
+        var b = Model("base.safetensors");
+        Assert.ThrowsExactly<IncompatibleModelsException>(() => ModelFamily.Create(b,
+            [new TaskModel("x", Model("a.safetensors")), new TaskModel("x", Model("b.safetensors"))], new HeadFilter("classifier.*")));
+        Assert.ThrowsExactly<IncompatibleModelsException>(() => ModelFamily.Create(b,
+            [new TaskModel("bad/name", Model("a.safetensors"))], new HeadFilter("classifier.*")));
+        Assert.ThrowsExactly<IncompatibleModelsException>(() => ModelFamily.Create(b, [], new HeadFilter("classifier.*")));
+    }
+
+    [TestMethod]
+    public void HeadPatternsAreGlobs()
+    {
+        var h = new HeadFilter("classifier.*, score.?");
+        Assert.IsTrue(h.IsHead("classifier.weight"));
+        Assert.IsTrue(h.IsHead("score.w"));
+        Assert.IsFalse(h.IsHead("score.weight"));
+        Assert.IsFalse(h.IsHead("model.classifier.weight"));
+        Assert.IsFalse(new HeadFilter("").IsHead("classifier.weight"));
+    }
+}

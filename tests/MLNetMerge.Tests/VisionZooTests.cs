@@ -47,10 +47,20 @@ public sealed class VisionZooTests
     }
 
     [TestMethod]
-    public void FineTunedBeatsBaseWithLinearHeadOnEveryTask()
+    public void FineTunedBeatsLinearProbeOnEveryTask()
     {
-        // Fast subset: the first 200 test examples of each task. The task head is the linear probe fitted on the frozen
-        // base, so base + head is the "base with a trained linear head" bound.
+        // The build stores the accuracy of a linear head trained on the frozen base (the issue's "base with a trained
+        // linear head"); every fine-tuned model must beat it on test.
+        var m = VisionZooManifest.Load(ZooPaths.Vision);
+        foreach (var t in m.Tasks)
+            Assert.IsTrue(t.Accuracy.FineTunedTest > t.Accuracy.LinearProbeTest, $"{t.Name}: {t.Accuracy.FineTunedTest:P1} vs probe {t.Accuracy.LinearProbeTest:P1}");
+    }
+
+    [TestMethod]
+    public void FineTunedBeatsBaseOnEveryTask()
+    {
+        // Fast subset: the first 200 test examples of each task, base encoder vs fine-tuned encoder under the task's own head
+        // (the lower and upper bounds of METHODS.md §3).
         string dir = ZooPaths.Vision;
         var m = VisionZooManifest.Load(dir);
         double gainSum = 0;

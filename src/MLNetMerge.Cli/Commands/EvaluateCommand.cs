@@ -17,7 +17,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var recipeArg = new Argument<string>("recipe") { Description = "Recipe YAML (method, base, models; optional evaluate: and sweep: sections)." };
-        var report = new Option<string?>("--report") { Description = "Where to write report.json (overrides evaluate.report)." };
+        var report = new Option<string?>("--report") { Description = "Where to write report.json (overrides evaluate.report; default: the recipe's output folder, else out/evaluate/<recipe name>/)." };
         var cmd = new Command("evaluate", "Merge a recipe in memory and evaluate it on the zoo's tasks: base/individual bounds, Current and KNN protocols, sweep on validation.");
         cmd.Arguments.Add(recipeArg);
         cmd.Options.Add(report);
@@ -29,7 +29,7 @@ internal static class EvaluateCommand
             Print(result);
             var section = RecipeEvaluator.ReadEvaluateSection(recipe);
             string path = r.GetValue(report) ?? section.Report
-                ?? Path.Combine(recipe.Output ?? Path.GetDirectoryName(Path.GetFullPath(recipePath))!, "report.json");
+                ?? Path.Combine(recipe.Output ?? Path.Combine("out", "evaluate", Path.GetFileNameWithoutExtension(recipePath)), "report.json");
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             File.WriteAllText(path, JsonSerializer.Serialize(EvaluationReport.ToJson(result), new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"report: {path}");

@@ -12,7 +12,7 @@ namespace MLNetMerge.Evaluation;
 /// <param name="Protocols">Protocols: <c>current</c>, <c>knn</c> (default both).</param>
 /// <param name="Shots">KNN anchors per class (default 5).</param>
 /// <param name="Seeds">KNN seeds (default 5).</param>
-/// <param name="Report">Where <c>report.json</c> goes (default: the recipe's output folder, else the recipe's folder).</param>
+/// <param name="Report">Where <c>report.json</c> goes (default: the recipe's output folder, else <c>out/evaluate/&lt;recipe name&gt;/</c>).</param>
 public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocols, int Shots, int Seeds, string? Report);
 
 /// <summary>One point of a sweep and its mean validation accuracy (Current protocol).</summary>

@@ -31,8 +31,9 @@ public sealed class VisionTrainer
     /// <param name="learningRate">AdamW learning rate.</param>
     /// <param name="weightDecay">AdamW decoupled weight decay.</param>
     /// <param name="clipNorm">Global gradient-norm clip of the encoder's gradients (0 = none).</param>
+    /// <param name="headLearningRate">Learning rate of the head (default: <paramref name="learningRate"/>).</param>
     public VisionTrainer(VisionTransformer model, float[] headWeight, float[] headBias, bool trainEncoder, bool trainHead,
-        double learningRate, double weightDecay, float clipNorm = 1f)
+        double learningRate, double weightDecay, float clipNorm = 1f, double? headLearningRate = null)
     {
         _model = model;
         _headW = headWeight; _headB = headBias;
@@ -40,7 +41,7 @@ public sealed class VisionTrainer
         if (headWeight.Length != _k * _e) throw new ArgumentException($"head weight has {headWeight.Length} values; expected {_k}×{_e}.");
         _dHeadW = new float[_k * _e]; _dHeadB = new float[_k];
         if (trainEncoder) _encoderOpt = Adam.AdamW(model.Parameters.Values.Length, learningRate, weightDecay);
-        if (trainHead) _headOpt = Adam.AdamW(_k * _e + _k, learningRate, weightDecay);
+        if (trainHead) _headOpt = Adam.AdamW(_k * _e + _k, headLearningRate ?? learningRate, weightDecay);
         _clip = clipNorm;
     }
 

@@ -11,12 +11,15 @@ namespace MLNetMerge.Zoo;
 /// <param name="Count">N.</param>
 public sealed record ZooSplitFiles(string Images, string Labels, int Count);
 
-/// <summary>Accuracies measured at build time (Current protocol: encoder + the task's head).</summary>
-/// <param name="BaseValidation">Base encoder + the task's linear head, validation split.</param>
-/// <param name="BaseTest">Base encoder + head, test split (the lower bound).</param>
-/// <param name="FineTunedValidation">Fine-tuned encoder + head, validation.</param>
-/// <param name="FineTunedTest">Fine-tuned encoder + head, test (the upper bound).</param>
-public sealed record ZooTaskAccuracy(double BaseValidation, double BaseTest, double FineTunedValidation, double FineTunedTest);
+/// <summary>Accuracies measured at build time (encoder + head, arg-max).</summary>
+/// <param name="BaseValidation">Base encoder + the task's own head, validation split.</param>
+/// <param name="BaseTest">Base encoder + the task's own head, test split (the lower bound of METHODS.md §3).</param>
+/// <param name="LinearProbeValidation">Base encoder + a linear head trained on the frozen base features, validation.</param>
+/// <param name="LinearProbeTest">Base encoder + trained linear head, test.</param>
+/// <param name="FineTunedValidation">Fine-tuned encoder + its head, validation.</param>
+/// <param name="FineTunedTest">Fine-tuned encoder + its head, test (the upper bound).</param>
+public sealed record ZooTaskAccuracy(double BaseValidation, double BaseTest, double LinearProbeValidation, double LinearProbeTest,
+    double FineTunedValidation, double FineTunedTest);
 
 /// <summary>One task of the zoo.</summary>
 /// <param name="Name">Task name.</param>

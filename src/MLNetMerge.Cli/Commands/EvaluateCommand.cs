@@ -38,6 +38,15 @@ internal static class EvaluateCommand
         return cmd;
     }
 
+    /// <summary>What the method consumes, from its declaration; transductive methods are marked.</summary>
+    private static string DataUse(string method) => MLNetMerge.Merging.MergeMethods.Find(method).Method.Consumes switch
+    {
+        DataRequirement.None => "none (data-free merge)",
+        DataRequirement.UnlabeledTest => "unlabeled test inputs (transductive)",
+        DataRequirement.LabeledValidation => "the labeled validation split",
+        _ => "training data",
+    };
+
     private static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);
 
     internal static void Print(RecipeEvaluation e)
@@ -65,6 +74,6 @@ internal static class EvaluateCommand
             AnsiConsole.Write(table);
         }
         if (e.Merged.Hyperparameters.Count > 0) Console.WriteLine($"selected on validation: {RecipeEvaluator.Describe(e.Merged.Hyperparameters)}");
-        Console.WriteLine($"data used by {e.Method}: none (data-free merge); hyperparameters {(e.Sweep.Count > 0 ? "selected on the labeled validation split" : "from the recipe")}; KNN anchors drawn from the validation split.");
+        Console.WriteLine($"data used by {e.Method}: {DataUse(e.Method)}; hyperparameters {(e.Sweep.Count > 0 ? "selected on the labeled validation split" : "from the recipe")}; KNN anchors drawn from the validation split.");
     }
 }

@@ -27,6 +27,9 @@ public abstract class MergeMethod
     /// <summary>Most fine-tuned models it accepts.</summary>
     public virtual int MaxModels => int.MaxValue;
 
+    /// <summary>The data the method consumes besides the checkpoints; every method here is data-free (<see cref="DataRequirement.None"/>). Reports mark transductive methods from this.</summary>
+    public virtual DataRequirement Consumes => DataRequirement.None;
+
     /// <summary>True when the result is per task (unified weights + modulators), like EMR, TALL masks, CART indexing.</summary>
     public virtual bool IsPerTask => false;
 

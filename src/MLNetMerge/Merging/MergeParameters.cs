@@ -143,6 +143,17 @@ public sealed class MergeParameters
         return v is null or ParameterValue.Scalar or ParameterValue.Text;
     }
 
+    /// <summary>
+    /// These parameters with <paramref name="name"/> set to <paramref name="value"/> unless the recipe set it: how a method
+    /// fills in a default it chooses itself (TIES's λ 0.3 with <c>merge: sum</c>, DARE's and EMR's λ by base method).
+    /// </summary>
+    public MergeParameters WithDefault(string name, double value)
+    {
+        if (IsSet(name)) return this;
+        var global = new Dictionary<string, ParameterValue>(Effective()) { [name] = new ParameterValue.Scalar(value) };
+        return new MergeParameters(Method, global, Enumerable.Range(0, ModelCount).Select(PerModel).ToList());
+    }
+
     /// <summary>True when the recipe set <paramref name="name"/> (globally or for any model).</summary>
     public bool IsSet(string name) => _global.ContainsKey(name) || _perModel.Any(p => p.ContainsKey(name));
 

@@ -33,11 +33,7 @@ public sealed class Dare : MergeMethod
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
     {
         string merge = parameters.Choice("merge");
-        if (!parameters.IsSet("scale"))
-        {
-            var global = new Dictionary<string, ParameterValue>(parameters.Effective()) { ["scale"] = new ParameterValue.Scalar(merge == "ta" ? 0.3 : 1.0) };
-            parameters = new MergeParameters(this, global, Enumerable.Range(0, parameters.ModelCount).Select(parameters.PerModel).ToList());
-        }
+        parameters = parameters.WithDefault("scale", merge == "ta" ? 0.3 : 1.0);
         var shape = merge switch
         {
             "average" => new TaskArithmeticShape(SparsificationKind.None, true, false, true),

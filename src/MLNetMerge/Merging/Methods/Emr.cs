@@ -45,11 +45,7 @@ public sealed class Emr : MergeMethod
         GeneralizedTaskArithmeticRun? inner = null;
         if (merge != "emr")
         {
-            if (!parameters.IsSet("scale"))
-            {
-                var global = new Dictionary<string, ParameterValue>(parameters.Effective()) { ["scale"] = new ParameterValue.Scalar(merge == "ta" ? 0.3 : 1.0) };
-                parameters = new MergeParameters(this, global, Enumerable.Range(0, parameters.ModelCount).Select(parameters.PerModel).ToList());
-            }
+            parameters = parameters.WithDefault("scale", merge == "ta" ? 0.3 : 1.0);
             var shape = merge == "ta"
                 ? new TaskArithmeticShape(SparsificationKind.None, false, false, false)
                 : new TaskArithmeticShape(SparsificationKind.MagnitudeGlobal, false, true, true);

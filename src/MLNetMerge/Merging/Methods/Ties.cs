@@ -36,8 +36,6 @@ public sealed class Ties : MergeMethod
     /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (METHODS.md §1).</summary>
     internal static MergeParameters WithSumDefault(MergeParameters p)
     {
-        if (p.Choice("merge") != "sum" || p.IsSet("scale")) return p;
-        var global = new Dictionary<string, ParameterValue>(p.Effective()) { ["scale"] = new ParameterValue.Scalar(0.3) };
-        return new MergeParameters(p.Method, global, Enumerable.Range(0, p.ModelCount).Select(p.PerModel).ToList());
+        return p.Choice("merge") == "sum" ? p.WithDefault("scale", 0.3) : p;
     }
 }

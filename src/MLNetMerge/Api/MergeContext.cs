@@ -13,6 +13,7 @@ public sealed class MergeContext
         Seed = (ulong)seed;
         Model = new ModelCatalog();
         Merging = new MergingCatalog(this);
+        Alignment = new AlignmentCatalog(this);
     }
 
     /// <summary>The seed.</summary>
@@ -23,4 +24,7 @@ public sealed class MergeContext
 
     /// <summary>Merge methods.</summary>
     public MergingCatalog Merging { get; }
+
+    /// <summary>Alignment stages fitted after a merge on task data (FT-Classifier, aligned transforms, AdaMerging, …).</summary>
+    public AlignmentCatalog Alignment { get; }
 }

@@ -1,0 +1,29 @@
+using MLNetMerge.Merging;
+
+namespace MLNetMerge;
+
+/// <summary>A registered alignment stage: its recipe name, the data it consumes, its paper, and how the recipe form
+/// becomes an estimator and saved state becomes a fitted model again.</summary>
+/// <param name="Name">Recipe name.</param>
+/// <param name="Consumes">Data it consumes.</param>
+/// <param name="Reference">Paper.</param>
+/// <param name="Create">Estimator from recipe parameters and the context's seed.</param>
+/// <param name="Restore">Fitted model from the merged model, the stage's parameters and its saved state.</param>
+public sealed record AlignmentMethod(string Name, DataRequirement Consumes, string Reference,
+    Func<IReadOnlyDictionary<string, ParameterValue>, ulong, IAlignmentEstimator> Create,
+    Func<MergedModel, IReadOnlyDictionary<string, ParameterValue>, IReadOnlyList<AlignedTensor>, AlignedModel> Restore);
+
+/// <summary>The explicit list of alignment stages (no registration by side effect).</summary>
+public static class AlignmentMethods
+{
+    /// <summary>Every stage, in the order tables list them.</summary>
+    public static IReadOnlyList<AlignmentMethod> All { get; } =
+    [
+    ];
+
+    /// <summary>The stage called <paramref name="name"/>.</summary>
+    /// <exception cref="RecipeException">No stage has that name.</exception>
+    public static AlignmentMethod Find(string name) =>
+        All.FirstOrDefault(m => m.Name == name)
+        ?? throw new RecipeException(null, $"unknown alignment method '{name}'; expected one of: {string.Join(", ", All.Select(m => m.Name))}.");
+}

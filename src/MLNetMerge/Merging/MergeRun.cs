@@ -22,6 +22,14 @@ public abstract class MergeRun
     /// <summary>Task buffers hold τt = θt − θ0 (true) or θt (false).</summary>
     public virtual bool UsesTaskVectors => true;
 
+    /// <summary>
+    /// Whether <see cref="Prepare"/> and <see cref="Merge"/> work element by element: no statistic over the tensor,
+    /// no randomness tied to an element's position, no per-task outputs. Then merging any slice of a tensor gives that
+    /// slice of the whole-tensor result, and the executor streams the merge pass in cache-sized slices
+    /// (<see cref="MergeTensorContext.Offset"/> is the slice's first element).
+    /// </summary>
+    public virtual bool IsElementwise => false;
+
     /// <summary>Number of statistics passes before the merge pass.</summary>
     public virtual int PassCount => 0;
 

@@ -28,8 +28,11 @@ public sealed class MergeTensorContext
     /// <summary>The run's parameters.</summary>
     public MergeParameters Parameters { get; internal set; } = null!;
 
-    /// <summary>Element count.</summary>
+    /// <summary>Element count of the buffers: the whole tensor, or one slice when the run is element-wise.</summary>
     public int Length { get; internal set; }
+
+    /// <summary>First element of the buffers within the tensor (0 unless the executor streams slices).</summary>
+    public long Offset { get; internal set; }
 
     /// <summary>Number of tasks.</summary>
     public int TaskCount => TaskArrays.Length;

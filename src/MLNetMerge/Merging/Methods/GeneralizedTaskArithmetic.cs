@@ -51,6 +51,9 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
     public IReadOnlyList<float> Thresholds => _threshold;
 
     /// <inheritdoc />
+    public override bool IsElementwise => !_shape.RandomDrop && _shape.Sparsify is SparsificationKind.None or SparsificationKind.MagnitudeGlobal;
+
+    /// <inheritdoc />
     public override int PassCount => _trimPasses + (_shape.SignConsensus ? 1 : 0);
 
     /// <inheritdoc />

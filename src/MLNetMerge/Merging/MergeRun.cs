@@ -39,6 +39,15 @@ public abstract class MergeRun
     /// <summary>Computes this tensor's contribution to pass <paramref name="pass"/>'s statistic.</summary>
     public virtual object? Visit(int pass, MergeTensorContext ctx) => null;
 
+    /// <summary>
+    /// Folds the results of two consecutive slices of one tensor (element-wise runs only; the executor folds a tensor's
+    /// slices in order, so <see cref="EndPass"/> still gets one partial per tensor). Default: no partials to fold.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Both are non-null and the run does not say how to fold them.</exception>
+    public virtual object? CombinePartials(object? first, object? second) =>
+        first is null ? second : second is null ? first
+            : throw new InvalidOperationException($"{GetType().Name} returns per-tensor partials but does not combine slices.");
+
     /// <summary>Reduces the per-tensor results of a pass (indexed like the plan's tensors).</summary>
     public virtual void EndPass(int pass, object?[] partials) { }
 

@@ -40,6 +40,7 @@ public sealed class MergeTensorContext
     internal float[] BaseArray = [];
     internal float[][] TaskArrays;
     internal float[] ScratchArray = [];
+    internal float[] OutputArray = [];
 
     /// <summary>θ0 for this tensor (length <see cref="Length"/>).</summary>
     public Span<float> Base => BaseArray.AsSpan(0, Length);

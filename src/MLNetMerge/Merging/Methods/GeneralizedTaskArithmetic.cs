@@ -98,6 +98,10 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
     }
 
     /// <inheritdoc />
+    public override object? CombinePartials(object? first, object? second) =>
+        first is long a && second is long b ? a + b : base.CombinePartials(first, second);
+
+    /// <inheritdoc />
     public override void EndPass(int pass, object?[] partials)
     {
         if (pass == 0 && _trimPasses > 0)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Optim;
@@ -48,25 +49,28 @@ public static class SurgeryTraining
     /// <param name="n">N.</param>
     /// <param name="e">E.</param>
     /// <param name="r">r.</param>
-    public static double LossAndGradient(Span<float> dDown, Span<float> dUp, ReadOnlySpan<float> z, ReadOnlySpan<float> f,
-        ReadOnlySpan<float> down, ReadOnlySpan<float> up, int n, int e, int r)
+    public static double LossAndGradient<T>(Span<T> dDown, Span<T> dUp, ReadOnlySpan<T> z, ReadOnlySpan<T> f,
+        ReadOnlySpan<T> down, ReadOnlySpan<T> up, int n, int e, int r) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var h = new float[n * r];                                         // (N, r) pre-activation
-        var a = new float[n * r];                                         // (N, r) ReLU(h)
-        var y = new float[n * e];                                         // (N, E) z' − f, then −g
-        Linear.Forward<float>(h, z[..(n * e)], down, [], n, e, r);
-        TensorPrimitives.Max(h, 0f, a);
-        Linear.Forward<float>(y, a, up, [], n, r, e);
-        TensorPrimitives.Subtract(z[..(n * e)], y, y);
-        TensorPrimitives.Subtract(y, f[..(n * e)], y);
-        double loss = TensorPrimitives.SumOfMagnitudes<float>(y) / ((double)n * e);
-        float scale = -1f / (n * (float)e);
-        for (int i = 0; i < y.Length; i++) y[i] = y[i] > 0 ? scale : y[i] < 0 ? -scale : 0f; // ∂L/∂u = −g, u = B a
-        var da = new float[n * r];                                        // (N, r)
-        Linear.Backward<float>(da, dUp, [], y, a, up, n, r, e);
-        for (int i = 0; i < da.Length; i++) if (h[i] <= 0) da[i] = 0;
-        Linear.Backward<float>([], dDown, [], da, z[..(n * e)], down, n, e, r);
-        return loss;
+        var h = new T[n * r];                                             // (N, r) pre-activation
+        var a = new T[n * r];                                             // (N, r) ReLU(h)
+        var y = new T[n * e];                                             // (N, E) z' − f, then −g
+        Linear.Forward<T>(h, z[..(n * e)], down, [], n, e, r);
+        for (int i = 0; i < h.Length; i++) a[i] = T.Max(h[i], T.Zero);
+        Linear.Forward<T>(y, a, up, [], n, r, e);
+        T loss = T.Zero;
+        T scale = -T.One / T.CreateTruncating(n * e);
+        for (int i = 0; i < y.Length; i++)
+        {
+            T d = z[i] - y[i] - f[i];                                     // z' − f
+            loss += T.Abs(d);
+            y[i] = d > T.Zero ? scale : d < T.Zero ? -scale : T.Zero;     // ∂L/∂u = −g, u = B a
+        }
+        var da = new T[n * r];                                            // (N, r)
+        Linear.Backward<T>(da, dUp, [], y, a, up, n, r, e);
+        for (int i = 0; i < da.Length; i++) if (h[i] <= T.Zero) da[i] = T.Zero;
+        Linear.Backward<T>([], dDown, [], da, z[..(n * e)], down, n, e, r);
+        return double.CreateTruncating(loss) / ((double)n * e);
     }
 
     /// <summary>Trains (A, B) for one task: A from a seeded uniform(±1/√E) draw (PyTorch's Linear init bound), B = 0.</summary>

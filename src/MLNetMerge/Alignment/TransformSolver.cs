@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Optim;
@@ -128,42 +129,43 @@ public static class TransformSolver
     }
 
     /// <summary>The penalised loss at <paramref name="theta"/> (packed as <see cref="Pack"/>); adds ∂L/∂θ into <paramref name="grad"/>.</summary>
-    public static double LossAndGradient(TransformKind kind, Span<float> grad, ReadOnlySpan<float> theta, ReadOnlySpan<float> z, ReadOnlySpan<float> f,
-        int n, int e, double beta)
+    public static double LossAndGradient<T>(TransformKind kind, Span<T> grad, ReadOnlySpan<T> theta, ReadOnlySpan<T> z, ReadOnlySpan<T> f,
+        int n, int e, double beta) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = new float[n * e];                                         // (N, E) prediction, then residual r
-        double loss = 0;
+        var y = new T[n * e];                                             // (N, E) prediction, then residual r, then dY
+        T two = T.CreateTruncating(2.0 / n), b4 = T.CreateTruncating(4 * beta);
+        double loss;
         if (kind == TransformKind.Scaling)
         {
             var s = theta[..e];                                           // (E)
             for (int r = 0; r < n; r++) TensorPrimitives.Multiply(z.Slice(r * e, e), s, y.AsSpan(r * e, e));
             TensorPrimitives.Subtract(y, f[..(n * e)], y);
-            loss = TensorPrimitives.Dot<float>(y, y) / (double)n;
+            loss = double.CreateTruncating(TensorPrimitives.Dot<T>(y, y)) / n;
             for (int r = 0; r < n; r++)
-                for (int j = 0; j < e; j++) grad[j] += 2f / n * y[r * e + j] * z[r * e + j];
+                for (int j = 0; j < e; j++) grad[j] += two * y[r * e + j] * z[r * e + j];
             for (int j = 0; j < e; j++)
             {
-                double d = (double)s[j] * s[j] - 1;
-                loss += beta * d * d;
-                grad[j] += (float)(4 * beta * s[j] * d);
+                T d = s[j] * s[j] - T.One;
+                loss += beta * double.CreateTruncating(d * d);
+                grad[j] += b4 * s[j] * d;
             }
             return loss;
         }
         bool hasBias = FeatureTransform.HasBias(kind);
         var w = theta[..(e * e)];                                         // (E, E)
         var b = hasBias ? theta.Slice(e * e, e) : [];                     // (E)
-        Linear.Forward<float>(y, z[..(n * e)], w, b, n, e, e);
+        Linear.Forward<T>(y, z[..(n * e)], w, b, n, e, e);
         TensorPrimitives.Subtract(y, f[..(n * e)], y);
-        loss = TensorPrimitives.Dot<float>(y, y) / (double)n;
-        TensorPrimitives.Multiply(y, 2f / n, y);                          // dY = 2r/N
-        Linear.Backward<float>([], grad[..(e * e)], hasBias ? grad.Slice(e * e, e) : [], y, z[..(n * e)], w, n, e, e);
+        loss = double.CreateTruncating(TensorPrimitives.Dot<T>(y, y)) / n;
+        TensorPrimitives.Multiply(y, two, y);                             // dY = 2r/N
+        Linear.Backward<T>([], grad[..(e * e)], hasBias ? grad.Slice(e * e, e) : [], y, z[..(n * e)], w, n, e, e);
         if (beta != 0)
         {
-            var p = new float[e * e];                                     // (E, E) WᵀW − I
-            MatMul.Multiply(true, false, e, e, e, 1f, w, e, w, e, 0f, p, e);
-            for (int i = 0; i < e; i++) p[i * e + i] -= 1f;
-            loss += beta * TensorPrimitives.Dot<float>(p, p);
-            MatMul.Multiply(false, false, e, e, e, (float)(4 * beta), w, e, p, e, 1f, grad[..(e * e)], e);
+            var p = new T[e * e];                                         // (E, E) WᵀW − I
+            MatMul.Multiply(true, false, e, e, e, T.One, w, e, w, e, T.Zero, p, e);
+            for (int i = 0; i < e; i++) p[i * e + i] -= T.One;
+            loss += beta * double.CreateTruncating(TensorPrimitives.Dot<T>(p, p));
+            MatMul.Multiply(false, false, e, e, e, b4, w, e, p, e, T.One, grad[..(e * e)], e);
         }
         return loss;
     }

@@ -175,7 +175,7 @@ public static class RecipeEvaluator
         return new TaskHead(wv, bv, classes, width);
     }
 
-    private static Dictionary<string, float[]> ReadEncoder(ICheckpointReader reader, string prefix, ImageEncoder encoder)
+    internal static Dictionary<string, float[]> ReadEncoder(ICheckpointReader reader, string prefix, ImageEncoder encoder)
     {
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var e in encoder.Model.Parameters.Layout.Entries)

@@ -73,7 +73,8 @@ public static class HtmlReportRenderer
             End(w);
             w.WriteEndElement();
         }
-        return sb.ToString();
+        const string written = "<!DOCTYPE html >";                     // XmlWriter's spelling; browsers accept both
+        return sb.ToString().StartsWith(written, StringComparison.Ordinal) ? "<!DOCTYPE html>" + sb.ToString(written.Length, sb.Length - written.Length) : sb.ToString();
     }
 
     private static void Family(XmlWriter w, ReportFamily f, string id)

@@ -42,7 +42,7 @@ public sealed class SvgCanvas : IDisposable
     public double Height { get; }
 
     /// <summary>A number as SVG writes it: rounded to 0.01, invariant culture, no trailing zeros.</summary>
-    public static string Num(double v) => Math.Round(v, 2).ToString("0.##", CultureInfo.InvariantCulture);
+    public static string Num(double v) => (Math.Round(v, 2) + 0.0).ToString("0.##", CultureInfo.InvariantCulture); // + 0.0 turns −0 into 0
 
     /// <summary>A filled rectangle; negative sizes are normalised; <paramref name="tooltip"/> becomes a child <c>&lt;title&gt;</c>.</summary>
     public void Rect(double x, double y, double width, double height, string fill, string? tooltip = null, string? stroke = null)

@@ -197,7 +197,7 @@ public static class Tsne
     /// <c>g_i = 4 Σ_j (a·p_ij − num_ij / Z) num_ij (y_i − y_j)</c> with <c>num_ij = (1 + ‖y_i − y_j‖²)⁻¹</c>,
     /// <c>Z = Σ_{k≠l} num_kl</c> and exaggeration a; computed row by row as <c>4 (y_i Σ_j w_ij − Σ_j w_ij y_j)</c>.
     /// </summary>
-    private static void Gradient(Span<float> gx, Span<float> gy, Span<float> num, Span<float> w, ReadOnlySpan<float> p,
+    internal static void Gradient(Span<float> gx, Span<float> gy, Span<float> num, Span<float> w, ReadOnlySpan<float> p,
         ReadOnlySpan<float> yx, ReadOnlySpan<float> yy, int n, float exaggeration)
     {
         double z = 0;

@@ -18,7 +18,8 @@ public sealed record LineSeries(string Name, IReadOnlyList<LinePoint> Points, bo
 /// <summary>
 /// Lines with markers over a numeric x axis (accuracy versus rank ratio, accuracy versus shots): both axes linear,
 /// made nice unless fixed; markers carry hover titles with their values; error bars when a point has an error.
-/// Tick marks on x are the data's own x values when there are at most 12 of them.
+/// Tick marks on x are the data's own x values when there are at most 12 of them (a label that would overlap the
+/// previous one is left out).
 /// </summary>
 public sealed class LineChart
 {
@@ -67,10 +68,15 @@ public sealed class LineChart
         svg.AxisLeft(y, left, left + plotWidth, FormatY);
         if (xs.Count <= 12)
         {
+            double lastLabelEnd = double.NegativeInfinity;
             foreach (var v in xs)
             {
                 svg.Line(x.Map(v), plotBottom, x.Map(v), plotBottom + 4, "#666");
-                svg.Text(x.Map(v), plotBottom + 16, FormatX(v), "middle", 11, fill: "#444");
+                string label = FormatX(v);
+                double half = 3.3 * label.Length;                          // ≈ half the label's width at 11 px
+                if (x.Map(v) - half < lastLabelEnd + 4) continue;            // too close to the previous label: tick only
+                svg.Text(x.Map(v), plotBottom + 16, label, "middle", 11, fill: "#444");
+                lastLabelEnd = x.Map(v) + half;
             }
             svg.Line(left, plotBottom, left + plotWidth, plotBottom, "#666");
         }

@@ -126,7 +126,7 @@ public static class HtmlReportRenderer
             best["Norm"] = f.Methods.Select(m => m.Normalized(protocol) ?? double.NaN).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
             foreach (var r in rows)
             {
-                bool bound = r == f.Base || r == f.Individual;
+                bool bound = r == f.Base || r == f.Individual, rank = !bound && f.Methods.Count > 1; // best of several methods in bold
                 Start(w, "tr", bound ? "bound" : null);
                 El(w, "td", r.Name, "name");
                 El(w, "td", r.Hyperparameters.Count > 0 ? string.Join(", ", r.Hyperparameters.Select(kv => $"{kv.Key}={Num(kv.Value)}")) : "", "name");
@@ -134,12 +134,12 @@ public static class HtmlReportRenderer
                 {
                     var acc = r.Accuracy(t, protocol);
                     var std = r.Std(t, protocol);
-                    Cell(w, acc is null ? "–" : Pct(acc.Value) + (std is > 0 ? $" ± {Pct(std.Value)}" : ""), !bound && acc == best[t]);
+                    Cell(w, acc is null ? "–" : Pct(acc.Value) + (std is > 0 ? $" ± {Pct(std.Value)}" : ""), rank && acc == best[t]);
                 }
                 var avg = r.Average(protocol);
                 var norm = r.Normalized(protocol);
-                Cell(w, avg is null ? "–" : Pct(avg.Value), !bound && avg == best["Avg"]);
-                Cell(w, norm is null ? "–" : Pct(norm.Value), !bound && norm == best["Norm"]);
+                Cell(w, avg is null ? "–" : Pct(avg.Value), rank && avg == best["Avg"]);
+                Cell(w, norm is null ? "–" : Pct(norm.Value), rank && norm == best["Norm"]);
                 End(w);
             }
             End(w);

@@ -33,11 +33,12 @@ public static class EmbeddingProjection
         var manifest = VisionZooManifest.Load(zooDir);
         var zt = manifest.Tasks.FirstOrDefault(t => t.Name == task)
             ?? throw new RecipeException(recipe.Source, $"t-SNE: the zoo in {zooDir} has no task '{task}' (tasks: {string.Join(", ", manifest.Tasks.Select(t => t.Name))}).");
-        var encoder = new ImageEncoder(manifest.ReadConfig(zooDir));
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
         var member = family.Tasks.FirstOrDefault(t => t.Name == task)
             ?? throw new RecipeException(recipe.Source, $"t-SNE: the recipe has no model named '{task}'.");
-        string prefix = family.Base.TryGetTensor(encoder.Model.Parameters.Layout.Entries[0].Name, out _) ? "" : "vit.";
+        var fe = FamilyEncoder.Create(family, new Nn.Architectures.VisionTransformer(manifest.ReadConfig(zooDir)));
+        var encoder = fe.Encoder;
+        string prefix = fe.Prefix;
 
         var test = VisionZooManifest.LoadSplit(zooDir, zt, zt.Test);
         if (test.Count > maxPoints) test = test.Subset(Enumerable.Range(0, maxPoints).Select(i => (int)((long)i * test.Count / maxPoints)).ToList());
@@ -46,7 +47,7 @@ public static class EmbeddingProjection
         var merged = MergeExecutor.RunInMemory(family, parameters.Method, parameters, new MergeExecutionOptions { Seed = recipe.Seed });
         encoder.SetWeights(n => merged.TensorFor(task, prefix + n));
         var mergedEmbeddings = encoder.Embed(test);                    // (N, E)
-        var own = RecipeEvaluator.ReadEncoder(member.Reader, prefix, encoder);
+        var own = fe.ReadWeights(member.Reader);
         encoder.SetWeights(n => own[n]);
         var fineTunedEmbeddings = encoder.Embed(test);                 // (N, E)
 

@@ -155,7 +155,7 @@ public static class HtmlReportRenderer
         var categories = f.Tasks.Append("Avg").ToList();
         foreach (var protocol in f.Protocols)
         {
-            var series = f.AllRows.Select(r => new ChartSeries(r.Name,
+            var series = f.AllRows.Where(r => f.Tasks.Any(t => r.Accuracy(t, protocol) is not null)).Select(r => new ChartSeries(r.Name,
                 f.Tasks.Select(t => r.Accuracy(t, protocol) * 100).Append(r.Average(protocol) * 100).ToList(),
                 f.Tasks.Select(t => r.Std(t, protocol) * 100).Append(null).ToList())).ToList();
             new BarChart

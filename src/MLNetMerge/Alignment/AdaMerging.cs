@@ -1,4 +1,5 @@
 using MLNetMerge.Merging;
+using static MLNetMerge.Alignment.CoefficientMergeRun;
 
 namespace MLNetMerge.Alignment;
 
@@ -28,6 +29,9 @@ public sealed class AdaMergingOptions
 
     /// <summary>Clamp coefficients to [0, 1] in the forward pass (default true, as the authors' code).</summary>
     public bool Clamp { get; init; } = true;
+
+    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
+    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -58,22 +62,25 @@ public sealed class AdaMerging : IAlignmentEstimator
     }
 
     /// <summary>Builds the estimator from recipe parameters: <c>granularity: task|layer</c>, <c>vectors: plain|ties</c>,
-    /// <c>keep</c>, <c>steps</c>, <c>batch_size</c>, <c>learning_rate</c>, <c>init</c>, <c>clamp</c>.</summary>
+    /// <c>keep</c>, <c>steps</c>, <c>batch_size</c>, <c>learning_rate</c>, <c>init</c>, <c>clamp</c>, optional <c>config</c>.</summary>
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static AdaMerging FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters, ulong seed)
     {
-        var p = new StageParameters(MethodName, parameters, "granularity", "vectors", "keep", "steps", "batch_size", "learning_rate", "init", "clamp");
-        return new AdaMerging(new AdaMergingOptions
+        var p = new StageParameters(MethodName, parameters);
+        var options = new AdaMergingOptions
         {
-            Granularity = p.Choice("granularity", "layer", "task") == "task" ? CoefficientGranularity.Task : CoefficientGranularity.Layer,
-            TiesVectors = p.Choice("vectors", "plain", "ties") == "ties",
+            Granularity = p.Choice("granularity", "layer", "layer", "task") == "task" ? CoefficientGranularity.Task : CoefficientGranularity.Layer,
+            TiesVectors = p.Choice("vectors", "plain", "plain", "ties") == "ties",
             Keep = p.Number("keep", 0.2, 1e-9, 1),
             Steps = p.Integer("steps", 500, 0, 1_000_000),
             BatchSize = p.Integer("batch_size", 16, 1, 1_000_000),
             LearningRate = p.Number("learning_rate", 1e-3, 0, 10),
             InitialCoefficient = p.Number("init", 0.3, -100, 100),
-            Clamp = p.Flag("clamp", true),
-        }, seed);
+            Clamp = p.Choice("clamp", "true", "true", "false") == "true",
+            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
+        };
+        p.Finish();
+        return new AdaMerging(options, seed);
     }
 
     /// <inheritdoc />
@@ -83,17 +90,17 @@ public sealed class AdaMerging : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
     {
-        ["granularity"] = StageParameters.T(_o.Granularity == CoefficientGranularity.Task ? "task" : "layer"),
-        ["vectors"] = StageParameters.T(_o.TiesVectors ? "ties" : "plain"),
-        ["keep"] = StageParameters.N(_o.Keep),
-        ["steps"] = StageParameters.N(_o.Steps),
-        ["batch_size"] = StageParameters.N(_o.BatchSize),
-        ["learning_rate"] = StageParameters.N(_o.LearningRate),
-        ["init"] = StageParameters.N(_o.InitialCoefficient),
-        ["clamp"] = StageParameters.T(_o.Clamp ? "true" : "false"),
-    };
+        ["granularity"] = T(_o.Granularity == CoefficientGranularity.Task ? "task" : "layer"),
+        ["vectors"] = T(_o.TiesVectors ? "ties" : "plain"),
+        ["keep"] = N(_o.Keep),
+        ["steps"] = N(_o.Steps),
+        ["batch_size"] = N(_o.BatchSize),
+        ["learning_rate"] = N(_o.LearningRate),
+        ["init"] = N(_o.InitialCoefficient),
+        ["clamp"] = T(_o.Clamp ? "true" : "false"),
+    });
 
     /// <inheritdoc />
     /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped task data.</exception>
@@ -101,7 +108,7 @@ public sealed class AdaMerging : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
         var (theta0, vectors) = CoefficientMergeRun.PlainTaskVectors(ws);
         if (_o.TiesVectors)
             foreach (var tau in vectors) TiesTrim.Apply(tau, _o.Keep);

@@ -1,4 +1,5 @@
 using MLNetMerge.Merging;
+using static MLNetMerge.Alignment.CoefficientMergeRun;
 using MLNetMerge.Merging.Methods;
 
 namespace MLNetMerge.Alignment;
@@ -23,6 +24,9 @@ public sealed class CartPlusPlusOptions
 
     /// <summary>Adam's learning rate (default 1e-3).</summary>
     public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
+    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -53,20 +57,23 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     }
 
     /// <summary>Builds the estimator from recipe parameters: <c>rank_ratio</c>, <c>init</c>, <c>granularity</c>,
-    /// <c>steps</c>, <c>batch_size</c>, <c>learning_rate</c>.</summary>
+    /// <c>steps</c>, <c>batch_size</c>, <c>learning_rate</c>, optional <c>config</c>.</summary>
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static CartPlusPlus FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters, ulong seed)
     {
-        var p = new StageParameters(MethodName, parameters, "rank_ratio", "init", "granularity", "steps", "batch_size", "learning_rate");
-        return new CartPlusPlus(new CartPlusPlusOptions
+        var p = new StageParameters(MethodName, parameters);
+        var options = new CartPlusPlusOptions
         {
             RankRatio = p.Number("rank_ratio", 0.12, 0, 1),
             InitialCoefficient = p.Number("init", 2.0, -100, 100),
-            Granularity = p.Choice("granularity", "layer", "task") == "task" ? CoefficientGranularity.Task : CoefficientGranularity.Layer,
+            Granularity = p.Choice("granularity", "layer", "layer", "task") == "task" ? CoefficientGranularity.Task : CoefficientGranularity.Layer,
             Steps = p.Integer("steps", 500, 0, 1_000_000),
             BatchSize = p.Integer("batch_size", 16, 1, 1_000_000),
             LearningRate = p.Number("learning_rate", 1e-3, 0, 10),
-        }, seed);
+            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
+        };
+        p.Finish();
+        return new CartPlusPlus(options, seed);
     }
 
     /// <inheritdoc />
@@ -76,15 +83,15 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
     {
-        ["rank_ratio"] = StageParameters.N(_o.RankRatio),
-        ["init"] = StageParameters.N(_o.InitialCoefficient),
-        ["granularity"] = StageParameters.T(_o.Granularity == CoefficientGranularity.Task ? "task" : "layer"),
-        ["steps"] = StageParameters.N(_o.Steps),
-        ["batch_size"] = StageParameters.N(_o.BatchSize),
-        ["learning_rate"] = StageParameters.N(_o.LearningRate),
-    };
+        ["rank_ratio"] = N(_o.RankRatio),
+        ["init"] = N(_o.InitialCoefficient),
+        ["granularity"] = T(_o.Granularity == CoefficientGranularity.Task ? "task" : "layer"),
+        ["steps"] = N(_o.Steps),
+        ["batch_size"] = N(_o.BatchSize),
+        ["learning_rate"] = N(_o.LearningRate),
+    });
 
     /// <inheritdoc />
     /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped task data.</exception>
@@ -92,7 +99,7 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
         var (average, vectors) = LowRankCenteredVectors(ws, inputs.Family, _o.RankRatio, _seed, cancellationToken);
         var search = new CoefficientSearch(_o.Granularity, _o.Steps, _o.BatchSize, _o.LearningRate, (float)_o.InitialCoefficient, Clamp: false, _seed);
         return CoefficientMergeRun.Fit(MethodName, Parameters, merged, ws, average, vectors, search, progress, cancellationToken);

@@ -53,7 +53,7 @@ public static class CoefficientMergeRun
             double loss = learner.Step(batches, sizes);
             running = double.IsNaN(running) ? loss : 0.95 * running + 0.05 * loss;
             if (progress is not null && (step % 10 == 9 || step == search.Steps - 1))
-                progress.Report(new MergeProgress($"{method}: entropy {running:F4}", step + 1, search.Steps));
+                progress.Report(new MergeProgress($"{method}: entropy {running:F4}", step + 1, search.Steps, running));
         }
         learner.Materialize();
         var weights = (float[])model.Parameters.Values.Clone();
@@ -63,15 +63,28 @@ public static class CoefficientMergeRun
             workspace.TaskNames, workspace.Heads, coefficients);
     }
 
-    /// <summary>The stage's parameters plus the encoder config and prefix a restore needs.</summary>
+    /// <summary>The stage's parameters plus the encoder config a restore needs.</summary>
     internal static IReadOnlyDictionary<string, ParameterValue> WithEncoder(IReadOnlyDictionary<string, ParameterValue> parameters, EncoderWorkspace workspace)
     {
         var p = new Dictionary<string, ParameterValue>(parameters, StringComparer.Ordinal)
         {
-            [MergedEncoderModel.ConfigKey] = new ParameterValue.Text(workspace.ConfigJson),
-            [MergedEncoderModel.PrefixKey] = new ParameterValue.Text(workspace.Family.Prefix),
+            [MergedEncoderModel.ConfigKey] = new ParameterValue.Text(workspace.ConfigPath),
         };
         return p;
+    }
+
+    /// <summary>A number in recipe form.</summary>
+    public static ParameterValue N(double value) => new ParameterValue.Scalar(value);
+
+    /// <summary>A word in recipe form.</summary>
+    public static ParameterValue T(string value) => new ParameterValue.Text(value);
+
+    /// <summary><paramref name="parameters"/> plus <c>config</c> when one was given.</summary>
+    public static IReadOnlyDictionary<string, ParameterValue> WithConfig(string? configPath, Dictionary<string, ParameterValue> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (configPath is not null) parameters[MergedEncoderModel.ConfigKey] = T(configPath);
+        return parameters;
     }
 
     /// <summary>Task vectors <c>τt = θt − θ0</c> of every task (T × P) and θ0 (P), in the workspace's order.</summary>

@@ -1,10 +1,8 @@
-using System.Text.Json;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn;
-using MLNetMerge.Nn.Architectures;
 
 namespace MLNetMerge.Alignment;
 
@@ -15,10 +13,10 @@ namespace MLNetMerge.Alignment;
 /// </summary>
 public sealed class EncoderWorkspace
 {
-    private EncoderWorkspace(FamilyEncoder encoder, string configJson, IReadOnlyList<string> tasks, IReadOnlyList<TaskHead> heads, IReadOnlyList<TaskDataset> data)
+    private EncoderWorkspace(FamilyEncoder encoder, string configPath, IReadOnlyList<string> tasks, IReadOnlyList<TaskHead> heads, IReadOnlyList<TaskDataset> data)
     {
         Family = encoder;
-        ConfigJson = configJson;
+        ConfigPath = configPath;
         TaskNames = tasks;
         Heads = heads;
         Data = data;
@@ -30,8 +28,8 @@ public sealed class EncoderWorkspace
     /// <summary>The encoder model (one set of buffers; its arena's values are overwritten by each use).</summary>
     public IDenseEncoder Model => Family.Encoder.Model;
 
-    /// <summary>The encoder's <c>config.json</c> text (kept with the fitted model so that it can be restored).</summary>
-    public string ConfigJson { get; }
+    /// <summary>The encoder's <c>config.json</c> (absolute path; recorded in the fitted model's parameters for restoring).</summary>
+    public string ConfigPath { get; }
 
     /// <summary>Tasks in the merged model's order.</summary>
     public IReadOnlyList<string> TaskNames { get; }
@@ -43,18 +41,19 @@ public sealed class EncoderWorkspace
     public IReadOnlyList<TaskDataset> Data { get; }
 
     /// <summary>
-    /// Checks <paramref name="inputs"/> against <paramref name="merged"/> and opens the encoder: the family and the merged
-    /// model must have the same tasks; <c>inputs.Data</c> must hold a non-empty dataset for exactly those tasks, with
+    /// Checks <paramref name="inputs"/> against <paramref name="merged"/> and opens the encoder (<see cref="AlignmentEncoder"/>):
+    /// the family and the merged model must have the same tasks; <c>inputs.Data</c> (checked by <see cref="AlignmentInputs"/>) must hold a non-empty dataset for exactly those tasks, with
     /// examples of the encoder's input size and as many classes as the task's head.
     /// </summary>
     /// <param name="stage">Stage name for messages.</param>
     /// <param name="merged">The merged model the stage is fitted on.</param>
     /// <param name="inputs">Family and data.</param>
+    /// <param name="configPath">The encoder's config.json; null: beside the base checkpoint.</param>
     /// <exception cref="IncompatibleModelsException">The family's tasks differ from the merged model's.</exception>
     /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped data.</exception>
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
-    /// <exception cref="MergeException">No usable config.json beside the base checkpoint.</exception>
-    public static EncoderWorkspace Open(string stage, MergedModel merged, MergeInputs inputs)
+    /// <exception cref="MergeException">No usable config.json (<paramref name="configPath"/>, else beside the base checkpoint).</exception>
+    public static EncoderWorkspace Open(string stage, MergedModel merged, MergeInputs inputs, string? configPath = null)
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -63,30 +62,20 @@ public sealed class EncoderWorkspace
         if (!family.TaskNames.OrderBy(t => t, StringComparer.Ordinal).SequenceEqual(tasks.OrderBy(t => t, StringComparer.Ordinal)))
             throw new IncompatibleModelsException(family.Base.Path, null,
                 $"{stage}: the family's tasks ({string.Join(", ", family.TaskNames)}) are not the merged model's ({string.Join(", ", tasks)}).");
-        var data = inputs.Data ?? throw new AlignmentDataException(null, $"{stage} needs unlabeled data for every task ({string.Join(", ", tasks)}); MergeInputs.Data is empty.");
-        foreach (var name in data.Keys)
-            if (!tasks.Contains(name))
-                throw new AlignmentDataException(name, $"{stage} was given data for a task the merged model does not have (tasks: {string.Join(", ", tasks)}).");
-        string configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(family.Base.Path)) ?? ".", "config.json");
-        if (!File.Exists(configPath))
-            throw new MergeException(family.Base.Path, null, $"{stage} needs the encoder's config.json beside the base checkpoint (looked for {configPath}).");
-        var encoder = FamilyEncoder.Create(family, configPath);
+        var alignment = AlignmentEncoder.ForFamily(family, configPath);
+        var checkedData = AlignmentInputs.Check(stage, merged, inputs, alignment);
+        var encoder = FamilyEncoder.Create(family, alignment.Model);
         var heads = new List<TaskHead>();
         var sets = new List<TaskDataset>();
-        foreach (var task in tasks)
+        foreach (var (task, set) in checkedData)
         {
-            if (!data.TryGetValue(task, out var set))
-                throw new AlignmentDataException(task, $"{stage} has no data for this task (data given for: {string.Join(", ", data.Keys)}).");
-            if (set.Count == 0) throw new AlignmentDataException(task, $"{stage} was given an empty dataset.");
-            if (set.FeatureLength != encoder.Encoder.Model.InputSize)
-                throw new AlignmentDataException(task, $"examples have {set.FeatureLength} values; the {encoder.Encoder.Model.ArchitectureName} encoder expects {encoder.Encoder.Model.InputSize}.");
             var head = encoder.Head(task);
             if (set.ClassCount != head.ClassCount)
                 throw new AlignmentDataException(task, $"the data has {set.ClassCount} classes but the head {TaskHead.WeightName} has {head.ClassCount}.");
             heads.Add(head);
             sets.Add(set);
         }
-        return new EncoderWorkspace(encoder, File.ReadAllText(configPath), tasks, heads, sets);
+        return new EncoderWorkspace(encoder, alignment.ConfigPath, tasks, heads, sets);
     }
 
     /// <summary>Number of parameters P of the encoder.</summary>
@@ -120,30 +109,5 @@ public sealed class EncoderWorkspace
     {
         var set = Data[task];
         return count >= set.Count ? set : set.Subset(Enumerable.Range(0, count).ToArray());
-    }
-
-    /// <summary>Builds an encoder of the architecture a <c>config.json</c> text describes, with zero weights.</summary>
-    /// <param name="configJson">The config text.</param>
-    /// <param name="hasPooler">Whether a ViT has a pooler (<c>pooler.dense</c>), which config.json does not say.</param>
-    /// <exception cref="MergeException">Not a dense-input architecture, or an invalid config.</exception>
-    public static IDenseEncoder CreateEncoder(string configJson, bool hasPooler)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(configJson);
-            var root = doc.RootElement;
-            var kind = ModelConfigFile.Detect(root);
-            return kind switch
-            {
-                ArchitectureKind.Mlp => new Mlp(MlpConfig.FromJson(root)),
-                ArchitectureKind.Vit => new VisionTransformer(VisionTransformerConfig.FromJson(root) with { Pooler = hasPooler }),
-                ArchitectureKind.ClipVision => new VisionTransformer(VisionTransformerConfig.FromJson(root)),
-                _ => throw new ArgumentException($"architecture {kind} has no dense encoder for alignment."),
-            };
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException)
-        {
-            throw new MergeException(null, null, "encoder config: " + e.Message, e);
-        }
     }
 }

@@ -1,4 +1,5 @@
 using MLNetMerge.Merging;
+using static MLNetMerge.Alignment.CoefficientMergeRun;
 
 namespace MLNetMerge.Alignment;
 
@@ -13,6 +14,9 @@ public sealed class FisherMergingOptions
 
     /// <summary>Lower bound on every Fisher value (default 1e-6).</summary>
     public double Floor { get; init; } = 1e-6;
+
+    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
+    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -40,17 +44,20 @@ public sealed class FisherMerging : IAlignmentEstimator
         _seed = seed;
     }
 
-    /// <summary>Builds the estimator from recipe parameters: <c>samples</c>, <c>labels: expected|sampled</c>, <c>floor</c>.</summary>
+    /// <summary>Builds the estimator from recipe parameters: <c>samples</c>, <c>labels: expected|sampled</c>, <c>floor</c>, optional <c>config</c>.</summary>
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static FisherMerging FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters, ulong seed)
     {
-        var p = new StageParameters(MethodName, parameters, "samples", "labels", "floor");
-        return new FisherMerging(new FisherMergingOptions
+        var p = new StageParameters(MethodName, parameters);
+        var options = new FisherMergingOptions
         {
             Samples = p.Integer("samples", 256, 1, 10_000_000),
-            Labels = p.Choice("labels", "expected", "sampled") == "sampled" ? FisherLabels.Sampled : FisherLabels.Expected,
+            Labels = p.Choice("labels", "expected", "expected", "sampled") == "sampled" ? FisherLabels.Sampled : FisherLabels.Expected,
             Floor = p.Number("floor", 1e-6, 0, 1),
-        }, seed);
+            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
+        };
+        p.Finish();
+        return new FisherMerging(options, seed);
     }
 
     /// <inheritdoc />
@@ -60,12 +67,12 @@ public sealed class FisherMerging : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
     {
-        ["samples"] = StageParameters.N(_o.Samples),
-        ["labels"] = StageParameters.T(_o.Labels == FisherLabels.Sampled ? "sampled" : "expected"),
-        ["floor"] = StageParameters.N(_o.Floor),
-    };
+        ["samples"] = N(_o.Samples),
+        ["labels"] = T(_o.Labels == FisherLabels.Sampled ? "sampled" : "expected"),
+        ["floor"] = N(_o.Floor),
+    });
 
     /// <inheritdoc />
     /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped task data.</exception>
@@ -73,7 +80,7 @@ public sealed class FisherMerging : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
         var model = ws.Model;
         int tasks = ws.TaskNames.Count;
         var thetas = new float[tasks][];

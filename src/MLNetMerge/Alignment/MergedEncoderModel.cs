@@ -14,11 +14,8 @@ namespace MLNetMerge.Alignment;
 /// </summary>
 public sealed class MergedEncoderModel : AlignedModel
 {
-    /// <summary>Parameter key holding the encoder's <c>config.json</c> text (needed to rebuild the encoder).</summary>
-    public const string ConfigKey = "encoder_config";
-
-    /// <summary>Parameter key holding the prefix of the encoder tensors in the family's checkpoints.</summary>
-    public const string PrefixKey = "encoder_prefix";
+    /// <summary>Parameter key of the encoder's <c>config.json</c> path (needed to rebuild the encoder), as for the head stages.</summary>
+    public const string ConfigKey = HeadAlignedModel.ConfigKey;
 
     private readonly IDenseEncoder _encoder;
     private readonly float[] _weights;                                    // (P) in the encoder's arena layout
@@ -29,7 +26,7 @@ public sealed class MergedEncoderModel : AlignedModel
     /// <summary>Creates the fitted model.</summary>
     /// <param name="merged">The merged model the stage was fitted on.</param>
     /// <param name="method">Recipe name of the stage.</param>
-    /// <param name="parameters">The stage's parameters (with <see cref="ConfigKey"/> and <see cref="PrefixKey"/>).</param>
+    /// <param name="parameters">The stage's parameters (with <see cref="ConfigKey"/>).</param>
     /// <param name="encoder">An encoder of the right architecture (its weights are replaced before each use).</param>
     /// <param name="prefix">Prefix of the encoder tensors in checkpoints.</param>
     /// <param name="weights">The merged encoder weights (P), in <paramref name="encoder"/>'s arena layout.</param>
@@ -119,16 +116,16 @@ public sealed class MergedEncoderModel : AlignedModel
 
     /// <summary>Rebuilds a fitted model from its parameters and saved <see cref="AlignedModel.State"/>.</summary>
     /// <exception cref="CheckpointFormatException">A tensor the encoder or a head needs is missing or of the wrong size.</exception>
-    /// <exception cref="MergeException">The parameters lack the encoder config.</exception>
+    /// <exception cref="RecipeException">The parameters lack the encoder's <c>config</c>.</exception>
     public static MergedEncoderModel Restore(MergedModel merged, string method, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyList<AlignedTensor> state)
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(state);
-        string config = parameters.TryGetValue(ConfigKey, out var c) ? c.ResolveText("") : throw new MergeException(null, null, $"{method}: the saved parameters lack '{ConfigKey}' (the encoder's config.json).");
-        string prefix = parameters.TryGetValue(PrefixKey, out var p) ? p.ResolveText("") : "";
+        var restored = HeadAlignedModel.RestoreEncoder(merged, parameters);
+        var encoder = restored.Model;
+        string prefix = restored.Prefix;
         var byName = state.ToDictionary(s => s.Name, StringComparer.Ordinal);
-        var encoder = EncoderWorkspace.CreateEncoder(config, byName.ContainsKey("encoder." + prefix + "pooler.dense.weight"));
         var weights = new float[encoder.Parameters.Layout.TotalLength];   // (P)
         foreach (var e in encoder.Parameters.Layout.Entries)
         {

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using MLNetMerge.Merging;
+using static MLNetMerge.Alignment.CoefficientMergeRun;
 using MLNetMerge.Nn;
 
 namespace MLNetMerge.Alignment;
@@ -15,6 +16,9 @@ public sealed class RegMeanOptions
 
     /// <summary>Examples per forward pass (default 64).</summary>
     public int BatchSize { get; init; } = 64;
+
+    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
+    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -42,17 +46,20 @@ public sealed class RegMean : IAlignmentEstimator
         _o = options;
     }
 
-    /// <summary>Builds the estimator from recipe parameters: <c>alpha</c>, <c>samples</c>, <c>batch_size</c>.</summary>
+    /// <summary>Builds the estimator from recipe parameters: <c>alpha</c>, <c>samples</c>, <c>batch_size</c>, optional <c>config</c>.</summary>
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static RegMean FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters)
     {
-        var p = new StageParameters(MethodName, parameters, "alpha", "samples", "batch_size");
-        return new RegMean(new RegMeanOptions
+        var p = new StageParameters(MethodName, parameters);
+        var options = new RegMeanOptions
         {
             Alpha = p.Number("alpha", 0.95, 0, 1),
             Samples = p.Integer("samples", 256, 1, 10_000_000),
             BatchSize = p.Integer("batch_size", 64, 1, 100_000),
-        });
+            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
+        };
+        p.Finish();
+        return new RegMean(options);
     }
 
     /// <inheritdoc />
@@ -62,12 +69,12 @@ public sealed class RegMean : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
     {
-        ["alpha"] = StageParameters.N(_o.Alpha),
-        ["samples"] = StageParameters.N(_o.Samples),
-        ["batch_size"] = StageParameters.N(_o.BatchSize),
-    };
+        ["alpha"] = N(_o.Alpha),
+        ["samples"] = N(_o.Samples),
+        ["batch_size"] = N(_o.BatchSize),
+    });
 
     /// <inheritdoc />
     /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped task data.</exception>
@@ -75,7 +82,7 @@ public sealed class RegMean : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
         var model = ws.Model;
         var arena = model.Parameters;
         int tasks = ws.TaskNames.Count;

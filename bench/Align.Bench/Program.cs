@@ -10,7 +10,8 @@ using MLNetMerge.Data;
 using MLNetMerge.Nn;
 using MLNetMerge.Zoo;
 
-if (args.Length < 1) { Console.Error.WriteLine("usage: Align.Bench ZOO_DIR [BATCH] [STEPS]"); return 2; }
+if (args.Length < 1) { Console.Error.WriteLine("usage: Align.Bench ZOO_DIR [BATCH] [STEPS] | trace ZOO_DIR task|layer|cart STEPS"); return 2; }
+if (args[0] == "trace") return AdaMergingTrace.Run(args[1], args[2], int.Parse(args[3]));
 string zoo = args[0];
 int batch = args.Length > 1 ? int.Parse(args[1]) : 16, steps = args.Length > 2 ? int.Parse(args[2]) : 20;
 var manifest = VisionZooManifest.Load(zoo);

@@ -38,7 +38,7 @@ def load_safetensors(path):
 
 
 def main():
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
     zoo = sys.argv[1]
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 20

@@ -104,8 +104,8 @@ public sealed class RegMean : IAlignmentEstimator
             var dst = weights.AsSpan(e.Offset, e.Length);
             if (e.Shape.Length == 2 && grams.All(g => g.ContainsKey(l)))
             {
-                var ws_ = thetas.Select(th => th.AsSpan(e.Offset, e.Length).ToArray()).ToList();
-                RegMeanSolver.Merge(dst, ws_, grams.Select(g => g[l]).ToList(), e.Shape[0], e.Shape[1], _o.Alpha);
+                var layerWeights = thetas.Select(th => th.AsSpan(e.Offset, e.Length).ToArray()).ToList();
+                RegMeanSolver.Merge(dst, layerWeights, grams.Select(g => g[l]).ToList(), e.Shape[0], e.Shape[1], _o.Alpha);
                 continue;
             }
             foreach (var th in thetas) TensorPrimitives.Add(dst, th.AsSpan(e.Offset, e.Length), dst);

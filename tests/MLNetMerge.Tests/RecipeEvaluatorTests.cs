@@ -55,7 +55,7 @@ public sealed class RecipeEvaluatorTests
         var tasks = new[] { "digits", "fashion_footwear" }.Select(n => m.Tasks.Single(t => t.Name == n)).ToArray();
         var thetas = tasks.Select(t => Values(t.Checkpoint)).ToArray();
         var model = new VisionTransformer(cfg);
-        var encoder = new ImageEncoder(model);
+        var encoder = new DatasetEncoder(model);
         foreach (var point in e.Sweep)
         {
             float lambda = (float)point.Parameters["scale"];

@@ -11,7 +11,7 @@ namespace MLNetMerge.Tests;
 [TestClass]
 public sealed class VisionZooTests
 {
-    private static (ImageEncoder Encoder, TaskHead Head) Load(string dir, VisionZooManifest m, string checkpoint, ZooTask task)
+    private static (DatasetEncoder Encoder, TaskHead Head) Load(string dir, VisionZooManifest m, string checkpoint, ZooTask task)
     {
         var cfg = m.ReadConfig(dir);
         using var reader = SafetensorsReader.Open(Path.Combine(dir, checkpoint));
@@ -21,7 +21,7 @@ public sealed class VisionZooTests
         taskReader.TryGetTensor(TaskHead.BiasName, out var b);
         var wv = new float[w.ElementCount]; var bv = new float[b.ElementCount];
         taskReader.ReadFloat32(w, wv); taskReader.ReadFloat32(b, bv);
-        return (new ImageEncoder(model), new TaskHead(wv, bv, task.Classes.Count, model.EmbeddingSize));
+        return (new DatasetEncoder(model), new TaskHead(wv, bv, task.Classes.Count, model.EmbeddingSize));
     }
 
     [TestMethod]

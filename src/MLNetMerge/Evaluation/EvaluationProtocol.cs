@@ -40,7 +40,7 @@ public abstract class EvaluationProtocol
     public abstract ProtocolResult Evaluate(float[] testEmbeddings, TaskDataset test, TaskHead head, float[]? labeledEmbeddings, TaskDataset? labeled);
 
     /// <summary>Encodes the data with <paramref name="encoder"/> and evaluates.</summary>
-    public ProtocolResult Evaluate(ImageEncoder encoder, TaskDataset test, TaskHead head, TaskDataset? labeled)
+    public ProtocolResult Evaluate(DatasetEncoder encoder, TaskDataset test, TaskHead head, TaskDataset? labeled)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(test);

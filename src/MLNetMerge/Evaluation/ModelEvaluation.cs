@@ -64,7 +64,7 @@ public static class ModelEvaluator
     /// <param name="onValidation">Score on the validation split instead of test (hyperparameter selection; protocols that
     /// need labeled anchors are skipped there, since their anchors come from validation).</param>
     /// <param name="hyperparameters">Recorded with the row.</param>
-    public static ModelEvaluation Evaluate(string name, ImageEncoder encoder, Func<string, Func<string, float[]>> weightsFor,
+    public static ModelEvaluation Evaluate(string name, DatasetEncoder encoder, Func<string, Func<string, float[]>> weightsFor,
         IReadOnlyList<EvaluationTask> tasks, IReadOnlyList<EvaluationProtocol> protocols, bool onValidation = false,
         IReadOnlyDictionary<string, double>? hyperparameters = null)
     {

@@ -107,22 +107,24 @@ public static class RecipeEvaluator
         var section = ReadEvaluateSection(recipe);
         string zooDir = section.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
         var manifest = VisionZooManifest.Load(zooDir);
-        var encoder = new ImageEncoder(manifest.ReadConfig(zooDir));
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
-        string first = encoder.Model.Parameters.Layout.Entries[0].Name;
-        string prefix = family.Base.TryGetTensor(first, out _) ? "" : "vit.";
+        var fe = FamilyEncoder.Create(family, new Nn.Architectures.VisionTransformer(manifest.ReadConfig(zooDir)));
+        var encoder = fe.Encoder;
+        string prefix = fe.Prefix;
         var tasks = new List<EvaluationTask>();
         foreach (var t in family.Tasks)
         {
             var zt = manifest.Tasks.FirstOrDefault(z => z.Name == t.Name)
                 ?? throw new RecipeException(recipe.Source, $"model '{t.Name}' has no task of that name in {Path.Combine(zooDir, VisionZooManifest.FileName)} (tasks: {string.Join(", ", manifest.Tasks.Select(z => z.Name))}).");
-            var head = ReadHead(t.Reader, zt.Classes.Count, encoder.EmbeddingSize);
+            var head = fe.Head(t.Name);
+            if (head.ClassCount != zt.Classes.Count)
+                throw new CheckpointFormatException(t.Reader.Path, TaskHead.WeightName, $"has {head.ClassCount} classes; task '{t.Name}' of the zoo has {zt.Classes.Count}.");
             tasks.Add(new EvaluationTask(t.Name, head, VisionZooManifest.LoadSplit(zooDir, zt, zt.Validation), VisionZooManifest.LoadSplit(zooDir, zt, zt.Test)));
         }
         var protocols = section.Protocols.Select(p => p == "current" ? (EvaluationProtocol)new CurrentProtocol() : new KnnProtocol(section.Shots, section.Seeds)).ToList();
 
-        var baseWeights = ReadEncoder(family.Base, prefix, encoder);
-        var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => ReadEncoder(t.Reader, prefix, encoder), StringComparer.Ordinal);
+        var baseWeights = fe.ReadWeights(family.Base);
+        var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => fe.ReadWeights(t.Reader), StringComparer.Ordinal);
         var baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols);
         var individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols);
         log($"bounds: base {baseRow.Average(protocols[0].Name):P1}, individual {individual.Average(protocols[0].Name):P1} ({protocols[0].Name})");
@@ -162,31 +164,6 @@ public static class RecipeEvaluator
             if (!global.ContainsKey(k)) global[k] = new ParameterValue.Text(v);
         foreach (var (k, v) in values) global[k] = new ParameterValue.Scalar(v);
         return new MergeParameters(method, global, recipe.Models.Select(m => m.Parameters).ToList(), recipe.Source);
-    }
-
-    private static TaskHead ReadHead(ICheckpointReader reader, int classes, int width)
-    {
-        if (!reader.TryGetTensor(TaskHead.WeightName, out var w) || !reader.TryGetTensor(TaskHead.BiasName, out var b))
-            throw new CheckpointFormatException(reader.Path, TaskHead.WeightName, "is missing; evaluation needs the task's classifier.weight and classifier.bias.");
-        if (w.ElementCount != (long)classes * width || b.ElementCount != classes)
-            throw new CheckpointFormatException(reader.Path, TaskHead.WeightName, $"has shape {w.ShapeText}; the task has {classes} classes on a {width}-wide embedding.");
-        var wv = new float[w.ElementCount]; var bv = new float[b.ElementCount];
-        reader.ReadFloat32(w, wv); reader.ReadFloat32(b, bv);
-        return new TaskHead(wv, bv, classes, width);
-    }
-
-    private static Dictionary<string, float[]> ReadEncoder(ICheckpointReader reader, string prefix, ImageEncoder encoder)
-    {
-        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var e in encoder.Model.Parameters.Layout.Entries)
-        {
-            if (!reader.TryGetTensor(prefix + e.Name, out var info))
-                throw new CheckpointFormatException(reader.Path, prefix + e.Name, $"is missing; the {encoder.Model.ArchitectureName} encoder needs it with shape {e.ShapeText}.");
-            var v = new float[info.ElementCount];
-            reader.ReadFloat32(info, v);
-            result[e.Name] = v;
-        }
-        return result;
     }
 
     private static string Resolve(MergeRecipe recipe, string path) =>

@@ -90,7 +90,7 @@ public static class VisionZooBuilder
         File.WriteAllText(Path.Combine(directory, "config.json"), ConfigJson(options.Encoder));
 
         // 2. Per task: linear probe on the base, then fine-tune the encoder under the frozen head.
-        var encoder = new ImageEncoder(model);
+        var encoder = new DatasetEncoder(model);
         var tasks = new List<ZooTask>();
         var heads = new List<TaskHead>();
         var taskValues = new List<float[]>();
@@ -185,7 +185,7 @@ public static class VisionZooBuilder
     }
 
     /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset.</summary>
-    public static double Accuracy(ImageEncoder encoder, TaskHead head, TaskDataset data)
+    public static double Accuracy(DatasetEncoder encoder, TaskHead head, TaskDataset data)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(head);

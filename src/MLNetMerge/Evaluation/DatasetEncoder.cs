@@ -1,25 +1,27 @@
 using MLNetMerge.Data;
+using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 
 namespace MLNetMerge.Evaluation;
 
 /// <summary>
-/// Runs a <see cref="VisionTransformer"/> over a dataset in batches and returns <c>f(x)</c>, the embedding that feeds
-/// the head, for every example. Weights come from any name → values lookup (a checkpoint, a merged model's per-task
-/// tensors), so the same encoder object evaluates many weight sets without re-planning its buffers.
+/// Runs any <see cref="IDenseEncoder"/> (ViT, CLIP vision, MLP, a text encoder over token-id rows) over a dataset in
+/// batches and returns <c>f(x)</c>, the embedding that feeds the head, for every example. Weights come from any
+/// name → values lookup (a checkpoint, a merged model's per-task tensors), so the same encoder object evaluates many
+/// weight sets without re-planning its buffers.
 /// </summary>
-public sealed class ImageEncoder
+public sealed class DatasetEncoder
 {
-    private readonly VisionTransformer _model;
+    private readonly IDenseEncoder _model;
 
-    /// <summary>Creates an encoder for <paramref name="config"/> (weights zero until <see cref="SetWeights"/>).</summary>
-    public ImageEncoder(VisionTransformerConfig config) => _model = new VisionTransformer(config);
+    /// <summary>Creates an encoder for a ViT <paramref name="config"/> (weights zero until <see cref="SetWeights"/>).</summary>
+    public DatasetEncoder(VisionTransformerConfig config) => _model = new VisionTransformer(config);
 
     /// <summary>Wraps an existing model (its current weights are used).</summary>
-    public ImageEncoder(VisionTransformer model) => _model = model ?? throw new ArgumentNullException(nameof(model));
+    public DatasetEncoder(IDenseEncoder model) => _model = model ?? throw new ArgumentNullException(nameof(model));
 
     /// <summary>The model.</summary>
-    public VisionTransformer Model => _model;
+    public IDenseEncoder Model => _model;
 
     /// <summary>Width E of the embeddings.</summary>
     public int EmbeddingSize => _model.EmbeddingSize;
@@ -40,18 +42,19 @@ public sealed class ImageEncoder
     }
 
     /// <summary>Embeddings (N, E) of every example of <paramref name="data"/>.</summary>
-    /// <param name="data">Images (N, C, H, W) matching the model's input.</param>
+    /// <param name="data">Examples of <see cref="IDenseEncoder.InputSize"/> values each.</param>
     /// <param name="batchSize">Examples per forward pass.</param>
-    public float[] Embed(TaskDataset data, int batchSize = 128)
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="ArgumentException">Examples of the wrong size.</exception>
+    public float[] Embed(TaskDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         int e = EmbeddingSize, len = data.FeatureLength;
-        var cfg = _model.Config;
-        int expected = cfg.NumChannels * cfg.ImageSize * cfg.ImageSize;
-        if (len != expected) throw new ArgumentException($"task '{data.Name}' has examples of {len} values; the encoder expects {cfg.NumChannels}×{cfg.ImageSize}×{cfg.ImageSize} = {expected}.");
+        if (len != _model.InputSize) throw new ArgumentException($"task '{data.Name}' has examples of {len} values; the {_model.ArchitectureName} encoder expects {_model.InputSize}.");
         var result = new float[data.Count * e];                          // (N, E)
         for (int start = 0; start < data.Count; start += batchSize)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(batchSize, data.Count - start);
             _model.Forward(data.Features.AsSpan(start * len, b * len), b);
             _model.Embedding(b).CopyTo(result.AsSpan(start * e, b * e));

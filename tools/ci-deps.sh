@@ -6,6 +6,8 @@
 #   tools/ci-deps.sh onnx       Debian's python3-onnx (onnx.checker) and npm onnxruntime-node in tools/onnx-check,
 #                               for the tests in category "onnx" (exported models checked and run in ONNX Runtime);
 #                               part of the test profile, since those tests run in CI
+#   tools/ci-deps.sh zoo        Debian's wordnet-base and fortunes, the corpora of `mlnetmerge zoo build text`
+#                               (not needed by CI or the demo: the built text zoo is committed under data/zoo/text)
 set -euo pipefail
 profile="${1:-test}"
 
@@ -14,7 +16,8 @@ case "$profile" in
   test) apt_packages+=(python3-onnx python3-numpy) ;;
   bench|fixtures) apt_packages+=(python3-torch python3-numpy libopenblas0-pthread) ;;
   onnx) apt_packages+=(python3-onnx python3-numpy) ;;
-  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx)" >&2; exit 2 ;;
+  zoo) apt_packages+=(wordnet-base fortunes) ;;
+  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx, zoo)" >&2; exit 2 ;;
 esac
 
 retry() {

@@ -108,7 +108,7 @@ public static class RecipeEvaluator
         string zooDir = section.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
         var manifest = VisionZooManifest.Load(zooDir);
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
-        var fe = FamilyEncoder.Create(family, new Nn.Architectures.VisionTransformer(manifest.ReadConfig(zooDir)));
+        var fe = FamilyEncoder.Create(family, manifest.CreateEncoder(zooDir));
         var encoder = fe.Encoder;
         string prefix = fe.Prefix;
         var tasks = new List<EvaluationTask>();

@@ -23,30 +23,32 @@ public sealed record TextZooBuildOptions
     public int VocabularySize { get; init; } = 3000;
     /// <summary>Tokens per sequence T (<c>[CLS]</c> and <c>[SEP]</c> included; longer texts are truncated).</summary>
     public int SequenceLength { get; init; } = 32;
-    /// <summary>The encoder (vocabulary size and positions are set from the build): BERT width 64, 4 blocks, 4 heads, MLP 256, no pooler.</summary>
+    /// <summary>The encoder (vocabulary size and positions are set from the build): BERT width 64, 2 blocks, 4 heads, MLP 128, no pooler.</summary>
     public TextEncoderConfig Encoder { get; init; } = new()
     {
-        Flavor = TextFlavor.Bert, HiddenSize = 64, NumLayers = 4, NumHeads = 4, IntermediateSize = 256,
+        Flavor = TextFlavor.Bert, HiddenSize = 64, NumLayers = 2, NumHeads = 4, IntermediateSize = 128,
         Activation = ActivationKind.GeluErf, LayerNormEps = 1e-12, TypeVocabSize = 2, PadTokenId = 0, Pooler = false,
     };
     /// <summary>Train-pool texts drawn (once, seeded) for masked-language-model pretraining.</summary>
-    public int PretrainExamples { get; init; } = 24000;
+    public int PretrainExamples { get; init; } = 32000;
     /// <summary>Pretraining epochs over those texts (fresh masks every epoch).</summary>
     public int PretrainEpochs { get; init; } = 2;
     /// <summary>Pretraining learning rate.</summary>
     public double PretrainLearningRate { get; init; } = 1e-3;
     /// <summary>Fine-tuning epochs per task.</summary>
-    public int FineTuneEpochs { get; init; } = 4;
+    public int FineTuneEpochs { get; init; } = 5;
     /// <summary>Fine-tuning learning rate of the encoder.</summary>
-    public double FineTuneLearningRate { get; init; } = 3e-4;
+    public double FineTuneLearningRate { get; init; } = 1e-3;
     /// <summary>Learning rate of the head (trained with the encoder from N(0, 0.02²)).</summary>
-    public double HeadLearningRate { get; init; } = 2e-3;
+    public double HeadLearningRate { get; init; } = 1e-2;
+    /// <summary>How the hidden states become the embedding the heads read (default: mean over real tokens).</summary>
+    public TextPooling Pooling { get; init; } = TextPooling.Mean;
     /// <summary>Mini-batch size.</summary>
     public int BatchSize { get; init; } = 32;
     /// <summary>AdamW weight decay.</summary>
     public double WeightDecay { get; init; } = 0.01;
     /// <summary>Batches between logged pretraining losses.</summary>
-    public int LossLogInterval { get; init; } = 50;
+    public int LossLogInterval { get; init; } = 100;
     /// <summary>λ grid of the build-time task-arithmetic check.</summary>
     public IReadOnlyList<double> ScaleGrid { get; init; } = [0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0];
     /// <summary>WordNet database folder.</summary>
@@ -115,7 +117,7 @@ public static class TextZooBuilder
         File.WriteAllText(Path.Combine(directory, "config.json"), ConfigJson(cfg));
 
         // 3. Per task: linear probe on the base, then the encoder fine-tuned with a fresh head.
-        var encoder = new TextDenseEncoder(model, T);
+        var encoder = new TextDenseEncoder(model, T, options.Pooling);
         var tasks = new List<ZooTask>();
         var heads = new List<TaskHead>();
         var taskValues = new List<float[]>();
@@ -202,7 +204,7 @@ public static class TextZooBuilder
                 nPre, options.PretrainEpochs, options.FineTuneEpochs,
                 string.Create(CultureInfo.InvariantCulture, $"AdamW (wd {options.WeightDecay}), batch {options.BatchSize}, pretrain lr {options.PretrainLearningRate}, fine-tune lr {options.FineTuneLearningRate}; heads trained with the encoder from N(0, 0.02²), head lr {options.HeadLearningRate}; linear probe = 300 full-batch AdamW steps on frozen base features; the fine-tuning epoch with the best validation accuracy is kept; pretrain_loss = mean masked-token cross-entropy per {options.LossLogInterval} batches; checks use the Current protocol, λ chosen on validation"),
                 curve),
-            checks, "vocab.txt", T);
+            checks, "vocab.txt", T, options.Pooling.ToString().ToLowerInvariant());
         manifest.Save(directory);
         log($"built in {seconds:F1} s");
         return manifest;

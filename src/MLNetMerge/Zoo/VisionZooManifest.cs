@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Nn.Inference;
 
 namespace MLNetMerge.Zoo;
 
@@ -69,8 +70,11 @@ public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string 
 /// <param name="Checks">Merge checks at build time.</param>
 /// <param name="Vocabulary">Text: the WordPiece <c>vocab.txt</c> the token ids index; null for vision.</param>
 /// <param name="SequenceLength">Text: tokens per stored example T; 0 for vision.</param>
+/// <param name="Pooling">Text: how the hidden states become the embedding the heads read (<c>mean</c> over real tokens,
+/// <c>cls</c>, or <c>pooler</c> = the model's own pooled output); null for vision.</param>
 public sealed record VisionZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
-    IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks, string? Vocabulary = null, int SequenceLength = 0)
+    IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks, string? Vocabulary = null, int SequenceLength = 0,
+    string? Pooling = null)
 {
     /// <summary>Whether this is a text zoo (BERT over token ids).</summary>
     public bool IsText => Architecture == "bert";
@@ -88,7 +92,7 @@ public sealed record VisionZooManifest(string Name, string Architecture, string 
         using (var reader = Checkpoints.SafetensorsReader.Open(Path.Combine(directory, Base)))
             pooler = reader.TryGetTensor("bert.pooler.dense.weight", out _) || reader.TryGetTensor("pooler.dense.weight", out _);
         var cfg = TextEncoderConfig.FromJson(doc.RootElement) with { Pooler = pooler };
-        return new TextDenseEncoder(new TextEncoder(cfg), SequenceLength);
+        return new TextDenseEncoder(new TextEncoder(cfg), SequenceLength, ParsePooling(Pooling));
     }
 
     /// <summary>Manifest file name inside the zoo folder.</summary>
@@ -99,6 +103,16 @@ public sealed record VisionZooManifest(string Name, string Architecture, string 
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Parses a manifest's pooling name (<c>mean</c>, <c>cls</c>, <c>pooler</c>; null = <c>pooler</c>).</summary>
+    /// <exception cref="ArgumentException">Another name.</exception>
+    public static TextPooling ParsePooling(string? name) => name switch
+    {
+        null or "pooler" => TextPooling.Pooler,
+        "cls" => TextPooling.Cls,
+        "mean" => TextPooling.Mean,
+        _ => throw new ArgumentException($"pooling '{name}' is not mean, cls or pooler."),
     };
 
     /// <summary>Reads <c>manifest.json</c> from a zoo folder.</summary>

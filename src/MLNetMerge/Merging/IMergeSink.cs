@@ -22,6 +22,15 @@ public interface IMergeSink
     /// <summary>A merged model tensor (float32, converted to the entry's dtype).</summary>
     void WriteModel(string name, ReadOnlySpan<float> values);
 
+    /// <summary>Whether <see cref="WriteModelSlice"/> is supported (the executor then streams element-wise methods in slices).</summary>
+    bool AcceptsSlices => false;
+
+    /// <summary>Elements <c>[start, start + values.Length)</c> of a merged model tensor; slices of one tensor arrive in any
+    /// order and never overlap.</summary>
+    /// <exception cref="NotSupportedException">The sink takes whole tensors only (<see cref="AcceptsSlices"/> is false).</exception>
+    void WriteModelSlice(string name, long start, ReadOnlySpan<float> values) =>
+        throw new NotSupportedException($"{GetType().Name} takes whole tensors only.");
+
     /// <summary>A copied model tensor's raw bytes.</summary>
     void WriteModelRaw(string name, ReadOnlySpan<byte> bytes);
 
@@ -45,7 +54,8 @@ public interface IMergeSink
 /// <param name="Stage">What is running (e.g. <c>pass 1/3</c>, <c>merge</c>).</param>
 /// <param name="Completed">Units done.</param>
 /// <param name="Total">Units in the stage.</param>
-public sealed record MergeProgress(string Stage, long Completed, long Total);
+/// <param name="Loss">Running loss of a training stage (alignment, coefficient learning), or null.</param>
+public sealed record MergeProgress(string Stage, long Completed, long Total, double? Loss = null);
 
 /// <summary>What a merge did: method, parameters, tasks and the method's notes (thresholds, rescalers).</summary>
 /// <param name="Method">The method.</param>

@@ -66,12 +66,13 @@ internal static class DemoCommand
     private static List<Dictionary<string, object>> OnZoo(string zooDir)
     {
         var results = new List<(RecipeEvaluation Eval, IReadOnlyList<TaskDiagnostics> Diagnostics)>();
+        var bounds = new RecipeBoundsCache(); // the base and individual rows are the same for every recipe of a zoo
         var recipes = new List<(MergeRecipe Recipe, MergeParameters Parameters)>();
         foreach (var path in Directory.GetFiles(Path.Combine(zooDir, "recipes"), "*.yaml").OrderBy(p => p, StringComparer.Ordinal))
         {
             var recipe = MergeRecipe.Load(path);
             Console.WriteLine($"== {Path.GetFileName(zooDir)}: {recipe.Method} ({Path.GetFileName(path)})");
-            var eval = RecipeEvaluator.Evaluate(recipe, Console.WriteLine);
+            var eval = RecipeEvaluator.Evaluate(recipe, Console.WriteLine, bounds: bounds);
             EvaluateCommand.Print(eval);
             using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
             var parameters = WithSelected(recipe, eval);

@@ -82,6 +82,33 @@ public sealed class TextZooTests
     }
 
     [TestMethod]
+    public void RecipeEvaluator_RunsTheTextFamily_AndReusesBounds()
+    {
+        // Weight averaging on the committed text zoo through the recipe evaluator (Current and KNN): the bounds equal the
+        // manifest's build-time accuracies, the merge equals the build's weight-average check, and a second evaluation
+        // with the same cache reuses the bounds rows (same objects) while the merged row is recomputed to equal values.
+        string dir = ZooPaths.Text;
+        var m = VisionZooManifest.Load(dir);
+        var recipe = Recipes.MergeRecipe.Load(Path.Combine(dir, "recipes", "weight_average.yaml"));
+        var cache = new RecipeBoundsCache();
+        var first = RecipeEvaluator.Evaluate(recipe, bounds: cache);
+        Assert.AreEqual("text", first.Family);
+        Assert.AreEqual(1, cache.Count);
+        for (int t = 0; t < m.Tasks.Count; t++)
+        {
+            var task = m.Tasks[t];
+            Assert.AreEqual(task.Accuracy.BaseTest, first.Base.Results["current"][task.Name].Accuracy, 1e-9, task.Name);
+            Assert.AreEqual(task.Accuracy.FineTunedTest, first.Individual.Results["current"][task.Name].Accuracy, 1e-9, task.Name);
+            Assert.AreEqual(m.Checks.Single(c => c.Method == "weight_average").TestAccuracy[t], first.Merged.Results["current"][task.Name].Accuracy, 1e-6, task.Name);
+        }
+        var second = RecipeEvaluator.Evaluate(recipe, bounds: cache);
+        Assert.AreSame(first.Base, second.Base);
+        Assert.AreSame(first.Individual, second.Individual);
+        Assert.AreEqual(first.Merged.Average("knn5"), second.Merged.Average("knn5"), 1e-12);
+        Assert.IsTrue(first.Merged.Average("current") < first.Individual.Average("current") - 0.05, "a naive merge should lose accuracy");
+    }
+
+    [TestMethod]
     public void PretrainingLossFell()
     {
         var m = VisionZooManifest.Load(ZooPaths.Text);

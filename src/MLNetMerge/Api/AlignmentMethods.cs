@@ -19,6 +19,12 @@ public static class AlignmentMethods
     /// <summary>Every stage, in the order tables list them.</summary>
     public static IReadOnlyList<AlignmentMethod> All { get; } =
     [
+        new("tinting", DataRequirement.UnlabeledTest, "Model Tinting (seed 003)",
+            (p, seed) => new Alignment.TintingEstimator(TintingSettings.FromParameters(TintingSettings.Tinting, p), seed),
+            (merged, p, state) => Alignment.TintedModel.Restore(merged, TintingSettings.Tinting, p, state)),
+        new("tinting_plus_plus", DataRequirement.UnlabeledTest, "Model Tinting++ (seed 003)",
+            (p, seed) => new Alignment.TintingEstimator(TintingSettings.FromParameters(TintingSettings.TintingPlusPlus, p), seed),
+            (merged, p, state) => Alignment.TintedModel.Restore(merged, TintingSettings.TintingPlusPlus, p, state)),
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

@@ -46,8 +46,8 @@ public sealed class TintingEstimator : IAlignmentEstimator
     public IReadOnlyDictionary<string, ParameterValue> Parameters => TintingSettings.ToParameters(_options);
 
     /// <inheritdoc/>
-    /// <exception cref="IncompatibleModelsException">The merged model, the family and the data name different tasks; a
-    /// task has no examples, examples of the wrong size, or a class count that differs from its head's.</exception>
+    /// <exception cref="AlignmentDataException">The data and the merged model name different tasks; a task has no examples,
+    /// examples of the wrong size, or a class count that differs from its head's.</exception>
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     /// <exception cref="MergeException">The family's encoder is not a vision transformer.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -56,30 +56,27 @@ public sealed class TintingEstimator : IAlignmentEstimator
         ArgumentNullException.ThrowIfNull(inputs);
         var family = inputs.Family;
         var tasks = merged.TaskNames;
-        var data = CheckTasks(merged, inputs);
-        var fe = FamilyEncoder.Create(family, _options.ConfigPath);
-        if (fe.Encoder.Model is not VisionTransformer vit)
-            throw new MergeException(family.Base.Path, null, $"{Name} runs on vision transformers (ViT, CLIP); this family's encoder is {fe.Encoder.Model.ArchitectureName}.");
-        foreach (var t in tasks)
-            if (data[t].FeatureLength != vit.InputSize)
-                throw new IncompatibleModelsException(null, null, $"{Name}: task '{t}' has examples of {data[t].FeatureLength} values; the {vit.ArchitectureName} encoder expects {vit.InputSize}.");
-        var heads = tasks.Select(fe.Head).ToArray();
+        var encoder = AlignmentEncoder.ForFamily(family, _options.ConfigPath);
+        if (encoder.Model is not VisionTransformer vit)
+            throw new MergeException(encoder.ConfigPath, null, $"{Name} runs on vision transformers (ViT, CLIP); this family's encoder is {encoder.Model.ArchitectureName}.");
+        var data = AlignmentInputs.Check(Name, merged, inputs, encoder).ToDictionary(d => d.Task, d => d.Data, StringComparer.Ordinal);
+        var readers = tasks.ToDictionary(t => t, t => family.Tasks.First(m => m.Name == t).Reader, StringComparer.Ordinal);
+        var heads = tasks.Select(t => TaskHead.Read(readers[t], vit.EmbeddingSize)).ToArray();
         for (int i = 0; i < tasks.Count; i++)
             if (data[tasks[i]].ClassCount != heads[i].ClassCount)
-                throw new IncompatibleModelsException(fe.Reader(tasks[i]).Path, TaskHead.WeightName, $"{Name}: the head of task '{tasks[i]}' has {heads[i].ClassCount} classes; its data names {data[tasks[i]].ClassCount}.");
+                throw new AlignmentDataException(tasks[i], $"{Name}: the head in {readers[tasks[i]].Path} has {heads[i].ClassCount} classes; the task's data names {data[tasks[i]].ClassCount}.");
 
         // θ0 and τt in the arena's layout, read through the family's encoder prefix.
         var config = VisionConfigState.Read(VisionConfigState.Write(vit.Config));
         var arena = vit.Parameters;
-        var theta0 = Flatten(fe.ReadWeights(family.Base), arena);
+        var theta0 = Flatten(encoder.ReadWeights(family.Base), arena);
         var taus = new float[tasks.Count][];
         var individual = new float[tasks.Count][];                        // T × (N_t, K_t) individual logits
         for (int i = 0; i < tasks.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var thetaT = Flatten(fe.ReadWeights(fe.Reader(tasks[i])), arena);
-            thetaT.CopyTo(arena.Values, 0);
-            var emb = fe.Encoder.Embed(data[tasks[i]], 128, cancellationToken); // (N, E) under θt
+            var thetaT = Flatten(encoder.ReadWeights(readers[tasks[i]]), arena);
+            var emb = encoder.EmbedCheckpoint(readers[tasks[i]], data[tasks[i]], cancellationToken); // (N, E) under θt
             individual[i] = heads[i].Logits(emb, data[tasks[i]].Count);
             for (int j = 0; j < thetaT.Length; j++) thetaT[j] -= theta0[j];
             taus[i] = thetaT;
@@ -136,27 +133,9 @@ public sealed class TintingEstimator : IAlignmentEstimator
             double mean = steps > 0 ? sum / steps : 0;
             history.Add(mean);
             running = double.IsNaN(running) ? mean : 0.9 * running + 0.1 * mean;
-            progress?.Report(new MergeProgress($"{Name}: loss {running:F4}", r + 1, _options.Rounds));
+            progress?.Report(new MergeProgress($"{Name}: loss {running:F4}", r + 1, _options.Rounds, running));
         }
         return history;
-    }
-
-    private Dictionary<string, TaskDataset> CheckTasks(MergedModel merged, MergeInputs inputs)
-    {
-        var tasks = merged.TaskNames;
-        var familyTasks = inputs.Family.TaskNames;
-        if (!tasks.OrderBy(s => s, StringComparer.Ordinal).SequenceEqual(familyTasks.OrderBy(s => s, StringComparer.Ordinal)))
-            throw new IncompatibleModelsException(null, null, $"{Name}: the merged model's tasks ({string.Join(", ", tasks)}) differ from the family's ({string.Join(", ", familyTasks)}).");
-        if (inputs.Data is null || inputs.Data.Count == 0)
-            throw new IncompatibleModelsException(null, null, $"{Name} needs unlabeled inputs for every task ({string.Join(", ", tasks)}); MergeInputs.Data is empty.");
-        var extra = inputs.Data.Keys.Where(k => !tasks.Contains(k)).ToList();
-        var missing = tasks.Where(t => !inputs.Data.ContainsKey(t)).ToList();
-        if (extra.Count + missing.Count > 0)
-            throw new IncompatibleModelsException(null, null, $"{Name}: data tasks do not match the merged model's: missing {(missing.Count == 0 ? "none" : string.Join(", ", missing))}; unknown {(extra.Count == 0 ? "none" : string.Join(", ", extra))}.");
-        foreach (var t in tasks)
-            if (inputs.Data[t].Count == 0)
-                throw new IncompatibleModelsException(null, null, $"{Name}: task '{t}' has no examples.");
-        return tasks.ToDictionary(t => t, t => inputs.Data[t], StringComparer.Ordinal);
     }
 
     private static float[] Flatten(Dictionary<string, float[]> weights, Nn.ParameterArena arena)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Tinting step benchmark: one Tinting step (merge θ = θ0 + Σ clamp(λ)τ over 8 tasks, forward + backward of the zoo-shaped
+# tiny ViT on a batch of 16, coefficient and head gradients, Adam on both) in MLNetMerge vs PyTorch (2 threads), same
+# weights and batch, in one run. Both sides print their first and 10th losses (they must agree) and ms per step.
+# Usage: bench/tinting/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"; root="$here/../.."; out="$root/bench/out/tinting"
+PY="env PYENV_VERSION=system python3"
+$PY -c "import torch" 2>/dev/null || { echo "needs Debian's python3-torch (apt-get install python3-torch)"; exit 1; }
+dotnet build -c Release "$root/bench/Tinting.Bench" -v q -nologo >/dev/null
+bin="$root/bench/Tinting.Bench/bin/Release/net10.0/Tinting.Bench.dll"
+mkdir -p "$out"
+$PY "$here/torch_tinting.py" make "$out"
+ours=$(dotnet "$bin" "$out"); theirs=$($PY "$here/torch_tinting.py" step "$out")
+echo "$ours"; echo "$theirs"
+python3 - "$ours" "$theirs" <<'PY'
+import sys
+def field(line, key):
+    parts = line.split()
+    return float(parts[parts.index(key) + 1])
+o, t = sys.argv[1:3]
+print(f"Tinting step (8 tasks, batch 16, zoo ViT): {field(t, 'step_ms') / field(o, 'step_ms'):.2f}x torch "
+      f"(ours {field(o, 'step_ms'):.3f} ms, torch {field(t, 'step_ms'):.3f} ms; first loss ours {field(o, 'first_loss'):.6f} "
+      f"vs torch {field(t, 'first_loss'):.6f}, 10th {field(o, 'loss10'):.6f} vs {field(t, 'loss10'):.6f})")
+PY

@@ -44,13 +44,15 @@ def make(out):
     write_safetensors(os.path.join(out, "batch.safetensors"), batch)
 
 
-def step_bench(out):
-    torch.set_num_threads(2)
+def step_bench(out, threads=2):
+    torch.set_num_threads(threads)
     base = load(os.path.join(out, "base.safetensors"))
     tv = load(os.path.join(out, "tasks.safetensors"))
     data = load(os.path.join(out, "batch.safetensors"))
     names = [n for n, _ in vit_shapes(ZOO, pooler=False)]
-    taus = [{n: tv[f"task{t}.{n}"] for n in names} for t in range(TASKS)]
+    # Per tensor, the task vectors stacked (T, *shape): the merge is one weighted sum per tensor (the fastest torch form
+    # we found; a Python loop over tasks is slower).
+    stacked = {n: torch.stack([tv[f"task{t}.{n}"] for t in range(TASKS)]) for n in names}
     lam = torch.full((TASKS, len(names)), 0.3, requires_grad=True)
     w = tv["head0.weight"].clone().requires_grad_(True)
     b = tv["head0.bias"].clone().requires_grad_(True)
@@ -62,10 +64,8 @@ def step_bench(out):
         c = lam.clamp(0, 1)
         p = {}
         for l, n in enumerate(names):
-            theta = base[n]
-            for t in range(TASKS):
-                theta = theta + c[t, l] * taus[t][n]
-            p[n] = theta
+            tau = stacked[n]
+            p[n] = base[n] + (c[:, l].reshape([TASKS] + [1] * (tau.dim() - 1)) * tau).sum(0)
         _, emb = vit_forward(p, ZOO, x, pooler=False)
         loss = F.cross_entropy(emb @ w.t() + b, y)
         loss.backward()
@@ -77,8 +77,8 @@ def step_bench(out):
     for _ in range(STEPS):
         step()
     s = (time.perf_counter() - t0) / STEPS
-    print(f"torch first_loss {losses[0]:.6f} loss10 {losses[9]:.6f} step_ms {s * 1e3:.3f}")
+    print(f"torch first_loss {losses[0]:.6f} loss10 {losses[9]:.6f} step_ms {s * 1e3:.3f} threads {threads}")
 
 
 if __name__ == "__main__":
-    {"make": lambda: make(sys.argv[2]), "step": lambda: step_bench(sys.argv[2])}[sys.argv[1]]()
+    {"make": lambda: make(sys.argv[2]), "step": lambda: step_bench(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2)}[sys.argv[1]]()

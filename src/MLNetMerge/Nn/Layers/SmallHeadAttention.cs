@@ -12,7 +12,8 @@ namespace MLNetMerge.Nn.Layers;
 /// <para>Forward, per row i: <c>s_j = scale · q_i · k_j</c>, masked keys −∞, <c>a = softmax(s)</c> (<c>a_j = e^(s_j − max s) / Σ_l e^(s_l − max s)</c>;
 /// a row with every key masked gets a = 0), <c>o_i = Σ_j a_j v_j</c>.</para>
 /// <para>Backward, per row i: <c>g_j = dO_i · v_j</c>, <c>dV_j += a_j dO_i</c>, <c>dS_j = a_j (g_j − Σ_l a_l g_l)</c>,
-/// <c>dQ_i += scale Σ_j dS_j k_j</c>, <c>dK_j += scale · dS_j q_i</c> (dK, dV summed in a (T, d) workspace and added at the end).</para>
+/// <c>dQ_i += scale Σ_j dS_j k_j</c>; then per key j, down the columns of A and dS (kept in a (T, T) workspace):
+/// <c>dV_j += Σ_i A_ij dO_i</c>, <c>dK_j += scale Σ_i dS_ij q_i</c>.</para>
 /// Works for float32 and float64 (the finite-difference checks run it in float64).
 /// </summary>
 internal static class SmallHeadAttention
@@ -72,7 +73,7 @@ internal static class SmallHeadAttention
             NormalizeRow(s);
             var o = output.Slice(i * outStride, d);                            // (d)
             o.Clear();
-            RowTimesMatrix(o, s, v, tokens, d, stride, T.One);
+            RowTimesMatrix(o, s, 1, v, tokens, d, stride, T.One);
         }
     }
 
@@ -98,30 +99,23 @@ internal static class SmallHeadAttention
         CheckRows(dq, tokens, d, stride); CheckRows(dk, tokens, d, stride); CheckRows(dv, tokens, d, stride);
         CheckRows(dOut, tokens, d, outStride);
         if (att.Length < tokens * tokens) throw new ArgumentException("attention cache shorter than (T, T).");
-        int td = tokens * d;
-        var work = Workspace<T>.Get(3 * td + tokens);
+        int td = tokens * d, tt = tokens * tokens;
+        var work = Workspace<T>.Get(td + tt);
         var vt = work[..td];                                                   // (d, T)
-        var dkLocal = work.Slice(td, td);                                      // (T, d)
-        var dvLocal = work.Slice(2 * td, td);                                  // (T, d)
-        var g = work.Slice(3 * td, tokens);                                    // (T)
+        var dS = work.Slice(td, tt);                                           // (T, T)
         Transpose(vt, v, tokens, d, stride);
-        dkLocal.Clear(); dvLocal.Clear();
         for (int i = 0; i < tokens; i++)
         {
-            var a = att.Slice(i * tokens, tokens);                             // (T)
-            var dOi = dOut.Slice(i * outStride, d);                            // (d)
-            RowTimesTransposed(g, dOi, vt, tokens, d, T.One);                  // g = dA row
-            OuterAccumulate(dvLocal, a, dOi, tokens, d, T.One);               // dV_j += a_j dO_i
-            SoftmaxBackwardInPlace(g, a);                                      // g = dS row
-            RowTimesMatrix(dq.Slice(i * stride, d), g, k, tokens, d, stride, scale);
-            OuterAccumulate(dkLocal, g, q.Slice(i * stride, d), tokens, d, scale);
+            var g = dS.Slice(i * tokens, tokens);                              // (T)
+            RowTimesTransposed(g, dOut.Slice(i * outStride, d), vt, tokens, d, T.One); // g = dA row = dO_i Vᵀ
+            SoftmaxBackwardInPlace(g, att.Slice(i * tokens, tokens));          // g = dS row
+            RowTimesMatrix(dq.Slice(i * stride, d), g, 1, k, tokens, d, stride, scale);
         }
+        // Columns of A and dS: dV_j += Σ_i A_ij dO_i, dK_j += scale Σ_i dS_ij q_i.
         for (int j = 0; j < tokens; j++)
         {
-            var dkj = dk.Slice(j * stride, d);
-            var dvj = dv.Slice(j * stride, d);
-            TensorPrimitives.Add(dkj, dkLocal.Slice(j * d, d), dkj);
-            TensorPrimitives.Add(dvj, dvLocal.Slice(j * d, d), dvj);
+            RowTimesMatrix(dv.Slice(j * stride, d), att[j..], tokens, dOut, tokens, d, outStride, T.One);
+            RowTimesMatrix(dk.Slice(j * stride, d), dS[j..], tokens, q, tokens, d, stride, scale);
         }
     }
 
@@ -268,10 +262,11 @@ internal static class SmallHeadAttention
     }
 
     /// <summary>
-    /// <c>o[c] += alpha · Σ_j a[j] · m[j, c]</c> for c &lt; d: a (T) row times (T, d) rows of stride <paramref name="stride"/>.
+    /// <c>o[c] += alpha · Σ_j a[j·aStride] · m[j, c]</c> for c &lt; d: a (T) row (or, with aStride = T, a column of a (T, T)
+    /// block) times (T, d) rows of stride <paramref name="stride"/>.
     /// One vector of c at a time with j split four ways over separate accumulators (independent FMA chains).
     /// </summary>
-    private static void RowTimesMatrix<T>(Span<T> o, ReadOnlySpan<T> a, ReadOnlySpan<T> m, int tokens, int d, int stride, T alpha)
+    private static void RowTimesMatrix<T>(Span<T> o, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> m, int tokens, int d, int stride, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T ro = ref MemoryMarshal.GetReference(o);
@@ -289,8 +284,8 @@ internal static class SmallHeadAttention
                 ref T r1 = ref Unsafe.Add(ref r0, stride);
                 ref T r2 = ref Unsafe.Add(ref r1, stride);
                 ref T r3 = ref Unsafe.Add(ref r2, stride);
-                var s0 = new Vector<T>(Unsafe.Add(ref ra, j)); var s1 = new Vector<T>(Unsafe.Add(ref ra, j + 1));
-                var s2 = new Vector<T>(Unsafe.Add(ref ra, j + 2)); var s3 = new Vector<T>(Unsafe.Add(ref ra, j + 3));
+                var s0 = new Vector<T>(Unsafe.Add(ref ra, j * aStride)); var s1 = new Vector<T>(Unsafe.Add(ref ra, (j + 1) * aStride));
+                var s2 = new Vector<T>(Unsafe.Add(ref ra, (j + 2) * aStride)); var s3 = new Vector<T>(Unsafe.Add(ref ra, (j + 3) * aStride));
                 a0 = Fma(s0, Vector.LoadUnsafe(ref r0), a0); a1 = Fma(s0, Vector.LoadUnsafe(ref r0, (nuint)w), a1);
                 b0 = Fma(s1, Vector.LoadUnsafe(ref r1), b0); b1 = Fma(s1, Vector.LoadUnsafe(ref r1, (nuint)w), b1);
                 c0 = Fma(s2, Vector.LoadUnsafe(ref r2), c0); c1 = Fma(s2, Vector.LoadUnsafe(ref r2, (nuint)w), c1);
@@ -299,7 +294,7 @@ internal static class SmallHeadAttention
             for (; j < tokens; j++)
             {
                 ref T r0 = ref Unsafe.Add(ref rm, j * stride + c);
-                var s0 = new Vector<T>(Unsafe.Add(ref ra, j));
+                var s0 = new Vector<T>(Unsafe.Add(ref ra, j * aStride));
                 a0 = Fma(s0, Vector.LoadUnsafe(ref r0), a0); a1 = Fma(s0, Vector.LoadUnsafe(ref r0, (nuint)w), a1);
             }
             Fma((a0 + b0) + (c0 + d0), va, Vector.LoadUnsafe(ref ro, (nuint)c)).StoreUnsafe(ref ro, (nuint)c);
@@ -311,38 +306,17 @@ internal static class SmallHeadAttention
             int j = 0;
             for (; j + 2 <= tokens; j += 2)
             {
-                a0 = Fma(new Vector<T>(Unsafe.Add(ref ra, j)), Vector.LoadUnsafe(ref rm, (nuint)(j * stride + c)), a0);
-                b0 = Fma(new Vector<T>(Unsafe.Add(ref ra, j + 1)), Vector.LoadUnsafe(ref rm, (nuint)((j + 1) * stride + c)), b0);
+                a0 = Fma(new Vector<T>(Unsafe.Add(ref ra, j * aStride)), Vector.LoadUnsafe(ref rm, (nuint)(j * stride + c)), a0);
+                b0 = Fma(new Vector<T>(Unsafe.Add(ref ra, (j + 1) * aStride)), Vector.LoadUnsafe(ref rm, (nuint)((j + 1) * stride + c)), b0);
             }
-            if (j < tokens) a0 = Fma(new Vector<T>(Unsafe.Add(ref ra, j)), Vector.LoadUnsafe(ref rm, (nuint)(j * stride + c)), a0);
+            if (j < tokens) a0 = Fma(new Vector<T>(Unsafe.Add(ref ra, j * aStride)), Vector.LoadUnsafe(ref rm, (nuint)(j * stride + c)), a0);
             Fma(a0 + b0, va, Vector.LoadUnsafe(ref ro, (nuint)c)).StoreUnsafe(ref ro, (nuint)c);
         }
         for (; c < d; c++)
         {
             T acc = T.Zero;
-            for (int j = 0; j < tokens; j++) acc += Unsafe.Add(ref ra, j) * Unsafe.Add(ref rm, j * stride + c);
+            for (int j = 0; j < tokens; j++) acc += Unsafe.Add(ref ra, j * aStride) * Unsafe.Add(ref rm, j * stride + c);
             Unsafe.Add(ref ro, c) += alpha * acc;
-        }
-    }
-
-    /// <summary><c>dst[j, c] += alpha · a[j] · x[c]</c>: a rank-one update of a contiguous (T, d) workspace.</summary>
-    private static void OuterAccumulate<T>(Span<T> dst, ReadOnlySpan<T> a, ReadOnlySpan<T> x, int tokens, int d, T alpha)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref T rd = ref MemoryMarshal.GetReference(dst);
-        ref T ra = ref MemoryMarshal.GetReference(a);
-        ref T rx = ref MemoryMarshal.GetReference(x);
-        int w = Vector<T>.Count;
-        int vecEnd = d - d % w;
-        for (int j = 0; j < tokens; j++)
-        {
-            T coef = alpha * Unsafe.Add(ref ra, j);
-            var vc = new Vector<T>(coef);
-            ref T row = ref Unsafe.Add(ref rd, j * d);
-            int c = 0;
-            for (; c < vecEnd; c += w)
-                Fma(vc, Vector.LoadUnsafe(ref rx, (nuint)c), Vector.LoadUnsafe(ref row, (nuint)c)).StoreUnsafe(ref row, (nuint)c);
-            for (; c < d; c++) Unsafe.Add(ref row, c) += coef * Unsafe.Add(ref rx, c);
         }
     }
 }

@@ -10,7 +10,7 @@ namespace MLNetMerge.Nn.Layers;
 /// where the (T, T, d) products are too small for the packed GEMM to pay. Everything stays in L1: K_h (or V_h) is
 /// transposed once into a (d, T) workspace, then each query row is done in one sweep, vectorised with <see cref="Vector{T}"/>.
 /// <para>Forward, per row i: <c>s_j = scale · q_i · k_j</c>, masked keys −∞, <c>a = softmax(s)</c> (<c>a_j = e^(s_j − max s) / Σ_l e^(s_l − max s)</c>;
-/// a row with every key masked gets a = 0), <c>o_i = Σ_j a_j v_j</c>.</para>
+/// a row with every key masked gets a = 0; float32's exp is <see cref="ExpNonPositive"/>), <c>o_i = Σ_j a_j v_j</c>.</para>
 /// <para>Backward, per row i: <c>g_j = dO_i · v_j</c>, <c>dV_j += a_j dO_i</c>, <c>dS_j = a_j (g_j − Σ_l a_l g_l)</c>,
 /// <c>dQ_i += scale Σ_j dS_j k_j</c>; then per key j, down the columns of A and dS (kept in a (T, T) workspace):
 /// <c>dV_j += Σ_i A_ij dO_i</c>, <c>dK_j += scale Σ_i dS_ij q_i</c>.</para>
@@ -55,22 +55,13 @@ internal static class SmallHeadAttention
         if (att.Length < tokens * tokens) throw new ArgumentException("attention cache shorter than (T, T).");
         var kt = Workspace<T>.Get(d * tokens);                                 // (d, T)
         Transpose(kt, k, tokens, d, stride);
-        // S = scale · Q Kᵀ row by row, minus each row's max; then e^S in one call over the (T, T) block
-        // (TensorPrimitives' exp is fast on long spans, slow on many short ones); then rows / their sums, O = A V.
-        var block = att[..(tokens * tokens)];                                  // (T, T)
         for (int i = 0; i < tokens; i++)
         {
-            var s = block.Slice(i * tokens, tokens);                           // (T)
+            var s = att.Slice(i * tokens, tokens);                             // (T)
             RowTimesTransposed(s, q.Slice(i * stride, d), kt, tokens, d, scale);
             if (!keyMask.IsEmpty)
                 for (int j = 0; j < tokens; j++) if (!keyMask[j]) s[j] = T.NegativeInfinity;
-            SubtractRowMax(s);
-        }
-        TensorPrimitives.Exp<T>(block, block);
-        for (int i = 0; i < tokens; i++)
-        {
-            var s = block.Slice(i * tokens, tokens);                           // (T)
-            NormalizeRow(s);
+            SoftmaxInPlace(s);
             var o = output.Slice(i * outStride, d);                            // (d)
             o.Clear();
             RowTimesMatrix(o, s, 1, v, tokens, d, stride, T.One);
@@ -119,8 +110,12 @@ internal static class SmallHeadAttention
         }
     }
 
-    /// <summary>Subtracts the row's maximum from every entry (vector sweeps); a row of only −∞ is left as it is.</summary>
-    private static void SubtractRowMax<T>(Span<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Softmax of one row in place, <c>p_j = e^(x_j − max x) / Σ_l e^(x_l − max x)</c>, in three vector sweeps (max; exp and
+    /// sum; scale); −∞ entries give 0 and a row of only −∞ (every key masked) gives all 0.
+    /// float32 uses <see cref="ExpNonPositive"/>; float64 (the finite-difference checks) the scalar <c>Exp</c>.
+    /// </summary>
+    internal static void SoftmaxInPlace<T>(Span<T> row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T r = ref MemoryMarshal.GetReference(row);
         int n = row.Length, w = Vector<T>.Count, vecEnd = n - n % w, j;
@@ -132,26 +127,56 @@ internal static class SmallHeadAttention
             for (int l = 0; l < w; l++) max = T.Max(max, vmax[l]);
         }
         for (j = vecEnd; j < n; j++) max = T.Max(max, Unsafe.Add(ref r, j));
-        if (T.IsNegativeInfinity(max)) return; // every key masked: exp gives 0 everywhere
-        var vm = new Vector<T>(max);
-        for (j = 0; j < vecEnd; j += w) (Vector.LoadUnsafe(ref r, (nuint)j) - vm).StoreUnsafe(ref r, (nuint)j);
-        for (j = vecEnd; j < n; j++) Unsafe.Add(ref r, j) -= max;
-    }
-
-    /// <summary>Divides a row of exponentials by its sum; a row summing to 0 (every key masked) stays 0.</summary>
-    private static void NormalizeRow<T>(Span<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref T r = ref MemoryMarshal.GetReference(row);
-        int n = row.Length, w = Vector<T>.Count, vecEnd = n - n % w, j;
-        var vsum = Vector<T>.Zero;
-        for (j = 0; j < vecEnd; j += w) vsum += Vector.LoadUnsafe(ref r, (nuint)j);
-        T sum = Vector.Sum(vsum);
-        for (j = vecEnd; j < n; j++) sum += Unsafe.Add(ref r, j);
-        if (sum == T.Zero) return;
-        var vinv = new Vector<T>(T.One / sum);
+        if (T.IsNegativeInfinity(max)) { row.Clear(); return; }
+        T sum = T.Zero;
+        if (typeof(T) == typeof(float))
+        {
+            ref float rf = ref Unsafe.As<T, float>(ref r);
+            float mf = float.CreateTruncating(max);
+            var vm = new Vector<float>(mf);
+            var vsum = Vector<float>.Zero;
+            for (j = 0; j < vecEnd; j += w)
+            {
+                var e = ExpNonPositive(Vector.LoadUnsafe(ref rf, (nuint)j) - vm);
+                e.StoreUnsafe(ref rf, (nuint)j);
+                vsum += e;
+            }
+            float sf = Vector.Sum(vsum);
+            for (j = vecEnd; j < n; j++) { float e = MathF.Exp(Unsafe.Add(ref rf, j) - mf); Unsafe.Add(ref rf, j) = e; sf += e; }
+            sum = T.CreateTruncating(sf);
+        }
+        else
+        {
+            for (j = 0; j < n; j++) { T e = T.Exp(Unsafe.Add(ref r, j) - max); Unsafe.Add(ref r, j) = e; sum += e; }
+        }
         T inv = T.One / sum;
+        var vinv = new Vector<T>(inv);
         for (j = 0; j < vecEnd; j += w) (Vector.LoadUnsafe(ref r, (nuint)j) * vinv).StoreUnsafe(ref r, (nuint)j);
         for (j = vecEnd; j < n; j++) Unsafe.Add(ref r, j) *= inv;
+    }
+
+    /// <summary>
+    /// <c>e^x</c> for x ≤ 0 (Cephes expf, about 1 ulp): <c>x = n ln2 + r</c> with n = round(x/ln2), |r| ≤ ln2/2 (ln2 in two
+    /// parts for an exact r), <c>e^r ≈ 1 + r + r²(½ + r/6 + …)</c> (degree-7 polynomial), times 2ⁿ through the exponent bits;
+    /// x &lt; −87.3 (including −∞) gives 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ExpNonPositive(Vector<float> x)
+    {
+        var under = Vector.LessThan(x, new Vector<float>(-87.3f));
+        x = Vector.Max(x, new Vector<float>(-87.3f));
+        var n = Vector.Round(x * new Vector<float>(1.44269504088896341f));
+        var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), x);
+        r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
+        var p = new Vector<float>(1.9875691500e-4f);
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894e-2f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
+        p = Vector.FusedMultiplyAdd(p, r * r, r + Vector<float>.One);
+        var scale = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23).As<int, float>();
+        return Vector.ConditionalSelect(under, Vector<float>.Zero, p * scale);
     }
 
     /// <summary>Softmax backward of one row in place: <c>g_j ← a_j (g_j − Σ_l a_l g_l)</c> (g = ∂L/∂a in, ∂L/∂s out).</summary>

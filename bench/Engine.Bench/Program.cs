@@ -1,5 +1,5 @@
 // Engine side of bench/engine (see bench/README.md): the tiny-ViT train step on the weights torch_engine.py wrote,
-// and ViT-B/32-shaped CLIP vision inference. Prints one line per measurement; run.sh puts them next to torch's.
+// and ViT-B/32-shaped CLIP vision inference; `profile` splits the train step by engine call (StepProfile.cs). Prints one line per measurement; run.sh puts them next to torch's.
 using System.Diagnostics;
 using System.Text.Json;
 using MLNetMerge.Checkpoints;
@@ -9,8 +9,8 @@ using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
 
-if (args.Length < 2) { Console.Error.WriteLine("usage: Engine.Bench train OUTDIR | clip BATCH"); return 2; }
-if (args[0] == "train")
+if (args.Length < 2) { Console.Error.WriteLine("usage: Engine.Bench train OUTDIR | profile OUTDIR | clip BATCH"); return 2; }
+if (args[0] == "train" || args[0] == "profile")
 {
     string dir = args[1];
     var cfg = VisionTransformerConfig.FromJson(JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "tiny_vit.config.json"))).RootElement);
@@ -45,6 +45,7 @@ if (args[0] == "train")
         headOpt.Step(head, dHead);
         return loss;
     }
+    if (args[0] == "profile") { Step(); StepProfile.Run(Step, model.Parameters.Values.Length); return 0; }
     float first = Step();
     for (int i = 0; i < 20; i++) Step(); // JIT tiering and buffer warm-up
     const int steps = 30;

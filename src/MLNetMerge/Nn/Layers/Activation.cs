@@ -52,7 +52,7 @@ public static class Activation
         int n = x.Length;
         if (typeof(T) == typeof(float) && kind == ActivationKind.GeluErf)
         {
-            VectorActivations.GeluErfForward(MemoryMarshal.Cast<T, float>(y)[..n], MemoryMarshal.Cast<T, float>(x));
+            GeluErfKernel.Forward(MemoryMarshal.Cast<T, float>(y)[..n], MemoryMarshal.Cast<T, float>(x));
             return;
         }
         switch (kind)
@@ -111,7 +111,7 @@ public static class Activation
             var fx = MemoryMarshal.Cast<T, float>(x);
             switch (kind)
             {
-                case ActivationKind.GeluErf: VectorActivations.GeluErfBackward(fdx, fdy, fx); return;
+                case ActivationKind.GeluErf: GeluErfKernel.Backward(fdx, fdy, fx); return;
                 case ActivationKind.GeluTanh: VectorActivations.GeluTanhBackward(fdx, fdy, fx); return;
                 case ActivationKind.QuickGelu: VectorActivations.QuickGeluBackward(fdx, fdy, fx); return;
                 case ActivationKind.Tanh: VectorActivations.TanhBackward(fdx, fdy, fx); return;

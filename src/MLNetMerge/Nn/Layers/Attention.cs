@@ -13,6 +13,8 @@ namespace MLNetMerge.Nn.Layers;
 /// Backward: <c>dA = dO Vᵀ</c>, <c>dV += Aᵀ dO</c>, <c>dS = A ⊙ (dA − rowsum(A ⊙ dA))</c>,
 /// <c>dQ += dS K / √d</c>, <c>dK += dSᵀ Q / √d</c>.
 /// The (b, h) pairs are independent; large batches split them statically over the cores (same result for any split).
+/// Sequences up to <see cref="SmallHeadAttention.MaxTokens"/> tokens run the unpacked per-pair kernel of
+/// <see cref="SmallHeadAttention"/>; longer ones the packed GEMM.
 /// </summary>
 public static class Attention
 {
@@ -68,6 +70,12 @@ public static class Attention
         T scale = T.One / T.Sqrt(T.CreateTruncating(d));
         var att = probabilities.Slice(bh * tt, tt);                     // (T, T)
         int colOff = b * tokens * rowStride + h * d;
+        if (tokens <= SmallHeadAttention.MaxTokens)
+        {
+            SmallHeadAttention.Forward(output[(b * tokens * channels + h * d)..], att, q[colOff..], k[colOff..], v[colOff..],
+                keyMask.IsEmpty ? default : keyMask.Slice(b * tokens, tokens), tokens, d, rowStride, channels, scale);
+            return;
+        }
         // S = scale · Q_h K_hᵀ
         MatMul.Multiply(false, true, tokens, tokens, d, scale, q[colOff..], rowStride, k[colOff..], rowStride, T.Zero, att, tokens, maxThreads);
         for (int i = 0; i < tokens; i++)
@@ -177,6 +185,12 @@ public static class Attention
         var att = probabilities.Slice(bh * tt, tt);                     // (T, T)
         int colOff = b * tokens * rowStride + h * d;
         var dOut = dOutput[(b * tokens * channels + h * d)..];          // (T, d) with stride C
+        if (tokens <= SmallHeadAttention.MaxTokens)
+        {
+            SmallHeadAttention.Backward(dq[colOff..], dk[colOff..], dv[colOff..], dOut, att, q[colOff..], k[colOff..], v[colOff..],
+                tokens, d, rowStride, channels, scale);
+            return;
+        }
         // dA = dO V_hᵀ
         MatMul.Multiply(false, true, tokens, tokens, d, T.One, dOut, channels, v[colOff..], rowStride, T.Zero, dAtt, tokens, maxThreads);
         // dV_h += Aᵀ dO

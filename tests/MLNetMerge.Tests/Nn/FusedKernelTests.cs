@@ -1,0 +1,133 @@
+using MLNetMerge.Nn.Layers;
+
+namespace MLNetMerge.Tests.Nn;
+
+/// <summary>
+/// The engine-speed kernels against plain float64 loops written here from the formulas: <see cref="SmallHeadAttention"/>
+/// (the unpacked per-(batch, head) attention Attention uses for T ≤ 256) and <see cref="GeluErfKernel"/> (fused GELU-erf).
+/// Shapes are chosen so every vector block, remainder loop and scalar tail runs (T = 65 = 2·32 + 1; d = 16 and d = 12).
+/// </summary>
+[TestClass]
+public sealed class FusedKernelTests
+{
+    [TestMethod]
+    [DataRow(16, false)]
+    [DataRow(12, true)]
+    [DataRow(16, true)]
+    public void SmallHeadAttention_MatchesFloat64Loops(int d, bool masked)
+    {
+        var rng = new Random(11);
+        int t = 65, stride = 3 * d + 5, outStride = d + 3;   // fused-like q/k/v rows with padding, padded output rows
+        double[] q = Rand(rng, t * stride), k = Rand(rng, t * stride), v = Rand(rng, t * stride), dO = Rand(rng, t * outStride);
+        for (int i = 0; i < q.Length; i++) q[i] *= 3; // sharper softmax rows
+        bool[] mask = masked ? Enumerable.Range(0, t).Select(j => j % 7 != 3).ToArray() : [];
+        double scale = 1 / Math.Sqrt(d);
+
+        // Reference: s = scale q kᵀ, masked −∞, a = softmax(s), o = a v; g = dO vᵀ, dS = a ⊙ (g − rowsum(a ⊙ g)),
+        // dq = scale dS k, dk = scale dSᵀ q, dv = aᵀ dO.
+        var a = new double[t * t];
+        var o = new double[t * d];
+        for (int i = 0; i < t; i++)
+        {
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < t; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < d; p++) s += q[i * stride + p] * k[j * stride + p];
+                a[i * t + j] = masked && !mask[j] ? double.NegativeInfinity : s * scale;
+                max = Math.Max(max, a[i * t + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < t; j++) sum += a[i * t + j] = Math.Exp(a[i * t + j] - max);
+            for (int j = 0; j < t; j++) a[i * t + j] /= sum;
+            for (int p = 0; p < d; p++) for (int j = 0; j < t; j++) o[i * d + p] += a[i * t + j] * v[j * stride + p];
+        }
+        double[] dq = new double[t * d], dk = new double[t * d], dv = new double[t * d];
+        for (int i = 0; i < t; i++)
+        {
+            var g = new double[t];
+            double dot = 0;
+            for (int j = 0; j < t; j++)
+            {
+                for (int p = 0; p < d; p++) g[j] += dO[i * outStride + p] * v[j * stride + p];
+                dot += a[i * t + j] * g[j];
+            }
+            for (int j = 0; j < t; j++)
+            {
+                double ds = a[i * t + j] * (g[j] - dot);
+                for (int p = 0; p < d; p++)
+                {
+                    dq[i * d + p] += scale * ds * k[j * stride + p];
+                    dk[j * d + p] += scale * ds * q[i * stride + p];
+                    dv[j * d + p] += a[i * t + j] * dO[i * outStride + p];
+                }
+            }
+        }
+
+        float[] F(double[] x) => x.Select(e => (float)e).ToArray();
+        float[] fq = F(q), fk = F(k), fv = F(v), fdO = F(dO);
+        var fo = new float[t * outStride]; var fa = new float[t * t];
+        Array.Fill(fo, 7f); // the kernel overwrites the head's columns, leaves the padding
+        SmallHeadAttention.Forward<float>(fo, fa, fq, fk, fv, mask, t, d, stride, outStride, (float)scale);
+        for (int i = 0; i < t; i++)
+        {
+            for (int p = 0; p < d; p++) Assert.AreEqual(o[i * d + p], fo[i * outStride + p], 2e-5, $"o[{i},{p}]");
+            for (int p = d; p < outStride; p++) Assert.AreEqual(7f, fo[i * outStride + p], "padding untouched");
+            for (int j = 0; j < t; j++) Assert.AreEqual(a[i * t + j], fa[i * t + j], 2e-6, $"a[{i},{j}]");
+        }
+        if (masked) Assert.AreEqual(0f, fa[3], "masked key gets probability 0");
+
+        // Gradients are added into what is there (1 everywhere): expected = 1 + reference.
+        float[] gq = Enumerable.Repeat(1f, t * stride).ToArray(), gk = (float[])gq.Clone(), gv = (float[])gq.Clone();
+        SmallHeadAttention.Backward<float>(gq, gk, gv, fdO, fa, fq, fk, fv, t, d, stride, outStride, (float)scale);
+        for (int j = 0; j < t; j++)
+            for (int p = 0; p < d; p++)
+            {
+                Assert.AreEqual(1 + dq[j * d + p], gq[j * stride + p], 5e-5, $"dq[{j},{p}]");
+                Assert.AreEqual(1 + dk[j * d + p], gk[j * stride + p], 5e-5, $"dk[{j},{p}]");
+                Assert.AreEqual(1 + dv[j * d + p], gv[j * stride + p], 5e-5, $"dv[{j},{p}]");
+            }
+        Assert.AreEqual(1f, gq[d], "columns past the head are not touched");
+    }
+
+    [TestMethod]
+    public void SmallHeadAttention_EveryKeyMasked_GivesZeroAttentionAndZeroOutput()
+    {
+        int t = 9, d = 8;
+        var rng = new Random(2);
+        float[] q = Rand(rng, t * d).Select(e => (float)e).ToArray();
+        var o = new float[t * d]; var a = new float[t * t];
+        SmallHeadAttention.Forward<float>(o, a, q, q, q, new bool[t], t, d, d, d, 0.5f);
+        Assert.IsTrue(a.All(x => x == 0f)); Assert.IsTrue(o.All(x => x == 0f));
+    }
+
+    [TestMethod]
+    public void GeluErfKernel_MatchesFloat64Formula_ForwardAndBackward()
+    {
+        // gelu(x) = x/2 (1 + erf(x/√2)); gelu'(x) = (1 + erf(x/√2))/2 + x e^(−x²/2)/√(2π). A&S 7.1.26 erf is within 1.5e-7.
+        int n = 1024 + 13; // one full chunk, then a chunk with a vector part and a scalar tail
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -6f + 12f * i / (n - 1);
+        var y = new float[n];
+        GeluErfKernel.Forward(y, x);
+        var dy = x.Select((_, i) => 0.5f + (i % 5) * 0.25f).ToArray();
+        var dx = Enumerable.Repeat(2f, n).ToArray();
+        GeluErfKernel.Backward(dx, dy, x);
+        for (int i = 0; i < n; i++)
+        {
+            double v = x[i], erf = SpecialFunctions.Erf(v / Math.Sqrt(2));
+            double gelu = 0.5 * v * (1 + erf);
+            double slope = 0.5 * (1 + erf) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI);
+            Assert.AreEqual(gelu, y[i], 2e-6 * Math.Max(1, Math.Abs(v)), $"gelu({v})");
+            Assert.AreEqual(2 + dy[i] * slope, dx[i], 4e-6, $"dx at {v}");
+        }
+        Assert.AreEqual(0f, y[Array.IndexOf(x, x.MinBy(Math.Abs))] , 1e-6f, "gelu(≈0) ≈ 0");
+    }
+
+    private static double[] Rand(Random rng, int n)
+    {
+        var a = new double[n];
+        for (int i = 0; i < n; i++) a[i] = rng.NextDouble() * 2 - 1;
+        return a;
+    }
+}

@@ -169,31 +169,7 @@ public static class TextZooBuilder
 
         // 4. Checks: weight averaging and task arithmetic (λ chosen on validation), Current protocol.
         var individual = tasks.Select(x => x.Accuracy.FineTunedTest).ToArray();
-        void SetMerged(Func<int, float> coefficient)
-        {
-            var merged = (float[])baseValues.Clone();
-            for (int t = 0; t < taskValues.Count; t++)
-            {
-                float c = coefficient(t);
-                for (int i = 0; i < merged.Length; i++) merged[i] += c * (taskValues[t][i] - baseValues[i]);
-            }
-            merged.CopyTo(model.Parameters.Values, 0);
-        }
-        ZooMergeCheck Check(string method, double scale, Func<int, float> coefficient)
-        {
-            SetMerged(coefficient);
-            var acc = test.Select((d, t) => Accuracy(encoder, heads[t], d)).ToArray();
-            return new ZooMergeCheck(method, scale, acc, acc.Average(), acc.Select((a, t) => a / individual[t]).Average());
-        }
-        double ValidationMean(double scale)
-        {
-            SetMerged(_ => (float)scale);
-            return validation.Select((d, t) => Accuracy(encoder, heads[t], d)).Average();
-        }
-        var checks = new List<ZooMergeCheck> { Check("weight_average", 0, _ => 1f / taskValues.Count) };
-        double best = options.ScaleGrid.MaxBy(ValidationMean);
-        checks.Add(Check("task_arithmetic", best, _ => (float)best));
-        foreach (var c in checks) log($"check {c.Method} (λ {c.Scale:G3}): average {c.AverageTestAccuracy:P1}, normalised {c.NormalizedAccuracy:P1}");
+        var checks = ZooChecks.NaiveMerges(new DatasetEncoder(encoder), baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
 
         double seconds = clock.Elapsed.TotalSeconds;
         var manifest = new VisionZooManifest("text", "bert", "config.json", "base.safetensors",
@@ -241,23 +217,8 @@ public static class TextZooBuilder
         return EncoderInference.Embed(encoder, data.Features, data.Count, batchSize);
     }
 
-    /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset.</summary>
-    public static double Accuracy(IDenseEncoder encoder, TaskHead head, TaskDataset data)
-    {
-        ArgumentNullException.ThrowIfNull(head);
-        ArgumentNullException.ThrowIfNull(data);
-        var probs = head.Probabilities(Embed(encoder, data), data.Count);
-        var y = data.RequireLabels();
-        int correct = 0;
-        for (int i = 0; i < data.Count; i++)
-        {
-            var row = probs.AsSpan(i * head.ClassCount, head.ClassCount);
-            int best = 0;
-            for (int c = 1; c < row.Length; c++) if (row[c] > row[best]) best = c;
-            if (best == y[i]) correct++;
-        }
-        return (double)correct / data.Count;
-    }
+    /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset (<see cref="ZooChecks.Accuracy"/>).</summary>
+    public static double Accuracy(IDenseEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(new DatasetEncoder(encoder), head, data);
 
     private static void SaveEncoder(TextEncoder model, string path, TaskHead? head)
     {

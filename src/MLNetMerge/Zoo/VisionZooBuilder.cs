@@ -144,32 +144,8 @@ public static class VisionZooBuilder
         }
 
         // 3. Checks: weight averaging and task arithmetic (λ chosen on validation), Current protocol.
-        var checks = new List<ZooMergeCheck>();
-        var individual = tasks.Select(t => t.Accuracy.FineTunedTest).ToArray();
-        ZooMergeCheck Check(string method, double scale, Func<int, float> coefficient)
-        {
-            var merged = (float[])baseValues.Clone();
-            for (int t = 0; t < taskValues.Count; t++)
-            {
-                float c = coefficient(t);
-                for (int i = 0; i < merged.Length; i++) merged[i] += c * (taskValues[t][i] - baseValues[i]);
-            }
-            merged.CopyTo(model.Parameters.Values, 0);
-            var acc = test.Select((d, t) => Accuracy(encoder, heads[t], d)).ToArray();
-            return new ZooMergeCheck(method, scale, acc, acc.Average(), acc.Select((a, t) => a / individual[t]).Average());
-        }
-        double ValidationMean(double scale)
-        {
-            var merged = (float[])baseValues.Clone();
-            for (int t = 0; t < taskValues.Count; t++)
-                for (int i = 0; i < merged.Length; i++) merged[i] += (float)scale * (taskValues[t][i] - baseValues[i]);
-            merged.CopyTo(model.Parameters.Values, 0);
-            return validation.Select((d, t) => Accuracy(encoder, heads[t], d)).Average();
-        }
-        checks.Add(Check("weight_average", 0, _ => 1f / taskValues.Count));
-        double best = options.ScaleGrid.MaxBy(ValidationMean);
-        checks.Add(Check("task_arithmetic", best, _ => (float)best));
-        foreach (var c in checks) log($"check {c.Method} (λ {c.Scale:G3}): average {c.AverageTestAccuracy:P1}, normalised {c.NormalizedAccuracy:P1}");
+        var individual = tasks.Select(x => x.Accuracy.FineTunedTest).ToArray();
+        var checks = ZooChecks.NaiveMerges(encoder, baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
 
         double seconds = clock.Elapsed.TotalSeconds;
         var manifest = new VisionZooManifest("vision", "vit", "config.json", "base.safetensors",
@@ -184,24 +160,8 @@ public static class VisionZooBuilder
         return manifest;
     }
 
-    /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset.</summary>
-    public static double Accuracy(DatasetEncoder encoder, TaskHead head, TaskDataset data)
-    {
-        ArgumentNullException.ThrowIfNull(encoder);
-        ArgumentNullException.ThrowIfNull(head);
-        ArgumentNullException.ThrowIfNull(data);
-        var probs = head.Probabilities(encoder.Embed(data), data.Count);
-        var y = data.RequireLabels();
-        int correct = 0;
-        for (int i = 0; i < data.Count; i++)
-        {
-            var row = probs.AsSpan(i * head.ClassCount, head.ClassCount);
-            int best = 0;
-            for (int c = 1; c < row.Length; c++) if (row[c] > row[best]) best = c;
-            if (best == y[i]) correct++;
-        }
-        return (double)correct / data.Count;
-    }
+    /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset (<see cref="ZooChecks.Accuracy"/>).</summary>
+    public static double Accuracy(DatasetEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(encoder, head, data);
 
     private static TaskDataset PoolImages(IReadOnlyList<ByteImages> trains, int count, int seed)
     {

@@ -35,6 +35,23 @@ public static class OnnxPipelineExtensions
         return catalog.ConvertToOnnx(model.ExportModel(), directory, resolved);
     }
 
+    /// <summary>The exporter <see cref="Recipes.PipelineRecipeRunner"/> calls for a recipe's <c>export:</c> section
+    /// (single-file EMR exports read θ0 from the recipe's base checkpoint).</summary>
+    /// <param name="recipe">The recipe being run.</param>
+    /// <param name="overwrite">Replace an existing export directory.</param>
+    public static Func<FittedPipeline, Recipes.ExportSection, IReadOnlyList<string>> Exporter(Recipes.MergeRecipe recipe, bool overwrite = false)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        return (model, section) =>
+        {
+            using var baseModel = section.SingleFile ? Checkpoints.CheckpointReader.Open(recipe.Base) : null;
+            return new MergeContext().Model.ConvertToOnnx(model, section.Onnx, new OnnxExportOptions
+            {
+                PerTask = section.PerTask, MultiHead = section.MultiHead, PerTaskSingleFile = section.SingleFile, BaseModel = baseModel, Overwrite = overwrite,
+            });
+        };
+    }
+
     /// <summary>The export architecture a <c>config.json</c> text describes (ViT/CLIP vision or MLP), or null.</summary>
     public static object? Architecture(string? configJson)
     {

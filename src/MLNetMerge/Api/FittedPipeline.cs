@@ -172,3 +172,16 @@ public sealed record FittedPipeline(MergedModel Merged, IReadOnlyList<AlignedMod
         return y;
     }
 }
+
+/// <summary>Fitting a merge estimator as a one-stage pipeline (ML.NET's <c>estimator.Fit(data)</c> → transformer).</summary>
+public static class MergeEstimatorExtensions
+{
+    /// <summary>Merges <paramref name="inputs"/>' family and returns a fitted pipeline without alignment stages, which can
+    /// transform task data, be evaluated, saved and exported.</summary>
+    public static FittedPipeline Fit(this IMergeEstimator merge, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(merge);
+        ArgumentNullException.ThrowIfNull(inputs);
+        return MergePipeline.Create(merge).Fit(inputs, progress, cancellationToken);
+    }
+}

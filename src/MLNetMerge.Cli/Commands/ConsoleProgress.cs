@@ -28,6 +28,7 @@ internal static class ConsoleProgress
                         if (!bars.TryGetValue(p.Stage, out var bar))
                             bars[p.Stage] = bar = ctx.AddTask($"{title}: {p.Stage}", maxValue: Math.Max(1, p.Total));
                         bar.Value = p.Completed;
+                        if (p.Loss is { } loss) bar.Description = $"{title}: {p.Stage} loss {loss:F4}";
                     }
                 });
                 result = work(progress);
@@ -45,7 +46,8 @@ internal static class ConsoleProgress
     {
         public void Report(MergeProgress value)
         {
-            if (value.Completed == value.Total) Console.Error.WriteLine($"{title}: {value.Stage} {value.Completed}/{value.Total}");
+            if (value.Completed == value.Total)
+                Console.Error.WriteLine($"{title}: {value.Stage} {value.Completed}/{value.Total}" + (value.Loss is { } loss ? $" loss {loss:F4}" : ""));
         }
     }
 }

@@ -19,6 +19,8 @@ public static class AlignmentMethods
     /// <summary>Every stage, in the order tables list them.</summary>
     public static IReadOnlyList<AlignmentMethod> All { get; } =
     [
+        new(Alignment.FtClassifierEstimator.MethodName, DataRequirement.UnlabeledTest, "Representation alignment after merging, FT-Classifier (seed 000)",
+            (p, seed) => new Alignment.FtClassifierEstimator(p, seed), Alignment.FtClassifierModel.Restore),
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

@@ -9,11 +9,28 @@ namespace MLNetMerge.Evaluation;
 
 /// <summary>The recipe's <c>evaluate:</c> section (all keys optional).</summary>
 /// <param name="Zoo">Zoo folder with <c>manifest.json</c> (default: the folder of the base checkpoint).</param>
-/// <param name="Protocols">Protocols: <c>current</c>, <c>knn</c> (default both).</param>
+/// <param name="Protocols">Protocols: <c>current</c>, <c>knn</c> (default both), <c>ft_classifier</c> (FT-Classifier Eval,
+/// one protocol <c>ftc{k}</c> per k of <see cref="FtcShots"/>).</param>
 /// <param name="Shots">KNN anchors per class (default 5).</param>
 /// <param name="Seeds">KNN seeds (default 5).</param>
 /// <param name="Report">Where <c>report.json</c> goes (default: the recipe's output folder, else <c>out/evaluate/&lt;recipe name&gt;/</c>).</param>
-public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocols, int Shots, int Seeds, string? Report);
+public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocols, int Shots, int Seeds, string? Report)
+{
+    /// <summary>Shots per class of FT-Classifier Eval (key <c>ftc_shots</c>, default 1, 5, 10, 20).</summary>
+    public IReadOnlyList<int> FtcShots { get; init; } = FtClassifierEvalProtocol.DefaultShots;
+}
+
+/// <summary>What <see cref="RecipeEvaluator.Evaluate(MergeRecipe, Action{string}?, Action{RecipeMergeScope}?)"/> hands to a
+/// caller that continues from the selected merge (alignment stages) while the family is still open.</summary>
+/// <param name="Recipe">The recipe.</param>
+/// <param name="ZooDirectory">The zoo folder.</param>
+/// <param name="Manifest">The zoo's manifest.</param>
+/// <param name="Family">The family (disposed after the callback returns).</param>
+/// <param name="Merged">The selected merge (the sweep's best point on validation, or the recipe's parameters).</param>
+/// <param name="Tasks">The tasks with heads and splits.</param>
+/// <param name="Evaluation">The merge's evaluation (bounds and protocols).</param>
+public sealed record RecipeMergeScope(MergeRecipe Recipe, string ZooDirectory, VisionZooManifest Manifest, ModelFamily Family,
+    MergedModel Merged, IReadOnlyList<EvaluationTask> Tasks, RecipeEvaluation Evaluation);
 
 /// <summary>One point of a sweep and its mean validation accuracy (Current protocol).</summary>
 /// <param name="Parameters">Parameter name → value.</param>
@@ -47,6 +64,7 @@ public static class RecipeEvaluator
         string? zoo = null, report = null;
         var protocols = new List<string> { "current", "knn" };
         int shots = 5, seeds = 5;
+        IReadOnlyList<int> ftcShots = FtClassifierEvalProtocol.DefaultShots;
         if (recipe.Sections.TryGetValue("evaluate", out var node) && node is YamlMappingNode map)
         {
             foreach (var (k, v) in map.Children)
@@ -58,16 +76,19 @@ public static class RecipeEvaluator
                     case "report": report = Resolve(recipe, Scalar(v, recipe, key)); break;
                     case "shots": shots = Int(v, recipe, key); break;
                     case "seeds": seeds = Int(v, recipe, key); break;
+                    case "ftc_shots":
+                        ftcShots = v is YamlSequenceNode fs ? fs.Children.Select(c => Int(c, recipe, key)).ToList() : [Int(v, recipe, key)];
+                        break;
                     case "protocols":
                         protocols = v is YamlSequenceNode seq ? seq.Children.Select(c => Scalar(c, recipe, key)).ToList() : [Scalar(v, recipe, key)];
                         foreach (var p in protocols)
-                            if (p is not ("current" or "knn")) throw new RecipeException(recipe.Source, $"evaluate.protocols: unknown protocol '{p}'; expected current or knn.");
+                            if (p is not ("current" or "knn" or "ft_classifier")) throw new RecipeException(recipe.Source, $"evaluate.protocols: unknown protocol '{p}'; expected current, knn or ft_classifier.");
                         break;
-                    default: throw new RecipeException(recipe.Source, $"evaluate: unknown key '{key}'; expected zoo, protocols, shots, seeds or report.");
+                    default: throw new RecipeException(recipe.Source, $"evaluate: unknown key '{key}'; expected zoo, protocols, shots, seeds, ftc_shots or report.");
                 }
             }
         }
-        return new EvaluateSection(zoo, protocols, shots, seeds, report);
+        return new EvaluateSection(zoo, protocols, shots, seeds, report) { FtcShots = ftcShots };
     }
 
     /// <summary>Reads the <c>sweep:</c> section as a grid (parameter → values), or an empty grid.</summary>
@@ -99,8 +120,9 @@ public static class RecipeEvaluator
     /// <summary>Evaluates a recipe (merge in memory, sweep on validation, bounds and protocols on test).</summary>
     /// <param name="recipe">The recipe.</param>
     /// <param name="log">Progress lines.</param>
+    /// <param name="withMerged">Called with the selected merge before the family is closed (alignment runners continue from it).</param>
     /// <exception cref="RecipeException">The zoo has no task of a recipe model's name, or the sections are malformed.</exception>
-    public static RecipeEvaluation Evaluate(MergeRecipe recipe, Action<string>? log = null)
+    public static RecipeEvaluation Evaluate(MergeRecipe recipe, Action<string>? log = null, Action<RecipeMergeScope>? withMerged = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         log ??= _ => { };
@@ -121,10 +143,9 @@ public static class RecipeEvaluator
                 throw new CheckpointFormatException(t.Reader.Path, TaskHead.WeightName, $"has {head.ClassCount} classes; task '{t.Name}' of the zoo has {zt.Classes.Count}.");
             tasks.Add(new EvaluationTask(t.Name, head, VisionZooManifest.LoadSplit(zooDir, zt, zt.Validation), VisionZooManifest.LoadSplit(zooDir, zt, zt.Test)));
         }
-        var protocols = section.Protocols.Select(p => p == "current" ? (EvaluationProtocol)new CurrentProtocol() : new KnnProtocol(section.Shots, section.Seeds)).ToList();
-
         var baseWeights = fe.ReadWeights(family.Base);
         var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => fe.ReadWeights(t.Reader), StringComparer.Ordinal);
+        var protocols = BuildProtocols(section, encoder, tasks, taskWeights);
         var baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols);
         var individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols);
         log($"bounds: base {baseRow.Average(protocols[0].Name):P1}, individual {individual.Average(protocols[0].Name):P1} ({protocols[0].Name})");
@@ -149,8 +170,36 @@ public static class RecipeEvaluator
         }
         var final = MergeExecutor.RunInMemory(family, method, grid.Count > 0 ? WithOverrides(recipe, method, chosen) : resolved, exec);
         var mergedRow = ModelEvaluator.Evaluate(method.Name, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen);
-        return new RecipeEvaluation(manifest.Name, method.Name, tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
+        var evaluation = new RecipeEvaluation(manifest.Name, method.Name, tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
             mergedRow, individual, baseRow, points);
+        withMerged?.Invoke(new RecipeMergeScope(recipe, zooDir, manifest, family, final, tasks, evaluation));
+        return evaluation;
+    }
+
+    /// <summary>The section's protocols; <c>ft_classifier</c> becomes one FT-Classifier Eval per k, taught by each task's
+    /// fine-tuned model (its logits on the validation pool).</summary>
+    private static List<EvaluationProtocol> BuildProtocols(EvaluateSection section, DatasetEncoder encoder, IReadOnlyList<EvaluationTask> tasks,
+        IReadOnlyDictionary<string, Dictionary<string, float[]>> taskWeights)
+    {
+        var result = new List<EvaluationProtocol>();
+        foreach (var p in section.Protocols)
+        {
+            switch (p)
+            {
+                case "current": result.Add(new CurrentProtocol()); break;
+                case "knn": result.Add(new KnnProtocol(section.Shots, section.Seeds)); break;
+                default:
+                    var teachers = new Dictionary<string, float[]>(StringComparer.Ordinal);
+                    foreach (var t in tasks)
+                    {
+                        encoder.SetWeights(n => taskWeights[t.Name][n]);
+                        teachers[t.Name] = t.Head.Logits(encoder.Embed(t.Validation), t.Validation.Count);
+                    }
+                    foreach (int k in section.FtcShots) result.Add(new FtClassifierEvalProtocol(k, section.Seeds, teachers));
+                    break;
+            }
+        }
+        return result;
     }
 
     /// <summary>Writes a sweep point as <c>scale=0.3, keep=0.2</c>.</summary>

@@ -45,7 +45,8 @@ public interface IMergeSink
 /// <param name="Stage">What is running (e.g. <c>pass 1/3</c>, <c>merge</c>).</param>
 /// <param name="Completed">Units done.</param>
 /// <param name="Total">Units in the stage.</param>
-public sealed record MergeProgress(string Stage, long Completed, long Total);
+/// <param name="Loss">Running loss of a training stage (alignment, coefficient learning), or null.</param>
+public sealed record MergeProgress(string Stage, long Completed, long Total, double? Loss = null);
 
 /// <summary>What a merge did: method, parameters, tasks and the method's notes (thresholds, rescalers).</summary>
 /// <param name="Method">The method.</param>

@@ -112,7 +112,7 @@ public sealed class MergePipeline
     /// <param name="family">The checkpoints the recipe names (paths and head pattern come from it).</param>
     /// <param name="alignData">The <c>align.data</c> entry (zoo, split, samples) to write, or null for none.</param>
     /// <param name="output">The recipe's <c>output</c>, or null.</param>
-    public Recipes.MergeRecipe ToRecipe(ModelFamily family, Recipes.PipelineAlignData? alignData = null, string? output = null) =>
+    public Recipes.MergeRecipe ToRecipe(ModelFamily family, Recipes.AlignData? alignData = null, string? output = null) =>
         Recipes.RecipePipelines.ToRecipe(this, family, alignData, output);
 
     /// <summary>Fits every stage in order; each alignment stage sees the merged model.</summary>

@@ -112,6 +112,10 @@ public sealed partial class ModelCatalog
                     : alignmentMethods.FirstOrDefault(m => m.Name == name)
                       ?? throw new RecipeException(manifestPath, $"unknown alignment method '{name}' (stage {i}); expected one of: {string.Join(", ", alignmentMethods.Select(m => m.Name))}.");
                 var stageParameters = RecipeParser.ParseParameters(stage.GetProperty("parameters_yaml").GetString() ?? "", manifestPath);
+                // Stages that record the encoder's config.json by path read the copy saved beside the model, so a saved
+                // pipeline does not depend on where its family was.
+                if (config is not null && stageParameters.TryGetValue(ArchitectureConfigParameter, out var cp) && cp is ParameterValue.Text)
+                    stageParameters[ArchitectureConfigParameter] = new ParameterValue.Text(Path.GetFullPath(Path.Combine(directory, "config.json")));
                 var state = new List<AlignedTensor>();
                 foreach (var t in stage.GetProperty("state").EnumerateArray())
                 {
@@ -133,6 +137,9 @@ public sealed partial class ModelCatalog
     /// <exception cref="RecipeException">Invalid recipe, or an unknown stage.</exception>
     public MergePipeline LoadRecipe(string path, IReadOnlyList<AlignmentMethod>? alignmentMethods = null) =>
         MergeRecipe.Load(path).ToPipeline(alignmentMethods);
+
+    /// <summary>The stage parameter that names the encoder's <c>config.json</c> (see <c>HeadAlignedModel.ConfigKey</c>).</summary>
+    private const string ArchitectureConfigParameter = "config";
 
     private static string StateName(int stage, string tensor) => $"stage{stage}/{tensor}";
 }

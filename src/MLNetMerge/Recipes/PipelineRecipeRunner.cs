@@ -75,12 +75,15 @@ public static class PipelineRecipeRunner
         IReadOnlyDictionary<string, TaskDataset>? data = null;
         if (pipeline.Stages.Count > 0)
         {
-            var spec = RecipePipelines.ReadAlignData(recipe) ?? new PipelineAlignData(Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!);
-            var loaded = ctx.Data.LoadZoo(spec.Zoo, spec.Split, family.TaskNames, cancellationToken);
-            if (spec.Samples > 0) loaded = loaded.ToDictionary(kv => kv.Key, kv => ctx.Data.Take(kv.Value, spec.Samples), StringComparer.Ordinal);
-            bool labeled = pipeline.Stages.Any(s => s.Consumes is DataRequirement.LabeledValidation or DataRequirement.Training);
+            var spec = AlignSection.Read(recipe).Data;
+            string zoo = spec.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
+            bool validation = spec.Split == "validation" || pipeline.Stages.Any(s => s.Consumes == DataRequirement.LabeledValidation);
+            // Few-shot stages see labels only to balance their draw (never in a loss); the others see what they consume.
+            bool labeled = pipeline.Stages.Any(s => s is Alignment.IFewShotAlignmentEstimator || s.Consumes is DataRequirement.LabeledValidation or DataRequirement.Training);
+            var loaded = ctx.Data.LoadZoo(zoo, validation ? "validation" : "test", family.TaskNames, cancellationToken)
+                .ToDictionary(kv => kv.Key, kv => Alignment.AlignmentEvaluator.Sample(kv.Value, spec.Samples, recipe.Seed), StringComparer.Ordinal);
             data = labeled ? loaded : ctx.Data.DropLabels(loaded);
-            log($"align: {pipeline.Stages.Count} stage(s) ({string.Join(", ", pipeline.Stages.Select(s => s.Name))}) on {spec.Split} data of {data.Count} tasks, {(labeled ? "labeled" : "labels dropped")}");
+            log($"align: {pipeline.Stages.Count} stage(s) ({string.Join(", ", pipeline.Stages.Select(s => s.Name))}) on {(validation ? "validation" : "test")} data of {data.Count} tasks, {(labeled ? "labeled" : "labels dropped")}");
         }
         log($"merge: {pipeline.Merge.Method.Name} over {family.Tasks.Count} models");
         var fitted = pipeline.Fit(new MergeInputs(family, data), progress, cancellationToken);
@@ -99,9 +102,19 @@ public static class PipelineRecipeRunner
             string zoo = section.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
             var test = ctx.Data.LoadZoo(zoo, "test", family.TaskNames, cancellationToken);
             var validation = ctx.Data.LoadZoo(zoo, "validation", family.TaskNames, cancellationToken);
+            var protocols = new List<EvaluationProtocol>();
             foreach (var p in section.Protocols)
             {
-                EvaluationProtocol protocol = p == "current" ? ctx.Evaluation.Current() : ctx.Evaluation.Knn(section.Shots, section.Seeds);
+                if (p == "current") protocols.Add(ctx.Evaluation.Current());
+                else if (p == "knn") protocols.Add(ctx.Evaluation.Knn(section.Shots, section.Seeds));
+                else
+                {
+                    var teachers = TeacherLogits(family, validation, cancellationToken);
+                    protocols.AddRange(section.FtcShots.Select(k => new FtClassifierEvalProtocol(k, section.Seeds, teachers)));
+                }
+            }
+            foreach (var protocol in protocols)
+            {
                 evaluation[protocol.Name] = ctx.Evaluation.Evaluate(fitted, test, protocol, validation, progress, cancellationToken);
                 log($"evaluate: {protocol.Name} average test accuracy {evaluation[protocol.Name].AverageAccuracy.ToString("P1", CultureInfo.InvariantCulture)}");
             }
@@ -146,6 +159,20 @@ public static class PipelineRecipeRunner
         if (onnx is null) throw new RecipeException(recipe.Source, "export: missing 'onnx' (the directory to write).");
         if (!perTask && !multiHead && !singleFile) throw new RecipeException(recipe.Source, "export: per_task, multi_head and single_file are all false; nothing to write.");
         return new ExportSection(onnx, perTask, multiHead, singleFile);
+    }
+
+    /// <summary>Each task's fine-tuned model's logits (M, K) on its labeled pool: the FT-Classifier Eval teacher.</summary>
+    private static Dictionary<string, float[]> TeacherLogits(Checkpoints.ModelFamily family, IReadOnlyDictionary<string, TaskDataset> pool, CancellationToken ct)
+    {
+        var fe = FamilyEncoder.Create(family);
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var task in family.TaskNames)
+        {
+            var weights = fe.ReadWeights(fe.Reader(task));
+            fe.Encoder.SetWeights(n => weights[n]);
+            result[task] = fe.Head(task).Logits(fe.Encoder.Embed(pool[task], cancellationToken: ct), pool[task].Count);
+        }
+        return result;
     }
 
     private static MergeRecipe WithParameters(MergeRecipe r, IReadOnlyDictionary<string, double> values)

@@ -5,12 +5,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace MLNetMerge.Recipes;
 
-/// <summary>The <c>align.data</c> entry of a recipe: where alignment stages read their (unlabeled) task data.</summary>
-/// <param name="Zoo">Zoo folder (absolute after loading).</param>
-/// <param name="Split"><c>validation</c> or <c>test</c> (transductive stages use test inputs without labels).</param>
-/// <param name="Samples">Examples per task, the first ones of the split; 0 for all.</param>
-public sealed record PipelineAlignData(string Zoo, string Split = "test", int Samples = 0);
-
 /// <summary>One alignment stage of a recipe's <c>align.stages</c> list.</summary>
 /// <param name="Method">Stage recipe name.</param>
 /// <param name="Parameters">Its parameters.</param>
@@ -36,12 +30,13 @@ public static class RecipePipelines
         var perModel = recipe.Models.Where(m => m.Parameters.Count > 0)
             .ToDictionary(m => m.Name, m => m.Parameters, StringComparer.Ordinal);
         var merge = new MergeEstimator(method, global, perModel, recipe.Seed);
-        var stages = ReadAlignStages(recipe).Select(s => Find(s.Method, alignmentMethods, recipe.Source).Create(s.Parameters, recipe.Seed));
+        var stages = alignmentMethods is null ? AlignSection.Read(recipe).Stages
+            : ReadAlignStages(recipe).Select(s => Find(s.Method, alignmentMethods, recipe.Source).Create(s.Parameters, recipe.Seed)).ToList();
         return MergePipeline.Create(merge, stages);
     }
 
     /// <summary>A pipeline as a recipe over <paramref name="family"/> (see <see cref="MergePipeline.ToRecipe"/>).</summary>
-    public static MergeRecipe ToRecipe(MergePipeline pipeline, ModelFamily family, PipelineAlignData? alignData = null, string? output = null)
+    public static MergeRecipe ToRecipe(MergePipeline pipeline, ModelFamily family, AlignData? alignData = null, string? output = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(family);
@@ -50,40 +45,13 @@ public static class RecipePipelines
             merge.ModelParameters.TryGetValue(t.Name, out var p) ? p : new Dictionary<string, ParameterValue>())).ToList();
         var sections = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         if (pipeline.Stages.Count > 0 || alignData is not null)
-            sections["align"] = AlignNode(alignData, pipeline.Stages.Select(s => new PipelineAlignStage(s.Name, s.Parameters)).ToList());
+            sections["align"] = AlignNode(AlignSection.ToYaml(alignData ?? new AlignData(), pipeline.Stages));
         return new MergeRecipe
         {
             Method = merge.Method.Name, Base = Path.GetFullPath(family.Base.Path), Models = models,
             Parameters = new Dictionary<string, ParameterValue>(merge.Parameters, StringComparer.Ordinal), Heads = family.Heads.Pattern,
             Seed = (merge as MergeEstimator)?.Seed ?? 0, Output = output, Sections = sections,
         };
-    }
-
-    /// <summary>Reads <c>align.data</c>, or null when the recipe has none.</summary>
-    /// <exception cref="RecipeException">Unknown key or bad value.</exception>
-    public static PipelineAlignData? ReadAlignData(MergeRecipe recipe)
-    {
-        ArgumentNullException.ThrowIfNull(recipe);
-        if (Align(recipe) is not { } align || !align.Children.TryGetValue(new YamlScalarNode("data"), out var node)) return null;
-        if (node is not YamlMappingNode map) throw new RecipeException(recipe.Source, "align.data: expected a mapping { zoo, split, samples }.");
-        string? zoo = null, split = "test";
-        int samples = 0;
-        foreach (var (k, v) in map.Children)
-        {
-            string key = Scalar(k, recipe, "align.data");
-            switch (key)
-            {
-                case "zoo": zoo = Resolve(recipe, Scalar(v, recipe, "align.data.zoo")); break;
-                case "split":
-                    split = Scalar(v, recipe, "align.data.split");
-                    if (split is not ("test" or "validation")) throw new RecipeException(recipe.Source, $"align.data.split: '{split}' is not validation or test.");
-                    break;
-                case "samples": samples = Count(v, recipe, "align.data.samples"); break;
-                default: throw new RecipeException(recipe.Source, $"align.data: unknown key '{key}'; expected zoo, split or samples.");
-            }
-        }
-        zoo ??= Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
-        return new PipelineAlignData(zoo, split, samples);
     }
 
     /// <summary>Reads <c>align.stages</c> (empty without an <c>align:</c> section).</summary>
@@ -96,7 +64,7 @@ public static class RecipePipelines
         foreach (var (k, _) in align.Children)
         {
             string key = Scalar(k, recipe, "align");
-            if (key is not ("data" or "stages")) throw new RecipeException(recipe.Source, $"align: unknown key '{key}'; expected data and stages.");
+            if (key is not ("data" or "stages" or "seeds")) throw new RecipeException(recipe.Source, $"align: unknown key '{key}'; expected data, seeds and stages.");
         }
         if (!align.Children.TryGetValue(new YamlScalarNode("stages"), out var node)) return result;
         if (node is not YamlSequenceNode seq) throw new RecipeException(recipe.Source, "align.stages: expected a list of { method, parameters }.");
@@ -123,31 +91,12 @@ public static class RecipePipelines
         return result;
     }
 
-    /// <summary>The <c>align:</c> section for <paramref name="data"/> and <paramref name="stages"/> as a YAML node.</summary>
-    public static YamlMappingNode AlignNode(PipelineAlignData? data, IReadOnlyList<PipelineAlignStage> stages)
+    /// <summary>The <c>align:</c> node of YAML text written by <see cref="AlignSection.ToYaml(AlignPlan)"/>.</summary>
+    public static YamlNode AlignNode(string alignYaml)
     {
-        ArgumentNullException.ThrowIfNull(stages);
-        var node = new YamlMappingNode();
-        if (data is not null)
-        {
-            var d = new YamlMappingNode { Style = YamlDotNet.Core.Events.MappingStyle.Flow };
-            d.Add("zoo", data.Zoo);
-            d.Add("split", data.Split);
-            d.Add("samples", data.Samples.ToString(CultureInfo.InvariantCulture));
-            node.Add("data", d);
-        }
-        var seq = new YamlSequenceNode();
-        foreach (var s in stages)
-        {
-            var stage = new YamlMappingNode { Style = YamlDotNet.Core.Events.MappingStyle.Flow };
-            stage.Add("method", s.Method);
-            var p = new YamlMappingNode { Style = YamlDotNet.Core.Events.MappingStyle.Flow };
-            foreach (var (k, v) in s.Parameters.OrderBy(k => k.Key, StringComparer.Ordinal)) p.Add(k, ValueNode(v));
-            stage.Add("parameters", p);
-            seq.Add(stage);
-        }
-        node.Add("stages", seq);
-        return node;
+        var stream = new YamlStream();
+        stream.Load(new StringReader(alignYaml));
+        return ((YamlMappingNode)stream.Documents[0].RootNode).Children[new YamlScalarNode("align")];
     }
 
     /// <summary>A parameter value as YAML (the inverse of the recipe parser's value reading).</summary>

@@ -27,8 +27,9 @@ internal static class RecipeWriter
                 foreach (var (k, v) in per.OrderBy(k => k.Key, StringComparer.Ordinal)) AppendValue(sb, "      ", k, v);
             }
         }
-        sb.Append("parameters:\n");
-        foreach (var (k, v) in resolved.Effective()) AppendValue(sb, "  ", k, v);
+        var effective = resolved.Effective();
+        sb.Append(effective.Count == 0 ? "parameters: {}\n" : "parameters:\n"); // a method without parameters (model_stock) still writes a mapping
+        foreach (var (k, v) in effective) AppendValue(sb, "  ", k, v);
         sb.Append("heads: ").Append(Quote(r.Heads)).Append('\n');
         if (r.DType is { } d) sb.Append("dtype: ").Append(d.ToSafetensorsName().ToLowerInvariant()).Append('\n');
         sb.Append("seed: ").Append(r.Seed).Append('\n');

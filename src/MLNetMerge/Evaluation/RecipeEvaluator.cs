@@ -20,7 +20,7 @@ public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocol
     public IReadOnlyList<int> FtcShots { get; init; } = FtClassifierEvalProtocol.DefaultShots;
 }
 
-/// <summary>What <see cref="RecipeEvaluator.Evaluate(MergeRecipe, Action{string}?, Action{RecipeMergeScope}?)"/> hands to a
+/// <summary>What <see cref="RecipeEvaluator.Evaluate(MergeRecipe, Action{string}?, Action{RecipeMergeScope}?, IProgress{MergeProgress}?, CancellationToken)"/> hands to a
 /// caller that continues from the selected merge (alignment stages) while the family is still open.</summary>
 /// <param name="Recipe">The recipe.</param>
 /// <param name="ZooDirectory">The zoo folder.</param>
@@ -121,8 +121,11 @@ public static class RecipeEvaluator
     /// <param name="recipe">The recipe.</param>
     /// <param name="log">Progress lines.</param>
     /// <param name="withMerged">Called with the selected merge before the family is closed (alignment runners continue from it).</param>
+    /// <param name="progress">Merge passes and per-task evaluation.</param>
+    /// <param name="cancellationToken">Checked between merges and batches.</param>
     /// <exception cref="RecipeException">The zoo has no task of a recipe model's name, or the sections are malformed.</exception>
-    public static RecipeEvaluation Evaluate(MergeRecipe recipe, Action<string>? log = null, Action<RecipeMergeScope>? withMerged = null)
+    public static RecipeEvaluation Evaluate(MergeRecipe recipe, Action<string>? log = null, Action<RecipeMergeScope>? withMerged = null,
+        IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         log ??= _ => { };
@@ -146,8 +149,8 @@ public static class RecipeEvaluator
         var baseWeights = fe.ReadWeights(family.Base);
         var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => fe.ReadWeights(t.Reader), StringComparer.Ordinal);
         var protocols = BuildProtocols(section, encoder, tasks, taskWeights);
-        var baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols);
-        var individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols);
+        var baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
+        var individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
         log($"bounds: base {baseRow.Average(protocols[0].Name):P1}, individual {individual.Average(protocols[0].Name):P1} ({protocols[0].Name})");
 
         var resolved = recipe.ResolveParameters();
@@ -161,15 +164,15 @@ public static class RecipeEvaluator
             var current = new[] { (EvaluationProtocol)new CurrentProtocol() };
             foreach (var combo in Combinations(grid))
             {
-                var merged = MergeExecutor.RunInMemory(family, method, WithOverrides(recipe, method, combo), exec);
-                var row = ModelEvaluator.Evaluate(method.Name, encoder, task => n => merged.TensorFor(task, prefix + n), tasks, current, onValidation: true);
+                var merged = MergeExecutor.RunInMemory(family, method, WithOverrides(recipe, method, combo), exec, progress, cancellationToken);
+                var row = ModelEvaluator.Evaluate(method.Name, encoder, task => n => merged.TensorFor(task, prefix + n), tasks, current, onValidation: true, progress: progress, cancellationToken: cancellationToken);
                 points.Add(new SweepPoint(combo, row.Average("current")));
                 log($"sweep {Describe(combo)}: validation {points[^1].ValidationAccuracy:P2}");
             }
             chosen = new Dictionary<string, double>(points.MaxBy(p => p.ValidationAccuracy)!.Parameters, StringComparer.Ordinal); // first best on ties
         }
-        var final = MergeExecutor.RunInMemory(family, method, grid.Count > 0 ? WithOverrides(recipe, method, chosen) : resolved, exec);
-        var mergedRow = ModelEvaluator.Evaluate(method.Name, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen);
+        var final = MergeExecutor.RunInMemory(family, method, grid.Count > 0 ? WithOverrides(recipe, method, chosen) : resolved, exec, progress, cancellationToken);
+        var mergedRow = ModelEvaluator.Evaluate(method.Name, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen, progress: progress, cancellationToken: cancellationToken);
         var evaluation = new RecipeEvaluation(manifest.Name, method.Name, tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
             mergedRow, individual, baseRow, points);
         withMerged?.Invoke(new RecipeMergeScope(recipe, zooDir, manifest, family, final, tasks, evaluation));

@@ -66,7 +66,7 @@ public static class PipelineRecipeRunner
         if (RecipeEvaluator.ReadSweep(recipe).Count > 0)
         {
             log("sweep: selecting merge parameters on validation");
-            chosen = new Dictionary<string, double>(RecipeEvaluator.Evaluate(recipe, log).Merged.Hyperparameters, StringComparer.Ordinal);
+            chosen = new Dictionary<string, double>(RecipeEvaluator.Evaluate(recipe, log, progress: progress, cancellationToken: cancellationToken).Merged.Hyperparameters, StringComparer.Ordinal);
             log($"sweep: chose {RecipeEvaluator.Describe(chosen)}");
             recipe = WithParameters(recipe, chosen);
         }

@@ -8,7 +8,7 @@ namespace MLNetMerge.Tests.Conformance;
 
 /// <summary>
 /// The contract every alignment stage of <see cref="AlignmentMethods.All"/> (plus the tests' own
-/// <see cref="CenteringStage"/>) meets, each stage with its registry defaults after a weight-average merge of two zoo
+/// <see cref="CenteringStage"/>) meets, each stage with its registry defaults (short training schedules) after a weight-average merge of two zoo
 /// tasks: it fits and predicts well-formed probabilities, refuses bad input with a typed error, saves and reloads
 /// (through its registry entry's Restore) to bit-identical state and outputs, and round-trips through the recipe's
 /// <c>align:</c> section to equal parameters and bit-identical outputs.
@@ -49,7 +49,7 @@ public sealed class AlignmentEstimatorConformanceTests
     private static MergePipeline Pipeline(string name)
     {
         var ctx = new MergeContext(0);
-        return ctx.Merging.WeightAverage().Append(Entry(name).Create(new Dictionary<string, ParameterValue>(), 0));
+        return ctx.Merging.WeightAverage().Append(Entry(name).Create(ConformanceFamily.ShortSchedule(name), 0));
     }
 
     [TestMethod]
@@ -84,7 +84,7 @@ public sealed class AlignmentEstimatorConformanceTests
     public void Refuses_bad_input_with_a_typed_error(string name)
     {
         var unknown = Assert.ThrowsExactly<RecipeException>(() =>
-            Entry(name).Create(new Dictionary<string, ParameterValue> { ["no_such_parameter"] = new ParameterValue.Scalar(1) }, 0));
+            Entry(name).Create(new Dictionary<string, ParameterValue>(ConformanceFamily.ShortSchedule(name)) { ["no_such_parameter"] = new ParameterValue.Scalar(1) }, 0));
         StringAssert.Contains(unknown.Message, "no_such_parameter");
 
         var pipeline = Pipeline(name);

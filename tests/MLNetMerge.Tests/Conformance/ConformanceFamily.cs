@@ -29,6 +29,23 @@ internal static class ConformanceFamily
         return ctx.Data.LoadZoo(ZooPaths.Vision, "test", Tasks).ToDictionary(kv => kv.Key, kv => ctx.Data.Take(kv.Value, count), StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// Short schedules for stages whose defaults train for hundreds of steps (the conformance checks test the contract,
+    /// not accuracy); a stage not listed runs with its registry defaults.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ParameterValue> ShortSchedule(string stage)
+    {
+        static ParameterValue N(double v) => new ParameterValue.Scalar(v);
+        return stage switch
+        {
+            "tinting" or "tinting_plus_plus" => new Dictionary<string, ParameterValue> { ["rounds"] = N(6), ["batch"] = N(8) },
+            "adamerging" or "cart_plus_plus" => new Dictionary<string, ParameterValue> { ["steps"] = N(4), ["batch_size"] = N(8) },
+            "surgery" => new Dictionary<string, ParameterValue> { ["steps"] = N(6), ["batch"] = N(8) },
+            "regmean" or "fisher" => new Dictionary<string, ParameterValue> { ["samples"] = N(16) },
+            _ => new Dictionary<string, ParameterValue>(),
+        };
+    }
+
     /// <summary>Every registered alignment stage plus <see cref="CenteringStage"/> (so the checks always run on at least
     /// one stage, and restoring through a caller's own registry is covered).</summary>
     public static IReadOnlyList<AlignmentMethod> AlignmentRegistry { get; } = [.. AlignmentMethods.All, CenteringStage.Entry];

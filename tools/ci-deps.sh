@@ -6,6 +6,7 @@
 #   tools/ci-deps.sh onnx       Debian's python3-onnx (onnx.checker) and npm onnxruntime-node in tools/onnx-check,
 #                               for the tests in category "onnx" (exported models checked and run in ONNX Runtime);
 #                               part of the test profile, since those tests run in CI
+#   tools/ci-deps.sh report     Debian's chromium, for .ci/run's headless render of the demo's report.html to a PNG
 set -euo pipefail
 profile="${1:-test}"
 
@@ -14,7 +15,8 @@ case "$profile" in
   test) apt_packages+=(python3-onnx python3-numpy) ;;
   bench|fixtures) apt_packages+=(python3-torch python3-numpy libopenblas0-pthread) ;;
   onnx) apt_packages+=(python3-onnx python3-numpy) ;;
-  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx)" >&2; exit 2 ;;
+  report) apt_packages+=(chromium) ;;
+  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx, report)" >&2; exit 2 ;;
 esac
 
 retry() {
@@ -42,7 +44,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   retry "apt package lists" $sudo_cmd apt-get update -q
   for p in "${missing[@]}"; do
-    retry "Debian package $p" env DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "$p"
+    # Waits up to 10 minutes for a dpkg lock held by another install instead of failing at once.
+    retry "Debian package $p" env DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 install -y -q "$p"
   done
 fi
 if [ "$profile" = onnx ] || [ "$profile" = test ]; then
@@ -59,5 +62,8 @@ if [ "$profile" = onnx ] || [ "$profile" = test ]; then
   fi
   node -e "require('$onnx_check/node_modules/onnxruntime-node')" || { echo "ci-deps: onnxruntime-node does not load" >&2; exit 1; }
   PYENV_VERSION=system python3 -c "import onnx" || { echo "ci-deps: python3-onnx does not import under the system python3" >&2; exit 1; }
+fi
+if [ "$profile" = report ]; then
+  chromium --version >/dev/null 2>&1 || { echo "ci-deps: chromium is installed but does not run (chromium --version failed)" >&2; exit 1; }
 fi
 echo "ci-deps: profile '$profile' ready"

@@ -5,6 +5,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
+using MLNetMerge.Reports;
 using MLNetMerge.Zoo;
 using Spectre.Console;
 
@@ -54,6 +55,7 @@ internal static class DemoCommand
     {
         Directory.CreateDirectory(root);
         var results = new List<(RecipeEvaluation Eval, IReadOnlyList<TaskDiagnostics> Diagnostics)>();
+        var recipes = new List<(MergeRecipe Recipe, MergeParameters Parameters)>();
         foreach (var path in Directory.GetFiles(Path.Combine(zooDir, "recipes"), "*.yaml").OrderBy(p => p, StringComparer.Ordinal))
         {
             var recipe = MergeRecipe.Load(path);
@@ -62,6 +64,7 @@ internal static class DemoCommand
             EvaluateCommand.Print(eval);
             using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
             var parameters = WithSelected(recipe, eval);
+            recipes.Add((recipe, parameters));
             results.Add((eval, MergeDiagnostics.Compute(family, parameters.Method, parameters, new MergeExecutionOptions { Seed = recipe.Seed })));
         }
         var table = new Table { Title = new TableTitle("vision zoo — test accuracy (Avg over tasks) and weight diagnostics") };
@@ -84,9 +87,24 @@ internal static class DemoCommand
         AnsiConsole.Write(table);
         string report = Path.Combine(root, "report.json");
         var json = results.Select(x => EvaluationReport.ToJson(x.Eval)).ToList();
+        for (int i = 0; i < results.Count; i++)
+            HtmlReport.MethodRow(json[i], results[i].Eval.Method)["diagnostics"] = HtmlReport.DiagnosticsJson(results[i].Diagnostics);
+        AddTsne(json, results.Select(x => x.Eval).ToList(), recipes);
         File.WriteAllText(report, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"report: {report}");
+        Console.WriteLine($"report: {HtmlReport.Write(report)}");
         return 0;
+    }
+
+    /// <summary>The report's t-SNE figure: TIES (else the first method) against the fine-tuned model on task fashion (else the first task).</summary>
+    private static void AddTsne(List<Dictionary<string, object>> json, List<RecipeEvaluation> evals, List<(MergeRecipe Recipe, MergeParameters Parameters)> recipes)
+    {
+        int i = Math.Max(0, evals.FindIndex(e => e.Method == "ties"));
+        if (evals.Count == 0) return;
+        string task = evals[i].Tasks.Contains("fashion") ? "fashion" : evals[i].Tasks[0];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        HtmlReport.MethodRow(json[i], evals[i].Method)["tsne"] = EmbeddingProjection.Compute(recipes[i].Recipe, recipes[i].Parameters, task, new TsneOptions { Seed = 0 }, maxPoints: 500);
+        Console.WriteLine($"t-SNE of {evals[i].Method} versus fine-tuned on {task}: {watch.Elapsed.TotalSeconds:F1} s");
     }
 
     private static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);

@@ -33,6 +33,7 @@ internal static class EvaluateCommand
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             File.WriteAllText(path, JsonSerializer.Serialize(EvaluationReport.ToJson(result), new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"report: {path}");
+            Console.WriteLine($"report: {MLNetMerge.Reports.HtmlReport.Write(path)}");
             return 0;
         });
         return cmd;

@@ -143,8 +143,8 @@ public static class AlignmentEvaluator
         };
     }
 
-    /// <summary><c>{method}+{stage}</c>; a stage name used twice gets the parameters in which its uses differ, e.g.
-    /// <c>ties+aligned_transform[transform=orthogonal]</c>.</summary>
+    /// <summary><c>{method}+{stage}</c>; a stage name used twice gets the parameters that all its uses set and in which
+    /// they differ, e.g. <c>ties+aligned_transform[transform=orthogonal]</c> (its position when none differ).</summary>
     public static IReadOnlyList<string> RowNames(string method, IReadOnlyList<IAlignmentEstimator> stages)
     {
         ArgumentNullException.ThrowIfNull(stages);
@@ -155,9 +155,10 @@ public static class AlignmentEvaluator
             string name = $"{method}+{stage.Name}";
             if (same.Count > 1)
             {
-                var differing = stage.Parameters.Keys.Where(k => k != HeadAlignedModel.ConfigKey && same.Any(o => !o.Parameters.TryGetValue(k, out var v) || !Same(v, stage.Parameters[k])))
-                    .Order(StringComparer.Ordinal).Select(k => $"{k}={Text(stage.Parameters[k])}");
-                name += "[" + string.Join(",", differing) + "]";
+                var differing = stage.Parameters.Keys.Where(k => k != HeadAlignedModel.ConfigKey
+                        && same.All(o => o.Parameters.ContainsKey(k)) && same.Any(o => !Same(o.Parameters[k], stage.Parameters[k])))
+                    .Order(StringComparer.Ordinal).Select(k => $"{k}={Text(stage.Parameters[k])}").ToList();
+                name += "[" + (differing.Count > 0 ? string.Join(",", differing) : (same.IndexOf(stage) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)) + "]";
             }
             names.Add(name);
         }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
@@ -31,18 +32,18 @@ public static class FtClassifierTraining
     /// <param name="b">B.</param>
     /// <param name="e">E.</param>
     /// <param name="k">K.</param>
-    public static double LossAndGradient(Span<float> dWeight, Span<float> dBias, ReadOnlySpan<float> z, ReadOnlySpan<float> teacherLogits,
-        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int b, int e, int k)
+    public static double LossAndGradient<T>(Span<T> dWeight, Span<T> dBias, ReadOnlySpan<T> z, ReadOnlySpan<T> teacherLogits,
+        ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, int b, int e, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var logits = new float[b * k];                                    // (B, K) student logits s
-        var logP = new float[b * k];                                      // (B, K) log softmax(t)
-        var logQ = new float[b * k];                                      // (B, K) log softmax(s)
-        var dLogits = new float[b * k];                                   // (B, K) ∂L/∂s
-        Linear.Forward<float>(logits, z[..(b * e)], weight, bias, b, e, k);
-        float loss = KlDivergence.Forward<float>(logP, logQ, teacherLogits[..(b * k)], logits, b, k);
-        KlDivergence.Backward<float>(Span<float>.Empty, dLogits, logP, logQ, b, k, 1f);
-        Linear.Backward<float>(Span<float>.Empty, dWeight, dBias, dLogits, z[..(b * e)], weight, b, e, k);
-        return loss;
+        var logits = new T[b * k];                                        // (B, K) student logits s
+        var logP = new T[b * k];                                          // (B, K) log softmax(t)
+        var logQ = new T[b * k];                                          // (B, K) log softmax(s)
+        var dLogits = new T[b * k];                                       // (B, K) ∂L/∂s
+        Linear.Forward<T>(logits, z[..(b * e)], weight, bias, b, e, k);
+        T loss = KlDivergence.Forward<T>(logP, logQ, teacherLogits[..(b * k)], logits, b, k);
+        KlDivergence.Backward<T>(Span<T>.Empty, dLogits, logP, logQ, b, k, T.One);
+        Linear.Backward<T>(Span<T>.Empty, dWeight, dBias, dLogits, z[..(b * e)], weight, b, e, k);
+        return double.CreateTruncating(loss);
     }
 
     /// <summary>Trains a head from <paramref name="init"/> on (student embedding, teacher logits) pairs.</summary>

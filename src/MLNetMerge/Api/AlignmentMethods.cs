@@ -21,6 +21,10 @@ public static class AlignmentMethods
     [
         new(Alignment.FtClassifierEstimator.MethodName, DataRequirement.UnlabeledTest, "Representation alignment after merging, FT-Classifier (seed 000)",
             (p, seed) => new Alignment.FtClassifierEstimator(p, seed), Alignment.FtClassifierModel.Restore),
+        new(Alignment.AlignedTransformEstimator.MethodName, DataRequirement.UnlabeledTest, "Representation alignment after merging, aligned transformations (seed 000, Table 1)",
+            (p, seed) => new Alignment.AlignedTransformEstimator(p, seed), Alignment.AlignedTransformModel.Restore),
+        new(Alignment.SurgeryEstimator.MethodName, DataRequirement.UnlabeledTest, "Yang et al. 2024, Representation Surgery for Multi-Task Model Merging",
+            (p, seed) => new Alignment.SurgeryEstimator(p, seed), Alignment.SurgeryModel.Restore),
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

@@ -23,6 +23,35 @@ public interface ICheckpointReader : IDisposable
     /// <exception cref="CheckpointFormatException">The tensor is not floating point, or its bytes cannot be read.</exception>
     void ReadFloat32(TensorInfo tensor, Span<float> destination);
 
+    /// <summary>
+    /// Whether <see cref="ReadFloat32(TensorInfo, long, Span{float})"/> reads a slice without touching the rest of the
+    /// tensor (safetensors: a positional read of just those bytes). Streaming merges slice tensors only then.
+    /// </summary>
+    bool SupportsRangeReads => false;
+
+    /// <summary>
+    /// Reads elements <c>[start, start + destination.Length)</c> of a floating-point tensor (row-major, flattened)
+    /// converted to float32. The default reads the whole tensor and copies the slice; readers that can do better say so
+    /// with <see cref="SupportsRangeReads"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slice does not lie inside the tensor.</exception>
+    void ReadFloat32(TensorInfo tensor, long start, Span<float> destination)
+    {
+        CheckRange(tensor, start, destination.Length);
+        var all = new float[tensor.ElementCount];
+        ReadFloat32(tensor, all);
+        all.AsSpan(checked((int)start), destination.Length).CopyTo(destination);
+    }
+
+    /// <summary>Throws unless <c>[start, start + count)</c> lies inside <paramref name="tensor"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slice does not lie inside the tensor.</exception>
+    static void CheckRange(TensorInfo tensor, long start, int count)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (start < 0 || count < 0 || start + count > tensor.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(start), $"elements [{start}, {start + count}) are outside tensor '{tensor.Name}' of {tensor.ElementCount} elements.");
+    }
+
     /// <summary>Reads a tensor's stored bytes unchanged (little-endian, stored dtype) into <paramref name="destination"/> (exactly <see cref="TensorInfo.ByteLength"/> long).</summary>
     void ReadRaw(TensorInfo tensor, Span<byte> destination);
 }

@@ -73,6 +73,19 @@ public sealed class InMemoryCheckpoint : ICheckpointReader
     }
 
     /// <inheritdoc />
+    public bool SupportsRangeReads => true;
+
+    /// <inheritdoc />
+    public void ReadFloat32(TensorInfo tensor, long start, Span<float> destination)
+    {
+        ICheckpointReader.CheckRange(tensor, start, destination.Length);
+        if (!tensor.DType.IsFloatingPoint())
+            throw new CheckpointFormatException(Path, tensor.Name, $"is {tensor.DType}; a floating-point tensor was expected.");
+        int size = tensor.DType.SizeOf();
+        DTypeConversion.ToFloat32(_byName[tensor.Name].Bytes.AsSpan(checked((int)(start * size)), destination.Length * size), tensor.DType, destination);
+    }
+
+    /// <inheritdoc />
     public void ReadRaw(TensorInfo tensor, Span<byte> destination) => _byName[tensor.Name].Bytes.CopyTo(destination);
 
     /// <summary>Writes this checkpoint as a safetensors file (atomically: temp file, then rename).</summary>

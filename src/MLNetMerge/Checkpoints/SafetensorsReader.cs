@@ -86,17 +86,32 @@ public sealed class SafetensorsReader : ICheckpointReader
     /// <inheritdoc />
     public void ReadFloat32(TensorInfo tensor, Span<float> destination)
     {
-        if (!tensor.DType.IsFloatingPoint())
-            throw new CheckpointFormatException(Path, tensor.Name, $"is {tensor.DType}; a floating-point tensor was expected.");
         if (destination.Length != tensor.ElementCount)
             throw new ArgumentException($"destination holds {destination.Length} elements; tensor '{tensor.Name}' has {tensor.ElementCount}.");
+        ReadSlice(tensor, 0, destination);
+    }
+
+    /// <inheritdoc />
+    public bool SupportsRangeReads => true;
+
+    /// <inheritdoc />
+    public void ReadFloat32(TensorInfo tensor, long start, Span<float> destination)
+    {
+        ICheckpointReader.CheckRange(tensor, start, destination.Length);
+        ReadSlice(tensor, start, destination);
+    }
+
+    private void ReadSlice(TensorInfo tensor, long first, Span<float> destination)
+    {
+        if (!tensor.DType.IsFloatingPoint())
+            throw new CheckpointFormatException(Path, tensor.Name, $"is {tensor.DType}; a floating-point tensor was expected.");
         int size = tensor.DType.SizeOf();
         // Chunks keep every span under 2 GiB, so tensors of any size stream through.
         for (int start = 0; start < destination.Length; start += ChunkElements)
         {
             int count = Math.Min(ChunkElements, destination.Length - start);
             var part = destination.Slice(start, count);
-            long offset = tensor.Offset + (long)start * size;
+            long offset = tensor.Offset + (first + start) * size;
             if (tensor.DType == DType.F32)
             {
                 ReadAt(tensor, MemoryMarshal.AsBytes(part), offset);

@@ -28,6 +28,7 @@ public sealed class SafetensorsWriter : IDisposable
     private readonly SafeFileHandle _handle;
     private readonly Dictionary<string, (TensorEntry Entry, long Offset)> _layout = new(StringComparer.Ordinal);
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _sliced = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
     /// <summary>Creates <paramref name="path"/> (overwriting) with the given tensors, in order, and metadata.</summary>
@@ -65,12 +66,40 @@ public sealed class SafetensorsWriter : IDisposable
         var (entry, offset) = Claim(name);
         if (values.Length != entry.ElementCount)
             throw new ArgumentException($"tensor '{name}' expects {entry.ElementCount} values, got {values.Length}.");
+        WriteConverted(entry, offset, 0, values);
+    }
+
+    /// <summary>
+    /// Writes elements <c>[start, start + values.Length)</c> of a tensor (float32 converted to its dtype). Slices of one
+    /// tensor may come in any order from any thread; the tensor counts as written once slices covering all its
+    /// elements arrived (slices must not overlap).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slice does not lie inside the tensor.</exception>
+    public void WriteFloat32(string name, long start, ReadOnlySpan<float> values)
+    {
+        if (!_layout.TryGetValue(name, out var slot)) throw new ArgumentException($"tensor '{name}' is not in the layout of {Path}.");
+        var (entry, offset) = slot;
+        if (start < 0 || start + values.Length > entry.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(start), $"elements [{start}, {start + values.Length}) are outside tensor '{name}' of {entry.ElementCount} elements.");
+        WriteConverted(entry, offset, start, values);
+        lock (_gate)
+        {
+            if (_written.Contains(name)) throw new InvalidOperationException($"tensor '{name}' written twice to {Path}.");
+            long done = _sliced.GetValueOrDefault(name) + values.Length;
+            if (done == entry.ElementCount) { _sliced.Remove(name); _written.Add(name); }
+            else _sliced[name] = done;
+        }
+    }
+
+    private void WriteConverted(TensorEntry entry, long offset, long first, ReadOnlySpan<float> values)
+    {
+        int size = entry.DType.SizeOf();
+        long position = DataStart + offset + first * size;
         if (entry.DType == DType.F32)
         {
-            WriteChunked(MemoryMarshal.AsBytes(values), DataStart + offset);
+            WriteChunked(MemoryMarshal.AsBytes(values), position);
             return;
         }
-        int size = entry.DType.SizeOf();
         const int chunk = 1 << 24;
         byte[] buf = ByteBufferPool.Rent((long)Math.Min(chunk, values.Length) * size);
         try
@@ -80,7 +109,7 @@ public sealed class SafetensorsWriter : IDisposable
                 int count = Math.Min(chunk, values.Length - start);
                 var bytes = buf.AsSpan(0, count * size);
                 DTypeConversion.FromFloat32(values.Slice(start, count), entry.DType, bytes);
-                RandomAccess.Write(_handle, bytes, DataStart + offset + (long)start * size);
+                RandomAccess.Write(_handle, bytes, position + (long)start * size);
             }
         }
         finally

@@ -106,6 +106,12 @@ public sealed class ShardedSafetensorsReader : ICheckpointReader
     public void ReadFloat32(TensorInfo tensor, Span<float> destination) => ShardOf(tensor).ReadFloat32(tensor, destination);
 
     /// <inheritdoc />
+    public bool SupportsRangeReads => true;
+
+    /// <inheritdoc />
+    public void ReadFloat32(TensorInfo tensor, long start, Span<float> destination) => ShardOf(tensor).ReadFloat32(tensor, start, destination);
+
+    /// <inheritdoc />
     public void ReadRaw(TensorInfo tensor, Span<byte> destination) => ShardOf(tensor).ReadRaw(tensor, destination);
 
     private SafetensorsReader ShardOf(TensorInfo tensor) =>

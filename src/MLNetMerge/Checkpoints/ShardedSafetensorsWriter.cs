@@ -73,6 +73,9 @@ public sealed class ShardedSafetensorsWriter : IDisposable
     /// <summary>Writes float32 values converted to the tensor's dtype.</summary>
     public void WriteFloat32(string name, ReadOnlySpan<float> values) => Of(name).WriteFloat32(name, values);
 
+    /// <summary>Writes a slice of a tensor (see <see cref="SafetensorsWriter.WriteFloat32(string, long, ReadOnlySpan{float})"/>).</summary>
+    public void WriteFloat32(string name, long start, ReadOnlySpan<float> values) => Of(name).WriteFloat32(name, start, values);
+
     /// <summary>Writes raw bytes.</summary>
     public void WriteRaw(string name, ReadOnlySpan<byte> bytes) => Of(name).WriteRaw(name, bytes);
 

@@ -64,6 +64,12 @@ public sealed class DirectoryMergeSink : IMergeSink, IDisposable
     public void WriteModel(string name, ReadOnlySpan<float> values) => _model!.WriteFloat32(name, values);
 
     /// <inheritdoc />
+    public bool AcceptsSlices => true;
+
+    /// <inheritdoc />
+    public void WriteModelSlice(string name, long start, ReadOnlySpan<float> values) => _model!.WriteFloat32(name, start, values);
+
+    /// <inheritdoc />
     public void WriteModelRaw(string name, ReadOnlySpan<byte> bytes) => _model!.WriteRaw(name, bytes);
 
     /// <inheritdoc />

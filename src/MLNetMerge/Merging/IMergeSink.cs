@@ -22,6 +22,15 @@ public interface IMergeSink
     /// <summary>A merged model tensor (float32, converted to the entry's dtype).</summary>
     void WriteModel(string name, ReadOnlySpan<float> values);
 
+    /// <summary>Whether <see cref="WriteModelSlice"/> is supported (the executor then streams element-wise methods in slices).</summary>
+    bool AcceptsSlices => false;
+
+    /// <summary>Elements <c>[start, start + values.Length)</c> of a merged model tensor; slices of one tensor arrive in any
+    /// order and never overlap.</summary>
+    /// <exception cref="NotSupportedException">The sink takes whole tensors only (<see cref="AcceptsSlices"/> is false).</exception>
+    void WriteModelSlice(string name, long start, ReadOnlySpan<float> values) =>
+        throw new NotSupportedException($"{GetType().Name} takes whole tensors only.");
+
     /// <summary>A copied model tensor's raw bytes.</summary>
     void WriteModelRaw(string name, ReadOnlySpan<byte> bytes);
 

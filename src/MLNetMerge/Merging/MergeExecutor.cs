@@ -21,6 +21,13 @@ public sealed class MergeExecutionOptions
 
     /// <summary>Seed for randomised methods.</summary>
     public ulong Seed { get; init; }
+
+    /// <summary>
+    /// Elements per slice when an element-wise method's merge pass is streamed in slices (θ0, every θt and the output
+    /// of one slice stay in the core's L2 cache instead of streaming whole tensors through memory several times).
+    /// Default 16,384 (64 KiB per buffer); 0 merges whole tensors. The result is the same bytes either way.
+    /// </summary>
+    public int SliceElements { get; init; } = 16384;
 }
 
 /// <summary>
@@ -39,6 +46,7 @@ public static class MergeExecutor
         var run = new MergeExecutionOptions
         {
             MaxThreads = options.MaxThreads, AllowNonFinite = options.AllowNonFinite, OutputDType = options.OutputDType, Seed = options.Seed,
+            SliceElements = options.SliceElements,
             Materialize = method.IsPerTask ? family.TaskNames : options.Materialize,
         };
         Run(family, method, parameters, sink, run, progress, cancellationToken);
@@ -67,42 +75,43 @@ public static class MergeExecutor
         CopyRaw(family, sink, options);
 
         var order = Enumerable.Range(0, plan.Tensors.Count).OrderByDescending(i => plan.Tensors[i].ElementCount).ThenBy(i => i).ToArray();
+        var materialize = options.Materialize.Select(n => family.TaskNames.ToList().IndexOf(n)).ToArray();
+        int slice = options.SliceElements > 0 && run.IsElementwise && !method.IsPerTask && materialize.Length == 0 && sink.AcceptsSlices
+            && family.Base.SupportsRangeReads && family.Tasks.All(t => t.Reader.SupportsRangeReads) ? options.SliceElements : 0;
+        var items = WorkItems(plan, order, slice);
         for (int pass = 0; pass < run.PassCount; pass++)
         {
-            var partials = new object?[plan.Tensors.Count];
+            var partials = new object?[items.Count];
             int p = pass;
-            ForEachTensor(family, plan, run, parameters, order, options, checkFinite: pass == 0, $"pass {pass + 1}/{run.PassCount}", progress, cancellationToken,
-                ctx => partials[ctx.Index] = run.Visit(p, ctx));
-            run.EndPass(pass, partials);
+            ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: pass == 0, $"pass {pass + 1}/{run.PassCount}", progress, cancellationToken,
+                (ctx, item) => partials[item] = run.Visit(p, ctx));
+            run.EndPass(pass, PerTensor(run, plan, items, partials));
         }
         foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
 
-        var materialize = options.Materialize.Select(n => family.TaskNames.ToList().IndexOf(n)).ToArray();
-        ForEachTensor(family, plan, run, parameters, order, options, checkFinite: run.PassCount == 0, "merge", progress, cancellationToken, ctx =>
+        ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: run.PassCount == 0, "merge", progress, cancellationToken, (ctx, _) =>
         {
-            float[] outArr = FloatBufferPool.Shared.Rent(ctx.Length);
+            var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
+            run.Merge(ctx, merged);
+            if (slice > 0)
+            {
+                sink.WriteModelSlice(ctx.Name, ctx.Offset, merged);
+                return;
+            }
+            sink.WriteModel(ctx.Name, merged);
+            if (method.IsPerTask) run.WriteModulators(ctx, merged, sink.Modulators);
+            if (materialize.Length == 0) return;
+            float[] taskArr = FloatBufferPool.Shared.Rent(ctx.Length);
             try
             {
-                var merged = outArr.AsSpan(0, ctx.Length);
-                run.Merge(ctx, merged);
-                sink.WriteModel(ctx.Name, merged);
-                if (method.IsPerTask) run.WriteModulators(ctx, merged, sink.Modulators);
-                if (materialize.Length > 0)
+                foreach (int ti in materialize)
                 {
-                    float[] taskArr = FloatBufferPool.Shared.Rent(ctx.Length);
-                    try
-                    {
-                        foreach (int ti in materialize)
-                        {
-                            var dst = taskArr.AsSpan(0, ctx.Length);
-                            run.MaterializeTask(ctx, merged, ti, dst);
-                            sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
-                        }
-                    }
-                    finally { FloatBufferPool.Shared.Return(taskArr); }
+                    var dst = taskArr.AsSpan(0, ctx.Length);
+                    run.MaterializeTask(ctx, merged, ti, dst);
+                    sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
                 }
             }
-            finally { FloatBufferPool.Shared.Return(outArr); }
+            finally { FloatBufferPool.Shared.Return(taskArr); }
         });
 
         var summary = new MergeSummary(method, parameters, family.TaskNames, run.Notes(), family.MergedParameterCount);
@@ -154,31 +163,70 @@ public static class MergeExecutor
         return bytes;
     }
 
-    private static void ForEachTensor(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, int[] order,
+    /// <summary>One unit of work: a whole tensor (<paramref name="Length"/> = its size) or one slice of it.</summary>
+    private readonly record struct WorkItem(int Tensor, long Start, int Length);
+
+    /// <summary>Tensors in <paramref name="order"/>, each whole (slice 0) or cut into slices of <paramref name="slice"/> elements.</summary>
+    private static List<WorkItem> WorkItems(MergePlan plan, int[] order, int slice)
+    {
+        var items = new List<WorkItem>();
+        foreach (int index in order)
+        {
+            long n = plan.Tensors[index].ElementCount;
+            if (slice == 0) { items.Add(new WorkItem(index, 0, checked((int)n))); continue; }
+            for (long start = 0; start < n; start += slice) items.Add(new WorkItem(index, start, (int)Math.Min(slice, n - start)));
+        }
+        return items;
+    }
+
+    /// <summary>A pass's partial results per tensor (plan order): one item's result, or a tensor's slices folded in order.</summary>
+    private static object?[] PerTensor(MergeRun run, MergePlan plan, List<WorkItem> items, object?[] partials)
+    {
+        var result = new object?[plan.Tensors.Count];
+        var seen = new bool[plan.Tensors.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            int t = items[i].Tensor;
+            result[t] = seen[t] ? run.CombinePartials(result[t], partials[i]) : partials[i];
+            seen[t] = true;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on every item with up to <see cref="MergeExecutionOptions.MaxThreads"/> workers. Each
+    /// item's θ0 and θt (τt = θt − θ0 when the run uses task vectors) are read by position into the context first,
+    /// checked for non-finite values while in cache, and <see cref="MergeRun.Prepare"/> applied. Whole tensors rent pooled
+    /// buffers per item; slices reuse one set of slice buffers per worker for the whole stage, so θ0, θ1…θT and the
+    /// output of a slice stay in the core's L2 cache.
+    /// </summary>
+    private static void ForEachItem(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, List<WorkItem> items, int slice,
         MergeExecutionOptions options, bool checkFinite, string stage, IProgress<MergeProgress>? progress, CancellationToken ct,
-        Action<MergeTensorContext> body)
+        Action<MergeTensorContext, int> body)
     {
         int next = -1;
         long done = 0;
-        long total = plan.Tensors.Count;
-        int threads = Math.Clamp(options.MaxThreads, 1, Math.Max(1, order.Length));
-        progress?.Report(new MergeProgress(stage, 0, total));
+        int threads = Math.Clamp(options.MaxThreads, 1, Math.Max(1, items.Count));
+        bool check = checkFinite && !options.AllowNonFinite;
+        progress?.Report(new MergeProgress(stage, 0, items.Count));
         Exception? failure = null;
         void Worker()
         {
             var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters };
+            if (slice > 0) Rent(ctx, slice);
             try
             {
                 while (failure is null)
                 {
                     ct.ThrowIfCancellationRequested();
                     int k = Interlocked.Increment(ref next);
-                    if (k >= order.Length) break;
-                    int index = order[k];
-                    Load(family, plan, run, ctx, index, checkFinite && !options.AllowNonFinite);
+                    if (k >= items.Count) break;
+                    var item = items[k];
+                    if (slice == 0) { Release(ctx); Rent(ctx, item.Length); }
+                    Load(family, plan, run, ctx, item, check);
                     run.Prepare(ctx);
-                    body(ctx);
-                    progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), total));
+                    body(ctx, k);
+                    progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
                 }
             }
             catch (Exception e)
@@ -200,32 +248,39 @@ public static class MergeExecutor
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
-    private static void Load(ModelFamily family, MergePlan plan, MergeRun run, MergeTensorContext ctx, int index, bool checkFinite)
+    private static void Rent(MergeTensorContext ctx, int n)
     {
-        var info = plan.Tensors[index];
-        int n = checked((int)info.ElementCount);
-        Release(ctx);
+        ctx.BaseArray = FloatBufferPool.Shared.Rent(n);                      // (n)
+        ctx.ScratchArray = FloatBufferPool.Shared.Rent(n);                   // (n)
+        ctx.OutputArray = FloatBufferPool.Shared.Rent(n);                    // (n)
+        for (int t = 0; t < ctx.TaskArrays.Length; t++) ctx.TaskArrays[t] = FloatBufferPool.Shared.Rent(n); // T × (n)
+    }
+
+    private static void Load(ModelFamily family, MergePlan plan, MergeRun run, MergeTensorContext ctx, WorkItem item, bool checkFinite)
+    {
+        var info = plan.Tensors[item.Tensor];
+        bool whole = item.Start == 0 && item.Length == info.ElementCount;
         ctx.Info = info;
-        ctx.Index = index;
+        ctx.Index = item.Tensor;
         ctx.Layer = LayerIndex.Of(info.Name);
-        ctx.Length = n;
-        ctx.BaseArray = FloatBufferPool.Shared.Rent(n);
-        ctx.ScratchArray = FloatBufferPool.Shared.Rent(n);
-        family.Base.ReadFloat32(info, ctx.Base);
-        if (checkFinite) CheckFinite(family.Base.Path, info.Name, ctx.Base);
+        ctx.Offset = item.Start;
+        ctx.Length = item.Length;
+        if (whole) family.Base.ReadFloat32(info, ctx.Base);
+        else family.Base.ReadFloat32(info, item.Start, ctx.Base);
+        if (checkFinite) CheckFinite(family.Base.Path, info.Name, ctx.Base, item.Start);
         for (int t = 0; t < plan.TaskCount; t++)
         {
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);
-            ctx.TaskArrays[t] = FloatBufferPool.Shared.Rent(n);
             var task = ctx.Task(t);
-            reader.ReadFloat32(ti, task);
-            if (checkFinite) CheckFinite(reader.Path, info.Name, task);
+            if (whole) reader.ReadFloat32(ti, task);
+            else reader.ReadFloat32(ti, item.Start, task);
+            if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
             if (run.UsesTaskVectors) TensorPrimitives.Subtract(task, ctx.Base, task);
         }
     }
 
-    private static void CheckFinite(string file, string tensor, ReadOnlySpan<float> values)
+    private static void CheckFinite(string file, string tensor, ReadOnlySpan<float> values, long offset = 0)
     {
         if (values.Length == 0) return;
         float m = TensorPrimitives.MaxMagnitude(values);
@@ -233,7 +288,7 @@ public static class MergeExecutor
         {
             int at = 0;
             while (at < values.Length && float.IsFinite(values[at])) at++;
-            throw new NonFiniteTensorException(file, tensor, $"holds {values[at]} at element {at}; pass --allow-nonfinite to merge it anyway.");
+            throw new NonFiniteTensorException(file, tensor, $"holds {values[at]} at element {offset + at}; pass --allow-nonfinite to merge it anyway.");
         }
     }
 
@@ -241,6 +296,7 @@ public static class MergeExecutor
     {
         if (ctx.BaseArray.Length > 0) FloatBufferPool.Shared.Return(ctx.BaseArray);
         if (ctx.ScratchArray.Length > 0) FloatBufferPool.Shared.Return(ctx.ScratchArray);
+        if (ctx.OutputArray.Length > 0) FloatBufferPool.Shared.Return(ctx.OutputArray);
         for (int t = 0; t < ctx.TaskArrays.Length; t++)
         {
             if (ctx.TaskArrays[t] is { Length: > 0 } a) FloatBufferPool.Shared.Return(a);
@@ -248,5 +304,6 @@ public static class MergeExecutor
         }
         ctx.BaseArray = [];
         ctx.ScratchArray = [];
+        ctx.OutputArray = [];
     }
 }

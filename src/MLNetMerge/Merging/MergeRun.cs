@@ -22,6 +22,14 @@ public abstract class MergeRun
     /// <summary>Task buffers hold τt = θt − θ0 (true) or θt (false).</summary>
     public virtual bool UsesTaskVectors => true;
 
+    /// <summary>
+    /// Whether <see cref="Prepare"/> and <see cref="Merge"/> work element by element: no statistic over the tensor,
+    /// no randomness tied to an element's position, no per-task outputs. Then merging any slice of a tensor gives that
+    /// slice of the whole-tensor result, and the executor streams the merge pass in cache-sized slices
+    /// (<see cref="MergeTensorContext.Offset"/> is the slice's first element).
+    /// </summary>
+    public virtual bool IsElementwise => false;
+
     /// <summary>Number of statistics passes before the merge pass.</summary>
     public virtual int PassCount => 0;
 
@@ -30,6 +38,15 @@ public abstract class MergeRun
 
     /// <summary>Computes this tensor's contribution to pass <paramref name="pass"/>'s statistic.</summary>
     public virtual object? Visit(int pass, MergeTensorContext ctx) => null;
+
+    /// <summary>
+    /// Folds the results of two consecutive slices of one tensor (element-wise runs only; the executor folds a tensor's
+    /// slices in order, so <see cref="EndPass"/> still gets one partial per tensor). Default: no partials to fold.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Both are non-null and the run does not say how to fold them.</exception>
+    public virtual object? CombinePartials(object? first, object? second) =>
+        first is null ? second : second is null ? first
+            : throw new InvalidOperationException($"{GetType().Name} returns per-tensor partials but does not combine slices.");
 
     /// <summary>Reduces the per-tensor results of a pass (indexed like the plan's tensors).</summary>
     public virtual void EndPass(int pass, object?[] partials) { }

@@ -28,8 +28,11 @@ public sealed class MergeTensorContext
     /// <summary>The run's parameters.</summary>
     public MergeParameters Parameters { get; internal set; } = null!;
 
-    /// <summary>Element count.</summary>
+    /// <summary>Element count of the buffers: the whole tensor, or one slice when the run is element-wise.</summary>
     public int Length { get; internal set; }
+
+    /// <summary>First element of the buffers within the tensor (0 unless the executor streams slices).</summary>
+    public long Offset { get; internal set; }
 
     /// <summary>Number of tasks.</summary>
     public int TaskCount => TaskArrays.Length;
@@ -37,6 +40,7 @@ public sealed class MergeTensorContext
     internal float[] BaseArray = [];
     internal float[][] TaskArrays;
     internal float[] ScratchArray = [];
+    internal float[] OutputArray = [];
 
     /// <summary>θ0 for this tensor (length <see cref="Length"/>).</summary>
     public Span<float> Base => BaseArray.AsSpan(0, Length);

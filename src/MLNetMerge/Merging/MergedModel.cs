@@ -91,6 +91,14 @@ internal sealed class InMemoryMergeSink : IMergeSink, IModulatorWriter
 
     public void WriteModel(string name, ReadOnlySpan<float> values) => _tensors[name] = values.ToArray();
 
+    public bool AcceptsSlices => true;
+
+    public void WriteModelSlice(string name, long start, ReadOnlySpan<float> values)
+    {
+        var target = _tensors.GetOrAdd(name, n => new float[_layout!.Model.First(e => e.Name == n).ElementCount]);
+        values.CopyTo(target.AsSpan(checked((int)start)));
+    }
+
     public void WriteModelRaw(string name, ReadOnlySpan<byte> bytes) => _raw[name] = bytes.ToArray();
 
     public void WriteHeadRaw(string task, string name, ReadOnlySpan<byte> bytes) =>

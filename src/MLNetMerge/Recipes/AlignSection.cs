@@ -46,6 +46,7 @@ public static class AlignSection
         int seeds = 5;
         var stageNodes = new List<(string Where, YamlNode Node)>();
         YamlMappingNode? shorthand = null;
+        bool hasStages = false;
         foreach (var (k, v) in map.Children)
         {
             string key = ((YamlScalarNode)k).Value ?? "";
@@ -55,6 +56,7 @@ public static class AlignSection
                 case "seeds": seeds = PositiveInt(v, src, "align.seeds", allowZero: false); break;
                 case "stages":
                     if (v is not YamlSequenceNode seq) throw new RecipeException(src, "align.stages: expected a list of { method, parameters } mappings.");
+                    hasStages = true;
                     for (int i = 0; i < seq.Children.Count; i++) stageNodes.Add(($"align.stages[{i}]", seq.Children[i]));
                     break;
                 case "method" or "parameters":
@@ -65,7 +67,7 @@ public static class AlignSection
         }
         if (shorthand is not null)
         {
-            if (stageNodes.Count > 0) throw new RecipeException(src, "align: give either stages or one method with parameters, not both.");
+            if (hasStages) throw new RecipeException(src, "align: give either stages or one method with parameters, not both.");
             var one = new YamlMappingNode(shorthand.Children.Where(kv => ((YamlScalarNode)kv.Key).Value is "method" or "parameters"));
             stageNodes.Add(("align", one));
         }

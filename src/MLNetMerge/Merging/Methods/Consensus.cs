@@ -32,6 +32,8 @@ public sealed class Consensus : MergeMethod
 
     private sealed class Run : MergeRun
     {
+        public override bool IsElementwise => true;
+
         public override void Merge(MergeTensorContext ctx, Span<float> output)
         {
             float kappa = (float)ctx.Number("kappa");

@@ -51,6 +51,9 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
     public IReadOnlyList<float> Thresholds => _threshold;
 
     /// <inheritdoc />
+    public override bool IsElementwise => !_shape.RandomDrop && _shape.Sparsify is SparsificationKind.None or SparsificationKind.MagnitudeGlobal;
+
+    /// <inheritdoc />
     public override int PassCount => _trimPasses + (_shape.SignConsensus ? 1 : 0);
 
     /// <inheritdoc />
@@ -93,6 +96,10 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         }
         return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), TrimThresholds, ctx.Length);
     }
+
+    /// <inheritdoc />
+    public override object? CombinePartials(object? first, object? second) =>
+        first is long a && second is long b ? a + b : base.CombinePartials(first, second);
 
     /// <inheritdoc />
     public override void EndPass(int pass, object?[] partials)

@@ -23,6 +23,8 @@ public sealed class MagMax : MergeMethod
 
     private sealed class Run : MergeRun
     {
+        public override bool IsElementwise => true;
+
         public override void Merge(MergeTensorContext ctx, Span<float> output)
         {
             float lambda = (float)ctx.Number("scale");

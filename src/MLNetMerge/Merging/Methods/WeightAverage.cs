@@ -26,6 +26,8 @@ public sealed class WeightAverage : MergeMethod
     private sealed class Run : MergeRun
     {
         public override bool UsesTaskVectors => false;
+        public override bool IsElementwise => true;
+
 
         public override void Merge(MergeTensorContext ctx, Span<float> output)
         {

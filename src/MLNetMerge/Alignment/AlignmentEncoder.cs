@@ -20,6 +20,7 @@ public sealed class AlignmentEncoder
     private readonly DatasetEncoder _encoder;
     private readonly object _gate = new();
     private readonly ConditionalWeakTable<object, Dictionary<(string Task, TaskDataset Data), float[]>> _cache = new();
+    private static readonly ConditionalWeakTable<ModelFamily, Dictionary<string, AlignmentEncoder>> Shared = new();
 
     private AlignmentEncoder(DatasetEncoder encoder, string prefix, string configPath)
     {
@@ -43,13 +44,27 @@ public sealed class AlignmentEncoder
     /// <summary>The architecture (its parameter arena holds whichever weights were used last).</summary>
     public IDenseEncoder Model => _encoder.Model;
 
-    /// <summary>The encoder of a family: <paramref name="configPath"/>, else the <c>config.json</c> beside the base checkpoint.</summary>
+    /// <summary>
+    /// The encoder of a family: <paramref name="configPath"/>, else the <c>config.json</c> beside the base checkpoint.
+    /// One encoder (and so one embedding cache) is shared per family and config while the family is alive, so stages
+    /// and seeds fitted on the same data embed it once.
+    /// </summary>
     /// <exception cref="MergeException">No config, an architecture without a dense encoder, or a base without the encoder's tensors.</exception>
     public static AlignmentEncoder ForFamily(ModelFamily family, string? configPath = null)
     {
         ArgumentNullException.ThrowIfNull(family);
         string dir = Directory.Exists(family.Base.Path) ? family.Base.Path : Path.GetDirectoryName(Path.GetFullPath(family.Base.Path)) ?? ".";
-        configPath ??= Path.Combine(dir, "config.json");
+        string path = Path.GetFullPath(configPath ?? Path.Combine(dir, "config.json"));
+        var perFamily = Shared.GetValue(family, _ => new Dictionary<string, AlignmentEncoder>(StringComparer.Ordinal));
+        lock (perFamily)
+        {
+            if (!perFamily.TryGetValue(path, out var encoder)) perFamily[path] = encoder = Create(family, path);
+            return encoder;
+        }
+    }
+
+    private static AlignmentEncoder Create(ModelFamily family, string configPath)
+    {
         var model = Build(configPath);
         string first = model.Parameters.Layout.Entries[0].Name;
         string prefix = Prefixes.FirstOrDefault(p => family.Base.TryGetTensor(p + first, out _))

@@ -8,7 +8,8 @@ namespace MLNetMerge.Alignment;
 /// <c>{method}+{stage}</c> whose single protocol is <c>aligned</c>, with <c>"transductive"</c>, <c>"data"</c>,
 /// <c>"stage"</c> and <c>"parameters"</c>; its normalised accuracy divides by the individual models' Current Eval.
 /// Aligned-transform rows are also collected as <c>"transforms": { transform/solver → task → accuracy }</c>
-/// (the seeds' Figure 4), and the <c>align</c> section is echoed.
+/// (the seeds' Figure 4) with <c>average</c> and the mean <c>orthogonality_defect</c> ‖WᵀW − I‖_F of the fitted maps,
+/// and the <c>align</c> section is echoed.
 /// </summary>
 public static class AlignmentReport
 {
@@ -43,6 +44,8 @@ public static class AlignmentReport
                 string key = AlignmentEvaluator.Text(tr) + (row.Stage.Parameters.TryGetValue("solver", out var so) ? "/" + AlignmentEvaluator.Text(so) : "");
                 var perTask = e.Merge.Tasks.ToDictionary(t => t, t => (object)results[t].Accuracy);
                 perTask["average"] = row.Evaluation.Average(AlignmentEvaluator.ProtocolName);
+                var fitted = row.Models.OfType<AlignedTransformModel>().SelectMany(m => m.TaskNames.Select(m.TransformOf)).ToList();
+                if (fitted.Count > 0) perTask["orthogonality_defect"] = fitted.Average(t => t.OrthogonalityDefect());
                 transforms[key] = perTask;
             }
         }

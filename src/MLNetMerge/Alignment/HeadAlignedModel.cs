@@ -65,8 +65,13 @@ public abstract class HeadAlignedModel : AlignedModel
         ArgumentNullException.ThrowIfNull(data);
         if (data.FeatureLength != Encoder.InputSize)
             throw new ArgumentException($"task '{task}': examples of {data.FeatureLength} values; the encoder expects {Encoder.InputSize}.", nameof(data));
-        return TransformFeatures(task, Encoder.EmbedMerged(Merged, task, data, cancellationToken), data.Count);
+        return TransformFeatures(task, EncoderFeatures(task, data, cancellationToken), data.Count);
     }
+
+    /// <summary>The encoder output for <paramref name="task"/> before any transform: by default the merged model's
+    /// (cached). Stages that learn encoder weights (coefficients, tinted layers) override it with their own weights.</summary>
+    protected virtual float[] EncoderFeatures(string task, TaskDataset data, CancellationToken cancellationToken) =>
+        Encoder.EmbedMerged(Merged, task, data, cancellationToken);
 
     /// <inheritdoc />
     public override float[] PredictProbabilities(string task, TaskDataset data, CancellationToken cancellationToken = default)

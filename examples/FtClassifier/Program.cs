@@ -3,7 +3,6 @@
 // labels only balance the draw and never enter the loss.
 //   dotnet run --project examples/FtClassifier [-- path/to/data/zoo/vision]
 using MLNetMerge;
-using MLNetMerge.Merging;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ctx = new MergeContext(seed: 0);
@@ -12,10 +11,8 @@ using var family = ctx.Model.LoadFamily(Path.Combine(zoo, "base.safetensors"),
     tasks.Select(t => (t, Path.Combine(zoo, t + ".safetensors"))).ToArray());
 var test = ctx.Data.LoadZoo(zoo, split: "test", tasks);
 
-// The alignment stage from the registry (the recipe form: { method: ft_classifier, parameters: { shots: 5 } }).
-var ftClassifier = AlignmentMethods.Find("ft_classifier").Create(
-    new Dictionary<string, ParameterValue> { ["shots"] = new ParameterValue.Scalar(5) }, ctx.Seed);
-var pipeline = ctx.Merging.TaskArithmetic(scale: 0.3).Append(ftClassifier);
+// Recipe form: align: { stages: [ { method: ft_classifier, parameters: { shots: 5 } } ] }
+var pipeline = ctx.Merging.TaskArithmetic(scale: 0.3).Append(ctx.Alignment.FtClassifier(shotsPerClass: 5));
 
 // The stage sees the test inputs (transductive); it draws 5 per class and does not train on the labels.
 var aligned = pipeline.Fit(new MergeInputs(family, test));

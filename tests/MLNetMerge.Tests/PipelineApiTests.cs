@@ -62,6 +62,28 @@ public sealed class PipelineApiTests
         Assert.ThrowsExactly<InvalidOperationException>(() => knn.Metrics("fashion"));
     }
 
+    /// <summary>FT-Classifier Eval taught by the fine-tuned models: on the fine-tuned model itself (a merge of one task) the
+    /// teacher is the model, so distillation starts at its optimum and every seed's accuracy equals Current's.</summary>
+    [TestMethod]
+    public void Ft_classifier_eval_of_a_fine_tuned_model_keeps_its_accuracy()
+    {
+        var ctx = new MergeContext(0);
+        using var family = ModelFamilyOf("digits");
+        var model = ctx.Merging.WeightAverage().Fit(new MergeInputs(family));      // one model: the fine-tuned weights
+        var test = new Dictionary<string, Data.TaskDataset> { ["digits"] = ctx.Data.LoadZooSplit(ZooPaths.Vision, "digits", "test") };
+        var pool = new Dictionary<string, Data.TaskDataset> { ["digits"] = ctx.Data.LoadZooSplit(ZooPaths.Vision, "digits", "validation") };
+        var ftc = ctx.Evaluation.FtClassifier(family, pool, shots: 2, seeds: 2);
+        Assert.AreEqual("ftc2", ftc.Name);
+        var current = ctx.Evaluation.Evaluate(model, test, ctx.Evaluation.Current());
+        var result = ctx.Evaluation.Evaluate(model, test, ftc, pool);
+        Assert.AreEqual(2, result["digits"].Runs.Count);
+        foreach (var run in result["digits"].Runs)
+            Assert.AreEqual(current.Metrics("digits").MicroAccuracy, run.MicroAccuracy, 0.01, "KL to itself is 0 at the start; the head barely moves");
+    }
+
+    private static Checkpoints.ModelFamily ModelFamilyOf(params string[] tasks) =>
+        Checkpoints.ModelFamily.Load(Path.Combine(ZooPaths.Vision, "base.safetensors"), tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
+
     [TestMethod]
     public void Loading_checks_the_format_and_version()
     {

@@ -42,6 +42,34 @@ public sealed partial class EvaluationCatalog
     /// <summary>KNN Eval: <paramref name="shots"/> labeled anchors per class, mean-distance classifier, over <paramref name="seeds"/> draws.</summary>
     public KnnProtocol Knn(int shots = 5, int seeds = 5) => new(shots, seeds);
 
+    /// <summary>
+    /// FT-Classifier Eval: per seed, <paramref name="shots"/> examples per class from the labeled pool train a head from
+    /// the task's own one by distilling the fine-tuned model (KL(fine-tuned ‖ merged)); its teacher logits are computed
+    /// here from <paramref name="family"/>'s fine-tuned checkpoints on <paramref name="labeled"/>. Pass the same pool to
+    /// <c>Evaluate</c>.
+    /// </summary>
+    /// <param name="family">The family whose fine-tuned models teach.</param>
+    /// <param name="labeled">Task name → labeled pool (the validation split).</param>
+    /// <param name="shots">Examples per class k.</param>
+    /// <param name="seeds">Draws.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="MergeException">The family has no usable config.json or a task lacks its head.</exception>
+    public FtClassifierEvalProtocol FtClassifier(Checkpoints.ModelFamily family, IReadOnlyDictionary<string, TaskDataset> labeled, int shots = 5, int seeds = 5,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        ArgumentNullException.ThrowIfNull(labeled);
+        var fe = FamilyEncoder.Create(family);
+        var teachers = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var task in family.TaskNames.Where(labeled.ContainsKey))
+        {
+            var weights = fe.ReadWeights(fe.Reader(task));
+            fe.Encoder.SetWeights(n => weights[n]);
+            teachers[task] = fe.Head(task).Logits(fe.Encoder.Embed(labeled[task], cancellationToken: cancellationToken), labeled[task].Count);  // (M, K)
+        }
+        return new FtClassifierEvalProtocol(shots, seeds, teachers);
+    }
+
     /// <summary>Evaluates a merged model (merged encoder and each task's own head) on the tasks of <paramref name="test"/>.</summary>
     /// <param name="model">The merged model.</param>
     /// <param name="architectureConfig">The family's <c>config.json</c> text (the merged model does not record its architecture).</param>

@@ -109,8 +109,7 @@ public static class PipelineRecipeRunner
                 else if (p == "knn") protocols.Add(ctx.Evaluation.Knn(section.Shots, section.Seeds));
                 else
                 {
-                    var teachers = TeacherLogits(family, validation, cancellationToken);
-                    protocols.AddRange(section.FtcShots.Select(k => new FtClassifierEvalProtocol(k, section.Seeds, teachers)));
+                    protocols.AddRange(section.FtcShots.Select(k => ctx.Evaluation.FtClassifier(family, validation, k, section.Seeds, cancellationToken)));
                 }
             }
             foreach (var protocol in protocols)
@@ -159,20 +158,6 @@ public static class PipelineRecipeRunner
         if (onnx is null) throw new RecipeException(recipe.Source, "export: missing 'onnx' (the directory to write).");
         if (!perTask && !multiHead && !singleFile) throw new RecipeException(recipe.Source, "export: per_task, multi_head and single_file are all false; nothing to write.");
         return new ExportSection(onnx, perTask, multiHead, singleFile);
-    }
-
-    /// <summary>Each task's fine-tuned model's logits (M, K) on its labeled pool: the FT-Classifier Eval teacher.</summary>
-    private static Dictionary<string, float[]> TeacherLogits(Checkpoints.ModelFamily family, IReadOnlyDictionary<string, TaskDataset> pool, CancellationToken ct)
-    {
-        var fe = FamilyEncoder.Create(family);
-        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var task in family.TaskNames)
-        {
-            var weights = fe.ReadWeights(fe.Reader(task));
-            fe.Encoder.SetWeights(n => weights[n]);
-            result[task] = fe.Head(task).Logits(fe.Encoder.Embed(pool[task], cancellationToken: ct), pool[task].Count);
-        }
-        return result;
     }
 
     private static MergeRecipe WithParameters(MergeRecipe r, IReadOnlyDictionary<string, double> values)

@@ -92,7 +92,11 @@ public static class PipelineRecipeRunner
         if (output is not null)
         {
             ctx.Model.Save(fitted, output, options.Overwrite);
-            log($"saved: {output}");
+            // The pipeline as it ran (sweep choices baked into the parameters), as a recipe that loads into the same pipeline.
+            AlignData? align = pipeline.Stages.Count == 0 ? null : AlignSection.Read(recipe).Data is var d && d.Zoo is null
+                ? d with { Zoo = Path.GetDirectoryName(Path.GetFullPath(recipe.Base)) } : AlignSection.Read(recipe).Data;
+            File.WriteAllText(Path.Combine(output, "recipe.yaml"), pipeline.ToRecipe(family, align, output).ToYaml());
+            log($"saved: {output} (pipeline and recipe.yaml)");
         }
 
         var evaluation = new Dictionary<string, EvaluationResults>(StringComparer.Ordinal);

@@ -92,6 +92,8 @@ public sealed partial class ModelCatalog
             if (!File.Exists(path)) throw new CheckpointFormatException(manifestPath, null, $"names the architecture file '{cfg}', which is missing.");
             config = File.ReadAllText(path);
         }
+        else if (root.TryGetProperty("base", out var b) && b.GetString() is { } basePath && File.Exists(basePath))
+            config = FittedPipeline.ConfigBeside(basePath);   // a `mlnetmerge merge` output: the family's config.json, if still there
         var parameters = merged.Summary.Parameters;
         var perModel = new Dictionary<string, IReadOnlyDictionary<string, ParameterValue>>(StringComparer.Ordinal);
         for (int i = 0; i < merged.TaskNames.Count; i++)

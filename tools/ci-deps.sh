@@ -7,6 +7,8 @@
 #                               for the tests in category "onnx" (exported models checked and run in ONNX Runtime);
 #                               part of the test profile, since those tests run in CI
 #   tools/ci-deps.sh report     Debian's chromium, for .ci/run's headless render of the demo's report.html to a PNG
+#   tools/ci-deps.sh zoo        Debian's wordnet-base and fortunes, the corpora of `mlnetmerge zoo build text`
+#                               (not needed by CI or the demo: the built text zoo is committed under data/zoo/text)
 set -euo pipefail
 profile="${1:-test}"
 
@@ -16,7 +18,8 @@ case "$profile" in
   bench|fixtures) apt_packages+=(python3-torch python3-numpy libopenblas0-pthread) ;;
   onnx) apt_packages+=(python3-onnx python3-numpy) ;;
   report) apt_packages+=(chromium) ;;
-  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx, report)" >&2; exit 2 ;;
+  zoo) apt_packages+=(wordnet-base fortunes) ;;
+  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx, report, zoo)" >&2; exit 2 ;;
 esac
 
 retry() {

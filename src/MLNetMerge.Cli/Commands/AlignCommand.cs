@@ -36,6 +36,7 @@ internal static class AlignCommand
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             File.WriteAllText(path, JsonSerializer.Serialize(AlignmentReport.ToJson(result), new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"report: {path}");
+            Console.WriteLine($"report: {MLNetMerge.Reports.HtmlReport.Write(path)}");
             return 0;
         });
         return cmd;

@@ -12,62 +12,75 @@ using Spectre.Console;
 namespace MLNetMerge.Cli.Commands;
 
 /// <summary>
-/// <c>mlnetmerge demo</c>: the main job on the bundled zoo. Every recipe of <c>data/zoo/vision/recipes</c> is merged,
-/// its hyperparameters selected on validation, and evaluated on test (Current and KNN protocols, base and individual
-/// bounds) in the seeds' table layout; a summary table and the weight diagnostics follow, and <c>report.json</c>
-/// collects everything. Without a zoo it falls back to a small synthetic family and the diagnostics alone.
+/// <c>mlnetmerge demo</c>: the main job on the bundled zoos (<c>data/zoo/vision</c>, then <c>data/zoo/text</c>). Every
+/// recipe of each zoo's <c>recipes/</c> is merged, its hyperparameters selected on validation, and evaluated on test
+/// (Current and KNN protocols, base and individual bounds) in the seeds' table layout; a summary table per family and
+/// the weight diagnostics follow, and <c>report.json</c> collects every recipe of every family (a list of per-recipe
+/// objects, each with its <c>family</c>). Without a zoo it falls back to a small synthetic family and the diagnostics alone.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
         var output = new Option<string>("--output", "-o") { Description = "Where merges and report.json go.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
-        var zoo = new Option<string?>("--zoo") { Description = "Zoo directory (default: data/zoo/vision found from the current directory upwards)." };
+        var zoo = new Option<string?>("--zoo") { Description = "One zoo directory (default: every zoo of data/zoo — vision, text — found from the current directory upwards)." };
         var cmd = new Command("demo", "Merge the bundled zoo with every method, select on validation, evaluate on test, print the tables.");
         cmd.Options.Add(output);
         cmd.Options.Add(zoo);
         cmd.SetAction(r =>
         {
             string root = Path.GetFullPath(r.GetValue(output)!);
-            string? zooDir = r.GetValue(zoo) ?? FindZoo();
-            if (zooDir is null || !Directory.Exists(Path.Combine(zooDir, "recipes")))
+            string? given = r.GetValue(zoo);
+            var zoos = (given is not null ? [given] : FindZoos()).Where(z => Directory.Exists(Path.Combine(z, "recipes"))).ToList();
+            if (zoos.Count == 0)
             {
-                Console.WriteLine("no zoo found (data/zoo/vision); running the synthetic family instead.");
+                Console.WriteLine("no zoo found (data/zoo/vision, data/zoo/text); running the synthetic family instead.");
                 return Synthetic(root);
             }
-            return OnZoo(Path.GetFullPath(zooDir), root);
+            Directory.CreateDirectory(root);
+            var json = new List<Dictionary<string, object>>();
+            foreach (var dir in zoos) json.AddRange(OnZoo(Path.GetFullPath(dir)));
+            string report = Path.Combine(root, "report.json");
+            File.WriteAllText(report, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"report: {report}");
+            Console.WriteLine($"report: {HtmlReport.Write(report)}");
+            return 0;
         });
         return cmd;
     }
 
-    private static string? FindZoo()
+    /// <summary>The zoos the demo runs, in order: <c>data/zoo/vision</c> and <c>data/zoo/text</c> of the first folder
+    /// (from the current directory, then the binaries, upwards) that has a <c>data/zoo</c>.</summary>
+    private static List<string> FindZoos()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "data", "zoo", "vision");
-                if (Directory.Exists(candidate)) return candidate;
+                var found = new[] { "vision", "text" }.Select(f => Path.Combine(dir.FullName, "data", "zoo", f)).Where(Directory.Exists).ToList();
+                if (found.Count > 0) return found;
             }
-        return null;
+        return [];
     }
 
-    private static int OnZoo(string zooDir, string root)
+    /// <summary>Runs every recipe of one zoo, prints its tables, and returns the recipes' report objects.</summary>
+    private static List<Dictionary<string, object>> OnZoo(string zooDir)
     {
-        Directory.CreateDirectory(root);
         var results = new List<(RecipeEvaluation Eval, IReadOnlyList<TaskDiagnostics> Diagnostics)>();
+        var bounds = new RecipeBoundsCache(); // the base and individual rows are the same for every recipe of a zoo
         var recipes = new List<(MergeRecipe Recipe, MergeParameters Parameters)>();
         foreach (var path in Directory.GetFiles(Path.Combine(zooDir, "recipes"), "*.yaml").OrderBy(p => p, StringComparer.Ordinal))
         {
             var recipe = MergeRecipe.Load(path);
-            Console.WriteLine($"== {recipe.Method} ({Path.GetFileName(path)})");
-            var eval = RecipeEvaluator.Evaluate(recipe, Console.WriteLine);
+            Console.WriteLine($"== {Path.GetFileName(zooDir)}: {recipe.Method} ({Path.GetFileName(path)})");
+            var eval = RecipeEvaluator.Evaluate(recipe, Console.WriteLine, bounds: bounds);
             EvaluateCommand.Print(eval);
             using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
             var parameters = WithSelected(recipe, eval);
             recipes.Add((recipe, parameters));
             results.Add((eval, MergeDiagnostics.Compute(family, parameters.Method, parameters, new MergeExecutionOptions { Seed = recipe.Seed })));
         }
-        var table = new Table { Title = new TableTitle("vision zoo — test accuracy (Avg over tasks) and weight diagnostics") };
+        string familyName = results.Count > 0 ? results[0].Eval.Family : Path.GetFileName(zooDir);
+        var table = new Table { Title = new TableTitle($"{familyName} zoo — test accuracy (Avg over tasks) and weight diagnostics") };
         table.AddColumns("method", "selected", "Current Avg %", "Current Norm %", "KNN Avg %", "KNN Norm %", "sign conflicts", "cosine(τ̂, τ)");
         foreach (var (e, d) in results)
         {
@@ -85,15 +98,11 @@ internal static class DemoCommand
             table.AddRow("base", "", Pct(first.Base.Average("current")), Pct(first.Base.Normalized("current", first.Individual)), "", "", "", "");
         }
         AnsiConsole.Write(table);
-        string report = Path.Combine(root, "report.json");
         var json = results.Select(x => EvaluationReport.ToJson(x.Eval)).ToList();
         for (int i = 0; i < results.Count; i++)
             HtmlReport.MethodRow(json[i], results[i].Eval.Method)["diagnostics"] = HtmlReport.DiagnosticsJson(results[i].Diagnostics);
         AddTsne(json, results.Select(x => x.Eval).ToList(), recipes);
-        File.WriteAllText(report, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine($"report: {report}");
-        Console.WriteLine($"report: {HtmlReport.Write(report)}");
-        return 0;
+        return json;
     }
 
     /// <summary>The report's t-SNE figure: TIES (else the first method) against the fine-tuned model on task fashion (else the first task).</summary>

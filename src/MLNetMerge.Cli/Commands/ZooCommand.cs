@@ -3,7 +3,8 @@ using MLNetMerge.Zoo;
 
 namespace MLNetMerge.Cli.Commands;
 
-/// <summary><c>mlnetmerge zoo build vision</c>: builds the small vision model zoo from Fashion-MNIST and scikit-learn digits.</summary>
+/// <summary><c>mlnetmerge zoo build vision|text</c>: builds the small vision model zoo (Fashion-MNIST, scikit-learn digits)
+/// or the small text model zoo (WordNet, fortune files).</summary>
 internal static class ZooCommand
 {
     public static Command Create()
@@ -30,7 +31,36 @@ internal static class ZooCommand
             return 0;
         });
         build.Subcommands.Add(vision);
+        build.Subcommands.Add(Text());
         zoo.Subcommands.Add(build);
         return zoo;
+        }
+
+    private static Command Text()
+    {
+        var defaults = new TextZooBuildOptions();
+        var text = new Command("text", "Build a WordPiece vocabulary, pretrain a small BERT by masked-language modelling (no labels) and fine-tune one copy per text task (WordNet supersenses and parts of speech, fortune files); writes vocab.txt, checkpoints, token-id validation/test subsets and manifest.json.");
+        var output = new Option<string>("--output", "-o") { Description = "Zoo folder.", DefaultValueFactory = _ => Path.Combine("data", "zoo", "text") };
+        var seed = new Option<int>("--seed") { Description = "Seed of pools, splits, initialisation, masks and shuffles.", DefaultValueFactory = _ => 0 };
+        var wordnet = new Option<string>("--wordnet-dir") { Description = "WordNet database folder (apt-get install wordnet-base).", DefaultValueFactory = _ => defaults.WordNetDirectory };
+        var fortunes = new Option<string>("--fortune-dir") { Description = "Fortune files folder (apt-get install fortunes).", DefaultValueFactory = _ => defaults.FortuneDirectory };
+        var pretrainExamples = new Option<int>("--pretrain-examples") { Description = "Train-pool texts used for pretraining.", DefaultValueFactory = _ => defaults.PretrainExamples };
+        var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Pretraining epochs.", DefaultValueFactory = _ => defaults.PretrainEpochs };
+        var fineTuneEpochs = new Option<int>("--finetune-epochs") { Description = "Fine-tuning epochs per task.", DefaultValueFactory = _ => defaults.FineTuneEpochs };
+        var fineTuneLr = new Option<double>("--finetune-lr") { Description = "Fine-tuning learning rate.", DefaultValueFactory = _ => defaults.FineTuneLearningRate };
+        var vocabSize = new Option<int>("--vocab-size") { Description = "Target WordPiece vocabulary size.", DefaultValueFactory = _ => defaults.VocabularySize };
+        foreach (var o in new Option[] { output, seed, wordnet, fortunes, pretrainExamples, pretrainEpochs, fineTuneEpochs, fineTuneLr, vocabSize }) text.Options.Add(o);
+        text.SetAction(r =>
+        {
+            var options = defaults with
+            {
+                Seed = r.GetValue(seed), WordNetDirectory = r.GetValue(wordnet)!, FortuneDirectory = r.GetValue(fortunes)!,
+                PretrainExamples = r.GetValue(pretrainExamples), PretrainEpochs = r.GetValue(pretrainEpochs),
+                FineTuneEpochs = r.GetValue(fineTuneEpochs), FineTuneLearningRate = r.GetValue(fineTuneLr), VocabularySize = r.GetValue(vocabSize),
+            };
+            TextZooBuilder.Build(r.GetValue(output)!, options, Console.WriteLine);
+            return 0;
+        });
+        return text;
     }
 }

@@ -25,6 +25,22 @@ public static class AlignmentMethods
             (p, seed) => new Alignment.AlignedTransformEstimator(p, seed), Alignment.AlignedTransformModel.Restore),
         new(Alignment.SurgeryEstimator.MethodName, DataRequirement.UnlabeledTest, "Yang et al. 2024, Representation Surgery for Multi-Task Model Merging",
             (p, seed) => new Alignment.SurgeryEstimator(p, seed), Alignment.SurgeryModel.Restore),
+        new(Alignment.AdaMerging.MethodName, DataRequirement.UnlabeledTest,
+            "Yang et al. 2024, AdaMerging: Adaptive Model Merging for Multi-Task Learning, arXiv:2310.02575 (vectors: ties = AdaMerging++)",
+            (p, seed) => Alignment.AdaMerging.FromParameters(p, seed),
+            (m, p, s) => Alignment.MergedEncoderModel.Restore(m, Alignment.AdaMerging.MethodName, p, s)),
+        new(Alignment.CartPlusPlus.MethodName, DataRequirement.UnlabeledTest,
+            "Choi et al. 2024, Revisiting Weight Averaging for Model Merging (CART++), arXiv:2412.12153",
+            (p, seed) => Alignment.CartPlusPlus.FromParameters(p, seed),
+            (m, p, s) => Alignment.MergedEncoderModel.Restore(m, Alignment.CartPlusPlus.MethodName, p, s)),
+        new(Alignment.RegMean.MethodName, DataRequirement.UnlabeledTest,
+            "Jin et al. 2023, Dataless Knowledge Fusion by Merging Weights of Language Models (RegMean), arXiv:2212.09849",
+            (p, _) => Alignment.RegMean.FromParameters(p),
+            (m, p, s) => Alignment.MergedEncoderModel.Restore(m, Alignment.RegMean.MethodName, p, s)),
+        new(Alignment.FisherMerging.MethodName, DataRequirement.UnlabeledTest,
+            "Matena & Raffel 2022, Merging Models with Fisher-Weighted Averaging, arXiv:2111.09832",
+            (p, seed) => Alignment.FisherMerging.FromParameters(p, seed),
+            (m, p, s) => Alignment.MergedEncoderModel.Restore(m, Alignment.FisherMerging.MethodName, p, s)),
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

@@ -20,7 +20,7 @@ public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocol
     public IReadOnlyList<int> FtcShots { get; init; } = FtClassifierEvalProtocol.DefaultShots;
 }
 
-/// <summary>What <see cref="RecipeEvaluator.Evaluate(MergeRecipe, Action{string}?, Action{RecipeMergeScope}?, IProgress{MergeProgress}?, CancellationToken)"/> hands to a
+/// <summary>What <see cref="RecipeEvaluator.Evaluate(MergeRecipe, Action{string}?, Action{RecipeMergeScope}?, RecipeBoundsCache?, IProgress{MergeProgress}?, CancellationToken)"/> hands to a
 /// caller that continues from the selected merge (alignment stages) while the family is still open.</summary>
 /// <param name="Recipe">The recipe.</param>
 /// <param name="ZooDirectory">The zoo folder.</param>
@@ -121,11 +121,13 @@ public static class RecipeEvaluator
     /// <param name="recipe">The recipe.</param>
     /// <param name="log">Progress lines.</param>
     /// <param name="withMerged">Called with the selected merge before the family is closed (alignment runners continue from it).</param>
+    /// <param name="bounds">Bounds of recipes evaluated before (the same zoo, checkpoints and protocols give the same base and
+    /// individual rows); null computes them.</param>
     /// <param name="progress">Merge passes and per-task evaluation.</param>
     /// <param name="cancellationToken">Checked between merges and batches.</param>
     /// <exception cref="RecipeException">The zoo has no task of a recipe model's name, or the sections are malformed.</exception>
     public static RecipeEvaluation Evaluate(MergeRecipe recipe, Action<string>? log = null, Action<RecipeMergeScope>? withMerged = null,
-        IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+        RecipeBoundsCache? bounds = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         log ??= _ => { };
@@ -133,7 +135,7 @@ public static class RecipeEvaluator
         string zooDir = section.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
         var manifest = VisionZooManifest.Load(zooDir);
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
-        var fe = FamilyEncoder.Create(family, new Nn.Architectures.VisionTransformer(manifest.ReadConfig(zooDir)));
+        var fe = FamilyEncoder.Create(family, manifest.CreateEncoder(zooDir));
         var encoder = fe.Encoder;
         string prefix = fe.Prefix;
         var tasks = new List<EvaluationTask>();
@@ -149,8 +151,13 @@ public static class RecipeEvaluator
         var baseWeights = fe.ReadWeights(family.Base);
         var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => fe.ReadWeights(t.Reader), StringComparer.Ordinal);
         var protocols = BuildProtocols(section, encoder, tasks, taskWeights);
-        var baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
-        var individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
+        string boundsKey = RecipeBoundsCache.Key(recipe, section, zooDir);
+        if (bounds is null || !bounds.TryGet(boundsKey, out var baseRow, out var individual))
+        {
+            baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
+            individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
+            bounds?.Add(boundsKey, baseRow, individual);
+        }
         log($"bounds: base {baseRow.Average(protocols[0].Name):P1}, individual {individual.Average(protocols[0].Name):P1} ({protocols[0].Name})");
 
         var resolved = recipe.ResolveParameters();

@@ -36,7 +36,7 @@ public static class EmbeddingProjection
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
         var member = family.Tasks.FirstOrDefault(t => t.Name == task)
             ?? throw new RecipeException(recipe.Source, $"t-SNE: the recipe has no model named '{task}'.");
-        var fe = FamilyEncoder.Create(family, new Nn.Architectures.VisionTransformer(manifest.ReadConfig(zooDir)));
+        var fe = FamilyEncoder.Create(family, manifest.CreateEncoder(zooDir));
         var encoder = fe.Encoder;
         string prefix = fe.Prefix;
 

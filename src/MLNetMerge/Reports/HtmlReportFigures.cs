@@ -75,6 +75,19 @@ internal static class HtmlReportFigures
         if (single.Count > 0) El(w, "p", $"Only one shot count was evaluated for {string.Join(", ", single)}; more shot counts draw a curve.", "note");
     }
 
+    /// <summary>Accuracy after each aligned transform (the seeds' Figure 4): bars of the task average, then per task.</summary>
+    public static void Transforms(XmlWriter w, ReportFamily f)
+    {
+        var names = f.Transforms.Select(t => t.Transform).ToList();
+        var keys = new[] { "average" }.Concat(f.Tasks).Where(k => f.Transforms.Any(t => t.Accuracy.ContainsKey(k))).ToList();
+        new BarChart
+        {
+            Title = $"{f.Name} — test accuracy after each aligned transform (%)", Categories = names,
+            Series = keys.Select(k => new ChartSeries(k, f.Transforms.Select(t => t.Accuracy.TryGetValue(k, out double v) ? (double?)(100 * v) : null).ToList())).ToList(),
+            YLabel = "accuracy %", YMax = 100, Format = v => v.ToString("0.#", CultureInfo.InvariantCulture),
+        }.Write(w);
+    }
+
     /// <summary>The diagnostics of <c>mlnetmerge diagnose</c> (EMR Fig. 5): a mean table and per-task bars of each measure.</summary>
     public static void Diagnostics(XmlWriter w, ReportFamily f)
     {

@@ -11,8 +11,8 @@ namespace MLNetMerge.Reports;
 /// The page is well-formed XML (written through <see cref="XmlWriter"/>, so every name from the report is escaped)
 /// and valid HTML: non-void elements always get an end tag. Sections, each present only when the report holds its
 /// data: results tables (the seeds' layout: tasks, Avg, normalised), per-task accuracy bars, normalised accuracy bars,
-/// accuracy versus rank ratio and other validation sweeps, accuracy versus shots for few-shot protocols, weight
-/// diagnostics, confusion matrices, and t-SNE panels of merged versus fine-tuned embeddings.
+/// accuracy versus rank ratio and other validation sweeps, accuracy versus shots for few-shot protocols, aligned
+/// transforms (align runs), weight diagnostics, confusion matrices, and t-SNE panels of merged versus fine-tuned embeddings.
 /// </summary>
 public static class HtmlReportRenderer
 {
@@ -89,6 +89,7 @@ public static class HtmlReportRenderer
         };
         if (f.Methods.Any(m => m.Sweep().Count > 0)) sections.Add(($"{id}-sweeps", "Accuracy versus rank ratio and other sweeps", () => HtmlReportFigures.Sweeps(w, f)));
         if (f.AllRows.Any(r => r.FewShot().Count > 0)) sections.Add(($"{id}-shots", "Accuracy versus shots", () => HtmlReportFigures.FewShot(w, f)));
+        if (f.Transforms.Count > 0) sections.Add(($"{id}-transforms", "Aligned transforms", () => HtmlReportFigures.Transforms(w, f)));
         if (f.Methods.Any(m => m.Diagnostics().Count > 0)) sections.Add(($"{id}-diag", "Weight diagnostics", () => HtmlReportFigures.Diagnostics(w, f)));
         if (f.AllRows.Any(r => f.Tasks.Any(t => f.Protocols.Any(p => r.Confusion(t, p) is not null)))) sections.Add(($"{id}-confusion", "Confusion matrices", () => HtmlReportFigures.Confusions(w, f)));
         if (f.Methods.Any(m => m.Tsne is not null)) sections.Add(($"{id}-tsne", "t-SNE of merged versus fine-tuned embeddings", () => HtmlReportFigures.Tsnes(w, f)));
@@ -128,7 +129,7 @@ public static class HtmlReportRenderer
             {
                 bool bound = r == f.Base || r == f.Individual, rank = !bound && f.Methods.Count > 1; // best of several methods in bold
                 Start(w, "tr", bound ? "bound" : null);
-                El(w, "td", r.Name, "name");
+                El(w, "td", r.Transductive ? r.Name + " *" : r.Name, "name");
                 El(w, "td", r.Hyperparameters.Count > 0 ? string.Join(", ", r.Hyperparameters.Select(kv => $"{kv.Key}={Num(kv.Value)}")) : "", "name");
                 foreach (var t in f.Tasks)
                 {
@@ -144,6 +145,7 @@ public static class HtmlReportRenderer
             }
             End(w);
         }
+        if (f.Methods.Any(m => m.Transductive)) El(w, "p", "* transductive: the method used unlabeled test inputs.", "note");
         var data = f.Methods.Where(m => m.Data is not null).Select(m => $"{m.Name}: {m.Data}").ToList();
         if (data.Count > 0) El(w, "p", "Data used — " + string.Join("; ", data) + ".", "note");
     }
@@ -153,7 +155,7 @@ public static class HtmlReportRenderer
         var categories = f.Tasks.Append("Avg").ToList();
         foreach (var protocol in f.Protocols)
         {
-            var series = f.AllRows.Select(r => new ChartSeries(r.Name,
+            var series = f.AllRows.Where(r => f.Tasks.Any(t => r.Accuracy(t, protocol) is not null)).Select(r => new ChartSeries(r.Name,
                 f.Tasks.Select(t => r.Accuracy(t, protocol) * 100).Append(r.Average(protocol) * 100).ToList(),
                 f.Tasks.Select(t => r.Std(t, protocol) * 100).Append(null).ToList())).ToList();
             new BarChart

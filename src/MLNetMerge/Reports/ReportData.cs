@@ -15,6 +15,9 @@ internal sealed class ReportFamily(string name)
     public ReportRow? Individual { get; set; }
     public ReportRow? Base { get; set; }
 
+    /// <summary>Aligned-transform accuracies of an align run (<c>transforms</c>: transform/solver → task or average → accuracy).</summary>
+    public List<(string Transform, Dictionary<string, double> Accuracy)> Transforms { get; } = [];
+
     /// <summary>Base, individual, then the methods (the seeds' table order).</summary>
     public IEnumerable<ReportRow> AllRows => new[] { Base, Individual }.OfType<ReportRow>().Concat(Methods);
 }
@@ -48,12 +51,14 @@ internal sealed class ReportRow(string name, JsonElement json, ReportFamily fami
         return values.Count > 0 ? values.Average() : null;
     }
 
-    /// <summary>The saved <c>normalized</c>, else the mean over tasks of this row's accuracy over the individual's.</summary>
+    /// <summary>The saved <c>normalized</c>, else the mean over tasks of this row's accuracy over the individual's under
+    /// the same protocol, or under <c>current</c> when the individual models have none (alignment rows' <c>aligned</c>).</summary>
     public double? Normalized(string protocol)
     {
         if (Get(Json, "normalized") is { } a && Number(a, protocol) is { } v) return v;
         if (family.Individual is null) return null;
-        var ratios = family.Tasks.Select(t => (Accuracy(t, protocol), family.Individual.Accuracy(t, protocol)))
+        string reference = family.Tasks.Any(t => family.Individual.Accuracy(t, protocol) is not null) ? protocol : "current";
+        var ratios = family.Tasks.Select(t => (Accuracy(t, protocol), family.Individual.Accuracy(t, reference)))
             .Where(p => p.Item1.HasValue && p.Item2 is > 0).Select(p => p.Item1!.Value / p.Item2!.Value).ToList();
         return ratios.Count > 0 ? ratios.Average() : null;
     }
@@ -74,6 +79,9 @@ internal sealed class ReportRow(string name, JsonElement json, ReportFamily fami
     public IReadOnlyDictionary<string, double> Hyperparameters => NumberMap(Get(Json, "hyperparameters"));
 
     public string? Data => Get(Json, "data") is { ValueKind: JsonValueKind.String } d ? d.GetString() : null;
+
+    /// <summary>Whether the row's method used unlabeled test inputs (<c>"transductive": true</c>).</summary>
+    public bool Transductive => Get(Json, "transductive") is { ValueKind: JsonValueKind.True };
 
     /// <summary>Sweep points: parameters and validation accuracy.</summary>
     public List<(IReadOnlyDictionary<string, double> Parameters, double Validation)> Sweep()
@@ -169,6 +177,11 @@ internal static class ReportData
             if (family is null) { family = new ReportFamily(name); families.Add(family); }
             AddStrings(family.Tasks, ReportRow.Get(entry, "tasks"));
             AddStrings(family.Protocols, ReportRow.Get(entry, "protocols"));
+            if (ReportRow.Get(entry, "transforms") is { ValueKind: JsonValueKind.Object } transforms)
+                foreach (var t in transforms.EnumerateObject())
+                    if (t.Value.ValueKind == JsonValueKind.Object && family.Transforms.All(x => x.Transform != t.Name))
+                        family.Transforms.Add((t.Name, t.Value.EnumerateObject().Where(v => v.Value.ValueKind == JsonValueKind.Number)
+                            .ToDictionary(v => v.Name, v => v.Value.GetDouble(), StringComparer.Ordinal)));
             if (ReportRow.Get(entry, name) is not { ValueKind: JsonValueKind.Object } rows) continue;
             foreach (var row in rows.EnumerateObject())
             {

@@ -9,13 +9,13 @@ using MLNetMerge.Tensors.LinearAlgebra;
 namespace MLNetMerge.Zoo;
 
 /// <summary>
-/// Trains a <see cref="VisionTransformer"/> with a linear head on <c>f(x)</c> by softmax cross-entropy, mini-batch
+/// Trains an encoder (any <see cref="IDenseEncoder"/>: the zoo's ViT, or BERT through <see cref="TextDenseEncoder"/>) with a linear head on <c>f(x)</c> by softmax cross-entropy, mini-batch
 /// AdamW with global-norm gradient clipping. The encoder, the head, or both are trained; a frozen head still passes
 /// gradients to the encoder (<c>∂L/∂f = ∂L/∂z · W</c>). Batches come from a seeded shuffle per epoch.
 /// </summary>
 public sealed class VisionTrainer
 {
-    private readonly VisionTransformer _model;
+    private readonly IDenseEncoder _model;
     private readonly float[] _headW, _headB;                              // (K, E), (K)
     private readonly float[] _dHeadW, _dHeadB;                            // (K, E), (K)
     private readonly int _k, _e;
@@ -32,7 +32,7 @@ public sealed class VisionTrainer
     /// <param name="weightDecay">AdamW decoupled weight decay.</param>
     /// <param name="clipNorm">Global gradient-norm clip of the encoder's gradients (0 = none).</param>
     /// <param name="headLearningRate">Learning rate of the head (default: <paramref name="learningRate"/>).</param>
-    public VisionTrainer(VisionTransformer model, float[] headWeight, float[] headBias, bool trainEncoder, bool trainHead,
+    public VisionTrainer(IDenseEncoder model, float[] headWeight, float[] headBias, bool trainEncoder, bool trainHead,
         double learningRate, double weightDecay, float clipNorm = 1f, double? headLearningRate = null)
     {
         _model = model;
@@ -81,7 +81,7 @@ public sealed class VisionTrainer
                 _headOpt is null ? default : _dHeadB, dLogits.AsSpan(0, b * _k), emb, _headW, b, _e, _k);
             if (_encoderOpt is not null)
             {
-                _model.Backward(default, dEmb.AsSpan(0, b * _e), b);
+                _model.BackwardFromEmbedding(dEmb.AsSpan(0, b * _e), b);
                 if (_clip > 0) GradientClipping.ClipByGlobalNorm(_model.Parameters.Gradients, _clip);
                 _encoderOpt.Step(_model.Parameters.Values, _model.Parameters.Gradients);
             }
@@ -97,8 +97,8 @@ public sealed class VisionTrainer
     }
 
     /// <summary>
-    /// Hugging Face's ViT initialisation, seeded: linear, patch, class-token and position tensors ~ N(0, 0.02²)
-    /// (normal, not truncated), biases 0, layer-norm weights 1.
+    /// Hugging Face's ViT/BERT initialisation, seeded: linear, patch, class-token, embedding and position tensors
+    /// ~ N(0, 0.02²) (normal, not truncated), biases 0, layer-norm weights 1 (<c>layernorm</c>, <c>LayerNorm</c>, <c>layer_norm</c>).
     /// </summary>
     public static void Initialize(ParameterArena parameters, ulong seed)
     {
@@ -108,7 +108,7 @@ public sealed class VisionTrainer
         {
             var e = parameters.Layout.Entries[i];
             var v = parameters.Value(i);
-            bool norm = e.Name.Contains("layernorm", StringComparison.Ordinal) || e.Name.Contains("layer_norm", StringComparison.Ordinal);
+            bool norm = e.Name.Contains("layernorm", StringComparison.OrdinalIgnoreCase) || e.Name.Contains("layer_norm", StringComparison.Ordinal);
             if (e.Name.EndsWith(".bias", StringComparison.Ordinal)) v.Clear();
             else if (norm) v.Fill(1f);
             else rng.FillGaussian(v, 0.02f);

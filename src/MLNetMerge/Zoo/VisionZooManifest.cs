@@ -1,15 +1,19 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MLNetMerge.Data;
+using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Nn.Inference;
 
 namespace MLNetMerge.Zoo;
 
-/// <summary>Files of one stored split: images (N, 1, 28, 28) uint8 and labels (N) int64, paths relative to the zoo.</summary>
-/// <param name="Images">Image <c>.npy</c> path.</param>
+/// <summary>Files of one stored split, paths relative to the zoo: the inputs — images (N, 1, 28, 28) uint8 for a
+/// vision zoo, token ids (N, T) int32 for a text zoo — and labels (N) int64.</summary>
+/// <param name="Images">Image <c>.npy</c> path (vision), or null.</param>
 /// <param name="Labels">Label <c>.npy</c> path.</param>
 /// <param name="Count">N.</param>
-public sealed record ZooSplitFiles(string Images, string Labels, int Count);
+/// <param name="Tokens">Token-id <c>.npy</c> path (text: <c>[CLS] text [SEP]</c> padded with <c>[PAD]</c> = 0), or null.</param>
+public sealed record ZooSplitFiles(string? Images, string Labels, int Count, string? Tokens = null);
 
 /// <summary>Accuracies measured at build time (encoder + head, arg-max).</summary>
 /// <param name="BaseValidation">Base encoder + the task's own head, validation split.</param>
@@ -50,20 +54,47 @@ public sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<do
 /// <param name="PretrainEpochs">Pretraining epochs.</param>
 /// <param name="FineTuneEpochs">Fine-tuning epochs per task.</param>
 /// <param name="Notes">Free text (head handling, learning rates).</param>
-public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes);
+/// <param name="PretrainLoss">Pretraining loss logged during the build (text zoo: mean masked-token cross-entropy per
+/// logging interval, in order), or null.</param>
+public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
+    IReadOnlyList<double>? PretrainLoss = null);
 
-/// <summary>The <c>manifest.json</c> of a built vision zoo.</summary>
-/// <param name="Name">Zoo name (<c>vision</c>).</param>
-/// <param name="Architecture">Architecture (<c>vit</c>).</param>
+/// <summary>The <c>manifest.json</c> of a built zoo: the vision zoo (ViT over images) or the text zoo (BERT over token ids).</summary>
+/// <param name="Name">Zoo name (<c>vision</c>, <c>text</c>).</param>
+/// <param name="Architecture">Architecture (<c>vit</c> or <c>bert</c>); also the checkpoints' tensor-name prefix.</param>
 /// <param name="Config">Hugging Face config file name (<c>config.json</c>).</param>
 /// <param name="Base">Base (pretrained) checkpoint.</param>
-/// <param name="Normalization">Pixel normalisation applied to the stored uint8 images.</param>
+/// <param name="Normalization">How the stored inputs become model inputs (pixel normalisation; tokenization).</param>
 /// <param name="Tasks">Tasks in order.</param>
 /// <param name="Build">Build information.</param>
 /// <param name="Checks">Merge checks at build time.</param>
+/// <param name="Vocabulary">Text: the WordPiece <c>vocab.txt</c> the token ids index; null for vision.</param>
+/// <param name="SequenceLength">Text: tokens per stored example T; 0 for vision.</param>
+/// <param name="Pooling">Text: how the hidden states become the embedding the heads read (<c>mean</c> over real tokens,
+/// <c>cls</c>, or <c>pooler</c> = the model's own pooled output); null for vision.</param>
 public sealed record VisionZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
-    IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks)
+    IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks, string? Vocabulary = null, int SequenceLength = 0,
+    string? Pooling = null)
 {
+    /// <summary>Whether this is a text zoo (BERT over token ids).</summary>
+    public bool IsText => Architecture == "bert";
+
+    /// <summary>The encoder the zoo's checkpoints fit, with zero weights, as an <see cref="IDenseEncoder"/>:
+    /// the ViT, or the BERT behind a <see cref="TextDenseEncoder"/> over <see cref="SequenceLength"/> token ids
+    /// (with a pooler exactly when the base checkpoint has one).</summary>
+    /// <exception cref="CheckpointFormatException">The architecture is neither <c>vit</c> nor <c>bert</c>.</exception>
+    public IDenseEncoder CreateEncoder(string directory)
+    {
+        if (Architecture == "vit") return new VisionTransformer(ReadConfig(directory));
+        if (!IsText) throw new CheckpointFormatException(Path.Combine(directory, FileName), null, $"architecture '{Architecture}' is not vit or bert.");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, Config)));
+        bool pooler;
+        using (var reader = Checkpoints.SafetensorsReader.Open(Path.Combine(directory, Base)))
+            pooler = reader.TryGetTensor("bert.pooler.dense.weight", out _) || reader.TryGetTensor("pooler.dense.weight", out _);
+        var cfg = TextEncoderConfig.FromJson(doc.RootElement) with { Pooler = pooler };
+        return new TextDenseEncoder(new TextEncoder(cfg), SequenceLength, ParsePooling(Pooling));
+    }
+
     /// <summary>Manifest file name inside the zoo folder.</summary>
     public const string FileName = "manifest.json";
 
@@ -72,6 +103,16 @@ public sealed record VisionZooManifest(string Name, string Architecture, string 
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Parses a manifest's pooling name (<c>mean</c>, <c>cls</c>, <c>pooler</c>; null = <c>pooler</c>).</summary>
+    /// <exception cref="ArgumentException">Another name.</exception>
+    public static TextPooling ParsePooling(string? name) => name switch
+    {
+        null or "pooler" => TextPooling.Pooler,
+        "cls" => TextPooling.Cls,
+        "mean" => TextPooling.Mean,
+        _ => throw new ArgumentException($"pooling '{name}' is not mean, cls or pooler."),
     };
 
     /// <summary>Reads <c>manifest.json</c> from a zoo folder.</summary>
@@ -100,15 +141,29 @@ public sealed record VisionZooManifest(string Name, string Architecture, string 
         return VisionTransformerConfig.FromJson(doc.RootElement);
     }
 
-    /// <summary>Loads a stored split as a dataset with normalised pixels.</summary>
+    /// <summary>Loads a stored split as a dataset: normalised pixels (N, 1, 28, 28), or token ids as floats (N, T).</summary>
+    /// <exception cref="CheckpointFormatException">The files do not hold what the manifest says.</exception>
     public static TaskDataset LoadSplit(string directory, ZooTask task, ZooSplitFiles files)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(files);
+        if (files.Tokens is not null) return LoadTokens(directory, task, files);
+        if (files.Images is null) throw new CheckpointFormatException(files.Labels, null, $"split of task '{task.Name}' names neither images nor tokens.");
         var images = NpyFile.Read(Path.Combine(directory, files.Images));
         var (labels, _) = NpyFile.ReadInt64(Path.Combine(directory, files.Labels));
         if (images.DType != Tensors.DType.U8 || images.Data.Length != labels.Length * VisionZooSources.Pixels)
             throw new CheckpointFormatException(files.Images, null, $"expected {labels.Length}×1×28×28 uint8 images.");
         return new ByteImages(images.Data, labels.Select(l => (int)l).ToArray()).ToDataset(task.Name, task.Classes);
+    }
+
+    private static TaskDataset LoadTokens(string directory, ZooTask task, ZooSplitFiles files)
+    {
+        var tokens = NpyFile.Read(Path.Combine(directory, files.Tokens!));
+        var (labels, _) = NpyFile.ReadInt64(Path.Combine(directory, files.Labels));
+        if (tokens.Shape.Length != 2 || tokens.Shape[0] != labels.Length || (tokens.DType != Tensors.DType.I32 && tokens.DType != Tensors.DType.F32))
+            throw new CheckpointFormatException(files.Tokens, null, $"has {tokens.DType} [{string.Join(", ", tokens.Shape)}]; expected {labels.Length}×T int32 or float32 token ids.");
+        var ids = new float[tokens.ElementCount];                       // (N, T) ids as floats
+        NpyConversion.ToFloat32(tokens.Data, tokens.DType, ids);
+        return new TaskDataset(task.Name, ids, [tokens.Shape[1]], labels.Select(l => (int)l).ToArray(), task.Classes);
     }
 }

@@ -147,6 +147,37 @@ public sealed class HtmlReportRendererTests
     }
 
     [TestMethod]
+    public void AlignRunsShowTransductiveRowsAndTransforms()
+    {
+        // An align-style entry: a row with its own protocol "aligned", marked transductive, and root "transforms".
+        var entry = Entry("vision", "task_arithmetic", false);
+        ((Dictionary<string, object>)entry["vision"])["task_arithmetic+ft_classifier"] = new Dictionary<string, object>
+        {
+            ["tasks"] = new Dictionary<string, object>
+            {
+                ["t1"] = new Dictionary<string, object> { ["aligned"] = Metrics(0.72, 0.01) },
+                ["a&b"] = new Dictionary<string, object> { ["aligned"] = Metrics(0.6, 0.03) },
+            },
+            ["transductive"] = true,
+        };
+        entry["transforms"] = new Dictionary<string, object>
+        {
+            ["orthogonal/closed"] = new Dictionary<string, object> { ["t1"] = 0.7, ["a&b"] = 0.6, ["average"] = 0.65 },
+            ["affine/closed"] = new Dictionary<string, object> { ["t1"] = 0.72, ["a&b"] = 0.62, ["average"] = 0.67 },
+        };
+        var (_, doc) = Render(entry);
+        Assert.IsTrue(Ids(doc).Contains("f0-transforms"));
+        // The aligned table: the row is starred, its Avg (72 + 60) / 2 = 66.0 and, without a saved "normalized", Norm against
+        // the individual models' Current Eval (they have no "aligned" results): (0.72/0.8 + 0.6/0.75) / 2 = (0.9 + 0.8) / 2 = 85.0 %.
+        var row = doc.Descendants(X + "tr").Last(tr => tr.Elements(X + "td").FirstOrDefault()?.Value == "task_arithmetic+ft_classifier *"); // the "aligned" table comes last
+        CollectionAssert.AreEqual(new[] { "72.0 ± 1.0", "60.0 ± 3.0", "66.0", "85.0" }, row.Elements(X + "td").Skip(2).Select(td => td.Value).ToArray());
+        var transforms = doc.Descendants().First(e => (string?)e.Attribute("id") == "f0-transforms");
+        var titles = transforms.Descendants(S + "rect").Select(r => r.Element(S + "title")?.Value).OfType<string>().ToList();
+        CollectionAssert.Contains(titles, "average · orthogonal/closed: 65");
+        CollectionAssert.Contains(titles, "a&b · affine/closed: 62");
+    }
+
+    [TestMethod]
     public void WriteRendersBesideTheJson()
     {
         string dir = Path.Combine(Path.GetTempPath(), "mlnetmerge-report-" + Guid.NewGuid().ToString("N"));

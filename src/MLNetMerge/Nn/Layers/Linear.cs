@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace MLNetMerge.Nn.Layers;
 
@@ -20,6 +21,8 @@ public static class Linear
     public static void Forward<T>(Span<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias,
         int n, int inDim, int outDim) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && LinearInputTap.Active is { } tap)
+            tap.Observe(MemoryMarshal.Cast<T, float>(x)[..(n * inDim)], MemoryMarshal.Cast<T, float>(weight)[..(outDim * inDim)], n, inDim, outDim);
         MatMul.Multiply(false, true, n, outDim, inDim, T.One, x, inDim, weight, inDim, T.Zero, y, outDim);
         if (!bias.IsEmpty)
         {

@@ -1,0 +1,100 @@
+using MLNetMerge.Merging;
+using static MLNetMerge.Alignment.CoefficientMergeRun;
+
+namespace MLNetMerge.Alignment;
+
+/// <summary>Settings of <see cref="FisherMerging"/>.</summary>
+public sealed class FisherMergingOptions
+{
+    /// <summary>Unlabeled examples per task for the Fisher (default 256; the first ones).</summary>
+    public int Samples { get; init; } = 256;
+
+    /// <summary>Exact expectation over the model's labels (default) or one sampled label per example.</summary>
+    public FisherLabels Labels { get; init; } = FisherLabels.Expected;
+
+    /// <summary>Lower bound on every Fisher value (default 1e-6).</summary>
+    public double Floor { get; init; } = 1e-6;
+
+    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
+    public string? ConfigPath { get; init; }
+}
+
+/// <summary>
+/// Fisher merging (Matena &amp; Raffel 2022, NeurIPS, arXiv:2111.09832): each fine-tuned encoder's diagonal Fisher
+/// (<see cref="DiagonalFisher"/>, labels from the model's own predictions through its head, on its task's unlabeled
+/// inputs) weighs an element-wise average, <c>θ = Σt F̂t θt / Σt F̂t</c> with <c>F̂t = max(Ft, floor)</c>.
+/// Consumes unlabeled inputs (the test inputs here: transductive).
+/// </summary>
+public sealed class FisherMerging : IAlignmentEstimator
+{
+    /// <summary>Recipe name.</summary>
+    public const string MethodName = "fisher";
+
+    private readonly FisherMergingOptions _o;
+    private readonly ulong _seed;
+
+    /// <summary>Creates the estimator.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Non-positive samples or a negative floor.</exception>
+    public FisherMerging(FisherMergingOptions options, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Samples);
+        if (!(options.Floor >= 0)) throw new ArgumentOutOfRangeException(nameof(options), $"floor is {options.Floor}; expected ≥ 0.");
+        _o = options;
+        _seed = seed;
+    }
+
+    /// <summary>Builds the estimator from recipe parameters: <c>samples</c>, <c>labels: expected|sampled</c>, <c>floor</c>, optional <c>config</c>.</summary>
+    /// <exception cref="RecipeException">Unknown key or bad value.</exception>
+    public static FisherMerging FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters, ulong seed)
+    {
+        var p = new StageParameters(MethodName, parameters);
+        var options = new FisherMergingOptions
+        {
+            Samples = p.Integer("samples", 256, 1, 10_000_000),
+            Labels = p.Choice("labels", "expected", "expected", "sampled") == "sampled" ? FisherLabels.Sampled : FisherLabels.Expected,
+            Floor = p.Number("floor", 1e-6, 0, 1),
+            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
+        };
+        p.Finish();
+        return new FisherMerging(options, seed);
+    }
+
+    /// <inheritdoc />
+    public string Name => MethodName;
+
+    /// <inheritdoc />
+    public DataRequirement Consumes => DataRequirement.UnlabeledTest;
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
+    {
+        ["samples"] = N(_o.Samples),
+        ["labels"] = T(_o.Labels == FisherLabels.Sampled ? "sampled" : "expected"),
+        ["floor"] = N(_o.Floor),
+    });
+
+    /// <inheritdoc />
+    /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped task data.</exception>
+    /// <exception cref="IncompatibleModelsException">The family's tasks are not the merged model's.</exception>
+    /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
+    public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
+        var model = ws.Model;
+        int tasks = ws.TaskNames.Count;
+        var thetas = new float[tasks][];
+        var fishers = new float[tasks][];
+        for (int t = 0; t < tasks; t++)
+        {
+            thetas[t] = ws.Flatten(ws.Family.Reader(ws.TaskNames[t]));
+            thetas[t].CopyTo(model.Parameters.Values, 0);
+            fishers[t] = DiagonalFisher.Compute(model, ws.Heads[t], ws.Take(t, _o.Samples), _o.Labels, _seed + (ulong)t, cancellationToken);
+            progress?.Report(new MergeProgress($"{MethodName}: Fisher of '{ws.TaskNames[t]}'", t + 1, tasks));
+        }
+        var weights = new float[ws.ParameterCount];                       // (P)
+        DiagonalFisher.Merge(weights, thetas, fishers, (float)_o.Floor);
+        return new MergedEncoderModel(merged, MethodName, CoefficientMergeRun.WithEncoder(Parameters, ws), model, ws.Family.Prefix, weights,
+            ws.TaskNames, ws.Heads, null);
+    }
+}

@@ -92,8 +92,23 @@ public sealed class AlignmentEncoder
         {
             VisionTransformerConfig v => new VisionTransformer(v),
             MlpConfig m => new Mlp(m),
+            TextEncoderConfig => BuildText(configPath),
             _ => throw new MergeException(configPath, null, $"architecture {kind} has no dense encoder; alignment stages need one."),
         };
+    }
+
+    /// <summary>
+    /// A text encoder over token-id rows: its sequence length and pooling come from the zoo manifest beside the config
+    /// (a config.json alone does not say how the heads read the tokens).
+    /// </summary>
+    private static IDenseEncoder BuildText(string configPath)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+        if (!File.Exists(Path.Combine(dir, Zoo.VisionZooManifest.FileName)))
+            throw new MergeException(configPath, null, $"a text encoder needs the sequence length and pooling of {Zoo.VisionZooManifest.FileName} beside its config; none found in {dir}.");
+        var manifest = Zoo.VisionZooManifest.Load(dir);
+        if (!manifest.IsText) throw new MergeException(configPath, null, $"config.json describes a text encoder but {Zoo.VisionZooManifest.FileName} in {dir} describes a '{manifest.Architecture}' family.");
+        return manifest.CreateEncoder(dir);
     }
 
     /// <summary>Encoder weights (layout name → values) of a checkpoint.</summary>

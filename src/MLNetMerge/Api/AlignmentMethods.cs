@@ -41,6 +41,12 @@ public static class AlignmentMethods
             "Matena & Raffel 2022, Merging Models with Fisher-Weighted Averaging, arXiv:2111.09832",
             (p, seed) => Alignment.FisherMerging.FromParameters(p, seed),
             (m, p, s) => Alignment.MergedEncoderModel.Restore(m, Alignment.FisherMerging.MethodName, p, s)),
+        new("tinting", DataRequirement.UnlabeledTest, "Model Tinting (seed 003)",
+            (p, seed) => new Alignment.TintingEstimator(TintingSettings.FromParameters(TintingSettings.Tinting, p), seed),
+            (merged, p, state) => Alignment.TintedModel.Restore(merged, TintingSettings.Tinting, p, state)),
+        new("tinting_plus_plus", DataRequirement.UnlabeledTest, "Model Tinting++ (seed 003)",
+            (p, seed) => new Alignment.TintingEstimator(TintingSettings.FromParameters(TintingSettings.TintingPlusPlus, p), seed),
+            (merged, p, state) => Alignment.TintedModel.Restore(merged, TintingSettings.TintingPlusPlus, p, state)),
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

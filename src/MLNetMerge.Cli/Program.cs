@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(AlignCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         return root;
     }

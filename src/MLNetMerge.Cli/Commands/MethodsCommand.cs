@@ -10,13 +10,25 @@ internal static class MethodsCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("methods", "List the merge methods, their parameters and defaults.");
-        cmd.SetAction(_ =>
+        var markdown = new Option<bool>("--markdown") { Description = "Print the README's method tables (merge methods and alignment stages) as Markdown." };
+        var cmd = new Command("methods", "List the merge methods, their parameters and defaults, and the alignment stages.");
+        cmd.Options.Add(markdown);
+        cmd.SetAction(r =>
         {
+            if (r.GetValue(markdown))
+            {
+                Console.Write(MethodTable.MergeMethodsMarkdown());
+                Console.WriteLine();
+                Console.Write(MethodTable.AlignmentMethodsMarkdown());
+                return 0;
+            }
             var table = new Table().AddColumns("method", "what", "parameters (defaults)", "paper");
             foreach (var m in MergeMethods.All)
                 table.AddRow(m.Name, Markup.Escape(m.Summary), Markup.Escape(string.Join(", ", m.Parameters.Select(Describe))), Markup.Escape(m.Reference));
             AnsiConsole.Write(table);
+            var stages = new Table().AddColumns("alignment stage", "data it consumes", "paper");
+            foreach (var m in AlignmentMethods.All) stages.AddRow(m.Name, Markup.Escape(MethodTable.Consumes(m.Consumes)), Markup.Escape(m.Reference));
+            AnsiConsole.Write(stages);
             return 0;
         });
         return cmd;

@@ -99,6 +99,22 @@ public sealed class MergePipeline
     /// <summary>Adds a stage.</summary>
     public MergePipeline Append(IAlignmentEstimator next) => new(Merge, [.. Stages, next]);
 
+    /// <summary>A pipeline of <paramref name="merge"/> followed by <paramref name="stages"/> (none: a merge-only pipeline).</summary>
+    public static MergePipeline Create(IMergeEstimator merge, params IEnumerable<IAlignmentEstimator> stages)
+    {
+        ArgumentNullException.ThrowIfNull(merge);
+        ArgumentNullException.ThrowIfNull(stages);
+        return new(merge, stages.ToList());
+    }
+
+    /// <summary>This pipeline as a recipe over <paramref name="family"/>'s checkpoints (method, parameters, per-model parameters,
+    /// heads pattern, seed and the <c>align:</c> stages); <see cref="Recipes.MergeRecipe.ToPipeline"/> reads it back into an equal pipeline.</summary>
+    /// <param name="family">The checkpoints the recipe names (paths and head pattern come from it).</param>
+    /// <param name="alignData">The <c>align.data</c> entry (zoo, split, samples) to write, or null for none.</param>
+    /// <param name="output">The recipe's <c>output</c>, or null.</param>
+    public Recipes.MergeRecipe ToRecipe(ModelFamily family, Recipes.AlignData? alignData = null, string? output = null) =>
+        Recipes.RecipePipelines.ToRecipe(this, family, alignData, output);
+
     /// <summary>Fits every stage in order; each alignment stage sees the merged model.</summary>
     public FittedPipeline Fit(MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -110,11 +126,7 @@ public sealed class MergePipeline
                 throw new RecipeException(null, $"stage '{stage.Name}' needs task data ({stage.Consumes}); MergeInputs.Data is empty.");
             aligned.Add(stage.Fit(merged, inputs, progress, cancellationToken));
         }
-        return new FittedPipeline(merged, aligned);
+        return new FittedPipeline(merged, aligned) { ArchitectureConfig = FittedPipeline.ConfigBeside(inputs.Family.Base.Path), Pipeline = this };
     }
 }
 
-/// <summary>The immutable result of <see cref="MergePipeline.Fit"/>.</summary>
-/// <param name="Merged">The merged model.</param>
-/// <param name="Aligned">Each alignment stage's result.</param>
-public sealed record FittedPipeline(MergedModel Merged, IReadOnlyList<AlignedModel> Aligned);

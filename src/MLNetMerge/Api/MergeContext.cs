@@ -14,6 +14,8 @@ public sealed class MergeContext
         Model = new ModelCatalog();
         Merging = new MergingCatalog(this);
         Alignment = new AlignmentCatalog(this);
+        Data = new DataCatalog(this);
+        Evaluation = new EvaluationCatalog(this);
     }
 
     /// <summary>The seed.</summary>
@@ -27,4 +29,10 @@ public sealed class MergeContext
 
     /// <summary>Alignment stages fitted after a merge on task data (FT-Classifier, aligned transforms, AdaMerging, …).</summary>
     public AlignmentCatalog Alignment { get; }
+
+    /// <summary>Task data: zoo splits, few-shot samples, dropping labels.</summary>
+    public DataCatalog Data { get; }
+
+    /// <summary>Evaluation protocols and per-task metrics.</summary>
+    public EvaluationCatalog Evaluation { get; }
 }

@@ -7,13 +7,17 @@ using MLNetMerge.Tensors;
 namespace MLNetMerge;
 
 /// <summary>Model operations (ML.NET's ModelOperationsCatalog): load families, save and load merged models.</summary>
-public sealed class ModelCatalog
+public sealed partial class ModelCatalog
 {
     /// <summary>On-disk format name written to <c>manifest.json</c>.</summary>
     public const string FormatName = "mlnetmerge.merged-model";
 
-    /// <summary>On-disk format version this library writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>On-disk format version this library writes: 2 adds the pipeline entries (<c>seed</c>, per-model
+    /// parameters, <c>config.json</c>, alignment <c>stages</c> with their state in <c>stages.safetensors</c>).</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>Oldest on-disk format version this library reads (version 1: a merged model without pipeline entries).</summary>
+    public const int OldestReadableVersion = 1;
 
     internal ModelCatalog() { }
 
@@ -31,7 +35,16 @@ public sealed class ModelCatalog
     /// <exception cref="OutputExistsException">The directory exists and <paramref name="overwrite"/> is false.</exception>
     public void Save(MergedModel model, string directory, bool overwrite = false)
     {
+        ArgumentNullException.ThrowIfNull(model);
         using var dir = AtomicDirectory.Begin(directory, overwrite);
+        WriteMerged(dir, model);
+        WriteManifest(dir.PathOf("manifest.json"), model.Summary);
+        dir.Commit();
+    }
+
+    /// <summary>The tensor files of a merged model (everything but the manifest).</summary>
+    private static void WriteMerged(AtomicDirectory dir, MergedModel model)
+    {
         using (var w = new SafetensorsWriter(dir.PathOf("model.safetensors"), model.Layout, Metadata(model)))
         {
             foreach (var e in model.Layout)
@@ -66,26 +79,52 @@ public sealed class ModelCatalog
             foreach (var e in entries) w.WriteFloat32(e.Name, tensors[e.Name]);
             w.Complete();
         }
-        WriteManifest(dir.PathOf("manifest.json"), model.Summary);
-        dir.Commit();
     }
 
-    /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
+    /// <summary>Loads a model saved by <see cref="Save(MergedModel, string, bool)"/>.</summary>
     /// <exception cref="CheckpointFormatException">No manifest, a foreign format, or a version this library does not read.</exception>
+    /// <exception cref="ModelFormatVersionException">A foreign format, or a version this library does not read.</exception>
     public MergedModel Load(string directory)
     {
-        string manifestPath = Path.Combine(directory, "manifest.json");
+        using var doc = OpenManifest(directory, out string manifestPath);
+        return ReadMerged(directory, doc.RootElement, manifestPath);
+    }
+
+    /// <summary>Opens <c>manifest.json</c> and checks its format and version.</summary>
+    /// <exception cref="CheckpointFormatException">No manifest, or not JSON.</exception>
+    /// <exception cref="ModelFormatVersionException">A foreign format, or a version outside [<see cref="OldestReadableVersion"/>, <see cref="FormatVersion"/>].</exception>
+    internal static JsonDocument OpenManifest(string directory, out string manifestPath)
+    {
+        manifestPath = Path.Combine(directory, "manifest.json");
         if (!File.Exists(manifestPath)) throw new CheckpointFormatException(directory, null, "no manifest.json: not a saved MLNetMerge model.");
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath)); }
+        catch (JsonException e) { throw new CheckpointFormatException(manifestPath, null, "is not valid JSON: " + e.Message, e); }
         var root = doc.RootElement;
-        string format = root.TryGetProperty("format", out var f) ? f.GetString() ?? "" : "";
-        int version = root.TryGetProperty("version", out var v) ? v.GetInt32() : -1;
-        if (format != FormatName) throw new CheckpointFormatException(manifestPath, null, $"format '{format}' is not '{FormatName}'.");
-        if (version != FormatVersion) throw new CheckpointFormatException(manifestPath, null, $"format version {version} is not supported; this library reads version {FormatVersion}.");
+        string format = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "";
+        int version = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("version", out var v) && v.TryGetInt32(out int n) ? n : -1;
+        if (format != FormatName)
+        {
+            doc.Dispose();
+            throw new ModelFormatVersionException(manifestPath, format, version, $"format '{format}' is not '{FormatName}': not a model saved by MLNetMerge.");
+        }
+        if (version < OldestReadableVersion || version > FormatVersion)
+        {
+            doc.Dispose();
+            throw new ModelFormatVersionException(manifestPath, format, version,
+                $"format version {version} is not supported; this library reads versions {OldestReadableVersion} to {FormatVersion}{(version > FormatVersion ? " (saved by a newer MLNetMerge: update the library)" : "")}.");
+        }
+        return doc;
+    }
+
+    /// <summary>The merged model of a saved directory whose manifest is <paramref name="root"/>.</summary>
+    private static MergedModel ReadMerged(string directory, JsonElement root, string manifestPath)
+    {
         var (method, _) = MergeMethods.Find(root.GetProperty("method").GetString()!, manifestPath);
         var tasks = root.GetProperty("tasks").EnumerateArray().Select(x => x.GetString()!).ToList();
         var global = RecipeParser.ParseParameters(root.GetProperty("parameters_yaml").GetString()!, manifestPath);
-        var parameters = new MergeParameters(method, global, tasks.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList(), manifestPath);
+        var perModel = ModelParameters(root, manifestPath);
+        var parameters = new MergeParameters(method, global, tasks.Select(t => perModel.TryGetValue(t, out var p) ? p : null).ToList(), manifestPath);
         var notes = root.GetProperty("notes").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
 
         var layout = new List<TensorEntry>();
@@ -136,6 +175,15 @@ public sealed class ModelCatalog
             headEntries, mods, modBytes, taskTensors);
     }
 
+    /// <summary>Per-model parameters of a version-2 manifest (task → values; empty for version 1).</summary>
+    private static Dictionary<string, IReadOnlyDictionary<string, ParameterValue>> ModelParameters(JsonElement root, string manifestPath)
+    {
+        var result = new Dictionary<string, IReadOnlyDictionary<string, ParameterValue>>(StringComparer.Ordinal);
+        if (root.TryGetProperty("model_parameters_yaml", out var m))
+            foreach (var p in m.EnumerateObject()) result[p.Name] = RecipeParser.ParseParameters(p.Value.GetString() ?? "", manifestPath);
+        return result;
+    }
+
     private static float[] ReadFloats(ICheckpointReader r, TensorInfo t)
     {
         var values = new float[t.ElementCount];
@@ -149,8 +197,9 @@ public sealed class ModelCatalog
         ["mlnetmerge.method"] = model.Summary.Method.Name,
     };
 
-    /// <summary>Writes <c>manifest.json</c> for a merge result (shared by <see cref="Save"/> and recipe runs).</summary>
-    internal static void WriteManifest(string path, MergeSummary summary, IReadOnlyDictionary<string, string>? extra = null, IReadOnlyList<string>? files = null)
+    /// <summary>Writes <c>manifest.json</c> for a merge result (shared by <see cref="Save(MergedModel, string, bool)"/> and recipe runs).</summary>
+    internal static void WriteManifest(string path, MergeSummary summary, IReadOnlyDictionary<string, string>? extra = null, IReadOnlyList<string>? files = null,
+        Action<Utf8JsonWriter>? more = null)
     {
         using var stream = File.Create(path);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -163,11 +212,16 @@ public sealed class ModelCatalog
         foreach (var t in summary.TaskNames) w.WriteStringValue(t);
         w.WriteEndArray();
         w.WriteString("parameters_yaml", RecipeWriter.Parameters(summary.Parameters.Effective()));
+        w.WriteStartObject("model_parameters_yaml");
+        for (int i = 0; i < summary.TaskNames.Count && i < summary.Parameters.ModelCount; i++)
+            if (summary.Parameters.PerModel(i).Count > 0) w.WriteString(summary.TaskNames[i], RecipeWriter.Parameters(summary.Parameters.PerModel(i)));
+        w.WriteEndObject();
         w.WriteNumber("merged_parameters", summary.MergedParameterCount);
         w.WriteStartObject("notes");
         foreach (var (k, v) in summary.Notes.OrderBy(k => k.Key, StringComparer.Ordinal)) w.WriteString(k, v);
         w.WriteEndObject();
         foreach (var (k, v) in extra ?? new Dictionary<string, string>()) w.WriteString(k, v);
+        more?.Invoke(w);
         if (files is not null)
         {
             w.WriteStartArray("files");

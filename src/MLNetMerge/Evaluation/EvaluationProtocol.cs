@@ -40,11 +40,17 @@ public abstract class EvaluationProtocol
     public abstract ProtocolResult Evaluate(float[] testEmbeddings, TaskDataset test, TaskHead head, float[]? labeledEmbeddings, TaskDataset? labeled);
 
     /// <summary>Encodes the data with <paramref name="encoder"/> and evaluates.</summary>
-    public ProtocolResult Evaluate(DatasetEncoder encoder, TaskDataset test, TaskHead head, TaskDataset? labeled)
+    /// <param name="encoder">The encoder, weights set.</param>
+    /// <param name="test">Test set.</param>
+    /// <param name="head">The task's own head.</param>
+    /// <param name="labeled">The labeled pool, or null.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    public ProtocolResult Evaluate(DatasetEncoder encoder, TaskDataset test, TaskHead head, TaskDataset? labeled, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(test);
-        return Evaluate(encoder.Embed(test), test, head, UsesLabeledData && labeled is not null ? encoder.Embed(labeled) : null, labeled);
+        return Evaluate(encoder.Embed(test, cancellationToken: cancellationToken), test, head,
+            UsesLabeledData && labeled is not null ? encoder.Embed(labeled, cancellationToken: cancellationToken) : null, labeled);
     }
 }
 

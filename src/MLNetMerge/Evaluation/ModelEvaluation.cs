@@ -64,9 +64,11 @@ public static class ModelEvaluator
     /// <param name="onValidation">Score on the validation split instead of test (hyperparameter selection; protocols that
     /// need labeled anchors are skipped there, since their anchors come from validation).</param>
     /// <param name="hyperparameters">Recorded with the row.</param>
+    /// <param name="progress">One report per task (stage <c>evaluate {name}</c>).</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
     public static ModelEvaluation Evaluate(string name, DatasetEncoder encoder, Func<string, Func<string, float[]>> weightsFor,
         IReadOnlyList<EvaluationTask> tasks, IReadOnlyList<EvaluationProtocol> protocols, bool onValidation = false,
-        IReadOnlyDictionary<string, double>? hyperparameters = null)
+        IReadOnlyDictionary<string, double>? hyperparameters = null, IProgress<Merging.MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(weightsFor);
@@ -74,13 +76,15 @@ public static class ModelEvaluator
         ArgumentNullException.ThrowIfNull(protocols);
         var active = protocols.Where(p => !onValidation || !p.UsesLabeledData).ToList();
         var results = active.ToDictionary(p => p.Name, _ => new Dictionary<string, ProtocolResult>(StringComparer.Ordinal), StringComparer.Ordinal);
+        int done = 0;
         foreach (var task in tasks)
         {
             encoder.SetWeights(weightsFor(task.Name));
             var scored = onValidation ? task.Validation : task.Test;
-            var x = encoder.Embed(scored);
-            float[]? pool = active.Any(p => p.UsesLabeledData) ? encoder.Embed(task.Validation) : null;
+            var x = encoder.Embed(scored, cancellationToken: cancellationToken);
+            float[]? pool = active.Any(p => p.UsesLabeledData) ? encoder.Embed(task.Validation, cancellationToken: cancellationToken) : null;
             foreach (var p in active) results[p.Name][task.Name] = p.Evaluate(x, scored, task.Head, pool, task.Validation);
+            progress?.Report(new Merging.MergeProgress($"evaluate {name}", ++done, tasks.Count));
         }
         return new ModelEvaluation(name, results.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, ProtocolResult>)kv.Value, StringComparer.Ordinal),
             hyperparameters ?? new Dictionary<string, double>());

@@ -20,7 +20,7 @@ public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocol
     public IReadOnlyList<int> FtcShots { get; init; } = FtClassifierEvalProtocol.DefaultShots;
 }
 
-/// <summary>What <see cref="RecipeEvaluator.Evaluate(MergeRecipe, Action{string}?, Action{RecipeMergeScope}?, RecipeBoundsCache?)"/> hands to a
+/// <summary>What <see cref="RecipeEvaluator.Evaluate(MergeRecipe, Action{string}?, Action{RecipeMergeScope}?, RecipeBoundsCache?, IProgress{MergeProgress}?, CancellationToken)"/> hands to a
 /// caller that continues from the selected merge (alignment stages) while the family is still open.</summary>
 /// <param name="Recipe">The recipe.</param>
 /// <param name="ZooDirectory">The zoo folder.</param>
@@ -123,9 +123,11 @@ public static class RecipeEvaluator
     /// <param name="withMerged">Called with the selected merge before the family is closed (alignment runners continue from it).</param>
     /// <param name="bounds">Bounds of recipes evaluated before (the same zoo, checkpoints and protocols give the same base and
     /// individual rows); null computes them.</param>
+    /// <param name="progress">Merge passes and per-task evaluation.</param>
+    /// <param name="cancellationToken">Checked between merges and batches.</param>
     /// <exception cref="RecipeException">The zoo has no task of a recipe model's name, or the sections are malformed.</exception>
     public static RecipeEvaluation Evaluate(MergeRecipe recipe, Action<string>? log = null, Action<RecipeMergeScope>? withMerged = null,
-        RecipeBoundsCache? bounds = null)
+        RecipeBoundsCache? bounds = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         log ??= _ => { };
@@ -152,8 +154,8 @@ public static class RecipeEvaluator
         string boundsKey = RecipeBoundsCache.Key(recipe, section, zooDir);
         if (bounds is null || !bounds.TryGet(boundsKey, out var baseRow, out var individual))
         {
-            baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols);
-            individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols);
+            baseRow = ModelEvaluator.Evaluate("base", encoder, _ => n => baseWeights[n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
+            individual = ModelEvaluator.Evaluate("individual", encoder, task => n => taskWeights[task][n], tasks, protocols, progress: progress, cancellationToken: cancellationToken);
             bounds?.Add(boundsKey, baseRow, individual);
         }
         log($"bounds: base {baseRow.Average(protocols[0].Name):P1}, individual {individual.Average(protocols[0].Name):P1} ({protocols[0].Name})");
@@ -169,15 +171,15 @@ public static class RecipeEvaluator
             var current = new[] { (EvaluationProtocol)new CurrentProtocol() };
             foreach (var combo in Combinations(grid))
             {
-                var merged = MergeExecutor.RunInMemory(family, method, WithOverrides(recipe, method, combo), exec);
-                var row = ModelEvaluator.Evaluate(method.Name, encoder, task => n => merged.TensorFor(task, prefix + n), tasks, current, onValidation: true);
+                var merged = MergeExecutor.RunInMemory(family, method, WithOverrides(recipe, method, combo), exec, progress, cancellationToken);
+                var row = ModelEvaluator.Evaluate(method.Name, encoder, task => n => merged.TensorFor(task, prefix + n), tasks, current, onValidation: true, progress: progress, cancellationToken: cancellationToken);
                 points.Add(new SweepPoint(combo, row.Average("current")));
                 log($"sweep {Describe(combo)}: validation {points[^1].ValidationAccuracy:P2}");
             }
             chosen = new Dictionary<string, double>(points.MaxBy(p => p.ValidationAccuracy)!.Parameters, StringComparer.Ordinal); // first best on ties
         }
-        var final = MergeExecutor.RunInMemory(family, method, grid.Count > 0 ? WithOverrides(recipe, method, chosen) : resolved, exec);
-        var mergedRow = ModelEvaluator.Evaluate(method.Name, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen);
+        var final = MergeExecutor.RunInMemory(family, method, grid.Count > 0 ? WithOverrides(recipe, method, chosen) : resolved, exec, progress, cancellationToken);
+        var mergedRow = ModelEvaluator.Evaluate(method.Name, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen, progress: progress, cancellationToken: cancellationToken);
         var evaluation = new RecipeEvaluation(manifest.Name, method.Name, tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
             mergedRow, individual, baseRow, points);
         withMerged?.Invoke(new RecipeMergeScope(recipe, zooDir, manifest, family, final, tasks, evaluation));

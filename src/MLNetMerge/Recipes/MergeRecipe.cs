@@ -90,5 +90,14 @@ public sealed class MergeRecipe
     /// <summary>The resolved recipe as YAML: canonical names, every parameter with its effective value.</summary>
     public string ToYaml(MergeParameters? resolved = null) => RecipeWriter.Write(this, resolved ?? ResolveParameters());
 
+    /// <summary>The pipeline this recipe describes (merge estimator with the recipe's seed, then the <c>align.stages</c>).</summary>
+    /// <param name="alignmentMethods">Where stage names are looked up (default <see cref="AlignmentMethods.All"/>).</param>
+    /// <exception cref="RecipeException">Bad parameters, or an unknown or malformed stage.</exception>
+    public MergePipeline ToPipeline(IReadOnlyList<AlignmentMethod>? alignmentMethods = null) => RecipePipelines.ToPipeline(this, alignmentMethods);
+
+    /// <summary>Opens the recipe's family (base and models, with its head pattern).</summary>
+    public Checkpoints.ModelFamily OpenFamily(Checkpoints.ModelFamilyOptions? options = null) =>
+        Checkpoints.ModelFamily.Load(Base, Models.Select(m => (m.Name, m.Path)), new Checkpoints.ModelFamilyOptions { Heads = Heads, Reader = options?.Reader });
+
     internal static string Number(double d) => d.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using MLNetMerge.Merging;
 using MLNetMerge.Tensors;
+using YamlDotNet.RepresentationModel;
 
 namespace MLNetMerge.Recipes;
 
@@ -26,8 +27,9 @@ internal static class RecipeWriter
                 foreach (var (k, v) in per.OrderBy(k => k.Key, StringComparer.Ordinal)) AppendValue(sb, "      ", k, v);
             }
         }
-        sb.Append("parameters:\n");
-        foreach (var (k, v) in resolved.Effective()) AppendValue(sb, "  ", k, v);
+        var effective = resolved.Effective();
+        sb.Append(effective.Count == 0 ? "parameters: {}\n" : "parameters:\n"); // a method without parameters (model_stock) still writes a mapping
+        foreach (var (k, v) in effective) AppendValue(sb, "  ", k, v);
         sb.Append("heads: ").Append(Quote(r.Heads)).Append('\n');
         if (r.DType is { } d) sb.Append("dtype: ").Append(d.ToSafetensorsName().ToLowerInvariant()).Append('\n');
         sb.Append("seed: ").Append(r.Seed).Append('\n');
@@ -35,7 +37,19 @@ internal static class RecipeWriter
         if (r.AllowNonFinite) sb.Append("allow_nonfinite: true\n");
         if (r.Materialize.Count > 0) sb.Append("materialize: [").Append(string.Join(", ", r.Materialize)).Append("]\n");
         if (r.Output is not null) sb.Append("output: ").Append(Quote(r.Output)).Append('\n');
+        foreach (var key in new[] { "align", "evaluate", "sweep", "export" })
+            if (r.Sections.TryGetValue(key, out var node)) sb.Append(Section(key, node));
         return sb.ToString();
+    }
+
+    /// <summary>A later-stage section (<c>align</c>, <c>evaluate</c>, <c>sweep</c>, <c>export</c>) as YAML, styles kept.</summary>
+    public static string Section(string key, YamlNode node)
+    {
+        var root = new YamlMappingNode { { key, node } };
+        using var text = new StringWriter();
+        new YamlStream(new YamlDocument(root)).Save(text, assignAnchors: false);
+        var lines = text.ToString().Replace("\r\n", "\n").Split('\n').Where(l => l.Length > 0 && l != "..." && l != "---");
+        return string.Join("\n", lines) + "\n";
     }
 
     /// <summary>A <c>parameters:</c>-style YAML mapping of the given values (keys sorted).</summary>

@@ -64,7 +64,10 @@ public static class VisionZooBuilder
     /// <param name="directory">Output folder (created; existing zoo files are replaced).</param>
     /// <param name="options">Settings.</param>
     /// <param name="log">Progress lines.</param>
-    public static VisionZooManifest Build(string directory, VisionZooBuildOptions options, Action<string>? log = null)
+    /// <param name="progress">One report per pretraining and fine-tuning epoch (stages <c>pretrain</c>, <c>fine-tune</c>).</param>
+    /// <param name="cancellationToken">Checked between epochs.</param>
+    public static VisionZooManifest Build(string directory, VisionZooBuildOptions options, Action<string>? log = null,
+        IProgress<Merging.MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         log ??= _ => { };
@@ -82,6 +85,8 @@ public static class VisionZooBuilder
         var pretrain = new MaskedPatchPretrainer(model, options.PretrainLearningRate, options.WeightDecay, (ulong)options.Seed + 2);
         for (int epoch = 0; epoch < options.PretrainEpochs; epoch++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new Merging.MergeProgress("pretrain", epoch, options.PretrainEpochs));
             double loss = pretrain.TrainEpoch(pool, options.BatchSize, options.Seed * 1000 + epoch);
             log($"pretrain epoch {epoch + 1}/{options.PretrainEpochs}: masked-patch MSE {loss:F4} [{clock.Elapsed.TotalSeconds:F1} s]");
         }
@@ -123,6 +128,8 @@ public static class VisionZooBuilder
             double ftVal = -1;
             for (int epoch = 0; epoch < options.FineTuneEpochs; epoch++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report(new Merging.MergeProgress("fine-tune", t * options.FineTuneEpochs + epoch, specs.Count * options.FineTuneEpochs));
                 ft.TrainEpoch(train, options.BatchSize, options.Seed * 1000 + 100 * (t + 1) + epoch);
                 double acc = Accuracy(encoder, head, val);
                 if (acc > ftVal) { ftVal = acc; model.Parameters.Values.CopyTo(bestValues, 0); w.CopyTo(bestW, 0); b.CopyTo(bestB, 0); }

@@ -61,7 +61,7 @@ public sealed class TintingEstimator : IAlignmentEstimator
         var model = encoder.Model;
         var vit = model as VisionTransformer;
         if (_options.Block is not null && vit is null)
-            throw new MergeException(encoder.ConfigPath, null, $"{Name} with a duplicated transformer block (layer: block) runs on vision transformers (ViT, CLIP); this family's encoder is {model.ArchitectureName}. Use layer: head.");
+            throw new MergeException(encoder.ConfigPath, null, $"{Name} with a duplicated transformer block (layer: {_options.Block}) runs on vision transformers (ViT, CLIP); this family's encoder is {model.ArchitectureName}. Use layer: head.");
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder).ToDictionary(d => d.Task, d => d.Data, StringComparer.Ordinal);
         var readers = tasks.ToDictionary(t => t, t => family.Tasks.First(m => m.Name == t).Reader, StringComparer.Ordinal);
         var heads = tasks.Select(t => TaskHead.Read(readers[t], model.EmbeddingSize)).ToArray();

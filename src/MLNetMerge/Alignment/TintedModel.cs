@@ -1,6 +1,7 @@
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
+using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
 
@@ -9,13 +10,14 @@ namespace MLNetMerge.Alignment;
 /// <summary>
 /// A tinted model: the merged encoder <c>θ0 + Σt clamp(λt) τt</c> with the learned coefficients, plus one task-specific
 /// layer per task (its head, or its own copy of one transformer block swapped in for that task). State tensors:
-/// <c>config.vision</c> (the encoder's hyper-parameters, see <see cref="VisionConfigState"/>), <c>coefficients</c> (T, L),
+/// <c>config.vision</c> for a vision transformer (its hyper-parameters, see <see cref="VisionConfigState"/>; any other
+/// encoder, e.g. BERT, is rebuilt from the <c>config</c> parameter, its config.json), <c>coefficients</c> (T, L),
 /// <c>merged.{name}</c> for every encoder tensor, <c>{task}.classifier.weight</c> / <c>.bias</c>, and with a block
 /// <c>{task}.{block tensor name}</c>.
 /// </summary>
 public sealed class TintedModel : AlignedModel
 {
-    private readonly VisionTransformer _encoder;
+    private readonly IDenseEncoder _encoder;
     private readonly float[] _merged;                      // (P) merged encoder weights, arena layout
     private readonly float[] _coefficients;                // (T, L)
     private readonly TaskHead[] _heads;                    // T
@@ -26,12 +28,12 @@ public sealed class TintedModel : AlignedModel
     private int _loaded = -2;                              // task whose block is in the arena (−1: the merged block)
 
     internal TintedModel(MergedModel merged, string method, IReadOnlyDictionary<string, ParameterValue> parameters,
-        VisionTransformerConfig config, IReadOnlyList<string> tasks, float[] mergedValues, float[] coefficients,
+        IDenseEncoder encoder, VisionTransformerConfig? config, IReadOnlyList<string> tasks, float[] mergedValues, float[] coefficients,
         IReadOnlyList<TaskHead> heads, int blockIndex, IReadOnlyList<float[]> blocks, IReadOnlyList<double>? lossHistory) : base(merged)
     {
         Method = method;
         _parameters = parameters;
-        _encoder = new VisionTransformer(config);
+        _encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         _tasks = [.. tasks];
         var layout = _encoder.Parameters.Layout;
         if (mergedValues.Length != layout.TotalLength) throw new ArgumentException($"merged weights have {mergedValues.Length} values; the encoder has {layout.TotalLength}.");
@@ -55,8 +57,9 @@ public sealed class TintedModel : AlignedModel
     /// <inheritdoc/>
     public override IReadOnlyList<string> TaskNames => _tasks;
 
-    /// <summary>The encoder's hyper-parameters.</summary>
-    public VisionTransformerConfig Config { get; }
+    /// <summary>The encoder's hyper-parameters for a vision transformer; null for another encoder (rebuilt from the
+    /// <c>config</c> parameter).</summary>
+    public VisionTransformerConfig? Config { get; }
 
     /// <summary>The duplicated block's index, or −1 when the task-specific layers are the heads.</summary>
     public int BlockIndex { get; }
@@ -136,11 +139,9 @@ public sealed class TintedModel : AlignedModel
         get
         {
             var layout = _encoder.Parameters.Layout;
-            var list = new List<AlignedTensor>
-            {
-                new(VisionConfigState.Name, [VisionConfigState.Length], VisionConfigState.Write(Config)),
-                new("coefficients", [_tasks.Length, layout.Entries.Count], (float[])_coefficients.Clone()),
-            };
+            var list = new List<AlignedTensor>();
+            if (Config is not null) list.Add(new(VisionConfigState.Name, [VisionConfigState.Length], VisionConfigState.Write(Config)));
+            list.Add(new("coefficients", [_tasks.Length, layout.Entries.Count], (float[])_coefficients.Clone()));
             foreach (var e in layout.Entries)
                 list.Add(new("merged." + e.Name, (int[])e.Shape.Clone(), _merged.AsSpan(e.Offset, e.Length).ToArray()));
             for (int t = 0; t < _tasks.Length; t++)
@@ -162,6 +163,7 @@ public sealed class TintedModel : AlignedModel
 
     /// <summary>Rebuilds a tinted model from its saved <see cref="State"/> (the registry's Restore).</summary>
     /// <exception cref="CheckpointFormatException">A state tensor is missing or of the wrong size.</exception>
+    /// <exception cref="RecipeException">A state without <c>config.vision</c> and parameters without <c>config</c>.</exception>
     public static TintedModel Restore(MergedModel merged, string method, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyList<AlignedTensor> state)
     {
         ArgumentNullException.ThrowIfNull(merged);
@@ -176,15 +178,22 @@ public sealed class TintedModel : AlignedModel
                 throw new CheckpointFormatException(null, name, $"has {s.Values.Length} values in the saved {method} state; expected {length}.");
             return s.Values;
         }
-        var config = VisionConfigState.Read(Need(VisionConfigState.Name, VisionConfigState.Length));
-        var layout = new VisionTransformer(config).Parameters.Layout;
+        VisionTransformerConfig? config = null;
+        IDenseEncoder encoder;
+        if (byName.ContainsKey(VisionConfigState.Name))
+        {
+            config = VisionConfigState.Read(Need(VisionConfigState.Name, VisionConfigState.Length));
+            encoder = new VisionTransformer(config);
+        }
+        else encoder = HeadAlignedModel.RestoreEncoder(merged, parameters).Model;
+        var layout = encoder.Parameters.Layout;
         var tasks = merged.TaskNames;
         var values = new float[layout.TotalLength];
         foreach (var e in layout.Entries) Need("merged." + e.Name, e.Length).CopyTo(values, e.Offset);
         var coefficients = (float[])Need("coefficients", tasks.Count * layout.Entries.Count).Clone();
         int block = TintingSettings.FromParameters(method, parameters).Block ?? -1;
         var blockEntries = block < 0 ? [] : TintingTrainer.BlockTensors(layout, block);
-        int width = config.ProjectionDim > 0 ? config.ProjectionDim : config.HiddenSize;
+        int width = encoder.EmbeddingSize;
         var heads = new List<TaskHead>();
         var blocks = new List<float[]>();
         foreach (var task in tasks)
@@ -203,7 +212,7 @@ public sealed class TintedModel : AlignedModel
             }
             blocks.Add(copy);
         }
-        return new TintedModel(merged, method, parameters, config, tasks, values, coefficients, heads, block, blocks, null);
+        return new TintedModel(merged, method, parameters, encoder, config, tasks, values, coefficients, heads, block, blocks, null);
     }
 }
 

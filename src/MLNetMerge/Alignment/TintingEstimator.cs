@@ -2,6 +2,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
+using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 
 namespace MLNetMerge.Alignment;
@@ -49,7 +50,7 @@ public sealed class TintingEstimator : IAlignmentEstimator
     /// <exception cref="AlignmentDataException">The data and the merged model name different tasks; a task has no examples,
     /// examples of the wrong size, or a class count that differs from its head's.</exception>
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
-    /// <exception cref="MergeException">The family's encoder is not a vision transformer.</exception>
+    /// <exception cref="MergeException">A duplicated block was asked for and the family's encoder is not a vision transformer.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(merged);
@@ -57,18 +58,20 @@ public sealed class TintingEstimator : IAlignmentEstimator
         var family = inputs.Family;
         var tasks = merged.TaskNames;
         var encoder = AlignmentEncoder.ForFamily(family, _options.ConfigPath);
-        if (encoder.Model is not VisionTransformer vit)
-            throw new MergeException(encoder.ConfigPath, null, $"{Name} runs on vision transformers (ViT, CLIP); this family's encoder is {encoder.Model.ArchitectureName}.");
+        var model = encoder.Model;
+        var vit = model as VisionTransformer;
+        if (_options.Block is not null && vit is null)
+            throw new MergeException(encoder.ConfigPath, null, $"{Name} with a duplicated transformer block (layer: {_options.Block}) runs on vision transformers (ViT, CLIP); this family's encoder is {model.ArchitectureName}. Use layer: head.");
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder).ToDictionary(d => d.Task, d => d.Data, StringComparer.Ordinal);
         var readers = tasks.ToDictionary(t => t, t => family.Tasks.First(m => m.Name == t).Reader, StringComparer.Ordinal);
-        var heads = tasks.Select(t => TaskHead.Read(readers[t], vit.EmbeddingSize)).ToArray();
+        var heads = tasks.Select(t => TaskHead.Read(readers[t], model.EmbeddingSize)).ToArray();
         for (int i = 0; i < tasks.Count; i++)
             if (data[tasks[i]].ClassCount != heads[i].ClassCount)
                 throw new AlignmentDataException(tasks[i], $"{Name}: the head in {readers[tasks[i]].Path} has {heads[i].ClassCount} classes; the task's data names {data[tasks[i]].ClassCount}.");
 
         // θ0 and τt in the arena's layout, read through the family's encoder prefix.
-        var config = VisionConfigState.Read(VisionConfigState.Write(vit.Config));
-        var arena = vit.Parameters;
+        var config = vit is null ? null : VisionConfigState.Read(VisionConfigState.Write(vit.Config));
+        var arena = model.Parameters;
         var theta0 = Flatten(encoder.ReadWeights(family.Base), arena);
         var taus = new float[tasks.Count][];
         var individual = new float[tasks.Count][];                        // T × (N_t, K_t) individual logits
@@ -82,7 +85,7 @@ public sealed class TintingEstimator : IAlignmentEstimator
             taus[i] = thetaT;
             progress?.Report(new MergeProgress($"{Name}: pseudo-labels", i + 1, tasks.Count));
         }
-        var trainer = new TintingTrainer(vit, theta0, taus, heads, new TintingTrainerSettings
+        var trainer = new TintingTrainer(model, theta0, taus, heads, new TintingTrainerSettings
         {
             Block = _options.Block ?? -1, Loss = _options.Loss, Filter = _options.EffectiveFilter,
             LearningRate = _options.LearningRate, InitialCoefficient = (float)_options.InitialCoefficient,
@@ -91,7 +94,7 @@ public sealed class TintingEstimator : IAlignmentEstimator
 
         var finalHeads = new TaskHead[tasks.Count];
         var blocks = new float[tasks.Count][];
-        int e = vit.EmbeddingSize;
+        int e = model.EmbeddingSize;
         for (int i = 0; i < tasks.Count; i++)
         {
             var h = trainer.Head(i);
@@ -99,7 +102,11 @@ public sealed class TintingEstimator : IAlignmentEstimator
             finalHeads[i] = new TaskHead(h[..(k * e)].ToArray(), h[(k * e)..].ToArray(), k, e);
             blocks[i] = trainer.BlockValues(i).ToArray();
         }
-        return new TintedModel(merged, Name, Parameters, config, tasks, trainer.MergedValues(), (float[])trainer.Merge.Coefficients.Clone(),
+        // A ViT rebuilds from the config in its state; any other encoder from its config.json, recorded as 'config'.
+        var parameters = config is not null ? Parameters
+            : new Dictionary<string, ParameterValue>(Parameters, StringComparer.Ordinal) { [HeadAlignedModel.ConfigKey] = new ParameterValue.Text(encoder.ConfigPath) };
+        IDenseEncoder own = config is not null ? new VisionTransformer(config) : AlignmentEncoder.ForMerged(merged, encoder.ConfigPath).Model;
+        return new TintedModel(merged, Name, parameters, own, config, tasks, trainer.MergedValues(), (float[])trainer.Merge.Coefficients.Clone(),
             finalHeads, _options.Block ?? -1, blocks, history);
     }
 

@@ -28,8 +28,7 @@ public static class Program
     /// <summary>Runs the command line; typed input errors and file errors print one line and exit 2.</summary>
     public static int Main(string[] args)
     {
-        // Tables keep their columns readable in logs and CI, where there is no terminal to measure.
-        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
+        // Spectre.Console is set up on first use (Terminal), so commands that print no table skip its terminal detection.
         MLNetMerge.Onnx.OnnxFormat.Register();
         try
         {

@@ -114,4 +114,18 @@ public sealed class ModelFamilyTests
         Assert.IsFalse(h.IsHead("model.classifier.weight"));
         Assert.IsFalse(new HeadFilter("").IsHead("classifier.weight"));
     }
+
+    [TestMethod]
+    [DataRow("*.bias", "encoder.layer.0.bias", true)]
+    [DataRow("*.bias", "encoder.bias.weight", false)]       // the star must leave ".bias" for the end
+    [DataRow("a*b*c", "a_b_b_c", true)]                     // backtracks past the first "b"
+    [DataRow("a*b*c", "a_c_b", false)]
+    [DataRow("*", "", true)]
+    [DataRow("?", "", false)]
+    [DataRow("head.[0]", "head.[0]", true)]                 // regex metacharacters are literals
+    [DataRow("head.[0]", "head.0", false)]
+    [DataRow("x**y", "xy", true)]
+    [DataRow("cls?*", "cls", false)]
+    public void GlobMatching_IsWholeNameWithBacktrackingStars(string glob, string name, bool expected) =>
+        Assert.AreEqual(expected, HeadFilter.GlobMatches(glob, name), $"{glob} ~ {name}");
 }

@@ -74,7 +74,14 @@ internal static class AlignCommand
             var results = row.Evaluation.Results[AlignmentEvaluator.ProtocolName];
             Add(row.Name + (row.Transductive ? " *" : ""), results, row.Models.Count > 1 ? Pct(AlignmentReport.AverageStd(results, m.Tasks)) : null);
         }
-        AnsiConsole.Write(table);
-        foreach (var row in e.Rows) Console.WriteLine($"{row.Name}: {row.Data}; {row.Models.Count} fit(s).");
+        Terminal.Write(table);
+        foreach (var row in e.Rows)
+        {
+            var results = row.Evaluation.Results[AlignmentEvaluator.ProtocolName];
+            string extra = $"ECE {Pct(AlignmentReport.AverageEce(results, m.Tasks))} %";
+            var tinted = row.Models.OfType<TintedModel>().ToList();
+            if (tinted.Count > 0) extra += $", coefficients below 1e-5: {Pct(tinted.Average(t => t.CoefficientSparsity()))} %";
+            Console.WriteLine($"{row.Name}: {row.Data}; {row.Models.Count} fit(s); {extra}.");
+        }
     }
 }

@@ -14,7 +14,7 @@ internal static class ConsoleProgress
             return work(plain);
         }
         T result = default!;
-        AnsiConsole.Progress()
+        Terminal.Console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>

@@ -97,7 +97,7 @@ internal static class DemoCommand
             table.AddRow("individual", "", Pct(first.Individual.Average("current")), "100.0", "", "", "", "");
             table.AddRow("base", "", Pct(first.Base.Average("current")), Pct(first.Base.Normalized("current", first.Individual)), "", "", "", "");
         }
-        AnsiConsole.Write(table);
+        Terminal.Write(table);
         var json = results.Select(x => EvaluationReport.ToJson(x.Eval)).ToList();
         for (int i = 0; i < results.Count; i++)
             HtmlReport.MethodRow(json[i], results[i].Eval.Method)["diagnostics"] = HtmlReport.DiagnosticsJson(results[i].Diagnostics);
@@ -144,7 +144,7 @@ internal static class DemoCommand
                 rows.Average(x => x.L2Distance).ToString("F4", CultureInfo.InvariantCulture),
                 rows.Average(x => x.Cosine).ToString("F4", CultureInfo.InvariantCulture));
         }
-        AnsiConsole.Write(table);
+        Terminal.Write(table);
         return 0;
     }
 }

@@ -34,6 +34,6 @@ internal static class DiagnoseCommand
         table.Title = new TableTitle(method);
         foreach (var d in rows)
             table.AddRow(d.Task, d.SignConflictShare.ToString("P2", CultureInfo.InvariantCulture), d.L2Distance.ToString("F4", CultureInfo.InvariantCulture), d.Cosine.ToString("F4", CultureInfo.InvariantCulture));
-        AnsiConsole.Write(table);
+        Terminal.Write(table);
     }
 }

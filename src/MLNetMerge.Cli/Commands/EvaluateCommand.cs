@@ -52,7 +52,7 @@ internal static class EvaluateCommand
 
     internal static void Print(RecipeEvaluation e)
     {
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200); // keep rows on one line in logs
+        Terminal.AtLeastWhenRedirected(200); // keep rows on one line in logs
         foreach (var protocol in e.Protocols)
         {
             var table = new Table { Title = new TableTitle($"{Markup.Escape(e.Family)} — {protocol} eval (test accuracy %, normalised = merged / individual)") };
@@ -72,7 +72,7 @@ internal static class EvaluateCommand
                 cells.Add(Pct(row.Normalized(protocol, e.Individual)));
                 table.AddRow(cells.ToArray());
             }
-            AnsiConsole.Write(table);
+            Terminal.Write(table);
         }
         if (e.Merged.Hyperparameters.Count > 0) Console.WriteLine($"selected on validation: {RecipeEvaluator.Describe(e.Merged.Hyperparameters)}");
         Console.WriteLine($"data used by {e.Method}: {DataUse(e.Method)}; hyperparameters {(e.Sweep.Count > 0 ? "selected on the labeled validation split" : "from the recipe")}; KNN anchors drawn from the validation split.");

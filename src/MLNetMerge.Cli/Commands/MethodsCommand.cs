@@ -25,10 +25,10 @@ internal static class MethodsCommand
             var table = new Table().AddColumns("method", "what", "parameters (defaults)", "paper");
             foreach (var m in MergeMethods.All)
                 table.AddRow(m.Name, Markup.Escape(m.Summary), Markup.Escape(string.Join(", ", m.Parameters.Select(Describe))), Markup.Escape(m.Reference));
-            AnsiConsole.Write(table);
+            Terminal.Write(table);
             var stages = new Table().AddColumns("alignment stage", "data it consumes", "paper");
             foreach (var m in AlignmentMethods.All) stages.AddRow(m.Name, Markup.Escape(MethodTable.Consumes(m.Consumes)), Markup.Escape(m.Reference));
-            AnsiConsole.Write(stages);
+            Terminal.Write(stages);
             return 0;
         });
         return cmd;

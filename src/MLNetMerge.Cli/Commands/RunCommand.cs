@@ -56,7 +56,7 @@ internal static class RunCommand
 
     private static void Print(PipelineRunResult result)
     {
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200);
+        Terminal.AtLeastWhenRedirected(200);
         string stages = result.Model.Aligned.Count == 0 ? "" : " + " + string.Join(" + ", result.Model.Aligned.Select(a => a.Method));
         var tasks = result.Evaluation.Values.First().Tasks.Keys.ToList();
         var table = new Table { Title = new TableTitle(Markup.Escape($"{result.Model.Merged.Summary.Method.Name}{stages} — test accuracy %")) };
@@ -70,6 +70,6 @@ internal static class RunCommand
             cells.Add(Pct(res.AverageAccuracy));
             table.AddRow(cells.ToArray());
         }
-        AnsiConsole.Write(table);
+        Terminal.Write(table);
     }
 }

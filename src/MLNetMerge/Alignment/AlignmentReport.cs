@@ -9,7 +9,8 @@ namespace MLNetMerge.Alignment;
 /// <c>"stage"</c> and <c>"parameters"</c>; its normalised accuracy divides by the individual models' Current Eval.
 /// Aligned-transform rows are also collected as <c>"transforms": { transform/solver → task → accuracy }</c>
 /// (the seeds' Figure 4) with <c>average</c> and the mean <c>orthogonality_defect</c> ‖WᵀW − I‖_F of the fitted maps,
-/// and the <c>align</c> section is echoed.
+/// and the <c>align</c> section is echoed. Every stage row also carries <c>"ece"</c> (task-averaged expected calibration
+/// error) and, for Model Tinting rows, <c>"coefficient_sparsity"</c> (share of clamped coefficients below 1e-5, seed 003's report).
 /// </summary>
 public static class AlignmentReport
 {
@@ -38,7 +39,10 @@ public static class AlignmentReport
                 ["data"] = row.Data,
                 ["seeds"] = row.Models.Count,
                 ["hyperparameters"] = e.Merge.Merged.Hyperparameters,
+                ["ece"] = AverageEce(results, e.Merge.Tasks),
             };
+            var tinted = row.Models.OfType<TintedModel>().ToList();
+            if (tinted.Count > 0) ((Dictionary<string, object>)family[row.Name])["coefficient_sparsity"] = tinted.Average(m => m.CoefficientSparsity());
             if (row.Stage.Parameters.TryGetValue("transform", out var tr))
             {
                 string key = AlignmentEvaluator.Text(tr) + (row.Stage.Parameters.TryGetValue("solver", out var so) ? "/" + AlignmentEvaluator.Text(so) : "");
@@ -58,6 +62,14 @@ public static class AlignmentReport
             ["stages"] = e.Plan.Stages.Select(s => new Dictionary<string, object> { ["method"] = s.Name, ["consumes"] = s.Consumes.ToString() }).ToList(),
         };
         return root;
+    }
+
+    /// <summary>Task-averaged expected calibration error (15 bins; each task's ECE is its mean over seeds).</summary>
+    public static double AverageEce(IReadOnlyDictionary<string, ProtocolResult> results, IReadOnlyList<string> tasks)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(tasks);
+        return tasks.Average(t => results[t].Runs.Average(r => r.ExpectedCalibrationError));
     }
 
     /// <summary>Std over seeds of the task-averaged accuracy (runs aligned by seed index).</summary>

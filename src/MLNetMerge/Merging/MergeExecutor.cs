@@ -83,16 +83,21 @@ public static class MergeExecutor
         {
             var partials = new object?[items.Count];
             int p = pass;
-            ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: pass == 0, $"pass {pass + 1}/{run.PassCount}", progress, cancellationToken,
+            ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: pass == 0, raw: false, $"pass {pass + 1}/{run.PassCount}", progress, cancellationToken,
                 (ctx, item) => partials[item] = run.Visit(p, ctx));
             run.EndPass(pass, PerTensor(run, plan, items, partials));
         }
         foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
 
-        ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: run.PassCount == 0, "merge", progress, cancellationToken, (ctx, _) =>
+        // Runs that merge raw buffers (plain task arithmetic) get θ0 and θt untouched and do τt, the finite check and
+        // the merge in one fused sweep; an input it flags is then checked on its own to name the file and tensor.
+        bool raw = run.MergesRaw && run.PassCount == 0;
+        bool checkMerge = run.PassCount == 0 && !options.AllowNonFinite;
+        ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: run.PassCount == 0, raw, "merge", progress, cancellationToken, (ctx, _) =>
         {
             var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
-            run.Merge(ctx, merged);
+            if (!raw) run.Merge(ctx, merged);
+            else if (!run.MergeRaw(ctx, merged) && checkMerge) CheckInputs(family, plan, ctx);
             if (slice > 0)
             {
                 sink.WriteModelSlice(ctx.Name, ctx.Offset, merged);
@@ -196,12 +201,13 @@ public static class MergeExecutor
     /// <summary>
     /// Runs <paramref name="body"/> on every item with up to <see cref="MergeExecutionOptions.MaxThreads"/> workers. Each
     /// item's θ0 and θt (τt = θt − θ0 when the run uses task vectors) are read by position into the context first,
-    /// checked for non-finite values while in cache, and <see cref="MergeRun.Prepare"/> applied. Whole tensors rent pooled
+    /// checked for non-finite values while in cache, and <see cref="MergeRun.Prepare"/> applied; with
+    /// <paramref name="raw"/> the buffers stay raw θt, unchecked, for <see cref="MergeRun.MergeRaw"/>. Whole tensors rent pooled
     /// buffers per item; slices reuse one set of slice buffers per worker for the whole stage, so θ0, θ1…θT and the
     /// output of a slice stay in the core's L2 cache.
     /// </summary>
     private static void ForEachItem(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, List<WorkItem> items, int slice,
-        MergeExecutionOptions options, bool checkFinite, string stage, IProgress<MergeProgress>? progress, CancellationToken ct,
+        MergeExecutionOptions options, bool checkFinite, bool raw, string stage, IProgress<MergeProgress>? progress, CancellationToken ct,
         Action<MergeTensorContext, int> body)
     {
         int next = -1;
@@ -223,8 +229,8 @@ public static class MergeExecutor
                     if (k >= items.Count) break;
                     var item = items[k];
                     if (slice == 0) { Release(ctx); Rent(ctx, item.Length); }
-                    Load(family, plan, run, ctx, item, check);
-                    run.Prepare(ctx);
+                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw);
+                    if (!raw) run.Prepare(ctx);
                     body(ctx, k);
                     progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
                 }
@@ -256,7 +262,7 @@ public static class MergeExecutor
         for (int t = 0; t < ctx.TaskArrays.Length; t++) ctx.TaskArrays[t] = FloatBufferPool.Shared.Rent(n); // T × (n)
     }
 
-    private static void Load(ModelFamily family, MergePlan plan, MergeRun run, MergeTensorContext ctx, WorkItem item, bool checkFinite)
+    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract)
     {
         var info = plan.Tensors[item.Tensor];
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
@@ -276,8 +282,15 @@ public static class MergeExecutor
             if (whole) reader.ReadFloat32(ti, task);
             else reader.ReadFloat32(ti, item.Start, task);
             if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
-            if (run.UsesTaskVectors) TensorPrimitives.Subtract(task, ctx.Base, task);
+            if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
         }
+    }
+
+    /// <summary>The raw inputs of a fused merge that flagged a non-finite value, checked one by one (base first, then tasks in order).</summary>
+    private static void CheckInputs(ModelFamily family, MergePlan plan, MergeTensorContext ctx)
+    {
+        CheckFinite(family.Base.Path, ctx.Name, ctx.Base, ctx.Offset);
+        for (int t = 0; t < plan.TaskCount; t++) CheckFinite(family.Tasks[t].Reader.Path, ctx.Name, ctx.Task(t), ctx.Offset);
     }
 
     private static void CheckFinite(string file, string tensor, ReadOnlySpan<float> values, long offset = 0)

@@ -30,6 +30,22 @@ public abstract class MergeRun
     /// </summary>
     public virtual bool IsElementwise => false;
 
+    /// <summary>
+    /// Whether the merge pass fuses everything into <see cref="MergeRaw"/>: the executor then leaves the task buffers
+    /// holding θt (no τt = θt − θ0 sweep, no separate finite-check sweep) and calls <see cref="MergeRaw"/> instead of
+    /// <see cref="Prepare"/> and <see cref="Merge"/>. Only for runs without passes whose Prepare does nothing.
+    /// </summary>
+    public virtual bool MergesRaw => false;
+
+    /// <summary>
+    /// The fused merge of <see cref="MergesRaw"/> runs: writes what <see cref="Merge"/> would write, reading θ0 and the
+    /// raw θt buffers; returns false when an input or an intermediate τt is NaN or infinite (the executor then checks the
+    /// inputs one by one to name the file and tensor).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The run does not merge raw buffers.</exception>
+    public virtual bool MergeRaw(MergeTensorContext ctx, Span<float> output) =>
+        throw new NotSupportedException($"{GetType().Name} does not merge raw buffers.");
+
     /// <summary>Number of statistics passes before the merge pass.</summary>
     public virtual int PassCount => 0;
 

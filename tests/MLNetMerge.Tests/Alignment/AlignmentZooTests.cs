@@ -29,6 +29,8 @@ public sealed class AlignmentZooTests
         Assert.AreEqual(12, root.GetProperty("transforms").EnumerateObject().Count());
         var ftc = root.GetProperty("vision").GetProperty("task_arithmetic+ft_classifier");
         Assert.IsTrue(ftc.GetProperty("transductive").GetBoolean());
+        double ece = ftc.GetProperty("ece").GetDouble();
+        Assert.IsTrue(ece > 0 && ece < 1, $"ECE {ece}");
         Assert.AreEqual(5, ftc.GetProperty("tasks").GetProperty("digits").GetProperty("aligned").GetProperty("Runs").GetInt32());
     }
 }

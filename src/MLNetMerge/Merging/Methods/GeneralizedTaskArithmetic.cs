@@ -188,6 +188,20 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
     }
 
     /// <inheritdoc />
+    public override bool MergesRaw => _shape is { Sparsify: SparsificationKind.None, RandomDrop: false, SignConsensus: false };
+
+    /// <inheritdoc />
+    public override bool MergeRaw(MergeTensorContext ctx, Span<float> output)
+    {
+        if (!MergesRaw) return base.MergeRaw(ctx, output);
+        var w = Weights(ctx);
+        float wsum = w.Sum();
+        float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
+        for (int t = 0; t < w.Length; t++) w[t] *= norm;
+        return RawTaskArithmeticKernel.Merge(output, ctx.Base, ctx.TaskArrays, w, (float)ctx.Number("scale"), ctx.Length);
+    }
+
+    /// <inheritdoc />
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         Combine(ctx, output);

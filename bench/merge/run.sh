@@ -3,7 +3,10 @@
 # PyTorch reference on a base + N CLIP ViT-B/32-shaped checkpoints, with the physical limits
 # (file-read ceiling, memory bandwidth) measured in the same run.
 #
-#   bench/merge/run.sh [--torch-only] [--methods "ta ties emr cart"] [MODELS=8] [WORKDIR=bench/out]
+#   bench/merge/run.sh [--torch-only] [--jit] [--methods "ta ties emr cart"] [MODELS=8] [WORKDIR=bench/out]
+#
+# Ours is the CLI as `dotnet publish -p:PublishReadyToRun=true` ships it (precompiled, like torch's native code; the
+# publish goes to WORKDIR/cli); --jit times the plain `dotnet build` output instead (every method JIT-compiled at start).
 #
 # Installs nothing. Needs Debian's python3-torch + python3-numpy (+ libopenblas0-pthread) and the
 # .NET 10 SDK; builds the CLI (Release) and ReadCeiling when their dlls are missing.
@@ -13,11 +16,13 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 TORCH_ONLY=0
+JIT=0
 METHODS="ta ties emr cart"
 POSITIONAL=()
 while (($#)); do
   case "$1" in
     --torch-only) TORCH_ONLY=1 ;;
+    --jit) JIT=1 ;;
     --methods) METHODS=$2; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) POSITIONAL+=("$1") ;;
@@ -30,7 +35,7 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 FAMILY=$WORK/family$MODELS
 RESULTS=$FAMILY/results
-CLI_DLL=$REPO/src/MLNetMerge.Cli/bin/Release/net10.0/MLNetMerge.Cli.dll
+if ((JIT)); then CLI_DLL=$REPO/src/MLNetMerge.Cli/bin/Release/net10.0/MLNetMerge.Cli.dll; else CLI_DLL=$WORK/cli/MLNetMerge.Cli.dll; fi
 CEILING_DLL=$HERE/ReadCeiling/bin/Release/net10.0/ReadCeiling.dll
 
 # Debian's python (the pyenv python3 first on PATH cannot import torch).
@@ -47,9 +52,15 @@ if [[ ! -f $CEILING_DLL ]]; then
   echo "== building ReadCeiling"
   dotnet build -c Release -nologo -v q "$HERE/ReadCeiling" >/dev/null
 fi
-if ((TORCH_ONLY == 0)) && [[ ! -f $CLI_DLL ]]; then
-  echo "== building the CLI (Release)"
-  dotnet build -c Release -nologo -v q "$REPO/src/MLNetMerge.Cli" >/dev/null
+if ((TORCH_ONLY == 0)); then
+  if ((JIT)); then
+    echo "== building the CLI (Release, JIT)"
+    dotnet build -c Release -nologo -v q "$REPO/src/MLNetMerge.Cli" >/dev/null
+  else
+    echo "== publishing the CLI (Release, ReadyToRun) to $WORK/cli"
+    dotnet publish "$REPO/src/MLNetMerge.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+      -o "$WORK/cli" -nologo -v q >/dev/null
+  fi
 fi
 
 if [[ ! -f $FAMILY/task$((MODELS - 1)).safetensors || ! -f $FAMILY/recipes/ta.yaml ]]; then

@@ -15,8 +15,8 @@ internal static class ExportCommand
         var output = new Option<string>("--output", "-o") { Description = "Output directory.", Required = true };
         var multiHead = new Option<bool>("--multi-head") { Description = "Also write model.onnx: one encoder, logits_{task} per task." };
         var noPerTask = new Option<bool>("--no-per-task") { Description = "Do not write {task}.onnx files." };
-        var singleFile = new Option<bool>("--single-file") { Description = "EMR: write tasks.onnx with θ0, τuni, packed masks and rescalers (needs --base)." };
-        var basePath = new Option<string?>("--base") { Description = "The family's base checkpoint (for --single-file, or to rebuild EMR task weights not materialized)." };
+        var singleFile = new Option<bool>("--single-file") { Description = "EMR: write tasks.onnx with θ0, τuni, packed masks and rescalers (needs the base)." };
+        var basePath = new Option<string?>("--base") { Description = "The family's base checkpoint (for --single-file, or to rebuild EMR task weights not materialized); default: the one manifest.json records, if its SHA-256 still matches." };
         var force = new Option<bool>("--force") { Description = "Replace an existing output directory." };
         var cmd = new Command("export", "Export a merged model to ONNX (opset 17): per task, multi-head, or EMR's single file.");
         cmd.Arguments.Add(merged);
@@ -26,7 +26,10 @@ internal static class ExportCommand
             var ctx = new MergeContext();
             var model = ctx.Model.Load(r.GetValue(merged)!);
             var (_, architecture) = ModelConfigFile.Load(r.GetValue(config)!);
-            string? baseFile = r.GetValue(basePath);
+            string? baseFile = r.GetValue(basePath) ?? RecordedBase(r.GetValue(merged)!);
+            if (r.GetValue(singleFile) && baseFile is null)
+                throw new MLNetMerge.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
+                    "--single-file needs the family's base checkpoint: pass --base BASE (the manifest records no base that still exists with its SHA-256).");
             using var baseModel = baseFile is null ? null : CheckpointReader.Open(baseFile);
             var files = ctx.Model.ConvertToOnnx(model, r.GetValue(output)!, new OnnxExportOptions
             {
@@ -37,5 +40,17 @@ internal static class ExportCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The base checkpoint a <c>mlnetmerge merge</c> output records in its manifest, when it still exists with the recorded SHA-256.</summary>
+    private static string? RecordedBase(string directory)
+    {
+        string manifest = Path.Combine(directory, "manifest.json");
+        if (!File.Exists(manifest)) return null;
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(manifest));
+        var root = doc.RootElement;
+        if (!root.TryGetProperty("base", out var b) || b.GetString() is not { } path || !File.Exists(path)) return null;
+        if (root.TryGetProperty("base_sha256", out var h) && h.GetString() is { } sha && FileHashes.Sha256(path) != sha) return null;
+        return path;
     }
 }

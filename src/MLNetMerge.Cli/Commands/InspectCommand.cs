@@ -18,7 +18,7 @@ internal static class InspectCommand
             using var reader = CheckpointReader.Open(r.GetValue(file)!);
             var table = new Table().AddColumns("tensor", "dtype", "shape", "elements");
             foreach (var t in reader.Tensors)
-                table.AddRow(Markup.Escape(t.Name), t.DType.ToString(), t.ShapeText, t.ElementCount.ToString("N0", CultureInfo.InvariantCulture));
+                table.AddRow(Markup.Escape(t.Name), t.DType.ToString(), Markup.Escape(t.ShapeText), t.ElementCount.ToString("N0", CultureInfo.InvariantCulture));
             Terminal.Write(table);
             var byType = reader.Tensors.GroupBy(t => t.DType).Select(g => $"{g.Key}: {g.Sum(t => t.ElementCount).ToString("N0", CultureInfo.InvariantCulture)}");
             Console.WriteLine($"{reader.Tensors.Count} tensors, {reader.Tensors.Sum(t => t.ElementCount).ToString("N0", CultureInfo.InvariantCulture)} parameters ({string.Join(", ", byType)})");

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+
+namespace MLNetMerge.Tests;
+
+/// <summary>
+/// The built <c>mlnetmerge</c> CLI run as a process (as a user runs it, with its own runtime configuration): tables with
+/// bracketed text render, bad input exits 2 with one line naming the file.
+/// </summary>
+[TestClass]
+public sealed class CliProcessTests
+{
+    private static string CliDll()
+    {
+        string root = Path.GetFullPath(Path.Combine(ZooPaths.Vision, "..", "..", ".."));
+#if DEBUG
+        const string config = "Debug";
+#else
+        const string config = "Release";
+#endif
+        string dll = Path.Combine(root, "src", "MLNetMerge.Cli", "bin", config, "net10.0", "MLNetMerge.Cli.dll");
+        if (!File.Exists(dll)) Assert.Inconclusive($"the CLI is not built at {dll}");
+        return dll;
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(CliDll());
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.IsTrue(p.WaitForExit(120_000), "the CLI did not finish in 2 minutes");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [TestMethod]
+    public void Inspect_PrintsShapesInBrackets_AndTheParameterCount()
+    {
+        string path = Path.Combine(ZooPaths.Vision, "base.safetensors");
+        using var reader = MLNetMerge.Checkpoints.CheckpointReader.Open(path);
+        long parameters = reader.Tensors.Sum(t => t.ElementCount);
+        var (code, output, error) = Run("inspect", path);
+        Assert.AreEqual(0, code, error);
+        var first = reader.Tensors[0];
+        StringAssert.Contains(output, first.ShapeText);
+        StringAssert.Contains(output, $"{reader.Tensors.Count} tensors, {parameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} parameters");
+    }
+
+    [TestMethod]
+    public void MissingRecipe_ExitsTwoWithOneLineNamingTheFile()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "mlnm-no-such-recipe-" + Guid.NewGuid().ToString("N") + ".yaml");
+        var (code, _, error) = Run("merge", missing);
+        Assert.AreEqual(2, code, error);
+        StringAssert.StartsWith(error, "error: ");
+        StringAssert.Contains(error, missing);
+        Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+    }
+
+    [TestMethod]
+    public void ExportSingleFile_FindsTheBaseTheManifestRecords_OrSaysWhatItNeeds()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "mlnm-cli-export-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string merged = Path.Combine(dir, "emr");
+            var (code, _, error) = Run("merge", Path.Combine(ZooPaths.Vision, "recipes", "emr.yaml"), "-o", merged, "--materialize", "all");
+            Assert.AreEqual(0, code, error);
+            string config = Path.Combine(ZooPaths.Vision, "config.json");
+            (code, _, error) = Run("export", merged, "--config", config, "-o", Path.Combine(dir, "onnx"), "--single-file", "--no-per-task");
+            Assert.AreEqual(0, code, error);
+            Assert.IsTrue(File.Exists(Path.Combine(dir, "onnx", "tasks.onnx")));
+
+            // A manifest whose recorded base no longer matches its SHA-256: one line, exit 2, nothing written.
+            string manifest = Path.Combine(merged, "manifest.json");
+            File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"base_sha256\": \"", "\"base_sha256\": \"0"));
+            (code, _, error) = Run("export", merged, "--config", config, "-o", Path.Combine(dir, "onnx2"), "--single-file");
+            Assert.AreEqual(2, code, error);
+            StringAssert.Contains(error, "--single-file needs the family's base checkpoint");
+            Assert.IsFalse(Directory.Exists(Path.Combine(dir, "onnx2")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -64,8 +64,8 @@ public sealed class RawTaskArithmeticKernelTests
 
     [TestMethod]
     [DataRow(float.NaN, 3)]
-    [DataRow(float.PositiveInfinity, 40)]    // inside the vector part for 512- and 256-bit lanes
-    [DataRow(float.NegativeInfinity, 47)]    // the scalar tail (n = 48 + 1 below)
+    [DataRow(float.PositiveInfinity, 40)]    // inside the vector part (elements 0..47 with 8 or 16 lanes)
+    [DataRow(float.NegativeInfinity, 48)]    // the scalar tail (n = 49 below)
     public void NonFiniteInputsAreFlagged(float bad, int at)
     {
         var (b, thetas, w) = Inputs(49, 3, 5);

@@ -10,7 +10,9 @@ namespace MLNetMerge.Merging.Methods;
 /// <c>out[i] = acc · λ + θ0[i]</c>, with separate multiplies and adds, so every element is rounded exactly as the
 /// unfused path rounds it (τt buffers, then <c>TensorPrimitives.MultiplyAdd(τt, wt, acc, acc)</c> per task, then
 /// <c>MultiplyAdd(acc, λ, θ0, out)</c>). The inputs are read once and nothing is written but the output; the finite check
-/// rides along (<c>x − x</c> is 0 for a finite x and NaN otherwise).
+/// rides along (<c>x − x</c> is 0 for a finite x and NaN otherwise). The 16- and 8-lane loops are the same sweep written
+/// once per width (the 16-lane one measured ~8 % faster on a whole 8-model merge), with a scalar tail computing the
+/// same formula.
 /// </summary>
 public static class RawTaskArithmeticKernel
 {

@@ -1,7 +1,8 @@
 // Our side of bench/align (see bench/align/README.md): one layer-wise AdaMerging step on the committed vision zoo —
 // θ = θ0 + Σt clamp(λt^l) τt^l, for each of the 8 tasks a forward and backward pass of its batch through the encoder and
 // its own head with the entropy loss, the coefficient gradients ⟨∂L/∂θ^l, τt^l⟩, one Adam step (lr 1e-3) — on the same
-// weights and batches as torch_align.py. Prints the first loss (both sides must agree) and the time per step.
+// weights and batches as torch_align.py. Prints the first loss and the loss of the last step (both sides run 1 + 5 + STEPS
+// steps on the same batches, so both must agree) and the time per step.
 using System.Diagnostics;
 using MLNetMerge;
 using MLNetMerge.Alignment;
@@ -28,14 +29,15 @@ double first = learner.Step(batches, sizes);
 for (int i = 0; i < 5; i++) learner.Step(batches, sizes); // JIT tiering and buffer warm-up
 long alloc = GC.GetAllocatedBytesForCurrentThread();
 var times = new List<double>();
+double last = first;
 for (int i = 0; i < steps; i++)
 {
     var sw = Stopwatch.StartNew();
-    learner.Step(batches, sizes);
+    last = learner.Step(batches, sizes);
     times.Add(sw.Elapsed.TotalMilliseconds);
 }
 alloc = GC.GetAllocatedBytesForCurrentThread() - alloc;
 times.Sort();
-Console.WriteLine($"ours first_loss {first:F6} tasks {batches.Length} batch {batch} coefficients {learner.Coefficients.Length} " +
+Console.WriteLine($"ours first_loss {first:F6} last_loss {last:F6} steps {6 + steps} tasks {batches.Length} batch {batch} coefficients {learner.Coefficients.Length} " +
     $"step_ms_median {times[times.Count / 2]:F2} step_ms_min {times[0]:F2} alloc_bytes_per_step {alloc / steps}");
 return 0;

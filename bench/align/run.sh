@@ -28,5 +28,5 @@ print(f"AdaMerging step (layer-wise, {int(field(o, 'tasks'))} tasks × batch {in
       f"{field(t, 'step_ms_median') / field(o, 'step_ms_median'):.2f}x torch (median, torch {int(field(t, 'threads'))} thread(s)), "
       f"{field(t, 'step_ms_min') / field(o, 'step_ms_min'):.2f}x (best); vs torch 2 threads {field(t2, 'step_ms_median') / field(o, 'step_ms_median'):.2f}x, "
       f"1 thread {field(t1, 'step_ms_median') / field(o, 'step_ms_median'):.2f}x; "
-      f"first loss ours {field(o, 'first_loss'):.6f} vs torch {field(t, 'first_loss'):.6f}")
+      f"first loss ours {field(o, 'first_loss'):.6f} vs torch {field(t, 'first_loss'):.6f}; loss after {int(field(o, 'steps'))} steps ours {field(o, 'last_loss'):.6f} vs torch {field(t, 'last_loss'):.6f}")
 PY

@@ -76,15 +76,15 @@ def main():
         return float(loss)
 
     first = step()
-    for _ in range(3):
+    for _ in range(5):
         step()
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()
-        step()
+        last = step()
         times.append((time.perf_counter() - t0) * 1e3)
     times.sort()
-    print(f"torch first_loss {first:.6f} tasks {len(taus)} batch {batch} coefficients {len(taus) * len(names)} "
+    print(f"torch first_loss {first:.6f} last_loss {last:.6f} steps {6 + steps} tasks {len(taus)} batch {batch} coefficients {len(taus) * len(names)} "
           f"step_ms_median {times[len(times) // 2]:.2f} step_ms_min {times[0]:.2f} threads {torch.get_num_threads()}")
 
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MLNetMerge.Tensors;
@@ -145,42 +146,97 @@ internal static class SafetensorsHeader
         }
     }
 
-    /// <summary>Encodes a header for the given entries (in order, contiguous from 0) and metadata, padded with spaces to a multiple of 8.</summary>
+    /// <summary>
+    /// Encodes a header for the given entries (in order, contiguous from 0) and metadata (keys in ordinal order, first),
+    /// padded with spaces to a multiple of 8. Written by hand, compact, escaped as a relaxed-escaping JSON writer escapes
+    /// (the bytes <c>Utf8JsonWriter</c> with <c>UnsafeRelaxedJsonEscaping</c> writes, without the ~15 ms its encoder
+    /// tables cost at start-up).
+    /// </summary>
+    /// <exception cref="ArgumentException">A name or value holds an unpaired surrogate (not encodable as UTF-8).</exception>
     public static byte[] Encode(IReadOnlyList<(string Name, DType DType, int[] Shape, long Begin, long End)> entries, IReadOnlyDictionary<string, string>? metadata)
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var sb = new StringBuilder(64 + 96 * entries.Count);
+        sb.Append('{');
+        bool first = true;
+        if (metadata is { Count: > 0 })
         {
-            w.WriteStartObject();
-            if (metadata is { Count: > 0 })
+            sb.Append("\"__metadata__\":{");
+            foreach (var kv in metadata.OrderBy(k => k.Key, StringComparer.Ordinal))
             {
-                w.WriteStartObject("__metadata__");
-                foreach (var kv in metadata.OrderBy(k => k.Key, StringComparer.Ordinal)) w.WriteString(kv.Key, kv.Value);
-                w.WriteEndObject();
+                if (!first) sb.Append(',');
+                first = false;
+                AppendString(sb, kv.Key);
+                sb.Append(':');
+                AppendString(sb, kv.Value);
             }
-            foreach (var e in entries)
-            {
-                w.WriteStartObject(e.Name);
-                w.WriteString("dtype", e.DType.ToSafetensorsName());
-                w.WriteStartArray("shape");
-                foreach (int d in e.Shape) w.WriteNumberValue(d);
-                w.WriteEndArray();
-                w.WriteStartArray("data_offsets");
-                w.WriteNumberValue(e.Begin);
-                w.WriteNumberValue(e.End);
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
+            sb.Append('}');
+            first = false;
         }
-        int len = (int)ms.Length;
+        foreach (var e in entries)
+        {
+            if (!first) sb.Append(',');
+            first = false;
+            AppendString(sb, e.Name);
+            sb.Append(":{\"dtype\":");
+            AppendString(sb, e.DType.ToSafetensorsName());
+            sb.Append(",\"shape\":[");
+            for (int i = 0; i < e.Shape.Length; i++)
+            {
+                if (i > 0) sb.Append(',');
+                sb.Append(e.Shape[i].ToString(CultureInfo.InvariantCulture));
+            }
+            sb.Append("],\"data_offsets\":[").Append(e.Begin.ToString(CultureInfo.InvariantCulture)).Append(',')
+              .Append(e.End.ToString(CultureInfo.InvariantCulture)).Append("]}");
+        }
+        sb.Append('}');
+        byte[] json = Utf8.GetBytes(sb.ToString());
+        int len = json.Length;
         int padded = (len + 7) / 8 * 8;
         var result = new byte[8 + padded];
         BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)padded);
-        ms.GetBuffer().AsSpan(0, len).CopyTo(result.AsSpan(8));
+        json.CopyTo(result.AsSpan(8));
         result.AsSpan(8 + len).Fill((byte)' ');
         return result;
     }
+
+    /// <summary>
+    /// Appends <paramref name="value"/> as a JSON string literal: quotes and backslashes escaped, control characters as
+    /// <c>\b \f \n \r \t</c> or <c>\u00XX</c>, DEL and characters outside the Basic Multilingual Plane (surrogate
+    /// pairs) as <c>\uXXXX</c>, as a relaxed-escaping JSON writer does; the rest raw.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unpaired surrogate.</exception>
+    private static void AppendString(StringBuilder sb, string value)
+    {
+        sb.Append('"');
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+                    {
+                        Escape(sb, c);
+                        Escape(sb, value[++i]);
+                    }
+                    else if (char.IsSurrogate(c))
+                        throw new ArgumentException($"'{value[..i]}…' holds an unpaired surrogate and cannot be written as UTF-8.", nameof(value));
+                    else if (c < ' ' || c == '\u007f') Escape(sb, c);
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        sb.Append('"');
+    }
+
+    private static void Escape(StringBuilder sb, char c) => sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
 
     /// <summary>UTF-8 without BOM, as the format requires.</summary>
     public static readonly Encoding Utf8 = new UTF8Encoding(false);

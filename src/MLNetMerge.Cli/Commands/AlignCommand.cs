@@ -79,8 +79,7 @@ internal static class AlignCommand
         {
             var results = row.Evaluation.Results[AlignmentEvaluator.ProtocolName];
             string extra = $"ECE {Pct(AlignmentReport.AverageEce(results, m.Tasks))} %";
-            var tinted = row.Models.OfType<TintedModel>().ToList();
-            if (tinted.Count > 0) extra += $", coefficients below 1e-5: {Pct(tinted.Average(t => t.CoefficientSparsity()))} %";
+            if (AlignmentReport.CoefficientSparsity(row) is { } sparsity) extra += $", coefficients below 1e-5: {Pct(sparsity)} %";
             Console.WriteLine($"{row.Name}: {row.Data}; {row.Models.Count} fit(s); {extra}.");
         }
     }

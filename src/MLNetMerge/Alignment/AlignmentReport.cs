@@ -41,8 +41,7 @@ public static class AlignmentReport
                 ["hyperparameters"] = e.Merge.Merged.Hyperparameters,
                 ["ece"] = AverageEce(results, e.Merge.Tasks),
             };
-            var tinted = row.Models.OfType<TintedModel>().ToList();
-            if (tinted.Count > 0) ((Dictionary<string, object>)family[row.Name])["coefficient_sparsity"] = tinted.Average(m => m.CoefficientSparsity());
+            if (CoefficientSparsity(row) is { } sparsity) ((Dictionary<string, object>)family[row.Name])["coefficient_sparsity"] = sparsity;
             if (row.Stage.Parameters.TryGetValue("transform", out var tr))
             {
                 string key = AlignmentEvaluator.Text(tr) + (row.Stage.Parameters.TryGetValue("solver", out var so) ? "/" + AlignmentEvaluator.Text(so) : "");
@@ -70,6 +69,14 @@ public static class AlignmentReport
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(tasks);
         return tasks.Average(t => results[t].Runs.Average(r => r.ExpectedCalibrationError));
+    }
+
+    /// <summary>Model Tinting rows: the share of clamped coefficients below 1e-5, averaged over the fits; null for other stages.</summary>
+    public static double? CoefficientSparsity(AlignmentRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var tinted = row.Models.OfType<TintedModel>().ToList();
+        return tinted.Count > 0 ? tinted.Average(m => m.CoefficientSparsity()) : null;
     }
 
     /// <summary>Std over seeds of the task-averaged accuracy (runs aligned by seed index).</summary>

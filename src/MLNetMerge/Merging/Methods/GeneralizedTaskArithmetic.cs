@@ -169,22 +169,30 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
         return w;
     }
 
+    /// <summary>Per-model weights of the plain weighted sum: wt, divided by Σ wt for a mean (a zero sum divides by 1).</summary>
+    private float[] SumWeights(MergeTensorContext ctx)
+    {
+        var w = Weights(ctx);
+        float wsum = w.Sum();
+        float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
+        for (int t = 0; t < w.Length; t++) w[t] *= norm;
+        return w;
+    }
+
     /// <summary>Writes the combined task vector τm (before λ) into <paramref name="output"/>; the task buffers are left as they are.</summary>
     public void Combine(MergeTensorContext ctx, Span<float> output)
     {
-        var w = Weights(ctx);
         if (!_shape.SignConsensus)
         {
+            var w = SumWeights(ctx);
             if (_trimPasses > 0)
                 for (int t = 0; t < w.Length; t++) Sparsification.KeepAtLeast(ctx.Task(t), _threshold[t]);
-            float wsum = w.Sum();
-            float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
             output.Clear();
             for (int t = 0; t < w.Length; t++)
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t] * norm, output, output);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(t), w[t], output, output);
             return;
         }
-        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, w, TrimThresholds, ctx.Length, _majority, _shape.Mean, output);
+        TaskVectorKernels.DisjointMerge(ctx.TaskArrays, Weights(ctx), TrimThresholds, ctx.Length, _majority, _shape.Mean, output);
     }
 
     /// <inheritdoc />
@@ -194,11 +202,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
     public override bool MergeRaw(MergeTensorContext ctx, Span<float> output)
     {
         if (!MergesRaw) return base.MergeRaw(ctx, output);
-        var w = Weights(ctx);
-        float wsum = w.Sum();
-        float norm = _shape.Mean ? (wsum == 0 ? 1 : 1 / wsum) : 1;
-        for (int t = 0; t < w.Length; t++) w[t] *= norm;
-        return RawTaskArithmeticKernel.Merge(output, ctx.Base, ctx.TaskArrays, w, (float)ctx.Number("scale"), ctx.Length);
+        return RawTaskArithmeticKernel.Merge(output, ctx.Base, ctx.TaskArrays, SumWeights(ctx), (float)ctx.Number("scale"), ctx.Length);
     }
 
     /// <inheritdoc />

@@ -3,9 +3,8 @@
 #   tools/ci-deps.sh            what the test suite needs: the onnx profile below (fixtures are committed)
 #   tools/ci-deps.sh bench      Debian's PyTorch, NumPy and OpenBLAS for the reference side of bench/
 #   tools/ci-deps.sh fixtures   the same, for regenerating the committed fixtures with tools/*.py
-#   tools/ci-deps.sh onnx       Debian's python3-onnx (onnx.checker) and npm onnxruntime-node in tools/onnx-check,
-#                               for the tests in category "onnx" (exported models checked and run in ONNX Runtime);
-#                               part of the test profile, since those tests run in CI
+#   tools/ci-deps.sh onnx       Debian's python3-onnx (onnx.checker), for the tests in category "onnx" (exported models
+#                               are checked by it, then run in ONNX Runtime in process); part of the test profile
 #   tools/ci-deps.sh report     Debian's chromium, for .ci/run's headless render of the demo's report.html to a PNG
 #   tools/ci-deps.sh zoo        Debian's wordnet-base and fortunes, the corpora of `mlnetmerge zoo build text`
 #                               (not needed by CI or the demo: the built text zoo is committed under data/zoo/text)
@@ -52,18 +51,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   done
 fi
 if [ "$profile" = onnx ] || [ "$profile" = test ]; then
-  if ! command -v npm >/dev/null 2>&1; then
-    sudo_cmd=""
-    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-    retry "apt package lists" $sudo_cmd apt-get update -q
-    retry "Debian package npm" env DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q nodejs npm
-  fi
-  onnx_check="$(cd "$(dirname "$0")/onnx-check" && pwd)"
-  if [ ! -d "$onnx_check/node_modules/onnxruntime-node" ]; then
-    # The CPU binaries ship inside the npm package; the CUDA download of its install script is skipped.
-    retry "npm package onnxruntime-node" env ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm --prefix "$onnx_check" ci --no-audit --no-fund
-  fi
-  node -e "require('$onnx_check/node_modules/onnxruntime-node')" || { echo "ci-deps: onnxruntime-node does not load" >&2; exit 1; }
   PYENV_VERSION=system python3 -c "import onnx" || { echo "ci-deps: python3-onnx does not import under the system python3" >&2; exit 1; }
 fi
 if [ "$profile" = report ]; then

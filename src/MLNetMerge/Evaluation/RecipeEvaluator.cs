@@ -218,9 +218,7 @@ public static class RecipeEvaluator
 
     private static MergeParameters WithOverrides(MergeRecipe recipe, MergeMethod method, IReadOnlyDictionary<string, double> values)
     {
-        var global = new Dictionary<string, ParameterValue>(recipe.Parameters);
-        foreach (var (k, v) in recipe.ImpliedParameters)
-            if (!global.ContainsKey(k)) global[k] = new ParameterValue.Text(v);
+        var global = MergeMethods.WithImplied(method, recipe.Parameters, recipe.ImpliedParameters);
         foreach (var (k, v) in values) global[k] = new ParameterValue.Scalar(v);
         return new MergeParameters(method, global, recipe.Models.Select(m => m.Parameters).ToList(), recipe.Source);
     }

@@ -39,26 +39,32 @@ public sealed class MergeParameters
         if (given is null) return result;
         foreach (var (key, value) in given)
         {
-            var (decl, map) = Find(key) ?? throw new RecipeException(source,
+            var (decl, alias) = Find(key) ?? throw new RecipeException(source,
                 $"method '{Method.Name}' has no parameter '{key}'; it takes: {string.Join(", ", Method.Parameters.Select(p => p.Name))}.");
             if (perModelScope && !decl.PerModel)
                 throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' cannot be set per model.");
             if (result.ContainsKey(decl.Name))
                 throw new RecipeException(source, $"parameter '{decl.Name}' is given twice (directly and through an alias).");
-            var mapped = map is null ? value : MapValue(value, map);
+            var mapped = alias is null ? value : MapValue(value, alias);
             Validate(decl, mapped, source);
             result[decl.Name] = mapped;
         }
         return result;
     }
 
-    private (MethodParameter, Func<double, double>?)? Find(string key)
+    private (MethodParameter, ParameterAlias?)? Find(string key)
     {
         if (_declared.TryGetValue(key, out var p)) return (p, null);
         foreach (var d in _declared.Values)
             foreach (var a in d.Aliases)
-                if (a.Name == key) return (d, a.Map);
+                if (a.Name == key) return (d, a);
         return null;
+    }
+
+    private static ParameterValue MapValue(ParameterValue v, ParameterAlias alias)
+    {
+        if (alias.MapWord is not null && v is ParameterValue.Text word) return new ParameterValue.Text(alias.MapWord(word.Value));
+        return alias.Map is null ? v : MapValue(v, alias.Map);
     }
 
     private static ParameterValue MapValue(ParameterValue v, Func<double, double> map) => v switch

@@ -55,4 +55,8 @@ public sealed record MethodParameter(string Name, ParameterKind Kind, double Def
 /// <summary>An alternative recipe name for a parameter, with an optional mapping of its value.</summary>
 /// <param name="Name">The alias, e.g. <c>density</c>.</param>
 /// <param name="Map">Maps the alias's number to the parameter's (null: identity).</param>
-public sealed record ParameterAlias(string Name, Func<double, double>? Map = null);
+public sealed record ParameterAlias(string Name, Func<double, double>? Map = null)
+{
+    /// <summary>Maps the alias's word to the parameter's (e.g. mergekit's <c>normalize: true</c> to <c>merge: mean</c>); null: identity.</summary>
+    public Func<string, string>? MapWord { get; init; }
+}

@@ -81,9 +81,7 @@ public sealed class MergeRecipe
     public MergeParameters ResolveParameters()
     {
         var (method, _) = MergeMethods.Find(Method, Source);
-        var global = new Dictionary<string, ParameterValue>(Parameters);
-        foreach (var (k, v) in ImpliedParameters)
-            if (!global.ContainsKey(k)) global[k] = new ParameterValue.Text(v);
+        var global = MergeMethods.WithImplied(method, Parameters, ImpliedParameters);
         return new MergeParameters(method, global, Models.Select(m => m.Parameters).ToList(), Source);
     }
 

@@ -24,9 +24,7 @@ public static class RecipePipelines
     {
         ArgumentNullException.ThrowIfNull(recipe);
         var (method, _) = MergeMethods.Find(recipe.Method, recipe.Source);
-        var global = new Dictionary<string, ParameterValue>(recipe.Parameters, StringComparer.Ordinal);
-        foreach (var (k, v) in recipe.ImpliedParameters)
-            if (!global.ContainsKey(k)) global[k] = new ParameterValue.Text(v);
+        var global = MergeMethods.WithImplied(method, recipe.Parameters, recipe.ImpliedParameters);
         var perModel = recipe.Models.Where(m => m.Parameters.Count > 0)
             .ToDictionary(m => m.Name, m => m.Parameters, StringComparer.Ordinal);
         var merge = new MergeEstimator(method, global, perModel, recipe.Seed);

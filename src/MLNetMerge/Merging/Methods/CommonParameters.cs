@@ -19,6 +19,14 @@ internal static class CommonParameters
     public static MethodParameter Drop(double @default) =>
         MethodParameter.Number("drop", @default, "DARE drop probability p.", 0, 1) with { PerModel = true, Aliases = [new("density", v => 1 - v)] };
 
+    /// <summary>
+    /// The disjoint merge of agreeing values, <c>merge: mean|sum</c>; mergekit's <c>normalize: true|false</c> is an alias
+    /// (true → mean, false → sum).
+    /// </summary>
+    public static MethodParameter MeanOrSum(string description) =>
+        MethodParameter.Choice("merge", description + " mergekit's normalize: true/false means mean/sum.", "mean", "sum")
+            with { Aliases = [new("normalize") { MapWord = w => w switch { "true" => "mean", "false" => "sum", _ => w } }] };
+
     /// <summary>DARE's rescale switch.</summary>
     public static MethodParameter Rescale() => MethodParameter.Flag("rescale", true, "Divide DARE's survivors by 1 − p (false: drop only).");
 }

@@ -3,7 +3,8 @@ namespace MLNetMerge.Merging.Methods;
 /// <summary>
 /// DARE (drop and rescale): each element of τt is dropped with probability <c>drop</c> and survivors divided by
 /// 1 − drop, then the vectors go through a base method: <c>average</c> (θ0 + mean), <c>ta</c> (θ0 + λ Σ) or <c>ties</c>
-/// (sign election + disjoint mean; the random drop replaces the magnitude trim unless <c>keep</c> &lt; 1 adds it).
+/// (sign election + disjoint mean, or disjoint sum with <c>normalize: false</c> as mergekit's dare_ties; the random drop
+/// replaces the magnitude trim unless <c>keep</c> &lt; 1 adds it).
 /// Draws come from (seed, task, tensor, index): the same bits on any thread count.
 /// Yu et al. 2024, "Language Models are Super Mario: Absorbing Abilities from Homologous Models as a Free Lunch", ICML, arXiv:2311.03099.
 /// </summary>
@@ -26,6 +27,7 @@ public sealed class Dare : MergeMethod
         MethodParameter.Choice("merge", "Base method over the dropped vectors.", "ta", "average", "ties"),
         MethodParameter.Number("scale", double.NaN, "λ; default 0.3 over ta, 1.0 over average and ties.", -100, 100) with { Aliases = [new("lambda")] },
         MethodParameter.Number("keep", 1.0, "With merge: ties, a magnitude trim after the drop when below 1.", 0, 1) with { PerModel = true },
+        MethodParameter.Flag("normalize", true, "With merge: ties, divide the agreeing values by their weight sum (false: their sum, mergekit's dare_ties)."),
         CommonParameters.Weight(),
     ];
 
@@ -37,7 +39,7 @@ public sealed class Dare : MergeMethod
         var shape = merge switch
         {
             "average" => new TaskArithmeticShape(SparsificationKind.None, true, false, true),
-            "ties" => new TaskArithmeticShape(parameters.IsSet("keep") ? SparsificationKind.MagnitudeGlobal : SparsificationKind.None, true, true, true),
+            "ties" => new TaskArithmeticShape(parameters.IsSet("keep") ? SparsificationKind.MagnitudeGlobal : SparsificationKind.None, true, true, parameters.Flag("normalize")),
             _ => new TaskArithmeticShape(SparsificationKind.None, true, false, false),
         };
         return new GeneralizedTaskArithmeticRun(plan, parameters, shape);

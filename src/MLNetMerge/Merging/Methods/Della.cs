@@ -2,7 +2,9 @@ namespace MLNetMerge.Merging.Methods;
 
 /// <summary>
 /// DELLA: per row, keep probabilities rise with magnitude rank across <c>[density − ε, density + ε]</c>, survivors
-/// divided by their keep probability (MagPrune), then TIES-style sign election and disjoint merge, <c>θ0 + λ τm</c>.
+/// divided by their keep probability (MagPrune; <c>rescale: false</c> keeps them as they are), then TIES-style sign
+/// election and disjoint merge, <c>θ0 + λ τm</c>; <c>sign_consensus: false</c> sums (or averages) the pruned vectors
+/// without the election (mergekit's della_linear).
 /// Deep et al. 2024, "DELLA-Merging: Reducing Interference in Model Merging through Magnitude-Based Sampling", arXiv:2406.11617.
 /// </summary>
 public sealed class Della : MergeMethod
@@ -22,11 +24,14 @@ public sealed class Della : MergeMethod
         MethodParameter.Number("density", 0.7, "Mean keep probability.", 0, 1) with { PerModel = true },
         MethodParameter.Number("epsilon", 0.15, "Half-width of the keep-probability range.", 0, 1) with { PerModel = true },
         CommonParameters.Scale(1.0),
-        MethodParameter.Choice("merge", "Disjoint merge of agreeing values.", "mean", "sum"),
+        CommonParameters.MeanOrSum("Merge of the pruned vectors: divide by the (agreeing) weight sum, or sum."),
+        MethodParameter.Flag("sign_consensus", true, "TIES's sign election and disjoint merge (false: mergekit's della_linear)."),
+        MethodParameter.Flag("rescale", true, "Divide survivors by their keep probability."),
         CommonParameters.Weight(),
     ];
 
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters) =>
-        new GeneralizedTaskArithmeticRun(plan, parameters, new TaskArithmeticShape(SparsificationKind.Della, false, true, parameters.Choice("merge") == "mean"));
+        new GeneralizedTaskArithmeticRun(plan, parameters,
+            new TaskArithmeticShape(SparsificationKind.Della, false, parameters.Flag("sign_consensus"), parameters.Choice("merge") == "mean"));
 }

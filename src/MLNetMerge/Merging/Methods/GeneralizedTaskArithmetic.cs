@@ -74,7 +74,7 @@ public sealed class GeneralizedTaskArithmeticRun : MergeRun
                     break;
                 case SparsificationKind.Della:
                     int row = ctx.Info.Shape.Length >= 2 ? ctx.Info.Shape[^1] : ctx.Length;
-                    Sparsification.Della(tau, row, ctx.Number("density", t), ctx.Number("epsilon", t), true,
+                    Sparsification.Della(tau, row, ctx.Number("density", t), ctx.Number("epsilon", t), _p.Flag("rescale"),
                         CounterRandom.Key(_plan.Seed ^ 0xD311A, t, ctx.Name));
                     break;
             }

@@ -64,14 +64,16 @@ public static class Sparsification
 
     /// <summary>
     /// Model Breadcrumbs: with N elements, the ⌊γN⌋ largest magnitudes and everything below the
-    /// (⌊γN⌋ + ⌊density·N⌋)-th largest are zeroed (elements tied with a boundary value are kept).
+    /// (⌊γN⌋ + ⌊density·N⌋)-th largest are zeroed (elements tied with a boundary value are kept). As in mergekit, a
+    /// density of 1 or more keeps everything, and when ⌊γN⌋ + ⌊density·N⌋ exceeds N fewer large values are dropped
+    /// (N − ⌊density·N⌋), so the density is met.
     /// </summary>
     public static void Breadcrumbs(Span<float> tau, double density, double gamma)
     {
         long n = tau.Length;
-        if (n == 0) return;
-        long top = (long)Math.Floor(gamma * n);
+        if (n == 0 || density >= 1) return;
         long keep = (long)Math.Floor(density * n);
+        long top = Math.Min((long)Math.Floor(gamma * n), n - keep);
         float upper = top == 0 ? float.PositiveInfinity : MagnitudeHistogram.KthLargest(tau, top + 1);
         float lower = top + keep >= n ? 0f : keep == 0 ? float.PositiveInfinity : MagnitudeHistogram.KthLargest(tau, top + keep);
         for (int i = 0; i < tau.Length; i++)

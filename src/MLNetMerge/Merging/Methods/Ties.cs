@@ -21,7 +21,7 @@ public sealed class Ties : MergeMethod
     [
         CommonParameters.Keep(0.2),
         MethodParameter.Number("scale", 1.0, "λ; default 1.0 with merge: mean, 0.3 with merge: sum.", -100, 100) with { Aliases = [new("lambda")] },
-        MethodParameter.Choice("merge", "Disjoint merge of agreeing values.", "mean", "sum"),
+        CommonParameters.MeanOrSum("Disjoint merge of agreeing values."),
         MethodParameter.Choice("trim", "Magnitude threshold over the whole task vector or per tensor.", "global", "tensor"),
         CommonParameters.Weight(),
     ];

@@ -1,0 +1,70 @@
+using System.Numerics.Tensors;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>
+/// What the per-matrix subspace merges (TSV-M, ISO-C, ISO-CTS, WUDI) share: which tensors count as matrices, the
+/// loud refusal of a family with none, the per-model weights, and the task-arithmetic mean every other tensor gets.
+/// </summary>
+internal static class MatrixMerge
+{
+    /// <summary>The <c>matrices</c> choice: every 2-D tensor (FusionBench's rule, the papers' code) or CART's block rule.</summary>
+    public static MethodParameter MatricesParameter() => MethodParameter.Choice("matrices",
+        "Which tensors are merged as matrices: every 2-D tensor (all_2d, the papers' code) or only 2-D weights inside numbered blocks, not norms or embeddings (blocks, CART's rule); every other tensor gets θ0 + λ·mean τ.",
+        "all_2d", "blocks");
+
+    /// <summary>True when <paramref name="tensor"/> is merged as a matrix under <paramref name="rule"/>.</summary>
+    public static bool IsMatrix(TensorInfo tensor, string rule) =>
+        rule == "blocks" ? CartShared.IsBlockMatrix(tensor) : tensor.Shape.Length == 2 && tensor.Shape[0] > 0 && tensor.Shape[1] > 0;
+
+    /// <summary>Refuses a family in which no merged tensor is a matrix under the rule: the method would silently be an average.</summary>
+    /// <exception cref="IncompatibleModelsException">No merged tensor qualifies.</exception>
+    public static void RequireMatrices(MergePlan plan, MergeParameters parameters, string method)
+    {
+        string rule = parameters.Choice("matrices");
+        if (plan.Tensors.Any(t => IsMatrix(t, rule))) return;
+        string shapes = string.Join(", ", plan.Tensors.Take(6).Select(t => $"{t.Name} [{string.Join(", ", t.Shape)}]"));
+        throw new IncompatibleModelsException(null, null,
+            $"method '{method}' merges 2-D weight matrices (matrices: {rule}), but none of the family's {plan.Tensors.Count} merged tensors is one ({shapes}{(plan.Tensors.Count > 6 ? ", …" : "")}); use task_arithmetic, or matrices: all_2d.");
+    }
+
+    /// <summary>Per-model weights w_t for this tensor.</summary>
+    public static float[] Weights(MergeTensorContext ctx)
+    {
+        var w = new float[ctx.TaskCount];
+        for (int t = 0; t < w.Length; t++) w[t] = (float)ctx.Number("weight", t);
+        return w;
+    }
+
+    /// <summary>Multiplies every task buffer by its weight in place (τt ← w_t τt; skipped where w_t = 1).</summary>
+    public static void ApplyWeights(MergeTensorContext ctx)
+    {
+        var w = Weights(ctx);
+        for (int t = 0; t < w.Length; t++)
+            if (w[t] != 1f) TensorPrimitives.Multiply(ctx.Task(t), w[t], ctx.Task(t));
+    }
+
+    /// <summary><c>output = θ0 + λ·(1/T) Σt τt</c> (the task buffers hold the weighted τt).</summary>
+    public static void MeanUpdate(MergeTensorContext ctx, float lambda, Span<float> output)
+    {
+        output.Clear();
+        for (int t = 0; t < ctx.TaskCount; t++) TensorPrimitives.Add(output, ctx.Task(t), output);
+        TensorPrimitives.Multiply(output, lambda / ctx.TaskCount, output);
+        TensorPrimitives.Add(output, ctx.Base, output);
+    }
+
+    /// <summary><c>sum = Σt τt</c> over the task buffers.</summary>
+    public static void Sum(MergeTensorContext ctx, Span<float> sum)
+    {
+        sum.Clear();
+        for (int t = 0; t < ctx.TaskCount; t++) TensorPrimitives.Add(sum, ctx.Task(t), sum);
+    }
+
+    /// <summary>
+    /// The seed of a tensor's randomized SVDs: a function of the recipe seed, a per-method constant and the tensor's
+    /// name, shared by the tasks (so the same seed gives the same bits on every run and thread count).
+    /// </summary>
+    public static ulong SketchSeed(MergePlan plan, ulong methodConstant, string tensor) => CounterRandom.Key(plan.Seed ^ methodConstant, 0, tensor);
+}

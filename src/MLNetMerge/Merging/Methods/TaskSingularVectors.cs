@@ -1,0 +1,101 @@
+using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
+
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>
+/// TSV-M (task singular vectors, merge): per matrix (m, n), r = min(m, n), each task vector keeps its top
+/// <c>k = ⌊r/T⌋</c> singular triplets <c>τt ≈ Ut St Vtᵀ</c>; the kept vectors of all tasks are placed side by side,
+/// <c>X = [U1 … UT]</c> (m, Tk), <c>s = [S1 … ST]</c>, <c>Y = [V1ᵀ; …; VTᵀ]</c> (Tk, n), decorrelated by orthogonal
+/// Procrustes (each replaced by its polar factor, the nearest matrix with orthonormal columns or rows), and
+/// <c>θ = θ0 + λ·polar(X) diag(s) polar(Y)</c>. Every other tensor gets <c>θ0 + λ·mean τ</c>. Per-task top-k by
+/// randomized SVD (seeded from the recipe seed and the tensor name; exact when k + 64 ≥ r), polar factors through
+/// <see cref="GramSvd"/>. Gargiulo et al. 2025, "Task Singular Vectors: Reducing Task Interference in Model Merging",
+/// CVPR, arXiv:2412.00081. Math: docs/methods/tsv-m.md.
+/// </summary>
+internal sealed class TaskSingularVectors : MergeMethod
+{
+    /// <inheritdoc />
+    public override string Name => "tsv_m";
+
+    /// <inheritdoc />
+    public override string Reference => "Gargiulo et al. 2025, Task Singular Vectors: Reducing Task Interference in Model Merging (TSV-M), arXiv:2412.00081";
+
+    /// <inheritdoc />
+    public override string Summary => "per matrix: top 1/T singular vectors of each τ, decorrelated by Procrustes";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<MethodParameter> Parameters { get; } =
+    [
+        MethodParameter.Number("scale", 1.0, "λ (the paper's α): multiplies the merged update.", -100, 100) with { Aliases = [new("lambda"), new("alpha")] },
+        MatrixMerge.MatricesParameter(),
+        MethodParameter.Number("power_iterations", RandomizedSvd.DefaultPowerIterations, "Power iterations of the per-task randomized SVD.", 0, 50),
+        CommonParameters.Weight(),
+    ];
+
+    /// <inheritdoc />
+    public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
+    {
+        MatrixMerge.RequireMatrices(plan, parameters, Name);
+        return new Run(plan, parameters.Choice("matrices"));
+    }
+
+    private sealed class Run(MergePlan plan, string rule) : MergeRun
+    {
+        public override void Prepare(MergeTensorContext ctx) => MatrixMerge.ApplyWeights(ctx);
+
+        public override void Merge(MergeTensorContext ctx, Span<float> output)
+        {
+            float lambda = (float)ctx.Number("scale");
+            if (!MatrixMerge.IsMatrix(ctx.Info, rule))
+            {
+                MatrixMerge.MeanUpdate(ctx, lambda, output);
+                return;
+            }
+            int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
+            ctx.Base.CopyTo(output);
+            var tau = new float[ctx.TaskCount][];
+            for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
+            var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, 0x75F3, ctx.Name));
+            Merged(tau, m, n, settings, lambda, output);
+        }
+    }
+
+    /// <summary>
+    /// Adds <c>λ·polar(X) diag(s) polar(Y)</c> of the task matrices <paramref name="tau"/> (each (m, n)) into
+    /// <paramref name="output"/> (m, n). Nothing is added when <c>⌊min(m, n)/T⌋ = 0</c> (no triplet per task).
+    /// </summary>
+    internal static void Merged(float[][] tau, int m, int n, RandomizedSvdSettings settings, float lambda, Span<float> output)
+    {
+        int tasks = tau.Length, r = Math.Min(m, n), k = r / tasks, width = k * tasks;
+        if (k == 0) return;
+        var pool = FloatBufferPool.Shared;
+        float[] x = pool.Rent((long)m * width);   // (m, Tk) kept left vectors, task t in columns t·k … t·k + k − 1
+        float[] y = pool.Rent((long)width * n);   // (Tk, n) kept right vectors as rows
+        float[] px = pool.Rent((long)m * width);  // (m, Tk) polar(X), then polar(X) diag(s)
+        float[] py = pool.Rent((long)width * n);  // (Tk, n) polar(Y)
+        var s = new float[width];                 // (Tk) kept singular values
+        try
+        {
+            for (int t = 0; t < tasks; t++)
+            {
+                var f = RandomizedSvd.Compute(tau[t].AsSpan(0, m * n), m, n, k, powerIterations: settings.PowerIterations, seed: settings.Seed);
+                for (int i = 0; i < m; i++) f.U.AsSpan(i * k, k).CopyTo(x.AsSpan(i * width + t * k, k));
+                f.Vt.AsSpan(0, k * n).CopyTo(y.AsSpan(t * k * n, k * n));
+                f.S.AsSpan(0, k).CopyTo(s.AsSpan(t * k, k));
+            }
+            GramSvd.Polar(x.AsSpan(0, m * width), m, width, px.AsSpan(0, m * width));
+            GramSvd.Polar(y.AsSpan(0, width * n), width, n, py.AsSpan(0, width * n));
+            for (int i = 0; i < m; i++)
+                System.Numerics.Tensors.TensorPrimitives.Multiply(px.AsSpan(i * width, width), s, px.AsSpan(i * width, width));
+            Gemm.Multiply(false, false, m, n, width, lambda, px, width, py, n, 1f, output, n);
+        }
+        finally
+        {
+            pool.Return(x);
+            pool.Return(y);
+            pool.Return(px);
+            pool.Return(py);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+namespace MLNetMerge.Tensors.LinearAlgebra;
+
+/// <summary>
+/// Eigenvalues and eigenvectors of a symmetric matrix in float64, for the sizes the subspace merges meet (up to a few
+/// thousand): Householder reduction to tridiagonal form <c>T = Qᵀ A Q</c> (reflector k maps column k below the
+/// diagonal onto <c>α e_{k+1}</c>, applied as the rank-2 update <c>A ← A − v wᵀ − w vᵀ</c> with <c>p = β A v</c>,
+/// <c>w = p − (β vᵀp / 2) v</c>), explicit accumulation of <c>Qᵀ = H_{n−3} ⋯ H_0</c>, then the implicit QL iteration
+/// with Wilkinson-style shifts on <c>T</c>, each plane rotation applied to two rows of the accumulated <c>Zᵀ = Qᵀ</c>
+/// (so every vector operation runs along a contiguous row). Row j of the result is the unit eigenvector of the
+/// j-th largest eigenvalue. O(n³), deterministic (the sort breaks ties by index).
+/// </summary>
+internal static class TridiagonalQlEigen
+{
+    /// <summary>
+    /// Decomposes the symmetric <paramref name="a"/> (n, n; only read as symmetric, destroyed) into
+    /// <paramref name="values"/> (n, descending) and <paramref name="vectorRows"/> (n, n; row j = eigenvector of value j).
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
+    /// <exception cref="InvalidOperationException">The QL iteration did not converge (does not happen for finite input).</exception>
+    internal static void Decompose(double[] a, int n, double[] values, double[] vectorRows)
+    {
+        DenseKernels.Require("Eigen input A", a.Length, n, n);
+        DenseKernels.Require("Eigen output values", values.Length, 1, n);
+        DenseKernels.Require("Eigen output vectors", vectorRows.Length, n, n);
+        for (int i = 0; i < n * n; i++)
+            if (!double.IsFinite(a[i])) throw new ArgumentException($"Eigen: A[{i / n},{i % n}] is not finite.");
+        if (n == 0) return;
+        var d = new double[n];            // (n) diagonal of T
+        var e = new double[n];            // (n) e[i] couples i and i+1; e[n−1] = 0
+        var reflectors = new double[n * n]; // (n, n) row k holds v_k at columns k+1..n−1
+        var beta = new double[n];         // (n) β_k = 2 / v_kᵀv_k, 0 when column k needed no reflection
+        Tridiagonalize(a, n, d, e, reflectors, beta);
+        var zt = vectorRows;              // (n, n) Zᵀ: starts as Qᵀ, ends with eigenvectors as rows
+        AccumulateTranspose(reflectors, beta, n, zt);
+        ImplicitQl(d, e, zt, n);
+        SortDescending(d, zt, n, values);
+    }
+
+    /// <summary>Householder tridiagonalisation of <paramref name="a"/> (n, n; trailing blocks overwritten).</summary>
+    private static void Tridiagonalize(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta)
+    {
+        var w = new double[n]; // (n) p, then w, for the current step
+        for (int k = 0; k < n - 2; k++)
+        {
+            int len = n - k - 1;
+            var x = reflectors.AsSpan(k * n + k + 1, len);
+            for (int i = 0; i < len; i++) x[i] = a[(k + 1 + i) * n + k];
+            double norm = Math.Sqrt(DenseKernels.Dot(x, x));
+            d[k] = a[k * n + k];
+            if (norm == 0.0)
+            {
+                e[k] = 0.0;
+                beta[k] = 0.0;
+                continue;
+            }
+            double alpha = x[0] >= 0 ? -norm : norm;
+            e[k] = alpha;
+            x[0] -= alpha;
+            double b = 2.0 / DenseKernels.Dot(x, x);
+            beta[k] = b;
+            var p = w.AsSpan(k + 1, len);
+            for (int i = 0; i < len; i++) p[i] = b * DenseKernels.DotShort(a.AsSpan((k + 1 + i) * n + k + 1, len), x);
+            double kk = 0.5 * b * DenseKernels.Dot(x, p);
+            DenseKernels.Axpy(-kk, x, p); // w = p − K v
+            for (int i = 0; i < len; i++)
+                DenseKernels.SubtractTwoScaled(a.AsSpan((k + 1 + i) * n + k + 1, len), x[i], p, p[i], x);
+        }
+        if (n >= 2)
+        {
+            d[n - 2] = a[(n - 2) * n + n - 2];
+            e[n - 2] = a[(n - 1) * n + n - 2];
+        }
+        d[n - 1] = a[(n - 1) * n + n - 1];
+        e[n - 1] = 0.0;
+    }
+
+    /// <summary>
+    /// Writes <c>Qᵀ = H_{n−3} ⋯ H_0</c> (n, n) into <paramref name="qt"/> by right-multiplying the identity with
+    /// H_{n−3} first: after H_{n−3} … H_{k+1} only rows and columns ≥ k+1 differ from the identity, so H_k touches the
+    /// trailing (n−k−1)² block, row by row: <c>row ← row − β (row·v) v</c>.
+    /// </summary>
+    private static void AccumulateTranspose(double[] reflectors, double[] beta, int n, double[] qt)
+    {
+        Array.Clear(qt, 0, n * n);
+        for (int i = 0; i < n; i++) qt[i * n + i] = 1.0;
+        for (int k = n - 3; k >= 0; k--)
+        {
+            if (beta[k] == 0.0) continue;
+            int len = n - k - 1;
+            var v = reflectors.AsSpan(k * n + k + 1, len);
+            for (int r = k + 1; r < n; r++)
+            {
+                var row = qt.AsSpan(r * n + k + 1, len);
+                double s = beta[k] * DenseKernels.DotShort(row, v);
+                if (s != 0.0) DenseKernels.Axpy(-s, v, row);
+            }
+        }
+    }
+
+    /// <summary>Implicit QL on the tridiagonal (d, e), each rotation applied to rows i, i+1 of <paramref name="zt"/>.</summary>
+    private static void ImplicitQl(double[] d, double[] e, double[] zt, int n)
+    {
+        for (int l = 0; l < n; l++)
+        {
+            int iter = 0, m;
+            while (true)
+            {
+                for (m = l; m < n - 1; m++)
+                {
+                    double dd = Math.Abs(d[m]) + Math.Abs(d[m + 1]);
+                    if (Math.Abs(e[m]) <= 2.3e-16 * dd) break;
+                }
+                if (m == l) break;
+                if (iter++ == 200) throw new InvalidOperationException("Tridiagonal QL did not converge.");
+                double g = (d[l + 1] - d[l]) / (2.0 * e[l]);
+                double r = Hypot(g, 1.0);
+                g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.Abs(r) : -Math.Abs(r)));
+                double s = 1.0, c = 1.0, p = 0.0;
+                bool deflated = false;
+                for (int i = m - 1; i >= l; i--)
+                {
+                    double f = s * e[i], b = c * e[i];
+                    e[i + 1] = r = Hypot(f, g);
+                    if (r == 0.0)
+                    {
+                        d[i + 1] -= p;
+                        e[m] = 0.0;
+                        deflated = true;
+                        break;
+                    }
+                    s = f / r;
+                    c = g / r;
+                    g = d[i + 1] - p;
+                    r = (d[i] - g) * s + 2.0 * c * b;
+                    p = s * r;
+                    d[i + 1] = g + p;
+                    g = c * r - b;
+                    // Columns i, i+1 of Z: z_{i+1} ← s z_i + c z_{i+1}, z_i ← c z_i − s z_{i+1} (rows of Zᵀ).
+                    DenseKernels.Rotate(zt.AsSpan(i * n, n), zt.AsSpan((i + 1) * n, n), c, s);
+                }
+                if (deflated) continue;
+                d[l] -= p;
+                e[l] = g;
+                e[m] = 0.0;
+            }
+        }
+    }
+
+    /// <summary>Sorts eigenvalues descending (ties by index) and permutes the rows of <paramref name="zt"/> to match.</summary>
+    private static void SortDescending(double[] d, double[] zt, int n, double[] values)
+    {
+        var order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Array.Sort(order, (x, y) => d[y].CompareTo(d[x]) is int cmp && cmp != 0 ? cmp : x.CompareTo(y));
+        var sorted = new double[n * n]; // (n, n) rows in sorted order
+        for (int j = 0; j < n; j++)
+        {
+            values[j] = d[order[j]];
+            zt.AsSpan(order[j] * n, n).CopyTo(sorted.AsSpan(j * n, n));
+        }
+        sorted.CopyTo(zt, 0);
+    }
+
+    private static double Hypot(double x, double y)
+    {
+        double ax = Math.Abs(x), ay = Math.Abs(y);
+        if (ax < ay) (ax, ay) = (ay, ax);
+        if (ax == 0.0) return 0.0;
+        double t = ay / ax;
+        return ax * Math.Sqrt(1.0 + t * t);
+    }
+}

@@ -342,6 +342,7 @@ public sealed class RecipeTests
                 path: t3.safetensors
             parameters:
               merge: ties
+              normalize: false    # mergekit's dare_ties sums the agreeing values
               scale: 0.8
             """, "ours.yaml", _dir);
         Assert.AreEqual("dare", mergekit.Method);

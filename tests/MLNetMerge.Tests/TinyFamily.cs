@@ -98,13 +98,13 @@ internal static class Merges
     public static Dictionary<string, ParameterValue> P(params (string Name, object Value)[] values) =>
         values.ToDictionary(v => v.Name, v => Value(v.Value), StringComparer.Ordinal);
 
-    /// <summary>Parameters of <paramref name="method"/> for <paramref name="taskCount"/> models.</summary>
+    /// <summary>Parameters of <paramref name="method"/> (a name or mergekit alias, whose implied values apply) for <paramref name="taskCount"/> models.</summary>
     public static MergeParameters Parameters(string method, int taskCount, Dictionary<string, ParameterValue>? global = null,
         params Dictionary<string, ParameterValue>?[] perModel)
     {
-        var (m, _) = MergeMethods.Find(method);
+        var (m, implied) = MergeMethods.Find(method);
         var list = Enumerable.Range(0, taskCount).Select(t => t < perModel.Length ? (IReadOnlyDictionary<string, ParameterValue>?)perModel[t] : null).ToList();
-        return new MergeParameters(m, global, list);
+        return new MergeParameters(m, MergeMethods.WithImplied(m, global ?? [], implied), list);
     }
 
     /// <summary>Merges the family in memory.</summary>

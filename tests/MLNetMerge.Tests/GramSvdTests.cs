@@ -1,0 +1,150 @@
+using MLNetMerge.Tensors.LinearAlgebra;
+using static MLNetMerge.Tests.Merges;
+
+namespace MLNetMerge.Tests;
+
+/// <summary>The symmetric eigensolver and the Gram-matrix SVD and polar factor the subspace merges run on.</summary>
+[TestClass]
+public sealed class GramSvdTests
+{
+    private const double H = 0.70710678118654752; // 1/√2
+
+    private static double[] Copy(double[] a) => (double[])a.Clone();
+
+    [TestMethod]
+    public void EigenHandWorked2x2()
+    {
+        // [[2, 1], [1, 2]]: λ = 3 with (1, 1)/√2, λ = 1 with (1, −1)/√2 (signs free).
+        var values = new double[2];
+        var rows = new double[4];
+        TridiagonalQlEigen.Decompose([2, 1, 1, 2], 2, values, rows);
+        Assert.AreEqual(3, values[0], 1e-14);
+        Assert.AreEqual(1, values[1], 1e-14);
+        Assert.AreEqual(H, Math.Abs(rows[0]), 1e-14);
+        Assert.AreEqual(rows[0], rows[1], 1e-14);
+        Assert.AreEqual(-rows[2], rows[3], 1e-14);
+    }
+
+    [TestMethod]
+    public void EigenHandWorked3x3WithRepeatedValue()
+    {
+        // J + I (J all ones, 3×3): λ = 4 with (1, 1, 1)/√3, and λ = 1 twice (any orthonormal pair ⟂ (1, 1, 1)).
+        double[] a = [2, 1, 1, 1, 2, 1, 1, 1, 2];
+        var values = new double[3];
+        var rows = new double[9];
+        TridiagonalQlEigen.Decompose(Copy(a), 3, values, rows);
+        CollectionAssert.AreEqual(new[] { 4.0, 1.0, 1.0 }, values.Select(v => Math.Round(v, 12)).ToArray());
+        for (int i = 0; i < 3; i++) Assert.AreEqual(1 / Math.Sqrt(3), Math.Abs(rows[i]), 1e-13);
+        CheckEigenpairs(a, 3, values, rows, 1e-13);
+    }
+
+    [TestMethod]
+    public void EigenOfRandomSymmetricMatchesJacobi()
+    {
+        const int n = 40;
+        var x = Random(n * n, 17);
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) a[i * n + j] = x[i * n + j] + x[j * n + i];
+        var values = new double[n];
+        var rows = new double[n * n];
+        TridiagonalQlEigen.Decompose(Copy(a), n, values, rows);
+        var jv = new double[n];
+        var jr = new double[n * n];
+        SymmetricEigen.DecomposeInPlace(Copy(a), n, jv, jr);
+        for (int j = 0; j < n; j++) Assert.AreEqual(jv[j], values[j], 1e-12, $"λ{j}");
+        CheckEigenpairs(a, n, values, rows, 1e-12);
+    }
+
+    /// <summary>‖A v − λ v‖ and |vᵢ·vⱼ − δij| below <paramref name="tol"/> for every pair.</summary>
+    private static void CheckEigenpairs(double[] a, int n, double[] values, double[] rows, double tol)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                double av = 0;
+                for (int k = 0; k < n; k++) av += a[i * n + k] * rows[j * n + k];
+                Assert.AreEqual(values[j] * rows[j * n + i], av, tol, $"(A v)[{i}] of pair {j}");
+            }
+            for (int l = 0; l < n; l++)
+            {
+                double dot = 0;
+                for (int k = 0; k < n; k++) dot += rows[j * n + k] * rows[l * n + k];
+                Assert.AreEqual(j == l ? 1 : 0, dot, tol, $"v{j}·v{l}");
+            }
+        }
+    }
+
+    [TestMethod]
+    [DataRow(30, 12)]
+    [DataRow(12, 30)]
+    public void ThinSvdReconstructsAndMatchesJacobi(int m, int n)
+    {
+        var a = Random(m * n, 5);
+        var f = GramSvd.Decompose(a, m, n);
+        int k = Math.Min(m, n);
+        var u = new float[m * k];
+        var s = new float[k];
+        var vt = new float[k * n];
+        JacobiSvd.Decompose(a, m, n, u, s, vt);
+        for (int j = 0; j < k; j++) Assert.AreEqual(s[j], f.S[j], 1e-5 * s[0], $"σ{j}");
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double r = 0;
+                for (int j = 0; j < k; j++) r += f.U[i * k + j] * f.S[j] * f.Vt[j * n + c];
+                Assert.AreEqual(a[i * n + c], r, 2e-5, $"A[{i},{c}]");
+            }
+    }
+
+    [TestMethod]
+    public void PolarHandWorked2x2()
+    {
+        // M = [[1, h], [0, h]], h = 1/√2, det M = h > 0. For a 2×2 with positive determinant the polar factor is
+        // (M + cof M)/√det(M + cof M) = [[1 + h, h], [−h, 1 + h]] / √((1 + h)² + h²) = [[cos 22.5°, sin 22.5°],
+        // [−sin 22.5°, cos 22.5°]] = [[0.92387953, 0.38268343], [−0.38268343, 0.92387953]].
+        // Nuclear norm: σ1 + σ2 = √(‖M‖F² + 2|det M|) = √(2 + 2h) = 1.84775907.
+        float h = (float)H;
+        var p = new float[4];
+        double nuclear = GramSvd.Polar([1, h, 0, h], 2, 2, p);
+        AssertClose([0.92387953f, 0.38268343f, -0.38268343f, 0.92387953f], p, 1e-6);
+        Assert.AreEqual(1.84775907, nuclear, 1e-6);
+    }
+
+    [TestMethod]
+    public void PolarOfRankDeficientMatrixIsThePartialIsometry()
+    {
+        // [[1, 1], [1, 1]] = 2·u uᵀ with u = (1, 1)/√2, σ = (2, 0): the zero singular value gets no direction, so
+        // P = u uᵀ = [[0.5, 0.5], [0.5, 0.5]] (an SVD library would add an arbitrary unit term for σ2); Σσ = 2.
+        var p = new float[4];
+        double nuclear = GramSvd.Polar([1, 1, 1, 1], 2, 2, p);
+        AssertClose([0.5f, 0.5f, 0.5f, 0.5f], p, 1e-6);
+        Assert.AreEqual(2, nuclear, 1e-6);
+    }
+
+    [TestMethod]
+    [DataRow(25, 9)]
+    [DataRow(9, 25)]
+    public void PolarOfRandomMatrixIsUVtOfJacobi(int m, int n)
+    {
+        var a = Random(m * n, 9);
+        var p = new float[m * n];
+        double nuclear = GramSvd.Polar(a, m, n, p);
+        int k = Math.Min(m, n);
+        var u = new float[m * k];
+        var s = new float[k];
+        var vt = new float[k * n];
+        JacobiSvd.Decompose(a, m, n, u, s, vt);
+        var expected = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double r = 0;
+                for (int j = 0; j < k; j++) r += u[i * k + j] * vt[j * n + c];
+                expected[i * n + c] = (float)r;
+            }
+        AssertClose(expected, p, 1e-5);
+        Assert.AreEqual(s.Sum(), nuclear, 1e-5 * s[0]);
+    }
+}

@@ -123,8 +123,9 @@ internal static class DemoCommand
     {
         var p = recipe.ResolveParameters();
         if (eval.Merged.Hyperparameters.Count == 0) return p;
-        var global = new Dictionary<string, ParameterValue>(recipe.Parameters);
-        foreach (var (k, v) in eval.Merged.Hyperparameters) global[k] = new ParameterValue.Scalar(v);
+        var given = new Dictionary<string, ParameterValue>(recipe.Parameters);
+        foreach (var (k, v) in eval.Merged.Hyperparameters) given[k] = new ParameterValue.Scalar(v);
+        var global = MergeMethods.WithImplied(p.Method, given, recipe.ImpliedParameters);
         return new MergeParameters(p.Method, global, recipe.Models.Select(m => m.Parameters).ToList());
     }
 

@@ -15,8 +15,7 @@ public sealed class MergingCatalog
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, ParameterValue>>? modelParameters = null)
     {
         var (method, implied) = MergeMethods.Find(name);
-        var p = new Dictionary<string, ParameterValue>(parameters ?? new Dictionary<string, ParameterValue>());
-        foreach (var (k, v) in implied) p.TryAdd(k, new ParameterValue.Text(v));
+        var p = MergeMethods.WithImplied(method, parameters ?? new Dictionary<string, ParameterValue>(), implied);
         return new MergeEstimator(method, p, modelParameters, _ctx.Seed);
     }
 

@@ -179,8 +179,9 @@ public static class RecipeEvaluator
             chosen = new Dictionary<string, double>(points.MaxBy(p => p.ValidationAccuracy)!.Parameters, StringComparer.Ordinal); // first best on ties
         }
         var final = MergeExecutor.RunInMemory(family, method, grid.Count > 0 ? WithOverrides(recipe, method, chosen) : resolved, exec, progress, cancellationToken);
-        var mergedRow = ModelEvaluator.Evaluate(method.Name, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen, progress: progress, cancellationToken: cancellationToken);
-        var evaluation = new RecipeEvaluation(manifest.Name, method.Name, tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
+        string label = recipe.AliasName ?? method.Name; // a mergekit alias keeps its own row name (della_linear, not della)
+        var mergedRow = ModelEvaluator.Evaluate(label, encoder, task => n => final.TensorFor(task, prefix + n), tasks, protocols, hyperparameters: chosen, progress: progress, cancellationToken: cancellationToken);
+        var evaluation = new RecipeEvaluation(manifest.Name, label, tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
             mergedRow, individual, baseRow, points);
         withMerged?.Invoke(new RecipeMergeScope(recipe, zooDir, manifest, family, final, tasks, evaluation));
         return evaluation;
@@ -218,8 +219,9 @@ public static class RecipeEvaluator
 
     private static MergeParameters WithOverrides(MergeRecipe recipe, MergeMethod method, IReadOnlyDictionary<string, double> values)
     {
-        var global = MergeMethods.WithImplied(method, recipe.Parameters, recipe.ImpliedParameters);
-        foreach (var (k, v) in values) global[k] = new ParameterValue.Scalar(v);
+        var given = new Dictionary<string, ParameterValue>(recipe.Parameters);
+        foreach (var (k, v) in values) given[k] = new ParameterValue.Scalar(v);
+        var global = MergeMethods.WithImplied(method, given, recipe.ImpliedParameters);
         return new MergeParameters(method, global, recipe.Models.Select(m => m.Parameters).ToList(), recipe.Source);
     }
 

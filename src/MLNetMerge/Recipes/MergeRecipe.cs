@@ -29,6 +29,9 @@ public sealed class MergeRecipe
     /// <summary>Parameters implied by a mergekit method alias (e.g. <c>dare_ties</c> → <c>merge: ties</c>).</summary>
     public IReadOnlyDictionary<string, string> ImpliedParameters { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The method name as the recipe wrote it when that was a mergekit alias (e.g. <c>della_linear</c>), for report labels.</summary>
+    internal string? AliasName { get; init; }
+
     /// <summary>Base checkpoint path.</summary>
     public required string Base { get; init; }
 

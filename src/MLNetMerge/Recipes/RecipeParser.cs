@@ -79,7 +79,7 @@ internal static class RecipeParser
             if (!names.Add(model.Name)) throw new RecipeException(source, $"model name '{model.Name}' is used twice.");
         var recipe = new MergeRecipe
         {
-            Method = m.Name, ImpliedParameters = implied, Base = basePath, Models = models, Parameters = parameters,
+            Method = m.Name, ImpliedParameters = implied, AliasName = m.Name == method ? null : method, Base = basePath, Models = models, Parameters = parameters,
             Heads = heads ?? Checkpoints.HeadFilter.DefaultPattern, DType = dtype, Seed = seed, Output = output,
             MaxShardBytes = maxShard, AllowNonFinite = allowNonFinite, Materialize = materialize, Sections = sections, Source = source,
         };

@@ -6,7 +6,8 @@ tensors both files hold with the same name, dtype and element count.
 The second form compares DIR/RELATIVE_PATH pairs and writes {"files": [result, ...]}. With
 --family (CART), it also measures the difference relative to the merge's own update over the
 average: ‖cand − ref‖F / ‖ref − θavg‖F, θavg = mean of the family's task checkpoints, over the
-tensors whose update is not zero (the low-rank block matrices).
+tensors whose update is not zero (the low-rank block matrices); with --relative-to base (the
+subspace methods) the update is measured over the base checkpoint θ0 instead.
 """
 import argparse
 import os
@@ -18,14 +19,18 @@ import numpy as np
 from safetensors_io import open_tensors
 
 
-def update_difference(reference_path, candidate_path, family, models):
-    """Relative Frobenius difference of the update over θavg: per tensor (max) and over the model."""
+def update_difference(reference_path, candidate_path, family, models, relative_to="average"):
+    """Relative Frobenius difference of the update over θavg (or θ0): per tensor (max) and over the model."""
     reference, candidate = open_tensors(reference_path, "r"), open_tensors(candidate_path, "r")
     tasks = [open_tensors(os.path.join(family, f"task{t}.safetensors"), "r") for t in range(models)]
+    base = open_tensors(os.path.join(family, "base.safetensors"), "r")
     worst, worst_name, diff_sq, update_sq = 0.0, None, 0.0, 0.0
     for name, ref in sorted(reference.items()):
         ref = ref.astype(np.float64)
-        average = np.mean([t[name] for t in tasks], axis=0, dtype=np.float64)
+        if relative_to == "base":
+            average = base[name].astype(np.float64)
+        else:
+            average = np.mean([t[name] for t in tasks], axis=0, dtype=np.float64)
         update = np.linalg.norm(ref - average)
         if update <= 1e-4 * np.linalg.norm(ref):
             continue  # θavg (up to rounding): no update to compare against
@@ -79,6 +84,7 @@ def main():
     parser.add_argument("--json", required=True)
     parser.add_argument("--family")
     parser.add_argument("--models", type=int)
+    parser.add_argument("--relative-to", choices=["average", "base"], default="average")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
     files = []
@@ -89,7 +95,8 @@ def main():
             continue
         result = {"file": relative, **compare(a, b)}
         if args.family:
-            result.update(update_difference(a, b, args.family, args.models))
+            result.update(update_difference(a, b, args.family, args.models, args.relative_to))
+            result["relative_to"] = args.relative_to
         files.append(result)
     with open(args.json, "w") as f:
         json.dump({"files": files}, f)
@@ -97,7 +104,7 @@ def main():
         print(f"{r['file']}: max |torch-ours| = {r['max_abs_diff']:.3e} ({r['worst_tensor']})"
               + (f", {r['int_elements_differing']} of {r['int_elements']} mask bytes differ" if r["int_elements"] else "")
               + (f", {r['skipped']} tensors not comparable" if r["skipped"] else "")
-              + (f"; ‖ours − torch‖F / ‖torch − θavg‖F = {r['update_rel_frobenius_model']:.2e} over the model, "
+              + (f"; ‖ours − torch‖F / ‖torch − {'θ0' if r.get('relative_to') == 'base' else 'θavg'}‖F = {r['update_rel_frobenius_model']:.2e} over the model, "
                  f"max {r['update_rel_frobenius_max']:.2e} ({r['update_rel_frobenius_worst_tensor']})"
                  if "update_rel_frobenius_model" in r else ""))
 

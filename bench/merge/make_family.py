@@ -113,6 +113,10 @@ def write_recipes(out, models):
         "ties": ("ties", "{ keep: 0.2, scale: 1.0 }"),
         "emr": ("emr", "{}"),
         "cart": ("cart", "{ rank_ratio: 0.12, scale: 2.0 }"),
+        "tsv_m": ("tsv_m", "{ scale: 1.0, matrices: blocks }"),
+        "iso_c": ("iso_c", "{ scale: 1.0, matrices: blocks }"),
+        "iso_cts": ("iso_cts", "{ scale: 1.0, common_space_fraction: 0.8, matrices: blocks }"),
+        "wudi": ("wudi", "{ iterations: 30, learning_rate: 1e-5, matrices: blocks }"),
     }
     os.makedirs(os.path.join(out, "recipes"), exist_ok=True)
     for key, (method, parameters) in methods.items():

@@ -9,7 +9,8 @@ import json
 import os
 import sys
 
-NAMES = {"ta": "task arithmetic", "ties": "TIES", "emr": "EMR (+1 task)", "cart": "CART"}
+NAMES = {"ta": "task arithmetic", "ties": "TIES", "emr": "EMR (+1 task)", "cart": "CART",
+         "tsv_m": "TSV-M", "iso_c": "ISO-C", "iso_cts": "ISO-CTS", "wudi": "WUDI (30 steps)"}
 
 
 def load_json(path):
@@ -127,7 +128,8 @@ def main():
                 print("    torch's update over θavg is zero (with 2 models exact CART is weight averaging): "
                       "the difference above is all ours")
             elif "update_rel_frobenius_model" in c:
-                print(f"    relative to the update over θavg: ‖ours − torch‖F / ‖torch − θavg‖F = "
+                point = "θ0" if c.get("relative_to") == "base" else "θavg"
+                print(f"    relative to the update over {point}: ‖ours − torch‖F / ‖torch − {point}‖F = "
                       f"{c['update_rel_frobenius_model']:.2e} over the model, max {c['update_rel_frobenius_max']:.2e} "
                       f"({c['update_rel_frobenius_worst_tensor']})")
         in_process = torch_in_process_seconds(os.path.join(results, f"{m}.torch.log"))

@@ -1,12 +1,14 @@
 """Reference merge in PyTorch (per tensor), the stack a user would otherwise pick: task
-arithmetic, TIES, EMR and CART as /work/shared/specs/METHODS.md §1 defines them.
+arithmetic, TIES, EMR and CART as /work/shared/specs/METHODS.md §1 defines them, and the round-2 subspace
+methods TSV-M, ISO-C, ISO-CTS and WUDI as docs/methods/{tsv-m,iso,wudi}.md define them (exact
+torch.linalg.svd as FusionBench uses; WUDI with the closed-form gradient 2(τG − B) and torch.optim.Adam).
 
     PYENV_VERSION=system python3 bench/merge/torch_merge.py --family bench/out/family8 \
         --models 8 --method ties --out bench/out/family8/torch/ties
 
 Inputs are mapped with numpy memmap (torch.from_numpy over the mapped bytes, nothing copied up
 front); outputs are written tensor by tensor as safetensors, in our CLI's layout:
-  task arithmetic, TIES, CART -> OUT/model.safetensors
+  task arithmetic, TIES, CART, TSV-M, ISO-C, ISO-CTS, WUDI -> OUT/model.safetensors
   EMR -> OUT/model.safetensors (θ0 + τuni), OUT/modulators.safetensors (packed masks + rescalers),
          OUT/tasks/task0.safetensors (θ0 + γ0 (M0 ⊙ τuni))
 torch.set_num_threads(2), no_grad, in-place ops where natural. Prints the wall time of the
@@ -23,7 +25,12 @@ import torch
 
 from safetensors_io import SafetensorsWriter, open_tensors
 
-# 2-D weight matrices of the attention and MLP blocks (CART's low-rank targets).
+# Adam steps of the WUDI bench (the method's default is 300; the cost per step is one GEMM, so fewer steps keep the
+# run short without changing the ratio). make_family.py writes the same number into our recipe.
+WUDI_ITERATIONS = 30
+
+# 2-D weight matrices of the attention and MLP blocks (CART's low-rank targets; the subspace methods run with
+# matrices: blocks so both sides decompose the same tensors).
 BLOCK_MATRIX = re.compile(r"encoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|mlp\.fc[12])\.weight$")
 
 
@@ -167,11 +174,109 @@ def cart(base, tasks, out, rank_ratio, scale):
     return {"ranks": sorted(set(ranks.values()))}
 
 
+def polar(x):
+    """The nearest matrix with orthonormal columns (rows): U Vᵀ of the thin SVD."""
+    u, _, vh = torch.linalg.svd(x, full_matrices=False)
+    return u @ vh
+
+
+def mean_update(theta0, tasks, name, scale):
+    """θ0 + λ · mean τ for tensors the subspace methods do not decompose."""
+    acc = torch.zeros_like(theta0)
+    for task in tasks:
+        acc.add_(task[name]).sub_(theta0)
+    return acc.mul_(scale / len(tasks)).add_(theta0)
+
+
+def task_vector_stack(theta0, tasks, name):
+    tau = torch.stack([task[name] for task in tasks])  # (T, m, n)
+    return tau.sub_(theta0)
+
+
+def tsv_m(base, tasks, out, scale):
+    """Per block matrix: top ⌊r/T⌋ triplets of each τt side by side, U and Vᵀ replaced by their polar factors,
+    θ = θ0 + λ polar(U) diag(s) polar(Vᵀ); other tensors θ0 + λ mean τ."""
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            if not BLOCK_MATRIX.search(name):
+                w.write(name, mean_update(theta0, tasks, name, scale))
+                continue
+            k = min(theta0.shape) // len(tasks)
+            us, ss, vs = [], [], []
+            for task in tasks:
+                u, s, vh = torch.linalg.svd(task[name] - theta0, full_matrices=False)
+                us.append(u[:, :k]), ss.append(s[:k]), vs.append(vh[:k])
+            x, s, y = torch.cat(us, 1), torch.cat(ss), torch.cat(vs, 0)
+            w.write(name, (polar(x) * s) @ polar(y) * scale + theta0)
+
+
+def iso_c(base, tasks, out, scale):
+    """Per block matrix: S = Σ τt, θ = θ0 + λ · mean(σ) · U Vᵀ; other tensors θ0 + λ mean τ."""
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            if not BLOCK_MATRIX.search(name):
+                w.write(name, mean_update(theta0, tasks, name, scale))
+                continue
+            total = task_vector_stack(theta0, tasks, name).sum(0)
+            u, s, vh = torch.linalg.svd(total, full_matrices=False)
+            w.write(name, (u @ vh).mul_(scale * s.mean()).add_(theta0))
+
+
+def iso_cts(base, tasks, out, scale, fraction):
+    """Per block matrix: common top-k of S = Σ τt, each task's top (r − k)/T outside the common left subspace,
+    stacked, U and Vᵀ replaced by their polar factors, σ by their mean; other tensors θ0 + λ mean τ."""
+    count = len(tasks)
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            if not BLOCK_MATRIX.search(name):
+                w.write(name, mean_update(theta0, tasks, name, scale))
+                continue
+            tau = task_vector_stack(theta0, tasks, name)
+            r = min(theta0.shape)
+            k0 = int(fraction * r)
+            part = round((r - k0) / count) * count
+            while part > r:
+                part -= count
+            k, per = r - part, part // count
+            u, s, vh = torch.linalg.svd(tau.sum(0), full_matrices=False)
+            uk = u[:, :k]
+            us, ss, vs = [], [], []
+            for t in range(count):
+                ut, st, vt = torch.linalg.svd(tau[t] - uk @ (uk.T @ tau[t]), full_matrices=False)
+                us.append(ut[:, :per]), ss.append(st[:per]), vs.append(vt[:per])
+            sigma = torch.cat(ss + [s[:k]])
+            merged = polar(torch.cat(us + [uk], 1)) @ polar(torch.cat(vs + [vh[:k]], 0))
+            w.write(name, merged.mul_(scale * sigma.mean()).add_(theta0))
+
+
+def wudi(base, tasks, out, iterations, lr):
+    """Per block matrix: τ from Σ τt, `iterations` Adam steps on Σ ‖(τ − τt) τtᵀ‖² / ‖τt‖² with the gradient
+    2(τG − B), G = Σ τtᵀτt/‖τt‖², B = Σ τt τtᵀτt/‖τt‖² (one GEMM per step); θ = θ0 + τ; others θ0 + mean τ."""
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            if not BLOCK_MATRIX.search(name):
+                w.write(name, mean_update(theta0, tasks, name, 1.0))
+                continue
+            tau = task_vector_stack(theta0, tasks, name)  # (T, m, n)
+            gram = torch.zeros(theta0.shape[1], theta0.shape[1])
+            b = torch.zeros_like(theta0)
+            for t in range(len(tasks)):
+                g_t = (tau[t].T @ tau[t]).div_(tau[t].square().sum())
+                gram.add_(g_t)
+                b.addmm_(tau[t], g_t)
+            merged = torch.nn.Parameter(tau.sum(0))
+            opt = torch.optim.Adam([merged], lr=lr, weight_decay=0)
+            for _ in range(iterations):
+                merged.grad = torch.addmm(b, merged.detach(), gram, beta=-2.0, alpha=2.0)
+                opt.step()
+            w.write(name, merged.detach() + theta0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", required=True, help="directory with base.safetensors and task{i}.safetensors")
     parser.add_argument("--models", type=int, required=True)
-    parser.add_argument("--method", required=True, choices=["ta", "ties", "emr", "cart"])
+    parser.add_argument("--method", required=True, choices=["ta", "ties", "emr", "cart", "tsv_m", "iso_c", "iso_cts", "wudi"])
     parser.add_argument("--out", required=True, help="output directory")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -188,8 +293,16 @@ def main():
             info = ties(base, tasks, args.out, keep=0.2, scale=1.0)
         elif args.method == "emr":
             info = emr(base, tasks, args.out, materialize=0)
-        else:
+        elif args.method == "cart":
             info = cart(base, tasks, args.out, rank_ratio=0.12, scale=2.0)
+        elif args.method == "tsv_m":
+            tsv_m(base, tasks, args.out, scale=1.0)
+        elif args.method == "iso_c":
+            iso_c(base, tasks, args.out, scale=1.0)
+        elif args.method == "iso_cts":
+            iso_cts(base, tasks, args.out, scale=1.0, fraction=0.8)
+        else:
+            wudi(base, tasks, args.out, iterations=WUDI_ITERATIONS, lr=1e-5)
     wall = time.perf_counter() - start
     print(f"torch {args.method}: {wall:.2f} s")
     print(json.dumps({"method": args.method, "wall_s": wall, **info}))

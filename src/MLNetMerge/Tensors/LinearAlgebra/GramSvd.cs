@@ -5,7 +5,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// of the Gram matrix of its short side, in float64: for m ≥ n, <c>G = AᵀA = V Λ Vᵀ</c>, <c>σ_j = √λ_j</c>,
 /// <c>U = A V Σ⁻¹</c>; for m &lt; n, <c>G = A Aᵀ = U Λ Uᵀ</c>, <c>Vᵀ = Σ⁻¹ Uᵀ A</c>. The polar factor (the orthogonal
 /// matrix nearest to A, what orthogonal Procrustes asks for) is <c>P = U Vᵀ = A (V Σ⁻¹ Vᵀ)</c> (tall) or
-/// <c>(U Σ⁻¹ Uᵀ) A</c> (wide). Singular values at or below <see cref="RelativeFloor"/>·σ_max count as zero: their
+/// <c>(U Σ⁻¹ Uᵀ) A</c> (wide), applied as <c>(A V Σ⁻¹) Vᵀ</c> — two GEMMs. Singular values at or below <see cref="RelativeFloor"/>·σ_max count as zero: their
 /// U or V columns are zero and P is the partial isometry on the rest (an SVD library would complete those columns with
 /// arbitrary orthonormal vectors instead). G, the eigenvectors and Σ stay in float64; the two products with A run on
 /// the float32 <see cref="Gemm"/>, so a singular vector of σ_j carries an error of about 1e-7·σ_max/σ_j.
@@ -68,21 +68,30 @@ internal static class GramSvd
         if (k == 0) return 0;
         var (sigma, rows) = ShortSideEigen(a, m, n);
         var inverse = InverseSingularValues(sigma);
-        // C = W Σ⁻¹ Wᵀ = Σ_j (1/σ_j) w_j w_jᵀ (k, k) in float64, w_j the eigenvectors (rows of `rows`): row i of C
-        // gathers (w_j[i]/σ_j)·w_j over j, each a contiguous axpy.
-        var c = new double[k * k];                      // (k, k)
-        for (int i = 0; i < k; i++)
+        var w = ToFloat(rows);                          // (k, k) row j = eigenvector j of G
+        var pool = FloatBufferPool.Shared;
+        float[] y = pool.Rent((long)m * n);             // tall: U = A V Σ⁻¹ (m, k); wide: Vᵀ = Σ⁻¹ Uᵀ A (k, n)
+        try
         {
-            var ci = c.AsSpan(i * k, k);
-            for (int j = 0; j < k; j++)
+            if (m >= n)
             {
-                double coef = rows[j * k + i] * inverse[j];
-                if (coef != 0) DenseKernels.Axpy(coef, rows.AsSpan(j * k, k), ci);
+                Gemm.Multiply(false, true, m, k, n, 1f, a, n, w, k, 0f, y, k);          // A V
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < k; j++) y[i * k + j] = (float)(y[i * k + j] * inverse[j]);
+                Gemm.Multiply(false, false, m, n, k, 1f, y, k, w, n, 0f, p, n);         // P = U Vᵀ
+            }
+            else
+            {
+                Gemm.Multiply(false, false, k, n, m, 1f, w, m, a, n, 0f, y, n);         // Uᵀ A
+                for (int j = 0; j < k; j++)
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(y.AsSpan(j * n, n), (float)inverse[j], y.AsSpan(j * n, n));
+                Gemm.Multiply(true, false, m, n, k, 1f, w, m, y, n, 0f, p, n);          // P = U Vᵀ
             }
         }
-        var cf = ToFloat(c);                            // (k, k)
-        if (m >= n) Gemm.Multiply(false, false, m, n, n, 1f, a, n, cf, n, 0f, p, n);  // P = A C
-        else Gemm.Multiply(false, false, m, n, m, 1f, cf, m, a, n, 0f, p, n);          // P = C A
+        finally
+        {
+            pool.Return(y);
+        }
         double sum = 0;
         foreach (double s in sigma) sum += s;
         return sum;
@@ -96,7 +105,7 @@ internal static class GramSvd
             throw new ArgumentException("SVD: A holds a non-finite value.");
         var x = new double[(long)k * len];              // (k, len): the short side's vectors as rows
         DenseKernels.ToDouble(a, m, n, x, transpose: m >= n);
-        var g = new double[k * k];                      // (k, k) X Xᵀ
+        var g = new double[k * k];                      // (k, k) X Xᵀ (the diagonal tiles are written whole, so G is symmetric)
         GramOfRows(x, k, len, g);
         var lambda = new double[k];                     // (k) descending
         var rows = new double[k * k];                   // (k, k)
@@ -122,22 +131,53 @@ internal static class GramSvd
         return f;
     }
 
-    /// <summary>G (rows, rows) = X Xᵀ for X (rows, len) in float64, four rows against four rows per pass over len.</summary>
-    private static void GramOfRows(ReadOnlySpan<double> x, int rows, int len, double[] g)
+    /// <summary>
+    /// G (rows, rows) = X Xᵀ for X (rows, len) in float64: four rows against four rows per pass over len, sixteen
+    /// vector accumulators (eight loads feed sixteen multiply-adds), lanes summed in order at the end.
+    /// </summary>
+    private static void GramOfRows(double[] x, int rows, int len, double[] g)
     {
-        Span<double> acc = stackalloc double[16]; // (4, 4) one block of G
+        int lanes = System.Numerics.Vector<double>.Count;
+        var acc = new System.Numerics.Vector<double>[16];
         for (int i0 = 0; i0 < rows; i0 += 4)
         {
             int ni = Math.Min(4, rows - i0);
             for (int j0 = 0; j0 <= i0; j0 += 4)
             {
                 int nj = Math.Min(4, rows - j0);
-                for (int a = 0; a < ni; a++)
-                    for (int c = 0; c < nj; c++)
-                        acc[a * 4 + c] = a + i0 >= c + j0 ? DenseKernels.Dot(x.Slice((i0 + a) * len, len), x.Slice((j0 + c) * len, len)) : 0.0;
-                for (int a = 0; a < ni; a++)
-                    for (int c = 0; c < nj; c++)
-                        if (a + i0 >= c + j0) g[(i0 + a) * rows + j0 + c] = g[(j0 + c) * rows + i0 + a] = acc[a * 4 + c];
+                if (ni < 4 || nj < 4 || !System.Numerics.Vector.IsHardwareAccelerated)
+                {
+                    for (int a = 0; a < ni; a++)
+                        for (int c = 0; c < nj; c++)
+                            if (a + i0 >= c + j0)
+                                g[(i0 + a) * rows + j0 + c] = g[(j0 + c) * rows + i0 + a] =
+                                    DenseKernels.Dot(x.AsSpan((i0 + a) * len, len), x.AsSpan((j0 + c) * len, len));
+                    continue;
+                }
+                Array.Clear(acc);
+                int l = 0;
+                for (; l <= len - lanes; l += lanes)
+                {
+                    var x0 = new System.Numerics.Vector<double>(x, i0 * len + l);
+                    var x1 = new System.Numerics.Vector<double>(x, (i0 + 1) * len + l);
+                    var x2 = new System.Numerics.Vector<double>(x, (i0 + 2) * len + l);
+                    var x3 = new System.Numerics.Vector<double>(x, (i0 + 3) * len + l);
+                    for (int c = 0; c < 4; c++)
+                    {
+                        var y = new System.Numerics.Vector<double>(x, (j0 + c) * len + l);
+                        acc[c] += x0 * y;
+                        acc[4 + c] += x1 * y;
+                        acc[8 + c] += x2 * y;
+                        acc[12 + c] += x3 * y;
+                    }
+                }
+                for (int a = 0; a < 4; a++)
+                    for (int c = 0; c < 4; c++)
+                    {
+                        double s = System.Numerics.Vector.Sum(acc[a * 4 + c]);
+                        for (int t = l; t < len; t++) s += x[(i0 + a) * len + t] * x[(j0 + c) * len + t];
+                        g[(i0 + a) * rows + j0 + c] = g[(j0 + c) * rows + i0 + a] = s;
+                    }
             }
         }
     }

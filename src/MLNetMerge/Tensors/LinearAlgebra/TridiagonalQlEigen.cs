@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
@@ -59,11 +61,11 @@ internal static class TridiagonalQlEigen
             double b = 2.0 / DenseKernels.Dot(x, x);
             beta[k] = b;
             var p = w.AsSpan(k + 1, len);
-            for (int i = 0; i < len; i++) p[i] = b * DenseKernels.DotShort(a.AsSpan((k + 1 + i) * n + k + 1, len), x);
+            for (int i = 0; i < len; i++) p[i] = b * Dot(a.AsSpan((k + 1 + i) * n + k + 1, len), x);
             double kk = 0.5 * b * DenseKernels.Dot(x, p);
             DenseKernels.Axpy(-kk, x, p); // w = p − K v
             for (int i = 0; i < len; i++)
-                DenseKernels.SubtractTwoScaled(a.AsSpan((k + 1 + i) * n + k + 1, len), x[i], p, p[i], x);
+                SubtractTwoScaled(a.AsSpan((k + 1 + i) * n + k + 1, len), x[i], p, p[i], x);
         }
         if (n >= 2)
         {
@@ -91,7 +93,7 @@ internal static class TridiagonalQlEigen
             for (int r = k + 1; r < n; r++)
             {
                 var row = qt.AsSpan(r * n + k + 1, len);
-                double s = beta[k] * DenseKernels.DotShort(row, v);
+                double s = beta[k] * Dot(row, v);
                 if (s != 0.0) DenseKernels.Axpy(-s, v, row);
             }
         }
@@ -136,7 +138,7 @@ internal static class TridiagonalQlEigen
                     d[i + 1] = g + p;
                     g = c * r - b;
                     // Columns i, i+1 of Z: z_{i+1} ← s z_i + c z_{i+1}, z_i ← c z_i − s z_{i+1} (rows of Zᵀ).
-                    DenseKernels.Rotate(zt.AsSpan(i * n, n), zt.AsSpan((i + 1) * n, n), c, s);
+                    Rotate(zt.AsSpan(i * n, n), zt.AsSpan((i + 1) * n, n), c, s);
                 }
                 if (deflated) continue;
                 d[l] -= p;
@@ -159,6 +161,100 @@ internal static class TridiagonalQlEigen
             zt.AsSpan(order[j] * n, n).CopyTo(sorted.AsSpan(j * n, n));
         }
         sorted.CopyTo(zt, 0);
+    }
+
+    /// <summary><c>Σ x[i]·y[i]</c> in 512-bit (else 256-bit) lanes, then the lanes in order.</summary>
+    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int n = x.Length, i = 0;
+        double s = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var a0 = Vector512<double>.Zero;
+            var a1 = Vector512<double>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                a0 += Vector512.Create(x.Slice(i, 8)) * Vector512.Create(y.Slice(i, 8));
+                a1 += Vector512.Create(x.Slice(i + 8, 8)) * Vector512.Create(y.Slice(i + 8, 8));
+            }
+            s = Vector512.Sum(a0 + a1);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var a0 = Vector256<double>.Zero;
+            var a1 = Vector256<double>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                a0 += Vector256.Create(x.Slice(i, 4)) * Vector256.Create(y.Slice(i, 4));
+                a1 += Vector256.Create(x.Slice(i + 4, 4)) * Vector256.Create(y.Slice(i + 4, 4));
+            }
+            s = Vector256.Sum(a0 + a1);
+        }
+        for (; i < n; i++) s += x[i] * y[i];
+        return s;
+    }
+
+    /// <summary>Plane rotation of two rows, <c>x' = c·x − s·y</c>, <c>y' = s·x + c·y</c>, in the widest lanes available.</summary>
+    private static void Rotate(Span<double> x, Span<double> y, double c, double s)
+    {
+        int n = x.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vc = Vector512.Create(c);
+            var vs = Vector512.Create(s);
+            for (; i <= n - 8; i += 8)
+            {
+                var xi = Vector512.Create((ReadOnlySpan<double>)x.Slice(i, 8));
+                var yi = Vector512.Create((ReadOnlySpan<double>)y.Slice(i, 8));
+                (vc * xi - vs * yi).CopyTo(x.Slice(i, 8));
+                (vs * xi + vc * yi).CopyTo(y.Slice(i, 8));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var vc = Vector256.Create(c);
+            var vs = Vector256.Create(s);
+            for (; i <= n - 4; i += 4)
+            {
+                var xi = Vector256.Create((ReadOnlySpan<double>)x.Slice(i, 4));
+                var yi = Vector256.Create((ReadOnlySpan<double>)y.Slice(i, 4));
+                (vc * xi - vs * yi).CopyTo(x.Slice(i, 4));
+                (vs * xi + vc * yi).CopyTo(y.Slice(i, 4));
+            }
+        }
+        for (; i < n; i++)
+        {
+            double xi = x[i], yi = y[i];
+            x[i] = c * xi - s * yi;
+            y[i] = s * xi + c * yi;
+        }
+    }
+
+    /// <summary>Symmetric rank-2 update of one row, <c>row[j] −= a·x[j] + b·y[j]</c>, in the widest lanes available.</summary>
+    private static void SubtractTwoScaled(Span<double> row, double a, ReadOnlySpan<double> x, double b, ReadOnlySpan<double> y)
+    {
+        int n = row.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var va = Vector512.Create(a);
+            var vb = Vector512.Create(b);
+            for (; i <= n - 8; i += 8)
+            {
+                var r = Vector512.Create((ReadOnlySpan<double>)row.Slice(i, 8));
+                (r - va * Vector512.Create(x.Slice(i, 8)) - vb * Vector512.Create(y.Slice(i, 8))).CopyTo(row.Slice(i, 8));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            var vb = Vector256.Create(b);
+            for (; i <= n - 4; i += 4)
+            {
+                var r = Vector256.Create((ReadOnlySpan<double>)row.Slice(i, 4));
+                (r - va * Vector256.Create(x.Slice(i, 4)) - vb * Vector256.Create(y.Slice(i, 4))).CopyTo(row.Slice(i, 4));
+            }
+        }
+        for (; i < n; i++) row[i] -= a * x[i] + b * y[i];
     }
 
     private static double Hypot(double x, double y)

@@ -8,6 +8,7 @@ using MLNetMerge;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Onnx;
+using MLNetMerge.Alignment;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ctx = new MergeContext(seed: 0);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MLNetMerge.Zoo;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Tests;
 

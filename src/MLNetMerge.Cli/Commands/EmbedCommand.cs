@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MLNetMerge.Nn.Inference;
 using MLNetMerge.Nn.Layers;
+using MLNetMerge.Errors;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -5,6 +5,7 @@ using MLNetMerge.Merging;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge;
 

@@ -1,5 +1,6 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using MLNetMerge.Merging;
 using MLNetMerge.Tensors;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Recipes;
 

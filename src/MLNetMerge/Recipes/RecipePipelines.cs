@@ -2,6 +2,7 @@ using System.Globalization;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Recipes;
 

@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Tests.Alignment;
 

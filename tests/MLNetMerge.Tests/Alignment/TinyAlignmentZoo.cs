@@ -1,6 +1,7 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Merging;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Tests.Alignment;
 

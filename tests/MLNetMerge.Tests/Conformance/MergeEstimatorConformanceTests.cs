@@ -1,6 +1,7 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Tests.Conformance;
 

@@ -33,8 +33,6 @@ public sealed class TintingOptions
     /// <summary>Initial value of every merge coefficient (clamped to [0, 1]). Default 0.3.</summary>
     public double InitialCoefficient { get; init; } = 0.3;
 
-    /// <summary>The encoder's config.json; null (default): the one beside the family's base checkpoint.</summary>
-    public string? ConfigPath { get; init; }
 
     /// <summary>The sample filter these options select.</summary>
     public TintingFilterRule EffectiveFilter => PlusPlus ? FilterRule : TintingFilterRule.None;

@@ -1,12 +1,10 @@
 using System.Globalization;
-using MLNetMerge.Alignment;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
 
 /// <summary>Recipe form of <see cref="TintingOptions"/>: <c>filter</c> (none | more_confident | disagree_more_confident),
-/// <c>layer</c> (head | block index), <c>loss</c> (hard | soft | mse), <c>rounds</c>, <c>lr</c>, <c>batch</c>, <c>init</c>,
-/// <c>config</c> (the encoder's config.json; default beside the base).</summary>
+/// <c>layer</c> (head | block index), <c>loss</c> (hard | soft | mse), <c>rounds</c>, <c>lr</c>, <c>batch</c>, <c>init</c>.</summary>
 internal static class TintingSettings
 {
     public const string Tinting = "tinting";
@@ -28,8 +26,7 @@ internal static class TintingSettings
         ["lr"] = new ParameterValue.Scalar(o.LearningRate),
         ["batch"] = new ParameterValue.Scalar(o.BatchSize),
         ["init"] = new ParameterValue.Scalar(o.InitialCoefficient),
-    }.Concat(o.ConfigPath is null ? [] : [new KeyValuePair<string, ParameterValue>("config", new ParameterValue.Text(o.ConfigPath))])
-     .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+    };
 
     /// <exception cref="RecipeException">An unknown key or value.</exception>
     public static TintingOptions FromParameters(string method, IReadOnlyDictionary<string, ParameterValue> p)
@@ -65,8 +62,7 @@ internal static class TintingSettings
                 "batch" => Copy(o, batch: PositiveInt(method, key, Number())),
                 "lr" => Copy(o, lr: Number() > 0 ? Number() : throw new RecipeException(null, $"{method}: lr must be positive.")),
                 "init" => Copy(o, init: Number()),
-                "config" => With(o, o.PlusPlus, o.FilterRule, Text()),
-                _ => throw new RecipeException(null, $"{method}: unknown parameter '{key}' (expected filter, layer, loss, rounds, lr, batch, init, config)."),
+                _ => throw new RecipeException(null, $"{method}: unknown parameter '{key}' (expected filter, layer, loss, rounds, lr, batch, init)."),
             };
         }
         return o;
@@ -75,16 +71,16 @@ internal static class TintingSettings
     private static int PositiveInt(string method, string key, double v) =>
         v >= 1 && v == Math.Floor(v) && v <= int.MaxValue ? (int)v : throw new RecipeException(null, $"{method}: {key} must be a positive integer, got {v}.");
 
-    private static TintingOptions With(TintingOptions o, bool plus, TintingFilterRule rule, string? config = null) => new()
+    private static TintingOptions With(TintingOptions o, bool plus, TintingFilterRule rule) => new()
     {
         PlusPlus = plus, FilterRule = rule, Block = o.Block, Loss = o.Loss, Rounds = o.Rounds, LearningRate = o.LearningRate,
-        BatchSize = o.BatchSize, InitialCoefficient = o.InitialCoefficient, ConfigPath = config ?? o.ConfigPath,
+        BatchSize = o.BatchSize, InitialCoefficient = o.InitialCoefficient,
     };
 
     private static TintingOptions Copy(TintingOptions o, int? block = -1, TintingLoss? loss = null, int? rounds = null, int? batch = null, double? lr = null, double? init = null) => new()
     {
         PlusPlus = o.PlusPlus, FilterRule = o.FilterRule, Block = block == -1 ? o.Block : block, Loss = loss ?? o.Loss,
         Rounds = rounds ?? o.Rounds, LearningRate = lr ?? o.LearningRate, BatchSize = batch ?? o.BatchSize,
-        InitialCoefficient = init ?? o.InitialCoefficient, ConfigPath = o.ConfigPath,
+        InitialCoefficient = init ?? o.InitialCoefficient,
     };
 }

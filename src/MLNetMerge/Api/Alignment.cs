@@ -1,6 +1,7 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge;
 
@@ -49,7 +50,7 @@ public sealed class MergePipeline
                 throw new RecipeException(null, $"stage '{stage.Name}' needs task data ({stage.Consumes}); MergeInputs.Data is empty.");
             aligned.Add(stage.Fit(merged, inputs, progress, cancellationToken));
         }
-        return new FittedPipeline(merged, aligned) { ArchitectureConfig = FittedPipeline.ConfigBeside(inputs.Family.Base.Path), Pipeline = this };
+        return new FittedPipeline(merged, aligned) { Pipeline = this };
     }
 }
 

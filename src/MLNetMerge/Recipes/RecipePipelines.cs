@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using YamlDotNet.RepresentationModel;
 using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Recipes;
 

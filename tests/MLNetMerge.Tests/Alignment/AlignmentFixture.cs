@@ -4,6 +4,7 @@ using MLNetMerge.Data;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 

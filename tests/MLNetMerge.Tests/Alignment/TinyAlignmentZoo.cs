@@ -2,6 +2,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Merging;
 using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Tests;

@@ -63,7 +63,7 @@ internal sealed class IsoCts : MergeMethod
         CommonParameters.Scale(1.0),
         MethodParameter.Number("common_space_fraction", 0.8, "f: share of min(m, n) given to the common subspace (before rounding the task part to a multiple of T).", 0, 1),
         MatrixMerge.MatricesParameter(),
-        MethodParameter.Number("power_iterations", RandomizedSvd.DefaultPowerIterations, "Power iterations of the per-task randomized SVD.", 0, 50),
+        MatrixMerge.PowerIterationsParameter(),
         CommonParameters.Weight(),
     ];
 

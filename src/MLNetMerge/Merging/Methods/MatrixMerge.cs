@@ -15,6 +15,15 @@ internal static class MatrixMerge
         "Which tensors are merged as matrices: every 2-D tensor (all_2d, the papers' code) or only 2-D weights inside numbered blocks, not norms or embeddings (blocks, CART's rule); every other tensor gets θ0 + λ·mean τ.",
         "all_2d", "blocks");
 
+    /// <summary>
+    /// <c>power_iterations</c> of the per-task randomized SVDs, default 16 (CART's 8 suffice for a low-rank
+    /// approximation, but TSV-M and ISO-CTS keep the vectors themselves, cut where a task vector's spectrum is already
+    /// flat noise, and there the subspace converges more slowly: on a 768² rank-24-plus-noise family with T = 8, k = 96,
+    /// TSV-M differs from its exact-SVD merge by 2.6 % (relative Frobenius) with 8 iterations and by 0.04 % with 16).
+    /// </summary>
+    public static MethodParameter PowerIterationsParameter() =>
+        MethodParameter.Number("power_iterations", 16, "Power iterations of the per-task randomized SVD.", 0, 50);
+
     /// <summary>True when <paramref name="tensor"/> is merged as a matrix under <paramref name="rule"/>.</summary>
     public static bool IsMatrix(TensorInfo tensor, string rule) =>
         rule == "blocks" ? CartShared.IsBlockMatrix(tensor) : tensor.Shape.Length == 2 && tensor.Shape[0] > 0 && tensor.Shape[1] > 0;
@@ -27,7 +36,7 @@ internal static class MatrixMerge
         if (plan.Tensors.Any(t => IsMatrix(t, rule))) return;
         string shapes = string.Join(", ", plan.Tensors.Take(6).Select(t => $"{t.Name} [{string.Join(", ", t.Shape)}]"));
         throw new IncompatibleModelsException(null, null,
-            $"method '{method}' merges 2-D weight matrices (matrices: {rule}), but none of the family's {plan.Tensors.Count} merged tensors is one ({shapes}{(plan.Tensors.Count > 6 ? ", …" : "")}); use task_arithmetic, or matrices: all_2d.");
+            $"method '{method}' merges 2-D weight matrices (matrices: {rule}), but none of the family's {plan.Tensors.Count} merged tensors is one ({shapes}{(plan.Tensors.Count > 6 ? ", …" : "")}); {(rule == "blocks" ? "set matrices: all_2d, or " : "")}use task_arithmetic.");
     }
 
     /// <summary>Per-model weights w_t for this tensor.</summary>

@@ -29,7 +29,7 @@ internal sealed class TaskSingularVectors : MergeMethod
     [
         MethodParameter.Number("scale", 1.0, "λ (the paper's α): multiplies the merged update.", -100, 100) with { Aliases = [new("lambda"), new("alpha")] },
         MatrixMerge.MatricesParameter(),
-        MethodParameter.Number("power_iterations", RandomizedSvd.DefaultPowerIterations, "Power iterations of the per-task randomized SVD.", 0, 50),
+        MatrixMerge.PowerIterationsParameter(),
         CommonParameters.Weight(),
     ];
 

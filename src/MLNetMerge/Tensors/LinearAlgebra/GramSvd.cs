@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
@@ -30,7 +32,8 @@ internal static class GramSvd
         int k = Math.Min(m, n);
         var (sigma, rows) = ShortSideEigen(a, m, n);   // (k), (k, k) row j = eigenvector j of G
         var inverse = InverseSingularValues(sigma);     // (k) 1/σ_j, 0 at or below the floor
-        var vecs = ToFloat(rows);                       // (k, k)
+        var vecs = ToFloat(rows, k * k);                // (k, k), pooled
+        ArrayPool<double>.Shared.Return(rows);
         var u = new float[m * k];                       // (m, k)
         var vt = new float[k * n];                      // (k, n)
         if (m >= n)
@@ -52,6 +55,7 @@ internal static class GramSvd
             for (int j = 0; j < k; j++)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(vt.AsSpan(j * n, n), (float)inverse[j], vt.AsSpan(j * n, n));
         }
+        FloatBufferPool.Shared.Return(vecs);
         return new Factors(m, n, u, sigma, vt);
     }
 
@@ -68,7 +72,8 @@ internal static class GramSvd
         if (k == 0) return 0;
         var (sigma, rows) = ShortSideEigen(a, m, n);
         var inverse = InverseSingularValues(sigma);
-        var w = ToFloat(rows);                          // (k, k) row j = eigenvector j of G
+        var w = ToFloat(rows, k * k);                   // (k, k) row j = eigenvector j of G, pooled
+        ArrayPool<double>.Shared.Return(rows);
         var pool = FloatBufferPool.Shared;
         float[] y = pool.Rent((long)m * n);             // tall: U = A V Σ⁻¹ (m, k); wide: Vᵀ = Σ⁻¹ Uᵀ A (k, n)
         try
@@ -91,28 +96,46 @@ internal static class GramSvd
         finally
         {
             pool.Return(y);
+            pool.Return(w);
         }
         double sum = 0;
         foreach (double s in sigma) sum += s;
         return sum;
     }
 
-    /// <summary>σ (k, descending) and the eigenvector rows (k, k) of the short side's Gram matrix, all in float64.</summary>
+    /// <summary>
+    /// σ (k, descending) and the eigenvector rows (k, k; a pooled array the caller returns to
+    /// <see cref="ArrayPool{T}.Shared"/>) of the short side's Gram matrix, all in float64.
+    /// </summary>
     private static (double[] Sigma, double[] Rows) ShortSideEigen(ReadOnlySpan<float> a, int m, int n)
     {
         int k = Math.Min(m, n), len = Math.Max(m, n);
         if (m * n > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a.Slice(0, m * n))))
             throw new ArgumentException("SVD: A holds a non-finite value.");
-        var x = new double[(long)k * len];              // (k, len): the short side's vectors as rows
-        DenseKernels.ToDouble(a, m, n, x, transpose: m >= n);
-        var g = new double[k * k];                      // (k, k) X Xᵀ (the diagonal tiles are written whole, so G is symmetric)
-        GramOfRows(x, k, len, g);
-        var lambda = new double[k];                     // (k) descending
-        var rows = new double[k * k];                   // (k, k)
-        TridiagonalQlEigen.Decompose(g, k, lambda, rows);
-        var sigma = new double[k];
-        for (int j = 0; j < k; j++) sigma[j] = Math.Sqrt(Math.Max(lambda[j], 0.0));
-        return (sigma, rows);
+        var pool = ArrayPool<double>.Shared;
+        double[] x = pool.Rent(k * len);                // (k, len): the short side's vectors as rows
+        double[] g = pool.Rent(k * k);                  // (k, k) X Xᵀ (the diagonal tiles are written whole, so G is symmetric)
+        double[] rows = pool.Rent(k * k);               // (k, k)
+        try
+        {
+            DenseKernels.ToDouble(a, m, n, x, transpose: m >= n);
+            GramOfRows(x, k, len, g);
+            var lambda = new double[k];                 // (k) descending
+            TridiagonalQlEigen.Decompose(g, k, lambda, rows);
+            var sigma = new double[k];
+            for (int j = 0; j < k; j++) sigma[j] = Math.Sqrt(Math.Max(lambda[j], 0.0));
+            return (sigma, rows);
+        }
+        catch
+        {
+            pool.Return(rows);
+            throw;
+        }
+        finally
+        {
+            pool.Return(x);
+            pool.Return(g);
+        }
     }
 
     /// <summary>1/σ_j, or 0 when σ_j ≤ <see cref="RelativeFloor"/>·σ_0.</summary>
@@ -124,10 +147,11 @@ internal static class GramSvd
         return inverse;
     }
 
-    private static float[] ToFloat(double[] x)
+    /// <summary>The first <paramref name="length"/> values as float32, in an array rented from <see cref="FloatBufferPool"/>.</summary>
+    private static float[] ToFloat(double[] x, int length)
     {
-        var f = new float[x.Length];
-        for (int i = 0; i < x.Length; i++) f[i] = (float)x[i];
+        var f = FloatBufferPool.Shared.Rent(length);
+        for (int i = 0; i < length; i++) f[i] = (float)x[i];
         return f;
     }
 

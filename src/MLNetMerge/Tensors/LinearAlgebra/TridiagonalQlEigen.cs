@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
@@ -14,8 +15,9 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 internal static class TridiagonalQlEigen
 {
     /// <summary>
-    /// Decomposes the symmetric <paramref name="a"/> (n, n; only read as symmetric, destroyed) into
-    /// <paramref name="values"/> (n, descending) and <paramref name="vectorRows"/> (n, n; row j = eigenvector of value j).
+    /// Decomposes the symmetric <paramref name="a"/> (n, n, row-major in its first n² elements; only read as symmetric,
+    /// destroyed) into <paramref name="values"/> (n, descending) and <paramref name="vectorRows"/> (n, n; row j =
+    /// eigenvector of value j). Longer arrays (pooled ones) are fine.
     /// </summary>
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
     /// <exception cref="InvalidOperationException">The QL iteration did not converge (does not happen for finite input).</exception>
@@ -29,13 +31,21 @@ internal static class TridiagonalQlEigen
         if (n == 0) return;
         var d = new double[n];            // (n) diagonal of T
         var e = new double[n];            // (n) e[i] couples i and i+1; e[n−1] = 0
-        var reflectors = new double[n * n]; // (n, n) row k holds v_k at columns k+1..n−1
         var beta = new double[n];         // (n) β_k = 2 / v_kᵀv_k, 0 when column k needed no reflection
-        Tridiagonalize(a, n, d, e, reflectors, beta);
-        var zt = vectorRows;              // (n, n) Zᵀ: starts as Qᵀ, ends with eigenvectors as rows
-        AccumulateTranspose(reflectors, beta, n, zt);
-        ImplicitQl(d, e, zt, n);
-        SortDescending(d, zt, n, values);
+        double[] reflectors = ArrayPool<double>.Shared.Rent(n * n); // (n, n) row k holds v_k at columns k+1..n−1
+        try
+        {
+            Tridiagonalize(a, n, d, e, reflectors, beta);
+            var zt = vectorRows;          // (n, n) Zᵀ: starts as Qᵀ, ends with eigenvectors as rows
+            AccumulateTranspose(reflectors, beta, n, zt);
+            ImplicitQl(d, e, zt, n);
+            // The sorted rows go through the reflector array, free by now.
+            SortDescending(d, zt, n, values, reflectors);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(reflectors);
+        }
     }
 
     /// <summary>Householder tridiagonalisation of <paramref name="a"/> (n, n; trailing blocks overwritten).</summary>
@@ -148,19 +158,21 @@ internal static class TridiagonalQlEigen
         }
     }
 
-    /// <summary>Sorts eigenvalues descending (ties by index) and permutes the rows of <paramref name="zt"/> to match.</summary>
-    private static void SortDescending(double[] d, double[] zt, int n, double[] values)
+    /// <summary>
+    /// Sorts eigenvalues descending (ties by index) and permutes the rows of <paramref name="zt"/> to match, through
+    /// <paramref name="sorted"/> (at least n² long).
+    /// </summary>
+    private static void SortDescending(double[] d, double[] zt, int n, double[] values, double[] sorted)
     {
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Array.Sort(order, (x, y) => d[y].CompareTo(d[x]) is int cmp && cmp != 0 ? cmp : x.CompareTo(y));
-        var sorted = new double[n * n]; // (n, n) rows in sorted order
         for (int j = 0; j < n; j++)
         {
             values[j] = d[order[j]];
             zt.AsSpan(order[j] * n, n).CopyTo(sorted.AsSpan(j * n, n));
         }
-        sorted.CopyTo(zt, 0);
+        sorted.AsSpan(0, n * n).CopyTo(zt);
     }
 
     /// <summary><c>Σ x[i]·y[i]</c> in 512-bit (else 256-bit) lanes, then the lanes in order.</summary>

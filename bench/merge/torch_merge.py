@@ -180,6 +180,16 @@ def polar(x):
     return u @ vh
 
 
+def svd_or_float64(x):
+    """Thin SVD; the projected residuals of ISO-CTS have r − k repeated zero singular values, on which LAPACK's
+    float32 gesdd can fail to converge ("too many repeated singular values") — then the SVD is redone in float64."""
+    try:
+        return torch.linalg.svd(x, full_matrices=False)
+    except RuntimeError:
+        u, s, vh = torch.linalg.svd(x.double(), full_matrices=False)
+        return u.float(), s.float(), vh.float()
+
+
 def mean_update(theta0, tasks, name, scale):
     """θ0 + λ · mean τ for tensors the subspace methods do not decompose."""
     acc = torch.zeros_like(theta0)
@@ -242,7 +252,7 @@ def iso_cts(base, tasks, out, scale, fraction):
             uk = u[:, :k]
             us, ss, vs = [], [], []
             for t in range(count):
-                ut, st, vt = torch.linalg.svd(tau[t] - uk @ (uk.T @ tau[t]), full_matrices=False)
+                ut, st, vt = svd_or_float64(tau[t] - uk @ (uk.T @ tau[t]))
                 us.append(ut[:, :per]), ss.append(st[:per]), vs.append(vt[:per])
             sigma = torch.cat(ss + [s[:k]])
             merged = polar(torch.cat(us + [uk], 1)) @ polar(torch.cat(vs + [vh[:k]], 0))

@@ -17,6 +17,8 @@ public sealed class MergeRunTests
         {
             "weight_average", "task_arithmetic", "ties", "dare", "magmax", "consensus", "tall", "emr", "cart", "slerp",
             "model_stock", "breadcrumbs", "della", "cart_indexing",
+            "tsv_m", "iso_c", "iso_cts", "wudi",                   // SubspaceMethodsTests, Methods2ReferenceTests
+            "nuslerp", "multislerp", "karcher", "sce",             // MergekitParityTests, Methods2ReferenceTests
         }, MergeMethods.All.Select(m => m.Name).ToArray());
     }
 

@@ -26,6 +26,7 @@ public sealed class Breadcrumbs : MergeMethod
         MethodParameter.Flag("sign_consensus", false, "Apply TIES's sign election and disjoint merge (mergekit's breadcrumbs_ties)."),
         MethodParameter.Flag("normalize", false, "Divide by the (agreeing) weight sum instead of summing, as mergekit's normalize."),
         CommonParameters.Weight(),
+        CommonParameters.Int8Mask(),
     ];
 
     /// <inheritdoc />

@@ -27,6 +27,10 @@ internal static class CommonParameters
         MethodParameter.Choice("merge", description + " mergekit's normalize: true/false means mean/sum.", "mean", "sum")
             with { Aliases = [new("normalize") { MapWord = w => w switch { "true" => "mean", "false" => "sum", _ => w } }] };
 
+    /// <summary>mergekit's <c>int8_mask</c> (a memory switch for its mask tensors): accepted so its recipes load, no effect here.</summary>
+    public static MethodParameter Int8Mask() =>
+        MethodParameter.Flag("int8_mask", false, "mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here.");
+
     /// <summary>DARE's rescale switch.</summary>
     public static MethodParameter Rescale() => MethodParameter.Flag("rescale", true, "Divide DARE's survivors by 1 − p (false: drop only).");
 }

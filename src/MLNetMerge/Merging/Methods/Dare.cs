@@ -29,6 +29,7 @@ public sealed class Dare : MergeMethod
         MethodParameter.Number("keep", 1.0, "With merge: ties, a magnitude trim after the drop when below 1.", 0, 1) with { PerModel = true },
         MethodParameter.Flag("normalize", true, "With merge: ties, divide the agreeing values by their weight sum (false: their sum, mergekit's dare_ties)."),
         CommonParameters.Weight(),
+        CommonParameters.Int8Mask(),
     ];
 
     /// <inheritdoc />

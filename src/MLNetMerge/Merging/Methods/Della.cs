@@ -28,6 +28,7 @@ public sealed class Della : MergeMethod
         MethodParameter.Flag("sign_consensus", true, "TIES's sign election and disjoint merge (false: mergekit's della_linear)."),
         MethodParameter.Flag("rescale", true, "Divide survivors by their keep probability."),
         CommonParameters.Weight(),
+        CommonParameters.Int8Mask(),
     ];
 
     /// <inheritdoc />

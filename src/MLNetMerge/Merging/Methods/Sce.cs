@@ -28,7 +28,7 @@ internal sealed class Sce : MergeMethod
     public override IReadOnlyList<MethodParameter> Parameters { get; } =
     [
         MethodParameter.Number("select_topk", 1.0, "Share of positions (with non-zero variance across tasks) kept by variance; 1 keeps all.", 0, 1),
-        MethodParameter.Flag("int8_mask", false, "mergekit's memory switch for its masks; accepted for recipe compatibility, no effect here."),
+        CommonParameters.Int8Mask(),
     ];
 
     /// <inheritdoc />

@@ -16,7 +16,7 @@ public sealed class TaskArithmetic : MergeMethod
     public override string Summary => "θ0 + λ Σ w·τ";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MethodParameter> Parameters { get; } = [CommonParameters.Scale(0.3), CommonParameters.Weight()];
+    public override IReadOnlyList<MethodParameter> Parameters { get; } = [CommonParameters.Scale(0.3), CommonParameters.Weight(), CommonParameters.Int8Mask()];
 
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters) =>

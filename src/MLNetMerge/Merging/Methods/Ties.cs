@@ -24,6 +24,7 @@ public sealed class Ties : MergeMethod
         CommonParameters.MeanOrSum("Disjoint merge of agreeing values."),
         MethodParameter.Choice("trim", "Magnitude threshold over the whole task vector or per tensor.", "global", "tensor"),
         CommonParameters.Weight(),
+        CommonParameters.Int8Mask(),
     ];
 
     /// <inheritdoc />

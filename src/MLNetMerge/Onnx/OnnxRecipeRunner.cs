@@ -6,7 +6,7 @@ namespace MLNetMerge.Onnx;
 
 /// <summary>
 /// Runs a recipe whose base and models are <c>.onnx</c> files: checks that they form an ONNX family (see
-/// <see cref="OnnxFamilyCheck"/>), merges their initializers with <see cref="RecipeRunner.Merge"/> (which reads them
+/// <see cref="OnnxFamilyCheck"/>), merges their initializers in <see cref="RecipeRunner.Run"/> (which reads them
 /// through <see cref="OnnxCheckpointReader"/>, so <see cref="OnnxFormat.Register"/> must have been called), then adds to
 /// the output directory <c>model.onnx</c> (the base's graph with the merged initializers) and, for each task,
 /// <c>tasks/{task}.onnx</c> (the task's own graph with the merged initializers and its own head; for per-task methods
@@ -18,40 +18,6 @@ public static class OnnxRecipeRunner
     /// <summary>True when the recipe's base and every model are <c>.onnx</c> files.</summary>
     public static bool IsOnnxRecipe(MergeRecipe recipe) =>
         OnnxFormat.IsOnnxPath(recipe.Base) && recipe.Models.All(m => OnnxFormat.IsOnnxPath(m.Path));
-
-    /// <summary>Checks the family, merges, and writes the ONNX outputs; returns the merge summary.</summary>
-    /// <exception cref="IncompatibleModelsException">The graphs differ (the first difference is named), or only some inputs are ONNX.</exception>
-    /// <exception cref="UnsupportedOnnxModelException">A model uses an operator MLNetMerge does not merge through.</exception>
-    /// <exception cref="CheckpointFormatException">A model is truncated or malformed, or its external data is missing.</exception>
-    public static MergeSummary Merge(MergeRecipe recipe, RecipeRunOptions? options = null, OnnxWriteOptions? writeOptions = null,
-        IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new RecipeRunOptions();
-        if (!IsOnnxRecipe(recipe))
-            throw new IncompatibleModelsException(recipe.Base, null, "an ONNX merge needs the base and every model to be .onnx files.");
-        string output = Path.GetFullPath(options.Output ?? recipe.Output ?? throw new RecipeException(recipe.Source, "no output directory: set 'output' or pass --output."));
-        if (!options.Overwrite && (Directory.Exists(output) || File.Exists(output))) throw new OutputExistsException(output);
-        CheckFamily(recipe);
-        // A per-task method's model.safetensors holds unified weights that no task runs with: materialize every task so
-        // that each tasks/{task}.onnx carries that task's own weights.
-        if (recipe.ResolveParameters().Method.IsPerTask)
-            options = new RecipeRunOptions
-            {
-                Overwrite = options.Overwrite, Output = options.Output, MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap,
-                Materialize = options.Materialize.Concat(recipe.Models.Select(m => m.Name)).Distinct(StringComparer.Ordinal).ToList(),
-            };
-        var summary = RecipeRunner.Merge(recipe, options, progress, cancellationToken);
-        try
-        {
-            WriteOnnxOutputs(recipe, output, writeOptions ?? new OnnxWriteOptions());
-        }
-        catch
-        {
-            try { Directory.Delete(output, recursive: true); } catch (IOException) { }
-            throw;
-        }
-        return summary;
-    }
 
     /// <summary>Opens every model of the recipe and checks it against the base.</summary>
     public static void CheckFamily(MergeRecipe recipe)
@@ -66,7 +32,9 @@ public static class OnnxRecipeRunner
         }
     }
 
-    private static void WriteOnnxOutputs(MergeRecipe recipe, string output, OnnxWriteOptions writeOptions)
+    /// <summary>Writes <c>model.onnx</c> (and <c>tasks/{task}.onnx</c> for materialized tasks) with the base's graph and the
+    /// merged initializers read from the safetensors outputs in <paramref name="output"/>.</summary>
+    internal static void WriteOnnxOutputs(MergeRecipe recipe, string output, OnnxWriteOptions writeOptions)
     {
         using var merged = CheckpointReader.Open(output);
         string headsPath = Path.Combine(output, "heads.safetensors");

@@ -7,11 +7,6 @@ using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Recipes;
 
-/// <summary>One alignment stage of a recipe's <c>align.stages</c> list.</summary>
-/// <param name="Method">Stage recipe name.</param>
-/// <param name="Parameters">Its parameters.</param>
-public sealed record PipelineAlignStage(string Method, IReadOnlyDictionary<string, ParameterValue> Parameters);
-
 /// <summary>
 /// Recipes and pipelines are two views of one thing: a recipe's method, parameters, per-model parameters, seed and
 /// <c>align:</c> stages become a <see cref="MergePipeline"/>, and a pipeline plus the family it runs on becomes a recipe.
@@ -32,8 +27,7 @@ public static class RecipePipelines
         var perModel = recipe.Models.Where(m => m.Parameters.Count > 0)
             .ToDictionary(m => m.Name, m => m.Parameters, StringComparer.Ordinal);
         var merge = new MergeEstimator(method, global, perModel, recipe.Seed);
-        var stages = alignmentMethods is null ? AlignSection.Read(recipe).Stages
-            : ReadAlignStages(recipe).Select(s => Find(s.Method, alignmentMethods, recipe.Source).Create(s.Parameters, recipe.Seed)).ToList();
+        var stages = AlignSection.Read(recipe, alignmentMethods).Stages;
         return MergePipeline.Create(merge, stages);
     }
 
@@ -54,43 +48,6 @@ public static class RecipePipelines
             Parameters = new Dictionary<string, ParameterValue>(merge.Parameters, StringComparer.Ordinal), Heads = family.Heads.Pattern,
             Seed = (merge as MergeEstimator)?.Seed ?? 0, Output = output, Sections = sections,
         };
-    }
-
-    /// <summary>Reads <c>align.stages</c> (empty without an <c>align:</c> section).</summary>
-    /// <exception cref="RecipeException">A malformed stage.</exception>
-    public static IReadOnlyList<PipelineAlignStage> ReadAlignStages(MergeRecipe recipe)
-    {
-        ArgumentNullException.ThrowIfNull(recipe);
-        var result = new List<PipelineAlignStage>();
-        if (Align(recipe) is not { } align) return result;
-        foreach (var (k, _) in align.Children)
-        {
-            string key = Scalar(k, recipe, "align");
-            if (key is not ("data" or "stages" or "seeds")) throw new RecipeException(recipe.Source, $"align: unknown key '{key}'; expected data, seeds and stages.");
-        }
-        if (!align.Children.TryGetValue(new YamlScalarNode("stages"), out var node)) return result;
-        if (node is not YamlSequenceNode seq) throw new RecipeException(recipe.Source, "align.stages: expected a list of { method, parameters }.");
-        int i = 0;
-        foreach (var item in seq.Children)
-        {
-            if (item is not YamlMappingNode map) throw new RecipeException(recipe.Source, $"align.stages[{i}]: expected {{ method, parameters }}.");
-            string? method = null;
-            var parameters = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
-            foreach (var (k, v) in map.Children)
-            {
-                string key = Scalar(k, recipe, $"align.stages[{i}]");
-                if (key == "method") method = Scalar(v, recipe, $"align.stages[{i}].method");
-                else if (key == "parameters")
-                {
-                    if (v is not YamlMappingNode pm) throw new RecipeException(recipe.Source, $"align.stages[{i}].parameters: expected a mapping.");
-                    foreach (var (pk, pv) in pm.Children) parameters[Scalar(pk, recipe, "parameter")] = RecipeParser.ParseValue(pv, recipe.Source);
-                }
-                else throw new RecipeException(recipe.Source, $"align.stages[{i}]: unknown key '{key}'; a stage takes method and parameters.");
-            }
-            result.Add(new PipelineAlignStage(method ?? throw new RecipeException(recipe.Source, $"align.stages[{i}]: missing 'method'."), parameters));
-            i++;
-        }
-        return result;
     }
 
     /// <summary>The <c>align:</c> node of YAML text written by <see cref="AlignSection.ToYaml(AlignPlan)"/>.</summary>
@@ -116,19 +73,6 @@ public static class RecipePipelines
         })),
         _ => throw new ArgumentOutOfRangeException(nameof(value)),
     };
-
-    private static AlignmentMethod Find(string name, IReadOnlyList<AlignmentMethod>? methods, string? source) =>
-        methods is null ? AlignmentMethods.Find(name)
-            : methods.FirstOrDefault(m => m.Name == name)
-              ?? throw new RecipeException(source, $"unknown alignment method '{name}'; expected one of: {string.Join(", ", methods.Select(m => m.Name))}.");
-
-    private static YamlMappingNode? Align(MergeRecipe recipe) =>
-        !recipe.Sections.TryGetValue("align", out var node) ? null
-            : node as YamlMappingNode ?? throw new RecipeException(recipe.Source, "align: expected a mapping { data, stages }.");
-
-    private static string Resolve(MergeRecipe recipe, string path) =>
-        Path.IsPathRooted(path) ? path
-            : Path.GetFullPath(Path.Combine(recipe.Source is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(recipe.Source))!, path));
 
     private static string Scalar(YamlNode node, MergeRecipe recipe, string what) =>
         node is YamlScalarNode s && s.Value is not null ? s.Value : throw new RecipeException(recipe.Source, $"{what}: expected a single value (line {node.Start.Line}).");

@@ -4,6 +4,7 @@ using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Zoo;
 using MLNetMerge.Encoders;
+using MLNetMerge.Data;
 
 namespace MLNetMerge.Reports;
 
@@ -29,9 +30,9 @@ public static class EmbeddingProjection
         ArgumentNullException.ThrowIfNull(parameters);
         options ??= new TsneOptions();
         maxPoints = Math.Clamp(maxPoints, 4, Tsne.MaxPoints);
-        var section = RecipeEvaluator.ReadEvaluateSection(recipe);
+        var section = EvaluateSection.Read(recipe);
         string zooDir = section.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
-        var manifest = VisionZooManifest.Load(zooDir);
+        var manifest = ZooManifest.Load(zooDir);
         var zt = manifest.Tasks.FirstOrDefault(t => t.Name == task)
             ?? throw new RecipeException(recipe.Source, $"t-SNE: the zoo in {zooDir} has no task '{task}' (tasks: {string.Join(", ", manifest.Tasks.Select(t => t.Name))}).");
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
@@ -39,7 +40,7 @@ public static class EmbeddingProjection
             ?? throw new RecipeException(recipe.Source, $"t-SNE: the recipe has no model named '{task}'.");
         var encoder = family.Session;
 
-        var test = VisionZooManifest.LoadSplit(zooDir, zt, zt.Test);
+        var test = ZooManifest.LoadSplit(zooDir, zt, zt.Test);
         if (test.Count > maxPoints) test = test.Subset(Enumerable.Range(0, maxPoints).Select(i => (int)((long)i * test.Count / maxPoints)).ToList());
         var labels = test.RequireLabels();
 

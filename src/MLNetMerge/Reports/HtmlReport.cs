@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MLNetMerge.Merging;
+using MLNetMerge.Recipes;
 
 namespace MLNetMerge.Reports;
 
@@ -14,15 +15,19 @@ public static class HtmlReport
     /// <summary>Reads <paramref name="reportJsonPath"/> and writes <c>report.html</c> in the same folder (UTF-8, atomically).</summary>
     /// <returns>The path of the HTML file.</returns>
     /// <exception cref="FileNotFoundException">The JSON file does not exist.</exception>
-    /// <exception cref="JsonException">The file is not JSON.</exception>
+    /// <exception cref="RecipeException">The file is missing, not JSON, or not a report of this schema and version.</exception>
     public static string Write(string reportJsonPath)
     {
         ArgumentNullException.ThrowIfNull(reportJsonPath);
         string full = Path.GetFullPath(reportJsonPath);
-        if (!File.Exists(full)) throw new FileNotFoundException($"report {full} does not exist.", full);
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(full));
+        if (!File.Exists(full)) throw new RecipeException(full, "does not exist; expected a report.json written by evaluate, align, run or demo.");
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllBytes(full)); }
+        catch (JsonException e) { throw new RecipeException(full, "is not valid JSON: " + e.Message, e); }
+        using var _ = doc;
+        var entries = RunReport.Entries(doc, full);
         string folder = Path.GetDirectoryName(full)!;
-        string html = HtmlReportRenderer.Render(doc, $"MLNetMerge report — {Path.GetFileName(folder)}");
+        string html = HtmlReportRenderer.Render(entries, $"MLNetMerge report — {Path.GetFileName(folder)}");
         string target = Path.Combine(folder, "report.html");
         string temp = target + ".tmp";
         File.WriteAllText(temp, html, new UTF8Encoding(false));

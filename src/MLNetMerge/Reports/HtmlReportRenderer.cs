@@ -30,22 +30,14 @@ public static class HtmlReportRenderer
         "p.note{color:#555;font-size:12px}nav a{margin-right:12px;font-size:13px}" +
         "details{margin:6px 0}summary{cursor:pointer;font-size:13px}svg.chart{display:block}";
 
-    /// <summary>Renders a parsed report.</summary>
-    /// <param name="report">The parsed <c>report.json</c>.</param>
+    /// <summary>Renders the entries of a report (see <c>Recipes.RunReport</c>).</summary>
+    /// <param name="entries">The report's recipe entries.</param>
     /// <param name="title">Page title.</param>
-    public static string Render(JsonDocument report, string title = "MLNetMerge report")
+    public static string Render(IReadOnlyList<JsonElement> entries, string title = "MLNetMerge report")
     {
-        ArgumentNullException.ThrowIfNull(report);
-        return Render(report.RootElement, title);
-    }
-
-    /// <summary>Renders the root element of a report.</summary>
-    /// <param name="root">An entry object, or an array of entries.</param>
-    /// <param name="title">Page title.</param>
-    public static string Render(JsonElement root, string title = "MLNetMerge report")
-    {
+        ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(title);
-        var families = ReportData.Read(root);
+        var families = ReportData.Read(entries);
         var sb = new StringBuilder();
         var settings = new XmlWriterSettings { OmitXmlDeclaration = true, Indent = false, NewLineChars = "\n" };
         using (var w = XmlWriter.Create(sb, settings))

@@ -154,21 +154,15 @@ internal sealed class ReportRow(string name, JsonElement json, ReportFamily fami
     }
 }
 
-/// <summary>Reads <c>report.json</c> (one entry object, or a list of entries as the demo writes) into families.</summary>
+/// <summary>Reads the entries of <c>report.json</c> (one per recipe) into families.</summary>
 internal static class ReportData
 {
     /// <summary>Known non-method keys inside a family object.</summary>
     private static readonly HashSet<string> Bounds = new(StringComparer.Ordinal) { "individual", "base" };
 
-    public static List<ReportFamily> Read(JsonElement root)
+    public static List<ReportFamily> Read(IEnumerable<JsonElement> entries)
     {
         var families = new List<ReportFamily>();
-        IEnumerable<JsonElement> entries = root.ValueKind switch
-        {
-            JsonValueKind.Array => root.EnumerateArray(),
-            JsonValueKind.Object => [root],
-            _ => [],
-        };
         foreach (var entry in entries)
         {
             if (entry.ValueKind != JsonValueKind.Object) continue;

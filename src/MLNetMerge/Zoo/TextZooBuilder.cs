@@ -73,7 +73,7 @@ public static class TextZooBuilder
     /// <param name="directory">Output folder (created; existing zoo files are replaced).</param>
     /// <param name="options">Settings.</param>
     /// <param name="log">Progress lines.</param>
-    public static VisionZooManifest Build(string directory, TextZooBuildOptions options, Action<string>? log = null)
+    public static ZooManifest Build(string directory, TextZooBuildOptions options, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         log ??= _ => { };
@@ -176,7 +176,7 @@ public static class TextZooBuilder
         var checks = ZooChecks.NaiveMerges(encoder, baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
 
         double seconds = clock.Elapsed.TotalSeconds;
-        var manifest = new VisionZooManifest("text", "bert", "config.json", "base.safetensors",
+        var manifest = new ZooManifest("text", "bert", "config.json", "base.safetensors",
             $"WordPiece token ids (vocab.txt, lower-cased, accents stripped): [CLS] text [SEP], truncated and padded with [PAD] = 0 to {T}",
             tasks,
             new ZooBuildInfo(options.Seed, Math.Round(seconds, 1), Environment.ProcessorCount,

@@ -67,7 +67,7 @@ public static class VisionZooBuilder
     /// <param name="log">Progress lines.</param>
     /// <param name="progress">One report per pretraining and fine-tuning epoch (stages <c>pretrain</c>, <c>fine-tune</c>).</param>
     /// <param name="cancellationToken">Checked between epochs.</param>
-    public static VisionZooManifest Build(string directory, VisionZooBuildOptions options, Action<string>? log = null,
+    public static ZooManifest Build(string directory, VisionZooBuildOptions options, Action<string>? log = null,
         IProgress<Merging.MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -156,7 +156,7 @@ public static class VisionZooBuilder
         var checks = ZooChecks.NaiveMerges(encoder, baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
 
         double seconds = clock.Elapsed.TotalSeconds;
-        var manifest = new VisionZooManifest("vision", "vit", "config.json", "base.safetensors",
+        var manifest = new ZooManifest("vision", "vit", "config.json", "base.safetensors",
             "x = uint8 / 127.5 - 1 (mean 0.5, std 0.5 on [0, 1])", tasks,
             new ZooBuildInfo(options.Seed, Math.Round(seconds, 1), Environment.ProcessorCount,
                 "masked-patch reconstruction (half the 7×7 patches blanked, linear pixel decoder, MSE) on pooled training images of every task, no task labels",

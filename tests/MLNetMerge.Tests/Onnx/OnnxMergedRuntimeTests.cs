@@ -45,7 +45,7 @@ public sealed class OnnxMergedRuntimeTests
             string yaml = $"method: ties\nbase: \"{Fixture("base.onnx")}\"\nmodels:\n" +
                           $"  - {{ name: task_a, path: \"{Fixture("task_a.onnx")}\" }}\n  - {{ name: task_b, path: \"{Fixture("task_b.onnx")}\" }}\n" +
                           $"parameters: {{ keep: 0.4, scale: 1.0 }}\noutput: \"{output}\"\n";
-            OnnxRecipeRunner.Merge(MergeRecipe.Parse(yaml));
+            RecipeRunner.Merge(MergeRecipe.Parse(yaml));
             using var io = SafetensorsReader.Open(Fixture("io.safetensors"));
             float[] x = Read(io, "x");
             var cases = new OnnxTools.Cases(output);

@@ -36,21 +36,15 @@ public static class OnnxPipelineExtensions
         return catalog.ConvertToOnnx(model.ExportModel(), directory, resolved);
     }
 
-    /// <summary>The exporter <see cref="Recipes.PipelineRecipeRunner"/> calls for a recipe's <c>export:</c> section
-    /// (single-file EMR exports read θ0 from the recipe's base checkpoint).</summary>
-    /// <param name="recipe">The recipe being run.</param>
-    /// <param name="overwrite">Replace an existing export directory.</param>
-    public static Func<FittedPipeline, Recipes.ExportSection, IReadOnlyList<string>> Exporter(Recipes.MergeRecipe recipe, bool overwrite = false)
+    /// <summary>A recipe's <c>export:</c> section for a merged model (single-file EMR exports read θ0 from the base).</summary>
+    internal static IReadOnlyList<string> Export(MergedModel merged, Checkpoints.ICheckpointReader baseModel, Recipes.ExportSection section, bool overwrite)
     {
-        ArgumentNullException.ThrowIfNull(recipe);
-        return (model, section) =>
+        ArgumentNullException.ThrowIfNull(section);
+        return new MergeContext().Model.ConvertToOnnx(new FittedPipeline(merged, []), section.Onnx, new OnnxExportOptions
         {
-            using var baseModel = section.SingleFile ? Checkpoints.CheckpointReader.Open(recipe.Base) : null;
-            return new MergeContext().Model.ConvertToOnnx(model, section.Onnx, new OnnxExportOptions
-            {
-                PerTask = section.PerTask, MultiHead = section.MultiHead, PerTaskSingleFile = section.SingleFile, BaseModel = baseModel, Overwrite = overwrite,
-            });
-        };
+            PerTask = section.PerTask, MultiHead = section.MultiHead, PerTaskSingleFile = section.SingleFile,
+            BaseModel = section.SingleFile ? baseModel : null, Overwrite = overwrite,
+        });
     }
 
     /// <summary>The export architecture of a merged model (ViT/CLIP vision, MLP or text configuration), or null when it

@@ -1,11 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MLNetMerge.Data;
-using MLNetMerge.Nn;
-using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Nn.Inference;
+using MLNetMerge.Zoo;
 
-namespace MLNetMerge.Zoo;
+namespace MLNetMerge.Data;
 
 /// <summary>Files of one stored split, paths relative to the zoo: the inputs — images (N, 1, 28, 28) uint8 for a
 /// vision zoo, token ids (N, T) int32 for a text zoo — and labels (N) int64.</summary>
@@ -59,7 +56,9 @@ public sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<do
 public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
     IReadOnlyList<double>? PretrainLoss = null);
 
-/// <summary>The <c>manifest.json</c> of a built zoo: the vision zoo (ViT over images) or the text zoo (BERT over token ids).</summary>
+/// <summary>The <c>manifest.json</c> of a zoo: its tasks (classes, checkpoints, stored validation and test splits), how the
+/// stored inputs become model inputs, and how it was built. The encoder's architecture is not here: it is the model's own
+/// (its config.json and tokenizer files, read by the family).</summary>
 /// <param name="Name">Zoo name (<c>vision</c>, <c>text</c>).</param>
 /// <param name="Architecture">Architecture (<c>vit</c> or <c>bert</c>); also the checkpoints' tensor-name prefix.</param>
 /// <param name="Config">Hugging Face config file name (<c>config.json</c>).</param>
@@ -72,28 +71,12 @@ public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string 
 /// <param name="SequenceLength">Text: tokens per stored example T; 0 for vision.</param>
 /// <param name="Pooling">Text: how the hidden states become the embedding the heads read (<c>mean</c> over real tokens,
 /// <c>cls</c>, or <c>pooler</c> = the model's own pooled output); null for vision.</param>
-public sealed record VisionZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
+public sealed record ZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
     IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks, string? Vocabulary = null, int SequenceLength = 0,
     string? Pooling = null)
 {
     /// <summary>Whether this is a text zoo (BERT over token ids).</summary>
     public bool IsText => Architecture == "bert";
-
-    /// <summary>The encoder the zoo's checkpoints fit, with zero weights, as an <see cref="IDenseEncoder"/>:
-    /// the ViT, or the BERT behind a <see cref="TextDenseEncoder"/> over <see cref="SequenceLength"/> token ids
-    /// (with a pooler exactly when the base checkpoint has one).</summary>
-    /// <exception cref="CheckpointFormatException">The architecture is neither <c>vit</c> nor <c>bert</c>.</exception>
-    public IDenseEncoder CreateEncoder(string directory)
-    {
-        if (Architecture == "vit") return new VisionTransformer(ReadConfig(directory));
-        if (!IsText) throw new CheckpointFormatException(Path.Combine(directory, FileName), null, $"architecture '{Architecture}' is not vit or bert.");
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, Config)));
-        bool pooler;
-        using (var reader = Checkpoints.SafetensorsReader.Open(Path.Combine(directory, Base)))
-            pooler = reader.TryGetTensor("bert.pooler.dense.weight", out _) || reader.TryGetTensor("pooler.dense.weight", out _);
-        var cfg = TextEncoderConfig.FromJson(doc.RootElement) with { Pooler = pooler };
-        return new TextDenseEncoder(new TextEncoder(cfg), SequenceLength, ParsePooling(Pooling));
-    }
 
     /// <summary>Manifest file name inside the zoo folder.</summary>
     public const string FileName = "manifest.json";
@@ -105,24 +88,14 @@ public sealed record VisionZooManifest(string Name, string Architecture, string 
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    /// <summary>Parses a manifest's pooling name (<c>mean</c>, <c>cls</c>, <c>pooler</c>; null = <c>pooler</c>).</summary>
-    /// <exception cref="ArgumentException">Another name.</exception>
-    public static TextPooling ParsePooling(string? name) => name switch
-    {
-        null or "pooler" => TextPooling.Pooler,
-        "cls" => TextPooling.Cls,
-        "mean" => TextPooling.Mean,
-        _ => throw new ArgumentException($"pooling '{name}' is not mean, cls or pooler."),
-    };
-
     /// <summary>Reads <c>manifest.json</c> from a zoo folder.</summary>
     /// <exception cref="CheckpointFormatException">The manifest is not valid JSON of this shape.</exception>
-    public static VisionZooManifest Load(string directory)
+    public static ZooManifest Load(string directory)
     {
         string path = Path.Combine(directory, FileName);
         try
         {
-            return JsonSerializer.Deserialize<VisionZooManifest>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), Json)
                 ?? throw new CheckpointFormatException(path, null, "is empty; expected a zoo manifest.");
         }
         catch (JsonException e)
@@ -133,13 +106,6 @@ public sealed record VisionZooManifest(string Name, string Architecture, string 
 
     /// <summary>Writes the manifest into <paramref name="directory"/>.</summary>
     public void Save(string directory) => AtomicFile.Write(Path.Combine(directory, FileName), s => JsonSerializer.Serialize(s, this, Json));
-
-    /// <summary>Reads the encoder configuration (<c>config.json</c>).</summary>
-    public VisionTransformerConfig ReadConfig(string directory)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, Config)));
-        return VisionTransformerConfig.FromJson(doc.RootElement);
-    }
 
     /// <summary>Loads a stored split as a dataset: normalised pixels (N, 1, 28, 28), or token ids as floats (N, T).</summary>
     /// <exception cref="CheckpointFormatException">The files do not hold what the manifest says.</exception>

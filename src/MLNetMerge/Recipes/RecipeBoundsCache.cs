@@ -1,7 +1,7 @@
 using System.Globalization;
-using MLNetMerge.Recipes;
+using MLNetMerge.Evaluation;
 
-namespace MLNetMerge.Evaluation;
+namespace MLNetMerge.Recipes;
 
 /// <summary>
 /// The bounds rows (base encoder + each task's head; each fine-tuned model on its own task) of recipes already

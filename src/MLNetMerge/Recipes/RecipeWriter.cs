@@ -35,7 +35,7 @@ internal static class RecipeWriter
         sb.Append(effective.Count == 0 ? "parameters: {}\n" : "parameters:\n"); // a method without parameters (model_stock) still writes a mapping
         foreach (var (k, v) in effective) AppendValue(sb, "  ", k, v);
         sb.Append("heads: ").Append(Quote(r.Heads)).Append('\n');
-        if (r.DType is { } d) sb.Append("dtype: ").Append(d.ToSafetensorsName().ToLowerInvariant()).Append('\n');
+        if (r.DType is { } d) sb.Append("dtype: ").Append(d.ToRecipeName()).Append('\n');
         sb.Append("seed: ").Append(r.Seed).Append('\n');
         if (r.MaxShardBytes is { } s) sb.Append("max_shard_size: ").Append(s).Append('\n');
         if (r.AllowNonFinite) sb.Append("allow_nonfinite: true\n");

@@ -185,7 +185,7 @@ public sealed class HtmlReportRendererTests
         try
         {
             string json = Path.Combine(dir, "report.json");
-            Recipes.RunReport.Write(json, [Entry("vision", "cart", true)]);
+            MLNetMerge.Recipes.RunReport.Write(json, [Entry("vision", "cart", true)]);
             string html = HtmlReport.Write(json);
             Assert.AreEqual(Path.Combine(dir, "report.html"), html);
             Assert.IsTrue(File.ReadAllText(html).Contains("Family: vision", StringComparison.Ordinal));

@@ -94,7 +94,7 @@ public sealed class TextZooTests
         // with the same cache reuses the bounds rows (same objects) while the merged row is recomputed to equal values.
         string dir = ZooPaths.Text;
         var m = ZooManifest.Load(dir);
-        var recipe = Recipes.MergeRecipe.Load(Path.Combine(dir, "recipes", "weight_average.yaml"));
+        var recipe = MLNetMerge.Recipes.MergeRecipe.Load(Path.Combine(dir, "recipes", "weight_average.yaml"));
         var cache = new RecipeBoundsCache();
         var first = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.EvaluateOnly & ~RecipeSteps.Report, Bounds = cache }).Evaluation!;
         Assert.AreEqual("text", first.Family);

@@ -6,6 +6,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 internal static class AdaMergingTrace
 {
@@ -33,7 +34,7 @@ internal static class AdaMergingTrace
                 for (int t = 0; t < ws.TaskNames.Count; t++)
                 {
                     var data = test[ws.TaskNames[t]];
-                    var emb = new MLNetMerge.Evaluation.DatasetEncoder(ws.Model).Embed(data);
+                    var emb = MLNetMerge.Encoders.EncoderSession.Embed(ws.Model, data);
                     var p = ws.Heads[t].Probabilities(emb, data.Count);
                     int k = data.ClassCount, correct = 0;
                     for (int i = 0; i < data.Count; i++)

@@ -10,6 +10,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 if (args.Length < 1) { Console.Error.WriteLine("usage: Align.Bench ZOO_DIR [BATCH] [STEPS] | trace ZOO_DIR task|layer|cart STEPS"); return 2; }
 if (args[0] == "trace") return AdaMergingTrace.Run(args[1], args[2], int.Parse(args[3]));

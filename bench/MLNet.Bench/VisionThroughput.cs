@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using MLNetMerge;
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
+using MLNetMerge.Encoders;
 using MLNetMerge.MLNet;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Onnx;
@@ -63,12 +63,13 @@ internal static class VisionThroughput
             while (cursor.MoveNext()) { get(ref logits); sink += logits.GetValues()[0]; }
         });
 
-        var encoder = new DatasetEncoder(config);
-        encoder.SetWeights(name => merged.TensorFor("fashion", "vit." + name));
+        var encoder = new VisionTransformer(config);
+        var p = encoder.Parameters;
+        for (int i = 0; i < p.Layout.Entries.Count; i++) merged.TensorFor("fashion", "vit." + p.Layout.Entries[i].Name).CopyTo(p.Value(i));
         var w = merged.HeadFloat32("fashion", "classifier.weight");
         var head = new TaskHead(w, merged.HeadFloat32("fashion", "classifier.bias"), w.Length / encoder.EmbeddingSize, encoder.EmbeddingSize);
         var data = new TaskDataset("fashion", x, [1, 28, 28], null, test.ClassNames);
-        double batched = Timing.RowsPerSecond(rows, () => sink += head.Logits(encoder.Embed(data, batch), rows)[0]);
+        double batched = Timing.RowsPerSecond(rows, () => sink += head.Logits(EncoderSession.Embed(encoder, data), rows)[0]);
 
         using var session = new InferenceSession(onnx);
         double ort = Timing.RowsPerSecond(rows, () =>
@@ -82,10 +83,10 @@ internal static class VisionThroughput
             }
         });
 
-        Console.WriteLine($"vision: merged zoo ViT (fashion head), {rows} rows, batch {batch} for the batched paths (checksum {sink:E3})");
+        Console.WriteLine($"vision: merged zoo ViT (fashion head), {rows} rows; batches of {EncoderSession.BatchSize} (engine) and {batch} (ONNX Runtime) (checksum {sink:E3})");
         Print("ML.NET PredictionEngine (OnnxTransformer, row by row)", pe, ort);
         Print("ML.NET Transform over an ArrayDataView", transform, ort);
-        Print("engine batched forward + head (DatasetEncoder)", batched, ort);
+        Print($"engine batched forward + head (EncoderSession, {EncoderSession.BatchSize})", batched, ort);
         Print($"ONNX Runtime batched ({batch} rows per Run)", ort, ort);
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MLNetMerge.Cli.Commands;
+using MLNetMerge.Errors;
 
 namespace MLNetMerge.Cli;
 

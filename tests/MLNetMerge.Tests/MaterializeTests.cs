@@ -1,6 +1,7 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 

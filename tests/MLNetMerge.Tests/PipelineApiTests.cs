@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MLNetMerge.Zoo;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Tests;
 
@@ -81,8 +82,8 @@ public sealed class PipelineApiTests
             Assert.AreEqual(current.Metrics("digits").MicroAccuracy, run.MicroAccuracy, 0.01, "KL to itself is 0 at the start; the head barely moves");
     }
 
-    private static Checkpoints.ModelFamily ModelFamilyOf(params string[] tasks) =>
-        Checkpoints.ModelFamily.Load(Path.Combine(ZooPaths.Vision, "base.safetensors"), tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
+    private static Encoders.ModelFamily ModelFamilyOf(params string[] tasks) =>
+        Encoders.ModelFamily.Load(Path.Combine(ZooPaths.Vision, "base.safetensors"), tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
 
     [TestMethod]
     public void Loading_checks_the_format_and_version()
@@ -119,9 +120,9 @@ public sealed class PipelineApiTests
             Write(m => { m["version"] = 1; m.Remove("seed"); m.Remove("config"); m.Remove("stages"); m.Remove("model_parameters_yaml"); });
             var v1 = ctx.Model.LoadPipeline(dir);
             Assert.AreEqual(0, v1.Aligned.Count);
-            Assert.IsNull(v1.ArchitectureConfig);
+            Assert.IsNull(v1.Merged.Architecture);
             foreach (var (name, values) in model.Merged.Tensors) CollectionAssert.AreEqual(values, v1.Merged.Tensors[name], name);
-            Assert.ThrowsExactly<InvalidOperationException>(() => v1.Transform("fashion", Conformance.ConformanceFamily.Test()["fashion"]));
+            Assert.ThrowsExactly<MergeException>(() => v1.Transform("fashion", Conformance.ConformanceFamily.Test()["fashion"]));
         }
         finally
         {

@@ -4,6 +4,7 @@ using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Recipes;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 
@@ -55,7 +56,7 @@ public sealed class RecipeEvaluatorTests
         var tasks = new[] { "digits", "fashion_footwear" }.Select(n => m.Tasks.Single(t => t.Name == n)).ToArray();
         var thetas = tasks.Select(t => Values(t.Checkpoint)).ToArray();
         var model = new VisionTransformer(cfg);
-        var encoder = new DatasetEncoder(model);
+        var encoder = model;
         foreach (var point in e.Sweep)
         {
             float lambda = (float)point.Parameters["scale"];

@@ -6,6 +6,7 @@ using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Tensors;
 using static MLNetMerge.Tests.Merges;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 

@@ -4,6 +4,7 @@ using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 
@@ -11,7 +12,7 @@ namespace MLNetMerge.Tests;
 [TestClass]
 public sealed class VisionZooTests
 {
-    private static (DatasetEncoder Encoder, TaskHead Head) Load(string dir, VisionZooManifest m, string checkpoint, ZooTask task)
+    private static (MLNetMerge.Nn.IDenseEncoder Encoder, TaskHead Head) Load(string dir, VisionZooManifest m, string checkpoint, ZooTask task)
     {
         var cfg = m.ReadConfig(dir);
         using var reader = SafetensorsReader.Open(Path.Combine(dir, checkpoint));
@@ -21,7 +22,7 @@ public sealed class VisionZooTests
         taskReader.TryGetTensor(TaskHead.BiasName, out var b);
         var wv = new float[w.ElementCount]; var bv = new float[b.ElementCount];
         taskReader.ReadFloat32(w, wv); taskReader.ReadFloat32(b, bv);
-        return (new DatasetEncoder(model), new TaskHead(wv, bv, task.Classes.Count, model.EmbeddingSize));
+        return (model, new TaskHead(wv, bv, task.Classes.Count, model.EmbeddingSize));
     }
 
     [TestMethod]

@@ -8,6 +8,7 @@ using MLNetMerge.Recipes;
 using MLNetMerge.Reports;
 using MLNetMerge.Zoo;
 using Spectre.Console;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Cli.Commands;
 

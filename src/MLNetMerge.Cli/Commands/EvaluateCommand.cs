@@ -4,6 +4,7 @@ using System.Text.Json;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Recipes;
 using Spectre.Console;
+using MLNetMerge.Merging;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -28,7 +28,7 @@ internal static class ExportCommand
             var (_, architecture) = ModelConfigFile.Load(r.GetValue(config)!);
             string? baseFile = r.GetValue(basePath) ?? RecordedBase(r.GetValue(merged)!);
             if (r.GetValue(singleFile) && baseFile is null)
-                throw new MLNetMerge.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
+                throw new MLNetMerge.Errors.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
                     "--single-file needs the family's base checkpoint: pass --base BASE (the manifest records no base that still exists with its SHA-256).");
             using var baseModel = baseFile is null ? null : CheckpointReader.Open(baseFile);
             var files = ctx.Model.ConvertToOnnx(model, r.GetValue(output)!, new OnnxExportOptions

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using MLNetMerge.Recipes;
+using MLNetMerge.Errors;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -155,8 +155,8 @@ public static class AlignmentEvaluator
             string name = $"{method}+{stage.Name}";
             if (same.Count > 1)
             {
-                var differing = stage.Parameters.Keys.Where(k => k != HeadAlignedModel.ConfigKey
-                        && same.All(o => o.Parameters.ContainsKey(k)) && same.Any(o => !Same(o.Parameters[k], stage.Parameters[k])))
+                var differing = stage.Parameters.Keys.Where(k =>
+                        same.All(o => o.Parameters.ContainsKey(k)) && same.Any(o => !Same(o.Parameters[k], stage.Parameters[k])))
                     .Order(StringComparer.Ordinal).Select(k => $"{k}={Text(stage.Parameters[k])}").ToList();
                 name += "[" + (differing.Count > 0 ? string.Join(",", differing) : (same.IndexOf(stage) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)) + "]";
             }

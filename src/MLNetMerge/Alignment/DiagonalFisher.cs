@@ -4,6 +4,7 @@ using MLNetMerge.Evaluation;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 

@@ -3,6 +3,7 @@ using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 

@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Tensors;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge;
 
@@ -24,7 +25,7 @@ public sealed partial class ModelCatalog
         ArgumentNullException.ThrowIfNull(model);
         using var dir = AtomicDirectory.Begin(directory, overwrite);
         WriteMerged(dir, model.Merged);
-        if (model.ArchitectureConfig is not null) File.WriteAllText(dir.PathOf("config.json"), model.ArchitectureConfig);
+        var modelFiles = CopyModelFiles(model.Merged, dir);
         var names = model.Aligned.Select((a, i) => a.State.Select(t => StateName(i, t.Name)).ToList()).ToList();
         if (model.Aligned.Any(a => a.State.Count > 0))
         {
@@ -45,7 +46,7 @@ public sealed partial class ModelCatalog
         WriteManifest(dir.PathOf("manifest.json"), model.Merged.Summary, more: w =>
         {
             w.WriteNumber("seed", seed);
-            if (model.ArchitectureConfig is not null) w.WriteString("config", "config.json");
+            if (modelFiles.Count > 0) w.WriteString("config", "config.json");
             w.WriteStartArray("stages");
             for (int i = 0; i < model.Aligned.Count; i++)
             {
@@ -88,12 +89,13 @@ public sealed partial class ModelCatalog
         string? config = null;
         if (root.TryGetProperty("config", out var c) && c.GetString() is { } cfg)
         {
-            string path = Path.Combine(directory, cfg);
-            if (!File.Exists(path)) throw new CheckpointFormatException(manifestPath, null, $"names the architecture file '{cfg}', which is missing.");
-            config = File.ReadAllText(path);
+            config = Path.GetFullPath(Path.Combine(directory, cfg));
+            if (!File.Exists(config)) throw new CheckpointFormatException(manifestPath, null, $"names the architecture file '{cfg}', which is missing.");
         }
         else if (root.TryGetProperty("base", out var b) && b.GetString() is { } basePath && File.Exists(basePath))
-            config = FittedPipeline.ConfigBeside(basePath);   // a `mlnetmerge merge` output: the family's config.json, if still there
+            config = Encoders.ModelArchitecture.ConfigBeside(basePath);   // an older merge output: the family's config.json, if still there
+        if (config is not null)
+            merged = merged.WithEncoder(Encoders.ModelArchitecture.Load(directory, name => merged.Tensors.ContainsKey(name), config));
         var parameters = merged.Summary.Parameters;
         var perModel = new Dictionary<string, IReadOnlyDictionary<string, ParameterValue>>(StringComparer.Ordinal);
         for (int i = 0; i < merged.TaskNames.Count; i++)
@@ -114,10 +116,6 @@ public sealed partial class ModelCatalog
                     : alignmentMethods.FirstOrDefault(m => m.Name == name)
                       ?? throw new RecipeException(manifestPath, $"unknown alignment method '{name}' (stage {i}); expected one of: {string.Join(", ", alignmentMethods.Select(m => m.Name))}.");
                 var stageParameters = RecipeParser.ParseParameters(stage.GetProperty("parameters_yaml").GetString() ?? "", manifestPath);
-                // Stages that record the encoder's config.json by path read the copy saved beside the model, so a saved
-                // pipeline does not depend on where its family was.
-                if (config is not null && stageParameters.TryGetValue(ArchitectureConfigParameter, out var cp) && cp is ParameterValue.Text)
-                    stageParameters[ArchitectureConfigParameter] = new ParameterValue.Text(Path.GetFullPath(Path.Combine(directory, "config.json")));
                 var state = new List<AlignedTensor>();
                 foreach (var t in stage.GetProperty("state").EnumerateArray())
                 {
@@ -131,7 +129,7 @@ public sealed partial class ModelCatalog
                 i++;
             }
         }
-        return new FittedPipeline(merged, aligned) { ArchitectureConfig = config, Pipeline = MergePipeline.Create(estimator, stages) };
+        return new FittedPipeline(merged, aligned) { Pipeline = MergePipeline.Create(estimator, stages) };
     }
 
     /// <summary>Reads a recipe file as a pipeline (merge, then its <c>align.stages</c>); open its checkpoints with
@@ -140,8 +138,19 @@ public sealed partial class ModelCatalog
     public MergePipeline LoadRecipe(string path, IReadOnlyList<AlignmentMethod>? alignmentMethods = null) =>
         MergeRecipe.Load(path).ToPipeline(alignmentMethods);
 
-    /// <summary>The stage parameter that names the encoder's <c>config.json</c> (see <c>HeadAlignedModel.ConfigKey</c>).</summary>
-    private const string ArchitectureConfigParameter = "config";
+    /// <summary>Copies the files that describe the merged model's encoder (<c>config.json</c>, tokenizer and pooling files)
+    /// into the output, so the output describes itself; returns the relative names copied.</summary>
+    internal static IReadOnlyList<string> CopyModelFiles(MergedModel merged, AtomicDirectory dir)
+    {
+        if (merged.Architecture is not { Directory: { } source } architecture) return [];
+        foreach (var file in architecture.ModelFiles)
+        {
+            string target = dir.PathOf(file);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(Path.Combine(source, file), target, overwrite: true);
+        }
+        return architecture.ModelFiles;
+    }
 
     private static string StateName(int stage, string tensor) => $"stage{stage}/{tensor}";
 }

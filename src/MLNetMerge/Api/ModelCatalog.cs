@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Tensors;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge;
 

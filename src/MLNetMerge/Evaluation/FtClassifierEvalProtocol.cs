@@ -1,5 +1,6 @@
 using MLNetMerge.Alignment;
 using MLNetMerge.Data;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Evaluation;
 

@@ -4,6 +4,7 @@ using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Zoo;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Evaluation;
 
@@ -135,21 +136,20 @@ public static class RecipeEvaluator
         string zooDir = section.Zoo ?? Path.GetDirectoryName(Path.GetFullPath(recipe.Base))!;
         var manifest = VisionZooManifest.Load(zooDir);
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
-        var fe = FamilyEncoder.Create(family, manifest.CreateEncoder(zooDir));
-        var encoder = fe.Encoder;
-        string prefix = fe.Prefix;
+        var encoder = family.Session;
+        string prefix = encoder.Prefix;
         var tasks = new List<EvaluationTask>();
         foreach (var t in family.Tasks)
         {
             var zt = manifest.Tasks.FirstOrDefault(z => z.Name == t.Name)
                 ?? throw new RecipeException(recipe.Source, $"model '{t.Name}' has no task of that name in {Path.Combine(zooDir, VisionZooManifest.FileName)} (tasks: {string.Join(", ", manifest.Tasks.Select(z => z.Name))}).");
-            var head = fe.Head(t.Name);
+            var head = family.Head(t.Name);
             if (head.ClassCount != zt.Classes.Count)
                 throw new CheckpointFormatException(t.Reader.Path, TaskHead.WeightName, $"has {head.ClassCount} classes; task '{t.Name}' of the zoo has {zt.Classes.Count}.");
             tasks.Add(new EvaluationTask(t.Name, head, VisionZooManifest.LoadSplit(zooDir, zt, zt.Validation), VisionZooManifest.LoadSplit(zooDir, zt, zt.Test)));
         }
-        var baseWeights = fe.ReadWeights(family.Base);
-        var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => fe.ReadWeights(t.Reader), StringComparer.Ordinal);
+        var baseWeights = encoder.ReadWeights(family.Base);
+        var taskWeights = family.Tasks.ToDictionary(t => t.Name, t => encoder.ReadWeights(t.Reader), StringComparer.Ordinal);
         var protocols = BuildProtocols(section, encoder, tasks, taskWeights);
         string boundsKey = RecipeBoundsCache.Key(recipe, section, zooDir);
         if (bounds is null || !bounds.TryGet(boundsKey, out var baseRow, out var individual))
@@ -188,7 +188,7 @@ public static class RecipeEvaluator
 
     /// <summary>The section's protocols; <c>ft_classifier</c> becomes one FT-Classifier Eval per k, taught by each task's
     /// fine-tuned model (its logits on the validation pool).</summary>
-    private static List<EvaluationProtocol> BuildProtocols(EvaluateSection section, DatasetEncoder encoder, IReadOnlyList<EvaluationTask> tasks,
+    private static List<EvaluationProtocol> BuildProtocols(EvaluateSection section, Encoders.EncoderSession encoder, IReadOnlyList<EvaluationTask> tasks,
         IReadOnlyDictionary<string, Dictionary<string, float[]>> taskWeights)
     {
         var result = new List<EvaluationProtocol>();
@@ -202,8 +202,7 @@ public static class RecipeEvaluator
                     var teachers = new Dictionary<string, float[]>(StringComparer.Ordinal);
                     foreach (var t in tasks)
                     {
-                        encoder.SetWeights(n => taskWeights[t.Name][n]);
-                        teachers[t.Name] = t.Head.Logits(encoder.Embed(t.Validation), t.Validation.Count);
+                        teachers[t.Name] = t.Head.Logits(encoder.Embed(n => taskWeights[t.Name][n], t.Validation), t.Validation.Count);
                     }
                     foreach (int k in section.FtcShots) result.Add(new FtClassifierEvalProtocol(k, section.Seeds, teachers));
                     break;

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Tensors;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Merging;
 
@@ -50,7 +51,8 @@ public static class MergeExecutor
             Materialize = method.IsPerTask ? family.TaskNames : options.Materialize,
         };
         Run(family, method, parameters, sink, run, progress, cancellationToken);
-        return sink.Result!;
+        // The merged model runs on the family's encoder session (one per family: the embeddings it cached are shared).
+        return family.HasArchitecture ? sink.Result!.WithEncoder(family.Architecture, family.Session) : sink.Result!;
     }
 
     /// <summary>Runs the merge into <paramref name="sink"/>.</summary>

@@ -1,5 +1,6 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Onnx;
 

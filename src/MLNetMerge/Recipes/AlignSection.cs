@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using MLNetMerge.Merging;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Recipes;
 

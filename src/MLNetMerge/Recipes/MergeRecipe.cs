@@ -2,6 +2,7 @@ using System.Globalization;
 using MLNetMerge.Merging;
 using MLNetMerge.Tensors;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Recipes;
 
@@ -96,8 +97,8 @@ public sealed class MergeRecipe
     public MergePipeline ToPipeline(IReadOnlyList<AlignmentMethod>? alignmentMethods = null) => RecipePipelines.ToPipeline(this, alignmentMethods);
 
     /// <summary>Opens the recipe's family (base and models, with its head pattern).</summary>
-    public Checkpoints.ModelFamily OpenFamily(Checkpoints.ModelFamilyOptions? options = null) =>
-        Checkpoints.ModelFamily.Load(Base, Models.Select(m => (m.Name, m.Path)), new Checkpoints.ModelFamilyOptions { Heads = Heads, Reader = options?.Reader });
+    public Encoders.ModelFamily OpenFamily(Encoders.ModelFamilyOptions? options = null) =>
+        Encoders.ModelFamily.Load(Base, Models.Select(m => (m.Name, m.Path)), new Encoders.ModelFamilyOptions { Heads = Heads, Reader = options?.Reader });
 
     internal static string Number(double d) => d.ToString("R", CultureInfo.InvariantCulture);
 }

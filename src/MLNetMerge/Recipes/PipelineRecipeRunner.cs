@@ -3,6 +3,7 @@ using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Recipes;
 

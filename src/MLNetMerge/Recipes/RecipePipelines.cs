@@ -2,6 +2,8 @@ using System.Globalization;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Recipes;
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Recipes;
 

@@ -3,6 +3,7 @@ using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Reports;
 
@@ -36,20 +37,15 @@ public static class EmbeddingProjection
         using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
         var member = family.Tasks.FirstOrDefault(t => t.Name == task)
             ?? throw new RecipeException(recipe.Source, $"t-SNE: the recipe has no model named '{task}'.");
-        var fe = FamilyEncoder.Create(family, manifest.CreateEncoder(zooDir));
-        var encoder = fe.Encoder;
-        string prefix = fe.Prefix;
+        var encoder = family.Session;
 
         var test = VisionZooManifest.LoadSplit(zooDir, zt, zt.Test);
         if (test.Count > maxPoints) test = test.Subset(Enumerable.Range(0, maxPoints).Select(i => (int)((long)i * test.Count / maxPoints)).ToList());
         var labels = test.RequireLabels();
 
         var merged = MergeExecutor.RunInMemory(family, parameters.Method, parameters, new MergeExecutionOptions { Seed = recipe.Seed });
-        encoder.SetWeights(n => merged.TensorFor(task, prefix + n));
-        var mergedEmbeddings = encoder.Embed(test);                    // (N, E)
-        var own = fe.ReadWeights(member.Reader);
-        encoder.SetWeights(n => own[n]);
-        var fineTunedEmbeddings = encoder.Embed(test);                 // (N, E)
+        var mergedEmbeddings = encoder.EmbedMerged(merged, task, test);            // (N, E)
+        var fineTunedEmbeddings = encoder.EmbedCheckpoint(member.Reader, test);   // (N, E)
 
         var panels = new List<Dictionary<string, object>>();
         var kl = new List<double>();

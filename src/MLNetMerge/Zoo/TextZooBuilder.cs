@@ -9,6 +9,7 @@ using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Inference;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Text;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Zoo;
 
@@ -61,7 +62,7 @@ public sealed record TextZooBuildOptions
 /// Builds the text zoo (<c>mlnetmerge zoo build text</c>): five classification tasks from WordNet and fortune files
 /// (<see cref="TextZooTasks"/>); a WordPiece vocabulary built on the train pool; one small BERT pretrained from scratch
 /// by masked-language modelling on train-pool texts (no task labels); per task a linear probe on the frozen base (stored
-/// as a bound), then the encoder fine-tuned together with a fresh head. Writes <c>vocab.txt</c>, <c>config.json</c>,
+/// as a bound), then the encoder fine-tuned together with a fresh head. Writes <c>vocab.txt</c>, <c>config.json</c>, the tokenizer and pooling settings (<see cref="TextSettings"/>),
 /// the checkpoints (<c>bert.*</c> + <c>classifier.*</c>), int32 token-id validation/test splits and <c>manifest.json</c>.
 /// </summary>
 public static class TextZooBuilder
@@ -115,6 +116,9 @@ public static class TextZooBuilder
         var baseValues = (float[])model.Parameters.Values.Clone();
         SaveEncoder(model, Path.Combine(directory, "base.safetensors"), null);
         File.WriteAllText(Path.Combine(directory, "config.json"), ConfigJson(cfg));
+        // The model's own files say how it reads text (sequence length, lower-casing) and pools it, as Hugging Face and
+        // sentence-transformers lay them out; the family's architecture is read from them.
+        new TextSettings(T, options.Pooling, Path.Combine(directory, "vocab.txt"), LowerCase: true).Write(directory, cfg.HiddenSize);
 
         // 3. Per task: linear probe on the base, then the encoder fine-tuned with a fresh head.
         var encoder = new TextDenseEncoder(model, T, options.Pooling);
@@ -169,7 +173,7 @@ public static class TextZooBuilder
 
         // 4. Checks: weight averaging and task arithmetic (λ chosen on validation), Current protocol.
         var individual = tasks.Select(x => x.Accuracy.FineTunedTest).ToArray();
-        var checks = ZooChecks.NaiveMerges(new DatasetEncoder(encoder), baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
+        var checks = ZooChecks.NaiveMerges(encoder, baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
 
         double seconds = clock.Elapsed.TotalSeconds;
         var manifest = new VisionZooManifest("text", "bert", "config.json", "base.safetensors",
@@ -218,7 +222,7 @@ public static class TextZooBuilder
     }
 
     /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset (<see cref="ZooChecks.Accuracy"/>).</summary>
-    public static double Accuracy(IDenseEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(new DatasetEncoder(encoder), head, data);
+    public static double Accuracy(IDenseEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(encoder, head, data);
 
     private static void SaveEncoder(TextEncoder model, string path, TaskHead? head)
     {

@@ -6,6 +6,7 @@ using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Zoo;
 
@@ -95,7 +96,7 @@ public static class VisionZooBuilder
         File.WriteAllText(Path.Combine(directory, "config.json"), ConfigJson(options.Encoder));
 
         // 2. Per task: linear probe on the base, then fine-tune the encoder under the frozen head.
-        var encoder = new DatasetEncoder(model);
+        var encoder = model;
         var tasks = new List<ZooTask>();
         var heads = new List<TaskHead>();
         var taskValues = new List<float[]>();
@@ -109,7 +110,7 @@ public static class VisionZooBuilder
             var tst = splits[t].Test.ToDataset(spec.Name, spec.ClassNames);
             validation.Add(val); test.Add(tst);
             baseValues.CopyTo(model.Parameters.Values, 0);
-            var (lpW, lpB) = VisionTrainer.LinearProbe(encoder.Embed(train), train.RequireLabels(), train.ClassCount);
+            var (lpW, lpB) = VisionTrainer.LinearProbe(EncoderSession.Embed(encoder, train), train.RequireLabels(), train.ClassCount);
             var probe = new TaskHead(lpW, lpB, train.ClassCount, model.EmbeddingSize);
             double lpVal = Accuracy(encoder, probe, val), lpTest = Accuracy(encoder, probe, tst);
             float[] w, b;
@@ -168,7 +169,7 @@ public static class VisionZooBuilder
     }
 
     /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset (<see cref="ZooChecks.Accuracy"/>).</summary>
-    public static double Accuracy(DatasetEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(encoder, head, data);
+    public static double Accuracy(Nn.IDenseEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(encoder, head, data);
 
     private static TaskDataset PoolImages(IReadOnlyList<ByteImages> trains, int count, int seed)
     {

@@ -1,5 +1,6 @@
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Zoo;
 
@@ -10,12 +11,12 @@ namespace MLNetMerge.Zoo;
 public static class ZooChecks
 {
     /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset.</summary>
-    public static double Accuracy(DatasetEncoder encoder, TaskHead head, TaskDataset data)
+    public static double Accuracy(Nn.IDenseEncoder encoder, TaskHead head, TaskDataset data)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(data);
-        var probs = head.Probabilities(encoder.Embed(data), data.Count);      // (N, K)
+        var probs = head.Probabilities(EncoderSession.Embed(encoder, data), data.Count);      // (N, K)
         var y = data.RequireLabels();
         int correct = 0;
         for (int i = 0; i < data.Count; i++)
@@ -42,7 +43,7 @@ public static class ZooChecks
     /// <param name="individual">Each fine-tuned model's test accuracy (normalisation).</param>
     /// <param name="scaleGrid">λ candidates.</param>
     /// <param name="log">One line per check.</param>
-    public static List<ZooMergeCheck> NaiveMerges(DatasetEncoder encoder, float[] baseValues, IReadOnlyList<float[]> taskValues,
+    public static List<ZooMergeCheck> NaiveMerges(Nn.IDenseEncoder encoder, float[] baseValues, IReadOnlyList<float[]> taskValues,
         IReadOnlyList<TaskHead> heads, IReadOnlyList<TaskDataset> validation, IReadOnlyList<TaskDataset> test,
         IReadOnlyList<double> individual, IReadOnlyList<double> scaleGrid, Action<string> log)
     {
@@ -57,7 +58,7 @@ public static class ZooChecks
                 float c = coefficient(t);
                 for (int i = 0; i < merged.Length; i++) merged[i] += c * (taskValues[t][i] - baseValues[i]);
             }
-            merged.CopyTo(encoder.Model.Parameters.Values, 0);
+            merged.CopyTo(encoder.Parameters.Values, 0);
         }
         ZooMergeCheck Check(string method, double scale, Func<int, float> coefficient)
         {

@@ -1,3 +1,4 @@
+using MLNetMerge.Merging;
 using System.Globalization;
 using System.Text;
 using MLNetMerge.Alignment;
@@ -5,6 +6,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 
@@ -64,7 +66,7 @@ public sealed class TintingZooTests
 
     private static double TaskArithmeticAverage(ModelFamily family, Merging.MergedModel merged, Dictionary<string, TaskDataset> test, string[] tasks)
     {
-        var enc = AlignmentEncoder.ForFamily(family);
+        var enc = family.Session;
         return tasks.Average(t =>
         {
             var head = TaskHead.Read(family.Tasks.First(m => m.Name == t).Reader, enc.EmbeddingSize);

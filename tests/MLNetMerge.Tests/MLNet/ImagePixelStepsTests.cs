@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
+using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 using MLNetMerge.MLNet;
 using MLNetMerge.Nn.Architectures;
@@ -34,10 +34,10 @@ public sealed class ImagePixelStepsTests
     /// <summary>The engine's batched forward: embeddings (N, 64) and logits (N, K) of <paramref name="task"/> on normalised pixels.</summary>
     internal static (float[] Embedding, float[] Logits) Engine(MergedModel merged, string task, float[] x, int n)
     {
-        var encoder = new DatasetEncoder(ZooConfig);
-        encoder.SetWeights(name => merged.Tensors.ContainsKey("vit." + name) ? merged.TensorFor(task, "vit." + name) : merged.TensorFor(task, name));
-        var data = new TaskDataset(task, x, [1, Side, Side], null, ["unused"]);
-        float[] embedding = encoder.Embed(data);
+        var encoder = new VisionTransformer(ZooConfig);
+        var p = encoder.Parameters;
+        for (int i = 0; i < p.Layout.Entries.Count; i++) merged.TensorFor(task, "vit." + p.Layout.Entries[i].Name).CopyTo(p.Value(i));
+        float[] embedding = EncoderSession.Embed(encoder, new TaskDataset(task, x, [1, Side, Side], null, ["unused"]));
         var w = merged.HeadFloat32(task, "classifier.weight");
         var head = new TaskHead(w, merged.HeadFloat32(task, "classifier.bias"), w.Length / encoder.EmbeddingSize, encoder.EmbeddingSize);
         return (embedding, head.Logits(embedding, n));

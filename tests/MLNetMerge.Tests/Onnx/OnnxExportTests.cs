@@ -3,6 +3,7 @@ using MLNetMerge.Merging;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Onnx;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Onnx;
 

@@ -3,6 +3,7 @@ using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Text;
 using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Text;
 
@@ -46,24 +47,25 @@ public sealed class TextZooTests
     [TestMethod]
     public void FineTunedBeatsBaseWithItsHead_Remeasured()
     {
-        // Through the manifest's encoder (the IDenseEncoder adapter over BERT) and DatasetEncoder, as the evaluator sees
-        // it: each fine-tuned model + its head reproduces the accuracy the build stored and beats the base + the same
+        // Through the family's own encoder session (the IDenseEncoder adapter over BERT, built from the zoo's config.json,
+        // tokenizer and pooling files), as the evaluator sees it: each fine-tuned model + its head reproduces the accuracy the build stored and beats the base + the same
         // head (the lower bound of METHODS.md §3) by at least 10 points on its test split.
         string dir = ZooPaths.Text;
         var m = VisionZooManifest.Load(dir);
         using var family = ModelFamily.Load(Path.Combine(dir, m.Base), m.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));
-        var fe = FamilyEncoder.Create(family, m.CreateEncoder(dir));
+        var fe = family.Session;
         Assert.AreEqual("bert.", fe.Prefix);
+        Assert.AreEqual(m.SequenceLength, fe.Architecture.Text!.SequenceLength);
+        Assert.AreEqual(TextPooling.Mean, fe.Architecture.Text.Pooling);
         var baseWeights = fe.ReadWeights(family.Base);
         foreach (var t in m.Tasks)
         {
             var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
-            var head = fe.Head(t.Name);
-            var own = fe.ReadWeights(fe.Reader(t.Name));
+            var head = family.Head(t.Name);
+            var own = fe.ReadWeights(family.Reader(t.Name));
             double Accuracy(Dictionary<string, float[]> weights)
             {
-                fe.Encoder.SetWeights(n => weights[n]);
-                var probs = head.Probabilities(fe.Encoder.Embed(test), test.Count);
+                var probs = head.Probabilities(fe.Embed(n => weights[n], test), test.Count);
                 int correct = 0;
                 for (int i = 0; i < test.Count; i++)
                 {

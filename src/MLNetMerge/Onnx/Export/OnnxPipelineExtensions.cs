@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Merging;
 
 namespace MLNetMerge.Onnx;
 
@@ -24,7 +25,7 @@ public static class OnnxPipelineExtensions
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(model);
         options ??= new OnnxExportOptions();
-        object architecture = options.Architecture ?? Architecture(model.ArchitectureConfig)
+        object architecture = options.Architecture ?? Architecture(model.Merged)
             ?? throw new ArgumentException("the pipeline records no architecture (config.json); set OnnxExportOptions.Architecture.", nameof(options));
         var resolved = new OnnxExportOptions
         {
@@ -52,16 +53,8 @@ public static class OnnxPipelineExtensions
         };
     }
 
-    /// <summary>The export architecture a <c>config.json</c> text describes (ViT/CLIP vision or MLP), or null.</summary>
-    public static object? Architecture(string? configJson)
-    {
-        if (configJson is null) return null;
-        using var doc = JsonDocument.Parse(configJson);
-        return ModelConfigFile.Detect(doc.RootElement) switch
-        {
-            ArchitectureKind.Vit or ArchitectureKind.ClipVision => VisionTransformerConfig.FromJson(doc.RootElement),
-            ArchitectureKind.Mlp => MlpConfig.FromJson(doc.RootElement),
-            _ => TextEncoderConfig.FromJson(doc.RootElement),
-        };
-    }
+    /// <summary>The export architecture of a merged model (ViT/CLIP vision, MLP or text configuration), or null when it
+    /// does not know its encoder.</summary>
+    internal static object? Architecture(MergedModel merged) =>
+        merged.Architecture is not { } a ? null : a.Vision ?? (object?)a.Mlp ?? a.TextConfig;
 }

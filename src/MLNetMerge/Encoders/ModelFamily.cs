@@ -1,6 +1,8 @@
 using MLNetMerge.Tensors;
 
-namespace MLNetMerge.Checkpoints;
+using MLNetMerge.Checkpoints;
+
+namespace MLNetMerge.Encoders;
 
 /// <summary>Settings for <see cref="ModelFamily.Load(string, IEnumerable{ValueTuple{string, string}}, ModelFamilyOptions?)"/>.</summary>
 public sealed class ModelFamilyOptions
@@ -10,6 +12,9 @@ public sealed class ModelFamilyOptions
 
     /// <summary>Reader settings for safetensors inputs (memory mapping). Default: positional reads.</summary>
     public SafetensorsReaderOptions? Reader { get; init; }
+
+    /// <summary>The encoder's <c>config.json</c>. Default null: the one beside the base checkpoint.</summary>
+    public string? ConfigPath { get; init; }
 }
 
 /// <summary>One fine-tuned member of a <see cref="ModelFamily"/>.</summary>
@@ -25,6 +30,10 @@ public sealed record TaskModel(string Name, ICheckpointReader Reader);
 /// </summary>
 public sealed class ModelFamily : IDisposable
 {
+    private readonly Lock _gate = new();
+    private ModelArchitecture? _architecture;
+    private EncoderSession? _session;
+
     private ModelFamily(ICheckpointReader baseModel, IReadOnlyList<TaskModel> tasks, HeadFilter heads,
         IReadOnlyList<TensorInfo> merged, IReadOnlyList<TensorInfo> copied, IReadOnlyDictionary<string, IReadOnlyList<TensorInfo>> taskHeads)
     {
@@ -57,6 +66,51 @@ public sealed class ModelFamily : IDisposable
     /// <summary>Task names in order.</summary>
     public IReadOnlyList<string> TaskNames => Tasks.Select(t => t.Name).ToList();
 
+    /// <summary>The encoder's <c>config.json</c> given when the family was opened (null: beside the base checkpoint).</summary>
+    public string? ConfigPath { get; private set; }
+
+    /// <summary>The family's architecture, read once from its own files (<see cref="ModelArchitecture.Load(ICheckpointReader, string?, Nn.Architectures.ArchitectureKind?, Nn.Layers.ActivationKind)"/>).</summary>
+    /// <exception cref="MergeException">No config.json, an unsupported model, or a base without the encoder's tensors.</exception>
+    internal ModelArchitecture Architecture
+    {
+        get
+        {
+            lock (_gate) return _architecture ??= ModelArchitecture.Load(Base, ConfigPath);
+        }
+    }
+
+    /// <summary>Whether the family's files describe an encoder the engine runs (a merge alone never needs one).</summary>
+    internal bool HasArchitecture
+    {
+        get
+        {
+            try { _ = Architecture; return true; }
+            catch (MergeException) { return false; }
+        }
+    }
+
+    /// <summary>The family's one encoder session (built on first use; its embedding cache lives as long as the family).</summary>
+    /// <exception cref="MergeException">The family has no architecture the engine runs.</exception>
+    internal EncoderSession Session
+    {
+        get
+        {
+            var architecture = Architecture;
+            lock (_gate) return _session ??= new EncoderSession(architecture);
+        }
+    }
+
+    /// <summary>The fine-tuned checkpoint of <paramref name="task"/>.</summary>
+    /// <exception cref="ArgumentException">No task of that name.</exception>
+    public ICheckpointReader Reader(string task) =>
+        Tasks.FirstOrDefault(t => t.Name == task)?.Reader
+        ?? throw new ArgumentException($"the family has no task '{task}' (tasks: {string.Join(", ", TaskNames)}).", nameof(task));
+
+    /// <summary>The linear head of <paramref name="task"/>, read from its fine-tuned checkpoint.</summary>
+    /// <exception cref="ArgumentException">No task of that name.</exception>
+    /// <exception cref="CheckpointFormatException">Missing head tensors, or a head of the wrong width.</exception>
+    internal TaskHead Head(string task) => Session.Head(Reader(task));
+
     /// <summary>Opens and checks a family from file paths.</summary>
     /// <exception cref="IncompatibleModelsException">Names, shapes or dtypes disagree.</exception>
     public static ModelFamily Load(string basePath, IEnumerable<(string Name, string Path)> tasks, ModelFamilyOptions? options = null)
@@ -74,7 +128,9 @@ public sealed class ModelFamily : IDisposable
                 opened.Add(r);
                 list.Add(new TaskModel(name, r));
             }
-            return Create(b, list, new HeadFilter(options.Heads));
+            var family = Create(b, list, new HeadFilter(options.Heads));
+            family.ConfigPath = options.ConfigPath is null ? null : Path.GetFullPath(options.ConfigPath);
+            return family;
         }
         catch
         {

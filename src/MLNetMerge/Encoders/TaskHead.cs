@@ -1,7 +1,7 @@
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 
-namespace MLNetMerge.Evaluation;
+namespace MLNetMerge.Encoders;
 
 /// <summary>
 /// A task's linear classification head (<c>classifier.weight</c> (K, E), <c>classifier.bias</c> (K)):

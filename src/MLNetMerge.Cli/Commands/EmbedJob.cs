@@ -1,14 +1,17 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn.Layers;
+using MLNetMerge.Encoders;
+using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Nn.Inference;
 
-namespace MLNetMerge.Nn.Inference;
+namespace MLNetMerge.Cli.Commands;
 
 /// <summary>
 /// One <c>mlnetmerge embed</c> run: load an encoder, run it over an NPY batch (float32 images/features, or int64 token ids
 /// with an optional mask for text), optionally apply a linear head, and write float32 NPY (N, E) or (N, K).
 /// </summary>
-public sealed record EmbedJob
+internal sealed record EmbedJob
 {
     /// <summary>The checkpoint.</summary>
     public required string ModelPath { get; init; }
@@ -26,8 +29,8 @@ public sealed record EmbedJob
     public string? HeadPath { get; init; }
     /// <summary>Examples per forward pass.</summary>
     public int BatchSize { get; init; } = 32;
-    /// <summary>Text only: pooling of the hidden states.</summary>
-    public TextPooling Pooling { get; init; } = TextPooling.Pooler;
+    /// <summary>Text only: pooling of the hidden states; null: the model's own (its <c>1_Pooling/config.json</c>, else the pooler).</summary>
+    public TextPooling? Pooling { get; init; }
     /// <summary>OpenCLIP only: the MLP activation (not stored in its checkpoints).</summary>
     public ActivationKind OpenClipActivation { get; init; } = ActivationKind.QuickGelu;
 
@@ -35,11 +38,19 @@ public sealed record EmbedJob
     /// <exception cref="MergeException">Bad inputs: the message names the file and what was expected.</exception>
     public (int Count, int Width) Run(CancellationToken cancellationToken = default)
     {
-        var loaded = EncoderLoader.Load(ModelPath, Architecture, ConfigPath, OpenClipActivation);
+        using var reader = CheckpointReader.Open(ModelPath);
+        ArchitectureKind? kind;
+        try { kind = Architecture is null ? null : ModelArchitecture.Parse(Architecture); }
+        catch (ArgumentException e) { throw new MergeException(null, null, e.Message, e); }
+        var architecture = ModelArchitecture.Load(reader, ConfigPath, kind, OpenClipActivation);
+        var session = new EncoderSession(architecture);
+        var weights = session.ReadWeights(reader);
+        session.Load(name => weights[name]);
         float[] output;
         int count;
-        if (loaded.Dense is { } dense)
+        if (architecture.Text is not { } text)
         {
+            var dense = session.Model;
             var (data, shape) = NpyFile.ReadFloat32(InputPath);
             long per = shape.Skip(1).Aggregate(1L, (a, d) => a * d);
             if (shape.Length < 2 || per != dense.InputSize)
@@ -49,6 +60,7 @@ public sealed record EmbedJob
         }
         else
         {
+            var encoder = ((TextDenseEncoder)session.Model).Model;
             var (ids, shape) = NpyFile.ReadInt64(InputPath);
             if (shape.Length != 2) throw new MergeException(InputPath, null, $"token ids must be (N, T); got [{string.Join(", ", shape)}].");
             count = shape[0];
@@ -62,17 +74,17 @@ public sealed record EmbedJob
             var tokenIds = new int[ids.Length];
             for (int i = 0; i < ids.Length; i++)
             {
-                if (ids[i] < 0 || ids[i] >= loaded.Text!.Config.VocabSize)
-                    throw new MergeException(InputPath, null, $"token id {ids[i]} at index {i} is outside the vocabulary of {loaded.Text!.Config.VocabSize}.");
+                if (ids[i] < 0 || ids[i] >= encoder.Config.VocabSize)
+                    throw new MergeException(InputPath, null, $"token id {ids[i]} at index {i} is outside the vocabulary of {encoder.Config.VocabSize}.");
                 tokenIds[i] = (int)ids[i];
             }
-            output = EncoderInference.EmbedText(loaded.Text!, tokenIds, mask, count, shape[1], Pooling, BatchSize, cancellationToken);
+            output = EncoderInference.EmbedText(encoder, tokenIds, mask, count, shape[1], Pooling ?? text.Pooling, BatchSize, cancellationToken);
         }
         int width = count == 0 ? 0 : output.Length / count;
         if (HeadPath is not null)
         {
-            using var reader = CheckpointReader.Open(HeadPath);
-            var head = LinearHead.Load(reader);
+            using var headReader = CheckpointReader.Open(HeadPath);
+            var head = LinearHead.Load(headReader);
             if (head.EmbeddingSize != width) throw new MergeException(HeadPath, null, $"the head expects {head.EmbeddingSize}-wide embeddings; the model gives {width}.");
             output = EncoderInference.Classify(head, output, count);
             width = head.Classes;

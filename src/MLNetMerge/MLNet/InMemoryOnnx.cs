@@ -48,7 +48,7 @@ internal static class InMemoryOnnx
     /// (so no file is left). For an estimator's <c>GetOutputSchema</c>.
     /// </summary>
     /// <exception cref="ArgumentException">A column is not among the signature's inputs/outputs.</exception>
-    /// <exception cref="InvalidOperationException">ML.NET's own schema check: an input column is missing or has the wrong type.</exception>
+    /// <remarks>An input column that is missing from <paramref name="input"/> or has the wrong type fails ML.NET's own schema check, with ML.NET's exception.</remarks>
     public static SchemaShape OutputSchema(MLContext ml, OnnxSignature signature, OnnxScoringSettings settings, SchemaShape input)
     {
         ArgumentNullException.ThrowIfNull(ml);

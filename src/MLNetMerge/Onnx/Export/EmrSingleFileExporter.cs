@@ -92,7 +92,7 @@ internal static class EmrSingleFileExporter
                 if (gammas is not null) delta = g.Node("Mul", [delta, g.Node("Gather", [gammas, g.Int64s(t)], OnnxGraphBuilder.Int("axis", 0))]);
                 return cache[name] = g.Node("Add", [theta0Value, delta]);
             };
-            var (inputs, embedding, width) = OnnxExporter.Encoder(g, architecture, n => Resolve(n) is { } k ? model.Tensors[k] : null, options.BatchDimension);
+            var (inputs, embedding, width) = OnnxExporter.Encoder(g, architecture, n => Resolve(n) is { } k ? model.Tensors[k] : null, options);
             if (t == 0) g.Graph.Input.AddRange(inputs);
             string emb = g.Rename(embedding, "embedding_" + task);
             g.Graph.Output.Add(OnnxGraphBuilder.FloatValue(emb, options.BatchDimension, width));

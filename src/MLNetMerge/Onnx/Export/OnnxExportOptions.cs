@@ -41,6 +41,17 @@ public sealed class OnnxExportOptions
     /// <summary>Symbolic name of the batch axis of <c>pixel_values</c>, <c>logits</c> and <c>embedding</c>. Default <c>batch</c>.</summary>
     public string BatchDimension { get; init; } = "batch";
 
+    /// <summary>
+    /// Per-channel pixel mean of a normalisation the exported vision graph does first: <c>x' = (x − mean[c]) / std[c]</c>
+    /// on <c>pixel_values</c> (batch, C, H, W). For inputs such as ML.NET's <c>ExtractPixels</c>, which can only offset
+    /// and scale every channel by the same scalar. Set together with <see cref="PixelStd"/>, C values each. Default null:
+    /// the graph takes pixels already normalised as the encoder was trained.
+    /// </summary>
+    public float[]? PixelMean { get; init; }
+
+    /// <summary>Per-channel pixel standard deviation (all positive) of the in-graph normalisation; see <see cref="PixelMean"/>.</summary>
+    public float[]? PixelStd { get; init; }
+
     /// <summary>Replace an existing output directory. Default false.</summary>
     public bool Overwrite { get; init; }
 

@@ -45,7 +45,7 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(architecture);
         if (heads.Count == 0) throw new ArgumentException("an ONNX export needs at least one head.", nameof(heads));
         var g = new OnnxGraphBuilder();
-        var (inputs, embedding, width) = Encoder(g, architecture, weights, options.BatchDimension);
+        var (inputs, embedding, width) = Encoder(g, architecture, weights, options);
         g.Graph.Input.AddRange(inputs);
         string embeddingOut = g.Rename(embedding, "embedding");
         g.Graph.Output.Add(OnnxGraphBuilder.FloatValue("embedding", options.BatchDimension, width));
@@ -56,8 +56,11 @@ public static class OnnxExporter
     }
 
     /// <summary>Adds the encoder from its inputs to its embedding; returns the input declarations, the embedding value and its width.</summary>
-    internal static (ValueInfoProto[] Inputs, string Embedding, int Width) Encoder(OnnxGraphBuilder g, object architecture, Func<string, float[]?> weights, string batch)
+    internal static (ValueInfoProto[] Inputs, string Embedding, int Width) Encoder(OnnxGraphBuilder g, object architecture, Func<string, float[]?> weights, OnnxExportOptions options)
     {
+        string batch = options.BatchDimension;
+        if (options.PixelMean is not null || options.PixelStd is not null)
+            PixelNormalizationGraph.Check(architecture, options);
         float[] Need(string name) => weights(name) ?? throw new IncompatibleModelsException(null, name, "is missing from the model being exported.");
         switch (architecture)
         {
@@ -71,7 +74,7 @@ public static class OnnxExporter
                     _ => vit with { ProjectionDim = weights("visual.proj") is { } oproj ? oproj.Length / vit.HiddenSize : 0 },
                 };
                 var input = OnnxGraphBuilder.FloatValue("pixel_values", batch, cfg.NumChannels, cfg.ImageSize, cfg.ImageSize);
-                var (e, w) = EncoderGraphs.Vision(g, Checked(Need), cfg, "pixel_values");
+                var (e, w) = EncoderGraphs.Vision(g, Checked(Need), cfg, PixelNormalizationGraph.Prepend(g, "pixel_values", options));
                 return ([input], e, w);
             }
             case TextEncoderConfig text:

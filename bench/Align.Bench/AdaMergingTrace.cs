@@ -5,7 +5,6 @@ using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
-using MLNetMerge.Zoo;
 using MLNetMerge.Encoders;
 
 internal static class AdaMergingTrace

@@ -9,7 +9,6 @@ using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
-using MLNetMerge.Zoo;
 using MLNetMerge.Encoders;
 
 if (args.Length < 1) { Console.Error.WriteLine("usage: Align.Bench ZOO_DIR [BATCH] [STEPS] | trace ZOO_DIR task|layer|cart STEPS"); return 2; }

@@ -7,7 +7,8 @@ using MLNetMerge.Data;
 using MLNetMerge.Encoders;
 using MLNetMerge.MLNet;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Export;
 
 /// <summary>
 /// One merged zoo ViT task (28×28×1, width 64, 4 blocks), the same rows through: ML.NET's OnnxTransformer one row at a

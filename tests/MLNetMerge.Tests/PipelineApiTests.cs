@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Alignment;
 using MLNetMerge.Data;
 

@@ -3,7 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Recipes;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Encoders;
 using MLNetMerge.Data;
 

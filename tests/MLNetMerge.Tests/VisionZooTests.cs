@@ -3,7 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;

@@ -5,8 +5,8 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
-using MLNetMerge.Reports;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Reports;
+using MLNetMerge.Cli.Zoo;
 using Spectre.Console;
 using MLNetMerge.Encoders;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Cli.Commands;
 

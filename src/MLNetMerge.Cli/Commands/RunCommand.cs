@@ -1,6 +1,6 @@
 using System.CommandLine;
 using MLNetMerge.Recipes;
-using MLNetMerge.Reports;
+using MLNetMerge.Cli.Reports;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -1,5 +1,4 @@
 using MLNetMerge.Data;
-using MLNetMerge.Zoo;
 
 namespace MLNetMerge;
 

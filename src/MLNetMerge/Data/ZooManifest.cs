@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MLNetMerge.Zoo;
 
 namespace MLNetMerge.Data;
 
@@ -117,10 +116,16 @@ public sealed record ZooManifest(string Name, string Architecture, string Config
         if (files.Images is null) throw new CheckpointFormatException(files.Labels, null, $"split of task '{task.Name}' names neither images nor tokens.");
         var images = NpyFile.Read(Path.Combine(directory, files.Images));
         var (labels, _) = NpyFile.ReadInt64(Path.Combine(directory, files.Labels));
-        if (images.DType != Tensors.DType.U8 || images.Data.Length != labels.Length * VisionZooSources.Pixels)
-            throw new CheckpointFormatException(files.Images, null, $"expected {labels.Length}×1×28×28 uint8 images.");
-        return new ByteImages(images.Data, labels.Select(l => (int)l).ToArray()).ToDataset(task.Name, task.Classes);
+        if (images.DType != Tensors.DType.U8 || images.Shape.Length != 4 || images.Shape[0] != labels.Length || images.Shape[1] != 1)
+            throw new CheckpointFormatException(files.Images, null, $"expected {labels.Length}×1×H×W uint8 images (one per label); got {images.DType} [{string.Join(", ", images.Shape)}].");
+        var pixels = new float[images.Data.Length];                     // (N, 1, H, W)
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = NormalizePixel(images.Data[i]);
+        return new TaskDataset(task.Name, pixels, [1, images.Shape[2], images.Shape[3]], labels.Select(l => (int)l).ToArray(), task.Classes);
     }
+
+    /// <summary>How a stored pixel byte becomes a model input in a vision zoo: <c>x = b/127.5 − 1</c> (mean 0.5, std 0.5 on
+    /// [0, 1]), the normalisation the zoo's models were trained with.</summary>
+    public static float NormalizePixel(byte b) => b / 127.5f - 1f;
 
     private static TaskDataset LoadTokens(string directory, ZooTask task, ZooSplitFiles files)
     {

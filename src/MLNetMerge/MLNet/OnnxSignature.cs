@@ -1,4 +1,4 @@
-using MLNetMerge.Onnx.Protobuf;
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 
 namespace MLNetMerge.MLNet;
 

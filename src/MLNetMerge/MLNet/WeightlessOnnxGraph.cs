@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using MLNetMerge.Onnx;
-using MLNetMerge.Onnx.Export;
-using MLNetMerge.Onnx.Protobuf;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Export;
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 
 namespace MLNetMerge.MLNet;
 

@@ -111,11 +111,6 @@ public sealed record MergeRecipe
     /// <summary>The resolved recipe as YAML: canonical names, every parameter with its effective value.</summary>
     public string ToYaml(MergeParameters? resolved = null) => RecipeWriter.Write(this, resolved ?? ResolveParameters(), relativeTo: BaseDirectory);
 
-    /// <summary>The pipeline this recipe describes (merge estimator with the recipe's seed, then the <c>align.stages</c>).</summary>
-    /// <param name="alignmentMethods">Where stage names are looked up (default <see cref="AlignmentMethods.All"/>).</param>
-    /// <exception cref="RecipeException">Bad parameters, or an unknown or malformed stage.</exception>
-    public MergePipeline ToPipeline(IReadOnlyList<AlignmentMethod>? alignmentMethods = null) => RecipePipelines.ToPipeline(this, alignmentMethods);
-
     /// <summary>Opens the recipe's family (base and models, with its head pattern).</summary>
     public Encoders.ModelFamily OpenFamily(Encoders.ModelFamilyOptions? options = null) =>
         Encoders.ModelFamily.Load(Base, Models.Select(m => (m.Name, m.Path)), new Encoders.ModelFamilyOptions { Heads = Heads, Reader = options?.Reader });

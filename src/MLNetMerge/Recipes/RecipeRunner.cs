@@ -44,8 +44,8 @@ public static class RecipeRunner
         if (steps == RecipeSteps.Merge && output is null) throw new RecipeException(recipe.Source, "no output directory: set 'output' or pass --output.");
         if (plan is not null && evaluate && !evaluation.Protocols.Contains("current"))
             throw new RecipeException(recipe.Source, "evaluate.protocols: alignment rows are normalised by the individual models' Current Eval; keep 'current' among the protocols.");
-        bool onnx = Onnx.OnnxRecipeRunner.IsOnnxRecipe(recipe);
-        if (onnx) Onnx.OnnxRecipeRunner.CheckFamily(recipe);
+        bool onnx = OnnxRecipes.IsOnnxRecipe(recipe);
+        if (onnx) OnnxRecipes.CheckFamily(recipe);
         var materialize = recipe.Materialize.Concat(options.Materialize)
             .Concat(onnx && method.IsPerTask ? recipe.Models.Select(m => m.Name) : []).Distinct(StringComparer.Ordinal).ToList();
 
@@ -104,7 +104,7 @@ public static class RecipeRunner
         {
             var modelFiles = OutputWriter.CopyModelFiles(family.HasArchitecture ? family.Architecture : null, outputDir);
             OutputWriter.WriteStages(aligned, outputDir);
-            if (onnx) Onnx.OnnxRecipeRunner.WriteOnnxOutputs(recipe, outputDir.TempPath, new Onnx.OnnxWriteOptions());
+            if (onnx) OnnxRecipes.WriteOnnxOutputs(recipe, outputDir.TempPath, new Checkpoints.Onnx.OnnxWriteOptions());
             var saved = resolved with { Materialize = materialize, Output = outputDir.FinalPath, Sections = SavedSections(resolved) };
             File.WriteAllText(outputDir.PathOf("recipe.yaml"), RecipeWriter.Write(saved, finalParameters, relativeTo: outputDir.FinalPath));
             var inputs = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
@@ -197,7 +197,11 @@ public static class RecipeRunner
 
     private static IReadOnlyList<string> Export(MergedModel merged, ModelFamily family, ExportSection export, bool overwrite, Action<string> log)
     {
-        var files = Onnx.OnnxPipelineExtensions.Export(merged, family.Base, export, overwrite);
+        var files = MLNetMerge.Export.OnnxExport.Write(merged, export.Onnx, new MLNetMerge.Export.OnnxExportOptions
+        {
+            PerTask = export.PerTask, MultiHead = export.MultiHead, PerTaskSingleFile = export.SingleFile,
+            BaseModel = export.SingleFile ? family.Base : null, Overwrite = overwrite,
+        });
         log($"export: {files.Count} file(s) in {export.Onnx}");
         return files;
     }

@@ -4,7 +4,7 @@ using MLNetMerge.Data;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Tensors;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;

@@ -5,7 +5,7 @@ using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;

@@ -5,7 +5,8 @@ using Microsoft.ML.Trainers;
 using MLNetMerge.LoadCheck;
 using MLNetMerge.MLNet;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Tests.MLNet;
 

@@ -6,7 +6,8 @@ using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 using MLNetMerge.MLNet;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Tests.MLNet;
 

@@ -1,6 +1,7 @@
 using MLNetMerge.Merging;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Tests.Onnx;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Tests.MLNet;
 

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using MLNetMerge.Checkpoints;
-using MLNetMerge.Onnx;
-using MLNetMerge.Onnx.Protobuf;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 using MLNetMerge.Recipes;
 using static MLNetMerge.Tests.Onnx.OnnxCheckpointReaderTests;
 
@@ -25,7 +25,6 @@ public sealed class OnnxFamilyMergeTests
     [DataRow("weight_average", "{ }")]
     public void OnnxFamilyMergesToTheSameNumbersAsSafetensors(string method, string parameters)
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
@@ -69,7 +68,6 @@ public sealed class OnnxFamilyMergeTests
     {
         // EMR: model.onnx holds the unified weights θ0 + τuni; tasks/{task}.onnx must hold θ̂t = θ0 + γt (Mt ⊙ τuni), the same
         // numbers as the safetensors path's materialized tasks/{task}.safetensors.
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
@@ -96,7 +94,6 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void ADifferentGraphIsRefusedNamingTheFirstDifference()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
@@ -139,7 +136,6 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void AnUnsupportedOperatorIsRefusedAndNothingIsWritten()
     {
-        OnnxFormat.Register();
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Fixture("task_a.onnx")));
         model.Graph.Node[0].OpType = "QLinearMatMul";
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
@@ -161,7 +157,6 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void ATruncatedModelInAFamilyIsATypedErrorAndNothingIsWritten()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
@@ -181,7 +176,6 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void MissingExternalDataInAFamilyIsATypedErrorAndNothingIsWritten()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {

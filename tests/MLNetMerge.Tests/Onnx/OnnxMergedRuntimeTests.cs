@@ -1,6 +1,6 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Layers;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Recipes;
 using static MLNetMerge.Tests.Onnx.OnnxCheckpointReaderTests;
 
@@ -37,7 +37,6 @@ public sealed class OnnxMergedRuntimeTests
     [TestMethod]
     public void MergedOnnxModelsRunInOnnxRuntime()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-in-ort-").FullName;
         try
         {

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using MLNetMerge.Recipes;
-using MLNetMerge.Reports;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Reports;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Data;
 
 namespace MLNetMerge.Tests.Reports;

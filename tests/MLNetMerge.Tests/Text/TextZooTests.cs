@@ -2,7 +2,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Text;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Encoders;
 using MLNetMerge.Data;
 using MLNetMerge.Recipes;

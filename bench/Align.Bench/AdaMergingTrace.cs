@@ -5,16 +5,15 @@ using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
-using MLNetMerge.Zoo;
 using MLNetMerge.Encoders;
 
 internal static class AdaMergingTrace
 {
     public static int Run(string zoo, string mode, int steps)
     {
-        var manifest = VisionZooManifest.Load(zoo);
+        var manifest = ZooManifest.Load(zoo);
         using var family = ModelFamily.Load(Path.Combine(zoo, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(zoo, t.Checkpoint))));
-        var test = manifest.Tasks.ToDictionary(t => t.Name, t => VisionZooManifest.LoadSplit(zoo, t, t.Test));
+        var test = manifest.Tasks.ToDictionary(t => t.Name, t => ZooManifest.LoadSplit(zoo, t, t.Test));
         var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(family);
         var ws = EncoderWorkspace.Open("trace", merged, new MergeInputs(family, test.ToDictionary(kv => kv.Key, kv => kv.Value.WithoutLabels())));
         float[] theta0; float[][] taus;

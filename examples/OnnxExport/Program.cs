@@ -7,10 +7,11 @@ using System.Text.Json;
 using MLNetMerge;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Alignment;
 using MLNetMerge.Encoders;
 using MLNetMerge.Nn.Inference;
+using MLNetMerge.Export;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ctx = new MergeContext(seed: 0);

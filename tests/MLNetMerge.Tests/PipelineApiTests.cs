@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 using MLNetMerge.Alignment;
+using MLNetMerge.Data;
 
 namespace MLNetMerge.Tests;
 
@@ -17,7 +18,7 @@ public sealed class PipelineApiTests
     public void Weight_average_through_the_api_reproduces_the_zoo_build_check()
     {
         var ctx = new MergeContext(0);
-        var manifest = VisionZooManifest.Load(ZooPaths.Vision);
+        var manifest = ZooManifest.Load(ZooPaths.Vision);
         var check = manifest.Checks.Single(c => c.Method == "weight_average");
         using var family = ctx.Model.LoadFamily(Path.Combine(ZooPaths.Vision, manifest.Base),
             manifest.Tasks.Select(t => (t.Name, Path.Combine(ZooPaths.Vision, t.Checkpoint))).ToArray());
@@ -46,7 +47,7 @@ public sealed class PipelineApiTests
         Assert.ThrowsExactly<ArgumentException>(() => ctx.Data.LoadZooSplit(ZooPaths.Vision, "digits", "train"));
         Assert.ThrowsExactly<ArgumentException>(() => ctx.Data.LoadZooSplit(ZooPaths.Vision, "no_such_task"));
 
-        static int manifestCount(string task) => VisionZooManifest.Load(ZooPaths.Vision).Tasks.Single(t => t.Name == task).Test.Count;
+        static int manifestCount(string task) => ZooManifest.Load(ZooPaths.Vision).Tasks.Single(t => t.Name == task).Test.Count;
     }
 
     [TestMethod]

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Cli.Commands;
 
@@ -49,7 +50,10 @@ internal static class ExportCommand
         if (!File.Exists(manifest)) return null;
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(manifest));
         var root = doc.RootElement;
-        if (!root.TryGetProperty("base", out var b) || b.GetString() is not { } path || !File.Exists(path)) return null;
+        // The base is recorded relative to the output folder (older outputs: absolute).
+        if (!root.TryGetProperty("base", out var b) || b.GetString() is not { } recorded) return null;
+        string path = Path.GetFullPath(Path.Combine(directory, recorded));
+        if (!File.Exists(path)) return null;
         if (root.TryGetProperty("base_sha256", out var h) && h.GetString() is { } sha && FileHashes.Sha256(path) != sha) return null;
         return path;
     }

@@ -1,5 +1,5 @@
+using MLNetMerge.Data;
 using MLNetMerge.Encoders;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
@@ -87,8 +87,8 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
             heads[task] = HeadAlignedModel.FineTunedHead(merged, task, e);
             var idx = AlignmentInputs.FewShotIndices(d, ShotsPerClass, (int)Seed);
             var reader = inputs.Family.Tasks.First(t => t.Name == task).Reader;
-            var zm = FtClassifierEvalProtocol.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);   // (n, E)
-            var zt = FtClassifierEvalProtocol.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);     // (n, E)
+            var zm = Rows.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);   // (n, E)
+            var zt = Rows.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);     // (n, E)
             if (Training is null)
             {
                 transforms[task] = TransformSolver.ClosedForm(Kind, zm, zt, idx.Length, e, Ridge);

@@ -110,9 +110,11 @@ public sealed class CartPlusPlus : IAlignmentEstimator
         double rankRatio, ulong seed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        var cart = new MergeEstimator(MergeMethods.All.OfType<CartIndexing>().Single(),
+        var method = MergeMethods.All.OfType<CartIndexing>().Single();
+        var parameters = new MergeParameters(method,
             new Dictionary<string, ParameterValue> { ["rank_ratio"] = new ParameterValue.Scalar(rankRatio), ["scale"] = new ParameterValue.Scalar(1.0) },
-            null, seed).Fit(family, null, cancellationToken);
+            family.TaskNames.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList());
+        var cart = MergeExecutor.RunInMemory(family, method, parameters, new MergeExecutionOptions { Seed = seed }, null, cancellationToken);
         var average = workspace.Flatten(name => cart.Tensors[workspace.Session.Prefix + name]);
         var vectors = new float[workspace.TaskNames.Count][];
         for (int t = 0; t < vectors.Length; t++)

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;

@@ -1,4 +1,3 @@
-using MLNetMerge.Evaluation;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;

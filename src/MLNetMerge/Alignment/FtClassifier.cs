@@ -1,5 +1,5 @@
+using MLNetMerge.Data;
 using MLNetMerge.Encoders;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
@@ -68,8 +68,8 @@ public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
         foreach (var (task, d, idx, head) in draws)
         {
             var reader = inputs.Family.Tasks.First(t => t.Name == task).Reader;
-            var zm = FtClassifierEvalProtocol.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);          // (n, E) student
-            var zt = FtClassifierEvalProtocol.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);            // (n, E) teacher
+            var zm = Rows.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);          // (n, E) student
+            var zt = Rows.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);            // (n, E) teacher
             var teacher = head.Logits(zt, idx.Length);                                                                           // (n, K)
             long before = done;
             heads[task] = FtClassifierTraining.Train(head, zm, teacher, idx.Length, Settings, unchecked((int)Seed * 1_000 + heads.Count),

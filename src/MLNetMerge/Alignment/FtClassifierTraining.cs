@@ -1,5 +1,4 @@
 using System.Numerics;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;

@@ -1,5 +1,4 @@
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn;
 using MLNetMerge.Encoders;

@@ -1,5 +1,4 @@
 using MLNetMerge.Encoders;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;

@@ -1,6 +1,5 @@
 using MLNetMerge.Encoders;
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;

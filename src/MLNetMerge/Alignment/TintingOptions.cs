@@ -2,7 +2,7 @@ using System.Globalization;
 using MLNetMerge.Alignment;
 using MLNetMerge.Merging;
 
-namespace MLNetMerge;
+namespace MLNetMerge.Alignment;
 
 /// <summary>Settings of Model Tinting / Tinting++ (seed 003, METHODS.md §2), with the paper's vision defaults.</summary>
 public sealed class TintingOptions

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using System.Text.RegularExpressions;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;

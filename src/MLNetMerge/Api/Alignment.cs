@@ -32,12 +32,12 @@ public sealed class MergePipeline
     }
 
     /// <summary>This pipeline as a recipe over <paramref name="family"/>'s checkpoints (method, parameters, per-model parameters,
-    /// heads pattern, seed and the <c>align:</c> stages); <see cref="Recipes.MergeRecipe.ToPipeline"/> reads it back into an equal pipeline.</summary>
+    /// heads pattern, seed and the <c>align:</c> stages); <see cref="RecipePipelines.ToPipeline"/> reads it back into an equal pipeline.</summary>
     /// <param name="family">The checkpoints the recipe names (paths and head pattern come from it).</param>
     /// <param name="alignData">The <c>align.data</c> entry (zoo, split, samples) to write, or null for none.</param>
     /// <param name="output">The recipe's <c>output</c>, or null.</param>
     public Recipes.MergeRecipe ToRecipe(ModelFamily family, Recipes.AlignData? alignData = null, string? output = null) =>
-        Recipes.RecipePipelines.ToRecipe(this, family, alignData, output);
+        RecipePipelines.ToRecipe(this, family, alignData, output);
 
     /// <summary>Fits every stage in order; each alignment stage sees the merged model.</summary>
     public FittedPipeline Fit(MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)

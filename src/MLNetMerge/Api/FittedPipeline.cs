@@ -121,9 +121,10 @@ public sealed record FittedPipeline(MergedModel Merged, IReadOnlyList<AlignedMod
                 (heads.TryGetValue(task, out var h) ? h : heads[task] = new(StringComparer.Ordinal))[name] = bytes;
                 entries[t.Name] = new TensorEntry(name, Tensors.DType.F32, (int[])t.Shape.Clone());
             }
-        return new MergedModel(Merged.Summary, Merged.Layout, Merged.Tensors, Merged.RawTensors,
+        var exported = new MergedModel(Merged.Summary, Merged.Layout, Merged.Tensors, Merged.RawTensors,
             heads.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, byte[]>)kv.Value, StringComparer.Ordinal), entries,
             Merged.Modulators, Merged.ModulatorBytes, Merged.TaskTensors);
+        return Merged.Architecture is { } architecture ? exported.WithEncoder(architecture, Merged.Session) : exported;
     }
 
     private static int[] ArgMax(float[] p, int n, int k)

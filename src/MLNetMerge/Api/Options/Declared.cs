@@ -26,14 +26,15 @@ internal static class Declared
     private static MethodParameter Find(IReadOnlyList<MethodParameter> declared, string owner, string parameter) =>
         declared.FirstOrDefault(p => p.Name == parameter) ?? throw new InvalidOperationException($"'{owner}' declares no parameter '{parameter}'.");
 
-    /// <summary>The recipe word of an option enum member: its name in snake case.</summary>
+    /// <summary>The recipe word of an option enum member: its name in snake case, a digit run starting a word
+    /// (<c>All2d</c> ↔ <c>all_2d</c>).</summary>
     public static string Word(Enum value)
     {
         string name = value.ToString();
         var sb = new StringBuilder();
         for (int i = 0; i < name.Length; i++)
         {
-            if (char.IsUpper(name[i]) && i > 0) sb.Append('_');
+            if (i > 0 && (char.IsUpper(name[i]) || (char.IsDigit(name[i]) && !char.IsDigit(name[i - 1])))) sb.Append('_');
             sb.Append(char.ToLowerInvariant(name[i]));
         }
         return sb.ToString();

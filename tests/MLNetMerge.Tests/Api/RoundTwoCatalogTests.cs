@@ -12,7 +12,8 @@ using MergeEstimator = global::MLNetMerge.MergeEstimator; // not the legacy test
 /// The catalog entries of the round-2 methods (TSV-M, ISO-C, ISO-CTS, WUDI, nuslerp, multislerp, karcher, SCE) and
 /// mergekit's composite names: each Options class carries exactly its method's declared parameters with the declared
 /// defaults, and a catalog merge with non-default settings writes the same bytes as the engine run on the recipe that
-/// states those settings (two tasks of the vision zoo, so nuslerp's two-model rule holds).
+/// states those settings (two tasks of the vision zoo, so nuslerp's two-model rule holds); a short overload, whose seed
+/// the context draws, resolves to the recipe's parameters.
 /// </summary>
 [TestClass]
 public sealed class RoundTwoCatalogTests
@@ -126,6 +127,15 @@ public sealed class RoundTwoCatalogTests
             "dare_ties", "{ density: 0.7, int8_mask: true }", "{}");
     }
 
+    /// <summary>Every effective parameter, globally and per task, as one line.</summary>
+    private static string Describe(MergeParameters p)
+    {
+        var parts = p.Effective().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        if (p.Method.Parameters.Any(d => d.Name == "weight"))
+            for (int t = 0; t < p.ModelCount; t++) parts.Add($"weight[{t}]={p.Number("weight", t).ToString("R", CultureInfo.InvariantCulture)}");
+        return string.Join("; ", parts);
+    }
+
     [TestMethod]
     public void CatalogMerge_WritesTheBytesOfTheRecipeMerge()
     {
@@ -134,7 +144,7 @@ public sealed class RoundTwoCatalogTests
         var input = ml.Merging().LoadZooData(ZooPaths.Vision, "fashion", "test");
         foreach (var (label, make, method, parameters, digits) in Cases())
         {
-            var (catalog, _) = make(ml, family).FitModels(input);
+            var estimator = make(ml, family);
             var recipe = MergeRecipe.Parse($"""
                 method: {method}
                 base: base.safetensors
@@ -145,6 +155,11 @@ public sealed class RoundTwoCatalogTests
                 seed: 3
                 """, label, ZooPaths.Vision);
             var resolved = recipe.ResolveParameters();
+            var fromCatalog = estimator.Parameters();
+            Assert.AreEqual(Describe(resolved), Describe(fromCatalog), $"{label}: resolved parameters");
+            if (estimator.Options.Seed is null)
+                continue; // a short overload draws its seed from the context: the parameters above are what it merges with
+            var (catalog, _) = estimator.FitModels(input);
             var engine = MergeExecutor.RunInMemory(family.Family, resolved.Method, resolved, new MergeExecutionOptions { Seed = recipe.Seed });
             Assert.AreEqual(resolved.Method.Name, catalog.Summary.Method.Name, label);
             CollectionAssert.AreEquivalent(engine.Tensors.Keys.ToList(), catalog.Tensors.Keys.ToList(), label);

@@ -1,6 +1,6 @@
 """Reference merge in PyTorch (per tensor), the stack a user would otherwise pick: task
-arithmetic, TIES, EMR and CART as /work/shared/specs/METHODS.md §1 defines them, and the round-2 subspace
-methods TSV-M, ISO-C, ISO-CTS and WUDI as docs/methods/{tsv-m,iso,wudi}.md define them (exact
+arithmetic, TIES, EMR and CART as docs/methods/{task-arithmetic,ties,emr,cart}.md define them, and the round-2
+subspace methods TSV-M, ISO-C, ISO-CTS and WUDI as docs/methods/{tsv-m,iso,wudi}.md define them (exact
 torch.linalg.svd as FusionBench uses; WUDI with the closed-form gradient 2(τG − B) and torch.optim.Adam).
 
     PYENV_VERSION=system python3 bench/merge/torch_merge.py --family bench/out/family8 \

@@ -6,7 +6,7 @@ namespace MLNetMerge.Merging.Methods;
 /// breadcrumbs_ties), summed or, with <c>normalize</c>, divided by the (agreeing) weight sum.
 /// Davari and Belilovsky 2024, "Model Breadcrumbs: Scaling Multi-Task Model Merging with Sparse Masks", ECCV, arXiv:2312.06795.
 /// </summary>
-public sealed class Breadcrumbs : MergeMethod
+internal sealed class Breadcrumbs : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "breadcrumbs";

@@ -7,7 +7,7 @@ namespace MLNetMerge.Merging.Methods;
 /// without the election (mergekit's della_linear).
 /// Deep et al. 2024, "DELLA-Merging: Reducing Interference in Model Merging through Magnitude-Based Sampling", arXiv:2406.11617.
 /// </summary>
-public sealed class Della : MergeMethod
+internal sealed class Della : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "della";

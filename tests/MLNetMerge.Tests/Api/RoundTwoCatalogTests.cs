@@ -27,9 +27,6 @@ public sealed class RoundTwoCatalogTests
         (typeof(NuSlerpOptions), "nuslerp"), (typeof(MultiSlerpOptions), "multislerp"), (typeof(KarcherOptions), "karcher"), (typeof(SceOptions), "sce"),
     ];
 
-    /// <summary>Declared parameters an Options class does not carry as a property: the per-model weight is
-    /// <see cref="MergeOptions.Weights"/>, and mergekit's <c>int8_mask</c> has no effect.</summary>
-    private static readonly HashSet<string> NotProperties = ["weight", "int8_mask"];
 
     private static IEnumerable<(PropertyInfo Property, string Name)> RecipeProperties(Type t) =>
         t.GetProperties().Select(p => (p, p.GetCustomAttribute<RecipeParameterAttribute>()?.Name)).Where(x => x.Name is not null).Select(x => (x.p, x.Name!));
@@ -42,7 +39,7 @@ public sealed class RoundTwoCatalogTests
             var options = (MergeOptions)Activator.CreateInstance(type)!;
             Assert.AreEqual(method, options.MethodName, type.Name);
             var declared = MergeMethods.Find(method).Method.Parameters;
-            var expectedNames = declared.Select(p => p.Name).Where(n => !NotProperties.Contains(n)).Order(StringComparer.Ordinal).ToList();
+            var expectedNames = declared.Where(p => !p.PerModel).Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
             var names = RecipeProperties(type).Select(x => x.Name).Order(StringComparer.Ordinal).ToList();
             CollectionAssert.AreEqual(expectedNames, names, $"{type.Name}: {string.Join(", ", names)} against declared {string.Join(", ", expectedNames)}");
             AssertDefaults(options, method);

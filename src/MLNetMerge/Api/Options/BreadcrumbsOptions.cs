@@ -21,4 +21,16 @@ public sealed class BreadcrumbsOptions : MergeOptions
     /// <summary>Apply TIES's sign election and disjoint mean (mergekit's breadcrumbs_ties). Default false.</summary>
     [RecipeParameter("sign_consensus")]
     public bool SignConsensus { get; set; } = Declared.MergeFlag("breadcrumbs", "sign_consensus");
+
+    /// <summary>Apply TIES's sign election and disjoint merge (mergekit's breadcrumbs_ties). Default false.</summary>
+    [RecipeParameter("sign_consensus")]
+    public bool SignConsensus { get; set; } = Declared.MergeFlag("breadcrumbs", "sign_consensus");
+
+    /// <summary>Divide by the (agreeing) weight sum instead of summing, as mergekit's normalize. Default false.</summary>
+    [RecipeParameter("normalize")]
+    public bool Normalize { get; set; } = Declared.MergeFlag("breadcrumbs", "normalize");
+
+    /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
+    [RecipeParameter("int8_mask")]
+    public bool Int8Mask { get; set; } = Declared.MergeFlag("breadcrumbs", "int8_mask");
 }

@@ -25,4 +25,12 @@ public sealed class DareOptions : MergeOptions
     /// <summary>With TIES as the base, a magnitude trim after the drop when below 1. Default 1.</summary>
     [RecipeParameter("keep")]
     public double Keep { get; set; } = Declared.MergeNumber("dare", "keep");
+
+    /// <summary>With TIES as the base, divide the agreeing values by their weight sum (false: their sum, mergekit's dare_ties). Default true.</summary>
+    [RecipeParameter("normalize")]
+    public bool Normalize { get; set; } = Declared.MergeFlag("dare", "normalize");
+
+    /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
+    [RecipeParameter("int8_mask")]
+    public bool Int8Mask { get; set; } = Declared.MergeFlag("dare", "int8_mask");
 }

@@ -21,4 +21,16 @@ public sealed class DellaOptions : MergeOptions
     /// <summary>Disjoint merge of the agreeing values. Default <see cref="DellaMerge.Mean"/>.</summary>
     [RecipeParameter("merge")]
     public DellaMerge Merge { get; set; } = Declared.MergeChoice<DellaMerge>("della", "merge");
+
+    /// <summary>TIES's sign election and disjoint merge (false: mergekit's della_linear). Default true.</summary>
+    [RecipeParameter("sign_consensus")]
+    public bool SignConsensus { get; set; } = Declared.MergeFlag("della", "sign_consensus");
+
+    /// <summary>Divide survivors by their keep probability. Default true.</summary>
+    [RecipeParameter("rescale")]
+    public bool Rescale { get; set; } = Declared.MergeFlag("della", "rescale");
+
+    /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
+    [RecipeParameter("int8_mask")]
+    public bool Int8Mask { get; set; } = Declared.MergeFlag("della", "int8_mask");
 }

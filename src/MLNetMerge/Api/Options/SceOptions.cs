@@ -10,4 +10,8 @@ public sealed class SceOptions : MergeOptions
     /// <summary>Share of positions (with non-zero variance across tasks) kept by variance; 1 keeps all. Default 1.</summary>
     [RecipeParameter("select_topk")]
     public double SelectTopK { get; set; } = Declared.MergeNumber("sce", "select_topk");
+
+    /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
+    [RecipeParameter("int8_mask")]
+    public bool Int8Mask { get; set; } = Declared.MergeFlag("sce", "int8_mask");
 }

@@ -9,4 +9,8 @@ public sealed class TaskArithmeticOptions : MergeOptions
     /// <summary>λ: multiplies the combined task vector. Default 0.3.</summary>
     [RecipeParameter("scale")]
     public double Scale { get; set; } = Declared.MergeNumber("task_arithmetic", "scale");
+
+    /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
+    [RecipeParameter("int8_mask")]
+    public bool Int8Mask { get; set; } = Declared.MergeFlag("task_arithmetic", "int8_mask");
 }

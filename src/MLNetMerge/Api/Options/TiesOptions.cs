@@ -21,4 +21,8 @@ public sealed class TiesOptions : MergeOptions
     /// <summary>Magnitude threshold over the whole task vector or per tensor. Default <see cref="TiesTrim.Global"/>.</summary>
     [RecipeParameter("trim")]
     public TiesTrim Trim { get; set; } = Declared.MergeChoice<TiesTrim>("ties", "trim");
+
+    /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
+    [RecipeParameter("int8_mask")]
+    public bool Int8Mask { get; set; } = Declared.MergeFlag("ties", "int8_mask");
 }

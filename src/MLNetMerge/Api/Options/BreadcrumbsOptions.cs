@@ -22,10 +22,6 @@ public sealed class BreadcrumbsOptions : MergeOptions
     [RecipeParameter("sign_consensus")]
     public bool SignConsensus { get; set; } = Declared.MergeFlag("breadcrumbs", "sign_consensus");
 
-    /// <summary>Apply TIES's sign election and disjoint merge (mergekit's breadcrumbs_ties). Default false.</summary>
-    [RecipeParameter("sign_consensus")]
-    public bool SignConsensus { get; set; } = Declared.MergeFlag("breadcrumbs", "sign_consensus");
-
     /// <summary>Divide by the (agreeing) weight sum instead of summing, as mergekit's normalize. Default false.</summary>
     [RecipeParameter("normalize")]
     public bool Normalize { get; set; } = Declared.MergeFlag("breadcrumbs", "normalize");

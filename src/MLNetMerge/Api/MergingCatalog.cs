@@ -69,12 +69,13 @@ public sealed partial class MergingCatalog
     }
 
     /// <summary>Runs a recipe file as <c>mlnetmerge run</c> does (its <c>sweep:</c>, merge, <c>align:</c>, <c>evaluate:</c> and
-    /// <c>export:</c>, into its <c>output</c>); <paramref name="options"/> choose the steps and override the output.</summary>
+    /// <c>export:</c>, into its <c>output</c>; with <c>export.mlnet</c>, ML.NET zips and their C# in the output's <c>mlnet/</c>
+    /// folder); <paramref name="options"/> choose the steps and override the output.</summary>
     /// <exception cref="RecipeException">The recipe is not valid.</exception>
     public RecipeRunResult RunRecipe(string recipePath, RecipeRunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(recipePath);
-        return RecipeRunner.Run(MergeRecipe.Load(recipePath), options ?? new RecipeRunOptions());
+        return RecipeRunner.Run(MergeRecipe.Load(recipePath), (options ?? new RecipeRunOptions()).WithModelZips(RecipeModelZips.Write));
     }
 
     /// <summary>Makes MLNetMerge's saved steps (argmax, tokenizer) loadable in this context: call it before

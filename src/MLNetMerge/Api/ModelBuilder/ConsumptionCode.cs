@@ -120,7 +120,7 @@ internal static class ConsumptionCode
                 string suffix = CSharpText.Identifier(h.Task);
                 w.Line($"    {CSharpText.Literal(h.Task)} => (ClassNames{suffix}, output.Score{suffix}),");
             }
-            w.Line($"    _ => throw new ArgumentException($\"the model serves no task '{{task}}' (tasks: {CSharpText.Xml(string.Join(", ", c.Heads.Select(h => h.Task)))}).\", nameof(task)),");
+            w.Line($"    _ => throw new ArgumentException($\"the model serves no task '{{task}}' (tasks: {string.Join(", ", c.Heads.Select(h => h.Task))}).\", nameof(task)),");
             w.Line("};");
             w.Line("return [.. names.Select((label, i) => (label, scores[i])).OrderByDescending(p => p.Item2)];");
             w.Close();

@@ -47,7 +47,8 @@ internal static class RecipeModelZips
             var ml = new MLContext(seed: 0);
             string zip = file + ".zip";
             var columns = SaveZip(ml, family, request, tasks, task, input, Path.Combine(request.Folder, zip));
-            var model = new GeneratedModel(ns, CSharpText.Identifier(file) + "Model", zip, RecipeRunner.RecipeName(recipe), recipe, family, input, task, columns, request.AlignData);
+            string className = (task is null ? ns : CSharpText.Identifier(task)) + "Model";
+            var model = new GeneratedModel(ns, className, zip, RecipeRunner.RecipeName(recipe), recipe, family, input, task, columns, request.AlignData);
             AtomicFile.Write(Path.Combine(request.Folder, file + ".consumption.cs"), s => Utf8(s, ConsumptionCode.Write(model)));
             AtomicFile.Write(Path.Combine(request.Folder, file + ".training.cs"), s => Utf8(s, TrainingCode.Write(model)));
             files.AddRange([zip, file + ".consumption.cs", file + ".training.cs"]);

@@ -6,8 +6,10 @@ namespace MLNetMerge;
 /// Makes an ML.NET model zip byte-identical across runs. <c>mlContext.Model.Save</c> writes the same entries with the
 /// same contents in the same order every time, but each entry's last-write time is the clock at the moment of writing
 /// (<c>ZipArchive.CreateEntry</c>), so two saves of one model differ in those timestamps (DOS time, 2-second steps) and
-/// nothing else. This rewrites the archive entry by entry, in order, with the contents unchanged and every timestamp
-/// set to <see cref="Timestamp"/>; deflate of the same bytes by the same runtime is deterministic.
+/// the layout of the binary data views some steps keep in the zip (<c>MapValue</c>'s table, saved with blocks in the
+/// order its compression threads finished; see <see cref="IdvBlockOrder"/>). This rewrites the archive entry by entry,
+/// in order, every timestamp set to <see cref="Timestamp"/> and every <c>.idv</c> entry's blocks put in canonical
+/// order (the same rows, columns and metadata); deflate of the same bytes by the same runtime is deterministic.
 /// </summary>
 internal static class DeterministicZip
 {
@@ -28,8 +30,11 @@ internal static class DeterministicZip
                 var copy = target.CreateEntry(entry.FullName, CompressionLevel.Optimal);
                 copy.LastWriteTime = Timestamp;
                 using var from = entry.Open();
+                using var content = new MemoryStream();
+                from.CopyTo(content);
+                byte[] bytes = entry.FullName.EndsWith(".idv", StringComparison.OrdinalIgnoreCase) ? IdvBlockOrder.Canonicalise(content.ToArray()) : content.ToArray();
                 using var to = copy.Open();
-                from.CopyTo(to);
+                to.Write(bytes);
             }
         }
         return result.ToArray();

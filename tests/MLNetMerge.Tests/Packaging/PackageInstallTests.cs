@@ -28,7 +28,7 @@ public sealed class PackageInstallTests
         version = RepoFiles.Version();
         foreach (string project in new[] { "src/MLNetMerge/MLNetMerge.csproj", "src/MLNetMerge.Cli/MLNetMerge.Cli.csproj" })
             ProcessRunner.Run(RepoFiles.Root, "dotnet", "pack", project, "-c", RepoFiles.Configuration, "--no-build", "-o", feed,
-                "-nodeReuse:false", "-v", "q");
+                "-nodeReuse:false", "-v", "q", $"-p:PublishDir={Path.Combine(temp, "publish")}/"); // the tool's publish step: not in bin/ (200 MB)
     }
 
     [ClassCleanup]

@@ -7,10 +7,18 @@ namespace MLNetMerge.Cli;
 /// <summary>Entry point of the <c>mlnetmerge</c> command.</summary>
 public static class Program
 {
-    /// <summary>Builds the command tree.</summary>
-    public static RootCommand BuildRoot()
+    /// <summary>The command's name as installed (<c>dotnet tool install MLNetMerge.Cli</c>, ToolCommandName): help shows it
+    /// instead of the assembly's name, MLNetMerge.Cli, which System.CommandLine's RootCommand would take.</summary>
+    public const string CommandName = "mlnetmerge";
+
+    /// <summary>Builds the command tree: a root named <see cref="CommandName"/> with RootCommand's --help and --version.</summary>
+    public static Command BuildRoot()
     {
-        var root = new RootCommand("MLNetMerge: merge fine-tuned checkpoints (task arithmetic, TIES, DARE, EMR, CART, ...) from YAML recipes.");
+        var root = new Command(CommandName, "MLNetMerge: merge fine-tuned checkpoints (task arithmetic, TIES, DARE, EMR, CART, ...) from YAML recipes.")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(DiagnoseCommand.Create());

@@ -33,6 +33,7 @@ internal static class RunCommand
         {
             Steps = steps, Output = options.Output, Overwrite = options.Overwrite, Report = options.Report, Materialize = options.Materialize,
             MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap, Log = Console.WriteLine, Progress = progress,
+            ModelZips = RecipeModelZips.Write,
         }));
         if (result.Evaluation is { } e) ResultTables.Print(e);
         if (result.Report is { } report) Console.WriteLine($"report: {HtmlReport.Write(report)}");

@@ -70,26 +70,30 @@ public sealed class MergeFamily : IDisposable
     internal static MergeFamily Open(string basePath, IEnumerable<(string Task, string Path)> tasks, MergeFamilyOptions options)
     {
         var family = ModelFamily.Load(basePath, tasks, new ModelFamilyOptions { Heads = options.Heads, ConfigPath = options.ConfigPath });
-        try
-        {
-            var zoo = ZooClasses(Path.GetDirectoryName(Path.GetFullPath(basePath))!);
-            var classes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            foreach (var t in family.Tasks)
-            {
-                int k = family.TaskHeads[t.Name].FirstOrDefault(h => h.Name == TaskHead.BiasName)?.Shape is [var n] ? n : 0;
-                IReadOnlyList<string>? names = options.ClassNames.TryGetValue(t.Name, out var given) ? given
-                    : Id2Label(t.Reader.Path) ?? (zoo.TryGetValue(t.Name, out var z) ? z : null);
-                if (names is not null && k > 0 && names.Count != k)
-                    throw new ArgumentException($"task '{t.Name}' has {names.Count} class names but its head {TaskHead.BiasName} has {k} classes.", nameof(options));
-                classes[t.Name] = names ?? Enumerable.Range(0, k).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            }
-            return new MergeFamily(family, classes);
-        }
+        try { return Wrap(family, options); }
         catch
         {
             family.Dispose();
             throw;
         }
+    }
+
+    /// <summary>An opened engine family with its tasks' class names resolved as <see cref="Open"/> does (disposing the
+    /// result disposes <paramref name="family"/>).</summary>
+    internal static MergeFamily Wrap(ModelFamily family, MergeFamilyOptions options)
+    {
+        var zoo = ZooClasses(Path.GetDirectoryName(Path.GetFullPath(family.Base.Path))!);
+        var classes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var t in family.Tasks)
+        {
+            int k = family.TaskHeads[t.Name].FirstOrDefault(h => h.Name == TaskHead.BiasName)?.Shape is [var n] ? n : 0;
+            IReadOnlyList<string>? names = options.ClassNames.TryGetValue(t.Name, out var given) ? given
+                : Id2Label(t.Reader.Path) ?? (zoo.TryGetValue(t.Name, out var z) ? z : null);
+            if (names is not null && k > 0 && names.Count != k)
+                throw new ArgumentException($"task '{t.Name}' has {names.Count} class names but its head {TaskHead.BiasName} has {k} classes.", nameof(options));
+            classes[t.Name] = names ?? Enumerable.Range(0, k).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        }
+        return new MergeFamily(family, classes);
     }
 
     /// <summary>Class names of a zoo's tasks, when a zoo <c>manifest.json</c> sits in <paramref name="directory"/>.</summary>

@@ -69,7 +69,8 @@ public sealed partial class MergingCatalog
     }
 
     /// <summary>Runs a recipe file as <c>mlnetmerge run</c> does (its <c>sweep:</c>, merge, <c>align:</c>, <c>evaluate:</c> and
-    /// <c>export:</c>, into its <c>output</c>); <paramref name="options"/> override the output and report progress.</summary>
+    /// <c>export:</c>, into its <c>output</c>; with <c>export.mlnet</c>, ML.NET zips and their C# in the output's <c>mlnet/</c>
+    /// folder); <paramref name="options"/> override the output and report progress.</summary>
     /// <exception cref="RecipeException">The recipe is not valid.</exception>
     public RecipeResult RunRecipe(string recipePath, RecipeOptions? options = null)
     {
@@ -79,7 +80,7 @@ public sealed partial class MergingCatalog
         {
             Output = options.Output, Overwrite = options.Overwrite, Report = options.Report, Materialize = options.Materialize,
             Log = options.Log, Progress = options.Progress, CancellationToken = options.CancellationToken,
-        });
+        }.WithModelZips(RecipeModelZips.Write));
         return new RecipeResult(run);
     }
 

@@ -17,6 +17,7 @@ public sealed class RecipeResult
         OutputFolder = run.Output;
         ReportFile = run.Report;
         ExportedFiles = run.Exported;
+        ModelZipFiles = run.ModelZips;
         _evaluation = run.Evaluation;
         Protocols = _evaluation?.Protocols ?? [];
         Stages = _evaluation?.Alignment.Select(r => r.Name).ToList() ?? [];
@@ -39,6 +40,10 @@ public sealed class RecipeResult
 
     /// <summary>ONNX files written by the recipe's <c>export:</c> section, relative to its folder.</summary>
     public IReadOnlyList<string> ExportedFiles { get; }
+
+    /// <summary>ML.NET model zips and their generated C# (<c>export.mlnet</c>), relative to the output folder
+    /// (<c>mlnet/fashion.zip</c>, <c>mlnet/fashion.consumption.cs</c>, …).</summary>
+    public IReadOnlyList<string> ModelZipFiles { get; }
 
     /// <summary>Whether the recipe evaluated (an <c>evaluate:</c> or <c>align:</c> section).</summary>
     public bool Evaluated => _evaluation is not null;

@@ -15,4 +15,8 @@ namespace MLNetMerge.Recipes;
 /// <param name="Report">The <c>report.json</c> written, or null.</param>
 /// <param name="Exported">ONNX files written, relative to the export folder.</param>
 internal sealed record RecipeRunResult(MergeSummary Summary, MergedModel? Merged, IReadOnlyList<AlignedModel> Aligned,
-    IReadOnlyDictionary<string, double> Chosen, RecipeEvaluation? Evaluation, string? Output, string? Report, IReadOnlyList<string> Exported);
+    IReadOnlyDictionary<string, double> Chosen, RecipeEvaluation? Evaluation, string? Output, string? Report, IReadOnlyList<string> Exported)
+{
+    /// <summary>ML.NET zips and their generated C# (<c>export.mlnet</c>), relative to the output folder (<c>mlnet/fashion.zip</c>, …).</summary>
+    public IReadOnlyList<string> ModelZips { get; init; } = [];
+}

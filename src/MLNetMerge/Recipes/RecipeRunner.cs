@@ -13,11 +13,15 @@ namespace MLNetMerge.Recipes;
 /// or held in memory when a later step needs it — then written to the output in the same pass, the same bytes),
 /// <c>align:</c> (stages fitted on the zoo's inputs), saving (the stages' state, the model's description files,
 /// <c>recipe.yaml</c>, <c>README.md</c> and <c>manifest.json</c>, all in a temporary folder renamed into place at the end),
-/// <c>evaluate:</c> (bounds, protocols and alignment rows on the zoo's test splits), <c>export:</c> (ONNX) and
+/// <c>evaluate:</c> (bounds, protocols and alignment rows on the zoo's test splits), <c>export:</c> (ONNX; ML.NET zips and
+/// their C# are written with the output, in its <c>mlnet/</c> folder) and
 /// <c>report.json</c>. Sections are read before anything runs, so a malformed one fails at once.
 /// </summary>
 internal static class RecipeRunner
 {
+    /// <summary>The output's folder of ML.NET zips and their C# (<c>export.mlnet</c>).</summary>
+    internal const string ModelZipFolder = "mlnet";
+
     /// <summary>Runs <paramref name="recipe"/>.</summary>
     /// <exception cref="RecipeException">A malformed section, no output where one is needed, or a missing zoo.</exception>
     /// <exception cref="MergeException">Bad inputs (the message names the file and tensor).</exception>
@@ -42,6 +46,12 @@ internal static class RecipeRunner
         var export = steps.HasFlag(RecipeSteps.Export) ? ExportSection.Read(recipe) : null;
         string? output = steps.HasFlag(RecipeSteps.Save) ? options.Output ?? recipe.Output : null;
         if (steps == RecipeSteps.Merge && output is null) throw new RecipeException(recipe.Source, "no output directory: set 'output' or pass --output.");
+        if (export is { MLNet: not MLNetZipLayout.None })
+        {
+            if (output is null) throw new RecipeException(recipe.Source, "export.mlnet: the ML.NET zips are written beside the merged model, in the output's mlnet/ folder; set 'output' or pass --output.");
+            if (options.ModelZips is null) throw new RecipeException(recipe.Source, "export.mlnet: this entry point does not write ML.NET zips; run the recipe with 'mlnetmerge run' or MergingCatalog.RunRecipe.");
+            if (plan is { Stages.Count: > 1 }) throw new RecipeException(recipe.Source, $"export.mlnet: the align section has {plan.Stages.Count} stages; an ML.NET zip holds one merge and at most one stage.");
+        }
         if (plan is not null && evaluate && !evaluation.Protocols.Contains("current"))
             throw new RecipeException(recipe.Source, "evaluate.protocols: alignment rows are normalised by the individual models' Current Eval; keep 'current' among the protocols.");
         bool onnx = OnnxRecipes.IsOnnxRecipe(recipe);
@@ -98,6 +108,7 @@ internal static class RecipeRunner
         // 3. align: every stage fitted on the merged model (few-shot stages once per seed).
         var rows = plan is null ? [] : AlignmentRows.Fit(plan, method.Name, merged!, family, suite!, recipe.Seed, chosen, log, progress, ct);
         var aligned = rows.Select(r => r.Models[0]).ToList();
+        IReadOnlyList<string> modelZips = [];
 
         // 4. save: the stages' state and the files that describe the output, then the rename.
         if (outputDir is not null)
@@ -105,6 +116,13 @@ internal static class RecipeRunner
             var modelFiles = OutputWriter.CopyModelFiles(family.HasArchitecture ? family.Architecture : null, outputDir);
             OutputWriter.WriteStages(aligned, outputDir);
             if (onnx) OnnxRecipes.WriteOnnxOutputs(recipe, outputDir.TempPath, new Checkpoints.Onnx.OnnxWriteOptions());
+            if (export is { MLNet: not MLNetZipLayout.None })
+            {
+                var written = options.ModelZips!(new ModelZipRequest(family, merged!, aligned.Count == 1 ? aligned[0] : null, resolved, export,
+                    outputDir.PathOf(ModelZipFolder), plan?.Data));
+                modelZips = [.. written.Select(f => ModelZipFolder + "/" + f)];
+                log($"export: {modelZips.Count} ML.NET file(s) in {Path.Combine(outputDir.FinalPath, ModelZipFolder)}");
+            }
             var saved = resolved with { Materialize = materialize, Output = outputDir.FinalPath, Sections = SavedSections(resolved) };
             File.WriteAllText(outputDir.PathOf("recipe.yaml"), RecipeWriter.Write(saved, finalParameters, relativeTo: outputDir.FinalPath));
             var inputs = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
@@ -128,7 +146,7 @@ internal static class RecipeRunner
         }
 
         // 6. export and 7. report.
-        var exported = export is null ? [] : Export(merged!, family, export, options.Overwrite, log);
+        var exported = export?.Onnx is null ? [] : Export(merged!, family, export, options.Overwrite, log);
         string? report = null;
         if (result is not null && steps.HasFlag(RecipeSteps.Report))
         {
@@ -136,7 +154,10 @@ internal static class RecipeRunner
             RunReport.Write(report, [RunReport.Entry(result, RecipeName(recipe), plan)]);
             log($"report: {Path.GetFullPath(report)}");
         }
-        return new RecipeRunResult(summary, merged, aligned, chosen, result, outputDir?.FinalPath, report is null ? null : Path.GetFullPath(report), exported);
+        return new RecipeRunResult(summary, merged, aligned, chosen, result, outputDir?.FinalPath, report is null ? null : Path.GetFullPath(report), exported)
+        {
+            ModelZips = modelZips,
+        };
     }
 
     /// <summary>The merge alone, streamed into the output folder (<c>mlnetmerge merge</c>): <see cref="Run"/> with
@@ -198,7 +219,7 @@ internal static class RecipeRunner
 
     private static IReadOnlyList<string> Export(MergedModel merged, ModelFamily family, ExportSection export, bool overwrite, Action<string> log)
     {
-        var files = MLNetMerge.Export.OnnxExport.Write(merged, export.Onnx, new MLNetMerge.Export.OnnxExportOptions
+        var files = MLNetMerge.Export.OnnxExport.Write(merged, export.Onnx!, new MLNetMerge.Export.OnnxExportOptions
         {
             PerTask = export.PerTask, MultiHead = export.MultiHead, PerTaskSingleFile = export.SingleFile,
             BaseModel = export.SingleFile ? family.Base : null, Overwrite = overwrite,

@@ -1,0 +1,117 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetMerge.Data;
+using MLNetMerge.Export;
+using MLNetMerge.MLNet;
+using MLNetMerge.Recipes;
+
+namespace MLNetMerge;
+
+/// <summary>
+/// The ML.NET end of a recipe (<c>export.mlnet</c>), as Model Builder ends: per model (one per task, or one serving every
+/// task) an ML.NET zip saved with <c>mlContext.Model.Save</c> — the family's input step (image pixels from a path column,
+/// or WordPiece tokenization of a text column), the merged encoder and heads (and the recipe's alignment stage) as
+/// <see cref="MergedChain"/> builds them, <c>Score</c> and <c>PredictedLabel</c> — with its consumption C#
+/// (<see cref="ConsumptionCode"/>) and training C# (<see cref="TrainingCode"/>). Every file is written through a
+/// temporary file and renamed, into the run's temporary output folder; the zips are byte-identical across runs of the
+/// same recipe and seed (<see cref="DeterministicZip"/>).
+/// </summary>
+internal static class RecipeModelZips
+{
+    /// <summary>Default input column of a vision family's zip: image file paths.</summary>
+    public const string ImagePathColumn = "ImagePath";
+
+    /// <summary>Default input column of a text family's zip.</summary>
+    public const string TextColumn = "Text";
+
+    /// <summary>Writes the zips and their C# into <see cref="ModelZipRequest.Folder"/>; returns the files, relative to it, in order.</summary>
+    /// <exception cref="RecipeException">The family has no ML.NET input step (an MLP family reads feature vectors).</exception>
+    public static IReadOnlyList<string> Write(ModelZipRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var recipe = request.Recipe;
+        // Not disposed: the runner owns the engine family.
+        var family = MergeFamily.Wrap(request.Family, new MergeFamilyOptions { Heads = recipe.Heads });
+        if (!family.IsText && family.ImageSize == 0)
+            throw new RecipeException(recipe.Source, "export.mlnet: the family's encoder reads feature vectors, for which there is no ML.NET input step; ML.NET zips are written for image and text encoders.");
+        string input = request.Export.MLNetInput ?? (family.IsText ? TextColumn : ImagePathColumn);
+        string ns = CSharpText.Identifier(RecipeRunner.RecipeName(recipe));
+        Directory.CreateDirectory(request.Folder);
+
+        var models = request.Export.MLNet == MLNetZipLayout.PerTask
+            ? family.TaskNames.Select(t => (File: t, Tasks: (IReadOnlyList<string>)[t], Task: (string?)t)).ToList()
+            : [("model", family.TaskNames, null)];
+        var files = new List<string>();
+        foreach (var (file, tasks, task) in models)
+        {
+            var ml = new MLContext(seed: 0);
+            string zip = file + ".zip";
+            var columns = SaveZip(ml, family, request, tasks, task, input, Path.Combine(request.Folder, zip));
+            string className = (task is null ? ns : CSharpText.Identifier(task)) + "Model";
+            var model = new GeneratedModel(ns, className, zip, RecipeRunner.RecipeName(recipe), recipe, family, input, task, columns, request.AlignData);
+            AtomicFile.Write(Path.Combine(request.Folder, file + ".consumption.cs"), s => Utf8(s, ConsumptionCode.Write(model)));
+            AtomicFile.Write(Path.Combine(request.Folder, file + ".training.cs"), s => Utf8(s, TrainingCode.Write(model)));
+            files.AddRange([zip, file + ".consumption.cs", file + ".training.cs"]);
+        }
+        return files;
+    }
+
+    /// <summary>The input step, fitted (no data is read) on an empty view of the input column.</summary>
+    public static (ITransformer Step, IDataView Empty) InputStep(MLContext ml, MergeFamily family, string inputColumn)
+    {
+        var empty = new ArrayDataViewBuilder().AddText(inputColumn, []).Build();
+        var estimator = family.IsText ? ml.Merging().TokenizeText(family, inputColumn) : ml.Merging().ImagePixels(family, inputColumn);
+        return (estimator.Fit(empty), empty);
+    }
+
+    /// <summary>Builds the chain serving <paramref name="tasks"/>, saves it (timestamps fixed) through a temporary file,
+    /// loads it back and reads the columns its consumption code binds from the loaded model's schema.</summary>
+    private static ModelZipColumns SaveZip(MLContext ml, MergeFamily family, ModelZipRequest request, IReadOnlyList<string> tasks, string? task,
+        string inputColumn, string path)
+    {
+        var (step, empty) = InputStep(ml, family, inputColumn);
+        var options = new NamedMethodOptions(request.Recipe.Method, null) { Task = task, Seed = request.Recipe.Seed };
+        bool shared = task is null && TaskGraphs.Build(request.Merged, request.Aligned, tasks, new OnnxExportOptions()).Count == 1;
+        var merged = MergedChain.Create(ml, family, request.Merged, request.Aligned, tasks, options, shared);
+        var parts = new List<ITransformer>(step is IEnumerable<ITransformer> steps ? steps : [step]);
+        parts.AddRange(merged);
+        try
+        {
+            var chain = new TransformerChain<ITransformer>([.. parts]);
+            using var saved = new MemoryStream();
+            ml.Model.Save(chain, empty.Schema, saved);
+            byte[] bytes = DeterministicZip.Normalise(saved.ToArray());
+            AtomicFile.Write(path, s => s.Write(bytes));
+
+            var loading = new MLContext(seed: 0);
+            loading.Merging().RegisterAssembly();
+            var loaded = loading.Model.Load(new MemoryStream(bytes, writable: false), out var inputSchema);
+            try { return ModelZipColumns.Read(loaded.GetOutputSchema(inputSchema), tasks, task is not null); }
+            finally { (loaded as IDisposable)?.Dispose(); }
+        }
+        finally
+        {
+            foreach (var t in merged) (t as IDisposable)?.Dispose();
+        }
+    }
+
+    private static void Utf8(Stream stream, string text)
+    {
+        var bytes = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
+        stream.Write(bytes);
+    }
+}
+
+/// <summary>What the generated C# of one zip says: names, the recipe it came from, the family's input, the saved columns.</summary>
+/// <param name="Namespace">The generated code's namespace (the recipe's name).</param>
+/// <param name="ClassName">The static class holding ModelInput, ModelOutput, Predict and the training code (<c>FashionModel</c>).</param>
+/// <param name="ZipFile">The zip's file name.</param>
+/// <param name="RecipeName">The recipe's name.</param>
+/// <param name="Recipe">The recipe as it ran.</param>
+/// <param name="Family">The family.</param>
+/// <param name="InputColumn">The zip's input column.</param>
+/// <param name="Task">The task the zip serves, or null for every task.</param>
+/// <param name="Columns">The saved output columns.</param>
+/// <param name="AlignData">Where the recipe's stage took its rows, or null without one.</param>
+internal sealed record GeneratedModel(string Namespace, string ClassName, string ZipFile, string RecipeName, MergeRecipe Recipe, MergeFamily Family,
+    string InputColumn, string? Task, ModelZipColumns Columns, AlignData? AlignData);

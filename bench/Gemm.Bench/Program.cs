@@ -8,6 +8,11 @@
 using System.Diagnostics;
 using MLNetMerge.Tensors;
 
+if (args.Length > 0 && args[0] == "kernel")
+{
+    KernelPeak.Run();
+    return;
+}
 if (args.Length > 0 && args[0] == "rsvd")
 {
     RsvdBench.Run(args[1]);

@@ -13,6 +13,12 @@ if (args.Length > 0 && args[0] == "kernel")
     KernelPeak.Run();
     return;
 }
+if (args.Length > 0 && args[0] == "eig") { EigTiming.Run(); return; }
+if (args.Length > 0 && args[0] == "cartsvd")
+{
+    CartSvdBench.Run(args[1], args[2..]);
+    return;
+}
 if (args.Length > 0 && args[0] == "rsvd")
 {
     RsvdBench.Run(args[1]);

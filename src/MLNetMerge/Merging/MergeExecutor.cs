@@ -212,13 +212,13 @@ public static class MergeExecutor
     {
         int next = -1;
         long done = 0;
-        int threads = Math.Clamp(options.MaxThreads, 1, Math.Max(1, items.Count));
+        int threads = run.ParallelWithinTensor ? 1 : Math.Clamp(options.MaxThreads, 1, Math.Max(1, items.Count));
         bool check = checkFinite && !options.AllowNonFinite;
         progress?.Report(new MergeProgress(stage, 0, items.Count));
         Exception? failure = null;
         void Worker()
         {
-            var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters };
+            var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters, MaxThreads = Math.Max(1, options.MaxThreads) };
             if (slice > 0) Rent(ctx, slice);
             try
             {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One line on what the PyTorch reference runs on: CPU model, torch's ATen CPU capability, and the OpenBLAS core its
 BLAS/LAPACK calls dispatch to (OPENBLAS_CORETYPE forces one; Debian's OpenBLAS 0.3.21 picks Haswell, i.e. AVX2, on
-AMD family 25/26 anyway). Import `describe()` after torch, or run this file to print it.
+AMD family 25/26 anyway). Import `describe()` after torch, or run this file (optional argument: torch threads) to print it.
 """
 import ctypes
 import os
@@ -76,4 +76,8 @@ def describe():
 
 
 if __name__ == "__main__":
+    import sys
+    import torch
+    if len(sys.argv) > 1:
+        torch.set_num_threads(int(sys.argv[1]))
     print(describe())

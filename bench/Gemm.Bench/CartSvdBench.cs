@@ -6,7 +6,8 @@ using MLNetMerge.Tensors.LinearAlgebra;
 /// <summary>
 /// `cartsvd DIR VARIANT…`: the truncated SVDs CART takes, on the merge benchmark's own centered matrices, against the
 /// exact SVD that bench/merge/cart_exact_svd.py wrote to DIR. A variant is <c>rsvd:P:Q</c> (<see cref="RandomizedSvd"/>,
-/// oversampling P, Q power iterations) or <c>gram:P:Q[:noshift]</c> (<see cref="GramSubspaceSvd"/>). Per variant it prints
+/// oversampling P, Q power iterations) or <c>gram:P:Q[:noshift|:shift|:shiftS]</c> (<see cref="GramSubspaceSvd"/>; the shift
+/// updated on the first S iterations, all of them, or none; default <see cref="GramSubspaceSvd.DefaultShiftSteps"/>). Per variant it prints
 /// the CPU time per matrix (run it with DOTNET_PROCESSOR_COUNT=1 for the one-matrix-per-core layout) and, over the
 /// matrices, the median and largest
 /// <list type="bullet">
@@ -27,12 +28,12 @@ internal static class CartSvdBench
         {
             var f = v.Split(':');
             int p = int.Parse(f[1], CultureInfo.InvariantCulture), q = int.Parse(f[2], CultureInfo.InvariantCulture);
-            bool shift = !(f.Length > 3 && f[3] == "noshift");
-            int shiftSteps = f.Length > 3 && f[3].StartsWith("shift") ? int.Parse(f[3][5..], CultureInfo.InvariantCulture) : int.MaxValue;
+            int shiftSteps = f.Length <= 3 ? GramSubspaceSvd.DefaultShiftSteps
+                : f[3] == "noshift" ? 0 : f[3] == "shift" ? int.MaxValue : int.Parse(f[3][5..], CultureInfo.InvariantCulture);
             Func<Case, LowRankFactors> run = f[0] switch
             {
                 "rsvd" => c => RandomizedSvd.Compute(c.A, c.M, c.N, c.R, p, q, 7),
-                "gram" => c => GramSubspaceSvd.Compute(c.A, c.M, c.N, c.R, p, q, 7, shift, shiftSteps),
+                "gram" => c => GramSubspaceSvd.Compute(c.A, c.M, c.N, c.R, p, q, 7, shiftSteps),
                 _ => throw new ArgumentException($"unknown variant {v}"),
             };
             run(cases[0]); // JIT warm-up

@@ -281,6 +281,13 @@ public static class MergeExecutor
             var task = ctx.Task(t);
             if (whole) reader.ReadFloat32(ti, task);
             else reader.ReadFloat32(ti, item.Start, task);
+            if (checkFinite && subtract)
+            {
+                // One sweep; on a non-finite input read it again to name the element.
+                if (SubtractChecked.Run(task, ctx.Base)) continue;
+                if (whole) reader.ReadFloat32(ti, task);
+                else reader.ReadFloat32(ti, item.Start, task);
+            }
             if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
             if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
         }

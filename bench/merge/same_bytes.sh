@@ -17,7 +17,7 @@ run() {  # CLI ENV... : merges ta, ties and emr into $out and prints their diges
   local cli=$1; shift
   for m in ta ties emr; do
     local extra=(); [[ $m == emr ]] && extra=(--materialize task0)
-    env "$@" dotnet "$cli" merge "$family/recipes/$m.yaml" --force "${extra[@]}" -o "$out/$m" >/dev/null
+    env "$@" dotnet "$cli" merge "$family/recipes/$m.yaml" --force "${extra[@]}" -o "$out/$m" >/dev/null 2>&1
     (cd "$out/$m" && find . -name '*.safetensors' | sort | xargs sha256sum | sed "s|^|$m |")
   done
 }

@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
-using MLNetMerge.Onnx.Export;
+using MLNetMerge.Export;
 using MLNetMerge.Tensors;
 
 /// <summary>

@@ -62,6 +62,7 @@ internal static class CartShared
         MethodParameter.Number("rank_ratio", 0.12, "r / min(m, n) of each block matrix's truncated SVD.", 0, 1) with { Aliases = [new("lowrank")] },
         CommonParameters.Scale(2.0),
         MethodParameter.Number("power_iterations", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultIterations, "Subspace iterations of the truncated SVD (each one power step of A Aᵀ).", 0, 50),
+        MethodParameter.Number("oversampling", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultOversampling, "Extra sketch columns of the truncated SVD (sketch r + oversampling); larger brings the low-rank part closer to the exact SVD's at more cost (docs/truncated-svd.md).", 0, 1024),
     ];
 
     /// <summary>True for a 2-D weight of an attention or MLP block: inside a numbered block, not an embedding or norm.</summary>
@@ -94,7 +95,8 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
         var factors = new LowRankFactors[tasks];
         int threads = Math.Clamp(ctx.MaxThreads, 1, tasks);
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        Parallel.For(0, tasks, options, t => factors[t] = LowRank.Compute(ctx.Task(t), m, n, r, Options(ctx, t), maxThreads: 1));
+        int oversampling = (int)ctx.Number("oversampling");
+        Parallel.For(0, tasks, options, t => factors[t] = LowRank.Compute(ctx.Task(t), m, n, r, Options(ctx, t), oversampling, maxThreads: 1));
         return factors;
     }
 
@@ -188,6 +190,6 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
         }
         int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
         int r = Math.Min(CartShared.Rank(ctx.Number("rank_ratio"), m, n), Math.Min(m, n));
-        if (r > 0) LowRank.AddTruncated(ctx.Task(task), m, n, r, lambda, output, Options(ctx, task));
+        if (r > 0) LowRank.Compute(ctx.Task(task), m, n, r, Options(ctx, task), (int)ctx.Number("oversampling")).AddTo(output, lambda);
     }
 }

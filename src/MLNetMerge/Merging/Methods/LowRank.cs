@@ -22,11 +22,15 @@ public static class LowRank
     public static void Factors(ReadOnlySpan<float> a, int m, int n, int r, Span<float> left, Span<float> right, RandomizedSvdSettings settings)
         => Split(Compute(a, m, n, r, settings), left, right);
 
-    /// <summary>The rank-r factors of <paramref name="a"/> (m, n); each GEMM on at most <paramref name="maxThreads"/> threads (same result for any value).</summary>
-    internal static LowRankFactors Compute(ReadOnlySpan<float> a, int m, int n, int r, RandomizedSvdSettings settings, int maxThreads = int.MaxValue)
+    /// <summary>
+    /// The rank-r factors of <paramref name="a"/> (m, n) with a sketch of r + <paramref name="oversampling"/> columns; each
+    /// GEMM on at most <paramref name="maxThreads"/> threads (same result for any value).
+    /// </summary>
+    internal static LowRankFactors Compute(ReadOnlySpan<float> a, int m, int n, int r, RandomizedSvdSettings settings,
+        int oversampling = GramSubspaceSvd.DefaultOversampling, int maxThreads = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return GramSubspaceSvd.Compute(a, m, n, r, iterations: settings.PowerIterations, seed: settings.Seed, maxThreads: maxThreads);
+        return GramSubspaceSvd.Compute(a, m, n, r, oversampling, settings.PowerIterations, settings.Seed, maxThreads: maxThreads);
     }
 
     /// <summary>Writes <c>left = U_r S_r</c> (m, r) and <c>right = V_rᵀ</c> (r, n) of <paramref name="f"/>.</summary>

@@ -8,6 +8,7 @@
 #
 # Ours is the CLI as `dotnet publish -p:PublishReadyToRun=true` ships it (precompiled, like torch's native code; the
 # publish goes to WORKDIR/cli); --jit times the plain `dotnet build` output instead (every method JIT-compiled at start).
+# BENCH_NO_PUBLISH=1 reuses WORKDIR/cli when it exists (several invocations in one sitting).
 # --isa picks the instruction set of both sides (bench/isa.sh; avx2 on an AVX-512 CPU emulates an AVX2-only one); each
 # method runs --reps times, ours then torch, and the table reports medians. Results go to results/<isa>/.
 #
@@ -71,6 +72,8 @@ if ((TORCH_ONLY == 0)); then
   if ((JIT)); then
     echo "== building the CLI (Release, JIT)"
     dotnet build -c Release -nologo -v q "$REPO/src/MLNetMerge.Cli" >/dev/null
+  elif [[ -n ${BENCH_NO_PUBLISH:-} && -f $CLI_DLL ]]; then
+    echo "== BENCH_NO_PUBLISH: timing the CLI already published in $WORK/cli"
   else
     echo "== publishing the CLI (Release, ReadyToRun) to $WORK/cli"
     dotnet publish "$REPO/src/MLNetMerge.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \

@@ -5,14 +5,14 @@ namespace MLNetMerge.Merging.Methods;
 /// <summary>Settings of the truncated SVD behind CART: subspace (power) iterations and the seed of its Gaussian start block.</summary>
 /// <param name="PowerIterations">Iterations q; each is one power step of A Aᵀ.</param>
 /// <param name="Seed">Seed of the start block.</param>
-public sealed record RandomizedSvdSettings(int PowerIterations, ulong Seed);
+internal sealed record RandomizedSvdSettings(int PowerIterations, ulong Seed);
 
 /// <summary>
 /// Rank-r approximations used by CART: <c>lowrank_r(A) = U_r S_r V_rᵀ</c> by subspace iteration on the Gram matrix of A's
 /// short side (<see cref="GramSubspaceSvd"/>: oversampling 32, α updated on the first 2 of the q iterations). The
 /// choice and its error on the merge benchmark's matrices are in bench/README.md (CART) and docs/truncated-svd.md.
 /// </summary>
-public static class LowRank
+internal static class LowRank
 {
     /// <summary><c>dst += alpha · U_r S_r V_rᵀ</c> of the (m, n) matrix <paramref name="a"/>.</summary>
     public static void AddTruncated(ReadOnlySpan<float> a, int m, int n, int r, float alpha, Span<float> dst, RandomizedSvdSettings settings)

@@ -8,7 +8,7 @@ namespace MLNetMerge.Tests.Nn;
 /// small enough to run whole on the caller, concatenated.
 /// </summary>
 [TestClass]
-public sealed class ParallelKernelTests
+internal sealed class ParallelKernelTests
 {
     private static float[] Rand(int n, int seed)
     {

@@ -21,7 +21,7 @@ internal static class StepProfile
         return ts.Seconds * 1e3 + ts.Nanoseconds * 1e-6;
     }
 
-    private static double BestMs(Action body, int reps)
+    internal static double BestMs(Action body, int reps)
     {
         for (int i = 0; i < 3; i++) body();
         double best = double.MaxValue;

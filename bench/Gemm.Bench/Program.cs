@@ -5,9 +5,26 @@
 //        that other processes' load on a shared machine barely moves.
 //        dotnet run -c Release --project bench/Gemm.Bench -- rsvd OUTDIR
 //        See RsvdBench.cs.
+//        isa: one line on the CPU and the instruction sets the kernels use (KernelIsa.Describe); kernel: the GEMM tile's
+//        in-L1 rate; cartsvd DIR VARIANT…: CART's truncated SVDs against exact ones (CartSvdBench.cs).
 using System.Diagnostics;
 using MLNetMerge.Tensors;
 
+if (args.Length > 0 && args[0] == "isa")
+{
+    Console.WriteLine(KernelIsa.Describe());
+    return;
+}
+if (args.Length > 0 && args[0] == "kernel")
+{
+    KernelPeak.Run();
+    return;
+}
+if (args.Length > 0 && args[0] == "cartsvd")
+{
+    CartSvdBench.Run(args[1], args[2..]);
+    return;
+}
 if (args.Length > 0 && args[0] == "rsvd")
 {
     RsvdBench.Run(args[1]);

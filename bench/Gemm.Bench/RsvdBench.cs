@@ -3,7 +3,8 @@ using MLNetMerge.Tensors;
 using MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
-/// Randomized truncated SVD at r = ⌊0.12·min(m, n)⌋ on low-rank-plus-noise matrices (rank 40, s_j = 10·0.92^j, noise
+/// CART's truncated SVD (<see cref="MLNetMerge.Merging.Methods.LowRank"/>: subspace iteration on the Gram matrix, the
+/// defaults CART runs with) at r = ⌊0.12·min(m, n)⌋ on low-rank-plus-noise matrices (rank 40, s_j = 10·0.92^j, noise
 /// 0.02 — the generator of LinearAlgebraTests). Fastest of 8 calls. Writes each matrix to OUTDIR/A_MxN.f32 (raw little-endian float32,
 /// row-major) for bench/gemm/torch_svd.py and prints: rsvd M N r best_wall_ms residual_frobenius best_cpu_ms
 /// (CPU time of the whole process, both GEMM threads included).
@@ -25,7 +26,7 @@ internal static class RsvdBench
             {
                 var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
-                f = RandomizedSvd.Compute(a, m, n, r, seed: 7);
+                f = MLNetMerge.Merging.Methods.LowRank.Compute(a, m, n, r, new MLNetMerge.Merging.Methods.RandomizedSvdSettings(GramSubspaceSvd.DefaultIterations, 7));
                 best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
                 bestCpu = Math.Min(bestCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds);
             }

@@ -1,4 +1,4 @@
-"""Exact truncated SVD with PyTorch vs MLNetMerge's randomized SVD (bench/Gemm.Bench rsvd).
+"""Exact truncated SVD with PyTorch vs CART's truncated SVD in MLNetMerge (bench/Gemm.Bench rsvd).
 
 Usage: PYENV_VERSION=system python3 bench/gemm/torch_svd.py OUTDIR RSVD_LINES_FILE
 Reads each matrix OUTDIR/A_MxN.f32 that the .NET benchmark wrote, times torch.linalg.svd (float32, thin,

@@ -1,9 +1,11 @@
-"""Prints the merge-throughput table from the files bench/merge/run.sh leaves in a family dir:
-results/<method>.{ours,torch}.json (sample_rss.py), results/<method>.compare.json (compare.py),
-results/ceiling.txt (ReadCeiling's RESULT line).
+"""Prints the merge-throughput table from the files bench/merge/run.sh leaves in a family dir, per instruction set:
+results/<isa>/<method>.{ours,torch}.<run>.json (sample_rss.py, one per run), <method>.ours.<run>.sha256 (digests of our
+outputs), <method>.compare.json (compare.py), ceiling.txt (ReadCeiling's RESULT line), isa.txt (bench/isa.sh's header).
+Times are the median over the runs (with the range), RSS the largest peak over the runs.
 
-    python3 report.py FAMILY_DIR MODELS [METHOD...]
+    python3 report.py FAMILY_DIR MODELS ISA [METHOD...]
 """
+import statistics
 import glob
 import json
 import os
@@ -69,17 +71,54 @@ def mb(kb):
     return f"{kb / 1024:.0f}"
 
 
+def runs(results, method, side):
+    """The successful runs' sample_rss.py records, in run order (None when a run failed or is missing)."""
+    paths = sorted(glob.glob(os.path.join(results, f"{method}.{side}.*.json")),
+                   key=lambda p: int(p.rsplit(".", 2)[-2]) if p.rsplit(".", 2)[-2].isdigit() else 0)
+    records = [load_json(p) for p in paths]
+    return [r for r in records if r is not None and r.get("rc") == 0], len(records)
+
+
+def summary(records):
+    """(median wall, text 'median (min–max)', largest RssAnon kB, largest RssFile kB) of a side's runs."""
+    walls = [r["wall_s"] for r in records]
+    med = statistics.median(walls)
+    text = f"{med:.2f}" + (f" ({min(walls):.2f}–{max(walls):.2f})" if len(walls) > 1 else "")
+    return med, text, max(r["peak_rss_anon_kb"] for r in records), max(r["peak_rss_file_kb"] for r in records)
+
+
+def digests_agree(results, method):
+    """'same bytes in N runs', 'DIFFER' or None from the per-run sha256 files of our outputs."""
+    texts = []
+    for p in glob.glob(os.path.join(results, f"{method}.ours.*.sha256")):
+        try:
+            with open(p) as f:
+                t = f.read().strip()
+        except OSError:
+            continue
+        if t:
+            texts.append(t)
+    if not texts:
+        return None
+    return f"same bytes in all {len(texts)} runs" if len(set(texts)) == 1 else f"OUTPUTS DIFFER between runs ({len(set(texts))} variants)"
+
+
 def main():
-    family, models = sys.argv[1], int(sys.argv[2])
-    methods = sys.argv[3:] or ["ta", "ties", "emr", "cart"]
-    results = os.path.join(family, "results")
+    family, models, isa = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    methods = sys.argv[4:] or ["ta", "ties", "emr", "cart"]
+    results = os.path.join(family, "results", isa)
     inputs = [os.path.join(family, "base.safetensors")] + [os.path.join(family, f"task{t}.safetensors") for t in range(models)]
     input_bytes = sum(os.path.getsize(p) for p in inputs)
     ceiling = read_ceiling(os.path.join(results, "ceiling.txt"))
     read_gbps, triad_gbps = ceiling.get("read_gbps"), ceiling.get("triad_gbps")
 
     print(f"\nMerge throughput: base + {models} CLIP ViT-B/32-shaped checkpoints "
-          f"({input_bytes / 1e9:.2f} GB of inputs), page cache warm")
+          f"({input_bytes / 1e9:.2f} GB of inputs), page cache warm, instruction set {isa}")
+    try:
+        with open(os.path.join(results, "isa.txt")) as f:
+            print(f.read().rstrip())
+    except OSError:
+        pass
     if read_gbps:
         print(f"physical limits: file-read ceiling {read_gbps:.2f} GB/s (RandomAccess.Read, 64 MiB buffer, 1 thread), "
               f"memory bandwidth {triad_gbps:.2f} GB/s (triad, 2 threads)")
@@ -90,21 +129,22 @@ def main():
         print(f"load average before the run: {load} (other jobs on the machine skew every figure)")
     rows = []
     for m in methods:
-        ours, torch = load_json(os.path.join(results, f"{m}.ours.json")), load_json(os.path.join(results, f"{m}.torch.json"))
+        ours_runs, ours_n = runs(results, m, "ours")
+        torch_runs, torch_n = runs(results, m, "torch")
         cmp = load_json(os.path.join(results, f"{m}.compare.json")) or {}
-        ok_ours = ours is not None and ours["rc"] == 0
-        ok_torch = torch is not None and torch["rc"] == 0
+        ok_ours = len(ours_runs) == ours_n and ours_n > 0
+        ok_torch = len(torch_runs) == torch_n and torch_n > 0
+        o_med, o_text, o_anon, o_file = summary(ours_runs) if ok_ours else (None, "failed" if ours_n else "-", None, None)
+        t_med, t_text, t_anon, t_file = summary(torch_runs) if ok_torch else (None, "failed" if torch_n else "-", None, None)
         out_bytes = safetensors_bytes(os.path.join(family, "ours" if ok_ours else "torch", m))
         moved = input_bytes + out_bytes
-        row = [NAMES.get(m, m),
-               f"{ours['wall_s']:.2f}" if ok_ours else ("failed" if ours else "-"),
-               f"{torch['wall_s']:.2f}" if ok_torch else ("failed" if torch else "-"),
-               f"{torch['wall_s'] / ours['wall_s']:.2f}x" if ok_ours and ok_torch else "-",
+        row = [NAMES.get(m, m), o_text, t_text,
+               f"{t_med / o_med:.2f}x" if ok_ours and ok_torch else "-",
                f"{moved / 1e9:.2f}",
-               f"{moved / ours['wall_s'] / 1e9:.2f}" if ok_ours else "-",
-               f"{moved / ours['wall_s'] / 1e9 / read_gbps:.0%}" if ok_ours and read_gbps else "-",
-               f"{mb(ours['peak_rss_anon_kb']) if ok_ours else '-'} / {mb(torch['peak_rss_anon_kb']) if ok_torch else '-'}",
-               f"{mb(ours['peak_rss_file_kb']) if ok_ours else '-'} / {mb(torch['peak_rss_file_kb']) if ok_torch else '-'}",
+               f"{moved / o_med / 1e9:.2f}" if ok_ours else "-",
+               f"{moved / o_med / 1e9 / read_gbps:.0%}" if ok_ours and read_gbps else "-",
+               f"{mb(o_anon) if ok_ours else '-'} / {mb(t_anon) if ok_torch else '-'}",
+               f"{mb(o_file) if ok_ours else '-'} / {mb(t_file) if ok_torch else '-'}",
                max_difference(cmp.get("files", []))]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
@@ -112,9 +152,9 @@ def main():
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    print("speed-up = torch wall / ours wall (process spawn to exit, both); in+out = input files once + the "
-          "method's output safetensors; GB/s = in+out / ours wall; RSS = peak over ~20 ms samples of "
-          "/proc/<pid>/status.")
+    print("times: median (min–max) over the runs, each process spawn to exit; speed-up = torch median / ours median; "
+          "in+out = input files once + the method's output safetensors; GB/s = in+out / ours median; RSS = largest peak "
+          "over the runs of ~20 ms samples of /proc/<pid>/status.")
     for m in methods:
         cmp = load_json(os.path.join(results, f"{m}.compare.json")) or {}
         for c in cmp.get("files", []):
@@ -132,9 +172,14 @@ def main():
                 print(f"    relative to the update over {point}: ‖ours − torch‖F / ‖torch − {point}‖F = "
                       f"{c['update_rel_frobenius_model']:.2e} over the model, max {c['update_rel_frobenius_max']:.2e} "
                       f"({c['update_rel_frobenius_worst_tensor']})")
-        in_process = torch_in_process_seconds(os.path.join(results, f"{m}.torch.log"))
-        if in_process is not None:
-            print(f"  {m} torch time inside the process (after imports, as torch_merge.py prints it): {in_process:.2f} s")
+        agree = digests_agree(results, m)
+        if agree:
+            print(f"  {m} ours: {agree}")
+        inside = [torch_in_process_seconds(p) for p in sorted(glob.glob(os.path.join(results, f"{m}.torch.*.log")))]
+        inside = [x for x in inside if x is not None]
+        if inside:
+            print(f"  {m} torch time inside the process (after imports, as torch_merge.py prints it): "
+                  + " / ".join(f"{x:.2f}" for x in inside) + " s")
 
 
 if __name__ == "__main__":

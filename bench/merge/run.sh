@@ -3,11 +3,15 @@
 # PyTorch reference on a base + N CLIP ViT-B/32-shaped checkpoints, with the physical limits
 # (file-read ceiling, memory bandwidth) measured in the same run.
 #
-#   bench/merge/run.sh [--torch-only] [--jit] [--methods "ta ties emr cart"] [MODELS=8] [WORKDIR=bench/out]
+#   bench/merge/run.sh [--torch-only] [--jit] [--isa native|avx512|avx2] [--reps 3] [--methods "ta ties emr cart"]
+#                      [MODELS=8] [WORKDIR=bench/out]
 #   (also: tsv_m iso_c iso_cts wudi — the round-2 subspace methods; not in the default list, they take minutes)
 #
 # Ours is the CLI as `dotnet publish -p:PublishReadyToRun=true` ships it (precompiled, like torch's native code; the
 # publish goes to WORKDIR/cli); --jit times the plain `dotnet build` output instead (every method JIT-compiled at start).
+# BENCH_NO_PUBLISH=1 reuses WORKDIR/cli when it exists (several invocations in one sitting).
+# --isa picks the instruction set of both sides (bench/isa.sh; avx2 on an AVX-512 CPU emulates an AVX2-only one); each
+# method runs --reps times, ours then torch, and the table reports medians. Results go to results/<isa>/.
 #
 # Installs nothing. Needs Debian's python3-torch + python3-numpy (+ libopenblas0-pthread) and the
 # .NET 10 SDK; builds the CLI (Release) and ReadCeiling when their dlls are missing.
@@ -19,13 +23,17 @@ REPO=$(cd "$HERE/../.." && pwd)
 TORCH_ONLY=0
 JIT=0
 METHODS="ta ties emr cart"
+ISA=native
+REPS=3
 POSITIONAL=()
 while (($#)); do
   case "$1" in
     --torch-only) TORCH_ONLY=1 ;;
     --jit) JIT=1 ;;
     --methods) METHODS=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --isa) ISA=$2; shift ;;
+    --reps) REPS=$2; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) POSITIONAL+=("$1") ;;
   esac
   shift
@@ -35,7 +43,10 @@ WORK=${POSITIONAL[1]:-$REPO/bench/out}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 FAMILY=$WORK/family$MODELS
-RESULTS=$FAMILY/results
+# shellcheck source=../isa.sh
+source "$HERE/../isa.sh"
+bench_isa_setup "$ISA"
+RESULTS=$FAMILY/results/$BENCH_ISA
 if ((JIT)); then CLI_DLL=$REPO/src/MLNetMerge.Cli/bin/Release/net10.0/MLNetMerge.Cli.dll; else CLI_DLL=$WORK/cli/MLNetMerge.Cli.dll; fi
 CEILING_DLL=$HERE/ReadCeiling/bin/Release/net10.0/ReadCeiling.dll
 
@@ -53,10 +64,17 @@ if [[ ! -f $CEILING_DLL ]]; then
   echo "== building ReadCeiling"
   dotnet build -c Release -nologo -v q "$HERE/ReadCeiling" >/dev/null
 fi
+ISA_DLL=$REPO/bench/Gemm.Bench/bin/Release/net10.0/Gemm.Bench.dll
+if [[ ! -f $ISA_DLL ]]; then
+  echo "== building Gemm.Bench (it prints the instruction sets our kernels use)"
+  dotnet build -c Release -nologo -v q "$REPO/bench/Gemm.Bench" >/dev/null
+fi
 if ((TORCH_ONLY == 0)); then
   if ((JIT)); then
     echo "== building the CLI (Release, JIT)"
     dotnet build -c Release -nologo -v q "$REPO/src/MLNetMerge.Cli" >/dev/null
+  elif [[ -n ${BENCH_NO_PUBLISH:-} && -f $CLI_DLL ]]; then
+    echo "== BENCH_NO_PUBLISH: timing the CLI already published in $WORK/cli"
   else
     echo "== publishing the CLI (Release, ReadyToRun) to $WORK/cli"
     dotnet publish "$REPO/src/MLNetMerge.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
@@ -79,6 +97,8 @@ quiet() {  # flush dirty pages of earlier outputs and re-warm the inputs, outsid
 
 cut -d' ' -f1-3 /proc/loadavg > "$RESULTS/load.txt"
 echo "== load before timing: $(cat "$RESULTS/load.txt") ($(nproc) cores; other jobs on the machine skew every figure)"
+bench_isa_header 2 dotnet "$ISA_DLL" isa | tee "$RESULTS/isa.txt"
+rm -f "$RESULTS"/*.ours.*.json "$RESULTS"/*.torch.*.json "$RESULTS"/*.sha256
 quiet
 echo "== physical limits"
 dotnet "$CEILING_DLL" "${INPUTS[@]}" | tee "$RESULTS/ceiling.txt"
@@ -93,30 +113,35 @@ for m in $METHODS; do
     compare_files=(tasks/task0.safetensors model.safetensors modulators.safetensors)
     extra=(--materialize task0)
   fi
-  if ((TORCH_ONLY == 0)); then
-    rm -rf "${FAMILY:?}/ours/$m"
-    quiet
-    echo "== $m: ours"
-    if ! "$PY" "$HERE/sample_rss.py" "$RESULTS/$m.ours.json" "$RESULTS/$m.ours.log" -- \
-        dotnet "$CLI_DLL" merge "$FAMILY/recipes/$m.yaml" --force "${extra[@]}"; then
-      echo "   our CLI failed; log tail:" >&2
-      tail -n 15 "$RESULTS/$m.ours.log" >&2
+  for ((rep = 1; rep <= REPS; rep++)); do
+    if ((TORCH_ONLY == 0)); then
+      rm -rf "${FAMILY:?}/ours/$m"
+      quiet
+      echo "== $m: ours (run $rep of $REPS)"
+      if ! env "${OURS_ENV[@]}" "$PY" "$HERE/sample_rss.py" "$RESULTS/$m.ours.$rep.json" "$RESULTS/$m.ours.log" -- \
+          dotnet "$CLI_DLL" merge "$FAMILY/recipes/$m.yaml" --force "${extra[@]}"; then
+        echo "   our CLI failed; log tail:" >&2
+        tail -n 15 "$RESULTS/$m.ours.log" >&2
+      fi
+      # Same inputs and seed give the same bytes: one digest per run (report.py checks they agree).
+      (cd "$FAMILY/ours/$m" && sha256sum model.safetensors "${compare_files[@]}" 2>/dev/null | sort -u) > "$RESULTS/$m.ours.$rep.sha256" || true
     fi
-  fi
-  rm -rf "${FAMILY:?}/torch/$m"
-  quiet
-  echo "== $m: torch"
-  if ! "$PY" "$HERE/sample_rss.py" "$RESULTS/$m.torch.json" "$RESULTS/$m.torch.log" -- \
-      "$PY" "$HERE/torch_merge.py" --family "$FAMILY" --models "$MODELS" --method "$m" --out "$FAMILY/torch/$m"; then
-    echo "   torch reference failed; log tail:" >&2
-    tail -n 15 "$RESULTS/$m.torch.log" >&2
-  fi
+    rm -rf "${FAMILY:?}/torch/$m"
+    quiet
+    echo "== $m: torch (run $rep of $REPS)"
+    if ! env "${TORCH_ENV[@]}" "$PY" "$HERE/sample_rss.py" "$RESULTS/$m.torch.$rep.json" "$RESULTS/$m.torch.$rep.log" -- \
+        "$PY" "$HERE/torch_merge.py" --family "$FAMILY" --models "$MODELS" --method "$m" --out "$FAMILY/torch/$m"; then
+      echo "   torch reference failed; log tail:" >&2
+      tail -n 15 "$RESULTS/$m.torch.$rep.log" >&2
+    fi
+  done
   if ((TORCH_ONLY == 0)); then
     "$PY" "$HERE/compare.py" --dirs "$FAMILY/torch/$m" "$FAMILY/ours/$m" --json "$RESULTS/$m.compare.json" \
       "${compare_extra[@]}" "${compare_files[@]}" || echo "   comparison failed" >&2
   else
-    rm -f "$RESULTS/$m.compare.json" "$RESULTS/$m.ours.json"
+    rm -f "$RESULTS/$m.compare.json" "$RESULTS"/"$m".ours.*.json "$RESULTS"/"$m".ours.*.sha256
   fi
 done
 
-"$PY" "$HERE/report.py" "$FAMILY" "$MODELS" $METHODS | tee "$RESULTS/table.txt"
+echo "== uptime after the run: $(uptime)" | tee -a "$RESULTS/isa.txt"
+"$PY" "$HERE/report.py" "$FAMILY" "$MODELS" "$BENCH_ISA" $METHODS | tee "$RESULTS/table.txt"

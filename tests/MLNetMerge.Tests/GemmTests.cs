@@ -98,6 +98,17 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    public void SixRowPanelsPackEveryKTail()
+    {
+        // The AVX2 tile's 6-row A panels are packed by 8×8 transposes with an overlapping store and a scalar tail:
+        // k from 1 to 17 (and across a 256 k-block edge) with m = 6·30 + 5, so full and partial panels both occur, and
+        // m·n·k = 65,305·k above the direct-product threshold (40³ = 64,000) even at k = 1, so every case is packed.
+        foreach (var path in SupportedPaths())
+            foreach (int k in new[] { 1, 7, 8, 9, 15, 16, 17, 255, 257, 263 })
+                CheckCase(path, false, k % 2 == 0, 185, 353, k, 1f, k % 3 == 0 ? 0.5f : 0f, 3, 1, 2, 1, (ulong)(900 + k));
+    }
+
+    [TestMethod]
     public void AlphaBetaVariants()
     {
         foreach (var path in SupportedPaths())

@@ -233,13 +233,13 @@ internal static class MergeExecutor
     {
         int next = -1;
         long done = 0;
-        int threads = Math.Clamp(options.MaxThreads, 1, Math.Max(1, items.Count));
+        int threads = run.ParallelWithinTensor ? 1 : Math.Clamp(options.MaxThreads, 1, Math.Max(1, items.Count));
         bool check = checkFinite && !options.AllowNonFinite;
         progress?.Report(new MergeProgress(stage, 0, items.Count));
         Exception? failure = null;
         void Worker()
         {
-            var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters };
+            var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters, MaxThreads = Math.Max(1, options.MaxThreads) };
             if (slice > 0) Rent(ctx, slice);
             try
             {
@@ -302,6 +302,13 @@ internal static class MergeExecutor
             var task = ctx.Task(t);
             if (whole) reader.ReadFloat32(ti, task);
             else reader.ReadFloat32(ti, item.Start, task);
+            if (checkFinite && subtract)
+            {
+                // One sweep; on a non-finite input read it again to name the element.
+                if (SubtractChecked.Run(task, ctx.Base)) continue;
+                if (whole) reader.ReadFloat32(ti, task);
+                else reader.ReadFloat32(ti, item.Start, task);
+            }
             if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
             if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
         }

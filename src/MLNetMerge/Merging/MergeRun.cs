@@ -46,6 +46,12 @@ internal abstract class MergeRun
     public virtual bool MergeRaw(MergeTensorContext ctx, Span<float> output) =>
         throw new NotSupportedException($"{GetType().Name} does not merge raw buffers.");
 
+    /// <summary>
+    /// Whether the run parallelises inside one tensor (over <see cref="MergeTensorContext.MaxThreads"/> threads) instead of
+    /// being given several tensors at once: the executor then runs one worker, so memory holds one tensor's buffers.
+    /// </summary>
+    internal virtual bool ParallelWithinTensor => false;
+
     /// <summary>Number of statistics passes before the merge pass.</summary>
     public virtual int PassCount => 0;
 

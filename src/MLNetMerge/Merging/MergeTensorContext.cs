@@ -34,6 +34,9 @@ internal sealed class MergeTensorContext
     /// <summary>First element of the buffers within the tensor (0 unless the executor streams slices).</summary>
     public long Offset { get; internal set; }
 
+    /// <summary>Threads the run may use for this tensor when it parallelises inside it (<see cref="MergeRun.ParallelWithinTensor"/>).</summary>
+    internal int MaxThreads { get; set; } = 1;
+
     /// <summary>Number of tasks.</summary>
     public int TaskCount => TaskArrays.Length;
 

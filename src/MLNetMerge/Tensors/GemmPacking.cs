@@ -43,6 +43,12 @@ internal static unsafe class GemmPacking
                 for (; r + 8 <= mr; r += 8) Transpose8Columns(src + (long)r * lda, lda, kc, panel + r, mr);
                 for (; r + 4 <= mr; r += 4) Transpose4Columns(src + (long)r * lda, lda, kc, panel + r, mr);
             }
+            else if (rows == mr && mr == 6 && Avx.IsSupported)
+            {
+                // The AVX2 tile's 6-row panel: 8×8 transposes of the 6 rows (two padding rows repeat row 5), each
+                // 8-wide store spilling 2 lanes into the next row of the panel, which the next store overwrites.
+                Transpose6Columns(a + (long)(i0 + r0) * lda + p0, lda, kc, panel);
+            }
             else
             {
                 // A stored (m, k): read `rows` row streams, interleave them.
@@ -82,6 +88,16 @@ internal static unsafe class GemmPacking
                         float* s = src + (long)p * ldb;
                         float* d = panel + p * nr;
                         for (int j = 0; j < nr; j += 16) Vector512.Store(Vector512.Load(s + j), d + j);
+                    }
+                    continue;
+                }
+                if (cols == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* s = src + (long)p * ldb;
+                        float* d = panel + p * nr;
+                        for (int j = 0; j < nr; j += 8) Vector256.Store(Vector256.Load(s + j), d + j);
                     }
                     continue;
                 }
@@ -143,6 +159,37 @@ internal static unsafe class GemmPacking
         {
             float* d = dst + (long)p * ldd;
             for (int j = 0; j < 8; j++) d[j] = src[(long)j * lds + p];
+        }
+    }
+
+    /// <summary>
+    /// dst[p · 6 + j] = src[j · lds + p] for j in 0..6, p in 0..kc (a 6-row A panel): 8×8 transposes whose rows 6 and 7
+    /// repeat row 5; the store of p writes 8 lanes, the last 2 landing on p + 1's first two, which p + 1's store then
+    /// overwrites. The final p of the block writes the scalar way, so nothing past the panel is touched.
+    /// </summary>
+    private static void Transpose6Columns(float* src, int lds, int kc, float* dst)
+    {
+        const int ldd = 6;
+        int p = 0;
+        for (; p + 8 < kc; p += 8)
+        {
+            var r0 = Vector256.Load(src + p);
+            var r1 = Vector256.Load(src + lds + p);
+            var r2 = Vector256.Load(src + 2L * lds + p);
+            var r3 = Vector256.Load(src + 3L * lds + p);
+            var r4 = Vector256.Load(src + 4L * lds + p);
+            var r5 = Vector256.Load(src + 5L * lds + p);
+            var r6 = r5;
+            var r7 = r5;
+            Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            float* d = dst + (long)p * ldd;
+            r0.Store(d); r1.Store(d + ldd); r2.Store(d + 2 * ldd); r3.Store(d + 3 * ldd);
+            r4.Store(d + 4 * ldd); r5.Store(d + 5 * ldd); r6.Store(d + 6 * ldd); r7.Store(d + 7 * ldd);
+        }
+        for (; p < kc; p++)
+        {
+            float* d = dst + (long)p * ldd;
+            for (int j = 0; j < 6; j++) d[j] = src[(long)j * lds + p];
         }
     }
 

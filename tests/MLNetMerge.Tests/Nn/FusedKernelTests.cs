@@ -5,19 +5,23 @@ namespace MLNetMerge.Tests.Nn;
 /// <summary>
 /// The engine-speed kernels against plain float64 loops written here from the formulas: <see cref="SmallHeadAttention"/>
 /// (the unpacked per-(batch, head) attention Attention uses for T ≤ 256) and <see cref="GeluErfKernel"/> (fused GELU-erf).
-/// Shapes are chosen so every vector block, remainder loop and scalar tail runs (T = 65 = 2·32 + 1; d = 16 and d = 12).
+/// Shapes are chosen so every vector block, remainder loop and scalar tail runs (T = 65 = 2·32 + 1, 64, 50, 7; d = 12, 16, 20,
+/// 32, 64; the float32 forward blocks 4 query rows × 16 keys or channels).
 /// </summary>
 [TestClass]
 public sealed class FusedKernelTests
 {
     [TestMethod]
-    [DataRow(16, false)]
-    [DataRow(12, true)]
-    [DataRow(16, true)]
-    public void SmallHeadAttention_MatchesFloat64Loops(int d, bool masked)
+    [DataRow(16, false, 65)]
+    [DataRow(12, true, 65)]
+    [DataRow(16, true, 65)]
+    [DataRow(32, true, 64)]   // BERT-MiniLM's head: whole 4-row and 16-key blocks
+    [DataRow(64, false, 50)]  // CLIP ViT-B/32's head: a 2-row block and an 8-key remainder
+    [DataRow(20, true, 7)]    // fewer rows than a block, a 4-lane channel tail
+    public void SmallHeadAttention_MatchesFloat64Loops(int d, bool masked, int t)
     {
         var rng = new Random(11);
-        int t = 65, stride = 3 * d + 5, outStride = d + 3;   // fused-like q/k/v rows with padding, padded output rows
+        int stride = 3 * d + 5, outStride = d + 3;   // fused-like q/k/v rows with padding, padded output rows
         double[] q = Rand(rng, t * stride), k = Rand(rng, t * stride), v = Rand(rng, t * stride), dO = Rand(rng, t * outStride);
         for (int i = 0; i < q.Length; i++) q[i] *= 3; // sharper softmax rows
         bool[] mask = masked ? Enumerable.Range(0, t).Select(j => j % 7 != 3).ToArray() : [];

@@ -17,4 +17,8 @@ public sealed class CartOptions : MergeOptions
     /// <summary>Power iterations of the randomized SVD. Default 8.</summary>
     [RecipeParameter("power_iterations")]
     public int PowerIterations { get; set; } = (int)Declared.MergeNumber("cart", "power_iterations");
+
+    /// <summary>Extra sketch columns of the truncated SVD (sketch r + oversampling). Default 32.</summary>
+    [RecipeParameter("oversampling")]
+    public int Oversampling { get; set; } = (int)Declared.MergeNumber("cart", "oversampling");
 }

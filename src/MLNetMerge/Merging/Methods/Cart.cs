@@ -1,5 +1,6 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Merging.Methods;
 
@@ -60,7 +61,8 @@ internal static class CartShared
     [
         MethodParameter.Number("rank_ratio", 0.12, "r / min(m, n) of each block matrix's truncated SVD.", 0, 1) with { Aliases = [new("lowrank")] },
         CommonParameters.Scale(2.0),
-        MethodParameter.Number("power_iterations", MLNetMerge.Tensors.LinearAlgebra.RandomizedSvd.DefaultPowerIterations, "Power iterations of the randomized SVD.", 0, 50),
+        MethodParameter.Number("power_iterations", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultIterations, "Subspace iterations of the truncated SVD (each one power step of A Aᵀ).", 0, 50),
+        MethodParameter.Number("oversampling", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultOversampling, "Extra sketch columns of the truncated SVD (sketch r + oversampling); larger brings the low-rank part closer to the exact SVD's at more cost (docs/truncated-svd.md).", 0, 1024),
     ];
 
     /// <summary>True for a 2-D weight of an attention or MLP block: inside a numbered block, not an embedding or norm.</summary>
@@ -76,8 +78,28 @@ internal static class CartShared
     }
 }
 
+/// <summary>
+/// The run of <see cref="Cart"/> and <see cref="CartIndexing"/>. The executor hands it one tensor at a time
+/// (<see cref="MergeRun.ParallelWithinTensor"/>): the T truncated SVDs of a tensor run side by side, one per thread, each
+/// GEMM single-threaded, and their low-rank terms are added in task order, so the result does not depend on the thread
+/// count, and only one tensor's θ0 and T task buffers are held at a time (not one set per worker).
+/// </summary>
 internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool perTask) : MergeRun
 {
+    internal override bool ParallelWithinTensor => true;
+
+    /// <summary>Rank-r factors of every task's centered matrix, computed in parallel over tasks.</summary>
+    private LowRankFactors[] AllFactors(MergeTensorContext ctx, int m, int n, int r)
+    {
+        int tasks = ctx.TaskCount;
+        var factors = new LowRankFactors[tasks];
+        int threads = Math.Clamp(ctx.MaxThreads, 1, tasks);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        int oversampling = (int)ctx.Number("oversampling");
+        Parallel.For(0, tasks, options, t => factors[t] = LowRank.Compute(ctx.Task(t), m, n, r, Options(ctx, t), oversampling, maxThreads: 1));
+        return factors;
+    }
+
     /// <summary>θavg into <paramref name="avg"/>; each task buffer becomes ct = τt − mean τ.</summary>
     private static void Center(MergeTensorContext ctx, Span<float> avg)
     {
@@ -99,8 +121,8 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
         int r = CartShared.Rank(ctx.Number("rank_ratio"), m, n);
         if (r == 0 || r >= Math.Min(m, n)) return; // Σ ct = 0
         float lambda = (float)ctx.Number("scale");
-        for (int t = 0; t < ctx.TaskCount; t++)
-            LowRank.AddTruncated(ctx.Task(t), m, n, r, lambda, output, Options(ctx, t));
+        var factors = AllFactors(ctx, m, n, r);
+        for (int t = 0; t < ctx.TaskCount; t++) factors[t].AddTo(output, lambda);
     }
 
     /// <summary>
@@ -133,15 +155,20 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
 
     public override void WriteModulators(MergeTensorContext ctx, ReadOnlySpan<float> merged, IModulatorWriter writer)
     {
+        if (!CartShared.IsBlockMatrix(ctx.Info))
+        {
+            for (int t = 0; t < ctx.TaskCount; t++) writer.WriteFloat32($"delta.{plan.TaskNames[t]}.{ctx.Name}", ctx.Task(t));
+            return;
+        }
+        int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
+        int r = Math.Min(CartShared.Rank(ctx.Number("rank_ratio"), m, n), Math.Min(m, n));
+        var factors = AllFactors(ctx, m, n, r);
         for (int t = 0; t < ctx.TaskCount; t++)
         {
             string task = plan.TaskNames[t];
-            if (!CartShared.IsBlockMatrix(ctx.Info)) { writer.WriteFloat32($"delta.{task}.{ctx.Name}", ctx.Task(t)); continue; }
-            int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
-            int r = Math.Min(CartShared.Rank(ctx.Number("rank_ratio"), m, n), Math.Min(m, n));
             var left = new float[m * r];
             var right = new float[r * n];
-            LowRank.Factors(ctx.Task(t), m, n, r, left, right, Options(ctx, t));
+            LowRank.Split(factors[t], left, right);
             writer.WriteFloat32($"lowrank.{task}.{ctx.Name}.left", left);
             writer.WriteFloat32($"lowrank.{task}.{ctx.Name}.right", right);
         }
@@ -163,6 +190,6 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
         }
         int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
         int r = Math.Min(CartShared.Rank(ctx.Number("rank_ratio"), m, n), Math.Min(m, n));
-        if (r > 0) LowRank.AddTruncated(ctx.Task(task), m, n, r, lambda, output, Options(ctx, task));
+        if (r > 0) LowRank.Compute(ctx.Task(task), m, n, r, Options(ctx, task), (int)ctx.Number("oversampling")).AddTo(output, lambda);
     }
 }

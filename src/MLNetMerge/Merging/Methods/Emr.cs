@@ -106,11 +106,15 @@ internal sealed class EmrRun : MergeRun
         // Sums and masks use the untrimmed τt: the inner TIES trim applies only inside its combine kernel.
         int tasks = ctx.TaskCount;
         var sums = new double[2 * tasks + 1];
-        for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
-        var um = ctx.Scratch;
-        Unified(ctx, um);
-        for (int t = 0; t < tasks; t++) sums[tasks + t] = TaskVectorKernels.AgreeingAbsSum(ctx.Task(t), um);
-        sums[2 * tasks] = TaskVectorKernels.AbsSum(um);
+        if (_inner is null) EmrKernels.RescalerSums(ctx.TaskArrays, tasks, ctx.Length, sums); // one sweep, same values as below
+        else
+        {
+            for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
+            var um = ctx.Scratch;
+            Unified(ctx, um);
+            for (int t = 0; t < tasks; t++) sums[tasks + t] = TaskVectorKernels.AgreeingAbsSum(ctx.Task(t), um);
+            sums[2 * tasks] = TaskVectorKernels.AbsSum(um);
+        }
         if (_meanRescaler && ctx.Length > 0)
             for (int j = 0; j < sums.Length; j++) sums[j] /= ctx.Length;
         return sums;
@@ -136,6 +140,11 @@ internal sealed class EmrRun : MergeRun
     /// <summary>Writes θ0 + τm and keeps τm in the context's scratch for the masks and the task models.</summary>
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
+        if (_inner is null)
+        {
+            EmrKernels.Unified(ctx.TaskArrays, ctx.TaskCount, ctx.Base, ctx.Scratch, output, ctx.Length);
+            return;
+        }
         Unified(ctx, ctx.Scratch);
         System.Numerics.Tensors.TensorPrimitives.Add(ctx.Scratch, ctx.Base, output);
     }
@@ -149,26 +158,16 @@ internal sealed class EmrRun : MergeRun
     public override void WriteModulators(MergeTensorContext ctx, ReadOnlySpan<float> merged, IModulatorWriter writer)
     {
         if (!UsesMasks) return;
-        var bits = new byte[MaskBits.ByteCount(ctx.Length)];
-        for (int t = 0; t < ctx.TaskCount; t++)
-        {
-            TaskVectorKernels.PackAgreement(ctx.Task(t), ctx.Scratch, bits);
-            writer.WriteBytes($"masks.{_plan.TaskNames[t]}.{ctx.Name}", bits);
-        }
+        var bits = new byte[ctx.TaskCount][];
+        for (int t = 0; t < bits.Length; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
+        EmrKernels.PackAgreements(ctx.TaskArrays, ctx.TaskCount, ctx.Scratch, bits, ctx.Length);
+        for (int t = 0; t < ctx.TaskCount; t++) writer.WriteBytes($"masks.{_plan.TaskNames[t]}.{ctx.Name}", bits[t]);
     }
 
     public override void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
     {
-        var b = ctx.Base;
-        var um = ctx.Scratch;
-        var tau = ctx.TaskArrays[task];
         float gamma = UsesRescalers ? _gamma[task] : 1f;
-        for (int i = 0; i < output.Length; i++)
-        {
-            float u = um[i];
-            bool keep = !UsesMasks || tau[i] * u > 0;
-            output[i] = keep ? b[i] + gamma * u : b[i];
-        }
+        EmrKernels.Materialize(ctx.Base, ctx.Scratch, ctx.Task(task), gamma, UsesMasks, output[..ctx.Length]);
     }
 
     public override IReadOnlyDictionary<string, string> Notes()

@@ -79,6 +79,9 @@ internal static class Activation
                 TensorPrimitives.Multiply(y[..n], x, y[..n]);
                 TensorPrimitives.Multiply(y[..n], T.CreateTruncating(0.5), y[..n]);
                 break;
+            case ActivationKind.QuickGelu when typeof(T) == typeof(float):
+                VectorActivations.QuickGeluForward(MemoryMarshal.Cast<T, float>(y)[..n], MemoryMarshal.Cast<T, float>(x));
+                break;
             case ActivationKind.QuickGelu:
                 TensorPrimitives.Multiply(x, T.CreateTruncating(QuickGeluCoeff), y[..n]);
                 TensorPrimitives.Sigmoid<T>(y[..n], y[..n]);

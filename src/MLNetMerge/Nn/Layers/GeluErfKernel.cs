@@ -19,12 +19,43 @@ internal static class GeluErfKernel
     private const float InvSqrt2 = 0.70710678f, InvSqrt2Pi = 0.39894228f;
     private const float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
 
-    /// <summary><c>y = gelu(x)</c>.</summary>
+    /// <summary><c>y = gelu(x)</c>, split over the worker threads in whole chunks (same bits for any thread count).</summary>
     /// <param name="y">Output (N).</param>
     /// <param name="x">Input (N).</param>
-    public static void Forward(Span<float> y, ReadOnlySpan<float> x)
+    public static unsafe void Forward(Span<float> y, ReadOnlySpan<float> x)
     {
         if (y.Length < x.Length) throw new ArgumentException("GELU output shorter than its input.");
+        fixed (float* py = y, px = x)
+        {
+            var job = RangeJob.ForThisThread;
+            job.P0 = py; job.P1 = px;
+            job.Run(&ForwardPart, x.Length, Chunk, x.Length);
+        }
+    }
+
+    private static unsafe void ForwardPart(RangeJob j, int start, int end) =>
+        ForwardRange(new Span<float>(j.P0 + start, end - start), new ReadOnlySpan<float>(j.P1 + start, end - start));
+
+    /// <summary><c>dx += dy · gelu'(x)</c>, split over the worker threads in whole chunks.</summary>
+    /// <param name="dx">Input gradient (N), added into.</param>
+    /// <param name="dy">Output gradient (N).</param>
+    /// <param name="x">Input of the forward pass (N).</param>
+    public static unsafe void Backward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
+    {
+        if (dx.Length < x.Length || dy.Length < x.Length) throw new ArgumentException("GELU gradients shorter than the input.");
+        fixed (float* pdx = dx, pdy = dy, px = x)
+        {
+            var job = RangeJob.ForThisThread;
+            job.P0 = pdx; job.P1 = pdy; job.P2 = px;
+            job.Run(&BackwardPart, x.Length, Chunk, 2L * x.Length);
+        }
+    }
+
+    private static unsafe void BackwardPart(RangeJob j, int start, int end) =>
+        BackwardRange(new Span<float>(j.P0 + start, end - start), new ReadOnlySpan<float>(j.P1 + start, end - start), new ReadOnlySpan<float>(j.P2 + start, end - start));
+
+    private static void ForwardRange(Span<float> y, ReadOnlySpan<float> x)
+    {
         Span<float> e = stackalloc float[Chunk];                          // (chunk) e^(−x²/2)
         for (int i = 0; i < x.Length; i += Chunk)
         {
@@ -49,13 +80,8 @@ internal static class GeluErfKernel
         }
     }
 
-    /// <summary><c>dx += dy · gelu'(x)</c>.</summary>
-    /// <param name="dx">Input gradient (N), added into.</param>
-    /// <param name="dy">Output gradient (N).</param>
-    /// <param name="x">Input of the forward pass (N).</param>
-    public static void Backward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
+    private static void BackwardRange(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
     {
-        if (dx.Length < x.Length || dy.Length < x.Length) throw new ArgumentException("GELU gradients shorter than the input.");
         Span<float> e = stackalloc float[Chunk];                          // (chunk) e^(−x²/2)
         for (int i = 0; i < x.Length; i += Chunk)
         {

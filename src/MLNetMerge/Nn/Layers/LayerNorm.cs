@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace MLNetMerge.Nn.Layers;
 
@@ -25,9 +26,44 @@ internal static class LayerNorm
         ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, int n, int c, double eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && n > 1)
+        {
+            ForwardRows(MemoryMarshal.Cast<T, float>(y), MemoryMarshal.Cast<T, float>(mean), MemoryMarshal.Cast<T, float>(rstd),
+                MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(gamma), MemoryMarshal.Cast<T, float>(beta), n, c, eps);
+            return;
+        }
+        ForwardRange(y, mean, rstd, x, gamma, beta, 0, n, c, eps);
+    }
+
+    /// <summary>float32 forward with the rows split over the worker threads (each row's arithmetic is the same on any thread).</summary>
+    private static unsafe void ForwardRows(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, int n, int c, double eps)
+    {
+        if (y.Length < n * c || x.Length < n * c || mean.Length < n || rstd.Length < n || gamma.Length < c || beta.Length < c)
+            throw new ArgumentException($"layer norm: buffers too short for ({n}, {c}).");
+        fixed (float* py = y, pm = mean, pr = rstd, px = x, pg = gamma, pb = beta)
+        {
+            var job = RangeJob.ForThisThread;
+            job.P0 = py; job.P1 = pm; job.P2 = pr; job.P3 = px; job.P4 = pg; job.P5 = pb; job.I0 = c; job.D0 = eps;
+            job.Run(&ForwardPart, n, 1, (long)n * c);
+        }
+    }
+
+    private static unsafe void ForwardPart(RangeJob j, int start, int end)
+    {
+        int c = j.I0, rows = end - start;
+        ForwardRange(new Span<float>(j.P0 + (long)start * c, rows * c), new Span<float>(j.P1 + start, rows), new Span<float>(j.P2 + start, rows),
+            new ReadOnlySpan<float>(j.P3 + (long)start * c, rows * c), new ReadOnlySpan<float>(j.P4, c), new ReadOnlySpan<float>(j.P5, c), 0, rows, c, j.D0);
+    }
+
+    /// <summary>Rows [<paramref name="first"/>, <paramref name="last"/>) of the forward pass.</summary>
+    private static void ForwardRange<T>(Span<T> y, Span<T> mean, Span<T> rstd, ReadOnlySpan<T> x,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, int first, int last, int c, double eps)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         T inv = T.One / T.CreateTruncating(c);
         T e = T.CreateTruncating(eps);
-        for (int i = 0; i < n; i++)
+        for (int i = first; i < last; i++)
         {
             var xi = x.Slice(i * c, c); // (C)
             var yi = y.Slice(i * c, c); // (C)

@@ -14,7 +14,8 @@ namespace MLNetMerge.Nn.Layers;
 /// <para>Backward, per row i: <c>g_j = dO_i · v_j</c>, <c>dV_j += a_j dO_i</c>, <c>dS_j = a_j (g_j − Σ_l a_l g_l)</c>,
 /// <c>dQ_i += scale Σ_j dS_j k_j</c>; then per key j, down the columns of A and dS (kept in a (T, T) workspace):
 /// <c>dV_j += Σ_i A_ij dO_i</c>, <c>dK_j += scale Σ_i dS_ij q_i</c>.</para>
-/// Works for float32 and float64 (the finite-difference checks run it in float64).
+/// Works for float32 and float64 (the finite-difference checks run it in float64); the float32 forward runs the
+/// register-blocked <see cref="SmallHeadAttentionForward"/> (four query rows at a time) when Vector256 is accelerated.
 /// </summary>
 internal static class SmallHeadAttention
 {
@@ -53,6 +54,12 @@ internal static class SmallHeadAttention
         CheckRows(q, tokens, d, stride); CheckRows(k, tokens, d, stride); CheckRows(v, tokens, d, stride);
         CheckRows(output, tokens, d, outStride);
         if (att.Length < tokens * tokens) throw new ArgumentException("attention cache shorter than (T, T).");
+        if (typeof(T) == typeof(float) && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            SmallHeadAttentionForward.Forward(MemoryMarshal.Cast<T, float>(output), MemoryMarshal.Cast<T, float>(att), MemoryMarshal.Cast<T, float>(q),
+                MemoryMarshal.Cast<T, float>(k), MemoryMarshal.Cast<T, float>(v), keyMask, tokens, d, stride, outStride, float.CreateTruncating(scale));
+            return;
+        }
         var kt = Workspace<T>.Get(d * tokens);                                 // (d, T)
         Transpose(kt, k, tokens, d, stride);
         for (int i = 0; i < tokens; i++)

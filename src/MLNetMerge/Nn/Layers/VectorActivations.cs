@@ -11,6 +11,26 @@ internal static class VectorActivations
     private const int Chunk = 256;
     private const float SqrtTwoOverPi = 0.7978846f, TanhCoeff = 0.044715f, QuickCoeff = 1.702f;
 
+    /// <summary>y = x · σ(1.702x) (three <see cref="TensorPrimitives"/> passes per part), split over the worker threads.</summary>
+    public static unsafe void QuickGeluForward(Span<float> y, ReadOnlySpan<float> x)
+    {
+        fixed (float* py = y, px = x)
+        {
+            var job = RangeJob.ForThisThread;
+            job.P0 = py; job.P1 = px;
+            job.Run(&QuickGeluForwardPart, x.Length, Chunk, x.Length);
+        }
+    }
+
+    private static unsafe void QuickGeluForwardPart(RangeJob j, int start, int end)
+    {
+        var y = new Span<float>(j.P0 + start, end - start);
+        var x = new ReadOnlySpan<float>(j.P1 + start, end - start);
+        TensorPrimitives.Multiply(x, QuickCoeff, y);
+        TensorPrimitives.Sigmoid(y, y);
+        TensorPrimitives.Multiply(y, x, y);
+    }
+
     /// <summary>dx += dy · (s + 1.702·x·s·(1 − s)), s = σ(1.702x).</summary>
     public static void QuickGeluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
     {

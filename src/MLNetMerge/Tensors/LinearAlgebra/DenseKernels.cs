@@ -47,6 +47,19 @@ internal static class DenseKernels
         return s;
     }
 
+    /// <summary><c>y[i] += alpha · x[i]</c> for short rows, without the dispatch cost of a library call.</summary>
+    internal static void AxpyShort(double alpha, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int n = y.Length, i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var va = new Vector<double>(alpha);
+            for (; i <= n - Vector<double>.Count; i += Vector<double>.Count)
+                (new Vector<double>(y.Slice(i)) + va * new Vector<double>(x.Slice(i))).CopyTo(y.Slice(i));
+        }
+        for (; i < n; i++) y[i] += alpha * x[i];
+    }
+
     /// <summary>Plane rotation of two rows: <c>x' = c·x − s·y</c>, <c>y' = s·x + c·y</c>.</summary>
     internal static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {

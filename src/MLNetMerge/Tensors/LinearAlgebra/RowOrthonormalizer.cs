@@ -22,9 +22,10 @@ internal static class RowOrthonormalizer
     /// orthonormal rows to float32 rounding. With one pass the caller may ask for the first pass's Gram
     /// <c>G = X Xᵀ</c> (<paramref name="gram"/>, (rows, rows) float64) and <c>L⁻¹</c> (<paramref name="inverseFactor"/>,
     /// (rows, rows) float32), so that the new X equals <c>L⁻¹ X_old</c>.
-    /// Returns false when it fell back to Householder (the optional outputs are then not written).
+    /// Returns false when it fell back to Householder (the optional outputs are then not written). <paramref name="maxThreads"/>
+    /// bounds the threads of each GEMM (the result is the same for any value).
     /// </summary>
-    internal static bool Orthonormalize(float[] x, int rows, int cols, int passes = 2, double[]? gram = null, float[]? inverseFactor = null)
+    internal static bool Orthonormalize(float[] x, int rows, int cols, int passes = 2, double[]? gram = null, float[]? inverseFactor = null, int maxThreads = int.MaxValue)
     {
         if (passes != 1 && (gram != null || inverseFactor != null))
             throw new ArgumentException("The Gram and the inverse factor are only defined for a single pass.");
@@ -36,7 +37,7 @@ internal static class RowOrthonormalizer
         {
             for (int pass = 0; pass < passes; pass++)
             {
-                if (!TryCholeskyPass(x, rows, cols, g, gd, tmp, gram))
+                if (!TryCholeskyPass(x, rows, cols, g, gd, tmp, gram, maxThreads))
                 {
                     HouseholderFallback(x, rows, cols);
                     return false;
@@ -54,9 +55,9 @@ internal static class RowOrthonormalizer
     }
 
     /// <summary>One CholeskyQR pass: X ← L⁻¹ X with L Lᵀ = X Xᵀ. False (X untouched) when a pivot is too small.</summary>
-    private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp, double[]? gram)
+    private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp, double[]? gram, int maxThreads)
     {
-        Gemm.Multiply(false, true, rows, rows, cols, 1f, x, cols, x, cols, 0f, g, rows);
+        Gemm.Multiply(false, true, rows, rows, cols, 1f, x, cols, x, cols, 0f, g, rows, maxThreads);
         if (gram != null)
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < rows; j++) gram[i * rows + j] = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]);
@@ -86,7 +87,7 @@ internal static class RowOrthonormalizer
             }
             for (int i = 0; i < rows; i++) g[i * rows + c] = (float)col[i];
         }
-        Gemm.Multiply(false, false, rows, cols, rows, 1f, g, rows, x, cols, 0f, tmp, cols);
+        Gemm.Multiply(false, false, rows, cols, rows, 1f, g, rows, x, cols, 0f, tmp, cols, maxThreads);
         Array.Copy(tmp, x, (long)rows * cols);
         return true;
     }

@@ -1,0 +1,189 @@
+using System.Buffers;
+
+namespace MLNetMerge.Tensors.LinearAlgebra;
+
+/// <summary>
+/// Truncated SVD by subspace iteration on the Gram matrix of the short side. With k = min(m, n), l = min(r + p, k)
+/// and a seeded Gaussian Ω (k, l):
+/// <code>
+/// G = A Aᵀ (m ≤ n) or Aᵀ A (m &gt; n)           (k, k), one GEMM of k²·max(m, n) multiply-adds
+/// Q = orth(G Ω)                                 (k, l)
+/// repeat q times:  Q = orth((G − αI) Q)          α = max(α, half the smallest Ritz value of the previous step)
+/// T = Qᵀ G Q = W diag(λ) Wᵀ                    (l, l) Rayleigh–Ritz, Jacobi in float64
+/// X = Q W[:, :r]                                (k, r) the top r eigenvectors of G
+/// m ≤ n: U = X, S Vᵀ = Xᵀ A;  m &gt; n: V = X, U S = A X     (S from the row or column norms)
+/// </code>
+/// Each step on G costs k²·l instead of the 2·l·m·n of a power step on A, so after the one product that forms G
+/// (k²·max(m, n), about k/(2l) power steps' worth) iterations are cheap; each is one power step of A Aᵀ, so the
+/// convergence per step is that of <see cref="RandomizedSvd"/>'s, and the shift works the same way (the wanted
+/// eigenvalues λ_j − α ≥ λ_r/2 ≥ α stay dominant while the ratio to the unwanted ones shrinks). Forming G in float32
+/// squares A's condition number, but CART's criterion is the residual <c>‖A − Â_r‖F</c>, which an error of δ in the
+/// subspace moves only by O(δ²); the error is measured on the merge benchmark's matrices (bench/README.md, CART).
+/// The result is a deterministic function of A and the seed; orthonormalisation is CholeskyQR with a Householder fallback.
+/// </summary>
+internal static class GramSubspaceSvd
+{
+    /// <summary>Default extra sketch columns beyond the rank (CART's choice, measured: bench/README.md).</summary>
+    public const int DefaultOversampling = 32;
+
+    /// <summary>Default number of subspace iterations.</summary>
+    public const int DefaultIterations = 8;
+
+    /// <summary>Default number of iterations that update the shift α from the Ritz values (later ones keep it).</summary>
+    public const int DefaultShiftSteps = 2;
+
+    /// <summary>Computes rank-<paramref name="rank"/> factors of <paramref name="a"/> (m, n), row-major float32.</summary>
+    /// <param name="a">The matrix, (m, n).</param>
+    /// <param name="m">Rows.</param>
+    /// <param name="n">Columns.</param>
+    /// <param name="rank">Triplets to keep, 0 ≤ rank ≤ min(m, n).</param>
+    /// <param name="oversampling">Extra sketch columns p (≥ 0); l = min(rank + p, min(m, n)).</param>
+    /// <param name="iterations">Subspace iterations q (≥ 0), each one multiplication by G.</param>
+    /// <param name="seed">Seed of the Gaussian start block.</param>
+    /// <param name="shiftSteps">Iterations that compute the Ritz values to raise α (0: no shift at all).</param>
+    /// <param name="maxThreads">Threads each GEMM may use (1 when several SVDs run side by side). The result is the same for any value.</param>
+    /// <exception cref="ArgumentException">Bad dimensions or counts, a short span, or a non-finite input.</exception>
+    public static LowRankFactors Compute(ReadOnlySpan<float> a, int m, int n, int rank, int oversampling = DefaultOversampling,
+        int iterations = DefaultIterations, ulong seed = 0, int shiftSteps = DefaultShiftSteps, int maxThreads = int.MaxValue)
+    {
+        DenseKernels.Require("Gram SVD input A", a.Length, m, n);
+        int k = Math.Min(m, n);
+        if (rank < 0 || rank > k) throw new ArgumentException($"Gram SVD: rank {rank} is outside [0, {k}] for a ({m}, {n}) matrix.");
+        if (oversampling < 0 || iterations < 0) throw new ArgumentException($"Gram SVD: oversampling ({oversampling}) and iterations ({iterations}) must be ≥ 0.");
+        if (m * n > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a.Slice(0, m * n))))
+            throw new ArgumentException("Gram SVD: A holds a non-finite value.");
+        if (rank == 0) return new LowRankFactors(m, n, 0, [], [], []);
+        int l = Math.Min(rank + oversampling, k);
+        bool wide = m <= n;
+
+        var pool = FloatBufferPool.Shared;
+        float[] g = pool.Rent((long)k * k);   // (k, k) G
+        float[] qt = pool.Rent((long)l * k);  // (l, k) Qᵀ
+        float[] yt = pool.Rent((long)l * k);  // (l, k) Yᵀ = Qᵀ G
+        float[] tl = pool.Rent((long)l * l);  // (l, l) Qᵀ G Q
+        double[] td = ArrayPool<double>.Shared.Rent(l * l); // (l, l) float64 copy for the eigensolver
+        try
+        {
+            Gram(a, m, n, wide, g, maxThreads);
+            new GaussianRandom(seed).FillGaussian(qt.AsSpan(0, l * k));                 // Ωᵀ (l, k)
+            Gemm.Multiply(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads);           // Yᵀ = Ωᵀ G
+            (qt, yt) = (yt, qt);
+            RowOrthonormalizer.Orthonormalize(qt, l, k, passes: 1, maxThreads: maxThreads);
+            double alpha = 0;
+            for (int it = 0; it < iterations; it++)
+            {
+                Gemm.Multiply(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads);       // Yᵀ = Qᵀ G
+                if (it < shiftSteps)
+                {
+                    // Ritz values of this Q: eigenvalues of Qᵀ G Q = Yᵀ Q.
+                    Gemm.Multiply(false, true, l, l, k, 1f, yt, k, qt, k, 0f, tl, l, maxThreads);
+                    Symmetrize(tl, td, l);
+                    double smallest = TridiagonalEigenvalues.Compute(td, l)[l - 1];
+                    alpha = Math.Max(alpha, 0.5 * smallest);
+                }
+                if (alpha > 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(qt.AsSpan(0, l * k), (float)-alpha, yt.AsSpan(0, l * k), yt.AsSpan(0, l * k));
+                (qt, yt) = (yt, qt);
+                RowOrthonormalizer.Orthonormalize(qt, l, k, passes: it == iterations - 1 ? 2 : 1, maxThreads: maxThreads);
+            }
+            if (iterations == 0) RowOrthonormalizer.Orthonormalize(qt, l, k, passes: 1, maxThreads: maxThreads);
+            // Rayleigh–Ritz: T = Qᵀ G Q.
+            Gemm.Multiply(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads);
+            Gemm.Multiply(false, true, l, l, k, 1f, yt, k, qt, k, 0f, tl, l, maxThreads);
+            Symmetrize(tl, td, l);
+            var values = new double[l];
+            var wRows = new double[l * l]; // (l, l) row j = eigenvector j of T
+            HouseholderQlEigen.DecomposeInPlace(td, l, values, wRows);
+            var w = new float[rank * l];   // (r, l)
+            for (int j = 0; j < rank; j++)
+                for (int t = 0; t < l; t++) w[j * l + t] = (float)wRows[j * l + t];
+            var xt = new float[rank * k];  // (r, k) Xᵀ = W_rᵀ Qᵀ: the top r eigenvectors of G as rows
+            Gemm.Multiply(false, false, rank, k, l, 1f, w, l, qt, k, 0f, xt, k, maxThreads);
+            return wide ? FromLeft(a, m, n, rank, xt, maxThreads) : FromRight(a, m, n, rank, xt, maxThreads);
+        }
+        finally
+        {
+            pool.Return(g);
+            pool.Return(qt);
+            pool.Return(yt);
+            pool.Return(tl);
+            ArrayPool<double>.Shared.Return(td);
+        }
+    }
+
+    /// <summary>Rows of G computed per GEMM call in <see cref="Gram"/>: a multiple of both tiles' row counts (6 and 12).</summary>
+    private const int GramBlock = 96;
+
+    /// <summary>
+    /// G (k, k) = A Aᵀ when <paramref name="wide"/> (k = m), else Aᵀ A (k = n): the lower triangle in row blocks of
+    /// <see cref="GramBlock"/> (block i against blocks 0..i, about half the products of a full GEMM), then mirrored.
+    /// The diagonal blocks are computed whole; an element and its mirror image are the same products in the same order,
+    /// so mirroring changes no bit.
+    /// </summary>
+    private static void Gram(ReadOnlySpan<float> a, int m, int n, bool wide, float[] g, int maxThreads)
+    {
+        int k = wide ? m : n;
+        for (int i0 = 0; i0 < k; i0 += GramBlock)
+        {
+            int rows = Math.Min(GramBlock, k - i0), cols = i0 + rows;
+            var dst = g.AsSpan(i0 * k); // (rows, cols) block row of G, row stride k
+            if (wide) Gemm.Multiply(false, true, rows, cols, n, 1f, a[(i0 * n)..], n, a, n, 0f, dst, k, maxThreads);
+            else Gemm.Multiply(true, false, rows, cols, m, 1f, a[i0..], n, a, n, 0f, dst, k, maxThreads);
+        }
+        for (int i = 0; i < k; i++)
+            for (int j = i + 1; j < k; j++) g[i * k + j] = g[j * k + i];
+    }
+
+    /// <summary>U = X (m, r) from Xᵀ (r, m); P = Xᵀ A (r, n), σ_j = ‖P_j‖, Vᵀ_j = P_j / σ_j.</summary>
+    private static LowRankFactors FromLeft(ReadOnlySpan<float> a, int m, int n, int rank, float[] xt, int maxThreads)
+    {
+        var vt = new float[rank * n];      // (r, n)
+        Gemm.Multiply(false, false, rank, n, m, 1f, xt, m, a, n, 0f, vt, n, maxThreads);
+        var s = new float[rank];
+        for (int j = 0; j < rank; j++)
+        {
+            var row = vt.AsSpan(j * n, n);
+            double norm = Math.Sqrt(DotDouble(row, row));
+            s[j] = (float)norm;
+            if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Multiply(row, (float)(1.0 / norm), row);
+            else row.Clear();
+        }
+        var u = new float[m * rank];       // (m, r)
+        for (int j = 0; j < rank; j++)
+            for (int i = 0; i < m; i++) u[i * rank + j] = xt[j * m + i];
+        return new LowRankFactors(m, n, rank, u, s, vt);
+    }
+
+    /// <summary>Vᵀ = Xᵀ (r, n); P = A X (m, r), σ_j = ‖P[:, j]‖, U[:, j] = P[:, j] / σ_j.</summary>
+    private static LowRankFactors FromRight(ReadOnlySpan<float> a, int m, int n, int rank, float[] xt, int maxThreads)
+    {
+        var u = new float[m * rank];       // (m, r)
+        Gemm.Multiply(false, true, m, rank, n, 1f, a, n, xt, n, 0f, u, rank, maxThreads);
+        var norms = new double[rank];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < rank; j++) norms[j] += (double)u[i * rank + j] * u[i * rank + j];
+        var s = new float[rank];
+        var inv = new float[rank];
+        for (int j = 0; j < rank; j++)
+        {
+            double norm = Math.Sqrt(norms[j]);
+            s[j] = (float)norm;
+            inv[j] = norm > 0 ? (float)(1.0 / norm) : 0f;
+        }
+        for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(u.AsSpan(i * rank, rank), inv, u.AsSpan(i * rank, rank));
+        return new LowRankFactors(m, n, rank, u, s, xt);
+    }
+
+    private static double DotDouble(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        double s = 0;
+        for (int i = 0; i < x.Length; i++) s += (double)x[i] * y[i];
+        return s;
+    }
+
+    /// <summary>dst (l, l) float64 = (T + Tᵀ)/2.</summary>
+    private static void Symmetrize(float[] t, double[] dst, int l)
+    {
+        for (int i = 0; i < l; i++)
+            for (int j = 0; j < l; j++) dst[i * l + j] = 0.5 * ((double)t[i * l + j] + t[j * l + i]);
+    }
+}

@@ -71,7 +71,7 @@ internal static class DemoCommand
         {
             var recipe = MergeRecipe.Load(path);
             Console.WriteLine($"== {Path.GetFileName(zooDir)}: {recipe.Method} ({Path.GetFileName(path)})");
-            var run = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.Sweep | RecipeSteps.Evaluate, Bounds = bounds, Log = Console.WriteLine });
+            var run = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.Sweep | RecipeSteps.Evaluate, Bounds = bounds, Log = Console.WriteLine, CancellationToken = Interrupts.Token });
             var eval = run.Evaluation!;
             ResultTables.Print(eval);
             using var family = recipe.OpenFamily();

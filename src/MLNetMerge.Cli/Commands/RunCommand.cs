@@ -32,7 +32,7 @@ internal static class RunCommand
         var result = ConsoleProgress.Run(steps == RecipeSteps.All ? "run" : recipe.Method, progress => RecipeRunner.Run(recipe, new RecipeRunOptions
         {
             Steps = steps, Output = options.Output, Overwrite = options.Overwrite, Report = options.Report, Materialize = options.Materialize,
-            MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap, Log = Console.WriteLine, Progress = progress,
+            MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap, Log = Console.WriteLine, Progress = progress, CancellationToken = Interrupts.Token,
         }));
         if (result.Evaluation is { } e) ResultTables.Print(e);
         if (result.Report is { } report) Console.WriteLine($"report: {HtmlReport.Write(report)}");

@@ -37,6 +37,9 @@ internal static class DemoCommand
                 throw new RecipeException(given, "is not a zoo with recipes (expected manifest.json and a recipes/ folder).");
             if (zoos.Count == 0)
                 throw new RecipeException(null, "no zoo found: run the demo inside a clone of the repository (data/zoo/vision, data/zoo/text) or pass --zoo DIR.");
+            // Refused before anything runs: a report.json or report.html there that MLNetMerge did not write.
+            RecipeInputs.CheckReport(Path.Combine(root, "report.json"));
+            HtmlReport.CheckOwn(Path.Combine(root, "report.html"));
             Directory.CreateDirectory(root);
             var json = new List<Dictionary<string, object>>();
             foreach (var dir in zoos) json.AddRange(OnZoo(Path.GetFullPath(dir)));

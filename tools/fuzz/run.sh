@@ -15,8 +15,11 @@ crashes=$fixtures/fuzz/crashes/$target
 work=tools/fuzz/work/$target
 bin=tools/fuzz/bin
 
-dotnet build tools/fuzz/MLNetMerge.Fuzz -c Release -o "$bin" -v q -nologo
-(cd tools/fuzz && dotnet tool restore >/dev/null && dotnet sharpfuzz "../../$bin/MLNetMerge.dll")
+# FUZZ_REUSE_BIN=1 reuses the instrumented harness of an earlier run (several targets in a row, sources unchanged).
+if [ -z "${FUZZ_REUSE_BIN:-}" ] || [ ! -f "$bin/MLNetMerge.Fuzz.dll" ]; then
+  dotnet build tools/fuzz/MLNetMerge.Fuzz -c Release -o "$bin" -v q -nologo
+  (cd tools/fuzz && dotnet tool restore >/dev/null && dotnet sharpfuzz "../../$bin/MLNetMerge.dll")
+fi
 
 rm -rf "$work" && mkdir -p "$work/seeds" "$corpus" "$crashes"
 case $target in
@@ -32,7 +35,7 @@ find "$work/seeds" -type f -size +64k -delete
 cp "$corpus"/* "$work/seeds/" 2>/dev/null || true
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
-harness=(dotnet "$bin/MLNetMerge.Fuzz.dll" "$target")
+harness=("$(command -v dotnet)" "$bin/MLNetMerge.Fuzz.dll" "$target")
 timeout --signal=INT "$seconds" afl-fuzz -i "$work/seeds" -o "$work/findings" -t 10000 -m none -- "${harness[@]}" > "$work/afl.log" 2>&1 || true
 stats=$work/findings/default/fuzzer_stats
 if [ -f "$stats" ]; then
@@ -44,6 +47,8 @@ fi
 rm -rf "$work/min"
 AFL_SKIP_BIN_CHECK=1 afl-cmin -i "$work/findings/default/queue" -o "$work/min" -t 10000 -m none -- "${harness[@]}" > "$work/cmin.log" 2>&1 || cp -r "$work/findings/default/queue" "$work/min"
 find "$work/min" -type f -size +16k -delete
+# The old corpus was among the seeds, so what it covers is in the minimised set: replace it.
+rm -f "$corpus"/*
 for f in "$work/min"/*; do [ -f "$f" ] && cp "$f" "$corpus/$(sha256sum "$f" | cut -c1-16)"; done
 for f in "$work/findings/default/crashes"/id:*; do [ -f "$f" ] && cp "$f" "$crashes/$(sha256sum "$f" | cut -c1-16)"; done
 echo "corpus: $(ls "$corpus" | wc -l) files in $corpus; crashers: $(ls "$crashes" | wc -l) in $crashes"

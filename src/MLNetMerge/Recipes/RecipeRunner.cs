@@ -22,6 +22,8 @@ public static class RecipeRunner
     /// <exception cref="RecipeException">A malformed section, no output where one is needed, or a missing zoo.</exception>
     /// <exception cref="MergeException">Bad inputs (the message names the file and tensor).</exception>
     /// <exception cref="OutputExistsException">The output exists and <see cref="RecipeRunOptions.Overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">An output (merge folder, ONNX folder, report) is or holds an input, or is
+    /// not something an earlier MLNetMerge run wrote (checked before anything runs).</exception>
     public static RecipeRunResult Run(MergeRecipe recipe, RecipeRunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);

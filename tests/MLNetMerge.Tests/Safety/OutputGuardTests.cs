@@ -170,6 +170,37 @@ public sealed class OutputGuardTests
         CollectionAssert.Contains(OutputGuard.ReplaceableFormats.ToList(), "mlnetmerge.onnx-export");
     }
 
+    [TestMethod]
+    public void ReportPath_AFolderMeansReportJsonInside_AndAForeignReportIsRefused()
+    {
+        var recipe = MergeRecipe.Parse("method: weight_average\nbase: b.safetensors\nmodels:\n  - { name: t, path: t.safetensors }\n", Path.Combine(_dir, "r.yaml"), _dir);
+        string folder = Folder("reports");
+        Assert.AreEqual(Path.Combine(folder, "report.json"), RecipeInputs.ReportPath(recipe, folder, null));
+        Assert.AreEqual(Path.GetFullPath(Path.Combine("out", "run", "r", "report.json")), RecipeInputs.ReportPath(recipe, null, null));
+        Assert.AreEqual(Path.Combine(_dir, "x", "report.json"), RecipeInputs.ReportPath(recipe, null, Path.Combine(_dir, "x")));
+        string foreign = Path.Combine(folder, "report.json");
+        File.WriteAllText(foreign, "{\"format\": \"other\"}");
+        var e = Assert.ThrowsExactly<UnsafeOverwriteException>(() => RecipeInputs.CheckReport(foreign));
+        StringAssert.Contains(e.Message, "format 'other'");
+        File.WriteAllText(foreign, $"{{\"format\": \"{RunReport.FormatName}\"}}");
+        RecipeInputs.CheckReport(foreign);
+    }
+
+    [TestMethod]
+    public void LibrarySave_WithOverwrite_RefusesAForeignFolder()
+    {
+        var family = new TinyFamily("t1", "t2").WithTaskVectors("layers.0.w", [2], [1f, 2f], [1f, 0f], [0f, 1f]);
+        var merged = Merges.Run(family, "task_arithmetic");
+        string foreign = Folder("data", ("keep.csv", "1"));
+        var ctx = new MergeContext();
+        Assert.ThrowsExactly<UnsafeOverwriteException>(() => ctx.Model.Save(merged, foreign, overwrite: true));
+        Assert.AreEqual("1", File.ReadAllText(Path.Combine(foreign, "keep.csv")));
+        string mine = Path.Combine(_dir, "mine");
+        ctx.Model.Save(merged, mine);
+        ctx.Model.Save(merged, mine, overwrite: true);
+        Assert.IsTrue(File.Exists(Path.Combine(mine, "model.safetensors")));
+    }
+
     /// <summary>The id of a process that has exited (a short child, waited for).</summary>
     private static int DeadProcessId()
     {

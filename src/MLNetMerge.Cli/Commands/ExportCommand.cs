@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Export;
+using MLNetMerge.Recipes;
 
 namespace MLNetMerge.Cli.Commands;
 
@@ -30,8 +31,7 @@ internal static class ExportCommand
             string? baseGiven = r.GetValue(basePath);
             // The export folder must not be (or hold) what the export reads: an overwrite would delete it.
             OutputGuard.CheckHoldsNoInput(Path.GetFullPath(r.GetValue(output)!.TrimEnd('/', '\\')), new[] { mergedDir, r.GetValue(config), baseGiven }.OfType<string>());
-            var ctx = new MergeContext();
-            var model = ctx.Model.Load(mergedDir);
+            var model = OutputFormat.LoadMerged(mergedDir);
             object? architecture = r.GetValue(config) is { } configPath ? ModelConfigFile.Load(configPath).Item2 : null;
             if (architecture is null && model.Architecture is null)
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(mergedDir, "manifest.json"), "the merge output carries no config.json; pass --config config.json (the encoder's Hugging Face config).");
@@ -40,7 +40,7 @@ internal static class ExportCommand
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
                     "--single-file needs the family's base checkpoint: pass --base BASE (the manifest records no base that still exists with its SHA-256).");
             using var baseModel = baseFile is null ? null : CheckpointReader.Open(baseFile);
-            var files = ctx.Model.ConvertToOnnx(model, r.GetValue(output)!, new OnnxExportOptions
+            var files = OnnxExport.Write(model, r.GetValue(output)!, new OnnxExportOptions
             {
                 Architecture = architecture, PerTask = !r.GetValue(noPerTask), MultiHead = r.GetValue(multiHead),
                 PerTaskSingleFile = r.GetValue(singleFile), BaseModel = baseModel, Overwrite = r.GetValue(force),

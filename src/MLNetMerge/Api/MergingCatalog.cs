@@ -71,6 +71,9 @@ public sealed partial class MergingCatalog
     /// <summary>Runs a recipe file as <c>mlnetmerge run</c> does (its <c>sweep:</c>, merge, <c>align:</c>, <c>evaluate:</c> and
     /// <c>export:</c>, into its <c>output</c>); <paramref name="options"/> choose the steps and override the output.</summary>
     /// <exception cref="RecipeException">The recipe is not valid.</exception>
+    /// <exception cref="OutputExistsException">An output exists and <see cref="RecipeRunOptions.Overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">An output (merge folder, ONNX folder, report) is or holds one of the recipe's
+    /// inputs, or is not something an earlier MLNetMerge run wrote (docs/outputs.md); checked before anything runs.</exception>
     public RecipeRunResult RunRecipe(string recipePath, RecipeRunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(recipePath);

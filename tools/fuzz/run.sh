@@ -27,7 +27,10 @@ case $target in
   pytorch) cp $fixtures/torch/*.pt "$work/seeds/" ;;
   onnx) cp $fixtures/onnx/*.onnx "$work/seeds/" ;;
   npy) cp $fixtures/npy/*.npy "$work/seeds/" ;;
-  recipe) cp data/zoo/vision/recipes/*.yaml data/zoo/text/recipes/*.yaml "$work/seeds/"; cp data/zoo/vision/recipes/align/*.yaml "$work/seeds/" 2>/dev/null || true ;;
+  recipe) # the zoos' recipes share file names: keep each under its zoo's name
+    for f in data/zoo/*/recipes/*.yaml data/zoo/*/recipes/*/*.yaml; do
+      [ -f "$f" ] && cp "$f" "$work/seeds/$(echo "${f#data/zoo/}" | tr / _)"
+    done ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 # Seeds above 64 KiB slow AFL down without adding paths.

@@ -1,4 +1,5 @@
 using MLNetMerge.Fuzz;
+using MLNetMerge.Recipes;
 
 namespace MLNetMerge.Tests.Safety;
 
@@ -39,5 +40,24 @@ public sealed class FuzzCorpusTests
         finally { Directory.Delete(dir, recursive: true); }
         Assert.IsEmpty(failures, $"{failures.Count} of {files.Count} inputs threw an untyped exception:\n" + string.Join("\n", failures));
         Assert.AreEqual(files.Count, read + refused);
+    }
+
+    /// <summary>The recipe crashers reduced by hand: a list or mapping as a section's key was cast to a scalar
+    /// (InvalidCastException); now a one-line <see cref="RecipeException"/> naming the section.</summary>
+    [TestMethod]
+    [DataRow("sweep: { [scale]: [1.0] }", "sweep: a key must be a single word")]
+    [DataRow("evaluate: { [zoo]: z }", "evaluate: a key must be a single word")]
+    [DataRow("align: { { method: x }: 1 }", "align: a key must be a single word")]
+    public void SectionKeyThatIsNotAWord_IsARecipeError(string section, string expected)
+    {
+        string yaml = "method: ties\nbase: b.safetensors\nmodels:\n  - { name: t, path: t.safetensors }\n" + section + "\n";
+        var recipe = MergeRecipe.Parse(yaml, "r.yaml", Path.GetTempPath());
+        var e = Assert.ThrowsExactly<RecipeException>(() =>
+        {
+            _ = SweepSection.Read(recipe);
+            _ = EvaluateSection.Read(recipe);
+            _ = AlignSection.Read(recipe);
+        });
+        StringAssert.Contains(e.Message, expected);
     }
 }

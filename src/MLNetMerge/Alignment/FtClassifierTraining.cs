@@ -10,7 +10,7 @@ namespace MLNetMerge.Alignment;
 /// <param name="Epochs">Passes over the few-shot sample.</param>
 /// <param name="LearningRate">Adam learning rate.</param>
 /// <param name="Batch">Examples per step (1 in the paper).</param>
-public sealed record FtClassifierSettings(int Epochs = 5, double LearningRate = 5e-4, int Batch = 1);
+internal sealed record FtClassifierSettings(int Epochs = 5, double LearningRate = 5e-4, int Batch = 1);
 
 /// <summary>
 /// FT-Classifier's head training on frozen embeddings (METHODS.md §2): a new head <c>(W, b)</c> initialised from the
@@ -20,7 +20,7 @@ public sealed record FtClassifierSettings(int Epochs = 5, double LearningRate = 
 /// encoder's embeddings (student). With <c>s_i = W z_i + b</c>, <c>q_i = softmax(s_i)</c>, <c>p_i = softmax(t_i)</c>:
 /// <c>∂L/∂s_i = (q_i − p_i)/B</c>, <c>∂L/∂W = Σ_i ∂L/∂s_i z_iᵀ</c>, <c>∂L/∂b = Σ_i ∂L/∂s_i</c>. Labels never enter.
 /// </summary>
-public static class FtClassifierTraining
+internal static class FtClassifierTraining
 {
     /// <summary>Loss of one batch; adds its gradients into <paramref name="dWeight"/> and <paramref name="dBias"/>.</summary>
     /// <param name="dWeight">Gradient (K, E), added into.</param>

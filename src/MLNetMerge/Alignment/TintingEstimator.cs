@@ -14,7 +14,7 @@ namespace MLNetMerge.Alignment;
 /// (the merge stage's own weights are not reused: Tinting re-merges from the task vectors) jointly with one layer per task,
 /// for R rounds of sequential per-task Adam steps in a seeded shuffled task order.
 /// </summary>
-public sealed class TintingEstimator : IAlignmentEstimator
+internal sealed class TintingEstimator : IAlignmentEstimator
 {
     private readonly TintingConfig _options;
     private readonly ulong _seed;

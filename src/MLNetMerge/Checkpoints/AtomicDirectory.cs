@@ -7,7 +7,7 @@ namespace MLNetMerge.Checkpoints;
 /// <see cref="OutputGuard"/>); temporary folders that killed runs left beside the output are removed when the next run
 /// to the same output begins (see <see cref="TempFolders"/>).
 /// </summary>
-public sealed class AtomicDirectory : IDisposable
+internal sealed class AtomicDirectory : IDisposable
 {
     private readonly IReadOnlyList<string> _inputs;
     private bool _committed;

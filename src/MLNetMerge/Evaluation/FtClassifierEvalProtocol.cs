@@ -11,7 +11,7 @@ namespace MLNetMerge.Evaluation;
 /// mean ± std over <see cref="Seeds"/> seeds; named <c>ftc{k}</c> so reports can plot accuracy against k.
 /// The teacher is the task's fine-tuned model: its logits on the pool are given per task name.
 /// </summary>
-public sealed class FtClassifierEvalProtocol : EvaluationProtocol
+internal sealed class FtClassifierEvalProtocol : EvaluationProtocol
 {
     private readonly IReadOnlyDictionary<string, float[]> _teacherLogits;
 

@@ -81,12 +81,12 @@ public sealed class LibraryOutputGuardTests
         string foreign = Path.Combine(_dir, "data");
         Directory.CreateDirectory(foreign);
         File.WriteAllText(Path.Combine(foreign, "keep.csv"), "1");
-        var e = Assert.ThrowsExactly<UnsafeOverwriteException>(() => merging.RunRecipe(recipe, new RecipeRunOptions { Output = foreign, Overwrite = true }));
+        var e = Assert.ThrowsExactly<UnsafeOverwriteException>(() => merging.RunRecipe(recipe, new RecipeOptions { Output = foreign, Overwrite = true }));
         StringAssert.Contains(e.Message, "keep.csv");
         Assert.AreEqual("1", File.ReadAllText(Path.Combine(foreign, "keep.csv")));
 
         int before = Directory.GetFiles(family).Length;
-        e = Assert.ThrowsExactly<UnsafeOverwriteException>(() => merging.RunRecipe(recipe, new RecipeRunOptions { Output = family, Overwrite = true }));
+        e = Assert.ThrowsExactly<UnsafeOverwriteException>(() => merging.RunRecipe(recipe, new RecipeOptions { Output = family, Overwrite = true }));
         StringAssert.Contains(e.Message, "input of this run");
         Assert.AreEqual(before, Directory.GetFiles(family).Length);
 
@@ -100,7 +100,7 @@ public sealed class LibraryOutputGuardTests
             CollectionAssert.AreEqual(new[] { 1.5f, 2.5f }, v);
         }
         Assert.ThrowsExactly<OutputExistsException>(() => merging.RunRecipe(recipe));
-        merging.RunRecipe(recipe, new RecipeRunOptions { Overwrite = true });
+        merging.RunRecipe(recipe, new RecipeOptions { Overwrite = true });
         Assert.IsTrue(File.Exists(Path.Combine(output, "model.safetensors")));
     }
 }

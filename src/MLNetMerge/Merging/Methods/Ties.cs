@@ -5,7 +5,7 @@ namespace MLNetMerge.Merging.Methods;
 /// sign per element by mass, merge the agreeing values disjointly (mean or sum), <c>θ = θ0 + λ τm</c>.
 /// Yadav et al. 2023, "TIES-Merging: Resolving Interference When Merging Models", NeurIPS, arXiv:2306.01708.
 /// </summary>
-public sealed class Ties : MergeMethod
+internal sealed class Ties : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "ties";

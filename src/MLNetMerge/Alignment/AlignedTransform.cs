@@ -5,7 +5,7 @@ using MLNetMerge.Merging;
 namespace MLNetMerge.Alignment;
 
 /// <summary>
-/// Aligned transformations (seed 000 §4, Table 1): per task, a map <c>A</c> of merged features onto the fine-tuned
+/// Aligned transformations (Kong et al. 2024, arXiv:2412.13526, Table 1; docs/methods/aligned-transforms.md): per task, a map <c>A</c> of merged features onto the fine-tuned
 /// model's features, fitted on the k-shot unlabeled inputs (<see cref="TransformFitting"/>), then classification through
 /// the frozen fine-tuned head: <c>softmax(W_t A(f_m(x)) + b_t)</c>. Recipe name <c>aligned_transform</c>; parameters
 /// <c>transform</c> (affine | linear | invertible | euclidean | orthogonal | scaling; default orthogonal), <c>solver</c>

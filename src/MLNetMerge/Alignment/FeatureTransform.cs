@@ -3,7 +3,7 @@ using MLNetMerge.Nn.Layers;
 
 namespace MLNetMerge.Alignment;
 
-/// <summary>The aligned-transformation family of seed 000 (Table 1), from loosest to tightest.</summary>
+/// <summary>The aligned-transformation family of Kong et al. 2024 (arXiv:2412.13526, Table 1), from loosest to tightest.</summary>
 internal enum TransformKind
 {
     /// <summary><c>W z + b</c>.</summary>

@@ -5,7 +5,7 @@ using MLNetMerge.Merging;
 namespace MLNetMerge.Alignment;
 
 /// <summary>
-/// FT-Classifier (seed 000): per task, a new head initialised from the fine-tuned head and trained with
+/// FT-Classifier (Kong et al. 2024, arXiv:2412.13526; docs/methods/ft-classifier.md): per task, a new head initialised from the fine-tuned head and trained with
 /// KL(fine-tuned ‖ merged) on a k-shot unlabeled sample (<see cref="FtClassifierTraining"/>); the encoder is the merged
 /// one, frozen; the deployed structure is unchanged (same head shapes). Recipe name <c>ft_classifier</c>; parameters
 /// <c>shots</c> (k per class, default 5; 0 = every input), <c>epochs</c> (5), <c>learning_rate</c> (5e-4), <c>batch</c> (1),

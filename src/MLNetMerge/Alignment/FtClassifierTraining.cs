@@ -6,14 +6,14 @@ using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 
-/// <summary>Settings of FT-Classifier head training (seed 000: Adam 5e-4, 5 epochs, batch 1).</summary>
+/// <summary>Settings of FT-Classifier head training (Kong et al. 2024, arXiv:2412.13526: Adam 5e-4, 5 epochs, batch 1).</summary>
 /// <param name="Epochs">Passes over the few-shot sample.</param>
 /// <param name="LearningRate">Adam learning rate.</param>
 /// <param name="Batch">Examples per step (1 in the paper).</param>
 internal sealed record FtClassifierSettings(int Epochs = 5, double LearningRate = 5e-4, int Batch = 1);
 
 /// <summary>
-/// FT-Classifier's head training on frozen embeddings (METHODS.md §2): a new head <c>(W, b)</c> initialised from the
+/// FT-Classifier's head training on frozen embeddings (docs/methods/ft-classifier.md): a new head <c>(W, b)</c> initialised from the
 /// fine-tuned head is fitted by Adam to minimise
 /// <c>L = (1/B) Σ_i KL( softmax(t_i) ‖ softmax(W z_i + b) )</c>
 /// where <c>t_i = W_t f_t(x_i) + b_t</c> are the fine-tuned model's logits (teacher) and <c>z_i = f_m(x_i)</c> the merged

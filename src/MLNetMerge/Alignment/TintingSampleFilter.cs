@@ -14,7 +14,7 @@ internal enum TintingFilterRule
 }
 
 /// <summary>
-/// Tinting++'s confidence filter (METHODS.md §2). With <c>pm = softmax(merged logits)</c>, <c>pi = softmax(individual
+/// Tinting++'s confidence filter (docs/methods/tinting.md). With <c>pm = softmax(merged logits)</c>, <c>pi = softmax(individual
 /// logits)</c>, <c>ym = argmax pm</c>, <c>yi = argmax pi</c> (first index on ties), a sample is dropped when
 /// <c>max pm &gt; max pi</c> (strictly) under <see cref="TintingFilterRule.MoreConfident"/>, and when
 /// <c>ym ≠ yi ∧ max pm &gt; max pi</c> under <see cref="TintingFilterRule.DisagreeAndMoreConfident"/>; every other sample is kept.

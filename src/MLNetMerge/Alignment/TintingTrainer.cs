@@ -47,7 +47,7 @@ internal sealed record TintingTrainerSettings
 internal readonly record struct TintingStepResult(float Loss, int Kept);
 
 /// <summary>
-/// Model Tinting's trainable state and step (seed 003, METHODS.md §2): merge coefficients <c>λ (T, L)</c> clamped to
+/// Model Tinting's trainable state and step (Jung et al. 2024, arXiv:2412.19098; docs/methods/tinting.md): merge coefficients <c>λ (T, L)</c> clamped to
 /// [0, 1] in <c>θ = θ0 + Σt clamp(λt) τt</c> (through <see cref="DifferentiableMerge"/>), jointly with one task-specific
 /// layer per task, its head <c>(Wt, bt)</c> or a per-task copy of one transformer block that replaces the merged block in
 /// task t's forward and backward passes. One step on task t and a batch x: <c>z = Wt f_θ(x) + bt</c>, the loss of

@@ -14,7 +14,7 @@ internal sealed record TransformTraining(int Steps = 1000, double LearningRate =
 
 /// <summary>
 /// Fits a <see cref="FeatureTransform"/> mapping merged features <c>z_n</c> to fine-tuned features <c>f_n</c>
-/// (seed 000 §4), either in closed form or by training.
+/// (Kong et al. 2024, arXiv:2412.13526, §4), either in closed form or by training.
 /// Closed forms: affine/linear — ridge least squares <c>(XᵀX + λ̄ I) B = XᵀF</c> with <c>X = [Z | 1]</c> (no ridge on the
 /// bias; <c>λ̄ = λ · mean diag(ZᵀZ)</c>); invertible — the linear solution with its singular values raised to at least
 /// 1e-3 σ_max; orthogonal — Procrustes <c>Q = U Vᵀ</c> of <c>M = Σ_n f_n z_nᵀ</c>; Euclidean — Procrustes on centred

@@ -13,7 +13,7 @@ internal sealed record ZooSplitFiles(string? Images, string Labels, int Count, s
 
 /// <summary>Accuracies measured at build time (encoder + head, arg-max).</summary>
 /// <param name="BaseValidation">Base encoder + the task's own head, validation split.</param>
-/// <param name="BaseTest">Base encoder + the task's own head, test split (the lower bound of METHODS.md §3).</param>
+/// <param name="BaseTest">Base encoder + the task's own head, test split (the lower bound of docs/methods/evaluation-protocols.md).</param>
 /// <param name="LinearProbeValidation">Base encoder + a linear head trained on the frozen base features, validation.</param>
 /// <param name="LinearProbeTest">Base encoder + trained linear head, test.</param>
 /// <param name="FineTunedValidation">Fine-tuned encoder + its head, validation.</param>

@@ -21,7 +21,7 @@ internal sealed record ProtocolResult(string Protocol, double Accuracy, double A
 }
 
 /// <summary>
-/// An evaluation protocol (METHODS.md §3): how the encoder output <c>f(x)</c> of a (merged) model becomes predictions
+/// An evaluation protocol (docs/methods/evaluation-protocols.md): how the encoder output <c>f(x)</c> of a (merged) model becomes predictions
 /// for a task. Protocols are objects carrying their settings, as ML.NET's trainers are.
 /// </summary>
 internal abstract class EvaluationProtocol
@@ -75,7 +75,7 @@ internal sealed class CurrentProtocol : EvaluationProtocol
 }
 
 /// <summary>
-/// KNN Eval (seed 000): per seed, draw <see cref="Shots"/> labeled anchors per class (seeded, class-balanced) and predict
+/// KNN Eval (Kong et al. 2024, arXiv:2412.13526): per seed, draw <see cref="Shots"/> labeled anchors per class (seeded, class-balanced) and predict
 /// the class whose anchors have the smallest mean Euclidean distance to <c>f(x)</c>. Scores for the probability-based
 /// metrics are <c>softmax(−mean distance)</c>. Reported as mean ± std over <see cref="Seeds"/> seeds (0, 1, …).
 /// </summary>

@@ -32,7 +32,7 @@ internal sealed record ModelEvaluation(string Name, IReadOnlyDictionary<string, 
         return NormalizedAccuracy(mine.Keys.Select(t => mine[t].Accuracy).ToArray(), mine.Keys.Select(t => theirs[t].Accuracy).ToArray());
     }
 
-    /// <summary>METHODS.md §3: the mean over tasks of <c>merged_t / individual_t</c>.</summary>
+    /// <summary>docs/methods/evaluation-protocols.md: the mean over tasks of <c>merged_t / individual_t</c>.</summary>
     /// <exception cref="ArgumentException">Lengths differ or an individual accuracy is 0.</exception>
     public static double NormalizedAccuracy(IReadOnlyList<double> merged, IReadOnlyList<double> individual)
     {

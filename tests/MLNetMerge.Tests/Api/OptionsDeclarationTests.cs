@@ -46,6 +46,13 @@ public sealed class OptionsDeclarationTests
             string name = MethodName(options);
             covered.Add(name);
             Check(type, options, AlignmentMethods.Find(name).Parameters);
+            if (options is global::MLNetMerge.TintingOptions tinting)
+            {
+                // Tinting++ is Tinting's options with PlusPlus set: the same properties over its own declaration.
+                tinting.PlusPlus = true;
+                covered.Add(MethodName(tinting));
+                Check(type, new global::MLNetMerge.TintingOptions { PlusPlus = true }, AlignmentMethods.Find(MethodName(tinting)).Parameters);
+            }
         }
         // Surgery fits a non-linear module that has no ONNX export, so the ML.NET API leaves it to recipes.
         var missing = AlignmentMethods.All.Select(m => m.Name).Where(n => !covered.Contains(n) && n != "surgery").ToList();
@@ -62,6 +69,12 @@ public sealed class OptionsDeclarationTests
             Assert.IsTrue(declared.Any(d => d.Name == name), $"{type.Name}: '{name}' is not a declared parameter");
         foreach (var parameter in declared)
         {
+            if (parameter.PerModel)
+            {
+                // Per-model parameters (a weight per task) are MergeOptions.Weights, keyed by task.
+                Assert.IsTrue(options is global::MLNetMerge.MergeOptions, $"{type.Name}: per-model '{parameter.Name}' outside a merge");
+                continue;
+            }
             Assert.IsTrue(properties.TryGetValue(parameter.Name, out var property), $"{type.Name} has no property for declared parameter '{parameter.Name}'");
             object? value = property.GetValue(options);
             string? summary = docs.GetValueOrDefault($"P:{type.FullName}.{property.Name}");

@@ -33,7 +33,7 @@ internal sealed class Ties : MergeMethod
         return new GeneralizedTaskArithmeticRun(plan, WithSumDefault(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean"));
     }
 
-    /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (METHODS.md §1).</summary>
+    /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (docs/methods/ties.md).</summary>
     internal static MergeParameters WithSumDefault(MergeParameters p)
     {
         return p.Choice("merge") == "sum" ? p.WithDefault("scale", 0.3) : p;

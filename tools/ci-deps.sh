@@ -9,6 +9,7 @@
 #   tools/ci-deps.sh report     Debian's chromium, for .ci/run's headless render of the demo's report.html to a PNG
 #   tools/ci-deps.sh zoo        Debian's wordnet-base and fortunes, the corpora of `mlnetmerge zoo build text`
 #                               (the built text zoo is committed under data/zoo/text; the test profile installs them too)
+#   tools/ci-deps.sh fuzz       Debian's afl++ for the fuzz campaign (tools/fuzz/run.sh; not part of CI)
 set -euo pipefail
 profile="${1:-test}"
 
@@ -19,7 +20,8 @@ case "$profile" in
   onnx) apt_packages+=(python3-onnx python3-numpy) ;;
   report) apt_packages+=(chromium) ;;
   zoo) apt_packages+=(wordnet-base fortunes) ;;
-  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx, report, zoo)" >&2; exit 2 ;;
+  fuzz) apt_packages+=(afl++) ;;
+  *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx, report, zoo, fuzz)" >&2; exit 2 ;;
 esac
 
 retry() {

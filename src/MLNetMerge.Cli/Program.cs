@@ -1,6 +1,5 @@
 using System.CommandLine;
 using MLNetMerge.Cli.Commands;
-using MLNetMerge.Errors;
 
 namespace MLNetMerge.Cli;
 
@@ -34,19 +33,44 @@ public static class Program
         return root;
     }
 
-    /// <summary>Runs the command line; typed input errors and file errors print one line and exit 2.</summary>
+    /// <summary>
+    /// Runs the command line. Every failure is one line on standard error (<see cref="ExitCodes"/>): 2 for bad input
+    /// (a malformed command line, typed input errors naming the file and tensor, missing or unreadable files), 1 for an
+    /// internal error, 130/143 when SIGINT/SIGTERM stopped the run (its temporary output removed).
+    /// </summary>
     public static int Main(string[] args)
     {
         // Spectre.Console is set up on first use (Terminal), so commands that print no table skip its terminal detection.
+        using var interrupts = Interrupts.Install();
         try
         {
-            return BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return Run(args);
         }
-        catch (Exception e) when (e is MergeException or IOException or UnauthorizedAccessException)
+        finally
         {
-            // Bad input (typed errors name the file and tensor) and missing or unreadable files: one line, exit 2.
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            Interrupts.Finished();
+        }
+    }
+
+    private static int Run(string[] args)
+    {
+        try
+        {
+            var parsed = BuildRoot().Parse(args);
+            if (CommandLineErrors.Describe(parsed) is { } usage)
+            {
+                Console.Error.WriteLine($"error: {usage}");
+                return ExitCodes.BadInput;
+            }
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        }
+        catch (Exception e)
+        {
+            var (code, line) = ExitCodes.Of(e, Interrupts.Signal);
+            Console.Error.WriteLine(line);
+            if (code == ExitCodes.InternalError && Environment.GetEnvironmentVariable("MLNETMERGE_DEBUG") is "1" or "true")
+                Console.Error.WriteLine(e);
+            return code;
         }
     }
 }

@@ -58,13 +58,24 @@ public sealed class ModelFamilyTests
     }
 
     [TestMethod]
-    public void DTypeMismatch()
+    public void DTypeMismatch_IntegerWhereTheBaseHasFloats()
     {
-        var t = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [2, 3], new float[6]).Add("layers.0.b", [3], new float[3], DType.BF16)
+        var t = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [2, 3], new float[6]).AddInt64("layers.0.b", [3], [0, 0, 0])
             .AddInt64("position_ids", [4], [0, 1, 2, 3]);
         var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), t));
         AssertNames(e, "t1.safetensors", "layers.0.b");
-        StringAssert.Contains(e.Message, "BF16");
+        StringAssert.Contains(e.Message, "I64");
+        StringAssert.Contains(e.Message, "floating point");
+    }
+
+    [TestMethod]
+    public void MixedFloatDTypes_AreOneFamily()
+    {
+        // A bf16 fine-tune of an fp32 base (and the other way round) is read into float32 like any other.
+        var t = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [2, 3], new float[6]).Add("layers.0.b", [3], new float[3], DType.BF16)
+            .AddInt64("position_ids", [4], [0, 1, 2, 3]);
+        using var family = Create(Model("base.safetensors"), t);
+        Assert.AreEqual(2, family.MergedTensors.Count);
     }
 
     [TestMethod]

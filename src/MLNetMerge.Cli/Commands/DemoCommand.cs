@@ -37,6 +37,9 @@ internal static class DemoCommand
                 throw new RecipeException(given, "is not a zoo with recipes (expected manifest.json and a recipes/ folder).");
             if (zoos.Count == 0)
                 throw new RecipeException(null, "no zoo found: run the demo inside a clone of the repository (data/zoo/vision, data/zoo/text) or pass --zoo DIR.");
+            // Refused before anything runs: a report.json or report.html there that MLNetMerge did not write.
+            RecipeInputs.CheckReport(Path.Combine(root, "report.json"));
+            HtmlReport.CheckOwn(Path.Combine(root, "report.html"));
             Directory.CreateDirectory(root);
             var json = new List<Dictionary<string, object>>();
             foreach (var dir in zoos) json.AddRange(OnZoo(Path.GetFullPath(dir)));
@@ -71,7 +74,7 @@ internal static class DemoCommand
         {
             var recipe = MergeRecipe.Load(path);
             Console.WriteLine($"== {Path.GetFileName(zooDir)}: {recipe.Method} ({Path.GetFileName(path)})");
-            var run = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.Sweep | RecipeSteps.Evaluate, Bounds = bounds, Log = Console.WriteLine });
+            var run = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.Sweep | RecipeSteps.Evaluate, Bounds = bounds, Log = Console.WriteLine, CancellationToken = Interrupts.Token });
             var eval = run.Evaluation!;
             ResultTables.Print(eval);
             using var family = recipe.OpenFamily();

@@ -9,7 +9,9 @@ namespace MLNetMerge.Cli.Commands;
 
 /// <summary>
 /// One <c>mlnetmerge embed</c> run: load an encoder, run it over an NPY batch (float32 images/features, or int64 token ids
-/// with an optional mask for text), optionally apply a linear head, and write float32 NPY (N, E) or (N, K).
+/// with an optional mask for text), optionally apply a linear head, and write float32 NPY (N, E) or (N, K). Inputs are
+/// checked against what the model takes before anything runs (<see cref="EmbedInputs"/>), and the output file is written
+/// only when it is new or <see cref="Force"/> is set.
 /// </summary>
 internal sealed record EmbedJob
 {
@@ -27,69 +29,105 @@ internal sealed record EmbedJob
     public string? MaskPath { get; init; }
     /// <summary>Linear head checkpoint; when set, logits are written instead of embeddings.</summary>
     public string? HeadPath { get; init; }
-    /// <summary>Examples per forward pass.</summary>
+    /// <summary>The task whose head to use from a merge output's <c>heads.safetensors</c> (<see cref="HeadPath"/>, else the
+    /// one beside the model); null: <see cref="HeadPath"/> holds one head.</summary>
+    public string? Task { get; init; }
+    /// <summary>Examples per forward pass (at least 1).</summary>
     public int BatchSize { get; init; } = 32;
     /// <summary>Text only: pooling of the hidden states; null: the model's own (its <c>1_Pooling/config.json</c>, else the pooler).</summary>
     public TextPooling? Pooling { get; init; }
     /// <summary>OpenCLIP only: the MLP activation (not stored in its checkpoints).</summary>
     public ActivationKind OpenClipActivation { get; init; } = ActivationKind.QuickGelu;
+    /// <summary>Vision only: how uint8 pixels become model inputs (<see cref="EmbedInputs.ZooPixels"/>); null refuses uint8 input.</summary>
+    public string? Pixels { get; init; }
+    /// <summary>Replace an existing output file.</summary>
+    public bool Force { get; init; }
 
     /// <summary>Runs the job and returns the written array's shape.</summary>
     /// <exception cref="MergeException">Bad inputs: the message names the file and what was expected.</exception>
     public (int Count, int Width) Run(CancellationToken cancellationToken = default)
     {
+        if (BatchSize < 1) throw new MergeException(null, null, $"--batch-size must be at least 1; got {BatchSize}.");
+        OutputFiles.CheckNewFile(OutputPath, Force, [ModelPath, InputPath, MaskPath, HeadPath, ConfigPath]);
         using var reader = CheckpointReader.Open(ModelPath);
         ArchitectureKind? kind;
         try { kind = Architecture is null ? null : ModelArchitecture.Parse(Architecture); }
         catch (ArgumentException e) { throw new MergeException(null, null, e.Message, e); }
         var architecture = ModelArchitecture.Load(reader, ConfigPath, kind, OpenClipActivation);
+        using var headReader = OpenHead(out string headPrefix);
         var session = new EncoderSession(architecture);
-        var weights = session.ReadWeights(reader);
-        session.Load(name => weights[name]);
         float[] output;
         int count;
         if (architecture.Text is not { } text)
         {
+            if (MaskPath is not null) throw new MergeException(MaskPath, null, $"--mask applies to text models (token ids); {session.Model.ArchitectureName} takes no attention mask.");
+            if (Pooling is not null) throw new MergeException(null, null, $"--pooling applies to text models; {session.Model.ArchitectureName} has its own pooling.");
             var dense = session.Model;
-            var (data, shape) = NpyFile.ReadFloat32(InputPath);
-            long per = shape.Skip(1).Aggregate(1L, (a, d) => a * d);
-            if (shape.Length < 2 || per != dense.InputSize)
-                throw new MergeException(InputPath, null, $"input of shape [{string.Join(", ", shape)}] does not fit {dense.ArchitectureName}: expected (N, …) with {dense.InputSize} values per example.");
+            var (data, shape) = EmbedInputs.ReadDense(InputPath, dense, architecture.Vision is not null, Pixels);
             count = shape[0];
+            var weights = session.ReadWeights(reader);
+            session.Load(name => weights[name]);
             output = EncoderInference.Embed(dense, data, count, BatchSize, cancellationToken);
         }
         else
         {
+            if (Pixels is not null) throw new MergeException(null, null, $"--pixels applies to vision models; {session.Model.ArchitectureName} takes token ids.");
             var encoder = ((TextDenseEncoder)session.Model).Model;
-            var (ids, shape) = NpyFile.ReadInt64(InputPath);
-            if (shape.Length != 2) throw new MergeException(InputPath, null, $"token ids must be (N, T); got [{string.Join(", ", shape)}].");
+            var (tokenIds, mask, shape) = EmbedInputs.ReadText(InputPath, MaskPath, encoder.Config.VocabSize);
             count = shape[0];
-            bool[] mask = [];
-            if (MaskPath is not null)
-            {
-                var (mv, ms) = NpyFile.ReadInt64(MaskPath);
-                if (!ms.AsSpan().SequenceEqual(shape)) throw new MergeException(MaskPath, null, $"mask shape [{string.Join(", ", ms)}] differs from the ids' [{string.Join(", ", shape)}].");
-                mask = mv.Select(v => v != 0).ToArray();
-            }
-            var tokenIds = new int[ids.Length];
-            for (int i = 0; i < ids.Length; i++)
-            {
-                if (ids[i] < 0 || ids[i] >= encoder.Config.VocabSize)
-                    throw new MergeException(InputPath, null, $"token id {ids[i]} at index {i} is outside the vocabulary of {encoder.Config.VocabSize}.");
-                tokenIds[i] = (int)ids[i];
-            }
+            var weights = session.ReadWeights(reader);
+            session.Load(name => weights[name]);
             output = EncoderInference.EmbedText(encoder, tokenIds, mask, count, shape[1], Pooling ?? text.Pooling, BatchSize, cancellationToken);
         }
         int width = count == 0 ? 0 : output.Length / count;
-        if (HeadPath is not null)
+        if (headReader is not null)
         {
-            using var headReader = CheckpointReader.Open(HeadPath);
-            var head = LinearHead.Load(headReader);
-            if (head.EmbeddingSize != width) throw new MergeException(HeadPath, null, $"the head expects {head.EmbeddingSize}-wide embeddings; the model gives {width}.");
+            var head = LinearHead.Load(headReader, headPrefix);
+            if (head.EmbeddingSize != width) throw new MergeException(headReader.Path, null, $"the head expects {head.EmbeddingSize}-wide embeddings; the model gives {width}.");
             output = EncoderInference.Classify(head, output, count);
             width = head.Classes;
         }
         NpyFile.Write(OutputPath, output, [count, width]);
         return (count, width);
     }
+
+    /// <summary>The head's checkpoint and the prefix of its tensors: <see cref="HeadPath"/> alone, or with <see cref="Task"/>
+    /// that task's head in <c>heads.safetensors</c> (given, or beside the model); null when no head is asked for.</summary>
+    private ICheckpointReader? OpenHead(out string prefix)
+    {
+        prefix = "";
+        if (Task is null)
+        {
+            if (HeadPath is null) return null;
+            var single = CheckpointReader.Open(HeadPath);
+            var tasks = TaskHeads.Tasks(single);
+            if (tasks.Count > 1 && single.Tensors.Count(t => t.Shape.Length == 2 && t.Name.EndsWith("weight", StringComparison.Ordinal)) > 1)
+            {
+                single.Dispose();
+                throw new MergeException(HeadPath, null, $"holds the heads of several tasks ({string.Join(", ", tasks)}); pick one with --task NAME.");
+            }
+            return single;
+        }
+        string path = HeadPath ?? Path.Combine(Directory.Exists(ModelPath) ? ModelPath : Path.GetDirectoryName(Path.GetFullPath(ModelPath))!, "heads.safetensors");
+        if (!File.Exists(path))
+            throw new MergeException(path, null, "--task needs a merge output's heads.safetensors (beside the model, or given with --head); there is none.");
+        var reader = CheckpointReader.Open(path);
+        var names = TaskHeads.Tasks(reader);
+        if (!names.Contains(Task))
+        {
+            reader.Dispose();
+            throw new MergeException(path, null, $"has no head of task '{Task}'; its tasks are: {(names.Count == 0 ? "none" : string.Join(", ", names))}.");
+        }
+        prefix = Task + ".";
+        return reader;
+    }
+}
+
+/// <summary>The task names of a merge output's <c>heads.safetensors</c>: the part of each tensor name before its first dot.</summary>
+internal static class TaskHeads
+{
+    /// <summary>The distinct task names, in order of first appearance.</summary>
+    public static List<string> Tasks(ICheckpointReader heads) =>
+        heads.Tensors.Select(t => t.Name.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot ? t.Name[..dot] : "").Where(n => n.Length > 0)
+            .Distinct(StringComparer.Ordinal).ToList();
 }

@@ -13,7 +13,7 @@ internal static class ExportCommand
     public static Command Create()
     {
         var merged = new Argument<string>("merged") { Description = "A merge output directory (manifest.json, model.safetensors, heads.safetensors)." };
-        var config = new Option<string>("--config") { Description = "Hugging Face config.json of the encoder (vit, clip, clip_vision_model, bert, roberta, mlp).", Required = true };
+        var config = new Option<string?>("--config") { Description = "Hugging Face config.json of the encoder (vit, clip, clip_vision_model, bert, roberta, mlp); default: the config.json the merge output carries." };
         var output = new Option<string>("--output", "-o") { Description = "Output directory.", Required = true };
         var multiHead = new Option<bool>("--multi-head") { Description = "Also write model.onnx: one encoder, logits_{task} per task." };
         var noPerTask = new Option<bool>("--no-per-task") { Description = "Do not write {task}.onnx files." };
@@ -25,9 +25,17 @@ internal static class ExportCommand
         foreach (var o in new Option[] { config, output, multiHead, noPerTask, singleFile, basePath, force }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            var model = OutputFormat.LoadMerged(r.GetValue(merged)!);
-            var (_, architecture) = ModelConfigFile.Load(r.GetValue(config)!);
-            string? baseFile = r.GetValue(basePath) ?? RecordedBase(r.GetValue(merged)!);
+            if (r.GetValue(noPerTask) && !r.GetValue(multiHead) && !r.GetValue(singleFile))
+                throw new MLNetMerge.Errors.MergeException(null, null, "--no-per-task leaves nothing to write: add --multi-head or --single-file.");
+            string mergedDir = r.GetValue(merged)!;
+            string? baseGiven = r.GetValue(basePath);
+            // The export folder must not be (or hold) what the export reads: an overwrite would delete it.
+            OutputGuard.CheckHoldsNoInput(Path.GetFullPath(r.GetValue(output)!.TrimEnd('/', '\\')), new[] { mergedDir, r.GetValue(config), baseGiven }.OfType<string>());
+            var model = OutputFormat.LoadMerged(mergedDir);
+            object? architecture = r.GetValue(config) is { } configPath ? ModelConfigFile.Load(configPath).Item2 : null;
+            if (architecture is null && model.Architecture is null)
+                throw new MLNetMerge.Errors.RecipeException(Path.Combine(mergedDir, "manifest.json"), "the merge output carries no config.json; pass --config config.json (the encoder's Hugging Face config).");
+            string? baseFile = baseGiven ?? RecordedBase(mergedDir);
             if (r.GetValue(singleFile) && baseFile is null)
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
                     "--single-file needs the family's base checkpoint: pass --base BASE (the manifest records no base that still exists with its SHA-256).");

@@ -41,14 +41,21 @@ internal static class MergeCommand
             var result = ConsoleProgress.Run(recipe.Method, p => RecipeRunner.Run(recipe, new RecipeRunOptions
             {
                 Steps = RecipeSteps.Merge, Overwrite = r.GetValue(force), Materialize = list, Output = r.GetValue(output),
-                MaxThreads = r.GetValue(threads), MemoryMap = r.GetValue(mmap), Progress = p,
+                MaxThreads = r.GetValue(threads), MemoryMap = r.GetValue(mmap), Progress = p, Log = WarningsOnly, CancellationToken = Interrupts.Token,
             }));
             var summary = result.Summary;
             Console.WriteLine($"merged {summary.TaskNames.Count} models with {summary.Method.Name} in {sw.Elapsed.TotalSeconds:F2} s → {result.Output}");
-            foreach (var (k, v) in summary.Notes.OrderBy(k => k.Key, StringComparer.Ordinal)) Console.WriteLine($"  {k}: {v}");
+            foreach (var (k, v) in summary.Notes.Where(n => !n.Key.StartsWith(MLNetMerge.Merging.MergeSummary.WarningPrefix, StringComparison.Ordinal)).OrderBy(k => k.Key, StringComparer.Ordinal))
+                Console.WriteLine($"  {k}: {v}");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The runner's lines a merge prints (on standard error): warnings and notes, not its progress lines.</summary>
+    internal static void WarningsOnly(string line)
+    {
+        if (line.StartsWith("warning: ", StringComparison.Ordinal) || line.StartsWith("note: ", StringComparison.Ordinal)) Console.Error.WriteLine(line);
     }
 
     private static string FlagsToYaml(string? method, string? basePath, string[] models, string[] parameters, string? heads, ulong seed, string? dtype, string? output, string? maxShard, bool allowNonFinite)

@@ -29,10 +29,17 @@ internal static class RunCommand
     public static int Execute(string path, RecipeSteps steps, RecipeRunOptions options)
     {
         var recipe = MergeRecipe.Load(path);
+        if (steps.HasFlag(RecipeSteps.Report))
+        {
+            // The page is rendered beside report.json after the run: refuse a foreign report.html before running.
+            string reportJson = RecipeInputs.ReportPath(recipe, options.Report ?? EvaluateSection.Read(recipe).Report,
+                steps.HasFlag(RecipeSteps.Save) ? options.Output ?? recipe.Output : null);
+            HtmlReport.CheckOwn(Path.Combine(Path.GetDirectoryName(reportJson)!, "report.html"));
+        }
         var result = ConsoleProgress.Run(steps == RecipeSteps.All ? "run" : recipe.Method, progress => RecipeRunner.Run(recipe, new RecipeRunOptions
         {
             Steps = steps, Output = options.Output, Overwrite = options.Overwrite, Report = options.Report, Materialize = options.Materialize,
-            MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap, Log = Console.WriteLine, Progress = progress,
+            MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap, Log = Console.WriteLine, Progress = progress, CancellationToken = Interrupts.Token,
             ModelZips = RecipeModelZips.Write,
         }));
         if (result.Evaluation is { } e) ResultTables.Print(e);

@@ -27,14 +27,59 @@ internal static class ZooCommand
                 Seed = r.GetValue(seed), FashionDirectory = r.GetValue(fashion)!, SklearnDirectory = r.GetValue(sklearn)!,
                 PretrainEpochs = r.GetValue(pretrainEpochs), FineTuneEpochs = r.GetValue(fineTuneEpochs), FineTuneLearningRate = r.GetValue(fineTuneLr),
             };
-            VisionZooBuilder.Build(r.GetValue(output)!, options, Console.WriteLine);
+            CheckZooFolder(r.GetValue(output)!);
+            VisionZooBuilder.Build(r.GetValue(output)!, options, Console.WriteLine, cancellationToken: Interrupts.Token);
             return 0;
         });
         build.Subcommands.Add(vision);
         build.Subcommands.Add(Text());
         zoo.Subcommands.Add(build);
+        zoo.Subcommands.Add(Checksums());
         return zoo;
+    }
+
+    /// <summary>A zoo build writes into its folder file by file: refuse a folder that holds something other than a zoo.</summary>
+    /// <exception cref="UnsafeOverwriteException">The folder is not empty and has no zoo manifest.json.</exception>
+    private static void CheckZooFolder(string folder)
+    {
+        string full = Path.GetFullPath(folder);
+        if (File.Exists(full)) throw new UnsafeOverwriteException(full, "is a file; a zoo is built into a folder.");
+        if (!Directory.Exists(full) || !Directory.EnumerateFileSystemEntries(full).Any()) return;
+        try { _ = MLNetMerge.Data.ZooManifest.Load(full); }
+        catch (MergeException)
+        {
+            throw new UnsafeOverwriteException(full, $"is not a zoo (no readable manifest.json; it holds {MLNetMerge.Checkpoints.OutputGuard.Describe(full)}); a zoo build replaces files in a zoo folder only: choose another --output.");
         }
+    }
+
+    /// <summary><c>mlnetmerge zoo checksums DIR [--write]</c>: checks a zoo's files against its checksums.json, or writes one
+    /// from the files as they are (recording no build).</summary>
+    private static Command Checksums()
+    {
+        var dir = new Argument<string>("zoo") { Description = "Zoo folder (data/zoo/vision, data/zoo/text)." };
+        var write = new Option<bool>("--write") { Description = "Write checksums.json from the files as they are (records no build: a rebuild cannot be compared against it)." };
+        var cmd = new Command("checksums", "Check a zoo's files against its checksums.json (written by zoo build), or write one.");
+        cmd.Arguments.Add(dir);
+        cmd.Options.Add(write);
+        cmd.SetAction(r =>
+        {
+            string folder = r.GetValue(dir)!;
+            if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: no such zoo folder.");
+            if (r.GetValue(write))
+            {
+                var written = ZooChecksums.Write(folder, null);
+                Console.WriteLine($"{Path.Combine(folder, ZooChecksums.FileName)}: {written.Files.Count} files");
+                return 0;
+            }
+            var sums = ZooChecksums.Read(folder);
+            var differences = sums.Differences(folder);
+            if (differences.Count > 0)
+                throw new MergeException(folder, null, $"{differences.Count} file(s) differ from {ZooChecksums.FileName}: {string.Join("; ", differences.Take(3))}{(differences.Count > 3 ? "; …" : "")}");
+            Console.WriteLine($"{folder}: {sums.Files.Count} files match {ZooChecksums.FileName} (built with: {sums.BuiltWith?.InstructionSet ?? "not recorded"})");
+            return 0;
+        });
+        return cmd;
+    }
 
     private static Command Text()
     {
@@ -58,6 +103,7 @@ internal static class ZooCommand
                 PretrainExamples = r.GetValue(pretrainExamples), PretrainEpochs = r.GetValue(pretrainEpochs),
                 FineTuneEpochs = r.GetValue(fineTuneEpochs), FineTuneLearningRate = r.GetValue(fineTuneLr), VocabularySize = r.GetValue(vocabSize),
             };
+            CheckZooFolder(r.GetValue(output)!);
             TextZooBuilder.Build(r.GetValue(output)!, options, Console.WriteLine);
             return 0;
         });

@@ -29,10 +29,24 @@ internal static class HtmlReport
         string folder = Path.GetDirectoryName(full)!;
         string html = HtmlReportRenderer.Render(entries, $"MLNetMerge report — {Path.GetFileName(folder)}");
         string target = Path.Combine(folder, "report.html");
+        CheckOwn(target);
         string temp = target + ".tmp";
         File.WriteAllText(temp, html, new UTF8Encoding(false));
         File.Move(temp, target, overwrite: true);
         return target;
+    }
+
+    /// <summary>Refuses to replace a <c>report.html</c> that MLNetMerge did not render (its page title says who did).</summary>
+    /// <exception cref="UnsafeOverwriteException">The file exists and is not an MLNetMerge report page.</exception>
+    public static void CheckOwn(string html)
+    {
+        if (Directory.Exists(html)) throw new UnsafeOverwriteException(html, "is a folder; the report page is written as report.html beside report.json.");
+        if (!File.Exists(html)) return;
+        using var reader = new StreamReader(html);
+        var head = new char[4096];
+        string start = new(head, 0, reader.ReadBlock(head, 0, head.Length));
+        if (!start.Contains("<title>MLNetMerge report", StringComparison.Ordinal))
+            throw new UnsafeOverwriteException(html, "exists and is not an MLNetMerge report page; it is replaced only when it is one: move it away or write the report elsewhere.");
     }
 
     /// <summary>The method row of a report entry built by <c>EvaluationReport.ToJson</c> (<c>entry[family][method]</c>).</summary>

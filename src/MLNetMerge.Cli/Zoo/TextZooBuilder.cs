@@ -179,14 +179,15 @@ internal static class TextZooBuilder
         var manifest = new ZooManifest("text", "bert", "config.json", "base.safetensors",
             $"WordPiece token ids (vocab.txt, lower-cased, accents stripped): [CLS] text [SEP], truncated and padded with [PAD] = 0 to {T}",
             tasks,
-            new ZooBuildInfo(options.Seed, Math.Round(seconds, 1), Environment.ProcessorCount,
+            new ZooBuildInfo(options.Seed,
                 "masked-language modelling (15 % of the real tokens chosen; 80 % [MASK], 10 % random, 10 % kept; tied decoder) on train-pool texts (WordNet definitions and examples, fortunes), no task labels",
                 nPre, options.PretrainEpochs, options.FineTuneEpochs,
                 string.Create(CultureInfo.InvariantCulture, $"AdamW (wd {options.WeightDecay}), batch {options.BatchSize}, pretrain lr {options.PretrainLearningRate}, fine-tune lr {options.FineTuneLearningRate}; heads trained with the encoder from N(0, 0.02²), head lr {options.HeadLearningRate}; linear probe = 300 full-batch AdamW steps on frozen base features; the fine-tuning epoch with the best validation accuracy is kept; pretrain_loss = mean masked-token cross-entropy per {options.LossLogInterval} batches; checks use the Current protocol, λ chosen on validation"),
                 curve),
             checks, "vocab.txt", T, options.Pooling.ToString().ToLowerInvariant());
         manifest.Save(directory);
-        log($"built in {seconds:F1} s");
+        ZooChecksums.Write(directory, ZooChecksums.ThisBuild(manifest.Name));
+        log($"built in {seconds:F1} s ({Environment.ProcessorCount} threads, {MLNetMerge.Tensors.InstructionSet.Current}); checksums in {ZooChecksums.FileName}");
         return manifest;
     }
 

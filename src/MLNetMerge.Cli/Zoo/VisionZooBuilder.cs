@@ -158,13 +158,14 @@ internal static class VisionZooBuilder
         double seconds = clock.Elapsed.TotalSeconds;
         var manifest = new ZooManifest("vision", "vit", "config.json", "base.safetensors",
             "x = uint8 / 127.5 - 1 (mean 0.5, std 0.5 on [0, 1])", tasks,
-            new ZooBuildInfo(options.Seed, Math.Round(seconds, 1), Environment.ProcessorCount,
+            new ZooBuildInfo(options.Seed,
                 "masked-patch reconstruction (half the 7×7 patches blanked, linear pixel decoder, MSE) on pooled training images of every task, no task labels",
                 pool.Count, options.PretrainEpochs, options.FineTuneEpochs,
                 string.Create(CultureInfo.InvariantCulture, $"AdamW (wd {options.WeightDecay}), batch {options.BatchSize}, pretrain lr {options.PretrainLearningRate}, fine-tune lr {options.FineTuneLearningRate}; heads: {(options.TrainHeads ? $"trained with the encoder from N(0, 0.02²), head lr {options.HeadLearningRate}" : "the linear probe, frozen during fine-tuning")}; linear probe = 300 full-batch AdamW steps on frozen base features; the fine-tuning epoch with the best validation accuracy is kept; checks use the Current protocol, λ chosen on validation")),
             checks);
         manifest.Save(directory);
-        log($"built in {seconds:F1} s");
+        ZooChecksums.Write(directory, ZooChecksums.ThisBuild(manifest.Name));
+        log($"built in {seconds:F1} s ({Environment.ProcessorCount} threads, {MLNetMerge.Tensors.InstructionSet.Current}); checksums in {ZooChecksums.FileName}");
         return manifest;
     }
 

@@ -72,6 +72,9 @@ public sealed partial class MergingCatalog
     /// <c>export:</c>, into its <c>output</c>; with <c>export.mlnet</c>, ML.NET zips and their C# in the output's <c>mlnet/</c>
     /// folder); <paramref name="options"/> override the output and report progress.</summary>
     /// <exception cref="RecipeException">The recipe is not valid.</exception>
+    /// <exception cref="OutputExistsException">An output exists and <see cref="RecipeOptions.Overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">An output (merge folder, ONNX folder, report) is or holds one of the recipe's
+    /// inputs, or is not something an earlier MLNetMerge run wrote (docs/outputs.md); checked before anything runs.</exception>
     public RecipeResult RunRecipe(string recipePath, RecipeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(recipePath);

@@ -3,16 +3,21 @@ namespace MLNetMerge.Checkpoints;
 /// <summary>
 /// An output directory built under a temporary sibling name and renamed into place by <see cref="Commit"/>, so a
 /// failed or cancelled run leaves nothing behind. Disposing without committing deletes the temporary directory.
+/// Overwriting replaces only a previous MLNetMerge output that holds none of the run's inputs (see
+/// <see cref="OutputGuard"/>); temporary folders that killed runs left beside the output are removed when the next run
+/// to the same output begins (see <see cref="TempFolders"/>).
 /// </summary>
 internal sealed class AtomicDirectory : IDisposable
 {
+    private readonly IReadOnlyList<string> _inputs;
     private bool _committed;
 
-    private AtomicDirectory(string final, string temp, bool overwrite)
+    private AtomicDirectory(string final, string temp, bool overwrite, IReadOnlyList<string> inputs)
     {
         FinalPath = final;
         TempPath = temp;
         Overwrite = overwrite;
+        _inputs = inputs;
     }
 
     /// <summary>Where the result will live.</summary>
@@ -21,55 +26,80 @@ internal sealed class AtomicDirectory : IDisposable
     /// <summary>Where files are written until <see cref="Commit"/>.</summary>
     public string TempPath { get; }
 
-    /// <summary>Replace an existing <see cref="FinalPath"/>.</summary>
+    /// <summary>Replace an existing <see cref="FinalPath"/> (only a previous MLNetMerge output).</summary>
     public bool Overwrite { get; }
 
-    /// <summary>Starts an output; refuses an existing path unless <paramref name="overwrite"/>.</summary>
+    /// <summary>Starts an output; refuses an existing path unless <paramref name="overwrite"/>, and with it refuses
+    /// anything but a previous MLNetMerge output.</summary>
     /// <exception cref="OutputExistsException">The path exists and overwriting was not asked for.</exception>
-    public static AtomicDirectory Begin(string path, bool overwrite)
+    /// <exception cref="UnsafeOverwriteException">Overwriting was asked for, but the path is not a previous MLNetMerge output.</exception>
+    public static AtomicDirectory Begin(string path, bool overwrite) => Begin(path, overwrite, [], null);
+
+    /// <summary>Starts an output that must not hold any of <paramref name="inputs"/>; stale temporary folders of earlier
+    /// runs to the same output are removed (or, when they cannot be, named) through <paramref name="log"/>.</summary>
+    /// <exception cref="OutputExistsException">The path exists and overwriting was not asked for.</exception>
+    /// <exception cref="UnsafeOverwriteException">The path is not a previous MLNetMerge output, or holds an input.</exception>
+    internal static AtomicDirectory Begin(string path, bool overwrite, IEnumerable<string> inputs, Action<string>? log)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         string final = Path.GetFullPath(path.TrimEnd('/', '\\'));
-        if (!overwrite && (Directory.Exists(final) || File.Exists(final))) throw new OutputExistsException(final);
+        var inputList = inputs.Where(i => !string.IsNullOrEmpty(i)).ToList();
+        OutputGuard.CheckHoldsNoInput(final, inputList);
+        if (Directory.Exists(final) || File.Exists(final))
+        {
+            if (!overwrite) throw new OutputExistsException(final);
+            OutputGuard.CheckReplaceable(final, inputList);
+        }
         string parent = Path.GetDirectoryName(final)!;
         Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{Path.GetFileName(final)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        return new AtomicDirectory(final, temp, overwrite);
+        foreach (var line in TempFolders.CleanStale(final)) log?.Invoke(line);
+        string temp = TempFolders.Create(final);
+        return new AtomicDirectory(final, temp, overwrite, inputList);
     }
 
     /// <summary>A path inside the temporary directory (subdirectories created).</summary>
+    /// <exception cref="OperationCanceledException">The process is stopping at a signal (its temporary folders are being removed).</exception>
     public string PathOf(string relative)
     {
+        if (TempFolders.Stopping) throw new OperationCanceledException("the process is stopping.");
         string p = Path.Combine(TempPath, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(p)!);
         return p;
     }
 
-    /// <summary>Moves the finished directory into place (replacing an existing one when allowed).</summary>
+    /// <summary>Moves the finished directory into place (replacing an existing one when allowed: a previous MLNetMerge
+    /// output, moved aside first and deleted once the new one is in place).</summary>
+    /// <exception cref="OutputExistsException">The path appeared meanwhile and overwriting was not asked for.</exception>
+    /// <exception cref="UnsafeOverwriteException">The path is not (or no longer) a previous MLNetMerge output.</exception>
     public void Commit()
     {
         string? old = null;
         if (Directory.Exists(FinalPath) || File.Exists(FinalPath))
         {
             if (!Overwrite) throw new OutputExistsException(FinalPath);
-            old = Path.Combine(Path.GetDirectoryName(FinalPath)!, $".{Path.GetFileName(FinalPath)}.old-{Guid.NewGuid():N}");
-            if (Directory.Exists(FinalPath)) Directory.Move(FinalPath, old); else File.Move(FinalPath, old);
+            OutputGuard.CheckReplaceable(FinalPath, _inputs);
+            old = TempFolders.NewName(FinalPath, "old");
+            Directory.Move(FinalPath, old);
+            // The marker lets a later run recognise (and remove) the old output if this process dies before deleting it.
+            TempFolders.WriteMarker(old);
         }
+        TempFolders.RemoveMarker(TempPath);
         Directory.Move(TempPath, FinalPath);
+        TempFolders.Forget(TempPath);
         _committed = true;
-        if (old is not null)
-        {
-            if (Directory.Exists(old)) Directory.Delete(old, recursive: true); else File.Delete(old);
-        }
+        if (old is not null) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>Deletes the temporary directory unless committed.</summary>
     public void Dispose()
     {
-        if (!_committed && Directory.Exists(TempPath))
+        if (_committed) return;
+        try
         {
-            try { Directory.Delete(TempPath, recursive: true); }
-            catch (IOException) { }
+            if (Directory.Exists(TempPath)) Directory.Delete(TempPath, recursive: true);
+            TempFolders.Forget(TempPath);
         }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

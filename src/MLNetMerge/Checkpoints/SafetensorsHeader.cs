@@ -17,6 +17,19 @@ internal static class SafetensorsHeader
     /// <summary>Largest header accepted (the reference implementation's limit is 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>What a file that is not safetensors is, from its first 8 bytes: a NumPy array, a zip archive, JSON, text
+    /// (YAML, CSV), or null when unknown.</summary>
+    internal static string? ForeignFile(ReadOnlySpan<byte> prefix)
+    {
+        if (prefix.Length < 8) return null;
+        if (prefix[0] == 0x93 && prefix[1..6].SequenceEqual("NUMPY"u8)) return "a NumPy .npy array";
+        if (prefix[0] == (byte)'P' && prefix[1] == (byte)'K') return "a zip archive";
+        if (prefix[0] == 0x80) return "a Python pickle";
+        foreach (byte b in prefix)
+            if (b is not ((>= 0x20 and < 0x7F) or (byte)'\n' or (byte)'\r' or (byte)'\t')) return null;
+        return prefix[0] is (byte)'{' or (byte)'[' ? "a JSON file" : "a text file (YAML, CSV or similar)";
+    }
+
     /// <summary>Validates the header and returns tensors sorted by their data offset, plus metadata.</summary>
     /// <param name="file">File name for messages and for <see cref="TensorInfo.File"/>.</param>
     /// <param name="prefix">The first 8 bytes of the file.</param>
@@ -29,7 +42,9 @@ internal static class SafetensorsHeader
             throw new CheckpointFormatException(file, null, $"file is {fileLength} bytes; a safetensors file starts with an 8-byte header length.");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (n > MaxHeaderBytes)
-            throw new CheckpointFormatException(file, null, $"header length {n} exceeds the {MaxHeaderBytes}-byte limit.");
+            throw new CheckpointFormatException(file, null, ForeignFile(prefix) is { } kind
+                ? $"is {kind}, not a checkpoint (a safetensors file starts with an 8-byte header length; checkpoints are .safetensors, .bin/.pt, .onnx or a model folder)."
+                : $"header length {n} exceeds the {MaxHeaderBytes}-byte limit (not a safetensors file?).");
         if ((long)n > fileLength - 8)
             throw new CheckpointFormatException(file, null, $"header length {n} runs past the end of the {fileLength}-byte file (truncated?).");
         if (n < 2)

@@ -33,6 +33,16 @@ internal static class NpyFile
         return new NpyArray(header.DType, header.Shape, data);
     }
 
+    /// <summary>The stored element type, its NumPy descr and the shape, without reading the data.</summary>
+    /// <exception cref="CheckpointFormatException">The file is malformed, truncated or unsupported; the message names the file.</exception>
+    internal static (DType DType, string Descr, int[] Shape) ReadHeader(string path)
+    {
+        using var handle = OpenRead(path);
+        var header = NpyHeader.Read(handle, path);
+        CheckedByteCount(handle, header, path);
+        return (header.DType, header.Descr, header.Shape);
+    }
+
     /// <summary>Reads the array as float32 (float64 and float16 are rounded to nearest; integers converted; bools give 0 or 1).</summary>
     /// <returns>The elements in C order and the shape (empty for a 0-d array).</returns>
     /// <exception cref="CheckpointFormatException">The file is malformed or unsupported; the message names the file.</exception>

@@ -41,10 +41,9 @@ internal sealed record ZooTask(string Name, string Description, IReadOnlyList<st
 /// <param name="NormalizedAccuracy">Mean of merged/individual test accuracy.</param>
 internal sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<double> TestAccuracy, double AverageTestAccuracy, double NormalizedAccuracy);
 
-/// <summary>How the zoo was built.</summary>
+/// <summary>How the zoo was built: only what the build's result depends on (no wall-clock time or machine size, so a rebuild
+/// gives the same bytes; the build log prints the time).</summary>
 /// <param name="Seed">Seed.</param>
-/// <param name="Seconds">Wall-clock build time.</param>
-/// <param name="Threads">Processor count seen by the build.</param>
 /// <param name="Pretext">Label-free pretraining objective.</param>
 /// <param name="PretrainExamples">Pooled training images used for pretraining.</param>
 /// <param name="PretrainEpochs">Pretraining epochs.</param>
@@ -52,7 +51,7 @@ internal sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<
 /// <param name="Notes">Free text (head handling, learning rates).</param>
 /// <param name="PretrainLoss">Pretraining loss logged during the build (text zoo: mean masked-token cross-entropy per
 /// logging interval, in order), or null.</param>
-internal sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
+internal sealed record ZooBuildInfo(int Seed, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
     IReadOnlyList<double>? PretrainLoss = null);
 
 /// <summary>The <c>manifest.json</c> of a zoo: its tasks (classes, checkpoints, stored validation and test splits), how the

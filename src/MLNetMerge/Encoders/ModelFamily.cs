@@ -24,7 +24,8 @@ internal sealed record TaskModel(string Name, ICheckpointReader Reader);
 
 /// <summary>
 /// A pretrained base checkpoint and several fine-tuned copies of it, checked to agree: every merged tensor of the
-/// base exists in every task with the same shape and dtype, and no task carries tensors the base lacks except heads.
+/// base exists in every task with the same shape and a floating-point dtype (not necessarily the base's: merges compute
+/// in float32 and write the recipe's <c>dtype</c>, else the base's), and no task carries tensors the base lacks except heads.
 /// Tensors are read lazily through the readers. Heads (matched by name) may exist only in the fine-tuned models and
 /// differ in shape between tasks; integer and bool tensors are copied from the base.
 /// </summary>
@@ -166,8 +167,9 @@ internal sealed class ModelFamily : IDisposable
                     throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"is missing from task '{t.Name}' (the base has it with shape {b.ShapeText}).");
                 if (!ti.SameShape(b))
                     throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"has shape {ti.ShapeText} in task '{t.Name}' but {b.ShapeText} in the base {baseModel.Path}.");
-                if (ti.DType != b.DType)
-                    throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"is {ti.DType} in task '{t.Name}' but {b.DType} in the base {baseModel.Path}.");
+                // Floating-point dtypes may differ (a bf16 base with fp32 fine-tunes): every value is read into float32.
+                if (!ti.DType.IsFloatingPoint())
+                    throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"is {ti.DType} in task '{t.Name}' but {b.DType} in the base {baseModel.Path}; merged tensors must be floating point in every model.");
             }
             var headList = new List<TensorInfo>();
             foreach (var ti in t.Reader.Tensors)

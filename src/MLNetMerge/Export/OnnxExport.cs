@@ -14,7 +14,9 @@ internal static class OnnxExport
     /// <c>{task}.onnx</c> for every task (the weights that task runs with — its own for per-task methods — and its head);
     /// with <see cref="OnnxExportOptions.MultiHead"/>, <c>model.onnx</c> with the shared weights once and one
     /// <c>logits_{task}</c> output per task; with <see cref="OnnxExportOptions.PerTaskSingleFile"/> (EMR), <c>tasks.onnx</c>
-    /// with θ0, τuni, packed masks and rescalers, each task's weights built in the graph. Returns the files written, relative to <paramref name="directory"/>.
+    /// with θ0, τuni, packed masks and rescalers, each task's weights built in the graph; and a <c>manifest.json</c> (format
+    /// <c>mlnetmerge.onnx-export</c>) that lets a later export with <see cref="OnnxExportOptions.Overwrite"/> recognise the
+    /// folder as its own. Returns the ONNX files written, relative to <paramref name="directory"/>.
     /// </summary>
     /// <param name="model">The merged model.</param>
     /// <param name="directory">The output directory.</param>
@@ -23,6 +25,7 @@ internal static class OnnxExport
     /// <exception cref="IncompatibleModelsException">A task has no head, a weight is missing, a multi-head export of a per-task
     /// method (whose tasks do not share weights), or a per-task export of a per-task method whose task weights were not materialized.</exception>
     /// <exception cref="OutputExistsException">The directory exists and <see cref="OnnxExportOptions.Overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">The directory is not a previous MLNetMerge output, or holds an input.</exception>
     public static IReadOnlyList<string> Write(MergedModel model, string directory, OnnxExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -44,7 +47,7 @@ internal static class OnnxExport
             rebuild = new EmrTaskWeights(model, options.BaseModel);
         }
         var files = new List<string>();
-        using var dir = AtomicDirectory.Begin(directory, options.Overwrite);
+        using var dir = AtomicDirectory.Begin(directory, options.Overwrite, options.Inputs, options.Log);
         if (options.PerTask)
         {
             foreach (var task in model.TaskNames)
@@ -71,6 +74,7 @@ internal static class OnnxExport
             files.Add("tasks.onnx");
             if (File.Exists(dir.PathOf("tasks.onnx.data"))) files.Add("tasks.onnx.data");
         }
+        ExportManifest.Write(dir.PathOf(ExportManifest.FileName), method, model.TaskNames, files);
         dir.Commit();
         return files;
     }

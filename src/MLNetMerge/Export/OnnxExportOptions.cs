@@ -58,8 +58,15 @@ internal sealed record OnnxExportOptions
     /// <summary>Per-channel pixel standard deviation (all positive) of the in-graph normalisation; see <see cref="PixelMean"/>.</summary>
     public float[]? PixelStd { get; init; }
 
-    /// <summary>Replace an existing output directory. Default false.</summary>
+    /// <summary>Replace an existing output directory: only a previous export or merge output of MLNetMerge, never another
+    /// folder. Default false.</summary>
     public bool Overwrite { get; init; }
+
+    /// <summary>Files and folders the caller reads (its recipe's inputs and outputs): the export folder must not be or hold one.</summary>
+    internal IReadOnlyList<string> Inputs { get; init; } = [];
+
+    /// <summary>Where lines about stale temporary folders go.</summary>
+    internal Action<string>? Log { get; init; }
 
     /// <summary>How the files are written (external data above a size).</summary>
     public OnnxWriteOptions Write { get; init; } = new();

@@ -64,4 +64,12 @@ public sealed record MergeProgress(string Stage, long Completed, long Total, dou
 /// <param name="Notes">Method notes.</param>
 /// <param name="MergedParameterCount">Elements merged.</param>
 internal sealed record MergeSummary(MergeMethod Method, MergeParameters Parameters, IReadOnlyList<string> TaskNames,
-    IReadOnlyDictionary<string, string> Notes, long MergedParameterCount);
+    IReadOnlyDictionary<string, string> Notes, long MergedParameterCount)
+{
+    /// <summary>Notes whose key starts with this are warnings: a structural rule of the recipe that matched nothing.</summary>
+    internal const string WarningPrefix = "warning.";
+
+    /// <summary>The warnings among <see cref="Notes"/>, in key order.</summary>
+    internal IEnumerable<string> Warnings =>
+        Notes.Where(n => n.Key.StartsWith(WarningPrefix, StringComparison.Ordinal)).OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value);
+}

@@ -119,6 +119,7 @@ internal static class MergeExecutor
             var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
             if (!raw) run.Merge(ctx, merged);
             else if (!run.MergeRaw(ctx, merged) && checkMerge) CheckInputs(family, plan, ctx);
+            KeepNonFinite(ctx, merged);
             if (slice > 0)
             {
                 sink.WriteModelSlice(ctx.Name, ctx.Offset, merged);
@@ -134,13 +135,16 @@ internal static class MergeExecutor
                 {
                     var dst = taskArr.AsSpan(0, ctx.Length);
                     run.MaterializeTask(ctx, merged, ti, dst);
+                    KeepNonFinite(ctx, dst);
                     sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
                 }
             }
             finally { FloatBufferPool.Shared.Return(taskArr); }
         });
 
-        var summary = new MergeSummary(method, parameters, family.TaskNames, run.Notes(), family.MergedParameterCount);
+        var notes = new Dictionary<string, string>(run.Notes(), StringComparer.Ordinal);
+        foreach (var (key, warning) in StructuralRules.Warnings(family, parameters, plan)) notes[key] = warning;
+        var summary = new MergeSummary(method, parameters, family.TaskNames, notes, family.MergedParameterCount);
         sink.Complete(summary);
         return summary;
     }
@@ -250,7 +254,7 @@ internal static class MergeExecutor
                     if (k >= items.Count) break;
                     var item = items[k];
                     if (slice == 0) { Release(ctx); Rent(ctx, item.Length); }
-                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw);
+                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite);
                     if (!raw) run.Prepare(ctx);
                     body(ctx, k);
                     progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
@@ -283,7 +287,7 @@ internal static class MergeExecutor
         for (int t = 0; t < ctx.TaskArrays.Length; t++) ctx.TaskArrays[t] = FloatBufferPool.Shared.Rent(n); // T × (n)
     }
 
-    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract)
+    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract, bool allowNonFinite)
     {
         var info = plan.Tensors[item.Tensor];
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
@@ -292,9 +296,11 @@ internal static class MergeExecutor
         ctx.Layer = LayerIndex.Of(info.Name);
         ctx.Offset = item.Start;
         ctx.Length = item.Length;
+        ctx.NonFinite.Clear();
         if (whole) family.Base.ReadFloat32(info, ctx.Base);
         else family.Base.ReadFloat32(info, item.Start, ctx.Base);
         if (checkFinite) CheckFinite(family.Base.Path, info.Name, ctx.Base, item.Start);
+        if (allowNonFinite) FindNonFinite(ctx.Base, ctx.NonFinite);
         for (int t = 0; t < plan.TaskCount; t++)
         {
             var reader = family.Tasks[t].Reader;
@@ -310,8 +316,29 @@ internal static class MergeExecutor
                 else reader.ReadFloat32(ti, item.Start, task);
             }
             if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
+            if (allowNonFinite) FindNonFinite(task, ctx.NonFinite);
             if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
         }
+    }
+
+    /// <summary>
+    /// The rule of <c>allow_nonfinite</c>, the same for every method: an element where θ0 or any θt holds NaN or infinity
+    /// is non-finite in the output — the value the method's arithmetic gives when that is already non-finite (task
+    /// arithmetic's NaN or ±∞), else NaN. A method that selects elements (TIES's trim and sign election, DARE's drop,
+    /// magnitude masks) thus never turns a non-finite input into a finite weight unnoticed.
+    /// </summary>
+    private static void KeepNonFinite(MergeTensorContext ctx, Span<float> output)
+    {
+        foreach (int i in ctx.NonFinite)
+            if (float.IsFinite(output[i])) output[i] = float.NaN;
+    }
+
+    /// <summary>Positions of <paramref name="values"/> holding NaN or infinity, added to <paramref name="positions"/> (sorted, distinct after all buffers).</summary>
+    private static void FindNonFinite(ReadOnlySpan<float> values, List<int> positions)
+    {
+        if (values.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return;
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) positions.Add(i);
     }
 
     /// <summary>The raw inputs of a fused merge that flagged a non-finite value, checked one by one (base first, then tasks in order).</summary>

@@ -81,6 +81,8 @@ internal sealed class MergeParameters
         switch (decl.Kind)
         {
             case ParameterKind.Number:
+                if (Words(value).FirstOrDefault() is { } word)
+                    throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' must be a number in [{decl.Min}, {decl.Max}]; got '{word}'.");
                 foreach (double d in Numbers(value))
                 {
                     if (double.IsNaN(d) || d < decl.Min || d > decl.Max)
@@ -97,6 +99,14 @@ internal sealed class MergeParameters
                 break;
         }
     }
+
+    /// <summary>The words of a value that do not read as numbers ("abc"; "nan" reads as a number and fails the range).</summary>
+    private static IEnumerable<string> Words(ParameterValue v) => v switch
+    {
+        ParameterValue.Text t when !double.TryParse(t.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _) => [t.Value],
+        ParameterValue.Filtered f => f.Entries.SelectMany(e => Words(e.Value)),
+        _ => [],
+    };
 
     private static IEnumerable<double> Numbers(ParameterValue v)
     {

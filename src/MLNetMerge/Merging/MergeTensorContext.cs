@@ -45,6 +45,10 @@ internal sealed class MergeTensorContext
     internal float[] ScratchArray = [];
     internal float[] OutputArray = [];
 
+    /// <summary>Under <c>allow_nonfinite</c>: positions (within the buffers) where θ0 or a θt holds NaN or infinity, found
+    /// when the item was loaded; empty when all inputs are finite.</summary>
+    internal List<int> NonFinite = [];
+
     /// <summary>θ0 for this tensor (length <see cref="Length"/>).</summary>
     public Span<float> Base => BaseArray.AsSpan(0, Length);
 

@@ -52,7 +52,7 @@ internal static class AlignSection
         bool hasStages = false;
         foreach (var (k, v) in map.Children)
         {
-            string key = ((YamlScalarNode)k).Value ?? "";
+            string key = RecipeParser.Key(k, src, "align");
             switch (key)
             {
                 case "data": data = ReadData(v, recipe); break;
@@ -71,7 +71,7 @@ internal static class AlignSection
         if (shorthand is not null)
         {
             if (hasStages) throw new RecipeException(src, "align: give either stages or one method with parameters, not both.");
-            var one = new YamlMappingNode(shorthand.Children.Where(kv => ((YamlScalarNode)kv.Key).Value is "method" or "parameters"));
+            var one = new YamlMappingNode(shorthand.Children.Where(kv => (kv.Key as YamlScalarNode)?.Value is "method" or "parameters"));
             stageNodes.Add(("align", one));
         }
         var stages = stageNodes.Select(s => ReadStage(s.Node, recipe, s.Where, methods)).ToList();
@@ -87,7 +87,7 @@ internal static class AlignSection
         int samples = 0;
         foreach (var (k, v) in map.Children)
         {
-            string key = ((YamlScalarNode)k).Value ?? "";
+            string key = RecipeParser.Key(k, src, "align");
             switch (key)
             {
                 case "zoo":
@@ -113,13 +113,13 @@ internal static class AlignSection
         var parameters = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
         foreach (var (k, v) in map.Children)
         {
-            string key = ((YamlScalarNode)k).Value ?? "";
+            string key = RecipeParser.Key(k, src, "align");
             switch (key)
             {
                 case "method": method = Scalar(v, src, where + ".method"); break;
                 case "parameters":
                     if (v is not YamlMappingNode pm) throw new RecipeException(src, $"{where}.parameters: expected a mapping.");
-                    foreach (var (pk, pv) in pm.Children) parameters[((YamlScalarNode)pk).Value ?? ""] = RecipeParser.ParseValue(pv, src);
+                    foreach (var (pk, pv) in pm.Children) parameters[RecipeParser.Key(pk, src, "align")] = RecipeParser.ParseValue(pv, src);
                     break;
                 default: throw new RecipeException(src, $"{where}: unknown key '{key}'; a stage takes method and parameters.");
             }

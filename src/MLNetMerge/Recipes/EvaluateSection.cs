@@ -33,7 +33,7 @@ internal sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protoc
         IReadOnlyList<int> ftcShots = FtClassifierEvalProtocol.DefaultShots;
         foreach (var (k, v) in map.Children)
         {
-            string key = ((YamlScalarNode)k).Value ?? "";
+            string key = RecipeParser.Key(k, recipe.Source, "evaluate");
             switch (key)
             {
                 case "zoo": zoo = recipe.ResolvePath(Scalar(v, recipe, key)); break;

@@ -13,15 +13,7 @@ internal static class RecipeParser
 
     public static MergeRecipe Parse(string yaml, string? source, string baseDirectory)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new RecipeException(source, $"invalid YAML at line {e.Start.Line}: {e.Message}", e);
-        }
+        var stream = Load(yaml, source);
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new RecipeException(source, "a recipe is one YAML mapping.");
 
@@ -129,8 +121,8 @@ internal static class RecipeParser
     {
         var result = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
         if (string.IsNullOrWhiteSpace(yaml)) return result;
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
+        var stream = Load(yaml, source);
+        if (stream.Documents.Count != 1) throw new RecipeException(source, "the parameters are one YAML mapping.");
         foreach (var (k, v) in Mapping(stream.Documents[0].RootNode, source, "parameters").Children) result[Scalar(k, source, "key")] = ParseValue(v, source);
         return result;
     }
@@ -180,8 +172,33 @@ internal static class RecipeParser
         return (long)(v * mult);
     }
 
+    /// <summary>Reads YAML text. Malformed text fails as one <see cref="RecipeException"/>: YamlDotNet's own
+    /// <see cref="YamlException"/>, and the other exceptions it throws on some malformed flow mappings
+    /// (InvalidOperationException, InvalidCastException; found by the fuzz campaign, tools/fuzz).</summary>
+    private static YamlStream Load(string yaml, string? source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new RecipeException(source, $"invalid YAML at line {e.Start.Line}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException) // only YamlDotNet runs inside Load: any failure is the text's
+        {
+            throw new RecipeException(source, $"invalid YAML ({e.GetType().Name} in the YAML reader: {e.Message})", e);
+        }
+        return stream;
+    }
+
     private static string Resolve(string path, string baseDirectory) =>
         Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+
+    /// <summary>A mapping key of a section: a single value (a list or mapping as a key is refused, naming the line).</summary>
+    internal static string Key(YamlNode node, string? source, string section) =>
+        node is YamlScalarNode s ? s.Value ?? "" : throw new RecipeException(source, $"{section}: a key must be a single word (line {node.Start.Line}).");
 
     private static string Scalar(YamlNode node, string? source, string what) =>
         node is YamlScalarNode s ? s.Value ?? "" : throw new RecipeException(source, $"'{what}' must be a single value (line {node.Start.Line}).");

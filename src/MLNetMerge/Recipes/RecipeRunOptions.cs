@@ -39,7 +39,8 @@ internal sealed class RecipeRunOptions
     /// <summary>Output folder (overrides the recipe's <c>output</c>). Default null: the recipe's.</summary>
     public string? Output { get; init; }
 
-    /// <summary>Replace an existing output (and export) folder that a previous run wrote. Default false.</summary>
+    /// <summary>Replace an existing output (and export) folder that a previous run wrote — only a folder whose
+    /// <c>manifest.json</c> is MLNetMerge's and that holds none of the run's inputs (docs/outputs.md). Default false.</summary>
     public bool Overwrite { get; init; }
 
     /// <summary>Tasks to materialize besides the recipe's <c>materialize</c> list. Default none.</summary>

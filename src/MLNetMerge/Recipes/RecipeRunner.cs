@@ -26,6 +26,8 @@ internal static class RecipeRunner
     /// <exception cref="RecipeException">A malformed section, no output where one is needed, or a missing zoo.</exception>
     /// <exception cref="MergeException">Bad inputs (the message names the file and tensor).</exception>
     /// <exception cref="OutputExistsException">The output exists and <see cref="RecipeRunOptions.Overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">An output (merge folder, ONNX folder, report) is or holds an input, or is
+    /// not something an earlier MLNetMerge run wrote (checked before anything runs).</exception>
     public static RecipeRunResult Run(MergeRecipe recipe, RecipeRunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
@@ -59,10 +61,16 @@ internal static class RecipeRunner
         var materialize = recipe.Materialize.Concat(options.Materialize)
             .Concat(onnx && method.IsPerTask ? recipe.Models.Select(m => m.Name) : []).Distinct(StringComparer.Ordinal).ToList();
 
-        using var family = recipe.OpenFamily(new ModelFamilyOptions { Reader = new SafetensorsReaderOptions { MemoryMap = options.MemoryMap } });
         bool needTasks = !sweep.IsEmpty || plan is not null || evaluate;
         string defaultZoo = Path.GetDirectoryName(recipe.Base)!;
+        // What this run reads: no output it writes may be, or hold, one of these (an overwrite would delete it).
+        var inputs = RecipeInputs.Of(recipe, needTasks ? evaluation.Zoo ?? defaultZoo : null, plan?.Data.Zoo);
+        string? reportPath = evaluate && steps.HasFlag(RecipeSteps.Report) ? RecipeInputs.ReportPath(recipe, options.Report ?? evaluation.Report, output) : null;
+        RecipeInputs.CheckOutputs(recipe, inputs, output, export?.Onnx, reportPath);
+
+        using var family = recipe.OpenFamily(new ModelFamilyOptions { Reader = new SafetensorsReaderOptions { MemoryMap = options.MemoryMap } });
         var suite = needTasks ? TaskSuite.Load(evaluation.Zoo ?? defaultZoo, family, recipe.Source) : null;
+        if (suite is not null && evaluate) RecipeInputs.CheckShots(evaluation, suite, recipe.Source);
         var exec = new MergeExecutionOptions
         {
             AllowNonFinite = recipe.AllowNonFinite, OutputDType = recipe.DType, Seed = recipe.Seed, MaxThreads = options.MaxThreads, Materialize = materialize,
@@ -90,7 +98,7 @@ internal static class RecipeRunner
         var finalParameters = resolved.ResolveParameters();
 
         // 2. merge, into the output's temporary folder and/or memory.
-        using var outputDir = output is null ? null : AtomicDirectory.Begin(output, options.Overwrite);
+        using var outputDir = output is null ? null : AtomicDirectory.Begin(output, options.Overwrite, inputs, log);
         using var sink = outputDir is null ? null
             : new DirectoryMergeSink(outputDir.TempPath, ModelMetadata(family, finalParameters, resolved), recipe.MaxShardBytes ?? long.MaxValue);
         bool inMemory = needTasks || export is not null;
@@ -104,6 +112,7 @@ internal static class RecipeRunner
         }
         else summary = MergeExecutor.Run(family, method, finalParameters, sink!, exec, progress, ct);
         ct.ThrowIfCancellationRequested();
+        foreach (var warning in summary.Warnings) log($"warning: {warning}");
 
         // 3. align: every stage fitted on the merged model (few-shot stages once per seed).
         var rows = plan is null ? [] : AlignmentRows.Fit(plan, method.Name, merged!, family, suite!, recipe.Seed, chosen, log, progress, ct);
@@ -125,12 +134,12 @@ internal static class RecipeRunner
             }
             var saved = resolved with { Materialize = materialize, Output = outputDir.FinalPath, Sections = SavedSections(resolved) };
             File.WriteAllText(outputDir.PathOf("recipe.yaml"), RecipeWriter.Write(saved, finalParameters, relativeTo: outputDir.FinalPath));
-            var inputs = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
+            var hashes = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
                 .Select(x => (x.Item1, Path.GetFileName(x.Item2), FileHashes.Sha256(x.Item2))).ToList();
-            File.WriteAllText(outputDir.PathOf("README.md"), ModelCard.Write(summary, inputs, sink!.Files));
+            File.WriteAllText(outputDir.PathOf("README.md"), ModelCard.Write(summary, hashes, sink!.Files));
             var extra = new Dictionary<string, string>
             {
-                ["base"] = Path.GetRelativePath(outputDir.FinalPath, recipe.Base).Replace('\\', '/'), ["base_sha256"] = inputs[0].Item3,
+                ["base"] = Path.GetRelativePath(outputDir.FinalPath, recipe.Base).Replace('\\', '/'), ["base_sha256"] = hashes[0].Item3,
             };
             OutputWriter.WriteManifest(outputDir.PathOf("manifest.json"), summary, extra, sink.Files, OutputWriter.PipelineEntries(recipe.Seed, modelFiles.Count > 0, aligned));
             ct.ThrowIfCancellationRequested();
@@ -146,11 +155,12 @@ internal static class RecipeRunner
         }
 
         // 6. export and 7. report.
-        var exported = export?.Onnx is null ? [] : Export(merged!, family, export, options.Overwrite, log);
+        var exported = export?.Onnx is null ? [] : Export(merged!, family, export, options.Overwrite, [.. inputs, .. output is null ? [] : new[] { output }], log);
         string? report = null;
-        if (result is not null && steps.HasFlag(RecipeSteps.Report))
+        if (result is not null && reportPath is not null)
         {
-            report = options.Report ?? evaluation.Report ?? Path.Combine(output ?? Path.Combine("out", "run", RecipeName(recipe)), "report.json");
+            report = reportPath;
+            RecipeInputs.CheckReport(report);
             RunReport.Write(report, [RunReport.Entry(result, RecipeName(recipe), plan)]);
             log($"report: {Path.GetFullPath(report)}");
         }
@@ -217,12 +227,12 @@ internal static class RecipeRunner
         return result;
     }
 
-    private static IReadOnlyList<string> Export(MergedModel merged, ModelFamily family, ExportSection export, bool overwrite, Action<string> log)
+    private static IReadOnlyList<string> Export(MergedModel merged, ModelFamily family, ExportSection export, bool overwrite, IReadOnlyList<string> inputs, Action<string> log)
     {
         var files = MLNetMerge.Export.OnnxExport.Write(merged, export.Onnx!, new MLNetMerge.Export.OnnxExportOptions
         {
             PerTask = export.PerTask, MultiHead = export.MultiHead, PerTaskSingleFile = export.SingleFile,
-            BaseModel = export.SingleFile ? family.Base : null, Overwrite = overwrite,
+            BaseModel = export.SingleFile ? family.Base : null, Overwrite = overwrite, Inputs = inputs, Log = log,
         });
         log($"export: {files.Count} file(s) in {export.Onnx}");
         return files;

@@ -24,7 +24,7 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
         if (node is not YamlMappingNode map) throw new RecipeException(recipe.Source, "sweep: expected a mapping of parameter names to lists of values.");
         foreach (var (k, v) in map.Children)
         {
-            string key = ((YamlScalarNode)k).Value ?? "";
+            string key = RecipeParser.Key(k, recipe.Source, "sweep");
             if (v is not YamlSequenceNode seq || seq.Children.Count == 0) throw new RecipeException(recipe.Source, $"sweep.{key}: expected a non-empty list of numbers.");
             grid.Add((key, seq.Children.Select(c => c is YamlScalarNode s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
                 ? d : throw new RecipeException(recipe.Source, $"sweep.{key}: '{(c as YamlScalarNode)?.Value}' is not a number.")).ToList()));

@@ -39,7 +39,7 @@ public sealed class TintingTextTests
         var tasks = Names.Select((n, t) => new ZooTask(n, "tiny", Enumerable.Range(0, Classes[t]).Select(c => $"c{c}").ToList(),
             n + ".safetensors", 0, split, split, new ZooTaskAccuracy(0, 0, 0, 0, 0, 0))).ToList();
         new ZooManifest("tiny-text", "bert", "config.json", "base.safetensors", "token ids", tasks,
-            new ZooBuildInfo(0, 0, 1, "none", 0, 0, 0, "test family"), [], null, Seq, "mean").Save(dir);
+            new ZooBuildInfo(0, "none", 0, 0, 0, "test family"), [], null, Seq, "mean").Save(dir);
         var layout = new TextEncoder(new TextEncoderConfig { VocabSize = Vocab, HiddenSize = Hidden, NumLayers = 2, NumHeads = 2, IntermediateSize = 16, MaxPositions = Seq }).Parameters.Layout;
         var rng = new Random(7);
         float U(double a) => (float)((rng.NextDouble() * 2 - 1) * a);

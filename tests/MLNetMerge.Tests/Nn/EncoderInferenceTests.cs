@@ -84,7 +84,7 @@ public sealed class EncoderInferenceTests
                 ConfigPath = Path.Combine(EngineReference.Dir, "roberta.config.json"), InputPath = ids, MaskPath = mask, OutputPath = t, BatchSize = 1 }.Run();
             // Input that does not fit the model is a typed error naming the file.
             var err = Assert.ThrowsExactly<MergeException>(() => new EmbedJob { ModelPath = Path.Combine(EngineReference.Dir, "vit.safetensors"), Architecture = "vit",
-                ConfigPath = Path.Combine(EngineReference.Dir, "vit.config.json"), InputPath = ids, OutputPath = t }.Run());
+                ConfigPath = Path.Combine(EngineReference.Dir, "vit.config.json"), InputPath = ids, OutputPath = Path.Combine(dir, "t2.npy") }.Run());
             StringAssert.Contains(err.Message, "ids.npy");
             var (temb, _) = NpyFile.ReadFloat32(t);
             Assert.IsTrue(EngineReference.MaxAbsDiff(temb, tio["embedding"]) <= 1e-4);

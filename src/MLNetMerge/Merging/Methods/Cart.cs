@@ -26,7 +26,7 @@ internal sealed class Cart : MergeMethod
     public override IReadOnlyList<MethodParameter> Parameters { get; } = CartShared.Parameters;
 
     /// <inheritdoc />
-    public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new CartRun(plan, parameters, perTask: false);
+    public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new CartRun(CartShared.RequireBlockMatrices(plan, Name), parameters, perTask: false);
 }
 
 /// <summary>
@@ -52,7 +52,7 @@ internal sealed class CartIndexing : MergeMethod
     public override IReadOnlyList<MethodParameter> Parameters { get; } = CartShared.Parameters;
 
     /// <inheritdoc />
-    public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new CartRun(plan, parameters, perTask: true);
+    public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new CartRun(CartShared.RequireBlockMatrices(plan, Name), parameters, perTask: true);
 }
 
 internal static class CartShared
@@ -69,6 +69,19 @@ internal static class CartShared
     public static bool IsBlockMatrix(TensorInfo t) =>
         t.Shape.Length == 2 && LayerIndex.Of(t.Name) >= 0
         && !t.Name.Contains("norm", StringComparison.OrdinalIgnoreCase) && !t.Name.Contains("embed", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Refuses a family where no merged tensor is a block matrix (<see cref="IsBlockMatrix"/>): CART would silently be
+    /// weight averaging (every centered vector sums to zero), so it fails naming the rule and what to use instead.
+    /// </summary>
+    /// <exception cref="IncompatibleModelsException">No tensor matches the block rule.</exception>
+    public static MergePlan RequireBlockMatrices(MergePlan plan, string method)
+    {
+        if (plan.Tensors.Any(IsBlockMatrix)) return plan;
+        string examples = string.Join(", ", plan.Tensors.Take(3).Select(t => $"'{t.Name}' {t.ShapeText}"));
+        throw new IncompatibleModelsException(null, null,
+            $"{method}: no merged tensor is a block matrix (2-D, a layer index in its name such as 'layers.3.', no 'norm' or 'embed'; here: {examples}{(plan.Tensors.Count > 3 ? ", …" : "")}), so {method} would be plain weight averaging; use method weight_average, or rename the tensors.");
+    }
 
     /// <summary>The rank for a matrix: <c>⌊ratio·min(m,n)⌋</c>, at least 1 when ratio &gt; 0.</summary>
     public static int Rank(double ratio, int m, int n)

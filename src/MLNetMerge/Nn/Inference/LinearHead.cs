@@ -33,19 +33,23 @@ internal sealed class LinearHead
     /// Reads a head from a checkpoint: the single 2-D floating-point tensor whose name ends in <c>weight</c>, and the
     /// <c>bias</c> beside it (zeros when the head has none).
     /// </summary>
+    /// <param name="reader">The checkpoint.</param>
+    /// <param name="prefix">Only tensors whose names start with this (a task's heads in a merge output's
+    /// <c>heads.safetensors</c>: <c>"TASK."</c>). Default: every tensor.</param>
     /// <exception cref="ArchitectureMismatchException">No or several candidate weights, or a bias of the wrong length.</exception>
-    public static LinearHead Load(ICheckpointReader reader)
+    public static LinearHead Load(ICheckpointReader reader, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var weights = reader.Tensors.Where(t => t.Shape.Length == 2 && t.Name.EndsWith("weight", StringComparison.Ordinal)).ToList();
+        ArgumentNullException.ThrowIfNull(prefix);
+        var weights = reader.Tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal) && t.Shape.Length == 2 && t.Name.EndsWith("weight", StringComparison.Ordinal)).ToList();
         if (weights.Count != 1)
             throw new ArchitectureMismatchException(reader.Path, "linear head", weights.Count == 0 ? ["a 2-D *weight tensor"] : [],
                 weights.Count > 1 ? weights.Select(w => w.Name).ToList() : [], []);
         var w = weights[0];
-        string prefix = w.Name[..^"weight".Length];
-        var head = new LinearHead(w.Shape[1], w.Shape[0], prefix);
+        string stem = w.Name[..^"weight".Length];
+        var head = new LinearHead(w.Shape[1], w.Shape[0], stem);
         reader.ReadFloat32(w, head.Parameters.Value(0));
-        if (reader.TryGetTensor(prefix + "bias", out var b))
+        if (reader.TryGetTensor(stem + "bias", out var b))
         {
             if (b.ElementCount != w.Shape[0])
                 throw new ArchitectureMismatchException(reader.Path, "linear head", [], [], [(b.Name, b.ShapeText, $"[{w.Shape[0]}]")]);

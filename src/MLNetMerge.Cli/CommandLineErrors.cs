@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+
+namespace MLNetMerge.Cli;
+
+/// <summary>
+/// A malformed command line as one line (exit 2) instead of System.CommandLine's error list followed by the whole help:
+/// every parse error (an unknown option, a value of the wrong type, a missing required option) joined, and a word that
+/// looks like an option (<c>--frobnicate</c>) but was taken as a file argument.
+/// </summary>
+internal static class CommandLineErrors
+{
+    /// <summary>The line describing what is wrong with <paramref name="parsed"/>, or null when it can run.</summary>
+    public static string? Describe(ParseResult parsed)
+    {
+        string command = CommandPath(parsed.CommandResult);
+        string hint = $" (see 'mlnetmerge {command}{(command.Length > 0 ? " " : "")}--help')";
+        if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)
+            return string.Join("; ", parsed.Errors.Select(e => ExitCodes.OneLine(Reword(e.Message)).TrimEnd('.')).Distinct(StringComparer.Ordinal)) + hint;
+        foreach (var child in parsed.CommandResult.Children)
+        {
+            if (child is not ArgumentResult argument) continue;
+            foreach (var token in argument.Tokens)
+            {
+                string v = token.Value;
+                if (v.Length > 1 && v[0] == '-' && !File.Exists(v) && !Directory.Exists(v))
+                    return $"unknown option '{v}' for '{(command.Length > 0 ? command : "mlnetmerge")}'" + hint;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>System.CommandLine's type names in words (<c>System.UInt64</c> → an unsigned integer).</summary>
+    private static string Reword(string message) => message
+        .Replace("expected type 'System.UInt64'", "an unsigned integer (0 to 18446744073709551615)", StringComparison.Ordinal)
+        .Replace("expected type 'System.Int32'", "an integer", StringComparison.Ordinal)
+        .Replace("expected type 'System.Double'", "a number", StringComparison.Ordinal)
+        .Replace("expected type 'System.Boolean'", "true or false", StringComparison.Ordinal);
+
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new List<string>();
+        for (SymbolResult? r = result; r is CommandResult c; r = c.Parent)
+            if (c.Parent is not null) names.Insert(0, c.Command.Name);
+        return string.Join(' ', names);
+    }
+}

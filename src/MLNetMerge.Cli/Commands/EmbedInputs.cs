@@ -1,0 +1,92 @@
+using MLNetMerge.Data;
+using MLNetMerge.Nn;
+using MLNetMerge.Tensors;
+
+namespace MLNetMerge.Cli.Commands;
+
+/// <summary>
+/// <c>embed</c>'s input checks: the NPY must be what the model takes, or the command refuses it naming the file and what
+/// was expected. Vision and MLP models take floating-point examples of the model's input size (C·H·W or features); an
+/// integer array is refused (token ids fit text models), uint8 pixels are refused unless <c>--pixels zoo</c> names how
+/// they become inputs (the bundled zoos' <c>x = b / 127.5 − 1</c>); NaN or infinity is refused; vision inputs whose
+/// magnitude exceeds <see cref="MaxPixelMagnitude"/> are refused as un-normalised pixels (a normalised image is within a
+/// few units of 0: (x − mean)/std with ImageNet's or CLIP's statistics stays inside ±3). Text models take integer token ids
+/// (N, T) inside the vocabulary and a 0/1 mask of the same shape.
+/// </summary>
+internal static class EmbedInputs
+{
+    /// <summary>The <c>--pixels</c> value for the bundled zoos' normalisation of uint8 pixels.</summary>
+    public const string ZooPixels = "zoo";
+
+    /// <summary>The largest magnitude a normalised vision input may have.</summary>
+    public const float MaxPixelMagnitude = 20f;
+
+    /// <summary>Reads the examples of a vision or MLP model as float32 (N, InputSize), checked.</summary>
+    /// <exception cref="MergeException">Wrong dtype, shape, non-finite values, or un-normalised pixels.</exception>
+    public static (float[] Data, int[] Shape) ReadDense(string path, IDenseEncoder model, bool vision, string? pixels)
+    {
+        if (pixels is not null && pixels != ZooPixels) throw new MergeException(null, null, $"--pixels '{pixels}' is not '{ZooPixels}'.");
+        var (dtype, descr, shape) = NpyFile.ReadHeader(path);
+        string takes = vision ? $"float32 pixel values (N, C, H, W) normalised as in training" : $"float32 features (N, {model.InputSize})";
+        long per = shape.Skip(1).Aggregate(1L, (a, d) => a * d);
+        if (shape.Length < 2 || per != model.InputSize)
+            throw new MergeException(path, null, $"input of shape [{string.Join(", ", shape)}] does not fit {model.ArchitectureName}: expected (N, …) with {model.InputSize} values per example.");
+        float[] data;
+        if (dtype == DType.U8 && vision)
+        {
+            if (pixels is null)
+                throw new MergeException(path, null, $"holds uint8 pixels ('{descr}'), but {model.ArchitectureName} takes {takes}; for the bundled zoos pass --pixels {ZooPixels} (x = b / 127.5 − 1), otherwise normalise them as the model was trained and save float32.");
+            var raw = NpyFile.Read(path).Data;
+            data = new float[raw.Length];
+            for (int i = 0; i < raw.Length; i++) data[i] = ZooManifest.NormalizePixel(raw[i]);
+            return (data, shape);
+        }
+        if (pixels is not null) throw new MergeException(path, null, $"--pixels {ZooPixels} applies to uint8 pixels; this input is '{descr}'.");
+        if (!dtype.IsFloatingPoint())
+            throw new MergeException(path, null, $"holds {dtype} values ('{descr}'), but {model.ArchitectureName} takes {takes}; integer token ids fit text models (bert, roberta) only.");
+        (data, _) = NpyFile.ReadFloat32(path);
+        CheckFinite(path, data, model.InputSize);
+        if (vision && data.Length > 0)
+        {
+            float max = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<float>(data);
+            if (max > MaxPixelMagnitude)
+                throw new MergeException(path, null, $"holds values up to {max:G4} in magnitude: raw pixel values? {model.ArchitectureName} takes pixels normalised as in training ((x − mean) / std, within a few units of 0).");
+        }
+        return (data, shape);
+    }
+
+    /// <summary>Reads token ids (N, T) and an optional 0/1 mask of the same shape for a text model.</summary>
+    /// <exception cref="MergeException">Floating-point ids, a wrong rank, ids outside the vocabulary, or a bad mask.</exception>
+    public static (int[] Ids, bool[] Mask, int[] Shape) ReadText(string path, string? maskPath, int vocabulary)
+    {
+        var (dtype, descr, _) = NpyFile.ReadHeader(path);
+        if (dtype.IsFloatingPoint())
+            throw new MergeException(path, null, $"holds floating-point values ('{descr}'), but text models take integer token ids (N, T).");
+        var (ids, shape) = NpyFile.ReadInt64(path);
+        if (shape.Length != 2) throw new MergeException(path, null, $"token ids must be (N, T); got [{string.Join(", ", shape)}].");
+        var tokenIds = new int[ids.Length];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] < 0 || ids[i] >= vocabulary)
+                throw new MergeException(path, null, $"token id {ids[i]} at index {i} is outside the vocabulary of {vocabulary}.");
+            tokenIds[i] = (int)ids[i];
+        }
+        bool[] mask = [];
+        if (maskPath is not null)
+        {
+            var (mv, ms) = NpyFile.ReadInt64(maskPath);
+            if (!ms.AsSpan().SequenceEqual(shape)) throw new MergeException(maskPath, null, $"mask shape [{string.Join(", ", ms)}] differs from the ids' [{string.Join(", ", shape)}].");
+            for (int i = 0; i < mv.Length; i++)
+                if (mv[i] is not (0 or 1)) throw new MergeException(maskPath, null, $"mask value {mv[i]} at index {i}; a mask holds 0 (padding) or 1 (token).");
+            mask = mv.Select(v => v != 0).ToArray();
+        }
+        return (tokenIds, mask, shape);
+    }
+
+    private static void CheckFinite(string path, float[] data, int perExample)
+    {
+        if (data.Length == 0 || float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<float>(data))) return;
+        int i = Array.FindIndex(data, v => !float.IsFinite(v));
+        throw new MergeException(path, null, $"holds {data[i]} at element {i} (example {i / Math.Max(1, perExample)}); inputs must be finite.");
+    }
+}

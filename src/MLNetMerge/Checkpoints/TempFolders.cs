@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace MLNetMerge.Checkpoints;
+
+/// <summary>
+/// The temporary folders of <see cref="AtomicDirectory"/>: named <c>.NAME.tmp-PID-GUID</c> beside the output NAME, each
+/// holding a marker file (<see cref="MarkerName"/>) that records the folder's GUID, the writing process's id and its start
+/// time. A folder is recognised as MLNetMerge's only when its name and its marker agree, so a later run removes the
+/// temporary folders of runs that were killed (kill -9, power loss) and never a folder someone else made; folders of a
+/// run that is still alive are left alone and named. The folders of this process that are not yet committed are tracked,
+/// so a signal handler can remove them before the process exits (<see cref="RemoveUncommitted"/>).
+/// </summary>
+internal static partial class TempFolders
+{
+    /// <summary>The marker file inside a temporary folder (removed just before the folder is renamed into place).</summary>
+    public const string MarkerName = ".mlnetmerge-temp";
+
+    private static readonly ConcurrentDictionary<string, byte> Live = new(StringComparer.Ordinal);
+    private static volatile bool _stopping;
+
+    /// <summary>Whether the process is stopping (a signal handler is removing the temporary folders): no new files or folders.</summary>
+    public static bool Stopping => _stopping;
+
+    /// <summary>Refuses new temporary folders and paths from now on (<see cref="AtomicDirectory.PathOf"/> throws
+    /// <see cref="OperationCanceledException"/>), so a removed folder is not created again before the process exits.</summary>
+    public static void StopWriting() => _stopping = true;
+
+    private static readonly Lazy<long> StartTicks = new(() =>
+    {
+        try { return Process.GetCurrentProcess().StartTime.ToUniversalTime().Ticks; }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception) { return 0; }
+    });
+
+    [GeneratedRegex(@"^\.(?<name>.+)\.(?<kind>tmp|old)-(?<pid>\d{1,10})-(?<guid>[0-9a-f]{32})$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+
+    /// <summary>Creates a new temporary folder for <paramref name="final"/> (a full path) with its marker, and tracks it.</summary>
+    public static string Create(string final)
+    {
+        if (_stopping) throw new OperationCanceledException("the process is stopping.");
+        string path = NewName(final, "tmp");
+        Directory.CreateDirectory(path);
+        Live[path] = 0;
+        WriteMarker(path);
+        return path;
+    }
+
+    /// <summary>A fresh sibling name of <paramref name="final"/>: <c>.NAME.KIND-PID-GUID</c>.</summary>
+    public static string NewName(string final, string kind) =>
+        Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.{kind}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    /// <summary>Writes the marker of a folder named by <see cref="NewName"/>: "mlnetmerge-temp GUID PID START-TICKS".</summary>
+    public static void WriteMarker(string path)
+    {
+        string guid = Path.GetFileName(path).Split('-')[^1];
+        File.WriteAllText(Path.Combine(path, MarkerName),
+            string.Create(CultureInfo.InvariantCulture, $"mlnetmerge-temp {guid} {Environment.ProcessId} {StartTicks.Value}\n"));
+    }
+
+    /// <summary>Stops tracking <paramref name="path"/> (committed or deleted).</summary>
+    public static void Forget(string path) => Live.TryRemove(path, out _);
+
+    /// <summary>Removes the marker of a folder about to be committed.</summary>
+    public static void RemoveMarker(string path)
+    {
+        string marker = Path.Combine(path, MarkerName);
+        if (File.Exists(marker)) File.Delete(marker);
+    }
+
+    /// <summary>Deletes every temporary folder this process created and has not committed; returns the ones removed.
+    /// Used on SIGINT/SIGTERM when the run does not stop in time by itself.</summary>
+    public static IReadOnlyList<string> RemoveUncommitted()
+    {
+        var removed = new List<string>();
+        foreach (var path in Live.Keys.ToList())
+        {
+            try
+            {
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+                removed.Add(path);
+                Forget(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Looks beside <paramref name="final"/> for temporary folders of earlier runs to the same output: removes those whose
+    /// process is gone (<c>.tmp-</c> folders, and <c>.old-</c> folders of an interrupted replacement once the output is back in
+    /// place), and reports the rest (a run still writing, a folder without a matching marker, a previous output moved aside
+    /// while the output itself is missing). Returns one line per folder found.
+    /// </summary>
+    public static IReadOnlyList<string> CleanStale(string final)
+    {
+        string parent = Path.GetDirectoryName(final)!;
+        string name = Path.GetFileName(final);
+        var lines = new List<string>();
+        if (!Directory.Exists(parent)) return lines;
+        foreach (var dir in Directory.EnumerateDirectories(parent, $".{name}.*"))
+        {
+            var m = NamePattern().Match(Path.GetFileName(dir));
+            if (!m.Success || m.Groups["name"].Value != name || Live.ContainsKey(dir)) continue;
+            int pid = int.TryParse(m.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : -1;
+            string guid = m.Groups["guid"].Value;
+            if (!HasMarker(dir, guid, pid, out long startTicks))
+            {
+                lines.Add($"warning: left alone {dir}: named like an MLNetMerge temporary folder but without its marker file; remove it yourself if it is not needed.");
+                continue;
+            }
+            if (IsAlive(pid, startTicks))
+            {
+                lines.Add($"warning: left alone {dir}: process {pid} is still writing {final}.");
+                continue;
+            }
+            if (m.Groups["kind"].Value == "old" && !Directory.Exists(final))
+            {
+                lines.Add($"warning: left alone {dir}: the previous output, moved aside by an interrupted run (process {pid}); rename it back to {name} or remove it.");
+                continue;
+            }
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                lines.Add($"note: removed {dir}: left behind by an interrupted run (process {pid} is gone).");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                lines.Add($"warning: could not remove {dir} (left behind by process {pid}): {e.Message}");
+            }
+        }
+        return lines;
+    }
+
+    private static bool HasMarker(string dir, string guid, int pid, out long startTicks)
+    {
+        startTicks = 0;
+        string marker = Path.Combine(dir, MarkerName);
+        try
+        {
+            if (!File.Exists(marker) || new FileInfo(marker).Length > 200) return false;
+            var parts = File.ReadAllText(marker).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return parts.Length == 4 && parts[0] == "mlnetmerge-temp" && parts[1] == guid
+                && parts[2] == pid.ToString(CultureInfo.InvariantCulture)
+                && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out startTicks);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> runs and is the one that started at <paramref name="startTicks"/>
+    /// (a reused process id is another process). Unknown start times count as alive.</summary>
+    private static bool IsAlive(int pid, long startTicks)
+    {
+        if (pid == Environment.ProcessId) return startTicks == StartTicks.Value || startTicks == 0;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            if (process.HasExited) return false;
+            if (startTicks == 0) return true;
+            long ticks = process.StartTime.ToUniversalTime().Ticks;
+            return Math.Abs(ticks - startTicks) < TimeSpan.TicksPerSecond;
+        }
+        catch (ArgumentException) { return false; } // no such process
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception) { return true; }
+    }
+}

@@ -12,10 +12,11 @@ public static class OnnxFormat
     public static string ProducerVersion { get; } = typeof(OnnxFormat).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
     /// <summary>
-    /// Registers <see cref="OnnxCheckpointReader"/> for <c>.onnx</c> paths. Call it once at startup (the CLI does);
-    /// nothing registers itself. Calling it again is harmless.
+    /// Registers the ONNX reader for <c>.onnx</c> paths: torch-exported BERT, ViT and CLIP vision encoders are imported
+    /// under Hugging Face names and layouts, other models are read as their initializers (<see cref="OnnxCheckpointReader"/>).
+    /// Call it once at startup (the CLI does); nothing registers itself. Calling it again is harmless.
     /// </summary>
-    public static void Register() => CheckpointReader.RegisterFormat(Extension, OnnxCheckpointReader.Open);
+    public static void Register() => CheckpointReader.RegisterFormat(Extension, Import.ImportedOnnxCheckpoints.Open);
 
     /// <summary>True when <paramref name="path"/> names an ONNX model file.</summary>
     public static bool IsOnnxPath(string path) => path.EndsWith(Extension, StringComparison.OrdinalIgnoreCase);

@@ -68,11 +68,15 @@ public static class OnnxRecipeRunner
 
     private static void WriteOnnxOutputs(MergeRecipe recipe, string output, OnnxWriteOptions writeOptions)
     {
+        // Torch-exported encoders were merged under their imported Hugging Face names: Import.ImportedOnnxCheckpoints maps
+        // each initializer back (transposing weights stored [in, out]); other graphs are written by initializer name.
         using var merged = CheckpointReader.Open(output);
         string headsPath = Path.Combine(output, "heads.safetensors");
         using var heads = File.Exists(headsPath) ? SafetensorsReader.Open(headsPath) : null;
+        static Func<string, (ICheckpointReader, TensorInfo)?> From(ICheckpointReader values) =>
+            name => values.TryGetTensor(name, out var t) ? (values, t) : null;
         using (var baseModel = OnnxCheckpointReader.Open(recipe.Base))
-            OnnxInitializerWriter.Write(baseModel, merged, Path.Combine(output, "model.onnx"), options: writeOptions);
+            OnnxInitializerWriter.Write(baseModel, Import.ImportedOnnxCheckpoints.WriteBackSource(baseModel, From(merged)), Path.Combine(output, "model.onnx"), writeOptions);
         foreach (var m in recipe.Models)
         {
             using var taskGraph = OnnxCheckpointReader.Open(m.Path);
@@ -81,14 +85,14 @@ public static class OnnxRecipeRunner
             if (File.Exists(materialized))
             {
                 using var taskValues = SafetensorsReader.Open(materialized);
-                OnnxInitializerWriter.Write(taskGraph, taskValues, target, options: writeOptions);
+                OnnxInitializerWriter.Write(taskGraph, Import.ImportedOnnxCheckpoints.WriteBackSource(taskGraph, From(taskValues)), target, writeOptions);
                 continue;
             }
             string prefix = m.Name + ".";
-            OnnxInitializerWriter.Write(taskGraph, name =>
+            OnnxInitializerWriter.Write(taskGraph, Import.ImportedOnnxCheckpoints.WriteBackSource(taskGraph, name =>
                 heads is not null && heads.TryGetTensor(prefix + name, out var h) ? (heads, h)
                 : merged.TryGetTensor(name, out var t) ? (merged, t)
-                : null, target, writeOptions);
+                : null), target, writeOptions);
         }
     }
 }

@@ -32,6 +32,7 @@ internal static class ZooCommand
         });
         build.Subcommands.Add(vision);
         build.Subcommands.Add(Text());
+        build.Subcommands.Add(MiniLmZooCommand.Create());
         zoo.Subcommands.Add(build);
         return zoo;
         }

@@ -9,7 +9,9 @@ using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
 
-if (args.Length < 2) { Console.Error.WriteLine("usage: Engine.Bench train OUTDIR | profile OUTDIR | clip BATCH"); return 2; }
+if (args.Length < 2) { Console.Error.WriteLine("usage: Engine.Bench train OUTDIR | profile OUTDIR | clip BATCH | minilm-forward OUTDIR [REPS] | minilm-train OUTDIR [STEPS]"); return 2; }
+if (args[0] == "minilm-forward") return MiniLmBench.Forward(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);
+if (args[0] == "minilm-train") return MiniLmBench.Train(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);
 if (args[0] == "train" || args[0] == "profile")
 {
     string dir = args[1];

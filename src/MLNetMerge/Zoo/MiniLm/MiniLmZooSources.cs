@@ -43,6 +43,10 @@ internal sealed class MiniLmZooSources
         ["debian_sections.tsv"] = "fdfc11b1f59c1e349b2d1e1b0a331930b9b56cae4ed927bdb3c2508db2b3f680",
     };
 
+    /// <summary>Builds from texts already read (tests).</summary>
+    internal static MiniLmZooSources From(List<WordNetSynset> synsets, List<Fortune> fortunes, List<DebianPackage> debian, int seed) =>
+        new(synsets, fortunes, debian, seed);
+
     private MiniLmZooSources(List<WordNetSynset> synsets, List<Fortune> fortunes, List<DebianPackage> debian, int seed)
     {
         Synsets = synsets;
@@ -79,7 +83,8 @@ internal sealed class MiniLmZooSources
             ReadDebian(debianSnapshot), seed);
     }
 
-    private static void Check(string path, string key)
+    /// <summary>Fails unless <paramref name="path"/> has the SHA-256 pinned for <paramref name="key"/>.</summary>
+    internal static void Check(string path, string key)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: source of the MiniLM zoo not found (apt-get install wordnet-base fortunes; the Debian snapshot is committed under data/zoo/minilm/sources).", path);
         string got = FileHashes.Sha256(path), want = PinnedSha256[key];

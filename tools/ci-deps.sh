@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine needs beyond the .NET SDK, with retries; a failure names the package.
-#   tools/ci-deps.sh            what the test suite needs: the onnx profile below (fixtures are committed)
+#   tools/ci-deps.sh            what the test suite needs: the onnx profile below (fixtures are committed), and
+#                               wordnet-base and fortunes (real text for the ML.NET tokenization tests)
 #   tools/ci-deps.sh bench      Debian's PyTorch, NumPy and OpenBLAS for the reference side of bench/
 #   tools/ci-deps.sh fixtures   the same, for regenerating the committed fixtures with tools/*.py
 #   tools/ci-deps.sh onnx       Debian's python3-onnx (onnx.checker), for the tests in category "onnx" (exported models
 #                               are checked by it, then run in ONNX Runtime in process); part of the test profile
 #   tools/ci-deps.sh report     Debian's chromium, for .ci/run's headless render of the demo's report.html to a PNG
 #   tools/ci-deps.sh zoo        Debian's wordnet-base and fortunes, the corpora of `mlnetmerge zoo build text`
-#                               (not needed by CI or the demo: the built text zoo is committed under data/zoo/text)
+#                               (the built text zoo is committed under data/zoo/text; the test profile installs them too)
 set -euo pipefail
 profile="${1:-test}"
 
 apt_packages=()
 case "$profile" in
-  test) apt_packages+=(python3-onnx python3-numpy) ;;
+  test) apt_packages+=(python3-onnx python3-numpy wordnet-base fortunes) ;;
   bench|fixtures) apt_packages+=(python3-torch python3-numpy libopenblas0-pthread) ;;
   onnx) apt_packages+=(python3-onnx python3-numpy) ;;
   report) apt_packages+=(chromium) ;;

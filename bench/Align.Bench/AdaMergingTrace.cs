@@ -5,15 +5,15 @@ using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
-using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 internal static class AdaMergingTrace
 {
     public static int Run(string zoo, string mode, int steps)
     {
-        var manifest = VisionZooManifest.Load(zoo);
+        var manifest = ZooManifest.Load(zoo);
         using var family = ModelFamily.Load(Path.Combine(zoo, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(zoo, t.Checkpoint))));
-        var test = manifest.Tasks.ToDictionary(t => t.Name, t => VisionZooManifest.LoadSplit(zoo, t, t.Test));
+        var test = manifest.Tasks.ToDictionary(t => t.Name, t => ZooManifest.LoadSplit(zoo, t, t.Test));
         var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(family);
         var ws = EncoderWorkspace.Open("trace", merged, new MergeInputs(family, test.ToDictionary(kv => kv.Key, kv => kv.Value.WithoutLabels())));
         float[] theta0; float[][] taus;
@@ -33,7 +33,7 @@ internal static class AdaMergingTrace
                 for (int t = 0; t < ws.TaskNames.Count; t++)
                 {
                     var data = test[ws.TaskNames[t]];
-                    var emb = new MLNetMerge.Evaluation.DatasetEncoder(ws.Model).Embed(data);
+                    var emb = MLNetMerge.Encoders.EncoderSession.Embed(ws.Model, data);
                     var p = ws.Heads[t].Probabilities(emb, data.Count);
                     int k = data.ClassCount, correct = 0;
                     for (int i = 0; i < data.Count; i++)

@@ -9,15 +9,15 @@ using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
-using MLNetMerge.Zoo;
+using MLNetMerge.Encoders;
 
 if (args.Length < 1) { Console.Error.WriteLine("usage: Align.Bench ZOO_DIR [BATCH] [STEPS] | trace ZOO_DIR task|layer|cart STEPS"); return 2; }
 if (args[0] == "trace") return AdaMergingTrace.Run(args[1], args[2], int.Parse(args[3]));
 string zoo = args[0];
 int batch = args.Length > 1 ? int.Parse(args[1]) : 16, steps = args.Length > 2 ? int.Parse(args[2]) : 20;
-var manifest = VisionZooManifest.Load(zoo);
+var manifest = ZooManifest.Load(zoo);
 using var family = ModelFamily.Load(Path.Combine(zoo, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(zoo, t.Checkpoint))));
-var data = manifest.Tasks.ToDictionary(t => t.Name, t => VisionZooManifest.LoadSplit(zoo, t, t.Test).Subset(Enumerable.Range(0, batch).ToArray()).WithoutLabels());
+var data = manifest.Tasks.ToDictionary(t => t.Name, t => ZooManifest.LoadSplit(zoo, t, t.Test).Subset(Enumerable.Range(0, batch).ToArray()).WithoutLabels());
 var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(family);
 var ws = EncoderWorkspace.Open("bench", merged, new MergeInputs(family, data));
 var (theta0, taus) = CoefficientMergeRun.PlainTaskVectors(ws);

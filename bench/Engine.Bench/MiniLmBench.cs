@@ -11,7 +11,7 @@ using MLNetMerge.Nn.Inference;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
-using MLNetMerge.Onnx.Import;
+using MLNetMerge.Checkpoints.Onnx.Import;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

@@ -7,6 +7,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
+using MLNetMerge.Encoders;
 
 if (args.Length < 1) { Console.Error.WriteLine("usage: Tinting.Bench OUTDIR"); return 2; }
 string dir = args[0];

@@ -3,6 +3,7 @@
 // reloaded model serves each task with its own weights.
 //   dotnet run --project examples/EmrPerTask [-- path/to/data/zoo/vision]
 using MLNetMerge;
+using MLNetMerge.Alignment;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ctx = new MergeContext(seed: 0);

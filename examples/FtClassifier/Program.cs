@@ -3,6 +3,7 @@
 // labels only balance the draw and never enter the loss.
 //   dotnet run --project examples/FtClassifier [-- path/to/data/zoo/vision]
 using MLNetMerge;
+using MLNetMerge.Alignment;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ctx = new MergeContext(seed: 0);

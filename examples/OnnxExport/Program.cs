@@ -7,7 +7,11 @@ using System.Text.Json;
 using MLNetMerge;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
+using MLNetMerge.Nn.Inference;
+using MLNetMerge.Export;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ctx = new MergeContext(seed: 0);
@@ -38,10 +42,10 @@ foreach (var task in tasks)
         onnx.ReadFloat32(info, values);
         return values;
     }
-    var encoder = new DatasetEncoder(new VisionTransformer(config));
-    encoder.SetWeights(Read);
+    var encoder = new VisionTransformer(config);
+    for (int i = 0; i < encoder.Parameters.Layout.Entries.Count; i++) Read(encoder.Parameters.Layout.Entries[i].Name).CopyTo(encoder.Parameters.Value(i));
     var head = new TaskHead(Read("classifier.weight"), Read("classifier.bias"), expected.ClassCount, expected.EmbeddingSize);
-    var logits = head.Logits(encoder.Embed(data), n);
+    var logits = head.Logits(EncoderInference.Embed(encoder, data.Features, n), n);
     double diff = logits.Zip(expected.Logits, (a, b) => Math.Abs(a - b)).Max();
     worst = Math.Max(worst, diff);
     int agree = Enumerable.Range(0, n).Count(i => ArgMax(logits, i, expected.ClassCount) == expected.PredictedLabels[i]);

@@ -2,6 +2,7 @@
 // with each task's own head (Current protocol) on the test splits.
 //   dotnet run --project examples/QuickStart [-- path/to/data/zoo/vision]
 using MLNetMerge;
+using MLNetMerge.Alignment;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ctx = new MergeContext(seed: 0);

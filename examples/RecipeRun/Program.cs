@@ -28,9 +28,12 @@ File.WriteAllText(recipePath, yaml);
 
 // What `mlnetmerge run RECIPE.yaml` does, through the API.
 var recipe = MergeRecipe.Load(recipePath);
-var result = PipelineRecipeRunner.Run(recipe, new PipelineRunOptions { Overwrite = true }, log: line => Console.WriteLine("  " + line));
-foreach (var (protocol, results) in result.Evaluation)
-    Console.WriteLine($"{protocol,-8} " + string.Join("  ", results.Tasks.Select(t => $"{t.Key} {t.Value.Accuracy:P1}")) + $"  | average {results.AverageAccuracy:P1}");
+var result = RecipeRunner.Run(recipe, new RecipeRunOptions { Overwrite = true, Log = line => Console.WriteLine("  " + line) });
+var evaluation = result.Evaluation!;
+foreach (var protocol in evaluation.Protocols)
+    Console.WriteLine($"{protocol,-8} " + string.Join("  ", evaluation.Tasks.Select(t => $"{t} {evaluation.Merged.Results[protocol][t].Accuracy:P1}")) + $"  | average {evaluation.Merged.Average(protocol):P1}");
+foreach (var row in evaluation.Alignment)
+    Console.WriteLine($"{row.Name,-8} " + string.Join("  ", evaluation.Tasks.Select(t => $"{t} {row.Evaluation.Results["aligned"][t].Accuracy:P1}")) + $"  | average {row.Evaluation.Average("aligned"):P1}");
 
 // The pipeline written back as a recipe, and read again: the same merge, parameters, seed and stages.
 var ctx = new MergeContext(seed: 0);
@@ -43,7 +46,7 @@ Console.WriteLine($"recipe → pipeline → recipe: {again.Merge.Method.Name} ({
                   $" + {string.Join(" + ", again.Stages.Select(s => s.Name))}; identical YAML: {sameYaml}");
 var reloaded = ctx.Model.LoadPipeline(output);
 var digits = ctx.Data.LoadZooSplit(zoo, "digits");
-bool samePredictions = reloaded.Transform("digits", digits).Probabilities.SequenceEqual(result.Model.Transform("digits", digits).Probabilities);
+bool samePredictions = reloaded.Transform("digits", digits).Probabilities.SequenceEqual(new FittedPipeline(result.Merged!, result.Aligned).Transform("digits", digits).Probabilities);
 Console.WriteLine($"saved pipeline {output}: {reloaded.Merged.Summary.Method.Name} + {string.Join(" + ", reloaded.Aligned.Select(a => a.Method))}," +
                   $" identical probabilities after reload: {samePredictions}");
 return sameYaml && samePredictions ? 0 : 1;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MLNetMerge.Cli.Commands;
+using MLNetMerge.Errors;
 
 namespace MLNetMerge.Cli;
 
@@ -30,7 +31,6 @@ public static class Program
     public static int Main(string[] args)
     {
         // Spectre.Console is set up on first use (Terminal), so commands that print no table skip its terminal detection.
-        MLNetMerge.Onnx.OnnxFormat.Register();
         try
         {
             return BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -1,6 +1,7 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 

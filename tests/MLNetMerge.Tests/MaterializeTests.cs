@@ -1,6 +1,8 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Encoders;
+using MLNetMerge.Tests.Support;
 
 namespace MLNetMerge.Tests;
 

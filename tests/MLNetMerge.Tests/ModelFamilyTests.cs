@@ -1,5 +1,6 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Tensors;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 

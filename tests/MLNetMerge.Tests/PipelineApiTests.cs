@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Alignment;
+using MLNetMerge.Data;
 
 namespace MLNetMerge.Tests;
 
@@ -16,7 +18,7 @@ public sealed class PipelineApiTests
     public void Weight_average_through_the_api_reproduces_the_zoo_build_check()
     {
         var ctx = new MergeContext(0);
-        var manifest = VisionZooManifest.Load(ZooPaths.Vision);
+        var manifest = ZooManifest.Load(ZooPaths.Vision);
         var check = manifest.Checks.Single(c => c.Method == "weight_average");
         using var family = ctx.Model.LoadFamily(Path.Combine(ZooPaths.Vision, manifest.Base),
             manifest.Tasks.Select(t => (t.Name, Path.Combine(ZooPaths.Vision, t.Checkpoint))).ToArray());
@@ -45,7 +47,7 @@ public sealed class PipelineApiTests
         Assert.ThrowsExactly<ArgumentException>(() => ctx.Data.LoadZooSplit(ZooPaths.Vision, "digits", "train"));
         Assert.ThrowsExactly<ArgumentException>(() => ctx.Data.LoadZooSplit(ZooPaths.Vision, "no_such_task"));
 
-        static int manifestCount(string task) => VisionZooManifest.Load(ZooPaths.Vision).Tasks.Single(t => t.Name == task).Test.Count;
+        static int manifestCount(string task) => ZooManifest.Load(ZooPaths.Vision).Tasks.Single(t => t.Name == task).Test.Count;
     }
 
     [TestMethod]
@@ -81,8 +83,8 @@ public sealed class PipelineApiTests
             Assert.AreEqual(current.Metrics("digits").MicroAccuracy, run.MicroAccuracy, 0.01, "KL to itself is 0 at the start; the head barely moves");
     }
 
-    private static Checkpoints.ModelFamily ModelFamilyOf(params string[] tasks) =>
-        Checkpoints.ModelFamily.Load(Path.Combine(ZooPaths.Vision, "base.safetensors"), tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
+    private static Encoders.ModelFamily ModelFamilyOf(params string[] tasks) =>
+        Encoders.ModelFamily.Load(Path.Combine(ZooPaths.Vision, "base.safetensors"), tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
 
     [TestMethod]
     public void Loading_checks_the_format_and_version()
@@ -119,9 +121,9 @@ public sealed class PipelineApiTests
             Write(m => { m["version"] = 1; m.Remove("seed"); m.Remove("config"); m.Remove("stages"); m.Remove("model_parameters_yaml"); });
             var v1 = ctx.Model.LoadPipeline(dir);
             Assert.AreEqual(0, v1.Aligned.Count);
-            Assert.IsNull(v1.ArchitectureConfig);
+            Assert.IsNull(v1.Merged.Architecture);
             foreach (var (name, values) in model.Merged.Tensors) CollectionAssert.AreEqual(values, v1.Merged.Tensors[name], name);
-            Assert.ThrowsExactly<InvalidOperationException>(() => v1.Transform("fashion", Conformance.ConformanceFamily.Test()["fashion"]));
+            Assert.ThrowsExactly<MergeException>(() => v1.Transform("fashion", Conformance.ConformanceFamily.Test()["fashion"]));
         }
         finally
         {

@@ -1,3 +1,4 @@
+using MLNetMerge.Alignment;
 namespace MLNetMerge.Tests;
 
 /// <summary>The README's method tables are the registries' (<see cref="MethodTable"/>): adding a method or a stage, or

@@ -3,7 +3,9 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Recipes;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Encoders;
+using MLNetMerge.Data;
 
 namespace MLNetMerge.Tests;
 
@@ -19,7 +21,7 @@ public sealed class RecipeEvaluatorTests
     [TestMethod]
     public void CombinationsVaryLastParameterFastest()
     {
-        var c = RecipeEvaluator.Combinations([("keep", [0.1, 0.2]), ("scale", [1.0, 2.0, 3.0])]);
+        var c = new SweepSection([("keep", [0.1, 0.2]), ("scale", [1.0, 2.0, 3.0])]).Points();
         Assert.AreEqual(6, c.Count);
         Assert.AreEqual(0.1, c[0]["keep"]); Assert.AreEqual(1.0, c[0]["scale"]);
         Assert.AreEqual(0.1, c[2]["keep"]); Assert.AreEqual(3.0, c[2]["scale"]);
@@ -29,10 +31,10 @@ public sealed class RecipeEvaluatorTests
     [TestMethod]
     public void SectionsAreChecked()
     {
-        Assert.ThrowsExactly<RecipeException>(() => RecipeEvaluator.ReadEvaluateSection(Recipe("evaluate: { colour: blue }\n")));
-        Assert.ThrowsExactly<RecipeException>(() => RecipeEvaluator.ReadEvaluateSection(Recipe("evaluate: { protocols: [magic] }\n")));
-        Assert.ThrowsExactly<RecipeException>(() => RecipeEvaluator.ReadSweep(Recipe("sweep: { scale: [] }\n")));
-        var s = RecipeEvaluator.ReadEvaluateSection(Recipe("evaluate: { protocols: [knn], shots: 3, seeds: 2 }\n"));
+        Assert.ThrowsExactly<RecipeException>(() => EvaluateSection.Read(Recipe("evaluate: { colour: blue }\n")));
+        Assert.ThrowsExactly<RecipeException>(() => EvaluateSection.Read(Recipe("evaluate: { protocols: [magic] }\n")));
+        Assert.ThrowsExactly<RecipeException>(() => SweepSection.Read(Recipe("sweep: { scale: [] }\n")));
+        var s = EvaluateSection.Read(Recipe("evaluate: { protocols: [knn], shots: 3, seeds: 2 }\n"));
         CollectionAssert.AreEqual(new[] { "knn" }, s.Protocols.ToArray());
         Assert.AreEqual(3, s.Shots);
     }
@@ -41,21 +43,21 @@ public sealed class RecipeEvaluatorTests
     public void SweepSelectsOnValidationNotTest()
     {
         var recipe = Recipe("evaluate: { zoo: .., protocols: [current] }\nsweep: { scale: [0.05, 1.0] }\n");
-        var e = RecipeEvaluator.Evaluate(recipe);
+        var e = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.EvaluateOnly & ~RecipeSteps.Report }).Evaluation!;
         Assert.AreEqual(2, e.Sweep.Count);
         var best = e.Sweep.MaxBy(p => p.ValidationAccuracy)!;
         Assert.AreEqual(best.Parameters["scale"], e.Merged.Hyperparameters["scale"]);
 
         // Recompute each point's validation accuracy independently: θ = θ0 + λ(τ_digits + τ_footwear), task heads, validation split.
         string dir = ZooPaths.Vision;
-        var m = VisionZooManifest.Load(dir);
-        var cfg = m.ReadConfig(dir);
+        var m = ZooManifest.Load(dir);
+        var cfg = VisionTransformerConfig.FromJson(System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, m.Config))).RootElement);
         float[] Values(string file) { using var r = SafetensorsReader.Open(Path.Combine(dir, file)); return VisionTransformer.Load(cfg, r).Parameters.Values; }
         var theta0 = Values(m.Base);
         var tasks = new[] { "digits", "fashion_footwear" }.Select(n => m.Tasks.Single(t => t.Name == n)).ToArray();
         var thetas = tasks.Select(t => Values(t.Checkpoint)).ToArray();
         var model = new VisionTransformer(cfg);
-        var encoder = new DatasetEncoder(model);
+        var encoder = model;
         foreach (var point in e.Sweep)
         {
             float lambda = (float)point.Parameters["scale"];
@@ -66,7 +68,7 @@ public sealed class RecipeEvaluatorTests
                 r.TryGetTensor(TaskHead.WeightName, out var w); r.TryGetTensor(TaskHead.BiasName, out var b);
                 var wv = new float[w.ElementCount]; var bv = new float[b.ElementCount];
                 r.ReadFloat32(w, wv); r.ReadFloat32(b, bv);
-                return VisionZooBuilder.Accuracy(encoder, new TaskHead(wv, bv, t.Classes.Count, 64), VisionZooManifest.LoadSplit(dir, t, t.Validation));
+                return VisionZooBuilder.Accuracy(encoder, new TaskHead(wv, bv, t.Classes.Count, 64), ZooManifest.LoadSplit(dir, t, t.Validation));
             }).Average();
             Assert.AreEqual(acc, point.ValidationAccuracy, 0.01, $"λ = {lambda}");
         }

@@ -6,6 +6,7 @@ using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Tensors;
 using static MLNetMerge.Tests.Merges;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 
@@ -193,7 +194,7 @@ public sealed class RecipeTests
         string recipe = Setup($"method: ties\nbase: base.safetensors\n{Models}\noutput: out\n");
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsExactly<OperationCanceledException>(() => RecipeRunner.Merge(MergeRecipe.Load(recipe), null, null, cts.Token));
+        Assert.ThrowsExactly<OperationCanceledException>(() => RecipeRunner.Merge(MergeRecipe.Load(recipe), new RecipeRunOptions { CancellationToken = cts.Token }));
         Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "out")));
         AssertNoTempDirectories();
     }

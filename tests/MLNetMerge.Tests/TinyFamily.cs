@@ -1,6 +1,7 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Tensors;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 

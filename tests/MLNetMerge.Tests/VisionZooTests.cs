@@ -3,7 +3,8 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests;
 
@@ -11,9 +12,9 @@ namespace MLNetMerge.Tests;
 [TestClass]
 public sealed class VisionZooTests
 {
-    private static (DatasetEncoder Encoder, TaskHead Head) Load(string dir, VisionZooManifest m, string checkpoint, ZooTask task)
+    private static (MLNetMerge.Nn.IDenseEncoder Encoder, TaskHead Head) Load(string dir, ZooManifest m, string checkpoint, ZooTask task)
     {
-        var cfg = m.ReadConfig(dir);
+        var cfg = VisionTransformerConfig.FromJson(System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, m.Config))).RootElement);
         using var reader = SafetensorsReader.Open(Path.Combine(dir, checkpoint));
         var model = VisionTransformer.Load(cfg, reader);
         using var taskReader = SafetensorsReader.Open(Path.Combine(dir, task.Checkpoint));
@@ -21,14 +22,14 @@ public sealed class VisionZooTests
         taskReader.TryGetTensor(TaskHead.BiasName, out var b);
         var wv = new float[w.ElementCount]; var bv = new float[b.ElementCount];
         taskReader.ReadFloat32(w, wv); taskReader.ReadFloat32(b, bv);
-        return (new DatasetEncoder(model), new TaskHead(wv, bv, task.Classes.Count, model.EmbeddingSize));
+        return (model, new TaskHead(wv, bv, task.Classes.Count, model.EmbeddingSize));
     }
 
     [TestMethod]
     public void ManifestFilesAndShapesAgree()
     {
         string dir = ZooPaths.Vision;
-        var m = VisionZooManifest.Load(dir);
+        var m = ZooManifest.Load(dir);
         Assert.IsTrue(m.Tasks.Count >= 6);
         Assert.AreEqual(m.Tasks.Count, m.Tasks.Select(t => t.Name).Distinct().Count());
         long bytes = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
@@ -38,7 +39,7 @@ public sealed class VisionZooTests
         {
             var head = family.TaskHeads[t.Name].Single(h => h.Name == TaskHead.WeightName);
             CollectionAssert.AreEqual(new[] { t.Classes.Count, 64 }, head.Shape);
-            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
+            var test = ZooManifest.LoadSplit(dir, t, t.Test);
             Assert.AreEqual(t.Test.Count, test.Count);
             CollectionAssert.AreEqual(new[] { 1, 28, 28 }, test.FeatureShape);
             Assert.IsTrue(test.ClassCounts().All(c => c > 0), $"{t.Name}: a class is missing from test");
@@ -51,7 +52,7 @@ public sealed class VisionZooTests
     {
         // The build stores the accuracy of a linear head trained on the frozen base (the issue's "base with a trained
         // linear head"); every fine-tuned model must beat it on test.
-        var m = VisionZooManifest.Load(ZooPaths.Vision);
+        var m = ZooManifest.Load(ZooPaths.Vision);
         foreach (var t in m.Tasks)
             Assert.IsTrue(t.Accuracy.FineTunedTest > t.Accuracy.LinearProbeTest, $"{t.Name}: {t.Accuracy.FineTunedTest:P1} vs probe {t.Accuracy.LinearProbeTest:P1}");
     }
@@ -62,11 +63,11 @@ public sealed class VisionZooTests
         // Fast subset: the first 200 test examples of each task, base encoder vs fine-tuned encoder under the task's own head
         // (the lower and upper bounds of METHODS.md §3).
         string dir = ZooPaths.Vision;
-        var m = VisionZooManifest.Load(dir);
+        var m = ZooManifest.Load(dir);
         double gainSum = 0;
         foreach (var t in m.Tasks)
         {
-            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
+            var test = ZooManifest.LoadSplit(dir, t, t.Test);
             var subset = test.Subset(Enumerable.Range(0, Math.Min(200, test.Count)).ToArray());
             var (baseEnc, head) = Load(dir, m, m.Base, t);
             var (ftEnc, _) = Load(dir, m, t.Checkpoint, t);
@@ -82,10 +83,10 @@ public sealed class VisionZooTests
     public void StoredAccuraciesReproduce()
     {
         string dir = ZooPaths.Vision;
-        var m = VisionZooManifest.Load(dir);
+        var m = ZooManifest.Load(dir);
         foreach (var t in m.Tasks)
         {
-            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
+            var test = ZooManifest.LoadSplit(dir, t, t.Test);
             var (ftEnc, head) = Load(dir, m, t.Checkpoint, t);
             Assert.AreEqual(t.Accuracy.FineTunedTest, VisionZooBuilder.Accuracy(ftEnc, head, test), 1e-9, t.Name);
             var (baseEnc, _) = Load(dir, m, m.Base, t);

@@ -1,5 +1,6 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using MLNetMerge.Text;
+using MLNetMerge.Cli.Zoo;
 
 namespace MLNetMerge.Tests;
 

@@ -5,9 +5,10 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
-using MLNetMerge.Reports;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Reports;
+using MLNetMerge.Cli.Zoo;
 using Spectre.Console;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Cli.Commands;
 
@@ -16,7 +17,7 @@ namespace MLNetMerge.Cli.Commands;
 /// recipe of each zoo's <c>recipes/</c> is merged, its hyperparameters selected on validation, and evaluated on test
 /// (Current and KNN protocols, base and individual bounds) in the seeds' table layout; a summary table per family and
 /// the weight diagnostics follow, and <c>report.json</c> collects every recipe of every family (a list of per-recipe
-/// objects, each with its <c>family</c>). Without a zoo it falls back to a small synthetic family and the diagnostics alone.
+/// entries, each with its <c>family</c>). Without a zoo it stops with an error naming where it looked.
 /// </summary>
 internal static class DemoCommand
 {
@@ -34,16 +35,15 @@ internal static class DemoCommand
             string root = Path.GetFullPath(r.GetValue(output)!);
             string? given = r.GetValue(zoo) ?? (r.GetValue(familyOption) is { } name ? FamilyZoo(name) : null);
             var zoos = (given is not null ? [given] : FindZoos()).Where(z => Directory.Exists(Path.Combine(z, "recipes"))).ToList();
+            if (given is not null && zoos.Count == 0)
+                throw new RecipeException(given, "is not a zoo with recipes (expected manifest.json and a recipes/ folder).");
             if (zoos.Count == 0)
-            {
-                Console.WriteLine("no zoo found (data/zoo/vision, data/zoo/text); running the synthetic family instead.");
-                return Synthetic(root);
-            }
+                throw new RecipeException(null, "no zoo found: run the demo inside a clone of the repository (data/zoo/vision, data/zoo/text) or pass --zoo DIR.");
             Directory.CreateDirectory(root);
             var json = new List<Dictionary<string, object>>();
             foreach (var dir in zoos) json.AddRange(OnZoo(Path.GetFullPath(dir)));
             string report = Path.Combine(root, "report.json");
-            File.WriteAllText(report, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+            RunReport.Write(report, json);
             Console.WriteLine($"report: {report}");
             Console.WriteLine($"report: {HtmlReport.Write(report)}");
             return 0;
@@ -82,32 +82,31 @@ internal static class DemoCommand
         throw new RecipeException(null, $"no family '{name}': data/zoo/{name}/recipes was not found from the current directory upwards.");
     }
 
-    /// <summary>Runs every recipe of one zoo, prints its tables, and returns the recipes' report objects.</summary>
+    /// <summary>Runs every recipe of one zoo, prints its tables, and returns the recipes' report entries.</summary>
     private static List<Dictionary<string, object>> OnZoo(string zooDir)
     {
-        var results = new List<(RecipeEvaluation Eval, IReadOnlyList<TaskDiagnostics> Diagnostics)>();
+        var results = new List<(MergeRecipe Recipe, RecipeEvaluation Eval, MergeParameters Parameters, IReadOnlyList<TaskDiagnostics> Diagnostics)>();
         var bounds = new RecipeBoundsCache(); // the base and individual rows are the same for every recipe of a zoo
-        var recipes = new List<(MergeRecipe Recipe, MergeParameters Parameters)>();
         foreach (var path in Directory.GetFiles(Path.Combine(zooDir, "recipes"), "*.yaml").OrderBy(p => p, StringComparer.Ordinal))
         {
             var recipe = MergeRecipe.Load(path);
             Console.WriteLine($"== {Path.GetFileName(zooDir)}: {recipe.Method} ({Path.GetFileName(path)})");
-            var eval = RecipeEvaluator.Evaluate(recipe, Console.WriteLine, bounds: bounds);
-            EvaluateCommand.Print(eval);
-            using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
-            var parameters = WithSelected(recipe, eval);
-            recipes.Add((recipe, parameters));
-            results.Add((eval, MergeDiagnostics.Compute(family, parameters.Method, parameters, new MergeExecutionOptions { Seed = recipe.Seed })));
+            var run = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.Sweep | RecipeSteps.Evaluate, Bounds = bounds, Log = Console.WriteLine });
+            var eval = run.Evaluation!;
+            ResultTables.Print(eval);
+            using var family = recipe.OpenFamily();
+            var parameters = recipe.WithParameters(run.Chosen).ResolveParameters();
+            results.Add((recipe, eval, parameters, MergeDiagnostics.Compute(family, parameters.Method, parameters, new MergeExecutionOptions { Seed = recipe.Seed })));
         }
         string familyName = results.Count > 0 ? results[0].Eval.Family : Path.GetFileName(zooDir);
         var table = new Table { Title = new TableTitle($"{familyName} zoo — test accuracy (Avg over tasks) and weight diagnostics") };
         table.AddColumns("method", "selected", "Current Avg %", "Current Norm %", "KNN Avg %", "KNN Norm %", "sign conflicts", "cosine(τ̂, τ)");
-        foreach (var (e, d) in results)
+        foreach (var (_, e, _, d) in results)
         {
             string Cell(string protocol, bool norm) => e.Protocols.Contains(protocol)
                 ? (100 * (norm ? e.Merged.Normalized(protocol, e.Individual) : e.Merged.Average(protocol))).ToString("F1", CultureInfo.InvariantCulture) : "–";
             string knn = e.Protocols.FirstOrDefault(p => p.StartsWith("knn", StringComparison.Ordinal)) ?? "knn";
-            table.AddRow(e.Method, Markup.Escape(e.Merged.Hyperparameters.Count > 0 ? RecipeEvaluator.Describe(e.Merged.Hyperparameters) : "—"),
+            table.AddRow(e.Method, Markup.Escape(e.Merged.Hyperparameters.Count > 0 ? SweepSection.Describe(e.Merged.Hyperparameters) : "—"),
                 Cell("current", false), Cell("current", true), Cell(knn, false), Cell(knn, true),
                 d.Average(x => x.SignConflictShare).ToString("P1", CultureInfo.InvariantCulture), d.Average(x => x.Cosine).ToString("F3", CultureInfo.InvariantCulture));
         }
@@ -118,10 +117,10 @@ internal static class DemoCommand
             table.AddRow("base", "", Pct(first.Base.Average("current")), Pct(first.Base.Normalized("current", first.Individual)), "", "", "", "");
         }
         Terminal.Write(table);
-        var json = results.Select(x => EvaluationReport.ToJson(x.Eval)).ToList();
+        var json = results.Select(x => RunReport.Entry(x.Eval, RecipeRunner.RecipeName(x.Recipe), null)).ToList();
         for (int i = 0; i < results.Count; i++)
             HtmlReport.MethodRow(json[i], results[i].Eval.Method)["diagnostics"] = HtmlReport.DiagnosticsJson(results[i].Diagnostics);
-        AddTsne(json, results.Select(x => x.Eval).ToList(), recipes);
+        AddTsne(json, results.Select(x => x.Eval).ToList(), results.Select(x => (x.Recipe, x.Parameters)).ToList());
         return json;
     }
 
@@ -137,34 +136,4 @@ internal static class DemoCommand
     }
 
     private static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);
-
-    /// <summary>The recipe's parameters with the sweep's selected values in place.</summary>
-    private static MergeParameters WithSelected(MergeRecipe recipe, RecipeEvaluation eval)
-    {
-        var p = recipe.ResolveParameters();
-        if (eval.Merged.Hyperparameters.Count == 0) return p;
-        var global = new Dictionary<string, ParameterValue>(recipe.Parameters);
-        foreach (var (k, v) in eval.Merged.Hyperparameters) global[k] = new ParameterValue.Scalar(v);
-        return new MergeParameters(p.Method, global, recipe.Models.Select(m => m.Parameters).ToList());
-    }
-
-    /// <summary>The synthetic family: every method, diagnostics only.</summary>
-    private static int Synthetic(string root)
-    {
-        var (basePath, tasks) = SyntheticFamily.Write(Path.Combine(root, "family"));
-        var table = new Table().AddColumns("method", "tasks", "per task", "sign conflicts", "L2 to fine-tuned", "cosine(τ̂, τ)");
-        foreach (var method in MergeMethods.All)
-        {
-            var members = method.MaxModels < tasks.Count ? tasks.Take(method.MaxModels).ToList() : tasks.ToList();
-            using var family = ModelFamily.Load(basePath, members);
-            var p = new MergeParameters(method, null, members.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList());
-            var rows = MergeDiagnostics.Compute(family, method, p);
-            table.AddRow(method.Name, members.Count.ToString(CultureInfo.InvariantCulture), method.IsPerTask ? "yes" : "",
-                rows.Average(x => x.SignConflictShare).ToString("P2", CultureInfo.InvariantCulture),
-                rows.Average(x => x.L2Distance).ToString("F4", CultureInfo.InvariantCulture),
-                rows.Average(x => x.Cosine).ToString("F4", CultureInfo.InvariantCulture));
-        }
-        Terminal.Write(table);
-        return 0;
-    }
 }

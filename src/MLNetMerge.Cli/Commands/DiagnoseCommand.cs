@@ -4,6 +4,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using Spectre.Console;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using MLNetMerge.Nn.Inference;
 using MLNetMerge.Nn.Layers;
+using MLNetMerge.Errors;
+using MLNetMerge.Nn.Architectures;
 
 namespace MLNetMerge.Cli.Commands;
 
@@ -22,7 +24,7 @@ public static class EmbedCommand
         var head = new Option<string?>("--head") { Description = "Linear head safetensors (weight (K, E), bias (K)): write logits instead of embeddings." };
         var output = new Option<string>("--output", "-o") { Description = "Output float32 NPY (N, E) or (N, K).", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Examples per forward pass.", DefaultValueFactory = _ => 32 };
-        var pooling = new Option<string>("--pooling") { Description = "Text only: pooler | cls | mean.", DefaultValueFactory = _ => "pooler" };
+        var pooling = new Option<string?>("--pooling") { Description = "Text only: pooler | cls | mean (default: the model's own, from its 1_Pooling/config.json, else pooler)." };
         var activation = new Option<string>("--activation") { Description = "OpenCLIP only: quick_gelu (OpenAI weights) or gelu (LAION).", DefaultValueFactory = _ => "quick_gelu" };
         var cmd = new Command("embed", "Run an encoder over an NPY batch and write embeddings (or head logits) as NPY.");
         cmd.Arguments.Add(model);
@@ -35,6 +37,7 @@ public static class EmbedCommand
                 MaskPath = r.GetValue(mask), HeadPath = r.GetValue(head), OutputPath = r.GetValue(output)!, BatchSize = r.GetValue(batch),
                 Pooling = r.GetValue(pooling) switch
                 {
+                    null => (TextPooling?)null,
                     "pooler" => TextPooling.Pooler,
                     "cls" => TextPooling.Cls,
                     "mean" => TextPooling.Mean,

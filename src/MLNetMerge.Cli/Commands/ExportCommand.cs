@@ -1,7 +1,8 @@
 using System.CommandLine;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Cli.Commands;
 
@@ -28,7 +29,7 @@ internal static class ExportCommand
             var (_, architecture) = ModelConfigFile.Load(r.GetValue(config)!);
             string? baseFile = r.GetValue(basePath) ?? RecordedBase(r.GetValue(merged)!);
             if (r.GetValue(singleFile) && baseFile is null)
-                throw new MLNetMerge.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
+                throw new MLNetMerge.Errors.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
                     "--single-file needs the family's base checkpoint: pass --base BASE (the manifest records no base that still exists with its SHA-256).");
             using var baseModel = baseFile is null ? null : CheckpointReader.Open(baseFile);
             var files = ctx.Model.ConvertToOnnx(model, r.GetValue(output)!, new OnnxExportOptions
@@ -49,7 +50,10 @@ internal static class ExportCommand
         if (!File.Exists(manifest)) return null;
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(manifest));
         var root = doc.RootElement;
-        if (!root.TryGetProperty("base", out var b) || b.GetString() is not { } path || !File.Exists(path)) return null;
+        // The base is recorded relative to the output folder (older outputs: absolute).
+        if (!root.TryGetProperty("base", out var b) || b.GetString() is not { } recorded) return null;
+        string path = Path.GetFullPath(Path.Combine(directory, recorded));
+        if (!File.Exists(path)) return null;
         if (root.TryGetProperty("base_sha256", out var h) && h.GetString() is { } sha && FileHashes.Sha256(path) != sha) return null;
         return path;
     }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using MLNetMerge.Onnx.Import;
+using MLNetMerge.Checkpoints.Onnx.Import;
 
 namespace MLNetMerge.Cli.Commands;
 

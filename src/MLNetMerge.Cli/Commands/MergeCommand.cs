@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using MLNetMerge.Recipes;
+using MLNetMerge.Errors;
 
 namespace MLNetMerge.Cli.Commands;
 
@@ -36,12 +37,14 @@ internal static class MergeCommand
                     r.GetValue(heads), r.GetValue(seed), r.GetValue(dtype), r.GetValue(output), r.GetValue(maxShard), r.GetValue(allowNonFinite)), "<flags>");
             var mat = r.GetValue(materialize) ?? [];
             var list = mat.Contains("all") ? recipe.Models.Select(m => m.Name).ToList() : mat.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
-            var options = new RecipeRunOptions { Overwrite = r.GetValue(force), Materialize = list, Output = r.GetValue(output), MaxThreads = r.GetValue(threads), MemoryMap = r.GetValue(mmap) };
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            var summary = ConsoleProgress.Run(recipe.Method, p => MLNetMerge.Onnx.OnnxRecipeRunner.IsOnnxRecipe(recipe)
-                ? MLNetMerge.Onnx.OnnxRecipeRunner.Merge(recipe, options, progress: p)
-                : RecipeRunner.Merge(recipe, options, p));
-            Console.WriteLine($"merged {summary.TaskNames.Count} models with {summary.Method.Name} in {sw.Elapsed.TotalSeconds:F2} s → {options.Output ?? recipe.Output}");
+            var result = ConsoleProgress.Run(recipe.Method, p => RecipeRunner.Run(recipe, new RecipeRunOptions
+            {
+                Steps = RecipeSteps.Merge, Overwrite = r.GetValue(force), Materialize = list, Output = r.GetValue(output),
+                MaxThreads = r.GetValue(threads), MemoryMap = r.GetValue(mmap), Progress = p,
+            }));
+            var summary = result.Summary;
+            Console.WriteLine($"merged {summary.TaskNames.Count} models with {summary.Method.Name} in {sw.Elapsed.TotalSeconds:F2} s → {result.Output}");
             foreach (var (k, v) in summary.Notes.OrderBy(k => k.Key, StringComparer.Ordinal)) Console.WriteLine($"  {k}: {v}");
             return 0;
         });

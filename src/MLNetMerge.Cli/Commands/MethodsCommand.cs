@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MLNetMerge.Merging;
 using Spectre.Console;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using MLNetMerge.Zoo.MiniLm;
+using MLNetMerge.Cli.Zoo.MiniLm;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using MLNetMerge.Reports;
+using MLNetMerge.Cli.Reports;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 
 namespace MLNetMerge.Cli.Commands;
 

@@ -30,8 +30,6 @@ public sealed class AdaMergingOptions
     /// <summary>Clamp coefficients to [0, 1] in the forward pass (default true, as the authors' code).</summary>
     public bool Clamp { get; init; } = true;
 
-    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
-    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -77,7 +75,6 @@ public sealed class AdaMerging : IAlignmentEstimator
             LearningRate = p.Number("learning_rate", 1e-3, 0, 10),
             InitialCoefficient = p.Number("init", 0.3, -100, 100),
             Clamp = p.Choice("clamp", "true", "true", "false") == "true",
-            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
         };
         p.Finish();
         return new AdaMerging(options, seed);
@@ -90,7 +87,7 @@ public sealed class AdaMerging : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => (new Dictionary<string, ParameterValue>
     {
         ["granularity"] = T(_o.Granularity == CoefficientGranularity.Task ? "task" : "layer"),
         ["vectors"] = T(_o.TiesVectors ? "ties" : "plain"),
@@ -108,7 +105,7 @@ public sealed class AdaMerging : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
         var (theta0, vectors) = CoefficientMergeRun.PlainTaskVectors(ws);
         if (_o.TiesVectors)
             foreach (var tau in vectors) TiesTrim.Apply(tau, _o.Keep);

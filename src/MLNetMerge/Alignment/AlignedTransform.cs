@@ -1,4 +1,5 @@
-using MLNetMerge.Evaluation;
+using MLNetMerge.Data;
+using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
@@ -17,7 +18,6 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
     /// <summary>Recipe name.</summary>
     public const string MethodName = "aligned_transform";
 
-    private readonly string? _config;
 
     /// <summary>Creates the stage from recipe parameters.</summary>
     /// <exception cref="RecipeException">Unknown parameter or bad value.</exception>
@@ -33,7 +33,6 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
             double beta = Kind switch { TransformKind.Orthogonal or TransformKind.Euclidean => 10, TransformKind.Invertible => 0.01, _ => 0 };
             Training = new TransformTraining(p.Integer("steps", 1000, 1), p.Number("learning_rate", 1e-2, 0, 10), p.Number("beta", beta, 0, 1e9));
         }
-        _config = p.OptionalText(HeadAlignedModel.ConfigKey);
         Parameters = p.Finish();
         Seed = seed;
     }
@@ -75,7 +74,7 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(inputs);
-        var encoder = AlignmentEncoder.ForFamily(inputs.Family, _config);
+        var encoder = inputs.Family.Session;
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder);
         int e = encoder.EmbeddingSize;
         string stage = $"{Name} {FeatureTransform.Names[(int)Kind]} seed {Seed}";
@@ -88,8 +87,8 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
             heads[task] = HeadAlignedModel.FineTunedHead(merged, task, e);
             var idx = AlignmentInputs.FewShotIndices(d, ShotsPerClass, (int)Seed);
             var reader = inputs.Family.Tasks.First(t => t.Name == task).Reader;
-            var zm = FtClassifierEvalProtocol.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);   // (n, E)
-            var zt = FtClassifierEvalProtocol.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);     // (n, E)
+            var zm = Rows.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);   // (n, E)
+            var zt = Rows.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);     // (n, E)
             if (Training is null)
             {
                 transforms[task] = TransformSolver.ClosedForm(Kind, zm, zt, idx.Length, e, Ridge);
@@ -115,7 +114,7 @@ public sealed class AlignedTransformModel : HeadAlignedModel
     private readonly IReadOnlyDictionary<string, FeatureTransform> _transforms;
     private readonly IReadOnlyDictionary<string, TaskHead> _heads;
 
-    internal AlignedTransformModel(MergedModel merged, AlignmentEncoder encoder, IReadOnlyDictionary<string, FeatureTransform> transforms,
+    internal AlignedTransformModel(MergedModel merged, EncoderSession encoder, IReadOnlyDictionary<string, FeatureTransform> transforms,
         IReadOnlyDictionary<string, TaskHead> heads, IReadOnlyDictionary<string, ParameterValue> parameters)
         : base(merged, encoder, merged.TaskNames.Where(transforms.ContainsKey).ToList(), parameters)
     {
@@ -166,7 +165,7 @@ public sealed class AlignedTransformModel : HeadAlignedModel
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(state);
-        var encoder = RestoreEncoder(merged, parameters);
+        var encoder = merged.Session;
         var kind = FeatureTransform.Parse(parameters.TryGetValue("transform", out var tv) ? tv.ResolveText("") : "orthogonal");
         int e = encoder.EmbeddingSize;
         var transforms = new Dictionary<string, FeatureTransform>(StringComparer.Ordinal);
@@ -180,6 +179,6 @@ public sealed class AlignedTransformModel : HeadAlignedModel
             heads[task] = FineTunedHead(merged, task, e);
         }
         if (transforms.Count == 0) throw new AlignmentDataException(null, $"saved aligned-transform state has no transform of any task of the merged model ({string.Join(", ", merged.TaskNames)}).");
-        return new AlignedTransformModel(merged, encoder, transforms, heads, parameters.Where(kv => kv.Key != ConfigKey).ToDictionary(kv => kv.Key, kv => kv.Value));
+        return new AlignedTransformModel(merged, encoder, transforms, heads, parameters);
     }
 }

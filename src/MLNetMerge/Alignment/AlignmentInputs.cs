@@ -8,7 +8,7 @@ namespace MLNetMerge.Alignment;
 /// model's tasks (none missing, none extra), every dataset is non-empty and its examples fit the encoder, and the
 /// family has a fine-tuned model of each name.
 /// </summary>
-public static class AlignmentInputs
+internal static class AlignmentInputs
 {
     /// <summary>Checks <paramref name="inputs"/> against <paramref name="merged"/> and returns the per-task data in the merged model's task order.</summary>
     /// <param name="stage">Stage name (for messages).</param>
@@ -16,7 +16,7 @@ public static class AlignmentInputs
     /// <param name="inputs">The family and data.</param>
     /// <param name="encoder">The encoder (input size).</param>
     /// <exception cref="AlignmentDataException">No data, missing or extra tasks, empty datasets, or examples of the wrong size.</exception>
-    public static IReadOnlyList<(string Task, TaskDataset Data)> Check(string stage, MergedModel merged, MergeInputs inputs, AlignmentEncoder encoder)
+    public static IReadOnlyList<(string Task, TaskDataset Data)> Check(string stage, MergedModel merged, MergeInputs inputs, Encoders.EncoderSession encoder)
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(inputs);

@@ -25,8 +25,6 @@ public sealed class CartPlusPlusOptions
     /// <summary>Adam's learning rate (default 1e-3).</summary>
     public double LearningRate { get; init; } = 1e-3;
 
-    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
-    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -70,7 +68,6 @@ public sealed class CartPlusPlus : IAlignmentEstimator
             Steps = p.Integer("steps", 500, 0, 1_000_000),
             BatchSize = p.Integer("batch_size", 16, 1, 1_000_000),
             LearningRate = p.Number("learning_rate", 1e-3, 0, 10),
-            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
         };
         p.Finish();
         return new CartPlusPlus(options, seed);
@@ -83,7 +80,7 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => (new Dictionary<string, ParameterValue>
     {
         ["rank_ratio"] = N(_o.RankRatio),
         ["init"] = N(_o.InitialCoefficient),
@@ -99,7 +96,7 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
         var (average, vectors) = LowRankCenteredVectors(ws, inputs.Family, _o.RankRatio, _seed, cancellationToken);
         var search = new CoefficientSearch(_o.Granularity, _o.Steps, _o.BatchSize, _o.LearningRate, (float)_o.InitialCoefficient, Clamp: false, _seed);
         return CoefficientMergeRun.Fit(MethodName, Parameters, merged, ws, average, vectors, search, progress, cancellationToken);
@@ -109,14 +106,16 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     /// θavg (P) and each task's <c>lowrank_r(ct)</c> (T × P; full <c>ct</c> outside the block matrices) from the library's
     /// CART indexing merge at λ = 1: <c>θ̂t − θavg</c>.
     /// </summary>
-    public static (float[] Average, float[][] Vectors) LowRankCenteredVectors(EncoderWorkspace workspace, Checkpoints.ModelFamily family,
+    internal static (float[] Average, float[][] Vectors) LowRankCenteredVectors(EncoderWorkspace workspace, Encoders.ModelFamily family,
         double rankRatio, ulong seed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        var cart = new MergeEstimator(MergeMethods.All.OfType<CartIndexing>().Single(),
+        var method = MergeMethods.All.OfType<CartIndexing>().Single();
+        var parameters = new MergeParameters(method,
             new Dictionary<string, ParameterValue> { ["rank_ratio"] = new ParameterValue.Scalar(rankRatio), ["scale"] = new ParameterValue.Scalar(1.0) },
-            null, seed).Fit(family, null, cancellationToken);
-        var average = workspace.Flatten(name => cart.Tensors[workspace.Family.Prefix + name]);
+            family.TaskNames.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList());
+        var cart = MergeExecutor.RunInMemory(family, method, parameters, new MergeExecutionOptions { Seed = seed }, null, cancellationToken);
+        var average = workspace.Flatten(name => cart.Tensors[workspace.Session.Prefix + name]);
         var vectors = new float[workspace.TaskNames.Count][];
         for (int t = 0; t < vectors.Length; t++)
         {

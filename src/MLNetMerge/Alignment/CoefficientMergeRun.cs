@@ -19,11 +19,11 @@ public sealed record CoefficientSearch(CoefficientGranularity Granularity, int S
 /// low-rank centered ones) and packs the result as a <see cref="MergedEncoderModel"/>. Progress reports carry the
 /// running loss (mean of the last steps) in their stage text.
 /// </summary>
-public static class CoefficientMergeRun
+internal static class CoefficientMergeRun
 {
     /// <summary>Fits the coefficients and returns the merged encoder with the tasks' heads.</summary>
     /// <param name="method">Recipe name of the stage.</param>
-    /// <param name="parameters">The stage's recipe parameters (the config and prefix are added).</param>
+    /// <param name="parameters">The stage's recipe parameters.</param>
     /// <param name="merged">The merged model the stage was fitted on.</param>
     /// <param name="workspace">Encoder, heads and data.</param>
     /// <param name="baseValues">θ0 or θavg (P).</param>
@@ -59,18 +59,8 @@ public static class CoefficientMergeRun
         var weights = (float[])model.Parameters.Values.Clone();
         int[] shape = search.Granularity == CoefficientGranularity.Task ? [tasks] : [tasks, merge.TensorCount];
         var coefficients = new AlignedTensor("coefficients", shape, (float[])learner.Coefficients.Clone());
-        return new MergedEncoderModel(merged, method, WithEncoder(parameters, workspace), model, workspace.Family.Prefix, weights,
+        return new MergedEncoderModel(merged, method, parameters, model, workspace.Session.Prefix, weights,
             workspace.TaskNames, workspace.Heads, coefficients);
-    }
-
-    /// <summary>The stage's parameters plus the encoder config a restore needs.</summary>
-    internal static IReadOnlyDictionary<string, ParameterValue> WithEncoder(IReadOnlyDictionary<string, ParameterValue> parameters, EncoderWorkspace workspace)
-    {
-        var p = new Dictionary<string, ParameterValue>(parameters, StringComparer.Ordinal)
-        {
-            [MergedEncoderModel.ConfigKey] = new ParameterValue.Text(workspace.ConfigPath),
-        };
-        return p;
     }
 
     /// <summary>A number in recipe form.</summary>
@@ -79,19 +69,11 @@ public static class CoefficientMergeRun
     /// <summary>A word in recipe form.</summary>
     public static ParameterValue T(string value) => new ParameterValue.Text(value);
 
-    /// <summary><paramref name="parameters"/> plus <c>config</c> when one was given.</summary>
-    public static IReadOnlyDictionary<string, ParameterValue> WithConfig(string? configPath, Dictionary<string, ParameterValue> parameters)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        if (configPath is not null) parameters[MergedEncoderModel.ConfigKey] = T(configPath);
-        return parameters;
-    }
-
     /// <summary>Task vectors <c>τt = θt − θ0</c> of every task (T × P) and θ0 (P), in the workspace's order.</summary>
     public static (float[] Base, float[][] Vectors) PlainTaskVectors(EncoderWorkspace workspace)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        var theta0 = workspace.Flatten(workspace.Family.Family.Base);
+        var theta0 = workspace.Flatten(workspace.Family.Base);
         var vectors = new float[workspace.TaskNames.Count][];
         for (int t = 0; t < vectors.Length; t++)
         {

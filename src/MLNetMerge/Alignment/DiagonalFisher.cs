@@ -1,9 +1,9 @@
 using System.Numerics.Tensors;
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 

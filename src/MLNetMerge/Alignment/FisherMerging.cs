@@ -15,8 +15,6 @@ public sealed class FisherMergingOptions
     /// <summary>Lower bound on every Fisher value (default 1e-6).</summary>
     public double Floor { get; init; } = 1e-6;
 
-    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
-    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -54,7 +52,6 @@ public sealed class FisherMerging : IAlignmentEstimator
             Samples = p.Integer("samples", 256, 1, 10_000_000),
             Labels = p.Choice("labels", "expected", "expected", "sampled") == "sampled" ? FisherLabels.Sampled : FisherLabels.Expected,
             Floor = p.Number("floor", 1e-6, 0, 1),
-            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
         };
         p.Finish();
         return new FisherMerging(options, seed);
@@ -67,7 +64,7 @@ public sealed class FisherMerging : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => (new Dictionary<string, ParameterValue>
     {
         ["samples"] = N(_o.Samples),
         ["labels"] = T(_o.Labels == FisherLabels.Sampled ? "sampled" : "expected"),
@@ -80,7 +77,7 @@ public sealed class FisherMerging : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
         var model = ws.Model;
         int tasks = ws.TaskNames.Count;
         var thetas = new float[tasks][];
@@ -94,7 +91,7 @@ public sealed class FisherMerging : IAlignmentEstimator
         }
         var weights = new float[ws.ParameterCount];                       // (P)
         DiagonalFisher.Merge(weights, thetas, fishers, (float)_o.Floor);
-        return new MergedEncoderModel(merged, MethodName, CoefficientMergeRun.WithEncoder(Parameters, ws), model, ws.Family.Prefix, weights,
+        return new MergedEncoderModel(merged, MethodName, Parameters, model, ws.Session.Prefix, weights,
             ws.TaskNames, ws.Heads, null);
     }
 }

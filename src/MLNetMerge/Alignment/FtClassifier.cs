@@ -1,4 +1,5 @@
-using MLNetMerge.Evaluation;
+using MLNetMerge.Data;
+using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
@@ -15,7 +16,6 @@ public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
     /// <summary>Recipe name.</summary>
     public const string MethodName = "ft_classifier";
 
-    private readonly string? _config;
 
     /// <summary>Creates the stage from recipe parameters.</summary>
     /// <exception cref="RecipeException">Unknown parameter or bad value.</exception>
@@ -24,7 +24,6 @@ public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
         var p = new StageParameters(MethodName, parameters);
         ShotsPerClass = p.Integer("shots", 5, 0);
         Settings = new FtClassifierSettings(p.Integer("epochs", 5, 1), p.Number("learning_rate", 5e-4, 0, 10), p.Integer("batch", 1, 1));
-        _config = p.OptionalText(HeadAlignedModel.ConfigKey);
         Parameters = p.Finish();
         Seed = seed;
     }
@@ -57,7 +56,7 @@ public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(inputs);
-        var encoder = AlignmentEncoder.ForFamily(inputs.Family, _config);
+        var encoder = inputs.Family.Session;
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder);
         int e = encoder.EmbeddingSize;
         var draws = data.Select(d => (d.Task, d.Data, Idx: AlignmentInputs.FewShotIndices(d.Data, ShotsPerClass, (int)Seed), Head: HeadAlignedModel.FineTunedHead(merged, d.Task, e))).ToList();
@@ -69,8 +68,8 @@ public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
         foreach (var (task, d, idx, head) in draws)
         {
             var reader = inputs.Family.Tasks.First(t => t.Name == task).Reader;
-            var zm = FtClassifierEvalProtocol.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);          // (n, E) student
-            var zt = FtClassifierEvalProtocol.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);            // (n, E) teacher
+            var zm = Rows.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);          // (n, E) student
+            var zt = Rows.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);            // (n, E) teacher
             var teacher = head.Logits(zt, idx.Length);                                                                           // (n, K)
             long before = done;
             heads[task] = FtClassifierTraining.Train(head, zm, teacher, idx.Length, Settings, unchecked((int)Seed * 1_000 + heads.Count),
@@ -86,7 +85,7 @@ public sealed class FtClassifierModel : HeadAlignedModel
 {
     private readonly IReadOnlyDictionary<string, TaskHead> _heads;
 
-    internal FtClassifierModel(MergedModel merged, AlignmentEncoder encoder, IReadOnlyDictionary<string, TaskHead> heads,
+    internal FtClassifierModel(MergedModel merged, EncoderSession encoder, IReadOnlyDictionary<string, TaskHead> heads,
         IReadOnlyDictionary<string, ParameterValue> parameters)
         : base(merged, encoder, merged.TaskNames.Where(heads.ContainsKey).ToList(), parameters) => _heads = heads;
 
@@ -113,7 +112,7 @@ public sealed class FtClassifierModel : HeadAlignedModel
     public static FtClassifierModel Restore(MergedModel merged, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyList<AlignedTensor> state)
     {
         ArgumentNullException.ThrowIfNull(merged);
-        var encoder = RestoreEncoder(merged, parameters);
+        var encoder = merged.Session;
         var heads = new Dictionary<string, TaskHead>(StringComparer.Ordinal);
         foreach (var task in merged.TaskNames.Where(t => state.Any(s => s.Name == $"{t}.{TaskHead.WeightName}")))
         {
@@ -122,6 +121,6 @@ public sealed class FtClassifierModel : HeadAlignedModel
                 StateTensor(state, $"{task}.{TaskHead.BiasName}", ft.Bias.Length), ft.ClassCount, ft.InputSize);
         }
         if (heads.Count == 0) throw new AlignmentDataException(null, $"saved FT-Classifier state has no head of any task of the merged model ({string.Join(", ", merged.TaskNames)}).");
-        return new FtClassifierModel(merged, encoder, heads, parameters.Where(kv => kv.Key != ConfigKey).ToDictionary(kv => kv.Key, kv => kv.Value));
+        return new FtClassifierModel(merged, encoder, heads, parameters);
     }
 }

@@ -1,8 +1,8 @@
 using System.Numerics;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 

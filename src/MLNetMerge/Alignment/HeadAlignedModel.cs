@@ -1,5 +1,5 @@
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
+using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
@@ -8,35 +8,29 @@ namespace MLNetMerge.Alignment;
 /// Base of the aligned models that keep the merged encoder as it is and add per-task parts after it: a task's
 /// features are <c>g_t(f_m(x))</c> (a transform, identity by default) and its probabilities
 /// <c>softmax(W g_t(f_m(x)) + b)</c> with a head per task (a new one, or the frozen fine-tuned one).
-/// The encoder comes from a <c>config.json</c> recorded in <see cref="Parameters"/> (key <c>config</c>), so
-/// <c>Restore(merged, parameters, state)</c> needs nothing else.
+/// The encoder is the merged model's own (<see cref="MergedModel.Session"/>), so <c>Restore(merged, parameters, state)</c>
+/// needs nothing else.
 /// </summary>
 public abstract class HeadAlignedModel : AlignedModel
 {
-    /// <summary>Parameter key of the encoder's <c>config.json</c>.</summary>
-    public const string ConfigKey = "config";
-
-    private readonly IReadOnlyDictionary<string, ParameterValue> _parameters;
-
     /// <summary>Creates the model.</summary>
     /// <param name="merged">The merged model.</param>
     /// <param name="encoder">Its encoder.</param>
     /// <param name="taskNames">Tasks it predicts.</param>
-    /// <param name="parameters">The stage's settings (the config path is added).</param>
-    protected HeadAlignedModel(MergedModel merged, AlignmentEncoder encoder, IReadOnlyList<string> taskNames,
+    /// <param name="parameters">The stage's settings.</param>
+    private protected HeadAlignedModel(MergedModel merged, EncoderSession encoder, IReadOnlyList<string> taskNames,
         IReadOnlyDictionary<string, ParameterValue> parameters) : base(merged)
     {
         Encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         TaskNames = taskNames ?? throw new ArgumentNullException(nameof(taskNames));
-        ArgumentNullException.ThrowIfNull(parameters);
-        _parameters = new Dictionary<string, ParameterValue>(parameters, StringComparer.Ordinal) { [ConfigKey] = new ParameterValue.Text(encoder.ConfigPath) };
+        Parameters = parameters ?? throw new ArgumentNullException(nameof(parameters));
     }
 
     /// <summary>The encoder the model runs.</summary>
-    public AlignmentEncoder Encoder { get; }
+    internal EncoderSession Encoder { get; }
 
     /// <inheritdoc />
-    public override IReadOnlyDictionary<string, ParameterValue> Parameters => _parameters;
+    public override IReadOnlyDictionary<string, ParameterValue> Parameters { get; }
 
     /// <inheritdoc />
     public override IReadOnlyList<string> TaskNames { get; }
@@ -99,16 +93,6 @@ public abstract class HeadAlignedModel : AlignedModel
         if (w.Shape.Length != 2 || w.Shape[1] != width || w.Shape[0] != classes)
             throw new CheckpointFormatException(null, wKey, $"has shape [{string.Join(", ", w.Shape)}] with a bias of {classes}; expected (K, {width}) for the {width}-wide embedding.");
         return new TaskHead(merged.HeadFloat32(task, TaskHead.WeightName), merged.HeadFloat32(task, TaskHead.BiasName), classes, width);
-    }
-
-    /// <summary>The encoder recorded in saved parameters (<c>config</c>), for <c>Restore</c>.</summary>
-    /// <exception cref="RecipeException">No <c>config</c> parameter.</exception>
-    public static AlignmentEncoder RestoreEncoder(MergedModel merged, IReadOnlyDictionary<string, ParameterValue> parameters)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        if (!parameters.TryGetValue(ConfigKey, out var c) || c is not ParameterValue.Text t)
-            throw new RecipeException(null, $"saved alignment parameters lack '{ConfigKey}' (the encoder's config.json).");
-        return AlignmentEncoder.ForMerged(merged, t.Value);
     }
 
     /// <summary>The state tensor called <paramref name="name"/> with <paramref name="length"/> values.</summary>

@@ -1,7 +1,7 @@
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 
@@ -14,9 +14,6 @@ namespace MLNetMerge.Alignment;
 /// </summary>
 public sealed class MergedEncoderModel : AlignedModel
 {
-    /// <summary>Parameter key of the encoder's <c>config.json</c> path (needed to rebuild the encoder), as for the head stages.</summary>
-    public const string ConfigKey = HeadAlignedModel.ConfigKey;
-
     private readonly IDenseEncoder _encoder;
     private readonly float[] _weights;                                    // (P) in the encoder's arena layout
     private readonly IReadOnlyList<TaskHead> _heads;
@@ -26,7 +23,7 @@ public sealed class MergedEncoderModel : AlignedModel
     /// <summary>Creates the fitted model.</summary>
     /// <param name="merged">The merged model the stage was fitted on.</param>
     /// <param name="method">Recipe name of the stage.</param>
-    /// <param name="parameters">The stage's parameters (with <see cref="ConfigKey"/>).</param>
+    /// <param name="parameters">The stage's parameters.</param>
     /// <param name="encoder">An encoder of the right architecture (its weights are replaced before each use).</param>
     /// <param name="prefix">Prefix of the encoder tensors in checkpoints.</param>
     /// <param name="weights">The merged encoder weights (P), in <paramref name="encoder"/>'s arena layout.</param>
@@ -83,7 +80,7 @@ public sealed class MergedEncoderModel : AlignedModel
         lock (_gate)
         {
             _weights.CopyTo(_encoder.Parameters.Values, 0);
-            return new DatasetEncoder(_encoder).Embed(data, cancellationToken: cancellationToken);
+            return EncoderSession.Embed(_encoder, data, cancellationToken);
         }
     }
 
@@ -116,15 +113,14 @@ public sealed class MergedEncoderModel : AlignedModel
 
     /// <summary>Rebuilds a fitted model from its parameters and saved <see cref="AlignedModel.State"/>.</summary>
     /// <exception cref="CheckpointFormatException">A tensor the encoder or a head needs is missing or of the wrong size.</exception>
-    /// <exception cref="RecipeException">The parameters lack the encoder's <c>config</c>.</exception>
+    /// <exception cref="MergeException">The merged model does not know its encoder's architecture.</exception>
     public static MergedEncoderModel Restore(MergedModel merged, string method, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyList<AlignedTensor> state)
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(state);
-        var restored = HeadAlignedModel.RestoreEncoder(merged, parameters);
-        var encoder = restored.Model;
-        string prefix = restored.Prefix;
+        var encoder = merged.Session.Architecture.CreateEncoder();        // own buffers: the weights are copied in per use
+        string prefix = merged.Session.Prefix;
         var byName = state.ToDictionary(s => s.Name, StringComparer.Ordinal);
         var weights = new float[encoder.Parameters.Layout.TotalLength];   // (P)
         foreach (var e in encoder.Parameters.Layout.Entries)

@@ -17,8 +17,6 @@ public sealed class RegMeanOptions
     /// <summary>Examples per forward pass (default 64).</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>The encoder's config.json (default: beside the base checkpoint).</summary>
-    public string? ConfigPath { get; init; }
 }
 
 /// <summary>
@@ -56,7 +54,6 @@ public sealed class RegMean : IAlignmentEstimator
             Alpha = p.Number("alpha", 0.95, 0, 1),
             Samples = p.Integer("samples", 256, 1, 10_000_000),
             BatchSize = p.Integer("batch_size", 64, 1, 100_000),
-            ConfigPath = p.OptionalText(MergedEncoderModel.ConfigKey),
         };
         p.Finish();
         return new RegMean(options);
@@ -69,7 +66,7 @@ public sealed class RegMean : IAlignmentEstimator
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, ParameterValue> Parameters => CoefficientMergeRun.WithConfig(_o.ConfigPath, new Dictionary<string, ParameterValue>
+    public IReadOnlyDictionary<string, ParameterValue> Parameters => (new Dictionary<string, ParameterValue>
     {
         ["alpha"] = N(_o.Alpha),
         ["samples"] = N(_o.Samples),
@@ -82,7 +79,7 @@ public sealed class RegMean : IAlignmentEstimator
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var ws = EncoderWorkspace.Open(MethodName, merged, inputs, _o.ConfigPath);
+        var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
         var model = ws.Model;
         var arena = model.Parameters;
         int tasks = ws.TaskNames.Count;
@@ -112,7 +109,7 @@ public sealed class RegMean : IAlignmentEstimator
             TensorPrimitives.Multiply(dst, 1f / tasks, dst);
         }
         progress?.Report(new MergeProgress($"{MethodName}: merged", tasks + 1, tasks + 1));
-        return new MergedEncoderModel(merged, MethodName, CoefficientMergeRun.WithEncoder(Parameters, ws), model, ws.Family.Prefix, weights,
+        return new MergedEncoderModel(merged, MethodName, Parameters, model, ws.Session.Prefix, weights,
             ws.TaskNames, ws.Heads, null);
     }
 

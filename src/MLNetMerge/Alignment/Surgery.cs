@@ -1,4 +1,4 @@
-using MLNetMerge.Evaluation;
+using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
@@ -14,7 +14,6 @@ public sealed class SurgeryEstimator : IAlignmentEstimator
     /// <summary>Recipe name.</summary>
     public const string MethodName = "surgery";
 
-    private readonly string? _config;
 
     /// <summary>Creates the stage from recipe parameters.</summary>
     /// <exception cref="RecipeException">Unknown parameter or bad value.</exception>
@@ -22,7 +21,6 @@ public sealed class SurgeryEstimator : IAlignmentEstimator
     {
         var p = new StageParameters(MethodName, parameters);
         Settings = new SurgerySettings(p.Integer("rank", 16, 1), p.Integer("steps", 500, 1), p.Number("learning_rate", 1e-3, 0, 10), p.Integer("batch", 32, 1));
-        _config = p.OptionalText(HeadAlignedModel.ConfigKey);
         Parameters = p.Finish();
         Seed = seed;
     }
@@ -49,7 +47,7 @@ public sealed class SurgeryEstimator : IAlignmentEstimator
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(inputs);
-        var encoder = AlignmentEncoder.ForFamily(inputs.Family, _config);
+        var encoder = inputs.Family.Session;
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder);
         int e = encoder.EmbeddingSize;
         long total = data.Count * (long)Settings.Steps, done = 0;
@@ -79,7 +77,7 @@ public sealed class SurgeryModel : HeadAlignedModel
     private readonly IReadOnlyDictionary<string, (float[] Down, float[] Up)> _adapters;
     private readonly IReadOnlyDictionary<string, TaskHead> _heads;
 
-    internal SurgeryModel(MergedModel merged, AlignmentEncoder encoder, int rank, IReadOnlyDictionary<string, (float[] Down, float[] Up)> adapters,
+    internal SurgeryModel(MergedModel merged, EncoderSession encoder, int rank, IReadOnlyDictionary<string, (float[] Down, float[] Up)> adapters,
         IReadOnlyDictionary<string, TaskHead> heads, IReadOnlyDictionary<string, ParameterValue> parameters)
         : base(merged, encoder, merged.TaskNames.Where(adapters.ContainsKey).ToList(), parameters)
     {
@@ -120,7 +118,7 @@ public sealed class SurgeryModel : HeadAlignedModel
     {
         ArgumentNullException.ThrowIfNull(merged);
         ArgumentNullException.ThrowIfNull(state);
-        var encoder = RestoreEncoder(merged, parameters);
+        var encoder = merged.Session;
         int rank = parameters.TryGetValue("rank", out var rv) ? (int)rv.ResolveNumber("", -1, 0) : 16, e = encoder.EmbeddingSize;
         var adapters = new Dictionary<string, (float[], float[])>(StringComparer.Ordinal);
         var heads = new Dictionary<string, TaskHead>(StringComparer.Ordinal);
@@ -130,6 +128,6 @@ public sealed class SurgeryModel : HeadAlignedModel
             heads[task] = FineTunedHead(merged, task, e);
         }
         if (adapters.Count == 0) throw new AlignmentDataException(null, $"saved surgery state has no adapter of any task of the merged model ({string.Join(", ", merged.TaskNames)}).");
-        return new SurgeryModel(merged, encoder, rank, adapters, heads, parameters.Where(kv => kv.Key != ConfigKey).ToDictionary(kv => kv.Key, kv => kv.Value));
+        return new SurgeryModel(merged, encoder, rank, adapters, heads, parameters);
     }
 }

@@ -1,5 +1,5 @@
+using MLNetMerge.Encoders;
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
@@ -122,7 +122,7 @@ public sealed class TintedModel : AlignedModel
         lock (_encoder)
         {
             Load(t);
-            return new DatasetEncoder(_encoder).Embed(data, 128, cancellationToken);
+            return EncoderSession.Embed(_encoder, data, cancellationToken);
         }
     }
 
@@ -185,7 +185,7 @@ public sealed class TintedModel : AlignedModel
             config = VisionConfigState.Read(Need(VisionConfigState.Name, VisionConfigState.Length));
             encoder = new VisionTransformer(config);
         }
-        else encoder = HeadAlignedModel.RestoreEncoder(merged, parameters).Model;
+        else encoder = merged.Session.Architecture.CreateEncoder();
         var layout = encoder.Parameters.Layout;
         var tasks = merged.TaskNames;
         var values = new float[layout.TotalLength];

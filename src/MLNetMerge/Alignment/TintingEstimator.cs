@@ -1,9 +1,9 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 
@@ -57,11 +57,11 @@ public sealed class TintingEstimator : IAlignmentEstimator
         ArgumentNullException.ThrowIfNull(inputs);
         var family = inputs.Family;
         var tasks = merged.TaskNames;
-        var encoder = AlignmentEncoder.ForFamily(family, _options.ConfigPath);
+        var encoder = family.Session;
         var model = encoder.Model;
         var vit = model as VisionTransformer;
         if (_options.Block is not null && vit is null)
-            throw new MergeException(encoder.ConfigPath, null, $"{Name} with a duplicated transformer block (layer: {_options.Block}) runs on vision transformers (ViT, CLIP); this family's encoder is {model.ArchitectureName}. Use layer: head.");
+            throw new MergeException(encoder.Architecture.ConfigPath, null, $"{Name} with a duplicated transformer block (layer: {_options.Block}) runs on vision transformers (ViT, CLIP); this family's encoder is {model.ArchitectureName}. Use layer: head.");
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder).ToDictionary(d => d.Task, d => d.Data, StringComparer.Ordinal);
         var readers = tasks.ToDictionary(t => t, t => family.Tasks.First(m => m.Name == t).Reader, StringComparer.Ordinal);
         var heads = tasks.Select(t => TaskHead.Read(readers[t], model.EmbeddingSize)).ToArray();
@@ -102,11 +102,10 @@ public sealed class TintingEstimator : IAlignmentEstimator
             finalHeads[i] = new TaskHead(h[..(k * e)].ToArray(), h[(k * e)..].ToArray(), k, e);
             blocks[i] = trainer.BlockValues(i).ToArray();
         }
-        // A ViT rebuilds from the config in its state; any other encoder from its config.json, recorded as 'config'.
-        var parameters = config is not null ? Parameters
-            : new Dictionary<string, ParameterValue>(Parameters, StringComparer.Ordinal) { [HeadAlignedModel.ConfigKey] = new ParameterValue.Text(encoder.ConfigPath) };
-        IDenseEncoder own = config is not null ? new VisionTransformer(config) : AlignmentEncoder.ForMerged(merged, encoder.ConfigPath).Model;
-        return new TintedModel(merged, Name, parameters, own, config, tasks, trainer.MergedValues(), (float[])trainer.Merge.Coefficients.Clone(),
+        // The tinted model runs on its own buffers (a ViT rebuilds from the config in its state, any other encoder from the
+        // family's architecture).
+        IDenseEncoder own = config is not null ? new VisionTransformer(config) : encoder.Architecture.CreateEncoder();
+        return new TintedModel(merged, Name, Parameters, own, config, tasks, trainer.MergedValues(), (float[])trainer.Merge.Coefficients.Clone(),
             finalHeads, _options.Block ?? -1, blocks, history);
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using MLNetMerge.Alignment;
 using MLNetMerge.Merging;
 
-namespace MLNetMerge;
+namespace MLNetMerge.Alignment;
 
 /// <summary>Settings of Model Tinting / Tinting++ (seed 003, METHODS.md §2), with the paper's vision defaults.</summary>
 public sealed class TintingOptions
@@ -33,94 +33,7 @@ public sealed class TintingOptions
     /// <summary>Initial value of every merge coefficient (clamped to [0, 1]). Default 0.3.</summary>
     public double InitialCoefficient { get; init; } = 0.3;
 
-    /// <summary>The encoder's config.json; null (default): the one beside the family's base checkpoint.</summary>
-    public string? ConfigPath { get; init; }
 
     /// <summary>The sample filter these options select.</summary>
     public TintingFilterRule EffectiveFilter => PlusPlus ? FilterRule : TintingFilterRule.None;
-}
-
-/// <summary>Recipe form of <see cref="TintingOptions"/>: <c>filter</c> (none | more_confident | disagree_more_confident),
-/// <c>layer</c> (head | block index), <c>loss</c> (hard | soft | mse), <c>rounds</c>, <c>lr</c>, <c>batch</c>, <c>init</c>,
-/// <c>config</c> (the encoder's config.json; default beside the base).</summary>
-internal static class TintingSettings
-{
-    public const string Tinting = "tinting";
-    public const string TintingPlusPlus = "tinting_plus_plus";
-
-    public static string FilterText(TintingFilterRule r) => r switch
-    {
-        TintingFilterRule.None => "none",
-        TintingFilterRule.MoreConfident => "more_confident",
-        _ => "disagree_more_confident",
-    };
-
-    public static IReadOnlyDictionary<string, ParameterValue> ToParameters(TintingOptions o) => new Dictionary<string, ParameterValue>(StringComparer.Ordinal)
-    {
-        ["filter"] = new ParameterValue.Text(FilterText(o.EffectiveFilter)),
-        ["layer"] = o.Block is int b ? new ParameterValue.Scalar(b) : new ParameterValue.Text("head"),
-        ["loss"] = new ParameterValue.Text(o.Loss.ToString().ToLowerInvariant()),
-        ["rounds"] = new ParameterValue.Scalar(o.Rounds),
-        ["lr"] = new ParameterValue.Scalar(o.LearningRate),
-        ["batch"] = new ParameterValue.Scalar(o.BatchSize),
-        ["init"] = new ParameterValue.Scalar(o.InitialCoefficient),
-    }.Concat(o.ConfigPath is null ? [] : [new KeyValuePair<string, ParameterValue>("config", new ParameterValue.Text(o.ConfigPath))])
-     .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-
-    /// <exception cref="RecipeException">An unknown key or value.</exception>
-    public static TintingOptions FromParameters(string method, IReadOnlyDictionary<string, ParameterValue> p)
-    {
-        ArgumentNullException.ThrowIfNull(p);
-        bool plus = method == TintingPlusPlus;
-        var o = new TintingOptions { PlusPlus = plus };
-        foreach (var (key, value) in p)
-        {
-            string Text() => value is ParameterValue.Text t ? t.Value : value is ParameterValue.Scalar s ? s.Value.ToString(CultureInfo.InvariantCulture)
-                : throw new RecipeException(null, $"{method}: '{key}' must be a single value.");
-            double Number() => value is ParameterValue.Scalar s ? s.Value
-                : double.TryParse(Text(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d
-                : throw new RecipeException(null, $"{method}: '{key}' must be a number, got '{Text()}'.");
-            o = key switch
-            {
-                "filter" => Text() switch
-                {
-                    "none" => With(o, false, o.FilterRule),
-                    "more_confident" => With(o, true, TintingFilterRule.MoreConfident),
-                    "disagree_more_confident" => With(o, true, TintingFilterRule.DisagreeAndMoreConfident),
-                    var x => throw new RecipeException(null, $"{method}: filter '{x}' is not one of none, more_confident, disagree_more_confident."),
-                },
-                "layer" => Text() == "head" ? Copy(o, block: null)
-                    : int.TryParse(Text(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int blk) && blk >= 0 ? Copy(o, block: blk)
-                    : throw new RecipeException(null, $"{method}: layer must be 'head' or a block index ≥ 0, got '{Text()}'."),
-                "loss" => Copy(o, loss: Text() switch
-                {
-                    "hard" => TintingLoss.Hard, "soft" => TintingLoss.Soft, "mse" => TintingLoss.Mse,
-                    var x => throw new RecipeException(null, $"{method}: loss '{x}' is not one of hard, soft, mse."),
-                }),
-                "rounds" => Copy(o, rounds: PositiveInt(method, key, Number())),
-                "batch" => Copy(o, batch: PositiveInt(method, key, Number())),
-                "lr" => Copy(o, lr: Number() > 0 ? Number() : throw new RecipeException(null, $"{method}: lr must be positive.")),
-                "init" => Copy(o, init: Number()),
-                "config" => With(o, o.PlusPlus, o.FilterRule, Text()),
-                _ => throw new RecipeException(null, $"{method}: unknown parameter '{key}' (expected filter, layer, loss, rounds, lr, batch, init, config)."),
-            };
-        }
-        return o;
-    }
-
-    private static int PositiveInt(string method, string key, double v) =>
-        v >= 1 && v == Math.Floor(v) && v <= int.MaxValue ? (int)v : throw new RecipeException(null, $"{method}: {key} must be a positive integer, got {v}.");
-
-    private static TintingOptions With(TintingOptions o, bool plus, TintingFilterRule rule, string? config = null) => new()
-    {
-        PlusPlus = plus, FilterRule = rule, Block = o.Block, Loss = o.Loss, Rounds = o.Rounds, LearningRate = o.LearningRate,
-        BatchSize = o.BatchSize, InitialCoefficient = o.InitialCoefficient, ConfigPath = config ?? o.ConfigPath,
-    };
-
-    private static TintingOptions Copy(TintingOptions o, int? block = -1, TintingLoss? loss = null, int? rounds = null, int? batch = null, double? lr = null, double? init = null) => new()
-    {
-        PlusPlus = o.PlusPlus, FilterRule = o.FilterRule, Block = block == -1 ? o.Block : block, Loss = loss ?? o.Loss,
-        Rounds = rounds ?? o.Rounds, LearningRate = lr ?? o.LearningRate, BatchSize = batch ?? o.BatchSize,
-        InitialCoefficient = init ?? o.InitialCoefficient, ConfigPath = o.ConfigPath,
-    };
 }

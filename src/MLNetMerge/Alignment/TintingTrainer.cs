@@ -1,10 +1,10 @@
 using System.Numerics.Tensors;
 using System.Text.RegularExpressions;
-using MLNetMerge.Evaluation;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 

@@ -14,8 +14,6 @@ public sealed class FtClassifierOptions
     public double LearningRate { get; init; } = 5e-4;
     /// <summary>Examples per step. Default 1 (the paper's).</summary>
     public int BatchSize { get; init; } = 1;
-    /// <summary>The encoder's config.json; default null = beside the base checkpoint.</summary>
-    public string? ConfigPath { get; init; }
 }
 
 /// <summary>Settings of <see cref="AlignmentCatalog.AlignedTransform(AlignedTransformOptions)"/>.</summary>
@@ -35,8 +33,6 @@ public sealed class AlignedTransformOptions
     public double LearningRate { get; init; } = 1e-2;
     /// <summary>Trained solver: β; default null = 10 for orthogonal and Euclidean, 0.01 for invertible, 0 otherwise.</summary>
     public double? Beta { get; init; }
-    /// <summary>The encoder's config.json; default null = beside the base checkpoint.</summary>
-    public string? ConfigPath { get; init; }
 }
 
 /// <summary>Settings of <see cref="AlignmentCatalog.Surgery(SurgeryOptions)"/> (Yang et al. 2024's defaults).</summary>
@@ -50,8 +46,6 @@ public sealed class SurgeryOptions
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Examples per step. Default 32.</summary>
     public int BatchSize { get; init; } = 32;
-    /// <summary>The encoder's config.json; default null = beside the base checkpoint.</summary>
-    public string? ConfigPath { get; init; }
 }
 
 public sealed partial class AlignmentCatalog
@@ -75,7 +69,6 @@ public sealed partial class AlignmentCatalog
             ["learning_rate"] = new ParameterValue.Scalar(options.LearningRate),
             ["batch"] = new ParameterValue.Scalar(options.BatchSize),
         };
-        if (options.ConfigPath is not null) p[HeadAlignedModel.ConfigKey] = new ParameterValue.Text(options.ConfigPath);
         return new FtClassifierEstimator(p, Seed);
     }
 
@@ -103,7 +96,6 @@ public sealed partial class AlignmentCatalog
             p["learning_rate"] = new ParameterValue.Scalar(options.LearningRate);
             if (options.Beta is { } beta) p["beta"] = new ParameterValue.Scalar(beta);
         }
-        if (options.ConfigPath is not null) p[HeadAlignedModel.ConfigKey] = new ParameterValue.Text(options.ConfigPath);
         return new AlignedTransformEstimator(p, Seed);
     }
 
@@ -123,7 +115,6 @@ public sealed partial class AlignmentCatalog
             ["learning_rate"] = new ParameterValue.Scalar(options.LearningRate),
             ["batch"] = new ParameterValue.Scalar(options.BatchSize),
         };
-        if (options.ConfigPath is not null) p[HeadAlignedModel.ConfigKey] = new ParameterValue.Text(options.ConfigPath);
         return new SurgeryEstimator(p, Seed);
     }
 }

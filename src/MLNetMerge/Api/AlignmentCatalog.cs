@@ -1,3 +1,5 @@
+using MLNetMerge.Alignment;
+
 namespace MLNetMerge;
 
 /// <summary>

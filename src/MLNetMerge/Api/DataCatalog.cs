@@ -1,5 +1,4 @@
 using MLNetMerge.Data;
-using MLNetMerge.Zoo;
 
 namespace MLNetMerge;
 
@@ -15,7 +14,7 @@ public sealed class DataCatalog
 
     /// <summary>The task names of the zoo in <paramref name="zoo"/> (a folder with <c>manifest.json</c>), in manifest order.</summary>
     /// <exception cref="CheckpointFormatException">The manifest is missing or malformed.</exception>
-    public IReadOnlyList<string> ZooTasks(string zoo) => VisionZooManifest.Load(zoo).Tasks.Select(t => t.Name).ToList();
+    public IReadOnlyList<string> ZooTasks(string zoo) => ZooManifest.Load(zoo).Tasks.Select(t => t.Name).ToList();
 
     /// <summary>One split (<c>validation</c> or <c>test</c>) of one task of a zoo, labeled, pixels normalised.</summary>
     /// <param name="zoo">Zoo folder.</param>
@@ -25,10 +24,10 @@ public sealed class DataCatalog
     public TaskDataset LoadZooSplit(string zoo, string task, string split = "test")
     {
         ArgumentNullException.ThrowIfNull(zoo);
-        var manifest = VisionZooManifest.Load(zoo);
+        var manifest = ZooManifest.Load(zoo);
         var t = manifest.Tasks.FirstOrDefault(x => x.Name == task)
             ?? throw new ArgumentException($"zoo {zoo} has no task '{task}' (tasks: {string.Join(", ", manifest.Tasks.Select(x => x.Name))}).", nameof(task));
-        return VisionZooManifest.LoadSplit(zoo, t, Files(t, split));
+        return ZooManifest.LoadSplit(zoo, t, Files(t, split));
     }
 
     /// <summary>The same split of several tasks of a zoo (all of them when <paramref name="tasks"/> is null), keyed by task name.</summary>
@@ -40,7 +39,7 @@ public sealed class DataCatalog
     public IReadOnlyDictionary<string, TaskDataset> LoadZoo(string zoo, string split = "test", IEnumerable<string>? tasks = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(zoo);
-        var manifest = VisionZooManifest.Load(zoo);
+        var manifest = ZooManifest.Load(zoo);
         var names = tasks?.ToList() ?? manifest.Tasks.Select(t => t.Name).ToList();
         var result = new Dictionary<string, TaskDataset>(StringComparer.Ordinal);
         foreach (var name in names)
@@ -48,7 +47,7 @@ public sealed class DataCatalog
             cancellationToken.ThrowIfCancellationRequested();
             var t = manifest.Tasks.FirstOrDefault(x => x.Name == name)
                 ?? throw new ArgumentException($"zoo {zoo} has no task '{name}' (tasks: {string.Join(", ", manifest.Tasks.Select(x => x.Name))}).", nameof(tasks));
-            result[name] = VisionZooManifest.LoadSplit(zoo, t, Files(t, split));
+            result[name] = ZooManifest.LoadSplit(zoo, t, Files(t, split));
         }
         return result;
     }

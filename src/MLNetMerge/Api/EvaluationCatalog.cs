@@ -1,6 +1,7 @@
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge;
 
@@ -54,33 +55,28 @@ public sealed partial class EvaluationCatalog
     /// <param name="seeds">Draws.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <exception cref="MergeException">The family has no usable config.json or a task lacks its head.</exception>
-    public FtClassifierEvalProtocol FtClassifier(Checkpoints.ModelFamily family, IReadOnlyDictionary<string, TaskDataset> labeled, int shots = 5, int seeds = 5,
+    public FtClassifierEvalProtocol FtClassifier(Encoders.ModelFamily family, IReadOnlyDictionary<string, TaskDataset> labeled, int shots = 5, int seeds = 5,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(family);
         ArgumentNullException.ThrowIfNull(labeled);
-        var fe = FamilyEncoder.Create(family);
+        var session = family.Session;
         var teachers = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var task in family.TaskNames.Where(labeled.ContainsKey))
-        {
-            var weights = fe.ReadWeights(fe.Reader(task));
-            fe.Encoder.SetWeights(n => weights[n]);
-            teachers[task] = fe.Head(task).Logits(fe.Encoder.Embed(labeled[task], cancellationToken: cancellationToken), labeled[task].Count);  // (M, K)
-        }
+            teachers[task] = family.Head(task).Logits(session.EmbedCheckpoint(family.Reader(task), labeled[task], cancellationToken), labeled[task].Count);  // (M, K)
         return new FtClassifierEvalProtocol(shots, seeds, teachers);
     }
 
     /// <summary>Evaluates a merged model (merged encoder and each task's own head) on the tasks of <paramref name="test"/>.</summary>
     /// <param name="model">The merged model.</param>
-    /// <param name="architectureConfig">The family's <c>config.json</c> text (the merged model does not record its architecture).</param>
     /// <param name="test">Task name → labeled test data.</param>
     /// <param name="protocol">The protocol.</param>
     /// <param name="labeled">Task name → labeled pool for protocols that draw anchors (KNN): the validation split.</param>
     /// <param name="progress">One report per task.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
-    public EvaluationResults Evaluate(MergedModel model, string architectureConfig, IReadOnlyDictionary<string, TaskDataset> test, EvaluationProtocol protocol,
+    public EvaluationResults Evaluate(MergedModel model, IReadOnlyDictionary<string, TaskDataset> test, EvaluationProtocol protocol,
         IReadOnlyDictionary<string, TaskDataset>? labeled = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Evaluate(new FittedPipeline(model, []) { ArchitectureConfig = architectureConfig }, test, protocol, labeled, progress, cancellationToken);
+        Evaluate(new FittedPipeline(model, []), test, protocol, labeled, progress, cancellationToken);
 
     /// <summary>
     /// Evaluates a fitted pipeline on every task of <paramref name="test"/>: Current scores the pipeline's probabilities;

@@ -5,6 +5,8 @@ using MLNetMerge.Merging;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge;
 
@@ -35,12 +37,6 @@ public sealed record TaskPredictions(string Task, int Count, int EmbeddingSize, 
 public sealed record FittedPipeline(MergedModel Merged, IReadOnlyList<AlignedModel> Aligned)
 {
     private readonly Lock _encoderLock = new();
-    private DatasetEncoder? _encoder;
-    private string? _prefix;
-
-    /// <summary>The family's architecture (<c>config.json</c> text, Hugging Face style), or null when unknown; needed to run
-    /// the merged encoder. <see cref="MergePipeline.Fit"/> reads it from beside the base checkpoint.</summary>
-    public string? ArchitectureConfig { get; init; }
 
     /// <summary>The estimator chain this was fitted from (rebuilt from the manifest after loading).</summary>
     public MergePipeline? Pipeline { get; init; }
@@ -50,7 +46,7 @@ public sealed record FittedPipeline(MergedModel Merged, IReadOnlyList<AlignedMod
 
     /// <summary>Runs the pipeline on the examples of <paramref name="task"/>.</summary>
     /// <exception cref="ArgumentException">Unknown task, or examples of the wrong size.</exception>
-    /// <exception cref="InvalidOperationException">The merged encoder is needed but the architecture is unknown.</exception>
+    /// <exception cref="MergeException">The merged encoder is needed but its architecture is unknown.</exception>
     public TaskPredictions Transform(string task, TaskDataset data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -70,11 +66,7 @@ public sealed record FittedPipeline(MergedModel Merged, IReadOnlyList<AlignedMod
         var head = Head(task);
         float[] x;
         lock (_encoderLock)
-        {
-            var encoder = Encoder();
-            encoder.SetWeights(name => Merged.TensorFor(task, _prefix + name));
-            x = encoder.Embed(data, cancellationToken: cancellationToken);                    // (N, E)
-        }
+            x = Merged.Session.EmbedMerged(Merged, task, data, cancellationToken);           // (N, E)
         var z = head.Logits(x, n);                                                            // (N, K)
         var p = head.Probabilities(x, n);                                                     // (N, K)
         return new TaskPredictions(task, n, head.InputSize, head.ClassCount, x, z, p, ArgMax(p, n, head.ClassCount), "merged");
@@ -129,35 +121,10 @@ public sealed record FittedPipeline(MergedModel Merged, IReadOnlyList<AlignedMod
                 (heads.TryGetValue(task, out var h) ? h : heads[task] = new(StringComparer.Ordinal))[name] = bytes;
                 entries[t.Name] = new TensorEntry(name, Tensors.DType.F32, (int[])t.Shape.Clone());
             }
-        return new MergedModel(Merged.Summary, Merged.Layout, Merged.Tensors, Merged.RawTensors,
+        var exported = new MergedModel(Merged.Summary, Merged.Layout, Merged.Tensors, Merged.RawTensors,
             heads.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, byte[]>)kv.Value, StringComparer.Ordinal), entries,
             Merged.Modulators, Merged.ModulatorBytes, Merged.TaskTensors);
-    }
-
-    /// <summary>The text of <c>config.json</c> beside (or inside, for a directory) a checkpoint, or null.</summary>
-    internal static string? ConfigBeside(string checkpoint)
-    {
-        string dir = Directory.Exists(checkpoint) ? checkpoint : Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
-        string path = Path.Combine(dir, "config.json");
-        return File.Exists(path) ? File.ReadAllText(path) : null;
-    }
-
-    private DatasetEncoder Encoder()
-    {
-        if (_encoder is not null) return _encoder;
-        if (ArchitectureConfig is null)
-            throw new InvalidOperationException("the pipeline does not know its architecture (no config.json beside the base checkpoint); it cannot run the merged encoder.");
-        using var doc = JsonDocument.Parse(ArchitectureConfig);
-        IDenseEncoder model = ModelConfigFile.Detect(doc.RootElement) switch
-        {
-            ArchitectureKind.Vit or ArchitectureKind.ClipVision => new VisionTransformer(VisionTransformerConfig.FromJson(doc.RootElement)),
-            ArchitectureKind.Mlp => new Mlp(MlpConfig.FromJson(doc.RootElement)),
-            var kind => throw new InvalidOperationException($"architecture {kind} has no dense encoder the pipeline can run."),
-        };
-        string first = model.Parameters.Layout.Entries[0].Name;
-        _prefix = new[] { "", "vit.", "model.", "encoder.", "bert." }.FirstOrDefault(p => Merged.Tensors.ContainsKey(p + first))
-            ?? throw new IncompatibleModelsException(null, first, $"the merged model has no '{first}' under any known prefix; the {model.ArchitectureName} encoder needs it.");
-        return _encoder = new DatasetEncoder(model);
+        return Merged.Architecture is { } architecture ? exported.WithEncoder(architecture, Merged.Session) : exported;
     }
 
     private static int[] ArgMax(float[] p, int n, int k)

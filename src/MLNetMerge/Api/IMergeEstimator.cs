@@ -1,5 +1,7 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
+using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge;
 

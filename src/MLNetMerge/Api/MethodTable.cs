@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using MLNetMerge.Merging;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge;
 

@@ -1,4 +1,4 @@
-namespace MLNetMerge;
+namespace MLNetMerge.Errors;
 
 /// <summary>
 /// An alignment stage was given data it cannot use: no data for a task of the merged model, data for a task the model

@@ -1,4 +1,4 @@
-namespace MLNetMerge;
+namespace MLNetMerge.Errors;
 
 /// <summary>
 /// A checkpoint does not fit an architecture's parameter list: the message lists every missing tensor, every

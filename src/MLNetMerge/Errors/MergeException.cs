@@ -1,4 +1,4 @@
-namespace MLNetMerge;
+namespace MLNetMerge.Errors;
 
 /// <summary>Base of every error MLNetMerge raises on bad input; the message names the file, the tensor and what was expected.</summary>
 public class MergeException : Exception

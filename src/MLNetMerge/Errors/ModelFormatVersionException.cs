@@ -1,4 +1,4 @@
-namespace MLNetMerge;
+namespace MLNetMerge.Errors;
 
 /// <summary>
 /// A saved model's <c>manifest.json</c> names a format this library does not read: another tool's format, or a

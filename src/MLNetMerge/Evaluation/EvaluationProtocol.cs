@@ -1,4 +1,5 @@
 using MLNetMerge.Data;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Evaluation;
 
@@ -39,18 +40,18 @@ public abstract class EvaluationProtocol
     /// <param name="labeled">The labeled pool, or null.</param>
     public abstract ProtocolResult Evaluate(float[] testEmbeddings, TaskDataset test, TaskHead head, float[]? labeledEmbeddings, TaskDataset? labeled);
 
-    /// <summary>Encodes the data with <paramref name="encoder"/> and evaluates.</summary>
-    /// <param name="encoder">The encoder, weights set.</param>
+    /// <summary>Encodes the data with <paramref name="encoder"/>'s current weights and evaluates.</summary>
+    /// <param name="encoder">The encoder session, weights loaded.</param>
     /// <param name="test">Test set.</param>
     /// <param name="head">The task's own head.</param>
     /// <param name="labeled">The labeled pool, or null.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
-    public ProtocolResult Evaluate(DatasetEncoder encoder, TaskDataset test, TaskHead head, TaskDataset? labeled, CancellationToken cancellationToken = default)
+    internal ProtocolResult Evaluate(Encoders.EncoderSession encoder, TaskDataset test, TaskHead head, TaskDataset? labeled, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(test);
-        return Evaluate(encoder.Embed(test, cancellationToken: cancellationToken), test, head,
-            UsesLabeledData && labeled is not null ? encoder.Embed(labeled, cancellationToken: cancellationToken) : null, labeled);
+        return Evaluate(encoder.EmbedLoaded(test, cancellationToken), test, head,
+            UsesLabeledData && labeled is not null ? encoder.EmbedLoaded(labeled, cancellationToken) : null, labeled);
     }
 }
 

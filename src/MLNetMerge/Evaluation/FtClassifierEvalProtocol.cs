@@ -1,5 +1,6 @@
 using MLNetMerge.Alignment;
 using MLNetMerge.Data;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Evaluation;
 
@@ -67,12 +68,5 @@ public sealed class FtClassifierEvalProtocol : EvaluationProtocol
         return ProtocolResult.From(Name, runs);
     }
 
-    /// <summary>Rows <paramref name="idx"/> of a (M, width) matrix.</summary>
-    public static float[] Gather(ReadOnlySpan<float> rows, IReadOnlyList<int> idx, int width)
-    {
-        ArgumentNullException.ThrowIfNull(idx);
-        var result = new float[idx.Count * width];                        // (n, width)
-        for (int i = 0; i < idx.Count; i++) rows.Slice(idx[i] * width, width).CopyTo(result.AsSpan(i * width, width));
-        return result;
-    }
+    private static float[] Gather(ReadOnlySpan<float> rows, IReadOnlyList<int> idx, int width) => Data.Rows.Gather(rows, idx, width);
 }

@@ -1,4 +1,5 @@
 using MLNetMerge.Data;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Evaluation;
 
@@ -66,7 +67,7 @@ public static class ModelEvaluator
     /// <param name="hyperparameters">Recorded with the row.</param>
     /// <param name="progress">One report per task (stage <c>evaluate {name}</c>).</param>
     /// <param name="cancellationToken">Checked between batches.</param>
-    public static ModelEvaluation Evaluate(string name, DatasetEncoder encoder, Func<string, Func<string, float[]>> weightsFor,
+    internal static ModelEvaluation Evaluate(string name, Encoders.EncoderSession encoder, Func<string, Func<string, float[]>> weightsFor,
         IReadOnlyList<EvaluationTask> tasks, IReadOnlyList<EvaluationProtocol> protocols, bool onValidation = false,
         IReadOnlyDictionary<string, double>? hyperparameters = null, IProgress<Merging.MergeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -79,10 +80,11 @@ public static class ModelEvaluator
         int done = 0;
         foreach (var task in tasks)
         {
-            encoder.SetWeights(weightsFor(task.Name));
             var scored = onValidation ? task.Validation : task.Test;
-            var x = encoder.Embed(scored, cancellationToken: cancellationToken);
-            float[]? pool = active.Any(p => p.UsesLabeledData) ? encoder.Embed(task.Validation, cancellationToken: cancellationToken) : null;
+            bool anchors = active.Any(p => p.UsesLabeledData);
+            var embedded = encoder.Embed(weightsFor(task.Name), anchors ? [scored, task.Validation] : [scored], cancellationToken);
+            float[] x = embedded[0];
+            float[]? pool = anchors ? embedded[1] : null;
             foreach (var p in active) results[p.Name][task.Name] = p.Evaluate(x, scored, task.Head, pool, task.Validation);
             progress?.Report(new Merging.MergeProgress($"evaluate {name}", ++done, tasks.Count));
         }

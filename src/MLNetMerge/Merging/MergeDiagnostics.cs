@@ -1,4 +1,5 @@
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Merging;
 

@@ -1,11 +1,12 @@
 using System.Numerics.Tensors;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Tensors;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Merging;
 
 /// <summary>Settings of one streaming merge.</summary>
-public sealed class MergeExecutionOptions
+public sealed record MergeExecutionOptions
 {
     /// <summary>Worker threads (tensors are processed in parallel; each tensor's arithmetic is independent of the count). Default: processor count.</summary>
     public int MaxThreads { get; init; } = Environment.ProcessorCount;
@@ -37,12 +38,19 @@ public sealed class MergeExecutionOptions
 /// </summary>
 public static class MergeExecutor
 {
-    /// <summary>Runs the merge in memory; per-task methods get every task's own weights in <see cref="MergedModel.TaskTensors"/>.</summary>
+    /// <summary>
+    /// Merges <paramref name="family"/> into memory (per-task methods keep every task's own tensors), and, when
+    /// <paramref name="alsoTo"/> is given, into that directory in the same pass (exactly the files a streaming merge writes:
+    /// tasks are materialized on disk only when <see cref="MergeExecutionOptions.Materialize"/> names them). The result
+    /// runs on the family's encoder session when the family knows its architecture.
+    /// </summary>
     public static MergedModel RunInMemory(ModelFamily family, MergeMethod method, MergeParameters parameters,
-        MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+        MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default,
+        DirectoryMergeSink? alsoTo = null)
     {
         options ??= new MergeExecutionOptions();
-        var sink = new InMemoryMergeSink { KeepTaskTensors = method.IsPerTask };
+        var memory = new InMemoryMergeSink { KeepTaskTensors = method.IsPerTask };
+        IMergeSink sink = alsoTo is null ? memory : new TeeMergeSink(alsoTo, memory, options.Materialize.ToHashSet(StringComparer.Ordinal));
         var run = new MergeExecutionOptions
         {
             MaxThreads = options.MaxThreads, AllowNonFinite = options.AllowNonFinite, OutputDType = options.OutputDType, Seed = options.Seed,
@@ -50,7 +58,8 @@ public static class MergeExecutor
             Materialize = method.IsPerTask ? family.TaskNames : options.Materialize,
         };
         Run(family, method, parameters, sink, run, progress, cancellationToken);
-        return sink.Result!;
+        // The merged model runs on the family's encoder session (one per family: the embeddings it cached are shared).
+        return family.HasArchitecture ? memory.Result!.WithEncoder(family.Architecture, family.Session) : memory.Result!;
     }
 
     /// <summary>Runs the merge into <paramref name="sink"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Encoders;
 using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Merging;
@@ -27,6 +28,30 @@ public sealed class MergedModel
         ModulatorBytes = modulatorBytes;
         TaskTensors = taskTensors;
     }
+
+    private readonly Lock _gate = new();
+    private EncoderSession? _session;
+
+    /// <summary>The architecture of the encoder the merged tensors belong to, when the family's files describe one (a merge of
+    /// bare checkpoints has none; running the encoder then fails with a typed error).</summary>
+    internal ModelArchitecture? Architecture { get; private init; }
+
+    /// <summary>The encoder session that runs this model's weights: the family's own when the merge came from a family (so
+    /// the embeddings the family already cached are shared), else one built from <see cref="Architecture"/>.</summary>
+    /// <exception cref="MergeException">The merged model does not know its architecture.</exception>
+    internal EncoderSession Session
+    {
+        get
+        {
+            lock (_gate)
+                return _session ??= new EncoderSession(Architecture
+                    ?? throw new MergeException(null, null, "the merged model does not know its encoder's architecture (no config.json beside the base checkpoint or the saved model); running its encoder needs one."));
+        }
+    }
+
+    /// <summary>This model with the encoder it runs on (the same tensors).</summary>
+    internal MergedModel WithEncoder(ModelArchitecture architecture, EncoderSession? session = null) =>
+        new(Summary, Layout, Tensors, RawTensors, Heads, HeadEntries, Modulators, ModulatorBytes, TaskTensors) { Architecture = architecture, _session = session };
 
     /// <summary>Method, parameters, tasks and notes.</summary>
     public MergeSummary Summary { get; }

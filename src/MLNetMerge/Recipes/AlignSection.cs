@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using MLNetMerge.Merging;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Recipes;
 
@@ -35,8 +36,10 @@ public static class AlignSection
     public static bool Has(MergeRecipe recipe) => recipe?.Sections.ContainsKey("align") ?? throw new ArgumentNullException(nameof(recipe));
 
     /// <summary>Reads the section (no section: default data and no stages).</summary>
+    /// <param name="recipe">The recipe.</param>
+    /// <param name="methods">Where stage names are looked up (default <see cref="AlignmentMethods.All"/>).</param>
     /// <exception cref="RecipeException">Unknown key, bad value, unknown method or stage parameter; the message names the recipe file and key.</exception>
-    public static AlignPlan Read(MergeRecipe recipe)
+    public static AlignPlan Read(MergeRecipe recipe, IReadOnlyList<AlignmentMethod>? methods = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         string? src = recipe.Source;
@@ -71,7 +74,7 @@ public static class AlignSection
             var one = new YamlMappingNode(shorthand.Children.Where(kv => ((YamlScalarNode)kv.Key).Value is "method" or "parameters"));
             stageNodes.Add(("align", one));
         }
-        var stages = stageNodes.Select(s => ReadStage(s.Node, recipe, s.Where)).ToList();
+        var stages = stageNodes.Select(s => ReadStage(s.Node, recipe, s.Where, methods)).ToList();
         return new AlignPlan(data, stages, seeds);
     }
 
@@ -89,7 +92,7 @@ public static class AlignSection
             {
                 case "zoo":
                     string z = Scalar(v, src, "align.data.zoo");
-                    zoo = Path.IsPathRooted(z) || src is null ? z : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(src))!, z));
+                    zoo = recipe.ResolvePath(z);
                     break;
                 case "split":
                     split = Scalar(v, src, "align.data.split");
@@ -102,7 +105,7 @@ public static class AlignSection
         return new AlignData(zoo, split, samples);
     }
 
-    private static IAlignmentEstimator ReadStage(YamlNode node, MergeRecipe recipe, string where)
+    private static IAlignmentEstimator ReadStage(YamlNode node, MergeRecipe recipe, string where, IReadOnlyList<AlignmentMethod>? methods)
     {
         string? src = recipe.Source;
         if (node is not YamlMappingNode map) throw new RecipeException(src, $"{where}: expected a mapping {{ method, parameters }}.");
@@ -124,7 +127,10 @@ public static class AlignSection
         if (method is null) throw new RecipeException(src, $"{where}: missing 'method'.");
         try
         {
-            return AlignmentMethods.Find(method).Create(parameters, recipe.Seed);
+            var entry = methods is null ? AlignmentMethods.Find(method)
+                : methods.FirstOrDefault(m => m.Name == method)
+                  ?? throw new RecipeException(src, $"{where}: unknown alignment method '{method}'; expected one of: {string.Join(", ", methods.Select(m => m.Name))}.");
+            return entry.Create(parameters, recipe.Seed);
         }
         catch (RecipeException e) when (e.File is null)
         {

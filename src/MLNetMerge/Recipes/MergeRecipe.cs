@@ -2,6 +2,7 @@ using System.Globalization;
 using MLNetMerge.Merging;
 using MLNetMerge.Tensors;
 using YamlDotNet.RepresentationModel;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Recipes;
 
@@ -18,7 +19,7 @@ public sealed record RecipeModel(string Name, string Path, IReadOnlyDictionary<s
 /// <c>base_model</c>, <c>models[].model</c> and parameter names <c>density</c>, <c>weight</c>, <c>lambda</c> are accepted.
 /// Unknown keys are errors. Relative paths resolve against the recipe's directory.
 /// </summary>
-public sealed class MergeRecipe
+public sealed record MergeRecipe
 {
     /// <summary>The schema version this library reads and writes.</summary>
     public const int SchemaVersion = 1;
@@ -65,6 +66,17 @@ public sealed class MergeRecipe
     /// <summary>Where the recipe was read from (for messages).</summary>
     public string? Source { get; init; }
 
+    /// <summary>The folder relative paths resolve against (the recipe file's folder; the working directory for text
+    /// parsed without one).</summary>
+    public string BaseDirectory { get; init; } = Directory.GetCurrentDirectory();
+
+    /// <summary>A path of the recipe resolved against <see cref="BaseDirectory"/> (absolute paths unchanged).</summary>
+    public string ResolvePath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Path.IsPathRooted(path) ? Path.GetFullPath(path) : Path.GetFullPath(Path.Combine(BaseDirectory, path));
+    }
+
     /// <summary>Reads a recipe file.</summary>
     /// <exception cref="RecipeException">Invalid YAML, unknown key or bad value.</exception>
     public static MergeRecipe Load(string path)
@@ -77,6 +89,15 @@ public sealed class MergeRecipe
     public static MergeRecipe Parse(string yaml, string? source = null, string? baseDirectory = null) =>
         RecipeParser.Parse(yaml, source, baseDirectory ?? Directory.GetCurrentDirectory());
 
+    /// <summary>This recipe with <paramref name="values"/> set among its global parameters (a sweep point).</summary>
+    public MergeRecipe WithParameters(IReadOnlyDictionary<string, double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var parameters = new Dictionary<string, ParameterValue>(Parameters, StringComparer.Ordinal);
+        foreach (var (k, v) in values) parameters[k] = new ParameterValue.Scalar(v);
+        return this with { Parameters = parameters };
+    }
+
     /// <summary>Checks the parameters against the method and returns them resolved.</summary>
     public MergeParameters ResolveParameters()
     {
@@ -88,16 +109,11 @@ public sealed class MergeRecipe
     }
 
     /// <summary>The resolved recipe as YAML: canonical names, every parameter with its effective value.</summary>
-    public string ToYaml(MergeParameters? resolved = null) => RecipeWriter.Write(this, resolved ?? ResolveParameters());
-
-    /// <summary>The pipeline this recipe describes (merge estimator with the recipe's seed, then the <c>align.stages</c>).</summary>
-    /// <param name="alignmentMethods">Where stage names are looked up (default <see cref="AlignmentMethods.All"/>).</param>
-    /// <exception cref="RecipeException">Bad parameters, or an unknown or malformed stage.</exception>
-    public MergePipeline ToPipeline(IReadOnlyList<AlignmentMethod>? alignmentMethods = null) => RecipePipelines.ToPipeline(this, alignmentMethods);
+    public string ToYaml(MergeParameters? resolved = null) => RecipeWriter.Write(this, resolved ?? ResolveParameters(), relativeTo: BaseDirectory);
 
     /// <summary>Opens the recipe's family (base and models, with its head pattern).</summary>
-    public Checkpoints.ModelFamily OpenFamily(Checkpoints.ModelFamilyOptions? options = null) =>
-        Checkpoints.ModelFamily.Load(Base, Models.Select(m => (m.Name, m.Path)), new Checkpoints.ModelFamilyOptions { Heads = Heads, Reader = options?.Reader });
+    public Encoders.ModelFamily OpenFamily(Encoders.ModelFamilyOptions? options = null) =>
+        Encoders.ModelFamily.Load(Base, Models.Select(m => (m.Name, m.Path)), new Encoders.ModelFamilyOptions { Heads = Heads, Reader = options?.Reader });
 
     internal static string Number(double d) => d.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -82,6 +82,7 @@ internal static class RecipeParser
             Method = m.Name, ImpliedParameters = implied, Base = basePath, Models = models, Parameters = parameters,
             Heads = heads ?? Checkpoints.HeadFilter.DefaultPattern, DType = dtype, Seed = seed, Output = output,
             MaxShardBytes = maxShard, AllowNonFinite = allowNonFinite, Materialize = materialize, Sections = sections, Source = source,
+            BaseDirectory = Path.GetFullPath(baseDirectory),
         };
         recipe.ResolveParameters(); // fail early on unknown or bad parameters
         return recipe;

@@ -1,105 +1,225 @@
-using System.Text;
-using System.Text.Json;
+using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Encoders;
+using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Recipes;
 
-/// <summary>Settings of <see cref="RecipeRunner.Merge"/>.</summary>
-public sealed class RecipeRunOptions
-{
-    /// <summary>Replace an existing output directory. Default false.</summary>
-    public bool Overwrite { get; init; }
-
-    /// <summary>Tasks to materialize in addition to the recipe's <c>materialize</c> list.</summary>
-    public IReadOnlyList<string> Materialize { get; init; } = [];
-
-    /// <summary>Override of the recipe's output directory.</summary>
-    public string? Output { get; init; }
-
-    /// <summary>Worker threads. Default: processor count.</summary>
-    public int MaxThreads { get; init; } = Environment.ProcessorCount;
-
-    /// <summary>Read inputs through memory maps. Default false.</summary>
-    public bool MemoryMap { get; init; }
-}
-
-/// <summary>Runs a recipe's merge into its output directory, atomically, with the resolved recipe, a model card and a manifest.</summary>
+/// <summary>
+/// The one runner of recipes. Every entry point — <c>mlnetmerge merge</c>, <c>evaluate</c>, <c>align</c>, <c>run</c>,
+/// <c>demo</c> and the library — runs a recipe through <see cref="Run"/>, choosing only which <see cref="RecipeSteps"/> run.
+/// The steps, in order: <c>sweep:</c> (merge parameters selected on validation), the merge (streamed into the output folder,
+/// or held in memory when a later step needs it — then written to the output in the same pass, the same bytes),
+/// <c>align:</c> (stages fitted on the zoo's inputs), saving (the stages' state, the model's description files,
+/// <c>recipe.yaml</c>, <c>README.md</c> and <c>manifest.json</c>, all in a temporary folder renamed into place at the end),
+/// <c>evaluate:</c> (bounds, protocols and alignment rows on the zoo's test splits), <c>export:</c> (ONNX) and
+/// <c>report.json</c>. Sections are read before anything runs, so a malformed one fails at once.
+/// </summary>
 public static class RecipeRunner
 {
-    /// <summary>Merges; returns the summary. Nothing is left at the output path on failure.</summary>
-    public static MergeSummary Merge(MergeRecipe recipe, RecipeRunOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs <paramref name="recipe"/>.</summary>
+    /// <exception cref="RecipeException">A malformed section, no output where one is needed, or a missing zoo.</exception>
+    /// <exception cref="MergeException">Bad inputs (the message names the file and tensor).</exception>
+    /// <exception cref="OutputExistsException">The output exists and <see cref="RecipeRunOptions.Overwrite"/> is false.</exception>
+    public static RecipeRunResult Run(MergeRecipe recipe, RecipeRunOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(recipe);
         options ??= new RecipeRunOptions();
-        string output = options.Output ?? recipe.Output ?? throw new RecipeException(recipe.Source, "no output directory: set 'output' or pass --output.");
+        var steps = options.Steps;
+        var log = options.Log ?? (_ => { });
+        var ct = options.CancellationToken;
+        var progress = options.Progress;
+
         var parameters = recipe.ResolveParameters();
-        var materialize = recipe.Materialize.Concat(options.Materialize).Distinct(StringComparer.Ordinal).ToList();
-        using var out_ = AtomicDirectory.Begin(output, options.Overwrite);
-        using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)),
-            new ModelFamilyOptions { Heads = recipe.Heads, Reader = new SafetensorsReaderOptions { MemoryMap = options.MemoryMap } });
-        var resolved = new MergeRecipe
+        var method = parameters.Method;
+        var sweep = steps.HasFlag(RecipeSteps.Sweep) ? SweepSection.Read(recipe) : new SweepSection([]);
+        var plan = steps.HasFlag(RecipeSteps.Align) ? AlignSection.Read(recipe, options.AlignmentMethods) : null;
+        if (plan is { Stages.Count: 0 }) plan = null;
+        // A run that saves evaluates when the recipe asks (evaluate:); evaluate and align always evaluate.
+        bool evaluate = steps.HasFlag(RecipeSteps.Evaluate) && (recipe.Sections.ContainsKey("evaluate") || !steps.HasFlag(RecipeSteps.Save));
+        var evaluation = EvaluateSection.Read(recipe);
+        var export = steps.HasFlag(RecipeSteps.Export) ? ExportSection.Read(recipe) : null;
+        string? output = steps.HasFlag(RecipeSteps.Save) ? options.Output ?? recipe.Output : null;
+        if (steps == RecipeSteps.Merge && output is null) throw new RecipeException(recipe.Source, "no output directory: set 'output' or pass --output.");
+        if (plan is not null && evaluate && !evaluation.Protocols.Contains("current"))
+            throw new RecipeException(recipe.Source, "evaluate.protocols: alignment rows are normalised by the individual models' Current Eval; keep 'current' among the protocols.");
+        bool onnx = OnnxRecipes.IsOnnxRecipe(recipe);
+        if (onnx) OnnxRecipes.CheckFamily(recipe);
+        var materialize = recipe.Materialize.Concat(options.Materialize)
+            .Concat(onnx && method.IsPerTask ? recipe.Models.Select(m => m.Name) : []).Distinct(StringComparer.Ordinal).ToList();
+
+        using var family = recipe.OpenFamily(new ModelFamilyOptions { Reader = new SafetensorsReaderOptions { MemoryMap = options.MemoryMap } });
+        bool needTasks = !sweep.IsEmpty || plan is not null || evaluate;
+        string defaultZoo = Path.GetDirectoryName(recipe.Base)!;
+        var suite = needTasks ? TaskSuite.Load(evaluation.Zoo ?? defaultZoo, family, recipe.Source) : null;
+        var exec = new MergeExecutionOptions
         {
-            Method = recipe.Method, ImpliedParameters = recipe.ImpliedParameters, Base = recipe.Base, Models = recipe.Models, Parameters = recipe.Parameters,
-            Heads = recipe.Heads, DType = recipe.DType, Seed = recipe.Seed, Output = output, MaxShardBytes = recipe.MaxShardBytes,
-            AllowNonFinite = recipe.AllowNonFinite, Materialize = materialize, Sections = recipe.Sections, Source = recipe.Source,
+            AllowNonFinite = recipe.AllowNonFinite, OutputDType = recipe.DType, Seed = recipe.Seed, MaxThreads = options.MaxThreads, Materialize = materialize,
         };
-        string recipeYaml = resolved.ToYaml(parameters);
+
+        // 1. sweep: every grid point merged in memory and scored on validation (Current).
+        var points = new List<SweepPoint>();
+        var chosen = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (!sweep.IsEmpty)
+        {
+            log("sweep: selecting merge parameters on validation");
+            var current = new[] { (EvaluationProtocol)new CurrentProtocol() };
+            foreach (var point in sweep.Points())
+            {
+                var candidate = MergeExecutor.RunInMemory(family, method, recipe.WithParameters(point).ResolveParameters(), exec with { Materialize = [] }, progress, ct);
+                var row = ModelEvaluator.Evaluate(method.Name, family.Session, task => family.Session.WeightsFor(candidate, task), suite!.Tasks, current,
+                    onValidation: true, progress: progress, cancellationToken: ct);
+                points.Add(new SweepPoint(point, row.Average("current")));
+                log($"sweep {SweepSection.Describe(point)}: validation {points[^1].ValidationAccuracy:P2}");
+            }
+            chosen = new Dictionary<string, double>(points.MaxBy(p => p.ValidationAccuracy)!.Parameters, StringComparer.Ordinal); // first best on ties
+            log($"sweep: chose {SweepSection.Describe(chosen)}");
+        }
+        var resolved = chosen.Count > 0 ? recipe.WithParameters(chosen) : recipe;
+        var finalParameters = resolved.ResolveParameters();
+
+        // 2. merge, into the output's temporary folder and/or memory.
+        using var outputDir = output is null ? null : AtomicDirectory.Begin(output, options.Overwrite);
+        using var sink = outputDir is null ? null
+            : new DirectoryMergeSink(outputDir.TempPath, ModelMetadata(family, finalParameters, resolved), recipe.MaxShardBytes ?? long.MaxValue);
+        bool inMemory = needTasks || export is not null;
+        log($"merge: {method.Name} over {family.Tasks.Count} models{(output is null ? "" : " → " + output)}");
+        MergedModel? merged = null;
+        MergeSummary summary;
+        if (inMemory)
+        {
+            merged = MergeExecutor.RunInMemory(family, method, finalParameters, exec, progress, ct, alsoTo: sink);
+            summary = merged.Summary;
+        }
+        else summary = MergeExecutor.Run(family, method, finalParameters, sink!, exec, progress, ct);
+        ct.ThrowIfCancellationRequested();
+
+        // 3. align: every stage fitted on the merged model (few-shot stages once per seed).
+        var rows = plan is null ? [] : AlignmentRows.Fit(plan, method.Name, merged!, family, suite!, recipe.Seed, chosen, log, progress, ct);
+        var aligned = rows.Select(r => r.Models[0]).ToList();
+
+        // 4. save: the stages' state and the files that describe the output, then the rename.
+        if (outputDir is not null)
+        {
+            var modelFiles = OutputWriter.CopyModelFiles(family.HasArchitecture ? family.Architecture : null, outputDir);
+            OutputWriter.WriteStages(aligned, outputDir);
+            if (onnx) OnnxRecipes.WriteOnnxOutputs(recipe, outputDir.TempPath, new Checkpoints.Onnx.OnnxWriteOptions());
+            var saved = resolved with { Materialize = materialize, Output = outputDir.FinalPath, Sections = SavedSections(resolved) };
+            File.WriteAllText(outputDir.PathOf("recipe.yaml"), RecipeWriter.Write(saved, finalParameters, relativeTo: outputDir.FinalPath));
+            var inputs = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
+                .Select(x => (x.Item1, Path.GetFileName(x.Item2), FileHashes.Sha256(x.Item2))).ToList();
+            File.WriteAllText(outputDir.PathOf("README.md"), ModelCard.Write(summary, inputs, sink!.Files));
+            var extra = new Dictionary<string, string>
+            {
+                ["base"] = Path.GetRelativePath(outputDir.FinalPath, recipe.Base).Replace('\\', '/'), ["base_sha256"] = inputs[0].Item3,
+            };
+            OutputWriter.WriteManifest(outputDir.PathOf("manifest.json"), summary, extra, sink.Files, OutputWriter.PipelineEntries(recipe.Seed, modelFiles.Count > 0, aligned));
+            ct.ThrowIfCancellationRequested();
+            outputDir.Commit();
+            log($"saved: {outputDir.FinalPath}");
+        }
+
+        // 5. evaluate: bounds (cached per family), the merge under every protocol, and the alignment rows.
+        RecipeEvaluation? result = null;
+        if (evaluate)
+        {
+            result = Evaluate(recipe, evaluation, family, suite!, merged!, chosen, points, options.Bounds, log, progress, ct) with { Alignment = rows };
+        }
+
+        // 6. export and 7. report.
+        var exported = export is null ? [] : Export(merged!, family, export, options.Overwrite, log);
+        string? report = null;
+        if (result is not null && steps.HasFlag(RecipeSteps.Report))
+        {
+            report = options.Report ?? evaluation.Report ?? Path.Combine(output ?? Path.Combine("out", "run", RecipeName(recipe)), "report.json");
+            RunReport.Write(report, [RunReport.Entry(result, RecipeName(recipe), plan)]);
+            log($"report: {Path.GetFullPath(report)}");
+        }
+        return new RecipeRunResult(summary, merged, aligned, chosen, result, outputDir?.FinalPath, report is null ? null : Path.GetFullPath(report), exported);
+    }
+
+    /// <summary>The merge alone, streamed into the output folder (<c>mlnetmerge merge</c>): <see cref="Run"/> with
+    /// <see cref="RecipeSteps.Merge"/>, whatever steps <paramref name="options"/> name.</summary>
+    /// <exception cref="RecipeException">No output folder, or bad parameters.</exception>
+    public static MergeSummary Merge(MergeRecipe recipe, RecipeRunOptions? options = null) =>
+        Run(recipe, (options ?? new RecipeRunOptions()).WithSteps(RecipeSteps.Merge)).Summary;
+
+    /// <summary>The recipe's name in reports: its file name without extension (<c>recipe</c> for text without a file).</summary>
+    public static string RecipeName(MergeRecipe recipe) =>
+        recipe?.Source is { } s && s != "<flags>" ? Path.GetFileNameWithoutExtension(s) : "recipe";
+
+    private static RecipeEvaluation Evaluate(MergeRecipe recipe, EvaluateSection section, ModelFamily family, TaskSuite suite, MergedModel merged,
+        IReadOnlyDictionary<string, double> chosen, IReadOnlyList<SweepPoint> points, RecipeBoundsCache? bounds, Action<string> log,
+        IProgress<MergeProgress>? progress, CancellationToken ct)
+    {
+        var session = family.Session;
+        var protocols = Protocols(section, family, suite, ct);
+        string key = RecipeBoundsCache.Key(recipe, section, suite.ZooDirectory);
+        if (bounds is null || !bounds.TryGet(key, out var baseRow, out var individual))
+        {
+            var baseWeights = session.ReadWeights(family.Base);
+            baseRow = ModelEvaluator.Evaluate("base", session, _ => n => baseWeights[n], suite.Tasks, protocols, progress: progress, cancellationToken: ct);
+            individual = ModelEvaluator.Evaluate("individual", session, task =>
+            {
+                var w = session.ReadWeights(family.Reader(task));
+                return n => w[n];
+            }, suite.Tasks, protocols, progress: progress, cancellationToken: ct);
+            bounds?.Add(key, baseRow, individual);
+        }
+        log($"bounds: base {baseRow.Average(protocols[0].Name):P1}, individual {individual.Average(protocols[0].Name):P1} ({protocols[0].Name})");
+        var mergedRow = ModelEvaluator.Evaluate(merged.Summary.Method.Name, session, task => session.WeightsFor(merged, task), suite.Tasks, protocols,
+            hyperparameters: chosen, progress: progress, cancellationToken: ct);
+        return new RecipeEvaluation(suite.Manifest.Name, merged.Summary.Method.Name, suite.Tasks.Select(t => t.Name).ToList(), protocols.Select(p => p.Name).ToList(),
+            mergedRow, individual, baseRow, points);
+    }
+
+    /// <summary>The section's protocols; <c>ft_classifier</c> becomes one FT-Classifier Eval per k, taught by each task's
+    /// fine-tuned model (its logits on the validation pool).</summary>
+    private static List<EvaluationProtocol> Protocols(EvaluateSection section, ModelFamily family, TaskSuite suite, CancellationToken ct)
+    {
+        var result = new List<EvaluationProtocol>();
+        foreach (var p in section.Protocols)
+        {
+            switch (p)
+            {
+                case "current": result.Add(new CurrentProtocol()); break;
+                case "knn": result.Add(new KnnProtocol(section.Shots, section.Seeds)); break;
+                default:
+                    var teachers = suite.Tasks.ToDictionary(t => t.Name,
+                        t => t.Head.Logits(family.Session.EmbedCheckpoint(family.Reader(t.Name), t.Validation, ct), t.Validation.Count), StringComparer.Ordinal);
+                    foreach (int k in section.FtcShots) result.Add(new FtClassifierEvalProtocol(k, section.Seeds, teachers));
+                    break;
+            }
+        }
+        return result;
+    }
+
+    private static IReadOnlyList<string> Export(MergedModel merged, ModelFamily family, ExportSection export, bool overwrite, Action<string> log)
+    {
+        var files = MLNetMerge.Export.OnnxExport.Write(merged, export.Onnx, new MLNetMerge.Export.OnnxExportOptions
+        {
+            PerTask = export.PerTask, MultiHead = export.MultiHead, PerTaskSingleFile = export.SingleFile,
+            BaseModel = export.SingleFile ? family.Base : null, Overwrite = overwrite,
+        });
+        log($"export: {files.Count} file(s) in {export.Onnx}");
+        return files;
+    }
+
+    /// <summary>The safetensors <c>__metadata__</c> of every output file: the base's, the format, the method and the
+    /// portable recipe (parameters, models by file name; no path, so the bytes do not depend on where anything sits).</summary>
+    private static SortedDictionary<string, string> ModelMetadata(ModelFamily family, MergeParameters parameters, MergeRecipe recipe)
+    {
         var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in family.Base.Metadata) metadata[k] = v;
         metadata["format"] = "pt";
         metadata["mlnetmerge.method"] = parameters.Method.Name;
-        metadata["mlnetmerge.recipe"] = recipeYaml;
-        MergeSummary summary;
-        using (var sink = new DirectoryMergeSink(out_.TempPath, metadata, recipe.MaxShardBytes ?? long.MaxValue))
-        {
-            summary = MergeExecutor.Run(family, parameters.Method, parameters, sink, new MergeExecutionOptions
-            {
-                AllowNonFinite = recipe.AllowNonFinite, OutputDType = recipe.DType, Materialize = materialize, Seed = recipe.Seed, MaxThreads = options.MaxThreads,
-            }, progress, cancellationToken);
-            cancellationToken.ThrowIfCancellationRequested();
-            File.WriteAllText(out_.PathOf("recipe.yaml"), recipeYaml);
-            var hashes = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
-                .Select(x => (x.Item1, x.Item2, Sha256: FileHashes.Sha256(x.Item2))).ToList();
-            File.WriteAllText(out_.PathOf("README.md"), ModelCard.Write(summary, hashes, sink.Files));
-            ModelCatalog.WriteManifest(out_.PathOf("manifest.json"), summary,
-                new Dictionary<string, string> { ["base"] = recipe.Base, ["base_sha256"] = hashes[0].Sha256 }, sink.Files);
-        }
-        out_.Commit();
-        return summary;
-    }
-}
-
-/// <summary>The <c>README.md</c> model card of a merge output.</summary>
-internal static class ModelCard
-{
-    public static string Write(MergeSummary s, IReadOnlyList<(string Name, string Path, string Sha256)> inputs, IReadOnlyList<string> files)
-    {
-        var sb = new StringBuilder();
-        sb.Append("# Merged model (").Append(s.Method.Name).Append(")\n\n");
-        sb.Append("Produced by MLNetMerge with **").Append(s.Method.Name).Append("**: ").Append(s.Method.Summary).Append(".\n\n");
-        sb.Append("Method reference: ").Append(s.Method.Reference).Append(".\n\n");
-        sb.Append("Merged parameters: ").Append(s.MergedParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)).Append(".\n\n");
-        sb.Append("## Parameters\n\n| name | value |\n|---|---|\n");
-        foreach (var (k, v) in s.Parameters.Effective()) sb.Append("| ").Append(k).Append(" | ").Append(Describe(v)).Append(" |\n");
-        sb.Append("\n## Inputs\n\n| role | path | SHA-256 |\n|---|---|---|\n");
-        foreach (var (name, path, sha) in inputs) sb.Append("| ").Append(name).Append(" | `").Append(path).Append("` | `").Append(sha).Append("` |\n");
-        if (s.Notes.Count > 0)
-        {
-            sb.Append("\n## Run notes\n\n");
-            foreach (var (k, v) in s.Notes.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append("- ").Append(k).Append(": ").Append(v).Append('\n');
-        }
-        sb.Append("\n## Files\n\n");
-        foreach (var f in files) sb.Append("- `").Append(f.Replace('\\', '/')).Append("`\n");
-        if (s.Method.IsPerTask)
-            sb.Append("\nPer-task method: `model.safetensors` holds the unified weights; `modulators.safetensors` holds each task's masks (8 per byte, least significant bit first), rescalers or low-rank factors. Task t's weights are rebuilt from them and the base (see the method reference), or written directly with `--materialize`.\n");
-        return sb.ToString();
+        metadata["mlnetmerge.recipe"] = RecipeWriter.Write(recipe with { Output = null, Sections = new Dictionary<string, YamlDotNet.RepresentationModel.YamlNode>() },
+            parameters, relativeTo: null);
+        return metadata;
     }
 
-    private static string Describe(ParameterValue v) => v switch
-    {
-        ParameterValue.Scalar s => MergeRecipe.Number(s.Value),
-        ParameterValue.Text t => t.Value,
-        ParameterValue.Gradient g => "[" + string.Join(", ", g.Values.Select(MergeRecipe.Number)) + "]",
-        _ => "per-tensor filters",
-    };
+    /// <summary>The sections a saved recipe keeps: its sweep's choice is baked into the parameters, so the sweep goes.</summary>
+    private static IReadOnlyDictionary<string, YamlDotNet.RepresentationModel.YamlNode> SavedSections(MergeRecipe recipe) =>
+        recipe.Sections.Where(kv => kv.Key != "sweep").ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 }

@@ -71,6 +71,17 @@ public static class DTypes
         }
     }
 
+    /// <summary>The recipe name of a floating-point dtype (<c>float32</c>, <c>float16</c>, <c>bfloat16</c>, <c>float64</c>),
+    /// the one <see cref="TryParseRecipe"/> reads first.</summary>
+    public static string ToRecipeName(this DType type) => type switch
+    {
+        DType.F32 => "float32",
+        DType.F16 => "float16",
+        DType.BF16 => "bfloat16",
+        DType.F64 => "float64",
+        _ => type.ToSafetensorsName().ToLowerInvariant(),
+    };
+
     /// <summary>Parses a recipe's <c>dtype:</c> value (<c>float32</c>, <c>float16</c>, <c>bfloat16</c>, or safetensors names).</summary>
     public static bool TryParseRecipe(string name, out DType type)
     {

@@ -83,7 +83,7 @@ public sealed class AdaMergingTests
         int kept = taus[0].Count(v => v != 0);
         Assert.AreEqual((int)Math.Floor(0.2 * taus[0].Length) + 1, kept, 2, "about 20 % of the task vector survives");
         var expected = theta0.Select((b, i) => b + 0.3f * taus[0][i] + 0.3f * taus[1][i]).ToArray();
-        var got = ws.Flatten(name => fitted.EncoderWeights[ws.Family.Prefix + name]);
+        var got = ws.Flatten(name => fitted.EncoderWeights[ws.Session.Prefix + name]);
         for (int i = 0; i < expected.Length; i++) Assert.AreEqual(expected[i], got[i], 1e-5f);
     }
 

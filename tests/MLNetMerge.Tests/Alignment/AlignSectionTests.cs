@@ -81,32 +81,32 @@ public sealed class AlignSectionTests
     {
         var plan = AlignSection.Read(Recipe("align:\n  stages:\n    - { method: aligned_transform, parameters: { transform: affine } }\n" +
             "    - { method: aligned_transform, parameters: { transform: orthogonal } }\n    - { method: ft_classifier }\n"));
-        var names = AlignmentEvaluator.RowNames("ties", plan.Stages);
+        var names = AlignmentRows.RowNames("ties", plan.Stages);
         CollectionAssert.AreEqual(new[] { "ties+aligned_transform[transform=affine]", "ties+aligned_transform[transform=orthogonal]", "ties+ft_classifier" }, names.ToArray());
     }
 
     [TestMethod]
     public void EvaluateSection_AcceptsFtClassifierEvalWithItsShots()
     {
-        var s = MLNetMerge.Evaluation.RecipeEvaluator.ReadEvaluateSection(Recipe("evaluate: { protocols: [current, ft_classifier], ftc_shots: [1, 5] }\n"));
+        var s = EvaluateSection.Read(Recipe("evaluate: { protocols: [current, ft_classifier], ftc_shots: [1, 5] }\n"));
         CollectionAssert.AreEqual(new[] { "current", "ft_classifier" }, s.Protocols.ToArray());
         CollectionAssert.AreEqual(new[] { 1, 5 }, s.FtcShots.ToArray());
-        CollectionAssert.AreEqual(new[] { 1, 5, 10, 20 }, MLNetMerge.Evaluation.RecipeEvaluator.ReadEvaluateSection(Recipe("")).FtcShots.ToArray());
-        Assert.ThrowsExactly<RecipeException>(() => MLNetMerge.Evaluation.RecipeEvaluator.ReadEvaluateSection(Recipe("evaluate: { ftc_shots: [0] }\n")));
+        CollectionAssert.AreEqual(new[] { 1, 5, 10, 20 }, EvaluateSection.Read(Recipe("")).FtcShots.ToArray());
+        Assert.ThrowsExactly<RecipeException>(() => EvaluateSection.Read(Recipe("evaluate: { ftc_shots: [0] }\n")));
     }
 
     [TestMethod]
     public void DataDescriptionsAndSamplesFollowTheSection()
     {
         var data = new MLNetMerge.Data.TaskDataset("t", Enumerable.Range(0, 10).Select(i => (float)i).ToArray(), [1], null, ["x"]);
-        var four = AlignmentEvaluator.Sample(data, 4, 0);
+        var four = AlignmentRows.Sample(data, 4, 0);
         Assert.AreEqual(4, four.Count);
         Assert.AreEqual(4, four.Features.Distinct().Count(), "drawn without replacement");
-        CollectionAssert.AreEqual(four.Features, AlignmentEvaluator.Sample(data, 4, 0).Features, "seeded");
-        Assert.AreSame(data, AlignmentEvaluator.Sample(data, 0, 0));
+        CollectionAssert.AreEqual(four.Features, AlignmentRows.Sample(data, 4, 0).Features, "seeded");
+        Assert.AreSame(data, AlignmentRows.Sample(data, 0, 0));
         var ctx = new MergeContext();
-        StringAssert.Contains(AlignmentEvaluator.Describe(ctx.Alignment.FtClassifier(), new AlignData()), "5 per class of the unlabeled test inputs");
-        StringAssert.Contains(AlignmentEvaluator.Describe(ctx.Alignment.Surgery(), new AlignData()), "(transductive)");
-        Assert.IsFalse(AlignmentEvaluator.Describe(ctx.Alignment.Surgery(), new AlignData(Split: "validation")).Contains("transductive"));
+        StringAssert.Contains(AlignmentRows.Describe(ctx.Alignment.FtClassifier(), new AlignData()), "5 per class of the unlabeled test inputs");
+        StringAssert.Contains(AlignmentRows.Describe(ctx.Alignment.Surgery(), new AlignData()), "(transductive)");
+        Assert.IsFalse(AlignmentRows.Describe(ctx.Alignment.Surgery(), new AlignData(Split: "validation")).Contains("transductive"));
     }
 }

@@ -1,4 +1,5 @@
 using MLNetMerge.Data;
+using MLNetMerge.Alignment;
 
 namespace MLNetMerge.Tests.Alignment;
 

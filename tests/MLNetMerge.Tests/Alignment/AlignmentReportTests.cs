@@ -1,9 +1,10 @@
 using MLNetMerge.Alignment;
 using MLNetMerge.Evaluation;
+using MLNetMerge.Recipes;
 
 namespace MLNetMerge.Tests.Alignment;
 
-/// <summary>The task-averaged figures of an alignment row (<see cref="AlignmentReport"/>), on hand-worked one-example tasks.</summary>
+/// <summary>The task-averaged figures of an alignment row (<see cref="RunReport"/>), on hand-worked one-example tasks.</summary>
 [TestClass]
 public sealed class AlignmentReportTests
 {
@@ -20,8 +21,8 @@ public sealed class AlignmentReportTests
             ["a"] = ProtocolResult.From("aligned", [M(0.8f, 0.2f, 0), M(0.3f, 0.7f, 0)]),
             ["b"] = ProtocolResult.From("aligned", [M(0.6f, 0.4f, 1), M(0.6f, 0.4f, 1)]),
         };
-        Assert.AreEqual(0.525, AlignmentReport.AverageEce(results, ["a", "b"]), 1e-6);
+        Assert.AreEqual(0.525, RunReport.AverageEce(results, ["a", "b"]), 1e-6);
         // Accuracy per seed: seed 1 (1 + 0) / 2 = 0.5, seed 2 (0 + 0) / 2 = 0 → population std 0.25.
-        Assert.AreEqual(0.25, AlignmentReport.AverageStd(results, ["a", "b"]), 1e-12);
+        Assert.AreEqual(0.25, RunReport.AverageStd(results, ["a", "b"]), 1e-12);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MLNetMerge.Alignment;
 using MLNetMerge.Recipes;
+using MLNetMerge.Evaluation;
 
 namespace MLNetMerge.Tests.Alignment;
 
@@ -13,17 +14,17 @@ public sealed class AlignmentZooTests
     public void TaskArithmeticWithEveryHeadStage_ProducesTheTable()
     {
         var recipe = MergeRecipe.Load(Path.Combine(ZooPaths.Vision, "recipes", "align", "ta_all.yaml"));
-        var e = AlignmentEvaluator.Evaluate(recipe);
-        Assert.AreEqual(14, e.Rows.Count);
-        CollectionAssert.Contains(e.Merge.Protocols.ToArray(), "ftc5");
-        foreach (var row in e.Rows)
+        var e = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.AlignAndEvaluate & ~RecipeSteps.Report }).Evaluation!;
+        Assert.AreEqual(14, e.Alignment.Count);
+        CollectionAssert.Contains(e.Protocols.ToArray(), "ftc5");
+        foreach (var row in e.Alignment)
         {
             Assert.IsTrue(row.Transductive, row.Name);
-            var results = row.Evaluation.Results[AlignmentEvaluator.ProtocolName];
+            var results = row.Evaluation.Results[RecipeEvaluation.AlignedProtocol];
             Assert.AreEqual(8, results.Count, row.Name);
             Assert.AreEqual(row.Stage is IFewShotAlignmentEstimator ? 5 : 1, results["fashion"].Runs.Count, row.Name);
         }
-        var json = JsonSerializer.Serialize(AlignmentReport.ToJson(e));
+        var json = JsonSerializer.Serialize(RunReport.Entry(e, "ta_all", AlignSection.Read(recipe)));
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
         Assert.AreEqual(12, root.GetProperty("transforms").EnumerateObject().Count());

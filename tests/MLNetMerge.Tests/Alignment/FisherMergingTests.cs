@@ -3,6 +3,7 @@ using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 

@@ -1,6 +1,7 @@
 using MLNetMerge.Alignment;
 using MLNetMerge.Evaluation;
 using static MLNetMerge.Tests.Nn.FiniteDifference;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 

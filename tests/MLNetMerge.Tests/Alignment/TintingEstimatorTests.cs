@@ -126,12 +126,12 @@ public sealed class TintingEstimatorTests
     public void ZooRecipesReadIntoTintingStages()
     {
         string dir = Path.Combine(ZooPaths.Vision, "recipes", "align");
-        var head = Recipes.AlignSection.Read(Recipes.MergeRecipe.Load(Path.Combine(dir, "tinting.yaml"))).Stages.Cast<TintingEstimator>().ToArray();
+        var head = MLNetMerge.Recipes.AlignSection.Read(MLNetMerge.Recipes.MergeRecipe.Load(Path.Combine(dir, "tinting.yaml"))).Stages.Cast<TintingEstimator>().ToArray();
         CollectionAssert.AreEqual(new[] { "tinting", "tinting_plus_plus" }, head.Select(s => s.Name).ToArray());
         Assert.AreEqual(TintingFilterRule.None, head[0].Options.EffectiveFilter);
         Assert.AreEqual(TintingFilterRule.DisagreeAndMoreConfident, head[1].Options.EffectiveFilter);
         Assert.IsTrue(head.All(s => s.Options.Block is null && s.Options.Rounds == 500 && s.Options.BatchSize == 32 && s.Options.LearningRate == 1e-2));
-        var block = Recipes.AlignSection.Read(Recipes.MergeRecipe.Load(Path.Combine(dir, "tinting_block.yaml"))).Stages.Cast<TintingEstimator>().ToArray();
+        var block = MLNetMerge.Recipes.AlignSection.Read(MLNetMerge.Recipes.MergeRecipe.Load(Path.Combine(dir, "tinting_block.yaml"))).Stages.Cast<TintingEstimator>().ToArray();
         Assert.IsTrue(block.All(s => s.Options.Block == 3));
         Assert.AreEqual(new ParameterValue.Scalar(3), block[0].Parameters["layer"]);
     }

@@ -4,7 +4,8 @@ using MLNetMerge.Data;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Tensors;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 
@@ -37,7 +38,7 @@ public sealed class TintingTextTests
         var split = new ZooSplitFiles(null, "none.npy", 0, "none.npy");
         var tasks = Names.Select((n, t) => new ZooTask(n, "tiny", Enumerable.Range(0, Classes[t]).Select(c => $"c{c}").ToList(),
             n + ".safetensors", 0, split, split, new ZooTaskAccuracy(0, 0, 0, 0, 0, 0))).ToList();
-        new VisionZooManifest("tiny-text", "bert", "config.json", "base.safetensors", "token ids", tasks,
+        new ZooManifest("tiny-text", "bert", "config.json", "base.safetensors", "token ids", tasks,
             new ZooBuildInfo(0, 0, 1, "none", 0, 0, 0, "test family"), [], null, Seq, "mean").Save(dir);
         var layout = new TextEncoder(new TextEncoderConfig { VocabSize = Vocab, HiddenSize = Hidden, NumLayers = 2, NumHeads = 2, IntermediateSize = 16, MaxPositions = Seq }).Parameters.Layout;
         var rng = new Random(7);
@@ -103,10 +104,11 @@ public sealed class TintingTextTests
             TestContext.WriteLine($"loss: first 5 rounds {first:F4}, last 5 {last:F4}");
             Assert.IsTrue(last < 0.8 * first, $"training lowers the pseudo-label cross-entropy ({first:F4} → {last:F4})");
 
-            // The state has no config.vision; the encoder comes back from the recorded config.json.
+            // The state has no config.vision; the encoder comes back from the merged model's own architecture (the family's
+            // config.json), so the parameters carry no path.
             Assert.IsFalse(model.State.Any(s => s.Name == VisionConfigState.Name));
-            var config = (ParameterValue.Text)model.Parameters[HeadAlignedModel.ConfigKey];
-            Assert.AreEqual(Path.GetFullPath(Path.Combine(dir, "config.json")), config.Value);
+            Assert.IsFalse(model.Parameters.ContainsKey("config"));
+            Assert.AreEqual(Path.GetFullPath(Path.Combine(dir, "config.json")), merged.Architecture!.ConfigPath);
             var restored = AlignmentMethods.Find("tinting").Restore(merged, model.Parameters, model.State);
             foreach (var task in new[] { "alpha", "beta", "alpha" })
             {
@@ -114,9 +116,11 @@ public sealed class TintingTextTests
                 CollectionAssert.AreEqual(p, restored.PredictProbabilities(task, data[task]), $"{task}: same probabilities to the bit");
                 Assert.AreEqual(data[task].Count * Classes[Array.IndexOf(Names, task)], p.Length);
             }
-            // Without 'config' a BERT state cannot be rebuilt.
-            var noConfig = model.Parameters.Where(kv => kv.Key != HeadAlignedModel.ConfigKey).ToDictionary(kv => kv.Key, kv => kv.Value);
-            Assert.ThrowsExactly<RecipeException>(() => AlignmentMethods.Find("tinting").Restore(merged, noConfig, model.State));
+            // A merged model that does not know its architecture cannot rebuild a BERT state.
+            var bare = new Merging.MergedModel(merged.Summary, merged.Layout, merged.Tensors, merged.RawTensors, merged.Heads, merged.HeadEntries,
+                merged.Modulators, merged.ModulatorBytes, merged.TaskTensors);
+            Assert.IsNull(bare.Architecture);
+            Assert.ThrowsExactly<MergeException>(() => AlignmentMethods.Find("tinting").Restore(bare, model.Parameters, model.State));
 
             var block = ctx.Alignment.Tinting(new TintingOptions { PlusPlus = true, Block = 0, Rounds = 2, BatchSize = 8 });
             var ex = Assert.ThrowsExactly<MergeException>(() => block.Fit(merged, inputs));

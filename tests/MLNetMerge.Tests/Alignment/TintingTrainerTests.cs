@@ -2,6 +2,7 @@ using System.Text.Json;
 using MLNetMerge.Alignment;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 

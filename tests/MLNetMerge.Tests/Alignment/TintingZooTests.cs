@@ -1,10 +1,12 @@
+using MLNetMerge.Merging;
 using System.Globalization;
 using System.Text;
 using MLNetMerge.Alignment;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 
@@ -22,9 +24,9 @@ public sealed class TintingZooTests
     public void TintingAndTintingPlusPlus_OnTheVisionZoo()
     {
         string dir = ZooPaths.Vision;
-        var manifest = VisionZooManifest.Load(dir);
+        var manifest = ZooManifest.Load(dir);
         using var family = ModelFamily.Load(Path.Combine(dir, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));
-        var test = manifest.Tasks.ToDictionary(t => t.Name, t => VisionZooManifest.LoadSplit(dir, t, t.Test), StringComparer.Ordinal);
+        var test = manifest.Tasks.ToDictionary(t => t.Name, t => ZooManifest.LoadSplit(dir, t, t.Test), StringComparer.Ordinal);
         var unlabeled = test.ToDictionary(kv => kv.Key, kv => kv.Value.WithoutLabels(), StringComparer.Ordinal);
         var individual = manifest.Tasks.ToDictionary(t => t.Name, t => t.Accuracy.FineTunedTest, StringComparer.Ordinal);
         var tasks = manifest.Tasks.Select(t => t.Name).ToArray();
@@ -64,7 +66,7 @@ public sealed class TintingZooTests
 
     private static double TaskArithmeticAverage(ModelFamily family, Merging.MergedModel merged, Dictionary<string, TaskDataset> test, string[] tasks)
     {
-        var enc = AlignmentEncoder.ForFamily(family);
+        var enc = family.Session;
         return tasks.Average(t =>
         {
             var head = TaskHead.Read(family.Tasks.First(m => m.Name == t).Reader, enc.EmbeddingSize);

@@ -1,6 +1,8 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Merging;
+using MLNetMerge.Alignment;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 

@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Tensors;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
 

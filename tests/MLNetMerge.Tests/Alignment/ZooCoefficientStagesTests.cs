@@ -2,12 +2,13 @@ using System.Globalization;
 using System.Text;
 using MLNetMerge.Alignment;
 using MLNetMerge.Recipes;
+using MLNetMerge.Evaluation;
 
 namespace MLNetMerge.Tests.Alignment;
 
 /// <summary>
 /// Zoo-scale run (slow, kept out of CI): the committed vision zoo's align recipes for AdaMerging (task-wise, layer-wise),
-/// AdaMerging++, CART vs CART++, RegMean and Fisher through the align runner (<see cref="AlignmentEvaluator"/>); prints
+/// AdaMerging++, CART vs CART++, RegMean and Fisher through the align runner (<see cref="RecipeRunner"/> with <see cref="RecipeSteps.AlignAndEvaluate"/>); prints
 /// the per-task table with Avg and normalised accuracy and writes it to <c>out/align-coef/zoo_table.md</c>.
 /// </summary>
 [TestClass]
@@ -28,15 +29,15 @@ public sealed class ZooCoefficientStagesTests
         {
             var recipe = MergeRecipe.Load(Path.Combine(dir, file));
             var started = DateTime.UtcNow;
-            var result = AlignmentEvaluator.Evaluate(recipe, null, line => TestContext.WriteLine(line), TestContext.CancellationToken);
+            var result = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.AlignAndEvaluate & ~RecipeSteps.Report, Log = line => TestContext.WriteLine(line), CancellationToken = TestContext.CancellationToken }).Evaluation!;
             TestContext.WriteLine($"{file}: {(DateTime.UtcNow - started).TotalSeconds:F0} s");
-            var merge = result.Merge;
+            var merge = result;
             tasks = merge.Tasks;
             individual = Current(merge.Individual);
             baseline = Current(merge.Base);
             rows.Add((merge.Method, false, Current(merge.Merged)));
-            foreach (var row in result.Rows)
-                rows.Add((row.Name, row.Transductive, row.Evaluation.Results[AlignmentEvaluator.ProtocolName].ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy)));
+            foreach (var row in result.Alignment)
+                rows.Add((row.Name, row.Transductive, row.Evaluation.Results[RecipeEvaluation.AlignedProtocol].ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy)));
         }
         rows.Insert(0, ("base", false, baseline));
         rows.Add(("individual", false, individual));

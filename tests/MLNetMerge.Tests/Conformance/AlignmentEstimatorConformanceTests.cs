@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Conformance;
 

@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Conformance;
 
@@ -75,7 +76,6 @@ internal sealed class CenteringStage(IReadOnlyDictionary<string, ParameterValue>
     {
         var p = new StageParameters(MethodName, given);
         p.Number("strength", 1.0, 0, 10);
-        p.OptionalText(HeadAlignedModel.ConfigKey);
         return p.Finish();
     }
 
@@ -83,7 +83,7 @@ internal sealed class CenteringStage(IReadOnlyDictionary<string, ParameterValue>
     {
         var settings = _settings;
         double s = settings.TryGetValue("strength", out var v) && v is ParameterValue.Scalar sc ? sc.Value : 1.0;
-        var encoder = AlignmentEncoder.ForFamily(inputs.Family);
+        var encoder = inputs.Family.Session;
         var means = new List<AlignedTensor>();
         foreach (var task in merged.TaskNames)
         {
@@ -95,13 +95,12 @@ internal sealed class CenteringStage(IReadOnlyDictionary<string, ParameterValue>
             for (int j = 0; j < e; j++) mu[j] = (float)(s * mu[j] / n);
             means.Add(new AlignedTensor(task + ".mean", [e], mu));
         }
-        var withConfig = new Dictionary<string, ParameterValue>(settings) { [HeadAlignedModel.ConfigKey] = new ParameterValue.Text(encoder.ConfigPath) };
-        return new CenteringModel(merged, encoder, withConfig, means);
+        return new CenteringModel(merged, encoder, settings, means);
     }
 }
 
 /// <summary>The fitted <see cref="CenteringStage"/>.</summary>
-internal sealed class CenteringModel(MergedModel merged, AlignmentEncoder encoder, IReadOnlyDictionary<string, ParameterValue> parameters,
+internal sealed class CenteringModel(MergedModel merged, EncoderSession encoder, IReadOnlyDictionary<string, ParameterValue> parameters,
     IReadOnlyList<AlignedTensor> state) : AlignedModel(merged)
 {
     public override string Method => CenteringStage.MethodName;
@@ -113,7 +112,7 @@ internal sealed class CenteringModel(MergedModel merged, AlignmentEncoder encode
     public override IReadOnlyList<AlignedTensor> State => state;
 
     public static AlignedModel Restore(MergedModel merged, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyList<AlignedTensor> state) =>
-        new CenteringModel(merged, HeadAlignedModel.RestoreEncoder(merged, parameters), parameters, state);
+        new CenteringModel(merged, merged.Session, parameters, state);
 
     public override float[] Embed(string task, TaskDataset data, CancellationToken cancellationToken = default)
     {

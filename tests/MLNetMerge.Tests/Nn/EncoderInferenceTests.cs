@@ -2,6 +2,8 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Inference;
+using MLNetMerge.Cli.Commands;
+using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Nn;
 
@@ -19,9 +21,12 @@ public sealed class EncoderInferenceTests
     [TestMethod]
     public void Embed_InBatchesOfOne_EqualsTheReference()
     {
-        var loaded = EncoderLoader.Load(Path.Combine(EngineReference.Dir, "vit.safetensors"), "vit", Path.Combine(EngineReference.Dir, "vit.config.json"));
+        using var reader = CheckpointReader.Open(Path.Combine(EngineReference.Dir, "vit.safetensors"));
+        var session = new EncoderSession(ModelArchitecture.Load(reader, Path.Combine(EngineReference.Dir, "vit.config.json"), ArchitectureKind.Vit));
+        var weights = session.ReadWeights(reader);
+        session.Load(n => weights[n]);
         var io = EngineReference.Io("vit");
-        var emb = EncoderInference.Embed(loaded.Dense!, io["input"], 2, batchSize: 1);
+        var emb = EncoderInference.Embed(session.Model, io["input"], 2, batchSize: 1);
         Assert.IsTrue(EngineReference.MaxAbsDiff(emb, io["embedding"]) <= 1e-4);
     }
 

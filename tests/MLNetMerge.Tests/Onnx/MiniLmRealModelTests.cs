@@ -2,7 +2,7 @@ using System.Reflection;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
-using MLNetMerge.Onnx.Import;
+using MLNetMerge.Checkpoints.Onnx.Import;
 using MLNetMerge.Text;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using MLNetMerge.Checkpoints;
-using MLNetMerge.Onnx;
-using MLNetMerge.Onnx.Protobuf;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Tests.Onnx;
@@ -176,7 +176,6 @@ public sealed class OnnxCheckpointReaderTests
     [TestMethod]
     public void RegisteredFormatOpensThroughCheckpointReader()
     {
-        OnnxFormat.Register();
         using var r = CheckpointReader.Open(Fixture("task_b.onnx"));
         Assert.IsInstanceOfType<OnnxCheckpointReader>(r);
         Assert.AreEqual(8, r.Tensors.Count);

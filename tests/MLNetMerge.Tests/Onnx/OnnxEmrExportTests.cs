@@ -1,7 +1,8 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
 using static MLNetMerge.Tests.Onnx.OnnxExportTests;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Tests.Onnx;
 

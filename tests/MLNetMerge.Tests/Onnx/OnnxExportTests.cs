@@ -2,7 +2,9 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Encoders;
+using MLNetMerge.Export;
 
 namespace MLNetMerge.Tests.Onnx;
 

@@ -1,5 +1,5 @@
 using MLNetMerge.Checkpoints;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
 using static MLNetMerge.Tests.Onnx.OnnxCheckpointReaderTests;
 
 namespace MLNetMerge.Tests.Onnx;

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using MLNetMerge.Checkpoints;
-using MLNetMerge.Onnx;
-using MLNetMerge.Onnx.Protobuf;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 using MLNetMerge.Recipes;
 using static MLNetMerge.Tests.Onnx.OnnxCheckpointReaderTests;
 
@@ -25,12 +25,11 @@ public sealed class OnnxFamilyMergeTests
     [DataRow("weight_average", "{ }")]
     public void OnnxFamilyMergesToTheSameNumbersAsSafetensors(string method, string parameters)
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
             string viaOnnx = Path.Combine(dir, "onnx"), viaSt = Path.Combine(dir, "st");
-            OnnxRecipeRunner.Merge(MergeRecipe.Parse(Recipe(method, ".onnx", viaOnnx, parameters), "onnx.yaml"));
+            RecipeRunner.Merge(MergeRecipe.Parse(Recipe(method, ".onnx", viaOnnx, parameters), "onnx.yaml"));
             RecipeRunner.Merge(MergeRecipe.Parse(Recipe(method, ".safetensors", viaSt, parameters), "st.yaml"));
 
             using var a = CheckpointReader.Open(viaOnnx);
@@ -69,12 +68,11 @@ public sealed class OnnxFamilyMergeTests
     {
         // EMR: model.onnx holds the unified weights θ0 + τuni; tasks/{task}.onnx must hold θ̂t = θ0 + γt (Mt ⊙ τuni), the same
         // numbers as the safetensors path's materialized tasks/{task}.safetensors.
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
             string viaOnnx = Path.Combine(dir, "onnx"), viaSt = Path.Combine(dir, "st");
-            OnnxRecipeRunner.Merge(MergeRecipe.Parse(Recipe("emr", ".onnx", viaOnnx, "{ }"), "onnx.yaml"));
+            RecipeRunner.Merge(MergeRecipe.Parse(Recipe("emr", ".onnx", viaOnnx, "{ }"), "onnx.yaml"));
             RecipeRunner.Merge(MergeRecipe.Parse(Recipe("emr", ".safetensors", viaSt, "{ }"), "st.yaml"), new RecipeRunOptions { Materialize = ["task_a", "task_b"] });
             foreach (var task in new[] { "task_a", "task_b" })
             {
@@ -96,13 +94,12 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void ADifferentGraphIsRefusedNamingTheFirstDifference()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
             string output = Path.Combine(dir, "out");
             var e = Assert.ThrowsExactly<IncompatibleModelsException>(() =>
-                OnnxRecipeRunner.Merge(MergeRecipe.Parse(Recipe("task_arithmetic", ".onnx", output, "{ scale: 1.0 }", taskA: "other_graph"))));
+                RecipeRunner.Merge(MergeRecipe.Parse(Recipe("task_arithmetic", ".onnx", output, "{ scale: 1.0 }", taskA: "other_graph"))));
             // base: Gemm, Constant (GELU's √2), ...; other_graph: Gemm, Relu, ...
             StringAssert.Contains(e.Message, "node 1");
             StringAssert.Contains(e.Message, "'Relu'");
@@ -139,7 +136,6 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void AnUnsupportedOperatorIsRefusedAndNothingIsWritten()
     {
-        OnnxFormat.Register();
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Fixture("task_a.onnx")));
         model.Graph.Node[0].OpType = "QLinearMatMul";
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
@@ -149,7 +145,7 @@ public sealed class OnnxFamilyMergeTests
             File.WriteAllBytes(bad, model.ToByteArray());
             string output = Path.Combine(dir, "out");
             string yaml = $"method: task_arithmetic\nbase: \"{Fixture("base.onnx")}\"\nmodels:\n  - {{ name: q, path: \"{bad}\" }}\noutput: \"{output}\"\n";
-            var e = Assert.ThrowsExactly<UnsupportedOnnxModelException>(() => OnnxRecipeRunner.Merge(MergeRecipe.Parse(yaml)));
+            var e = Assert.ThrowsExactly<UnsupportedOnnxModelException>(() => RecipeRunner.Merge(MergeRecipe.Parse(yaml)));
             StringAssert.Contains(e.Message, "node 0");
             StringAssert.Contains(e.Message, "QLinearMatMul");
             Assert.AreEqual(bad, e.File);
@@ -161,7 +157,6 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void ATruncatedModelInAFamilyIsATypedErrorAndNothingIsWritten()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
@@ -170,7 +165,7 @@ public sealed class OnnxFamilyMergeTests
             File.WriteAllBytes(model, bytes[..(bytes.Length / 2)]);
             string output = Path.Combine(dir, "out");
             string yaml = $"method: ties\nbase: \"{Fixture("base.onnx")}\"\nmodels:\n  - {{ name: a, path: \"{Fixture("task_a.onnx")}\" }}\n  - {{ name: b, path: \"{model}\" }}\noutput: \"{output}\"\n";
-            var e = Assert.ThrowsExactly<CheckpointFormatException>(() => OnnxRecipeRunner.Merge(MergeRecipe.Parse(yaml)));
+            var e = Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Merge(MergeRecipe.Parse(yaml)));
             Assert.AreEqual(model, e.File);
             StringAssert.Contains(e.Message, "truncated or malformed");
             Assert.AreEqual(1, Directory.GetFileSystemEntries(dir).Length, "nothing written besides the input");
@@ -181,7 +176,6 @@ public sealed class OnnxFamilyMergeTests
     [TestMethod]
     public void MissingExternalDataInAFamilyIsATypedErrorAndNothingIsWritten()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
         try
         {
@@ -189,7 +183,7 @@ public sealed class OnnxFamilyMergeTests
             File.Copy(Fixture("external.onnx"), model);
             string output = Path.Combine(dir, "out");
             string yaml = $"method: task_arithmetic\nbase: \"{Fixture("base.onnx")}\"\nmodels:\n  - {{ name: a, path: \"{model}\" }}\noutput: \"{output}\"\n";
-            var e = Assert.ThrowsExactly<CheckpointFormatException>(() => OnnxRecipeRunner.Merge(MergeRecipe.Parse(yaml)));
+            var e = Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Merge(MergeRecipe.Parse(yaml)));
             StringAssert.Contains(e.Message, "external.onnx.data");
             Assert.AreEqual(model, e.File);
             Assert.IsFalse(Directory.Exists(output));

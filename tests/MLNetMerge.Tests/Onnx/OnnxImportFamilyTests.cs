@@ -1,8 +1,8 @@
 using Google.Protobuf;
 using MLNetMerge.Checkpoints;
-using MLNetMerge.Onnx;
-using MLNetMerge.Onnx.Import;
-using MLNetMerge.Onnx.Protobuf;
+using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Checkpoints.Onnx.Import;
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 using MLNetMerge.Recipes;
 using MLNetMerge.Tests.Nn;
 
@@ -48,14 +48,13 @@ public sealed class OnnxImportFamilyTests
     [TestMethod]
     public void Recipe_OnTorchExports_MergesUnderHfNames_AndWritesBackIntoTheGraph()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-import-family-").FullName;
         try
         {
             string a = Task(dir, "task_a", 1), b = Task(dir, "task_b", 2), output = Path.Combine(dir, "merged");
             string yaml = $"method: task_arithmetic\nbase: \"{Fixture("bert")}\"\nmodels:\n  - {{ name: a, path: \"{a}\" }}\n  - {{ name: b, path: \"{b}\" }}\n"
                           + $"parameters: {{ scale: 0.5 }}\noutput: \"{output}\"\n";
-            OnnxRecipeRunner.Merge(MergeRecipe.Parse(yaml));
+            RecipeRunner.Merge(MergeRecipe.Parse(yaml));
             using var merged = SafetensorsReader.Open(Path.Combine(output, "model.safetensors"));
             var theta0 = TorchEncoderImporter.Import(Fixture("bert")).Tensors;
             var ta = TorchEncoderImporter.Import(a).Tensors;

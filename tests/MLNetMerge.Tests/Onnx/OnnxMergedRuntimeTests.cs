@@ -1,6 +1,6 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Layers;
-using MLNetMerge.Onnx;
+using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Recipes;
 using static MLNetMerge.Tests.Onnx.OnnxCheckpointReaderTests;
 
@@ -37,7 +37,6 @@ public sealed class OnnxMergedRuntimeTests
     [TestMethod]
     public void MergedOnnxModelsRunInOnnxRuntime()
     {
-        OnnxFormat.Register();
         string dir = Directory.CreateTempSubdirectory("onnx-in-ort-").FullName;
         try
         {
@@ -45,7 +44,7 @@ public sealed class OnnxMergedRuntimeTests
             string yaml = $"method: ties\nbase: \"{Fixture("base.onnx")}\"\nmodels:\n" +
                           $"  - {{ name: task_a, path: \"{Fixture("task_a.onnx")}\" }}\n  - {{ name: task_b, path: \"{Fixture("task_b.onnx")}\" }}\n" +
                           $"parameters: {{ keep: 0.4, scale: 1.0 }}\noutput: \"{output}\"\n";
-            OnnxRecipeRunner.Merge(MergeRecipe.Parse(yaml));
+            RecipeRunner.Merge(MergeRecipe.Parse(yaml));
             using var io = SafetensorsReader.Open(Fixture("io.safetensors"));
             float[] x = Read(io, "x");
             var cases = new OnnxTools.Cases(output);

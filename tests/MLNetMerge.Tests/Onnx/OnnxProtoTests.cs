@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using MLNetMerge.Onnx.Protobuf;
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 using static MLNetMerge.Tests.Onnx.OnnxCheckpointReaderTests;
 
 namespace MLNetMerge.Tests.Onnx;

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using MLNetMerge.Recipes;
-using MLNetMerge.Reports;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Reports;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Data;
 
 namespace MLNetMerge.Tests.Reports;
 
@@ -46,9 +47,9 @@ public sealed class EmbeddingProjectionTests
         Assert.AreEqual("T-shirt/top", root.GetProperty("classes")[0].GetString());
 
         // The 120 points are test examples i·500/120 (i = 0 … 119) of the 500-example split, in that order.
-        var manifest = VisionZooManifest.Load(ZooPaths.Vision);
+        var manifest = ZooManifest.Load(ZooPaths.Vision);
         var task = manifest.Tasks.Single(t => t.Name == "fashion");
-        var testLabels = VisionZooManifest.LoadSplit(ZooPaths.Vision, task, task.Test).RequireLabels();
+        var testLabels = ZooManifest.LoadSplit(ZooPaths.Vision, task, task.Test).RequireLabels();
         var expected = Enumerable.Range(0, 120).Select(i => testLabels[i * testLabels.Length / 120]).ToArray();
         var panels = root.GetProperty("panels").EnumerateArray().ToList();
         CollectionAssert.AreEqual(new[] { "task_arithmetic (merged)", "fashion fine-tuned" }, panels.Select(p => p.GetProperty("model").GetString()).ToArray());

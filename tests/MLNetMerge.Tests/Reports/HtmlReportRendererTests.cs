@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using MLNetMerge.Reports;
+using MLNetMerge.Cli.Reports;
 
 namespace MLNetMerge.Tests.Reports;
 
@@ -65,7 +65,8 @@ public sealed class HtmlReportRendererTests
     private static (string Html, XDocument Doc) Render(object report)
     {
         using var json = JsonSerializer.SerializeToDocument(report);
-        string html = HtmlReportRenderer.Render(json, "test & <report>");
+        var entries = json.RootElement.ValueKind == JsonValueKind.Array ? json.RootElement.EnumerateArray().ToList() : [json.RootElement];
+        string html = HtmlReportRenderer.Render(entries, "test & <report>");
         using var reader = XmlReader.Create(new StringReader(html), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore });
         return (html, XDocument.Load(reader)); // throws when the page is not well-formed XML
     }
@@ -129,8 +130,7 @@ public sealed class HtmlReportRendererTests
         // Avg = (60 + 50) / 2 = 55.0; Norm = (0.6/0.8 + 0.5/0.75) / 2 = (0.75 + 0.6667) / 2 = 70.8 %.
         CollectionAssert.AreEqual(new[] { "55.0", "70.8" }, row.Elements(X + "td").Skip(4).Select(td => td.Value).ToArray());
         // Nothing at all still renders a page.
-        using var empty = JsonDocument.Parse("[]");
-        XDocument.Load(XmlReader.Create(new StringReader(HtmlReportRenderer.Render(empty)), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }));
+        XDocument.Load(XmlReader.Create(new StringReader(HtmlReportRenderer.Render([])), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }));
     }
 
     [TestMethod]
@@ -185,11 +185,16 @@ public sealed class HtmlReportRendererTests
         try
         {
             string json = Path.Combine(dir, "report.json");
-            File.WriteAllText(json, JsonSerializer.Serialize(new[] { Entry("vision", "cart", true) }));
+            MLNetMerge.Recipes.RunReport.Write(json, [Entry("vision", "cart", true)]);
             string html = HtmlReport.Write(json);
             Assert.AreEqual(Path.Combine(dir, "report.html"), html);
             Assert.IsTrue(File.ReadAllText(html).Contains("Family: vision", StringComparison.Ordinal));
-            Assert.ThrowsExactly<FileNotFoundException>(() => HtmlReport.Write(Path.Combine(dir, "missing.json")));
+            Assert.ThrowsExactly<RecipeException>(() => HtmlReport.Write(Path.Combine(dir, "missing.json")));
+            // A JSON file that is not a report (the old list layout, anything else) is refused with one line, not rendered empty.
+            File.WriteAllText(json, JsonSerializer.Serialize(new[] { Entry("vision", "cart", true) }));
+            StringAssert.Contains(Assert.ThrowsExactly<RecipeException>(() => HtmlReport.Write(json)).Message, "is not an MLNetMerge report");
+            File.WriteAllText(json, """{ "format": "mlnetmerge.report", "version": 99, "recipes": [] }""");
+            StringAssert.Contains(Assert.ThrowsExactly<RecipeException>(() => HtmlReport.Write(json)).Message, "version 99");
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -2,7 +2,7 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using MLNetMerge.Reports;
+using MLNetMerge.Cli.Reports;
 
 namespace MLNetMerge.Tests.Reports;
 

@@ -1,5 +1,5 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using MLNetMerge.Reports;
+using MLNetMerge.Cli.Reports;
 
 namespace MLNetMerge.Tests.Reports;
 

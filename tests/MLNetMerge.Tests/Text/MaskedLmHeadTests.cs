@@ -1,7 +1,7 @@
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Tests.Nn;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 
 namespace MLNetMerge.Tests.Text;
 

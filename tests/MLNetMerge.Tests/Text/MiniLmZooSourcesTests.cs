@@ -1,5 +1,4 @@
-using MLNetMerge.Zoo;
-using MLNetMerge.Zoo.MiniLm;
+using MLNetMerge.Cli.Zoo.MiniLm;
 using MLNetMerge.Tests.Onnx;
 
 namespace MLNetMerge.Tests.Text;

@@ -1,5 +1,5 @@
 using MLNetMerge.Data;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
 
 namespace MLNetMerge.Tests.Text;
 

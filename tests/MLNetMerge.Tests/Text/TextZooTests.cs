@@ -2,7 +2,10 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Text;
-using MLNetMerge.Zoo;
+using MLNetMerge.Cli.Zoo;
+using MLNetMerge.Encoders;
+using MLNetMerge.Data;
+using MLNetMerge.Recipes;
 
 namespace MLNetMerge.Tests.Text;
 
@@ -15,22 +18,23 @@ public sealed class TextZooTests
     public void ManifestFilesAndShapesAgree()
     {
         string dir = ZooPaths.Text;
-        var m = VisionZooManifest.Load(dir);
+        var m = ZooManifest.Load(dir);
         Assert.IsTrue(m.IsText);
         Assert.IsTrue(m.Tasks.Count >= 4);
         long bytes = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.IsTrue(bytes <= 15L << 20, $"zoo is {bytes} bytes");
         var vocab = File.ReadAllLines(Path.Combine(dir, m.Vocabulary!));
         CollectionAssert.AreEqual(new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" }, vocab.Take(5).ToArray());
-        var encoder = (TextDenseEncoder)m.CreateEncoder(dir);
+        using var family = ModelFamily.Load(Path.Combine(dir, m.Base), m.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));
+        var encoder = (TextDenseEncoder)family.Session.Model;
         Assert.AreEqual(vocab.Length, encoder.Model.Config.VocabSize);
         Assert.AreEqual(m.SequenceLength, encoder.InputSize);
-        using var family = ModelFamily.Load(Path.Combine(dir, m.Base), m.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));
+        Assert.AreEqual(Path.GetFullPath(Path.Combine(dir, m.Vocabulary!)), family.Architecture.Text!.VocabularyPath);
         foreach (var t in m.Tasks)
         {
             var head = family.TaskHeads[t.Name].Single(h => h.Name == TaskHead.WeightName);
             CollectionAssert.AreEqual(new[] { t.Classes.Count, encoder.EmbeddingSize }, head.Shape);
-            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
+            var test = ZooManifest.LoadSplit(dir, t, t.Test);
             Assert.AreEqual(t.Test.Count, test.Count);
             CollectionAssert.AreEqual(new[] { m.SequenceLength }, test.FeatureShape);
             Assert.IsTrue(test.ClassCounts().All(c => c > 0), $"{t.Name}: a class is missing from test");
@@ -46,24 +50,25 @@ public sealed class TextZooTests
     [TestMethod]
     public void FineTunedBeatsBaseWithItsHead_Remeasured()
     {
-        // Through the manifest's encoder (the IDenseEncoder adapter over BERT) and DatasetEncoder, as the evaluator sees
-        // it: each fine-tuned model + its head reproduces the accuracy the build stored and beats the base + the same
+        // Through the family's own encoder session (the IDenseEncoder adapter over BERT, built from the zoo's config.json,
+        // tokenizer and pooling files), as the evaluator sees it: each fine-tuned model + its head reproduces the accuracy the build stored and beats the base + the same
         // head (the lower bound of METHODS.md §3) by at least 10 points on its test split.
         string dir = ZooPaths.Text;
-        var m = VisionZooManifest.Load(dir);
+        var m = ZooManifest.Load(dir);
         using var family = ModelFamily.Load(Path.Combine(dir, m.Base), m.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));
-        var fe = FamilyEncoder.Create(family, m.CreateEncoder(dir));
+        var fe = family.Session;
         Assert.AreEqual("bert.", fe.Prefix);
+        Assert.AreEqual(m.SequenceLength, fe.Architecture.Text!.SequenceLength);
+        Assert.AreEqual(TextPooling.Mean, fe.Architecture.Text.Pooling);
         var baseWeights = fe.ReadWeights(family.Base);
         foreach (var t in m.Tasks)
         {
-            var test = VisionZooManifest.LoadSplit(dir, t, t.Test);
-            var head = fe.Head(t.Name);
-            var own = fe.ReadWeights(fe.Reader(t.Name));
+            var test = ZooManifest.LoadSplit(dir, t, t.Test);
+            var head = family.Head(t.Name);
+            var own = fe.ReadWeights(family.Reader(t.Name));
             double Accuracy(Dictionary<string, float[]> weights)
             {
-                fe.Encoder.SetWeights(n => weights[n]);
-                var probs = head.Probabilities(fe.Encoder.Embed(test), test.Count);
+                var probs = head.Probabilities(fe.Embed(n => weights[n], test), test.Count);
                 int correct = 0;
                 for (int i = 0; i < test.Count; i++)
                 {
@@ -88,10 +93,10 @@ public sealed class TextZooTests
         // manifest's build-time accuracies, the merge equals the build's weight-average check, and a second evaluation
         // with the same cache reuses the bounds rows (same objects) while the merged row is recomputed to equal values.
         string dir = ZooPaths.Text;
-        var m = VisionZooManifest.Load(dir);
-        var recipe = Recipes.MergeRecipe.Load(Path.Combine(dir, "recipes", "weight_average.yaml"));
+        var m = ZooManifest.Load(dir);
+        var recipe = MLNetMerge.Recipes.MergeRecipe.Load(Path.Combine(dir, "recipes", "weight_average.yaml"));
         var cache = new RecipeBoundsCache();
-        var first = RecipeEvaluator.Evaluate(recipe, bounds: cache);
+        var first = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.EvaluateOnly & ~RecipeSteps.Report, Bounds = cache }).Evaluation!;
         Assert.AreEqual("text", first.Family);
         Assert.AreEqual(1, cache.Count);
         for (int t = 0; t < m.Tasks.Count; t++)
@@ -101,7 +106,7 @@ public sealed class TextZooTests
             Assert.AreEqual(task.Accuracy.FineTunedTest, first.Individual.Results["current"][task.Name].Accuracy, 1e-9, task.Name);
             Assert.AreEqual(m.Checks.Single(c => c.Method == "weight_average").TestAccuracy[t], first.Merged.Results["current"][task.Name].Accuracy, 1e-6, task.Name);
         }
-        var second = RecipeEvaluator.Evaluate(recipe, bounds: cache);
+        var second = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.EvaluateOnly & ~RecipeSteps.Report, Bounds = cache }).Evaluation!;
         Assert.AreSame(first.Base, second.Base);
         Assert.AreSame(first.Individual, second.Individual);
         Assert.AreEqual(first.Merged.Average("knn5"), second.Merged.Average("knn5"), 1e-12);
@@ -111,7 +116,7 @@ public sealed class TextZooTests
     [TestMethod]
     public void PretrainingLossFell()
     {
-        var m = VisionZooManifest.Load(ZooPaths.Text);
+        var m = ZooManifest.Load(ZooPaths.Text);
         var curve = m.Build.PretrainLoss!;
         Assert.IsTrue(curve.Count >= 4);
         Assert.IsTrue(curve[^1] < 0.7 * curve[0], $"masked-token loss {curve[0]} → {curve[^1]}");

@@ -1,0 +1,58 @@
+using System.Text;
+using System.Text.Json;
+using MLNetMerge.Merging;
+using MLNetMerge.Recipes;
+
+namespace MLNetMerge.Cli.Reports;
+
+/// <summary>
+/// The entry point other commands call: <see cref="Write"/> renders <c>report.html</c> beside a <c>report.json</c>
+/// (<c>evaluate</c>, <c>demo</c>, <c>report</c>, align runs), and helpers that put the diagnostics and the t-SNE figure
+/// into a report entry before it is saved.
+/// </summary>
+internal static class HtmlReport
+{
+    /// <summary>Reads <paramref name="reportJsonPath"/> and writes <c>report.html</c> in the same folder (UTF-8, atomically).</summary>
+    /// <returns>The path of the HTML file.</returns>
+    /// <exception cref="FileNotFoundException">The JSON file does not exist.</exception>
+    /// <exception cref="RecipeException">The file is missing, not JSON, or not a report of this schema and version.</exception>
+    public static string Write(string reportJsonPath)
+    {
+        ArgumentNullException.ThrowIfNull(reportJsonPath);
+        string full = Path.GetFullPath(reportJsonPath);
+        if (!File.Exists(full)) throw new RecipeException(full, "does not exist; expected a report.json written by evaluate, align, run or demo.");
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllBytes(full)); }
+        catch (JsonException e) { throw new RecipeException(full, "is not valid JSON: " + e.Message, e); }
+        using var _ = doc;
+        var entries = RunReport.Entries(doc, full);
+        string folder = Path.GetDirectoryName(full)!;
+        string html = HtmlReportRenderer.Render(entries, $"MLNetMerge report — {Path.GetFileName(folder)}");
+        string target = Path.Combine(folder, "report.html");
+        string temp = target + ".tmp";
+        File.WriteAllText(temp, html, new UTF8Encoding(false));
+        File.Move(temp, target, overwrite: true);
+        return target;
+    }
+
+    /// <summary>The method row of a report entry built by <c>EvaluationReport.ToJson</c> (<c>entry[family][method]</c>).</summary>
+    /// <exception cref="ArgumentException">The entry does not have that shape.</exception>
+    public static Dictionary<string, object> MethodRow(Dictionary<string, object> entry, string method)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.TryGetValue("family", out var f) && f is string family && entry.TryGetValue(family, out var rows)
+            && rows is Dictionary<string, object> map && map.TryGetValue(method, out var row) && row is Dictionary<string, object> r)
+            return r;
+        throw new ArgumentException($"the report entry has no row for method '{method}'.");
+    }
+
+    /// <summary>Diagnostics rows as the report stores them: <c>[{task, sign_conflict_share, l2_distance, cosine}]</c>.</summary>
+    public static List<Dictionary<string, object>> DiagnosticsJson(IEnumerable<TaskDiagnostics> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        return rows.Select(d => new Dictionary<string, object>
+        {
+            ["task"] = d.Task, ["sign_conflict_share"] = d.SignConflictShare, ["l2_distance"] = d.L2Distance, ["cosine"] = d.Cosine,
+        }).ToList();
+    }
+}

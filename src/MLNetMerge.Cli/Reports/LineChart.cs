@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Xml;
+
+namespace MLNetMerge.Cli.Reports;
+
+/// <summary>One point of a line series: x, y and an optional ± error on y.</summary>
+/// <param name="X">x value.</param>
+/// <param name="Y">y value.</param>
+/// <param name="Error">Half-width of the error bar (0: none).</param>
+internal readonly record struct LinePoint(double X, double Y, double Error = 0);
+
+/// <summary>A named line: points in increasing x.</summary>
+/// <param name="Name">Legend name.</param>
+/// <param name="Points">Points (sorted by x when drawn).</param>
+/// <param name="Dashed">Draw the line dashed (bounds, references).</param>
+internal sealed record LineSeries(string Name, IReadOnlyList<LinePoint> Points, bool Dashed = false);
+
+/// <summary>
+/// Lines with markers over a numeric x axis (accuracy versus rank ratio, accuracy versus shots): both axes linear,
+/// made nice unless fixed; markers carry hover titles with their values; error bars when a point has an error.
+/// Tick marks on x are the data's own x values when there are at most 12 of them (a label that would overlap the
+/// previous one is left out).
+/// </summary>
+internal sealed class LineChart
+{
+    /// <summary>Chart title.</summary>
+    public required string Title { get; init; }
+
+    /// <summary>The lines.</summary>
+    public required IReadOnlyList<LineSeries> Series { get; init; }
+
+    /// <summary>x axis label.</summary>
+    public string XLabel { get; init; } = "";
+
+    /// <summary>y axis label.</summary>
+    public string YLabel { get; init; } = "";
+
+    /// <summary>How y values are shown.</summary>
+    public Func<double, string> FormatY { get; init; } = v => v.ToString("0.###", CultureInfo.InvariantCulture);
+
+    /// <summary>How x values are shown.</summary>
+    public Func<double, string> FormatX { get; init; } = v => v.ToString("0.###", CultureInfo.InvariantCulture);
+
+    /// <summary>Width in px.</summary>
+    public double Width { get; init; } = 540;
+
+    /// <summary>Height of the plot area in px.</summary>
+    public double PlotHeight { get; init; } = 240;
+
+    /// <summary>Writes the chart as one <c>&lt;svg&gt;</c> element.</summary>
+    public void Write(XmlWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        const double left = 60, right = 18, top = 24;
+        double plotWidth = Width - left - right;
+        int legendRows = SvgCanvas.LegendRows(Series.Select(s => s.Name), plotWidth);
+        double legendTop = top + 8, plotTop = legendTop + legendRows * 16 + 8, plotBottom = plotTop + PlotHeight;
+        double height = plotBottom + 44;
+        var all = Series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        using var svg = new SvgCanvas(writer, Width, height, Title);
+        svg.Text(left, 16, Title, size: 13, bold: true);
+        svg.Legend(left, legendTop + 10, Series.Select((s, i) => (s.Name, Palette.Color(i))).ToList(), plotWidth);
+        if (all.Count == 0) return;
+        var xs = all.Select(p => p.X).Distinct().OrderBy(v => v).ToList();
+        double pad = xs.Count > 1 ? 0.04 * (xs[^1] - xs[0]) : 0;
+        var x = new LinearScale(xs[0] - pad, xs[^1] + pad, left, left + plotWidth);
+        var y = new LinearScale(all.Min(p => p.Y - p.Error), all.Max(p => p.Y + p.Error), plotBottom, plotTop).Nice();
+        svg.AxisLeft(y, left, left + plotWidth, FormatY);
+        if (xs.Count <= 12)
+        {
+            double lastLabelEnd = double.NegativeInfinity;
+            foreach (var v in xs)
+            {
+                svg.Line(x.Map(v), plotBottom, x.Map(v), plotBottom + 4, "#666");
+                string label = FormatX(v);
+                double half = 3.3 * label.Length;                          // ≈ half the label's width at 11 px
+                if (x.Map(v) - half < lastLabelEnd + 4) continue;            // too close to the previous label: tick only
+                svg.Text(x.Map(v), plotBottom + 16, label, "middle", 11, fill: "#444");
+                lastLabelEnd = x.Map(v) + half;
+            }
+            svg.Line(left, plotBottom, left + plotWidth, plotBottom, "#666");
+        }
+        else svg.AxisBottom(x, plotBottom, FormatX);
+        if (XLabel.Length > 0) svg.Text(left + plotWidth / 2, plotBottom + 34, XLabel, "middle", 11);
+        if (YLabel.Length > 0) svg.Text(14, (plotTop + plotBottom) / 2, YLabel, "middle", 11, rotate: -90);
+        for (int s = 0; s < Series.Count; s++)
+        {
+            string color = Palette.Color(s);
+            var pts = Series[s].Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).OrderBy(p => p.X).ToList();
+            if (pts.Count > 1) svg.Polyline(pts.Select(p => (x.Map(p.X), y.Map(p.Y))).ToList(), color, 2, Series[s].Dashed ? "6 4" : null);
+            foreach (var p in pts)
+            {
+                if (p.Error > 0) svg.Line(x.Map(p.X), y.Map(p.Y - p.Error), x.Map(p.X), y.Map(p.Y + p.Error), color, 1.5);
+                string tip = $"{Series[s].Name}: {FormatX(p.X)} → {FormatY(p.Y)}" + (p.Error > 0 ? $" ± {FormatY(p.Error)}" : "");
+                svg.Circle(x.Map(p.X), y.Map(p.Y), 3.5, color, tip);
+            }
+        }
+    }
+}

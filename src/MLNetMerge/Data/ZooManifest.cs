@@ -1,0 +1,140 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MLNetMerge.Data;
+
+/// <summary>Files of one stored split, paths relative to the zoo: the inputs — images (N, 1, 28, 28) uint8 for a
+/// vision zoo, token ids (N, T) int32 for a text zoo — and labels (N) int64.</summary>
+/// <param name="Images">Image <c>.npy</c> path (vision), or null.</param>
+/// <param name="Labels">Label <c>.npy</c> path.</param>
+/// <param name="Count">N.</param>
+/// <param name="Tokens">Token-id <c>.npy</c> path (text: <c>[CLS] text [SEP]</c> padded with <c>[PAD]</c> = 0), or null.</param>
+public sealed record ZooSplitFiles(string? Images, string Labels, int Count, string? Tokens = null);
+
+/// <summary>Accuracies measured at build time (encoder + head, arg-max).</summary>
+/// <param name="BaseValidation">Base encoder + the task's own head, validation split.</param>
+/// <param name="BaseTest">Base encoder + the task's own head, test split (the lower bound of METHODS.md §3).</param>
+/// <param name="LinearProbeValidation">Base encoder + a linear head trained on the frozen base features, validation.</param>
+/// <param name="LinearProbeTest">Base encoder + trained linear head, test.</param>
+/// <param name="FineTunedValidation">Fine-tuned encoder + its head, validation.</param>
+/// <param name="FineTunedTest">Fine-tuned encoder + its head, test (the upper bound).</param>
+public sealed record ZooTaskAccuracy(double BaseValidation, double BaseTest, double LinearProbeValidation, double LinearProbeTest,
+    double FineTunedValidation, double FineTunedTest);
+
+/// <summary>One task of the zoo.</summary>
+/// <param name="Name">Task name.</param>
+/// <param name="Description">What the task is.</param>
+/// <param name="Classes">Class names.</param>
+/// <param name="Checkpoint">Fine-tuned checkpoint (safetensors: <c>vit.*</c> encoder + <c>classifier.*</c> head).</param>
+/// <param name="TrainExamples">Examples the head and the fine-tuning saw (not stored).</param>
+/// <param name="Validation">Validation split files.</param>
+/// <param name="Test">Test split files.</param>
+/// <param name="Accuracy">Build-time accuracies.</param>
+public sealed record ZooTask(string Name, string Description, IReadOnlyList<string> Classes, string Checkpoint, int TrainExamples,
+    ZooSplitFiles Validation, ZooSplitFiles Test, ZooTaskAccuracy Accuracy);
+
+/// <summary>A build-time merge check: a method's accuracy per task on test with its hyperparameter chosen on validation.</summary>
+/// <param name="Method">Method name.</param>
+/// <param name="Scale">Chosen λ (0 when none).</param>
+/// <param name="TestAccuracy">Per-task test accuracy, manifest task order.</param>
+/// <param name="AverageTestAccuracy">Mean test accuracy.</param>
+/// <param name="NormalizedAccuracy">Mean of merged/individual test accuracy.</param>
+public sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<double> TestAccuracy, double AverageTestAccuracy, double NormalizedAccuracy);
+
+/// <summary>How the zoo was built.</summary>
+/// <param name="Seed">Seed.</param>
+/// <param name="Seconds">Wall-clock build time.</param>
+/// <param name="Threads">Processor count seen by the build.</param>
+/// <param name="Pretext">Label-free pretraining objective.</param>
+/// <param name="PretrainExamples">Pooled training images used for pretraining.</param>
+/// <param name="PretrainEpochs">Pretraining epochs.</param>
+/// <param name="FineTuneEpochs">Fine-tuning epochs per task.</param>
+/// <param name="Notes">Free text (head handling, learning rates).</param>
+/// <param name="PretrainLoss">Pretraining loss logged during the build (text zoo: mean masked-token cross-entropy per
+/// logging interval, in order), or null.</param>
+public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
+    IReadOnlyList<double>? PretrainLoss = null);
+
+/// <summary>The <c>manifest.json</c> of a zoo: its tasks (classes, checkpoints, stored validation and test splits), how the
+/// stored inputs become model inputs, and how it was built. The encoder's architecture is not here: it is the model's own
+/// (its config.json and tokenizer files, read by the family).</summary>
+/// <param name="Name">Zoo name (<c>vision</c>, <c>text</c>).</param>
+/// <param name="Architecture">Architecture (<c>vit</c> or <c>bert</c>); also the checkpoints' tensor-name prefix.</param>
+/// <param name="Config">Hugging Face config file name (<c>config.json</c>).</param>
+/// <param name="Base">Base (pretrained) checkpoint.</param>
+/// <param name="Normalization">How the stored inputs become model inputs (pixel normalisation; tokenization).</param>
+/// <param name="Tasks">Tasks in order.</param>
+/// <param name="Build">Build information.</param>
+/// <param name="Checks">Merge checks at build time.</param>
+/// <param name="Vocabulary">Text: the WordPiece <c>vocab.txt</c> the token ids index; null for vision.</param>
+/// <param name="SequenceLength">Text: tokens per stored example T; 0 for vision.</param>
+/// <param name="Pooling">Text: how the hidden states become the embedding the heads read (<c>mean</c> over real tokens,
+/// <c>cls</c>, or <c>pooler</c> = the model's own pooled output); null for vision.</param>
+public sealed record ZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
+    IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks, string? Vocabulary = null, int SequenceLength = 0,
+    string? Pooling = null)
+{
+    /// <summary>Whether this is a text zoo (BERT over token ids).</summary>
+    public bool IsText => Architecture == "bert";
+
+    /// <summary>Manifest file name inside the zoo folder.</summary>
+    public const string FileName = "manifest.json";
+
+    /// <summary>JSON options: snake_case names, indented.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Reads <c>manifest.json</c> from a zoo folder.</summary>
+    /// <exception cref="CheckpointFormatException">The manifest is not valid JSON of this shape.</exception>
+    public static ZooManifest Load(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        try
+        {
+            return JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), Json)
+                ?? throw new CheckpointFormatException(path, null, "is empty; expected a zoo manifest.");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, null, $"is not a valid zoo manifest: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes the manifest into <paramref name="directory"/>.</summary>
+    public void Save(string directory) => AtomicFile.Write(Path.Combine(directory, FileName), s => JsonSerializer.Serialize(s, this, Json));
+
+    /// <summary>Loads a stored split as a dataset: normalised pixels (N, 1, 28, 28), or token ids as floats (N, T).</summary>
+    /// <exception cref="CheckpointFormatException">The files do not hold what the manifest says.</exception>
+    public static TaskDataset LoadSplit(string directory, ZooTask task, ZooSplitFiles files)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(files);
+        if (files.Tokens is not null) return LoadTokens(directory, task, files);
+        if (files.Images is null) throw new CheckpointFormatException(files.Labels, null, $"split of task '{task.Name}' names neither images nor tokens.");
+        var images = NpyFile.Read(Path.Combine(directory, files.Images));
+        var (labels, _) = NpyFile.ReadInt64(Path.Combine(directory, files.Labels));
+        if (images.DType != Tensors.DType.U8 || images.Shape.Length != 4 || images.Shape[0] != labels.Length || images.Shape[1] != 1)
+            throw new CheckpointFormatException(files.Images, null, $"expected {labels.Length}×1×H×W uint8 images (one per label); got {images.DType} [{string.Join(", ", images.Shape)}].");
+        var pixels = new float[images.Data.Length];                     // (N, 1, H, W)
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = NormalizePixel(images.Data[i]);
+        return new TaskDataset(task.Name, pixels, [1, images.Shape[2], images.Shape[3]], labels.Select(l => (int)l).ToArray(), task.Classes);
+    }
+
+    /// <summary>How a stored pixel byte becomes a model input in a vision zoo: <c>x = b/127.5 − 1</c> (mean 0.5, std 0.5 on
+    /// [0, 1]), the normalisation the zoo's models were trained with.</summary>
+    public static float NormalizePixel(byte b) => b / 127.5f - 1f;
+
+    private static TaskDataset LoadTokens(string directory, ZooTask task, ZooSplitFiles files)
+    {
+        var tokens = NpyFile.Read(Path.Combine(directory, files.Tokens!));
+        var (labels, _) = NpyFile.ReadInt64(Path.Combine(directory, files.Labels));
+        if (tokens.Shape.Length != 2 || tokens.Shape[0] != labels.Length || (tokens.DType != Tensors.DType.I32 && tokens.DType != Tensors.DType.F32))
+            throw new CheckpointFormatException(files.Tokens, null, $"has {tokens.DType} [{string.Join(", ", tokens.Shape)}]; expected {labels.Length}×T int32 or float32 token ids.");
+        var ids = new float[tokens.ElementCount];                       // (N, T) ids as floats
+        NpyConversion.ToFloat32(tokens.Data, tokens.DType, ids);
+        return new TaskDataset(task.Name, ids, [tokens.Shape[1]], labels.Select(l => (int)l).ToArray(), task.Classes);
+    }
+}

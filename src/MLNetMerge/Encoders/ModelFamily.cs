@@ -1,0 +1,195 @@
+using MLNetMerge.Tensors;
+
+using MLNetMerge.Checkpoints;
+
+namespace MLNetMerge.Encoders;
+
+/// <summary>Settings for <see cref="ModelFamily.Load(string, IEnumerable{ValueTuple{string, string}}, ModelFamilyOptions?)"/>.</summary>
+public sealed class ModelFamilyOptions
+{
+    /// <summary>Head tensors (per task, never merged) as comma-separated globs. Default <see cref="HeadFilter.DefaultPattern"/>.</summary>
+    public string Heads { get; init; } = HeadFilter.DefaultPattern;
+
+    /// <summary>Reader settings for safetensors inputs (memory mapping). Default: positional reads.</summary>
+    public SafetensorsReaderOptions? Reader { get; init; }
+
+    /// <summary>The encoder's <c>config.json</c>. Default null: the one beside the base checkpoint.</summary>
+    public string? ConfigPath { get; init; }
+}
+
+/// <summary>One fine-tuned member of a <see cref="ModelFamily"/>.</summary>
+/// <param name="Name">Task name (letters, digits, '_' and '-').</param>
+/// <param name="Reader">Its checkpoint.</param>
+public sealed record TaskModel(string Name, ICheckpointReader Reader);
+
+/// <summary>
+/// A pretrained base checkpoint and several fine-tuned copies of it, checked to agree: every merged tensor of the
+/// base exists in every task with the same shape and dtype, and no task carries tensors the base lacks except heads.
+/// Tensors are read lazily through the readers. Heads (matched by name) may exist only in the fine-tuned models and
+/// differ in shape between tasks; integer and bool tensors are copied from the base.
+/// </summary>
+public sealed class ModelFamily : IDisposable
+{
+    private readonly Lock _gate = new();
+    private ModelArchitecture? _architecture;
+    private EncoderSession? _session;
+
+    private ModelFamily(ICheckpointReader baseModel, IReadOnlyList<TaskModel> tasks, HeadFilter heads,
+        IReadOnlyList<TensorInfo> merged, IReadOnlyList<TensorInfo> copied, IReadOnlyDictionary<string, IReadOnlyList<TensorInfo>> taskHeads)
+    {
+        Base = baseModel;
+        Tasks = tasks;
+        Heads = heads;
+        MergedTensors = merged;
+        CopiedTensors = copied;
+        TaskHeads = taskHeads;
+    }
+
+    /// <summary>The pretrained checkpoint θ0.</summary>
+    public ICheckpointReader Base { get; }
+
+    /// <summary>The fine-tuned checkpoints θt, in the order given.</summary>
+    public IReadOnlyList<TaskModel> Tasks { get; }
+
+    /// <summary>The head selection.</summary>
+    public HeadFilter Heads { get; }
+
+    /// <summary>Floating-point, non-head tensors of the base, in the base's order: what merge methods operate on.</summary>
+    public IReadOnlyList<TensorInfo> MergedTensors { get; }
+
+    /// <summary>Integer and bool tensors of the base (buffers, position ids), copied unchanged.</summary>
+    public IReadOnlyList<TensorInfo> CopiedTensors { get; }
+
+    /// <summary>Per task, its head tensors (as stored in that task's checkpoint).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<TensorInfo>> TaskHeads { get; }
+
+    /// <summary>Task names in order.</summary>
+    public IReadOnlyList<string> TaskNames => Tasks.Select(t => t.Name).ToList();
+
+    /// <summary>The encoder's <c>config.json</c> given when the family was opened (null: beside the base checkpoint).</summary>
+    public string? ConfigPath { get; private set; }
+
+    /// <summary>The family's architecture, read once from its own files (<see cref="ModelArchitecture.Load(ICheckpointReader, string?, Nn.Architectures.ArchitectureKind?, Nn.Layers.ActivationKind)"/>).</summary>
+    /// <exception cref="MergeException">No config.json, an unsupported model, or a base without the encoder's tensors.</exception>
+    internal ModelArchitecture Architecture
+    {
+        get
+        {
+            lock (_gate) return _architecture ??= ModelArchitecture.Load(Base, ConfigPath);
+        }
+    }
+
+    /// <summary>Whether the family's files describe an encoder the engine runs (a merge alone never needs one).</summary>
+    internal bool HasArchitecture
+    {
+        get
+        {
+            try { _ = Architecture; return true; }
+            catch (MergeException) { return false; }
+        }
+    }
+
+    /// <summary>The family's one encoder session (built on first use; its embedding cache lives as long as the family).</summary>
+    /// <exception cref="MergeException">The family has no architecture the engine runs.</exception>
+    internal EncoderSession Session
+    {
+        get
+        {
+            var architecture = Architecture;
+            lock (_gate) return _session ??= new EncoderSession(architecture);
+        }
+    }
+
+    /// <summary>The fine-tuned checkpoint of <paramref name="task"/>.</summary>
+    /// <exception cref="ArgumentException">No task of that name.</exception>
+    public ICheckpointReader Reader(string task) =>
+        Tasks.FirstOrDefault(t => t.Name == task)?.Reader
+        ?? throw new ArgumentException($"the family has no task '{task}' (tasks: {string.Join(", ", TaskNames)}).", nameof(task));
+
+    /// <summary>The linear head of <paramref name="task"/>, read from its fine-tuned checkpoint.</summary>
+    /// <exception cref="ArgumentException">No task of that name.</exception>
+    /// <exception cref="CheckpointFormatException">Missing head tensors, or a head of the wrong width.</exception>
+    internal TaskHead Head(string task) => Session.Head(Reader(task));
+
+    /// <summary>Opens and checks a family from file paths.</summary>
+    /// <exception cref="IncompatibleModelsException">Names, shapes or dtypes disagree.</exception>
+    public static ModelFamily Load(string basePath, IEnumerable<(string Name, string Path)> tasks, ModelFamilyOptions? options = null)
+    {
+        options ??= new ModelFamilyOptions();
+        var opened = new List<ICheckpointReader>();
+        try
+        {
+            var b = CheckpointReader.Open(basePath, options.Reader);
+            opened.Add(b);
+            var list = new List<TaskModel>();
+            foreach (var (name, path) in tasks)
+            {
+                var r = CheckpointReader.Open(path, options.Reader);
+                opened.Add(r);
+                list.Add(new TaskModel(name, r));
+            }
+            var family = Create(b, list, new HeadFilter(options.Heads));
+            family.ConfigPath = options.ConfigPath is null ? null : Path.GetFullPath(options.ConfigPath);
+            return family;
+        }
+        catch
+        {
+            foreach (var r in opened) r.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks already opened readers and builds the family (it takes ownership of them).</summary>
+    public static ModelFamily Create(ICheckpointReader baseModel, IReadOnlyList<TaskModel> tasks, HeadFilter heads)
+    {
+        if (tasks.Count == 0) throw new IncompatibleModelsException(baseModel.Path, null, "a family needs at least one fine-tuned model.");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in tasks)
+        {
+            if (string.IsNullOrEmpty(t.Name) || !t.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+                throw new IncompatibleModelsException(t.Reader.Path, null, $"task name '{t.Name}' must be letters, digits, '_' or '-'.");
+            if (!names.Add(t.Name)) throw new IncompatibleModelsException(t.Reader.Path, null, $"task name '{t.Name}' is used twice.");
+        }
+        var merged = new List<TensorInfo>();
+        var copied = new List<TensorInfo>();
+        foreach (var info in baseModel.Tensors)
+        {
+            if (heads.IsHead(info.Name)) continue;
+            (info.DType.IsFloatingPoint() ? merged : copied).Add(info);
+        }
+        var taskHeads = new Dictionary<string, IReadOnlyList<TensorInfo>>(StringComparer.Ordinal);
+        foreach (var t in tasks)
+        {
+            foreach (var b in merged)
+            {
+                if (!t.Reader.TryGetTensor(b.Name, out var ti))
+                    throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"is missing from task '{t.Name}' (the base has it with shape {b.ShapeText}).");
+                if (!ti.SameShape(b))
+                    throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"has shape {ti.ShapeText} in task '{t.Name}' but {b.ShapeText} in the base {baseModel.Path}.");
+                if (ti.DType != b.DType)
+                    throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"is {ti.DType} in task '{t.Name}' but {b.DType} in the base {baseModel.Path}.");
+            }
+            var headList = new List<TensorInfo>();
+            foreach (var ti in t.Reader.Tensors)
+            {
+                if (heads.IsHead(ti.Name)) { headList.Add(ti); continue; }
+                if (!baseModel.TryGetTensor(ti.Name, out var bi))
+                    throw new IncompatibleModelsException(t.Reader.Path, ti.Name, $"is in task '{t.Name}' but not in the base {baseModel.Path}; if it is a head, add it to the head pattern (now '{heads.Pattern}').");
+                if (!bi.DType.IsFloatingPoint() && (!ti.SameShape(bi) || ti.DType != bi.DType))
+                    throw new IncompatibleModelsException(t.Reader.Path, ti.Name, $"is {ti.DType} {ti.ShapeText} in task '{t.Name}' but {bi.DType} {bi.ShapeText} in the base.");
+            }
+            taskHeads[t.Name] = headList;
+        }
+        return new ModelFamily(baseModel, tasks, heads, merged, copied, taskHeads);
+    }
+
+    /// <summary>Number of merged parameters (elements of <see cref="MergedTensors"/>).</summary>
+    public long MergedParameterCount => MergedTensors.Sum(t => t.ElementCount);
+
+    /// <summary>Closes every checkpoint.</summary>
+    public void Dispose()
+    {
+        Base.Dispose();
+        foreach (var t in Tasks) t.Reader.Dispose();
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using MLNetMerge.Evaluation;
+using YamlDotNet.RepresentationModel;
+
+namespace MLNetMerge.Recipes;
+
+/// <summary>A recipe's <c>evaluate:</c> section (every key optional):
+/// <c>evaluate: { zoo: .., protocols: [current, knn, ft_classifier], shots: 5, seeds: 5, ftc_shots: [1, 5], report: out/x/report.json }</c>.</summary>
+/// <param name="Zoo">Zoo folder with <c>manifest.json</c>, absolute (null: the folder of the base checkpoint).</param>
+/// <param name="Protocols">Protocols: <c>current</c>, <c>knn</c> (default both), <c>ft_classifier</c> (FT-Classifier Eval,
+/// one protocol <c>ftc{k}</c> per k of <see cref="FtcShots"/>).</param>
+/// <param name="Shots">KNN anchors per class (default 5).</param>
+/// <param name="Seeds">Draws of the few-shot protocols (default 5).</param>
+/// <param name="Report">Where <c>report.json</c> goes, absolute (null: the run's output folder, else <c>out/&lt;command&gt;/&lt;recipe name&gt;/</c>).</param>
+public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocols, int Shots, int Seeds, string? Report)
+{
+    /// <summary>Shots per class of FT-Classifier Eval (key <c>ftc_shots</c>, default 1, 5, 10, 20).</summary>
+    public IReadOnlyList<int> FtcShots { get; init; } = FtClassifierEvalProtocol.DefaultShots;
+
+    /// <summary>The defaults (Current and KNN, 5 shots, 5 seeds).</summary>
+    public static EvaluateSection Default { get; } = new(null, ["current", "knn"], 5, 5, null);
+
+    /// <summary>Reads the section (none: <see cref="Default"/>).</summary>
+    /// <exception cref="RecipeException">A key is unknown or a value is malformed.</exception>
+    public static EvaluateSection Read(MergeRecipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        if (!recipe.Sections.TryGetValue("evaluate", out var node)) return Default;
+        if (node is not YamlMappingNode map) throw new RecipeException(recipe.Source, "evaluate: expected a mapping { zoo, protocols, shots, seeds, ftc_shots, report }.");
+        string? zoo = null, report = null;
+        var protocols = new List<string> { "current", "knn" };
+        int shots = 5, seeds = 5;
+        IReadOnlyList<int> ftcShots = FtClassifierEvalProtocol.DefaultShots;
+        foreach (var (k, v) in map.Children)
+        {
+            string key = ((YamlScalarNode)k).Value ?? "";
+            switch (key)
+            {
+                case "zoo": zoo = recipe.ResolvePath(Scalar(v, recipe, key)); break;
+                case "report": report = recipe.ResolvePath(Scalar(v, recipe, key)); break;
+                case "shots": shots = Int(v, recipe, key); break;
+                case "seeds": seeds = Int(v, recipe, key); break;
+                case "ftc_shots":
+                    ftcShots = v is YamlSequenceNode fs ? fs.Children.Select(c => Int(c, recipe, key)).ToList() : [Int(v, recipe, key)];
+                    break;
+                case "protocols":
+                    protocols = v is YamlSequenceNode seq ? seq.Children.Select(c => Scalar(c, recipe, key)).ToList() : [Scalar(v, recipe, key)];
+                    foreach (var p in protocols)
+                        if (p is not ("current" or "knn" or "ft_classifier")) throw new RecipeException(recipe.Source, $"evaluate.protocols: unknown protocol '{p}'; expected current, knn or ft_classifier.");
+                    break;
+                default: throw new RecipeException(recipe.Source, $"evaluate: unknown key '{key}'; expected zoo, protocols, shots, seeds, ftc_shots or report.");
+            }
+        }
+        return new EvaluateSection(zoo, protocols, shots, seeds, report) { FtcShots = ftcShots };
+    }
+
+    private static string Scalar(YamlNode v, MergeRecipe recipe, string key) =>
+        v is YamlScalarNode s && s.Value is not null ? s.Value : throw new RecipeException(recipe.Source, $"evaluate.{key}: expected a single value.");
+
+    private static int Int(YamlNode v, MergeRecipe recipe, string key) =>
+        int.TryParse(Scalar(v, recipe, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) && i > 0 ? i
+            : throw new RecipeException(recipe.Source, $"evaluate.{key}: expected a positive integer.");
+}

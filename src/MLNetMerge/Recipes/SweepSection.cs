@@ -1,0 +1,47 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace MLNetMerge.Recipes;
+
+/// <summary>
+/// A recipe's <c>sweep:</c> section, a full grid of merge parameters (<c>sweep: { keep: [0.1, 0.2], scale: [0.5, 1.0] }</c>);
+/// the runner merges every point, scores it on the labeled validation split (Current protocol) and keeps the point with
+/// the best mean validation accuracy (the first on ties) — selection never sees test.
+/// </summary>
+/// <param name="Grid">Parameter name → candidate values, in recipe order.</param>
+public sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<double> Values)> Grid)
+{
+    /// <summary>Whether the section lists any parameter.</summary>
+    public bool IsEmpty => Grid.Count == 0;
+
+    /// <summary>Reads the section (none: an empty grid).</summary>
+    /// <exception cref="RecipeException">Not a mapping of names to non-empty lists of numbers.</exception>
+    public static SweepSection Read(MergeRecipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var grid = new List<(string, IReadOnlyList<double>)>();
+        if (!recipe.Sections.TryGetValue("sweep", out var node)) return new SweepSection(grid);
+        if (node is not YamlMappingNode map) throw new RecipeException(recipe.Source, "sweep: expected a mapping of parameter names to lists of values.");
+        foreach (var (k, v) in map.Children)
+        {
+            string key = ((YamlScalarNode)k).Value ?? "";
+            if (v is not YamlSequenceNode seq || seq.Children.Count == 0) throw new RecipeException(recipe.Source, $"sweep.{key}: expected a non-empty list of numbers.");
+            grid.Add((key, seq.Children.Select(c => c is YamlScalarNode s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
+                ? d : throw new RecipeException(recipe.Source, $"sweep.{key}: '{(c as YamlScalarNode)?.Value}' is not a number.")).ToList()));
+        }
+        return new SweepSection(grid);
+    }
+
+    /// <summary>Every combination of the grid, first parameter varying slowest.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Points()
+    {
+        var result = new List<Dictionary<string, double>> { new(StringComparer.Ordinal) };
+        foreach (var (name, values) in Grid)
+            result = result.SelectMany(r => values.Select(v => new Dictionary<string, double>(r, StringComparer.Ordinal) { [name] = v })).ToList();
+        return result;
+    }
+
+    /// <summary>A point as <c>scale=0.3, keep=0.2</c>.</summary>
+    public static string Describe(IReadOnlyDictionary<string, double> point) =>
+        string.Join(", ", (point ?? throw new ArgumentNullException(nameof(point))).Select(kv => $"{kv.Key}={kv.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
+}

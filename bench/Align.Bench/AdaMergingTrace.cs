@@ -1,3 +1,4 @@
+using MLNetMerge.Merging;
 // Diagnostic: the entropy objective and the test accuracy (labels used only for the print) along an AdaMerging or CART++
 // run on the vision zoo, every 50 steps.
 using MLNetMerge;
@@ -14,13 +15,13 @@ internal static class AdaMergingTrace
         var manifest = ZooManifest.Load(zoo);
         using var family = ModelFamily.Load(Path.Combine(zoo, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(zoo, t.Checkpoint))));
         var test = manifest.Tasks.ToDictionary(t => t.Name, t => ZooManifest.LoadSplit(zoo, t, t.Test));
-        var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(family);
+        var merged = MergeExecutor.RunInMemory(family, "task_arithmetic");
         var ws = EncoderWorkspace.Open("trace", merged, new MergeInputs(family, test.ToDictionary(kv => kv.Key, kv => kv.Value.WithoutLabels())));
         float[] theta0; float[][] taus;
         if (mode == "cart") (theta0, taus) = CartPlusPlus.LowRankCenteredVectors(ws, family, 0.12, 0);
         else (theta0, taus) = CoefficientMergeRun.PlainTaskVectors(ws);
         var merge = new DifferentiableMerge(ws.Model.Parameters, theta0, taus, clampToUnitInterval: mode != "cart", mode == "cart" ? 2f : 0.3f);
-        var learner = new EntropyCoefficientLearner(ws.Model, merge, mode == "task" ? CoefficientGranularity.Task : CoefficientGranularity.Layer, ws.Heads, 1e-3);
+        var learner = new EntropyCoefficientLearner(ws.Model, merge, mode == "task" ? CoefficientScope.Task : CoefficientScope.Layer, ws.Heads, 1e-3);
         var sampler = new TaskBatches(ws.Data, 16, 0);
         var batches = ws.Data.Select(d => new float[16 * d.FeatureLength]).ToArray();
         var sizes = new int[batches.Length];

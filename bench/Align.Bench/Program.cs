@@ -1,3 +1,4 @@
+using MLNetMerge.Merging;
 // Our side of bench/align (see bench/align/README.md): one layer-wise AdaMerging step on the committed vision zoo —
 // θ = θ0 + Σt clamp(λt^l) τt^l, for each of the 8 tasks a forward and backward pass of its batch through the encoder and
 // its own head with the entropy loss, the coefficient gradients ⟨∂L/∂θ^l, τt^l⟩, one Adam step (lr 1e-3) — on the same
@@ -18,11 +19,11 @@ int batch = args.Length > 1 ? int.Parse(args[1]) : 16, steps = args.Length > 2 ?
 var manifest = ZooManifest.Load(zoo);
 using var family = ModelFamily.Load(Path.Combine(zoo, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(zoo, t.Checkpoint))));
 var data = manifest.Tasks.ToDictionary(t => t.Name, t => ZooManifest.LoadSplit(zoo, t, t.Test).Subset(Enumerable.Range(0, batch).ToArray()).WithoutLabels());
-var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(family);
+var merged = MergeExecutor.RunInMemory(family, "task_arithmetic");
 var ws = EncoderWorkspace.Open("bench", merged, new MergeInputs(family, data));
 var (theta0, taus) = CoefficientMergeRun.PlainTaskVectors(ws);
 var merge = new DifferentiableMerge(ws.Model.Parameters, theta0, taus, clampToUnitInterval: true, 0.3f);
-var learner = new EntropyCoefficientLearner(ws.Model, merge, CoefficientGranularity.Layer, ws.Heads, 1e-3);
+var learner = new EntropyCoefficientLearner(ws.Model, merge, CoefficientScope.Layer, ws.Heads, 1e-3);
 var batches = ws.Data.Select(d => d.Features).ToArray();
 var sizes = batches.Select(_ => batch).ToArray();
 double first = learner.Step(batches, sizes);

@@ -1,36 +1,34 @@
-// Model Tinting: after task arithmetic, learn layer-wise merge coefficients (clamped to [0, 1]) jointly with each
-// task's head, by cross-entropy to the fine-tuned models' pseudo-labels on unlabeled test inputs (transductive).
-// A short schedule here (40 rounds on 64 unlabeled inputs per task) so it runs in seconds; the paper uses 500 rounds.
+// Model Tinting (Jung et al. 2024, arXiv:2412.19098) as an alignment stage: layer-wise merge coefficients and each
+// task's head trained jointly on unlabeled test inputs against the fine-tuned models' pseudo-labels.
 //   dotnet run --project examples/Tinting [-- path/to/data/zoo/vision]
+using Microsoft.ML;
 using MLNetMerge;
-using MLNetMerge.Alignment;
 
 string zoo = args.Length > 0 ? args[0] : FindZoo();
-var ctx = new MergeContext(seed: 0);
-string[] tasks = ["fashion", "digits", "fashion_tops", "digits_inverted"];
-using var family = ctx.Model.LoadFamily(Path.Combine(zoo, "base.safetensors"),
-    tasks.Select(t => (t, Path.Combine(zoo, t + ".safetensors"))).ToArray());
-var test = ctx.Data.LoadZoo(zoo, split: "test", tasks);
-var unlabeled = ctx.Data.DropLabels(test.ToDictionary(kv => kv.Key, kv => ctx.Data.Take(kv.Value, 64)));
+var ml = new MLContext(seed: 0);
+using var family = ml.Merging().LoadZooFamily(zoo);
+var test = ml.Merging().LoadZooData(zoo, "test");
+var unlabeled = ml.Transforms.DropColumns("Label").Fit(test).Transform(test);
 
-var pipeline = ctx.Merging.TaskArithmetic(scale: 0.3)
-    .Append(ctx.Alignment.Tinting(new TintingOptions { Rounds = 40, BatchSize = 16 }));
-var tinted = pipeline.Fit(new MergeInputs(family, unlabeled));
-var merged = ctx.Merging.TaskArithmetic(scale: 0.3).Fit(new MergeInputs(family));
+var merge = ml.Merging().TaskArithmetic(family, scale: 0.3);
+var tinted = merge.Append(ml.Merging().Tinting(new TintingOptions { Rounds = 60, BatchSize = 32 })).Fit(unlabeled);
+var plain = merge.Fit(unlabeled);
 
-var before = ctx.Evaluation.Evaluate(merged, test, ctx.Evaluation.Current());
-var after = ctx.Evaluation.Evaluate(tinted, test, ctx.Evaluation.Current());
-Console.WriteLine("task arithmetic (λ 0.3) → + Model Tinting (40 rounds, 64 unlabeled inputs per task), test accuracy:");
-foreach (var t in tasks)
-    Console.WriteLine($"  {t,-18} {before.Metrics(t).MicroAccuracy,7:P1} → {after.Metrics(t).MicroAccuracy,7:P1}");
-Console.WriteLine($"  {"average",-18} {before.AverageAccuracy,7:P1} → {after.AverageAccuracy,7:P1}");
+var current = new EvaluationOptions { KnnShots = [] };
+var before = ml.Merging().Evaluate(plain, family, test, options: current);
+var after = ml.Merging().Evaluate(tinted, family, test, options: current);
+Console.WriteLine($"{"task",-18} {"merge",8} {"+ Tinting (60 rounds)",22}");
+foreach (var task in before.Tasks)
+    Console.WriteLine($"{task,-18} {before[task, "current"].Accuracy,8:P1} {after[task, "current"].Accuracy,22:P1}");
+Console.WriteLine($"{"average",-18} {before.AverageAccuracy("current"),8:P1} {after.AverageAccuracy("current"),22:P1}");
+return after.AverageAccuracy("current") > before.AverageAccuracy("current") ? 0 : 1;
 
-static string FindZoo()
+static string FindZoo(string name = "vision")
 {
     for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
     {
-        string candidate = Path.Combine(dir.FullName, "data", "zoo", "vision");
+        string candidate = Path.Combine(dir.FullName, "data", "zoo", name);
         if (File.Exists(Path.Combine(candidate, "manifest.json"))) return candidate;
     }
-    throw new DirectoryNotFoundException("data/zoo/vision not found; pass the zoo folder as the first argument.");
+    throw new DirectoryNotFoundException($"data/zoo/{name} not found; pass the zoo folder as the first argument.");
 }

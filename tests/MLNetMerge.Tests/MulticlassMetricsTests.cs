@@ -18,7 +18,7 @@ public sealed class MulticlassMetricsTests
     [TestMethod]
     public void AccuracyConfusionAndF1()
     {
-        var m = MulticlassClassificationMetrics.Compute(P, Y, 3, topK: 2);
+        var m = ClassificationScores.Compute(P, Y, 3, topK: 2);
         Assert.AreEqual(0.75, m.MicroAccuracy, 1e-12);                     // 3 of 4
         // confusion rows (truth): [1,0,0], [1,1,0], [0,0,1]; recall 1, 0.5, 1 → macro 2.5/3
         Assert.AreEqual(2.5 / 3, m.MacroAccuracy, 1e-12);
@@ -30,13 +30,13 @@ public sealed class MulticlassMetricsTests
         Assert.AreEqual(7.0 / 9, m.F1Score, 1e-12);
         // top-2: example 2's true class (0.40) has one higher score → inside the top 2; all hit
         Assert.AreEqual(1.0, m.TopKAccuracy, 1e-12);
-        Assert.AreEqual(0.75, MulticlassClassificationMetrics.Compute(P, Y, 3, topK: 1).TopKAccuracy, 1e-12);
+        Assert.AreEqual(0.75, ClassificationScores.Compute(P, Y, 3, topK: 1).TopKAccuracy, 1e-12);
     }
 
     [TestMethod]
     public void LogLossAndReduction()
     {
-        var m = MulticlassClassificationMetrics.Compute(P, Y, 3);
+        var m = ClassificationScores.Compute(P, Y, 3);
         // −ln 0.7 = 0.356675, −ln 0.4 = 0.916291, −ln 0.62 = 0.478036, −ln 0.82 = 0.198451 → mean 0.487363
         double ll = -(Math.Log(0.7f) + Math.Log(0.4f) + Math.Log(0.62f) + Math.Log(0.82f)) / 4;
         Assert.AreEqual(0.487363, m.LogLoss, 1e-5);
@@ -50,7 +50,7 @@ public sealed class MulticlassMetricsTests
     [TestMethod]
     public void LogLossClampsZeroProbability()
     {
-        var m = MulticlassClassificationMetrics.Compute([1f, 0f], [1], 2);
+        var m = ClassificationScores.Compute([1f, 0f], [1], 2);
         Assert.AreEqual(-Math.Log(1e-15), m.LogLoss, 1e-9);                // 34.538776
     }
 
@@ -58,9 +58,9 @@ public sealed class MulticlassMetricsTests
     public void ExpectedCalibrationError()
     {
         // One example per bin: (|1−0.70| + |0−0.50| + |1−0.62| + |1−0.82|)/4 = 1.36/4 = 0.34
-        Assert.AreEqual(0.34, MulticlassClassificationMetrics.Compute(P, Y, 3).ExpectedCalibrationError, 1e-6);
+        Assert.AreEqual(0.34, ClassificationScores.Compute(P, Y, 3).ExpectedCalibrationError, 1e-6);
         // Two examples in bin 10 (confidences 0.70, 0.72), one right: |0.5 − 0.71| = 0.21
-        var m = MulticlassClassificationMetrics.Compute([0.70f, 0.30f, 0.72f, 0.28f], [0, 1], 2);
+        var m = ClassificationScores.Compute([0.70f, 0.30f, 0.72f, 0.28f], [0, 1], 2);
         Assert.AreEqual(0.21, m.ExpectedCalibrationError, 1e-6);
     }
 
@@ -68,10 +68,10 @@ public sealed class MulticlassMetricsTests
     public void MatthewsMulticlassAndBinary()
     {
         // R_K: c = 3, s = 4, predicted counts (2,1,1), true (1,2,1): (3·4 − (2+2+1)) / √((16−6)(16−6)) = 7/10
-        Assert.AreEqual(0.7, MulticlassClassificationMetrics.Compute(P, Y, 3).MatthewsCorrelation, 1e-12);
+        Assert.AreEqual(0.7, ClassificationScores.Compute(P, Y, 3).MatthewsCorrelation, 1e-12);
         // Binary: y = 1,1,0,0,1; ŷ = 1,1,1,0,0 → TP 2, FN 1, FP 1, TN 1: (2·1 − 1·1)/√(3·3·2·2) = 1/6; F1 of class 1 = 2/3
         float[] p = [0.2f, 0.8f, 0.3f, 0.7f, 0.4f, 0.6f, 0.9f, 0.1f, 0.55f, 0.45f];
-        var m = MulticlassClassificationMetrics.Compute(p, [1, 1, 0, 0, 1], 2);
+        var m = ClassificationScores.Compute(p, [1, 1, 0, 0, 1], 2);
         Assert.AreEqual(1.0 / 6, m.MatthewsCorrelation, 1e-12);
         Assert.AreEqual(2.0 / 3, m.F1Score, 1e-12);
     }

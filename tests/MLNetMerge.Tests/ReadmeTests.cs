@@ -1,7 +1,7 @@
 using MLNetMerge.Alignment;
 namespace MLNetMerge.Tests;
 
-/// <summary>The README's method tables are the registries' (<see cref="MethodTable"/>): adding a method or a stage, or
+/// <summary>The README's method tables are the registries' (<see cref="MLNetMerge.Cli.Commands.MethodTable"/>): adding a method or a stage, or
 /// changing a default, fails this test until the README is regenerated with <c>mlnetmerge methods --markdown</c>.</summary>
 [TestClass]
 public sealed class ReadmeTests
@@ -26,7 +26,7 @@ public sealed class ReadmeTests
     public void Merge_method_table_matches_the_registry()
     {
         string table = Between(Readme(), "merge-methods");
-        Assert.AreEqual(MethodTable.MergeMethodsMarkdown(), table, "regenerate the README table with `mlnetmerge methods --markdown`");
+        Assert.AreEqual(MLNetMerge.Cli.Commands.MethodTable.MergeMethodsMarkdown(), table, "regenerate the README table with `mlnetmerge methods --markdown`");
         foreach (var m in Merging.MergeMethods.All) StringAssert.Contains(table, $"| `{m.Name}` |");
     }
 
@@ -34,7 +34,7 @@ public sealed class ReadmeTests
     public void Alignment_stage_table_matches_the_registry()
     {
         string table = Between(Readme(), "alignment-methods");
-        Assert.AreEqual(MethodTable.AlignmentMethodsMarkdown(), table, "regenerate the README table with `mlnetmerge methods --markdown`");
+        Assert.AreEqual(MLNetMerge.Cli.Commands.MethodTable.AlignmentMethodsMarkdown(), table, "regenerate the README table with `mlnetmerge methods --markdown`");
         foreach (var m in AlignmentMethods.All) StringAssert.Contains(table, $"| `{m.Name}` |");
     }
 

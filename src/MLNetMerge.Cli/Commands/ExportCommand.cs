@@ -3,6 +3,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Export;
+using MLNetMerge.Recipes;
 
 namespace MLNetMerge.Cli.Commands;
 
@@ -24,15 +25,14 @@ internal static class ExportCommand
         foreach (var o in new Option[] { config, output, multiHead, noPerTask, singleFile, basePath, force }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
-            var ctx = new MergeContext();
-            var model = ctx.Model.Load(r.GetValue(merged)!);
+            var model = OutputFormat.LoadMerged(r.GetValue(merged)!);
             var (_, architecture) = ModelConfigFile.Load(r.GetValue(config)!);
             string? baseFile = r.GetValue(basePath) ?? RecordedBase(r.GetValue(merged)!);
             if (r.GetValue(singleFile) && baseFile is null)
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
                     "--single-file needs the family's base checkpoint: pass --base BASE (the manifest records no base that still exists with its SHA-256).");
             using var baseModel = baseFile is null ? null : CheckpointReader.Open(baseFile);
-            var files = ctx.Model.ConvertToOnnx(model, r.GetValue(output)!, new OnnxExportOptions
+            var files = OnnxExport.Write(model, r.GetValue(output)!, new OnnxExportOptions
             {
                 Architecture = architecture, PerTask = !r.GetValue(noPerTask), MultiHead = r.GetValue(multiHead),
                 PerTaskSingleFile = r.GetValue(singleFile), BaseModel = baseModel, Overwrite = r.GetValue(force),

@@ -3,32 +3,32 @@ using static MLNetMerge.Alignment.CoefficientMergeRun;
 
 namespace MLNetMerge.Alignment;
 
-/// <summary>Settings of <see cref="AdaMerging"/> (defaults from METHODS.md §2 and the authors' code).</summary>
-public sealed class AdaMergingOptions
+/// <summary>Settings of <see cref="AdaMerging"/>, read from its declared parameters (<see cref="AdaMerging.Declared"/>).</summary>
+internal sealed class AdaMergingConfig
 {
-    /// <summary>One coefficient per task, or per task and tensor (default: layer-wise).</summary>
-    public CoefficientGranularity Granularity { get; init; } = CoefficientGranularity.Layer;
+    /// <summary>One coefficient per task, or per task and tensor.</summary>
+    public required CoefficientScope Granularity { get; init; }
 
     /// <summary>Merge TIES-trimmed task vectors instead of plain ones (AdaMerging++; default false).</summary>
-    public bool TiesVectors { get; init; }
+    public required bool TiesVectors { get; init; }
 
-    /// <summary>TIES's keep fraction for AdaMerging++ (default 0.2).</summary>
-    public double Keep { get; init; } = 0.2;
+    /// <summary>TIES's keep fraction for AdaMerging++.</summary>
+    public required double Keep { get; init; }
 
-    /// <summary>Adam steps, each on one batch of every task (default 500).</summary>
-    public int Steps { get; init; } = 500;
+    /// <summary>Adam steps, each on one batch of every task.</summary>
+    public required int Steps { get; init; }
 
-    /// <summary>Unlabeled examples per task per step (default 16).</summary>
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Unlabeled examples per task per step.</summary>
+    public required int BatchSize { get; init; }
 
-    /// <summary>Adam's learning rate (default 1e-3).</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Adam's learning rate.</summary>
+    public required double LearningRate { get; init; }
 
-    /// <summary>Starting coefficient (default 0.3).</summary>
-    public double InitialCoefficient { get; init; } = 0.3;
+    /// <summary>Starting coefficient.</summary>
+    public required double InitialCoefficient { get; init; }
 
-    /// <summary>Clamp coefficients to [0, 1] in the forward pass (default true, as the authors' code).</summary>
-    public bool Clamp { get; init; } = true;
+    /// <summary>Clamp coefficients to [0, 1] in the forward pass.</summary>
+    public required bool Clamp { get; init; }
 
 }
 
@@ -39,17 +39,30 @@ public sealed class AdaMergingOptions
 /// task vectors. Transductive: consumes unlabeled test inputs. The incoming merge's weights are not used (the coefficients
 /// define the merge); its task list and heads are.
 /// </summary>
-public sealed class AdaMerging : IAlignmentEstimator
+internal sealed class AdaMerging : IAlignmentEstimator
 {
     /// <summary>Recipe name.</summary>
     public const string MethodName = "adamerging";
 
-    private readonly AdaMergingOptions _o;
+    /// <summary>The stage's parameters: the one declaration of their names, defaults, ranges and meaning.</summary>
+    internal static readonly IReadOnlyList<MethodParameter> Declared =
+    [
+        MethodParameter.Choice("granularity", "One coefficient per task and tensor (layer) or per task (task).", "layer", "task"),
+        MethodParameter.Choice("vectors", "Plain task vectors, or TIES-trimmed ones (AdaMerging++).", "plain", "ties"),
+        MethodParameter.Number("keep", 0.2, "TIES keep fraction of AdaMerging++'s trimmed vectors.", 1e-9, 1),
+        MethodParameter.Integer("steps", 500, "Adam steps, each on one batch of every task.", 0, 1_000_000),
+        MethodParameter.Integer("batch_size", 16, "Unlabeled examples per task per step.", 1, 1_000_000),
+        MethodParameter.Number("learning_rate", 1e-3, "Adam's learning rate.", 0, 10),
+        MethodParameter.Number("init", 0.3, "Starting coefficient.", -100, 100),
+        MethodParameter.Flag("clamp", true, "Clamp coefficients to [0, 1] in the forward pass (the authors' code)."),
+    ];
+
+    private readonly AdaMergingConfig _o;
     private readonly ulong _seed;
 
     /// <summary>Creates the estimator.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Non-positive steps or batch size, or keep outside (0, 1].</exception>
-    public AdaMerging(AdaMergingOptions options, ulong seed)
+    public AdaMerging(AdaMergingConfig options, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Steps);
@@ -64,17 +77,17 @@ public sealed class AdaMerging : IAlignmentEstimator
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static AdaMerging FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters, ulong seed)
     {
-        var p = new StageParameters(MethodName, parameters);
-        var options = new AdaMergingOptions
+        var p = new StageParameters(MethodName, Declared, parameters);
+        var options = new AdaMergingConfig
         {
-            Granularity = p.Choice("granularity", "layer", "layer", "task") == "task" ? CoefficientGranularity.Task : CoefficientGranularity.Layer,
-            TiesVectors = p.Choice("vectors", "plain", "plain", "ties") == "ties",
-            Keep = p.Number("keep", 0.2, 1e-9, 1),
-            Steps = p.Integer("steps", 500, 0, 1_000_000),
-            BatchSize = p.Integer("batch_size", 16, 1, 1_000_000),
-            LearningRate = p.Number("learning_rate", 1e-3, 0, 10),
-            InitialCoefficient = p.Number("init", 0.3, -100, 100),
-            Clamp = p.Choice("clamp", "true", "true", "false") == "true",
+            Granularity = p.Choice("granularity") == "task" ? CoefficientScope.Task : CoefficientScope.Layer,
+            TiesVectors = p.Choice("vectors") == "ties",
+            Keep = p.Number("keep"),
+            Steps = p.Integer("steps"),
+            BatchSize = p.Integer("batch_size"),
+            LearningRate = p.Number("learning_rate"),
+            InitialCoefficient = p.Number("init"),
+            Clamp = p.Flag("clamp"),
         };
         p.Finish();
         return new AdaMerging(options, seed);
@@ -89,7 +102,7 @@ public sealed class AdaMerging : IAlignmentEstimator
     /// <inheritdoc />
     public IReadOnlyDictionary<string, ParameterValue> Parameters => (new Dictionary<string, ParameterValue>
     {
-        ["granularity"] = T(_o.Granularity == CoefficientGranularity.Task ? "task" : "layer"),
+        ["granularity"] = T(_o.Granularity == CoefficientScope.Task ? "task" : "layer"),
         ["vectors"] = T(_o.TiesVectors ? "ties" : "plain"),
         ["keep"] = N(_o.Keep),
         ["steps"] = N(_o.Steps),
@@ -108,7 +121,7 @@ public sealed class AdaMerging : IAlignmentEstimator
         var ws = EncoderWorkspace.Open(MethodName, merged, inputs);
         var (theta0, vectors) = CoefficientMergeRun.PlainTaskVectors(ws);
         if (_o.TiesVectors)
-            foreach (var tau in vectors) TiesTrim.Apply(tau, _o.Keep);
+            foreach (var tau in vectors) TiesTrimming.Apply(tau, _o.Keep);
         var search = new CoefficientSearch(_o.Granularity, _o.Steps, _o.BatchSize, _o.LearningRate, (float)_o.InitialCoefficient, _o.Clamp, _seed);
         return CoefficientMergeRun.Fit(MethodName, Parameters, merged, ws, theta0, vectors, search, progress, cancellationToken);
     }

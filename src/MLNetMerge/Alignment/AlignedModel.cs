@@ -31,6 +31,10 @@ public abstract class AlignedModel
     /// <summary>Embeddings (N, E) that feed <paramref name="task"/>'s classifier (after any task-specific transform).</summary>
     public abstract float[] Embed(string task, MLNetMerge.Data.TaskDataset data, CancellationToken cancellationToken = default);
 
+    /// <summary>The task as an encoder plus a linear head (what an ONNX graph holds), or null when the stage learned
+    /// something such a graph cannot hold (a non-linear adapter).</summary>
+    internal abstract TaskExport? ExportTask(string task);
+
     /// <summary>The learned state: named float32 tensors with shapes (heads, transforms, coefficients, merged weights).</summary>
     public abstract IReadOnlyList<AlignedTensor> State { get; }
 }

@@ -6,7 +6,7 @@ namespace MLNetMerge.Alignment;
 
 /// <summary>
 /// Aligned transformations (seed 000 §4, Table 1): per task, a map <c>A</c> of merged features onto the fine-tuned
-/// model's features, fitted on the k-shot unlabeled inputs (<see cref="TransformSolver"/>), then classification through
+/// model's features, fitted on the k-shot unlabeled inputs (<see cref="TransformFitting"/>), then classification through
 /// the frozen fine-tuned head: <c>softmax(W_t A(f_m(x)) + b_t)</c>. Recipe name <c>aligned_transform</c>; parameters
 /// <c>transform</c> (affine | linear | invertible | euclidean | orthogonal | scaling; default orthogonal), <c>solver</c>
 /// (closed_form | trained; default closed_form), <c>shots</c> (k per class, default 5; 0 = every input), <c>ridge</c>
@@ -18,20 +18,33 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
     /// <summary>Recipe name.</summary>
     public const string MethodName = "aligned_transform";
 
+    /// <summary>The stage's parameters: the one declaration of their names, defaults, ranges and meaning.</summary>
+    internal static readonly IReadOnlyList<MethodParameter> Declared =
+    [
+        MethodParameter.Choice("transform", "The family member mapping merged features to fine-tuned ones.",
+            ["orthogonal", .. FeatureTransform.Names.Where(n => n != "orthogonal")]),
+        MethodParameter.Choice("solver", "Closed form, or Adam with the β‖WᵀW − I‖² penalty.", "closed_form", "trained"),
+        MethodParameter.Integer("shots", 5, "Unlabeled examples per class k (labels only balance the draw); 0 = every input.", 0, 1_000_000),
+        MethodParameter.Number("ridge", 1e-3, "Ridge λ of the least-squares kinds, relative to the mean feature energy (not orthogonal or Euclidean).", 0, 1e6),
+        MethodParameter.Integer("steps", 1000, "Trained solver: Adam steps.", 1, 1_000_000),
+        MethodParameter.Number("learning_rate", 1e-2, "Trained solver: learning rate.", 0, 10),
+        MethodParameter.Number("beta", double.NaN, "Trained solver: β; default 10 for orthogonal and Euclidean, 0.01 for invertible, 0 otherwise.", 0, 1e9),
+    ];
+
 
     /// <summary>Creates the stage from recipe parameters.</summary>
     /// <exception cref="RecipeException">Unknown parameter or bad value.</exception>
     public AlignedTransformEstimator(IReadOnlyDictionary<string, ParameterValue>? parameters = null, ulong seed = 0)
     {
-        var p = new StageParameters(MethodName, parameters);
-        Kind = FeatureTransform.Parse(p.Choice("transform", "orthogonal", FeatureTransform.Names));
-        Trained = p.Choice("solver", "closed_form", "closed_form", "trained") == "trained";
-        ShotsPerClass = p.Integer("shots", 5, 0);
-        if (Kind is not (TransformKind.Orthogonal or TransformKind.Euclidean)) Ridge = p.Number("ridge", 1e-3, 0, 1e6);
+        var p = new StageParameters(MethodName, Declared, parameters);
+        Kind = FeatureTransform.Parse(p.Choice("transform"));
+        Trained = p.Choice("solver") == "trained";
+        ShotsPerClass = p.Integer("shots");
+        if (Kind is not (TransformKind.Orthogonal or TransformKind.Euclidean)) Ridge = p.Number("ridge");
         if (Trained)
         {
             double beta = Kind switch { TransformKind.Orthogonal or TransformKind.Euclidean => 10, TransformKind.Invertible => 0.01, _ => 0 };
-            Training = new TransformTraining(p.Integer("steps", 1000, 1), p.Number("learning_rate", 1e-2, 0, 10), p.Number("beta", beta, 0, 1e9));
+            Training = new TransformTraining(p.Integer("steps"), p.Number("learning_rate"), p.Number("beta", fallback: beta));
         }
         Parameters = p.Finish();
         Seed = seed;
@@ -91,13 +104,13 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
             var zt = Rows.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);     // (n, E)
             if (Training is null)
             {
-                transforms[task] = TransformSolver.ClosedForm(Kind, zm, zt, idx.Length, e, Ridge);
+                transforms[task] = TransformFitting.ClosedForm(Kind, zm, zt, idx.Length, e, Ridge);
                 progress?.Report(new MergeProgress(stage, ++done, total));
             }
             else
             {
                 long before = done;
-                transforms[task] = TransformSolver.Trained(Kind, zm, zt, idx.Length, e, Training,
+                transforms[task] = TransformFitting.Trained(Kind, zm, zt, idx.Length, e, Training,
                     (step, loss) => { done = before + step; if (step % 50 == 0 || step == Training.Steps) progress?.Report(new MergeProgress(stage, done, total, loss)); },
                     cancellationToken);
             }
@@ -141,6 +154,35 @@ public sealed class AlignedTransformModel : HeadAlignedModel
 
     /// <inheritdoc />
     public override float[] TransformFeatures(string task, float[] z, int n) => TransformOf(task).Apply(z, n);
+
+    /// <summary>The head with the map fused in: <c>H (W z + b) + c = (H W) z + (H b + c)</c>, or for scaling
+    /// <c>H diag(s) z + c</c>.</summary>
+    internal override TaskHead? ExportHead(string task)
+    {
+        var h = HeadOf(task);
+        var t = TransformOf(task);
+        int k = h.ClassCount, e = h.InputSize;
+        var w = new float[k * e];                                          // (K, E)
+        var b = (float[])h.Bias.Clone();                                   // (K)
+        for (int r = 0; r < k; r++)
+        {
+            var hr = h.Weight.AsSpan(r * e, e);
+            if (t.Scale is { } s)
+            {
+                for (int j = 0; j < e; j++) w[r * e + j] = hr[j] * s[j];
+                continue;
+            }
+            for (int i = 0; i < e; i++)
+            {
+                float hi = hr[i];
+                if (hi == 0) continue;
+                var wi = t.Weight.AsSpan(i * e, e);                           // row i of W (out i, in j)
+                for (int j = 0; j < e; j++) w[r * e + j] += hi * wi[j];
+                if (t.Bias is { } tb) b[r] += hi * tb[i];
+            }
+        }
+        return new TaskHead(w, b, k, e);
+    }
 
     /// <inheritdoc />
     public override IReadOnlyList<AlignedTensor> State

@@ -4,26 +4,26 @@ using MLNetMerge.Merging.Methods;
 
 namespace MLNetMerge.Alignment;
 
-/// <summary>Settings of <see cref="CartPlusPlus"/> (defaults from METHODS.md §1–2).</summary>
-public sealed class CartPlusPlusOptions
+/// <summary>Settings of <see cref="CartPlusPlus"/>.</summary>
+internal sealed class CartPlusPlusConfig
 {
-    /// <summary>CART's rank ratio r / min(m, n) (default 0.12).</summary>
-    public double RankRatio { get; init; } = 0.12;
+    /// <summary>CART's rank ratio r / min(m, n).</summary>
+    public required double RankRatio { get; init; }
 
-    /// <summary>Starting coefficient: CART's λ (default 2.0; not clamped).</summary>
-    public double InitialCoefficient { get; init; } = 2.0;
+    /// <summary>Starting coefficient: CART's λ.</summary>
+    public required double InitialCoefficient { get; init; }
 
-    /// <summary>One coefficient per task, or per task and tensor (default: layer-wise).</summary>
-    public CoefficientGranularity Granularity { get; init; } = CoefficientGranularity.Layer;
+    /// <summary>One coefficient per task, or per task and tensor.</summary>
+    public required CoefficientScope Granularity { get; init; }
 
-    /// <summary>Adam steps (default 500).</summary>
-    public int Steps { get; init; } = 500;
+    /// <summary>Adam steps.</summary>
+    public required int Steps { get; init; }
 
-    /// <summary>Unlabeled examples per task per step (default 16).</summary>
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Unlabeled examples per task per step.</summary>
+    public required int BatchSize { get; init; }
 
-    /// <summary>Adam's learning rate (default 1e-3).</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Adam's learning rate.</summary>
+    public required double LearningRate { get; init; }
 
 }
 
@@ -34,17 +34,28 @@ public sealed class CartPlusPlusOptions
 /// tensors outside the blocks keep their full <c>ct</c>, which sum to zero, so at the start CART++ is CART exactly).
 /// Transductive: consumes unlabeled test inputs.
 /// </summary>
-public sealed class CartPlusPlus : IAlignmentEstimator
+internal sealed class CartPlusPlus : IAlignmentEstimator
 {
     /// <summary>Recipe name.</summary>
     public const string MethodName = "cart_plus_plus";
 
-    private readonly CartPlusPlusOptions _o;
+    /// <summary>The stage's parameters: the one declaration of their names, defaults, ranges and meaning.</summary>
+    internal static readonly IReadOnlyList<MethodParameter> Declared =
+    [
+        MethodParameter.Number("rank_ratio", 0.12, "CART's rank ratio r / min(m, n) of the low-rank task vectors.", 0, 1),
+        MethodParameter.Number("init", 2.0, "Starting coefficient (CART's λ).", -100, 100),
+        MethodParameter.Choice("granularity", "One coefficient per task and tensor (layer) or per task (task).", "layer", "task"),
+        MethodParameter.Integer("steps", 500, "Adam steps, each on one batch of every task.", 0, 1_000_000),
+        MethodParameter.Integer("batch_size", 16, "Unlabeled examples per task per step.", 1, 1_000_000),
+        MethodParameter.Number("learning_rate", 1e-3, "Adam's learning rate.", 0, 10),
+    ];
+
+    private readonly CartPlusPlusConfig _o;
     private readonly ulong _seed;
 
     /// <summary>Creates the estimator.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Rank ratio outside [0, 1], non-positive batch, negative steps.</exception>
-    public CartPlusPlus(CartPlusPlusOptions options, ulong seed)
+    public CartPlusPlus(CartPlusPlusConfig options, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!(options.RankRatio >= 0 && options.RankRatio <= 1)) throw new ArgumentOutOfRangeException(nameof(options), $"rank ratio is {options.RankRatio}; expected [0, 1].");
@@ -59,15 +70,15 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static CartPlusPlus FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters, ulong seed)
     {
-        var p = new StageParameters(MethodName, parameters);
-        var options = new CartPlusPlusOptions
+        var p = new StageParameters(MethodName, Declared, parameters);
+        var options = new CartPlusPlusConfig
         {
-            RankRatio = p.Number("rank_ratio", 0.12, 0, 1),
-            InitialCoefficient = p.Number("init", 2.0, -100, 100),
-            Granularity = p.Choice("granularity", "layer", "layer", "task") == "task" ? CoefficientGranularity.Task : CoefficientGranularity.Layer,
-            Steps = p.Integer("steps", 500, 0, 1_000_000),
-            BatchSize = p.Integer("batch_size", 16, 1, 1_000_000),
-            LearningRate = p.Number("learning_rate", 1e-3, 0, 10),
+            RankRatio = p.Number("rank_ratio"),
+            InitialCoefficient = p.Number("init"),
+            Granularity = p.Choice("granularity") == "task" ? CoefficientScope.Task : CoefficientScope.Layer,
+            Steps = p.Integer("steps"),
+            BatchSize = p.Integer("batch_size"),
+            LearningRate = p.Number("learning_rate"),
         };
         p.Finish();
         return new CartPlusPlus(options, seed);
@@ -84,7 +95,7 @@ public sealed class CartPlusPlus : IAlignmentEstimator
     {
         ["rank_ratio"] = N(_o.RankRatio),
         ["init"] = N(_o.InitialCoefficient),
-        ["granularity"] = T(_o.Granularity == CoefficientGranularity.Task ? "task" : "layer"),
+        ["granularity"] = T(_o.Granularity == CoefficientScope.Task ? "task" : "layer"),
         ["steps"] = N(_o.Steps),
         ["batch_size"] = N(_o.BatchSize),
         ["learning_rate"] = N(_o.LearningRate),

@@ -11,7 +11,7 @@ namespace MLNetMerge.Alignment;
 /// <param name="InitialCoefficient">Starting value of every coefficient.</param>
 /// <param name="Clamp">Clamp coefficients to [0, 1] in the forward pass.</param>
 /// <param name="Seed">Seed of the batch order.</param>
-public sealed record CoefficientSearch(CoefficientGranularity Granularity, int Steps, int BatchSize, double LearningRate,
+public sealed record CoefficientSearch(CoefficientScope Granularity, int Steps, int BatchSize, double LearningRate,
     float InitialCoefficient, bool Clamp, ulong Seed);
 
 /// <summary>
@@ -57,7 +57,7 @@ internal static class CoefficientMergeRun
         }
         learner.Materialize();
         var weights = (float[])model.Parameters.Values.Clone();
-        int[] shape = search.Granularity == CoefficientGranularity.Task ? [tasks] : [tasks, merge.TensorCount];
+        int[] shape = search.Granularity == CoefficientScope.Task ? [tasks] : [tasks, merge.TensorCount];
         var coefficients = new AlignedTensor("coefficients", shape, (float[])learner.Coefficients.Clone());
         return new MergedEncoderModel(merged, method, parameters, model, workspace.Session.Prefix, weights,
             workspace.TaskNames, workspace.Heads, coefficients);

@@ -8,7 +8,7 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Alignment;
 
 /// <summary>How the diagonal Fisher takes the expectation over labels.</summary>
-public enum FisherLabels
+public enum FisherLabelSource
 {
     /// <summary>Exactly: <c>Σ_y p(y|x) g_y²</c>, one backward pass per class (default).</summary>
     Expected,
@@ -32,7 +32,7 @@ public static class DiagonalFisher
     /// <param name="labels">Exact expectation or one sampled label per example.</param>
     /// <param name="seed">Seed of the sampled labels.</param>
     /// <param name="cancellationToken">Checked per example.</param>
-    public static float[] Compute(IDenseEncoder model, TaskHead head, TaskDataset data, FisherLabels labels, ulong seed, CancellationToken cancellationToken = default)
+    public static float[] Compute(IDenseEncoder model, TaskHead head, TaskDataset data, FisherLabelSource labels, ulong seed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(head);
@@ -52,7 +52,7 @@ public static class DiagonalFisher
             var emb = model.Embedding(1);                                 // (1, E)
             Linear.Forward<float>(logits, emb, head.Weight, head.Bias, 1, e, k);
             LogSoftmax.Rows<float>(logp, logits, 1, k);
-            if (labels == FisherLabels.Sampled)
+            if (labels == FisherLabelSource.Sampled)
             {
                 double u = rng.NextDouble(), c = 0;
                 int y = k - 1;

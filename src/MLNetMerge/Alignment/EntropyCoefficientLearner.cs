@@ -7,7 +7,7 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Alignment;
 
 /// <summary>How many merge coefficients AdaMerging learns.</summary>
-public enum CoefficientGranularity
+public enum CoefficientScope
 {
     /// <summary>One coefficient per task, shared by every tensor: <c>θ = θ0 + Σt λt τt</c>.</summary>
     Task,
@@ -36,7 +36,7 @@ public sealed class EntropyCoefficientLearner
     /// <param name="granularity">Task-wise or layer-wise coefficients.</param>
     /// <param name="heads">Each task's head, in the merge's task order.</param>
     /// <param name="learningRate">Adam's learning rate (1e-3 in AdaMerging).</param>
-    public EntropyCoefficientLearner(IDenseEncoder model, DifferentiableMerge merge, CoefficientGranularity granularity, IReadOnlyList<TaskHead> heads, double learningRate)
+    public EntropyCoefficientLearner(IDenseEncoder model, DifferentiableMerge merge, CoefficientScope granularity, IReadOnlyList<TaskHead> heads, double learningRate)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(merge);
@@ -48,14 +48,14 @@ public sealed class EntropyCoefficientLearner
         _merge = merge;
         _heads = heads;
         Granularity = granularity;
-        Coefficients = granularity == CoefficientGranularity.Layer ? merge.Coefficients
+        Coefficients = granularity == CoefficientScope.Layer ? merge.Coefficients
             : Enumerable.Range(0, merge.TaskCount).Select(t => merge.Coefficients[t * merge.TensorCount]).ToArray();
         Gradients = new float[Coefficients.Length];
         _adam = new Adam(Coefficients.Length, new AdamOptions { LearningRate = learningRate });
     }
 
     /// <summary>Task-wise or layer-wise.</summary>
-    public CoefficientGranularity Granularity { get; }
+    public CoefficientScope Granularity { get; }
 
     /// <summary>The trainable coefficients: (T) task-wise, (T, L) layer-wise (the merge's own array). Edit in place.</summary>
     public float[] Coefficients { get; }
@@ -66,7 +66,7 @@ public sealed class EntropyCoefficientLearner
     /// <summary>Writes θ(λ) into the encoder's weights (task-wise coefficients are copied to every tensor first).</summary>
     public void Materialize()
     {
-        if (Granularity == CoefficientGranularity.Task)
+        if (Granularity == CoefficientScope.Task)
             for (int t = 0; t < _merge.TaskCount; t++) Array.Fill(_merge.Coefficients, Coefficients[t], t * _merge.TensorCount, _merge.TensorCount);
         _merge.Materialize();
     }
@@ -95,7 +95,7 @@ public sealed class EntropyCoefficientLearner
         for (int t = 0; t < _heads.Count; t++) loss += TaskEntropy(t, batches[t], sizes[t], backward: true);
         _merge.ZeroCoefficientGradients();
         _merge.AccumulateCoefficientGradients();
-        if (Granularity == CoefficientGranularity.Layer) _merge.CoefficientGradients.CopyTo(Gradients, 0);
+        if (Granularity == CoefficientScope.Layer) _merge.CoefficientGradients.CopyTo(Gradients, 0);
         else
             for (int t = 0; t < _merge.TaskCount; t++)
             {

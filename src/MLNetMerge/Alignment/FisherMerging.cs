@@ -4,16 +4,16 @@ using static MLNetMerge.Alignment.CoefficientMergeRun;
 namespace MLNetMerge.Alignment;
 
 /// <summary>Settings of <see cref="FisherMerging"/>.</summary>
-public sealed class FisherMergingOptions
+internal sealed class FisherMergingConfig
 {
-    /// <summary>Unlabeled examples per task for the Fisher (default 256; the first ones).</summary>
-    public int Samples { get; init; } = 256;
+    /// <summary>Unlabeled examples per task for the Fisher.</summary>
+    public required int Samples { get; init; }
 
     /// <summary>Exact expectation over the model's labels (default) or one sampled label per example.</summary>
-    public FisherLabels Labels { get; init; } = FisherLabels.Expected;
+    public required FisherLabelSource Labels { get; init; }
 
-    /// <summary>Lower bound on every Fisher value (default 1e-6).</summary>
-    public double Floor { get; init; } = 1e-6;
+    /// <summary>Lower bound on every Fisher value.</summary>
+    public required double Floor { get; init; }
 
 }
 
@@ -23,17 +23,25 @@ public sealed class FisherMergingOptions
 /// inputs) weighs an element-wise average, <c>θ = Σt F̂t θt / Σt F̂t</c> with <c>F̂t = max(Ft, floor)</c>.
 /// Consumes unlabeled inputs (the test inputs here: transductive).
 /// </summary>
-public sealed class FisherMerging : IAlignmentEstimator
+internal sealed class FisherMerging : IAlignmentEstimator
 {
     /// <summary>Recipe name.</summary>
     public const string MethodName = "fisher";
 
-    private readonly FisherMergingOptions _o;
+    /// <summary>The stage's parameters: the one declaration of their names, defaults, ranges and meaning.</summary>
+    internal static readonly IReadOnlyList<MethodParameter> Declared =
+    [
+        MethodParameter.Integer("samples", 256, "Unlabeled inputs per task the diagonal Fisher is averaged over.", 1, 10_000_000),
+        MethodParameter.Choice("labels", "Expected over the model's predictive distribution, or one label sampled from it.", "expected", "sampled"),
+        MethodParameter.Number("floor", 1e-6, "Added to every Fisher entry so that parameters no task informs fall back to averaging.", 0, 1),
+    ];
+
+    private readonly FisherMergingConfig _o;
     private readonly ulong _seed;
 
     /// <summary>Creates the estimator.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Non-positive samples or a negative floor.</exception>
-    public FisherMerging(FisherMergingOptions options, ulong seed)
+    public FisherMerging(FisherMergingConfig options, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Samples);
@@ -46,12 +54,12 @@ public sealed class FisherMerging : IAlignmentEstimator
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static FisherMerging FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters, ulong seed)
     {
-        var p = new StageParameters(MethodName, parameters);
-        var options = new FisherMergingOptions
+        var p = new StageParameters(MethodName, Declared, parameters);
+        var options = new FisherMergingConfig
         {
-            Samples = p.Integer("samples", 256, 1, 10_000_000),
-            Labels = p.Choice("labels", "expected", "expected", "sampled") == "sampled" ? FisherLabels.Sampled : FisherLabels.Expected,
-            Floor = p.Number("floor", 1e-6, 0, 1),
+            Samples = p.Integer("samples"),
+            Labels = p.Choice("labels") == "sampled" ? FisherLabelSource.Sampled : FisherLabelSource.Expected,
+            Floor = p.Number("floor"),
         };
         p.Finish();
         return new FisherMerging(options, seed);
@@ -67,7 +75,7 @@ public sealed class FisherMerging : IAlignmentEstimator
     public IReadOnlyDictionary<string, ParameterValue> Parameters => (new Dictionary<string, ParameterValue>
     {
         ["samples"] = N(_o.Samples),
-        ["labels"] = T(_o.Labels == FisherLabels.Sampled ? "sampled" : "expected"),
+        ["labels"] = T(_o.Labels == FisherLabelSource.Sampled ? "sampled" : "expected"),
         ["floor"] = N(_o.Floor),
     });
 

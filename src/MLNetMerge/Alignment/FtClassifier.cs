@@ -16,14 +16,23 @@ public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
     /// <summary>Recipe name.</summary>
     public const string MethodName = "ft_classifier";
 
+    /// <summary>The stage's parameters: the one declaration of their names, defaults, ranges and meaning.</summary>
+    internal static readonly IReadOnlyList<MethodParameter> Declared =
+    [
+        MethodParameter.Integer("shots", 5, "Unlabeled examples per class k (labels only balance the draw); 0 = every input.", 0, 1_000_000),
+        MethodParameter.Integer("epochs", 5, "Passes over the sample.", 1, 1_000_000),
+        MethodParameter.Number("learning_rate", 5e-4, "Adam's learning rate.", 0, 10),
+        MethodParameter.Integer("batch", 1, "Examples per step (the paper's: 1).", 1, 1_000_000),
+    ];
+
 
     /// <summary>Creates the stage from recipe parameters.</summary>
     /// <exception cref="RecipeException">Unknown parameter or bad value.</exception>
     public FtClassifierEstimator(IReadOnlyDictionary<string, ParameterValue>? parameters = null, ulong seed = 0)
     {
-        var p = new StageParameters(MethodName, parameters);
-        ShotsPerClass = p.Integer("shots", 5, 0);
-        Settings = new FtClassifierSettings(p.Integer("epochs", 5, 1), p.Number("learning_rate", 5e-4, 0, 10), p.Integer("batch", 1, 1));
+        var p = new StageParameters(MethodName, Declared, parameters);
+        ShotsPerClass = p.Integer("shots");
+        Settings = new FtClassifierSettings(p.Integer("epochs"), p.Number("learning_rate"), p.Integer("batch"));
         Parameters = p.Finish();
         Seed = seed;
     }

@@ -38,6 +38,20 @@ public abstract class HeadAlignedModel : AlignedModel
     /// <summary>The head that classifies <paramref name="task"/>'s features.</summary>
     public abstract TaskHead HeadOf(string task);
 
+    /// <inheritdoc />
+    internal override TaskExport? ExportTask(string task)
+    {
+        RequireTask(task);
+        if (ExportHead(task) is not { } head) return null;
+        string prefix = Encoder.Prefix;
+        return new TaskExport(name => Merged.Tensors.ContainsKey(prefix + name) ? Merged.TensorFor(task, prefix + name) : null, head,
+            Merged.Summary.Method.IsPerTask ? (Merged, task) : Merged);
+    }
+
+    /// <summary>The head an encoder-plus-head graph uses for <paramref name="task"/>: <see cref="HeadOf"/> with any feature
+    /// transform fused into it, or null when the transform is not linear. Default: <see cref="HeadOf"/> (no transform).</summary>
+    internal virtual TaskHead? ExportHead(string task) => HeadOf(task);
+
     /// <summary>Maps merged embeddings <c>z = f_m(x)</c> (N, E) to the features that feed the head (default: identity).</summary>
     /// <param name="task">The task.</param>
     /// <param name="z">Merged embeddings (N, E).</param>

@@ -73,6 +73,14 @@ public sealed class MergedEncoderModel : AlignedModel
     }
 
     /// <inheritdoc />
+    internal override TaskExport? ExportTask(string task)
+    {
+        var head = Head(task);
+        var layout = _encoder.Parameters.Layout;
+        return new TaskExport(name => layout.Entries.FirstOrDefault(e => e.Name == name) is { } e ? _weights.AsSpan(e.Offset, e.Length).ToArray() : null, head, this);
+    }
+
+    /// <inheritdoc />
     public override float[] Embed(string task, TaskDataset data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);

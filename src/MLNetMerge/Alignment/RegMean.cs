@@ -6,16 +6,16 @@ using MLNetMerge.Nn;
 namespace MLNetMerge.Alignment;
 
 /// <summary>Settings of <see cref="RegMean"/>.</summary>
-public sealed class RegMeanOptions
+internal sealed class RegMeanConfig
 {
-    /// <summary>Off-diagonal factor α of the Gram matrices (default 0.95, METHODS.md's value for ViTs).</summary>
-    public double Alpha { get; init; } = 0.95;
+    /// <summary>Off-diagonal factor α of the Gram matrices.</summary>
+    public required double Alpha { get; init; }
 
-    /// <summary>Unlabeled examples per task whose linear-layer inputs form the Gram matrices (default 256; the first ones).</summary>
-    public int Samples { get; init; } = 256;
+    /// <summary>Unlabeled examples per task whose linear-layer inputs form the Gram matrices.</summary>
+    public required int Samples { get; init; }
 
-    /// <summary>Examples per forward pass (default 64).</summary>
-    public int BatchSize { get; init; } = 64;
+    /// <summary>Examples per forward pass.</summary>
+    public required int BatchSize { get; init; }
 
 }
 
@@ -26,16 +26,24 @@ public sealed class RegMeanOptions
 /// average of the fine-tuned models. The Grams are gathered with a <see cref="GramCollector"/> on the engine's linear
 /// layers, so any architecture built from them works. Consumes unlabeled inputs (the test inputs here: transductive).
 /// </summary>
-public sealed class RegMean : IAlignmentEstimator
+internal sealed class RegMean : IAlignmentEstimator
 {
     /// <summary>Recipe name.</summary>
     public const string MethodName = "regmean";
 
-    private readonly RegMeanOptions _o;
+    /// <summary>The stage's parameters: the one declaration of their names, defaults, ranges and meaning.</summary>
+    internal static readonly IReadOnlyList<MethodParameter> Declared =
+    [
+        MethodParameter.Number("alpha", 0.95, "Scale of the Gram matrices' off-diagonal entries (RegMean's α; 1 = exact least squares).", 0, 1),
+        MethodParameter.Integer("samples", 256, "Unlabeled inputs per task whose linear-layer inputs form the Gram matrices.", 1, 10_000_000),
+        MethodParameter.Integer("batch_size", 64, "Inputs per forward pass.", 1, 100_000),
+    ];
+
+    private readonly RegMeanConfig _o;
 
     /// <summary>Creates the estimator.</summary>
     /// <exception cref="ArgumentOutOfRangeException">α outside [0, 1], or non-positive counts.</exception>
-    public RegMean(RegMeanOptions options)
+    public RegMean(RegMeanConfig options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!(options.Alpha >= 0 && options.Alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(options), $"alpha is {options.Alpha}; expected [0, 1].");
@@ -48,12 +56,12 @@ public sealed class RegMean : IAlignmentEstimator
     /// <exception cref="RecipeException">Unknown key or bad value.</exception>
     public static RegMean FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters)
     {
-        var p = new StageParameters(MethodName, parameters);
-        var options = new RegMeanOptions
+        var p = new StageParameters(MethodName, Declared, parameters);
+        var options = new RegMeanConfig
         {
-            Alpha = p.Number("alpha", 0.95, 0, 1),
-            Samples = p.Integer("samples", 256, 1, 10_000_000),
-            BatchSize = p.Integer("batch_size", 64, 1, 100_000),
+            Alpha = p.Number("alpha"),
+            Samples = p.Integer("samples"),
+            BatchSize = p.Integer("batch_size"),
         };
         p.Finish();
         return new RegMean(options);

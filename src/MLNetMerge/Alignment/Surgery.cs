@@ -14,13 +14,22 @@ public sealed class SurgeryEstimator : IAlignmentEstimator
     /// <summary>Recipe name.</summary>
     public const string MethodName = "surgery";
 
+    /// <summary>The stage's parameters: the one declaration of their names, defaults, ranges and meaning.</summary>
+    internal static readonly IReadOnlyList<MethodParameter> Declared =
+    [
+        MethodParameter.Integer("rank", 16, "Bottleneck width r of each task's adapter.", 1, 1_000_000),
+        MethodParameter.Integer("steps", 500, "Adam steps.", 1, 1_000_000),
+        MethodParameter.Number("learning_rate", 1e-3, "Adam's learning rate.", 0, 10),
+        MethodParameter.Integer("batch", 32, "Examples per step.", 1, 1_000_000),
+    ];
+
 
     /// <summary>Creates the stage from recipe parameters.</summary>
     /// <exception cref="RecipeException">Unknown parameter or bad value.</exception>
     public SurgeryEstimator(IReadOnlyDictionary<string, ParameterValue>? parameters = null, ulong seed = 0)
     {
-        var p = new StageParameters(MethodName, parameters);
-        Settings = new SurgerySettings(p.Integer("rank", 16, 1), p.Integer("steps", 500, 1), p.Number("learning_rate", 1e-3, 0, 10), p.Integer("batch", 32, 1));
+        var p = new StageParameters(MethodName, Declared, parameters);
+        Settings = new SurgerySettings(p.Integer("rank"), p.Integer("steps"), p.Number("learning_rate"), p.Integer("batch"));
         Parameters = p.Finish();
         Seed = seed;
     }
@@ -95,6 +104,9 @@ public sealed class SurgeryModel : HeadAlignedModel
         RequireTask(task);
         return _heads[task];
     }
+
+    /// <summary>The surgery adapter is not linear: an encoder-plus-head graph cannot hold it.</summary>
+    internal override TaskHead? ExportHead(string task) => null;
 
     /// <inheritdoc />
     public override float[] TransformFeatures(string task, float[] z, int n)

@@ -115,6 +115,28 @@ public sealed class TintedModel : AlignedModel
     }
 
     /// <inheritdoc/>
+    internal override TaskExport? ExportTask(string task)
+    {
+        int t = IndexOf(task);
+        var layout = _encoder.Parameters.Layout;
+        var own = new Dictionary<int, float[]>();                          // the task's copy of the tinted block
+        int o = 0;
+        foreach (int l in _block)
+        {
+            var e = layout.Entries[l];
+            own[l] = _blocks[t].AsSpan(o, e.Length).ToArray();
+            o += e.Length;
+        }
+        return new TaskExport(name =>
+        {
+            int l = -1;
+            for (int i = 0; i < layout.Entries.Count && l < 0; i++) if (layout.Entries[i].Name == name) l = i;
+            if (l < 0) return null;
+            return own.TryGetValue(l, out var v) ? v : _merged.AsSpan(layout.Entries[l].Offset, layout.Entries[l].Length).ToArray();
+        }, _heads[t], _block.Length > 0 ? (this, t) : this);
+    }
+
+    /// <inheritdoc/>
     public override float[] Embed(string task, TaskDataset data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);

@@ -16,14 +16,14 @@ namespace MLNetMerge.Alignment;
 /// </summary>
 public sealed class TintingEstimator : IAlignmentEstimator
 {
-    private readonly TintingOptions _options;
+    private readonly TintingConfig _options;
     private readonly ulong _seed;
 
     /// <summary>Creates the stage.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="seed">Seed of the task order and the batch draws.</param>
     /// <exception cref="RecipeException">A setting is out of range.</exception>
-    public TintingEstimator(TintingOptions options, ulong seed)
+    internal TintingEstimator(TintingConfig options, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Rounds < 1 || options.BatchSize < 1 || !(options.LearningRate > 0) || options.Block < 0)
@@ -32,10 +32,10 @@ public sealed class TintingEstimator : IAlignmentEstimator
         _seed = seed;
     }
 
-    private static string Method(TintingOptions o) => o.PlusPlus ? TintingSettings.TintingPlusPlus : TintingSettings.Tinting;
+    private static string Method(TintingConfig o) => o.PlusPlus ? TintingSettings.TintingPlusPlus : TintingSettings.Tinting;
 
     /// <summary>The settings.</summary>
-    public TintingOptions Options => _options;
+    internal TintingConfig Options => _options;
 
     /// <inheritdoc/>
     public string Name => Method(_options);

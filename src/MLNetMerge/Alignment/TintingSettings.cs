@@ -3,7 +3,7 @@ using MLNetMerge.Merging;
 
 namespace MLNetMerge.Alignment;
 
-/// <summary>Recipe form of <see cref="TintingOptions"/>: <c>filter</c> (none | more_confident | disagree_more_confident),
+/// <summary>Recipe form of <see cref="TintingConfig"/>: <c>filter</c> (none | more_confident | disagree_more_confident),
 /// <c>layer</c> (head | block index), <c>loss</c> (hard | soft | mse), <c>rounds</c>, <c>lr</c>, <c>batch</c>, <c>init</c>.</summary>
 internal static class TintingSettings
 {
@@ -17,7 +17,7 @@ internal static class TintingSettings
         _ => "disagree_more_confident",
     };
 
-    public static IReadOnlyDictionary<string, ParameterValue> ToParameters(TintingOptions o) => new Dictionary<string, ParameterValue>(StringComparer.Ordinal)
+    public static IReadOnlyDictionary<string, ParameterValue> ToParameters(TintingConfig o) => new Dictionary<string, ParameterValue>(StringComparer.Ordinal)
     {
         ["filter"] = new ParameterValue.Text(FilterText(o.EffectiveFilter)),
         ["layer"] = o.Block is int b ? new ParameterValue.Scalar(b) : new ParameterValue.Text("head"),
@@ -28,59 +28,41 @@ internal static class TintingSettings
         ["init"] = new ParameterValue.Scalar(o.InitialCoefficient),
     };
 
+    /// <summary>The parameters of Model Tinting and Tinting++: the one declaration of their names, defaults, ranges and
+    /// meaning (Tinting++'s filter default is the authors' code's rule, which produced the published numbers; the
+    /// paper's text describes <c>more_confident</c>).</summary>
+    public static IReadOnlyList<MethodParameter> Declared(string method) =>
+    [
+        method == TintingPlusPlus
+            ? MethodParameter.Choice("filter", "Samples left out of the loss.", "disagree_more_confident", "more_confident", "none")
+            : MethodParameter.Choice("filter", "Samples left out of the loss (Tinting++ filters; plain Tinting keeps all).", "none", "more_confident", "disagree_more_confident"),
+        MethodParameter.Choice("layer", "Task-specific layer: each task's head, or the index of the transformer block duplicated per task.", "head"),
+        MethodParameter.Choice("loss", "Loss against the individual model: cross-entropy to its pseudo-labels, to its probabilities, or MSE.", "hard", "soft", "mse"),
+        MethodParameter.Integer("rounds", 500, "Rounds; each visits every task once in a shuffled order with one Adam step.", 1, 100_000_000),
+        MethodParameter.Number("lr", 1e-2, "Adam learning rate for coefficients and task layers.", 1e-12, 10),
+        MethodParameter.Integer("batch", 32, "Unlabeled examples per task step.", 1, 1_000_000),
+        MethodParameter.Number("init", 0.3, "Initial value of every merge coefficient (clamped to [0, 1]).", -100, 100),
+    ];
+
+    /// <summary>Reads the stage's settings from its recipe parameters.</summary>
     /// <exception cref="RecipeException">An unknown key or value.</exception>
-    public static TintingOptions FromParameters(string method, IReadOnlyDictionary<string, ParameterValue> p)
+    public static TintingConfig FromParameters(string method, IReadOnlyDictionary<string, ParameterValue> parameters)
     {
-        ArgumentNullException.ThrowIfNull(p);
-        bool plus = method == TintingPlusPlus;
-        var o = new TintingOptions { PlusPlus = plus };
-        foreach (var (key, value) in p)
+        ArgumentNullException.ThrowIfNull(parameters);
+        var p = new StageParameters(method, Declared(method), parameters);
+        string filter = p.Choice("filter");
+        var options = new TintingConfig
         {
-            string Text() => value is ParameterValue.Text t ? t.Value : value is ParameterValue.Scalar s ? s.Value.ToString(CultureInfo.InvariantCulture)
-                : throw new RecipeException(null, $"{method}: '{key}' must be a single value.");
-            double Number() => value is ParameterValue.Scalar s ? s.Value
-                : double.TryParse(Text(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d
-                : throw new RecipeException(null, $"{method}: '{key}' must be a number, got '{Text()}'.");
-            o = key switch
-            {
-                "filter" => Text() switch
-                {
-                    "none" => With(o, false, o.FilterRule),
-                    "more_confident" => With(o, true, TintingFilterRule.MoreConfident),
-                    "disagree_more_confident" => With(o, true, TintingFilterRule.DisagreeAndMoreConfident),
-                    var x => throw new RecipeException(null, $"{method}: filter '{x}' is not one of none, more_confident, disagree_more_confident."),
-                },
-                "layer" => Text() == "head" ? Copy(o, block: null)
-                    : int.TryParse(Text(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int blk) && blk >= 0 ? Copy(o, block: blk)
-                    : throw new RecipeException(null, $"{method}: layer must be 'head' or a block index ≥ 0, got '{Text()}'."),
-                "loss" => Copy(o, loss: Text() switch
-                {
-                    "hard" => TintingLoss.Hard, "soft" => TintingLoss.Soft, "mse" => TintingLoss.Mse,
-                    var x => throw new RecipeException(null, $"{method}: loss '{x}' is not one of hard, soft, mse."),
-                }),
-                "rounds" => Copy(o, rounds: PositiveInt(method, key, Number())),
-                "batch" => Copy(o, batch: PositiveInt(method, key, Number())),
-                "lr" => Copy(o, lr: Number() > 0 ? Number() : throw new RecipeException(null, $"{method}: lr must be positive.")),
-                "init" => Copy(o, init: Number()),
-                _ => throw new RecipeException(null, $"{method}: unknown parameter '{key}' (expected filter, layer, loss, rounds, lr, batch, init)."),
-            };
-        }
-        return o;
+            PlusPlus = filter != "none",
+            FilterRule = filter switch { "more_confident" => TintingFilterRule.MoreConfident, "none" => TintingFilterRule.None, _ => TintingFilterRule.DisagreeAndMoreConfident },
+            Block = p.ChoiceOrIndex("layer"),
+            Loss = p.Choice("loss") switch { "soft" => TintingLossKind.Soft, "mse" => TintingLossKind.Mse, _ => TintingLossKind.Hard },
+            Rounds = p.Integer("rounds"),
+            LearningRate = p.Number("lr"),
+            BatchSize = p.Integer("batch"),
+            InitialCoefficient = p.Number("init"),
+        };
+        p.Finish();
+        return options;
     }
-
-    private static int PositiveInt(string method, string key, double v) =>
-        v >= 1 && v == Math.Floor(v) && v <= int.MaxValue ? (int)v : throw new RecipeException(null, $"{method}: {key} must be a positive integer, got {v}.");
-
-    private static TintingOptions With(TintingOptions o, bool plus, TintingFilterRule rule) => new()
-    {
-        PlusPlus = plus, FilterRule = rule, Block = o.Block, Loss = o.Loss, Rounds = o.Rounds, LearningRate = o.LearningRate,
-        BatchSize = o.BatchSize, InitialCoefficient = o.InitialCoefficient,
-    };
-
-    private static TintingOptions Copy(TintingOptions o, int? block = -1, TintingLoss? loss = null, int? rounds = null, int? batch = null, double? lr = null, double? init = null) => new()
-    {
-        PlusPlus = o.PlusPlus, FilterRule = o.FilterRule, Block = block == -1 ? o.Block : block, Loss = loss ?? o.Loss,
-        Rounds = rounds ?? o.Rounds, LearningRate = lr ?? o.LearningRate, BatchSize = batch ?? o.BatchSize,
-        InitialCoefficient = init ?? o.InitialCoefficient,
-    };
 }

@@ -9,7 +9,7 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Alignment;
 
 /// <summary>What the merged model's task outputs are fitted to.</summary>
-public enum TintingLoss
+public enum TintingLossKind
 {
     /// <summary>Cross-entropy to the individual model's hard pseudo-label <c>argmax Wt(ft(x))</c> (the paper's loss).</summary>
     Hard,
@@ -28,8 +28,8 @@ public sealed record TintingTrainerSettings
     /// block duplicated per task.</summary>
     public int Block { get; init; } = -1;
 
-    /// <summary>Loss (default <see cref="TintingLoss.Hard"/>).</summary>
-    public TintingLoss Loss { get; init; } = TintingLoss.Hard;
+    /// <summary>Loss (default <see cref="TintingLossKind.Hard"/>).</summary>
+    public TintingLossKind Loss { get; init; } = TintingLossKind.Hard;
 
     /// <summary>Sample filter (default none; Tinting++ uses <see cref="TintingFilterRule.DisagreeAndMoreConfident"/>).</summary>
     public TintingFilterRule Filter { get; init; } = TintingFilterRule.None;
@@ -51,7 +51,7 @@ public readonly record struct TintingStepResult(float Loss, int Kept);
 /// [0, 1] in <c>θ = θ0 + Σt clamp(λt) τt</c> (through <see cref="DifferentiableMerge"/>), jointly with one task-specific
 /// layer per task, its head <c>(Wt, bt)</c> or a per-task copy of one transformer block that replaces the merged block in
 /// task t's forward and backward passes. One step on task t and a batch x: <c>z = Wt f_θ(x) + bt</c>, the loss of
-/// <see cref="TintingLoss"/> against the individual model's logits over the samples <see cref="TintingFilter"/> keeps,
+/// <see cref="TintingLossKind"/> against the individual model's logits over the samples <see cref="TintingSampleFilter"/> keeps,
 /// one backward pass for ∂L/∂θ, then <c>∂L/∂λt'^l = ⟨∂L/∂θ^l, τt'^l⟩</c> for every task t', and Adam on λ (one optimiser,
 /// one step count) and on task t's layer (one optimiser per task: a layer only steps with its own task, as
 /// torch.optim.Adam skips parameters without a gradient).
@@ -249,7 +249,7 @@ public sealed class TintingTrainer
         SoftmaxRows(pm, logits, batch, k);
         SoftmaxRows(pi, individualLogits[..bk], batch, k);
         var keep = _keep.AsSpan(0, batch);                               // (B)
-        int kept = TintingFilter.Apply(keep, pm, pi, batch, k, _settings.Filter);
+        int kept = TintingSampleFilter.Apply(keep, pm, pi, batch, k, _settings.Filter);
         if (kept == 0)
         {
             if (backward) { Merge.ZeroCoefficientGradients(); Array.Clear(_headGrad[task]); if (_block.Length > 0) Array.Clear(_blockGrad[task]); }
@@ -269,13 +269,13 @@ public sealed class TintingTrainer
         float loss;
         switch (_settings.Loss)
         {
-            case TintingLoss.Hard:
+            case TintingLossKind.Hard:
                 var labels = _labels.AsSpan(0, kept);                    // (kept)
-                for (int i = 0; i < kept; i++) labels[i] = TintingFilter.Top1(ct.Slice(i * k, k)).Index;
+                for (int i = 0; i < kept; i++) labels[i] = TintingSampleFilter.Top1(ct.Slice(i * k, k)).Index;
                 loss = CrossEntropy.Forward<float>(clp, cl, labels, kept, k);
                 if (backward) CrossEntropy.Backward<float>(cd, clp, labels, kept, k, 1f);
                 break;
-            case TintingLoss.Soft:
+            case TintingLossKind.Soft:
                 var ctlp = _cLogT.AsSpan(0, ck);                         // (kept, K)
                 loss = KlDivergence.Forward<float>(ctlp, clp, ct, cl, kept, k);
                 if (backward) KlDivergence.Backward<float>(default, cd, ctlp, clp, kept, k, 1f);

@@ -1,109 +1,83 @@
-using MLNetMerge.Merging;
-using MLNetMerge.Merging.Methods;
+using Microsoft.ML;
+using MLNetMerge.Data;
+using MLNetMerge.MLNet;
+using MLNetMerge.Recipes;
 
 namespace MLNetMerge;
 
-/// <summary>The merge methods, one entry with simple parameters and one with an <c>Options</c> class each (ML.NET's catalog habit).</summary>
-public sealed class MergingCatalog
+/// <summary>
+/// Model merging on an <see cref="MLContext"/>: <c>mlContext.Merging()</c>. Load a family (a pretrained base and its
+/// fine-tuned copies), pick a merge method (each has a short overload and one taking its Options class, whose defaults
+/// are the method's declared parameters), optionally append an alignment stage fitted on unlabeled rows, and fit: the
+/// result is a chain of ML.NET's own transformers (ONNX Runtime scoring, <c>Score</c>, <c>PredictedLabel</c>) that
+/// composes with ML.NET's trainers and saves with <c>mlContext.Model.Save</c>.
+/// <code>
+/// var ml = new MLContext(seed: 0);
+/// using var family = ml.Merging().LoadFamily("base.safetensors", [("cars", "cars.safetensors"), ("dtd", "dtd.safetensors")]);
+/// var model = ml.Merging().Ties(family, keep: 0.2).Append(ml.Merging().FtClassifier()).Fit(unlabeled);
+/// ml.Model.Save(model, unlabeled.Schema, "merged.zip");
+/// </code>
+/// </summary>
+public sealed partial class MergingCatalog
 {
-    private readonly MergeContext _ctx;
+    private readonly MLContext _ml;
 
-    internal MergingCatalog(MergeContext ctx) => _ctx = ctx;
+    internal MergingCatalog(MLContext ml) => _ml = ml ?? throw new ArgumentNullException(nameof(ml));
 
-    /// <summary>Any registered method by recipe name with recipe-style parameters.</summary>
-    public IMergeEstimator Method(string name, IReadOnlyDictionary<string, ParameterValue>? parameters = null,
-        IReadOnlyDictionary<string, IReadOnlyDictionary<string, ParameterValue>>? modelParameters = null)
+    /// <summary>Opens a family: the base checkpoint and each task's fine-tuned checkpoint (safetensors, sharded
+    /// safetensors, PyTorch <c>.bin</c>/<c>.pt</c>, ONNX, or a folder holding one), heads matched by
+    /// <see cref="MergeFamilyOptions.Heads"/>. Dispose it to close the files.</summary>
+    /// <param name="basePath">The pretrained checkpoint.</param>
+    /// <param name="tasks">Task names and their fine-tuned checkpoints, in order.</param>
+    /// <param name="options">Head pattern, config and class names; null: the defaults.</param>
+    /// <exception cref="CheckpointFormatException">A file is not a checkpoint of a known format.</exception>
+    /// <exception cref="IncompatibleModelsException">The checkpoints do not share the base's tensors and shapes.</exception>
+    public MergeFamily LoadFamily(string basePath, IEnumerable<(string Task, string Path)> tasks, MergeFamilyOptions? options = null)
     {
-        var (method, implied) = MergeMethods.Find(name);
-        var p = new Dictionary<string, ParameterValue>(parameters ?? new Dictionary<string, ParameterValue>());
-        foreach (var (k, v) in implied) p.TryAdd(k, new ParameterValue.Text(v));
-        return new MergeEstimator(method, p, modelParameters, _ctx.Seed);
+        ArgumentNullException.ThrowIfNull(basePath);
+        ArgumentNullException.ThrowIfNull(tasks);
+        return MergeFamily.Open(basePath, tasks, options ?? new MergeFamilyOptions());
     }
 
-    /// <summary>Weight averaging, <c>(1/T) Σ θt</c>.</summary>
-    public IMergeEstimator WeightAverage() => Make<WeightAverage>([]);
-
-    /// <summary>Task arithmetic, <c>θ0 + λ Σ τt</c>.</summary>
-    public IMergeEstimator TaskArithmetic(double scale = 0.3) => TaskArithmetic(new TaskArithmeticOptions { Scale = scale });
-
-    /// <summary>Task arithmetic with options.</summary>
-    public IMergeEstimator TaskArithmetic(TaskArithmeticOptions options) => Make<TaskArithmetic>([("scale", N(options.Scale))], options.Weights);
-
-    /// <summary>TIES: trim, elect sign, disjoint mean.</summary>
-    public IMergeEstimator Ties(double keep = 0.2, double scale = 1.0) => Ties(new TiesOptions { Keep = keep, Scale = scale });
-
-    /// <summary>TIES with options.</summary>
-    public IMergeEstimator Ties(TiesOptions options)
+    /// <summary>Opens the family of a model zoo folder (its <c>manifest.json</c> names the base, the tasks, their
+    /// checkpoints and class names), such as the bundled <c>data/zoo/vision</c> and <c>data/zoo/text</c>.</summary>
+    /// <exception cref="CheckpointFormatException">No valid <c>manifest.json</c> in the folder.</exception>
+    public MergeFamily LoadZooFamily(string directory)
     {
-        var p = new List<(string, ParameterValue)> { ("keep", N(options.Keep)), ("merge", T(options.SumMerge ? "sum" : "mean")), ("trim", T(options.PerTensorTrim ? "tensor" : "global")) };
-        if (options.Scale is { } s) p.Add(("scale", N(s)));
-        return Make<Ties>(p, options.Weights);
+        var manifest = ZooManifest.Load(directory);
+        return LoadFamily(Path.Combine(directory, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(directory, t.Checkpoint))));
     }
 
-    /// <summary>DARE over task arithmetic.</summary>
-    public IMergeEstimator Dare(double drop = 0.5, string merge = "ta") => Dare(new DareOptions { Drop = drop, Merge = merge });
+    /// <summary>Merges <paramref name="family"/> with the method and settings of <paramref name="options"/> (any
+    /// method's Options class); what every method entry of this catalog calls.</summary>
+    /// <exception cref="ArgumentException">An unknown task, or a weight for a method that takes none.</exception>
+    /// <exception cref="RecipeException">A setting outside the method's declared range.</exception>
+    public MergeEstimator Merge(MergeFamily family, MergeOptions options) => new(_ml, family, options);
 
-    /// <summary>DARE with options.</summary>
-    public IMergeEstimator Dare(DareOptions options)
+    /// <summary>Merges <paramref name="family"/> with a method named as in a recipe (ours or mergekit's:
+    /// <c>dare_ties</c>, <c>linear</c>, …) and parameters written as in a recipe.</summary>
+    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="method">The method's recipe name.</param>
+    /// <param name="parameters">Parameters by recipe name (<c>keep</c> → <c>0.2</c>); null: the declared defaults.</param>
+    /// <param name="task">The task the transformer serves; null: every task.</param>
+    /// <param name="seed">The seed; null: drawn from the context.</param>
+    /// <exception cref="RecipeException">An unknown method or parameter, or a value outside its declared range.</exception>
+    public MergeEstimator Merge(MergeFamily family, string method, IReadOnlyDictionary<string, string>? parameters = null, string? task = null, ulong? seed = null)
     {
-        var p = new List<(string, ParameterValue)> { ("drop", N(options.Drop)), ("rescale", T(options.Rescale ? "true" : "false")), ("merge", T(options.Merge)) };
-        if (options.Scale is { } s) p.Add(("scale", N(s)));
-        if (options.Keep is { } k) p.Add(("keep", N(k)));
-        return Make<Dare>(p, options.Weights);
+        ArgumentNullException.ThrowIfNull(method);
+        return Merge(family, new NamedMethodOptions(method, parameters) { Task = task, Seed = seed });
     }
 
-    /// <summary>MagMax: largest-magnitude task-vector entry per element.</summary>
-    public IMergeEstimator MagMax(double scale = 1.0) => Make<MagMax>([("scale", N(scale))]);
-
-    /// <summary>Consensus merging (TALL masks voting).</summary>
-    public IMergeEstimator Consensus(double kappa = 0.4, int k = 2, double scale = 0.3) => Consensus(new ConsensusOptions { Kappa = kappa, K = k, Scale = scale });
-
-    /// <summary>Consensus merging, or per-task TALL models, with options.</summary>
-    public IMergeEstimator Consensus(ConsensusOptions options) => options.PerTask
-        ? Make<Tall>([("kappa", N(options.Kappa)), ("scale", N(options.Scale))])
-        : Make<Consensus>([("kappa", N(options.Kappa)), ("k", N(options.K)), ("scale", N(options.Scale))]);
-
-    /// <summary>EMR-Merging: unified vector, per-task masks and rescalers.</summary>
-    public IMergeEstimator Emr() => Emr(new EmrOptions());
-
-    /// <summary>EMR-Merging with options (ablations, masks and rescalers over TA or TIES).</summary>
-    public IMergeEstimator Emr(EmrOptions options) =>
-        Make<Emr>([("mode", T(options.Mode)), ("merge", T(options.Merge)), ("rescaler", T(options.Rescaler))]);
-
-    /// <summary>CART: centered low-rank task arithmetic around the average.</summary>
-    public IMergeEstimator Cart(double rankRatio = 0.12, double scale = 2.0) => Cart(new CartOptions { RankRatio = rankRatio, Scale = scale });
-
-    /// <summary>CART with options (per-task "indexing" variant).</summary>
-    public IMergeEstimator Cart(CartOptions options)
+    /// <summary>Runs a recipe file as <c>mlnetmerge run</c> does (its <c>sweep:</c>, merge, <c>align:</c>, <c>evaluate:</c> and
+    /// <c>export:</c>, into its <c>output</c>); <paramref name="options"/> choose the steps and override the output.</summary>
+    /// <exception cref="RecipeException">The recipe is not valid.</exception>
+    public RecipeRunResult RunRecipe(string recipePath, RecipeRunOptions? options = null)
     {
-        var p = new List<(string, ParameterValue)> { ("rank_ratio", N(options.RankRatio)), ("scale", N(options.Scale)) };
-        return options.PerTask ? Make<CartIndexing>(p) : Make<Cart>(p);
+        ArgumentNullException.ThrowIfNull(recipePath);
+        return RecipeRunner.Run(MergeRecipe.Load(recipePath), options ?? new RecipeRunOptions());
     }
 
-    /// <summary>SLERP of two models at <paramref name="t"/>.</summary>
-    public IMergeEstimator Slerp(double t = 0.5) => Make<Slerp>([("t", N(t))]);
-
-    /// <summary>Model Stock.</summary>
-    public IMergeEstimator ModelStock() => Make<ModelStock>([]);
-
-    /// <summary>Model Breadcrumbs.</summary>
-    public IMergeEstimator Breadcrumbs(double density = 0.9, double gamma = 0.01, double scale = 0.3) =>
-        Make<Breadcrumbs>([("density", N(density)), ("gamma", N(gamma)), ("scale", N(scale))]);
-
-    /// <summary>DELLA.</summary>
-    public IMergeEstimator Della(double density = 0.7, double epsilon = 0.15, double scale = 1.0) =>
-        Make<Della>([("density", N(density)), ("epsilon", N(epsilon)), ("scale", N(scale))]);
-
-    private static ParameterValue N(double v) => new ParameterValue.Scalar(v);
-
-    private static ParameterValue T(string v) => new ParameterValue.Text(v);
-
-    private IMergeEstimator Make<TMethod>(IEnumerable<(string, ParameterValue)> parameters, IReadOnlyDictionary<string, double>? weights = null)
-        where TMethod : MergeMethod
-    {
-        var method = MergeMethods.All.OfType<TMethod>().Single();
-        var perModel = (weights ?? new Dictionary<string, double>()).ToDictionary(kv => kv.Key,
-            kv => (IReadOnlyDictionary<string, ParameterValue>)new Dictionary<string, ParameterValue> { ["weight"] = N(kv.Value) });
-        return new MergeEstimator(method, parameters.ToDictionary(p => p.Item1, p => p.Item2), perModel, _ctx.Seed);
-    }
+    /// <summary>Makes MLNetMerge's saved steps (argmax, tokenizer) loadable in this context: call it before
+    /// <c>mlContext.Model.Load</c> of a model saved from a merge, in a process that has not built one.</summary>
+    public void RegisterAssembly() => _ml.ComponentCatalog.RegisterAssembly(typeof(MergingCatalog).Assembly);
 }

@@ -9,10 +9,10 @@ namespace MLNetMerge.Evaluation;
 /// <param name="Accuracy">Mean MicroAccuracy over runs.</param>
 /// <param name="AccuracyStd">Population standard deviation of the accuracy over runs.</param>
 /// <param name="Runs">Metrics of each run (one per seed).</param>
-public sealed record ProtocolResult(string Protocol, double Accuracy, double AccuracyStd, IReadOnlyList<MulticlassClassificationMetrics> Runs)
+public sealed record ProtocolResult(string Protocol, double Accuracy, double AccuracyStd, IReadOnlyList<ClassificationScores> Runs)
 {
     /// <summary>Summarises runs.</summary>
-    public static ProtocolResult From(string protocol, IReadOnlyList<MulticlassClassificationMetrics> runs)
+    public static ProtocolResult From(string protocol, IReadOnlyList<ClassificationScores> runs)
     {
         double mean = runs.Average(r => r.MicroAccuracy);
         double var = runs.Average(r => (r.MicroAccuracy - mean) * (r.MicroAccuracy - mean));
@@ -70,7 +70,7 @@ public sealed class CurrentProtocol : EvaluationProtocol
         ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(head);
         var probs = head.Probabilities(testEmbeddings, test.Count);
-        return ProtocolResult.From(Name, [MulticlassClassificationMetrics.Compute(probs, test.RequireLabels(), head.ClassCount)]);
+        return ProtocolResult.From(Name, [ClassificationScores.Compute(probs, test.RequireLabels(), head.ClassCount)]);
     }
 }
 
@@ -101,13 +101,13 @@ public sealed class KnnProtocol(int shots = 5, int seeds = 5) : EvaluationProtoc
         ArgumentNullException.ThrowIfNull(test);
         if (labeledEmbeddings is null || labeled is null) throw new ArgumentException($"KNN evaluation of '{test.Name}' needs a labeled pool to draw anchors from.");
         int k = labeled.ClassCount, n = test.Count, e = testEmbeddings.Length / n;
-        var runs = new List<MulticlassClassificationMetrics>();
+        var runs = new List<ClassificationScores>();
         var scores = new float[n * k];                                   // (N, K)
         for (int seed = 0; seed < Seeds; seed++)
         {
             var anchors = FewShotSampler.Sample(labeled.RequireLabels(), k, Shots, seed); // (K·k) grouped by class
             MeanDistanceScores(scores, testEmbeddings, labeledEmbeddings, anchors, n, e, k, Shots);
-            runs.Add(MulticlassClassificationMetrics.Compute(scores, test.RequireLabels(), k));
+            runs.Add(ClassificationScores.Compute(scores, test.RequireLabels(), k));
         }
         return ProtocolResult.From(Name, runs);
     }

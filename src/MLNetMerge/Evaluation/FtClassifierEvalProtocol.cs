@@ -56,14 +56,14 @@ public sealed class FtClassifierEvalProtocol : EvaluationProtocol
             throw new AlignmentDataException(test.Name, $"FT-Classifier evaluation has no teacher logits for this task (has: {string.Join(", ", _teacherLogits.Keys)}).");
         int k = head.ClassCount, e = head.InputSize;
         if (teacher.Length != labeled.Count * k) throw new AlignmentDataException(test.Name, $"teacher logits hold {teacher.Length} values; the pool of {labeled.Count} examples with {k} classes needs {labeled.Count * k}.");
-        var runs = new List<MulticlassClassificationMetrics>();
+        var runs = new List<ClassificationScores>();
         for (int seed = 0; seed < Seeds; seed++)
         {
             var idx = AlignmentInputs.FewShotIndices(labeled, Shots, seed);
             var z = Gather(labeledEmbeddings, idx, e);                    // (n, E)
             var t = Gather(teacher, idx, k);                              // (n, K)
             var trained = FtClassifierTraining.Train(head, z, t, idx.Length, Settings, seed);
-            runs.Add(MulticlassClassificationMetrics.Compute(trained.Probabilities(testEmbeddings, test.Count), test.RequireLabels(), k));
+            runs.Add(ClassificationScores.Compute(trained.Probabilities(testEmbeddings, test.Count), test.RequireLabels(), k));
         }
         return ProtocolResult.From(Name, runs);
     }

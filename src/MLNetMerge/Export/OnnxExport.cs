@@ -27,6 +27,7 @@ internal static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.TextPooling is null && model.Architecture?.Text is { } text) options = options with { TextPooling = text.Pooling };
         var architecture = options.Architecture ?? ArchitectureOf(model)
             ?? throw new ArgumentException("the merged model does not know its architecture (no config.json): set OnnxExportOptions.Architecture.", nameof(options));
         if (!options.PerTask && !options.MultiHead && !options.PerTaskSingleFile) throw new ArgumentException("set PerTask, MultiHead or PerTaskSingleFile.", nameof(options));

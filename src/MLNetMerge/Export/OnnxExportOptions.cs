@@ -3,8 +3,8 @@ using MLNetMerge.Checkpoints.Onnx;
 
 namespace MLNetMerge.Export;
 
-/// <summary>Settings of <see cref="OnnxModelCatalogExtensions.ConvertToOnnx"/> and <see cref="Export.OnnxExporter"/>.</summary>
-public sealed class OnnxExportOptions
+/// <summary>Settings of an ONNX export (<see cref="Export.OnnxExporter"/>, <c>mlnetmerge export</c>, a recipe's <c>export:</c>).</summary>
+public sealed record OnnxExportOptions
 {
     /// <summary>
     /// The encoder's architecture: a <see cref="VisionTransformerConfig"/> (ViT or CLIP vision), a
@@ -12,6 +12,11 @@ public sealed class OnnxExportOptions
     /// CLIP projection) follow the weights: they are exported when the model has their tensors.
     /// </summary>
     public object? Architecture { get; init; }
+
+    /// <summary>Text encoders: how the hidden states become the embedding (the model's own, from its
+    /// <c>1_Pooling/config.json</c>, when exported from a merged model that knows its architecture). Default: the pooler
+    /// (CLS when the model has none).</summary>
+    public MLNetMerge.Nn.Architectures.TextPooling? TextPooling { get; init; }
 
     /// <summary>Write one <c>{task}.onnx</c> per task (encoder + that task's head). Default true.</summary>
     public bool PerTask { get; init; } = true;

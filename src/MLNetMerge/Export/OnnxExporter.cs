@@ -81,7 +81,7 @@ public static class OnnxExporter
             case TextEncoderConfig text:
             {
                 var cfg = text with { Pooler = weights("pooler.dense.weight") is not null };
-                var (e, w) = TextEncoderGraph.Build(g, Checked(Need), cfg, "input_ids", "attention_mask");
+                var (e, w) = TextEncoderGraph.Build(g, Checked(Need), cfg, "input_ids", "attention_mask", options.TextPooling ?? TextPooling.Pooler);
                 return ([OnnxGraphBuilder.Int64Value("input_ids", batch, "sequence"), OnnxGraphBuilder.Int64Value("attention_mask", batch, "sequence")], e, w);
             }
             case MlpConfig mlp:

@@ -8,11 +8,13 @@ namespace MLNetMerge.Export;
 /// <see cref="TextEncoder"/> (BERT, RoBERTa) as an ONNX graph from <c>input_ids</c> and <c>attention_mask</c> (int64, (B, T))
 /// to the pooled embedding (B, C): <c>x = LN(word[id] + position[pos] + token_type[0])</c> → post-norm blocks
 /// <c>h = LN1(x + O(Attn(x)))</c>, <c>y = LN2(h + FC2(act(FC1(h))))</c> with padded keys masked → <c>tanh(pooler(y[:,0]))</c>
-/// or <c>y[:,0]</c>. Positions: BERT <c>0…T−1</c>; RoBERTa <c>pad + cumsum(id ≠ pad)·(id ≠ pad)</c>. Token types are all 0.
+/// or <c>y[:,0]</c>, or the mean over real tokens <c>e_b = Σ_t m_bt·y_bt / Σ_t m_bt</c> (sentence-transformers' pooling).
+/// Positions: BERT <c>0…T−1</c>; RoBERTa <c>pad + cumsum(id ≠ pad)·(id ≠ pad)</c>. Token types are all 0.
 /// </summary>
 internal static class TextEncoderGraph
 {
-    public static (string Embedding, int Width) Build(OnnxGraphBuilder g, WeightSource w, TextEncoderConfig cfg, string ids, string attentionMask)
+    public static (string Embedding, int Width) Build(OnnxGraphBuilder g, WeightSource w, TextEncoderConfig cfg, string ids, string attentionMask,
+        TextPooling pooling = TextPooling.Pooler)
     {
         int c = cfg.HiddenSize;
         string word = g.Node("Gather", [g.Weight("embeddings.word_embeddings.weight", w, cfg.VocabSize, c), ids], Int("axis", 0)); // (B, T, C)
@@ -45,8 +47,15 @@ internal static class TextEncoderGraph
             string s2 = g.Node("Add", [OnnxLayers.Linear(g, w, act, L("output.dense.weight"), L("output.dense.bias"), c, cfg.IntermediateSize), h]);
             x = OnnxLayers.LayerNorm(g, w, s2, L("output.LayerNorm"), c, cfg.LayerNormEps);
         }
+        if (pooling == TextPooling.Mean)
+        {
+            string m = g.Node("Unsqueeze", [g.Node("Cast", [attentionMask], Int("to", (int)TensorProto.Types.DataType.Float)), g.Int64s(2)]); // (B, T, 1)
+            string sum = g.Node("ReduceSum", [g.Node("Mul", [x, m]), g.Int64s(1)], Int("keepdims", 0));                             // (B, C)
+            string count = g.Node("ReduceSum", [m, g.Int64s(1)], Int("keepdims", 0));                                                // (B, 1)
+            return (g.Node("Div", [sum, count]), c);
+        }
         string cls = g.Node("Reshape", [g.Node("Gather", [x, g.Int64s(0)], Int("axis", 1)), g.Int64s(0, c)]);                      // (B, C)
-        if (!cfg.Pooler) return (cls, c);
+        if (!cfg.Pooler || pooling == TextPooling.Cls) return (cls, c);
         return (g.Node("Tanh", [OnnxLayers.Dense2D(g, w, cls, "pooler.dense.weight", "pooler.dense.bias", c, c)]), c);
     }
 }

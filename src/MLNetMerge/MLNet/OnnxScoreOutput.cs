@@ -17,6 +17,15 @@ internal static class OnnxScoreOutput
         ArgumentNullException.ThrowIfNull(onnx);
         OnnxSignature.Read(onnx); // one-line error for bytes that are not a model
         var model = ModelProto.Parser.ParseFrom(onnx);
+        AppendSoftmax(model, logitsOutput, scoreOutput);
+        return model.ToByteArray();
+    }
+
+    /// <summary>Adds output <paramref name="scoreOutput"/> = softmax of output <paramref name="logitsOutput"/> to <paramref name="model"/>.</summary>
+    /// <exception cref="ArgumentException">No output <paramref name="logitsOutput"/>, or one named <paramref name="scoreOutput"/> already.</exception>
+    public static void AppendSoftmax(ModelProto model, string logitsOutput, string scoreOutput)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         var logits = model.Graph.Output.FirstOrDefault(o => o.Name == logitsOutput)
             ?? throw new ArgumentException($"the model has no output '{logitsOutput}'; its outputs are {string.Join(", ", model.Graph.Output.Select(o => o.Name))}.", nameof(logitsOutput));
         if (model.Graph.Output.Any(o => o.Name == scoreOutput) || model.Graph.Node.Any(n => n.Output.Contains(scoreOutput)))
@@ -29,6 +38,5 @@ internal static class OnnxScoreOutput
         var score = logits.Clone();
         score.Name = scoreOutput;
         model.Graph.Output.Add(score);
-        return model.ToByteArray();
     }
 }

@@ -62,6 +62,18 @@ public static class MergeExecutor
         return family.HasArchitecture ? memory.Result!.WithEncoder(family.Architecture, family.Session) : memory.Result!;
     }
 
+    /// <summary>Merges <paramref name="family"/> into memory with the method of recipe name <paramref name="method"/> and
+    /// its global <paramref name="parameters"/> (declared defaults for the rest).</summary>
+    /// <exception cref="RecipeException">An unknown method or parameter, or a value out of range.</exception>
+    internal static MergedModel RunInMemory(ModelFamily family, string method, IReadOnlyDictionary<string, ParameterValue>? parameters = null, ulong seed = 0)
+    {
+        var (found, implied) = MergeMethods.Find(method);
+        var global = implied.ToDictionary(kv => kv.Key, kv => (ParameterValue)new ParameterValue.Text(kv.Value), StringComparer.Ordinal);
+        foreach (var (key, value) in parameters ?? new Dictionary<string, ParameterValue>()) global[key] = value;
+        var merge = new MergeParameters(found, global, family.TaskNames.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList());
+        return RunInMemory(family, found, merge, new MergeExecutionOptions { Seed = seed });
+    }
+
     /// <summary>Runs the merge into <paramref name="sink"/>.</summary>
     public static MergeSummary Run(ModelFamily family, MergeMethod method, MergeParameters parameters, IMergeSink sink,
         MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)

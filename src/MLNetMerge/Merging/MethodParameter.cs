@@ -33,6 +33,9 @@ public sealed record MethodParameter(string Name, ParameterKind Kind, double Def
     /// <summary>Largest allowed number (inclusive).</summary>
     public double Max { get; init; } = double.PositiveInfinity;
 
+    /// <summary>A number that must be an integer (counts, steps, shots).</summary>
+    public bool Integral { get; init; }
+
     /// <summary>Other names accepted in recipes (mergekit's keys), each with an optional value mapping.</summary>
     public IReadOnlyList<ParameterAlias> Aliases { get; init; } = [];
 
@@ -42,6 +45,10 @@ public sealed record MethodParameter(string Name, ParameterKind Kind, double Def
     /// <summary>Declares a number parameter.</summary>
     public static MethodParameter Number(string name, double @default, string description, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
         => new(name, ParameterKind.Number, @default, description) { Min = min, Max = max };
+
+    /// <summary>Declares an integer parameter (a number that must be integral).</summary>
+    public static MethodParameter Integer(string name, int @default, string description, int min = 0, int max = int.MaxValue)
+        => new(name, ParameterKind.Number, @default, description) { Min = min, Max = max, Integral = true };
 
     /// <summary>Declares a choice parameter; the first choice is the default.</summary>
     public static MethodParameter Choice(string name, string description, params string[] choices)

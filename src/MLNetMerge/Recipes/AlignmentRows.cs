@@ -52,7 +52,7 @@ internal static class AlignmentRows
         var perTask = new Dictionary<string, ProtocolResult>(StringComparer.Ordinal);
         foreach (var task in suite.Tasks)
         {
-            var runs = models.Select(m => MulticlassClassificationMetrics.Compute(m.PredictProbabilities(task.Name, task.Test, ct), task.Test.RequireLabels(), task.Head.ClassCount)).ToList();
+            var runs = models.Select(m => ClassificationScores.Compute(m.PredictProbabilities(task.Name, task.Test, ct), task.Test.RequireLabels(), task.Head.ClassCount)).ToList();
             perTask[task.Name] = ProtocolResult.From(RecipeEvaluation.AlignedProtocol, runs);
         }
         var evaluation = new ModelEvaluation(name, new Dictionary<string, IReadOnlyDictionary<string, ProtocolResult>>(StringComparer.Ordinal)

@@ -143,7 +143,7 @@ internal static class RunReport
     public static Dictionary<string, object> Metrics(ProtocolResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        double Mean(Func<MulticlassClassificationMetrics, double> f) => r.Runs.Average(f);
+        double Mean(Func<ClassificationScores, double> f) => r.Runs.Average(f);
         var first = r.Runs[0];
         return new Dictionary<string, object>
         {

@@ -65,7 +65,7 @@ public sealed class AdaMergingTests
         // P = 5, keep 0.4: K = ⌊0.4·5⌋ = 2 kept, TIES's threshold is the (K+1) = 3rd largest |τ| = 0.2 (ties kept, as the
         // authors' kthvalue rule), so |τ| ≥ 0.2 stays: [0.1, −0.5, 0.3, 0.05, −0.2] → [0, −0.5, 0.3, 0, −0.2].
         float[] tau = [0.1f, -0.5f, 0.3f, 0.05f, -0.2f];
-        float threshold = TiesTrim.Apply(tau, 0.4);
+        float threshold = MLNetMerge.Alignment.TiesTrimming.Apply(tau, 0.4);
         Assert.AreEqual(0.2f, threshold);
         CollectionAssert.AreEqual(new[] { 0f, -0.5f, 0.3f, 0f, -0.2f }, tau);
     }
@@ -76,10 +76,10 @@ public sealed class AdaMergingTests
         using var fx = AlignmentFixture.TinyVit(["a", "b"]);
         var ctx = new MergeContext(0);
         var merged = ctx.Merging.TaskArithmetic().Fit(fx.Family);
-        var fitted = (MergedEncoderModel)ctx.Alignment.AdaMerging(new AdaMergingOptions { TiesVectors = true, Keep = 0.2, Steps = 0 }).Fit(merged, fx.Inputs);
+        var fitted = (MergedEncoderModel)ctx.Alignment.AdaMerging(new AdaMergingOptions { Vectors = AdaMergingVectors.Ties, Keep = 0.2, Steps = 0 }).Fit(merged, fx.Inputs);
         var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
         var (theta0, taus) = CoefficientMergeRun.PlainTaskVectors(ws);
-        foreach (var tau in taus) TiesTrim.Apply(tau, 0.2);
+        foreach (var tau in taus) MLNetMerge.Alignment.TiesTrimming.Apply(tau, 0.2);
         int kept = taus[0].Count(v => v != 0);
         Assert.AreEqual((int)Math.Floor(0.2 * taus[0].Length) + 1, kept, 2, "about 20 % of the task vector survives");
         var expected = theta0.Select((b, i) => b + 0.3f * taus[0][i] + 0.3f * taus[1][i]).ToArray();

@@ -43,7 +43,7 @@ public sealed class AlignedTransformTests
         var q = Rotation(E);
         var z = Features(1, N, E);
         var f = Map(q, null, z, N, E);
-        var t = TransformSolver.ClosedForm(TransformKind.Orthogonal, z, f, N, E);
+        var t = TransformFitting.ClosedForm(TransformKind.Orthogonal, z, f, N, E);
         for (int i = 0; i < E * E; i++) Assert.AreEqual(q[i], t.Weight![i], 1e-5f, $"Q[{i}]");
         Assert.IsNull(t.Bias);
         Assert.IsTrue(t.OrthogonalityDefect() < 1e-5, $"defect {t.OrthogonalityDefect():E2}");
@@ -56,7 +56,7 @@ public sealed class AlignedTransformTests
         float[] b = [0.5f, -1, 2, 0, 0.25f, -0.75f];
         var z = Features(2, N, E);
         var f = Map(q, b, z, N, E);
-        var t = TransformSolver.ClosedForm(TransformKind.Euclidean, z, f, N, E);
+        var t = TransformFitting.ClosedForm(TransformKind.Euclidean, z, f, N, E);
         for (int i = 0; i < E * E; i++) Assert.AreEqual(q[i], t.Weight![i], 1e-5f, $"Q[{i}]");
         for (int i = 0; i < E; i++) Assert.AreEqual(b[i], t.Bias![i], 1e-5f, $"b[{i}]");
     }
@@ -68,8 +68,8 @@ public sealed class AlignedTransformTests
         var w = Enumerable.Range(0, E * E).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         float[] b = [1, 2, 3, -1, -2, -3];
         var z = Features(4, N, E);
-        var affine = TransformSolver.ClosedForm(TransformKind.Affine, z, Map(w, b, z, N, E), N, E, ridge: 0);
-        var linear = TransformSolver.ClosedForm(TransformKind.Linear, z, Map(w, null, z, N, E), N, E, ridge: 0);
+        var affine = TransformFitting.ClosedForm(TransformKind.Affine, z, Map(w, b, z, N, E), N, E, ridge: 0);
+        var linear = TransformFitting.ClosedForm(TransformKind.Linear, z, Map(w, null, z, N, E), N, E, ridge: 0);
         for (int i = 0; i < E * E; i++)
         {
             Assert.AreEqual(w[i], affine.Weight![i], 1e-3f, $"affine W[{i}]");
@@ -80,7 +80,7 @@ public sealed class AlignedTransformTests
         var zs = Features(5, N, E);
         var fs = new float[N * E];
         for (int r = 0; r < N; r++) for (int j = 0; j < E; j++) fs[r * E + j] = s[j] * zs[r * E + j];
-        var scaling = TransformSolver.ClosedForm(TransformKind.Scaling, zs, fs, N, E, ridge: 0);
+        var scaling = TransformFitting.ClosedForm(TransformKind.Scaling, zs, fs, N, E, ridge: 0);
         for (int j = 0; j < E; j++) Assert.AreEqual(s[j], scaling.Scale![j], 1e-5f, $"s[{j}]");
     }
 
@@ -91,7 +91,7 @@ public sealed class AlignedTransformTests
         var z = new float[N * E];
         var rng = new Random(6);
         for (int r = 0; r < N; r++) { z[r * E] = (float)rng.NextDouble(); z[r * E + 1] = (float)rng.NextDouble(); }
-        var t = TransformSolver.ClosedForm(TransformKind.Invertible, z, z, N, E);
+        var t = TransformFitting.ClosedForm(TransformKind.Invertible, z, z, N, E);
         var u = new float[E * E]; var s = new float[E]; var vt = new float[E * E];
         JacobiSvd.Decompose(t.Weight!, E, E, u, s, vt);
         Assert.IsTrue(s[^1] >= 0.999e-3f * s[0], $"σ_min {s[^1]:E3} vs σ_max {s[0]:E3}");
@@ -104,9 +104,9 @@ public sealed class AlignedTransformTests
         var z = Features(7, N, E);
         var noise = new Random(8);
         var f = Map(q, null, z, N, E).Select(x => x + (float)(noise.NextDouble() - 0.5) * 0.02f).ToArray();
-        var closed = TransformSolver.ClosedForm(TransformKind.Orthogonal, z, f, N, E);
+        var closed = TransformFitting.ClosedForm(TransformKind.Orthogonal, z, f, N, E);
         double first = double.NaN, last = double.NaN;
-        var trained = TransformSolver.Trained(TransformKind.Orthogonal, z, f, N, E, new TransformTraining(Steps: 3000, LearningRate: 1e-2, Beta: 10),
+        var trained = TransformFitting.Trained(TransformKind.Orthogonal, z, f, N, E, new TransformTraining(Steps: 3000, LearningRate: 1e-2, Beta: 10),
             (step, loss) => { if (step == 1) first = loss; last = loss; });
         double maxDiff = 0;
         for (int i = 0; i < E * E; i++) maxDiff = Math.Max(maxDiff, Math.Abs(trained.Weight![i] - closed.Weight![i]));
@@ -125,8 +125,8 @@ public sealed class AlignedTransformTests
         {
             double[] theta = Random(rng, size);
             var g = new double[size];
-            TransformSolver.LossAndGradient<double>(kind, g, theta, z, f, n, e, beta: 0.7);
-            Check($"{kind} transform", theta, g, () => TransformSolver.LossAndGradient<double>(kind, new double[size], theta, z, f, n, e, beta: 0.7));
+            TransformFitting.LossAndGradient<double>(kind, g, theta, z, f, n, e, beta: 0.7);
+            Check($"{kind} transform", theta, g, () => TransformFitting.LossAndGradient<double>(kind, new double[size], theta, z, f, n, e, beta: 0.7));
         }
     }
 

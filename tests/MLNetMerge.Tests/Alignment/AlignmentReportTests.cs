@@ -15,7 +15,7 @@ public sealed class AlignmentReportTests
         // seed 2 predicts [0.3, 0.7] (confidence 0.7, wrong → ECE 0.7); task a's mean ECE 0.45.
         // Task b, one example of class 1: [0.6, 0.4] (confidence 0.6, wrong → ECE 0.6), both seeds.
         // Average over tasks: (0.45 + 0.6) / 2 = 0.525.
-        static MulticlassClassificationMetrics M(float p0, float p1, int label) => MulticlassClassificationMetrics.Compute([p0, p1], [label], 2);
+        static ClassificationScores M(float p0, float p1, int label) => ClassificationScores.Compute([p0, p1], [label], 2);
         var results = new Dictionary<string, ProtocolResult>
         {
             ["a"] = ProtocolResult.From("aligned", [M(0.8f, 0.2f, 0), M(0.3f, 0.7f, 0)]),

@@ -9,7 +9,7 @@ public sealed class CoefficientGradientTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static (EntropyCoefficientLearner Learner, float[][] Batches, int[] Sizes) Setup(AlignmentFixture fx, CoefficientGranularity granularity, bool clamp)
+    private static (EntropyCoefficientLearner Learner, float[][] Batches, int[] Sizes) Setup(AlignmentFixture fx, CoefficientScope granularity, bool clamp)
     {
         var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(fx.Family);
         var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
@@ -39,9 +39,9 @@ public sealed class CoefficientGradientTests
     }
 
     [TestMethod]
-    [DataRow(CoefficientGranularity.Task)]
-    [DataRow(CoefficientGranularity.Layer)]
-    public void CoefficientGradients_MatchCentralDifferencesOfTheEntropy(CoefficientGranularity granularity)
+    [DataRow(CoefficientScope.Task)]
+    [DataRow(CoefficientScope.Layer)]
+    public void CoefficientGradients_MatchCentralDifferencesOfTheEntropy(CoefficientScope granularity)
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b", "c"], tauScale: 0.5f);
         var (learner, batches, sizes) = Setup(fx, granularity, clamp: true);
@@ -58,7 +58,7 @@ public sealed class CoefficientGradientTests
         double rel = Math.Sqrt(num / den);
         TestContext.WriteLine($"{granularity}: loss {loss:F5}, {fd.Length} coefficients, ‖g‖ = {Math.Sqrt(den):E3}, ‖g − fd‖/‖fd‖ = {rel:E2}, worst |g − fd| = {worst:E2}");
         // 3 tasks; layer-wise, one coefficient per task and tensor of the tiny ViT (38 tensors).
-        Assert.AreEqual(granularity == CoefficientGranularity.Task ? 3 : 3 * fx.Family.MergedTensors.Count, fd.Length);
+        Assert.AreEqual(granularity == CoefficientScope.Task ? 3 : 3 * fx.Family.MergedTensors.Count, fd.Length);
         Assert.IsTrue(Math.Sqrt(den) > 1e-3, "the fixture gives non-trivial gradients");
         Assert.IsTrue(rel < 5e-3, $"relative error {rel:E3}");
         Assert.IsTrue(worst < 5e-3 * Math.Max(1, fd.Max(Math.Abs)), $"worst error {worst:E3}");
@@ -69,8 +69,8 @@ public sealed class CoefficientGradientTests
     {
         // With every tensor's λt equal to the task's one λt, ∂L/∂λt = Σ_l ∂L/∂λt^l (chain rule through the shared value).
         using var fx = AlignmentFixture.TinyVit(["a", "b"], tauScale: 0.5f);
-        var (task, batches, sizes) = Setup(fx, CoefficientGranularity.Task, clamp: false);
-        var (layer, _, _) = Setup(fx, CoefficientGranularity.Layer, clamp: false);
+        var (task, batches, sizes) = Setup(fx, CoefficientScope.Task, clamp: false);
+        var (layer, _, _) = Setup(fx, CoefficientScope.Layer, clamp: false);
         int l = layer.Coefficients.Length / 2;
         for (int t = 0; t < 2; t++) Array.Fill(layer.Coefficients, task.Coefficients[t], t * l, l);
         task.ComputeGradients(batches, sizes);
@@ -86,7 +86,7 @@ public sealed class CoefficientGradientTests
     public void ClampedCoefficient_HasNoGradient()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"], tauScale: 0.5f);
-        var (learner, batches, sizes) = Setup(fx, CoefficientGranularity.Task, clamp: true);
+        var (learner, batches, sizes) = Setup(fx, CoefficientScope.Task, clamp: true);
         learner.Coefficients[0] = 1.5f;   // clamp(1.5) = 1: flat
         learner.ComputeGradients(batches, sizes);
         Assert.AreEqual(0f, learner.Gradients[0]);

@@ -40,7 +40,7 @@ public sealed class FisherMergingTests
         var head = new TaskHead([1f, -1f, 0.5f, 2f, -1.5f, 0.25f], [0f, 0.3f, -0.3f], 3, 2);
         float[] xs = [1f, 2f, -1f, -0.5f, 0.25f, 3f];
         var data = new TaskDataset("t", xs, [3], null, ["a", "b", "c"]);
-        var fisher = DiagonalFisher.Compute(mlp, head, data, FisherLabels.Expected, 0);
+        var fisher = DiagonalFisher.Compute(mlp, head, data, FisherLabelSource.Expected, 0);
         var expected = new double[8];
         for (int n = 0; n < 2; n++)
         {
@@ -74,8 +74,8 @@ public sealed class FisherMergingTests
         w.CopyTo(mlp.Parameters.Value("layers.0.weight"));
         var head = new TaskHead([1f, 0f, 0f, 1f, -1f, -1f], [0f, 0f, 0f], 3, 2);
         var data = new TaskDataset("t", Enumerable.Repeat(new[] { 1f, 0.5f }, 4000).SelectMany(v => v).ToArray(), [2], null, ["a", "b", "c"]);
-        var exact = DiagonalFisher.Compute(mlp, head, data.Subset([0]), FisherLabels.Expected, 0);
-        var sampled = DiagonalFisher.Compute(mlp, head, data, FisherLabels.Sampled, 7);
+        var exact = DiagonalFisher.Compute(mlp, head, data.Subset([0]), FisherLabelSource.Expected, 0);
+        var sampled = DiagonalFisher.Compute(mlp, head, data, FisherLabelSource.Sampled, 7);
         for (int i = 0; i < exact.Length; i++) Assert.AreEqual(exact[i], sampled[i], 0.1 * exact[i] + 1e-6, $"element {i}");
     }
 

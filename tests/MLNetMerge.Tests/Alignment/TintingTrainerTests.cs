@@ -32,16 +32,16 @@ public sealed class TintingTrainerTests
             0.4f, 0.6f, 0f,
         ];
         var keep = new bool[5];
-        Assert.AreEqual(4, TintingFilter.Apply(keep, merged, individual, 5, 3, TintingFilterRule.DisagreeAndMoreConfident));
+        Assert.AreEqual(4, TintingSampleFilter.Apply(keep, merged, individual, 5, 3, TintingFilterRule.DisagreeAndMoreConfident));
         CollectionAssert.AreEqual(new[] { false, true, true, true, true }, keep);
-        Assert.AreEqual(3, TintingFilter.Apply(keep, merged, individual, 5, 3, TintingFilterRule.MoreConfident));
+        Assert.AreEqual(3, TintingSampleFilter.Apply(keep, merged, individual, 5, 3, TintingFilterRule.MoreConfident));
         CollectionAssert.AreEqual(new[] { false, true, false, true, true }, keep);
-        Assert.AreEqual(5, TintingFilter.Apply(keep, merged, individual, 5, 3, TintingFilterRule.None));
+        Assert.AreEqual(5, TintingSampleFilter.Apply(keep, merged, individual, 5, 3, TintingFilterRule.None));
         CollectionAssert.AreEqual(new[] { true, true, true, true, true }, keep);
     }
 
     /// <summary>Two tasks (K = 3 and 4) over the tiny ViT, a batch of 5 random images and random individual logits.</summary>
-    private static (TintingTrainer Trainer, float[] X, float[][] Individual) Make(int block, TintingLoss loss, TintingFilterRule filter, int seed = 3)
+    private static (TintingTrainer Trainer, float[] X, float[][] Individual) Make(int block, TintingLossKind loss, TintingFilterRule filter, int seed = 3)
     {
         var cfg = VisionTransformerConfig.FromJson(JsonDocument.Parse(TinyVitFamily.ConfigJson).RootElement);
         var vit = new VisionTransformer(cfg);
@@ -83,10 +83,10 @@ public sealed class TintingTrainerTests
     }
 
     [TestMethod]
-    [DataRow(TintingLoss.Hard)]
-    [DataRow(TintingLoss.Soft)]
-    [DataRow(TintingLoss.Mse)]
-    public void CoefficientAndHeadGradients_MatchCentralDifferences(TintingLoss loss)
+    [DataRow(TintingLossKind.Hard)]
+    [DataRow(TintingLossKind.Soft)]
+    [DataRow(TintingLossKind.Mse)]
+    public void CoefficientAndHeadGradients_MatchCentralDifferences(TintingLossKind loss)
     {
         var (tr, x, ind) = Make(-1, loss, TintingFilterRule.None);
         for (int task = 0; task < 2; task++)
@@ -104,7 +104,7 @@ public sealed class TintingTrainerTests
     [TestMethod]
     public void BlockGradients_MatchCentralDifferences_AndTheBlocksCoefficientsGetNone()
     {
-        var (tr, x, ind) = Make(1, TintingLoss.Hard, TintingFilterRule.None);
+        var (tr, x, ind) = Make(1, TintingLossKind.Hard, TintingFilterRule.None);
         Assert.IsTrue(tr.TrainsBlock);
         var layout = new VisionTransformer(VisionTransformerConfig.FromJson(JsonDocument.Parse(TinyVitFamily.ConfigJson).RootElement)).Parameters.Layout;
         Assert.IsTrue(tr.BlockEntries.All(l => layout.Entries[l].Name.StartsWith("encoder.layer.1.", StringComparison.Ordinal)));
@@ -132,7 +132,7 @@ public sealed class TintingTrainerTests
     [TestMethod]
     public void ClampBlocksGradientsOutsideTheUnitInterval()
     {
-        var (tr, x, ind) = Make(-1, TintingLoss.Hard, TintingFilterRule.None);
+        var (tr, x, ind) = Make(-1, TintingLossKind.Hard, TintingFilterRule.None);
         int l = tr.Merge.TensorCount;
         tr.Merge.Coefficients[3] = -0.2f;      // task 0, tensor 3: clamped to 0
         tr.Merge.Coefficients[l + 5] = 1.3f;   // task 1, tensor 5: clamped to 1
@@ -152,7 +152,7 @@ public sealed class TintingTrainerTests
     {
         // Merged probabilities first, then individual logits built so that samples 0 and 3 disagree with a near-uniform
         // individual (merged more confident → dropped) and the others disagree with a confident individual (kept).
-        var (tr, x, _) = Make(-1, TintingLoss.Hard, TintingFilterRule.DisagreeAndMoreConfident);
+        var (tr, x, _) = Make(-1, TintingLossKind.Hard, TintingFilterRule.DisagreeAndMoreConfident);
         int k = 3;
         var mergedTop = MergedArgmax(tr, x, k);
         var ind = new float[5 * k];
@@ -165,7 +165,7 @@ public sealed class TintingTrainerTests
         var r = tr.ComputeGradients(0, x, 5, ind);
         Assert.AreEqual(3, r.Kept);
         var filtered = tr.Merge.CoefficientGradients.ToArray();
-        var (tr2, _, _) = Make(-1, TintingLoss.Hard, TintingFilterRule.None);
+        var (tr2, _, _) = Make(-1, TintingLossKind.Hard, TintingFilterRule.None);
         int len = 16;
         int[] keptRows = [1, 2, 4];
         var xs = keptRows.SelectMany(i => x.Skip(i * len).Take(len)).ToArray();
@@ -187,7 +187,7 @@ public sealed class TintingTrainerTests
         vit.Forward(x, 5);
         var head = tr.Head(0);
         var logits = new TaskHead(head[..(k * 8)].ToArray(), head[(k * 8)..].ToArray(), k, 8).Logits(vit.Embedding(5), 5);
-        return Enumerable.Range(0, 5).Select(i => TintingFilter.Top1(logits.AsSpan(i * k, k)).Index).ToArray();
+        return Enumerable.Range(0, 5).Select(i => TintingSampleFilter.Top1(logits.AsSpan(i * k, k)).Index).ToArray();
     }
 
     [TestMethod]

@@ -44,7 +44,7 @@ public sealed class TintingZooTests
                 for (int i = 0; i < tasks.Length; i++)
                 {
                     var d = test[tasks[i]];
-                    var m = MulticlassClassificationMetrics.Compute(model.PredictProbabilities(tasks[i], d), d.RequireLabels(), d.ClassCount);
+                    var m = ClassificationScores.Compute(model.PredictProbabilities(tasks[i], d), d.RequireLabels(), d.ClassCount);
                     acc[s][i] = m.MicroAccuracy; ece[s][i] = m.ExpectedCalibrationError;
                 }
                 sparsity[s] = model.CoefficientSparsity();
@@ -71,7 +71,7 @@ public sealed class TintingZooTests
         {
             var head = TaskHead.Read(family.Tasks.First(m => m.Name == t).Reader, enc.EmbeddingSize);
             var p = head.Probabilities(enc.EmbedMerged(merged, t, test[t]), test[t].Count);
-            return MulticlassClassificationMetrics.Compute(p, test[t].RequireLabels(), head.ClassCount).MicroAccuracy;
+            return ClassificationScores.Compute(p, test[t].RequireLabels(), head.ClassCount).MicroAccuracy;
         });
     }
 

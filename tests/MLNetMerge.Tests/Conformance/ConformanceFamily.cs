@@ -61,7 +61,10 @@ internal sealed class CenteringStage(IReadOnlyDictionary<string, ParameterValue>
 {
     public const string MethodName = "test_centering";
 
-    public static AlignmentMethod Entry { get; } = new(MethodName, DataRequirement.UnlabeledTest, "test stage",
+    /// <summary>Its one declared parameter.</summary>
+    public static readonly IReadOnlyList<MethodParameter> Declared = [MethodParameter.Number("strength", 1.0, "Scale of the subtracted mean.", 0, 10)];
+
+    public static AlignmentMethod Entry { get; } = new(MethodName, DataRequirement.UnlabeledTest, "test stage", Declared,
         (p, _) => new CenteringStage(p), CenteringModel.Restore);
 
     private readonly IReadOnlyDictionary<string, ParameterValue> _settings = Read(parameters);
@@ -74,8 +77,8 @@ internal sealed class CenteringStage(IReadOnlyDictionary<string, ParameterValue>
 
     private static IReadOnlyDictionary<string, ParameterValue> Read(IReadOnlyDictionary<string, ParameterValue>? given)
     {
-        var p = new StageParameters(MethodName, given);
-        p.Number("strength", 1.0, 0, 10);
+        var p = new StageParameters(MethodName, Declared, given);
+        p.Number("strength");
         return p.Finish();
     }
 
@@ -110,6 +113,8 @@ internal sealed class CenteringModel(MergedModel merged, EncoderSession encoder,
     public override IReadOnlyList<string> TaskNames => Merged.TaskNames;
 
     public override IReadOnlyList<AlignedTensor> State => state;
+
+    internal override TaskExport? ExportTask(string task) => null;
 
     public static AlignedModel Restore(MergedModel merged, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyList<AlignedTensor> state) =>
         new CenteringModel(merged, merged.Session, parameters, state);

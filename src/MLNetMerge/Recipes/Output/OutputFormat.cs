@@ -55,6 +55,15 @@ internal static class OutputFormat
         return doc;
     }
 
+    /// <summary>The merged model of an output folder, knowing its architecture when the folder holds the encoder's files.</summary>
+    /// <exception cref="CheckpointFormatException">No manifest, or files that do not hold what it says.</exception>
+    /// <exception cref="ModelFormatVersionException">A foreign format, or a version this library does not read.</exception>
+    public static MergedModel LoadMerged(string directory)
+    {
+        using var doc = OpenManifest(directory, out string manifestPath);
+        return WithArchitecture(ReadMerged(directory, doc.RootElement, manifestPath), directory, doc.RootElement, manifestPath);
+    }
+
     /// <summary>The merged model of a saved directory whose manifest is <paramref name="root"/>.</summary>
     public static MergedModel ReadMerged(string directory, JsonElement root, string manifestPath)
     {

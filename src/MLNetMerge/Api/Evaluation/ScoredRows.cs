@@ -1,0 +1,58 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetMerge;
+
+/// <summary>One task's rows of a scored view: embeddings (N, E), class probabilities (N, K) and true classes (N).</summary>
+internal sealed record ScoredTask(string Task, float[] Embeddings, float[] Probabilities, int[] Labels)
+{
+    public int Count => Labels.Length;
+}
+
+/// <summary>
+/// Reads a view scored by a merge transformer back per task: the task of each row (<see cref="MergeColumns.Task"/>, or
+/// one task for all), its label, and the task's <c>Embedding</c> and <c>Score</c> columns (plain for a one-task
+/// transformer, suffixed <c>.{task}</c> otherwise).
+/// </summary>
+internal static class ScoredRows
+{
+    /// <exception cref="AlignmentDataException">A missing or mistyped column, an unknown task or label.</exception>
+    public static Dictionary<string, ScoredTask> Read(IDataView scored, MergeFamily family, string? task, string labelColumn)
+    {
+        var schema = scored.Schema;
+        bool single = schema.GetColumnOrNull(MergeColumns.Score) is not null;
+        if (single && task is null)
+            throw new AlignmentDataException(null, $"the model serves one task (its output has a plain '{MergeColumns.Score}' column): name it with EvaluationOptions.Task.");
+        var taskColumn = task is null ? DataViewReader.Column(scored, MergeColumns.Task, "the task of each row") : (DataViewSchema.Column?)null;
+        var label = DataViewReader.Column(scored, labelColumn, "the labels");
+        var tasks = task is not null ? [task] : family.TaskNames;
+        string ScoreOf(string t) => single ? MergeColumns.Score : MergeColumns.ForTask(MergeColumns.Score, t);
+        string EmbeddingOf(string t) => schema.GetColumnOrNull(MergeColumns.Embedding) is not null ? MergeColumns.Embedding : MergeColumns.ForTask(MergeColumns.Embedding, t);
+        var needed = tasks.SelectMany(t => new[] { ScoreOf(t), EmbeddingOf(t) }).Distinct().Select(c => DataViewReader.Column(scored, c, "an output of the merge transformer")).ToList();
+        needed.Add(label);
+        if (taskColumn is { } tc) needed.Add(tc);
+
+        using var cursor = scored.GetRowCursor(needed);
+        var taskOf = taskColumn is { } col ? DataViewReader.TextGetter(cursor, col) : () => task!;
+        var labelOf = DataViewReader.Labels(cursor, label, family);
+        var getters = needed.Where(c => c.Type is VectorDataViewType).ToDictionary(c => c.Name, c => cursor.GetGetter<VBuffer<float>>(c));
+        var rows = tasks.ToDictionary(t => t, _ => (Embeddings: new List<float>(), Probabilities: new List<float>(), Labels: new List<int>()), StringComparer.Ordinal);
+        VBuffer<float> buffer = default;
+        while (cursor.MoveNext())
+        {
+            string t = taskOf();
+            if (!rows.TryGetValue(t, out var r))
+            {
+                if (single || family.TaskNames.Contains(t)) continue;       // rows of a task this evaluation does not cover
+                throw new AlignmentDataException(t, $"a row names task '{t}', which is not a task of the family ({string.Join(", ", family.TaskNames)}).");
+            }
+            r.Labels.Add(labelOf(t));
+            getters[EmbeddingOf(t)](ref buffer);
+            r.Embeddings.AddRange(buffer.DenseValues());
+            getters[ScoreOf(t)](ref buffer);
+            r.Probabilities.AddRange(buffer.DenseValues());
+        }
+        return rows.Where(kv => kv.Value.Labels.Count > 0).ToDictionary(kv => kv.Key,
+            kv => new ScoredTask(kv.Key, [.. kv.Value.Embeddings], [.. kv.Value.Probabilities], [.. kv.Value.Labels]), StringComparer.Ordinal);
+    }
+}

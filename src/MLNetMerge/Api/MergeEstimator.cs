@@ -1,0 +1,112 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetMerge.Alignment;
+using MLNetMerge.Merging;
+
+namespace MLNetMerge;
+
+/// <summary>
+/// Merges a <see cref="MergeFamily"/> with one method (and, when appended, aligns the merge with one
+/// <see cref="AlignmentStage"/>) and returns ML.NET's own components: per graph an <c>OnnxTransformer</c> running the
+/// merged encoder and the heads, then the steps that turn each <c>Score</c> into a <c>PredictedLabel</c> key over the
+/// task's class names. The result is a <see cref="TransformerChain{TLastTransformer}"/> that composes with any ML.NET
+/// pipeline and saves with <c>mlContext.Model.Save</c>; a fresh process loads it after
+/// <see cref="MergingCatalog.RegisterAssembly"/> (the argmax and tokenizer steps are CustomMappings).
+/// <para>Columns: <see cref="MergeColumns"/>. The view given to <see cref="Fit"/> is read only by an alignment stage
+/// (its unlabeled rows, of <see cref="MergeOptions.Task"/> or split by the <see cref="MergeColumns.Task"/> column); a
+/// merge alone uses only its schema.</para>
+/// </summary>
+public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
+{
+    private readonly MLContext _ml;
+    private readonly MergeOptions _options;
+
+    internal MergeOptions Options => _options;
+
+    internal MergeEstimator(MLContext ml, MergeFamily family, MergeOptions options, AlignmentStage? stage = null)
+    {
+        _ml = ml ?? throw new ArgumentNullException(nameof(ml));
+        Family = family ?? throw new ArgumentNullException(nameof(family));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        Stage = stage;
+        Method = MergeMethods.Find(options.MethodName).Method;
+        if (options.Task is { } task && !family.TaskNames.Contains(task))
+            throw new ArgumentException($"the family has no task '{task}' (tasks: {string.Join(", ", family.TaskNames)}).", nameof(options));
+        foreach (var name in options.Weights.Keys.Where(k => !family.TaskNames.Contains(k)))
+            throw new ArgumentException($"a weight is given for task '{name}', which the family does not have (tasks: {string.Join(", ", family.TaskNames)}).", nameof(options));
+        if (options.Weights.Count > 0 && !Method.Parameters.Any(p => p.Name == "weight"))
+            throw new ArgumentException($"{Method.Name} takes no per-model weight.", nameof(options));
+        // Parameters are checked against the method's declaration now, not at Fit.
+        _ = Parameters();
+    }
+
+    /// <summary>The family being merged.</summary>
+    public MergeFamily Family { get; }
+
+    /// <summary>The alignment stage run after the merge, or null.</summary>
+    public AlignmentStage? Stage { get; }
+
+    internal MergeMethod Method { get; }
+
+    /// <summary>Whether every task runs the same encoder weights (one <c>Embedding</c> column): not for per-task merge
+    /// methods, nor for stages that give each task its own layer.</summary>
+    internal bool SharedEncoder => !Method.IsPerTask && (Stage?.SharesEncoder ?? true);
+
+    /// <summary>The tasks the fitted transformer serves: <see cref="MergeOptions.Task"/>, or every task of the family.</summary>
+    public IReadOnlyList<string> Tasks => _options.Task is { } t ? [t] : Family.TaskNames;
+
+    /// <summary>This merge followed by <paramref name="stage"/> (one stage per merge).</summary>
+    /// <exception cref="InvalidOperationException">A stage is already appended.</exception>
+    public MergeEstimator Append(AlignmentStage stage)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        if (Stage is not null)
+            throw new InvalidOperationException($"this merge is already followed by '{Stage.Name}'; a merge takes one alignment stage.");
+        return new MergeEstimator(_ml, Family, _options, stage);
+    }
+
+    /// <summary>Merges, fits the alignment stage on <paramref name="input"/>'s rows when there is one, and returns the
+    /// chain serving <see cref="Tasks"/>.</summary>
+    /// <exception cref="AlignmentDataException">The view lacks the family's input column, or a stage's rows are unusable.</exception>
+    /// <exception cref="IncompatibleModelsException">The checkpoints do not merge, or the stage learned something an
+    /// encoder-plus-head graph cannot hold.</exception>
+    public TransformerChain<ITransformer> Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (merged, aligned) = FitModels(input);
+        return MergedChain.Create(_ml, Family, merged, aligned, Tasks, _options, SharedEncoder);
+    }
+
+    /// <summary>The merged model and the stage's fitted model (the engine's view of <see cref="Fit"/>).</summary>
+    internal (MergedModel Merged, AlignedModel? Aligned) FitModels(IDataView input)
+    {
+        MergedChain.CheckInput(Family, input.Schema);
+        ulong seed = _options.Seed ?? DrawSeed();
+        var execution = new MergeExecutionOptions { Seed = seed };
+        var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, _options.Progress, _options.CancellationToken);
+        if (Stage is null) return (merged, null);
+        var data = DataViewReader.Read(input, Family, _options.Task, labelColumn: null);
+        var aligned = Stage.Create(seed).Fit(merged, new MergeInputs(Family.Family, data), _options.Progress, _options.CancellationToken);
+        return (merged, aligned);
+    }
+
+    /// <summary>The columns the chain adds (<see cref="MergeColumns"/>), known before fitting.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return MergedChain.OutputSchema(_ml, Family, Tasks, _options.Task is not null, SharedEncoder, inputSchema);
+    }
+
+    /// <summary>The merge parameters: the options' declared values and each task's weight.</summary>
+    internal MergeParameters Parameters()
+    {
+        var perModel = Family.TaskNames.Select(t => _options.Weights.TryGetValue(t, out var w)
+            ? new Dictionary<string, ParameterValue> { ["weight"] = new ParameterValue.Scalar(w) }
+            : (IReadOnlyDictionary<string, ParameterValue>?)null).ToList();
+        return new MergeParameters(Method, _options.RecipeParameters(), perModel);
+    }
+
+    /// <summary>A seed from the context's random source (<c>new MLContext(seed: s)</c> makes it reproducible).</summary>
+    private ulong DrawSeed() => (ulong)((IHostEnvironment)_ml).Register(nameof(MergeEstimator)).Rand.NextInt64();
+}

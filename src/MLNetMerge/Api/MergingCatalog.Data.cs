@@ -1,0 +1,109 @@
+using Microsoft.ML;
+using MLNetMerge.Data;
+using MLNetMerge.MLNet;
+
+namespace MLNetMerge;
+
+// Data in and out of a merged model: zoo splits as views, image and text input steps, class-name keys.
+public sealed partial class MergingCatalog
+{
+    /// <summary>A stored split of a zoo task as a view: the model input (<see cref="MergeColumns.PixelValues"/>, normalised
+    /// as the zoo's models were trained; or <see cref="MergeColumns.InputIds"/> and <see cref="MergeColumns.AttentionMask"/>)
+    /// and <c>Label</c>, a key over the task's class names (key = class index + 1).</summary>
+    /// <param name="directory">The zoo folder.</param>
+    /// <param name="task">The task.</param>
+    /// <param name="split"><c>test</c> or <c>validation</c>.</param>
+    /// <exception cref="ArgumentException">No such task or split.</exception>
+    /// <exception cref="CheckpointFormatException">The manifest or the split's files are not what they should be.</exception>
+    public IDataView LoadZooData(string directory, string task, string split = "test")
+    {
+        var (manifest, data) = ZooSplit(directory, task, split);
+        return Inputs(directory, manifest, data.Features, data.FeatureLength).AddKey("Label", data.RequireLabels(), data.ClassNames).Build();
+    }
+
+    /// <summary>A stored split of every zoo task in one view: the model input, <see cref="MergeColumns.Task"/> (the task's
+    /// name) and <c>Label</c> (the class name, text: the tasks' classes differ), task after task in manifest order. What a
+    /// merge serving every task fits its alignment stage on.</summary>
+    /// <param name="directory">The zoo folder.</param>
+    /// <param name="split"><c>test</c> or <c>validation</c>.</param>
+    /// <exception cref="ArgumentException">No such split.</exception>
+    /// <exception cref="CheckpointFormatException">The manifest or a split's files are not what they should be.</exception>
+    public IDataView LoadZooData(string directory, string split = "test")
+    {
+        var manifest = ZooManifest.Load(directory);
+        var parts = manifest.Tasks.Select(t => ZooSplit(directory, t.Name, split).Data).ToList();
+        return Inputs(directory, manifest, [.. parts.SelectMany(p => p.Features)], parts[0].FeatureLength)
+            .AddText(MergeColumns.Task, [.. parts.SelectMany(p => Enumerable.Repeat(p.Name, p.Count))])
+            .AddText("Label", [.. parts.SelectMany(p => p.RequireLabels().Select(l => p.ClassNames[l]))])
+            .Build();
+    }
+
+    /// <summary>Images to the family's <see cref="MergeColumns.PixelValues"/>: ML.NET's <c>LoadImages</c>,
+    /// <c>ResizeImages</c> (to the encoder's side) and <c>ExtractPixels</c> (channel-planar, <c>(pixel/255 − mean)/std</c>).</summary>
+    /// <param name="family">The family whose encoder reads the pixels.</param>
+    /// <param name="imagePathColumnName">Text column of image paths.</param>
+    /// <param name="imageFolder">Folder the paths are relative to (saved with the model); null for absolute paths.</param>
+    /// <param name="mean">Pixel mean on [0, 1], every channel. Default 0.5 (ViT's).</param>
+    /// <param name="std">Pixel standard deviation on [0, 1], every channel. Default 0.5 (ViT's).</param>
+    /// <exception cref="ArgumentException">The family's encoder does not read images.</exception>
+    public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName, string? imageFolder = null, float mean = 0.5f, float std = 0.5f)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        if (family.ImageSize == 0) throw new ArgumentException("the family's encoder does not read images.", nameof(family));
+        var (offset, scale) = ImagePixelSteps.OffsetAndScale(mean, std);
+        return ImagePixelSteps.Create(_ml, MergeColumns.PixelValues, imagePathColumnName, imageFolder, family.ImageSize, family.ImageChannels, offset, scale);
+    }
+
+    /// <summary>Text to the family's <see cref="MergeColumns.InputIds"/> and <see cref="MergeColumns.AttentionMask"/>:
+    /// BERT's WordPiece with the family's vocabulary, casing and sequence length, as savable ML.NET steps (the same ids
+    /// as Hugging Face's tokenizer).</summary>
+    /// <exception cref="ArgumentException">The family's encoder does not read text, or has no <c>vocab.txt</c>.</exception>
+    public IEstimator<ITransformer> TokenizeText(MergeFamily family, string textColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        if (!family.IsText || family.VocabularyPath is not { } vocabulary)
+            throw new ArgumentException("the family's encoder does not read WordPiece text (no text config with a vocab.txt).", nameof(family));
+        return SavableWordPiece.Create(_ml, File.ReadAllLines(vocabulary), textColumnName, family.SequenceLength, family.LowerCase);
+    }
+
+    /// <summary>Class names (text) to a key column whose keys follow <paramref name="task"/>'s class order, so that key
+    /// = class index + 1 lines up with the <c>Score</c> columns (<c>MapValueToKey</c> alone numbers keys in order of appearance).</summary>
+    /// <exception cref="ArgumentException">No such task.</exception>
+    public IEstimator<ITransformer> MapClassNamesToKeys(MergeFamily family, string task, string outputColumnName = "Label", string? inputColumnName = null)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        return MulticlassEvaluation.TextLabelsToKeys(_ml, outputColumnName, inputColumnName ?? outputColumnName, family.ClassNames(task));
+    }
+
+    private static (ZooManifest Manifest, TaskDataset Data) ZooSplit(string directory, string task, string split)
+    {
+        var manifest = ZooManifest.Load(directory);
+        var entry = manifest.Tasks.FirstOrDefault(t => t.Name == task)
+            ?? throw new ArgumentException($"zoo '{directory}' has no task '{task}' (tasks: {string.Join(", ", manifest.Tasks.Select(t => t.Name))}).", nameof(task));
+        var files = split switch
+        {
+            "test" => entry.Test,
+            "validation" => entry.Validation,
+            _ => throw new ArgumentException($"split '{split}'; a zoo stores 'validation' and 'test'.", nameof(split)),
+        };
+        return (manifest, ZooManifest.LoadSplit(directory, entry, files));
+    }
+
+    /// <summary>The model-input columns of a zoo split: pixels as stored (normalised), or token ids with their mask.</summary>
+    private static ArrayDataViewBuilder Inputs(string directory, ZooManifest manifest, float[] features, int width)
+    {
+        var builder = new ArrayDataViewBuilder();
+        if (!manifest.IsText) return builder.AddFloatVector(MergeColumns.PixelValues, features, width);
+        var ids = features.Select(v => (long)v).ToArray();
+        int pad = PadTokenId(Path.Combine(directory, manifest.Config));
+        return builder.AddInt64Vector(MergeColumns.InputIds, ids, width)
+            .AddInt64Vector(MergeColumns.AttentionMask, [.. ids.Select(id => id == pad ? 0L : 1L)], width);
+    }
+
+    /// <summary>The padding id of a text encoder: its config's <c>pad_token_id</c> (absent: 0, BERT's).</summary>
+    private static int PadTokenId(string config)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config));
+        return doc.RootElement.TryGetProperty("pad_token_id", out var pad) && pad.TryGetInt32(out int id) ? id : 0;
+    }
+}

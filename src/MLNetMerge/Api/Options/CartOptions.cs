@@ -1,0 +1,20 @@
+namespace MLNetMerge;
+
+/// <summary>Settings of CART: centered task vectors around the average, each block matrix truncated to low rank (Choi et al. 2024, arXiv:2412.12153). Defaults are the method's declared parameters
+/// (<c>mlnetmerge methods</c> lists them).</summary>
+public sealed class CartOptions : MergeOptions
+{
+    internal override string MethodName => "cart";
+
+    /// <summary>r / min(m, n) of each block matrix's truncated SVD. Default 0.12.</summary>
+    [RecipeParameter("rank_ratio")]
+    public double RankRatio { get; set; } = Declared.MergeNumber("cart", "rank_ratio");
+
+    /// <summary>λ. Default 2.</summary>
+    [RecipeParameter("scale")]
+    public double Scale { get; set; } = Declared.MergeNumber("cart", "scale");
+
+    /// <summary>Power iterations of the randomized SVD. Default 8.</summary>
+    [RecipeParameter("power_iterations")]
+    public int PowerIterations { get; set; } = (int)Declared.MergeNumber("cart", "power_iterations");
+}

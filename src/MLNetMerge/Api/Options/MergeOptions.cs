@@ -1,0 +1,48 @@
+using MLNetMerge.Merging;
+
+namespace MLNetMerge;
+
+/// <summary>What every merge estimator's options share: the task the fitted transformer serves, per-model weights, the
+/// ONNX Runtime device, and progress and cancellation of the fit.</summary>
+public abstract class MergeOptions
+{
+    /// <summary>The method's recipe name.</summary>
+    internal abstract string MethodName { get; }
+
+    /// <summary>The declared parameters these options set, in recipe form.</summary>
+    internal virtual Dictionary<string, ParameterValue> RecipeParameters() => Declared.ToParameters(this);
+
+    /// <summary>Seed of every random choice of the merge (DARE's drops, …) and of the alignment stage after it (few-shot
+    /// draws, batch order, initialisation). Default null: drawn from the <c>MLContext</c>'s own random source, so
+    /// <c>new MLContext(seed: s)</c> makes the whole fit reproducible.</summary>
+    public ulong? Seed { get; set; }
+
+    /// <summary>The task the transformer serves (its columns <c>Embedding</c>, <c>Score</c>, <c>PredictedLabel</c>), or null
+    /// for one transformer serving every task (columns suffixed <c>.{task}</c>). Default null.</summary>
+    public string? Task { get; set; }
+
+    /// <summary>Per-model weight of each task vector, by task (tasks not listed weigh 1), for the methods that declare a
+    /// <c>weight</c>. Default none.</summary>
+    public IReadOnlyDictionary<string, double> Weights { get; set; } = new Dictionary<string, double>();
+
+    /// <summary>Run the fitted transformer on this GPU through ONNX Runtime's CUDA provider (needs the
+    /// Microsoft.ML.OnnxRuntime.Gpu package in place of the CPU one). Default null: the CPU.</summary>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>With <see cref="GpuDeviceId"/>, fall back to the CPU when the GPU cannot be used. Default false.</summary>
+    public bool FallbackToCpu { get; set; }
+
+    /// <summary>Progress of the merge and the alignment stages. Default none.</summary>
+    public IProgress<MergeProgress>? Progress { get; set; }
+
+    /// <summary>Cancels the fit between tensors, steps and batches. Default none.</summary>
+    public CancellationToken CancellationToken { get; set; }
+}
+
+/// <summary>What every alignment stage's options share. The stage draws its random choices from the merge's seed
+/// (<see cref="MergeOptions.Seed"/>), as a recipe's stages do from the recipe's.</summary>
+public abstract class AlignmentOptions
+{
+    /// <summary>The stage's recipe name.</summary>
+    internal abstract string MethodName { get; }
+}

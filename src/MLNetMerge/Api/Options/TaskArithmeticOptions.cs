@@ -1,0 +1,12 @@
+namespace MLNetMerge;
+
+/// <summary>Settings of Task arithmetic, <c>θ0 + λ Σ wt τt</c> (Ilharco et al. 2023, arXiv:2212.04089). Defaults are the method's declared parameters
+/// (<c>mlnetmerge methods</c> lists them).</summary>
+public sealed class TaskArithmeticOptions : MergeOptions
+{
+    internal override string MethodName => "task_arithmetic";
+
+    /// <summary>λ: multiplies the combined task vector. Default 0.3.</summary>
+    [RecipeParameter("scale")]
+    public double Scale { get; set; } = Declared.MergeNumber("task_arithmetic", "scale");
+}

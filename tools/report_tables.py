@@ -14,6 +14,10 @@ def pct(x):
     return "–" if x is None else f"{100 * x:.1f}"
 
 
+# Methods whose merged model differs per task (a mask, a rescaler or a low-rank part per task).
+PER_TASK = {"emr", "tall", "cart_indexing"}
+
+
 def describe(h):
     if not h:
         return ""
@@ -56,7 +60,8 @@ def tables(path):
         name = next(k for k in r[family] if k not in ("base", "individual"))
         row = r[family][name]
         h = describe(row.get("hyperparameters"))
-        line(f"{name} ({h})" if h else name, row)
+        label = name + (", per task" if name in PER_TASK else "")
+        line(f"{label} ({h})" if h else label, row)
     line("individual", rows["individual"])
     out.append("")
     out.append("Cells: Current / KNN test accuracy %; normalised = merged / individual, per task, averaged.")

@@ -3,7 +3,7 @@ using MLNetMerge.Merging;
 
 namespace MLNetMerge.Tests;
 
-/// <summary>Settings of <see cref="AlignmentCatalog.FtClassifier(FtClassifierOptions)"/> (seed 000's defaults).</summary>
+/// <summary>Settings of <see cref="AlignmentCatalog.FtClassifier(FtClassifierOptions)"/> (the defaults of Kong et al. 2024, arXiv:2412.13526).</summary>
 internal sealed class FtClassifierOptions
 {
     /// <summary>Unlabeled examples per class k (labels only balance the draw); 0 = every input. Default 5.</summary>
@@ -50,7 +50,7 @@ internal sealed class SurgeryOptions
 
 internal sealed partial class AlignmentCatalog
 {
-    /// <summary>FT-Classifier (seed 000): a new head per task, trained with KL(fine-tuned ‖ merged) on k-shot unlabeled inputs.</summary>
+    /// <summary>FT-Classifier (Kong et al. 2024, arXiv:2412.13526): a new head per task, trained with KL(fine-tuned ‖ merged) on k-shot unlabeled inputs.</summary>
     /// <param name="shotsPerClass">Examples per class (default 5).</param>
     /// <param name="epochs">Epochs (default 5).</param>
     /// <param name="learningRate">Adam learning rate (default 5e-4).</param>
@@ -72,7 +72,7 @@ internal sealed partial class AlignmentCatalog
         return new FtClassifierEstimator(p, Seed);
     }
 
-    /// <summary>An aligned transformation (seed 000, Table 1) per task, then the frozen fine-tuned head.</summary>
+    /// <summary>An aligned transformation (Kong et al. 2024, arXiv:2412.13526, Table 1) per task, then the frozen fine-tuned head.</summary>
     /// <param name="transform">Family member (default orthogonal).</param>
     /// <param name="trained">Adam with the orthogonality penalty instead of the closed form (default false).</param>
     /// <param name="shotsPerClass">Examples per class (default 5).</param>

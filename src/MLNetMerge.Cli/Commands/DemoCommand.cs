@@ -25,13 +25,15 @@ internal static class DemoCommand
     {
         var output = new Option<string>("--output", "-o") { Description = "Where merges and report.json go.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
         var zoo = new Option<string?>("--zoo") { Description = "One zoo directory (default: every zoo of data/zoo — vision, text — found from the current directory upwards)." };
+        var familyOption = new Option<string?>("--family") { Description = "One family of data/zoo by name (vision, text, or minilm once `mlnetmerge zoo build minilm` has built its checkpoints)." };
         var cmd = new Command("demo", "Merge the bundled zoo with every method, select on validation, evaluate on test, print the tables.");
         cmd.Options.Add(output);
         cmd.Options.Add(zoo);
+        cmd.Options.Add(familyOption);
         cmd.SetAction(r =>
         {
             string root = Path.GetFullPath(r.GetValue(output)!);
-            string? given = r.GetValue(zoo);
+            string? given = r.GetValue(zoo) ?? (r.GetValue(familyOption) is { } name ? FamilyZoo(name) : null);
             var zoos = (given is not null ? [given] : FindZoos()).Where(z => Directory.Exists(Path.Combine(z, "recipes"))).ToList();
             if (given is not null && zoos.Count == 0)
                 throw new RecipeException(given, "is not a zoo with recipes (expected manifest.json and a recipes/ folder).");
@@ -63,6 +65,24 @@ internal static class DemoCommand
                 if (found.Count > 0) return found;
             }
         return [];
+    }
+
+    /// <summary>The <c>data/zoo/NAME</c> folder of a family, checked to hold recipes whose checkpoints exist (the MiniLM
+    /// family keeps its checkpoints out of git, under <c>out/zoo/minilm</c>, until <c>zoo build minilm</c> writes them).</summary>
+    private static string FamilyZoo(string name)
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "data", "zoo", name);
+                if (!Directory.Exists(Path.Combine(candidate, "recipes"))) continue;
+                string first = Directory.GetFiles(Path.Combine(candidate, "recipes"), "*.yaml").Order(StringComparer.Ordinal).First();
+                var recipe = MergeRecipe.Load(first);
+                if (!File.Exists(recipe.Base))
+                    throw new RecipeException(first, $"the {name} family is not built: {recipe.Base} is missing; run `mlnetmerge zoo build {name}` first.");
+                return candidate;
+            }
+        throw new RecipeException(null, $"no family '{name}': data/zoo/{name}/recipes was not found from the current directory upwards.");
     }
 
     /// <summary>Runs every recipe of one zoo, prints its tables, and returns the recipes' report entries.</summary>

@@ -33,6 +33,7 @@ internal static class ZooCommand
         });
         build.Subcommands.Add(vision);
         build.Subcommands.Add(Text());
+        build.Subcommands.Add(MiniLmZooCommand.Create());
         zoo.Subcommands.Add(build);
         zoo.Subcommands.Add(Checksums());
         return zoo;

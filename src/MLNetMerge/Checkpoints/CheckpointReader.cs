@@ -6,7 +6,9 @@ internal static class CheckpointReader
     /// <summary>
     /// Opens <paramref name="path"/>: a <c>.safetensors</c> file, a <c>model.safetensors.index.json</c>, a PyTorch
     /// <c>.bin</c>/<c>.pt</c>/<c>.pth</c> file, or a directory holding one of <c>model.safetensors.index.json</c>,
-    /// <c>model.safetensors</c>, <c>pytorch_model.bin</c>; or an <c>.onnx</c> model (its initializers, <see cref="Onnx.OnnxCheckpointReader"/>).
+    /// <c>model.safetensors</c>, <c>pytorch_model.bin</c>; or an <c>.onnx</c> model: a torch-exported BERT, ViT or CLIP vision
+    /// encoder under the Hugging Face names and layouts its graph proves (<see cref="Onnx.Import.ImportedOnnxCheckpoints"/>),
+    /// any other model as its initializers (<see cref="Onnx.OnnxCheckpointReader"/>).
     /// </summary>
     /// <exception cref="CheckpointFormatException">Nothing readable is found, or the file is malformed.</exception>
     public static ICheckpointReader Open(string path, SafetensorsReaderOptions? options = null)
@@ -22,7 +24,7 @@ internal static class CheckpointReader
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
         string lower = path.ToLowerInvariant();
-        if (Onnx.OnnxFormat.IsOnnxPath(path)) return Onnx.OnnxCheckpointReader.Open(path);
+        if (Onnx.OnnxFormat.IsOnnxPath(path)) return Onnx.Import.ImportedOnnxCheckpoints.Open(path);
         if (lower.EndsWith(".index.json", StringComparison.Ordinal)) return ShardedSafetensorsReader.Open(path, options);
         if (lower.EndsWith(".bin", StringComparison.Ordinal) || lower.EndsWith(".pt", StringComparison.Ordinal) || lower.EndsWith(".pth", StringComparison.Ordinal))
             return OpenPyTorch(path);

@@ -2,6 +2,7 @@ using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Checkpoints.Onnx;
+using MLNetMerge.Checkpoints.Onnx.Import;
 
 namespace MLNetMerge.Recipes;
 
@@ -36,11 +37,15 @@ internal static class OnnxRecipes
     /// merged initializers read from the safetensors outputs in <paramref name="output"/>.</summary>
     internal static void WriteOnnxOutputs(MergeRecipe recipe, string output, OnnxWriteOptions writeOptions)
     {
+        // Torch-exported encoders were merged under their imported Hugging Face names: ImportedOnnxCheckpoints maps each
+        // initializer back (transposing weights stored [in, out]); other graphs are written by initializer name.
         using var merged = CheckpointReader.Open(output);
         string headsPath = Path.Combine(output, "heads.safetensors");
         using var heads = File.Exists(headsPath) ? SafetensorsReader.Open(headsPath) : null;
+        static Func<string, (ICheckpointReader, TensorInfo)?> From(ICheckpointReader values) =>
+            name => values.TryGetTensor(name, out var t) ? (values, t) : null;
         using (var baseModel = OnnxCheckpointReader.Open(recipe.Base))
-            OnnxInitializerWriter.Write(baseModel, merged, Path.Combine(output, "model.onnx"), options: writeOptions);
+            OnnxInitializerWriter.Write(baseModel, ImportedOnnxCheckpoints.WriteBackSource(baseModel, From(merged)), Path.Combine(output, "model.onnx"), writeOptions);
         foreach (var m in recipe.Models)
         {
             using var taskGraph = OnnxCheckpointReader.Open(m.Path);
@@ -49,14 +54,14 @@ internal static class OnnxRecipes
             if (File.Exists(materialized))
             {
                 using var taskValues = SafetensorsReader.Open(materialized);
-                OnnxInitializerWriter.Write(taskGraph, taskValues, target, options: writeOptions);
+                OnnxInitializerWriter.Write(taskGraph, ImportedOnnxCheckpoints.WriteBackSource(taskGraph, From(taskValues)), target, writeOptions);
                 continue;
             }
             string prefix = m.Name + ".";
-            OnnxInitializerWriter.Write(taskGraph, name =>
+            OnnxInitializerWriter.Write(taskGraph, ImportedOnnxCheckpoints.WriteBackSource(taskGraph, name =>
                 heads is not null && heads.TryGetTensor(prefix + name, out var h) ? (heads, h)
                 : merged.TryGetTensor(name, out var t) ? (merged, t)
-                : null, target, writeOptions);
+                : null), target, writeOptions);
         }
     }
 }

@@ -10,7 +10,9 @@ internal static class OnnxFamilyCatalogExtensions
 {
     /// <summary>
     /// Opens a family of ONNX models exported from one base (<c>ctx.Model.LoadOnnxFamily("base.onnx", ("a", "a.onnx"), …)</c>):
-    /// checks that every model has the base's graph (<see cref="OnnxFamilyCheck"/>), then opens them as checkpoints.
+    /// checks that every model has the base's graph (<see cref="OnnxFamilyCheck"/>), then opens them as checkpoints —
+    /// torch-exported BERT, ViT and CLIP vision encoders under the Hugging Face names and layouts their graphs prove
+    /// (anonymous <c>[in, out]</c> Linear weights traced and transposed), other models as their initializers.
     /// </summary>
     /// <exception cref="IncompatibleModelsException">The graphs differ; the first difference is named.</exception>
     /// <exception cref="UnsupportedOnnxModelException">A model uses an operator MLNetMerge does not merge through.</exception>
@@ -39,7 +41,12 @@ internal static class OnnxFamilyCatalogExtensions
                 OnnxFamilyCheck.Check(baseModel, r, heads);
                 members.Add(new TaskModel(name, r));
             }
-            return ModelFamily.Create(baseModel, members, heads);
+            if (!Checkpoints.Onnx.Import.ImportedOnnxCheckpoints.IsTorchExport(baseModel)) return ModelFamily.Create(baseModel, members, heads);
+            // Torch-exported encoders: the same graphs, seen under Hugging Face names and layouts.
+            var imported = Checkpoints.Onnx.Import.TorchEncoderImporter.Import(baseModel).Tensors;
+            var importedMembers = members.Select(m => new TaskModel(m.Name, Checkpoints.Onnx.Import.TorchEncoderImporter.Import((OnnxCheckpointReader)m.Reader).Tensors)).ToList();
+            foreach (var r in opened) r.Dispose();
+            return ModelFamily.Create(imported, importedMembers, heads);
         }
         catch
         {
@@ -79,6 +86,7 @@ internal static class OnnxFamilyCatalogExtensions
                 values.AddRaw(name, entry.Shape, entry.DType, bytes);
             }
         using var graph = OnnxCheckpointReader.Open(graphModelPath);
-        return OnnxInitializerWriter.Write(graph, values, outputPath, options: options);
+        return OnnxInitializerWriter.Write(graph, Checkpoints.Onnx.Import.ImportedOnnxCheckpoints.WriteBackSource(graph,
+            name => values.TryGetTensor(name, out var t) ? (values, t) : null), outputPath, options);
     }
 }

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using MLNetMerge.Checkpoints.Onnx.Import;
+
+namespace MLNetMerge.Cli.Commands;
+
+/// <summary><c>mlnetmerge import MODEL.onnx -o DIR [--force]</c>: a torch-exported BERT, ViT or CLIP vision ONNX model as
+/// Hugging Face <c>model.safetensors</c> + <c>config.json</c> (+ the tokenizer files found beside it).</summary>
+internal static class ImportCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "A torch-exported ONNX encoder (BERT, ViT or CLIP vision)." };
+        var output = new Option<string>("--output", "-o") { Description = "Output directory.", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output directory." };
+        var cmd = new Command("import", "Trace a torch-exported ONNX encoder back to Hugging Face names and layouts; write model.safetensors, config.json, onnx_import.json and the tokenizer files beside it.");
+        cmd.Arguments.Add(model);
+        cmd.Options.Add(output);
+        cmd.Options.Add(force);
+        cmd.SetAction(r =>
+        {
+            string dir = r.GetValue(output)!;
+            if (!r.GetValue(force) && (Directory.Exists(dir) || File.Exists(dir))) throw new OutputExistsException(dir);
+            var imported = TorchEncoderImporter.Import(r.GetValue(model)!);
+            string temp = dir.TrimEnd('/', '\\') + $".{Guid.NewGuid():N}.tmp";
+            try
+            {
+                imported.Save(temp);
+                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+                Directory.Move(temp, dir);
+            }
+            finally
+            {
+                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            }
+            int transposed = imported.Map.Count(m => m.Transposed);
+            Console.WriteLine($"{imported.ArchitectureName}: {imported.Map.Count} tensors ({transposed} Linear weights transposed from [in, out]), "
+                + $"{imported.Tensors.Tensors.Where(t => t.DType == Tensors.DType.F32).Sum(t => t.ElementCount):N0} parameters → {dir}");
+            foreach (var f in Directory.GetFiles(dir).Order(StringComparer.Ordinal)) Console.WriteLine($"  {f}");
+            return 0;
+        });
+        return cmd;
+    }
+}

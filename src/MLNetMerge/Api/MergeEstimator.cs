@@ -98,12 +98,20 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
         return MergedChain.OutputSchema(_ml, Family, Tasks, _options.Task is not null, SharedEncoder, inputSchema);
     }
 
-    /// <summary>The merge parameters: the options' declared values and each task's weight.</summary>
+    /// <summary>This estimator as a recipe (YAML): the family's base, models and head pattern, the method with its
+    /// parameters and per-model parameters, the seed (<see cref="MergeOptions.Seed"/>; unset: 0) and the alignment stage
+    /// under <c>align.stages</c>. <see cref="MergingCatalog.FromRecipe"/> reads it back into an equal estimator.</summary>
+    /// <param name="recipeDirectory">The folder the recipe will be saved in: checkpoint paths are written relative to it.</param>
+    public string ToRecipeYaml(string recipeDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(recipeDirectory);
+        return RecipeEstimators.ToYaml(this, recipeDirectory);
+    }
+
+    /// <summary>The merge parameters: the options' declared values and each task's per-model parameters.</summary>
     internal MergeParameters Parameters()
     {
-        var perModel = Family.TaskNames.Select(t => _options.Weights.TryGetValue(t, out var w)
-            ? new Dictionary<string, ParameterValue> { ["weight"] = new ParameterValue.Scalar(w) }
-            : (IReadOnlyDictionary<string, ParameterValue>?)null).ToList();
+        var perModel = Family.TaskNames.Select(_options.ModelParameters).ToList();
         return new MergeParameters(Method, _options.RecipeParameters(), perModel);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetMerge.Alignment;
 using MLNetMerge.Merging;
+using MLNetMerge.MLNet;
 
 namespace MLNetMerge;
 
@@ -83,11 +84,17 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
     {
         MergedChain.CheckInput(Family, input.Schema);
         ulong seed = _options.Seed ?? DrawSeed();
+        using var log = new MLNetLog(_ml, "MLNetMerge." + nameof(MergeEstimator), Method.Name);
+        var progress = new LoggedProgress(log, _options.Progress);
         var execution = new MergeExecutionOptions { Seed = seed };
-        var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, _options.Progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"merging {Family.TaskNames.Count} tasks ({string.Join(", ", Family.TaskNames)}) with {Method.Name}, seed {seed}"));
+        var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"merged {merged.Tensors.Count} tensors"));
         if (Stage is null) return (merged, null);
         var data = DataViewReader.Read(input, Family, _options.Task, labelColumn: null);
-        var aligned = Stage.Create(seed).Fit(merged, new MergeInputs(Family.Family, data), _options.Progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"fitting {Stage.Name} on {data.Values.Sum(d => d.Count)} rows of {data.Count} tasks"));
+        var aligned = Stage.Create(seed).Fit(merged, new MergeInputs(Family.Family, data), progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"fitted {Stage.Name}: {aligned.State.Count} state tensors"));
         return (merged, aligned);
     }
 

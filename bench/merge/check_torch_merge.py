@@ -1,5 +1,5 @@
 """Self-check of the PyTorch reference (torch_merge.py) against a direct float64 numpy transcription
-of specs/METHODS.md §1 on a tiny family (whole-model arrays, no per-tensor streaming). Exits 1
+of docs/methods/{task-arithmetic,ties,emr,cart}.md on a tiny family (whole-model arrays, no per-tensor streaming). Exits 1
 on a mismatch. Run: PYENV_VERSION=system python3 bench/merge/check_torch_merge.py
 
 The family is built so the rare paths run: task 1 equals −task 0 at a few large entries, so

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Merge-throughput benchmark (specs/BENCHMARKS.md "Merge throughput"): our CLI vs a per-tensor
+# Merge-throughput benchmark (bench/README.md "Merge throughput"): our CLI vs a per-tensor
 # PyTorch reference on a base + N CLIP ViT-B/32-shaped checkpoints, with the physical limits
 # (file-read ceiling, memory bandwidth) measured in the same run.
 #

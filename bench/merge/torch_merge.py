@@ -1,5 +1,5 @@
 """Reference merge in PyTorch (per tensor), the stack a user would otherwise pick: task
-arithmetic, TIES, EMR and CART as /work/shared/specs/METHODS.md §1 defines them.
+arithmetic, TIES, EMR and CART as docs/methods/{task-arithmetic,ties,emr,cart}.md define them.
 
     PYENV_VERSION=system python3 bench/merge/torch_merge.py --family bench/out/family8 \
         --models 8 --method ties --out bench/out/family8/torch/ties

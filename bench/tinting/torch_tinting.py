@@ -5,7 +5,7 @@
                                individual model's logits for them, as safetensors
   torch_tinting.py step OUT    time the Tinting step in torch; prints the first loss, the 10th loss and ms per step
 
-One Tinting step (METHODS.md §2), task 0, same weights and batch every time:
+One Tinting step (Jung et al. 2024, arXiv:2412.19098; docs/methods/tinting.md), task 0, same weights and batch every time:
   θ = θ0 + Σt clamp(λt, 0, 1) τt   (λ: one coefficient per task and tensor, autograd through the merge)
   z = W0 f_θ(x) + b0; L = CE(z, argmax(individual logits)); backward; Adam(lr 1e-2) on λ and on (W0, b0).
 """

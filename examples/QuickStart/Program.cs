@@ -25,7 +25,9 @@ Console.WriteLine($"  {"average",-18} MicroAccuracy {sum / family.TaskNames.Coun
 
 // The merged encoder feeding an ML.NET trainer: a new linear head for 'fashion' trained on the labeled validation split.
 var fashion = ml.Merging().Ties(family, keep: 0.2, scale: 1.0, task: "fashion").Fit(allTasks);
+// The cache keeps the trainer's passes from re-running the encoder on every row of every pass.
 var probe = ml.Transforms.CopyColumns("Features", MergeColumns.Embedding)
+    .AppendCacheCheckpoint(ml)
     .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "Features"));
 var probed = fashion.Append(probe.Fit(fashion.Transform(ml.Merging().LoadZooData(zoo, "fashion", "validation"))));
 var fashionTest = ml.Merging().LoadZooData(zoo, "fashion", "test");

@@ -28,14 +28,13 @@ string recipePath = Path.Combine(root, "recipe.yaml");
 File.WriteAllText(recipePath, yaml);
 
 var ml = new MLContext(seed: 0);
-var first = ml.Merging().RunRecipe(recipePath, new RecipeRunOptions { Output = Path.Combine(root, "a"), Log = line => Console.WriteLine("  " + line) });
-ml.Merging().RunRecipe(recipePath, new RecipeRunOptions { Output = Path.Combine(root, "b") });
+var first = ml.Merging().RunRecipe(recipePath, new RecipeOptions { Output = Path.Combine(root, "a"), Log = line => Console.WriteLine("  " + line) });
+ml.Merging().RunRecipe(recipePath, new RecipeOptions { Output = Path.Combine(root, "b") });
 
-var evaluation = first.Evaluation!;
-foreach (var protocol in evaluation.Protocols)
-    Console.WriteLine($"{protocol,-8} " + string.Join("  ", evaluation.Tasks.Select(t => $"{t} {evaluation.Merged.Results[protocol][t].Accuracy:P1}")) + $"  | average {evaluation.Merged.Average(protocol):P1}");
-foreach (var row in evaluation.Alignment)
-    Console.WriteLine($"{row.Name,-8} " + string.Join("  ", evaluation.Tasks.Select(t => $"{t} {row.Evaluation.Results["aligned"][t].Accuracy:P1}")) + $"  | average {row.Evaluation.Average("aligned"):P1}");
+foreach (var protocol in first.Protocols)
+    Console.WriteLine($"{protocol,-8} " + string.Join("  ", first.Tasks.Select(t => $"{t} {first.Accuracy(protocol, t):P1}")) + $"  | average {first.AverageAccuracy(protocol):P1}");
+foreach (var stage in first.Stages)
+    Console.WriteLine($"{stage,-8} " + string.Join("  ", first.Tasks.Select(t => $"{t} {first.StageAccuracy(stage, t):P1}")) + $"  | average {first.StageAverageAccuracy(stage):P1}");
 
 var a = Directory.GetFiles(Path.Combine(root, "a"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Path.Combine(root, "a"), f)).Order().ToList();
 var differing = a.Where(f => !File.Exists(Path.Combine(root, "b", f)) || !File.ReadAllBytes(Path.Combine(root, "a", f)).SequenceEqual(File.ReadAllBytes(Path.Combine(root, "b", f)))).ToList();

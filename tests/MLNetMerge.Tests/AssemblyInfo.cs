@@ -1,1 +1,2 @@
 [assembly: Microsoft.VisualStudio.TestTools.UnitTesting.Parallelize(Scope = Microsoft.VisualStudio.TestTools.UnitTesting.ExecutionScope.ClassLevel)]
+[assembly: Microsoft.VisualStudio.TestTools.UnitTesting.DiscoverInternals]

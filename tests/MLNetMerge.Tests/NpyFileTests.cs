@@ -11,7 +11,7 @@ namespace MLNetMerge.Tests;
 /// against hand-made malformed files.
 /// </summary>
 [TestClass]
-public sealed class NpyFileTests
+internal sealed class NpyFileTests
 {
     private static readonly string FixtureDir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "npy");
     private static string _tempDir = "";

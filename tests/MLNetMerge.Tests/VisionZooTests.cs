@@ -61,7 +61,7 @@ public sealed class VisionZooTests
     public void FineTunedBeatsBaseOnEveryTask()
     {
         // Fast subset: the first 200 test examples of each task, base encoder vs fine-tuned encoder under the task's own head
-        // (the lower and upper bounds of METHODS.md §3).
+        // (the lower and upper bounds of docs/methods/evaluation-protocols.md).
         string dir = ZooPaths.Vision;
         var m = ZooManifest.Load(dir);
         double gainSum = 0;

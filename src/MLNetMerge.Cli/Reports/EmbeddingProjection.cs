@@ -9,7 +9,7 @@ using MLNetMerge.Data;
 namespace MLNetMerge.Cli.Reports;
 
 /// <summary>
-/// The report's t-SNE figure (seed 000, Fig. 1): the test split of one task embedded by the merged encoder and by the
+/// The report's t-SNE figure (Kong et al. 2024, arXiv:2412.13526, Fig. 1): the test split of one task embedded by the merged encoder and by the
 /// task's fine-tuned encoder, each projected to 2-D with <see cref="Tsne"/> separately, and stored as plain numbers
 /// (<c>tsne</c> in the method's <c>report.json</c> row) so that re-rendering needs no model.
 /// </summary>

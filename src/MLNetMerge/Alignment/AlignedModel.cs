@@ -7,7 +7,7 @@ namespace MLNetMerge.Alignment;
 /// It predicts every task it was fitted for, and its learned state is a list of named tensors so that
 /// <c>ctx.Model.Save</c> can write it beside the merged weights and the stage's registry entry can restore it.
 /// </summary>
-public abstract class AlignedModel
+internal abstract class AlignedModel
 {
     /// <summary>Creates the result of aligning <paramref name="merged"/>.</summary>
     protected AlignedModel(MergedModel merged) => Merged = merged ?? throw new ArgumentNullException(nameof(merged));

@@ -4,4 +4,4 @@ namespace MLNetMerge.Alignment;
 /// <param name="Name">Name, e.g. <c>fashion.classifier.weight</c>.</param>
 /// <param name="Shape">Shape.</param>
 /// <param name="Values">Row-major values.</param>
-public sealed record AlignedTensor(string Name, int[] Shape, float[] Values);
+internal sealed record AlignedTensor(string Name, int[] Shape, float[] Values);

@@ -5,7 +5,7 @@ using MLNetMerge.Merging;
 namespace MLNetMerge.Alignment;
 
 /// <summary>
-/// Aligned transformations (seed 000 §4, Table 1): per task, a map <c>A</c> of merged features onto the fine-tuned
+/// Aligned transformations (Kong et al. 2024, arXiv:2412.13526, Table 1; docs/methods/aligned-transforms.md): per task, a map <c>A</c> of merged features onto the fine-tuned
 /// model's features, fitted on the k-shot unlabeled inputs (<see cref="TransformFitting"/>), then classification through
 /// the frozen fine-tuned head: <c>softmax(W_t A(f_m(x)) + b_t)</c>. Recipe name <c>aligned_transform</c>; parameters
 /// <c>transform</c> (affine | linear | invertible | euclidean | orthogonal | scaling; default orthogonal), <c>solver</c>
@@ -13,7 +13,7 @@ namespace MLNetMerge.Alignment;
 /// (1e-3, least-squares kinds), and for the trained solver <c>steps</c> (1000), <c>learning_rate</c> (1e-2), <c>beta</c>
 /// (weight of <c>‖WᵀW − I‖²</c>: 10 for orthogonal and Euclidean, 0.01 for invertible, 0 otherwise).
 /// </summary>
-public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
+internal sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
 {
     /// <summary>Recipe name.</summary>
     public const string MethodName = "aligned_transform";
@@ -122,7 +122,7 @@ public sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
 /// <summary>The merged encoder, a feature transform per task and the frozen fine-tuned heads. State per task:
 /// <c>{task}.transform.weight</c> (E, E) and <c>{task}.transform.bias</c> (E) where the kind has them, or
 /// <c>{task}.transform.scale</c> (E).</summary>
-public sealed class AlignedTransformModel : HeadAlignedModel
+internal sealed class AlignedTransformModel : HeadAlignedModel
 {
     private readonly IReadOnlyDictionary<string, FeatureTransform> _transforms;
     private readonly IReadOnlyDictionary<string, TaskHead> _heads;

@@ -11,12 +11,12 @@ namespace MLNetMerge.Alignment;
 /// <param name="Parameters">Declared parameters.</param>
 /// <param name="Create">Estimator from recipe parameters and the context's seed.</param>
 /// <param name="Restore">Fitted model from the merged model, the stage's parameters and its saved state.</param>
-public sealed record AlignmentMethod(string Name, DataRequirement Consumes, string Reference, IReadOnlyList<MethodParameter> Parameters,
+internal sealed record AlignmentMethod(string Name, DataRequirement Consumes, string Reference, IReadOnlyList<MethodParameter> Parameters,
     Func<IReadOnlyDictionary<string, ParameterValue>, ulong, IAlignmentEstimator> Create,
     Func<MergedModel, IReadOnlyDictionary<string, ParameterValue>, IReadOnlyList<AlignedTensor>, AlignedModel> Restore);
 
 /// <summary>The explicit list of alignment stages (no registration by side effect).</summary>
-public static class AlignmentMethods
+internal static class AlignmentMethods
 {
     /// <summary>Kong et al. 2024, the paper of FT-Classifier, KNN Eval and aligned transformations.</summary>
     internal const string KongEtAl2024 = "Kong et al. 2024, Fine-tuning Aligned Classifiers for Merging Outputs: Towards a Superior Evaluation Protocol in Model Merging, arXiv:2412.13526";

@@ -11,7 +11,7 @@ namespace MLNetMerge.Alignment;
 /// <param name="InitialCoefficient">Starting value of every coefficient.</param>
 /// <param name="Clamp">Clamp coefficients to [0, 1] in the forward pass.</param>
 /// <param name="Seed">Seed of the batch order.</param>
-public sealed record CoefficientSearch(CoefficientScope Granularity, int Steps, int BatchSize, double LearningRate,
+internal sealed record CoefficientSearch(CoefficientScope Granularity, int Steps, int BatchSize, double LearningRate,
     float InitialCoefficient, bool Clamp, ulong Seed);
 
 /// <summary>

@@ -8,7 +8,7 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Alignment;
 
 /// <summary>How the diagonal Fisher takes the expectation over labels.</summary>
-public enum FisherLabelSource
+internal enum FisherLabelSource
 {
     /// <summary>Exactly: <c>Σ_y p(y|x) g_y²</c>, one backward pass per class (default).</summary>
     Expected,
@@ -23,7 +23,7 @@ public enum FisherLabelSource
 /// <c>log p(y|x)</c> (<c>∂/∂z = onehot(y) − p</c> at the logits) back through the head and the encoder; the squared
 /// gradient, weighted by <c>p(y|x)</c> (or 1 for a sampled label), is added into F.
 /// </summary>
-public static class DiagonalFisher
+internal static class DiagonalFisher
 {
     /// <summary>Computes F (P) of the encoder's current weights with <paramref name="head"/> on <paramref name="data"/>.</summary>
     /// <param name="model">The encoder, holding the task's fine-tuned weights.</param>

@@ -7,7 +7,7 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Alignment;
 
 /// <summary>How many merge coefficients AdaMerging learns.</summary>
-public enum CoefficientScope
+internal enum CoefficientScope
 {
     /// <summary>One coefficient per task, shared by every tensor: <c>θ = θ0 + Σt λt τt</c>.</summary>
     Task,
@@ -22,7 +22,7 @@ public enum CoefficientScope
 /// <c>∂L/∂λt^l = ⟨∂L/∂θ^l, τt^l⟩·c'(λt^l)</c> (layer-wise), and task-wise <c>∂L/∂λt = Σ_l ∂L/∂λt^l</c> because the one
 /// λt is used by every tensor. Adam (PyTorch's update) moves the coefficients.
 /// </summary>
-public sealed class EntropyCoefficientLearner
+internal sealed class EntropyCoefficientLearner
 {
     private readonly IDenseEncoder _model;
     private readonly DifferentiableMerge _merge;

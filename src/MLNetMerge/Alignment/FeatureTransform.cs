@@ -3,8 +3,8 @@ using MLNetMerge.Nn.Layers;
 
 namespace MLNetMerge.Alignment;
 
-/// <summary>The aligned-transformation family of seed 000 (Table 1), from loosest to tightest.</summary>
-public enum TransformKind
+/// <summary>The aligned-transformation family of Kong et al. 2024 (arXiv:2412.13526, Table 1), from loosest to tightest.</summary>
+internal enum TransformKind
 {
     /// <summary><c>W z + b</c>.</summary>
     Affine,
@@ -29,7 +29,7 @@ public enum TransformKind
 /// <param name="Weight">W (E, E), or null for scaling.</param>
 /// <param name="Bias">b (E), or null.</param>
 /// <param name="Scale">s (E) for scaling, else null.</param>
-public sealed record FeatureTransform(TransformKind Kind, int Size, float[]? Weight, float[]? Bias, float[]? Scale)
+internal sealed record FeatureTransform(TransformKind Kind, int Size, float[]? Weight, float[]? Bias, float[]? Scale)
 {
     /// <summary>Recipe names of the kinds, in <see cref="TransformKind"/> order.</summary>
     public static readonly string[] Names = ["affine", "linear", "invertible", "euclidean", "orthogonal", "scaling"];

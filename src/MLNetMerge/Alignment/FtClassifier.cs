@@ -5,13 +5,13 @@ using MLNetMerge.Merging;
 namespace MLNetMerge.Alignment;
 
 /// <summary>
-/// FT-Classifier (seed 000): per task, a new head initialised from the fine-tuned head and trained with
+/// FT-Classifier (Kong et al. 2024, arXiv:2412.13526; docs/methods/ft-classifier.md): per task, a new head initialised from the fine-tuned head and trained with
 /// KL(fine-tuned ‖ merged) on a k-shot unlabeled sample (<see cref="FtClassifierTraining"/>); the encoder is the merged
 /// one, frozen; the deployed structure is unchanged (same head shapes). Recipe name <c>ft_classifier</c>; parameters
 /// <c>shots</c> (k per class, default 5; 0 = every input), <c>epochs</c> (5), <c>learning_rate</c> (5e-4), <c>batch</c> (1),
 /// optional <c>config</c> (the encoder's config.json; default beside the base checkpoint).
 /// </summary>
-public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
+internal sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
 {
     /// <summary>Recipe name.</summary>
     public const string MethodName = "ft_classifier";
@@ -90,7 +90,7 @@ public sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
 
 /// <summary>The merged encoder with a new FT-Classifier head per task. State: <c>{task}.classifier.weight</c> (K, E) and
 /// <c>{task}.classifier.bias</c> (K).</summary>
-public sealed class FtClassifierModel : HeadAlignedModel
+internal sealed class FtClassifierModel : HeadAlignedModel
 {
     private readonly IReadOnlyDictionary<string, TaskHead> _heads;
 

@@ -6,21 +6,21 @@ using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Alignment;
 
-/// <summary>Settings of FT-Classifier head training (seed 000: Adam 5e-4, 5 epochs, batch 1).</summary>
+/// <summary>Settings of FT-Classifier head training (Kong et al. 2024, arXiv:2412.13526: Adam 5e-4, 5 epochs, batch 1).</summary>
 /// <param name="Epochs">Passes over the few-shot sample.</param>
 /// <param name="LearningRate">Adam learning rate.</param>
 /// <param name="Batch">Examples per step (1 in the paper).</param>
-public sealed record FtClassifierSettings(int Epochs = 5, double LearningRate = 5e-4, int Batch = 1);
+internal sealed record FtClassifierSettings(int Epochs = 5, double LearningRate = 5e-4, int Batch = 1);
 
 /// <summary>
-/// FT-Classifier's head training on frozen embeddings (METHODS.md §2): a new head <c>(W, b)</c> initialised from the
+/// FT-Classifier's head training on frozen embeddings (docs/methods/ft-classifier.md): a new head <c>(W, b)</c> initialised from the
 /// fine-tuned head is fitted by Adam to minimise
 /// <c>L = (1/B) Σ_i KL( softmax(t_i) ‖ softmax(W z_i + b) )</c>
 /// where <c>t_i = W_t f_t(x_i) + b_t</c> are the fine-tuned model's logits (teacher) and <c>z_i = f_m(x_i)</c> the merged
 /// encoder's embeddings (student). With <c>s_i = W z_i + b</c>, <c>q_i = softmax(s_i)</c>, <c>p_i = softmax(t_i)</c>:
 /// <c>∂L/∂s_i = (q_i − p_i)/B</c>, <c>∂L/∂W = Σ_i ∂L/∂s_i z_iᵀ</c>, <c>∂L/∂b = Σ_i ∂L/∂s_i</c>. Labels never enter.
 /// </summary>
-public static class FtClassifierTraining
+internal static class FtClassifierTraining
 {
     /// <summary>Loss of one batch; adds its gradients into <paramref name="dWeight"/> and <paramref name="dBias"/>.</summary>
     /// <param name="dWeight">Gradient (K, E), added into.</param>

@@ -9,7 +9,7 @@ namespace MLNetMerge.Alignment;
 /// <see cref="LinearInputTap.Install"/> around forward passes; linear layers outside the arena (task heads) are ignored.
 /// </summary>
 /// <param name="arena">The encoder's parameters.</param>
-public sealed class GramCollector(ParameterArena arena) : LinearInputTap
+internal sealed class GramCollector(ParameterArena arena) : LinearInputTap
 {
     private readonly Dictionary<int, int> _indexByOffset = arena.Layout.Entries.Select((e, i) => (e.Offset, i)).ToDictionary(x => x.Offset, x => x.i);
     private readonly Dictionary<int, float[]> _grams = [];

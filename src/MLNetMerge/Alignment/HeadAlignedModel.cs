@@ -11,7 +11,7 @@ namespace MLNetMerge.Alignment;
 /// The encoder is the merged model's own (<see cref="MergedModel.Session"/>), so <c>Restore(merged, parameters, state)</c>
 /// needs nothing else.
 /// </summary>
-public abstract class HeadAlignedModel : AlignedModel
+internal abstract class HeadAlignedModel : AlignedModel
 {
     /// <summary>Creates the model.</summary>
     /// <param name="merged">The merged model.</param>

@@ -6,7 +6,7 @@ namespace MLNetMerge.Alignment;
 /// A trainable stage fitted after a merge on task data (FT-Classifier, aligned transforms, AdaMerging, Tinting, …).
 /// Implementations declare the data they consume.
 /// </summary>
-public interface IAlignmentEstimator
+internal interface IAlignmentEstimator
 {
     /// <summary>Recipe name of the stage.</summary>
     string Name { get; }

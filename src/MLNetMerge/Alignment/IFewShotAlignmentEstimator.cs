@@ -5,7 +5,7 @@ namespace MLNetMerge.Alignment;
 /// seed and report mean ± std; the draw may use labels to balance classes (never in the loss), so runners keep the
 /// labels for these stages.
 /// </summary>
-public interface IFewShotAlignmentEstimator : IAlignmentEstimator
+internal interface IFewShotAlignmentEstimator : IAlignmentEstimator
 {
     /// <summary>Examples per class k of the draw (0: every example).</summary>
     int ShotsPerClass { get; }

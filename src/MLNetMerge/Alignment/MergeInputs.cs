@@ -7,4 +7,4 @@ namespace MLNetMerge.Alignment;
 /// <param name="Family">The checkpoints.</param>
 /// <param name="Data">Per task name, the data alignment may use (unlabeled for transductive methods: pass
 /// <see cref="MLNetMerge.Data.TaskDataset.WithoutLabels"/>).</param>
-public sealed record MergeInputs(ModelFamily Family, IReadOnlyDictionary<string, MLNetMerge.Data.TaskDataset>? Data = null);
+internal sealed record MergeInputs(ModelFamily Family, IReadOnlyDictionary<string, MLNetMerge.Data.TaskDataset>? Data = null);

@@ -12,7 +12,7 @@ namespace MLNetMerge.Alignment;
 /// checkpoint name), <c>TASK.classifier.weight</c> / <c>TASK.classifier.bias</c>, and <c>coefficients</c>
 /// ((T) task-wise or (T, L) layer-wise) when present; <see cref="Restore"/> rebuilds the model from it.
 /// </summary>
-public sealed class MergedEncoderModel : AlignedModel
+internal sealed class MergedEncoderModel : AlignedModel
 {
     private readonly IDenseEncoder _encoder;
     private readonly float[] _weights;                                    // (P) in the encoder's arena layout

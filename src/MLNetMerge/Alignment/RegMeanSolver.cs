@@ -10,7 +10,7 @@ namespace MLNetMerge.Alignment;
 /// <c>Σt ‖X̃_t Wᵀ − X̃_t W_tᵀ‖²</c>. Solved, not inverted: <c>(Σt G̃_t) Wᵀ = Σt G̃_t W_tᵀ</c> by Cholesky (float64),
 /// with a ridge of 1e-8·mean(diag) added only when the sum is singular.
 /// </summary>
-public static class RegMeanSolver
+internal static class RegMeanSolver
 {
     /// <summary>Merges one layer.</summary>
     /// <param name="output">Merged weight (Out, In).</param>

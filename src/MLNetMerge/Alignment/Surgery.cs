@@ -9,7 +9,7 @@ namespace MLNetMerge.Alignment;
 /// frozen fine-tuned head. Recipe name <c>surgery</c>; parameters <c>rank</c> (16), <c>steps</c> (500),
 /// <c>learning_rate</c> (1e-3), <c>batch</c> (32), optional <c>config</c>.
 /// </summary>
-public sealed class SurgeryEstimator : IAlignmentEstimator
+internal sealed class SurgeryEstimator : IAlignmentEstimator
 {
     /// <summary>Recipe name.</summary>
     public const string MethodName = "surgery";
@@ -80,7 +80,7 @@ public sealed class SurgeryEstimator : IAlignmentEstimator
 
 /// <summary>The merged encoder, a surgery adapter per task and the frozen fine-tuned heads. State per task:
 /// <c>{task}.surgery.down.weight</c> (r, E) and <c>{task}.surgery.up.weight</c> (E, r).</summary>
-public sealed class SurgeryModel : HeadAlignedModel
+internal sealed class SurgeryModel : HeadAlignedModel
 {
     private readonly int _rank;
     private readonly IReadOnlyDictionary<string, (float[] Down, float[] Up)> _adapters;

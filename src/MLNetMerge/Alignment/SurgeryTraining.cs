@@ -10,16 +10,16 @@ namespace MLNetMerge.Alignment;
 /// <param name="Steps">Adam steps.</param>
 /// <param name="LearningRate">Adam learning rate.</param>
 /// <param name="Batch">Examples per step (a seeded reshuffle each pass).</param>
-public sealed record SurgerySettings(int Rank = 16, int Steps = 500, double LearningRate = 1e-3, int Batch = 32);
+internal sealed record SurgerySettings(int Rank = 16, int Steps = 500, double LearningRate = 1e-3, int Batch = 32);
 
 /// <summary>
-/// Representation Surgery's per-task module on merged features (METHODS.md §2):
+/// Representation Surgery's per-task module on merged features (docs/methods/surgery.md):
 /// <c>z' = z − B·ReLU(A z)</c> with A (r, E) (down) and B (E, r) (up, initialised to 0), trained to minimise the L1
 /// distance to the fine-tuned features <c>L = (1/(B·E)) Σ_{n,j} |z'_nj − f_nj|</c> on unlabeled inputs.
 /// With <c>h = A z</c>, <c>a = ReLU(h)</c>, <c>g = ∂L/∂z' = sign(z' − f)/(B·E)</c>: <c>∂L/∂B = −gᵀ a</c>,
 /// <c>∂L/∂h = (−g B) ⊙ [h &gt; 0]</c>, <c>∂L/∂A = (∂L/∂h)ᵀ z</c>.
 /// </summary>
-public static class SurgeryTraining
+internal static class SurgeryTraining
 {
     /// <summary><c>z' = z − B·ReLU(A z)</c> for rows (N, E); returns (N, E).</summary>
     /// <param name="z">Merged features (N, E).</param>

@@ -6,7 +6,7 @@ namespace MLNetMerge.Alignment;
 /// Draws batches from each task's dataset without replacement: every pass over a task's examples follows a fresh seeded
 /// permutation (Fisher–Yates from <see cref="Random"/> seeded per task and pass), so a run is reproducible from its seed.
 /// </summary>
-public sealed class TaskBatches
+internal sealed class TaskBatches
 {
     private readonly IReadOnlyList<TaskDataset> _data;
     private readonly int[][] _order;

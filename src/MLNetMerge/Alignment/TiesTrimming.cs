@@ -8,7 +8,7 @@ namespace MLNetMerge.Alignment;
 /// threshold TIES uses over the whole flattened task vector (the (⌊keep·P⌋+1)-th largest |τ|, ties kept, see
 /// <see cref="Sparsification.ThresholdRank"/>), zero the rest. The threshold and the zeroing are TIES's own functions.
 /// </summary>
-public static class TiesTrimming
+internal static class TiesTrimming
 {
     /// <summary>Trims <paramref name="tau"/> (P) in place to its top <paramref name="keep"/> magnitudes; returns the threshold (0: all kept).</summary>
     public static float Apply(Span<float> tau, double keep)

@@ -15,7 +15,7 @@ namespace MLNetMerge.Alignment;
 /// <c>merged.{name}</c> for every encoder tensor, <c>{task}.classifier.weight</c> / <c>.bias</c>, and with a block
 /// <c>{task}.{block tensor name}</c>.
 /// </summary>
-public sealed class TintedModel : AlignedModel
+internal sealed class TintedModel : AlignedModel
 {
     private readonly IDenseEncoder _encoder;
     private readonly float[] _merged;                      // (P) merged encoder weights, arena layout
@@ -243,7 +243,7 @@ public sealed class TintedModel : AlignedModel
 /// the family's config.json: flavor, image, patch, channels, hidden, layers, heads, intermediate, activation,
 /// layer-norm eps, qkv bias (0/1), pooler (0/1), projection width.
 /// </summary>
-public static class VisionConfigState
+internal static class VisionConfigState
 {
     /// <summary>State tensor name.</summary>
     public const string Name = "config.vision";

@@ -8,13 +8,13 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Alignment;
 
 /// <summary>
-/// Model Tinting / Tinting++ as an alignment stage (seed 003, METHODS.md §2). Transductive: it reads each task's unlabeled
+/// Model Tinting / Tinting++ as an alignment stage (Jung et al. 2024, arXiv:2412.19098; docs/methods/tinting.md). Transductive: it reads each task's unlabeled
 /// test inputs from <see cref="MergeInputs.Data"/>, the base and fine-tuned checkpoints from <see cref="MergeInputs.Family"/>
 /// (task vectors, heads, and the individual models' pseudo-labels), and learns layer-wise coefficients from λ = init
 /// (the merge stage's own weights are not reused: Tinting re-merges from the task vectors) jointly with one layer per task,
 /// for R rounds of sequential per-task Adam steps in a seeded shuffled task order.
 /// </summary>
-public sealed class TintingEstimator : IAlignmentEstimator
+internal sealed class TintingEstimator : IAlignmentEstimator
 {
     private readonly TintingConfig _options;
     private readonly ulong _seed;

@@ -1,7 +1,7 @@
 namespace MLNetMerge.Alignment;
 
 /// <summary>Which samples Tinting++ leaves out of a task's loss.</summary>
-public enum TintingFilterRule
+internal enum TintingFilterRule
 {
     /// <summary>Keep every sample (plain Model Tinting).</summary>
     None,
@@ -14,12 +14,12 @@ public enum TintingFilterRule
 }
 
 /// <summary>
-/// Tinting++'s confidence filter (METHODS.md §2). With <c>pm = softmax(merged logits)</c>, <c>pi = softmax(individual
+/// Tinting++'s confidence filter (docs/methods/tinting.md). With <c>pm = softmax(merged logits)</c>, <c>pi = softmax(individual
 /// logits)</c>, <c>ym = argmax pm</c>, <c>yi = argmax pi</c> (first index on ties), a sample is dropped when
 /// <c>max pm &gt; max pi</c> (strictly) under <see cref="TintingFilterRule.MoreConfident"/>, and when
 /// <c>ym ≠ yi ∧ max pm &gt; max pi</c> under <see cref="TintingFilterRule.DisagreeAndMoreConfident"/>; every other sample is kept.
 /// </summary>
-public static class TintingSampleFilter
+internal static class TintingSampleFilter
 {
     /// <summary>Fills <paramref name="keep"/> (N) and returns how many samples are kept.</summary>
     /// <param name="keep">Output: whether each sample stays in the loss (N).</param>

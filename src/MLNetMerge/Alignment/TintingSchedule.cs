@@ -8,7 +8,7 @@ namespace MLNetMerge.Alignment;
 /// shuffle whose i-th swap partner is <c>Mix(key + i·φ) mod (i + 1)</c> with <see cref="CounterRandom"/>'s SplitMix64
 /// mix, keyed by (seed, round or task, pass): the same seed gives the same schedule on every machine and .NET version.
 /// </summary>
-public static class TintingSchedule
+internal static class TintingSchedule
 {
     /// <summary>The order in which round <paramref name="round"/> visits the <paramref name="taskCount"/> tasks.</summary>
     public static int[] TaskOrder(ulong seed, int round, int taskCount) =>
@@ -35,7 +35,7 @@ public static class TintingSchedule
 
 /// <summary>Batches of example indices for one task: consecutive slices of shuffled passes, a new pass when one runs out
 /// (a batch never spans two passes, as a PyTorch DataLoader with <c>shuffle=True</c> cycled by epochs).</summary>
-public sealed class TintingBatches
+internal sealed class TintingBatches
 {
     private readonly ulong _seed;
     private readonly int _task, _count;

@@ -9,7 +9,7 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Alignment;
 
 /// <summary>What the merged model's task outputs are fitted to.</summary>
-public enum TintingLossKind
+internal enum TintingLossKind
 {
     /// <summary>Cross-entropy to the individual model's hard pseudo-label <c>argmax Wt(ft(x))</c> (the paper's loss).</summary>
     Hard,
@@ -22,7 +22,7 @@ public enum TintingLossKind
 }
 
 /// <summary>Settings of one <see cref="TintingTrainer"/>.</summary>
-public sealed record TintingTrainerSettings
+internal sealed record TintingTrainerSettings
 {
     /// <summary>Task-specific layer: −1 for each task's classification head (default), else the index of the transformer
     /// block duplicated per task.</summary>
@@ -44,10 +44,10 @@ public sealed record TintingTrainerSettings
 /// <summary>Loss of one Tinting step and how many samples of the batch it used.</summary>
 /// <param name="Loss">Mean loss over the kept samples (0 when none is kept).</param>
 /// <param name="Kept">Samples kept by the filter.</param>
-public readonly record struct TintingStepResult(float Loss, int Kept);
+internal readonly record struct TintingStepResult(float Loss, int Kept);
 
 /// <summary>
-/// Model Tinting's trainable state and step (seed 003, METHODS.md §2): merge coefficients <c>λ (T, L)</c> clamped to
+/// Model Tinting's trainable state and step (Jung et al. 2024, arXiv:2412.19098; docs/methods/tinting.md): merge coefficients <c>λ (T, L)</c> clamped to
 /// [0, 1] in <c>θ = θ0 + Σt clamp(λt) τt</c> (through <see cref="DifferentiableMerge"/>), jointly with one task-specific
 /// layer per task, its head <c>(Wt, bt)</c> or a per-task copy of one transformer block that replaces the merged block in
 /// task t's forward and backward passes. One step on task t and a batch x: <c>z = Wt f_θ(x) + bt</c>, the loss of
@@ -56,7 +56,7 @@ public readonly record struct TintingStepResult(float Loss, int Kept);
 /// one step count) and on task t's layer (one optimiser per task: a layer only steps with its own task, as
 /// torch.optim.Adam skips parameters without a gradient).
 /// </summary>
-public sealed class TintingTrainer
+internal sealed class TintingTrainer
 {
     private readonly IDenseEncoder _encoder;
     private readonly ParameterArena _arena;

@@ -10,11 +10,11 @@ namespace MLNetMerge.Alignment;
 /// <param name="Steps">Full-batch Adam steps.</param>
 /// <param name="LearningRate">Adam learning rate.</param>
 /// <param name="Beta">Weight β of the penalty <c>‖WᵀW − I‖²_F</c>.</param>
-public sealed record TransformTraining(int Steps = 1000, double LearningRate = 1e-2, double Beta = 0);
+internal sealed record TransformTraining(int Steps = 1000, double LearningRate = 1e-2, double Beta = 0);
 
 /// <summary>
 /// Fits a <see cref="FeatureTransform"/> mapping merged features <c>z_n</c> to fine-tuned features <c>f_n</c>
-/// (seed 000 §4), either in closed form or by training.
+/// (Kong et al. 2024, arXiv:2412.13526, §4), either in closed form or by training.
 /// Closed forms: affine/linear — ridge least squares <c>(XᵀX + λ̄ I) B = XᵀF</c> with <c>X = [Z | 1]</c> (no ridge on the
 /// bias; <c>λ̄ = λ · mean diag(ZᵀZ)</c>); invertible — the linear solution with its singular values raised to at least
 /// 1e-3 σ_max; orthogonal — Procrustes <c>Q = U Vᵀ</c> of <c>M = Σ_n f_n z_nᵀ</c>; Euclidean — Procrustes on centred
@@ -22,7 +22,7 @@ public sealed record TransformTraining(int Steps = 1000, double LearningRate = 1
 /// Trained: Adam from the identity on <c>L = (1/N) Σ_n ‖W z_n + b − f_n‖² + β ‖WᵀW − I‖²_F</c>
 /// (scaling: <c>W = diag(s)</c>), with <c>∂L/∂W = (2/N) Σ_n r_n z_nᵀ + 4β W (WᵀW − I)</c>, <c>∂L/∂b = (2/N) Σ_n r_n</c>.
 /// </summary>
-public static class TransformFitting
+internal static class TransformFitting
 {
     /// <summary>Closed-form fit.</summary>
     /// <param name="kind">Family member.</param>

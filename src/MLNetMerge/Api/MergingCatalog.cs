@@ -69,12 +69,18 @@ public sealed partial class MergingCatalog
     }
 
     /// <summary>Runs a recipe file as <c>mlnetmerge run</c> does (its <c>sweep:</c>, merge, <c>align:</c>, <c>evaluate:</c> and
-    /// <c>export:</c>, into its <c>output</c>); <paramref name="options"/> choose the steps and override the output.</summary>
+    /// <c>export:</c>, into its <c>output</c>); <paramref name="options"/> override the output and report progress.</summary>
     /// <exception cref="RecipeException">The recipe is not valid.</exception>
-    public RecipeRunResult RunRecipe(string recipePath, RecipeRunOptions? options = null)
+    public RecipeResult RunRecipe(string recipePath, RecipeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(recipePath);
-        return RecipeRunner.Run(MergeRecipe.Load(recipePath), options ?? new RecipeRunOptions());
+        options ??= new RecipeOptions();
+        var run = RecipeRunner.Run(MergeRecipe.Load(recipePath), new RecipeRunOptions
+        {
+            Output = options.Output, Overwrite = options.Overwrite, Report = options.Report, Materialize = options.Materialize,
+            Log = options.Log, Progress = options.Progress, CancellationToken = options.CancellationToken,
+        });
+        return new RecipeResult(run);
     }
 
     /// <summary>Makes MLNetMerge's saved steps (argmax, tokenizer) loadable in this context: call it before

@@ -4,7 +4,7 @@ namespace MLNetMerge.Checkpoints;
 /// An output directory built under a temporary sibling name and renamed into place by <see cref="Commit"/>, so a
 /// failed or cancelled run leaves nothing behind. Disposing without committing deletes the temporary directory.
 /// </summary>
-public sealed class AtomicDirectory : IDisposable
+internal sealed class AtomicDirectory : IDisposable
 {
     private bool _committed;
 

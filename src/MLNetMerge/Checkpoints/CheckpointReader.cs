@@ -1,7 +1,7 @@
 namespace MLNetMerge.Checkpoints;
 
 /// <summary>Opens any supported checkpoint by looking at its path.</summary>
-public static class CheckpointReader
+internal static class CheckpointReader
 {
     /// <summary>
     /// Opens <paramref name="path"/>: a <c>.safetensors</c> file, a <c>model.safetensors.index.json</c>, a PyTorch

@@ -7,7 +7,7 @@ namespace MLNetMerge.Checkpoints;
 /// <c>$XDG_CACHE_HOME/mlnetmerge/sha256.tsv</c> (or <c>~/.cache/...</c>) so repeated merges of the same inputs do not
 /// re-read them. A changed file has a new size or time and is hashed again.
 /// </summary>
-public static class FileHashes
+internal static class FileHashes
 {
     private static readonly object Gate = new();
 

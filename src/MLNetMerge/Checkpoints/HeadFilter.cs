@@ -6,7 +6,7 @@ namespace MLNetMerge.Checkpoints;
 /// Matching is ordinal over whole names, with the greedy-star backtracking of shell globs (linear in practice, no
 /// regular-expression engine to build at startup).
 /// </summary>
-public sealed class HeadFilter
+internal sealed class HeadFilter
 {
     private readonly string[] _globs;
 

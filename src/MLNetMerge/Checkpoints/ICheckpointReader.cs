@@ -5,7 +5,7 @@ namespace MLNetMerge.Checkpoints;
 /// Readers parse and validate the header when opened and read tensor bytes lazily, on request, into caller buffers.
 /// Implementations are safe for concurrent reads of different tensors.
 /// </summary>
-public interface ICheckpointReader : IDisposable
+internal interface ICheckpointReader : IDisposable
 {
     /// <summary>The path the checkpoint was opened from (a file or a directory).</summary>
     string Path { get; }

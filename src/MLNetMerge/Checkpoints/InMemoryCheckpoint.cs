@@ -7,7 +7,7 @@ namespace MLNetMerge.Checkpoints;
 /// A checkpoint held in memory (tensors as float32 values, stored as a chosen dtype), for building families in code:
 /// tests, the demo, and models produced by training. Tensor bytes are kept in the stored dtype.
 /// </summary>
-public sealed class InMemoryCheckpoint : ICheckpointReader
+internal sealed class InMemoryCheckpoint : ICheckpointReader
 {
     private readonly List<TensorInfo> _tensors = new();
     private readonly Dictionary<string, (TensorInfo Info, byte[] Bytes)> _byName = new(StringComparer.Ordinal);

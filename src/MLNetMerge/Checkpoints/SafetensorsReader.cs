@@ -6,7 +6,7 @@ using MLNetMerge.Tensors;
 namespace MLNetMerge.Checkpoints;
 
 /// <summary>Settings for <see cref="SafetensorsReader"/>.</summary>
-public sealed class SafetensorsReaderOptions
+internal sealed class SafetensorsReaderOptions
 {
     /// <summary>
     /// Read through a memory mapping instead of <see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>.
@@ -21,7 +21,7 @@ public sealed class SafetensorsReaderOptions
 /// tensor bytes are read on request with positional reads (thread-safe), straight into the caller's float buffer
 /// for F32 and through a pooled byte buffer for F16/BF16/F64.
 /// </summary>
-public sealed class SafetensorsReader : ICheckpointReader
+internal sealed class SafetensorsReader : ICheckpointReader
 {
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile? _map;

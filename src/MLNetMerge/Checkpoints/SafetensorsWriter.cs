@@ -8,7 +8,7 @@ namespace MLNetMerge.Checkpoints;
 /// <param name="Name">Tensor name.</param>
 /// <param name="DType">Element type written to the file.</param>
 /// <param name="Shape">Dimensions.</param>
-public sealed record TensorEntry(string Name, DType DType, int[] Shape)
+internal sealed record TensorEntry(string Name, DType DType, int[] Shape)
 {
     /// <summary>Element count.</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, d) => a * d);
@@ -23,7 +23,7 @@ public sealed record TensorEntry(string Name, DType DType, int[] Shape)
 /// be written in any order and from several threads with positional writes. Nothing is buffered per tensor beyond
 /// the dtype conversion.
 /// </summary>
-public sealed class SafetensorsWriter : IDisposable
+internal sealed class SafetensorsWriter : IDisposable
 {
     private readonly SafeFileHandle _handle;
     private readonly Dictionary<string, (TensorEntry Entry, long Offset)> _layout = new(StringComparer.Ordinal);

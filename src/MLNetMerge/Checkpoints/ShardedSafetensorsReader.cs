@@ -7,7 +7,7 @@ namespace MLNetMerge.Checkpoints;
 /// (<c>{"metadata": {...}, "weight_map": {tensor: shard file}}</c>). Each shard is validated on open, and the index
 /// must agree with the shards: every mapped tensor present in its shard, no tensor in two shards.
 /// </summary>
-public sealed class ShardedSafetensorsReader : ICheckpointReader
+internal sealed class ShardedSafetensorsReader : ICheckpointReader
 {
     private readonly List<SafetensorsReader> _shards = new();
     private readonly Dictionary<string, (TensorInfo Info, SafetensorsReader Shard)> _byName = new(StringComparer.Ordinal);

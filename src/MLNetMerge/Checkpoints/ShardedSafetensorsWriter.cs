@@ -8,7 +8,7 @@ namespace MLNetMerge.Checkpoints;
 /// <c>{"metadata": {"total_size": bytes}, "weight_map": {tensor: shard}}</c>). Tensors keep their order; a shard
 /// closes before the tensor that would push it past the limit (a single larger tensor gets a shard of its own).
 /// </summary>
-public sealed class ShardedSafetensorsWriter : IDisposable
+internal sealed class ShardedSafetensorsWriter : IDisposable
 {
     private readonly List<SafetensorsWriter> _shards = new();
     private readonly Dictionary<string, SafetensorsWriter> _byName = new(StringComparer.Ordinal);

@@ -9,7 +9,7 @@ namespace MLNetMerge.Checkpoints;
 /// <param name="File">The file that holds the bytes.</param>
 /// <param name="Offset">Absolute byte offset of the first element in <paramref name="File"/>.</param>
 /// <param name="ByteLength">Number of stored bytes (element count × element size for contiguous tensors).</param>
-public sealed record TensorInfo(string Name, DType DType, int[] Shape, string File, long Offset, long ByteLength)
+internal sealed record TensorInfo(string Name, DType DType, int[] Shape, string File, long Offset, long ByteLength)
 {
     /// <summary>Number of elements: the product of <see cref="Shape"/> (1 for a scalar).</summary>
     public long ElementCount

@@ -4,14 +4,14 @@ namespace MLNetMerge.Data;
 /// <param name="Train">Training examples (fine-tuning, few-shot anchors).</param>
 /// <param name="Validation">Labeled validation examples (hyperparameter selection).</param>
 /// <param name="Test">Test examples (reported numbers only).</param>
-public sealed record TaskSplits(TaskDataset Train, TaskDataset Validation, TaskDataset Test);
+internal sealed record TaskSplits(TaskDataset Train, TaskDataset Validation, TaskDataset Test);
 
 /// <summary>
 /// Seeded stratified splits: within each class the indices are shuffled (Fisher–Yates, <see cref="Random"/> seeded
 /// from (seed, class)) and cut by the fractions, so every part keeps the class proportions (to within one example per
 /// class). The three index sets are disjoint and cover every example.
 /// </summary>
-public static class DatasetSplits
+internal static class DatasetSplits
 {
     /// <summary>Index sets (each sorted ascending) for train, validation and test.</summary>
     /// <param name="labels">Labels (N).</param>

@@ -5,7 +5,7 @@ namespace MLNetMerge.Data;
 /// Fisher–Yates shuffle of each class's indices with <see cref="Random"/> seeded from (seed, class). The same seed gives
 /// the same indices; classes with fewer than <c>k</c> examples are an error rather than silently unbalanced.
 /// </summary>
-public static class FewShotSampler
+internal static class FewShotSampler
 {
     /// <summary>Indices of <paramref name="shotsPerClass"/> examples of each class, grouped by class (class 0 first).</summary>
     /// <param name="labels">Labels (N).</param>

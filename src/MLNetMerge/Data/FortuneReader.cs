@@ -5,14 +5,14 @@ namespace MLNetMerge.Data;
 /// <summary>One entry of a fortune file.</summary>
 /// <param name="Category">The file's name (<c>computers</c>, <c>science</c>, …).</param>
 /// <param name="Text">The entry, lines joined by <c>\n</c>, overstriking removed, trimmed.</param>
-public sealed record Fortune(string Category, string Text);
+internal sealed record Fortune(string Category, string Text);
 
 /// <summary>
 /// Reads strfile(1)-format fortune files: plain text whose entries are separated by lines holding a single <c>%</c>.
 /// Overstriking (<c>x</c> backspace <c>y</c>, used for bold and underline) keeps the character after the backspace;
 /// empty entries are skipped. The category is the file name, as <c>fortune</c> itself uses it.
 /// </summary>
-public static class FortuneReader
+internal static class FortuneReader
 {
     /// <summary>Where Debian's <c>fortunes</c> package installs its files.</summary>
     public const string DefaultDirectory = "/usr/share/games/fortunes";

@@ -6,7 +6,7 @@ namespace MLNetMerge.Data;
 /// <summary>An unsigned-byte array read from an IDX file: the shape (outermost first) and the elements in C order.</summary>
 /// <param name="Shape">Dimensions, outermost first: (N) for labels, (N, rows, cols) for images.</param>
 /// <param name="Data">Elements in row-major order (length = product of <paramref name="Shape"/>).</param>
-public sealed record IdxArray(int[] Shape, byte[] Data)
+internal sealed record IdxArray(int[] Shape, byte[] Data)
 {
     /// <summary>Number of items (the first dimension).</summary>
     public int Count => Shape[0];
@@ -20,7 +20,7 @@ public sealed record IdxArray(int[] Shape, byte[] Data)
 /// <c>1f 8b</c>). Header: a big-endian magic <c>00 00 08 nd</c> (type 0x08 = unsigned byte; <c>nd</c> = 1 for label files,
 /// 3 for image files), then <c>nd</c> big-endian int32 dimensions, then the bytes in C order.
 /// </summary>
-public static class IdxFile
+internal static class IdxFile
 {
     /// <summary>Magic of a one-dimensional unsigned-byte file (labels).</summary>
     public const int LabelMagic = 0x0801;

@@ -5,7 +5,7 @@ namespace MLNetMerge.Data;
 /// <c>interpolate(mode="bilinear", align_corners=False)</c>), rotation by quarter turns, and intensity inversion.
 /// Images are row-major (H, W).
 /// </summary>
-public static class ImageTransforms
+internal static class ImageTransforms
 {
     /// <summary>
     /// Bilinear resize: output pixel (i, j) samples the input at <c>y = (i + 0.5)·H/H' − 0.5</c>,

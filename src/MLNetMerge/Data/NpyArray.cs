@@ -6,7 +6,7 @@ namespace MLNetMerge.Data;
 /// An array read from, or to be written to, a NumPy <c>.npy</c> file: element type, shape (C order, row-major) and the
 /// elements as little-endian bytes. A 0-d array (a scalar) has an empty <see cref="Shape"/> and one element.
 /// </summary>
-public sealed class NpyArray
+internal sealed class NpyArray
 {
     /// <summary>Wraps <paramref name="data"/> (little-endian bytes, C order) as an array of <paramref name="shape"/>.</summary>
     /// <param name="dtype">Element type; one of those <see cref="NpyFile"/> supports.</param>

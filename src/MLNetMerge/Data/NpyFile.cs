@@ -17,7 +17,7 @@ namespace MLNetMerge.Data;
 /// NpyFile.Write("y.npy", features, shape);
 /// </code>
 /// </example>
-public static class NpyFile
+internal static class NpyFile
 {
     /// <summary>Reads the whole array with its stored element type.</summary>
     /// <exception cref="CheckpointFormatException">The file is malformed, truncated, big-endian, Fortran-ordered or of an unsupported type; the message names the file.</exception>

@@ -12,7 +12,7 @@ namespace MLNetMerge.Data;
 /// <item>without a header (digits): the class names are the label values <c>"0"</c>, <c>"1"</c>, ….</item>
 /// </list>
 /// </summary>
-public static class SklearnCsv
+internal static class SklearnCsv
 {
     /// <summary>Reads a bundled dataset into a <see cref="TaskDataset"/> with features of shape (N, D).</summary>
     /// <param name="path">The CSV file (gzipped when its name ends in <c>.gz</c>).</param>

@@ -5,7 +5,7 @@ namespace MLNetMerge.Data;
 /// names. Images are (N, C, H, W) with <see cref="FeatureShape"/> = (C, H, W); tabular data is (N, D). Immutable by
 /// convention: subsets copy.
 /// </summary>
-public sealed class TaskDataset
+internal sealed class TaskDataset
 {
     /// <summary>Creates a dataset.</summary>
     /// <param name="name">Task name.</param>

@@ -9,7 +9,7 @@ namespace MLNetMerge.Data;
 /// <param name="Words">Lemmas of the synset in file order, underscores kept (<c>take_a_breath</c>).</param>
 /// <param name="Definition">The gloss up to its first quoted example, trimmed (<c>draw air into, and expel out of, the lungs</c>).</param>
 /// <param name="Examples">The gloss's quoted example sentences, without the quotes.</param>
-public sealed record WordNetSynset(long Offset, int LexFile, char Pos, IReadOnlyList<string> Words, string Definition, IReadOnlyList<string> Examples)
+internal sealed record WordNetSynset(long Offset, int LexFile, char Pos, IReadOnlyList<string> Words, string Definition, IReadOnlyList<string> Examples)
 {
     /// <summary>The lexicographer file name, e.g. <c>noun.animal</c>.</summary>
     public string LexFileName => WordNetReader.LexFileNames[LexFile];
@@ -22,7 +22,7 @@ public sealed record WordNetSynset(long Offset, int LexFile, char Pos, IReadOnly
 /// <c>w_cnt</c> is two hexadecimal digits and <c>lex_filenum</c> two decimal digits. The gloss is split at its first
 /// <c>"</c> into the definition and the <c>;</c>-separated quoted examples.
 /// </summary>
-public static class WordNetReader
+internal static class WordNetReader
 {
     /// <summary>Where Debian's <c>wordnet-base</c> installs the database.</summary>
     public const string DefaultDirectory = "/usr/share/wordnet";

@@ -9,16 +9,16 @@ namespace MLNetMerge.Data;
 /// <param name="Labels">Label <c>.npy</c> path.</param>
 /// <param name="Count">N.</param>
 /// <param name="Tokens">Token-id <c>.npy</c> path (text: <c>[CLS] text [SEP]</c> padded with <c>[PAD]</c> = 0), or null.</param>
-public sealed record ZooSplitFiles(string? Images, string Labels, int Count, string? Tokens = null);
+internal sealed record ZooSplitFiles(string? Images, string Labels, int Count, string? Tokens = null);
 
 /// <summary>Accuracies measured at build time (encoder + head, arg-max).</summary>
 /// <param name="BaseValidation">Base encoder + the task's own head, validation split.</param>
-/// <param name="BaseTest">Base encoder + the task's own head, test split (the lower bound of METHODS.md §3).</param>
+/// <param name="BaseTest">Base encoder + the task's own head, test split (the lower bound of docs/methods/evaluation-protocols.md).</param>
 /// <param name="LinearProbeValidation">Base encoder + a linear head trained on the frozen base features, validation.</param>
 /// <param name="LinearProbeTest">Base encoder + trained linear head, test.</param>
 /// <param name="FineTunedValidation">Fine-tuned encoder + its head, validation.</param>
 /// <param name="FineTunedTest">Fine-tuned encoder + its head, test (the upper bound).</param>
-public sealed record ZooTaskAccuracy(double BaseValidation, double BaseTest, double LinearProbeValidation, double LinearProbeTest,
+internal sealed record ZooTaskAccuracy(double BaseValidation, double BaseTest, double LinearProbeValidation, double LinearProbeTest,
     double FineTunedValidation, double FineTunedTest);
 
 /// <summary>One task of the zoo.</summary>
@@ -30,7 +30,7 @@ public sealed record ZooTaskAccuracy(double BaseValidation, double BaseTest, dou
 /// <param name="Validation">Validation split files.</param>
 /// <param name="Test">Test split files.</param>
 /// <param name="Accuracy">Build-time accuracies.</param>
-public sealed record ZooTask(string Name, string Description, IReadOnlyList<string> Classes, string Checkpoint, int TrainExamples,
+internal sealed record ZooTask(string Name, string Description, IReadOnlyList<string> Classes, string Checkpoint, int TrainExamples,
     ZooSplitFiles Validation, ZooSplitFiles Test, ZooTaskAccuracy Accuracy);
 
 /// <summary>A build-time merge check: a method's accuracy per task on test with its hyperparameter chosen on validation.</summary>
@@ -39,7 +39,7 @@ public sealed record ZooTask(string Name, string Description, IReadOnlyList<stri
 /// <param name="TestAccuracy">Per-task test accuracy, manifest task order.</param>
 /// <param name="AverageTestAccuracy">Mean test accuracy.</param>
 /// <param name="NormalizedAccuracy">Mean of merged/individual test accuracy.</param>
-public sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<double> TestAccuracy, double AverageTestAccuracy, double NormalizedAccuracy);
+internal sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<double> TestAccuracy, double AverageTestAccuracy, double NormalizedAccuracy);
 
 /// <summary>How the zoo was built.</summary>
 /// <param name="Seed">Seed.</param>
@@ -52,7 +52,7 @@ public sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<do
 /// <param name="Notes">Free text (head handling, learning rates).</param>
 /// <param name="PretrainLoss">Pretraining loss logged during the build (text zoo: mean masked-token cross-entropy per
 /// logging interval, in order), or null.</param>
-public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
+internal sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
     IReadOnlyList<double>? PretrainLoss = null);
 
 /// <summary>The <c>manifest.json</c> of a zoo: its tasks (classes, checkpoints, stored validation and test splits), how the
@@ -70,7 +70,7 @@ public sealed record ZooBuildInfo(int Seed, double Seconds, int Threads, string 
 /// <param name="SequenceLength">Text: tokens per stored example T; 0 for vision.</param>
 /// <param name="Pooling">Text: how the hidden states become the embedding the heads read (<c>mean</c> over real tokens,
 /// <c>cls</c>, or <c>pooler</c> = the model's own pooled output); null for vision.</param>
-public sealed record ZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
+internal sealed record ZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
     IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks, string? Vocabulary = null, int SequenceLength = 0,
     string? Pooling = null)
 {

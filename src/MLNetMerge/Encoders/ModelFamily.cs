@@ -5,7 +5,7 @@ using MLNetMerge.Checkpoints;
 namespace MLNetMerge.Encoders;
 
 /// <summary>Settings for <see cref="ModelFamily.Load(string, IEnumerable{ValueTuple{string, string}}, ModelFamilyOptions?)"/>.</summary>
-public sealed class ModelFamilyOptions
+internal sealed class ModelFamilyOptions
 {
     /// <summary>Head tensors (per task, never merged) as comma-separated globs. Default <see cref="HeadFilter.DefaultPattern"/>.</summary>
     public string Heads { get; init; } = HeadFilter.DefaultPattern;
@@ -20,7 +20,7 @@ public sealed class ModelFamilyOptions
 /// <summary>One fine-tuned member of a <see cref="ModelFamily"/>.</summary>
 /// <param name="Name">Task name (letters, digits, '_' and '-').</param>
 /// <param name="Reader">Its checkpoint.</param>
-public sealed record TaskModel(string Name, ICheckpointReader Reader);
+internal sealed record TaskModel(string Name, ICheckpointReader Reader);
 
 /// <summary>
 /// A pretrained base checkpoint and several fine-tuned copies of it, checked to agree: every merged tensor of the
@@ -28,7 +28,7 @@ public sealed record TaskModel(string Name, ICheckpointReader Reader);
 /// Tensors are read lazily through the readers. Heads (matched by name) may exist only in the fine-tuned models and
 /// differ in shape between tasks; integer and bool tensors are copied from the base.
 /// </summary>
-public sealed class ModelFamily : IDisposable
+internal sealed class ModelFamily : IDisposable
 {
     private readonly Lock _gate = new();
     private ModelArchitecture? _architecture;

@@ -11,7 +11,7 @@ namespace MLNetMerge.Encoders;
 /// <param name="Bias">Bias (K).</param>
 /// <param name="ClassCount">K.</param>
 /// <param name="InputSize">E.</param>
-public sealed record TaskHead(float[] Weight, float[] Bias, int ClassCount, int InputSize)
+internal sealed record TaskHead(float[] Weight, float[] Bias, int ClassCount, int InputSize)
 {
     /// <summary>Tensor name of the weight in a checkpoint.</summary>
     public const string WeightName = "classifier.weight";

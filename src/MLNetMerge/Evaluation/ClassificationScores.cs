@@ -19,7 +19,7 @@ namespace MLNetMerge.Evaluation;
 /// <item><c>F1Score</c>: for K = 2 the F1 of class 1 (<c>2PR/(P+R)</c>), else <see cref="MacroF1"/> (mean of per-class F1).</item>
 /// </list>
 /// </summary>
-public sealed class ClassificationScores
+internal sealed class ClassificationScores
 {
     /// <summary>Number of bins of <see cref="ExpectedCalibrationError"/>.</summary>
     public const int CalibrationBins = 15;

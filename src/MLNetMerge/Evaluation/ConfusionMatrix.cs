@@ -5,7 +5,7 @@ namespace MLNetMerge.Evaluation;
 /// columns the predicted ones. Precision of class c = <c>M[c,c] / Σ_r M[r,c]</c>; recall = <c>M[c,c] / Σ_j M[c,j]</c>
 /// (0 when the denominator is 0).
 /// </summary>
-public sealed class ConfusionMatrix
+internal sealed class ConfusionMatrix
 {
     private readonly long[,] _counts;
 

@@ -9,7 +9,7 @@ namespace MLNetMerge.Evaluation;
 /// <param name="Accuracy">Mean MicroAccuracy over runs.</param>
 /// <param name="AccuracyStd">Population standard deviation of the accuracy over runs.</param>
 /// <param name="Runs">Metrics of each run (one per seed).</param>
-public sealed record ProtocolResult(string Protocol, double Accuracy, double AccuracyStd, IReadOnlyList<ClassificationScores> Runs)
+internal sealed record ProtocolResult(string Protocol, double Accuracy, double AccuracyStd, IReadOnlyList<ClassificationScores> Runs)
 {
     /// <summary>Summarises runs.</summary>
     public static ProtocolResult From(string protocol, IReadOnlyList<ClassificationScores> runs)
@@ -21,10 +21,10 @@ public sealed record ProtocolResult(string Protocol, double Accuracy, double Acc
 }
 
 /// <summary>
-/// An evaluation protocol (METHODS.md §3): how the encoder output <c>f(x)</c> of a (merged) model becomes predictions
+/// An evaluation protocol (docs/methods/evaluation-protocols.md): how the encoder output <c>f(x)</c> of a (merged) model becomes predictions
 /// for a task. Protocols are objects carrying their settings, as ML.NET's trainers are.
 /// </summary>
-public abstract class EvaluationProtocol
+internal abstract class EvaluationProtocol
 {
     /// <summary>Short name used in tables and reports (<c>current</c>, <c>knn5</c>, …).</summary>
     public abstract string Name { get; }
@@ -56,7 +56,7 @@ public abstract class EvaluationProtocol
 }
 
 /// <summary>Current Eval: the merged encoder followed by the task's original fine-tuned head.</summary>
-public sealed class CurrentProtocol : EvaluationProtocol
+internal sealed class CurrentProtocol : EvaluationProtocol
 {
     /// <inheritdoc />
     public override string Name => "current";
@@ -75,13 +75,13 @@ public sealed class CurrentProtocol : EvaluationProtocol
 }
 
 /// <summary>
-/// KNN Eval (seed 000): per seed, draw <see cref="Shots"/> labeled anchors per class (seeded, class-balanced) and predict
+/// KNN Eval (Kong et al. 2024, arXiv:2412.13526): per seed, draw <see cref="Shots"/> labeled anchors per class (seeded, class-balanced) and predict
 /// the class whose anchors have the smallest mean Euclidean distance to <c>f(x)</c>. Scores for the probability-based
 /// metrics are <c>softmax(−mean distance)</c>. Reported as mean ± std over <see cref="Seeds"/> seeds (0, 1, …).
 /// </summary>
 /// <param name="shots">Anchors per class k.</param>
 /// <param name="seeds">Number of anchor draws.</param>
-public sealed class KnnProtocol(int shots = 5, int seeds = 5) : EvaluationProtocol
+internal sealed class KnnProtocol(int shots = 5, int seeds = 5) : EvaluationProtocol
 {
     /// <summary>Anchors per class.</summary>
     public int Shots { get; } = shots > 0 ? shots : throw new ArgumentOutOfRangeException(nameof(shots));

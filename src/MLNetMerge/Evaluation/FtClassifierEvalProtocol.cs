@@ -5,13 +5,13 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Evaluation;
 
 /// <summary>
-/// FT-Classifier Eval (seed 000, METHODS.md §3): per seed, draw <see cref="Shots"/> examples per class from the labeled
+/// FT-Classifier Eval (Kong et al. 2024, arXiv:2412.13526; docs/methods/evaluation-protocols.md): per seed, draw <see cref="Shots"/> examples per class from the labeled
 /// pool (the validation split; labels only balance the draw), train a head from the task's own head with
 /// KL(fine-tuned ‖ merged) on them (<see cref="FtClassifierTraining"/>), and score the test set with it. Reported as
 /// mean ± std over <see cref="Seeds"/> seeds; named <c>ftc{k}</c> so reports can plot accuracy against k.
 /// The teacher is the task's fine-tuned model: its logits on the pool are given per task name.
 /// </summary>
-public sealed class FtClassifierEvalProtocol : EvaluationProtocol
+internal sealed class FtClassifierEvalProtocol : EvaluationProtocol
 {
     private readonly IReadOnlyDictionary<string, float[]> _teacherLogits;
 

@@ -8,7 +8,7 @@ namespace MLNetMerge.Evaluation;
 /// <param name="Head">The task's fine-tuned head.</param>
 /// <param name="Validation">Labeled validation split (hyperparameter selection, KNN anchors).</param>
 /// <param name="Test">Test split (reported numbers).</param>
-public sealed record EvaluationTask(string Name, TaskHead Head, TaskDataset Validation, TaskDataset Test);
+internal sealed record EvaluationTask(string Name, TaskHead Head, TaskDataset Validation, TaskDataset Test);
 
 /// <summary>
 /// One row of a results table: a model (a merge, the individual fine-tuned models, or the base) evaluated on every task
@@ -17,7 +17,7 @@ public sealed record EvaluationTask(string Name, TaskHead Head, TaskDataset Vali
 /// <param name="Name">Row name (method, <c>individual</c>, <c>base</c>).</param>
 /// <param name="Results">Protocol name → task name → result.</param>
 /// <param name="Hyperparameters">Selected hyperparameters (empty when none).</param>
-public sealed record ModelEvaluation(string Name, IReadOnlyDictionary<string, IReadOnlyDictionary<string, ProtocolResult>> Results,
+internal sealed record ModelEvaluation(string Name, IReadOnlyDictionary<string, IReadOnlyDictionary<string, ProtocolResult>> Results,
     IReadOnlyDictionary<string, double> Hyperparameters)
 {
     /// <summary>Mean accuracy over tasks under a protocol.</summary>
@@ -32,7 +32,7 @@ public sealed record ModelEvaluation(string Name, IReadOnlyDictionary<string, IR
         return NormalizedAccuracy(mine.Keys.Select(t => mine[t].Accuracy).ToArray(), mine.Keys.Select(t => theirs[t].Accuracy).ToArray());
     }
 
-    /// <summary>METHODS.md §3: the mean over tasks of <c>merged_t / individual_t</c>.</summary>
+    /// <summary>docs/methods/evaluation-protocols.md: the mean over tasks of <c>merged_t / individual_t</c>.</summary>
     /// <exception cref="ArgumentException">Lengths differ or an individual accuracy is 0.</exception>
     public static double NormalizedAccuracy(IReadOnlyList<double> merged, IReadOnlyList<double> individual)
     {
@@ -53,7 +53,7 @@ public sealed record ModelEvaluation(string Name, IReadOnlyDictionary<string, IR
 /// Evaluates encoder weight sets on tasks under protocols, embedding each split once per weight set and reusing the
 /// embeddings across protocols.
 /// </summary>
-public static class ModelEvaluator
+internal static class ModelEvaluator
 {
     /// <summary>Evaluates one model row.</summary>
     /// <param name="name">Row name.</param>

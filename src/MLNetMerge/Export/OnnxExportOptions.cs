@@ -4,7 +4,7 @@ using MLNetMerge.Checkpoints.Onnx;
 namespace MLNetMerge.Export;
 
 /// <summary>Settings of an ONNX export (<see cref="Export.OnnxExporter"/>, <c>mlnetmerge export</c>, a recipe's <c>export:</c>).</summary>
-public sealed record OnnxExportOptions
+internal sealed record OnnxExportOptions
 {
     /// <summary>
     /// The encoder's architecture: a <see cref="VisionTransformerConfig"/> (ViT or CLIP vision), a

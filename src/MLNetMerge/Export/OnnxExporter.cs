@@ -9,7 +9,7 @@ namespace MLNetMerge.Export;
 /// <param name="Weight">W (classes, E), row-major.</param>
 /// <param name="Bias">b (classes), or null for none.</param>
 /// <param name="Classes">Number of classes.</param>
-public sealed record OnnxHead(string Task, float[] Weight, float[]? Bias, int Classes);
+internal sealed record OnnxHead(string Task, float[] Weight, float[]? Bias, int Classes);
 
 /// <summary>
 /// Builds ONNX models (opset 17, IR 8) of the engine's encoders with classification heads: input <c>pixel_values</c>
@@ -19,7 +19,7 @@ public sealed record OnnxHead(string Task, float[] Weight, float[]? Bias, int Cl
 /// Encoder weights keep their checkpoint names; heads are named <c>classifier.weight</c>/<c>classifier.bias</c> in a
 /// single-head model and <c>{task}.classifier.weight</c>/<c>{task}.classifier.bias</c> in a multi-head one.
 /// </summary>
-public static class OnnxExporter
+internal static class OnnxExporter
 {
     /// <summary>The opset the exported graphs use.</summary>
     public const int Opset = 17;

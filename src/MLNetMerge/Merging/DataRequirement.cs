@@ -1,7 +1,7 @@
 namespace MLNetMerge.Merging;
 
 /// <summary>What a method consumes besides the checkpoints; tables mark transductive methods.</summary>
-public enum DataRequirement
+internal enum DataRequirement
 {
     /// <summary>Nothing: data-free.</summary>
     None,

@@ -8,7 +8,7 @@ namespace MLNetMerge.Merging;
 /// methods (masks packed 8 per byte, rescalers, low-rank factors), and <c>tasks/{task}.safetensors</c> for each
 /// materialized task (a full checkpoint with its head). Tensors are written by position, so workers write in any order.
 /// </summary>
-public sealed class DirectoryMergeSink : IMergeSink, IDisposable
+internal sealed class DirectoryMergeSink : IMergeSink, IDisposable
 {
     private readonly string _directory;
     private readonly IReadOnlyDictionary<string, string> _metadata;

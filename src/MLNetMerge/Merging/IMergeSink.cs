@@ -7,14 +7,14 @@ namespace MLNetMerge.Merging;
 /// <param name="Heads">Per task, its head tensors.</param>
 /// <param name="Modulators">Per-task methods' modulators (masks, rescalers, low-rank factors); empty otherwise.</param>
 /// <param name="MaterializedTasks">Tasks whose full checkpoint (model + head) is also written.</param>
-public sealed record MergeLayout(
+internal sealed record MergeLayout(
     IReadOnlyList<TensorEntry> Model,
     IReadOnlyDictionary<string, IReadOnlyList<TensorEntry>> Heads,
     IReadOnlyList<TensorEntry> Modulators,
     IReadOnlyList<string> MaterializedTasks);
 
 /// <summary>Where a merge's results go: a directory of safetensors files, or memory.</summary>
-public interface IMergeSink
+internal interface IMergeSink
 {
     /// <summary>Called once before any tensor, with the full layout.</summary>
     void Begin(MergeLayout layout);
@@ -63,5 +63,5 @@ public sealed record MergeProgress(string Stage, long Completed, long Total, dou
 /// <param name="TaskNames">The tasks.</param>
 /// <param name="Notes">Method notes.</param>
 /// <param name="MergedParameterCount">Elements merged.</param>
-public sealed record MergeSummary(MergeMethod Method, MergeParameters Parameters, IReadOnlyList<string> TaskNames,
+internal sealed record MergeSummary(MergeMethod Method, MergeParameters Parameters, IReadOnlyList<string> TaskNames,
     IReadOnlyDictionary<string, string> Notes, long MergedParameterCount);

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace MLNetMerge.Merging;
 
 /// <summary>Finds the transformer-block index in a tensor name (<c>encoder.layer.3.</c>, <c>layers.11.</c>, <c>h.0.</c>, <c>blocks.2.</c>, <c>resblocks.7.</c>).</summary>
-public static partial class LayerIndex
+internal static partial class LayerIndex
 {
     [GeneratedRegex(@"(?:^|\.)(?:layers?|h|blocks|resblocks)\.(\d+)(?:\.|$)", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();

@@ -8,10 +8,10 @@ namespace MLNetMerge.Merging;
 /// <param name="SignConflictShare">Among elements where both the task's merged delta <c>θ̂t − θ0</c> and <c>τt</c> are non-zero, the share with opposite signs.</param>
 /// <param name="L2Distance"><c>‖θ̂t − θt‖₂</c> over the merged tensors.</param>
 /// <param name="Cosine">Cosine similarity of <c>θ̂t − θ0</c> and <c>τt</c>.</param>
-public sealed record TaskDiagnostics(string Task, double SignConflictShare, double L2Distance, double Cosine);
+internal sealed record TaskDiagnostics(string Task, double SignConflictShare, double L2Distance, double Cosine);
 
 /// <summary>Computes <see cref="TaskDiagnostics"/> by streaming a merge: each task's weights θ̂t (its own for per-task methods, else the merged ones) are compared with θt as they are produced; nothing is stored.</summary>
-public static class MergeDiagnostics
+internal static class MergeDiagnostics
 {
     /// <summary>Runs the merge and returns one row per task.</summary>
     public static IReadOnlyList<TaskDiagnostics> Compute(ModelFamily family, MergeMethod method, MergeParameters parameters,

@@ -6,7 +6,7 @@ using MLNetMerge.Encoders;
 namespace MLNetMerge.Merging;
 
 /// <summary>Settings of one streaming merge.</summary>
-public sealed record MergeExecutionOptions
+internal sealed record MergeExecutionOptions
 {
     /// <summary>Worker threads (tensors are processed in parallel; each tensor's arithmetic is independent of the count). Default: processor count.</summary>
     public int MaxThreads { get; init; } = Environment.ProcessorCount;
@@ -36,7 +36,7 @@ public sealed record MergeExecutionOptions
 /// buffers, merged, written, and the buffers reused for the next tensor, so peak memory is a few tensors per model
 /// and worker, whatever the model size. Methods needing global statistics get extra read-only passes first.
 /// </summary>
-public static class MergeExecutor
+internal static class MergeExecutor
 {
     /// <summary>
     /// Merges <paramref name="family"/> into memory (per-task methods keep every task's own tensors), and, when

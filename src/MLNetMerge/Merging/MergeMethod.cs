@@ -8,7 +8,7 @@ namespace MLNetMerge.Merging;
 /// the <see cref="MergeRun"/> it begins for one family and parameter set: an optional sequence of statistics passes
 /// over the whole model (for global thresholds, majority signs, rescalers) and a per-tensor merge function.
 /// </summary>
-public abstract class MergeMethod
+internal abstract class MergeMethod
 {
     /// <summary>Recipe name, e.g. <c>ties</c>.</summary>
     public abstract string Name { get; }
@@ -46,7 +46,7 @@ public abstract class MergeMethod
 /// <param name="TaskNames">Task names in order.</param>
 /// <param name="LayerCount">Blocks in the model (max layer index + 1; 0 when names carry none).</param>
 /// <param name="Seed">Seed for randomised methods (DARE, DELLA).</param>
-public sealed record MergePlan(IReadOnlyList<TensorInfo> Tensors, IReadOnlyList<string> TaskNames, int LayerCount, ulong Seed)
+internal sealed record MergePlan(IReadOnlyList<TensorInfo> Tensors, IReadOnlyList<string> TaskNames, int LayerCount, ulong Seed)
 {
     /// <summary>Number of tasks T.</summary>
     public int TaskCount => TaskNames.Count;

@@ -3,7 +3,7 @@ using MLNetMerge.Merging.Methods;
 namespace MLNetMerge.Merging;
 
 /// <summary>The registry of data-free merge methods: an explicit list, nothing registers itself.</summary>
-public static class MergeMethods
+internal static class MergeMethods
 {
     /// <summary>Every method, in the order the docs list them.</summary>
     public static IReadOnlyList<MergeMethod> All { get; } =

@@ -6,7 +6,7 @@ namespace MLNetMerge.Merging;
 /// The parameters of one merge run, checked against the method's declarations: global values, per-model values and
 /// defaults, with aliases already mapped to their canonical names. Per-model values win over global ones.
 /// </summary>
-public sealed class MergeParameters
+internal sealed class MergeParameters
 {
     private readonly Dictionary<string, MethodParameter> _declared;
     private readonly Dictionary<string, ParameterValue> _global;

@@ -10,7 +10,7 @@ namespace MLNetMerge.Merging;
 /// turns the task buffers into task vectors τt = θt − θ0; then <see cref="Prepare"/> runs (e.g. DARE's drop).
 /// Visit, Prepare and Merge may run concurrently for different tensors and must only touch the context.
 /// </summary>
-public abstract class MergeRun
+internal abstract class MergeRun
 {
     /// <summary>
     /// The parameters values resolve from, when the method filled in defaults it chooses itself (TIES's λ 0.3 with
@@ -88,7 +88,7 @@ public abstract class MergeRun
 }
 
 /// <summary>Receives modulator tensors declared by <see cref="MergeRun.ModulatorsFor"/>.</summary>
-public interface IModulatorWriter
+internal interface IModulatorWriter
 {
     /// <summary>Writes a float modulator.</summary>
     void WriteFloat32(string name, ReadOnlySpan<float> values);

@@ -6,7 +6,7 @@ namespace MLNetMerge.Merging;
 /// The working set of one merged tensor inside a run: θ0, the task buffers (θt or τt), scratch space, and the
 /// parameters resolved for this tensor. Buffers are pooled and longer than <see cref="Length"/>; use the spans.
 /// </summary>
-public sealed class MergeTensorContext
+internal sealed class MergeTensorContext
 {
     internal MergeTensorContext(int taskCount)
     {

@@ -10,7 +10,7 @@ namespace MLNetMerge.Merging;
 /// task's head, the modulators of per-task methods, and each task's own weights for per-task methods. Immutable once
 /// built. For models too large for memory, merge into a directory instead (<see cref="DirectoryMergeSink"/>).
 /// </summary>
-public sealed class MergedModel
+internal sealed class MergedModel
 {
     internal MergedModel(MergeSummary summary, IReadOnlyList<TensorEntry> layout,
         IReadOnlyDictionary<string, float[]> tensors, IReadOnlyDictionary<string, byte[]> raw,

@@ -1,7 +1,7 @@
 namespace MLNetMerge.Merging;
 
 /// <summary>What kind of value a <see cref="MethodParameter"/> takes.</summary>
-public enum ParameterKind
+internal enum ParameterKind
 {
     /// <summary>A real number; may vary per model and over layers.</summary>
     Number,
@@ -19,7 +19,7 @@ public enum ParameterKind
 /// <param name="Kind">Value kind.</param>
 /// <param name="Default">Default for numbers (flags: 1 = true).</param>
 /// <param name="Description">One line for the docs and <c>--help</c>.</param>
-public sealed record MethodParameter(string Name, ParameterKind Kind, double Default, string Description)
+internal sealed record MethodParameter(string Name, ParameterKind Kind, double Default, string Description)
 {
     /// <summary>May be set per model (<c>models[i].parameters</c>); e.g. <c>weight</c>.</summary>
     public bool PerModel { get; init; }
@@ -62,4 +62,4 @@ public sealed record MethodParameter(string Name, ParameterKind Kind, double Def
 /// <summary>An alternative recipe name for a parameter, with an optional mapping of its value.</summary>
 /// <param name="Name">The alias, e.g. <c>density</c>.</param>
 /// <param name="Map">Maps the alias's number to the parameter's (null: identity).</param>
-public sealed record ParameterAlias(string Name, Func<double, double>? Map = null);
+internal sealed record ParameterAlias(string Name, Func<double, double>? Map = null);

@@ -7,7 +7,7 @@ namespace MLNetMerge.Merging;
 /// linearly over the layer index (mergekit's gradients); or a list of <c>{filter, value}</c> entries where the first
 /// entry whose filter is a substring of the tensor name applies (an entry without filter matches everything).
 /// </summary>
-public abstract record ParameterValue
+internal abstract record ParameterValue
 {
     /// <summary>A fixed number.</summary>
     public sealed record Scalar(double Value) : ParameterValue;

@@ -3,13 +3,13 @@ namespace MLNetMerge.Nn;
 /// <summary>A buffer reserved in an <see cref="ActivationArena"/>: an offset and a length.</summary>
 /// <param name="Offset">First element.</param>
 /// <param name="Length">Elements.</param>
-public readonly record struct ArenaBuffer(int Offset, int Length);
+internal readonly record struct ArenaBuffer(int Offset, int Length);
 
 /// <summary>
 /// One float32 buffer holding every activation, cache and workspace of a model for a maximum batch size, planned
 /// once (<see cref="Reserve"/>) and reused by every forward/backward pass, so a training step allocates nothing.
 /// </summary>
-public sealed class ActivationArena
+internal sealed class ActivationArena
 {
     private float[] _data = [];
     private int _planned;

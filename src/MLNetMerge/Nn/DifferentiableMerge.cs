@@ -9,7 +9,7 @@ namespace MLNetMerge.Nn;
 /// <c>∂L/∂λ_t^l = ⟨∂L/∂θ^l, τ_t^l⟩ · c'(λ_t^l)</c> (clamp' = 1 on [0, 1], 0 outside, as torch.clamp's backward).
 /// Works for any task vectors laid out like the arena: plain fine-tuned differences, TIES-trimmed, CART low-rank, ….
 /// </summary>
-public sealed class DifferentiableMerge
+internal sealed class DifferentiableMerge
 {
     private readonly ParameterArena _model;
     private readonly float[] _base;          // (P)

@@ -4,7 +4,7 @@ namespace MLNetMerge.Nn;
 /// An encoder over dense float inputs (images for ViT/CLIP/OpenCLIP, feature vectors for the MLP) that maps each
 /// example to one embedding and can differentiate through it.
 /// </summary>
-public interface IDenseEncoder
+internal interface IDenseEncoder
 {
     /// <summary>Architecture name (<c>vit</c>, <c>clip_vision</c>, <c>openclip_visual</c>, <c>mlp</c>).</summary>
     string ArchitectureName { get; }

@@ -6,7 +6,7 @@ namespace MLNetMerge.Nn;
 /// gathered from any architecture without changing it. Install one with <see cref="Install"/> around forward passes;
 /// the engine pays one thread-static null check per linear layer otherwise.
 /// </summary>
-public abstract class LinearInputTap
+internal abstract class LinearInputTap
 {
     [ThreadStatic] private static LinearInputTap? _active;
 

@@ -6,7 +6,7 @@ namespace MLNetMerge.Nn;
 /// Parameters and their gradients in two parallel contiguous float32 buffers laid out by a <see cref="ParameterLayout"/>.
 /// Kernels get spans into these buffers; optimisers and gradient clipping see all of them as one span.
 /// </summary>
-public sealed class ParameterArena
+internal sealed class ParameterArena
 {
     /// <summary>Creates a zero-filled arena for <paramref name="layout"/>.</summary>
     public ParameterArena(ParameterLayout layout)

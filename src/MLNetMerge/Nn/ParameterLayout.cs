@@ -4,7 +4,7 @@ namespace MLNetMerge.Nn;
 /// <param name="Name">Checkpoint name (Hugging Face naming, e.g. <c>encoder.layer.0.attention.attention.query.weight</c>).</param>
 /// <param name="Shape">Shape, outermost first (PyTorch's layout: a linear weight is (out, in)).</param>
 /// <param name="Offset">First element in the arena.</param>
-public sealed record ParameterEntry(string Name, int[] Shape, int Offset)
+internal sealed record ParameterEntry(string Name, int[] Shape, int Offset)
 {
     /// <summary>Number of elements.</summary>
     public int Length
@@ -25,7 +25,7 @@ public sealed record ParameterEntry(string Name, int[] Shape, int Offset)
 /// The ordered (name, shape) list of an architecture's parameters, laid out back to back. The same list is the
 /// checkpoint name mapping: loading, saving and the merge code all address parameters by these names.
 /// </summary>
-public sealed class ParameterLayout
+internal sealed class ParameterLayout
 {
     private readonly List<ParameterEntry> _entries = [];
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);

@@ -10,13 +10,13 @@ namespace MLNetMerge.Recipes;
 /// <param name="Zoo">Zoo folder with <c>manifest.json</c> (null: the folder of the base checkpoint); absolute after reading.</param>
 /// <param name="Split"><c>test</c> (transductive, the seeds' setting) or <c>validation</c>.</param>
 /// <param name="Samples">Examples per task taken from the split (a seeded draw); 0 = all.</param>
-public sealed record AlignData(string? Zoo = null, string Split = "test", int Samples = 0);
+internal sealed record AlignData(string? Zoo = null, string Split = "test", int Samples = 0);
 
 /// <summary>A recipe's <c>align:</c> section: the data and the stages in order, built through the registry.</summary>
 /// <param name="Data">Where the inputs come from.</param>
 /// <param name="Stages">Alignment stages (each fitted on the merged model; rows <c>method+stage</c>).</param>
 /// <param name="Seeds">Few-shot stages are fitted once per seed (recipe seed, +1, …) and reported as mean ± std (default 5).</param>
-public sealed record AlignPlan(AlignData Data, IReadOnlyList<IAlignmentEstimator> Stages, int Seeds = 5);
+internal sealed record AlignPlan(AlignData Data, IReadOnlyList<IAlignmentEstimator> Stages, int Seeds = 5);
 
 /// <summary>
 /// Reads and writes the <c>align:</c> section:
@@ -30,7 +30,7 @@ public sealed record AlignPlan(AlignData Data, IReadOnlyList<IAlignmentEstimator
 /// A single <c>{ method: …, parameters: … }</c> mapping in place of <c>stages:</c> is shorthand for one stage.
 /// Stages are created with <c>AlignmentMethods.Find(method).Create(parameters, recipe seed)</c>.
 /// </summary>
-public static class AlignSection
+internal static class AlignSection
 {
     /// <summary>Whether the recipe has an <c>align:</c> section.</summary>
     public static bool Has(MergeRecipe recipe) => recipe?.Sections.ContainsKey("align") ?? throw new ArgumentNullException(nameof(recipe));

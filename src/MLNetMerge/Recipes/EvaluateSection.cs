@@ -12,7 +12,7 @@ namespace MLNetMerge.Recipes;
 /// <param name="Shots">KNN anchors per class (default 5).</param>
 /// <param name="Seeds">Draws of the few-shot protocols (default 5).</param>
 /// <param name="Report">Where <c>report.json</c> goes, absolute (null: the run's output folder, else <c>out/&lt;command&gt;/&lt;recipe name&gt;/</c>).</param>
-public sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocols, int Shots, int Seeds, string? Report)
+internal sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protocols, int Shots, int Seeds, string? Report)
 {
     /// <summary>Shots per class of FT-Classifier Eval (key <c>ftc_shots</c>, default 1, 5, 10, 20).</summary>
     public IReadOnlyList<int> FtcShots { get; init; } = FtClassifierEvalProtocol.DefaultShots;

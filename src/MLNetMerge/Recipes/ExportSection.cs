@@ -7,7 +7,7 @@ namespace MLNetMerge.Recipes;
 /// <param name="PerTask">One <c>{task}.onnx</c> per task. Default true.</param>
 /// <param name="MultiHead">One <c>model.onnx</c> with every head. Default false.</param>
 /// <param name="SingleFile">EMR's <c>tasks.onnx</c> (per-task weights built in the graph). Default false.</param>
-public sealed record ExportSection(string Onnx, bool PerTask = true, bool MultiHead = false, bool SingleFile = false)
+internal sealed record ExportSection(string Onnx, bool PerTask = true, bool MultiHead = false, bool SingleFile = false)
 {
     /// <summary>Reads the <c>export:</c> section, or null when the recipe has none.</summary>
     /// <exception cref="RecipeException">Unknown key, bad value, no <c>onnx</c>, or nothing to write.</exception>

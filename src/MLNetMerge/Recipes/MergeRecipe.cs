@@ -10,7 +10,7 @@ namespace MLNetMerge.Recipes;
 /// <param name="Name">Task name.</param>
 /// <param name="Path">Checkpoint path (absolute after loading).</param>
 /// <param name="Parameters">Per-model parameters as given.</param>
-public sealed record RecipeModel(string Name, string Path, IReadOnlyDictionary<string, ParameterValue> Parameters);
+internal sealed record RecipeModel(string Name, string Path, IReadOnlyDictionary<string, ParameterValue> Parameters);
 
 /// <summary>
 /// A merge recipe, schema version 1: <c>method</c>, <c>base</c>, <c>models</c>, <c>parameters</c>, <c>heads</c>,
@@ -19,7 +19,7 @@ public sealed record RecipeModel(string Name, string Path, IReadOnlyDictionary<s
 /// <c>base_model</c>, <c>models[].model</c> and parameter names <c>density</c>, <c>weight</c>, <c>lambda</c> are accepted.
 /// Unknown keys are errors. Relative paths resolve against the recipe's directory.
 /// </summary>
-public sealed record MergeRecipe
+internal sealed record MergeRecipe
 {
     /// <summary>The schema version this library reads and writes.</summary>
     public const int SchemaVersion = 1;

@@ -11,7 +11,7 @@ namespace MLNetMerge.Recipes;
 /// not depend on them. A demo that evaluates every recipe of a zoo passes one cache and computes the bounds once per
 /// family instead of once per recipe. Not thread-safe.
 /// </summary>
-public sealed class RecipeBoundsCache
+internal sealed class RecipeBoundsCache
 {
     private readonly Dictionary<string, (ModelEvaluation Base, ModelEvaluation Individual)> _rows = new(StringComparer.Ordinal);
 

@@ -6,7 +6,7 @@ namespace MLNetMerge.Recipes;
 /// <summary>The steps of a recipe run, in the order they run. A step runs when it is asked for and the recipe has what it
 /// needs (a <c>sweep:</c> grid, <c>align:</c> stages, an <c>export:</c> section, an output folder).</summary>
 [Flags]
-public enum RecipeSteps
+internal enum RecipeSteps
 {
     /// <summary>Select merge parameters on validation (<c>sweep:</c>).</summary>
     Sweep = 1,
@@ -31,7 +31,7 @@ public enum RecipeSteps
 }
 
 /// <summary>Settings of <see cref="RecipeRunner.Run"/>: which steps, where the output goes, and how the run reports.</summary>
-public sealed class RecipeRunOptions
+internal sealed class RecipeRunOptions
 {
     /// <summary>The steps to run. Default <see cref="RecipeSteps.All"/>.</summary>
     public RecipeSteps Steps { get; init; } = RecipeSteps.All;

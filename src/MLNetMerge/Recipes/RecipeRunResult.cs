@@ -14,5 +14,5 @@ namespace MLNetMerge.Recipes;
 /// <param name="Output">The output folder written, or null.</param>
 /// <param name="Report">The <c>report.json</c> written, or null.</param>
 /// <param name="Exported">ONNX files written, relative to the export folder.</param>
-public sealed record RecipeRunResult(MergeSummary Summary, MergedModel? Merged, IReadOnlyList<AlignedModel> Aligned,
+internal sealed record RecipeRunResult(MergeSummary Summary, MergedModel? Merged, IReadOnlyList<AlignedModel> Aligned,
     IReadOnlyDictionary<string, double> Chosen, RecipeEvaluation? Evaluation, string? Output, string? Report, IReadOnlyList<string> Exported);

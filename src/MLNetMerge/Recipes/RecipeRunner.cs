@@ -16,7 +16,7 @@ namespace MLNetMerge.Recipes;
 /// <c>evaluate:</c> (bounds, protocols and alignment rows on the zoo's test splits), <c>export:</c> (ONNX) and
 /// <c>report.json</c>. Sections are read before anything runs, so a malformed one fails at once.
 /// </summary>
-public static class RecipeRunner
+internal static class RecipeRunner
 {
     /// <summary>Runs <paramref name="recipe"/>.</summary>
     /// <exception cref="RecipeException">A malformed section, no output where one is needed, or a missing zoo.</exception>

@@ -9,7 +9,7 @@ namespace MLNetMerge.Recipes;
 /// the best mean validation accuracy (the first on ties) — selection never sees test.
 /// </summary>
 /// <param name="Grid">Parameter name → candidate values, in recipe order.</param>
-public sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<double> Values)> Grid)
+internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<double> Values)> Grid)
 {
     /// <summary>Whether the section lists any parameter.</summary>
     public bool IsEmpty => Grid.Count == 0;

@@ -4,7 +4,7 @@ namespace MLNetMerge.Tensors;
 /// Counter-based random numbers: each draw is a pure function of (key, index), so element i of a tensor gets the same
 /// number whatever the thread count or the order of work. The mix is SplitMix64's finaliser.
 /// </summary>
-public static class CounterRandom
+internal static class CounterRandom
 {
     /// <summary>SplitMix64 finaliser: <c>z = (z ^ z&gt;&gt;30)·0xBF58476D1CE4E5B9; z = (z ^ z&gt;&gt;27)·0x94D049BB133111EB; z ^ z&gt;&gt;31</c>.</summary>
     public static ulong Mix(ulong z)

@@ -1,7 +1,7 @@
 namespace MLNetMerge.Tensors;
 
 /// <summary>Element types a checkpoint tensor may be stored in (safetensors' names).</summary>
-public enum DType
+internal enum DType
 {
     /// <summary>IEEE 754 binary32.</summary>
     F32,
@@ -32,7 +32,7 @@ public enum DType
 }
 
 /// <summary>Facts about <see cref="DType"/> values: byte size, safetensors name, whether merging applies.</summary>
-public static class DTypes
+internal static class DTypes
 {
     /// <summary>Bytes per element.</summary>
     public static int SizeOf(this DType t) => t switch

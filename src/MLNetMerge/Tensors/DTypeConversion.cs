@@ -10,7 +10,7 @@ namespace MLNetMerge.Tensors;
 /// and keeps NaN a quiet NaN. float16 goes through <see cref="TensorPrimitives"/>.
 /// Bytes are little-endian, as in safetensors and PyTorch files.
 /// </summary>
-public static class DTypeConversion
+internal static class DTypeConversion
 {
     /// <summary>Widens <paramref name="source"/> bytes stored as <paramref name="type"/> into float32 values: <c>dst[i] = (float)src[i]</c>.</summary>
     /// <exception cref="ArgumentException">The lengths disagree or the type is not floating point.</exception>

@@ -9,7 +9,7 @@ namespace MLNetMerge.Tensors;
 /// buffers here and return them, and a streaming merge touches each page once per run instead of once per tensor.
 /// Rented arrays are not cleared: callers overwrite what they use.
 /// </summary>
-public sealed class FloatBufferPool
+internal sealed class FloatBufferPool
 {
     private readonly ConcurrentBag<float[]>[] _buckets = new ConcurrentBag<float[]>[32];
 

@@ -15,7 +15,7 @@ namespace MLNetMerge.Tensors;
 /// size, in increasing order, one FMA chain per block), so the result does not depend on the thread count.
 /// Small products (and matrix–vector shapes) skip packing and run on the calling thread.
 /// </remarks>
-public static class Gemm
+internal static class Gemm
 {
     /// <summary>Products with at most this many multiply-adds (m·n·k) skip packing.</summary>
     internal const long DirectThreshold = 40L * 40 * 40;

@@ -9,7 +9,7 @@ namespace MLNetMerge.Tensors;
 /// in that bucket; <see cref="Resolve"/> returns the value. Counts are integers, so merging per-thread histograms in
 /// any order gives the same answer.
 /// </summary>
-public sealed class MagnitudeHistogram
+internal sealed class MagnitudeHistogram
 {
     private readonly long[] _coarse = new long[65536];
     private readonly long[] _fine = new long[65536];

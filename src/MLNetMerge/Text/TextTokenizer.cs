@@ -5,7 +5,7 @@ namespace MLNetMerge.Text;
 /// maximum length, padding with an attention mask, batches as int64 arrays, and decoding. Every <c>Encode</c> overload
 /// funnels into one core; subclasses supply only the text → ids step and its inverse.
 /// </summary>
-public abstract class TextTokenizer
+internal abstract class TextTokenizer
 {
     private readonly SpecialTokenLayout _layout;
     private readonly HashSet<int> _specialIds;

@@ -5,7 +5,7 @@ namespace MLNetMerge.Text;
 /// the layout of the <c>input_ids</c>, <c>attention_mask</c> and <c>token_type_ids</c> inputs of BERT and RoBERTa
 /// models, ready for <see cref="Data.NpyFile.Write(string, ReadOnlySpan{long}, int[])"/>.
 /// </summary>
-public sealed class TokenBatch
+internal sealed class TokenBatch
 {
     internal TokenBatch(int batchSize, int sequenceLength, long[] inputIds, long[] attentionMask, long[] tokenTypeIds)
     {

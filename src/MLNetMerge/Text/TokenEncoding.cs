@@ -9,7 +9,7 @@ namespace MLNetMerge.Text;
 /// <param name="Tokens">The vocabulary string of each id.</param>
 /// <param name="TypeIds">Segment of each token: 0 for the first text (and its special tokens), 1 for the second in BERT; 0 throughout in RoBERTa.</param>
 /// <param name="AttentionMask">1 for tokens the model attends to, 0 for padding.</param>
-public sealed record TokenEncoding(int[] Ids, string[] Tokens, int[] TypeIds, int[] AttentionMask)
+internal sealed record TokenEncoding(int[] Ids, string[] Tokens, int[] TypeIds, int[] AttentionMask)
 {
     /// <summary>Number of positions, padding included.</summary>
     public int Length => Ids.Length;

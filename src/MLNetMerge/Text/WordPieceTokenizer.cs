@@ -16,7 +16,7 @@ namespace MLNetMerge.Text;
 /// TokenBatch batch = tokenizer.EncodeBatch(["a first text", "and a second"]);   // (2, 128) int64 arrays
 /// </code>
 /// </example>
-public sealed class WordPieceTokenizer : TextTokenizer
+internal sealed class WordPieceTokenizer : TextTokenizer
 {
     /// <summary>Settings of a <see cref="WordPieceTokenizer"/>; the defaults are those of <c>bert-base-uncased</c>.</summary>
     public sealed class Options

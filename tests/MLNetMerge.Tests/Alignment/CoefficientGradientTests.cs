@@ -5,7 +5,7 @@ namespace MLNetMerge.Tests.Alignment;
 
 /// <summary>AdaMerging's coefficient gradients against central finite differences of the summed entropy loss.</summary>
 [TestClass]
-public sealed class CoefficientGradientTests
+internal sealed class CoefficientGradientTests
 {
     public TestContext TestContext { get; set; } = null!;
 

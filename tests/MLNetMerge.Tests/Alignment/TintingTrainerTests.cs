@@ -8,7 +8,7 @@ namespace MLNetMerge.Tests.Alignment;
 
 /// <summary>Tinting's filter, gradients (against central finite differences), clamp and schedule.</summary>
 [TestClass]
-public sealed class TintingTrainerTests
+internal sealed class TintingTrainerTests
 {
     public TestContext TestContext { get; set; } = null!;
 

@@ -86,4 +86,18 @@ public sealed class LayerTests
         Assert.IsNotNull(cli.GetType("MLNetMerge.Cli.Zoo.VisionZooBuilder"), "zoo builders live in the CLI");
         Assert.IsNull(Library.GetTypes().FirstOrDefault(t => t.Namespace is "MLNetMerge.Zoo" or "MLNetMerge.Reports"));
     }
+
+    /// <summary>The engine is internal: users see the API (namespace <c>MLNetMerge</c>, <c>mlContext.Merging()</c>), the typed
+    /// errors they catch, and the progress record the Options classes report with. A new public engine type fails here
+    /// (and in PublicAPI.Unshipped.txt).</summary>
+    [TestMethod]
+    public void OnlyTheApiIsPublic()
+    {
+        string[] allowed = ["MLNetMerge", "MLNetMerge.Errors"];
+        var stray = Library.GetExportedTypes()
+            .Where(t => !allowed.Contains(t.Namespace) && t != typeof(MLNetMerge.Merging.MergeProgress))
+            .Select(t => t.FullName).Order().ToList();
+        Assert.IsEmpty(stray, "public engine types: " + string.Join(", ", stray));
+        Assert.IsGreaterThanOrEqualTo(40, Library.GetExportedTypes().Count(t => t.Namespace == "MLNetMerge"), "the API itself is public");
+    }
 }

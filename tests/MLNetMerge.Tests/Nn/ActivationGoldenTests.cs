@@ -4,7 +4,7 @@ namespace MLNetMerge.Tests.Nn;
 
 /// <summary>Hand-worked values of the activations, the erf they rest on, and layer norm.</summary>
 [TestClass]
-public sealed class ActivationGoldenTests
+internal sealed class ActivationGoldenTests
 {
     [TestMethod]
     public void Erf_MatchesTabulatedValues()

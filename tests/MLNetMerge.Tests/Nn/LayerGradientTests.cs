@@ -5,7 +5,7 @@ namespace MLNetMerge.Tests.Nn;
 
 /// <summary>Finite-difference checks (float64) of every layer's backward, through the same generic kernels float32 runs.</summary>
 [TestClass]
-public sealed class LayerGradientTests
+internal sealed class LayerGradientTests
 {
     [TestMethod]
     public void Linear_BackwardMatchesFiniteDifferences_AndAddsIntoGradients()

@@ -8,7 +8,7 @@ namespace MLNetMerge.Tests.Onnx;
 
 /// <summary>
 /// EMR's single-file per-task export (θ0 and τuni once, packed masks and rescalers, θ̂t built in-graph) against the
-/// engine run on each task's materialized weights θ̂t = θ0 + γt (Mt ⊙ τuni), in onnxruntime-node, within 1e-4.
+/// engine run on each task's materialized weights θ̂t = θ0 + γt (Mt ⊙ τuni), in ONNX Runtime (in process), within 1e-4.
 /// </summary>
 [TestClass]
 [TestCategory("onnx")]

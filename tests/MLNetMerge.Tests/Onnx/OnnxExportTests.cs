@@ -10,7 +10,7 @@ namespace MLNetMerge.Tests.Onnx;
 
 /// <summary>
 /// Exports merged ViT, CLIP vision and MLP models (per task and multi-head) and checks them against the engine:
-/// onnx.checker(full_check) and onnxruntime-node outputs within 1e-4 of <see cref="VisionTransformer"/> / <see cref="Mlp"/>
+/// onnx.checker(full_check) and ONNX Runtime outputs (in process) within 1e-4 of <see cref="VisionTransformer"/> / <see cref="Mlp"/>
 /// plus the head, on a batch of 3 (the exported batch axis is symbolic).
 /// </summary>
 [TestClass]

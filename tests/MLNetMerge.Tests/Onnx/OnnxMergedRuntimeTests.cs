@@ -8,7 +8,7 @@ namespace MLNetMerge.Tests.Onnx;
 
 /// <summary>
 /// ONNX-in end to end: merged ONNX files written from torch.onnx.export'ed families pass onnx.checker(full_check) and
-/// run in onnxruntime-node with the outputs of the fixture network computed by the engine's layers on the merged weights;
+/// run in ONNX Runtime (in process) with the outputs of the fixture network computed by the engine's layers on the merged weights;
 /// the torch-exported inputs themselves reproduce torch's logits.
 /// </summary>
 [TestClass]

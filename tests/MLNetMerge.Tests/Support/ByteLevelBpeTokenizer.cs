@@ -19,7 +19,7 @@ namespace MLNetMerge.Text;
 /// TokenEncoding e = tokenizer.Encode("Hello world");   // &lt;s&gt; Hello Ġworld &lt;/s&gt;
 /// </code>
 /// </example>
-public sealed class ByteLevelBpeTokenizer : TextTokenizer
+internal sealed class ByteLevelBpeTokenizer : TextTokenizer
 {
     /// <summary>Settings of a <see cref="ByteLevelBpeTokenizer"/>; the defaults are those of <c>roberta-base</c>.</summary>
     public sealed class Options

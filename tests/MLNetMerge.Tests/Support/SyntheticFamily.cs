@@ -4,7 +4,7 @@ using MLNetMerge.Tensors;
 namespace MLNetMerge.Tests.Support;
 
 /// <summary>Settings of <see cref="SyntheticFamily"/>.</summary>
-public sealed class SyntheticFamilyOptions
+internal sealed class SyntheticFamilyOptions
 {
     /// <summary>Transformer blocks. Default 4.</summary>
     public int Layers { get; init; } = 4;
@@ -34,7 +34,7 @@ public sealed class SyntheticFamilyOptions
 /// direction with one neighbouring task (so tasks interfere) plus heavy-tailed sparse noise (so signs conflict),
 /// and a classifier head per task. Deterministic from the seed.
 /// </summary>
-public static class SyntheticFamily
+internal static class SyntheticFamily
 {
     /// <summary>Builds the base and the fine-tuned checkpoints in memory.</summary>
     public static (InMemoryCheckpoint Base, IReadOnlyList<(string Name, InMemoryCheckpoint Model)> Tasks) Build(SyntheticFamilyOptions? options = null)

@@ -52,7 +52,7 @@ public sealed class TextZooTests
     {
         // Through the family's own encoder session (the IDenseEncoder adapter over BERT, built from the zoo's config.json,
         // tokenizer and pooling files), as the evaluator sees it: each fine-tuned model + its head reproduces the accuracy the build stored and beats the base + the same
-        // head (the lower bound of METHODS.md §3) by at least 10 points on its test split.
+        // head (the lower bound of docs/methods/evaluation-protocols.md) by at least 10 points on its test split.
         string dir = ZooPaths.Text;
         var m = ZooManifest.Load(dir);
         using var family = ModelFamily.Load(Path.Combine(dir, m.Base), m.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));

@@ -16,7 +16,7 @@ namespace MLNetMerge.Checkpoints.Onnx;
 /// Metadata holds the model's <c>metadata_props</c> plus <c>onnx.producer_name</c>, <c>onnx.producer_version</c>,
 /// <c>onnx.ir_version</c> and <c>onnx.opset</c>.
 /// </summary>
-public sealed class OnnxCheckpointReader : ICheckpointReader
+internal sealed class OnnxCheckpointReader : ICheckpointReader
 {
     private readonly Dictionary<string, (TensorInfo Info, OnnxTensorLocation Location)> _byName;
     private readonly Dictionary<string, SafeFileHandle> _externalFiles;

@@ -4,7 +4,7 @@ using MLNetMerge.Tensors;
 namespace MLNetMerge.Checkpoints.Onnx;
 
 /// <summary>Maps ONNX <c>TensorProto.DataType</c> codes to the library's <see cref="DType"/> and back.</summary>
-public static class OnnxDataTypes
+internal static class OnnxDataTypes
 {
     /// <summary>
     /// The <see cref="DType"/> of an ONNX element type code; false for types a checkpoint cannot hold

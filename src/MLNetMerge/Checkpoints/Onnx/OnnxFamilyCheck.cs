@@ -10,7 +10,7 @@ namespace MLNetMerge.Checkpoints.Onnx;
 /// the same initializers (names, element types and shapes; heads may differ in shape). Only the initializers' values
 /// may differ. Operators are restricted to the default ONNX domain, without quantized or control-flow operators.
 /// </summary>
-public static class OnnxFamilyCheck
+internal static class OnnxFamilyCheck
 {
     private static readonly HashSet<string> Refused = new(StringComparer.Ordinal)
     {

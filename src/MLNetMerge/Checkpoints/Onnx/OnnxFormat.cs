@@ -3,7 +3,7 @@ using MLNetMerge.Checkpoints;
 namespace MLNetMerge.Checkpoints.Onnx;
 
 /// <summary>Facts about ONNX model files (<see cref="CheckpointReader.Open"/> reads <c>.onnx</c> paths through <see cref="OnnxCheckpointReader"/>).</summary>
-public static class OnnxFormat
+internal static class OnnxFormat
 {
     /// <summary>The file extension of ONNX models.</summary>
     public const string Extension = ".onnx";

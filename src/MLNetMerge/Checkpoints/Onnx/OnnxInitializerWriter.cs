@@ -10,7 +10,7 @@ namespace MLNetMerge.Checkpoints.Onnx;
 /// made from its base (same nodes, inputs, outputs, opsets and metadata; merged values). Each replaced initializer keeps
 /// its name, shape and element type; values from a checkpoint of another floating-point type are converted.
 /// </summary>
-public static class OnnxInitializerWriter
+internal static class OnnxInitializerWriter
 {
     /// <summary>
     /// Writes <paramref name="outputPath"/>: <paramref name="graph"/>'s model with each initializer whose name

@@ -1,7 +1,7 @@
 namespace MLNetMerge.Checkpoints.Onnx;
 
 /// <summary>How ONNX files are written.</summary>
-public sealed class OnnxWriteOptions
+internal sealed class OnnxWriteOptions
 {
     /// <summary>
     /// When the initializers add up to more than this many bytes, every initializer of at least

@@ -7,4 +7,4 @@ namespace MLNetMerge.Checkpoints.Onnx;
 /// </summary>
 /// <param name="file">The model file.</param>
 /// <param name="message">Which node, which operator, and what is supported.</param>
-public sealed class UnsupportedOnnxModelException(string? file, string message) : MergeException(file, null, message);
+internal sealed class UnsupportedOnnxModelException(string? file, string message) : MergeException(file, null, message);

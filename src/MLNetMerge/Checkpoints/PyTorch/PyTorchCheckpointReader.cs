@@ -16,7 +16,7 @@ namespace MLNetMerge.Checkpoints.PyTorch;
 /// gathered into row-major order by <see cref="ReadRaw"/> and <see cref="ReadFloat32"/> (see <see cref="IsContiguous"/>).
 /// Reads use <see cref="RandomAccess"/> and are safe to run concurrently.
 /// </summary>
-public sealed class PyTorchCheckpointReader : ICheckpointReader
+internal sealed class PyTorchCheckpointReader : ICheckpointReader
 {
     private const long MaxPickleBytes = 1L << 30;
 

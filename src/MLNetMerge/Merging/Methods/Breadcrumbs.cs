@@ -5,7 +5,7 @@ namespace MLNetMerge.Merging.Methods;
 /// keeping a band of <c>density</c>, then task arithmetic (optionally with TIES sign election).
 /// Davari and Belilovsky 2024, "Model Breadcrumbs: Scaling Multi-Task Model Merging with Sparse Masks", ECCV, arXiv:2312.06795.
 /// </summary>
-public sealed class Breadcrumbs : MergeMethod
+internal sealed class Breadcrumbs : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "breadcrumbs";

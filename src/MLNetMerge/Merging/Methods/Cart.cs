@@ -10,7 +10,7 @@ namespace MLNetMerge.Merging.Methods;
 /// every other tensor ends at θavg (its full ct sum to zero). Rank 0 and full rank both give weight averaging.
 /// Choi et al. 2024, "Revisiting Weight Averaging for Model Merging", arXiv:2412.12153.
 /// </summary>
-public sealed class Cart : MergeMethod
+internal sealed class Cart : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "cart";
@@ -33,7 +33,7 @@ public sealed class Cart : MergeMethod
 /// matrices (and full ct of other tensors); task t runs with <c>θ̂t = θavg + λ lowrank_r(ct)</c>.
 /// Choi et al. 2024, arXiv:2412.12153.
 /// </summary>
-public sealed class CartIndexing : MergeMethod
+internal sealed class CartIndexing : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "cart_indexing";

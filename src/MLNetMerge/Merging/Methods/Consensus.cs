@@ -5,7 +5,7 @@ namespace MLNetMerge.Merging.Methods;
 /// consensus <c>c = [Σt mt ≥ k]</c>; <c>θ = θ0 + λ (c ⊙ τMTL)</c>.
 /// Wang et al. 2024, "Localizing Task Information for Improved Model Merging and Compression", ICML, arXiv:2405.07813.
 /// </summary>
-public sealed class Consensus : MergeMethod
+internal sealed class Consensus : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "consensus";

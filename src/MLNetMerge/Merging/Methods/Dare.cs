@@ -7,7 +7,7 @@ namespace MLNetMerge.Merging.Methods;
 /// Draws come from (seed, task, tensor, index): the same bits on any thread count.
 /// Yu et al. 2024, "Language Models are Super Mario: Absorbing Abilities from Homologous Models as a Free Lunch", ICML, arXiv:2311.03099.
 /// </summary>
-public sealed class Dare : MergeMethod
+internal sealed class Dare : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "dare";

@@ -5,7 +5,7 @@ namespace MLNetMerge.Merging.Methods;
 /// divided by their keep probability (MagPrune), then TIES-style sign election and disjoint merge, <c>θ0 + λ τm</c>.
 /// Deep et al. 2024, "DELLA-Merging: Reducing Interference in Model Merging through Magnitude-Based Sampling", arXiv:2406.11617.
 /// </summary>
-public sealed class Della : MergeMethod
+internal sealed class Della : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "della";

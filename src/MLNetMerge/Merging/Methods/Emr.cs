@@ -13,7 +13,7 @@ namespace MLNetMerge.Merging.Methods;
 /// rescalers apply to that method's merged vector τm instead, with masks <c>[τt ⊙ τm &gt; 0]</c> of the untrimmed τt (the paper's "w/ M&amp;R").
 /// Huang et al. 2024, "EMR-Merging: Tuning-Free High-Performance Model Merging", NeurIPS, arXiv:2405.17461.
 /// </summary>
-public sealed class Emr : MergeMethod
+internal sealed class Emr : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "emr";

@@ -10,7 +10,7 @@ namespace MLNetMerge.Merging.Methods;
 /// <param name="RandomDrop">Apply DARE's random drop (parameters <c>drop</c>, <c>rescale</c>) before <paramref name="Sparsify"/>.</param>
 /// <param name="SignConsensus">TIES elect + disjoint merge.</param>
 /// <param name="Mean">Divide by the (agreeing) weight sum instead of summing.</param>
-public sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool RandomDrop, bool SignConsensus, bool Mean);
+internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool RandomDrop, bool SignConsensus, bool Mean);
 
 /// <summary>
 /// The run of a generalised task arithmetic. Passes: with a global magnitude trim, two radix-select passes find each
@@ -19,7 +19,7 @@ public sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool Rando
 /// Per element with consensus: <c>γ = sign(Σt wt τ̂t)</c>, <c>τm = Σ_{t: sign τ̂t = γ} wt τ̂t / max(1, Σ_{same t} wt)</c> (mean)
 /// or the numerator alone (sum); without: <c>τm = Σt wt τ̂t</c> (divided by Σ wt for mean).
 /// </summary>
-public sealed class GeneralizedTaskArithmeticRun : MergeRun
+internal sealed class GeneralizedTaskArithmeticRun : MergeRun
 {
     private readonly MergePlan _plan;
     private readonly MergeParameters _p;

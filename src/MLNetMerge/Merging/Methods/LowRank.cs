@@ -5,10 +5,10 @@ namespace MLNetMerge.Merging.Methods;
 /// <summary>Settings of a randomized truncated SVD: power iterations and the seed of its Gaussian test matrix.</summary>
 /// <param name="PowerIterations">Power iterations q.</param>
 /// <param name="Seed">Seed of the test matrix.</param>
-public sealed record RandomizedSvdSettings(int PowerIterations, ulong Seed);
+internal sealed record RandomizedSvdSettings(int PowerIterations, ulong Seed);
 
 /// <summary>Rank-r approximations used by CART: <c>lowrank_r(A) = U_r S_r V_rᵀ</c> by randomized SVD (<see cref="RandomizedSvd"/>).</summary>
-public static class LowRank
+internal static class LowRank
 {
     /// <summary><c>dst += alpha · U_r S_r V_rᵀ</c> of the (m, n) matrix <paramref name="a"/>.</summary>
     public static void AddTruncated(ReadOnlySpan<float> a, int m, int n, int r, float alpha, Span<float> dst, RandomizedSvdSettings settings)

@@ -4,7 +4,7 @@ namespace MLNetMerge.Merging.Methods;
 /// MagMax: per element, the task-vector entry of largest magnitude across tasks (the first on ties),
 /// <c>θ = θ0 + λ τmax</c>. Marczak et al. 2024, "MagMax: Leveraging Model Merging for Seamless Continual Learning", ECCV, arXiv:2407.06322.
 /// </summary>
-public sealed class MagMax : MergeMethod
+internal sealed class MagMax : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "magmax";

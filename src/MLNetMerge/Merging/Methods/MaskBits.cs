@@ -4,7 +4,7 @@ using MLNetMerge.Tensors;
 namespace MLNetMerge.Merging.Methods;
 
 /// <summary>Per-element masks packed 8 per byte, element j in byte j/8 at bit j%8 (least significant first, numpy's <c>packbits(bitorder="little")</c>).</summary>
-public static class MaskBits
+internal static class MaskBits
 {
     /// <summary>Bytes needed for <paramref name="elements"/> mask bits.</summary>
     public static int ByteCount(long elements) => checked((int)((elements + 7) / 8));

@@ -5,7 +5,7 @@ namespace MLNetMerge.Merging.Methods;
 /// <c>t = T cos θ / ((T − 1) cos θ + 1)</c>, <c>θ = t · θavg + (1 − t) · θ0</c> with θavg the mean of the θt.
 /// Jang et al. 2024, "Model Stock: All we need is just a few fine-tuned models", ECCV, arXiv:2403.19522.
 /// </summary>
-public sealed class ModelStock : MergeMethod
+internal sealed class ModelStock : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "model_stock";

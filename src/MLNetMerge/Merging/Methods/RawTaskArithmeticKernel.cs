@@ -14,7 +14,7 @@ namespace MLNetMerge.Merging.Methods;
 /// once per width (the 16-lane one measured ~8 % faster on a whole 8-model merge), with a scalar tail computing the
 /// same formula.
 /// </summary>
-public static class RawTaskArithmeticKernel
+internal static class RawTaskArithmeticKernel
 {
     /// <summary>
     /// Writes <c>out[i] = (Σt (θt[i] − θ0[i]) · wt) · λ + θ0[i]</c> for i &lt; <paramref name="n"/>.

@@ -7,7 +7,7 @@ namespace MLNetMerge.Merging.Methods;
 /// linear interpolation when the vectors are nearly parallel (cos &gt; 0.9995) or one is zero.
 /// Shoemake 1985, "Animating rotation with quaternion curves", SIGGRAPH; as used for model merging by mergekit.
 /// </summary>
-public sealed class Slerp : MergeMethod
+internal sealed class Slerp : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "slerp";

@@ -3,7 +3,7 @@ using MLNetMerge.Tensors;
 namespace MLNetMerge.Merging.Methods;
 
 /// <summary>How a generalised task arithmetic thins each task vector before combining.</summary>
-public enum SparsificationKind
+internal enum SparsificationKind
 {
     /// <summary>Keep every element.</summary>
     None,
@@ -20,7 +20,7 @@ public enum SparsificationKind
 }
 
 /// <summary>Per-tensor sparsifiers applied in place to a task vector. Each is a pure function of its inputs and seed.</summary>
-public static class Sparsification
+internal static class Sparsification
 {
     /// <summary>
     /// DARE: <c>δ[i] = m[i] ? 0 : τ[i] / (1 − p)</c> with <c>m[i] ~ Bernoulli(p)</c> drawn from (seed, task, tensor, i).

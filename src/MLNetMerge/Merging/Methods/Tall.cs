@@ -7,7 +7,7 @@ namespace MLNetMerge.Merging.Methods;
 /// (stored as bits), and task t runs with <c>θ̂t = θ0 + λ (mt ⊙ τMTL)</c>.
 /// Wang et al. 2024, "Localizing Task Information for Improved Model Merging and Compression", arXiv:2405.07813.
 /// </summary>
-public sealed class Tall : MergeMethod
+internal sealed class Tall : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "tall";

@@ -4,7 +4,7 @@ namespace MLNetMerge.Merging.Methods;
 /// Task arithmetic: <c>θ = θ0 + λ Σt wt τt</c>.
 /// Ilharco et al. 2023, "Editing Models with Task Arithmetic", ICLR, arXiv:2212.04089.
 /// </summary>
-public sealed class TaskArithmetic : MergeMethod
+internal sealed class TaskArithmetic : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "task_arithmetic";

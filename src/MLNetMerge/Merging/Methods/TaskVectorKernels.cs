@@ -7,7 +7,7 @@ namespace MLNetMerge.Merging.Methods;
 /// express in one pass (sign election, disjoint merge, agreement masks). Each runs 8 lanes at a time with a scalar
 /// tail computing the same formula, so results do not depend on the vector width.
 /// </summary>
-public static class TaskVectorKernels
+internal static class TaskVectorKernels
 {
     /// <summary>
     /// TIES elect + disjoint merge over trimmed values <c>τ̂t[i] = |τt[i]| ≥ thresholdt ? τt[i] : 0</c> (inputs are not modified):

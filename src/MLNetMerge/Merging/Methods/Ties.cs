@@ -5,7 +5,7 @@ namespace MLNetMerge.Merging.Methods;
 /// sign per element by mass, merge the agreeing values disjointly (mean or sum), <c>θ = θ0 + λ τm</c>.
 /// Yadav et al. 2023, "TIES-Merging: Resolving Interference When Merging Models", NeurIPS, arXiv:2306.01708.
 /// </summary>
-public sealed class Ties : MergeMethod
+internal sealed class Ties : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "ties";
@@ -33,7 +33,7 @@ public sealed class Ties : MergeMethod
         return new GeneralizedTaskArithmeticRun(plan, WithSumDefault(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean"));
     }
 
-    /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (METHODS.md §1).</summary>
+    /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (docs/methods/ties.md).</summary>
     internal static MergeParameters WithSumDefault(MergeParameters p)
     {
         return p.Choice("merge") == "sum" ? p.WithDefault("scale", 0.3) : p;

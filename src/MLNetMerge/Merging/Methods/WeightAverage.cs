@@ -6,7 +6,7 @@ namespace MLNetMerge.Merging.Methods;
 /// Weight averaging ("model soup"): <c>θ = Σt wt θt / Σt wt</c> (uniform by default).
 /// Wortsman et al. 2022, "Model soups", ICML, arXiv:2203.05482.
 /// </summary>
-public sealed class WeightAverage : MergeMethod
+internal sealed class WeightAverage : MergeMethod
 {
     /// <inheritdoc />
     public override string Name => "weight_average";

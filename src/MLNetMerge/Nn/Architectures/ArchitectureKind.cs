@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace MLNetMerge.Nn.Architectures;
 
 /// <summary>The encoder families the engine runs (the CLI's <c>--arch</c> values).</summary>
-public enum ArchitectureKind
+internal enum ArchitectureKind
 {
     /// <summary>Hugging Face <c>ViTModel</c> (<c>vit</c>).</summary>
     Vit,
@@ -20,7 +20,7 @@ public enum ArchitectureKind
 }
 
 /// <summary>Reads a Hugging Face <c>config.json</c> and tells which architecture it describes.</summary>
-public static class ModelConfigFile
+internal static class ModelConfigFile
 {
     /// <summary>Maps <c>model_type</c> to an architecture: <c>vit</c>; <c>clip</c> or <c>clip_vision_model</c>; <c>mlp</c>.</summary>
     /// <exception cref="ArgumentException">No or an unsupported <c>model_type</c>.</exception>

@@ -14,7 +14,7 @@ namespace MLNetMerge.Nn.Architectures;
 /// <c>cls.predictions.transform.dense.{weight,bias}</c>, <c>cls.predictions.transform.LayerNorm.{weight,bias}</c>,
 /// <c>cls.predictions.bias</c>.
 /// </summary>
-public static class MaskedLmHead
+internal static class MaskedLmHead
 {
     /// <summary>Names and shapes of the head's parameters in their flat order.</summary>
     public static IReadOnlyList<(string Name, int[] Shape)> Layout(int channels, int vocabulary) =>

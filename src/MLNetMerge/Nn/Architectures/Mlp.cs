@@ -5,7 +5,7 @@ using MLNetMerge.Nn.Layers;
 namespace MLNetMerge.Nn.Architectures;
 
 /// <summary>Hyper-parameters of a plain multi-layer perceptron (<c>model_type: mlp</c>).</summary>
-public sealed record MlpConfig
+internal sealed record MlpConfig
 {
     /// <summary>Input features (<c>input_size</c>).</summary>
     public int InputSize { get; init; }
@@ -34,7 +34,7 @@ public sealed record MlpConfig
 /// A plain MLP: <c>h_0 = x</c>, <c>h_{i+1} = act(h_i W_iᵀ + b_i)</c>, output without activation. Tensors
 /// <c>layers.{i}.weight</c> (out, in) and <c>layers.{i}.bias</c> (out), as an <c>nn.ModuleList</c> of <c>nn.Linear</c> saves them.
 /// </summary>
-public sealed class Mlp : IDenseEncoder
+internal sealed class Mlp : IDenseEncoder
 {
     private readonly int[] _sizes;
     private readonly ActivationArena _arena = new();

@@ -12,7 +12,7 @@ namespace MLNetMerge.Nn.Architectures;
 /// the <c>[CLS]</c> hidden state, or the mean of the last hidden states over real tokens,
 /// <c>e_b = (1/Σ_t m_bt) Σ_t m_bt·h_bt</c>, as sentence-transformers pools.
 /// </summary>
-public sealed class TextDenseEncoder : IDenseEncoder
+internal sealed class TextDenseEncoder : IDenseEncoder
 {
     private readonly TextEncoder _model;
     private int[] _ids = [];                                              // (B, T)

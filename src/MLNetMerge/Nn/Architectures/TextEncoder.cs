@@ -9,7 +9,7 @@ namespace MLNetMerge.Nn.Architectures;
 /// <c>hidden</c>; embedding = <c>tanh(pooler(hidden[:,0]))</c> with a pooler, else <c>hidden[:,0]</c>.
 /// Positions: BERT <c>0…T−1</c>; RoBERTa <c>pad + cumsum(id ≠ pad)</c> on real tokens and <c>pad</c> on padding.
 /// </summary>
-public sealed class TextEncoder
+internal sealed class TextEncoder
 {
     private readonly TextEncoderConfig _cfg;
     private readonly int _c;

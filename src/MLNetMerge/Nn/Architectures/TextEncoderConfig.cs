@@ -4,7 +4,7 @@ using MLNetMerge.Nn.Layers;
 namespace MLNetMerge.Nn.Architectures;
 
 /// <summary>Which published text encoder a <see cref="TextEncoder"/> follows.</summary>
-public enum TextFlavor
+internal enum TextFlavor
 {
     /// <summary>Hugging Face <c>BertModel</c> (<c>model_type: bert</c>): positions 0…T−1.</summary>
     Bert,
@@ -14,7 +14,7 @@ public enum TextFlavor
 }
 
 /// <summary>Hyper-parameters of a BERT or RoBERTa encoder, with Hugging Face's names and defaults.</summary>
-public sealed record TextEncoderConfig
+internal sealed record TextEncoderConfig
 {
     /// <summary>BERT or RoBERTa.</summary>
     public TextFlavor Flavor { get; init; } = TextFlavor.Bert;

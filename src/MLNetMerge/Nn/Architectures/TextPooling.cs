@@ -1,7 +1,7 @@
 namespace MLNetMerge.Nn.Architectures;
 
 /// <summary>How a text encoder turns its hidden states into one vector per sequence.</summary>
-public enum TextPooling
+internal enum TextPooling
 {
     /// <summary>The model's own pooled output: the tanh pooler when the checkpoint has one, else the first token.</summary>
     Pooler,

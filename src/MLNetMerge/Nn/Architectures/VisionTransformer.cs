@@ -11,7 +11,7 @@ namespace MLNetMerge.Nn.Architectures;
 /// <para>CLIP: <c>x = pre_layrnorm([class_embedding; conv(img)] + pos)</c> → blocks (QuickGELU) → <c>hidden = x</c>;
 /// embedding = <c>visual_projection(post_layernorm(hidden[:,0]))</c>, or <c>post_layernorm(hidden[:,0])</c> without projection.</para>
 /// </summary>
-public sealed class VisionTransformer : IDenseEncoder
+internal sealed class VisionTransformer : IDenseEncoder
 {
     private readonly VisionTransformerConfig _cfg;
     private readonly int _c, _t, _np, _k;

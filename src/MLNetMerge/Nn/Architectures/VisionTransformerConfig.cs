@@ -4,7 +4,7 @@ using MLNetMerge.Nn.Layers;
 namespace MLNetMerge.Nn.Architectures;
 
 /// <summary>Which published vision transformer a <see cref="VisionTransformer"/> follows (naming and block details).</summary>
-public enum VisionFlavor
+internal enum VisionFlavor
 {
     /// <summary>Hugging Face <c>ViTModel</c> (<c>model_type: vit</c>): patch conv with bias, final layernorm, optional tanh pooler.</summary>
     Vit,
@@ -17,7 +17,7 @@ public enum VisionFlavor
 }
 
 /// <summary>Hyper-parameters of a ViT or CLIP vision tower, with Hugging Face's names and defaults.</summary>
-public sealed record VisionTransformerConfig
+internal sealed record VisionTransformerConfig
 {
     /// <summary>Naming and block details.</summary>
     public VisionFlavor Flavor { get; init; } = VisionFlavor.Vit;

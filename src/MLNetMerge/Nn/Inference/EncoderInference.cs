@@ -4,7 +4,7 @@ using MLNetMerge.Nn.Layers;
 namespace MLNetMerge.Nn.Inference;
 
 /// <summary>Batched inference: embeddings of a whole data set, and class scores through a linear head.</summary>
-public static class EncoderInference
+internal static class EncoderInference
 {
     /// <summary>Embeds <paramref name="count"/> examples (count, InputSize) in batches; returns (count, EmbeddingSize).</summary>
     /// <param name="model">The encoder.</param>

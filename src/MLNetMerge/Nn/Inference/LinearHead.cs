@@ -7,7 +7,7 @@ namespace MLNetMerge.Nn.Inference;
 /// A linear classification head <c>logits = e · Wᵀ + b</c> with W (K, E) and b (K), as task checkpoints store them
 /// (<c>classifier.weight</c>, <c>head.weight</c>, or a file holding just <c>weight</c>/<c>bias</c>).
 /// </summary>
-public sealed class LinearHead
+internal sealed class LinearHead
 {
     /// <summary>Creates a zero head for <paramref name="classes"/> classes over <paramref name="embeddingSize"/> features.</summary>
     public LinearHead(int embeddingSize, int classes, string prefix = "")

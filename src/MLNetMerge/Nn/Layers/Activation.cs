@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace MLNetMerge.Nn.Layers;
 
 /// <summary>The element-wise non-linearities of the supported encoders (Hugging Face <c>hidden_act</c> names in brackets).</summary>
-public enum ActivationKind
+internal enum ActivationKind
 {
     /// <summary>GELU, exact erf form [<c>gelu</c>]: <c>y = x/2 · (1 + erf(x/√2))</c>.</summary>
     GeluErf,
@@ -23,7 +23,7 @@ public enum ActivationKind
 /// Forward/backward of the element-wise activations; backward adds <c>dy · f'(x)</c> into dx. float32 runs vectorised
 /// chunk kernels (<see cref="VectorActivations"/>, erf by A&amp;S 7.1.26); float64 runs the scalar loops here with the exact erf.
 /// </summary>
-public static class Activation
+internal static class Activation
 {
     private const double SqrtTwoOverPi = 0.7978845608028654; // √(2/π)
     private const double InvSqrt2 = 0.7071067811865476;      // 1/√2

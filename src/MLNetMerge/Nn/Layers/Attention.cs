@@ -16,7 +16,7 @@ namespace MLNetMerge.Nn.Layers;
 /// Sequences up to <see cref="SmallHeadAttention.MaxTokens"/> tokens run the unpacked per-pair kernel of
 /// <see cref="SmallHeadAttention"/>; longer ones the packed GEMM.
 /// </summary>
-public static class Attention
+internal static class Attention
 {
     /// <summary>Workspace elements <see cref="Backward"/> needs to use every core: one (T, T) block per worker.</summary>
     public static int ScratchLength(int tokens) => Environment.ProcessorCount * tokens * tokens;

@@ -7,7 +7,7 @@ namespace MLNetMerge.Nn.Layers;
 /// Prepends a learned class token to every sequence: <c>y[b, 0] = cls</c>, <c>y[b, 1 + t] = x[b, t]</c>.
 /// Backward: <c>dcls += Σ_b dy[b, 0]</c>, <c>dx[b, t] += dy[b, 1 + t]</c>.
 /// </summary>
-public static class ClassToken
+internal static class ClassToken
 {
     /// <summary>Forward pass.</summary>
     /// <param name="output">Output (B, 1 + Np, C).</param>

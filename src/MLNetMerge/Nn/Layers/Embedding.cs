@@ -8,7 +8,7 @@ namespace MLNetMerge.Nn.Layers;
 /// position tables added to every sequence of a batch <c>y[b, t] += P[t]</c>. Backward scatters-adds rows:
 /// <c>dE[id_n] += dy_n</c>, <c>dP[t] += Σ_b dy[b, t]</c>.
 /// </summary>
-public static class Embedding
+internal static class Embedding
 {
     /// <summary>Forward look-up.</summary>
     /// <param name="output">Output (N, C).</param>

@@ -9,7 +9,7 @@ namespace MLNetMerge.Nn.Layers;
 /// Backward with <c>x̂ = (x − μ)·r</c> and <c>g = dy·γ</c>: <c>dx = r·(g − mean(g) − x̂·mean(g·x̂))</c>,
 /// <c>dγ += Σ dy·x̂</c>, <c>dβ += Σ dy</c>.
 /// </summary>
-public static class LayerNorm
+internal static class LayerNorm
 {
     /// <summary>Forward pass.</summary>
     /// <param name="y">Output (N, C).</param>

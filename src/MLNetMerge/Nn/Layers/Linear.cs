@@ -8,7 +8,7 @@ namespace MLNetMerge.Nn.Layers;
 /// Fully connected layer in PyTorch's layout: <c>y = x · Wᵀ + b</c> with W of shape (out, in).
 /// Backward: <c>dx += dy · W</c>, <c>dW += dyᵀ · x</c>, <c>db += Σ_rows dy</c>.
 /// </summary>
-public static class Linear
+internal static class Linear
 {
     /// <summary>Forward pass.</summary>
     /// <param name="y">Output (N, Out).</param>

@@ -7,7 +7,7 @@ namespace MLNetMerge.Nn.Layers;
 /// Patch (gy, gx) becomes row <c>gy·(W/P) + gx</c> (the order of <c>conv(x).flatten(2).transpose(1, 2)</c>), its column vector
 /// laid out (Cin, P, P) like the weight (C, Cin, P, P), so <c>y = cols · Wᵀ + b</c> (a <see cref="Linear"/> over K = Cin·P·P).
 /// </summary>
-public static class PatchEmbedding
+internal static class PatchEmbedding
 {
     /// <summary>Forward pass.</summary>
     /// <param name="output">Output (B, Np, C), Np = (H/P)·(W/P).</param>

@@ -7,7 +7,7 @@ namespace MLNetMerge.Nn.Layers;
 /// Sequence pooling to one vector per example. CLS: <c>y[b] = x[b, 0]</c>. Mean: <c>y[b] = Σ_t m[b,t]·x[b,t] / Σ_t m[b,t]</c>
 /// (every token when no mask is given); backward spreads <c>dy[b]·m[b,t]/Σ m</c> back to the tokens.
 /// </summary>
-public static class Pooling
+internal static class Pooling
 {
     /// <summary>CLS pooling forward.</summary>
     /// <param name="output">Output (B, C).</param>

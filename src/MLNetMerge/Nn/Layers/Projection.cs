@@ -7,7 +7,7 @@ namespace MLNetMerge.Nn.Layers;
 /// stores <c>visual.proj</c> and <c>text_projection</c> (the transpose of <see cref="Linear"/>'s layout).
 /// Backward: <c>dx += dy · Pᵀ</c>, <c>dP += xᵀ · dy</c>.
 /// </summary>
-public static class Projection
+internal static class Projection
 {
     /// <summary>Forward pass.</summary>
     /// <param name="y">Output (N, Out).</param>

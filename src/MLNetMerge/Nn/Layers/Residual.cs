@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace MLNetMerge.Nn.Layers;
 
 /// <summary>Residual connection <c>y = a + b</c>; backward <c>da += dy</c>, <c>db += dy</c>.</summary>
-public static class Residual
+internal static class Residual
 {
     /// <summary>Forward pass.</summary>
     /// <param name="output">Output (N); may alias either input.</param>

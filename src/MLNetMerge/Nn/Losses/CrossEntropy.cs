@@ -8,7 +8,7 @@ namespace MLNetMerge.Nn.Losses;
 /// <c>dz_i = (p_i − onehot(y_i))/N</c>. Soft targets: <c>L = −(1/N) Σ_i Σ_j t_ij log p_ij</c>, gradient
 /// <c>dz_ij = (p_ij · Σ_k t_ik − t_ij)/N</c>. <c>p = softmax(z)</c> per row.
 /// </summary>
-public static class CrossEntropy
+internal static class CrossEntropy
 {
     /// <summary>Forward with hard labels; returns the mean loss.</summary>
     /// <param name="logProbabilities">Cache: log-softmax of the logits (N, K).</param>

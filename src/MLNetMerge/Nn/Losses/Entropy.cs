@@ -6,7 +6,7 @@ namespace MLNetMerge.Nn.Losses;
 /// Shannon entropy of the softmax of logits, averaged over the batch (the AdaMerging objective):
 /// <c>H = −(1/N) Σ_i Σ_j p_ij log p_ij</c>; gradient <c>∂H/∂z_ij = −p_ij (log p_ij + H_i)/N</c> with H_i the row's entropy.
 /// </summary>
-public static class Entropy
+internal static class Entropy
 {
     /// <summary>Forward pass; returns the mean entropy (nats).</summary>
     /// <param name="logProbabilities">Cache: log-softmax (N, K).</param>

@@ -8,7 +8,7 @@ namespace MLNetMerge.Nn.Losses;
 /// Gradients: <c>∂L/∂b_ij = (q_ij − p_ij)/N</c>; with <c>r_ij = log p_ij − log q_ij</c> and <c>KL_i = Σ_j p_ij r_ij</c>,
 /// <c>∂L/∂a_ij = p_ij (r_ij − KL_i)/N</c>.
 /// </summary>
-public static class KlDivergence
+internal static class KlDivergence
 {
     /// <summary>Forward pass; returns the mean KL(p‖q).</summary>
     /// <param name="logP">Cache: log-softmax of <paramref name="a"/> (N, K).</param>

@@ -8,7 +8,7 @@ namespace MLNetMerge.Nn.Losses;
 /// MSE: <c>L = (1/N) Σ (x − y)²</c>, <c>∂L/∂x = 2(x − y)/N</c>. L1: <c>L = (1/N) Σ |x − y|</c>, <c>∂L/∂x = sign(x − y)/N</c> (0 at a tie).
 /// The target gradient is the negation of the input gradient.
 /// </summary>
-public static class Regression
+internal static class Regression
 {
     /// <summary>Mean squared error.</summary>
     /// <param name="x">Predictions (N).</param>

@@ -1,7 +1,7 @@
 namespace MLNetMerge.Nn.Optim;
 
 /// <summary>Settings of <see cref="Adam"/>, with PyTorch's defaults.</summary>
-public sealed record AdamOptions
+internal sealed record AdamOptions
 {
     /// <summary>Learning rate (default 1e-3).</summary>
     public double LearningRate { get; init; } = 1e-3;
@@ -24,7 +24,7 @@ public sealed record AdamOptions
 /// <c>θ ← θ − (lr/bc1) · m / (√v/√bc2 + ε)</c>.
 /// The moment buffers live in the optimiser, parallel to the parameter arena it updates.
 /// </summary>
-public sealed class Adam
+internal sealed class Adam
 {
     private readonly float[] _m; // (P) first moments
     private readonly float[] _v; // (P) second moments

@@ -6,7 +6,7 @@ namespace MLNetMerge.Nn.Optim;
 /// Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_: <c>n = ‖g‖₂</c> over every gradient,
 /// <c>c = min(1, maxNorm / (n + 1e-6))</c>, <c>g ← c·g</c>.
 /// </summary>
-public static class GradientClipping
+internal static class GradientClipping
 {
     /// <summary>Clips the gradients (one contiguous arena) in place and returns their norm before clipping.</summary>
     /// <param name="gradients">All gradients (P).</param>

@@ -6,7 +6,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// substitution, in float64. Only A's lower triangle is read.
 /// <c>L[j,j] = √(A[j,j] − Σ_{k&lt;j} L[j,k]²)</c>, <c>L[i,j] = (A[i,j] − Σ_{k&lt;j} L[i,k] L[j,k]) / L[j,j]</c>.
 /// </summary>
-public static class Cholesky
+internal static class Cholesky
 {
     /// <summary>Factors <paramref name="a"/> (n, n) into the lower-triangular <paramref name="l"/> (n, n; zeros above the diagonal).</summary>
     /// <exception cref="ArgumentException">A is not positive definite (a pivot is ≤ 0 or not finite), or a span is too short.</exception>

@@ -5,7 +5,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// xoshiro256** seeded through SplitMix64, uniform doubles from the top 53 bits, and standard normal
 /// draws by Box–Muller (<c>z0 = √(−2 ln u1) cos 2πu2</c>, <c>z1 = √(−2 ln u1) sin 2πu2</c>, u1 ∈ (0, 1]).
 /// </summary>
-public sealed class GaussianRandom
+internal sealed class GaussianRandom
 {
     private ulong _s0, _s1, _s2, _s3;
     private double _spare;

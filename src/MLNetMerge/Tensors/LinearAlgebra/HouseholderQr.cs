@@ -6,7 +6,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// Reflector j maps column j below the diagonal onto <c>α e_j</c>: <c>H_j = I − 2 v vᵀ / vᵀv</c>,
 /// <c>v = x − α e_1</c>, <c>α = −sign(x_1) ‖x‖</c> (no cancellation), and <c>Q = H_0 ⋯ H_{n−1} I[:, :n]</c>.
 /// </summary>
-public static class HouseholderQr
+internal static class HouseholderQr
 {
     /// <summary>Factors <paramref name="a"/> (m, n), m ≥ n, into Q (m, n) and R (n, n), all row-major float32.</summary>
     /// <exception cref="ArgumentException">m &lt; n or a span is too short.</exception>

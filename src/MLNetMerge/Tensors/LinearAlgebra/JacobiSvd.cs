@@ -9,7 +9,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// the accumulated rotations. A pair counts as orthogonal once <c>|γ| ≤ 1e-12 √(αβ)</c>, far below float32 rounding.
 /// Columns with σ = 0 get an orthonormal completion, so U always has orthonormal columns.
 /// </summary>
-public static class JacobiSvd
+internal static class JacobiSvd
 {
     /// <summary>Most sweeps before giving up.</summary>
     internal const int MaxSweeps = 80;

@@ -4,7 +4,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// Rank-r factors of a (Rows, Cols) matrix, <c>A_r = U diag(S) Vᵀ</c>: U (Rows, Rank) with orthonormal columns,
 /// S (Rank) descending, Vᵀ (Rank, Cols) with orthonormal rows. Row-major float32.
 /// </summary>
-public sealed class LowRankFactors
+internal sealed class LowRankFactors
 {
     /// <summary>Creates factors from their arrays (not copied).</summary>
     /// <exception cref="ArgumentException">An array's length does not match the dimensions.</exception>

@@ -5,7 +5,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// <c>M = U Σ Vᵀ</c>. With <c>M = Σ_t f_t g_tᵀ</c> (a cross-covariance), Q maximises <c>tr(Qᵀ M)</c>, i.e. it is
 /// the rotation/reflection that best maps the g's onto the f's.
 /// </summary>
-public static class Procrustes
+internal static class Procrustes
 {
     /// <summary>Writes <c>Q = U Vᵀ</c> (d, d) for the SVD of <paramref name="m"/> (d, d).</summary>
     /// <exception cref="ArgumentException">A span is too short or M holds a non-finite value.</exception>

@@ -25,7 +25,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// below 1e-4 on 768×768 and 768×3072 low-rank-plus-noise and pure-noise matrices at r = 92 (CART asks for 1e-3;
 /// see LinearAlgebraTests); when l reaches min(m, n) the result is the exact truncation up to rounding.
 /// </summary>
-public static class RandomizedSvd
+internal static class RandomizedSvd
 {
     /// <summary>Default extra sketch columns beyond the rank.</summary>
     public const int DefaultOversampling = 64;

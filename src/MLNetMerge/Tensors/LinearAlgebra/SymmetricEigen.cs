@@ -7,7 +7,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// <c>t = sign(θ) / (|θ| + √(θ² + 1))</c>, <c>c = 1/√(t² + 1)</c>, <c>s = t c</c>; sweeps over all pairs repeat
 /// until no off-diagonal element is above rounding level.
 /// </summary>
-public static class SymmetricEigen
+internal static class SymmetricEigen
 {
     /// <summary>Most sweeps before giving up (convergence is quadratic; a few dozen is far beyond need).</summary>
     internal const int MaxSweeps = 100;

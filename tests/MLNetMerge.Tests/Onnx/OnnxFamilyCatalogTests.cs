@@ -27,7 +27,7 @@ public sealed class OnnxFamilyCatalogTests
         try
         {
             string output = Path.Combine(dir, "out");
-            ml.Merging().RunRecipe(Recipe(dir, ("task_a", "task_a.onnx"), ("task_b", "task_b.onnx")), new RecipeRunOptions { Output = output });
+            ml.Merging().RunRecipe(Recipe(dir, ("task_a", "task_a.onnx"), ("task_b", "task_b.onnx")), new RecipeOptions { Output = output });
             string merged = Path.Combine(output, "model.onnx"), taskB = Path.Combine(output, "tasks", "task_b.onnx");
             using var m = OnnxCheckpointReader.Open(merged);
             using var b = OnnxCheckpointReader.Open(taskB);
@@ -51,7 +51,7 @@ public sealed class OnnxFamilyCatalogTests
         try
         {
             var e = Assert.ThrowsExactly<IncompatibleModelsException>(() =>
-                new MLContext(seed: 0).Merging().RunRecipe(Recipe(dir, ("a", "task_a.onnx"), ("o", "other_graph.onnx")), new RecipeRunOptions { Output = Path.Combine(dir, "out") }));
+                new MLContext(seed: 0).Merging().RunRecipe(Recipe(dir, ("a", "task_a.onnx"), ("o", "other_graph.onnx")), new RecipeOptions { Output = Path.Combine(dir, "out") }));
             StringAssert.Contains(e.Message, "node 1");
             Assert.AreEqual(Fixture("other_graph.onnx"), e.File);
             Assert.IsFalse(Directory.Exists(Path.Combine(dir, "out")), "nothing is written");

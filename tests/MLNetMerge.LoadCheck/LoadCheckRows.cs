@@ -18,13 +18,16 @@ public sealed class InputRow
 /// <summary>The output columns the checks compare; those a model lacks are left out of its schema definition.</summary>
 public sealed class ScoredRow
 {
-    /// <summary>Encoder embedding.</summary>
-    [ColumnName("embedding")] public float[]? Embedding { get; set; }
+    /// <summary>The merged encoder's embedding (the merge transformer's <c>Embedding</c>).</summary>
+    public float[]? Embedding { get; set; }
 
-    /// <summary>Encoder logits.</summary>
-    [ColumnName("logits")] public float[]? Logits { get; set; }
+    /// <summary>The merged head's probabilities, copied aside before a trainer adds its own <c>Score</c>.</summary>
+    public float[]? MergedScore { get; set; }
 
-    /// <summary>Trainer probabilities.</summary>
+    /// <summary>The merged head's predicted class name (MapKeyToValue of the merge transformer's PredictedLabel).</summary>
+    public string? MergedLabelName { get; set; }
+
+    /// <summary>Probabilities: the trainer's, or the merged head's when no trainer follows.</summary>
     public float[]? Score { get; set; }
 
     /// <summary>Predicted class name (MapKeyToValue of the trainer's PredictedLabel).</summary>

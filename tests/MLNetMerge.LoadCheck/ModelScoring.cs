@@ -32,8 +32,9 @@ public static class ModelScoring
         foreach (string c in columns)
             row[c] = c switch
             {
-                "embedding" => r.Embedding,
-                "logits" => r.Logits,
+                "Embedding" => r.Embedding,
+                "MergedScore" => r.MergedScore,
+                "MergedLabelName" => r.MergedLabelName,
                 "Score" => r.Score,
                 "PredictedLabelName" => r.PredictedLabelName,
                 "input_ids" => r.InputIds,

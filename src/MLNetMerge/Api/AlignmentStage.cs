@@ -31,5 +31,5 @@ public sealed class AlignmentStage
     internal AlignmentMethod Method { get; }
 
     /// <summary>The engine's estimator of this stage, seeded.</summary>
-    internal IAlignmentEstimator Create(ulong seed) => Method.Create(Declared.ToParameters(Options), seed);
+    internal IAlignmentEstimator Create(ulong seed) => Method.Create(Options.StageParameters(), seed);
 }

@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetMerge.Alignment;
 using MLNetMerge.Merging;
+using MLNetMerge.MLNet;
 
 namespace MLNetMerge;
 
@@ -83,11 +84,17 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
     {
         MergedChain.CheckInput(Family, input.Schema);
         ulong seed = _options.Seed ?? DrawSeed();
+        using var log = new MLNetLog(_ml, "MLNetMerge." + nameof(MergeEstimator), Method.Name);
+        var progress = new LoggedProgress(log, _options.Progress);
         var execution = new MergeExecutionOptions { Seed = seed };
-        var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, _options.Progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"merging {Family.TaskNames.Count} tasks ({string.Join(", ", Family.TaskNames)}) with {Method.Name}, seed {seed}"));
+        var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"merged {merged.Tensors.Count} tensors"));
         if (Stage is null) return (merged, null);
         var data = DataViewReader.Read(input, Family, _options.Task, labelColumn: null);
-        var aligned = Stage.Create(seed).Fit(merged, new MergeInputs(Family.Family, data), _options.Progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"fitting {Stage.Name} on {data.Values.Sum(d => d.Count)} rows of {data.Count} tasks"));
+        var aligned = Stage.Create(seed).Fit(merged, new MergeInputs(Family.Family, data), progress, _options.CancellationToken);
+        log.Info(FormattableString.Invariant($"fitted {Stage.Name}: {aligned.State.Count} state tensors"));
         return (merged, aligned);
     }
 
@@ -98,12 +105,20 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
         return MergedChain.OutputSchema(_ml, Family, Tasks, _options.Task is not null, SharedEncoder, inputSchema);
     }
 
-    /// <summary>The merge parameters: the options' declared values and each task's weight.</summary>
+    /// <summary>This estimator as a recipe (YAML): the family's base, models and head pattern, the method with its
+    /// parameters and per-model parameters, the seed (<see cref="MergeOptions.Seed"/>; unset: 0) and the alignment stage
+    /// under <c>align.stages</c>. <see cref="MergingCatalog.FromRecipe"/> reads it back into an equal estimator.</summary>
+    /// <param name="recipeDirectory">The folder the recipe will be saved in: checkpoint paths are written relative to it.</param>
+    public string ToRecipeYaml(string recipeDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(recipeDirectory);
+        return RecipeEstimators.ToYaml(this, recipeDirectory);
+    }
+
+    /// <summary>The merge parameters: the options' declared values and each task's per-model parameters.</summary>
     internal MergeParameters Parameters()
     {
-        var perModel = Family.TaskNames.Select(t => _options.Weights.TryGetValue(t, out var w)
-            ? new Dictionary<string, ParameterValue> { ["weight"] = new ParameterValue.Scalar(w) }
-            : (IReadOnlyDictionary<string, ParameterValue>?)null).ToList();
+        var perModel = Family.TaskNames.Select(_options.ModelParameters).ToList();
         return new MergeParameters(Method, _options.RecipeParameters(), perModel);
     }
 

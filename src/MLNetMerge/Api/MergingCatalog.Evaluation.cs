@@ -59,6 +59,9 @@ public sealed partial class MergingCatalog
             foreach (int k in options.FtClassifierShots)
                 results.Add(Report(task, new FtClassifierEvalProtocol(k, options.Seeds, teachers).Evaluate(rows.Embeddings, testSet, head, anchors.Embeddings, poolSet), classes));
         }
+        using (var log = new MLNetLog(_ml, "MLNetMerge.Evaluate", "Evaluate"))
+            foreach (var r in results)
+                log.Info(FormattableString.Invariant($"{r.Task} {r.Protocol}: accuracy {r.Accuracy:F4} ± {r.AccuracyStd:F4} over {r.Runs.Count} run(s)"));
         foreach (var r in results) if (!protocols.Contains(r.Protocol)) protocols.Add(r.Protocol);
         return new MergeEvaluation([.. scored.Keys], protocols, results);
     }

@@ -30,11 +30,10 @@ public sealed class AdaMergingTests
     public void AdaMerging_LowersTheEntropy(CoefficientGranularity granularity)
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b", "c"], tauScale: 0.5f, examples: 32);
-        var ctx = new MergeContext(0);
-        var merged = ctx.Merging.TaskArithmetic().Fit(fx.Family);
-        var start = ctx.Alignment.AdaMerging(new AdaMergingOptions { Granularity = granularity, Steps = 0 }).Fit(merged, fx.Inputs);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
+        var start = EngineRuns.Stage(new AdaMergingOptions { Granularity = granularity, Steps = 0 }).Fit(merged, fx.Inputs);
         var reports = new List<MergeProgress>();
-        var fitted = ctx.Alignment.AdaMerging(new AdaMergingOptions { Granularity = granularity, Steps = 60, LearningRate = 2e-2, BatchSize = 16 })
+        var fitted = EngineRuns.Stage(new AdaMergingOptions { Granularity = granularity, Steps = 60, LearningRate = 2e-2, BatchSize = 16 })
             .Fit(merged, fx.Inputs, new SyncProgress(reports));
         double before = MeanEntropy(start, fx), after = MeanEntropy(fitted, fx);
         var coefficients = ((MergedEncoderModel)fitted).Coefficients!;
@@ -44,7 +43,7 @@ public sealed class AdaMergingTests
         Assert.AreEqual(60, reports[^1].Completed);
         StringAssert.Contains(reports[^1].Stage, "entropy");
         // At 0 steps the model is θ0 + 0.3 Σ τt, the task arithmetic merge at λ = 0.3.
-        var ta = ctx.Merging.TaskArithmetic(0.3).Fit(fx.Family);
+        var ta = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions { Scale = 0.3 });
         foreach (var (name, w) in ((MergedEncoderModel)start).EncoderWeights)
             for (int i = 0; i < w.Length; i++) Assert.AreEqual(ta.Tensors[name][i], w[i], 1e-5f, name);
     }
@@ -53,10 +52,10 @@ public sealed class AdaMergingTests
     public void AdaMerging_HonoursCancellation()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"]);
-        var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(fx.Family);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsExactly<OperationCanceledException>(() => new MergeContext(0).Alignment.AdaMerging().Fit(merged, fx.Inputs, null, cts.Token));
+        Assert.ThrowsExactly<OperationCanceledException>(() => EngineRuns.Stage(new AdaMergingOptions()).Fit(merged, fx.Inputs, null, cts.Token));
     }
 
     [TestMethod]
@@ -74,9 +73,8 @@ public sealed class AdaMergingTests
     public void AdaMergingPlusPlus_AtZeroSteps_IsBasePlusScaledTrimmedVectors()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"]);
-        var ctx = new MergeContext(0);
-        var merged = ctx.Merging.TaskArithmetic().Fit(fx.Family);
-        var fitted = (MergedEncoderModel)ctx.Alignment.AdaMerging(new AdaMergingOptions { Vectors = AdaMergingVectors.Ties, Keep = 0.2, Steps = 0 }).Fit(merged, fx.Inputs);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
+        var fitted = (MergedEncoderModel)EngineRuns.Stage(new AdaMergingOptions { Vectors = AdaMergingVectors.Ties, Keep = 0.2, Steps = 0 }).Fit(merged, fx.Inputs);
         var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
         var (theta0, taus) = CoefficientMergeRun.PlainTaskVectors(ws);
         foreach (var tau in taus) MLNetMerge.Alignment.TiesTrimming.Apply(tau, 0.2);
@@ -91,13 +89,12 @@ public sealed class AdaMergingTests
     public void CartPlusPlus_AtZeroSteps_IsCart_AndTrainingLowersTheEntropy()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b", "c"], tauScale: 0.5f, examples: 32);
-        var ctx = new MergeContext(0);
-        var cart = ctx.Merging.Cart(0.5, 2.0).Fit(fx.Family);
-        var start = (MergedEncoderModel)ctx.Alignment.CartPlusPlus(new CartPlusPlusOptions { RankRatio = 0.5, Steps = 0 }).Fit(cart, fx.Inputs);
+        var cart = EngineRuns.Merge(fx.Family, new CartOptions { RankRatio = 0.5, Scale = 2.0 });
+        var start = (MergedEncoderModel)EngineRuns.Stage(new CartPlusPlusOptions { RankRatio = 0.5, Steps = 0 }).Fit(cart, fx.Inputs);
         double worst = 0;
         foreach (var (name, w) in start.EncoderWeights)
             for (int i = 0; i < w.Length; i++) worst = Math.Max(worst, Math.Abs(cart.Tensors[name][i] - w[i]));
-        var fitted = ctx.Alignment.CartPlusPlus(new CartPlusPlusOptions { RankRatio = 0.5, Steps = 60, LearningRate = 2e-2 }).Fit(cart, fx.Inputs);
+        var fitted = EngineRuns.Stage(new CartPlusPlusOptions { RankRatio = 0.5, Steps = 60, LearningRate = 2e-2 }).Fit(cart, fx.Inputs);
         double before = MeanEntropy(start, fx), after = MeanEntropy(fitted, fx);
         TestContext.WriteLine($"CART++ at 0 steps vs CART: max |Δθ| = {worst:E2}; entropy {before:F4} → {after:F4}");
         Assert.IsTrue(worst < 1e-5, $"max |Δθ| {worst:E3}");
@@ -109,9 +106,8 @@ public sealed class AdaMergingTests
     public void Restore_FromState_PredictsTheSame()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"]);
-        var ctx = new MergeContext(0);
-        var merged = ctx.Merging.TaskArithmetic().Fit(fx.Family);
-        var stage = ctx.Alignment.AdaMerging(new AdaMergingOptions { Steps = 5, LearningRate = 1e-2 });
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
+        var stage = EngineRuns.Stage(new AdaMergingOptions { Steps = 5, LearningRate = 1e-2 });
         var fitted = stage.Fit(merged, fx.Inputs);
         var entry = AlignmentMethods.Find(stage.Name);
         var again = entry.Restore(merged, fitted.Parameters, fitted.State);

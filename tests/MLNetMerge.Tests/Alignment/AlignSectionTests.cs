@@ -104,9 +104,8 @@ public sealed class AlignSectionTests
         Assert.AreEqual(4, four.Features.Distinct().Count(), "drawn without replacement");
         CollectionAssert.AreEqual(four.Features, AlignmentRows.Sample(data, 4, 0).Features, "seeded");
         Assert.AreSame(data, AlignmentRows.Sample(data, 0, 0));
-        var ctx = new MergeContext();
-        StringAssert.Contains(AlignmentRows.Describe(ctx.Alignment.FtClassifier(), new AlignData()), "5 per class of the unlabeled test inputs");
-        StringAssert.Contains(AlignmentRows.Describe(ctx.Alignment.Surgery(), new AlignData()), "(transductive)");
-        Assert.IsFalse(AlignmentRows.Describe(ctx.Alignment.Surgery(), new AlignData(Split: "validation")).Contains("transductive"));
+        StringAssert.Contains(AlignmentRows.Describe(EngineRuns.Stage(new FtClassifierOptions()), new AlignData()), "5 per class of the unlabeled test inputs");
+        StringAssert.Contains(AlignmentRows.Describe(new SurgeryEstimator(), new AlignData()), "(transductive)");
+        Assert.IsFalse(AlignmentRows.Describe(new SurgeryEstimator(), new AlignData(Split: "validation")).Contains("transductive"));
     }
 }

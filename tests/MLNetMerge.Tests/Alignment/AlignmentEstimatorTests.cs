@@ -13,12 +13,11 @@ public sealed class AlignmentEstimatorTests
 {
     private static IEnumerable<IAlignmentEstimator> Estimators()
     {
-        var ctx = new MergeContext(seed: 1);
-        yield return ctx.Alignment.FtClassifier(shotsPerClass: 3, epochs: 2, batchSize: 2);
-        yield return ctx.Alignment.AlignedTransform(TransformKind.Orthogonal);
-        yield return ctx.Alignment.AlignedTransform(new AlignedTransformOptions { Transform = TransformKind.Affine, Trained = true, Steps = 30 });
-        yield return ctx.Alignment.AlignedTransform(new AlignedTransformOptions { Transform = TransformKind.Scaling, ShotsPerClass = 0 });
-        yield return ctx.Alignment.Surgery(new SurgeryOptions { Rank = 2, Steps = 20, BatchSize = 4 });
+        yield return EngineRuns.Stage(new FtClassifierOptions { ShotsPerClass = 3, Epochs = 2, BatchSize = 2 }, 1);
+        yield return EngineRuns.Stage(new AlignedTransformOptions { Transform = AlignedTransformKind.Orthogonal }, 1);
+        yield return EngineRuns.Stage(new AlignedTransformOptions { Transform = AlignedTransformKind.Affine, Solver = TransformSolver.Trained, Steps = 30 }, 1);
+        yield return EngineRuns.Stage(new AlignedTransformOptions { Transform = AlignedTransformKind.Scaling, ShotsPerClass = 0 }, 1);
+        yield return new SurgeryEstimator(new Dictionary<string, ParameterValue> { ["rank"] = new ParameterValue.Scalar(2), ["steps"] = new ParameterValue.Scalar(20), ["batch"] = new ParameterValue.Scalar(4) }, 1);
     }
 
     [TestMethod]
@@ -102,7 +101,7 @@ public sealed class AlignmentEstimatorTests
     public void FewShotStages_DrawPerSeed()
     {
         using var zoo = new TinyAlignmentZoo();
-        var est = new MergeContext().Alignment.AlignedTransform(TransformKind.Scaling, shotsPerClass: 2);
+        var est = (AlignedTransformEstimator)EngineRuns.Stage(new AlignedTransformOptions { Transform = AlignedTransformKind.Scaling, ShotsPerClass = 2 });
         var s0 = (AlignedTransformModel)est.WithSeed(0).Fit(zoo.Merged, zoo.Inputs);
         var s0Again = (AlignedTransformModel)est.WithSeed(0).Fit(zoo.Merged, zoo.Inputs);
         var s1 = (AlignedTransformModel)est.WithSeed(1).Fit(zoo.Merged, zoo.Inputs);

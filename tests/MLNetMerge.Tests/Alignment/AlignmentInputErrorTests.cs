@@ -7,21 +7,20 @@ namespace MLNetMerge.Tests.Alignment;
 [TestClass]
 public sealed class AlignmentInputErrorTests
 {
-    private static IEnumerable<IAlignmentEstimator> Stages(MergeContext ctx) =>
+    private static IEnumerable<IAlignmentEstimator> Stages() =>
     [
-        ctx.Alignment.AdaMerging(steps: 1), ctx.Alignment.AdaMergingPlusPlus(), ctx.Alignment.CartPlusPlus(),
-        ctx.Alignment.RegMean(), ctx.Alignment.Fisher(),
+        EngineRuns.Stage(new AdaMergingOptions { Steps = 1 }), EngineRuns.Stage(new AdaMergingOptions { Vectors = AdaMergingVectors.Ties }), EngineRuns.Stage(new CartPlusPlusOptions()),
+        EngineRuns.Stage(new RegMeanOptions()), EngineRuns.Stage(new FisherOptions()),
     ];
 
     [TestMethod]
     public void MissingOrExtraTaskData_IsAnAlignmentDataException()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"]);
-        var ctx = new MergeContext(0);
-        var merged = ctx.Merging.TaskArithmetic().Fit(fx.Family);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
         var onlyA = new Dictionary<string, TaskDataset> { ["a"] = fx.Data["a"] };
         var extra = new Dictionary<string, TaskDataset>(fx.Data) { ["z"] = fx.Data["a"] };
-        foreach (var stage in Stages(ctx))
+        foreach (var stage in Stages())
         {
             var e = Assert.ThrowsExactly<AlignmentDataException>(() => stage.Fit(merged, new MergeInputs(fx.Family, onlyA)), stage.Name);
             Assert.AreEqual("b", e.Task);
@@ -35,13 +34,12 @@ public sealed class AlignmentInputErrorTests
     public void EmptyOrMisShapedData_IsAnAlignmentDataException()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"]);
-        var ctx = new MergeContext(0);
-        var merged = ctx.Merging.TaskArithmetic().Fit(fx.Family);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
         var classes = fx.Data["b"].ClassNames;
         var empty = new Dictionary<string, TaskDataset>(fx.Data) { ["b"] = new TaskDataset("b", [], [64], null, classes) };
         var wrongSize = new Dictionary<string, TaskDataset>(fx.Data) { ["b"] = new TaskDataset("b", new float[4 * 63], [63], null, classes) };
         var wrongClasses = new Dictionary<string, TaskDataset>(fx.Data) { ["b"] = new TaskDataset("b", new float[4 * 64], [64], null, ["x", "y"]) };
-        foreach (var stage in Stages(ctx))
+        foreach (var stage in Stages())
         {
             StringAssert.Contains(Assert.ThrowsExactly<AlignmentDataException>(() => stage.Fit(merged, new MergeInputs(fx.Family, empty))).Message, "empty");
             StringAssert.Contains(Assert.ThrowsExactly<AlignmentDataException>(() => stage.Fit(merged, new MergeInputs(fx.Family, wrongSize))).Message, "63 values");
@@ -53,9 +51,8 @@ public sealed class AlignmentInputErrorTests
     public void HeadOfTheWrongWidth_IsACheckpointFormatException()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"], headWidth: 9);
-        var ctx = new MergeContext(0);
-        var merged = ctx.Merging.TaskArithmetic().Fit(fx.Family);
-        foreach (var stage in Stages(ctx))
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
+        foreach (var stage in Stages())
         {
             var e = Assert.ThrowsExactly<CheckpointFormatException>(() => stage.Fit(merged, fx.Inputs), stage.Name);
             Assert.AreEqual("classifier.weight", e.Tensor);
@@ -68,9 +65,8 @@ public sealed class AlignmentInputErrorTests
     {
         using var ab = AlignmentFixture.TinyVit(["a", "b"]);
         using var ac = AlignmentFixture.TinyVit(["a", "c"]);
-        var ctx = new MergeContext(0);
-        var merged = ctx.Merging.TaskArithmetic().Fit(ac.Family);
-        foreach (var stage in Stages(ctx))
+        var merged = EngineRuns.Merge(ac.Family, new TaskArithmeticOptions());
+        foreach (var stage in Stages())
             Assert.ThrowsExactly<IncompatibleModelsException>(() => stage.Fit(merged, ab.Inputs), stage.Name);
     }
 }

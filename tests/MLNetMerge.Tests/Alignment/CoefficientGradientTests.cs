@@ -11,7 +11,7 @@ internal sealed class CoefficientGradientTests
 
     private static (EntropyCoefficientLearner Learner, float[][] Batches, int[] Sizes) Setup(AlignmentFixture fx, CoefficientScope granularity, bool clamp)
     {
-        var merged = new MergeContext(0).Merging.TaskArithmetic().Fit(fx.Family);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions());
         var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
         var (theta0, vectors) = CoefficientMergeRun.PlainTaskVectors(ws);
         var merge = new DifferentiableMerge(ws.Model.Parameters, theta0, vectors, clamp, 0.3f);

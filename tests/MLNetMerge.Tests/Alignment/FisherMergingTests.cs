@@ -83,8 +83,8 @@ public sealed class FisherMergingTests
     public void Estimator_GivesAnElementWiseConvexCombination()
     {
         using var fx = AlignmentFixture.TinyVit(["a", "b"], examples: 8);
-        var merged = new MergeContext(0).Merging.WeightAverage().Fit(fx.Family);
-        var fitted = (MergedEncoderModel)new MergeContext(0).Alignment.Fisher(samples: 8).Fit(merged, fx.Inputs);
+        var merged = EngineRuns.Merge(fx.Family, new WeightAverageOptions());
+        var fitted = (MergedEncoderModel)EngineRuns.Stage(new FisherOptions { Samples = 8 }).Fit(merged, fx.Inputs);
         var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
         var a = ws.Flatten(ws.Family.Reader("a"));
         var b = ws.Flatten(ws.Family.Reader("b"));

@@ -65,7 +65,7 @@ public sealed class FtClassifierTests
     public void Estimator_NeverUsesLabelsInTheLoss()
     {
         using var zoo = new TinyAlignmentZoo();
-        var est = new MergeContext().Alignment.FtClassifier(shotsPerClass: 0, epochs: 3);
+        var est = EngineRuns.Stage(new FtClassifierOptions { ShotsPerClass = 0, Epochs = 3 });
         var labeled = (FtClassifierModel)est.Fit(zoo.Merged, zoo.Inputs);
         var unlabeled = (FtClassifierModel)est.Fit(zoo.Merged, new MergeInputs(zoo.Family, zoo.Data.ToDictionary(kv => kv.Key, kv => kv.Value.WithoutLabels())));
         foreach (var task in new[] { "a", "b" })

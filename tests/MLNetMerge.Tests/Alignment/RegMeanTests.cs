@@ -24,8 +24,8 @@ public sealed class RegMeanTests
         using var fx = AlignmentFixture.Build(LinearConfig, layout, ["a", "b"], 0, examples: 2, inputSize: 2, classes: 2, headWidth: 1, seed: 3,
             taskValues: (name, t) => name.EndsWith("weight") ? w[t] : [bias[t]],
             inputs: task => x[task == "a" ? 0 : 1]);
-        var merged = new MergeContext(0).Merging.WeightAverage().Fit(fx.Family);
-        var fitted = (MergedEncoderModel)new MergeContext(0).Alignment.RegMean(alpha: 1.0).Fit(merged, fx.Inputs);
+        var merged = EngineRuns.Merge(fx.Family, new WeightAverageOptions());
+        var fitted = (MergedEncoderModel)EngineRuns.Stage(new RegMeanOptions { Alpha = 1.0 }).Fit(merged, fx.Inputs);
         var weight = fitted.EncoderWeights["layers.0.weight"];
         Assert.AreEqual(3f, weight[0], 1e-6f);
         Assert.AreEqual(-2f / 3f, weight[1], 1e-6f);
@@ -70,8 +70,8 @@ public sealed class RegMeanTests
         var layout = new Mlp(new MlpConfig { InputSize = 4, HiddenSizes = [5], OutputSize = 3 }).Parameters.Layout;
         var shared = Enumerable.Range(0, 40 * 4).Select(i => MathF.Sin(i * 0.7f)).ToArray();
         using var fx = AlignmentFixture.Build(config, layout, ["a", "b", "c"], 0.5f, examples: 40, inputSize: 4, classes: 2, headWidth: 3, seed: 9, inputs: _ => shared);
-        var merged = new MergeContext(0).Merging.WeightAverage().Fit(fx.Family);
-        var fitted = (MergedEncoderModel)new MergeContext(0).Alignment.RegMean().Fit(merged, fx.Inputs);
+        var merged = EngineRuns.Merge(fx.Family, new WeightAverageOptions());
+        var fitted = (MergedEncoderModel)EngineRuns.Stage(new RegMeanOptions()).Fit(merged, fx.Inputs);
         static void Near(float[] a, float[] b, float tol) { for (int i = 0; i < a.Length; i++) Assert.AreEqual(a[i], b[i], tol); }
         Near(merged.Tensors["layers.0.weight"], fitted.EncoderWeights["layers.0.weight"], 1e-5f);
         Near(merged.Tensors["layers.0.bias"], fitted.EncoderWeights["layers.0.bias"], 1e-6f);
@@ -87,7 +87,7 @@ public sealed class RegMeanTests
         // engine runs as a linear layer over unfolded patches (its weight is 4-D, (C, Cin, P, P): RegMean averages it, as
         // the reference code does with the convolution).
         using var fx = AlignmentFixture.TinyVit(["a"]);
-        var merged = new MergeContext(0).Merging.WeightAverage().Fit(fx.Family);
+        var merged = EngineRuns.Merge(fx.Family, new WeightAverageOptions());
         var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
         var grams = RegMean.Collect(ws.Model, ws.Flatten(ws.Family.Reader("a")), fx.Data["a"], 10);
         var names = grams.Keys.Select(i => ws.Model.Parameters.Layout.Entries[i].Name).OrderBy(n => n).ToList();

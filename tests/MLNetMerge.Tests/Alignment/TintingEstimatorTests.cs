@@ -12,22 +12,21 @@ public sealed class TintingEstimatorTests
 
     private static readonly string[] Names = ["alpha", "beta"];
 
-    private static (TinyVitFamily Fam, MergedModel Merged, MergeContext Ctx) Setup(int seed = 0, int headWidth = 8)
+    private static (TinyVitFamily Fam, MergedModel Merged) Setup(int headWidth = 8)
     {
         var fam = new TinyVitFamily(Names, [3, 4], headWidth: headWidth);
-        var ctx = new MergeContext(seed);
-        var merged = ctx.Merging.TaskArithmetic(0.3).Fit(fam.Family);
-        return (fam, merged, ctx);
+        var merged = EngineRuns.Merge(fam.Family, new TaskArithmeticOptions { Scale = 0.3 });
+        return (fam, merged);
     }
 
     [TestMethod]
     public void Fit_LowersTheLoss_ReportsProgress_AndRestoresToIdenticalPredictions()
     {
-        var (fam, merged, ctx) = Setup();
+        var (fam, merged) = Setup();
         using var _ = fam;
         var data = fam.Data(40);
         var reports = new List<MergeProgress>();
-        var est = ctx.Alignment.Tinting(new TintingOptions { Rounds = 40, BatchSize = 8 });
+        var est = EngineRuns.Stage(new TintingOptions { Rounds = 40, BatchSize = 8 });
         Assert.AreEqual("tinting", est.Name);
         Assert.AreEqual(DataRequirement.UnlabeledTest, est.Consumes);
         var model = (TintedModel)est.Fit(merged, new MergeInputs(fam.Family, data), new SyncProgress(reports));
@@ -54,10 +53,10 @@ public sealed class TintingEstimatorTests
     [TestMethod]
     public void BlockMode_PlusPlus_RestoresToIdenticalPredictions()
     {
-        var (fam, merged, ctx) = Setup();
+        var (fam, merged) = Setup();
         using var _ = fam;
         var data = fam.Data(24);
-        var est = ctx.Alignment.Tinting(new TintingOptions { PlusPlus = true, Block = 0, Rounds = 6, BatchSize = 8 });
+        var est = EngineRuns.Stage(new TintingOptions { PlusPlus = true, Block = 0, Rounds = 6, BatchSize = 8 });
         Assert.AreEqual("tinting_plus_plus", est.Name);
         var model = (TintedModel)est.Fit(merged, new MergeInputs(fam.Family, data));
         Assert.AreEqual(0, model.BlockIndex);
@@ -74,10 +73,10 @@ public sealed class TintingEstimatorTests
     [TestMethod]
     public void SameSeedSameCoefficients_OtherSeedOthers()
     {
-        var (fam, merged, ctx) = Setup();
+        var (fam, merged) = Setup();
         using var _ = fam;
         var data = fam.Data(30);
-        TintedModel Fit(int seed) => (TintedModel)new MergeContext(seed).Alignment.Tinting(new TintingOptions { Rounds = 5, BatchSize = 7 })
+        TintedModel Fit(int seed) => (TintedModel)EngineRuns.Stage(new TintingOptions { Rounds = 5, BatchSize = 7 }, (ulong)seed)
             .Fit(merged, new MergeInputs(fam.Family, data));
         var a = Fit(1).Coefficients.ToArray();
         CollectionAssert.AreEqual(a, Fit(1).Coefficients.ToArray());
@@ -87,9 +86,9 @@ public sealed class TintingEstimatorTests
     [TestMethod]
     public void RefusesBadInputWithTypedErrors()
     {
-        var (fam, merged, ctx) = Setup();
+        var (fam, merged) = Setup();
         using var _ = fam;
-        var est = ctx.Alignment.Tinting(new TintingOptions { Rounds = 1 });
+        var est = EngineRuns.Stage(new TintingOptions { Rounds = 1 });
         var data = fam.Data(4);
         // Mismatched task names.
         var renamed = new Dictionary<string, TaskDataset> { ["alpha"] = data["alpha"], ["gamma"] = data["beta"] };
@@ -107,7 +106,7 @@ public sealed class TintingEstimatorTests
         var fewer = new Dictionary<string, TaskDataset>(data) { ["beta"] = new TaskDataset("beta", data["beta"].Features, [1, 4, 4], null, ["a", "b"]) };
         StringAssert.Contains(Assert.ThrowsExactly<AlignmentDataException>(() => est.Fit(merged, new MergeInputs(fam.Family, fewer))).Message, "has 4 classes");
         // Bad settings and recipe values.
-        Assert.ThrowsExactly<RecipeException>(() => ctx.Alignment.Tinting(new TintingOptions { Rounds = 0 }));
+        Assert.ThrowsExactly<RecipeException>(() => EngineRuns.Stage(new TintingOptions { Rounds = 0 }));
         Assert.ThrowsExactly<RecipeException>(() => AlignmentMethods.Find("tinting").Create(new Dictionary<string, ParameterValue> { ["loss"] = new ParameterValue.Text("hinge") }, 0));
         Assert.ThrowsExactly<RecipeException>(() => AlignmentMethods.Find("tinting").Create(new Dictionary<string, ParameterValue> { ["layers"] = new ParameterValue.Scalar(1) }, 0));
     }
@@ -115,9 +114,9 @@ public sealed class TintingEstimatorTests
     [TestMethod]
     public void RefusesHeadsOfTheWrongWidth()
     {
-        var (fam, merged, ctx) = Setup(headWidth: 7);  // heads (K, 7) on an 8-wide encoder
+        var (fam, merged) = Setup(headWidth: 7);  // heads (K, 7) on an 8-wide encoder
         using var _ = fam;
-        var e = Assert.ThrowsExactly<CheckpointFormatException>(() => ctx.Alignment.Tinting(new TintingOptions { Rounds = 1 })
+        var e = Assert.ThrowsExactly<CheckpointFormatException>(() => EngineRuns.Stage(new TintingOptions { Rounds = 1 })
             .Fit(merged, new MergeInputs(fam.Family, fam.Data(4))));
         StringAssert.Contains(e.Message, "classifier.weight");
     }
@@ -139,11 +138,11 @@ public sealed class TintingEstimatorTests
     [TestMethod]
     public void HonoursCancellation()
     {
-        var (fam, merged, ctx) = Setup();
+        var (fam, merged) = Setup();
         using var _ = fam;
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsExactly<OperationCanceledException>(() => ctx.Alignment.Tinting().Fit(merged, new MergeInputs(fam.Family, fam.Data(4)), null, cts.Token));
+        Assert.ThrowsExactly<OperationCanceledException>(() => EngineRuns.Stage(new TintingOptions()).Fit(merged, new MergeInputs(fam.Family, fam.Data(4)), null, cts.Token));
     }
 
     /// <summary>IProgress that records synchronously (Progress&lt;T&gt; posts to the thread pool).</summary>

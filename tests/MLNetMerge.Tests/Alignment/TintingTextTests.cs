@@ -91,12 +91,11 @@ public sealed class TintingTextTests
         try
         {
             using var family = ModelFamily.Load(Path.Combine(dir, "base.safetensors"), Names.Select(n => (n, Path.Combine(dir, n + ".safetensors"))));
-            var ctx = new MergeContext(0);
-            var merged = ctx.Merging.TaskArithmetic(0.3).Fit(family);
+            var merged = EngineRuns.Merge(family, new TaskArithmeticOptions { Scale = 0.3 });
             var data = Data(40);
             var inputs = new MergeInputs(family, data);
 
-            var model = (TintedModel)ctx.Alignment.Tinting(new TintingOptions { Rounds = 30, BatchSize = 8 }).Fit(merged, inputs);
+            var model = (TintedModel)EngineRuns.Stage(new TintingOptions { Rounds = 30, BatchSize = 8 }).Fit(merged, inputs);
             Assert.IsNull(model.Config, "no ViT config for a BERT encoder");
             Assert.AreEqual(-1, model.BlockIndex);
             Assert.AreEqual(30, model.LossHistory.Count);
@@ -122,7 +121,7 @@ public sealed class TintingTextTests
             Assert.IsNull(bare.Architecture);
             Assert.ThrowsExactly<MergeException>(() => AlignmentMethods.Find("tinting").Restore(bare, model.Parameters, model.State));
 
-            var block = ctx.Alignment.Tinting(new TintingOptions { PlusPlus = true, Block = 0, Rounds = 2, BatchSize = 8 });
+            var block = EngineRuns.Stage(new TintingOptions { PlusPlus = true, Block = 0, Rounds = 2, BatchSize = 8 });
             var ex = Assert.ThrowsExactly<MergeException>(() => block.Fit(merged, inputs));
             StringAssert.Contains(ex.Message, "bert");
         }

@@ -30,7 +30,7 @@ public sealed class TintingZooTests
         var unlabeled = test.ToDictionary(kv => kv.Key, kv => kv.Value.WithoutLabels(), StringComparer.Ordinal);
         var individual = manifest.Tasks.ToDictionary(t => t.Name, t => t.Accuracy.FineTunedTest, StringComparer.Ordinal);
         var tasks = manifest.Tasks.Select(t => t.Name).ToArray();
-        var merged = new MergeContext(0).Merging.TaskArithmetic(0.3).Fit(family);
+        var merged = EngineRuns.Merge(family, new TaskArithmeticOptions { Scale = 0.3 });
         var rows = new List<(string Name, double[][] Acc, double[][] Ece, double[] Sparsity, double Seconds)>();
         foreach (bool plus in new[] { false, true })
         {
@@ -38,7 +38,7 @@ public sealed class TintingZooTests
             var sw = System.Diagnostics.Stopwatch.StartNew();
             for (int s = 0; s < Seeds; s++)
             {
-                var model = (TintedModel)new MergeContext(s).Alignment.Tinting(new TintingOptions { PlusPlus = plus, Rounds = Rounds })
+                var model = (TintedModel)EngineRuns.Stage(new TintingOptions { PlusPlus = plus, Rounds = Rounds }, (ulong)s)
                     .Fit(merged, new MergeInputs(family, unlabeled));
                 acc[s] = new double[tasks.Length]; ece[s] = new double[tasks.Length];
                 for (int i = 0; i < tasks.Length; i++)

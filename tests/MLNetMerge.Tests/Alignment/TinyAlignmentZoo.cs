@@ -42,7 +42,7 @@ internal sealed class TinyAlignmentZoo : IDisposable
         Data = new Dictionary<string, TaskDataset>(StringComparer.Ordinal);
         foreach (var name in new[] { "a", "b" })
             Data[name] = new TaskDataset(name, R(Examples * Input, 2), [Input], Enumerable.Range(0, Examples).Select(i => i % Classes).ToArray(), ["zero", "one"]);
-        Merged = new MergeContext().Merging.TaskArithmetic(0.5).Fit(Family);
+        Merged = EngineRuns.Merge(Family, new TaskArithmeticOptions { Scale = 0.5 });
     }
 
     public string Directory { get; }

@@ -24,10 +24,19 @@ internal static class ConformanceFamily
     public static ModelFamily Open() => ModelFamily.Load(Path.Combine(ZooPaths.Vision, "base.safetensors"),
         Tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
 
+    /// <summary>The same family through the public API (its engine family is <see cref="MergeFamily.Family"/>).</summary>
+    public static MergeFamily OpenPublic(Microsoft.ML.MLContext ml) => ml.Merging().LoadFamily(Path.Combine(ZooPaths.Vision, "base.safetensors"),
+        Tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
+
+    /// <summary>The first <paramref name="count"/> test examples of each task, labeled.</summary>
     public static IReadOnlyDictionary<string, TaskDataset> Test(int count = Examples)
     {
-        var ctx = new MergeContext(0);
-        return ctx.Data.LoadZoo(ZooPaths.Vision, "test", Tasks).ToDictionary(kv => kv.Key, kv => ctx.Data.Take(kv.Value, count), StringComparer.Ordinal);
+        var manifest = ZooManifest.Load(ZooPaths.Vision);
+        return Tasks.ToDictionary(t => t, t =>
+        {
+            var data = ZooManifest.LoadSplit(ZooPaths.Vision, manifest.Tasks.Single(x => x.Name == t), manifest.Tasks.Single(x => x.Name == t).Test);
+            return count >= data.Count ? data : data.Subset([.. Enumerable.Range(0, count)]);
+        }, StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
+using Microsoft.ML;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.MLNet;
 using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Alignment;
@@ -8,60 +10,70 @@ namespace MLNetMerge.Tests.Conformance;
 
 /// <summary>
 /// The contract every merge method of <see cref="MergeMethods.All"/> meets as an estimator, checked on two tasks of the
-/// vision zoo: it fits into a pipeline whose outputs are well-formed, refuses bad input with a typed error, saves and
-/// reloads to bit-identical weights and outputs, and round-trips through its recipe form (pipeline → YAML → pipeline)
-/// to equal parameters and bit-identical outputs. A method added to the registry is covered without touching this file.
+/// vision zoo: its merge predicts well-formed outputs, it refuses bad input with a typed error (in the engine and through
+/// <c>mlContext.Merging()</c>), saves and reloads in the recipe runner's format to bit-identical weights and outputs, and
+/// round-trips as an ML.NET estimator through its recipe form (<see cref="MergeEstimator.ToRecipeYaml"/> →
+/// <see cref="MergingCatalog.FromRecipe"/>) to equal parameters, seed and bit-identical weights and outputs. A method
+/// added to the registry is covered without touching this file.
 /// </summary>
 [TestClass]
 public sealed class MergeEstimatorConformanceTests
 {
     public static IEnumerable<object[]> Methods => MergeMethods.All.Select(m => new object[] { m.Name });
 
+    private static MergeFamily _public = null!;
     private static ModelFamily _family = null!;
     private static IReadOnlyDictionary<string, Data.TaskDataset> _test = null!;
 
     [ClassInitialize]
     public static void Open(TestContext _)
     {
-        _family = ConformanceFamily.Open();
+        _public = ConformanceFamily.OpenPublic(new MLContext(seed: 0));
+        _family = _public.Family;
         _test = ConformanceFamily.Test();
     }
 
     [ClassCleanup]
-    public static void Close() => _family?.Dispose();
+    public static void Close() => _public?.Dispose();
 
-    /// <summary>The method with its defaults, plus a per-model weight of 0.5 on digits where it takes per-model parameters.</summary>
-    private static MergeEstimator Estimator(string name)
+    /// <summary>A per-model weight of 0.5 on digits where the method takes per-model parameters.</summary>
+    private static Dictionary<string, IReadOnlyDictionary<string, ParameterValue>> PerModel(string name)
     {
         var method = MergeMethods.Find(name).Method;
         var perModel = new Dictionary<string, IReadOnlyDictionary<string, ParameterValue>>(StringComparer.Ordinal);
         var weight = method.Parameters.FirstOrDefault(p => p.PerModel && p.Kind == ParameterKind.Number);
         if (weight is not null) perModel["digits"] = new Dictionary<string, ParameterValue> { [weight.Name] = new ParameterValue.Scalar(0.5) };
-        return new MergeEstimator(method, null, perModel, seed: 3);
+        return perModel;
     }
+
+    /// <summary>The method with its defaults and <see cref="PerModel"/>, seed 3, merged by the engine.</summary>
+    private static MergedModel Merge(string name) => EngineRuns.Merge(_family, name, null, PerModel(name), seed: 3);
+
+    /// <summary>The same as an ML.NET estimator of <c>mlContext.Merging()</c>.</summary>
+    private static MergeEstimator Estimator(MLContext ml, string name) =>
+        ml.Merging().Merge(_public, new RecipeMethodOptions(name, new Dictionary<string, ParameterValue>(), PerModel(name)) { Seed = 3 });
 
     [TestMethod]
     [DynamicData(nameof(Methods))]
     public void Fits_and_transforms_every_task(string name)
     {
-        var fitted = Estimator(name).Fit(new MergeInputs(_family));
-        CollectionAssert.AreEqual(ConformanceFamily.Tasks, fitted.TaskNames.ToArray());
+        var merged = Merge(name);
+        CollectionAssert.AreEqual(ConformanceFamily.Tasks, merged.TaskNames.ToArray());
         foreach (var (task, data) in _test)
         {
-            var p = fitted.Transform(task, data);
-            Assert.AreEqual(ConformanceFamily.Examples, p.Count);
-            Assert.AreEqual(10, p.ClassCount, $"{name}/{task}: classes");
-            Assert.AreEqual(64, p.EmbeddingSize, $"{name}/{task}: embedding width of the zoo's ViT");
-            Assert.AreEqual(p.Count * p.ClassCount, p.Probabilities.Length);
-            for (int i = 0; i < p.Count; i++)
+            var (embeddings, probabilities) = EngineRuns.Predict(merged, null, task, data);
+            int n = ConformanceFamily.Examples, k = probabilities.Length / data.Count;
+            Assert.AreEqual(n, data.Count);
+            Assert.AreEqual(10, k, $"{name}/{task}: classes");
+            Assert.AreEqual(64 * n, embeddings.Length, $"{name}/{task}: embedding width of the zoo's ViT");
+            Assert.AreEqual(n * k, probabilities.Length);
+            for (int i = 0; i < n; i++)
             {
                 double sum = 0;
-                for (int c = 0; c < p.ClassCount; c++) { float v = p.Probabilities[i * p.ClassCount + c]; Assert.IsTrue(float.IsFinite(v) && v >= 0, $"{name}/{task}: p[{i},{c}] = {v}"); sum += v; }
+                for (int c = 0; c < k; c++) { float v = probabilities[i * k + c]; Assert.IsTrue(float.IsFinite(v) && v >= 0, $"{name}/{task}: p[{i},{c}] = {v}"); sum += v; }
                 Assert.AreEqual(1.0, sum, 1e-4, $"{name}/{task}: row {i} sums to {sum}");
-                int best = Enumerable.Range(0, p.ClassCount).MaxBy(c => p.Probabilities[i * p.ClassCount + c]);
-                Assert.AreEqual(p.Probabilities[i * p.ClassCount + best], p.Probabilities[i * p.ClassCount + p.PredictedLabels[i]], $"{name}/{task}: label {i} is not the arg-max");
             }
-            Assert.IsTrue(p.Embeddings.All(float.IsFinite), $"{name}/{task}: embeddings finite");
+            Assert.IsTrue(embeddings.All(float.IsFinite), $"{name}/{task}: embeddings finite");
         }
     }
 
@@ -69,50 +81,51 @@ public sealed class MergeEstimatorConformanceTests
     [DynamicData(nameof(Methods))]
     public void Refuses_bad_input_with_a_typed_error(string name)
     {
-        var method = MergeMethods.Find(name).Method;
+        var ml = new MLContext(seed: 0);
         var unknown = Assert.ThrowsExactly<RecipeException>(() =>
-            new MergeEstimator(method, new Dictionary<string, ParameterValue> { ["no_such_parameter"] = new ParameterValue.Scalar(1) }));
+            ml.Merging().Merge(_public, name, new Dictionary<string, string> { ["no_such_parameter"] = "1" }));
         StringAssert.Contains(unknown.Message, "no_such_parameter");
+        var unknownInEngine = Assert.ThrowsExactly<RecipeException>(() =>
+            new MergeParameters(MergeMethods.Find(name).Method, new Dictionary<string, ParameterValue> { ["no_such_parameter"] = new ParameterValue.Scalar(1) }, []));
+        StringAssert.Contains(unknownInEngine.Message, "no_such_parameter");
 
-        var perModel = new Dictionary<string, IReadOnlyDictionary<string, ParameterValue>>
-        {
-            ["not_a_task"] = new Dictionary<string, ParameterValue>(),
-        };
-        var stranger = Assert.ThrowsExactly<RecipeException>(() => new MergeEstimator(method, null, perModel).Fit(new MergeInputs(_family)));
+        var stranger = Assert.ThrowsExactly<ArgumentException>(() =>
+            ml.Merging().Merge(_public, new NamedMethodOptions(name, null) { Weights = new Dictionary<string, double> { ["not_a_task"] = 1 } }));
         StringAssert.Contains(stranger.Message, "not_a_task");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.Merging().Merge(_public, name, task: "not_a_task")).Message, "not_a_task");
 
-        var fitted = Estimator(name).Fit(new MergeInputs(_family));
+        var merged = Merge(name);
         var wrongSize = new Data.TaskDataset("fashion", new float[2 * 10], [10], null, _test["fashion"].ClassNames);
-        Assert.ThrowsExactly<ArgumentException>(() => fitted.Transform("fashion", wrongSize));
-        Assert.ThrowsExactly<ArgumentException>(() => fitted.Transform("not_a_task", _test["fashion"]));
+        Assert.ThrowsExactly<ArgumentException>(() => merged.Session.EmbedMerged(merged, "fashion", wrongSize));
+        var narrow = new ArrayDataViewBuilder().AddFloatVector(MergeColumns.PixelValues, new float[2 * 10], 10).Build();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Estimator(ml, name).Fit(narrow)).Message, MergeColumns.PixelValues);
     }
 
     [TestMethod]
     [DynamicData(nameof(Methods))]
     public void Saves_and_reloads_to_identical_outputs(string name)
     {
-        var ctx = new MergeContext(0);
-        var fitted = Estimator(name).Fit(new MergeInputs(_family));
+        var fitted = Merge(name);
         string dir = Path.Combine(Path.GetTempPath(), "mlnetmerge-conformance-" + Guid.NewGuid().ToString("N"));
         try
         {
-            ctx.Model.Save(fitted, dir);
-            var again = ctx.Model.LoadPipeline(dir);
-            Assert.AreEqual(name, again.Merged.Summary.Method.Name);
-            foreach (var (tensor, values) in fitted.Merged.Tensors)
-                CollectionAssert.AreEqual(values, again.Merged.Tensors[tensor], $"{name}: {tensor}");
-            foreach (var (task, own) in fitted.Merged.TaskTensors)
-                foreach (var (tensor, values) in own) CollectionAssert.AreEqual(values, again.Merged.TaskTensors[task][tensor], $"{name}: {task}/{tensor}");
+            EngineRuns.Save(fitted, [], 3, dir);
+            var (again, stages, _, seed) = EngineRuns.Load(dir);
+            Assert.AreEqual(0, stages.Count);
+            Assert.AreEqual(name, again.Summary.Method.Name);
+            foreach (var (tensor, values) in fitted.Tensors)
+                CollectionAssert.AreEqual(values, again.Tensors[tensor], $"{name}: {tensor}");
+            foreach (var (task, own) in fitted.TaskTensors)
+                foreach (var (tensor, values) in own) CollectionAssert.AreEqual(values, again.TaskTensors[task][tensor], $"{name}: {task}/{tensor}");
             foreach (var (task, data) in _test)
             {
-                var before = fitted.Transform(task, data);
-                var after = again.Transform(task, data);
+                var before = EngineRuns.Predict(fitted, null, task, data);
+                var after = EngineRuns.Predict(again, null, task, data);
                 CollectionAssert.AreEqual(before.Probabilities, after.Probabilities, $"{name}/{task}: probabilities after reload");
                 CollectionAssert.AreEqual(before.Embeddings, after.Embeddings, $"{name}/{task}: embeddings after reload");
             }
-            var rebuilt = (MergeEstimator)again.Pipeline!.Merge;
-            Assert.AreEqual(3UL, rebuilt.Seed);
-            Assert.AreEqual(RecipeWriter.Parameters(fitted.Merged.Summary.Parameters.Effective()), RecipeWriter.Parameters(rebuilt.ParametersFor(_family).Effective()));
+            Assert.AreEqual(3UL, seed);
+            Assert.AreEqual(RecipeWriter.Parameters(fitted.Summary.Parameters.Effective()), RecipeWriter.Parameters(again.Summary.Parameters.Effective()));
         }
         finally
         {
@@ -124,22 +137,30 @@ public sealed class MergeEstimatorConformanceTests
     [DynamicData(nameof(Methods))]
     public void Round_trips_through_its_recipe(string name)
     {
-        var estimator = Estimator(name);
-        var pipeline = MergePipeline.Create(estimator);
-        string yaml = pipeline.ToRecipe(_family).ToYaml();
-        var back = MergeRecipe.Parse(yaml, "roundtrip.yaml").ToPipeline();
-        var merge = (MergeEstimator)back.Merge;
-        Assert.AreEqual(name, merge.Method.Name);
-        Assert.AreEqual(estimator.Seed, merge.Seed);
-        Assert.AreEqual(0, back.Stages.Count);
-        Assert.AreEqual(RecipeWriter.Parameters(estimator.ParametersFor(_family).Effective()), RecipeWriter.Parameters(merge.ParametersFor(_family).Effective()), $"{name}: parameters");
-        for (int t = 0; t < ConformanceFamily.Tasks.Length; t++)
-            Assert.AreEqual(RecipeWriter.Parameters(estimator.ParametersFor(_family).PerModel(t)), RecipeWriter.Parameters(merge.ParametersFor(_family).PerModel(t)), $"{name}: per-model parameters of task {t}");
+        var ml = new MLContext(seed: 0);
+        var estimator = Estimator(ml, name);
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetmerge-roundtrip-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, estimator.ToRecipeYaml(Path.GetTempPath()));
+        try
+        {
+            var back = ml.Merging().FromRecipe(path);
+            using var backFamily = back.Family;
+            Assert.AreEqual(name, back.Method.Name);
+            Assert.AreEqual(3UL, back.Options.Seed);
+            Assert.IsNull(back.Stage);
+            CollectionAssert.AreEqual(ConformanceFamily.Tasks, back.Family.TaskNames.ToArray());
+            Assert.AreEqual(RecipeWriter.Parameters(estimator.Parameters().Effective()), RecipeWriter.Parameters(back.Parameters().Effective()), $"{name}: parameters");
+            for (int t = 0; t < ConformanceFamily.Tasks.Length; t++)
+                Assert.AreEqual(RecipeWriter.Parameters(estimator.Parameters().PerModel(t)), RecipeWriter.Parameters(back.Parameters().PerModel(t)), $"{name}: per-model parameters of task {t}");
+            Assert.AreEqual(estimator.ToRecipeYaml(Path.GetTempPath()), back.ToRecipeYaml(Path.GetTempPath()), $"{name}: the recipe written back");
 
-        var a = pipeline.Fit(new MergeInputs(_family));
-        var b = back.Fit(new MergeInputs(_family));
-        foreach (var (tensor, values) in a.Merged.Tensors) CollectionAssert.AreEqual(values, b.Merged.Tensors[tensor], $"{name}: {tensor}");
-        foreach (var (task, data) in _test)
-            CollectionAssert.AreEqual(a.Transform(task, data).Probabilities, b.Transform(task, data).Probabilities, $"{name}/{task}");
+            var view = ml.Merging().LoadZooData(ZooPaths.Vision, "fashion", "test");
+            var a = estimator.FitModels(view).Merged;
+            var b = back.FitModels(view).Merged;
+            foreach (var (tensor, values) in a.Tensors) CollectionAssert.AreEqual(values, b.Tensors[tensor], $"{name}: {tensor}");
+            foreach (var (task, data) in _test)
+                CollectionAssert.AreEqual(EngineRuns.Predict(a, null, task, data).Probabilities, EngineRuns.Predict(b, null, task, data).Probabilities, $"{name}/{task}");
+        }
+        finally { File.Delete(path); }
     }
 }

@@ -11,9 +11,10 @@ using MLNetMerge.Export;
 namespace MLNetMerge.Tests.MLNet;
 
 /// <summary>
-/// <c>mlContext.Model.Save</c> of a vision chain (PNG → image steps → exported merged ViT → MapValueToKey →
-/// SdcaMaximumEntropy → MapKeyToValue) and a text chain (savable WordPiece → exported merged BERT), loaded by
-/// <c>MLNetMerge.LoadCheck</c> in a second process: PredictionEngine and Transform give the same bits there as here.
+/// <c>mlContext.Model.Save</c> of chains built with <c>mlContext.Merging()</c> — a vision chain (PNG → ImagePixels →
+/// merge → MapClassNamesToKeys → SdcaMaximumEntropy → MapKeyToValue) and a text chain (TokenizeText → merge →
+/// MapKeyToValue) — loaded by <c>MLNetMerge.LoadCheck</c> in a second process (which calls
+/// <c>RegisterAssembly</c>): PredictionEngine and Transform give the same bits there as here.
 /// </summary>
 [TestClass]
 public sealed class FreshProcessSaveLoadTests
@@ -32,7 +33,7 @@ public sealed class FreshProcessSaveLoadTests
     }
 
     /// <summary>Saves <paramref name="model"/>, scores <paramref name="rows"/> here and in LoadCheck, and asserts equal JSON.</summary>
-    private static void AssertSameInAFreshProcess(MLContext ml, ITransformer model, DataViewSchema inputSchema, List<InputRow> rows, string folder)
+    private static JsonElement AssertSameInAFreshProcess(MLContext ml, ITransformer model, DataViewSchema inputSchema, List<InputRow> rows, string folder)
     {
         string zip = Path.Combine(folder, "model.zip"), rowsPath = Path.Combine(folder, "rows.json"), outPath = Path.Combine(folder, "out.json");
         ml.Model.Save(model, inputSchema, zip);
@@ -55,68 +56,84 @@ public sealed class FreshProcessSaveLoadTests
         Assert.AreEqual(doc.RootElement.GetProperty("transform").GetRawText(), doc.RootElement.GetProperty("predictionEngine").GetRawText(),
             "PredictionEngine and Transform disagree");
         Console.WriteLine($"{rows.Count} rows, {new FileInfo(zip).Length} byte zip: identical in the fresh process ({string.Join(", ", doc.RootElement.GetProperty("transform")[0].EnumerateObject().Select(c => c.Name))})");
+        return doc.RootElement.Clone();
     }
 
+    /// <summary>The vision chain of the public API: PNG files → <c>ml.Merging().ImagePixels</c> → task arithmetic of
+    /// three zoo tasks serving <c>fashion</c> (its <c>Embedding</c>, <c>Score</c>, <c>PredictedLabel</c>) → the merged
+    /// head's outputs copied aside → <c>MapClassNamesToKeys</c> → SdcaMaximumEntropy on the merged embeddings.</summary>
     [TestMethod]
     public void VisionChain_ScoresIdenticallyInAFreshProcess()
     {
-        var merged = ImagePixelStepsTests.MergeZoo("fashion", "digits", "fashion_footwear");
-        var config = ImagePixelStepsTests.ZooConfig;
-        byte[] onnx = MLNetTestModels.ExportTask(merged, "fashion", new OnnxExportOptions { Architecture = config, PixelMean = [0.5f], PixelStd = [0.5f] });
         var (pixels, labels, classes) = ZooImages.Load("fashion", 80);
         string folder = Directory.CreateTempSubdirectory("mlnet-fresh-vision-").FullName;
         try
         {
             string[] files = ZooImages.WritePngs(folder, pixels);
             var ml = new MLContext(seed: 0);
+            using var family = ml.Merging().LoadFamily(Path.Combine(ZooPaths.Vision, "base.safetensors"),
+                [.. new[] { "fashion", "digits", "fashion_footwear" }.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors")))]);
+            CollectionAssert.AreEqual(classes.ToArray(), family.ClassNames("fashion").ToArray(), "class names from the zoo manifest");
             const int train = 64;
             var trainView = new ArrayDataViewBuilder().AddText("ImagePath", files[..train]).AddText("Label", [.. labels[..train].Select(l => classes[l])]).Build();
 
-            var images = ImagePixelSteps.Create(ml, "pixel_values", "ImagePath", folder, config.ImageSize, config.NumChannels, 0f, 1f / 255f).Fit(trainView);
-            var encoder = InMemoryOnnx.Create(ml, onnx, new OnnxScoringSettings { InputColumns = ["pixel_values"], OutputColumns = ["embedding", "logits"] });
-            var embedded = encoder.Transform(images.Transform(trainView));
-            var head = MulticlassEvaluation.TextLabelsToKeys(ml, "Label", "Label", classes)
-                .Append(ml.Transforms.NormalizeMinMax("embedding"))
+            var pipeline = ml.Merging().ImagePixels(family, "ImagePath", folder, mean: 0.5f, std: 0.5f)
+                .Append(ml.Merging().TaskArithmetic(family, scale: 0.3, task: "fashion"))
+                .Append(ml.Transforms.CopyColumns("MergedScore", MergeColumns.Score))
+                .Append(ml.Transforms.Conversion.MapKeyToValue("MergedLabelName", MergeColumns.PredictedLabel))
+                .Append(ml.Merging().MapClassNamesToKeys(family, "fashion", "Label"))
+                .Append(ml.Transforms.NormalizeMinMax("Features", MergeColumns.Embedding))
                 .AppendCacheCheckpoint(ml)
                 .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
                 {
-                    LabelColumnName = "Label", FeatureColumnName = "embedding", NumberOfThreads = 1, MaximumNumberOfIterations = 30,
+                    LabelColumnName = "Label", FeatureColumnName = "Features", NumberOfThreads = 1, MaximumNumberOfIterations = 30,
                 }))
-                .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabelName", "PredictedLabel"))
-                .Fit(embedded);
-            var chain = images.Append<ITransformer>(encoder).Append(head);
+                .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabelName", "PredictedLabel"));
+            var chain = pipeline.Fit(trainView);
 
             var rows = Enumerable.Range(train, files.Length - train).Select(i => new InputRow { ImagePath = files[i], Label = classes[labels[i]] }).ToList();
-            AssertSameInAFreshProcess(ml, chain, trainView.Schema, rows, folder);
-            encoder.Dispose();
+            var outputs = AssertSameInAFreshProcess(ml, chain, trainView.Schema, rows, folder);
+            // The merged head's label is the arg-max of its probabilities, named by the task's classes.
+            foreach (var row in outputs.GetProperty("transform").EnumerateArray())
+            {
+                var p = row.GetProperty("MergedScore").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+                Assert.AreEqual(10, p.Length);
+                Assert.AreEqual(1.0, p.Sum(), 1e-5, "Score holds probabilities");
+                Assert.AreEqual(classes[Array.IndexOf(p, p.Max())], row.GetProperty("MergedLabelName").GetString());
+                Assert.AreEqual(64, row.GetProperty("Embedding").GetArrayLength());
+            }
+            (chain as IDisposable)?.Dispose();
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
 
+    /// <summary>The text chain of the public API: <c>ml.Merging().TokenizeText</c> → TIES of three text-zoo tasks serving
+    /// <c>definition_pos</c> → its PredictedLabel mapped to the class name.</summary>
     [TestMethod]
     public void TextChain_ScoresIdenticallyInAFreshProcess()
     {
-        var config = TextEncoderConfig.FromJson(JsonDocument.Parse(File.ReadAllText(Path.Combine(ZooPaths.Text, "config.json"))).RootElement);
-        var ctx = new MergeContext(seed: 0);
         string[] tasks = ["noun_supersense", "definition_pos", "fortune_topic"];
-        using var family = ctx.Model.LoadFamily(Path.Combine(ZooPaths.Text, "base.safetensors"), [.. tasks.Select(t => (t, Path.Combine(ZooPaths.Text, t + ".safetensors")))]);
-        var merged = ctx.Merging.Ties(0.2, 1.0).Fit(family);
-        byte[] onnx = MLNetTestModels.ExportTask(merged, "definition_pos", new OnnxExportOptions { Architecture = config });
-        const int t = 32;
         string folder = Directory.CreateTempSubdirectory("mlnet-fresh-text-").FullName;
         try
         {
             var ml = new MLContext(seed: 0);
+            using var family = ml.Merging().LoadFamily(Path.Combine(ZooPaths.Text, "base.safetensors"), [.. tasks.Select(t => (t, Path.Combine(ZooPaths.Text, t + ".safetensors")))]);
             var empty = new ArrayDataViewBuilder().AddText("Text", []).Build();
-            var tokenize = SavableWordPiece.Create(ml, File.ReadAllLines(Path.Combine(ZooPaths.Text, "vocab.txt")), "Text", t).Fit(empty);
-            var encoder = InMemoryOnnx.Create(ml, onnx, new OnnxScoringSettings
-            {
-                InputColumns = ["input_ids", "attention_mask"], OutputColumns = ["embedding", "logits"], ShapeDictionary = SavableWordPiece.ShapeDictionary(t),
-            });
-            var chain = tokenize.Append<ITransformer>(encoder);
+            var chain = ml.Merging().TokenizeText(family, "Text")
+                .Append(ml.Merging().Ties(family, keep: 0.2, scale: 1.0, task: "definition_pos"))
+                .Append(ml.Transforms.Conversion.MapKeyToValue("MergedLabelName", MergeColumns.PredictedLabel))
+                .Fit(empty);
             var texts = RealText.Glosses().Take(20).Concat(RealText.Fortunes().Take(20)).Append("Café, naïve [MASK] 中文 😀").ToList();
-            AssertSameInAFreshProcess(ml, chain, empty.Schema, [.. texts.Select(x => new InputRow { Text = x })], folder);
-            encoder.Dispose();
+            var outputs = AssertSameInAFreshProcess(ml, chain, empty.Schema, [.. texts.Select(x => new InputRow { Text = x })], folder);
+            var classes = family.ClassNames("definition_pos");
+            foreach (var row in outputs.GetProperty("transform").EnumerateArray())
+            {
+                var p = row.GetProperty("Score").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+                Assert.AreEqual(1.0, p.Sum(), 1e-5, "Score holds probabilities");
+                Assert.AreEqual(classes[Array.IndexOf(p, p.Max())], row.GetProperty("MergedLabelName").GetString());
+                Assert.AreEqual(family.SequenceLength, row.GetProperty("input_ids").GetArrayLength());
+            }
+            (chain as IDisposable)?.Dispose();
         }
         finally { Directory.Delete(folder, recursive: true); }
     }

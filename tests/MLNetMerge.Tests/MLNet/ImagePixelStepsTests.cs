@@ -23,10 +23,9 @@ public sealed class ImagePixelStepsTests
 
     internal static MergedModel MergeZoo(params string[] tasks)
     {
-        var ctx = new MergeContext(seed: 0);
-        using var family = ctx.Model.LoadFamily(Path.Combine(ZooPaths.Vision, "base.safetensors"),
+        using var family = ModelFamily.Load(Path.Combine(ZooPaths.Vision, "base.safetensors"),
             [.. tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors")))]);
-        return ctx.Merging.TaskArithmetic(0.3).Fit(family);
+        return EngineRuns.Merge(family, new TaskArithmeticOptions { Scale = 0.3 });
     }
 
     internal static VisionTransformerConfig ZooConfig =>

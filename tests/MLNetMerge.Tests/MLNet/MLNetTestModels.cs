@@ -5,18 +5,17 @@ using MLNetMerge.Export;
 
 namespace MLNetMerge.Tests.MLNet;
 
-/// <summary>Merged models exported to ONNX bytes with the existing API (MergeContext, ConvertToOnnx), for the ML.NET blocks' tests.</summary>
+/// <summary>Merged models exported to ONNX bytes with the engine's exporter (OnnxExport.Write), for the ML.NET blocks' tests.</summary>
 internal static class MLNetTestModels
 {
-    /// <summary>Exports <paramref name="task"/> of <paramref name="merged"/> through ConvertToOnnx into a temp folder and returns the bytes (the folder is deleted).</summary>
+    /// <summary>Exports <paramref name="task"/> of <paramref name="merged"/> through OnnxExport.Write into a temp folder and returns the bytes (the folder is deleted).</summary>
     public static byte[] ExportTask(MergedModel merged, string task, OnnxExportOptions options)
     {
-        var ctx = new MergeContext(seed: 0);
         string dir = Directory.CreateTempSubdirectory("mlnet-export-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "onnx");
-            ctx.Model.ConvertToOnnx(merged, outDir, options);
+            OnnxExport.Write(merged, outDir, options);
             return File.ReadAllBytes(Path.Combine(outDir, task + ".onnx"));
         }
         finally { Directory.Delete(dir, recursive: true); }
@@ -26,7 +25,7 @@ internal static class MLNetTestModels
     public static byte[] TinyVit(out MergedModel merged)
     {
         using var family = OnnxExportTests.Family(OnnxExportTests.Vit, seed: 11);
-        merged = new MergeContext(seed: 0).Merging.TaskArithmetic(0.5).Fit(family);
+        merged = EngineRuns.Merge(family, new TaskArithmeticOptions { Scale = 0.5 });
         return ExportTask(merged, "a", new OnnxExportOptions { Architecture = OnnxExportTests.Vit });
     }
 
@@ -34,7 +33,7 @@ internal static class MLNetTestModels
     public static byte[] TinyBert(out MergedModel merged)
     {
         using var family = OnnxExportTests.Family(OnnxExportTests.Bert, seed: 13);
-        merged = new MergeContext(seed: 0).Merging.Ties(0.5, 1.0).Fit(family);
+        merged = EngineRuns.Merge(family, new TiesOptions { Keep = 0.5, Scale = 1.0 });
         return ExportTask(merged, "a", new OnnxExportOptions { Architecture = OnnxExportTests.Bert });
     }
 

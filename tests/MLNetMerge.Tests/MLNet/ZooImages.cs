@@ -9,7 +9,9 @@ internal static class ZooImages
     /// <summary>The first <paramref name="count"/> test images of <paramref name="task"/> as bytes (N, 28·28), recovered from the zoo's x = b/127.5 − 1.</summary>
     public static (byte[] Pixels, int[] Labels, IReadOnlyList<string> Classes) Load(string task, int count, string split = "test")
     {
-        var data = new MergeContext(0).Data.LoadZooSplit(ZooPaths.Vision, task, split);
+        var manifest = ZooManifest.Load(ZooPaths.Vision);
+        var entry = manifest.Tasks.Single(t => t.Name == task);
+        var data = ZooManifest.LoadSplit(ZooPaths.Vision, entry, split == "test" ? entry.Test : entry.Validation);
         count = Math.Min(count, data.Count);
         var bytes = new byte[count * data.FeatureLength];
         for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)Math.Clamp(MathF.Round((data.Features[i] + 1f) * 127.5f), 0, 255);

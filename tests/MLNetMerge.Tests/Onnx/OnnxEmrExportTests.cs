@@ -22,14 +22,13 @@ public sealed class OnnxEmrExportTests
     public void SingleFileMatchesEachTasksMaterializedWeights(string arch)
     {
         object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, "openclip_visual" => OpenClip, _ => MlpCfg };
-        var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 21);
-        var merged = ctx.Merging.Emr().Fit(family);
+        var merged = EngineRuns.Merge(family, new EmrOptions());
         string dir = Directory.CreateTempSubdirectory("onnx-emr-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "models");
-            var files = ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = false, PerTaskSingleFile = true, BaseModel = family.Base });
+            var files = OnnxExport.Write(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = false, PerTaskSingleFile = true, BaseModel = family.Base });
             CollectionAssert.AreEqual(new[] { "tasks.onnx" }, files.ToArray());
             var cases = new OnnxTools.Cases(outDir);
             var (x, xShape) = Inputs(cfg, seed: 9);
@@ -54,14 +53,13 @@ public sealed class OnnxEmrExportTests
     public void TextEncoderSingleFileMatchesEachTasksMaterializedWeights()
     {
         var cfg = Bert;
-        var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 22);
-        var merged = ctx.Merging.Emr().Fit(family);
+        var merged = EngineRuns.Merge(family, new EmrOptions());
         string dir = Directory.CreateTempSubdirectory("onnx-emr-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "models");
-            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = false, PerTaskSingleFile = true, BaseModel = family.Base });
+            OnnxExport.Write(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = false, PerTaskSingleFile = true, BaseModel = family.Base });
             var cases = new OnnxTools.Cases(outDir);
             var (ids, mask) = TextInputs(cfg, seed: 4);
             var expected = new Dictionary<string, (float[], int[])>();
@@ -97,14 +95,13 @@ public sealed class OnnxEmrExportTests
     private static void SizeAndMemory(VisionTransformerConfig cfg, string label)
     {
         var tasks = Enumerable.Range(0, 8).Select(i => ($"t{i}", 10)).ToArray();
-        var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 31, tasks);
-        var merged = ctx.Merging.Emr().Fit(family);
+        var merged = EngineRuns.Merge(family, new EmrOptions());
         string dir = Directory.CreateTempSubdirectory("onnx-emr-size-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "models");
-            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, PerTaskSingleFile = true, BaseModel = family.Base });
+            OnnxExport.Write(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, PerTaskSingleFile = true, BaseModel = family.Base });
             long single = new FileInfo(Path.Combine(outDir, "tasks.onnx")).Length;
             var perTaskFiles = tasks.Select(t => Path.Combine(outDir, t.Item1 + ".onnx")).ToArray();
             long perTask = perTaskFiles.Sum(f => new FileInfo(f).Length);

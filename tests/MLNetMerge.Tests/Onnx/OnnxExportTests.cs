@@ -135,14 +135,13 @@ public sealed class OnnxExportTests
     public void PerTaskAndMultiHeadExportsMatchTheEngine(string arch)
     {
         object cfg = arch switch { "vit" => Vit, "clip_vision" => Clip, "openclip_visual" => OpenClip, _ => MlpCfg };
-        var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 11);
-        var merged = ctx.Merging.TaskArithmetic(0.5).Fit(family);
+        var merged = EngineRuns.Merge(family, new TaskArithmeticOptions { Scale = 0.5 });
         string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "models");
-            var files = ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, MultiHead = true });
+            var files = OnnxExport.Write(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, MultiHead = true });
             CollectionAssert.AreEqual(new[] { "a.onnx", "b.onnx", "model.onnx" }, files.ToArray());
 
             var cases = new OnnxTools.Cases(outDir);
@@ -202,14 +201,13 @@ public sealed class OnnxExportTests
     public void TextEncoderExportsMatchTheEngine(string arch)
     {
         var cfg = arch == "bert" ? Bert : Roberta;
-        var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 13);
-        var merged = ctx.Merging.Ties(0.5, 1.0).Fit(family);
+        var merged = EngineRuns.Merge(family, new TiesOptions { Keep = 0.5, Scale = 1.0 });
         string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "models");
-            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, MultiHead = true });
+            OnnxExport.Write(merged, outDir, new OnnxExportOptions { Architecture = cfg, PerTask = true, MultiHead = true });
             var cases = new OnnxTools.Cases(outDir);
             var (ids, mask) = TextInputs(cfg, seed: 3);
             var ints = new Dictionary<string, (long[], int[])> { ["input_ids"] = (ids, [Batch, 6]), ["attention_mask"] = (mask, [Batch, 6]) };
@@ -240,14 +238,13 @@ public sealed class OnnxExportTests
     {
         // The >2 GiB path, forced: every initializer of at least 64 bytes goes to {file}.data (4096-aligned offsets).
         object cfg = Vit;
-        var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 14);
-        var merged = ctx.Merging.TaskArithmetic(0.5).Fit(family);
+        var merged = EngineRuns.Merge(family, new TaskArithmeticOptions { Scale = 0.5 });
         string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "models");
-            var files = ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions
+            var files = OnnxExport.Write(merged, outDir, new OnnxExportOptions
             {
                 Architecture = cfg, Write = new OnnxWriteOptions { ExternalDataThresholdBytes = 0, ExternalDataMinimumBytes = 64 },
             });
@@ -277,30 +274,29 @@ public sealed class OnnxExportTests
     {
         // EMR gives each task its own weights θ̂t = θ0 + λt·(mt ⊙ τuni); each task's file must carry exactly those.
         object cfg = MlpCfg;
-        var ctx = new MergeContext(seed: 0);
         using var family = Family(cfg, seed: 12);
-        var merged = ctx.Merging.Emr().Fit(family);
+        var merged = EngineRuns.Merge(family, new EmrOptions());
         Assert.AreEqual(2, merged.TaskTensors.Count);
         string dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
         try
         {
             string outDir = Path.Combine(dir, "models");
             Assert.ThrowsExactly<IncompatibleModelsException>(() =>
-                ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg, MultiHead = true }));
+                OnnxExport.Write(merged, outDir, new OnnxExportOptions { Architecture = cfg, MultiHead = true }));
             Assert.IsFalse(Directory.Exists(outDir), "nothing written");
             // A saved EMR model without its materialized tasks has only the unified weights: per-task files would be wrong.
             string saved = Path.Combine(dir, "saved");
-            ctx.Model.Save(merged, saved);
+            EngineRuns.Save(merged, [], 0, saved);
             Directory.Delete(Path.Combine(saved, "tasks"), recursive: true);
             var e = Assert.ThrowsExactly<IncompatibleModelsException>(() =>
-                ctx.Model.ConvertToOnnx(ctx.Model.Load(saved), outDir, new OnnxExportOptions { Architecture = cfg }));
+                OnnxExport.Write(EngineRuns.Load(saved).Merged, outDir, new OnnxExportOptions { Architecture = cfg }));
             StringAssert.Contains(e.Message, "--materialize");
             Assert.IsFalse(Directory.Exists(outDir), "nothing written");
 
             // With the base, the task weights are rebuilt from the masks and rescalers; the files must match the engine
             // on the materialized weights as well (checked below for both directories).
-            ctx.Model.ConvertToOnnx(merged, outDir, new OnnxExportOptions { Architecture = cfg });
-            ctx.Model.ConvertToOnnx(ctx.Model.Load(saved), Path.Combine(outDir, "rebuilt"), new OnnxExportOptions { Architecture = cfg, BaseModel = family.Base });
+            OnnxExport.Write(merged, outDir, new OnnxExportOptions { Architecture = cfg });
+            OnnxExport.Write(EngineRuns.Load(saved).Merged, Path.Combine(outDir, "rebuilt"), new OnnxExportOptions { Architecture = cfg, BaseModel = family.Base });
             var cases = new OnnxTools.Cases(outDir);
             var (x, xShape) = Inputs(cfg, seed: 6);
             foreach (var (task, classes) in Tasks)

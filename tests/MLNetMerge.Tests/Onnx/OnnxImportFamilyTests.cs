@@ -81,7 +81,8 @@ public sealed class OnnxImportFamilyTests
         try
         {
             string a = Task(dir, "task_a", 1);
-            using var family = new MergeContext().Model.LoadOnnxFamily(Fixture("bert"), ("a", a));
+            using var loaded = new Microsoft.ML.MLContext(seed: 0).Merging().LoadFamily(Fixture("bert"), [("a", a)]);
+            var family = loaded.Family;
             Assert.IsTrue(family.Base.TryGetTensor("encoder.layer.0.attention.self.query.weight", out var q));
             CollectionAssert.AreEqual(new[] { 24, 24 }, q.Shape);
             Assert.IsFalse(family.Base.Tensors.Any(t => t.Name.StartsWith("onnx::", StringComparison.Ordinal)));

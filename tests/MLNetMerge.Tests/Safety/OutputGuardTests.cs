@@ -192,12 +192,11 @@ public sealed class OutputGuardTests
         var family = new TinyFamily("t1", "t2").WithTaskVectors("layers.0.w", [2], [1f, 2f], [1f, 0f], [0f, 1f]);
         var merged = Merges.Run(family, "task_arithmetic");
         string foreign = Folder("data", ("keep.csv", "1"));
-        var ctx = new MergeContext();
-        Assert.ThrowsExactly<UnsafeOverwriteException>(() => ctx.Model.Save(merged, foreign, overwrite: true));
+        Assert.ThrowsExactly<UnsafeOverwriteException>(() => EngineRuns.Save(merged, [], 0, foreign, overwrite: true));
         Assert.AreEqual("1", File.ReadAllText(Path.Combine(foreign, "keep.csv")));
         string mine = Path.Combine(_dir, "mine");
-        ctx.Model.Save(merged, mine);
-        ctx.Model.Save(merged, mine, overwrite: true);
+        EngineRuns.Save(merged, [], 0, mine);
+        EngineRuns.Save(merged, [], 0, mine, overwrite: true);
         Assert.IsTrue(File.Exists(Path.Combine(mine, "model.safetensors")));
     }
 

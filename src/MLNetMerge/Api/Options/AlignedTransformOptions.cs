@@ -33,4 +33,14 @@ public sealed class AlignedTransformOptions : AlignmentOptions
     /// <summary>Trained solver: β; null: 10 for orthogonal and Euclidean, 0.01 for invertible, 0 otherwise.</summary>
     [RecipeParameter("beta")]
     public double? Beta { get; set; }
+
+    /// <summary>The settings that apply (the stage refuses the others): the ridge only for the least-squares kinds, the
+    /// schedule and β only for the trained solver.</summary>
+    internal override Dictionary<string, Merging.ParameterValue> StageParameters()
+    {
+        var p = base.StageParameters();
+        if (Transform is AlignedTransformKind.Orthogonal or AlignedTransformKind.Euclidean) p.Remove("ridge");
+        if (Solver != TransformSolver.Trained) { p.Remove("steps"); p.Remove("learning_rate"); p.Remove("beta"); }
+        return p;
+    }
 }

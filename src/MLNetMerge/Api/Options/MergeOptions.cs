@@ -12,6 +12,10 @@ public abstract class MergeOptions
     /// <summary>The declared parameters these options set, in recipe form.</summary>
     internal virtual Dictionary<string, ParameterValue> RecipeParameters() => Declared.ToParameters(this);
 
+    /// <summary>The per-model parameters of <paramref name="task"/> in recipe form (its <see cref="Weights"/> entry), or null.</summary>
+    internal virtual IReadOnlyDictionary<string, ParameterValue>? ModelParameters(string task) =>
+        Weights.TryGetValue(task, out var w) ? new Dictionary<string, ParameterValue> { ["weight"] = new ParameterValue.Scalar(w) } : null;
+
     /// <summary>Seed of every random choice of the merge (DARE's drops, …) and of the alignment stage after it (few-shot
     /// draws, batch order, initialisation). Default null: drawn from the <c>MLContext</c>'s own random source, so
     /// <c>new MLContext(seed: s)</c> makes the whole fit reproducible.</summary>
@@ -45,4 +49,7 @@ public abstract class AlignmentOptions
 {
     /// <summary>The stage's recipe name.</summary>
     internal abstract string MethodName { get; }
+
+    /// <summary>The declared parameters these options set, in recipe form.</summary>
+    internal virtual Dictionary<string, ParameterValue> StageParameters() => Declared.ToParameters(this);
 }

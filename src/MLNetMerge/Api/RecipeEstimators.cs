@@ -1,0 +1,64 @@
+using MLNetMerge.Alignment;
+using MLNetMerge.Merging;
+using MLNetMerge.Recipes;
+using YamlDotNet.RepresentationModel;
+
+namespace MLNetMerge;
+
+/// <summary>
+/// Recipes and merge estimators are two views of one thing: a recipe's base, models, head pattern, method, parameters,
+/// per-model parameters, seed and first <c>align.stages</c> entry make a <see cref="MergeEstimator"/>, and an estimator
+/// writes itself back as a recipe with the same method, parameters and seed.
+/// </summary>
+internal static class RecipeEstimators
+{
+    /// <summary>The estimator <paramref name="recipe"/> describes, over a family opened from its checkpoints.</summary>
+    /// <exception cref="RecipeException">Bad parameters, an unknown stage, or more than one stage (a merge takes one).</exception>
+    public static MergeEstimator FromRecipe(Microsoft.ML.MLContext ml, MergeRecipe recipe)
+    {
+        var resolved = recipe.ResolveParameters();                    // checks the method and every parameter first
+        var plan = AlignSection.Read(recipe);
+        if (plan.Stages.Count > 1)
+            throw new RecipeException(recipe.Source, $"align.stages lists {plan.Stages.Count} stages; an ML.NET merge estimator takes one (run the recipe with RunRecipe for a chain of stages).");
+        var global = new Dictionary<string, ParameterValue>(recipe.Parameters, StringComparer.Ordinal);
+        foreach (var (k, v) in recipe.ImpliedParameters) global.TryAdd(k, new ParameterValue.Text(v));
+        var perModel = recipe.Models.ToDictionary(m => m.Name, m => m.Parameters, StringComparer.Ordinal);
+        var options = new RecipeMethodOptions(resolved.Method.Name, global, perModel) { Seed = recipe.Seed };
+        var family = MergeFamily.Open(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new MergeFamilyOptions { Heads = recipe.Heads });
+        try
+        {
+            var estimator = new MergeEstimator(ml, family, options);
+            return plan.Stages is [var stage] ? estimator.Append(new AlignmentStage(new RecipeStageOptions(stage.Name, stage.Parameters))) : estimator;
+        }
+        catch
+        {
+            family.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The recipe of <paramref name="estimator"/> as YAML, paths relative to <paramref name="recipeDirectory"/>.</summary>
+    public static string ToYaml(MergeEstimator estimator, string recipeDirectory)
+    {
+        var family = estimator.Family.Family;
+        var parameters = estimator.Parameters();
+        var models = family.Tasks.Select((t, i) => new RecipeModel(t.Name, Path.GetFullPath(t.Reader.Path), parameters.PerModel(i))).ToList();
+        var sections = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        ulong seed = estimator.Options.Seed ?? 0;
+        if (estimator.Stage is { } stage) sections["align"] = AlignNode(AlignSection.ToYaml(new AlignData(), [stage.Create(seed)]));
+        var recipe = new MergeRecipe
+        {
+            Method = estimator.Method.Name, Base = Path.GetFullPath(family.Base.Path), Models = models,
+            Parameters = estimator.Options.RecipeParameters(), Heads = family.Heads.Pattern, Seed = seed, Sections = sections,
+        };
+        return RecipeWriter.Write(recipe, parameters, relativeTo: Path.GetFullPath(recipeDirectory));
+    }
+
+    /// <summary>The <c>align:</c> node of YAML text written by <see cref="AlignSection.ToYaml(AlignPlan)"/>.</summary>
+    private static YamlNode AlignNode(string alignYaml)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(alignYaml));
+        return ((YamlMappingNode)stream.Documents[0].RootNode).Children[new YamlScalarNode("align")];
+    }
+}

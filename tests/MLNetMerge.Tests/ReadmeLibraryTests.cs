@@ -14,9 +14,7 @@ namespace MLNetMerge.Tests;
 /// are those of a merge that classifies (well above the 10-class chance of 0.1), and the model loaded in a fresh
 /// context scores as the one saved.
 /// </summary>
-// Kept out of CI until their run time is measured: the last focused run (machine load ~60) passed none within 5 minutes.
 [TestClass]
-[TestCategory("slow")]
 public sealed partial class ReadmeLibraryTests
 {
     [TestMethod]

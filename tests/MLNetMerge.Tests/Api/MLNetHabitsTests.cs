@@ -12,9 +12,7 @@ namespace MLNetMerge.Tests.Api;
 /// column per pixel, the label as text) stands in for an IDataView in Fit, Transform and Evaluate once its columns are
 /// concatenated into the family's input vector — with the same outputs and metrics as the zoo's own view.
 /// </summary>
-// Kept out of CI until their run time is measured: the last focused run (machine load ~60) passed none within 5 minutes.
 [TestClass]
-[TestCategory("slow")]
 public sealed class MLNetHabitsTests
 {
     private const int Rows = 40;

@@ -187,7 +187,7 @@ public sealed class MergeRunTests
         var p = Parameters("task_arithmetic", 2);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsExactly<OperationCanceledException>(() => MergeExecutor.RunInMemory(family, p.Method, p, null, null, cts.Token));
+        Assert.ThrowsExactly<OperationCanceledException>(() => MergeExecutor.RunInMemory(family, p.Method, p, null, null, cancellationToken: cts.Token));
     }
 
     /// <summary>A sink that drops everything (for argument checks).</summary>

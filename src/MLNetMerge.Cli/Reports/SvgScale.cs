@@ -48,7 +48,7 @@ internal sealed class LinearScale
     /// </summary>
     public static double TickStep(double min, double max, int count)
     {
-        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count));
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         double span = Math.Abs(max - min);
         if (span == 0 || !double.IsFinite(span)) return 1;
         double raw = span / count;
@@ -96,7 +96,7 @@ internal sealed class BandScale
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), "a band scale needs at least one category.");
         if (paddingInner is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(paddingInner));
-        if (paddingOuter < 0) throw new ArgumentOutOfRangeException(nameof(paddingOuter));
+        ArgumentOutOfRangeException.ThrowIfNegative(paddingOuter);
         Count = count;
         RangeStart = rangeStart;
         Step = (rangeEnd - rangeStart) / (count - paddingInner + 2 * paddingOuter);

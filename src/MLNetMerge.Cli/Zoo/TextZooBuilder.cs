@@ -256,5 +256,5 @@ internal static class TextZooBuilder
         ["vocab_size"] = c.VocabSize, ["hidden_size"] = c.HiddenSize, ["num_hidden_layers"] = c.NumLayers, ["num_attention_heads"] = c.NumHeads,
         ["intermediate_size"] = c.IntermediateSize, ["hidden_act"] = "gelu", ["layer_norm_eps"] = c.LayerNormEps,
         ["max_position_embeddings"] = c.MaxPositions, ["type_vocab_size"] = c.TypeVocabSize, ["pad_token_id"] = c.PadTokenId,
-    }, new JsonSerializerOptions { WriteIndented = true });
+    }, MLNetMerge.Data.JsonText.Indented);
 }

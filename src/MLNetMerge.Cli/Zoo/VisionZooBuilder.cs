@@ -110,7 +110,7 @@ internal static class VisionZooBuilder
             var tst = splits[t].Test.ToDataset(spec.Name, spec.ClassNames);
             validation.Add(val); test.Add(tst);
             baseValues.CopyTo(model.Parameters.Values, 0);
-            var (lpW, lpB) = VisionTrainer.LinearProbe(EncoderSession.Embed(encoder, train), train.RequireLabels(), train.ClassCount);
+            var (lpW, lpB) = VisionTrainer.LinearProbe(EncoderSession.Embed(encoder, train, cancellationToken), train.RequireLabels(), train.ClassCount);
             var probe = new TaskHead(lpW, lpB, train.ClassCount, model.EmbeddingSize);
             double lpVal = Accuracy(encoder, probe, val), lpTest = Accuracy(encoder, probe, tst);
             float[] w, b;
@@ -216,5 +216,5 @@ internal static class VisionZooBuilder
         ["image_size"] = c.ImageSize, ["patch_size"] = c.PatchSize, ["num_channels"] = c.NumChannels,
         ["hidden_size"] = c.HiddenSize, ["num_hidden_layers"] = c.NumLayers, ["num_attention_heads"] = c.NumHeads,
         ["intermediate_size"] = c.IntermediateSize, ["hidden_act"] = "gelu", ["layer_norm_eps"] = c.LayerNormEps, ["qkv_bias"] = c.QkvBias,
-    }, new JsonSerializerOptions { WriteIndented = true });
+    }, MLNetMerge.Data.JsonText.Indented);
 }

@@ -125,7 +125,7 @@ internal sealed class CartPlusPlus : IAlignmentEstimator
         var parameters = new MergeParameters(method,
             new Dictionary<string, ParameterValue> { ["rank_ratio"] = new ParameterValue.Scalar(rankRatio), ["scale"] = new ParameterValue.Scalar(1.0) },
             family.TaskNames.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList());
-        var cart = MergeExecutor.RunInMemory(family, method, parameters, new MergeExecutionOptions { Seed = seed }, null, cancellationToken);
+        var cart = MergeExecutor.RunInMemory(family, method, parameters, new MergeExecutionOptions { Seed = seed }, cancellationToken: cancellationToken);
         var average = workspace.Flatten(name => cart.Tensors[workspace.Session.Prefix + name]);
         var vectors = new float[workspace.TaskNames.Count][];
         for (int t = 0; t < vectors.Length; t++)

@@ -88,7 +88,7 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
         var progress = new LoggedProgress(log, _options.Progress);
         var execution = new MergeExecutionOptions { Seed = seed };
         log.Info(FormattableString.Invariant($"merging {Family.TaskNames.Count} tasks ({string.Join(", ", Family.TaskNames)}) with {Method.Name}, seed {seed}"));
-        var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, progress, _options.CancellationToken);
+        var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, progress, cancellationToken: _options.CancellationToken);
         log.Info(FormattableString.Invariant($"merged {merged.Tensors.Count} tensors"));
         if (Stage is null) return (merged, null);
         var data = DataViewReader.Read(input, Family, _options.Task, labelColumn: null);

@@ -135,13 +135,14 @@ internal sealed record NpyHeader(DType DType, string Descr, int[] Shape, long Da
         }
         if (literal is not Dictionary<string, object?> dict)
             throw new CheckpointFormatException(path, null, $"header is not a dict: {Quote(text)}.");
-        if (dict.Count != 3 || !dict.ContainsKey("descr") || !dict.ContainsKey("fortran_order") || !dict.ContainsKey("shape"))
+        if (dict.Count != 3 || !dict.TryGetValue("descr", out var descrValue) || !dict.TryGetValue("fortran_order", out var fortranValue)
+            || !dict.TryGetValue("shape", out var shapeValue))
             throw new CheckpointFormatException(path, null, $"header keys are [{string.Join(", ", dict.Keys.Order(StringComparer.Ordinal))}]; expected exactly descr, fortran_order, shape.");
-        if (dict["descr"] is not string descr)
+        if (descrValue is not string descr)
             throw new CheckpointFormatException(path, null, "descr is not a simple dtype string (structured dtypes are not supported).");
-        if (dict["fortran_order"] is not bool fortran)
+        if (fortranValue is not bool fortran)
             throw new CheckpointFormatException(path, null, "fortran_order is not True or False.");
-        if (dict["shape"] is not PythonLiteral.PythonTuple tuple)
+        if (shapeValue is not PythonLiteral.PythonTuple tuple)
             throw new CheckpointFormatException(path, null, "shape is not a tuple.");
         var shape = new int[tuple.Items.Count];
         for (int i = 0; i < shape.Length; i++)

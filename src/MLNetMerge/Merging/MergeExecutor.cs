@@ -45,8 +45,8 @@ internal static class MergeExecutor
     /// runs on the family's encoder session when the family knows its architecture.
     /// </summary>
     public static MergedModel RunInMemory(ModelFamily family, MergeMethod method, MergeParameters parameters,
-        MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default,
-        DirectoryMergeSink? alsoTo = null)
+        MergeExecutionOptions? options = null, IProgress<MergeProgress>? progress = null, DirectoryMergeSink? alsoTo = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new MergeExecutionOptions();
         var memory = new InMemoryMergeSink { KeepTaskTensors = method.IsPerTask };
@@ -89,6 +89,7 @@ internal static class MergeExecutor
 
         var plan = MergePlan.Of(family, options.Seed);
         var run = method.Begin(plan, parameters);
+        using var owned = run as IDisposable; // runs that hold per-thread state release it when the merge ends
         parameters = run.Parameters ?? parameters;
         sink.Begin(Layout(family, run, method, options));
 
@@ -231,6 +232,7 @@ internal static class MergeExecutor
     /// buffers per item; slices reuse one set of slice buffers per worker for the whole stage, so θ0, θ1…θT and the
     /// output of a slice stay in the core's L2 cache.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "the per-item body comes last so that each call site reads as a loop over the items")]
     private static void ForEachItem(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, List<WorkItem> items, int slice,
         MergeExecutionOptions options, bool checkFinite, bool raw, string stage, IProgress<MergeProgress>? progress, CancellationToken ct,
         Action<MergeTensorContext, int> body)

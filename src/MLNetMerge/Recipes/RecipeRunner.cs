@@ -85,7 +85,7 @@ internal static class RecipeRunner
             var current = new[] { (EvaluationProtocol)new CurrentProtocol() };
             foreach (var point in sweep.Points())
             {
-                var candidate = MergeExecutor.RunInMemory(family, method, recipe.WithParameters(point).ResolveParameters(), exec with { Materialize = [] }, progress, ct);
+                var candidate = MergeExecutor.RunInMemory(family, method, recipe.WithParameters(point).ResolveParameters(), exec with { Materialize = [] }, progress, cancellationToken: ct);
                 var row = ModelEvaluator.Evaluate(method.Name, family.Session, task => family.Session.WeightsFor(candidate, task), suite!.Tasks, current,
                     onValidation: true, progress: progress, cancellationToken: ct);
                 points.Add(new SweepPoint(point, row.Average("current")));
@@ -107,7 +107,7 @@ internal static class RecipeRunner
         MergeSummary summary;
         if (inMemory)
         {
-            merged = MergeExecutor.RunInMemory(family, method, finalParameters, exec, progress, ct, alsoTo: sink);
+            merged = MergeExecutor.RunInMemory(family, method, finalParameters, exec, progress, alsoTo: sink, cancellationToken: ct);
             summary = merged.Summary;
         }
         else summary = MergeExecutor.Run(family, method, finalParameters, sink!, exec, progress, ct);

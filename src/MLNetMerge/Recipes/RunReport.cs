@@ -106,7 +106,7 @@ internal static class RunReport
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var root = new Dictionary<string, object> { ["format"] = FormatName, ["version"] = Version, ["recipes"] = entries };
-        Data.AtomicFile.Write(full, s => JsonSerializer.Serialize(s, root, new JsonSerializerOptions { WriteIndented = true }));
+        Data.AtomicFile.Write(full, s => JsonSerializer.Serialize(s, root, MLNetMerge.Data.JsonText.Indented));
     }
 
     /// <summary>The entries of a <c>report.json</c>.</summary>

@@ -10,7 +10,7 @@ internal static class ByteBufferPool
     /// <summary>Rents at least <paramref name="length"/> bytes.</summary>
     public static byte[] Rent(long length)
     {
-        if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Array.MaxLength);
         return Pool.Rent((int)Math.Max(length, 1));
     }
 

@@ -7,6 +7,7 @@ namespace MLNetMerge.Tensors;
 /// job calls in again) gets <c>false</c> and runs its parts itself, which gives the same result because the
 /// partitioning never changes the arithmetic.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "the pool lives as long as the process (Shared): its background workers wait on these events until exit, so disposing them would fault a waiting worker")]
 internal sealed class GemmWorkerPool
 {
     /// <summary>One statically partitioned job: <see cref="RunPart"/> is called once for each part index.</summary>

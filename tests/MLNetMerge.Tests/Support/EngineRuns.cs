@@ -25,7 +25,7 @@ internal static class EngineRuns
             ? new Dictionary<string, ParameterValue> { ["weight"] = new ParameterValue.Scalar(w) }
             : (IReadOnlyDictionary<string, ParameterValue>?)null).ToList();
         return MergeExecutor.RunInMemory(family, method, new MergeParameters(method, options.RecipeParameters(), perModel),
-            new MergeExecutionOptions { Seed = options.Seed ?? seed }, progress, cancellationToken);
+            new MergeExecutionOptions { Seed = options.Seed ?? seed }, progress, cancellationToken: cancellationToken);
     }
 
     /// <summary>Merges with a method by recipe name and recipe-style parameters (per-model parameters by task name).</summary>

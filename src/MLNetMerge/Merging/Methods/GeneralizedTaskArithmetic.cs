@@ -19,7 +19,7 @@ internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool Ran
 /// Per element with consensus: <c>γ = sign(Σt wt τ̂t)</c>, <c>τm = Σ_{t: sign τ̂t = γ} wt τ̂t / max(1, Σ_{same t} wt)</c> (mean)
 /// or the numerator alone (sum); without: <c>τm = Σt wt τ̂t</c> (divided by Σ wt for mean).
 /// </summary>
-internal sealed class GeneralizedTaskArithmeticRun : MergeRun
+internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
 {
     private readonly MergePlan _plan;
     private readonly MergeParameters _p;
@@ -29,6 +29,13 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun
     private ThreadLocal<MagnitudeHistogram[]>? _local;
     private MagnitudeHistogram[]? _global;
     private float _majority = 1f;
+
+    /// <summary>Releases the per-thread histograms of an interrupted trim pass (a completed pass releases them itself).</summary>
+    public void Dispose()
+    {
+        _local?.Dispose();
+        _local = null;
+    }
 
     /// <summary>Starts the run.</summary>
     public GeneralizedTaskArithmeticRun(MergePlan plan, MergeParameters parameters, TaskArithmeticShape shape)

@@ -27,7 +27,7 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
     public string ArchitectureName => Config.Architecture;
 
     /// <summary>The Hugging Face <c>config.json</c> of the imported model.</summary>
-    public string ConfigJson() => JsonSerializer.Serialize(Config.ToJson(), new JsonSerializerOptions { WriteIndented = true });
+    public string ConfigJson() => JsonSerializer.Serialize(Config.ToJson(), MLNetMerge.Data.JsonText.Indented);
 
     /// <summary>
     /// Writes <c>model.safetensors</c>, <c>config.json</c>, <c>onnx_import.json</c> (source, and each tensor's initializer and
@@ -51,7 +51,7 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
             ["architecture"] = ArchitectureName,
             ["tensors"] = Map.Select(m => new Dictionary<string, object> { ["name"] = m.Name, ["initializer"] = m.Initializer, ["transposed"] = m.Transposed }).ToList(),
         };
-        Data.AtomicFile.Write(map, s => JsonSerializer.Serialize(s, record, new JsonSerializerOptions { WriteIndented = true }));
+        Data.AtomicFile.Write(map, s => JsonSerializer.Serialize(s, record, MLNetMerge.Data.JsonText.Indented));
         written.Add(map);
         string from = Path.GetDirectoryName(Path.GetFullPath(Source)) ?? ".";
         foreach (var name in TokenizerFiles)

@@ -93,7 +93,9 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
         if (Stage is null) return (merged, null);
         var data = DataViewReader.Read(input, Family, _options.Task, labelColumn: null);
         log.Info(FormattableString.Invariant($"fitting {Stage.Name} on {data.Values.Sum(d => d.Count)} rows of {data.Count} tasks"));
-        var aligned = Stage.Create(seed).Fit(merged, new MergeInputs(Family.Family, data), progress, _options.CancellationToken);
+        // A transformer serving one task fits its stage for that task alone (the view holds that task's rows only).
+        var served = _options.Task is { } one ? merged.ForTasks([one]) : merged;
+        var aligned = Stage.Create(seed).Fit(served, new MergeInputs(Family.Family, data), progress, _options.CancellationToken);
         log.Info(FormattableString.Invariant($"fitted {Stage.Name}: {aligned.State.Count} state tensors"));
         return (merged, aligned);
     }

@@ -53,6 +53,18 @@ internal sealed class MergedModel
     internal MergedModel WithEncoder(ModelArchitecture architecture, EncoderSession? session = null) =>
         new(Summary, Layout, Tensors, RawTensors, Heads, HeadEntries, Modulators, ModulatorBytes, TaskTensors) { Architecture = architecture, _session = session };
 
+    /// <summary>This model serving only <paramref name="tasks"/> (the same tensors and heads): what an alignment stage fitted
+    /// for a transformer that serves one task sees, so it asks for that task's rows only.</summary>
+    internal MergedModel ForTasks(IReadOnlyList<string> tasks)
+    {
+        foreach (var task in tasks)
+            if (!TaskNames.Contains(task))
+                throw new ArgumentException($"'{task}' is not a task of the merged model ({string.Join(", ", TaskNames)}).", nameof(tasks));
+        lock (_gate)
+            return new(Summary with { TaskNames = tasks }, Layout, Tensors, RawTensors, Heads, HeadEntries, Modulators, ModulatorBytes, TaskTensors)
+            { Architecture = Architecture, _session = _session };
+    }
+
     /// <summary>Method, parameters, tasks and notes.</summary>
     public MergeSummary Summary { get; }
 

@@ -139,6 +139,33 @@ public sealed class MergeEstimatorTests
         finally { Directory.Delete(Path.GetDirectoryName(zip)!, recursive: true); }
     }
 
+    /// <summary>A transformer serving one task fits its stage on that task's rows alone, and its scores are the ones the
+    /// all-task fit gives that task (FT-Classifier trains each task's head on its own rows, same seed).</summary>
+    [TestMethod]
+    public void OneTaskAlignedMerge_FitsOnThatTasksRows_AsTheAllTaskFitDoes()
+    {
+        var ml = new MLContext(seed: 0);
+        using var family = ml.Merging().LoadZooFamily(ZooPaths.Vision);
+        var stage = new global::MLNetMerge.FtClassifierOptions { ShotsPerClass = 2, Epochs = 2 };
+        var fashion = ml.Merging().LoadZooData(ZooPaths.Vision, "fashion", "test");
+        var fashionUnlabeled = ml.Transforms.DropColumns("Label").Fit(fashion).Transform(fashion);
+        var one = ml.Merging().TaskArithmetic(family, new global::MLNetMerge.TaskArithmeticOptions { Seed = 5, Task = "fashion" })
+            .Append(ml.Merging().FtClassifier(stage)).Fit(fashionUnlabeled);
+
+        var all = ml.Merging().LoadZooData(ZooPaths.Vision, "test");
+        var allUnlabeled = ml.Transforms.DropColumns("Label").Fit(all).Transform(all);
+        var every = ml.Merging().TaskArithmetic(family, new global::MLNetMerge.TaskArithmeticOptions { Seed = 5 })
+            .Append(ml.Merging().FtClassifier(stage)).Fit(allUnlabeled);
+
+        var served = Column(one.Transform(fashion), MergeColumns.Score);
+        var fromAll = Column(every.Transform(fashion), MergeColumns.ForTask(MergeColumns.Score, "fashion"));
+        Assert.HasCount(fromAll.Length, served);
+        double worst = served.Zip(fromAll).Max(p => p.First.Zip(p.Second).Max(q => Math.Abs(q.First - q.Second)));
+        Assert.IsLessThan(1e-6, worst, $"one-task and all-task FT-Classifier scores for fashion differ by {worst}");
+        var plain = Column(ml.Merging().TaskArithmetic(family, new global::MLNetMerge.TaskArithmeticOptions { Seed = 5, Task = "fashion" }).Fit(fashionUnlabeled).Transform(fashion), MergeColumns.Score);
+        Assert.IsGreaterThan(1e-3, served.Zip(plain).Max(p => p.First.Zip(p.Second).Max(q => Math.Abs(q.First - q.Second))), "the stage changed nothing");
+    }
+
     [TestMethod]
     public void BadInput_IsOneTypedLineNamingTheColumn()
     {

@@ -12,8 +12,10 @@ using var family = ml.Merging().LoadZooFamily(zoo);
 var test = ml.Merging().LoadZooData(zoo, "fashion", "test");
 var merge = ml.Merging().Ties(family, keep: 0.2, scale: 1.0);
 
-string dir = Path.Combine(Path.GetTempPath(), "mlnetmerge-example-onnx");
-var files = ml.Merging().SaveAsOnnx(merge, test, dir, overwrite: true);
+// A fresh folder of our own (SaveAsOnnx replaces only a folder an earlier export wrote, never someone else's).
+string scratch = Directory.CreateTempSubdirectory("mlnetmerge-example-onnx-").FullName;
+string dir = Path.Combine(scratch, "onnx");
+var files = ml.Merging().SaveAsOnnx(merge, test, dir);
 Console.WriteLine($"wrote {string.Join(", ", files)} ({new FileInfo(Path.Combine(dir, "model.onnx")).Length / 1024} KiB) to {dir}");
 
 // Reference: the fitted ML.NET components' Score.fashion on the first 16 test rows.
@@ -38,6 +40,7 @@ double fileDiff = Enumerable.Range(0, n).Max(i => expected[i].Zip(viaFile[i], (a
 
 Console.WriteLine($"Score.fashion, {n} rows: ONNX Runtime max |diff| {ortDiff:E2}; ApplyOnnxModel max |diff| {fileDiff:E2} (vs the fitted components)");
 applied.Dispose();
+Directory.Delete(scratch, recursive: true); // the folder this program created
 return ortDiff < 1e-5 && fileDiff < 1e-5 ? 0 : 1;
 
 static string FindZoo(string name = "vision")

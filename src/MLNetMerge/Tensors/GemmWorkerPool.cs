@@ -40,6 +40,9 @@ internal sealed class GemmWorkerPool
             _threads[w] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"MLNetMerge GEMM worker {w + 1}" };
             _threads[w].Start();
         }
+        // A caller whose wait outlasts the spin blocks on the event's lock object, which the event creates on its first
+        // blocking wait; one timed-out wait here creates it now, so that no job's wait allocates (1 ms, once per pool).
+        _done.Wait(1);
     }
 
     /// <summary>Largest number of parts one job can run in parallel (workers plus the caller).</summary>

@@ -11,7 +11,7 @@ using MLNetMerge.Tensors.LinearAlgebra;
 /// the CPU time per matrix (run it with DOTNET_PROCESSOR_COUNT=1 for the one-matrix-per-core layout) and, over the
 /// matrices, the median and largest
 /// <list type="bullet">
-/// <item>residual excess <c>e1 = (‖A − Â_r‖F − ‖A − A_r‖F) / ‖A − A_r‖F</c> (the criterion METHODS.md sets, ≤ 1e-3), and</item>
+/// <item>residual excess <c>e1 = (‖A − Â_r‖F − ‖A − A_r‖F) / ‖A − A_r‖F</c> (the project's criterion for a truncated SVD standing in for the exact one, ≤ 1e-3; docs/truncated-svd.md), and</item>
 /// <item>low-rank difference <c>e2 = ‖Â_r − A_r‖F / ‖A_r‖F</c> (how far the low-rank part itself is from the exact one).</item>
 /// </list>
 /// </summary>

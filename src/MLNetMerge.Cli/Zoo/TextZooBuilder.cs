@@ -250,11 +250,15 @@ internal static class TextZooBuilder
         return new ZooSplitFiles(null, labels, data.Count, tokens);
     }
 
-    private static string ConfigJson(TextEncoderConfig c) => JsonSerializer.Serialize(new Dictionary<string, object>
+    /// <summary>The Hugging Face <c>config.json</c> of a BERT text encoder (the text zoo's and the MiniLM family's), with
+    /// <c>_name_or_path</c> after <c>architectures</c> when the model has a published name.</summary>
+    internal static string ConfigJson(TextEncoderConfig c, string? nameOrPath = null)
     {
-        ["model_type"] = "bert", ["architectures"] = new[] { "BertForSequenceClassification" },
-        ["vocab_size"] = c.VocabSize, ["hidden_size"] = c.HiddenSize, ["num_hidden_layers"] = c.NumLayers, ["num_attention_heads"] = c.NumHeads,
-        ["intermediate_size"] = c.IntermediateSize, ["hidden_act"] = "gelu", ["layer_norm_eps"] = c.LayerNormEps,
-        ["max_position_embeddings"] = c.MaxPositions, ["type_vocab_size"] = c.TypeVocabSize, ["pad_token_id"] = c.PadTokenId,
-    }, MLNetMerge.Data.JsonText.Indented);
+        var json = new Dictionary<string, object> { ["model_type"] = "bert", ["architectures"] = new[] { "BertForSequenceClassification" } };
+        if (nameOrPath is not null) json["_name_or_path"] = nameOrPath;
+        json["vocab_size"] = c.VocabSize; json["hidden_size"] = c.HiddenSize; json["num_hidden_layers"] = c.NumLayers; json["num_attention_heads"] = c.NumHeads;
+        json["intermediate_size"] = c.IntermediateSize; json["hidden_act"] = "gelu"; json["layer_norm_eps"] = c.LayerNormEps;
+        json["max_position_embeddings"] = c.MaxPositions; json["type_vocab_size"] = c.TypeVocabSize; json["pad_token_id"] = c.PadTokenId;
+        return JsonSerializer.Serialize(json, MLNetMerge.Data.JsonText.Indented);
+    }
 }

@@ -77,7 +77,7 @@ internal static class MiniLmZooBuilder
         using (var reader = SafetensorsReader.Open(Path.Combine(baseDir, "model.safetensors"))) model.Load(reader);
         var baseValues = (float[])model.Parameters.Values.Clone();
         File.Copy(Path.Combine(baseDir, "vocab.txt"), Path.Combine(directory, "vocab.txt"), overwrite: true);
-        AtomicFile.Write(Path.Combine(directory, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(ConfigJson(cfg) + "\n")));
+        AtomicFile.Write(Path.Combine(directory, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(TextZooBuilder.ConfigJson(cfg, "sentence-transformers/all-MiniLM-L6-v2") + "\n")));
         new TextSettings(T, TextPooling.Mean, Path.Combine(directory, "vocab.txt"), LowerCase: true).Write(directory, cfg.HiddenSize);
         SaveEncoder(model, Path.Combine(directory, "base.safetensors"), null);
         var tokenizer = WordPieceTokenizer.Load(Path.Combine(directory, "vocab.txt"), new WordPieceTokenizer.Options { MaxLength = T, PaddingLength = T });
@@ -220,12 +220,4 @@ internal static class MiniLmZooBuilder
         NpyFile.Write(Path.Combine(directory, labels), data.RequireLabels().Select(l => (long)l).ToArray(), [data.Count]);
         return new ZooSplitFiles(null, labels, data.Count, tokens);
     }
-
-    private static string ConfigJson(TextEncoderConfig c) => JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["model_type"] = "bert", ["architectures"] = new[] { "BertForSequenceClassification" }, ["_name_or_path"] = "sentence-transformers/all-MiniLM-L6-v2",
-        ["vocab_size"] = c.VocabSize, ["hidden_size"] = c.HiddenSize, ["num_hidden_layers"] = c.NumLayers, ["num_attention_heads"] = c.NumHeads,
-        ["intermediate_size"] = c.IntermediateSize, ["hidden_act"] = "gelu", ["layer_norm_eps"] = c.LayerNormEps,
-        ["max_position_embeddings"] = c.MaxPositions, ["type_vocab_size"] = c.TypeVocabSize, ["pad_token_id"] = c.PadTokenId,
-    }, MLNetMerge.Data.JsonText.Indented);
 }

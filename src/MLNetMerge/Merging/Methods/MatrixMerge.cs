@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Merging.Methods;
 
@@ -23,6 +24,19 @@ internal static class MatrixMerge
     /// </summary>
     public static MethodParameter PowerIterationsParameter() =>
         MethodParameter.Number("power_iterations", 16, "Power iterations of the per-task randomized SVD.", 0, 50);
+
+    /// <summary>
+    /// The top <paramref name="k"/> singular triplets of <paramref name="a"/> (m, n) that TSV-M and ISO-CTS keep: subspace
+    /// iteration on the Gram matrix of the short side (<see cref="GramSubspaceSvd"/>; one product forms G, then each of
+    /// the <c>power_iterations</c> steps costs k²·l instead of a power step's 2·l·m·n), sketch k + 64, the shift of
+    /// dashSVD, seeded per tensor. Each step is one power step of A Aᵀ, as in the randomized range finder these methods
+    /// used before, so the convergence per iteration is the same (docs/truncated-svd.md).
+    /// </summary>
+    public static LowRankFactors TopTriplets(ReadOnlySpan<float> a, int m, int n, int k, RandomizedSvdSettings settings) =>
+        GramSubspaceSvd.Compute(a, m, n, k, TopTripletsOversampling, settings.PowerIterations, settings.Seed);
+
+    /// <summary>Extra sketch columns of <see cref="TopTriplets"/> (the randomized SVD's default, kept).</summary>
+    internal const int TopTripletsOversampling = RandomizedSvd.DefaultOversampling;
 
     /// <summary>True when <paramref name="tensor"/> is merged as a matrix under <paramref name="rule"/>.</summary>
     public static bool IsMatrix(TensorInfo tensor, string rule) =>

@@ -36,7 +36,7 @@ internal static class TridiagonalQlEigen
         double[] reflectors = ArrayPool<double>.Shared.Rent(n * n); // (n, n) row k holds v_k at columns k+1..n−1
         try
         {
-            Tridiagonalize(a, n, d, e, reflectors, beta);
+            SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
             var zt = vectorRows;          // (n, n) Zᵀ: starts as Qᵀ, ends with eigenvectors as rows
             AccumulateTranspose(reflectors, beta, n, zt);
             ImplicitQl(d, e, zt, n);
@@ -47,44 +47,6 @@ internal static class TridiagonalQlEigen
         {
             ArrayPool<double>.Shared.Return(reflectors);
         }
-    }
-
-    /// <summary>Householder tridiagonalisation of <paramref name="a"/> (n, n; trailing blocks overwritten).</summary>
-    private static void Tridiagonalize(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta)
-    {
-        var w = new double[n]; // (n) p, then w, for the current step
-        for (int k = 0; k < n - 2; k++)
-        {
-            int len = n - k - 1;
-            var x = reflectors.AsSpan(k * n + k + 1, len);
-            for (int i = 0; i < len; i++) x[i] = a[(k + 1 + i) * n + k];
-            double norm = Math.Sqrt(DenseKernels.Dot(x, x));
-            d[k] = a[k * n + k];
-            if (norm == 0.0)
-            {
-                e[k] = 0.0;
-                beta[k] = 0.0;
-                continue;
-            }
-            double alpha = x[0] >= 0 ? -norm : norm;
-            e[k] = alpha;
-            x[0] -= alpha;
-            double b = 2.0 / DenseKernels.Dot(x, x);
-            beta[k] = b;
-            var p = w.AsSpan(k + 1, len);
-            for (int i = 0; i < len; i++) p[i] = b * Dot(a.AsSpan((k + 1 + i) * n + k + 1, len), x);
-            double kk = 0.5 * b * DenseKernels.Dot(x, p);
-            DenseKernels.Axpy(-kk, x, p); // w = p − K v
-            for (int i = 0; i < len; i++)
-                SubtractTwoScaled(a.AsSpan((k + 1 + i) * n + k + 1, len), x[i], p, p[i], x);
-        }
-        if (n >= 2)
-        {
-            d[n - 2] = a[(n - 2) * n + n - 2];
-            e[n - 2] = a[(n - 1) * n + n - 2];
-        }
-        d[n - 1] = a[(n - 1) * n + n - 1];
-        e[n - 1] = 0.0;
     }
 
     /// <summary>
@@ -218,33 +180,6 @@ internal static class TridiagonalQlEigen
         }
         for (; i < n; i++) s += x[i] * y[i];
         return s;
-    }
-
-    /// <summary>Symmetric rank-2 update of one row, <c>row[j] −= a·x[j] + b·y[j]</c>, in the widest lanes available.</summary>
-    private static void SubtractTwoScaled(Span<double> row, double a, ReadOnlySpan<double> x, double b, ReadOnlySpan<double> y)
-    {
-        int n = row.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var va = Vector512.Create(a);
-            var vb = Vector512.Create(b);
-            for (; i <= n - 8; i += 8)
-            {
-                var r = Vector512.Create((ReadOnlySpan<double>)row.Slice(i, 8));
-                (r - va * Vector512.Create(x.Slice(i, 8)) - vb * Vector512.Create(y.Slice(i, 8))).CopyTo(row.Slice(i, 8));
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var va = Vector256.Create(a);
-            var vb = Vector256.Create(b);
-            for (; i <= n - 4; i += 4)
-            {
-                var r = Vector256.Create((ReadOnlySpan<double>)row.Slice(i, 4));
-                (r - va * Vector256.Create(x.Slice(i, 4)) - vb * Vector256.Create(y.Slice(i, 4))).CopyTo(row.Slice(i, 4));
-            }
-        }
-        for (; i < n; i++) row[i] -= a * x[i] + b * y[i];
     }
 
     private static double Hypot(double x, double y)

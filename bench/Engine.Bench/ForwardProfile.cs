@@ -71,6 +71,8 @@ internal static class ForwardProfile
             ($"{s.Act} {n} x {inter}", Ms(() => Activation.Forward<float>(s.Act, act, pre)), layers),
             ($"linear {ic} GEMM", Ms(() => Gemm.Multiply(false, true, n, c, inter, 1f, act, inter, w2, inter, 0f, y, c)), layers),
             ($"linear {ic} bias", Ms(() => { for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * c, c), b2, y.AsSpan(i * c, c)); }), layers),
+            ($"fused {ci} +bias+{s.Act}", Ms(() => FusedLinear.Forward(pre, act, x, w1, b1, n, c, inter, s.Act)), layers),
+            ($"fused {ic} +bias+residual", Ms(() => FusedLinear.Forward(y, default, act, w2, b2, n, inter, c, null, x)), layers),
         };
         double wholeMs = whole(rng);
         double sum = 0;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MLNetMerge.Tensors;
 
 /// <summary>
@@ -123,6 +125,7 @@ internal static unsafe class GemmDriver
             _nextPack = 0; _packed = 0; _nextUnit = 0;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part)
         {
             // Phase 1: pack B, one (k-block, column block) unit at a time; then wait until every unit is packed.
@@ -157,6 +160,7 @@ internal static unsafe class GemmDriver
         }
 
         /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and the shared packed B.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunUnit(float* packA, float* edge, int i0, int rows, int j0, int cols)
         {
             int mr = _blk.Mr, nr = _blk.Nr, rowsPadded = RoundUp(rows, mr);

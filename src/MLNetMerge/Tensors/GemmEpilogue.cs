@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace MLNetMerge.Tensors;
 
@@ -38,6 +39,7 @@ internal readonly unsafe struct GemmEpilogue
     public bool IsEmpty => Bias == null && Residual == null && Activation == null;
 
     /// <summary>Applies the epilogue to rows [i0, i0 + rows) and columns [j0, j0 + cols) of C (row stride <paramref name="ldc"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Apply(float* c, int ldc, int i0, int rows, int j0, int cols)
     {
         for (int r = i0; r < i0 + rows; r++)

@@ -56,6 +56,7 @@ internal static class GeluErfKernel
 
     /// <summary><c>y = gelu(x)</c> on one range (the per-part body; also a fused GEMM epilogue's activation on a row of C):
     /// one sweep, <c>e^(−x²/2)</c> by <see cref="VectorExp"/> in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ForwardRange(Span<float> y, ReadOnlySpan<float> x)
     {
         int n = x.Length;

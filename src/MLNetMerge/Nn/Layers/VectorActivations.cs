@@ -30,6 +30,7 @@ internal static class VectorActivations
 
     /// <summary>y = x · σ(1.702x) = x / (1 + e^(−1.702x)) on one range (the per-part body; also a fused GEMM epilogue's
     /// activation on a row of C): one sweep, the exp by <see cref="VectorExp"/> in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuickGeluForwardRange(Span<float> y, ReadOnlySpan<float> x)
     {
         int n = x.Length;

@@ -3,14 +3,15 @@ using System.Runtime.CompilerServices;
 namespace MLNetMerge.Tensors;
 
 /// <summary>
-/// The blocked, packed GEMM loop nest and its partitioning over threads. B is packed once per call into one buffer that
-/// every thread reads (k-blocks of KC rows, each laid out as NR-column panels over all of n), in parallel units of
-/// (k-block, NC columns); then C is cut into units of (UnitRows rows, NC columns) that the threads take one after
-/// another from a shared counter, so a thread that the OS holds back (a loaded machine) leaves its share to the others.
+/// The blocked, packed GEMM loop nest and its partitioning over threads. C is cut into units of (UnitRows rows, NC columns)
+/// that the threads take one after another from a shared counter, column block by column block, so a thread that the OS
+/// holds back (a loaded machine) leaves its share to the others and no thread ever waits for another inside a product.
+/// Each thread packs the B column block (all of k) its units need into its own buffer and keeps it while the next unit it
+/// takes is in the same column block (so B is packed about once per thread, as with a static split), and packs its unit's
+/// rows of A for all of k.
 /// Loop nest of one unit (rows i, columns j of C), vectors running along n:
 /// <code>
 /// for pc in steps of KC:              k-blocks in increasing order (fixed reduction order)
-///   A rows packed for this k-block    (the thread keeps its unit rows' packed A over all k while the rows stay the same)
 ///   for ir in steps of MR:            A micro-panel (KC, MR) stays in L1
 ///     for jr in steps of NR:          B micro-panel (KC, NR) streams from the B block (KC, NC) in L2
 ///       tile kernel: C[ir.., jr..] = alpha·acc + (pc == 0 ? beta : 1)·C
@@ -47,9 +48,10 @@ internal static unsafe class GemmDriver
 
     [ThreadStatic] private static GemmJob? t_job;
     [ThreadStatic] private static float[]? t_packA;
+    [ThreadStatic] private static float[]? t_packB;
 
-    /// <summary>Most floats of packed B held at once (16 MiB): larger products run in slabs of whole k-blocks × whole column
-    /// blocks, k-slabs in increasing order (the same k-blocks in the same order, so the same bits).</summary>
+    /// <summary>Most floats of one thread's packed B column block (16 MiB): a product whose k·NC exceeds it runs in k-slabs of
+    /// whole k-blocks, in increasing order (the same k-blocks in the same order, so the same bits).</summary>
     internal const long PackedBCap = 1L << 22;
 
     /// <summary>Runs the packed product, split over up to <paramref name="maxThreads"/> threads.</summary>
@@ -58,24 +60,13 @@ internal static unsafe class GemmDriver
     {
         var blk = BlockingOf(path);
         int kSlab = (long)k * blk.Nc <= PackedBCap ? k : (int)Math.Max(blk.Kc, PackedBCap / blk.Nc / blk.Kc * blk.Kc);
-        int nSlab = (int)Math.Min(RoundUp(n, blk.Nc), Math.Max(blk.Nc, PackedBCap / kSlab / blk.Nc * blk.Nc));
         for (int p0 = 0; p0 < k; p0 += kSlab)
         {
             int ks = Math.Min(kSlab, k - p0);
-            bool lastK = p0 + ks >= k;
-            for (int j0 = 0; j0 < n; j0 += nSlab)
-            {
-                int ns = Math.Min(nSlab, n - j0);
-                float* aS = transA ? a + (long)p0 * lda : a + p0;
-                float* bS = transB ? b + (long)j0 * ldb + p0 : b + (long)p0 * ldb + j0;
-                var epi = !lastK || epilogue.IsEmpty ? default : epilogue with
-                {
-                    Bias = epilogue.Bias == null ? null : epilogue.Bias + j0,
-                    Residual = epilogue.Residual == null ? null : epilogue.Residual + j0,
-                    Output = epilogue.Output == null ? null : epilogue.Output + j0,
-                };
-                RunSlab(path, blk, transA, transB, m, ns, ks, alpha, aS, lda, bS, ldb, p0 == 0 ? beta : 1f, c + j0, ldc, maxThreads, epi);
-            }
+            float* aS = transA ? a + (long)p0 * lda : a + p0;
+            float* bS = transB ? b + p0 : b + (long)p0 * ldb;
+            RunSlab(path, blk, transA, transB, m, n, ks, alpha, aS, lda, bS, ldb, p0 == 0 ? beta : 1f, c, ldc, maxThreads,
+                p0 + ks >= k ? epilogue : default);
         }
     }
 
@@ -94,20 +85,19 @@ internal static unsafe class GemmDriver
         }
     }
 
-    /// <summary>The arguments of one product, its shared packed B and the per-part entry the worker pool calls.</summary>
+    /// <summary>The arguments of one product and the per-part entry the worker pool calls.</summary>
     private sealed class GemmJob : GemmWorkerPool.IJob
     {
         private GemmPath _path;
         private Blocking _blk;
         private bool _transA, _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc, _nPadded, _unitRows, _rowUnits, _colBlocks, _kBlocks;
+        private int _m, _n, _k, _lda, _ldb, _ldc, _unitRows, _rowUnits, _colBlocks;
         private float _alpha, _beta;
-        private float* _a, _b, _c, _packB;
-        private float[]? _packBArray;
+        private float* _a, _b, _c;
         private GemmEpilogue _epilogue;
-        private int _nextPack, _packed, _nextUnit;
+        private int _nextUnit;
 
-        /// <summary>Units of C: (row group, column block) pairs.</summary>
+        /// <summary>Units of C: (column block, row group) pairs.</summary>
         internal int ComputeUnits => _rowUnits * _colBlocks;
 
         internal void Set(GemmPath path, Blocking blk, bool transA, bool transB, int m, int n, int k, float alpha,
@@ -116,52 +106,39 @@ internal static unsafe class GemmDriver
             _path = path; _blk = blk; _transA = transA; _transB = transB;
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
-            _nPadded = RoundUp(n, blk.Nr);
             _unitRows = TilesPerUnit * blk.Mr;
             _rowUnits = (m + _unitRows - 1) / _unitRows;
             _colBlocks = (n + blk.Nc - 1) / blk.Nc;
-            _kBlocks = (k + blk.Kc - 1) / blk.Kc;
-            _packB = Buffer(ref _packBArray, (long)k * _nPadded); // (k-blocks: (n/nr, kc, nr) each, at pc · nPadded)
-            _nextPack = 0; _packed = 0; _nextUnit = 0;
+            _nextUnit = 0;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part)
         {
-            // Phase 1: pack B, one (k-block, column block) unit at a time; then wait until every unit is packed.
-            int packUnits = _kBlocks * _colBlocks;
-            for (int u; (u = Interlocked.Increment(ref _nextPack) - 1) < packUnits;)
-            {
-                int pc = u / _colBlocks * _blk.Kc, jc = u % _colBlocks * _blk.Nc;
-                GemmPacking.PackB(_transB, _b, _ldb, pc, jc, Math.Min(_blk.Kc, _k - pc), Math.Min(_blk.Nc, _n - jc), _blk.Nr,
-                    _packB + (long)pc * _nPadded + (long)jc * Math.Min(_blk.Kc, _k - pc));
-                Interlocked.Increment(ref _packed);
-            }
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _packed) < packUnits) spin.SpinOnce(sleep1Threshold: -1);
-
-            // Phase 2: units of C, row group by row group.
-            int units = ComputeUnits, packedRows = -1;
-            float* packA = Buffer(ref t_packA, (long)RoundUp(_unitRows, _blk.Mr) * _k); // (k-blocks: (rows/mr, kc, mr) each)
-            float* edge = stackalloc float[_blk.Mr * _blk.Nr + 16];                     // (mr, nr) scratch tile for partial tiles
+            int units = ComputeUnits, packedBlock = -1;
+            float* packA = Buffer(ref t_packA, (long)_unitRows * _k);   // (k-blocks: (rows/mr, kc, mr) each, at pc · rows)
+            float* packB = Buffer(ref t_packB, (long)_blk.Nc * _k);     // (k-blocks: (nc/nr, kc, nr) each, at pc · NC)
+            float* edge = stackalloc float[_blk.Mr * _blk.Nr + 16];     // (mr, nr) scratch tile for partial tiles
             edge = Align64(edge);
             for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
             {
-                int rowUnit = u / _colBlocks, i0 = rowUnit * _unitRows, rows = Math.Min(_unitRows, _m - i0);
-                if (rowUnit != packedRows)
+                int colBlock = u / _rowUnits, j0 = colBlock * _blk.Nc, cols = Math.Min(_blk.Nc, _n - j0);
+                if (colBlock != packedBlock)
                 {
                     for (int pc = 0; pc < _k; pc += _blk.Kc)
-                        GemmPacking.PackA(_transA, _a, _lda, i0, pc, rows, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * RoundUp(rows, _blk.Mr));
-                    packedRows = rowUnit;
+                        GemmPacking.PackB(_transB, _b, _ldb, pc, j0, Math.Min(_blk.Kc, _k - pc), cols, _blk.Nr, packB + (long)pc * _blk.Nc);
+                    packedBlock = colBlock;
                 }
-                int j0 = u % _colBlocks * _blk.Nc;
-                RunUnit(packA, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
+                int i0 = u % _rowUnits * _unitRows, rows = Math.Min(_unitRows, _m - i0);
+                for (int pc = 0; pc < _k; pc += _blk.Kc)
+                    GemmPacking.PackA(_transA, _a, _lda, i0, pc, rows, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * RoundUp(rows, _blk.Mr));
+                RunUnit(packA, packB, edge, i0, rows, j0, cols);
             }
         }
 
-        /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and the shared packed B.</summary>
+        /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and B column block.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void RunUnit(float* packA, float* edge, int i0, int rows, int j0, int cols)
+        private void RunUnit(float* packA, float* packB, float* edge, int i0, int rows, int j0, int cols)
         {
             int mr = _blk.Mr, nr = _blk.Nr, rowsPadded = RoundUp(rows, mr);
             bool epilogue = !_epilogue.IsEmpty;
@@ -172,7 +149,7 @@ internal static unsafe class GemmDriver
                 float beta = first ? _beta : 1f;
                 bool loadC = !first || _beta != 0f;
                 float* aBlock = packA + (long)pc * rowsPadded;                    // (rows/mr, kc, mr)
-                float* bBlock = _packB + (long)pc * _nPadded + (long)j0 * kc;     // (cols/nr, kc, nr)
+                float* bBlock = packB + (long)pc * _blk.Nc;                       // (cols/nr, kc, nr)
                 for (int ir = 0; ir < rows; ir += mr)
                 {
                     int tileRows = Math.Min(mr, rows - ir);

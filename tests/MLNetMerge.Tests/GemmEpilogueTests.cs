@@ -72,10 +72,10 @@ public sealed unsafe class GemmEpilogueTests
     }
 
     [TestMethod]
-    public void BiasOnlyEpilogueRunsOnceAfterTheLastKSlab()
+    public void BiasOnlyEpilogueRunsOnceAfterTheLastKSlabOnEveryColumnSlab()
     {
-        // k = 17000 > 16384 makes the AVX2 path run two k-slabs (a thread's packed B column block is capped at 2^22
-        // floats): the epilogue must run once, after the last k-slab, on every column block.
+        // k = 17000 > 16384 makes the AVX2 path run two k-slabs and three column slabs (a thread's packed B is capped at
+        // 2^22 floats): the epilogue must run once, after the last k-slab, on every column slab (bias offset by its first column).
         int m = 20, n = 700, k = 17000;
         var a = Random(m * k, 11); var b = Random(n * k, 12); var bias = Random(n, 13);
         foreach (var path in Paths())

@@ -3,22 +3,22 @@ using System.Runtime.CompilerServices;
 namespace MLNetMerge.Tensors;
 
 /// <summary>
-/// The blocked, packed GEMM loop nest and its partitioning over threads. C is cut into units of (UnitRows rows, NC columns)
-/// that the threads take one after another from a shared counter, column block by column block, so a thread that the OS
-/// holds back (a loaded machine) leaves its share to the others and no thread ever waits for another inside a product.
-/// Each thread packs the B column block (all of k) its units need into its own buffer and keeps it while the next unit it
-/// takes is in the same column block (so B is packed about once per thread, as with a static split), and packs its unit's
-/// rows of A for all of k.
-/// Loop nest of one unit (rows i, columns j of C), vectors running along n:
+/// The blocked, packed GEMM loop nest and its partitioning over threads. The rows of C are cut into groups of UnitRows
+/// that the threads take one after another from a shared counter, so a thread that the OS holds back (a loaded machine)
+/// leaves its share to the others and no thread ever waits for another inside a product. Each thread packs all of B
+/// (of the current slab) into its own buffer when it takes its first group, and each group's rows of A once — the same
+/// packing as a static split of the rows over the threads.
+/// Loop nest of one row group (rows i of C, all columns), vectors running along n:
 /// <code>
-/// for pc in steps of KC:              k-blocks in increasing order (fixed reduction order)
-///   for ir in steps of MR:            A micro-panel (KC, MR) stays in L1
-///     for jr in steps of NR:          B micro-panel (KC, NR) streams from the B block (KC, NC) in L2
-///       tile kernel: C[ir.., jr..] = alpha·acc + (pc == 0 ? beta : 1)·C
-///     last k-block: epilogue on C[ir.., j..] (bias, residual, activation) while it is in L1
+/// for jc in steps of NC:              the group's C block (UnitRows, NC) stays in L1/L2 over all of k
+///   for pc in steps of KC:            k-blocks in increasing order (fixed reduction order); B block (KC, NC) in L2
+///     for ir in steps of MR:          A micro-panel (KC, MR) stays in L1
+///       for jr in steps of NR:        B micro-panel (KC, NR) streams from the B block
+///         tile kernel: C[ir.., jr..] = alpha·acc + (pc == 0 ? beta : 1)·C
+///       last k-block: epilogue on C[ir.., jc..] (bias, residual, activation) while it is in L1
 /// </code>
-/// Every element of C sees the same k-blocks in the same order through the same tile kernel whichever unit and thread
-/// holds it, so results are bit-identical for any thread count and any order in which units are taken.
+/// Every element of C sees the same k-blocks in the same order through the same tile kernel whichever group and thread
+/// hold it, so results are bit-identical for any thread count and any order in which groups are taken.
 /// </summary>
 internal static unsafe class GemmDriver
 {
@@ -41,17 +41,16 @@ internal static unsafe class GemmDriver
         _ => new Blocking(GemmScalarKernel.Mr, GemmScalarKernel.Nr, Kc: 256, Nc: 256),
     };
 
-    /// <summary>Register-tile rows per unit of work: 8 tiles (48 rows AVX2, 96 AVX-512) — a few hundred units at the
-    /// engine's shapes, small enough to balance two threads, large enough that a unit's B block reads (KC·NC from L3) stay
-    /// a few per cent of its multiply-adds.</summary>
+    /// <summary>Register-tile rows per row group: 8 tiles (48 rows AVX2, 96 AVX-512) — 9 to 43 groups at the engine's
+    /// shapes (N = 800 or 2048 tokens), enough to balance two threads, while each B block visit from L3 feeds 8 tiles.</summary>
     private const int TilesPerUnit = 8;
 
     [ThreadStatic] private static GemmJob? t_job;
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
 
-    /// <summary>Most floats of one thread's packed B column block (16 MiB): a product whose k·NC exceeds it runs in k-slabs of
-    /// whole k-blocks, in increasing order (the same k-blocks in the same order, so the same bits).</summary>
+    /// <summary>Most floats of one thread's packed B (16 MiB): a larger product runs in slabs of whole k-blocks × whole column
+    /// blocks, k-slabs in increasing order (the same k-blocks in the same order, so the same bits).</summary>
     internal const long PackedBCap = 1L << 22;
 
     /// <summary>Runs the packed product, split over up to <paramref name="maxThreads"/> threads.</summary>
@@ -60,13 +59,24 @@ internal static unsafe class GemmDriver
     {
         var blk = BlockingOf(path);
         int kSlab = (long)k * blk.Nc <= PackedBCap ? k : (int)Math.Max(blk.Kc, PackedBCap / blk.Nc / blk.Kc * blk.Kc);
+        int nSlab = (int)Math.Min(RoundUp(n, blk.Nc), Math.Max(blk.Nc, PackedBCap / kSlab / blk.Nc * blk.Nc));
         for (int p0 = 0; p0 < k; p0 += kSlab)
         {
             int ks = Math.Min(kSlab, k - p0);
-            float* aS = transA ? a + (long)p0 * lda : a + p0;
-            float* bS = transB ? b + p0 : b + (long)p0 * ldb;
-            RunSlab(path, blk, transA, transB, m, n, ks, alpha, aS, lda, bS, ldb, p0 == 0 ? beta : 1f, c, ldc, maxThreads,
-                p0 + ks >= k ? epilogue : default);
+            bool lastK = p0 + ks >= k;
+            for (int j0 = 0; j0 < n; j0 += nSlab)
+            {
+                int ns = Math.Min(nSlab, n - j0);
+                float* aS = transA ? a + (long)p0 * lda : a + p0;
+                float* bS = transB ? b + (long)j0 * ldb + p0 : b + (long)p0 * ldb + j0;
+                var epi = !lastK || epilogue.IsEmpty ? default : epilogue with
+                {
+                    Bias = epilogue.Bias == null ? null : epilogue.Bias + j0,
+                    Residual = epilogue.Residual == null ? null : epilogue.Residual + j0,
+                    Output = epilogue.Output == null ? null : epilogue.Output + j0,
+                };
+                RunSlab(path, blk, transA, transB, m, ns, ks, alpha, aS, lda, bS, ldb, p0 == 0 ? beta : 1f, c + j0, ldc, maxThreads, epi);
+            }
         }
     }
 
@@ -91,14 +101,14 @@ internal static unsafe class GemmDriver
         private GemmPath _path;
         private Blocking _blk;
         private bool _transA, _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc, _unitRows, _rowUnits, _colBlocks;
+        private int _m, _n, _k, _lda, _ldb, _ldc, _nPadded, _unitRows, _rowUnits;
         private float _alpha, _beta;
         private float* _a, _b, _c;
         private GemmEpilogue _epilogue;
         private int _nextUnit;
 
-        /// <summary>Units of C: (column block, row group) pairs.</summary>
-        internal int ComputeUnits => _rowUnits * _colBlocks;
+        /// <summary>Row groups of C.</summary>
+        internal int ComputeUnits => _rowUnits;
 
         internal void Set(GemmPath path, Blocking blk, bool transA, bool transB, int m, int n, int k, float alpha,
             float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, in GemmEpilogue epilogue)
@@ -106,37 +116,37 @@ internal static unsafe class GemmDriver
             _path = path; _blk = blk; _transA = transA; _transB = transB;
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
+            _nPadded = RoundUp(n, blk.Nr);
             _unitRows = TilesPerUnit * blk.Mr;
             _rowUnits = (m + _unitRows - 1) / _unitRows;
-            _colBlocks = (n + blk.Nc - 1) / blk.Nc;
             _nextUnit = 0;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part)
         {
-            int units = ComputeUnits, packedBlock = -1;
-            float* packA = Buffer(ref t_packA, (long)_unitRows * _k);   // (k-blocks: (rows/mr, kc, mr) each, at pc · rows)
-            float* packB = Buffer(ref t_packB, (long)_blk.Nc * _k);     // (k-blocks: (nc/nr, kc, nr) each, at pc · NC)
-            float* edge = stackalloc float[_blk.Mr * _blk.Nr + 16];     // (mr, nr) scratch tile for partial tiles
+            int units = _rowUnits;
+            float* packA = null, packB = null, edge = stackalloc float[_blk.Mr * _blk.Nr + 16]; // edge: (mr, nr) scratch tile
             edge = Align64(edge);
             for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
             {
-                int colBlock = u / _rowUnits, j0 = colBlock * _blk.Nc, cols = Math.Min(_blk.Nc, _n - j0);
-                if (colBlock != packedBlock)
+                if (packB == null)
                 {
+                    // This thread's first group: pack all of B, k-block by k-block, each as (n/nr, kc, nr) at pc · nPadded.
+                    packA = Buffer(ref t_packA, (long)_unitRows * _k);
+                    packB = Buffer(ref t_packB, (long)_nPadded * _k);
                     for (int pc = 0; pc < _k; pc += _blk.Kc)
-                        GemmPacking.PackB(_transB, _b, _ldb, pc, j0, Math.Min(_blk.Kc, _k - pc), cols, _blk.Nr, packB + (long)pc * _blk.Nc);
-                    packedBlock = colBlock;
+                        GemmPacking.PackB(_transB, _b, _ldb, pc, 0, Math.Min(_blk.Kc, _k - pc), _n, _blk.Nr, packB + (long)pc * _nPadded);
                 }
-                int i0 = u % _rowUnits * _unitRows, rows = Math.Min(_unitRows, _m - i0);
+                int i0 = u * _unitRows, rows = Math.Min(_unitRows, _m - i0);
                 for (int pc = 0; pc < _k; pc += _blk.Kc)
                     GemmPacking.PackA(_transA, _a, _lda, i0, pc, rows, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * RoundUp(rows, _blk.Mr));
-                RunUnit(packA, packB, edge, i0, rows, j0, cols);
+                for (int j0 = 0; j0 < _n; j0 += _blk.Nc)
+                    RunUnit(packA, packB, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
             }
         }
 
-        /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and B column block.</summary>
+        /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and packed B.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunUnit(float* packA, float* packB, float* edge, int i0, int rows, int j0, int cols)
         {
@@ -149,7 +159,7 @@ internal static unsafe class GemmDriver
                 float beta = first ? _beta : 1f;
                 bool loadC = !first || _beta != 0f;
                 float* aBlock = packA + (long)pc * rowsPadded;                    // (rows/mr, kc, mr)
-                float* bBlock = packB + (long)pc * _blk.Nc;                       // (cols/nr, kc, nr)
+                float* bBlock = packB + (long)pc * _nPadded + (long)j0 * kc;      // (cols/nr, kc, nr)
                 for (int ir = 0; ir < rows; ir += mr)
                 {
                     int tileRows = Math.Min(mr, rows - ir);

@@ -103,13 +103,15 @@ public sealed class CartTests
     public void TwoTasksAtAnyRankEqualWeightAveraging()
     {
         // With T = 2, c2 = θ2 − θavg = −c1. The sketch seed is shared by the tasks, so the randomized SVD gives
-        // lowrank(c2) = −lowrank(c1) exactly and θ = θavg + λ (lowrank(c1) + lowrank(c2)) = θavg at every rank.
+        // lowrank(c2) = −lowrank(c1) and θ = θavg + λ (lowrank(c1) + lowrank(c2)) = θavg at every rank. In float32 the
+        // centering gives c2 = −c1 only up to rounding (~3e-8 here), which the default 14 subspace iterations carry to
+        // ~1e-6 in the sum on this random matrix (8 iterations: below 1e-6); unshared sketches would differ by ~1e-1.
         var rng = new Random(7);
         float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
         var f = new TinyFamily("t1", "t2").WithWeights("model.layers.0.mlp.weight", [24, 40], R(960), R(960), R(960));
         var cart = Run(f, "cart", P(("rank_ratio", 0.25)));
         var avg = Run(f, "weight_average");
-        AssertClose(avg.Tensors["model.layers.0.mlp.weight"], cart.Tensors["model.layers.0.mlp.weight"], 1e-6);
+        AssertClose(avg.Tensors["model.layers.0.mlp.weight"], cart.Tensors["model.layers.0.mlp.weight"], 4e-6);
     }
 
     [TestMethod]

@@ -14,11 +14,11 @@ public sealed class CartOptions : MergeOptions
     [RecipeParameter("scale")]
     public double Scale { get; set; } = Declared.MergeNumber("cart", "scale");
 
-    /// <summary>Power iterations of the randomized SVD. Default 8.</summary>
+    /// <summary>Subspace iterations of the truncated SVD (each one power step of A Aᵀ). Default 14.</summary>
     [RecipeParameter("power_iterations")]
     public int PowerIterations { get; set; } = (int)Declared.MergeNumber("cart", "power_iterations");
 
-    /// <summary>Extra sketch columns of the truncated SVD (sketch r + oversampling). Default 32.</summary>
+    /// <summary>Extra sketch columns of the truncated SVD (sketch r + oversampling). Default 96.</summary>
     [RecipeParameter("oversampling")]
     public int Oversampling { get; set; } = (int)Declared.MergeNumber("cart", "oversampling");
 }

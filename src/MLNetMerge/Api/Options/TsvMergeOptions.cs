@@ -15,7 +15,7 @@ public sealed class TsvMergeOptions : MergeOptions
     [RecipeParameter("matrices")]
     public MatrixSelection Matrices { get; set; } = Declared.MergeChoice<MatrixSelection>("tsv_m", "matrices");
 
-    /// <summary>Power iterations of the per-task randomized SVD. Default 16.</summary>
+    /// <summary>Subspace iterations of the per-task truncated SVD (each one power step of τ τᵀ). Default 16.</summary>
     [RecipeParameter("power_iterations")]
     public int PowerIterations { get; set; } = (int)Declared.MergeNumber("tsv_m", "power_iterations");
 }

@@ -111,7 +111,7 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         var tau = new float[ctx.TaskCount][];
         for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
         int common = IsoCts.CommonSize(Math.Min(m, n), ctx.TaskCount, ctx.Number("common_space_fraction"));
-        var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, 0x150C, ctx.Name));
+        var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "iso", ctx.Name));
         IsoCtsUpdate(ctx.Scratch, tau, m, n, common, settings, lambda, output);
     }
 
@@ -168,7 +168,7 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
                     Gemm.Multiply(true, false, common, n, m, 1f, uk, common, tau[t], n, 0f, proj, n);   // Ukᵀ τt   (k, n)
                     Gemm.Multiply(false, false, m, n, common, -1f, uk, common, proj, n, 1f, w, n);      // τt − Uk·(k, n)
                 }
-                var ft = RandomizedSvd.Compute(ws, m, n, perTask, powerIterations: settings.PowerIterations, seed: settings.Seed);
+                var ft = MatrixMerge.TopTriplets(ws, m, n, perTask, settings);
                 for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(uc.AsSpan(i * r + t * perTask, perTask));
                 ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
                 for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];

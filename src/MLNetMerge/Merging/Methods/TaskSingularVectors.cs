@@ -9,8 +9,8 @@ namespace MLNetMerge.Merging.Methods;
 /// <c>X = [U1 … UT]</c> (m, Tk), <c>s = [S1 … ST]</c>, <c>Y = [V1ᵀ; …; VTᵀ]</c> (Tk, n), decorrelated by orthogonal
 /// Procrustes (each replaced by its polar factor, the nearest matrix with orthonormal columns or rows), and
 /// <c>θ = θ0 + λ·polar(X) diag(s) polar(Y)</c>. Every other tensor gets <c>θ0 + λ·mean τ</c>. Per-task top-k by
-/// randomized SVD (seeded from the recipe seed and the tensor name; exact when k + 64 ≥ r), polar factors through
-/// <see cref="GramSvd"/>. Gargiulo et al. 2025, "Task Singular Vectors: Reducing Task Interference in Model Merging",
+/// seeded subspace iteration on the Gram matrix (<see cref="MatrixMerge.TopTriplets"/>; the seed from the recipe seed
+/// and the tensor name; the whole range when k + 64 ≥ r), polar factors through <see cref="GramSvd"/>. Gargiulo et al. 2025, "Task Singular Vectors: Reducing Task Interference in Model Merging",
 /// CVPR, arXiv:2412.00081. Math: docs/methods/tsv-m.md.
 /// </summary>
 internal sealed class TaskSingularVectors : MergeMethod
@@ -56,7 +56,7 @@ internal sealed class TaskSingularVectors : MergeMethod
             ctx.Base.CopyTo(output);
             var tau = new float[ctx.TaskCount][];
             for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
-            var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, 0x75F3, ctx.Name));
+            var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "tsv_m", ctx.Name));
             Merged(tau, m, n, settings, lambda, output);
         }
     }
@@ -79,7 +79,7 @@ internal sealed class TaskSingularVectors : MergeMethod
         {
             for (int t = 0; t < tasks; t++)
             {
-                var f = RandomizedSvd.Compute(tau[t].AsSpan(0, m * n), m, n, k, powerIterations: settings.PowerIterations, seed: settings.Seed);
+                var f = MatrixMerge.TopTriplets(tau[t].AsSpan(0, m * n), m, n, k, settings);
                 for (int i = 0; i < m; i++) f.U.AsSpan(i * k, k).CopyTo(x.AsSpan(i * width + t * k, k));
                 f.Vt.AsSpan(0, k * n).CopyTo(y.AsSpan(t * k * n, k * n));
                 f.S.AsSpan(0, k).CopyTo(s.AsSpan(t * k, k));

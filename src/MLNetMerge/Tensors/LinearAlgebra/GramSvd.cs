@@ -119,7 +119,7 @@ internal static class GramSvd
         try
         {
             DenseKernels.ToDouble(a, m, n, x, transpose: m >= n);
-            GramOfRows(x, k, len, g);
+            GramOfRowsKernel.Compute(x, k, len, g);
             var lambda = new double[k];                 // (k) descending
             TridiagonalQlEigen.Decompose(g, k, lambda, rows);
             var sigma = new double[k];
@@ -153,56 +153,5 @@ internal static class GramSvd
         var f = FloatBufferPool.Shared.Rent(length);
         for (int i = 0; i < length; i++) f[i] = (float)x[i];
         return f;
-    }
-
-    /// <summary>
-    /// G (rows, rows) = X Xᵀ for X (rows, len) in float64: four rows against four rows per pass over len, sixteen
-    /// vector accumulators (eight loads feed sixteen multiply-adds), lanes summed in order at the end.
-    /// </summary>
-    private static void GramOfRows(double[] x, int rows, int len, double[] g)
-    {
-        int lanes = System.Numerics.Vector<double>.Count;
-        var acc = new System.Numerics.Vector<double>[16];
-        for (int i0 = 0; i0 < rows; i0 += 4)
-        {
-            int ni = Math.Min(4, rows - i0);
-            for (int j0 = 0; j0 <= i0; j0 += 4)
-            {
-                int nj = Math.Min(4, rows - j0);
-                if (ni < 4 || nj < 4 || !System.Numerics.Vector.IsHardwareAccelerated)
-                {
-                    for (int a = 0; a < ni; a++)
-                        for (int c = 0; c < nj; c++)
-                            if (a + i0 >= c + j0)
-                                g[(i0 + a) * rows + j0 + c] = g[(j0 + c) * rows + i0 + a] =
-                                    DenseKernels.Dot(x.AsSpan((i0 + a) * len, len), x.AsSpan((j0 + c) * len, len));
-                    continue;
-                }
-                Array.Clear(acc);
-                int l = 0;
-                for (; l <= len - lanes; l += lanes)
-                {
-                    var x0 = new System.Numerics.Vector<double>(x, i0 * len + l);
-                    var x1 = new System.Numerics.Vector<double>(x, (i0 + 1) * len + l);
-                    var x2 = new System.Numerics.Vector<double>(x, (i0 + 2) * len + l);
-                    var x3 = new System.Numerics.Vector<double>(x, (i0 + 3) * len + l);
-                    for (int c = 0; c < 4; c++)
-                    {
-                        var y = new System.Numerics.Vector<double>(x, (j0 + c) * len + l);
-                        acc[c] += x0 * y;
-                        acc[4 + c] += x1 * y;
-                        acc[8 + c] += x2 * y;
-                        acc[12 + c] += x3 * y;
-                    }
-                }
-                for (int a = 0; a < 4; a++)
-                    for (int c = 0; c < 4; c++)
-                    {
-                        double s = System.Numerics.Vector.Sum(acc[a * 4 + c]);
-                        for (int t = l; t < len; t++) s += x[(i0 + a) * len + t] * x[(j0 + c) * len + t];
-                        g[(i0 + a) * rows + j0 + c] = g[(j0 + c) * rows + i0 + a] = s;
-                    }
-            }
-        }
     }
 }

@@ -14,6 +14,7 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// </summary>
 internal static class TridiagonalQlEigen
 {
+
     /// <summary>
     /// Decomposes the symmetric <paramref name="a"/> (n, n, row-major in its first n² elements; only read as symmetric,
     /// destroyed) into <paramref name="values"/> (n, descending) and <paramref name="vectorRows"/> (n, n; row j =
@@ -35,7 +36,7 @@ internal static class TridiagonalQlEigen
         double[] reflectors = ArrayPool<double>.Shared.Rent(n * n); // (n, n) row k holds v_k at columns k+1..n−1
         try
         {
-            Tridiagonalize(a, n, d, e, reflectors, beta);
+            SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
             var zt = vectorRows;          // (n, n) Zᵀ: starts as Qᵀ, ends with eigenvectors as rows
             AccumulateTranspose(reflectors, beta, n, zt);
             ImplicitQl(d, e, zt, n);
@@ -48,70 +49,43 @@ internal static class TridiagonalQlEigen
         }
     }
 
-    /// <summary>Householder tridiagonalisation of <paramref name="a"/> (n, n; trailing blocks overwritten).</summary>
-    private static void Tridiagonalize(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta)
-    {
-        var w = new double[n]; // (n) p, then w, for the current step
-        for (int k = 0; k < n - 2; k++)
-        {
-            int len = n - k - 1;
-            var x = reflectors.AsSpan(k * n + k + 1, len);
-            for (int i = 0; i < len; i++) x[i] = a[(k + 1 + i) * n + k];
-            double norm = Math.Sqrt(DenseKernels.Dot(x, x));
-            d[k] = a[k * n + k];
-            if (norm == 0.0)
-            {
-                e[k] = 0.0;
-                beta[k] = 0.0;
-                continue;
-            }
-            double alpha = x[0] >= 0 ? -norm : norm;
-            e[k] = alpha;
-            x[0] -= alpha;
-            double b = 2.0 / DenseKernels.Dot(x, x);
-            beta[k] = b;
-            var p = w.AsSpan(k + 1, len);
-            for (int i = 0; i < len; i++) p[i] = b * Dot(a.AsSpan((k + 1 + i) * n + k + 1, len), x);
-            double kk = 0.5 * b * DenseKernels.Dot(x, p);
-            DenseKernels.Axpy(-kk, x, p); // w = p − K v
-            for (int i = 0; i < len; i++)
-                SubtractTwoScaled(a.AsSpan((k + 1 + i) * n + k + 1, len), x[i], p, p[i], x);
-        }
-        if (n >= 2)
-        {
-            d[n - 2] = a[(n - 2) * n + n - 2];
-            e[n - 2] = a[(n - 1) * n + n - 2];
-        }
-        d[n - 1] = a[(n - 1) * n + n - 1];
-        e[n - 1] = 0.0;
-    }
-
     /// <summary>
     /// Writes <c>Qᵀ = H_{n−3} ⋯ H_0</c> (n, n) into <paramref name="qt"/> by right-multiplying the identity with
     /// H_{n−3} first: after H_{n−3} … H_{k+1} only rows and columns ≥ k+1 differ from the identity, so H_k touches the
-    /// trailing (n−k−1)² block, row by row: <c>row ← row − β (row·v) v</c>.
+    /// trailing (n−k−1)² block, row by row: <c>row ← row − β (row·v) v</c>. Each row only depends on itself, so the
+    /// reflectors are taken <see cref="AccumulateGroup"/> at a time and all of a group is applied to one row while it
+    /// is in L1 (one pass over Qᵀ per group instead of one per reflector; the same operations in the same order).
     /// </summary>
     private static void AccumulateTranspose(double[] reflectors, double[] beta, int n, double[] qt)
     {
         Array.Clear(qt, 0, n * n);
         for (int i = 0; i < n; i++) qt[i * n + i] = 1.0;
-        for (int k = n - 3; k >= 0; k--)
+        for (int k1 = n - 3; k1 >= 0; k1 -= AccumulateGroup)
         {
-            if (beta[k] == 0.0) continue;
-            int len = n - k - 1;
-            var v = reflectors.AsSpan(k * n + k + 1, len);
-            for (int r = k + 1; r < n; r++)
-            {
-                var row = qt.AsSpan(r * n + k + 1, len);
-                double s = beta[k] * Dot(row, v);
-                if (s != 0.0) DenseKernels.Axpy(-s, v, row);
-            }
+            int k0 = Math.Max(0, k1 - AccumulateGroup + 1); // the group applies H_k1, H_k1−1, …, H_k0 in that order
+            for (int r = k0 + 1; r < n; r++)
+                for (int k = Math.Min(k1, r - 1); k >= k0; k--)
+                {
+                    if (beta[k] == 0.0) continue;
+                    int len = n - k - 1;
+                    var v = reflectors.AsSpan(k * n + k + 1, len);
+                    var row = qt.AsSpan(r * n + k + 1, len);
+                    double s = beta[k] * Dot(row, v);
+                    if (s != 0.0) DenseKernels.Axpy(-s, v, row);
+                }
         }
     }
 
-    /// <summary>Implicit QL on the tridiagonal (d, e), each rotation applied to rows i, i+1 of <paramref name="zt"/>.</summary>
+    /// <summary>Reflectors applied per pass over Qᵀ in <see cref="AccumulateTranspose"/>.</summary>
+    private const int AccumulateGroup = 8;
+
+    /// <summary>
+    /// Implicit QL on the tridiagonal (d, e), each rotation applied to rows i, i+1 of <paramref name="zt"/> — recorded
+    /// and applied in column strips, many sweeps at a time (<see cref="RotationChains"/>; the same bits as row by row).
+    /// </summary>
     private static void ImplicitQl(double[] d, double[] e, double[] zt, int n)
     {
+        var chains = new RotationChains(zt, n, capacity: 16 * n);
         for (int l = 0; l < n; l++)
         {
             int iter = 0, m;
@@ -129,6 +103,7 @@ internal static class TridiagonalQlEigen
                 g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.Abs(r) : -Math.Abs(r)));
                 double s = 1.0, c = 1.0, p = 0.0;
                 bool deflated = false;
+                chains.Begin(m - 1);
                 for (int i = m - 1; i >= l; i--)
                 {
                     double f = s * e[i], b = c * e[i];
@@ -148,7 +123,7 @@ internal static class TridiagonalQlEigen
                     d[i + 1] = g + p;
                     g = c * r - b;
                     // Columns i, i+1 of Z: z_{i+1} ← s z_i + c z_{i+1}, z_i ← c z_i − s z_{i+1} (rows of Zᵀ).
-                    Rotate(zt.AsSpan(i * n, n), zt.AsSpan((i + 1) * n, n), c, s);
+                    chains.Add(c, s);
                 }
                 if (deflated) continue;
                 d[l] -= p;
@@ -156,6 +131,7 @@ internal static class TridiagonalQlEigen
                 e[m] = 0.0;
             }
         }
+        chains.Flush();
     }
 
     /// <summary>
@@ -204,69 +180,6 @@ internal static class TridiagonalQlEigen
         }
         for (; i < n; i++) s += x[i] * y[i];
         return s;
-    }
-
-    /// <summary>Plane rotation of two rows, <c>x' = c·x − s·y</c>, <c>y' = s·x + c·y</c>, in the widest lanes available.</summary>
-    private static void Rotate(Span<double> x, Span<double> y, double c, double s)
-    {
-        int n = x.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vc = Vector512.Create(c);
-            var vs = Vector512.Create(s);
-            for (; i <= n - 8; i += 8)
-            {
-                var xi = Vector512.Create((ReadOnlySpan<double>)x.Slice(i, 8));
-                var yi = Vector512.Create((ReadOnlySpan<double>)y.Slice(i, 8));
-                (vc * xi - vs * yi).CopyTo(x.Slice(i, 8));
-                (vs * xi + vc * yi).CopyTo(y.Slice(i, 8));
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var vc = Vector256.Create(c);
-            var vs = Vector256.Create(s);
-            for (; i <= n - 4; i += 4)
-            {
-                var xi = Vector256.Create((ReadOnlySpan<double>)x.Slice(i, 4));
-                var yi = Vector256.Create((ReadOnlySpan<double>)y.Slice(i, 4));
-                (vc * xi - vs * yi).CopyTo(x.Slice(i, 4));
-                (vs * xi + vc * yi).CopyTo(y.Slice(i, 4));
-            }
-        }
-        for (; i < n; i++)
-        {
-            double xi = x[i], yi = y[i];
-            x[i] = c * xi - s * yi;
-            y[i] = s * xi + c * yi;
-        }
-    }
-
-    /// <summary>Symmetric rank-2 update of one row, <c>row[j] −= a·x[j] + b·y[j]</c>, in the widest lanes available.</summary>
-    private static void SubtractTwoScaled(Span<double> row, double a, ReadOnlySpan<double> x, double b, ReadOnlySpan<double> y)
-    {
-        int n = row.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var va = Vector512.Create(a);
-            var vb = Vector512.Create(b);
-            for (; i <= n - 8; i += 8)
-            {
-                var r = Vector512.Create((ReadOnlySpan<double>)row.Slice(i, 8));
-                (r - va * Vector512.Create(x.Slice(i, 8)) - vb * Vector512.Create(y.Slice(i, 8))).CopyTo(row.Slice(i, 8));
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var va = Vector256.Create(a);
-            var vb = Vector256.Create(b);
-            for (; i <= n - 4; i += 4)
-            {
-                var r = Vector256.Create((ReadOnlySpan<double>)row.Slice(i, 4));
-                (r - va * Vector256.Create(x.Slice(i, 4)) - vb * Vector256.Create(y.Slice(i, 4))).CopyTo(row.Slice(i, 4));
-            }
-        }
-        for (; i < n; i++) row[i] -= a * x[i] + b * y[i];
     }
 
     private static double Hypot(double x, double y)

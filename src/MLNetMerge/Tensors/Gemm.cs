@@ -67,9 +67,20 @@ internal static class Gemm
         => MultiplyCore(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads, BestPath);
 
     /// <summary>The single entry point every overload funnels into; <paramref name="path"/> is selectable for tests.</summary>
-    internal static unsafe void MultiplyCore(bool transA, bool transB, int m, int n, int k, float alpha,
+    internal static void MultiplyCore(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
         int maxThreads, GemmPath path)
+        => MultiplyCore(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads, path, default);
+
+    /// <summary>
+    /// <see cref="MultiplyCore(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int, int, GemmPath)"/>
+    /// followed by <paramref name="epilogue"/> on every element of C (bias, residual, activation; see <see cref="GemmEpilogue"/>),
+    /// applied inside the packed product while each row panel of C is in cache. The caller keeps the epilogue's buffers
+    /// (bias n, residual and output m × n with their strides) alive and pinned for the call.
+    /// </summary>
+    internal static unsafe void MultiplyCore(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        int maxThreads, GemmPath path, in GemmEpilogue epilogue)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM dimensions must be non-negative, got m={m}, n={n}, k={k}.");
         if (maxThreads < 1) throw new ArgumentException($"maxThreads must be at least 1, got {maxThreads}.", nameof(maxThreads));
@@ -78,6 +89,7 @@ internal static class Gemm
         if (k == 0 || alpha == 0f)
         {
             ScaleC(m, n, beta, c, ldc);
+            ApplyEpilogue(epilogue, m, n, c, ldc);
             return;
         }
         CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda);
@@ -86,14 +98,21 @@ internal static class Gemm
         if ((long)m * n * k <= DirectThreshold || m <= 2)
         {
             MultiplyDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            ApplyEpilogue(epilogue, m, n, c, ldc);
             return;
         }
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
-            GemmDriver.Run(path, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, maxThreads);
+            GemmDriver.Run(path, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, maxThreads, epilogue);
         }
+    }
+
+    private static unsafe void ApplyEpilogue(in GemmEpilogue epilogue, int m, int n, Span<float> c, int ldc)
+    {
+        if (epilogue.IsEmpty) return;
+        fixed (float* pc = c) epilogue.Apply(pc, ldc, 0, m, 0, n);
     }
 
     private static void CheckOperand(string name, int length, int rows, int cols, int ld)

@@ -1,66 +1,97 @@
+using System.Runtime.CompilerServices;
+
 namespace MLNetMerge.Tensors;
 
 /// <summary>
-/// The blocked, packed GEMM loop nest and its static partitioning over threads.
-/// Loop nest for one part (rows i, columns j of C), vectors running along n:
+/// The blocked, packed GEMM loop nest and its partitioning over threads. The rows of C are cut into groups of UnitRows
+/// that the threads take one after another from a shared counter, so a thread that the OS holds back (a loaded machine)
+/// leaves its share to the others and no thread ever waits for another inside a product. Each thread packs all of B
+/// (of the current slab) into its own buffer when it takes its first group, and each group's rows of A once — the same
+/// packing as a static split of the rows over the threads.
+/// Loop nest of one row group (rows i of C, all columns), vectors running along n:
 /// <code>
-/// for ic in steps of MC:            A block  (MC, KC) packed, L3
-///   for pc in steps of KC:          k-blocks in increasing order (fixed reduction order)
-///     pack A[ic.., pc..]
-///     for jc in steps of NC:        B block  (KC, NC) packed, L2
-///       pack B[pc.., jc..]
-///       for ir in steps of MR:      A micro-panel (KC, MR) stays in L1
-///         for jr in steps of NR:    B micro-panel (KC, NR) streams from L2
-///           tile kernel: C[ir.., jr..] = alpha·acc + (pc == 0 ? beta : 1)·C
+/// for jc in steps of NC:              the group's C block (UnitRows, NC) stays in L1/L2 over all of k
+///   for pc in steps of KC:            k-blocks in increasing order (fixed reduction order); B block (KC, NC) in L2
+///     for ir in steps of MR:          A micro-panel (KC, MR) stays in L1
+///       for jr in steps of NR:        B micro-panel (KC, NR) streams from the B block
+///         tile kernel: C[ir.., jr..] = alpha·acc + (pc == 0 ? beta : 1)·C
+///       last k-block: epilogue on C[ir.., jc..] (bias, residual, activation) while it is in L1
 /// </code>
-/// A part is a contiguous range of MR-row groups (or NR-column groups) of C; every element sees the same
-/// k-blocks in the same order whichever part holds it, so results are bit-identical for any thread count.
+/// Every element of C sees the same k-blocks in the same order through the same tile kernel whichever group and thread
+/// hold it, so results are bit-identical for any thread count and any order in which groups are taken.
 /// </summary>
 internal static unsafe class GemmDriver
 {
     /// <summary>Blocking of one kernel path.</summary>
-    private readonly record struct Blocking(int Mr, int Nr, int Kc, int Mc, int Nc);
+    private readonly record struct Blocking(int Mr, int Nr, int Kc, int Nc);
 
-    // Zen 4 here: L1d 32 KiB and L2 1 MiB per core, L3 32 MiB shared. KC = 384 keeps an A micro-panel
-    // (KC·12·4 B = 18 KiB) in L1 while B micro-panels stream from the B block in L2 (KC·NC·4 B = 480 KiB); the A block
-    // (MC·KC·4 B = 3.4 MiB) lives in L3 and is large enough that ViT shapes (M ≤ 3136 split over 2 threads) pack B
-    // once per k-block. KC ∈ {256, 384, 512} × NC ∈ {192 … 1024} and MR ∈ {8, 12, 14} measured within ±5 % of each
+    // Zen 4/5 here: L1d 32-48 KiB and L2 1 MiB per core, L3 32 MiB shared. KC = 384 keeps an A micro-panel
+    // (KC·12·4 B = 18 KiB) in L1 while B micro-panels stream from the B block in L2 (KC·NC·4 B = 480 KiB).
+    // KC ∈ {256, 384, 512} × NC ∈ {192 … 1024} and MR ∈ {8, 12, 14} measured within ±5 % of each
     // other on this (shared, noisy) machine; 12×32 keeps 24 accumulators + 2 B vectors + 1 broadcast in 27 of 32 zmm.
     // AVX2 targets Zen 3 and Haswell-class cores (L2 512 KiB or less, 16 ymm): 6×16 keeps 12 accumulators + 2 B vectors
     // + 1 broadcast in 15 of 16 ymm; KC = 256, NC = 256 keep the B block at 256 KiB, half of Zen 3's L2 (384 × 320 filled
     // all of it). Measured here with AVX-512 off (CPU time, one thread): 256 × 256 equal to or up to 10 % above 384 × 320
     // on the ViT, MiniLM and randomized-SVD shapes, 93–98 % of the tile's own in-L1 rate (`Gemm.Bench kernel`).
+    // Changing KC changes the reduction order, hence the bits of every product: keep it fixed per path.
     private static Blocking BlockingOf(GemmPath path) => path switch
     {
-        GemmPath.Avx512 => new Blocking(GemmKernels.Avx512Mr, GemmKernels.Avx512Nr, Kc: 384, Mc: 192 * GemmKernels.Avx512Mr, Nc: 320),
-        GemmPath.Avx2 => new Blocking(GemmKernels.Avx2Mr, GemmKernels.Avx2Nr, Kc: 256, Mc: 384 * GemmKernels.Avx2Mr, Nc: 256),
-        _ => new Blocking(GemmScalarKernel.Mr, GemmScalarKernel.Nr, Kc: 256, Mc: 256, Nc: 256),
+        GemmPath.Avx512 => new Blocking(GemmKernels.Avx512Mr, GemmKernels.Avx512Nr, Kc: 384, Nc: 320),
+        GemmPath.Avx2 => new Blocking(GemmKernels.Avx2Mr, GemmKernels.Avx2Nr, Kc: 256, Nc: 256),
+        _ => new Blocking(GemmScalarKernel.Mr, GemmScalarKernel.Nr, Kc: 256, Nc: 256),
     };
+
+    /// <summary>Register-tile rows per row group: 8 tiles (48 rows AVX2, 96 AVX-512) — 9 to 43 groups at the engine's
+    /// shapes (N = 800 or 2048 tokens), enough to balance two threads, while each B block visit from L3 feeds 8 tiles.</summary>
+    private const int TilesPerUnit = 8;
 
     [ThreadStatic] private static GemmJob? t_job;
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
 
+    /// <summary>Most floats of one thread's packed B (16 MiB): a larger product runs in slabs of whole k-blocks × whole column
+    /// blocks, k-slabs in increasing order (the same k-blocks in the same order, so the same bits).</summary>
+    internal const long PackedBCap = 1L << 22;
+
     /// <summary>Runs the packed product, split over up to <paramref name="maxThreads"/> threads.</summary>
     internal static void Run(GemmPath path, bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int maxThreads)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int maxThreads, in GemmEpilogue epilogue)
     {
         var blk = BlockingOf(path);
-        var job = t_job ??= new GemmJob();
-        job.Set(path, blk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        int kSlab = (long)k * blk.Nc <= PackedBCap ? k : (int)Math.Max(blk.Kc, PackedBCap / blk.Nc / blk.Kc * blk.Kc);
+        int nSlab = (int)Math.Min(RoundUp(n, blk.Nc), Math.Max(blk.Nc, PackedBCap / kSlab / blk.Nc * blk.Nc));
+        for (int p0 = 0; p0 < k; p0 += kSlab)
+        {
+            int ks = Math.Min(kSlab, k - p0);
+            bool lastK = p0 + ks >= k;
+            for (int j0 = 0; j0 < n; j0 += nSlab)
+            {
+                int ns = Math.Min(nSlab, n - j0);
+                float* aS = transA ? a + (long)p0 * lda : a + p0;
+                float* bS = transB ? b + (long)j0 * ldb + p0 : b + (long)p0 * ldb + j0;
+                var epi = !lastK || epilogue.IsEmpty ? default : epilogue with
+                {
+                    Bias = epilogue.Bias == null ? null : epilogue.Bias + j0,
+                    Residual = epilogue.Residual == null ? null : epilogue.Residual + j0,
+                    Output = epilogue.Output == null ? null : epilogue.Output + j0,
+                };
+                RunSlab(path, blk, transA, transB, m, ns, ks, alpha, aS, lda, bS, ldb, p0 == 0 ? beta : 1f, c + j0, ldc, maxThreads, epi);
+            }
+        }
+    }
 
+    private static void RunSlab(GemmPath path, Blocking blk, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int maxThreads, in GemmEpilogue epilogue)
+    {
+        var job = t_job ??= new GemmJob();
+        job.Set(path, blk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
         var pool = GemmWorkerPool.Shared;
         int parts = (long)m * n * k < Gemm.ParallelThreshold ? 1 : Math.Min(maxThreads, pool.MaxParts);
-        // Split the longer side of C; never more parts than register tiles along it.
-        job.SplitRows = m >= n;
-        int units = job.SplitRows ? (m + blk.Mr - 1) / blk.Mr : (n + blk.Nr - 1) / blk.Nr;
-        parts = Math.Min(parts, units);
-        job.Parts = parts;
-        job.Units = units;
+        parts = Math.Min(parts, job.ComputeUnits);
         if (parts <= 1 || !pool.TryRun(job, parts))
         {
-            // Same parts, one after another on this thread (the pool is busy or one part is enough).
-            for (int p = 0; p < parts; p++) job.RunPart(p);
+            // Same units, all on this thread (the pool is busy or one part is enough).
+            job.RunPart(0);
         }
     }
 
@@ -70,93 +101,92 @@ internal static unsafe class GemmDriver
         private GemmPath _path;
         private Blocking _blk;
         private bool _transA, _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc;
+        private int _m, _n, _k, _lda, _ldb, _ldc, _nPadded, _unitRows, _rowUnits;
         private float _alpha, _beta;
         private float* _a, _b, _c;
-        internal bool SplitRows;
-        internal int Parts, Units;
+        private GemmEpilogue _epilogue;
+        private int _nextUnit;
+
+        /// <summary>Row groups of C.</summary>
+        internal int ComputeUnits => _rowUnits;
 
         internal void Set(GemmPath path, Blocking blk, bool transA, bool transB, int m, int n, int k, float alpha,
-            float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+            float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, in GemmEpilogue epilogue)
         {
             _path = path; _blk = blk; _transA = transA; _transB = transB;
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
-            _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc;
+            _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
+            _nPadded = RoundUp(n, blk.Nr);
+            _unitRows = TilesPerUnit * blk.Mr;
+            _rowUnits = (m + _unitRows - 1) / _unitRows;
+            _nextUnit = 0;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunPart(int part)
         {
-            int u0 = (int)((long)Units * part / Parts), u1 = (int)((long)Units * (part + 1) / Parts);
-            if (SplitRows)
+            int units = _rowUnits;
+            float* packA = null, packB = null, edge = stackalloc float[_blk.Mr * _blk.Nr + 16]; // edge: (mr, nr) scratch tile
+            edge = Align64(edge);
+            for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
             {
-                int i0 = u0 * _blk.Mr, i1 = Math.Min(_m, u1 * _blk.Mr);
-                if (i1 <= i0) return;
-                float* a = _transA ? _a + i0 : _a + (long)i0 * _lda;
-                RunBlock(a, _b, _c + (long)i0 * _ldc, i1 - i0, _n);
-            }
-            else
-            {
-                int j0 = u0 * _blk.Nr, j1 = Math.Min(_n, u1 * _blk.Nr);
-                if (j1 <= j0) return;
-                float* b = _transB ? _b + (long)j0 * _ldb : _b + j0;
-                RunBlock(_a, b, _c + j0, _m, j1 - j0);
+                if (packB == null)
+                {
+                    // This thread's first group: pack all of B, k-block by k-block, each as (n/nr, kc, nr) at pc · nPadded.
+                    packA = Buffer(ref t_packA, (long)_unitRows * _k);
+                    packB = Buffer(ref t_packB, (long)_nPadded * _k);
+                    for (int pc = 0; pc < _k; pc += _blk.Kc)
+                        GemmPacking.PackB(_transB, _b, _ldb, pc, 0, Math.Min(_blk.Kc, _k - pc), _n, _blk.Nr, packB + (long)pc * _nPadded);
+                }
+                int i0 = u * _unitRows, rows = Math.Min(_unitRows, _m - i0);
+                for (int pc = 0; pc < _k; pc += _blk.Kc)
+                    GemmPacking.PackA(_transA, _a, _lda, i0, pc, rows, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * RoundUp(rows, _blk.Mr));
+                for (int j0 = 0; j0 < _n; j0 += _blk.Nc)
+                    RunUnit(packA, packB, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
             }
         }
 
-        /// <summary>The loop nest over one (m, n) sub-problem of C, on the calling thread with its own pack buffers.</summary>
-        private void RunBlock(float* a, float* b, float* c, int m, int n)
+        /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and packed B.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunUnit(float* packA, float* packB, float* edge, int i0, int rows, int j0, int cols)
         {
-            var blk = _blk;
-            int mr = blk.Mr, nr = blk.Nr;
-            int kcMax = Math.Min(blk.Kc, _k);
-            int mcMax = RoundUp(Math.Min(blk.Mc, m), mr);
-            int ncMax = RoundUp(Math.Min(blk.Nc, n), nr);
-            float* packA = Buffer(ref t_packA, (long)mcMax * kcMax); // (mc/mr, kc, mr)
-            float* packB = Buffer(ref t_packB, (long)ncMax * kcMax); // (nc/nr, kc, nr)
-            float* edge = stackalloc float[mr * nr + 16];            // (mr, nr) scratch tile for partial tiles
-            edge = Align64(edge);
-            for (int ic = 0; ic < m; ic += blk.Mc)
+            int mr = _blk.Mr, nr = _blk.Nr, rowsPadded = RoundUp(rows, mr);
+            bool epilogue = !_epilogue.IsEmpty;
+            for (int pc = 0; pc < _k; pc += _blk.Kc)
             {
-                int mc = Math.Min(blk.Mc, m - ic);
-                for (int pc = 0; pc < _k; pc += blk.Kc)
+                int kc = Math.Min(_blk.Kc, _k - pc);
+                bool first = pc == 0, last = pc + kc >= _k;
+                float beta = first ? _beta : 1f;
+                bool loadC = !first || _beta != 0f;
+                float* aBlock = packA + (long)pc * rowsPadded;                    // (rows/mr, kc, mr)
+                float* bBlock = packB + (long)pc * _nPadded + (long)j0 * kc;      // (cols/nr, kc, nr)
+                for (int ir = 0; ir < rows; ir += mr)
                 {
-                    int kc = Math.Min(blk.Kc, _k - pc);
-                    bool first = pc == 0;
-                    float beta = first ? _beta : 1f;
-                    bool loadC = !first || _beta != 0f;
-                    GemmPacking.PackA(_transA, a, _lda, ic, pc, mc, kc, mr, packA);
-                    for (int jc = 0; jc < n; jc += blk.Nc)
+                    int tileRows = Math.Min(mr, rows - ir);
+                    float* ap = aBlock + (long)ir * kc;
+                    float* crow = _c + (long)(i0 + ir) * _ldc + j0;
+                    for (int jr = 0; jr < cols; jr += nr)
                     {
-                        int nc = Math.Min(blk.Nc, n - jc);
-                        GemmPacking.PackB(_transB, b, _ldb, pc, jc, kc, nc, nr, packB);
-                        for (int ir = 0; ir < mc; ir += mr)
+                        int tileCols = Math.Min(nr, cols - jr);
+                        float* bp = bBlock + (long)jr * kc;
+                        if (tileRows == mr && tileCols == nr)
                         {
-                            int rows = Math.Min(mr, mc - ir);
-                            float* ap = packA + (long)ir * kc;
-                            float* crow = c + (long)(ic + ir) * _ldc + jc;
-                            for (int jr = 0; jr < nc; jr += nr)
+                            Tile(kc, ap, bp, crow + jr, _ldc, _alpha, beta, loadC);
+                        }
+                        else
+                        {
+                            // Same kernel on a scratch tile, so edge elements get the same arithmetic.
+                            for (int r = 0; r < tileRows; r++)
                             {
-                                int cols = Math.Min(nr, nc - jr);
-                                float* bp = packB + (long)jr * kc;
-                                if (rows == mr && cols == nr)
-                                {
-                                    Tile(kc, ap, bp, crow + jr, _ldc, _alpha, beta, loadC);
-                                }
-                                else
-                                {
-                                    // Same kernel on a scratch tile, so edge elements get the same arithmetic.
-                                    for (int r = 0; r < rows; r++)
-                                    {
-                                        var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, cols);
-                                        if (loadC) src.CopyTo(new Span<float>(edge + r * nr, cols));
-                                    }
-                                    Tile(kc, ap, bp, edge, nr, _alpha, beta, loadC);
-                                    for (int r = 0; r < rows; r++)
-                                        new ReadOnlySpan<float>(edge + r * nr, cols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, cols));
-                                }
+                                var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, tileCols);
+                                if (loadC) src.CopyTo(new Span<float>(edge + r * nr, tileCols));
                             }
+                            Tile(kc, ap, bp, edge, nr, _alpha, beta, loadC);
+                            for (int r = 0; r < tileRows; r++)
+                                new ReadOnlySpan<float>(edge + r * nr, tileCols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, tileCols));
                         }
                     }
+                    if (last && epilogue) _epilogue.Apply(_c, _ldc, i0 + ir, tileRows, j0, cols);
                 }
             }
         }

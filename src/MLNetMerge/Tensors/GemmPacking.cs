@@ -1,5 +1,6 @@
-using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics;
 
 namespace MLNetMerge.Tensors;
 
@@ -16,6 +17,7 @@ internal static unsafe class GemmPacking
     /// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] into <paramref name="dst"/> (⌈mc/mr⌉ · kc · mr floats).
     /// op(A)[i, p] = A[i · lda + p], or A[p · lda + i] when <paramref name="transA"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(bool transA, float* a, int lda, int i0, int p0, int mc, int kc, int mr, float* dst)
     {
         for (int r0 = 0; r0 < mc; r0 += mr)
@@ -71,6 +73,7 @@ internal static unsafe class GemmPacking
     /// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into <paramref name="dst"/> (⌈nc/nr⌉ · kc · nr floats).
     /// op(B)[p, j] = B[p · ldb + j], or B[j · ldb + p] when <paramref name="transB"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackB(bool transB, float* b, int ldb, int p0, int j0, int kc, int nc, int nr, float* dst)
     {
         for (int c0 = 0; c0 < nc; c0 += nr)
@@ -134,6 +137,7 @@ internal static unsafe class GemmPacking
     /// dst[p · ldd + j] = src[j · lds + p] for j in 0..8, p in 0..kc: eight source rows become eight
     /// destination columns, read in 8×8 blocks through Vector256 shuffles.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8Columns(float* src, int lds, int kc, float* dst, int ldd)
     {
         int p = 0;
@@ -167,6 +171,7 @@ internal static unsafe class GemmPacking
     /// repeat row 5; the store of p writes 8 lanes, the last 2 landing on p + 1's first two, which p + 1's store then
     /// overwrites. The final p of the block writes the scalar way, so nothing past the panel is touched.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose6Columns(float* src, int lds, int kc, float* dst)
     {
         const int ldd = 6;
@@ -194,6 +199,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>dst[p · ldd + j] = src[j · lds + p] for j in 0..4, p in 0..kc, through 4×4 Vector128 transposes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose4Columns(float* src, int lds, int kc, float* dst, int ldd)
     {
         int p = 0;

@@ -2,10 +2,12 @@ namespace MLNetMerge.Tensors;
 
 /// <summary>
 /// A small pool of dedicated background threads that run the parts of one statically partitioned job:
-/// the caller runs part 0 itself and workers 1..parts-1 run the others, then the caller waits for all of them.
-/// One job at a time; a caller that finds the pool busy (another thread is multiplying, or a part of the running
-/// job calls in again) gets <c>false</c> and runs its parts itself, which gives the same result because the
-/// partitioning never changes the arithmetic.
+/// the caller runs part 0 itself and offers parts 1..parts-1 to workers 1..parts-1; when done with its own part, it takes
+/// back every offered part that no worker has started yet and runs it itself, then waits only for the parts a worker is
+/// running. So a worker the OS has not scheduled yet (a loaded machine) never holds the caller up; it finds its offer
+/// withdrawn when it wakes. One job at a time; a caller that finds the pool busy (another thread is multiplying, or a
+/// part of the running job calls in again) gets <c>false</c> and runs its parts itself, which gives the same result
+/// because the partitioning never changes the arithmetic.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "the pool lives as long as the process (Shared): its background workers wait on these events until exit, so disposing them would fault a waiting worker")]
 internal sealed class GemmWorkerPool
@@ -17,12 +19,16 @@ internal sealed class GemmWorkerPool
         void RunPart(int part);
     }
 
+    // A worker's offer: Idle (nothing for it), Offered (its part is waiting: the worker or the caller takes it by
+    // compare-exchange, whoever comes first), Running (the worker has it; back to Idle, then _done set, when finished).
+    private const int Idle = 0, Offered = 1, Running = 2;
+
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _start;
+    private readonly int[] _state;
     private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
     private int _busy; // 1 while a job runs; not a Monitor, so a nested call from part 0's own thread is refused too
     private IJob? _job;
-    private int _pending;
     private Exception? _error;
 
     /// <summary>The process-wide pool: one worker per logical processor beyond the caller's.</summary>
@@ -33,6 +39,7 @@ internal sealed class GemmWorkerPool
     {
         _threads = new Thread[workers];
         _start = new SemaphoreSlim[workers];
+        _state = new int[workers];
         for (int w = 0; w < workers; w++)
         {
             _start[w] = new SemaphoreSlim(0);
@@ -49,8 +56,8 @@ internal sealed class GemmWorkerPool
     internal int MaxParts => _threads.Length + 1;
 
     /// <summary>
-    /// Runs parts 0..parts-1 of <paramref name="job"/>, part 0 on the calling thread. Returns false without
-    /// running anything when the pool is busy with another caller's job.
+    /// Runs parts 0..parts-1 of <paramref name="job"/>, part 0 and every part no worker has started by then on the calling
+    /// thread. Returns false without running anything when the pool is busy with another caller's job.
     /// </summary>
     internal bool TryRun(IJob job, int parts)
     {
@@ -60,13 +67,29 @@ internal sealed class GemmWorkerPool
         {
             _job = job;
             _error = null;
-            _pending = parts - 1;
-            _done.Reset();
-            for (int w = 0; w < parts - 1; w++) _start[w].Release();
+            for (int w = 0; w < parts - 1; w++)
+            {
+                Volatile.Write(ref _state[w], Offered);
+                _start[w].Release();
+            }
             Exception? own = null;
             try { job.RunPart(0); }
             catch (Exception e) { own = e; }
-            if (parts > 1) _done.Wait();
+            for (int w = 0; w < parts - 1; w++)
+            {
+                if (Interlocked.CompareExchange(ref _state[w], Idle, Offered) != Offered) continue;
+                try { job.RunPart(w + 1); } // withdrawn: the worker had not started it
+                catch (Exception e) { own ??= e; }
+            }
+            for (int w = 0; w < parts - 1; w++)
+            {
+                // The worker writes Idle before it sets _done, and this checks the state after each reset: no lost wake-up.
+                while (Volatile.Read(ref _state[w]) != Idle)
+                {
+                    _done.Wait();
+                    _done.Reset();
+                }
+            }
             _job = null;
             if (own != null) throw own;
             if (_error != null) throw new AggregateException("A GEMM worker failed.", _error);
@@ -83,9 +106,12 @@ internal sealed class GemmWorkerPool
         while (true)
         {
             _start[index].Wait();
+            // A wake-up whose offer the caller withdrew finds Idle (or a later job's offer, which it may take).
+            if (Interlocked.CompareExchange(ref _state[index], Running, Offered) != Offered) continue;
             try { _job!.RunPart(index + 1); }
             catch (Exception e) { _error = e; }
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            Volatile.Write(ref _state[index], Idle);
+            _done.Set();
         }
     }
 }

@@ -46,23 +46,20 @@ internal sealed class PostNormBlock
         var x = a.Span(_x, nc);                                            // (B, T, C)
         var qkv = a.Span(_qkv, 3 * nc);                                    // q, k, v (B, T, C) back to back
         Span<float> q = qkv[..nc], k = qkv.Slice(nc, nc), v = qkv.Slice(2 * nc, nc);
-        Linear.Forward<float>(q, x, p.Value(_qW), p.Value(_qB), n, _c, _c);
-        Linear.Forward<float>(k, x, p.Value(_kW), p.Value(_kB), n, _c, _c);
-        Linear.Forward<float>(v, x, p.Value(_vW), p.Value(_vB), n, _c, _c);
+        FusedLinear.Forward(q, default, x, p.Value(_qW), p.Value(_qB), n, _c, _c);
+        FusedLinear.Forward(k, default, x, p.Value(_kW), p.Value(_kB), n, _c, _c);
+        FusedLinear.Forward(v, default, x, p.Value(_vW), p.Value(_vB), n, _c, _c);
         var att = a.Span(_attOut, nc);                                     // (B, T, C)
         Attention.Forward<float>(att, a.Span(_probs, batch * _heads * tokens * tokens), q, k, v, keyMask, batch, tokens, _c, _heads, _c);
-        var s1 = a.Span(_s1, nc);                                          // (B, T, C)
-        Linear.Forward<float>(s1, att, p.Value(_oW), p.Value(_oB), n, _c, _c);
-        Residual.Forward<float>(s1, s1, x);
+        var s1 = a.Span(_s1, nc);                                          // (B, T, C): x + O(att) + b
+        FusedLinear.Forward(s1, default, att, p.Value(_oW), p.Value(_oB), n, _c, _c, residual: x);
         var h = a.Span(_h, nc);                                            // (B, T, C)
         LayerNorm.Forward<float>(h, a.Span(_mean1, n), a.Span(_rstd1, n), s1, p.Value(_ln1W), p.Value(_ln1B), n, _c, _eps);
         var pre = a.Span(_pre, ni);                                        // (B, T, I)
-        Linear.Forward<float>(pre, h, p.Value(_fc1W), p.Value(_fc1B), n, _c, _inter);
         var act = a.Span(_actOut, ni);                                     // (B, T, I)
-        Activation.Forward<float>(_act, act, pre);
-        var s2 = a.Span(_s2, nc);                                          // (B, T, C)
-        Linear.Forward<float>(s2, act, p.Value(_fc2W), p.Value(_fc2B), n, _inter, _c);
-        Residual.Forward<float>(s2, s2, h);
+        FusedLinear.Forward(pre, act, h, p.Value(_fc1W), p.Value(_fc1B), n, _c, _inter, _act);
+        var s2 = a.Span(_s2, nc);                                          // (B, T, C): h + FC2(act) + b
+        FusedLinear.Forward(s2, default, act, p.Value(_fc2W), p.Value(_fc2B), n, _inter, _c, residual: h);
         LayerNorm.Forward<float>(output[..nc], a.Span(_mean2, n), a.Span(_rstd2, n), s2, p.Value(_ln2W), p.Value(_ln2B), n, _c, _eps);
     }
 

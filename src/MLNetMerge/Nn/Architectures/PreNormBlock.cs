@@ -85,29 +85,26 @@ internal sealed class PreNormBlock
         Span<float> q, k, v;
         if (_fused)
         {
-            Linear.Forward<float>(qkv, ln1, p.Value(_qkvW), Bias(p, _qkvB), n, _c, 3 * _c);
+            FusedLinear.Forward(qkv, default, ln1, p.Value(_qkvW), Bias(p, _qkvB), n, _c, 3 * _c);
             q = qkv; k = qkv[_c..]; v = qkv[(2 * _c)..];
         }
         else
         {
             q = qkv[..nc]; k = qkv.Slice(nc, nc); v = qkv.Slice(2 * nc, nc);
-            Linear.Forward<float>(q, ln1, p.Value(_qW), Bias(p, _qB), n, _c, _c);
-            Linear.Forward<float>(k, ln1, p.Value(_kW), Bias(p, _kB), n, _c, _c);
-            Linear.Forward<float>(v, ln1, p.Value(_vW), Bias(p, _vB), n, _c, _c);
+            FusedLinear.Forward(q, default, ln1, p.Value(_qW), Bias(p, _qB), n, _c, _c);
+            FusedLinear.Forward(k, default, ln1, p.Value(_kW), Bias(p, _kB), n, _c, _c);
+            FusedLinear.Forward(v, default, ln1, p.Value(_vW), Bias(p, _vB), n, _c, _c);
         }
         var att = a.Span(_attOut, nc);             // (B, T, C)
         Attention.Forward<float>(att, a.Span(_probs, batch * _heads * _tokens * _tokens), q, k, v, default, batch, _tokens, _c, _heads, stride);
-        var mid = a.Span(_mid, nc);                // (B, T, C)
-        Linear.Forward<float>(mid, att, p.Value(_oW), p.Value(_oB), n, _c, _c);
-        Residual.Forward<float>(mid, mid, x);
+        var mid = a.Span(_mid, nc);                // (B, T, C): x + O(att) + b
+        FusedLinear.Forward(mid, default, att, p.Value(_oW), p.Value(_oB), n, _c, _c, residual: x);
         var ln2 = a.Span(_ln2, nc);                // (B, T, C)
         LayerNorm.Forward<float>(ln2, a.Span(_mean2, n), a.Span(_rstd2, n), mid, p.Value(_ln2W), p.Value(_ln2B), n, _c, _eps);
         var pre = a.Span(_pre, ni);                // (B, T, I)
-        Linear.Forward<float>(pre, ln2, p.Value(_fc1W), p.Value(_fc1B), n, _c, _inter);
         var act = a.Span(_actOut, ni);             // (B, T, I)
-        Activation.Forward<float>(_act, act, pre);
-        Linear.Forward<float>(output[..nc], act, p.Value(_fc2W), p.Value(_fc2B), n, _inter, _c);
-        Residual.Forward<float>(output, output[..nc], mid);
+        FusedLinear.Forward(pre, act, ln2, p.Value(_fc1W), p.Value(_fc1B), n, _c, _inter, _act);
+        FusedLinear.Forward(output[..nc], default, act, p.Value(_fc2W), p.Value(_fc2B), n, _inter, _c, residual: mid); // mid + FC2(act) + b
     }
 
     /// <summary>

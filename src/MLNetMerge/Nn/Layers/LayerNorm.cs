@@ -1,5 +1,6 @@
-using System.Numerics;
 using System.Numerics.Tensors;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MLNetMerge.Nn.Layers;
@@ -57,6 +58,7 @@ internal static class LayerNorm
     }
 
     /// <summary>Rows [<paramref name="first"/>, <paramref name="last"/>) of the forward pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRange<T>(Span<T> y, Span<T> mean, Span<T> rstd, ReadOnlySpan<T> x,
         ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, int first, int last, int c, double eps)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -43,9 +43,9 @@ internal static class RsvdBench
         var x = new float[m * signalRank];  // (m, 40)
         var yt = new float[signalRank * n]; // (40, n)
         var a = new float[m * n];           // (m, n)
-        new GaussianRandom(seed).FillGaussian(x, 1f / MathF.Sqrt(m));
-        new GaussianRandom(seed + 1).FillGaussian(yt, 1f / MathF.Sqrt(n));
-        new GaussianRandom(seed + 2).FillGaussian(a, noise);
+        new SeededRandom(seed).FillGaussian(x, 1f / MathF.Sqrt(m));
+        new SeededRandom(seed + 1).FillGaussian(yt, 1f / MathF.Sqrt(n));
+        new SeededRandom(seed + 2).FillGaussian(a, noise);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < signalRank; j++) x[i * signalRank + j] *= 10f * MathF.Pow(0.92f, j);
         Gemm.Multiply(false, false, m, n, signalRank, 1f, x, signalRank, yt, n, 1f, a, n);

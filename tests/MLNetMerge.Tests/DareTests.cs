@@ -53,7 +53,7 @@ public sealed class DareTests
     [TestMethod]
     public void MaskFollowsCounterDraws()
     {
-        // The documented draw for element i of task t in tensor w: CounterRandom.Uniform(Key(seed, t, "w"), i) < p drops it.
+        // The documented draw for element i of task t in tensor w: RandomStreams.Uniform(Key(seed, "dare.drop", t, "w"), i) < p drops it.
         // Two tasks, merge: average (mean of the dropped, rescaled vectors, λ = 1): θ = θ0 + (δ1 + δ2)/2.
         const int n = 64;
         const double p = 0.5;
@@ -65,11 +65,11 @@ public sealed class DareTests
         var theta1 = theta0.Zip(tau1, (a, b) => a + b).ToArray();
         var theta2 = theta0.Zip(tau2, (a, b) => a + b).ToArray();
         var expected = new float[n];
-        ulong k1 = CounterRandom.Key(99, 0, "w"), k2 = CounterRandom.Key(99, 1, "w");
+        ulong k1 = RandomStreams.Key(99, "dare.drop", 0, "w"), k2 = RandomStreams.Key(99, "dare.drop", 1, "w");
         for (int i = 0; i < n; i++)
         {
-            float d1 = CounterRandom.Uniform(k1, i) < (float)p ? 0f : (theta1[i] - theta0[i]) * 2f;
-            float d2 = CounterRandom.Uniform(k2, i) < (float)p ? 0f : (theta2[i] - theta0[i]) * 2f;
+            float d1 = RandomStreams.Uniform(k1, i) < (float)p ? 0f : (theta1[i] - theta0[i]) * 2f;
+            float d2 = RandomStreams.Uniform(k2, i) < (float)p ? 0f : (theta2[i] - theta0[i]) * 2f;
             expected[i] = theta0[i] + (d1 + d2) / 2f;
         }
         AssertClose(expected, m.Tensors["w"], 1e-6);

@@ -26,7 +26,7 @@ public sealed class FewShotSamplerTests
     {
         var y = Labels();
         CollectionAssert.AreEqual(FewShotSampler.Sample(y, 3, 3, 1), FewShotSampler.Sample(y, 3, 3, 1));
-        bool anyDiffers = Enumerable.Range(2, 5).Any(s => !FewShotSampler.Sample(y, 3, 3, 1).SequenceEqual(FewShotSampler.Sample(y, 3, 3, s)));
+        bool anyDiffers = Enumerable.Range(2, 5).Any(s => !FewShotSampler.Sample(y, 3, 3, 1).SequenceEqual(FewShotSampler.Sample(y, 3, 3, (ulong)s)));
         Assert.IsTrue(anyDiffers);
     }
 

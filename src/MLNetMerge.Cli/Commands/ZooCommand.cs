@@ -13,7 +13,7 @@ internal static class ZooCommand
         var build = new Command("build", "Build a zoo.");
         var vision = new Command("vision", "Pretrain a small ViT (rotation prediction, no labels) and fine-tune one copy per image task; writes checkpoints, validation/test subsets and manifest.json.");
         var output = new Option<string>("--output", "-o") { Description = "Zoo folder.", DefaultValueFactory = _ => Path.Combine("data", "zoo", "vision") };
-        var seed = new Option<int>("--seed") { Description = "Seed of splits, initialisation and shuffles.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of splits, initialisation and shuffles.", DefaultValueFactory = _ => 0 };
         var fashion = new Option<string>("--fashion-dir") { Description = "Folder of Fashion-MNIST's gzipped IDX files (apt-get install dataset-fashion-mnist).", DefaultValueFactory = _ => VisionZooSources.DefaultFashionDirectory };
         var sklearn = new Option<string>("--sklearn-dir") { Description = "Folder of scikit-learn's bundled CSV data (apt-get install python3-sklearn).", DefaultValueFactory = _ => VisionZooSources.DefaultSklearnDirectory };
         var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Pretraining epochs.", DefaultValueFactory = _ => new VisionZooBuildOptions().PretrainEpochs };
@@ -87,7 +87,7 @@ internal static class ZooCommand
         var defaults = new TextZooBuildOptions();
         var text = new Command("text", "Build a WordPiece vocabulary, pretrain a small BERT by masked-language modelling (no labels) and fine-tune one copy per text task (WordNet supersenses and parts of speech, fortune files); writes vocab.txt, checkpoints, token-id validation/test subsets and manifest.json.");
         var output = new Option<string>("--output", "-o") { Description = "Zoo folder.", DefaultValueFactory = _ => Path.Combine("data", "zoo", "text") };
-        var seed = new Option<int>("--seed") { Description = "Seed of pools, splits, initialisation, masks and shuffles.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of pools, splits, initialisation, masks and shuffles.", DefaultValueFactory = _ => 0 };
         var wordnet = new Option<string>("--wordnet-dir") { Description = "WordNet database folder (apt-get install wordnet-base).", DefaultValueFactory = _ => defaults.WordNetDirectory };
         var fortunes = new Option<string>("--fortune-dir") { Description = "Fortune files folder (apt-get install fortunes).", DefaultValueFactory = _ => defaults.FortuneDirectory };
         var pretrainExamples = new Option<int>("--pretrain-examples") { Description = "Train-pool texts used for pretraining.", DefaultValueFactory = _ => defaults.PretrainExamples };

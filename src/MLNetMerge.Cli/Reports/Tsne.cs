@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using System.Numerics.Tensors;
 
 namespace MLNetMerge.Cli.Reports;
@@ -35,7 +36,7 @@ internal sealed record TsneOptions
     public double MinGain { get; init; } = 0.01;
 
     /// <summary>Seed of the initial layout <c>y ~ N(0, 10⁻⁴ I)</c>.</summary>
-    public int Seed { get; init; }
+    public ulong Seed { get; init; }
 
     /// <summary>Tolerance on the entropy (nats) in the binary search for each point's precision.</summary>
     public double EntropyTolerance { get; init; } = 1e-5;
@@ -88,8 +89,8 @@ internal static class Tsne
         var gx = new float[n]; var gy = new float[n];                        // (N) gradient
         var gainX = new float[n]; var gainY = new float[n];                  // (N) adaptive gains
         Array.Fill(gainX, 1f); Array.Fill(gainY, 1f);
-        var rng = new Random(options.Seed);
-        for (int i = 0; i < n; i++) { yx[i] = (float)(1e-2 * Gaussian(rng)); yy[i] = (float)(1e-2 * Gaussian(rng)); }
+        var rng = RandomStreams.Create(options.Seed, "tsne.init");
+        for (int i = 0; i < n; i++) { yx[i] = (float)(1e-2 * rng.NextGaussian()); yy[i] = (float)(1e-2 * rng.NextGaussian()); }
         var num = new float[n * n];                                          // (N, N) (1 + ‖y_i − y_j‖²)⁻¹, zero diagonal
         var w = new float[n];                                                // (N) scratch row
 
@@ -239,10 +240,4 @@ internal static class Tsne
     }
 
     private static double Sq(double v) => v * v;
-
-    private static double Gaussian(Random rng)
-    {
-        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-    }
 }

@@ -1,7 +1,7 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Optim;
-using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Cli.Zoo;
 
@@ -36,7 +36,7 @@ internal sealed class MaskedLanguageModelPretrainer
         _maskId = maskId; _firstOrdinary = firstOrdinaryId;
         _head = new float[MaskedLmHead.ParameterCount(_c, _v)];
         _dHead = new float[_head.Length];
-        MaskedLmHead.Initialize(_head, _c, new GaussianRandom(seed));
+        MaskedLmHead.Initialize(_head, _c, new SeededRandom(seed));
         _encoderOpt = Adam.AdamW(model.Parameters.Values.Length, learningRate, weightDecay);
         _headOpt = Adam.AdamW(_head.Length, learningRate, weightDecay);
     }
@@ -50,16 +50,16 @@ internal sealed class MaskedLanguageModelPretrainer
     /// <param name="sequences">Token ids (N, T).</param>
     /// <param name="tokens">T.</param>
     /// <param name="batchSize">Sequences per step.</param>
-    /// <param name="seed">Seed of the shuffle and the masks.</param>
+    /// <param name="streamKey">Key of the stream of this epoch's order and masks (RandomStreams.Key).</param>
     /// <param name="report">Receives (batches done, mean loss since the last report), or null.</param>
     /// <param name="reportEvery">Batches between reports.</param>
-    public double TrainEpoch(int[] sequences, int tokens, int batchSize, int seed, Action<int, double>? report = null, int reportEvery = 50)
+    public double TrainEpoch(int[] sequences, int tokens, int batchSize, ulong streamKey, Action<int, double>? report = null, int reportEvery = 50)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         int n = sequences.Length / tokens, t = tokens, c = _c, v = _v;
-        var rng = new Random(seed);
+        var rng = new SeededRandom(streamKey);
         var order = Enumerable.Range(0, n).ToArray();
-        rng.Shuffle(order);
+        rng.Shuffle(order.AsSpan());
         int maxRows = batchSize * t;
         var ids = new int[batchSize * t];                                // (B, T) corrupted input
         var mask = new bool[batchSize * t];                              // (B, T) attention mask
@@ -93,14 +93,14 @@ internal sealed class MaskedLanguageModelPretrainer
                 int chosen = Math.Max(1, (int)Math.Round(candidates.Count * MaskRatio));
                 for (int k = 0; k < chosen; k++)                          // partial Fisher–Yates: the first `chosen` candidates
                 {
-                    int r = k + rng.Next(candidates.Count - k);
+                    int r = k + rng.NextInt(candidates.Count - k);
                     (candidates[k], candidates[r]) = (candidates[r], candidates[k]);
                     int pos = i * t + candidates[k];
                     targets[positions.Count] = row[candidates[k]];
                     positions.Add(pos);
                     double roll = rng.NextDouble();
                     if (roll < 0.8) ids[pos] = _maskId;
-                    else if (roll < 0.9) ids[pos] = _firstOrdinary + rng.Next(v - _firstOrdinary);
+                    else if (roll < 0.9) ids[pos] = _firstOrdinary + rng.NextInt(v - _firstOrdinary);
                 }
             }
             int m = positions.Count;

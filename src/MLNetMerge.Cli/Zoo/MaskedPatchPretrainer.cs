@@ -1,8 +1,8 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Data;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Optim;
-using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Cli.Zoo;
 
@@ -29,7 +29,7 @@ internal sealed class MaskedPatchPretrainer
         _c = cfg.HiddenSize; _p = cfg.PatchSize; _pp = _p * _p; _grid = cfg.ImageSize / _p; _t = model.Tokens;
         _decoder = new float[_pp * _c + _pp];
         _dDecoder = new float[_decoder.Length];
-        new GaussianRandom(seed).FillGaussian(_decoder.AsSpan(0, _pp * _c), 0.02f);
+        new SeededRandom(seed).FillGaussian(_decoder.AsSpan(0, _pp * _c), 0.02f);
         _encoderOpt = Adam.AdamW(model.Parameters.Values.Length, learningRate, weightDecay);
         _decoderOpt = Adam.AdamW(_decoder.Length, learningRate, weightDecay);
     }
@@ -38,14 +38,14 @@ internal sealed class MaskedPatchPretrainer
     public double MaskRatio { get; init; } = 0.5;
 
     /// <summary>One epoch over <paramref name="pool"/> (N, 1, S, S) in shuffled batches with fresh masks; returns the mean loss.</summary>
-    public double TrainEpoch(TaskDataset pool, int batchSize, int seed)
+    public double TrainEpoch(TaskDataset pool, int batchSize, ulong streamKey)
     {
         ArgumentNullException.ThrowIfNull(pool);
         int n = pool.Count, len = pool.FeatureLength, s = _grid * _p, np = _grid * _grid;
         int masked = Math.Max(1, (int)Math.Round(np * MaskRatio));
-        var rng = new Random(seed);
+        var rng = new SeededRandom(streamKey);
         var order = Enumerable.Range(0, n).ToArray();
-        rng.Shuffle(order);
+        rng.Shuffle(order.AsSpan());
         var x = new float[batchSize * len];                              // (B, 1, S, S) masked input
         var mask = new bool[batchSize * np];                             // (B, Np)
         var target = new float[batchSize * np * _pp];                    // (B, Np, P²) original patch pixels
@@ -63,7 +63,7 @@ internal sealed class MaskedPatchPretrainer
             {
                 var img = pool.Example(order[start + i]);
                 img.CopyTo(x.AsSpan(i * len, len));
-                rng.Shuffle(patchOrder);
+                rng.Shuffle(patchOrder.AsSpan());
                 for (int m = 0; m < masked; m++) mask[i * np + patchOrder[m]] = true;
                 for (int q = 0; q < np; q++)
                 {

@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -17,7 +18,7 @@ namespace MLNetMerge.Cli.Zoo;
 internal sealed record TextZooBuildOptions
 {
     /// <summary>Seed of every draw (pools, splits, initialisation, masks, shuffles).</summary>
-    public int Seed { get; init; }
+    public ulong Seed { get; init; }
     /// <summary>Split sizes per task.</summary>
     public TextZooTasks.SplitSizes Sizes { get; init; } = new();
     /// <summary>Target WordPiece vocabulary size (special tokens included).</summary>
@@ -95,18 +96,18 @@ internal static class TextZooBuilder
         // 2. Masked-language-model pretraining on a seeded draw of train-pool texts.
         var cfg = options.Encoder with { VocabSize = vocab.Count, MaxPositions = T };
         var model = new TextEncoder(cfg);
-        VisionTrainer.Initialize(model.Parameters, (ulong)options.Seed + 1);
+        VisionTrainer.Initialize(model.Parameters, RandomStreams.Key(options.Seed, "zoo.encoder_init"));
         var order = Enumerable.Range(0, corpus.Count).ToArray();
-        new Random(options.Seed + 17).Shuffle(order);
+        RandomStreams.Create(options.Seed, "zoo.pretrain_corpus").Shuffle(order.AsSpan());
         int nPre = Math.Min(options.PretrainExamples, corpus.Count);
         var pretrainIds = Tokenize(tokenizer, order.Take(nPre).Select(i => corpus[i]).ToList(), T);
         tokenizer.TryGetId("[MASK]", out int maskId);
-        var pretrain = new MaskedLanguageModelPretrainer(model, options.PretrainLearningRate, options.WeightDecay, (ulong)options.Seed + 2, maskId, firstOrdinaryId: 5);
+        var pretrain = new MaskedLanguageModelPretrainer(model, options.PretrainLearningRate, options.WeightDecay, RandomStreams.Key(options.Seed, "zoo.pretrain_head_init"), maskId, firstOrdinaryId: 5);
         var curve = new List<double>();
         for (int epoch = 0; epoch < options.PretrainEpochs; epoch++)
         {
             int e = epoch;
-            double loss = pretrain.TrainEpoch(pretrainIds, T, options.BatchSize, options.Seed * 1000 + epoch, (batches, mean) =>
+            double loss = pretrain.TrainEpoch(pretrainIds, T, options.BatchSize, RandomStreams.Key(options.Seed, "zoo.pretrain_epoch", epoch), (batches, mean) =>
             {
                 curve.Add(Math.Round(mean, 4));
                 log($"pretrain epoch {e + 1} batch {batches}: masked-token cross-entropy {mean:F4} [{clock.Elapsed.TotalSeconds:F1} s]");
@@ -140,7 +141,7 @@ internal static class TextZooBuilder
             var probe = new TaskHead(lpW, lpB, train.ClassCount, model.EmbeddingSize);
             double lpVal = Accuracy(encoder, probe, val), lpTest = Accuracy(encoder, probe, tst);
             var w = new float[train.ClassCount * model.EmbeddingSize]; var b = new float[train.ClassCount];
-            new Tensors.LinearAlgebra.GaussianRandom((ulong)(options.Seed * 1000 + 500 + t)).FillGaussian(w, 0.02f);
+            RandomStreams.Create(options.Seed, "zoo.head_init", t).FillGaussian(w, 0.02f);
             var head = new TaskHead(w, b, train.ClassCount, model.EmbeddingSize);
             var ft = new VisionTrainer(encoder, w, b, trainEncoder: true, trainHead: true, options.FineTuneLearningRate, options.WeightDecay,
                 headLearningRate: options.HeadLearningRate);
@@ -150,7 +151,7 @@ internal static class TextZooBuilder
             double ftVal = -1;
             for (int epoch = 0; epoch < options.FineTuneEpochs; epoch++)
             {
-                double trainLoss = ft.TrainEpoch(train, options.BatchSize, options.Seed * 1000 + 100 * (t + 1) + epoch);
+                double trainLoss = ft.TrainEpoch(train, options.BatchSize, RandomStreams.Key(options.Seed, "zoo.finetune_epoch", epoch, specs[t].Name));
                 double acc = Accuracy(encoder, head, val);
                 log($"  {spec.Name} epoch {epoch + 1}: train loss {trainLoss:F4}, validation {acc:P1} [{clock.Elapsed.TotalSeconds:F1} s]");
                 if (acc > ftVal) { ftVal = acc; model.Parameters.Values.CopyTo(bestValues, 0); w.CopyTo(bestW, 0); b.CopyTo(bestB, 0); }

@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Data;
 
 namespace MLNetMerge.Cli.Zoo;
@@ -21,7 +22,7 @@ internal enum TextPool
 /// </summary>
 internal sealed class TextZooSources
 {
-    private TextZooSources(IReadOnlyList<WordNetSynset> synsets, IReadOnlyList<Fortune> fortunes, int seed)
+    private TextZooSources(IReadOnlyList<WordNetSynset> synsets, IReadOnlyList<Fortune> fortunes, ulong seed)
     {
         Synsets = synsets;
         Fortunes = fortunes;
@@ -44,27 +45,25 @@ internal sealed class TextZooSources
     public IReadOnlyList<TextPool> FortunePools { get; }
 
     /// <summary>The seed of the pool assignment.</summary>
-    public int Seed { get; }
+    public ulong Seed { get; }
 
     /// <summary>Reads WordNet and the fortune categories.</summary>
     /// <param name="wordNetDirectory">Folder of <c>data.noun</c> etc.</param>
     /// <param name="fortuneDirectory">Folder of the fortune files.</param>
     /// <param name="fortuneCategories">Fortune files to read (every one whose texts the build uses).</param>
     /// <param name="seed">Seed of the pool assignment.</param>
-    public static TextZooSources Load(string wordNetDirectory, string fortuneDirectory, IEnumerable<string> fortuneCategories, int seed) =>
+    public static TextZooSources Load(string wordNetDirectory, string fortuneDirectory, IEnumerable<string> fortuneCategories, ulong seed) =>
         new(WordNetReader.ReadAll(wordNetDirectory), FortuneReader.ReadCategories(fortuneCategories, fortuneDirectory), seed);
 
     /// <summary>Builds from texts already read (tests).</summary>
-    public static TextZooSources From(IReadOnlyList<WordNetSynset> synsets, IReadOnlyList<Fortune> fortunes, int seed) => new(synsets, fortunes, seed);
+    public static TextZooSources From(IReadOnlyList<WordNetSynset> synsets, IReadOnlyList<Fortune> fortunes, ulong seed) => new(synsets, fortunes, seed);
 
-    /// <summary>The pool of an identity: FNV-1a (64-bit) of the seed and the key, mapped to [0, 1); below 0.8 train,
+    /// <summary>The pool of an identity: the stream key <c>("zoo.text_pool", 0, key)</c> of the seed, mapped to [0, 1); below 0.8 train,
     /// below 0.9 validation, else test.</summary>
-    public static TextPool PoolOf(string key, int seed)
+    public static TextPool PoolOf(string key, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(key);
-        ulong h = 14695981039346656037UL;
-        foreach (char ch in $"{seed}:{key}") { h ^= ch; h *= 1099511628211UL; }
-        h ^= h >> 33; h *= 0xff51afd7ed558ccdUL; h ^= h >> 33;            // finalise so nearby keys spread
+        ulong h = RandomStreams.Key(seed, "zoo.text_pool", 0, key);
         double u = (h >> 11) * (1.0 / (1UL << 53));
         return u < 0.8 ? TextPool.Train : u < 0.9 ? TextPool.Validation : TextPool.Test;
     }

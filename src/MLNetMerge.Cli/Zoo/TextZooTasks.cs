@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Data;
 
 namespace MLNetMerge.Cli.Zoo;
@@ -105,12 +106,11 @@ internal static class TextZooTasks
 
     /// <summary>Draws a task's train, validation and test examples: balanced over classes, seeded, each from its own pool.</summary>
     /// <exception cref="InvalidOperationException">A class has fewer candidates than the split needs.</exception>
-    public static (LabeledTexts Train, LabeledTexts Validation, LabeledTexts Test) Build(TextZooSources src, TextTaskSpec spec, SplitSizes sizes, int seed)
+    public static (LabeledTexts Train, LabeledTexts Validation, LabeledTexts Test) Build(TextZooSources src, TextTaskSpec spec, SplitSizes sizes, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(sizes);
         int k = spec.ClassNames.Length;
-        int taskSeed = seed * 131 + spec.Name.Length * 7 + spec.Name[^1];
-        LabeledTexts Draw(TextPool pool, int total, int s)
+        LabeledTexts Draw(TextPool pool, int total)
         {
             var all = Candidates(src, spec, pool);
             int per = total / k;
@@ -118,9 +118,9 @@ internal static class TextZooTasks
             foreach (int y in all.Labels) counts[y]++;
             for (int c = 0; c < k; c++)
                 if (counts[c] < per) throw new InvalidOperationException($"task {spec.Name}: class {spec.ClassNames[c]} has {counts[c]} {pool} candidates; {per} needed.");
-            var idx = DatasetSplits.BalancedSubset(all.Labels, k, per, s);
+            var idx = DatasetSplits.BalancedSubset(all.Labels, k, per, RandomStreams.Key(seed, "zoo.draw." + pool.ToString().ToLowerInvariant(), 0, spec.Name));
             return new LabeledTexts(idx.Select(i => all.Texts[i]).ToList(), idx.Select(i => all.Labels[i]).ToArray());
         }
-        return (Draw(TextPool.Train, sizes.Train, taskSeed), Draw(TextPool.Validation, sizes.Validation, taskSeed + 1), Draw(TextPool.Test, sizes.Test, taskSeed + 2));
+        return (Draw(TextPool.Train, sizes.Train), Draw(TextPool.Validation, sizes.Validation), Draw(TextPool.Test, sizes.Test));
     }
 }

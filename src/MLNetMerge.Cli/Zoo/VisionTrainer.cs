@@ -1,10 +1,10 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
 using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
-using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Cli.Zoo;
 
@@ -46,13 +46,13 @@ internal sealed class VisionTrainer
     }
 
     /// <summary>One pass over <paramref name="data"/> in shuffled mini-batches; returns the mean training loss.</summary>
-    public double TrainEpoch(TaskDataset data, int batchSize, int seed)
+    public double TrainEpoch(TaskDataset data, int batchSize, ulong streamKey)
     {
         ArgumentNullException.ThrowIfNull(data);
         var labels = data.RequireLabels();
         int n = data.Count, len = data.FeatureLength;
         var order = Enumerable.Range(0, n).ToArray();
-        new Random(seed).Shuffle(order);
+        new SeededRandom(streamKey).Shuffle(order.AsSpan());
         var x = new float[batchSize * len];                              // (B, C, H, W)
         var y = new int[batchSize];                                      // (B)
         var logits = new float[batchSize * _k];                          // (B, K)
@@ -103,7 +103,7 @@ internal sealed class VisionTrainer
     public static void Initialize(ParameterArena parameters, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var rng = new GaussianRandom(seed);
+        var rng = new SeededRandom(seed);
         for (int i = 0; i < parameters.Layout.Entries.Count; i++)
         {
             var e = parameters.Layout.Entries[i];

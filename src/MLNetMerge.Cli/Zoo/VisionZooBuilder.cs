@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -14,7 +15,7 @@ namespace MLNetMerge.Cli.Zoo;
 internal sealed record VisionZooBuildOptions
 {
     /// <summary>Seed of every draw (splits, initialisation, shuffles).</summary>
-    public int Seed { get; init; }
+    public ulong Seed { get; init; }
     /// <summary>Split sizes.</summary>
     public VisionZooTasks.SplitSizes Sizes { get; init; } = new();
     /// <summary>The encoder: ViT 28×28, patch 7, width 64, 4 blocks, 4 heads, MLP 128, GELU, 1 channel.</summary>
@@ -81,14 +82,14 @@ internal static class VisionZooBuilder
 
         // 1. Pretrain on pooled unlabeled training images by masked-patch reconstruction.
         var model = new VisionTransformer(options.Encoder);
-        VisionTrainer.Initialize(model.Parameters, (ulong)options.Seed + 1);
+        VisionTrainer.Initialize(model.Parameters, RandomStreams.Key(options.Seed, "zoo.encoder_init"));
         var pool = PoolImages(splits.Select(s => s.Train).ToList(), options.PretrainExamples, options.Seed);
         var pretrain = new MaskedPatchPretrainer(model, options.PretrainLearningRate, options.WeightDecay, (ulong)options.Seed + 2);
         for (int epoch = 0; epoch < options.PretrainEpochs; epoch++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new Merging.MergeProgress("pretrain", epoch, options.PretrainEpochs));
-            double loss = pretrain.TrainEpoch(pool, options.BatchSize, options.Seed * 1000 + epoch);
+            double loss = pretrain.TrainEpoch(pool, options.BatchSize, RandomStreams.Key(options.Seed, "zoo.pretrain_epoch", epoch));
             log($"pretrain epoch {epoch + 1}/{options.PretrainEpochs}: masked-patch MSE {loss:F4} [{clock.Elapsed.TotalSeconds:F1} s]");
         }
         var baseValues = (float[])model.Parameters.Values.Clone();
@@ -117,7 +118,7 @@ internal static class VisionZooBuilder
             if (options.TrainHeads)
             {
                 w = new float[train.ClassCount * model.EmbeddingSize]; b = new float[train.ClassCount];
-                new Tensors.LinearAlgebra.GaussianRandom((ulong)(options.Seed * 1000 + 500 + t)).FillGaussian(w, 0.02f);
+                RandomStreams.Create(options.Seed, "zoo.head_init", t).FillGaussian(w, 0.02f);
             }
             else { w = (float[])lpW.Clone(); b = (float[])lpB.Clone(); }
             var head = new TaskHead(w, b, train.ClassCount, model.EmbeddingSize);
@@ -131,7 +132,7 @@ internal static class VisionZooBuilder
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 progress?.Report(new Merging.MergeProgress("fine-tune", t * options.FineTuneEpochs + epoch, specs.Count * options.FineTuneEpochs));
-                ft.TrainEpoch(train, options.BatchSize, options.Seed * 1000 + 100 * (t + 1) + epoch);
+                ft.TrainEpoch(train, options.BatchSize, RandomStreams.Key(options.Seed, "zoo.finetune_epoch", epoch, specs[t].Name));
                 double acc = Accuracy(encoder, head, val);
                 if (acc > ftVal) { ftVal = acc; model.Parameters.Values.CopyTo(bestValues, 0); w.CopyTo(bestW, 0); b.CopyTo(bestB, 0); }
             }
@@ -172,10 +173,10 @@ internal static class VisionZooBuilder
     /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset (<see cref="ZooChecks.Accuracy"/>).</summary>
     public static double Accuracy(Nn.IDenseEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(encoder, head, data);
 
-    private static TaskDataset PoolImages(IReadOnlyList<ByteImages> trains, int count, int seed)
+    private static TaskDataset PoolImages(IReadOnlyList<ByteImages> trains, int count, ulong seed)
     {
         var all = trains.SelectMany(t => Enumerable.Range(0, t.Count).Select(i => (t, i))).ToArray();
-        new Random(seed + 17).Shuffle(all);
+        RandomStreams.Create(seed, "zoo.pretrain_pool").Shuffle(all.AsSpan());
         int n = Math.Min(count, all.Length);
         const int p = VisionZooSources.Pixels;
         var f = new float[n * p];

@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Data;
 
 namespace MLNetMerge.Cli.Zoo;
@@ -91,19 +92,18 @@ internal static class VisionZooTasks
 
     /// <summary>Draws a task's train, validation and test images (seeded; digits share one split across tasks, so no
     /// digits test image is ever a training image of another task).</summary>
-    public static (ByteImages Train, ByteImages Validation, ByteImages Test) Build(VisionZooSources src, VisionTaskSpec spec, SplitSizes sizes, int seed)
+    public static (ByteImages Train, ByteImages Validation, ByteImages Test) Build(VisionZooSources src, VisionTaskSpec spec, SplitSizes sizes, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(src);
         ArgumentNullException.ThrowIfNull(spec);
         int k = spec.ClassNames.Length;
         if (spec.Source == VisionSource.Digits)
         {
-            var (tr, va, te) = DatasetSplits.Stratified(src.DigitsLabels, 10, sizes.DigitsValidationFraction, sizes.DigitsTestFraction, seed);
+            var (tr, va, te) = DatasetSplits.Stratified(src.DigitsLabels, 10, sizes.DigitsValidationFraction, sizes.DigitsTestFraction, RandomStreams.Key(seed, "zoo.digits_split"));
             return (Take(src.DigitsImages, src.DigitsLabels, tr, spec), Take(src.DigitsImages, src.DigitsLabels, va, spec), Take(src.DigitsImages, src.DigitsLabels, te, spec));
         }
-        int taskSeed = seed * 131 + spec.Name.Length * 7 + spec.Name[^1];
-        var (trainIdx, valIdx) = BalancedTrainValidation(src.FashionTrainLabels, spec.Relabel, k, sizes.FashionTrain / k, sizes.FashionValidation / k, taskSeed);
-        var testIdx = Balanced(src.FashionTestLabels, spec.Relabel, k, sizes.FashionTest / k, taskSeed + 1);
+        var (trainIdx, valIdx) = BalancedTrainValidation(src.FashionTrainLabels, spec.Relabel, k, sizes.FashionTrain / k, sizes.FashionValidation / k, RandomStreams.Key(seed, "zoo.draw.train_validation", 0, spec.Name));
+        var testIdx = Balanced(src.FashionTestLabels, spec.Relabel, k, sizes.FashionTest / k, RandomStreams.Key(seed, "zoo.draw.test", 0, spec.Name));
         return (Take(src.FashionTrainImages, src.FashionTrainLabels, trainIdx, spec),
                 Take(src.FashionTrainImages, src.FashionTrainLabels, valIdx, spec),
                 Take(src.FashionTestImages, src.FashionTestLabels, testIdx, spec));
@@ -111,7 +111,7 @@ internal static class VisionZooTasks
 
     private static int[] TaskLabels(int[] sourceLabels, int[] relabel) => sourceLabels.Select(y => relabel[y]).ToArray();
 
-    private static int[] Balanced(int[] sourceLabels, int[] relabel, int k, int perClass, int seed)
+    private static int[] Balanced(int[] sourceLabels, int[] relabel, int k, int perClass, ulong seed)
     {
         var taskLabels = TaskLabels(sourceLabels, relabel);
         var kept = Enumerable.Range(0, taskLabels.Length).Where(i => taskLabels[i] >= 0).ToArray();
@@ -119,7 +119,7 @@ internal static class VisionZooTasks
         return idx.Select(i => kept[i]).Order().ToArray();
     }
 
-    private static (int[] Train, int[] Validation) BalancedTrainValidation(int[] sourceLabels, int[] relabel, int k, int trainPerClass, int valPerClass, int seed)
+    private static (int[] Train, int[] Validation) BalancedTrainValidation(int[] sourceLabels, int[] relabel, int k, int trainPerClass, int valPerClass, ulong seed)
     {
         var taskLabels = TaskLabels(sourceLabels, relabel);
         var kept = Enumerable.Range(0, taskLabels.Length).Where(i => taskLabels[i] >= 0).ToArray();

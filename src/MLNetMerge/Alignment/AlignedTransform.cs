@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Data;
 using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
@@ -98,7 +99,7 @@ internal sealed class AlignedTransformEstimator : IFewShotAlignmentEstimator
         foreach (var (task, d) in data)
         {
             heads[task] = HeadAlignedModel.FineTunedHead(merged, task, e);
-            var idx = AlignmentInputs.FewShotIndices(d, ShotsPerClass, (int)Seed);
+            var idx = AlignmentInputs.FewShotIndices(d, ShotsPerClass, RandomStreams.Key(Seed, "aligned_transform.shots", 0, task));
             var reader = inputs.Family.Tasks.First(t => t.Name == task).Reader;
             var zm = Rows.Gather(encoder.EmbedMerged(merged, task, d, cancellationToken), idx, e);   // (n, E)
             var zt = Rows.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);     // (n, E)

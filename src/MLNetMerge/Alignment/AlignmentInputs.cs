@@ -1,5 +1,6 @@
 using MLNetMerge.Data;
 using MLNetMerge.Merging;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Alignment;
 
@@ -47,25 +48,24 @@ internal static class AlignmentInputs
     /// uniformly; never more than the dataset holds (a class with fewer examples gives all it has).
     /// <paramref name="shotsPerClass"/> 0 keeps every example.
     /// </summary>
-    public static int[] FewShotIndices(TaskDataset data, int shotsPerClass, int seed)
+    public static int[] FewShotIndices(TaskDataset data, int shotsPerClass, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (shotsPerClass <= 0) return Enumerable.Range(0, data.Count).ToArray();
-        var rng = new Random(unchecked(seed * 7_919 + 104_729));
         if (data.Labels is null)
         {
             var all = Enumerable.Range(0, data.Count).ToArray();
-            rng.Shuffle(all);
+            RandomStreams.Create(seed, "few_shot.unlabeled").Shuffle(all.AsSpan());
             return all[..Math.Min(all.Length, shotsPerClass * data.ClassCount)];
         }
         var counts = data.ClassCounts();
         if (counts.All(c => c >= shotsPerClass)) return FewShotSampler.Sample(data.Labels, data.ClassCount, shotsPerClass, seed);
         var byClass = FewShotSampler.IndicesByClass(data.Labels, data.ClassCount);
         var picked = new List<int>();
-        foreach (var pool in byClass)
+        for (int c = 0; c < byClass.Length; c++)
         {
-            var arr = pool.ToArray();
-            rng.Shuffle(arr);
+            var arr = byClass[c].ToArray();
+            RandomStreams.Create(seed, "few_shot.short_class", c).Shuffle(arr.AsSpan());
             picked.AddRange(arr.Take(shotsPerClass));
         }
         return picked.ToArray();

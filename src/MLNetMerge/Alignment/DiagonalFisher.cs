@@ -4,6 +4,7 @@ using MLNetMerge.Nn;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Encoders;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Alignment;
 
@@ -30,9 +31,10 @@ internal static class DiagonalFisher
     /// <param name="head">The task's head.</param>
     /// <param name="data">Unlabeled inputs.</param>
     /// <param name="labels">Exact expectation or one sampled label per example.</param>
-    /// <param name="seed">Seed of the sampled labels.</param>
+    /// <param name="seed">The run's seed; sampled labels come from the stream <c>("fisher.sampled_labels", task)</c>.</param>
+    /// <param name="task">Index of the task (its own stream of sampled labels).</param>
     /// <param name="cancellationToken">Checked per example.</param>
-    public static float[] Compute(IDenseEncoder model, TaskHead head, TaskDataset data, FisherLabelSource labels, ulong seed, CancellationToken cancellationToken = default)
+    public static float[] Compute(IDenseEncoder model, TaskHead head, TaskDataset data, FisherLabelSource labels, ulong seed, int task = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(head);
@@ -44,7 +46,7 @@ internal static class DiagonalFisher
         var logp = new float[k];                                          // (1, K)
         var dLogits = new float[k];                                       // (1, K)
         var dEmb = new float[e];                                          // (1, E)
-        var rng = new Random((int)(seed % int.MaxValue));
+        var rng = RandomStreams.Create(seed, "fisher.sampled_labels", task);
         for (int i = 0; i < data.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();

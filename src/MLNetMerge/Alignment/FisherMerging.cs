@@ -94,7 +94,7 @@ internal sealed class FisherMerging : IAlignmentEstimator
         {
             thetas[t] = ws.Flatten(ws.Family.Reader(ws.TaskNames[t]));
             thetas[t].CopyTo(model.Parameters.Values, 0);
-            fishers[t] = DiagonalFisher.Compute(model, ws.Heads[t], ws.Take(t, _o.Samples), _o.Labels, _seed + (ulong)t, cancellationToken);
+            fishers[t] = DiagonalFisher.Compute(model, ws.Heads[t], ws.Take(t, _o.Samples), _o.Labels, _seed, t, cancellationToken);
             progress?.Report(new MergeProgress($"{MethodName}: Fisher of '{ws.TaskNames[t]}'", t + 1, tasks));
         }
         var weights = new float[ws.ParameterCount];                       // (P)

@@ -1,6 +1,7 @@
 using MLNetMerge.Data;
 using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Alignment;
 
@@ -68,7 +69,7 @@ internal sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
         var encoder = inputs.Family.Session;
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder);
         int e = encoder.EmbeddingSize;
-        var draws = data.Select(d => (d.Task, d.Data, Idx: AlignmentInputs.FewShotIndices(d.Data, ShotsPerClass, (int)Seed), Head: HeadAlignedModel.FineTunedHead(merged, d.Task, e))).ToList();
+        var draws = data.Select(d => (d.Task, d.Data, Idx: AlignmentInputs.FewShotIndices(d.Data, ShotsPerClass, RandomStreams.Key(Seed, "ft_classifier.shots", 0, d.Task)), Head: HeadAlignedModel.FineTunedHead(merged, d.Task, e))).ToList();
         int batch = Settings.Batch;
         long total = draws.Sum(d => (long)((d.Idx.Length + Math.Min(batch, d.Idx.Length) - 1) / Math.Min(batch, d.Idx.Length)) * Settings.Epochs), done = 0;
         string stage = $"{Name} seed {Seed}";
@@ -81,7 +82,7 @@ internal sealed class FtClassifierEstimator : IFewShotAlignmentEstimator
             var zt = Rows.Gather(encoder.EmbedCheckpoint(reader, d, cancellationToken), idx, e);            // (n, E) teacher
             var teacher = head.Logits(zt, idx.Length);                                                                           // (n, K)
             long before = done;
-            heads[task] = FtClassifierTraining.Train(head, zm, teacher, idx.Length, Settings, unchecked((int)Seed * 1_000 + heads.Count),
+            heads[task] = FtClassifierTraining.Train(head, zm, teacher, idx.Length, Settings, RandomStreams.Key(Seed, "ft_classifier.batches", 0, task),
                 (step, _, loss) => { done = before + step; progress?.Report(new MergeProgress(stage, done, total, loss)); }, cancellationToken);
         }
         return new FtClassifierModel(merged, encoder, heads, Parameters);

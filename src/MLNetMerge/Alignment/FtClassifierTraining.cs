@@ -3,6 +3,7 @@ using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
 using MLNetMerge.Encoders;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Alignment;
 
@@ -52,11 +53,11 @@ internal static class FtClassifierTraining
     /// <param name="teacherLogits">Teacher logits (N, K).</param>
     /// <param name="n">N (≥ 1).</param>
     /// <param name="settings">Epochs, learning rate, batch.</param>
-    /// <param name="seed">Seed of the per-epoch shuffle.</param>
+    /// <param name="orderKey">Key of the stream of per-epoch shuffles (<see cref="RandomStreams.Key"/>).</param>
     /// <param name="onStep">Called after each step with (step, total steps, running mean loss of the epoch).</param>
     /// <param name="cancellationToken">Checked every step.</param>
     public static TaskHead Train(TaskHead init, ReadOnlySpan<float> z, ReadOnlySpan<float> teacherLogits, int n, FtClassifierSettings settings,
-        int seed, Action<int, int, double>? onStep = null, CancellationToken cancellationToken = default)
+        ulong orderKey, Action<int, int, double>? onStep = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(init);
         ArgumentNullException.ThrowIfNull(settings);
@@ -71,12 +72,12 @@ internal static class FtClassifierTraining
         int batch = Math.Max(1, Math.Min(settings.Batch, n));
         int perEpoch = (n + batch - 1) / batch, total = perEpoch * settings.Epochs, step = 0;
         var order = Enumerable.Range(0, n).ToArray();
-        var rng = new Random(seed);
+        var rng = new SeededRandom(orderKey);
         var zb = new float[batch * e];                                    // (B, E)
         var tb = new float[batch * k];                                    // (B, K)
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
         {
-            rng.Shuffle(order);
+            rng.Shuffle(order.AsSpan());
             double sum = 0;
             for (int s = 0; s < perEpoch; s++)
             {

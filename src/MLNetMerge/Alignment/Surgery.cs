@@ -1,5 +1,6 @@
 using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Alignment;
 
@@ -70,7 +71,7 @@ internal sealed class SurgeryEstimator : IAlignmentEstimator
             var zm = encoder.EmbedMerged(merged, task, d, cancellationToken);      // (N, E)
             var zt = encoder.EmbedCheckpoint(reader, d, cancellationToken);        // (N, E)
             long before = done;
-            adapters[task] = SurgeryTraining.Train(zm, zt, d.Count, e, Settings, unchecked((int)Seed * 1_000 + adapters.Count),
+            adapters[task] = SurgeryTraining.Train(zm, zt, d.Count, e, Settings, RandomStreams.Key(Seed, "surgery.adapter", 0, task),
                 (step, loss) => { done = before + step; if (step % 25 == 0 || step == Settings.Steps) progress?.Report(new MergeProgress(Name, done, total, loss)); },
                 cancellationToken);
         }

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using MLNetMerge.Nn.Layers;
 using MLNetMerge.Nn.Optim;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Alignment;
 
@@ -79,16 +80,16 @@ internal static class SurgeryTraining
     /// <param name="n">N.</param>
     /// <param name="e">E.</param>
     /// <param name="settings">Rank, steps, learning rate, batch.</param>
-    /// <param name="seed">Seed of A's draw and the batch order.</param>
+    /// <param name="streamKey">Key of the stream of A's draw and the batch order (<see cref="RandomStreams.Key"/>).</param>
     /// <param name="onStep">Called with (step, loss).</param>
     /// <param name="cancellationToken">Checked every step.</param>
-    public static (float[] Down, float[] Up) Train(ReadOnlySpan<float> z, ReadOnlySpan<float> f, int n, int e, SurgerySettings settings, int seed,
+    public static (float[] Down, float[] Up) Train(ReadOnlySpan<float> z, ReadOnlySpan<float> f, int n, int e, SurgerySettings settings, ulong streamKey,
         Action<int, double>? onStep = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (n < 1) throw new AlignmentDataException(null, "surgery needs at least one example.");
         int r = settings.Rank;
-        var rng = new Random(seed);
+        var rng = new SeededRandom(streamKey);
         float bound = 1f / MathF.Sqrt(e);
         var theta = new float[r * e + e * r];                             // (r·E + E·r) [A | B]
         for (int i = 0; i < r * e; i++) theta[i] = (float)(rng.NextDouble() * 2 - 1) * bound;
@@ -103,7 +104,7 @@ internal static class SurgeryTraining
             cancellationToken.ThrowIfCancellationRequested();
             for (int i = 0; i < batch; i++)
             {
-                if (pos == n) { rng.Shuffle(order); pos = 0; }
+                if (pos == n) { rng.Shuffle(order.AsSpan()); pos = 0; }
                 z.Slice(order[pos] * e, e).CopyTo(zb.AsSpan(i * e, e));
                 f.Slice(order[pos] * e, e).CopyTo(fb.AsSpan(i * e, e));
                 pos++;

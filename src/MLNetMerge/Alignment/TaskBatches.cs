@@ -1,10 +1,11 @@
 using MLNetMerge.Data;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Alignment;
 
 /// <summary>
 /// Draws batches from each task's dataset without replacement: every pass over a task's examples follows a fresh seeded
-/// permutation (Fisher–Yates from <see cref="Random"/> seeded per task and pass), so a run is reproducible from its seed.
+/// permutation (Fisher–Yates on the stream <c>RandomStreams.Key(seed, "batches.pass" + pass, task)</c>), so a run is reproducible from its seed.
 /// </summary>
 internal sealed class TaskBatches
 {
@@ -39,8 +40,7 @@ internal sealed class TaskBatches
         int n = _data[task].Count;
         var order = _order[task] ??= new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        var rng = new Random((int)((_seed * 0x9E3779B97F4A7C15UL + (ulong)task * 7919UL + (ulong)_pass[task]) >> 33));
-        for (int i = n - 1; i > 0; i--) { int j = rng.Next(i + 1); (order[i], order[j]) = (order[j], order[i]); }
+        RandomStreams.Create(_seed, "batches.pass" + _pass[task].ToString(System.Globalization.CultureInfo.InvariantCulture), task).Shuffle(order.AsSpan());
         _cursor[task] = 0;
         _pass[task]++;
     }

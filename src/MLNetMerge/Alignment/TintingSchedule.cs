@@ -5,18 +5,18 @@ namespace MLNetMerge.Alignment;
 /// <summary>
 /// Tinting's seeded schedule: each round visits every task once in a freshly shuffled order (sequential updates), and
 /// each task draws its batches from passes over its examples in shuffled order. Every permutation is a Fisher–Yates
-/// shuffle whose i-th swap partner is <c>Mix(key + i·φ) mod (i + 1)</c> with <see cref="CounterRandom"/>'s SplitMix64
-/// mix, keyed by (seed, round or task, pass): the same seed gives the same schedule on every machine and .NET version.
+/// shuffle (<see cref="SeededRandom.Shuffle{T}"/>) on the stream <c>("tinting.task_order", round)</c> or
+/// <c>("tinting.examples.pass{p}", task)</c> of the run's seed: the same seed gives the same schedule on every machine.
 /// </summary>
 internal static class TintingSchedule
 {
     /// <summary>The order in which round <paramref name="round"/> visits the <paramref name="taskCount"/> tasks.</summary>
     public static int[] TaskOrder(ulong seed, int round, int taskCount) =>
-        Permutation(CounterRandom.Key(seed, round, "tinting.task_order"), taskCount);
+        Permutation(RandomStreams.Key(seed, "tinting.task_order", round), taskCount);
 
     /// <summary>The example order of pass <paramref name="pass"/> over task <paramref name="task"/>'s <paramref name="count"/> examples.</summary>
     public static int[] ExampleOrder(ulong seed, int task, int pass, int count) =>
-        Permutation(CounterRandom.Key(seed, task, "tinting.examples." + pass.ToString(System.Globalization.CultureInfo.InvariantCulture)), count);
+        Permutation(RandomStreams.Key(seed, "tinting.examples.pass" + pass.ToString(System.Globalization.CultureInfo.InvariantCulture), task), count);
 
     /// <summary>A permutation of 0..n−1 drawn from stream <paramref name="key"/>.</summary>
     public static int[] Permutation(ulong key, int n)
@@ -24,11 +24,7 @@ internal static class TintingSchedule
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         var p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--)
-        {
-            int j = (int)(CounterRandom.Mix(key + (ulong)i * 0x9E3779B97F4A7C15UL) % (ulong)(i + 1));
-            (p[i], p[j]) = (p[j], p[i]);
-        }
+        new SeededRandom(key).Shuffle(p.AsSpan());
         return p;
     }
 }

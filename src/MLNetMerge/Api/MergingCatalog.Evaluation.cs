@@ -51,13 +51,13 @@ public sealed partial class MergingCatalog
                 throw new AlignmentDataException(task, "the labeled pool has no rows of this task; the few-shot protocols draw from them.");
             var poolSet = new TaskDataset(task, anchors.Embeddings, [head.InputSize], anchors.Labels, classes);
             foreach (int k in options.KnnShots)
-                results.Add(Report(task, new KnnProtocol(k, options.Seeds).Evaluate(rows.Embeddings, testSet, head, anchors.Embeddings, poolSet), classes));
+                results.Add(Report(task, new KnnProtocol(k, options.Seeds, options.Seed).Evaluate(rows.Embeddings, testSet, head, anchors.Embeddings, poolSet), classes));
             if (options.FtClassifierShots.Count == 0) continue;
             var inputs = poolInputs![task];
             var teacher = head.Logits(family.Family.Session.EmbedCheckpoint(family.Family.Reader(task), inputs), inputs.Count);
             var teachers = new Dictionary<string, float[]>(StringComparer.Ordinal) { [task] = teacher };
             foreach (int k in options.FtClassifierShots)
-                results.Add(Report(task, new FtClassifierEvalProtocol(k, options.Seeds, teachers).Evaluate(rows.Embeddings, testSet, head, anchors.Embeddings, poolSet), classes));
+                results.Add(Report(task, new FtClassifierEvalProtocol(k, options.Seeds, teachers, seed: options.Seed).Evaluate(rows.Embeddings, testSet, head, anchors.Embeddings, poolSet), classes));
         }
         using (var log = new MLNetLog(_ml, "MLNetMerge.Evaluate", "Evaluate"))
             foreach (var r in results)

@@ -1,3 +1,5 @@
+using MLNetMerge.Tensors;
+
 namespace MLNetMerge.Data;
 
 /// <summary>Train, validation and test parts of one task.</summary>
@@ -7,8 +9,8 @@ namespace MLNetMerge.Data;
 internal sealed record TaskSplits(TaskDataset Train, TaskDataset Validation, TaskDataset Test);
 
 /// <summary>
-/// Seeded stratified splits: within each class the indices are shuffled (Fisher–Yates, <see cref="Random"/> seeded
-/// from (seed, class)) and cut by the fractions, so every part keeps the class proportions (to within one example per
+/// Seeded stratified splits: within each class the indices are shuffled (Fisher–Yates on the stream
+/// <c>RandomStreams.Key(seed, "splits.stratified", class)</c>) and cut by the fractions, so every part keeps the class proportions (to within one example per
 /// class). The three index sets are disjoint and cover every example.
 /// </summary>
 internal static class DatasetSplits
@@ -20,7 +22,7 @@ internal static class DatasetSplits
     /// <param name="testFraction">Share of each class for test; validation + test &lt; 1.</param>
     /// <param name="seed">Seed.</param>
     public static (int[] Train, int[] Validation, int[] Test) Stratified(ReadOnlySpan<int> labels, int classCount,
-        double validationFraction, double testFraction, int seed)
+        double validationFraction, double testFraction, ulong seed)
     {
         if (validationFraction < 0 || testFraction < 0 || validationFraction + testFraction >= 1)
             throw new ArgumentOutOfRangeException(nameof(validationFraction), $"validation {validationFraction} and test {testFraction} fractions must be non-negative and sum below 1.");
@@ -29,12 +31,7 @@ internal static class DatasetSplits
         for (int c = 0; c < classCount; c++)
         {
             var pool = byClass[c];
-            var rng = new Random(unchecked(seed * 1_000_003 + c * 7919 + 101));
-            for (int i = pool.Count - 1; i > 0; i--)
-            {
-                int j = rng.Next(i + 1);
-                (pool[i], pool[j]) = (pool[j], pool[i]);
-            }
+            RandomStreams.Create(seed, "splits.stratified", c).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pool));
             int nTest = (int)Math.Round(pool.Count * testFraction), nVal = (int)Math.Round(pool.Count * validationFraction);
             test.AddRange(pool.Take(nTest));
             val.AddRange(pool.Skip(nTest).Take(nVal));
@@ -45,7 +42,7 @@ internal static class DatasetSplits
     }
 
     /// <summary>Splits a labeled dataset (names get <c>-train</c>/<c>-validation</c>/<c>-test</c> kept as the task name).</summary>
-    public static TaskSplits Stratified(TaskDataset data, double validationFraction, double testFraction, int seed)
+    public static TaskSplits Stratified(TaskDataset data, double validationFraction, double testFraction, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(data);
         var (tr, va, te) = Stratified(data.RequireLabels(), data.ClassCount, validationFraction, testFraction, seed);
@@ -53,7 +50,7 @@ internal static class DatasetSplits
     }
 
     /// <summary>The first <paramref name="perClass"/> indices of each class after a seeded shuffle (a balanced subset), sorted.</summary>
-    public static int[] BalancedSubset(ReadOnlySpan<int> labels, int classCount, int perClass, int seed)
+    public static int[] BalancedSubset(ReadOnlySpan<int> labels, int classCount, int perClass, ulong seed)
     {
         var idx = FewShotSampler.Sample(labels, classCount, perClass, seed);
         Array.Sort(idx);

@@ -1,8 +1,10 @@
+using MLNetMerge.Tensors;
+
 namespace MLNetMerge.Data;
 
 /// <summary>
 /// Seeded class-balanced sampling: <c>k</c> examples of every class, drawn without replacement by a partial
-/// Fisher–Yates shuffle of each class's indices with <see cref="Random"/> seeded from (seed, class). The same seed gives
+/// Fisher–Yates shuffle of each class's indices on the stream <c>RandomStreams.Key(seed, "few_shot", class)</c>. The same seed gives
 /// the same indices; classes with fewer than <c>k</c> examples are an error rather than silently unbalanced.
 /// </summary>
 internal static class FewShotSampler
@@ -13,7 +15,7 @@ internal static class FewShotSampler
     /// <param name="shotsPerClass">k ≥ 1.</param>
     /// <param name="seed">Seed of the draw.</param>
     /// <exception cref="ArgumentException">A class has fewer than k examples.</exception>
-    public static int[] Sample(ReadOnlySpan<int> labels, int classCount, int shotsPerClass, int seed)
+    public static int[] Sample(ReadOnlySpan<int> labels, int classCount, int shotsPerClass, ulong seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shotsPerClass);
         var byClass = IndicesByClass(labels, classCount);
@@ -23,19 +25,14 @@ internal static class FewShotSampler
             var pool = byClass[c];
             if (pool.Count < shotsPerClass)
                 throw new ArgumentException($"class {c} has {pool.Count} examples; {shotsPerClass} shots per class were asked for.", nameof(shotsPerClass));
-            var rng = new Random(unchecked(seed * 1_000_003 + c * 7919 + 17));
-            for (int i = 0; i < shotsPerClass; i++)
-            {
-                int j = i + rng.Next(pool.Count - i);
-                (pool[i], pool[j]) = (pool[j], pool[i]);
-                result[c * shotsPerClass + i] = pool[i];
-            }
+            RandomStreams.Create(seed, "few_shot", c).ShuffleFirst(pool, shotsPerClass);
+            pool.CopyTo(0, result, c * shotsPerClass, shotsPerClass);
         }
         return result;
     }
 
     /// <summary>The same sample as a dataset (labels kept).</summary>
-    public static TaskDataset Sample(TaskDataset data, int shotsPerClass, int seed)
+    public static TaskDataset Sample(TaskDataset data, int shotsPerClass, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(data);
         return data.Subset(Sample(data.RequireLabels(), data.ClassCount, shotsPerClass, seed), $"{data.Name}-{shotsPerClass}shot-s{seed}");

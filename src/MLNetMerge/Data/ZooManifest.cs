@@ -51,7 +51,7 @@ internal sealed record ZooMergeCheck(string Method, double Scale, IReadOnlyList<
 /// <param name="Notes">Free text (head handling, learning rates).</param>
 /// <param name="PretrainLoss">Pretraining loss logged during the build (text zoo: mean masked-token cross-entropy per
 /// logging interval, in order), or null.</param>
-internal sealed record ZooBuildInfo(int Seed, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
+internal sealed record ZooBuildInfo(ulong Seed, string Pretext, int PretrainExamples, int PretrainEpochs, int FineTuneEpochs, string Notes,
     IReadOnlyList<double>? PretrainLoss = null);
 
 /// <summary>The <c>manifest.json</c> of a zoo: its tasks (classes, checkpoints, stored validation and test splits), how the

@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Data;
 using MLNetMerge.Encoders;
 
@@ -75,14 +76,19 @@ internal sealed class CurrentProtocol : EvaluationProtocol
 }
 
 /// <summary>
-/// KNN Eval (Kong et al. 2024, arXiv:2412.13526): per seed, draw <see cref="Shots"/> labeled anchors per class (seeded, class-balanced) and predict
+/// KNN Eval (Kong et al. 2024, arXiv:2412.13526): per draw r, take <see cref="Shots"/> labeled anchors per class (class-balanced, on the
+/// stream <c>("knn.anchors", r, task)</c> of <see cref="Seed"/>) and predict
 /// the class whose anchors have the smallest mean Euclidean distance to <c>f(x)</c>. Scores for the probability-based
-/// metrics are <c>softmax(−mean distance)</c>. Reported as mean ± std over <see cref="Seeds"/> seeds (0, 1, …).
+/// metrics are <c>softmax(−mean distance)</c>. Reported as mean ± std over <see cref="Seeds"/> draws.
 /// </summary>
 /// <param name="shots">Anchors per class k.</param>
 /// <param name="seeds">Number of anchor draws.</param>
-internal sealed class KnnProtocol(int shots = 5, int seeds = 5) : EvaluationProtocol
+/// <param name="seed">The run's seed.</param>
+internal sealed class KnnProtocol(int shots = 5, int seeds = 5, ulong seed = 0) : EvaluationProtocol
 {
+    /// <summary>The run's seed the anchor draws derive from.</summary>
+    public ulong Seed { get; } = seed;
+
     /// <summary>Anchors per class.</summary>
     public int Shots { get; } = shots > 0 ? shots : throw new ArgumentOutOfRangeException(nameof(shots));
 
@@ -103,9 +109,9 @@ internal sealed class KnnProtocol(int shots = 5, int seeds = 5) : EvaluationProt
         int k = labeled.ClassCount, n = test.Count, e = testEmbeddings.Length / n;
         var runs = new List<ClassificationScores>();
         var scores = new float[n * k];                                   // (N, K)
-        for (int seed = 0; seed < Seeds; seed++)
+        for (int draw = 0; draw < Seeds; draw++)
         {
-            var anchors = FewShotSampler.Sample(labeled.RequireLabels(), k, Shots, seed); // (K·k) grouped by class
+            var anchors = FewShotSampler.Sample(labeled.RequireLabels(), k, Shots, RandomStreams.Key(Seed, "knn.anchors", draw, test.Name)); // (K·k) grouped by class
             MeanDistanceScores(scores, testEmbeddings, labeledEmbeddings, anchors, n, e, k, Shots);
             runs.Add(ClassificationScores.Compute(scores, test.RequireLabels(), k));
         }

@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using MLNetMerge.Alignment;
 using MLNetMerge.Data;
 using MLNetMerge.Encoders;
@@ -17,11 +18,14 @@ internal sealed class FtClassifierEvalProtocol : EvaluationProtocol
 
     /// <summary>Creates the protocol.</summary>
     /// <param name="shots">Examples per class k.</param>
-    /// <param name="seeds">Draws (seeds 0, 1, …).</param>
+    /// <param name="seeds">Draws.</param>
     /// <param name="teacherLogits">Per task name, the fine-tuned model's logits (M, K) on the labeled pool, in pool order.</param>
     /// <param name="settings">Training settings (default: the paper's).</param>
-    public FtClassifierEvalProtocol(int shots, int seeds, IReadOnlyDictionary<string, float[]> teacherLogits, FtClassifierSettings? settings = null)
+    /// <param name="seed">The run's seed: draw r takes its sample from the stream <c>("ftc_eval.shots", r, task)</c> and
+    /// its batch order from <c>("ftc_eval.batches", r, task)</c>.</param>
+    public FtClassifierEvalProtocol(int shots, int seeds, IReadOnlyDictionary<string, float[]> teacherLogits, FtClassifierSettings? settings = null, ulong seed = 0)
     {
+        Seed = seed;
         Shots = shots > 0 ? shots : throw new ArgumentOutOfRangeException(nameof(shots));
         Seeds = seeds > 0 ? seeds : throw new ArgumentOutOfRangeException(nameof(seeds));
         _teacherLogits = teacherLogits ?? throw new ArgumentNullException(nameof(teacherLogits));
@@ -31,8 +35,11 @@ internal sealed class FtClassifierEvalProtocol : EvaluationProtocol
     /// <summary>Examples per class.</summary>
     public int Shots { get; }
 
-    /// <summary>Number of seeds.</summary>
+    /// <summary>Number of draws.</summary>
     public int Seeds { get; }
+
+    /// <summary>The run's seed the draws derive from.</summary>
+    public ulong Seed { get; }
 
     /// <summary>Training settings.</summary>
     public FtClassifierSettings Settings { get; }
@@ -57,12 +64,12 @@ internal sealed class FtClassifierEvalProtocol : EvaluationProtocol
         int k = head.ClassCount, e = head.InputSize;
         if (teacher.Length != labeled.Count * k) throw new AlignmentDataException(test.Name, $"teacher logits hold {teacher.Length} values; the pool of {labeled.Count} examples with {k} classes needs {labeled.Count * k}.");
         var runs = new List<ClassificationScores>();
-        for (int seed = 0; seed < Seeds; seed++)
+        for (int draw = 0; draw < Seeds; draw++)
         {
-            var idx = AlignmentInputs.FewShotIndices(labeled, Shots, seed);
+            var idx = AlignmentInputs.FewShotIndices(labeled, Shots, RandomStreams.Key(Seed, "ftc_eval.shots", draw, test.Name));
             var z = Gather(labeledEmbeddings, idx, e);                    // (n, E)
             var t = Gather(teacher, idx, k);                              // (n, K)
-            var trained = FtClassifierTraining.Train(head, z, t, idx.Length, Settings, seed);
+            var trained = FtClassifierTraining.Train(head, z, t, idx.Length, Settings, RandomStreams.Key(Seed, "ftc_eval.batches", draw, test.Name));
             runs.Add(ClassificationScores.Compute(trained.Probabilities(testEmbeddings, test.Count), test.RequireLabels(), k));
         }
         return ProtocolResult.From(Name, runs);

@@ -4,6 +4,7 @@ using MLNetMerge.Data;
 using MLNetMerge.Encoders;
 using MLNetMerge.Evaluation;
 using MLNetMerge.Merging;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Recipes;
 
@@ -80,7 +81,7 @@ internal static class AlignmentRows
         ArgumentNullException.ThrowIfNull(data);
         if (samples <= 0 || samples >= data.Count) return data;
         var idx = Enumerable.Range(0, data.Count).ToArray();
-        new Random(unchecked((int)seed * 31 + 7)).Shuffle(idx);
+        RandomStreams.Create(seed, "alignment.rows", 0, data.Name).Shuffle(idx.AsSpan());
         return data.Subset(idx[..samples]);
     }
 

@@ -33,6 +33,7 @@ internal sealed class RecipeBoundsCache
             File(recipe.Base),
             string.Join(";", recipe.Models.Select(m => m.Name + "=" + File(m.Path))),
             recipe.Heads,
+            recipe.Seed.ToString(CultureInfo.InvariantCulture),
             string.Join(";", section.Protocols),
             section.Shots.ToString(CultureInfo.InvariantCulture),
             section.Seeds.ToString(CultureInfo.InvariantCulture),

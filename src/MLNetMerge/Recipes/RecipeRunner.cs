@@ -185,7 +185,7 @@ internal static class RecipeRunner
         IProgress<MergeProgress>? progress, CancellationToken ct)
     {
         var session = family.Session;
-        var protocols = Protocols(section, family, suite, ct);
+        var protocols = Protocols(section, recipe.Seed, family, suite, ct);
         string key = RecipeBoundsCache.Key(recipe, section, suite.ZooDirectory);
         if (bounds is null || !bounds.TryGet(key, out var baseRow, out var individual))
         {
@@ -208,7 +208,7 @@ internal static class RecipeRunner
 
     /// <summary>The section's protocols; <c>ft_classifier</c> becomes one FT-Classifier Eval per k, taught by each task's
     /// fine-tuned model (its logits on the validation pool).</summary>
-    private static List<EvaluationProtocol> Protocols(EvaluateSection section, ModelFamily family, TaskSuite suite, CancellationToken ct)
+    private static List<EvaluationProtocol> Protocols(EvaluateSection section, ulong seed, ModelFamily family, TaskSuite suite, CancellationToken ct)
     {
         var result = new List<EvaluationProtocol>();
         foreach (var p in section.Protocols)
@@ -216,11 +216,11 @@ internal static class RecipeRunner
             switch (p)
             {
                 case "current": result.Add(new CurrentProtocol()); break;
-                case "knn": result.Add(new KnnProtocol(section.Shots, section.Seeds)); break;
+                case "knn": result.Add(new KnnProtocol(section.Shots, section.Seeds, seed)); break;
                 default:
                     var teachers = suite.Tasks.ToDictionary(t => t.Name,
                         t => t.Head.Logits(family.Session.EmbedCheckpoint(family.Reader(t.Name), t.Validation, ct), t.Validation.Count), StringComparer.Ordinal);
-                    foreach (int k in section.FtcShots) result.Add(new FtClassifierEvalProtocol(k, section.Seeds, teachers));
+                    foreach (int k in section.FtcShots) result.Add(new FtClassifierEvalProtocol(k, section.Seeds, teachers, seed: seed));
                     break;
             }
         }

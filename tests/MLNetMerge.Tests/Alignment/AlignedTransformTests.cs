@@ -151,7 +151,7 @@ public sealed class AlignedTransformTests
         var z = Features(11, n, e);
         var f = z.Select((x, i) => x + (i % e == 0 ? Math.Max(x, 0) : 0)).ToArray(); // a ReLU-shaped shift the adapter can express
         double first = double.NaN, last = double.NaN;
-        var (down, up) = SurgeryTraining.Train(z, f, n, e, new SurgerySettings(Rank: 4, Steps: 800, LearningRate: 1e-2, Batch: 30), seed: 1,
+        var (down, up) = SurgeryTraining.Train(z, f, n, e, new SurgerySettings(Rank: 4, Steps: 800, LearningRate: 1e-2, Batch: 30), streamKey: 1,
             (step, loss) => { if (step == 1) first = loss; last = loss; });
         Assert.IsTrue(last < 0.5 * first, $"L1 {first:F4} → {last:F4}");
         var y = SurgeryTraining.Apply(z, down, new float[e * 4], n, e, 4);

@@ -53,7 +53,7 @@ public sealed class FtClassifierTests
         var init = new TaskHead(R(K * E), R(K), K, E);
         float[] z = R(N * E), teacher = R(N * K).Select(x => 3 * x).ToArray();
         double Kl(TaskHead h) => FtClassifierTraining.LossAndGradient<float>(new float[K * E], new float[K], z, teacher, h.Weight, h.Bias, N, E, K);
-        var trained = FtClassifierTraining.Train(init, z, teacher, N, new FtClassifierSettings(Epochs: 50, LearningRate: 1e-2, Batch: 4), seed: 0);
+        var trained = FtClassifierTraining.Train(init, z, teacher, N, new FtClassifierSettings(Epochs: 50, LearningRate: 1e-2, Batch: 4), orderKey: 0);
         Assert.AreEqual(K, trained.ClassCount);
         Assert.AreEqual(E, trained.InputSize);
         Assert.IsTrue(Kl(trained) < 0.8 * Kl(init), $"KL {Kl(init):F4} → {Kl(trained):F4}");

@@ -78,7 +78,7 @@ public sealed class MiniLmFamilyApiTests
         {
             var w = new float[k * 384];                                            // (K, C)
             var b = new float[k];                                                  // (K)
-            var rng = new Tensors.LinearAlgebra.GaussianRandom(seed);
+            var rng = new Tensors.SeededRandom(seed);
             rng.FillGaussian(w, 0.05f);
             rng.FillGaussian(b, 0.05f);
             heads[task] = (w, b, k);

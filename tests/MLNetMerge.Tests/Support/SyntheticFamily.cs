@@ -48,7 +48,7 @@ internal static class SyntheticFamily
             int n = shape.Aggregate(1, (a, d) => a * d);
             var v = new float[n];
             if (name.EndsWith("layernorm_before.weight") || name.EndsWith("layernorm_after.weight") || name == "layernorm.weight") Array.Fill(v, 1f);
-            else if (!name.EndsWith(".bias")) Gaussian(v, 0.02f, CounterRandom.Key(options.Seed, -1, name));
+            else if (!name.EndsWith(".bias")) Gaussian(v, 0.02f, RandomStreams.Key(options.Seed, "synthetic.base", 0, name));
             baseValues[name] = v;
             baseModel.Add(name, shape, v);
         }
@@ -66,7 +66,7 @@ internal static class SyntheticFamily
             }
             model.AddInt64("embeddings.position_ids", [1, 17], Enumerable.Range(0, 17).Select(i => (long)i).ToArray());
             var head = new float[options.Classes * options.Width];
-            Gaussian(head, 0.1f, CounterRandom.Key(options.Seed, t, "classifier.weight"));
+            Gaussian(head, 0.1f, RandomStreams.Key(options.Seed, "synthetic.head", t, "classifier.weight"));
             model.Add("classifier.weight", [options.Classes, options.Width], head);
             model.Add("classifier.bias", [options.Classes], new float[options.Classes]);
             tasks.Add((options.Tasks[t], model));
@@ -130,8 +130,8 @@ internal static class SyntheticFamily
         // Heavy-tailed noise: Gaussian × Gaussian (a product has heavier tails), scale ~1e-3.
         var g1 = new float[n];
         var g2 = new float[n];
-        Gaussian(g1, 1f, CounterRandom.Key(o.Seed, 1000 + t, name));
-        Gaussian(g2, 1f, CounterRandom.Key(o.Seed, 2000 + t, name));
+        Gaussian(g1, 1f, RandomStreams.Key(o.Seed, "synthetic.g1", t, name));
+        Gaussian(g2, 1f, RandomStreams.Key(o.Seed, "synthetic.g2", t, name));
         for (int i = 0; i < n; i++) tau[i] = 1e-3f * g1[i] * g2[i];
         if (shape.Length == 2)
         {
@@ -141,8 +141,8 @@ internal static class SyntheticFamily
             {
                 var u = new float[m * o.TaskRank];
                 var v = new float[o.TaskRank * k];
-                Gaussian(u, 1f, CounterRandom.Key(o.Seed, 3000 + src, name));
-                Gaussian(v, 1f, CounterRandom.Key(o.Seed, 4000 + src, name));
+                Gaussian(u, 1f, RandomStreams.Key(o.Seed, "synthetic.u", src, name));
+                Gaussian(v, 1f, RandomStreams.Key(o.Seed, "synthetic.v", src, name));
                 Gemm.Multiply(false, false, m, k, o.TaskRank, weight * 2e-3f / MathF.Sqrt(o.TaskRank), u, o.TaskRank, v, k, 1f, tau, k);
             }
         }
@@ -154,8 +154,8 @@ internal static class SyntheticFamily
     {
         for (int i = 0; i < values.Length; i += 2)
         {
-            double u1 = Math.Max(CounterRandom.Uniform(key, i), 1e-7);
-            double u2 = CounterRandom.Uniform(key, i + 1);
+            double u1 = Math.Max(RandomStreams.Uniform(key, i), 1e-7);
+            double u2 = RandomStreams.Uniform(key, i + 1);
             double r = Math.Sqrt(-2 * Math.Log(u1));
             values[i] = (float)(sigma * r * Math.Cos(2 * Math.PI * u2));
             if (i + 1 < values.Length) values[i + 1] = (float)(sigma * r * Math.Sin(2 * Math.PI * u2));

@@ -77,7 +77,7 @@ public sealed class MaskedLmHeadTests
         });
         VisionTrainer.Initialize(model.Parameters, 1);
         var trainer = new MaskedLanguageModelPretrainer(model, 3e-3, 0.0, 2, maskId: 4, firstOrdinaryId: 5) { MaskRatio = 0.3 };
-        var losses = Enumerable.Range(0, 8).Select(epoch => trainer.TrainEpoch(seqs, t, 16, epoch)).ToArray();
+        var losses = Enumerable.Range(0, 8).Select(epoch => trainer.TrainEpoch(seqs, t, 16, (ulong)epoch)).ToArray();
         Assert.IsTrue(losses[0] > 2.0, $"first epoch {losses[0]:F3}");
         Assert.IsTrue(losses[^1] < 0.6 * losses[0] && losses[^1] < losses[^2], $"losses {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
     }

@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -16,7 +17,7 @@ namespace MLNetMerge.Cli.Zoo.MiniLm;
 internal sealed record MiniLmZooBuildOptions
 {
     /// <summary>Seed of every draw (pools, splits, head initialisation, shuffles).</summary>
-    public int Seed { get; init; }
+    public ulong Seed { get; init; }
     /// <summary>Split sizes per task.</summary>
     public MiniLmZooTasks.SplitSizes Sizes { get; init; } = new();
     /// <summary>Tokens per sequence T (<c>[CLS]</c> and <c>[SEP]</c> included; longer texts are truncated).</summary>
@@ -116,7 +117,7 @@ internal static class MiniLmZooBuilder
             double lpVal = TextZooBuilder.Accuracy(encoder, probe, val), lpTest = TextZooBuilder.Accuracy(encoder, probe, tst);
             log($"  {spec.Name}: base + linear probe ({probeSetting}) {lpVal:P1} validation, {lpTest:P1} test {Time()}");
             var w = new float[train.ClassCount * model.EmbeddingSize]; var b = new float[train.ClassCount];
-            new Tensors.LinearAlgebra.GaussianRandom((ulong)(options.Seed * 1000 + 500 + t)).FillGaussian(w, 0.02f);
+            RandomStreams.Create(options.Seed, "zoo.head_init", t).FillGaussian(w, 0.02f);
             var head = new TaskHead(w, b, train.ClassCount, model.EmbeddingSize);
             var ft = new VisionTrainer(encoder, w, b, trainEncoder: true, trainHead: true, options.FineTuneLearningRate, options.WeightDecay,
                 headLearningRate: options.HeadLearningRate);
@@ -125,7 +126,7 @@ internal static class MiniLmZooBuilder
             double ftVal = -1;
             for (int epoch = 0; epoch < options.FineTuneEpochs; epoch++)
             {
-                double loss = ft.TrainEpoch(train, options.BatchSize, options.Seed * 1000 + 100 * (t + 1) + epoch);
+                double loss = ft.TrainEpoch(train, options.BatchSize, RandomStreams.Key(options.Seed, "zoo.finetune_epoch", epoch, specs[t].Name));
                 double acc = TextZooBuilder.Accuracy(encoder, head, val);
                 log($"  {spec.Name} epoch {epoch + 1}: train loss {loss:F4}, validation {acc:P1} {Time()}");
                 if (acc > ftVal) { ftVal = acc; model.Parameters.Values.CopyTo(bestValues, 0); w.CopyTo(bestW, 0); b.CopyTo(bestB, 0); }

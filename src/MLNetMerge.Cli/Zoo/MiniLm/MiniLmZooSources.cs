@@ -1,3 +1,4 @@
+using MLNetMerge.Tensors;
 using System.Globalization;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
@@ -44,10 +45,10 @@ internal sealed class MiniLmZooSources
     };
 
     /// <summary>Builds from texts already read (tests).</summary>
-    internal static MiniLmZooSources From(List<WordNetSynset> synsets, List<Fortune> fortunes, List<DebianPackage> debian, int seed) =>
+    internal static MiniLmZooSources From(List<WordNetSynset> synsets, List<Fortune> fortunes, List<DebianPackage> debian, ulong seed) =>
         new(synsets, fortunes, debian, seed);
 
-    private MiniLmZooSources(List<WordNetSynset> synsets, List<Fortune> fortunes, List<DebianPackage> debian, int seed)
+    private MiniLmZooSources(List<WordNetSynset> synsets, List<Fortune> fortunes, List<DebianPackage> debian, ulong seed)
     {
         Synsets = synsets;
         Fortunes = fortunes;
@@ -74,7 +75,7 @@ internal sealed class MiniLmZooSources
     /// <summary>Checks every source against <see cref="PinnedSha256"/> and reads it.</summary>
     /// <exception cref="ZooSourceMismatchException">A source file differs from the pinned one.</exception>
     /// <exception cref="FileNotFoundException">A source file is missing (install <c>wordnet-base</c> and <c>fortunes</c>).</exception>
-    public static MiniLmZooSources Load(string wordNetDirectory, string fortuneDirectory, string debianSnapshot, int seed)
+    public static MiniLmZooSources Load(string wordNetDirectory, string fortuneDirectory, string debianSnapshot, ulong seed)
     {
         foreach (var pos in new[] { "noun", "verb", "adj", "adv" }) Check(Path.Combine(wordNetDirectory, "data." + pos), "wordnet/data." + pos);
         foreach (var c in FortuneCategories) Check(Path.Combine(fortuneDirectory, c), "fortunes/" + c);
@@ -108,13 +109,11 @@ internal sealed class MiniLmZooSources
         return list;
     }
 
-    /// <summary>The pool of an identity: FNV-1a (64-bit) of the seed and the key, finalised, mapped to [0, 1); below 0.7
+    /// <summary>The pool of an identity: the stream key <c>("zoo.minilm_pool", 0, key)</c> of the seed, mapped to [0, 1); below 0.7
     /// train, below 0.8 validation, else test.</summary>
-    public static TextPool PoolOf(string key, int seed)
+    public static TextPool PoolOf(string key, ulong seed)
     {
-        ulong h = 14695981039346656037UL;
-        foreach (char ch in $"minilm:{seed}:{key}") { h ^= ch; h *= 1099511628211UL; }
-        h ^= h >> 33; h *= 0xff51afd7ed558ccdUL; h ^= h >> 33;
+        ulong h = RandomStreams.Key(seed, "zoo.minilm_pool", 0, key);
         double u = (h >> 11) * (1.0 / (1UL << 53));
         return u < 0.7 ? TextPool.Train : u < 0.8 ? TextPool.Validation : TextPool.Test;
     }

@@ -17,8 +17,12 @@ public sealed class EvaluationOptions
     /// Default none.</summary>
     public IReadOnlyList<int> FtClassifierShots { get; set; } = [];
 
-    /// <summary>Draws of the few-shot protocols (seeds 0, 1, …), reported as mean ± std. Default 5.</summary>
+    /// <summary>Draws of the few-shot protocols, reported as mean ± std. Default 5.</summary>
     public int Seeds { get; set; } = 5;
+
+    /// <summary>The seed every few-shot draw derives from (draw r of task t is its own stream of this seed; any 64-bit
+    /// value). Default 0.</summary>
+    public ulong Seed { get; set; }
 
     /// <summary>The label column of the test view and the pool: a key, an integer class index or a class name. Default <c>Label</c>.</summary>
     public string LabelColumnName { get; set; } = "Label";

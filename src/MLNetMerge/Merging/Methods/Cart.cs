@@ -143,7 +143,7 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
     /// so with two tasks, where c2 = −c1, the low-rank terms cancel and CART is weight averaging, as the exact SVD gives.
     /// </summary>
     private RandomizedSvdSettings Options(MergeTensorContext ctx, int t) =>
-        new((int)ctx.Number("power_iterations"), CounterRandom.Key(plan.Seed ^ 0xCA27, 0, ctx.Name));
+        new((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "cart", ctx.Name));
 
     public override IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor)
     {

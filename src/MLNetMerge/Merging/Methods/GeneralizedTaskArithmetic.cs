@@ -70,7 +70,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         {
             var tau = ctx.Task(t);
             if (_shape.RandomDrop)
-                Sparsification.RandomDrop(tau, ctx.Number("drop", t), _p.Flag("rescale"), CounterRandom.Key(_plan.Seed, t, ctx.Name));
+                Sparsification.RandomDrop(tau, ctx.Number("drop", t), _p.Flag("rescale"), RandomStreams.Key(_plan.Seed, "dare.drop", t, ctx.Name));
             switch (_shape.Sparsify)
             {
                 case SparsificationKind.MagnitudeTensor:
@@ -82,7 +82,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
                 case SparsificationKind.Della:
                     int row = ctx.Info.Shape.Length >= 2 ? ctx.Info.Shape[^1] : ctx.Length;
                     Sparsification.Della(tau, row, ctx.Number("density", t), ctx.Number("epsilon", t), _p.Flag("rescale"),
-                        CounterRandom.Key(_plan.Seed ^ 0xD311A, t, ctx.Name));
+                        RandomStreams.Key(_plan.Seed, "della.drop", t, ctx.Name));
                     break;
             }
         }

@@ -111,7 +111,7 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         var tau = new float[ctx.TaskCount][];
         for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
         int common = IsoCts.CommonSize(Math.Min(m, n), ctx.TaskCount, ctx.Number("common_space_fraction"));
-        var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, 0x150C, ctx.Name));
+        var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "iso", ctx.Name));
         IsoCtsUpdate(ctx.Scratch, tau, m, n, common, settings, lambda, output);
     }
 

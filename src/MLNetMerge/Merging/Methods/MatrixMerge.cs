@@ -87,8 +87,8 @@ internal static class MatrixMerge
     }
 
     /// <summary>
-    /// The seed of a tensor's randomized SVDs: a function of the recipe seed, a per-method constant and the tensor's
-    /// name, shared by the tasks (so the same seed gives the same bits on every run and thread count).
+    /// The seed of a tensor's randomized SVDs: the stream <c>("{method}.sketch", 0, tensor)</c> of the recipe seed
+    /// (<see cref="RandomStreams.Key"/>), shared by the tasks (so the same seed gives the same bits on every run and thread count).
     /// </summary>
-    public static ulong SketchSeed(MergePlan plan, ulong methodConstant, string tensor) => CounterRandom.Key(plan.Seed ^ methodConstant, 0, tensor);
+    public static ulong SketchSeed(MergePlan plan, string method, string tensor) => RandomStreams.Key(plan.Seed, method + ".sketch", 0, tensor);
 }

@@ -33,7 +33,7 @@ internal static class Sparsification
         float scale = rescale ? (float)(1.0 / (1.0 - p)) : 1f;
         float threshold = (float)p;
         for (int i = 0; i < tau.Length; i++)
-            tau[i] = CounterRandom.Uniform(key, i) < threshold ? 0f : tau[i] * scale;
+            tau[i] = RandomStreams.Uniform(key, i) < threshold ? 0f : tau[i] * scale;
     }
 
     /// <summary>Zeroes elements with <c>|τ[i]| &lt; threshold</c> (ties at the threshold are kept).</summary>
@@ -106,7 +106,7 @@ internal static class Sparsification
                 double p = n == 1 ? density : density - epsilon + 2 * epsilon * r / (n - 1);
                 p = Math.Clamp(p, 0, 1);
                 long global = start + i;
-                if (p <= 0 || CounterRandom.Uniform(key, global) >= p) row[i] = 0f;
+                if (p <= 0 || RandomStreams.Uniform(key, global) >= p) row[i] = 0f;
                 else if (rescale) row[i] = (float)(row[i] / p);
             }
         }

@@ -56,7 +56,7 @@ internal sealed class TaskSingularVectors : MergeMethod
             ctx.Base.CopyTo(output);
             var tau = new float[ctx.TaskCount][];
             for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
-            var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, 0x75F3, ctx.Name));
+            var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "tsv_m", ctx.Name));
             Merged(tau, m, n, settings, lambda, output);
         }
     }

@@ -33,7 +33,7 @@ internal static class MaskedLmHead
     public static int ScratchLength(int rows, int channels, int vocabulary) => rows * vocabulary + 3 * rows * channels + 2 * channels;
 
     /// <summary>HF initialisation of the head: <c>Wt ~ N(0, 0.02²)</c>, <c>bt = 0</c>, <c>γ = 1</c>, <c>β = 0</c>, <c>bd = 0</c>.</summary>
-    public static void Initialize(Span<float> head, int channels, Tensors.LinearAlgebra.GaussianRandom rng)
+    public static void Initialize(Span<float> head, int channels, Tensors.SeededRandom rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
         int c = channels, cc = c * c;

@@ -69,7 +69,7 @@ internal static class GramSubspaceSvd
         try
         {
             Gram(a, m, n, wide, g, maxThreads);
-            new GaussianRandom(seed).FillGaussian(qt.AsSpan(0, l * k));                 // Ωᵀ (l, k)
+            new SeededRandom(seed).FillGaussian(qt.AsSpan(0, l * k));                 // Ωᵀ (l, k)
             Gemm.Multiply(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads);           // Yᵀ = Ωᵀ G
             (qt, yt) = (yt, qt);
             RowOrthonormalizer.Orthonormalize(qt, l, k, passes: 1, maxThreads: maxThreads);

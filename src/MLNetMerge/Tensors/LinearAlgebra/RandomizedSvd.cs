@@ -65,7 +65,7 @@ internal static class RandomizedSvd
         try
         {
             Transpose(a, m, n, at);
-            var rng = new GaussianRandom(seed);
+            var rng = new SeededRandom(seed);
             rng.FillGaussian(zt.AsSpan(0, l * n));
             Gemm.Multiply(false, false, l, m, n, 1f, zt, n, at, m, 0f, qt, m);       // Yᵀ = Ωᵀ Aᵀ  (l, m)
             RowOrthonormalizer.Orthonormalize(qt, l, m, passes: powerIterations == 0 ? 2 : 1);

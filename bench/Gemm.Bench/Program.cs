@@ -6,7 +6,8 @@
 //        dotnet run -c Release --project bench/Gemm.Bench -- rsvd OUTDIR
 //        See RsvdBench.cs.
 //        isa: one line on the CPU and the instruction sets the kernels use (KernelIsa.Describe); kernel: the GEMM tile's
-//        in-L1 rate; cartsvd DIR VARIANT…: CART's truncated SVDs against exact ones (CartSvdBench.cs).
+//        in-L1 rate; cartsvd DIR VARIANT…: CART's truncated SVDs against exact ones (CartSvdBench.cs);
+//        eigen OUTDIR [N…]: the symmetric eigensolver and Gram-matrix polar factor (EigenBench.cs, bench/gemm/torch_eigh.py).
 using System.Diagnostics;
 using MLNetMerge.Tensors;
 
@@ -23,6 +24,11 @@ if (args.Length > 0 && args[0] == "kernel")
 if (args.Length > 0 && args[0] == "cartsvd")
 {
     CartSvdBench.Run(args[1], args[2..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "eigen")
+{
+    EigenBench.Run(args[1], args[2..].Select(int.Parse).ToArray());
     return;
 }
 if (args.Length > 0 && args[0] == "rsvd")

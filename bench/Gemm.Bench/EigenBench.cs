@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
+
+/// <summary>
+/// `eigen OUTDIR [N…]`: the dense symmetric eigensolver (<see cref="TridiagonalQlEigen"/>, float64) and the Gram-matrix
+/// SVD / polar factor the per-matrix subspace merges take (<see cref="GramSvd"/>: ISO-C, ISO-CTS and TSV-M's Procrustes
+/// steps), on seeded matrices. Writes each input to OUTDIR (raw little-endian float32, row-major) for
+/// bench/gemm/torch_eigh.py, which times torch.linalg.eigh and torch.linalg.svd on the same matrices and prints the
+/// ratios. Per line: kind shape best_wall_ms best_cpu_ms (fastest of 5; CPU time of the whole process) and the
+/// accuracy checks: for eigen the largest |VᵀV − I| and ‖A V − V Λ‖F / ‖A‖F, for polar ‖PᵀP − I‖ on the short side.
+/// </summary>
+internal static class EigenBench
+{
+    internal static void Run(string outDir, int[] sizes)
+    {
+        Directory.CreateDirectory(outDir);
+        Console.WriteLine($"# {KernelIsa.Describe()}");
+        foreach (int n in sizes.Length > 0 ? sizes : [768])
+        {
+            // A Wishart-like SPD matrix G = X Xᵀ / len, X (n, 4n) Gaussian: a spread, non-degenerate spectrum as CART's
+            // and ISO's Gram matrices have.
+            var x = new float[n * 4 * n];
+            new SeededRandom(11).FillGaussian(x, 1f);
+            var g = new float[n * n];
+            Gemm.Multiply(false, true, n, n, 4 * n, 1f / (4 * n), x, 4 * n, x, 4 * n, 0f, g, n);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
+            Write(outDir, $"S_{n}.f32", g);
+            var a = new double[n * n];
+            var values = new double[n];
+            var rows = new double[n * n];
+            var (wall, cpu) = Time(() =>
+            {
+                for (int i = 0; i < n * n; i++) a[i] = g[i];
+                TridiagonalQlEigen.Decompose(a, n, values, rows);
+            });
+            var (orth, resid) = EigenChecks(g, n, values, rows);
+            Console.WriteLine($"eigen {n} {wall:F1} {cpu:F1} orth {orth:E2} resid {resid:E2} bits {Digest(values)}{Digest(rows)}");
+        }
+        foreach (var (m, n) in new[] { (768, 768), (768, 3072) })
+        {
+            var s = new float[m * n];
+            new SeededRandom(12).FillGaussian(s, 1e-3f);
+            Write(outDir, $"P_{m}x{n}.f32", s);
+            var p = new float[m * n];
+            var (wall, cpu) = Time(() => GramSvd.Polar(s, m, n, p));
+            Console.WriteLine($"polar {m}x{n} {wall:F1} {cpu:F1} orth {PolarOrth(p, m, n):E2} bits {Digest(p)}");
+        }
+    }
+
+    private static (double Wall, double Cpu) Time(Action run)
+    {
+        run(); // JIT warm-up
+        double best = double.MaxValue, bestCpu = double.MaxValue;
+        for (int rep = 0; rep < 5; rep++)
+        {
+            var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            run();
+            best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+            bestCpu = Math.Min(bestCpu, (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
+        }
+        return (best, bestCpu);
+    }
+
+    private static (double Orth, double Resid) EigenChecks(float[] g, int n, double[] values, double[] rows)
+    {
+        double orth = 0, r2 = 0, a2 = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+            {
+                double d = 0;
+                for (int l = 0; l < n; l++) d += rows[i * n + l] * rows[j * n + l];
+                orth = Math.Max(orth, Math.Abs(d - (i == j ? 1 : 0)));
+            }
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < n; i++)
+            {
+                double av = 0;
+                for (int l = 0; l < n; l++) av += g[i * n + l] * rows[j * n + l];
+                double d = av - values[j] * rows[j * n + i];
+                r2 += d * d;
+            }
+        foreach (float v in g) a2 += (double)v * v;
+        return (orth, Math.Sqrt(r2 / a2));
+    }
+
+    private static double PolarOrth(float[] p, int m, int n)
+    {
+        int k = Math.Min(m, n);
+        var ppt = new float[k * k];
+        if (m <= n) Gemm.Multiply(false, true, k, k, n, 1f, p, n, p, n, 0f, ppt, k);
+        else Gemm.Multiply(true, false, k, k, m, 1f, p, n, p, n, 0f, ppt, k);
+        double worst = 0;
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) worst = Math.Max(worst, Math.Abs(ppt[i * k + j] - (i == j ? 1 : 0)));
+        return worst;
+    }
+
+    private static string Digest<T>(T[] data) where T : unmanaged =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan())))[..8];
+
+    private static void Write(string dir, string name, float[] data)
+    {
+        using var fs = File.Create(Path.Combine(dir, name));
+        fs.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+    }
+}

@@ -6,13 +6,15 @@ namespace MLNetMerge.Nn.Layers;
 /// float32 inference-path linear layer with its neighbours folded into the GEMM's write-back (<see cref="GemmEpilogue"/>):
 /// <code>
 /// y   = x · Wᵀ + b + r          (b and the residual r optional)
-/// act = f(y)                    (optional: GELU-erf or quick GELU fused; other activations run after the product)
+/// act = f(y)                    (optional: quick GELU fused; GELU-erf and the others run after the product)
 /// </code>
 /// The same element-wise operations in the same order as <see cref="Linear.Forward{T}"/>, then
 /// <see cref="Residual.Forward{T}"/>, then <see cref="Activation.Forward{T}"/> — so the same bits wherever a row block's
 /// width is a multiple of 8 (always at the engine's widths: the activation kernels' vector loops cover whole 8-lane
 /// vectors, and only a tail of a row shorter than 8 would go through their scalar remainder, which rounds differently
-/// by ~1 ulp). Each row panel of y is biased, residual-added and activated while still in L1 after its last k-block,
+/// by ~1 ulp). GELU-erf is not fused: its kernel takes e^(−x²/2) from TensorPrimitives over 1024-element chunks, whose
+/// tail rounding depends on where a row falls in a chunk, and the training forward must keep the bits the committed
+/// zoos were built with; one separate pass costs under 1 % of a forward. Each row panel of y is biased, residual-added and activated while still in L1 after its last k-block,
 /// instead of three more passes over (N, Out) in memory. Backward is <see cref="Linear.Backward{T}"/> and
 /// <see cref="Activation.Backward{T}"/> on the kept output y (the pre-activation), as before.
 /// </summary>
@@ -40,7 +42,6 @@ internal static class FusedLinear
         if (LinearInputTap.Active is { } tap) tap.Observe(x[..(n * inDim)], weight[..(outDim * inDim)], n, inDim, outDim);
         delegate*<float*, float*, int, void> f = activation switch
         {
-            ActivationKind.GeluErf => &GeluErfRow,
             ActivationKind.QuickGelu => &QuickGeluRow,
             _ => null,
         };
@@ -57,9 +58,6 @@ internal static class FusedLinear
         }
         if (activation is { } kind && f == null) Activation.Forward<float>(kind, act[..size], y[..size]);
     }
-
-    private static unsafe void GeluErfRow(float* dst, float* src, int count) =>
-        GeluErfKernel.ForwardRange(new Span<float>(dst, count), new ReadOnlySpan<float>(src, count));
 
     private static unsafe void QuickGeluRow(float* dst, float* src, int count) =>
         VectorActivations.QuickGeluForwardRange(new Span<float>(dst, count), new ReadOnlySpan<float>(src, count));

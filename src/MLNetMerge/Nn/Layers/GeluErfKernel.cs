@@ -6,8 +6,8 @@ using System.Runtime.InteropServices;
 namespace MLNetMerge.Nn.Layers;
 
 /// <summary>
-/// float32 GELU (erf form). Forward: one <see cref="Vector{T}"/> sweep with <c>e = e^(−x²/2)</c> from <see cref="VectorExp"/>
-/// in registers. Backward: two sweeps per chunk, one <see cref="TensorPrimitives"/> exp call over the chunk, then one vector loop.
+/// float32 GELU (erf form) in two sweeps per chunk instead of ~20 <see cref="TensorPrimitives"/> passes: one exp call over
+/// the chunk for <c>e = e^(−x²/2)</c>, then one <see cref="Vector{T}"/> loop for the rest.
 /// <para><c>gelu(x) = x/2 · (1 + erf(x/√2))</c>, erf by Abramowitz &amp; Stegun 7.1.26 (as <see cref="SpecialFunctions.ErfFast"/>):
 /// <c>erf(|z|) = 1 − (a1 t + a2 t² + a3 t³ + a4 t⁴ + a5 t⁵) e^(−z²)</c>, <c>t = 1/(1 + p|z|)</c>, sign of z.</para>
 /// <para><c>gelu'(x) = (1 + erf(x/√2))/2 + x · φ(x)</c>, <c>φ(x) = e^(−x²/2)/√(2π)</c> — the same e as erf's, since
@@ -54,27 +54,29 @@ internal static class GeluErfKernel
     private static unsafe void BackwardPart(RangeJob j, int start, int end) =>
         BackwardRange(new Span<float>(j.P0 + start, end - start), new ReadOnlySpan<float>(j.P1 + start, end - start), new ReadOnlySpan<float>(j.P2 + start, end - start));
 
-    /// <summary><c>y = gelu(x)</c> on one range (the per-part body; also a fused GEMM epilogue's activation on a row of C):
-    /// one sweep, <c>e^(−x²/2)</c> by <see cref="VectorExp"/> in registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardRange(Span<float> y, ReadOnlySpan<float> x)
+    private static void ForwardRange(Span<float> y, ReadOnlySpan<float> x)
     {
-        int n = x.Length;
-        if (y.Length < n) throw new ArgumentException("GELU output shorter than its input.");
-        ref float rx = ref MemoryMarshal.GetReference(x);
-        ref float ry = ref MemoryMarshal.GetReference(y);
-        int w = Vector<float>.Count, j = 0;
-        for (; j + w <= n; j += w)
+        Span<float> e = stackalloc float[Chunk];                          // (chunk) e^(−x²/2)
+        for (int i = 0; i < x.Length; i += Chunk)
         {
-            var v = Vector.LoadUnsafe(ref rx, (nuint)j);
-            var e = VectorExp.Exp(v * v * new Vector<float>(-0.5f));
-            var erf = ErfFromExp(v * new Vector<float>(InvSqrt2), e);
-            (new Vector<float>(0.5f) * v * (Vector<float>.One + erf)).StoreUnsafe(ref ry, (nuint)j);
-        }
-        for (; j < n; j++)
-        {
-            float v = Unsafe.Add(ref rx, j);
-            Unsafe.Add(ref ry, j) = 0.5f * v * (1f + ErfFromExp(v * InvSqrt2, VectorExp.Exp(v * v * -0.5f)));
+            int n = Math.Min(Chunk, x.Length - i);
+            var xi = x.Slice(i, n);
+            ExpMinusHalfSquare(e[..n], xi);
+            ref float rx = ref MemoryMarshal.GetReference(xi);
+            ref float re = ref MemoryMarshal.GetReference(e);
+            ref float ry = ref MemoryMarshal.GetReference(y.Slice(i, n));
+            int w = Vector<float>.Count, j = 0;
+            for (; j + w <= n; j += w)
+            {
+                var v = Vector.LoadUnsafe(ref rx, (nuint)j);
+                var erf = ErfFromExp(v * new Vector<float>(InvSqrt2), Vector.LoadUnsafe(ref re, (nuint)j));
+                (new Vector<float>(0.5f) * v * (Vector<float>.One + erf)).StoreUnsafe(ref ry, (nuint)j);
+            }
+            for (; j < n; j++)
+            {
+                float v = Unsafe.Add(ref rx, j);
+                Unsafe.Add(ref ry, j) = 0.5f * v * (1f + ErfFromExp(v * InvSqrt2, Unsafe.Add(ref re, j)));
+            }
         }
     }
 
@@ -134,7 +136,7 @@ internal static class GeluErfKernel
     private static float ErfFromExp(float z, float e)
     {
         float t = 1f / (1f + P * MathF.Abs(z));
-        float poly = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(A5 * t + A4, t, A3), t, A2), t, A1);
+        float poly = (((A5 * t + A4) * t + A3) * t + A2) * t + A1;
         float erfAbs = 1f - poly * t * e;
         return z < 0 ? -erfAbs : erfAbs;
     }

@@ -6,7 +6,7 @@ namespace MLNetMerge.Cli.Zoo;
 
 /// <summary>
 /// A zoo's <c>checksums.json</c>: the SHA-256 of every file the zoo builder writes (everything in the zoo folder but this
-/// file, the hand-written <c>README.md</c> and the <c>recipes/</c>), and what the build ran on (<see cref="BuildRecord"/>:
+/// file, the hand-written <c>README.md</c>, the <c>recipes/</c> and the study's <c>results/</c>), and what the build ran on (<see cref="BuildRecord"/>:
 /// the instruction set, which decides the float32 bits of training). <c>zoo build</c> writes it; a fast test checks the
 /// committed files against it, and a slow test rebuilds the zoo and compares when its instruction set matches the
 /// recorded one (a rebuild elsewhere may differ in the last bits and is inconclusive). A file written from existing
@@ -35,7 +35,7 @@ internal sealed record ZooChecksums(
     public static List<string> BuiltFiles(string directory) =>
         Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(directory, f).Replace('\\', '/'))
-            .Where(f => f != FileName && f != "README.md" && !f.StartsWith("recipes/", StringComparison.Ordinal))
+            .Where(f => f != FileName && f != "README.md" && !f.StartsWith("recipes/", StringComparison.Ordinal) && !f.StartsWith("results/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Hashes the zoo's built files and writes <see cref="FileName"/> recording <paramref name="build"/> (null: not a build).</summary>

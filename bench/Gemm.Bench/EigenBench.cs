@@ -3,7 +3,7 @@ using MLNetMerge.Tensors;
 using MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
-/// `eigen OUTDIR [N…]`: the dense symmetric eigensolver (<see cref="TridiagonalQlEigen"/>, float64) and the Gram-matrix
+/// `eigen OUTDIR [N…]`: the dense symmetric eigensolvers (<see cref="TridiagonalQlEigen"/> and <see cref="DivideConquerEigen"/>, float64) and the Gram-matrix
 /// SVD / polar factor the per-matrix subspace merges take (<see cref="GramSvd"/>: ISO-C, ISO-CTS and TSV-M's Procrustes
 /// steps), on seeded matrices. Writes each input to OUTDIR (raw little-endian float32, row-major) for
 /// bench/gemm/torch_eigh.py, which times torch.linalg.eigh and torch.linalg.svd on the same matrices and prints the
@@ -36,7 +36,14 @@ internal static class EigenBench
                 TridiagonalQlEigen.Decompose(a, n, values, rows);
             });
             var (orth, resid) = EigenChecks(g, n, values, rows);
-            Console.WriteLine($"eigen {n} {wall:F1} {cpu:F1} orth {orth:E2} resid {resid:E2} bits {Digest(values)}{Digest(rows)}");
+            Console.WriteLine($"eigen {n} {wall:F1} {cpu:F1} orth {orth:E2} resid {resid:E2} bits {Digest(values)}{Digest(rows)} (QL)");
+            (wall, cpu) = Time(() =>
+            {
+                for (int i = 0; i < n * n; i++) a[i] = g[i];
+                DivideConquerEigen.Decompose(a, n, values, rows);
+            });
+            (orth, resid) = EigenChecks(g, n, values, rows);
+            Console.WriteLine($"eigen {n} {wall:F1} {cpu:F1} orth {orth:E2} resid {resid:E2} bits {Digest(values)}{Digest(rows)} (divide and conquer)");
         }
         foreach (var (m, n) in new[] { (768, 768), (768, 3072) })
         {

@@ -46,6 +46,7 @@ for line in open(lines_file):
             u, _, vh = torch.linalg.svd(x, full_matrices=False)
             return u @ vh
         cases = [("polar-svd-f32", a, polar)]
+    solver = line[line.index("(") + 1:line.rindex(")")].replace(" ", "-") if "(" in line else ""  # which of ours
     for name, x, run in cases:
         ms, cpu = best_of(lambda: run(x))
-        print(f"{name} {f[1]} {ms:.1f} {ours:.1f} {ms / ours:.2f}x {cpu:.1f} {ours_cpu:.1f} {cpu / ours_cpu:.2f}x", flush=True)
+        print(f"{name} {f[1]} {ms:.1f} {ours:.1f} {ms / ours:.2f}x {cpu:.1f} {ours_cpu:.1f} {cpu / ours_cpu:.2f}x {solver}".rstrip(), flush=True)

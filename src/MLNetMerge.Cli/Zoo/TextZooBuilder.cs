@@ -115,7 +115,7 @@ internal static class TextZooBuilder
             log($"pretrain epoch {epoch + 1}/{options.PretrainEpochs}: mean masked-token cross-entropy {loss:F4} [{clock.Elapsed.TotalSeconds:F1} s]");
         }
         var baseValues = (float[])model.Parameters.Values.Clone();
-        SaveEncoder(model, Path.Combine(directory, "base.safetensors"), null);
+        ZooFiles.SaveEncoder(model.Parameters, Prefix, Path.Combine(directory, "base.safetensors"), null);
         File.WriteAllText(Path.Combine(directory, "config.json"), ConfigJson(cfg));
         // The model's own files say how it reads text (sequence length, lower-casing) and pools it, as Hugging Face and
         // sentence-transformers lay them out; the family's architecture is read from them.
@@ -164,9 +164,9 @@ internal static class TextZooBuilder
             double ftTest = Accuracy(encoder, head, tst);
             taskValues.Add((float[])model.Parameters.Values.Clone());
             string ckpt = spec.Name + ".safetensors";
-            SaveEncoder(model, Path.Combine(directory, ckpt), head);
-            var valFiles = SaveSplit(directory, spec.Name, "validation", val);
-            var testFiles = SaveSplit(directory, spec.Name, "test", tst);
+            ZooFiles.SaveEncoder(model.Parameters, Prefix, Path.Combine(directory, ckpt), head);
+            var valFiles = ZooFiles.SaveTokenSplit(directory, spec.Name, "validation", val);
+            var testFiles = ZooFiles.SaveTokenSplit(directory, spec.Name, "test", tst);
             tasks.Add(new ZooTask(spec.Name, spec.Description, spec.ClassNames, ckpt, train.Count, valFiles, testFiles,
                 new ZooTaskAccuracy(baseVal, baseTest, lpVal, lpTest, ftVal, ftTest)));
             log($"{spec.Name}: base + its head {baseTest:P1}, base + linear probe {lpTest:P1} → fine-tuned {ftTest:P1} (test) [{clock.Elapsed.TotalSeconds:F1} s]");
@@ -225,31 +225,6 @@ internal static class TextZooBuilder
 
     /// <summary>Share of correct arg-max predictions of encoder + head on a labeled dataset (<see cref="ZooChecks.Accuracy"/>).</summary>
     public static double Accuracy(IDenseEncoder encoder, TaskHead head, TaskDataset data) => ZooChecks.Accuracy(encoder, head, data);
-
-    private static void SaveEncoder(TextEncoder model, string path, TaskHead? head)
-    {
-        var ck = new InMemoryCheckpoint(path);
-        var p = model.Parameters;
-        for (int i = 0; i < p.Layout.Entries.Count; i++) ck.Add(Prefix + p.Layout.Entries[i].Name, p.Layout.Entries[i].Shape, p.Value(i));
-        if (head is not null)
-        {
-            ck.Add(TaskHead.WeightName, [head.ClassCount, head.InputSize], head.Weight);
-            ck.Add(TaskHead.BiasName, [head.ClassCount], head.Bias);
-        }
-        ck.WithMetadata("format", "pt");
-        ck.Save(path);
-    }
-
-    private static ZooSplitFiles SaveSplit(string directory, string task, string split, TaskDataset data)
-    {
-        Directory.CreateDirectory(Path.Combine(directory, task));
-        string tokens = $"{task}/{split}_tokens.npy", labels = $"{task}/{split}_labels.npy";
-        var ids = new byte[data.Features.Length * sizeof(int)];
-        for (int i = 0; i < data.Features.Length; i++) BitConverter.TryWriteBytes(ids.AsSpan(i * 4, 4), (int)data.Features[i]);
-        NpyFile.Write(Path.Combine(directory, tokens), new NpyArray(Tensors.DType.I32, [data.Count, data.FeatureLength], ids));
-        NpyFile.Write(Path.Combine(directory, labels), data.RequireLabels().Select(l => (long)l).ToArray(), [data.Count]);
-        return new ZooSplitFiles(null, labels, data.Count, tokens);
-    }
 
     /// <summary>The Hugging Face <c>config.json</c> of a BERT text encoder (the text zoo's and the MiniLM family's), with
     /// <c>_name_or_path</c> after <c>architectures</c> when the model has a published name.</summary>

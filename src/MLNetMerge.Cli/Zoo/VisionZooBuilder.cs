@@ -93,7 +93,7 @@ internal static class VisionZooBuilder
             log($"pretrain epoch {epoch + 1}/{options.PretrainEpochs}: masked-patch MSE {loss:F4} [{clock.Elapsed.TotalSeconds:F1} s]");
         }
         var baseValues = (float[])model.Parameters.Values.Clone();
-        SaveEncoder(model, Path.Combine(directory, "base.safetensors"), null);
+        ZooFiles.SaveEncoder(model.Parameters, Prefix, Path.Combine(directory, "base.safetensors"), null);
         File.WriteAllText(Path.Combine(directory, "config.json"), ConfigJson(options.Encoder));
 
         // 2. Per task: linear probe on the base, then fine-tune the encoder under the frozen head.
@@ -144,7 +144,7 @@ internal static class VisionZooBuilder
             double ftTest = Accuracy(encoder, head, tst);
             taskValues.Add((float[])model.Parameters.Values.Clone());
             string ckpt = spec.Name + ".safetensors";
-            SaveEncoder(model, Path.Combine(directory, ckpt), head);
+            ZooFiles.SaveEncoder(model.Parameters, Prefix, Path.Combine(directory, ckpt), head);
             var valFiles = SaveSplit(directory, spec.Name, "validation", splits[t].Validation);
             var testFiles = SaveSplit(directory, spec.Name, "test", splits[t].Test);
             tasks.Add(new ZooTask(spec.Name, spec.Description, spec.ClassNames, ckpt, train.Count, valFiles, testFiles,
@@ -186,20 +186,6 @@ internal static class VisionZooBuilder
             for (int q = 0; q < p; q++) f[j * p + q] = VisionZooTasks.Normalize(t.Images[i * p + q]);
         }
         return new TaskDataset("pool", f, [1, 28, 28], null, ["unlabeled"]);
-    }
-
-    private static void SaveEncoder(VisionTransformer model, string path, TaskHead? head)
-    {
-        var ck = new InMemoryCheckpoint(path);
-        var p = model.Parameters;
-        for (int i = 0; i < p.Layout.Entries.Count; i++) ck.Add(Prefix + p.Layout.Entries[i].Name, p.Layout.Entries[i].Shape, p.Value(i));
-        if (head is not null)
-        {
-            ck.Add(TaskHead.WeightName, [head.ClassCount, head.InputSize], head.Weight);
-            ck.Add(TaskHead.BiasName, [head.ClassCount], head.Bias);
-        }
-        ck.WithMetadata("format", "pt");
-        ck.Save(path);
     }
 
     private static ZooSplitFiles SaveSplit(string directory, string task, string split, ByteImages data)

@@ -80,7 +80,7 @@ internal static class MiniLmZooBuilder
         File.Copy(Path.Combine(baseDir, "vocab.txt"), Path.Combine(directory, "vocab.txt"), overwrite: true);
         AtomicFile.Write(Path.Combine(directory, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(TextZooBuilder.ConfigJson(cfg, "sentence-transformers/all-MiniLM-L6-v2") + "\n")));
         new TextSettings(T, TextPooling.Mean, Path.Combine(directory, "vocab.txt"), LowerCase: true).Write(directory, cfg.HiddenSize);
-        SaveEncoder(model, Path.Combine(directory, "base.safetensors"), null);
+        ZooFiles.SaveEncoder(model.Parameters, Prefix, Path.Combine(directory, "base.safetensors"), null);
         var tokenizer = WordPieceTokenizer.Load(Path.Combine(directory, "vocab.txt"), new WordPieceTokenizer.Options { MaxLength = T, PaddingLength = T });
         log($"base: all-MiniLM-L6-v2 from {MiniLmPackage.PackageId} {MiniLmPackage.Version}, {model.Parameters.Values.Length:N0} parameters (pooler dropped) {Time()}");
 
@@ -139,9 +139,9 @@ internal static class MiniLmZooBuilder
             double ftTest = TextZooBuilder.Accuracy(encoder, head, tst);
             taskValues.Add(bestValues);
             string ckpt = spec.Name + ".safetensors";
-            SaveEncoder(model, Path.Combine(directory, ckpt), head);
-            var valFiles = SaveSplit(directory, spec.Name, "validation", val);
-            var testFiles = SaveSplit(directory, spec.Name, "test", tst);
+            ZooFiles.SaveEncoder(model.Parameters, Prefix, Path.Combine(directory, ckpt), head);
+            var valFiles = ZooFiles.SaveTokenSplit(directory, spec.Name, "validation", val);
+            var testFiles = ZooFiles.SaveTokenSplit(directory, spec.Name, "test", tst);
             tasks.Add(new ZooTask(spec.Name, spec.Description, spec.ClassNames, ckpt, train.Count, valFiles, testFiles,
                 new ZooTaskAccuracy(baseVal, baseTest, lpVal, lpTest, ftVal, ftTest)));
             log($"{spec.Name}: base + its head {baseTest:P1}, base + linear probe {lpTest:P1} → fine-tuned {ftTest:P1} (test) {Time()}");
@@ -195,30 +195,5 @@ internal static class MiniLmZooBuilder
             if (acc > bestAcc) { bestAcc = acc; best = head; setting = string.Create(CultureInfo.InvariantCulture, $"lr {lr}, {steps} steps, wd {wd}"); }
         }
         return (best!, setting);
-    }
-
-    private static void SaveEncoder(TextEncoder model, string path, TaskHead? head)
-    {
-        var ck = new InMemoryCheckpoint(path);
-        var p = model.Parameters;
-        for (int i = 0; i < p.Layout.Entries.Count; i++) ck.Add(Prefix + p.Layout.Entries[i].Name, p.Layout.Entries[i].Shape, p.Value(i));
-        if (head is not null)
-        {
-            ck.Add(TaskHead.WeightName, [head.ClassCount, head.InputSize], head.Weight);
-            ck.Add(TaskHead.BiasName, [head.ClassCount], head.Bias);
-        }
-        ck.WithMetadata("format", "pt");
-        ck.Save(path);
-    }
-
-    private static ZooSplitFiles SaveSplit(string directory, string task, string split, TaskDataset data)
-    {
-        Directory.CreateDirectory(Path.Combine(directory, task));
-        string tokens = $"{task}/{split}_tokens.npy", labels = $"{task}/{split}_labels.npy";
-        var ids = new byte[data.Features.Length * sizeof(int)];
-        for (int i = 0; i < data.Features.Length; i++) BitConverter.TryWriteBytes(ids.AsSpan(i * 4, 4), (int)data.Features[i]);
-        NpyFile.Write(Path.Combine(directory, tokens), new NpyArray(Tensors.DType.I32, [data.Count, data.FeatureLength], ids));
-        NpyFile.Write(Path.Combine(directory, labels), data.RequireLabels().Select(l => (long)l).ToArray(), [data.Count]);
-        return new ZooSplitFiles(null, labels, data.Count, tokens);
     }
 }

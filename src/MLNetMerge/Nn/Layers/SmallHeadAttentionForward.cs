@@ -43,7 +43,7 @@ internal static class SmallHeadAttentionForward
         for (int i0 = 0; i0 < tokens; i0 += Rows)
         {
             int rows = Math.Min(Rows, tokens - i0);
-            Scores(s, q.Slice(i0 * stride), stride, kt, d, tp, rows, scale);
+            RowBlockProduct(s, tp, q.Slice(i0 * stride), stride, kt, tp, d, tp, rows, scale);      // S = scale·Q Kᵀ
             for (int r = 0; r < rows; r++)
             {
                 var a = att.Slice((i0 + r) * tokens, tokens);    // (T)
@@ -52,106 +52,65 @@ internal static class SmallHeadAttentionForward
                     for (int j = 0; j < tokens; j++) if (!keyMask[j]) a[j] = float.NegativeInfinity;
                 SmallHeadAttention.SoftmaxInPlace(a);
             }
-            Values(output.Slice(i0 * outStride), outStride, att.Slice(i0 * tokens), tokens, v, stride, d, rows);
+            RowBlockProduct(output.Slice(i0 * outStride), outStride, att.Slice(i0 * tokens), tokens, v, stride, tokens, d, rows, 1f); // O = A V
         }
     }
 
-    /// <summary>s[r, j] = scale · Σ_p q[r·stride + p] · kt[p, j] for r &lt; rows, j &lt; Tp.</summary>
+    /// <summary>
+    /// <c>o[r·oStride + c] = scale · Σ_p x[r·xStride + p] · y[p·yStride + c]</c> for r &lt; rows (≤ 4), c &lt; cols: the
+    /// scores (x = Q rows, y = Kᵀ, scale 1/√d) and the values (x = attention rows, y = V_h, scale 1). Four full rows
+    /// take 16 columns at a time in 8 accumulators (each y vector feeds four FMAs); the rest goes row by row, in
+    /// vectors of 8 and then single columns, with the same FMA chain in increasing p.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores(Span<float> s, ReadOnlySpan<float> q, int stride, ReadOnlySpan<float> kt, int d, int tp, int rows, float scale)
+    private static void RowBlockProduct(Span<float> o, int oStride, ReadOnlySpan<float> x, int xStride, ReadOnlySpan<float> y, int yStride,
+        int depth, int cols, int rows, float scale)
     {
-        ref float rq = ref MemoryMarshal.GetReference(q);
-        ref float rk = ref MemoryMarshal.GetReference(kt);
-        ref float rs = ref MemoryMarshal.GetReference(s);
-        var vs = Vector256.Create(scale);
-        int j = 0;
-        if (rows == Rows)
-        {
-            for (; j + 2 * W <= tp; j += 2 * W)
-            {
-                Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-                for (int p = 0; p < d; p++)
-                {
-                    ref float kr = ref Unsafe.Add(ref rk, p * tp + j);
-                    var k0 = Vector256.LoadUnsafe(ref kr);
-                    var k1 = Vector256.LoadUnsafe(ref kr, W);
-                    var q0 = Vector256.Create(Unsafe.Add(ref rq, p));
-                    a00 = Vector256.FusedMultiplyAdd(q0, k0, a00); a01 = Vector256.FusedMultiplyAdd(q0, k1, a01);
-                    var q1 = Vector256.Create(Unsafe.Add(ref rq, stride + p));
-                    a10 = Vector256.FusedMultiplyAdd(q1, k0, a10); a11 = Vector256.FusedMultiplyAdd(q1, k1, a11);
-                    var q2 = Vector256.Create(Unsafe.Add(ref rq, 2 * stride + p));
-                    a20 = Vector256.FusedMultiplyAdd(q2, k0, a20); a21 = Vector256.FusedMultiplyAdd(q2, k1, a21);
-                    var q3 = Vector256.Create(Unsafe.Add(ref rq, 3 * stride + p));
-                    a30 = Vector256.FusedMultiplyAdd(q3, k0, a30); a31 = Vector256.FusedMultiplyAdd(q3, k1, a31);
-                }
-                (a00 * vs).StoreUnsafe(ref rs, (nuint)j); (a01 * vs).StoreUnsafe(ref rs, (nuint)(j + W));
-                (a10 * vs).StoreUnsafe(ref rs, (nuint)(tp + j)); (a11 * vs).StoreUnsafe(ref rs, (nuint)(tp + j + W));
-                (a20 * vs).StoreUnsafe(ref rs, (nuint)(2 * tp + j)); (a21 * vs).StoreUnsafe(ref rs, (nuint)(2 * tp + j + W));
-                (a30 * vs).StoreUnsafe(ref rs, (nuint)(3 * tp + j)); (a31 * vs).StoreUnsafe(ref rs, (nuint)(3 * tp + j + W));
-            }
-        }
-        // Remaining key vectors (one at a time), or a block of fewer than 4 rows: the same sums, row by row.
-        for (int r = 0; r < rows; r++)
-        {
-            int jr = rows == Rows ? j : 0;
-            for (; jr < tp; jr += W)
-            {
-                var acc = Vector256<float>.Zero;
-                for (int p = 0; p < d; p++)
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref rq, r * stride + p)), Vector256.LoadUnsafe(ref rk, (nuint)(p * tp + jr)), acc);
-                (acc * vs).StoreUnsafe(ref rs, (nuint)(r * tp + jr));
-            }
-        }
-    }
-
-    /// <summary>o[r·outStride + c] = Σ_j a[r·T + j] · v[j·stride + c] for r &lt; rows, c &lt; d.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Values(Span<float> o, int outStride, ReadOnlySpan<float> a, int tokens, ReadOnlySpan<float> v, int stride, int d, int rows)
-    {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
         ref float ro = ref MemoryMarshal.GetReference(o);
-        ref float ra = ref MemoryMarshal.GetReference(a);
-        ref float rv = ref MemoryMarshal.GetReference(v);
+        var vs = Vector256.Create(scale);
         int c = 0;
         if (rows == Rows)
         {
-            for (; c + 2 * W <= d; c += 2 * W)
+            for (; c + 2 * W <= cols; c += 2 * W)
             {
                 Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-                for (int j = 0; j < tokens; j++)
+                for (int p = 0; p < depth; p++)
                 {
-                    ref float vr = ref Unsafe.Add(ref rv, j * stride + c);
-                    var v0 = Vector256.LoadUnsafe(ref vr);
-                    var v1 = Vector256.LoadUnsafe(ref vr, W);
-                    var s0 = Vector256.Create(Unsafe.Add(ref ra, j));
-                    a00 = Vector256.FusedMultiplyAdd(s0, v0, a00); a01 = Vector256.FusedMultiplyAdd(s0, v1, a01);
-                    var s1 = Vector256.Create(Unsafe.Add(ref ra, tokens + j));
-                    a10 = Vector256.FusedMultiplyAdd(s1, v0, a10); a11 = Vector256.FusedMultiplyAdd(s1, v1, a11);
-                    var s2 = Vector256.Create(Unsafe.Add(ref ra, 2 * tokens + j));
-                    a20 = Vector256.FusedMultiplyAdd(s2, v0, a20); a21 = Vector256.FusedMultiplyAdd(s2, v1, a21);
-                    var s3 = Vector256.Create(Unsafe.Add(ref ra, 3 * tokens + j));
-                    a30 = Vector256.FusedMultiplyAdd(s3, v0, a30); a31 = Vector256.FusedMultiplyAdd(s3, v1, a31);
+                    ref float yr = ref Unsafe.Add(ref ry, p * yStride + c);
+                    var y0 = Vector256.LoadUnsafe(ref yr);
+                    var y1 = Vector256.LoadUnsafe(ref yr, W);
+                    var x0 = Vector256.Create(Unsafe.Add(ref rx, p));
+                    a00 = Vector256.FusedMultiplyAdd(x0, y0, a00); a01 = Vector256.FusedMultiplyAdd(x0, y1, a01);
+                    var x1 = Vector256.Create(Unsafe.Add(ref rx, xStride + p));
+                    a10 = Vector256.FusedMultiplyAdd(x1, y0, a10); a11 = Vector256.FusedMultiplyAdd(x1, y1, a11);
+                    var x2 = Vector256.Create(Unsafe.Add(ref rx, 2 * xStride + p));
+                    a20 = Vector256.FusedMultiplyAdd(x2, y0, a20); a21 = Vector256.FusedMultiplyAdd(x2, y1, a21);
+                    var x3 = Vector256.Create(Unsafe.Add(ref rx, 3 * xStride + p));
+                    a30 = Vector256.FusedMultiplyAdd(x3, y0, a30); a31 = Vector256.FusedMultiplyAdd(x3, y1, a31);
                 }
-                a00.StoreUnsafe(ref ro, (nuint)c); a01.StoreUnsafe(ref ro, (nuint)(c + W));
-                a10.StoreUnsafe(ref ro, (nuint)(outStride + c)); a11.StoreUnsafe(ref ro, (nuint)(outStride + c + W));
-                a20.StoreUnsafe(ref ro, (nuint)(2 * outStride + c)); a21.StoreUnsafe(ref ro, (nuint)(2 * outStride + c + W));
-                a30.StoreUnsafe(ref ro, (nuint)(3 * outStride + c)); a31.StoreUnsafe(ref ro, (nuint)(3 * outStride + c + W));
+                (a00 * vs).StoreUnsafe(ref ro, (nuint)c); (a01 * vs).StoreUnsafe(ref ro, (nuint)(c + W));
+                (a10 * vs).StoreUnsafe(ref ro, (nuint)(oStride + c)); (a11 * vs).StoreUnsafe(ref ro, (nuint)(oStride + c + W));
+                (a20 * vs).StoreUnsafe(ref ro, (nuint)(2 * oStride + c)); (a21 * vs).StoreUnsafe(ref ro, (nuint)(2 * oStride + c + W));
+                (a30 * vs).StoreUnsafe(ref ro, (nuint)(3 * oStride + c)); (a31 * vs).StoreUnsafe(ref ro, (nuint)(3 * oStride + c + W));
             }
         }
         for (int r = 0; r < rows; r++)
         {
             int cr = rows == Rows ? c : 0;
-            for (; cr + W <= d; cr += W)
+            for (; cr + W <= cols; cr += W)
             {
                 var acc = Vector256<float>.Zero;
-                for (int j = 0; j < tokens; j++)
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref ra, r * tokens + j)), Vector256.LoadUnsafe(ref rv, (nuint)(j * stride + cr)), acc);
-                acc.StoreUnsafe(ref ro, (nuint)(r * outStride + cr));
+                for (int p = 0; p < depth; p++)
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref rx, r * xStride + p)), Vector256.LoadUnsafe(ref ry, (nuint)(p * yStride + cr)), acc);
+                (acc * vs).StoreUnsafe(ref ro, (nuint)(r * oStride + cr));
             }
-            for (; cr < d; cr++)
+            for (; cr < cols; cr++)
             {
                 float acc = 0f;
-                for (int j = 0; j < tokens; j++) acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref ra, r * tokens + j), Unsafe.Add(ref rv, j * stride + cr), acc);
-                Unsafe.Add(ref ro, r * outStride + cr) = acc;
+                for (int p = 0; p < depth; p++) acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref rx, r * xStride + p), Unsafe.Add(ref ry, p * yStride + cr), acc);
+                Unsafe.Add(ref ro, r * oStride + cr) = acc * scale;
             }
         }
     }

@@ -121,7 +121,7 @@ internal static class GramSvd
             DenseKernels.ToDouble(a, m, n, x, transpose: m >= n);
             GramOfRowsKernel.Compute(x, k, len, g);
             var lambda = new double[k];                 // (k) descending
-            TridiagonalQlEigen.Decompose(g, k, lambda, rows);
+            DivideConquerEigen.Decompose(g, k, lambda, rows);
             var sigma = new double[k];
             for (int j = 0; j < k; j++) sigma[j] = Math.Sqrt(Math.Max(lambda[j], 0.0));
             return (sigma, rows);

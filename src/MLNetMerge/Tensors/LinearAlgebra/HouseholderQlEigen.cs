@@ -98,58 +98,15 @@ internal static class HouseholderQlEigen
     /// <summary>Implicit QL on the tridiagonal (d, e), rotating rows of <paramref name="z"/> (n, n) along: d ends as the eigenvalues (unordered), row j of z as eigenvector j.</summary>
     private static void ImplicitQl(double[] d, double[] e, double[] z, int n)
     {
-        for (int l = 0; l < n; l++)
-        {
-            int iter = 0, m;
-            while (true)
-            {
-                for (m = l; m < n - 1; m++)
-                {
-                    double dd = Math.Abs(d[m]) + Math.Abs(d[m + 1]);
-                    if (Math.Abs(e[m]) <= 2.3e-16 * dd) break;
-                }
-                if (m == l) break;
-                if (iter++ == 200) throw new InvalidOperationException("Householder–QL eigensolver: the QL iteration did not converge.");
-                double g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-                double r = Hypot(g, 1.0);
-                g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.Abs(r) : -Math.Abs(r)));
-                double s = 1.0, c = 1.0, pp = 0.0;
-                bool deflated = false;
-                for (int i = m - 1; i >= l; i--)
-                {
-                    double f = s * e[i], b = c * e[i];
-                    e[i + 1] = r = Hypot(f, g);
-                    if (r == 0.0)
-                    {
-                        d[i + 1] -= pp;
-                        e[m] = 0.0;
-                        deflated = true;
-                        break;
-                    }
-                    s = f / r;
-                    c = g / r;
-                    g = d[i + 1] - pp;
-                    r = (d[i] - g) * s + 2.0 * c * b;
-                    pp = s * r;
-                    d[i + 1] = g + pp;
-                    g = c * r - b;
-                    // Rows i and i+1 of z: z_{i+1} ← s·z_i + c·z_{i+1}, z_i ← c·z_i − s·z_{i+1}.
-                    DenseKernels.Rotate(z.AsSpan(i * n, n), z.AsSpan((i + 1) * n, n), c, s);
-                }
-                if (deflated) continue;
-                d[l] -= pp;
-                e[l] = g;
-                e[m] = 0.0;
-            }
-        }
+        var sink = new RowRotations(z, n);
+        TridiagonalQl.Run(d, e, n, ref sink);
     }
 
-    private static double Hypot(double x, double y)
+    /// <summary>Rotates rows i and i+1 of z at once: <c>z_{i+1} ← s·z_i + c·z_{i+1}</c>, <c>z_i ← c·z_i − s·z_{i+1}</c>.</summary>
+    private readonly struct RowRotations(double[] z, int n) : TridiagonalQl.IRotationSink
     {
-        double ax = Math.Abs(x), ay = Math.Abs(y);
-        if (ax < ay) (ax, ay) = (ay, ax);
-        if (ax == 0.0) return 0.0;
-        double t = ay / ax;
-        return ax * Math.Sqrt(1.0 + t * t);
+        public void Begin(int top) { }
+
+        public void Rotate(int i, double c, double s) => DenseKernels.Rotate(z.AsSpan(i * n, n), z.AsSpan((i + 1) * n, n), c, s);
     }
 }

@@ -55,58 +55,7 @@ internal static class TridiagonalEigenvalues
     /// <summary>Implicit QL on the tridiagonal (d, e): on return d holds the eigenvalues (unordered).</summary>
     private static void ImplicitQl(double[] d, double[] e)
     {
-        int n = d.Length;
-        for (int l = 0; l < n; l++)
-        {
-            int iter = 0, m;
-            do
-            {
-                for (m = l; m < n - 1; m++)
-                {
-                    double dd = Math.Abs(d[m]) + Math.Abs(d[m + 1]);
-                    if (Math.Abs(e[m]) <= 2.3e-16 * dd) break;
-                }
-                if (m == l) break;
-                if (iter++ == 200) throw new InvalidOperationException("Tridiagonal QL did not converge.");
-                double g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-                double r = Hypot(g, 1.0);
-                g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.Abs(r) : -Math.Abs(r)));
-                double s = 1.0, c = 1.0, pp = 0.0;
-                int i;
-                bool deflated = false;
-                for (i = m - 1; i >= l; i--)
-                {
-                    double f = s * e[i], b = c * e[i];
-                    e[i + 1] = r = Hypot(f, g);
-                    if (r == 0.0)
-                    {
-                        d[i + 1] -= pp;
-                        e[m] = 0.0;
-                        deflated = true;
-                        break;
-                    }
-                    s = f / r;
-                    c = g / r;
-                    g = d[i + 1] - pp;
-                    r = (d[i] - g) * s + 2.0 * c * b;
-                    pp = s * r;
-                    d[i + 1] = g + pp;
-                    g = c * r - b;
-                }
-                if (deflated) continue;
-                d[l] -= pp;
-                e[l] = g;
-                e[m] = 0.0;
-            } while (true);
-        }
-    }
-
-    private static double Hypot(double x, double y)
-    {
-        double ax = Math.Abs(x), ay = Math.Abs(y);
-        if (ax < ay) (ax, ay) = (ay, ax);
-        if (ax == 0.0) return 0.0;
-        double t = ay / ax;
-        return ax * Math.Sqrt(1.0 + t * t);
+        var sink = new TridiagonalQl.NoVectors();
+        TridiagonalQl.Run(d, e, d.Length, ref sink);
     }
 }

@@ -56,7 +56,7 @@ internal static class TridiagonalQlEigen
     /// reflectors are taken <see cref="AccumulateGroup"/> at a time and all of a group is applied to one row while it
     /// is in L1 (one pass over Qᵀ per group instead of one per reflector; the same operations in the same order).
     /// </summary>
-    private static void AccumulateTranspose(double[] reflectors, double[] beta, int n, double[] qt)
+    internal static void AccumulateTranspose(double[] reflectors, double[] beta, int n, double[] qt)
     {
         Array.Clear(qt, 0, n * n);
         for (int i = 0; i < n; i++) qt[i * n + i] = 1.0;
@@ -85,60 +85,26 @@ internal static class TridiagonalQlEigen
     /// </summary>
     private static void ImplicitQl(double[] d, double[] e, double[] zt, int n)
     {
-        var chains = new RotationChains(zt, n, capacity: 16 * n);
-        for (int l = 0; l < n; l++)
-        {
-            int iter = 0, m;
-            while (true)
-            {
-                for (m = l; m < n - 1; m++)
-                {
-                    double dd = Math.Abs(d[m]) + Math.Abs(d[m + 1]);
-                    if (Math.Abs(e[m]) <= 2.3e-16 * dd) break;
-                }
-                if (m == l) break;
-                if (iter++ == 200) throw new InvalidOperationException("Tridiagonal QL did not converge.");
-                double g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-                double r = Hypot(g, 1.0);
-                g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.Abs(r) : -Math.Abs(r)));
-                double s = 1.0, c = 1.0, p = 0.0;
-                bool deflated = false;
-                chains.Begin(m - 1);
-                for (int i = m - 1; i >= l; i--)
-                {
-                    double f = s * e[i], b = c * e[i];
-                    e[i + 1] = r = Hypot(f, g);
-                    if (r == 0.0)
-                    {
-                        d[i + 1] -= p;
-                        e[m] = 0.0;
-                        deflated = true;
-                        break;
-                    }
-                    s = f / r;
-                    c = g / r;
-                    g = d[i + 1] - p;
-                    r = (d[i] - g) * s + 2.0 * c * b;
-                    p = s * r;
-                    d[i + 1] = g + p;
-                    g = c * r - b;
-                    // Columns i, i+1 of Z: z_{i+1} ← s z_i + c z_{i+1}, z_i ← c z_i − s z_{i+1} (rows of Zᵀ).
-                    chains.Add(c, s);
-                }
-                if (deflated) continue;
-                d[l] -= p;
-                e[l] = g;
-                e[m] = 0.0;
-            }
-        }
-        chains.Flush();
+        var sink = new ChainSink(new RotationChains(zt, n, capacity: 16 * n));
+        TridiagonalQl.Run(d, e, n, ref sink);
+        sink.Chains.Flush();
+    }
+
+    /// <summary>Records each sweep's rotations as one chain (columns i, i+1 of Z: rows of Zᵀ).</summary>
+    private readonly struct ChainSink(RotationChains chains) : TridiagonalQl.IRotationSink
+    {
+        public RotationChains Chains => chains;
+
+        public void Begin(int top) => chains.Begin(top);
+
+        public void Rotate(int i, double c, double s) => chains.Add(c, s);
     }
 
     /// <summary>
     /// Sorts eigenvalues descending (ties by index) and permutes the rows of <paramref name="zt"/> to match, through
     /// <paramref name="sorted"/> (at least n² long).
     /// </summary>
-    private static void SortDescending(double[] d, double[] zt, int n, double[] values, double[] sorted)
+    internal static void SortDescending(double[] d, double[] zt, int n, double[] values, double[] sorted)
     {
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
@@ -180,14 +146,5 @@ internal static class TridiagonalQlEigen
         }
         for (; i < n; i++) s += x[i] * y[i];
         return s;
-    }
-
-    private static double Hypot(double x, double y)
-    {
-        double ax = Math.Abs(x), ay = Math.Abs(y);
-        if (ax < ay) (ax, ay) = (ay, ax);
-        if (ax == 0.0) return 0.0;
-        double t = ay / ax;
-        return ax * Math.Sqrt(1.0 + t * t);
     }
 }

@@ -1,0 +1,51 @@
+using System.Buffers;
+
+namespace MLNetMerge.Tensors.LinearAlgebra;
+
+/// <summary>
+/// Eigenvalues and eigenvectors of a dense symmetric matrix in float64 for the sizes the subspace merges meet (hundreds
+/// to a few thousand): Householder reduction to tridiagonal form <c>T = Qᵀ A Q</c>
+/// (<see cref="SymmetricTridiagonalization"/>), <c>Qᵀ</c> accumulated explicitly, T solved by divide and conquer
+/// (<see cref="TridiagonalDivideConquer"/>: most of its work is float64 matrix products), and the eigenvectors of A
+/// formed as <c>(Q z_j)ᵀ = z_jᵀ Qᵀ</c>, one more product. Same contract as <see cref="TridiagonalQlEigen"/>, which does
+/// the tridiagonal step by the QL iteration (O(n³) plane rotations) and stays as the reference the tests compare with.
+/// Deterministic, and the same bits on every instruction set (<see cref="DoubleGemm"/>).
+/// </summary>
+internal static class DivideConquerEigen
+{
+    /// <summary>
+    /// Decomposes the symmetric <paramref name="a"/> (n, n, row-major in its first n² elements; only the lower triangle
+    /// is read; destroyed) into <paramref name="values"/> (n, descending; ties by index) and <paramref name="vectorRows"/>
+    /// (n, n; row j = unit eigenvector of value j). Longer arrays (pooled ones) are fine.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
+    internal static void Decompose(double[] a, int n, double[] values, double[] vectorRows)
+    {
+        DenseKernels.Require("Eigen input A", a.Length, n, n);
+        DenseKernels.Require("Eigen output values", values.Length, 1, n);
+        DenseKernels.Require("Eigen output vectors", vectorRows.Length, n, n);
+        for (int i = 0; i < n * n; i++)
+            if (!double.IsFinite(a[i])) throw new ArgumentException($"Eigen: A[{i / n},{i % n}] is not finite.");
+        if (n == 0) return;
+        var d = new double[n];            // (n) diagonal of T, then its eigenvalues (increasing)
+        var e = new double[n];            // (n) e[i] couples i and i+1
+        var beta = new double[n];         // (n) β_k of reflector k
+        var pool = ArrayPool<double>.Shared;
+        double[] reflectors = pool.Rent(n * n); // (n, n) row k holds v_k; then Zᵀ of T; then the sort's scratch
+        double[] qt = pool.Rent(n * n);         // (n, n) Qᵀ
+        try
+        {
+            SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
+            TridiagonalQlEigen.AccumulateTranspose(reflectors, beta, n, qt);
+            var zt = reflectors;
+            TridiagonalDivideConquer.Solve(d, e, n, zt);
+            DoubleGemm.Multiply(n, n, n, zt, n, qt, n, vectorRows, n);   // row j = z_jᵀ Qᵀ
+            TridiagonalQlEigen.SortDescending(d, vectorRows, n, values, zt);
+        }
+        finally
+        {
+            pool.Return(reflectors);
+            pool.Return(qt);
+        }
+    }
+}

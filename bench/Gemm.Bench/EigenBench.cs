@@ -44,6 +44,7 @@ internal static class EigenBench
             });
             (orth, resid) = EigenChecks(g, n, values, rows);
             Console.WriteLine($"eigen {n} {wall:F1} {cpu:F1} orth {orth:E2} resid {resid:E2} bits {Digest(values)}{Digest(rows)} (divide and conquer)");
+            Stages(g, n);
         }
         foreach (var (m, n) in new[] { (768, 768), (768, 3072) })
         {
@@ -54,6 +55,35 @@ internal static class EigenBench
             var (wall, cpu) = Time(() => GramSvd.Polar(s, m, n, p));
             Console.WriteLine($"polar {m}x{n} {wall:F1} {cpu:F1} orth {PolarOrth(p, m, n):E2} bits {Digest(p)}");
         }
+    }
+
+    /// <summary>CPU time of each stage of <see cref="DivideConquerEigen"/> (fastest of 5), printed as a `# stages` comment line.</summary>
+    private static void Stages(float[] g, int n)
+    {
+        var a = new double[n * n];
+        var d = new double[n];
+        var e = new double[n];
+        var beta = new double[n];
+        var reflectors = new double[n * n];
+        var qt = new double[n * n];
+        var zt = new double[n * n];
+        var rows = new double[n * n];
+        var dd = new double[n];
+        var ee = new double[n];
+        var (_, reduce) = Time(() =>
+        {
+            for (int i = 0; i < n * n; i++) a[i] = g[i];
+            SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
+        });
+        var (_, accumulate) = Time(() => TridiagonalQlEigen.AccumulateTranspose(reflectors, beta, n, qt));
+        var (_, conquer) = Time(() =>
+        {
+            d.CopyTo(dd, 0);
+            e.CopyTo(ee, 0);
+            TridiagonalDivideConquer.Solve(dd, ee, n, zt);
+        });
+        var (_, back) = Time(() => DoubleGemm.Multiply(n, n, n, zt, n, qt, n, rows, n));
+        Console.WriteLine($"# stages {n} (CPU ms): tridiagonalise {reduce:F1}, accumulate Qᵀ {accumulate:F1}, divide and conquer {conquer:F1}, back-transform product {back:F1}");
     }
 
     private static (double Wall, double Cpu) Time(Action run)

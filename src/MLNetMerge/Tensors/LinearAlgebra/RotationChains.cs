@@ -7,8 +7,8 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// matrix Zᵀ (n, n). One QL sweep on the tridiagonal rows l..m is the chain of rotations i = m−1, m−2, …, l, rotation i
 /// acting on rows i and i+1: <c>z_i ← c·z_i − s·z_{i+1}</c>, <c>z_{i+1} ← s·z_i + c·z_{i+1}</c>. Applied row pair by row
 /// pair, every rotation streams two full rows through the cache, and the whole of Zᵀ (4.7 MB at n = 768) once per
-/// sweep. Here the (c, s) of many sweeps are recorded, and then applied one column strip at a time (32 doubles with
-/// 512-bit lanes, 16 with 256-bit): the strip of Zᵀ stays in L1/L2 for all the recorded sweeps, and inside a chain
+/// sweep. Here the (c, s) of many sweeps are recorded, and then applied one column strip at a time (16 doubles in
+/// four 256-bit vectors): the strip of Zᵀ stays in L1/L2 for all the recorded sweeps, and inside a chain
 /// the row that rotation i hands on to rotation i−1 stays in registers (each rotation loads and stores one row segment
 /// instead of two). Every element goes through the same rotations in the same order with the same two expressions, so
 /// the result is bit-identical to rotating whole rows one rotation at a time.
@@ -53,51 +53,11 @@ internal sealed class RotationChains
     {
         if (_chains.Count == 0) return;
         int n = _n, col = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; col <= n - 32; col += 32) Strip512(col);
-        else if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
             for (; col <= n - 16; col += 16) Strip256(col);
         for (; col < n; col++) Column(col);
         _chains.Clear();
         _count = 0;
-    }
-
-    private void Strip512(int col)
-    {
-        var z = _zt;
-        int n = _n;
-        foreach (var (top, bottom, start) in _chains)
-        {
-            if (bottom > top) continue;
-            int r = (top + 1) * n + col;
-            var y0 = Vector512.Create(z.AsSpan(r, 8));
-            var y1 = Vector512.Create(z.AsSpan(r + 8, 8));
-            var y2 = Vector512.Create(z.AsSpan(r + 16, 8));
-            var y3 = Vector512.Create(z.AsSpan(r + 24, 8));
-            for (int i = top, k = start; i >= bottom; i--, k++)
-            {
-                var vc = Vector512.Create(_c[k]);
-                var vs = Vector512.Create(_s[k]);
-                int x = i * n + col;
-                var x0 = Vector512.Create(z.AsSpan(x, 8));
-                var x1 = Vector512.Create(z.AsSpan(x + 8, 8));
-                var x2 = Vector512.Create(z.AsSpan(x + 16, 8));
-                var x3 = Vector512.Create(z.AsSpan(x + 24, 8));
-                (vs * x0 + vc * y0).CopyTo(z.AsSpan(x + n, 8));
-                (vs * x1 + vc * y1).CopyTo(z.AsSpan(x + n + 8, 8));
-                (vs * x2 + vc * y2).CopyTo(z.AsSpan(x + n + 16, 8));
-                (vs * x3 + vc * y3).CopyTo(z.AsSpan(x + n + 24, 8));
-                y0 = vc * x0 - vs * y0;
-                y1 = vc * x1 - vs * y1;
-                y2 = vc * x2 - vs * y2;
-                y3 = vc * x3 - vs * y3;
-            }
-            int b = bottom * n + col;
-            y0.CopyTo(z.AsSpan(b, 8));
-            y1.CopyTo(z.AsSpan(b + 8, 8));
-            y2.CopyTo(z.AsSpan(b + 16, 8));
-            y3.CopyTo(z.AsSpan(b + 24, 8));
-        }
     }
 
     private void Strip256(int col)

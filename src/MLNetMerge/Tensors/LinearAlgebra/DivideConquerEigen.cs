@@ -21,11 +21,7 @@ internal static class DivideConquerEigen
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
     internal static void Decompose(double[] a, int n, double[] values, double[] vectorRows)
     {
-        DenseKernels.Require("Eigen input A", a.Length, n, n);
-        DenseKernels.Require("Eigen output values", values.Length, 1, n);
-        DenseKernels.Require("Eigen output vectors", vectorRows.Length, n, n);
-        for (int i = 0; i < n * n; i++)
-            if (!double.IsFinite(a[i])) throw new ArgumentException($"Eigen: A[{i / n},{i % n}] is not finite.");
+        TridiagonalQlEigen.RequireEigenArguments(a, n, values, vectorRows);
         if (n == 0) return;
         var d = new double[n];            // (n) diagonal of T, then its eigenvalues (increasing)
         var e = new double[n];            // (n) e[i] couples i and i+1

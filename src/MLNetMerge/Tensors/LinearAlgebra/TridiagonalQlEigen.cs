@@ -24,11 +24,7 @@ internal static class TridiagonalQlEigen
     /// <exception cref="InvalidOperationException">The QL iteration did not converge (does not happen for finite input).</exception>
     internal static void Decompose(double[] a, int n, double[] values, double[] vectorRows)
     {
-        DenseKernels.Require("Eigen input A", a.Length, n, n);
-        DenseKernels.Require("Eigen output values", values.Length, 1, n);
-        DenseKernels.Require("Eigen output vectors", vectorRows.Length, n, n);
-        for (int i = 0; i < n * n; i++)
-            if (!double.IsFinite(a[i])) throw new ArgumentException($"Eigen: A[{i / n},{i % n}] is not finite.");
+        RequireEigenArguments(a, n, values, vectorRows);
         if (n == 0) return;
         var d = new double[n];            // (n) diagonal of T
         var e = new double[n];            // (n) e[i] couples i and i+1; e[n−1] = 0
@@ -47,6 +43,19 @@ internal static class TridiagonalQlEigen
         {
             ArrayPool<double>.Shared.Return(reflectors);
         }
+    }
+
+    /// <summary>
+    /// The checks both dense solvers make: A (n, n), values (n) and vectors (n, n) long enough, every element of A finite.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
+    internal static void RequireEigenArguments(double[] a, int n, double[] values, double[] vectorRows)
+    {
+        DenseKernels.Require("Eigen input A", a.Length, n, n);
+        DenseKernels.Require("Eigen output values", values.Length, 1, n);
+        DenseKernels.Require("Eigen output vectors", vectorRows.Length, n, n);
+        for (int i = 0; i < n * n; i++)
+            if (!double.IsFinite(a[i])) throw new ArgumentException($"Eigen: A[{i / n},{i % n}] is not finite.");
     }
 
     /// <summary>

@@ -129,7 +129,7 @@ internal static class MergeExecutor
             sink.WriteModel(ctx.Name, merged);
             if (method.IsPerTask) run.WriteModulators(ctx, merged, sink.Modulators);
             if (materialize.Length == 0) return;
-            float[] taskArr = FloatBufferPool.Shared.Rent(ctx.Length);
+            float[] taskArr = BufferPool<float>.Shared.Rent(ctx.Length);
             try
             {
                 foreach (int ti in materialize)
@@ -140,7 +140,7 @@ internal static class MergeExecutor
                     sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
                 }
             }
-            finally { FloatBufferPool.Shared.Return(taskArr); }
+            finally { BufferPool<float>.Shared.Return(taskArr); }
         });
 
         var notes = new Dictionary<string, string>(run.Notes(), StringComparer.Ordinal);
@@ -283,10 +283,10 @@ internal static class MergeExecutor
 
     private static void Rent(MergeTensorContext ctx, int n)
     {
-        ctx.BaseArray = FloatBufferPool.Shared.Rent(n);                      // (n)
-        ctx.ScratchArray = FloatBufferPool.Shared.Rent(n);                   // (n)
-        ctx.OutputArray = FloatBufferPool.Shared.Rent(n);                    // (n)
-        for (int t = 0; t < ctx.TaskArrays.Length; t++) ctx.TaskArrays[t] = FloatBufferPool.Shared.Rent(n); // T × (n)
+        ctx.BaseArray = BufferPool<float>.Shared.Rent(n);                      // (n)
+        ctx.ScratchArray = BufferPool<float>.Shared.Rent(n);                   // (n)
+        ctx.OutputArray = BufferPool<float>.Shared.Rent(n);                    // (n)
+        for (int t = 0; t < ctx.TaskArrays.Length; t++) ctx.TaskArrays[t] = BufferPool<float>.Shared.Rent(n); // T × (n)
     }
 
     private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract, bool allowNonFinite)
@@ -364,12 +364,12 @@ internal static class MergeExecutor
 
     private static void Release(MergeTensorContext ctx)
     {
-        if (ctx.BaseArray.Length > 0) FloatBufferPool.Shared.Return(ctx.BaseArray);
-        if (ctx.ScratchArray.Length > 0) FloatBufferPool.Shared.Return(ctx.ScratchArray);
-        if (ctx.OutputArray.Length > 0) FloatBufferPool.Shared.Return(ctx.OutputArray);
+        if (ctx.BaseArray.Length > 0) BufferPool<float>.Shared.Return(ctx.BaseArray);
+        if (ctx.ScratchArray.Length > 0) BufferPool<float>.Shared.Return(ctx.ScratchArray);
+        if (ctx.OutputArray.Length > 0) BufferPool<float>.Shared.Return(ctx.OutputArray);
         for (int t = 0; t < ctx.TaskArrays.Length; t++)
         {
-            if (ctx.TaskArrays[t] is { Length: > 0 } a) FloatBufferPool.Shared.Return(a);
+            if (ctx.TaskArrays[t] is { Length: > 0 } a) BufferPool<float>.Shared.Return(a);
             ctx.TaskArrays[t] = [];
         }
         ctx.BaseArray = [];

@@ -142,7 +142,7 @@ internal static class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
         float[]? rented = null;
-        Span<float> rowA = k <= 1024 ? stackalloc float[k] : (rented = FloatBufferPool.Shared.Rent(k)).AsSpan(0, k); // (k)
+        Span<float> rowA = k <= 1024 ? stackalloc float[k] : (rented = BufferPool<float>.Shared.Rent(k)).AsSpan(0, k); // (k)
         try
         {
             for (int i = 0; i < m; i++)
@@ -170,7 +170,7 @@ internal static class Gemm
         }
         finally
         {
-            if (rented != null) FloatBufferPool.Shared.Return(rented);
+            if (rented != null) BufferPool<float>.Shared.Return(rented);
         }
     }
 }

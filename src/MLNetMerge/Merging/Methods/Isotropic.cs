@@ -90,6 +90,13 @@ internal sealed class IsoCts : MergeMethod
 /// <summary>The run of ISO-C (<c>commonFraction</c> null) and ISO-CTS.</summary>
 internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFraction) : MergeRun
 {
+    /// <summary>
+    /// ISO-CTS runs one tensor at a time (its T truncated SVDs and two polar factors side by side, its products on every
+    /// thread), so memory holds one tensor's T task buffers; ISO-C keeps one tensor per worker (its one eigendecomposition
+    /// per matrix is sequential, so workers are what use the cores).
+    /// </summary>
+    internal override bool ParallelWithinTensor => commonFraction is not null;
+
     public override void Prepare(MergeTensorContext ctx) => MatrixMerge.ApplyWeights(ctx);
 
     public override void Merge(MergeTensorContext ctx, Span<float> output)
@@ -112,13 +119,13 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
         int common = IsoCts.CommonSize(Math.Min(m, n), ctx.TaskCount, ctx.Number("common_space_fraction"));
         var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "iso", ctx.Name));
-        IsoCtsUpdate(ctx.Scratch, tau, m, n, common, settings, lambda, output);
+        IsoCtsUpdate(ctx.Scratch, tau, m, n, common, settings, lambda, output, ctx.MaxThreads);
     }
 
     /// <summary>Adds <c>λ·σ̄·polar(S)</c> of <paramref name="sum"/> (m, n) into <paramref name="output"/>.</summary>
     internal static void IsoCUpdate(ReadOnlySpan<float> sum, int m, int n, float lambda, Span<float> output)
     {
-        var pool = FloatBufferPool.Shared;
+        var pool = BufferPool<float>.Shared;
         float[] p = pool.Rent((long)m * n); // (m, n) polar factor of S
         try
         {
@@ -135,19 +142,19 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
     /// <summary>
     /// Adds ISO-CTS's <c>λ·σ̄·polar(U) polar(Vᵀ)</c> into <paramref name="output"/> (m, n): common block the top
     /// <paramref name="common"/> triplets of <paramref name="sum"/>, task blocks each task's top (r − common)/T triplets
-    /// after projecting out the common left subspace.
+    /// after projecting out the common left subspace. The per-task SVDs, then the two polar factors, run side by side on
+    /// up to <paramref name="maxThreads"/> threads (<see cref="MatrixMerge.SideBySide"/>; same result for any count).
     /// </summary>
     internal static void IsoCtsUpdate(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
-        RandomizedSvdSettings settings, float lambda, Span<float> output)
+        RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads = int.MaxValue)
     {
         int tasks = tau.Length, r = Math.Min(m, n), perTask = (r - common) / tasks;
-        var f = GramSvd.Decompose(sum, m, n);            // U (m, r), S (r), Vᵀ (r, n)
-        var pool = FloatBufferPool.Shared;
+        var f = GramSvd.Decompose(sum, m, n, maxThreads); // U (m, r), S (r), Vᵀ (r, n)
+        var pool = BufferPool<float>.Shared;
         float[] uc = pool.Rent((long)m * r);             // (m, r) task blocks in columns t·p …, common block last
         float[] vc = pool.Rent((long)r * n);             // (r, n) the matching rows of Vᵀ
         float[] uk = pool.Rent((long)m * Math.Max(common, 1)); // (m, k) common left basis, contiguous
-        float[] proj = pool.Rent((long)Math.Max(common, 1) * n); // (k, n) Ukᵀ τt
-        float[] w = pool.Rent((long)m * n);              // (m, n) τt − Uk Ukᵀ τt, then polar(U) (m, r)
+        float[] pu = pool.Rent((long)m * r);             // (m, r) polar(U)
         float[] pv = pool.Rent((long)r * n);             // (r, n) polar(Vᵀ)
         var sigma = new double[r];                        // (r) the stacked singular values
         try
@@ -159,35 +166,49 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
             }
             f.Vt.AsSpan(0, common * n).CopyTo(vc.AsSpan(tasks * perTask * n, common * n));
             for (int j = 0; j < common; j++) sigma[tasks * perTask + j] = f.S[j];
-            for (int t = 0; t < tasks && perTask > 0; t++)
-            {
-                var ws = w.AsSpan(0, m * n);
-                tau[t].AsSpan(0, m * n).CopyTo(ws);
-                if (common > 0)
+            if (perTask > 0)
+                MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
                 {
-                    Gemm.Multiply(true, false, common, n, m, 1f, uk, common, tau[t], n, 0f, proj, n);   // Ukᵀ τt   (k, n)
-                    Gemm.Multiply(false, false, m, n, common, -1f, uk, common, proj, n, 1f, w, n);      // τt − Uk·(k, n)
-                }
-                var ft = MatrixMerge.TopTriplets(ws, m, n, perTask, settings);
-                for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(uc.AsSpan(i * r + t * perTask, perTask));
-                ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
-                for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
-            }
+                    float[] w = pool.Rent((long)m * n);                          // (m, n) τt − Uk Ukᵀ τt
+                    float[] proj = pool.Rent((long)Math.Max(common, 1) * n);     // (k, n) Ukᵀ τt
+                    try
+                    {
+                        var ws = w.AsSpan(0, m * n);
+                        tau[t].AsSpan(0, m * n).CopyTo(ws);
+                        if (common > 0)
+                        {
+                            Gemm.Multiply(true, false, common, n, m, 1f, uk, common, tau[t], n, 0f, proj, n, threads);   // Ukᵀ τt   (k, n)
+                            Gemm.Multiply(false, false, m, n, common, -1f, uk, common, proj, n, 1f, w, n, threads);      // τt − Uk·(k, n)
+                        }
+                        var ft = MatrixMerge.TopTriplets(ws, m, n, perTask, settings, threads);
+                        for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(uc.AsSpan(i * r + t * perTask, perTask));
+                        ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
+                        for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
+                    }
+                    finally
+                    {
+                        pool.Return(w);
+                        pool.Return(proj);
+                    }
+                });
             double mean = 0;
             foreach (double s in sigma) mean += s;
             mean /= r;
-            GramSvd.Polar(uc.AsSpan(0, m * r), m, r, w.AsSpan(0, m * r));            // polar(U) into w (m, r)
-            GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n));            // polar(Vᵀ) (r, n)
-            Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), w, r, pv, n, 1f, output, n);
+            MatrixMerge.SideBySide(2, maxThreads, (side, threads) =>
+            {
+                if (side == 0) GramSvd.Polar(uc.AsSpan(0, m * r), m, r, pu.AsSpan(0, m * r), threads);   // polar(U) (m, r)
+                else GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), threads);            // polar(Vᵀ) (r, n)
+            });
+            Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
         }
         finally
         {
             pool.Return(uc);
             pool.Return(vc);
             pool.Return(uk);
-            pool.Return(proj);
-            pool.Return(w);
+            pool.Return(pu);
             pool.Return(pv);
+            f.Return();
         }
     }
 }

@@ -33,8 +33,25 @@ internal static class MatrixMerge
     /// dashSVD, seeded per tensor. Each step is one power step of A Aᵀ, as in the randomized range finder these methods
     /// used before, so the convergence per iteration is the same (docs/truncated-svd.md).
     /// </summary>
-    public static LowRankFactors TopTriplets(ReadOnlySpan<float> a, int m, int n, int k, RandomizedSvdSettings settings) =>
-        GramSubspaceSvd.Compute(a, m, n, k, TopTripletsOversampling, settings.PowerIterations, settings.Seed);
+    public static LowRankFactors TopTriplets(ReadOnlySpan<float> a, int m, int n, int k, RandomizedSvdSettings settings, int maxThreads = int.MaxValue) =>
+        GramSubspaceSvd.Compute(a, m, n, k, TopTripletsOversampling, settings.PowerIterations, settings.Seed, maxThreads: maxThreads);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(t) for t &lt; <paramref name="count"/> on up to <paramref name="maxThreads"/> threads, passing
+    /// each call the threads its own products may use (1 when the calls run side by side). The per-matrix methods run one
+    /// tensor at a time (<see cref="MergeRun.ParallelWithinTensor"/>) and spread its independent SVDs this way; every
+    /// call computes the same bits on any thread, so the result does not depend on the thread count.
+    /// </summary>
+    public static void SideBySide(int count, int maxThreads, Action<int, int> body)
+    {
+        int threads = Math.Clamp(maxThreads, 1, Math.Max(1, count));
+        if (threads == 1)
+        {
+            for (int t = 0; t < count; t++) body(t, maxThreads);
+            return;
+        }
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => body(t, 1));
+    }
 
     /// <summary>Extra sketch columns of <see cref="TopTriplets"/> (the randomized SVD's default, kept).</summary>
     internal const int TopTripletsOversampling = RandomizedSvd.DefaultOversampling;

@@ -42,6 +42,8 @@ internal sealed class TaskSingularVectors : MergeMethod
 
     private sealed class Run(MergePlan plan, string rule) : MergeRun
     {
+        internal override bool ParallelWithinTensor => true;
+
         public override void Prepare(MergeTensorContext ctx) => MatrixMerge.ApplyWeights(ctx);
 
         public override void Merge(MergeTensorContext ctx, Span<float> output)
@@ -57,19 +59,21 @@ internal sealed class TaskSingularVectors : MergeMethod
             var tau = new float[ctx.TaskCount][];
             for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
             var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "tsv_m", ctx.Name));
-            Merged(tau, m, n, settings, lambda, output);
+            Merged(tau, m, n, settings, lambda, output, ctx.MaxThreads);
         }
     }
 
     /// <summary>
     /// Adds <c>λ·polar(X) diag(s) polar(Y)</c> of the task matrices <paramref name="tau"/> (each (m, n)) into
-    /// <paramref name="output"/> (m, n). Nothing is added when <c>⌊min(m, n)/T⌋ = 0</c> (no triplet per task).
+    /// <paramref name="output"/> (m, n). Nothing is added when <c>⌊min(m, n)/T⌋ = 0</c> (no triplet per task). The T
+    /// truncated SVDs, then the two polar factors, run side by side on up to <paramref name="maxThreads"/> threads
+    /// (<see cref="MatrixMerge.SideBySide"/>); the result is the same for any thread count.
     /// </summary>
-    internal static void Merged(float[][] tau, int m, int n, RandomizedSvdSettings settings, float lambda, Span<float> output)
+    internal static void Merged(float[][] tau, int m, int n, RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads = int.MaxValue)
     {
         int tasks = tau.Length, r = Math.Min(m, n), k = r / tasks, width = k * tasks;
         if (k == 0) return;
-        var pool = FloatBufferPool.Shared;
+        var pool = BufferPool<float>.Shared;
         float[] x = pool.Rent((long)m * width);   // (m, Tk) kept left vectors, task t in columns t·k … t·k + k − 1
         float[] y = pool.Rent((long)width * n);   // (Tk, n) kept right vectors as rows
         float[] px = pool.Rent((long)m * width);  // (m, Tk) polar(X), then polar(X) diag(s)
@@ -77,18 +81,21 @@ internal sealed class TaskSingularVectors : MergeMethod
         var s = new float[width];                 // (Tk) kept singular values
         try
         {
-            for (int t = 0; t < tasks; t++)
+            MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
             {
-                var f = MatrixMerge.TopTriplets(tau[t].AsSpan(0, m * n), m, n, k, settings);
+                var f = MatrixMerge.TopTriplets(tau[t].AsSpan(0, m * n), m, n, k, settings, threads);
                 for (int i = 0; i < m; i++) f.U.AsSpan(i * k, k).CopyTo(x.AsSpan(i * width + t * k, k));
                 f.Vt.AsSpan(0, k * n).CopyTo(y.AsSpan(t * k * n, k * n));
                 f.S.AsSpan(0, k).CopyTo(s.AsSpan(t * k, k));
-            }
-            GramSvd.Polar(x.AsSpan(0, m * width), m, width, px.AsSpan(0, m * width));
-            GramSvd.Polar(y.AsSpan(0, width * n), width, n, py.AsSpan(0, width * n));
+            });
+            MatrixMerge.SideBySide(2, maxThreads, (side, threads) =>
+            {
+                if (side == 0) GramSvd.Polar(x.AsSpan(0, m * width), m, width, px.AsSpan(0, m * width), threads);
+                else GramSvd.Polar(y.AsSpan(0, width * n), width, n, py.AsSpan(0, width * n), threads);
+            });
             for (int i = 0; i < m; i++)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(px.AsSpan(i * width, width), s, px.AsSpan(i * width, width));
-            Gemm.Multiply(false, false, m, n, width, lambda, px, width, py, n, 1f, output, n);
+            Gemm.Multiply(false, false, m, n, width, lambda, px, width, py, n, 1f, output, n, maxThreads);
         }
         finally
         {

@@ -38,6 +38,9 @@ internal sealed class Wudi : MergeMethod
 
     private sealed class Run(string rule) : MergeRun
     {
+        /// <summary>One tensor at a time, its GEMMs on every thread: memory holds one tensor's T task buffers, not one set per worker.</summary>
+        internal override bool ParallelWithinTensor => true;
+
         public override void Merge(MergeTensorContext ctx, Span<float> output)
         {
             if (!MatrixMerge.IsMatrix(ctx.Info, rule))
@@ -48,7 +51,7 @@ internal sealed class Wudi : MergeMethod
             int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
             var tau = new float[ctx.TaskCount][];
             for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
-            WudiSolver.Solve(tau, m, n, (int)ctx.Number("iterations"), ctx.Number("learning_rate"), ctx.Scratch);
+            WudiSolver.Solve(tau, m, n, (int)ctx.Number("iterations"), ctx.Number("learning_rate"), ctx.Scratch, ctx.MaxThreads);
             TensorPrimitives.Add(ctx.Scratch, ctx.Base, output);
         }
     }
@@ -64,11 +67,12 @@ internal static class WudiSolver
     /// Writes the merged update τ (m, n) into <paramref name="merged"/>. With <c>ct = 1/‖τt‖²</c> (tasks with a zero
     /// τt are skipped: their term is 0/0), <c>G = Σ ct τtᵀτt</c> (n, n) and <c>B = Σ ct τt (τtᵀτt)</c> (m, n), the
     /// gradient of L is <c>2(τ G − B)</c>, one GEMM per step. τ starts at <c>Σt τt</c> (every task, as the authors' code).
+    /// The GEMMs use up to <paramref name="maxThreads"/> threads (same result for any value).
     /// </summary>
-    internal static void Solve(float[][] tau, int m, int n, int iterations, double learningRate, Span<float> merged)
+    internal static void Solve(float[][] tau, int m, int n, int iterations, double learningRate, Span<float> merged, int maxThreads = int.MaxValue)
     {
         int size = m * n;
-        var pool = FloatBufferPool.Shared;
+        var pool = BufferPool<float>.Shared;
         float[] g = pool.Rent((long)n * n);       // (n, n) Σ ct τtᵀτt
         float[] gt = pool.Rent((long)n * n);      // (n, n) one task's ct τtᵀτt
         float[] b = pool.Rent(size);              // (m, n) Σ ct τt τtᵀτt
@@ -90,16 +94,16 @@ internal static class WudiSolver
                 foreach (float v in ts) norm2 += (double)v * v;
                 if (norm2 == 0) continue;
                 float c = (float)(1.0 / norm2);
-                Gemm.Multiply(true, false, n, n, m, c, t, n, t, n, 0f, gt, n);      // ct τtᵀτt   (n, n)
+                Gemm.Multiply(true, false, n, n, m, c, t, n, t, n, 0f, gt, n, maxThreads);      // ct τtᵀτt   (n, n)
                 TensorPrimitives.Add(g.AsSpan(0, n * n), gt.AsSpan(0, n * n), g.AsSpan(0, n * n));
-                Gemm.Multiply(false, false, m, n, n, 1f, t, n, gt, n, 1f, b, n);    // B += τt (ct τtᵀτt)
+                Gemm.Multiply(false, false, m, n, n, 1f, t, n, gt, n, 1f, b, n, maxThreads);    // B += τt (ct τtᵀτt)
             }
             mom.AsSpan(0, size).Clear();
             vel.AsSpan(0, size).Clear();
             for (int step = 1; step <= iterations; step++)
             {
                 b.AsSpan(0, size).CopyTo(grad);
-                Gemm.Multiply(false, false, m, n, n, 2f, x, n, g, n, -2f, grad, n);   // 2(τ G − B)
+                Gemm.Multiply(false, false, m, n, n, 2f, x, n, g, n, -2f, grad, n, maxThreads);   // 2(τ G − B)
                 AdamStep(xs, grad.AsSpan(0, size), mom.AsSpan(0, size), vel.AsSpan(0, size), step, learningRate);
             }
             xs.CopyTo(merged);

@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
@@ -26,7 +25,7 @@ internal static class DivideConquerEigen
         var d = new double[n];            // (n) diagonal of T, then its eigenvalues (increasing)
         var e = new double[n];            // (n) e[i] couples i and i+1
         var beta = new double[n];         // (n) β_k of reflector k
-        var pool = ArrayPool<double>.Shared;
+        var pool = BufferPool<double>.Shared;
         double[] reflectors = pool.Rent(n * n); // (n, n) row k holds v_k; then Zᵀ of T; then the sort's scratch
         double[] qt = pool.Rent(n * n);         // (n, n) Qᵀ
         try

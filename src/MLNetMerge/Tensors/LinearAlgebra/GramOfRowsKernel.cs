@@ -4,17 +4,19 @@ using System.Runtime.Intrinsics.X86;
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
-/// <c>G = X Xᵀ</c> (rows, rows) for X (rows, len) in float64, the Gram matrix <see cref="GramSvd"/> decomposes:
-/// <c>G[i, j] = Σ_l X[i, l]·X[j, l]</c>. Blocks of four rows against two, eight 256-bit accumulators held in registers
-/// (six loads feed eight multiply-adds, fused where the CPU has FMA), lanes summed in order at the end, the tail of
+/// <c>G = X Xᵀ</c> (rows, rows) in float64 for X (rows, len) in float32, the Gram matrix <see cref="GramSvd"/> decomposes:
+/// <c>G[i, j] = Σ_l X[i, l]·X[j, l]</c>, each X element widened to float64 as it is loaded (exactly: no float64 copy of X
+/// is made). Blocks of four rows against two, eight 256-bit accumulators held in registers
+/// (six widening loads feed eight multiply-adds, fused where the CPU has FMA), lanes summed in order at the end, the tail of
 /// len added serially. Only blocks on or below the diagonal are computed; <c>G[i, j]</c> for i ≥ j is written to both
 /// (i, j) and (j, i), so G is exactly symmetric. A deterministic function of X on a given CPU.
 /// </summary>
 internal static class GramOfRowsKernel
 {
     /// <summary>Writes <c>X Xᵀ</c> of <paramref name="x"/> (rows, len) into <paramref name="g"/> (rows, rows).</summary>
-    internal static void Compute(double[] x, int rows, int len, double[] g)
+    internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g)
     {
+        DenseKernels.Require("Gram input X", x.Length, rows, len);
         int i0 = 0;
         if (Vector256.IsHardwareAccelerated && len >= 4)
             for (; i0 <= rows - 4; i0 += 4)
@@ -22,25 +24,42 @@ internal static class GramOfRowsKernel
                 int j0 = 0;
                 for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g);
                 for (int a = 0; a < 4; a++)
-                    for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, DenseKernels.Dot(Row(x, len, i0 + a), Row(x, len, j)));
+                    for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));
             }
         for (int i = i0; i < rows; i++)
-            for (int j = 0; j <= i; j++) Set(g, rows, i, j, DenseKernels.Dot(Row(x, len, i), Row(x, len, j)));
+            for (int j = 0; j <= i; j++) Set(g, rows, i, j, Dot(x, len, i, j));
     }
 
-    private static ReadOnlySpan<double> Row(double[] x, int len, int i) => x.AsSpan(i * len, len);
+    private static ReadOnlySpan<float> Row(ReadOnlySpan<float> x, int len, int i) => x.Slice(i * len, len);
+
+    /// <summary><c>Σ_l X[i, l]·X[j, l]</c> in float64 through <see cref="DenseKernels.Dot"/> on widened copies of the two rows.</summary>
+    private static double Dot(ReadOnlySpan<float> x, int len, int i, int j)
+    {
+        var pool = BufferPool<double>.Shared;
+        double[] ri = pool.Rent(len), rj = pool.Rent(len); // (len) each
+        try
+        {
+            for (int l = 0; l < len; l++) { ri[l] = x[i * len + l]; rj[l] = x[j * len + l]; }
+            return DenseKernels.Dot(ri.AsSpan(0, len), rj.AsSpan(0, len));
+        }
+        finally
+        {
+            pool.Return(ri);
+            pool.Return(rj);
+        }
+    }
 
     private static void Set(double[] g, int rows, int i, int j, double v) => g[i * rows + j] = g[j * rows + i] = v;
 
     /// <summary>Rows i0..i0+3 against rows j0, j0+1; writes the pairs with i ≥ j.</summary>
-    private static void Block4x2(double[] x, int len, int i0, int j0, int rows, double[] g)
+    private static void Block4x2(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g)
     {
-        var r0 = x.AsSpan(i0 * len, len);
-        var r1 = x.AsSpan((i0 + 1) * len, len);
-        var r2 = x.AsSpan((i0 + 2) * len, len);
-        var r3 = x.AsSpan((i0 + 3) * len, len);
-        var c0 = x.AsSpan(j0 * len, len);
-        var c1 = x.AsSpan((j0 + 1) * len, len);
+        var r0 = Row(x, len, i0);
+        var r1 = Row(x, len, i0 + 1);
+        var r2 = Row(x, len, i0 + 2);
+        var r3 = Row(x, len, i0 + 3);
+        var c0 = Row(x, len, j0);
+        var c1 = Row(x, len, j0 + 1);
         var a00 = Vector256<double>.Zero; var a01 = Vector256<double>.Zero;
         var a10 = Vector256<double>.Zero; var a11 = Vector256<double>.Zero;
         var a20 = Vector256<double>.Zero; var a21 = Vector256<double>.Zero;
@@ -48,14 +67,14 @@ internal static class GramOfRowsKernel
         int l = 0;
         for (; l <= len - 4; l += 4)
         {
-            var y0 = Vector256.Create((ReadOnlySpan<double>)c0.Slice(l, 4));
-            var y1 = Vector256.Create((ReadOnlySpan<double>)c1.Slice(l, 4));
-            var x0 = Vector256.Create((ReadOnlySpan<double>)r0.Slice(l, 4));
-            var x1 = Vector256.Create((ReadOnlySpan<double>)r1.Slice(l, 4));
+            var y0 = Widen(c0, l);
+            var y1 = Widen(c1, l);
+            var x0 = Widen(r0, l);
+            var x1 = Widen(r1, l);
             a00 = MulAdd(x0, y0, a00); a01 = MulAdd(x0, y1, a01);
             a10 = MulAdd(x1, y0, a10); a11 = MulAdd(x1, y1, a11);
-            var x2 = Vector256.Create((ReadOnlySpan<double>)r2.Slice(l, 4));
-            var x3 = Vector256.Create((ReadOnlySpan<double>)r3.Slice(l, 4));
+            var x2 = Widen(r2, l);
+            var x3 = Widen(r3, l);
             a20 = MulAdd(x2, y0, a20); a21 = MulAdd(x2, y1, a21);
             a30 = MulAdd(x3, y0, a30); a31 = MulAdd(x3, y1, a31);
         }
@@ -69,9 +88,17 @@ internal static class GramOfRowsKernel
                 double v = s[a * 2 + c];
                 var ri = Row(x, len, i);
                 var rj = Row(x, len, j);
-                for (int t = l; t < len; t++) v += ri[t] * rj[t];
+                for (int t = l; t < len; t++) v += (double)ri[t] * rj[t];
                 Set(g, rows, i, j, v);
             }
+    }
+
+    /// <summary>Four floats from <paramref name="row"/>[l] widened to float64 (exact).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Widen(ReadOnlySpan<float> row, int l)
+    {
+        var v = Vector128.Create(row.Slice(l, 4));
+        return Avx.IsSupported ? Avx.ConvertToVector256Double(v) : Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
     }
 
     private static Vector256<double> MulAdd(Vector256<double> x, Vector256<double> y, Vector256<double> acc) =>

@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
@@ -60,12 +59,12 @@ internal static class GramSubspaceSvd
         int l = Math.Min(rank + oversampling, k);
         bool wide = m <= n;
 
-        var pool = FloatBufferPool.Shared;
+        var pool = BufferPool<float>.Shared;
         float[] g = pool.Rent((long)k * k);   // (k, k) G
         float[] qt = pool.Rent((long)l * k);  // (l, k) Qᵀ
         float[] yt = pool.Rent((long)l * k);  // (l, k) Yᵀ = Qᵀ G
         float[] tl = pool.Rent((long)l * l);  // (l, l) Qᵀ G Q
-        double[] td = ArrayPool<double>.Shared.Rent(l * l); // (l, l) float64 copy for the eigensolver
+        double[] td = BufferPool<double>.Shared.Rent(l * l); // (l, l) float64 copy for the eigensolver
         try
         {
             Gram(a, m, n, wide, g, maxThreads);
@@ -110,7 +109,7 @@ internal static class GramSubspaceSvd
             pool.Return(qt);
             pool.Return(yt);
             pool.Return(tl);
-            ArrayPool<double>.Shared.Return(td);
+            BufferPool<double>.Shared.Return(td);
         }
     }
 

@@ -17,30 +17,41 @@ internal static class GramSvd
     /// <summary>Singular values at or below this fraction of the largest one are treated as zero.</summary>
     internal const double RelativeFloor = 1e-6;
 
-    /// <summary>Thin SVD factors: U (Rows, K), S (K, descending), Vᵀ (K, Cols), K = min(Rows, Cols).</summary>
+    /// <summary>
+    /// Thin SVD factors: U (Rows, K), S (K, descending), Vᵀ (K, Cols), K = min(Rows, Cols). U and Vᵀ are rented from
+    /// <see cref="BufferPool{T}"/> (at least the length they need): <see cref="Return"/> gives them back once the caller is
+    /// done (a caller that does not lets the GC have them).
+    /// </summary>
     internal sealed record Factors(int Rows, int Cols, float[] U, double[] S, float[] Vt)
     {
         /// <summary>min(Rows, Cols).</summary>
         public int K => Math.Min(Rows, Cols);
+
+        /// <summary>Returns U and Vᵀ to the pool; the factors must not be used afterwards.</summary>
+        public void Return()
+        {
+            BufferPool<float>.Shared.Return(U);
+            BufferPool<float>.Shared.Return(Vt);
+        }
     }
 
-    /// <summary>The full thin SVD of <paramref name="a"/> (m, n).</summary>
+    /// <summary>The full thin SVD of <paramref name="a"/> (m, n); its two float32 products use up to <paramref name="maxThreads"/> threads (same result for any value).</summary>
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
-    internal static Factors Decompose(ReadOnlySpan<float> a, int m, int n)
+    internal static Factors Decompose(ReadOnlySpan<float> a, int m, int n, int maxThreads = int.MaxValue)
     {
         DenseKernels.Require("SVD input A", a.Length, m, n);
         int k = Math.Min(m, n);
         var (sigma, rows) = ShortSideEigen(a, m, n);   // (k), (k, k) row j = eigenvector j of G
         var inverse = InverseSingularValues(sigma);     // (k) 1/σ_j, 0 at or below the floor
         var vecs = ToFloat(rows, k * k);                // (k, k), pooled
-        ArrayPool<double>.Shared.Return(rows);
-        var u = new float[m * k];                       // (m, k)
-        var vt = new float[k * n];                      // (k, n)
+        BufferPool<double>.Shared.Return(rows);
+        var u = BufferPool<float>.Shared.Rent((long)m * k);  // (m, k)
+        var vt = BufferPool<float>.Shared.Rent((long)k * n); // (k, n)
         if (m >= n)
         {
             // V = eigenvectors: Vᵀ[j, :] = row j; U = A V Σ⁻¹.
             Array.Copy(vecs, vt, k * n);
-            Gemm.Multiply(false, true, m, k, n, 1f, a, n, vecs, k, 0f, u, k);
+            Gemm.Multiply(false, true, m, k, n, 1f, a, n, vecs, k, 0f, u, k, maxThreads);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < k; j++) u[i * k + j] = (float)(u[i * k + j] * inverse[j]);
             for (int j = 0; j < k; j++)
@@ -51,20 +62,21 @@ internal static class GramSvd
             // U = eigenvectors as columns; Vᵀ = Σ⁻¹ Uᵀ A.
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < k; j++) u[i * k + j] = inverse[j] == 0 ? 0f : vecs[j * k + i];
-            Gemm.Multiply(false, false, k, n, m, 1f, vecs, k, a, n, 0f, vt, n);
+            Gemm.Multiply(false, false, k, n, m, 1f, vecs, k, a, n, 0f, vt, n, maxThreads);
             for (int j = 0; j < k; j++)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(vt.AsSpan(j * n, n), (float)inverse[j], vt.AsSpan(j * n, n));
         }
-        FloatBufferPool.Shared.Return(vecs);
+        BufferPool<float>.Shared.Return(vecs);
         return new Factors(m, n, u, sigma, vt);
     }
 
     /// <summary>
     /// Writes the polar factor <c>P = U Vᵀ</c> of <paramref name="a"/> (m, n) into <paramref name="p"/> (m, n) and returns
-    /// the sum of all singular values (the nuclear norm).
+    /// the sum of all singular values (the nuclear norm). The two float32 products use up to <paramref name="maxThreads"/>
+    /// threads (same result for any value).
     /// </summary>
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
-    internal static double Polar(ReadOnlySpan<float> a, int m, int n, Span<float> p)
+    internal static double Polar(ReadOnlySpan<float> a, int m, int n, Span<float> p, int maxThreads = int.MaxValue)
     {
         DenseKernels.Require("Polar input A", a.Length, m, n);
         DenseKernels.Require("Polar output P", p.Length, m, n);
@@ -73,24 +85,24 @@ internal static class GramSvd
         var (sigma, rows) = ShortSideEigen(a, m, n);
         var inverse = InverseSingularValues(sigma);
         var w = ToFloat(rows, k * k);                   // (k, k) row j = eigenvector j of G, pooled
-        ArrayPool<double>.Shared.Return(rows);
-        var pool = FloatBufferPool.Shared;
+        BufferPool<double>.Shared.Return(rows);
+        var pool = BufferPool<float>.Shared;
         float[] y = pool.Rent((long)m * n);             // tall: U = A V Σ⁻¹ (m, k); wide: Vᵀ = Σ⁻¹ Uᵀ A (k, n)
         try
         {
             if (m >= n)
             {
-                Gemm.Multiply(false, true, m, k, n, 1f, a, n, w, k, 0f, y, k);          // A V
+                Gemm.Multiply(false, true, m, k, n, 1f, a, n, w, k, 0f, y, k, maxThreads);          // A V
                 for (int i = 0; i < m; i++)
                     for (int j = 0; j < k; j++) y[i * k + j] = (float)(y[i * k + j] * inverse[j]);
-                Gemm.Multiply(false, false, m, n, k, 1f, y, k, w, n, 0f, p, n);         // P = U Vᵀ
+                Gemm.Multiply(false, false, m, n, k, 1f, y, k, w, n, 0f, p, n, maxThreads);         // P = U Vᵀ
             }
             else
             {
-                Gemm.Multiply(false, false, k, n, m, 1f, w, m, a, n, 0f, y, n);         // Uᵀ A
+                Gemm.Multiply(false, false, k, n, m, 1f, w, m, a, n, 0f, y, n, maxThreads);         // Uᵀ A
                 for (int j = 0; j < k; j++)
                     System.Numerics.Tensors.TensorPrimitives.Multiply(y.AsSpan(j * n, n), (float)inverse[j], y.AsSpan(j * n, n));
-                Gemm.Multiply(true, false, m, n, k, 1f, w, m, y, n, 0f, p, n);          // P = U Vᵀ
+                Gemm.Multiply(true, false, m, n, k, 1f, w, m, y, n, 0f, p, n, maxThreads);          // P = U Vᵀ
             }
         }
         finally
@@ -105,21 +117,21 @@ internal static class GramSvd
 
     /// <summary>
     /// σ (k, descending) and the eigenvector rows (k, k; a pooled array the caller returns to
-    /// <see cref="ArrayPool{T}.Shared"/>) of the short side's Gram matrix, all in float64.
+    /// <see cref="BufferPool{T}.Shared"/>) of the short side's Gram matrix, all in float64.
     /// </summary>
     private static (double[] Sigma, double[] Rows) ShortSideEigen(ReadOnlySpan<float> a, int m, int n)
     {
         int k = Math.Min(m, n), len = Math.Max(m, n);
         if (m * n > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a.Slice(0, m * n))))
             throw new ArgumentException("SVD: A holds a non-finite value.");
-        var pool = ArrayPool<double>.Shared;
-        double[] x = pool.Rent(k * len);                // (k, len): the short side's vectors as rows
+        var pool = BufferPool<double>.Shared;
+        float[]? xt = m >= n ? BufferPool<float>.Shared.Rent((long)k * len) : null; // (k, len) Aᵀ when A is tall; a wide A's rows are used in place
         double[] g = pool.Rent(k * k);                  // (k, k) X Xᵀ (the diagonal tiles are written whole, so G is symmetric)
         double[] rows = pool.Rent(k * k);               // (k, k)
         try
         {
-            DenseKernels.ToDouble(a, m, n, x, transpose: m >= n);
-            GramOfRowsKernel.Compute(x, k, len, g);
+            if (xt is not null) Transpose(a, m, n, xt);
+            GramOfRowsKernel.Compute(xt is null ? a : xt.AsSpan(0, k * len), k, len, g);
             var lambda = new double[k];                 // (k) descending
             DivideConquerEigen.Decompose(g, k, lambda, rows);
             var sigma = new double[k];
@@ -133,9 +145,20 @@ internal static class GramSvd
         }
         finally
         {
-            pool.Return(x);
+            if (xt is not null) BufferPool<float>.Shared.Return(xt);
             pool.Return(g);
         }
+    }
+
+    /// <summary><c>t[j·m + i] = a[i·n + j]</c>: the transpose of <paramref name="a"/> (m, n) into <paramref name="t"/> (n, m).</summary>
+    private static void Transpose(ReadOnlySpan<float> a, int m, int n, Span<float> t)
+    {
+        const int B = 32; // (32, 32) tiles: both sides stay in L1
+        for (int i0 = 0; i0 < m; i0 += B)
+            for (int j0 = 0; j0 < n; j0 += B)
+                for (int i = i0; i < Math.Min(i0 + B, m); i++)
+                    for (int j = j0; j < Math.Min(j0 + B, n); j++)
+                        t[j * m + i] = a[i * n + j];
     }
 
     /// <summary>1/σ_j, or 0 when σ_j ≤ <see cref="RelativeFloor"/>·σ_0.</summary>
@@ -147,10 +170,10 @@ internal static class GramSvd
         return inverse;
     }
 
-    /// <summary>The first <paramref name="length"/> values as float32, in an array rented from <see cref="FloatBufferPool"/>.</summary>
+    /// <summary>The first <paramref name="length"/> values as float32, in an array rented from <see cref="BufferPool{T}"/>.</summary>
     private static float[] ToFloat(double[] x, int length)
     {
-        var f = FloatBufferPool.Shared.Rent(length);
+        var f = BufferPool<float>.Shared.Rent(length);
         for (int i = 0; i < length; i++) f[i] = (float)x[i];
         return f;
     }

@@ -48,7 +48,7 @@ internal sealed class LowRankFactors
     {
         DenseKernels.Require("Low-rank destination", destination.Length, Rows, Cols);
         if (Rank == 0 || alpha == 0f) return;
-        var us = FloatBufferPool.Shared.Rent((long)Rows * Rank); // (Rows, Rank) U·diag(S)
+        var us = BufferPool<float>.Shared.Rent((long)Rows * Rank); // (Rows, Rank) U·diag(S)
         try
         {
             for (int i = 0; i < Rows; i++)
@@ -57,7 +57,7 @@ internal sealed class LowRankFactors
         }
         finally
         {
-            FloatBufferPool.Shared.Return(us);
+            BufferPool<float>.Shared.Return(us);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
@@ -54,14 +53,14 @@ internal static class RandomizedSvd
         if (rank == 0) return new LowRankFactors(m, n, 0, [], [], []);
         int l = Math.Min(rank + oversampling, kmax);
 
-        var pool = FloatBufferPool.Shared;
+        var pool = BufferPool<float>.Shared;
         float[] at = pool.Rent((long)n * m);  // (n, m) Aᵀ, so every product below packs without transposing
         float[] qt = pool.Rent((long)l * m);  // (l, m) Qᵀ: orthonormal rows spanning the sketch of A's range
         float[] yt = pool.Rent((long)l * m);  // (l, m) next Yᵀ before orthonormalisation
         float[] zt = pool.Rent((long)l * n);  // (l, n) Ωᵀ, then orth(Aᵀ Q)ᵀ, then B = Qᵀ A
         float[] linv = pool.Rent(l * l);      // (l, l) L⁻¹ of the last Zᵀ orthonormalisation
         var ritz = new double[l * l];         // (l, l) Qᵀ A Aᵀ Q, whose eigenvalues are the Ritz values σ̂_j²
-        double[] work = ArrayPool<double>.Shared.Rent(l * n); // (l, n) float64 copy of B
+        double[] work = BufferPool<double>.Shared.Rent(l * n); // (l, n) float64 copy of B
         try
         {
             Transpose(a, m, n, at);
@@ -96,7 +95,7 @@ internal static class RandomizedSvd
             pool.Return(yt);
             pool.Return(zt);
             pool.Return(linv);
-            ArrayPool<double>.Shared.Return(work);
+            BufferPool<double>.Shared.Return(work);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
@@ -29,10 +28,10 @@ internal static class RowOrthonormalizer
     {
         if (passes != 1 && (gram != null || inverseFactor != null))
             throw new ArgumentException("The Gram and the inverse factor are only defined for a single pass.");
-        var pool = FloatBufferPool.Shared;
+        var pool = BufferPool<float>.Shared;
         float[] g = pool.Rent(rows * rows);            // (rows, rows) X Xᵀ, then L⁻¹
         float[] tmp = pool.Rent((long)rows * cols);    // (rows, cols) L⁻¹ X
-        double[] gd = ArrayPool<double>.Shared.Rent(rows * rows); // (rows, rows) float64 Gram / factor
+        double[] gd = BufferPool<double>.Shared.Rent(rows * rows); // (rows, rows) float64 Gram / factor
         try
         {
             for (int pass = 0; pass < passes; pass++)
@@ -50,7 +49,7 @@ internal static class RowOrthonormalizer
         {
             pool.Return(g);
             pool.Return(tmp);
-            ArrayPool<double>.Shared.Return(gd);
+            BufferPool<double>.Shared.Return(gd);
         }
     }
 
@@ -94,7 +93,7 @@ internal static class RowOrthonormalizer
 
     private static void HouseholderFallback(float[] x, int rows, int cols)
     {
-        double[] w = ArrayPool<double>.Shared.Rent(rows * cols); // (rows, cols)
+        double[] w = BufferPool<double>.Shared.Rent(rows * cols); // (rows, cols)
         try
         {
             var ws = w.AsSpan(0, rows * cols);
@@ -104,7 +103,7 @@ internal static class RowOrthonormalizer
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(w);
+            BufferPool<double>.Shared.Return(w);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
@@ -32,7 +31,7 @@ internal static class TridiagonalDivideConquer
     {
         Array.Clear(zt, 0, n * n);
         if (n == 0) return;
-        var pool = ArrayPool<double>.Shared;
+        var pool = BufferPool<double>.Shared;
         var ws = new Workspace(pool.Rent(n * n), pool.Rent(n * n), pool.Rent(n * n), n);
         try
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.Intrinsics;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
@@ -29,7 +28,7 @@ internal static class TridiagonalQlEigen
         var d = new double[n];            // (n) diagonal of T
         var e = new double[n];            // (n) e[i] couples i and i+1; e[n−1] = 0
         var beta = new double[n];         // (n) β_k = 2 / v_kᵀv_k, 0 when column k needed no reflection
-        double[] reflectors = ArrayPool<double>.Shared.Rent(n * n); // (n, n) row k holds v_k at columns k+1..n−1
+        double[] reflectors = BufferPool<double>.Shared.Rent(n * n); // (n, n) row k holds v_k at columns k+1..n−1
         try
         {
             SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
@@ -41,7 +40,7 @@ internal static class TridiagonalQlEigen
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(reflectors);
+            BufferPool<double>.Shared.Return(reflectors);
         }
     }
 

@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+using MLNetMerge.Merging;
+using MLNetMerge.Merging.Methods;
+using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
+using static MLNetMerge.Tests.Merges;
+
+namespace MLNetMerge.Tests;
+
+/// <summary>
+/// The per-matrix subspace merges that run one tensor at a time with their SVDs side by side (TSV-M, ISO-CTS, WUDI; ISO-C
+/// keeps one tensor per worker), the pool their workspaces come from, and the float32-input Gram kernel.
+/// </summary>
+[TestClass]
+public sealed class WithinTensorParallelTests
+{
+    private const string Matrix = "model.layers.0.mlp.weight";
+    private const string Bias = "model.layers.0.mlp.bias";
+
+    /// <summary>Three 96×64 task vectors (three tasks over two threads: an uneven split) and a bias.</summary>
+    private static TinyFamily Family()
+    {
+        const int m = 96, n = 64;
+        var f = new TinyFamily("t1", "t2", "t3")
+            .WithTaskVectors(Matrix, [m, n], Random(m * n, 1, 0.1f), Random(m * n, 2), Random(m * n, 3), Random(m * n, 4));
+        return f.WithTaskVectors(Bias, [n], Random(n, 5), Random(n, 6), Random(n, 7), Random(n, 8));
+    }
+
+    [TestMethod]
+    [DataRow("tsv_m")]
+    [DataRow("iso_cts")]
+    [DataRow("wudi")]
+    [DataRow("iso_c")]
+    public void TheSameBitsOnAnyThreadCount(string method)
+    {
+        byte[] Bytes(int threads) => MemoryMarshal.AsBytes(Run(Family(), method, options: new MergeExecutionOptions { MaxThreads = threads, Seed = 3 })
+            .Tensors[Matrix].AsSpan()).ToArray();
+        var one = Bytes(1);
+        CollectionAssert.AreEqual(one, Bytes(2), $"{method}: 2 threads");
+        CollectionAssert.AreEqual(one, Bytes(3), $"{method}: 3 threads");
+    }
+
+    [TestMethod]
+    public void SubspaceMergesHoldOneTensorAtATimeExceptIsoC()
+    {
+        using var family = Family().Build();
+        var plan = MergePlan.Of(family, 0);
+        bool OneTensor(string method)
+        {
+            var parameters = Parameters(method, 3);
+            return parameters.Method.Begin(plan, parameters).ParallelWithinTensor;
+        }
+        Assert.IsTrue(OneTensor("tsv_m"));
+        Assert.IsTrue(OneTensor("iso_cts"));
+        Assert.IsTrue(OneTensor("wudi"));
+        Assert.IsTrue(OneTensor("cart"));
+        Assert.IsFalse(OneTensor("iso_c"));        // one sequential eigendecomposition per matrix: workers use the cores
+        Assert.IsFalse(OneTensor("task_arithmetic"));
+    }
+
+    [TestMethod]
+    public void SideBySideRunsEveryIndexOnceAndHandsOutThreads()
+    {
+        var seen = new int[7];
+        var threadsSeen = new int[7];
+        MatrixMerge.SideBySide(7, 2, (t, threads) => { Interlocked.Increment(ref seen[t]); threadsSeen[t] = threads; });
+        CollectionAssert.AreEqual(Enumerable.Repeat(1, 7).ToArray(), seen);
+        CollectionAssert.AreEqual(Enumerable.Repeat(1, 7).ToArray(), threadsSeen, "side by side: one thread each");
+        MatrixMerge.SideBySide(3, 1, (t, threads) => threadsSeen[t] = threads + 10);
+        CollectionAssert.AreEqual(new[] { 11, 11, 11 }, threadsSeen[..3], "one at a time: each gets every thread");
+    }
+
+    [TestMethod]
+    public void APooledArrayReturnedOnOneThreadServesAnother()
+    {
+        // ArrayPool<T>.Shared would keep it in the returning thread's cache; the merges spread SVDs over pool threads.
+        var pool = new BufferPool<double>();
+        double[] a = pool.Rent(1000);
+        Assert.HasCount(1024, a);
+        var other = new Thread(() => pool.Return(a));
+        other.Start();
+        other.Join();
+        Assert.AreSame(a, pool.Rent(1000));
+        Assert.AreNotSame(a, pool.Rent(1000), "rented twice");
+    }
+
+    [TestMethod]
+    [DataRow(9, 37)]
+    [DataRow(8, 3)]
+    [DataRow(5, 64)]
+    public void GramOfFloatRowsIsTheFloat64Gram(int rows, int len)
+    {
+        // Every product of two floats is exact in float64; the sums of ≤ 64 terms agree with a plain float64 loop to
+        // rounding (1e-14 relative), and G is exactly symmetric.
+        var x = Random(rows * len, 9);
+        var g = new double[rows * rows];
+        GramOfRowsKernel.Compute(x, rows, len, g);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < rows; j++)
+            {
+                double s = 0, scale = 0;
+                for (int l = 0; l < len; l++) { s += (double)x[i * len + l] * x[j * len + l]; scale += Math.Abs((double)x[i * len + l] * x[j * len + l]); }
+                Assert.AreEqual(s, g[i * rows + j], 1e-14 * scale + 1e-300, $"G[{i},{j}]");
+                Assert.AreEqual(g[j * rows + i], g[i * rows + j], 0.0, $"symmetric [{i},{j}]");
+            }
+    }
+}

@@ -15,10 +15,13 @@ internal static class DivideConquerEigen
     /// <summary>
     /// Decomposes the symmetric <paramref name="a"/> (n, n, row-major in its first n² elements; only the lower triangle
     /// is read; destroyed) into <paramref name="values"/> (n, descending; ties by index) and <paramref name="vectorRows"/>
-    /// (n, n; row j = unit eigenvector of value j). Longer arrays (pooled ones) are fine.
+    /// (n, n; row j = unit eigenvector of value j). Longer arrays (pooled ones) are fine. With <paramref name="maxThreads"/>
+    /// ≥ 2 the accumulation of Qᵀ (by rows), the divide and conquer (its two top halves, then the products of the top
+    /// merge) and the back-transformation (by rows) use two threads; the tridiagonal reduction stays on one. The result is
+    /// the same for any thread count.
     /// </summary>
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
-    internal static void Decompose(double[] a, int n, double[] values, double[] vectorRows)
+    internal static void Decompose(double[] a, int n, double[] values, double[] vectorRows, int maxThreads = 1)
     {
         TridiagonalQlEigen.RequireEigenArguments(a, n, values, vectorRows);
         if (n == 0) return;
@@ -31,10 +34,15 @@ internal static class DivideConquerEigen
         try
         {
             SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
-            TridiagonalQlEigen.AccumulateTranspose(reflectors, beta, n, qt);
+            TridiagonalQlEigen.AccumulateTranspose(reflectors, beta, n, qt, maxThreads);
             var zt = reflectors;
-            TridiagonalDivideConquer.Solve(d, e, n, zt);
-            DoubleGemm.Multiply(n, n, n, zt, n, qt, n, vectorRows, n);   // row j = z_jᵀ Qᵀ
+            TridiagonalDivideConquer.Solve(d, e, n, zt, maxThreads);
+            // row j = z_jᵀ Qᵀ; rows split in two when two threads may run (each element's FMA chain is the same).
+            int half = maxThreads >= 2 && n >= 128 ? n / 2 : n;
+            if (half == n) DoubleGemm.Multiply(n, n, n, zt, n, qt, n, vectorRows, n);
+            else Parallel.Invoke(
+                () => DoubleGemm.Multiply(half, n, n, zt, n, qt, n, vectorRows, n),
+                () => DoubleGemm.Multiply(n - half, n, n, zt.AsSpan(half * n), n, qt, n, vectorRows.AsSpan(half * n), n));
             TridiagonalQlEigen.SortDescending(d, vectorRows, n, values, zt);
         }
         finally

@@ -14,20 +14,41 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 internal static class GramOfRowsKernel
 {
     /// <summary>Writes <c>X Xᵀ</c> of <paramref name="x"/> (rows, len) into <paramref name="g"/> (rows, rows).</summary>
-    internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g)
+    internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g) => Compute(x, rows, len, g, 1);
+
+    /// <summary>
+    /// <see cref="Compute(ReadOnlySpan{float}, int, int, double[])"/> on up to <paramref name="maxThreads"/> threads: the
+    /// four-row blocks are dealt out in turn (block b to part b mod parts, so the triangle's growing rows spread evenly);
+    /// every element gets the same arithmetic, so G is the same for any thread count.
+    /// </summary>
+    internal static unsafe void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads)
     {
         DenseKernels.Require("Gram input X", x.Length, rows, len);
-        int i0 = 0;
-        if (Vector256.IsHardwareAccelerated && len >= 4)
-            for (; i0 <= rows - 4; i0 += 4)
+        int blocks = Vector256.IsHardwareAccelerated && len >= 4 ? rows / 4 : 0;
+        int parts = Math.Clamp(maxThreads, 1, Math.Max(1, blocks / 8));
+        if (parts == 1) Blocks(x, rows, len, g, 0, 1, blocks);
+        else
+            fixed (float* px = x)
             {
-                int j0 = 0;
-                for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g);
-                for (int a = 0; a < 4; a++)
-                    for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));
+                nint address = (nint)px;
+                int length = x.Length;
+                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+                    part => Blocks(new ReadOnlySpan<float>((float*)address, length), rows, len, g, part, parts, blocks));
             }
-        for (int i = i0; i < rows; i++)
+        for (int i = blocks * 4; i < rows; i++)
             for (int j = 0; j <= i; j++) Set(g, rows, i, j, Dot(x, len, i, j));
+    }
+
+    /// <summary>The four-row blocks b &lt; <paramref name="blocks"/> with <c>b mod parts = part</c>.</summary>
+    private static void Blocks(ReadOnlySpan<float> x, int rows, int len, double[] g, int part, int parts, int blocks)
+    {
+        for (int b = part; b < blocks; b += parts)
+        {
+            int i0 = 4 * b, j0 = 0;
+            for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g);
+            for (int a = 0; a < 4; a++)
+                for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));
+        }
     }
 
     private static ReadOnlySpan<float> Row(ReadOnlySpan<float> x, int len, int i) => x.Slice(i * len, len);

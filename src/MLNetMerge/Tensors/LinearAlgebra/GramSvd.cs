@@ -41,7 +41,7 @@ internal static class GramSvd
     {
         DenseKernels.Require("SVD input A", a.Length, m, n);
         int k = Math.Min(m, n);
-        var (sigma, rows) = ShortSideEigen(a, m, n);   // (k), (k, k) row j = eigenvector j of G
+        var (sigma, rows) = ShortSideEigen(a, m, n, maxThreads); // (k), (k, k) row j = eigenvector j of G
         var inverse = InverseSingularValues(sigma);     // (k) 1/σ_j, 0 at or below the floor
         var vecs = ToFloat(rows, k * k);                // (k, k), pooled
         BufferPool<double>.Shared.Return(rows);
@@ -82,7 +82,7 @@ internal static class GramSvd
         DenseKernels.Require("Polar output P", p.Length, m, n);
         int k = Math.Min(m, n);
         if (k == 0) return 0;
-        var (sigma, rows) = ShortSideEigen(a, m, n);
+        var (sigma, rows) = ShortSideEigen(a, m, n, maxThreads);
         var inverse = InverseSingularValues(sigma);
         var w = ToFloat(rows, k * k);                   // (k, k) row j = eigenvector j of G, pooled
         BufferPool<double>.Shared.Return(rows);
@@ -119,7 +119,7 @@ internal static class GramSvd
     /// σ (k, descending) and the eigenvector rows (k, k; a pooled array the caller returns to
     /// <see cref="BufferPool{T}.Shared"/>) of the short side's Gram matrix, all in float64.
     /// </summary>
-    private static (double[] Sigma, double[] Rows) ShortSideEigen(ReadOnlySpan<float> a, int m, int n)
+    private static (double[] Sigma, double[] Rows) ShortSideEigen(ReadOnlySpan<float> a, int m, int n, int maxThreads)
     {
         int k = Math.Min(m, n), len = Math.Max(m, n);
         if (m * n > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a.Slice(0, m * n))))
@@ -131,9 +131,9 @@ internal static class GramSvd
         try
         {
             if (xt is not null) Transpose(a, m, n, xt);
-            GramOfRowsKernel.Compute(xt is null ? a : xt.AsSpan(0, k * len), k, len, g);
+            GramOfRowsKernel.Compute(xt is null ? a : xt.AsSpan(0, k * len), k, len, g, maxThreads);
             var lambda = new double[k];                 // (k) descending
-            DivideConquerEigen.Decompose(g, k, lambda, rows);
+            DivideConquerEigen.Decompose(g, k, lambda, rows, maxThreads);
             var sigma = new double[k];
             for (int j = 0; j < k; j++) sigma[j] = Math.Sqrt(Math.Max(lambda[j], 0.0));
             return (sigma, rows);

@@ -26,28 +26,56 @@ internal static class TridiagonalDivideConquer
     /// <summary>
     /// Solves (<paramref name="d"/>, <paramref name="e"/>; n each, e[n−1] unused; both destroyed): on return d holds the
     /// eigenvalues in increasing order (ties by index) and row j of <paramref name="zt"/> (n, n) the unit eigenvector of d[j].
+    /// With <paramref name="maxThreads"/> ≥ 2 the two top halves are solved side by side (each with its own workspace; they
+    /// touch disjoint parts of d, e and Zᵀ) and the top merge's two products run side by side: the same result.
     /// </summary>
-    internal static void Solve(double[] d, double[] e, int n, double[] zt)
+    internal static void Solve(double[] d, double[] e, int n, double[] zt, int maxThreads = 1)
     {
         Array.Clear(zt, 0, n * n);
         if (n == 0) return;
-        var pool = BufferPool<double>.Shared;
-        var ws = new Workspace(pool.Rent(n * n), pool.Rent(n * n), pool.Rent(n * n), n);
+        bool split = maxThreads >= 2 && n > 2 * LeafSize;
+        var ws = Workspace.Rent(n);
+        var ws2 = split ? Workspace.Rent(n - n / 2) : null;
         try
         {
-            Solve(d, e, 0, n, n, zt, ws);
+            if (!split)
+            {
+                Solve(d, e, 0, n, n, zt, ws);
+                return;
+            }
+            // The top cut exactly as the recursion makes it.
+            int mid = n / 2;
+            double rho = Math.Abs(e[mid - 1]);
+            d[mid - 1] -= rho;
+            d[mid] -= rho;
+            Parallel.Invoke(() => Solve(d, e, 0, mid, n, zt, ws), () => Solve(d, e, mid, n, n, zt, ws2!));
+            Merge(d, e[mid - 1], 0, mid, n, n, zt, ws, sideBySide: true);
         }
         finally
         {
-            pool.Return(ws.Rows);
-            pool.Return(ws.Product);
-            pool.Return(ws.U);
+            ws.Return();
+            ws2?.Return();
         }
     }
 
     /// <summary>Scratch shared by every merge: Rows and Product (n, n), U (n, n), and vectors of n.</summary>
     private sealed class Workspace(double[] rows, double[] product, double[] u, int n)
     {
+        /// <summary>A workspace for merges of up to <paramref name="n"/> values, its matrices from the pool.</summary>
+        public static Workspace Rent(int n)
+        {
+            var pool = BufferPool<double>.Shared;
+            return new Workspace(pool.Rent(n * n), pool.Rent(n * n), pool.Rent(n * n), n);
+        }
+
+        /// <summary>Gives the matrices back to the pool.</summary>
+        public void Return()
+        {
+            BufferPool<double>.Shared.Return(Rows);
+            BufferPool<double>.Shared.Return(Product);
+            BufferPool<double>.Shared.Return(U);
+        }
+
         public double[] Rows { get; } = rows;          // (K, size) the non-deflated vectors, grouped; then the sorted output
         public double[] Product { get; } = product;    // (K, size) their new values Q U
         public double[] U { get; } = u;                // (K, K) eigenvectors of D + ρ z zᵀ, columns grouped like Rows
@@ -116,7 +144,7 @@ internal static class TridiagonalDivideConquer
     }
 
     /// <summary>Merges the solved halves lo..mid and mid..hi coupled by <paramref name="beta"/>.</summary>
-    private static void Merge(double[] d, double beta, int lo, int mid, int hi, int n, double[] zt, Workspace ws)
+    private static void Merge(double[] d, double beta, int lo, int mid, int hi, int n, double[] zt, Workspace ws, bool sideBySide = false)
     {
         int size = hi - lo, n1 = mid - lo;
         double rho = 2 * Math.Abs(beta), sign = beta >= 0 ? 1.0 : -1.0, r2 = Math.Sqrt(0.5);
@@ -167,7 +195,7 @@ internal static class TridiagonalDivideConquer
             ws.Kept[kept++] = i;
         }
         var values = ws.Values;
-        if (kept > 0) Update(kept, rho, size, n1, lo, n, zt, ws);
+        if (kept > 0) Update(kept, rho, size, n1, lo, n, zt, ws, sideBySide);
         // Output: the new pairs (Product rows) and the deflated ones (rows of Zᵀ), sorted by value, ties by source.
         var sorted = ws.Sorted;
         for (int j = 0; j < kept; j++) { values[j] = ws.Lambda[j]; sorted[j] = j; }
@@ -192,7 +220,7 @@ internal static class TridiagonalDivideConquer
     /// <c>Q U</c> into <see cref="Workspace.Product"/> (K, size): the kept rows of Zᵀ gathered top-only, mixed,
     /// bottom-only, so columns 0..n1 take the first two groups and columns n1..size the last two.
     /// </summary>
-    private static void Update(int k, double rho, int size, int n1, int lo, int n, double[] zt, Workspace ws)
+    private static void Update(int k, double rho, int size, int n1, int lo, int n, double[] zt, Workspace ws, bool sideBySide)
     {
         for (int j = 0; j < k; j++)
         {
@@ -215,7 +243,14 @@ internal static class TridiagonalDivideConquer
             tmp.AsSpan(0, k).CopyTo(row);
         }
         int top = count[0], mixed = count[1], bottom = count[2];
-        DoubleGemm.Multiply(k, n1, top + mixed, u, k, rows, size, ws.Product, size);
-        DoubleGemm.Multiply(k, size - n1, mixed + bottom, u.AsSpan(top), k, rows.AsSpan(top * size + n1), size, ws.Product.AsSpan(n1), size);
+        if (sideBySide)
+            Parallel.Invoke(
+                () => DoubleGemm.Multiply(k, n1, top + mixed, u, k, rows, size, ws.Product, size),
+                () => DoubleGemm.Multiply(k, size - n1, mixed + bottom, u.AsSpan(top), k, rows.AsSpan(top * size + n1), size, ws.Product.AsSpan(n1), size));
+        else
+        {
+            DoubleGemm.Multiply(k, n1, top + mixed, u, k, rows, size, ws.Product, size);
+            DoubleGemm.Multiply(k, size - n1, mixed + bottom, u.AsSpan(top), k, rows.AsSpan(top * size + n1), size, ws.Product.AsSpan(n1), size);
+        }
     }
 }

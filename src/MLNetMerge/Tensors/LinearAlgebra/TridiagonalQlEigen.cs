@@ -64,14 +64,30 @@ internal static class TridiagonalQlEigen
     /// reflectors are taken <see cref="AccumulateGroup"/> at a time and all of a group is applied to one row while it
     /// is in L1 (one pass over Qᵀ per group instead of one per reflector; the same operations in the same order).
     /// </summary>
-    internal static void AccumulateTranspose(double[] reflectors, double[] beta, int n, double[] qt)
+    internal static void AccumulateTranspose(double[] reflectors, double[] beta, int n, double[] qt, int maxThreads = 1)
     {
-        Array.Clear(qt, 0, n * n);
-        for (int i = 0; i < n; i++) qt[i * n + i] = 1.0;
+        int parts = Math.Clamp(maxThreads, 1, Math.Max(1, n / 64));
+        if (parts == 1) AccumulateRows(reflectors, beta, n, qt, 0, 1);
+        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part => AccumulateRows(reflectors, beta, n, qt, part, parts));
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateTranspose"/> for the rows r of Qᵀ with <c>r mod parts = part</c> (interleaved, so the parts get
+    /// about the same work): each row only depends on itself and the reflectors, so the parts need no synchronisation
+    /// and every row gets the same operations in the same order as with one part.
+    /// </summary>
+    private static void AccumulateRows(double[] reflectors, double[] beta, int n, double[] qt, int part, int parts)
+    {
+        for (int r = part; r < n; r += parts)
+        {
+            Array.Clear(qt, r * n, n);
+            qt[r * n + r] = 1.0;
+        }
         for (int k1 = n - 3; k1 >= 0; k1 -= AccumulateGroup)
         {
             int k0 = Math.Max(0, k1 - AccumulateGroup + 1); // the group applies H_k1, H_k1−1, …, H_k0 in that order
-            for (int r = k0 + 1; r < n; r++)
+            int first = k0 + 1 + ((part - (k0 + 1) % parts) % parts + parts) % parts;
+            for (int r = first; r < n; r += parts)
                 for (int k = Math.Min(k1, r - 1); k >= k0; k--)
                 {
                     if (beta[k] == 0.0) continue;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MLNetMerge.Checkpoints;
 using MLNetMerge.Merging;
 using MLNetMerge.Merging.Methods;
 using MLNetMerge.Tensors;
@@ -56,6 +57,54 @@ public sealed class WithinTensorParallelTests
         Assert.IsTrue(OneTensor("cart"));
         Assert.IsFalse(OneTensor("iso_c"));        // one sequential eigendecomposition per matrix: workers use the cores
         Assert.IsFalse(OneTensor("task_arithmetic"));
+        // ISO-C reads only Σ w_t τt, accumulated while loading: one task buffer per worker.
+        bool SumOnly(string method)
+        {
+            var parameters = Parameters(method, 3);
+            return parameters.Method.Begin(plan, parameters).UsesOnlyTaskSum;
+        }
+        Assert.IsTrue(SumOnly("iso_c"));
+        Assert.IsFalse(SumOnly("iso_cts"));
+        Assert.IsFalse(SumOnly("tsv_m"));
+    }
+
+    [TestMethod]
+    public void IsoCFromTheSumItAccumulatesWhileLoading()
+    {
+        // Per-model weights (2, 0.5, 1) and λ = 0.7: the matrix is θ0 + λ·σ̄·polar(S), S = Σ w_t τt, σ̄ the mean singular
+        // value; the bias θ0 + λ·S/T — computed here from the task vectors directly.
+        var f = Family();
+        var perModel = new[] { P(("weight", 2.0)), P(("weight", 0.5)), P(("weight", 1.0)) };
+        var merged = Run(f, "iso_c", P(("scale", 0.7)), perModel);
+        using var family = Family().Build();
+        float[] Read(ICheckpointReader r, string name, int length)
+        {
+            var x = new float[length];
+            r.TryGetTensor(name, out var info);
+            r.ReadFloat32(info, x);
+            return x;
+        }
+        double[] w = [2, 0.5, 1];
+        foreach (var (name, length) in new[] { (Matrix, 96 * 64), (Bias, 64) })
+        {
+            var theta0 = Read(family.Base, name, length);
+            var sum = new float[length];
+            for (int t = 0; t < 3; t++)
+            {
+                var theta = Read(family.Tasks[t].Reader, name, length);
+                for (int i = 0; i < length; i++) sum[i] += (float)w[t] * (theta[i] - theta0[i]);
+            }
+            var expected = new double[length];
+            if (name == Matrix)
+            {
+                var p = new float[length];
+                double nuclear = GramSvd.Polar(sum, 96, 64, p);
+                for (int i = 0; i < length; i++) expected[i] = theta0[i] + 0.7 * nuclear / 64 * p[i];
+            }
+            else
+                for (int i = 0; i < length; i++) expected[i] = theta0[i] + 0.7 * sum[i] / 3;
+            AssertClose(expected.Select(v => (float)v).ToArray(), merged.Tensors[name], 2e-6, name);
+        }
     }
 
     [TestMethod]

@@ -246,7 +246,9 @@ internal static class MergeExecutor
         void Worker()
         {
             var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters, MaxThreads = Math.Max(1, options.MaxThreads) };
-            if (slice > 0) Rent(ctx, slice);
+            bool sum = run.UsesOnlyTaskSum;
+            if (sum && (slice > 0 || raw || run.PassCount > 0)) throw new InvalidOperationException($"{run.GetType().Name}: a task-sum run must be whole-tensor, not raw and without passes.");
+            if (slice > 0) Rent(ctx, slice, taskBuffers: ctx.TaskArrays.Length);
             try
             {
                 while (failure is null)
@@ -255,9 +257,9 @@ internal static class MergeExecutor
                     int k = Interlocked.Increment(ref next);
                     if (k >= items.Count) break;
                     var item = items[k];
-                    if (slice == 0) { Release(ctx); Rent(ctx, item.Length); }
-                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite);
-                    if (!raw) run.Prepare(ctx);
+                    if (slice == 0) { Release(ctx); Rent(ctx, item.Length, taskBuffers: sum ? 1 : ctx.TaskArrays.Length); }
+                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null);
+                    if (!raw && !sum) run.Prepare(ctx);
                     body(ctx, k);
                     progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
                 }
@@ -281,15 +283,21 @@ internal static class MergeExecutor
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
-    private static void Rent(MergeTensorContext ctx, int n)
+    private static void Rent(MergeTensorContext ctx, int n, int taskBuffers)
     {
         ctx.BaseArray = BufferPool<float>.Shared.Rent(n);                      // (n)
         ctx.ScratchArray = BufferPool<float>.Shared.Rent(n);                   // (n)
         ctx.OutputArray = BufferPool<float>.Shared.Rent(n);                    // (n)
-        for (int t = 0; t < ctx.TaskArrays.Length; t++) ctx.TaskArrays[t] = BufferPool<float>.Shared.Rent(n); // T × (n)
+        for (int t = 0; t < taskBuffers; t++) ctx.TaskArrays[t] = BufferPool<float>.Shared.Rent(n); // T × (n), or 1 for a task-sum run
     }
 
-    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract, bool allowNonFinite)
+    /// <summary>
+    /// Reads θ0 and every θt of <paramref name="item"/> into the context (τt = θt − θ0 when <paramref name="subtract"/>),
+    /// checking them for non-finite values; with <paramref name="sumRun"/> each τt goes through the scratch buffer into
+    /// the weighted sum in task buffer 0 (<see cref="MergeRun.UsesOnlyTaskSum"/>).
+    /// </summary>
+    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
+        MergeRun? sumRun = null)
     {
         var info = plan.Tensors[item.Tensor];
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
@@ -307,20 +315,33 @@ internal static class MergeExecutor
         {
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);
-            var task = ctx.Task(t);
+            var task = sumRun is null ? ctx.Task(t) : ctx.Scratch;
             if (whole) reader.ReadFloat32(ti, task);
             else reader.ReadFloat32(ti, item.Start, task);
-            if (checkFinite && subtract)
+            // One sweep; on a non-finite input read it again to name the element.
+            bool done = checkFinite && subtract && SubtractChecked.Run(task, ctx.Base);
+            if (!done)
             {
-                // One sweep; on a non-finite input read it again to name the element.
-                if (SubtractChecked.Run(task, ctx.Base)) continue;
-                if (whole) reader.ReadFloat32(ti, task);
-                else reader.ReadFloat32(ti, item.Start, task);
+                if (checkFinite && subtract)
+                {
+                    if (whole) reader.ReadFloat32(ti, task);
+                    else reader.ReadFloat32(ti, item.Start, task);
+                }
+                if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
+                if (allowNonFinite) FindNonFinite(task, ctx.NonFinite);
+                if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
             }
-            if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
-            if (allowNonFinite) FindNonFinite(task, ctx.NonFinite);
-            if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
+            if (sumRun is not null) AddToSum(ctx, task, sumRun.TaskWeight(ctx, t), first: t == 0);
         }
+    }
+
+    /// <summary>Task buffer 0 ← (first ? 0 : itself) + w·τ, weighting only where w ≠ 1: the arithmetic of weighting each buffer, then summing them in order from 0.</summary>
+    private static void AddToSum(MergeTensorContext ctx, Span<float> tau, float weight, bool first)
+    {
+        if (weight != 1f) TensorPrimitives.Multiply(tau, weight, tau);
+        var sum = ctx.Task(0);
+        if (first) sum.Clear();
+        TensorPrimitives.Add(sum, tau, sum);
     }
 
     /// <summary>

@@ -47,6 +47,19 @@ internal abstract class MergeRun
         throw new NotSupportedException($"{GetType().Name} does not merge raw buffers.");
 
     /// <summary>
+    /// Whether the run reads the task vectors only through their weighted sum <c>Σt w_t τt</c> (w_t from
+    /// <see cref="TaskWeight"/>): the executor then accumulates the sum into <see cref="MergeTensorContext.Task"/>(0) as it
+    /// reads the models, each θt passing through <see cref="MergeTensorContext.Scratch"/>, so a worker holds one task
+    /// buffer instead of T (the other task buffers are empty). Each τt is weighted (where w_t ≠ 1) and added in task
+    /// order, the arithmetic of weighting the buffers and then summing them. <see cref="Prepare"/> is not called.
+    /// Only for whole-tensor runs without passes.
+    /// </summary>
+    internal virtual bool UsesOnlyTaskSum => false;
+
+    /// <summary>w_t of <see cref="UsesOnlyTaskSum"/> runs for the context's tensor.</summary>
+    internal virtual float TaskWeight(MergeTensorContext ctx, int task) => 1f;
+
+    /// <summary>
     /// Whether the run parallelises inside one tensor (over <see cref="MergeTensorContext.MaxThreads"/> threads) instead of
     /// being given several tensors at once: the executor then runs one worker, so memory holds one tensor's buffers.
     /// </summary>

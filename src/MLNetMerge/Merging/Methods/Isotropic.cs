@@ -93,16 +93,26 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
     /// <summary>
     /// ISO-CTS runs one tensor at a time (its T truncated SVDs and two polar factors side by side, S's eigendecomposition
     /// and its products on every thread), so memory holds one tensor's T task buffers. ISO-C keeps one tensor per worker,
-    /// each on one thread: its work per matrix is one eigendecomposition whose tridiagonal reduction is sequential, and
-    /// one tensor at a time with the rest on two threads measured 1.3–1.8× slower.
+    /// each on one thread (its work per matrix is one eigendecomposition whose tridiagonal reduction is sequential; one
+    /// tensor at a time with the rest on two threads measured 1.3–1.8× slower), and needs only S = Σ w_t τt, which the
+    /// executor accumulates as it reads (<see cref="MergeRun.UsesOnlyTaskSum"/>): a worker holds one task buffer, not T.
     /// </summary>
     internal override bool ParallelWithinTensor => commonFraction is not null;
+
+    internal override bool UsesOnlyTaskSum => commonFraction is null;
+
+    internal override float TaskWeight(MergeTensorContext ctx, int task) => (float)ctx.Number("weight", task);
 
     public override void Prepare(MergeTensorContext ctx) => MatrixMerge.ApplyWeights(ctx);
 
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         float lambda = (float)ctx.Number("scale");
+        if (commonFraction is null)
+        {
+            MergeFromSum(ctx, ctx.Task(0), lambda, output);
+            return;
+        }
         if (!MatrixMerge.IsMatrix(ctx.Info, rule))
         {
             MatrixMerge.MeanUpdate(ctx, lambda, output);
@@ -111,11 +121,6 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
         MatrixMerge.Sum(ctx, ctx.Scratch);
         ctx.Base.CopyTo(output);
-        if (commonFraction is null)
-        {
-            IsoCUpdate(ctx.Scratch, m, n, lambda, output, maxThreads: 1);
-            return;
-        }
         var tau = new float[ctx.TaskCount][];
         for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
         int common = IsoCts.CommonSize(Math.Min(m, n), ctx.TaskCount, ctx.Number("common_space_fraction"));
@@ -123,20 +128,44 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         IsoCtsUpdate(ctx.Scratch, tau, m, n, common, settings, lambda, output, ctx.MaxThreads);
     }
 
-    /// <summary>Adds <c>λ·σ̄·polar(S)</c> of <paramref name="sum"/> (m, n) into <paramref name="output"/>, on up to <paramref name="maxThreads"/> threads (same result for any count).</summary>
-    internal static void IsoCUpdate(ReadOnlySpan<float> sum, int m, int n, float lambda, Span<float> output, int maxThreads = int.MaxValue)
+    /// <summary>
+    /// ISO-C from <paramref name="sum"/> = Σ w_t τt: a matrix gets <c>θ0 + λ·σ̄·polar(S)</c> (the polar factor in the scratch
+    /// buffer), any other tensor <c>θ0 + λ·S/T</c> — the arithmetic of <see cref="MatrixMerge.MeanUpdate"/> on summed buffers.
+    /// </summary>
+    private void MergeFromSum(MergeTensorContext ctx, Span<float> sum, float lambda, Span<float> output)
+    {
+        if (!MatrixMerge.IsMatrix(ctx.Info, rule))
+        {
+            output.Clear();
+            TensorPrimitives.Add(output, sum, output);
+            TensorPrimitives.Multiply(output, lambda / ctx.TaskCount, output);
+            TensorPrimitives.Add(output, ctx.Base, output);
+            return;
+        }
+        ctx.Base.CopyTo(output);
+        IsoCUpdate(sum, ctx.Info.Shape[0], ctx.Info.Shape[1], lambda, output, maxThreads: 1, polar: ctx.Scratch);
+    }
+
+    /// <summary>
+    /// Adds <c>λ·σ̄·polar(S)</c> of <paramref name="sum"/> (m, n) into <paramref name="output"/>, on up to
+    /// <paramref name="maxThreads"/> threads (same result for any count); the polar factor goes to <paramref name="polar"/>
+    /// (m, n) when given, else to a pooled buffer.
+    /// </summary>
+    internal static void IsoCUpdate(ReadOnlySpan<float> sum, int m, int n, float lambda, Span<float> output, int maxThreads = int.MaxValue,
+        Span<float> polar = default)
     {
         var pool = BufferPool<float>.Shared;
-        float[] p = pool.Rent((long)m * n); // (m, n) polar factor of S
+        float[]? rented = polar.Length >= m * n ? null : pool.Rent((long)m * n);
+        var p = rented is null ? polar[..(m * n)] : rented.AsSpan(0, m * n); // (m, n) polar factor of S
         try
         {
-            double nuclear = GramSvd.Polar(sum, m, n, p.AsSpan(0, m * n), maxThreads);
+            double nuclear = GramSvd.Polar(sum, m, n, p, maxThreads);
             float scale = (float)(lambda * nuclear / Math.Min(m, n));
-            TensorPrimitives.MultiplyAdd(p.AsSpan(0, m * n), scale, output, output);
+            TensorPrimitives.MultiplyAdd(p, scale, output, output);
         }
         finally
         {
-            pool.Return(p);
+            if (rented is not null) pool.Return(rented);
         }
     }
 

@@ -138,7 +138,7 @@ internal static unsafe class GemmPacking
     /// destination columns, read in 8×8 blocks through Vector256 shuffles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose8Columns(float* src, int lds, int kc, float* dst, int ldd)
+    internal static void Transpose8Columns(float* src, int lds, int kc, float* dst, int ldd)
     {
         int p = 0;
         if (Vector256.IsHardwareAccelerated && Avx.IsSupported)

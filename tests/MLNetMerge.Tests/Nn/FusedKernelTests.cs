@@ -95,6 +95,46 @@ public sealed class FusedKernelTests
     }
 
     [TestMethod]
+    [DataRow(32, true, 64)]   // the 512-bit block (4 rows × 32 keys or channels) where the CPU has it
+    [DataRow(64, false, 50)]
+    [DataRow(24, true, 37)]   // 16- and 8-wide blocks, scalar tails, a 1-row block
+    [DataRow(16, false, 65)]
+    public void SmallHeadAttention_EveryElementIsOneFmaChain(int d, bool masked, int t)
+    {
+        // Whatever block an element falls in (512-bit, 256-bit, row remainder, scalar tail), its score is
+        // scale · (one FMA chain over p in increasing order) and its output one FMA chain over keys j of the
+        // probabilities and V: the bits do not depend on the vector width, so training gives the same checkpoints on
+        // AVX2 and AVX-512. Checked bit for bit against scalar MathF.FusedMultiplyAdd loops.
+        var rng = new Random(12);
+        int stride = 3 * d + 5, outStride = d + 3;
+        float[] q = Rand(rng, t * stride).Select(x => (float)x).ToArray(), k = Rand(rng, t * stride).Select(x => (float)x).ToArray(),
+            v = Rand(rng, t * stride).Select(x => (float)x).ToArray();
+        bool[] mask = masked ? Enumerable.Range(0, t).Select(j => j % 5 != 2).ToArray() : [];
+        float scale = 1 / MathF.Sqrt(d);
+        var o = new float[t * outStride];
+        var a = new float[t * t];
+        SmallHeadAttention.Forward<float>(o, a, q, k, v, mask, t, d, stride, outStride, scale);
+        var row = new float[t];
+        for (int i = 0; i < t; i++)
+        {
+            for (int j = 0; j < t; j++)
+            {
+                float s = 0f;
+                for (int p = 0; p < d; p++) s = MathF.FusedMultiplyAdd(q[i * stride + p], k[j * stride + p], s);
+                row[j] = masked && !mask[j] ? float.NegativeInfinity : s * scale;
+            }
+            SmallHeadAttention.SoftmaxInPlace<float>(row);
+            for (int j = 0; j < t; j++) Assert.AreEqual(BitConverter.SingleToInt32Bits(row[j]), BitConverter.SingleToInt32Bits(a[i * t + j]), $"a[{i},{j}]");
+            for (int c = 0; c < d; c++)
+            {
+                float acc = 0f;
+                for (int j = 0; j < t; j++) acc = MathF.FusedMultiplyAdd(a[i * t + j], v[j * stride + c], acc);
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(acc), BitConverter.SingleToInt32Bits(o[i * outStride + c]), $"o[{i},{c}]");
+            }
+        }
+    }
+
+    [TestMethod]
     public void SmallHeadAttention_EveryKeyMasked_GivesZeroAttentionAndZeroOutput()
     {
         int t = 9, d = 8;

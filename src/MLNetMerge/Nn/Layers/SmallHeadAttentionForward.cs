@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Nn.Layers;
 
@@ -8,14 +9,15 @@ namespace MLNetMerge.Nn.Layers;
 /// float32 forward of one (batch, head) pair for <see cref="SmallHeadAttention"/>, register-blocked over four query rows
 /// (the generic path does one row at a time, so every key vector it loads feeds one FMA; here it feeds four):
 /// <code>
-/// Kᵀ (d, Tp) ← K_h, zero-padded to Tp = ⌈T/8⌉·8 keys
+/// Kᵀ (d, Tp) ← K_h by 8×8 transposes, zero-padded to Tp = ⌈T/8⌉·8 keys
 /// for each block of 4 query rows i:
-///   S (4, Tp) = scale · Q[i..i+4] Kᵀ            8 accumulators: 4 rows × 16 keys, one FMA per (row, key vector, p)
-///   a_i = softmax(S_i with masked keys −∞)      written to the cache A (T, T)
-///   O[i..i+4] = A[i..i+4] V_h                   8 accumulators: 4 rows × 16 channels, one FMA per (row, vector, j)
+///   S (4, Tp) = scale · Q[i..i+4] Kᵀ            8 accumulators: 4 rows × 32 keys (512-bit) or × 16 (256-bit), one FMA per (row, key vector, p)
+///   a_i = softmax(S_i, masked keys −∞ by a select against the key mask)   written to the cache A (T, T)
+///   O[i..i+4] = A[i..i+4] V_h                   8 accumulators: 4 rows × 32 or 16 channels, one FMA per (row, vector, j)
 /// </code>
 /// Every product is summed in increasing p (for S) or j (for O) in one FMA chain per output element, then S is scaled by
-/// 1/√d, so the result does not depend on which block a row falls in; softmax is <see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>.
+/// 1/√d, so the result does not depend on which block a row falls in nor on the vector width (AVX2 and AVX-512 give the
+/// same bits); softmax is <see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>.
 /// </summary>
 internal static class SmallHeadAttentionForward
 {
@@ -25,20 +27,22 @@ internal static class SmallHeadAttentionForward
     [ThreadStatic] private static float[]? t_work;
 
     /// <summary>Forward of one pair (see <see cref="SmallHeadAttention.Forward{T}"/> for the arguments); needs Vector256.</summary>
-    public static void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+    public static unsafe void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<bool> keyMask, int tokens, int d, int stride, int outStride, float scale)
     {
         int tp = (tokens + W - 1) / W * W;
-        int need = d * tp + Rows * tp;
+        int need = d * tp + Rows * tp + tp;
         var work = t_work;
         if (work is null || work.Length < need) t_work = work = new float[need];
         var kt = work.AsSpan(0, d * tp);                 // (d, Tp) Kᵀ, zero-padded
         var s = work.AsSpan(d * tp, Rows * tp);          // (4, Tp) scores of a row block
-        for (int p = 0; p < d; p++)
+        var keep = work.AsSpan(d * tp + Rows * tp, tp);  // (Tp) all bits set where the key is attended, 0 where masked
+        TransposeKeys(kt, k, tokens, d, stride, tp);
+        bool masked = !keyMask.IsEmpty;
+        if (masked)
         {
-            var row = kt.Slice(p * tp, tp);
-            for (int j = 0; j < tokens; j++) row[j] = k[j * stride + p];
-            row[tokens..].Clear();
+            var bits = MemoryMarshal.Cast<float, int>(keep);
+            for (int j = 0; j < tokens; j++) bits[j] = keyMask[j] ? -1 : 0;
         }
         for (int i0 = 0; i0 < tokens; i0 += Rows)
         {
@@ -47,13 +51,42 @@ internal static class SmallHeadAttentionForward
             for (int r = 0; r < rows; r++)
             {
                 var a = att.Slice((i0 + r) * tokens, tokens);    // (T)
-                s.Slice(r * tp, tokens).CopyTo(a);
-                if (!keyMask.IsEmpty)
-                    for (int j = 0; j < tokens; j++) if (!keyMask[j]) a[j] = float.NegativeInfinity;
+                if (masked) CopyMasked(a, s.Slice(r * tp, tokens), keep);
+                else s.Slice(r * tp, tokens).CopyTo(a);
                 SmallHeadAttention.SoftmaxInPlace(a);
             }
             RowBlockProduct(output.Slice(i0 * outStride), outStride, att.Slice(i0 * tokens), tokens, v, stride, tokens, d, rows, 1f); // O = A V
         }
+    }
+
+    /// <summary><c>kt[p·tp + j] = k[j·stride + p]</c> for j &lt; T, p &lt; d, and 0 for T ≤ j &lt; Tp: 8×8 transposes of key rows.</summary>
+    private static unsafe void TransposeKeys(Span<float> kt, ReadOnlySpan<float> k, int tokens, int d, int stride, int tp)
+    {
+        if ((long)(tokens - 1) * stride + d > k.Length || kt.Length < d * tp) throw new ArgumentException("attention: key rows shorter than (T, d).");
+        fixed (float* pk = k, pkt = kt)
+        {
+            int j = 0;
+            for (; j + W <= tokens; j += W) GemmPacking.Transpose8Columns(pk + (long)j * stride, stride, d, pkt + j, tp);
+            for (int p = 0; p < d; p++)
+            {
+                float* row = pkt + (long)p * tp;
+                for (int jj = j; jj < tokens; jj++) row[jj] = pk[(long)jj * stride + p];
+                for (int jj = tokens; jj < tp; jj++) row[jj] = 0f;
+            }
+        }
+    }
+
+    /// <summary><c>a[j] = keep[j] ? s[j] : −∞</c>, <paramref name="keep"/> holding all-ones or zero bit patterns.</summary>
+    private static void CopyMasked(Span<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> keep)
+    {
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rs = ref MemoryMarshal.GetReference(s);
+        ref float rk = ref MemoryMarshal.GetReference(keep);
+        var minus = Vector256.Create(float.NegativeInfinity);
+        int n = a.Length, j = 0;
+        for (; j + W <= n; j += W)
+            Vector256.ConditionalSelect(Vector256.LoadUnsafe(ref rk, (nuint)j), Vector256.LoadUnsafe(ref rs, (nuint)j), minus).StoreUnsafe(ref ra, (nuint)j);
+        for (; j < n; j++) Unsafe.Add(ref ra, j) = BitConverter.SingleToInt32Bits(Unsafe.Add(ref rk, j)) != 0 ? Unsafe.Add(ref rs, j) : float.NegativeInfinity;
     }
 
     /// <summary>
@@ -71,6 +104,32 @@ internal static class SmallHeadAttentionForward
         ref float ro = ref MemoryMarshal.GetReference(o);
         var vs = Vector256.Create(scale);
         int c = 0;
+        if (rows == Rows && Vector512.IsHardwareAccelerated)
+        {
+            var vs16 = Vector512.Create(scale);
+            for (; c + 4 * W <= cols; c += 4 * W)
+            {
+                Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+                for (int p = 0; p < depth; p++)
+                {
+                    ref float yr = ref Unsafe.Add(ref ry, p * yStride + c);
+                    var y0 = Vector512.LoadUnsafe(ref yr);
+                    var y1 = Vector512.LoadUnsafe(ref yr, 2 * W);
+                    var x0 = Vector512.Create(Unsafe.Add(ref rx, p));
+                    a00 = Vector512.FusedMultiplyAdd(x0, y0, a00); a01 = Vector512.FusedMultiplyAdd(x0, y1, a01);
+                    var x1 = Vector512.Create(Unsafe.Add(ref rx, xStride + p));
+                    a10 = Vector512.FusedMultiplyAdd(x1, y0, a10); a11 = Vector512.FusedMultiplyAdd(x1, y1, a11);
+                    var x2 = Vector512.Create(Unsafe.Add(ref rx, 2 * xStride + p));
+                    a20 = Vector512.FusedMultiplyAdd(x2, y0, a20); a21 = Vector512.FusedMultiplyAdd(x2, y1, a21);
+                    var x3 = Vector512.Create(Unsafe.Add(ref rx, 3 * xStride + p));
+                    a30 = Vector512.FusedMultiplyAdd(x3, y0, a30); a31 = Vector512.FusedMultiplyAdd(x3, y1, a31);
+                }
+                (a00 * vs16).StoreUnsafe(ref ro, (nuint)c); (a01 * vs16).StoreUnsafe(ref ro, (nuint)(c + 2 * W));
+                (a10 * vs16).StoreUnsafe(ref ro, (nuint)(oStride + c)); (a11 * vs16).StoreUnsafe(ref ro, (nuint)(oStride + c + 2 * W));
+                (a20 * vs16).StoreUnsafe(ref ro, (nuint)(2 * oStride + c)); (a21 * vs16).StoreUnsafe(ref ro, (nuint)(2 * oStride + c + 2 * W));
+                (a30 * vs16).StoreUnsafe(ref ro, (nuint)(3 * oStride + c)); (a31 * vs16).StoreUnsafe(ref ro, (nuint)(3 * oStride + c + 2 * W));
+            }
+        }
         if (rows == Rows)
         {
             for (; c + 2 * W <= cols; c += 2 * W)

@@ -46,11 +46,12 @@ public sealed class WithinTensorParallelTests
     {
         using var family = Family().Build();
         var plan = MergePlan.Of(family, 0);
-        bool OneTensor(string method)
+        MergeRun Begin(string method)
         {
             var parameters = Parameters(method, 3);
-            return parameters.Method.Begin(plan, parameters).ParallelWithinTensor;
+            return parameters.Method.Begin(plan, parameters);
         }
+        bool OneTensor(string method) => Begin(method).ParallelWithinTensor;
         Assert.IsTrue(OneTensor("tsv_m"));
         Assert.IsTrue(OneTensor("iso_cts"));
         Assert.IsTrue(OneTensor("wudi"));
@@ -58,11 +59,7 @@ public sealed class WithinTensorParallelTests
         Assert.IsFalse(OneTensor("iso_c"));        // one sequential eigendecomposition per matrix: workers use the cores
         Assert.IsFalse(OneTensor("task_arithmetic"));
         // ISO-C reads only Σ w_t τt, accumulated while loading: one task buffer per worker.
-        bool SumOnly(string method)
-        {
-            var parameters = Parameters(method, 3);
-            return parameters.Method.Begin(plan, parameters).UsesOnlyTaskSum;
-        }
+        bool SumOnly(string method) => Begin(method).UsesOnlyTaskSum;
         Assert.IsTrue(SumOnly("iso_c"));
         Assert.IsFalse(SumOnly("iso_cts"));
         Assert.IsFalse(SumOnly("tsv_m"));

@@ -106,10 +106,8 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
     {
         int tasks = ctx.TaskCount;
         var factors = new LowRankFactors[tasks];
-        int threads = Math.Clamp(ctx.MaxThreads, 1, tasks);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         int oversampling = (int)ctx.Number("oversampling");
-        Parallel.For(0, tasks, options, t => factors[t] = LowRank.Compute(ctx.Task(t), m, n, r, Options(ctx, t), oversampling, maxThreads: 1));
+        MatrixMerge.SideBySide(tasks, ctx.MaxThreads, (t, threads) => factors[t] = LowRank.Compute(ctx.Task(t), m, n, r, Options(ctx, t), oversampling, maxThreads: threads));
         return factors;
     }
 

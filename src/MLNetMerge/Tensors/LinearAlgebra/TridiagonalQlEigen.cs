@@ -86,7 +86,7 @@ internal static class TridiagonalQlEigen
         for (int k1 = n - 3; k1 >= 0; k1 -= AccumulateGroup)
         {
             int k0 = Math.Max(0, k1 - AccumulateGroup + 1); // the group applies H_k1, H_k1−1, …, H_k0 in that order
-            int first = k0 + 1 + ((part - (k0 + 1) % parts) % parts + parts) % parts;
+            int first = k0 + 1 + (part - (k0 + 1) % parts + parts) % parts; // the first row ≥ k0 + 1 of this part
             for (int r = first; r < n; r += parts)
                 for (int k = Math.Min(k1, r - 1); k >= k0; k--)
                 {

@@ -31,15 +31,17 @@ internal static class InMemoryOnnx
         int? device = null;
         InPrivateContext(ml, priv =>
         {
-            using var model = new MemoryStream(onnx, writable: false);
             var empty = EmptyInputs(signature, settings);
             // Scoring never happens in the private context: CPU there, the requested device on the loaded copy.
-            using var fitted = priv.Transforms.ApplyOnnxModel(settings.OutputColumns, settings.InputColumns, model, settings.ShapeDictionary, null, false, settings.RecursionLimit).Fit(empty);
+            using var fitted = OrtNameCollision.Retry(priv.TempFilePath, onnx, () =>
+            {
+                using var model = new MemoryStream(onnx, writable: false);
+                return priv.Transforms.ApplyOnnxModel(settings.OutputColumns, settings.InputColumns, model, settings.ShapeDictionary, null, false, settings.RecursionLimit).Fit(empty);
+            });
             priv.Model.Save(fitted, empty.Schema, zip);
-            device = ProbeDevice(priv, zip, settings);
+            device = ProbeDevice(priv, zip, onnx, settings);
         });
-        zip.Position = 0;
-        return Load(ml, zip, device, settings.FallbackToCpu);
+        return Load(ml, zip, onnx, device, settings.FallbackToCpu);
     }
 
     /// <summary>
@@ -58,8 +60,12 @@ internal static class InMemoryOnnx
         SchemaShape? result = null;
         InPrivateContext(ml, priv =>
         {
-            using var model = new MemoryStream(WeightlessOnnxGraph.Build(signature), writable: false);
-            var estimator = priv.Transforms.ApplyOnnxModel(settings.OutputColumns, settings.InputColumns, model, settings.ShapeDictionary, null, false, settings.RecursionLimit);
+            byte[] weightless = WeightlessOnnxGraph.Build(signature);
+            var estimator = OrtNameCollision.Retry(priv.TempFilePath, weightless, () =>
+            {
+                using var model = new MemoryStream(weightless, writable: false);
+                return priv.Transforms.ApplyOnnxModel(settings.OutputColumns, settings.InputColumns, model, settings.ShapeDictionary, null, false, settings.RecursionLimit);
+            });
             result = estimator.GetOutputSchema(input);
         });
         return result!;
@@ -90,7 +96,7 @@ internal static class InMemoryOnnx
     }
 
     /// <summary>Runs <paramref name="work"/> in a fresh context whose temp folder is a private sub-folder of the caller's, deleted afterwards.</summary>
-    private static void InPrivateContext(MLContext ml, Action<MLContext> work)
+    internal static void InPrivateContext(MLContext ml, Action<MLContext> work)
     {
         string folder = Path.Combine(ml.TempFilePath, "mlnetmerge-onnx-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -103,13 +109,12 @@ internal static class InMemoryOnnx
     /// has none (the CPU package) the load throws, and leaves its temp copy behind. So a GPU request is tried first in the
     /// private context: CPU (null) if it fails and <see cref="OnnxScoringSettings.FallbackToCpu"/> is on, else a one-line error.
     /// </summary>
-    private static int? ProbeDevice(MLContext priv, MemoryStream zip, OnnxScoringSettings settings)
+    private static int? ProbeDevice(MLContext priv, MemoryStream zip, byte[] onnx, OnnxScoringSettings settings)
     {
         if (settings.GpuDeviceId is null) return null;
-        zip.Position = 0;
         try
         {
-            using var probe = Load(priv, zip, settings.GpuDeviceId, settings.FallbackToCpu);
+            using var probe = Load(priv, zip, onnx, settings.GpuDeviceId, settings.FallbackToCpu);
             return settings.GpuDeviceId;
         }
         catch (Exception e) when (NoCudaProvider(e))
@@ -119,8 +124,19 @@ internal static class InMemoryOnnx
         }
     }
 
-    /// <summary>Loads the saved transformer in <paramref name="ml"/>, whose device settings a loading OnnxTransformer takes: set for the load, restored after.</summary>
-    private static OnnxTransformer Load(MLContext ml, Stream zip, int? gpuDeviceId, bool fallbackToCpu)
+    /// <summary>
+    /// Loads the saved transformer in <paramref name="ml"/>, whose device settings a loading OnnxTransformer takes: set
+    /// for the load, restored after. The load copies <paramref name="onnx"/> (the bytes the zip holds) into
+    /// <paramref name="ml"/>'s temp folder under a random name, so it goes through <see cref="OrtNameCollision"/>.
+    /// </summary>
+    private static OnnxTransformer Load(MLContext ml, MemoryStream zip, byte[] onnx, int? gpuDeviceId, bool fallbackToCpu) =>
+        OrtNameCollision.Retry(ml.TempFilePath, onnx, () =>
+        {
+            zip.Position = 0;
+            return LoadOnce(ml, zip, gpuDeviceId, fallbackToCpu);
+        });
+
+    private static OnnxTransformer LoadOnce(MLContext ml, Stream zip, int? gpuDeviceId, bool fallbackToCpu)
     {
         lock (ml)
         {

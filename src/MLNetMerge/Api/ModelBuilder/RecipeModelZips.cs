@@ -83,11 +83,21 @@ internal static class RecipeModelZips
             byte[] bytes = DeterministicZip.Normalise(saved.ToArray());
             AtomicFile.Write(path, s => s.Write(bytes));
 
-            var loading = new MLContext(seed: 0);
-            loading.Merging().RegisterAssembly();
-            var loaded = loading.Model.Load(new MemoryStream(bytes, writable: false), out var inputSchema);
-            try { return ModelZipColumns.Read(loaded.GetOutputSchema(inputSchema), tasks, task is not null); }
-            finally { (loaded as IDisposable)?.Dispose(); }
+            // Loaded back as a user would, in a private temp folder (deleted after): the OnnxTransformers copy their
+            // models there, under names that can collide with ONNX Runtime's own format (OrtNameCollision).
+            ModelZipColumns? columns = null;
+            InMemoryOnnx.InPrivateContext(ml, loading =>
+            {
+                loading.Merging().RegisterAssembly();
+                var loaded = OrtNameCollision.Retry(loading.TempFilePath, [], () =>
+                {
+                    var model = loading.Model.Load(new MemoryStream(bytes, writable: false), out var schema);
+                    return (Model: model, Schema: schema);
+                });
+                try { columns = ModelZipColumns.Read(loaded.Model.GetOutputSchema(loaded.Schema), tasks, task is not null); }
+                finally { (loaded.Model as IDisposable)?.Dispose(); }
+            });
+            return columns!;
         }
         finally
         {

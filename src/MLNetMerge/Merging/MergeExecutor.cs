@@ -229,8 +229,8 @@ internal static class MergeExecutor
     /// item's θ0 and θt (τt = θt − θ0 when the run uses task vectors) are read by position into the context first,
     /// checked for non-finite values while in cache, and <see cref="MergeRun.Prepare"/> applied; with
     /// <paramref name="raw"/> the buffers stay raw θt, unchecked, for <see cref="MergeRun.MergeRaw"/>. Whole tensors rent pooled
-    /// buffers per item; slices reuse one set of slice buffers per worker for the whole stage, so θ0, θ1…θT and the
-    /// output of a slice stay in the core's L2 cache.
+    /// buffers of the largest item's length once per worker; slices reuse one set of slice buffers per worker for the whole
+    /// stage, so θ0, θ1…θT and the output of a slice stay in the core's L2 cache.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "the per-item body comes last so that each call site reads as a loop over the items")]
     private static void ForEachItem(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, List<WorkItem> items, int slice,
@@ -240,6 +240,7 @@ internal static class MergeExecutor
         int next = -1;
         long done = 0;
         int threads = run.ParallelWithinTensor ? 1 : Math.Clamp(options.MaxThreads, 1, Math.Max(1, items.Count));
+        int largest = items.Count == 0 ? 0 : items.Max(i => i.Length);
         bool check = checkFinite && !options.AllowNonFinite;
         progress?.Report(new MergeProgress(stage, 0, items.Count));
         Exception? failure = null;
@@ -248,7 +249,9 @@ internal static class MergeExecutor
             var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters, MaxThreads = Math.Max(1, options.MaxThreads) };
             bool sum = run.UsesOnlyTaskSum;
             if (sum && (slice > 0 || raw || run.PassCount > 0)) throw new InvalidOperationException($"{run.GetType().Name}: a task-sum run must be whole-tensor, not raw and without passes.");
-            if (slice > 0) Rent(ctx, slice, taskBuffers: ctx.TaskArrays.Length);
+            // One set of buffers per worker for the whole stage: a slice each, or the largest item's length. Renting per
+            // item would draw every size class of the pool in turn (each a new set of T + 3 arrays, all kept pooled).
+            Rent(ctx, slice > 0 ? slice : largest, taskBuffers: sum ? 1 : ctx.TaskArrays.Length);
             try
             {
                 while (failure is null)
@@ -257,7 +260,6 @@ internal static class MergeExecutor
                     int k = Interlocked.Increment(ref next);
                     if (k >= items.Count) break;
                     var item = items[k];
-                    if (slice == 0) { Release(ctx); Rent(ctx, item.Length, taskBuffers: sum ? 1 : ctx.TaskArrays.Length); }
                     Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null);
                     if (!raw && !sum) run.Prepare(ctx);
                     body(ctx, k);

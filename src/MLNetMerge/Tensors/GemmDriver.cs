@@ -5,7 +5,7 @@ namespace MLNetMerge.Tensors;
 /// <summary>
 /// The blocked, packed GEMM loop nest and its partitioning over threads. The rows of C are cut into groups of UnitRows
 /// that the threads take one after another from a shared counter, so a thread that the OS holds back (a loaded machine)
-/// leaves its share to the others and no thread ever waits for another inside a product. Each thread packs all of B
+/// leaves its share to the others and no thread ever waits for another inside a product. Each part packs all of B
 /// (of the current slab) into its own buffer when it takes its first group, and each group's rows of A once — the same
 /// packing as a static split of the rows over the threads.
 /// Loop nest of one row group (rows i of C, all columns), vectors running along n:
@@ -46,8 +46,6 @@ internal static unsafe class GemmDriver
     private const int TilesPerUnit = 8;
 
     [ThreadStatic] private static GemmJob? t_job;
-    [ThreadStatic] private static float[]? t_packA;
-    [ThreadStatic] private static float[]? t_packB;
 
     /// <summary>Most floats of one thread's packed B (16 MiB): a larger product runs in slabs of whole k-blocks × whole column
     /// blocks, k-slabs in increasing order (the same k-blocks in the same order, so the same bits).</summary>
@@ -122,21 +120,43 @@ internal static unsafe class GemmDriver
             _nextUnit = 0;
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>
+        /// Takes row groups until none is left. The pack buffers are rented from <see cref="BufferPool{T}"/> for the part
+        /// and pinned while it runs (not kept per thread: the SVD methods run products on many pool threads in turn, and
+        /// a packed B of a tall task matrix is ~10 MB).
+        /// </summary>
         public void RunPart(int part)
         {
+            if (Volatile.Read(ref _nextUnit) >= _rowUnits) return; // the other parts took every group
+            var pool = BufferPool<float>.Shared;
+            float[] bufA = pool.Rent((long)_unitRows * _k + 16), bufB = pool.Rent((long)_nPadded * _k + 16);
+            try
+            {
+                fixed (float* pa = bufA, pb = bufB) RunGroups(Align64(pa), Align64(pb));
+            }
+            finally
+            {
+                pool.Return(bufA);
+                pool.Return(bufB);
+            }
+        }
+
+        /// <summary>The groups this part takes; <paramref name="packA"/> (unitRows, k) and <paramref name="packB"/> (nPadded, k) packed here.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunGroups(float* packA, float* packB)
+        {
             int units = _rowUnits;
-            float* packA = null, packB = null, edge = stackalloc float[_blk.Mr * _blk.Nr + 16]; // edge: (mr, nr) scratch tile
+            bool packedB = false;
+            float* edge = stackalloc float[_blk.Mr * _blk.Nr + 16]; // edge: (mr, nr) scratch tile
             edge = Align64(edge);
             for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
             {
-                if (packB == null)
+                if (!packedB)
                 {
-                    // This thread's first group: pack all of B, k-block by k-block, each as (n/nr, kc, nr) at pc · nPadded.
-                    packA = Buffer(ref t_packA, (long)_unitRows * _k);
-                    packB = Buffer(ref t_packB, (long)_nPadded * _k);
+                    // This part's first group: pack all of B, k-block by k-block, each as (n/nr, kc, nr) at pc · nPadded.
                     for (int pc = 0; pc < _k; pc += _blk.Kc)
                         GemmPacking.PackB(_transB, _b, _ldb, pc, 0, Math.Min(_blk.Kc, _k - pc), _n, _blk.Nr, packB + (long)pc * _nPadded);
+                    packedB = true;
                 }
                 int i0 = u * _unitRows, rows = Math.Min(_unitRows, _m - i0);
                 for (int pc = 0; pc < _k; pc += _blk.Kc)
@@ -205,12 +225,4 @@ internal static unsafe class GemmDriver
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
-
-    /// <summary>A thread's pinned pack buffer of at least <paramref name="length"/> floats, 64-byte aligned; grown, never shrunk.</summary>
-    private static float* Buffer(ref float[]? array, long length)
-    {
-        if (array == null || array.Length < length + 16)
-            array = GC.AllocateUninitializedArray<float>((int)(length + 16), pinned: true);
-        fixed (float* p = array) return Align64(p); // pinned object heap: the address stays valid
-    }
 }

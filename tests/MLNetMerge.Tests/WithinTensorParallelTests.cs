@@ -202,4 +202,31 @@ public sealed class WithinTensorParallelTests
         GramOfRowsKernel.Compute(x, rows, len, two, 2);
         CollectionAssert.AreEqual(one, two);
     }
+
+    [TestMethod]
+    [DataRow(1, 37)]
+    [DataRow(1, 1000)]
+    [DataRow(2, (1 << 19) + 13)]
+    public void WudiAdamStepIsTheScalarFormulaBitForBit(int threads, int length)
+    {
+        var x = Random(length, 30); var grad = Random(length, 31);
+        var m = Random(length, 32); var v = Random(length, 33);
+        for (int i = 0; i < length; i++) v[i] = Math.Abs(v[i]) * 1e-3f;
+        float[] ex = [.. x], em = [.. m], ev = [.. v];
+        const int step = 7;
+        const double lr = 3e-4;
+        // torch.optim.Adam's single-tensor path in float32, written out element by element.
+        float stepSize = (float)(lr / (1.0 - Math.Pow(0.9, step))), bc2 = (float)Math.Sqrt(1.0 - Math.Pow(0.999, step));
+        for (int i = 0; i < length; i++)
+        {
+            float g = grad[i];
+            em[i] = em[i] * 0.9f + (float)(1 - 0.9) * g;
+            ev[i] = ev[i] * 0.999f + (float)(1 - 0.999) * g * g;
+            ex[i] -= stepSize * (em[i] / (MathF.Sqrt(ev[i]) / bc2 + 1e-8f));
+        }
+        WudiSolver.AdamStep(x, grad, m, v, step, lr, threads);
+        CollectionAssert.AreEqual(em, m);
+        CollectionAssert.AreEqual(ev, v);
+        CollectionAssert.AreEqual(ex, x);
+    }
 }

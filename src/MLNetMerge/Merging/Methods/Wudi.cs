@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Merging.Methods;
@@ -104,7 +105,7 @@ internal static class WudiSolver
             {
                 b.AsSpan(0, size).CopyTo(grad);
                 Gemm.Multiply(false, false, m, n, n, 2f, x, n, g, n, -2f, grad, n, maxThreads);   // 2(τ G − B)
-                AdamStep(xs, grad.AsSpan(0, size), mom.AsSpan(0, size), vel.AsSpan(0, size), step, learningRate);
+                AdamStep(xs, grad.AsSpan(0, size), mom.AsSpan(0, size), vel.AsSpan(0, size), step, learningRate, maxThreads);
             }
             xs.CopyTo(merged);
         }
@@ -117,21 +118,90 @@ internal static class WudiSolver
     /// <summary>
     /// One Adam step as torch.optim.Adam's single-tensor path computes it in float32 (step t from 1):
     /// <c>m ← β1 m + (1 − β1) g</c>, <c>v ← β2 v + (1 − β2) g²</c>,
-    /// <c>x ← x − (lr/(1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)</c>, fused in one sweep.
+    /// <c>x ← x − (lr/(1 − βᵗ1)) · m / (√v / √(1 − βᵗ2) + ε)</c>, fused in one sweep, vectorised and split over up to
+    /// <paramref name="maxThreads"/> threads for large tensors. Each element gets the same float32 operations in the same
+    /// order on every path (separate multiplies and adds, IEEE square root and division), so the bits do not depend on
+    /// the vector width or the thread count.
     /// </summary>
-    internal static void AdamStep(Span<float> x, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, int step, double learningRate)
+    internal static void AdamStep(Span<float> x, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, int step, double learningRate, int maxThreads = 1)
     {
-        float stepSize = (float)(learningRate / (1.0 - Math.Pow(Beta1, step)));
-        float bc2Sqrt = (float)Math.Sqrt(1.0 - Math.Pow(Beta2, step));
-        float b1 = (float)Beta1, b2 = (float)Beta2, oneMinusB1 = (float)(1 - Beta1), oneMinusB2 = (float)(1 - Beta2);
-        for (int i = 0; i < x.Length; i++)
+        var c = new AdamConstants(step, learningRate);
+        int parts = Math.Clamp(Math.Min(maxThreads, x.Length / ParallelChunk), 1, Environment.ProcessorCount);
+        if (parts == 1)
+        {
+            AdamSweep(x, grad, m, v, c);
+            return;
+        }
+        unsafe
+        {
+            fixed (float* px = x, pg = grad, pm = m, pv = v)
+            {
+                nint ax = (nint)px, ag = (nint)pg, am = (nint)pm, av = (nint)pv;
+                int length = x.Length, chunk = (length / parts + 15) & ~15;
+                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                {
+                    int start = part * chunk, count = Math.Min(chunk, length - start);
+                    if (count <= 0) return;
+                    AdamSweep(new Span<float>((float*)ax + start, count), new ReadOnlySpan<float>((float*)ag + start, count),
+                        new Span<float>((float*)am + start, count), new Span<float>((float*)av + start, count), c);
+                });
+            }
+        }
+    }
+
+    /// <summary>Elements per thread below which a step runs on one thread.</summary>
+    private const int ParallelChunk = 1 << 18;
+
+    private readonly struct AdamConstants(int step, double learningRate)
+    {
+        public readonly float StepSize = (float)(learningRate / (1.0 - Math.Pow(Beta1, step)));
+        public readonly float Bc2Sqrt = (float)Math.Sqrt(1.0 - Math.Pow(Beta2, step));
+        public readonly float B1 = (float)Beta1, B2 = (float)Beta2, OneMinusB1 = (float)(1 - Beta1), OneMinusB2 = (float)(1 - Beta2);
+    }
+
+    private static void AdamSweep(Span<float> x, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, in AdamConstants c)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var b1 = Vector512.Create(c.B1); var b2 = Vector512.Create(c.B2);
+            var o1 = Vector512.Create(c.OneMinusB1); var o2 = Vector512.Create(c.OneMinusB2);
+            var bc = Vector512.Create(c.Bc2Sqrt); var eps = Vector512.Create(Epsilon); var lr = Vector512.Create(c.StepSize);
+            for (; i <= x.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var gi = Vector512.Create(grad.Slice(i, Vector512<float>.Count));
+                var mi = Vector512.Create(m.Slice(i, Vector512<float>.Count)) * b1 + o1 * gi;
+                var vi = Vector512.Create(v.Slice(i, Vector512<float>.Count)) * b2 + o2 * gi * gi;
+                mi.CopyTo(m.Slice(i));
+                vi.CopyTo(v.Slice(i));
+                var xi = Vector512.Create(x.Slice(i, Vector512<float>.Count));
+                (xi - lr * (mi / (Vector512.Sqrt(vi) / bc + eps))).CopyTo(x.Slice(i));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var b1 = Vector256.Create(c.B1); var b2 = Vector256.Create(c.B2);
+            var o1 = Vector256.Create(c.OneMinusB1); var o2 = Vector256.Create(c.OneMinusB2);
+            var bc = Vector256.Create(c.Bc2Sqrt); var eps = Vector256.Create(Epsilon); var lr = Vector256.Create(c.StepSize);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var gi = Vector256.Create(grad.Slice(i, Vector256<float>.Count));
+                var mi = Vector256.Create(m.Slice(i, Vector256<float>.Count)) * b1 + o1 * gi;
+                var vi = Vector256.Create(v.Slice(i, Vector256<float>.Count)) * b2 + o2 * gi * gi;
+                mi.CopyTo(m.Slice(i));
+                vi.CopyTo(v.Slice(i));
+                var xi = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                (xi - lr * (mi / (Vector256.Sqrt(vi) / bc + eps))).CopyTo(x.Slice(i));
+            }
+        }
+        for (; i < x.Length; i++)
         {
             float gi = grad[i];
-            float mi = m[i] * b1 + oneMinusB1 * gi;
-            float vi = v[i] * b2 + oneMinusB2 * gi * gi;
+            float mi = m[i] * c.B1 + c.OneMinusB1 * gi;
+            float vi = v[i] * c.B2 + c.OneMinusB2 * gi * gi;
             m[i] = mi;
             v[i] = vi;
-            x[i] -= stepSize * (mi / (MathF.Sqrt(vi) / bc2Sqrt + Epsilon));
+            x[i] -= c.StepSize * (mi / (MathF.Sqrt(vi) / c.Bc2Sqrt + Epsilon));
         }
     }
 }

@@ -164,7 +164,7 @@ public sealed class GemmTests
         foreach (var path in SupportedPaths())
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
-                    foreach (var (m, n, k) in new[] { (210, 150, 400), (150, 333, 129), (97, 1000, 64) })
+                    foreach (var (m, n, k) in new[] { (210, 150, 400), (150, 333, 129), (97, 1000, 64), (800, 70, 50) })
                     {
                         int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 3, ldc = n + 2;
                         var a = Random((ta ? k : m) * lda, 31);
@@ -178,6 +178,18 @@ public sealed class GemmTests
                             Assert.AreEqual(BitConverter.SingleToInt32Bits(one[i]), BitConverter.SingleToInt32Bits(two[i]),
                                 $"{path} tA={ta} tB={tb} {m}x{n}x{k}: element {i} differs between 1 and 2 threads");
                     }
+    }
+
+    [TestMethod]
+    [DataRow(2048, 12, 2, 8)]  // MiniLM's rows: 171 tiles, 22 groups of 8, 11 per part
+    [DataRow(800, 12, 2, 2)]   // CLIP's: 67 tiles; groups of 8 split 5 : 4 (40 of 67 tiles on one part), of 4 9 : 8 (36), of 2 17 : 17
+    [DataRow(96, 12, 2, 4)]    // one group of 8 would leave a part idle
+    [DataRow(210, 12, 2, 1)]   // 18 tiles: 16, 12, 10 tiles on the busiest part for 8, 4, 2; 9 for 1
+    [DataRow(800, 12, 1, 8)]   // one part: the largest group
+    [DataRow(800, 6, 2, 4)]    // AVX2 tiles: 134; 17 groups of 8 split 9 : 8 (72 tiles, 7.5 % over), 34 of 4 split 17 : 17
+    public void RowGroupsAreTheLargestWithinFivePercentOfAnEvenSplit(int m, int mr, int parts, int expected)
+    {
+        Assert.AreEqual(expected, GemmDriver.TilesPerUnit(m, mr, parts));
     }
 
     [TestMethod]

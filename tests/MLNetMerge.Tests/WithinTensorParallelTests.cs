@@ -229,4 +229,20 @@ public sealed class WithinTensorParallelTests
         CollectionAssert.AreEqual(ev, v);
         CollectionAssert.AreEqual(ex, x);
     }
+
+    [TestMethod]
+    public void DotShort4IsFourDotShortsBitForBit()
+    {
+        var rng = new Random(40);
+        double[] Draw(int n) => [.. Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1)];
+        Span<double> four = stackalloc double[4];
+        foreach (var lengths in new[] { new[] { 0, 1, 2, 3 }, [4, 4, 4, 4], [37, 36, 35, 34], [94, 7, 150, 8], [5, 160, 0, 33] })
+        {
+            var x = lengths.Select(Draw).ToArray();
+            var y = lengths.Select(Draw).ToArray();
+            DenseKernels.DotShort4(x[0], y[0], x[1], y[1], x[2], y[2], x[3], y[3], four);
+            for (int r = 0; r < 4; r++)
+                Assert.AreEqual(BitConverter.DoubleToInt64Bits(DenseKernels.DotShort(x[r], y[r])), BitConverter.DoubleToInt64Bits(four[r]), $"lengths {string.Join(",", lengths)}, row {r}");
+        }
+    }
 }

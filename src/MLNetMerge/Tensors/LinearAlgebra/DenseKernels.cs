@@ -47,6 +47,45 @@ internal static class DenseKernels
         return s;
     }
 
+    /// <summary>
+    /// Four independent <see cref="DotShort"/>s, <c>result[r] = Σ_i x_r[i] · y_r[i]</c>, each bit for bit what
+    /// <see cref="DotShort"/> gives (the same vector blocks in the same order into its own accumulator, the same lane sum
+    /// and scalar tail); the four dependency chains run interleaved, so a core keeps four additions in flight where one
+    /// chain waits on each. The lengths may differ.
+    /// </summary>
+    internal static void DotShort4(ReadOnlySpan<double> x0, ReadOnlySpan<double> y0, ReadOnlySpan<double> x1, ReadOnlySpan<double> y1,
+        ReadOnlySpan<double> x2, ReadOnlySpan<double> y2, ReadOnlySpan<double> x3, ReadOnlySpan<double> y3, Span<double> result)
+    {
+        int w = Vector<double>.Count;
+        bool vec = Vector.IsHardwareAccelerated;
+        int b0 = vec && x0.Length >= w ? x0.Length / w : 0, b1 = vec && x1.Length >= w ? x1.Length / w : 0;
+        int b2 = vec && x2.Length >= w ? x2.Length / w : 0, b3 = vec && x3.Length >= w ? x3.Length / w : 0;
+        var a0 = Vector<double>.Zero; var a1 = Vector<double>.Zero; var a2 = Vector<double>.Zero; var a3 = Vector<double>.Zero;
+        int common = Math.Min(Math.Min(b0, b1), Math.Min(b2, b3)), b = 0;
+        for (; b < common; b++)
+        {
+            int i = b * w;
+            a0 += new Vector<double>(x0.Slice(i)) * new Vector<double>(y0.Slice(i));
+            a1 += new Vector<double>(x1.Slice(i)) * new Vector<double>(y1.Slice(i));
+            a2 += new Vector<double>(x2.Slice(i)) * new Vector<double>(y2.Slice(i));
+            a3 += new Vector<double>(x3.Slice(i)) * new Vector<double>(y3.Slice(i));
+        }
+        result[0] = Finish(x0, y0, a0, b, b0);
+        result[1] = Finish(x1, y1, a1, b, b1);
+        result[2] = Finish(x2, y2, a2, b, b2);
+        result[3] = Finish(x3, y3, a3, b, b3);
+
+        // The chain's remaining blocks from `from` to `blocks`, its lane sum and scalar tail, as DotShort does them.
+        static double Finish(ReadOnlySpan<double> x, ReadOnlySpan<double> y, Vector<double> acc, int from, int blocks)
+        {
+            int w = Vector<double>.Count;
+            for (int k = from; k < blocks; k++) acc += new Vector<double>(x.Slice(k * w)) * new Vector<double>(y.Slice(k * w));
+            double s = blocks > 0 ? Vector.Sum(acc) : 0;
+            for (int i = blocks * w; i < x.Length; i++) s += x[i] * y[i];
+            return s;
+        }
+    }
+
     /// <summary><c>y[i] += alpha · x[i]</c> for short rows, without the dispatch cost of a library call.</summary>
     internal static void AxpyShort(double alpha, ReadOnlySpan<double> x, Span<double> y)
     {

@@ -245,4 +245,66 @@ public sealed class WithinTensorParallelTests
                 Assert.AreEqual(BitConverter.DoubleToInt64Bits(DenseKernels.DotShort(x[r], y[r])), BitConverter.DoubleToInt64Bits(four[r]), $"lengths {string.Join(",", lengths)}, row {r}");
         }
     }
+
+    /// <summary>A method that copies θ0 and records, per tensor, the buffers the executor handed it.</summary>
+    private sealed class BufferProbe(bool withinTensor) : MergeMethod
+    {
+        public readonly List<(string Tensor, float[] Base, float[] Task0, float[] Output)> Seen = [];
+
+        public override string Name => "buffer_probe";
+
+        public override string Reference => "a test probe";
+
+        public override string Summary => "records the buffers each tensor gets";
+
+        public override IReadOnlyList<MethodParameter> Parameters { get; } = [];
+
+        public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new Run(this, withinTensor);
+
+        private sealed class Run(BufferProbe probe, bool withinTensor) : MergeRun
+        {
+            internal override bool ParallelWithinTensor => withinTensor;
+
+            public override void Merge(MergeTensorContext ctx, Span<float> output)
+            {
+                lock (probe.Seen) probe.Seen.Add((ctx.Name, ctx.BaseArray, ctx.TaskArrays[0], ctx.OutputArray));
+                ctx.Base.CopyTo(output);
+            }
+        }
+    }
+
+    [TestMethod]
+    [DataRow(true, 1)]
+    [DataRow(false, 1)]
+    [DataRow(false, 2)]
+    public void EachWorkerHoldsOneSetOfBuffersSizedForTheLargestTensor(bool withinTensor, int threads)
+    {
+        // Tensors of 6144, 64 and 700 elements: one set of buffers per worker for all of them (renting per tensor drew a
+        // new set from each of the pool's size classes and kept them all).
+        var family = Family().WithTaskVectors("model.layers.0.extra", [700], Random(700, 9), Random(700, 10), Random(700, 11), Random(700, 12));
+        var probe = new BufferProbe(withinTensor);
+        using var built = family.Build();
+        var merged = MergeExecutor.RunInMemory(built, probe, new MergeParameters(probe, null, [null, null, null]), new MergeExecutionOptions { MaxThreads = threads });
+        Assert.HasCount(3, probe.Seen);
+        int workers = probe.Seen.Select(s => s.Base).Distinct(ReferenceEqualityComparer.Instance).Count();
+        Assert.IsLessThanOrEqualTo(withinTensor ? 1 : threads, workers);
+        foreach (var (tensor, b, t0, o) in probe.Seen)
+            foreach (var array in new[] { b, t0, o }) Assert.IsGreaterThanOrEqualTo(96 * 64, array.Length, tensor);
+        if (workers == 1)
+            foreach (var s in probe.Seen)
+            {
+                Assert.AreSame(probe.Seen[0].Base, s.Base);
+                Assert.AreSame(probe.Seen[0].Task0, s.Task0);
+                Assert.AreSame(probe.Seen[0].Output, s.Output);
+            }
+        CollectionAssert.AreEqual(Read(built.Base, "model.layers.0.extra", 700), merged.Tensors["model.layers.0.extra"]);
+    }
+
+    private static float[] Read(ICheckpointReader reader, string name, int length)
+    {
+        var x = new float[length];
+        reader.TryGetTensor(name, out var info);
+        reader.ReadFloat32(info, x);
+        return x;
+    }
 }

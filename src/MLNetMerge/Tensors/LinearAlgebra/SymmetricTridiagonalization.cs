@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
@@ -111,7 +112,21 @@ internal static class SymmetricTridiagonalization
     {
         double yi = y[i], s = 0;
         int j = 0, lanes = Vector<double>.Count;
-        if (Vector.IsHardwareAccelerated && i >= 2 * lanes)
+        if (Vector512.IsHardwareAccelerated && lanes == 4 && i >= 8)
+        {
+            // The two 4-lane accumulators below as the halves of one 8-lane vector: every lane sums the same products in
+            // the same order, and the halves are added and summed as below, so the bits are the same.
+            var vyi = Vector512.Create(yi);
+            var acc = Vector512<double>.Zero;
+            for (; j <= i - 8; j += 8)
+            {
+                var r = Vector512.Create<double>(row.Slice(j, 8));
+                acc += r * Vector512.Create<double>(y.Slice(j, 8));
+                (Vector512.Create<double>(q.Slice(j, 8)) + vyi * r).CopyTo(q.Slice(j));
+            }
+            s = Vector.Sum((acc.GetLower() + acc.GetUpper()).AsVector());
+        }
+        else if (Vector.IsHardwareAccelerated && i >= 2 * lanes)
         {
             var vyi = new Vector<double>(yi);
             var acc0 = Vector<double>.Zero;
@@ -139,7 +154,16 @@ internal static class SymmetricTridiagonalization
     private static void UpdateRow(Span<double> row, double xi, ReadOnlySpan<double> w, double wi, ReadOnlySpan<double> x)
     {
         int j = 0, len = row.Length, lanes = Vector<double>.Count;
-        if (Vector.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // Element-wise: the same two products, sum and difference per element at any width.
+            var vxi = Vector512.Create(xi);
+            var vwi = Vector512.Create(wi);
+            for (; j <= len - Vector512<double>.Count; j += Vector512<double>.Count)
+                (Vector512.Create<double>(row.Slice(j, Vector512<double>.Count)) - (vxi * Vector512.Create<double>(w.Slice(j, Vector512<double>.Count))
+                    + vwi * Vector512.Create<double>(x.Slice(j, Vector512<double>.Count)))).CopyTo(row.Slice(j));
+        }
+        else if (Vector.IsHardwareAccelerated)
         {
             var vxi = new Vector<double>(xi);
             var vwi = new Vector<double>(wi);

@@ -88,6 +88,27 @@ internal static class TridiagonalQlEigen
             int k0 = Math.Max(0, k1 - AccumulateGroup + 1); // the group applies H_k1, H_k1−1, …, H_k0 in that order
             int first = k0 + 1 + (part - (k0 + 1) % parts + parts) % parts; // the first row ≥ k0 + 1 of this part
             for (int r = first; r < n; r += parts)
+            {
+                int partner = r + parts;
+                if (r > k1 && partner < n)
+                {
+                    // Two rows that take the whole group: their dot products with each v share its loads and run as
+                    // independent chains (Dot2); each row gets the same operations in the same order as alone.
+                    for (int k = k1; k >= k0; k--)
+                    {
+                        if (beta[k] == 0.0) continue;
+                        int len = n - k - 1;
+                        var v = reflectors.AsSpan(k * n + k + 1, len);
+                        var rowA = qt.AsSpan(r * n + k + 1, len);
+                        var rowB = qt.AsSpan(partner * n + k + 1, len);
+                        Dot2(rowA, rowB, v, out double da, out double db);
+                        double sa = beta[k] * da, sb = beta[k] * db;
+                        if (sa != 0.0) DenseKernels.Axpy(-sa, v, rowA);
+                        if (sb != 0.0) DenseKernels.Axpy(-sb, v, rowB);
+                    }
+                    r = partner;
+                    continue;
+                }
                 for (int k = Math.Min(k1, r - 1); k >= k0; k--)
                 {
                     if (beta[k] == 0.0) continue;
@@ -97,6 +118,7 @@ internal static class TridiagonalQlEigen
                     double s = beta[k] * Dot(row, v);
                     if (s != 0.0) DenseKernels.Axpy(-s, v, row);
                 }
+            }
         }
     }
 
@@ -170,5 +192,50 @@ internal static class TridiagonalQlEigen
         }
         for (; i < n; i++) s += x[i] * y[i];
         return s;
+    }
+
+    /// <summary><see cref="Dot"/>(<paramref name="a"/>, y) and <see cref="Dot"/>(<paramref name="b"/>, y) in one pass over y, each the same sum as alone.</summary>
+    private static void Dot2(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> y, out double sa, out double sb)
+    {
+        int n = a.Length, i = 0;
+        sa = 0;
+        sb = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var a0 = Vector512<double>.Zero; var a1 = Vector512<double>.Zero;
+            var b0 = Vector512<double>.Zero; var b1 = Vector512<double>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var y0 = Vector512.Create(y.Slice(i, 8));
+                var y1 = Vector512.Create(y.Slice(i + 8, 8));
+                a0 += Vector512.Create(a.Slice(i, 8)) * y0;
+                a1 += Vector512.Create(a.Slice(i + 8, 8)) * y1;
+                b0 += Vector512.Create(b.Slice(i, 8)) * y0;
+                b1 += Vector512.Create(b.Slice(i + 8, 8)) * y1;
+            }
+            sa = Vector512.Sum(a0 + a1);
+            sb = Vector512.Sum(b0 + b1);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var a0 = Vector256<double>.Zero; var a1 = Vector256<double>.Zero;
+            var b0 = Vector256<double>.Zero; var b1 = Vector256<double>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var y0 = Vector256.Create(y.Slice(i, 4));
+                var y1 = Vector256.Create(y.Slice(i + 4, 4));
+                a0 += Vector256.Create(a.Slice(i, 4)) * y0;
+                a1 += Vector256.Create(a.Slice(i + 4, 4)) * y1;
+                b0 += Vector256.Create(b.Slice(i, 4)) * y0;
+                b1 += Vector256.Create(b.Slice(i + 4, 4)) * y1;
+            }
+            sa = Vector256.Sum(a0 + a1);
+            sb = Vector256.Sum(b0 + b1);
+        }
+        for (; i < n; i++)
+        {
+            sa += a[i] * y[i];
+            sb += b[i] * y[i];
+        }
     }
 }

@@ -17,6 +17,14 @@ public sealed class OrtNameCollisionTests
 
     private static IDataView Empty => new ArrayDataViewBuilder().AddFloatVector("pixel_values", [], Pixels).Build();
 
+    /// <summary>Runs <paramref name="test"/> in a fresh temp folder, deleted afterwards.</summary>
+    private static void InTempFolder(Action<string> test)
+    {
+        string temp = Directory.CreateTempSubdirectory("ort-name-").FullName;
+        try { test(temp); }
+        finally { Directory.Delete(temp, recursive: true); }
+    }
+
     private static OnnxTransformer ApplyFromFile(string path) =>
         new MLContext(seed: 0).Transforms.ApplyOnnxModel(["embedding"], ["pixel_values"], path, null, false).Fit(Empty);
 
@@ -24,8 +32,7 @@ public sealed class OrtNameCollisionTests
     public void AValidModelNamedDotOrt_FailsInOnnxRuntime_AndIsRecognised()
     {
         byte[] onnx = MLNetTestModels.TinyVit(out _);
-        string temp = Directory.CreateTempSubdirectory("ort-name-").FullName;
-        try
+        InTempFolder(temp =>
         {
             string ort = Path.Combine(temp, "abcdefgh.ort"), plain = Path.Combine(temp, "abcdefgh.onx");
             File.WriteAllBytes(ort, onnx);
@@ -38,16 +45,14 @@ public sealed class OrtNameCollisionTests
             var other = Assert.Throws<Exception>(() => ApplyFromFile(plain));
             Assert.IsFalse(OrtNameCollision.IsCollision(other), "bytes that are not a model are another failure: " + other);
             Assert.IsFalse(OrtNameCollision.IsCollision(new IOException("ORT model verification failed")), "only ONNX Runtime's own exception counts");
-        }
-        finally { Directory.Delete(temp, recursive: true); }
+        });
     }
 
     [TestMethod]
     public void Retry_LoadsAgainUnderAnotherName_AndDeletesOnlyTheCopyTheFailedTryLeft()
     {
         byte[] onnx = MLNetTestModels.TinyVit(out _);
-        string temp = Directory.CreateTempSubdirectory("ort-name-").FullName;
-        try
+        InTempFolder(temp =>
         {
             string unrelated = Path.Combine(temp, "other000.ort"), sameBytesBefore = Path.Combine(temp, "before00.ort");
             File.WriteAllBytes(unrelated, [.. onnx.Take(onnx.Length - 1)]);
@@ -66,16 +71,14 @@ public sealed class OrtNameCollisionTests
             Assert.IsTrue(File.Exists(sameBytesBefore), "a .ort file that was there before is not ours");
             Assert.IsTrue(File.Exists(Path.Combine(temp, "fine0001.onx")));
             Assert.AreEqual(16, ((VectorDataViewType)loaded.GetOutputSchema(Empty.Schema)["embedding"].Type).Size);
-        }
-        finally { Directory.Delete(temp, recursive: true); }
+        });
     }
 
     [TestMethod]
     public void Retry_GivesUpAfterItsAttempts_AndPassesOtherFailuresOnAtOnce()
     {
         byte[] onnx = MLNetTestModels.TinyVit(out _);
-        string temp = Directory.CreateTempSubdirectory("ort-name-").FullName;
-        try
+        InTempFolder(temp =>
         {
             int tries = 0;
             Assert.Throws<Exception>(() => OrtNameCollision.Retry(temp, onnx, () =>
@@ -90,7 +93,6 @@ public sealed class OrtNameCollisionTests
             tries = 0;
             Assert.ThrowsExactly<FormatException>(() => OrtNameCollision.Retry<int>(temp, onnx, () => { tries++; throw new FormatException(); }));
             Assert.AreEqual(1, tries);
-        }
-        finally { Directory.Delete(temp, recursive: true); }
+        });
     }
 }

@@ -107,12 +107,18 @@ internal static class RowOrthonormalizer
     /// </summary>
     private static void InvertLower(double[] l, int rows, float[] inverse)
     {
-        var cols = new double[4 * rows]; // (4, rows) four columns of L⁻¹
+        double[] cols = BufferPool<double>.Shared.Rent(4 * rows); // (4, rows) four columns of L⁻¹
+        try { InvertLower(l, rows, inverse, cols); }
+        finally { BufferPool<double>.Shared.Return(cols); }
+    }
+
+    private static void InvertLower(double[] l, int rows, float[] inverse, double[] cols)
+    {
         Span<double> dots = stackalloc double[4];
         int c = 0;
         for (; c + 3 < rows; c += 4)
         {
-            cols.AsSpan().Clear();
+            cols.AsSpan(0, 4 * rows).Clear();
             for (int i = c; i < rows; i++)
             {
                 var li = new ReadOnlySpan<double>(l, i * rows, i); // L[i, 0..i)

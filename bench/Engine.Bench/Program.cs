@@ -77,7 +77,7 @@ else if (args[0] == "clip")
     var images = new float[batch * model.InputSize];
     for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
     EncoderInference.Embed(model, images, batch, batch);
-    const int reps = 3;
+    int reps = int.Parse(Environment.GetEnvironmentVariable("CLIP_REPS") ?? "3");
     var sw = Stopwatch.StartNew();
     for (int i = 0; i < reps; i++) EncoderInference.Embed(model, images, batch, batch);
     double s = sw.Elapsed.TotalSeconds / reps;

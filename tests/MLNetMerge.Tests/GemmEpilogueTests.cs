@@ -6,7 +6,7 @@ namespace MLNetMerge.Tests;
 /// <summary>
 /// The GEMM epilogue (bias, residual, activation applied per row panel inside the packed product) against the same
 /// product without it followed by separate passes: bit for bit on every kernel path the CPU has (the path is forced
-/// through <see cref="Gemm.MultiplyCore(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int, int, GemmPath, in GemmEpilogue)"/>,
+/// through <see cref="Gemm.MultiplyCore(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int, int, GemmPath, in GemmEpilogue, PackedMatrix)"/>,
 /// so AVX2 is covered on an AVX-512 machine), with 1 and 2 threads, on shapes with partial row and column tiles.
 /// </summary>
 [TestClass]

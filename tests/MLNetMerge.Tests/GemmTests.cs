@@ -181,6 +181,36 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    public void PrivatelyPackedBlocksOfBGiveTheSharedBuffersBits()
+    {
+        // A part whose block of B another part is still packing packs its own copy: same floats, other addresses.
+        foreach (var path in SupportedPaths())
+            foreach (bool tb in new[] { false, true })
+                foreach (var (m, n, k) in new[] { (210, 1000, 800), (150, 333, 129) })
+                {
+                    int lda = k + 1, ldb = (tb ? k : n) + 3, ldc = n + 2;
+                    var a = Random(m * lda, 41);
+                    var b = Random((tb ? n : k) * ldb, 42);
+                    var c0 = Random(m * ldc, 43);
+                    var shared = (float[])c0.Clone();
+                    var own = (float[])c0.Clone();
+                    Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, shared, ldc, 2, path);
+                    try
+                    {
+                        GemmDriver.PackPrivatelyForTests = true;
+                        Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, own, ldc, 2, path);
+                    }
+                    finally
+                    {
+                        GemmDriver.PackPrivatelyForTests = false;
+                    }
+                    for (int i = 0; i < shared.Length; i++)
+                        Assert.AreEqual(BitConverter.SingleToInt32Bits(shared[i]), BitConverter.SingleToInt32Bits(own[i]),
+                            $"{path} tB={tb} {m}x{n}x{k}: element {i} differs between the shared and a private packed B");
+                }
+    }
+
+    [TestMethod]
     [DataRow(2048, 12, 2, 8)]  // MiniLM's rows: 171 tiles, 22 groups of 8, 11 per part
     [DataRow(800, 12, 2, 2)]   // CLIP's: 67 tiles; groups of 8 split 5 : 4 (40 of 67 tiles on one part), of 4 9 : 8 (36), of 2 17 : 17
     [DataRow(96, 12, 2, 4)]    // one group of 8 would leave a part idle

@@ -76,11 +76,13 @@ internal static class Gemm
     /// <see cref="MultiplyCore(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int, int, GemmPath)"/>
     /// followed by <paramref name="epilogue"/> on every element of C (bias, residual, activation; see <see cref="GemmEpilogue"/>),
     /// applied inside the packed product while each row panel of C is in cache. The caller keeps the epilogue's buffers
-    /// (bias n, residual and output m × n with their strides) alive and pinned for the call.
+    /// (bias n, residual and output m × n with their strides) alive and pinned for the call. A packed product reads B from
+    /// <paramref name="packedB"/> when given and made from this B for this path (same bits; a small product, which does not
+    /// pack, reads <paramref name="b"/>).
     /// </summary>
     internal static unsafe void MultiplyCore(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        int maxThreads, GemmPath path, in GemmEpilogue epilogue)
+        int maxThreads, GemmPath path, in GemmEpilogue epilogue, PackedMatrix? packedB = null)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM dimensions must be non-negative, got m={m}, n={n}, k={k}.");
         if (maxThreads < 1) throw new ArgumentException($"maxThreads must be at least 1, got {maxThreads}.", nameof(maxThreads));
@@ -105,7 +107,7 @@ internal static class Gemm
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
-            GemmDriver.Run(path, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, maxThreads, epilogue);
+            GemmDriver.Run(path, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, maxThreads, epilogue, packedB);
         }
     }
 

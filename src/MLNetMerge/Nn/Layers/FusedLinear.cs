@@ -16,7 +16,8 @@ namespace MLNetMerge.Nn.Layers;
 /// tail rounding depends on where a row falls in a chunk, and the training forward must keep the bits the committed
 /// zoos were built with; one separate pass costs under 1 % of a forward. Each row panel of y is biased, residual-added and activated while still in L1 after its last k-block,
 /// instead of three more passes over (N, Out) in memory. Backward is <see cref="Linear.Backward{T}"/> and
-/// <see cref="Activation.Backward{T}"/> on the kept output y (the pre-activation), as before.
+/// <see cref="Activation.Backward{T}"/> on the kept output y (the pre-activation), as before. Inside a
+/// <see cref="FrozenWeights"/> scope the weight is packed for the GEMM once and read from its panels on every later call.
 /// </summary>
 internal static class FusedLinear
 {
@@ -54,7 +55,7 @@ internal static class FusedLinear
                 Activation = f, Output = f == null ? null : pa, LdOutput = outDim,
             };
             Gemm.MultiplyCore(false, true, n, outDim, inDim, 1f, x, inDim, weight, inDim, 0f, y, outDim,
-                Environment.ProcessorCount, Gemm.BestPath, epilogue);
+                Environment.ProcessorCount, Gemm.BestPath, epilogue, FrozenWeights.PackedTransposed(weight, outDim, inDim, Gemm.BestPath));
         }
         if (activation is { } kind && f == null) Activation.Forward<float>(kind, act[..size], y[..size]);
     }

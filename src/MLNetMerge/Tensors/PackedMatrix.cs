@@ -1,0 +1,103 @@
+using System.Runtime.InteropServices;
+
+namespace MLNetMerge.Tensors;
+
+/// <summary>
+/// op(B) of a GEMM packed once into the panels the packed driver reads (<see cref="GemmDriver"/>), for a B that many
+/// products share: an inference layer's weight over every batch of a data set. A product given it skips packing B
+/// (ONNX Runtime's MLAS likewise packs a constant weight when its session is created). The panels are the same floats
+/// the driver would pack, so a product from them gives the same bits as from B itself. A matrix is used by one thread's
+/// products at a time (the first one fills it).
+/// Layout for kernel path P (NR, KC of its blocking), nPadded = ⌈n / NR⌉ · NR:
+/// <code>
+/// data (nPadded, k): k-block pc (kc = min(KC, k − pc)) at pc · nPadded, as ⌈n / NR⌉ panels of (kc, NR)
+/// </code>
+/// Held in native memory (it never moves, and the GC does not scan it); <see cref="Dispose"/> frees it.
+/// </summary>
+internal sealed unsafe class PackedMatrix : IDisposable
+{
+    private float* _data; // (nPadded, k) as above, 64-byte aligned
+
+    private PackedMatrix(GemmPath path, bool transB, int n, int k, float* data)
+    {
+        Path = path; TransB = transB; N = n; K = k; _data = data;
+    }
+
+    /// <summary>The kernel path whose blocking the panels follow.</summary>
+    internal GemmPath Path { get; }
+
+    /// <summary>Whether B was stored (n, k) (op(B) = Bᵀ).</summary>
+    internal bool TransB { get; }
+
+    /// <summary>Columns of op(B).</summary>
+    internal int N { get; }
+
+    /// <summary>Rows of op(B) (the product's inner dimension).</summary>
+    internal int K { get; }
+
+    /// <summary>The panels; valid until <see cref="Dispose"/>.</summary>
+    internal float* Data => _data != null ? _data : throw new ObjectDisposedException(nameof(PackedMatrix));
+
+    /// <summary>True once the panels hold all of op(B): packed by <see cref="TryCreate"/>, or by the first product given
+    /// this matrix (<see cref="TryAllocate"/>), whose parts pack B into it instead of into a buffer of their own.</summary>
+    internal bool IsComplete { get; private set; }
+
+    /// <summary>Records that a product packed every panel.</summary>
+    internal void MarkComplete() => IsComplete = true;
+
+    /// <summary>
+    /// Room for op(B) (k, n) packed for <paramref name="path"/>, not packed yet: the first product given it packs B into it
+    /// (with all its threads, as it would into its own buffer) and later products read it. Null where the driver would not
+    /// read one whole packed B: a B too large for one slab (<see cref="GemmDriver.PackedBCap"/>) is packed per slab in the
+    /// product itself.
+    /// </summary>
+    /// <param name="path">Kernel path of the products that will use it.</param>
+    /// <param name="transB">B stored (n, k), else (k, n): which B the products will give with it.</param>
+    /// <param name="n">Columns of op(B).</param>
+    /// <param name="k">Rows of op(B).</param>
+    internal static PackedMatrix? TryAllocate(GemmPath path, bool transB, int n, int k)
+    {
+        if (n <= 0 || k <= 0 || !GemmDriver.IsOneSlab(path, n, k)) return null;
+        long floats = GemmDriver.PackedFloats(path, n, k);
+        return new PackedMatrix(path, transB, n, k, (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64));
+    }
+
+    /// <summary>op(B) (k, n) packed now for <paramref name="path"/>, or null as for <see cref="TryAllocate"/>.</summary>
+    /// <param name="path">Kernel path of the products that will use it.</param>
+    /// <param name="transB">B stored (n, k) with row stride <paramref name="ldb"/>, else (k, n).</param>
+    /// <param name="b">B's storage.</param>
+    /// <param name="ldb">B's row stride.</param>
+    /// <param name="n">Columns of op(B).</param>
+    /// <param name="k">Rows of op(B).</param>
+    /// <exception cref="ArgumentException"><paramref name="b"/> does not hold op(B).</exception>
+    internal static PackedMatrix? TryCreate(GemmPath path, bool transB, ReadOnlySpan<float> b, int ldb, int n, int k)
+    {
+        if (n > 0 && k > 0 && (ldb < (transB ? k : n) || (long)(transB ? n - 1 : k - 1) * ldb + (transB ? k : n) > b.Length))
+            throw new ArgumentException($"packed B: {b.Length} floats with row stride {ldb} do not hold op(B) of ({k}, {n}).");
+        var packed = TryAllocate(path, transB, n, k);
+        if (packed == null) return null;
+        fixed (float* pb = b) GemmDriver.PackWhole(path, transB, pb, ldb, n, k, packed._data);
+        packed.IsComplete = true;
+        return packed;
+    }
+
+    /// <summary>True when this packs op(B) of (<paramref name="k"/>, <paramref name="n"/>) for <paramref name="path"/>.</summary>
+    internal bool Fits(GemmPath path, bool transB, int n, int k) => _data != null && path == Path && transB == TransB && n == N && k == K;
+
+    /// <summary>Frees the panels.</summary>
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the panels of one never disposed.</summary>
+    ~PackedMatrix() => Free();
+
+    private void Free()
+    {
+        if (_data == null) return;
+        NativeMemory.AlignedFree(_data);
+        _data = null;
+    }
+}

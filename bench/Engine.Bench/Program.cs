@@ -78,6 +78,8 @@ else if (args[0] == "clip")
     for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
     EncoderInference.Embed(model, images, batch, batch);
     int reps = int.Parse(Environment.GetEnvironmentVariable("CLIP_REPS") ?? "3");
+    // CLIP_FROZEN=1: every rep inside one FrozenWeights scope (weights packed once), as an ORT session; for profiling.
+    using var frozen = Environment.GetEnvironmentVariable("CLIP_FROZEN") == "1" ? MLNetMerge.Nn.FrozenWeights.Begin(model.Parameters) : null;
     var sw = Stopwatch.StartNew();
     for (int i = 0; i < reps; i++) EncoderInference.Embed(model, images, batch, batch);
     double s = sw.Elapsed.TotalSeconds / reps;

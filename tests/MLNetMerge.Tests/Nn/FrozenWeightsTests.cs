@@ -83,6 +83,20 @@ internal sealed class FrozenWeightsTests
     }
 
     [TestMethod]
+    public unsafe void PanelsGivenBackServeTheNextMatrixOfTheirSize()
+    {
+        // Fresh pages are slow to touch: a disposed matrix's buffer is kept for the next one of the same size, unpacked.
+        var first = PackedMatrix.TryCreate(Gemm.BestPath, true, Random(40 * 56, 10), 56, 40, 56)!;
+        nint data = (nint)first.Data;
+        first.Dispose();
+        using var next = PackedMatrix.TryAllocate(Gemm.BestPath, true, 40, 56)!;
+        using var other = PackedMatrix.TryAllocate(Gemm.BestPath, true, 40, 57)!;
+        Assert.AreEqual(data, (nint)next.Data);
+        Assert.IsFalse(next.IsComplete);
+        Assert.AreNotEqual(data, (nint)other.Data);
+    }
+
+    [TestMethod]
     public void AnOperandLargerThanOneSlabIsNotPrepacked()
     {
         // BERT's word-embedding tying shape (30522, 384): one slab holds 4 Mi floats, 10 880 of its columns at k = 384.

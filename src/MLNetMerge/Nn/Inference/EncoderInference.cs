@@ -20,7 +20,8 @@ internal static class EncoderInference
         if ((long)count * d != inputs.Length)
             throw new ArgumentException($"expected {count} examples of {d} values ({(long)count * d}), got {inputs.Length}.", nameof(inputs));
         var output = new float[(long)count * e];
-        using var frozen = FrozenWeights.Begin(model.Parameters); // each weight packed for the GEMM once, not per batch
+        // Over several batches each weight is packed for the GEMM once (FrozenWeights), not in every batch.
+        using var frozen = count > batchSize ? FrozenWeights.Begin(model.Parameters) : null;
         for (int start = 0; start < count; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -49,7 +50,7 @@ internal static class EncoderInference
         if (!mask.IsEmpty && mask.Length != ids.Length) throw new ArgumentException($"the mask has {mask.Length} entries; the ids {ids.Length}.", nameof(mask));
         int c = model.EmbeddingSize;
         var output = new float[(long)count * c];
-        using var frozen = FrozenWeights.Begin(model.Parameters);
+        using var frozen = count > batchSize ? FrozenWeights.Begin(model.Parameters) : null;
         for (int start = 0; start < count; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();

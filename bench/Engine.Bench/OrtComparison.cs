@@ -129,6 +129,9 @@ internal static class OrtComparison
 
     private delegate ReadOnlySpan<float> EmbeddingGetter();
 
+    /// <summary>Milliseconds of quiet before each timed call (ORT_PAUSE_MS, default 100; 0 for back-to-back calls).</summary>
+    private static readonly int PauseMs = int.Parse(Environment.GetEnvironmentVariable("ORT_PAUSE_MS") ?? "100");
+
     /// <summary>Two alternating series against ORT: ours packing each weight in every product, then ours inside a
     /// FrozenWeights scope (each weight packed once, on the first call — what ORT does when its session is created).</summary>
     private static int CompareBoth(string what, ParameterArena parameters, Action ours, Action ort, EmbeddingGetter oursEmbedding,
@@ -147,9 +150,13 @@ internal static class OrtComparison
         var tOrt = new List<double>();
         for (int r = 0; r < reps; r++)
         {
+            // A pause before each timed call: ORT's intra-op threads spin for a while after a run (and would take a core
+            // from the call after it), and neither side should start in the other's wake.
+            Thread.Sleep(PauseMs);
             long t0 = Stopwatch.GetTimestamp();
             ours();
             tOurs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            Thread.Sleep(PauseMs);
             t0 = Stopwatch.GetTimestamp();
             ort();
             tOrt.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);

@@ -60,10 +60,12 @@ print(f"tiny-ViT train step: ours {med(ot):.2f} ms, torch {med(tt):.2f} ms (medi
       f"(first loss ours {fo:.6f}, torch {ft:.6f})")
 print(f"CLIP ViT-B/32 inference, torch reference: ours {med(oc):.1f} ms, torch {med(tc):.1f} ms: {med(tc) / med(oc):.2f}x")
 for name, what in (("ort_bert", "BERT 6x384 (MiniLM shape) batch 32x64"), ("ort_clip", "CLIP ViT-B/32 batch 16")):
-    ls = lines(name)
-    o = [float(re.search(r"ours ([\d.]+) ms", l).group(1)) for l in ls]
-    r = [float(re.search(r"onnxruntime ([\d.]+) ms", l).group(1)) for l in ls]
-    d = max(float(re.search(r"embedding ([\d.E+-]+)", l).group(1)) for l in ls)
-    print(f"{what}, ONNX Runtime reference: ours {med(o):.1f} ms, onnxruntime {med(r):.1f} ms: {med(r) / med(o):.2f}x "
-          f"(max |ours - ort| embedding {d:.1e})")
+    for series in ("weights packed per product", "weights frozen (packed once)"):
+        ls = [l for l in lines(name) if series in l]
+        if not ls: continue
+        o = [float(re.search(r"ours ([\d.]+) ms", l).group(1)) for l in ls]
+        r = [float(re.search(r"onnxruntime ([\d.]+) ms", l).group(1)) for l in ls]
+        d = max(float(re.search(r"embedding ([\d.E+-]+)", l).group(1)) for l in ls)
+        print(f"{what}, {series}, ONNX Runtime reference: ours {med(o):.1f} ms, onnxruntime {med(r):.1f} ms: "
+              f"{med(r) / med(o):.2f}x (max |ours - ort| embedding {d:.1e})")
 PY

@@ -81,7 +81,8 @@ internal sealed class FrozenWeights : IDisposable
         return (int)offset;
     }
 
-    /// <summary>Closes the scope: frees the panels and unpins the values. Scopes close in the reverse order they opened.</summary>
+    /// <summary>Closes the scope: gives the panels back (<see cref="PackedMatrix.Dispose"/>) and unpins the values. Scopes
+    /// close in the reverse order they opened.</summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -1,0 +1,223 @@
+using System.Runtime.CompilerServices;
+
+namespace MLNetMerge.Tensors;
+
+/// <summary>One product's arguments, its shared packed B and the per-part entry the worker pool calls (see the loop nest
+/// and the partitioning on <see cref="GemmDriver"/>).</summary>
+internal static unsafe partial class GemmDriver
+{
+    /// <summary>The arguments of one product and the per-part entry the worker pool calls.</summary>
+    private sealed class GemmJob : GemmWorkerPool.IJob
+    {
+        private GemmPath _path;
+        private Blocking _blk;
+        private bool _transA, _transB;
+        private int _m, _n, _k, _lda, _ldb, _ldc, _nPadded, _unitRows, _rowUnits;
+        private float _alpha, _beta;
+        private float* _a, _b, _c;
+        private GemmEpilogue _epilogue;
+        private int _nextUnit;
+        private float* _packB;          // shared packed B: (nPadded, k) as k-blocks of (nPadded/nr, kc, nr)
+        private int _columnBlocks, _parts;
+        private int[] _blockState = new int[16]; // per column block: Unpacked, Packing, Packed
+
+        /// <summary>Row groups of C.</summary>
+        internal int ComputeUnits => _rowUnits;
+
+        /// <summary>True when every column block is in the shared buffer (after the parts ran: each block was claimed by
+        /// the first part to reach it, which packed it before its part ended).</summary>
+        internal bool AllPacked
+        {
+            get
+            {
+                for (int jb = 0; jb < _columnBlocks; jb++) if (Volatile.Read(ref _blockState[jb]) != Packed) return false;
+                return true;
+            }
+        }
+
+        internal void Set(GemmPath path, Blocking blk, bool transA, bool transB, int m, int n, int k, float alpha,
+            float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, in GemmEpilogue epilogue, int tilesPerUnit)
+        {
+            _path = path; _blk = blk; _transA = transA; _transB = transB;
+            _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
+            _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
+            _nPadded = RoundUp(n, blk.Nr);
+            _unitRows = tilesPerUnit * blk.Mr;
+            _rowUnits = (m + _unitRows - 1) / _unitRows;
+            _nextUnit = 0;
+            _columnBlocks = (n + blk.Nc - 1) / blk.Nc;
+        }
+
+        /// <summary>Gives the product its shared packed-B buffer: every column block still to pack, or all of them
+        /// <paramref name="packed"/> already.</summary>
+        internal void Start(float* packB, int parts, bool packed)
+        {
+            _packB = packB;
+            _parts = Math.Max(1, parts);
+            if (_blockState.Length < _columnBlocks) _blockState = new int[Math.Max(_columnBlocks, 2 * _blockState.Length)];
+            Array.Fill(_blockState, packed ? Packed : Unpacked, 0, _columnBlocks);
+        }
+
+        /// <summary>
+        /// Takes row groups until none is left. The A pack buffer (and a private B block, only when needed) is rented from
+        /// <see cref="BufferPool{T}"/> for the part and pinned while it runs (not kept per thread: the SVD methods run
+        /// products on many pool threads in turn).
+        /// </summary>
+        public void RunPart(int part)
+        {
+            if (Volatile.Read(ref _nextUnit) >= _rowUnits) return; // the other parts took every group
+            var pool = BufferPool<float>.Shared;
+            float[] bufA = pool.Rent((long)_unitRows * _k + 16);
+            try
+            {
+                fixed (float* pa = bufA) RunGroups(part, Align64(pa));
+            }
+            finally
+            {
+                pool.Return(bufA);
+            }
+        }
+
+        /// <summary>
+        /// The groups this part takes; <paramref name="packA"/> (unitRows, k) packed here. Column blocks are visited from
+        /// a start that differs per part (part · blocks / parts), so parts that start together pack different blocks.
+        /// A block nobody has packed is claimed and packed into the shared buffer; one another part is packing at that
+        /// moment is put off until the group's other blocks are done, and if it is still not ready then (its packer held
+        /// back by the OS), it is packed into a private (k × NC) buffer for this group. The visiting order does not touch
+        /// any element's arithmetic (each element's k-blocks run in order inside one block), nor does which copy of B a
+        /// block is read from.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunGroups(int part, float* packA)
+        {
+            int units = _rowUnits, blocks = _columnBlocks, startBlock = (int)((long)Math.Min(part, _parts - 1) * blocks / _parts);
+            float* edge = stackalloc float[_blk.Mr * _blk.Nr + 16]; // edge: (mr, nr) scratch tile
+            edge = Align64(edge);
+            int deferredWords = (blocks + 63) / 64;
+            Span<ulong> deferred = deferredWords <= 64 ? stackalloc ulong[deferredWords] : new ulong[deferredWords]; // bit per block
+            deferred.Clear();
+            float[]? privateB = null;
+            try
+            {
+                for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
+                {
+                    int i0 = u * _unitRows, rows = Math.Min(_unitRows, _m - i0);
+                    for (int pc = 0; pc < _k; pc += _blk.Kc)
+                        GemmPacking.PackA(_transA, _a, _lda, i0, pc, rows, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * RoundUp(rows, _blk.Mr));
+                    bool anyDeferred = false;
+                    for (int t = 0; t < blocks; t++)
+                    {
+                        int jb = (startBlock + t) % blocks;
+                        if (EnsurePacked(jb)) RunSharedBlock(packA, edge, i0, rows, jb);
+                        else { deferred[jb >> 6] |= 1UL << jb; anyDeferred = true; }
+                    }
+                    for (int jb = 0; anyDeferred && jb < blocks; jb++)
+                    {
+                        if ((deferred[jb >> 6] & (1UL << jb)) == 0) continue;
+                        deferred[jb >> 6] &= ~(1UL << jb);
+                        if (!PackPrivatelyForTests && Volatile.Read(ref _blockState[jb]) == Packed)
+                        {
+                            RunSharedBlock(packA, edge, i0, rows, jb);
+                            continue;
+                        }
+                        privateB ??= BufferPool<float>.Shared.Rent((long)_blk.Nc * _k + 16);
+                        fixed (float* pp = privateB)
+                        {
+                            float* own = Align64(pp); // (colsPadded, k) as k-blocks of (colsPadded/nr, kc, nr)
+                            int j0 = jb * _blk.Nc, cols = Math.Min(_blk.Nc, _n - j0), colsPadded = RoundUp(cols, _blk.Nr);
+                            PackColumnBlock(own, colsPadded, 0, j0, cols);
+                            RunUnit(packA, own, colsPadded, 0, edge, i0, rows, j0, cols);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                if (privateB != null) BufferPool<float>.Shared.Return(privateB);
+            }
+        }
+
+        private const int Unpacked = 0, Packing = 1, Packed = 2;
+
+        /// <summary>
+        /// True when column block <paramref name="jb"/> of the shared packed B is ready: it was, or this part claimed and
+        /// packed it now. False when another part is packing it. The release write of Packed after the block's floats and
+        /// the acquire read before using them order the packing before any part's reads.
+        /// </summary>
+        private bool EnsurePacked(int jb)
+        {
+            if (PackPrivatelyForTests) return false;
+            int state = Volatile.Read(ref _blockState[jb]);
+            if (state == Packed) return true;
+            if (state != Unpacked || Interlocked.CompareExchange(ref _blockState[jb], Packing, Unpacked) != Unpacked) return false;
+            int j0 = jb * _blk.Nc;
+            PackColumnBlock(_packB, _nPadded, j0, j0, Math.Min(_blk.Nc, _n - j0));
+            Volatile.Write(ref _blockState[jb], Packed);
+            return true;
+        }
+
+        private void PackColumnBlock(float* dst, int stride, int dstColumn, int j0, int cols) =>
+            PackColumns(_blk, _transB, _b, _ldb, _k, j0, cols, dst, stride, dstColumn);
+
+        private void RunSharedBlock(float* packA, float* edge, int i0, int rows, int jb)
+        {
+            int j0 = jb * _blk.Nc;
+            RunUnit(packA, _packB, _nPadded, j0, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
+        }
+
+        /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and packed B.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunUnit(float* packA, float* packB, int bStride, int bColumn, float* edge, int i0, int rows, int j0, int cols)
+        {
+            int mr = _blk.Mr, nr = _blk.Nr, rowsPadded = RoundUp(rows, mr);
+            bool epilogue = !_epilogue.IsEmpty;
+            for (int pc = 0; pc < _k; pc += _blk.Kc)
+            {
+                int kc = Math.Min(_blk.Kc, _k - pc);
+                bool first = pc == 0, last = pc + kc >= _k;
+                float beta = first ? _beta : 1f;
+                bool loadC = !first || _beta != 0f;
+                float* aBlock = packA + (long)pc * rowsPadded;                    // (rows/mr, kc, mr)
+                float* bBlock = packB + (long)pc * bStride + (long)bColumn * kc;  // (cols/nr, kc, nr)
+                for (int ir = 0; ir < rows; ir += mr)
+                {
+                    int tileRows = Math.Min(mr, rows - ir);
+                    float* ap = aBlock + (long)ir * kc;
+                    float* crow = _c + (long)(i0 + ir) * _ldc + j0;
+                    for (int jr = 0; jr < cols; jr += nr)
+                    {
+                        int tileCols = Math.Min(nr, cols - jr);
+                        float* bp = bBlock + (long)jr * kc;
+                        if (tileRows == mr && tileCols == nr)
+                        {
+                            Tile(kc, ap, bp, crow + jr, _ldc, _alpha, beta, loadC);
+                        }
+                        else
+                        {
+                            // Same kernel on a scratch tile, so edge elements get the same arithmetic.
+                            for (int r = 0; r < tileRows; r++)
+                            {
+                                var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, tileCols);
+                                if (loadC) src.CopyTo(new Span<float>(edge + r * nr, tileCols));
+                            }
+                            Tile(kc, ap, bp, edge, nr, _alpha, beta, loadC);
+                            for (int r = 0; r < tileRows; r++)
+                                new ReadOnlySpan<float>(edge + r * nr, tileCols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, tileCols));
+                        }
+                    }
+                    if (last && epilogue) _epilogue.Apply(_c, _ldc, i0 + ir, tileRows, j0, cols);
+                }
+            }
+        }
+
+        private void Tile(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+        {
+            switch (_path)
+            {
+                case GemmPath.Avx512: GemmKernels.Avx512Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
+                case GemmPath.Avx2: GemmKernels.Avx2Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
+                default: GemmScalarKernel.Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
+            }
+        }
+    }
+}

@@ -49,7 +49,7 @@ internal static class KernelIsa
         string line = $"cpu: {CpuModel}, {Environment.ProcessorCount} logical processors | isa: {Name}"
             + $" | GEMM: {GemmKernel}"
             + $" | element-wise: TensorPrimitives and fused TA {ElementwiseBits}-bit, TIES/EMR kernels {fixed256}-bit,"
-            + $" engine kernels (attention, GELU, layer norm) Vector<T> {vec}-bit";
+            + $" engine kernels (attention, GELU, layer norm) Vector<T> {vec}-bit, quick GELU {(Vector512.IsHardwareAccelerated ? 512 : vec)}-bit";
         if (Avx2Emulated) line += " | AVX2 EMULATED: this CPU has AVX-512, turned off for .NET by DOTNET_EnableAVX512=0";
         return line;
     }

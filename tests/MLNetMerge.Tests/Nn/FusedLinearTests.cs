@@ -86,10 +86,27 @@ internal sealed class FusedLinearTests
             }
         }
         Assert.IsTrue(worst <= 3.0 / (1 << 24), $"worst relative error {worst:E3}");
+        for (int i = 0; i + 16 <= count; i += 16)
+        {
+            var v = VectorExp.Exp(System.Runtime.Intrinsics.Vector512.Create(x.AsSpan(i, 16)));
+            for (int l = 0; l < 16; l++)
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(VectorExp.Exp(x[i + l])), BitConverter.SingleToInt32Bits(v[l]), $"16-lane and scalar e^{x[i + l]}");
+        }
         Assert.AreEqual(1f, VectorExp.Exp(0f));
         Assert.AreEqual(0f, VectorExp.Exp(-80.5f));
         Assert.AreEqual(0f, VectorExp.Exp(new Vector<float>(-1000f))[0]);
         Assert.IsTrue(VectorExp.Exp(-80f) > 0f);
         Assert.IsTrue(float.IsFinite(VectorExp.Exp(1000f)), "large inputs saturate at e^88, not infinity");
+    }
+
+    [TestMethod]
+    public void QuickGeluGivesEachElementTheScalarFormulasBits()
+    {
+        // 16-lane, 8-lane and scalar parts of one range (1 003 = 62 · 16 + 8 + 3 elements, pre-activations of ±12).
+        var x = Random(1003, 11, 12f);
+        var y = new float[x.Length];
+        VectorActivations.QuickGeluForwardRange(y, x);
+        for (int i = 0; i < x.Length; i++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(x[i] / (1f + VectorExp.Exp(x[i] * -1.702f))), BitConverter.SingleToInt32Bits(y[i]), $"element {i}");
     }
 }

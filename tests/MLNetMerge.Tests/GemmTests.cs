@@ -60,7 +60,8 @@ public sealed class GemmTests
         }
     }
 
-    private static IEnumerable<GemmPath> SupportedPaths()
+    /// <summary>Every kernel path this CPU runs (scalar always).</summary>
+    internal static IEnumerable<GemmPath> SupportedPaths()
     {
         yield return GemmPath.Scalar;
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) yield return GemmPath.Avx2;

@@ -117,7 +117,8 @@ internal static class Gemm
         fixed (float* pc = c) epilogue.Apply(pc, ldc, 0, m, 0, n);
     }
 
-    private static void CheckOperand(string name, int length, int rows, int cols, int ld)
+    /// <summary>Throws unless a span of <paramref name="length"/> holds a (rows, cols) operand with row stride <paramref name="ld"/>.</summary>
+    internal static void CheckOperand(string name, int length, int rows, int cols, int ld)
     {
         if (ld < cols) throw new ArgumentException($"GEMM operand {name}: row stride {ld} is shorter than its {cols} columns.");
         long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;

@@ -90,8 +90,7 @@ internal sealed unsafe class PackedMatrix : IDisposable
     /// <exception cref="ArgumentException"><paramref name="b"/> does not hold op(B).</exception>
     internal static PackedMatrix? TryCreate(GemmPath path, bool transB, ReadOnlySpan<float> b, int ldb, int n, int k)
     {
-        if (n > 0 && k > 0 && (ldb < (transB ? k : n) || (long)(transB ? n - 1 : k - 1) * ldb + (transB ? k : n) > b.Length))
-            throw new ArgumentException($"packed B: {b.Length} floats with row stride {ldb} do not hold op(B) of ({k}, {n}).");
+        if (n > 0 && k > 0) Gemm.CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb);
         var packed = TryAllocate(path, transB, n, k);
         if (packed == null) return null;
         fixed (float* pb = b) GemmDriver.PackWhole(path, transB, pb, ldb, n, k, packed._data);

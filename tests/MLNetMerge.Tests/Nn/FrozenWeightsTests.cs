@@ -20,18 +20,11 @@ internal sealed class FrozenWeightsTests
         return x;
     }
 
-    private static IEnumerable<GemmPath> SupportedPaths()
-    {
-        yield return GemmPath.Scalar;
-        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) yield return GemmPath.Avx2;
-        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) yield return GemmPath.Avx512;
-    }
-
     [TestMethod]
     public void APrepackedOperandGivesThePackedProductsBits()
     {
         // k over one and over two k-blocks, n with a partial panel and several column blocks, one and two threads.
-        foreach (var path in SupportedPaths())
+        foreach (var path in GemmTests.SupportedPaths())
             foreach (bool tb in new[] { false, true })
                 foreach (var (m, n, k) in new[] { (210, 1000, 800), (150, 333, 129), (97, 70, 50) })
                     foreach (int threads in new[] { 1, 2 })

@@ -6,8 +6,10 @@ using MLNetMerge.Tensors.LinearAlgebra;
 /// <summary>
 /// `cartsvd DIR VARIANT…`: the truncated SVDs CART takes, on the merge benchmark's own centered matrices, against the
 /// exact SVD that bench/merge/cart_exact_svd.py wrote to DIR. A variant is <c>rsvd:P:Q</c> (<see cref="RandomizedSvd"/>,
-/// oversampling P, Q power iterations) or <c>gram:P:Q[:noshift|:shift|:shiftS]</c> (<see cref="GramSubspaceSvd"/>; the shift
-/// updated on the first S iterations, all of them, or none; default <see cref="GramSubspaceSvd.DefaultShiftSteps"/>). Per variant it prints
+/// oversampling P, Q power iterations) or <c>gram:P:Q[:noshift|:shift|:shiftS][:dD]</c> (<see cref="GramSubspaceSvd"/>; the
+/// filter interval updated on the first S filter applications, all of them, or none; default
+/// <see cref="GramSubspaceSvd.DefaultShiftSteps"/>; Chebyshev filter of degree D, default
+/// <see cref="GramSubspaceSvd.DefaultDegree"/>). Per variant it prints
 /// the CPU time per matrix (run it with DOTNET_PROCESSOR_COUNT=1 for the one-matrix-per-core layout) and, over the
 /// matrices, the median and largest
 /// <list type="bullet">
@@ -28,15 +30,23 @@ internal static class CartSvdBench
         {
             var f = v.Split(':');
             int p = int.Parse(f[1], CultureInfo.InvariantCulture), q = int.Parse(f[2], CultureInfo.InvariantCulture);
-            int shiftSteps = f.Length <= 3 ? GramSubspaceSvd.DefaultShiftSteps
-                : f[3] == "noshift" ? 0 : f[3] == "shift" ? int.MaxValue : int.Parse(f[3][5..], CultureInfo.InvariantCulture);
+            int shiftSteps = GramSubspaceSvd.DefaultShiftSteps, degree = GramSubspaceSvd.DefaultDegree;
+            foreach (var option in f.Skip(3))
+            {
+                if (option == "noshift") shiftSteps = 0;
+                else if (option == "shift") shiftSteps = int.MaxValue;
+                else if (option.StartsWith("shift", StringComparison.Ordinal)) shiftSteps = int.Parse(option[5..], CultureInfo.InvariantCulture);
+                else if (option.StartsWith('d')) degree = int.Parse(option[1..], CultureInfo.InvariantCulture);
+                else throw new ArgumentException($"unknown option {option} in {v}");
+            }
             Func<Case, LowRankFactors> run = f[0] switch
             {
                 "rsvd" => c => RandomizedSvd.Compute(c.A, c.M, c.N, c.R, p, q, 7),
-                "gram" => c => GramSubspaceSvd.Compute(c.A, c.M, c.N, c.R, p, q, 7, shiftSteps),
+                "gram" => c => GramSubspaceSvd.Compute(c.A, c.M, c.N, c.R, p, q, 7, shiftSteps, degree: degree),
                 _ => throw new ArgumentException($"unknown variant {v}"),
             };
             run(cases[0]); // JIT warm-up
+            long fallbacks = RowOrthonormalizer.Fallbacks;
             var e1 = new List<double>();
             var e2 = new List<double>();
             double cpu = 0;
@@ -46,9 +56,9 @@ internal static class CartSvdBench
             {
                 var t0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var factors = run(c);
+                cpu += (Process.GetCurrentProcess().TotalProcessorTime - t0).TotalMilliseconds;
                 var approx = new float[c.M * c.N]; // (m, n) Â_r
                 factors.AddTo(approx);
-                cpu += (Process.GetCurrentProcess().TotalProcessorTime - t0).TotalMilliseconds;
                 double res = 0, diff = 0, exact = 0;
                 for (int i = 0; i < approx.Length; i++)
                 {
@@ -65,7 +75,7 @@ internal static class CartSvdBench
             }
             e1.Sort();
             e2.Sort();
-            Console.WriteLine($"{v,-22} {cpu / cases.Count,13:F1} {e1[e1.Count / 2],10:E2} {e1[^1],10:E2} {e2[e2.Count / 2],10:E2} {e2[^1],10:E2}  {worst}");
+            Console.WriteLine($"{v,-22} {cpu / cases.Count,13:F1} {e1[e1.Count / 2],10:E2} {e1[^1],10:E2} {e2[e2.Count / 2],10:E2} {e2[^1],10:E2}  {worst}  Householder fallbacks {RowOrthonormalizer.Fallbacks - fallbacks}");
         }
     }
 

@@ -26,7 +26,7 @@ internal static class RsvdBench
             {
                 var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
-                f = MLNetMerge.Merging.Methods.LowRank.Compute(a, m, n, r, new MLNetMerge.Merging.Methods.RandomizedSvdSettings(GramSubspaceSvd.DefaultIterations, 7));
+                f = MLNetMerge.Merging.Methods.LowRank.Compute(a, m, n, r, new MLNetMerge.Merging.Methods.CartSvdSettings(GramSubspaceSvd.DefaultIterations, GramSubspaceSvd.DefaultOversampling, GramSubspaceSvd.DefaultDegree, 7));
                 best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
                 bestCpu = Math.Min(bestCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds);
             }

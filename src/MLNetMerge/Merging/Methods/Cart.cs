@@ -61,8 +61,9 @@ internal static class CartShared
     [
         MethodParameter.Number("rank_ratio", 0.12, "r / min(m, n) of each block matrix's truncated SVD.", 0, 1) with { Aliases = [new("lowrank")] },
         CommonParameters.Scale(2.0),
-        MethodParameter.Number("power_iterations", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultIterations, "Subspace iterations of the truncated SVD (each one power step of A Aᵀ).", 0, 50),
+        MethodParameter.Number("power_iterations", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultIterations, "Products by the Gram matrix in the truncated SVD's subspace iteration (each one power step of A Aᵀ).", 0, 50),
         MethodParameter.Number("oversampling", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultOversampling, "Extra sketch columns of the truncated SVD (sketch r + oversampling); larger brings the low-rank part closer to the exact SVD's at more cost (docs/truncated-svd.md).", 0, 1024),
+        MethodParameter.Number("filter_degree", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultDegree, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the truncated SVD (1: the shifted power iteration).", 1, 8),
     ];
 
     /// <summary>True for a 2-D weight of an attention or MLP block: inside a numbered block, not an embedding or norm.</summary>
@@ -106,8 +107,7 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
     {
         int tasks = ctx.TaskCount;
         var factors = new LowRankFactors[tasks];
-        int oversampling = (int)ctx.Number("oversampling");
-        MatrixMerge.SideBySide(tasks, ctx.MaxThreads, (t, threads) => factors[t] = LowRank.Compute(ctx.Task(t), m, n, r, Options(ctx, t), oversampling, maxThreads: threads));
+        MatrixMerge.SideBySide(tasks, ctx.MaxThreads, (t, threads) => factors[t] = LowRank.Compute(ctx.Task(t), m, n, r, Options(ctx, t), maxThreads: threads));
         return factors;
     }
 
@@ -140,8 +140,9 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
     /// One sketch seed per tensor, shared by the tasks: the randomized SVD is then exactly odd (lowrank(−A) = −lowrank(A)),
     /// so with two tasks, where c2 = −c1, the low-rank terms cancel and CART is weight averaging, as the exact SVD gives.
     /// </summary>
-    private RandomizedSvdSettings Options(MergeTensorContext ctx, int t) =>
-        new((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "cart", ctx.Name));
+    private CartSvdSettings Options(MergeTensorContext ctx, int t) =>
+        new((int)ctx.Number("power_iterations"), (int)ctx.Number("oversampling"), (int)ctx.Number("filter_degree"),
+            MatrixMerge.SketchSeed(plan, "cart", ctx.Name));
 
     public override IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor)
     {
@@ -201,6 +202,6 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
         }
         int m = ctx.Info.Shape[0], n = ctx.Info.Shape[1];
         int r = Math.Min(CartShared.Rank(ctx.Number("rank_ratio"), m, n), Math.Min(m, n));
-        if (r > 0) LowRank.Compute(ctx.Task(task), m, n, r, Options(ctx, task), (int)ctx.Number("oversampling")).AddTo(output, lambda);
+        if (r > 0) LowRank.Compute(ctx.Task(task), m, n, r, Options(ctx, task)).AddTo(output, lambda);
     }
 }

@@ -2,35 +2,38 @@ using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Merging.Methods;
 
-/// <summary>Settings of the truncated SVD behind CART: subspace (power) iterations and the seed of its Gaussian start block.</summary>
+/// <summary>Settings of the truncated SVD behind TSV-M's and ISO-CTS's top triplets (<see cref="MatrixMerge.TopTriplets"/>): subspace (power) iterations and the seed of its Gaussian start block.</summary>
 /// <param name="PowerIterations">Iterations q; each is one power step of A Aᵀ.</param>
 /// <param name="Seed">Seed of the start block.</param>
 internal sealed record RandomizedSvdSettings(int PowerIterations, ulong Seed);
 
 /// <summary>
-/// Rank-r approximations used by CART: <c>lowrank_r(A) = U_r S_r V_rᵀ</c> by subspace iteration on the Gram matrix of A's
-/// short side (<see cref="GramSubspaceSvd"/>: oversampling 32, α updated on the first 2 of the q iterations). The
-/// choice and its error on the merge benchmark's matrices are in bench/README.md (CART) and docs/truncated-svd.md.
+/// The truncated SVD behind CART, as its recipe sets it: <paramref name="PowerIterations"/> products by the Gram matrix,
+/// <paramref name="Oversampling"/> extra sketch columns, a Chebyshev filter of <paramref name="FilterDegree"/> products
+/// between orthonormalisations (<see cref="GramSubspaceSvd"/>) and the seed of the Gaussian start block.
+/// </summary>
+/// <param name="PowerIterations">Products by G, q.</param>
+/// <param name="Oversampling">Extra sketch columns p.</param>
+/// <param name="FilterDegree">Products per filter application d (1: the shifted power iteration).</param>
+/// <param name="Seed">Seed of the start block.</param>
+internal sealed record CartSvdSettings(int PowerIterations, int Oversampling, int FilterDegree, ulong Seed);
+
+/// <summary>
+/// Rank-r approximations used by CART: <c>lowrank_r(A) = U_r S_r V_rᵀ</c> by Chebyshev-filtered subspace iteration on the
+/// Gram matrix of A's short side (<see cref="GramSubspaceSvd"/>). The choice of its settings and their error on the
+/// merge benchmark's matrices are in docs/truncated-svd.md.
 /// </summary>
 internal static class LowRank
 {
-    /// <summary><c>dst += alpha · U_r S_r V_rᵀ</c> of the (m, n) matrix <paramref name="a"/>.</summary>
-    public static void AddTruncated(ReadOnlySpan<float> a, int m, int n, int r, float alpha, Span<float> dst, RandomizedSvdSettings settings)
-        => Compute(a, m, n, r, settings).AddTo(dst, alpha);
-
-    /// <summary>Factors <c>left = U_r S_r</c> (m, r) and <c>right = V_rᵀ</c> (r, n) of the rank-r approximation.</summary>
-    public static void Factors(ReadOnlySpan<float> a, int m, int n, int r, Span<float> left, Span<float> right, RandomizedSvdSettings settings)
-        => Split(Compute(a, m, n, r, settings), left, right);
-
     /// <summary>
-    /// The rank-r factors of <paramref name="a"/> (m, n) with a sketch of r + <paramref name="oversampling"/> columns; each
-    /// GEMM on at most <paramref name="maxThreads"/> threads (same result for any value).
+    /// The rank-r factors of <paramref name="a"/> (m, n); each GEMM on at most <paramref name="maxThreads"/> threads
+    /// (same result for any value).
     /// </summary>
-    internal static LowRankFactors Compute(ReadOnlySpan<float> a, int m, int n, int r, RandomizedSvdSettings settings,
-        int oversampling = GramSubspaceSvd.DefaultOversampling, int maxThreads = int.MaxValue)
+    internal static LowRankFactors Compute(ReadOnlySpan<float> a, int m, int n, int r, CartSvdSettings settings, int maxThreads = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return GramSubspaceSvd.Compute(a, m, n, r, oversampling, settings.PowerIterations, settings.Seed, maxThreads: maxThreads);
+        return GramSubspaceSvd.Compute(a, m, n, r, settings.Oversampling, settings.PowerIterations, settings.Seed,
+            maxThreads: maxThreads, degree: settings.FilterDegree);
     }
 
     /// <summary>Writes <c>left = U_r S_r</c> (m, r) and <c>right = V_rᵀ</c> (r, n) of <paramref name="f"/>.</summary>

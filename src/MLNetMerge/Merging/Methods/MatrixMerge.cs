@@ -30,11 +30,14 @@ internal static class MatrixMerge
     /// The top <paramref name="k"/> singular triplets of <paramref name="a"/> (m, n) that TSV-M and ISO-CTS keep: subspace
     /// iteration on the Gram matrix of the short side (<see cref="GramSubspaceSvd"/>; one product forms G, then each of
     /// the <c>power_iterations</c> steps costs k²·l instead of a power step's 2·l·m·n), sketch k + 64, the shift of
-    /// dashSVD, seeded per tensor. Each step is one power step of A Aᵀ, as in the randomized range finder these methods
-    /// used before, so the convergence per iteration is the same (docs/truncated-svd.md).
+    /// dashSVD (updated on the first 2 steps), seeded per tensor. Each step is one power step of A Aᵀ, as in the randomized
+    /// range finder these methods used before, so the convergence per iteration is the same (docs/truncated-svd.md).
     /// </summary>
     public static LowRankFactors TopTriplets(ReadOnlySpan<float> a, int m, int n, int k, RandomizedSvdSettings settings, int maxThreads = int.MaxValue) =>
-        GramSubspaceSvd.Compute(a, m, n, k, TopTripletsOversampling, settings.PowerIterations, settings.Seed, maxThreads: maxThreads);
+        GramSubspaceSvd.Compute(a, m, n, k, TopTripletsOversampling, settings.PowerIterations, settings.Seed, TopTripletsShiftSteps, maxThreads, degree: 1);
+
+    /// <summary>Iterations of <see cref="TopTriplets"/> that raise the shift from the Ritz values (its choice since it began).</summary>
+    internal const int TopTripletsShiftSteps = 2;
 
     /// <summary>
     /// Runs <paramref name="body"/>(t) for t &lt; <paramref name="count"/> on up to <paramref name="maxThreads"/> threads, passing

@@ -2,23 +2,30 @@
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
-/// Truncated SVD by subspace iteration on the Gram matrix of the short side. With k = min(m, n), l = min(r + p, k)
-/// and a seeded Gaussian Ω (k, l):
+/// Truncated SVD by Chebyshev-filtered subspace iteration on the Gram matrix of the short side. With k = min(m, n),
+/// l = min(r + p, k) and a seeded Gaussian Ω (k, l):
 /// <code>
 /// G = A Aᵀ (m ≤ n) or Aᵀ A (m &gt; n)           (k, k), one GEMM of k²·max(m, n) multiply-adds
 /// Q = orth(G Ω)                                 (k, l)
-/// repeat q times:  Q = orth((G − αI) Q)          α = max(α, half the smallest Ritz value of the previous step)
-/// T = Qᵀ G Q = W diag(λ) Wᵀ                    (l, l) Rayleigh–Ritz, Jacobi in float64
+/// until q products by G are spent (the first application d = 1, later ones d = min(degree, what is left)):
+///     Y = Qᵀ G; on the first S applications, Ritz values θ of Q (eigenvalues of Y Q) raise b = max(b, θ_l), ρ = max(ρ, θ_1)
+///     Q = orth(p_d(G) Q)                        p_d: the <see cref="ChebyshevFilter"/> damping [0, b], 1 at ρ
+/// T = Qᵀ G Q = W diag(λ) Wᵀ                    (l, l) Rayleigh–Ritz in float64
 /// X = Q W[:, :r]                                (k, r) the top r eigenvectors of G
 /// m ≤ n: U = X, S Vᵀ = Xᵀ A;  m &gt; n: V = X, U S = A X     (S from the row or column norms)
 /// </code>
-/// Each step on G costs k²·l instead of the 2·l·m·n of a power step on A, so after the one product that forms G
-/// (k²·max(m, n), about k/(2l) power steps' worth) iterations are cheap; each is one power step of A Aᵀ, so the
-/// convergence per step is that of <see cref="RandomizedSvd"/>'s, and the shift works the same way (the wanted
-/// eigenvalues λ_j − α ≥ λ_r/2 ≥ α stay dominant while the ratio to the unwanted ones shrinks). Forming G in float32
-/// squares A's condition number, but CART's criterion is the residual <c>‖A − Â_r‖F</c>, which an error of δ in the
-/// subspace moves only by O(δ²); the error is measured on the merge benchmark's matrices (bench/README.md, CART).
-/// The result is a deterministic function of A and the seed; orthonormalisation is CholeskyQR with a Householder fallback.
+/// Each product by G costs k²·l instead of the 2·l·m·n of a power step on A, so after the one product that forms G
+/// (k²·max(m, n), about k/(2l) power steps' worth) iterations are cheap. Degree 1 is the power iteration shifted by b/2
+/// (dashSVD's shift: the wanted eigenvalues λ_j − b/2 ≥ λ_r/2 stay dominant); degree d damps [0, b] by a Chebyshev
+/// polynomial, which at λ = (1 + δ) b grows as cosh(d·acosh(1 + 2δ)) against (1 + 2δ)^d, so the same accuracy takes fewer
+/// products and fewer orthonormalisations. The degree is bounded by float32: the filter multiplies the top direction by
+/// about T_d(2ρ/b − 1) against 1 for the bottom of the block, and past ~10⁴ the rows lose the small directions and
+/// CholeskyQR falls back to Householder; with d = 2 and the first application (whose b, from G Ω, is still far below
+/// λ_l) of degree 1, the fallback is rare. Forming G in float32 squares A's condition number, but CART's criterion is
+/// the residual <c>‖A − Â_r‖F</c>, which an error of δ in the subspace moves only by O(δ²); the error is measured on the
+/// merge benchmark's matrices (docs/truncated-svd.md). G is packed once (<see cref="PackedMatrix"/>) for the q + 2
+/// products that read it. The result is a deterministic function of A and the seed; orthonormalisation is CholeskyQR with a
+/// Householder fallback.
 /// </summary>
 internal static class GramSubspaceSvd
 {
@@ -29,11 +36,15 @@ internal static class GramSubspaceSvd
     /// </summary>
     public const int DefaultOversampling = 96;
 
-    /// <summary>Default number of subspace iterations (CART's choice; see <see cref="DefaultOversampling"/>).</summary>
-    public const int DefaultIterations = 14;
+    /// <summary>Default number of products by G after the first (CART's choice; see <see cref="DefaultOversampling"/>).</summary>
+    public const int DefaultIterations = 11;
 
-    /// <summary>Default number of iterations that update the shift α from the Ritz values (later ones keep it).</summary>
-    public const int DefaultShiftSteps = 2;
+    /// <summary>Default number of filter applications that update the interval (b, ρ) from the Ritz values (later ones keep
+    /// it; each update costs an l×l eigenvalue problem, a few products' worth). CART's choice.</summary>
+    public const int DefaultShiftSteps = 3;
+
+    /// <summary>Default degree of the Chebyshev filter: products by G between two orthonormalisations (CART's choice).</summary>
+    public const int DefaultDegree = 2;
 
     /// <summary>Computes rank-<paramref name="rank"/> factors of <paramref name="a"/> (m, n), row-major float32.</summary>
     /// <param name="a">The matrix, (m, n).</param>
@@ -41,17 +52,20 @@ internal static class GramSubspaceSvd
     /// <param name="n">Columns.</param>
     /// <param name="rank">Triplets to keep, 0 ≤ rank ≤ min(m, n).</param>
     /// <param name="oversampling">Extra sketch columns p (≥ 0); l = min(rank + p, min(m, n)).</param>
-    /// <param name="iterations">Subspace iterations q (≥ 0), each one multiplication by G.</param>
+    /// <param name="iterations">Products by G after the first, q (≥ 0), spent by the filter applications.</param>
     /// <param name="seed">Seed of the Gaussian start block.</param>
-    /// <param name="shiftSteps">Iterations that compute the Ritz values to raise α (0: no shift at all).</param>
+    /// <param name="shiftSteps">Filter applications that compute the Ritz values to raise b and ρ (0: no shift or filter at all).</param>
     /// <param name="maxThreads">Threads each GEMM may use (1 when several SVDs run side by side). The result is the same for any value.</param>
+    /// <param name="degree">Products by G per filter application (<see cref="ChebyshevFilter"/>); 1 is the shifted power iteration.</param>
     /// <exception cref="ArgumentException">Bad dimensions or counts, a short span, or a non-finite input.</exception>
     public static LowRankFactors Compute(ReadOnlySpan<float> a, int m, int n, int rank, int oversampling = DefaultOversampling,
-        int iterations = DefaultIterations, ulong seed = 0, int shiftSteps = DefaultShiftSteps, int maxThreads = int.MaxValue)
+        int iterations = DefaultIterations, ulong seed = 0, int shiftSteps = DefaultShiftSteps, int maxThreads = int.MaxValue,
+        int degree = DefaultDegree)
     {
         DenseKernels.Require("Gram SVD input A", a.Length, m, n);
         int k = Math.Min(m, n);
         if (rank < 0 || rank > k) throw new ArgumentException($"Gram SVD: rank {rank} is outside [0, {k}] for a ({m}, {n}) matrix.");
+        if (degree < 1) throw new ArgumentException($"Gram SVD: the filter degree ({degree}) must be ≥ 1.");
         if (oversampling < 0 || iterations < 0) throw new ArgumentException($"Gram SVD: oversampling ({oversampling}) and iterations ({iterations}) must be ≥ 0.");
         if (m * n > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a.Slice(0, m * n))))
             throw new ArgumentException("Gram SVD: A holds a non-finite value.");
@@ -65,37 +79,45 @@ internal static class GramSubspaceSvd
         float[] yt = pool.Rent((long)l * k);  // (l, k) Yᵀ = Qᵀ G
         float[] tl = pool.Rent((long)l * l);  // (l, l) Qᵀ G Q
         double[] td = BufferPool<double>.Shared.Rent(l * l); // (l, l) float64 copy for the eigensolver
+        // G's panels, packed by the first product by G and read by the other q + 1 (same bits as packing G each time).
+        using var packedG = PackedMatrix.TryAllocate(Gemm.BestPath, false, k, k);
         try
         {
             Gram(a, m, n, wide, g, maxThreads);
             new SeededRandom(seed).FillGaussian(qt.AsSpan(0, l * k));                 // Ωᵀ (l, k)
-            Gemm.Multiply(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads);           // Yᵀ = Ωᵀ G
+            Gemm.MultiplyCore(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads, Gemm.BestPath, default, packedG); // Yᵀ = Ωᵀ G
             (qt, yt) = (yt, qt);
             RowOrthonormalizer.Orthonormalize(qt, l, k, passes: 1, maxThreads: maxThreads);
-            double alpha = 0;
-            for (int it = 0; it < iterations; it++)
+            double upper = 0, top = 0; // b and ρ of the filter: the largest smallest and largest Ritz values seen
+            for (int done = 0, chunk = 0; done < iterations; chunk++)
             {
-                Gemm.Multiply(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads);       // Yᵀ = Qᵀ G
-                if (it < shiftSteps)
+                Gemm.MultiplyCore(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads, Gemm.BestPath, default, packedG); // Yᵀ = Qᵀ G
+                if (chunk < shiftSteps)
                 {
                     // Ritz values of this Q: eigenvalues of Qᵀ G Q = Yᵀ Q.
                     Gemm.Multiply(false, true, l, l, k, 1f, yt, k, qt, k, 0f, tl, l, maxThreads);
                     Symmetrize(tl, td, l);
-                    double smallest = TridiagonalEigenvalues.Compute(td, l)[l - 1];
-                    alpha = Math.Max(alpha, 0.5 * smallest);
+                    double[] ritz = TridiagonalEigenvalues.Compute(td, l);
+                    upper = Math.Max(upper, ritz[l - 1]);
+                    top = Math.Max(top, ritz[0]);
                 }
-                if (alpha > 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(qt.AsSpan(0, l * k), (float)-alpha, yt.AsSpan(0, l * k), yt.AsSpan(0, l * k));
-                (qt, yt) = (yt, qt);
-                RowOrthonormalizer.Orthonormalize(qt, l, k, passes: it == iterations - 1 ? 2 : 1, maxThreads: maxThreads);
+                int d = Math.Min(chunk == 0 ? 1 : degree, iterations - done);
+                if (!(upper > 0 && top > upper)) d = 1;
+                float[] result;
+                if (upper > 0) result = ChebyshevFilter.Apply(g, packedG, k, qt, yt, productReady: true, l, d, upper, top, maxThreads);
+                else { d = 1; result = yt; }                                                       // no interval: one plain product
+                if (result == yt) (qt, yt) = (yt, qt);
+                done += d;
+                RowOrthonormalizer.Orthonormalize(qt, l, k, passes: done == iterations ? 2 : 1, maxThreads: maxThreads);
             }
             if (iterations == 0) RowOrthonormalizer.Orthonormalize(qt, l, k, passes: 1, maxThreads: maxThreads);
             // Rayleigh–Ritz: T = Qᵀ G Q.
-            Gemm.Multiply(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads);
+            Gemm.MultiplyCore(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads, Gemm.BestPath, default, packedG);
             Gemm.Multiply(false, true, l, l, k, 1f, yt, k, qt, k, 0f, tl, l, maxThreads);
             Symmetrize(tl, td, l);
             var values = new double[l];
             var wRows = new double[l * l]; // (l, l) row j = eigenvector j of T
-            HouseholderQlEigen.DecomposeInPlace(td, l, values, wRows);
+            DivideConquerEigen.Decompose(td, l, values, wRows);
             var w = new float[rank * l];   // (r, l)
             for (int j = 0; j < rank; j++)
                 for (int t = 0; t < l; t++) w[j * l + t] = (float)wRows[j * l + t];

@@ -151,8 +151,12 @@ internal static class RowOrthonormalizer
         }
     }
 
+    /// <summary>Householder fallbacks taken in this process (a diagnostic that benchmarks print; never read by the algorithm).</summary>
+    internal static long Fallbacks;
+
     private static void HouseholderFallback(float[] x, int rows, int cols)
     {
+        Interlocked.Increment(ref Fallbacks);
         double[] w = BufferPool<double>.Shared.Rent(rows * cols); // (rows, cols)
         try
         {

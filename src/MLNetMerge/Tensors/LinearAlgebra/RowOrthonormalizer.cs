@@ -56,15 +56,42 @@ internal static class RowOrthonormalizer
     /// <summary>One CholeskyQR pass: X ← L⁻¹ X with L Lᵀ = X Xᵀ. False (X untouched) when a pivot is too small.</summary>
     private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp, double[]? gram, int maxThreads)
     {
-        Gemm.Multiply(false, true, rows, rows, cols, 1f, x, cols, x, cols, 0f, g, rows, maxThreads);
+        LowerGram(x, rows, cols, g, maxThreads);
         if (gram != null)
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < rows; j++) gram[i * rows + j] = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]);
         if (!CholeskyFactor(g, rows, gd)) return false;
         InvertLower(gd, rows, g);
-        Gemm.Multiply(false, false, rows, cols, rows, 1f, g, rows, x, cols, 0f, tmp, cols, maxThreads);
+        for (int i0 = 0; i0 < rows; i0 += TriangleBlock)
+        {
+            // Rows i0.. of L⁻¹ X: L⁻¹ is lower triangular, so they need only its columns (and X's rows) up to the block's end.
+            int rb = Math.Min(TriangleBlock, rows - i0);
+            Gemm.Multiply(false, false, rb, cols, i0 + rb, 1f, g.AsSpan(i0 * rows), rows, x, cols, 0f, tmp.AsSpan(i0 * cols), cols, maxThreads);
+        }
         Array.Copy(tmp, x, (long)rows * cols);
         return true;
+    }
+
+    /// <summary>
+    /// Rows per GEMM call where a triangle suffices (<see cref="LowerGram"/>, the product by L⁻¹): a multiple of both tiles'
+    /// row counts (6 and 12), small enough that the skipped upper triangle is most of what a full product would add.
+    /// </summary>
+    private const int TriangleBlock = 48;
+
+    /// <summary>
+    /// g (rows, rows) = X Xᵀ: the lower triangle in row blocks of <see cref="TriangleBlock"/> (block i against rows
+    /// 0..end of block i), then mirrored. Every element is the same chain of products as in one full GEMM (the same k
+    /// loop), so an element and its mirror image have the same bits and the result is the full product's.
+    /// </summary>
+    private static void LowerGram(float[] x, int rows, int cols, float[] g, int maxThreads)
+    {
+        for (int i0 = 0; i0 < rows; i0 += TriangleBlock)
+        {
+            int rb = Math.Min(TriangleBlock, rows - i0);
+            Gemm.Multiply(false, true, rb, i0 + rb, cols, 1f, x.AsSpan(i0 * cols), cols, x, cols, 0f, g.AsSpan(i0 * rows), rows, maxThreads);
+        }
+        for (int i = 0; i < rows; i++)
+            for (int j = i + 1; j < rows; j++) g[i * rows + j] = g[j * rows + i];
     }
 
     /// <summary>

@@ -2,7 +2,10 @@
 """Exact truncated SVDs of CART's centered matrices, the reference `Gemm.Bench cartsvd` measures the randomized SVD against.
 
     PYENV_VERSION=system python3 bench/merge/cart_exact_svd.py --family bench/out/family8 --models 8 \
-        --out bench/out/family8/cart_svd [--layers 0 5 11] [--tasks 0 3 6] [--ratio 0.12]
+        --out bench/out/family8/cart_svd [--layers 0 5 11] [--tasks 0 3 6] [--ratio 0.12] [--task-vectors]
+
+With --task-vectors it writes the task vectors τ_t themselves instead of the centered c_t: the matrices whose top
+triplets TSV-M and ISO-CTS keep (with --ratio 0.125, TSV-M's k = min(m, n) / T for T = 8).
 
 For every chosen layer, block matrix (q, k, v, out projections, fc1, fc2) and task t it forms the centered vector
 c_t = τ_t − (1/T) Σ_s τ_s in float32 in the order the CLI does (τ_s = θ_s − θ0; the sum from 0 in task order, times
@@ -33,6 +36,7 @@ def main():
     ap.add_argument("--layers", type=int, nargs="+", default=[0, 5, 11])
     ap.add_argument("--tasks", type=int, nargs="+", default=[0, 3, 6])
     ap.add_argument("--ratio", type=float, default=0.12)
+    ap.add_argument("--task-vectors", action="store_true", help="τ_t instead of the centered c_t (TSV-M's matrices)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     base = open_tensors(os.path.join(a.family, "base.safetensors"))
@@ -51,7 +55,7 @@ def main():
             m, n = theta0.shape
             r = max(1, int(math.floor(a.ratio * min(m, n))))
             for t in a.tasks:
-                c = taus[t] - avg
+                c = taus[t] if a.task_vectors else taus[t] - avg
                 u, s, vt = np.linalg.svd(c.astype(np.float64), full_matrices=False)
                 us = (u[:, :r] * s[:r]).astype(np.float32)
                 tail = float(np.sqrt(np.sum(s[r:] ** 2)))

@@ -64,6 +64,7 @@ internal sealed class IsoCts : MergeMethod
         MethodParameter.Number("common_space_fraction", 0.8, "f: share of min(m, n) given to the common subspace (before rounding the task part to a multiple of T).", 0, 1),
         MatrixMerge.MatricesParameter(),
         MatrixMerge.PowerIterationsParameter(),
+        MatrixMerge.FilterDegreeParameter(),
         CommonParameters.Weight(),
     ];
 
@@ -124,7 +125,7 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         var tau = new float[ctx.TaskCount][];
         for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
         int common = IsoCts.CommonSize(Math.Min(m, n), ctx.TaskCount, ctx.Number("common_space_fraction"));
-        var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "iso", ctx.Name));
+        var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "iso", ctx.Name), (int)ctx.Number("filter_degree"));
         IsoCtsUpdate(ctx.Scratch, tau, m, n, common, settings, lambda, output, ctx.MaxThreads);
     }
 

@@ -2,10 +2,11 @@ using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Merging.Methods;
 
-/// <summary>Settings of the truncated SVD behind TSV-M's and ISO-CTS's top triplets (<see cref="MatrixMerge.TopTriplets"/>): subspace (power) iterations and the seed of its Gaussian start block.</summary>
-/// <param name="PowerIterations">Iterations q; each is one power step of A Aᵀ.</param>
+/// <summary>Settings of the truncated SVD behind TSV-M's and ISO-CTS's top triplets (<see cref="MatrixMerge.TopTriplets"/>): products by the Gram matrix, the filter's degree and the seed of the Gaussian start block.</summary>
+/// <param name="PowerIterations">Products by G, q; each is one power step of A Aᵀ.</param>
 /// <param name="Seed">Seed of the start block.</param>
-internal sealed record RandomizedSvdSettings(int PowerIterations, ulong Seed);
+/// <param name="FilterDegree">Products per filter application d (1: the shifted power iteration).</param>
+internal sealed record RandomizedSvdSettings(int PowerIterations, ulong Seed, int FilterDegree);
 
 /// <summary>
 /// The truncated SVD behind CART, as its recipe sets it: <paramref name="PowerIterations"/> products by the Gram matrix,

@@ -17,27 +17,29 @@ internal static class MatrixMerge
         "all_2d", "blocks");
 
     /// <summary>
-    /// <c>power_iterations</c> of the per-task truncated SVDs (<see cref="TopTriplets"/>), default 16: TSV-M and ISO-CTS
-    /// keep the vectors themselves, cut where a task vector's spectrum is already flat noise, and there the subspace
-    /// converges slowly (on a 768² rank-24-plus-noise family with T = 8, k = 96, TSV-M with the randomized range finder
-    /// on τ differed from its exact-SVD merge by 2.6 % (relative Frobenius) with 8 iterations and by 0.04 % with 16;
-    /// each iteration of the Gram-matrix variant is the same power step of τ τᵀ).
+    /// <c>power_iterations</c> of the per-task truncated SVDs (<see cref="TopTriplets"/>), default 13 with
+    /// <see cref="FilterDegreeParameter"/> 2: TSV-M and ISO-CTS keep the vectors themselves, cut where a task vector's
+    /// spectrum is already flat noise, and there the subspace converges slowly. On the merge benchmark's task vectors
+    /// (54 matrices, k = min(m, n)/8) 13 products through the degree-2 filter leave the top-k part closer to the exact
+    /// SVD's than the 16 shifted power steps used before (e2 median 7.0e-5 and worst 2.1e-3, against 1.3e-4 and 3.7e-3) at
+    /// ~18 % less CPU (docs/truncated-svd.md).
     /// </summary>
     public static MethodParameter PowerIterationsParameter() =>
-        MethodParameter.Number("power_iterations", 16, "Subspace iterations of the per-task truncated SVD (each one power step of τ τᵀ).", 0, 50);
+        MethodParameter.Number("power_iterations", 13, "Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ).", 0, 50);
+
+    /// <summary><c>filter_degree</c> of the per-task truncated SVDs: the Chebyshev filter's products between orthonormalisations (see <see cref="PowerIterationsParameter"/>).</summary>
+    public static MethodParameter FilterDegreeParameter() =>
+        MethodParameter.Number("filter_degree", 2, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the per-task truncated SVD (1: the shifted power iteration).", 1, 8);
 
     /// <summary>
     /// The top <paramref name="k"/> singular triplets of <paramref name="a"/> (m, n) that TSV-M and ISO-CTS keep: subspace
     /// iteration on the Gram matrix of the short side (<see cref="GramSubspaceSvd"/>; one product forms G, then each of
     /// the <c>power_iterations</c> steps costs k²·l instead of a power step's 2·l·m·n), sketch k + 64, the shift of
-    /// dashSVD (updated on the first 2 steps), seeded per tensor. Each step is one power step of A Aᵀ, as in the randomized
-    /// range finder these methods used before, so the convergence per iteration is the same (docs/truncated-svd.md).
+    /// the Chebyshev filter of <see cref="GramSubspaceSvd"/> (degree from the recipe), seeded per tensor.
     /// </summary>
     public static LowRankFactors TopTriplets(ReadOnlySpan<float> a, int m, int n, int k, RandomizedSvdSettings settings, int maxThreads = int.MaxValue) =>
-        GramSubspaceSvd.Compute(a, m, n, k, TopTripletsOversampling, settings.PowerIterations, settings.Seed, TopTripletsShiftSteps, maxThreads, degree: 1);
-
-    /// <summary>Iterations of <see cref="TopTriplets"/> that raise the shift from the Ritz values (its choice since it began).</summary>
-    internal const int TopTripletsShiftSteps = 2;
+        GramSubspaceSvd.Compute(a, m, n, k, TopTripletsOversampling, settings.PowerIterations, settings.Seed, maxThreads: maxThreads,
+            degree: settings.FilterDegree);
 
     /// <summary>
     /// Runs <paramref name="body"/>(t) for t &lt; <paramref name="count"/> on up to <paramref name="maxThreads"/> threads, passing

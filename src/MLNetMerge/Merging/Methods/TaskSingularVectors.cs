@@ -30,6 +30,7 @@ internal sealed class TaskSingularVectors : MergeMethod
         MethodParameter.Number("scale", 1.0, "λ (the paper's α): multiplies the merged update.", -100, 100) with { Aliases = [new("lambda"), new("alpha")] },
         MatrixMerge.MatricesParameter(),
         MatrixMerge.PowerIterationsParameter(),
+        MatrixMerge.FilterDegreeParameter(),
         CommonParameters.Weight(),
     ];
 
@@ -58,7 +59,7 @@ internal sealed class TaskSingularVectors : MergeMethod
             ctx.Base.CopyTo(output);
             var tau = new float[ctx.TaskCount][];
             for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
-            var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "tsv_m", ctx.Name));
+            var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "tsv_m", ctx.Name), (int)ctx.Number("filter_degree"));
             Merged(tau, m, n, settings, lambda, output, ctx.MaxThreads);
         }
     }

@@ -53,14 +53,14 @@ public sealed class GramSubspaceSvdTests
     }
 
     [TestMethod]
-    public void HouseholderQlHandWorked3x3()
+    public void RayleighRitzEigensolverHandWorked3x3()
     {
         // [[2,0,0],[0,3,4],[0,4,9]]: the block [3 4; 4 9] has trace 12 and determinant 11, so λ = 6 ± √25 = 11, 1.
         // Eigenvalues (11, 2, 1); vectors (0, 1, 2)/√5, (1, 0, 0), (0, 2, −1)/√5 up to sign.
         double[] a = [2, 0, 0, 0, 3, 4, 0, 4, 9];
         var w = new double[3];
         var v = new double[9];
-        HouseholderQlEigen.DecomposeInPlace(a, 3, w, v);
+        DivideConquerEigen.Decompose(a, 3, w, v);
         CollectionAssert.AreEqual(new[] { 11.0, 2.0, 1.0 }, w.Select(x => Math.Round(x, 12)).ToArray());
         double s5 = 1 / Math.Sqrt(5);
         double[][] expected = [[0, s5, 2 * s5], [1, 0, 0], [0, 2 * s5, -s5]];
@@ -72,10 +72,11 @@ public sealed class GramSubspaceSvdTests
     }
 
     [TestMethod]
-    public void HouseholderQlMatchesJacobiAndReconstructs()
+    public void RayleighRitzEigensolverMatchesJacobiAndReconstructs()
     {
-        // Sizes through the Householder edge cases (1, 2, 3) and ones where a column is already reduced (the block
-        // diagonal case zeroes the couplings of the second block to the first).
+        // The solver of the Rayleigh–Ritz step (divide and conquer). Sizes through the Householder edge cases (1, 2, 3)
+        // and ones where a column is already reduced (the block-diagonal case zeroes the couplings of the second block
+        // to the first).
         foreach (int n in new[] { 1, 2, 3, 17, 130 })
         {
             var g = Gaussian(n * n, (ulong)n);
@@ -85,7 +86,7 @@ public sealed class GramSubspaceSvdTests
             if (n == 17) for (int i = 0; i < 8; i++) for (int j = 8; j < n; j++) a[i * n + j] = a[j * n + i] = 0;
             var values = new double[n];
             var rows = new double[n * n];
-            HouseholderQlEigen.DecomposeInPlace((double[])a.Clone(), n, values, rows);
+            DivideConquerEigen.Decompose((double[])a.Clone(), n, values, rows);
             var jv = new double[n];
             var jr = new double[n * n];
             SymmetricEigen.DecomposeInPlace((double[])a.Clone(), n, jv, jr);

@@ -40,7 +40,7 @@ internal static class GramSubspaceSvd
     public const int DefaultIterations = 11;
 
     /// <summary>Default number of filter applications that update the interval (b, ρ) from the Ritz values (later ones keep
-    /// it; each update costs an l×l eigenvalue problem, a few products' worth). CART's choice.</summary>
+    /// it; each update costs an l×l eigenvalue problem, about a product's worth). CART's choice.</summary>
     public const int DefaultShiftSteps = 3;
 
     /// <summary>Default degree of the Chebyshev filter: products by G between two orthonormalisations (CART's choice).</summary>

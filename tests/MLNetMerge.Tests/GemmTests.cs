@@ -6,7 +6,7 @@ namespace MLNetMerge.Tests;
 public sealed class GemmTests
 {
     /// <summary>Deterministic values in [-1, 1) from a 64-bit LCG, so failures reproduce.</summary>
-    private static float[] Random(int length, ulong seed)
+    internal static float[] Random(int length, ulong seed)
     {
         var x = new float[length];
         ulong s = seed * 6364136223846793005UL + 1442695040888963407UL;
@@ -181,6 +181,16 @@ public sealed class GemmTests
                     }
     }
 
+    /// <summary>
+    /// Seeded operands of C (m, n) = α op(A) op(B) + β C with strides wider than the rows (lda = k + 1, ldb = (k if op(B) =
+    /// Bᵀ else n) + 3, ldc = n + 2): A, B and C from seeds <paramref name="seed"/>, +1 and +2.
+    /// </summary>
+    internal static (float[] A, int Lda, float[] B, int Ldb, float[] C, int Ldc) StridedOperands(int m, int n, int k, bool transB, ulong seed)
+    {
+        int lda = k + 1, ldb = (transB ? k : n) + 3, ldc = n + 2;
+        return (Random(m * lda, seed), lda, Random((transB ? n : k) * ldb, seed + 1), ldb, Random(m * ldc, seed + 2), ldc);
+    }
+
     [TestMethod]
     public void PrivatelyPackedBlocksOfBGiveTheSharedBuffersBits()
     {
@@ -189,10 +199,7 @@ public sealed class GemmTests
             foreach (bool tb in new[] { false, true })
                 foreach (var (m, n, k) in new[] { (210, 1000, 800), (150, 333, 129) })
                 {
-                    int lda = k + 1, ldb = (tb ? k : n) + 3, ldc = n + 2;
-                    var a = Random(m * lda, 41);
-                    var b = Random((tb ? n : k) * ldb, 42);
-                    var c0 = Random(m * ldc, 43);
+                    var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 41);
                     var shared = (float[])c0.Clone();
                     var own = (float[])c0.Clone();
                     Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, shared, ldc, 2, path);

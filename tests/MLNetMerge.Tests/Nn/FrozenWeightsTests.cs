@@ -12,13 +12,7 @@ namespace MLNetMerge.Tests.Nn;
 [TestClass]
 internal sealed class FrozenWeightsTests
 {
-    private static float[] Random(int length, int seed)
-    {
-        var rng = new Random(seed);
-        var x = new float[length];
-        for (int i = 0; i < length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
-        return x;
-    }
+    private static float[] Random(int length, ulong seed) => GemmTests.Random(length, seed);
 
     [TestMethod]
     public void APrepackedOperandGivesThePackedProductsBits()
@@ -29,10 +23,7 @@ internal sealed class FrozenWeightsTests
                 foreach (var (m, n, k) in new[] { (210, 1000, 800), (150, 333, 129), (97, 70, 50) })
                     foreach (int threads in new[] { 1, 2 })
                     {
-                        int lda = k + 1, ldb = (tb ? k : n) + 3, ldc = n + 2;
-                        var a = Random(m * lda, 1);
-                        var b = Random((tb ? n : k) * ldb, 2);
-                        var c0 = Random(m * ldc, 3);
+                        var (a, lda, b, ldb, c0, ldc) = GemmTests.StridedOperands(m, n, k, tb, 1);
                         var packedEachTime = (float[])c0.Clone();
                         var prepacked = (float[])c0.Clone();
                         Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, packedEachTime, ldc, threads, path);

@@ -83,7 +83,7 @@ internal static class GramSubspaceSvd
         using var packedG = PackedMatrix.TryAllocate(Gemm.BestPath, false, k, k);
         try
         {
-            Gram(a, m, n, wide, g, maxThreads);
+            TriangularGram.Compute(a, m, n, wide, g.AsSpan(0, k * k), GramBlock, maxThreads); // G, lower triangle mirrored
             new SeededRandom(seed).FillGaussian(qt.AsSpan(0, l * k));                 // Ωᵀ (l, k)
             Gemm.MultiplyCore(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads, Gemm.BestPath, default, packedG); // Yᵀ = Ωᵀ G
             (qt, yt) = (yt, qt);
@@ -135,28 +135,8 @@ internal static class GramSubspaceSvd
         }
     }
 
-    /// <summary>Rows of G computed per GEMM call in <see cref="Gram"/>: a multiple of both tiles' row counts (6 and 12).</summary>
+    /// <summary>Rows of G per GEMM call when forming it (<see cref="TriangularGram"/>).</summary>
     private const int GramBlock = 96;
-
-    /// <summary>
-    /// G (k, k) = A Aᵀ when <paramref name="wide"/> (k = m), else Aᵀ A (k = n): the lower triangle in row blocks of
-    /// <see cref="GramBlock"/> (block i against blocks 0..i, about half the products of a full GEMM), then mirrored.
-    /// The diagonal blocks are computed whole; an element and its mirror image are the same products in the same order,
-    /// so mirroring changes no bit.
-    /// </summary>
-    private static void Gram(ReadOnlySpan<float> a, int m, int n, bool wide, float[] g, int maxThreads)
-    {
-        int k = wide ? m : n;
-        for (int i0 = 0; i0 < k; i0 += GramBlock)
-        {
-            int rows = Math.Min(GramBlock, k - i0), cols = i0 + rows;
-            var dst = g.AsSpan(i0 * k); // (rows, cols) block row of G, row stride k
-            if (wide) Gemm.Multiply(false, true, rows, cols, n, 1f, a[(i0 * n)..], n, a, n, 0f, dst, k, maxThreads);
-            else Gemm.Multiply(true, false, rows, cols, m, 1f, a[i0..], n, a, n, 0f, dst, k, maxThreads);
-        }
-        for (int i = 0; i < k; i++)
-            for (int j = i + 1; j < k; j++) g[i * k + j] = g[j * k + i];
-    }
 
     /// <summary>U = X (m, r) from Xᵀ (r, m); P = Xᵀ A (r, n), σ_j = ‖P_j‖, Vᵀ_j = P_j / σ_j.</summary>
     private static LowRankFactors FromLeft(ReadOnlySpan<float> a, int m, int n, int rank, float[] xt, int maxThreads)

@@ -56,7 +56,7 @@ internal static class RowOrthonormalizer
     /// <summary>One CholeskyQR pass: X ← L⁻¹ X with L Lᵀ = X Xᵀ. False (X untouched) when a pivot is too small.</summary>
     private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp, double[]? gram, int maxThreads)
     {
-        LowerGram(x, rows, cols, g, maxThreads);
+        TriangularGram.Compute(x.AsSpan(0, rows * cols), rows, cols, ofRows: true, g.AsSpan(0, rows * rows), TriangleBlock, maxThreads);
         if (gram != null)
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < rows; j++) gram[i * rows + j] = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]);
@@ -73,26 +73,10 @@ internal static class RowOrthonormalizer
     }
 
     /// <summary>
-    /// Rows per GEMM call where a triangle suffices (<see cref="LowerGram"/>, the product by L⁻¹): a multiple of both tiles'
-    /// row counts (6 and 12), small enough that the skipped upper triangle is most of what a full product would add.
+    /// Rows per GEMM call where a triangle suffices (X Xᵀ by <see cref="TriangularGram"/>, the product by L⁻¹): a multiple
+    /// of both tiles' row counts (6 and 12), small enough that the skipped upper triangle is most of what a full product would add.
     /// </summary>
     private const int TriangleBlock = 48;
-
-    /// <summary>
-    /// g (rows, rows) = X Xᵀ: the lower triangle in row blocks of <see cref="TriangleBlock"/> (block i against rows
-    /// 0..end of block i), then mirrored. Every element is the same chain of products as in one full GEMM (the same k
-    /// loop), so an element and its mirror image have the same bits and the result is the full product's.
-    /// </summary>
-    private static void LowerGram(float[] x, int rows, int cols, float[] g, int maxThreads)
-    {
-        for (int i0 = 0; i0 < rows; i0 += TriangleBlock)
-        {
-            int rb = Math.Min(TriangleBlock, rows - i0);
-            Gemm.Multiply(false, true, rb, i0 + rb, cols, 1f, x.AsSpan(i0 * cols), cols, x, cols, 0f, g.AsSpan(i0 * rows), rows, maxThreads);
-        }
-        for (int i = 0; i < rows; i++)
-            for (int j = i + 1; j < rows; j++) g[i * rows + j] = g[j * rows + i];
-    }
 
     /// <summary>
     /// Cholesky factor of the symmetrised Gram <paramref name="g"/> (rows, rows) in float64, lower triangle into

@@ -82,8 +82,14 @@ internal static class EigenBench
             e.CopyTo(ee, 0);
             TridiagonalDivideConquer.Solve(dd, ee, n, zt);
         });
-        var (_, back) = Time(() => DoubleGemm.Multiply(n, n, n, zt, n, qt, n, rows, n));
-        Console.WriteLine($"# stages {n} (CPU ms): tridiagonalise {reduce:F1}, accumulate Qᵀ {accumulate:F1}, divide and conquer {conquer:F1}, back-transform product {back:F1}");
+        var (_, product) = Time(() => DoubleGemm.Multiply(n, n, n, zt, n, qt, n, rows, n));
+        string blocked = string.Join(", ", new[] { 16, 32, 64 }.Select(b => $"{Time(() =>
+        {
+            zt.CopyTo(rows, 0);
+            CompactWyBackTransform.Apply(reflectors, beta, n, rows, n, block: b);
+        }).Cpu:F1} ({b})"));
+        Console.WriteLine($"# stages {n} (CPU ms): tridiagonalise {reduce:F1}, divide and conquer {conquer:F1}, back-transformation by blocked reflectors {blocked} " +
+            $"(against forming Qᵀ {accumulate:F1} + the product by it {product:F1})");
     }
 
     private static (double Wall, double Cpu) Time(Action run)

@@ -413,6 +413,43 @@ public sealed class LinearAlgebraTests
     }
 
     [TestMethod]
+    [DataRow(2, "Cholesky")]
+    [DataRow(8, "Shifted")]
+    [DataRow(16, "Householder")]
+    public void RowOrthonormalizerPathFollowsTheConditioningOfAFilteredBlock(int degree, string expected)
+    {
+        // What a filter of degree d hands the orthonormaliser: X = Ω Gᵈ with G = diag(0.9^j) (64 columns), Ω Gaussian
+        // (12, 64). The larger d, the more every row is dominated by the first columns: at d = 2 plain CholeskyQR holds; at
+        // d = 8 its pivots fail (relative ≤ 1e-4) but X Xᵀ + 1e-5·max diag·I factors, so the shifted pass runs; at d = 16
+        // that fails too and Householder takes over. Every path must return an orthonormal basis of the span of X (each
+        // row of X reproduced by its projection).
+        int rows = 12, cols = 64;
+        var x = Gaussian(rows * cols, 81);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) x[i * cols + j] *= (float)Math.Pow(0.9, degree * j);
+        var q = (float[])x.Clone();
+        Assert.AreEqual(expected, RowOrthonormalizer.Orthonormalize(q, rows, cols).ToString());
+        Assert.IsTrue(OrthonormalityError(Transpose(q, rows, cols), cols, rows) < 1e-5, "rows not orthonormal");
+        for (int i = 0; i < rows; i++)
+        {
+            double norm = 0, residual = 0;
+            for (int j = 0; j < cols; j++) norm += (double)x[i * cols + j] * x[i * cols + j];
+            for (int j = 0; j < cols; j++)
+            {
+                double s = 0;
+                for (int t = 0; t < rows; t++)
+                {
+                    double dot = 0;
+                    for (int c = 0; c < cols; c++) dot += (double)x[i * cols + c] * q[t * cols + c];
+                    s += dot * q[t * cols + j];
+                }
+                residual += (x[i * cols + j] - s) * (x[i * cols + j] - s);
+            }
+            Assert.IsTrue(Math.Sqrt(residual / norm) < 1e-5, $"row {i} left the span: {Math.Sqrt(residual / norm):E2}");
+        }
+    }
+
+    [TestMethod]
     public void AddLowRankHandWorked()
     {
         // U = [1; 0], S = [2], Vᵀ = [3 4]: alpha = 0.5 adds 0.5·2·[3 4; 0 0] = [3 4; 0 0] to D = [1 1; 1 1].

@@ -14,15 +14,15 @@ public sealed class CartIndexingOptions : MergeOptions
     [RecipeParameter("scale")]
     public double Scale { get; set; } = Declared.MergeNumber("cart_indexing", "scale");
 
-    /// <summary>Products by the Gram matrix in the truncated SVD's subspace iteration (each one power step of A Aᵀ). Default 11.</summary>
+    /// <summary>Products by the Gram matrix in the truncated SVD's subspace iteration (each one power step of A Aᵀ). Default 13.</summary>
     [RecipeParameter("power_iterations")]
     public int PowerIterations { get; set; } = (int)Declared.MergeNumber("cart_indexing", "power_iterations");
 
-    /// <summary>Extra sketch columns of the truncated SVD (sketch r + oversampling). Default 96.</summary>
+    /// <summary>Extra sketch columns of the truncated SVD (sketch r + oversampling). Default 64.</summary>
     [RecipeParameter("oversampling")]
     public int Oversampling { get; set; } = (int)Declared.MergeNumber("cart_indexing", "oversampling");
 
-    /// <summary>Products by the Gram matrix between orthonormalisations: the degree of the truncated SVD's Chebyshev filter (1: the shifted power iteration). Default 2.</summary>
+    /// <summary>Products by the Gram matrix between orthonormalisations: the degree of the truncated SVD's Chebyshev filter (1: the shifted power iteration). Default 3.</summary>
     [RecipeParameter("filter_degree")]
     public int FilterDegree { get; set; } = (int)Declared.MergeNumber("cart_indexing", "filter_degree");
 }

@@ -15,11 +15,11 @@ public sealed class TsvMergeOptions : MergeOptions
     [RecipeParameter("matrices")]
     public MatrixSelection Matrices { get; set; } = Declared.MergeChoice<MatrixSelection>("tsv_m", "matrices");
 
-    /// <summary>Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ). Default 13.</summary>
+    /// <summary>Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ). Default 12.</summary>
     [RecipeParameter("power_iterations")]
     public int PowerIterations { get; set; } = (int)Declared.MergeNumber("tsv_m", "power_iterations");
 
-    /// <summary>Products by the Gram matrix between orthonormalisations: the degree of the per-task truncated SVD's Chebyshev filter (1: the shifted power iteration). Default 2.</summary>
+    /// <summary>Products by the Gram matrix between orthonormalisations: the degree of the per-task truncated SVD's Chebyshev filter (1: the shifted power iteration). Default 3.</summary>
     [RecipeParameter("filter_degree")]
     public int FilterDegree { get; set; } = (int)Declared.MergeNumber("tsv_m", "filter_degree");
 }

@@ -17,19 +17,19 @@ internal static class MatrixMerge
         "all_2d", "blocks");
 
     /// <summary>
-    /// <c>power_iterations</c> of the per-task truncated SVDs (<see cref="TopTriplets"/>), default 13 with
-    /// <see cref="FilterDegreeParameter"/> 2: TSV-M and ISO-CTS keep the vectors themselves, cut where a task vector's
+    /// <c>power_iterations</c> of the per-task truncated SVDs (<see cref="TopTriplets"/>), default 12 with
+    /// <see cref="FilterDegreeParameter"/> 3: TSV-M and ISO-CTS keep the vectors themselves, cut where a task vector's
     /// spectrum is already flat noise, and there the subspace converges slowly. On the merge benchmark's task vectors
-    /// (54 matrices, k = min(m, n)/8) 13 products through the degree-2 filter leave the top-k part closer to the exact
-    /// SVD's than the 16 shifted power steps used before (e2 median 7.0e-5 and worst 2.1e-3, against 1.3e-4 and 3.7e-3) at
-    /// ~18 % less CPU (docs/truncated-svd.md).
+    /// (54 matrices, k = min(m, n)/8) 12 products through the degree-3 filter leave the top-k part as close to the exact
+    /// SVD's (e2 median 8.8e-5, worst 2.2e-3) as 13 at degree 2 did (7.0e-5, 2.1e-3), with four orthonormalisations
+    /// instead of seven: ~16 % less CPU (docs/truncated-svd.md).
     /// </summary>
     public static MethodParameter PowerIterationsParameter() =>
-        MethodParameter.Number("power_iterations", 13, "Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ).", 0, 50);
+        MethodParameter.Number("power_iterations", 12, "Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ).", 0, 50);
 
     /// <summary><c>filter_degree</c> of the per-task truncated SVDs: the Chebyshev filter's products between orthonormalisations (see <see cref="PowerIterationsParameter"/>).</summary>
     public static MethodParameter FilterDegreeParameter() =>
-        MethodParameter.Number("filter_degree", 2, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the per-task truncated SVD (1: the shifted power iteration).", 1, 8);
+        MethodParameter.Number("filter_degree", 3, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the per-task truncated SVD (1: the shifted power iteration).", 1, 8);
 
     /// <summary>
     /// The top <paramref name="k"/> singular triplets of <paramref name="a"/> (m, n) that TSV-M and ISO-CTS keep: subspace

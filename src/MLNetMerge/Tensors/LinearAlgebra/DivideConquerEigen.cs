@@ -4,9 +4,9 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// <summary>
 /// Eigenvalues and eigenvectors of a dense symmetric matrix in float64 for the sizes the subspace merges meet (hundreds
 /// to a few thousand): Householder reduction to tridiagonal form <c>T = Qᵀ A Q</c>
-/// (<see cref="SymmetricTridiagonalization"/>), <c>Qᵀ</c> accumulated explicitly, T solved by divide and conquer
-/// (<see cref="TridiagonalDivideConquer"/>: most of its work is float64 matrix products), and the eigenvectors of A
-/// formed as <c>(Q z_j)ᵀ = z_jᵀ Qᵀ</c>, one more product. Same contract as <see cref="TridiagonalQlEigen"/>, which does
+/// (<see cref="SymmetricTridiagonalization"/>), T solved by divide and conquer (<see cref="TridiagonalDivideConquer"/>:
+/// most of its work is float64 matrix products), and the eigenvectors of A formed as <c>(Q z_j)ᵀ = z_jᵀ Qᵀ</c> by
+/// applying the reflectors in blocks (<see cref="CompactWyBackTransform"/>; Q itself is never formed). Same contract as <see cref="TridiagonalQlEigen"/>, which does
 /// the tridiagonal step by the QL iteration (O(n³) plane rotations) and stays as the reference the tests compare with.
 /// Deterministic, and the same bits on every instruction set (<see cref="DoubleGemm"/>).
 /// </summary>
@@ -16,8 +16,8 @@ internal static class DivideConquerEigen
     /// Decomposes the symmetric <paramref name="a"/> (n, n, row-major in its first n² elements; only the lower triangle
     /// is read; destroyed) into <paramref name="values"/> (n, descending; ties by index) and <paramref name="vectorRows"/>
     /// (n, n; row j = unit eigenvector of value j). Longer arrays (pooled ones) are fine. With <paramref name="maxThreads"/>
-    /// ≥ 2 the accumulation of Qᵀ (by rows), the divide and conquer (its two top halves, then the products of the top
-    /// merge) and the back-transformation (by rows) use two threads; the tridiagonal reduction stays on one. The result is
+    /// ≥ 2 the divide and conquer (its two top halves, then the products of the top merge) and the back-transformation
+    /// (by rows) use two threads; the tridiagonal reduction stays on one. The result is
     /// the same for any thread count.
     /// </summary>
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
@@ -29,26 +29,17 @@ internal static class DivideConquerEigen
         var e = new double[n];            // (n) e[i] couples i and i+1
         var beta = new double[n];         // (n) β_k of reflector k
         var pool = BufferPool<double>.Shared;
-        double[] reflectors = pool.Rent(n * n); // (n, n) row k holds v_k; then Zᵀ of T; then the sort's scratch
-        double[] qt = pool.Rent(n * n);         // (n, n) Qᵀ
+        double[] reflectors = pool.Rent(n * n); // (n, n) row k holds v_k; then the sort's scratch
         try
         {
             SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
-            TridiagonalQlEigen.AccumulateTranspose(reflectors, beta, n, qt, maxThreads);
-            var zt = reflectors;
-            TridiagonalDivideConquer.Solve(d, e, n, zt, maxThreads);
-            // row j = z_jᵀ Qᵀ; rows split in two when two threads may run (each element's FMA chain is the same).
-            int half = maxThreads >= 2 && n >= 128 ? n / 2 : n;
-            if (half == n) DoubleGemm.Multiply(n, n, n, zt, n, qt, n, vectorRows, n);
-            else Parallel.Invoke(
-                () => DoubleGemm.Multiply(half, n, n, zt, n, qt, n, vectorRows, n),
-                () => DoubleGemm.Multiply(n - half, n, n, zt.AsSpan(half * n), n, qt, n, vectorRows.AsSpan(half * n), n));
-            TridiagonalQlEigen.SortDescending(d, vectorRows, n, values, zt);
+            TridiagonalDivideConquer.Solve(d, e, n, vectorRows, maxThreads);                // rows: Zᵀ of T
+            CompactWyBackTransform.Apply(reflectors, beta, n, vectorRows, n, maxThreads);    // rows: z_jᵀ Qᵀ
+            TridiagonalQlEigen.SortDescending(d, vectorRows, n, values, reflectors);
         }
         finally
         {
             pool.Return(reflectors);
-            pool.Return(qt);
         }
     }
 }

@@ -18,14 +18,16 @@ internal static class DoubleGemm
     internal const int DepthBlock = 256;
 
     /// <summary>
-    /// Writes <c>A B</c> into <paramref name="c"/>: A (m, k) with row stride <paramref name="lda"/>, B (k, n) with
+    /// Writes <c>A B</c> into <paramref name="c"/> (<paramref name="accumulate"/>: adds it, <c>C ← C + A B</c>, each
+    /// element's chain starting from its old value): A (m, k) with row stride <paramref name="lda"/>, B (k, n) with
     /// <paramref name="ldb"/>, C (m, n) with <paramref name="ldc"/>. C must not overlap A or B.
     /// </summary>
-    internal static void Multiply(int m, int n, int k, ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc)
+    internal static void Multiply(int m, int n, int k, ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc, bool accumulate = false)
     {
         if (m == 0 || n == 0) return;
         Check("C", c.Length, m, n, ldc);
-        for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+        if (!accumulate)
+            for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
         if (k == 0) return;
         Check("A", a.Length, m, k, lda);
         Check("B", b.Length, k, n, ldb);

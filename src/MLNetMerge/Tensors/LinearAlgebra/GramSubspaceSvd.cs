@@ -18,10 +18,10 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// (k²·max(m, n), about k/(2l) power steps' worth) iterations are cheap. Degree 1 is the power iteration shifted by b/2
 /// (dashSVD's shift: the wanted eigenvalues λ_j − b/2 ≥ λ_r/2 stay dominant); degree d damps [0, b] by a Chebyshev
 /// polynomial, which at λ = (1 + δ) b grows as cosh(d·acosh(1 + 2δ)) against (1 + 2δ)^d, so the same accuracy takes fewer
-/// products and fewer orthonormalisations. The degree is bounded by float32: the filter multiplies the top direction by
-/// about T_d(2ρ/b − 1) against 1 for the bottom of the block, and past ~10⁴ the rows lose the small directions and
-/// CholeskyQR falls back to Householder; with d = 2 and the first application (whose b, from G Ω, is still far below
-/// λ_l) of degree 1, the fallback is rare. Forming G in float32 squares A's condition number, but CART's criterion is
+/// products and fewer orthonormalisations. The filter multiplies the top direction by about T_d(2ρ/b − 1) against 1 for
+/// the bottom of the block; past ~10⁴ the block is too ill-conditioned for plain CholeskyQR, and
+/// <see cref="RowOrthonormalizer"/> conditions it with one shifted pass first (at degree 3 on most matrices; the first
+/// application, whose b from G Ω is still far below λ_l, has degree 1). Forming G in float32 squares A's condition number, but CART's criterion is
 /// the residual <c>‖A − Â_r‖F</c>, which an error of δ in the subspace moves only by O(δ²); the error is measured on the
 /// merge benchmark's matrices (docs/truncated-svd.md). G is packed once (<see cref="PackedMatrix"/>) for the q + 2
 /// products that read it. The result is a deterministic function of A and the seed; orthonormalisation is CholeskyQR with a
@@ -34,17 +34,17 @@ internal static class GramSubspaceSvd
     /// measured setting whose low-rank part stays within 1e-3 (relative Frobenius, largest over the merge benchmark's
     /// matrices) of the exact SVD's (docs/truncated-svd.md).
     /// </summary>
-    public const int DefaultOversampling = 96;
+    public const int DefaultOversampling = 64;
 
     /// <summary>Default number of products by G after the first (CART's choice; see <see cref="DefaultOversampling"/>).</summary>
-    public const int DefaultIterations = 11;
+    public const int DefaultIterations = 13;
 
     /// <summary>Default number of filter applications that update the interval (b, ρ) from the Ritz values (later ones keep
     /// it; each update costs an l×l eigenvalue problem, about a product's worth). CART's choice.</summary>
     public const int DefaultShiftSteps = 3;
 
     /// <summary>Default degree of the Chebyshev filter: products by G between two orthonormalisations (CART's choice).</summary>
-    public const int DefaultDegree = 2;
+    public const int DefaultDegree = 3;
 
     /// <summary>Computes rank-<paramref name="rank"/> factors of <paramref name="a"/> (m, n), row-major float32.</summary>
     /// <param name="a">The matrix, (m, n).</param>

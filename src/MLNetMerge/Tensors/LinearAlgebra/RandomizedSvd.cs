@@ -72,7 +72,7 @@ internal static class RandomizedSvd
             for (int it = 0; it < powerIterations; it++)
             {
                 Gemm.Multiply(false, false, l, n, m, 1f, qt, m, a, n, 0f, zt, n);   // Zᵀ = Qᵀ A    (l, n)
-                bool cholesky = RowOrthonormalizer.Orthonormalize(zt, l, n, passes: 1, ritz, linv); // Zᵀ ← L⁻¹ Zᵀ
+                bool cholesky = RowOrthonormalizer.Orthonormalize(zt, l, n, passes: 1, ritz, linv) == RowOrthonormalizer.Path.Cholesky; // Zᵀ ← L⁻¹ Zᵀ
                 Gemm.Multiply(false, false, l, m, n, 1f, zt, n, at, m, 0f, yt, m);  // Yᵀ = Zᵀ Aᵀ   (l, m)
                 if (cholesky)
                 {

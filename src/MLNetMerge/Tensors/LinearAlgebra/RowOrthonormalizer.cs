@@ -7,13 +7,33 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// <c>X ← L⁻¹ X</c> (GEMM), done twice so the second pass repairs the first pass's loss of orthogonality
 /// (once is enough where only the span matters).
 /// When a pivot shows X is ill-conditioned (<c>d_j ≤ 1e-4 · G[j,j]</c>, i.e. row j lies within about 0.01 rad of the
-/// span of the rows before it) it falls back to Householder QR in float64, which handles rank deficiency.
-/// The choice depends only on the input, so the result is deterministic.
+/// span of the rows before it) one shifted pass comes first (shifted CholeskyQR, Fukaya, Nakatsukasa, Yanagisawa and
+/// Yamamoto 2020, arXiv:1809.11085): <c>X Xᵀ + s·I = L Lᵀ</c> with <c>s = 1e-5 · max_j G[j,j]</c>, <c>X ← L⁻¹ X</c>,
+/// which keeps the span and leaves a condition number of at most about √(max G / s) ≈ 316, after which the requested
+/// plain passes succeed. Only when they fail too (X numerically rank-deficient) does it fall back to Householder QR in
+/// float64, which handles rank deficiency. The choice depends only on the input, so the result is deterministic.
 /// </summary>
 internal static class RowOrthonormalizer
 {
+    /// <summary>How <see cref="Orthonormalize"/> got there.</summary>
+    internal enum Path
+    {
+        /// <summary>The requested plain CholeskyQR passes.</summary>
+        Cholesky,
+
+        /// <summary>One shifted pass, then the requested plain passes.</summary>
+        Shifted,
+
+        /// <summary>Householder QR in float64.</summary>
+        Householder,
+    }
+
     /// <summary>Smallest pivot, relative to its diagonal entry, that the Cholesky path accepts.</summary>
     private const double RelativePivotFloor = 1e-4;
+
+    /// <summary>The shifted pass's s relative to the largest diagonal entry of X Xᵀ (measured on the merge benchmark's
+    /// matrices: large enough that the shifted factorisation never failed, small enough that the passes after it do not).</summary>
+    private const double RelativeShift = 1e-5;
 
     /// <summary>
     /// Orthonormalises the rows of <paramref name="x"/> (rows, cols) in place. <paramref name="passes"/> = 1 keeps the
@@ -21,10 +41,11 @@ internal static class RowOrthonormalizer
     /// orthonormal rows to float32 rounding. With one pass the caller may ask for the first pass's Gram
     /// <c>G = X Xᵀ</c> (<paramref name="gram"/>, (rows, rows) float64) and <c>L⁻¹</c> (<paramref name="inverseFactor"/>,
     /// (rows, rows) float32), so that the new X equals <c>L⁻¹ X_old</c>.
-    /// Returns false when it fell back to Householder (the optional outputs are then not written). <paramref name="maxThreads"/>
+    /// Returns the path taken: only the optional outputs of <see cref="Path.Cholesky"/> are written (a caller that asks
+    /// for them gets Householder directly where the plain passes fail). <paramref name="maxThreads"/>
     /// bounds the threads of each GEMM (the result is the same for any value).
     /// </summary>
-    internal static bool Orthonormalize(float[] x, int rows, int cols, int passes = 2, double[]? gram = null, float[]? inverseFactor = null, int maxThreads = int.MaxValue)
+    internal static Path Orthonormalize(float[] x, int rows, int cols, int passes = 2, double[]? gram = null, float[]? inverseFactor = null, int maxThreads = int.MaxValue)
     {
         if (passes != 1 && (gram != null || inverseFactor != null))
             throw new ArgumentException("The Gram and the inverse factor are only defined for a single pass.");
@@ -34,16 +55,22 @@ internal static class RowOrthonormalizer
         double[] gd = BufferPool<double>.Shared.Rent(rows * rows); // (rows, rows) float64 Gram / factor
         try
         {
+            bool shifted = false;
             for (int pass = 0; pass < passes; pass++)
             {
-                if (!TryCholeskyPass(x, rows, cols, g, gd, tmp, gram, maxThreads))
+                if (TryCholeskyPass(x, rows, cols, g, gd, tmp, gram, shifted: false, maxThreads)) continue;
+                bool plainOnly = shifted || gram != null || inverseFactor != null;
+                if (plainOnly || !TryCholeskyPass(x, rows, cols, g, gd, tmp, null, shifted: true, maxThreads))
                 {
                     HouseholderFallback(x, rows, cols);
-                    return false;
+                    return Path.Householder;
                 }
+                Interlocked.Increment(ref ShiftedPasses);
+                shifted = true;
+                pass = -1; // the shifted pass conditions X; the requested plain passes follow
             }
             if (inverseFactor != null) Array.Copy(g, inverseFactor, rows * rows);
-            return true;
+            return shifted ? Path.Shifted : Path.Cholesky;
         }
         finally
         {
@@ -53,14 +80,23 @@ internal static class RowOrthonormalizer
         }
     }
 
-    /// <summary>One CholeskyQR pass: X ← L⁻¹ X with L Lᵀ = X Xᵀ. False (X untouched) when a pivot is too small.</summary>
-    private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp, double[]? gram, int maxThreads)
+    /// <summary>
+    /// One CholeskyQR pass: X ← L⁻¹ X with L Lᵀ = X Xᵀ (<paramref name="shifted"/>: + 1e-5 · max diagonal · I). False (X
+    /// untouched) when a pivot is too small.
+    /// </summary>
+    private static bool TryCholeskyPass(float[] x, int rows, int cols, float[] g, double[] gd, float[] tmp, double[]? gram, bool shifted, int maxThreads)
     {
         TriangularGram.Compute(x.AsSpan(0, rows * cols), rows, cols, ofRows: true, g.AsSpan(0, rows * rows), TriangleBlock, maxThreads);
         if (gram != null)
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < rows; j++) gram[i * rows + j] = 0.5 * ((double)g[i * rows + j] + g[j * rows + i]);
-        if (!CholeskyFactor(g, rows, gd)) return false;
+        double shift = 0;
+        if (shifted)
+        {
+            for (int j = 0; j < rows; j++) shift = Math.Max(shift, g[j * rows + j]);
+            shift *= RelativeShift;
+        }
+        if (!CholeskyFactor(g, rows, gd, shift)) return false;
         InvertLower(gd, rows, g);
         for (int i0 = 0; i0 < rows; i0 += TriangleBlock)
         {
@@ -79,19 +115,20 @@ internal static class RowOrthonormalizer
     private const int TriangleBlock = 48;
 
     /// <summary>
-    /// Cholesky factor of the symmetrised Gram <paramref name="g"/> (rows, rows) in float64, lower triangle into
-    /// <paramref name="gd"/>: <c>L[j,j] = √(G[j,j] − L[j,:j]·L[j,:j])</c>, <c>L[i,j] = (½(G[i,j] + G[j,i]) − L[i,:j]·L[j,:j]) / L[j,j]</c>.
+    /// Cholesky factor of the symmetrised Gram <paramref name="g"/> (rows, rows) plus <paramref name="shift"/>·I in float64,
+    /// lower triangle into <paramref name="gd"/>: <c>L[j,j] = √(G[j,j] + s − L[j,:j]·L[j,:j])</c>, <c>L[i,j] = (½(G[i,j] + G[j,i]) − L[i,:j]·L[j,:j]) / L[j,j]</c>.
     /// Rows i go four at a time (<see cref="DenseKernels.DotShort4"/>: the same sums as one at a time). False when a
-    /// pivot falls below <see cref="RelativePivotFloor"/> of its diagonal entry or is not finite.
+    /// pivot falls below <see cref="RelativePivotFloor"/> of its (shifted) diagonal entry or is not finite.
     /// </summary>
-    private static bool CholeskyFactor(float[] g, int rows, double[] gd)
+    private static bool CholeskyFactor(float[] g, int rows, double[] gd, double shift)
     {
         Span<double> dots = stackalloc double[4];
         for (int j = 0; j < rows; j++)
         {
             var lj = new ReadOnlySpan<double>(gd, j * rows, j); // L[j, 0..j)
-            double d = g[j * rows + j] - DenseKernels.DotShort(lj, lj);
-            if (!(d > RelativePivotFloor * g[j * rows + j]) || !double.IsFinite(d)) return false;
+            double diagonal = g[j * rows + j] + shift;
+            double d = diagonal - DenseKernels.DotShort(lj, lj);
+            if (!(d > RelativePivotFloor * diagonal) || !double.IsFinite(d)) return false;
             double ljj = Math.Sqrt(d);
             gd[j * rows + j] = ljj;
             int i = j + 1;
@@ -164,6 +201,9 @@ internal static class RowOrthonormalizer
 
     /// <summary>Householder fallbacks taken in this process (a diagnostic that benchmarks print; never read by the algorithm).</summary>
     internal static long Fallbacks;
+
+    /// <summary>Shifted passes taken in this process (a diagnostic like <see cref="Fallbacks"/>).</summary>
+    internal static long ShiftedPasses;
 
     private static void HouseholderFallback(float[] x, int rows, int cols)
     {

@@ -22,7 +22,7 @@ internal static class MatrixMerge
     /// spectrum is already flat noise, and there the subspace converges slowly. On the merge benchmark's task vectors
     /// (54 matrices, k = min(m, n)/8) 12 products through the degree-3 filter leave the top-k part as close to the exact
     /// SVD's (e2 median 8.8e-5, worst 2.2e-3) as 13 at degree 2 did (7.0e-5, 2.1e-3), with four orthonormalisations
-    /// instead of seven: ~16 % less CPU (docs/truncated-svd.md).
+    /// instead of seven: ~9 % less CPU (docs/truncated-svd.md).
     /// </summary>
     public static MethodParameter PowerIterationsParameter() =>
         MethodParameter.Number("power_iterations", 12, "Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ).", 0, 50);

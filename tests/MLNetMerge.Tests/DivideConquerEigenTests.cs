@@ -113,6 +113,7 @@ public sealed class DivideConquerEigenTests
     [DataRow(1, 1, 1)]
     [DataRow(7, 37, 300)]     // every tail: rows mod 4, columns mod 16 and mod 8, two depth blocks
     [DataRow(16, 64, 256)]
+    [DataRow(23, 40, 70)]     // 8 + 8 + 4 + 3 rows with 512-bit lanes, 6 + 6 + 6 + 4 + 1 with 256-bit
     public void DoubleGemmEqualsTheScalarFmaLoop(int m, int n, int k)
     {
         var rng = new SeededRandom(9);
@@ -130,6 +131,29 @@ public sealed class DivideConquerEigenTests
                 double s = 0;
                 for (int p = 0; p < k; p++) s = Math.FusedMultiplyAdd(a[i * lda + p], b[p * ldb + j], s);
                 Assert.AreEqual(BitConverter.DoubleToInt64Bits(s), BitConverter.DoubleToInt64Bits(c[i * ldc + j]), $"C[{i},{j}]");
+            }
+    }
+
+    [TestMethod]
+    public void DoubleGemmAccumulatesFromTheOldValues()
+    {
+        // accumulate: each C element's chain starts from its old value, so C + A B equals the scalar loop seeded with C.
+        int m = 13, n = 24, k = 9;
+        var rng = new SeededRandom(10);
+        var a = new double[m * k];
+        var b = new double[k * n];
+        var c = new double[m * n];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextDouble() - 0.5;
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextDouble() - 0.5;
+        for (int i = 0; i < c.Length; i++) c[i] = rng.NextDouble() - 0.5;
+        var old = (double[])c.Clone();
+        DoubleGemm.Multiply(m, n, k, a, k, b, n, c, n, accumulate: true);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = old[i * n + j];
+                for (int p = 0; p < k; p++) s = Math.FusedMultiplyAdd(a[i * k + p], b[p * n + j], s);
+                Assert.AreEqual(BitConverter.DoubleToInt64Bits(s), BitConverter.DoubleToInt64Bits(c[i * n + j]), $"C[{i},{j}]");
             }
     }
 

@@ -6,9 +6,10 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
 /// Row-major float64 product <c>C = A B</c>, <c>C[i, j] = Σ_p A[i, p]·B[p, j]</c>, for the eigensolver's basis changes
-/// (the divide-and-conquer merges and the back-transformation, sizes up to a few thousand). Four rows of C and two
-/// vectors of columns (16 with 512-bit lanes, 8 with 256-bit) are held in eight accumulators while p runs through a
-/// block of <see cref="DepthBlock"/>; every B vector loaded feeds four fused multiply-adds. Each element is one FMA chain
+/// (the divide-and-conquer merges and the back-transformation, sizes up to a few thousand). Eight rows of C (six with
+/// 256-bit lanes, whose 16 registers hold no more) and two vectors of columns (16 with 512-bit lanes, 8 with 256-bit)
+/// are held in 16 (12) accumulators while p runs through a block of <see cref="DepthBlock"/> — enough independent
+/// chains to cover the fused multiply-add's latency on both of its ports; the rows left over go four, then one at a time. Each element is one FMA chain
 /// in increasing p whatever the lane width or the block it falls in, so the result is the same bits on every
 /// instruction set (and equal to the scalar <c>fma</c> loop).
 /// </summary>
@@ -59,6 +60,56 @@ internal static class DoubleGemm
         ref double rb = ref Unsafe.Add(ref MemoryMarshal.GetReference(b), j);
         ref double rc = ref Unsafe.Add(ref MemoryMarshal.GetReference(c), j);
         int i = 0;
+        for (; i + 8 <= m; i += 8)
+        {
+            ref double c0 = ref Unsafe.Add(ref rc, i * ldc);
+            ref double c1 = ref Unsafe.Add(ref c0, ldc);
+            ref double c2 = ref Unsafe.Add(ref c1, ldc);
+            ref double c3 = ref Unsafe.Add(ref c2, ldc);
+            ref double c4 = ref Unsafe.Add(ref c3, ldc);
+            ref double c5 = ref Unsafe.Add(ref c4, ldc);
+            ref double c6 = ref Unsafe.Add(ref c5, ldc);
+            ref double c7 = ref Unsafe.Add(ref c6, ldc);
+            var s00 = Vector512.LoadUnsafe(ref c0); var s01 = Vector512.LoadUnsafe(ref c0, 8);
+            var s10 = Vector512.LoadUnsafe(ref c1); var s11 = Vector512.LoadUnsafe(ref c1, 8);
+            var s20 = Vector512.LoadUnsafe(ref c2); var s21 = Vector512.LoadUnsafe(ref c2, 8);
+            var s30 = Vector512.LoadUnsafe(ref c3); var s31 = Vector512.LoadUnsafe(ref c3, 8);
+            var s40 = Vector512.LoadUnsafe(ref c4); var s41 = Vector512.LoadUnsafe(ref c4, 8);
+            var s50 = Vector512.LoadUnsafe(ref c5); var s51 = Vector512.LoadUnsafe(ref c5, 8);
+            var s60 = Vector512.LoadUnsafe(ref c6); var s61 = Vector512.LoadUnsafe(ref c6, 8);
+            var s70 = Vector512.LoadUnsafe(ref c7); var s71 = Vector512.LoadUnsafe(ref c7, 8);
+            ref double a0 = ref Unsafe.Add(ref ra, i * lda);
+            for (int p = 0; p < depth; p++)
+            {
+                ref double br = ref Unsafe.Add(ref rb, p * ldb);
+                var b0 = Vector512.LoadUnsafe(ref br);
+                var b1 = Vector512.LoadUnsafe(ref br, 8);
+                var x0 = Vector512.Create(Unsafe.Add(ref a0, p));
+                s00 = Vector512.FusedMultiplyAdd(x0, b0, s00); s01 = Vector512.FusedMultiplyAdd(x0, b1, s01);
+                var x1 = Vector512.Create(Unsafe.Add(ref a0, lda + p));
+                s10 = Vector512.FusedMultiplyAdd(x1, b0, s10); s11 = Vector512.FusedMultiplyAdd(x1, b1, s11);
+                var x2 = Vector512.Create(Unsafe.Add(ref a0, 2 * lda + p));
+                s20 = Vector512.FusedMultiplyAdd(x2, b0, s20); s21 = Vector512.FusedMultiplyAdd(x2, b1, s21);
+                var x3 = Vector512.Create(Unsafe.Add(ref a0, 3 * lda + p));
+                s30 = Vector512.FusedMultiplyAdd(x3, b0, s30); s31 = Vector512.FusedMultiplyAdd(x3, b1, s31);
+                var x4 = Vector512.Create(Unsafe.Add(ref a0, 4 * lda + p));
+                s40 = Vector512.FusedMultiplyAdd(x4, b0, s40); s41 = Vector512.FusedMultiplyAdd(x4, b1, s41);
+                var x5 = Vector512.Create(Unsafe.Add(ref a0, 5 * lda + p));
+                s50 = Vector512.FusedMultiplyAdd(x5, b0, s50); s51 = Vector512.FusedMultiplyAdd(x5, b1, s51);
+                var x6 = Vector512.Create(Unsafe.Add(ref a0, 6 * lda + p));
+                s60 = Vector512.FusedMultiplyAdd(x6, b0, s60); s61 = Vector512.FusedMultiplyAdd(x6, b1, s61);
+                var x7 = Vector512.Create(Unsafe.Add(ref a0, 7 * lda + p));
+                s70 = Vector512.FusedMultiplyAdd(x7, b0, s70); s71 = Vector512.FusedMultiplyAdd(x7, b1, s71);
+            }
+            s00.StoreUnsafe(ref c0); s01.StoreUnsafe(ref c0, 8);
+            s10.StoreUnsafe(ref c1); s11.StoreUnsafe(ref c1, 8);
+            s20.StoreUnsafe(ref c2); s21.StoreUnsafe(ref c2, 8);
+            s30.StoreUnsafe(ref c3); s31.StoreUnsafe(ref c3, 8);
+            s40.StoreUnsafe(ref c4); s41.StoreUnsafe(ref c4, 8);
+            s50.StoreUnsafe(ref c5); s51.StoreUnsafe(ref c5, 8);
+            s60.StoreUnsafe(ref c6); s61.StoreUnsafe(ref c6, 8);
+            s70.StoreUnsafe(ref c7); s71.StoreUnsafe(ref c7, 8);
+        }
         for (; i + 4 <= m; i += 4)
         {
             ref double c0 = ref Unsafe.Add(ref rc, i * ldc);
@@ -115,6 +166,46 @@ internal static class DoubleGemm
         ref double rb = ref Unsafe.Add(ref MemoryMarshal.GetReference(b), j);
         ref double rc = ref Unsafe.Add(ref MemoryMarshal.GetReference(c), j);
         int i = 0;
+        for (; i + 6 <= m; i += 6)
+        {
+            ref double c0 = ref Unsafe.Add(ref rc, i * ldc);
+            ref double c1 = ref Unsafe.Add(ref c0, ldc);
+            ref double c2 = ref Unsafe.Add(ref c1, ldc);
+            ref double c3 = ref Unsafe.Add(ref c2, ldc);
+            ref double c4 = ref Unsafe.Add(ref c3, ldc);
+            ref double c5 = ref Unsafe.Add(ref c4, ldc);
+            var s00 = Vector256.LoadUnsafe(ref c0); var s01 = Vector256.LoadUnsafe(ref c0, 4);
+            var s10 = Vector256.LoadUnsafe(ref c1); var s11 = Vector256.LoadUnsafe(ref c1, 4);
+            var s20 = Vector256.LoadUnsafe(ref c2); var s21 = Vector256.LoadUnsafe(ref c2, 4);
+            var s30 = Vector256.LoadUnsafe(ref c3); var s31 = Vector256.LoadUnsafe(ref c3, 4);
+            var s40 = Vector256.LoadUnsafe(ref c4); var s41 = Vector256.LoadUnsafe(ref c4, 4);
+            var s50 = Vector256.LoadUnsafe(ref c5); var s51 = Vector256.LoadUnsafe(ref c5, 4);
+            ref double a0 = ref Unsafe.Add(ref ra, i * lda);
+            for (int p = 0; p < depth; p++)
+            {
+                ref double br = ref Unsafe.Add(ref rb, p * ldb);
+                var b0 = Vector256.LoadUnsafe(ref br);
+                var b1 = Vector256.LoadUnsafe(ref br, 4);
+                var x0 = Vector256.Create(Unsafe.Add(ref a0, p));
+                s00 = Vector256.FusedMultiplyAdd(x0, b0, s00); s01 = Vector256.FusedMultiplyAdd(x0, b1, s01);
+                var x1 = Vector256.Create(Unsafe.Add(ref a0, lda + p));
+                s10 = Vector256.FusedMultiplyAdd(x1, b0, s10); s11 = Vector256.FusedMultiplyAdd(x1, b1, s11);
+                var x2 = Vector256.Create(Unsafe.Add(ref a0, 2 * lda + p));
+                s20 = Vector256.FusedMultiplyAdd(x2, b0, s20); s21 = Vector256.FusedMultiplyAdd(x2, b1, s21);
+                var x3 = Vector256.Create(Unsafe.Add(ref a0, 3 * lda + p));
+                s30 = Vector256.FusedMultiplyAdd(x3, b0, s30); s31 = Vector256.FusedMultiplyAdd(x3, b1, s31);
+                var x4 = Vector256.Create(Unsafe.Add(ref a0, 4 * lda + p));
+                s40 = Vector256.FusedMultiplyAdd(x4, b0, s40); s41 = Vector256.FusedMultiplyAdd(x4, b1, s41);
+                var x5 = Vector256.Create(Unsafe.Add(ref a0, 5 * lda + p));
+                s50 = Vector256.FusedMultiplyAdd(x5, b0, s50); s51 = Vector256.FusedMultiplyAdd(x5, b1, s51);
+            }
+            s00.StoreUnsafe(ref c0); s01.StoreUnsafe(ref c0, 4);
+            s10.StoreUnsafe(ref c1); s11.StoreUnsafe(ref c1, 4);
+            s20.StoreUnsafe(ref c2); s21.StoreUnsafe(ref c2, 4);
+            s30.StoreUnsafe(ref c3); s31.StoreUnsafe(ref c3, 4);
+            s40.StoreUnsafe(ref c4); s41.StoreUnsafe(ref c4, 4);
+            s50.StoreUnsafe(ref c5); s51.StoreUnsafe(ref c5, 4);
+        }
         for (; i + 4 <= m; i += 4)
         {
             ref double c0 = ref Unsafe.Add(ref rc, i * ldc);

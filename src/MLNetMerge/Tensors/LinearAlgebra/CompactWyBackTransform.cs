@@ -18,9 +18,9 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// X ← X + W Yᵀ     (rows, n − j0 − 1)
 /// </code>
 /// That is the 2n³ of one product with an explicit Qᵀ, without the 4n³/3 that forming Qᵀ costs. Each row only depends
-/// on itself, so rows can be split between threads; every product is <see cref="DoubleGemm"/> (one FMA chain per
-/// element) and T is built by fixed-order scalar FMAs, so the result is the same bits on every instruction set and for
-/// any thread count.
+/// on itself, so rows can be split between threads; every product (Yᵀ Y for T included) is <see cref="DoubleGemm"/>
+/// (one FMA chain per element) and T's recurrence runs in fixed-order scalar FMAs, so the result is the same bits on
+/// every instruction set and for any thread count.
 /// </summary>
 internal static class CompactWyBackTransform
 {
@@ -31,7 +31,7 @@ internal static class CompactWyBackTransform
     /// <paramref name="x"/> (rows, n) ← X Qᵀ. Row k of <paramref name="reflectors"/> (n, n) holds v_k in columns
     /// k+1 … n−1 and <paramref name="beta"/>[k] its β (0: H_k = I), for k = 0 … n−3, as
     /// <see cref="SymmetricTridiagonalization.Reduce"/> leaves them. With <paramref name="maxThreads"/> ≥ 2 the rows are
-    /// split in two halves.
+    /// split in two halves. <paramref name="block"/>: reflectors per block (<see cref="Block"/>; `Gemm.Bench eigen` times others).
     /// </summary>
     internal static void Apply(double[] reflectors, double[] beta, int n, double[] x, int rows, int maxThreads = 1, int block = Block)
     {

@@ -41,6 +41,19 @@ public sealed class LinearAlgebraTests
         return worst;
     }
 
+    /// <summary>Row i of X (rows, cols) projected on the rows of Q (rows, cols): Σ_t (x_i·q_t) q_t, in float64.</summary>
+    private static double[] ProjectRow(float[] x, float[] q, int rows, int cols, int i)
+    {
+        var projection = new double[cols];
+        for (int t = 0; t < rows; t++)
+        {
+            double dot = 0;
+            for (int c = 0; c < cols; c++) dot += (double)x[i * cols + c] * q[t * cols + c];
+            for (int j = 0; j < cols; j++) projection[j] += dot * q[t * cols + j];
+        }
+        return projection;
+    }
+
     private static float[] Transpose(float[] x, int rows, int cols)
     {
         var t = new float[rows * cols];
@@ -398,17 +411,10 @@ public sealed class LinearAlgebraTests
             if (deficient) continue;
             // Each original row is reproduced by its projection on the new rows: x_i = Σ_t (x_i·q_t) q_t.
             for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
-                {
-                    double s = 0;
-                    for (int t = 0; t < rows; t++)
-                    {
-                        double dot = 0;
-                        for (int c = 0; c < cols; c++) dot += (double)x[i * cols + c] * q[t * cols + c];
-                        s += dot * q[t * cols + j];
-                    }
-                    Assert.AreEqual(x[i * cols + j], s, 1e-4);
-                }
+            {
+                var projection = ProjectRow(x, q, rows, cols, i);
+                for (int j = 0; j < cols; j++) Assert.AreEqual(x[i * cols + j], projection[j], 1e-4);
+            }
         }
     }
 
@@ -433,17 +439,11 @@ public sealed class LinearAlgebraTests
         for (int i = 0; i < rows; i++)
         {
             double norm = 0, residual = 0;
-            for (int j = 0; j < cols; j++) norm += (double)x[i * cols + j] * x[i * cols + j];
+            var projection = ProjectRow(x, q, rows, cols, i);
             for (int j = 0; j < cols; j++)
             {
-                double s = 0;
-                for (int t = 0; t < rows; t++)
-                {
-                    double dot = 0;
-                    for (int c = 0; c < cols; c++) dot += (double)x[i * cols + c] * q[t * cols + c];
-                    s += dot * q[t * cols + j];
-                }
-                residual += (x[i * cols + j] - s) * (x[i * cols + j] - s);
+                norm += (double)x[i * cols + j] * x[i * cols + j];
+                residual += (x[i * cols + j] - projection[j]) * (x[i * cols + j] - projection[j]);
             }
             Assert.IsTrue(Math.Sqrt(residual / norm) < 1e-5, $"row {i} left the span: {Math.Sqrt(residual / norm):E2}");
         }

@@ -9,7 +9,8 @@
 # avx2:   ours with DOTNET_EnableAVX512=0 (.NET 10's switch; DOTNET_EnableAVX512F=0, the older name, is set too but no
 #         longer turns AVX-512 off), torch with ATEN_CPU_CAPABILITY=avx2 and OPENBLAS_CORETYPE=Haswell. On an AVX-512 CPU
 #         this emulates an AVX2-only machine (e.g. Zen 3) as far as instruction sets go; caches, clocks and ports stay this
-#         CPU's. ONNX Runtime's MLAS picks its kernels from CPUID and cannot be told to stay on AVX2.
+#         CPU's. ONNX Runtime's MLAS picks its kernels from CPUID and has no switch: bench/engine/run.sh keeps it on AVX2
+#         by answering its CPUID without AVX-512 (bench/engine/cpuid_mask.c, Linux CPUID faulting).
 # native: avx512 when /proc/cpuinfo lists avx512f, else avx2.
 
 bench_isa_setup() {

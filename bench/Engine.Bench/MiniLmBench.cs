@@ -50,6 +50,7 @@ internal static class MiniLmBench
         var (ids, _, _, b, t, _) = Batch(outDir);
         var model = Model(dir, pooler: true);
         var mask = new bool[b * t]; Array.Fill(mask, true);
+        string ortIsa = OrtCpuidMask.Apply();
         using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new InferenceSession(Path.Combine(dir, "model.onnx"), options);
         var longIds = ids.Select(i => (long)i).ToArray();
@@ -74,7 +75,7 @@ internal static class MiniLmBench
         }
         Console.WriteLine($"ours forward batch {b} tokens {t} best_ms {ours.Min():F1} median_ms {Median(ours):F1}");
         Console.WriteLine($"onnxruntime forward batch {b} tokens {t} best_ms {theirs.Min():F1} median_ms {Median(theirs):F1} max_abs_diff_hidden {diff:E2}");
-        Console.WriteLine($"isa {Isa()}");
+        Console.WriteLine($"isa {Isa()}; onnxruntime: {ortIsa}{OrtCpuidMask.Answered()}");
         return 0;
     }
 

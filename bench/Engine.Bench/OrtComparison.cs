@@ -25,13 +25,16 @@ internal static class OrtComparison
     {
         Directory.CreateDirectory(outDir);
         Console.WriteLine($"ours: {KernelIsa.Describe()}");
-        Console.WriteLine($"onnxruntime {OrtEnv.Instance().GetVersionString()}: MLAS picks its kernels from CPUID (AVX-512 wherever the CPU has it; DOTNET_EnableAVX512 does not reach it)");
-        return which switch
+        string ortIsa = OrtCpuidMask.Apply();
+        Console.WriteLine($"onnxruntime {OrtEnv.Instance().GetVersionString()}: {ortIsa}");
+        int rc = which switch
         {
             "bert" => Bert(outDir, reps),
             "clip" => Clip(outDir, reps),
             _ => throw new ArgumentException($"unknown model '{which}': bert or clip"),
         };
+        Console.WriteLine($"onnxruntime: {ortIsa}{OrtCpuidMask.Answered()}");
+        return rc;
     }
 
     /// <summary>Fills weights ~ U(−0.05, 0.05) and layer-norm scales ~ 1 + U(−0.05, 0.05), seeded.</summary>

@@ -3,6 +3,8 @@
 # ViT-B/32-shaped CLIP vision inference, ours vs PyTorch (2 threads); then the batched forward of an all-MiniLM-L6-v2-shaped
 # BERT (batch 32 × 64) and of CLIP ViT-B/32 (batch 16), ours vs ONNX Runtime 1.32 in our process on the project's own
 # export of the same random weights (Engine.Bench ort). Each measurement runs --reps times, interleaved; medians.
+# With --isa avx2 on an AVX-512 CPU, ONNX Runtime runs on AVX2 as well: cpuid_mask.c (built here with gcc) answers its
+# CPUID without AVX-512 (ORT_CPUID_MASK), so both sides of the ORT rows use the same vector width.
 #
 #   bench/engine/run.sh [--isa native|avx512|avx2] [--reps 3] [CLIP_BATCH=16]
 set -euo pipefail
@@ -30,7 +32,15 @@ mkdir -p "$out" "$res"
 rm -f "$res"/*.txt
 bench_isa_header 2 dotnet "$bin" isa | tee "$res/header.txt"
 $PY "$here/torch_engine.py" make "$out"
+ORT_ENV=()
+if [[ $BENCH_ISA == avx2 ]] && grep -qw avx512f /proc/cpuinfo; then
+  command -v gcc >/dev/null || { echo "--isa avx2 on an AVX-512 CPU needs gcc to build cpuid_mask.c (ONNX Runtime on AVX2)"; exit 1; }
+  grep -qw cpuid_fault /proc/cpuinfo || { echo "this CPU or kernel has no CPUID faulting: ONNX Runtime cannot be kept on AVX2"; exit 1; }
+  gcc -O2 -Wall -shared -fPIC -o "$out/libcpuidmask.so" "$here/cpuid_mask.c"
+  ORT_ENV=(ORT_CPUID_MASK="$out/libcpuidmask.so")
+fi
 ours() { env "${OURS_ENV[@]}" dotnet "$bin" "$@"; }
+ours_ort() { env "${OURS_ENV[@]}" "${ORT_ENV[@]}" dotnet "$bin" "$@"; }
 torch() { env "${TORCH_ENV[@]}" PYENV_VERSION=system python3 "$here/torch_engine.py" "$@"; }
 for ((r = 1; r <= reps; r++)); do
   echo "== run $r of $reps ($(uptime | sed 's/.*load/load/'))"
@@ -38,8 +48,8 @@ for ((r = 1; r <= reps; r++)); do
   torch train "$out" | tee -a "$res/torch_train.txt"
   ours clip "$batch" | tee -a "$res/ours_clip.txt"
   torch clip "$batch" | tee -a "$res/torch_clip.txt"
-  ours ort bert "$out" 3 | grep -v '^ours:\|^onnxruntime' | tee -a "$res/ort_bert.txt"
-  ours ort clip "$out" 3 | grep -v '^ours:\|^onnxruntime' | tee -a "$res/ort_clip.txt"
+  ours_ort ort bert "$out" 3 | grep -v '^ours:\|^onnxruntime ' | tee -a "$res/ort_bert.txt"
+  ours_ort ort clip "$out" 3 | grep -v '^ours:\|^onnxruntime ' | tee -a "$res/ort_clip.txt"
 done
 echo "== uptime after the run: $(uptime)" | tee -a "$res/header.txt"
 python3 - "$res" "$reps" <<'PY'

@@ -3,6 +3,7 @@
 #   source bench/isa.sh
 #   bench_isa_setup ISA      # native | avx512 | avx2  ->  BENCH_ISA, OURS_ENV, TORCH_ENV
 #   bench_isa_header DOTNET_ISA_CMD...   # prints uptime, our kernels' instruction sets, the torch reference's
+#   bench_ort_isa_setup OUTDIR           # -> ORT_ENV: keeps ONNX Runtime on AVX2 too where BENCH_ISA is avx2
 #
 # avx512: ours as the runtime finds the CPU; torch with ATen's AVX-512 kernels and OpenBLAS's SkylakeX (AVX-512) core, so
 #         the reference also runs its best code on an AVX-512 CPU.
@@ -45,4 +46,20 @@ bench_isa_header() {
   echo "== uptime: $(uptime)"
   echo "== ours:  $(env "${OURS_ENV[@]}" "$@")"
   echo "== torch: $(env "${TORCH_ENV[@]}" PYENV_VERSION=system python3 "$here/cpu_report.py" "$threads")"
+}
+
+# bench_ort_isa_setup OUTDIR: ORT_ENV, the environment that keeps ONNX Runtime (run inside our process) on BENCH_ISA. On an
+# AVX-512 CPU with --isa avx2 it builds bench/engine/cpuid_mask.c into OUTDIR with gcc and names it in ORT_CPUID_MASK,
+# which Engine.Bench loads before its first ONNX Runtime call; otherwise ORT_ENV is empty.
+bench_ort_isa_setup() {
+  local out=$1 here
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  ORT_ENV=()
+  if [[ $BENCH_ISA == avx2 ]] && grep -qw avx512f /proc/cpuinfo; then
+    command -v gcc >/dev/null || { echo "bench: --isa avx2 on an AVX-512 CPU needs gcc to keep ONNX Runtime on AVX2" >&2; return 1; }
+    grep -qw cpuid_fault /proc/cpuinfo || { echo "bench: no CPUID faulting on this CPU or kernel: ONNX Runtime cannot be kept on AVX2" >&2; return 1; }
+    mkdir -p "$out"
+    gcc -O2 -Wall -shared -fPIC -o "$out/libcpuidmask.so" "$here/engine/cpuid_mask.c"
+    ORT_ENV=(ORT_CPUID_MASK="$out/libcpuidmask.so")
+  fi
 }

@@ -32,13 +32,7 @@ mkdir -p "$out" "$res"
 rm -f "$res"/*.txt
 bench_isa_header 2 dotnet "$bin" isa | tee "$res/header.txt"
 $PY "$here/torch_engine.py" make "$out"
-ORT_ENV=()
-if [[ $BENCH_ISA == avx2 ]] && grep -qw avx512f /proc/cpuinfo; then
-  command -v gcc >/dev/null || { echo "--isa avx2 on an AVX-512 CPU needs gcc to build cpuid_mask.c (ONNX Runtime on AVX2)"; exit 1; }
-  grep -qw cpuid_fault /proc/cpuinfo || { echo "this CPU or kernel has no CPUID faulting: ONNX Runtime cannot be kept on AVX2"; exit 1; }
-  gcc -O2 -Wall -shared -fPIC -o "$out/libcpuidmask.so" "$here/cpuid_mask.c"
-  ORT_ENV=(ORT_CPUID_MASK="$out/libcpuidmask.so")
-fi
+bench_ort_isa_setup "$out"
 ours() { env "${OURS_ENV[@]}" dotnet "$bin" "$@"; }
 ours_ort() { env "${OURS_ENV[@]}" "${ORT_ENV[@]}" dotnet "$bin" "$@"; }
 torch() { env "${TORCH_ENV[@]}" PYENV_VERSION=system python3 "$here/torch_engine.py" "$@"; }

@@ -14,8 +14,9 @@ internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool Ran
 
 /// <summary>
 /// The run of a generalised task arithmetic. Passes: with a global magnitude trim, two radix-select passes find each
-/// task's exact threshold over the whole flattened task vector; with sign consensus, one more pass finds the majority
-/// sign <c>sign(Σ γ)</c> used where <c>Σt wt·τ̂t = 0</c>.
+/// task's exact threshold over the whole flattened task vector; with sign consensus, the majority sign <c>sign(Σ γ)</c>
+/// used where <c>Σt wt·τ̂t = 0</c> is counted in the second of them (<see cref="DeferredSignBalance"/>: the few elements
+/// that need the exact thresholds are counted after it), or in a pass of its own without a global trim.
 /// Per element with consensus: <c>γ = sign(Σt wt τ̂t)</c>, <c>τm = Σ_{t: sign τ̂t = γ} wt τ̂t / max(1, Σ_{same t} wt)</c> (mean)
 /// or the numerator alone (sum); without: <c>τm = Σt wt τ̂t</c> (divided by Σ wt for mean).
 /// </summary>
@@ -25,6 +26,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     private readonly MergeParameters _p;
     private readonly TaskArithmeticShape _shape;
     private readonly float[] _threshold;
+    private readonly int[] _bucket; // per task, after pass 1 of the trim: the threshold's coarse bucket, or −1 where it is already known
     private readonly int _trimPasses;
     private ThreadLocal<MagnitudeHistogram[]>? _local;
     private MagnitudeHistogram[]? _global;
@@ -44,6 +46,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         _p = parameters;
         _shape = shape;
         _threshold = new float[plan.TaskCount];
+        _bucket = new int[plan.TaskCount];
         _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
         if (_trimPasses > 0)
         {
@@ -61,7 +64,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     public override bool IsElementwise => !_shape.RandomDrop && _shape.Sparsify is SparsificationKind.None or SparsificationKind.MagnitudeGlobal;
 
     /// <inheritdoc />
-    public override int PassCount => _trimPasses + (_shape.SignConsensus ? 1 : 0);
+    public override int PassCount => _trimPasses + (_shape.SignConsensus && _trimPasses == 0 ? 1 : 0);
 
     /// <inheritdoc />
     public override void Prepare(MergeTensorContext ctx)
@@ -99,6 +102,12 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
                 if (pass == 0) hist[t].AddCoarse(ctx.Task(t));
                 else if (_threshold[t] < 0) hist[t].AddFine(ctx.Task(t));
             }
+            if (pass == 1 && _shape.SignConsensus)
+            {
+                var balance = new DeferredSignBalance();
+                balance.Add(ctx.TaskArrays, Weights(ctx), _bucket, ctx.Length);
+                return balance;
+            }
             return null;
         }
         return TaskVectorKernels.SignBalance(ctx.TaskArrays, Weights(ctx), TrimThresholds, ctx.Length);
@@ -106,7 +115,9 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
 
     /// <inheritdoc />
     public override object? CombinePartials(object? first, object? second) =>
-        first is long a && second is long b ? a + b : base.CombinePartials(first, second);
+        first is long a && second is long b ? a + b
+        : first is DeferredSignBalance x && second is DeferredSignBalance y ? x.Absorb(y)
+        : base.CombinePartials(first, second);
 
     /// <inheritdoc />
     public override void EndPass(int pass, object?[] partials)
@@ -117,9 +128,10 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
             for (int t = 0; t < _plan.TaskCount; t++)
             {
                 long rank = Sparsification.ThresholdRank(_global[t].Count, _p.Number("keep", t));
-                if (rank == 0) { _threshold[t] = 0f; continue; }
+                if (rank == 0) { _threshold[t] = 0f; _bucket[t] = -1; continue; }
                 _global[t].ResolveCoarse(rank);
                 _threshold[t] = -1f; // resolved in pass 2
+                _bucket[t] = _global[t].Bucket;
             }
             NewLocal(useBuckets: true);
         }
@@ -134,6 +146,13 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
             }
             _local.Dispose();
             _local = null;
+            if (_shape.SignConsensus)
+            {
+                long balance = 0;
+                foreach (var o in partials)
+                    if (o is DeferredSignBalance d) balance += d.Resolve(_threshold);
+                _majority = balance >= 0 ? 1f : -1f;
+            }
         }
         else
         {

@@ -117,11 +117,7 @@ internal sealed class DeferredSignBalance
             for (int e = 0; e < count; e++)
             {
                 float s = 0;
-                for (int t = 0; t < T; t++)
-                {
-                    float v = values[e * T + t];
-                    s += w[t] * (thresholds[t] <= 0 || MathF.Abs(v) >= thresholds[t] ? v : 0f);
-                }
+                for (int t = 0; t < T; t++) s += w[t] * TaskVectorKernels.Trimmed(values[e * T + t], thresholds[t]);
                 balance += s > 0 ? 1 : s < 0 ? -1 : 0;
             }
         }

@@ -93,7 +93,7 @@ internal static class TaskVectorKernels
     }
 
     /// <summary><c>τ</c> when <c>|τ| ≥ threshold</c>, else 0 (TIES's trim; a threshold ≤ 0 keeps everything).</summary>
-    private static float Trimmed(float tau, float threshold) => threshold <= 0 || MathF.Abs(tau) >= threshold ? tau : 0f;
+    internal static float Trimmed(float tau, float threshold) => threshold <= 0 || MathF.Abs(tau) >= threshold ? tau : 0f;
 
     /// <summary>
     /// EMR election: <c>ε = sign(Σt τt[i])</c> (+1 where &gt; 0, else −1); <c>out[i] = ε · max_{t: τt[i]·ε &gt; 0} |τt[i]|</c> (0 when none agree).

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using MLNetMerge.Merging;
+using MLNetMerge.Merging.Methods;
 using MLNetMerge.Tensors;
 using static MLNetMerge.Tests.Merges;
 
@@ -180,6 +181,31 @@ public sealed class MergeRunTests
             Assert.AreEqual(3, reports.Max(r => r.Completed), stage);
             Assert.IsTrue(reports.All(r => r.Total == 3), stage);
         }
+    }
+
+    [TestMethod]
+    public void MajoritySignTakesAPassOfItsOwnWhenTheSetAsideValuesWouldNotFit()
+    {
+        // With no room for the elements in a threshold's bucket, TIES counts the majority sign in a third pass: the same
+        // merge (every tensor, the thresholds and the majority sign) from one pass more.
+        var f = new TinyFamily("t1", "t2", "t3")
+            .WithWeights("a", [64], Random(64, 1), Random(64, 2), Random(64, 3), Random(64, 4))
+            .WithWeights("b", [9], Random(9, 5), Random(9, 6), Random(9, 7), Random(9, 8));
+        using var family = f.Build();
+        var p = Parameters("ties", 3);
+        var usual = new Recorder();
+        var expected = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, usual);
+        MergedModel fallback;
+        var third = new Recorder();
+        GeneralizedTaskArithmeticRun.DeferredLimitOverride.Value = -1;
+        try { fallback = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, third); }
+        finally { GeneralizedTaskArithmeticRun.DeferredLimitOverride.Value = null; }
+        Assert.IsFalse(usual.Reports.Any(r => r.Stage.StartsWith("pass 3", StringComparison.Ordinal)));
+        Assert.IsTrue(third.Reports.Any(r => r.Stage == "pass 3/3"));
+        foreach (var name in new[] { "a", "b" })
+            CollectionAssert.AreEqual(expected.Tensors[name], fallback.Tensors[name], name);
+        Assert.AreEqual(expected.Summary.Notes["trim_thresholds"], fallback.Summary.Notes["trim_thresholds"]);
+        Assert.AreEqual(expected.Summary.Notes["majority_sign"], fallback.Summary.Notes["majority_sign"]);
     }
 
     [TestMethod]

@@ -16,7 +16,9 @@ internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool Ran
 /// The run of a generalised task arithmetic. Passes: with a global magnitude trim, two radix-select passes find each
 /// task's exact threshold over the whole flattened task vector; with sign consensus, the majority sign <c>sign(Σ γ)</c>
 /// used where <c>Σt wt·τ̂t = 0</c> is counted in the second of them (<see cref="DeferredSignBalance"/>: the few elements
-/// that need the exact thresholds are counted after it), or in a pass of its own without a global trim.
+/// that need the exact thresholds are counted after it), or in a pass of its own without a global trim — or when the
+/// elements set aside would hold more than <see cref="DefaultDeferredLimitBytes"/> (a model whose task vectors pile up on
+/// their thresholds, e.g. quantised ones): the run then drops them and asks for that third pass instead.
 /// Per element with consensus: <c>γ = sign(Σt wt τ̂t)</c>, <c>τm = Σ_{t: sign τ̂t = γ} wt τ̂t / max(1, Σ_{same t} wt)</c> (mean)
 /// or the numerator alone (sum); without: <c>τm = Σt wt τ̂t</c> (divided by Σ wt for mean).
 /// </summary>
@@ -28,6 +30,9 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     private readonly float[] _threshold;
     private readonly int[] _bucket; // per task, after pass 1 of the trim: the threshold's coarse bucket, or −1 where it is already known
     private readonly int _trimPasses;
+    private readonly long _deferredLimit;
+    private long _deferredBytes;
+    private volatile bool _signPassNeeded;
     private ThreadLocal<MagnitudeHistogram[]>? _local;
     private MagnitudeHistogram[]? _global;
     private float _majority = 1f;
@@ -39,6 +44,12 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         _local = null;
     }
 
+    /// <summary>Most bytes of τ values the majority-sign count may set aside in the trim's second pass (256 MiB).</summary>
+    internal const long DefaultDeferredLimitBytes = 256L << 20;
+
+    /// <summary>Replaces <see cref="DefaultDeferredLimitBytes"/> for runs begun in this async flow (tests).</summary>
+    internal static readonly AsyncLocal<long?> DeferredLimitOverride = new();
+
     /// <summary>Starts the run.</summary>
     public GeneralizedTaskArithmeticRun(MergePlan plan, MergeParameters parameters, TaskArithmeticShape shape)
     {
@@ -47,6 +58,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         _shape = shape;
         _threshold = new float[plan.TaskCount];
         _bucket = new int[plan.TaskCount];
+        _deferredLimit = DeferredLimitOverride.Value ?? DefaultDeferredLimitBytes;
         _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
         if (_trimPasses > 0)
         {
@@ -64,7 +76,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     public override bool IsElementwise => !_shape.RandomDrop && _shape.Sparsify is SparsificationKind.None or SparsificationKind.MagnitudeGlobal;
 
     /// <inheritdoc />
-    public override int PassCount => _trimPasses + (_shape.SignConsensus && _trimPasses == 0 ? 1 : 0);
+    public override int PassCount => _trimPasses + (_shape.SignConsensus && (_trimPasses == 0 || _signPassNeeded) ? 1 : 0);
 
     /// <inheritdoc />
     public override void Prepare(MergeTensorContext ctx)
@@ -102,11 +114,12 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
                 if (pass == 0) hist[t].AddCoarse(ctx.Task(t));
                 else if (_threshold[t] < 0) hist[t].AddFine(ctx.Task(t));
             }
-            if (pass == 1 && _shape.SignConsensus)
+            if (pass == 1 && _shape.SignConsensus && !_signPassNeeded)
             {
                 var balance = new DeferredSignBalance();
                 balance.Add(ctx.TaskArrays, Weights(ctx), _bucket, ctx.Length);
-                return balance;
+                if (Interlocked.Add(ref _deferredBytes, balance.DeferredCount * ctx.TaskCount * sizeof(float)) <= _deferredLimit) return balance;
+                _signPassNeeded = true; // too much set aside: count the majority sign in a pass of its own
             }
             return null;
         }
@@ -146,7 +159,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
             }
             _local.Dispose();
             _local = null;
-            if (_shape.SignConsensus)
+            if (_shape.SignConsensus && !_signPassNeeded)
             {
                 long balance = 0;
                 foreach (var o in partials)

@@ -67,24 +67,18 @@ internal static class MiniLmBench
         double diff = 0;
         var hidden = model.Hidden;
         for (int i = 0; i < ort.Length; i++) diff = Math.Max(diff, Math.Abs(hidden[i] - ort[i]));
-        // Interleave the two so a change in machine load hits both alike, with a pause before each call (ORT's threads spin
-        // after a run); best and median of reps each. Then again with the weights frozen (packed once, on the first call),
-        // which is what ONNX Runtime does with its constant weights when the session is created.
-        const int pauseMs = 100;
-        var ours = new List<double>(); var theirs = new List<double>(); var frozen = new List<double>(); var theirs2 = new List<double>();
-        void Series(List<double> o, List<double> r)
+        // Alternating calls with a pause before each (OrtComparison.Alternate); then again with the weights frozen (packed
+        // once, on the first call), which is what ONNX Runtime does with its constant weights when the session is created.
+        void Ours() => model.Forward(ids, mask, default, b, t);
+        void OrtCall() => Ort();
+        var (ours, theirs) = OrtComparison.Alternate(Ours, OrtCall, reps);
+        List<double> frozen;
+        using (FrozenWeights.Begin(model.Parameters))
         {
-            for (int i = 0; i < reps; i++)
-            {
-                Thread.Sleep(pauseMs);
-                var sw = Stopwatch.StartNew(); model.Forward(ids, mask, default, b, t); o.Add(sw.Elapsed.TotalMilliseconds);
-                Thread.Sleep(pauseMs);
-                sw.Restart(); Ort(); r.Add(sw.Elapsed.TotalMilliseconds);
-            }
+            Ours();
+            (frozen, var theirsFrozen) = OrtComparison.Alternate(Ours, OrtCall, reps);
+            theirs.AddRange(theirsFrozen);
         }
-        Series(ours, theirs);
-        using (FrozenWeights.Begin(model.Parameters)) { model.Forward(ids, mask, default, b, t); Series(frozen, theirs2); }
-        theirs.AddRange(theirs2);
         Console.WriteLine($"ours forward batch {b} tokens {t} best_ms {ours.Min():F1} median_ms {Median(ours):F1}");
         Console.WriteLine($"ours_frozen forward batch {b} tokens {t} best_ms {frozen.Min():F1} median_ms {Median(frozen):F1}");
         Console.WriteLine($"onnxruntime forward batch {b} tokens {t} best_ms {theirs.Min():F1} median_ms {Median(theirs):F1} max_abs_diff_hidden {diff:E2}");

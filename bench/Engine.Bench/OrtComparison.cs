@@ -149,21 +149,7 @@ internal static class OrtComparison
     private static int Compare(string what, Action ours, Action ort, EmbeddingGetter oursEmbedding, float[] ortEmbedding, int reps, string path)
     {
         for (int w = 0; w < 2; w++) { ours(); ort(); }
-        var tOurs = new List<double>();
-        var tOrt = new List<double>();
-        for (int r = 0; r < reps; r++)
-        {
-            // A pause before each timed call: ORT's intra-op threads spin for a while after a run (and would take a core
-            // from the call after it), and neither side should start in the other's wake.
-            Thread.Sleep(PauseMs);
-            long t0 = Stopwatch.GetTimestamp();
-            ours();
-            tOurs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            Thread.Sleep(PauseMs);
-            t0 = Stopwatch.GetTimestamp();
-            ort();
-            tOrt.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
+        var (tOurs, tOrt) = Alternate(ours, ort, reps);
         var e = oursEmbedding();
         double maxDiff = 0, maxAbs = 0;
         for (int i = 0; i < ortEmbedding.Length; i++)
@@ -176,6 +162,27 @@ internal static class OrtComparison
             + $"ratio ort/ours {mr / mo:F2}x (best-to-best {tOrt.Min() / tOurs.Min():F2}x), {reps} alternating calls each; "
             + $"max |ours - ort| embedding {maxDiff:E2} (max |ort| {maxAbs:E2}); model {path}");
         return maxDiff <= 1e-3 * Math.Max(1, maxAbs) ? 0 : 1;
+    }
+
+    /// <summary>Times <paramref name="ours"/> and <paramref name="ort"/> alternately, <paramref name="reps"/> calls each, in
+    /// milliseconds. A pause before each timed call: ORT's intra-op threads spin for a while after a run (and would take a
+    /// core from the call after it), and neither side should start in the other's wake.</summary>
+    internal static (List<double> Ours, List<double> Ort) Alternate(Action ours, Action ort, int reps)
+    {
+        var tOurs = new List<double>();
+        var tOrt = new List<double>();
+        for (int r = 0; r < reps; r++)
+        {
+            Thread.Sleep(PauseMs);
+            long t0 = Stopwatch.GetTimestamp();
+            ours();
+            tOurs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            Thread.Sleep(PauseMs);
+            t0 = Stopwatch.GetTimestamp();
+            ort();
+            tOrt.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        return (tOurs, tOrt);
     }
 
     private static double Median(List<double> x)

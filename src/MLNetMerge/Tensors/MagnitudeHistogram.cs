@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MLNetMerge.Tensors;
 
@@ -100,16 +102,16 @@ internal sealed class MagnitudeHistogram
         var bits = MemoryMarshal.Cast<float, uint>(values);
         var h = _fine;
         int i = 0;
-        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var upper = System.Runtime.Intrinsics.Vector256.Create(0x7FFF_0000u);
-            var target = System.Runtime.Intrinsics.Vector256.Create(bucket << 16);
+            var upper = Vector256.Create(0x7FFF_0000u);
+            var target = Vector256.Create(bucket << 16);
             ref uint r = ref MemoryMarshal.GetReference(bits);
             for (; i <= bits.Length - 8; i += 8)
             {
-                var hit = System.Runtime.Intrinsics.Vector256.Equals(System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r, (nuint)i) & upper, target);
-                for (uint lanes = System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(hit); lanes != 0; lanes &= lanes - 1)
-                    h[bits[i + System.Numerics.BitOperations.TrailingZeroCount(lanes)] & 0xFFFF]++;
+                var hit = Vector256.Equals(Vector256.LoadUnsafe(ref r, (nuint)i) & upper, target);
+                for (uint lanes = Vector256.ExtractMostSignificantBits(hit); lanes != 0; lanes &= lanes - 1)
+                    h[bits[i + BitOperations.TrailingZeroCount(lanes)] & 0xFFFF]++;
             }
         }
         for (; i < bits.Length; i++)

@@ -87,7 +87,8 @@ internal static class MergeExecutor
             if (!family.TaskNames.Contains(name))
                 throw new RecipeException(null, $"cannot materialize '{name}': the family's tasks are {string.Join(", ", family.TaskNames)}.");
 
-        var plan = MergePlan.Of(family, options.Seed);
+        var materialize = options.Materialize.Select(n => family.TaskNames.ToList().IndexOf(n)).ToArray();
+        var plan = MergePlan.Of(family, options.Seed) with { Materialized = materialize, AllowNonFinite = options.AllowNonFinite };
         var run = method.Begin(plan, parameters);
         using var owned = run as IDisposable; // runs that hold per-thread state release it when the merge ends
         parameters = run.Parameters ?? parameters;
@@ -97,7 +98,6 @@ internal static class MergeExecutor
         CopyRaw(family, sink, options);
 
         var order = Enumerable.Range(0, plan.Tensors.Count).OrderByDescending(i => plan.Tensors[i].ElementCount).ThenBy(i => i).ToArray();
-        var materialize = options.Materialize.Select(n => family.TaskNames.ToList().IndexOf(n)).ToArray();
         int slice = options.SliceElements > 0 && run.IsElementwise && !method.IsPerTask && materialize.Length == 0 && sink.AcceptsSlices
             && family.Base.SupportsRangeReads && family.Tasks.All(t => t.Reader.SupportsRangeReads) ? options.SliceElements : 0;
         var items = WorkItems(plan, order, slice);
@@ -109,12 +109,12 @@ internal static class MergeExecutor
                 (ctx, item) => partials[item] = run.Visit(p, ctx));
             run.EndPass(pass, PerTensor(run, plan, items, partials));
         }
-        foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
 
         // Runs that merge raw buffers (plain task arithmetic) get θ0 and θt untouched and do τt, the finite check and
         // the merge in one fused sweep; an input it flags is then checked on its own to name the file and tensor.
         bool raw = run.MergesRaw && run.PassCount == 0;
         bool checkMerge = run.PassCount == 0 && !options.AllowNonFinite;
+        bool late = materialize.Length > 0 && run.MaterializesAfterMerge;
         ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: run.PassCount == 0, raw, "merge", progress, cancellationToken, (ctx, _) =>
         {
             var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
@@ -128,26 +128,37 @@ internal static class MergeExecutor
             }
             sink.WriteModel(ctx.Name, merged);
             if (method.IsPerTask) run.WriteModulators(ctx, merged, sink.Modulators);
-            if (materialize.Length == 0) return;
-            float[] taskArr = BufferPool<float>.Shared.Rent(ctx.Length);
-            try
-            {
-                foreach (int ti in materialize)
-                {
-                    var dst = taskArr.AsSpan(0, ctx.Length);
-                    run.MaterializeTask(ctx, merged, ti, dst);
-                    KeepNonFinite(ctx, dst);
-                    sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
-                }
-            }
-            finally { BufferPool<float>.Shared.Return(taskArr); }
+            if (!late) MaterializeTasks(family, run, sink, materialize, ctx, merged);
         });
+        run.EndMerge();
+        foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
+        if (late)
+            ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: false, raw: false, "materialize", progress, cancellationToken,
+                (ctx, _) => MaterializeTasks(family, run, sink, materialize, ctx, []), baseOnly: true);
 
         var notes = new Dictionary<string, string>(run.Notes(), StringComparer.Ordinal);
         foreach (var (key, warning) in StructuralRules.Warnings(family, parameters, plan)) notes[key] = warning;
         var summary = new MergeSummary(method, parameters, family.TaskNames, notes, family.MergedParameterCount);
         sink.Complete(summary);
         return summary;
+    }
+
+    /// <summary>Writes the tasks of <paramref name="materialize"/> for the context's tensor (after its merge, or from θ0 alone when the run materializes after the merge pass).</summary>
+    private static void MaterializeTasks(ModelFamily family, MergeRun run, IMergeSink sink, int[] materialize, MergeTensorContext ctx, ReadOnlySpan<float> merged)
+    {
+        if (materialize.Length == 0) return;
+        float[] taskArr = BufferPool<float>.Shared.Rent(ctx.Length);
+        try
+        {
+            foreach (int ti in materialize)
+            {
+                var dst = taskArr.AsSpan(0, ctx.Length);
+                run.MaterializeTask(ctx, merged, ti, dst);
+                KeepNonFinite(ctx, dst);
+                sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
+            }
+        }
+        finally { BufferPool<float>.Shared.Return(taskArr); }
     }
 
     private static MergeLayout Layout(ModelFamily family, MergeRun run, MergeMethod method, MergeExecutionOptions options)
@@ -230,12 +241,13 @@ internal static class MergeExecutor
     /// checked for non-finite values while in cache, and <see cref="MergeRun.Prepare"/> applied; with
     /// <paramref name="raw"/> the buffers stay raw θt, unchecked, for <see cref="MergeRun.MergeRaw"/>. Whole tensors rent pooled
     /// buffers of the largest item's length once per worker; slices reuse one set of slice buffers per worker for the whole
-    /// stage, so θ0, θ1…θT and the output of a slice stay in the core's L2 cache.
+    /// stage, so θ0, θ1…θT and the output of a slice stay in the core's L2 cache. With <paramref name="baseOnly"/> only θ0 is
+    /// read (tasks materialized after the merge pass).
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "the per-item body comes last so that each call site reads as a loop over the items")]
     private static void ForEachItem(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, List<WorkItem> items, int slice,
         MergeExecutionOptions options, bool checkFinite, bool raw, string stage, IProgress<MergeProgress>? progress, CancellationToken ct,
-        Action<MergeTensorContext, int> body)
+        Action<MergeTensorContext, int> body, bool baseOnly = false)
     {
         int next = -1;
         long done = 0;
@@ -251,7 +263,7 @@ internal static class MergeExecutor
             if (sum && (slice > 0 || raw || run.PassCount > 0)) throw new InvalidOperationException($"{run.GetType().Name}: a task-sum run must be whole-tensor, not raw and without passes.");
             // One set of buffers per worker for the whole stage: a slice each, or the largest item's length. Renting per
             // item would draw every size class of the pool in turn (each a new set of T + 3 arrays, all kept pooled).
-            Rent(ctx, slice > 0 ? slice : largest, taskBuffers: sum ? 1 : ctx.TaskArrays.Length);
+            Rent(ctx, slice > 0 ? slice : largest, taskBuffers: baseOnly ? 0 : sum ? 1 : ctx.TaskArrays.Length);
             try
             {
                 while (failure is null)
@@ -260,8 +272,8 @@ internal static class MergeExecutor
                     int k = Interlocked.Increment(ref next);
                     if (k >= items.Count) break;
                     var item = items[k];
-                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null);
-                    if (!raw && !sum) run.Prepare(ctx);
+                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null, baseOnly);
+                    if (!raw && !sum && !baseOnly) run.Prepare(ctx);
                     body(ctx, k);
                     progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
                 }
@@ -296,10 +308,10 @@ internal static class MergeExecutor
     /// <summary>
     /// Reads θ0 and every θt of <paramref name="item"/> into the context (τt = θt − θ0 when <paramref name="subtract"/>),
     /// checking them for non-finite values; with <paramref name="sumRun"/> each τt goes through the scratch buffer into
-    /// the weighted sum in task buffer 0 (<see cref="MergeRun.UsesOnlyTaskSum"/>).
+    /// the weighted sum in task buffer 0 (<see cref="MergeRun.UsesOnlyTaskSum"/>); with <paramref name="baseOnly"/> θ0 alone.
     /// </summary>
     private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
-        MergeRun? sumRun = null)
+        MergeRun? sumRun = null, bool baseOnly = false)
     {
         var info = plan.Tensors[item.Tensor];
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
@@ -313,7 +325,7 @@ internal static class MergeExecutor
         else family.Base.ReadFloat32(info, item.Start, ctx.Base);
         if (checkFinite) CheckFinite(family.Base.Path, info.Name, ctx.Base, item.Start);
         if (allowNonFinite) FindNonFinite(ctx.Base, ctx.NonFinite);
-        for (int t = 0; t < plan.TaskCount; t++)
+        for (int t = 0; t < (baseOnly ? 0 : plan.TaskCount); t++)
         {
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);

@@ -48,6 +48,12 @@ internal abstract class MergeMethod
 /// <param name="Seed">Seed for randomised methods (DARE, DELLA).</param>
 internal sealed record MergePlan(IReadOnlyList<TensorInfo> Tensors, IReadOnlyList<string> TaskNames, int LayerCount, ulong Seed)
 {
+    /// <summary>Tasks (indices) whose full weights the run writes besides the merge (per-task methods).</summary>
+    public IReadOnlyList<int> Materialized { get; init; } = [];
+
+    /// <summary>Whether NaN and infinity are accepted in the inputs (<c>allow_nonfinite</c>).</summary>
+    public bool AllowNonFinite { get; init; }
+
     /// <summary>Number of tasks T.</summary>
     public int TaskCount => TaskNames.Count;
 

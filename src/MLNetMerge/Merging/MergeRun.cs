@@ -86,13 +86,24 @@ internal abstract class MergeRun
     /// <summary>Reduces the per-tensor results of a pass (indexed like the plan's tensors).</summary>
     public virtual void EndPass(int pass, object?[] partials) { }
 
+    /// <summary>
+    /// Per-task runs: whether the tasks of <see cref="MergePlan.Materialized"/> are written after the merge pass instead of
+    /// inside it, because the merge pass itself gathers a statistic they need (EMR's rescalers, counted in the election
+    /// sweep instead of a pass of their own). The executor then calls <see cref="EndMerge"/> and streams θ0 alone once
+    /// more, calling <see cref="MaterializeTask"/> with only <see cref="MergeTensorContext.Base"/> read and an empty merged span.
+    /// </summary>
+    public virtual bool MaterializesAfterMerge => false;
+
+    /// <summary>Called once after the merge pass, before <see cref="GlobalModulators"/> are written.</summary>
+    public virtual void EndMerge() { }
+
     /// <summary>Writes the merged (for per-task methods: unified) weights θ of the tensor into <paramref name="output"/>.</summary>
     public abstract void Merge(MergeTensorContext ctx, Span<float> output);
 
     /// <summary>Per-task methods: the modulator tensors stored for one merged tensor (masks, low-rank factors).</summary>
     public virtual IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor) => [];
 
-    /// <summary>Per-task methods: modulators that are not per tensor (e.g. EMR's rescalers), known after the passes.</summary>
+    /// <summary>Per-task methods: modulators that are not per tensor (e.g. EMR's rescalers), known after the merge pass (their entries before it).</summary>
     public virtual IReadOnlyList<(TensorEntry Entry, float[] Values)> GlobalModulators() => [];
 
     /// <summary>Per-task methods: writes this tensor's modulators (called after <see cref="Merge"/> with the same context).</summary>

@@ -55,15 +55,33 @@ internal sealed class Emr : MergeMethod
     }
 }
 
-/// <summary>The run of <see cref="Emr"/>: the inner method's passes (if any), one rescaler pass, then the merge.</summary>
+/// <summary>
+/// The run of <see cref="Emr"/>. With its own election (<c>merge: emr</c>) the rescaler sums are counted in the merge
+/// pass's election sweep (<see cref="EmrKernels.Sweep"/>), so the checkpoints are read once; tasks to materialize then
+/// need the rescalers after that pass, and the run keeps each tensor's u and those tasks' masks until θ0 is streamed once
+/// more (<see cref="MergeRun.MaterializesAfterMerge"/>) — when they fit in <see cref="DefaultRetainLimitBytes"/> and
+/// the inputs must be finite; otherwise the sums take a pass of their own first, as with an inner method's vector.
+/// </summary>
 internal sealed class EmrRun : MergeRun
 {
+    /// <summary>Most bytes of u and masks the run keeps for tasks materialized after the merge pass: 1 GiB (ViT-B/32: 351 MB).</summary>
+    internal const long DefaultRetainLimitBytes = 1L << 30;
+
+    /// <summary>Replaces <see cref="DefaultRetainLimitBytes"/> for runs begun in this async flow (tests).</summary>
+    internal static readonly AsyncLocal<long?> RetainLimitOverride = new();
+
     private readonly MergePlan _plan;
     private readonly MergeParameters _p;
     private readonly string _mode;
     private readonly bool _meanRescaler;
     private readonly GeneralizedTaskArithmeticRun? _inner;
     private readonly float[] _gamma;
+    private readonly bool _sumsInMerge;    // rescaler sums counted in the merge sweep (no pass of their own)
+    private readonly bool _retain;         // u and masks kept for tasks materialized after the merge pass
+    private readonly double[]?[] _sums;    // per tensor: the 2T + 1 rescaler sums of the merge sweep
+    private readonly float[]?[] _unified;  // per tensor (when retained): u (n)
+    private readonly byte[][]?[] _masks;   // per tensor: every task's packed mask (n / 8), until written and materialized
+    private readonly bool[] _materialized; // per task: named in the plan's Materialized
 
     public EmrRun(MergePlan plan, MergeParameters p, GeneralizedTaskArithmeticRun? inner)
     {
@@ -74,6 +92,16 @@ internal sealed class EmrRun : MergeRun
         _inner = inner;
         _gamma = new float[plan.TaskCount];
         Array.Fill(_gamma, 1f);
+        _materialized = new bool[plan.TaskCount];
+        foreach (int t in plan.Materialized) _materialized[t] = true;
+        long elements = plan.Tensors.Sum(t => t.ElementCount);
+        long retained = elements * sizeof(float) + plan.Materialized.Count * (elements / 8 + plan.Tensors.Count);
+        bool canRetain = !plan.AllowNonFinite && retained <= (RetainLimitOverride.Value ?? DefaultRetainLimitBytes);
+        _sumsInMerge = inner is null && UsesRescalers && (plan.Materialized.Count == 0 || canRetain);
+        _retain = _sumsInMerge && plan.Materialized.Count > 0;
+        _sums = new double[]?[plan.Tensors.Count];
+        _unified = new float[]?[_retain ? plan.Tensors.Count : 0];
+        _masks = new byte[][]?[plan.Tensors.Count];
     }
 
     public override MergeParameters Parameters => _p;
@@ -84,20 +112,17 @@ internal sealed class EmrRun : MergeRun
 
     private bool UsesRescalers => _mode is "full" or "elect_rescale";
 
-    public override int PassCount => InnerPasses + (UsesRescalers ? 1 : 0);
+    public override int PassCount => InnerPasses + (UsesRescalers && !_sumsInMerge ? 1 : 0);
+
+    public override bool MaterializesAfterMerge => _retain;
 
     public override void Prepare(MergeTensorContext ctx) => _inner?.Prepare(ctx);
 
-    /// <summary>τm into <paramref name="output"/>: EMR's unified vector, or the inner method's λ-scaled merged vector.</summary>
-    private void Unified(MergeTensorContext ctx, Span<float> output)
+    /// <summary>τm into <paramref name="output"/>: the inner method's λ-scaled merged vector.</summary>
+    private void InnerUnified(MergeTensorContext ctx, Span<float> output)
     {
-        if (_inner is not null)
-        {
-            _inner.Combine(ctx, output);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(output, (float)ctx.Number("scale"), output);
-            return;
-        }
-        TaskVectorKernels.ElectMaxMagnitude(ctx.TaskArrays, ctx.TaskCount, ctx.Length, output);
+        _inner!.Combine(ctx, output);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(output, (float)ctx.Number("scale"), output);
     }
 
     public override object? Visit(int pass, MergeTensorContext ctx)
@@ -106,15 +131,20 @@ internal sealed class EmrRun : MergeRun
         // Sums and masks use the untrimmed τt: the inner TIES trim applies only inside its combine kernel.
         int tasks = ctx.TaskCount;
         var sums = new double[2 * tasks + 1];
-        if (_inner is null) EmrKernels.RescalerSums(ctx.TaskArrays, tasks, ctx.Length, sums); // one sweep, same values as below
+        if (_inner is null) EmrKernels.Sweep(ctx.TaskArrays, tasks, ctx.Base, ctx.Scratch, ctx.OutputArray, sums, null, ctx.Length); // same values as the merge's sweep
         else
         {
             for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
             var um = ctx.Scratch;
-            Unified(ctx, um);
+            InnerUnified(ctx, um);
             for (int t = 0; t < tasks; t++) sums[tasks + t] = TaskVectorKernels.AgreeingAbsSum(ctx.Task(t), um);
             sums[2 * tasks] = TaskVectorKernels.AbsSum(um);
         }
+        return PerTensorSums(ctx, sums);
+    }
+
+    private double[] PerTensorSums(MergeTensorContext ctx, double[] sums)
+    {
         if (_meanRescaler && ctx.Length > 0)
             for (int j = 0; j < sums.Length; j++) sums[j] /= ctx.Length;
         return sums;
@@ -123,13 +153,21 @@ internal sealed class EmrRun : MergeRun
     public override void EndPass(int pass, object?[] partials)
     {
         if (pass < InnerPasses) { _inner!.EndPass(pass, partials); return; }
+        SetRescalers(partials.Select(o => (double[])o!));
+    }
+
+    public override void EndMerge()
+    {
+        if (_sumsInMerge) SetRescalers(_sums.Select(s => s!));
+    }
+
+    /// <summary>γt from the per-tensor sums, added in plan order.</summary>
+    private void SetRescalers(IEnumerable<double[]> perTensor)
+    {
         int tasks = _plan.TaskCount;
         var total = new double[2 * tasks + 1];
-        foreach (var o in partials)
-        {
-            var s = (double[])o!;
+        foreach (var s in perTensor)
             for (int j = 0; j < total.Length; j++) total[j] += s[j];
-        }
         for (int t = 0; t < tasks; t++)
         {
             double den = _mode == "elect_rescale" ? total[2 * tasks] : total[tasks + t];
@@ -137,16 +175,39 @@ internal sealed class EmrRun : MergeRun
         }
     }
 
-    /// <summary>Writes θ0 + τm and keeps τm in the context's scratch for the masks and the task models.</summary>
+    /// <summary>Writes θ0 + τm and keeps τm in the context's scratch (and, when retained, in the run) for the masks and the task models.</summary>
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
-        if (_inner is null)
+        int tasks = ctx.TaskCount;
+        if (_inner is not null)
         {
-            EmrKernels.Unified(ctx.TaskArrays, ctx.TaskCount, ctx.Base, ctx.Scratch, output, ctx.Length);
+            InnerUnified(ctx, ctx.Scratch);
+            System.Numerics.Tensors.TensorPrimitives.Add(ctx.Scratch, ctx.Base, output);
+            if (UsesMasks) _masks[ctx.Index] = PackAgreements(ctx);
             return;
         }
-        Unified(ctx, ctx.Scratch);
-        System.Numerics.Tensors.TensorPrimitives.Add(ctx.Scratch, ctx.Base, output);
+        byte[][]? bits = null;
+        if (UsesMasks)
+        {
+            bits = new byte[tasks][];
+            for (int t = 0; t < tasks; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
+        }
+        var sums = new double[2 * tasks + 1];
+        EmrKernels.Sweep(ctx.TaskArrays, tasks, ctx.Base, ctx.Scratch, output, sums, bits, ctx.Length);
+        if (_sumsInMerge) _sums[ctx.Index] = PerTensorSums(ctx, sums);
+        if (_retain) _unified[ctx.Index] = ctx.Scratch.ToArray();
+        _masks[ctx.Index] = bits;
+    }
+
+    private static byte[][] PackAgreements(MergeTensorContext ctx)
+    {
+        var bits = new byte[ctx.TaskCount][];
+        for (int t = 0; t < bits.Length; t++)
+        {
+            bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
+            TaskVectorKernels.PackAgreement(ctx.Task(t), ctx.Scratch, bits[t]);
+        }
+        return bits;
     }
 
     public override IReadOnlyList<TensorEntry> ModulatorsFor(TensorInfo tensor) =>
@@ -155,19 +216,26 @@ internal sealed class EmrRun : MergeRun
     public override IReadOnlyList<(TensorEntry Entry, float[] Values)> GlobalModulators() =>
         UsesRescalers ? [(new TensorEntry("rescalers", DType.F32, [_plan.TaskCount]), _gamma)] : [];
 
+    /// <summary>Writes the masks <see cref="Merge"/> packed; keeps only those of tasks still to materialize.</summary>
     public override void WriteModulators(MergeTensorContext ctx, ReadOnlySpan<float> merged, IModulatorWriter writer)
     {
-        if (!UsesMasks) return;
-        var bits = new byte[ctx.TaskCount][];
-        for (int t = 0; t < bits.Length; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
-        EmrKernels.PackAgreements(ctx.TaskArrays, ctx.TaskCount, ctx.Scratch, bits, ctx.Length);
-        for (int t = 0; t < ctx.TaskCount; t++) writer.WriteBytes($"masks.{_plan.TaskNames[t]}.{ctx.Name}", bits[t]);
+        if (_masks[ctx.Index] is not { } bits) return;
+        for (int t = 0; t < ctx.TaskCount; t++)
+        {
+            writer.WriteBytes($"masks.{_plan.TaskNames[t]}.{ctx.Name}", bits[t]);
+            if (!_materialized[t]) bits[t] = null!;
+        }
     }
 
+    /// <summary>θ0 + γt (Mt ⊙ τm): τm from the context's scratch, or from the run once the merge pass is over (retained).</summary>
     public override void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
     {
         float gamma = UsesRescalers ? _gamma[task] : 1f;
-        EmrKernels.Materialize(ctx.Base, ctx.Scratch, ctx.Task(task), gamma, UsesMasks, output[..ctx.Length]);
+        ReadOnlySpan<float> u = _retain ? _unified[ctx.Index] : ctx.Scratch;
+        var mask = UsesMasks ? _masks[ctx.Index]![task] : null;
+        EmrKernels.Materialize(ctx.Base, u, mask, gamma, output[..ctx.Length]);
+        if (mask is not null) _masks[ctx.Index]![task] = null!;
+        if (_retain && _plan.Materialized[^1] == task) _unified[ctx.Index] = null;
     }
 
     public override IReadOnlyDictionary<string, string> Notes()

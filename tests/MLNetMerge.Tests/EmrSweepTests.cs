@@ -1,0 +1,186 @@
+using MLNetMerge.Merging;
+using MLNetMerge.Merging.Methods;
+using static MLNetMerge.Tests.Merges;
+
+namespace MLNetMerge.Tests;
+
+/// <summary>
+/// EMR's one-sweep kernel against the separate kernels it replaces, the mask-driven task weights against their formula,
+/// and the run that counts the rescalers in the merge pass against the run that gives them a pass of their own.
+/// </summary>
+[TestClass]
+public sealed class EmrSweepTests
+{
+    /// <summary>T task vectors of n elements with exact ties, ±0 and cancelling pairs mixed into random values.</summary>
+    private static float[][] Tasks(int T, int n, int seed)
+    {
+        var rng = new Random(seed);
+        var tasks = new float[T][];
+        for (int t = 0; t < T; t++)
+        {
+            tasks[t] = new float[n];
+            for (int i = 0; i < n; i++)
+                tasks[t][i] = (i % 11) switch
+                {
+                    0 => 0f,
+                    1 => -0f,
+                    2 => t % 2 == 0 ? 0.25f : -0.25f, // cancelling pairs: the sum is 0 (or ±0.25), u elects −1 on ties
+                    3 => 0.5f,                        // equal magnitudes agreeing
+                    _ => (float)(rng.NextDouble() - 0.5),
+                };
+        }
+        return tasks;
+    }
+
+    private static void AssertSameBits(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.AreEqual(expected.Length, actual.Length, what);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(actual[i]), $"{what}[{i}]: {expected[i]} vs {actual[i]}");
+    }
+
+    [TestMethod]
+    [DataRow(1, 8)]
+    [DataRow(3, 1203)] // two chunks of 512, a partial chunk and a 3-element tail
+    [DataRow(8, 4096)]
+    [DataRow(5, 7)]    // tail only
+    public void SweepGivesTheValuesOfTheSeparateKernels(int T, int n)
+    {
+        var tasks = Tasks(T, n, 7 * T + n);
+        var theta0 = Tasks(1, n, 99)[0];
+        var expectedU = new float[n];
+        TaskVectorKernels.ElectMaxMagnitude(tasks, T, n, expectedU);
+
+        var u = new float[n];
+        var output = new float[n];
+        var sums = new double[2 * T + 1];
+        var bits = Enumerable.Range(0, T).Select(_ => Enumerable.Repeat((byte)0xA5, MaskBits.ByteCount(n)).ToArray()).ToArray();
+        EmrKernels.Sweep(tasks, T, theta0, u, output, sums, bits, n);
+
+        AssertSameBits(expectedU, u, "u");
+        AssertSameBits(expectedU.Select((x, i) => x + theta0[i]).ToArray(), output, "θ0 + u");
+        for (int t = 0; t < T; t++)
+        {
+            Assert.AreEqual(TaskVectorKernels.AbsSum(tasks[t]), sums[t], 0, $"Σ|τ{t}|");
+            Assert.AreEqual(TaskVectorKernels.AgreeingAbsSum(tasks[t], expectedU), sums[T + t], 0, $"Σ agreeing |u| of task {t}");
+            var packed = new byte[MaskBits.ByteCount(n)];
+            TaskVectorKernels.PackAgreement(tasks[t], expectedU, packed);
+            CollectionAssert.AreEqual(packed, bits[t], $"mask of task {t}");
+        }
+        Assert.AreEqual(TaskVectorKernels.AbsSum(expectedU), sums[2 * T], 0, "Σ|u|");
+
+        // Without masks the values are the same.
+        var sums2 = new double[2 * T + 1];
+        EmrKernels.Sweep(tasks, T, theta0, u, output, sums2, null, n);
+        CollectionAssert.AreEqual(sums, sums2);
+    }
+
+    [TestMethod]
+    public void SweepElectsNonFiniteValuesAsTheSeparateKernelDoes()
+    {
+        // Under allow_nonfinite a NaN τ reaches the election: in a vector block and in the tail, agreeing with ε or not.
+        const int T = 3, n = 1030;
+        var tasks = Tasks(T, n, 5);
+        tasks[1][100] = float.NaN;
+        tasks[0][101] = float.NaN;
+        tasks[2][101] = -float.NaN;
+        tasks[2][600] = float.PositiveInfinity;
+        var expectedU = new float[n];
+        TaskVectorKernels.ElectMaxMagnitude(tasks, T, n, expectedU);
+        var u = new float[n];
+        var sums = new double[2 * T + 1];
+        EmrKernels.Sweep(tasks, T, new float[n], u, new float[n], sums, null, n);
+        AssertSameBits(expectedU, u, "u");
+        // A NaN makes the sum NaN, so ε = −1, and NaN·ε > 0 is false: a NaN is never elected; an infinity is.
+        Assert.IsTrue(float.IsFinite(u[100]) && float.IsFinite(u[101]), "NaN never elected");
+        Assert.AreEqual(float.PositiveInfinity, u[600], "∞ elected");
+        Assert.AreEqual(TaskVectorKernels.AbsSum(expectedU), sums[2 * T], "Σ|u| (NaN)");
+    }
+
+    [TestMethod]
+    public void MaterializeFromAPackedMaskIsTheMaskedFormula()
+    {
+        // θ̂ = θ0 + γ·u where τ·u > 0, θ0 elsewhere; unmasked: θ0 + γ·u everywhere. n = 37: four vector blocks and a tail.
+        const int n = 37;
+        var theta0 = Tasks(1, n, 1)[0];
+        var u = Tasks(1, n, 2)[0];
+        var tau = Tasks(1, n, 3)[0];
+        const float gamma = 1.375f;
+        var bits = new byte[MaskBits.ByteCount(n)];
+        TaskVectorKernels.PackAgreement(tau, u, bits);
+        var masked = new float[n];
+        EmrKernels.Materialize(theta0, u, bits, gamma, masked);
+        var all = new float[n];
+        EmrKernels.Materialize(theta0, u, null, gamma, all);
+        for (int i = 0; i < n; i++)
+        {
+            float kept = theta0[i] + gamma * u[i];
+            Assert.AreEqual(tau[i] * u[i] > 0 ? kept : theta0[i], masked[i], 0, $"masked [{i}]");
+            Assert.AreEqual(kept, all[i], 0, $"unmasked [{i}]");
+        }
+    }
+
+    private sealed class Recorder : IProgress<MergeProgress>
+    {
+        public List<string> Stages { get; } = [];
+        public void Report(MergeProgress value) { lock (Stages) if (!Stages.Contains(value.Stage)) Stages.Add(value.Stage); }
+    }
+
+    [TestMethod]
+    [DataRow("full", "sum")]
+    [DataRow("full", "mean")]
+    [DataRow("elect_rescale", "sum")]
+    public void RescalersCountedInTheMergePassGiveTheMergeOfAPassOfTheirOwn(string mode, string rescaler)
+    {
+        // The usual run reads the checkpoints once (merge, then θ0 alone for the tasks); with no room to keep u it counts
+        // the rescalers in a pass first. Every tensor, mask, rescaler and task's weights must be the same bits.
+        const int n = 1030;
+        var a = Tasks(3, n, 11);
+        var b = Tasks(3, 9, 12);
+        var f = new TinyFamily("t1", "t2", "t3")
+            .WithTaskVectors("a", [n], Tasks(1, n, 13)[0], a)
+            .WithTaskVectors("b", [3, 3], Tasks(1, 9, 14)[0], b);
+        using var family = f.Build();
+        var p = Parameters("emr", 3, P(("mode", mode), ("rescaler", rescaler)));
+        var once = new Recorder();
+        var expected = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, once);
+        var twice = new Recorder();
+        MergedModel fallback;
+        EmrRun.RetainLimitOverride.Value = -1;
+        try { fallback = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, twice); }
+        finally { EmrRun.RetainLimitOverride.Value = null; }
+
+        CollectionAssert.AreEqual(new[] { "merge", "materialize" }, once.Stages);
+        CollectionAssert.AreEqual(new[] { "pass 1/1", "merge" }, twice.Stages);
+        foreach (var name in new[] { "a", "b" })
+        {
+            AssertSameBits(expected.Tensors[name], fallback.Tensors[name], name);
+            foreach (var task in new[] { "t1", "t2", "t3" })
+            {
+                AssertSameBits(expected.TaskTensors[task][name], fallback.TaskTensors[task][name], $"{task}.{name}");
+                if (mode == "full") CollectionAssert.AreEqual(expected.ModulatorBytes[$"masks.{task}.{name}"], fallback.ModulatorBytes[$"masks.{task}.{name}"]);
+            }
+        }
+        AssertSameBits(expected.Modulators["rescalers"], fallback.Modulators["rescalers"], "rescalers");
+        Assert.AreNotEqual(1f, expected.Modulators["rescalers"][0], "rescalers were computed");
+    }
+
+    [TestMethod]
+    public void NonFiniteInputsKeepThePassOfTheirOwnAndReachEveryTask()
+    {
+        // Under allow_nonfinite the tasks are written in the merge pass (the rule of allow_nonfinite needs every θt of
+        // the element), so a NaN in one fine-tuned model is NaN in every task's weights at that element; t2's own
+        // rescaler Σ|τ2| / … is NaN, so all of t2's kept elements are.
+        var f = new TinyFamily("t1", "t2")
+            .WithWeights("w", [4], [0f, 0f, 0f, 0f], [1f, -1f, 2f, 1f], [1f, 1f, float.NaN, -2f]);
+        var progress = new Recorder();
+        using var family = f.Build();
+        var p = Parameters("emr", 2);
+        var m = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { AllowNonFinite = true, MaxThreads = 1 }, progress);
+        CollectionAssert.AreEqual(new[] { "pass 1/1", "merge" }, progress.Stages);
+        foreach (var task in new[] { "t1", "t2" }) Assert.IsTrue(float.IsNaN(m.TaskTensors[task]["w"][2]), task);
+        Assert.IsTrue(m.TaskTensors["t1"]["w"].Where((_, i) => i != 2).All(float.IsFinite), "t1 elsewhere");
+        Assert.IsTrue(float.IsNaN(m.Modulators["rescalers"][1]), "γ2");
+        Assert.IsTrue(float.IsFinite(m.Modulators["rescalers"][0]), "γ1");
+    }
+}

@@ -55,7 +55,7 @@ public sealed class EmrSweepTests
         var output = new float[n];
         var sums = new double[2 * T + 1];
         var bits = Enumerable.Range(0, T).Select(_ => Enumerable.Repeat((byte)0xA5, MaskBits.ByteCount(n)).ToArray()).ToArray();
-        EmrKernels.Sweep(tasks, T, theta0, u, output, sums, bits, n);
+        EmrKernels.Sweep(tasks, T, raw: false, theta0, u, output, sums, bits, n);
 
         AssertSameBits(expectedU, u, "u");
         AssertSameBits(expectedU.Select((x, i) => x + theta0[i]).ToArray(), output, "θ0 + u");
@@ -71,9 +71,38 @@ public sealed class EmrSweepTests
 
         // Without masks the values are the same.
         var sums2 = new double[2 * T + 1];
-        EmrKernels.Sweep(tasks, T, theta0, u, output, sums2, null, n);
+        EmrKernels.Sweep(tasks, T, raw: false, theta0, u, output, sums2, null, n);
         CollectionAssert.AreEqual(sums, sums2);
     }
+
+    [TestMethod]
+    [DataRow(3, 1203)]
+    [DataRow(8, 4096)]
+    [DataRow(2, 5)]
+    public void RawSweepFormsTheTaskVectorsItself(int T, int n)
+    {
+        // θt in, τt = θt − θ0 formed chunk by chunk: the same bits as the sweep over τt made beforehand.
+        var thetas = Tasks(T, n, 3 * T + n);
+        var theta0 = Tasks(1, n, 77)[0];
+        var taus = thetas.Select(x => x.Select((v, i) => v - theta0[i]).ToArray()).ToArray();
+        var (u1, o1, s1, m1) = (new float[n], new float[n], new double[2 * T + 1], Masks(T, n));
+        var (u2, o2, s2, m2) = (new float[n], new float[n], new double[2 * T + 1], Masks(T, n));
+        Assert.IsTrue(EmrKernels.Sweep(taus, T, raw: false, theta0, u1, o1, s1, m1, n));
+        Assert.IsTrue(EmrKernels.Sweep(thetas, T, raw: true, theta0, u2, o2, s2, m2, n));
+        AssertSameBits(u1, u2, "u");
+        AssertSameBits(o1, o2, "θ0 + u");
+        CollectionAssert.AreEqual(s1, s2, "sums");
+        for (int t = 0; t < T; t++) CollectionAssert.AreEqual(m1[t], m2[t], $"mask {t}");
+
+        // An input that makes a τt infinite or NaN is reported (in a vector block, then in the tail).
+        thetas[T - 1][Math.Min(600, n - 1)] = float.PositiveInfinity;
+        Assert.IsFalse(EmrKernels.Sweep(thetas, T, raw: true, theta0, u2, o2, s2, m2, n));
+        thetas[T - 1][Math.Min(600, n - 1)] = 0f;
+        theta0[n - 1] = float.NaN;
+        Assert.IsFalse(EmrKernels.Sweep(thetas, T, raw: true, theta0, u2, o2, s2, m2, n));
+    }
+
+    private static byte[][] Masks(int T, int n) => Enumerable.Range(0, T).Select(_ => new byte[MaskBits.ByteCount(n)]).ToArray();
 
     [TestMethod]
     public void SweepElectsNonFiniteValuesAsTheSeparateKernelDoes()
@@ -89,7 +118,7 @@ public sealed class EmrSweepTests
         TaskVectorKernels.ElectMaxMagnitude(tasks, T, n, expectedU);
         var u = new float[n];
         var sums = new double[2 * T + 1];
-        EmrKernels.Sweep(tasks, T, new float[n], u, new float[n], sums, null, n);
+        EmrKernels.Sweep(tasks, T, raw: false, new float[n], u, new float[n], sums, null, n);
         AssertSameBits(expectedU, u, "u");
         // A NaN makes the sum NaN, so ε = −1, and NaN·ε > 0 is false: a NaN is never elected; an infinity is.
         Assert.IsTrue(float.IsFinite(u[100]) && float.IsFinite(u[101]), "NaN never elected");

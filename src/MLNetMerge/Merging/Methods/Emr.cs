@@ -131,7 +131,7 @@ internal sealed class EmrRun : MergeRun
         // Sums and masks use the untrimmed τt: the inner TIES trim applies only inside its combine kernel.
         int tasks = ctx.TaskCount;
         var sums = new double[2 * tasks + 1];
-        if (_inner is null) EmrKernels.Sweep(ctx.TaskArrays, tasks, ctx.Base, ctx.Scratch, ctx.OutputArray, sums, null, ctx.Length); // same values as the merge's sweep
+        if (_inner is null) EmrKernels.Sweep(ctx.TaskArrays, tasks, raw: false, ctx.Base, ctx.Scratch, ctx.OutputArray, sums, null, ctx.Length); // same values as the merge's sweep
         else
         {
             for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
@@ -178,7 +178,6 @@ internal sealed class EmrRun : MergeRun
     /// <summary>Writes θ0 + τm and keeps τm in the context's scratch (and, when retained, in the run) for the masks and the task models.</summary>
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
-        int tasks = ctx.TaskCount;
         if (_inner is not null)
         {
             InnerUnified(ctx, ctx.Scratch);
@@ -186,6 +185,20 @@ internal sealed class EmrRun : MergeRun
             if (UsesMasks) _masks[ctx.Index] = PackAgreements(ctx);
             return;
         }
+        Elect(ctx, raw: false, output);
+    }
+
+    /// <summary>With its own election and no pass before the merge, the sweep forms τt = θt − θ0 itself, chunk by chunk.</summary>
+    public override bool MergesRaw => _inner is null;
+
+    /// <inheritdoc />
+    public override bool MergeRaw(MergeTensorContext ctx, Span<float> output) =>
+        _inner is null ? Elect(ctx, raw: true, output) : base.MergeRaw(ctx, output);
+
+    /// <summary>The election sweep of the context's tensor (task buffers τt, or θt when <paramref name="raw"/>); false when a τt is not finite.</summary>
+    private bool Elect(MergeTensorContext ctx, bool raw, Span<float> output)
+    {
+        int tasks = ctx.TaskCount;
         byte[][]? bits = null;
         if (UsesMasks)
         {
@@ -193,10 +206,11 @@ internal sealed class EmrRun : MergeRun
             for (int t = 0; t < tasks; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
         }
         var sums = new double[2 * tasks + 1];
-        EmrKernels.Sweep(ctx.TaskArrays, tasks, ctx.Base, ctx.Scratch, output, sums, bits, ctx.Length);
+        bool finite = EmrKernels.Sweep(ctx.TaskArrays, tasks, raw, ctx.Base, ctx.Scratch, output, sums, bits, ctx.Length);
         if (_sumsInMerge) _sums[ctx.Index] = PerTensorSums(ctx, sums);
         if (_retain) _unified[ctx.Index] = ctx.Scratch.ToArray();
         _masks[ctx.Index] = bits;
+        return finite;
     }
 
     private static byte[][] PackAgreements(MergeTensorContext ctx)

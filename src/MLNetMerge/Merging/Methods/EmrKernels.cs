@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -17,11 +18,13 @@ internal static class EmrKernels
     /// One election sweep over n elements: <c>unified[i] = u</c>, <c>output[i] = u + θ0[i]</c>, the rescaler sums
     /// <c>sums[t] = Σ|τt|</c>, <c>sums[T + t] = Σ_{τt·u &gt; 0} |u|</c>, <c>sums[2T] = Σ|u|</c> (float64), and, when
     /// <paramref name="bits"/> is given, every task's packed mask <c>[τt[i]·u[i] &gt; 0]</c> (bit i &amp; 7 of byte i / 8,
-    /// as <see cref="TaskVectorKernels.PackAgreement"/> packs one). The same values as <see cref="TaskVectorKernels.ElectMaxMagnitude"/>,
-    /// <see cref="TaskVectorKernels.AbsSum"/> and <see cref="TaskVectorKernels.AgreeingAbsSum"/> give one by one.
+    /// as <see cref="TaskVectorKernels.PackAgreement"/> packs one). The task buffers hold τt, or θt when
+    /// <paramref name="raw"/> (τt = θt − θ0 is then formed chunk by chunk, never stored whole). The same values as
+    /// <see cref="TaskVectorKernels.ElectMaxMagnitude"/>, <see cref="TaskVectorKernels.AbsSum"/> and
+    /// <see cref="TaskVectorKernels.AgreeingAbsSum"/> give one by one. Returns whether every τt was finite (every Σ|τt| is).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Sweep(float[][] tasks, int T, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
+    public static bool Sweep(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
     {
         if (sums.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sums, got {sums.Length}.");
         if (theta0.Length < n || unified.Length < n || output.Length < n || tasks.Length < T || tasks.Take(T).Any(a => a.Length < n)
@@ -31,12 +34,15 @@ internal static class EmrKernels
         ref float b0 = ref MemoryMarshal.GetReference(theta0);
         ref float u0 = ref MemoryMarshal.GetReference(unified);
         ref float o0 = ref MemoryMarshal.GetReference(output);
+        ref float[] a0 = ref MemoryMarshal.GetArrayDataReference(tasks);
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
             Span<Vector256<double>> acc = stackalloc Vector256<double>[2 * T + 1]; // per-sum lanes
             acc.Clear();
             var zero = Vector256<float>.Zero;
+            float[] chunk = raw ? ArrayPool<float>.Shared.Rent(T * SweepChunk) : [];   // raw: τt of the chunk (T × SweepChunk)
+            ref float c0 = ref MemoryMarshal.GetArrayDataReference(chunk);
             // Chunks of SweepChunk elements, in cache: first u of every block, then one task at a time with its two
             // accumulators in registers. Each accumulator still takes the blocks in order from element 0.
             while (i <= n - 8)
@@ -45,22 +51,44 @@ internal static class EmrKernels
                 var uAcc = acc[2 * T];
                 for (int j = i; j < end; j += 8)
                 {
-                    var u = Elect(tasks, T, j);
+                    var b = Vector256.LoadUnsafe(ref b0, (nuint)j);
+                    var s = zero;
+                    for (int t = 0; t < T; t++)
+                    {
+                        var v = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
+                        if (raw)
+                        {
+                            v -= b;
+                            v.StoreUnsafe(ref c0, (nuint)(t * SweepChunk + j - i));
+                        }
+                        s += v;
+                    }
+                    var eps = Vector256.ConditionalSelect(Vector256.GreaterThan(s, zero), Vector256<float>.One, -Vector256<float>.One);
+                    var mag = zero;
+                    for (int t = 0; t < T; t++)
+                    {
+                        var v = raw ? Vector256.LoadUnsafe(ref c0, (nuint)(t * SweepChunk + j - i))
+                            : Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
+                        mag = MaxOfMagnitudes(mag, Vector256.ConditionalSelect(Vector256.GreaterThan(v * eps, zero), Vector256.Abs(v), zero));
+                    }
+                    var u = eps * mag;
                     u.StoreUnsafe(ref u0, (nuint)j);
-                    (u + Vector256.LoadUnsafe(ref b0, (nuint)j)).StoreUnsafe(ref o0, (nuint)j);
+                    (u + b).StoreUnsafe(ref o0, (nuint)j);
                     var (ulo, uhi) = Vector256.Widen(Vector256.Abs(u));
                     uAcc += ulo + uhi;
                 }
                 acc[2 * T] = uAcc;
                 for (int t = 0; t < T; t++)
                 {
-                    ref float tt = ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(tasks), t));
+                    // τt of the chunk at [first + j]: the chunk buffer (first = t·SweepChunk − i) or the task buffer (first = 0).
+                    ref float tt = ref raw ? ref c0 : ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t));
+                    nint first = raw ? t * SweepChunk - i : 0;
                     byte[]? bt = bits is null ? null : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bits), t);
                     var absAcc = acc[t];
                     var agreeAcc = acc[T + t];
                     for (int j = i; j < end; j += 8)
                     {
-                        var v = Vector256.LoadUnsafe(ref tt, (nuint)j);
+                        var v = Vector256.LoadUnsafe(ref tt, (nuint)(first + j));
                         var u = Vector256.LoadUnsafe(ref u0, (nuint)j);
                         var (lo, hi) = Vector256.Widen(Vector256.Abs(v));
                         absAcc += lo + hi;
@@ -75,18 +103,21 @@ internal static class EmrKernels
                 }
                 i = end;
             }
+            if (raw) ArrayPool<float>.Shared.Return(chunk);
             for (int j = 0; j <= 2 * T; j++) sums[j] = Vector256.Sum(acc[j]);
         }
         if (bits is not null && i < n)
             for (int t = 0; t < T; t++) bits[t][i >> 3] = 0;
+        Span<float> tau = T <= 64 ? stackalloc float[T] : new float[T];
         for (; i < n; i++)
         {
-            float u = ElectScalar(tasks, T, i);
+            for (int t = 0; t < T; t++) tau[t] = raw ? tasks[t][i] - theta0[i] : tasks[t][i];
+            float u = ElectScalar(tau);
             Unsafe.Add(ref u0, i) = u;
             Unsafe.Add(ref o0, i) = u + Unsafe.Add(ref b0, i);
             for (int t = 0; t < T; t++)
             {
-                float v = tasks[t][i];
+                float v = tau[t];
                 sums[t] += MathF.Abs(v);
                 if (v * u > 0)
                 {
@@ -96,9 +127,12 @@ internal static class EmrKernels
             }
             sums[2 * T] += MathF.Abs(u);
         }
+        for (int t = 0; t < T; t++)
+            if (!double.IsFinite(sums[t])) return false;
+        return true;
     }
 
-    /// <summary>Elements per chunk of <see cref="Sweep"/>: T + 2 chunks of floats stay in the L1 cache (8 tasks: 20 KiB).</summary>
+    /// <summary>Elements per chunk of <see cref="Sweep"/>: its u and τt (raw: 2T + 2 chunks of floats) stay in the L1 or L2 cache.</summary>
     private const int SweepChunk = 512;
 
     /// <summary>
@@ -138,27 +172,6 @@ internal static class EmrKernels
     }
 
     /// <summary>
-    /// The election of the 8-lane block at element i (as <see cref="TaskVectorKernels.ElectMaxMagnitude"/>): the task
-    /// vectors must be at least i + 8 long (not checked here).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Elect(float[][] tasks, int T, int i)
-    {
-        ref float[] t0 = ref MemoryMarshal.GetArrayDataReference(tasks);
-        var zero = Vector256<float>.Zero;
-        var s = zero;
-        for (int t = 0; t < T; t++) s += Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref t0, t)), (nuint)i);
-        var eps = Vector256.ConditionalSelect(Vector256.GreaterThan(s, zero), Vector256<float>.One, -Vector256<float>.One);
-        var mag = zero;
-        for (int t = 0; t < T; t++)
-        {
-            var v = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref t0, t)), (nuint)i);
-            mag = MaxOfMagnitudes(mag, Vector256.ConditionalSelect(Vector256.GreaterThan(v * eps, zero), Vector256.Abs(v), zero));
-        }
-        return eps * mag;
-    }
-
-    /// <summary>
     /// <see cref="Vector256.Max{T}(Vector256{T}, Vector256{T})"/> of two vectors of magnitudes, one instruction on x86
     /// instead of the ten the IEEE maximum needs for NaN and −0: neither occurs here (a candidate is |v| or +0, and a NaN
     /// τ is never a candidate, since <c>NaN·ε &gt; 0</c> is false), and then every maximum is the same bits.
@@ -166,18 +179,15 @@ internal static class EmrKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> MaxOfMagnitudes(Vector256<float> mag, Vector256<float> candidate) => Vector256.MaxNative(mag, candidate);
 
-    /// <summary>The scalar election of element i (as <see cref="TaskVectorKernels.ElectMaxMagnitude"/>'s tail).</summary>
-    private static float ElectScalar(float[][] tasks, int T, int i)
+    /// <summary>The scalar election of one element from its T task-vector values (as <see cref="TaskVectorKernels.ElectMaxMagnitude"/>'s tail).</summary>
+    private static float ElectScalar(ReadOnlySpan<float> tau)
     {
         float s = 0;
-        for (int t = 0; t < T; t++) s += tasks[t][i];
+        foreach (float v in tau) s += v;
         float eps = s > 0 ? 1f : -1f;
         float mag = 0;
-        for (int t = 0; t < T; t++)
-        {
-            float v = tasks[t][i];
+        foreach (float v in tau)
             if (v * eps > 0 && MathF.Abs(v) > mag) mag = MathF.Abs(v);
-        }
         return eps * mag;
     }
 }

@@ -156,14 +156,16 @@ public sealed class EmrSweepTests
     }
 
     [TestMethod]
-    [DataRow("full", "sum")]
-    [DataRow("full", "mean")]
-    [DataRow("elect_rescale", "sum")]
-    public void RescalersCountedInTheMergePassGiveTheMergeOfAPassOfTheirOwn(string mode, string rescaler)
+    [DataRow("full", "sum", 1030)]
+    [DataRow("full", "mean", 1030)]
+    [DataRow("elect_rescale", "sum", 1030)]
+    [DataRow("full", "sum", 2 * TensorRangeReader.RangeElements + 1003)] // three ranges, the last with a 3-element tail
+    [DataRow("elect_rescale", "mean", TensorRangeReader.RangeElements + 8)]
+    public void RescalersCountedInTheMergePassGiveTheMergeOfAPassOfTheirOwn(string mode, string rescaler, int n)
     {
-        // The usual run reads the checkpoints once (merge, then θ0 alone for the tasks); with no room to keep u it counts
-        // the rescalers in a pass first. Every tensor, mask, rescaler and task's weights must be the same bits.
-        const int n = 1030;
+        // The usual run reads the checkpoints once, range by range (merge, then θ0 alone for the tasks); with no room to
+        // keep u it counts the rescalers in a pass over whole tensors first. Every tensor, mask, rescaler and task's
+        // weights must be the same bits.
         var a = Tasks(3, n, 11);
         var b = Tasks(3, 9, 12);
         var f = new TinyFamily("t1", "t2", "t3")
@@ -211,5 +213,33 @@ public sealed class EmrSweepTests
         Assert.IsTrue(m.TaskTensors["t1"]["w"].Where((_, i) => i != 2).All(float.IsFinite), "t1 elsewhere");
         Assert.IsTrue(float.IsNaN(m.Modulators["rescalers"][1]), "γ2");
         Assert.IsTrue(float.IsFinite(m.Modulators["rescalers"][0]), "γ1");
+    }
+
+    [TestMethod]
+    public void NonFiniteInputInALaterRangeIsKeptOrNamed()
+    {
+        // A tensor of three ranges with a NaN in task t2 at element 70,000 (the second range). Without materialized
+        // tasks the merge reads ranges: under allow_nonfinite the model is NaN there and the same bits as the whole-tensor
+        // run elsewhere; without it the error names the file, the tensor and the element.
+        const int n = 2 * TensorRangeReader.RangeElements + 1003, at = 70_000;
+        var thetas = Tasks(2, n, 21);
+        thetas[1][at] = float.NaN;
+        var f = new TinyFamily("t1", "t2").WithWeights("w", [n], Tasks(1, n, 22)[0], thetas);
+        using var family = f.Build();
+        var p = Parameters("emr", 2);
+        var sink = new InMemoryMergeSink();
+        MergeExecutor.Run(family, p.Method, p, sink, new MergeExecutionOptions { AllowNonFinite = true, MaxThreads = 1 });
+        var ranged = sink.Result!;
+        var whole = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { AllowNonFinite = true, MaxThreads = 1 });
+        Assert.IsTrue(float.IsNaN(ranged.Tensors["w"][at]));
+        AssertSameBits(whole.Tensors["w"], ranged.Tensors["w"], "model");
+        CollectionAssert.AreEqual(whole.ModulatorBytes["masks.t1.w"], ranged.ModulatorBytes["masks.t1.w"]);
+        AssertSameBits(whole.Modulators["rescalers"], ranged.Modulators["rescalers"], "rescalers");
+
+        var e = Assert.ThrowsExactly<MLNetMerge.Errors.NonFiniteTensorException>(() =>
+            MergeExecutor.Run(family, p.Method, p, new InMemoryMergeSink(), new MergeExecutionOptions { MaxThreads = 1 }));
+        StringAssert.Contains(e.Message, "t2.safetensors");
+        StringAssert.Contains(e.Message, "'w'");
+        StringAssert.Contains(e.Message, $"element {at}");
     }
 }

@@ -119,7 +119,11 @@ internal static class MergeExecutor
         {
             var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
             if (!raw) run.Merge(ctx, merged);
-            else if (!run.MergeRaw(ctx, merged) && checkMerge) CheckInputs(family, plan, ctx);
+            else if (!run.MergeRaw(ctx, merged) && checkMerge)
+            {
+                if (ctx.Ranges is { } ranges) ranges.CheckInputs(ctx);
+                else CheckInputs(family, plan, ctx);
+            }
             KeepNonFinite(ctx, merged);
             if (slice > 0)
             {
@@ -254,6 +258,8 @@ internal static class MergeExecutor
         int threads = run.ParallelWithinTensor ? 1 : Math.Clamp(options.MaxThreads, 1, Math.Max(1, items.Count));
         int largest = items.Count == 0 ? 0 : items.Max(i => i.Length);
         bool check = checkFinite && !options.AllowNonFinite;
+        // Runs reading their own ranges get cache-sized input buffers and whole-tensor scratch and output.
+        var ranges = raw && slice == 0 && run.ReadsRanges && TensorRangeReader.Supported(family) ? new TensorRangeReader(family, options.AllowNonFinite) : null;
         progress?.Report(new MergeProgress(stage, 0, items.Count));
         Exception? failure = null;
         void Worker()
@@ -263,7 +269,9 @@ internal static class MergeExecutor
             if (sum && (slice > 0 || raw || run.PassCount > 0)) throw new InvalidOperationException($"{run.GetType().Name}: a task-sum run must be whole-tensor, not raw and without passes.");
             // One set of buffers per worker for the whole stage: a slice each, or the largest item's length. Renting per
             // item would draw every size class of the pool in turn (each a new set of T + 3 arrays, all kept pooled).
-            Rent(ctx, slice > 0 ? slice : largest, taskBuffers: baseOnly ? 0 : sum ? 1 : ctx.TaskArrays.Length);
+            Rent(ctx, slice > 0 ? slice : largest, taskBuffers: baseOnly ? 0 : sum ? 1 : ctx.TaskArrays.Length,
+                inputs: ranges is null ? 0 : Math.Min(largest, TensorRangeReader.RangeElements));
+            ctx.Ranges = ranges;
             try
             {
                 while (failure is null)
@@ -272,7 +280,8 @@ internal static class MergeExecutor
                     int k = Interlocked.Increment(ref next);
                     if (k >= items.Count) break;
                     var item = items[k];
-                    Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null, baseOnly);
+                    if (ranges is not null) Describe(plan, ctx, item);
+                    else Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null, baseOnly);
                     if (!raw && !sum && !baseOnly) run.Prepare(ctx);
                     body(ctx, k);
                     progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
@@ -297,12 +306,14 @@ internal static class MergeExecutor
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
-    private static void Rent(MergeTensorContext ctx, int n, int taskBuffers)
+    /// <summary>Buffers of n elements; θ0 and the task buffers of <paramref name="inputs"/> instead when that is not 0 (runs reading ranges).</summary>
+    private static void Rent(MergeTensorContext ctx, int n, int taskBuffers, int inputs = 0)
     {
-        ctx.BaseArray = BufferPool<float>.Shared.Rent(n);                      // (n)
+        int m = inputs > 0 ? inputs : n;
+        ctx.BaseArray = BufferPool<float>.Shared.Rent(m);                      // (m)
         ctx.ScratchArray = BufferPool<float>.Shared.Rent(n);                   // (n)
         ctx.OutputArray = BufferPool<float>.Shared.Rent(n);                    // (n)
-        for (int t = 0; t < taskBuffers; t++) ctx.TaskArrays[t] = BufferPool<float>.Shared.Rent(n); // T × (n), or 1 for a task-sum run
+        for (int t = 0; t < taskBuffers; t++) ctx.TaskArrays[t] = BufferPool<float>.Shared.Rent(m); // T × (m), or 1 for a task-sum run
     }
 
     /// <summary>
@@ -313,14 +324,8 @@ internal static class MergeExecutor
     private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
         MergeRun? sumRun = null, bool baseOnly = false)
     {
-        var info = plan.Tensors[item.Tensor];
+        var info = Describe(plan, ctx, item);
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
-        ctx.Info = info;
-        ctx.Index = item.Tensor;
-        ctx.Layer = LayerIndex.Of(info.Name);
-        ctx.Offset = item.Start;
-        ctx.Length = item.Length;
-        ctx.NonFinite.Clear();
         if (whole) family.Base.ReadFloat32(info, ctx.Base);
         else family.Base.ReadFloat32(info, item.Start, ctx.Base);
         if (checkFinite) CheckFinite(family.Base.Path, info.Name, ctx.Base, item.Start);
@@ -349,6 +354,19 @@ internal static class MergeExecutor
         }
     }
 
+    /// <summary>Points the context at <paramref name="item"/> (tensor, layer, offset, length) without reading anything.</summary>
+    private static TensorInfo Describe(MergePlan plan, MergeTensorContext ctx, WorkItem item)
+    {
+        var info = plan.Tensors[item.Tensor];
+        ctx.Info = info;
+        ctx.Index = item.Tensor;
+        ctx.Layer = LayerIndex.Of(info.Name);
+        ctx.Offset = item.Start;
+        ctx.Length = item.Length;
+        ctx.NonFinite.Clear();
+        return info;
+    }
+
     /// <summary>Task buffer 0 ← (first ? 0 : itself) + w·τ, weighting only where w ≠ 1: the arithmetic of weighting each buffer, then summing them in order from 0.</summary>
     private static void AddToSum(MergeTensorContext ctx, Span<float> tau, float weight, bool first)
     {
@@ -370,12 +388,12 @@ internal static class MergeExecutor
             if (float.IsFinite(output[i])) output[i] = float.NaN;
     }
 
-    /// <summary>Positions of <paramref name="values"/> holding NaN or infinity, added to <paramref name="positions"/> (sorted, distinct after all buffers).</summary>
-    private static void FindNonFinite(ReadOnlySpan<float> values, List<int> positions)
+    /// <summary>Positions (plus <paramref name="offset"/>) of <paramref name="values"/> holding NaN or infinity, added to <paramref name="positions"/>.</summary>
+    internal static void FindNonFinite(ReadOnlySpan<float> values, List<int> positions, long offset = 0)
     {
         if (values.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return;
         for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i])) positions.Add(i);
+            if (!float.IsFinite(values[i])) positions.Add(checked((int)(offset + i)));
     }
 
     /// <summary>The raw inputs of a fused merge that flagged a non-finite value, checked one by one (base first, then tasks in order).</summary>
@@ -385,7 +403,9 @@ internal static class MergeExecutor
         for (int t = 0; t < plan.TaskCount; t++) CheckFinite(family.Tasks[t].Reader.Path, ctx.Name, ctx.Task(t), ctx.Offset);
     }
 
-    private static void CheckFinite(string file, string tensor, ReadOnlySpan<float> values, long offset = 0)
+    /// <summary>Throws for the first NaN or infinity of <paramref name="values"/>, naming the file, the tensor and the element (plus <paramref name="offset"/>).</summary>
+    /// <exception cref="NonFiniteTensorException">A value is NaN or infinite.</exception>
+    internal static void CheckFinite(string file, string tensor, ReadOnlySpan<float> values, long offset = 0)
     {
         if (values.Length == 0) return;
         float m = TensorPrimitives.MaxMagnitude(values);

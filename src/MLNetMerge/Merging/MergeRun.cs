@@ -47,6 +47,15 @@ internal abstract class MergeRun
         throw new NotSupportedException($"{GetType().Name} does not merge raw buffers.");
 
     /// <summary>
+    /// Whether <see cref="MergeRaw"/> reads its whole-tensor inputs itself, in consecutive ranges
+    /// (<see cref="MergeTensorContext.ReadRange"/>), keeping per-tensor state across them in element order: θ0 and every
+    /// θt of a range stay in the core's cache, as with slices, where the run's result is not one of independent slices
+    /// (EMR's rescaler sums, each one float64 accumulator over the tensor). Only with <see cref="MergesRaw"/>; the
+    /// executor falls back to whole tensors when a reader cannot read ranges.
+    /// </summary>
+    internal virtual bool ReadsRanges => false;
+
+    /// <summary>
     /// Whether the run reads the task vectors only through their weighted sum <c>Σt w_t τt</c> (w_t from
     /// <see cref="TaskWeight"/>): the executor then accumulates the sum into <see cref="MergeTensorContext.Task"/>(0) as it
     /// reads the models, each θt passing through <see cref="MergeTensorContext.Scratch"/>, so a worker holds one task

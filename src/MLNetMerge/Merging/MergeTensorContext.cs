@@ -49,6 +49,18 @@ internal sealed class MergeTensorContext
     /// when the item was loaded; empty when all inputs are finite.</summary>
     internal List<int> NonFinite = [];
 
+    /// <summary>
+    /// Set when the run reads its inputs in ranges (<see cref="MergeRun.ReadsRanges"/>): the base and task buffers then
+    /// hold <see cref="TensorRangeReader.RangeElements"/> elements, filled by <see cref="ReadRange"/>, while the
+    /// scratch and output buffers hold the whole tensor.
+    /// </summary>
+    internal TensorRangeReader? Ranges;
+
+    /// <summary>Reads elements [start, start + count) of the tensor's θ0 and every θt into the first count elements of the base and task buffers.</summary>
+    /// <exception cref="InvalidOperationException">The run does not read ranges.</exception>
+    internal void ReadRange(long start, int count) =>
+        (Ranges ?? throw new InvalidOperationException("the executor reads whole tensors for this run.")).Read(this, start, count);
+
     /// <summary>θ0 for this tensor (length <see cref="Length"/>).</summary>
     public Span<float> Base => BaseArray.AsSpan(0, Length);
 

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Tensors;
 
@@ -175,7 +176,7 @@ internal sealed class EmrRun : MergeRun
         }
     }
 
-    /// <summary>Writes θ0 + τm and keeps τm in the context's scratch (and, when retained, in the run) for the masks and the task models.</summary>
+    /// <summary>Writes θ0 + τm and keeps τm in the context's scratch (when retained, in the run instead) for the masks and the task models.</summary>
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         if (_inner is not null)
@@ -195,6 +196,12 @@ internal sealed class EmrRun : MergeRun
     public override bool MergeRaw(MergeTensorContext ctx, Span<float> output) =>
         _inner is null ? Elect(ctx, raw: true, output) : base.MergeRaw(ctx, output);
 
+    /// <summary>
+    /// The raw election reads θ0 and θt range by range when no task is materialized inside the merge pass (that needs
+    /// the whole θ0 in the context): the rescaler sums are one float64 accumulator per tensor, carried across ranges.
+    /// </summary>
+    internal override bool ReadsRanges => _inner is null && Vector256.IsHardwareAccelerated && (_plan.Materialized.Count == 0 || _retain);
+
     /// <summary>The election sweep of the context's tensor (task buffers τt, or θt when <paramref name="raw"/>); false when a τt is not finite.</summary>
     private bool Elect(MergeTensorContext ctx, bool raw, Span<float> output)
     {
@@ -206,11 +213,34 @@ internal sealed class EmrRun : MergeRun
             for (int t = 0; t < tasks; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
         }
         var sums = new double[2 * tasks + 1];
-        bool finite = EmrKernels.Sweep(ctx.TaskArrays, tasks, raw, ctx.Base, ctx.Scratch, output, sums, bits, ctx.Length);
+        // Kept for the tasks after the merge pass: u goes straight into its own array instead of the scratch buffer.
+        var u = _retain ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray;
+        bool finite = ctx.Ranges is null
+            ? EmrKernels.Sweep(ctx.TaskArrays, tasks, raw, ctx.Base, u, output, sums, bits, ctx.Length)
+            : SweepRanges(ctx, u, output, sums, bits);
         if (_sumsInMerge) _sums[ctx.Index] = PerTensorSums(ctx, sums);
-        if (_retain) _unified[ctx.Index] = ctx.Scratch.ToArray();
+        if (_retain) _unified[ctx.Index] = u;
         _masks[ctx.Index] = bits;
         return finite;
+    }
+
+    /// <summary>The raw sweep over the tensor's ranges, read one at a time into the context's input buffers (the same bits as one sweep).</summary>
+    private static bool SweepRanges(MergeTensorContext ctx, float[] u, Span<float> output, double[] sums, byte[][]? bits)
+    {
+        int tasks = ctx.TaskCount, n = ctx.Length;
+        Span<Vector256<double>> lanes = stackalloc Vector256<double>[2 * tasks + 1];
+        lanes.Clear();
+        for (int start = 0; ; start += TensorRangeReader.RangeElements)
+        {
+            int count = Math.Min(TensorRangeReader.RangeElements, n - start);
+            ctx.ReadRange(start, count);
+            var theta0 = ctx.BaseArray.AsSpan(0, count);
+            var uRange = u.AsSpan(start, count);
+            var outRange = output.Slice(start, count);
+            int done = EmrKernels.SweepBlocks(ctx.TaskArrays, tasks, raw: true, theta0, uRange, outRange, lanes, bits, start >> 3, count);
+            if (start + count == n)
+                return EmrKernels.SweepTail(ctx.TaskArrays, tasks, raw: true, theta0, uRange, outRange, lanes, sums, bits, start >> 3, done, count);
+        }
     }
 
     private static byte[][] PackAgreements(MergeTensorContext ctx)

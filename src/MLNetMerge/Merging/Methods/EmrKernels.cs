@@ -23,98 +23,123 @@ internal static class EmrKernels
     /// <see cref="TaskVectorKernels.ElectMaxMagnitude"/>, <see cref="TaskVectorKernels.AbsSum"/> and
     /// <see cref="TaskVectorKernels.AgreeingAbsSum"/> give one by one. Returns whether every τt was finite (every Σ|τt| is).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Sweep(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
     {
         if (sums.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sums, got {sums.Length}.");
+        Span<Vector256<double>> lanes = stackalloc Vector256<double>[2 * T + 1];
+        lanes.Clear();
+        int done = SweepBlocks(tasks, T, raw, theta0, unified, output, lanes, bits, 0, n);
+        return SweepTail(tasks, T, raw, theta0, unified, output, lanes, sums, bits, 0, done, n);
+    }
+
+    /// <summary>
+    /// The vector part of <see cref="Sweep"/> over the 8-lane blocks of elements [0, n) of the given spans (one range of
+    /// a tensor, or all of it), the sums kept in <paramref name="lanes"/> (2T + 1 float64 lanes, carried from range to
+    /// range in element order) and the masks written from byte <paramref name="bitsByte"/> on. Returns the elements done:
+    /// n rounded down to a multiple of 8 (0 without 256-bit vectors).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int SweepBlocks(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output,
+        Span<Vector256<double>> lanes, byte[][]? bits, int bitsByte, int n)
+    {
+        if (lanes.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sum lanes, got {lanes.Length}.");
         if (theta0.Length < n || unified.Length < n || output.Length < n || tasks.Length < T || tasks.Take(T).Any(a => a.Length < n)
-            || (bits is not null && (bits.Length < T || bits.Take(T).Any(b => b.Length < MaskBits.ByteCount(n)))))
+            || (bits is not null && (bits.Length < T || bits.Take(T).Any(b => b.Length < bitsByte + MaskBits.ByteCount(n)))))
             throw new ArgumentException($"buffers shorter than {n} elements or {T} tasks.");
-        sums[..(2 * T + 1)].Clear();
+        if (!Vector256.IsHardwareAccelerated) return 0;
         ref float b0 = ref MemoryMarshal.GetReference(theta0);
         ref float u0 = ref MemoryMarshal.GetReference(unified);
         ref float o0 = ref MemoryMarshal.GetReference(output);
         ref float[] a0 = ref MemoryMarshal.GetArrayDataReference(tasks);
+        var zero = Vector256<float>.Zero;
+        float[] chunk = raw ? ArrayPool<float>.Shared.Rent(T * SweepChunk) : [];   // raw: τt of the chunk (T × SweepChunk)
+        ref float c0 = ref MemoryMarshal.GetArrayDataReference(chunk);
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        // Chunks of SweepChunk elements, in cache: first u of every block, then one task at a time with its two
+        // accumulators in registers. Each accumulator still takes the blocks in order from element 0.
+        while (i <= n - 8)
         {
-            Span<Vector256<double>> acc = stackalloc Vector256<double>[2 * T + 1]; // per-sum lanes
-            acc.Clear();
-            var zero = Vector256<float>.Zero;
-            float[] chunk = raw ? ArrayPool<float>.Shared.Rent(T * SweepChunk) : [];   // raw: τt of the chunk (T × SweepChunk)
-            ref float c0 = ref MemoryMarshal.GetArrayDataReference(chunk);
-            // Chunks of SweepChunk elements, in cache: first u of every block, then one task at a time with its two
-            // accumulators in registers. Each accumulator still takes the blocks in order from element 0.
-            while (i <= n - 8)
+            int end = i + Math.Min(SweepChunk, (n - i) & ~7);
+            var uAcc = lanes[2 * T];
+            for (int j = i; j < end; j += 8)
             {
-                int end = i + Math.Min(SweepChunk, (n - i) & ~7);
-                var uAcc = acc[2 * T];
-                for (int j = i; j < end; j += 8)
-                {
-                    var b = Vector256.LoadUnsafe(ref b0, (nuint)j);
-                    var s = zero;
-                    for (int t = 0; t < T; t++)
-                    {
-                        var v = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
-                        if (raw)
-                        {
-                            v -= b;
-                            v.StoreUnsafe(ref c0, (nuint)(t * SweepChunk + j - i));
-                        }
-                        s += v;
-                    }
-                    var eps = Vector256.ConditionalSelect(Vector256.GreaterThan(s, zero), Vector256<float>.One, -Vector256<float>.One);
-                    var mag = zero;
-                    for (int t = 0; t < T; t++)
-                    {
-                        var v = raw ? Vector256.LoadUnsafe(ref c0, (nuint)(t * SweepChunk + j - i))
-                            : Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
-                        mag = MaxOfMagnitudes(mag, Vector256.ConditionalSelect(Vector256.GreaterThan(v * eps, zero), Vector256.Abs(v), zero));
-                    }
-                    var u = eps * mag;
-                    u.StoreUnsafe(ref u0, (nuint)j);
-                    (u + b).StoreUnsafe(ref o0, (nuint)j);
-                    var (ulo, uhi) = Vector256.Widen(Vector256.Abs(u));
-                    uAcc += ulo + uhi;
-                }
-                acc[2 * T] = uAcc;
+                var b = Vector256.LoadUnsafe(ref b0, (nuint)j);
+                var s = zero;
                 for (int t = 0; t < T; t++)
                 {
-                    // τt of the chunk at [first + j]: the chunk buffer (first = t·SweepChunk − i) or the task buffer (first = 0).
-                    ref float tt = ref raw ? ref c0 : ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t));
-                    nint first = raw ? t * SweepChunk - i : 0;
-                    byte[]? bt = bits is null ? null : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bits), t);
-                    var absAcc = acc[t];
-                    var agreeAcc = acc[T + t];
-                    for (int j = i; j < end; j += 8)
+                    var v = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
+                    if (raw)
                     {
-                        var v = Vector256.LoadUnsafe(ref tt, (nuint)(first + j));
-                        var u = Vector256.LoadUnsafe(ref u0, (nuint)j);
-                        var (lo, hi) = Vector256.Widen(Vector256.Abs(v));
-                        absAcc += lo + hi;
-                        var agrees = Vector256.GreaterThan(v * u, zero);
-                        (lo, hi) = Vector256.Widen(Vector256.ConditionalSelect(agrees, Vector256.Abs(u), zero));
-                        agreeAcc += lo + hi;
-                        if (bt is not null)
-                            Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bt), j >> 3) = (byte)Vector256.ExtractMostSignificantBits(agrees);
+                        v -= b;
+                        v.StoreUnsafe(ref c0, (nuint)(t * SweepChunk + j - i));
                     }
-                    acc[t] = absAcc;
-                    acc[T + t] = agreeAcc;
+                    s += v;
                 }
-                i = end;
+                var eps = Vector256.ConditionalSelect(Vector256.GreaterThan(s, zero), Vector256<float>.One, -Vector256<float>.One);
+                var mag = zero;
+                for (int t = 0; t < T; t++)
+                {
+                    var v = raw ? Vector256.LoadUnsafe(ref c0, (nuint)(t * SweepChunk + j - i))
+                        : Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
+                    mag = MaxOfMagnitudes(mag, Vector256.ConditionalSelect(Vector256.GreaterThan(v * eps, zero), Vector256.Abs(v), zero));
+                }
+                var u = eps * mag;
+                u.StoreUnsafe(ref u0, (nuint)j);
+                (u + b).StoreUnsafe(ref o0, (nuint)j);
+                var (ulo, uhi) = Vector256.Widen(Vector256.Abs(u));
+                uAcc += ulo + uhi;
             }
-            if (raw) ArrayPool<float>.Shared.Return(chunk);
-            for (int j = 0; j <= 2 * T; j++) sums[j] = Vector256.Sum(acc[j]);
+            lanes[2 * T] = uAcc;
+            for (int t = 0; t < T; t++)
+            {
+                // τt of the chunk at [first + j]: the chunk buffer (first = t·SweepChunk − i) or the task buffer (first = 0).
+                ref float tt = ref raw ? ref c0 : ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t));
+                nint first = raw ? t * SweepChunk - i : 0;
+                byte[]? bt = bits is null ? null : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bits), t);
+                var absAcc = lanes[t];
+                var agreeAcc = lanes[T + t];
+                for (int j = i; j < end; j += 8)
+                {
+                    var v = Vector256.LoadUnsafe(ref tt, (nuint)(first + j));
+                    var u = Vector256.LoadUnsafe(ref u0, (nuint)j);
+                    var (lo, hi) = Vector256.Widen(Vector256.Abs(v));
+                    absAcc += lo + hi;
+                    var agrees = Vector256.GreaterThan(v * u, zero);
+                    (lo, hi) = Vector256.Widen(Vector256.ConditionalSelect(agrees, Vector256.Abs(u), zero));
+                    agreeAcc += lo + hi;
+                    if (bt is not null)
+                        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bt), bitsByte + (j >> 3)) = (byte)Vector256.ExtractMostSignificantBits(agrees);
+                }
+                lanes[t] = absAcc;
+                lanes[T + t] = agreeAcc;
+            }
+            i = end;
         }
-        if (bits is not null && i < n)
-            for (int t = 0; t < T; t++) bits[t][i >> 3] = 0;
+        if (raw) ArrayPool<float>.Shared.Return(chunk);
+        return i;
+    }
+
+    /// <summary>
+    /// Ends a sweep: <c>sums = Σ lanes</c>, then elements [from, n) of the given spans (the last range's tail, fewer than
+    /// 8 unless vectors are unavailable) one by one, masks from byte <paramref name="bitsByte"/> on (from a multiple of 8).
+    /// Returns whether every τt was finite (every Σ|τt| is).
+    /// </summary>
+    public static bool SweepTail(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output,
+        ReadOnlySpan<Vector256<double>> lanes, Span<double> sums, byte[][]? bits, int bitsByte, int from, int n)
+    {
+        if (sums.Length < 2 * T + 1 || lanes.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sums and lanes.");
+        if (from % 8 != 0 || theta0.Length < n || unified.Length < n || output.Length < n || tasks.Take(T).Any(a => a.Length < n))
+            throw new ArgumentException($"a tail from {from} to {n} does not fit the buffers.");
+        for (int j = 0; j <= 2 * T; j++) sums[j] = Vector256.Sum(lanes[j]);
+        if (bits is not null && from < n)
+            for (int t = 0; t < T; t++) bits[t][bitsByte + (from >> 3)] = 0;
         Span<float> tau = T <= 64 ? stackalloc float[T] : new float[T];
-        for (; i < n; i++)
+        for (int i = from; i < n; i++)
         {
             for (int t = 0; t < T; t++) tau[t] = raw ? tasks[t][i] - theta0[i] : tasks[t][i];
             float u = ElectScalar(tau);
-            Unsafe.Add(ref u0, i) = u;
-            Unsafe.Add(ref o0, i) = u + Unsafe.Add(ref b0, i);
+            unified[i] = u;
+            output[i] = u + theta0[i];
             for (int t = 0; t < T; t++)
             {
                 float v = tau[t];
@@ -122,7 +147,7 @@ internal static class EmrKernels
                 if (v * u > 0)
                 {
                     sums[T + t] += MathF.Abs(u);
-                    if (bits is not null) bits[t][i >> 3] |= (byte)(1 << (i & 7));
+                    if (bits is not null) bits[t][bitsByte + (i >> 3)] |= (byte)(1 << (i & 7));
                 }
             }
             sums[2 * T] += MathF.Abs(u);

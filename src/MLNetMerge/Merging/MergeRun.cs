@@ -50,8 +50,9 @@ internal abstract class MergeRun
     /// Whether <see cref="MergeRaw"/> reads its whole-tensor inputs itself, in consecutive ranges
     /// (<see cref="MergeTensorContext.ReadRange"/>), keeping per-tensor state across them in element order: θ0 and every
     /// θt of a range stay in the core's cache, as with slices, where the run's result is not one of independent slices
-    /// (EMR's rescaler sums, each one float64 accumulator over the tensor). Only with <see cref="MergesRaw"/>; the
-    /// executor falls back to whole tensors when a reader cannot read ranges.
+    /// (EMR's rescaler sums, each one float64 accumulator over the tensor). Tasks written after the merge pass
+    /// (<see cref="MaterializesAfterMerge"/>) then read θ0 the same way (<see cref="MergeTensorContext.ReadBaseRange"/>).
+    /// Only with <see cref="MergesRaw"/>; the executor falls back to whole tensors when a reader cannot read ranges.
     /// </summary>
     internal virtual bool ReadsRanges => false;
 

@@ -61,6 +61,11 @@ internal sealed class MergeTensorContext
     internal void ReadRange(long start, int count) =>
         (Ranges ?? throw new InvalidOperationException("the executor reads whole tensors for this run.")).Read(this, start, count);
 
+    /// <summary>Reads elements [start, start + count) of the tensor's θ0 alone into the first count elements of the base buffer.</summary>
+    /// <exception cref="InvalidOperationException">The run does not read ranges.</exception>
+    internal void ReadBaseRange(long start, int count) =>
+        (Ranges ?? throw new InvalidOperationException("the executor reads whole tensors for this run.")).Read(this, start, count, baseOnly: true);
+
     /// <summary>θ0 for this tensor (length <see cref="Length"/>).</summary>
     public Span<float> Base => BaseArray.AsSpan(0, Length);
 

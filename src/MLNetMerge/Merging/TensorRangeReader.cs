@@ -16,8 +16,8 @@ internal sealed class TensorRangeReader(ModelFamily family, bool allowNonFinite)
     /// <summary>Whether every reader of <paramref name="family"/> reads ranges.</summary>
     public static bool Supported(ModelFamily family) => family.Base.SupportsRangeReads && family.Tasks.All(t => t.Reader.SupportsRangeReads);
 
-    /// <summary>Elements [start, start + count) of θ0 into the base buffer and of every θt into the task buffers.</summary>
-    public void Read(MergeTensorContext ctx, long start, int count)
+    /// <summary>Elements [start, start + count) of θ0 into the base buffer and, unless <paramref name="baseOnly"/>, of every θt into the task buffers.</summary>
+    public void Read(MergeTensorContext ctx, long start, int count, bool baseOnly = false)
     {
         if (count > RangeElements || start < 0 || start + count > ctx.Length)
             throw new ArgumentOutOfRangeException(nameof(count), $"range [{start}, {start + count}) of '{ctx.Name}' ({ctx.Length} elements, ranges of at most {RangeElements}).");
@@ -25,7 +25,7 @@ internal sealed class TensorRangeReader(ModelFamily family, bool allowNonFinite)
         var theta0 = ctx.BaseArray.AsSpan(0, count);
         family.Base.ReadFloat32(info, start, theta0);
         if (allowNonFinite) MergeExecutor.FindNonFinite(theta0, ctx.NonFinite, start);
-        for (int t = 0; t < ctx.TaskCount; t++)
+        for (int t = 0; t < (baseOnly ? 0 : ctx.TaskCount); t++)
         {
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);

@@ -277,7 +277,17 @@ internal sealed class EmrRun : MergeRun
         float gamma = UsesRescalers ? _gamma[task] : 1f;
         ReadOnlySpan<float> u = _retain ? _unified[ctx.Index] : ctx.Scratch;
         var mask = UsesMasks ? _masks[ctx.Index]![task] : null;
-        EmrKernels.Materialize(ctx.Base, u, mask, gamma, output[..ctx.Length]);
+        if (ctx.Ranges is null) EmrKernels.Materialize(ctx.Base, u, mask, gamma, output[..ctx.Length]);
+        else
+        {
+            // After the merge pass, θ0 range by range (the executor read nothing).
+            for (int start = 0; start < ctx.Length; start += TensorRangeReader.RangeElements)
+            {
+                int count = Math.Min(TensorRangeReader.RangeElements, ctx.Length - start);
+                ctx.ReadBaseRange(start, count);
+                EmrKernels.Materialize(ctx.BaseArray.AsSpan(0, count), u.Slice(start, count), mask, start >> 3, gamma, output.Slice(start, count));
+            }
+        }
         if (mask is not null) _masks[ctx.Index]![task] = null!;
         if (_retain && _plan.Materialized[^1] == task) _unified[ctx.Index] = null;
     }

@@ -164,10 +164,18 @@ internal static class EmrKernels
     /// output[i] = keep ? θ0[i] + γ·u[i] : θ0[i], keep = bit i &amp; 7 of <c>mask[i / 8]</c> (a mask packed by
     /// <see cref="Sweep"/>), or always when <paramref name="mask"/> is null.
     /// </summary>
-    public static void Materialize(ReadOnlySpan<float> theta0, ReadOnlySpan<float> u, byte[]? mask, float gamma, Span<float> output)
+    public static void Materialize(ReadOnlySpan<float> theta0, ReadOnlySpan<float> u, byte[]? mask, float gamma, Span<float> output) =>
+        Materialize(theta0, u, mask, 0, gamma, output);
+
+    /// <summary>
+    /// <see cref="Materialize(ReadOnlySpan{float}, ReadOnlySpan{float}, byte[], float, Span{float})"/> of a range of a
+    /// tensor that starts at element 8·<paramref name="maskByte"/>: element i of the spans takes bit i &amp; 7 of
+    /// <c>mask[maskByte + i / 8]</c>.
+    /// </summary>
+    public static void Materialize(ReadOnlySpan<float> theta0, ReadOnlySpan<float> u, byte[]? mask, int maskByte, float gamma, Span<float> output)
     {
         int n = output.Length, i = 0;
-        if (theta0.Length < n || u.Length < n || (mask is not null && mask.Length < MaskBits.ByteCount(n)))
+        if (theta0.Length < n || u.Length < n || (mask is not null && mask.Length < maskByte + MaskBits.ByteCount(n)))
             throw new ArgumentException($"inputs shorter than {n} elements.");
         ref float b0 = ref MemoryMarshal.GetReference(theta0);
         ref float u0 = ref MemoryMarshal.GetReference(u);
@@ -182,7 +190,7 @@ internal static class EmrKernels
                 var kept = b + g * Vector256.LoadUnsafe(ref u0, (nuint)i);
                 if (mask is not null)
                 {
-                    var keep = Vector256.Equals(Vector256.Create((int)mask[i >> 3]) & lane, lane).AsSingle();
+                    var keep = Vector256.Equals(Vector256.Create((int)mask[maskByte + (i >> 3)]) & lane, lane).AsSingle();
                     kept = Vector256.ConditionalSelect(keep, kept, b);
                 }
                 kept.StoreUnsafe(ref o0, (nuint)i);
@@ -191,7 +199,7 @@ internal static class EmrKernels
         for (; i < n; i++)
         {
             float b = Unsafe.Add(ref b0, i);
-            bool keep = mask is null || (mask[i >> 3] & (1 << (i & 7))) != 0;
+            bool keep = mask is null || (mask[maskByte + (i >> 3)] & (1 << (i & 7))) != 0;
             Unsafe.Add(ref o0, i) = keep ? b + gamma * Unsafe.Add(ref u0, i) : b;
         }
     }

@@ -122,9 +122,9 @@ internal static class MergeExecutor
             else if (!run.MergeRaw(ctx, merged) && checkMerge)
             {
                 if (ctx.Ranges is { } ranges) ranges.CheckInputs(ctx);
-                else CheckInputs(family, plan, ctx);
+                else NonFiniteInputs.CheckAll(family, plan, ctx);
             }
-            KeepNonFinite(ctx, merged);
+            NonFiniteInputs.Keep(ctx, merged);
             if (slice > 0)
             {
                 sink.WriteModelSlice(ctx.Name, ctx.Offset, merged);
@@ -158,7 +158,7 @@ internal static class MergeExecutor
             {
                 var dst = taskArr.AsSpan(0, ctx.Length);
                 run.MaterializeTask(ctx, merged, ti, dst);
-                KeepNonFinite(ctx, dst);
+                NonFiniteInputs.Keep(ctx, dst);
                 sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
             }
         }
@@ -328,8 +328,8 @@ internal static class MergeExecutor
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
         if (whole) family.Base.ReadFloat32(info, ctx.Base);
         else family.Base.ReadFloat32(info, item.Start, ctx.Base);
-        if (checkFinite) CheckFinite(family.Base.Path, info.Name, ctx.Base, item.Start);
-        if (allowNonFinite) FindNonFinite(ctx.Base, ctx.NonFinite);
+        if (checkFinite) NonFiniteInputs.Check(family.Base.Path, info.Name, ctx.Base, item.Start);
+        if (allowNonFinite) NonFiniteInputs.Find(ctx.Base, ctx.NonFinite);
         for (int t = 0; t < (baseOnly ? 0 : plan.TaskCount); t++)
         {
             var reader = family.Tasks[t].Reader;
@@ -346,8 +346,8 @@ internal static class MergeExecutor
                     if (whole) reader.ReadFloat32(ti, task);
                     else reader.ReadFloat32(ti, item.Start, task);
                 }
-                if (checkFinite) CheckFinite(reader.Path, info.Name, task, item.Start);
-                if (allowNonFinite) FindNonFinite(task, ctx.NonFinite);
+                if (checkFinite) NonFiniteInputs.Check(reader.Path, info.Name, task, item.Start);
+                if (allowNonFinite) NonFiniteInputs.Find(task, ctx.NonFinite);
                 if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
             }
             if (sumRun is not null) AddToSum(ctx, task, sumRun.TaskWeight(ctx, t), first: t == 0);
@@ -374,47 +374,6 @@ internal static class MergeExecutor
         var sum = ctx.Task(0);
         if (first) sum.Clear();
         TensorPrimitives.Add(sum, tau, sum);
-    }
-
-    /// <summary>
-    /// The rule of <c>allow_nonfinite</c>, the same for every method: an element where θ0 or any θt holds NaN or infinity
-    /// is non-finite in the output — the value the method's arithmetic gives when that is already non-finite (task
-    /// arithmetic's NaN or ±∞), else NaN. A method that selects elements (TIES's trim and sign election, DARE's drop,
-    /// magnitude masks) thus never turns a non-finite input into a finite weight unnoticed.
-    /// </summary>
-    private static void KeepNonFinite(MergeTensorContext ctx, Span<float> output)
-    {
-        foreach (int i in ctx.NonFinite)
-            if (float.IsFinite(output[i])) output[i] = float.NaN;
-    }
-
-    /// <summary>Positions (plus <paramref name="offset"/>) of <paramref name="values"/> holding NaN or infinity, added to <paramref name="positions"/>.</summary>
-    internal static void FindNonFinite(ReadOnlySpan<float> values, List<int> positions, long offset = 0)
-    {
-        if (values.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return;
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i])) positions.Add(checked((int)(offset + i)));
-    }
-
-    /// <summary>The raw inputs of a fused merge that flagged a non-finite value, checked one by one (base first, then tasks in order).</summary>
-    private static void CheckInputs(ModelFamily family, MergePlan plan, MergeTensorContext ctx)
-    {
-        CheckFinite(family.Base.Path, ctx.Name, ctx.Base, ctx.Offset);
-        for (int t = 0; t < plan.TaskCount; t++) CheckFinite(family.Tasks[t].Reader.Path, ctx.Name, ctx.Task(t), ctx.Offset);
-    }
-
-    /// <summary>Throws for the first NaN or infinity of <paramref name="values"/>, naming the file, the tensor and the element (plus <paramref name="offset"/>).</summary>
-    /// <exception cref="NonFiniteTensorException">A value is NaN or infinite.</exception>
-    internal static void CheckFinite(string file, string tensor, ReadOnlySpan<float> values, long offset = 0)
-    {
-        if (values.Length == 0) return;
-        float m = TensorPrimitives.MaxMagnitude(values);
-        if (!float.IsFinite(m))
-        {
-            int at = 0;
-            while (at < values.Length && float.IsFinite(values[at])) at++;
-            throw new NonFiniteTensorException(file, tensor, $"holds {values[at]} at element {offset + at}; pass --allow-nonfinite to merge it anyway.");
-        }
     }
 
     private static void Release(MergeTensorContext ctx)

@@ -24,14 +24,14 @@ internal sealed class TensorRangeReader(ModelFamily family, bool allowNonFinite)
         var info = ctx.Info;
         var theta0 = ctx.BaseArray.AsSpan(0, count);
         family.Base.ReadFloat32(info, start, theta0);
-        if (allowNonFinite) MergeExecutor.FindNonFinite(theta0, ctx.NonFinite, start);
+        if (allowNonFinite) NonFiniteInputs.Find(theta0, ctx.NonFinite, start);
         for (int t = 0; t < (baseOnly ? 0 : ctx.TaskCount); t++)
         {
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);
             var theta = ctx.TaskArrays[t].AsSpan(0, count);
             reader.ReadFloat32(ti, start, theta);
-            if (allowNonFinite) MergeExecutor.FindNonFinite(theta, ctx.NonFinite, start);
+            if (allowNonFinite) NonFiniteInputs.Find(theta, ctx.NonFinite, start);
         }
     }
 
@@ -43,9 +43,9 @@ internal sealed class TensorRangeReader(ModelFamily family, bool allowNonFinite)
         {
             int count = (int)Math.Min(RangeElements, ctx.Length - start);
             Read(ctx, start, count);
-            MergeExecutor.CheckFinite(family.Base.Path, ctx.Name, ctx.BaseArray.AsSpan(0, count), start);
+            NonFiniteInputs.Check(family.Base.Path, ctx.Name, ctx.BaseArray.AsSpan(0, count), start);
             for (int t = 0; t < ctx.TaskCount; t++)
-                MergeExecutor.CheckFinite(family.Tasks[t].Reader.Path, ctx.Name, ctx.TaskArrays[t].AsSpan(0, count), start);
+                NonFiniteInputs.Check(family.Tasks[t].Reader.Path, ctx.Name, ctx.TaskArrays[t].AsSpan(0, count), start);
         }
     }
 }

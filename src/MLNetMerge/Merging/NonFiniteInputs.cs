@@ -1,0 +1,53 @@
+using System.Numerics.Tensors;
+using MLNetMerge.Encoders;
+using MLNetMerge.Errors;
+
+namespace MLNetMerge.Merging;
+
+/// <summary>
+/// NaN and infinity in a merge's inputs: by default a one-line error naming the file, the tensor and the element;
+/// under <c>allow_nonfinite</c> their positions, and the rule that keeps them non-finite in every output.
+/// </summary>
+internal static class NonFiniteInputs
+{
+    /// <summary>
+    /// The rule of <c>allow_nonfinite</c>, the same for every method: an element where θ0 or any θt holds NaN or infinity
+    /// is non-finite in the output — the value the method's arithmetic gives when that is already non-finite (task
+    /// arithmetic's NaN or ±∞), else NaN. A method that selects elements (TIES's trim and sign election, DARE's drop,
+    /// magnitude masks) thus never turns a non-finite input into a finite weight unnoticed.
+    /// </summary>
+    public static void Keep(MergeTensorContext ctx, Span<float> output)
+    {
+        foreach (int i in ctx.NonFinite)
+            if (float.IsFinite(output[i])) output[i] = float.NaN;
+    }
+
+    /// <summary>Positions (plus <paramref name="offset"/>) of <paramref name="values"/> holding NaN or infinity, added to <paramref name="positions"/>.</summary>
+    public static void Find(ReadOnlySpan<float> values, List<int> positions, long offset = 0)
+    {
+        if (values.Length == 0 || float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return;
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) positions.Add(checked((int)(offset + i)));
+    }
+
+    /// <summary>The raw inputs of a fused merge that flagged a non-finite value, checked one by one (base first, then tasks in order).</summary>
+    public static void CheckAll(ModelFamily family, MergePlan plan, MergeTensorContext ctx)
+    {
+        Check(family.Base.Path, ctx.Name, ctx.Base, ctx.Offset);
+        for (int t = 0; t < plan.TaskCount; t++) Check(family.Tasks[t].Reader.Path, ctx.Name, ctx.Task(t), ctx.Offset);
+    }
+
+    /// <summary>Throws for the first NaN or infinity of <paramref name="values"/>, naming the file, the tensor and the element (plus <paramref name="offset"/>).</summary>
+    /// <exception cref="NonFiniteTensorException">A value is NaN or infinite.</exception>
+    public static void Check(string file, string tensor, ReadOnlySpan<float> values, long offset = 0)
+    {
+        if (values.Length == 0) return;
+        float m = TensorPrimitives.MaxMagnitude(values);
+        if (!float.IsFinite(m))
+        {
+            int at = 0;
+            while (at < values.Length && float.IsFinite(values[at])) at++;
+            throw new NonFiniteTensorException(file, tensor, $"holds {values[at]} at element {offset + at}; pass --allow-nonfinite to merge it anyway.");
+        }
+    }
+}

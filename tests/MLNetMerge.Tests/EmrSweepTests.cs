@@ -156,12 +156,15 @@ public sealed class EmrSweepTests
     }
 
     [TestMethod]
-    [DataRow("full", "sum", 1030)]
-    [DataRow("full", "mean", 1030)]
-    [DataRow("elect_rescale", "sum", 1030)]
-    [DataRow("full", "sum", 2 * TensorRangeReader.RangeElements + 1003)] // three ranges, the last with a 3-element tail
-    [DataRow("elect_rescale", "mean", TensorRangeReader.RangeElements + 8)]
-    public void RescalersCountedInTheMergePassGiveTheMergeOfAPassOfTheirOwn(string mode, string rescaler, int n)
+    [DataRow("full", "sum", 1030, "emr")]
+    [DataRow("full", "mean", 1030, "emr")]
+    [DataRow("elect_rescale", "sum", 1030, "emr")]
+    [DataRow("full", "sum", 2 * TensorRangeReader.RangeElements + 1003, "emr")] // three ranges, the last with a 3-element tail
+    [DataRow("elect_rescale", "mean", TensorRangeReader.RangeElements + 8, "emr")]
+    [DataRow("full", "sum", 1030, "ta")]   // masks and rescalers over task arithmetic's merged vector
+    [DataRow("full", "mean", 1030, "ties")] // … and over TIES's, after its own two passes
+    [DataRow("elect_rescale", "sum", 1030, "ties")]
+    public void RescalersCountedInTheMergePassGiveTheMergeOfAPassOfTheirOwn(string mode, string rescaler, int n, string merge)
     {
         // The usual run reads the checkpoints once, range by range (merge, then θ0 alone for the tasks); with no room to
         // keep u it counts the rescalers in a pass over whole tensors first. Every tensor, mask, rescaler and task's
@@ -172,7 +175,7 @@ public sealed class EmrSweepTests
             .WithTaskVectors("a", [n], Tasks(1, n, 13)[0], a)
             .WithTaskVectors("b", [3, 3], Tasks(1, 9, 14)[0], b);
         using var family = f.Build();
-        var p = Parameters("emr", 3, P(("mode", mode), ("rescaler", rescaler)));
+        var p = Parameters("emr", 3, P(("mode", mode), ("rescaler", rescaler), ("merge", merge)));
         var once = new Recorder();
         var expected = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, once);
         var twice = new Recorder();
@@ -181,8 +184,9 @@ public sealed class EmrSweepTests
         try { fallback = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, twice); }
         finally { EmrRun.RetainLimitOverride.Value = null; }
 
-        CollectionAssert.AreEqual(new[] { "merge", "materialize" }, once.Stages);
-        CollectionAssert.AreEqual(new[] { "pass 1/1", "merge" }, twice.Stages);
+        int inner = merge == "ties" ? 2 : 0; // TIES's own passes come first either way
+        CollectionAssert.AreEqual(Enumerable.Range(1, inner).Select(k => $"pass {k}/{inner}").Concat(["merge", "materialize"]).ToArray(), once.Stages);
+        CollectionAssert.AreEqual(Enumerable.Range(1, inner + 1).Select(k => $"pass {k}/{inner + 1}").Append("merge").ToArray(), twice.Stages);
         foreach (var name in new[] { "a", "b" })
         {
             AssertSameBits(expected.Tensors[name], fallback.Tensors[name], name);

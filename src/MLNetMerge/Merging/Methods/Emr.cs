@@ -57,11 +57,12 @@ internal sealed class Emr : MergeMethod
 }
 
 /// <summary>
-/// The run of <see cref="Emr"/>. With its own election (<c>merge: emr</c>) the rescaler sums are counted in the merge
-/// pass's election sweep (<see cref="EmrKernels.Sweep"/>), so the checkpoints are read once; tasks to materialize then
-/// need the rescalers after that pass, and the run keeps each tensor's u and those tasks' masks until θ0 is streamed once
-/// more (<see cref="MergeRun.MaterializesAfterMerge"/>) — when they fit in <see cref="DefaultRetainLimitBytes"/> and
-/// the inputs must be finite; otherwise the sums take a pass of their own first, as with an inner method's vector.
+/// The run of <see cref="Emr"/>. The rescaler sums are counted in the merge pass — with its own election
+/// (<c>merge: emr</c>) in the election sweep (<see cref="EmrKernels.Sweep"/>) over θt read range by range — so the
+/// checkpoints are read once (after an inner TIES's own passes); tasks to materialize then need the rescalers after that
+/// pass, and the run keeps each tensor's unified vector and those tasks' masks until θ0 is streamed once more
+/// (<see cref="MergeRun.MaterializesAfterMerge"/>) — when they fit in <see cref="DefaultRetainLimitBytes"/> and the
+/// inputs must be finite; otherwise the sums take a pass of their own first.
 /// </summary>
 internal sealed class EmrRun : MergeRun
 {
@@ -98,7 +99,7 @@ internal sealed class EmrRun : MergeRun
         long elements = plan.Tensors.Sum(t => t.ElementCount);
         long retained = elements * sizeof(float) + plan.Materialized.Count * (elements / 8 + plan.Tensors.Count);
         bool canRetain = !plan.AllowNonFinite && retained <= (RetainLimitOverride.Value ?? DefaultRetainLimitBytes);
-        _sumsInMerge = inner is null && UsesRescalers && (plan.Materialized.Count == 0 || canRetain);
+        _sumsInMerge = UsesRescalers && (plan.Materialized.Count == 0 || canRetain);
         _retain = _sumsInMerge && plan.Materialized.Count > 0;
         _sums = new double[]?[plan.Tensors.Count];
         _unified = new float[]?[_retain ? plan.Tensors.Count : 0];
@@ -135,13 +136,19 @@ internal sealed class EmrRun : MergeRun
         if (_inner is null) EmrKernels.Sweep(ctx.TaskArrays, tasks, raw: false, ctx.Base, ctx.Scratch, ctx.OutputArray, sums, null, ctx.Length); // same values as the merge's sweep
         else
         {
-            for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
-            var um = ctx.Scratch;
-            InnerUnified(ctx, um);
-            for (int t = 0; t < tasks; t++) sums[tasks + t] = TaskVectorKernels.AgreeingAbsSum(ctx.Task(t), um);
-            sums[2 * tasks] = TaskVectorKernels.AbsSum(um);
+            InnerUnified(ctx, ctx.Scratch);
+            InnerSums(ctx, ctx.Scratch, sums);
         }
         return PerTensorSums(ctx, sums);
+    }
+
+    /// <summary>The rescaler sums over an inner method's merged vector <paramref name="um"/> and the untrimmed τt.</summary>
+    private static void InnerSums(MergeTensorContext ctx, ReadOnlySpan<float> um, double[] sums)
+    {
+        int tasks = ctx.TaskCount;
+        for (int t = 0; t < tasks; t++) sums[t] = TaskVectorKernels.AbsSum(ctx.Task(t));
+        for (int t = 0; t < tasks; t++) sums[tasks + t] = TaskVectorKernels.AgreeingAbsSum(ctx.Task(t), um);
+        sums[2 * tasks] = TaskVectorKernels.AbsSum(um);
     }
 
     private double[] PerTensorSums(MergeTensorContext ctx, double[] sums)
@@ -181,9 +188,18 @@ internal sealed class EmrRun : MergeRun
     {
         if (_inner is not null)
         {
-            InnerUnified(ctx, ctx.Scratch);
-            System.Numerics.Tensors.TensorPrimitives.Add(ctx.Scratch, ctx.Base, output);
-            if (UsesMasks) _masks[ctx.Index] = PackAgreements(ctx);
+            var um = _retain ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray; // kept for the tasks after the pass
+            var m = um.AsSpan(0, ctx.Length);
+            InnerUnified(ctx, m);
+            System.Numerics.Tensors.TensorPrimitives.Add(m, ctx.Base, output);
+            if (UsesMasks) _masks[ctx.Index] = PackAgreements(ctx, m);
+            if (_sumsInMerge)
+            {
+                var sums = new double[2 * ctx.TaskCount + 1];
+                InnerSums(ctx, m, sums);
+                _sums[ctx.Index] = PerTensorSums(ctx, sums);
+            }
+            if (_retain) _unified[ctx.Index] = um;
             return;
         }
         Elect(ctx, raw: false, output);
@@ -243,13 +259,13 @@ internal sealed class EmrRun : MergeRun
         }
     }
 
-    private static byte[][] PackAgreements(MergeTensorContext ctx)
+    private static byte[][] PackAgreements(MergeTensorContext ctx, ReadOnlySpan<float> um)
     {
         var bits = new byte[ctx.TaskCount][];
         for (int t = 0; t < bits.Length; t++)
         {
             bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
-            TaskVectorKernels.PackAgreement(ctx.Task(t), ctx.Scratch, bits[t]);
+            TaskVectorKernels.PackAgreement(ctx.Task(t), um, bits[t]);
         }
         return bits;
     }

@@ -246,4 +246,31 @@ public sealed class EmrSweepTests
         StringAssert.Contains(e.Message, "'w'");
         StringAssert.Contains(e.Message, $"element {at}");
     }
+
+    [TestMethod]
+    public void OneTaskWrittenAfterTheMergeReadsTheBaseInRangesWithTheSameBits()
+    {
+        // One materialized task: after the merge pass the run reads θ0 itself, range by range (three ranges here);
+        // the same bits as the whole-tensor run that counts the rescalers in a pass of their own.
+        const int n = 2 * TensorRangeReader.RangeElements + 1003;
+        var f = new TinyFamily("t1", "t2", "t3").WithTaskVectors("w", [n], Tasks(1, n, 31)[0], Tasks(3, n, 32));
+        using var family = f.Build();
+        var p = Parameters("emr", 3);
+        MergedModel Run(long? limit)
+        {
+            var sink = new InMemoryMergeSink { KeepTaskTensors = true };
+            var progress = new Recorder();
+            EmrRun.RetainLimitOverride.Value = limit;
+            try { MergeExecutor.Run(family, p.Method, p, sink, new MergeExecutionOptions { MaxThreads = 2, Materialize = ["t2"] }, progress); }
+            finally { EmrRun.RetainLimitOverride.Value = null; }
+            CollectionAssert.AreEqual(limit is null ? new[] { "merge", "materialize" } : ["pass 1/1", "merge"], progress.Stages);
+            return sink.Result!;
+        }
+        var ranged = Run(null);
+        var whole = Run(-1);
+        AssertSameBits(whole.TaskTensors["t2"]["w"], ranged.TaskTensors["t2"]["w"], "θ̂2");
+        AssertSameBits(whole.Tensors["w"], ranged.Tensors["w"], "model");
+        AssertSameBits(whole.Modulators["rescalers"], ranged.Modulators["rescalers"], "rescalers");
+        Assert.IsFalse(ranged.TaskTensors.ContainsKey("t1"));
+    }
 }

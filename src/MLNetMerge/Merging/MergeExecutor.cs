@@ -259,7 +259,8 @@ internal static class MergeExecutor
         int largest = items.Count == 0 ? 0 : items.Max(i => i.Length);
         bool check = checkFinite && !options.AllowNonFinite;
         // Runs reading their own ranges get cache-sized input buffers and whole-tensor scratch and output.
-        var ranges = (raw || baseOnly) && slice == 0 && run.ReadsRanges && TensorRangeReader.Supported(family) ? new TensorRangeReader(family, options.AllowNonFinite) : null;
+        var ranges = (baseOnly ? run.ReadsRangesAfterMerge : raw && run.ReadsRanges) && slice == 0 && TensorRangeReader.Supported(family)
+            ? new TensorRangeReader(family, options.AllowNonFinite) : null;
         progress?.Report(new MergeProgress(stage, 0, items.Count));
         Exception? failure = null;
         void Worker()

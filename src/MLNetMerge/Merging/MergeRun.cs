@@ -50,11 +50,17 @@ internal abstract class MergeRun
     /// Whether <see cref="MergeRaw"/> reads its whole-tensor inputs itself, in consecutive ranges
     /// (<see cref="MergeTensorContext.ReadRange"/>), keeping per-tensor state across them in element order: θ0 and every
     /// θt of a range stay in the core's cache, as with slices, where the run's result is not one of independent slices
-    /// (EMR's rescaler sums, each one float64 accumulator over the tensor). Tasks written after the merge pass
-    /// (<see cref="MaterializesAfterMerge"/>) then read θ0 the same way (<see cref="MergeTensorContext.ReadBaseRange"/>).
-    /// Only with <see cref="MergesRaw"/>; the executor falls back to whole tensors when a reader cannot read ranges.
+    /// (EMR's rescaler sums, each one float64 accumulator over the tensor). Only with <see cref="MergesRaw"/>; the
+    /// executor falls back to whole tensors when a reader cannot read ranges.
     /// </summary>
     internal virtual bool ReadsRanges => false;
+
+    /// <summary>
+    /// Whether <see cref="MaterializeTask"/> after the merge pass (<see cref="MaterializesAfterMerge"/>) reads θ0 itself
+    /// range by range (<see cref="MergeTensorContext.ReadBaseRange"/>) — worth it for one task; several tasks would each
+    /// read θ0 again, where the executor reads it once per tensor.
+    /// </summary>
+    internal virtual bool ReadsRangesAfterMerge => false;
 
     /// <summary>
     /// Whether the run reads the task vectors only through their weighted sum <c>Σt w_t τt</c> (w_t from

@@ -218,6 +218,9 @@ internal sealed class EmrRun : MergeRun
     /// </summary>
     internal override bool ReadsRanges => _inner is null && Vector256.IsHardwareAccelerated && (_plan.Materialized.Count == 0 || _retain);
 
+    /// <summary>One task written after the merge pass reads θ0 range by range too.</summary>
+    internal override bool ReadsRangesAfterMerge => _retain && _plan.Materialized.Count == 1;
+
     /// <summary>The election sweep of the context's tensor (task buffers τt, or θt when <paramref name="raw"/>); false when a τt is not finite.</summary>
     private bool Elect(MergeTensorContext ctx, bool raw, Span<float> output)
     {

@@ -106,7 +106,8 @@ internal abstract class MergeRun
     /// Per-task runs: whether the tasks of <see cref="MergePlan.Materialized"/> are written after the merge pass instead of
     /// inside it, because the merge pass itself gathers a statistic they need (EMR's rescalers, counted in the election
     /// sweep instead of a pass of their own). The executor then calls <see cref="EndMerge"/> and streams θ0 alone once
-    /// more, calling <see cref="MaterializeTask"/> with only <see cref="MergeTensorContext.Base"/> read and an empty merged span.
+    /// more, calling <see cref="MaterializeTask"/> with only <see cref="MergeTensorContext.Base"/> read (nothing read when
+    /// <see cref="ReadsRangesAfterMerge"/>) and an empty merged span.
     /// </summary>
     public virtual bool MaterializesAfterMerge => false;
 

@@ -273,4 +273,46 @@ public sealed class EmrSweepTests
         AssertSameBits(whole.Modulators["rescalers"], ranged.Modulators["rescalers"], "rescalers");
         Assert.IsFalse(ranged.TaskTensors.ContainsKey("t1"));
     }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)] // float16 outputs: the task's file cannot hold u, so it is kept in memory
+    public void TasksWrittenToFilesAfterTheMergeKeepUInTheirOwnFile(bool float16)
+    {
+        // Written to a directory, the last task to materialize holds u in its own file until its tensors are written;
+        // the files must hold what the in-memory run computes (u kept in memory), converted to the file's dtype.
+        const int n = 2 * TensorRangeReader.RangeElements + 1003;
+        var f = new TinyFamily("t1", "t2", "t3")
+            .WithTaskVectors("w", [n], Tasks(1, n, 41)[0], Tasks(3, n, 42))
+            .WithTaskVectors("b", [3, 3], Tasks(1, 9, 43)[0], Tasks(3, 9, 44));
+        using var family = f.Build();
+        var p = Parameters("emr", 3);
+        var options = new MergeExecutionOptions { MaxThreads = 2, Materialize = ["t1", "t3"], OutputDType = float16 ? MLNetMerge.Tensors.DType.F16 : null };
+        string dir = Path.Combine(Path.GetTempPath(), "mlnetmerge-emr-scratch-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            using (var sink = new DirectoryMergeSink(dir, new Dictionary<string, string>()))
+                MergeExecutor.Run(family, p.Method, p, sink, options);
+            var memory = new InMemoryMergeSink { KeepTaskTensors = true };
+            MergeExecutor.Run(family, p.Method, p, memory, options);
+            foreach (var task in new[] { "t1", "t3" })
+            {
+                using var file = MLNetMerge.Checkpoints.SafetensorsReader.Open(Path.Combine(dir, "tasks", task + ".safetensors"));
+                foreach (var name in new[] { "w", "b" })
+                {
+                    Assert.IsTrue(file.TryGetTensor(name, out var info), $"{task}.{name}");
+                    var read = new float[info.ElementCount];
+                    file.ReadFloat32(info, read);
+                    var expected = memory.Result!.TaskTensors[task][name];
+                    if (!float16) AssertSameBits(expected, read, $"{task}.{name}");
+                    else AssertSameBits(expected.Select(v => (float)(Half)v).ToArray(), read, $"{task}.{name} (float16)");
+                }
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }

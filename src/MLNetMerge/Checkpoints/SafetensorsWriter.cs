@@ -127,6 +127,41 @@ internal sealed class SafetensorsWriter : IDisposable
         WriteChunked(bytes, DataStart + offset);
     }
 
+    /// <summary>
+    /// Uses a float32 tensor's place in the file as scratch before its final write: writes <paramref name="values"/> there
+    /// without counting the tensor as written (its <see cref="WriteFloat32(string, ReadOnlySpan{float})"/> later overwrites
+    /// them). Returns false, writing nothing, when the tensor is stored in another dtype.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor was already written.</exception>
+    public bool WriteScratch(string name, ReadOnlySpan<float> values)
+    {
+        var (entry, offset) = ScratchSlot(name, values.Length);
+        if (entry.DType != DType.F32) return false;
+        lock (_gate)
+        {
+            if (_written.Contains(name)) throw new InvalidOperationException($"tensor '{name}' of {Path} is already written; scratch only comes before.");
+        }
+        WriteChunked(MemoryMarshal.AsBytes(values), DataStart + offset);
+        return true;
+    }
+
+    /// <summary>Reads back the float32 values <see cref="WriteScratch"/> put at a tensor's place.</summary>
+    public void ReadScratch(string name, Span<float> values)
+    {
+        var (entry, offset) = ScratchSlot(name, values.Length);
+        if (entry.DType != DType.F32) throw new InvalidOperationException($"tensor '{name}' of {Path} is {entry.DType}; scratch is float32 only.");
+        var bytes = MemoryMarshal.AsBytes(values);
+        if (SafetensorsReader.ReadFully(_handle, bytes, DataStart + offset) != bytes.Length)
+            throw new IOException($"{Path}: file ended inside the scratch of tensor '{name}'.");
+    }
+
+    private (TensorEntry Entry, long Offset) ScratchSlot(string name, int count)
+    {
+        if (!_layout.TryGetValue(name, out var slot)) throw new ArgumentException($"tensor '{name}' is not in the layout of {Path}.");
+        if (count != slot.Entry.ElementCount) throw new ArgumentException($"tensor '{name}' expects {slot.Entry.ElementCount} values, got {count}.");
+        return slot;
+    }
+
     private void WriteChunked(ReadOnlySpan<byte> bytes, long position)
     {
         const int chunk = 1 << 30;

@@ -84,6 +84,16 @@ internal sealed class DirectoryMergeSink : IMergeSink, IDisposable
     /// <inheritdoc />
     public void WriteTaskRaw(string task, string name, ReadOnlySpan<byte> bytes) => _tasks[task].WriteRaw(name, bytes);
 
+    /// <summary>The task's own file, in the float32 tensors' places until they are written.</summary>
+    public ITensorScratch? TaskScratch(string task) => _tasks.TryGetValue(task, out var writer) ? new FileScratch(writer) : null;
+
+    private sealed class FileScratch(SafetensorsWriter writer) : ITensorScratch
+    {
+        public bool TryWrite(string tensor, ReadOnlySpan<float> values) => writer.WriteScratch(tensor, values);
+
+        public void Read(string tensor, Span<float> values) => writer.ReadScratch(tensor, values);
+    }
+
     /// <inheritdoc />
     public void Complete(MergeSummary summary)
     {

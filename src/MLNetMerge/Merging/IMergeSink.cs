@@ -13,6 +13,16 @@ internal sealed record MergeLayout(
     IReadOnlyList<TensorEntry> Modulators,
     IReadOnlyList<string> MaterializedTasks);
 
+/// <summary>Per-tensor float32 scratch kept outside memory (see <see cref="IMergeSink.TaskScratch"/>).</summary>
+internal interface ITensorScratch
+{
+    /// <summary>Keeps <paramref name="values"/> for <paramref name="tensor"/>; false when it cannot (the caller keeps them).</summary>
+    bool TryWrite(string tensor, ReadOnlySpan<float> values);
+
+    /// <summary>Reads back what <see cref="TryWrite"/> kept for <paramref name="tensor"/>.</summary>
+    void Read(string tensor, Span<float> values);
+}
+
 /// <summary>Where a merge's results go: a directory of safetensors files, or memory.</summary>
 internal interface IMergeSink
 {
@@ -45,6 +55,13 @@ internal interface IMergeSink
 
     /// <summary>A raw tensor (copied integer tensor or head) of a materialized task's checkpoint.</summary>
     void WriteTaskRaw(string task, string name, ReadOnlySpan<byte> bytes);
+
+    /// <summary>
+    /// Scratch space in task <paramref name="task"/>'s own output for values a run keeps until it writes that task's
+    /// tensors (EMR's unified vector, from the merge pass until the task is written after it), or null: keep them in
+    /// memory. Default null.
+    /// </summary>
+    ITensorScratch? TaskScratch(string task) => null;
 
     /// <summary>Called once after every tensor was written.</summary>
     void Complete(MergeSummary summary);

@@ -115,9 +115,11 @@ internal static class MergeExecutor
         bool raw = run.MergesRaw && run.PassCount == 0;
         bool checkMerge = run.PassCount == 0 && !options.AllowNonFinite;
         bool late = materialize.Length > 0 && run.MaterializesAfterMerge;
+        var stash = late ? sink.TaskScratch(family.TaskNames[materialize[^1]]) : null; // the last task written after the merge pass
         ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: run.PassCount == 0, raw, "merge", progress, cancellationToken, (ctx, _) =>
         {
             var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
+            ctx.Stash = stash;
             if (!raw) run.Merge(ctx, merged);
             else if (!run.MergeRaw(ctx, merged) && checkMerge)
             {
@@ -138,7 +140,7 @@ internal static class MergeExecutor
         foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
         if (late)
             ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: false, raw: false, "materialize", progress, cancellationToken,
-                (ctx, _) => MaterializeTasks(family, run, sink, materialize, ctx, []), baseOnly: true);
+                (ctx, _) => { ctx.Stash = stash; MaterializeTasks(family, run, sink, materialize, ctx, []); }, baseOnly: true);
 
         var notes = new Dictionary<string, string>(run.Notes(), StringComparer.Ordinal);
         foreach (var (key, warning) in StructuralRules.Warnings(family, parameters, plan)) notes[key] = warning;

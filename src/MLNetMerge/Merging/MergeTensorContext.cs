@@ -56,6 +56,9 @@ internal sealed class MergeTensorContext
     /// </summary>
     internal TensorRangeReader? Ranges;
 
+    /// <summary>Where a run that materializes tasks after the merge pass may keep per-tensor values until then (<see cref="IMergeSink.TaskScratch"/>), or null.</summary>
+    internal ITensorScratch? Stash;
+
     /// <summary>Reads elements [start, start + count) of the tensor's θ0 and every θt into the first count elements of the base and task buffers.</summary>
     /// <exception cref="InvalidOperationException">The run does not read ranges.</exception>
     internal void ReadRange(long start, int count) =>

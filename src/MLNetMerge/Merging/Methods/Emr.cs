@@ -81,7 +81,7 @@ internal sealed class EmrRun : MergeRun
     private readonly bool _sumsInMerge;    // rescaler sums counted in the merge sweep (no pass of their own)
     private readonly bool _retain;         // u and masks kept for tasks materialized after the merge pass
     private readonly double[]?[] _sums;    // per tensor: the 2T + 1 rescaler sums of the merge sweep
-    private readonly float[]?[] _unified;  // per tensor (when retained): u (n)
+    private readonly float[]?[] _unified;  // per tensor (when retained): u (n), or null while it waits in the sink's scratch
     private readonly byte[][]?[] _masks;   // per tensor: every task's packed mask (n / 8), until written and materialized
     private readonly bool[] _materialized; // per task: named in the plan's Materialized
 
@@ -188,7 +188,7 @@ internal sealed class EmrRun : MergeRun
     {
         if (_inner is not null)
         {
-            var um = _retain ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray; // kept for the tasks after the pass
+            var um = _retain && ctx.Stash is null ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray; // kept for the tasks after the pass
             var m = um.AsSpan(0, ctx.Length);
             InnerUnified(ctx, m);
             System.Numerics.Tensors.TensorPrimitives.Add(m, ctx.Base, output);
@@ -199,7 +199,7 @@ internal sealed class EmrRun : MergeRun
                 InnerSums(ctx, m, sums);
                 _sums[ctx.Index] = PerTensorSums(ctx, sums);
             }
-            if (_retain) _unified[ctx.Index] = um;
+            Keep(ctx, um);
             return;
         }
         Elect(ctx, raw: false, output);
@@ -232,15 +232,28 @@ internal sealed class EmrRun : MergeRun
             for (int t = 0; t < tasks; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
         }
         var sums = new double[2 * tasks + 1];
-        // Kept for the tasks after the merge pass: u goes straight into its own array instead of the scratch buffer.
-        var u = _retain ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray;
+        // Kept for the tasks after the merge pass: u goes straight into its own array instead of the scratch buffer,
+        // unless the sink keeps it in the task's own output until then.
+        var u = _retain && ctx.Stash is null ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray;
         bool finite = ctx.Ranges is null
             ? EmrKernels.Sweep(ctx.TaskArrays, tasks, raw, ctx.Base, u, output, sums, bits, ctx.Length)
             : SweepRanges(ctx, u, output, sums, bits);
         if (_sumsInMerge) _sums[ctx.Index] = PerTensorSums(ctx, sums);
-        if (_retain) _unified[ctx.Index] = u;
+        Keep(ctx, u);
         _masks[ctx.Index] = bits;
         return finite;
+    }
+
+    /// <summary>
+    /// Keeps u of the context's tensor for the tasks written after the merge pass: in the sink's scratch (the task's own
+    /// output file, no memory) when it takes it, else in <paramref name="u"/> itself or, when that is the context's
+    /// scratch buffer, a copy. Null in <see cref="_unified"/> then means "in the scratch".
+    /// </summary>
+    private void Keep(MergeTensorContext ctx, float[] u)
+    {
+        if (!_retain) return;
+        if (ctx.Stash is null) _unified[ctx.Index] = u;
+        else if (!ctx.Stash.TryWrite(ctx.Name, u.AsSpan(0, ctx.Length))) _unified[ctx.Index] = u.AsSpan(0, ctx.Length).ToArray();
     }
 
     /// <summary>The raw sweep over the tensor's ranges, read one at a time into the context's input buffers (the same bits as one sweep).</summary>
@@ -294,7 +307,7 @@ internal sealed class EmrRun : MergeRun
     public override void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
     {
         float gamma = UsesRescalers ? _gamma[task] : 1f;
-        ReadOnlySpan<float> u = _retain ? _unified[ctx.Index] : ctx.Scratch;
+        ReadOnlySpan<float> u = !_retain ? ctx.Scratch : _unified[ctx.Index] ?? ReadKept(ctx);
         var mask = UsesMasks ? _masks[ctx.Index]![task] : null;
         if (ctx.Ranges is null) EmrKernels.Materialize(ctx.Base, u, mask, gamma, output[..ctx.Length]);
         else
@@ -309,6 +322,13 @@ internal sealed class EmrRun : MergeRun
         }
         if (mask is not null) _masks[ctx.Index]![task] = null!;
         if (_retain && _plan.Materialized[^1] == task) _unified[ctx.Index] = null;
+    }
+
+    /// <summary>u of the context's tensor, back from the sink's scratch into the context's scratch buffer.</summary>
+    private static float[] ReadKept(MergeTensorContext ctx)
+    {
+        ctx.Stash!.Read(ctx.Name, ctx.Scratch);
+        return ctx.ScratchArray;
     }
 
     public override IReadOnlyDictionary<string, string> Notes()

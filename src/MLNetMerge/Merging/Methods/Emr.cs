@@ -183,7 +183,7 @@ internal sealed class EmrRun : MergeRun
         }
     }
 
-    /// <summary>Writes θ0 + τm and keeps τm in the context's scratch (when retained, in the run instead) for the masks and the task models.</summary>
+    /// <summary>Writes θ0 + τm and keeps τm in the context's scratch (when retained, in the run or the sink's scratch instead) for the masks and the task models.</summary>
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         if (_inner is not null)

@@ -188,7 +188,7 @@ internal sealed class EmrRun : MergeRun
     {
         if (_inner is not null)
         {
-            var um = _retain && ctx.Stash is null ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray; // kept for the tasks after the pass
+            var um = UnifiedBuffer(ctx);
             var m = um.AsSpan(0, ctx.Length);
             InnerUnified(ctx, m);
             System.Numerics.Tensors.TensorPrimitives.Add(m, ctx.Base, output);
@@ -232,9 +232,7 @@ internal sealed class EmrRun : MergeRun
             for (int t = 0; t < tasks; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
         }
         var sums = new double[2 * tasks + 1];
-        // Kept for the tasks after the merge pass: u goes straight into its own array instead of the scratch buffer,
-        // unless the sink keeps it in the task's own output until then.
-        var u = _retain && ctx.Stash is null ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray;
+        var u = UnifiedBuffer(ctx);
         bool finite = ctx.Ranges is null
             ? EmrKernels.Sweep(ctx.TaskArrays, tasks, raw, ctx.Base, u, output, sums, bits, ctx.Length)
             : SweepRanges(ctx, u, output, sums, bits);
@@ -243,6 +241,13 @@ internal sealed class EmrRun : MergeRun
         _masks[ctx.Index] = bits;
         return finite;
     }
+
+    /// <summary>
+    /// Where the merge writes u (or τm): an array of its own when it is kept in memory for the tasks after the merge pass,
+    /// else the context's scratch buffer (also when the sink keeps it in the task's own output).
+    /// </summary>
+    private float[] UnifiedBuffer(MergeTensorContext ctx) =>
+        _retain && ctx.Stash is null ? GC.AllocateUninitializedArray<float>(ctx.Length) : ctx.ScratchArray;
 
     /// <summary>
     /// Keeps u of the context's tensor for the tasks written after the merge pass: in the sink's scratch (the task's own

@@ -19,9 +19,9 @@ internal static class EmrKernels
     /// <c>sums[t] = Σ|τt|</c>, <c>sums[T + t] = Σ_{τt·u &gt; 0} |u|</c>, <c>sums[2T] = Σ|u|</c> (float64), and, when
     /// <paramref name="bits"/> is given, every task's packed mask <c>[τt[i]·u[i] &gt; 0]</c> (bit i &amp; 7 of byte i / 8,
     /// as <see cref="TaskVectorKernels.PackAgreement"/> packs one). The task buffers hold τt, or θt when
-    /// <paramref name="raw"/> (τt = θt − θ0 is then formed chunk by chunk, never stored whole). The same values as
-    /// <see cref="TaskVectorKernels.ElectMaxMagnitude"/>, <see cref="TaskVectorKernels.AbsSum"/> and
-    /// <see cref="TaskVectorKernels.AgreeingAbsSum"/> give one by one. Returns whether every τt was finite (every Σ|τt| is).
+    /// <paramref name="raw"/> (τt = θt − θ0 is then formed chunk by chunk, never stored whole). The same values as an
+    /// election sweep of its own and <see cref="TaskVectorKernels.AbsSum"/> and <see cref="TaskVectorKernels.AgreeingAbsSum"/>
+    /// give one by one (tested). Returns whether every τt was finite (every Σ|τt| is).
     /// </summary>
     public static bool Sweep(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
     {
@@ -212,7 +212,7 @@ internal static class EmrKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> MaxOfMagnitudes(Vector256<float> mag, Vector256<float> candidate) => Vector256.MaxNative(mag, candidate);
 
-    /// <summary>The scalar election of one element from its T task-vector values (as <see cref="TaskVectorKernels.ElectMaxMagnitude"/>'s tail).</summary>
+    /// <summary>The scalar election of one element from its T task-vector values (as <see cref="SweepBlocks"/> elects a block's lane).</summary>
     private static float ElectScalar(ReadOnlySpan<float> tau)
     {
         float s = 0;

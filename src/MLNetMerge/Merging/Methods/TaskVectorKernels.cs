@@ -95,46 +95,6 @@ internal static class TaskVectorKernels
     /// <summary><c>τ</c> when <c>|τ| ≥ threshold</c>, else 0 (TIES's trim; a threshold ≤ 0 keeps everything).</summary>
     internal static float Trimmed(float tau, float threshold) => threshold <= 0 || MathF.Abs(tau) >= threshold ? tau : 0f;
 
-    /// <summary>
-    /// EMR election: <c>ε = sign(Σt τt[i])</c> (+1 where &gt; 0, else −1); <c>out[i] = ε · max_{t: τt[i]·ε &gt; 0} |τt[i]|</c> (0 when none agree).
-    /// </summary>
-    public static void ElectMaxMagnitude(float[][] tasks, int T, int n, Span<float> output)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var zero = Vector256<float>.Zero;
-            var one = Vector256<float>.One;
-            for (; i <= n - 8; i += 8)
-            {
-                var s = zero;
-                for (int t = 0; t < T; t++) s += Vector256.LoadUnsafe(ref tasks[t][0], (nuint)i);
-                var eps = Vector256.ConditionalSelect(Vector256.GreaterThan(s, zero), one, -one);
-                var mag = zero;
-                for (int t = 0; t < T; t++)
-                {
-                    var v = Vector256.LoadUnsafe(ref tasks[t][0], (nuint)i);
-                    var agree = Vector256.GreaterThan(v * eps, zero);
-                    mag = Vector256.Max(mag, Vector256.ConditionalSelect(agree, Vector256.Abs(v), zero));
-                }
-                (eps * mag).StoreUnsafe(ref output[0], (nuint)i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            float s = 0;
-            for (int t = 0; t < T; t++) s += tasks[t][i];
-            float eps = s > 0 ? 1f : -1f;
-            float mag = 0;
-            for (int t = 0; t < T; t++)
-            {
-                float v = tasks[t][i];
-                if (v * eps > 0 && MathF.Abs(v) > mag) mag = MathF.Abs(v);
-            }
-            output[i] = eps * mag;
-        }
-    }
-
     /// <summary><c>Σ |u[i]|</c> over elements where <c>τ[i]·u[i] &gt; 0</c> (float64 accumulation in a fixed order).</summary>
     public static double AgreeingAbsSum(ReadOnlySpan<float> tau, ReadOnlySpan<float> u)
     {

@@ -166,8 +166,8 @@ public sealed class MergeRunTests
     [TestMethod]
     public void ProgressCoversEveryPassAndTheMerge()
     {
-        // TIES with the global trim: two radix-select passes (the majority sign is counted in the second), then the
-        // merge; 3 tensors each, and no third pass.
+        // TIES with the global trim into memory (a sink that rewrites): one radix-select pass, then the merge, which is the
+        // second (TiesMergePassTests); 3 tensors each, and no other pass.
         var f = new TinyFamily("t1", "t2")
             .WithWeights("a", [5], Random(5, 1), Random(5, 2), Random(5, 3))
             .WithWeights("b", [7], Random(7, 4), Random(7, 5), Random(7, 6))
@@ -176,8 +176,8 @@ public sealed class MergeRunTests
         var p = Parameters("ties", 2);
         var progress = new Recorder();
         MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { MaxThreads = 2 }, progress);
-        Assert.IsFalse(progress.Reports.Any(r => r.Stage.StartsWith("pass 3", StringComparison.Ordinal)));
-        foreach (var stage in new[] { "pass 1/2", "pass 2/2", "merge" })
+        Assert.IsFalse(progress.Reports.Any(r => r.Stage.StartsWith("pass 2", StringComparison.Ordinal)));
+        foreach (var stage in new[] { "pass 1/1", "merge" })
         {
             var reports = progress.Reports.Where(r => r.Stage == stage).ToList();
             Assert.IsTrue(reports.Count > 0, stage);
@@ -189,7 +189,8 @@ public sealed class MergeRunTests
     [TestMethod]
     public void MajoritySignTakesAPassOfItsOwnWhenTheSetAsideValuesWouldNotFit()
     {
-        // With no room for the elements in a threshold's bucket, TIES counts the majority sign in a third pass: the same
+        // With no room for the elements in a threshold's bucket (neither in the merge pass nor in the trim's second pass),
+        // TIES counts the majority sign in a third pass: the same
         // merge (every tensor, the thresholds and the majority sign) from one pass more.
         var f = new TinyFamily("t1", "t2", "t3")
             .WithWeights("a", [64], Random(64, 1), Random(64, 2), Random(64, 3), Random(64, 4))

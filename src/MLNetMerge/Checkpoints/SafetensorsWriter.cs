@@ -118,6 +118,60 @@ internal sealed class SafetensorsWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads back elements <c>[start, start + values.Length)</c> of a tensor already written, converted to float32 (exact:
+    /// every float16/bfloat16 value is a float32 value).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is not written yet.</exception>
+    public void ReadFloat32(string name, long start, Span<float> values)
+    {
+        var (entry, offset) = WrittenSlot(name, start, values.Length);
+        int size = entry.DType.SizeOf();
+        long position = DataStart + offset + start * size;
+        if (entry.DType == DType.F32)
+        {
+            ReadBack(MemoryMarshal.AsBytes(values), position, name);
+            return;
+        }
+        byte[] buf = ByteBufferPool.Rent((long)values.Length * size);
+        try
+        {
+            var bytes = buf.AsSpan(0, values.Length * size);
+            ReadBack(bytes, position, name);
+            DTypeConversion.ToFloat32(bytes, entry.DType, values);
+        }
+        finally
+        {
+            ByteBufferPool.Return(buf);
+        }
+    }
+
+    /// <summary>Overwrites elements <c>[start, start + values.Length)</c> of a tensor already written (float32 converted to its dtype).</summary>
+    /// <exception cref="InvalidOperationException">The tensor is not written yet.</exception>
+    public void RewriteFloat32(string name, long start, ReadOnlySpan<float> values)
+    {
+        var (entry, offset) = WrittenSlot(name, start, values.Length);
+        WriteConverted(entry, offset, start, values);
+    }
+
+    private (TensorEntry Entry, long Offset) WrittenSlot(string name, long start, int count)
+    {
+        if (!_layout.TryGetValue(name, out var slot)) throw new ArgumentException($"tensor '{name}' is not in the layout of {Path}.");
+        if (start < 0 || start + count > slot.Entry.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(start), $"elements [{start}, {start + count}) are outside tensor '{name}' of {slot.Entry.ElementCount} elements.");
+        lock (_gate)
+        {
+            if (!_written.Contains(name)) throw new InvalidOperationException($"tensor '{name}' of {Path} is not written yet; only a written tensor is read back or rewritten.");
+        }
+        return slot;
+    }
+
+    private void ReadBack(Span<byte> bytes, long position, string name)
+    {
+        if (SafetensorsReader.ReadFully(_handle, bytes, position) != bytes.Length)
+            throw new IOException($"{Path}: file ended inside tensor '{name}'.");
+    }
+
     /// <summary>Writes stored bytes unchanged (for integer tensors and copies in the same dtype).</summary>
     public void WriteRaw(string name, ReadOnlySpan<byte> bytes)
     {
@@ -150,9 +204,7 @@ internal sealed class SafetensorsWriter : IDisposable
     {
         var (entry, offset) = ScratchSlot(name, values.Length);
         if (entry.DType != DType.F32) throw new InvalidOperationException($"tensor '{name}' of {Path} is {entry.DType}; scratch is float32 only.");
-        var bytes = MemoryMarshal.AsBytes(values);
-        if (SafetensorsReader.ReadFully(_handle, bytes, DataStart + offset) != bytes.Length)
-            throw new IOException($"{Path}: file ended inside the scratch of tensor '{name}'.");
+        ReadBack(MemoryMarshal.AsBytes(values), DataStart + offset, name);
     }
 
     private (TensorEntry Entry, long Offset) ScratchSlot(string name, int count)

@@ -79,6 +79,12 @@ internal sealed class ShardedSafetensorsWriter : IDisposable
     /// <summary>Writes raw bytes.</summary>
     public void WriteRaw(string name, ReadOnlySpan<byte> bytes) => Of(name).WriteRaw(name, bytes);
 
+    /// <summary>Reads back a slice of a written tensor (see <see cref="SafetensorsWriter.ReadFloat32(string, long, Span{float})"/>).</summary>
+    public void ReadFloat32(string name, long start, Span<float> values) => Of(name).ReadFloat32(name, start, values);
+
+    /// <summary>Overwrites a slice of a written tensor (see <see cref="SafetensorsWriter.RewriteFloat32"/>).</summary>
+    public void RewriteFloat32(string name, long start, ReadOnlySpan<float> values) => Of(name).RewriteFloat32(name, start, values);
+
     private SafetensorsWriter Of(string name) =>
         _byName.TryGetValue(name, out var w) ? w : throw new ArgumentException($"tensor '{name}' is not in this checkpoint's layout.");
 

@@ -1,4 +1,5 @@
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Merging;
 
@@ -68,6 +69,36 @@ internal sealed class DirectoryMergeSink : IMergeSink, IDisposable
 
     /// <inheritdoc />
     public void WriteModelSlice(string name, long start, ReadOnlySpan<float> values) => _model!.WriteFloat32(name, start, values);
+
+    /// <inheritdoc />
+    public bool RewritesModel => true;
+
+    /// <summary>Elements a patch reads back and rewrites at a time.</summary>
+    private const int PatchWindow = 1 << 16;
+
+    /// <inheritdoc />
+    public void PatchModel(string name, ReadOnlySpan<long> positions, ReadOnlySpan<float> values)
+    {
+        float[] window = BufferPool<float>.Shared.Rent(PatchWindow);
+        try
+        {
+            for (int i = 0; i < positions.Length;)
+            {
+                // A window reaches only the last position inside it, so calls on disjoint position ranges touch disjoint bytes.
+                long start = positions[i];
+                int first = i;
+                while (i < positions.Length && positions[i] - start < PatchWindow) i++;
+                var span = window.AsSpan(0, (int)(positions[i - 1] - start + 1)); // (window) elements [start, last position]
+                _model!.ReadFloat32(name, start, span);
+                for (int j = first; j < i; j++) span[(int)(positions[j] - start)] = values[j];
+                _model.RewriteFloat32(name, start, span);
+            }
+        }
+        finally { BufferPool<float>.Shared.Return(window); }
+    }
+
+    /// <inheritdoc />
+    public void RewriteModelSlice(string name, long start, ReadOnlySpan<float> values) => _model!.RewriteFloat32(name, start, values);
 
     /// <inheritdoc />
     public void WriteModelRaw(string name, ReadOnlySpan<byte> bytes) => _model!.WriteRaw(name, bytes);

@@ -41,6 +41,24 @@ internal interface IMergeSink
     void WriteModelSlice(string name, long start, ReadOnlySpan<float> values) =>
         throw new NotSupportedException($"{GetType().Name} takes whole tensors only.");
 
+    /// <summary>
+    /// Whether <see cref="PatchModel"/> and <see cref="RewriteModelSlice"/> work on tensors already written: a run may then
+    /// write placeholders for elements it can only settle after the merge pass. Default false.
+    /// </summary>
+    bool RewritesModel => false;
+
+    /// <summary>Sets elements <paramref name="positions"/> (ascending, within the tensor) of a merged model tensor already
+    /// written to <paramref name="values"/>, leaving its other elements as they are. Calls on one tensor may run at once
+    /// when their position ranges do not interleave.</summary>
+    /// <exception cref="NotSupportedException"><see cref="RewritesModel"/> is false.</exception>
+    void PatchModel(string name, ReadOnlySpan<long> positions, ReadOnlySpan<float> values) =>
+        throw new NotSupportedException($"{GetType().Name} does not rewrite what it wrote.");
+
+    /// <summary>Overwrites elements <c>[start, start + values.Length)</c> of a merged model tensor already written.</summary>
+    /// <exception cref="NotSupportedException"><see cref="RewritesModel"/> is false.</exception>
+    void RewriteModelSlice(string name, long start, ReadOnlySpan<float> values) =>
+        throw new NotSupportedException($"{GetType().Name} does not rewrite what it wrote.");
+
     /// <summary>A copied model tensor's raw bytes.</summary>
     void WriteModelRaw(string name, ReadOnlySpan<byte> bytes);
 

@@ -88,7 +88,7 @@ internal static class MergeExecutor
                 throw new RecipeException(null, $"cannot materialize '{name}': the family's tasks are {string.Join(", ", family.TaskNames)}.");
 
         var materialize = options.Materialize.Select(n => family.TaskNames.ToList().IndexOf(n)).ToArray();
-        var plan = MergePlan.Of(family, options.Seed) with { Materialized = materialize, AllowNonFinite = options.AllowNonFinite };
+        var plan = MergePlan.Of(family, options.Seed) with { Materialized = materialize, AllowNonFinite = options.AllowNonFinite, RewritableOutput = sink.RewritesModel };
         var run = method.Begin(plan, parameters);
         using var owned = run as IDisposable; // runs that hold per-thread state release it when the merge ends
         parameters = run.Parameters ?? parameters;
@@ -137,6 +137,15 @@ internal static class MergeExecutor
             if (!late) MaterializeTasks(family, run, sink, materialize, ctx, merged);
         });
         run.EndMerge();
+        LateElements.Patch(run.LateElements(), sink, options.MaxThreads, cancellationToken);
+        if (run.MergeAgain)
+            ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: false, raw: false, "merge again", progress, cancellationToken, (ctx, _) =>
+            {
+                var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
+                run.Merge(ctx, merged);
+                NonFiniteInputs.Keep(ctx, merged);
+                sink.RewriteModelSlice(ctx.Name, ctx.Offset, merged);
+            });
         foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
         if (late)
             ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: false, raw: false, "materialize", progress, cancellationToken,

@@ -54,6 +54,10 @@ internal sealed record MergePlan(IReadOnlyList<TensorInfo> Tensors, IReadOnlyLis
     /// <summary>Whether NaN and infinity are accepted in the inputs (<c>allow_nonfinite</c>).</summary>
     public bool AllowNonFinite { get; init; }
 
+    /// <summary>Whether the sink rewrites merged tensors after they are written (<see cref="IMergeSink.RewritesModel"/>), so
+    /// a run may leave elements to <see cref="MergeRun.LateElements"/>.</summary>
+    public bool RewritableOutput { get; init; }
+
     /// <summary>Number of tasks T.</summary>
     public int TaskCount => TaskNames.Count;
 

@@ -114,6 +114,20 @@ internal abstract class MergeRun
     /// <summary>Called once after the merge pass, before <see cref="GlobalModulators"/> are written.</summary>
     public virtual void EndMerge() { }
 
+    /// <summary>
+    /// After <see cref="EndMerge"/>: merged elements the merge pass wrote as placeholders because it could not settle them
+    /// yet (only with <see cref="MergePlan.RewritableOutput"/>), per tensor with their final values; the executor has the
+    /// sink patch them in. Empty by default.
+    /// </summary>
+    internal virtual IEnumerable<LateElements> LateElements() => [];
+
+    /// <summary>
+    /// After <see cref="EndMerge"/>: true when some placeholders could not be kept (<see cref="LateElements"/> would have
+    /// grown past its memory bound) and were not right after all; the executor then merges every tensor once more,
+    /// rewriting it, with everything the run learned in the merge pass. False by default.
+    /// </summary>
+    internal virtual bool MergeAgain => false;
+
     /// <summary>Writes the merged (for per-task methods: unified) weights θ of the tensor into <paramref name="output"/>.</summary>
     public abstract void Merge(MergeTensorContext ctx, Span<float> output);
 

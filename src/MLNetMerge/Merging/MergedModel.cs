@@ -136,6 +136,16 @@ internal sealed class InMemoryMergeSink : IMergeSink, IModulatorWriter
         values.CopyTo(target.AsSpan(checked((int)start)));
     }
 
+    public bool RewritesModel => true;
+
+    public void PatchModel(string name, ReadOnlySpan<long> positions, ReadOnlySpan<float> values)
+    {
+        var target = _tensors[name];
+        for (int i = 0; i < positions.Length; i++) target[positions[i]] = values[i];
+    }
+
+    public void RewriteModelSlice(string name, long start, ReadOnlySpan<float> values) => values.CopyTo(_tensors[name].AsSpan(checked((int)start)));
+
     public void WriteModelRaw(string name, ReadOnlySpan<byte> bytes) => _raw[name] = bytes.ToArray();
 
     public void WriteHeadRaw(string task, string name, ReadOnlySpan<byte> bytes) =>

@@ -36,6 +36,20 @@ internal sealed class TeeMergeSink(DirectoryMergeSink directory, InMemoryMergeSi
         memory.WriteModelSlice(name, start, values);
     }
 
+    public bool RewritesModel => true;
+
+    public void PatchModel(string name, ReadOnlySpan<long> positions, ReadOnlySpan<float> values)
+    {
+        directory.PatchModel(name, positions, values);
+        memory.PatchModel(name, positions, values);
+    }
+
+    public void RewriteModelSlice(string name, long start, ReadOnlySpan<float> values)
+    {
+        directory.RewriteModelSlice(name, start, values);
+        memory.RewriteModelSlice(name, start, values);
+    }
+
     public void WriteModelRaw(string name, ReadOnlySpan<byte> bytes)
     {
         directory.WriteModelRaw(name, bytes);

@@ -121,6 +121,12 @@ internal sealed class MagnitudeHistogram
         }
     }
 
+    /// <summary>Elements pass 1 counted in the chosen bucket.</summary>
+    public long BucketCount => _bucket < 0 ? 0 : _coarse[_bucket];
+
+    /// <summary>The answer's rank among the chosen bucket's elements, largest first (1-based), after <see cref="ResolveCoarse"/>.</summary>
+    public long RankInBucket => _rankInBucket;
+
     /// <summary>Adds another histogram's pass-2 counts (same bucket).</summary>
     public void MergeFine(MagnitudeHistogram other)
     {

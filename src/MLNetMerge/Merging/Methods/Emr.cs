@@ -50,7 +50,7 @@ internal sealed class Emr : MergeMethod
             var shape = merge == "ta"
                 ? new TaskArithmeticShape(SparsificationKind.None, false, false, false)
                 : new TaskArithmeticShape(SparsificationKind.MagnitudeGlobal, false, true, true);
-            inner = new GeneralizedTaskArithmeticRun(plan, parameters, shape);
+            inner = new GeneralizedTaskArithmeticRun(plan with { RewritableOutput = false }, parameters, shape); // EMR's merge needs exact thresholds
         }
         return new EmrRun(plan, parameters, inner);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Merging.Methods;
@@ -19,6 +20,10 @@ internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool Ran
 /// that need the exact thresholds are counted after it), or in a pass of its own without a global trim — or when the
 /// elements set aside would hold more than <see cref="DefaultDeferredLimitBytes"/> (a model whose task vectors pile up on
 /// their thresholds, e.g. quantised ones): the run then drops them and asks for that third pass instead.
+/// TIES into a sink that rewrites what it wrote (<see cref="MergePlan.RewritableOutput"/>, no tasks materialized, finite
+/// inputs) goes one pass further: the merge pass is the trim's second pass (<see cref="DeferredDisjointMerge"/>), the
+/// elements it cannot settle yet are kept — at most the bucket counts of the first pass allow, checked against the same
+/// limit — and settled after it (<see cref="MergeRun.LateElements"/>); the checkpoints are read twice instead of three times.
 /// Per element with consensus: <c>γ = sign(Σt wt τ̂t)</c>, <c>τm = Σ_{t: sign τ̂t = γ} wt τ̂t / max(1, Σ_{same t} wt)</c> (mean)
 /// or the numerator alone (sum); without: <c>τm = Σt wt τ̂t</c> (divided by Σ wt for mean).
 /// </summary>
@@ -36,6 +41,17 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     private ThreadLocal<MagnitudeHistogram[]>? _local;
     private MagnitudeHistogram[]? _global;
     private float _majority = 1f;
+    private bool _mergeDefers;   // the merge pass is the trim's second pass (decided at the start, confirmed after pass 1)
+    private readonly ConcurrentQueue<KeptItem> _kept = new();
+    private long _certain;       // Σ sign(s) of the elements the merge pass settled
+    private long _undecidedLimit;
+    private long _undecidedBytes;
+    private volatile bool _undecidedDropped;
+    private bool _mergeAgain;
+    private List<LateElements>? _late;
+
+    /// <summary>One merged item's elements left to <see cref="EndMerge"/>, with the per-tensor weights and λ they need.</summary>
+    private sealed record KeptItem(string Tensor, long Offset, float[] W, float Lambda, DeferredDisjointMerge Deferred, DeferredDisjointMerge? Undecided);
 
     /// <summary>Releases the per-thread histograms of an interrupted trim pass (a completed pass releases them itself).</summary>
     public void Dispose()
@@ -66,6 +82,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
                 if (!parameters.IsUniform("keep", t))
                     throw new RecipeException(null, $"'keep' (mergekit's 'density') for model '{plan.TaskNames[t]}' varies over layers, but the global trim has one threshold per model; give one number, or set 'trim: tensor' to trim each tensor with its own keep.");
             NewLocal(useBuckets: false);
+            _mergeDefers = shape.SignConsensus && plan.RewritableOutput && plan.Materialized.Count == 0 && !plan.AllowNonFinite;
         }
     }
 
@@ -76,7 +93,10 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     public override bool IsElementwise => !_shape.RandomDrop && _shape.Sparsify is SparsificationKind.None or SparsificationKind.MagnitudeGlobal;
 
     /// <inheritdoc />
-    public override int PassCount => _trimPasses + (_shape.SignConsensus && (_trimPasses == 0 || _signPassNeeded) ? 1 : 0);
+    public override int PassCount => TrimPasses + (_shape.SignConsensus && (_trimPasses == 0 || _signPassNeeded) ? 1 : 0);
+
+    /// <summary>Radix-select passes over the checkpoints before the merge pass.</summary>
+    private int TrimPasses => _mergeDefers ? 1 : _trimPasses;
 
     /// <inheritdoc />
     public override void Prepare(MergeTensorContext ctx)
@@ -146,7 +166,17 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
                 _threshold[t] = -1f; // resolved in pass 2
                 _bucket[t] = _global[t].Bucket;
             }
-            NewLocal(useBuckets: true);
+            if (_mergeDefers)
+            {
+                // The merge pass keeps at most every element with a τ in its task's bucket (the first pass counted them).
+                long bound = 0;
+                for (int t = 0; t < _plan.TaskCount; t++)
+                    if (_bucket[t] >= 0) bound += _global[t].BucketCount * (sizeof(int) + (_plan.TaskCount + 1) * sizeof(float));
+                _mergeDefers = bound <= _deferredLimit;
+                _undecidedLimit = _deferredLimit - bound;
+            }
+            if (_mergeDefers) { _local!.Dispose(); _local = null; }
+            else NewLocal(useBuckets: true);
         }
         else if (pass == 1 && _trimPasses > 0)
         {
@@ -247,10 +277,85 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     /// <inheritdoc />
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
-        Combine(ctx, output);
         float lambda = (float)ctx.Number("scale");
+        if (_mergeDefers) MergeDeferring(ctx, output, lambda);
+        else Combine(ctx, output);
         System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(output, lambda, ctx.Base, output);
     }
+
+    /// <summary>The merge pass as the trim's second pass: τm with placeholders, the unsettled elements kept.</summary>
+    private void MergeDeferring(MergeTensorContext ctx, Span<float> output, float lambda)
+    {
+        var w = Weights(ctx);
+        var (deferred, undecided) = DeferredDisjointMerge.Merge(ctx.TaskArrays, ctx.Base, w, _bucket, ctx.Length, _shape.Mean, output);
+        Interlocked.Add(ref _certain, deferred.Certain);
+        if (undecided.Count > 0 && Interlocked.Add(ref _undecidedBytes, undecided.Bytes) > _undecidedLimit)
+        {
+            _undecidedDropped = true; // right anyway if the majority sign is +1; otherwise the merge runs again
+            undecided = null;
+        }
+        if (deferred.Count > 0 || undecided is { Count: > 0 })
+            _kept.Enqueue(new KeptItem(ctx.Name, ctx.Offset, w, lambda, deferred, undecided));
+    }
+
+    /// <summary>With the merge pass as the trim's second pass: the thresholds from the kept elements, then the majority
+    /// sign, then the kept elements' merged values.</summary>
+    public override void EndMerge()
+    {
+        if (!_mergeDefers) return;
+        _mergeDefers = false; // a merge after this one (MergeAgain) uses the exact thresholds and majority sign
+        var kept = _kept.ToArray();
+        _kept.Clear();
+        int T = _plan.TaskCount;
+        // Every non-zero τt in task t's bucket is kept: the threshold is the rank-in-bucket-th largest of them (zeros, which
+        // only bucket 0 holds and which are not kept, make up the rest of that bucket).
+        Parallel.For(0, T, t =>
+        {
+            if (_threshold[t] >= 0) return;
+            var inBucket = new float[_global![t].BucketCount];
+            int count = 0;
+            uint bucket = (uint)_bucket[t];
+            foreach (var k in kept)
+                foreach (float v in k.Deferred.Task(t))
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(v) & 0x7FFF_FFFFu;
+                    if (bits >> 16 == bucket && bits != 0) inBucket[count++] = v;
+                }
+            long rank = _global[t].RankInBucket;
+            _threshold[t] = rank <= count ? MagnitudeHistogram.KthLargest(inBucket.AsSpan(0, count), rank)
+                : bucket == 0 ? 0f : throw new InvalidOperationException($"TIES: {count} values kept in the bucket of task {t}'s threshold, rank {rank} asked.");
+        });
+        long balance = _certain + kept.AsParallel().Sum(k => k.Deferred.Balance(k.W, _threshold));
+        _majority = balance >= 0 ? 1f : -1f;
+        if (_undecidedDropped && _majority < 0) { _mergeAgain = true; return; }
+        // Undecided placeholders were written with majority +1: right unless it is −1.
+        _late = kept.AsParallel().AsOrdered().Select(k => Settled(k, _majority < 0)).ToList();
+    }
+
+    private LateElements Settled(KeptItem k, bool undecidedToo)
+    {
+        var d = k.Deferred;
+        var u = undecidedToo && k.Undecided is { Count: > 0 } ? k.Undecided : null;
+        var dv = d.Settle(k.W, _threshold, _majority, _shape.Mean, k.Lambda);
+        if (u is null) return new LateElements(k.Tensor, d.Positions.ToArray().Select(p => k.Offset + p).ToArray(), dv);
+        var uv = u.Settle(k.W, _threshold, _majority, _shape.Mean, k.Lambda);
+        int total = d.Count + u.Count;
+        var positions = new long[total];
+        var values = new float[total];
+        for (int o = 0, a = 0, b = 0; o < total; o++)
+        {
+            bool fromDeferred = b == u.Count || (a < d.Count && d.Positions[a] < u.Positions[b]);
+            positions[o] = k.Offset + (fromDeferred ? d.Positions[a] : u.Positions[b]);
+            values[o] = fromDeferred ? dv[a++] : uv[b++];
+        }
+        return new LateElements(k.Tensor, positions, values);
+    }
+
+    /// <inheritdoc />
+    internal override IEnumerable<LateElements> LateElements() => _late ?? [];
+
+    /// <inheritdoc />
+    internal override bool MergeAgain => _mergeAgain;
 
     /// <inheritdoc />
     public override IReadOnlyDictionary<string, string> Notes()

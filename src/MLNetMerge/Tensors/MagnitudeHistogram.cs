@@ -124,8 +124,18 @@ internal sealed class MagnitudeHistogram
     /// <summary>Elements pass 1 counted in the chosen bucket.</summary>
     public long BucketCount => _bucket < 0 ? 0 : _coarse[_bucket];
 
-    /// <summary>The answer's rank among the chosen bucket's elements, largest first (1-based), after <see cref="ResolveCoarse"/>.</summary>
-    public long RankInBucket => _rankInBucket;
+    /// <summary>
+    /// After a pass 2 over some of the bucket's elements, every non-zero one among them: counts the rest of the bucket
+    /// as zeros (lower bits 0), which only bucket 0 holds.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Pass 2 saw more elements than the bucket holds, or missed some of a bucket without zeros.</exception>
+    public void CountRestAsZeros()
+    {
+        long rest = _coarse[_bucket] - _fine.Sum();
+        if (rest < 0 || (rest > 0 && _bucket != 0))
+            throw new InvalidOperationException($"pass 2 saw {_fine.Sum()} elements of bucket {_bucket}, which holds {_coarse[_bucket]}.");
+        _fine[0] += rest;
+    }
 
     /// <summary>Adds another histogram's pass-2 counts (same bucket).</summary>
     public void MergeFine(MagnitudeHistogram other)

@@ -307,23 +307,14 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         var kept = _kept.ToArray();
         _kept.Clear();
         int T = _plan.TaskCount;
-        // Every non-zero τt in task t's bucket is kept: the threshold is the rank-in-bucket-th largest of them (zeros, which
-        // only bucket 0 holds and which are not kept, make up the rest of that bucket).
+        // Every non-zero τt in task t's bucket is among the deferred elements: their lower 16 bits finish the radix
+        // select; the rest of the bucket's count are zeros (only bucket 0 holds them, and the merge keeps none for them).
         Parallel.For(0, T, t =>
         {
             if (_threshold[t] >= 0) return;
-            var inBucket = new float[_global![t].BucketCount];
-            int count = 0;
-            uint bucket = (uint)_bucket[t];
-            foreach (var k in kept)
-                foreach (float v in k.Deferred.Task(t))
-                {
-                    uint bits = BitConverter.SingleToUInt32Bits(v) & 0x7FFF_FFFFu;
-                    if (bits >> 16 == bucket && bits != 0) inBucket[count++] = v;
-                }
-            long rank = _global[t].RankInBucket;
-            _threshold[t] = rank <= count ? MagnitudeHistogram.KthLargest(inBucket.AsSpan(0, count), rank)
-                : bucket == 0 ? 0f : throw new InvalidOperationException($"TIES: {count} values kept in the bucket of task {t}'s threshold, rank {rank} asked.");
+            foreach (var k in kept) _global![t].AddFine(k.Deferred.Task(t));
+            _global![t].CountRestAsZeros();
+            _threshold[t] = _global[t].Resolve();
         });
         long balance = _certain + kept.AsParallel().Sum(k => k.Deferred.Balance(k.W, _threshold));
         _majority = balance >= 0 ? 1f : -1f;
@@ -337,15 +328,14 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         var d = k.Deferred;
         var u = undecidedToo && k.Undecided is { Count: > 0 } ? k.Undecided : null;
         var dv = d.Settle(k.W, _threshold, _majority, _shape.Mean, k.Lambda);
-        if (u is null) return new LateElements(k.Tensor, d.Positions.ToArray().Select(p => k.Offset + p).ToArray(), dv);
-        var uv = u.Settle(k.W, _threshold, _majority, _shape.Mean, k.Lambda);
-        int total = d.Count + u.Count;
+        var uv = u?.Settle(k.W, _threshold, _majority, _shape.Mean, k.Lambda) ?? [];
+        int total = d.Count + uv.Length;
         var positions = new long[total];
         var values = new float[total];
-        for (int o = 0, a = 0, b = 0; o < total; o++)
+        for (int o = 0, a = 0, b = 0; o < total; o++) // both in ascending position
         {
-            bool fromDeferred = b == u.Count || (a < d.Count && d.Positions[a] < u.Positions[b]);
-            positions[o] = k.Offset + (fromDeferred ? d.Positions[a] : u.Positions[b]);
+            bool fromDeferred = b == uv.Length || (a < d.Count && d.Positions[a] < u!.Positions[b]);
+            positions[o] = k.Offset + (fromDeferred ? d.Positions[a] : u!.Positions[b]);
             values[o] = fromDeferred ? dv[a++] : uv[b++];
         }
         return new LateElements(k.Tensor, positions, values);

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLNetMerge.Tensors;
 
@@ -37,6 +38,30 @@ internal readonly unsafe struct GemmEpilogue
 
     /// <summary>True when the epilogue does nothing.</summary>
     public bool IsEmpty => Bias == null && Residual == null && Activation == null;
+
+    /// <summary>
+    /// Asks for the residual and activation-output lines of rows [i0, i0 + rows), columns [j0, j0 + cols) to be brought
+    /// into L2 (no effect on the result): issued before a row panel's last k-block so that <see cref="Apply"/> finds them
+    /// there. Without it, the residual's short row pieces (a 12-row panel is 12 separate streams of 20 lines) missed to
+    /// memory in every panel: the fused 3072 → 768 + bias + residual took 1.3–1.8 ms longer than the plain product plus
+    /// the separate passes (800 rows, one thread, AVX-512).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Prefetch(int i0, int rows, int j0, int cols)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = i0; r < i0 + rows; r++)
+        {
+            if (Residual != null) PrefetchRow(Residual + (long)r * LdResidual + j0, cols);
+            if (Output != null) PrefetchRow(Output + (long)r * LdOutput + j0, cols);
+        }
+    }
+
+    private static void PrefetchRow(float* row, int count)
+    {
+        byte* end = (byte*)(row + count);
+        for (byte* line = (byte*)((nint)row & ~(nint)63); line < end; line += 64) Sse.Prefetch1(line);
+    }
 
     /// <summary>Applies the epilogue to rows [i0, i0 + rows) and columns [j0, j0 + cols) of C (row stride <paramref name="ldc"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

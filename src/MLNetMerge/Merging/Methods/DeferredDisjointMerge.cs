@@ -53,23 +53,24 @@ internal sealed class DeferredDisjointMerge
     public long Certain { get; private set; }
 
     /// <summary>
-    /// Writes τm of elements <c>[0, n)</c> into <paramref name="output"/> (a placeholder where unsettled) and returns the
+    /// Writes the merged weights <c>θ0 + λ·τm</c> of elements <c>[0, n)</c> into <paramref name="output"/> (τm, then one
+    /// multiply and one add, as the exact-threshold merge does; a placeholder where unsettled) and returns the
     /// deferred and the undecided elements. Task t is trimmed at a threshold in coarse bucket <paramref name="buckets"/>[t],
     /// or kept whole where that is −1 (a threshold of 0). <paramref name="tasks"/> holds τt (T, ≥ n), <paramref name="theta0"/>
     /// θ0 (n), kept with an unsettled element. Inputs are finite (the trim's first pass checked them).
     /// </summary>
     public static (DeferredDisjointMerge Deferred, DeferredDisjointMerge Undecided) Merge(float[][] tasks, ReadOnlySpan<float> theta0,
-        ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n, bool mean, Span<float> output)
+        ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n, bool mean, float lambda, Span<float> output)
     {
         var kept = (new DeferredDisjointMerge(w.Length), new DeferredDisjointMerge(w.Length));
-        kept.Item1.Certain = MergeCore(tasks, theta0, w, buckets, n, mean, output, kept.Item1, kept.Item2);
+        kept.Item1.Certain = MergeCore(tasks, theta0, w, buckets, n, mean, lambda, output, kept.Item1, kept.Item2);
         return kept;
     }
 
     /// <summary>The merge of elements <c>[0, n)</c> of <paramref name="tasks"/>, keeping the unsettled ones; returns Σ sign(s)
     /// over the settled ones.</summary>
     private static long MergeCore(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n,
-        bool mean, Span<float> output, DeferredDisjointMerge deferred, DeferredDisjointMerge undecided)
+        bool mean, float lambda, Span<float> output, DeferredDisjointMerge deferred, DeferredDisjointMerge undecided)
     {
         int T = w.Length;
         long balance = 0;
@@ -84,7 +85,7 @@ internal sealed class DeferredDisjointMerge
             for (int c0 = 0; c0 < vectorEnd; c0 += 8 * MarkGroups)
             {
                 int end = Math.Min(c0 + 8 * MarkGroups, vectorEnd);
-                balance += VectorBlock(tasks, w, buckets, mean, output, c0, end, kept, marks);
+                balance += VectorBlock(tasks, theta0, w, buckets, mean, lambda, output, c0, end, kept, marks);
                 for (int g = 0; g < (end - c0) / 8; g++)
                 {
                     uint mark = marks[g];
@@ -115,7 +116,7 @@ internal sealed class DeferredDisjointMerge
                 float v = Coarse(tasks[t][i], buckets[t], ref ignored);
                 if (v * sign > 0) { num += w[t] * v; den += w[t]; }
             }
-            output[i] = mean ? num / (den == 0 ? 1 : den) : num;
+            output[i] = (mean ? num / (den == 0 ? 1 : den) : num) * lambda + theta0[i];
             if (inBucket) deferred.Keep(tasks, theta0, i);
             else
             {
@@ -134,8 +135,8 @@ internal sealed class DeferredDisjointMerge
     /// at a time — two independent chains of adds over t, each in task order. Writes each group's unsettled lanes to
     /// <paramref name="marks"/>; returns Σ sign(s) over the settled elements.
     /// </summary>
-    private static long VectorBlock(float[][] tasks, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, bool mean, Span<float> output,
-        int c0, int end, Span<Vector256<float>> kept, Span<ushort> marks)
+    private static long VectorBlock(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, bool mean,
+        float lambda, Span<float> output, int c0, int end, Span<Vector256<float>> kept, Span<ushort> marks)
     {
         int T = w.Length;
         long balance = 0;
@@ -200,21 +201,22 @@ internal sealed class DeferredDisjointMerge
                 den0 += wt & agree0;
                 den1 += wt & agree1;
             }
-            marks[(i - c0) / 8] = Finish(s0, num0, den0, in0, any0, mean, output, i, ref balance);
-            marks[(i - c0) / 8 + 1] = Finish(s1, num1, den1, in1, any1, mean, output, i + 8, ref balance);
+            marks[(i - c0) / 8] = Finish(s0, num0, den0, in0, any0, mean, lambda, theta0, output, i, ref balance);
+            marks[(i - c0) / 8 + 1] = Finish(s1, num1, den1, in1, any1, mean, lambda, theta0, output, i + 8, ref balance);
         }
         return balance;
     }
 
-    /// <summary>Stores τm of 8 elements from <paramref name="i"/>, adds the settled ones' Σ sign(s) to <paramref name="balance"/>,
+    /// <summary>Stores θ0 + λ·τm of 8 elements from <paramref name="i"/>, adds the settled ones' Σ sign(s) to <paramref name="balance"/>,
     /// returns the lanes left unsettled: deferred (low byte), undecided (high byte).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ushort Finish(Vector256<float> s, Vector256<float> num, Vector256<float> den, Vector256<int> inBucket, Vector256<uint> anyKept,
-        bool mean, Span<float> output, int i, ref long balance)
+        bool mean, float lambda, ReadOnlySpan<float> theta0, Span<float> output, int i, ref long balance)
     {
         var zero = Vector256<float>.Zero;
-        var result = mean ? num / Vector256.ConditionalSelect(Vector256.Equals(den, zero), Vector256<float>.One, den) : num;
-        result.StoreUnsafe(ref MemoryMarshal.GetReference(output), (nuint)i);
+        var tm = mean ? num / Vector256.ConditionalSelect(Vector256.Equals(den, zero), Vector256<float>.One, den) : num;
+        var merged = tm * Vector256.Create(lambda) + Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(theta0), (nuint)i);
+        merged.StoreUnsafe(ref MemoryMarshal.GetReference(output), (nuint)i);
         uint later = Vector256.ExtractMostSignificantBits(inBucket);
         uint open = Vector256.ExtractMostSignificantBits(Vector256.Equals(s, zero) & ~Vector256.Equals(anyKept, Vector256<uint>.Zero).AsSingle()) & ~later;
         uint now = ~later & 0xFFu;

@@ -278,16 +278,20 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
         float lambda = (float)ctx.Number("scale");
-        if (_mergeDefers) MergeDeferring(ctx, output, lambda);
-        else Combine(ctx, output);
+        if (_mergeDefers)
+        {
+            MergeDeferring(ctx, output, lambda); // θ0 + λ·τm in the same sweep
+            return;
+        }
+        Combine(ctx, output);
         System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(output, lambda, ctx.Base, output);
     }
 
-    /// <summary>The merge pass as the trim's second pass: τm with placeholders, the unsettled elements kept.</summary>
+    /// <summary>The merge pass as the trim's second pass: θ0 + λ·τm with placeholders, the unsettled elements kept.</summary>
     private void MergeDeferring(MergeTensorContext ctx, Span<float> output, float lambda)
     {
         var w = Weights(ctx);
-        var (deferred, undecided) = DeferredDisjointMerge.Merge(ctx.TaskArrays, ctx.Base, w, _bucket, ctx.Length, _shape.Mean, output);
+        var (deferred, undecided) = DeferredDisjointMerge.Merge(ctx.TaskArrays, ctx.Base, w, _bucket, ctx.Length, _shape.Mean, lambda, output);
         Interlocked.Add(ref _certain, deferred.Certain);
         if (undecided.Count > 0 && Interlocked.Add(ref _undecidedBytes, undecided.Bytes) > _undecidedLimit)
         {

@@ -48,7 +48,8 @@ internal static class KernelIsa
         int fixed256 = Vector256.IsHardwareAccelerated ? 256 : 32;
         string line = $"cpu: {CpuModel}, {Environment.ProcessorCount} logical processors | isa: {Name}"
             + $" | GEMM: {GemmKernel}"
-            + $" | element-wise: TensorPrimitives and fused TA {ElementwiseBits}-bit, TIES/EMR kernels {fixed256}-bit,"
+            + $" | element-wise: TensorPrimitives and fused TA {ElementwiseBits}-bit, TIES merge {(Vector512.IsHardwareAccelerated ? 512 : fixed256)}-bit,"
+            + $" TIES counts and EMR kernels {fixed256}-bit,"
             + $" engine kernels (attention, GELU, layer norm) Vector<T> {vec}-bit, quick GELU {(Vector512.IsHardwareAccelerated ? 512 : vec)}-bit";
         if (Avx2Emulated) line += " | AVX2 EMULATED: this CPU has AVX-512, turned off for .NET by DOTNET_EnableAVX512=0";
         return line;

@@ -57,42 +57,47 @@ internal sealed class DeferredDisjointMerge
     /// multiply and one add, as the exact-threshold merge does; a placeholder where unsettled) and returns the
     /// deferred and the undecided elements. Task t is trimmed at a threshold in coarse bucket <paramref name="buckets"/>[t],
     /// or kept whole where that is −1 (a threshold of 0). <paramref name="tasks"/> holds τt (T, ≥ n), <paramref name="theta0"/>
-    /// θ0 (n), kept with an unsettled element. Inputs are finite (the trim's first pass checked them).
+    /// θ0 (n), kept with an unsettled element. Inputs are finite (the trim's first pass checked them). The vector loop is
+    /// 512-bit where the CPU runs it, else 256-bit; <paramref name="vectorBits"/> caps it (tests: 256, or 0 for scalar) —
+    /// the same values and kept elements for any width: every lane does the same operations in the same order.
     /// </summary>
     public static (DeferredDisjointMerge Deferred, DeferredDisjointMerge Undecided) Merge(float[][] tasks, ReadOnlySpan<float> theta0,
-        ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n, bool mean, float lambda, Span<float> output)
+        ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n, bool mean, float lambda, Span<float> output, int vectorBits = 512)
     {
         var kept = (new DeferredDisjointMerge(w.Length), new DeferredDisjointMerge(w.Length));
-        kept.Item1.Certain = MergeCore(tasks, theta0, w, buckets, n, mean, lambda, output, kept.Item1, kept.Item2);
+        kept.Item1.Certain = MergeCore(tasks, theta0, w, buckets, n, mean, lambda, output, kept.Item1, kept.Item2, vectorBits);
         return kept;
     }
 
     /// <summary>The merge of elements <c>[0, n)</c> of <paramref name="tasks"/>, keeping the unsettled ones; returns Σ sign(s)
     /// over the settled ones.</summary>
     private static long MergeCore(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n,
-        bool mean, float lambda, Span<float> output, DeferredDisjointMerge deferred, DeferredDisjointMerge undecided)
+        bool mean, float lambda, Span<float> output, DeferredDisjointMerge deferred, DeferredDisjointMerge undecided, int vectorBits)
     {
         int T = w.Length;
         long balance = 0;
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 16)
+        int group = Vector512.IsHardwareAccelerated && vectorBits >= 512 ? 16 : Vector256.IsHardwareAccelerated && vectorBits >= 256 ? 8 : 0;
+        if (group > 0 && n >= 2 * group)
         {
             // The vector loop calls nothing (a call would make the JIT keep its vector accumulators in memory): it marks
-            // each group of 8 elements' unsettled lanes, and they are kept after each block of groups.
-            Span<Vector256<float>> kept = T <= 32 ? stackalloc Vector256<float>[2 * T] : new Vector256<float>[2 * T]; // (T, 2) τ̂t of 16 elements
-            Span<ushort> marks = stackalloc ushort[MarkGroups]; // per group: deferred lanes (low byte), undecided lanes (high byte)
-            int vectorEnd = n & ~15;
-            for (int c0 = 0; c0 < vectorEnd; c0 += 8 * MarkGroups)
+            // each group of 8 or 16 elements' unsettled lanes, and they are kept after each block of groups.
+            Span<uint> marks = stackalloc uint[DeferredDisjointKernels.MarkGroups]; // per group: deferred lanes, then undecided lanes
+            int vectorEnd = n / (2 * group) * (2 * group), span = group * DeferredDisjointKernels.MarkGroups;
+            uint all = (1u << group) - 1;
+            for (int c0 = 0; c0 < vectorEnd; c0 += span)
             {
-                int end = Math.Min(c0 + 8 * MarkGroups, vectorEnd);
-                balance += VectorBlock(tasks, theta0, w, buckets, mean, lambda, output, c0, end, kept, marks);
-                for (int g = 0; g < (end - c0) / 8; g++)
+                int end = Math.Min(c0 + span, vectorEnd);
+                balance += group == 16
+                    ? DeferredDisjointKernels.Block512(tasks, theta0, w, buckets, mean, lambda, output, c0, end, marks)
+                    : DeferredDisjointKernels.Block256(tasks, theta0, w, buckets, mean, lambda, output, c0, end, marks);
+                for (int g = 0; g < (end - c0) / group; g++)
                 {
                     uint mark = marks[g];
-                    for (uint lanes = (mark | mark >> 8) & 0xFFu; lanes != 0; lanes &= lanes - 1)
+                    for (uint lanes = (mark | mark >> group) & all; lanes != 0; lanes &= lanes - 1)
                     {
                         int lane = BitOperations.TrailingZeroCount(lanes);
-                        ((mark >> lane & 1) != 0 ? deferred : undecided).Keep(tasks, theta0, c0 + 8 * g + lane);
+                        ((mark >> lane & 1) != 0 ? deferred : undecided).Keep(tasks, theta0, c0 + group * g + lane);
                     }
                 }
             }
@@ -127,104 +132,6 @@ internal sealed class DeferredDisjointMerge
         return balance;
     }
 
-    /// <summary>Groups of 8 elements between the keeping of their unsettled lanes.</summary>
-    private const int MarkGroups = 256;
-
-    /// <summary>
-    /// The vector part of <see cref="MergeCore"/> over elements <c>[c0, end)</c> (a multiple of 16 apart), two groups of 8
-    /// at a time — two independent chains of adds over t, each in task order. Writes each group's unsettled lanes to
-    /// <paramref name="marks"/>; returns Σ sign(s) over the settled elements.
-    /// </summary>
-    private static long VectorBlock(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, bool mean,
-        float lambda, Span<float> output, int c0, int end, Span<Vector256<float>> kept, Span<ushort> marks)
-    {
-        int T = w.Length;
-        long balance = 0;
-        ref float[] task0 = ref MemoryMarshal.GetArrayDataReference(tasks);
-        ref float w0 = ref MemoryMarshal.GetReference(w);
-        ref int b0 = ref MemoryMarshal.GetReference(buckets);
-        ref Vector256<float> kp = ref MemoryMarshal.GetReference(kept);
-        var magnitude = Vector256.Create(0x7FFF_FFFF);
-        for (int i = c0; i < end; i += 16)
-        {
-            Vector256<float> s0 = default, s1 = default;
-            Vector256<int> in0 = default, in1 = default;
-            Vector256<uint> any0 = default, any1 = default; // OR of the kept values' bits: non-zero where one is (a kept −0 only adds a spare undecided element)
-            for (int t = 0; t < T; t++)
-            {
-                ref float row = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref task0, t)), i);
-                var v0 = Vector256.LoadUnsafe(ref row);
-                var v1 = Vector256.LoadUnsafe(ref row, 8);
-                int bucket = Unsafe.Add(ref b0, t);
-                if (bucket >= 0)
-                {
-                    // bits(|τ|) ≫ 16 against the bucket; a key ≤ 0x7FFF compares as a signed int (one instruction on AVX2).
-                    var b = Vector256.Create(bucket);
-                    var bits0 = v0.AsInt32() & magnitude;
-                    var bits1 = v1.AsInt32() & magnitude;
-                    var key0 = Vector256.ShiftRightLogical(bits0, 16);
-                    var key1 = Vector256.ShiftRightLogical(bits1, 16);
-                    var hit0 = Vector256.Equals(key0, b);
-                    var hit1 = Vector256.Equals(key1, b);
-                    if (bucket == 0)
-                    {
-                        hit0 &= ~Vector256.Equals(bits0, Vector256<int>.Zero); // zeros are trimmed or kept as 0 alike
-                        hit1 &= ~Vector256.Equals(bits1, Vector256<int>.Zero);
-                    }
-                    in0 |= hit0;
-                    in1 |= hit1;
-                    v0 &= Vector256.GreaterThan(key0, b).AsSingle();
-                    v1 &= Vector256.GreaterThan(key1, b).AsSingle();
-                }
-                Unsafe.Add(ref kp, 2 * t) = v0;
-                Unsafe.Add(ref kp, 2 * t + 1) = v1;
-                any0 |= v0.AsUInt32();
-                any1 |= v1.AsUInt32();
-                var wt = Vector256.Create(Unsafe.Add(ref w0, t));
-                s0 += wt * v0;
-                s1 += wt * v1;
-            }
-            // Majority +1 as the placeholder for s = 0: right whenever nothing non-zero is kept.
-            var one = Vector256<float>.One;
-            var sign0 = Vector256.ConditionalSelect(Vector256.LessThan(s0, Vector256<float>.Zero), -one, one);
-            var sign1 = Vector256.ConditionalSelect(Vector256.LessThan(s1, Vector256<float>.Zero), -one, one);
-            Vector256<float> num0 = default, num1 = default, den0 = default, den1 = default;
-            for (int t = 0; t < T; t++)
-            {
-                var wt = Vector256.Create(Unsafe.Add(ref w0, t));
-                var v0 = Unsafe.Add(ref kp, 2 * t);
-                var v1 = Unsafe.Add(ref kp, 2 * t + 1);
-                var agree0 = Vector256.GreaterThan(v0 * sign0, Vector256<float>.Zero);
-                var agree1 = Vector256.GreaterThan(v1 * sign1, Vector256<float>.Zero);
-                num0 += (wt * v0) & agree0;
-                num1 += (wt * v1) & agree1;
-                den0 += wt & agree0;
-                den1 += wt & agree1;
-            }
-            marks[(i - c0) / 8] = Finish(s0, num0, den0, in0, any0, mean, lambda, theta0, output, i, ref balance);
-            marks[(i - c0) / 8 + 1] = Finish(s1, num1, den1, in1, any1, mean, lambda, theta0, output, i + 8, ref balance);
-        }
-        return balance;
-    }
-
-    /// <summary>Stores θ0 + λ·τm of 8 elements from <paramref name="i"/>, adds the settled ones' Σ sign(s) to <paramref name="balance"/>,
-    /// returns the lanes left unsettled: deferred (low byte), undecided (high byte).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ushort Finish(Vector256<float> s, Vector256<float> num, Vector256<float> den, Vector256<int> inBucket, Vector256<uint> anyKept,
-        bool mean, float lambda, ReadOnlySpan<float> theta0, Span<float> output, int i, ref long balance)
-    {
-        var zero = Vector256<float>.Zero;
-        var tm = mean ? num / Vector256.ConditionalSelect(Vector256.Equals(den, zero), Vector256<float>.One, den) : num;
-        var merged = tm * Vector256.Create(lambda) + Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(theta0), (nuint)i);
-        merged.StoreUnsafe(ref MemoryMarshal.GetReference(output), (nuint)i);
-        uint later = Vector256.ExtractMostSignificantBits(inBucket);
-        uint open = Vector256.ExtractMostSignificantBits(Vector256.Equals(s, zero) & ~Vector256.Equals(anyKept, Vector256<uint>.Zero).AsSingle()) & ~later;
-        uint now = ~later & 0xFFu;
-        balance += BitOperations.PopCount(Vector256.ExtractMostSignificantBits(Vector256.GreaterThan(s, zero)) & now)
-                 - BitOperations.PopCount(Vector256.ExtractMostSignificantBits(Vector256.LessThan(s, zero)) & now);
-        return (ushort)(later | open << 8);
-    }
-
     /// <summary>τ trimmed by its coarse bucket (−1: kept whole); flags a non-zero τ inside the bucket.</summary>
     private static float Coarse(float tau, int bucket, ref bool inBucket)
     {
@@ -234,7 +141,7 @@ internal sealed class DeferredDisjointMerge
         return key > (uint)bucket ? tau : 0f;
     }
 
-    private void Keep(float[][] tasks, ReadOnlySpan<float> theta0, int i)
+    internal void Keep(float[][] tasks, ReadOnlySpan<float> theta0, int i)
     {
         if (Count == _positions.Length)
         {

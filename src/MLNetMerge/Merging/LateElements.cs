@@ -11,8 +11,10 @@ internal sealed record LateElements(string Tensor, long[] Positions, float[] Val
     public static void Patch(IEnumerable<LateElements> late, IMergeSink sink, int maxThreads, CancellationToken ct)
     {
         var lists = late.ToList();
-        if (lists.Count == 0) return;
-        Parallel.ForEach(lists, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxThreads), CancellationToken = ct },
-            l => sink.PatchModel(l.Tensor, l.Positions, l.Values));
+        Tensors.GemmWorkerPool.Shared.ForEach(lists.Count, Math.Max(1, maxThreads), i =>
+        {
+            ct.ThrowIfCancellationRequested();
+            sink.PatchModel(lists[i].Tensor, lists[i].Positions, lists[i].Values);
+        });
     }
 }

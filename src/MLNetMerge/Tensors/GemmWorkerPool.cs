@@ -56,6 +56,28 @@ internal sealed class GemmWorkerPool
     internal int MaxParts => _threads.Length + 1;
 
     /// <summary>
+    /// Runs <paramref name="body"/>(i) for every i in [0, <paramref name="count"/>), items claimed one at a time (in any
+    /// order) by up to <paramref name="maxParts"/> threads: the caller and the pool's workers, or the caller alone when the
+    /// pool is busy. For short loops outside the products (no TPL: its generic code would be compiled at first use).
+    /// </summary>
+    internal void ForEach(int count, int maxParts, Action<int> body)
+    {
+        var job = new IndexJob(count, body);
+        int parts = Math.Clamp(Math.Min(maxParts, count), 1, MaxParts);
+        if (parts <= 1 || !TryRun(job, parts)) job.RunPart(0);
+    }
+
+    private sealed class IndexJob(int count, Action<int> body) : IJob
+    {
+        private int _next = -1;
+
+        public void RunPart(int part)
+        {
+            for (int i; (i = Interlocked.Increment(ref _next)) < count;) body(i);
+        }
+    }
+
+    /// <summary>
     /// Runs parts 0..parts-1 of <paramref name="job"/>, part 0 and every part no worker has started by then on the calling
     /// thread. Returns false without running anything when the pool is busy with another caller's job.
     /// </summary>

@@ -313,18 +313,23 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         int T = _plan.TaskCount;
         // Every non-zero τt in task t's bucket is among the deferred elements: their lower 16 bits finish the radix
         // select; the rest of the bucket's count are zeros (only bucket 0 holds them, and the merge keeps none for them).
-        Parallel.For(0, T, t =>
+        var pool = GemmWorkerPool.Shared;
+        pool.ForEach(T, T, t =>
         {
             if (_threshold[t] >= 0) return;
             foreach (var k in kept) _global![t].AddFine(k.Deferred.Task(t));
             _global![t].CountRestAsZeros();
             _threshold[t] = _global[t].Resolve();
         });
-        long balance = _certain + kept.AsParallel().Sum(k => k.Deferred.Balance(k.W, _threshold));
+        var signs = new long[kept.Length];
+        pool.ForEach(kept.Length, pool.MaxParts, i => signs[i] = kept[i].Deferred.Balance(kept[i].W, _threshold));
+        long balance = _certain + signs.Sum();
         _majority = balance >= 0 ? 1f : -1f;
         if (_undecidedDropped && _majority < 0) { _mergeAgain = true; return; }
         // Undecided placeholders were written with majority +1: right unless it is −1.
-        _late = kept.AsParallel().AsOrdered().Select(k => Settled(k, _majority < 0)).ToList();
+        var late = new LateElements[kept.Length];
+        pool.ForEach(kept.Length, pool.MaxParts, i => late[i] = Settled(kept[i], _majority < 0));
+        _late = [.. late];
     }
 
     private LateElements Settled(KeptItem k, bool undecidedToo)

@@ -168,21 +168,27 @@ internal static class SafetensorsHeader
     /// tables cost at start-up).
     /// </summary>
     /// <exception cref="ArgumentException">A name or value holds an unpaired surrogate (not encodable as UTF-8).</exception>
-    public static byte[] Encode(IReadOnlyList<(string Name, DType DType, int[] Shape, long Begin, long End)> entries, IReadOnlyDictionary<string, string>? metadata)
+    public static byte[] Encode(ReadOnlySpan<(string Name, DType DType, int[] Shape, long Begin, long End)> entries, IReadOnlyDictionary<string, string>? metadata)
     {
-        var sb = new StringBuilder(64 + 96 * entries.Count);
+        var sb = new StringBuilder(64 + 96 * entries.Length);
         sb.Append('{');
         bool first = true;
         if (metadata is { Count: > 0 })
         {
             sb.Append("\"__metadata__\":{");
-            foreach (var kv in metadata.OrderBy(k => k.Key, StringComparer.Ordinal))
+            // Keys sorted into an array (no LINQ ordering over key-value pairs: its generic code is compiled at first use,
+            // ~5 ms of every merge's start).
+            var keys = new string[metadata.Count];
+            int n = 0;
+            foreach (var key in metadata.Keys) keys[n++] = key;
+            Array.Sort(keys, StringComparer.Ordinal);
+            foreach (var key in keys)
             {
                 if (!first) sb.Append(',');
                 first = false;
-                AppendString(sb, kv.Key);
+                AppendString(sb, key);
                 sb.Append(':');
-                AppendString(sb, kv.Value);
+                AppendString(sb, metadata[key]);
             }
             sb.Append('}');
             first = false;

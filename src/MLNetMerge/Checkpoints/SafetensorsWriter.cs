@@ -26,7 +26,10 @@ internal sealed record TensorEntry(string Name, DType DType, int[] Shape)
 internal sealed class SafetensorsWriter : IDisposable
 {
     private readonly SafeFileHandle _handle;
-    private readonly Dictionary<string, (TensorEntry Entry, long Offset)> _layout = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Slot> _layout = new(StringComparer.Ordinal); // a class value: the shared generic code, nothing compiled at start
+
+    /// <summary>A tensor's entry and its byte offset in the data section.</summary>
+    private sealed record Slot(TensorEntry Entry, long Offset);
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _sliced = new(StringComparer.Ordinal);
     private readonly object _gate = new();
@@ -35,13 +38,14 @@ internal sealed class SafetensorsWriter : IDisposable
     public SafetensorsWriter(string path, IReadOnlyList<TensorEntry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         Path = path;
-        var entries = new List<(string, DType, int[], long, long)>(tensors.Count);
+        var entries = new (string, DType, int[], long, long)[tensors.Count];
         long pos = 0;
-        foreach (var t in tensors)
+        for (int i = 0; i < entries.Length; i++)
         {
+            var t = tensors[i];
             if (_layout.ContainsKey(t.Name)) throw new ArgumentException($"tensor '{t.Name}' listed twice for {path}.");
-            entries.Add((t.Name, t.DType, t.Shape, pos, pos + t.ByteLength));
-            _layout[t.Name] = (t, pos);
+            entries[i] = (t.Name, t.DType, t.Shape, pos, pos + t.ByteLength);
+            _layout[t.Name] = new Slot(t, pos);
             pos += t.ByteLength;
         }
         byte[] header = SafetensorsHeader.Encode(entries, metadata);
@@ -154,7 +158,7 @@ internal sealed class SafetensorsWriter : IDisposable
         WriteConverted(entry, offset, start, values);
     }
 
-    private (TensorEntry Entry, long Offset) WrittenSlot(string name, long start, int count)
+    private Slot WrittenSlot(string name, long start, int count)
     {
         if (!_layout.TryGetValue(name, out var slot)) throw new ArgumentException($"tensor '{name}' is not in the layout of {Path}.");
         if (start < 0 || start + count > slot.Entry.ElementCount)
@@ -207,7 +211,7 @@ internal sealed class SafetensorsWriter : IDisposable
         ReadBack(MemoryMarshal.AsBytes(values), DataStart + offset, name);
     }
 
-    private (TensorEntry Entry, long Offset) ScratchSlot(string name, int count)
+    private Slot ScratchSlot(string name, int count)
     {
         if (!_layout.TryGetValue(name, out var slot)) throw new ArgumentException($"tensor '{name}' is not in the layout of {Path}.");
         if (count != slot.Entry.ElementCount) throw new ArgumentException($"tensor '{name}' expects {slot.Entry.ElementCount} values, got {count}.");
@@ -224,7 +228,7 @@ internal sealed class SafetensorsWriter : IDisposable
         }
     }
 
-    private (TensorEntry, long) Claim(string name)
+    private Slot Claim(string name)
     {
         if (!_layout.TryGetValue(name, out var slot)) throw new ArgumentException($"tensor '{name}' is not in the layout of {Path}.");
         lock (_gate)

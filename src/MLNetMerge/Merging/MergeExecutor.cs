@@ -97,7 +97,10 @@ internal static class MergeExecutor
         // Copied tensors (integer buffers) and heads: raw bytes, once.
         CopyRaw(family, sink, options);
 
-        var order = Enumerable.Range(0, plan.Tensors.Count).OrderByDescending(i => plan.Tensors[i].ElementCount).ThenBy(i => i).ToArray();
+        var order = new int[plan.Tensors.Count]; // largest first, then plan order
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => plan.Tensors[a].ElementCount != plan.Tensors[b].ElementCount
+            ? plan.Tensors[b].ElementCount.CompareTo(plan.Tensors[a].ElementCount) : a.CompareTo(b));
         int slice = options.SliceElements > 0 && run.IsElementwise && !method.IsPerTask && materialize.Length == 0 && sink.AcceptsSlices
             && family.Base.SupportsRangeReads && family.Tasks.All(t => t.Reader.SupportsRangeReads) ? options.SliceElements : 0;
         var items = WorkItems(plan, order, slice);

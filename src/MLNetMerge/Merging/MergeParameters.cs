@@ -176,7 +176,7 @@ internal sealed class MergeParameters
     /// <summary>Every parameter with its effective global value, for the resolved recipe and the model card.</summary>
     public IReadOnlyDictionary<string, ParameterValue> Effective()
     {
-        var result = new SortedDictionary<string, ParameterValue>(StringComparer.Ordinal);
+        var result = new SortedList<string, ParameterValue>(StringComparer.Ordinal);
         foreach (var d in Method.Parameters)
         {
             if (d.Kind == ParameterKind.Number && double.IsNaN(d.Default) && !_global.ContainsKey(d.Name)) continue; // default chosen by the run

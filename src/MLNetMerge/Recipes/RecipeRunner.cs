@@ -240,9 +240,9 @@ internal static class RecipeRunner
 
     /// <summary>The safetensors <c>__metadata__</c> of every output file: the base's, the format, the method and the
     /// portable recipe (parameters, models by file name; no path, so the bytes do not depend on where anything sits).</summary>
-    private static SortedDictionary<string, string> ModelMetadata(ModelFamily family, MergeParameters parameters, MergeRecipe recipe)
+    private static Dictionary<string, string> ModelMetadata(ModelFamily family, MergeParameters parameters, MergeRecipe recipe)
     {
-        var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal); // the header encoder sorts the keys
         foreach (var (k, v) in family.Base.Metadata) metadata[k] = v;
         metadata["format"] = "pt";
         metadata["mlnetmerge.method"] = parameters.Method.Name;

@@ -103,15 +103,23 @@ internal static class MergeExecutor
             ? plan.Tensors[b].ElementCount.CompareTo(plan.Tensors[a].ElementCount) : a.CompareTo(b));
         int slice = options.SliceElements > 0 && run.IsElementwise && !method.IsPerTask && materialize.Length == 0 && sink.AcceptsSlices
             && family.Base.SupportsRangeReads && family.Tasks.All(t => t.Reader.SupportsRangeReads) ? options.SliceElements : 0;
-        var items = WorkItems(plan, order, slice);
-        for (int pass = 0; pass < run.PassCount; pass++)
+        var items = MergeWorkItem.Of(plan, order, slice);
+        int passesDone = 0;
+        bool inputsChecked = false; // by a pass that read every element
+        void Passes()
         {
-            var partials = new object?[items.Count];
-            int p = pass;
-            ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: pass == 0, raw: false, $"pass {pass + 1}/{run.PassCount}", progress, cancellationToken,
-                (ctx, item) => partials[item] = run.Visit(p, ctx));
-            run.EndPass(pass, PerTensor(run, plan, items, partials));
+            for (; passesDone < run.PassCount; passesDone++)
+            {
+                int p = passesDone, every = slice > 0 ? run.PassSampling(p) : 1;
+                var passItems = every > 1 ? MergeWorkItem.Sampled(items, every) : items;
+                var partials = new object?[passItems.Count];
+                ForEachItem(family, plan, run, parameters, passItems, slice, options, checkFinite: !inputsChecked, raw: false, $"pass {p + 1}/{run.PassCount}", progress, cancellationToken,
+                    (ctx, item) => partials[item] = run.Visit(p, ctx));
+                inputsChecked |= every == 1;
+                run.EndPass(p, MergeWorkItem.PerTensor(run, plan, passItems, partials));
+            }
         }
+        Passes();
 
         // Runs that merge raw buffers (plain task arithmetic) get θ0 and θt untouched and do τt, the finite check and
         // the merge in one fused sweep; an input it flags is then checked on its own to name the file and tensor.
@@ -119,7 +127,7 @@ internal static class MergeExecutor
         bool checkMerge = run.PassCount == 0 && !options.AllowNonFinite;
         bool late = materialize.Length > 0 && run.MaterializesAfterMerge;
         var stash = late ? sink.TaskScratch(family.TaskNames[materialize[^1]]) : null; // the last task written after the merge pass
-        ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: run.PassCount == 0, raw, "merge", progress, cancellationToken, (ctx, _) =>
+        ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: !inputsChecked, raw, "merge", progress, cancellationToken, (ctx, _) =>
         {
             var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
             ctx.Stash = stash;
@@ -142,6 +150,8 @@ internal static class MergeExecutor
         run.EndMerge();
         LateElements.Patch(run.LateElements(), sink, options.MaxThreads, cancellationToken);
         if (run.MergeAgain)
+        {
+            Passes();
             ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: false, raw: false, "merge again", progress, cancellationToken, (ctx, _) =>
             {
                 var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
@@ -149,6 +159,7 @@ internal static class MergeExecutor
                 NonFiniteInputs.Keep(ctx, merged);
                 sink.RewriteModelSlice(ctx.Name, ctx.Offset, merged);
             });
+        }
         foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
         if (late)
             ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: false, raw: false, "materialize", progress, cancellationToken,
@@ -223,36 +234,6 @@ internal static class MergeExecutor
         return bytes;
     }
 
-    /// <summary>One unit of work: a whole tensor (<paramref name="Length"/> = its size) or one slice of it.</summary>
-    private readonly record struct WorkItem(int Tensor, long Start, int Length);
-
-    /// <summary>Tensors in <paramref name="order"/>, each whole (slice 0) or cut into slices of <paramref name="slice"/> elements.</summary>
-    private static List<WorkItem> WorkItems(MergePlan plan, int[] order, int slice)
-    {
-        var items = new List<WorkItem>();
-        foreach (int index in order)
-        {
-            long n = plan.Tensors[index].ElementCount;
-            if (slice == 0) { items.Add(new WorkItem(index, 0, checked((int)n))); continue; }
-            for (long start = 0; start < n; start += slice) items.Add(new WorkItem(index, start, (int)Math.Min(slice, n - start)));
-        }
-        return items;
-    }
-
-    /// <summary>A pass's partial results per tensor (plan order): one item's result, or a tensor's slices folded in order.</summary>
-    private static object?[] PerTensor(MergeRun run, MergePlan plan, List<WorkItem> items, object?[] partials)
-    {
-        var result = new object?[plan.Tensors.Count];
-        var seen = new bool[plan.Tensors.Count];
-        for (int i = 0; i < items.Count; i++)
-        {
-            int t = items[i].Tensor;
-            result[t] = seen[t] ? run.CombinePartials(result[t], partials[i]) : partials[i];
-            seen[t] = true;
-        }
-        return result;
-    }
-
     /// <summary>
     /// Runs <paramref name="body"/> on every item with up to <see cref="MergeExecutionOptions.MaxThreads"/> workers. Each
     /// item's θ0 and θt (τt = θt − θ0 when the run uses task vectors) are read by position into the context first,
@@ -263,7 +244,7 @@ internal static class MergeExecutor
     /// read (tasks materialized after the merge pass).
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "the per-item body comes last so that each call site reads as a loop over the items")]
-    private static void ForEachItem(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, List<WorkItem> items, int slice,
+    private static void ForEachItem(ModelFamily family, MergePlan plan, MergeRun run, MergeParameters parameters, List<MergeWorkItem> items, int slice,
         MergeExecutionOptions options, bool checkFinite, bool raw, string stage, IProgress<MergeProgress>? progress, CancellationToken ct,
         Action<MergeTensorContext, int> body, bool baseOnly = false)
     {
@@ -336,7 +317,7 @@ internal static class MergeExecutor
     /// checking them for non-finite values; with <paramref name="sumRun"/> each τt goes through the scratch buffer into
     /// the weighted sum in task buffer 0 (<see cref="MergeRun.UsesOnlyTaskSum"/>); with <paramref name="baseOnly"/> θ0 alone.
     /// </summary>
-    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, WorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
+    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, MergeWorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
         MergeRun? sumRun = null, bool baseOnly = false)
     {
         var info = Describe(plan, ctx, item);
@@ -370,7 +351,7 @@ internal static class MergeExecutor
     }
 
     /// <summary>Points the context at <paramref name="item"/> (tensor, layer, offset, length) without reading anything.</summary>
-    private static TensorInfo Describe(MergePlan plan, MergeTensorContext ctx, WorkItem item)
+    private static TensorInfo Describe(MergePlan plan, MergeTensorContext ctx, MergeWorkItem item)
     {
         var info = plan.Tensors[item.Tensor];
         ctx.Info = info;

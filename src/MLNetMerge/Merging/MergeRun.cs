@@ -81,8 +81,16 @@ internal abstract class MergeRun
     /// </summary>
     internal virtual bool ParallelWithinTensor => false;
 
-    /// <summary>Number of statistics passes before the merge pass.</summary>
+    /// <summary>Number of statistics passes before the merge pass (it may grow after <see cref="EndMerge"/>: see <see cref="MergeAgain"/>).</summary>
     public virtual int PassCount => 0;
+
+    /// <summary>
+    /// Statistics pass <paramref name="pass"/> reads one element in this many: of each slice, a run of
+    /// <c>⌊length / n⌋</c> (at least 1) elements at a spot fixed by the slice's index, so every tensor is sampled in
+    /// proportion to its size (only where the executor streams slices; whole tensors are read whole). The inputs are then
+    /// checked for non-finite values in the next pass that reads them whole. 1 (default): the whole of every tensor.
+    /// </summary>
+    internal virtual int PassSampling(int pass) => 1;
 
     /// <summary>Per-tensor transformation of the task buffers applied before every pass and the merge.</summary>
     public virtual void Prepare(MergeTensorContext ctx) { }
@@ -123,8 +131,9 @@ internal abstract class MergeRun
 
     /// <summary>
     /// After <see cref="EndMerge"/>: true when some placeholders could not be kept (<see cref="LateElements"/> would have
-    /// grown past its memory bound) and were not right after all; the executor then merges every tensor once more,
-    /// rewriting it, with everything the run learned in the merge pass. False by default.
+    /// grown past its memory bound) and were not right after all, or could not be settled; the executor then runs the
+    /// statistics passes the run now asks for (<see cref="PassCount"/> beyond those done) and merges every tensor once more,
+    /// rewriting it, with everything the run learned. False by default.
     /// </summary>
     internal virtual bool MergeAgain => false;
 

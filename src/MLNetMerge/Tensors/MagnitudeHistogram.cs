@@ -76,22 +76,42 @@ internal sealed class MagnitudeHistogram
     }
 
     /// <summary>Chooses the bucket holding the <paramref name="rank"/>-th largest magnitude (1-based).</summary>
-    public void ResolveCoarse(long rank)
+    public void ResolveCoarse(long rank) => (_bucket, _rankInBucket) = Locate(rank);
+
+    /// <summary>The bucket holding the <paramref name="rank"/>-th largest magnitude counted in pass 1 (1-based), without choosing it.</summary>
+    public int BucketOfRank(long rank) => Locate(rank).Bucket;
+
+    private (int Bucket, long RankInBucket) Locate(long rank)
     {
         if (rank < 1 || rank > Count) throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} outside 1..{Count}.");
         FoldCoarse();
         long above = 0;
         for (int b = _coarse.Length - 1; b >= 0; b--)
         {
-            if (above + _coarse[b] >= rank)
-            {
-                _bucket = b;
-                _rankInBucket = rank - above;
-                return;
-            }
+            if (above + _coarse[b] >= rank) return (b, rank - above);
             above += _coarse[b];
         }
         throw new InvalidOperationException("histogram counts are inconsistent.");
+    }
+
+    /// <summary>
+    /// An estimate of <c>bits(|x|)</c> of the <paramref name="rank"/>-th largest magnitude from the pass-1 counts alone: its
+    /// bucket, with the lower 16 bits placed by the rank's position within the bucket as if the bucket's elements were
+    /// spread evenly over it.
+    /// </summary>
+    public uint EstimateBits(long rank)
+    {
+        var (bucket, inBucket) = Locate(rank);
+        double fromBottom = 1.0 - (inBucket - 0.5) / _coarse[bucket];
+        return (uint)bucket << 16 | (uint)Math.Clamp(Math.Floor(fromBottom * 65536), 0, 65535);
+    }
+
+    /// <summary>Counts <paramref name="count"/> zeros in pass 1 (elements not passed to <see cref="AddCoarse"/>).</summary>
+    public void AddZeros(long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        _coarse[0] += count;
+        Count += count;
     }
 
     /// <summary>Pass 2: counts the lower 16 bits of elements whose upper bits equal the chosen bucket. Eight elements are
@@ -170,13 +190,18 @@ internal sealed class MagnitudeHistogram
         Count = 0;
     }
 
-    /// <summary>The <paramref name="rank"/>-th largest |x| of one span (1-based), exactly.</summary>
-    public static float KthLargest(ReadOnlySpan<float> values, long rank)
+    /// <summary>
+    /// The <paramref name="rank"/>-th largest |x| (1-based), exactly, of one span and <paramref name="zeros"/> further zeros
+    /// not in it.
+    /// </summary>
+    public static float KthLargest(ReadOnlySpan<float> values, long rank, long zeros = 0)
     {
         var h = new MagnitudeHistogram();
         h.AddCoarse(values);
+        h.AddZeros(zeros);
         h.ResolveCoarse(rank);
         h.AddFine(values);
+        if (h._bucket == 0) h.CountRestAsZeros();
         return h.Resolve();
     }
 }

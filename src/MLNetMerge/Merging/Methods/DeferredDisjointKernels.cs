@@ -17,17 +17,22 @@ internal static class DeferredDisjointKernels
     /// <summary>
     /// The 256-bit vector part of <see cref="DeferredDisjointMerge.Merge"/> over elements <c>[c0, end)</c> (a multiple of 16 apart), two groups of 8
     /// at a time — two independent chains of adds over t, each in task order. Writes each group's unsettled lanes to
-    /// <paramref name="marks"/>; returns Σ sign(s) over the settled elements.
+    /// <paramref name="marks"/>, adds to <paramref name="above"/>[t] the number of τt above task t's interval of magnitude bits; returns Σ sign(s)
+    /// over the settled elements.
     /// </summary>
-    internal static long Block256(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, bool mean,
-        float lambda, Span<float> output, int c0, int end, Span<uint> marks)
+    internal static long Block256(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> low, ReadOnlySpan<int> high,
+        bool mean, float lambda, Span<float> output, int c0, int end, Span<uint> marks, Span<long> above)
     {
         int T = w.Length;
+        Span<Vector256<int>> count = T <= 32 ? stackalloc Vector256<int>[T] : new Vector256<int>[T]; // (T) per lane: τt above the interval
+        count.Clear();
+        ref Vector256<int> cp = ref MemoryMarshal.GetReference(count);
+        ref int h0 = ref MemoryMarshal.GetReference(high);
         Span<Vector256<float>> kept = T <= 32 ? stackalloc Vector256<float>[2 * T] : new Vector256<float>[2 * T]; // (T, 2) τ̂t of 16 elements
         long balance = 0;
         ref float[] task0 = ref MemoryMarshal.GetArrayDataReference(tasks);
         ref float w0 = ref MemoryMarshal.GetReference(w);
-        ref int b0 = ref MemoryMarshal.GetReference(buckets);
+        ref int l0 = ref MemoryMarshal.GetReference(low);
         ref Vector256<float> kp = ref MemoryMarshal.GetReference(kept);
         var magnitude = Vector256.Create(0x7FFF_FFFF);
         for (int i = c0; i < end; i += 16)
@@ -40,26 +45,28 @@ internal static class DeferredDisjointKernels
                 ref float row = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref task0, t)), i);
                 var v0 = Vector256.LoadUnsafe(ref row);
                 var v1 = Vector256.LoadUnsafe(ref row, 8);
-                int bucket = Unsafe.Add(ref b0, t);
-                if (bucket >= 0)
+                int lo = Unsafe.Add(ref l0, t);
+                if (lo >= 0)
                 {
-                    // bits(|τ|) ≫ 16 against the bucket; a key ≤ 0x7FFF compares as a signed int (one instruction on AVX2).
-                    var b = Vector256.Create(bucket);
+                    // bits(|τ|) against the interval; non-negative, so they compare as signed ints (one instruction on AVX2).
+                    var a = Vector256.Create(lo);
+                    var b = Vector256.Create(Unsafe.Add(ref h0, t));
                     var bits0 = v0.AsInt32() & magnitude;
                     var bits1 = v1.AsInt32() & magnitude;
-                    var key0 = Vector256.ShiftRightLogical(bits0, 16);
-                    var key1 = Vector256.ShiftRightLogical(bits1, 16);
-                    var hit0 = Vector256.Equals(key0, b);
-                    var hit1 = Vector256.Equals(key1, b);
-                    if (bucket == 0)
+                    var over0 = Vector256.GreaterThan(bits0, b);
+                    var over1 = Vector256.GreaterThan(bits1, b);
+                    var hit0 = ~(over0 | Vector256.LessThan(bits0, a));
+                    var hit1 = ~(over1 | Vector256.LessThan(bits1, a));
+                    if (lo == 0)
                     {
                         hit0 &= ~Vector256.Equals(bits0, Vector256<int>.Zero); // zeros are trimmed or kept as 0 alike
                         hit1 &= ~Vector256.Equals(bits1, Vector256<int>.Zero);
                     }
                     in0 |= hit0;
                     in1 |= hit1;
-                    v0 &= Vector256.GreaterThan(key0, b).AsSingle();
-                    v1 &= Vector256.GreaterThan(key1, b).AsSingle();
+                    Unsafe.Add(ref cp, t) -= over0 + over1; // a true lane is −1
+                    v0 &= over0.AsSingle();
+                    v1 &= over1.AsSingle();
                 }
                 Unsafe.Add(ref kp, 2 * t) = v0;
                 Unsafe.Add(ref kp, 2 * t + 1) = v1;
@@ -89,6 +96,7 @@ internal static class DeferredDisjointKernels
             marks[(i - c0) / 8] = Finish(s0, num0, den0, in0, any0, mean, lambda, theta0, output, i, ref balance);
             marks[(i - c0) / 8 + 1] = Finish(s1, num1, den1, in1, any1, mean, lambda, theta0, output, i + 8, ref balance);
         }
+        for (int t = 0; t < T; t++) above[t] += Vector256.Sum(count[t]);
         return balance;
     }
 
@@ -112,17 +120,22 @@ internal static class DeferredDisjointKernels
     /// <summary>
     /// The 512-bit vector part of <see cref="DeferredDisjointMerge.Merge"/> over elements <c>[c0, end)</c> (a multiple of 32 apart), two groups of 16
     /// at a time — two independent chains of adds over t, each in task order. Writes each group's unsettled lanes to
-    /// <paramref name="marks"/>; returns Σ sign(s) over the settled elements.
+    /// <paramref name="marks"/>, adds to <paramref name="above"/>[t] the number of τt above task t's interval of magnitude bits; returns Σ sign(s)
+    /// over the settled elements.
     /// </summary>
-    internal static long Block512(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, bool mean,
-        float lambda, Span<float> output, int c0, int end, Span<uint> marks)
+    internal static long Block512(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> low, ReadOnlySpan<int> high,
+        bool mean, float lambda, Span<float> output, int c0, int end, Span<uint> marks, Span<long> above)
     {
         int T = w.Length;
+        Span<Vector512<int>> count = T <= 32 ? stackalloc Vector512<int>[T] : new Vector512<int>[T]; // (T) per lane: τt above the interval
+        count.Clear();
+        ref Vector512<int> cp = ref MemoryMarshal.GetReference(count);
+        ref int h0 = ref MemoryMarshal.GetReference(high);
         Span<Vector512<float>> kept = T <= 32 ? stackalloc Vector512<float>[2 * T] : new Vector512<float>[2 * T]; // (T, 2) τ̂t of 32 elements
         long balance = 0;
         ref float[] task0 = ref MemoryMarshal.GetArrayDataReference(tasks);
         ref float w0 = ref MemoryMarshal.GetReference(w);
-        ref int b0 = ref MemoryMarshal.GetReference(buckets);
+        ref int l0 = ref MemoryMarshal.GetReference(low);
         ref Vector512<float> kp = ref MemoryMarshal.GetReference(kept);
         var magnitude = Vector512.Create(0x7FFF_FFFF);
         for (int i = c0; i < end; i += 32)
@@ -135,26 +148,28 @@ internal static class DeferredDisjointKernels
                 ref float row = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref task0, t)), i);
                 var v0 = Vector512.LoadUnsafe(ref row);
                 var v1 = Vector512.LoadUnsafe(ref row, 16);
-                int bucket = Unsafe.Add(ref b0, t);
-                if (bucket >= 0)
+                int lo = Unsafe.Add(ref l0, t);
+                if (lo >= 0)
                 {
-                    // bits(|τ|) ≫ 16 against the bucket; a key ≤ 0x7FFF compares as a signed int (one instruction on AVX2).
-                    var b = Vector512.Create(bucket);
+                    // bits(|τ|) against the interval; non-negative, so they compare as signed ints (one instruction on AVX2).
+                    var a = Vector512.Create(lo);
+                    var b = Vector512.Create(Unsafe.Add(ref h0, t));
                     var bits0 = v0.AsInt32() & magnitude;
                     var bits1 = v1.AsInt32() & magnitude;
-                    var key0 = Vector512.ShiftRightLogical(bits0, 16);
-                    var key1 = Vector512.ShiftRightLogical(bits1, 16);
-                    var hit0 = Vector512.Equals(key0, b);
-                    var hit1 = Vector512.Equals(key1, b);
-                    if (bucket == 0)
+                    var over0 = Vector512.GreaterThan(bits0, b);
+                    var over1 = Vector512.GreaterThan(bits1, b);
+                    var hit0 = ~(over0 | Vector512.LessThan(bits0, a));
+                    var hit1 = ~(over1 | Vector512.LessThan(bits1, a));
+                    if (lo == 0)
                     {
                         hit0 &= ~Vector512.Equals(bits0, Vector512<int>.Zero); // zeros are trimmed or kept as 0 alike
                         hit1 &= ~Vector512.Equals(bits1, Vector512<int>.Zero);
                     }
                     in0 |= hit0;
                     in1 |= hit1;
-                    v0 &= Vector512.GreaterThan(key0, b).AsSingle();
-                    v1 &= Vector512.GreaterThan(key1, b).AsSingle();
+                    Unsafe.Add(ref cp, t) -= over0 + over1; // a true lane is −1
+                    v0 &= over0.AsSingle();
+                    v1 &= over1.AsSingle();
                 }
                 Unsafe.Add(ref kp, 2 * t) = v0;
                 Unsafe.Add(ref kp, 2 * t + 1) = v1;
@@ -184,6 +199,7 @@ internal static class DeferredDisjointKernels
             marks[(i - c0) / 16] = Finish(s0, num0, den0, in0, any0, mean, lambda, theta0, output, i, ref balance);
             marks[(i - c0) / 16 + 1] = Finish(s1, num1, den1, in1, any1, mean, lambda, theta0, output, i + 16, ref balance);
         }
+        for (int t = 0; t < T; t++) above[t] += Vector512.Sum(count[t]);
         return balance;
     }
 

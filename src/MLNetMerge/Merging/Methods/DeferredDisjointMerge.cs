@@ -5,19 +5,19 @@ namespace MLNetMerge.Merging.Methods;
 
 /// <summary>
 /// TIES's disjoint merge (<see cref="TaskVectorKernels.DisjointMerge"/>) run before the trim thresholds and the majority sign
-/// are known, so that the merge pass is also the second pass of the global trim. Only each task's coarse bucket (the
-/// upper 16 bits of <c>bits(|threshold|)</c>, after the first radix-select pass) is known; as in
-/// <see cref="DeferredSignBalance"/>, <c>bits(|τ|) ≫ 16</c> above the bucket means kept, below it trimmed. Per element:
+/// are known, so that the merge pass also finishes the global trim's radix select. Only an interval of magnitude bits
+/// <c>bits(|τ|)</c> holding each task's threshold is known — its radix-select bucket after a full first pass, or a narrow
+/// range around the estimate from a sample (<see cref="TrimInterval"/>); above the interval means kept, below it trimmed. Per element:
 /// <list type="bullet">
-/// <item>no τt in its task's bucket, and <c>s = Σt wt τ̂t ≠ 0</c> or no kept τ̂t non-zero: settled now — the same
+/// <item>no τt in its task's interval, and <c>s = Σt wt τ̂t ≠ 0</c> or no kept τ̂t non-zero: settled now — the same
 /// arithmetic, in the same order, as the merge with exact thresholds (with s = 0 and nothing kept, τm = 0 for either
 /// majority sign);</item>
-/// <item>some τt in its bucket (<em>deferred</em>), or s = 0 with a kept non-zero τ̂t (<em>undecided</em>: it takes the
+/// <item>some τt in its interval (<em>deferred</em>), or s = 0 with a kept non-zero τ̂t (<em>undecided</em>: it takes the
 /// majority sign, known only after the pass): a placeholder is written, and its T values and θ0 are kept to be settled
 /// by <see cref="Settle"/> once the thresholds and the majority sign are.</item>
 /// </list>
-/// The deferred elements hold every τ in a bucket, so the thresholds follow from them (the fine radix pass over them
-/// instead of over the checkpoints); the majority count is the settled elements' <see cref="Certain"/> plus the deferred
+/// The deferred elements hold every non-zero τ in an interval and <see cref="Above"/> counts those above it, so the thresholds
+/// follow from them (a radix select over them instead of over the checkpoints); the majority count is the settled elements' <see cref="Certain"/> plus the deferred
 /// ones' signs. Undecided elements add 0 to it.
 /// </summary>
 internal sealed class DeferredDisjointMerge
@@ -53,26 +53,30 @@ internal sealed class DeferredDisjointMerge
     /// <summary>
     /// Writes the merged weights <c>θ0 + λ·τm</c> of elements <c>[0, n)</c> into <paramref name="output"/> (τm, then one
     /// multiply and one add, as the exact-threshold merge does; a placeholder where unsettled) and returns the
-    /// deferred and the undecided elements. Task t is trimmed at a threshold in coarse bucket <paramref name="buckets"/>[t],
-    /// or kept whole where that is −1 (a threshold of 0). <paramref name="tasks"/> holds τt (T, ≥ n), <paramref name="theta0"/>
+    /// deferred and the undecided elements. Task t is trimmed at a threshold whose magnitude bits lie in
+    /// [<paramref name="low"/>[t], <paramref name="high"/>[t]], or kept whole where low is −1 (a threshold of 0). <paramref name="tasks"/> holds τt (T, ≥ n), <paramref name="theta0"/>
     /// θ0 (n), kept with an unsettled element. Inputs are finite (the trim's first pass checked them). The vector loop is
     /// 512-bit where the CPU runs it, else 256-bit; <paramref name="vectorBits"/> caps it (tests: 256, or 0 for scalar) —
     /// the same values and kept elements for any width: every lane does the same operations in the same order.
     /// </summary>
     public static (DeferredDisjointMerge Deferred, DeferredDisjointMerge Undecided) Merge(float[][] tasks, ReadOnlySpan<float> theta0,
-        ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n, bool mean, float lambda, Span<float> output, int vectorBits = 512)
+        ReadOnlySpan<float> w, ReadOnlySpan<int> low, ReadOnlySpan<int> high, int n, bool mean, float lambda, Span<float> output, int vectorBits = 512)
     {
         var kept = (new DeferredDisjointMerge(w.Length), new DeferredDisjointMerge(w.Length));
-        kept.Item1.Certain = MergeCore(tasks, theta0, w, buckets, n, mean, lambda, output, kept.Item1, kept.Item2, vectorBits);
+        kept.Item1.Certain = MergeCore(tasks, theta0, w, low, high, n, mean, lambda, output, kept.Item1, kept.Item2, vectorBits);
         return kept;
     }
 
+    /// <summary>Per task, the elements merged whose magnitude lies above the task's interval (kept for certain); set on the deferred result.</summary>
+    public long[] Above { get; private set; } = [];
+
     /// <summary>The merge of elements <c>[0, n)</c> of <paramref name="tasks"/>, keeping the unsettled ones; returns Σ sign(s)
     /// over the settled ones.</summary>
-    private static long MergeCore(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> buckets, int n,
-        bool mean, float lambda, Span<float> output, DeferredDisjointMerge deferred, DeferredDisjointMerge undecided, int vectorBits)
+    private static long MergeCore(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<float> w, ReadOnlySpan<int> low, ReadOnlySpan<int> high,
+        int n, bool mean, float lambda, Span<float> output, DeferredDisjointMerge deferred, DeferredDisjointMerge undecided, int vectorBits)
     {
         int T = w.Length;
+        var above = deferred.Above = new long[T];
         long balance = 0;
         int i = 0;
         int group = Vector512.IsHardwareAccelerated && vectorBits >= 512 ? 16 : Vector256.IsHardwareAccelerated && vectorBits >= 256 ? 8 : 0;
@@ -87,8 +91,8 @@ internal sealed class DeferredDisjointMerge
             {
                 int end = Math.Min(c0 + span, vectorEnd);
                 balance += group == 16
-                    ? DeferredDisjointKernels.Block512(tasks, theta0, w, buckets, mean, lambda, output, c0, end, marks)
-                    : DeferredDisjointKernels.Block256(tasks, theta0, w, buckets, mean, lambda, output, c0, end, marks);
+                    ? DeferredDisjointKernels.Block512(tasks, theta0, w, low, high, mean, lambda, output, c0, end, marks, above)
+                    : DeferredDisjointKernels.Block256(tasks, theta0, w, low, high, mean, lambda, output, c0, end, marks, above);
                 for (int g = 0; g < (end - c0) / group; g++)
                 {
                     uint mark = marks[g];
@@ -107,7 +111,8 @@ internal sealed class DeferredDisjointMerge
             bool inBucket = false, anyKept = false;
             for (int t = 0; t < T; t++)
             {
-                float v = Coarse(tasks[t][i], buckets[t], ref inBucket);
+                float v = Coarse(tasks[t][i], low[t], high[t], ref inBucket);
+                if (low[t] >= 0 && (BitConverter.SingleToUInt32Bits(tasks[t][i]) & 0x7FFF_FFFFu) > (uint)high[t]) above[t]++;
                 anyKept |= v != 0;
                 s += w[t] * v;
             }
@@ -116,7 +121,7 @@ internal sealed class DeferredDisjointMerge
             for (int t = 0; t < T; t++)
             {
                 bool ignored = false;
-                float v = Coarse(tasks[t][i], buckets[t], ref ignored);
+                float v = Coarse(tasks[t][i], low[t], high[t], ref ignored);
                 if (v * sign > 0) { num += w[t] * v; den += w[t]; }
             }
             output[i] = (mean ? num / (den == 0 ? 1 : den) : num) * lambda + theta0[i];
@@ -130,13 +135,13 @@ internal sealed class DeferredDisjointMerge
         return balance;
     }
 
-    /// <summary>τ trimmed by its coarse bucket (−1: kept whole); flags a non-zero τ inside the bucket.</summary>
-    private static float Coarse(float tau, int bucket, ref bool inBucket)
+    /// <summary>τ trimmed by its task's interval [low, high] of magnitude bits (low −1: kept whole); flags a non-zero τ inside it.</summary>
+    private static float Coarse(float tau, int low, int high, ref bool inBucket)
     {
-        if (bucket < 0) return tau;
-        uint bits = BitConverter.SingleToUInt32Bits(tau) & 0x7FFF_FFFFu, key = bits >> 16;
-        inBucket |= key == (uint)bucket && bits != 0;
-        return key > (uint)bucket ? tau : 0f;
+        if (low < 0) return tau;
+        uint bits = BitConverter.SingleToUInt32Bits(tau) & 0x7FFF_FFFFu;
+        inBucket |= bits >= (uint)low && bits <= (uint)high && bits != 0;
+        return bits > (uint)high ? tau : 0f;
     }
 
     internal void Keep(float[][] tasks, ReadOnlySpan<float> theta0, int i)

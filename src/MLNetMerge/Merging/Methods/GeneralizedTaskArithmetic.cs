@@ -21,9 +21,10 @@ internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool Ran
 /// elements set aside would hold more than <see cref="DefaultDeferredLimitBytes"/> (a model whose task vectors pile up on
 /// their thresholds, e.g. quantised ones): the run then drops them and asks for that third pass instead.
 /// TIES into a sink that rewrites what it wrote (<see cref="MergePlan.RewritableOutput"/>, no tasks materialized, finite
-/// inputs) goes one pass further: the merge pass is the trim's second pass (<see cref="DeferredDisjointMerge"/>), the
-/// elements it cannot settle yet are kept — at most the bucket counts of the first pass allow, checked against the same
-/// limit — and settled after it (<see cref="MergeRun.LateElements"/>); the checkpoints are read twice instead of three times.
+/// inputs) goes further: the first pass reads a sample (<see cref="TrimInterval"/>) that places each threshold in a narrow
+/// interval, the merge pass finishes the trim (<see cref="DeferredDisjointMerge"/>) — the elements it cannot settle yet are
+/// kept, within the same limit, and settled after it (<see cref="MergeRun.LateElements"/>) — so the checkpoints are read
+/// once; where the sample misses or the room runs out, the exact passes follow and the merge runs again.
 /// Per element with consensus: <c>γ = sign(Σt wt τ̂t)</c>, <c>τm = Σ_{t: sign τ̂t = γ} wt τ̂t / max(1, Σ_{same t} wt)</c> (mean)
 /// or the numerator alone (sum); without: <c>τm = Σt wt τ̂t</c> (divided by Σ wt for mean).
 /// </summary>
@@ -33,7 +34,13 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     private readonly MergeParameters _p;
     private readonly TaskArithmeticShape _shape;
     private readonly float[] _threshold;
-    private readonly int[] _bucket; // per task, after pass 1 of the trim: the threshold's coarse bucket, or −1 where it is already known
+    private readonly int[] _bucket; // per task, after a full pass 1 of the trim: the threshold's coarse bucket, or −1 where it is already known
+    private readonly int[] _low;    // per task, after pass 1: the interval of magnitude bits holding the threshold (its bucket after a full
+    private readonly int[] _high;   // pass, a narrow range after a sampled one), or −1 where the threshold is already known
+    private readonly long[] _above; // per task: τ above the interval, counted by the merge pass
+    private readonly long _elements; // N: elements of every merged tensor, per task
+    private int _passBase;          // the pass that is the trim's first: 1 after a sampled pass that could not be used
+    private volatile bool _deferredDropped;
     private readonly int _trimPasses;
     private readonly long _deferredLimit;
     private long _deferredBytes;
@@ -41,7 +48,8 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     private ThreadLocal<MagnitudeHistogram[]>? _local;
     private MagnitudeHistogram[]? _global;
     private float _majority = 1f;
-    private bool _mergeDefers;   // the merge pass is the trim's second pass (decided at the start, confirmed after pass 1)
+    private bool _mergeDefers;   // the merge pass finishes the trim (decided at the start, confirmed after pass 1)
+    private bool _oneTrimPass;   // the trim has one pass before the merge (the merge pass finishes it), also after the merge
     private readonly ConcurrentQueue<KeptItem> _kept = new();
     private long _certain;       // Σ sign(s) of the elements the merge pass settled
     private long _undecidedLimit;
@@ -74,6 +82,10 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         _shape = shape;
         _threshold = new float[plan.TaskCount];
         _bucket = new int[plan.TaskCount];
+        _low = new int[plan.TaskCount];
+        _high = new int[plan.TaskCount];
+        _above = new long[plan.TaskCount];
+        foreach (var tensor in plan.Tensors) _elements += tensor.ElementCount;
         _deferredLimit = DeferredLimitOverride.Value ?? DefaultDeferredLimitBytes;
         _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
         if (_trimPasses > 0)
@@ -82,7 +94,7 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
                 if (!parameters.IsUniform("keep", t))
                     throw new RecipeException(null, $"'keep' (mergekit's 'density') for model '{plan.TaskNames[t]}' varies over layers, but the global trim has one threshold per model; give one number, or set 'trim: tensor' to trim each tensor with its own keep.");
             NewLocal(useBuckets: false);
-            _mergeDefers = shape.SignConsensus && plan.RewritableOutput && plan.Materialized.Count == 0 && !plan.AllowNonFinite;
+            _mergeDefers = _oneTrimPass = shape.SignConsensus && plan.RewritableOutput && plan.Materialized.Count == 0 && !plan.AllowNonFinite;
         }
     }
 
@@ -93,10 +105,13 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     public override bool IsElementwise => !_shape.RandomDrop && _shape.Sparsify is SparsificationKind.None or SparsificationKind.MagnitudeGlobal;
 
     /// <inheritdoc />
-    public override int PassCount => TrimPasses + (_shape.SignConsensus && (_trimPasses == 0 || _signPassNeeded) ? 1 : 0);
+    public override int PassCount => _passBase + TrimPasses + (_shape.SignConsensus && (_trimPasses == 0 || _signPassNeeded) ? 1 : 0);
+
+    /// <inheritdoc />
+    internal override int PassSampling(int pass) => _mergeDefers && pass == 0 ? TrimInterval.SampleEvery : 1;
 
     /// <summary>Radix-select passes over the checkpoints before the merge pass.</summary>
-    private int TrimPasses => _mergeDefers ? 1 : _trimPasses;
+    private int TrimPasses => _oneTrimPass ? 1 : _trimPasses;
 
     /// <inheritdoc />
     public override void Prepare(MergeTensorContext ctx)
@@ -126,7 +141,8 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     /// <inheritdoc />
     public override object? Visit(int pass, MergeTensorContext ctx)
     {
-        if (pass < _trimPasses)
+        pass -= _passBase;
+        if (pass < TrimPasses)
         {
             var hist = _local!.Value!;
             for (int t = 0; t < ctx.TaskCount; t++)
@@ -155,27 +171,36 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     /// <inheritdoc />
     public override void EndPass(int pass, object?[] partials)
     {
+        pass -= _passBase;
         if (pass == 0 && _trimPasses > 0)
         {
             _global = MergeLocal();
+            bool sampled = _plan.TaskCount > 0 && _global[0].Count != _elements;
+            long bound = 0; // bytes the merge pass may keep: every element with a τ in its task's interval
             for (int t = 0; t < _plan.TaskCount; t++)
             {
-                long rank = Sparsification.ThresholdRank(_global[t].Count, _p.Number("keep", t));
-                if (rank == 0) { _threshold[t] = 0f; _bucket[t] = -1; continue; }
-                _global[t].ResolveCoarse(rank);
-                _threshold[t] = -1f; // resolved in pass 2
-                _bucket[t] = _global[t].Bucket;
+                long rank = Sparsification.ThresholdRank(_elements, _p.Number("keep", t));
+                if (rank == 0) { _threshold[t] = 0f; _bucket[t] = _low[t] = _high[t] = -1; continue; }
+                _threshold[t] = -1f; // resolved by the fine pass or after the merge pass
+                long inside;
+                _bucket[t] = -1;
+                if (sampled) (_low[t], _high[t], inside) = TrimInterval.Estimate(_global[t], rank, _elements);
+                else
+                {
+                    _global[t].ResolveCoarse(rank);
+                    _bucket[t] = _global[t].Bucket;
+                    (_low[t], _high[t], inside) = (_bucket[t] << 16, _bucket[t] << 16 | 0xFFFF, _global[t].BucketCount);
+                }
+                bound += inside * (sizeof(int) + (_plan.TaskCount + 1) * sizeof(float));
             }
             if (_mergeDefers)
             {
-                // The merge pass keeps at most every element with a τ in its task's bucket (the first pass counted them).
-                long bound = 0;
-                for (int t = 0; t < _plan.TaskCount; t++)
-                    if (_bucket[t] >= 0) bound += _global[t].BucketCount * (sizeof(int) + (_plan.TaskCount + 1) * sizeof(float));
-                _mergeDefers = bound <= _deferredLimit;
-                _undecidedLimit = _deferredLimit - bound;
+                // Kept for sure within the limit after a full pass; after a sample only if the estimate is well inside it.
+                _mergeDefers = _oneTrimPass = bound <= (sampled ? _deferredLimit * TrimInterval.SampledBoundShare : _deferredLimit);
+                _undecidedLimit = Math.Max(0, _deferredLimit - bound);
             }
             if (_mergeDefers) { _local!.Dispose(); _local = null; }
+            else if (sampled) StartOver(pass + _passBase + 1);
             else NewLocal(useBuckets: true);
         }
         else if (pass == 1 && _trimPasses > 0)
@@ -202,6 +227,16 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
             long sum = partials.Sum(o => (long)o!);
             _majority = sum >= 0 ? 1f : -1f;
         }
+    }
+
+    /// <summary>The exact passes from pass <paramref name="passBase"/> on: a full radix select, the majority sign with it.</summary>
+    private void StartOver(int passBase)
+    {
+        _passBase = passBase;
+        _mergeDefers = _oneTrimPass = false;
+        _deferredBytes = 0;
+        _signPassNeeded = false;
+        NewLocal(useBuckets: false);
     }
 
     private MagnitudeHistogram[] MergeLocal()
@@ -291,14 +326,17 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
     private void MergeDeferring(MergeTensorContext ctx, Span<float> output, float lambda)
     {
         var w = Weights(ctx);
-        var (deferred, undecided) = DeferredDisjointMerge.Merge(ctx.TaskArrays, ctx.Base, w, _bucket, ctx.Length, _shape.Mean, lambda, output);
+        var (deferred, undecided) = DeferredDisjointMerge.Merge(ctx.TaskArrays, ctx.Base, w, _low, _high, ctx.Length, _shape.Mean, lambda, output);
         Interlocked.Add(ref _certain, deferred.Certain);
+        for (int t = 0; t < deferred.Above.Length; t++) Interlocked.Add(ref _above[t], deferred.Above[t]);
+        if (deferred.Count > 0 && Interlocked.Add(ref _deferredBytes, deferred.Bytes) > _deferredLimit)
+            _deferredDropped = true; // a sampled interval held more than its estimate: the exact passes follow
         if (undecided.Count > 0 && Interlocked.Add(ref _undecidedBytes, undecided.Bytes) > _undecidedLimit)
         {
             _undecidedDropped = true; // right anyway if the majority sign is +1; otherwise the merge runs again
             undecided = null;
         }
-        if (deferred.Count > 0 || undecided is { Count: > 0 })
+        if (!_deferredDropped && (deferred.Count > 0 || undecided is { Count: > 0 }))
             _kept.Enqueue(new KeptItem(ctx.Name, ctx.Offset, w, lambda, deferred, undecided));
     }
 
@@ -311,16 +349,26 @@ internal sealed class GeneralizedTaskArithmeticRun : MergeRun, IDisposable
         var kept = _kept.ToArray();
         _kept.Clear();
         int T = _plan.TaskCount;
-        // Every non-zero τt in task t's bucket is among the deferred elements: their lower 16 bits finish the radix
-        // select; the rest of the bucket's count are zeros (only bucket 0 holds them, and the merge keeps none for them).
+        // Every non-zero τt in task t's interval is among the deferred elements, and the merge pass counted those above it:
+        // the threshold is a select over them, if it lies inside the interval at all (after a sample it may not).
         var pool = GemmWorkerPool.Shared;
-        pool.ForEach(T, T, t =>
+        var deferred = kept.Select(k => k.Deferred).ToArray();
+        if (!_deferredDropped)
+            pool.ForEach(T, T, t =>
+            {
+                if (_threshold[t] >= 0) return;
+                _threshold[t] = TrimInterval.Threshold(deferred, t, _low[t], _high[t],
+                    Sparsification.ThresholdRank(_elements, _p.Number("keep", t)), _above[t], _elements);
+            });
+        if (_deferredDropped || _threshold.Any(float.IsNaN))
         {
-            if (_threshold[t] >= 0) return;
-            foreach (var k in kept) _global![t].AddFine(k.Deferred.Task(t));
-            _global![t].CountRestAsZeros();
-            _threshold[t] = _global[t].Resolve();
-        });
+            // Not settled: the exact passes run after this one, then the merge again.
+            for (int t = 0; t < T; t++)
+                if (_low[t] >= 0) _threshold[t] = -1f;
+            StartOver(_passBase + 1);
+            _mergeAgain = true;
+            return;
+        }
         var signs = new long[kept.Length];
         pool.ForEach(kept.Length, pool.MaxParts, i => signs[i] = kept[i].Deferred.Balance(kept[i].W, _threshold));
         long balance = _certain + signs.Sum();

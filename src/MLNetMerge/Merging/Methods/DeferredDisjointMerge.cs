@@ -86,6 +86,7 @@ internal sealed class DeferredDisjointMerge
             // each group of 8 or 16 elements' unsettled lanes, and they are kept after each block of groups.
             Span<uint> marks = stackalloc uint[DeferredDisjointKernels.MarkGroups]; // per group: deferred lanes, then undecided lanes
             int vectorEnd = n / (2 * group) * (2 * group), span = group * DeferredDisjointKernels.MarkGroups;
+            Span<int> late = stackalloc int[2 * span]; // (2, span) positions of the block's deferred, then undecided elements
             uint all = (1u << group) - 1;
             for (int c0 = 0; c0 < vectorEnd; c0 += span)
             {
@@ -93,15 +94,20 @@ internal sealed class DeferredDisjointMerge
                 balance += group == 16
                     ? DeferredDisjointKernels.Block512(tasks, theta0, w, low, high, mean, lambda, output, c0, end, marks, above)
                     : DeferredDisjointKernels.Block256(tasks, theta0, w, low, high, mean, lambda, output, c0, end, marks, above);
+                int d = 0, u = span;
                 for (int g = 0; g < (end - c0) / group; g++)
                 {
                     uint mark = marks[g];
                     for (uint lanes = (mark | mark >> group) & all; lanes != 0; lanes &= lanes - 1)
                     {
                         int lane = BitOperations.TrailingZeroCount(lanes);
-                        ((mark >> lane & 1) != 0 ? deferred : undecided).Keep(tasks, theta0, c0 + group * g + lane);
+                        if ((mark >> lane & 1) != 0) late[d++] = c0 + group * g + lane;
+                        else late[u++] = c0 + group * g + lane;
                     }
                 }
+                // While the block is in cache: each column gathered on its own, one source and one destination at a time.
+                deferred.Keep(tasks, theta0, late[..d]);
+                undecided.Keep(tasks, theta0, late[span..u]);
             }
             i = vectorEnd;
         }
@@ -144,18 +150,27 @@ internal sealed class DeferredDisjointMerge
         return bits > (uint)high ? tau : 0f;
     }
 
-    internal void Keep(float[][] tasks, ReadOnlySpan<float> theta0, int i)
+    internal void Keep(float[][] tasks, ReadOnlySpan<float> theta0, int i) => Keep(tasks, theta0, [i]);
+
+    /// <summary>Keeps the elements at <paramref name="positions"/> (ascending, after those kept so far).</summary>
+    internal void Keep(float[][] tasks, ReadOnlySpan<float> theta0, ReadOnlySpan<int> positions)
     {
-        if (Count == _positions.Length)
+        int k = positions.Length;
+        if (k == 0) return;
+        if (Count + k > _positions.Length)
         {
-            int grown = Math.Max(16, 2 * Count);
+            int grown = Math.Max(Math.Max(16, 2 * _positions.Length), Count + k);
             Array.Resize(ref _positions, grown);
             for (int c = 0; c <= Tasks; c++) Array.Resize(ref _columns[c], grown);
         }
-        _positions[Count] = i;
-        for (int t = 0; t < Tasks; t++) _columns[t][Count] = tasks[t][i];
-        _columns[Tasks][Count] = theta0[i];
-        Count++;
+        positions.CopyTo(_positions.AsSpan(Count));
+        for (int c = 0; c <= Tasks; c++)
+        {
+            ReadOnlySpan<float> from = c < Tasks ? tasks[c] : theta0;
+            var to = _columns[c].AsSpan(Count, k);
+            for (int j = 0; j < k; j++) to[j] = from[positions[j]];
+        }
+        Count += k;
     }
 
     /// <summary>Σ sign(s) over the kept elements with the exact <paramref name="thresholds"/>, for the majority count

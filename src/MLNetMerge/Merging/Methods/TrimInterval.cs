@@ -60,6 +60,40 @@ internal static class TrimInterval
     /// </summary>
     internal static float Threshold(IReadOnlyList<DeferredDisjointMerge> kept, int task, int low, int high, long rank, long above, long total)
     {
+        long range = (long)high - low;
+        return range < CountedRange ? ThresholdByCounts(kept, task, low, (int)range, rank, above, total)
+            : ThresholdByGathering(kept, task, low, high, rank, above, total);
+    }
+
+    /// <summary>Intervals narrower than this many bit patterns are resolved by one count per pattern.</summary>
+    private const int CountedRange = 1 << 20;
+
+    /// <summary>A narrow interval: a count per bit pattern inside it, walked down from the top.</summary>
+    private static float ThresholdByCounts(IReadOnlyList<DeferredDisjointMerge> kept, int task, int low, int range, long rank, long above, long total)
+    {
+        var counts = new int[range + 1]; // (range + 1) non-zero |τ| with bits(|τ|) = low + i
+        long inside = 0;
+        foreach (var k in kept)
+            foreach (float v in k.Task(task))
+            {
+                uint bits = BitConverter.SingleToUInt32Bits(v) & 0x7FFF_FFFFu, i = bits - (uint)low;
+                if (i <= (uint)range && bits != 0)
+                {
+                    counts[i]++;
+                    inside++;
+                }
+            }
+        long zeros = low == 0 ? total - above - inside : 0; // with low 0 nothing lies below: the rest are zeros
+        if (rank <= above || rank > above + inside + zeros) return float.NaN;
+        long seen = above;
+        for (int i = range; i > 0; i--)
+            if ((seen += counts[i]) >= rank) return BitConverter.UInt32BitsToSingle((uint)(low + i));
+        return BitConverter.UInt32BitsToSingle((uint)low); // the rank is among pattern low (or, with low 0, the zeros)
+    }
+
+    /// <summary>A wide interval: the values inside gathered and selected.</summary>
+    private static float ThresholdByGathering(IReadOnlyList<DeferredDisjointMerge> kept, int task, int low, int high, long rank, long above, long total)
+    {
         long count = 0;
         foreach (var k in kept) count += k.Count;
         var values = new float[count + 1]; // (count + 1) the values inside, gathered without a branch: each one written, kept by advancing
@@ -70,7 +104,7 @@ internal static class TrimInterval
                 values[inside] = v;
                 inside += Inside(v, low, high) ? 1 : 0;
             }
-        long zeros = low == 0 ? total - above - inside : 0; // with low 0 nothing lies below: the rest are zeros
+        long zeros = low == 0 ? total - above - inside : 0;
         if (rank <= above || rank > above + inside + zeros) return float.NaN;
         return MagnitudeHistogram.KthLargest(values.AsSpan(0, checked((int)inside)), rank - above, zeros);
     }

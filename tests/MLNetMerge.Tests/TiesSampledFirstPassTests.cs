@@ -87,13 +87,13 @@ public sealed class TiesSampledFirstPassTests
     }
 
     [TestMethod]
-    public void AnEstimateOverTheRoomTakesTheExactPassesBeforeTheMerge()
+    public void AnEstimateOverTheRoomReadsEverythingOnceBeforeTheMerge()
     {
-        TrimInterval.BoundShareOverride.Value = 0; // no estimate fits: the full radix select runs after the sample, then the merge
+        TrimInterval.BoundShareOverride.Value = 0; // no estimate fits: a full first pass follows the sample, and the merge finishes the trim
         try
         {
             var seen = AssertSameBits(TiesMergePassTests.RandomFamily(4, seed: 9), Ties4, new MergeExecutionOptions { MaxThreads = 2, SliceElements = 64 });
-            CollectionAssert.AreEquivalent(new[] { "pass 1/1", "pass 2/3", "pass 3/3", "merge" }, seen.ToArray());
+            CollectionAssert.AreEquivalent(new[] { "pass 1/1", "pass 2/2", "merge" }, seen.ToArray());
         }
         finally { TrimInterval.BoundShareOverride.Value = null; }
     }
@@ -127,6 +127,22 @@ public sealed class TiesSampledFirstPassTests
         }
         Assert.AreEqual(0, (sampled[0].Start - items[0].Start) % 16, "aligned to 16 elements");
         CollectionAssert.AreEqual(sampled, MergeWorkItem.Sampled(items, 16));
+    }
+
+    [TestMethod]
+    public void TheGroupsSpreadGivesTheRandomGroupStandardError()
+    {
+        // Group 0: ten values above 0.5, group 1: five above and five below; p = 15/20, SE² = 2 · (100·0.25² + 100·0.25²) / 20² = 0.0625.
+        var spread = new SampleSpread(2);
+        spread.Add(1, 0, Enumerable.Repeat(1f, 10).ToArray());
+        spread.Add(1, 1, Enumerable.Repeat(1f, 5).Concat(Enumerable.Repeat(-0.25f, 5)).ToArray());
+        var other = new SampleSpread(2);
+        other.Add(0, 3, [1f, 2f]); // another task's counts do not reach task 1
+        spread.Absorb(other);
+        Assert.AreEqual(0.25, spread.StandardError(1, BitConverter.SingleToUInt32Bits(0.5f)), 1e-12);
+        Assert.AreEqual(0.0, spread.StandardError(0, BitConverter.SingleToUInt32Bits(0.5f)), "one group: no spread to measure");
+        Assert.AreEqual(SampleSpread.GroupOf("w", 0), SampleSpread.GroupOf("w", 65535), "one 65,536-element block, one group");
+        Assert.AreEqual((SampleSpread.GroupOf("w", 0) + 1) % SampleSpread.Groups, SampleSpread.GroupOf("w", 65536), "the next block, the next group");
     }
 
     [TestMethod]

@@ -46,6 +46,7 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
     private long _deferredBytes;
     private volatile bool _signPassNeeded;
     private ThreadLocal<MagnitudeHistogram[]>? _local;
+    private ThreadLocal<SampleSpread>? _spread; // the sampled first pass: the groups' spread of each task's sample
     private MagnitudeHistogram[]? _global;
     private float _majority = 1f;
     private bool _mergeDefers;   // the merge pass finishes the trim (decided at the start, confirmed after pass 1)
@@ -64,6 +65,8 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
     {
         _local?.Dispose();
         _local = null;
+        _spread?.Dispose();
+        _spread = null;
     }
 
     /// <summary>Most bytes of τ values the majority-sign count may set aside in the trim's second pass (256 MiB).</summary>
@@ -93,6 +96,7 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
                     throw new RecipeException(null, $"'keep' (mergekit's 'density') for model '{plan.TaskNames[t]}' varies over layers, but the global trim has one threshold per model; give one number, or set 'trim: tensor' to trim each tensor with its own keep.");
             NewLocal(useBuckets: false);
             _mergeDefers = _oneTrimPass = shape.SignConsensus && plan.RewritableOutput && plan.Materialized.Count == 0 && !plan.AllowNonFinite;
+            if (_mergeDefers) _spread = new ThreadLocal<SampleSpread>(() => new SampleSpread(plan.TaskCount), trackAllValues: true);
         }
     }
 
@@ -148,6 +152,12 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
                 if (pass == 0) hist[t].AddCoarse(ctx.Task(t));
                 else if (_threshold[t] < 0) hist[t].AddFine(ctx.Task(t));
             }
+            if (pass == 0 && _spread is not null)
+            {
+                var spread = _spread.Value!;
+                int group = SampleSpread.GroupOf(ctx.Name, ctx.Offset);
+                for (int t = 0; t < ctx.TaskCount; t++) spread.Add(t, group, ctx.Task(t));
+            }
             if (pass == 1 && _shape.SignConsensus && !_signPassNeeded)
             {
                 var balance = new DeferredSignBalance();
@@ -174,6 +184,17 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
         {
             _global = MergeLocal();
             bool sampled = _plan.TaskCount > 0 && _global[0].Count != _elements;
+            SampleSpread? spread = null;
+            if (_spread is not null)
+            {
+                if (sampled)
+                {
+                    spread = new SampleSpread(_plan.TaskCount);
+                    foreach (var s in _spread.Values) spread.Absorb(s);
+                }
+                _spread.Dispose();
+                _spread = null;
+            }
             long bound = 0; // bytes the merge pass may keep: every element with a τ in its task's interval
             for (int t = 0; t < _plan.TaskCount; t++)
             {
@@ -182,7 +203,7 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
                 _threshold[t] = -1f; // resolved by the fine pass or after the merge pass
                 long inside;
                 _bucket[t] = -1;
-                if (sampled) (_low[t], _high[t], inside) = TrimInterval.Estimate(_global[t], rank, _elements);
+                if (sampled) (_low[t], _high[t], inside) = TrimInterval.Estimate(_global[t], rank, _elements, spread, t);
                 else
                 {
                     _global[t].ResolveCoarse(rank);
@@ -194,11 +215,18 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
             if (_mergeDefers)
             {
                 // Kept for sure within the limit after a full pass; after a sample only if the estimate is well inside it.
-                _mergeDefers = _oneTrimPass = bound <= (sampled ? _deferredLimit * TrimInterval.SampledBoundShare : _deferredLimit);
+                if (sampled && bound > _deferredLimit * TrimInterval.SampledBoundShare)
+                {
+                    // Too wide: a full first pass gives each threshold's bucket, and the merge pass finishes the trim from it.
+                    _passBase += pass + 1;
+                    NewLocal(useBuckets: false);
+                    return;
+                }
+                _mergeDefers = _oneTrimPass = sampled || bound <= _deferredLimit;
                 _undecidedLimit = Math.Max(0, _deferredLimit - bound);
             }
             if (_mergeDefers) { _local!.Dispose(); _local = null; }
-            else if (sampled) StartOver(pass + _passBase + 1);
+            else if (sampled) StartOver(pass + _passBase + 1); // a sample's buckets are not the thresholds'
             else NewLocal(useBuckets: true);
         }
         else if (pass == 1 && _trimPasses > 0)

@@ -7,9 +7,10 @@ namespace MLNetMerge.Merging.Methods;
 /// is known, and the threshold once the merge pass has kept every non-zero τ inside it (<see cref="DeferredDisjointMerge"/>).
 /// From a full first pass the interval is the threshold's radix-select bucket (one value of the upper 16 bits); from a
 /// sample (<see cref="SampleEvery"/>) it runs from the sample's quantile <c>q + δ</c> up to its quantile <c>q − δ</c>
-/// (each placed within its bucket by <see cref="MagnitudeHistogram.EstimateBits"/>), <c>q = rank / N</c>, with <c>δ = 6·√(q(1 − q)/n) + 0.0005</c> for n sampled magnitudes — six standard
-/// deviations of a sample quantile, plus a margin for the sample's slices being contiguous runs rather than independent
-/// draws. Whether the threshold really lies inside is checked exactly after the merge pass, from the count of τ above
+/// (each placed within its bucket by <see cref="MagnitudeHistogram.EstimateBits"/>), <c>q = rank / N</c>, with δ the larger
+/// of <c>6·√(q(1 − q)/n) + 0.0005</c> (six standard errors for n independent magnitudes) and four times the standard error
+/// that the spread of groups of the sampled runs gives (<see cref="SampleSpread"/>: runs of neighbouring elements can be
+/// alike). Whether the threshold really lies inside is checked exactly after the merge pass, from the count of τ above
 /// the interval and the kept values; where it does not, the run falls back to the exact passes.
 /// </summary>
 internal static class TrimInterval
@@ -27,24 +28,33 @@ internal static class TrimInterval
     /// The share of the kept elements' memory limit that a sampled estimate of their bytes may take for the merge pass to
     /// keep them: the estimate can fall short, and a merge pass that runs out of room falls back to the exact passes.
     /// </summary>
-    internal static double SampledBoundShare => BoundShareOverride.Value ?? 0.5;
+    internal static double SampledBoundShare => BoundShareOverride.Value ?? 0.75;
 
     /// <summary>Replaces <see cref="SampledBoundShare"/> for runs begun in this async flow (tests).</summary>
     internal static readonly AsyncLocal<double?> BoundShareOverride = new();
 
-    /// <summary>δ for <paramref name="n"/> sampled magnitudes and the kept fraction <paramref name="q"/>.</summary>
-    internal static double Margin(double q, long n) => MarginOverride.Value ?? 6 * Math.Sqrt(q * (1 - q) / Math.Max(1, n)) + 0.0005;
+    /// <summary>Standard errors of the sampled quantile the interval spans on either side, for independent draws.</summary>
+    private const double Deviations = 6;
+
+    /// <summary>The same from the groups' spread, whose 8 groups leave the error itself uncertain: four of them (a Student
+    /// t with 7 degrees of freedom passes 4 in 0.5 % of cases; the independent-draw margin stays the floor).</summary>
+    private const double GroupDeviations = 4;
+
+    /// <summary>δ for <paramref name="n"/> independent sampled magnitudes and the kept fraction <paramref name="q"/>.</summary>
+    internal static double Margin(double q, long n) => MarginOverride.Value ?? Deviations * Math.Sqrt(q * (1 - q) / Math.Max(1, n)) + 0.0005;
 
     /// <summary>
     /// The interval [Low, High] of magnitude bits around the <paramref name="rank"/>-th largest of <paramref name="total"/>
     /// magnitudes, estimated from the pass-1 counts of a sample of them (<see cref="MagnitudeHistogram.EstimateBits"/>), and
     /// the number of the total it should hold.
     /// </summary>
-    internal static (int Low, int High, long Inside) Estimate(MagnitudeHistogram sample, long rank, long total)
+    internal static (int Low, int High, long Inside) Estimate(MagnitudeHistogram sample, long rank, long total, SampleSpread? spread = null, int task = 0)
     {
         long n = sample.Count;
         if (n == 0) return (0, int.MaxValue, total);
         double q = (double)rank / total, delta = Margin(q, n);
+        if (spread is not null && MarginOverride.Value is null)
+            delta = Math.Max(delta, GroupDeviations * spread.StandardError(task, sample.EstimateBits(Math.Clamp((long)Math.Round(q * n), 1, n))));
         long upper = (long)Math.Floor((q - delta) * n), lower = (long)Math.Ceiling((q + delta) * n);
         int high = upper < 1 ? int.MaxValue : (int)sample.EstimateBits(Math.Min(upper, n));
         int low = lower > n ? 0 : (int)sample.EstimateBits(Math.Max(lower, 1));

@@ -8,7 +8,7 @@ namespace MLNetMerge.Merging.Methods;
 /// From a full first pass the interval is the threshold's radix-select bucket (one value of the upper 16 bits); from a
 /// sample (<see cref="SampleEvery"/>) it runs from the sample's quantile <c>q + δ</c> up to its quantile <c>q − δ</c>
 /// (each placed within its bucket by <see cref="MagnitudeHistogram.EstimateBits"/>), <c>q = rank / N</c>, with δ the larger
-/// of <c>6·√(q(1 − q)/n) + 0.0005</c> (six standard errors for n independent magnitudes) and four times the standard error
+/// of <c>6·√(q(1 − q)/n) + 0.0005</c> (six standard errors for n independent magnitudes) and three times the standard error
 /// that the spread of groups of the sampled runs gives (<see cref="SampleSpread"/>: runs of neighbouring elements can be
 /// alike). Whether the threshold really lies inside is checked exactly after the merge pass, from the count of τ above
 /// the interval and the kept values; where it does not, the run falls back to the exact passes.
@@ -36,9 +36,11 @@ internal static class TrimInterval
     /// <summary>Standard errors of the sampled quantile the interval spans on either side, for independent draws.</summary>
     private const double Deviations = 6;
 
-    /// <summary>The same from the groups' spread, whose 8 groups leave the error itself uncertain: four of them (a Student
-    /// t with 7 degrees of freedom passes 4 in 0.5 % of cases; the independent-draw margin stays the floor).</summary>
-    private const double GroupDeviations = 4;
+    /// <summary>The same from the groups' spread: three of them. The 8 groups leave the error itself uncertain (a Student t
+    /// with 7 degrees of freedom passes 3 in 2 % of cases), but the groups overstate it for a sample that takes a run from
+    /// every block (their spread includes block-to-block differences the whole sample averages over), and the
+    /// independent-draw margin stays the floor.</summary>
+    private const double GroupDeviations = 3;
 
     /// <summary>δ for <paramref name="n"/> independent sampled magnitudes and the kept fraction <paramref name="q"/>.</summary>
     internal static double Margin(double q, long n) => MarginOverride.Value ?? Deviations * Math.Sqrt(q * (1 - q) / Math.Max(1, n)) + 0.0005;

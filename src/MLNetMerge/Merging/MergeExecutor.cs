@@ -114,7 +114,7 @@ internal static class MergeExecutor
                 var passItems = every > 1 ? MergeWorkItem.Sampled(items, every) : items;
                 var partials = new object?[passItems.Count];
                 ForEachItem(family, plan, run, parameters, passItems, slice, options, checkFinite: !inputsChecked, raw: false, $"pass {p + 1}/{run.PassCount}", progress, cancellationToken,
-                    (ctx, item) => partials[item] = run.Visit(p, ctx));
+                    (ctx, item) => { ctx.Sampled = every > 1; partials[item] = run.Visit(p, ctx); });
                 inputsChecked |= every == 1;
                 run.EndPass(p, MergeWorkItem.PerTensor(run, plan, passItems, partials));
             }

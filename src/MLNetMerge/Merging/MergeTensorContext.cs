@@ -56,6 +56,9 @@ internal sealed class MergeTensorContext
     /// </summary>
     internal TensorRangeReader? Ranges;
 
+    /// <summary>True while a pass reads a sample of each item (<see cref="MergeRun.PassSampling"/>) rather than all of it.</summary>
+    internal bool Sampled;
+
     /// <summary>Where a run that materializes tasks after the merge pass may keep per-tensor values until then (<see cref="IMergeSink.TaskScratch"/>), or null.</summary>
     internal ITensorScratch? Stash;
 

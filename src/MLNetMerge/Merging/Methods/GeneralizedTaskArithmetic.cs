@@ -152,7 +152,7 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
                 if (pass == 0) hist[t].AddCoarse(ctx.Task(t));
                 else if (_threshold[t] < 0) hist[t].AddFine(ctx.Task(t));
             }
-            if (pass == 0 && _spread is not null)
+            if (pass == 0 && ctx.Sampled && _spread is not null) // a full pass needs no spread: its buckets are exact
             {
                 var spread = _spread.Value!;
                 int group = SampleSpread.GroupOf(ctx.Name, ctx.Offset);

@@ -12,12 +12,12 @@ internal static unsafe partial class GemmDriver
         private GemmPath _path;
         private Blocking _blk;
         private bool _transA, _transB;
-        private int _m, _n, _k, _lda, _ldb, _ldc, _nPadded, _unitRows, _rowUnits;
+        private int _m, _n, _k, _lda, _ldb, _ldc, _bStride, _unitRows, _rowUnits;
         private float _alpha, _beta;
         private float* _a, _b, _c;
         private GemmEpilogue _epilogue;
         private int _nextUnit;
-        private float* _packB;          // shared packed B: (nPadded, k) as k-blocks of (nPadded/nr, kc, nr)
+        private float* _packB;          // shared packed B: (bStride, k) as k-blocks of (bStride/nr, kc, nr), op(B)'s columns 0..n first
         private int _columnBlocks, _parts;
         private int[] _blockState = new int[16]; // per column block: Unpacked, Packing, Packed
 
@@ -41,18 +41,18 @@ internal static unsafe partial class GemmDriver
             _path = path; _blk = blk; _transA = transA; _transB = transB;
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
-            _nPadded = RoundUp(n, blk.Nr);
             _unitRows = tilesPerUnit * blk.Mr;
             _rowUnits = (m + _unitRows - 1) / _unitRows;
             _nextUnit = 0;
             _columnBlocks = (n + blk.Nc - 1) / blk.Nc;
         }
 
-        /// <summary>Gives the product its shared packed-B buffer: every column block still to pack, or all of them
-        /// <paramref name="packed"/> already.</summary>
-        internal void Start(float* packB, int parts, bool packed)
+        /// <summary>Gives the product its shared packed-B buffer, whose k-blocks are <paramref name="stride"/> columns wide
+        /// (at least ⌈n / NR⌉·NR): every column block still to pack, or all of them <paramref name="packed"/> already.</summary>
+        internal void Start(float* packB, int stride, int parts, bool packed)
         {
             _packB = packB;
+            _bStride = stride;
             _parts = Math.Max(1, parts);
             if (_blockState.Length < _columnBlocks) _blockState = new int[Math.Max(_columnBlocks, 2 * _blockState.Length)];
             Array.Fill(_blockState, packed ? Packed : Unpacked, 0, _columnBlocks);
@@ -151,7 +151,7 @@ internal static unsafe partial class GemmDriver
             if (state == Packed) return true;
             if (state != Unpacked || Interlocked.CompareExchange(ref _blockState[jb], Packing, Unpacked) != Unpacked) return false;
             int j0 = jb * _blk.Nc;
-            PackColumnBlock(_packB, _nPadded, j0, j0, Math.Min(_blk.Nc, _n - j0));
+            PackColumnBlock(_packB, _bStride, j0, j0, Math.Min(_blk.Nc, _n - j0));
             Volatile.Write(ref _blockState[jb], Packed);
             return true;
         }
@@ -162,7 +162,7 @@ internal static unsafe partial class GemmDriver
         private void RunSharedBlock(float* packA, float* edge, int i0, int rows, int jb)
         {
             int j0 = jb * _blk.Nc;
-            RunUnit(packA, _packB, _nPadded, j0, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
+            RunUnit(packA, _packB, _bStride, j0, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
         }
 
         /// <summary>C[i0.., j0..] (rows, cols) over all of k, from this thread's packed A rows and packed B.</summary>

@@ -130,7 +130,8 @@ internal static unsafe partial class GemmDriver
         var (kSlab, nSlab) = Slabs(blk, n, k);
         if (packedB != null && packedB.Fits(path, transB, n, k) && kSlab >= k && nSlab >= n)
         {
-            if (RunSlab(path, blk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads, epilogue, packedB.Data, packedB.IsComplete))
+            if (RunSlab(path, blk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maxThreads, epilogue, packedB.Data, packedB.IsComplete,
+                    RoundUp(packedB.N, blk.Nr)))
                 packedB.MarkComplete();
             return;
         }
@@ -149,19 +150,20 @@ internal static unsafe partial class GemmDriver
                     Residual = epilogue.Residual == null ? null : epilogue.Residual + j0,
                     Output = epilogue.Output == null ? null : epilogue.Output + j0,
                 };
-                RunSlab(path, blk, transA, transB, m, ns, ks, alpha, aS, lda, bS, ldb, p0 == 0 ? beta : 1f, c + j0, ldc, maxThreads, epi, null, false);
+                RunSlab(path, blk, transA, transB, m, ns, ks, alpha, aS, lda, bS, ldb, p0 == 0 ? beta : 1f, c + j0, ldc, maxThreads, epi, null, false, 0);
             }
         }
     }
 
     /// <summary>
     /// One slab. B is packed by the parts into a rented buffer, or into <paramref name="packedB"/> (room for the whole slab's
-    /// packed B) when given, unless <paramref name="complete"/> says it is packed already. Returns whether every panel of
-    /// <paramref name="packedB"/> is packed at the end.
+    /// packed B) when given, unless <paramref name="complete"/> says it is packed already; <paramref name="packedStride"/>
+    /// is its k-blocks' width in columns (⌈N / NR⌉·NR of the packed matrix, which a complete one may exceed this product's
+    /// n). Returns whether every panel of <paramref name="packedB"/> is packed at the end.
     /// </summary>
     private static bool RunSlab(GemmPath path, Blocking blk, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int maxThreads, in GemmEpilogue epilogue,
-        float* packedB, bool complete)
+        float* packedB, bool complete, int packedStride)
     {
         var job = t_job ??= new GemmJob();
         var pool = GemmWorkerPool.Shared;
@@ -174,7 +176,8 @@ internal static unsafe partial class GemmDriver
         {
             fixed (float* pr = rented)
             {
-                job.Start(packedB != null ? packedB : Align64(pr), parts, packed: packedB != null && complete);
+                if (packedB != null) job.Start(packedB, packedStride, parts, packed: complete);
+                else job.Start(Align64(pr), RoundUp(n, blk.Nr), parts, packed: false);
                 // Same units, all on this thread, when the pool is busy or one part is enough.
                 if (parts <= 1 || !pool.TryRun(job, parts)) job.RunPart(0);
             }

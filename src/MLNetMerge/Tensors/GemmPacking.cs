@@ -226,7 +226,9 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>In-register 8×8 transpose: on return r_i holds the former column i.</summary>
+    /// <summary>In-register 8×8 transpose: on return r_i holds the former column i. Inlined: as a call, its eight
+    /// vectors went through memory both ways (packing a transposed 768 × 3072 B: 5.4–8 GB/s as a call, 9–11 inlined).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
         ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
     {

@@ -98,8 +98,15 @@ internal sealed unsafe class PackedMatrix : IDisposable
         return packed;
     }
 
-    /// <summary>True when this packs op(B) of (<paramref name="k"/>, <paramref name="n"/>) for <paramref name="path"/>.</summary>
-    internal bool Fits(GemmPath path, bool transB, int n, int k) => _data != null && path == Path && transB == TransB && n == N && k == K;
+    /// <summary>
+    /// True when this packs op(B) of (<paramref name="k"/>, <paramref name="n"/>) for <paramref name="path"/>, or, once
+    /// complete, an op(B) with more columns whose first <paramref name="n"/> are B's: a product may read the leading panels
+    /// of a complete matrix (the panels of columns 0..n are the same floats whatever follows them; a last panel's columns
+    /// past n are computed into a scratch tile and dropped), as the blocks of a symmetric product read growing prefixes of
+    /// one packed operand (<see cref="LinearAlgebra.TriangularGram"/>).
+    /// </summary>
+    internal bool Fits(GemmPath path, bool transB, int n, int k) =>
+        _data != null && path == Path && transB == TransB && k == K && (n == N || (n < N && IsComplete));
 
     /// <summary>Gives the panels back (kept for the next matrix of this size; <see cref="TrimPool"/> frees them).</summary>
     public void Dispose()

@@ -67,6 +67,48 @@ internal sealed class FrozenWeightsTests
     }
 
     [TestMethod]
+    public void AProductReadsTheLeadingPanelsOfACompleteMatrixWithMoreColumns()
+    {
+        // op(B) packed whole (n = 200 columns), products over its first 64, 100 (a partial last panel on either path)
+        // and 200 columns, as the block rows of a symmetric product read growing prefixes: the bits of packing the prefix.
+        const int m = 150, nWhole = 200, k = 420; // two k-blocks on either path: the k-blocks of the panels sit N columns apart
+        foreach (var path in GemmTests.SupportedPaths())
+            foreach (bool tb in new[] { false, true })
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var a = Random(m * k, 11);
+                    var b = Random(nWhole * k, 12); // (nWhole, k) when tb, else (k, nWhole)
+                    int ldb = tb ? k : nWhole;
+                    using var packed = PackedMatrix.TryCreate(path, tb, b, ldb, nWhole, k)!;
+                    foreach (int n in new[] { 64, 100, nWhole })
+                    {
+                        var own = new float[m * n];
+                        var prefix = new float[m * n];
+                        Gemm.MultiplyCore(false, tb, m, n, k, 1f, a, k, b, ldb, 0f, own, n, threads, path);
+                        Gemm.MultiplyCore(false, tb, m, n, k, 1f, a, k, b, ldb, 0f, prefix, n, threads, path, default, packed);
+                        for (int i = 0; i < own.Length; i++)
+                            Assert.AreEqual(BitConverter.SingleToInt32Bits(own[i]), BitConverter.SingleToInt32Bits(prefix[i]),
+                                $"{path} tB={tb} n={n} of {nWhole} on {threads} thread(s): element {i}");
+                    }
+                    // The panels, not B: with B zeroed a product still gives A · op(B)[:, :64].
+                    var expected = new float[m * 64];
+                    Gemm.MultiplyCore(false, tb, m, 64, k, 1f, a, k, b, ldb, 0f, expected, 64, threads, path);
+                    var zeroB = new float[b.Length];
+                    var c = new float[m * 64];
+                    Gemm.MultiplyCore(false, tb, m, 64, k, 1f, a, k, zeroB, ldb, 0f, c, 64, threads, path, default, packed);
+                    CollectionAssert.AreEqual(expected, c, $"{path} tB={tb}");
+                }
+        // Room not packed yet is no prefix: a product of fewer columns packs its own B (here zero) and leaves the room empty.
+        using var room = PackedMatrix.TryAllocate(Gemm.BestPath, true, nWhole, k)!;
+        Assert.IsFalse(room.Fits(Gemm.BestPath, true, 64, k));
+        Assert.IsTrue(room.Fits(Gemm.BestPath, true, nWhole, k));
+        var none = Enumerable.Repeat(1f, m * 64).ToArray();
+        Gemm.MultiplyCore(false, true, m, 64, k, 1f, Random(m * k, 13), k, new float[nWhole * k], k, 0f, none, 64, 1, Gemm.BestPath, default, room);
+        Assert.IsTrue(none.All(v => v == 0f));
+        Assert.IsFalse(room.IsComplete);
+    }
+
+    [TestMethod]
     public unsafe void PanelsGivenBackServeTheNextMatrixOfTheirSize()
     {
         // Fresh pages are slow to touch: a disposed matrix's buffer is kept for the next one of the same size, unpacked.

@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace MLNetMerge.Tensors.LinearAlgebra;
 
@@ -56,32 +58,39 @@ internal static class DenseKernels
     internal static void DotShort4(ReadOnlySpan<double> x0, ReadOnlySpan<double> y0, ReadOnlySpan<double> x1, ReadOnlySpan<double> y1,
         ReadOnlySpan<double> x2, ReadOnlySpan<double> y2, ReadOnlySpan<double> x3, ReadOnlySpan<double> y3, Span<double> result)
     {
+        if (y0.Length < x0.Length || y1.Length < x1.Length || y2.Length < x2.Length || y3.Length < x3.Length || result.Length < 4)
+            throw new ArgumentException("each y must be as long as its x, and four results.");
         int w = Vector<double>.Count;
         bool vec = Vector.IsHardwareAccelerated;
         int b0 = vec && x0.Length >= w ? x0.Length / w : 0, b1 = vec && x1.Length >= w ? x1.Length / w : 0;
         int b2 = vec && x2.Length >= w ? x2.Length / w : 0, b3 = vec && x3.Length >= w ? x3.Length / w : 0;
+        ref double p0 = ref MemoryMarshal.GetReference(x0); ref double q0 = ref MemoryMarshal.GetReference(y0);
+        ref double p1 = ref MemoryMarshal.GetReference(x1); ref double q1 = ref MemoryMarshal.GetReference(y1);
+        ref double p2 = ref MemoryMarshal.GetReference(x2); ref double q2 = ref MemoryMarshal.GetReference(y2);
+        ref double p3 = ref MemoryMarshal.GetReference(x3); ref double q3 = ref MemoryMarshal.GetReference(y3);
         var a0 = Vector<double>.Zero; var a1 = Vector<double>.Zero; var a2 = Vector<double>.Zero; var a3 = Vector<double>.Zero;
         int common = Math.Min(Math.Min(b0, b1), Math.Min(b2, b3)), b = 0;
         for (; b < common; b++)
         {
-            int i = b * w;
-            a0 += new Vector<double>(x0.Slice(i)) * new Vector<double>(y0.Slice(i));
-            a1 += new Vector<double>(x1.Slice(i)) * new Vector<double>(y1.Slice(i));
-            a2 += new Vector<double>(x2.Slice(i)) * new Vector<double>(y2.Slice(i));
-            a3 += new Vector<double>(x3.Slice(i)) * new Vector<double>(y3.Slice(i));
+            nuint i = (nuint)(b * w);
+            a0 += Vector.LoadUnsafe(ref p0, i) * Vector.LoadUnsafe(ref q0, i);
+            a1 += Vector.LoadUnsafe(ref p1, i) * Vector.LoadUnsafe(ref q1, i);
+            a2 += Vector.LoadUnsafe(ref p2, i) * Vector.LoadUnsafe(ref q2, i);
+            a3 += Vector.LoadUnsafe(ref p3, i) * Vector.LoadUnsafe(ref q3, i);
         }
-        result[0] = Finish(x0, y0, a0, b, b0);
-        result[1] = Finish(x1, y1, a1, b, b1);
-        result[2] = Finish(x2, y2, a2, b, b2);
-        result[3] = Finish(x3, y3, a3, b, b3);
+        result[0] = Finish(ref p0, ref q0, x0.Length, a0, b, b0);
+        result[1] = Finish(ref p1, ref q1, x1.Length, a1, b, b1);
+        result[2] = Finish(ref p2, ref q2, x2.Length, a2, b, b2);
+        result[3] = Finish(ref p3, ref q3, x3.Length, a3, b, b3);
 
         // The chain's remaining blocks from `from` to `blocks`, its lane sum and scalar tail, as DotShort does them.
-        static double Finish(ReadOnlySpan<double> x, ReadOnlySpan<double> y, Vector<double> acc, int from, int blocks)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static double Finish(ref double x, ref double y, int length, Vector<double> acc, int from, int blocks)
         {
             int w = Vector<double>.Count;
-            for (int k = from; k < blocks; k++) acc += new Vector<double>(x.Slice(k * w)) * new Vector<double>(y.Slice(k * w));
+            for (int k = from; k < blocks; k++) acc += Vector.LoadUnsafe(ref x, (nuint)(k * w)) * Vector.LoadUnsafe(ref y, (nuint)(k * w));
             double s = blocks > 0 ? Vector.Sum(acc) : 0;
-            for (int i = blocks * w; i < x.Length; i++) s += x[i] * y[i];
+            for (int i = blocks * w; i < length; i++) s += Unsafe.Add(ref x, i) * Unsafe.Add(ref y, i);
             return s;
         }
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -6,8 +8,8 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// <summary>
 /// <c>G = X Xᵀ</c> (rows, rows) in float64 for X (rows, len) in float32, the Gram matrix <see cref="GramSvd"/> decomposes:
 /// <c>G[i, j] = Σ_l X[i, l]·X[j, l]</c>, each X element widened to float64 as it is loaded (exactly: no float64 copy of X
-/// is made). Blocks of four rows against two, eight 256-bit accumulators held in registers
-/// (six widening loads feed eight multiply-adds, fused where the CPU has FMA), lanes summed in order at the end, the tail of
+/// is made; a block's four rows are widened once into a small buffer). Blocks of four rows against two, eight 256-bit
+/// accumulators held in registers (two widening and four plain loads feed eight multiply-adds, fused where the CPU has FMA), lanes summed in order at the end, the tail of
 /// len added serially. Only blocks on or below the diagonal are computed; <c>G[i, j]</c> for i ≥ j is written to both
 /// (i, j) and (j, i), so G is exactly symmetric. A deterministic function of X on a given CPU.
 /// </summary>
@@ -42,12 +44,21 @@ internal static class GramOfRowsKernel
     /// <summary>The four-row blocks b &lt; <paramref name="blocks"/> with <c>b mod parts = part</c>.</summary>
     private static void Blocks(ReadOnlySpan<float> x, int rows, int len, double[] g, int part, int parts, int blocks)
     {
-        for (int b = part; b < blocks; b += parts)
+        double[] wide = BufferPool<double>.Shared.Rent(4 * len); // (4, len) the block's rows widened once
+        try
         {
-            int i0 = 4 * b, j0 = 0;
-            for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g);
-            for (int a = 0; a < 4; a++)
-                for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));
+            for (int b = part; b < blocks; b += parts)
+            {
+                int i0 = 4 * b, j0 = 0;
+                for (int t = 0; t < 4 * len; t++) wide[t] = x[i0 * len + t];
+                for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g, wide);
+                for (int a = 0; a < 4; a++)
+                    for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));
+            }
+        }
+        finally
+        {
+            BufferPool<double>.Shared.Return(wide);
         }
     }
 
@@ -72,15 +83,22 @@ internal static class GramOfRowsKernel
 
     private static void Set(double[] g, int rows, int i, int j, double v) => g[i * rows + j] = g[j * rows + i] = v;
 
-    /// <summary>Rows i0..i0+3 against rows j0, j0+1; writes the pairs with i ≥ j.</summary>
-    private static void Block4x2(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g)
+    /// <summary>
+    /// Rows i0..i0+3 (given widened in <paramref name="wide"/>, (4, len): they serve every pair of columns of the block
+    /// row, so each is widened once, not once per pair) against rows j0, j0+1, widened as loaded; writes the pairs with
+    /// i ≥ j. The same products in the same order as widening every load (the widening is exact), so the same bits; the
+    /// conversions, which share one port, were what bound the loop.
+    /// </summary>
+    private static void Block4x2(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g, double[] wide)
     {
-        var r0 = Row(x, len, i0);
-        var r1 = Row(x, len, i0 + 1);
-        var r2 = Row(x, len, i0 + 2);
-        var r3 = Row(x, len, i0 + 3);
-        var c0 = Row(x, len, j0);
-        var c1 = Row(x, len, j0 + 1);
+        if (x.Length < (long)(Math.Max(i0 + 3, j0 + 1) + 1) * len || wide.Length < 4 * len)
+            throw new ArgumentException($"rows {i0}..{i0 + 3} of {len} do not fit X or the widened rows.");
+        ref double r0 = ref MemoryMarshal.GetArrayDataReference(wide);
+        ref double r1 = ref Unsafe.Add(ref r0, len);
+        ref double r2 = ref Unsafe.Add(ref r1, len);
+        ref double r3 = ref Unsafe.Add(ref r2, len);
+        ref float c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)j0 * len);
+        ref float c1 = ref Unsafe.Add(ref c0, len);
         var a00 = Vector256<double>.Zero; var a01 = Vector256<double>.Zero;
         var a10 = Vector256<double>.Zero; var a11 = Vector256<double>.Zero;
         var a20 = Vector256<double>.Zero; var a21 = Vector256<double>.Zero;
@@ -88,14 +106,14 @@ internal static class GramOfRowsKernel
         int l = 0;
         for (; l <= len - 4; l += 4)
         {
-            var y0 = Widen(c0, l);
-            var y1 = Widen(c1, l);
-            var x0 = Widen(r0, l);
-            var x1 = Widen(r1, l);
+            var y0 = Widen(ref c0, l);
+            var y1 = Widen(ref c1, l);
+            var x0 = Vector256.LoadUnsafe(ref r0, (nuint)l);
+            var x1 = Vector256.LoadUnsafe(ref r1, (nuint)l);
             a00 = MulAdd(x0, y0, a00); a01 = MulAdd(x0, y1, a01);
             a10 = MulAdd(x1, y0, a10); a11 = MulAdd(x1, y1, a11);
-            var x2 = Widen(r2, l);
-            var x3 = Widen(r3, l);
+            var x2 = Vector256.LoadUnsafe(ref r2, (nuint)l);
+            var x3 = Vector256.LoadUnsafe(ref r3, (nuint)l);
             a20 = MulAdd(x2, y0, a20); a21 = MulAdd(x2, y1, a21);
             a30 = MulAdd(x3, y0, a30); a31 = MulAdd(x3, y1, a31);
         }
@@ -115,10 +133,10 @@ internal static class GramOfRowsKernel
     }
 
     /// <summary>Four floats from <paramref name="row"/>[l] widened to float64 (exact).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> Widen(ReadOnlySpan<float> row, int l)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Widen(ref float row, int l)
     {
-        var v = Vector128.Create(row.Slice(l, 4));
+        var v = Vector128.LoadUnsafe(ref row, (nuint)l);
         return Avx.IsSupported ? Avx.ConvertToVector256Double(v) : Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
     }
 

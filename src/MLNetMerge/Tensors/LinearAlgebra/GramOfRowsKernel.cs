@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -7,8 +8,8 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
 /// <c>G = X Xᵀ</c> (rows, rows) in float64 for X (rows, len) in float32, the Gram matrix <see cref="GramSvd"/> decomposes:
-/// <c>G[i, j] = Σ_l X[i, l]·X[j, l]</c>, each X element widened to float64 as it is loaded (exactly: no float64 copy of X
-/// is made; a block's four rows are widened once into a small buffer). Blocks of four rows against two, eight 256-bit
+/// <c>G[i, j] = Σ_l X[i, l]·X[j, l]</c>, every X element widened to float64 exactly, without a float64 copy of X: a
+/// block's four rows once into a small buffer, the other rows as they are loaded. Blocks of four rows against two, eight 256-bit
 /// accumulators held in registers (two widening and four plain loads feed eight multiply-adds, fused where the CPU has FMA), lanes summed in order at the end, the tail of
 /// len added serially. Only blocks on or below the diagonal are computed; <c>G[i, j]</c> for i ≥ j is written to both
 /// (i, j) and (j, i), so G is exactly symmetric. A deterministic function of X on a given CPU.
@@ -50,7 +51,7 @@ internal static class GramOfRowsKernel
             for (int b = part; b < blocks; b += parts)
             {
                 int i0 = 4 * b, j0 = 0;
-                for (int t = 0; t < 4 * len; t++) wide[t] = x[i0 * len + t];
+                TensorPrimitives.ConvertTruncating(x.Slice(i0 * len, 4 * len), wide.AsSpan(0, 4 * len)); // exact: float → double
                 for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g, wide);
                 for (int a = 0; a < 4; a++)
                     for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));

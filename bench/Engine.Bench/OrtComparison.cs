@@ -133,7 +133,7 @@ internal static class OrtComparison
     private delegate ReadOnlySpan<float> EmbeddingGetter();
 
     /// <summary>Milliseconds of quiet before each timed call (ORT_PAUSE_MS, default 100; 0 for back-to-back calls).</summary>
-    private static readonly int PauseMs = int.Parse(Environment.GetEnvironmentVariable("ORT_PAUSE_MS") ?? "100");
+    internal static readonly int PauseMs = int.Parse(Environment.GetEnvironmentVariable("ORT_PAUSE_MS") ?? "100");
 
     /// <summary>Two alternating series against ORT: ours packing each weight in every product, then ours inside a
     /// FrozenWeights scope (each weight packed once, on the first call — what ORT does when its session is created).</summary>

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+
+/// <summary>
+/// `profile-ort MODEL.onnx [threads]`: ONNX Runtime's own per-node timings of the CLIP ViT-B/32 bench model
+/// (bench/out/engine/clip_b32.onnx, batch 16), summed by operator type, to set beside `profile-clip` (ours, same shapes).
+/// ORT's profiler records each kernel's duration; the figures are those of the fastest of 5 runs after 2 warm-up runs.
+/// ORT_PROFILE_NODES=1 also lists every node of the last run. With ORT_CPUID_MASK (bench/engine/run.sh --isa avx2) MLAS
+/// runs its AVX2 kernels.
+/// </summary>
+internal static class OrtProfile
+{
+    internal static int Run(string path, int threads)
+    {
+        Console.WriteLine($"onnxruntime: {OrtCpuidMask.Apply()}");
+        const int batch = 16, runs = 7, warm = 2;
+        var rng = new Random(4);
+        var images = new float[batch * 3 * 224 * 224];
+        for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            EnableProfiling = true,
+            ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "mlnetmerge_ort_profile"),
+        };
+        using var session = new InferenceSession(path, options);
+        using var pixels = OrtValue.CreateTensorValueFromMemory(images, [batch, 3, 224, 224]);
+        using var runOptions = new RunOptions();
+        for (int r = 0; r < runs; r++)
+        {
+            using var outputs = session.Run(runOptions, ["pixel_values"], [pixels], ["embedding"]);
+        }
+        string file = session.EndProfiling();
+        using var doc = JsonDocument.Parse(File.ReadAllText(file));
+        File.Delete(file);
+        // Per run: the model_run event's duration, and each node's kernel time by operator type.
+        var perRun = new List<Dictionary<string, (double Us, int Count)>>();
+        var runUs = new List<double>();
+        Dictionary<string, (double Us, int Count)>? current = null;
+        foreach (var e in doc.RootElement.EnumerateArray())
+        {
+            string cat = e.GetProperty("cat").GetString() ?? "";
+            string name = e.GetProperty("name").GetString() ?? "";
+            double dur = e.TryGetProperty("dur", out var d) ? d.GetDouble() : 0;
+            if (cat == "Session" && name == "model_run") { runUs.Add(dur); current = null; continue; }
+            if (cat != "Node" || !name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+            if (current is null) { current = new(); perRun.Add(current); }
+            string op = e.GetProperty("args").TryGetProperty("op_name", out var o) ? o.GetString() ?? "?" : "?";
+            if (Environment.GetEnvironmentVariable("ORT_PROFILE_NODES") == "1" && perRun.Count == runs) Console.WriteLine($"  node {name} {op} {dur / 1000:F2} ms");
+            var (us, count) = current.GetValueOrDefault(op);
+            current[op] = (us + dur, count + 1);
+        }
+        int best = Enumerable.Range(warm, runUs.Count - warm).OrderBy(i => runUs[i]).First();
+        var ops = perRun[best];
+        double total = runUs[best] / 1000;
+        Console.WriteLine($"{"operator (ORT kernel)",-36} {"ms/forward",10} {"nodes",6} {"share",6}");
+        foreach (var (op, (us, count)) in ops.OrderByDescending(kv => kv.Value.Us))
+            Console.WriteLine($"{op,-36} {us / 1000,10:F1} {count,6} {us / 1000 / total,6:P0}");
+        Console.WriteLine($"{"whole run (best of " + (runUs.Count - warm) + ")",-36} {total,10:F1}");
+        return 0;
+    }
+}

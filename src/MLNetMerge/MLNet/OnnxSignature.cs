@@ -27,9 +27,8 @@ internal sealed record OnnxSignature(IReadOnlyList<OnnxTensorSpec> Inputs, IRead
     public static OnnxSignature Read(byte[] onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
-        ModelProto model;
-        try { model = ModelProto.Parser.ParseFrom(onnx); }
-        catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new ArgumentException($"the {onnx.Length} bytes given are not an ONNX model: {e.Message}", nameof(onnx), e); }
+        var model = Checkpoints.Onnx.OnnxModelFile.TryParse(() => ModelProto.Parser.ParseFrom(onnx), out var malformed)
+            ?? throw new ArgumentException($"the {onnx.Length} bytes given are not an ONNX model: {malformed!.Message}", nameof(onnx), malformed);
         if (model.Graph is null) throw new ArgumentException("the ONNX model has no graph.", nameof(onnx));
         var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         return new OnnxSignature(

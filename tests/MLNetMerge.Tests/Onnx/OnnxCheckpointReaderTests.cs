@@ -77,6 +77,34 @@ public sealed class OnnxCheckpointReaderTests
         }
     }
 
+    /// <summary>
+    /// The fuzz campaign's ONNX crasher (fuzz/crashes/onnx/30c6aafd8e939e37): a graph that claims more bytes than the file
+    /// has, holding a node whose string length is 2³¹ − 1, which Google.Protobuf 3.30's bounds arithmetic lets through to
+    /// <see cref="ArgumentOutOfRangeException"/> instead of its own parse error. Read from a file it is a typed error
+    /// naming the file; its first 53 bytes, the reduced case, do the same to the in-memory reader of ONNX bytes.
+    /// </summary>
+    [TestMethod]
+    public void LengthFieldNearIntMaxInsideAnOverlongMessage_IsATypedError()
+    {
+        byte[] crasher = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "fuzz", "crashes", "onnx", "30c6aafd8e939e37"));
+        byte[] reduced = Convert.FromHexString(
+            "080812126D616B655F6F6E6E785F666978745F7265733ADC010A120A01780A01771202787722064D610001756C0AFFFFFFFF771211");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelProto.Parser.ParseFrom(reduced)); // the parser's own behaviour
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ModelProto.Parser.ParseFrom(new CodedInputStream(new MemoryStream(crasher))));
+        string dir = Directory.CreateTempSubdirectory("onnx-fuzz-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "m.onnx");
+            File.WriteAllBytes(path, crasher);
+            var e = Assert.ThrowsExactly<CheckpointFormatException>(() => OnnxCheckpointReader.Open(path));
+            Assert.AreEqual(path, e.File);
+            StringAssert.Contains(e.Message, "is not a valid ONNX protobuf (truncated or malformed): a length field points past the end of its message");
+            var a = Assert.ThrowsExactly<ArgumentException>(() => MLNetMerge.MLNet.OnnxSignature.Read(reduced));
+            StringAssert.Contains(a.Message, "are not an ONNX model: a length field points past the end of its message");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [TestMethod]
     public void MissingExternalDataNamesTheFileAndTheTensor()
     {

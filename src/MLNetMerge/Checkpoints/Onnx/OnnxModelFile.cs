@@ -21,17 +21,15 @@ internal static class OnnxModelFile
         long length = new FileInfo(path).Length;
         if (length > MaxProtobufBytes)
             throw new CheckpointFormatException(path, null, $"is {length} bytes; an ONNX protobuf cannot exceed 2 GiB (large weights belong in external data).");
-        ModelProto model;
-        try
+        ModelProto? model;
+        Exception? malformed;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             var input = new CodedInputStream(stream);
-            model = ModelProto.Parser.ParseFrom(input);
+            model = TryParse(() => ModelProto.Parser.ParseFrom(input), out malformed);
         }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new CheckpointFormatException(path, null, $"is not a valid ONNX protobuf (truncated or malformed): {e.Message}", e);
-        }
+        if (model is null)
+            throw new CheckpointFormatException(path, null, $"is not a valid ONNX protobuf (truncated or malformed): {malformed!.Message}", malformed);
         if (!model.HasIrVersion || model.IrVersion <= 0)
             throw new CheckpointFormatException(path, null, "has no ir_version: not an ONNX model, or the file is truncated.");
         if (model.Graph is null)
@@ -39,6 +37,33 @@ internal static class OnnxModelFile
         if (model.OpsetImport.Count == 0)
             throw new CheckpointFormatException(path, null, "has no opset_import: not an ONNX model, or the file is truncated.");
         return model;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="parse"/> (Google.Protobuf's parser over untrusted bytes) and returns its model, or null with the
+    /// parser's exception in <paramref name="malformed"/> when the bytes are malformed. Google.Protobuf reports most
+    /// malformed input as <see cref="InvalidProtocolBufferException"/>, but a string field whose length is near
+    /// <see cref="int.MaxValue"/> inside an embedded message escapes as <see cref="ArgumentOutOfRangeException"/> (its
+    /// bounds arithmetic overflows; the fuzz campaign found an ONNX file that does this), so both count as malformed (the
+    /// latter reported as an <see cref="InvalidDataException"/> that says so).
+    /// </summary>
+    internal static ModelProto? TryParse(Func<ModelProto> parse, out Exception? malformed)
+    {
+        try
+        {
+            malformed = null;
+            return parse();
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            malformed = e;
+            return null;
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            malformed = new InvalidDataException("a length field points past the end of its message.", e);
+            return null;
+        }
     }
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> through a temporary file renamed into place.</summary>

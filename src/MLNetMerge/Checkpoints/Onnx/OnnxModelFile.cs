@@ -22,7 +22,7 @@ internal static class OnnxModelFile
         if (length > MaxProtobufBytes)
             throw new CheckpointFormatException(path, null, $"is {length} bytes; an ONNX protobuf cannot exceed 2 GiB (large weights belong in external data).");
         ModelProto? model;
-        Exception? malformed;
+        InvalidProtocolBufferException? malformed;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
         {
             var input = new CodedInputStream(stream);
@@ -41,13 +41,13 @@ internal static class OnnxModelFile
 
     /// <summary>
     /// Runs <paramref name="parse"/> (Google.Protobuf's parser over untrusted bytes) and returns its model, or null with the
-    /// parser's exception in <paramref name="malformed"/> when the bytes are malformed. Google.Protobuf reports most
-    /// malformed input as <see cref="InvalidProtocolBufferException"/>, but a string field whose length is near
-    /// <see cref="int.MaxValue"/> inside an embedded message escapes as <see cref="ArgumentOutOfRangeException"/> (its
-    /// bounds arithmetic overflows; the fuzz campaign found an ONNX file that does this), so both count as malformed (the
-    /// latter reported as an <see cref="InvalidDataException"/> that says so).
+    /// parser's <see cref="InvalidProtocolBufferException"/> in <paramref name="malformed"/> when the bytes are malformed:
+    /// the one place where both readers of ONNX bytes (files, and ML.NET's in-memory models) turn a parse failure into their
+    /// typed error. Google.Protobuf 3.30 let one malformed input escape as <see cref="ArgumentOutOfRangeException"/> (a
+    /// string length near <see cref="int.MaxValue"/> inside a message that claims more bytes than there are; found by the
+    /// fuzz campaign); 3.36.2, pinned since, reports it as a parse error, and the crasher is replayed by the tests.
     /// </summary>
-    internal static ModelProto? TryParse(Func<ModelProto> parse, out Exception? malformed)
+    internal static ModelProto? TryParse(Func<ModelProto> parse, out InvalidProtocolBufferException? malformed)
     {
         try
         {
@@ -57,11 +57,6 @@ internal static class OnnxModelFile
         catch (InvalidProtocolBufferException e)
         {
             malformed = e;
-            return null;
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            malformed = new InvalidDataException("a length field points past the end of its message.", e);
             return null;
         }
     }

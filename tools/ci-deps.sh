@@ -7,8 +7,9 @@
 #   tools/ci-deps.sh onnx       Debian's python3-onnx (onnx.checker), for the tests in category "onnx" (exported models
 #                               are checked by it, then run in ONNX Runtime in process); part of the test profile
 #   tools/ci-deps.sh report     Debian's chromium, for .ci/run's headless render of the demo's report.html to a PNG
-#   tools/ci-deps.sh zoo        Debian's wordnet-base and fortunes, the corpora of `mlnetmerge zoo build text`
-#                               (the built text zoo is committed under data/zoo/text; the test profile installs them too)
+#   tools/ci-deps.sh zoo        what `mlnetmerge zoo build` reads: Debian's dataset-fashion-mnist and python3-sklearn
+#                               (its digits) for the vision zoo, wordnet-base and fortunes for the text zoo (the built
+#                               zoos are committed under data/zoo; the test profile installs the text corpora too)
 #   tools/ci-deps.sh fuzz       Debian's afl++ for the fuzz campaign (tools/fuzz/run.sh; not part of CI)
 set -euo pipefail
 profile="${1:-test}"
@@ -19,7 +20,7 @@ case "$profile" in
   bench|fixtures) apt_packages+=(python3-torch python3-numpy libopenblas0-pthread) ;;
   onnx) apt_packages+=(python3-onnx python3-numpy) ;;
   report) apt_packages+=(chromium) ;;
-  zoo) apt_packages+=(wordnet-base fortunes) ;;
+  zoo) apt_packages+=(dataset-fashion-mnist python3-sklearn wordnet-base fortunes) ;;
   fuzz) apt_packages+=(afl++) ;;
   *) echo "ci-deps: unknown profile '$profile' (test, bench, fixtures, onnx, report, zoo, fuzz)" >&2; exit 2 ;;
 esac

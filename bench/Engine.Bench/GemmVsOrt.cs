@@ -49,13 +49,7 @@ internal static class GemmVsOrt
             g.Rename(g.Node("MatMul", ["A", g.Initializer("B", b, k, n)]), "C");
             g.Graph.Output.Add(OnnxGraphBuilder.FloatValue("C", m, n));
             byte[] model = OnnxExporter.Finish(g, new OnnxExportOptions(), "gemm-ort bench").ToByteArray();
-            using var options = new SessionOptions
-            {
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-                IntraOpNumThreads = threads,
-                InterOpNumThreads = 1,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            };
+            using var options = OrtComparison.OrtOptions(threads);
             using var session = new InferenceSession(model, options);
             using var input = OrtValue.CreateTensorValueFromMemory(a, [m, k]);
             using var runOptions = new RunOptions();

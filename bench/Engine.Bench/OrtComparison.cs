@@ -50,10 +50,12 @@ internal static class OrtComparison
         }
     }
 
-    private static SessionOptions OrtOptions() => new()
+    /// <summary>The session settings every ORT reference here uses: all graph optimizations, <paramref name="threads"/>
+    /// intra-op threads (default: one per core), sequential execution.</summary>
+    internal static SessionOptions OrtOptions(int threads = 0) => new()
     {
         GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        IntraOpNumThreads = Environment.ProcessorCount,
+        IntraOpNumThreads = threads > 0 ? threads : Environment.ProcessorCount,
         InterOpNumThreads = 1,
         ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
     };

@@ -17,15 +17,9 @@ internal static class OrtProfile
         var rng = new Random(4);
         var images = new float[batch * 3 * 224 * 224];
         for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            EnableProfiling = true,
-            ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "mlnetmerge_ort_profile"),
-        };
+        using var options = OrtComparison.OrtOptions(threads);
+        options.EnableProfiling = true;
+        options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "mlnetmerge_ort_profile");
         using var session = new InferenceSession(path, options);
         using var pixels = OrtValue.CreateTensorValueFromMemory(images, [batch, 3, 224, 224]);
         using var runOptions = new RunOptions();

@@ -219,6 +219,36 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    public void RowsOfAReadInPlaceGiveThePackedPanelsBits()
+    {
+        // Narrow products (n ≤ 4 column tiles) read a row-major A in place; a last partial panel of rows is still packed.
+        // Shapes: several k-blocks (k > KC), rows that leave a partial panel, columns that leave a partial tile.
+        foreach (var path in SupportedPaths())
+            foreach (bool tb in new[] { false, true })
+                foreach (var (m, n, k) in new[] { (2080, 64, 64), (151, 61, 900), (97, 16, 257) })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        Assert.IsTrue(n <= GemmDriver.InPlaceAMaxColumnTiles * 16, "the shape must take the in-place path");
+                        var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 43);
+                        var inPlace = (float[])c0.Clone();
+                        var packed = (float[])c0.Clone();
+                        Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, inPlace, ldc, threads, path);
+                        try
+                        {
+                            GemmDriver.ReadAInPlace = false;
+                            Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, packed, ldc, threads, path);
+                        }
+                        finally
+                        {
+                            GemmDriver.ReadAInPlace = true;
+                        }
+                        for (int i = 0; i < packed.Length; i++)
+                            Assert.AreEqual(BitConverter.SingleToInt32Bits(packed[i]), BitConverter.SingleToInt32Bits(inPlace[i]),
+                                $"{path} tB={tb} {m}x{n}x{k}, {threads} thread(s): element {i} differs between A read in place and packed");
+                    }
+    }
+
+    [TestMethod]
     [DataRow(2048, 12, 2, 8)]  // MiniLM's rows: 171 tiles, 22 groups of 8, 11 per part
     [DataRow(800, 12, 2, 2)]   // CLIP's: 67 tiles; groups of 8 split 5 : 4 (40 of 67 tiles on one part), of 4 9 : 8 (36), of 2 17 : 17
     [DataRow(96, 12, 2, 4)]    // one group of 8 would leave a part idle

@@ -12,6 +12,7 @@ internal static unsafe partial class GemmDriver
         private GemmPath _path;
         private Blocking _blk;
         private bool _transA, _transB;
+        private bool _directA;          // full tiles read A's rows in place (see InPlaceAMaxColumnTiles); only edge panels are packed
         private int _m, _n, _k, _lda, _ldb, _ldc, _bStride, _unitRows, _rowUnits;
         private float _alpha, _beta;
         private float* _a, _b, _c;
@@ -41,6 +42,7 @@ internal static unsafe partial class GemmDriver
             _path = path; _blk = blk; _transA = transA; _transB = transB;
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
+            _directA = ReadAInPlace && !transA && lda > 0 && path != GemmPath.Scalar && n <= InPlaceAMaxColumnTiles * blk.Nr;
             _unitRows = tilesPerUnit * blk.Mr;
             _rowUnits = (m + _unitRows - 1) / _unitRows;
             _nextUnit = 0;
@@ -102,8 +104,15 @@ internal static unsafe partial class GemmDriver
                 for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
                 {
                     int i0 = u * _unitRows, rows = Math.Min(_unitRows, _m - i0);
-                    for (int pc = 0; pc < _k; pc += _blk.Kc)
-                        GemmPacking.PackA(_transA, _a, _lda, i0, pc, rows, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * RoundUp(rows, _blk.Mr));
+                    // Row-major A is read in place by the full tiles (as ONNX Runtime's MLAS does): only a last, partial
+                    // panel is packed (its missing rows as zeros). Transposed A is packed whole.
+                    int packedFrom = _directA ? rows / _blk.Mr * _blk.Mr : 0;
+                    for (int pc = 0; packedFrom < rows && pc < _k; pc += _blk.Kc)
+                    {
+                        int kc = Math.Min(_blk.Kc, _k - pc);
+                        GemmPacking.PackA(_transA, _a, _lda, i0 + packedFrom, pc, rows - packedFrom, kc, _blk.Mr,
+                            packA + (long)pc * RoundUp(rows, _blk.Mr) + (long)packedFrom * kc);
+                    }
                     bool anyDeferred = false;
                     for (int t = 0; t < blocks; t++)
                     {
@@ -182,7 +191,9 @@ internal static unsafe partial class GemmDriver
                 for (int ir = 0; ir < rows; ir += mr)
                 {
                     int tileRows = Math.Min(mr, rows - ir);
-                    float* ap = aBlock + (long)ir * kc;
+                    bool direct = _directA && tileRows == mr;
+                    float* ap = direct ? _a + (long)(i0 + ir) * _lda + pc : aBlock + (long)ir * kc;
+                    int lda = direct ? _lda : 0;
                     float* crow = _c + (long)(i0 + ir) * _ldc + j0;
                     // AVX-512 only: its 12 × 320 panels missed on the residual (GemmEpilogue.Prefetch); the AVX2 6 × 256
                     // panels did not, and prefetching there cost 0.4–0.8 ms per 3072 → 768 product (L2 traffic beside B).
@@ -193,7 +204,7 @@ internal static unsafe partial class GemmDriver
                         float* bp = bBlock + (long)jr * kc;
                         if (tileRows == mr && tileCols == nr)
                         {
-                            Tile(kc, ap, bp, crow + jr, _ldc, _alpha, beta, loadC);
+                            Tile(kc, ap, lda, bp, crow + jr, _ldc, _alpha, beta, loadC);
                         }
                         else
                         {
@@ -203,7 +214,7 @@ internal static unsafe partial class GemmDriver
                                 var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, tileCols);
                                 if (loadC) src.CopyTo(new Span<float>(edge + r * nr, tileCols));
                             }
-                            Tile(kc, ap, bp, edge, nr, _alpha, beta, loadC);
+                            Tile(kc, ap, lda, bp, edge, nr, _alpha, beta, loadC);
                             for (int r = 0; r < tileRows; r++)
                                 new ReadOnlySpan<float>(edge + r * nr, tileCols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, tileCols));
                         }
@@ -213,12 +224,13 @@ internal static unsafe partial class GemmDriver
             }
         }
 
-        private void Tile(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+        /// <summary>One tile; A a packed panel when <paramref name="lda"/> is 0, else rows of A in place (SIMD paths only).</summary>
+        private void Tile(int kc, float* ap, int lda, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
         {
             switch (_path)
             {
-                case GemmPath.Avx512: GemmKernels.Avx512Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
-                case GemmPath.Avx2: GemmKernels.Avx2Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
+                case GemmPath.Avx512: GemmKernels.Avx512Tile(kc, ap, lda, bp, c, ldc, alpha, beta, loadC); break;
+                case GemmPath.Avx2: GemmKernels.Avx2Tile(kc, ap, lda, bp, c, ldc, alpha, beta, loadC); break;
                 default: GemmScalarKernel.Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
             }
         }

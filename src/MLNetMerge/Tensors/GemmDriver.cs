@@ -77,6 +77,19 @@ internal static unsafe partial class GemmDriver
     /// another part's packing of a block is held up), to check that it gives the same bits.</summary>
     internal static volatile bool PackPrivatelyForTests;
 
+    /// <summary>
+    /// Widest product, in column tiles, whose row-major A the SIMD tiles read in place instead of from packed panels. Packing
+    /// costs about as much per element of A whatever n is, and each packed element then serves ⌈n / NR⌉ tiles: at n ≤ 4 tiles
+    /// (the training step's 64- and 128-wide products) the packing is a tenth of the product. Measured in one process, one
+    /// thread, on an Ice Lake core: in place 7–14 % faster at n = 64 (2080 rows, k 64 or 256) on both tiles, and 3–7 % slower
+    /// with AVX-512 at n ≥ 384 with k ≥ 384 — A's twelve rows, a multiple of 4 KiB apart there, meet in a few L1 sets,
+    /// which packed panels avoid. Same bits either way.
+    /// </summary>
+    internal const int InPlaceAMaxColumnTiles = 4;
+
+    /// <summary>Tests and the GEMM bench turn this off to compare reading A in place with packing it (same bits).</summary>
+    internal static volatile bool ReadAInPlace = true;
+
     /// <summary>Most floats of a product's packed B (16 MiB): a larger product runs in slabs of whole k-blocks × whole column
     /// blocks, k-slabs in increasing order (the same k-blocks in the same order, so the same bits).</summary>
     internal const long PackedBCap = 1L << 22;

@@ -21,9 +21,11 @@ internal static class GemmKernels
     /// <summary>Columns of the AVX2 tile (two 8-lane vectors).</summary>
     internal const int Avx2Nr = 16;
 
-    /// <summary>12×32 tile: <c>C = alpha · Ap · Bp + beta · C</c> (C read only when <paramref name="loadC"/>), Ap (kc, 12) and Bp (kc, 32) packed.</summary>
+    /// <summary>12×32 tile: <c>C = alpha · A · Bp + beta · C</c> (C read only when <paramref name="loadC"/>), Bp (kc, 32) packed;
+    /// A a packed (kc, 12) panel when <paramref name="lda"/> is 0, else read in place: 12 rows of a row-major A, row r at
+    /// <c>ap + r · lda</c> (the same products in the same order, so the same bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Avx512Tile(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+    internal static unsafe void Avx512Tile(int kc, float* ap, int lda, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
     {
         var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
         var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
@@ -37,52 +39,106 @@ internal static class GemmKernels
         var c9_0 = Vector512<float>.Zero; var c9_1 = Vector512<float>.Zero;
         var c10_0 = Vector512<float>.Zero; var c10_1 = Vector512<float>.Zero;
         var c11_0 = Vector512<float>.Zero; var c11_1 = Vector512<float>.Zero;
-        for (int p = 0; p < kc; p++)
+        if (lda == 0)
         {
-            // B's panel is read once per tile, 128 bytes a step: ask for the lines four steps ahead (512 bytes), which the
-            // hardware prefetchers alone left late on an Ice Lake core (tile 5–12 % faster there, B in L2 or beyond).
-            Sse.Prefetch0(bp + 128);
-            Sse.Prefetch0(bp + 144);
-            var b0 = Vector512.Load(bp + 0);
-            var b1 = Vector512.Load(bp + 16);
-            var a0 = Vector512.Create(ap[0]);
-            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
-            c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
-            var a1 = Vector512.Create(ap[1]);
-            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
-            c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
-            var a2 = Vector512.Create(ap[2]);
-            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
-            c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
-            var a3 = Vector512.Create(ap[3]);
-            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
-            c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
-            var a4 = Vector512.Create(ap[4]);
-            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
-            c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
-            var a5 = Vector512.Create(ap[5]);
-            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
-            c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
-            var a6 = Vector512.Create(ap[6]);
-            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
-            c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
-            var a7 = Vector512.Create(ap[7]);
-            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
-            c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
-            var a8 = Vector512.Create(ap[8]);
-            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
-            c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
-            var a9 = Vector512.Create(ap[9]);
-            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
-            c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
-            var a10 = Vector512.Create(ap[10]);
-            c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
-            c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
-            var a11 = Vector512.Create(ap[11]);
-            c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
-            c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
-            ap += 12;
-            bp += 32;
+            for (int p = 0; p < kc; p++)
+            {
+                // B's panel is read once per tile, 128 bytes a step: ask for the lines four steps ahead (512 bytes), which the
+                // hardware prefetchers alone left late on an Ice Lake core (tile 5–12 % faster there, B in L2 or beyond).
+                Sse.Prefetch0(bp + 128);
+                Sse.Prefetch0(bp + 144);
+                var b0 = Vector512.Load(bp + 0);
+                var b1 = Vector512.Load(bp + 16);
+                var a0 = Vector512.Create(ap[0]);
+                c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector512.Create(ap[1]);
+                c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector512.Create(ap[2]);
+                c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector512.Create(ap[3]);
+                c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector512.Create(ap[4]);
+                c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector512.Create(ap[5]);
+                c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
+                var a6 = Vector512.Create(ap[6]);
+                c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
+                var a7 = Vector512.Create(ap[7]);
+                c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
+                var a8 = Vector512.Create(ap[8]);
+                c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
+                var a9 = Vector512.Create(ap[9]);
+                c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
+                var a10 = Vector512.Create(ap[10]);
+                c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
+                var a11 = Vector512.Create(ap[11]);
+                c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
+                ap += 12;
+                bp += 32;
+            }
+        }
+        else
+        {
+            // Rows r0 + {0, l, 2l}, r3 + …, r6 + …, r9 + …: four pointers and two strides, so no row address is recomputed.
+            nint l = lda, l2 = 2 * (nint)lda;
+            float* r0 = ap, r3 = ap + 3 * l, r6 = ap + 6 * l, r9 = ap + 9 * l;
+            for (int p = 0; p < kc; p++)
+            {
+                Sse.Prefetch0(bp + 128);
+                Sse.Prefetch0(bp + 144);
+                var b0 = Vector512.Load(bp + 0);
+                var b1 = Vector512.Load(bp + 16);
+                var a0 = Vector512.Create(r0[0]);
+                c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector512.Create(r0[l]);
+                c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector512.Create(r0[l2]);
+                c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector512.Create(r3[0]);
+                c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector512.Create(r3[l]);
+                c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector512.Create(r3[l2]);
+                c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
+                var a6 = Vector512.Create(r6[0]);
+                c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
+                var a7 = Vector512.Create(r6[l]);
+                c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
+                var a8 = Vector512.Create(r6[l2]);
+                c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
+                var a9 = Vector512.Create(r9[0]);
+                c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
+                var a10 = Vector512.Create(r9[l]);
+                c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
+                var a11 = Vector512.Create(r9[l2]);
+                c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
+                r0++; r3++; r6++; r9++;
+                bp += 32;
+            }
         }
         var va = Vector512.Create(alpha);
         if (loadC)
@@ -166,9 +222,10 @@ internal static class GemmKernels
         }
     }
 
-    /// <summary>6×16 tile: <c>C = alpha · Ap · Bp + beta · C</c> (C read only when <paramref name="loadC"/>), Ap (kc, 6) and Bp (kc, 16) packed.</summary>
+    /// <summary>6×16 tile: <c>C = alpha · A · Bp + beta · C</c> (C read only when <paramref name="loadC"/>), Bp (kc, 16) packed;
+    /// A a packed (kc, 6) panel when <paramref name="lda"/> is 0, else 6 rows of a row-major A read in place (as the 12×32 tile).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Avx2Tile(int kc, float* ap, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+    internal static unsafe void Avx2Tile(int kc, float* ap, int lda, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
     {
         var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
         var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
@@ -176,31 +233,65 @@ internal static class GemmKernels
         var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
         var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
         var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
-        for (int p = 0; p < kc; p++)
+        if (lda == 0)
         {
-            Sse.Prefetch0(bp + 128); // B's line eight steps (512 bytes) ahead, as in the 512-bit tile
-            var b0 = Vector256.Load(bp + 0);
-            var b1 = Vector256.Load(bp + 8);
-            var a0 = Vector256.Create(ap[0]);
-            c0_0 = Fma.MultiplyAdd(a0, b0, c0_0);
-            c0_1 = Fma.MultiplyAdd(a0, b1, c0_1);
-            var a1 = Vector256.Create(ap[1]);
-            c1_0 = Fma.MultiplyAdd(a1, b0, c1_0);
-            c1_1 = Fma.MultiplyAdd(a1, b1, c1_1);
-            var a2 = Vector256.Create(ap[2]);
-            c2_0 = Fma.MultiplyAdd(a2, b0, c2_0);
-            c2_1 = Fma.MultiplyAdd(a2, b1, c2_1);
-            var a3 = Vector256.Create(ap[3]);
-            c3_0 = Fma.MultiplyAdd(a3, b0, c3_0);
-            c3_1 = Fma.MultiplyAdd(a3, b1, c3_1);
-            var a4 = Vector256.Create(ap[4]);
-            c4_0 = Fma.MultiplyAdd(a4, b0, c4_0);
-            c4_1 = Fma.MultiplyAdd(a4, b1, c4_1);
-            var a5 = Vector256.Create(ap[5]);
-            c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
-            c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
-            ap += 6;
-            bp += 16;
+            for (int p = 0; p < kc; p++)
+            {
+                Sse.Prefetch0(bp + 128); // B's line eight steps (512 bytes) ahead, as in the 512-bit tile
+                var b0 = Vector256.Load(bp + 0);
+                var b1 = Vector256.Load(bp + 8);
+                var a0 = Vector256.Create(ap[0]);
+                c0_0 = Fma.MultiplyAdd(a0, b0, c0_0);
+                c0_1 = Fma.MultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector256.Create(ap[1]);
+                c1_0 = Fma.MultiplyAdd(a1, b0, c1_0);
+                c1_1 = Fma.MultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector256.Create(ap[2]);
+                c2_0 = Fma.MultiplyAdd(a2, b0, c2_0);
+                c2_1 = Fma.MultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector256.Create(ap[3]);
+                c3_0 = Fma.MultiplyAdd(a3, b0, c3_0);
+                c3_1 = Fma.MultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector256.Create(ap[4]);
+                c4_0 = Fma.MultiplyAdd(a4, b0, c4_0);
+                c4_1 = Fma.MultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector256.Create(ap[5]);
+                c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
+                c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
+                ap += 6;
+                bp += 16;
+            }
+        }
+        else
+        {
+            nint l = lda, l2 = 2 * (nint)lda;
+            float* r0 = ap, r3 = ap + 3 * l;
+            for (int p = 0; p < kc; p++)
+            {
+                Sse.Prefetch0(bp + 128);
+                var b0 = Vector256.Load(bp + 0);
+                var b1 = Vector256.Load(bp + 8);
+                var a0 = Vector256.Create(r0[0]);
+                c0_0 = Fma.MultiplyAdd(a0, b0, c0_0);
+                c0_1 = Fma.MultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector256.Create(r0[l]);
+                c1_0 = Fma.MultiplyAdd(a1, b0, c1_0);
+                c1_1 = Fma.MultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector256.Create(r0[l2]);
+                c2_0 = Fma.MultiplyAdd(a2, b0, c2_0);
+                c2_1 = Fma.MultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector256.Create(r3[0]);
+                c3_0 = Fma.MultiplyAdd(a3, b0, c3_0);
+                c3_1 = Fma.MultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector256.Create(r3[l]);
+                c4_0 = Fma.MultiplyAdd(a4, b0, c4_0);
+                c4_1 = Fma.MultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector256.Create(r3[l2]);
+                c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
+                c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
+                r0++; r3++;
+                bp += 16;
+            }
         }
         var va = Vector256.Create(alpha);
         if (loadC)

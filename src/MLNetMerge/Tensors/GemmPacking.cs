@@ -28,6 +28,28 @@ internal static unsafe class GemmPacking
             {
                 // A stored (k, m): each p gives `rows` contiguous values.
                 float* src = a + (long)p0 * lda + i0 + r0;
+                if (rows == mr && mr == 12 && Vector256.IsHardwareAccelerated)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* s = src + (long)p * lda;
+                        float* d = panel + p * 12;
+                        Vector256.Store(Vector256.Load(s), d);
+                        Vector128.Store(Vector128.Load(s + 8), d + 8);
+                    }
+                    continue;
+                }
+                if (rows == mr && mr == 6 && Vector128.IsHardwareAccelerated)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* s = src + (long)p * lda;
+                        float* d = panel + p * 6;
+                        Vector128.Store(Vector128.Load(s), d);
+                        *(long*)(d + 4) = *(long*)(s + 4);
+                    }
+                    continue;
+                }
                 for (int p = 0; p < kc; p++)
                 {
                     float* s = src + (long)p * lda;

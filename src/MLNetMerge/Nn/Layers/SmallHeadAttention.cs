@@ -240,14 +240,17 @@ internal static class SmallHeadAttention
         ref T rm = ref MemoryMarshal.GetReference(mt);
         int w = Vector<T>.Count, j = 0, dEven = d & ~1;
         var va = new Vector<T>(alpha);
+        nint t = tokens;
         for (; j + 4 * w <= tokens; j += 4 * w)
         {
             Vector<T> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            ref T col = ref Unsafe.Add(ref rm, j);                             // mt[0, j]
+            nint at = 0;                                                       // p·T, stepped (no index product per p)
             int p = 0;
-            for (; p < dEven; p += 2)
+            for (; p < dEven; p += 2, at += 2 * t)
             {
                 var xp = new Vector<T>(Unsafe.Add(ref rx, p));
-                ref T row = ref Unsafe.Add(ref rm, p * tokens + j);
+                ref T row = ref Unsafe.Add(ref col, at);
                 a0 = Fma(xp, Vector.LoadUnsafe(ref row), a0);
                 a1 = Fma(xp, Vector.LoadUnsafe(ref row, (nuint)w), a1);
                 a2 = Fma(xp, Vector.LoadUnsafe(ref row, (nuint)(2 * w)), a2);
@@ -262,7 +265,7 @@ internal static class SmallHeadAttention
             if (p < d)
             {
                 var xp = new Vector<T>(Unsafe.Add(ref rx, p));
-                ref T row = ref Unsafe.Add(ref rm, p * tokens + j);
+                ref T row = ref Unsafe.Add(ref col, at);
                 a0 = Fma(xp, Vector.LoadUnsafe(ref row), a0);
                 a1 = Fma(xp, Vector.LoadUnsafe(ref row, (nuint)w), a1);
                 a2 = Fma(xp, Vector.LoadUnsafe(ref row, (nuint)(2 * w)), a2);
@@ -306,27 +309,31 @@ internal static class SmallHeadAttention
         ref T rm = ref MemoryMarshal.GetReference(m);
         int w = Vector<T>.Count, c = 0, j4 = tokens & ~3;
         var va = new Vector<T>(alpha);
+        nint sa = aStride, sm = stride;
         for (; c + 2 * w <= d; c += 2 * w)
         {
             Vector<T> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+            ref T mc = ref Unsafe.Add(ref rm, c);                              // m[0, c]
+            nint ja = 0, jm = 0;                                               // j·aStride and j·stride, stepped (no index products)
             int j = 0;
-            for (; j < j4; j += 4)
+            for (; j < j4; j += 4, ja += 4 * sa, jm += 4 * sm)
             {
-                ref T r0 = ref Unsafe.Add(ref rm, j * stride + c);
-                ref T r1 = ref Unsafe.Add(ref r0, stride);
-                ref T r2 = ref Unsafe.Add(ref r1, stride);
-                ref T r3 = ref Unsafe.Add(ref r2, stride);
-                var s0 = new Vector<T>(Unsafe.Add(ref ra, j * aStride)); var s1 = new Vector<T>(Unsafe.Add(ref ra, (j + 1) * aStride));
-                var s2 = new Vector<T>(Unsafe.Add(ref ra, (j + 2) * aStride)); var s3 = new Vector<T>(Unsafe.Add(ref ra, (j + 3) * aStride));
+                ref T pa = ref Unsafe.Add(ref ra, ja);
+                ref T r0 = ref Unsafe.Add(ref mc, jm);
+                ref T r1 = ref Unsafe.Add(ref r0, sm);
+                ref T r2 = ref Unsafe.Add(ref r0, 2 * sm);
+                ref T r3 = ref Unsafe.Add(ref r0, 3 * sm);
+                var s0 = new Vector<T>(pa); var s1 = new Vector<T>(Unsafe.Add(ref pa, sa));
+                var s2 = new Vector<T>(Unsafe.Add(ref pa, 2 * sa)); var s3 = new Vector<T>(Unsafe.Add(ref pa, 3 * sa));
                 a0 = Fma(s0, Vector.LoadUnsafe(ref r0), a0); a1 = Fma(s0, Vector.LoadUnsafe(ref r0, (nuint)w), a1);
                 b0 = Fma(s1, Vector.LoadUnsafe(ref r1), b0); b1 = Fma(s1, Vector.LoadUnsafe(ref r1, (nuint)w), b1);
                 c0 = Fma(s2, Vector.LoadUnsafe(ref r2), c0); c1 = Fma(s2, Vector.LoadUnsafe(ref r2, (nuint)w), c1);
                 d0 = Fma(s3, Vector.LoadUnsafe(ref r3), d0); d1 = Fma(s3, Vector.LoadUnsafe(ref r3, (nuint)w), d1);
             }
-            for (; j < tokens; j++)
+            for (; j < tokens; j++, ja += sa, jm += sm)
             {
-                ref T r0 = ref Unsafe.Add(ref rm, j * stride + c);
-                var s0 = new Vector<T>(Unsafe.Add(ref ra, j * aStride));
+                var s0 = new Vector<T>(Unsafe.Add(ref ra, ja));
+                ref T r0 = ref Unsafe.Add(ref mc, jm);
                 a0 = Fma(s0, Vector.LoadUnsafe(ref r0), a0); a1 = Fma(s0, Vector.LoadUnsafe(ref r0, (nuint)w), a1);
             }
             Fma((a0 + b0) + (c0 + d0), va, Vector.LoadUnsafe(ref ro, (nuint)c)).StoreUnsafe(ref ro, (nuint)c);

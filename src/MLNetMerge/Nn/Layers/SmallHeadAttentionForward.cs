@@ -110,9 +110,10 @@ internal static class SmallHeadAttentionForward
             for (; c + 4 * W <= cols; c += 4 * W)
             {
                 Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-                for (int p = 0; p < depth; p++)
+                nint yo = c;                                                    // p·yStride + c, stepped
+                for (int p = 0; p < depth; p++, yo += yStride)
                 {
-                    ref float yr = ref Unsafe.Add(ref ry, p * yStride + c);
+                    ref float yr = ref Unsafe.Add(ref ry, yo);
                     var y0 = Vector512.LoadUnsafe(ref yr);
                     var y1 = Vector512.LoadUnsafe(ref yr, 2 * W);
                     var x0 = Vector512.Create(Unsafe.Add(ref rx, p));
@@ -135,9 +136,10 @@ internal static class SmallHeadAttentionForward
             for (; c + 2 * W <= cols; c += 2 * W)
             {
                 Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-                for (int p = 0; p < depth; p++)
+                nint yo = c;                                                    // p·yStride + c, stepped
+                for (int p = 0; p < depth; p++, yo += yStride)
                 {
-                    ref float yr = ref Unsafe.Add(ref ry, p * yStride + c);
+                    ref float yr = ref Unsafe.Add(ref ry, yo);
                     var y0 = Vector256.LoadUnsafe(ref yr);
                     var y1 = Vector256.LoadUnsafe(ref yr, W);
                     var x0 = Vector256.Create(Unsafe.Add(ref rx, p));

@@ -29,8 +29,8 @@ internal static unsafe class KernelPeak
                     const int calls = 20000;
                     for (int i = 0; i < calls; i++)
                     {
-                        if (path == GemmPath.Avx512) GemmKernels.Avx512Tile(kc, pa, 0, pb, pc, nr, 1f, 1f, true);
-                        else GemmKernels.Avx2Tile(kc, pa, 0, pb, pc, nr, 1f, 1f, true);
+                        if (path == GemmPath.Avx512) GemmKernels.Avx512Tile(kc, pa, 1, GemmKernels.Avx512Mr, pb, GemmKernels.Avx512Nr, pc, nr, 1f, 1f, true);
+                        else GemmKernels.Avx2Tile(kc, pa, 1, GemmKernels.Avx2Mr, pb, GemmKernels.Avx2Nr, pc, nr, 1f, 1f, true);
                     }
                     best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / calls);
                 }

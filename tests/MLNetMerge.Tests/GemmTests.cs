@@ -219,33 +219,37 @@ public sealed class GemmTests
     }
 
     [TestMethod]
-    public void RowsOfAReadInPlaceGiveThePackedPanelsBits()
+    public void OperandsReadInPlaceGiveThePackedPanelsBits()
     {
-        // Narrow products (n ≤ 4 column tiles) read a row-major A in place; a last partial panel of rows is still packed.
-        // Shapes: several k-blocks (k > KC), rows that leave a partial panel, columns that leave a partial tile.
+        // Narrow products (n ≤ 4 column tiles) read A in place, row-major or transposed, packing only a last partial panel
+        // of rows; short ones (m ≤ 8 row tiles, n a multiple of NR) read a row-major B in place. Shapes: the training step's
+        // activations (2080 × 64) and weight gradients (64 × 64 over 2080 tokens), several k-blocks (k > KC), rows that leave
+        // a partial panel, columns that leave a partial tile, n a multiple of only the AVX2 tile's 16 columns.
         foreach (var path in SupportedPaths())
-            foreach (bool tb in new[] { false, true })
-                foreach (var (m, n, k) in new[] { (2080, 64, 64), (151, 61, 900), (97, 16, 257) })
-                    foreach (int threads in new[] { 1, 2 })
-                    {
-                        Assert.IsTrue(n <= GemmDriver.InPlaceAMaxColumnTiles * 16, "the shape must take the in-place path");
-                        var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 43);
-                        var inPlace = (float[])c0.Clone();
-                        var packed = (float[])c0.Clone();
-                        Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, inPlace, ldc, threads, path);
-                        try
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (var (m, n, k) in new[] { (2080, 64, 64), (64, 64, 2080), (151, 61, 900), (90, 96, 500), (40, 48, 700) })
+                        foreach (int threads in new[] { 1, 2 })
                         {
-                            GemmDriver.ReadAInPlace = false;
-                            Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, packed, ldc, threads, path);
+                            var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 43);
+                            if (ta) lda = m + 1; // A stored (k, m)
+                            if (ta) a = Random(k * lda, 44);
+                            var inPlace = (float[])c0.Clone();
+                            var packed = (float[])c0.Clone();
+                            Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, inPlace, ldc, threads, path);
+                            try
+                            {
+                                GemmDriver.ReadInPlace = false;
+                                Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, packed, ldc, threads, path);
+                            }
+                            finally
+                            {
+                                GemmDriver.ReadInPlace = true;
+                            }
+                            for (int i = 0; i < packed.Length; i++)
+                                Assert.AreEqual(BitConverter.SingleToInt32Bits(packed[i]), BitConverter.SingleToInt32Bits(inPlace[i]),
+                                    $"{path} tA={ta} tB={tb} {m}x{n}x{k}, {threads} thread(s): element {i} differs between operands read in place and packed");
                         }
-                        finally
-                        {
-                            GemmDriver.ReadAInPlace = true;
-                        }
-                        for (int i = 0; i < packed.Length; i++)
-                            Assert.AreEqual(BitConverter.SingleToInt32Bits(packed[i]), BitConverter.SingleToInt32Bits(inPlace[i]),
-                                $"{path} tB={tb} {m}x{n}x{k}, {threads} thread(s): element {i} differs between A read in place and packed");
-                    }
     }
 
     [TestMethod]

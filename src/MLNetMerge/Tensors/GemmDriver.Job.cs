@@ -12,7 +12,8 @@ internal static unsafe partial class GemmDriver
         private GemmPath _path;
         private Blocking _blk;
         private bool _transA, _transB;
-        private bool _directA;          // full tiles read A's rows in place (see InPlaceAMaxColumnTiles); only edge panels are packed
+        private bool _aInPlace;         // full tiles read A in place (see InPlaceAMaxColumnTiles); only a partial row panel is packed
+        private bool _bInPlace;         // tiles read a row-major B in place (see InPlaceBMaxRowTiles); B is not packed at all
         private int _m, _n, _k, _lda, _ldb, _ldc, _bStride, _unitRows, _rowUnits;
         private float _alpha, _beta;
         private float* _a, _b, _c;
@@ -42,12 +43,17 @@ internal static unsafe partial class GemmDriver
             _path = path; _blk = blk; _transA = transA; _transB = transB;
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
-            _directA = ReadAInPlace && !transA && lda > 0 && path != GemmPath.Scalar && n <= InPlaceAMaxColumnTiles * blk.Nr;
+            bool simd = path != GemmPath.Scalar;
+            _aInPlace = ReadInPlace && simd && lda > 0 && n <= InPlaceAMaxColumnTiles * blk.Nr;
+            _bInPlace = ReadInPlace && simd && !transB && ldb > 0 && n % blk.Nr == 0 && m <= InPlaceBMaxRowTiles * blk.Mr;
             _unitRows = tilesPerUnit * blk.Mr;
             _rowUnits = (m + _unitRows - 1) / _unitRows;
             _nextUnit = 0;
             _columnBlocks = (n + blk.Nc - 1) / blk.Nc;
         }
+
+        /// <summary>A product that reads or fills a <see cref="PackedMatrix"/> takes B from it, never in place.</summary>
+        internal void UsePackedMatrix() => _bInPlace = false;
 
         /// <summary>Gives the product its shared packed-B buffer, whose k-blocks are <paramref name="stride"/> columns wide
         /// (at least ⌈n / NR⌉·NR): every column block still to pack, or all of them <paramref name="packed"/> already.</summary>
@@ -104,14 +110,22 @@ internal static unsafe partial class GemmDriver
                 for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
                 {
                     int i0 = u * _unitRows, rows = Math.Min(_unitRows, _m - i0);
-                    // Row-major A is read in place by the full tiles (as ONNX Runtime's MLAS does): only a last, partial
-                    // panel is packed (its missing rows as zeros). Transposed A is packed whole.
-                    int packedFrom = _directA ? rows / _blk.Mr * _blk.Mr : 0;
+                    // A read in place by the full tiles: only a last, partial panel is packed (its missing rows as zeros).
+                    int packedFrom = _aInPlace ? rows / _blk.Mr * _blk.Mr : 0;
                     for (int pc = 0; packedFrom < rows && pc < _k; pc += _blk.Kc)
                     {
                         int kc = Math.Min(_blk.Kc, _k - pc);
                         GemmPacking.PackA(_transA, _a, _lda, i0 + packedFrom, pc, rows - packedFrom, kc, _blk.Mr,
                             packA + (long)pc * RoundUp(rows, _blk.Mr) + (long)packedFrom * kc);
+                    }
+                    if (_bInPlace)
+                    {
+                        for (int jb = 0; jb < blocks; jb++)
+                        {
+                            int j0 = jb * _blk.Nc;
+                            RunUnit(packA, null, 0, 0, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
+                        }
+                        continue;
                     }
                     bool anyDeferred = false;
                     for (int t = 0; t < blocks; t++)
@@ -187,13 +201,16 @@ internal static unsafe partial class GemmDriver
                 float beta = first ? _beta : 1f;
                 bool loadC = !first || _beta != 0f;
                 float* aBlock = packA + (long)pc * rowsPadded;                    // (rows/mr, kc, mr)
-                float* bBlock = packB + (long)pc * bStride + (long)bColumn * kc;  // (cols/nr, kc, nr)
+                float* bBlock = _bInPlace ? null : packB + (long)pc * bStride + (long)bColumn * kc;  // (cols/nr, kc, nr)
+                int bStep = _bInPlace ? _ldb : nr;
                 for (int ir = 0; ir < rows; ir += mr)
                 {
                     int tileRows = Math.Min(mr, rows - ir);
-                    bool direct = _directA && tileRows == mr;
-                    float* ap = direct ? _a + (long)(i0 + ir) * _lda + pc : aBlock + (long)ir * kc;
-                    int lda = direct ? _lda : 0;
+                    // A's tile: in place (row-major: rows lda apart, steps 1; transposed: steps lda apart) or a packed panel.
+                    bool aIn = _aInPlace && tileRows == mr;
+                    float* ap = !aIn ? aBlock + (long)ir * kc
+                        : _transA ? _a + (long)pc * _lda + i0 + ir : _a + (long)(i0 + ir) * _lda + pc;
+                    int aRow = aIn && !_transA ? _lda : 1, aStep = !aIn ? mr : _transA ? _lda : 1;
                     float* crow = _c + (long)(i0 + ir) * _ldc + j0;
                     // AVX-512 only: its 12 × 320 panels missed on the residual (GemmEpilogue.Prefetch); the AVX2 6 × 256
                     // panels did not, and prefetching there cost 0.4–0.8 ms per 3072 → 768 product (L2 traffic beside B).
@@ -201,10 +218,10 @@ internal static unsafe partial class GemmDriver
                     for (int jr = 0; jr < cols; jr += nr)
                     {
                         int tileCols = Math.Min(nr, cols - jr);
-                        float* bp = bBlock + (long)jr * kc;
+                        float* bp = _bInPlace ? _b + (long)pc * _ldb + j0 + jr : bBlock + (long)jr * kc;
                         if (tileRows == mr && tileCols == nr)
                         {
-                            Tile(kc, ap, lda, bp, crow + jr, _ldc, _alpha, beta, loadC);
+                            Tile(kc, ap, aRow, aStep, bp, bStep, crow + jr, _ldc, _alpha, beta, loadC);
                         }
                         else
                         {
@@ -214,7 +231,7 @@ internal static unsafe partial class GemmDriver
                                 var src = new ReadOnlySpan<float>(crow + (long)r * _ldc + jr, tileCols);
                                 if (loadC) src.CopyTo(new Span<float>(edge + r * nr, tileCols));
                             }
-                            Tile(kc, ap, lda, bp, edge, nr, _alpha, beta, loadC);
+                            Tile(kc, ap, aRow, aStep, bp, bStep, edge, nr, _alpha, beta, loadC);
                             for (int r = 0; r < tileRows; r++)
                                 new ReadOnlySpan<float>(edge + r * nr, tileCols).CopyTo(new Span<float>(crow + (long)r * _ldc + jr, tileCols));
                         }
@@ -224,13 +241,13 @@ internal static unsafe partial class GemmDriver
             }
         }
 
-        /// <summary>One tile; A a packed panel when <paramref name="lda"/> is 0, else rows of A in place (SIMD paths only).</summary>
-        private void Tile(int kc, float* ap, int lda, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+        /// <summary>One tile, A and B laid out as <see cref="GemmKernels.Avx512Tile"/> reads them (the scalar kernel: packed only).</summary>
+        private void Tile(int kc, float* ap, int aRow, int aStep, float* bp, int bStep, float* c, int ldc, float alpha, float beta, bool loadC)
         {
             switch (_path)
             {
-                case GemmPath.Avx512: GemmKernels.Avx512Tile(kc, ap, lda, bp, c, ldc, alpha, beta, loadC); break;
-                case GemmPath.Avx2: GemmKernels.Avx2Tile(kc, ap, lda, bp, c, ldc, alpha, beta, loadC); break;
+                case GemmPath.Avx512: GemmKernels.Avx512Tile(kc, ap, aRow, aStep, bp, bStep, c, ldc, alpha, beta, loadC); break;
+                case GemmPath.Avx2: GemmKernels.Avx2Tile(kc, ap, aRow, aStep, bp, bStep, c, ldc, alpha, beta, loadC); break;
                 default: GemmScalarKernel.Tile(kc, ap, bp, c, ldc, alpha, beta, loadC); break;
             }
         }

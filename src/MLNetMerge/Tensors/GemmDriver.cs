@@ -78,17 +78,24 @@ internal static unsafe partial class GemmDriver
     internal static volatile bool PackPrivatelyForTests;
 
     /// <summary>
-    /// Widest product, in column tiles, whose row-major A the SIMD tiles read in place instead of from packed panels. Packing
-    /// costs about as much per element of A whatever n is, and each packed element then serves ⌈n / NR⌉ tiles: at n ≤ 4 tiles
+    /// Widest product, in column tiles, whose A the SIMD tiles read in place instead of from packed panels. Packing costs
+    /// about as much per element of A whatever n is, and each packed element then serves ⌈n / NR⌉ tiles: at n ≤ 4 tiles
     /// (the training step's 64- and 128-wide products) the packing is a tenth of the product. Measured in one process, one
     /// thread, on an Ice Lake core: in place 7–14 % faster at n = 64 (2080 rows, k 64 or 256) on both tiles, and 3–7 % slower
     /// with AVX-512 at n ≥ 384 with k ≥ 384 — A's twelve rows, a multiple of 4 KiB apart there, meet in a few L1 sets,
-    /// which packed panels avoid. Same bits either way.
+    /// which packed panels avoid. A transposed A is read in place too (its twelve values of a step are contiguous).
     /// </summary>
     internal const int InPlaceAMaxColumnTiles = 4;
 
-    /// <summary>Tests and the GEMM bench turn this off to compare reading A in place with packing it (same bits).</summary>
-    internal static volatile bool ReadAInPlace = true;
+    /// <summary>
+    /// Tallest product, in row tiles, whose row-major B (n a multiple of NR) the tiles read in place: each packed panel of B
+    /// serves ⌈m / MR⌉ tiles, so for the training step's weight gradients (m = 64 output features, k = 2080 tokens) the
+    /// packing of B was as large as the product.
+    /// </summary>
+    internal const int InPlaceBMaxRowTiles = 8;
+
+    /// <summary>Tests and the GEMM bench turn this off to compare reading operands in place with packing them (same bits).</summary>
+    internal static volatile bool ReadInPlace = true;
 
     /// <summary>Most floats of a product's packed B (16 MiB): a larger product runs in slabs of whole k-blocks × whole column
     /// blocks, k-slabs in increasing order (the same k-blocks in the same order, so the same bits).</summary>
@@ -189,7 +196,11 @@ internal static unsafe partial class GemmDriver
         {
             fixed (float* pr = rented)
             {
-                if (packedB != null) job.Start(packedB, packedStride, parts, packed: complete);
+                if (packedB != null)
+                {
+                    job.UsePackedMatrix();
+                    job.Start(packedB, packedStride, parts, packed: complete);
+                }
                 else job.Start(Align64(pr), RoundUp(n, blk.Nr), parts, packed: false);
                 // Same units, all on this thread, when the pool is busy or one part is enough.
                 if (parts <= 1 || !pool.TryRun(job, parts)) job.RunPart(0);

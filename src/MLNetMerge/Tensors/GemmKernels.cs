@@ -21,11 +21,15 @@ internal static class GemmKernels
     /// <summary>Columns of the AVX2 tile (two 8-lane vectors).</summary>
     internal const int Avx2Nr = 16;
 
-    /// <summary>12×32 tile: <c>C = alpha · A · Bp + beta · C</c> (C read only when <paramref name="loadC"/>), Bp (kc, 32) packed;
-    /// A a packed (kc, 12) panel when <paramref name="lda"/> is 0, else read in place: 12 rows of a row-major A, row r at
-    /// <c>ap + r · lda</c> (the same products in the same order, so the same bits).</summary>
+    /// <summary>
+    /// 12×32 tile: <c>C = alpha · A · B + beta · C</c> (C read only when <paramref name="loadC"/>). Element (p, r) of A is at
+    /// <c>ap[p · aStep + r · aRow]</c>: a packed (kc, 12) panel has aRow 1 and aStep 12, a transposed A read in place aRow 1
+    /// and aStep lda, a row-major A read in place aRow lda and aStep 1. B's 32 values of step p are at <c>bp + p · bStep</c>:
+    /// 32 for a packed panel, ldb for a row-major B read in place. Every layout gives the same products in the same order,
+    /// so the same bits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Avx512Tile(int kc, float* ap, int lda, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+    internal static unsafe void Avx512Tile(int kc, float* ap, int aRow, int aStep, float* bp, int bStep, float* c, int ldc, float alpha, float beta, bool loadC)
     {
         var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
         var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
@@ -39,14 +43,16 @@ internal static class GemmKernels
         var c9_0 = Vector512<float>.Zero; var c9_1 = Vector512<float>.Zero;
         var c10_0 = Vector512<float>.Zero; var c10_1 = Vector512<float>.Zero;
         var c11_0 = Vector512<float>.Zero; var c11_1 = Vector512<float>.Zero;
-        if (lda == 0)
+        // B is read once per tile, 128 bytes a step: ask for the lines four steps ahead, which the hardware prefetchers
+        // alone left late on an Ice Lake core (tile 5–12 % faster there, B in L2 or beyond).
+        nint bs = bStep, pf = 4 * bs;
+        if (aRow == 1)
         {
+            nint step = aStep;
             for (int p = 0; p < kc; p++)
             {
-                // B's panel is read once per tile, 128 bytes a step: ask for the lines four steps ahead (512 bytes), which the
-                // hardware prefetchers alone left late on an Ice Lake core (tile 5–12 % faster there, B in L2 or beyond).
-                Sse.Prefetch0(bp + 128);
-                Sse.Prefetch0(bp + 144);
+                Sse.Prefetch0(bp + pf);
+                Sse.Prefetch0(bp + pf + 16);
                 var b0 = Vector512.Load(bp + 0);
                 var b1 = Vector512.Load(bp + 16);
                 var a0 = Vector512.Create(ap[0]);
@@ -85,19 +91,19 @@ internal static class GemmKernels
                 var a11 = Vector512.Create(ap[11]);
                 c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
                 c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
-                ap += 12;
-                bp += 32;
+                ap += step;
+                bp += bs;
             }
         }
         else
         {
             // Rows r0 + {0, l, 2l}, r3 + …, r6 + …, r9 + …: four pointers and two strides, so no row address is recomputed.
-            nint l = lda, l2 = 2 * (nint)lda;
+            nint l = aRow, l2 = 2 * (nint)aRow;
             float* r0 = ap, r3 = ap + 3 * l, r6 = ap + 6 * l, r9 = ap + 9 * l;
             for (int p = 0; p < kc; p++)
             {
-                Sse.Prefetch0(bp + 128);
-                Sse.Prefetch0(bp + 144);
+                Sse.Prefetch0(bp + pf);
+                Sse.Prefetch0(bp + pf + 16);
                 var b0 = Vector512.Load(bp + 0);
                 var b1 = Vector512.Load(bp + 16);
                 var a0 = Vector512.Create(r0[0]);
@@ -137,7 +143,7 @@ internal static class GemmKernels
                 c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
                 c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
                 r0++; r3++; r6++; r9++;
-                bp += 32;
+                bp += bs;
             }
         }
         var va = Vector512.Create(alpha);
@@ -222,10 +228,10 @@ internal static class GemmKernels
         }
     }
 
-    /// <summary>6×16 tile: <c>C = alpha · A · Bp + beta · C</c> (C read only when <paramref name="loadC"/>), Bp (kc, 16) packed;
-    /// A a packed (kc, 6) panel when <paramref name="lda"/> is 0, else 6 rows of a row-major A read in place (as the 12×32 tile).</summary>
+    /// <summary>6×16 tile: <c>C = alpha · A · B + beta · C</c> (C read only when <paramref name="loadC"/>), A and B laid out
+    /// as for <see cref="Avx512Tile"/> (a packed A panel has aStep 6, a packed B panel bStep 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Avx2Tile(int kc, float* ap, int lda, float* bp, float* c, int ldc, float alpha, float beta, bool loadC)
+    internal static unsafe void Avx2Tile(int kc, float* ap, int aRow, int aStep, float* bp, int bStep, float* c, int ldc, float alpha, float beta, bool loadC)
     {
         var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
         var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
@@ -233,11 +239,13 @@ internal static class GemmKernels
         var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
         var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
         var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
-        if (lda == 0)
+        nint bs = bStep, pf = 8 * bs; // B's line eight steps ahead, as in the 512-bit tile
+        if (aRow == 1)
         {
+            nint step = aStep;
             for (int p = 0; p < kc; p++)
             {
-                Sse.Prefetch0(bp + 128); // B's line eight steps (512 bytes) ahead, as in the 512-bit tile
+                Sse.Prefetch0(bp + pf);
                 var b0 = Vector256.Load(bp + 0);
                 var b1 = Vector256.Load(bp + 8);
                 var a0 = Vector256.Create(ap[0]);
@@ -258,17 +266,17 @@ internal static class GemmKernels
                 var a5 = Vector256.Create(ap[5]);
                 c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
                 c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
-                ap += 6;
-                bp += 16;
+                ap += step;
+                bp += bs;
             }
         }
         else
         {
-            nint l = lda, l2 = 2 * (nint)lda;
+            nint l = aRow, l2 = 2 * (nint)aRow;
             float* r0 = ap, r3 = ap + 3 * l;
             for (int p = 0; p < kc; p++)
             {
-                Sse.Prefetch0(bp + 128);
+                Sse.Prefetch0(bp + pf);
                 var b0 = Vector256.Load(bp + 0);
                 var b1 = Vector256.Load(bp + 8);
                 var a0 = Vector256.Create(r0[0]);
@@ -290,7 +298,7 @@ internal static class GemmKernels
                 c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
                 c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
                 r0++; r3++;
-                bp += 16;
+                bp += bs;
             }
         }
         var va = Vector256.Create(alpha);

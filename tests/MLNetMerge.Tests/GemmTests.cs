@@ -253,6 +253,36 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    public void BlockUnitsGiveTheRowGroupsBits()
+    {
+        // Large-B products on the AVX2 tile run as row group × column block units with A read in place. Shapes: B over
+        // 2^18 floats, n at least three column blocks with a partial tile, rows leaving a partial panel, several k-blocks.
+        if (!SupportedPaths().Contains(GemmPath.Avx2)) Assert.Inconclusive("no AVX2 on this CPU");
+        foreach (bool tb in new[] { false, true })
+            foreach (var (m, n, k) in new[] { (200, 790, 400), (97, 1000, 300) })
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Assert.IsTrue((long)k * n > 1L << 18 && m > 48 && n > 512, "the shape must take block units");
+                    var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 45);
+                    var blocks = (float[])c0.Clone();
+                    var groups = (float[])c0.Clone();
+                    Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, blocks, ldc, threads, GemmPath.Avx2);
+                    try
+                    {
+                        GemmDriver.BlockUnits = false;
+                        Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, groups, ldc, threads, GemmPath.Avx2);
+                    }
+                    finally
+                    {
+                        GemmDriver.BlockUnits = true;
+                    }
+                    for (int i = 0; i < groups.Length; i++)
+                        Assert.AreEqual(BitConverter.SingleToInt32Bits(groups[i]), BitConverter.SingleToInt32Bits(blocks[i]),
+                            $"tB={tb} {m}x{n}x{k}, {threads} thread(s): element {i} differs between block units and row groups");
+                }
+    }
+
+    [TestMethod]
     [DataRow(2048, 12, 2, 8)]  // MiniLM's rows: 171 tiles, 22 groups of 8, 11 per part
     [DataRow(800, 12, 2, 2)]   // CLIP's: 67 tiles; groups of 8 split 5 : 4 (40 of 67 tiles on one part), of 4 9 : 8 (36), of 2 17 : 17
     [DataRow(96, 12, 2, 4)]    // one group of 8 would leave a part idle

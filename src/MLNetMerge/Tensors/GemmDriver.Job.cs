@@ -14,6 +14,8 @@ internal static unsafe partial class GemmDriver
         private bool _transA, _transB;
         private bool _aInPlace;         // full tiles read A in place (see InPlaceAMaxColumnTiles); only a partial row panel is packed
         private bool _bInPlace;         // tiles read a row-major B in place (see InPlaceBMaxRowTiles); B is not packed at all
+        private bool _blockUnits;       // units are row group × column block (see BlockUnitRowGroups), A read in place
+        private int _units;             // units of work: row groups, or row groups × column blocks
         private int _m, _n, _k, _lda, _ldb, _ldc, _bStride, _unitRows, _rowUnits;
         private float _alpha, _beta;
         private float* _a, _b, _c;
@@ -23,8 +25,8 @@ internal static unsafe partial class GemmDriver
         private int _columnBlocks, _parts;
         private int[] _blockState = new int[16]; // per column block: Unpacked, Packing, Packed
 
-        /// <summary>Row groups of C.</summary>
-        internal int ComputeUnits => _rowUnits;
+        /// <summary>Units of work: row groups of C, or row groups × column blocks.</summary>
+        internal int ComputeUnits => _units;
 
         /// <summary>True when every column block is in the shared buffer (after the parts ran: each block was claimed by
         /// the first part to reach it, which packed it before its part ended).</summary>
@@ -50,6 +52,19 @@ internal static unsafe partial class GemmDriver
             _rowUnits = (m + _unitRows - 1) / _unitRows;
             _nextUnit = 0;
             _columnBlocks = (n + blk.Nc - 1) / blk.Nc;
+            _blockUnits = false;
+            _units = _rowUnits;
+        }
+
+        /// <summary>Makes the units <paramref name="rowGroups"/> row groups (whole tiles) × column blocks, A read in place.</summary>
+        internal void UseBlockUnits(int rowGroups)
+        {
+            int tiles = (_m + _blk.Mr - 1) / _blk.Mr;
+            _unitRows = (tiles + rowGroups - 1) / rowGroups * _blk.Mr;
+            _rowUnits = (_m + _unitRows - 1) / _unitRows;
+            _units = _rowUnits * _columnBlocks;
+            _blockUnits = true;
+            _aInPlace = true;
         }
 
         /// <summary>A product that reads or fills a <see cref="PackedMatrix"/> takes B from it, never in place.</summary>
@@ -73,9 +88,9 @@ internal static unsafe partial class GemmDriver
         /// </summary>
         public void RunPart(int part)
         {
-            if (Volatile.Read(ref _nextUnit) >= _rowUnits) return; // the other parts took every group
+            if (Volatile.Read(ref _nextUnit) >= _units) return; // the other parts took every unit
             var pool = BufferPool<float>.Shared;
-            float[] bufA = pool.Rent((long)_unitRows * _k + 16);
+            float[] bufA = pool.Rent((long)(_aInPlace ? _blk.Mr : _unitRows) * _k + 16); // A in place: room for one partial panel
             try
             {
                 fixed (float* pa = bufA) RunGroups(part, Align64(pa));
@@ -98,7 +113,7 @@ internal static unsafe partial class GemmDriver
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunGroups(int part, float* packA)
         {
-            int units = _rowUnits, blocks = _columnBlocks, startBlock = (int)((long)Math.Min(part, _parts - 1) * blocks / _parts);
+            int units = _units, blocks = _columnBlocks, startBlock = (int)((long)Math.Min(part, _parts - 1) * blocks / _parts);
             float* edge = stackalloc float[_blk.Mr * _blk.Nr + 16]; // edge: (mr, nr) scratch tile
             edge = Align64(edge);
             int deferredWords = (blocks + 63) / 64;
@@ -109,14 +124,26 @@ internal static unsafe partial class GemmDriver
             {
                 for (int u; (u = Interlocked.Increment(ref _nextUnit) - 1) < units;)
                 {
-                    int i0 = u * _unitRows, rows = Math.Min(_unitRows, _m - i0);
-                    // A read in place by the full tiles: only a last, partial panel is packed (its missing rows as zeros).
-                    int packedFrom = _aInPlace ? rows / _blk.Mr * _blk.Mr : 0;
-                    for (int pc = 0; packedFrom < rows && pc < _k; pc += _blk.Kc)
+                    // Block units: consecutive units share a column block (its B block stays in cache between them).
+                    int group = _blockUnits ? u % _rowUnits : u, onlyBlock = _blockUnits ? u / _rowUnits : -1;
+                    int i0 = group * _unitRows, rows = Math.Min(_unitRows, _m - i0);
+                    if (_aInPlace)
                     {
-                        int kc = Math.Min(_blk.Kc, _k - pc);
-                        GemmPacking.PackA(_transA, _a, _lda, i0 + packedFrom, pc, rows - packedFrom, kc, _blk.Mr,
-                            packA + (long)pc * RoundUp(rows, _blk.Mr) + (long)packedFrom * kc);
+                        // A read in place by the full tiles: only a last, partial panel is packed (missing rows as zeros),
+                        // its k-blocks (kc, mr) one after another.
+                        int full = rows / _blk.Mr * _blk.Mr;
+                        for (int pc = 0; full < rows && pc < _k; pc += _blk.Kc)
+                            GemmPacking.PackA(_transA, _a, _lda, i0 + full, pc, rows - full, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * _blk.Mr);
+                    }
+                    else
+                    {
+                        for (int pc = 0; pc < _k; pc += _blk.Kc)
+                            GemmPacking.PackA(_transA, _a, _lda, i0, pc, rows, Math.Min(_blk.Kc, _k - pc), _blk.Mr, packA + (long)pc * RoundUp(rows, _blk.Mr));
+                    }
+                    if (onlyBlock >= 0)
+                    {
+                        RunBlock(packA, edge, i0, rows, onlyBlock, ref privateB);
+                        continue;
                     }
                     if (_bInPlace)
                     {
@@ -160,6 +187,23 @@ internal static unsafe partial class GemmDriver
             }
         }
 
+        /// <summary>One block unit: rows i0.. (rows) × column block <paramref name="jb"/>, from the shared packed B when it is
+        /// ready (or in place), else from a private copy of the block (packed into <paramref name="privateB"/>).</summary>
+        private void RunBlock(float* packA, float* edge, int i0, int rows, int jb, ref float[]? privateB)
+        {
+            int j0 = jb * _blk.Nc, cols = Math.Min(_blk.Nc, _n - j0);
+            if (_bInPlace) { RunUnit(packA, null, 0, 0, edge, i0, rows, j0, cols); return; }
+            if (EnsurePacked(jb)) { RunSharedBlock(packA, edge, i0, rows, jb); return; }
+            privateB ??= BufferPool<float>.Shared.Rent((long)_blk.Nc * _k + 16);
+            fixed (float* pp = privateB)
+            {
+                float* own = Align64(pp); // (colsPadded, k) as k-blocks of (colsPadded/nr, kc, nr)
+                int colsPadded = RoundUp(cols, _blk.Nr);
+                PackColumnBlock(own, colsPadded, 0, j0, cols);
+                RunUnit(packA, own, colsPadded, 0, edge, i0, rows, j0, cols);
+            }
+        }
+
         private const int Unpacked = 0, Packing = 1, Packed = 2;
 
         /// <summary>
@@ -200,7 +244,7 @@ internal static unsafe partial class GemmDriver
                 bool first = pc == 0, last = pc + kc >= _k;
                 float beta = first ? _beta : 1f;
                 bool loadC = !first || _beta != 0f;
-                float* aBlock = packA + (long)pc * rowsPadded;                    // (rows/mr, kc, mr)
+                float* aBlock = packA + (long)pc * (_aInPlace ? mr : rowsPadded); // (rows/mr, kc, mr), or the partial panel alone
                 float* bBlock = _bInPlace ? null : packB + (long)pc * bStride + (long)bColumn * kc;  // (cols/nr, kc, nr)
                 int bStep = _bInPlace ? _ldb : nr;
                 for (int ir = 0; ir < rows; ir += mr)
@@ -208,7 +252,7 @@ internal static unsafe partial class GemmDriver
                     int tileRows = Math.Min(mr, rows - ir);
                     // A's tile: in place (row-major: rows lda apart, steps 1; transposed: steps lda apart) or a packed panel.
                     bool aIn = _aInPlace && tileRows == mr;
-                    float* ap = !aIn ? aBlock + (long)ir * kc
+                    float* ap = !aIn ? aBlock + (_aInPlace ? 0 : (long)ir * kc)
                         : _transA ? _a + (long)pc * _lda + i0 + ir : _a + (long)(i0 + ir) * _lda + pc;
                     int aRow = aIn && !_transA ? _lda : 1, aStep = !aIn ? mr : _transA ? _lda : 1;
                     float* crow = _c + (long)(i0 + ir) * _ldc + j0;

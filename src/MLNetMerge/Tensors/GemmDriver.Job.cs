@@ -46,7 +46,7 @@ internal static unsafe partial class GemmDriver
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
             bool simd = path != GemmPath.Scalar;
-            _aInPlace = ReadInPlace && simd && lda > 0 && n <= InPlaceAMaxColumnTiles * blk.Nr;
+            _aInPlace = ReadInPlace && simd && lda > 0 && n <= InPlaceAMaxColumnTiles * blk.Nr && (!transA || lda <= InPlaceTransposedAMaxStride);
             _bInPlace = ReadInPlace && simd && !transB && ldb > 0 && n % blk.Nr == 0 && m <= InPlaceBMaxRowTiles * blk.Mr;
             _unitRows = tilesPerUnit * blk.Mr;
             _rowUnits = (m + _unitRows - 1) / _unitRows;

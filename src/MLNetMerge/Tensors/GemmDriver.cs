@@ -109,6 +109,14 @@ internal static unsafe partial class GemmDriver
     internal const int InPlaceAMaxColumnTiles = 4;
 
     /// <summary>
+    /// Longest row (floats) of a transposed A that the tiles read in place: each step of the tile reads the next row, and
+    /// past 2 KiB apart the hardware's stride prefetcher no longer follows (CART's U = Q·W products, rows of 768 or 3072
+    /// floats, ran 28–32 % slower in place with AVX-512; the training step's weight gradients, rows of 64 or 256, 8–23 %
+    /// faster).
+    /// </summary>
+    internal const int InPlaceTransposedAMaxStride = 512;
+
+    /// <summary>
     /// Tallest product, in row tiles, whose row-major B (n a multiple of NR) the tiles read in place: each packed panel of B
     /// serves ⌈m / MR⌉ tiles, so for the training step's weight gradients (m = 64 output features, k = 2080 tokens) the
     /// packing of B was as large as the product.

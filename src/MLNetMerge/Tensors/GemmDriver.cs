@@ -9,7 +9,9 @@ namespace MLNetMerge.Tensors;
 /// a column block (all of k × NC) at a time, by the first part that needs it (EnsurePacked); each group's rows of A are
 /// packed once by the part that takes the group. No thread ever waits for another inside a product: a part that finds a
 /// block being packed by another goes on to its other blocks, and if that one is still not ready when nothing else is left,
-/// packs a private copy.
+/// packs a private copy. Where packing does not pay, the tiles read A or B in place instead (<see cref="InPlaceAMaxColumnTiles"/>,
+/// <see cref="InPlaceBMaxRowTiles"/>), and large products on the AVX2 tile run as row group × column block units
+/// (<see cref="BlockUnitRowGroups"/>).
 /// Loop nest of one row group (rows i of C, all columns), vectors running along n:
 /// <code>
 /// for jc in steps of NC (from a block that depends on the part, wrapping around): the group's C block (UnitRows, NC)

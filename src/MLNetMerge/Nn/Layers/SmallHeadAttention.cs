@@ -102,22 +102,33 @@ internal static partial class SmallHeadAttention
         var vt = work[..td];                                                   // (d, T)
         var dS = work.Slice(td, tt);                                           // (T, T)
         Transpose(vt, v, tokens, d, stride);
-        for (int i = 0; i < tokens; i++)
+        bool pairs = PairColumns<T>(d);
+        int i = 0;
+        for (; pairs && i + 2 <= tokens; i += 2)
+        {
+            for (int r = i; r < i + 2; r++)
+            {
+                var g = dS.Slice(r * tokens, tokens);                          // (T)
+                RowTimesTransposed(g, dOut.Slice(r * outStride, d), vt, tokens, d, T.One);
+                SoftmaxBackwardInPlace(g, att.Slice(r * tokens, tokens));
+            }
+            RowTimesMatrixPair(dq.Slice(i * stride, d), dq.Slice((i + 1) * stride, d), dS[(i * tokens)..], 1, tokens, k, tokens, d, stride, scale);
+        }
+        for (; i < tokens; i++)
         {
             var g = dS.Slice(i * tokens, tokens);                              // (T)
             RowTimesTransposed(g, dOut.Slice(i * outStride, d), vt, tokens, d, T.One); // g = dA row = dO_i Vᵀ
             SoftmaxBackwardInPlace(g, att.Slice(i * tokens, tokens));          // g = dS row
             RowTimesMatrix(dq.Slice(i * stride, d), g, 1, k, tokens, d, stride, scale);
         }
-        // Columns of A and dS: dV_j += Σ_i A_ij dO_i, dK_j += scale Σ_i dS_ij q_i; two columns at a time where the
-        // registers allow (see RowTimesMatrixPair), each output with the same sums as alone.
+        // Columns of A and dS: dV_j += Σ_i A_ij dO_i, dK_j += scale Σ_i dS_ij q_i. Rows and columns go two at a time where
+        // the registers allow (see RowTimesMatrixPair), each output with the same sums as alone.
         int j = 0;
-        if (PairColumns<T>(d))
-            for (; j + 2 <= tokens; j += 2)
-            {
-                RowTimesMatrixPair(dv.Slice(j * stride, d), dv.Slice((j + 1) * stride, d), att[j..], tokens, dOut, tokens, d, outStride, T.One);
-                RowTimesMatrixPair(dk.Slice(j * stride, d), dk.Slice((j + 1) * stride, d), dS[j..], tokens, q, tokens, d, stride, scale);
-            }
+        for (; pairs && j + 2 <= tokens; j += 2)
+        {
+            RowTimesMatrixPair(dv.Slice(j * stride, d), dv.Slice((j + 1) * stride, d), att[j..], tokens, 1, dOut, tokens, d, outStride, T.One);
+            RowTimesMatrixPair(dk.Slice(j * stride, d), dk.Slice((j + 1) * stride, d), dS[j..], tokens, 1, q, tokens, d, stride, scale);
+        }
         for (; j < tokens; j++)
         {
             RowTimesMatrix(dv.Slice(j * stride, d), att[j..], tokens, dOut, tokens, d, outStride, T.One);

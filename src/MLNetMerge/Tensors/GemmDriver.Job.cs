@@ -102,7 +102,9 @@ internal static unsafe partial class GemmDriver
         }
 
         /// <summary>
-        /// The groups this part takes; <paramref name="packA"/> (unitRows, k) packed here. Column blocks are visited from
+        /// The units this part takes: row groups over all column blocks, or (block units) one row group × one column block
+        /// each. <paramref name="packA"/> holds the group's rows of A packed here (unitRows, k), or with A read in place only
+        /// a last partial panel (mr, k). Column blocks are visited from
         /// a start that differs per part (part · blocks / parts), so parts that start together pack different blocks.
         /// A block nobody has packed is claimed and packed into the shared buffer; one another part is packing at that
         /// moment is put off until the group's other blocks are done, and if it is still not ready then (its packer held

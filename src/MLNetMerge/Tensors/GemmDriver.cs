@@ -81,14 +81,15 @@ internal static unsafe partial class GemmDriver
     /// than an L2 (k·n over 2^18 floats, 1 MiB) fetches each block of B from L3 once per group of 2–8 tiles; block units (a
     /// row group × one column block each, row-major A read in place) sweep all of the group's rows under one block instead,
     /// as ONNX Runtime's MLAS does, and stream C's rows instead. Groups: the fewest that give at least two units per part.
-    /// AVX2 tile only, n at least three column blocks: measured in one process on an Ice Lake core (AVX-512 off, medians of
-    /// 9–11 alternations), CLIP's 768 → 3072 product 7–16 % faster (against MLAS 0.83–0.88× → 0.98–1.03×), 3072 → 768 3–5 %,
-    /// 768 → 768 within the noise; with the AVX-512 tile 768 → 768 lost 14–20 % (twelve rows of A read in place) and
-    /// MiniLM's 384-wide products lost up to 9 % on both. Same bits either way (each element's k-blocks in the same order).
+    /// AVX2 tile only, n at least three column blocks and k at least three k-blocks: measured in one process on an Ice Lake
+    /// core (AVX-512 off, medians of 9–11 alternations), CLIP's 768 → 3072 product 7–16 % faster (against MLAS 0.83–0.88× →
+    /// 0.98–1.03×), 3072 → 768 3–5 %, 768 → 768 within the noise; MiniLM's 384 → 1536 (k = 384, two k-blocks) lost 10–15 %
+    /// against MLAS (1.16–1.19× → 0.99–1.05×), and with the AVX-512 tile CLIP's 768 → 768 lost 14–20 % (twelve rows of A
+    /// read in place). Same bits either way (each element's k-blocks in the same order).
     /// </summary>
     private static int BlockUnitRowGroups(GemmPath path, Blocking blk, bool transA, int m, int n, int k, int parts)
     {
-        if (!BlockUnits || path != GemmPath.Avx2 || transA || (long)k * n <= 1L << 18) return 0;
+        if (!BlockUnits || path != GemmPath.Avx2 || transA || (long)k * n <= 1L << 18 || k < 3 * blk.Kc) return 0;
         int tiles = (m + blk.Mr - 1) / blk.Mr, blocks = (n + blk.Nc - 1) / blk.Nc;
         if (tiles <= MaxTilesPerUnit || blocks < 3) return 0;
         return Math.Min(tiles, Math.Max(1, (2 * parts + blocks - 1) / blocks));

@@ -191,6 +191,33 @@ public sealed class GemmTests
         return (Random(m * lda, seed), lda, Random((transB ? n : k) * ldb, seed + 1), ldb, Random(m * ldc, seed + 2), ldc);
     }
 
+    /// <summary>
+    /// Runs C = 0.7 op(A) op(B) + 0.3 C on seeded strided operands (a transposed A stored (k, m) with lda = m + 1) with the
+    /// driver's default layout and again with <paramref name="switchLayout"/> set (reset after), and asserts every element
+    /// of C has the same bits both ways.
+    /// </summary>
+    private static void AssertLayoutSwitchKeepsBits(GemmPath path, bool ta, bool tb, int m, int n, int k, int threads, ulong seed,
+        Action<bool> switchLayout, string layouts)
+    {
+        var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, seed);
+        if (ta) { lda = m + 1; a = Random(k * lda, seed + 3); }
+        var usual = (float[])c0.Clone();
+        var other = (float[])c0.Clone();
+        Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, usual, ldc, threads, path);
+        try
+        {
+            switchLayout(true);
+            Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, other, ldc, threads, path);
+        }
+        finally
+        {
+            switchLayout(false);
+        }
+        for (int i = 0; i < usual.Length; i++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(usual[i]), BitConverter.SingleToInt32Bits(other[i]),
+                $"{path} tA={ta} tB={tb} {m}x{n}x{k}, {threads} thread(s): element {i} differs between {layouts}");
+    }
+
     [TestMethod]
     public void PrivatelyPackedBlocksOfBGiveTheSharedBuffersBits()
     {
@@ -198,24 +225,8 @@ public sealed class GemmTests
         foreach (var path in SupportedPaths())
             foreach (bool tb in new[] { false, true })
                 foreach (var (m, n, k) in new[] { (210, 1000, 800), (150, 333, 129) })
-                {
-                    var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 41);
-                    var shared = (float[])c0.Clone();
-                    var own = (float[])c0.Clone();
-                    Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, shared, ldc, 2, path);
-                    try
-                    {
-                        GemmDriver.PackPrivatelyForTests = true;
-                        Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, own, ldc, 2, path);
-                    }
-                    finally
-                    {
-                        GemmDriver.PackPrivatelyForTests = false;
-                    }
-                    for (int i = 0; i < shared.Length; i++)
-                        Assert.AreEqual(BitConverter.SingleToInt32Bits(shared[i]), BitConverter.SingleToInt32Bits(own[i]),
-                            $"{path} tB={tb} {m}x{n}x{k}: element {i} differs between the shared and a private packed B");
-                }
+                    AssertLayoutSwitchKeepsBits(path, false, tb, m, n, k, 2, 41, on => GemmDriver.PackPrivatelyForTests = on,
+                        "the shared and a private packed B");
     }
 
     [TestMethod]
@@ -230,26 +241,8 @@ public sealed class GemmTests
                 foreach (bool tb in new[] { false, true })
                     foreach (var (m, n, k) in new[] { (2080, 64, 64), (64, 64, 2080), (151, 61, 900), (90, 96, 500), (40, 48, 700) })
                         foreach (int threads in new[] { 1, 2 })
-                        {
-                            var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 43);
-                            if (ta) lda = m + 1; // A stored (k, m)
-                            if (ta) a = Random(k * lda, 44);
-                            var inPlace = (float[])c0.Clone();
-                            var packed = (float[])c0.Clone();
-                            Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, inPlace, ldc, threads, path);
-                            try
-                            {
-                                GemmDriver.ReadInPlace = false;
-                                Gemm.MultiplyCore(ta, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, packed, ldc, threads, path);
-                            }
-                            finally
-                            {
-                                GemmDriver.ReadInPlace = true;
-                            }
-                            for (int i = 0; i < packed.Length; i++)
-                                Assert.AreEqual(BitConverter.SingleToInt32Bits(packed[i]), BitConverter.SingleToInt32Bits(inPlace[i]),
-                                    $"{path} tA={ta} tB={tb} {m}x{n}x{k}, {threads} thread(s): element {i} differs between operands read in place and packed");
-                        }
+                            AssertLayoutSwitchKeepsBits(path, ta, tb, m, n, k, threads, 43, on => GemmDriver.ReadInPlace = !on,
+                                "operands read in place and packed");
     }
 
     [TestMethod]
@@ -264,22 +257,8 @@ public sealed class GemmTests
                 foreach (int threads in new[] { 1, 2 })
                 {
                     Assert.IsTrue((long)k * n > 1L << 18 && m > 48 && n > 512 && k >= 768, "the shape must take block units");
-                    var (a, lda, b, ldb, c0, ldc) = StridedOperands(m, n, k, tb, 45);
-                    var blocks = (float[])c0.Clone();
-                    var groups = (float[])c0.Clone();
-                    Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, blocks, ldc, threads, GemmPath.Avx2);
-                    try
-                    {
-                        GemmDriver.BlockUnits = false;
-                        Gemm.MultiplyCore(false, tb, m, n, k, 0.7f, a, lda, b, ldb, 0.3f, groups, ldc, threads, GemmPath.Avx2);
-                    }
-                    finally
-                    {
-                        GemmDriver.BlockUnits = true;
-                    }
-                    for (int i = 0; i < groups.Length; i++)
-                        Assert.AreEqual(BitConverter.SingleToInt32Bits(groups[i]), BitConverter.SingleToInt32Bits(blocks[i]),
-                            $"tB={tb} {m}x{n}x{k}, {threads} thread(s): element {i} differs between block units and row groups");
+                    AssertLayoutSwitchKeepsBits(GemmPath.Avx2, false, tb, m, n, k, threads, 45, on => GemmDriver.BlockUnits = !on,
+                        "block units and row groups");
                 }
     }
 

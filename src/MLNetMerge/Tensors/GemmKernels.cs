@@ -5,10 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace MLNetMerge.Tensors;
 
 /// <summary>
-/// Register-blocked GEMM micro-kernels over packed panels (see <see cref="GemmPacking"/>):
-/// for one MR×NR tile of C, <c>acc[r, j] = Σ_p Ap[p, r] · Bp[p, j]</c> with one fused multiply-add per
-/// (p, r, j) in increasing p, then <c>C = alpha · acc + beta · C</c>. The accumulators live in registers for the
-/// whole k-block. Written out by hand (no loops over r or j) so the JIT keeps every accumulator in a register.
+/// Register-blocked GEMM micro-kernels over packed panels (see <see cref="GemmPacking"/>) or operands read where they
+/// lie (strided: the tiles' aRow, aStep and bStep): for one MR×NR tile of C, <c>acc[r, j] = Σ_p A[p, r] · B[p, j]</c>
+/// with one fused multiply-add per (p, r, j) in increasing p, then <c>C = alpha · acc + beta · C</c>. The accumulators
+/// live in registers for the whole k-block. Written out by hand (no loops over r or j) so the JIT keeps every accumulator in a register.
 /// </summary>
 internal static class GemmKernels
 {

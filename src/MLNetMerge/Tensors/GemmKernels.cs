@@ -8,7 +8,9 @@ namespace MLNetMerge.Tensors;
 /// Register-blocked GEMM micro-kernels over packed panels (see <see cref="GemmPacking"/>) or operands read where they
 /// lie (strided: the tiles' aRow, aStep and bStep): for one MR×NR tile of C, <c>acc[r, j] = Σ_p A[p, r] · B[p, j]</c>
 /// with one fused multiply-add per (p, r, j) in increasing p, then <c>C = alpha · acc + beta · C</c>. The accumulators
-/// live in registers for the whole k-block. Written out by hand (no loops over r or j) so the JIT keeps every accumulator in a register.
+/// live in registers for the whole k-block. Each tile has two k loops of the same arithmetic: one for A's values of a
+/// step side by side (a packed panel, or a transposed A in place: one pointer) and one for A's rows in place (four
+/// pointers, rows l apart); one loop for both cost the 12×32 tile a register spill per step. Written out by hand (no loops over r or j) so the JIT keeps every accumulator in a register.
 /// </summary>
 internal static class GemmKernels
 {
@@ -45,56 +47,106 @@ internal static class GemmKernels
         var c11_0 = Vector512<float>.Zero; var c11_1 = Vector512<float>.Zero;
         // B is read once per tile, 128 bytes a step: ask for the lines four steps ahead, which the hardware prefetchers
         // alone left late on an Ice Lake core (tile 5–12 % faster there, B in L2 or beyond).
-        nint bs = bStep;
-        float* pb = bp + 4 * bs; // the prefetch pointer, four steps ahead
-        // A's rows r0 + {0, l, 2l}, r3 + …, r6 + …, r9 + … (l = aRow: 1 for a panel, lda for rows in place), all four stepped
-        // by aStep: one loop for every layout, no row address recomputed.
-        nint l = aRow, l2 = 2 * (nint)aRow, step = aStep;
-        float* r0 = ap, r3 = ap + 3 * l, r6 = ap + 6 * l, r9 = ap + 9 * l;
-        for (int p = 0; p < kc; p++)
+        nint bs = bStep, pf = 4 * bs;
+        if (aRow == 1)
         {
-            Sse.Prefetch0(pb);
-            Sse.Prefetch0(pb + 16);
-            var b0 = Vector512.Load(bp + 0);
-            var b1 = Vector512.Load(bp + 16);
-            var a0 = Vector512.Create(r0[0]);
-            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
-            c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
-            var a1 = Vector512.Create(r0[l]);
-            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
-            c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
-            var a2 = Vector512.Create(r0[l2]);
-            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
-            c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
-            var a3 = Vector512.Create(r3[0]);
-            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
-            c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
-            var a4 = Vector512.Create(r3[l]);
-            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
-            c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
-            var a5 = Vector512.Create(r3[l2]);
-            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
-            c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
-            var a6 = Vector512.Create(r6[0]);
-            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
-            c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
-            var a7 = Vector512.Create(r6[l]);
-            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
-            c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
-            var a8 = Vector512.Create(r6[l2]);
-            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
-            c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
-            var a9 = Vector512.Create(r9[0]);
-            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
-            c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
-            var a10 = Vector512.Create(r9[l]);
-            c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
-            c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
-            var a11 = Vector512.Create(r9[l2]);
-            c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
-            c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
-            r0 += step; r3 += step; r6 += step; r9 += step;
-            bp += bs; pb += bs;
+            nint step = aStep;
+            for (int p = 0; p < kc; p++)
+            {
+                Sse.Prefetch0(bp + pf);
+                Sse.Prefetch0(bp + pf + 16);
+                var b0 = Vector512.Load(bp + 0);
+                var b1 = Vector512.Load(bp + 16);
+                var a0 = Vector512.Create(ap[0]);
+                c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector512.Create(ap[1]);
+                c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector512.Create(ap[2]);
+                c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector512.Create(ap[3]);
+                c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector512.Create(ap[4]);
+                c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector512.Create(ap[5]);
+                c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
+                var a6 = Vector512.Create(ap[6]);
+                c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
+                var a7 = Vector512.Create(ap[7]);
+                c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
+                var a8 = Vector512.Create(ap[8]);
+                c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
+                var a9 = Vector512.Create(ap[9]);
+                c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
+                var a10 = Vector512.Create(ap[10]);
+                c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
+                var a11 = Vector512.Create(ap[11]);
+                c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
+                ap += step;
+                bp += bs;
+            }
+        }
+        else
+        {
+            // Rows r0 + {0, l, 2l}, r3 + …, r6 + …, r9 + …: four pointers and two strides, so no row address is recomputed.
+            nint l = aRow, l2 = 2 * (nint)aRow;
+            float* r0 = ap, r3 = ap + 3 * l, r6 = ap + 6 * l, r9 = ap + 9 * l;
+            for (int p = 0; p < kc; p++)
+            {
+                Sse.Prefetch0(bp + pf);
+                Sse.Prefetch0(bp + pf + 16);
+                var b0 = Vector512.Load(bp + 0);
+                var b1 = Vector512.Load(bp + 16);
+                var a0 = Vector512.Create(r0[0]);
+                c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Avx512F.FusedMultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector512.Create(r0[l]);
+                c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Avx512F.FusedMultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector512.Create(r0[l2]);
+                c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Avx512F.FusedMultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector512.Create(r3[0]);
+                c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Avx512F.FusedMultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector512.Create(r3[l]);
+                c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Avx512F.FusedMultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector512.Create(r3[l2]);
+                c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Avx512F.FusedMultiplyAdd(a5, b1, c5_1);
+                var a6 = Vector512.Create(r6[0]);
+                c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+                c6_1 = Avx512F.FusedMultiplyAdd(a6, b1, c6_1);
+                var a7 = Vector512.Create(r6[l]);
+                c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+                c7_1 = Avx512F.FusedMultiplyAdd(a7, b1, c7_1);
+                var a8 = Vector512.Create(r6[l2]);
+                c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+                c8_1 = Avx512F.FusedMultiplyAdd(a8, b1, c8_1);
+                var a9 = Vector512.Create(r9[0]);
+                c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+                c9_1 = Avx512F.FusedMultiplyAdd(a9, b1, c9_1);
+                var a10 = Vector512.Create(r9[l]);
+                c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
+                c10_1 = Avx512F.FusedMultiplyAdd(a10, b1, c10_1);
+                var a11 = Vector512.Create(r9[l2]);
+                c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
+                c11_1 = Avx512F.FusedMultiplyAdd(a11, b1, c11_1);
+                r0++; r3++; r6++; r9++;
+                bp += bs;
+            }
         }
         var va = Vector512.Create(alpha);
         if (loadC)
@@ -189,36 +241,67 @@ internal static class GemmKernels
         var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
         var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
         var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
-        nint bs = bStep;
-        float* pb = bp + 8 * bs; // B's line eight steps ahead, as in the 512-bit tile
-        // A's rows r0 + {0, l, 2l} and r3 + {0, l, 2l}, stepped by aStep (as in the 12×32 tile).
-        nint l = aRow, l2 = 2 * (nint)aRow, step = aStep;
-        float* r0 = ap, r3 = ap + 3 * l;
-        for (int p = 0; p < kc; p++)
+        nint bs = bStep, pf = 8 * bs; // B's line eight steps ahead, as in the 512-bit tile
+        if (aRow == 1)
         {
-            Sse.Prefetch0(pb);
-            var b0 = Vector256.Load(bp + 0);
-            var b1 = Vector256.Load(bp + 8);
-            var a0 = Vector256.Create(r0[0]);
-            c0_0 = Fma.MultiplyAdd(a0, b0, c0_0);
-            c0_1 = Fma.MultiplyAdd(a0, b1, c0_1);
-            var a1 = Vector256.Create(r0[l]);
-            c1_0 = Fma.MultiplyAdd(a1, b0, c1_0);
-            c1_1 = Fma.MultiplyAdd(a1, b1, c1_1);
-            var a2 = Vector256.Create(r0[l2]);
-            c2_0 = Fma.MultiplyAdd(a2, b0, c2_0);
-            c2_1 = Fma.MultiplyAdd(a2, b1, c2_1);
-            var a3 = Vector256.Create(r3[0]);
-            c3_0 = Fma.MultiplyAdd(a3, b0, c3_0);
-            c3_1 = Fma.MultiplyAdd(a3, b1, c3_1);
-            var a4 = Vector256.Create(r3[l]);
-            c4_0 = Fma.MultiplyAdd(a4, b0, c4_0);
-            c4_1 = Fma.MultiplyAdd(a4, b1, c4_1);
-            var a5 = Vector256.Create(r3[l2]);
-            c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
-            c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
-            r0 += step; r3 += step;
-            bp += bs; pb += bs;
+            nint step = aStep;
+            for (int p = 0; p < kc; p++)
+            {
+                Sse.Prefetch0(bp + pf);
+                var b0 = Vector256.Load(bp + 0);
+                var b1 = Vector256.Load(bp + 8);
+                var a0 = Vector256.Create(ap[0]);
+                c0_0 = Fma.MultiplyAdd(a0, b0, c0_0);
+                c0_1 = Fma.MultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector256.Create(ap[1]);
+                c1_0 = Fma.MultiplyAdd(a1, b0, c1_0);
+                c1_1 = Fma.MultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector256.Create(ap[2]);
+                c2_0 = Fma.MultiplyAdd(a2, b0, c2_0);
+                c2_1 = Fma.MultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector256.Create(ap[3]);
+                c3_0 = Fma.MultiplyAdd(a3, b0, c3_0);
+                c3_1 = Fma.MultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector256.Create(ap[4]);
+                c4_0 = Fma.MultiplyAdd(a4, b0, c4_0);
+                c4_1 = Fma.MultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector256.Create(ap[5]);
+                c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
+                c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
+                ap += step;
+                bp += bs;
+            }
+        }
+        else
+        {
+            nint l = aRow, l2 = 2 * (nint)aRow;
+            float* r0 = ap, r3 = ap + 3 * l;
+            for (int p = 0; p < kc; p++)
+            {
+                Sse.Prefetch0(bp + pf);
+                var b0 = Vector256.Load(bp + 0);
+                var b1 = Vector256.Load(bp + 8);
+                var a0 = Vector256.Create(r0[0]);
+                c0_0 = Fma.MultiplyAdd(a0, b0, c0_0);
+                c0_1 = Fma.MultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector256.Create(r0[l]);
+                c1_0 = Fma.MultiplyAdd(a1, b0, c1_0);
+                c1_1 = Fma.MultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector256.Create(r0[l2]);
+                c2_0 = Fma.MultiplyAdd(a2, b0, c2_0);
+                c2_1 = Fma.MultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector256.Create(r3[0]);
+                c3_0 = Fma.MultiplyAdd(a3, b0, c3_0);
+                c3_1 = Fma.MultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector256.Create(r3[l]);
+                c4_0 = Fma.MultiplyAdd(a4, b0, c4_0);
+                c4_1 = Fma.MultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector256.Create(r3[l2]);
+                c5_0 = Fma.MultiplyAdd(a5, b0, c5_0);
+                c5_1 = Fma.MultiplyAdd(a5, b1, c5_1);
+                r0++; r3++;
+                bp += bs;
+            }
         }
         var va = Vector256.Create(alpha);
         if (loadC)

@@ -15,6 +15,7 @@ internal static unsafe partial class GemmDriver
         private bool _aInPlace;         // full tiles read A in place (see InPlaceAMaxColumnTiles); only a partial row panel is packed
         private bool _bInPlace;         // tiles read a row-major B in place (see InPlaceBMaxRowTiles); B is not packed at all
         private bool _blockUnits;       // units are row group × column block (see BlockUnitRowGroups), A read in place
+        private bool _packPrivately;    // PackPrivatelyForTests of the thread that started the product
         private int _units;             // units of work: row groups, or row groups × column blocks
         private int _m, _n, _k, _lda, _ldb, _ldc, _bStride, _unitRows, _rowUnits;
         private float _alpha, _beta;
@@ -45,6 +46,7 @@ internal static unsafe partial class GemmDriver
             _path = path; _blk = blk; _transA = transA; _transB = transB;
             _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = a; _lda = lda; _b = b; _ldb = ldb; _c = c; _ldc = ldc; _epilogue = epilogue;
+            _packPrivately = PackPrivatelyForTests;
             bool simd = path != GemmPath.Scalar;
             _aInPlace = ReadInPlace && simd && lda > 0 && n <= InPlaceAMaxColumnTiles * blk.Nr && (!transA || lda <= InPlaceTransposedAMaxStride);
             _bInPlace = ReadInPlace && simd && !transB && ldb > 0 && n % blk.Nr == 0 && m <= InPlaceBMaxRowTiles * blk.Mr;
@@ -149,11 +151,7 @@ internal static unsafe partial class GemmDriver
                     }
                     if (_bInPlace)
                     {
-                        for (int jb = 0; jb < blocks; jb++)
-                        {
-                            int j0 = jb * _blk.Nc;
-                            RunUnit(packA, null, 0, 0, edge, i0, rows, j0, Math.Min(_blk.Nc, _n - j0));
-                        }
+                        for (int jb = 0; jb < blocks; jb++) RunBlock(packA, edge, i0, rows, jb, ref privateB);
                         continue;
                     }
                     bool anyDeferred = false;
@@ -167,19 +165,12 @@ internal static unsafe partial class GemmDriver
                     {
                         if ((deferred[jb >> 6] & (1UL << jb)) == 0) continue;
                         deferred[jb >> 6] &= ~(1UL << jb);
-                        if (!PackPrivatelyForTests && Volatile.Read(ref _blockState[jb]) == Packed)
+                        if (!_packPrivately && Volatile.Read(ref _blockState[jb]) == Packed)
                         {
                             RunSharedBlock(packA, edge, i0, rows, jb);
                             continue;
                         }
-                        privateB ??= BufferPool<float>.Shared.Rent((long)_blk.Nc * _k + 16);
-                        fixed (float* pp = privateB)
-                        {
-                            float* own = Align64(pp); // (colsPadded, k) as k-blocks of (colsPadded/nr, kc, nr)
-                            int j0 = jb * _blk.Nc, cols = Math.Min(_blk.Nc, _n - j0), colsPadded = RoundUp(cols, _blk.Nr);
-                            PackColumnBlock(own, colsPadded, 0, j0, cols);
-                            RunUnit(packA, own, colsPadded, 0, edge, i0, rows, j0, cols);
-                        }
+                        RunPrivateBlock(packA, edge, i0, rows, jb, ref privateB);
                     }
                 }
             }
@@ -195,12 +186,19 @@ internal static unsafe partial class GemmDriver
         {
             int j0 = jb * _blk.Nc, cols = Math.Min(_blk.Nc, _n - j0);
             if (_bInPlace) { RunUnit(packA, null, 0, 0, edge, i0, rows, j0, cols); return; }
-            if (EnsurePacked(jb)) { RunSharedBlock(packA, edge, i0, rows, jb); return; }
+            if (EnsurePacked(jb)) RunSharedBlock(packA, edge, i0, rows, jb);
+            else RunPrivateBlock(packA, edge, i0, rows, jb, ref privateB);
+        }
+
+        /// <summary>Rows i0.. (rows) × column block <paramref name="jb"/> from a private copy of the block, packed into
+        /// <paramref name="privateB"/> (rented on first use, returned by the caller).</summary>
+        private void RunPrivateBlock(float* packA, float* edge, int i0, int rows, int jb, ref float[]? privateB)
+        {
             privateB ??= BufferPool<float>.Shared.Rent((long)_blk.Nc * _k + 16);
             fixed (float* pp = privateB)
             {
                 float* own = Align64(pp); // (colsPadded, k) as k-blocks of (colsPadded/nr, kc, nr)
-                int colsPadded = RoundUp(cols, _blk.Nr);
+                int j0 = jb * _blk.Nc, cols = Math.Min(_blk.Nc, _n - j0), colsPadded = RoundUp(cols, _blk.Nr);
                 PackColumnBlock(own, colsPadded, 0, j0, cols);
                 RunUnit(packA, own, colsPadded, 0, edge, i0, rows, j0, cols);
             }
@@ -215,7 +213,7 @@ internal static unsafe partial class GemmDriver
         /// </summary>
         private bool EnsurePacked(int jb)
         {
-            if (PackPrivatelyForTests) return false;
+            if (_packPrivately) return false;
             int state = Volatile.Read(ref _blockState[jb]);
             if (state == Packed) return true;
             if (state != Unpacked || Interlocked.CompareExchange(ref _blockState[jb], Packing, Unpacked) != Unpacked) return false;

@@ -73,7 +73,8 @@ internal static unsafe partial class GemmDriver
         return 1;
     }
 
-    /// <summary>Tests and benches: whether large products may take block units (see <see cref="BlockUnitRowGroups"/>).</summary>
+    /// <summary>Whether large products may take block units (see <see cref="BlockUnitRowGroups"/>): tests switch it off to
+    /// compare bits, and <c>MLNM_BLOCK_UNITS=0</c> switches it off for a process (how bench/README's series compared them).</summary>
     internal static volatile bool BlockUnits = Environment.GetEnvironmentVariable("MLNM_BLOCK_UNITS") != "0";
 
     /// <summary>
@@ -97,9 +98,11 @@ internal static unsafe partial class GemmDriver
 
     [ThreadStatic] private static GemmJob? t_job;
 
-    /// <summary>Tests only: every part packs every column block of B into its private buffer (the path a part takes when
-    /// another part's packing of a block is held up), to check that it gives the same bits.</summary>
-    internal static volatile bool PackPrivatelyForTests;
+    /// <summary>Tests only: every part of a product started on this thread packs every column block of B into its private
+    /// buffer (the path a part takes when another part's packing of a block is held up), to check that it gives the same
+    /// bits. Per calling thread, read once per product, so a test running beside it (whose products read the panels of a
+    /// <see cref="PackedMatrix"/>, say) is not diverted.</summary>
+    [ThreadStatic] internal static bool PackPrivatelyForTests;
 
     /// <summary>
     /// Widest product, in column tiles, whose A the SIMD tiles read in place instead of from packed panels. Packing costs

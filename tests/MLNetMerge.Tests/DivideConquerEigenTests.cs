@@ -114,6 +114,7 @@ public sealed class DivideConquerEigenTests
     [DataRow(7, 37, 300)]     // every tail: rows mod 4, columns mod 16 and mod 8, two depth blocks
     [DataRow(16, 64, 256)]
     [DataRow(23, 40, 70)]     // 8 + 8 + 4 + 3 rows with 512-bit lanes, 6 + 6 + 6 + 4 + 1 with 256-bit
+    [DataRow(101, 37, 300)]   // from 96 rows B's panels are copied first: the same chains (12 × 8 + 4 + 1 rows, 16 × 6 + 4 + 1)
     public void DoubleGemmEqualsTheScalarFmaLoop(int m, int n, int k)
     {
         var rng = new SeededRandom(9);

@@ -14,8 +14,9 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// loop cost a dozen integer instructions per step), and from <see cref="PackRows"/> rows B's panel is first copied into
 /// one contiguous buffer. Measured in one process on an Ice Lake core against the previous loops (AVX-512 / AVX2,
 /// GFLOP/s): 768 × 768 × 32 (the back-transformation's update) 14.6 → 22.7 / 10.0 → 14.3, 768 × 32 × 768 26.7 → 33.0 /
-/// 15.6 → 23.0, 384³ 27.3 → 43.6 / 20.8 → 33.6 (same bits). Each element is one FMA chain in increasing p whatever the lane width or the block it falls in, so the result is the same bits on every
-/// instruction set (and equal to the scalar <c>fma</c> loop).
+/// 15.6 → 23.0, 384³ 27.3 → 43.6 / 20.8 → 33.6 (same bits). Each element is one FMA chain in increasing p whatever
+/// the lane width or the block it falls in, so the result is the same bits on every instruction set (and equal to the
+/// scalar <c>fma</c> loop).
 /// </summary>
 internal static class DoubleGemm
 {

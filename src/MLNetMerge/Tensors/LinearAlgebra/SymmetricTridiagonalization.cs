@@ -27,11 +27,19 @@ internal static class SymmetricTridiagonalization
     /// </summary>
     internal static void Reduce(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta)
     {
+        bool panels = n >= BlockedTridiagonalization.MinOrder && !BlockedTridiagonalization.UnblockedForTests;
+        int start = panels ? BlockedTridiagonalization.ReducePanels(a, n, d, e, reflectors, beta) : 0; // columns < start reduced
+        ReduceFrom(a, n, start, d, e, reflectors, beta);
+    }
+
+    /// <summary>Steps <paramref name="start"/> … n − 3 of <see cref="Reduce"/> (the columns before start already reduced).</summary>
+    private static void ReduceFrom(double[] a, int n, int start, double[] d, double[] e, double[] reflectors, double[] beta)
+    {
         var p = new double[n];     // (n) p of the current step at indices k+1.., then w
         var next = new double[n];  // (n) the next step's A₂₂ v, accumulated during the current update
-        if (n >= 3 && MakeReflector(a, n, 0, d, e, reflectors, beta))
-            SymmetricProduct(a, n, 1, reflectors.AsSpan(1, n - 1), p.AsSpan(1, n - 1));
-        for (int k = 0; k < n - 2; k++)
+        if (start < n - 2 && MakeReflector(a, n, start, d, e, reflectors, beta))
+            SymmetricProduct(a, n, start + 1, reflectors.AsSpan(start * n + start + 1, n - start - 1), p.AsSpan(start + 1, n - start - 1));
+        for (int k = start; k < n - 2; k++)
         {
             int len = n - k - 1, c0 = k + 1;
             double b = beta[k];
@@ -77,7 +85,7 @@ internal static class SymmetricTridiagonalization
     /// Builds v_k from column k below the diagonal (rows k+1..), sets d[k], e[k] and β_k; false (β_k = 0, e[k] = 0)
     /// when that column is already zero.
     /// </summary>
-    private static bool MakeReflector(double[] a, int n, int k, double[] d, double[] e, double[] reflectors, double[] beta)
+    internal static bool MakeReflector(double[] a, int n, int k, double[] d, double[] e, double[] reflectors, double[] beta)
     {
         int len = n - k - 1;
         var x = reflectors.AsSpan(k * n + k + 1, len);
@@ -98,7 +106,7 @@ internal static class SymmetricTridiagonalization
     }
 
     /// <summary>q = A₂₂ y for the trailing block from row/column <paramref name="c"/>, from its lower triangle only.</summary>
-    private static void SymmetricProduct(double[] a, int n, int c, ReadOnlySpan<double> y, Span<double> q)
+    internal static void SymmetricProduct(double[] a, int n, int c, ReadOnlySpan<double> y, Span<double> q)
     {
         q.Clear();
         for (int i = 0; i < n - c; i++) q[i] += ProductRow(a.AsSpan((c + i) * n + c, i + 1), y, q, i);

@@ -17,7 +17,7 @@ public sealed class BlockedTridiagonalizationTests
     [DataRow(513, 2UL)]  // the smallest order reduced in panels
     public void PanelsRebuildTheMatrix(int n, ulong seed)
     {
-        var a = RandomSymmetric(n, seed);
+        var a = CompactWyBackTransformTests.SymmetricRandom(n, seed);
         var (d, e, reflectors, beta) = Reduce(a, n, unblocked: false);
         Assert.IsTrue(MaxRebuildError(a, n, d, e, reflectors, beta) < 1e-13, "Q T Qᵀ differs from A");
         var unblocked = Reduce(a, n, unblocked: true);
@@ -31,7 +31,7 @@ public sealed class BlockedTridiagonalizationTests
         // A = diag(A₁ (5 × 5), A₂ (515 × 515)): column 4 is zero below its diagonal and stays so through reflectors 0–3,
         // which only mix rows and columns 1–4, so β₄ = 0 and e₄ = 0 in the middle of the first panel.
         const int n = 520;
-        var a = RandomSymmetric(n, 3);
+        var a = CompactWyBackTransformTests.SymmetricRandom(n, 3);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
                 if ((i < 5) != (j < 5)) a[i * n + j] = 0;
@@ -79,14 +79,5 @@ public sealed class BlockedTridiagonalizationTests
             scale = Math.Max(scale, Math.Abs(a[i]));
         }
         return err / scale;
-    }
-
-    private static double[] RandomSymmetric(int n, ulong seed)
-    {
-        var rng = new SeededRandom(seed);
-        var a = new double[n * n];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng.NextGaussian();
-        return a;
     }
 }

@@ -82,7 +82,8 @@ public sealed class CompactWyBackTransformTests
         return (reflectors, beta);
     }
 
-    private static double[] SymmetricRandom(int n, ulong seed)
+    /// <summary>A symmetric (n, n) matrix of seeded Gaussians (also the panel reduction's tests' input).</summary>
+    internal static double[] SymmetricRandom(int n, ulong seed)
     {
         var rng = new SeededRandom(seed);
         var a = new double[n * n];

@@ -10,10 +10,11 @@ internal static partial class GemmKernels
     /// <summary>
     /// 6×16 tile: <c>C = alpha · A · B + beta · C</c> (C read only when <paramref name="loadC"/>), A and B laid out as for
     /// <see cref="Avx512Tile"/> (a packed A panel has aStep 6, a packed B panel bStep 16). Each k loop takes two steps per
-    /// iteration (then a last odd step): with 12 multiply-adds per step, the loop's pointer and counter updates were a
-    /// fifth of its instructions and shared the two ports the multiply-adds use. The same multiply-adds in the same order,
-    /// so the same bits; in one process on an Ice Lake core (AVX-512 off), the tile over 256-deep panels ran 5–18 % faster
-    /// (B in L1 55 → 60–65 GFLOP/s, B streaming from L2 57–65 → 62–70; A in place at lda 768 52–57 → 59–61).
+    /// iteration, then a last odd step (each step written out, as the rest of the tile, so the accumulators stay in
+    /// registers): with 12 multiply-adds per step, the loop's pointer and counter updates were a fifth of its instructions
+    /// and shared the two ports the multiply-adds use. The same multiply-adds in the same order, so the same bits; in one
+    /// process on an Ice Lake core (AVX-512 off), the tile over 256-deep panels ran 5–18 % faster (B in L1 55 → 60–65
+    /// GFLOP/s, B streaming from L2 57–65 → 62–70; A in place at lda 768 52–57 → 59–61).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Avx2Tile(int kc, float* ap, int aRow, int aStep, float* bp, int bStep, float* c, int ldc, float alpha, float beta, bool loadC)

@@ -23,8 +23,8 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// from L3 twice per step (read and write back), 16 bytes per element; the panel form streams it once (8 bytes), and its
 /// product takes two rows at a time (<see cref="SymmetricProduct"/>). The block reduction is Dongarra, Sorensen and
 /// Hammarling (1989), "Block reduction of matrices to condensed forms for eigenvalue computations". Measured in one
-/// process on an Ice Lake core (unblocked → panels, CPU ms): n = 768 88–111 → 51–64, n = 1024 193–236 → 149–155; the
-/// eigenvalues agree to 1e-15 of the largest and ‖A V − V Λ‖ / ‖A‖ stays at 4.5e-15.
+/// process on an Ice Lake core (unblocked → panels, CPU ms): n = 768 76–111 → 50–64, n = 1024 193–236 → 149–155; the
+/// eigenvalues agree to 6e-16 of the largest and ‖A V − V Λ‖ / ‖A‖ stays at 4.5e-15.
 /// </para>
 /// </summary>
 internal static class BlockedTridiagonalization

@@ -96,8 +96,8 @@ internal static class BlockedTridiagonalization
             for (int r = j; r < n; r++) col[r - j] = a[r * n + j];
             for (int q = 0; q < i; q++)
             {
-                Axpy(-w[q * n + j], v.AsSpan(q * n + j, n - j), col);    // − v_q w_q[j]
-                Axpy(-v[q * n + j], w.AsSpan(q * n + j, n - j), col);    // − w_q v_q[j]
+                DenseKernels.Axpy(-w[q * n + j], v.AsSpan(q * n + j, n - j), col);    // − v_q w_q[j]
+                DenseKernels.Axpy(-v[q * n + j], w.AsSpan(q * n + j, n - j), col);    // − w_q v_q[j]
             }
             for (int r = j; r < n; r++) a[r * n + j] = col[r - j];
         }
@@ -111,18 +111,16 @@ internal static class BlockedTridiagonalization
             var vq = v.AsSpan(q * n + c, len);
             var wq = w.AsSpan(q * n + c, len);
             double tw = DenseKernels.Dot(wq, x), tv = DenseKernels.Dot(vq, x);
-            Axpy(-tw, vq, y);                                           // − v_q (w_qᵀ v)
-            Axpy(-tv, wq, y);                                           // − w_q (v_qᵀ v)
+            DenseKernels.Axpy(-tw, vq, y);                              // − v_q (w_qᵀ v)
+            DenseKernels.Axpy(-tv, wq, y);                              // − w_q (v_qᵀ v)
         }
         double b = beta[j];
         System.Numerics.Tensors.TensorPrimitives.Multiply(y, b, y);     // p = β A₂₂ v
         double kk = 0.5 * b * DenseKernels.Dot(x, y);
-        Axpy(-kk, x, y);                                                // w = p − K v
+        DenseKernels.Axpy(-kk, x, y);                                   // w = p − K v
         x.CopyTo(v.AsSpan(i * n + c, len));
         y.CopyTo(w.AsSpan(i * n + c, len));
     }
-
-    private static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y) => DenseKernels.Axpy(alpha, x, y);
 
     /// <summary>The lower triangle of the block from row and column c0: A ← A − V Wᵀ − W Vᵀ.</summary>
     private static void UpdateTrailing(double[] a, int n, int c0, double[] v, double[] w, double[] left, double[] right, double[] diag)

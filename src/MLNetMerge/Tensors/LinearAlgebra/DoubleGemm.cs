@@ -37,7 +37,7 @@ internal static class DoubleGemm
         if (k == 0) return;
         Check("A", a.Length, m, k, lda);
         Check("B", b.Length, k, n, ldb);
-        bool pack = m >= PackRows && n >= 8 && Vector256.IsHardwareAccelerated && PackPanels;
+        bool pack = m >= PackRows && n >= 8 && Vector256.IsHardwareAccelerated;
         double[] panel = pack ? BufferPool<double>.Shared.Rent(DepthBlock * 16) : []; // (depth, 16 or 8) B's panel, rows contiguous
         try
         {
@@ -72,15 +72,12 @@ internal static class DoubleGemm
 
     /// <summary>
     /// Row count from which B's panel (depth × 16 or 8) is copied into one contiguous buffer before the row blocks read it:
-    /// in place, its rows are ldb apart, and at the eigensolver's strides (768 floats64 = 1.5 × 4 KiB) the 256 rows of a
+    /// in place, its rows are ldb apart, and at the eigensolver's strides (768 float64s = 1.5 × 4 KiB) the 256 rows of a
     /// panel fall into 2–4 of the L1 cache's 64 sets, so the panel that should stay in L1 for every row block is fetched
     /// from L2 again and again (`Gemm.Bench` measured 26–39 GFLOP/s at 768 × 768 × 32 and 768 × 32 × 768 in place on an
     /// Ice Lake core). One row block reads each row once, so it gains nothing from a copy.
     /// </summary>
     private const int PackRows = 96;
-
-    /// <summary>Tests turn this off to compare the packed panels' bits with B read in place (the same values, the same chains).</summary>
-    internal static volatile bool PackPanels = true;
 
     /// <summary>Copies columns j … j + width − 1 of rows 0 … depth − 1 of B (row stride ldb) into <paramref name="panel"/> (depth, width).</summary>
     private static ReadOnlySpan<double> Pack(ReadOnlySpan<double> b, int ldb, int j, int depth, int width, double[] panel)

@@ -106,7 +106,7 @@ internal static class SymmetricTridiagonalization
     }
 
     /// <summary>q = A₂₂ y for the trailing block from row/column <paramref name="c"/>, from its lower triangle only.</summary>
-    internal static void SymmetricProduct(double[] a, int n, int c, ReadOnlySpan<double> y, Span<double> q)
+    private static void SymmetricProduct(double[] a, int n, int c, ReadOnlySpan<double> y, Span<double> q)
     {
         q.Clear();
         for (int i = 0; i < n - c; i++) q[i] += ProductRow(a.AsSpan((c + i) * n + c, i + 1), y, q, i);

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using MLNetMerge.Encoders;
 using MLNetMerge.Merging;
 using MLNetMerge.Merging.Methods;
 using static MLNetMerge.Tests.Merges;
@@ -351,6 +352,57 @@ public sealed class EmrSweepTests
                     else AssertSameBits(expected.Select(v => (float)(Half)v).ToArray(), read, $"{task}.{name} (float16)");
                 }
             }
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void CheckpointsReadInPlaceGiveTheBitsOfCopiedRanges()
+    {
+        // From safetensors files the ranged sweep reads F32 tensors in place, from the files' mappings (TryMapFloat32),
+        // and a BF16 tensor through copies; the in-memory family copies every range. Same bits everywhere: model, the
+        // task written after the merge (θ0 again in place), masks, rescalers.
+        const int n = 2 * TensorRangeReader.RangeElements + 1003;
+        var f = new TinyFamily("t1", "t2", "t3")
+            .WithTaskVectors("w", [n], Tasks(1, n, 51)[0], Tasks(3, n, 52))
+            .WithTaskVectors("h", [4, 260], MLNetMerge.Tensors.DType.BF16, Tasks(1, 1040, 53)[0], Tasks(3, 1040, 54));
+        var p = Parameters("emr", 3);
+        var options = new MergeExecutionOptions { MaxThreads = 2, Materialize = ["t2"] };
+        string dir = Path.Combine(Path.GetTempPath(), "mlnetmerge-emr-mapped-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            f.Save(dir);
+            MergedModel Run(ModelFamily family)
+            {
+                var sink = new InMemoryMergeSink { KeepTaskTensors = true };
+                var progress = new Recorder();
+                MergeExecutor.Run(family, p.Method, p, sink, options, progress);
+                CollectionAssert.AreEqual(new[] { "merge", "materialize" }, progress.Stages, "one read, ranges");
+                return sink.Result!;
+            }
+            MergedModel copied, mapped;
+            using (var memory = f.Build()) copied = Run(memory);
+            using (var files = ModelFamily.Load(Path.Combine(dir, "base.safetensors"), f.TaskNames.Select(t => (t, Path.Combine(dir, t + ".safetensors")))))
+            {
+                unsafe
+                {
+                    Assert.IsTrue(files.Base.TryGetTensor("w", out var w) && files.Base.TryMapFloat32(w, 5, 100) != null, "F32 is handed out in place");
+                    Assert.IsTrue(files.Base.TryGetTensor("h", out var h) && files.Base.TryMapFloat32(h, 0, 8) == null, "BF16 is read");
+                }
+                mapped = Run(files);
+            }
+            foreach (var name in new[] { "w", "h" })
+            {
+                AssertSameBits(copied.Tensors[name], mapped.Tensors[name], name);
+                AssertSameBits(copied.TaskTensors["t2"][name], mapped.TaskTensors["t2"][name], $"t2.{name}");
+                foreach (var task in f.TaskNames)
+                    CollectionAssert.AreEqual(copied.ModulatorBytes[$"masks.{task}.{name}"], mapped.ModulatorBytes[$"masks.{task}.{name}"], $"masks.{task}.{name}");
+            }
+            AssertSameBits(copied.Modulators["rescalers"], mapped.Modulators["rescalers"], "rescalers");
         }
         finally
         {

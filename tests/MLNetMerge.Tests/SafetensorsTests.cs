@@ -101,6 +101,26 @@ public sealed class SafetensorsTests
     }
 
     [TestMethod]
+    public unsafe void F32SlicesAreHandedOutInPlace()
+    {
+        // TryMapFloat32 points into the file's mapping at element `start` of an F32 tensor; other dtypes are read instead
+        // (null); a slice outside the tensor is refused; after disposal no address is handed out.
+        string path = WriteMixed("inplace.safetensors");
+        var r = SafetensorsReader.Open(path);
+        Assert.IsTrue(r.TryGetTensor("a.f32", out var a));
+        Assert.IsTrue(r.TryGetTensor("b.f16", out var b));
+        Assert.IsTrue(r.TryGetTensor("c.bf16", out var c));
+        float* p = r.TryMapFloat32(a, 2, 4);
+        Assert.IsTrue(p != null, "F32 in place");
+        CollectionAssert.AreEqual(F32Values[2..6], new ReadOnlySpan<float>(p, 4).ToArray());
+        Assert.IsTrue(r.TryMapFloat32(b, 0, 4) == null, "F16 is read");
+        Assert.IsTrue(r.TryMapFloat32(c, 1, 2) == null, "BF16 is read");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => { _ = (nint)r.TryMapFloat32(a, 3, 4); });
+        r.Dispose();
+        Assert.ThrowsExactly<ObjectDisposedException>(() => { _ = (nint)r.TryMapFloat32(a, 0, 1); });
+    }
+
+    [TestMethod]
     public void Bf16RoundsToNearestEven()
     {
         // float32 bits → expected bfloat16 bits (keep the top 16 bits, round the low 16 to nearest, ties to even):

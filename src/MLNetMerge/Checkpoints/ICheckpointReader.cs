@@ -43,6 +43,20 @@ internal interface ICheckpointReader : IDisposable
         all.AsSpan(checked((int)start), destination.Length).CopyTo(destination);
     }
 
+    /// <summary>
+    /// The address of elements <c>[start, start + count)</c> of an F32 tensor where the reader can hand them out in place,
+    /// without a copy: a read-only mapping of the file that stays valid until the reader is disposed (safetensors). Null
+    /// where it cannot (another dtype, another format): read the slice with <see cref="ReadFloat32(TensorInfo, long, Span{float})"/>.
+    /// Streaming kernels read the values through it once, straight from the page cache, where a read would copy them into a
+    /// buffer first and the kernel read them back.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slice does not lie inside the tensor.</exception>
+    unsafe float* TryMapFloat32(TensorInfo tensor, long start, int count)
+    {
+        CheckRange(tensor, start, count);
+        return null;
+    }
+
     /// <summary>Throws unless <c>[start, start + count)</c> lies inside <paramref name="tensor"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The slice does not lie inside the tensor.</exception>
     static void CheckRange(TensorInfo tensor, long start, int count)

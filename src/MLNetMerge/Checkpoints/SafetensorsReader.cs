@@ -19,13 +19,20 @@ internal sealed class SafetensorsReaderOptions
 /// <summary>
 /// Reads one <c>.safetensors</c> file: the header is parsed and validated on <see cref="Open(string, SafetensorsReaderOptions?)"/>;
 /// tensor bytes are read on request with positional reads (thread-safe), straight into the caller's float buffer
-/// for F32 and through a pooled byte buffer for F16/BF16/F64.
+/// for F32 and through a pooled byte buffer for F16/BF16/F64. F32 slices are also handed out in place
+/// (<see cref="TryMapFloat32"/>) from a read-only mapping of the whole file, made on first request and kept until disposal;
+/// like any mapping it assumes the file does not shrink while it is open (a read past a truncated end faults).
 /// </summary>
 internal sealed class SafetensorsReader : ICheckpointReader
 {
     private readonly SafeFileHandle _handle;
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly bool _readThroughMap;
+    private readonly long _length;
+    private readonly Lock _mapLock = new();
+    private MemoryMappedFile? _map;
+    private MemoryMappedViewAccessor? _view;
+    private nint _mapped;       // the file's first byte in the mapping (pointer acquired until disposal), 0 until mapped
+    private bool _disposed;
     private readonly List<TensorInfo> _tensors;
     private readonly Dictionary<string, TensorInfo> _byName;
     private readonly Dictionary<string, string> _metadata;
@@ -37,11 +44,41 @@ internal sealed class SafetensorsReader : ICheckpointReader
         _tensors = tensors;
         _metadata = metadata;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        if (map && RandomAccess.GetLength(handle) > 0)
+        _length = RandomAccess.GetLength(handle);
+        _readThroughMap = map && _length > 0;
+    }
+
+    /// <summary>The file's first byte in a read-only mapping of all of it, made on the first call (thread-safe).</summary>
+    private unsafe byte* Mapping()
+    {
+        nint p = Volatile.Read(ref _mapped);
+        if (p != 0) return (byte*)p;
+        lock (_mapLock)
         {
-            _map = MemoryMappedFile.CreateFromFile(handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_mapped == 0)
+            {
+                var map = MemoryMappedFile.CreateFromFile(_handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+                var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+                byte* first = null;
+                view.SafeMemoryMappedViewHandle.AcquirePointer(ref first);
+                _map = map;
+                _view = view;
+                Volatile.Write(ref _mapped, (nint)(first + view.PointerOffset));
+            }
+            return (byte*)_mapped;
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>F32 tensors on a little-endian machine at a 4-byte-aligned offset (every file this project writes; the
+    /// format itself only pads its header to 8 bytes by convention); null for any other, whose slices are read.</remarks>
+    public unsafe float* TryMapFloat32(TensorInfo tensor, long start, int count)
+    {
+        ICheckpointReader.CheckRange(tensor, start, count);
+        if (tensor.DType != DType.F32 || !BitConverter.IsLittleEndian || tensor.Offset % sizeof(float) != 0 || _length == 0)
+            return null;
+        return (float*)(Mapping() + tensor.Offset) + start;
     }
 
     /// <summary>Opens and validates <paramref name="path"/>.</summary>
@@ -143,20 +180,11 @@ internal sealed class SafetensorsReader : ICheckpointReader
 
     private void ReadAt(TensorInfo tensor, Span<byte> destination, long offset)
     {
-        if (_view is not null)
+        if (_readThroughMap)
         {
             unsafe
             {
-                byte* p = null;
-                _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-                try
-                {
-                    new ReadOnlySpan<byte>(p + _view.PointerOffset + offset, destination.Length).CopyTo(destination);
-                }
-                finally
-                {
-                    _view.SafeMemoryMappedViewHandle.ReleasePointer();
-                }
+                new ReadOnlySpan<byte>(Mapping() + offset, destination.Length).CopyTo(destination);
             }
             return;
         }
@@ -180,8 +208,18 @@ internal sealed class SafetensorsReader : ICheckpointReader
     /// <inheritdoc />
     public void Dispose()
     {
-        _view?.Dispose();
-        _map?.Dispose();
+        lock (_mapLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (_view is not null)
+            {
+                _view.SafeMemoryMappedViewHandle.ReleasePointer();
+                _view.Dispose();
+            }
+            _map?.Dispose();
+            _mapped = 0;
+        }
         _handle.Dispose();
     }
 }

@@ -112,6 +112,9 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
     public void ReadFloat32(TensorInfo tensor, long start, Span<float> destination) => ShardOf(tensor).ReadFloat32(tensor, start, destination);
 
     /// <inheritdoc />
+    public unsafe float* TryMapFloat32(TensorInfo tensor, long start, int count) => ShardOf(tensor).TryMapFloat32(tensor, start, count);
+
+    /// <inheritdoc />
     public void ReadRaw(TensorInfo tensor, Span<byte> destination) => ShardOf(tensor).ReadRaw(tensor, destination);
 
     private SafetensorsReader ShardOf(TensorInfo tensor) =>

@@ -374,6 +374,7 @@ internal static class MergeExecutor
 
     private static void Release(MergeTensorContext ctx)
     {
+        ctx.Unpin();
         if (ctx.BaseArray.Length > 0) BufferPool<float>.Shared.Return(ctx.BaseArray);
         if (ctx.ScratchArray.Length > 0) BufferPool<float>.Shared.Return(ctx.ScratchArray);
         if (ctx.OutputArray.Length > 0) BufferPool<float>.Shared.Return(ctx.OutputArray);

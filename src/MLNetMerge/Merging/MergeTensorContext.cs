@@ -11,6 +11,7 @@ internal sealed class MergeTensorContext
     internal MergeTensorContext(int taskCount)
     {
         TaskArrays = new float[taskCount][];
+        RangeTasks = new nint[taskCount];
     }
 
     /// <summary>The tensor.</summary>
@@ -62,12 +63,42 @@ internal sealed class MergeTensorContext
     /// <summary>Where a run that materializes tasks after the merge pass may keep per-tensor values until then (<see cref="IMergeSink.TaskScratch"/>), or null.</summary>
     internal ITensorScratch? Stash;
 
-    /// <summary>Reads elements [start, start + count) of the tensor's θ0 and every θt into the first count elements of the base and task buffers.</summary>
+    /// <summary>After <see cref="ReadRange"/> or <see cref="ReadBaseRange"/>: the address of the range's θ0 (count floats),
+    /// in place in its checkpoint's mapping or in the base buffer; valid until the next range or the end of the run.</summary>
+    internal nint RangeBase;
+
+    /// <summary>After <see cref="ReadRange"/>: the address of each θt's range (count floats each), as <see cref="RangeBase"/>.</summary>
+    internal nint[] RangeTasks;
+
+    private System.Runtime.InteropServices.GCHandle[]? _pins; // base and task buffers pinned once for the stage (slot + 1)
+
+    /// <summary>The address of the base buffer (slot −1) or task buffer <paramref name="slot"/>, pinned the first time until
+    /// <see cref="Unpin"/> (the buffers stay the same for a stage, so a range read into one is handed out by address).</summary>
+    internal nint PinnedInput(int slot)
+    {
+        _pins ??= new System.Runtime.InteropServices.GCHandle[TaskArrays.Length + 1];
+        ref var pin = ref _pins[slot + 1];
+        var buffer = slot < 0 ? BaseArray : TaskArrays[slot];
+        if (!pin.IsAllocated) pin = System.Runtime.InteropServices.GCHandle.Alloc(buffer, System.Runtime.InteropServices.GCHandleType.Pinned);
+        else if (!ReferenceEquals(pin.Target, buffer)) throw new InvalidOperationException("an input buffer changed while pinned.");
+        return pin.AddrOfPinnedObject();
+    }
+
+    /// <summary>Releases the pins of <see cref="PinnedInput"/> (before the buffers go back to their pool).</summary>
+    internal void Unpin()
+    {
+        if (_pins is null) return;
+        for (int i = 0; i < _pins.Length; i++)
+            if (_pins[i].IsAllocated) _pins[i].Free();
+        _pins = null;
+    }
+
+    /// <summary>Elements [start, start + count) of the tensor's θ0 and every θt, at <see cref="RangeBase"/> and <see cref="RangeTasks"/>.</summary>
     /// <exception cref="InvalidOperationException">The run does not read ranges.</exception>
     internal void ReadRange(long start, int count) =>
         (Ranges ?? throw new InvalidOperationException("the executor reads whole tensors for this run.")).Read(this, start, count);
 
-    /// <summary>Reads elements [start, start + count) of the tensor's θ0 alone into the first count elements of the base buffer.</summary>
+    /// <summary>Elements [start, start + count) of the tensor's θ0 alone, at <see cref="RangeBase"/>.</summary>
     /// <exception cref="InvalidOperationException">The run does not read ranges.</exception>
     internal void ReadBaseRange(long start, int count) =>
         (Ranges ?? throw new InvalidOperationException("the executor reads whole tensors for this run.")).Read(this, start, count, baseOnly: true);

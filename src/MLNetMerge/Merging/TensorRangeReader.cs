@@ -1,14 +1,19 @@
+using MLNetMerge.Checkpoints;
 using MLNetMerge.Encoders;
 using MLNetMerge.Errors;
 
 namespace MLNetMerge.Merging;
 
 /// <summary>
-/// Reads one tensor's θ0 and θt range by range into a context's cache-sized buffers for runs that read their own
-/// inputs (<see cref="MergeRun.ReadsRanges"/>), with the executor's rules for non-finite values: positions recorded
-/// under <c>allow_nonfinite</c>, and a check that names the file, tensor and element when the run reports one.
+/// Reads one tensor's θ0 and θt range by range for runs that read their own inputs (<see cref="MergeRun.ReadsRanges"/>),
+/// with the executor's rules for non-finite values: positions recorded under <c>allow_nonfinite</c>, and a check that names
+/// the file, tensor and element when the run reports one. Each range is handed to the kernel by address
+/// (<see cref="MergeTensorContext.RangeBase"/>, <see cref="MergeTensorContext.RangeTasks"/>): in place where the checkpoint
+/// maps it (<see cref="ICheckpointReader.TryMapFloat32"/>: F32 safetensors), else copied into the context's cache-sized
+/// buffers (pinned for the stage). In place, a kernel reads each value once from the page cache; a read would copy it
+/// into a buffer first (the kernel's copy, 4–6 GB/s on one core here) and the kernel would read it back.
 /// </summary>
-internal sealed class TensorRangeReader(ModelFamily family, bool allowNonFinite)
+internal sealed unsafe class TensorRangeReader(ModelFamily family, bool allowNonFinite)
 {
     /// <summary>Elements per range: 65,536 (256 KiB per buffer, a multiple of 8 so that only the last range has a tail).</summary>
     public const int RangeElements = 65536;
@@ -16,23 +21,38 @@ internal sealed class TensorRangeReader(ModelFamily family, bool allowNonFinite)
     /// <summary>Whether every reader of <paramref name="family"/> reads ranges.</summary>
     public static bool Supported(ModelFamily family) => family.Base.SupportsRangeReads && family.Tasks.All(t => t.Reader.SupportsRangeReads);
 
-    /// <summary>Elements [start, start + count) of θ0 into the base buffer and, unless <paramref name="baseOnly"/>, of every θt into the task buffers.</summary>
+    /// <summary>
+    /// Elements [start, start + count) of θ0 and, unless <paramref name="baseOnly"/>, of every θt: their addresses in
+    /// <see cref="MergeTensorContext.RangeBase"/> and <see cref="MergeTensorContext.RangeTasks"/>, each in place in its
+    /// checkpoint's mapping or in the context's base or task buffer, read there.
+    /// </summary>
     public void Read(MergeTensorContext ctx, long start, int count, bool baseOnly = false)
     {
         if (count > RangeElements || start < 0 || start + count > ctx.Length)
             throw new ArgumentOutOfRangeException(nameof(count), $"range [{start}, {start + count}) of '{ctx.Name}' ({ctx.Length} elements, ranges of at most {RangeElements}).");
         var info = ctx.Info;
-        var theta0 = ctx.BaseArray.AsSpan(0, count);
-        family.Base.ReadFloat32(info, start, theta0);
-        if (allowNonFinite) NonFiniteInputs.Find(theta0, ctx.NonFinite, start);
+        ctx.RangeBase = Place(family.Base, info, start, count, ctx, -1);
         for (int t = 0; t < (baseOnly ? 0 : ctx.TaskCount); t++)
         {
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);
-            var theta = ctx.TaskArrays[t].AsSpan(0, count);
-            reader.ReadFloat32(ti, start, theta);
-            if (allowNonFinite) NonFiniteInputs.Find(theta, ctx.NonFinite, start);
+            ctx.RangeTasks[t] = Place(reader, ti, start, count, ctx, t);
         }
+    }
+
+    /// <summary>The address of one input's range: in place in the reader's mapping, or in the context's buffer for
+    /// <paramref name="slot"/> (−1 θ0, else task t), read there; non-finite positions recorded under <c>allow_nonfinite</c>.</summary>
+    private nint Place(ICheckpointReader reader, TensorInfo info, long start, int count, MergeTensorContext ctx, int slot)
+    {
+        float* mapped = reader.TryMapFloat32(info, start, count);
+        if (mapped is null)
+        {
+            var buffer = slot < 0 ? ctx.BaseArray : ctx.TaskArrays[slot];
+            reader.ReadFloat32(info, start, buffer.AsSpan(0, count));
+            mapped = (float*)ctx.PinnedInput(slot);
+        }
+        if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>(mapped, count), ctx.NonFinite, start);
+        return (nint)mapped;
     }
 
     /// <summary>Reads the tensor again range by range and throws for its first non-finite input (θ0 first, then the tasks in order, per range).</summary>
@@ -43,9 +63,9 @@ internal sealed class TensorRangeReader(ModelFamily family, bool allowNonFinite)
         {
             int count = (int)Math.Min(RangeElements, ctx.Length - start);
             Read(ctx, start, count);
-            NonFiniteInputs.Check(family.Base.Path, ctx.Name, ctx.BaseArray.AsSpan(0, count), start);
+            NonFiniteInputs.Check(family.Base.Path, ctx.Name, new ReadOnlySpan<float>((float*)ctx.RangeBase, count), start);
             for (int t = 0; t < ctx.TaskCount; t++)
-                NonFiniteInputs.Check(family.Tasks[t].Reader.Path, ctx.Name, ctx.TaskArrays[t].AsSpan(0, count), start);
+                NonFiniteInputs.Check(family.Tasks[t].Reader.Path, ctx.Name, new ReadOnlySpan<float>((float*)ctx.RangeTasks[t], count), start);
         }
     }
 }

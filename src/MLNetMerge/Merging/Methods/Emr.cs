@@ -261,8 +261,9 @@ internal sealed class EmrRun : MergeRun
         else if (!ctx.Stash.TryWrite(ctx.Name, u.AsSpan(0, ctx.Length))) _unified[ctx.Index] = u.AsSpan(0, ctx.Length).ToArray();
     }
 
-    /// <summary>The raw sweep over the tensor's ranges, read one at a time into the context's input buffers (the same bits as one sweep).</summary>
-    private static bool SweepRanges(MergeTensorContext ctx, float[] u, Span<float> output, double[] sums, byte[][]? bits)
+    /// <summary>The raw sweep over the tensor's ranges, one at a time, each in place in its checkpoint's mapping or read into
+    /// the context's input buffers (<see cref="TensorRangeReader"/>; the same bits as one sweep).</summary>
+    private static unsafe bool SweepRanges(MergeTensorContext ctx, float[] u, Span<float> output, double[] sums, byte[][]? bits)
     {
         int tasks = ctx.TaskCount, n = ctx.Length;
         Span<Vector256<double>> lanes = stackalloc Vector256<double>[2 * tasks + 1];
@@ -271,12 +272,12 @@ internal sealed class EmrRun : MergeRun
         {
             int count = Math.Min(TensorRangeReader.RangeElements, n - start);
             ctx.ReadRange(start, count);
-            var theta0 = ctx.BaseArray.AsSpan(0, count);
+            var theta0 = new ReadOnlySpan<float>((float*)ctx.RangeBase, count);
             var uRange = u.AsSpan(start, count);
             var outRange = output.Slice(start, count);
-            int done = EmrKernels.SweepBlocks(ctx.TaskArrays, tasks, raw: true, theta0, uRange, outRange, lanes, bits, start >> 3, count);
+            int done = EmrKernels.SweepBlocks(ctx.RangeTasks.AsSpan(0, tasks), raw: true, theta0, uRange, outRange, lanes, bits, start >> 3, count);
             if (start + count == n)
-                return EmrKernels.SweepTail(ctx.TaskArrays, tasks, raw: true, theta0, uRange, outRange, lanes, sums, bits, start >> 3, done, count);
+                return EmrKernels.SweepTail(ctx.RangeTasks.AsSpan(0, tasks), raw: true, theta0, uRange, outRange, lanes, sums, bits, start >> 3, done, count);
         }
     }
 
@@ -309,7 +310,7 @@ internal sealed class EmrRun : MergeRun
     }
 
     /// <summary>θ0 + γt (Mt ⊙ τm): τm from the context's scratch, or from the run once the merge pass is over (retained).</summary>
-    public override void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
+    public override unsafe void MaterializeTask(MergeTensorContext ctx, ReadOnlySpan<float> merged, int task, Span<float> output)
     {
         float gamma = UsesRescalers ? _gamma[task] : 1f;
         ReadOnlySpan<float> u = !_retain ? ctx.Scratch : _unified[ctx.Index] ?? ReadKept(ctx);
@@ -322,7 +323,7 @@ internal sealed class EmrRun : MergeRun
             {
                 int count = Math.Min(TensorRangeReader.RangeElements, ctx.Length - start);
                 ctx.ReadBaseRange(start, count);
-                EmrKernels.Materialize(ctx.BaseArray.AsSpan(0, count), u.Slice(start, count), mask, start >> 3, gamma, output.Slice(start, count));
+                EmrKernels.Materialize(new ReadOnlySpan<float>((float*)ctx.RangeBase, count), u.Slice(start, count), mask, start >> 3, gamma, output.Slice(start, count));
             }
         }
         if (mask is not null) _masks[ctx.Index]![task] = null!;

@@ -23,112 +23,173 @@ internal static class EmrKernels
     /// election sweep of its own and <see cref="TaskVectorKernels.AbsSum"/> and <see cref="TaskVectorKernels.AgreeingAbsSum"/>
     /// give one by one (tested). Returns whether every τt was finite (every Σ|τt| is).
     /// </summary>
-    public static bool Sweep(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
+    public static unsafe bool Sweep(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
     {
         if (sums.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sums, got {sums.Length}.");
+        if (tasks.Length < T || tasks.Take(T).Any(a => a.Length < n)) throw new ArgumentException($"task buffers shorter than {n} elements or fewer than {T}.");
         Span<Vector256<double>> lanes = stackalloc Vector256<double>[2 * T + 1];
         lanes.Clear();
-        int done = SweepBlocks(tasks, T, raw, theta0, unified, output, lanes, bits, 0, n);
-        return SweepTail(tasks, T, raw, theta0, unified, output, lanes, sums, bits, 0, done, n);
+        var pins = new GCHandle[T];
+        Span<nint> addresses = T <= 64 ? stackalloc nint[T] : new nint[T];
+        try
+        {
+            for (int t = 0; t < T; t++)
+            {
+                pins[t] = GCHandle.Alloc(tasks[t], GCHandleType.Pinned);
+                addresses[t] = pins[t].AddrOfPinnedObject();
+            }
+            int done = SweepBlocks(addresses, raw, theta0, unified, output, lanes, bits, 0, n);
+            return SweepTail(addresses, raw, theta0, unified, output, lanes, sums, bits, 0, done, n);
+        }
+        finally
+        {
+            foreach (var pin in pins) if (pin.IsAllocated) pin.Free();
+        }
     }
 
     /// <summary>
-    /// The vector part of <see cref="Sweep"/> over the 8-lane blocks of elements [0, n) of the given spans (one range of
-    /// a tensor, or all of it), the sums kept in <paramref name="lanes"/> (2T + 1 float64 lanes, carried from range to
-    /// range in element order) and the masks written from byte <paramref name="bitsByte"/> on. Returns the elements done:
-    /// n rounded down to a multiple of 8 (0 without 256-bit vectors).
+    /// The vector part of <see cref="Sweep"/> over the 8-lane blocks of elements [0, n) of one range of a tensor (or all
+    /// of it): <paramref name="tasks"/> holds the address of each task's first element of the range (n floats each, pinned
+    /// or mapped by the caller: a checkpoint's mapping read in place, <see cref="MergeTensorContext.RangeTasks"/>), the
+    /// sums are kept in <paramref name="lanes"/> (2T + 1 float64 lanes, carried from range to range in element order) and
+    /// the masks written from byte <paramref name="bitsByte"/> on. Returns the elements done: n rounded down to a multiple
+    /// of 8 (0 without 256-bit vectors).
     /// </summary>
+    /// <remarks>
+    /// The election takes two blocks per step: each block's sum over the tasks and its maximum are dependency chains as
+    /// long as T, so two independent pairs of chains keep the core busy (in one process, eight tasks, an Ice Lake core:
+    /// 6.8 → 5.7 ns per element with the per-task sums; the same bits). Every element still sees its tasks in order.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int SweepBlocks(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output,
+    public static unsafe int SweepBlocks(ReadOnlySpan<nint> tasks, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output,
         Span<Vector256<double>> lanes, byte[][]? bits, int bitsByte, int n)
     {
+        int T = tasks.Length;
         if (lanes.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sum lanes, got {lanes.Length}.");
-        if (theta0.Length < n || unified.Length < n || output.Length < n || tasks.Length < T || tasks.Take(T).Any(a => a.Length < n)
+        if (theta0.Length < n || unified.Length < n || output.Length < n
             || (bits is not null && (bits.Length < T || bits.Take(T).Any(b => b.Length < bitsByte + MaskBits.ByteCount(n)))))
             throw new ArgumentException($"buffers shorter than {n} elements or {T} tasks.");
         if (!Vector256.IsHardwareAccelerated) return 0;
-        ref float b0 = ref MemoryMarshal.GetReference(theta0);
-        ref float u0 = ref MemoryMarshal.GetReference(unified);
-        ref float o0 = ref MemoryMarshal.GetReference(output);
-        ref float[] a0 = ref MemoryMarshal.GetArrayDataReference(tasks);
         var zero = Vector256<float>.Zero;
-        float[] chunk = raw ? ArrayPool<float>.Shared.Rent(T * SweepChunk) : [];   // raw: τt of the chunk (T × SweepChunk)
-        ref float c0 = ref MemoryMarshal.GetArrayDataReference(chunk);
+        var one = Vector256<float>.One;
+        float[] chunk = raw ? ArrayPool<float>.Shared.Rent(T * SweepChunk + 8) : [];   // raw: τt of the chunk (T × SweepChunk)
+        float** tp = stackalloc float*[T];                                             // (T) task addresses
+        for (int t = 0; t < T; t++) tp[t] = (float*)tasks[t];
         int i = 0;
-        // Chunks of SweepChunk elements, in cache: first u of every block, then one task at a time with its two
-        // accumulators in registers. Each accumulator still takes the blocks in order from element 0.
-        while (i <= n - 8)
+        fixed (float* pb = theta0, pu = unified, po = output, pc = chunk)
         {
-            int end = i + Math.Min(SweepChunk, (n - i) & ~7);
-            var uAcc = lanes[2 * T];
-            for (int j = i; j < end; j += 8)
+            // Chunks of SweepChunk elements, in cache: first u of every block, then one task at a time with its two
+            // accumulators in registers. Each accumulator still takes the blocks in order from element 0.
+            while (i <= n - 8)
             {
-                var b = Vector256.LoadUnsafe(ref b0, (nuint)j);
-                var s = zero;
-                for (int t = 0; t < T; t++)
+                int end = i + Math.Min(SweepChunk, (n - i) & ~7);
+                var uAcc = lanes[2 * T];
+                int j = i;
+                for (; j <= end - 16; j += 16)
                 {
-                    var v = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
-                    if (raw)
+                    var b1 = Vector256.Load(pb + j);
+                    var b2 = Vector256.Load(pb + j + 8);
+                    float* cj = pc + (j - i);       // raw: τt of blocks j, j + 8 at cj + t·SweepChunk
+                    var s1 = zero; var s2 = zero;
+                    for (int t = 0; t < T; t++)
                     {
-                        v -= b;
-                        v.StoreUnsafe(ref c0, (nuint)(t * SweepChunk + j - i));
+                        float* x = tp[t] + j;
+                        var v1 = Vector256.Load(x); var v2 = Vector256.Load(x + 8);
+                        if (raw)
+                        {
+                            v1 -= b1; v2 -= b2;
+                            v1.Store(cj + t * SweepChunk); v2.Store(cj + t * SweepChunk + 8);
+                        }
+                        s1 += v1; s2 += v2;
                     }
-                    s += v;
+                    var e1 = Vector256.ConditionalSelect(Vector256.GreaterThan(s1, zero), one, -one);
+                    var e2 = Vector256.ConditionalSelect(Vector256.GreaterThan(s2, zero), one, -one);
+                    var m1 = zero; var m2 = zero;
+                    for (int t = 0; t < T; t++)
+                    {
+                        float* x = raw ? cj + t * SweepChunk : tp[t] + j;
+                        var v1 = Vector256.Load(x); var v2 = Vector256.Load(x + 8);
+                        m1 = MaxOfMagnitudes(m1, Vector256.ConditionalSelect(Vector256.GreaterThan(v1 * e1, zero), Vector256.Abs(v1), zero));
+                        m2 = MaxOfMagnitudes(m2, Vector256.ConditionalSelect(Vector256.GreaterThan(v2 * e2, zero), Vector256.Abs(v2), zero));
+                    }
+                    uAcc = ElectedBlock(e1 * m1, b1, pu + j, po + j, uAcc);
+                    uAcc = ElectedBlock(e2 * m2, b2, pu + j + 8, po + j + 8, uAcc);
                 }
-                var eps = Vector256.ConditionalSelect(Vector256.GreaterThan(s, zero), Vector256<float>.One, -Vector256<float>.One);
-                var mag = zero;
+                if (j < end)
+                {
+                    // The chunk's last block when it holds an odd number of them.
+                    var b1 = Vector256.Load(pb + j);
+                    float* cj = pc + (j - i);
+                    var s1 = zero;
+                    for (int t = 0; t < T; t++)
+                    {
+                        var v1 = Vector256.Load(tp[t] + j);
+                        if (raw)
+                        {
+                            v1 -= b1;
+                            v1.Store(cj + t * SweepChunk);
+                        }
+                        s1 += v1;
+                    }
+                    var e1 = Vector256.ConditionalSelect(Vector256.GreaterThan(s1, zero), one, -one);
+                    var m1 = zero;
+                    for (int t = 0; t < T; t++)
+                    {
+                        var v1 = Vector256.Load(raw ? cj + t * SweepChunk : tp[t] + j);
+                        m1 = MaxOfMagnitudes(m1, Vector256.ConditionalSelect(Vector256.GreaterThan(v1 * e1, zero), Vector256.Abs(v1), zero));
+                    }
+                    uAcc = ElectedBlock(e1 * m1, b1, pu + j, po + j, uAcc);
+                }
+                lanes[2 * T] = uAcc;
                 for (int t = 0; t < T; t++)
                 {
-                    var v = raw ? Vector256.LoadUnsafe(ref c0, (nuint)(t * SweepChunk + j - i))
-                        : Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t)), (nuint)j);
-                    mag = MaxOfMagnitudes(mag, Vector256.ConditionalSelect(Vector256.GreaterThan(v * eps, zero), Vector256.Abs(v), zero));
+                    float* tt = raw ? pc + t * SweepChunk - i : tp[t];   // τt of element jj at tt + jj
+                    byte[]? bt = bits?[t];
+                    var absAcc = lanes[t];
+                    var agreeAcc = lanes[T + t];
+                    for (int jj = i; jj < end; jj += 8)
+                    {
+                        var v = Vector256.Load(tt + jj);
+                        var u = Vector256.Load(pu + jj);
+                        var (lo, hi) = Vector256.Widen(Vector256.Abs(v));
+                        absAcc += lo + hi;
+                        var agrees = Vector256.GreaterThan(v * u, zero);
+                        (lo, hi) = Vector256.Widen(Vector256.ConditionalSelect(agrees, Vector256.Abs(u), zero));
+                        agreeAcc += lo + hi;
+                        if (bt is not null)
+                            Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bt), bitsByte + (jj >> 3)) = (byte)Vector256.ExtractMostSignificantBits(agrees);
+                    }
+                    lanes[t] = absAcc;
+                    lanes[T + t] = agreeAcc;
                 }
-                var u = eps * mag;
-                u.StoreUnsafe(ref u0, (nuint)j);
-                (u + b).StoreUnsafe(ref o0, (nuint)j);
-                var (ulo, uhi) = Vector256.Widen(Vector256.Abs(u));
-                uAcc += ulo + uhi;
+                i = end;
             }
-            lanes[2 * T] = uAcc;
-            for (int t = 0; t < T; t++)
-            {
-                // τt of the chunk at [first + j]: the chunk buffer (first = t·SweepChunk − i) or the task buffer (first = 0).
-                ref float tt = ref raw ? ref c0 : ref MemoryMarshal.GetArrayDataReference(Unsafe.Add(ref a0, t));
-                nint first = raw ? t * SweepChunk - i : 0;
-                byte[]? bt = bits is null ? null : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bits), t);
-                var absAcc = lanes[t];
-                var agreeAcc = lanes[T + t];
-                for (int j = i; j < end; j += 8)
-                {
-                    var v = Vector256.LoadUnsafe(ref tt, (nuint)(first + j));
-                    var u = Vector256.LoadUnsafe(ref u0, (nuint)j);
-                    var (lo, hi) = Vector256.Widen(Vector256.Abs(v));
-                    absAcc += lo + hi;
-                    var agrees = Vector256.GreaterThan(v * u, zero);
-                    (lo, hi) = Vector256.Widen(Vector256.ConditionalSelect(agrees, Vector256.Abs(u), zero));
-                    agreeAcc += lo + hi;
-                    if (bt is not null)
-                        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bt), bitsByte + (j >> 3)) = (byte)Vector256.ExtractMostSignificantBits(agrees);
-                }
-                lanes[t] = absAcc;
-                lanes[T + t] = agreeAcc;
-            }
-            i = end;
         }
         if (raw) ArrayPool<float>.Shared.Return(chunk);
         return i;
     }
 
+    /// <summary>Stores an elected block u and u + θ0, and returns <c>uAcc + (lo + hi)</c> of |u| widened (the Σ|u| lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<double> ElectedBlock(Vector256<float> u, Vector256<float> b, float* unified, float* output, Vector256<double> uAcc)
+    {
+        u.Store(unified);
+        (u + b).Store(output);
+        var (lo, hi) = Vector256.Widen(Vector256.Abs(u));
+        return uAcc + (lo + hi);
+    }
+
     /// <summary>
-    /// Ends a sweep: <c>sums = Σ lanes</c>, then elements [from, n) of the given spans (the last range's tail, fewer than
-    /// 8 unless vectors are unavailable) one by one, masks from byte <paramref name="bitsByte"/> on (from a multiple of 8).
-    /// Returns whether every τt was finite (every Σ|τt| is).
+    /// Ends a sweep: <c>sums = Σ lanes</c>, then elements [from, n) of the range (the last range's tail, fewer than 8
+    /// unless vectors are unavailable) one by one, masks from byte <paramref name="bitsByte"/> on (from a multiple of 8);
+    /// <paramref name="tasks"/> as for <see cref="SweepBlocks"/>. Returns whether every τt was finite (every Σ|τt| is).
     /// </summary>
-    public static bool SweepTail(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output,
+    public static unsafe bool SweepTail(ReadOnlySpan<nint> tasks, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output,
         ReadOnlySpan<Vector256<double>> lanes, Span<double> sums, byte[][]? bits, int bitsByte, int from, int n)
     {
+        int T = tasks.Length;
         if (sums.Length < 2 * T + 1 || lanes.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sums and lanes.");
-        if (from % 8 != 0 || theta0.Length < n || unified.Length < n || output.Length < n || tasks.Take(T).Any(a => a.Length < n))
+        if (from % 8 != 0 || theta0.Length < n || unified.Length < n || output.Length < n)
             throw new ArgumentException($"a tail from {from} to {n} does not fit the buffers.");
         for (int j = 0; j <= 2 * T; j++) sums[j] = Vector256.Sum(lanes[j]);
         if (bits is not null && from < n)
@@ -136,7 +197,7 @@ internal static class EmrKernels
         Span<float> tau = T <= 64 ? stackalloc float[T] : new float[T];
         for (int i = from; i < n; i++)
         {
-            for (int t = 0; t < T; t++) tau[t] = raw ? tasks[t][i] - theta0[i] : tasks[t][i];
+            for (int t = 0; t < T; t++) tau[t] = raw ? ((float*)tasks[t])[i] - theta0[i] : ((float*)tasks[t])[i];
             float u = ElectScalar(tau);
             unified[i] = u;
             output[i] = u + theta0[i];

@@ -317,7 +317,7 @@ internal static class MergeExecutor
     /// checking them for non-finite values; with <paramref name="sumRun"/> each τt goes through the scratch buffer into
     /// the weighted sum in task buffer 0 (<see cref="MergeRun.UsesOnlyTaskSum"/>); with <paramref name="baseOnly"/> θ0 alone.
     /// </summary>
-    private static void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, MergeWorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
+    private static unsafe void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, MergeWorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
         MergeRun? sumRun = null, bool baseOnly = false)
     {
         var info = Describe(plan, ctx, item);
@@ -331,20 +331,27 @@ internal static class MergeExecutor
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);
             var task = sumRun is null ? ctx.Task(t) : ctx.Scratch;
-            if (whole) reader.ReadFloat32(ti, task);
-            else reader.ReadFloat32(ti, item.Start, task);
+            // θt in place in its checkpoint's mapping when the reader hands it out (F32 safetensors: τt = θt − θ0 then
+            // reads it once, without a copy into the task buffer first), else read into the task buffer.
+            float* inPlace = subtract ? reader.TryMapFloat32(ti, item.Start, item.Length) : null;
+            if (inPlace is null)
+            {
+                if (whole) reader.ReadFloat32(ti, task);
+                else reader.ReadFloat32(ti, item.Start, task);
+            }
+            ReadOnlySpan<float> theta = inPlace is null ? task : new ReadOnlySpan<float>(inPlace, item.Length);
             // One sweep; on a non-finite input read it again to name the element.
-            bool done = checkFinite && subtract && SubtractChecked.Run(task, ctx.Base);
+            bool done = checkFinite && subtract && SubtractChecked.Run(theta, ctx.Base, task);
             if (!done)
             {
-                if (checkFinite && subtract)
+                if (checkFinite && subtract && inPlace is null)
                 {
                     if (whole) reader.ReadFloat32(ti, task);
                     else reader.ReadFloat32(ti, item.Start, task);
                 }
-                if (checkFinite) NonFiniteInputs.Check(reader.Path, info.Name, task, item.Start);
-                if (allowNonFinite) NonFiniteInputs.Find(task, ctx.NonFinite);
-                if (subtract) TensorPrimitives.Subtract(task, ctx.Base, task);
+                if (checkFinite) NonFiniteInputs.Check(reader.Path, info.Name, theta, item.Start);
+                if (allowNonFinite) NonFiniteInputs.Find(theta, ctx.NonFinite);
+                if (subtract) TensorPrimitives.Subtract(theta, ctx.Base, task);
             }
             if (sumRun is not null) AddToSum(ctx, task, sumRun.TaskWeight(ctx, t), first: t == 0);
         }

@@ -256,6 +256,7 @@ internal static class MergeExecutor
         // Runs reading their own ranges get cache-sized input buffers and whole-tensor scratch and output.
         var ranges = (baseOnly ? run.ReadsRangesAfterMerge : raw && run.ReadsRanges) && slice == 0 && TensorRangeReader.Supported(family)
             ? new TensorRangeReader(family, options.AllowNonFinite) : null;
+        bool byAddress = raw && run.MergesRawInPlace && slice > 0 && ranges is null && !baseOnly;
         progress?.Report(new MergeProgress(stage, 0, items.Count));
         Exception? failure = null;
         void Worker()
@@ -277,6 +278,7 @@ internal static class MergeExecutor
                     if (k >= items.Count) break;
                     var item = items[k];
                     if (ranges is not null) Describe(plan, ctx, item);
+                    else if (byAddress) LoadByAddress(family, plan, ctx, item, options.AllowNonFinite);
                     else Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null, baseOnly);
                     if (!raw && !sum && !baseOnly) run.Prepare(ctx);
                     body(ctx, k);
@@ -357,6 +359,27 @@ internal static class MergeExecutor
         }
     }
 
+    /// <summary>
+    /// For <see cref="MergeRun.MergesRawInPlace"/> runs: the addresses of <paramref name="item"/>'s θ0 and every θt in the
+    /// context (<see cref="MergeTensorContext.RangeBase"/>, <see cref="MergeTensorContext.RangeTasks"/>), each in place in
+    /// its checkpoint's mapping or read into the context's buffers; non-finite positions recorded under <c>allow_nonfinite</c>
+    /// (the fused merge reports any other non-finite input itself).
+    /// </summary>
+    private static unsafe void LoadByAddress(ModelFamily family, MergePlan plan, MergeTensorContext ctx, MergeWorkItem item, bool allowNonFinite)
+    {
+        var info = Describe(plan, ctx, item);
+        ctx.RangeBase = TensorRangeReader.InPlaceOrRead(family.Base, info, item.Start, item.Length, ctx, -1);
+        if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>((float*)ctx.RangeBase, item.Length), ctx.NonFinite);
+        for (int t = 0; t < plan.TaskCount; t++)
+        {
+            var reader = family.Tasks[t].Reader;
+            reader.TryGetTensor(info.Name, out var ti);
+            ctx.RangeTasks[t] = TensorRangeReader.InPlaceOrRead(reader, ti, item.Start, item.Length, ctx, t);
+            if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>((float*)ctx.RangeTasks[t], item.Length), ctx.NonFinite);
+        }
+        ctx.InputsByAddress = true;
+    }
+
     /// <summary>Points the context at <paramref name="item"/> (tensor, layer, offset, length) without reading anything.</summary>
     private static TensorInfo Describe(MergePlan plan, MergeTensorContext ctx, MergeWorkItem item)
     {
@@ -367,6 +390,7 @@ internal static class MergeExecutor
         ctx.Offset = item.Start;
         ctx.Length = item.Length;
         ctx.NonFinite.Clear();
+        ctx.InputsByAddress = false;
         return info;
     }
 

@@ -47,6 +47,14 @@ internal abstract class MergeRun
         throw new NotSupportedException($"{GetType().Name} does not merge raw buffers.");
 
     /// <summary>
+    /// Whether <see cref="MergeRaw"/> of a slice reads θ0 and θt by address (<see cref="MergeTensorContext.RangeBase"/>,
+    /// <see cref="MergeTensorContext.RangeTasks"/>) instead of from the base and task buffers: the executor then hands each
+    /// input out in place where its checkpoint maps it (<see cref="Checkpoints.ICheckpointReader.TryMapFloat32"/>) and
+    /// reads the others into the buffers. Only with <see cref="MergesRaw"/>, for slices (element-wise streaming).
+    /// </summary>
+    internal virtual bool MergesRawInPlace => false;
+
+    /// <summary>
     /// Whether <see cref="MergeRaw"/> reads its whole-tensor inputs itself, in consecutive ranges
     /// (<see cref="MergeTensorContext.ReadRange"/>), keeping per-tensor state across them in element order: θ0 and every
     /// θt of a range stay in the core's cache, as with slices, where the run's result is not one of independent slices

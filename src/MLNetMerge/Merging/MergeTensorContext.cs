@@ -70,6 +70,11 @@ internal sealed class MergeTensorContext
     /// <summary>After <see cref="ReadRange"/>: the address of each θt's range (count floats each), as <see cref="RangeBase"/>.</summary>
     internal nint[] RangeTasks;
 
+    /// <summary>True when the executor handed this item's θ0 and θt out by address (<see cref="RangeBase"/>,
+    /// <see cref="RangeTasks"/>, <see cref="Length"/> floats each) for <see cref="MergeRun.MergesRawInPlace"/>; the base and
+    /// task buffers then hold nothing of the item.</summary>
+    internal bool InputsByAddress;
+
     private System.Runtime.InteropServices.GCHandle[]? _pins; // base and task buffers pinned once for the stage (slot + 1)
 
     /// <summary>The address of the base buffer (slot −1) or task buffer <paramref name="slot"/>, pinned the first time until

@@ -31,10 +31,13 @@ internal static class NonFiniteInputs
     }
 
     /// <summary>The raw inputs of a fused merge that flagged a non-finite value, checked one by one (base first, then tasks in order).</summary>
-    public static void CheckAll(ModelFamily family, MergePlan plan, MergeTensorContext ctx)
+    public static unsafe void CheckAll(ModelFamily family, MergePlan plan, MergeTensorContext ctx)
     {
-        Check(family.Base.Path, ctx.Name, ctx.Base, ctx.Offset);
-        for (int t = 0; t < plan.TaskCount; t++) Check(family.Tasks[t].Reader.Path, ctx.Name, ctx.Task(t), ctx.Offset);
+        // In the buffers, or by address when the executor handed them out in place (MergeRun.MergesRawInPlace).
+        ReadOnlySpan<float> Input(int slot) => !ctx.InputsByAddress ? (slot < 0 ? ctx.Base : ctx.Task(slot))
+            : new ReadOnlySpan<float>((float*)(slot < 0 ? ctx.RangeBase : ctx.RangeTasks[slot]), ctx.Length);
+        Check(family.Base.Path, ctx.Name, Input(-1), ctx.Offset);
+        for (int t = 0; t < plan.TaskCount; t++) Check(family.Tasks[t].Reader.Path, ctx.Name, Input(t), ctx.Offset);
     }
 
     /// <summary>Throws for the first NaN or infinity of <paramref name="values"/>, naming the file, the tensor and the element (plus <paramref name="offset"/>).</summary>

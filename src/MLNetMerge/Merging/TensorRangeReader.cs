@@ -44,15 +44,20 @@ internal sealed unsafe class TensorRangeReader(ModelFamily family, bool allowNon
     /// <paramref name="slot"/> (−1 θ0, else task t), read there; non-finite positions recorded under <c>allow_nonfinite</c>.</summary>
     private nint Place(ICheckpointReader reader, TensorInfo info, long start, int count, MergeTensorContext ctx, int slot)
     {
+        nint address = InPlaceOrRead(reader, info, start, count, ctx, slot);
+        if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>((float*)address, count), ctx.NonFinite, start);
+        return address;
+    }
+
+    /// <summary>The address of elements [start, start + count) of one input: in place in the reader's mapping, or read into
+    /// the context's buffer for <paramref name="slot"/> (−1 θ0, else task t, pinned for the stage) and its address there.</summary>
+    internal static nint InPlaceOrRead(ICheckpointReader reader, TensorInfo info, long start, int count, MergeTensorContext ctx, int slot)
+    {
         float* mapped = reader.TryMapFloat32(info, start, count);
-        if (mapped is null)
-        {
-            var buffer = slot < 0 ? ctx.BaseArray : ctx.TaskArrays[slot];
-            reader.ReadFloat32(info, start, buffer.AsSpan(0, count));
-            mapped = (float*)ctx.PinnedInput(slot);
-        }
-        if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>(mapped, count), ctx.NonFinite, start);
-        return (nint)mapped;
+        if (mapped is not null) return (nint)mapped;
+        var buffer = slot < 0 ? ctx.BaseArray : ctx.TaskArrays[slot];
+        reader.ReadFloat32(info, start, buffer.AsSpan(0, count));
+        return ctx.PinnedInput(slot);
     }
 
     /// <summary>Reads the tensor again range by range and throws for its first non-finite input (θ0 first, then the tasks in order, per range).</summary>

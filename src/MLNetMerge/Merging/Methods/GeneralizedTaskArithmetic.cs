@@ -328,11 +328,17 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
     /// <inheritdoc />
     public override bool MergesRaw => _shape is { Sparsify: SparsificationKind.None, RandomDrop: false, SignConsensus: false };
 
+    /// <summary>Slices read in place: the fused sweep reads each value once, from the page cache where a checkpoint maps it.</summary>
+    internal override bool MergesRawInPlace => MergesRaw;
+
     /// <inheritdoc />
-    public override bool MergeRaw(MergeTensorContext ctx, Span<float> output)
+    public override unsafe bool MergeRaw(MergeTensorContext ctx, Span<float> output)
     {
         if (!MergesRaw) return base.MergeRaw(ctx, output);
-        return RawTaskArithmeticKernel.Merge(output, ctx.Base, ctx.TaskArrays, SumWeights(ctx), (float)ctx.Number("scale"), ctx.Length);
+        float lambda = (float)ctx.Number("scale");
+        if (ctx.InputsByAddress)
+            return RawTaskArithmeticKernel.Merge(output, new ReadOnlySpan<float>((float*)ctx.RangeBase, ctx.Length), ctx.RangeTasks, SumWeights(ctx), lambda, ctx.Length);
+        return RawTaskArithmeticKernel.Merge(output, ctx.Base, ctx.TaskArrays, SumWeights(ctx), lambda, ctx.Length);
     }
 
     /// <inheritdoc />

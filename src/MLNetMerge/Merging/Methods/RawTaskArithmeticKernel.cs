@@ -27,14 +27,38 @@ internal static class RawTaskArithmeticKernel
     /// <param name="weights">(T) per-model weights wt (already normalised when the merge is a mean).</param>
     /// <param name="lambda">The scale λ.</param>
     /// <param name="n">Element count.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool Merge(Span<float> output, ReadOnlySpan<float> theta0, float[][] thetas, ReadOnlySpan<float> weights, float lambda, int n)
+    public static unsafe bool Merge(Span<float> output, ReadOnlySpan<float> theta0, float[][] thetas, ReadOnlySpan<float> weights, float lambda, int n)
     {
         ArgumentNullException.ThrowIfNull(thetas);
-        if (output.Length < n || theta0.Length < n || thetas.Length != weights.Length)
-            throw new ArgumentException($"need {n} outputs and base weights and one weight per model; got {output.Length}, {theta0.Length}, {thetas.Length} models and {weights.Length} weights.");
         foreach (var a in thetas)
             if (a.Length < n) throw new ArgumentException($"a model buffer holds {a.Length} elements; {n} expected.", nameof(thetas));
+        var pins = new GCHandle[thetas.Length];
+        Span<nint> addresses = thetas.Length <= 64 ? stackalloc nint[thetas.Length] : new nint[thetas.Length];
+        try
+        {
+            for (int t = 0; t < thetas.Length; t++)
+            {
+                pins[t] = GCHandle.Alloc(thetas[t], GCHandleType.Pinned);
+                addresses[t] = pins[t].AddrOfPinnedObject();
+            }
+            return Merge(output, theta0, addresses, weights, lambda, n);
+        }
+        finally
+        {
+            foreach (var pin in pins) if (pin.IsAllocated) pin.Free();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Merge(Span{float}, ReadOnlySpan{float}, float[][], ReadOnlySpan{float}, float, int)"/> with each θt given
+    /// by the address of its first element (n floats, pinned or mapped by the caller: a checkpoint's slice read in place,
+    /// <see cref="MergeTensorContext.RangeTasks"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe bool Merge(Span<float> output, ReadOnlySpan<float> theta0, ReadOnlySpan<nint> thetas, ReadOnlySpan<float> weights, float lambda, int n)
+    {
+        if (output.Length < n || theta0.Length < n || thetas.Length != weights.Length)
+            throw new ArgumentException($"need {n} outputs and base weights and one weight per model; got {output.Length}, {theta0.Length}, {thetas.Length} models and {weights.Length} weights.");
         int T = thetas.Length;
         ref float o = ref MemoryMarshal.GetReference(output);
         ref float b0 = ref MemoryMarshal.GetReference(theta0);
@@ -51,7 +75,7 @@ internal static class RawTaskArithmeticKernel
                 var acc = Vector512<float>.Zero;
                 for (int t = 0; t < T; t++)
                 {
-                    var tau = Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(thetas[t]), (nuint)i) - b;
+                    var tau = Vector512.Load((float*)thetas[t] + i) - b;
                     check += tau - tau;
                     acc = tau * Vector512.Create(weights[t]) + acc;
                 }
@@ -70,7 +94,7 @@ internal static class RawTaskArithmeticKernel
                 var acc = Vector256<float>.Zero;
                 for (int t = 0; t < T; t++)
                 {
-                    var tau = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(thetas[t]), (nuint)i) - b;
+                    var tau = Vector256.Load((float*)thetas[t] + i) - b;
                     check += tau - tau;
                     acc = tau * Vector256.Create(weights[t]) + acc;
                 }
@@ -85,7 +109,7 @@ internal static class RawTaskArithmeticKernel
             float acc = 0f;
             for (int t = 0; t < T; t++)
             {
-                float tau = thetas[t][i] - b;
+                float tau = ((float*)thetas[t])[i] - b;
                 finite &= float.IsFinite(tau);
                 acc = tau * weights[t] + acc;
             }

@@ -100,6 +100,45 @@ public sealed class SlicedMergeTests
     }
 
     [TestMethod]
+    [DataRow("task_arithmetic")] // the fused sweep reads θ0 and θt by address
+    [DataRow("ties")]            // τt = θt − θ0 formed from the mapping
+    [DataRow("weight_average")]
+    public void SlicedMergesOfFilesReadInPlaceGiveTheBitsOfCopiedInputs(string method)
+    {
+        // From safetensors files the F32 tensors are read in place (the mapping) and the BF16 one through copies; the
+        // in-memory family copies everything. Same bits, and a non-finite θt in a later slice of a file is still named.
+        string dir = Path.Combine(Path.GetTempPath(), "mlnm-inplace-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var f = Family().WithTaskVectors("blocks.2.h", [3, 50], DType.BF16, Random(150, 90), Random(150, 91, 0.1f), Random(150, 92, 0.1f), Random(150, 93, 0.1f));
+            f.Save(dir);
+            var options = new MergeExecutionOptions { MaxThreads = 2, SliceElements = 64, Seed = 7 };
+            var copied = Run(f, method, options: options);
+            MergedModel mapped;
+            using (var files = Encoders.ModelFamily.Load(Path.Combine(dir, "base.safetensors"), f.TaskNames.Select(t => (t, Path.Combine(dir, t + ".safetensors")))))
+                mapped = Run(files, method, options: options);
+            Assert.HasCount(4, copied.Tensors);
+            foreach (var (name, expected) in copied.Tensors)
+                CollectionAssert.AreEqual(MemoryMarshal.AsBytes(expected.AsSpan()).ToArray(), MemoryMarshal.AsBytes(mapped.Tensors[name].AsSpan()).ToArray(), $"{method} {name}");
+
+            var theta = Random(200, 3);
+            var bad = (float[])theta.Clone();
+            bad[150] = float.NaN;
+            new TinyFamily("a", "b").WithWeights("w", [200], theta, theta, bad).Save(dir);
+            using var poisoned = Encoders.ModelFamily.Load(Path.Combine(dir, "base.safetensors"), [("a", Path.Combine(dir, "a.safetensors")), ("b", Path.Combine(dir, "b.safetensors"))]);
+            var e = Assert.ThrowsExactly<NonFiniteTensorException>(() => Run(poisoned, method, options: new MergeExecutionOptions { MaxThreads = 1, SliceElements = 64 }));
+            StringAssert.Contains(e.Message, "b.safetensors");
+            StringAssert.Contains(e.Message, "'w'");
+            StringAssert.Contains(e.Message, "element 150");
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void RangeReadsEqualTheSameSliceOfAFullRead()
     {
         string dir = Path.Combine(Path.GetTempPath(), "mlnm-range-" + Guid.NewGuid().ToString("N"));

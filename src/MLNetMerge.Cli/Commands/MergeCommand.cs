@@ -15,7 +15,7 @@ internal static class MergeCommand
         var materialize = new Option<string[]>("--materialize") { Description = "Also write tasks/<name>.safetensors for these tasks ('all' for every task).", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.ZeroOrMore };
         var output = new Option<string?>("--output", "-o") { Description = "Output directory (overrides the recipe's)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var mmap = new Option<bool>("--mmap") { Description = "Read inputs through memory maps." };
+        var mmap = new Option<bool>("--mmap") { Description = "Copy every tensor read out of a memory map (F32 safetensors slices are read in place from one anyway)." };
         var method = new Option<string?>("--method") { Description = "Method (flag form)." };
         var basePath = new Option<string?>("--base") { Description = "Base checkpoint (flag form)." };
         var models = new Option<string[]>("--model") { Description = "name=path of a fine-tuned model (flag form, repeatable).", Arity = ArgumentArity.ZeroOrMore };

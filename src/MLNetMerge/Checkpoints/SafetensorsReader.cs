@@ -9,9 +9,10 @@ namespace MLNetMerge.Checkpoints;
 internal sealed class SafetensorsReaderOptions
 {
     /// <summary>
-    /// Read through a memory mapping instead of <see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>.
-    /// Default false: positional reads into reused buffers are faster on first touch here; mapping helps with files
-    /// larger than memory that are read sparsely.
+    /// Copy the tensors that are read (<see cref="SafetensorsReader.ReadFloat32(TensorInfo, Span{float})"/>, the raw reads)
+    /// out of a memory mapping instead of with <see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>.
+    /// Default false: positional reads into reused buffers were as fast or faster here. Slices that a merge reads in
+    /// place (<see cref="SafetensorsReader.TryMapFloat32"/>) come from the mapping whatever this says.
     /// </summary>
     public bool MemoryMap { get; init; }
 }

@@ -49,7 +49,8 @@ internal sealed class RecipeRunOptions
     /// <summary>Worker threads of the merge. Default: processor count.</summary>
     public int MaxThreads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Read inputs through memory maps. Default false.</summary>
+    /// <summary>Copy every tensor read out of a memory map instead of with positional reads. Default false; F32 safetensors
+    /// slices that a merge reads in place come from a read-only mapping either way.</summary>
     public bool MemoryMap { get; init; }
 
     /// <summary>Where <c>report.json</c> goes (overrides <c>evaluate.report</c>). Default null: the output folder, else

@@ -34,6 +34,7 @@ internal sealed class SafetensorsReader : ICheckpointReader
     private MemoryMappedViewAccessor? _view;
     private nint _mapped;       // the file's first byte in the mapping (pointer acquired until disposal), 0 until mapped
     private bool _disposed;
+    private volatile bool _unmappable; // the mapping was refused once: every slice is read
     private readonly List<TensorInfo> _tensors;
     private readonly Dictionary<string, TensorInfo> _byName;
     private readonly Dictionary<string, string> _metadata;
@@ -77,9 +78,19 @@ internal sealed class SafetensorsReader : ICheckpointReader
     public unsafe float* TryMapFloat32(TensorInfo tensor, long start, int count)
     {
         ICheckpointReader.CheckRange(tensor, start, count);
-        if (tensor.DType != DType.F32 || !BitConverter.IsLittleEndian || tensor.Offset % sizeof(float) != 0 || _length == 0)
+        if (tensor.DType != DType.F32 || !BitConverter.IsLittleEndian || tensor.Offset % sizeof(float) != 0 || _length == 0 || _unmappable)
             return null;
-        return (float*)(Mapping() + tensor.Offset) + start;
+        byte* first;
+        try
+        {
+            first = Mapping();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _unmappable = true; // a file system or address space that refuses the mapping: read the slices instead
+            return null;
+        }
+        return (float*)(first + tensor.Offset) + start;
     }
 
     /// <summary>Opens and validates <paramref name="path"/>.</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Merging.Methods;
 
@@ -23,28 +24,15 @@ internal static class EmrKernels
     /// election sweep of its own and <see cref="TaskVectorKernels.AbsSum"/> and <see cref="TaskVectorKernels.AgreeingAbsSum"/>
     /// give one by one (tested). Returns whether every τt was finite (every Σ|τt| is).
     /// </summary>
-    public static unsafe bool Sweep(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
+    public static bool Sweep(float[][] tasks, int T, bool raw, ReadOnlySpan<float> theta0, Span<float> unified, Span<float> output, Span<double> sums, byte[][]? bits, int n)
     {
         if (sums.Length < 2 * T + 1) throw new ArgumentException($"need {2 * T + 1} sums, got {sums.Length}.");
         if (tasks.Length < T || tasks.Take(T).Any(a => a.Length < n)) throw new ArgumentException($"task buffers shorter than {n} elements or fewer than {T}.");
         Span<Vector256<double>> lanes = stackalloc Vector256<double>[2 * T + 1];
         lanes.Clear();
-        var pins = new GCHandle[T];
-        Span<nint> addresses = T <= 64 ? stackalloc nint[T] : new nint[T];
-        try
-        {
-            for (int t = 0; t < T; t++)
-            {
-                pins[t] = GCHandle.Alloc(tasks[t], GCHandleType.Pinned);
-                addresses[t] = pins[t].AddrOfPinnedObject();
-            }
-            int done = SweepBlocks(addresses, raw, theta0, unified, output, lanes, bits, 0, n);
-            return SweepTail(addresses, raw, theta0, unified, output, lanes, sums, bits, 0, done, n);
-        }
-        finally
-        {
-            foreach (var pin in pins) if (pin.IsAllocated) pin.Free();
-        }
+        using var pinned = new PinnedAddresses(tasks, T);
+        int done = SweepBlocks(pinned.Addresses, raw, theta0, unified, output, lanes, bits, 0, n);
+        return SweepTail(pinned.Addresses, raw, theta0, unified, output, lanes, sums, bits, 0, done, n);
     }
 
     /// <summary>

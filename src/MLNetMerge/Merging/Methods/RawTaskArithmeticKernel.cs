@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Merging.Methods;
 
@@ -27,26 +28,13 @@ internal static class RawTaskArithmeticKernel
     /// <param name="weights">(T) per-model weights wt (already normalised when the merge is a mean).</param>
     /// <param name="lambda">The scale λ.</param>
     /// <param name="n">Element count.</param>
-    public static unsafe bool Merge(Span<float> output, ReadOnlySpan<float> theta0, float[][] thetas, ReadOnlySpan<float> weights, float lambda, int n)
+    public static bool Merge(Span<float> output, ReadOnlySpan<float> theta0, float[][] thetas, ReadOnlySpan<float> weights, float lambda, int n)
     {
         ArgumentNullException.ThrowIfNull(thetas);
         foreach (var a in thetas)
             if (a.Length < n) throw new ArgumentException($"a model buffer holds {a.Length} elements; {n} expected.", nameof(thetas));
-        var pins = new GCHandle[thetas.Length];
-        Span<nint> addresses = thetas.Length <= 64 ? stackalloc nint[thetas.Length] : new nint[thetas.Length];
-        try
-        {
-            for (int t = 0; t < thetas.Length; t++)
-            {
-                pins[t] = GCHandle.Alloc(thetas[t], GCHandleType.Pinned);
-                addresses[t] = pins[t].AddrOfPinnedObject();
-            }
-            return Merge(output, theta0, addresses, weights, lambda, n);
-        }
-        finally
-        {
-            foreach (var pin in pins) if (pin.IsAllocated) pin.Free();
-        }
+        using var pinned = new PinnedAddresses(thetas, thetas.Length);
+        return Merge(output, theta0, pinned.Addresses, weights, lambda, n);
     }
 
     /// <summary>

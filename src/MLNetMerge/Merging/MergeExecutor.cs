@@ -365,18 +365,10 @@ internal static class MergeExecutor
     /// its checkpoint's mapping or read into the context's buffers; non-finite positions recorded under <c>allow_nonfinite</c>
     /// (the fused merge reports any other non-finite input itself).
     /// </summary>
-    private static unsafe void LoadByAddress(ModelFamily family, MergePlan plan, MergeTensorContext ctx, MergeWorkItem item, bool allowNonFinite)
+    private static void LoadByAddress(ModelFamily family, MergePlan plan, MergeTensorContext ctx, MergeWorkItem item, bool allowNonFinite)
     {
         var info = Describe(plan, ctx, item);
-        ctx.RangeBase = TensorRangeReader.InPlaceOrRead(family.Base, info, item.Start, item.Length, ctx, -1);
-        if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>((float*)ctx.RangeBase, item.Length), ctx.NonFinite);
-        for (int t = 0; t < plan.TaskCount; t++)
-        {
-            var reader = family.Tasks[t].Reader;
-            reader.TryGetTensor(info.Name, out var ti);
-            ctx.RangeTasks[t] = TensorRangeReader.InPlaceOrRead(reader, ti, item.Start, item.Length, ctx, t);
-            if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>((float*)ctx.RangeTasks[t], item.Length), ctx.NonFinite);
-        }
+        TensorRangeReader.Place(family, info, item.Start, item.Length, ctx, allowNonFinite ? 0 : -1, baseOnly: false); // positions within the slice
         ctx.InputsByAddress = true;
     }
 

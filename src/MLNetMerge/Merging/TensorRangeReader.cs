@@ -30,34 +30,41 @@ internal sealed unsafe class TensorRangeReader(ModelFamily family, bool allowNon
     {
         if (count > RangeElements || start < 0 || start + count > ctx.Length)
             throw new ArgumentOutOfRangeException(nameof(count), $"range [{start}, {start + count}) of '{ctx.Name}' ({ctx.Length} elements, ranges of at most {RangeElements}).");
-        var info = ctx.Info;
-        ctx.RangeBase = Place(family.Base, info, start, count, ctx, -1);
+        Place(family, ctx.Info, start, count, ctx, allowNonFinite ? start : -1, baseOnly);
+    }
+
+    /// <summary>
+    /// The addresses of elements [start, start + count) of <paramref name="info"/>'s θ0 and, unless <paramref name="baseOnly"/>,
+    /// every θt in <see cref="MergeTensorContext.RangeBase"/> and <see cref="MergeTensorContext.RangeTasks"/>: in place in a
+    /// reader's mapping, or read into the context's buffer (pinned for the stage) and its address there. With
+    /// <paramref name="nonFiniteOffset"/> ≥ 0 (<c>allow_nonfinite</c>) the positions of non-finite inputs, plus that offset,
+    /// go to <see cref="MergeTensorContext.NonFinite"/>. Ranges of a run that reads its own (<see cref="Read"/>) and the
+    /// slices of a run that merges by address (<see cref="MergeRun.MergesRawInPlace"/>) both come through here.
+    /// </summary>
+    internal static void Place(ModelFamily family, TensorInfo info, long start, int count, MergeTensorContext ctx, long nonFiniteOffset, bool baseOnly)
+    {
+        ctx.RangeBase = Place(family.Base, info, start, count, ctx, -1, nonFiniteOffset);
         for (int t = 0; t < (baseOnly ? 0 : ctx.TaskCount); t++)
         {
             var reader = family.Tasks[t].Reader;
             reader.TryGetTensor(info.Name, out var ti);
-            ctx.RangeTasks[t] = Place(reader, ti, start, count, ctx, t);
+            ctx.RangeTasks[t] = Place(reader, ti, start, count, ctx, t, nonFiniteOffset);
         }
     }
 
-    /// <summary>The address of one input's range: in place in the reader's mapping, or in the context's buffer for
-    /// <paramref name="slot"/> (−1 θ0, else task t), read there; non-finite positions recorded under <c>allow_nonfinite</c>.</summary>
-    private nint Place(ICheckpointReader reader, TensorInfo info, long start, int count, MergeTensorContext ctx, int slot)
+    /// <summary>One input of <see cref="Place(ModelFamily, TensorInfo, long, int, MergeTensorContext, long, bool)"/>: the
+    /// context's buffer for <paramref name="slot"/> is θ0's (−1) or task t's.</summary>
+    private static nint Place(ICheckpointReader reader, TensorInfo info, long start, int count, MergeTensorContext ctx, int slot, long nonFiniteOffset)
     {
-        nint address = InPlaceOrRead(reader, info, start, count, ctx, slot);
-        if (allowNonFinite) NonFiniteInputs.Find(new ReadOnlySpan<float>((float*)address, count), ctx.NonFinite, start);
-        return address;
-    }
-
-    /// <summary>The address of elements [start, start + count) of one input: in place in the reader's mapping, or read into
-    /// the context's buffer for <paramref name="slot"/> (−1 θ0, else task t, pinned for the stage) and its address there.</summary>
-    internal static nint InPlaceOrRead(ICheckpointReader reader, TensorInfo info, long start, int count, MergeTensorContext ctx, int slot)
-    {
-        float* mapped = reader.TryMapFloat32(info, start, count);
-        if (mapped is not null) return (nint)mapped;
-        var buffer = slot < 0 ? ctx.BaseArray : ctx.TaskArrays[slot];
-        reader.ReadFloat32(info, start, buffer.AsSpan(0, count));
-        return ctx.PinnedInput(slot);
+        float* address = reader.TryMapFloat32(info, start, count);
+        if (address is null)
+        {
+            var buffer = slot < 0 ? ctx.BaseArray : ctx.TaskArrays[slot];
+            reader.ReadFloat32(info, start, buffer.AsSpan(0, count));
+            address = (float*)ctx.PinnedInput(slot);
+        }
+        if (nonFiniteOffset >= 0) NonFiniteInputs.Find(new ReadOnlySpan<float>(address, count), ctx.NonFinite, nonFiniteOffset);
+        return (nint)address;
     }
 
     /// <summary>Reads the tensor again range by range and throws for its first non-finite input (θ0 first, then the tasks in order, per range).</summary>

@@ -126,7 +126,7 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         for (int t = 0; t < tau.Length; t++) tau[t] = ctx.TaskArrays[t];
         int common = IsoCts.CommonSize(Math.Min(m, n), ctx.TaskCount, ctx.Number("common_space_fraction"));
         var settings = new RandomizedSvdSettings((int)ctx.Number("power_iterations"), MatrixMerge.SketchSeed(plan, "iso", ctx.Name), (int)ctx.Number("filter_degree"));
-        IsoCtsUpdate(ctx.Scratch, tau, m, n, common, settings, lambda, output, ctx.MaxThreads);
+        IsoCtsUpdate.Add(ctx.Scratch, tau, m, n, common, settings, lambda, output, ctx.MaxThreads);
     }
 
     /// <summary>
@@ -167,79 +167,6 @@ internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFr
         finally
         {
             if (rented is not null) pool.Return(rented);
-        }
-    }
-
-    /// <summary>
-    /// Adds ISO-CTS's <c>λ·σ̄·polar(U) polar(Vᵀ)</c> into <paramref name="output"/> (m, n): common block the top
-    /// <paramref name="common"/> triplets of <paramref name="sum"/>, task blocks each task's top (r − common)/T triplets
-    /// after projecting out the common left subspace. The per-task SVDs, then the two polar factors, run side by side on
-    /// up to <paramref name="maxThreads"/> threads (<see cref="MatrixMerge.SideBySide"/>; same result for any count).
-    /// </summary>
-    internal static void IsoCtsUpdate(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
-        RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads = int.MaxValue)
-    {
-        int tasks = tau.Length, r = Math.Min(m, n), perTask = (r - common) / tasks;
-        var f = GramSvd.Decompose(sum, m, n, maxThreads); // U (m, r), S (r), Vᵀ (r, n)
-        var pool = BufferPool<float>.Shared;
-        float[] uc = pool.Rent((long)m * r);             // (m, r) task blocks in columns t·p …, common block last
-        float[] vc = pool.Rent((long)r * n);             // (r, n) the matching rows of Vᵀ
-        float[] uk = pool.Rent((long)m * Math.Max(common, 1)); // (m, k) common left basis, contiguous
-        float[] pu = pool.Rent((long)m * r);             // (m, r) polar(U)
-        float[] pv = pool.Rent((long)r * n);             // (r, n) polar(Vᵀ)
-        var sigma = new double[r];                        // (r) the stacked singular values
-        try
-        {
-            for (int i = 0; i < m; i++)
-            {
-                f.U.AsSpan(i * r, common).CopyTo(uk.AsSpan(i * common, common));
-                f.U.AsSpan(i * r, common).CopyTo(uc.AsSpan(i * r + tasks * perTask, common));
-            }
-            f.Vt.AsSpan(0, common * n).CopyTo(vc.AsSpan(tasks * perTask * n, common * n));
-            for (int j = 0; j < common; j++) sigma[tasks * perTask + j] = f.S[j];
-            if (perTask > 0)
-                MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
-                {
-                    float[] w = pool.Rent((long)m * n);                          // (m, n) τt − Uk Ukᵀ τt
-                    float[] proj = pool.Rent((long)Math.Max(common, 1) * n);     // (k, n) Ukᵀ τt
-                    try
-                    {
-                        var ws = w.AsSpan(0, m * n);
-                        tau[t].AsSpan(0, m * n).CopyTo(ws);
-                        if (common > 0)
-                        {
-                            Gemm.Multiply(true, false, common, n, m, 1f, uk, common, tau[t], n, 0f, proj, n, threads);   // Ukᵀ τt   (k, n)
-                            Gemm.Multiply(false, false, m, n, common, -1f, uk, common, proj, n, 1f, w, n, threads);      // τt − Uk·(k, n)
-                        }
-                        var ft = MatrixMerge.TopTriplets(ws, m, n, perTask, settings, threads);
-                        for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(uc.AsSpan(i * r + t * perTask, perTask));
-                        ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
-                        for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
-                    }
-                    finally
-                    {
-                        pool.Return(w);
-                        pool.Return(proj);
-                    }
-                });
-            double mean = 0;
-            foreach (double s in sigma) mean += s;
-            mean /= r;
-            MatrixMerge.SideBySide(2, maxThreads, (side, threads) =>
-            {
-                if (side == 0) GramSvd.Polar(uc.AsSpan(0, m * r), m, r, pu.AsSpan(0, m * r), threads);   // polar(U) (m, r)
-                else GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), threads);            // polar(Vᵀ) (r, n)
-            });
-            Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
-        }
-        finally
-        {
-            pool.Return(uc);
-            pool.Return(vc);
-            pool.Return(uk);
-            pool.Return(pu);
-            pool.Return(pv);
-            f.Return();
         }
     }
 }

@@ -37,17 +37,32 @@ internal static class GramSvd
 
     /// <summary>The full thin SVD of <paramref name="a"/> (m, n); its two float32 products use up to <paramref name="maxThreads"/> threads (same result for any value).</summary>
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
-    internal static Factors Decompose(ReadOnlySpan<float> a, int m, int n, int maxThreads = int.MaxValue)
+    internal static Factors Decompose(ReadOnlySpan<float> a, int m, int n, int maxThreads = int.MaxValue) =>
+        Decompose(a, m, n, maxThreads, byRows: false);
+
+    /// <summary>
+    /// The thin SVD of a wide or square <paramref name="a"/> (m ≤ n) through the Gram matrix of its rows, <c>A Aᵀ</c>, with
+    /// every eigenvector kept: U (m, m) is a complete orthonormal basis of R^m (the columns of singular values at the floor
+    /// included), so its last columns span the orthogonal complement of its first ones; the rows of Vᵀ at the floor are zero.
+    /// </summary>
+    /// <exception cref="ArgumentException">m exceeds n, a span is too short or A holds a non-finite value.</exception>
+    internal static Factors DecomposeRows(ReadOnlySpan<float> a, int m, int n, int maxThreads = int.MaxValue)
+    {
+        if (m > n) throw new ArgumentException($"SVD by rows: A ({m}, {n}) has more rows than columns.");
+        return Decompose(a, m, n, maxThreads, byRows: true);
+    }
+
+    private static Factors Decompose(ReadOnlySpan<float> a, int m, int n, int maxThreads, bool byRows)
     {
         DenseKernels.Require("SVD input A", a.Length, m, n);
         int k = Math.Min(m, n);
-        var (sigma, rows) = ShortSideEigen(a, m, n, maxThreads); // (k), (k, k) row j = eigenvector j of G
+        var (sigma, rows) = ShortSideEigen(a, m, n, maxThreads, byRows); // (k), (k, k) row j = eigenvector j of G
         var inverse = InverseSingularValues(sigma);     // (k) 1/σ_j, 0 at or below the floor
         var vecs = ToFloat(rows, k * k);                // (k, k), pooled
         BufferPool<double>.Shared.Return(rows);
         var u = BufferPool<float>.Shared.Rent((long)m * k);  // (m, k)
         var vt = BufferPool<float>.Shared.Rent((long)k * n); // (k, n)
-        if (m >= n)
+        if (m >= n && !byRows)
         {
             // V = eigenvectors: Vᵀ[j, :] = row j; U = A V Σ⁻¹.
             Array.Copy(vecs, vt, k * n);
@@ -61,7 +76,7 @@ internal static class GramSvd
         {
             // U = eigenvectors as columns; Vᵀ = Σ⁻¹ Uᵀ A.
             for (int i = 0; i < m; i++)
-                for (int j = 0; j < k; j++) u[i * k + j] = inverse[j] == 0 ? 0f : vecs[j * k + i];
+                for (int j = 0; j < k; j++) u[i * k + j] = inverse[j] == 0 && !byRows ? 0f : vecs[j * k + i];
             Gemm.Multiply(false, false, k, n, m, 1f, vecs, k, a, n, 0f, vt, n, maxThreads);
             for (int j = 0; j < k; j++)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(vt.AsSpan(j * n, n), (float)inverse[j], vt.AsSpan(j * n, n));
@@ -117,15 +132,16 @@ internal static class GramSvd
 
     /// <summary>
     /// σ (k, descending) and the eigenvector rows (k, k; a pooled array the caller returns to
-    /// <see cref="BufferPool{T}.Shared"/>) of the short side's Gram matrix, all in float64.
+    /// <see cref="BufferPool{T}.Shared"/>) of the short side's Gram matrix (of the rows, <c>A Aᵀ</c>, for a square A when
+    /// <paramref name="byRows"/>), all in float64.
     /// </summary>
-    private static (double[] Sigma, double[] Rows) ShortSideEigen(ReadOnlySpan<float> a, int m, int n, int maxThreads)
+    private static (double[] Sigma, double[] Rows) ShortSideEigen(ReadOnlySpan<float> a, int m, int n, int maxThreads, bool byRows = false)
     {
         int k = Math.Min(m, n), len = Math.Max(m, n);
         if (m * n > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a.Slice(0, m * n))))
             throw new ArgumentException("SVD: A holds a non-finite value.");
         var pool = BufferPool<double>.Shared;
-        float[]? xt = m >= n ? BufferPool<float>.Shared.Rent((long)k * len) : null; // (k, len) Aᵀ when A is tall; a wide A's rows are used in place
+        float[]? xt = m >= n && !byRows ? BufferPool<float>.Shared.Rent((long)k * len) : null; // (k, len) Aᵀ when A is tall; a wide A's rows (or a square one's by rows) in place
         double[] g = pool.Rent(k * k);                  // (k, k) X Xᵀ (the diagonal tiles are written whole, so G is symmetric)
         double[] rows = pool.Rent(k * k);               // (k, k)
         try
@@ -161,14 +177,17 @@ internal static class GramSvd
                         t[j * m + i] = a[i * n + j];
     }
 
-    /// <summary>1/σ_j, or 0 when σ_j ≤ <see cref="RelativeFloor"/>·σ_0.</summary>
+    /// <summary>1/σ_j, or 0 when σ_j is at the floor (<see cref="IsAtFloor"/>).</summary>
     private static double[] InverseSingularValues(double[] sigma)
     {
         var inverse = new double[sigma.Length];
-        double floor = sigma.Length == 0 ? 0 : RelativeFloor * sigma[0];
-        for (int j = 0; j < sigma.Length; j++) inverse[j] = sigma[j] > floor && sigma[j] > 0 ? 1.0 / sigma[j] : 0.0;
+        for (int j = 0; j < sigma.Length; j++) inverse[j] = IsAtFloor(sigma, j) ? 0.0 : 1.0 / sigma[j];
         return inverse;
     }
+
+    /// <summary>True when σ_j (of <paramref name="sigma"/>, descending) counts as zero: σ_j ≤ <see cref="RelativeFloor"/>·σ_0,
+    /// or σ_j = 0.</summary>
+    internal static bool IsAtFloor(ReadOnlySpan<double> sigma, int j) => !(sigma[j] > RelativeFloor * sigma[0] && sigma[j] > 0);
 
     /// <summary>The first <paramref name="length"/> values as float32, in an array rented from <see cref="BufferPool{T}"/>.</summary>
     private static float[] ToFloat(double[] x, int length)

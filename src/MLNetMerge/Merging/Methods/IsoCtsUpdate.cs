@@ -1,0 +1,174 @@
+using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
+
+namespace MLNetMerge.Merging.Methods;
+
+/// <summary>
+/// ISO-CTS's update of one matrix (m, n), r = min(m, n), k = common: <c>λ·σ̄·polar(U) polar(Vᵀ)</c> with U = [task blocks |
+/// U_k], Vᵀ the matching rows and σ̄ the mean of the stacked singular values; U_k, Σ_k, V_kᵀ the top-k triplets of
+/// <c>S = Σt τt</c>, task t's block its top p = (r − k)/T triplets of <c>τt − U_k U_kᵀ τt</c> (Marczak et al. 2025,
+/// arXiv:2502.04959; math in docs/methods/iso.md). Two ways to the same matrix:
+/// <list type="bullet">
+/// <item>Wide or square (m ≤ n), <see cref="AddByComplement"/>: U from the eigenvectors of <c>S Sᵀ</c> is a complete
+/// orthonormal basis of R^m, so <c>I − U_k U_kᵀ = U_r U_rᵀ</c> with U_r its last m − k columns, and task t's projection is
+/// <c>U_r Z_t</c>, <c>Z_t = U_rᵀ τt</c> ((m − k, n): 2·(m − k)·m·n multiply-adds less per task than projecting with U_k,
+/// for k = 0.8·m four times fewer). Z_t's exact SVD (its Gram matrix of (m − k)² in float64) gives the task's triplets:
+/// left vectors <c>U_r y_t</c>. The task blocks <c>U_r Y</c> (Y = [y_1 … y_T], (m − k, m − k)) are orthogonal to U_k, so
+/// <c>polar([U_r Y | U_k]) = [U_r polar(Y) | U_k]</c>: the left polar factor needs the eigendecomposition of an
+/// (m − k)² Gram matrix, not an m² one.</item>
+/// <item>Tall (m &gt; n), <see cref="AddByProjection"/>: U_k's complement in R^m is larger than the task vectors' row
+/// space, so each projected task vector is formed (two products with U_k) and its top p triplets taken by the truncated
+/// SVD of <see cref="MatrixMerge.TopTriplets"/> (the recipe's power_iterations and filter_degree); both polar factors
+/// whole.</item>
+/// </list>
+/// The per-task steps run side by side on up to maxThreads threads (<see cref="MatrixMerge.SideBySide"/>); the result is
+/// the same for any thread count.
+/// </summary>
+internal static class IsoCtsUpdate
+{
+    /// <summary>Adds the update of <paramref name="sum"/> = Σ τt (m, n) into <paramref name="output"/> (m, n).</summary>
+    internal static void Add(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
+        RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads = int.MaxValue)
+    {
+        if (m <= n) AddByComplement(sum, tau, m, n, common, lambda, output, maxThreads);
+        else AddByProjection(sum, tau, m, n, common, settings, lambda, output, maxThreads);
+    }
+
+    /// <summary>The wide and square case (m ≤ n, r = m): task projections in U_k's complement, exact per-task SVDs.</summary>
+    private static void AddByComplement(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common, float lambda,
+        Span<float> output, int maxThreads)
+    {
+        int tasks = tau.Length, r = m, rest = r - common, perTask = rest / tasks;
+        var f = GramSvd.DecomposeRows(sum, m, n, maxThreads); // U (m, m) complete basis, S (m), Vᵀ (m, n)
+        var pool = BufferPool<float>.Shared;
+        float[] y = pool.Rent((long)Math.Max(rest * rest, 1));  // (rest, rest) Y: task t's top left vectors of Z_t in columns t·p …
+        float[] py = pool.Rent((long)Math.Max(rest * rest, 1)); // (rest, rest) polar(Y)
+        float[] vc = pool.Rent((long)r * n);                     // (r, n) task blocks' rows of Vᵀ, then V_kᵀ
+        float[] pu = pool.Rent((long)m * r);                     // (m, r) polar(U) = [U_r polar(Y) | U_k]
+        float[] pv = pool.Rent((long)r * n);                     // (r, n) polar(Vᵀ)
+        var sigma = new double[r];                               // (r) the stacked singular values
+        try
+        {
+            // The common block: U_k as Decompose gives it (a column of a singular value at the floor zero), V_kᵀ, Σ_k.
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < common; j++)
+                    pu[i * r + rest + j] = GramSvd.IsAtFloor(f.S, j) ? 0f : f.U[i * m + j];
+            f.Vt.AsSpan(0, common * n).CopyTo(vc.AsSpan(rest * n, common * n));
+            for (int j = 0; j < common; j++) sigma[rest + j] = f.S[j];
+            if (perTask > 0)
+            {
+                var ur = f.U.AsSpan(common); // U_r (m, rest): columns common … m − 1 of U, row stride m
+                var basis = f.U;
+                MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
+                {
+                    float[] z = pool.Rent((long)rest * n); // (rest, n) Z_t = U_rᵀ τt
+                    try
+                    {
+                        Gemm.Multiply(true, false, rest, n, m, 1f, basis.AsSpan(common), m, tau[t], n, 0f, z, n, threads);
+                        var ft = GramSvd.Decompose(z.AsSpan(0, rest * n), rest, n, threads); // U (rest, rest), S, Vᵀ (rest, n)
+                        try
+                        {
+                            for (int i = 0; i < rest; i++)
+                                ft.U.AsSpan(i * ft.K, perTask).CopyTo(y.AsSpan(i * rest + t * perTask, perTask));
+                            ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
+                            for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
+                        }
+                        finally
+                        {
+                            ft.Return();
+                        }
+                    }
+                    finally
+                    {
+                        pool.Return(z);
+                    }
+                });
+                GramSvd.Polar(y.AsSpan(0, rest * rest), rest, rest, py.AsSpan(0, rest * rest), maxThreads);
+                Gemm.Multiply(false, false, m, rest, rest, 1f, ur, m, py, rest, 0f, pu, r, maxThreads); // U_r polar(Y)
+            }
+            double mean = 0;
+            foreach (double s in sigma) mean += s;
+            mean /= r;
+            GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), maxThreads);
+            Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
+        }
+        finally
+        {
+            pool.Return(y);
+            pool.Return(py);
+            pool.Return(vc);
+            pool.Return(pu);
+            pool.Return(pv);
+            f.Return();
+        }
+    }
+
+    /// <summary>The tall case (m &gt; n): each task vector projected with U_k, its top triplets by truncated SVD, both polar
+    /// factors whole.</summary>
+    private static void AddByProjection(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
+        RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads)
+    {
+        int tasks = tau.Length, r = Math.Min(m, n), perTask = (r - common) / tasks;
+        var f = GramSvd.Decompose(sum, m, n, maxThreads); // U (m, r), S (r), Vᵀ (r, n)
+        var pool = BufferPool<float>.Shared;
+        float[] uc = pool.Rent((long)m * r);             // (m, r) task blocks in columns t·p …, common block last
+        float[] vc = pool.Rent((long)r * n);             // (r, n) the matching rows of Vᵀ
+        float[] uk = pool.Rent((long)m * Math.Max(common, 1)); // (m, k) common left basis, contiguous
+        float[] pu = pool.Rent((long)m * r);             // (m, r) polar(U)
+        float[] pv = pool.Rent((long)r * n);             // (r, n) polar(Vᵀ)
+        var sigma = new double[r];                        // (r) the stacked singular values
+        try
+        {
+            for (int i = 0; i < m; i++)
+            {
+                f.U.AsSpan(i * r, common).CopyTo(uk.AsSpan(i * common, common));
+                f.U.AsSpan(i * r, common).CopyTo(uc.AsSpan(i * r + tasks * perTask, common));
+            }
+            f.Vt.AsSpan(0, common * n).CopyTo(vc.AsSpan(tasks * perTask * n, common * n));
+            for (int j = 0; j < common; j++) sigma[tasks * perTask + j] = f.S[j];
+            if (perTask > 0)
+                MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
+                {
+                    float[] w = pool.Rent((long)m * n);                          // (m, n) τt − Uk Ukᵀ τt
+                    float[] proj = pool.Rent((long)Math.Max(common, 1) * n);     // (k, n) Ukᵀ τt
+                    try
+                    {
+                        var ws = w.AsSpan(0, m * n);
+                        tau[t].AsSpan(0, m * n).CopyTo(ws);
+                        if (common > 0)
+                        {
+                            Gemm.Multiply(true, false, common, n, m, 1f, uk, common, tau[t], n, 0f, proj, n, threads);   // Ukᵀ τt   (k, n)
+                            Gemm.Multiply(false, false, m, n, common, -1f, uk, common, proj, n, 1f, w, n, threads);      // τt − Uk·(k, n)
+                        }
+                        var ft = MatrixMerge.TopTriplets(ws, m, n, perTask, settings, threads);
+                        for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(uc.AsSpan(i * r + t * perTask, perTask));
+                        ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
+                        for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
+                    }
+                    finally
+                    {
+                        pool.Return(w);
+                        pool.Return(proj);
+                    }
+                });
+            double mean = 0;
+            foreach (double s in sigma) mean += s;
+            mean /= r;
+            MatrixMerge.SideBySide(2, maxThreads, (side, threads) =>
+            {
+                if (side == 0) GramSvd.Polar(uc.AsSpan(0, m * r), m, r, pu.AsSpan(0, m * r), threads);   // polar(U) (m, r)
+                else GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), threads);            // polar(Vᵀ) (r, n)
+            });
+            Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
+        }
+        finally
+        {
+            pool.Return(uc);
+            pool.Return(vc);
+            pool.Return(uk);
+            pool.Return(pu);
+            pool.Return(pv);
+            f.Return();
+        }
+    }
+}

@@ -18,8 +18,8 @@ namespace MLNetMerge.Merging.Methods;
 /// (m − k)² Gram matrix, not an m² one.</item>
 /// <item>Tall (m &gt; n), <see cref="AddByProjection"/>: U_k's complement in R^m is larger than the task vectors' row
 /// space, so each projected task vector is formed (two products with U_k) and its top p triplets taken by the truncated
-/// SVD of <see cref="MatrixMerge.TopTriplets"/> (the recipe's power_iterations and filter_degree); both polar factors
-/// whole.</item>
+/// SVD of <see cref="MatrixMerge.TopTriplets"/> (the recipe's power_iterations and filter_degree). Its task blocks are
+/// orthogonal to U_k too, so the left polar factor is <c>[polar(task blocks) | U_k]</c>: an (m − k)² Gram matrix.</item>
 /// </list>
 /// The per-task steps run side by side on up to maxThreads threads (<see cref="MatrixMerge.SideBySide"/>); the result is
 /// the same for any thread count.
@@ -103,30 +103,32 @@ internal static class IsoCtsUpdate
         }
     }
 
-    /// <summary>The tall case (m &gt; n): each task vector projected with U_k, its top triplets by truncated SVD, both polar
-    /// factors whole.</summary>
+    /// <summary>The tall case (m &gt; n): each task vector projected with U_k, its top triplets by truncated SVD, the left
+    /// polar factor from the task blocks alone.</summary>
     private static void AddByProjection(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
         RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads)
     {
-        int tasks = tau.Length, r = Math.Min(m, n), perTask = (r - common) / tasks;
+        int tasks = tau.Length, r = Math.Min(m, n), rest = r - common, perTask = rest / tasks;
         var f = GramSvd.Decompose(sum, m, n, maxThreads); // U (m, r), S (r), Vᵀ (r, n)
         var pool = BufferPool<float>.Shared;
-        float[] uc = pool.Rent((long)m * r);             // (m, r) task blocks in columns t·p …, common block last
-        float[] vc = pool.Rent((long)r * n);             // (r, n) the matching rows of Vᵀ
-        float[] uk = pool.Rent((long)m * Math.Max(common, 1)); // (m, k) common left basis, contiguous
-        float[] pu = pool.Rent((long)m * r);             // (m, r) polar(U)
-        float[] pv = pool.Rent((long)r * n);             // (r, n) polar(Vᵀ)
-        var sigma = new double[r];                        // (r) the stacked singular values
+        float[] ut = pool.Rent((long)m * Math.Max(rest, 1));   // (m, rest) task blocks U_t side by side, columns t·p …
+        float[] vc = pool.Rent((long)r * n);                    // (r, n) task blocks' rows of Vᵀ, then V_kᵀ
+        float[] uk = pool.Rent((long)m * Math.Max(common, 1));  // (m, k) common left basis, contiguous
+        float[] pt = pool.Rent((long)m * Math.Max(rest, 1));    // (m, rest) polar of the task blocks
+        float[] pu = pool.Rent((long)m * r);                    // (m, r) polar(U) = [polar(task blocks) | U_k]
+        float[] pv = pool.Rent((long)r * n);                    // (r, n) polar(Vᵀ)
+        var sigma = new double[r];                               // (r) the stacked singular values
         try
         {
             for (int i = 0; i < m; i++)
             {
                 f.U.AsSpan(i * r, common).CopyTo(uk.AsSpan(i * common, common));
-                f.U.AsSpan(i * r, common).CopyTo(uc.AsSpan(i * r + tasks * perTask, common));
+                f.U.AsSpan(i * r, common).CopyTo(pu.AsSpan(i * r + rest, common));
             }
-            f.Vt.AsSpan(0, common * n).CopyTo(vc.AsSpan(tasks * perTask * n, common * n));
-            for (int j = 0; j < common; j++) sigma[tasks * perTask + j] = f.S[j];
+            f.Vt.AsSpan(0, common * n).CopyTo(vc.AsSpan(rest * n, common * n));
+            for (int j = 0; j < common; j++) sigma[rest + j] = f.S[j];
             if (perTask > 0)
+            {
                 MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
                 {
                     float[] w = pool.Rent((long)m * n);                          // (m, n) τt − Uk Ukᵀ τt
@@ -141,7 +143,7 @@ internal static class IsoCtsUpdate
                             Gemm.Multiply(false, false, m, n, common, -1f, uk, common, proj, n, 1f, w, n, threads);      // τt − Uk·(k, n)
                         }
                         var ft = MatrixMerge.TopTriplets(ws, m, n, perTask, settings, threads);
-                        for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(uc.AsSpan(i * r + t * perTask, perTask));
+                        for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(ut.AsSpan(i * rest + t * perTask, perTask));
                         ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
                         for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
                     }
@@ -151,21 +153,22 @@ internal static class IsoCtsUpdate
                         pool.Return(proj);
                     }
                 });
+                // The task blocks lie in U_k's complement, so polar([task blocks | U_k]) = [polar(task blocks) | U_k].
+                GramSvd.Polar(ut.AsSpan(0, m * rest), m, rest, pt.AsSpan(0, m * rest), maxThreads);
+                for (int i = 0; i < m; i++) pt.AsSpan(i * rest, rest).CopyTo(pu.AsSpan(i * r, rest));
+            }
             double mean = 0;
             foreach (double s in sigma) mean += s;
             mean /= r;
-            MatrixMerge.SideBySide(2, maxThreads, (side, threads) =>
-            {
-                if (side == 0) GramSvd.Polar(uc.AsSpan(0, m * r), m, r, pu.AsSpan(0, m * r), threads);   // polar(U) (m, r)
-                else GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), threads);            // polar(Vᵀ) (r, n)
-            });
+            GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), maxThreads);
             Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
         }
         finally
         {
-            pool.Return(uc);
+            pool.Return(ut);
             pool.Return(vc);
             pool.Return(uk);
+            pool.Return(pt);
             pool.Return(pu);
             pool.Return(pv);
             f.Return();

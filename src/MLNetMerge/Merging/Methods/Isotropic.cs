@@ -92,15 +92,13 @@ internal sealed class IsoCts : MergeMethod
 internal sealed class IsotropicRun(MergePlan plan, string rule, double? commonFraction) : MergeRun
 {
     /// <summary>
-    /// Both keep one tensor per worker (the executor's default): most of a matrix's work is an eigendecomposition whose
-    /// tridiagonal reduction is sequential, so two tensors at once keep both cores busy where one tensor at a time left one
-    /// idle for that part (ISO-C: one tensor at a time measured 1.3–1.8× slower; ISO-CTS on the bench family, since its
-    /// task projections moved to the complement of the common basis: 29.3–29.6 s against 34.1–41.3 s). A worker's products
-    /// may still take the other core when it is free, so a lone last tensor is not left on one thread. ISO-C needs only
-    /// S = Σ w_t τt, which the executor accumulates as it reads (<see cref="MergeRun.UsesOnlyTaskSum"/>): a worker holds
-    /// one task buffer, not T; an ISO-CTS worker holds T.
+    /// ISO-CTS runs one tensor at a time (its T truncated SVDs and two polar factors side by side, S's eigendecomposition
+    /// and its products on every thread), so memory holds one tensor's T task buffers. ISO-C keeps one tensor per worker,
+    /// each on one thread (its work per matrix is one eigendecomposition whose tridiagonal reduction is sequential; one
+    /// tensor at a time with the rest on two threads measured 1.3–1.8× slower), and needs only S = Σ w_t τt, which the
+    /// executor accumulates as it reads (<see cref="MergeRun.UsesOnlyTaskSum"/>): a worker holds one task buffer, not T.
     /// </summary>
-    internal override bool ParallelWithinTensor => false;
+    internal override bool ParallelWithinTensor => commonFraction is not null;
 
     internal override bool UsesOnlyTaskSum => commonFraction is null;
 

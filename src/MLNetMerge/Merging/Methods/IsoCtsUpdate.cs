@@ -34,41 +34,51 @@ internal static class IsoCtsUpdate
         else AddByProjection(sum, tau, m, n, common, settings, lambda, output, maxThreads);
     }
 
-    /// <summary>The wide and square case (m ≤ n, r = m): task projections in U_k's complement, exact per-task SVDs.</summary>
-    private static void AddByComplement(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common, float lambda,
+    /// <summary>
+    /// The wide and square case (m ≤ n, r = m): task projections in U_k's complement, exact per-task SVDs. A column of U_k
+    /// whose singular value is at the floor (<see cref="GramSvd.IsAtFloor"/>) is zero in the stacked U and is not projected
+    /// out of the task vectors, as in <see cref="AddByProjection"/>: the at-floor values are the last ones, so the
+    /// complement used is U's columns from c = (U_k's columns above the floor) on, (m − c) ≥ (m − k) of them, and Y is
+    /// (m − c, m − k).
+    /// </summary>
+    internal static void AddByComplement(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common, float lambda,
         Span<float> output, int maxThreads)
     {
         int tasks = tau.Length, r = m, rest = r - common, perTask = rest / tasks;
         var f = GramSvd.DecomposeRows(sum, m, n, maxThreads); // U (m, m) complete basis, S (m), Vᵀ (m, n)
+        int live = 0;                                          // U_k's columns above the floor: the first `live`
+        while (live < common && !GramSvd.IsAtFloor(f.S, live)) live++;
+        int span = m - live;                                   // columns of the complement basis U_c = U[:, live..m)
         var pool = BufferPool<float>.Shared;
-        float[] y = pool.Rent((long)Math.Max(rest * rest, 1));  // (rest, rest) Y: task t's top left vectors of Z_t in columns t·p …
-        float[] py = pool.Rent((long)Math.Max(rest * rest, 1)); // (rest, rest) polar(Y)
+        float[] y = pool.Rent((long)Math.Max(span * rest, 1));  // (span, rest) Y: task t's top left vectors of Z_t in columns t·p …
+        float[] py = pool.Rent((long)Math.Max(span * rest, 1)); // (span, rest) polar(Y)
         float[] vc = pool.Rent((long)r * n);                     // (r, n) task blocks' rows of Vᵀ, then V_kᵀ
-        float[] pu = pool.Rent((long)m * r);                     // (m, r) polar(U) = [U_r polar(Y) | U_k]
+        float[] pu = pool.Rent((long)m * r);                     // (m, r) polar(U) = [U_c polar(Y) | U_k]
         float[] pv = pool.Rent((long)r * n);                     // (r, n) polar(Vᵀ)
         var sigma = new double[r];                               // (r) the stacked singular values
         try
         {
-            // The common block: U_k as Decompose gives it (a column of a singular value at the floor zero), V_kᵀ, Σ_k.
+            // The common block: U_k with its at-floor columns zero (as Decompose gives them), V_kᵀ (zero rows there), Σ_k.
             for (int i = 0; i < m; i++)
-                for (int j = 0; j < common; j++)
-                    pu[i * r + rest + j] = GramSvd.IsAtFloor(f.S, j) ? 0f : f.U[i * m + j];
+            {
+                f.U.AsSpan(i * m, live).CopyTo(pu.AsSpan(i * r + rest, live));
+                pu.AsSpan(i * r + rest + live, common - live).Clear();
+            }
             f.Vt.AsSpan(0, common * n).CopyTo(vc.AsSpan(rest * n, common * n));
             for (int j = 0; j < common; j++) sigma[rest + j] = f.S[j];
             if (perTask > 0)
             {
-                var ur = f.U.AsSpan(common); // U_r (m, rest): columns common … m − 1 of U, row stride m
                 var basis = f.U;
                 MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
                 {
-                    float[] z = pool.Rent((long)rest * n); // (rest, n) Z_t = U_rᵀ τt
+                    float[] z = pool.Rent((long)span * n); // (span, n) Z_t = U_cᵀ τt
                     try
                     {
-                        Gemm.Multiply(true, false, rest, n, m, 1f, basis.AsSpan(common), m, tau[t], n, 0f, z, n, threads);
-                        var ft = GramSvd.Decompose(z.AsSpan(0, rest * n), rest, n, threads); // U (rest, rest), S, Vᵀ (rest, n)
+                        Gemm.Multiply(true, false, span, n, m, 1f, basis.AsSpan(live), m, tau[t], n, 0f, z, n, threads);
+                        var ft = GramSvd.Decompose(z.AsSpan(0, span * n), span, n, threads); // U (span, K), S, Vᵀ (K, n)
                         try
                         {
-                            for (int i = 0; i < rest; i++)
+                            for (int i = 0; i < span; i++)
                                 ft.U.AsSpan(i * ft.K, perTask).CopyTo(y.AsSpan(i * rest + t * perTask, perTask));
                             ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
                             for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
@@ -83,8 +93,8 @@ internal static class IsoCtsUpdate
                         pool.Return(z);
                     }
                 });
-                GramSvd.Polar(y.AsSpan(0, rest * rest), rest, rest, py.AsSpan(0, rest * rest), maxThreads);
-                Gemm.Multiply(false, false, m, rest, rest, 1f, ur, m, py, rest, 0f, pu, r, maxThreads); // U_r polar(Y)
+                GramSvd.Polar(y.AsSpan(0, span * rest), span, rest, py.AsSpan(0, span * rest), maxThreads);
+                Gemm.Multiply(false, false, m, rest, span, 1f, f.U.AsSpan(live), m, py, rest, 0f, pu, r, maxThreads); // U_c polar(Y)
             }
             double mean = 0;
             foreach (double s in sigma) mean += s;
@@ -105,7 +115,7 @@ internal static class IsoCtsUpdate
 
     /// <summary>The tall case (m &gt; n): each task vector projected with U_k, its top triplets by truncated SVD, the left
     /// polar factor from the task blocks alone.</summary>
-    private static void AddByProjection(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
+    internal static void AddByProjection(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
         RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads)
     {
         int tasks = tau.Length, r = Math.Min(m, n), rest = r - common, perTask = rest / tasks;

@@ -1,0 +1,62 @@
+using MLNetMerge.Merging.Methods;
+
+namespace MLNetMerge.Tests;
+
+/// <summary>
+/// ISO-CTS's two ways to one matrix (<see cref="IsoCtsUpdate"/>): on wide and square matrices the task vectors are
+/// projected through a basis of the common subspace's complement and the left polar factor is taken blockwise; the tall
+/// path projects with the common basis itself and takes the polar factor whole. Both are the same merge in exact
+/// arithmetic, so on small matrices — where the tall path's truncated SVD covers the whole range and is exact too — they
+/// must agree to float32 rounding, including when the summed task vectors are rank-deficient (at-floor singular values
+/// in the common block are neither kept nor projected out).
+/// </summary>
+[TestClass]
+public sealed class IsoCtsPathsTests
+{
+    private static readonly RandomizedSvdSettings Settings = new(PowerIterations: 12, Seed: 5, FilterDegree: 3);
+
+    [TestMethod]
+    [DataRow(24, 40, 3, 0.8, DisplayName = "wide 24 × 40, three tasks")]
+    [DataRow(20, 20, 4, 0.5, DisplayName = "square 20 × 20, four tasks, half common")]
+    public void TheComplementPathAgreesWithTheProjectionPath(int m, int n, int tasks, double fraction)
+    {
+        var tau = new float[tasks][];
+        for (int t = 0; t < tasks; t++) tau[t] = GemmTests.Random(m * n, (ulong)(11 + t));
+        AssertPathsAgree(tau, m, n, fraction);
+    }
+
+    [TestMethod]
+    public void RankDeficientSumsKeepTheirTaskDirections()
+    {
+        // τ3 = −τ1 − τ2 + 0.5·a bᵀ + 0.25·c dᵀ: the sum has rank 2, so of the 13 common columns (r = 16, T = 3,
+        // f = 0.8: task part 3·round(4/3) = 3) 11 are at the floor; the tasks keep all 14 directions outside the two.
+        const int m = 16, n = 16;
+        var t1 = GemmTests.Random(m * n, 21);
+        var t2 = GemmTests.Random(m * n, 22);
+        float[] a = GemmTests.Random(m, 23), b = GemmTests.Random(n, 24), c = GemmTests.Random(m, 25), d = GemmTests.Random(n, 26);
+        var t3 = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) t3[i * n + j] = -t1[i * n + j] - t2[i * n + j] + 0.5f * a[i] * b[j] + 0.25f * c[i] * d[j];
+        AssertPathsAgree([t1, t2, t3], m, n, 0.8);
+    }
+
+    private static void AssertPathsAgree(float[][] tau, int m, int n, double fraction)
+    {
+        var sum = new float[m * n];
+        foreach (var t in tau)
+            for (int i = 0; i < sum.Length; i++) sum[i] += t[i];
+        int common = IsoCts.CommonSize(Math.Min(m, n), tau.Length, fraction);
+        var complement = new float[m * n];
+        var projection = new float[m * n];
+        IsoCtsUpdate.AddByComplement(sum, tau, m, n, common, 0.7f, complement, maxThreads: 1);
+        IsoCtsUpdate.AddByProjection(sum, tau, m, n, common, Settings, 0.7f, projection, maxThreads: 1);
+        double scale = 0, worst = 0;
+        for (int i = 0; i < m * n; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(projection[i]));
+            worst = Math.Max(worst, Math.Abs(complement[i] - projection[i]));
+        }
+        Assert.IsTrue(scale > 0.1, $"the update is not trivial (max |update| {scale:G4})");
+        Assert.IsTrue(worst <= 2e-5 * scale, $"max |complement − projection| = {worst:G4} against update scale {scale:G4}");
+    }
+}

@@ -20,11 +20,13 @@ public sealed class IsoCtsOptions : MergeOptions
     [RecipeParameter("matrices")]
     public MatrixSelection Matrices { get; set; } = Declared.MergeChoice<MatrixSelection>("iso_cts", "matrices");
 
-    /// <summary>Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ). Default 12.</summary>
+    /// <summary>Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ). Default 12.
+    /// Only tall matrices (more rows than columns) take that truncated SVD; wide and square ones take exact per-task SVDs.</summary>
     [RecipeParameter("power_iterations")]
     public int PowerIterations { get; set; } = (int)Declared.MergeNumber("iso_cts", "power_iterations");
 
-    /// <summary>Products by the Gram matrix between orthonormalisations: the degree of the per-task truncated SVD's Chebyshev filter (1: the shifted power iteration). Default 3.</summary>
+    /// <summary>Products by the Gram matrix between orthonormalisations: the degree of the per-task truncated SVD's Chebyshev filter (1: the shifted power iteration). Default 3.
+    /// Tall matrices only, as <see cref="PowerIterations"/>.</summary>
     [RecipeParameter("filter_degree")]
     public int FilterDegree { get; set; } = (int)Declared.MergeNumber("iso_cts", "filter_degree");
 }

@@ -99,6 +99,47 @@ public sealed class GramSvdTests
     }
 
     [TestMethod]
+    public void DecomposeRowsKeepsACompleteBasisOfARankDeficientMatrix()
+    {
+        // A (6, 6) of rank 2: A = a1 b1ᵀ + a2 b2ᵀ. By rows, U is a complete orthonormal basis of R^6 — its four columns
+        // of σ = 0 included, spanning the complement of A's column space — while Decompose (by columns) zeroes them;
+        // Vᵀ's rows at the floor are zero, and U S Vᵀ still reconstructs A.
+        const int m = 6, n = 6;
+        float[] a1 = Random(m, 31), b1 = Random(n, 32), a2 = Random(m, 33), b2 = Random(n, 34);
+        var a = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) a[i * n + j] = a1[i] * b1[j] + 0.5f * a2[i] * b2[j];
+        var f = GramSvd.DecomposeRows(a, m, n);
+        Assert.IsFalse(GramSvd.IsAtFloor(f.S, 1), "rank 2");
+        for (int j = 2; j < m; j++) Assert.IsTrue(GramSvd.IsAtFloor(f.S, j), $"σ{j} = {f.S[j]:G3} at the floor");
+        for (int p = 0; p < m; p++)
+            for (int q = 0; q < m; q++)
+            {
+                double d = 0;
+                for (int i = 0; i < m; i++) d += f.U[i * m + p] * f.U[i * m + q];
+                Assert.AreEqual(p == q ? 1.0 : 0.0, d, 1e-6, $"(UᵀU)[{p},{q}]");
+            }
+        for (int j = 2; j < m; j++)
+        {
+            double col = 0, row = 0;
+            for (int i = 0; i < m; i++) col += f.U[i * m + j] * a[i * n + 0] + f.U[i * m + j] * a[i * n + 3]; // U's complement ⟂ A's columns
+            for (int c = 0; c < n; c++) row = Math.Max(row, Math.Abs(f.Vt[j * n + c]));
+            Assert.AreEqual(0.0, col, 1e-6, $"u{j} against A's columns");
+            Assert.AreEqual(0.0, row, 0.0, $"row {j} of Vᵀ");
+        }
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double r = 0;
+                for (int j = 0; j < m; j++) r += f.U[i * m + j] * f.S[j] * f.Vt[j * n + c];
+                Assert.AreEqual(a[i * n + c], r, 2e-6, $"A[{i},{c}]");
+            }
+        var byColumns = GramSvd.Decompose(a, m, n);
+        for (int i = 0; i < m; i++) Assert.AreEqual(0f, byColumns.U[i * m + 5], $"Decompose zeroes U's column of σ5 (row {i})");
+        Assert.ThrowsExactly<ArgumentException>(() => GramSvd.DecomposeRows(new float[12], 4, 3));
+    }
+
+    [TestMethod]
     public void PolarHandWorked2x2()
     {
         // M = [[1, h], [0, h]], h = 1/√2, det M = h > 0. For a 2×2 with positive determinant the polar factor is

@@ -96,11 +96,7 @@ internal static class IsoCtsUpdate
                 GramSvd.Polar(y.AsSpan(0, span * rest), span, rest, py.AsSpan(0, span * rest), maxThreads);
                 Gemm.Multiply(false, false, m, rest, span, 1f, f.U.AsSpan(live), m, py, rest, 0f, pu, r, maxThreads); // U_c polar(Y)
             }
-            double mean = 0;
-            foreach (double s in sigma) mean += s;
-            mean /= r;
-            GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), maxThreads);
-            Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
+            AddFlattened(sigma, pu, vc, pv, m, n, lambda, output, maxThreads);
         }
         finally
         {
@@ -167,11 +163,7 @@ internal static class IsoCtsUpdate
                 GramSvd.Polar(ut.AsSpan(0, m * rest), m, rest, pt.AsSpan(0, m * rest), maxThreads);
                 for (int i = 0; i < m; i++) pt.AsSpan(i * rest, rest).CopyTo(pu.AsSpan(i * r, rest));
             }
-            double mean = 0;
-            foreach (double s in sigma) mean += s;
-            mean /= r;
-            GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), maxThreads);
-            Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
+            AddFlattened(sigma, pu, vc, pv, m, n, lambda, output, maxThreads);
         }
         finally
         {
@@ -183,5 +175,20 @@ internal static class IsoCtsUpdate
             pool.Return(pv);
             f.Return();
         }
+    }
+
+    /// <summary>
+    /// The last step of both paths: <c>output += λ·σ̄·pu·polar(vc)</c>, σ̄ the mean of the stacked singular values
+    /// <paramref name="sigma"/> (r), pu (m, r) the stacked left factor already orthogonalised, vc (r, n) the stacked rows
+    /// of Vᵀ, whose polar factor goes to <paramref name="pv"/> (r, n).
+    /// </summary>
+    private static void AddFlattened(double[] sigma, float[] pu, float[] vc, float[] pv, int m, int n, float lambda, Span<float> output, int maxThreads)
+    {
+        int r = sigma.Length;
+        double mean = 0;
+        foreach (double s in sigma) mean += s;
+        mean /= r;
+        GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), maxThreads);
+        Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
     }
 }

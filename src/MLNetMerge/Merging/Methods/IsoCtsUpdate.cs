@@ -11,8 +11,8 @@ namespace MLNetMerge.Merging.Methods;
 /// <list type="bullet">
 /// <item>Wide or square (m ≤ n), <see cref="AddByComplement"/>: U from the eigenvectors of <c>S Sᵀ</c> is a complete
 /// orthonormal basis of R^m, so <c>I − U_k U_kᵀ = U_r U_rᵀ</c> with U_r its last m − k columns, and task t's projection is
-/// <c>U_r Z_t</c>, <c>Z_t = U_rᵀ τt</c> ((m − k, n): 2·(m − k)·m·n multiply-adds less per task than projecting with U_k,
-/// for k = 0.8·m four times fewer). Z_t's exact SVD (its Gram matrix of (m − k)² in float64) gives the task's triplets:
+/// <c>U_r Z_t</c>, <c>Z_t = U_rᵀ τt</c> ((m − k, n): (m − k)·m·n multiply-adds per task against the 2·k·m·n of projecting
+/// with U_k, at k = 0.8·m eight times fewer). Z_t's exact SVD (its Gram matrix of (m − k)² in float64) gives the task's triplets:
 /// left vectors <c>U_r y_t</c>. The task blocks <c>U_r Y</c> (Y = [y_1 … y_T], (m − k, m − k)) are orthogonal to U_k, so
 /// <c>polar([U_r Y | U_k]) = [U_r polar(Y) | U_k]</c>: the left polar factor needs the eigendecomposition of an
 /// (m − k)² Gram matrix, not an m² one.</item>

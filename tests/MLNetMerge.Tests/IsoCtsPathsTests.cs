@@ -40,6 +40,17 @@ public sealed class IsoCtsPathsTests
         AssertPathsAgree([t1, t2, t3], m, n, 0.8);
     }
 
+    [TestMethod]
+    public void ACommonSizeThatLeavesTasksUnevenIsRefused()
+    {
+        // r = 8, three tasks: a common size of 6 leaves 2 directions, which three tasks cannot share; CommonSize gives 5.
+        var tau = new[] { GemmTests.Random(64, 1), GemmTests.Random(64, 2), GemmTests.Random(64, 3) };
+        var ex = Assert.ThrowsExactly<ArgumentException>(() =>
+            IsoCtsUpdate.Add(new float[64], tau, 8, 8, 6, Settings, 1f, new float[64]));
+        StringAssert.Contains(ex.Message, "not a multiple of the 3 tasks");
+        Assert.AreEqual(5, IsoCts.CommonSize(8, 3, 0.8));
+    }
+
     private static void AssertPathsAgree(float[][] tau, int m, int n, double fraction)
     {
         var sum = new float[m * n];

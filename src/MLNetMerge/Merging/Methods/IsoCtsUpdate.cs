@@ -30,6 +30,9 @@ internal static class IsoCtsUpdate
     internal static void Add(ReadOnlySpan<float> sum, float[][] tau, int m, int n, int common,
         RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads = int.MaxValue)
     {
+        int r = Math.Min(m, n);
+        if (common < 0 || common > r || (r - common) % tau.Length != 0)
+            throw new ArgumentException($"ISO-CTS: a common size of {common} leaves {r - common} of r = {r} directions, not a multiple of the {tau.Length} tasks (IsoCts.CommonSize gives one that is).");
         if (m <= n) AddByComplement(sum, tau, m, n, common, lambda, output, maxThreads);
         else AddByProjection(sum, tau, m, n, common, settings, lambda, output, maxThreads);
     }

@@ -26,6 +26,24 @@ public sealed class BlockedTridiagonalizationTests
     }
 
     [TestMethod]
+    public void TwoThreadsGiveTheSameBitsAsOne()
+    {
+        // The panels' products and updates are split in halves fixed by the order, whoever runs them.
+        const int n = 600;
+        var a = CompactWyBackTransformTests.SymmetricRandom(n, 4);
+        var one = Reduce(a, n, unblocked: false, maxThreads: 1);
+        for (int run = 0; run < 3; run++)
+        {
+            var two = Reduce(a, n, unblocked: false, maxThreads: 2);
+            Assert.IsTrue(two.D.AsSpan().SequenceEqual(one.D), "d");
+            Assert.IsTrue(two.E.AsSpan().SequenceEqual(one.E), "e");
+            Assert.IsTrue(two.Beta.AsSpan().SequenceEqual(one.Beta), "β");
+            Assert.IsTrue(two.Reflectors.AsSpan().SequenceEqual(one.Reflectors), "reflectors");
+        }
+        Assert.IsTrue(MaxRebuildError(a, n, one.D, one.E, one.Reflectors, one.Beta) < 1e-13, "Q T Qᵀ differs from A");
+    }
+
+    [TestMethod]
     public void AColumnThatNeedsNoReflectionInsideAPanel()
     {
         // A = diag(A₁ (5 × 5), A₂ (515 × 515)): column 4 is zero below its diagonal and stays so through reflectors 0–3,
@@ -41,14 +59,14 @@ public sealed class BlockedTridiagonalizationTests
         Assert.IsTrue(MaxRebuildError(a, n, d, e, reflectors, beta) < 1e-13, "Q T Qᵀ differs from A");
     }
 
-    private static (double[] D, double[] E, double[] Reflectors, double[] Beta) Reduce(double[] a, int n, bool unblocked)
+    private static (double[] D, double[] E, double[] Reflectors, double[] Beta) Reduce(double[] a, int n, bool unblocked, int maxThreads = 1)
     {
         var d = new double[n];
         var e = new double[n];
         var reflectors = new double[n * n];
         var beta = new double[n];
         BlockedTridiagonalization.UnblockedForTests = unblocked;
-        try { SymmetricTridiagonalization.Reduce((double[])a.Clone(), n, d, e, reflectors, beta); }
+        try { SymmetricTridiagonalization.Reduce((double[])a.Clone(), n, d, e, reflectors, beta, maxThreads); }
         finally { BlockedTridiagonalization.UnblockedForTests = false; }
         return (d, e, reflectors, beta);
     }

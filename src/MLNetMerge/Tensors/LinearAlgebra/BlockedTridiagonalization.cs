@@ -48,48 +48,40 @@ internal static class BlockedTridiagonalization
     /// <summary>
     /// Reduces whole panels of <paramref name="a"/> (n, n; lower triangle) while more than <see cref="TailOrder"/> columns
     /// are left, writing d, e, the reflectors and β of those columns as <see cref="SymmetricTridiagonalization.Reduce"/>
-    /// does, and updating the trailing block; returns the first column not reduced.
+    /// does, and updating the trailing block; returns the first column not reduced. With <paramref name="maxThreads"/> ≥ 2
+    /// a second thread takes half of each product <c>A₂₂ v</c> and of each trailing update (<see cref="PairedSteps"/>);
+    /// the halves are fixed by the order alone, so the result is the same bits for any thread count.
     /// </summary>
-    internal static int ReducePanels(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta)
+    internal static int ReducePanels(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta, int maxThreads = 1)
     {
-        const int nb = PanelWidth;
-        var pool = BufferPool<double>.Shared;
-        double[] v = pool.Rent(nb * n);          // (b, n) row q = v_q over rows 0..n−1 of A (0 above its first row)
-        double[] w = pool.Rent(nb * n);          // (b, n) row q = w_q
-        double[] left = pool.Rent(n * 2 * nb);   // (n − c0, 2b) [−V −W] of the trailing rows
-        double[] right = pool.Rent(2 * nb * n);  // (2b, n − c0) [W V]ᵀ of the trailing columns
-        double[] diag = pool.Rent(UpdateRows * UpdateRows); // (rows, rows) a diagonal block of the trailing update
-        var p = new double[n];                   // (n) column j, then A₂₂ v and w of the current column
+        var work = new PanelWork(a, n);
         int k0 = 0;
         try
         {
-            for (; n - k0 > TailOrder; k0 += nb)
+            PairedSteps.Run(maxThreads, steps =>
             {
-                for (int q = 0; q < nb; q++)
+                for (; n - k0 > TailOrder; k0 += PanelWidth)
                 {
-                    Array.Clear(v, q * n + k0, n - k0);
-                    Array.Clear(w, q * n + k0, n - k0);
+                    work.StartPanel(k0);
+                    for (int i = 0; i < PanelWidth; i++)
+                        Column(work, steps, k0 + i, i, d, e, reflectors, beta);
+                    work.StartUpdate(k0 + PanelWidth);
+                    steps.Split(work);
                 }
-                for (int i = 0; i < nb; i++)
-                    Column(a, n, k0 + i, i, d, e, reflectors, beta, v, w, p);
-                UpdateTrailing(a, n, k0 + nb, v, w, left, right, diag);
-            }
+            });
         }
         finally
         {
-            pool.Return(v);
-            pool.Return(w);
-            pool.Return(left);
-            pool.Return(right);
-            pool.Return(diag);
+            work.Return();
         }
         return k0;
     }
 
     /// <summary>Column j (the panel's i-th): its own update, its reflector v_j into V and w_j into W.</summary>
-    private static void Column(double[] a, int n, int j, int i, double[] d, double[] e, double[] reflectors, double[] beta,
-        double[] v, double[] w, double[] p)
+    private static void Column(PanelWork work, PairedSteps steps, int j, int i, double[] d, double[] e, double[] reflectors, double[] beta)
     {
+        double[] a = work.A, v = work.V, w = work.W, p = work.P;
+        int n = work.N;
         if (i > 0)
         {
             var col = p.AsSpan(0, n - j);                                // (n − j) column j from row j
@@ -103,9 +95,11 @@ internal static class BlockedTridiagonalization
         }
         if (!SymmetricTridiagonalization.MakeReflector(a, n, j, d, e, reflectors, beta)) return; // v_j, w_j stay 0
         int len = n - j - 1, c = j + 1;
+        work.StartProduct(c, reflectors, j * n + c);
+        steps.Split(work);                                              // A v, A as stored at the panel's start
         var x = reflectors.AsSpan(j * n + c, len);
         var y = p.AsSpan(0, len);
-        SymmetricProduct(a, n, c, x, y);                                // A v, A as stored at the panel's start
+        work.FinishProduct(y);
         for (int q = 0; q < i; q++)
         {
             var vq = v.AsSpan(q * n + c, len);
@@ -122,48 +116,153 @@ internal static class BlockedTridiagonalization
         y.CopyTo(w.AsSpan(i * n + c, len));
     }
 
-    /// <summary>The lower triangle of the block from row and column c0: A ← A − V Wᵀ − W Vᵀ.</summary>
-    private static void UpdateTrailing(double[] a, int n, int c0, double[] v, double[] w, double[] left, double[] right, double[] diag)
+    /// <summary>
+    /// The panel's buffers and the two kinds of split step: the product <c>A₂₂ v</c> (rows of the trailing triangle before
+    /// <see cref="SplitRow"/> in half 0, the rest in half 1, each into its own vector; their sum is the product) and the
+    /// trailing update (its row blocks claimed one at a time, largest first, by both halves).
+    /// </summary>
+    private sealed class PanelWork : PairedSteps.IStep
     {
-        const int nb = PanelWidth, k2 = 2 * PanelWidth;
-        int m = n - c0;
-        for (int q = 0; q < nb; q++)
+        private const int Nb = PanelWidth, K2 = 2 * PanelWidth;
+        internal readonly double[] A;   // (n, n) the matrix, lower triangle
+        internal readonly int N;
+        internal readonly double[] V;   // (b, n) row q = v_q over rows 0..n−1 of A (0 above its first row)
+        internal readonly double[] W;   // (b, n) row q = w_q
+        internal readonly double[] P;   // (n) column j, then half 0's share of A₂₂ v, then w of the current column
+        private readonly double[] _q1;  // (n) half 1's share of A₂₂ v
+        private readonly double[] _left;   // (n − c0, 2b) [−V −W] of the trailing rows
+        private readonly double[] _right;  // (2b, n − c0) [W V]ᵀ of the trailing columns
+        private readonly double[] _diag0;  // (rows, rows) a diagonal block of the trailing update, one per half
+        private readonly double[] _diag1;
+        private bool _update;           // which step Run performs: the trailing update, or the product
+        private int _c;                 // the product's (or update's) first row and column of the trailing block
+        private double[] _x = [];       // the reflector v: _x[_xOffset ..] over the trailing rows
+        private int _xOffset;
+        private int _nextBlock;         // the update's next row block to claim (counting down)
+
+        internal PanelWork(double[] a, int n)
         {
-            w.AsSpan(q * n + c0, m).CopyTo(right.AsSpan(q * m, m));
-            v.AsSpan(q * n + c0, m).CopyTo(right.AsSpan((nb + q) * m, m));
-            for (int r = 0; r < m; r++)
+            var pool = BufferPool<double>.Shared;
+            A = a;
+            N = n;
+            V = pool.Rent(Nb * n);
+            W = pool.Rent(Nb * n);
+            P = new double[n];
+            _q1 = new double[n];
+            _left = pool.Rent(n * K2);
+            _right = pool.Rent(K2 * n);
+            _diag0 = pool.Rent(UpdateRows * UpdateRows);
+            _diag1 = pool.Rent(UpdateRows * UpdateRows);
+        }
+
+        internal void Return()
+        {
+            var pool = BufferPool<double>.Shared;
+            pool.Return(V);
+            pool.Return(W);
+            pool.Return(_left);
+            pool.Return(_right);
+            pool.Return(_diag0);
+            pool.Return(_diag1);
+        }
+
+        /// <summary>Clears V and W from row k0 on for a new panel.</summary>
+        internal void StartPanel(int k0)
+        {
+            for (int q = 0; q < Nb; q++)
             {
-                left[r * k2 + q] = -v[q * n + c0 + r];
-                left[r * k2 + nb + q] = -w[q * n + c0 + r];
+                Array.Clear(V, q * N + k0, N - k0);
+                Array.Clear(W, q * N + k0, N - k0);
             }
         }
-        for (int r0 = 0; r0 < m; r0 += UpdateRows)
+
+        /// <summary>The first row of the product's half 1 for a trailing block of order len: about len/√2 (the two
+        /// halves then hold equal parts of the triangle), even so that both keep the rows in pairs.</summary>
+        internal static int SplitRow(int len) => (int)(len * 0.70710678118654752) & ~1;
+
+        /// <summary>Sets up the product <c>A₂₂ x</c> of the block from row/column c, x = reflectors[offset ..].</summary>
+        internal void StartProduct(int c, double[] reflectors, int offset)
         {
-            int rows = Math.Min(UpdateRows, m - r0);
-            var lhs = left.AsSpan(r0 * k2, rows * k2);
-            if (r0 > 0) // columns before the diagonal block: a plain rectangle
-                DoubleGemm.Multiply(rows, r0, k2, lhs, k2, right, m, a.AsSpan((c0 + r0) * n + c0), n, accumulate: true);
-            // The diagonal block through a copy, so that only its lower triangle is written back.
-            for (int r = 0; r < rows; r++) Array.Copy(a, (c0 + r0 + r) * n + c0 + r0, diag, r * rows, rows);
-            DoubleGemm.Multiply(rows, rows, k2, lhs, k2, right.AsSpan(r0), m, diag, rows, accumulate: true);
-            for (int r = 0; r < rows; r++) Array.Copy(diag, r * rows, a, (c0 + r0 + r) * n + c0 + r0, r + 1);
+            _update = false;
+            _c = c;
+            _x = reflectors;
+            _xOffset = offset;
+        }
+
+        /// <summary>y = half 0's share + half 1's share (half 0 wrote its share into y, which is P).</summary>
+        internal void FinishProduct(Span<double> y)
+        {
+            int len = N - _c, h = SplitRow(len);
+            System.Numerics.Tensors.TensorPrimitives.Add(y.Slice(0, h), _q1.AsSpan(0, h), y.Slice(0, h));
+            _q1.AsSpan(h, len - h).CopyTo(y.Slice(h));
+        }
+
+        /// <summary>Packs [−V −W] and [W V]ᵀ for the update of the block from row and column c0.</summary>
+        internal void StartUpdate(int c0)
+        {
+            int m = N - c0;
+            for (int q = 0; q < Nb; q++)
+            {
+                W.AsSpan(q * N + c0, m).CopyTo(_right.AsSpan(q * m, m));
+                V.AsSpan(q * N + c0, m).CopyTo(_right.AsSpan((Nb + q) * m, m));
+                for (int r = 0; r < m; r++)
+                {
+                    _left[r * K2 + q] = -V[q * N + c0 + r];
+                    _left[r * K2 + Nb + q] = -W[q * N + c0 + r];
+                }
+            }
+            _update = true;
+            _c = c0;
+            _nextBlock = (m + UpdateRows - 1) / UpdateRows;
+        }
+
+        /// <inheritdoc/>
+        public void Run(int half)
+        {
+            if (_update)
+            {
+                UpdateBlocks(half == 0 ? _diag0 : _diag1);
+                return;
+            }
+            int len = N - _c, h = SplitRow(len);
+            var x = _x.AsSpan(_xOffset, len);
+            if (half == 0) SymmetricProduct(A, N, _c, x, P, 0, h);
+            else SymmetricProduct(A, N, _c, x, _q1, h, len);
+        }
+
+        /// <summary>Claims row blocks of the update (the last, largest, first) until none is left: A ← A − V Wᵀ − W Vᵀ on
+        /// the lower triangle of the block from row and column c0.</summary>
+        private void UpdateBlocks(double[] diag)
+        {
+            int c0 = _c, m = N - c0;
+            for (int block; (block = Interlocked.Decrement(ref _nextBlock)) >= 0;)
+            {
+                int r0 = block * UpdateRows, rows = Math.Min(UpdateRows, m - r0);
+                var lhs = _left.AsSpan(r0 * K2, rows * K2);
+                if (r0 > 0) // columns before the diagonal block: a plain rectangle
+                    DoubleGemm.Multiply(rows, r0, K2, lhs, K2, _right, m, A.AsSpan((c0 + r0) * N + c0), N, accumulate: true);
+                // The diagonal block through a copy, so that only its lower triangle is written back.
+                for (int r = 0; r < rows; r++) Array.Copy(A, (c0 + r0 + r) * N + c0 + r0, diag, r * rows, rows);
+                DoubleGemm.Multiply(rows, rows, K2, lhs, K2, _right.AsSpan(r0), m, diag, rows, accumulate: true);
+                for (int r = 0; r < rows; r++) Array.Copy(diag, r * rows, A, (c0 + r0 + r) * N + c0 + r0, r + 1);
+            }
         }
     }
 
     /// <summary>
-    /// q = A₂₂ y for the trailing block from row/column <paramref name="c"/>, from its lower triangle only, two rows at a
+    /// q = the share of rows <paramref name="i0"/> … <paramref name="i1"/> − 1 of the trailing block from row/column
+    /// <paramref name="c"/> in A₂₂ y (q[0 … i1) written: the rows' lower-triangle entries and their mirrors), two rows at a
     /// time: rows i and i + 1 share the loads of y and q (q[j] += y_i·A[i, j] + y_{i+1}·A[i+1, j] for j &lt; i) and keep
     /// four independent sums (the one-row loop of the unblocked steps waits on one). Fused multiply-adds in a fixed order,
-    /// so the same bits for any thread count; 256-bit lanes on every instruction set.
+    /// so the same bits whichever thread runs it; 256-bit lanes on every instruction set.
     /// </summary>
-    private static void SymmetricProduct(double[] a, int n, int c, ReadOnlySpan<double> y, Span<double> q)
+    private static void SymmetricProduct(double[] a, int n, int c, ReadOnlySpan<double> y, Span<double> q, int i0, int i1)
     {
-        int len = n - c;
-        q.Slice(0, len).Clear();
+        q.Slice(0, i1).Clear();
         ref double y0 = ref MemoryMarshal.GetReference(y);
         ref double q0 = ref MemoryMarshal.GetReference(q);
-        int i = 0;
-        for (; i + 1 < len; i += 2)
+        int i = i0;
+        for (; i + 1 < i1; i += 2)
         {
             ref double r0 = ref a[(c + i) * n + c];      // row i: entries 0..i (the diagonal last)
             ref double r1 = ref a[(c + i + 1) * n + c];  // row i + 1: entries 0..i+1
@@ -205,7 +304,7 @@ internal static class BlockedTridiagonalization
             Unsafe.Add(ref q0, i) += Math.FusedMultiplyAdd(yk, sub, d0);               // q[i]: its row and A[i+1, i]'s mirror
             Unsafe.Add(ref q0, i + 1) += d1;
         }
-        if (i < len) // an odd last row
+        if (i < i1) // an odd last row
         {
             ref double r0 = ref a[(c + i) * n + c];
             double yi = Unsafe.Add(ref y0, i), d0 = 0;

@@ -16,9 +16,9 @@ internal static class DivideConquerEigen
     /// Decomposes the symmetric <paramref name="a"/> (n, n, row-major in its first n² elements; only the lower triangle
     /// is read; destroyed) into <paramref name="values"/> (n, descending; ties by index) and <paramref name="vectorRows"/>
     /// (n, n; row j = unit eigenvector of value j). Longer arrays (pooled ones) are fine. With <paramref name="maxThreads"/>
-    /// ≥ 2 the divide and conquer (its two top halves, then the products of the top merge) and the back-transformation
-    /// (by rows) use two threads; the tridiagonal reduction stays on one. The result is
-    /// the same for any thread count.
+    /// ≥ 2 the tridiagonal reduction (its panels' products and updates, in fixed halves), the divide and conquer (its two
+    /// top halves, then the products of the top merge) and the back-transformation (by rows) use two threads. The result
+    /// is the same for any thread count.
     /// </summary>
     /// <exception cref="ArgumentException">A span is too short or A holds a non-finite value.</exception>
     internal static void Decompose(double[] a, int n, double[] values, double[] vectorRows, int maxThreads = 1)
@@ -32,7 +32,7 @@ internal static class DivideConquerEigen
         double[] reflectors = pool.Rent(n * n); // (n, n) row k holds v_k; then the sort's scratch
         try
         {
-            SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta);
+            SymmetricTridiagonalization.Reduce(a, n, d, e, reflectors, beta, maxThreads);
             TridiagonalDivideConquer.Solve(d, e, n, vectorRows, maxThreads);                // rows: Zᵀ of T
             CompactWyBackTransform.Apply(reflectors, beta, n, vectorRows, n, maxThreads);    // rows: z_jᵀ Qᵀ
             TridiagonalQlEigen.SortDescending(d, vectorRows, n, values, reflectors);

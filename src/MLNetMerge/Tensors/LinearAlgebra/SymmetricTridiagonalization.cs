@@ -23,12 +23,13 @@ internal static class SymmetricTridiagonalization
     /// Reduces <paramref name="a"/> (n, n; only the lower triangle is read; it is overwritten) to the tridiagonal
     /// (<paramref name="d"/> diagonal, <paramref name="e"/> with e[i] coupling i and i+1, e[n−1] = 0); row k of
     /// <paramref name="reflectors"/> (n, n) receives v_k in columns k+1..n−1 and <paramref name="beta"/>[k] its β
-    /// (0 when column k needed no reflection).
+    /// (0 when column k needed no reflection). With <paramref name="maxThreads"/> ≥ 2 the panels of a large matrix
+    /// (<see cref="BlockedTridiagonalization"/>) use two threads; the result is the same for any thread count.
     /// </summary>
-    internal static void Reduce(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta)
+    internal static void Reduce(double[] a, int n, double[] d, double[] e, double[] reflectors, double[] beta, int maxThreads = 1)
     {
         bool panels = n >= BlockedTridiagonalization.MinOrder && !BlockedTridiagonalization.UnblockedForTests;
-        int start = panels ? BlockedTridiagonalization.ReducePanels(a, n, d, e, reflectors, beta) : 0; // columns < start reduced
+        int start = panels ? BlockedTridiagonalization.ReducePanels(a, n, d, e, reflectors, beta, maxThreads) : 0; // columns < start reduced
         ReduceFrom(a, n, start, d, e, reflectors, beta);
     }
 

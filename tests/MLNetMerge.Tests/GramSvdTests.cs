@@ -188,4 +188,42 @@ public sealed class GramSvdTests
         AssertClose(expected, p, 1e-5);
         Assert.AreEqual(s.Sum(), nuclear, 1e-5 * s[0]);
     }
+    [TestMethod]
+    public void LeftTimesPolarHandWorked()
+    {
+        // X (2, 4) = diag(2, 5)·[[0.6, 0.8, 0, 0], [−0.8, 0.6, 0, 0]]: its rows are orthogonal, so polar(X) is X with the
+        // scales removed, [[0.6, 0.8, 0, 0], [−0.8, 0.6, 0, 0]]. L (1, 2) = [1, 2] (m = 1 < n = 4: the folded products),
+        // α = 0.5, output starting at [1, 1, 1, 1]: 1 + 0.5·(1·row 0 + 2·row 1) = [1 − 0.5, 1 + 1.0, 1, 1] = [0.5, 2, 1, 1].
+        var output = new float[] { 1, 1, 1, 1 };
+        GramSvd.AddLeftTimesPolar([1, 2], 1, [1.2f, 1.6f, 0, 0, -4f, 3f, 0, 0], 2, 4, 0.5f, output);
+        AssertClose([0.5f, 2f, 1f, 1f], output, 1e-6);
+        // A zero row of X has no direction: polar(X)'s row is zero, and L's column for it adds nothing.
+        output = [1, 1, 1, 1];
+        GramSvd.AddLeftTimesPolar([1, 2], 1, [1.2f, 1.6f, 0, 0, 0, 0, 0, 0], 2, 4, 1f, output);
+        AssertClose([1.6f, 1.8f, 1f, 1f], output, 1e-6);
+    }
+
+    [TestMethod]
+    [DataRow(7, 9, 25)]   // m < n: ((L W Σ⁻¹) Wᵀ) X
+    [DataRow(30, 9, 25)]  // m ≥ n: L · polar(X) formed
+    [DataRow(9, 9, 9)]
+    public void LeftTimesPolarIsLTimesThePolarFactor(int m, int r, int n)
+    {
+        var l = Random(m * r, 11);
+        var x = Random(r * n, 12);
+        var p = new float[r * n];
+        GramSvd.Polar(x, r, n, p);
+        var start = Random(m * n, 13);
+        var expected = (float[])start.Clone();
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double sum = 0;
+                for (int j = 0; j < r; j++) sum += l[i * r + j] * p[j * n + c];
+                expected[i * n + c] += (float)(-1.5 * sum);
+            }
+        var output = (float[])start.Clone();
+        GramSvd.AddLeftTimesPolar(l, m, x, r, n, -1.5f, output);
+        AssertClose(expected, output, 1e-5);
+    }
 }

@@ -57,7 +57,6 @@ internal static class IsoCtsUpdate
         float[] py = pool.Rent((long)Math.Max(span * rest, 1)); // (span, rest) polar(Y)
         float[] vc = pool.Rent((long)r * n);                     // (r, n) task blocks' rows of Vᵀ, then V_kᵀ
         float[] pu = pool.Rent((long)m * r);                     // (m, r) polar(U) = [U_c polar(Y) | U_k]
-        float[] pv = pool.Rent((long)r * n);                     // (r, n) polar(Vᵀ)
         var sigma = new double[r];                               // (r) the stacked singular values
         try
         {
@@ -99,7 +98,7 @@ internal static class IsoCtsUpdate
                 GramSvd.Polar(y.AsSpan(0, span * rest), span, rest, py.AsSpan(0, span * rest), maxThreads);
                 Gemm.Multiply(false, false, m, rest, span, 1f, f.U.AsSpan(live), m, py, rest, 0f, pu, r, maxThreads); // U_c polar(Y)
             }
-            AddFlattened(sigma, pu, vc, pv, m, n, lambda, output, maxThreads);
+            AddFlattened(sigma, pu, vc, m, n, lambda, output, maxThreads);
         }
         finally
         {
@@ -107,7 +106,6 @@ internal static class IsoCtsUpdate
             pool.Return(py);
             pool.Return(vc);
             pool.Return(pu);
-            pool.Return(pv);
             f.Return();
         }
     }
@@ -125,7 +123,6 @@ internal static class IsoCtsUpdate
         float[] uk = pool.Rent((long)m * Math.Max(common, 1));  // (m, k) common left basis, contiguous
         float[] pt = pool.Rent((long)m * Math.Max(rest, 1));    // (m, rest) polar of the task blocks
         float[] pu = pool.Rent((long)m * r);                    // (m, r) polar(U) = [polar(task blocks) | U_k]
-        float[] pv = pool.Rent((long)r * n);                    // (r, n) polar(Vᵀ)
         var sigma = new double[r];                               // (r) the stacked singular values
         try
         {
@@ -166,7 +163,7 @@ internal static class IsoCtsUpdate
                 GramSvd.Polar(ut.AsSpan(0, m * rest), m, rest, pt.AsSpan(0, m * rest), maxThreads);
                 for (int i = 0; i < m; i++) pt.AsSpan(i * rest, rest).CopyTo(pu.AsSpan(i * r, rest));
             }
-            AddFlattened(sigma, pu, vc, pv, m, n, lambda, output, maxThreads);
+            AddFlattened(sigma, pu, vc, m, n, lambda, output, maxThreads);
         }
         finally
         {
@@ -175,7 +172,6 @@ internal static class IsoCtsUpdate
             pool.Return(uk);
             pool.Return(pt);
             pool.Return(pu);
-            pool.Return(pv);
             f.Return();
         }
     }
@@ -183,15 +179,14 @@ internal static class IsoCtsUpdate
     /// <summary>
     /// The last step of both paths: <c>output += λ·σ̄·pu·polar(vc)</c>, σ̄ the mean of the stacked singular values
     /// <paramref name="sigma"/> (r), pu (m, r) the stacked left factor already orthogonalised, vc (r, n) the stacked rows
-    /// of Vᵀ, whose polar factor goes to <paramref name="pv"/> (r, n).
+    /// of Vᵀ (r ≤ n), whose polar factor is applied without being formed where that is cheaper (<see cref="GramSvd.AddLeftTimesPolar"/>).
     /// </summary>
-    private static void AddFlattened(double[] sigma, float[] pu, float[] vc, float[] pv, int m, int n, float lambda, Span<float> output, int maxThreads)
+    private static void AddFlattened(double[] sigma, float[] pu, float[] vc, int m, int n, float lambda, Span<float> output, int maxThreads)
     {
         int r = sigma.Length;
         double mean = 0;
         foreach (double s in sigma) mean += s;
         mean /= r;
-        GramSvd.Polar(vc.AsSpan(0, r * n), r, n, pv.AsSpan(0, r * n), maxThreads);
-        Gemm.Multiply(false, false, m, n, r, (float)(lambda * mean), pu, r, pv, n, 1f, output, n, maxThreads);
+        GramSvd.AddLeftTimesPolar(pu.AsSpan(0, m * r), m, vc.AsSpan(0, r * n), r, n, (float)(lambda * mean), output, maxThreads);
     }
 }

@@ -131,6 +131,58 @@ internal static class GramSvd
     }
 
     /// <summary>
+    /// <c>output += alpha · L · polar(X)</c> for <paramref name="left"/> L (m, r) and a wide or square <paramref name="x"/>
+    /// X (r, n), r ≤ n. <c>polar(X) = (X Xᵀ)^(−1/2) X = W Σ⁻¹ Wᵀ X</c> (W the eigenvectors of X Xᵀ); when L has fewer rows
+    /// than X has columns (m &lt; n) the product is taken as <c>((L W Σ⁻¹) Wᵀ) X</c>, 2·m·r² + m·r·n multiply-adds, instead
+    /// of forming the polar factor (2·r²·n) and multiplying by it (m·r·n). The products use up to
+    /// <paramref name="maxThreads"/> threads (same result for any value).
+    /// </summary>
+    /// <exception cref="ArgumentException">r exceeds n, a span is too short or X holds a non-finite value.</exception>
+    internal static void AddLeftTimesPolar(ReadOnlySpan<float> left, int m, ReadOnlySpan<float> x, int r, int n, float alpha,
+        Span<float> output, int maxThreads = int.MaxValue)
+    {
+        if (r > n) throw new ArgumentException($"L·polar(X): X ({r}, {n}) has more rows than columns.");
+        DenseKernels.Require("L·polar(X) input L", left.Length, m, r);
+        DenseKernels.Require("L·polar(X) input X", x.Length, r, n);
+        DenseKernels.Require("L·polar(X) output", output.Length, m, n);
+        var pool = BufferPool<float>.Shared;
+        if (m >= n || r == 0)
+        {
+            float[] p = pool.Rent((long)Math.Max(r * n, 1)); // (r, n) polar(X)
+            try
+            {
+                Polar(x, r, n, p.AsSpan(0, r * n), maxThreads);
+                Gemm.Multiply(false, false, m, n, r, alpha, left, r, p, n, 1f, output, n, maxThreads);
+            }
+            finally
+            {
+                pool.Return(p);
+            }
+            return;
+        }
+        var (sigma, rows) = ShortSideEigen(x, r, n, maxThreads);
+        var inverse = InverseSingularValues(sigma);
+        var w = ToFloat(rows, r * r);                    // (r, r) row j = eigenvector j of X Xᵀ, pooled
+        BufferPool<double>.Shared.Return(rows);
+        float[] lw = pool.Rent((long)m * r);             // (m, r) L W Σ⁻¹
+        float[] c = pool.Rent((long)m * r);              // (m, r) L W Σ⁻¹ Wᵀ = L (X Xᵀ)^(−1/2)
+        try
+        {
+            Gemm.Multiply(false, true, m, r, r, 1f, left, r, w, r, 0f, lw, r, maxThreads);         // L W
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < r; j++) lw[i * r + j] = (float)(lw[i * r + j] * inverse[j]);
+            Gemm.Multiply(false, false, m, r, r, 1f, lw, r, w, r, 0f, c, r, maxThreads);           // · Wᵀ
+            Gemm.Multiply(false, false, m, n, r, alpha, c, r, x, n, 1f, output, n, maxThreads);   // · X
+        }
+        finally
+        {
+            pool.Return(lw);
+            pool.Return(c);
+            pool.Return(w);
+        }
+    }
+
+    /// <summary>
     /// σ (k, descending) and the eigenvector rows (k, k; a pooled array the caller returns to
     /// <see cref="BufferPool{T}.Shared"/>) of the short side's Gram matrix (of the rows, <c>A Aᵀ</c>, for a square A when
     /// <paramref name="byRows"/>), all in float64.

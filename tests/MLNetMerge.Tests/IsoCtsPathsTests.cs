@@ -1,4 +1,6 @@
 using MLNetMerge.Merging.Methods;
+using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
 
 namespace MLNetMerge.Tests;
 
@@ -49,6 +51,39 @@ public sealed class IsoCtsPathsTests
             IsoCtsUpdate.Add(new float[64], tau, 8, 8, 6, Settings, 1f, new float[64]));
         StringAssert.Contains(ex.Message, "not a multiple of the 3 tasks");
         Assert.AreEqual(5, IsoCts.CommonSize(8, 3, 0.8));
+    }
+
+    [TestMethod]
+    public void TheTallPathsTripletsAreThoseOfTheFormedProjection()
+    {
+        // τ (40, 12), U_k (40, 5) orthonormal: the triplets from τᵀτ − BᵀB (B = U_kᵀ τ, W never formed) against the
+        // truncated SVD of the formed W = τ − U_k U_kᵀ τ; l = min(3 + 64, 12) covers all of W's 12 columns, so both are
+        // exact and agree to float32 rounding in the rank-3 part U S Vᵀ.
+        const int m = 40, n = 12, k = 5, p = 3;
+        var tau = GemmTests.Random(m * n, 41);
+        var basis = GramSvd.Decompose(GemmTests.Random(m * k, 42), m, k); // U (40, 5), orthonormal columns
+        var uk = basis.U.AsSpan(0, m * k).ToArray();
+        var w = (float[])tau.Clone();
+        var b = new float[k * n];
+        Gemm.Multiply(true, false, k, n, m, 1f, uk, k, tau, n, 0f, b, n);
+        Gemm.Multiply(false, false, m, n, k, -1f, uk, k, b, n, 1f, w, n);
+        var expected = MatrixMerge.TopTriplets(w, m, n, p, Settings);
+        var actual = IsoCtsUpdate.ProjectedTopTriplets(tau, uk, m, n, k, p, Settings, threads: 1);
+        Merges.AssertClose(LowRankPart(expected, m, n, p), LowRankPart(actual, m, n, p), 2e-5, "U S Vᵀ");
+        for (int j = 0; j < p; j++) Assert.AreEqual(expected.S[j], actual.S[j], 2e-5 * expected.S[0], $"σ{j}");
+    }
+
+    private static float[] LowRankPart(LowRankFactors f, int m, int n, int p)
+    {
+        var x = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double s = 0;
+                for (int j = 0; j < p; j++) s += (double)f.U[i * p + j] * f.S[j] * f.Vt[j * n + c];
+                x[i * n + c] = (float)s;
+            }
+        return x;
     }
 
     private static void AssertPathsAgree(float[][] tau, int m, int n, double fraction)

@@ -137,27 +137,10 @@ internal static class IsoCtsUpdate
             {
                 MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
                 {
-                    float[] w = pool.Rent((long)m * n);                          // (m, n) τt − Uk Ukᵀ τt
-                    float[] proj = pool.Rent((long)Math.Max(common, 1) * n);     // (k, n) Ukᵀ τt
-                    try
-                    {
-                        var ws = w.AsSpan(0, m * n);
-                        tau[t].AsSpan(0, m * n).CopyTo(ws);
-                        if (common > 0)
-                        {
-                            Gemm.Multiply(true, false, common, n, m, 1f, uk, common, tau[t], n, 0f, proj, n, threads);   // Ukᵀ τt   (k, n)
-                            Gemm.Multiply(false, false, m, n, common, -1f, uk, common, proj, n, 1f, w, n, threads);      // τt − Uk·(k, n)
-                        }
-                        var ft = MatrixMerge.TopTriplets(ws, m, n, perTask, settings, threads);
-                        for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(ut.AsSpan(i * rest + t * perTask, perTask));
-                        ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
-                        for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
-                    }
-                    finally
-                    {
-                        pool.Return(w);
-                        pool.Return(proj);
-                    }
+                    var ft = ProjectedTopTriplets(tau[t], uk, m, n, common, perTask, settings, threads);
+                    for (int i = 0; i < m; i++) ft.U.AsSpan(i * perTask, perTask).CopyTo(ut.AsSpan(i * rest + t * perTask, perTask));
+                    ft.Vt.AsSpan(0, perTask * n).CopyTo(vc.AsSpan(t * perTask * n, perTask * n));
+                    for (int j = 0; j < perTask; j++) sigma[t * perTask + j] = ft.S[j];
                 });
                 // The task blocks lie in U_k's complement, so polar([task blocks | U_k]) = [polar(task blocks) | U_k].
                 GramSvd.Polar(ut.AsSpan(0, m * rest), m, rest, pt.AsSpan(0, m * rest), maxThreads);
@@ -173,6 +156,78 @@ internal static class IsoCtsUpdate
             pool.Return(pt);
             pool.Return(pu);
             f.Return();
+        }
+    }
+
+    /// <summary>
+    /// The top <paramref name="p"/> triplets of the projected task vector <c>W = τ − U_k U_kᵀ τ</c> (τ (m, n), m &gt; n,
+    /// U_k <paramref name="uk"/> (m, k)) without forming W: with <c>B = U_kᵀ τ</c> (k, n), W's Gram matrix is
+    /// <c>Wᵀ W = τᵀ τ − Bᵀ B</c> (U_k's columns orthonormal), whose top eigenvectors (<see cref="GramSubspaceSvd.TopEigenvectors"/>,
+    /// the recipe's power_iterations and filter_degree) give V, and <c>U S = W V = τ V − U_k (B V)</c>. B costs k·m·n
+    /// multiply-adds and the two Gram matrices (n² (m + k))/2, against the 2·k·m·n + n²·m/2 of forming W and its Gram matrix.
+    /// A wide or square τ (which ISO-CTS itself takes by the complement; the tests compare the two paths on it) has no such
+    /// identity for W Wᵀ: W is formed (<see cref="FormedProjectionTopTriplets"/>).
+    /// </summary>
+    internal static LowRankFactors ProjectedTopTriplets(float[] tau, float[] uk, int m, int n, int k, int p,
+        RandomizedSvdSettings settings, int threads)
+    {
+        var pool = BufferPool<float>.Shared;
+        if (m <= n) return FormedProjectionTopTriplets(tau, uk, m, n, k, p, settings, threads);
+        float[] b = pool.Rent((long)Math.Max(k, 1) * n); // (k, n) B = U_kᵀ τ
+        float[] g = pool.Rent((long)n * n);              // (n, n) τᵀ τ, then Wᵀ W
+        float[] h = pool.Rent((long)n * n);              // (n, n) Bᵀ B
+        try
+        {
+            GramSubspaceSvd.FormGram(tau.AsSpan(0, m * n), m, n, g, threads);
+            if (k > 0)
+            {
+                Gemm.Multiply(true, false, k, n, m, 1f, uk, k, tau, n, 0f, b, n, threads);
+                TriangularGram.Compute(b.AsSpan(0, k * n), k, n, ofRows: false, h.AsSpan(0, n * n), GramSubspaceSvd.GramBlock, threads); // Bᵀ B
+                System.Numerics.Tensors.TensorPrimitives.Subtract(g.AsSpan(0, n * n), h.AsSpan(0, n * n), g.AsSpan(0, n * n));
+            }
+            var vt = GramSubspaceSvd.TopEigenvectors(g, n, p, MatrixMerge.TopTripletsOversampling, settings.PowerIterations,
+                settings.Seed, GramSubspaceSvd.DefaultShiftSteps, threads, settings.FilterDegree); // (p, n)
+            var u = new float[m * p];                                                     // (m, p) W V, then U
+            Gemm.Multiply(false, true, m, p, n, 1f, tau, n, vt, n, 0f, u, p, threads);   // τ V
+            if (k > 0)
+            {
+                float[] bv = new float[k * p];                                            // (k, p) B V
+                Gemm.Multiply(false, true, k, p, n, 1f, b, n, vt, n, 0f, bv, p, threads);
+                Gemm.Multiply(false, false, m, p, k, -1f, uk, k, bv, p, 1f, u, p, threads); // − U_k (B V)
+            }
+            return GramSubspaceSvd.FromRightProduct(u, m, n, p, vt);
+        }
+        finally
+        {
+            pool.Return(b);
+            pool.Return(g);
+            pool.Return(h);
+        }
+    }
+
+    /// <summary>The top <paramref name="p"/> triplets of <c>W = τ − U_k U_kᵀ τ</c>, W formed (two products with U_k) and
+    /// decomposed by <see cref="MatrixMerge.TopTriplets"/>.</summary>
+    private static LowRankFactors FormedProjectionTopTriplets(float[] tau, float[] uk, int m, int n, int k, int p,
+        RandomizedSvdSettings settings, int threads)
+    {
+        var pool = BufferPool<float>.Shared;
+        float[] w = pool.Rent((long)m * n);                  // (m, n) τ − U_k U_kᵀ τ
+        float[] b = pool.Rent((long)Math.Max(k, 1) * n);     // (k, n) U_kᵀ τ
+        try
+        {
+            var ws = w.AsSpan(0, m * n);
+            tau.AsSpan(0, m * n).CopyTo(ws);
+            if (k > 0)
+            {
+                Gemm.Multiply(true, false, k, n, m, 1f, uk, k, tau, n, 0f, b, n, threads);
+                Gemm.Multiply(false, false, m, n, k, -1f, uk, k, b, n, 1f, w, n, threads);
+            }
+            return MatrixMerge.TopTriplets(ws, m, n, p, settings, threads);
+        }
+        finally
+        {
+            pool.Return(w);
+            pool.Return(b);
         }
     }
 

@@ -70,11 +70,38 @@ internal static class GramSubspaceSvd
         if (m * n > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a.Slice(0, m * n))))
             throw new ArgumentException("Gram SVD: A holds a non-finite value.");
         if (rank == 0) return new LowRankFactors(m, n, 0, [], [], []);
-        int l = Math.Min(rank + oversampling, k);
         bool wide = m <= n;
+        float[] g = BufferPool<float>.Shared.Rent((long)k * k); // (k, k) G
+        try
+        {
+            FormGram(a, m, n, g, maxThreads);
+            var xt = TopEigenvectors(g, k, rank, oversampling, iterations, seed, shiftSteps, maxThreads, degree);
+            return wide ? FromLeft(a, m, n, rank, xt, maxThreads) : FromRight(a, m, n, rank, xt, maxThreads);
+        }
+        finally
+        {
+            BufferPool<float>.Shared.Return(g);
+        }
+    }
 
+    /// <summary><paramref name="g"/> (k, k), k = min(m, n): the Gram matrix of the short side of <paramref name="a"/>
+    /// (m, n), A Aᵀ when m ≤ n, else Aᵀ A, in float32 (<see cref="TriangularGram"/>, the blocks <see cref="Compute"/> uses).</summary>
+    internal static void FormGram(ReadOnlySpan<float> a, int m, int n, Span<float> g, int maxThreads)
+    {
+        int k = Math.Min(m, n);
+        TriangularGram.Compute(a, m, n, m <= n, g.Slice(0, k * k), GramBlock, maxThreads); // lower triangle mirrored
+    }
+
+    /// <summary>
+    /// Xᵀ (rank, k): the top <paramref name="rank"/> eigenvectors, as rows, of the symmetric positive semidefinite
+    /// <paramref name="g"/> (k, k; not changed) by the filtered subspace iteration of <see cref="Compute"/>, with the same
+    /// sketch, seed, products and Rayleigh–Ritz step; 0 &lt; rank ≤ k.
+    /// </summary>
+    internal static float[] TopEigenvectors(float[] g, int k, int rank, int oversampling, int iterations, ulong seed,
+        int shiftSteps, int maxThreads, int degree)
+    {
+        int l = Math.Min(rank + oversampling, k);
         var pool = BufferPool<float>.Shared;
-        float[] g = pool.Rent((long)k * k);   // (k, k) G
         float[] qt = pool.Rent((long)l * k);  // (l, k) Qᵀ
         float[] yt = pool.Rent((long)l * k);  // (l, k) Yᵀ = Qᵀ G
         float[] tl = pool.Rent((long)l * l);  // (l, l) Qᵀ G Q
@@ -83,7 +110,6 @@ internal static class GramSubspaceSvd
         using var packedG = PackedMatrix.TryAllocate(Gemm.BestPath, false, k, k);
         try
         {
-            TriangularGram.Compute(a, m, n, wide, g.AsSpan(0, k * k), GramBlock, maxThreads); // G, lower triangle mirrored
             new SeededRandom(seed).FillGaussian(qt.AsSpan(0, l * k));                 // Ωᵀ (l, k)
             Gemm.MultiplyCore(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads, Gemm.BestPath, default, packedG); // Yᵀ = Ωᵀ G
             (qt, yt) = (yt, qt);
@@ -123,11 +149,10 @@ internal static class GramSubspaceSvd
                 for (int t = 0; t < l; t++) w[j * l + t] = (float)wRows[j * l + t];
             var xt = new float[rank * k];  // (r, k) Xᵀ = W_rᵀ Qᵀ: the top r eigenvectors of G as rows
             Gemm.Multiply(false, false, rank, k, l, 1f, w, l, qt, k, 0f, xt, k, maxThreads);
-            return wide ? FromLeft(a, m, n, rank, xt, maxThreads) : FromRight(a, m, n, rank, xt, maxThreads);
+            return xt;
         }
         finally
         {
-            pool.Return(g);
             pool.Return(qt);
             pool.Return(yt);
             pool.Return(tl);
@@ -136,7 +161,7 @@ internal static class GramSubspaceSvd
     }
 
     /// <summary>Rows of G per GEMM call when forming it (<see cref="TriangularGram"/>).</summary>
-    private const int GramBlock = 96;
+    internal const int GramBlock = 96;
 
     /// <summary>U = X (m, r) from Xᵀ (r, m); P = Xᵀ A (r, n), σ_j = ‖P_j‖, Vᵀ_j = P_j / σ_j.</summary>
     private static LowRankFactors FromLeft(ReadOnlySpan<float> a, int m, int n, int rank, float[] xt, int maxThreads)
@@ -158,11 +183,20 @@ internal static class GramSubspaceSvd
         return new LowRankFactors(m, n, rank, u, s, vt);
     }
 
-    /// <summary>Vᵀ = Xᵀ (r, n); P = A X (m, r), σ_j = ‖P[:, j]‖, U[:, j] = P[:, j] / σ_j.</summary>
+    /// <summary>Vᵀ = Xᵀ (r, n); P = A X (m, r), σ_j = ‖P[:, j]‖, U[:, j] = P[:, j] / σ_j (<see cref="FromRightProduct"/>).</summary>
     private static LowRankFactors FromRight(ReadOnlySpan<float> a, int m, int n, int rank, float[] xt, int maxThreads)
     {
         var u = new float[m * rank];       // (m, r)
         Gemm.Multiply(false, true, m, rank, n, 1f, a, n, xt, n, 0f, u, rank, maxThreads);
+        return FromRightProduct(u, m, n, rank, xt);
+    }
+
+    /// <summary>
+    /// The factors from <paramref name="u"/> = A X (m, r; normalised in place into U) and Vᵀ = Xᵀ <paramref name="xt"/>
+    /// (r, n): σ_j = ‖u[:, j]‖ (summed in float64), U[:, j] = u[:, j] / σ_j (zero where σ_j = 0).
+    /// </summary>
+    internal static LowRankFactors FromRightProduct(float[] u, int m, int n, int rank, float[] xt)
+    {
         var norms = new double[rank];
         for (int i = 0; i < m; i++)
             for (int j = 0; j < rank; j++) norms[j] += (double)u[i * rank + j] * u[i * rank + j];

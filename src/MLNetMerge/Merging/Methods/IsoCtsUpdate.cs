@@ -171,14 +171,14 @@ internal static class IsoCtsUpdate
     internal static LowRankFactors ProjectedTopTriplets(float[] tau, float[] uk, int m, int n, int k, int p,
         RandomizedSvdSettings settings, int threads)
     {
-        var pool = BufferPool<float>.Shared;
         if (m <= n) return FormedProjectionTopTriplets(tau, uk, m, n, k, p, settings, threads);
+        var pool = BufferPool<float>.Shared;
         float[] b = pool.Rent((long)Math.Max(k, 1) * n); // (k, n) B = U_kᵀ τ
         float[] g = pool.Rent((long)n * n);              // (n, n) τᵀ τ, then Wᵀ W
         float[] h = pool.Rent((long)n * n);              // (n, n) Bᵀ B
         try
         {
-            GramSubspaceSvd.FormGram(tau.AsSpan(0, m * n), m, n, g, threads);
+            TriangularGram.Compute(tau.AsSpan(0, m * n), m, n, ofRows: false, g.AsSpan(0, n * n), GramSubspaceSvd.GramBlock, threads); // τᵀ τ
             if (k > 0)
             {
                 Gemm.Multiply(true, false, k, n, m, 1f, uk, k, tau, n, 0f, b, n, threads);

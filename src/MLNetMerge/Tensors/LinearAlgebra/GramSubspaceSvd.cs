@@ -74,7 +74,7 @@ internal static class GramSubspaceSvd
         float[] g = BufferPool<float>.Shared.Rent((long)k * k); // (k, k) G
         try
         {
-            FormGram(a, m, n, g, maxThreads);
+            TriangularGram.Compute(a, m, n, wide, g.AsSpan(0, k * k), GramBlock, maxThreads); // G, lower triangle mirrored
             var xt = TopEigenvectors(g, k, rank, oversampling, iterations, seed, shiftSteps, maxThreads, degree);
             return wide ? FromLeft(a, m, n, rank, xt, maxThreads) : FromRight(a, m, n, rank, xt, maxThreads);
         }
@@ -82,14 +82,6 @@ internal static class GramSubspaceSvd
         {
             BufferPool<float>.Shared.Return(g);
         }
-    }
-
-    /// <summary><paramref name="g"/> (k, k), k = min(m, n): the Gram matrix of the short side of <paramref name="a"/>
-    /// (m, n), A Aᵀ when m ≤ n, else Aᵀ A, in float32 (<see cref="TriangularGram"/>, the blocks <see cref="Compute"/> uses).</summary>
-    internal static void FormGram(ReadOnlySpan<float> a, int m, int n, Span<float> g, int maxThreads)
-    {
-        int k = Math.Min(m, n);
-        TriangularGram.Compute(a, m, n, m <= n, g.Slice(0, k * k), GramBlock, maxThreads); // lower triangle mirrored
     }
 
     /// <summary>

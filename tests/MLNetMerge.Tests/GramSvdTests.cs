@@ -226,4 +226,51 @@ public sealed class GramSvdTests
         GramSvd.AddLeftTimesPolar(l, m, x, r, n, -1.5f, output);
         AssertClose(expected, output, 1e-5);
     }
+
+    [TestMethod]
+    public void PolarTimesRightHandWorked()
+    {
+        // X (4, 2) = [[1.2, −4], [1.6, 3], [0, 0], [0, 0]]: its columns 2·(0.6, 0.8, 0, 0) and 5·(−0.8, 0.6, 0, 0) are
+        // orthogonal, so polar(X) = [[0.6, −0.8], [0.8, 0.6], [0, 0], [0, 0]]. R (2, 1) = [1, 2], α = 0.5, output starting at
+        // [1, 1, 1, 1]: polar(X)·R = [0.6 − 1.6, 0.8 + 1.2, 0, 0] = [−1, 2, 0, 0], so [1 − 0.5, 1 + 1, 1, 1] = [0.5, 2, 1, 1].
+        float[] x = [1.2f, -4f, 1.6f, 3f, 0, 0, 0, 0];
+        var root = GramSvd.InverseRootOf(x, 4, 2);
+        var output = new float[] { 1, 1, 1, 1 };
+        GramSvd.AddPolarTimesRight(x, 4, 2, root, [1, 2], 1, 0.5f, output);
+        root.Return();
+        AssertClose([0.5f, 2f, 1f, 1f], output, 1e-6);
+        // A zero column of X has no direction: polar(X)'s column is zero, and R's row for it adds nothing.
+        float[] y = [1.2f, 0, 1.6f, 0, 0, 0, 0, 0];
+        root = GramSvd.InverseRootOf(y, 4, 2);
+        output = [1, 1, 1, 1];
+        GramSvd.AddPolarTimesRight(y, 4, 2, root, [1, 2], 1, 1f, output);
+        root.Return();
+        AssertClose([1.6f, 1.8f, 1f, 1f], output, 1e-6);
+    }
+
+    [TestMethod]
+    [DataRow(25, 9, 7)]
+    [DataRow(25, 9, 30)]
+    [DataRow(9, 9, 9)]
+    public void PolarTimesRightIsThePolarFactorTimesR(int m, int r, int n)
+    {
+        var x = Random(m * r, 21);
+        var right = Random(r * n, 22);
+        var p = new float[m * r];
+        GramSvd.Polar(x, m, r, p);
+        var start = Random(m * n, 23);
+        var expected = (float[])start.Clone();
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double sum = 0;
+                for (int j = 0; j < r; j++) sum += p[i * r + j] * right[j * n + c];
+                expected[i * n + c] += (float)(0.75 * sum);
+            }
+        var output = (float[])start.Clone();
+        var root = GramSvd.InverseRootOf(x, m, r);
+        GramSvd.AddPolarTimesRight(x, m, r, root, right, n, 0.75f, output);
+        root.Return();
+        AssertClose(expected, output, 1e-5);
+    }
 }

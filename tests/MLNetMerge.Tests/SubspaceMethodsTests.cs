@@ -1,5 +1,6 @@
 using MLNetMerge.Merging;
 using MLNetMerge.Merging.Methods;
+using MLNetMerge.Tensors;
 using MLNetMerge.Tensors.LinearAlgebra;
 using static MLNetMerge.Tests.Merges;
 
@@ -210,5 +211,44 @@ public sealed class SubspaceMethodsTests
             double err = Math.Sqrt(exact.Select((v, i) => (v - got[i]) * (v - got[i])).Sum());
             Assert.IsTrue(err <= 1e-3 * norm, $"{what}: ‖randomized − exact‖ / ‖exact‖ = {err / norm:G3}");
         }
+    }
+
+    [TestMethod]
+    [DataRow(40, 16)] // X tall: polar(X) applied through (XᵀX)^(−1/2)
+    [DataRow(16, 40)] // Y wide: polar(Y) applied through (Y Yᵀ)^(−1/2)
+    public void TsvMFoldedPolarFactorGivesTheFormedProduct(int m, int n)
+    {
+        // T = 4, k = 4, Tk = 16 = min(m, n): the longer side's polar factor is not formed; the result must be the product of
+        // both formed polar factors, polar(X) diag(s) polar(Y), from the same per-task triplets.
+        const int tasks = 4, k = 4, w = tasks * k;
+        var tau = Enumerable.Range(0, tasks).Select(t => { var a = new float[m * n]; new SeededRandom((ulong)(40 + t)).FillGaussian(a, 0.1f); return a; }).ToArray();
+        var settings = new RandomizedSvdSettings(12, 5, 3);
+        var x = new float[m * w];
+        var y = new float[w * n];
+        var s = new float[w];
+        for (int t = 0; t < tasks; t++)
+        {
+            var f = MatrixMerge.TopTriplets(tau[t], m, n, k, settings, 1);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < k; j++) x[i * w + t * k + j] = f.U[i * k + j];
+            Array.Copy(f.Vt, 0, y, t * k * n, k * n);
+            Array.Copy(f.S, 0, s, t * k, k);
+        }
+        var px = new float[m * w];
+        var py = new float[w * n];
+        GramSvd.Polar(x, m, w, px);
+        GramSvd.Polar(y, w, n, py);
+        var output = Enumerable.Repeat(1f, m * n).ToArray();
+        TaskSingularVectors.Merged(tau, m, n, settings, 0.5f, output, 2);
+        double err = 0, norm = 0;
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double e = 0;
+                for (int j = 0; j < w; j++) e += (double)px[i * w + j] * s[j] * py[j * n + c];
+                err += Math.Pow(1 + 0.5 * e - output[i * n + c], 2);
+                norm += e * e * 0.25;
+            }
+        Assert.IsTrue(Math.Sqrt(err / norm) < 1e-5, $"relative distance {Math.Sqrt(err / norm):G3}");
     }
 }

@@ -234,7 +234,7 @@ internal static class IsoCtsUpdate
     /// <summary>
     /// The last step of both paths: <c>output += λ·σ̄·pu·polar(vc)</c>, σ̄ the mean of the stacked singular values
     /// <paramref name="sigma"/> (r), pu (m, r) the stacked left factor already orthogonalised, vc (r, n) the stacked rows
-    /// of Vᵀ (r ≤ n), whose polar factor is applied without being formed where that is cheaper (<see cref="GramSvd.AddLeftTimesPolar"/>).
+    /// of Vᵀ (r ≤ n), whose polar factor is applied without being formed where that is cheaper (<see cref="GramSvd.AddLeftTimesPolar(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, int, float, Span{float}, int)"/>).
     /// </summary>
     private static void AddFlattened(double[] sigma, float[] pu, float[] vc, int m, int n, float lambda, Span<float> output, int maxThreads)
     {

@@ -10,7 +10,7 @@ namespace MLNetMerge.Merging.Methods;
 /// Procrustes (each replaced by its polar factor, the nearest matrix with orthonormal columns or rows), and
 /// <c>θ = θ0 + λ·polar(X) diag(s) polar(Y)</c>. Every other tensor gets <c>θ0 + λ·mean τ</c>. Per-task top-k by
 /// seeded subspace iteration on the Gram matrix (<see cref="MatrixMerge.TopTriplets"/>; the seed from the recipe seed
-/// and the tensor name; the whole range when k + 64 ≥ r), polar factors through <see cref="GramSvd"/>. Gargiulo et al. 2025, "Task Singular Vectors: Reducing Task Interference in Model Merging",
+/// and the tensor name; the whole range when k + 64 ≥ r), polar factors through <see cref="GramSvd"/> (the longer side's applied without being formed). Gargiulo et al. 2025, "Task Singular Vectors: Reducing Task Interference in Model Merging",
 /// CVPR, arXiv:2412.00081. Math: docs/methods/tsv-m.md.
 /// </summary>
 internal sealed class TaskSingularVectors : MergeMethod
@@ -68,7 +68,11 @@ internal sealed class TaskSingularVectors : MergeMethod
     /// Adds <c>λ·polar(X) diag(s) polar(Y)</c> of the task matrices <paramref name="tau"/> (each (m, n)) into
     /// <paramref name="output"/> (m, n). Nothing is added when <c>⌊min(m, n)/T⌋ = 0</c> (no triplet per task). The T
     /// truncated SVDs, then the two polar factors, run side by side on up to <paramref name="maxThreads"/> threads
-    /// (<see cref="MatrixMerge.SideBySide"/>); the result is the same for any thread count.
+    /// (<see cref="MatrixMerge.SideBySide"/>); the result is the same for any thread count. The polar factor of the side
+    /// that is longer than Tk (X when m &gt; n, Y when n &gt; m) is not formed: its Gram matrix's inverse root is
+    /// decomposed beside the other side's polar factor and applied within the final product
+    /// (<see cref="GramSvd.AddPolarTimesRight"/>, <see cref="GramSvd.AddLeftTimesPolar(ReadOnlySpan{float}, int, GramSvd.InverseRoot, ReadOnlySpan{float}, int, int, float, Span{float}, int)"/>),
+    /// which saves 2·Tk²·|m − n| multiply-adds.
     /// </summary>
     internal static void Merged(float[][] tau, int m, int n, RandomizedSvdSettings settings, float lambda, Span<float> output, int maxThreads = int.MaxValue)
     {
@@ -77,9 +81,10 @@ internal sealed class TaskSingularVectors : MergeMethod
         var pool = BufferPool<float>.Shared;
         float[] x = pool.Rent((long)m * width);   // (m, Tk) kept left vectors, task t in columns t·k … t·k + k − 1
         float[] y = pool.Rent((long)width * n);   // (Tk, n) kept right vectors as rows
-        float[] px = pool.Rent((long)m * width);  // (m, Tk) polar(X), then polar(X) diag(s)
-        float[] py = pool.Rent((long)width * n);  // (Tk, n) polar(Y)
+        float[] p = pool.Rent((long)Math.Max(m, n) * width); // (m, Tk) polar(X) diag(s), or (Tk, n) diag(s) polar(Y)
+        float[]? py = m == n ? pool.Rent((long)width * n) : null; // (Tk, n) polar(Y) when neither side is folded
         var s = new float[width];                 // (Tk) kept singular values
+        GramSvd.InverseRoot? root = null;          // of the folded side
         try
         {
             MatrixMerge.SideBySide(tasks, maxThreads, (t, threads) =>
@@ -89,21 +94,37 @@ internal sealed class TaskSingularVectors : MergeMethod
                 f.Vt.AsSpan(0, k * n).CopyTo(y.AsSpan(t * k * n, k * n));
                 f.S.AsSpan(0, k).CopyTo(s.AsSpan(t * k, k));
             });
+            if (m > n)
+            {
+                // X tall: polar(Y) formed beside (XᵀX)^(−1/2), then X ((XᵀX)^(−1/2) (diag(s) polar(Y))).
+                MatrixMerge.SideBySide(2, maxThreads, (side, threads) =>
+                {
+                    if (side == 0) GramSvd.Polar(y.AsSpan(0, width * n), width, n, p.AsSpan(0, width * n), threads);
+                    else root = GramSvd.InverseRootOf(x.AsSpan(0, m * width), m, width, threads);
+                });
+                for (int j = 0; j < width; j++)
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(p.AsSpan(j * n, n), s[j], p.AsSpan(j * n, n));
+                GramSvd.AddPolarTimesRight(x.AsSpan(0, m * width), m, width, root!, p.AsSpan(0, width * n), n, lambda, output, maxThreads);
+                return;
+            }
             MatrixMerge.SideBySide(2, maxThreads, (side, threads) =>
             {
-                if (side == 0) GramSvd.Polar(x.AsSpan(0, m * width), m, width, px.AsSpan(0, m * width), threads);
-                else GramSvd.Polar(y.AsSpan(0, width * n), width, n, py.AsSpan(0, width * n), threads);
+                if (side == 0) GramSvd.Polar(x.AsSpan(0, m * width), m, width, p.AsSpan(0, m * width), threads);
+                else if (py is not null) GramSvd.Polar(y.AsSpan(0, width * n), width, n, py.AsSpan(0, width * n), threads);
+                else root = GramSvd.InverseRootOf(y.AsSpan(0, width * n), width, n, threads);
             });
             for (int i = 0; i < m; i++)
-                System.Numerics.Tensors.TensorPrimitives.Multiply(px.AsSpan(i * width, width), s, px.AsSpan(i * width, width));
-            Gemm.Multiply(false, false, m, n, width, lambda, px, width, py, n, 1f, output, n, maxThreads);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(p.AsSpan(i * width, width), s, p.AsSpan(i * width, width));
+            if (py is not null) Gemm.Multiply(false, false, m, n, width, lambda, p, width, py, n, 1f, output, n, maxThreads);
+            else GramSvd.AddLeftTimesPolar(p.AsSpan(0, m * width), m, root!, y.AsSpan(0, width * n), width, n, lambda, output, maxThreads); // Y wide: ((polar(X) diag(s)) (Y Yᵀ)^(−1/2)) Y
         }
         finally
         {
+            root?.Return();
             pool.Return(x);
             pool.Return(y);
-            pool.Return(px);
-            pool.Return(py);
+            pool.Return(p);
+            if (py is not null) pool.Return(py);
         }
     }
 }

@@ -160,17 +160,64 @@ internal static class GramSvd
             }
             return;
         }
-        var (sigma, rows) = ShortSideEigen(x, r, n, maxThreads);
+        var root = InverseRootOf(x, r, n, maxThreads);
+        try
+        {
+            AddLeftTimesPolar(left, m, root, x, r, n, alpha, output, maxThreads);
+        }
+        finally
+        {
+            root.Return();
+        }
+    }
+
+    /// <summary>
+    /// The inverse square root of the Gram matrix of a matrix's short side, kept factored: <c>W Σ⁻¹ Wᵀ</c> with
+    /// <paramref name="W"/> (K, K) float32, row j the eigenvector j (rented from <see cref="BufferPool{T}"/>), and
+    /// <paramref name="Inverse"/> (K) the reciprocal singular values, 0 at the floor. For a wide X it is
+    /// <c>(X Xᵀ)^(−1/2)</c>, so <c>polar(X) = W Σ⁻¹ Wᵀ X</c>; for a tall one <c>(XᵀX)^(−1/2)</c>, so
+    /// <c>polar(X) = X W Σ⁻¹ Wᵀ</c>.
+    /// </summary>
+    internal sealed record InverseRoot(int K, float[] W, double[] Inverse)
+    {
+        /// <summary>Returns W to the pool; the root must not be used afterwards.</summary>
+        public void Return() => BufferPool<float>.Shared.Return(W);
+    }
+
+    /// <summary>The <see cref="InverseRoot"/> of <paramref name="x"/> (m, n): its short side's Gram matrix decomposed in float64 on up to <paramref name="maxThreads"/> threads.</summary>
+    /// <exception cref="ArgumentException">A span is too short or X holds a non-finite value.</exception>
+    internal static InverseRoot InverseRootOf(ReadOnlySpan<float> x, int m, int n, int maxThreads = int.MaxValue)
+    {
+        DenseKernels.Require("inverse root input X", x.Length, m, n);
+        int k = Math.Min(m, n);
+        var (sigma, rows) = ShortSideEigen(x, m, n, maxThreads);
         var inverse = InverseSingularValues(sigma);
-        var w = ToFloat(rows, r * r);                    // (r, r) row j = eigenvector j of X Xᵀ, pooled
+        var w = ToFloat(rows, k * k);                    // (k, k) row j = eigenvector j of the Gram matrix, pooled
         BufferPool<double>.Shared.Return(rows);
+        return new InverseRoot(k, w, inverse);
+    }
+
+    /// <summary>
+    /// <c>output += alpha · L · polar(X)</c> for L (m, r) and a wide or square X (r, n) whose
+    /// <see cref="InverseRootOf">inverse root</see> is <paramref name="root"/>: <c>((L W Σ⁻¹) Wᵀ) X</c>, three products
+    /// on up to <paramref name="maxThreads"/> threads.
+    /// </summary>
+    internal static void AddLeftTimesPolar(ReadOnlySpan<float> left, int m, InverseRoot root, ReadOnlySpan<float> x, int r, int n, float alpha,
+        Span<float> output, int maxThreads = int.MaxValue)
+    {
+        if (r > n || root.K != r) throw new ArgumentException($"L·polar(X): X ({r}, {n}) is not wide, or its root is ({root.K}, {root.K}).");
+        DenseKernels.Require("L·polar(X) input L", left.Length, m, r);
+        DenseKernels.Require("L·polar(X) input X", x.Length, r, n);
+        DenseKernels.Require("L·polar(X) output", output.Length, m, n);
+        var pool = BufferPool<float>.Shared;
+        float[] w = root.W;                              // (r, r) row j = eigenvector j of X Xᵀ
         float[] lw = pool.Rent((long)m * r);             // (m, r) L W Σ⁻¹
         float[] c = pool.Rent((long)m * r);              // (m, r) L W Σ⁻¹ Wᵀ = L (X Xᵀ)^(−1/2)
         try
         {
             Gemm.Multiply(false, true, m, r, r, 1f, left, r, w, r, 0f, lw, r, maxThreads);         // L W
             for (int i = 0; i < m; i++)
-                for (int j = 0; j < r; j++) lw[i * r + j] = (float)(lw[i * r + j] * inverse[j]);
+                for (int j = 0; j < r; j++) lw[i * r + j] = (float)(lw[i * r + j] * root.Inverse[j]);
             Gemm.Multiply(false, false, m, r, r, 1f, lw, r, w, r, 0f, c, r, maxThreads);           // · Wᵀ
             Gemm.Multiply(false, false, m, n, r, alpha, c, r, x, n, 1f, output, n, maxThreads);   // · X
         }
@@ -178,7 +225,40 @@ internal static class GramSvd
         {
             pool.Return(lw);
             pool.Return(c);
-            pool.Return(w);
+        }
+    }
+
+    /// <summary>
+    /// <c>output += alpha · polar(X) · R</c> for a tall or square X (m, r) whose <see cref="InverseRootOf">inverse root</see>
+    /// is <paramref name="root"/> and R (r, n): <c>X (W (Σ⁻¹ (Wᵀ R)))</c>, 2·r²·n + m·r·n multiply-adds instead of forming
+    /// the polar factor (2·m·r²) and multiplying by it (m·r·n); the mirror of
+    /// <see cref="AddLeftTimesPolar(ReadOnlySpan{float}, int, InverseRoot, ReadOnlySpan{float}, int, int, float, Span{float}, int)"/>.
+    /// The products use up to <paramref name="maxThreads"/> threads (same result for any value).
+    /// </summary>
+    /// <exception cref="ArgumentException">X is wide, the root does not match, or a span is too short.</exception>
+    internal static void AddPolarTimesRight(ReadOnlySpan<float> x, int m, int r, InverseRoot root, ReadOnlySpan<float> right, int n, float alpha,
+        Span<float> output, int maxThreads = int.MaxValue)
+    {
+        if (m < r || root.K != r) throw new ArgumentException($"polar(X)·R: X ({m}, {r}) is not tall, or its root is ({root.K}, {root.K}).");
+        DenseKernels.Require("polar(X)·R input X", x.Length, m, r);
+        DenseKernels.Require("polar(X)·R input R", right.Length, r, n);
+        DenseKernels.Require("polar(X)·R output", output.Length, m, n);
+        var pool = BufferPool<float>.Shared;
+        float[] w = root.W;                              // (r, r) row j = eigenvector j of XᵀX
+        float[] t = pool.Rent((long)r * n);              // (r, n) Σ⁻¹ Wᵀ R
+        float[] c = pool.Rent((long)r * n);              // (r, n) W Σ⁻¹ Wᵀ R = (XᵀX)^(−1/2) R
+        try
+        {
+            Gemm.Multiply(false, false, r, n, r, 1f, w, r, right, n, 0f, t, n, maxThreads);        // Wᵀ R
+            for (int j = 0; j < r; j++)
+                for (int i = 0; i < n; i++) t[j * n + i] = (float)(t[j * n + i] * root.Inverse[j]);
+            Gemm.Multiply(true, false, r, n, r, 1f, w, r, t, n, 0f, c, n, maxThreads);            // W ·
+            Gemm.Multiply(false, false, m, n, r, alpha, x, r, c, n, 1f, output, n, maxThreads);   // X ·
+        }
+        finally
+        {
+            pool.Return(t);
+            pool.Return(c);
         }
     }
 

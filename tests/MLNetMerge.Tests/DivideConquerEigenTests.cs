@@ -136,10 +136,11 @@ public sealed class DivideConquerEigenTests
     }
 
     [TestMethod]
-    public void DoubleGemmAccumulatesFromTheOldValues()
+    [DataRow(13, 24, 9)]
+    [DataRow(13, 29, 9)]  // the last 5 columns through the zero-padded tail panel, which must start from C's old values
+    public void DoubleGemmAccumulatesFromTheOldValues(int m, int n, int k)
     {
         // accumulate: each C element's chain starts from its old value, so C + A B equals the scalar loop seeded with C.
-        int m = 13, n = 24, k = 9;
         var rng = new SeededRandom(10);
         var a = new double[m * k];
         var b = new double[k * n];

@@ -115,9 +115,9 @@ internal static class GramSubspaceSvd
                     // Ritz values of this Q: eigenvalues of Qᵀ G Q = Yᵀ Q.
                     Gemm.Multiply(false, true, l, l, k, 1f, yt, k, qt, k, 0f, tl, l, maxThreads);
                     Symmetrize(tl, td, l);
-                    double[] ritz = TridiagonalEigenvalues.Compute(td, l);
-                    upper = Math.Max(upper, ritz[l - 1]);
-                    top = Math.Max(top, ritz[0]);
+                    var (largest, smallest) = TridiagonalEigenvalues.Extremes(td, l);
+                    upper = Math.Max(upper, smallest);
+                    top = Math.Max(top, largest);
                 }
                 int d = Math.Min(chunk == 0 ? 1 : degree, iterations - done);
                 if (!(upper > 0 && top > upper)) d = 1;

@@ -39,14 +39,18 @@ internal static class SecularEquation
         for (int i = 0; i < k; i++) zz += z[i] * z[i];
         for (int j = 0; j < k; j++) lambda[j] = Root(d, z, rho, zz, k, j, u.Slice(j * k, k), diff);
         // ẑ from the roots (Gu–Eisenstat); row j of u holds δ_ij = d_i − λ_j until it is turned into eigenvector j.
+        // The products run over j in the outer loop, so row j of u is read once and in order (each ẑ_i still takes its
+        // factors in increasing j: the same bits as the product taken one i at a time down u's columns).
         Span<double> zhat = diff;
-        for (int i = 0; i < k; i++)
+        for (int i = 0; i < k; i++) zhat[i] = -u[i * k + i] / rho;            // (λ_i − d_i)/ρ
+        for (int j = 0; j < k; j++)
         {
-            double p = -u[i * k + i] / rho;                    // (λ_i − d_i)/ρ
-            for (int j = 0; j < k; j++)
-                if (j != i) p *= -u[j * k + i] / (d[j] - d[i]);  // (λ_j − d_i)/(d_j − d_i) > 0 by interlacing
-            zhat[i] = Math.CopySign(Math.Sqrt(Math.Max(p, 0.0)), z[i]);
+            var row = u.Slice(j * k, k);
+            double dj = d[j];
+            for (int i = 0; i < k; i++)
+                if (i != j) zhat[i] *= -row[i] / (dj - d[i]);                 // (λ_j − d_i)/(d_j − d_i) > 0 by interlacing
         }
+        for (int i = 0; i < k; i++) zhat[i] = Math.CopySign(Math.Sqrt(Math.Max(zhat[i], 0.0)), z[i]);
         for (int j = 0; j < k; j++)
         {
             var row = u.Slice(j * k, k);

@@ -102,7 +102,7 @@ internal static class GramSubspaceSvd
         using var packedG = PackedMatrix.TryAllocate(Gemm.BestPath, false, k, k);
         try
         {
-            new SeededRandom(seed).FillGaussian(qt.AsSpan(0, l * k));                 // Ωᵀ (l, k)
+            GaussianSketch.Fill(seed, qt.AsSpan(0, l * k));                          // Ωᵀ (l, k), drawn once per seed
             Gemm.MultiplyCore(false, false, l, k, k, 1f, qt, k, g, k, 0f, yt, k, maxThreads, Gemm.BestPath, default, packedG); // Yᵀ = Ωᵀ G
             (qt, yt) = (yt, qt);
             RowOrthonormalizer.Orthonormalize(qt, l, k, passes: 1, maxThreads: maxThreads);

@@ -214,14 +214,7 @@ public sealed class GramSvdTests
         var p = new float[r * n];
         GramSvd.Polar(x, r, n, p);
         var start = Random(m * n, 13);
-        var expected = (float[])start.Clone();
-        for (int i = 0; i < m; i++)
-            for (int c = 0; c < n; c++)
-            {
-                double sum = 0;
-                for (int j = 0; j < r; j++) sum += l[i * r + j] * p[j * n + c];
-                expected[i * n + c] += (float)(-1.5 * sum);
-            }
+        var expected = PlusProduct(start, l, p, m, r, n, -1.5);
         var output = (float[])start.Clone();
         GramSvd.AddLeftTimesPolar(l, m, x, r, n, -1.5f, output);
         AssertClose(expected, output, 1e-5);
@@ -259,18 +252,25 @@ public sealed class GramSvdTests
         var p = new float[m * r];
         GramSvd.Polar(x, m, r, p);
         var start = Random(m * n, 23);
-        var expected = (float[])start.Clone();
-        for (int i = 0; i < m; i++)
-            for (int c = 0; c < n; c++)
-            {
-                double sum = 0;
-                for (int j = 0; j < r; j++) sum += p[i * r + j] * right[j * n + c];
-                expected[i * n + c] += (float)(0.75 * sum);
-            }
+        var expected = PlusProduct(start, p, right, m, r, n, 0.75);
         var output = (float[])start.Clone();
         var root = GramSvd.InverseRootOf(x, m, r);
         GramSvd.AddPolarTimesRight(x, m, r, root, right, n, 0.75f, output);
         root.Return();
         AssertClose(expected, output, 1e-5);
+    }
+
+    /// <summary><c>start + alpha · A B</c> for A (m, r) and B (r, n), summed in float64.</summary>
+    private static float[] PlusProduct(float[] start, float[] a, float[] b, int m, int r, int n, double alpha)
+    {
+        var result = (float[])start.Clone();
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < n; c++)
+            {
+                double sum = 0;
+                for (int j = 0; j < r; j++) sum += a[i * r + j] * b[j * n + c];
+                result[i * n + c] += (float)(alpha * sum);
+            }
+        return result;
     }
 }

@@ -81,7 +81,7 @@ internal sealed class TaskSingularVectors : MergeMethod
         var pool = BufferPool<float>.Shared;
         float[] x = pool.Rent((long)m * width);   // (m, Tk) kept left vectors, task t in columns t·k … t·k + k − 1
         float[] y = pool.Rent((long)width * n);   // (Tk, n) kept right vectors as rows
-        float[] p = pool.Rent((long)Math.Max(m, n) * width); // (m, Tk) polar(X) diag(s), or (Tk, n) diag(s) polar(Y)
+        float[] p = pool.Rent((long)Math.Min(m, n) * width); // (m, Tk) polar(X) diag(s), or (Tk, n) diag(s) polar(Y) when m > n
         float[]? py = m == n ? pool.Rent((long)width * n) : null; // (Tk, n) polar(Y) when neither side is folded
         var s = new float[width];                 // (Tk) kept singular values
         GramSvd.InverseRoot? root = null;          // of the folded side

@@ -240,6 +240,9 @@ public sealed class SubspaceMethodsTests
         GramSvd.Polar(y, w, n, py);
         var output = Enumerable.Repeat(1f, m * n).ToArray();
         TaskSingularVectors.Merged(tau, m, n, settings, 0.5f, output, 2);
+        var oneThread = Enumerable.Repeat(1f, m * n).ToArray();
+        TaskSingularVectors.Merged(tau, m, n, settings, 0.5f, oneThread, 1);
+        CollectionAssert.AreEqual(oneThread, output, "one thread and two give the same bits");
         double err = 0, norm = 0;
         for (int i = 0; i < m; i++)
             for (int c = 0; c < n; c++)

@@ -51,6 +51,12 @@ public sealed class CompactWyBackTransformTests
         var two = (double[])x.Clone();
         CompactWyBackTransform.Apply(reflectors, beta, n, two, rows, maxThreads: 2);
         CollectionAssert.AreEqual(one, two, "two threads changed the bits");
+        foreach (int chunk in new[] { 7, int.MaxValue })
+        {
+            var chunked = (double[])x.Clone();
+            CompactWyBackTransform.Apply(reflectors, beta, n, chunked, rows, maxThreads: 1, chunkRows: chunk);
+            CollectionAssert.AreEqual(one, chunked, $"{chunk} rows at a time changed the bits");
+        }
     }
 
     [TestMethod]

@@ -33,7 +33,8 @@ internal static class CompactWyBackTransform
     /// <see cref="SymmetricTridiagonalization.Reduce"/> leaves them. With <paramref name="maxThreads"/> ≥ 2 the rows are
     /// split in two halves. <paramref name="block"/>: reflectors per block (<see cref="Block"/>; `Gemm.Bench eigen` times others).
     /// </summary>
-    internal static void Apply(double[] reflectors, double[] beta, int n, double[] x, int rows, int maxThreads = 1, int block = Block)
+    internal static void Apply(double[] reflectors, double[] beta, int n, double[] x, int rows, int maxThreads = 1, int block = Block,
+        int chunkRows = ChunkRows)
     {
         DenseKernels.Require("back-transformation rows X", x.Length, rows, n);
         int count = n - 2; // reflectors H_0 … H_{n−3}
@@ -47,16 +48,35 @@ internal static class CompactWyBackTransform
         {
             for (int blk = 0; blk < blocks; blk++) Prepare(reflectors, beta, n, blk, block, Math.Min(block, count - blk * block), yt, y, mt);
             int half = maxThreads >= 2 && rows >= 128 ? rows / 2 : rows;
-            if (half == rows) ApplyRows(n, count, block, x.AsSpan(0, rows * n), rows, yt, y, mt);
+            if (half == rows) ApplyChunks(n, count, block, chunkRows, x.AsSpan(0, rows * n), rows, yt, y, mt);
             else Parallel.Invoke(
-                () => ApplyRows(n, count, block, x.AsSpan(0, half * n), half, yt, y, mt),
-                () => ApplyRows(n, count, block, x.AsSpan(half * n, (rows - half) * n), rows - half, yt, y, mt));
+                () => ApplyChunks(n, count, block, chunkRows, x.AsSpan(0, half * n), half, yt, y, mt),
+                () => ApplyChunks(n, count, block, chunkRows, x.AsSpan(half * n, (rows - half) * n), rows - half, yt, y, mt));
         }
         finally
         {
             pool.Return(yt);
             pool.Return(y);
             pool.Return(mt);
+        }
+    }
+
+    /// <summary>
+    /// Rows of X taken through all the blocks before the next rows start. X (rows, n) goes through every block of
+    /// reflectors, and at n = 768 it is 4.5 MiB of float64: taken whole, it leaves L2 and comes back once per block (24
+    /// times); 64 rows (384 KiB) stay in L2 beside the block's Y and Yᵀ (2 × 192 KiB). Rows are independent, so the bits do
+    /// not depend on the chunking. Measured on the Ice Lake machine (768², 60 back-transformations per process, user CPU,
+    /// alternated): AVX2 4.06–4.46 → 3.61–3.79 s, AVX-512 unchanged within the noise (2.78–3.02 against 2.79–3.00 s).
+    /// </summary>
+    internal const int ChunkRows = 64;
+
+    /// <summary>Applies every block to <paramref name="x"/> (rows, n), <paramref name="chunkRows"/> rows at a time.</summary>
+    private static void ApplyChunks(int n, int count, int block, int chunkRows, Span<double> x, int rows, double[] yt, double[] y, double[] mt)
+    {
+        for (int r0 = 0; r0 < rows; r0 += chunkRows)
+        {
+            int rc = Math.Min(chunkRows, rows - r0);
+            ApplyRows(n, count, block, x.Slice(r0 * n, rc * n), rc, yt, y, mt);
         }
     }
 

@@ -56,10 +56,8 @@ internal static class GramSvd
     {
         DenseKernels.Require("SVD input A", a.Length, m, n);
         int k = Math.Min(m, n);
-        var (sigma, rows) = ShortSideEigen(a, m, n, maxThreads, byRows); // (k), (k, k) row j = eigenvector j of G
-        var inverse = InverseSingularValues(sigma);     // (k) 1/σ_j, 0 at or below the floor
-        var vecs = ToFloat(rows, k * k);                // (k, k), pooled
-        BufferPool<double>.Shared.Return(rows);
+        var root = InverseRootOf(a, m, n, maxThreads, byRows);
+        var (sigma, inverse, vecs) = (root.Sigma, root.Inverse, root.W); // (k); (k) 1/σ_j, 0 at or below the floor; (k, k) row j = eigenvector j of G
         var u = BufferPool<float>.Shared.Rent((long)m * k);  // (m, k)
         var vt = BufferPool<float>.Shared.Rent((long)k * n); // (k, n)
         if (m >= n && !byRows)
@@ -81,7 +79,7 @@ internal static class GramSvd
             for (int j = 0; j < k; j++)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(vt.AsSpan(j * n, n), (float)inverse[j], vt.AsSpan(j * n, n));
         }
-        BufferPool<float>.Shared.Return(vecs);
+        root.Return();
         return new Factors(m, n, u, sigma, vt);
     }
 
@@ -97,10 +95,8 @@ internal static class GramSvd
         DenseKernels.Require("Polar output P", p.Length, m, n);
         int k = Math.Min(m, n);
         if (k == 0) return 0;
-        var (sigma, rows) = ShortSideEigen(a, m, n, maxThreads);
-        var inverse = InverseSingularValues(sigma);
-        var w = ToFloat(rows, k * k);                   // (k, k) row j = eigenvector j of G, pooled
-        BufferPool<double>.Shared.Return(rows);
+        var root = InverseRootOf(a, m, n, maxThreads);
+        var (inverse, w) = (root.Inverse, root.W);      // (k) 1/σ_j; (k, k) row j = eigenvector j of G
         var pool = BufferPool<float>.Shared;
         float[] y = pool.Rent((long)m * n);             // tall: U = A V Σ⁻¹ (m, k); wide: Vᵀ = Σ⁻¹ Uᵀ A (k, n)
         try
@@ -123,10 +119,10 @@ internal static class GramSvd
         finally
         {
             pool.Return(y);
-            pool.Return(w);
+            root.Return();
         }
         double sum = 0;
-        foreach (double s in sigma) sum += s;
+        foreach (double s in root.Sigma) sum += s;
         return sum;
     }
 
@@ -174,11 +170,12 @@ internal static class GramSvd
     /// <summary>
     /// The inverse square root of the Gram matrix of a matrix's short side, kept factored: <c>W Σ⁻¹ Wᵀ</c> with
     /// <paramref name="W"/> (K, K) float32, row j the eigenvector j (rented from <see cref="BufferPool{T}"/>), and
-    /// <paramref name="Inverse"/> (K) the reciprocal singular values, 0 at the floor. For a wide X it is
+    /// <paramref name="Inverse"/> (K) the reciprocal singular values, 0 at the floor (<paramref name="Sigma"/>, descending, the
+    /// singular values themselves). For a wide X it is
     /// <c>(X Xᵀ)^(−1/2)</c>, so <c>polar(X) = W Σ⁻¹ Wᵀ X</c>; for a tall one <c>(XᵀX)^(−1/2)</c>, so
     /// <c>polar(X) = X W Σ⁻¹ Wᵀ</c>.
     /// </summary>
-    internal sealed record InverseRoot(int K, float[] W, double[] Inverse)
+    internal sealed record InverseRoot(int K, float[] W, double[] Inverse, double[] Sigma)
     {
         /// <summary>Returns W to the pool; the root must not be used afterwards.</summary>
         public void Return() => BufferPool<float>.Shared.Return(W);
@@ -186,20 +183,25 @@ internal static class GramSvd
 
     /// <summary>The <see cref="InverseRoot"/> of <paramref name="x"/> (m, n): its short side's Gram matrix decomposed in float64 on up to <paramref name="maxThreads"/> threads.</summary>
     /// <exception cref="ArgumentException">A span is too short or X holds a non-finite value.</exception>
-    internal static InverseRoot InverseRootOf(ReadOnlySpan<float> x, int m, int n, int maxThreads = int.MaxValue)
+    internal static InverseRoot InverseRootOf(ReadOnlySpan<float> x, int m, int n, int maxThreads = int.MaxValue) =>
+        InverseRootOf(x, m, n, maxThreads, byRows: false);
+
+    /// <summary>The one place the short side's eigendecomposition becomes W, Σ⁻¹ and Σ (<paramref name="byRows"/>: of
+    /// <c>X Xᵀ</c> for a square X, as <see cref="DecomposeRows"/> needs).</summary>
+    private static InverseRoot InverseRootOf(ReadOnlySpan<float> x, int m, int n, int maxThreads, bool byRows)
     {
         DenseKernels.Require("inverse root input X", x.Length, m, n);
         int k = Math.Min(m, n);
-        var (sigma, rows) = ShortSideEigen(x, m, n, maxThreads);
+        var (sigma, rows) = ShortSideEigen(x, m, n, maxThreads, byRows);
         var inverse = InverseSingularValues(sigma);
         var w = ToFloat(rows, k * k);                    // (k, k) row j = eigenvector j of the Gram matrix, pooled
         BufferPool<double>.Shared.Return(rows);
-        return new InverseRoot(k, w, inverse);
+        return new InverseRoot(k, w, inverse, sigma);
     }
 
     /// <summary>
     /// <c>output += alpha · L · polar(X)</c> for L (m, r) and a wide or square X (r, n) whose
-    /// <see cref="InverseRootOf">inverse root</see> is <paramref name="root"/>: <c>((L W Σ⁻¹) Wᵀ) X</c>, three products
+    /// <see cref="InverseRootOf(ReadOnlySpan{float}, int, int, int)">inverse root</see> is <paramref name="root"/>: <c>((L W Σ⁻¹) Wᵀ) X</c>, three products
     /// on up to <paramref name="maxThreads"/> threads.
     /// </summary>
     internal static void AddLeftTimesPolar(ReadOnlySpan<float> left, int m, InverseRoot root, ReadOnlySpan<float> x, int r, int n, float alpha,
@@ -229,7 +231,7 @@ internal static class GramSvd
     }
 
     /// <summary>
-    /// <c>output += alpha · polar(X) · R</c> for a tall or square X (m, r) whose <see cref="InverseRootOf">inverse root</see>
+    /// <c>output += alpha · polar(X) · R</c> for a tall or square X (m, r) whose <see cref="InverseRootOf(ReadOnlySpan{float}, int, int, int)">inverse root</see>
     /// is <paramref name="root"/> and R (r, n): <c>X (W (Σ⁻¹ (Wᵀ R)))</c>, 2·r²·n + m·r·n multiply-adds instead of forming
     /// the polar factor (2·m·r²) and multiplying by it (m·r·n); the mirror of
     /// <see cref="AddLeftTimesPolar(ReadOnlySpan{float}, int, InverseRoot, ReadOnlySpan{float}, int, int, float, Span{float}, int)"/>.

@@ -34,37 +34,39 @@ internal static class TridiagonalEigenvalues
         if (n < 1) throw new ArgumentException("Eigenvalue extremes of an empty matrix.");
         var (d, e) = Tridiagonal(a, n);
         double lo = double.PositiveInfinity, hi = double.NegativeInfinity, e2max = 0;
+        var e2 = new double[n];   // (n) e_i², what every Sturm count reads
         for (int i = 0; i < n; i++)
         {
             double r = (i > 0 ? Math.Abs(e[i - 1]) : 0) + (i < n - 1 ? Math.Abs(e[i]) : 0);
             lo = Math.Min(lo, d[i] - r);
             hi = Math.Max(hi, d[i] + r);
-            if (i < n - 1) e2max = Math.Max(e2max, e[i] * e[i]);
+            e2[i] = e[i] * e[i];
+            if (i < n - 1) e2max = Math.Max(e2max, e2[i]);
         }
         double floor = SmallestNormal * Math.Max(1.0, e2max); // pivots this small count as negative (LAPACK's pivmin)
         double spread = Math.Max(Math.Abs(lo), Math.Abs(hi));
         lo -= 4 * double.Epsilon + 2.2e-16 * spread;
         hi += 4 * double.Epsilon + 2.2e-16 * spread;
-        return (Bisect(d, e, n, lo, hi, n, floor), Bisect(d, e, n, lo, hi, 1, floor));
+        return (Bisect(d, e2, n, lo, hi, n, floor), Bisect(d, e2, n, lo, hi, 1, floor));
     }
 
     /// <summary>The smallest positive normal float64.</summary>
     private const double SmallestNormal = 2.2250738585072014e-308;
 
     /// <summary>The rank-th smallest eigenvalue (1-based) of T in [lo, hi] (count(lo) &lt; rank ≤ count(hi)) by bisection.</summary>
-    private static double Bisect(double[] d, double[] e, int n, double lo, double hi, int rank, double floor)
+    private static double Bisect(double[] d, double[] e2, int n, double lo, double hi, int rank, double floor)
     {
         for (int step = 0; step < 200; step++)
         {
             double mid = 0.5 * (lo + hi);
             if (mid <= lo || mid >= hi || hi - lo <= 4.4e-16 * Math.Max(Math.Abs(lo), Math.Abs(hi))) break;
-            if (Below(d, e, n, mid, floor) >= rank) hi = mid; else lo = mid;
+            if (Below(d, e2, n, mid, floor) >= rank) hi = mid; else lo = mid;
         }
         return 0.5 * (lo + hi);
     }
 
-    /// <summary>The Sturm count: eigenvalues of T below x.</summary>
-    private static int Below(double[] d, double[] e, int n, double x, double floor)
+    /// <summary>The Sturm count: eigenvalues of T below x (<paramref name="e2"/>: the squared off-diagonal).</summary>
+    private static int Below(double[] d, double[] e2, int n, double x, double floor)
     {
         int count = 0;
         double q = d[0] - x;
@@ -73,7 +75,7 @@ internal static class TridiagonalEigenvalues
             if (Math.Abs(q) < floor) q = -floor;
             if (q < 0) count++;
             if (i + 1 == n) return count;
-            q = d[i + 1] - x - e[i] * e[i] / q;
+            q = d[i + 1] - x - e2[i] / q;
         }
     }
 

@@ -279,7 +279,8 @@ internal static class MergeExecutor
                     var item = items[k];
                     if (ranges is not null) Describe(plan, ctx, item);
                     else if (byAddress) LoadByAddress(family, plan, ctx, item, options.AllowNonFinite);
-                    else Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null, baseOnly);
+                    else Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null, baseOnly,
+                        taskThreads: threads == 1 ? ctx.MaxThreads : 1);
                     if (!raw && !sum && !baseOnly) run.Prepare(ctx);
                     body(ctx, k);
                     progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
@@ -318,9 +319,13 @@ internal static class MergeExecutor
     /// Reads θ0 and every θt of <paramref name="item"/> into the context (τt = θt − θ0 when <paramref name="subtract"/>),
     /// checking them for non-finite values; with <paramref name="sumRun"/> each τt goes through the scratch buffer into
     /// the weighted sum in task buffer 0 (<see cref="MergeRun.UsesOnlyTaskSum"/>); with <paramref name="baseOnly"/> θ0 alone.
+    /// With <paramref name="taskThreads"/> above 1 (a run that takes one tensor at a time and parallelises inside it, so the
+    /// executor's only worker would read the T inputs alone while the other cores wait) the tasks are read side by side:
+    /// each writes only its own buffer, so the buffers are the same; when several inputs are bad, the error is the one of
+    /// the lowest task, as when they are read in order.
     /// </summary>
     private static unsafe void Load(ModelFamily family, MergePlan plan, MergeTensorContext ctx, MergeWorkItem item, bool checkFinite, bool subtract, bool allowNonFinite,
-        MergeRun? sumRun = null, bool baseOnly = false)
+        MergeRun? sumRun = null, bool baseOnly = false, int taskThreads = 1)
     {
         var info = Describe(plan, ctx, item);
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
@@ -328,35 +333,53 @@ internal static class MergeExecutor
         else family.Base.ReadFloat32(info, item.Start, ctx.Base);
         if (checkFinite) NonFiniteInputs.Check(family.Base.Path, info.Name, ctx.Base, item.Start);
         if (allowNonFinite) NonFiniteInputs.Find(ctx.Base, ctx.NonFinite);
-        for (int t = 0; t < (baseOnly ? 0 : plan.TaskCount); t++)
+        int tasks = baseOnly ? 0 : plan.TaskCount;
+        // Side by side only where tasks share nothing they write: not into a running sum, not into the non-finite positions.
+        if (taskThreads > 1 && tasks > 1 && sumRun is null && !allowNonFinite)
         {
-            var reader = family.Tasks[t].Reader;
-            reader.TryGetTensor(info.Name, out var ti);
-            var task = sumRun is null ? ctx.Task(t) : ctx.Scratch;
-            // θt in place in its checkpoint's mapping when the reader hands it out (F32 safetensors: τt = θt − θ0 then
-            // reads it once, without a copy into the task buffer first), else read into the task buffer.
-            float* inPlace = subtract ? reader.TryMapFloat32(ti, item.Start, item.Length) : null;
-            if (inPlace is null)
+            var failures = new Exception?[tasks];
+            GemmWorkerPool.Shared.ForEach(tasks, taskThreads, t =>
+            {
+                try { LoadTask(family, info, ctx, item, t, whole, checkFinite, subtract, allowNonFinite: false, sumRun: null); }
+                catch (Exception e) { failures[t] = e; }
+            });
+            if (Array.Find(failures, f => f is not null) is { } first) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            return;
+        }
+        for (int t = 0; t < tasks; t++) LoadTask(family, info, ctx, item, t, whole, checkFinite, subtract, allowNonFinite, sumRun);
+    }
+
+    /// <summary>Reads θt of <paramref name="item"/> into task buffer <paramref name="t"/> (τt = θt − θ0 when
+    /// <paramref name="subtract"/>), or through the scratch buffer into the running sum with <paramref name="sumRun"/>.</summary>
+    private static unsafe void LoadTask(ModelFamily family, TensorInfo info, MergeTensorContext ctx, MergeWorkItem item, int t, bool whole,
+        bool checkFinite, bool subtract, bool allowNonFinite, MergeRun? sumRun)
+    {
+        var reader = family.Tasks[t].Reader;
+        reader.TryGetTensor(info.Name, out var ti);
+        var task = sumRun is null ? ctx.Task(t) : ctx.Scratch;
+        // θt in place in its checkpoint's mapping when the reader hands it out (F32 safetensors: τt = θt − θ0 then
+        // reads it once, without a copy into the task buffer first), else read into the task buffer.
+        float* inPlace = subtract ? reader.TryMapFloat32(ti, item.Start, item.Length) : null;
+        if (inPlace is null)
+        {
+            if (whole) reader.ReadFloat32(ti, task);
+            else reader.ReadFloat32(ti, item.Start, task);
+        }
+        ReadOnlySpan<float> theta = inPlace is null ? task : new ReadOnlySpan<float>(inPlace, item.Length);
+        // One sweep; on a non-finite input read it again to name the element.
+        bool done = checkFinite && subtract && SubtractChecked.Run(theta, ctx.Base, task);
+        if (!done)
+        {
+            if (checkFinite && subtract && inPlace is null)
             {
                 if (whole) reader.ReadFloat32(ti, task);
                 else reader.ReadFloat32(ti, item.Start, task);
             }
-            ReadOnlySpan<float> theta = inPlace is null ? task : new ReadOnlySpan<float>(inPlace, item.Length);
-            // One sweep; on a non-finite input read it again to name the element.
-            bool done = checkFinite && subtract && SubtractChecked.Run(theta, ctx.Base, task);
-            if (!done)
-            {
-                if (checkFinite && subtract && inPlace is null)
-                {
-                    if (whole) reader.ReadFloat32(ti, task);
-                    else reader.ReadFloat32(ti, item.Start, task);
-                }
-                if (checkFinite) NonFiniteInputs.Check(reader.Path, info.Name, theta, item.Start);
-                if (allowNonFinite) NonFiniteInputs.Find(theta, ctx.NonFinite);
-                if (subtract) TensorPrimitives.Subtract(theta, ctx.Base, task);
-            }
-            if (sumRun is not null) AddToSum(ctx, task, sumRun.TaskWeight(ctx, t), first: t == 0);
+            if (checkFinite) NonFiniteInputs.Check(reader.Path, info.Name, theta, item.Start);
+            if (allowNonFinite) NonFiniteInputs.Find(theta, ctx.NonFinite);
+            if (subtract) TensorPrimitives.Subtract(theta, ctx.Base, task);
         }
+        if (sumRun is not null) AddToSum(ctx, task, sumRun.TaskWeight(ctx, t), first: t == 0);
     }
 
     /// <summary>

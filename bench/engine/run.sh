@@ -38,12 +38,14 @@ ours_ort() { env "${OURS_ENV[@]}" "${ORT_ENV[@]}" dotnet "$bin" "$@"; }
 torch() { env "${TORCH_ENV[@]}" PYENV_VERSION=system python3 "$here/torch_engine.py" "$@"; }
 for ((r = 1; r <= reps; r++)); do
   echo "== run $r of $reps ($(uptime | sed 's/.*load/load/'))"
+  bench_steal_start
   ours train "$out" | tee -a "$res/ours_train.txt"
   torch train "$out" | tee -a "$res/torch_train.txt"
   ours clip "$batch" | tee -a "$res/ours_clip.txt"
   torch clip "$batch" | tee -a "$res/torch_clip.txt"
   ours_ort ort bert "$out" 3 | grep -v '^ours:\|^onnxruntime ' | tee -a "$res/ort_bert.txt"
   ours_ort ort clip "$out" 3 | grep -v '^ours:\|^onnxruntime ' | tee -a "$res/ort_clip.txt"
+  echo "== host steal during run $r: $(bench_steal_pct) % of the machine's CPU time" | tee -a "$res/header.txt"
 done
 echo "== uptime after the run: $(uptime)" | tee -a "$res/header.txt"
 python3 - "$res" "$reps" <<'PY'

@@ -87,6 +87,21 @@ def summary(records):
     return med, text, max(r["peak_rss_anon_kb"] for r in records), max(r["peak_rss_file_kb"] for r in records)
 
 
+def host_line(ours, torch):
+    """'CPU s … ; host steal …' from the runs' CPU time and the hypervisor's steal over each run (sample_rss.py), or
+    None for records that predate them. Steal is the share of the machine's CPU time given to other guests while this
+    one wanted it: a run with much of it is slow for reasons outside the code."""
+    def side(records, key, fmt):
+        values = [r[key] for r in records if r.get(key) is not None]
+        return "/".join(fmt.format(v) for v in values) if values else None
+    cpu_o, cpu_t = side(ours, "cpu_s", "{:.1f}"), side(torch, "cpu_s", "{:.1f}")
+    st_o, st_t = side(ours, "steal_pct", "{:.0f}"), side(torch, "steal_pct", "{:.0f}")
+    if not (cpu_o or cpu_t or st_o or st_t):
+        return None
+    return (f"CPU time (user + system) ours {cpu_o or '-'} s, torch {cpu_t or '-'} s; host steal during the runs "
+            f"ours {st_o or '-'} %, torch {st_t or '-'} %")
+
+
 def digests_agree(results, method):
     """'same bytes in N runs', 'DIFFER' or None from the per-run sha256 files of our outputs."""
     texts = []
@@ -175,6 +190,9 @@ def main():
         agree = digests_agree(results, m)
         if agree:
             print(f"  {m} ours: {agree}")
+        host = host_line(runs(results, m, "ours")[0], runs(results, m, "torch")[0])
+        if host:
+            print(f"  {m} {host}")
         inside = [torch_in_process_seconds(p) for p in sorted(glob.glob(os.path.join(results, f"{m}.torch.*.log")))]
         inside = [x for x in inside if x is not None]
         if inside:

@@ -2,8 +2,10 @@ using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 
 /// <summary>
-/// `profile-ort MODEL.onnx [threads]`: ONNX Runtime's own per-node timings of the CLIP ViT-B/32 bench model
-/// (bench/out/engine/clip_b32.onnx, batch 16), summed by operator type, to set beside `profile-clip` (ours, same shapes).
+/// `profile-ort MODEL.onnx [threads]`: ONNX Runtime's own per-node timings of an engine bench model, summed by operator
+/// type: the CLIP ViT-B/32 model (bench/out/engine/clip_b32.onnx, batch 16 images) to set beside `profile-clip`, or the
+/// MiniLM-shaped BERT (minilm_shape.onnx, a model with `input_ids`: batch 32 × 64 tokens, 16–64 real ones per row, as
+/// `ort bert` feeds it) to set beside `profile-bert` (ours, same shapes).
 /// ORT's profiler records each kernel's duration; the figures are those of the fastest of 5 runs after 2 warm-up runs.
 /// ORT_PROFILE_NODES=1 also lists every node of the last run. With ORT_CPUID_MASK (bench/engine/run.sh --isa avx2) MLAS
 /// runs its AVX2 kernels.
@@ -13,20 +15,19 @@ internal static class OrtProfile
     internal static int Run(string path, int threads)
     {
         Console.WriteLine($"onnxruntime: {OrtCpuidMask.Apply()}");
-        const int batch = 16, runs = 7, warm = 2;
+        const int runs = 7, warm = 2;
         var rng = new Random(4);
-        var images = new float[batch * 3 * 224 * 224];
-        for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
         using var options = OrtComparison.OrtOptions(threads);
         options.EnableProfiling = true;
         options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "mlnetmerge_ort_profile");
         using var session = new InferenceSession(path, options);
-        using var pixels = OrtValue.CreateTensorValueFromMemory(images, [batch, 3, 224, 224]);
+        var (names, inputs) = session.InputMetadata.ContainsKey("input_ids") ? TokenInputs(rng) : ImageInputs(rng);
         using var runOptions = new RunOptions();
         for (int r = 0; r < runs; r++)
         {
-            using var outputs = session.Run(runOptions, ["pixel_values"], [pixels], ["embedding"]);
+            using var outputs = session.Run(runOptions, names, inputs, ["embedding"]);
         }
+        foreach (var v in inputs) v.Dispose();
         string file = session.EndProfiling();
         using var doc = JsonDocument.Parse(File.ReadAllText(file));
         File.Delete(file);
@@ -55,5 +56,33 @@ internal static class OrtProfile
             Console.WriteLine($"{op,-36} {us / 1000,10:F1} {count,6} {us / 1000 / total,6:P0}");
         Console.WriteLine($"{"whole run (best of " + (runUs.Count - warm) + ")",-36} {total,10:F1}");
         return 0;
+    }
+
+    /// <summary>16 images of 3 × 224 × 224, uniform in [−1, 1).</summary>
+    private static (string[] Names, OrtValue[] Values) ImageInputs(Random rng)
+    {
+        const int batch = 16;
+        var images = new float[batch * 3 * 224 * 224];
+        for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
+        return (["pixel_values"], [OrtValue.CreateTensorValueFromMemory(images, [batch, 3, 224, 224])]);
+    }
+
+    /// <summary>32 rows of 64 token ids, each row 16–64 real tokens ([CLS] first) then padding, with its attention mask.</summary>
+    private static (string[] Names, OrtValue[] Values) TokenInputs(Random rng)
+    {
+        const int batch = 32, tokens = 64;
+        var ids = new long[batch * tokens];
+        var mask = new long[batch * tokens];
+        for (int b = 0; b < batch; b++)
+        {
+            int real = rng.Next(16, tokens + 1);
+            for (int t = 0; t < real; t++)
+            {
+                ids[b * tokens + t] = t == 0 ? 101 : rng.Next(1000, 30000);
+                mask[b * tokens + t] = 1;
+            }
+        }
+        return (["input_ids", "attention_mask"],
+            [OrtValue.CreateTensorValueFromMemory(ids, [batch, tokens]), OrtValue.CreateTensorValueFromMemory(mask, [batch, tokens])]);
     }
 }

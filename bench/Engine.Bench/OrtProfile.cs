@@ -18,8 +18,10 @@ internal static class OrtProfile
         const int runs = 7, warm = 2;
         var rng = new Random(4);
         using var options = OrtComparison.OrtOptions(threads);
-        options.EnableProfiling = true;
+        // The prefix first: enabling profiling hands ONNX Runtime the prefix set at that moment (set after, the profile
+        // went to the working directory under ORT's default name).
         options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "mlnetmerge_ort_profile");
+        options.EnableProfiling = true;
         using var session = new InferenceSession(path, options);
         var (names, inputs) = session.InputMetadata.ContainsKey("input_ids") ? TokenInputs(rng) : ImageInputs(rng);
         using var runOptions = new RunOptions();

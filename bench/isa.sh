@@ -66,12 +66,15 @@ bench_ort_isa_setup() {
 
 # bench_steal_start; …; bench_steal_pct: the hypervisor's steal as a share of all the machine's CPU time since
 # bench_steal_start (from /proc/stat; "?" where there is none). On a shared VM it says how much of a slow run was the host.
+bench_cpu_counters() { # "total steal" of the machine's CPU time so far
+  awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat 2>/dev/null || true
+}
 bench_steal_start() {
-  BENCH_STEAL_MARK=$(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat 2>/dev/null || true)
+  BENCH_STEAL_MARK=$(bench_cpu_counters)
 }
 bench_steal_pct() {
   local now
-  now=$(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat 2>/dev/null || true)
+  now=$(bench_cpu_counters)
   if [[ -z "${BENCH_STEAL_MARK:-}" || -z "$now" ]]; then echo "?"; return; fi
   echo "$BENCH_STEAL_MARK $now" | awk '{t = $3 - $1; printf "%.0f", (t > 0 ? 100 * ($4 - $2) / t : 0)}'
 }

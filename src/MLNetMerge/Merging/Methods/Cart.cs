@@ -126,14 +126,15 @@ internal sealed class CartRun(MergePlan plan, MergeParameters parameters, bool p
         GemmWorkerPool.Shared.ForEach(ranges, ctx.MaxThreads, c =>
         {
             int start = c * CenterRange, count = Math.Min(CenterRange, length - start);
-            CenterElements(ctx, ctx.ScratchArray.AsSpan(start, count), start, count);
+            CenterElements(ctx, start, count);
         });
     }
 
-    /// <summary>Elements [start, start + count) of <see cref="Center"/>; <paramref name="avg"/> is the scratch buffer's range.</summary>
-    private static void CenterElements(MergeTensorContext ctx, Span<float> avg, int start, int count)
+    /// <summary>Elements [start, start + count) of <see cref="Center"/>.</summary>
+    private static void CenterElements(MergeTensorContext ctx, int start, int count)
     {
         int tasks = ctx.TaskCount;
+        var avg = ctx.Scratch.Slice(start, count); // mean τ, then θavg
         avg.Clear();
         for (int t = 0; t < tasks; t++) System.Numerics.Tensors.TensorPrimitives.Add(avg, ctx.Task(t).Slice(start, count), avg);
         System.Numerics.Tensors.TensorPrimitives.Multiply(avg, 1f / tasks, avg); // mean τ

@@ -8,7 +8,8 @@
 //        isa: one line on the CPU and the instruction sets the kernels use (KernelIsa.Describe); kernel: the GEMM tile's
 //        in-L1 rate; cartsvd DIR VARIANT…: CART's truncated SVDs against exact ones (CartSvdBench.cs);
 //        eigen OUTDIR [N…]: the symmetric eigensolver and Gram-matrix polar factor (EigenBench.cs, bench/gemm/torch_eigh.py);
-//        packing: GB/s of the A and B panel packing at the engine's shapes (PackingRate.cs).
+//        packing: GB/s of the A and B panel packing at the engine's shapes (PackingRate.cs); gram: the lower-triangle
+//        Gram product of the SVD methods, one thread (GramRate.cs).
 using System.Diagnostics;
 using MLNetMerge.Tensors;
 
@@ -20,6 +21,11 @@ if (args.Length > 0 && args[0] == "isa")
 if (args.Length > 0 && args[0] == "kernel")
 {
     KernelPeak.Run();
+    return;
+}
+if (args.Length > 0 && args[0] == "gram")
+{
+    GramRate.Run();
     return;
 }
 if (args.Length > 0 && args[0] == "packing")

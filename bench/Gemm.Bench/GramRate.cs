@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using MLNetMerge.Tensors;
+using MLNetMerge.Tensors.LinearAlgebra;
+
+/// <summary>
+/// `gram`: the lower-triangle Gram product CART, TSV-M and ISO-CTS form for every matrix (<see cref="TriangularGram"/>,
+/// block rows of <see cref="GramSubspaceSvd.GramBlock"/>), one thread, at the bench family's shapes; GFLOP per second
+/// of process CPU time counting only the triangle's multiply-adds (2 · Σ rows · cols · inner), best of 5 batches of
+/// ≥ 0.3 s — to set beside `kernel`'s in-L1 rate and the plain product of one block row.
+/// </summary>
+internal static class GramRate
+{
+    internal static void Run()
+    {
+        Console.WriteLine(KernelIsa.Describe());
+        foreach (var (m, n, ofRows) in new[] { (768, 3072, true), (3072, 768, false), (768, 768, true) })
+        {
+            var a = new float[m * n]; // (m, n)
+            var rng = new Random(3);
+            for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() - 0.5);
+            int k = ofRows ? m : n, inner = ofRows ? n : m, block = GramSubspaceSvd.GramBlock;
+            var g = new float[k * k]; // (k, k)
+            double flops = 0;
+            for (int i0 = 0; i0 < k; i0 += block) flops += 2.0 * Math.Min(block, k - i0) * (i0 + Math.Min(block, k - i0)) * inner;
+            void Once() => TriangularGram.Compute(a, m, n, ofRows, g, block, 1);
+            for (int w = 0; w < 3; w++) Once();
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 5; rep++)
+            {
+                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                int calls = 0;
+                do { Once(); calls++; } while (wall.Elapsed.TotalSeconds < 0.3);
+                best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / calls);
+            }
+            Console.WriteLine($"gram {(ofRows ? "A Aᵀ" : "Aᵀ A")} of {m}x{n}: {best * 1e3:F2} ms, {flops / best / 1e9:F1} GFLOP/s of CPU time (triangle only)");
+        }
+    }
+}

@@ -131,16 +131,27 @@ public sealed class WithinTensorParallelTests
     }
 
     [TestMethod]
-    [DataRow(9, 37)]
-    [DataRow(8, 3)]
-    [DataRow(5, 64)]
-    public void GramOfFloatRowsIsTheFloat64Gram(int rows, int len)
+    [DataRow(9, 37, false)]
+    [DataRow(8, 3, false)]
+    [DataRow(5, 64, false)]
+    [DataRow(13, 45, false)]
+    [DataRow(9, 37, true)]
+    [DataRow(13, 45, true)]
+    [DataRow(16, 64, true)]
+    public void GramOfFloatRowsIsTheFloat64Gram(int rows, int len, bool wide512)
     {
         // Every product of two floats is exact in float64; the sums of ≤ 64 terms agree with a plain float64 loop to
-        // rounding (1e-14 relative), and G is exactly symmetric.
+        // rounding (1e-14 relative), and G is exactly symmetric. Both block kernels: the 512-bit one (four rows against
+        // four, a tail of len mod 8, diagonal blocks) where the CPU has AVX-512, the 256-bit one everywhere.
         var x = Random(rows * len, 9);
         var g = new double[rows * rows];
-        GramOfRowsKernel.Compute(x, rows, len, g);
+        if (wide512 && !GramOfRowsKernel.Wide512)
+        {
+            // Without AVX-512 the 512-bit kernel is refused, not emulated.
+            Assert.ThrowsExactly<PlatformNotSupportedException>(() => GramOfRowsKernel.Compute(x, rows, len, g, 1, wide512));
+            return;
+        }
+        GramOfRowsKernel.Compute(x, rows, len, g, 1, wide512);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < rows; j++)
             {
@@ -201,6 +212,15 @@ public sealed class WithinTensorParallelTests
         GramOfRowsKernel.Compute(x, rows, len, one, 1);
         GramOfRowsKernel.Compute(x, rows, len, two, 2);
         CollectionAssert.AreEqual(one, two);
+        // Both block kernels keep that property; the default is the 512-bit one wherever the CPU has AVX-512.
+        var chosen = new double[rows * rows];
+        GramOfRowsKernel.Compute(x, rows, len, chosen, 2, GramOfRowsKernel.Wide512);
+        CollectionAssert.AreEqual(one, chosen);
+        var narrowOne = new double[rows * rows];
+        var narrowTwo = new double[rows * rows];
+        GramOfRowsKernel.Compute(x, rows, len, narrowOne, 1, wide512: false);
+        GramOfRowsKernel.Compute(x, rows, len, narrowTwo, 2, wide512: false);
+        CollectionAssert.AreEqual(narrowOne, narrowTwo);
     }
 
     [TestMethod]

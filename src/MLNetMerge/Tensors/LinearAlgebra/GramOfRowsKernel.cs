@@ -9,10 +9,13 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// <summary>
 /// <c>G = X Xᵀ</c> (rows, rows) in float64 for X (rows, len) in float32, the Gram matrix <see cref="GramSvd"/> decomposes:
 /// <c>G[i, j] = Σ_l X[i, l]·X[j, l]</c>, every X element widened to float64 exactly, without a float64 copy of X: a
-/// block's four rows once into a small buffer, the other rows as they are loaded. Blocks of four rows against two, eight 256-bit
-/// accumulators held in registers (two widening and four plain loads feed eight multiply-adds, fused where the CPU has FMA), lanes summed in order at the end, the tail of
-/// len added serially. Only blocks on or below the diagonal are computed; <c>G[i, j]</c> for i ≥ j is written to both
-/// (i, j) and (j, i), so G is exactly symmetric. A deterministic function of X on a given CPU.
+/// block's four rows once into a small buffer, the other rows as they are loaded. On AVX-512 cores, blocks of four rows
+/// against four, sixteen 512-bit accumulators (four widening and four plain loads feed sixteen multiply-adds, each sum run
+/// as eight chains); elsewhere blocks of four against two, eight 256-bit accumulators (two widening and four plain loads
+/// feed eight, four chains each, fused where the CPU has FMA). Lanes are summed at the end, the tail of len added serially.
+/// Only blocks on or below the diagonal are computed; <c>G[i, j]</c> for i ≥ j is written to both (i, j) and (j, i), so G
+/// is exactly symmetric. A deterministic function of X for a given instruction set (the two block kernels sum in a
+/// different order), whatever the thread count.
 /// </summary>
 internal static class GramOfRowsKernel
 {
@@ -24,26 +27,34 @@ internal static class GramOfRowsKernel
     /// four-row blocks are dealt out in turn (block b to part b mod parts, so the triangle's growing rows spread evenly);
     /// every element gets the same arithmetic, so G is the same for any thread count.
     /// </summary>
-    internal static unsafe void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads)
+    internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads) => Compute(x, rows, len, g, maxThreads, Wide512);
+
+    /// <summary>
+    /// <see cref="Compute(ReadOnlySpan{float}, int, int, double[], int)"/> with the block kernel chosen: the 512-bit blocks
+    /// of four rows against four where <paramref name="wide512"/> (the default wherever AVX-512 is; a different order of
+    /// the same float64 sums, so other bits), else the 256-bit blocks of four against two.
+    /// </summary>
+    internal static unsafe void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads, bool wide512)
     {
+        if (wide512 && !Wide512) throw new PlatformNotSupportedException("the 512-bit Gram blocks need AVX-512.");
         DenseKernels.Require("Gram input X", x.Length, rows, len);
         int blocks = Vector256.IsHardwareAccelerated && len >= 4 ? rows / 4 : 0;
         int parts = Math.Clamp(maxThreads, 1, Math.Max(1, blocks / 8));
-        if (parts == 1) Blocks(x, rows, len, g, 0, 1, blocks);
+        if (parts == 1) Blocks(x, rows, len, g, 0, 1, blocks, wide512);
         else
             fixed (float* px = x)
             {
                 nint address = (nint)px;
                 int length = x.Length;
                 Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-                    part => Blocks(new ReadOnlySpan<float>((float*)address, length), rows, len, g, part, parts, blocks));
+                    part => Blocks(new ReadOnlySpan<float>((float*)address, length), rows, len, g, part, parts, blocks, wide512));
             }
         for (int i = blocks * 4; i < rows; i++)
             for (int j = 0; j <= i; j++) Set(g, rows, i, j, Dot(x, len, i, j));
     }
 
     /// <summary>The four-row blocks b &lt; <paramref name="blocks"/> with <c>b mod parts = part</c>.</summary>
-    private static void Blocks(ReadOnlySpan<float> x, int rows, int len, double[] g, int part, int parts, int blocks)
+    private static void Blocks(ReadOnlySpan<float> x, int rows, int len, double[] g, int part, int parts, int blocks, bool wide512)
     {
         double[] wide = BufferPool<double>.Shared.Rent(4 * len); // (4, len) the block's rows widened once
         try
@@ -52,6 +63,8 @@ internal static class GramOfRowsKernel
             {
                 int i0 = 4 * b, j0 = 0;
                 TensorPrimitives.ConvertTruncating(x.Slice(i0 * len, 4 * len), wide.AsSpan(0, 4 * len)); // exact: float → double
+                if (wide512 && len >= 8)
+                    for (; j0 <= i0; j0 += 4) Block4x4(x, len, i0, j0, rows, g, wide);
                 for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g, wide);
                 for (int a = 0; a < 4; a++)
                     for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));
@@ -126,6 +139,67 @@ internal static class GramOfRowsKernel
                 int i = i0 + a, j = j0 + c;
                 if (i < j) continue;
                 double v = s[a * 2 + c];
+                var ri = Row(x, len, i);
+                var rj = Row(x, len, j);
+                for (int t = l; t < len; t++) v += (double)ri[t] * rj[t];
+                Set(g, rows, i, j, v);
+            }
+    }
+
+    /// <summary>Whether the 512-bit blocks of four rows against four run (AVX-512 cores).</summary>
+    internal static readonly bool Wide512 = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// Rows i0..i0+3 (widened in <paramref name="wide"/>) against rows j0..j0+3, widened as loaded, eight float64 lanes
+    /// per accumulator (sixteen 512-bit accumulators, one per pair): each element's sum runs as eight chains, l mod 8,
+    /// summed lane by lane at the end, then the tail of len serially. Writes the pairs with i ≥ j.
+    /// </summary>
+    private static void Block4x4(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g, double[] wide)
+    {
+        if (x.Length < (long)(Math.Max(i0, j0) + 4) * len || wide.Length < 4 * len)
+            throw new ArgumentException($"rows {i0}..{i0 + 3} and {j0}..{j0 + 3} of {len} do not fit X or the widened rows.");
+        ref double r0 = ref MemoryMarshal.GetArrayDataReference(wide);
+        ref double r1 = ref Unsafe.Add(ref r0, len);
+        ref double r2 = ref Unsafe.Add(ref r1, len);
+        ref double r3 = ref Unsafe.Add(ref r2, len);
+        ref float c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)j0 * len);
+        ref float c1 = ref Unsafe.Add(ref c0, len);
+        ref float c2 = ref Unsafe.Add(ref c1, len);
+        ref float c3 = ref Unsafe.Add(ref c2, len);
+        Vector512<double> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<double> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<double> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<double> a30 = default, a31 = default, a32 = default, a33 = default;
+        int l = 0;
+        for (; l <= len - 8; l += 8)
+        {
+            var y0 = Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref c0, (nuint)l));
+            var y1 = Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref c1, (nuint)l));
+            var y2 = Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref c2, (nuint)l));
+            var y3 = Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref c3, (nuint)l));
+            var w = Vector512.LoadUnsafe(ref r0, (nuint)l);
+            a00 = Avx512F.FusedMultiplyAdd(w, y0, a00); a01 = Avx512F.FusedMultiplyAdd(w, y1, a01);
+            a02 = Avx512F.FusedMultiplyAdd(w, y2, a02); a03 = Avx512F.FusedMultiplyAdd(w, y3, a03);
+            w = Vector512.LoadUnsafe(ref r1, (nuint)l);
+            a10 = Avx512F.FusedMultiplyAdd(w, y0, a10); a11 = Avx512F.FusedMultiplyAdd(w, y1, a11);
+            a12 = Avx512F.FusedMultiplyAdd(w, y2, a12); a13 = Avx512F.FusedMultiplyAdd(w, y3, a13);
+            w = Vector512.LoadUnsafe(ref r2, (nuint)l);
+            a20 = Avx512F.FusedMultiplyAdd(w, y0, a20); a21 = Avx512F.FusedMultiplyAdd(w, y1, a21);
+            a22 = Avx512F.FusedMultiplyAdd(w, y2, a22); a23 = Avx512F.FusedMultiplyAdd(w, y3, a23);
+            w = Vector512.LoadUnsafe(ref r3, (nuint)l);
+            a30 = Avx512F.FusedMultiplyAdd(w, y0, a30); a31 = Avx512F.FusedMultiplyAdd(w, y1, a31);
+            a32 = Avx512F.FusedMultiplyAdd(w, y2, a32); a33 = Avx512F.FusedMultiplyAdd(w, y3, a33);
+        }
+        Span<double> s = [Vector512.Sum(a00), Vector512.Sum(a01), Vector512.Sum(a02), Vector512.Sum(a03),
+                          Vector512.Sum(a10), Vector512.Sum(a11), Vector512.Sum(a12), Vector512.Sum(a13),
+                          Vector512.Sum(a20), Vector512.Sum(a21), Vector512.Sum(a22), Vector512.Sum(a23),
+                          Vector512.Sum(a30), Vector512.Sum(a31), Vector512.Sum(a32), Vector512.Sum(a33)];
+        for (int a = 0; a < 4; a++)
+            for (int c = 0; c < 4; c++)
+            {
+                int i = i0 + a, j = j0 + c;
+                if (i < j) continue;
+                double v = s[a * 4 + c];
                 var ri = Row(x, len, i);
                 var rj = Row(x, len, j);
                 for (int t = l; t < len; t++) v += (double)ri[t] * rj[t];

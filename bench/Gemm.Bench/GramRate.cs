@@ -1,12 +1,12 @@
-using System.Diagnostics;
 using MLNetMerge.Tensors;
 using MLNetMerge.Tensors.LinearAlgebra;
 
 /// <summary>
 /// `gram`: the lower-triangle Gram product CART, TSV-M and ISO-CTS form for every matrix (<see cref="TriangularGram"/>,
 /// block rows of <see cref="GramSubspaceSvd.GramBlock"/>), one thread, at the bench family's shapes; GFLOP per second
-/// of process CPU time counting only the triangle's multiply-adds (2 · Σ rows · cols · inner), best of 5 batches of
-/// ≥ 0.3 s — to set beside `kernel`'s in-L1 rate and the plain product of one block row.
+/// of process CPU time counting only the triangle's multiply-adds (2 · Σ rows · cols · inner; <see cref="CpuTimer"/>) — to
+/// set beside `kernel`'s in-L1 rate and the plain product of one block row; then the float64 Gram matrix of ISO-C's and
+/// TSV-M's polar factors (<see cref="GramOfRowsKernel"/>, the kernel this CPU takes).
 /// </summary>
 internal static class GramRate
 {
@@ -24,15 +24,7 @@ internal static class GramRate
             for (int i0 = 0; i0 < k; i0 += block) flops += 2.0 * Math.Min(block, k - i0) * (i0 + Math.Min(block, k - i0)) * inner;
             void Once() => TriangularGram.Compute(a, m, n, ofRows, g, block, 1);
             for (int w = 0; w < 3; w++) Once();
-            double best = double.MaxValue;
-            for (int rep = 0; rep < 5; rep++)
-            {
-                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                var wall = Stopwatch.StartNew();
-                int calls = 0;
-                do { Once(); calls++; } while (wall.Elapsed.TotalSeconds < 0.3);
-                best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / calls);
-            }
+            double best = CpuTimer.BestSecondsPerCall(Once);
             Console.WriteLine($"gram {(ofRows ? "A Aᵀ" : "Aᵀ A")} of {m}x{n}: {best * 1e3:F2} ms, {flops / best / 1e9:F1} GFLOP/s of CPU time (triangle only)");
         }
         foreach (var (rows, len) in new[] { (768, 3072), (768, 768), (96, 3072) })
@@ -44,15 +36,7 @@ internal static class GramRate
             double flops = (double)rows * (rows + 1) * len; // 2 · rows(rows + 1)/2 · len
             void Once() => GramOfRowsKernel.Compute(x, rows, len, g, 1);
             for (int w = 0; w < 3; w++) Once();
-            double best = double.MaxValue;
-            for (int rep = 0; rep < 5; rep++)
-            {
-                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                var wall = Stopwatch.StartNew();
-                int calls = 0;
-                do { Once(); calls++; } while (wall.Elapsed.TotalSeconds < 0.3);
-                best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / calls);
-            }
+            double best = CpuTimer.BestSecondsPerCall(Once);
             Console.WriteLine($"float64 gram X Xᵀ of {rows}x{len} (ISO-C, TSV-M): {best * 1e3:F2} ms, {flops / best / 1e9:F1} GFLOP/s of CPU time (triangle only)");
         }
     }

@@ -68,17 +68,7 @@ foreach (var line in File.ReadAllLines(shapesPath))
     void Once() => Gemm.Multiply(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n, threads);
     for (int w = 0; w < 3; w++) Once();
     double flops = 2.0 * m * n * k, best = double.MaxValue;
-    if (cpuTime)
-    {
-        for (int rep = 0; rep < 5; rep++)
-        {
-            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            var wall = Stopwatch.StartNew();
-            int calls = 0;
-            do { Once(); calls++; } while (wall.Elapsed.TotalSeconds < 0.3);
-            best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / calls);
-        }
-    }
+    if (cpuTime) best = CpuTimer.BestSecondsPerCall(Once);
     else
     {
         // Fastest single call over ≥ 1.5 s (at least 20 calls): on a shared machine the minimum is the least disturbed run.

@@ -133,15 +133,25 @@ internal static class GramOfRowsKernel
         }
         Span<double> s = [Vector256.Sum(a00), Vector256.Sum(a01), Vector256.Sum(a10), Vector256.Sum(a11),
                           Vector256.Sum(a20), Vector256.Sum(a21), Vector256.Sum(a30), Vector256.Sum(a31)];
+        FinishBlock(x, len, l, i0, j0, 2, s, rows, g);
+    }
+
+    /// <summary>
+    /// Completes a block of rows i0..i0+3 against <paramref name="cols"/> rows from j0, whose vector sums over
+    /// <c>[0, done)</c> are <paramref name="sums"/> (row-major, 4 × cols): adds the tail <c>[done, len)</c> serially and
+    /// writes the pairs with i ≥ j.
+    /// </summary>
+    private static void FinishBlock(ReadOnlySpan<float> x, int len, int done, int i0, int j0, int cols, ReadOnlySpan<double> sums, int rows, double[] g)
+    {
         for (int a = 0; a < 4; a++)
-            for (int c = 0; c < 2; c++)
+            for (int c = 0; c < cols; c++)
             {
                 int i = i0 + a, j = j0 + c;
                 if (i < j) continue;
-                double v = s[a * 2 + c];
+                double v = sums[a * cols + c];
                 var ri = Row(x, len, i);
                 var rj = Row(x, len, j);
-                for (int t = l; t < len; t++) v += (double)ri[t] * rj[t];
+                for (int t = done; t < len; t++) v += (double)ri[t] * rj[t];
                 Set(g, rows, i, j, v);
             }
     }
@@ -194,17 +204,7 @@ internal static class GramOfRowsKernel
                           Vector512.Sum(a10), Vector512.Sum(a11), Vector512.Sum(a12), Vector512.Sum(a13),
                           Vector512.Sum(a20), Vector512.Sum(a21), Vector512.Sum(a22), Vector512.Sum(a23),
                           Vector512.Sum(a30), Vector512.Sum(a31), Vector512.Sum(a32), Vector512.Sum(a33)];
-        for (int a = 0; a < 4; a++)
-            for (int c = 0; c < 4; c++)
-            {
-                int i = i0 + a, j = j0 + c;
-                if (i < j) continue;
-                double v = s[a * 4 + c];
-                var ri = Row(x, len, i);
-                var rj = Row(x, len, j);
-                for (int t = l; t < len; t++) v += (double)ri[t] * rj[t];
-                Set(g, rows, i, j, v);
-            }
+        FinishBlock(x, len, l, i0, j0, 4, s, rows, g);
     }
 
     /// <summary>Four floats from <paramref name="row"/>[l] widened to float64 (exact).</summary>

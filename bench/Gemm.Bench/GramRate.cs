@@ -39,5 +39,17 @@ internal static class GramRate
             double best = CpuTimer.BestSecondsPerCall(Once);
             Console.WriteLine($"float64 gram X Xᵀ of {rows}x{len} (ISO-C, TSV-M): {best * 1e3:F2} ms, {flops / best / 1e9:F1} GFLOP/s of CPU time (triangle only)");
         }
+        // The eigensolver's float64 products (DoubleGemm): the back-transformation's updates and a divide-and-conquer merge.
+        foreach (var (m, n, k) in new[] { (768, 768, 32), (768, 32, 768), (384, 384, 384), (768, 768, 768) })
+        {
+            var a = new double[m * k]; // (m, k)
+            var b = new double[k * n]; // (k, n)
+            var c = new double[m * n]; // (m, n)
+            var rng = new Random(7);
+            for (int i = 0; i < a.Length; i++) a[i] = rng.NextDouble() - 0.5;
+            for (int i = 0; i < b.Length; i++) b[i] = rng.NextDouble() - 0.5;
+            double best = CpuTimer.BestSecondsPerCall(() => DoubleGemm.Multiply(m, n, k, a, k, b, n, c, n));
+            Console.WriteLine($"float64 product {m}x{n}x{k} (eigensolver): {best * 1e3:F3} ms, {2.0 * m * n * k / best / 1e9:F1} GFLOP/s of CPU time");
+        }
     }
 }

@@ -19,6 +19,9 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// </summary>
 internal static class GramOfRowsKernel
 {
+    /// <summary>Whether the 512-bit blocks of four rows against four run (AVX-512 cores).</summary>
+    internal static readonly bool Wide512 = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
     /// <summary>Writes <c>X Xᵀ</c> of <paramref name="x"/> (rows, len) into <paramref name="g"/> (rows, rows).</summary>
     internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g) => Compute(x, rows, len, g, 1);
 
@@ -155,9 +158,6 @@ internal static class GramOfRowsKernel
                 Set(g, rows, i, j, v);
             }
     }
-
-    /// <summary>Whether the 512-bit blocks of four rows against four run (AVX-512 cores).</summary>
-    internal static readonly bool Wide512 = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>
     /// Rows i0..i0+3 (widened in <paramref name="wide"/>) against rows j0..j0+3, widened as loaded, eight float64 lanes

@@ -15,6 +15,7 @@ internal static class OrtProfile
     internal static int Run(string path, int threads)
     {
         Console.WriteLine($"onnxruntime: {OrtCpuidMask.Apply()}");
+        Console.WriteLine($"ours (not run here): {MLNetMerge.Tensors.KernelIsa.Describe()}");
         const int runs = 7, warm = 2;
         var rng = new Random(4);
         using var options = OrtComparison.OrtOptions(threads);

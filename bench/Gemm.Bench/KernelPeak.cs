@@ -9,6 +9,7 @@ internal static unsafe class KernelPeak
 {
     internal static void Run()
     {
+        Console.WriteLine(KernelIsa.Describe());
         foreach (var path in new[] { Gemm.BestPath, GemmPath.Avx2 })
         {
             if (path == GemmPath.Avx512 && Gemm.BestPath != GemmPath.Avx512) continue;

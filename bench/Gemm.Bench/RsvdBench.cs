@@ -13,6 +13,7 @@ internal static class RsvdBench
 {
     internal static void Run(string outDir)
     {
+        Console.WriteLine(KernelIsa.Describe());
         Directory.CreateDirectory(outDir);
         foreach (var (m, n) in new[] { (768, 3072), (768, 768) })
         {

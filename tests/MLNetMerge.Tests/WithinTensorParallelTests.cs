@@ -131,27 +131,31 @@ public sealed class WithinTensorParallelTests
     }
 
     [TestMethod]
-    [DataRow(9, 37, false)]
-    [DataRow(8, 3, false)]
-    [DataRow(5, 64, false)]
-    [DataRow(13, 45, false)]
-    [DataRow(9, 37, true)]
-    [DataRow(13, 45, true)]
-    [DataRow(16, 64, true)]
-    public void GramOfFloatRowsIsTheFloat64Gram(int rows, int len, bool wide512)
+    [DataRow(9, 37, "Narrow4x2")]
+    [DataRow(8, 3, "Narrow4x2")]
+    [DataRow(5, 64, "Narrow4x2")]
+    [DataRow(13, 45, "Narrow4x2")]
+    [DataRow(9, 37, "Narrow4x3")]
+    [DataRow(13, 45, "Narrow4x3")]
+    [DataRow(24, 50, "Narrow4x3")]
+    [DataRow(9, 37, "Wide4x4")]
+    [DataRow(13, 45, "Wide4x4")]
+    [DataRow(16, 64, "Wide4x4")]
+    public void GramOfFloatRowsIsTheFloat64Gram(int rows, int len, string kernelName)
     {
+        var kernel = Enum.Parse<GramOfRowsKernel.Kernel>(kernelName);
         // Every product of two floats is exact in float64; the sums of ≤ 64 terms agree with a plain float64 loop to
-        // rounding (1e-14 relative), and G is exactly symmetric. Both block kernels: the 512-bit one (four rows against
-        // four, a tail of len mod 8, diagonal blocks) where the CPU has AVX-512, the 256-bit one everywhere.
+        // rounding (1e-14 relative), and G is exactly symmetric. Every block kernel: the 512-bit one (four rows against
+        // four, a tail of len mod 8, diagonal blocks) where the CPU has AVX-512, the 256-bit ones everywhere.
         var x = Random(rows * len, 9);
         var g = new double[rows * rows];
-        if (wide512 && !GramOfRowsKernel.Wide512)
+        if (kernel == GramOfRowsKernel.Kernel.Wide4x4 && !GramOfRowsKernel.Wide512)
         {
             // Without AVX-512 the 512-bit kernel is refused, not emulated.
-            Assert.ThrowsExactly<PlatformNotSupportedException>(() => GramOfRowsKernel.Compute(x, rows, len, g, 1, wide512));
+            Assert.ThrowsExactly<PlatformNotSupportedException>(() => GramOfRowsKernel.Compute(x, rows, len, g, 1, kernel));
             return;
         }
-        GramOfRowsKernel.Compute(x, rows, len, g, 1, wide512);
+        GramOfRowsKernel.Compute(x, rows, len, g, 1, kernel);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < rows; j++)
             {
@@ -212,15 +216,19 @@ public sealed class WithinTensorParallelTests
         GramOfRowsKernel.Compute(x, rows, len, one, 1);
         GramOfRowsKernel.Compute(x, rows, len, two, 2);
         CollectionAssert.AreEqual(one, two);
-        // Both block kernels keep that property; the default is the 512-bit one wherever the CPU has AVX-512.
+        // Every block kernel keeps that property; the default is the 512-bit one wherever the CPU has AVX-512, else four
+        // rows against three, whose sums are those of four against two bit for bit.
         var chosen = new double[rows * rows];
-        GramOfRowsKernel.Compute(x, rows, len, chosen, 2, GramOfRowsKernel.Wide512);
+        GramOfRowsKernel.Compute(x, rows, len, chosen, 2, GramOfRowsKernel.Default);
         CollectionAssert.AreEqual(one, chosen);
-        var narrowOne = new double[rows * rows];
-        var narrowTwo = new double[rows * rows];
-        GramOfRowsKernel.Compute(x, rows, len, narrowOne, 1, wide512: false);
-        GramOfRowsKernel.Compute(x, rows, len, narrowTwo, 2, wide512: false);
-        CollectionAssert.AreEqual(narrowOne, narrowTwo);
+        var pairsOne = new double[rows * rows];
+        var triples = new double[rows * rows];
+        var triplesTwo = new double[rows * rows];
+        GramOfRowsKernel.Compute(x, rows, len, pairsOne, 1, GramOfRowsKernel.Kernel.Narrow4x2);
+        GramOfRowsKernel.Compute(x, rows, len, triples, 1, GramOfRowsKernel.Kernel.Narrow4x3);
+        GramOfRowsKernel.Compute(x, rows, len, triplesTwo, 2, GramOfRowsKernel.Kernel.Narrow4x3);
+        CollectionAssert.AreEqual(pairsOne, triples, "four against three gives four against two's bits");
+        CollectionAssert.AreEqual(triples, triplesTwo);
     }
 
     [TestMethod]

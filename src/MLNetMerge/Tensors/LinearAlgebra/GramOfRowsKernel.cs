@@ -11,16 +11,33 @@ namespace MLNetMerge.Tensors.LinearAlgebra;
 /// <c>G[i, j] = Σ_l X[i, l]·X[j, l]</c>, every X element widened to float64 exactly, without a float64 copy of X: a
 /// block's four rows once into a small buffer, the other rows as they are loaded. On AVX-512 cores, blocks of four rows
 /// against four, sixteen 512-bit accumulators (four widening and four plain loads feed sixteen multiply-adds, each sum run
-/// as eight chains); elsewhere blocks of four against two, eight 256-bit accumulators (two widening and four plain loads
-/// feed eight, four chains each, fused where the CPU has FMA). Lanes are summed at the end, the tail of len added serially.
+/// as eight chains); elsewhere blocks of four against three, twelve 256-bit accumulators (three widening loads and the
+/// four rows' loads feed twelve multiply-adds, four chains each, fused where the CPU has FMA) and a block row's last
+/// columns four against two with the same chains. Lanes are summed at the end, the tail of len added serially.
 /// Only blocks on or below the diagonal are computed; <c>G[i, j]</c> for i ≥ j is written to both (i, j) and (j, i), so G
-/// is exactly symmetric. A deterministic function of X for a given instruction set (the two block kernels sum in a
-/// different order), whatever the thread count.
+/// is exactly symmetric. A deterministic function of X for a given instruction set (the 512-bit kernel sums in another
+/// order), whatever the thread count.
 /// </summary>
 internal static class GramOfRowsKernel
 {
+    /// <summary>The block kernels: which rows of X a block multiplies and with which vectors.</summary>
+    internal enum Kernel
+    {
+        /// <summary>Four rows against two, 256-bit (the tail of a block row on AVX2 cores).</summary>
+        Narrow4x2,
+
+        /// <summary>Four rows against three, 256-bit: <see cref="Narrow4x2"/>'s sums, the same bits, twelve accumulators.</summary>
+        Narrow4x3,
+
+        /// <summary>Four rows against four, 512-bit, eight chains per sum (other bits than the 256-bit kernels).</summary>
+        Wide4x4,
+    }
+
     /// <summary>Whether the 512-bit blocks of four rows against four run (AVX-512 cores).</summary>
     internal static readonly bool Wide512 = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>The kernel this CPU takes: <see cref="Kernel.Wide4x4"/> on AVX-512 cores, else <see cref="Kernel.Narrow4x3"/>.</summary>
+    internal static Kernel Default => Wide512 ? Kernel.Wide4x4 : Kernel.Narrow4x3;
 
     /// <summary>Writes <c>X Xᵀ</c> of <paramref name="x"/> (rows, len) into <paramref name="g"/> (rows, rows).</summary>
     internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g) => Compute(x, rows, len, g, 1);
@@ -30,34 +47,34 @@ internal static class GramOfRowsKernel
     /// four-row blocks are dealt out in turn (block b to part b mod parts, so the triangle's growing rows spread evenly);
     /// every element gets the same arithmetic, so G is the same for any thread count.
     /// </summary>
-    internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads) => Compute(x, rows, len, g, maxThreads, Wide512);
+    internal static void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads) => Compute(x, rows, len, g, maxThreads, Default);
 
     /// <summary>
-    /// <see cref="Compute(ReadOnlySpan{float}, int, int, double[], int)"/> with the block kernel chosen: the 512-bit blocks
-    /// of four rows against four where <paramref name="wide512"/> (the default wherever AVX-512 is; a different order of
-    /// the same float64 sums, so other bits), else the 256-bit blocks of four against two.
+    /// <see cref="Compute(ReadOnlySpan{float}, int, int, double[], int)"/> with the block kernel chosen (tests compare them):
+    /// the 512-bit blocks of four rows against four (the default wherever AVX-512 is; a different order of the same float64
+    /// sums, so other bits), or the 256-bit blocks of four against three or two (the same bits as each other).
     /// </summary>
-    internal static unsafe void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads, bool wide512)
+    internal static unsafe void Compute(ReadOnlySpan<float> x, int rows, int len, double[] g, int maxThreads, Kernel kernel)
     {
-        if (wide512 && !Wide512) throw new PlatformNotSupportedException("the 512-bit Gram blocks need AVX-512.");
+        if (kernel == Kernel.Wide4x4 && !Wide512) throw new PlatformNotSupportedException("the 512-bit Gram blocks need AVX-512.");
         DenseKernels.Require("Gram input X", x.Length, rows, len);
         int blocks = Vector256.IsHardwareAccelerated && len >= 4 ? rows / 4 : 0;
         int parts = Math.Clamp(maxThreads, 1, Math.Max(1, blocks / 8));
-        if (parts == 1) Blocks(x, rows, len, g, 0, 1, blocks, wide512);
+        if (parts == 1) Blocks(x, rows, len, g, 0, 1, blocks, kernel);
         else
             fixed (float* px = x)
             {
                 nint address = (nint)px;
                 int length = x.Length;
                 Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-                    part => Blocks(new ReadOnlySpan<float>((float*)address, length), rows, len, g, part, parts, blocks, wide512));
+                    part => Blocks(new ReadOnlySpan<float>((float*)address, length), rows, len, g, part, parts, blocks, kernel));
             }
         for (int i = blocks * 4; i < rows; i++)
             for (int j = 0; j <= i; j++) Set(g, rows, i, j, Dot(x, len, i, j));
     }
 
     /// <summary>The four-row blocks b &lt; <paramref name="blocks"/> with <c>b mod parts = part</c>.</summary>
-    private static void Blocks(ReadOnlySpan<float> x, int rows, int len, double[] g, int part, int parts, int blocks, bool wide512)
+    private static void Blocks(ReadOnlySpan<float> x, int rows, int len, double[] g, int part, int parts, int blocks, Kernel kernel)
     {
         double[] wide = BufferPool<double>.Shared.Rent(4 * len); // (4, len) the block's rows widened once
         try
@@ -66,8 +83,13 @@ internal static class GramOfRowsKernel
             {
                 int i0 = 4 * b, j0 = 0;
                 TensorPrimitives.ConvertTruncating(x.Slice(i0 * len, 4 * len), wide.AsSpan(0, 4 * len)); // exact: float → double
-                if (wide512 && len >= 8)
+                if (kernel == Kernel.Wide4x4 && len >= 8)
                     for (; j0 <= i0; j0 += 4) Block4x4(x, len, i0, j0, rows, g, wide);
+                if (kernel == Kernel.Narrow4x3)
+                {
+                    for (; j0 + 2 <= i0 + 3; j0 += 3) Block4x3(x, len, i0, j0, rows, g, wide);
+                    if (j0 == i0 + 3) j0 = i0 + 2; // one column left: a pair block that writes its neighbour again (the same bits)
+                }
                 for (; j0 <= i0 + 2; j0 += 2) Block4x2(x, len, i0, j0, rows, g, wide);
                 for (int a = 0; a < 4; a++)
                     for (int j = j0; j <= i0 + a; j++) Set(g, rows, i0 + a, j, Dot(x, len, i0 + a, j));
@@ -137,6 +159,44 @@ internal static class GramOfRowsKernel
         Span<double> s = [Vector256.Sum(a00), Vector256.Sum(a01), Vector256.Sum(a10), Vector256.Sum(a11),
                           Vector256.Sum(a20), Vector256.Sum(a21), Vector256.Sum(a30), Vector256.Sum(a31)];
         FinishBlock(x, len, l, i0, j0, 2, s, rows, g);
+    }
+
+    /// <summary>Rows i0..i0+3 against rows j0..j0+2: <see cref="Block4x2"/> with a third column row (twelve accumulators).</summary>
+    private static void Block4x3(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g, double[] wide)
+    {
+        if (x.Length < (long)(Math.Max(i0 + 3, j0 + 2) + 1) * len || wide.Length < 4 * len)
+            throw new ArgumentException($"rows {i0}..{i0 + 3} and {j0}..{j0 + 2} of {len} do not fit X or the widened rows.");
+        ref double r0 = ref MemoryMarshal.GetArrayDataReference(wide);
+        ref double r1 = ref Unsafe.Add(ref r0, len);
+        ref double r2 = ref Unsafe.Add(ref r1, len);
+        ref double r3 = ref Unsafe.Add(ref r2, len);
+        ref float c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)j0 * len);
+        ref float c1 = ref Unsafe.Add(ref c0, len);
+        ref float c2 = ref Unsafe.Add(ref c1, len);
+        Vector256<double> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector256<double> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        int l = 0;
+        for (; l <= len - 4; l += 4)
+        {
+            var y0 = Widen(ref c0, l);
+            var y1 = Widen(ref c1, l);
+            var y2 = Widen(ref c2, l);
+            a00 = MulAdd(Vector256.LoadUnsafe(ref r0, (nuint)l), y0, a00);
+            a01 = MulAdd(Vector256.LoadUnsafe(ref r0, (nuint)l), y1, a01);
+            a02 = MulAdd(Vector256.LoadUnsafe(ref r0, (nuint)l), y2, a02);
+            a10 = MulAdd(Vector256.LoadUnsafe(ref r1, (nuint)l), y0, a10);
+            a11 = MulAdd(Vector256.LoadUnsafe(ref r1, (nuint)l), y1, a11);
+            a12 = MulAdd(Vector256.LoadUnsafe(ref r1, (nuint)l), y2, a12);
+            a20 = MulAdd(Vector256.LoadUnsafe(ref r2, (nuint)l), y0, a20);
+            a21 = MulAdd(Vector256.LoadUnsafe(ref r2, (nuint)l), y1, a21);
+            a22 = MulAdd(Vector256.LoadUnsafe(ref r2, (nuint)l), y2, a22);
+            a30 = MulAdd(Vector256.LoadUnsafe(ref r3, (nuint)l), y0, a30);
+            a31 = MulAdd(Vector256.LoadUnsafe(ref r3, (nuint)l), y1, a31);
+            a32 = MulAdd(Vector256.LoadUnsafe(ref r3, (nuint)l), y2, a32);
+        }
+        Span<double> s = [Vector256.Sum(a00), Vector256.Sum(a01), Vector256.Sum(a02), Vector256.Sum(a10), Vector256.Sum(a11), Vector256.Sum(a12),
+                          Vector256.Sum(a20), Vector256.Sum(a21), Vector256.Sum(a22), Vector256.Sum(a30), Vector256.Sum(a31), Vector256.Sum(a32)];
+        FinishBlock(x, len, l, i0, j0, 3, s, rows, g);
     }
 
     /// <summary>

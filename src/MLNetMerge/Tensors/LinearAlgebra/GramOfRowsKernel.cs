@@ -130,13 +130,9 @@ internal static class GramOfRowsKernel
     /// </summary>
     private static void Block4x2(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g, double[] wide)
     {
-        if (x.Length < (long)(Math.Max(i0 + 3, j0 + 1) + 1) * len || wide.Length < 4 * len)
-            throw new ArgumentException($"rows {i0}..{i0 + 3} of {len} do not fit X or the widened rows.");
-        ref double r0 = ref MemoryMarshal.GetArrayDataReference(wide);
-        ref double r1 = ref Unsafe.Add(ref r0, len);
-        ref double r2 = ref Unsafe.Add(ref r1, len);
-        ref double r3 = ref Unsafe.Add(ref r2, len);
-        ref float c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)j0 * len);
+        var b = new BlockRows(x, len, i0, j0, 2, wide);
+        ref double r0 = ref b.R0, r1 = ref b.R1, r2 = ref b.R2, r3 = ref b.R3;
+        ref float c0 = ref b.C0;
         ref float c1 = ref Unsafe.Add(ref c0, len);
         var a00 = Vector256<double>.Zero; var a01 = Vector256<double>.Zero;
         var a10 = Vector256<double>.Zero; var a11 = Vector256<double>.Zero;
@@ -164,13 +160,9 @@ internal static class GramOfRowsKernel
     /// <summary>Rows i0..i0+3 against rows j0..j0+2: <see cref="Block4x2"/> with a third column row (twelve accumulators).</summary>
     private static void Block4x3(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g, double[] wide)
     {
-        if (x.Length < (long)(Math.Max(i0 + 3, j0 + 2) + 1) * len || wide.Length < 4 * len)
-            throw new ArgumentException($"rows {i0}..{i0 + 3} and {j0}..{j0 + 2} of {len} do not fit X or the widened rows.");
-        ref double r0 = ref MemoryMarshal.GetArrayDataReference(wide);
-        ref double r1 = ref Unsafe.Add(ref r0, len);
-        ref double r2 = ref Unsafe.Add(ref r1, len);
-        ref double r3 = ref Unsafe.Add(ref r2, len);
-        ref float c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)j0 * len);
+        var b = new BlockRows(x, len, i0, j0, 3, wide);
+        ref double r0 = ref b.R0, r1 = ref b.R1, r2 = ref b.R2, r3 = ref b.R3;
+        ref float c0 = ref b.C0;
         ref float c1 = ref Unsafe.Add(ref c0, len);
         ref float c2 = ref Unsafe.Add(ref c1, len);
         Vector256<double> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
@@ -200,6 +192,27 @@ internal static class GramOfRowsKernel
     }
 
     /// <summary>
+    /// A block's operands, checked: the four widened rows (4, len) of the block row and the first of its column rows j0..
+    /// in X (the others follow len apart).
+    /// </summary>
+    private readonly ref struct BlockRows
+    {
+        public readonly ref double R0, R1, R2, R3;
+        public readonly ref float C0;
+
+        public BlockRows(ReadOnlySpan<float> x, int len, int i0, int j0, int cols, double[] wide)
+        {
+            if (x.Length < (long)(Math.Max(i0 + 3, j0 + cols - 1) + 1) * len || wide.Length < 4 * len)
+                throw new ArgumentException($"rows {i0}..{i0 + 3} and {j0}..{j0 + cols - 1} of {len} do not fit X or the widened rows.");
+            R0 = ref MemoryMarshal.GetArrayDataReference(wide);
+            R1 = ref Unsafe.Add(ref R0, len);
+            R2 = ref Unsafe.Add(ref R1, len);
+            R3 = ref Unsafe.Add(ref R2, len);
+            C0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)j0 * len);
+        }
+    }
+
+    /// <summary>
     /// Completes a block of rows i0..i0+3 against <paramref name="cols"/> rows from j0, whose vector sums over
     /// <c>[0, done)</c> are <paramref name="sums"/> (row-major, 4 × cols): adds the tail <c>[done, len)</c> serially and
     /// writes the pairs with i ≥ j.
@@ -226,13 +239,9 @@ internal static class GramOfRowsKernel
     /// </summary>
     private static void Block4x4(ReadOnlySpan<float> x, int len, int i0, int j0, int rows, double[] g, double[] wide)
     {
-        if (x.Length < (long)(Math.Max(i0, j0) + 4) * len || wide.Length < 4 * len)
-            throw new ArgumentException($"rows {i0}..{i0 + 3} and {j0}..{j0 + 3} of {len} do not fit X or the widened rows.");
-        ref double r0 = ref MemoryMarshal.GetArrayDataReference(wide);
-        ref double r1 = ref Unsafe.Add(ref r0, len);
-        ref double r2 = ref Unsafe.Add(ref r1, len);
-        ref double r3 = ref Unsafe.Add(ref r2, len);
-        ref float c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)j0 * len);
+        var b = new BlockRows(x, len, i0, j0, 4, wide);
+        ref double r0 = ref b.R0, r1 = ref b.R1, r2 = ref b.R2, r3 = ref b.R3;
+        ref float c0 = ref b.C0;
         ref float c1 = ref Unsafe.Add(ref c0, len);
         ref float c2 = ref Unsafe.Add(ref c1, len);
         ref float c3 = ref Unsafe.Add(ref c2, len);

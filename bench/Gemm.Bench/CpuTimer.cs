@@ -1,7 +1,8 @@
 using System.Diagnostics;
 
 /// <summary>The benchmarks' one-thread measure: seconds of process CPU time per call, the best of five batches of calls
-/// that each last at least 0.3 s of wall time — a figure other processes' load on a shared machine barely moves.</summary>
+/// that each last at least 0.3 s of wall time — a figure other processes' load on a shared machine barely moves (the first
+/// batch is the warm-up: tier-up and caches).</summary>
 internal static class CpuTimer
 {
     internal static double BestSecondsPerCall(Action once)

@@ -15,39 +15,28 @@ internal static class GramRate
         Console.WriteLine(KernelIsa.Describe());
         foreach (var (m, n, ofRows) in new[] { (768, 3072, true), (3072, 768, false), (768, 768, true) })
         {
-            var a = new float[m * n]; // (m, n)
-            var rng = new Random(3);
-            for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() - 0.5);
+            var a = BenchData.Floats(m * n, 3); // (m, n)
             int k = ofRows ? m : n, inner = ofRows ? n : m, block = GramSubspaceSvd.GramBlock;
             var g = new float[k * k]; // (k, k)
             double flops = 0;
             for (int i0 = 0; i0 < k; i0 += block) flops += 2.0 * Math.Min(block, k - i0) * (i0 + Math.Min(block, k - i0)) * inner;
-            void Once() => TriangularGram.Compute(a, m, n, ofRows, g, block, 1);
-            for (int w = 0; w < 3; w++) Once();
-            double best = CpuTimer.BestSecondsPerCall(Once);
+            double best = CpuTimer.BestSecondsPerCall(() => TriangularGram.Compute(a, m, n, ofRows, g, block, 1));
             Console.WriteLine($"gram {(ofRows ? "A Aᵀ" : "Aᵀ A")} of {m}x{n}: {best * 1e3:F2} ms, {flops / best / 1e9:F1} GFLOP/s of CPU time (triangle only)");
         }
         foreach (var (rows, len) in new[] { (768, 3072), (768, 768), (96, 3072) })
         {
-            var x = new float[rows * len]; // (rows, len)
-            var rng = new Random(5);
-            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() - 0.5);
+            var x = BenchData.Floats(rows * len, 5); // (rows, len)
             var g = new double[rows * rows]; // (rows, rows)
             double flops = (double)rows * (rows + 1) * len; // 2 · rows(rows + 1)/2 · len
-            void Once() => GramOfRowsKernel.Compute(x, rows, len, g, 1);
-            for (int w = 0; w < 3; w++) Once();
-            double best = CpuTimer.BestSecondsPerCall(Once);
+            double best = CpuTimer.BestSecondsPerCall(() => GramOfRowsKernel.Compute(x, rows, len, g, 1));
             Console.WriteLine($"float64 gram X Xᵀ of {rows}x{len} (ISO-C, TSV-M): {best * 1e3:F2} ms, {flops / best / 1e9:F1} GFLOP/s of CPU time (triangle only)");
         }
         // The eigensolver's float64 products (DoubleGemm): the back-transformation's updates and a divide-and-conquer merge.
         foreach (var (m, n, k) in new[] { (768, 768, 32), (768, 32, 768), (384, 384, 384), (768, 768, 768) })
         {
-            var a = new double[m * k]; // (m, k)
-            var b = new double[k * n]; // (k, n)
-            var c = new double[m * n]; // (m, n)
-            var rng = new Random(7);
-            for (int i = 0; i < a.Length; i++) a[i] = rng.NextDouble() - 0.5;
-            for (int i = 0; i < b.Length; i++) b[i] = rng.NextDouble() - 0.5;
+            var a = BenchData.Doubles(m * k, 7); // (m, k)
+            var b = BenchData.Doubles(k * n, 8); // (k, n)
+            var c = new double[m * n];           // (m, n)
             double best = CpuTimer.BestSecondsPerCall(() => DoubleGemm.Multiply(m, n, k, a, k, b, n, c, n));
             Console.WriteLine($"float64 product {m}x{n}x{k} (eigensolver): {best * 1e3:F3} ms, {2.0 * m * n * k / best / 1e9:F1} GFLOP/s of CPU time");
         }

@@ -61,8 +61,8 @@ foreach (var line in File.ReadAllLines(shapesPath))
     string name = f[0];
     bool ta = f[1] == "1", tb = f[2] == "1";
     int m = int.Parse(f[3]), n = int.Parse(f[4]), k = int.Parse(f[5]);
-    var a = Fill(m * k, 1); // (m, k) or (k, m)
-    var b = Fill(k * n, 2); // (k, n) or (n, k)
+    var a = BenchData.Floats(m * k, 1); // (m, k) or (k, m)
+    var b = BenchData.Floats(k * n, 2); // (k, n) or (n, k)
     var c = new float[m * n]; // (m, n)
     int lda = ta ? m : k, ldb = tb ? k : n;
     void Once() => Gemm.Multiply(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n, threads);
@@ -81,12 +81,4 @@ foreach (var line in File.ReadAllLines(shapesPath))
         }
     }
     Console.WriteLine($"{name} {m} {n} {k} {flops / best / 1e9:F1}");
-}
-
-static float[] Fill(int length, int seed)
-{
-    var x = new float[length];
-    var rng = new Random(seed);
-    for (int i = 0; i < length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
-    return x;
 }

@@ -170,6 +170,8 @@ internal static class GramOfRowsKernel
         int l = 0;
         for (; l <= len - 4; l += 4)
         {
+            // Twelve accumulators and three column vectors take fifteen of the sixteen ymm registers: each row of the
+            // block is loaded where it is used, a memory operand of its multiply-add rather than a register of its own.
             var y0 = Widen(ref c0, l);
             var y1 = Widen(ref c1, l);
             var y2 = Widen(ref c2, l);

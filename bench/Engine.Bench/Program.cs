@@ -10,9 +10,10 @@ using MLNetMerge.Nn.Losses;
 using MLNetMerge.Nn.Optim;
 
 if (args.Length > 0 && args[0] == "isa") { Console.WriteLine(MLNetMerge.Tensors.KernelIsa.Describe()); return 0; }
-if (args.Length < 2) { Console.Error.WriteLine("usage: Engine.Bench train OUTDIR | profile OUTDIR | clip BATCH | ort bert|clip OUTDIR [REPS] | profile-bert - | profile-clip - | minilm-forward OUTDIR [REPS] | minilm-train OUTDIR [STEPS] | gemm-ort THREADS [TRIALS] | profile-ort MODEL.onnx [THREADS] | isa"); return 2; }
+if (args.Length < 2) { Console.Error.WriteLine("usage: Engine.Bench train OUTDIR | profile OUTDIR | clip BATCH | ort bert|clip OUTDIR [REPS] | profile-bert - | profile-clip - | minilm-forward OUTDIR [REPS] | minilm-train OUTDIR [STEPS] | gemm-ort THREADS [TRIALS] | pool-wake PAUSE_MS [TRIALS] | profile-ort MODEL.onnx [THREADS] | isa"); return 2; }
 if (args[0] == "profile-bert") { ForwardProfile.RunBert(); return 0; }
 if (args[0] == "profile-clip") { ForwardProfile.RunClip(); return 0; }
+if (args[0] == "pool-wake") return PoolWake.Run(int.Parse(args[1]), args.Length > 2 ? int.Parse(args[2]) : 41);
 if (args[0] == "gemm-ort") return GemmVsOrt.Run(args.Length > 1 ? int.Parse(args[1]) : 1, args.Length > 2 ? int.Parse(args[2]) : 25);
 if (args[0] == "profile-ort") return OrtProfile.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 1);
 if (args[0] == "ort") return OrtComparison.Run(args[1], args.Length > 2 ? args[2] : "bench/out/engine", args.Length > 3 ? int.Parse(args[3]) : 5);

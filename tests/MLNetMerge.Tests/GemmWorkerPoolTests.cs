@@ -39,4 +39,54 @@ public sealed class GemmWorkerPoolTests
         // With a long own part the workers have time to start theirs: some parts ran on workers, so both paths ran.
         Assert.IsTrue(byWorkers > 0, "no part ever ran on a worker");
     }
+
+    /// <summary>Processors in a <c>Cpus_allowed_list</c> line of /proc (e.g. "0-3,6").</summary>
+    private static SortedSet<int> AllowedList(string statusPath)
+    {
+        string line = File.ReadLines(statusPath).First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+        var set = new SortedSet<int>();
+        foreach (string range in line["Cpus_allowed_list:".Length..].Trim().Split(','))
+        {
+            var ends = range.Split('-');
+            int lo = int.Parse(ends[0]), hi = int.Parse(ends[^1]);
+            for (int c = lo; c <= hi; c++) set.Add(c);
+        }
+        return set;
+    }
+
+    [TestMethod]
+    public void WorkersAreKeptOffTheCallersProcessor()
+    {
+        if (!OperatingSystem.IsLinux() || !WorkerPlacement.Enabled) { Assert.IsFalse(OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("MLNM_WORKER_PLACEMENT") != "0"); return; }
+        var pool = new GemmWorkerPool(1);
+        int tid = 0;
+        for (int j = 0; j < 200 && (tid == 0 || pool.AvoidedProcessor < 0); j++) // the first job may find the worker not started yet
+        {
+            Assert.IsTrue(pool.TryRun(new CountingJob(2, 0), 2));
+            tid = pool.WorkerThreadIds[0];
+            if (tid == 0 || pool.AvoidedProcessor < 0) Thread.Sleep(1);
+        }
+        Assert.AreNotEqual(0, tid, "the worker never reported its thread id");
+        var processAllowed = AllowedList("/proc/thread-self/status"); // what the test thread (and so the worker) may use
+        var workerAllowed = AllowedList($"/proc/self/task/{tid}/status");
+        if (processAllowed.Count < 2)
+        {
+            Assert.AreEqual(-1, pool.AvoidedProcessor, "one processor: nothing to keep the worker off");
+            CollectionAssert.AreEqual(processAllowed.ToList(), workerAllowed.ToList());
+            return;
+        }
+        int avoided = pool.AvoidedProcessor;
+        Assert.IsTrue(processAllowed.Contains(avoided), $"kept off processor {avoided}, which the process may not use");
+        CollectionAssert.AreEqual(processAllowed.Where(c => c != avoided).ToList(), workerAllowed.ToList());
+    }
+
+    [TestMethod]
+    public void PlacementRefusesWhatItCannotDo()
+    {
+        var only3 = new ulong[16];
+        only3[0] = 1UL << 3;
+        Assert.IsFalse(WorkerPlacement.AvoidProcessor(0, only3, 1), "no thread id");
+        Assert.IsFalse(WorkerPlacement.AvoidProcessor(Environment.ProcessId, only3, 16 * 64), "a processor past the mask");
+        Assert.IsFalse(WorkerPlacement.AvoidProcessor(Environment.ProcessId, only3, -1), "no processor");
+    }
 }

@@ -26,6 +26,9 @@ internal sealed class GemmWorkerPool
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _start;
     private readonly int[] _state;
+    private readonly int[] _threadIds;        // each worker's kernel thread id (0: unknown), for WorkerPlacement
+    private readonly ulong[]?[] _allowed;      // the processors each worker started with (null: placement off)
+    private int _avoided = -1;                // the caller's processor the workers were last kept off
     private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
     private int _busy; // 1 while a job runs; not a Monitor, so a nested call from part 0's own thread is refused too
     private IJob? _job;
@@ -40,6 +43,8 @@ internal sealed class GemmWorkerPool
         _threads = new Thread[workers];
         _start = new SemaphoreSlim[workers];
         _state = new int[workers];
+        _threadIds = new int[workers];
+        _allowed = new ulong[]?[workers];
         for (int w = 0; w < workers; w++)
         {
             _start[w] = new SemaphoreSlim(0);
@@ -51,6 +56,28 @@ internal sealed class GemmWorkerPool
         // blocking wait; one timed-out wait here creates it now, so that no job's wait allocates (1 ms, once per pool).
         _done.Wait(1);
     }
+
+    /// <summary>Keeps the workers off the caller's processor (see <see cref="WorkerPlacement"/>), re-setting their
+    /// affinity only when the caller has moved since the last job.</summary>
+    private void PlaceWorkers()
+    {
+        int cpu = WorkerPlacement.CurrentProcessor();
+        if (cpu < 0 || cpu == _avoided) return;
+        bool all = true; // a worker that has not described itself yet (just started) is placed on a later job
+        for (int w = 0; w < _allowed.Length; w++)
+        {
+            var allowed = Volatile.Read(ref _allowed[w]);
+            all &= allowed != null && WorkerPlacement.AvoidProcessor(Volatile.Read(ref _threadIds[w]), allowed, cpu);
+        }
+        _avoided = all ? cpu : -1;
+    }
+
+    /// <summary>Tests: the workers' kernel thread ids (0 where not known yet) and the processor they were last kept off
+    /// (-1: none; see <see cref="WorkerPlacement"/>).</summary>
+    internal int[] WorkerThreadIds => (int[])_threadIds.Clone();
+
+    /// <inheritdoc cref="WorkerThreadIds"/>
+    internal int AvoidedProcessor => _avoided;
 
     /// <summary>Largest number of parts one job can run in parallel (workers plus the caller).</summary>
     internal int MaxParts => _threads.Length + 1;
@@ -89,6 +116,7 @@ internal sealed class GemmWorkerPool
         {
             _job = job;
             _error = null;
+            PlaceWorkers();
             for (int w = 0; w < parts - 1; w++)
             {
                 Volatile.Write(ref _state[w], Offered);
@@ -125,6 +153,9 @@ internal sealed class GemmWorkerPool
 
     private void WorkerLoop(int index)
     {
+        var (threadId, allowed) = WorkerPlacement.DescribeCurrentThread();
+        Volatile.Write(ref _threadIds[index], threadId);
+        Volatile.Write(ref _allowed[index], allowed);
         while (true)
         {
             _start[index].Wait();

@@ -99,6 +99,7 @@ public sealed class FusedKernelTests
     [DataRow(64, false, 50)]
     [DataRow(24, true, 37)]   // 16- and 8-wide blocks, scalar tails, a 1-row block
     [DataRow(16, false, 65)]
+    [DataRow(64, true, 197)]  // ViT-B/16's 197 tokens: an 8-key remainder of 200 and a lone last row (four 32-wide chains)
     public void SmallHeadAttention_EveryElementIsOneFmaChain(int d, bool masked, int t)
     {
         // Whatever block an element falls in (512-bit, 256-bit, row remainder, scalar tail), its score is

@@ -92,8 +92,9 @@ internal static class SmallHeadAttentionForward
     /// <summary>
     /// <c>o[r·oStride + c] = scale · Σ_p x[r·xStride + p] · y[p·yStride + c]</c> for r &lt; rows (≤ 4), c &lt; cols: the
     /// scores (x = Q rows, y = Kᵀ, scale 1/√d) and the values (x = attention rows, y = V_h, scale 1). Four full rows
-    /// take 16 columns at a time in 8 accumulators (each y vector feeds four FMAs); the rest goes row by row, in
-    /// vectors of 8 and then single columns, with the same FMA chain in increasing p.
+    /// take 16 columns at a time in 8 accumulators (each y vector feeds four FMAs), then a last 8 in four; the rest goes
+    /// row by row, in 32 columns at a time (four chains), vectors of 8 and then single columns, always the same FMA chain
+    /// per element in increasing p.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowBlockProduct(Span<float> o, int oStride, ReadOnlySpan<float> x, int xStride, ReadOnlySpan<float> y, int yStride,
@@ -157,9 +158,44 @@ internal static class SmallHeadAttentionForward
                 (a30 * vs).StoreUnsafe(ref ro, (nuint)(3 * oStride + c)); (a31 * vs).StoreUnsafe(ref ro, (nuint)(3 * oStride + c + W));
             }
         }
+        if (rows == Rows && c + W <= cols)
+        {
+            // A last 8 columns of four rows (T = 50 keys padded to 56: one such block per row block): four chains at once,
+            // where row by row each would wait on its own FMA's latency.
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            nint yo = c;
+            for (int p = 0; p < depth; p++, yo += yStride)
+            {
+                var y0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref ry, yo));
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref rx, p)), y0, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref rx, xStride + p)), y0, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref rx, 2 * xStride + p)), y0, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref rx, 3 * xStride + p)), y0, a3);
+            }
+            (a0 * vs).StoreUnsafe(ref ro, (nuint)c); (a1 * vs).StoreUnsafe(ref ro, (nuint)(oStride + c));
+            (a2 * vs).StoreUnsafe(ref ro, (nuint)(2 * oStride + c)); (a3 * vs).StoreUnsafe(ref ro, (nuint)(3 * oStride + c));
+            c += W;
+        }
         for (int r = 0; r < rows; r++)
         {
             int cr = rows == Rows ? c : 0;
+            for (; cr + 4 * W <= cols; cr += 4 * W)
+            {
+                // A lone row (the last rows of a block, T mod 4 of them): 32 columns as four chains.
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                nint yo = cr;
+                for (int p = 0; p < depth; p++, yo += yStride)
+                {
+                    ref float yr = ref Unsafe.Add(ref ry, yo);
+                    var xr = Vector256.Create(Unsafe.Add(ref rx, r * xStride + p));
+                    a0 = Vector256.FusedMultiplyAdd(xr, Vector256.LoadUnsafe(ref yr), a0);
+                    a1 = Vector256.FusedMultiplyAdd(xr, Vector256.LoadUnsafe(ref yr, W), a1);
+                    a2 = Vector256.FusedMultiplyAdd(xr, Vector256.LoadUnsafe(ref yr, 2 * W), a2);
+                    a3 = Vector256.FusedMultiplyAdd(xr, Vector256.LoadUnsafe(ref yr, 3 * W), a3);
+                }
+                (a0 * vs).StoreUnsafe(ref ro, (nuint)(r * oStride + cr)); (a1 * vs).StoreUnsafe(ref ro, (nuint)(r * oStride + cr + W));
+                (a2 * vs).StoreUnsafe(ref ro, (nuint)(r * oStride + cr + 2 * W)); (a3 * vs).StoreUnsafe(ref ro, (nuint)(r * oStride + cr + 3 * W));
+            }
             for (; cr + W <= cols; cr += W)
             {
                 var acc = Vector256<float>.Zero;

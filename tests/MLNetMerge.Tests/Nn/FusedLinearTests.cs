@@ -100,6 +100,32 @@ internal sealed class FusedLinearTests
     }
 
     [TestMethod]
+    public void VectorExpKeepsNaNAndSaturatesInfinitiesAsTheScalarForm()
+    {
+        // The vector forms clamp with the processor's min/max (which drop a NaN) and put NaN back at the end: every lane of
+        // these gives the scalar form's bits, NaN stays NaN, +∞ gives e^88, −∞ gives 0.
+        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 88.5f, -80f, -80.0001f, 1f,
+            -float.NaN, 87.99f, float.MaxValue, float.MinValue, 0f, 1e-30f, -87.3f, 3f];
+        for (int i = 0; i + Vector<float>.Count <= special.Length; i += Vector<float>.Count)
+        {
+            var v = VectorExp.Exp(new Vector<float>(special, i));
+            for (int l = 0; l < Vector<float>.Count; l++)
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(VectorExp.Exp(special[i + l])), BitConverter.SingleToInt32Bits(v[l]), $"e^{special[i + l]}");
+        }
+        var wide = VectorExp.Exp(System.Runtime.Intrinsics.Vector512.Create(special));
+        for (int l = 0; l < 16; l++)
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(VectorExp.Exp(special[l])), BitConverter.SingleToInt32Bits(wide[l]), $"16 lanes: e^{special[l]}");
+        Assert.IsTrue(float.IsNaN(VectorExp.Exp(new Vector<float>(float.NaN))[0]));
+        Assert.IsTrue(float.IsNaN(wide[0]) && float.IsNaN(wide[8]));
+        Assert.AreEqual(VectorExp.Exp(88f), wide[1]);
+        Assert.AreEqual(0f, wide[2]);
+        var row = new float[Vector<float>.Count * 2];
+        row[3] = float.NaN;
+        SmallHeadAttention.SoftmaxInPlace<float>(row);
+        Assert.IsTrue(row.All(float.IsNaN), "a NaN score makes the whole softmax row NaN");
+    }
+
+    [TestMethod]
     public void QuickGeluGivesEachElementTheScalarFormulasBits()
     {
         // 16-lane, 8-lane and scalar parts of one range (1 003 = 62 · 16 + 8 + 3 elements, pre-activations of ±12).

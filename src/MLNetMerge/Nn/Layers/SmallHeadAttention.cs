@@ -184,13 +184,14 @@ internal static partial class SmallHeadAttention
     /// <summary>
     /// <c>e^x</c> for x ≤ 0 (Cephes expf, about 1 ulp): <c>x = n ln2 + r</c> with n = round(x/ln2), |r| ≤ ln2/2 (ln2 in two
     /// parts for an exact r), <c>e^r ≈ 1 + r + r²(½ + r/6 + …)</c> (degree-7 polynomial), times 2ⁿ through the exponent bits;
-    /// x &lt; −87.3 (including −∞) gives 0.
+    /// x &lt; −87.3 (including −∞) gives 0, NaN gives NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> ExpNonPositive(Vector<float> x)
     {
         var under = Vector.LessThan(x, new Vector<float>(-87.3f));
-        x = Vector.Max(x, new Vector<float>(-87.3f));
+        var input = x;
+        x = Vector.MaxNative(x, new Vector<float>(-87.3f)); // the processor's max and conversion, as VectorExp; NaN restored at the end
         var n = Vector.Round(x * new Vector<float>(1.44269504088896341f));
         var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), x);
         r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
@@ -201,8 +202,9 @@ internal static partial class SmallHeadAttention
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
         p = Vector.FusedMultiplyAdd(p, r * r, r + Vector<float>.One);
-        var scale = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23).As<int, float>();
-        return Vector.ConditionalSelect(under, Vector<float>.Zero, p * scale);
+        var scale = Vector.ShiftLeft(Vector.ConvertToInt32Native(n) + new Vector<int>(127), 23).As<int, float>();
+        var e = Vector.ConditionalSelect(under, Vector<float>.Zero, p * scale);
+        return Vector.ConditionalSelect(Vector.Equals(input, input), e, input);
     }
 
     /// <summary>Softmax backward of one row in place: <c>g_j ← a_j (g_j − Σ_l a_l g_l)</c> (g = ∂L/∂a in, ∂L/∂s out).</summary>

@@ -45,6 +45,7 @@ public sealed unsafe class GemmEpilogueTests
         var c0 = Random(m * ldc, 5);
         foreach (var path in Paths())
             foreach (int threads in new[] { 1, 2 })
+            foreach (var (useBias, useResidual) in new[] { (true, true), (true, false), (false, true) })
             {
                 // Reference: the plain product, then bias, residual and f as separate passes over C.
                 var expected = (float[])c0.Clone();
@@ -53,21 +54,21 @@ public sealed unsafe class GemmEpilogueTests
                 for (int i = 0; i < m; i++)
                 {
                     var row = expected.AsSpan(i * ldc, n);
-                    TensorPrimitives.Add(row, bias, row);
-                    TensorPrimitives.Add(row, residual.AsSpan(i * ldr, n), row);
+                    if (useBias) TensorPrimitives.Add(row, bias, row);
+                    if (useResidual) TensorPrimitives.Add(row, residual.AsSpan(i * ldr, n), row);
                     for (int j = 0; j < n; j++) expectedOut[i * ldo + j] = 2f * row[j] + 1f;
                 }
                 var got = (float[])c0.Clone();
                 var gotOut = new float[m * ldo];
                 fixed (float* pb = bias, pr = residual, po = gotOut)
                 {
-                    var epilogue = new GemmEpilogue { Bias = pb, Residual = pr, LdResidual = ldr, Output = po, LdOutput = ldo, Activation = &TwiceplusOne };
+                    var epilogue = new GemmEpilogue { Bias = useBias ? pb : null, Residual = useResidual ? pr : null, LdResidual = ldr, Output = po, LdOutput = ldo, Activation = &TwiceplusOne };
                     Gemm.MultiplyCore(false, true, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, got, ldc, threads, path, epilogue);
                 }
                 for (int i = 0; i < got.Length; i++)
-                    Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(got[i]), $"{path}, {threads} threads, {m}x{n}x{k}: C element {i}");
+                    Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(got[i]), $"{path}, {threads} threads, {m}x{n}x{k}, bias {useBias}, residual {useResidual}: C element {i}");
                 for (int i = 0; i < gotOut.Length; i++)
-                    Assert.AreEqual(BitConverter.SingleToInt32Bits(expectedOut[i]), BitConverter.SingleToInt32Bits(gotOut[i]), $"{path}, {threads} threads, {m}x{n}x{k}: output element {i}");
+                    Assert.AreEqual(BitConverter.SingleToInt32Bits(expectedOut[i]), BitConverter.SingleToInt32Bits(gotOut[i]), $"{path}, {threads} threads, {m}x{n}x{k}, bias {useBias}, residual {useResidual}: output element {i}");
             }
     }
 

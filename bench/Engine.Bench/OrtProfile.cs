@@ -24,11 +24,12 @@ internal static class OrtProfile
         options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "mlnetmerge_ort_profile");
         options.EnableProfiling = true;
         using var session = new InferenceSession(path, options);
-        var (names, inputs) = session.InputMetadata.ContainsKey("input_ids") ? TokenInputs(rng) : ImageInputs(rng);
+        var (names, inputs) = session.InputMetadata.ContainsKey("input_ids") ? TokenInputs(rng, session.InputMetadata.ContainsKey("token_type_ids")) : ImageInputs(rng);
+        string[] outputNames = [session.OutputMetadata.ContainsKey("embedding") ? "embedding" : session.OutputMetadata.Keys.First()];
         using var runOptions = new RunOptions();
         for (int r = 0; r < runs; r++)
         {
-            using var outputs = session.Run(runOptions, names, inputs, ["embedding"]);
+            using var outputs = session.Run(runOptions, names, inputs, outputNames);
         }
         foreach (var v in inputs) v.Dispose();
         string file = session.EndProfiling();
@@ -71,7 +72,7 @@ internal static class OrtProfile
     }
 
     /// <summary>32 rows of 64 token ids, each row 16–64 real tokens ([CLS] first) then padding, with its attention mask.</summary>
-    private static (string[] Names, OrtValue[] Values) TokenInputs(Random rng)
+    private static (string[] Names, OrtValue[] Values) TokenInputs(Random rng, bool tokenTypes)
     {
         const int batch = 32, tokens = 64;
         var ids = new long[batch * tokens];
@@ -85,6 +86,10 @@ internal static class OrtProfile
                 mask[b * tokens + t] = 1;
             }
         }
+        if (tokenTypes) // an exported Hugging Face BERT (the real all-MiniLM-L6-v2): one segment, all zeros
+            return (["input_ids", "attention_mask", "token_type_ids"],
+                [OrtValue.CreateTensorValueFromMemory(ids, [batch, tokens]), OrtValue.CreateTensorValueFromMemory(mask, [batch, tokens]),
+                 OrtValue.CreateTensorValueFromMemory(new long[batch * tokens], [batch, tokens])]);
         return (["input_ids", "attention_mask"],
             [OrtValue.CreateTensorValueFromMemory(ids, [batch, tokens]), OrtValue.CreateTensorValueFromMemory(mask, [batch, tokens])]);
     }

@@ -28,6 +28,7 @@ internal sealed class GemmWorkerPool
     private readonly int[] _state;
     private readonly int[] _threadIds;        // each worker's kernel thread id (0: unknown), for WorkerPlacement
     private readonly ulong[]?[] _allowed;      // the processors each worker started with (null: placement off)
+    private readonly bool[] _described;        // the worker has set its _threadIds and _allowed entries
     private int _avoided = -1;                // the caller's processor the workers were last kept off
     private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
     private int _busy; // 1 while a job runs; not a Monitor, so a nested call from part 0's own thread is refused too
@@ -45,6 +46,7 @@ internal sealed class GemmWorkerPool
         _state = new int[workers];
         _threadIds = new int[workers];
         _allowed = new ulong[]?[workers];
+        _described = new bool[workers];
         for (int w = 0; w < workers; w++)
         {
             _start[w] = new SemaphoreSlim(0);
@@ -63,13 +65,16 @@ internal sealed class GemmWorkerPool
     {
         int cpu = WorkerPlacement.CurrentProcessor();
         if (cpu < 0 || cpu == _avoided) return;
-        bool all = true; // a worker that has not described itself yet (just started) is placed on a later job
+        bool pending = false;
         for (int w = 0; w < _allowed.Length; w++)
         {
+            // A worker that has not described itself yet (just started) is placed on a later job; one whose description
+            // or affinity call failed is left where it is (not retried on every job).
+            if (!Volatile.Read(ref _described[w])) { pending = true; continue; }
             var allowed = Volatile.Read(ref _allowed[w]);
-            all &= allowed != null && WorkerPlacement.AvoidProcessor(Volatile.Read(ref _threadIds[w]), allowed, cpu);
+            if (allowed != null) WorkerPlacement.AvoidProcessor(Volatile.Read(ref _threadIds[w]), allowed, cpu);
         }
-        _avoided = all ? cpu : -1;
+        _avoided = pending ? -1 : cpu;
     }
 
     /// <summary>Tests: the workers' kernel thread ids (0 where not known yet) and the processor they were last kept off
@@ -156,6 +161,7 @@ internal sealed class GemmWorkerPool
         var (threadId, allowed) = WorkerPlacement.DescribeCurrentThread();
         Volatile.Write(ref _threadIds[index], threadId);
         Volatile.Write(ref _allowed[index], allowed);
+        Volatile.Write(ref _described[index], true);
         while (true)
         {
             _start[index].Wait();

@@ -147,6 +147,27 @@ public sealed class FusedKernelTests
     }
 
     [TestMethod]
+    public void SmallHeadAttention_ANaNScoreAmongMaskedKeysGivesNaNRows()
+    {
+        // Only key 3 is attended and its score is NaN: the row maximum is NaN, not −∞ (which would read as "every key
+        // masked" and give zeros), so every attention row and output row is NaN, as SoftmaxInPlace gives on the same row.
+        const int t = 16, d = 8;
+        var q = Enumerable.Range(0, t * d).Select(i => 0.1f * (i % 7)).ToArray();
+        var k = Enumerable.Range(0, t * d).Select(i => 0.05f * (i % 5)).ToArray();
+        k[3 * d + 2] = float.NaN;
+        var mask = Enumerable.Range(0, t).Select(j => j == 3).ToArray();
+        var o = new float[t * d];
+        var a = new float[t * t];
+        SmallHeadAttention.Forward<float>(o, a, q, k, k, mask, t, d, d, d, 0.5f);
+        Assert.IsTrue(a.All(float.IsNaN), "attention");
+        Assert.IsTrue(o.All(float.IsNaN), "output");
+        var row = Enumerable.Repeat(float.NegativeInfinity, t).ToArray();
+        row[3] = float.NaN;
+        SmallHeadAttention.SoftmaxInPlace<float>(row);
+        Assert.IsTrue(row.All(float.IsNaN), "SoftmaxInPlace on the same scores");
+    }
+
+    [TestMethod]
     public void GeluErfKernel_MatchesFloat64Formula_ForwardAndBackward()
     {
         // gelu(x) = x/2 (1 + erf(x/√2)); gelu'(x) = (1 + erf(x/√2))/2 + x e^(−x²/2)/√(2π). A&S 7.1.26 erf is within 1.5e-7.

@@ -187,7 +187,7 @@ internal static partial class SmallHeadAttention
     /// x &lt; −87.3 (including −∞) gives 0, NaN gives NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> ExpNonPositive(Vector<float> x)
+    internal static Vector<float> ExpNonPositive(Vector<float> x)
     {
         var under = Vector.LessThan(x, new Vector<float>(-87.3f));
         var input = x;

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -49,12 +50,7 @@ internal static class SmallHeadAttentionForward
             int rows = Math.Min(Rows, tokens - i0);
             RowBlockProduct(s, tp, q.Slice(i0 * stride), stride, kt, tp, d, tp, rows, scale);      // S = scale·Q Kᵀ
             for (int r = 0; r < rows; r++)
-            {
-                var a = att.Slice((i0 + r) * tokens, tokens);    // (T)
-                if (masked) CopyMasked(a, s.Slice(r * tp, tokens), keep);
-                else s.Slice(r * tp, tokens).CopyTo(a);
-                SmallHeadAttention.SoftmaxInPlace(a);
-            }
+                SoftmaxOfScores(att.Slice((i0 + r) * tokens, tokens), s.Slice(r * tp, tokens), masked ? keep : default);
             RowBlockProduct(output.Slice(i0 * outStride), outStride, att.Slice(i0 * tokens), tokens, v, stride, tokens, d, rows, 1f); // O = A V
         }
     }
@@ -76,17 +72,64 @@ internal static class SmallHeadAttentionForward
         }
     }
 
-    /// <summary><c>a[j] = keep[j] ? s[j] : −∞</c>, <paramref name="keep"/> holding all-ones or zero bit patterns.</summary>
-    private static void CopyMasked(Span<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> keep)
+    /// <summary>s'[j..j+w): the scores, −∞ where the key is masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Scores(ref float rs, ref float rk, int j, bool masked, Vector<float> minus) => masked
+        ? Vector.ConditionalSelect(Vector.AsVectorInt32(Vector.LoadUnsafe(ref rk, (nuint)j)), Vector.LoadUnsafe(ref rs, (nuint)j), minus)
+        : Vector.LoadUnsafe(ref rs, (nuint)j);
+
+    /// <summary>s'[j]: the score, −∞ where the key is masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Score(ref float rs, ref float rk, int j, bool masked) =>
+        masked && BitConverter.SingleToInt32Bits(Unsafe.Add(ref rk, j)) == 0 ? float.NegativeInfinity : Unsafe.Add(ref rs, j);
+
+    /// <summary>
+    /// <c>a = softmax(s')</c>, <c>s'[j] = keep[j] ? s[j] : −∞</c> (all of s where <paramref name="keep"/> is empty; keep holds
+    /// all-ones or zero bit patterns): <see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>'s arithmetic, read from the scores
+    /// instead of a copy of them, so the same bits. Its row maximum takes the processor's max and a separate NaN test
+    /// (.NET's portable <c>Max</c> orders NaN and signed zeros per vector); the maximum is the same number — up to the sign of
+    /// a zero, which no <c>x − max</c> that reaches the exponential can tell — and any NaN still makes the row NaN.
+    /// </summary>
+    private static void SoftmaxOfScores(Span<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> keep)
     {
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rs = ref MemoryMarshal.GetReference(s);
         ref float rk = ref MemoryMarshal.GetReference(keep);
-        var minus = Vector256.Create(float.NegativeInfinity);
-        int n = a.Length, j = 0;
-        for (; j + W <= n; j += W)
-            Vector256.ConditionalSelect(Vector256.LoadUnsafe(ref rk, (nuint)j), Vector256.LoadUnsafe(ref rs, (nuint)j), minus).StoreUnsafe(ref ra, (nuint)j);
-        for (; j < n; j++) Unsafe.Add(ref ra, j) = BitConverter.SingleToInt32Bits(Unsafe.Add(ref rk, j)) != 0 ? Unsafe.Add(ref rs, j) : float.NegativeInfinity;
+        bool masked = !keep.IsEmpty;
+        int n = a.Length, w = Vector<float>.Count, vecEnd = n - n % w, j;
+        var minus = new Vector<float>(float.NegativeInfinity);
+        float max = float.NegativeInfinity;
+        bool nan = false;
+        if (vecEnd > 0)
+        {
+            var vmax = minus;
+            var ordered = Vector<int>.AllBitsSet;  // lanes that have seen no NaN
+            for (j = 0; j < vecEnd; j += w)
+            {
+                var v = Scores(ref rs, ref rk, j, masked, minus);
+                vmax = Vector.MaxNative(vmax, v);
+                ordered &= Vector.Equals(v, v);
+            }
+            nan = !Vector.EqualsAll(ordered, Vector<int>.AllBitsSet);
+            for (int l = 0; l < w; l++) max = MathF.Max(max, vmax[l]);
+        }
+        for (j = vecEnd; j < n; j++) max = MathF.Max(max, Score(ref rs, ref rk, j, masked));
+        if (nan) max = float.NaN;
+        if (float.IsNegativeInfinity(max)) { a.Clear(); return; }
+        var vm = new Vector<float>(max);
+        var vsum = Vector<float>.Zero;
+        for (j = 0; j < vecEnd; j += w)
+        {
+            var e = SmallHeadAttention.ExpNonPositive(Scores(ref rs, ref rk, j, masked, minus) - vm);
+            e.StoreUnsafe(ref ra, (nuint)j);
+            vsum += e;
+        }
+        float sum = Vector.Sum(vsum);
+        for (j = vecEnd; j < n; j++) { float e = MathF.Exp(Score(ref rs, ref rk, j, masked) - max); Unsafe.Add(ref ra, j) = e; sum += e; }
+        float inv = 1f / sum;
+        var vinv = new Vector<float>(inv);
+        for (j = 0; j < vecEnd; j += w) (Vector.LoadUnsafe(ref ra, (nuint)j) * vinv).StoreUnsafe(ref ra, (nuint)j);
+        for (j = vecEnd; j < n; j++) Unsafe.Add(ref ra, j) *= inv;
     }
 
     /// <summary>

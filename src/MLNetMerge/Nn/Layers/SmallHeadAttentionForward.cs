@@ -18,7 +18,7 @@ namespace MLNetMerge.Nn.Layers;
 /// </code>
 /// Every product is summed in increasing p (for S) or j (for O) in one FMA chain per output element, then S is scaled by
 /// 1/√d, so the result does not depend on which block a row falls in nor on the vector width (AVX2 and AVX-512 give the
-/// same bits); softmax is <see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>.
+/// same bits); softmax is <see cref="SoftmaxOfScores"/>, <see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>'s arithmetic read from the scores.
 /// </summary>
 internal static class SmallHeadAttentionForward
 {

@@ -44,7 +44,8 @@ internal static unsafe partial class WorkerPlacement
         if (!Enabled) return (0, null);
         try
         {
-            int tid = GetTid();
+            int tid = ThreadId();
+            if (tid <= 0) return (0, null);
             var mask = new ulong[MaskWords];
             fixed (ulong* m = mask)
                 if (GetAffinity(0, MaskWords * sizeof(ulong), m) != 0) return (0, null);
@@ -68,6 +69,29 @@ internal static unsafe partial class WorkerPlacement
         if (!any) return false;
         fixed (ulong* m = mask) return SetAffinity(threadId, MaskWords * sizeof(ulong), m) == 0;
     }
+
+    /// <summary>The calling thread's kernel id: glibc's <c>gettid</c> (2.30 and later), else the raw system call.</summary>
+    private static int ThreadId()
+    {
+        try { return GetTid(); }
+        catch (EntryPointNotFoundException) { return ThreadIdBySystemCall(); }
+    }
+
+    /// <summary>The calling thread's kernel id by the <c>gettid</c> system call itself (for a libc without the wrapper),
+    /// or 0 on an architecture whose call number is not listed here.</summary>
+    internal static int ThreadIdBySystemCall()
+    {
+        long number = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 186,   // SYS_gettid, x86-64
+            Architecture.Arm64 => 178, // SYS_gettid, the generic table
+            _ => -1,
+        };
+        return number < 0 ? 0 : (int)SysCall(number);
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall")]
+    private static partial long SysCall(long number);
 
     [LibraryImport("libc", EntryPoint = "sched_getcpu")]
     private static partial int GetCpu();

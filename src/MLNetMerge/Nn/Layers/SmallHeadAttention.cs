@@ -137,12 +137,19 @@ internal static partial class SmallHeadAttention
     }
 
     /// <summary>
-    /// Softmax of one row in place, <c>p_j = e^(x_j − max x) / Σ_l e^(x_l − max x)</c>, in three vector sweeps (max; exp and
-    /// sum; scale); −∞ entries give 0 and a row of only −∞ (every key masked) gives all 0.
-    /// float32 uses <see cref="ExpNonPositive"/>; float64 (the finite-difference checks) the scalar <c>Exp</c>.
+    /// Softmax of one row in place, <c>p_j = e^(x_j − max x) / Σ_l e^(x_l − max x)</c>, in three sweeps (max; exp and sum;
+    /// scale); −∞ entries give 0 and a row of only −∞ (every key masked) gives all 0. float32 is the attention forward's
+    /// own softmax (<see cref="SmallHeadAttentionForward.SoftmaxOfScores"/>, scores and output the same row, exp by
+    /// <see cref="ExpNonPositive"/>); float64 (the finite-difference checks) takes the scalar <c>Exp</c>.
     /// </summary>
     internal static void SoftmaxInPlace<T>(Span<T> row) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            var f = MemoryMarshal.Cast<T, float>(row);
+            SmallHeadAttentionForward.SoftmaxOfScores(f, f, default);
+            return;
+        }
         ref T r = ref MemoryMarshal.GetReference(row);
         int n = row.Length, w = Vector<T>.Count, vecEnd = n - n % w, j;
         T max = T.NegativeInfinity;
@@ -155,26 +162,7 @@ internal static partial class SmallHeadAttention
         for (j = vecEnd; j < n; j++) max = T.Max(max, Unsafe.Add(ref r, j));
         if (T.IsNegativeInfinity(max)) { row.Clear(); return; }
         T sum = T.Zero;
-        if (typeof(T) == typeof(float))
-        {
-            ref float rf = ref Unsafe.As<T, float>(ref r);
-            float mf = float.CreateTruncating(max);
-            var vm = new Vector<float>(mf);
-            var vsum = Vector<float>.Zero;
-            for (j = 0; j < vecEnd; j += w)
-            {
-                var e = ExpNonPositive(Vector.LoadUnsafe(ref rf, (nuint)j) - vm);
-                e.StoreUnsafe(ref rf, (nuint)j);
-                vsum += e;
-            }
-            float sf = Vector.Sum(vsum);
-            for (j = vecEnd; j < n; j++) { float e = MathF.Exp(Unsafe.Add(ref rf, j) - mf); Unsafe.Add(ref rf, j) = e; sf += e; }
-            sum = T.CreateTruncating(sf);
-        }
-        else
-        {
-            for (j = 0; j < n; j++) { T e = T.Exp(Unsafe.Add(ref r, j) - max); Unsafe.Add(ref r, j) = e; sum += e; }
-        }
+        for (j = 0; j < n; j++) { T e = T.Exp(Unsafe.Add(ref r, j) - max); Unsafe.Add(ref r, j) = e; sum += e; }
         T inv = T.One / sum;
         var vinv = new Vector<T>(inv);
         for (j = 0; j < vecEnd; j += w) (Vector.LoadUnsafe(ref r, (nuint)j) * vinv).StoreUnsafe(ref r, (nuint)j);

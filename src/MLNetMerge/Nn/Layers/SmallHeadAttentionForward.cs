@@ -18,7 +18,7 @@ namespace MLNetMerge.Nn.Layers;
 /// </code>
 /// Every product is summed in increasing p (for S) or j (for O) in one FMA chain per output element, then S is scaled by
 /// 1/√d, so the result does not depend on which block a row falls in nor on the vector width (AVX2 and AVX-512 give the
-/// same bits); softmax is <see cref="SoftmaxOfScores"/>, <see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>'s arithmetic read from the scores.
+/// same bits); softmax is <see cref="SoftmaxOfScores"/>, read from the scores.
 /// </summary>
 internal static class SmallHeadAttentionForward
 {
@@ -85,12 +85,13 @@ internal static class SmallHeadAttentionForward
 
     /// <summary>
     /// <c>a = softmax(s')</c>, <c>s'[j] = keep[j] ? s[j] : −∞</c> (all of s where <paramref name="keep"/> is empty; keep holds
-    /// all-ones or zero bit patterns): <see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>'s arithmetic, read from the scores
-    /// instead of a copy of them, so the same bits. Its row maximum takes the processor's max and a separate NaN test
-    /// (.NET's portable <c>Max</c> orders NaN and signed zeros per vector); the maximum is the same number — up to the sign of
-    /// a zero, which no <c>x − max</c> that reaches the exponential can tell — and any NaN still makes the row NaN.
+    /// all-ones or zero bit patterns), read from the scores instead of a masked copy of them; <paramref name="a"/> may be
+    /// <paramref name="s"/> itself (<see cref="SmallHeadAttention.SoftmaxInPlace{T}"/>: each lane is read before it is
+    /// written). The row maximum takes the processor's max and a separate NaN test (.NET's portable <c>Max</c> orders NaN and
+    /// signed zeros per vector): the same number as the portable one — up to the sign of a zero, which no <c>x − max</c> that
+    /// reaches the exponential can tell — and any NaN still makes the row NaN.
     /// </summary>
-    private static void SoftmaxOfScores(Span<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> keep)
+    internal static void SoftmaxOfScores(Span<float> a, ReadOnlySpan<float> s, ReadOnlySpan<float> keep)
     {
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rs = ref MemoryMarshal.GetReference(s);

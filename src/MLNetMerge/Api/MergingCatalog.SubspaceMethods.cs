@@ -78,4 +78,21 @@ public sealed partial class MergingCatalog
     /// <param name="family">The base and fine-tuned checkpoints.</param>
     /// <param name="options">The settings.</param>
     public MergeEstimator Wudi(MergeFamily family, WudiOptions options) => Merge(family, options);
+
+    /// <summary>LiNeS: task arithmetic's multi-task vector scaled α + β·ℓ/(L−1) by block depth (Wang et al. 2025, arXiv:2410.17146).</summary>
+    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="beta">β, the scale's increase from the first block to the last. Default 0.5.</param>
+    /// <param name="task">The task the transformer serves; null: every task (columns suffixed <c>.{task}</c>).</param>
+    public MergeEstimator Lines(MergeFamily family, double? beta = null, string? task = null)
+    {
+        var options = new LinesOptions { Task = task };
+        if (beta is { } betaValue) options.Beta = betaValue;
+        return Merge(family, options);
+    }
+
+    /// <summary>LiNeS: the multi-task vector of task arithmetic or TIES scaled α + β·ℓ/(L−1) by block depth
+    /// (Wang et al. 2025, arXiv:2410.17146), with every setting.</summary>
+    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="options">The settings.</param>
+    public MergeEstimator Lines(MergeFamily family, LinesOptions options) => Merge(family, options);
 }

@@ -26,6 +26,7 @@ internal static class MergeMethods
         new IsoC(),
         new IsoCts(),
         new Wudi(),
+        new Lines(),
         new NuSlerp(),
         new MultiSlerp(),
         new Karcher(),

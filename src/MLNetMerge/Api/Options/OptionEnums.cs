@@ -53,6 +53,15 @@ public enum EmrMerge
     Ties,
 }
 
+/// <summary>The multi-task vector LiNeS scales.</summary>
+public enum LinesMerge
+{
+    /// <summary>Task arithmetic's Σt wt τt.</summary>
+    Ta,
+    /// <summary>TIES's trimmed, sign-elected disjoint mean.</summary>
+    Ties,
+}
+
 /// <summary>How EMR's rescalers γt are computed.</summary>
 public enum EmrRescaler
 {

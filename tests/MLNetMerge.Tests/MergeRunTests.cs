@@ -20,6 +20,7 @@ public sealed class MergeRunTests
             "model_stock", "breadcrumbs", "della", "cart_indexing",
             "tsv_m", "iso_c", "iso_cts", "wudi",                   // SubspaceMethodsTests, Methods2ReferenceTests
             "nuslerp", "multislerp", "karcher", "sce",             // MergekitParityTests, Methods2ReferenceTests
+            "lines",                                               // LinesTests, Methods2ReferenceTests (Fixtures/lines)
         }, MergeMethods.All.Select(m => m.Name).ToArray());
     }
 

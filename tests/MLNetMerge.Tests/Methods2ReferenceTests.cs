@@ -9,29 +9,34 @@ namespace MLNetMerge.Tests;
 /// The round-2 methods against the independent torch reference of <c>tools/make_methods2_fixtures.py</c> (exact float64
 /// SVDs for the subspace methods, the authors' float32 autograd + torch.optim.Adam for WUDI, mergekit's definitions for
 /// nuslerp, multislerp, karcher, sce and breadcrumbs_ties) on a seeded 3-task family of six tensors (two 2-D weights in
-/// a block, a bias, a norm, an embedding, a 3-D tensor). Every merged tensor must match to <c>rtol·max|θ_ref − θ0| +
+/// a block, a bias, a norm, an embedding, a 3-D tensor); and LiNeS against <c>tools/make_lines_fixtures.py</c> (float64, the
+/// paper's definition) on a 3-task family of three blocks, an embedding and a final norm. Every merged tensor must match to <c>rtol·max|θ_ref − θ0| +
 /// 1e-6</c>: float32 rounding for the closed-form methods (2e-5; measured ≤ 1.6e-6), the Adam trajectory for WUDI (2e-4; measured ≤ 1e-6).
 /// </summary>
 [TestClass]
 public sealed class Methods2ReferenceTests
 {
-    private static string Dir => Path.Combine(AppContext.BaseDirectory, "Fixtures", "methods2");
+    /// <summary>The fixture folders, each with its own family and cases.json.</summary>
+    private static readonly string[] Fixtures = ["methods2", "lines"];
+
+    private static string Dir(string fixture) => Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
 
     private sealed record Case(string name, string method, Dictionary<string, JsonElement> parameters,
         Dictionary<string, Dictionary<string, JsonElement>> per_model, string[] tasks, double rtol);
 
-    public static IEnumerable<object[]> Cases =>
-        JsonSerializer.Deserialize<List<Case>>(File.ReadAllText(Path.Combine(Dir, "cases.json")))!.Select(c => new object[] { c.name });
+    public static IEnumerable<object[]> Cases => Fixtures.SelectMany(fixture =>
+        JsonSerializer.Deserialize<List<Case>>(File.ReadAllText(Path.Combine(Dir(fixture), "cases.json")))!.Select(c => new object[] { fixture, c.name }));
 
     private static ParameterValue Value(JsonElement e) => e.ValueKind == JsonValueKind.Number
         ? new ParameterValue.Scalar(e.GetDouble()) : new ParameterValue.Text(e.GetString()!);
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void Matches_the_torch_reference(string name)
+    public void Matches_the_torch_reference(string fixture, string name)
     {
-        var c = JsonSerializer.Deserialize<List<Case>>(File.ReadAllText(Path.Combine(Dir, "cases.json")))!.Single(x => x.name == name);
-        using var family = ModelFamily.Load(Path.Combine(Dir, "base.safetensors"), c.tasks.Select(t => (t, Path.Combine(Dir, t + ".safetensors"))));
+        string dir = Dir(fixture);
+        var c = JsonSerializer.Deserialize<List<Case>>(File.ReadAllText(Path.Combine(dir, "cases.json")))!.Single(x => x.name == name);
+        using var family = ModelFamily.Load(Path.Combine(dir, "base.safetensors"), c.tasks.Select(t => (t, Path.Combine(dir, t + ".safetensors"))));
         var (method, implied) = MergeMethods.Find(c.method);
         var given = c.parameters.ToDictionary(kv => kv.Key, kv => Value(kv.Value), StringComparer.Ordinal);
         var global = MergeMethods.WithImplied(method, given, implied);
@@ -40,8 +45,8 @@ public sealed class Methods2ReferenceTests
         var parameters = new MergeParameters(method, global, perModel);
         var merged = MergeExecutor.RunInMemory(family, method, parameters, new MergeExecutionOptions { MaxThreads = 1, Seed = 0 });
 
-        using var expected = SafetensorsReader.Open(Path.Combine(Dir, "expected", name + ".safetensors"));
-        using var baseReader = SafetensorsReader.Open(Path.Combine(Dir, "base.safetensors"));
+        using var expected = SafetensorsReader.Open(Path.Combine(dir, "expected", name + ".safetensors"));
+        using var baseReader = SafetensorsReader.Open(Path.Combine(dir, "base.safetensors"));
         foreach (var info in expected.Tensors)
         {
             var want = new float[info.ElementCount];

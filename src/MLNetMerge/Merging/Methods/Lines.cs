@@ -87,10 +87,18 @@ internal sealed class LinesRun : MergeRun
         var sum = ctx.Scratch;                                          // (n) Σt τt
         sum.Clear();
         for (int t = 0; t < ctx.TaskCount; t++) TensorPrimitives.Add(sum, ctx.Task(t), sum);
-        double summed = TensorPrimitives.SumOfSquares<float>(sum);
+        double summed = SquaredNorm(sum);
         var merged = ctx.OutputArray.AsSpan(0, ctx.Length);              // (n) τm
         _inner.Combine(ctx, merged);
-        return new[] { summed, (double)TensorPrimitives.SumOfSquares<float>(merged) };
+        return new[] { summed, SquaredNorm(merged) };
+    }
+
+    /// <summary>Σ x² in float64 over float32 partial sums of 1024 elements (a chunk's rounding stays near 1e-7 of it).</summary>
+    internal static double SquaredNorm(ReadOnlySpan<float> x)
+    {
+        double total = 0;
+        for (int i = 0; i < x.Length; i += 1024) total += TensorPrimitives.SumOfSquares(x.Slice(i, Math.Min(1024, x.Length - i)));
+        return total;
     }
 
     /// <inheritdoc />

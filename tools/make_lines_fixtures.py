@@ -14,7 +14,7 @@ import os
 
 import torch
 
-from make_methods2_fixtures import write_safetensors
+from make_methods2_fixtures import write_family, write_safetensors
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures", "lines")
 TASKS = ["t1", "t2", "t3"]
@@ -82,11 +82,8 @@ def lines(base, tasks, merge="ta", beta=0.5, alpha=None, weights=None, keep=0.2)
 
 
 def main():
-    os.makedirs(os.path.join(OUT, "expected"), exist_ok=True)
     base, tasks = family()
-    write_safetensors(os.path.join(OUT, "base.safetensors"), base)
-    for name, theta in zip(TASKS, tasks):
-        write_safetensors(os.path.join(OUT, f"{name}.safetensors"), theta)
+    write_family(OUT, base, TASKS, tasks)
     b64 = {n: t.double() for n, t in base.items()}
     t64 = [{n: x.double() for n, x in t.items()} for t in tasks]
     cases = []

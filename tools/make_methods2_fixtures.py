@@ -46,6 +46,14 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
+def write_family(out, base, names, tasks):
+    """out/base.safetensors and out/<name>.safetensors per task, with out/expected/ made for the cases."""
+    os.makedirs(os.path.join(out, "expected"), exist_ok=True)
+    write_safetensors(os.path.join(out, "base.safetensors"), base)
+    for name, theta in zip(names, tasks):
+        write_safetensors(os.path.join(out, f"{name}.safetensors"), theta)
+
+
 def family():
     g = torch.Generator().manual_seed(20250)
     base = {n: torch.randn(s, generator=g) * 0.5 for n, s in SHAPES.items()}
@@ -283,11 +291,8 @@ def breadcrumbs_ties(base, tasks, density, gamma, lam=1.0):
 
 
 def main():
-    os.makedirs(os.path.join(OUT, "expected"), exist_ok=True)
     base, tasks = family()
-    write_safetensors(os.path.join(OUT, "base.safetensors"), base)
-    for name, theta in zip(TASKS, tasks):
-        write_safetensors(os.path.join(OUT, f"{name}.safetensors"), theta)
+    write_family(OUT, base, TASKS, tasks)
     b32 = {n: t.to(torch.float32) for n, t in base.items()}
     t32 = [{n: x.to(torch.float32) for n, x in t.items()} for t in tasks]
     b64 = {n: t.double() for n, t in b32.items()}

@@ -9,7 +9,7 @@ namespace MLNetMerge.Tests.Api;
 using MergeEstimator = global::MLNetMerge.MergeEstimator; // not the legacy test-support type of the same name
 
 /// <summary>
-/// The catalog entries of the round-2 methods (TSV-M, ISO-C, ISO-CTS, WUDI, nuslerp, multislerp, karcher, SCE) and
+/// The catalog entries of the round-2 methods (TSV-M, ISO-C, ISO-CTS, WUDI, nuslerp, multislerp, karcher, SCE, and LiNeS in the merge cases) and
 /// mergekit's composite names: each Options class carries exactly its method's declared parameters with the declared
 /// defaults, and a catalog merge with non-default settings writes the same bytes as the engine run on the recipe that
 /// states those settings (two tasks of the vision zoo, so nuslerp's two-model rule holds); a short overload, whose seed
@@ -113,6 +113,9 @@ public sealed class RoundTwoCatalogTests
         yield return ("iso_cts short", (ml, f) => ml.Merging().IsoCts(f, scale: 1.1, commonSpaceFraction: 0.5), "iso_cts", "{ scale: 1.1, common_space_fraction: 0.5 }", "{}");
         yield return ("wudi short", (ml, f) => ml.Merging().Wudi(f, iterations: 10, learningRate: 2e-5), "wudi", "{ iterations: 10, learning_rate: 0.00002 }", "{}");
         yield return ("sce short", (ml, f) => ml.Merging().Sce(f, selectTopK: 0.7), "sce", "{ select_topk: 0.7 }", "{}");
+        yield return ("lines", (ml, f) => ml.Merging().Lines(f, new LinesOptions { Merge = LinesMerge.Ties, Beta = 0.8, Alpha = 0.3, Keep = 0.4, Weights = half, Seed = 3 }),
+            "lines", "{ merge: ties, beta: 0.8, alpha: 0.3, keep: 0.4 }", "{ weight: 0.5 }");
+        yield return ("lines short", (ml, f) => ml.Merging().Lines(f, beta: 1.2), "lines", "{ beta: 1.2 }", "{}");
         // mergekit's composite names through the named overload, with mergekit's parameter names
         yield return ("della_linear", (ml, f) => ml.Merging().Merge(f, "della_linear", new Dictionary<string, string> { ["density"] = "0.6", ["epsilon"] = "0.1", ["lambda"] = "0.8" }, seed: 3),
             "della_linear", "{ density: 0.6, epsilon: 0.1, lambda: 0.8 }", "{}");

@@ -65,6 +65,23 @@ public sealed class LinesTests
     }
 
     [TestMethod]
+    public void OneModelWithAlphaAndOneMinusAlphaIsTheSingleTaskEdit()
+    {
+        // The paper's single-task LiNeS: one fine-tuned model, α = 0.3, β = 0.7 over L = 3 blocks: λ = 0.3, 0.65, 1.0,
+        // so the last block keeps the whole update; the norm outside the blocks keeps 0.3 of it.
+        var f = new TinyFamily("t1")
+            .WithTaskVectors("blocks.0.w", [2], [1f, 1f], [2f, -4f])
+            .WithTaskVectors("blocks.1.w", [2], [0f, 0f], [2f, 4f])
+            .WithTaskVectors("blocks.2.w", [2], [0f, 0f], [3f, 1f])
+            .WithTaskVectors("final_norm.w", [2], [1f, 1f], [10f, -10f]);
+        var merged = Run(f, "lines", P(("alpha", 0.3), ("beta", 0.7))).Tensors;
+        AssertClose([1.6f, -0.2f], merged["blocks.0.w"], 1e-6, "block 0: [1, 1] + 0.3·[2, −4]");
+        AssertClose([1.3f, 2.6f], merged["blocks.1.w"], 1e-6, "block 1: 0.65·[2, 4]");
+        AssertClose([3f, 1f], merged["blocks.2.w"], 1e-6, "block 2: the whole update");
+        AssertClose([4f, -2f], merged["final_norm.w"], 1e-6, "outside the blocks: [1, 1] + 0.3·[10, −10]");
+    }
+
+    [TestMethod]
     public void OneBlockOrNoneTakesAlphaEverywhere()
     {
         Assert.AreEqual(0.5, LinesRun.Scale(0.5, 0.7, 0, 1), "one block: L − 1 = 0");

@@ -1,3 +1,4 @@
+using MLNetMerge.Merging;
 using MLNetMerge.Merging.Methods;
 using static MLNetMerge.Tests.Merges;
 
@@ -101,5 +102,33 @@ public sealed class LinesTests
         double whole = Math.Abs(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(x) - exact) / exact;
         Assert.IsTrue(relative < 1e-7, $"chunked: {relative:G3}");
         Assert.IsTrue(whole > relative, $"one float32 sum: {whole:G3} against chunked {relative:G3}");
+    }
+
+    [TestMethod]
+    public void NonFiniteInputsStayLocalUnderAllowNonFinite()
+    {
+        // TIES (keep 1) with a NaN in t2 at block 1's first element: that element is NaN (the allow_nonfinite rule), and the
+        // norms leave it out, so α is the one of the family without it: Σ τ = [2, 2 | ·, 4], τm = [1, 3 | ·, 2] over the
+        // finite positions → α = √(4 + 4 + 16) / √(1 + 9 + 4) / 2 = √(24/14) / 2; block 1's other element is
+        // 1 + (α + 0.3)·2 (its own τm 2 from [2, 2]).
+        var f = new TinyFamily("t1", "t2")
+            .WithTaskVectors("blocks.0.w", [2], [1f, 1f], [1f, 3f], [1f, -1f])
+            .WithTaskVectors("blocks.1.w", [2], [1f, 1f], [2f, 2f], [float.NaN, 2f]);
+        using var family = f.Build();
+        var p = Parameters("lines", 2, P(("merge", "ties"), ("keep", 1.0), ("beta", 0.3)));
+        var merged = MergeExecutor.RunInMemory(family, p.Method, p, new MergeExecutionOptions { AllowNonFinite = true, MaxThreads = 1 }).Tensors;
+        double alpha = Math.Sqrt(24.0 / 14.0) / 2;
+        AssertClose([(float)(1 + alpha), (float)(1 + 3 * alpha)], merged["blocks.0.w"], 1e-6, "block 0");
+        Assert.IsTrue(float.IsNaN(merged["blocks.1.w"][0]), "the NaN input's element");
+        Assert.AreEqual((float)(1 + 2 * (alpha + 0.3)), merged["blocks.1.w"][1], 1e-6, "block 1's finite element");
+    }
+
+    [TestMethod]
+    public void SquaredNormLeavesNonFiniteElementsOut()
+    {
+        var x = Enumerable.Repeat(2f, 3000).ToArray();
+        x[1500] = float.NaN;
+        x[10] = float.PositiveInfinity;
+        Assert.AreEqual(4.0 * 2998, LinesRun.SquaredNorm(x));
     }
 }

@@ -87,17 +87,30 @@ internal sealed class LinesRun : MergeRun
         var sum = ctx.Scratch;                                          // (n) Σt τt
         sum.Clear();
         for (int t = 0; t < ctx.TaskCount; t++) TensorPrimitives.Add(sum, ctx.Task(t), sum);
+        foreach (int i in ctx.NonFinite) sum[i] = 0;                    // allow_nonfinite: such positions count in neither norm
         double summed = SquaredNorm(sum);
         var merged = ctx.OutputArray.AsSpan(0, ctx.Length);              // (n) τm
         _inner.Combine(ctx, merged);
+        foreach (int i in ctx.NonFinite) merged[i] = 0;
         return new[] { summed, SquaredNorm(merged) };
     }
 
-    /// <summary>Σ x² in float64 over float32 partial sums of 1024 elements (a chunk's rounding stays near 1e-7 of it).</summary>
+    /// <summary>
+    /// Σ x² over the finite x, in float64 over float32 partial sums of 1024 elements (a chunk's rounding stays near 1e-7
+    /// of it); a chunk whose float32 sum is not finite (a NaN or infinity under allow_nonfinite, or squares past float32's
+    /// range) is summed again in float64 without its non-finite elements, so one bad input does not make α NaN.
+    /// </summary>
     internal static double SquaredNorm(ReadOnlySpan<float> x)
     {
         double total = 0;
-        for (int i = 0; i < x.Length; i += 1024) total += TensorPrimitives.SumOfSquares(x.Slice(i, Math.Min(1024, x.Length - i)));
+        for (int i = 0; i < x.Length; i += 1024)
+        {
+            var chunk = x.Slice(i, Math.Min(1024, x.Length - i));
+            float sum = TensorPrimitives.SumOfSquares(chunk);
+            if (float.IsFinite(sum)) { total += sum; continue; }
+            foreach (float v in chunk)
+                if (float.IsFinite(v)) total += (double)v * v;
+        }
         return total;
     }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference merges for LiNeS (Wang et al. 2025, arXiv:2410.17146), written from the paper's definition independently
 of the C# code: θ = θ0 + λ(ℓ)·τm with λ(ℓ) = α + β·ℓ/(L − 1) for a tensor of block ℓ of L, α outside the blocks, and by
-default α = (‖Σt τt‖ / ‖τm‖) / T over the whole model; τm is task arithmetic's Σt wt τt or TIES's disjoint mean of the
-globally trimmed, sign-elected task vectors.
+default α = (‖Σt τt‖ / ‖τm‖) / T over the whole model; τm is task arithmetic's Σt wt τt, TIES's disjoint mean of the
+globally trimmed, sign-elected task vectors, or consensus merging's Σt τt kept where k task masks agree.
 
 Run with Debian's torch:  PYENV_VERSION=system python3 tools/make_lines_fixtures.py
 Writes tests/MLNetMerge.Tests/Fixtures/lines/ in the layout of tools/make_methods2_fixtures.py (base, t1..t3,
@@ -62,13 +62,26 @@ def ties_vector(base, tasks, keep):
     return merged
 
 
-def lines(base, tasks, merge="ta", beta=0.5, alpha=None, weights=None, keep=0.2):
+def consensus_vector(base, tasks, kappa, k):
+    """Σt τt where at least k task masks |τt| ≥ κ |Σ τ − τt| hold, else 0."""
+    merged = {}
+    for n in base:
+        taus = [t[n] - base[n] for t in tasks]
+        total = sum(taus)
+        votes = sum((tau.abs() >= kappa * (total - tau).abs()).double() for tau in taus)
+        merged[n] = total * (votes >= k)
+    return merged
+
+
+def lines(base, tasks, merge="ta", beta=0.5, alpha=None, weights=None, keep=0.2, kappa=0.4, k=2):
     names = list(base)
     weights = weights or [1.0] * len(tasks)
     if merge == "ta":
         tau_m = {n: sum(w * (t[n] - base[n]) for w, t in zip(weights, tasks)) for n in names}
-    else:
+    elif merge == "ties":
         tau_m = ties_vector(base, tasks, keep)
+    else:
+        tau_m = consensus_vector(base, tasks, kappa, k)
     if alpha is None:
         summed = torch.sqrt(sum((sum(t[n] - base[n] for t in tasks) ** 2).sum() for n in names))
         norm_m = torch.sqrt(sum((tau_m[n] ** 2).sum() for n in names))
@@ -98,6 +111,8 @@ def main():
          {"beta": 0.8}, {"t2": {"weight": 0.5}, "t3": {"weight": 2.0}})
     case("lines_ta_alpha", lines(b64, t64, beta=0.2, alpha=0.4), {"beta": 0.2, "alpha": 0.4})
     case("lines_ties", lines(b64, t64, merge="ties", beta=0.6, keep=0.3), {"merge": "ties", "beta": 0.6, "keep": 0.3})
+    case("lines_consensus", lines(b64, t64, merge="consensus", beta=0.4, kappa=0.3, k=2),
+         {"merge": "consensus", "beta": 0.4, "kappa": 0.3, "k": 2})
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
     print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")

@@ -66,6 +66,22 @@ public sealed class LinesTests
     }
 
     [TestMethod]
+    public void ConsensusVectorSetsAlphaFromItsNorm()
+    {
+        // κ 0.4, k 2 (the defaults). Block 0: τ1 = [1, 2], τ2 = [1, −2]: Σ = [2, 0]; both masks hold on both elements
+        // (1 ≥ 0.4·1; 2 ≥ 0.4·2), so c ⊙ Σ = [2, 0]. Block 1: τ1 = [3, 0], τ2 = [1, 0]: Σ = [4, 0]; element 0 has one mask
+        // (1 < 0.4·3), so it is dropped; element 1 keeps its zero sum. ‖Σ τ‖² = 4 + 16 = 20, ‖τm‖² = 4, α = √5 / 2;
+        // β = 0.5 over L = 2: block 0 gets α·[2, 0], block 1 nothing.
+        var f = new TinyFamily("t1", "t2")
+            .WithTaskVectors("blocks.0.w", [2], [1f, 1f], [1f, 2f], [1f, -2f])
+            .WithTaskVectors("blocks.1.w", [2], [1f, 1f], [3f, 0f], [1f, 0f]);
+        var merged = Run(f, "lines", P(("merge", "consensus"), ("beta", 0.5))).Tensors;
+        double alpha = Math.Sqrt(5) / 2;
+        AssertClose([(float)(1 + 2 * alpha), 1f], merged["blocks.0.w"], 1e-6, "block 0");
+        AssertClose([1f, 1f], merged["blocks.1.w"], 0, "block 1");
+    }
+
+    [TestMethod]
     public void OneModelWithAlphaAndOneMinusAlphaIsTheSingleTaskEdit()
     {
         // The paper's single-task LiNeS: one fine-tuned model, α = 0.3, β = 0.7 over L = 3 blocks: λ = 0.3, 0.65, 1.0,

@@ -116,6 +116,8 @@ public sealed class RoundTwoCatalogTests
         yield return ("lines", (ml, f) => ml.Merging().Lines(f, new LinesOptions { Merge = LinesMerge.Ties, Beta = 0.8, Alpha = 0.3, Keep = 0.4, Weights = half, Seed = 3 }),
             "lines", "{ merge: ties, beta: 0.8, alpha: 0.3, keep: 0.4 }", "{ weight: 0.5 }");
         yield return ("lines short", (ml, f) => ml.Merging().Lines(f, beta: 1.2), "lines", "{ beta: 1.2 }", "{}");
+        yield return ("lines consensus", (ml, f) => ml.Merging().Lines(f, new LinesOptions { Merge = LinesMerge.Consensus, Kappa = 0.5, MinimumAgreement = 1, Seed = 3 }),
+            "lines", "{ merge: consensus, kappa: 0.5, k: 1 }", "{}");
         // mergekit's composite names through the named overload, with mergekit's parameter names
         yield return ("della_linear", (ml, f) => ml.Merging().Merge(f, "della_linear", new Dictionary<string, string> { ["density"] = "0.6", ["epsilon"] = "0.1", ["lambda"] = "0.8" }, seed: 3),
             "della_linear", "{ density: 0.6, epsilon: 0.1, lambda: 0.8 }", "{}");

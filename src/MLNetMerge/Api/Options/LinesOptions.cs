@@ -1,6 +1,6 @@
 namespace MLNetMerge;
 
-/// <summary>Settings of LiNeS: the multi-task vector of task arithmetic or TIES scaled linearly with block depth
+/// <summary>Settings of LiNeS: the multi-task vector of task arithmetic, TIES or consensus merging scaled linearly with block depth
 /// (Wang et al. 2025, arXiv:2410.17146). Defaults are the method's declared parameters (<c>mlnetmerge methods</c> lists them).</summary>
 public sealed class LinesOptions : MergeOptions
 {
@@ -21,4 +21,12 @@ public sealed class LinesOptions : MergeOptions
     /// <summary>TIES keep fraction when <see cref="Merge"/> is <see cref="LinesMerge.Ties"/>. Default 0.2.</summary>
     [RecipeParameter("keep")]
     public double Keep { get; set; } = Declared.MergeNumber("lines", "keep");
+
+    /// <summary>κ of the consensus task masks when <see cref="Merge"/> is <see cref="LinesMerge.Consensus"/>. Default 0.4.</summary>
+    [RecipeParameter("kappa")]
+    public double Kappa { get; set; } = Declared.MergeNumber("lines", "kappa");
+
+    /// <summary>Task masks an element needs when <see cref="Merge"/> is <see cref="LinesMerge.Consensus"/>. Default 2.</summary>
+    [RecipeParameter("k")]
+    public double MinimumAgreement { get; set; } = Declared.MergeNumber("lines", "k");
 }

@@ -60,6 +60,8 @@ public enum LinesMerge
     Ta,
     /// <summary>TIES's trimmed, sign-elected disjoint mean.</summary>
     Ties,
+    /// <summary>Consensus merging's Σt τt kept where at least k task masks agree.</summary>
+    Consensus,
 }
 
 /// <summary>How EMR's rescalers γt are computed.</summary>

@@ -30,24 +30,29 @@ internal sealed class Consensus : MergeMethod
     /// <summary>mt[i] for one element: <c>|τt| ≥ κ |τMTL − τt|</c>.</summary>
     internal static bool TaskMask(float tau, float sum, float kappa) => MathF.Abs(tau) >= kappa * MathF.Abs(sum - tau);
 
+    /// <summary>The consensus vector <c>c ⊙ τMTL</c> of the context's tensor into <paramref name="output"/> (before λ).</summary>
+    internal static void Combine(MergeTensorContext ctx, float kappa, double k, Span<float> output)
+    {
+        for (int i = 0; i < ctx.Length; i++)
+        {
+            float sum = 0;
+            for (int t = 0; t < ctx.TaskCount; t++) sum += ctx.TaskArrays[t][i];
+            int votes = 0;
+            for (int t = 0; t < ctx.TaskCount; t++) if (TaskMask(ctx.TaskArrays[t][i], sum, kappa)) votes++;
+            output[i] = votes >= k ? sum : 0f;
+        }
+    }
+
     private sealed class Run : MergeRun
     {
         public override bool IsElementwise => true;
 
         public override void Merge(MergeTensorContext ctx, Span<float> output)
         {
-            float kappa = (float)ctx.Number("kappa");
-            double k = ctx.Number("k");
+            Combine(ctx, (float)ctx.Number("kappa"), ctx.Number("k"), output);
             float lambda = (float)ctx.Number("scale");
             var b = ctx.Base;
-            for (int i = 0; i < output.Length; i++)
-            {
-                float sum = 0;
-                for (int t = 0; t < ctx.TaskCount; t++) sum += ctx.TaskArrays[t][i];
-                int votes = 0;
-                for (int t = 0; t < ctx.TaskCount; t++) if (TaskMask(ctx.TaskArrays[t][i], sum, kappa)) votes++;
-                output[i] = votes >= k ? b[i] + lambda * sum : b[i];
-            }
+            for (int i = 0; i < output.Length; i++) output[i] = output[i] == 0f ? b[i] : b[i] + lambda * output[i]; // dropped: θ0 exactly
         }
     }
 }

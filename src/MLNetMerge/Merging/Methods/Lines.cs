@@ -4,7 +4,7 @@ namespace MLNetMerge.Merging.Methods;
 
 /// <summary>
 /// LiNeS (layer-increasing network scaling) for multi-task merging: the multi-task vector τm of task arithmetic
-/// (<c>Σt wt τt</c>) or TIES (trimmed, sign-elected disjoint mean) is scaled by a factor that grows linearly with the
+/// (<c>Σt wt τt</c>), TIES (trimmed, sign-elected disjoint mean) or consensus merging (<c>c ⊙ Σt τt</c>) is scaled by a factor that grows linearly with the
 /// depth of the block a tensor sits in, so shallow blocks stay near the pretrained weights and deep ones keep the tasks'
 /// specialisation: <c>θ = θ0 + λ(ℓ)·τm</c> with <c>λ(ℓ) = α + β·ℓ/(L − 1)</c> for a tensor of block ℓ ∈ {0 … L−1} and
 /// <c>λ = α</c> for tensors outside the blocks (embeddings, final norms, projections) or when the model has one block.
@@ -22,28 +22,31 @@ internal sealed class Lines : MergeMethod
     public override string Reference => "Wang et al. 2025, LiNeS: Post-training Layer Scaling Prevents Forgetting and Enhances Model Merging, arXiv:2410.17146";
 
     /// <inheritdoc />
-    public override string Summary => "TA or TIES multi-task vector scaled α + β·ℓ/(L−1) by block depth";
+    public override string Summary => "TA, TIES or consensus multi-task vector scaled α + β·ℓ/(L−1) by block depth";
 
     /// <inheritdoc />
     public override IReadOnlyList<MethodParameter> Parameters { get; } =
     [
-        MethodParameter.Choice("merge", "The multi-task vector τm: task arithmetic's Σ wt τt or TIES's trimmed, sign-elected disjoint mean.", "ta", "ties"),
+        MethodParameter.Choice("merge", "The multi-task vector τm: task arithmetic's Σ wt τt, TIES's trimmed, sign-elected disjoint mean, or consensus merging's c ⊙ Σ τt.", "ta", "ties", "consensus"),
         MethodParameter.Number("beta", 0.5, "β: the scale's increase from the first block to the last (the paper selects it on validation from 0.1 … 1.0).", -100, 100),
         MethodParameter.Number("alpha", double.NaN, "α: the scale of the first block and of tensors outside the blocks; default (‖Σt τt‖ / ‖τm‖) / T.", -100, 100),
         CommonParameters.Weight(),
         CommonParameters.Keep(0.2),
+        MethodParameter.Number("kappa", 0.4, "κ of merge: consensus (its task masks |τt| ≥ κ |Σ τ − τt|).", 0, 1e6),
+        MethodParameter.Number("k", 2, "k of merge: consensus (the task masks an element needs).", 0, 1e6),
     ];
 
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
     {
-        bool ties = parameters.Choice("merge") == "ties";
+        string merge = parameters.Choice("merge");
+        bool ties = merge == "ties";
         var shape = ties
             ? new TaskArithmeticShape(SparsificationKind.MagnitudeGlobal, false, true, true)
             : new TaskArithmeticShape(SparsificationKind.None, false, false, false);
         // The inner run only combines: its trim passes run exactly (no deferred merge), and λ is this run's.
         var inner = new GeneralizedTaskArithmeticRun(plan with { RewritableOutput = false }, parameters, shape);
-        return new LinesRun(plan, parameters, inner, ties);
+        return new LinesRun(plan, parameters, inner, merge);
     }
 }
 
@@ -60,14 +63,17 @@ internal sealed class LinesRun : MergeRun
     private readonly bool _normPass;
     private double _alpha;
 
-    public LinesRun(MergePlan plan, MergeParameters p, GeneralizedTaskArithmeticRun inner, bool ties)
+    private readonly bool _consensus;
+
+    public LinesRun(MergePlan plan, MergeParameters p, GeneralizedTaskArithmeticRun inner, string merge)
     {
         _plan = plan;
         _p = p;
         _inner = inner;
+        _consensus = merge == "consensus";
         double alpha = p.Number("alpha");
         bool unitWeights = Enumerable.Range(0, plan.TaskCount).All(t => p.IsUniform("weight", t) && p.Number("weight", t) == 1);
-        _normPass = double.IsNaN(alpha) && (ties || !unitWeights);
+        _normPass = double.IsNaN(alpha) && (merge != "ta" || !unitWeights);
         _alpha = double.IsNaN(alpha) ? (plan.TaskCount == 0 ? 0 : 1.0 / plan.TaskCount) : alpha;
     }
 
@@ -90,7 +96,7 @@ internal sealed class LinesRun : MergeRun
         foreach (int i in ctx.NonFinite) sum[i] = 0;                    // allow_nonfinite: such positions count in neither norm
         double summed = SquaredNorm(sum);
         var merged = ctx.OutputArray.AsSpan(0, ctx.Length);              // (n) τm
-        _inner.Combine(ctx, merged);
+        Combine(ctx, merged);
         foreach (int i in ctx.NonFinite) merged[i] = 0;
         return new[] { summed, SquaredNorm(merged) };
     }
@@ -128,6 +134,13 @@ internal sealed class LinesRun : MergeRun
         _alpha = merged == 0 ? 1.0 / _plan.TaskCount : Math.Sqrt(summed) / Math.Sqrt(merged) / _plan.TaskCount;
     }
 
+    /// <summary>τm of the context's tensor: the inner run's combination, or the consensus vector.</summary>
+    private void Combine(MergeTensorContext ctx, Span<float> output)
+    {
+        if (_consensus) Consensus.Combine(ctx, (float)ctx.Number("kappa"), ctx.Number("k"), output);
+        else _inner.Combine(ctx, output);
+    }
+
     /// <summary>λ of the context's tensor: α + β·ℓ/(L − 1) inside block ℓ of L &gt; 1, else α.</summary>
     internal static double Scale(double alpha, double beta, int layer, int layerCount) =>
         layer >= 0 && layerCount > 1 ? alpha + beta * layer / (layerCount - 1) : alpha;
@@ -135,7 +148,7 @@ internal sealed class LinesRun : MergeRun
     /// <inheritdoc />
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
-        _inner.Combine(ctx, output);
+        Combine(ctx, output);
         float lambda = (float)Scale(_alpha, ctx.Number("beta"), ctx.Layer, _plan.LayerCount);
         TensorPrimitives.MultiplyAdd(output, lambda, ctx.Base, output);
     }

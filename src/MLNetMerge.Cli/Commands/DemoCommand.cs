@@ -104,12 +104,15 @@ internal static class DemoCommand
         string familyName = results.Count > 0 ? results[0].Eval.Family : Path.GetFileName(zooDir);
         var table = new Table { Title = new TableTitle($"{familyName} zoo — test accuracy (Avg over tasks) and weight diagnostics") };
         table.AddColumns("method", "selected", "Current Avg %", "Current Norm %", "KNN Avg %", "KNN Norm %", "sign conflicts", "cosine(τ̂, τ)");
-        foreach (var (_, e, _, d) in results)
+        foreach (var (recipe, e, _, d) in results)
         {
+            // Recipes of one method with other fixed settings (lines.yaml, lines_ties.yaml) are told apart by their file name.
+            string name = RecipeRunner.RecipeName(recipe);
+            string label = name == e.Method ? e.Method : $"{name} ({e.Method})";
             string Cell(string protocol, bool norm) => e.Protocols.Contains(protocol)
                 ? (100 * (norm ? e.Merged.Normalized(protocol, e.Individual) : e.Merged.Average(protocol))).ToString("F1", CultureInfo.InvariantCulture) : "–";
             string knn = e.Protocols.FirstOrDefault(p => p.StartsWith("knn", StringComparison.Ordinal)) ?? "knn";
-            table.AddRow(e.Method, Markup.Escape(e.Merged.Hyperparameters.Count > 0 ? SweepSection.Describe(e.Merged.Hyperparameters) : "—"),
+            table.AddRow(Markup.Escape(label), Markup.Escape(e.Merged.Hyperparameters.Count > 0 ? SweepSection.Describe(e.Merged.Hyperparameters) : "—"),
                 Cell("current", false), Cell("current", true), Cell(knn, false), Cell(knn, true),
                 d.Average(x => x.SignConflictShare).ToString("P1", CultureInfo.InvariantCulture), d.Average(x => x.Cosine).ToString("F3", CultureInfo.InvariantCulture));
         }

@@ -147,4 +147,39 @@ public sealed class LinesTests
         x[10] = float.PositiveInfinity;
         Assert.AreEqual(4.0 * 2998, LinesRun.SquaredNorm(x));
     }
+
+    /// <summary>Three tasks, two blocks of 300 random values each and a final norm outside them.</summary>
+    private static TinyFamily RandomThreeTasks()
+    {
+        var f = new TinyFamily("t1", "t2", "t3");
+        string[] names = ["blocks.0.w", "blocks.1.w", "final_norm.w"];
+        for (int n = 0; n < names.Length; n++)
+            f = f.WithTaskVectors(names[n], [300], Random(300, (ulong)(10 + n)),
+                Random(300, (ulong)(20 + n), 0.1f), Random(300, (ulong)(30 + n), 0.1f), Random(300, (ulong)(40 + n), 0.1f));
+        return f;
+    }
+
+    [TestMethod]
+    [DataRow("ties", "keep", 0.3)]
+    [DataRow("consensus", "kappa", 0.3)]
+    public void WithBetaZeroAndAGivenAlphaItIsItsMergeAtThatScale(string merge, string knob, double value)
+    {
+        // β = 0, α = λ: every tensor gets λ, so LiNeS over TIES or consensus writes the bits of that method at scale λ
+        // (the same combination and the same θ0 + λ·τm); the norm pass is skipped.
+        var f = RandomThreeTasks();
+        var lines = Run(f, "lines", P(("merge", merge), ("beta", 0.0), ("alpha", 0.7), (knob, value))).Tensors;
+        var plain = Run(f, merge, P(("scale", 0.7), (knob, value))).Tensors;
+        foreach (var name in plain.Keys)
+            CollectionAssert.AreEqual(plain[name].ToArray(), lines[name].ToArray(), $"{merge}: {name}");
+    }
+
+    [TestMethod]
+    public void WithBetaZeroAndAGivenAlphaItIsTaskArithmeticAtThatScale()
+    {
+        // Task arithmetic's fused sweep rounds θ0 + λ·Σ wt τt in another order than θ0 + λ·(Σ wt τt), so: within float32 rounding.
+        var f = RandomThreeTasks();
+        var lines = Run(f, "lines", P(("beta", 0.0), ("alpha", 0.7))).Tensors;
+        var plain = Run(f, "task_arithmetic", P(("scale", 0.7))).Tensors;
+        foreach (var name in plain.Keys) AssertClose(plain[name], lines[name], 1e-6, name);
+    }
 }

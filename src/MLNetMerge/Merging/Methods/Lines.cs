@@ -28,7 +28,7 @@ internal sealed class Lines : MergeMethod
     public override IReadOnlyList<MethodParameter> Parameters { get; } =
     [
         MethodParameter.Choice("merge", "The multi-task vector τm: task arithmetic's Σ wt τt, TIES's trimmed, sign-elected disjoint mean, or consensus merging's c ⊙ Σ τt.", "ta", "ties", "consensus"),
-        MethodParameter.Number("beta", 0.5, "β: the scale's increase from the first block to the last (the paper selects it on validation from 0.1 … 1.0).", -100, 100),
+        MethodParameter.Number("beta", 0.5, "β: the scale's increase from the first block to the last (selected on validation; the authors' grid is (0, 1]).", -100, 100),
         MethodParameter.Number("alpha", double.NaN, "α: the scale of the first block and of tensors outside the blocks; default (‖Σt τt‖ / ‖τm‖) / T.", -100, 100),
         CommonParameters.Weight(),
         CommonParameters.Keep(0.2),

@@ -109,16 +109,28 @@ internal static class TextZooTasks
     public static (LabeledTexts Train, LabeledTexts Validation, LabeledTexts Test) Build(TextZooSources src, TextTaskSpec spec, SplitSizes sizes, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(sizes);
-        int k = spec.ClassNames.Length;
+        return DrawSplits(spec.Name, spec.ClassNames, pool => Candidates(src, spec, pool), (sizes.Train, sizes.Validation, sizes.Test), seed);
+    }
+
+    /// <summary>
+    /// A task's train, validation and test examples from its candidates in each pool: total / k per class, drawn by
+    /// <see cref="DatasetSplits.BalancedSubset"/> with the stream <c>zoo.draw.{pool}</c> of the task (the text and MiniLM
+    /// zoos draw the same way).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A class has fewer candidates than the split needs.</exception>
+    internal static (LabeledTexts Train, LabeledTexts Validation, LabeledTexts Test) DrawSplits(string task, string[] classNames,
+        Func<TextPool, LabeledTexts> candidates, (int Train, int Validation, int Test) sizes, ulong seed)
+    {
+        int k = classNames.Length;
         LabeledTexts Draw(TextPool pool, int total)
         {
-            var all = Candidates(src, spec, pool);
+            var all = candidates(pool);
             int per = total / k;
             var counts = new int[k];
             foreach (int y in all.Labels) counts[y]++;
             for (int c = 0; c < k; c++)
-                if (counts[c] < per) throw new InvalidOperationException($"task {spec.Name}: class {spec.ClassNames[c]} has {counts[c]} {pool} candidates; {per} needed.");
-            var idx = DatasetSplits.BalancedSubset(all.Labels, k, per, RandomStreams.Key(seed, "zoo.draw." + pool.ToString().ToLowerInvariant(), 0, spec.Name));
+                if (counts[c] < per) throw new InvalidOperationException($"task {task}: class {classNames[c]} has {counts[c]} {pool} candidates; {per} needed.");
+            var idx = DatasetSplits.BalancedSubset(all.Labels, k, per, RandomStreams.Key(seed, "zoo.draw." + pool.ToString().ToLowerInvariant(), 0, task));
             return new LabeledTexts(idx.Select(i => all.Texts[i]).ToList(), idx.Select(i => all.Labels[i]).ToArray());
         }
         return (Draw(TextPool.Train, sizes.Train), Draw(TextPool.Validation, sizes.Validation), Draw(TextPool.Test, sizes.Test));

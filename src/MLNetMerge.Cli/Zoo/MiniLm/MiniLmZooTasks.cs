@@ -86,20 +86,6 @@ internal static class MiniLmZooTasks
 
     /// <summary>Draws a task's train, validation and test examples: balanced over classes, seeded, each from its own pool.</summary>
     /// <exception cref="InvalidOperationException">A class has fewer candidates than the split needs.</exception>
-    public static (LabeledTexts Train, LabeledTexts Validation, LabeledTexts Test) Build(MiniLmZooSources src, MiniLmTaskSpec spec, SplitSizes sizes, ulong seed)
-    {
-        int k = spec.ClassNames.Length;
-        LabeledTexts Draw(TextPool pool, int total)
-        {
-            var all = Candidates(src, spec, pool);
-            int per = total / k;
-            var counts = new int[k];
-            foreach (int y in all.Labels) counts[y]++;
-            for (int c = 0; c < k; c++)
-                if (counts[c] < per) throw new InvalidOperationException($"task {spec.Name}: class {spec.ClassNames[c]} has {counts[c]} {pool} candidates; {per} needed.");
-            var idx = DatasetSplits.BalancedSubset(all.Labels, k, per, RandomStreams.Key(seed, "zoo.draw." + pool.ToString().ToLowerInvariant(), 0, spec.Name));
-            return new LabeledTexts(idx.Select(i => all.Texts[i]).ToList(), idx.Select(i => all.Labels[i]).ToArray());
-        }
-        return (Draw(TextPool.Train, sizes.Train), Draw(TextPool.Validation, sizes.Validation), Draw(TextPool.Test, sizes.Test));
-    }
+    public static (LabeledTexts Train, LabeledTexts Validation, LabeledTexts Test) Build(MiniLmZooSources src, MiniLmTaskSpec spec, SplitSizes sizes, ulong seed) =>
+        TextZooTasks.DrawSplits(spec.Name, spec.ClassNames, pool => Candidates(src, spec, pool), (sizes.Train, sizes.Validation, sizes.Test), seed);
 }

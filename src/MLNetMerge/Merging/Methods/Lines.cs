@@ -52,8 +52,8 @@ internal sealed class Lines : MergeMethod
 
 /// <summary>
 /// The run of <see cref="Lines"/>: the inner run's passes (TIES's trim thresholds), then — when α is not given and τm
-/// may differ from Σt τt (TIES, or weights other than 1) — one pass for the two squared norms, summed per tensor in
-/// plan order, then the merge.
+/// may differ from Σt τt (TIES, consensus, or weights other than 1) — one pass for the two squared norms, summed per
+/// tensor in plan order, then the merge.
 /// </summary>
 internal sealed class LinesRun : MergeRun
 {

@@ -33,7 +33,15 @@ internal sealed class ReportRow(string name, JsonElement json, ReportFamily fami
 {
     private static readonly Regex ShotsName = new(@"^(?<name>[A-Za-z][A-Za-z_\-]*?)[_\-]?k?(?<k>\d+)$", RegexOptions.CultureInvariant);
 
-    public string Name { get; } = name;
+    /// <summary>The row's label: the method's key in report.json, or "recipe (method)" where recipes of one family ran the same method.</summary>
+    public string Name { get; internal set; } = name;
+
+    /// <summary>The method's key in report.json.</summary>
+    public string Method { get; } = name;
+
+    /// <summary>The file name (without extension) of the recipe whose entry holds the row, when the entry says.</summary>
+    public string? Recipe { get; init; }
+
     public JsonElement Json { get; } = json;
 
     public JsonElement? Metrics(string task, string protocol) =>
@@ -177,10 +185,11 @@ internal static class ReportData
                         family.Transforms.Add((t.Name, t.Value.EnumerateObject().Where(v => v.Value.ValueKind == JsonValueKind.Number)
                             .ToDictionary(v => v.Name, v => v.Value.GetDouble(), StringComparer.Ordinal)));
             if (ReportRow.Get(entry, name) is not { ValueKind: JsonValueKind.Object } rows) continue;
+            string? recipe = ReportRow.Get(entry, "recipe") is { ValueKind: JsonValueKind.String } rn ? rn.GetString() : null;
             foreach (var row in rows.EnumerateObject())
             {
                 if (row.Value.ValueKind != JsonValueKind.Object) continue;
-                var r = new ReportRow(row.Name, row.Value, family);
+                var r = new ReportRow(row.Name, row.Value, family) { Recipe = recipe };
                 if (row.Name == "individual") family.Individual ??= r;
                 else if (row.Name == "base") family.Base ??= r;
                 else if (!Bounds.Contains(row.Name)) family.Methods.Add(r);
@@ -194,6 +203,12 @@ internal static class ReportData
                     }
             }
         }
+        // A method that several recipes of a family ran (lines.yaml, lines_ties.yaml) is told apart by the recipe's name
+        // wherever that differs from the method's.
+        foreach (var family in families)
+            foreach (var group in family.Methods.GroupBy(m => m.Name).Where(g => g.Count() > 1).ToList())
+                foreach (var row in group.Where(r => r.Recipe is not null && r.Recipe != r.Method))
+                    row.Name = $"{row.Recipe} ({row.Method})";
         return families;
     }
 

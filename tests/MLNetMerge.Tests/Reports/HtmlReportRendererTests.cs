@@ -100,6 +100,24 @@ public sealed class HtmlReportRendererTests
     }
 
     [TestMethod]
+    public void RecipesOfOneMethodAreToldApartByTheirNames()
+    {
+        // lines.yaml, lines_ties.yaml and lines_consensus.yaml all run the method lines: the first keeps the method's name
+        // (its recipe's is the same), the others show their recipe's; a method run once keeps its name whatever its recipe.
+        var entries = new[] { ("lines", "lines"), ("lines_ties", "lines"), ("lines_consensus", "lines"), ("ties_all", "ties") }.Select(x =>
+        {
+            var e = Entry("vision", x.Item2, false);
+            e["recipe"] = x.Item1;
+            return e;
+        }).ToArray();
+        var (_, doc) = Render(entries);
+        var names = doc.Descendants(X + "table").First(t => t.Parent?.Attribute("id")?.Value == "f0-results")
+            .Descendants(X + "tr").Select(tr => tr.Elements(X + "td").FirstOrDefault()?.Value).OfType<string>().ToList();
+        foreach (var want in new[] { "lines", "lines_ties (lines)", "lines_consensus (lines)", "ties" })
+            CollectionAssert.Contains(names, want, string.Join(" | ", names));
+    }
+
+    [TestMethod]
     public void NamesAreEscapedAndNothingOutsideIsLoaded()
     {
         const string evil = "<script>alert('x')</script>";

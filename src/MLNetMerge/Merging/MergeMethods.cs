@@ -27,6 +27,7 @@ internal static class MergeMethods
         new IsoCts(),
         new Wudi(),
         new Lines(),
+        new Pcb(),
         new NuSlerp(),
         new MultiSlerp(),
         new Karcher(),

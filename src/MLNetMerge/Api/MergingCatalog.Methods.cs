@@ -182,4 +182,22 @@ public sealed partial class MergingCatalog
     /// <param name="family">The base and fine-tuned checkpoints.</param>
     /// <param name="options">The settings.</param>
     public MergeEstimator Della(MergeFamily family, DellaOptions options) => Merge(family, options);
+
+    /// <summary>PCB merging: intra- and inter-task competition scores select and weight each task's elements (Du et al. 2024, arXiv:2410.02396).</summary>
+    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="keep">Fraction of each task vector's elements with the highest balance score kept. Default 0.1.</param>
+    /// <param name="scale">λ. Default 0.3.</param>
+    /// <param name="task">The task the transformer serves; null: every task (columns suffixed <c>.{task}</c>).</param>
+    public MergeEstimator Pcb(MergeFamily family, double? keep = null, double? scale = null, string? task = null)
+    {
+        var options = new PcbOptions { Task = task };
+        if (keep is { } keepValue) options.Keep = keepValue;
+        if (scale is { } scaleValue) options.Scale = scaleValue;
+        return Merge(family, options);
+    }
+
+    /// <summary>PCB merging (Du et al. 2024, arXiv:2410.02396), with every setting.</summary>
+    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="options">The settings.</param>
+    public MergeEstimator Pcb(MergeFamily family, PcbOptions options) => Merge(family, options);
 }

@@ -21,6 +21,7 @@ public sealed class MergeRunTests
             "tsv_m", "iso_c", "iso_cts", "wudi",                   // SubspaceMethodsTests, Methods2ReferenceTests
             "nuslerp", "multislerp", "karcher", "sce",             // MergekitParityTests, Methods2ReferenceTests
             "lines",                                               // LinesTests, Methods2ReferenceTests (Fixtures/lines)
+            "pcb",                                                 // PcbTests, Methods2ReferenceTests (Fixtures/pcb)
         }, MergeMethods.All.Select(m => m.Name).ToArray());
     }
 

@@ -8,7 +8,7 @@ namespace MLNetMerge.Merging.Methods;
 /// tasks (agreement with the other tasks' sum: <c>tanh(τt ⊙ Σk τk)</c>); each task keeps the fraction <c>keep</c> of its
 /// elements with the highest scores, weighted by their min-max normalised score, and the merge is the score-weighted mean
 /// of the clipped task vectors, <c>θ = θ0 + λ·Σt st ⊙ τ̃t / max(Σt st, 1e-12)</c>. Every statistic is global over the
-/// model (docs/methods/pcb.md). Du, Lee, Li, Jiang, Guo, Liu, Zhang, Qin and Liang 2024, "Parameter Competition
+/// model (docs/methods/pcb.md). Du, Lee, Li, Jiang, Guo, Yu, Liu, Goh, Tang, He and Zhang 2024, "Parameter Competition
 /// Balancing for Model Merging", NeurIPS, arXiv:2410.02396.
 /// </summary>
 internal sealed class Pcb : MergeMethod

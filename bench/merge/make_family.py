@@ -117,6 +117,7 @@ def write_recipes(out, models):
         "iso_c": ("iso_c", "{ scale: 1.0, matrices: blocks }"),
         "iso_cts": ("iso_cts", "{ scale: 1.0, common_space_fraction: 0.8, matrices: blocks }"),
         "wudi": ("wudi", "{ iterations: 30, learning_rate: 1e-5, matrices: blocks }"),
+        "pcb": ("pcb", "{ keep: 0.1, scale: 1.0 }"),
     }
     os.makedirs(os.path.join(out, "recipes"), exist_ok=True)
     for key, (method, parameters) in methods.items():
@@ -131,8 +132,12 @@ def main():
     parser.add_argument("--models", type=int, default=8, help="number of fine-tuned checkpoints (2, 8, 16)")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--recipes-only", action="store_true", help="(re)write the recipes of an existing family only")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.recipes_only:
+        write_recipes(args.out, args.models)
+        return
 
     shapes = clip_vit_b32_vision_shapes()
     specs = [(name, "F32", shape) for name, shape in shapes]

@@ -1,14 +1,15 @@
 """Reference merge in PyTorch (per tensor), the stack a user would otherwise pick: task
-arithmetic, TIES, EMR and CART as docs/methods/{task-arithmetic,ties,emr,cart}.md define them, and the round-2
+arithmetic, TIES, EMR and CART as docs/methods/{task-arithmetic,ties,emr,cart}.md define them, the round-2
 subspace methods TSV-M, ISO-C, ISO-CTS and WUDI as docs/methods/{tsv-m,iso,wudi}.md define them (exact
-torch.linalg.svd as FusionBench uses; WUDI with the closed-form gradient 2(τG − B) and torch.optim.Adam).
+torch.linalg.svd as FusionBench uses; WUDI with the closed-form gradient 2(τG − B) and torch.optim.Adam), and PCB
+merging as docs/methods/pcb.md defines it (its order statistics by kthvalue over the flattened model).
 
     PYENV_VERSION=system python3 bench/merge/torch_merge.py --family bench/out/family8 \
         --models 8 --method ties --out bench/out/family8/torch/ties
 
 Inputs are mapped with numpy memmap (torch.from_numpy over the mapped bytes, nothing copied up
 front); outputs are written tensor by tensor as safetensors, in our CLI's layout:
-  task arithmetic, TIES, CART, TSV-M, ISO-C, ISO-CTS, WUDI -> OUT/model.safetensors
+  task arithmetic, TIES, CART, TSV-M, ISO-C, ISO-CTS, WUDI, PCB -> OUT/model.safetensors
   EMR -> OUT/model.safetensors (θ0 + τuni), OUT/modulators.safetensors (packed masks + rescalers),
          OUT/tasks/task0.safetensors (θ0 + γ0 (M0 ⊙ τuni))
 torch.set_num_threads(2), no_grad, in-place ops where natural. Prints the wall time of the
@@ -282,11 +283,63 @@ def wudi(base, tasks, out, iterations, lr):
             w.write(name, merged.detach() + theta0)
 
 
+def pcb_flat(base, tasks, t, flat):
+    """τt of the whole model flattened into flat (N,)."""
+    offset = 0
+    for name, theta0 in base.items():
+        n = theta0.numel()
+        torch.sub(tasks[t][name], theta0, out=flat[offset:offset + n].view(theta0.shape))
+        offset += n
+    return flat
+
+
+def pcb_score(tau, total, lo, hi, count, out):
+    """p = exp(T·s²)·tanh(τ ⊙ Σ τ), s = (clamp(|τ|, lo, hi) − lo) / (hi − lo) (docs/methods/pcb.md)."""
+    torch.abs(tau, out=out).clamp_(lo, hi).sub_(lo).div_(hi - lo).square_().mul_(count).exp_()
+    return out.mul_(torch.tanh(tau * total))
+
+
+def pcb(base, tasks, out, keep, scale, clip=1e-4):
+    """PCB merging with every order statistic over the whole flattened model per task (kthvalue, 1-indexed):
+    clip bounds of |τt| at the ascending ⌊N·c⌋-th and (⌊N(1−c)⌋ − 1)-th, the score cut at the ascending ⌊N(1−keep)⌋-th,
+    then θ = θ0 + λ Σt wt ⊙ τ̃t / max(Σt wt, 1e-12) tensor by tensor."""
+    count = sum(t.numel() for t in base.values())
+    flat = torch.empty(count, dtype=torch.float32)    # (N,) τt
+    total = torch.zeros(count, dtype=torch.float32)   # (N,) Σ τt
+    work = torch.empty(count, dtype=torch.float32)    # (N,) |τt|, then pt
+    for t in range(len(tasks)):
+        total.add_(pcb_flat(base, tasks, t, flat))
+    bounds, cuts = [], []
+    for t in range(len(tasks)):
+        tau = pcb_flat(base, tasks, t, flat)
+        torch.abs(tau, out=work)
+        lo = work.kthvalue(int(count * clip) + 1).values.item()
+        hi = work.kthvalue(int(count * (1 - clip))).values.item()
+        score = pcb_score(tau, total, lo, hi, len(tasks), work)
+        q = score.kthvalue(int(count * (1 - keep)) + 1).values.item()
+        bounds.append((lo, hi))
+        cuts.append((q, score.max().item()))
+    del flat, total, work
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            taus = [task[name] - theta0 for task in tasks]
+            summed = torch.stack(taus).sum(0)
+            merged = torch.zeros_like(theta0)
+            weights = torch.zeros_like(theta0)
+            for tau, (lo, hi), (q, top) in zip(taus, bounds, cuts):
+                wt = pcb_score(tau, summed, lo, hi, len(tasks), torch.empty_like(tau))
+                wt.clamp_(min=q).sub_(q).div_(top - q)
+                weights.add_(wt)
+                merged.add_(wt.mul_(torch.sign(tau) * tau.abs().clamp(lo, hi)))
+            w.write(name, merged.div_(weights.clamp_(min=1e-12)).mul_(scale).add_(theta0))
+    return {"clip_bounds": bounds, "score_cuts": cuts}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", required=True, help="directory with base.safetensors and task{i}.safetensors")
     parser.add_argument("--models", type=int, required=True)
-    parser.add_argument("--method", required=True, choices=["ta", "ties", "emr", "cart", "tsv_m", "iso_c", "iso_cts", "wudi"])
+    parser.add_argument("--method", required=True, choices=["ta", "ties", "emr", "cart", "tsv_m", "iso_c", "iso_cts", "wudi", "pcb"])
     parser.add_argument("--out", required=True, help="output directory")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -309,6 +362,8 @@ def main():
             tsv_m(base, tasks, args.out, scale=1.0)
         elif args.method == "iso_c":
             iso_c(base, tasks, args.out, scale=1.0)
+        elif args.method == "pcb":
+            info = pcb(base, tasks, args.out, keep=0.1, scale=1.0)
         elif args.method == "iso_cts":
             iso_cts(base, tasks, args.out, scale=1.0, fraction=0.8)
         else:

@@ -11,7 +11,8 @@ float64 over the whole model flattened into one vector per task (d elements):
 
 Run with Debian's torch:  PYENV_VERSION=system python3 tools/make_pcb_fixtures.py
 Writes tests/MLNetMerge.Tests/Fixtures/pcb/ in the layout of tools/make_methods2_fixtures.py (base, t1..t3,
-expected/<case>.safetensors, cases.json) on the family of tools/make_lines_fixtures.py.
+expected/<case>.safetensors, cases.json) on the family of tools/make_lines_fixtures.py, and Fixtures/pcb_small/ on the
+same family with its task vectors scaled by 1/50 (products τt ⊙ Σ τ of real checkpoints' size).
 """
 import json
 import os
@@ -21,7 +22,12 @@ import torch
 from make_lines_fixtures import TASKS, family
 from make_methods2_fixtures import write_family, write_safetensors
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures", "pcb")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures")
+OUT = os.path.join(FIXTURES, "pcb")
+# The same family with its task vectors scaled by 1/50: τt ⊙ Σ τ of order 1e-7 … 1e-5, as on real checkpoints, where a
+# float32 tanh that forms e^{2x} − 1 loses percents of its value and the cut moves.
+OUT_SMALL = os.path.join(FIXTURES, "pcb_small")
+SMALL = 0.02
 
 
 def ascending(values, index):
@@ -61,30 +67,39 @@ def pcb(base, tasks, keep=0.1, scale=0.3, clip=1e-4):
     return out
 
 
-def main():
-    base, tasks = family()
-    write_family(OUT, base, TASKS, tasks)
+def write_cases(out, base, tasks, specs):
+    write_family(out, base, TASKS, tasks)
     b64 = {n: t.double() for n, t in base.items()}
     t64 = [{n: x.double() for n, x in t.items()} for t in tasks]
+    cases = []
+    for name, kwargs, parameters, per_model in specs:
+        write_safetensors(os.path.join(out, "expected", f"{name}.safetensors"), pcb(b64, t64, **kwargs))
+        cases.append({"name": name, "method": "pcb", "parameters": parameters, "per_model": per_model,
+                      "tasks": TASKS, "rtol": 2e-5})
+    with open(os.path.join(out, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
     taus = torch.stack([torch.cat([(t[n] - b64[n]).flatten() for n in b64]) for t in t64])
     positive = [(taus[t] * taus.sum(0) > 0).double().mean().item() for t in range(len(t64))]
-    cases = []
+    print(f"wrote {len(cases)} cases to {os.path.normpath(out)} (positive score shares {', '.join(f'{x:.3f}' for x in positive)})")
+    return positive
 
-    def case(name, result, parameters=None, per_model=None, rtol=2e-5):
-        write_safetensors(os.path.join(OUT, "expected", f"{name}.safetensors"), result)
-        cases.append({"name": name, "method": "pcb", "parameters": parameters or {}, "per_model": per_model or {},
-                      "tasks": TASKS, "rtol": rtol})
 
-    case("pcb_default", pcb(b64, t64))
-    case("pcb_keep_scale", pcb(b64, t64, keep=0.3, scale=1.0), {"keep": 0.3, "scale": 1.0})
-    case("pcb_clip", pcb(b64, t64, keep=0.2, clip=0.05), {"keep": 0.2, "clip": 0.05})
-    # More kept than there are positive scores: the threshold is a negative score (the selection's second route).
+def main():
+    base, tasks = family()
+    positive = write_cases(OUT, base, tasks, [
+        ("pcb_default", {}, {}, {}),
+        ("pcb_keep_scale", {"keep": 0.3, "scale": 1.0}, {"keep": 0.3, "scale": 1.0}, {}),
+        ("pcb_clip", {"keep": 0.2, "clip": 0.05}, {"keep": 0.2, "clip": 0.05}, {}),
+        # More kept than there are positive scores: the threshold is a negative score (the selection's second route).
+        ("pcb_negative_threshold", {"keep": 0.95, "scale": 0.5}, {"keep": 0.95, "scale": 0.5}, {}),
+        ("pcb_per_model_keep", {"keep": [0.1, 0.5, 0.97]}, {}, {"t2": {"keep": 0.5}, "t3": {"keep": 0.97}}),
+    ])
     assert max(positive) < 0.95, positive
-    case("pcb_negative_threshold", pcb(b64, t64, keep=0.95, scale=0.5), {"keep": 0.95, "scale": 0.5})
-    case("pcb_per_model_keep", pcb(b64, t64, keep=[0.1, 0.5, 0.97]), {}, {"t2": {"keep": 0.5}, "t3": {"keep": 0.97}})
-    with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump(cases, f, indent=1)
-    print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)} (positive score shares {', '.join(f'{x:.3f}' for x in positive)})")
+    small = [{n: (base[n] + SMALL * (t[n] - base[n])).to(torch.float32) for n in base} for t in tasks]
+    write_cases(OUT_SMALL, base, small, [
+        ("pcb_small_default", {}, {}, {}),
+        ("pcb_small_keep", {"keep": 0.4, "scale": 1.0}, {"keep": 0.4, "scale": 1.0}, {}),
+    ])
 
 
 if __name__ == "__main__":

@@ -74,12 +74,6 @@ internal sealed class PcbRun : MergeRun, IDisposable
     /// <inheritdoc />
     public override int PassCount => _elements == 0 || _tasks == 0 ? 0 : _negativePasses ? 5 : 4;
 
-    /// <summary>Clip bounds of each task (after pass 1).</summary>
-    internal (float Low, float High) Clip(int task) => (_low[task], _high[task]);
-
-    /// <summary>Score threshold and largest score of each task (after the passes).</summary>
-    internal (float Threshold, float Top) Scores(int task) => (_threshold[task], _top[task]);
-
     /// <inheritdoc />
     public override object? Visit(int pass, MergeTensorContext ctx)
     {

@@ -12,7 +12,7 @@ namespace MLNetMerge.Merging.Methods;
 internal sealed class PcbSelection(int tasks) : IDisposable
 {
     private ThreadLocal<Counts> _local = NewLocal(tasks, null, null);
-    private MagnitudeHistogram[]? _first, _second; // (T) summed histograms whose fine pass is next: low clip / score, high clip
+    private MagnitudeHistogram?[]? _first, _second; // (T) summed histograms whose fine pass is next: low clip / score, high clip
     private long[] _positive = new long[tasks];
     private float[] _top = Enumerable.Repeat(float.NegativeInfinity, tasks).ToArray();
 
@@ -85,15 +85,16 @@ internal sealed class PcbSelection(int tasks) : IDisposable
     public void ResolveCoarseMagnitudes(long[] lowRank, long[] highRank)
     {
         var summed = SumCoarse(Enumerable.Repeat(true, tasks).ToArray());
-        _first = new MagnitudeHistogram[tasks];
-        _second = new MagnitudeHistogram[tasks];
+        _first = new MagnitudeHistogram?[tasks];
+        _second = new MagnitudeHistogram?[tasks];
         for (int t = 0; t < tasks; t++)
         {
-            _first[t] = summed[t]!;
-            _second[t] = new MagnitudeHistogram();
-            _second[t].MergeCoarse(summed[t]!);
-            _first[t].ResolveCoarse(lowRank[t]);
-            _second[t].ResolveCoarse(highRank[t]);
+            var low = summed[t]!;
+            var high = new MagnitudeHistogram();
+            high.MergeCoarse(low);
+            low.ResolveCoarse(lowRank[t]);
+            high.ResolveCoarse(highRank[t]);
+            (_first[t], _second[t]) = (low, high);
         }
         _local = NewLocal(tasks, _first, _second);
     }
@@ -104,9 +105,9 @@ internal sealed class PcbSelection(int tasks) : IDisposable
         var all = _local.Values;
         for (int t = 0; t < tasks; t++)
         {
-            foreach (var c in all) { _first![t].MergeFine(c.First[t]!); _second![t].MergeFine(c.Second[t]!); }
-            low[t] = _first![t].Resolve();
-            high[t] = _second![t].Resolve();
+            foreach (var c in all) { _first![t]!.MergeFine(c.First[t]!); _second![t]!.MergeFine(c.Second[t]!); }
+            low[t] = _first![t]!.Resolve();
+            high[t] = _second![t]!.Resolve();
         }
         _local.Dispose();
         _local = NewLocal(tasks, null, null);
@@ -120,13 +121,13 @@ internal sealed class PcbSelection(int tasks) : IDisposable
     }
 
     /// <summary>
-    /// After the score pass, then: the positive counts and largest scores, and each task's bucket — of the positive parts at
-    /// <paramref name="rank"/>, or (a task in <paramref name="negative"/>) nothing yet: its next pass counts −p.
+    /// After the score pass, then: each task's bucket of the positive parts at <paramref name="rank"/>, or, for a task in
+    /// <paramref name="negative"/>, nothing yet (its next pass counts −p coarse).
     /// </summary>
     public void ResolveCoarseScores(long[] rank, bool[] negative)
     {
         var summed = SumCoarse(Enumerable.Range(0, tasks).Select(t => rank[t] > 0 && !negative[t]).ToArray());
-        _first = new MagnitudeHistogram[tasks];
+        _first = new MagnitudeHistogram?[tasks];
         for (int t = 0; t < tasks; t++)
         {
             if (summed[t] is null) continue;
@@ -151,7 +152,7 @@ internal sealed class PcbSelection(int tasks) : IDisposable
             threshold[t] = _first![t]!.Resolve();
         }
         var summed = SumCoarse(Enumerable.Range(0, tasks).Select(t => rank[t] > 0 && negative[t]).ToArray());
-        _first = new MagnitudeHistogram[tasks];
+        _first = new MagnitudeHistogram?[tasks];
         for (int t = 0; t < tasks; t++)
         {
             if (summed[t] is null) continue;

@@ -22,6 +22,7 @@ public sealed class MergeRunTests
             "nuslerp", "multislerp", "karcher", "sce",             // MergekitParityTests, Methods2ReferenceTests
             "lines",                                               // LinesTests, Methods2ReferenceTests (Fixtures/lines)
             "pcb",                                                 // PcbTests, Methods2ReferenceTests (Fixtures/pcb)
+            "tatr",                                                // TatrTests, Methods2ReferenceTests (Fixtures/tatr)
         }, MergeMethods.All.Select(m => m.Name).ToArray());
     }
 

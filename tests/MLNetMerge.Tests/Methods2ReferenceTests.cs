@@ -17,7 +17,7 @@ namespace MLNetMerge.Tests;
 public sealed class Methods2ReferenceTests
 {
     /// <summary>The fixture folders, each with its own family and cases.json.</summary>
-    private static readonly string[] Fixtures = ["methods2", "lines", "pcb", "pcb_small"];
+    private static readonly string[] Fixtures = ["methods2", "lines", "pcb", "pcb_small", "tatr"];
 
     private static string Dir(string fixture) => Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
 

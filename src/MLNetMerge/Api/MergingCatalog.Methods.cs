@@ -200,4 +200,23 @@ public sealed partial class MergingCatalog
     /// <param name="family">The base and fine-tuned checkpoints.</param>
     /// <param name="options">The settings.</param>
     public MergeEstimator Pcb(MergeFamily family, PcbOptions options) => Merge(family, options);
+
+    /// <summary>TATR, task arithmetic in a trust region (data-free): task arithmetic outside the elements where the task
+    /// vectors conflict most (Sun et al. 2025, arXiv:2501.15065).</summary>
+    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="quantile">Share of the model's elements, from the lowest conflict up, inside the trust region. Default 0.99.</param>
+    /// <param name="scale">λ. Default 0.3.</param>
+    /// <param name="task">The task the transformer serves; null: every task (columns suffixed <c>.{task}</c>).</param>
+    public MergeEstimator Tatr(MergeFamily family, double? quantile = null, double? scale = null, string? task = null)
+    {
+        var options = new TatrOptions { Task = task };
+        if (quantile is { } quantileValue) options.Quantile = quantileValue;
+        if (scale is { } scaleValue) options.Scale = scaleValue;
+        return Merge(family, options);
+    }
+
+    /// <summary>TATR, task arithmetic in a trust region (Sun et al. 2025, arXiv:2501.15065), with every setting.</summary>
+    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="options">The settings.</param>
+    public MergeEstimator Tatr(MergeFamily family, TatrOptions options) => Merge(family, options);
 }

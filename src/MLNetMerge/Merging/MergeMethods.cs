@@ -28,6 +28,7 @@ internal static class MergeMethods
         new Wudi(),
         new Lines(),
         new Pcb(),
+        new Tatr(),
         new NuSlerp(),
         new MultiSlerp(),
         new Karcher(),

@@ -118,6 +118,10 @@ public sealed class RoundTwoCatalogTests
         yield return ("lines short", (ml, f) => ml.Merging().Lines(f, beta: 1.2), "lines", "{ beta: 1.2 }", "{}");
         yield return ("lines consensus", (ml, f) => ml.Merging().Lines(f, new LinesOptions { Merge = LinesMerge.Consensus, Kappa = 0.5, MinimumAgreement = 1, Seed = 3 }),
             "lines", "{ merge: consensus, kappa: 0.5, k: 1 }", "{}");
+        yield return ("pcb", (ml, f) => ml.Merging().Pcb(f, new PcbOptions { Keep = 0.3, Scale = 0.8, Clip = 0.01, Seed = 3 }), "pcb", "{ keep: 0.3, scale: 0.8, clip: 0.01 }", "{}");
+        yield return ("pcb short", (ml, f) => ml.Merging().Pcb(f, keep: 0.6, scale: 1.1), "pcb", "{ pcb_ratio: 0.6, scale: 1.1 }", "{}");
+        yield return ("tatr", (ml, f) => ml.Merging().Tatr(f, new TatrOptions { Quantile = 0.8, Scale = 0.6, Seed = 3 }), "tatr", "{ quantile: 0.8, scale: 0.6 }", "{}");
+        yield return ("tatr short", (ml, f) => ml.Merging().Tatr(f, quantile: 0.5), "tatr", "{ threshold_quantile: 0.5 }", "{}");
         // mergekit's composite names through the named overload, with mergekit's parameter names
         yield return ("della_linear", (ml, f) => ml.Merging().Merge(f, "della_linear", new Dictionary<string, string> { ["density"] = "0.6", ["epsilon"] = "0.1", ["lambda"] = "0.8" }, seed: 3),
             "della_linear", "{ density: 0.6, epsilon: 0.1, lambda: 0.8 }", "{}");

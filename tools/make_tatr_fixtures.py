@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Reference merges for TATR, task arithmetic in a trust region (Sun, Li, Wang, Geng and Li 2025, arXiv:2501.15065), its
+data-free variant, written from the paper and the authors' released formulation independently of the C# code, in
+float64 over the whole model flattened into one vector per task (N elements):
+
+  Ω  = Σ_{i≠j} |τi| ⊙ |τj|            (|τi| standing in for task i's loss gradient at θ0)
+  q  = the ascending min(max(⌊N·quantile⌋, 0), N − 1)-th of Ω
+  θ  = θ0 + λ Σt τt ⊙ [Ω < q]
+
+Run with Debian's torch:  PYENV_VERSION=system python3 tools/make_tatr_fixtures.py
+Writes tests/MLNetMerge.Tests/Fixtures/tatr/ in the layout of tools/make_methods2_fixtures.py (base, t1..t3,
+expected/<case>.safetensors, cases.json) on the family of tools/make_lines_fixtures.py.
+"""
+import json
+import os
+
+import torch
+
+from make_lines_fixtures import TASKS, family
+from make_methods2_fixtures import write_family, write_safetensors
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures", "tatr")
+
+
+def tatr(base, tasks, quantile=0.99, scale=0.3):
+    names = list(base)
+    taus = [torch.cat([(t[n] - base[n]).flatten() for n in names]) for t in tasks]
+    omega = torch.zeros_like(taus[0])
+    for i, a in enumerate(taus):
+        for j, b in enumerate(taus):
+            if i != j:
+                omega += a.abs() * b.abs()
+    n = omega.numel()
+    q = torch.sort(omega).values[max(0, min(int(n * quantile), n - 1))]
+    merged = sum(taus) * (omega < q)
+    out, at = {}, 0
+    for name in names:
+        k = base[name].numel()
+        out[name] = base[name] + scale * merged[at:at + k].reshape(base[name].shape)
+        at += k
+    return out
+
+
+def main():
+    base, tasks = family()
+    write_family(OUT, base, TASKS, tasks)
+    b64 = {n: t.double() for n, t in base.items()}
+    t64 = [{n: x.double() for n, x in t.items()} for t in tasks]
+    cases = []
+
+    def case(name, kwargs, parameters):
+        write_safetensors(os.path.join(OUT, "expected", f"{name}.safetensors"), tatr(b64, t64, **kwargs))
+        cases.append({"name": name, "method": "tatr", "parameters": parameters, "per_model": {}, "tasks": TASKS,
+                      "rtol": 2e-5})
+
+    case("tatr_default", {}, {})
+    case("tatr_quantile_scale", {"quantile": 0.7, "scale": 1.0}, {"quantile": 0.7, "scale": 1.0})
+    case("tatr_half", {"quantile": 0.5, "scale": 0.5}, {"threshold_quantile": 0.5, "scale": 0.5})
+    case("tatr_all_but_top", {"quantile": 1.0}, {"quantile": 1.0})
+    case("tatr_none", {"quantile": 0.0}, {"quantile": 0.0})
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+    print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -118,6 +118,7 @@ def write_recipes(out, models):
         "iso_cts": ("iso_cts", "{ scale: 1.0, common_space_fraction: 0.8, matrices: blocks }"),
         "wudi": ("wudi", "{ iterations: 30, learning_rate: 1e-5, matrices: blocks }"),
         "pcb": ("pcb", "{ keep: 0.1, scale: 1.0 }"),
+        "tatr": ("tatr", "{ quantile: 0.99, scale: 0.3 }"),
     }
     os.makedirs(os.path.join(out, "recipes"), exist_ok=True)
     for key, (method, parameters) in methods.items():

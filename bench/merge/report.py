@@ -12,7 +12,7 @@ import os
 import sys
 
 NAMES = {"ta": "task arithmetic", "ties": "TIES", "emr": "EMR (+1 task)", "cart": "CART",
-         "tsv_m": "TSV-M", "iso_c": "ISO-C", "iso_cts": "ISO-CTS", "wudi": "WUDI (30 steps)", "pcb": "PCB"}
+         "tsv_m": "TSV-M", "iso_c": "ISO-C", "iso_cts": "ISO-CTS", "wudi": "WUDI (30 steps)", "pcb": "PCB", "tatr": "TATR"}
 
 
 def load_json(path):

@@ -5,7 +5,7 @@
 #
 #   bench/merge/run.sh [--torch-only] [--jit] [--isa native|avx512|avx2] [--reps 3] [--methods "ta ties emr cart"]
 #                      [MODELS=8] [WORKDIR=bench/out]
-#   (also: tsv_m iso_c iso_cts wudi — the round-2 subspace methods; not in the default list, they take minutes — and pcb)
+#   (also: tsv_m iso_c iso_cts wudi — the round-2 subspace methods; not in the default list, they take minutes — and pcb, tatr)
 #
 # Ours is the CLI as `dotnet publish -p:PublishReadyToRun=true` ships it (precompiled, like torch's native code; the
 # publish goes to WORKDIR/cli); --jit times the plain `dotnet build` output instead (every method JIT-compiled at start).
@@ -126,7 +126,7 @@ for m in $METHODS; do
   extra=()
   compare_extra=()
   [[ $m == cart ]] && compare_extra=(--family "$FAMILY" --models "$MODELS")
-  [[ $m == tsv_m || $m == iso_c || $m == iso_cts || $m == wudi || $m == pcb ]] && compare_extra=(--family "$FAMILY" --models "$MODELS" --relative-to base)
+  [[ $m == tsv_m || $m == iso_c || $m == iso_cts || $m == wudi || $m == pcb || $m == tatr ]] && compare_extra=(--family "$FAMILY" --models "$MODELS" --relative-to base)
   if [[ $m == emr ]]; then
     compare_files=(tasks/task0.safetensors model.safetensors modulators.safetensors)
     extra=(--materialize task0)

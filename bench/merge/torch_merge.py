@@ -2,14 +2,15 @@
 arithmetic, TIES, EMR and CART as docs/methods/{task-arithmetic,ties,emr,cart}.md define them, the round-2
 subspace methods TSV-M, ISO-C, ISO-CTS and WUDI as docs/methods/{tsv-m,iso,wudi}.md define them (exact
 torch.linalg.svd as FusionBench uses; WUDI with the closed-form gradient 2(τG − B) and torch.optim.Adam), and PCB
-merging as docs/methods/pcb.md defines it (its order statistics by kthvalue over the flattened model).
+merging and TATR as docs/methods/{pcb,tatr}.md define them (their order statistics by kthvalue over the flattened
+model).
 
     PYENV_VERSION=system python3 bench/merge/torch_merge.py --family bench/out/family8 \
         --models 8 --method ties --out bench/out/family8/torch/ties
 
 Inputs are mapped with numpy memmap (torch.from_numpy over the mapped bytes, nothing copied up
 front); outputs are written tensor by tensor as safetensors, in our CLI's layout:
-  task arithmetic, TIES, CART, TSV-M, ISO-C, ISO-CTS, WUDI, PCB -> OUT/model.safetensors
+  task arithmetic, TIES, CART, TSV-M, ISO-C, ISO-CTS, WUDI, PCB, TATR -> OUT/model.safetensors
   EMR -> OUT/model.safetensors (θ0 + τuni), OUT/modulators.safetensors (packed masks + rescalers),
          OUT/tasks/task0.safetensors (θ0 + γ0 (M0 ⊙ τuni))
 torch.set_num_threads(2), no_grad, in-place ops where natural. Prints the wall time of the
@@ -335,11 +336,45 @@ def pcb(base, tasks, out, keep, scale, clip=1e-4):
     return {"clip_bounds": bounds, "score_cuts": cuts}
 
 
+def tatr_conflict(base, tasks, name):
+    """Ω = Σ_{i≠j} |τi| ⊙ |τj| of one tensor, as 2 Σj |τj| · Σ_{i<j} |τi| (non-negative terms only)."""
+    theta0 = base[name]
+    prefix = (tasks[0][name] - theta0).abs_()
+    omega = torch.zeros_like(theta0)
+    for task in tasks[1:]:
+        a = (task[name] - theta0).abs_()
+        omega.addcmul_(a, prefix)
+        prefix.add_(a)
+    return omega.mul_(2)
+
+
+def tatr(base, tasks, out, quantile, scale):
+    """TATR, data-free (docs/methods/tatr.md): q the ascending min(max(⌊N·quantile⌋, 0), N − 1)-th Ω over the flattened
+    model (kthvalue, 1-indexed), θ = θ0 + λ Σt τt ⊙ [Ω < q]."""
+    count = sum(t.numel() for t in base.values())
+    flat = torch.empty(count, dtype=torch.float32)  # (N,) Ω
+    offset = 0
+    for name, theta0 in base.items():
+        n = theta0.numel()
+        flat[offset:offset + n] = tatr_conflict(base, tasks, name).flatten()
+        offset += n
+    q = flat.kthvalue(max(0, min(int(count * quantile), count - 1)) + 1).values.item()
+    del flat
+    with SafetensorsWriter(os.path.join(out, "model.safetensors"), f32_specs(base)) as w:
+        for name, theta0 in base.items():
+            keep = tatr_conflict(base, tasks, name) < q
+            total = torch.zeros_like(theta0)
+            for task in tasks:
+                total.add_(task[name]).sub_(theta0)
+            w.write(name, total.mul_(keep).mul_(scale).add_(theta0))
+    return {"threshold": q}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", required=True, help="directory with base.safetensors and task{i}.safetensors")
     parser.add_argument("--models", type=int, required=True)
-    parser.add_argument("--method", required=True, choices=["ta", "ties", "emr", "cart", "tsv_m", "iso_c", "iso_cts", "wudi", "pcb"])
+    parser.add_argument("--method", required=True, choices=["ta", "ties", "emr", "cart", "tsv_m", "iso_c", "iso_cts", "wudi", "pcb", "tatr"])
     parser.add_argument("--out", required=True, help="output directory")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -362,6 +397,8 @@ def main():
             tsv_m(base, tasks, args.out, scale=1.0)
         elif args.method == "iso_c":
             iso_c(base, tasks, args.out, scale=1.0)
+        elif args.method == "tatr":
+            info = tatr(base, tasks, args.out, quantile=0.99, scale=0.3)
         elif args.method == "pcb":
             info = pcb(base, tasks, args.out, keep=0.1, scale=1.0)
         elif args.method == "iso_cts":

@@ -55,6 +55,9 @@ internal sealed class TatrRun : MergeRun, IDisposable
     /// <inheritdoc />
     public override MergeParameters Parameters => _p;
 
+    /// <summary>Element-wise: every statistic is over the whole model, so a slice of a tensor merges as that slice of the whole.</summary>
+    public override bool IsElementwise => true;
+
     /// <inheritdoc />
     public override int PassCount => _elements == 0 ? 0 : 2;
 

@@ -27,6 +27,15 @@ public sealed class SlicedMergeTests
     }
 
     [TestMethod]
+    public void AWorkerThatCannotRentItsBuffersFailsTheMergeInsteadOfTheProcess()
+    {
+        // Slices larger than one array can hold: each of the two workers fails to rent, on a thread of its own; the
+        // exception must reach the caller (before, it ended the process).
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            Run(Family(), "task_arithmetic", options: new MergeExecutionOptions { MaxThreads = 2, SliceElements = int.MaxValue }));
+    }
+
+    [TestMethod]
     [DataRow("task_arithmetic", 1)]
     [DataRow("task_arithmetic", 2)]
     [DataRow("ties", 2)]
@@ -35,6 +44,8 @@ public sealed class SlicedMergeTests
     [DataRow("consensus", 1)]
     [DataRow("dare", 2)]
     [DataRow("breadcrumbs", 1)]
+    [DataRow("pcb", 2)]
+    [DataRow("tatr", 1)]
     public void SlicedAndWholeTensorMergesGiveTheSameBits(string method, int threads)
     {
         var whole = Run(Family(), method, options: new MergeExecutionOptions { MaxThreads = threads, SliceElements = 0, Seed = 7 });

@@ -53,20 +53,6 @@ public sealed class TatrTests
     }
 
     [TestMethod]
-    public void SlicesMergeAsTheWholeTensor()
-    {
-        // The method is element-wise over global statistics: the executor streams each tensor in slices (here of 1000
-        // elements, with a remainder), and the bits equal a merge of whole tensors.
-        var f = new TinyFamily("a", "b", "c");
-        for (int k = 0; k < 3; k++)
-            f.WithTaskVectors($"blocks.{k}.w", [96, 64], Random(6144, (ulong)(20 + k)), Random(6144, (ulong)(30 + k), 0.1f),
-                Random(6144, (ulong)(40 + k), 0.1f), Random(6144, (ulong)(50 + k), 0.1f));
-        var sliced = Run(f, "tatr", P(("quantile", 0.8)), options: new MergeExecutionOptions { MaxThreads = 2, SliceElements = 1000 }).Tensors;
-        var whole = Run(f, "tatr", P(("quantile", 0.8)), options: new MergeExecutionOptions { MaxThreads = 2, SliceElements = 1 << 20 }).Tensors;
-        foreach (var (name, values) in whole) CollectionAssert.AreEqual(values, sliced[name], name);
-    }
-
-    [TestMethod]
     public void NonFiniteElementStaysNonFiniteAndCountsAsZero()
     {
         var theta0 = Random(64, 7);

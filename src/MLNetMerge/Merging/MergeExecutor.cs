@@ -262,14 +262,16 @@ internal static partial class MergeExecutor
         {
             var ctx = new MergeTensorContext(plan.TaskCount) { Plan = plan, Parameters = parameters, MaxThreads = Math.Max(1, options.MaxThreads) };
             bool sum = run.UsesOnlyTaskSum;
-            if (sum && (slice > 0 || raw || run.PassCount > 0)) throw new InvalidOperationException($"{run.GetType().Name}: a task-sum run must be whole-tensor, not raw and without passes.");
-            // One set of buffers per worker for the whole stage: a slice each, or the largest item's length. Renting per
-            // item would draw every size class of the pool in turn (each a new set of T + 3 arrays, all kept pooled).
-            Rent(ctx, slice > 0 ? slice : largest, taskBuffers: baseOnly ? 0 : sum ? 1 : ctx.TaskArrays.Length,
-                inputs: ranges is null ? 0 : Math.Min(largest, TensorRangeReader.RangeElements));
-            ctx.Ranges = ranges;
+            // Everything a worker does sits inside the try: an exception on a worker thread of its own would end the process
+            // instead of reaching the caller.
             try
             {
+                if (sum && (slice > 0 || raw || run.PassCount > 0)) throw new InvalidOperationException($"{run.GetType().Name}: a task-sum run must be whole-tensor, not raw and without passes.");
+                // One set of buffers per worker for the whole stage: a slice each, or the largest item's length. Renting per
+                // item would draw every size class of the pool in turn (each a new set of T + 3 arrays, all kept pooled).
+                Rent(ctx, slice > 0 ? slice : largest, taskBuffers: baseOnly ? 0 : sum ? 1 : ctx.TaskArrays.Length,
+                    inputs: ranges is null ? 0 : Math.Min(largest, TensorRangeReader.RangeElements));
+                ctx.Ranges = ranges;
                 while (failure is null)
                 {
                     ct.ThrowIfCancellationRequested();

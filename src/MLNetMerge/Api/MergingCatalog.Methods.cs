@@ -205,7 +205,7 @@ public sealed partial class MergingCatalog
     /// vectors conflict most (Sun et al. 2025, arXiv:2501.15065).</summary>
     /// <param name="family">The base and fine-tuned checkpoints.</param>
     /// <param name="quantile">Share of the model's elements, from the lowest conflict up, inside the trust region. Default 0.99.</param>
-    /// <param name="scale">λ. Default 0.3.</param>
+    /// <param name="scale">λ. Default 0.3 (task arithmetic inside the trust region).</param>
     /// <param name="task">The task the transformer serves; null: every task (columns suffixed <c>.{task}</c>).</param>
     public MergeEstimator Tatr(MergeFamily family, double? quantile = null, double? scale = null, string? task = null)
     {

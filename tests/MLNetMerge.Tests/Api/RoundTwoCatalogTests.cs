@@ -121,6 +121,8 @@ public sealed class RoundTwoCatalogTests
         yield return ("pcb", (ml, f) => ml.Merging().Pcb(f, new PcbOptions { Keep = 0.3, Scale = 0.8, Clip = 0.01, Seed = 3 }), "pcb", "{ keep: 0.3, scale: 0.8, clip: 0.01 }", "{}");
         yield return ("pcb short", (ml, f) => ml.Merging().Pcb(f, keep: 0.6, scale: 1.1), "pcb", "{ pcb_ratio: 0.6, scale: 1.1 }", "{}");
         yield return ("tatr", (ml, f) => ml.Merging().Tatr(f, new TatrOptions { Quantile = 0.8, Scale = 0.6, Seed = 3 }), "tatr", "{ quantile: 0.8, scale: 0.6 }", "{}");
+        yield return ("tatr ties", (ml, f) => ml.Merging().Tatr(f, new TatrOptions { Merge = TatrMerge.Ties, Quantile = 0.9, Keep = 0.4, Weights = half, Seed = 3 }),
+            "tatr", "{ merge: ties, quantile: 0.9, keep: 0.4 }", "{ weight: 0.5 }");
         yield return ("tatr short", (ml, f) => ml.Merging().Tatr(f, quantile: 0.5), "tatr", "{ threshold_quantile: 0.5 }", "{}");
         // mergekit's composite names through the named overload, with mergekit's parameter names
         yield return ("della_linear", (ml, f) => ml.Merging().Merge(f, "della_linear", new Dictionary<string, string> { ["density"] = "0.6", ["epsilon"] = "0.1", ["lambda"] = "0.8" }, seed: 3),

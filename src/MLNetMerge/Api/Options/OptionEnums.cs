@@ -64,6 +64,15 @@ public enum LinesMerge
     Consensus,
 }
 
+/// <summary>The merge TATR runs inside its trust region.</summary>
+public enum TatrMerge
+{
+    /// <summary>Task arithmetic's Σt wt τt of the masked task vectors.</summary>
+    Ta,
+    /// <summary>TIES's trimmed, sign-elected disjoint mean of the masked task vectors.</summary>
+    Ties,
+}
+
 /// <summary>How EMR's rescalers γt are computed.</summary>
 public enum EmrRescaler
 {

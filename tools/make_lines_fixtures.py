@@ -9,12 +9,11 @@ Writes tests/MLNetMerge.Tests/Fixtures/lines/ in the layout of tools/make_method
 expected/<case>.safetensors, cases.json): a seeded family of three blocks plus an embedding and a final norm, merged in
 float64.
 """
-import json
 import os
 
 import torch
 
-from make_methods2_fixtures import write_family, write_safetensors
+from make_methods2_fixtures import write_cases
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures", "lines")
 TASKS = ["t1", "t2", "t3"]
@@ -96,26 +95,15 @@ def lines(base, tasks, merge="ta", beta=0.5, alpha=None, weights=None, keep=0.2,
 
 def main():
     base, tasks = family()
-    write_family(OUT, base, TASKS, tasks)
-    b64 = {n: t.double() for n, t in base.items()}
-    t64 = [{n: x.double() for n, x in t.items()} for t in tasks]
-    cases = []
-
-    def case(name, result, parameters=None, per_model=None, rtol=2e-5):
-        write_safetensors(os.path.join(OUT, "expected", f"{name}.safetensors"), result)
-        cases.append({"name": name, "method": "lines", "parameters": parameters or {}, "per_model": per_model or {},
-                      "tasks": TASKS, "rtol": rtol})
-
-    case("lines_ta", lines(b64, t64))
-    case("lines_ta_weighted", lines(b64, t64, beta=0.8, weights=[1.0, 0.5, 2.0]),
-         {"beta": 0.8}, {"t2": {"weight": 0.5}, "t3": {"weight": 2.0}})
-    case("lines_ta_alpha", lines(b64, t64, beta=0.2, alpha=0.4), {"beta": 0.2, "alpha": 0.4})
-    case("lines_ties", lines(b64, t64, merge="ties", beta=0.6, keep=0.3), {"merge": "ties", "beta": 0.6, "keep": 0.3})
-    case("lines_consensus", lines(b64, t64, merge="consensus", beta=0.4, kappa=0.3, k=2),
-         {"merge": "consensus", "beta": 0.4, "kappa": 0.3, "k": 2})
-    with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump(cases, f, indent=1)
-    print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")
+    count = write_cases(OUT, "lines", base, TASKS, tasks, [
+        ("lines_ta", {}, {}, {}),
+        ("lines_ta_weighted", {"beta": 0.8, "weights": [1.0, 0.5, 2.0]}, {"beta": 0.8}, {"t2": {"weight": 0.5}, "t3": {"weight": 2.0}}),
+        ("lines_ta_alpha", {"beta": 0.2, "alpha": 0.4}, {"beta": 0.2, "alpha": 0.4}, {}),
+        ("lines_ties", {"merge": "ties", "beta": 0.6, "keep": 0.3}, {"merge": "ties", "beta": 0.6, "keep": 0.3}, {}),
+        ("lines_consensus", {"merge": "consensus", "beta": 0.4, "kappa": 0.3, "k": 2},
+         {"merge": "consensus", "beta": 0.4, "kappa": 0.3, "k": 2}, {}),
+    ], lines)
+    print(f"wrote {count} cases to {os.path.normpath(OUT)}")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,23 @@ def write_family(out, base, names, tasks):
         write_safetensors(os.path.join(out, f"{name}.safetensors"), theta)
 
 
+def write_cases(out, method, base, names, tasks, specs, reference, rtol=2e-5):
+    """A fixture folder: the family (write_family), then per spec (case name, reference keyword arguments, recipe
+    parameters, per-model parameters) expected/<case>.safetensors from reference(base, tasks, **kwargs) in float64, and
+    cases.json. Returns the number of cases."""
+    write_family(out, base, names, tasks)
+    b64 = {n: t.double() for n, t in base.items()}
+    t64 = [{n: x.double() for n, x in t.items()} for t in tasks]
+    cases = []
+    for name, kwargs, parameters, per_model in specs:
+        write_safetensors(os.path.join(out, "expected", f"{name}.safetensors"), reference(b64, t64, **kwargs))
+        cases.append({"name": name, "method": method, "parameters": parameters, "per_model": per_model,
+                      "tasks": list(names), "rtol": rtol})
+    with open(os.path.join(out, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+    return len(cases)
+
+
 def family():
     g = torch.Generator().manual_seed(20250)
     base = {n: torch.randn(s, generator=g) * 0.5 for n, s in SHAPES.items()}

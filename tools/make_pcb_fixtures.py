@@ -14,13 +14,12 @@ Writes tests/MLNetMerge.Tests/Fixtures/pcb/ in the layout of tools/make_methods2
 expected/<case>.safetensors, cases.json) on the family of tools/make_lines_fixtures.py, and Fixtures/pcb_small/ on the
 same family with its task vectors scaled by 1/50 (products τt ⊙ Σ τ of real checkpoints' size).
 """
-import json
 import os
 
 import torch
 
 from make_lines_fixtures import TASKS, family
-from make_methods2_fixtures import write_family, write_safetensors
+from make_methods2_fixtures import write_cases
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures")
 OUT = os.path.join(FIXTURES, "pcb")
@@ -67,26 +66,22 @@ def pcb(base, tasks, keep=0.1, scale=0.3, clip=1e-4):
     return out
 
 
-def write_cases(out, base, tasks, specs):
-    write_family(out, base, TASKS, tasks)
-    b64 = {n: t.double() for n, t in base.items()}
-    t64 = [{n: x.double() for n, x in t.items()} for t in tasks]
-    cases = []
-    for name, kwargs, parameters, per_model in specs:
-        write_safetensors(os.path.join(out, "expected", f"{name}.safetensors"), pcb(b64, t64, **kwargs))
-        cases.append({"name": name, "method": "pcb", "parameters": parameters, "per_model": per_model,
-                      "tasks": TASKS, "rtol": 2e-5})
-    with open(os.path.join(out, "cases.json"), "w") as f:
-        json.dump(cases, f, indent=1)
-    taus = torch.stack([torch.cat([(t[n] - b64[n]).flatten() for n in b64]) for t in t64])
-    positive = [(taus[t] * taus.sum(0) > 0).double().mean().item() for t in range(len(t64))]
-    print(f"wrote {len(cases)} cases to {os.path.normpath(out)} (positive score shares {', '.join(f'{x:.3f}' for x in positive)})")
+def positive_shares(base, tasks):
+    """Per task, the share of elements whose score is positive (τt agrees with Σ τ)."""
+    taus = torch.stack([torch.cat([(t[n] - base[n]).double().flatten() for n in base]) for t in tasks])
+    return [(taus[t] * taus.sum(0) > 0).double().mean().item() for t in range(len(tasks))]
+
+
+def write(out, base, tasks, specs):
+    count = write_cases(out, "pcb", base, TASKS, tasks, specs, pcb)
+    positive = positive_shares(base, tasks)
+    print(f"wrote {count} cases to {os.path.normpath(out)} (positive score shares {', '.join(f'{x:.3f}' for x in positive)})")
     return positive
 
 
 def main():
     base, tasks = family()
-    positive = write_cases(OUT, base, tasks, [
+    positive = write(OUT, base, tasks, [
         ("pcb_default", {}, {}, {}),
         ("pcb_keep_scale", {"keep": 0.3, "scale": 1.0}, {"keep": 0.3, "scale": 1.0}, {}),
         ("pcb_clip", {"keep": 0.2, "clip": 0.05}, {"keep": 0.2, "clip": 0.05}, {}),
@@ -96,7 +91,7 @@ def main():
     ])
     assert max(positive) < 0.95, positive
     small = [{n: (base[n] + SMALL * (t[n] - base[n])).to(torch.float32) for n in base} for t in tasks]
-    write_cases(OUT_SMALL, base, small, [
+    write(OUT_SMALL, base, small, [
         ("pcb_small_default", {}, {}, {}),
         ("pcb_small_keep", {"keep": 0.4, "scale": 1.0}, {"keep": 0.4, "scale": 1.0}, {}),
     ])

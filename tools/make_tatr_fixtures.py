@@ -11,13 +11,12 @@ Run with Debian's torch:  PYENV_VERSION=system python3 tools/make_tatr_fixtures.
 Writes tests/MLNetMerge.Tests/Fixtures/tatr/ in the layout of tools/make_methods2_fixtures.py (base, t1..t3,
 expected/<case>.safetensors, cases.json) on the family of tools/make_lines_fixtures.py.
 """
-import json
 import os
 
 import torch
 
 from make_lines_fixtures import TASKS, family, ties_vector
-from make_methods2_fixtures import write_family, write_safetensors
+from make_methods2_fixtures import write_cases
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "MLNetMerge.Tests", "Fixtures", "tatr")
 
@@ -59,29 +58,16 @@ def tatr(base, tasks, quantile=0.99, scale=0.3, merge="ta", weights=None, keep=0
 
 def main():
     base, tasks = family()
-    write_family(OUT, base, TASKS, tasks)
-    b64 = {n: t.double() for n, t in base.items()}
-    t64 = [{n: x.double() for n, x in t.items()} for t in tasks]
-    cases = []
-
-    def case(name, kwargs, parameters):
-        write_safetensors(os.path.join(OUT, "expected", f"{name}.safetensors"), tatr(b64, t64, **kwargs))
-        cases.append({"name": name, "method": "tatr", "parameters": parameters, "per_model": {}, "tasks": TASKS,
-                      "rtol": 2e-5})
-
-    case("tatr_default", {}, {})
-    case("tatr_quantile_scale", {"quantile": 0.7, "scale": 1.0}, {"quantile": 0.7, "scale": 1.0})
-    case("tatr_half", {"quantile": 0.5, "scale": 0.5}, {"threshold_quantile": 0.5, "scale": 0.5})
-    case("tatr_all_but_top", {"quantile": 1.0}, {"quantile": 1.0})
-    case("tatr_none", {"quantile": 0.0}, {"quantile": 0.0})
-    case("tatr_ties", {"quantile": 0.8, "scale": 1.0, "merge": "ties", "keep": 0.3}, {"quantile": 0.8, "merge": "ties", "keep": 0.3})
-    cases_weighted = {"quantile": 0.9, "weights": [1.0, 0.5, 2.0]}
-    write_safetensors(os.path.join(OUT, "expected", "tatr_weighted.safetensors"), tatr(b64, t64, **cases_weighted))
-    cases.append({"name": "tatr_weighted", "method": "tatr", "parameters": {"quantile": 0.9},
-                  "per_model": {"t2": {"weight": 0.5}, "t3": {"weight": 2.0}}, "tasks": TASKS, "rtol": 2e-5})
-    with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump(cases, f, indent=1)
-    print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")
+    count = write_cases(OUT, "tatr", base, TASKS, tasks, [
+        ("tatr_default", {}, {}, {}),
+        ("tatr_quantile_scale", {"quantile": 0.7, "scale": 1.0}, {"quantile": 0.7, "scale": 1.0}, {}),
+        ("tatr_half", {"quantile": 0.5, "scale": 0.5}, {"threshold_quantile": 0.5, "scale": 0.5}, {}),
+        ("tatr_all_but_top", {"quantile": 1.0}, {"quantile": 1.0}, {}),
+        ("tatr_none", {"quantile": 0.0}, {"quantile": 0.0}, {}),
+        ("tatr_ties", {"quantile": 0.8, "scale": 1.0, "merge": "ties", "keep": 0.3}, {"quantile": 0.8, "merge": "ties", "keep": 0.3}, {}),
+        ("tatr_weighted", {"quantile": 0.9, "weights": [1.0, 0.5, 2.0]}, {"quantile": 0.9}, {"t2": {"weight": 0.5}, "t3": {"weight": 2.0}}),
+    ], tatr)
+    print(f"wrote {count} cases to {os.path.normpath(OUT)}")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,28 @@ internal static class Merges
         }
     }
 
+    /// <summary>
+    /// Under allow_nonfinite, for a method whose statistics over the model count a non-finite element as τ = 0: a NaN in
+    /// one task's element <paramref name="index"/> of a two-task family leaves that element NaN in the output and every
+    /// other element as merging the family with τ = 0 there in both tasks gives.
+    /// </summary>
+    public static void AssertNonFiniteCountsAsZero(string method, Dictionary<string, ParameterValue> parameters, int index)
+    {
+        var theta0 = Random(64, 7);
+        float[] t1 = Random(64, 8), t2 = Random(64, 9);
+        var withNaN = (float[])t1.Clone();
+        withNaN[index] = float.NaN;
+        float[] z1 = (float[])t1.Clone(), z2 = (float[])t2.Clone();
+        z1[index] = 0;
+        z2[index] = 0;
+        var options = new MergeExecutionOptions { MaxThreads = 1, AllowNonFinite = true };
+        var got = Run(new TinyFamily("t1", "t2").WithTaskVectors("w", [64], theta0, withNaN, t2), method, parameters, options: options).Tensors["w"];
+        var want = Run(new TinyFamily("t1", "t2").WithTaskVectors("w", [64], theta0, z1, z2), method, parameters, options: options).Tensors["w"];
+        Assert.IsTrue(float.IsNaN(got[index]), $"{method}: element {index} is {got[index]}, not NaN");
+        for (int i = 0; i < 64; i++)
+            if (i != index) Assert.AreEqual(want[i], got[i], $"{method}: element {i}");
+    }
+
     /// <summary>Deterministic values in [-1, 1) from a 64-bit LCG.</summary>
     public static float[] Random(int length, ulong seed, float scale = 1f)
     {

@@ -22,6 +22,17 @@ internal static class NonFiniteInputs
             if (float.IsFinite(output[i])) output[i] = float.NaN;
     }
 
+    /// <summary>
+    /// Sets every task vector to 0 at the context's non-finite positions, for methods whose statistics over the model
+    /// (PCB's cuts, TATR's trust region) must not see NaN or infinity: such an element counts as τ = 0 in them, and
+    /// <see cref="Keep"/> makes it non-finite in the output again.
+    /// </summary>
+    public static void ZeroTaskVectors(MergeTensorContext ctx)
+    {
+        foreach (int i in ctx.NonFinite)
+            for (int t = 0; t < ctx.TaskCount; t++) ctx.Task(t)[i] = 0;
+    }
+
     /// <summary>Positions (plus <paramref name="offset"/>) of <paramref name="values"/> holding NaN or infinity, added to <paramref name="positions"/>.</summary>
     public static void Find(ReadOnlySpan<float> values, List<int> positions, long offset = 0)
     {

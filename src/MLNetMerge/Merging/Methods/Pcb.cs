@@ -78,9 +78,11 @@ internal sealed class PcbRun : MergeRun, IDisposable
     public override int PassCount => _elements == 0 || _tasks == 0 ? 0 : _negativePasses ? 5 : 4;
 
     /// <inheritdoc />
+    public override void Prepare(MergeTensorContext ctx) => NonFiniteInputs.ZeroTaskVectors(ctx);
+
+    /// <inheritdoc />
     public override object? Visit(int pass, MergeTensorContext ctx)
     {
-        ZeroNonFinite(ctx);
         var local = _selection!.Local;                                 // this thread's counts
         if (pass < 2)
         {
@@ -140,17 +142,9 @@ internal sealed class PcbRun : MergeRun, IDisposable
         return Enumerable.Repeat(_elements - index, _tasks).ToArray();
     }
 
-    /// <summary>Under allow_nonfinite a non-finite element counts as τ = 0 in every statistic (the executor keeps it non-finite in the output).</summary>
-    private static void ZeroNonFinite(MergeTensorContext ctx)
-    {
-        foreach (int i in ctx.NonFinite)
-            for (int t = 0; t < ctx.TaskCount; t++) ctx.Task(t)[i] = 0;
-    }
-
     /// <inheritdoc />
     public override void Merge(MergeTensorContext ctx, Span<float> output)
     {
-        ZeroNonFinite(ctx);
         int n = ctx.Length;
         var sum = ctx.Scratch;                                          // (n) Σk τk
         PcbKernels.TaskSum(ctx, sum);

@@ -88,8 +88,7 @@ internal sealed class TatrRun : MergeRun, IDisposable
     /// <summary>Zeroes non-finite positions (allow_nonfinite) and, once q is known, every τt outside the trust region; then the inner run's.</summary>
     public override void Prepare(MergeTensorContext ctx)
     {
-        foreach (int i in ctx.NonFinite)
-            for (int t = 0; t < ctx.TaskCount; t++) ctx.Task(t)[i] = 0;
+        NonFiniteInputs.ZeroTaskVectors(ctx);
         if (_resolved)
         {
             var omega = ctx.Scratch;                                       // (n) Ω

@@ -9,8 +9,9 @@ namespace MLNetMerge.Tests;
 /// The round-2 methods against the independent torch reference of <c>tools/make_methods2_fixtures.py</c> (exact float64
 /// SVDs for the subspace methods, the authors' float32 autograd + torch.optim.Adam for WUDI, mergekit's definitions for
 /// nuslerp, multislerp, karcher, sce and breadcrumbs_ties) on a seeded 3-task family of six tensors (two 2-D weights in
-/// a block, a bias, a norm, an embedding, a 3-D tensor); and LiNeS against <c>tools/make_lines_fixtures.py</c> (float64, the
-/// paper's definition) on a 3-task family of three blocks, an embedding and a final norm. Every merged tensor must match to <c>rtol·max|θ_ref − θ0| +
+/// a block, a bias, a norm, an embedding, a 3-D tensor); and LiNeS, PCB and TATR against <c>tools/make_lines_fixtures.py</c>,
+/// <c>tools/make_pcb_fixtures.py</c> and <c>tools/make_tatr_fixtures.py</c> (float64, the papers' definitions) on a 3-task
+/// family of three blocks, an embedding and a final norm (for PCB also with its task vectors scaled by 1/50). Every merged tensor must match to <c>rtol·max|θ_ref − θ0| +
 /// 1e-6</c>: float32 rounding for the closed-form methods (2e-5; measured ≤ 1.6e-6), the Adam trajectory for WUDI (2e-4; measured ≤ 1e-6).
 /// </summary>
 [TestClass]

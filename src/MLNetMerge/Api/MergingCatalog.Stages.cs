@@ -28,6 +28,11 @@ public sealed partial class MergingCatalog
     /// <param name="options">The settings; null: the declared defaults.</param>
     public AlignmentStage Fisher(FisherOptions? options = null) => new(options ?? new FisherOptions());
 
+    /// <summary>TATR with gradients: task arithmetic inside the trust region each task's mean absolute loss gradient at the
+    /// base weights defines (Sun et al. 2025, arXiv:2501.15065).</summary>
+    /// <param name="options">The settings; null: the declared defaults.</param>
+    public AlignmentStage TrustRegion(TrustRegionOptions? options = null) => new(options ?? new TrustRegionOptions());
+
     /// <summary>Model Tinting and Tinting++: merge coefficients and one task-specific layer trained on unlabeled inputs (Jung et al. 2024, arXiv:2412.19098).</summary>
     /// <param name="options">The settings; null: the declared defaults.</param>
     public AlignmentStage Tinting(TintingOptions? options = null) => new(options ?? new TintingOptions());

@@ -1,0 +1,83 @@
+using MLNetMerge.Alignment;
+using MLNetMerge.Data;
+using MLNetMerge.Encoders;
+using MLNetMerge.Nn.Architectures;
+
+namespace MLNetMerge.Tests.Alignment;
+
+/// <summary>TATR with gradients (docs/methods/tatr.md): the mean absolute gradient, the trust-region merge, and the stage.</summary>
+[TestClass]
+public sealed class TrustRegionMergingTests
+{
+    [TestMethod]
+    public void MeanAbsoluteGradient_OfALinearEncoder_MatchesTheClosedForm()
+    {
+        // Encoder e = W x + b (E = 2, In = 3), head z = H e + c (K = 3), CE = −log softmax(z)_y:
+        // ∂CE/∂W_ij = (Hᵀ(p − δ_y))_i x_j, ∂CE/∂b_i = (Hᵀ(p − δ_y))_i; G = mean over the examples of their absolute values.
+        var mlp = new Mlp(new MlpConfig { InputSize = 3, OutputSize = 2 });
+        float[] w = [0.5f, -1f, 0.25f, 1.5f, 0.75f, -0.5f], b = [0.1f, -0.2f];
+        w.CopyTo(mlp.Parameters.Value("layers.0.weight")); b.CopyTo(mlp.Parameters.Value("layers.0.bias"));
+        var head = new TaskHead([1f, -1f, 0.5f, 2f, -1.5f, 0.25f], [0f, 0.3f, -0.3f], 3, 2);
+        float[] xs = [1f, 2f, -1f, -0.5f, 0.25f, 3f];
+        int[] ys = [2, 0];
+        var data = new TaskDataset("t", xs, [3], null, ["a", "b", "c"]);
+        var g = MeanAbsoluteGradient.Compute(mlp, head, data, ys);
+        var expected = new double[8];
+        var predicted = new int[2];
+        for (int n = 0; n < 2; n++)
+        {
+            var x = xs.AsSpan(n * 3, 3).ToArray();
+            var e = new double[2];
+            for (int i = 0; i < 2; i++) e[i] = b[i] + w[i * 3] * x[0] + w[i * 3 + 1] * x[1] + w[i * 3 + 2] * x[2];
+            var z = new double[3];
+            for (int k = 0; k < 3; k++) z[k] = head.Bias[k] + head.Weight[k * 2] * e[0] + head.Weight[k * 2 + 1] * e[1];
+            predicted[n] = Array.IndexOf(z, z.Max());
+            double max = z.Max(), s = z.Sum(v => Math.Exp(v - max));
+            var p = z.Select(v => Math.Exp(v - max) / s).ToArray();
+            var d = new double[2];
+            for (int i = 0; i < 2; i++) for (int k = 0; k < 3; k++) d[i] += head.Weight[k * 2 + i] * (p[k] - (k == ys[n] ? 1 : 0));
+            for (int i = 0; i < 2; i++)
+            {
+                for (int j = 0; j < 3; j++) expected[i * 3 + j] += Math.Abs(d[i] * x[j]) / 2;
+                expected[6 + i] += Math.Abs(d[i]) / 2;
+            }
+        }
+        for (int i = 0; i < 8; i++) Assert.AreEqual(expected[i], g[i], 1e-5 * Math.Max(1, expected[i]), $"element {i}");
+        CollectionAssert.AreEqual(predicted, MeanAbsoluteGradient.Predict(mlp, head, data));
+    }
+
+    [TestMethod]
+    public void Merge_KeepsTaskArithmeticBelowTheConflictQuantile()
+    {
+        // θ0 = 0, τ1 = [1, 2, 0, 3], τ2 = [1, −1, 5, 2], G1 = 1, G2 = [0, 2, 0, 0.5]:
+        // Ω = G1 |τ2| + G2 |τ1| = [1, 1 + 4, 5, 2 + 1.5] = [1, 5, 5, 3.5]. quantile 0.5 of P = 4 → ascending index 2 of
+        // [1, 3.5, 5, 5] → q = 5; Ω < 5 keeps elements 0 and 3 of Σ τ = [2, 1, 5, 5] → [2, 0, 0, 5] at λ 1.
+        var output = new float[4];
+        float q = TrustRegionMerging.Merge(output, new float[4], [[1f, 2f, 0f, 3f], [1f, -1f, 5f, 2f]], [[1f, 1f, 1f, 1f], [0f, 2f, 0f, 0.5f]], 0.5, 1f);
+        Assert.AreEqual(5f, q);
+        CollectionAssert.AreEqual(new[] { 2f, 0f, 0f, 5f }, output);
+    }
+
+    [TestMethod]
+    public void Stage_IsTaskArithmeticOutsideItsMostConflictedElements()
+    {
+        // quantile 1: q is the largest Ω, so every element but those at it merges as task arithmetic (θ0 + 0.3 Σ τ);
+        // quantile 0: nothing is below the smallest Ω, the base comes back.
+        using var fx = AlignmentFixture.TinyVit(["a", "b"], examples: 8);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions { Scale = 0.3 });
+        var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
+        var theta0 = ws.Flatten(ws.Family.Base);
+        var ta = ws.Flatten(merged, "a");
+        var all = (MergedEncoderModel)EngineRuns.Stage(new TrustRegionOptions { Samples = 8, Quantile = 1.0, Scale = 0.3 }).Fit(merged, fx.Inputs);
+        var m = ws.Flatten(name => all.EncoderWeights[name]);
+        int atBase = 0;
+        for (int i = 0; i < m.Length; i++)
+        {
+            if (m[i] == theta0[i] && ta[i] != theta0[i]) { atBase++; continue; }
+            Assert.AreEqual(ta[i], m[i], 1e-6f, $"element {i}");
+        }
+        Assert.IsTrue(atBase is >= 1 and <= 4, $"{atBase} elements left at θ0; expected the few at the largest Ω");
+        var none = (MergedEncoderModel)EngineRuns.Stage(new TrustRegionOptions { Samples = 8, Quantile = 0.0 }).Fit(merged, fx.Inputs);
+        CollectionAssert.AreEqual(theta0, ws.Flatten(name => none.EncoderWeights[name]));
+    }
+}

@@ -32,29 +32,16 @@ public sealed class FisherMergingTests
     [TestMethod]
     public void ExpectedFisher_OfALinearEncoder_MatchesTheClosedForm()
     {
-        // Encoder e = W x + b (E = 2, In = 3), head z = H e + c (K = 3), p = softmax(z).
-        // ∂ log p_y / ∂W_ij = (Hᵀ(δ_y − p))_i x_j, ∂/∂b_i = (Hᵀ(δ_y − p))_i; F = mean_x Σ_y p_y (∂ log p_y/∂θ)².
-        var mlp = new Mlp(new MlpConfig { InputSize = 3, OutputSize = 2 });
-        float[] w = [0.5f, -1f, 0.25f, 1.5f, 0.75f, -0.5f], b = [0.1f, -0.2f];
-        w.CopyTo(mlp.Parameters.Value("layers.0.weight")); b.CopyTo(mlp.Parameters.Value("layers.0.bias"));
-        var head = new TaskHead([1f, -1f, 0.5f, 2f, -1.5f, 0.25f], [0f, 0.3f, -0.3f], 3, 2);
-        float[] xs = [1f, 2f, -1f, -0.5f, 0.25f, 3f];
-        var data = new TaskDataset("t", xs, [3], null, ["a", "b", "c"]);
-        var fisher = DiagonalFisher.Compute(mlp, head, data, FisherLabelSource.Expected, 0);
+        // ∂ log p_y / ∂W_ij = (Hᵀ(δ_y − p))_i x_j, ∂/∂b_i = (Hᵀ(δ_y − p))_i; F = mean_x Σ_y p_y (∂ log p_y/∂θ)² (LinearEncoderCase).
+        var c = new LinearEncoderCase();
+        var fisher = DiagonalFisher.Compute(c.Encoder, c.Head, c.Data, FisherLabelSource.Expected, 0);
         var expected = new double[8];
         for (int n = 0; n < 2; n++)
         {
-            var x = xs.AsSpan(n * 3, 3).ToArray();
-            var e = new double[2];
-            for (int i = 0; i < 2; i++) e[i] = b[i] + w[i * 3] * x[0] + w[i * 3 + 1] * x[1] + w[i * 3 + 2] * x[2];
-            var z = new double[3];
-            for (int k = 0; k < 3; k++) z[k] = head.Bias[k] + head.Weight[k * 2] * e[0] + head.Weight[k * 2 + 1] * e[1];
-            double max = z.Max(), s = z.Sum(v => Math.Exp(v - max));
-            var p = z.Select(v => Math.Exp(v - max) / s).ToArray();
+            var (x, _, p) = c.Forward(n);
             for (int y = 0; y < 3; y++)
             {
-                var g = new double[2];
-                for (int i = 0; i < 2; i++) for (int k = 0; k < 3; k++) g[i] += head.Weight[k * 2 + i] * ((k == y ? 1 : 0) - p[k]);
+                var g = c.EmbeddingGradient(p, y);                        // the sign does not matter squared
                 for (int i = 0; i < 2; i++)
                 {
                     for (int j = 0; j < 3; j++) expected[i * 3 + j] += p[y] * Math.Pow(g[i] * x[j], 2) / 2;

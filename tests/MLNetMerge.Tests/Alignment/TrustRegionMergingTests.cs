@@ -1,7 +1,5 @@
 using MLNetMerge.Alignment;
-using MLNetMerge.Data;
 using MLNetMerge.Encoders;
-using MLNetMerge.Nn.Architectures;
 
 namespace MLNetMerge.Tests.Alignment;
 
@@ -12,30 +10,18 @@ public sealed class TrustRegionMergingTests
     [TestMethod]
     public void MeanAbsoluteGradient_OfALinearEncoder_MatchesTheClosedForm()
     {
-        // Encoder e = W x + b (E = 2, In = 3), head z = H e + c (K = 3), CE = −log softmax(z)_y:
-        // ∂CE/∂W_ij = (Hᵀ(p − δ_y))_i x_j, ∂CE/∂b_i = (Hᵀ(p − δ_y))_i; G = mean over the examples of their absolute values.
-        var mlp = new Mlp(new MlpConfig { InputSize = 3, OutputSize = 2 });
-        float[] w = [0.5f, -1f, 0.25f, 1.5f, 0.75f, -0.5f], b = [0.1f, -0.2f];
-        w.CopyTo(mlp.Parameters.Value("layers.0.weight")); b.CopyTo(mlp.Parameters.Value("layers.0.bias"));
-        var head = new TaskHead([1f, -1f, 0.5f, 2f, -1.5f, 0.25f], [0f, 0.3f, -0.3f], 3, 2);
-        float[] xs = [1f, 2f, -1f, -0.5f, 0.25f, 3f];
+        // CE = −log p_y: ∂CE/∂W_ij = (Hᵀ(p − δ_y))_i x_j, ∂CE/∂b_i = (Hᵀ(p − δ_y))_i; G = mean over the examples of their
+        // absolute values (LinearEncoderCase); the predicted labels are the argmax of z, i.e. of p.
+        var c = new LinearEncoderCase();
         int[] ys = [2, 0];
-        var data = new TaskDataset("t", xs, [3], null, ["a", "b", "c"]);
-        var g = MeanAbsoluteGradient.Compute(mlp, head, data, ys);
+        var g = MeanAbsoluteGradient.Compute(c.Encoder, c.Head, c.Data, ys);
         var expected = new double[8];
         var predicted = new int[2];
         for (int n = 0; n < 2; n++)
         {
-            var x = xs.AsSpan(n * 3, 3).ToArray();
-            var e = new double[2];
-            for (int i = 0; i < 2; i++) e[i] = b[i] + w[i * 3] * x[0] + w[i * 3 + 1] * x[1] + w[i * 3 + 2] * x[2];
-            var z = new double[3];
-            for (int k = 0; k < 3; k++) z[k] = head.Bias[k] + head.Weight[k * 2] * e[0] + head.Weight[k * 2 + 1] * e[1];
-            predicted[n] = Array.IndexOf(z, z.Max());
-            double max = z.Max(), s = z.Sum(v => Math.Exp(v - max));
-            var p = z.Select(v => Math.Exp(v - max) / s).ToArray();
-            var d = new double[2];
-            for (int i = 0; i < 2; i++) for (int k = 0; k < 3; k++) d[i] += head.Weight[k * 2 + i] * (p[k] - (k == ys[n] ? 1 : 0));
+            var (x, _, p) = c.Forward(n);
+            predicted[n] = Array.IndexOf(p, p.Max());
+            var d = c.EmbeddingGradient(p, ys[n]);
             for (int i = 0; i < 2; i++)
             {
                 for (int j = 0; j < 3; j++) expected[i * 3 + j] += Math.Abs(d[i] * x[j]) / 2;
@@ -43,7 +29,7 @@ public sealed class TrustRegionMergingTests
             }
         }
         for (int i = 0; i < 8; i++) Assert.AreEqual(expected[i], g[i], 1e-5 * Math.Max(1, expected[i]), $"element {i}");
-        CollectionAssert.AreEqual(predicted, MeanAbsoluteGradient.Predict(mlp, head, data));
+        CollectionAssert.AreEqual(predicted, MeanAbsoluteGradient.Predict(c.Encoder, c.Head, c.Data));
     }
 
     [TestMethod]

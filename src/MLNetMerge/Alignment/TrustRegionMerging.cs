@@ -15,15 +15,19 @@ internal sealed class TrustRegionConfig
 
     /// <summary>λ of the task-arithmetic merge inside the trust region.</summary>
     public required double Scale { get; init; }
+
+    /// <summary>Labels from the labeled validation split (true) or the fine-tuned models' predictions on unlabeled inputs.</summary>
+    public bool ValidationLabels { get; init; }
 }
 
 /// <summary>
 /// TATR with gradients (Sun, Li, Wang, Geng and Li 2025, arXiv:2501.15065; docs/methods/tatr.md): each task's mean
 /// absolute loss gradient at θ0 (<see cref="MeanAbsoluteGradient"/>, its head on its inputs) measures where the other tasks'
 /// vectors would hurt it, <c>Ω = Σ_i G_i ⊙ Σ_{j≠i} |τj|</c>; task arithmetic merges only where Ω is below its
-/// <c>quantile</c> over the encoder, <c>θ = θ0 + λ Σt τt ⊙ [Ω &lt; q]</c>. The labels are the inputs' own when they carry
-/// them, else the fine-tuned model's predictions (its task's model and head): the stage consumes unlabeled inputs (the
-/// test inputs here: transductive), where the paper takes labeled training examples. Replaces the merge.
+/// <c>quantile</c> over the encoder, <c>θ = θ0 + λ Σt τt ⊙ [Ω &lt; q]</c>. Labels: with <c>labels: validation</c> the
+/// labeled validation split's, as the paper takes labeled examples; by default (<c>labels: predicted</c>) the fine-tuned
+/// model's predictions (its task's model and head) on unlabeled inputs (the test inputs here: transductive). Replaces the
+/// merge.
 /// </summary>
 internal sealed class TrustRegionMerging : IAlignmentEstimator
 {
@@ -36,6 +40,7 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
         MethodParameter.Integer("samples", 128, "Inputs per task the mean absolute gradient is averaged over (the authors' max_samples).", 1, 10_000_000),
         MethodParameter.Number("quantile", 0.99, "Share of the encoder's elements, by conflict Ω from the lowest, inside the trust region (the authors' threshold_quantile).", 0, 1),
         MethodParameter.Number("scale", 0.3, "λ of the task-arithmetic merge inside the trust region.", -100, 100),
+        MethodParameter.Choice("labels", "The gradients' labels: the fine-tuned models' predictions on unlabeled inputs, or the labeled validation split's.", "predicted", "validation"),
     ];
 
     private readonly TrustRegionConfig _o;
@@ -55,7 +60,11 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
     public static TrustRegionMerging FromParameters(IReadOnlyDictionary<string, ParameterValue>? parameters)
     {
         var p = new StageParameters(MethodName, Declared, parameters);
-        var options = new TrustRegionConfig { Samples = p.Integer("samples"), Quantile = p.Number("quantile"), Scale = p.Number("scale") };
+        var options = new TrustRegionConfig
+        {
+            Samples = p.Integer("samples"), Quantile = p.Number("quantile"), Scale = p.Number("scale"),
+            ValidationLabels = p.Choice("labels") == "validation",
+        };
         p.Finish();
         return new TrustRegionMerging(options);
     }
@@ -64,7 +73,7 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
     public string Name => MethodName;
 
     /// <inheritdoc />
-    public DataRequirement Consumes => DataRequirement.UnlabeledTest;
+    public DataRequirement Consumes => _o.ValidationLabels ? DataRequirement.LabeledValidation : DataRequirement.UnlabeledTest;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, ParameterValue> Parameters => new Dictionary<string, ParameterValue>
@@ -72,10 +81,11 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
         ["samples"] = N(_o.Samples),
         ["quantile"] = N(_o.Quantile),
         ["scale"] = N(_o.Scale),
+        ["labels"] = T(_o.ValidationLabels ? "validation" : "predicted"),
     };
 
     /// <inheritdoc />
-    /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped task data.</exception>
+    /// <exception cref="AlignmentDataException">Missing, extra, empty or mis-shaped task data; with <c>labels: validation</c>, unlabeled data.</exception>
     /// <exception cref="IncompatibleModelsException">The family's tasks are not the merged model's.</exception>
     /// <exception cref="CheckpointFormatException">A head is missing or of the wrong width.</exception>
     public AlignedModel Fit(MergedModel merged, MergeInputs inputs, IProgress<MergeProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -90,7 +100,9 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
         {
             var data = ws.Take(t, _o.Samples);
             thetas[t] = ws.Flatten(ws.Family.Reader(ws.TaskNames[t]));
-            int[] labels = data.Labels ?? Predict(model, thetas[t], ws.Heads[t], data, cancellationToken);
+            if (_o.ValidationLabels && data.Labels is null)
+                throw new AlignmentDataException(ws.TaskNames[t], $"{MethodName} with labels: validation needs labeled inputs for task '{ws.TaskNames[t]}'; these have no labels (labels: predicted labels them with the fine-tuned model).");
+            int[] labels = _o.ValidationLabels ? data.Labels! : Predict(model, thetas[t], ws.Heads[t], data, cancellationToken);
             theta0.CopyTo(model.Parameters.Values, 0);
             gradients[t] = MeanAbsoluteGradient.Compute(model, ws.Heads[t], data, labels, cancellationToken);
             progress?.Report(new MergeProgress($"{MethodName}: gradients of '{ws.TaskNames[t]}'", t + 1, tasks));

@@ -1,4 +1,5 @@
 using MLNetMerge.Alignment;
+using MLNetMerge.Data;
 using MLNetMerge.Encoders;
 
 namespace MLNetMerge.Tests.Alignment;
@@ -65,5 +66,33 @@ public sealed class TrustRegionMergingTests
         Assert.IsTrue(atBase is >= 1 and <= 4, $"{atBase} elements left at θ0; expected the few at the largest Ω");
         var none = (MergedEncoderModel)EngineRuns.Stage(new TrustRegionOptions { Samples = 8, Quantile = 0.0 }).Fit(merged, fx.Inputs);
         CollectionAssert.AreEqual(theta0, ws.Flatten(name => none.EncoderWeights[name]));
+    }
+
+    [TestMethod]
+    public void ValidationLabels_AreTheDatasOwn_AndUnlabeledDataIsATypedError()
+    {
+        // labels: validation takes the inputs' labels: labeled with what the fine-tuned models predict, the stage gives the
+        // bits of labels: predicted; with every label moved to the next class it gives others. Unlabeled inputs fail.
+        using var fx = AlignmentFixture.TinyVit(["a", "b"], examples: 8);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions { Scale = 0.3 });
+        var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
+        MergeInputs Labeled(int shift) => new(fx.Family, fx.Data.ToDictionary(kv => kv.Key, kv =>
+        {
+            int t = ws.TaskNames.ToList().IndexOf(kv.Key);
+            ws.Flatten(ws.Family.Reader(kv.Key)).CopyTo(ws.Model.Parameters.Values, 0);
+            var predicted = MeanAbsoluteGradient.Predict(ws.Model, ws.Heads[t], kv.Value);
+            var labels = predicted.Select(y => (y + shift) % kv.Value.ClassCount).ToArray();
+            return new TaskDataset(kv.Key, kv.Value.Features, kv.Value.FeatureShape, labels, kv.Value.ClassNames);
+        }));
+        var options = new TrustRegionOptions { Samples = 8, Quantile = 0.7 };
+        var byPrediction = (MergedEncoderModel)EngineRuns.Stage(options).Fit(merged, fx.Inputs);
+        var validation = new TrustRegionOptions { Samples = 8, Quantile = 0.7, Labels = TrustRegionLabels.Validation };
+        var same = (MergedEncoderModel)EngineRuns.Stage(validation).Fit(merged, Labeled(0));
+        var shifted = (MergedEncoderModel)EngineRuns.Stage(validation).Fit(merged, Labeled(1));
+        var p = ws.Flatten(name => byPrediction.EncoderWeights[name]);
+        CollectionAssert.AreEqual(p, ws.Flatten(name => same.EncoderWeights[name]));
+        CollectionAssert.AreNotEqual(p, ws.Flatten(name => shifted.EncoderWeights[name]));
+        var e = Assert.ThrowsExactly<AlignmentDataException>(() => EngineRuns.Stage(validation).Fit(merged, fx.Inputs));
+        StringAssert.Contains(e.Message, "labels: validation");
     }
 }

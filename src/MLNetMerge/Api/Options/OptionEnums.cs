@@ -73,6 +73,15 @@ public enum TatrMerge
     Ties,
 }
 
+/// <summary>Where the trust-region stage's gradients take their labels.</summary>
+public enum TrustRegionLabels
+{
+    /// <summary>The fine-tuned models' predictions on unlabeled inputs (transductive on the test inputs).</summary>
+    Predicted,
+    /// <summary>The labeled validation split's labels, as the paper takes labeled examples.</summary>
+    Validation,
+}
+
 /// <summary>How EMR's rescalers γt are computed.</summary>
 public enum EmrRescaler
 {

@@ -18,4 +18,8 @@ public sealed class TrustRegionOptions : AlignmentOptions
     /// <summary>λ of the task-arithmetic merge inside the trust region. Default 0.3.</summary>
     [RecipeParameter("scale")]
     public double Scale { get; set; } = Declared.StageNumber("trust_region", "scale");
+
+    /// <summary>Where the gradients take their labels. Default <see cref="TrustRegionLabels.Predicted"/>.</summary>
+    [RecipeParameter("labels")]
+    public TrustRegionLabels Labels { get; set; } = Declared.StageChoice<TrustRegionLabels>("trust_region", "labels");
 }

@@ -1,8 +1,6 @@
 using System.Numerics.Tensors;
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
-using MLNetMerge.Nn.Layers;
-using MLNetMerge.Nn.Losses;
 using MLNetMerge.Encoders;
 using MLNetMerge.Tensors;
 
@@ -50,10 +48,7 @@ internal static class DiagonalFisher
         for (int i = 0; i < data.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            model.Forward(data.Features.AsSpan(i * f, f), 1);
-            var emb = model.Embedding(1);                                 // (1, E)
-            Linear.Forward<float>(logits, emb, head.Weight, head.Bias, 1, e, k);
-            LogSoftmax.Rows<float>(logp, logits, 1, k);
+            var emb = HeadGradient.Forward(model, head, data.Features.AsSpan(i * f, f), logits, logp); // (1, E)
             if (labels == FisherLabelSource.Sampled)
             {
                 double u = rng.NextDouble(), c = 0;
@@ -76,13 +71,8 @@ internal static class DiagonalFisher
     private static void AddSquaredGradient(IDenseEncoder model, TaskHead head, ReadOnlySpan<float> emb, ReadOnlySpan<float> logp, int y, float weight,
         float[] dLogits, float[] dEmb, float[] fisher)
     {
-        int k = head.ClassCount, e = head.InputSize;
-        for (int j = 0; j < k; j++) dLogits[j] = (j == y ? 1f : 0f) - MathF.Exp(logp[j]);
-        Array.Clear(dEmb);
-        Linear.Backward<float>(dEmb, default, default, dLogits, emb, head.Weight, 1, e, k);
-        model.Parameters.ZeroGrad();
-        model.BackwardFromEmbedding(dEmb, 1);
-        var g = model.Parameters.Gradients;                               // (P)
+        for (int j = 0; j < head.ClassCount; j++) dLogits[j] = (j == y ? 1f : 0f) - MathF.Exp(logp[j]);
+        var g = HeadGradient.Backward(model, head, emb, dLogits, dEmb);   // (P)
         for (int i = 0; i < g.Length; i++) fisher[i] += weight * g[i] * g[i];
     }
 

@@ -2,8 +2,6 @@ using System.Numerics.Tensors;
 using MLNetMerge.Data;
 using MLNetMerge.Encoders;
 using MLNetMerge.Nn;
-using MLNetMerge.Nn.Layers;
-using MLNetMerge.Nn.Losses;
 
 namespace MLNetMerge.Alignment;
 
@@ -24,14 +22,13 @@ internal static class MeanAbsoluteGradient
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(data);
-        int k = head.ClassCount, e = head.InputSize;
-        var logits = new float[k];                                        // (1, K)
+        var logits = new float[head.ClassCount];                          // (1, K)
+        var logp = new float[head.ClassCount];                            // (1, K)
         var labels = new int[data.Count];
         for (int i = 0; i < data.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            model.Forward(data.Example(i), 1);
-            Linear.Forward<float>(logits, model.Embedding(1), head.Weight, head.Bias, 1, e, k);
+            HeadGradient.Forward(model, head, data.Example(i), logits, logp);
             labels[i] = TensorPrimitives.IndexOfMax(logits);
         }
         return labels;
@@ -58,16 +55,9 @@ internal static class MeanAbsoluteGradient
             cancellationToken.ThrowIfCancellationRequested();
             int y = labels[i];
             if ((uint)y >= (uint)k) throw new ArgumentException($"label {y} of example {i} of '{data.Name}' is outside the head's {k} classes.", nameof(labels));
-            model.Forward(data.Example(i), 1);
-            var emb = model.Embedding(1);                                 // (1, E)
-            Linear.Forward<float>(logits, emb, head.Weight, head.Bias, 1, e, k);
-            LogSoftmax.Rows<float>(logp, logits, 1, k);
+            var emb = HeadGradient.Forward(model, head, data.Example(i), logits, logp); // (1, E)
             for (int j = 0; j < k; j++) dLogits[j] = MathF.Exp(logp[j]) - (j == y ? 1f : 0f);
-            Array.Clear(dEmb);
-            Linear.Backward<float>(dEmb, default, default, dLogits, emb, head.Weight, 1, e, k);
-            model.Parameters.ZeroGrad();
-            model.BackwardFromEmbedding(dEmb, 1);
-            TensorPrimitives.Abs(model.Parameters.Gradients, abs);
+            TensorPrimitives.Abs(HeadGradient.Backward(model, head, emb, dLogits, dEmb), abs);
             TensorPrimitives.Add(sum, abs, sum);
         }
         if (data.Count > 0) TensorPrimitives.Multiply(sum, 1f / data.Count, sum);

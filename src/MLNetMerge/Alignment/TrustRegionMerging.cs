@@ -109,7 +109,6 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
         }
         var weights = new float[ws.ParameterCount];                       // (P)
         Merge(weights, theta0, thetas, gradients, _o.Quantile, (float)_o.Scale);
-        weights.CopyTo(model.Parameters.Values, 0);
         return new MergedEncoderModel(merged, MethodName, Parameters, model, ws.Session.Prefix, weights, ws.TaskNames, ws.Heads, null);
     }
 

@@ -7,11 +7,13 @@ namespace MLNetMerge.Alignment;
 /// state becomes a fitted model again.</summary>
 /// <param name="Name">Recipe name.</param>
 /// <param name="Consumes">Data it consumes.</param>
+/// <param name="MergesEveryTask">Whether it merges the task vectors again from every task's data (AdaMerging, CART++,
+/// RegMean, Fisher, trust region, Tinting), so that it cannot be fitted for one task alone; the other stages fit per task.</param>
 /// <param name="Reference">Paper: authors, year, title, arXiv id.</param>
 /// <param name="Parameters">Declared parameters.</param>
 /// <param name="Create">Estimator from recipe parameters and the context's seed.</param>
 /// <param name="Restore">Fitted model from the merged model, the stage's parameters and its saved state.</param>
-internal sealed record AlignmentMethod(string Name, DataRequirement Consumes, string Reference, IReadOnlyList<MethodParameter> Parameters,
+internal sealed record AlignmentMethod(string Name, DataRequirement Consumes, bool MergesEveryTask, string Reference, IReadOnlyList<MethodParameter> Parameters,
     Func<IReadOnlyDictionary<string, ParameterValue>, ulong, IAlignmentEstimator> Create,
     Func<MergedModel, IReadOnlyDictionary<string, ParameterValue>, IReadOnlyList<AlignedTensor>, AlignedModel> Restore);
 
@@ -27,37 +29,37 @@ internal static class AlignmentMethods
     /// <summary>Every stage, in the order tables list them.</summary>
     public static IReadOnlyList<AlignmentMethod> All { get; } =
     [
-        new(FtClassifierEstimator.MethodName, DataRequirement.UnlabeledTest, KongEtAl2024 + " (FT-Classifier)", FtClassifierEstimator.Declared,
+        new(FtClassifierEstimator.MethodName, DataRequirement.UnlabeledTest, false, KongEtAl2024 + " (FT-Classifier)", FtClassifierEstimator.Declared,
             (p, seed) => new FtClassifierEstimator(p, seed), FtClassifierModel.Restore),
-        new(AlignedTransformEstimator.MethodName, DataRequirement.UnlabeledTest, KongEtAl2024 + " (aligned transformations)", AlignedTransformEstimator.Declared,
+        new(AlignedTransformEstimator.MethodName, DataRequirement.UnlabeledTest, false, KongEtAl2024 + " (aligned transformations)", AlignedTransformEstimator.Declared,
             (p, seed) => new AlignedTransformEstimator(p, seed), AlignedTransformModel.Restore),
-        new(SurgeryEstimator.MethodName, DataRequirement.UnlabeledTest,
+        new(SurgeryEstimator.MethodName, DataRequirement.UnlabeledTest, false,
             "Yang et al. 2024, Representation Surgery for Multi-Task Model Merging, arXiv:2402.02705", SurgeryEstimator.Declared,
             (p, seed) => new SurgeryEstimator(p, seed), SurgeryModel.Restore),
-        new(AdaMerging.MethodName, DataRequirement.UnlabeledTest,
+        new(AdaMerging.MethodName, DataRequirement.UnlabeledTest, true,
             "Yang et al. 2024, AdaMerging: Adaptive Model Merging for Multi-Task Learning, arXiv:2310.02575 (vectors: ties = AdaMerging++)", AdaMerging.Declared,
             (p, seed) => AdaMerging.FromParameters(p, seed),
             (m, p, s) => MergedEncoderModel.Restore(m, AdaMerging.MethodName, p, s)),
-        new(CartPlusPlus.MethodName, DataRequirement.UnlabeledTest,
+        new(CartPlusPlus.MethodName, DataRequirement.UnlabeledTest, true,
             "Choi et al. 2024, Revisiting Weight Averaging for Model Merging (CART++), arXiv:2412.12153", CartPlusPlus.Declared,
             (p, seed) => CartPlusPlus.FromParameters(p, seed),
             (m, p, s) => MergedEncoderModel.Restore(m, CartPlusPlus.MethodName, p, s)),
-        new(RegMean.MethodName, DataRequirement.UnlabeledTest,
+        new(RegMean.MethodName, DataRequirement.UnlabeledTest, true,
             "Jin et al. 2023, Dataless Knowledge Fusion by Merging Weights of Language Models (RegMean), arXiv:2212.09849", RegMean.Declared,
             (p, _) => RegMean.FromParameters(p),
             (m, p, s) => MergedEncoderModel.Restore(m, RegMean.MethodName, p, s)),
-        new(FisherMerging.MethodName, DataRequirement.UnlabeledTest,
+        new(FisherMerging.MethodName, DataRequirement.UnlabeledTest, true,
             "Matena & Raffel 2022, Merging Models with Fisher-Weighted Averaging, arXiv:2111.09832", FisherMerging.Declared,
             (p, seed) => FisherMerging.FromParameters(p, seed),
             (m, p, s) => MergedEncoderModel.Restore(m, FisherMerging.MethodName, p, s)),
-        new(TrustRegionMerging.MethodName, DataRequirement.UnlabeledTest,
+        new(TrustRegionMerging.MethodName, DataRequirement.UnlabeledTest, true,
             "Sun et al. 2025, Task Arithmetic in Trust Region (TATR, with gradients), arXiv:2501.15065", TrustRegionMerging.Declared,
             (p, _) => TrustRegionMerging.FromParameters(p),
             (m, p, s) => MergedEncoderModel.Restore(m, TrustRegionMerging.MethodName, p, s)),
-        new(TintingSettings.Tinting, DataRequirement.UnlabeledTest, JungEtAl2024 + " (Model Tinting)", TintingSettings.Declared(TintingSettings.Tinting),
+        new(TintingSettings.Tinting, DataRequirement.UnlabeledTest, true, JungEtAl2024 + " (Model Tinting)", TintingSettings.Declared(TintingSettings.Tinting),
             (p, seed) => new TintingEstimator(TintingSettings.FromParameters(TintingSettings.Tinting, p), seed),
             (merged, p, state) => TintedModel.Restore(merged, TintingSettings.Tinting, p, state)),
-        new(TintingSettings.TintingPlusPlus, DataRequirement.UnlabeledTest, JungEtAl2024 + " (Tinting++: confidence-based filtering)", TintingSettings.Declared(TintingSettings.TintingPlusPlus),
+        new(TintingSettings.TintingPlusPlus, DataRequirement.UnlabeledTest, true, JungEtAl2024 + " (Tinting++: confidence-based filtering)", TintingSettings.Declared(TintingSettings.TintingPlusPlus),
             (p, seed) => new TintingEstimator(TintingSettings.FromParameters(TintingSettings.TintingPlusPlus, p), seed),
             (merged, p, state) => TintedModel.Restore(merged, TintingSettings.TintingPlusPlus, p, state)),
     ];

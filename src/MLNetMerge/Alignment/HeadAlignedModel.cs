@@ -45,8 +45,11 @@ internal abstract class HeadAlignedModel : AlignedModel
         if (ExportHead(task) is not { } head) return null;
         string prefix = Encoder.Prefix;
         return new TaskExport(name => Merged.Tensors.ContainsKey(prefix + name) ? Merged.TensorFor(task, prefix + name) : null, head,
-            Merged.Summary.Method.IsPerTask ? (Merged, task) : Merged);
+            Merged.Summary.Method.IsPerTask ? (Merged, task) : Merged, ExportAdapter(task));
     }
+
+    /// <summary>The surgery module an exported graph runs before <see cref="ExportHead"/>, or null (default: none).</summary>
+    internal virtual SurgeryAdapter? ExportAdapter(string task) => null;
 
     /// <summary>The head an encoder-plus-head graph uses for <paramref name="task"/>: <see cref="HeadOf"/> with any feature
     /// transform fused into it, or null when the transform is not linear. Default: <see cref="HeadOf"/> (no transform).</summary>

@@ -19,7 +19,7 @@ internal sealed class SurgeryEstimator : IAlignmentEstimator
     internal static readonly IReadOnlyList<MethodParameter> Declared =
     [
         MethodParameter.Integer("rank", 16, "Bottleneck width r of each task's adapter.", 1, 1_000_000),
-        MethodParameter.Integer("steps", 500, "Adam steps.", 1, 1_000_000),
+        MethodParameter.Integer("steps", 500, "Adam steps per task.", 1, 1_000_000),
         MethodParameter.Number("learning_rate", 1e-3, "Adam's learning rate.", 0, 10),
         MethodParameter.Integer("batch", 32, "Examples per step.", 1, 1_000_000),
     ];
@@ -106,8 +106,16 @@ internal sealed class SurgeryModel : HeadAlignedModel
         return _heads[task];
     }
 
-    /// <summary>The surgery adapter is not linear: an encoder-plus-head graph cannot hold it.</summary>
-    internal override TaskHead? ExportHead(string task) => null;
+    /// <summary>The graph runs the adapter (<see cref="ExportAdapter"/>) and then the frozen fine-tuned head.</summary>
+    internal override TaskHead? ExportHead(string task) => HeadOf(task);
+
+    /// <inheritdoc />
+    internal override SurgeryAdapter? ExportAdapter(string task)
+    {
+        RequireTask(task);
+        var (down, up) = _adapters[task];
+        return new SurgeryAdapter(down, up, _rank);
+    }
 
     /// <inheritdoc />
     public override float[] TransformFeatures(string task, float[] z, int n)

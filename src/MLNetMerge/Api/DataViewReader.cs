@@ -15,7 +15,12 @@ internal static class DataViewReader
     /// <summary>Every row of <paramref name="view"/> as datasets keyed by task: all rows for <paramref name="task"/> when
     /// given, else split by the <see cref="MergeColumns.Task"/> column.</summary>
     /// <exception cref="AlignmentDataException">A missing or mistyped column, a row of the wrong size, an unknown task or label.</exception>
-    public static Dictionary<string, TaskDataset> Read(IDataView view, MergeFamily family, string? task, string? labelColumn)
+    /// <param name="view">The rows.</param>
+    /// <param name="family">The family whose input column, tasks and classes the rows must match.</param>
+    /// <param name="task">The one task of every row, or null to read it from the <see cref="MergeColumns.Task"/> column.</param>
+    /// <param name="labelColumn">The label column, or null to read no labels.</param>
+    /// <param name="labelPurpose">What the labels are for, in a missing label column's error (default "the labels").</param>
+    public static Dictionary<string, TaskDataset> Read(IDataView view, MergeFamily family, string? task, string? labelColumn, string? labelPurpose = null)
     {
         ArgumentNullException.ThrowIfNull(view);
         string input = family.IsText ? MergeColumns.InputIds : MergeColumns.PixelValues;
@@ -25,7 +30,7 @@ internal static class DataViewReader
         if (inputColumn.Type is not VectorDataViewType vector || (family.IsText ? vector.ItemType != NumberDataViewType.Int64 : vector.ItemType != NumberDataViewType.Single))
             throw new AlignmentDataException(task, $"column '{input}' is {inputColumn.Type}; the {(family.IsText ? "text family expects int64" : "family expects float")} vectors of {width}.");
         var taskColumn = task is null ? Column(view, MergeColumns.Task, "the task of each row (a view mixing tasks needs it)") : (DataViewSchema.Column?)null;
-        var labelCol = labelColumn is null ? (DataViewSchema.Column?)null : Column(view, labelColumn, "the labels");
+        var labelCol = labelColumn is null ? (DataViewSchema.Column?)null : Column(view, labelColumn, labelPurpose ?? "the labels");
 
         var rows = new Dictionary<string, (List<float> Features, List<int> Labels)>(StringComparer.Ordinal);
         var active = new List<DataViewSchema.Column> { inputColumn };

@@ -4,7 +4,8 @@ namespace MLNetMerge;
 /// The column names of MLNetMerge's estimators and transformers. Inputs: <see cref="PixelValues"/> (images: channels ×
 /// height × width floats, planar, as <c>ExtractPixels(interleavePixelColors: false)</c> gives them; MLP families: the
 /// feature vector), or <see cref="InputIds"/> and <see cref="AttentionMask"/> (text: int64, the family's sequence length).
-/// Outputs of a one-task transformer: <see cref="Embedding"/> (the features the head reads), <see cref="Score"/>
+/// Outputs of a one-task transformer: <see cref="Embedding"/> (the encoder's features; a stage's feature transform or
+/// surgery module runs between them and the head), <see cref="Score"/>
 /// (class probabilities) and <see cref="PredictedLabel"/> (a key whose key values are the task's class names); a
 /// transformer serving every task suffixes <c>Score</c> and <c>PredictedLabel</c> with <c>.{task}</c>, and
 /// <c>Embedding</c> too when the tasks run different weights (EMR).

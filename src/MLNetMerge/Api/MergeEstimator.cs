@@ -15,8 +15,9 @@ namespace MLNetMerge;
 /// pipeline and saves with <c>mlContext.Model.Save</c>; a fresh process loads it after
 /// <see cref="MergingCatalog.RegisterAssembly"/> (the argmax and tokenizer steps are CustomMappings).
 /// <para>Columns: <see cref="MergeColumns"/>. The view given to <see cref="Fit"/> is read only by an alignment stage
-/// (its unlabeled rows, of <see cref="MergeOptions.Task"/> or split by the <see cref="MergeColumns.Task"/> column); a
-/// merge alone uses only its schema.</para>
+/// (its rows, of <see cref="MergeOptions.Task"/> or split by the <see cref="MergeColumns.Task"/> column; unlabeled, but
+/// for a stage that takes labels, which reads <see cref="AlignmentOptions.LabelColumnName"/>); a merge alone uses only
+/// its schema.</para>
 /// </summary>
 public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
 {
@@ -36,6 +37,8 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
             throw new ArgumentException($"the family has no task '{task}' (tasks: {string.Join(", ", family.TaskNames)}).", nameof(options));
         foreach (var name in options.Weights.Keys.Where(k => !family.TaskNames.Contains(k)))
             throw new ArgumentException($"a weight is given for task '{name}', which the family does not have (tasks: {string.Join(", ", family.TaskNames)}).", nameof(options));
+        if (options.Task is { } served && stage is { Method.MergesEveryTask: true })
+            throw new ArgumentException($"alignment stage '{stage.Name}' merges the task vectors again from every task's data, so a transformer serving one task ('{served}') cannot fit it; leave {nameof(MergeOptions.Task)} unset and fit on a view of every task (its '{MergeColumns.Task}' column naming each row's task).", nameof(stage));
         if (options.Weights.Count > 0 && !Method.Parameters.Any(p => p.Name == "weight"))
             throw new ArgumentException($"{Method.Name} takes no per-model weight.", nameof(options));
         // Parameters are checked against the method's declaration now, not at Fit.
@@ -59,6 +62,8 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
 
     /// <summary>This merge followed by <paramref name="stage"/> (one stage per merge).</summary>
     /// <exception cref="InvalidOperationException">A stage is already appended.</exception>
+    /// <exception cref="ArgumentException">The merge serves one task (<see cref="MergeOptions.Task"/>) and the stage merges
+    /// again from every task's data (AdaMerging, CART++, RegMean, Fisher, trust region, Tinting).</exception>
     public MergeEstimator Append(AlignmentStage stage)
     {
         ArgumentNullException.ThrowIfNull(stage);
@@ -91,11 +96,15 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
         var merged = MergeExecutor.RunInMemory(Family.Family, Method, Parameters(), execution, progress, cancellationToken: _options.CancellationToken);
         log.Info(FormattableString.Invariant($"merged {merged.Tensors.Count} tensors"));
         if (Stage is null) return (merged, null);
-        var data = DataViewReader.Read(input, Family, _options.Task, labelColumn: null);
-        log.Info(FormattableString.Invariant($"fitting {Stage.Name} on {data.Values.Sum(d => d.Count)} rows of {data.Count} tasks"));
+        var stage = Stage.Create(seed);
+        // Only a stage that takes labels reads the label column; the rest see unlabeled rows whatever the view holds.
+        string? labels = stage.Consumes == DataRequirement.LabeledValidation ? Stage.Options.LabelColumnName : null;
+        var data = DataViewReader.Read(input, Family, _options.Task, labels,
+            labels is null ? null : $"the labels {Stage.Name} takes here; {nameof(AlignmentOptions.LabelColumnName)} names another column");
+        log.Info(FormattableString.Invariant($"fitting {Stage.Name} on {data.Values.Sum(d => d.Count)} {(labels is null ? "" : "labeled ")}rows of {data.Count} tasks"));
         // A transformer serving one task fits its stage for that task alone (the view holds that task's rows only).
         var served = _options.Task is { } one ? merged.ForTasks([one]) : merged;
-        var aligned = Stage.Create(seed).Fit(served, new MergeInputs(Family.Family, data), progress, _options.CancellationToken);
+        var aligned = stage.Fit(served, new MergeInputs(Family.Family, data), progress, _options.CancellationToken);
         log.Info(FormattableString.Invariant($"fitted {Stage.Name}: {aligned.State.Count} state tensors"));
         return (merged, aligned);
     }

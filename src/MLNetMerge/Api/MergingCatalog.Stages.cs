@@ -12,6 +12,11 @@ public sealed partial class MergingCatalog
     /// <param name="options">The settings; null: the declared defaults.</param>
     public AlignmentStage AlignedTransform(AlignedTransformOptions? options = null) => new(options ?? new AlignedTransformOptions());
 
+    /// <summary>Representation Surgery: a small residual module per task that pulls the merged features towards the
+    /// fine-tuned model's, trained on unlabeled inputs, then the frozen fine-tuned head (Yang et al. 2024, arXiv:2402.02705).</summary>
+    /// <param name="options">The settings; null: the declared defaults.</param>
+    public AlignmentStage Surgery(SurgeryOptions? options = null) => new(options ?? new SurgeryOptions());
+
     /// <summary>AdaMerging: merge coefficients learned by entropy minimisation on unlabeled inputs (Yang et al. 2024, arXiv:2310.02575).</summary>
     /// <param name="options">The settings; null: the declared defaults.</param>
     public AlignmentStage AdaMerging(AdaMergingOptions? options = null) => new(options ?? new AdaMergingOptions());

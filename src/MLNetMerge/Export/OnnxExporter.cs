@@ -4,12 +4,14 @@ using MLNetMerge.Checkpoints.Onnx;
 
 namespace MLNetMerge.Export;
 
-/// <summary>A classification head exported on top of the embedding: <c>logits = embedding Wᵀ + b</c>.</summary>
+/// <summary>A classification head exported on top of the embedding z: <c>logits = z Wᵀ + b</c>, or with a surgery
+/// module <c>logits = (z − ReLU(z Aᵀ) Bᵀ) Wᵀ + b</c>.</summary>
 /// <param name="Task">The task's name (used in multi-head output and initializer names).</param>
 /// <param name="Weight">W (classes, E), row-major.</param>
 /// <param name="Bias">b (classes), or null for none.</param>
 /// <param name="Classes">Number of classes.</param>
-internal sealed record OnnxHead(string Task, float[] Weight, float[]? Bias, int Classes);
+/// <param name="Adapter">The task's Representation Surgery module (A (r, E), B (E, r)), or null.</param>
+internal sealed record OnnxHead(string Task, float[] Weight, float[]? Bias, int Classes, Alignment.SurgeryAdapter? Adapter = null);
 
 /// <summary>
 /// Builds ONNX models (opset 17, IR 8) of the engine's encoders with classification heads: input <c>pixel_values</c>
@@ -100,11 +102,28 @@ internal static class OnnxExporter
     {
         if (h.Weight.Length != h.Classes * width)
             throw new ArgumentException($"head of task '{h.Task}' has {h.Weight.Length} weights; {h.Classes} classes × embedding width {width} expected.", nameof(h));
-        var inputs = new List<string> { embedding, g.Initializer(prefix + options.HeadWeight, h.Weight, h.Classes, width) };
+        string features = h.Adapter is { } adapter ? AddSurgery(g, embedding, width, adapter, prefix, h.Task) : embedding;
+        var inputs = new List<string> { features, g.Initializer(prefix + options.HeadWeight, h.Weight, h.Classes, width) };
         if (h.Bias is not null) inputs.Add(g.Initializer(prefix + options.HeadBias, h.Bias, h.Classes));
         string logits = g.Node("Gemm", inputs.ToArray(), OnnxGraphBuilder.Int("transB", 1));
         g.Rename(logits, outputName);
         g.Graph.Output.Add(OnnxGraphBuilder.FloatValue(outputName, options.BatchDimension, h.Classes));
+    }
+
+    /// <summary>Adds <c>z' = z − ReLU(z Aᵀ) Bᵀ</c> (Gemm, Relu, Gemm, Sub) on the embedding z (batch, E); initializers
+    /// <c>{prefix}surgery.down.weight</c> (r, E) and <c>{prefix}surgery.up.weight</c> (E, r). Returns z'.</summary>
+    /// <exception cref="ArgumentException">The module's sizes do not fit the embedding width.</exception>
+    private static string AddSurgery(OnnxGraphBuilder g, string embedding, int width, Alignment.SurgeryAdapter adapter, string prefix, string task)
+    {
+        int r = adapter.Rank;
+        if (r < 1 || adapter.Down.Length != r * width || adapter.Up.Length != width * r)
+            throw new ArgumentException($"the surgery module of task '{task}' has {adapter.Down.Length} + {adapter.Up.Length} weights; rank {r} × embedding width {width} each expected.", nameof(adapter));
+        string down = g.Initializer(prefix + "surgery.down.weight", adapter.Down, r, width);
+        string up = g.Initializer(prefix + "surgery.up.weight", adapter.Up, width, r);
+        string h = g.Node("Gemm", [embedding, down], OnnxGraphBuilder.Int("transB", 1));                  // (batch, r)
+        string a = g.Node("Relu", [h]);                                                                  // (batch, r)
+        string y = g.Node("Gemm", [a, up], OnnxGraphBuilder.Int("transB", 1));                           // (batch, E)
+        return g.Node("Sub", [embedding, y]);                                                            // (batch, E)
     }
 
     /// <summary>Wraps the graph in a model: IR 8, opset 17, producer.</summary>

@@ -22,7 +22,7 @@ internal sealed record TaskGraph(IReadOnlyList<string> Tasks, ModelProto Model)
 /// Builds the fewest encoder-plus-head graphs that serve a fitted model's tasks: tasks whose encoder weights are the same
 /// (every task of a shared-weight merge, or of a stage that only changes heads) share one graph with a head each; tasks
 /// that run their own weights (EMR, TALL, stages with per-task layers) get one graph each. A feature transform a stage
-/// learned is fused into its head; a stage whose per-task part a linear head cannot hold is refused.
+/// learned is fused into its head, a surgery module runs before it; a stage whose per-task part neither holds is refused.
 /// </summary>
 internal static class TaskGraphs
 {
@@ -44,7 +44,7 @@ internal static class TaskGraphs
         foreach (var group in exports.GroupBy(e => e.Export.WeightsKey))
         {
             var members = group.ToList();
-            var heads = members.Select(m => new OnnxHead(m.Task, m.Export.Head.Weight, m.Export.Head.Bias, m.Export.Head.ClassCount)).ToList();
+            var heads = members.Select(m => new OnnxHead(m.Task, m.Export.Head.Weight, m.Export.Head.Bias, m.Export.Head.ClassCount, m.Export.Adapter)).ToList();
             var model = OnnxExporter.Build(config, members[0].Export.Weights, heads, options);
             if (heads.Count == 1) RenameOutput(model, "logits", TaskGraph.LogitsOutput(heads[0].Task));
             graphs.Add(new TaskGraph(members.Select(m => m.Task).ToList(), model));

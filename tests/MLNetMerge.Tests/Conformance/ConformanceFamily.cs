@@ -73,7 +73,7 @@ internal sealed class CenteringStage(IReadOnlyDictionary<string, ParameterValue>
     /// <summary>Its one declared parameter.</summary>
     public static readonly IReadOnlyList<MethodParameter> Declared = [MethodParameter.Number("strength", 1.0, "Scale of the subtracted mean.", 0, 10)];
 
-    public static AlignmentMethod Entry { get; } = new(MethodName, DataRequirement.UnlabeledTest, "test stage", Declared,
+    public static AlignmentMethod Entry { get; } = new(MethodName, DataRequirement.UnlabeledTest, false, "test stage", Declared,
         (p, _) => new CenteringStage(p), CenteringModel.Restore);
 
     private readonly IReadOnlyDictionary<string, ParameterValue> _settings = Read(parameters);

@@ -52,4 +52,10 @@ public abstract class AlignmentOptions
 
     /// <summary>The declared parameters these options set, in recipe form.</summary>
     internal virtual Dictionary<string, ParameterValue> StageParameters() => Declared.ToParameters(this);
+
+    /// <summary>The column of class labels in the view the stage is fitted on (a key, a 0-based integer class index, or
+    /// the class name), read only by a stage that takes labels: <see cref="TrustRegionOptions"/> with
+    /// <see cref="TrustRegionLabels.Validation"/>. Other stages read no label. Default <c>Label</c>, ML.NET's own
+    /// default label column. Not a recipe parameter: a recipe's labeled stages read the zoo's validation split.</summary>
+    public string LabelColumnName { get; set; } = "Label";
 }

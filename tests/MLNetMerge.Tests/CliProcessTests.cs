@@ -9,30 +9,7 @@ namespace MLNetMerge.Tests;
 [TestClass]
 public sealed class CliProcessTests
 {
-    private static string CliDll()
-    {
-        string root = Path.GetFullPath(Path.Combine(ZooPaths.Vision, "..", "..", ".."));
-#if DEBUG
-        const string config = "Debug";
-#else
-        const string config = "Release";
-#endif
-        string dll = Path.Combine(root, "src", "MLNetMerge.Cli", "bin", config, "net10.0", "MLNetMerge.Cli.dll");
-        if (!File.Exists(dll)) Assert.Inconclusive($"the CLI is not built at {dll}");
-        return dll;
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(CliDll());
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.IsTrue(p.WaitForExit(120_000), "the CLI did not finish in 2 minutes");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliProcess.Run(TimeSpan.FromMinutes(2), args);
 
     [TestMethod]
     public void Inspect_PrintsShapesInBrackets_AndTheParameterCount()

@@ -38,7 +38,7 @@ public sealed partial class MergingCatalog
             string name = graphs.Count == 1 ? "model.onnx" : graph.Tasks[0] + ".onnx";
             files.AddRange(OnnxModelWriter.Save(model, dir.PathOf(name), new OnnxWriteOptions()).Select(Path.GetFileName)!);
         }
-        ExportManifest.Write(dir.PathOf(ExportManifest.FileName), estimator.Method.Name, estimator.Tasks, files);
+        ExportManifest.Write(dir.PathOf(ExportManifest.FileName), estimator.Method.Name, estimator.Stage?.Name, estimator.Tasks, files);
         dir.Commit();
         return files;
     }

@@ -5,7 +5,7 @@ namespace MLNetMerge.Export;
 
 /// <summary>
 /// The <c>manifest.json</c> of an ONNX export folder: <c>{ "format": "mlnetmerge.onnx-export", "version": 1, "method",
-/// "tasks", "files" }</c>. It names no path outside the folder; its format is what lets an overwrite recognise the
+/// "stage" (the alignment stage the graphs run, when there is one), "tasks", "files" }</c>. It names no path outside the folder; its format is what lets an overwrite recognise the
 /// folder as one MLNetMerge wrote (<see cref="OutputGuard"/>).
 /// </summary>
 internal static class ExportManifest
@@ -17,7 +17,7 @@ internal static class ExportManifest
     public const int Version = 1;
 
     /// <summary>Writes the manifest.</summary>
-    public static void Write(string path, string method, IReadOnlyList<string> tasks, IReadOnlyList<string> files)
+    public static void Write(string path, string method, string? stage, IReadOnlyList<string> tasks, IReadOnlyList<string> files)
     {
         using var stream = File.Create(path);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -25,6 +25,7 @@ internal static class ExportManifest
         w.WriteString("format", OutputGuard.OnnxExportFormat);
         w.WriteNumber("version", Version);
         w.WriteString("method", method);
+        if (stage is not null) w.WriteString("stage", stage);
         w.WriteStartArray("tasks");
         foreach (var t in tasks) w.WriteStringValue(t);
         w.WriteEndArray();

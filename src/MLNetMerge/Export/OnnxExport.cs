@@ -1,6 +1,7 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Encoders;
+using MLNetMerge.Alignment;
 using MLNetMerge.Merging;
 
 namespace MLNetMerge.Export;
@@ -26,10 +27,30 @@ internal static class OnnxExport
     /// method (whose tasks do not share weights), or a per-task export of a per-task method whose task weights were not materialized.</exception>
     /// <exception cref="OutputExistsException">The directory exists and <see cref="OnnxExportOptions.Overwrite"/> is false.</exception>
     /// <exception cref="UnsafeOverwriteException">The directory is not a previous MLNetMerge output, or holds an input.</exception>
-    public static IReadOnlyList<string> Write(MergedModel model, string directory, OnnxExportOptions options)
+    public static IReadOnlyList<string> Write(MergedModel model, string directory, OnnxExportOptions options) => Write(model, null, directory, options);
+
+    /// <summary>
+    /// <see cref="Write(MergedModel, string, OnnxExportOptions)"/> after an alignment stage fitted on <paramref name="model"/>:
+    /// each task's graph runs what the stage gives it (its head, a feature transform fused into the head, a surgery module
+    /// before it, re-merged weights or its own tinted block), for the tasks the stage serves. The manifest names the stage.
+    /// </summary>
+    /// <param name="model">The merged model.</param>
+    /// <param name="stage">The stage fitted on it, or null for the merge alone.</param>
+    /// <param name="directory">The output directory.</param>
+    /// <param name="options">Architecture and what to write.</param>
+    /// <exception cref="ArgumentException">No architecture given, nothing to write, or a stage fitted on another merged model.</exception>
+    /// <exception cref="IncompatibleModelsException">As the merge alone; also a multi-head export of a stage that gives
+    /// tasks their own encoder weights, and EMR's single file with a stage.</exception>
+    /// <exception cref="OutputExistsException">The directory exists and <see cref="OnnxExportOptions.Overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">The directory is not a previous MLNetMerge output, or holds an input.</exception>
+    public static IReadOnlyList<string> Write(MergedModel model, AlignedModel? stage, string directory, OnnxExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
+        if (stage is not null && !ReferenceEquals(stage.Merged, model))
+            throw new ArgumentException($"alignment stage '{stage.Method}' was fitted on another merged model.", nameof(stage));
+        if (stage is not null && options.PerTaskSingleFile)
+            throw new IncompatibleModelsException(null, null, $"EMR's single file builds each task's weights from the merge's masks in the graph; it cannot hold alignment stage '{stage.Method}' (export per task or multi-head).");
         if (options.TextPooling is null && model.Architecture?.Text is { } text) options = options with { TextPooling = text.Pooling };
         var architecture = options.Architecture ?? ArchitectureOf(model)
             ?? throw new ArgumentException("the merged model does not know its architecture (no config.json): set OnnxExportOptions.Architecture.", nameof(options));
@@ -38,9 +59,12 @@ internal static class OnnxExport
         string method = model.Summary.Method.Name;
         if (options.MultiHead && model.Summary.Method.IsPerTask)
             throw new IncompatibleModelsException(null, null, $"{method} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
+        var tasks = stage?.TaskNames ?? model.TaskNames;
         EmrTaskWeights? rebuild = null;
-        if (options.PerTask && model.Summary.Method.IsPerTask && model.TaskNames.Any(t => !model.TaskTensors.ContainsKey(t)))
+        if (options.PerTask && model.Summary.Method.IsPerTask && tasks.Any(t => !model.TaskTensors.ContainsKey(t)))
         {
+            if (stage is not null)
+                throw new IncompatibleModelsException(null, null, $"{method} gives each task its own weights, but this model does not hold them all (merge with --materialize) for alignment stage '{stage.Method}' to run on.");
             if (!EmrTaskWeights.CanRebuild(model) || options.BaseModel is null)
                 throw new IncompatibleModelsException(null, null,
                     $"{method} gives each task its own weights, but this model does not hold them all (merge with --materialize{(EmrTaskWeights.CanRebuild(model) ? ", or give OnnxExportOptions.BaseModel to rebuild them from the masks and rescalers" : "")}).");
@@ -50,19 +74,30 @@ internal static class OnnxExport
         using var dir = AtomicDirectory.Begin(directory, options.Overwrite, options.Inputs, options.Log);
         if (options.PerTask)
         {
-            foreach (var task in model.TaskNames)
+            foreach (var task in tasks)
             {
-                Func<string, float[]?> weights = rebuild is not null && !model.TaskTensors.ContainsKey(task)
+                var aligned = stage is null ? null : TaskGraphs.ExportOf(model, stage, task, "");
+                Func<string, float[]?> weights = aligned is not null ? aligned.Weights
+                    : rebuild is not null && !model.TaskTensors.ContainsKey(task)
                     ? name => Key(model, name) is { } key ? rebuild.Rebuild(task, key) : null
                     : name => Weight(model, task, name);
-                OnnxExporter.Export(architecture, weights, [Head(model, task, options)], dir.PathOf(task + ".onnx"), options);
+                var head = aligned is not null ? TaskGraphs.HeadOf(task, aligned) : Head(model, task, options);
+                OnnxExporter.Export(architecture, weights, [head], dir.PathOf(task + ".onnx"), options);
                 files.Add(task + ".onnx");
                 if (File.Exists(dir.PathOf(task + ".onnx.data"))) files.Add(task + ".onnx.data");
             }
         }
         if (options.MultiHead)
         {
-            OnnxExporter.Export(architecture, name => Weight(model, null, name), model.TaskNames.Select(t => Head(model, t, options)).ToList(), dir.PathOf("model.onnx"), options);
+            if (stage is null)
+                OnnxExporter.Export(architecture, name => Weight(model, null, name), tasks.Select(t => Head(model, t, options)).ToList(), dir.PathOf("model.onnx"), options);
+            else
+            {
+                var exports = tasks.Select(t => TaskGraphs.ExportOf(model, stage, t, "")).ToList();
+                if (exports.Select(e => e.WeightsKey).Distinct().Count() > 1)
+                    throw new IncompatibleModelsException(null, null, $"alignment stage '{stage.Method}' gives the tasks their own encoder weights, so they cannot share one multi-head encoder; export per task.");
+                OnnxExporter.Export(architecture, exports[0].Weights, tasks.Select((t, i) => TaskGraphs.HeadOf(t, exports[i])).ToList(), dir.PathOf("model.onnx"), options);
+            }
             files.Add("model.onnx");
             if (File.Exists(dir.PathOf("model.onnx.data"))) files.Add("model.onnx.data");
         }
@@ -74,7 +109,7 @@ internal static class OnnxExport
             files.Add("tasks.onnx");
             if (File.Exists(dir.PathOf("tasks.onnx.data"))) files.Add("tasks.onnx.data");
         }
-        ExportManifest.Write(dir.PathOf(ExportManifest.FileName), method, model.TaskNames, files);
+        ExportManifest.Write(dir.PathOf(ExportManifest.FileName), method, stage?.Method, tasks, files);
         dir.Commit();
         return files;
     }

@@ -37,20 +37,30 @@ internal static class TaskGraphs
             "the merged model does not know its encoder's architecture (no config.json beside the base), so it cannot run as ONNX.");
         if (options.TextPooling is null && architecture.Text is { } text) options = options with { TextPooling = text.Pooling };
         object config = OnnxExport.ArchitectureOf(merged)!;
-        var exports = tasks.Select(t => (Task: t, Export: aligned is null ? Merged(merged, t, architecture.Prefix)
-            : aligned.ExportTask(t) ?? throw new IncompatibleModelsException(null, null,
-                $"alignment stage '{aligned.Method}' gives task '{t}' a non-linear part that an encoder-plus-head graph cannot hold; evaluate it with the engine instead."))).ToList();
+        var exports = tasks.Select(t => (Task: t, Export: ExportOf(merged, aligned, t, architecture.Prefix))).ToList();
         var graphs = new List<TaskGraph>();
         foreach (var group in exports.GroupBy(e => e.Export.WeightsKey))
         {
             var members = group.ToList();
-            var heads = members.Select(m => new OnnxHead(m.Task, m.Export.Head.Weight, m.Export.Head.Bias, m.Export.Head.ClassCount, m.Export.Adapter)).ToList();
+            var heads = members.Select(m => HeadOf(m.Task, m.Export)).ToList();
             var model = OnnxExporter.Build(config, members[0].Export.Weights, heads, options);
             if (heads.Count == 1) RenameOutput(model, "logits", TaskGraph.LogitsOutput(heads[0].Task));
             graphs.Add(new TaskGraph(members.Select(m => m.Task).ToList(), model));
         }
         return graphs;
     }
+
+    /// <summary>What a graph of <paramref name="task"/> runs: the merge's weights and head, or the stage's when
+    /// <paramref name="aligned"/> is given.</summary>
+    /// <exception cref="IncompatibleModelsException">No such task, no head, per-task weights not kept, or a stage part no graph holds.</exception>
+    public static TaskExport ExportOf(MergedModel merged, AlignedModel? aligned, string task, string prefix) =>
+        aligned is null ? Merged(merged, task, prefix)
+            : aligned.ExportTask(task) ?? throw new IncompatibleModelsException(null, null,
+                $"alignment stage '{aligned.Method}' gives task '{task}' a part that an encoder-plus-head graph cannot hold; evaluate it with the engine instead.");
+
+    /// <summary>The exported head of <paramref name="task"/> (with its surgery module, when the stage learned one).</summary>
+    public static OnnxHead HeadOf(string task, TaskExport export) =>
+        new(task, export.Head.Weight, export.Head.Bias, export.Head.ClassCount, export.Adapter);
 
     /// <summary>A task of a plain merge: the weights it runs (its own for a per-task method) and its fine-tuned head.</summary>
     private static TaskExport Merged(MergedModel merged, string task, string prefix)

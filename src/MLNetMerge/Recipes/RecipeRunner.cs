@@ -54,6 +54,8 @@ internal static class RecipeRunner
             if (options.ModelZips is null) throw new RecipeException(recipe.Source, "export.mlnet: this entry point does not write ML.NET zips; run the recipe with 'mlnetmerge run' or MergingCatalog.RunRecipe.");
             if (plan is { Stages.Count: > 1 }) throw new RecipeException(recipe.Source, $"export.mlnet: the align section has {plan.Stages.Count} stages; an ML.NET zip holds one merge and at most one stage.");
         }
+        if (export?.Onnx is not null && plan is { Stages.Count: > 1 })
+            throw new RecipeException(recipe.Source, $"export.onnx: the align section has {plan.Stages.Count} stages; an export holds one merge and at most one stage (the graphs run it).");
         if (plan is not null && evaluate && !evaluation.Protocols.Contains("current"))
             throw new RecipeException(recipe.Source, "evaluate.protocols: alignment rows are normalised by the individual models' Current Eval; keep 'current' among the protocols.");
         bool onnx = OnnxRecipes.IsOnnxRecipe(recipe);
@@ -155,7 +157,7 @@ internal static class RecipeRunner
         }
 
         // 6. export and 7. report.
-        var exported = export?.Onnx is null ? [] : Export(merged!, family, export, options.Overwrite, [.. inputs, .. output is null ? [] : new[] { output }], log);
+        var exported = export?.Onnx is null ? [] : Export(merged!, aligned.Count == 1 ? aligned[0] : null, family, export, options.Overwrite, [.. inputs, .. output is null ? [] : new[] { output }], log);
         string? report = null;
         if (result is not null && reportPath is not null)
         {
@@ -227,14 +229,14 @@ internal static class RecipeRunner
         return result;
     }
 
-    private static IReadOnlyList<string> Export(MergedModel merged, ModelFamily family, ExportSection export, bool overwrite, IReadOnlyList<string> inputs, Action<string> log)
+    private static IReadOnlyList<string> Export(MergedModel merged, AlignedModel? stage, ModelFamily family, ExportSection export, bool overwrite, IReadOnlyList<string> inputs, Action<string> log)
     {
-        var files = MLNetMerge.Export.OnnxExport.Write(merged, export.Onnx!, new MLNetMerge.Export.OnnxExportOptions
+        var files = MLNetMerge.Export.OnnxExport.Write(merged, stage, export.Onnx!, new MLNetMerge.Export.OnnxExportOptions
         {
             PerTask = export.PerTask, MultiHead = export.MultiHead, PerTaskSingleFile = export.SingleFile,
             BaseModel = export.SingleFile ? family.Base : null, Overwrite = overwrite, Inputs = inputs, Log = log,
         });
-        log($"export: {files.Count} file(s) in {export.Onnx}");
+        log($"export: {files.Count} file(s) in {export.Onnx}{(stage is null ? "" : $" (the merge after {stage.Method})")}");
         return files;
     }
 

@@ -28,26 +28,7 @@ public sealed class EntryPointAgreementTests
         if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
     }
 
-    private static string CliDll()
-    {
-        string root = Path.GetFullPath(Path.Combine(ZooPaths.Vision, "..", "..", ".."));
-        string dll = Path.Combine(root, "src", "MLNetMerge.Cli", "bin", "Release", "net10.0", "MLNetMerge.Cli.dll");
-        if (!File.Exists(dll)) Assert.Inconclusive($"the CLI is not built at {dll}");
-        return dll;
-    }
-
-    private static string Cli(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(CliDll());
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.IsTrue(p.WaitForExit(300_000), "the CLI did not finish in 5 minutes");
-        Assert.AreEqual(0, p.ExitCode, $"mlnetmerge {string.Join(' ', args)}: {stderr.Result}\n{stdout.Result}");
-        return stdout.Result;
-    }
+    private static string Cli(params string[] args) => CliProcess.Succeed(args);
 
     /// <summary>Every file of each folder, byte for byte, against the first folder's.</summary>
     private static void AssertSameFiles(params string[] folders)

@@ -55,6 +55,18 @@ internal static class OutputFormat
         return doc;
     }
 
+    /// <summary>The merged model of an output folder and the alignment stages saved with it (restored through the
+    /// registry, fitted on that merged model), in the order the recipe ran them.</summary>
+    /// <exception cref="CheckpointFormatException">No manifest, or files that do not hold what it says.</exception>
+    /// <exception cref="ModelFormatVersionException">A foreign format, or a version this library does not read.</exception>
+    /// <exception cref="RecipeException">A stage the registry does not know.</exception>
+    public static (MergedModel Merged, IReadOnlyList<AlignedModel> Stages) LoadPipeline(string directory)
+    {
+        using var doc = OpenManifest(directory, out string manifestPath);
+        var merged = WithArchitecture(ReadMerged(directory, doc.RootElement, manifestPath), directory, doc.RootElement, manifestPath);
+        return (merged, ReadStages(directory, doc.RootElement, manifestPath, merged, null).Models);
+    }
+
     /// <summary>The merged model of an output folder, knowing its architecture when the folder holds the encoder's files.</summary>
     /// <exception cref="CheckpointFormatException">No manifest, or files that do not hold what it says.</exception>
     /// <exception cref="ModelFormatVersionException">A foreign format, or a version this library does not read.</exception>

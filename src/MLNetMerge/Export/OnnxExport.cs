@@ -50,7 +50,7 @@ internal static class OnnxExport
         if (stage is not null && !ReferenceEquals(stage.Merged, model))
             throw new ArgumentException($"alignment stage '{stage.Method}' was fitted on another merged model.", nameof(stage));
         if (stage is not null && options.PerTaskSingleFile)
-            throw new IncompatibleModelsException(null, null, $"EMR's single file builds each task's weights from the merge's masks in the graph; it cannot hold alignment stage '{stage.Method}' (export per task or multi-head).");
+            throw new IncompatibleModelsException(null, null, $"EMR's single file builds each task's weights from the merge's masks in the graph; it cannot hold alignment stage '{stage.Method}' (export per task or multi-head, or the merge alone).");
         if (options.TextPooling is null && model.Architecture?.Text is { } text) options = options with { TextPooling = text.Pooling };
         var architecture = options.Architecture ?? ArchitectureOf(model)
             ?? throw new ArgumentException("the merged model does not know its architecture (no config.json): set OnnxExportOptions.Architecture.", nameof(options));

@@ -56,6 +56,8 @@ internal static class RecipeRunner
         }
         if (export?.Onnx is not null && plan is { Stages.Count: > 1 })
             throw new RecipeException(recipe.Source, $"export.onnx: the align section has {plan.Stages.Count} stages; an export holds one merge and at most one stage (the graphs run it).");
+        if (export is { Onnx: not null, SingleFile: true } && plan is not null)
+            throw new RecipeException(recipe.Source, "export.single_file: EMR's single file builds each task's weights from the merge's masks in the graph and cannot run an alignment stage; export per_task or multi_head.");
         if (plan is not null && evaluate && !evaluation.Protocols.Contains("current"))
             throw new RecipeException(recipe.Source, "evaluate.protocols: alignment rows are normalised by the individual models' Current Eval; keep 'current' among the protocols.");
         bool onnx = OnnxRecipes.IsOnnxRecipe(recipe);

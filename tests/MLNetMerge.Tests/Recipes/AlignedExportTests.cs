@@ -103,12 +103,14 @@ public sealed class AlignedExportTests
     }
 
     [TestMethod]
-    public void TwoStagesAndAnOnnxExport_AreRefusedBeforeAnythingRuns()
+    [DataRow("{ method: surgery, parameters: { steps: 2 } }, { method: ft_classifier, parameters: { shots: 1, epochs: 1 } }", "", "export.onnx: the align section has 2 stages")]
+    [DataRow("{ method: surgery, parameters: { steps: 2 } }", ", single_file: true", "export.single_file: EMR's single file")]
+    public void ExportsAStageCannotHold_AreRefusedBeforeAnythingRuns(string stages, string more, string message)
     {
         string onnx = Path.Combine(_dir, "onnx");
-        string recipe = Recipe("{ method: surgery, parameters: { steps: 2 } }, { method: ft_classifier, parameters: { shots: 1, epochs: 1 } }", $"{{ onnx: {onnx} }}");
+        string recipe = Recipe(stages, $"{{ onnx: {onnx}{more} }}");
         var e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Run(MergeRecipe.Load(recipe), new RecipeRunOptions()));
-        StringAssert.Contains(e.Message, "export.onnx: the align section has 2 stages");
+        StringAssert.Contains(e.Message, message);
         Assert.IsFalse(Directory.Exists(onnx));
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace MLNetMerge.Tests;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace MLNetMerge.Tests;
 [TestClass]
 public sealed class CliProcessTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args) => CliProcess.Run(TimeSpan.FromMinutes(2), args);
+    private static (int Code, string Out, string Err) Run(params string[] args) => Safety.CliProcess.Run(args);
 
     [TestMethod]
     public void Inspect_PrintsShapesInBrackets_AndTheParameterCount()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Recipes;
@@ -28,7 +27,7 @@ public sealed class EntryPointAgreementTests
         if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
     }
 
-    private static string Cli(params string[] args) => CliProcess.Succeed(args);
+    private static string Cli(params string[] args) => Safety.CliProcess.Succeed(args);
 
     /// <summary>Every file of each folder, byte for byte, against the first folder's.</summary>
     private static void AssertSameFiles(params string[] folders)

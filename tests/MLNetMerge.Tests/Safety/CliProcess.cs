@@ -36,15 +36,27 @@ internal static class CliProcess
     public static (int Code, string Out, string Err) Run(params string[] args) => RunIn(null, null, args);
 
     /// <summary>Runs the CLI in <paramref name="workingDirectory"/> with extra environment variables.</summary>
-    public static (int Code, string Out, string Err) RunIn(string? workingDirectory, IReadOnlyDictionary<string, string>? env, params string[] args)
+    public static (int Code, string Out, string Err) RunIn(string? workingDirectory, IReadOnlyDictionary<string, string>? env, params string[] args) =>
+        RunFor(TimeSpan.FromMinutes(2), workingDirectory, env, args);
+
+    /// <summary>Runs the CLI, which must succeed within 5 minutes (recipes that merge, align and evaluate); returns its
+    /// standard output.</summary>
+    public static string Succeed(params string[] args)
+    {
+        var (code, output, error) = RunFor(TimeSpan.FromMinutes(5), null, null, args);
+        Assert.AreEqual(0, code, $"mlnetmerge {string.Join(' ', args)}: {error}\n{output}");
+        return output;
+    }
+
+    private static (int Code, string Out, string Err) RunFor(TimeSpan timeout, string? workingDirectory, IReadOnlyDictionary<string, string>? env, string[] args)
     {
         using var p = Process.Start(StartInfo(args, workingDirectory, env))!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000))
+        if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
-            Assert.Fail($"mlnetmerge {string.Join(' ', args)} did not finish in 2 minutes");
+            Assert.Fail($"mlnetmerge {string.Join(' ', args)} did not finish in {timeout.TotalMinutes} minutes");
         }
         return (p.ExitCode, stdout.Result, stderr.Result);
     }

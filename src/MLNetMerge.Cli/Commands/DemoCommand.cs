@@ -42,9 +42,10 @@ internal static class DemoCommand
             // Refused before anything runs: a report.json or report.html there that MLNetMerge did not write.
             RecipeInputs.CheckReport(Path.Combine(root, "report.json"));
             HtmlReport.CheckOwn(Path.Combine(root, "report.html"));
-            Directory.CreateDirectory(root);
             var json = new List<Dictionary<string, object>>();
             foreach (var dir in zoos) json.AddRange(OnZoo(Path.GetFullPath(dir)));
+            // Created only now: a run stopped before its report leaves no folder behind.
+            Directory.CreateDirectory(root);
             string report = Path.Combine(root, "report.json");
             RunReport.Write(report, json);
             Console.WriteLine($"report: {report}");

@@ -6,7 +6,8 @@ namespace MLNetMerge.Cli.Commands;
 
 /// <summary>
 /// <c>embed</c>'s input checks: the NPY must be what the model takes, or the command refuses it naming the file and what
-/// was expected. Vision and MLP models take floating-point examples of the model's input size (C·H·W or features); an
+/// was expected. Vision models take floating-point examples (N, C, H, W) of the model's channels and image size, MLP models
+/// (N, F) of its feature count; an
 /// integer array is refused (token ids fit text models), uint8 pixels are refused unless <c>--pixels zoo</c> names how
 /// they become inputs (the bundled zoos' <c>x = b / 127.5 − 1</c>); NaN or infinity is refused; vision inputs whose
 /// magnitude exceeds <see cref="MaxPixelMagnitude"/> are refused as un-normalised pixels (a normalised image is within a
@@ -22,15 +23,20 @@ internal static class EmbedInputs
     public const float MaxPixelMagnitude = 20f;
 
     /// <summary>Reads the examples of a vision or MLP model as float32 (N, InputSize), checked.</summary>
+    /// <param name="path">The NPY file.</param>
+    /// <param name="model">The encoder.</param>
+    /// <param name="image">A vision model's (C, H, W); null for an MLP, whose examples are (F).</param>
+    /// <param name="pixels">The <c>--pixels</c> value, or null.</param>
     /// <exception cref="MergeException">Wrong dtype, shape, non-finite values, or un-normalised pixels.</exception>
-    public static (float[] Data, int[] Shape) ReadDense(string path, IDenseEncoder model, bool vision, string? pixels)
+    public static (float[] Data, int[] Shape) ReadDense(string path, IDenseEncoder model, int[]? image, string? pixels)
     {
         if (pixels is not null && pixels != ZooPixels) throw new MergeException(null, null, $"--pixels '{pixels}' is not '{ZooPixels}'.");
+        bool vision = image is not null;
         var (dtype, descr, shape) = NpyFile.ReadHeader(path);
         string takes = vision ? $"float32 pixel values (N, C, H, W) normalised as in training" : $"float32 features (N, {model.InputSize})";
-        long per = shape.Skip(1).Aggregate(1L, (a, d) => a * d);
-        if (shape.Length < 2 || per != model.InputSize)
-            throw new MergeException(path, null, $"input of shape [{string.Join(", ", shape)}] does not fit {model.ArchitectureName}: expected (N, …) with {model.InputSize} values per example.");
+        int[] example = image ?? [model.InputSize];
+        if (shape.Length != example.Length + 1 || !shape.AsSpan(1).SequenceEqual(example))
+            throw new MergeException(path, null, $"input of shape [{string.Join(", ", shape)}] does not fit {model.ArchitectureName}: expected (N, {string.Join(", ", example)}).");
         float[] data;
         if (dtype == DType.U8 && vision)
         {

@@ -48,7 +48,7 @@ internal sealed record EmbedJob
     public (int Count, int Width) Run(CancellationToken cancellationToken = default)
     {
         if (BatchSize < 1) throw new MergeException(null, null, $"--batch-size must be at least 1; got {BatchSize}.");
-        OutputFiles.CheckNewFile(OutputPath, Force, [ModelPath, InputPath, MaskPath, HeadPath, ConfigPath]);
+        OutputFiles.CheckNewNpy(OutputPath, Force, [ModelPath, InputPath, MaskPath, HeadPath, ConfigPath]);
         using var reader = CheckpointReader.Open(ModelPath);
         ArchitectureKind? kind;
         try { kind = Architecture is null ? null : ModelArchitecture.Parse(Architecture); }
@@ -63,10 +63,10 @@ internal sealed record EmbedJob
             if (MaskPath is not null) throw new MergeException(MaskPath, null, $"--mask applies to text models (token ids); {session.Model.ArchitectureName} takes no attention mask.");
             if (Pooling is not null) throw new MergeException(null, null, $"--pooling applies to text models; {session.Model.ArchitectureName} has its own pooling.");
             var dense = session.Model;
-            var (data, shape) = EmbedInputs.ReadDense(InputPath, dense, architecture.Vision is not null, Pixels);
+            var (data, shape) = EmbedInputs.ReadDense(InputPath, dense,
+                architecture.Vision is { } v ? [v.NumChannels, v.ImageSize, v.ImageSize] : null, Pixels);
             count = shape[0];
-            var weights = session.ReadWeights(reader);
-            session.Load(name => weights[name]);
+            LoadWeights(session, reader);
             output = EncoderInference.Embed(dense, data, count, BatchSize, cancellationToken);
         }
         else
@@ -75,11 +75,10 @@ internal sealed record EmbedJob
             var encoder = ((TextDenseEncoder)session.Model).Model;
             var (tokenIds, mask, shape) = EmbedInputs.ReadText(InputPath, MaskPath, encoder.Config.VocabSize);
             count = shape[0];
-            var weights = session.ReadWeights(reader);
-            session.Load(name => weights[name]);
+            LoadWeights(session, reader);
             output = EncoderInference.EmbedText(encoder, tokenIds, mask, count, shape[1], Pooling ?? text.Pooling, BatchSize, cancellationToken);
         }
-        int width = count == 0 ? 0 : output.Length / count;
+        int width = count == 0 ? session.EmbeddingSize : output.Length / count;
         if (headReader is not null)
         {
             var head = LinearHead.Load(headReader, headPrefix);
@@ -89,6 +88,20 @@ internal sealed record EmbedJob
         }
         NpyFile.Write(OutputPath, output, [count, width]);
         return (count, width);
+    }
+
+    /// <summary>Loads the encoder's weights, refusing a non-finite one (every embedding would be NaN).</summary>
+    /// <exception cref="CheckpointFormatException">A tensor is missing, mis-shaped, or holds NaN or ±∞.</exception>
+    private static void LoadWeights(EncoderSession session, ICheckpointReader reader)
+    {
+        var weights = session.ReadWeights(reader);
+        foreach (var (name, values) in weights)
+        {
+            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new CheckpointFormatException(reader.Path, session.Prefix + name, $"holds {values[bad]} at element {bad}; a non-finite weight makes every embedding NaN.");
+        }
+        session.Load(name => weights[name]);
     }
 
     /// <summary>The head's checkpoint and the prefix of its tensors: <see cref="HeadPath"/> alone, or with <see cref="Task"/>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MLNetMerge.Checkpoints;
 using MLNetMerge.Checkpoints.Onnx.Import;
 
 namespace MLNetMerge.Cli.Commands;
@@ -18,20 +19,13 @@ internal static class ImportCommand
         cmd.Options.Add(force);
         cmd.SetAction(r =>
         {
-            string dir = r.GetValue(output)!;
-            if (!r.GetValue(force) && (Directory.Exists(dir) || File.Exists(dir))) throw new OutputExistsException(dir);
-            var imported = TorchEncoderImporter.Import(r.GetValue(model)!);
-            string temp = dir.TrimEnd('/', '\\') + $".{Guid.NewGuid():N}.tmp";
-            try
-            {
-                imported.Save(temp);
-                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-                Directory.Move(temp, dir);
-            }
-            finally
-            {
-                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            }
+            string dir = r.GetValue(output)!, source = r.GetValue(model)!;
+            // Built aside and renamed into place; --force replaces only an earlier import (or other MLNetMerge output)
+            // that does not hold the source model or the tokenizer files read beside it.
+            using var atomic = AtomicDirectory.Begin(dir, r.GetValue(force), [source], Console.WriteLine);
+            var imported = TorchEncoderImporter.Import(source);
+            imported.Save(atomic.TempPath);
+            atomic.Commit();
             int transposed = imported.Map.Count(m => m.Transposed);
             Console.WriteLine($"{imported.ArchitectureName}: {imported.Map.Count} tensors ({transposed} Linear weights transposed from [in, out]), "
                 + $"{imported.Tensors.Tensors.Where(t => t.DType == Tensors.DType.F32).Sum(t => t.ElementCount):N0} parameters → {dir}");

@@ -31,6 +31,11 @@ internal static class MergeCommand
         cmd.SetAction(r =>
         {
             string? path = r.GetValue(recipeArg);
+            if (r.GetValue(threads) < 1) throw new MLNetMerge.Errors.MergeException(null, null, $"--threads must be at least 1; got {r.GetValue(threads)}.");
+            // The flags that write a recipe apply only without one: given with RECIPE.yaml they would be silently dropped.
+            var recipeFlags = new Option[] { method, basePath, models, parameters, heads, seed, dtype, maxShard, allowNonFinite }.Where(o => r.GetResult(o) is { Implicit: false }).ToList();
+            if (path is not null && recipeFlags.Count > 0)
+                throw new RecipeException(path, $"{string.Join(", ", recipeFlags.Select(o => o.Name))} build a recipe from flags and apply only without RECIPE.yaml; set them in the recipe instead.");
             MergeRecipe recipe = path is not null
                 ? MergeRecipe.Load(path)
                 : MergeRecipe.Parse(FlagsToYaml(r.GetValue(method), r.GetValue(basePath), r.GetValue(models) ?? [], r.GetValue(parameters) ?? [],

@@ -38,18 +38,13 @@ internal sealed class AtomicDirectory : IDisposable
     /// <summary>Starts an output that must not hold any of <paramref name="inputs"/>; stale temporary folders of earlier
     /// runs to the same output are removed (or, when they cannot be, named) through <paramref name="log"/>.</summary>
     /// <exception cref="OutputExistsException">The path exists and overwriting was not asked for.</exception>
-    /// <exception cref="UnsafeOverwriteException">The path is not a previous MLNetMerge output, or holds an input.</exception>
+    /// <exception cref="UnsafeOverwriteException">The path is not a previous MLNetMerge output, holds an input, or is a link.</exception>
     internal static AtomicDirectory Begin(string path, bool overwrite, IEnumerable<string> inputs, Action<string>? log)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string final = Path.GetFullPath(path.TrimEnd('/', '\\'));
         var inputList = inputs.Where(i => !string.IsNullOrEmpty(i)).ToList();
-        OutputGuard.CheckHoldsNoInput(final, inputList);
-        if (Directory.Exists(final) || File.Exists(final))
-        {
-            if (!overwrite) throw new OutputExistsException(final);
-            OutputGuard.CheckReplaceable(final, inputList);
-        }
+        OutputGuard.CheckWritable(final, overwrite, inputList);
         string parent = Path.GetDirectoryName(final)!;
         Directory.CreateDirectory(parent);
         foreach (var line in TempFolders.CleanStale(final)) log?.Invoke(line);

@@ -4,7 +4,8 @@ namespace MLNetMerge.Checkpoints;
 
 /// <summary>
 /// What an overwrite may replace. An output location is replaced only when it is a folder a previous MLNetMerge run wrote
-/// (its <c>manifest.json</c> names one of <see cref="ReplaceableFormats"/>) and it holds none of the run's inputs; a file,
+/// (its <c>manifest.json</c>, or an import's <see cref="ImportRecord"/>, names one of <see cref="ReplaceableFormats"/>)
+/// and it holds none of the run's inputs; a symbolic link is never replaced; a file,
 /// a non-empty folder without such a manifest, or a folder holding the base, a model, the recipe, a configuration or the zoo is
 /// refused with an <see cref="UnsafeOverwriteException"/> naming what was found there.
 /// </summary>
@@ -16,8 +17,15 @@ internal static class OutputGuard
     /// <summary>Manifest format of an ONNX export folder.</summary>
     public const string OnnxExportFormat = "mlnetmerge.onnx-export";
 
+    /// <summary>Format of an <c>import</c> output, named in its <see cref="ImportRecord"/> (the folder is a Hugging Face
+    /// model folder, so it carries no <c>manifest.json</c>).</summary>
+    public const string OnnxImportFormat = "mlnetmerge.onnx-import";
+
+    /// <summary>The record an <c>import</c> output carries: source, and each tensor's initializer and orientation.</summary>
+    public const string ImportRecord = "onnx_import.json";
+
     /// <summary>The manifest formats of folders an overwrite may replace.</summary>
-    public static readonly IReadOnlyList<string> ReplaceableFormats = [MergedModelFormat, OnnxExportFormat];
+    public static readonly IReadOnlyList<string> ReplaceableFormats = [MergedModelFormat, OnnxExportFormat, OnnxImportFormat];
 
     /// <summary>Refuses to replace <paramref name="final"/> unless it is absent or a previous MLNetMerge output holding
     /// none of <paramref name="inputs"/>.</summary>
@@ -26,19 +34,46 @@ internal static class OutputGuard
     /// <exception cref="UnsafeOverwriteException">The location is not replaceable; the message says what it holds.</exception>
     public static void CheckReplaceable(string final, IEnumerable<string> inputs)
     {
+        CheckNotALink(final);
         if (File.Exists(final))
             throw new UnsafeOverwriteException(final, "is a file, not a previous MLNetMerge output; --force replaces only a folder an earlier run wrote (manifest.json with format '" + MergedModelFormat + "'): choose another output.");
         if (!Directory.Exists(final)) return;
         CheckHoldsNoInput(final, inputs);
         if (!Directory.EnumerateFileSystemEntries(final).Any()) return; // an empty folder: nothing to lose
         string manifest = Path.Combine(final, "manifest.json");
-        string? format = ManifestFormat(manifest);
+        string? format = ManifestFormat(manifest)
+            ?? (ManifestFormat(Path.Combine(final, ImportRecord)) is OnnxImportFormat ? OnnxImportFormat : null);
         if (format is not null && ReplaceableFormats.Contains(format)) return;
         string found = format is null
             ? File.Exists(manifest) ? "a manifest.json that is not an MLNetMerge manifest" : "no manifest.json"
             : $"a manifest.json of format '{format}'";
         throw new UnsafeOverwriteException(final,
             $"is not a previous MLNetMerge output ({found}; it holds {Describe(final)}); --force replaces only a folder an earlier run wrote (manifest.json with format '{MergedModelFormat}'): choose another output, or move the folder away yourself.");
+    }
+
+    /// <summary>Refuses, before any work, an output folder the run could not write: one that is or holds an input, a link,
+    /// an existing path without <paramref name="overwrite"/>, or with it anything but a previous MLNetMerge output.</summary>
+    /// <param name="final">The full output path.</param>
+    /// <param name="overwrite">Whether an earlier output may be replaced (<c>--force</c>).</param>
+    /// <param name="inputs">Files and folders the run reads.</param>
+    /// <exception cref="OutputExistsException">The path exists and <paramref name="overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">The path is or holds an input, is a link, or is not a previous MLNetMerge output.</exception>
+    public static void CheckWritable(string final, bool overwrite, IReadOnlyList<string> inputs)
+    {
+        CheckHoldsNoInput(final, inputs);
+        CheckNotALink(final);
+        if (!Directory.Exists(final) && !File.Exists(final)) return;
+        if (!overwrite) throw new OutputExistsException(final);
+        CheckReplaceable(final, inputs);
+    }
+
+    /// <summary>Refuses an output location that is a symbolic link (to a folder, a file, or nothing): replacing the link
+    /// would leave what it points to behind, and writing through it would write elsewhere.</summary>
+    /// <exception cref="UnsafeOverwriteException">The location is a link.</exception>
+    public static void CheckNotALink(string final)
+    {
+        if (new FileInfo(final).LinkTarget is { } target)
+            throw new UnsafeOverwriteException(final, $"is a symbolic link (to {target}), not a folder an earlier run wrote: give the folder itself, or another output.");
     }
 
     /// <summary>Refuses an output location that is, or contains, one of <paramref name="inputs"/> (replacing it would delete the input).</summary>

@@ -150,6 +150,7 @@ internal static class NpyFile
     private static SafeFileHandle OpenRead(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: NPY array not found{(Directory.Exists(path) ? " (it is a folder)" : "")}.", path);
         return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
     }
 

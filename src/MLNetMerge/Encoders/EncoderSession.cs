@@ -43,15 +43,18 @@ internal sealed class EncoderSession
     public int InputSize => Model.InputSize;
 
     /// <summary>Encoder weights (layout name, without prefix → values) of a checkpoint.</summary>
-    /// <exception cref="CheckpointFormatException">A tensor is missing or has the wrong size.</exception>
+    /// <exception cref="CheckpointFormatException">A tensor is missing or has the wrong shape.</exception>
     public Dictionary<string, float[]> ReadWeights(ICheckpointReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var e in Model.Parameters.Layout.Entries)
         {
-            if (!reader.TryGetTensor(Prefix + e.Name, out var info) || info.ElementCount != e.Length)
-                throw new CheckpointFormatException(reader.Path, Prefix + e.Name, $"is missing or of the wrong size; the {Model.ArchitectureName} encoder needs shape {e.ShapeText}.");
+            if (!reader.TryGetTensor(Prefix + e.Name, out var info))
+                throw new CheckpointFormatException(reader.Path, Prefix + e.Name, $"is missing; the {Model.ArchitectureName} encoder needs it, of shape {e.ShapeText}.");
+            // The shape, not only the count: a transposed or reshaped tensor has the right count and the wrong meaning.
+            if (!info.Shape.AsSpan().SequenceEqual(e.Shape))
+                throw new CheckpointFormatException(reader.Path, Prefix + e.Name, $"has shape {info.ShapeText}; the {Model.ArchitectureName} encoder needs {e.ShapeText}.");
             var v = new float[info.ElementCount];
             reader.ReadFloat32(info, v);
             result[e.Name] = v;

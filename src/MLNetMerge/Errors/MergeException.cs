@@ -52,4 +52,4 @@ public sealed class RecipeException(string? file, string message, Exception? inn
 
 /// <summary>An output location already exists and overwriting was not requested.</summary>
 public sealed class OutputExistsException(string path)
-    : MergeException(path, null, "output already exists; pass --force (or Options.Overwrite) to replace it.");
+    : MergeException(path, null, "output already exists; to replace it, pass --force (command line) or set Overwrite (library options).");

@@ -87,6 +87,8 @@ internal sealed class MergeParameters
                 {
                     if (double.IsNaN(d) || d < decl.Min || d > decl.Max)
                         throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' must lie in [{decl.Min}, {decl.Max}]; got {d.ToString(CultureInfo.InvariantCulture)}.");
+                    if (decl.Integral && d != Math.Floor(d))
+                        throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' must be a whole number in [{decl.Min}, {decl.Max}]; got {d.ToString(CultureInfo.InvariantCulture)}.");
                 }
                 break;
             case ParameterKind.Choice:

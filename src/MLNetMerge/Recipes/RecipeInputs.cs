@@ -37,16 +37,19 @@ internal static class RecipeInputs
     }
 
     /// <summary>Refuses, before anything runs, outputs that are or hold an input, outputs inside one another (other than
-    /// the ONNX or report files inside the merge output), and a <c>report.json</c> that another program wrote.</summary>
-    /// <exception cref="UnsafeOverwriteException">An output would replace an input or a file MLNetMerge did not write.</exception>
-    public static void CheckOutputs(MergeRecipe recipe, IReadOnlyList<string> inputs, string? output, string? onnx, string? report)
+    /// the ONNX or report files inside the merge output), output folders that exist (without <paramref name="overwrite"/>)
+    /// or that are links or not earlier MLNetMerge outputs, and a <c>report.json</c> that another program wrote — so a run
+    /// that would fail at its last step (the export) fails before it writes anything.</summary>
+    /// <exception cref="OutputExistsException">The output or export folder exists and <paramref name="overwrite"/> is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">An output would replace an input or something MLNetMerge did not write.</exception>
+    public static void CheckOutputs(MergeRecipe recipe, IReadOnlyList<string> inputs, string? output, string? onnx, string? report, bool overwrite)
     {
         string? outputFull = output is null ? null : Path.GetFullPath(output.TrimEnd('/', '\\'));
-        if (outputFull is not null) OutputGuard.CheckHoldsNoInput(outputFull, inputs);
+        if (outputFull is not null) OutputGuard.CheckWritable(outputFull, overwrite, inputs);
         if (onnx is not null)
         {
             string onnxFull = Path.GetFullPath(onnx.TrimEnd('/', '\\'));
-            OutputGuard.CheckHoldsNoInput(onnxFull, outputFull is null ? inputs : [.. inputs, outputFull]);
+            OutputGuard.CheckWritable(onnxFull, overwrite, outputFull is null ? inputs : [.. inputs, outputFull]);
         }
         if (report is not null)
         {

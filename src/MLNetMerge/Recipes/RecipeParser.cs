@@ -26,9 +26,15 @@ internal static class RecipeParser
         var models = new List<RecipeModel>();
         var parameters = new Dictionary<string, ParameterValue>(StringComparer.Ordinal);
         var sections = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        var canonical = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (keyNode, value) in root.Children)
         {
             string key = Scalar(keyNode, source, "key");
+            // mergekit's names are aliases: a recipe may use either, not both (the second would silently win).
+            string name = key switch { "merge_method" => "method", "base_model" => "base", _ => key };
+            if (canonical.TryGetValue(name, out var first) && first != key)
+                throw new RecipeException(source, $"'{first}' and '{key}' name the same setting; keep one.");
+            canonical[name] = key;
             switch (key)
             {
                 case "version":

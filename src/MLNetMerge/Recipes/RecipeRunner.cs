@@ -39,7 +39,9 @@ internal static class RecipeRunner
 
         var parameters = recipe.ResolveParameters();
         var method = parameters.Method;
-        var sweep = steps.HasFlag(RecipeSteps.Sweep) ? SweepSection.Read(recipe) : new SweepSection([]);
+        // Read (and so checked) whatever the steps: a bad sweep is an error even for a run that does not sweep.
+        var sweep = SweepSection.Read(recipe);
+        if (!steps.HasFlag(RecipeSteps.Sweep)) sweep = new SweepSection([]);
         var plan = steps.HasFlag(RecipeSteps.Align) ? AlignSection.Read(recipe, options.AlignmentMethods) : null;
         if (plan is { Stages.Count: 0 }) plan = null;
         // A run that saves evaluates when the recipe asks (evaluate:); evaluate and align always evaluate.
@@ -62,6 +64,8 @@ internal static class RecipeRunner
             throw new RecipeException(recipe.Source, "evaluate.protocols: alignment rows are normalised by the individual models' Current Eval; keep 'current' among the protocols.");
         bool onnx = OnnxRecipes.IsOnnxRecipe(recipe);
         if (onnx) OnnxRecipes.CheckFamily(recipe);
+        foreach (var name in recipe.Materialize.Concat(options.Materialize).Where(n => !recipe.Models.Any(m => m.Name == n)))
+            throw new RecipeException(recipe.Source, $"materialize: '{name}' is not a model of the recipe ({string.Join(", ", recipe.Models.Select(m => m.Name))}).");
         var materialize = recipe.Materialize.Concat(options.Materialize)
             .Concat(onnx && method.IsPerTask ? recipe.Models.Select(m => m.Name) : []).Distinct(StringComparer.Ordinal).ToList();
 
@@ -70,7 +74,7 @@ internal static class RecipeRunner
         // What this run reads: no output it writes may be, or hold, one of these (an overwrite would delete it).
         var inputs = RecipeInputs.Of(recipe, needTasks ? evaluation.Zoo ?? defaultZoo : null, plan?.Data.Zoo);
         string? reportPath = evaluate && steps.HasFlag(RecipeSteps.Report) ? RecipeInputs.ReportPath(recipe, options.Report ?? evaluation.Report, output) : null;
-        RecipeInputs.CheckOutputs(recipe, inputs, output, export?.Onnx, reportPath);
+        RecipeInputs.CheckOutputs(recipe, inputs, output, export?.Onnx, reportPath, options.Overwrite);
 
         using var family = recipe.OpenFamily(new ModelFamilyOptions { Reader = new SafetensorsReaderOptions { MemoryMap = options.MemoryMap } });
         var suite = needTasks ? TaskSuite.Load(evaluation.Zoo ?? defaultZoo, family, recipe.Source) : null;

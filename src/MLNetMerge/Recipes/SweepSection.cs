@@ -15,7 +15,7 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
     public bool IsEmpty => Grid.Count == 0;
 
     /// <summary>Reads the section (none: an empty grid).</summary>
-    /// <exception cref="RecipeException">Not a mapping of names to non-empty lists of numbers.</exception>
+    /// <exception cref="RecipeException">Not a mapping of names to non-empty lists of numbers, or a value the method does not accept (an unknown parameter, out of range, not whole where declared an integer).</exception>
     public static SweepSection Read(MergeRecipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);
@@ -29,6 +29,10 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
             grid.Add((key, seq.Children.Select(c => c is YamlScalarNode s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
                 ? d : throw new RecipeException(recipe.Source, $"sweep.{key}: '{(c as YamlScalarNode)?.Value}' is not a number.")).ToList()));
         }
+        // Every value is checked against the method's declaration now, not when the sweep reaches it.
+        foreach (var (key, values) in grid)
+            foreach (double v in values)
+                recipe.WithParameters(new Dictionary<string, double>(StringComparer.Ordinal) { [key] = v }).ResolveParameters();
         return new SweepSection(grid);
     }
 

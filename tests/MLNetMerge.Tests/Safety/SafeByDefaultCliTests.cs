@@ -244,19 +244,24 @@ public sealed class SafeByDefaultCliTests
     }
 
     [TestMethod]
-    public void EmbedOutput_NeverReplacesAFileWithoutForce_NorAnInput()
+    public void EmbedOutput_NeverReplacesAFileWithoutForce_NorAnInput_NorWithItAnythingButAnEarlierNpy()
     {
         string model = Path.Combine(Vision, "base.safetensors");
         string input = Path.Combine(_dir, "x.npy");
         NpyFile.Write(input, new float[784], [1, 1, 28, 28]);
         string recipe = Path.Combine(_dir, "recipe.yaml");
         File.WriteAllText(recipe, "precious");
-        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", recipe)), "already exists; pass --force");
+        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", recipe)), "already exists; to replace it, pass --force");
         Assert.AreEqual("precious", File.ReadAllText(recipe));
         StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", input, "--force")), "is an input of this command");
-        var (code, _, err) = Run("embed", model, "--input", input, "-o", recipe, "--force");
+        // --force replaces an earlier NPY output only, never a file the command did not write.
+        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", recipe, "--force")), "is not an NPY array; --force replaces only an earlier .npy output");
+        Assert.AreEqual("precious", File.ReadAllText(recipe));
+        string earlier = Path.Combine(_dir, "y.npy");
+        NpyFile.Write(earlier, new float[3], [3]);
+        var (code, _, err) = Run("embed", model, "--input", input, "-o", earlier, "--force");
         Assert.AreEqual(0, code, err);
-        Assert.AreEqual(1, NpyFile.ReadFloat32(recipe).Shape[0]);
+        CollectionAssert.AreEqual(new[] { 1, 64 }, NpyFile.ReadFloat32(earlier).Shape);
     }
 
     [TestMethod]

@@ -61,9 +61,9 @@ internal static class CartShared
     [
         MethodParameter.Number("rank_ratio", 0.12, "r / min(m, n) of each block matrix's truncated SVD.", 0, 1) with { Aliases = [new("lowrank")] },
         CommonParameters.Scale(2.0),
-        MethodParameter.Number("power_iterations", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultIterations, "Products by the Gram matrix in the truncated SVD's subspace iteration (each one power step of A Aᵀ).", 0, 50),
-        MethodParameter.Number("oversampling", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultOversampling, "Extra sketch columns of the truncated SVD (sketch r + oversampling); larger brings the low-rank part closer to the exact SVD's at more cost (docs/truncated-svd.md).", 0, 1024),
-        MethodParameter.Number("filter_degree", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultDegree, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the truncated SVD (1: the shifted power iteration).", 1, 8),
+        MethodParameter.Integer("power_iterations", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultIterations, "Products by the Gram matrix in the truncated SVD's subspace iteration (each one power step of A Aᵀ).", 0, 50),
+        MethodParameter.Integer("oversampling", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultOversampling, "Extra sketch columns of the truncated SVD (sketch r + oversampling); larger brings the low-rank part closer to the exact SVD's at more cost (docs/truncated-svd.md).", 0, 1024),
+        MethodParameter.Integer("filter_degree", MLNetMerge.Tensors.LinearAlgebra.GramSubspaceSvd.DefaultDegree, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the truncated SVD (1: the shifted power iteration).", 1, 8),
     ];
 
     /// <summary>True for a 2-D weight of an attention or MLP block: inside a numbered block, not an embedding or norm.</summary>

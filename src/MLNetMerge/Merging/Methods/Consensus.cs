@@ -20,7 +20,7 @@ internal sealed class Consensus : MergeMethod
     public override IReadOnlyList<MethodParameter> Parameters { get; } =
     [
         MethodParameter.Number("kappa", 0.4, "κ: mask threshold factor.", 0, 1e6),
-        MethodParameter.Number("k", 2, "Minimum number of task masks an element needs.", 0, 1e6),
+        MethodParameter.Integer("k", 2, "Minimum number of task masks an element needs.", 0, 1_000_000),
         CommonParameters.Scale(0.3),
     ];
 

@@ -25,7 +25,7 @@ internal sealed class Karcher : MergeMethod
     /// <inheritdoc />
     public override IReadOnlyList<MethodParameter> Parameters { get; } =
     [
-        MethodParameter.Number("max_iter", 10, "Most fixed-point iterations.", 0, 10000),
+        MethodParameter.Integer("max_iter", 10, "Most fixed-point iterations.", 0, 10000),
         MethodParameter.Number("tol", 1e-5, "Convergence tolerance (and the smallest norm and angle that count).", 0, 1),
     ];
 

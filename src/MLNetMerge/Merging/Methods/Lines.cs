@@ -33,7 +33,7 @@ internal sealed class Lines : MergeMethod
         CommonParameters.Weight(),
         CommonParameters.Keep(0.2),
         MethodParameter.Number("kappa", 0.4, "κ of merge: consensus (its task masks |τt| ≥ κ |Σ τ − τt|).", 0, 1e6),
-        MethodParameter.Number("k", 2, "k of merge: consensus (the task masks an element needs).", 0, 1e6),
+        MethodParameter.Integer("k", 2, "k of merge: consensus (the task masks an element needs).", 0, 1_000_000),
     ];
 
     /// <inheritdoc />

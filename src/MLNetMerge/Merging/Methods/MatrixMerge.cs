@@ -25,11 +25,11 @@ internal static class MatrixMerge
     /// instead of seven: ~9 % less CPU (docs/truncated-svd.md).
     /// </summary>
     public static MethodParameter PowerIterationsParameter() =>
-        MethodParameter.Number("power_iterations", 12, "Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ).", 0, 50);
+        MethodParameter.Integer("power_iterations", 12, "Products by the Gram matrix in the per-task truncated SVD's subspace iteration (each one power step of τ τᵀ).", 0, 50);
 
     /// <summary><c>filter_degree</c> of the per-task truncated SVDs: the Chebyshev filter's products between orthonormalisations (see <see cref="PowerIterationsParameter"/>).</summary>
     public static MethodParameter FilterDegreeParameter() =>
-        MethodParameter.Number("filter_degree", 3, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the per-task truncated SVD (1: the shifted power iteration).", 1, 8);
+        MethodParameter.Integer("filter_degree", 3, "Products by the Gram matrix between orthonormalisations: the degree of the Chebyshev filter of the per-task truncated SVD (1: the shifted power iteration).", 1, 8);
 
     /// <summary>
     /// The top <paramref name="k"/> singular triplets of <paramref name="a"/> (m, n) that TSV-M and ISO-CTS keep: subspace

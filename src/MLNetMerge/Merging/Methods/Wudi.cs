@@ -25,7 +25,7 @@ internal sealed class Wudi : MergeMethod
     /// <inheritdoc />
     public override IReadOnlyList<MethodParameter> Parameters { get; } =
     [
-        MethodParameter.Number("iterations", 300, "Adam steps per matrix.", 0, 100000) with { Aliases = [new("iter_num")] },
+        MethodParameter.Integer("iterations", 300, "Adam steps per matrix.", 0, 100000) with { Aliases = [new("iter_num")] },
         MethodParameter.Number("learning_rate", 1e-5, "Adam's learning rate (betas 0.9, 0.999, ε 1e-8, no weight decay).", 0, 1) with { Aliases = [new("lr")] },
         MatrixMerge.MatricesParameter(),
     ];

@@ -30,8 +30,8 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
     public string ConfigJson() => JsonSerializer.Serialize(Config.ToJson(), MLNetMerge.Data.JsonText.Indented);
 
     /// <summary>
-    /// Writes <c>model.safetensors</c>, <c>config.json</c>, <c>onnx_import.json</c> (source, and each tensor's initializer and
-    /// orientation) and the tokenizer files found beside the source into <paramref name="directory"/>; returns the files written.
+    /// Writes <c>model.safetensors</c>, <c>config.json</c>, <c>onnx_import.json</c> (format <c>mlnetmerge.onnx-import</c>, by
+    /// which a later <c>import --force</c> recognises the folder; source, and each tensor's initializer and orientation) and the tokenizer files found beside the source into <paramref name="directory"/>; returns the files written.
     /// </summary>
     public IReadOnlyList<string> Save(string directory)
     {
@@ -43,9 +43,10 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
         string config = Path.Combine(directory, "config.json");
         Data.AtomicFile.Write(config, s => s.Write(System.Text.Encoding.UTF8.GetBytes(ConfigJson() + "\n")));
         written.Add(config);
-        string map = Path.Combine(directory, "onnx_import.json");
+        string map = Path.Combine(directory, OutputGuard.ImportRecord);
         var record = new Dictionary<string, object>
         {
+            ["format"] = OutputGuard.OnnxImportFormat,
             ["source"] = Path.GetFileName(Source),
             ["source_sha256"] = FileHashes.Sha256(Source),
             ["architecture"] = ArchitectureName,

@@ -27,7 +27,9 @@ internal static class HtmlReport
         using var _ = doc;
         var entries = RunReport.Entries(doc, full);
         string folder = Path.GetDirectoryName(full)!;
-        string html = HtmlReportRenderer.Render(entries, $"MLNetMerge report — {Path.GetFileName(folder)}");
+        // Titled by what it reports (its families), not by where it lies: the same report.json renders the same page anywhere.
+        var families = entries.Select(e => e.TryGetProperty("family", out var f) ? f.GetString() : null).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        string html = HtmlReportRenderer.Render(entries, families.Count == 0 ? "MLNetMerge report" : $"MLNetMerge report — {string.Join(", ", families)}");
         string target = Path.Combine(folder, "report.html");
         CheckOwn(target);
         string temp = target + ".tmp";

@@ -1,4 +1,4 @@
-// ONNX out: a TIES merge of three zoo tasks written as one model.onnx (one shared encoder, a head per task), run in
+// ONNX out: a TIES merge of the zoo's tasks written as one model.onnx (one shared encoder, a head per task), run in
 // ONNX Runtime directly and in ML.NET through ApplyOnnxModel, each compared with the ML.NET components the merge fits.
 //   dotnet run --project examples/OnnxExport [-- path/to/data/zoo/vision]
 using Microsoft.ML;

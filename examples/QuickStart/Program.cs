@@ -8,7 +8,7 @@ string zoo = args.Length > 0 ? args[0] : FindZoo();
 var ml = new MLContext(seed: 0);
 using var family = ml.Merging().LoadZooFamily(zoo);
 
-// A merge alone needs no data: Fit reads only the schema of the view (pixel_values, 1×28×28 floats).
+// A merge alone needs no data: Fit reads only the schema of the view (pixel_values, a vector of 784 = 1×28×28 floats).
 var allTasks = ml.Merging().LoadZooData(zoo, "test");
 var model = ml.Merging().Ties(family, keep: 0.2, scale: 1.0).Fit(allTasks);
 

@@ -37,6 +37,9 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
             throw new ArgumentException($"the family has no task '{task}' (tasks: {string.Join(", ", family.TaskNames)}).", nameof(options));
         foreach (var name in options.Weights.Keys.Where(k => !family.TaskNames.Contains(k)))
             throw new ArgumentException($"a weight is given for task '{name}', which the family does not have (tasks: {string.Join(", ", family.TaskNames)}).", nameof(options));
+        int count = family.TaskNames.Count;
+        if (count < Method.MinModels || count > Method.MaxModels)
+            throw new ArgumentException($"{Method.Name} merges {(Method.MinModels == Method.MaxModels ? $"exactly {Method.MinModels}" : $"{Method.MinModels} to {(Method.MaxModels == int.MaxValue ? "any number of" : Method.MaxModels)}")} fine-tuned models; the family has {count} ({string.Join(", ", family.TaskNames)}): load a family of {Method.MinModels} with LoadFamily(base, models).", nameof(family));
         if (options.Task is { } served && stage is { Method.MergesEveryTask: true })
             throw new ArgumentException($"alignment stage '{stage.Name}' merges the task vectors again from every task's data, so a transformer serving one task ('{served}') cannot fit it; leave {nameof(MergeOptions.Task)} unset and fit on a view of every task (its '{MergeColumns.Task}' column naming each row's task).", nameof(stage));
         if (options.Weights.Count > 0 && !Method.Parameters.Any(p => p.Name == "weight"))

@@ -144,12 +144,14 @@ public sealed partial class MergingCatalog
     public MergeEstimator CartIndexing(MergeFamily family, CartIndexingOptions options) => Merge(family, options);
 
     /// <summary>Spherical linear interpolation of two models (Shoemake 1985; as mergekit applies it).</summary>
-    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="family">The base and exactly two fine-tuned checkpoints.</param>
+    /// <exception cref="ArgumentException">The family does not hold exactly two fine-tuned models.</exception>
     /// <param name="task">The task the transformer serves; null: every task (columns suffixed <c>.{task}</c>).</param>
     public MergeEstimator Slerp(MergeFamily family, string? task = null) => Merge(family, new SlerpOptions { Task = task });
 
     /// <summary>Spherical linear interpolation of two models (Shoemake 1985; as mergekit applies it), with every setting.</summary>
-    /// <param name="family">The base and fine-tuned checkpoints.</param>
+    /// <param name="family">The base and exactly two fine-tuned checkpoints.</param>
+    /// <exception cref="ArgumentException">The family does not hold exactly two fine-tuned models.</exception>
     /// <param name="options">The settings.</param>
     public MergeEstimator Slerp(MergeFamily family, SlerpOptions options) => Merge(family, options);
 

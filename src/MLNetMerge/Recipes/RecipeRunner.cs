@@ -55,6 +55,9 @@ internal static class RecipeRunner
             if (output is null) throw new RecipeException(recipe.Source, "export.mlnet: the ML.NET zips are written beside the merged model, in the output's mlnet/ folder; set 'output' or pass --output.");
             if (options.ModelZips is null) throw new RecipeException(recipe.Source, "export.mlnet: this entry point does not write ML.NET zips; run the recipe with 'mlnetmerge run' or MergingCatalog.RunRecipe.");
             if (plan is { Stages.Count: > 1 }) throw new RecipeException(recipe.Source, $"export.mlnet: the align section has {plan.Stages.Count} stages; an ML.NET zip holds one merge and at most one stage.");
+            // The zips' training code calls mlContext.Merging().Merge(family, method, parameters), which takes global parameters only.
+            if (recipe.Models.FirstOrDefault(m => m.Parameters.Count > 0) is { } perModel)
+                throw new RecipeException(recipe.Source, $"export.mlnet: model '{perModel.Name}' has per-model parameters, which have no place in mlContext.Merging().Merge(family, method, parameters); set them globally to export ML.NET zips.");
         }
         if (export?.Onnx is not null && plan is { Stages.Count: > 1 })
             throw new RecipeException(recipe.Source, $"export.onnx: the align section has {plan.Stages.Count} stages; an export holds one merge and at most one stage (the graphs run it).");

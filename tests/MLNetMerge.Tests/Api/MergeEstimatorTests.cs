@@ -180,4 +180,16 @@ public sealed class MergeEstimatorTests
         Assert.ThrowsExactly<RecipeException>(() => ml.Merging().Ties(family, keep: 1.5));
         Assert.ThrowsExactly<InvalidOperationException>(() => ml.Merging().Ties(family).Append(ml.Merging().FtClassifier()).Append(ml.Merging().AdaMerging()));
     }
+
+    [TestMethod]
+    public void AMethodForAnotherNumberOfModels_IsRefusedWhenTheEstimatorIsBuilt()
+    {
+        var ml = new MLContext(seed: 0);
+        using var family = Family(ml);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Merging().Slerp(family));
+        StringAssert.Contains(e.Message, $"slerp merges exactly 2 fine-tuned models; the family has {family.TaskNames.Count}");
+        using var two = ml.Merging().LoadFamily(Path.Combine(ZooPaths.Vision, "base.safetensors"),
+            [("fashion", Path.Combine(ZooPaths.Vision, "fashion.safetensors")), ("digits", Path.Combine(ZooPaths.Vision, "digits.safetensors"))]);
+        Assert.AreEqual("slerp", ml.Merging().Slerp(two).Method.Name);
+    }
 }

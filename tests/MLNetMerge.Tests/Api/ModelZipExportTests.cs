@@ -88,6 +88,14 @@ public sealed class ModelZipExportTests
         e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.All & ~RecipeSteps.Save, ModelZips = RecipeModelZips.Write }));
         StringAssert.Contains(e.Message, "set 'output'");
         Assert.IsFalse(Directory.Exists(Path.Combine(_root, "never")));
+        // Per-model parameters cannot go into the zips' training code: refused before the sweep and the merge run.
+        string perModel = Path.Combine(_root, "per_model.yaml");
+        File.WriteAllText(perModel, File.ReadAllText(VisionRecipe()).Replace("fashion.safetensors }", "fashion.safetensors, parameters: { weight: 0.5 } }"));
+        StringAssert.Contains(File.ReadAllText(perModel), "weight: 0.5");
+        e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Run(MergeRecipe.Load(perModel),
+            new RecipeRunOptions { Output = Path.Combine(_root, "never"), ModelZips = RecipeModelZips.Write, Log = line => Assert.Fail("ran: " + line) }));
+        StringAssert.Contains(e.Message, "model 'fashion' has per-model parameters");
+        Assert.IsFalse(Directory.Exists(Path.Combine(_root, "never")));
     }
 
     [TestMethod]

@@ -353,6 +353,40 @@ public sealed class SafetensorsTests
     }
 
     [TestMethod]
+    public void AShapeWhoseByteCountOverflows_IsRefused_NotTakenForZeroBytes()
+    {
+        // 2^62 F32 elements need 2^64 bytes, which wraps to 0 in 64-bit arithmetic: offsets [0, 0] must not pass.
+        string path = RawFile("wrap.safetensors", """{"w":{"dtype":"F32","shape":[1073741824,1073741824,4],"data_offsets":[0,0]}}""", new byte[0]);
+        var e = Assert.ThrowsExactly<CheckpointFormatException>(() => SafetensorsReader.Open(path));
+        AssertNames(e, path, "w");
+        StringAssert.Contains(e.Message, "needs more than 2^63 bytes");
+    }
+
+    [TestMethod]
+    public void ATensorBeyondOneArray_IsRefusedByTheFamily_BeforeAnythingIsRead()
+    {
+        // 2^31 F32 elements (8 GiB, a sparse file): a valid checkpoint, but no merge can hold the tensor in one array.
+        string Sparse(string name)
+        {
+            var header = Encoding.UTF8.GetBytes("""{"big.weight":{"dtype":"F32","shape":[2,1073741824],"data_offsets":[0,8589934592]}}""");
+            string path = Path.Combine(_dir, name);
+            using var f = File.Create(path);
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            f.Write(length);
+            f.Write(header);
+            f.SetLength(8 + header.Length + 8589934592L);
+            return path;
+        }
+        using var reader = SafetensorsReader.Open(Sparse("base.safetensors"));
+        Assert.AreEqual(1L << 31, reader.Tensors[0].ElementCount);
+        using var task = SafetensorsReader.Open(Sparse("a.safetensors"));
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => MLNetMerge.Encoders.ModelFamily.Create(reader, [new MLNetMerge.Encoders.TaskModel("a", task)], new HeadFilter("classifier.*")));
+        StringAssert.Contains(e.Message, "big.weight");
+        StringAssert.Contains(e.Message, "a tensor must fit in one .NET array");
+    }
+
+    [TestMethod]
     public void NotJson()
     {
         string path = RawFile("json.safetensors", "{\"w\": [1, 2,", new byte[0]);

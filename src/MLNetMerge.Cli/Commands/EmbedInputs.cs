@@ -1,5 +1,6 @@
 using MLNetMerge.Data;
 using MLNetMerge.Nn;
+using MLNetMerge.Nn.Architectures;
 using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Cli.Commands;
@@ -61,15 +62,21 @@ internal static class EmbedInputs
         return (data, shape);
     }
 
-    /// <summary>Reads token ids (N, T) and an optional 0/1 mask of the same shape for a text model.</summary>
-    /// <exception cref="MergeException">Floating-point ids, a wrong rank, ids outside the vocabulary, or a bad mask.</exception>
-    public static (int[] Ids, bool[] Mask, int[] Shape) ReadText(string path, string? maskPath, int vocabulary)
+    /// <summary>Reads token ids (N, T) and a 0/1 mask of the same shape for a text model: the given one, or without
+    /// <paramref name="maskPath"/> 1 wherever the id is not the model's padding id (as the library's zoo loader builds it).</summary>
+    /// <exception cref="MergeException">Floating-point or boolean ids, a wrong rank, sequences longer than the model's
+    /// positions, ids outside the vocabulary, or a bad mask.</exception>
+    public static (int[] Ids, bool[] Mask, int[] Shape) ReadText(string path, string? maskPath, TextEncoderConfig config)
     {
+        int vocabulary = config.VocabSize;
         var (dtype, descr, _) = NpyFile.ReadHeader(path);
-        if (dtype.IsFloatingPoint())
-            throw new MergeException(path, null, $"holds floating-point values ('{descr}'), but text models take integer token ids (N, T).");
+        if (dtype.IsFloatingPoint() || dtype == DType.Bool)
+            throw new MergeException(path, null, $"holds {(dtype == DType.Bool ? "booleans" : "floating-point values")} ('{descr}'), but text models take integer token ids (N, T).");
         var (ids, shape) = NpyFile.ReadInt64(path);
         if (shape.Length != 2) throw new MergeException(path, null, $"token ids must be (N, T); got [{string.Join(", ", shape)}].");
+        int positions = config.MaxPositions - (config.Flavor == TextFlavor.Roberta ? config.PadTokenId + 1 : 0);
+        if (shape[1] > positions)
+            throw new MergeException(path, null, $"sequences of {shape[1]} tokens; the model has {positions} positions (truncate to at most {positions}).");
         var tokenIds = new int[ids.Length];
         for (int i = 0; i < ids.Length; i++)
         {
@@ -77,7 +84,7 @@ internal static class EmbedInputs
                 throw new MergeException(path, null, $"token id {ids[i]} at index {i} is outside the vocabulary of {vocabulary}.");
             tokenIds[i] = (int)ids[i];
         }
-        bool[] mask = [];
+        bool[] mask = tokenIds.Select(id => id != config.PadTokenId).ToArray();
         if (maskPath is not null)
         {
             var (mv, ms) = NpyFile.ReadInt64(maskPath);

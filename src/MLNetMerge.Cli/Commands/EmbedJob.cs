@@ -73,9 +73,11 @@ internal sealed record EmbedJob
         {
             if (Pixels is not null) throw new MergeException(null, null, $"--pixels applies to vision models; {session.Model.ArchitectureName} takes token ids.");
             var encoder = ((TextDenseEncoder)session.Model).Model;
-            var (tokenIds, mask, shape) = EmbedInputs.ReadText(InputPath, MaskPath, encoder.Config.VocabSize);
+            var (tokenIds, mask, shape) = EmbedInputs.ReadText(InputPath, MaskPath, encoder.Config);
             count = shape[0];
             LoadWeights(session, reader);
+            if (Pooling == TextPooling.Pooler && !encoder.Config.Pooler)
+                throw new MergeException(ModelPath, null, "--pooling pooler: the model has no pooler (no pooler.dense weights); its default is the first token (--pooling cls), or pass --pooling mean.");
             output = EncoderInference.EmbedText(encoder, tokenIds, mask, count, shape[1], Pooling ?? text.Pooling, BatchSize, cancellationToken);
         }
         int width = count == 0 ? session.EmbeddingSize : output.Length / count;
@@ -113,6 +115,15 @@ internal sealed record EmbedJob
         {
             if (HeadPath is null) return null;
             var single = CheckpointReader.Open(HeadPath);
+            // A fine-tuned checkpoint given as --head: its head is the one 2-D weight under the default head pattern
+            // (classifier.weight), whatever encoder weights sit beside it.
+            var filter = new HeadFilter(HeadFilter.DefaultPattern);
+            var headWeights = single.Tensors.Where(t => filter.IsHead(t.Name) && t.Shape.Length == 2 && t.Name.EndsWith("weight", StringComparison.Ordinal)).ToList();
+            if (headWeights.Count == 1 && single.Tensors.Any(t => !filter.IsHead(t.Name)))
+            {
+                prefix = headWeights[0].Name[..^"weight".Length];
+                return single;
+            }
             var tasks = TaskHeads.Tasks(single);
             if (tasks.Count > 1 && single.Tensors.Count(t => t.Shape.Length == 2 && t.Name.EndsWith("weight", StringComparison.Ordinal)) > 1)
             {

@@ -16,7 +16,8 @@ namespace MLNetMerge;
 /// <see cref="MergingCatalog.RegisterAssembly"/> (the argmax and tokenizer steps are CustomMappings).
 /// <para>Columns: <see cref="MergeColumns"/>. The view given to <see cref="Fit"/> is read only by an alignment stage
 /// (its rows, of <see cref="MergeOptions.Task"/> or split by the <see cref="MergeColumns.Task"/> column; unlabeled, but
-/// for a stage that takes labels, which reads <see cref="AlignmentOptions.LabelColumnName"/>); a merge alone uses only
+/// for a stage that takes labels, which reads <see cref="AlignmentOptions.LabelColumnName"/>, and a few-shot stage, which
+/// balances its draw per class with that column when the view has it, as a recipe's fit does); a merge alone uses only
 /// its schema.</para>
 /// </summary>
 public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
@@ -100,10 +101,15 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
         log.Info(FormattableString.Invariant($"merged {merged.Tensors.Count} tensors"));
         if (Stage is null) return (merged, null);
         var stage = Stage.Create(seed);
-        // Only a stage that takes labels reads the label column; the rest see unlabeled rows whatever the view holds.
-        string? labels = stage.Consumes == DataRequirement.LabeledValidation ? Stage.Options.LabelColumnName : null;
+        // A stage that takes labels reads the label column (it must be there); a few-shot stage reads it when the view has
+        // it, to balance its draw per class as a recipe's fit does (the labels never enter its loss); the rest see
+        // unlabeled rows whatever the view holds.
+        string labelColumn = Stage.Options.LabelColumnName;
+        string? labels = stage.Consumes == DataRequirement.LabeledValidation ? labelColumn
+            : stage is IFewShotAlignmentEstimator { ShotsPerClass: > 0 } && input.Schema.GetColumnOrNull(labelColumn) is not null ? labelColumn
+            : null;
         var data = DataViewReader.Read(input, Family, _options.Task, labels,
-            labels is null ? null : $"the labels {Stage.Name} takes here; {nameof(AlignmentOptions.LabelColumnName)} names another column");
+            $"the labels {Stage.Name} takes here; {nameof(AlignmentOptions.LabelColumnName)} names another column");
         log.Info(FormattableString.Invariant($"fitting {Stage.Name} on {data.Values.Sum(d => d.Count)} {(labels is null ? "" : "labeled ")}rows of {data.Count} tasks"));
         // A transformer serving one task fits its stage for that task alone (the view holds that task's rows only).
         var served = _options.Task is { } one ? merged.ForTasks([one]) : merged;

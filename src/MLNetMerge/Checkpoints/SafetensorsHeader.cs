@@ -130,7 +130,11 @@ internal static class SafetensorsHeader
             throw new CheckpointFormatException(file, name, $"data_offsets [{begin}, {end}] end before they begin.");
         if (end > dataLength)
             throw new CheckpointFormatException(file, name, $"data_offsets [{begin}, {end}] run past the {dataLength} data bytes of the file (truncated?).");
-        long expected = count == long.MaxValue ? -1 : count * dtype.SizeOf();
+        // The byte count of the shape, without wrapping: 2^62 F32 elements need 2^64 bytes, not 0.
+        int size = dtype.SizeOf();
+        if (count > long.MaxValue / size)
+            throw new CheckpointFormatException(file, name, $"{dtype} shape [{string.Join(", ", shape)}] needs more than 2^63 bytes; its data_offsets span {end - begin}.");
+        long expected = count * size;
         if (end - begin != expected)
             throw new CheckpointFormatException(file, name, $"data_offsets span {end - begin} bytes but {dtype} shape [{string.Join(", ", shape)}] needs {expected}.");
         foreach (var key in e.EnumerateObject())

@@ -91,6 +91,10 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
     public static ZooManifest Load(string directory)
     {
         string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            throw new CheckpointFormatException(path, null, Directory.Exists(directory)
+                ? "does not exist: the folder is not a model zoo (a zoo holds manifest.json, base.safetensors and a checkpoint and splits per task)."
+                : $"does not exist: there is no folder {directory}.");
         try
         {
             return JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), Json)

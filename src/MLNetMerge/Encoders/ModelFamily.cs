@@ -155,6 +155,9 @@ internal sealed class ModelFamily : IDisposable
         var copied = new List<TensorInfo>();
         foreach (var info in baseModel.Tensors)
         {
+            // Every tensor is read and written whole, in one .NET array (heads too, per task).
+            if (info.ElementCount > Array.MaxLength)
+                throw new IncompatibleModelsException(baseModel.Path, info.Name, $"has {info.ElementCount:N0} elements (shape {info.ShapeText}); a tensor must fit in one .NET array ({Array.MaxLength:N0} elements).");
             if (heads.IsHead(info.Name)) continue;
             (info.DType.IsFloatingPoint() ? merged : copied).Add(info);
         }
@@ -174,7 +177,13 @@ internal sealed class ModelFamily : IDisposable
             var headList = new List<TensorInfo>();
             foreach (var ti in t.Reader.Tensors)
             {
-                if (heads.IsHead(ti.Name)) { headList.Add(ti); continue; }
+                if (heads.IsHead(ti.Name))
+                {
+                    if (ti.ElementCount > Array.MaxLength)
+                        throw new IncompatibleModelsException(t.Reader.Path, ti.Name, $"has {ti.ElementCount:N0} elements (shape {ti.ShapeText}); a tensor must fit in one .NET array ({Array.MaxLength:N0} elements).");
+                    headList.Add(ti);
+                    continue;
+                }
                 if (!baseModel.TryGetTensor(ti.Name, out var bi))
                     throw new IncompatibleModelsException(t.Reader.Path, ti.Name, $"is in task '{t.Name}' but not in the base {baseModel.Path}; if it is a head, add it to the head pattern (now '{heads.Pattern}').");
                 if (!bi.DType.IsFloatingPoint() && (!ti.SameShape(bi) || ti.DType != bi.DType))

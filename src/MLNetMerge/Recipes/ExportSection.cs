@@ -18,6 +18,10 @@ internal sealed record ExportSection(string? Onnx, bool PerTask = true, bool Mul
     /// encoders). Default null: <c>ImagePath</c> or <c>Text</c>.</summary>
     public string? MLNetInput { get; init; }
 
+    /// <summary>Columns of the zips' pipeline (the model's inputs and outputs, the label), which the input column may not be.</summary>
+    private static readonly string[] ReservedColumns =
+        [MergeColumns.PixelValues, MergeColumns.InputIds, MergeColumns.AttentionMask, MergeColumns.Embedding, MergeColumns.Score, MergeColumns.PredictedLabel, MergeColumns.Task, "Label", "Features"];
+
     /// <summary>Reads the <c>export:</c> section, or null when the recipe has none.</summary>
     /// <exception cref="RecipeException">Unknown key, bad value, no <c>onnx</c>, or nothing to write.</exception>
     public static ExportSection? Read(MergeRecipe recipe)
@@ -50,6 +54,8 @@ internal sealed record ExportSection(string? Onnx, bool PerTask = true, bool Mul
                 case "mlnet_input":
                     mlnetInput = System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z_][A-Za-z0-9_]*$") ? value
                         : throw new RecipeException(recipe.Source, $"export.mlnet_input: '{value}' is not a column name (letters, digits and _, not starting with a digit).");
+                    if (ReservedColumns.Contains(mlnetInput, StringComparer.Ordinal))
+                        throw new RecipeException(recipe.Source, $"export.mlnet_input: '{value}' is a column the zips' pipeline writes or reads itself ({string.Join(", ", ReservedColumns)}); name the input column otherwise.");
                     break;
                 default: throw new RecipeException(recipe.Source, $"export: unknown key '{key}'; expected onnx, per_task, multi_head, single_file, mlnet or mlnet_input.");
             }

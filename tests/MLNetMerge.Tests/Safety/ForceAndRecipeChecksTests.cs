@@ -1,5 +1,6 @@
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Data;
+using MLNetMerge.Tensors;
 using static MLNetMerge.Tests.Safety.CliProcess;
 
 namespace MLNetMerge.Tests.Safety;
@@ -158,5 +159,42 @@ public sealed class ForceAndRecipeChecksTests
         Assert.AreEqual(0, Run("embed", Path.Combine(Vision, "base.safetensors"), "--input", empty, "-o", output).Code);
         CollectionAssert.AreEqual(new[] { 0, 64 }, NpyFile.ReadFloat32(output).Shape);
         StringAssert.Contains(AssertOneLine(Run("embed", Path.Combine(Vision, "base.safetensors"), "--input", Path.Combine(_dir, "none.npy"), "-o", output, "--force")), "NPY array not found");
+    }
+
+    [TestMethod]
+    public void EmbedText_MasksPaddingByDefault_AndRefusesWhatItCannotRun()
+    {
+        string zoo = ZooPaths.Text, model = Path.Combine(zoo, "base.safetensors");
+        var (all, shape) = NpyFile.ReadInt64(Path.Combine(zoo, "noun_supersense", "test_tokens.npy"));
+        int t = shape[1];
+        var ids = all.AsSpan(0, 4 * t).ToArray();
+        Assert.IsTrue(ids.Contains(0L), "the rows hold padding");
+        string idsPath = Path.Combine(_dir, "ids.npy"), maskPath = Path.Combine(_dir, "mask.npy");
+        NpyFile.Write(idsPath, ids, [4, t]);
+        NpyFile.Write(maskPath, ids.Select(v => v != 0 ? 1L : 0L).ToArray(), [4, t]);
+        // Without --mask, padding (the config's pad_token_id, 0) is masked, as the library's loader does.
+        string plain = Path.Combine(_dir, "plain.npy"), masked = Path.Combine(_dir, "masked.npy");
+        Assert.AreEqual(0, Run("embed", model, "--input", idsPath, "-o", plain).Code);
+        Assert.AreEqual(0, Run("embed", model, "--input", idsPath, "--mask", maskPath, "-o", masked).Code);
+        CollectionAssert.AreEqual(NpyFile.ReadFloat32(masked).Data, NpyFile.ReadFloat32(plain).Data);
+
+        string tooLong = Path.Combine(_dir, "long.npy");
+        NpyFile.Write(tooLong, new long[2 * (t + 1)], [2, t + 1]);
+        string line = AssertOneLine(Run("embed", model, "--input", tooLong, "-o", Path.Combine(_dir, "a.npy")));
+        StringAssert.Contains(line, tooLong);
+        StringAssert.Contains(line, $"sequences of {t + 1} tokens; the model has {t} positions");
+        string flags = Path.Combine(_dir, "bool.npy");
+        NpyFile.Write(flags, new NpyArray(DType.Bool, [2, t], new byte[2 * t]));
+        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", flags, "-o", Path.Combine(_dir, "b.npy"))), "holds booleans");
+        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", idsPath, "--pooling", "pooler", "-o", Path.Combine(_dir, "c.npy"))),
+            "--pooling pooler: the model has no pooler");
+
+        // A fine-tuned checkpoint as --head: its classifier, not a list of "tasks" (its encoder prefix and the head).
+        string task = Path.Combine(zoo, "fortune_topic.safetensors"), logits = Path.Combine(_dir, "logits.npy");
+        var (code, _, err) = Run("embed", task, "--input", idsPath, "--head", task, "-o", logits);
+        Assert.AreEqual(0, code, err);
+        using var reader = CheckpointReader.Open(task);
+        int classes = reader.Tensors.Single(x => x.Name == "classifier.weight").Shape[0];
+        CollectionAssert.AreEqual(new[] { 4, classes }, NpyFile.ReadFloat32(logits).Shape);
     }
 }

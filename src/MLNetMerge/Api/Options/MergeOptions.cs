@@ -54,8 +54,10 @@ public abstract class AlignmentOptions
     internal virtual Dictionary<string, ParameterValue> StageParameters() => Declared.ToParameters(this);
 
     /// <summary>The column of class labels in the view the stage is fitted on (a key, a 0-based integer class index, or
-    /// the class name), read only by a stage that takes labels: <see cref="TrustRegionOptions"/> with
-    /// <see cref="TrustRegionLabels.Validation"/>. Other stages read no label. Default <c>Label</c>, ML.NET's own
-    /// default label column. Not a recipe parameter: a recipe's labeled stages read the zoo's validation split.</summary>
+    /// the class name). A stage that takes labels (<see cref="TrustRegionOptions"/> with
+    /// <see cref="TrustRegionLabels.Validation"/>) needs it; a few-shot stage (<see cref="FtClassifierOptions"/>,
+    /// <see cref="AlignedTransformOptions"/> with shots) reads it when the view has it, only to draw its examples evenly
+    /// per class, as a recipe's fit does; other stages read no label. Default <c>Label</c>, ML.NET's own default label
+    /// column. Not a recipe parameter: recipes read the zoo's splits.</summary>
     public string LabelColumnName { get; set; } = "Label";
 }

@@ -88,6 +88,16 @@ public sealed class ModelFamilyTests
     }
 
     [TestMethod]
+    public void MissingTensor_FoundUnderAPrefix_SaysWhereItIs()
+    {
+        // What torch.save({'state_dict': sd, 'epoch': 3}) gives once flattened: every name under 'state_dict.'.
+        var t = new InMemoryCheckpoint("t1.ckpt").Add("state_dict.layers.0.w", [2, 3], new float[6]).Add("state_dict.layers.0.b", [3], new float[3]);
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), t));
+        AssertNames(e, "t1.ckpt", "layers.0.w");
+        StringAssert.Contains(e.Message, "the task has 'state_dict.layers.0.w': its weights sit under the prefix 'state_dict.'");
+    }
+
+    [TestMethod]
     public void ExtraNonHeadTensor()
     {
         var t = Model("t1.safetensors").Add("adapter.lora_A", [2, 2], new float[4]);

@@ -271,6 +271,12 @@ public sealed class SafetensorsTests
         var e = Assert.ThrowsExactly<CheckpointFormatException>(() => ShardedSafetensorsReader.Open(index));
         StringAssert.Contains(e.Message, "t2");
         StringAssert.Contains(e.Message, "model-0000");
+
+        // A name mapped twice, to two shards: the index is at fault, and the message says so (not "not in the shard").
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"t2\": \"model-00001-of-00003.safetensors\"",
+            "\"t2\": \"model-00003-of-00003.safetensors\", \"t2\": \"model-00001-of-00003.safetensors\""));
+        e = Assert.ThrowsExactly<CheckpointFormatException>(() => ShardedSafetensorsReader.Open(index));
+        StringAssert.Contains(e.Message, "'t2': is mapped twice in the weight_map (the second time to 'model-00001-of-00003.safetensors')");
     }
 
     private static void AssertNames(CheckpointFormatException e, string path, string? tensor)

@@ -58,6 +58,9 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
                 if (entry.Value.ValueKind != JsonValueKind.String)
                     throw new CheckpointFormatException(Path, entry.Name, "weight_map values must be shard file names.");
                 string file = entry.Value.GetString()!;
+                // Checked before the shard: a name mapped twice (to two shards) is the index's fault, not a shard's.
+                if (_byName.ContainsKey(entry.Name))
+                    throw new CheckpointFormatException(Path, entry.Name, $"is mapped twice in the weight_map (the second time to '{file}').");
                 if (file.Contains('/') || file.Contains('\\') || file == "..")
                     throw new CheckpointFormatException(Path, entry.Name, $"shard '{file}' must be a file name in the index's directory.");
                 if (!shardByFile.TryGetValue(file, out var shard))
@@ -71,8 +74,6 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
                 }
                 if (!shard.TryGetTensor(entry.Name, out var info))
                     throw new CheckpointFormatException(shard.Path, entry.Name, "is mapped to this shard by the index but is not in it.");
-                if (_byName.ContainsKey(entry.Name))
-                    throw new CheckpointFormatException(Path, entry.Name, "is mapped twice.");
                 _byName[entry.Name] = (info, shard);
             }
             foreach (var shard in _shards)

@@ -167,7 +167,12 @@ internal sealed class ModelFamily : IDisposable
             foreach (var b in merged)
             {
                 if (!t.Reader.TryGetTensor(b.Name, out var ti))
-                    throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"is missing from task '{t.Name}' (the base has it with shape {b.ShapeText}).");
+                {
+                    // A training checkpoint often nests the weights ({'state_dict': …} → 'state_dict.NAME'): say so.
+                    string? nested = t.Reader.Tensors.FirstOrDefault(x => x.Name.EndsWith("." + b.Name, StringComparison.Ordinal))?.Name;
+                    throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"is missing from task '{t.Name}' (the base has it with shape {b.ShapeText})"
+                        + (nested is null ? "." : $"; the task has '{nested}': its weights sit under the prefix '{nested[..^b.Name.Length]}' (a training checkpoint's nested state dict?): save the state dict itself."));
+                }
                 if (!ti.SameShape(b))
                     throw new IncompatibleModelsException(t.Reader.Path, b.Name, $"has shape {ti.ShapeText} in task '{t.Name}' but {b.ShapeText} in the base {baseModel.Path}.");
                 // Floating-point dtypes may differ (a bf16 base with fp32 fine-tunes): every value is read into float32.

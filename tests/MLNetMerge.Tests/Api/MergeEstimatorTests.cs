@@ -19,14 +19,6 @@ public sealed class MergeEstimatorTests
     private static MergeFamily Family(MLContext ml) =>
         ml.Merging().LoadFamily(Path.Combine(ZooPaths.Vision, "base.safetensors"), Tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
 
-    private static TaskDataset Split(string task, int n)
-    {
-        var manifest = ZooManifest.Load(ZooPaths.Vision);
-        var entry = manifest.Tasks.First(t => t.Name == task);
-        var split = ZooManifest.LoadSplit(ZooPaths.Vision, entry, entry.Test);
-        return split.Subset([.. Enumerable.Range(0, Math.Min(n, split.Count))]);
-    }
-
     private static float[][] Column(IDataView view, string name) => [.. view.GetColumn<float[]>(name)];
 
     [TestMethod]
@@ -39,7 +31,7 @@ public sealed class MergeEstimatorTests
         var scored = model.Transform(test);
 
         var merged = MergeExecutor.RunInMemory(family.Family, "ties", new Dictionary<string, ParameterValue> { ["keep"] = new ParameterValue.Scalar(0.2), ["scale"] = new ParameterValue.Scalar(1.0) });
-        var data = Split("fashion", 1000);
+        var data = ZooPaths.VisionTest("fashion", 1000);
         var head = family.Family.Head("fashion");
         var expected = head.Probabilities(merged.Session.Embed(merged.Session.WeightsFor(merged, "fashion"), data), data.Count);   // (N, K)
         var scores = Column(scored, MergeColumns.Score);
@@ -115,7 +107,7 @@ public sealed class MergeEstimatorTests
         var (merged, aligned) = estimator.FitModels(unlabeled);
         var fashion = ml.Merging().LoadZooData(ZooPaths.Vision, "fashion", "test");
         var scores = Column(model.Transform(fashion), MergeColumns.ForTask(MergeColumns.Score, "fashion"));
-        var data = Split("fashion", 1000);
+        var data = ZooPaths.VisionTest("fashion", 1000);
         var expected = aligned!.PredictProbabilities("fashion", data);
         int k = family.ClassNames("fashion").Count;
         double worst = Enumerable.Range(0, scores.Length * k).Max(i => Math.Abs(scores[i / k][i % k] - expected[i]));

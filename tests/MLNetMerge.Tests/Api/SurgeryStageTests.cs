@@ -11,14 +11,6 @@ public sealed class SurgeryStageTests
 {
     private static float[][] Column(IDataView view, string name) => [.. view.GetColumn<float[]>(name)];
 
-    private static TaskDataset Split(string task, int n)
-    {
-        var manifest = ZooManifest.Load(ZooPaths.Vision);
-        var entry = manifest.Tasks.First(t => t.Name == task);
-        var split = ZooManifest.LoadSplit(ZooPaths.Vision, entry, entry.Test);
-        return split.Subset([.. Enumerable.Range(0, Math.Min(n, split.Count))]);
-    }
-
     [TestMethod]
     public void Surgery_ScoresAreTheStagesProbabilities_AndSurviveSaveAndLoad()
     {
@@ -34,7 +26,7 @@ public sealed class SurgeryStageTests
 
         var fashion = ml.Merging().LoadZooData(ZooPaths.Vision, "fashion", "test");
         var scores = Column(model.Transform(fashion), MergeColumns.ForTask(MergeColumns.Score, "fashion"));
-        var data = Split("fashion", 1000);
+        var data = ZooPaths.VisionTest("fashion", 1000);
         var expected = aligned.PredictProbabilities("fashion", data);
         int k = family.ClassNames("fashion").Count;
         double worst = Enumerable.Range(0, scores.Length * k).Max(i => Math.Abs(scores[i / k][i % k] - expected[i]));

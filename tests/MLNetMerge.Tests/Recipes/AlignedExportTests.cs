@@ -44,14 +44,6 @@ public sealed class AlignedExportTests
         return path;
     }
 
-    private static TaskDataset Inputs(string task, int n)
-    {
-        var manifest = ZooManifest.Load(ZooPaths.Vision);
-        var entry = manifest.Tasks.First(t => t.Name == task);
-        var split = ZooManifest.LoadSplit(ZooPaths.Vision, entry, entry.Test);
-        return split.Subset([.. Enumerable.Range(0, n)]);
-    }
-
     private static float[] Softmax(float[] logits, int k)
     {
         var p = new float[logits.Length];
@@ -77,7 +69,7 @@ public sealed class AlignedExportTests
         string recipe = Recipe("{ method: surgery, parameters: { rank: 4, steps: 20 } }", $"{{ onnx: {onnx}, per_task: true, multi_head: true }}");
         var result = RecipeRunner.Run(MergeRecipe.Load(recipe), new RecipeRunOptions { Output = output });
         var stage = result.Aligned.Single();
-        var data = Inputs("fashion", 16);
+        var data = ZooPaths.VisionTest("fashion", 16);
         int k = data.ClassNames.Count;
         var expected = stage.PredictProbabilities("fashion", data);
         double perTask = OnnxRuntimeDirect.MaxAbsDiff(expected, Softmax(Run(Path.Combine(onnx, "fashion.onnx"), "logits", data), k));

@@ -11,8 +11,8 @@ using var family = ml.Merging().LoadZooFamily(zoo);
 var test = ml.Merging().LoadZooData(zoo, "test");
 var validation = ml.Merging().LoadZooData(zoo, "validation");
 
-var emr = ml.Merging().Emr(family).Fit(test);
-var average = ml.Merging().TaskArithmetic(family).Fit(test);
+using var emr = ml.Merging().Emr(family).Fit(test);
+using var average = ml.Merging().TaskArithmetic(family).Fit(test);
 var options = new EvaluationOptions { KnnShots = [5], Seeds = 3 };
 var emrScores = ml.Merging().Evaluate(emr, family, test, validation, options);
 var taScores = ml.Merging().Evaluate(average, family, test, validation, options);

@@ -10,7 +10,7 @@ using var family = ml.Merging().LoadZooFamily(zoo);
 
 // A merge alone needs no data: Fit reads only the schema of the view (pixel_values, a vector of 784 = 1×28×28 floats).
 var allTasks = ml.Merging().LoadZooData(zoo, "test");
-var model = ml.Merging().Ties(family, keep: 0.2, scale: 1.0).Fit(allTasks);
+using var model = ml.Merging().Ties(family, keep: 0.2, scale: 1.0).Fit(allTasks);   // disposing deletes the graph's temp copy
 
 Console.WriteLine($"TIES (keep 0.2, λ 1.0) over {family.TaskNames.Count} tasks, each task's own head (Current protocol), test split:");
 double sum = 0;
@@ -24,7 +24,7 @@ foreach (var task in family.TaskNames)
 Console.WriteLine($"  {"average",-18} MicroAccuracy {sum / family.TaskNames.Count:P1}");
 
 // The merged encoder feeding an ML.NET trainer: a new linear head for 'fashion' trained on the labeled validation split.
-var fashion = ml.Merging().Ties(family, keep: 0.2, scale: 1.0, task: "fashion").Fit(allTasks);
+using var fashion = ml.Merging().Ties(family, keep: 0.2, scale: 1.0, task: "fashion").Fit(allTasks);
 // The cache keeps the trainer's passes from re-running the encoder on every row of every pass.
 var probe = ml.Transforms.CopyColumns("Features", MergeColumns.Embedding)
     .AppendCacheCheckpoint(ml)
@@ -43,6 +43,7 @@ ml2.Merging().RegisterAssembly();
 var loaded = ml2.Model.Load(path, out _);
 var again = ml2.MulticlassClassification.Evaluate(loaded.Transform(fashionTest));
 Console.WriteLine($"saved {new FileInfo(path).Length / 1024} KiB to {path}; reloaded accuracy {again.MicroAccuracy:P1}");
+(loaded as IDisposable)?.Dispose();
 File.Delete(path);
 return again.MicroAccuracy == sdca.MicroAccuracy ? 0 : 1;
 

@@ -126,8 +126,11 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
     }
 
     /// <summary>This estimator as a recipe (YAML): the family's base, models and head pattern, the method with its
-    /// parameters and per-model parameters, the seed (<see cref="MergeOptions.Seed"/>; unset: 0) and the alignment stage
-    /// under <c>align.stages</c>. <see cref="MergingCatalog.FromRecipe"/> reads it back into an equal estimator.</summary>
+    /// parameters and per-model parameters, the seed (<see cref="MergeOptions.Seed"/>; unset: 0 — an unset seed is
+    /// drawn from the <c>MLContext</c> at <see cref="Fit"/>, so set it when the method or stage draws random numbers and
+    /// the recipe must reproduce the fit) and the alignment stage under <c>align.stages</c>.
+    /// <see cref="MergingCatalog.FromRecipe"/> reads it back into an equal estimator; the task a transformer serves
+    /// (<see cref="MergeOptions.Task"/>) is not part of a recipe, so pass it to <c>FromRecipe</c> again.</summary>
     /// <param name="recipeDirectory">The folder the recipe will be saved in: checkpoint paths are written relative to it.</param>
     public string ToRecipeYaml(string recipeDirectory)
     {

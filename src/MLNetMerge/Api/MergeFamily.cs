@@ -15,13 +15,19 @@ public sealed class MergeFamily : IDisposable
 {
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _classes;
 
+    private readonly ModelFamily _family;
+    private bool _disposed;
+
     internal MergeFamily(ModelFamily family, IReadOnlyDictionary<string, IReadOnlyList<string>> classes)
     {
-        Family = family;
+        _family = family;
         _classes = classes;
     }
 
-    internal ModelFamily Family { get; }
+    /// <exception cref="ObjectDisposedException">The family was disposed (its checkpoints are closed).</exception>
+    internal ModelFamily Family => _disposed
+        ? throw new ObjectDisposedException(nameof(MergeFamily), $"the family of {_family.Base.Path} was disposed, which closed its checkpoints; keep it open until the estimators built on it are fitted.")
+        : _family;
 
     /// <summary>The tasks, in the order the family was loaded.</summary>
     public IReadOnlyList<string> TaskNames => Family.TaskNames;
@@ -64,7 +70,11 @@ public sealed class MergeFamily : IDisposable
     public int EmbeddingSize => Family.Session.EmbeddingSize;
 
     /// <summary>Closes every checkpoint.</summary>
-    public void Dispose() => Family.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _family.Dispose();
+    }
 
     /// <summary>Opens a family and resolves its tasks' class names.</summary>
     internal static MergeFamily Open(string basePath, IEnumerable<(string Task, string Path)> tasks, MergeFamilyOptions options)

@@ -12,10 +12,13 @@ public sealed partial class MergingCatalog
     /// <see cref="MergeEstimator.Family"/> holds the checkpoints open: dispose it when done.
     /// </summary>
     /// <param name="recipePath">The recipe file.</param>
+    /// <param name="task">The one task the transformer serves (<see cref="MergeOptions.Task"/>: a recipe describes the
+    /// merge, not which task a transformer serves); null: every task.</param>
     /// <exception cref="RecipeException">The recipe is not valid, or lists more than one alignment stage.</exception>
-    public MergeEstimator FromRecipe(string recipePath)
+    /// <exception cref="ArgumentException">The recipe has no model named <paramref name="task"/>.</exception>
+    public MergeEstimator FromRecipe(string recipePath, string? task = null)
     {
         ArgumentNullException.ThrowIfNull(recipePath);
-        return RecipeEstimators.FromRecipe(_ml, MergeRecipe.Load(recipePath));
+        return RecipeEstimators.FromRecipe(_ml, MergeRecipe.Load(recipePath), task);
     }
 }

@@ -12,9 +12,10 @@ namespace MLNetMerge;
 /// </summary>
 internal static class RecipeEstimators
 {
-    /// <summary>The estimator <paramref name="recipe"/> describes, over a family opened from its checkpoints.</summary>
+    /// <summary>The estimator <paramref name="recipe"/> describes, over a family opened from its checkpoints, serving
+    /// <paramref name="task"/> alone when given.</summary>
     /// <exception cref="RecipeException">Bad parameters, an unknown stage, or more than one stage (a merge takes one).</exception>
-    public static MergeEstimator FromRecipe(Microsoft.ML.MLContext ml, MergeRecipe recipe)
+    public static MergeEstimator FromRecipe(Microsoft.ML.MLContext ml, MergeRecipe recipe, string? task = null)
     {
         var resolved = recipe.ResolveParameters();                    // checks the method and every parameter first
         var plan = AlignSection.Read(recipe);
@@ -23,7 +24,7 @@ internal static class RecipeEstimators
         var global = new Dictionary<string, ParameterValue>(recipe.Parameters, StringComparer.Ordinal);
         foreach (var (k, v) in recipe.ImpliedParameters) global.TryAdd(k, new ParameterValue.Text(v));
         var perModel = recipe.Models.ToDictionary(m => m.Name, m => m.Parameters, StringComparer.Ordinal);
-        var options = new RecipeMethodOptions(resolved.Method.Name, global, perModel) { Seed = recipe.Seed };
+        var options = new RecipeMethodOptions(resolved.Method.Name, global, perModel) { Seed = recipe.Seed, Task = task };
         var family = MergeFamily.Open(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new MergeFamilyOptions { Heads = recipe.Heads });
         try
         {

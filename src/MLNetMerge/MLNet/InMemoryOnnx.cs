@@ -9,7 +9,8 @@ namespace MLNetMerge.MLNet;
 /// <c>ApplyOnnxModel(Stream)</c> copies the model into <c>MLContext.TempFilePath</c> and never deletes the copy (ML.NET
 /// 6.0.0), even after Dispose. So the transformer is fitted in a private context whose temp folder is a private
 /// sub-folder, saved to a memory stream, the folder deleted, and the stream loaded in the caller's context: a loaded
-/// OnnxTransformer owns its temp copy (in the caller's <c>TempFilePath</c>) and deletes it when disposed.
+/// OnnxTransformer owns its temp copy (in the caller's <c>TempFilePath</c>) and deletes it when disposed — or, if nobody
+/// disposes it, when the process exits (<see cref="TempCopyCleanup"/>).
 /// </para>
 /// </summary>
 internal static class InMemoryOnnx
@@ -147,8 +148,8 @@ internal static class InMemoryOnnx
                 ml.GpuDeviceId = gpuDeviceId;
                 ml.FallbackToCpu = fallbackToCpu;
                 var loaded = ml.Model.Load(zip, out _);
-                return loaded as OnnxTransformer
-                    ?? throw new InvalidOperationException($"ML.NET loaded a {loaded.GetType().Name} where an OnnxTransformer was saved.");
+                return TempCopyCleanup.Track(loaded as OnnxTransformer
+                    ?? throw new InvalidOperationException($"ML.NET loaded a {loaded.GetType().Name} where an OnnxTransformer was saved."));
             }
             finally
             {

@@ -71,19 +71,29 @@ internal static class MulticlassEvaluation
     /// <summary>Refuses rows that are not probability distributions (values outside [0, 1], or a sum away from 1): most likely logits.</summary>
     private static void CheckProbabilities(float[] p, int k)
     {
+        if (FirstNonDistribution(p, k) is not { } bad) return;
+        throw new ArgumentException(bad.Class >= 0
+            ? $"Score: row {bad.Row} class {bad.Class} is {bad.Value}; Score must hold probabilities in [0, 1] (apply softmax to logits first)."
+            : $"Score: row {bad.Row} sums to {bad.Value:G6}; Score must hold probabilities that sum to 1 (apply softmax to logits first).");
+    }
+
+    /// <summary>The first row of (N, K) <paramref name="p"/> that is not a probability distribution: a value outside
+    /// [0, 1] or NaN (its class and value), or a sum further than <see cref="ProbabilitySumTolerance"/> from 1 (class −1,
+    /// the sum); null when every row is one.</summary>
+    internal static (int Row, int Class, double Value)? FirstNonDistribution(ReadOnlySpan<float> p, int k)
+    {
         for (int row = 0; row * k < p.Length; row++)
         {
             double sum = 0;
             for (int c = 0; c < k; c++)
             {
                 float v = p[row * k + c];
-                if (!(v >= 0 && v <= 1))
-                    throw new ArgumentException($"Score: row {row} class {c} is {v}; Score must hold probabilities in [0, 1] (apply softmax to logits first).");
+                if (!(v >= 0 && v <= 1)) return (row, c, v);
                 sum += v;
             }
-            if (Math.Abs(sum - 1) > ProbabilitySumTolerance)
-                throw new ArgumentException($"Score: row {row} sums to {sum:G6}; Score must hold probabilities that sum to 1 (apply softmax to logits first).");
+            if (Math.Abs(sum - 1) > ProbabilitySumTolerance) return (row, -1, sum);
         }
+        return null;
     }
 
     private static int ArgMax(ReadOnlySpan<float> row)

@@ -6,9 +6,9 @@ namespace MLNetMerge.MLNet;
 
 /// <summary>
 /// <c>PredictedLabel</c> from a <c>Score</c> vector as savable ML.NET steps: a stateless CustomMapping takes the
-/// argmax (the first maximum on ties) as a 0-based index, and <c>MapValue</c> (index → class name,
+/// argmax (the first maximum on ties; -1 for a row holding NaN) as a 0-based index, and <c>MapValue</c> (index → class name,
 /// <c>treatValuesAsKeyType</c>) turns it into a key whose key values are the class names in class order, so key =
-/// index + 1 like a trainer's PredictedLabel, and the zip holds the class names.
+/// index + 1 like a trainer's PredictedLabel (0, the missing key, for a NaN row), and the zip holds the class names.
 /// </summary>
 internal static class PredictedLabelSteps
 {
@@ -57,6 +57,9 @@ internal sealed class ArgMaxFactory : CustomMappingFactory<ScoreRow, ArgMaxRow>
         var s = input.Score;
         int best = 0;
         for (int c = 1; c < s.Length; c++) if (s[c] > s[best]) best = c;
+        // A NaN score (from a non-finite input) predicts nothing: -1 is in no class, so MapValue gives the missing key
+        // (0), as ML.NET's trainers do, instead of the first class.
+        for (int c = 0; c < s.Length; c++) if (float.IsNaN(s[c])) best = -1;
         output.Index = best;
     };
 }

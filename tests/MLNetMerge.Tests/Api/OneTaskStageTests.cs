@@ -44,4 +44,33 @@ public sealed class OneTaskStageTests
             Assert.AreEqual(1.0, scores[0].Sum(), 1e-4, stage.Name);
         }
     }
+
+    [TestMethod]
+    public void ARecipeWrittenFromAOneTaskEstimator_ReadsBackForThatTask_AndScoresTheSame()
+    {
+        var ml = new MLContext(seed: 5);
+        using var family = ml.Merging().LoadZooFamily(ZooPaths.Vision);
+        var digits = ml.Merging().LoadZooData(ZooPaths.Vision, "digits", "test");
+        var estimator = ml.Merging().Dare(family, new DareOptions { Drop = 0.5, Task = "digits", Seed = 3 });
+        string dir = Directory.CreateTempSubdirectory("mlnm-onetask-recipe-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "recipe.yaml");
+            File.WriteAllText(path, estimator.ToRecipeYaml(dir));
+            var back = ml.Merging().FromRecipe(path, task: "digits");
+            CollectionAssert.AreEqual(new[] { "digits" }, back.Tasks.ToArray());
+            CollectionAssert.AreEqual(new[] { "fashion", "digits", "fashion_tops", "fashion_footwear", "digits_inverted", "fashion_rot90", "digits_parity", "fashion_inverted" },
+                ml.Merging().FromRecipe(path).Tasks.ToArray(), "without a task: every task");
+            float[][] Scores(MergeEstimator e)
+            {
+                using var model = e.Fit(digits);
+                return [.. model.Transform(digits).GetColumn<float[]>(MergeColumns.Score).Take(20)];
+            }
+            var a = Scores(estimator);
+            var b = Scores(back);
+            Assert.IsTrue(a.Zip(b).All(p => p.First.SequenceEqual(p.Second)), "the recipe's estimator scores otherwise");
+            back.Family.Dispose();
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

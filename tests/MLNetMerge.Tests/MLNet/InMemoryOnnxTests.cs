@@ -49,6 +49,24 @@ public sealed class InMemoryOnnxTests
     }
 
     [TestMethod]
+    public void ATransformerNobodyDisposes_HasItsCopyDeletedAtExit()
+    {
+        // The exit hook's work (AppDomain.ProcessExit runs TempCopyCleanup.DisposeLive): a dropped transformer's copy goes.
+        byte[] onnx = MLNetTestModels.TinyVit(out _);
+        string temp = Directory.CreateTempSubdirectory("mlnet-temp-").FullName;
+        try
+        {
+            var ml = new MLContext(seed: 0) { TempFilePath = temp };
+            var dropped = InMemoryOnnx.Create(ml, onnx, VisionSettings);    // never disposed by its user
+            Assert.AreEqual(1, FilesUnder(temp), "the loaded transformer's copy");
+            TempCopyCleanup.DisposeLive(t => ReferenceEquals(t, dropped));   // only this test's (others run in parallel)
+            Assert.AreEqual(0, FilesUnder(temp), "the copy outlived the exit cleanup");
+            GC.KeepAlive(dropped);
+        }
+        finally { Directory.Delete(temp, recursive: true); }
+    }
+
+    [TestMethod]
     public void PlainApplyOnnxModelFromAStream_LeavesItsCopyBehind()
     {
         // The trap the work-around exists for (ML.NET 6.0.0). If this starts failing, ML.NET fixed it.

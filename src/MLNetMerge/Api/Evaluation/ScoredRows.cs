@@ -16,7 +16,8 @@ internal sealed record ScoredTask(string Task, float[] Embeddings, float[] Proba
 /// </summary>
 internal static class ScoredRows
 {
-    /// <exception cref="AlignmentDataException">A missing or mistyped column, an unknown task or label.</exception>
+    /// <exception cref="AlignmentDataException">A missing or mistyped column, an unknown task or label, no rows, or a
+    /// score row that is not a probability distribution.</exception>
     public static Dictionary<string, ScoredTask> Read(IDataView scored, MergeFamily family, string? task, string labelColumn)
     {
         var schema = scored.Schema;
@@ -52,7 +53,24 @@ internal static class ScoredRows
             getters[ScoreOf(t)](ref buffer);
             r.Probabilities.AddRange(buffer.DenseValues());
         }
+        // Nothing to evaluate is an error, not an empty result: a named task needs rows, and so does the whole view.
+        if (task is not null && rows[task].Labels.Count == 0)
+            throw new AlignmentDataException(task, $"the view has no rows to evaluate task '{task}' on.");
+        if (rows.Values.All(r => r.Labels.Count == 0))
+            throw new AlignmentDataException(null, $"the view has no rows of any task of the family ({string.Join(", ", family.TaskNames)}).");
+        foreach (var (t, r) in rows)
+            CheckProbabilities(ScoreOf(t), r.Probabilities, family.ClassNames(t).Count, t);
         return rows.Where(kv => kv.Value.Labels.Count > 0).ToDictionary(kv => kv.Key,
             kv => new ScoredTask(kv.Key, [.. kv.Value.Embeddings], [.. kv.Value.Probabilities], [.. kv.Value.Labels]), StringComparer.Ordinal);
+    }
+
+    /// <summary>Refuses a score row that is not a probability distribution (NaN from a non-finite input, logits), before
+    /// any metric bins it.</summary>
+    private static void CheckProbabilities(string column, List<float> p, int k, string task)
+    {
+        if (MLNet.MulticlassEvaluation.FirstNonDistribution(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p), k) is not { } bad) return;
+        throw new AlignmentDataException(task, bad.Class >= 0
+            ? $"'{column}': row {bad.Row} of task '{task}' has {bad.Value} for class {bad.Class}; scores must be probabilities (a NaN comes from a non-finite input)."
+            : $"'{column}': row {bad.Row} of task '{task}' sums to {bad.Value:G6}; scores must be probabilities that sum to 1.");
     }
 }

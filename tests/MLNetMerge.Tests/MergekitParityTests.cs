@@ -162,4 +162,21 @@ public sealed class MergekitParityTests
         Assert.AreEqual("sum", p.Choice("merge"));
         Assert.ThrowsExactly<RecipeException>(() => Parameters("ties", 2, P(("normalize", true), ("merge", "sum"))));
     }
+
+    [TestMethod]
+    public void DellaAtDensityOne_KeepsTheTaskVectorWhole_AndAtZeroDropsIt()
+    {
+        // mergekit's della_magprune returns the delta unchanged at density >= 1 and zeros at density <= 0; with ε 0.1 the
+        // clamped probabilities would otherwise drop and rescale some elements at density 1.
+        var tau = Random(64, 7, 0.1f);
+        var kept = (float[])tau.Clone();
+        MLNetMerge.Merging.Methods.Sparsification.Della(kept, 16, 1.0, 0.1, rescale: true, key: 11);
+        CollectionAssert.AreEqual(tau, kept);
+        var dropped = (float[])tau.Clone();
+        MLNetMerge.Merging.Methods.Sparsification.Della(dropped, 16, 0.0, 0.1, rescale: true, key: 11);
+        Assert.IsTrue(dropped.All(v => v == 0f));
+        var pruned = (float[])tau.Clone();
+        MLNetMerge.Merging.Methods.Sparsification.Della(pruned, 16, 0.99, 0.1, rescale: true, key: 11);
+        CollectionAssert.AreNotEqual(tau, pruned, "below 1 the pruning runs");
+    }
 }

@@ -74,4 +74,28 @@ public sealed class PcbTests
             Assert.IsTrue(Math.Abs(y[i] - want) <= 4e-7 * Math.Abs(want), $"tanh({x[i]:G9}) = {y[i]:G9}, want {want:G9}");
         }
     }
+
+    [TestMethod]
+    public void ScaleVariesOverLayers_GlobalSharesMayNot()
+    {
+        // λ is applied per tensor (a per-layer list: layer 0 takes 0.2, layer 1 takes 0.8); keep and clip are one share of
+        // the whole model per task, so a list for them is refused rather than cut to one value.
+        var f = new TinyFamily("a", "b", "c");
+        for (int k = 0; k < 2; k++)
+            f.WithTaskVectors($"layers.{k}.w", [4, 4], Random(16, (ulong)(20 + k)), Random(16, (ulong)(30 + k), 0.1f), Random(16, (ulong)(40 + k), 0.1f), Random(16, (ulong)(50 + k), 0.1f));
+        var unit = Run(f, "pcb", P(("keep", 0.5), ("scale", 1.0))).Tensors;
+        var listed = Run(f, "pcb", P(("keep", 0.5), ("scale", new[] { 0.2, 0.8 }))).Tensors;
+        var theta0 = f.Build().Base;
+        foreach (var (name, lambda) in new[] { ("layers.0.w", 0.2), ("layers.1.w", 0.8) })
+        {
+            var b = new float[16];
+            theta0.TryGetTensor(name, out var info);
+            theta0.ReadFloat32(info, b);
+            AssertClose(b.Select((x, i) => (float)(x + lambda * (unit[name][i] - x))).ToArray(), listed[name], 1e-6, name);
+        }
+        var e = Assert.ThrowsExactly<RecipeException>(() => Run(f, "pcb", P(("keep", new[] { 0.2, 0.5 }))));
+        StringAssert.Contains(e.Message, "'keep' of pcb varies over layers or tensors");
+        e = Assert.ThrowsExactly<RecipeException>(() => Run(f, "tatr", P(("quantile", new[] { 0.9, 0.5 }))));
+        StringAssert.Contains(e.Message, "'quantile' of tatr varies over layers or tensors");
+    }
 }

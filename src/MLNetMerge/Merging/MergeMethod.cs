@@ -37,6 +37,11 @@ internal abstract class MergeMethod
     /// <summary>Starts a run over <paramref name="plan"/> with <paramref name="parameters"/>.</summary>
     public abstract MergeRun Begin(MergePlan plan, MergeParameters parameters);
 
+    /// <summary><paramref name="parameters"/> with the defaults that depend on another setting filled in (TIES's λ 0.3
+    /// with <c>merge: sum</c>, …), so that the effective parameters a run saves are those it used and a saved recipe
+    /// reproduces it. Default: none.</summary>
+    public virtual MergeParameters WithDependentDefaults(MergeParameters parameters) => parameters;
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }

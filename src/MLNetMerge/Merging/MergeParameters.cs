@@ -161,6 +161,19 @@ internal sealed class MergeParameters
         return v is null or ParameterValue.Scalar or ParameterValue.Text;
     }
 
+    /// <summary>Refuses a per-layer or filter list for <paramref name="name"/>, which the method reads once for the whole
+    /// model (a global statistic, one threshold per model): the list would otherwise be cut to one value without a word.</summary>
+    /// <param name="name">The parameter.</param>
+    /// <param name="plan">The merge's plan (its models).</param>
+    /// <param name="why">Why the method reads one value, for the message.</param>
+    /// <exception cref="RecipeException">A model's value varies over layers or tensors.</exception>
+    public void RequireUniform(string name, MergePlan plan, string why)
+    {
+        for (int t = 0; t < plan.TaskCount; t++)
+            if (!IsUniform(name, t))
+                throw new RecipeException(null, $"'{name}' of {Method.Name} varies over layers or tensors{(plan.TaskCount > 1 ? $" (model '{plan.TaskNames[t]}')" : "")}, but {why}; give one number.");
+    }
+
     /// <summary>
     /// These parameters with <paramref name="name"/> set to <paramref name="value"/> unless the recipe set it: how a method
     /// fills in a default it chooses itself (TIES's λ 0.3 with <c>merge: sum</c>, DARE's and EMR's λ by base method).
@@ -168,15 +181,19 @@ internal sealed class MergeParameters
     public MergeParameters WithDefault(string name, double value)
     {
         if (IsSet(name)) return this;
-        var global = new Dictionary<string, ParameterValue>(Effective()) { [name] = new ParameterValue.Scalar(value) };
+        var global = new Dictionary<string, ParameterValue>(DeclaredEffective()) { [name] = new ParameterValue.Scalar(value) };
         return new MergeParameters(Method, global, Enumerable.Range(0, ModelCount).Select(PerModel).ToList());
     }
 
     /// <summary>True when the recipe set <paramref name="name"/> (globally or for any model).</summary>
     public bool IsSet(string name) => _global.ContainsKey(name) || _perModel.Any(p => p.ContainsKey(name));
 
-    /// <summary>Every parameter with its effective global value, for the resolved recipe and the model card.</summary>
-    public IReadOnlyDictionary<string, ParameterValue> Effective()
+    /// <summary>Every parameter with its effective global value — the method's dependent defaults included
+    /// (<see cref="MergeMethod.WithDependentDefaults"/>) — for the resolved recipe and the model card.</summary>
+    public IReadOnlyDictionary<string, ParameterValue> Effective() => Method.WithDependentDefaults(this).DeclaredEffective();
+
+    /// <summary>Every parameter with its given value, else its declared default.</summary>
+    private IReadOnlyDictionary<string, ParameterValue> DeclaredEffective()
     {
         var result = new SortedList<string, ParameterValue>(StringComparer.Ordinal);
         foreach (var d in Method.Parameters)

@@ -36,7 +36,7 @@ internal sealed class Dare : MergeMethod
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
     {
         string merge = parameters.Choice("merge");
-        parameters = parameters.WithDefault("scale", merge == "ta" ? 0.3 : 1.0);
+        parameters = WithDependentDefaults(parameters);
         var shape = merge switch
         {
             "average" => new TaskArithmeticShape(SparsificationKind.None, true, false, true),
@@ -45,4 +45,8 @@ internal sealed class Dare : MergeMethod
         };
         return new GeneralizedTaskArithmeticRun(plan, parameters, shape);
     }
+
+    /// <summary>λ defaults to 0.3 with <c>merge: ta</c>, 1.0 otherwise (docs/methods/dare.md).</summary>
+    public override MergeParameters WithDependentDefaults(MergeParameters parameters) =>
+        parameters.WithDefault("scale", parameters.Choice("merge") == "ta" ? 0.3 : 1.0);
 }

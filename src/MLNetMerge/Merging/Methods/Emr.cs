@@ -46,7 +46,7 @@ internal sealed class Emr : MergeMethod
         GeneralizedTaskArithmeticRun? inner = null;
         if (merge != "emr")
         {
-            parameters = parameters.WithDefault("scale", merge == "ta" ? 0.3 : 1.0);
+            parameters = WithDependentDefaults(parameters);
             var shape = merge == "ta"
                 ? new TaskArithmeticShape(SparsificationKind.None, false, false, false)
                 : new TaskArithmeticShape(SparsificationKind.MagnitudeGlobal, false, true, true);
@@ -54,6 +54,14 @@ internal sealed class Emr : MergeMethod
         }
         return new EmrRun(plan, parameters, inner);
     }
+
+    /// <summary>With <c>merge: ta</c> or <c>ties</c>, λ defaults to 0.3 and 1.0 (docs/methods/emr.md); EMR's own merge has no λ.</summary>
+    public override MergeParameters WithDependentDefaults(MergeParameters parameters) => parameters.Choice("merge") switch
+    {
+        "emr" => parameters,
+        "ta" => parameters.WithDefault("scale", 0.3),
+        _ => parameters.WithDefault("scale", 1.0),
+    };
 }
 
 /// <summary>

@@ -60,6 +60,8 @@ internal sealed class PcbRun : MergeRun, IDisposable
         _plan = plan;
         _p = p;
         _tasks = plan.TaskCount;
+        p.RequireUniform("keep", plan, "each model keeps one share of its elements over the whole model");
+        p.RequireUniform("clip", plan, "each model's magnitudes are clipped at one pair of quantiles over the whole model");
         foreach (var tensor in plan.Tensors) _elements += tensor.ElementCount;
         (_low, _high, _threshold, _top) = (new float[_tasks], new float[_tasks], new float[_tasks], new float[_tasks]);
         _rank = new long[_tasks];
@@ -169,7 +171,7 @@ internal sealed class PcbRun : MergeRun, IDisposable
             }
             TensorPrimitives.Max(weights, 1e-12f, weights);
             TensorPrimitives.Divide(output, weights, output);
-            TensorPrimitives.MultiplyAdd(output, (float)_p.Number("scale"), ctx.Base, output);
+            TensorPrimitives.MultiplyAdd(output, (float)ctx.Number("scale"), ctx.Base, output);   // λ per tensor (per-layer, filters)
         }
         finally
         {

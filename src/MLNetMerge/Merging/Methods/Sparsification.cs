@@ -86,10 +86,18 @@ internal static class Sparsification
     /// <summary>
     /// DELLA's MagPrune, per row of length n: elements ranked by magnitude ascending (ties by position),
     /// rank r ∈ [0, n−1] gets keep probability <c>p = clamp(density − ε + 2ε·r/(n−1), 0, 1)</c>; kept elements are
-    /// divided by p (when <paramref name="rescale"/>), the rest zeroed. Draws come from (seed, task, tensor, index).
+    /// divided by p (when <paramref name="rescale"/>), the rest zeroed. Draws come from (seed, task, tensor, index). As in
+    /// mergekit, a density of 1 or more keeps the task vector as it is (no pruning, no rescale) and a density of 0 or less
+    /// zeroes it.
     /// </summary>
     public static void Della(Span<float> tau, int rowLength, double density, double epsilon, bool rescale, ulong key)
     {
+        if (density >= 1) return;
+        if (density <= 0)
+        {
+            tau.Clear();
+            return;
+        }
         if (rowLength <= 0) rowLength = tau.Length;
         var order = new ulong[Math.Min(rowLength, tau.Length)];
         for (int start = 0; start < tau.Length; start += rowLength)

@@ -36,7 +36,7 @@ internal sealed class Tatr : MergeMethod
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
     {
         bool ties = parameters.Choice("merge") == "ties";
-        var p = ties ? parameters.WithDefault("scale", 1.0) : parameters;
+        var p = WithDependentDefaults(parameters);
         var shape = ties
             ? new TaskArithmeticShape(SparsificationKind.MagnitudeGlobal, false, true, true)
             : new TaskArithmeticShape(SparsificationKind.None, false, false, false);
@@ -44,6 +44,10 @@ internal sealed class Tatr : MergeMethod
         var inner = new GeneralizedTaskArithmeticRun(plan with { RewritableOutput = false }, p, shape);
         return new TatrRun(plan, p, inner);
     }
+
+    /// <summary>With <c>merge: ties</c>, λ defaults to 1.0 (TIES's disjoint mean), else the declared 0.3.</summary>
+    public override MergeParameters WithDependentDefaults(MergeParameters parameters) =>
+        parameters.Choice("merge") == "ties" ? parameters.WithDefault("scale", 1.0) : parameters;
 }
 
 /// <summary>
@@ -64,6 +68,7 @@ internal sealed class TatrRun : MergeRun, IDisposable
 
     public TatrRun(MergePlan plan, MergeParameters p, GeneralizedTaskArithmeticRun inner)
     {
+        p.RequireUniform("quantile", plan, "the trust region is one quantile of Ω over the whole model");
         _p = p;
         _inner = inner;
         foreach (var tensor in plan.Tensors) _elements += tensor.ElementCount;

@@ -31,12 +31,10 @@ internal sealed class Ties : MergeMethod
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
     {
         var sparsify = parameters.Choice("trim") == "global" ? SparsificationKind.MagnitudeGlobal : SparsificationKind.MagnitudeTensor;
-        return new GeneralizedTaskArithmeticRun(plan, WithSumDefault(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean"));
+        return new GeneralizedTaskArithmeticRun(plan, WithDependentDefaults(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean"));
     }
 
     /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (docs/methods/ties.md).</summary>
-    internal static MergeParameters WithSumDefault(MergeParameters p)
-    {
-        return p.Choice("merge") == "sum" ? p.WithDefault("scale", 0.3) : p;
-    }
+    public override MergeParameters WithDependentDefaults(MergeParameters parameters) =>
+        parameters.Choice("merge") == "sum" ? parameters.WithDefault("scale", 0.3) : parameters;
 }

@@ -202,4 +202,14 @@ public sealed class OtherMethodsTests
         var dare = Run(f, "dare", P(("drop", 0.0), ("merge", "ties")));
         AssertClose(dare.Tensors["w"], della.Tensors["w"], 1e-6);
     }
+
+    [TestMethod]
+    public void ModelStock_WithOpposedTaskVectors_IsRefused_NotWrittenAsInfinity()
+    {
+        // Two task vectors with cosine −1: (T − 1) cos θ + 1 = 0, so t = T cos θ / 0 has no value.
+        var f = new TinyFamily("a", "b").WithTaskVectors("w", [4], [1f, 2f, 3f, 4f], [0.1f, -0.2f, 0.3f, 0f], [-0.1f, 0.2f, -0.3f, 0f]);
+        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Run(f, "model_stock"));
+        StringAssert.Contains(e.Message, "'w'");
+        StringAssert.Contains(e.Message, "point against each other");
+    }
 }

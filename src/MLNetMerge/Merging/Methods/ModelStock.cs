@@ -41,6 +41,12 @@ internal sealed class ModelStock : MergeMethod
                 for (int b = a + 1; b < tasks; b++, pairs++)
                     cosSum += norms[a] == 0 || norms[b] == 0 ? 0 : Dot(ctx.Task(a), ctx.Task(b)) / (norms[a] * norms[b]);
             double cos = cosSum / pairs;
+            // t blows up as (T − 1) cos θ + 1 → 0: task vectors pointing against each other have no Model Stock ratio
+            // (it would write ±∞ or NaN from finite inputs).
+            double denominator = (tasks - 1) * cos + 1;
+            if (Math.Abs(denominator) < 1e-6 || !double.IsFinite(Ratio(tasks, cos)))
+                throw new IncompatibleModelsException(null, ctx.Info.Name,
+                    $"the task vectors point against each other (mean cosine {cos:G4} over {tasks} models): Model Stock's ratio t = T cos θ / ((T − 1) cos θ + 1) is undefined; merge this family with another method.");
             float ratio = (float)Ratio(tasks, cos);
             // θ = θ0 + t · mean τ  (= t θavg + (1 − t) θ0)
             output.Clear();

@@ -212,4 +212,15 @@ public sealed class OtherMethodsTests
         StringAssert.Contains(e.Message, "'w'");
         StringAssert.Contains(e.Message, "point against each other");
     }
+
+    [TestMethod]
+    public void Slerp_OfNearlyOpposedTaskVectors_Interpolates_NotDividesBySinOmegaNearZero()
+    {
+        // v2 = −v1 (1 + 1e-7): cos Ω = −1 to float precision, sin Ω ≈ 0; the linear fallback gives θ0 + (v1 + v2)/2 ≈ θ0.
+        float[] v1 = [0.01f, -0.02f, 0.03f, 0.015f];
+        var v2 = v1.Select(x => -x * (1 + 1e-7f)).ToArray();
+        var f = new TinyFamily("a", "b").WithTaskVectors("w", [4], [1f, 2f, 3f, 4f], v1, v2);
+        var merged = Run(f, "slerp", P(("t", 0.5))).Tensors["w"];
+        AssertClose([1f, 2f, 3f, 4f], merged, 1e-6);
+    }
 }

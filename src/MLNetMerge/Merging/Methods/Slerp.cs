@@ -4,7 +4,8 @@ namespace MLNetMerge.Merging.Methods;
 /// Spherical linear interpolation of two models, per tensor, at <c>t</c>: of the task vectors around θ0
 /// (<c>θ = θ0 + slerp(τ1, τ2, t)</c>), or of the weights themselves with <c>over: weights</c>.
 /// With <c>Ω = arccos(⟨v1/‖v1‖, v2/‖v2‖⟩)</c>: <c>slerp = sin((1−t)Ω)/sin Ω · v1 + sin(tΩ)/sin Ω · v2</c>;
-/// linear interpolation when the vectors are nearly parallel (cos &gt; 0.9995) or one is zero.
+/// linear interpolation when the vectors are nearly parallel or opposed (|cos| &gt; 0.9995, mergekit's rule: sin Ω → 0
+/// either way) or one is zero.
 /// Shoemake 1985, "Animating rotation with quaternion curves", SIGGRAPH; as used for model merging by mergekit.
 /// </summary>
 internal sealed class Slerp : MergeMethod
@@ -41,7 +42,7 @@ internal sealed class Slerp : MergeMethod
         for (int i = 0; i < v1.Length; i++) { d += (double)v1[i] * v2[i]; n1 += (double)v1[i] * v1[i]; n2 += (double)v2[i] * v2[i]; }
         double a, b;
         double cos = n1 == 0 || n2 == 0 ? 1 : d / Math.Sqrt(n1 * n2);
-        if (cos > 0.9995) { a = 1 - t; b = t; }
+        if (Math.Abs(cos) > 0.9995) { a = 1 - t; b = t; }
         else
         {
             double omega = Math.Acos(Math.Clamp(cos, -1, 1));

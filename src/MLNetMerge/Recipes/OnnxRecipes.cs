@@ -34,9 +34,12 @@ internal static class OnnxRecipes
     }
 
     /// <summary>Writes <c>model.onnx</c> (and <c>tasks/{task}.onnx</c> for materialized tasks) with the base's graph and the
-    /// merged initializers read from the safetensors outputs in <paramref name="output"/>.</summary>
-    internal static void WriteOnnxOutputs(MergeRecipe recipe, string output, OnnxWriteOptions writeOptions)
+    /// merged initializers read from the safetensors outputs in <paramref name="output"/>, and, for a torch-exported
+    /// encoder, the <c>config.json</c> its import gives (so <c>embed</c> and <c>export</c> need no <c>--config</c>).
+    /// Returns the files written, relative to <paramref name="output"/>.</summary>
+    internal static IReadOnlyList<string> WriteOnnxOutputs(MergeRecipe recipe, string output, OnnxWriteOptions writeOptions)
     {
+        var written = new List<string>();
         // Torch-exported encoders were merged under their imported Hugging Face names: ImportedOnnxCheckpoints maps each
         // initializer back (transposing weights stored [in, out]); other graphs are written by initializer name.
         using var merged = CheckpointReader.Open(output);
@@ -45,7 +48,15 @@ internal static class OnnxRecipes
         static Func<string, (ICheckpointReader, TensorInfo)?> From(ICheckpointReader values) =>
             name => values.TryGetTensor(name, out var t) ? (values, t) : null;
         using (var baseModel = OnnxCheckpointReader.Open(recipe.Base))
+        {
             OnnxInitializerWriter.Write(baseModel, ImportedOnnxCheckpoints.WriteBackSource(baseModel, From(merged)), Path.Combine(output, "model.onnx"), writeOptions);
+            written.Add("model.onnx");
+            if (ImportedOnnxCheckpoints.IsTorchExport(baseModel) && !File.Exists(Path.Combine(output, "config.json")))
+            {
+                Data.AtomicFile.Write(Path.Combine(output, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(TorchEncoderImporter.Import(baseModel).ConfigJson() + "\n")));
+                written.Add("config.json");
+            }
+        }
         foreach (var m in recipe.Models)
         {
             using var taskGraph = OnnxCheckpointReader.Open(m.Path);
@@ -55,6 +66,7 @@ internal static class OnnxRecipes
             {
                 using var taskValues = SafetensorsReader.Open(materialized);
                 OnnxInitializerWriter.Write(taskGraph, ImportedOnnxCheckpoints.WriteBackSource(taskGraph, From(taskValues)), target, writeOptions);
+                written.Add($"tasks/{m.Name}.onnx");
                 continue;
             }
             string prefix = m.Name + ".";
@@ -62,6 +74,8 @@ internal static class OnnxRecipes
                 heads is not null && heads.TryGetTensor(prefix + name, out var h) ? (heads, h)
                 : merged.TryGetTensor(name, out var t) ? (merged, t)
                 : null), target, writeOptions);
+            written.Add($"tasks/{m.Name}.onnx");
         }
+        return written;
     }
 }

@@ -135,7 +135,7 @@ internal static class RecipeRunner
         {
             var modelFiles = OutputWriter.CopyModelFiles(family.HasArchitecture ? family.Architecture : null, outputDir);
             OutputWriter.WriteStages(aligned, outputDir);
-            if (onnx) OnnxRecipes.WriteOnnxOutputs(recipe, outputDir.TempPath, new Checkpoints.Onnx.OnnxWriteOptions());
+            var onnxFiles = onnx ? OnnxRecipes.WriteOnnxOutputs(recipe, outputDir.TempPath, new Checkpoints.Onnx.OnnxWriteOptions()) : [];
             if (export is { MLNet: not MLNetZipLayout.None })
             {
                 var written = options.ModelZips!(new ModelZipRequest(family, merged!, aligned.Count == 1 ? aligned[0] : null, resolved, export,
@@ -152,7 +152,8 @@ internal static class RecipeRunner
             {
                 ["base"] = Path.GetRelativePath(outputDir.FinalPath, recipe.Base).Replace('\\', '/'), ["base_sha256"] = hashes[0].Item3,
             };
-            OutputWriter.WriteManifest(outputDir.PathOf("manifest.json"), summary, extra, sink.Files, OutputWriter.PipelineEntries(recipe.Seed, modelFiles.Count > 0, aligned));
+            OutputWriter.WriteManifest(outputDir.PathOf("manifest.json"), summary, extra, [.. sink.Files, .. onnxFiles],
+                OutputWriter.PipelineEntries(recipe.Seed, modelFiles.Count > 0 || onnxFiles.Contains("config.json"), aligned));
             ct.ThrowIfCancellationRequested();
             outputDir.Commit();
             log($"saved: {outputDir.FinalPath}");

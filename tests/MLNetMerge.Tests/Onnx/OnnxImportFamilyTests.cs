@@ -70,6 +70,12 @@ public sealed class OnnxImportFamilyTests
             var back = TorchEncoderImporter.Import(Path.Combine(output, "model.onnx")).Tensors;
             foreach (var t in merged.Tensors.Where(t => t.DType == Tensors.DType.F32))
                 CollectionAssert.AreEqual(Floats(merged, t.Name), Floats(back, t.Name), t.Name);
+            // The output describes itself: the import's config.json beside the merged weights, every file in the manifest.
+            Assert.AreEqual(TorchEncoderImporter.Import(Fixture("bert")).ConfigJson() + "\n", File.ReadAllText(Path.Combine(output, "config.json")));
+            using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "manifest.json")));
+            var files = manifest.RootElement.GetProperty("files").EnumerateArray().Select(f => f.GetString()).ToList();
+            CollectionAssert.IsSubsetOf(new[] { "model.safetensors", "model.onnx", "config.json" }, files);
+            Assert.AreEqual("config.json", manifest.RootElement.GetProperty("config").GetString());
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -37,6 +37,11 @@ internal abstract class MergeMethod
     /// <summary>Starts a run over <paramref name="plan"/> with <paramref name="parameters"/>.</summary>
     public abstract MergeRun Begin(MergePlan plan, MergeParameters parameters);
 
+    /// <summary>Warnings for settings that make the merge trivial on this family (a consensus needing more masks than there
+    /// are models, a drop of every element): legal, and said rather than passed over. Keyed for the merge's notes
+    /// (<see cref="MergeSummary.WarningPrefix"/>). Default: none.</summary>
+    public virtual IEnumerable<(string Key, string Message)> DegenerateSettings(MergeParameters parameters, MergePlan plan) => [];
+
     /// <summary><paramref name="parameters"/> with the defaults that depend on another setting filled in (TIES's λ 0.3
     /// with <c>merge: sum</c>, …), so that the effective parameters a run saves are those it used and a saved recipe
     /// reproduces it. Default: none.</summary>

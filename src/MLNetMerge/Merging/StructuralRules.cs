@@ -34,6 +34,8 @@ internal static class StructuralRules
             }
         }
         if (MixedDTypes(family) is { } mixed) warnings["dtypes"] = mixed;
+        foreach (var (key, message) in parameters.Method.DegenerateSettings(parameters, plan))
+            warnings[$"{MergeSummary.WarningPrefix}degenerate.{key}"] = message;
         Check("", parameters.Effective());
         for (int t = 0; t < parameters.ModelCount && t < plan.TaskNames.Count; t++) Check(plan.TaskNames[t] + ".", parameters.PerModel(t));
         return warnings;

@@ -105,6 +105,13 @@ public sealed class MergeRulesTests
             .WithHead("t1", "classifier.weight", [1, 2], [1f, 1f]).WithHead("t2", "classifier.weight", [1, 2], [1f, 1f]);
         var ok = Run(clean, "task_arithmetic", P(("scale", scale)), [P(("weight", new[] { 0.5, 1.0 }))]);
         Assert.AreEqual(0, ok.Summary.Warnings.Count(), string.Join("\n", ok.Summary.Warnings));
+
+        // Settings that make the merge trivial on this family are said: a consensus of more masks than models, a full drop.
+        var consensus = Run(clean, "consensus", P(("k", 3)));
+        StringAssert.Contains(consensus.Summary.Notes["warning.degenerate.k"], "k = 3 exceeds the 2 models");
+        Assert.AreEqual(0, Run(clean, "consensus", P(("k", 2))).Summary.Warnings.Count(), "k = 2 of 2 is not degenerate");
+        var dare = Run(clean, "dare", P(("drop", 1.0)));
+        StringAssert.Contains(dare.Summary.Notes["warning.degenerate.drop.t1"], "drops every element");
     }
 
     [TestMethod]

@@ -27,6 +27,18 @@ internal sealed class Consensus : MergeMethod
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters) => new Run();
 
+    /// <inheritdoc />
+    public override IEnumerable<(string Key, string Message)> DegenerateSettings(MergeParameters parameters, MergePlan plan) =>
+        KAboveModels(parameters, plan);
+
+    /// <summary>The warning when k exceeds the number of models: no element can be in k task masks, so the merge is θ0.</summary>
+    internal static IEnumerable<(string Key, string Message)> KAboveModels(MergeParameters parameters, MergePlan plan)
+    {
+        double k = parameters.Number("k");
+        if (k > plan.TaskCount)
+            yield return ("k", $"k = {k} exceeds the {plan.TaskCount} models: no element is in k task masks, so every merged tensor is the base's.");
+    }
+
     /// <summary>mt[i] for one element: <c>|τt| ≥ κ |τMTL − τt|</c>.</summary>
     internal static bool TaskMask(float tau, float sum, float kappa) => MathF.Abs(tau) >= kappa * MathF.Abs(sum - tau);
 

@@ -46,6 +46,14 @@ internal sealed class Dare : MergeMethod
         return new GeneralizedTaskArithmeticRun(plan, parameters, shape);
     }
 
+    /// <inheritdoc />
+    public override IEnumerable<(string Key, string Message)> DegenerateSettings(MergeParameters parameters, MergePlan plan)
+    {
+        for (int t = 0; t < plan.TaskCount; t++)
+            if (parameters.IsUniform("drop", t) && parameters.Number("drop", t) >= 1)
+                yield return ($"drop.{plan.TaskNames[t]}", $"drop = 1 for model '{plan.TaskNames[t]}' drops every element of its task vector: it adds nothing to the merge.");
+    }
+
     /// <summary>λ defaults to 0.3 with <c>merge: ta</c>, 1.0 otherwise (docs/methods/dare.md).</summary>
     public override MergeParameters WithDependentDefaults(MergeParameters parameters) =>
         parameters.WithDefault("scale", parameters.Choice("merge") == "ta" ? 0.3 : 1.0);

@@ -37,6 +37,10 @@ internal sealed class Lines : MergeMethod
     ];
 
     /// <inheritdoc />
+    public override IEnumerable<(string Key, string Message)> DegenerateSettings(MergeParameters parameters, MergePlan plan) =>
+        parameters.Choice("merge") == "consensus" ? Consensus.KAboveModels(parameters, plan) : [];
+
+    /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
     {
         string merge = parameters.Choice("merge");

@@ -44,7 +44,8 @@ internal sealed class ModelStock : MergeMethod
             // t blows up as (T − 1) cos θ + 1 → 0: task vectors pointing against each other have no Model Stock ratio
             // (it would write ±∞ or NaN from finite inputs).
             double denominator = (tasks - 1) * cos + 1;
-            if (Math.Abs(denominator) < 1e-6 || !double.IsFinite(Ratio(tasks, cos)))
+            // (A NaN cosine comes from a non-finite input under allow_nonfinite, whose own rule keeps the output non-finite.)
+            if (double.IsFinite(cos) && (Math.Abs(denominator) < 1e-6 || !double.IsFinite(Ratio(tasks, cos))))
                 throw new IncompatibleModelsException(null, ctx.Info.Name,
                     $"the task vectors point against each other (mean cosine {cos:G4} over {tasks} models): Model Stock's ratio t = T cos θ / ((T − 1) cos θ + 1) is undefined; merge this family with another method.");
             float ratio = (float)Ratio(tasks, cos);

@@ -34,7 +34,7 @@ internal static class RunReport
         var method = Row(e.Merged, e);
         method["hyperparameters"] = e.Merged.Hyperparameters;
         method["sweep"] = e.Sweep.Select(p => new Dictionary<string, object> { ["parameters"] = p.Parameters, ["validation_accuracy"] = p.ValidationAccuracy }).ToList();
-        method["data"] = "none (data-free); hyperparameters selected on validation";
+        method["data"] = e.Sweep.Count > 0 ? "none (data-free); hyperparameters selected on validation" : "none (data-free); hyperparameters from the recipe";
         var root = new Dictionary<string, object>
         {
             ["recipe"] = recipe,

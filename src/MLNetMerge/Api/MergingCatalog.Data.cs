@@ -57,13 +57,14 @@ public sealed partial class MergingCatalog
     /// <summary>Text to the family's <see cref="MergeColumns.InputIds"/> and <see cref="MergeColumns.AttentionMask"/>:
     /// BERT's WordPiece with the family's vocabulary, casing and sequence length, as savable ML.NET steps (the same ids
     /// as Hugging Face's tokenizer).</summary>
-    /// <exception cref="ArgumentException">The family's encoder does not read text, or has no <c>vocab.txt</c>.</exception>
+    /// <exception cref="ArgumentException">The family's encoder does not read text, or has no <c>vocab.txt</c>; when fitted
+    /// (or asked for its output schema), the text column is missing or not text.</exception>
     public IEstimator<ITransformer> TokenizeText(MergeFamily family, string textColumnName)
     {
         ArgumentNullException.ThrowIfNull(family);
         if (!family.IsText || family.VocabularyPath is not { } vocabulary)
             throw new ArgumentException("the family's encoder does not read WordPiece text (no text config with a vocab.txt).", nameof(family));
-        return SavableWordPiece.Create(_ml, File.ReadAllLines(vocabulary), textColumnName, family.SequenceLength, family.LowerCase);
+        return new TextInputCheck(SavableWordPiece.Create(_ml, File.ReadAllLines(vocabulary), textColumnName, family.SequenceLength, family.LowerCase), textColumnName);
     }
 
     /// <summary>Class names (text) to a key column whose keys follow <paramref name="task"/>'s class order, so that key

@@ -59,4 +59,19 @@ public sealed class BadRowsTests
         var e = Assert.ThrowsExactly<ObjectDisposedException>(() => ml.Merging().Ties(family));
         StringAssert.Contains(e.Message, "base.safetensors was disposed");
     }
+
+    private sealed class NumberRow { public float Text { get; set; } }
+
+    [TestMethod]
+    public void TokenizeText_OnAColumnThatIsNotText_NamesTheUsersColumn()
+    {
+        var ml = new MLContext(seed: 0);
+        using var family = ml.Merging().LoadZooFamily(ZooPaths.Text);
+        var numbers = ml.Data.LoadFromEnumerable(new[] { new NumberRow { Text = 1f } });
+        var tokenize = ml.Merging().TokenizeText(family, "Text");
+        var e = Assert.ThrowsExactly<ArgumentException>(() => tokenize.Fit(numbers));
+        StringAssert.Contains(e.Message, "column 'Text' is Single; the tokenizer reads text");
+        e = Assert.ThrowsExactly<ArgumentException>(() => ml.Merging().TokenizeText(family, "Sentence").Fit(numbers));
+        StringAssert.Contains(e.Message, "the input has no column 'Sentence'");
+    }
 }

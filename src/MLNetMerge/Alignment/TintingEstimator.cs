@@ -41,6 +41,11 @@ internal sealed class TintingEstimator : IAlignmentEstimator
     public string Name => Method(_options);
 
     /// <inheritdoc/>
+    /// <summary>Whether each task gets its own copy of a transformer block (<c>layer</c> an index), so the tasks no longer
+    /// share one encoder (a multi-head export cannot hold them).</summary>
+    public bool PerTaskBlock => _options.Block is not null;
+
+    /// <inheritdoc />
     public DataRequirement Consumes => DataRequirement.UnlabeledTest;
 
     /// <inheritdoc/>

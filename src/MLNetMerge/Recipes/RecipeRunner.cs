@@ -61,6 +61,8 @@ internal static class RecipeRunner
         }
         if (export?.Onnx is not null && plan is { Stages.Count: > 1 })
             throw new RecipeException(recipe.Source, $"export.onnx: the align section has {plan.Stages.Count} stages; an export holds one merge and at most one stage (the graphs run it).");
+        if (export is { Onnx: not null, MultiHead: true } && (method.IsPerTask || plan?.Stages.Any(st => st is TintingEstimator { PerTaskBlock: true }) == true))
+            throw new RecipeException(recipe.Source, $"export.multi_head: the tasks run their own encoder weights ({(method.IsPerTask ? method.Name : "a tinted block per task")}), so they cannot share one multi-head encoder; export per_task.");
         if (export is { Onnx: not null, SingleFile: true } && plan is not null)
             throw new RecipeException(recipe.Source, "export.single_file: EMR's single file builds each task's weights from the merge's masks in the graph and cannot run an alignment stage; export per_task or multi_head.");
         if (plan is not null && evaluate && !evaluation.Protocols.Contains("current"))
@@ -166,8 +168,7 @@ internal static class RecipeRunner
             result = Evaluate(recipe, evaluation, family, suite!, merged!, chosen, points, options.Bounds, log, progress, ct) with { Alignment = rows };
         }
 
-        // 6. export and 7. report.
-        var exported = export?.Onnx is null ? [] : Export(merged!, aligned.Count == 1 ? aligned[0] : null, family, export, options.Overwrite, [.. inputs, .. output is null ? [] : new[] { output }], log);
+        // 6. report, then 7. export (a failing export keeps the report).
         string? report = null;
         if (result is not null && reportPath is not null)
         {
@@ -176,6 +177,7 @@ internal static class RecipeRunner
             RunReport.Write(report, [RunReport.Entry(result, RecipeName(recipe), plan)]);
             log($"report: {Path.GetFullPath(report)}");
         }
+        var exported = export?.Onnx is null ? [] : Export(merged!, aligned.Count == 1 ? aligned[0] : null, family, export, options.Overwrite, [.. inputs, .. output is null ? [] : new[] { output }], log);
         return new RecipeRunResult(summary, merged, aligned, chosen, result, outputDir?.FinalPath, report is null ? null : Path.GetFullPath(report), exported)
         {
             ModelZips = modelZips,

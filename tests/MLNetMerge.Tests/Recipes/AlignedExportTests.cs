@@ -98,6 +98,7 @@ public sealed class AlignedExportTests
     [TestMethod]
     [DataRow("{ method: surgery, parameters: { steps: 2 } }, { method: ft_classifier, parameters: { shots: 1, epochs: 1 } }", "", "export.onnx: the align section has 2 stages")]
     [DataRow("{ method: surgery, parameters: { steps: 2 } }", ", single_file: true", "export.single_file: EMR's single file")]
+    [DataRow("{ method: tinting, parameters: { layer: 3, rounds: 1 } }", ", multi_head: true", "export.multi_head: the tasks run their own encoder weights (a tinted block per task)")]
     public void ExportsAStageCannotHold_AreRefusedBeforeAnythingRuns(string stages, string more, string message)
     {
         string onnx = Path.Combine(_dir, "onnx");

@@ -17,7 +17,7 @@ internal sealed record LineSeries(string Name, IReadOnlyList<LinePoint> Points, 
 
 /// <summary>
 /// Lines with markers over a numeric x axis (accuracy versus rank ratio, accuracy versus shots): both axes linear,
-/// made nice unless fixed; markers carry hover titles with their values; error bars when a point has an error.
+/// made nice unless fixed (x logarithmic when its positive values span two decades or more); markers carry hover titles with their values; error bars when a point has an error.
 /// Tick marks on x are the data's own x values when there are at most 12 of them (a label that would overlap the
 /// previous one is left out).
 /// </summary>
@@ -62,8 +62,14 @@ internal sealed class LineChart
         svg.Legend(left, legendTop + 10, Series.Select((s, i) => (s.Name, Palette.Color(i))).ToList(), plotWidth);
         if (all.Count == 0) return;
         var xs = all.Select(p => p.X).Distinct().OrderBy(v => v).ToList();
-        double pad = xs.Count > 1 ? 0.04 * (xs[^1] - xs[0]) : 0;
-        var x = new LinearScale(xs[0] - pad, xs[^1] + pad, left, left + plotWidth);
+        // Positive x spanning two decades or more (a learning-rate sweep 1e-5…1e-2) is placed on a log axis, where a
+        // linear one would stack the small values at its left end; the ticks keep the data's own values.
+        bool logX = xs.Count > 1 && xs[0] > 0 && xs[^1] / xs[0] >= 100;
+        Func<double, double> at = logX ? Math.Log10 : v => v;
+        var format = logX ? v => v.ToString("G3", CultureInfo.InvariantCulture) : FormatX;
+        double pad = xs.Count > 1 ? 0.04 * (at(xs[^1]) - at(xs[0])) : 0;
+        var scale = new LinearScale(at(xs[0]) - pad, at(xs[^1]) + pad, left, left + plotWidth);
+        var x = new PositionScale(v => scale.Map(at(v)));
         var y = new LinearScale(all.Min(p => p.Y - p.Error), all.Max(p => p.Y + p.Error), plotBottom, plotTop).Nice();
         svg.AxisLeft(y, left, left + plotWidth, FormatY);
         if (xs.Count <= 12)
@@ -72,7 +78,7 @@ internal sealed class LineChart
             foreach (var v in xs)
             {
                 svg.Line(x.Map(v), plotBottom, x.Map(v), plotBottom + 4, "#666");
-                string label = FormatX(v);
+                string label = format(v);
                 double half = 3.3 * label.Length;                          // ≈ half the label's width at 11 px
                 if (x.Map(v) - half < lastLabelEnd + 4) continue;            // too close to the previous label: tick only
                 svg.Text(x.Map(v), plotBottom + 16, label, "middle", 11, fill: "#444");
@@ -80,7 +86,17 @@ internal sealed class LineChart
             }
             svg.Line(left, plotBottom, left + plotWidth, plotBottom, "#666");
         }
-        else svg.AxisBottom(x, plotBottom, FormatX);
+        else if (logX)
+        {
+            for (int d = (int)Math.Ceiling(Math.Log10(xs[0])); d <= (int)Math.Floor(Math.Log10(xs[^1])); d++)
+            {
+                double v = Math.Pow(10, d);
+                svg.Line(x.Map(v), plotBottom, x.Map(v), plotBottom + 4, "#666");
+                svg.Text(x.Map(v), plotBottom + 16, format(v), "middle", 11, fill: "#444");
+            }
+            svg.Line(left, plotBottom, left + plotWidth, plotBottom, "#666");
+        }
+        else svg.AxisBottom(scale, plotBottom, FormatX);
         if (XLabel.Length > 0) svg.Text(left + plotWidth / 2, plotBottom + 34, XLabel, "middle", 11);
         if (YLabel.Length > 0) svg.Text(14, (plotTop + plotBottom) / 2, YLabel, "middle", 11, rotate: -90);
         for (int s = 0; s < Series.Count; s++)
@@ -91,9 +107,17 @@ internal sealed class LineChart
             foreach (var p in pts)
             {
                 if (p.Error > 0) svg.Line(x.Map(p.X), y.Map(p.Y - p.Error), x.Map(p.X), y.Map(p.Y + p.Error), color, 1.5);
-                string tip = $"{Series[s].Name}: {FormatX(p.X)} → {FormatY(p.Y)}" + (p.Error > 0 ? $" ± {FormatY(p.Error)}" : "");
+                string tip = $"{Series[s].Name}: {format(p.X)} → {FormatY(p.Y)}" + (p.Error > 0 ? $" ± {FormatY(p.Error)}" : "");
                 svg.Circle(x.Map(p.X), y.Map(p.Y), 3.5, color, tip);
             }
         }
     }
+}
+
+/// <summary>A data-to-SVG map along x (linear or through a log), for the chart's marks.</summary>
+/// <param name="map">The map.</param>
+internal sealed class PositionScale(Func<double, double> map)
+{
+    /// <summary>The SVG coordinate of <paramref name="value"/>.</summary>
+    public double Map(double value) => map(value);
 }

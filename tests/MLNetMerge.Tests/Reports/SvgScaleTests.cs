@@ -125,4 +125,25 @@ public sealed class SvgScaleTests
         Assert.AreEqual(width, (string?)r.Attribute("width"));
         Assert.AreEqual(height, (string?)r.Attribute("height"));
     }
+
+    [TestMethod]
+    public void ALineChartOverDecades_SpacesThemEvenly_AndLabelsTheValues()
+    {
+        // A learning-rate sweep 1e-5 … 1e-2: on a log axis the four markers are equally spaced; on a linear one the first
+        // two would sit 0.9 px apart at the left.
+        var chart = new LineChart
+        {
+            Title = "wudi: accuracy versus learning_rate",
+            Series = [new LineSeries("wudi", [new(1e-5, 60), new(1e-4, 62), new(1e-3, 65), new(1e-2, 61)])],
+        };
+        var sb = new StringBuilder();
+        using (var w = XmlWriter.Create(sb, new XmlWriterSettings { OmitXmlDeclaration = true })) chart.Write(w);
+        var svg = XElement.Parse(sb.ToString());
+        var cx = svg.Descendants().Where(e => e.Name.LocalName == "circle").Select(e => double.Parse(e.Attribute("cx")!.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.HasCount(4, cx);
+        Assert.AreEqual(cx[1] - cx[0], cx[2] - cx[1], 0.02);   // coordinates are written to 2 decimals
+        Assert.AreEqual(cx[2] - cx[1], cx[3] - cx[2], 0.02);
+        var labels = svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        CollectionAssert.IsSubsetOf(new[] { "1E-05", "0.0001", "0.001", "0.01" }, labels);
+    }
 }

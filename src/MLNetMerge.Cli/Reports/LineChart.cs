@@ -69,7 +69,7 @@ internal sealed class LineChart
         var format = logX ? v => v.ToString("G3", CultureInfo.InvariantCulture) : FormatX;
         double pad = xs.Count > 1 ? 0.04 * (at(xs[^1]) - at(xs[0])) : 0;
         var scale = new LinearScale(at(xs[0]) - pad, at(xs[^1]) + pad, left, left + plotWidth);
-        var x = new PositionScale(v => scale.Map(at(v)));
+        double X(double v) => scale.Map(at(v));
         var y = new LinearScale(all.Min(p => p.Y - p.Error), all.Max(p => p.Y + p.Error), plotBottom, plotTop).Nice();
         svg.AxisLeft(y, left, left + plotWidth, FormatY);
         if (xs.Count <= 12)
@@ -77,12 +77,12 @@ internal sealed class LineChart
             double lastLabelEnd = double.NegativeInfinity;
             foreach (var v in xs)
             {
-                svg.Line(x.Map(v), plotBottom, x.Map(v), plotBottom + 4, "#666");
+                svg.Line(X(v), plotBottom, X(v), plotBottom + 4, "#666");
                 string label = format(v);
                 double half = 3.3 * label.Length;                          // ≈ half the label's width at 11 px
-                if (x.Map(v) - half < lastLabelEnd + 4) continue;            // too close to the previous label: tick only
-                svg.Text(x.Map(v), plotBottom + 16, label, "middle", 11, fill: "#444");
-                lastLabelEnd = x.Map(v) + half;
+                if (X(v) - half < lastLabelEnd + 4) continue;            // too close to the previous label: tick only
+                svg.Text(X(v), plotBottom + 16, label, "middle", 11, fill: "#444");
+                lastLabelEnd = X(v) + half;
             }
             svg.Line(left, plotBottom, left + plotWidth, plotBottom, "#666");
         }
@@ -91,8 +91,8 @@ internal sealed class LineChart
             for (int d = (int)Math.Ceiling(Math.Log10(xs[0])); d <= (int)Math.Floor(Math.Log10(xs[^1])); d++)
             {
                 double v = Math.Pow(10, d);
-                svg.Line(x.Map(v), plotBottom, x.Map(v), plotBottom + 4, "#666");
-                svg.Text(x.Map(v), plotBottom + 16, format(v), "middle", 11, fill: "#444");
+                svg.Line(X(v), plotBottom, X(v), plotBottom + 4, "#666");
+                svg.Text(X(v), plotBottom + 16, format(v), "middle", 11, fill: "#444");
             }
             svg.Line(left, plotBottom, left + plotWidth, plotBottom, "#666");
         }
@@ -103,21 +103,13 @@ internal sealed class LineChart
         {
             string color = Palette.Color(s);
             var pts = Series[s].Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).OrderBy(p => p.X).ToList();
-            if (pts.Count > 1) svg.Polyline(pts.Select(p => (x.Map(p.X), y.Map(p.Y))).ToList(), color, 2, Series[s].Dashed ? "6 4" : null);
+            if (pts.Count > 1) svg.Polyline(pts.Select(p => (X(p.X), y.Map(p.Y))).ToList(), color, 2, Series[s].Dashed ? "6 4" : null);
             foreach (var p in pts)
             {
-                if (p.Error > 0) svg.Line(x.Map(p.X), y.Map(p.Y - p.Error), x.Map(p.X), y.Map(p.Y + p.Error), color, 1.5);
+                if (p.Error > 0) svg.Line(X(p.X), y.Map(p.Y - p.Error), X(p.X), y.Map(p.Y + p.Error), color, 1.5);
                 string tip = $"{Series[s].Name}: {format(p.X)} → {FormatY(p.Y)}" + (p.Error > 0 ? $" ± {FormatY(p.Error)}" : "");
-                svg.Circle(x.Map(p.X), y.Map(p.Y), 3.5, color, tip);
+                svg.Circle(X(p.X), y.Map(p.Y), 3.5, color, tip);
             }
         }
     }
-}
-
-/// <summary>A data-to-SVG map along x (linear or through a log), for the chart's marks.</summary>
-/// <param name="map">The map.</param>
-internal sealed class PositionScale(Func<double, double> map)
-{
-    /// <summary>The SVG coordinate of <paramref name="value"/>.</summary>
-    public double Map(double value) => map(value);
 }

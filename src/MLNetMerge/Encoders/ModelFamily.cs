@@ -155,9 +155,7 @@ internal sealed class ModelFamily : IDisposable
         var copied = new List<TensorInfo>();
         foreach (var info in baseModel.Tensors)
         {
-            // Every tensor is read and written whole, in one .NET array (heads too, per task).
-            if (info.ElementCount > Array.MaxLength)
-                throw new IncompatibleModelsException(baseModel.Path, info.Name, $"has {info.ElementCount:N0} elements (shape {info.ShapeText}); a tensor must fit in one .NET array ({Array.MaxLength:N0} elements).");
+            CheckFitsOneArray(baseModel, info);
             if (heads.IsHead(info.Name)) continue;
             (info.DType.IsFloatingPoint() ? merged : copied).Add(info);
         }
@@ -184,8 +182,7 @@ internal sealed class ModelFamily : IDisposable
             {
                 if (heads.IsHead(ti.Name))
                 {
-                    if (ti.ElementCount > Array.MaxLength)
-                        throw new IncompatibleModelsException(t.Reader.Path, ti.Name, $"has {ti.ElementCount:N0} elements (shape {ti.ShapeText}); a tensor must fit in one .NET array ({Array.MaxLength:N0} elements).");
+                    CheckFitsOneArray(t.Reader, ti);
                     headList.Add(ti);
                     continue;
                 }
@@ -197,6 +194,14 @@ internal sealed class ModelFamily : IDisposable
             taskHeads[t.Name] = headList;
         }
         return new ModelFamily(baseModel, tasks, heads, merged, copied, taskHeads);
+    }
+
+    /// <summary>Every tensor is read and written whole, in one .NET array (heads too, per task): refuses a larger one.</summary>
+    /// <exception cref="IncompatibleModelsException">The tensor has more than <see cref="Array.MaxLength"/> elements.</exception>
+    private static void CheckFitsOneArray(ICheckpointReader reader, TensorInfo info)
+    {
+        if (info.ElementCount > Array.MaxLength)
+            throw new IncompatibleModelsException(reader.Path, info.Name, $"has {info.ElementCount:N0} elements (shape {info.ShapeText}); a tensor must fit in one .NET array ({Array.MaxLength:N0} elements).");
     }
 
     /// <summary>Number of merged parameters (elements of <see cref="MergedTensors"/>).</summary>

@@ -60,6 +60,8 @@ internal static class OnnxExport
         if (options.MultiHead && model.Summary.Method.IsPerTask)
             throw new IncompatibleModelsException(null, null, $"{method} gives each task its own weights, so they cannot share one multi-head encoder; export per task.");
         var tasks = stage?.TaskNames ?? model.TaskNames;
+        // What each task's graph runs after the stage, asked once for the per-task files and the multi-head model.
+        var stageExports = stage is null ? null : tasks.ToDictionary(t => t, t => TaskGraphs.ExportOf(model, stage, t, ""), StringComparer.Ordinal);
         EmrTaskWeights? rebuild = null;
         if (options.PerTask && model.Summary.Method.IsPerTask && tasks.Any(t => !model.TaskTensors.ContainsKey(t)))
         {
@@ -76,7 +78,7 @@ internal static class OnnxExport
         {
             foreach (var task in tasks)
             {
-                var aligned = stage is null ? null : TaskGraphs.ExportOf(model, stage, task, "");
+                var aligned = stageExports?[task];
                 Func<string, float[]?> weights = aligned is not null ? aligned.Weights
                     : rebuild is not null && !model.TaskTensors.ContainsKey(task)
                     ? name => Key(model, name) is { } key ? rebuild.Rebuild(task, key) : null
@@ -93,7 +95,7 @@ internal static class OnnxExport
                 OnnxExporter.Export(architecture, name => Weight(model, null, name), tasks.Select(t => Head(model, t, options)).ToList(), dir.PathOf("model.onnx"), options);
             else
             {
-                var exports = tasks.Select(t => TaskGraphs.ExportOf(model, stage, t, "")).ToList();
+                var exports = tasks.Select(t => stageExports![t]).ToList();
                 if (exports.Select(e => e.WeightsKey).Distinct().Count() > 1)
                     throw new IncompatibleModelsException(null, null, $"alignment stage '{stage.Method}' gives the tasks their own encoder weights, so they cannot share one multi-head encoder; export per task.");
                 OnnxExporter.Export(architecture, exports[0].Weights, tasks.Select((t, i) => TaskGraphs.HeadOf(t, exports[i])).ToList(), dir.PathOf("model.onnx"), options);

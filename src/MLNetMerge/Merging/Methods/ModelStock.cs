@@ -43,12 +43,12 @@ internal sealed class ModelStock : MergeMethod
             double cos = cosSum / pairs;
             // t blows up as (T − 1) cos θ + 1 → 0: task vectors pointing against each other have no Model Stock ratio
             // (it would write ±∞ or NaN from finite inputs).
-            double denominator = (tasks - 1) * cos + 1;
+            double denominator = (tasks - 1) * cos + 1, t = Ratio(tasks, cos);
             // (A NaN cosine comes from a non-finite input under allow_nonfinite, whose own rule keeps the output non-finite.)
-            if (double.IsFinite(cos) && (Math.Abs(denominator) < 1e-6 || !double.IsFinite(Ratio(tasks, cos))))
+            if (double.IsFinite(cos) && (Math.Abs(denominator) < 1e-6 || !double.IsFinite(t)))
                 throw new IncompatibleModelsException(null, ctx.Info.Name,
                     $"the task vectors point against each other (mean cosine {cos:G4} over {tasks} models): Model Stock's ratio t = T cos θ / ((T − 1) cos θ + 1) is undefined; merge this family with another method.");
-            float ratio = (float)Ratio(tasks, cos);
+            float ratio = (float)t;
             // θ = θ0 + t · mean τ  (= t θavg + (1 − t) θ0)
             output.Clear();
             for (int a = 0; a < tasks; a++) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ctx.Task(a), ratio / tasks, output, output);

@@ -228,6 +228,32 @@ public sealed class PyTorchCheckpointTests
     }
 
     [TestMethod]
+    public void BadTensorRebuildIsRefusedNamingTheTensor()
+    {
+        // archive/data.pkl = {'enc.w': a view of storage '0' with stride -1}: the reader's error names file and tensor.
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetmerge-bad-stride-{Guid.NewGuid():N}.pt");
+        try
+        {
+            using (var zip = new System.IO.Compression.ZipArchive(File.Create(path), System.IO.Compression.ZipArchiveMode.Create))
+            {
+                void Entry(string name, byte[] bytes)
+                {
+                    using var s = zip.CreateEntry(name, System.IO.Compression.CompressionLevel.NoCompression).Open();
+                    s.Write(bytes);
+                }
+                Entry("archive/data.pkl", RestrictedUnpicklerTests.StateDictWithOneView(-1));
+                Entry("archive/data/0", new byte[16]);
+                Entry("archive/version", "3\n"u8.ToArray());
+            }
+            var error = Assert.ThrowsExactly<CheckpointFormatException>(() => PyTorchCheckpointReader.Open(path));
+            Assert.AreEqual(path, error.File);
+            Assert.AreEqual("enc.w", error.Tensor);
+            StringAssert.Contains(error.Message, "negative stride -1");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [TestMethod]
     [DataRow("big_endian.pt", "byteorder is 'big'")]
     [DataRow("deflated.pt", "compression method 8")]
     public void UnsupportedVariantsAreRefusedClearly(string fixture, string expected)

@@ -161,9 +161,38 @@ public sealed class RestrictedUnpicklerTests
         var t = (TorchTensorRef)Load(Pickle("UntypedStorage"))!;
         Assert.AreEqual(new TorchStorageRef("0", Tensors.DType.U16, 4, "cpu"), t.Storage);
         Assert.AreEqual(1L, t.StorageOffset);
-        // A typed storage of another dtype may not be reinterpreted.
-        var error = Assert.ThrowsExactly<CheckpointFormatException>(() => Load(Pickle("FloatStorage")));
-        StringAssert.Contains(error.Message, "holds F32 but the tensor is U16");
+        // A typed storage of another dtype may not be reinterpreted: the rebuild is refused, to be reported under the
+        // tensor's name once the state dict is flattened.
+        var defect = (TorchTensorDefect)Load(Pickle("FloatStorage"))!;
+        StringAssert.Contains(defect.Problem, "holds F32 but the tensor is U16");
+        var error = Assert.ThrowsExactly<CheckpointFormatException>(() => TorchStateDictFlattener.Flatten(defect, "test.pt"));
+        Assert.AreEqual("tensor", error.Tensor);
+    }
+
+    /// <summary>{'enc.w': _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', 4), 0, (2,), (<paramref name="stride"/>,), False, OrderedDict())}.</summary>
+    internal static byte[] StateDictWithOneView(int stride) =>
+    [
+        .. B(0x80, 2), .. Ascii("ccollections\nOrderedDict\n"), .. B(')', 'R'),
+        .. B(0x8c, 5), .. Ascii("enc.w"),
+        .. Ascii("ctorch._utils\n_rebuild_tensor_v2\n"),
+        .. B('(', '('), .. B(0x8c, 7), .. Ascii("storage"), .. Ascii("ctorch\nFloatStorage\n"),
+        .. B(0x8c, 1, '0', 0x8c, 3, 'c', 'p', 'u', 'K', 4, 't', 'Q'),
+        .. B('K', 0, 'K', 2, 0x85), .. B('J'), .. BitConverter.GetBytes(stride), .. B(0x85, 0x89),
+        .. Ascii("ccollections\nOrderedDict\n"), .. B(')', 'R', 't', 'R', 's', '.'),
+    ];
+
+    [TestMethod]
+    public void RefusedTensorRebuildIsReportedUnderTheTensorsName()
+    {
+        // A negative stride is found while unpickling, before the dict key is attached; the error still names 'enc.w'.
+        var root = Load(StateDictWithOneView(-1));
+        var error = Assert.ThrowsExactly<CheckpointFormatException>(() => TorchStateDictFlattener.Flatten(root, "test.pt"));
+        Assert.AreEqual("test.pt", error.File);
+        Assert.AreEqual("enc.w", error.Tensor);
+        StringAssert.Contains(error.Message, "negative stride -1");
+        // The same pickle with stride 1 flattens to the tensor.
+        var (tensors, _) = TorchStateDictFlattener.Flatten(Load(StateDictWithOneView(1)), "test.pt");
+        Assert.AreEqual("enc.w", tensors.Single().Name);
     }
 
     [TestMethod]

@@ -104,3 +104,10 @@ internal sealed record TorchStorageRef(string Key, DType DType, long ElementCoun
 /// <param name="Shape">Dimensions, outermost first; empty for a scalar.</param>
 /// <param name="Strides">Element strides per dimension.</param>
 internal sealed record TorchTensorRef(TorchStorageRef Storage, long StorageOffset, int[] Shape, long[] Strides);
+
+/// <summary>
+/// A tensor rebuild the reader refused (bad size, stride, offset or dtype). It is kept in the pickle's value until the
+/// state dict is flattened, so that the error names the tensor the file gives it, not only its storage.
+/// </summary>
+/// <param name="Problem">What was wrong, as the error will say it.</param>
+internal sealed record TorchTensorDefect(string Problem);

@@ -59,6 +59,8 @@ internal sealed class PyTorchCheckpointReader : ICheckpointReader
                 ? LegacyTorchFile.Read(file, length, path, rebuild, MaxPickleBytes)
                 : ReadZip(file, length, path, rebuild);
             var (named, metadata) = TorchStateDictFlattener.Flatten(root, path);
+            if (rebuild.Defects.Count > 0)
+                throw new CheckpointFormatException(path, null, rebuild.Defects[0].Problem + " (a tensor outside the state dict)");
 
             var tensors = new List<TensorInfo>(named.Count);
             var byName = new Dictionary<string, (TensorInfo, TorchTensorLayout)>(named.Count, StringComparer.Ordinal);

@@ -9,9 +9,13 @@ namespace MLNetMerge.Checkpoints.PyTorch;
 internal sealed class TorchPickleRebuild(string path)
 {
     private readonly Dictionary<string, TorchStorageRef> _storages = new(StringComparer.Ordinal);
+    private readonly List<TorchTensorDefect> _defects = [];
 
     /// <summary>Every storage the pickle referenced, by key.</summary>
     public IReadOnlyDictionary<string, TorchStorageRef> Storages => _storages;
+
+    /// <summary>Every tensor rebuild that was refused, in pickle order (the flattener names those it reaches).</summary>
+    public IReadOnlyList<TorchTensorDefect> Defects => _defects;
 
     /// <summary>The functions REDUCE may call (interpreted here, never imported).</summary>
     public static readonly IReadOnlyList<string> AllowedCallables =
@@ -34,22 +38,22 @@ internal sealed class TorchPickleRebuild(string path)
             case "torch._utils._rebuild_tensor_v2":
                 // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
                 if (a.Length is < 4 or > 7) throw Fail(where, $"{g.FullName} takes 4 to 7 arguments, got {a.Length}.");
-                return RebuildTensor(a, where);
+                return Rebuild(() => RebuildTensor(a), where);
             case "torch._utils._rebuild_tensor":
                 // _rebuild_tensor(storage, storage_offset, size, stride)
                 if (a.Length != 4) throw Fail(where, $"{g.FullName} takes 4 arguments, got {a.Length}.");
-                return RebuildTensor(a, where);
+                return Rebuild(() => RebuildTensor(a), where);
             case "torch._utils._rebuild_tensor_v3":
                 // _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[, metadata]):
                 // the storage is read as `dtype` (its bytes reinterpreted when it is untyped); offset and strides count dtype elements.
                 if (a.Length is < 7 or > 8) throw Fail(where, $"{g.FullName} takes 7 or 8 arguments, got {a.Length}.");
-                return RebuildTensor([Retyped(a[0], a[6], where), .. a[1..]], where);
+                return Rebuild(() => RebuildTensor([Retyped(a[0], a[6]), .. a[1..]]), where);
             case "torch._utils._rebuild_parameter":
             case "torch._utils._rebuild_parameter_with_state":
                 // _rebuild_parameter(data, requires_grad, backward_hooks[, state]) → the data tensor itself
-                if (a.Length is < 3 or > 4 || a[0] is not TorchTensorRef p)
+                if (a.Length is < 3 or > 4 || a[0] is not (TorchTensorRef or TorchTensorDefect))
                     throw Fail(where, $"{g.FullName} expects (tensor, requires_grad, backward_hooks[, state]).");
-                return p;
+                return a[0];
             case "torch._tensor._rebuild_from_type_v2":
             case "torch._tensor._rebuild_from_type":
                 // _rebuild_from_type_v2(func, new_type, args, state) → func(*args); func passes the same allow-list
@@ -157,51 +161,68 @@ internal sealed class TorchPickleRebuild(string path)
     }
 
     /// <summary>The storage seen as elements of the dtype global <paramref name="dtypeGlobal"/>: an untyped (byte) storage is reinterpreted, a typed one must agree.</summary>
-    private TorchStorageRef Retyped(object? storageValue, object? dtypeGlobal, string where)
+    private static TorchStorageRef Retyped(object? storageValue, object? dtypeGlobal)
     {
-        if (storageValue is not TorchStorageRef storage) throw Fail(where, $"tensor rebuild expects a storage first, found a {RestrictedUnpickler.Describe(storageValue)}.");
+        if (storageValue is not TorchStorageRef storage) throw Defect($"tensor rebuild expects a storage first, found a {RestrictedUnpickler.Describe(storageValue)}.");
         if (dtypeGlobal is not PickleGlobal g || !TorchStorageTypes.TryGetDType(g, out var dtype))
-            throw Fail(where, $"tensor dtype {RestrictedUnpickler.Describe(dtypeGlobal)} is not supported.");
+            throw Defect($"tensor dtype {RestrictedUnpickler.Describe(dtypeGlobal)} is not supported.");
         if (storage.DType == dtype) return storage;
         if (storage.DType != Tensors.DType.U8)
-            throw Fail(where, $"storage '{storage.Key}' holds {storage.DType} but the tensor is {dtype}.");
+            throw Defect($"storage '{storage.Key}' holds {storage.DType} but the tensor is {dtype}.");
         int size = Tensors.DTypes.SizeOf(dtype);
         if (storage.ElementCount % size != 0)
-            throw Fail(where, $"storage '{storage.Key}' has {storage.ElementCount} bytes, not a whole number of {dtype} elements.");
+            throw Defect($"storage '{storage.Key}' has {storage.ElementCount} bytes, not a whole number of {dtype} elements.");
         return storage with { DType = dtype, ElementCount = storage.ElementCount / size };
     }
 
     /// <summary>(storage, storage_offset, size, stride, …) → a tensor view; shape and strides are checked here, bounds against the storage by the reader.</summary>
-    private TorchTensorRef RebuildTensor(object?[] a, string where)
+    private static TorchTensorRef RebuildTensor(object?[] a)
     {
-        if (a[0] is not TorchStorageRef storage) throw Fail(where, $"tensor rebuild expects a storage first, found a {RestrictedUnpickler.Describe(a[0])}.");
-        if (a[1] is not long offset || offset < 0) throw Fail(where, $"tensor on storage '{storage.Key}' has an invalid storage offset.");
-        long[] size = Ints(a[2], where, "size");
-        long[] stride = Ints(a[3], where, "stride");
-        if (size.Length != stride.Length) throw Fail(where, $"tensor on storage '{storage.Key}' has {size.Length} dimensions but {stride.Length} strides.");
+        if (a[0] is not TorchStorageRef storage) throw Defect($"tensor rebuild expects a storage first, found a {RestrictedUnpickler.Describe(a[0])}.");
+        if (a[1] is not long offset || offset < 0) throw Defect($"tensor on storage '{storage.Key}' has an invalid storage offset.");
+        long[] size = Ints(a[2], "size");
+        long[] stride = Ints(a[3], "stride");
+        if (size.Length != stride.Length) throw Defect($"tensor on storage '{storage.Key}' has {size.Length} dimensions but {stride.Length} strides.");
         var shape = new int[size.Length];
         for (int i = 0; i < size.Length; i++)
         {
-            if (size[i] < 0 || size[i] > int.MaxValue) throw Fail(where, $"tensor on storage '{storage.Key}' has invalid dimension {size[i]}.");
-            if (stride[i] < 0) throw Fail(where, $"tensor on storage '{storage.Key}' has negative stride {stride[i]}.");
+            if (size[i] < 0 || size[i] > int.MaxValue) throw Defect($"tensor on storage '{storage.Key}' has invalid dimension {size[i]}.");
+            if (stride[i] < 0) throw Defect($"tensor on storage '{storage.Key}' has negative stride {stride[i]}.");
             shape[i] = (int)size[i];
         }
         return new TorchTensorRef(storage, offset, shape, stride);
     }
 
-    private long[] Ints(object? value, string where, string what)
+    private static long[] Ints(object? value, string what)
     {
         object?[] items = value switch
         {
             PickleTuple t => t.Items,
             List<object?> l => [.. l],
-            _ => throw Fail(where, $"tensor {what} must be a tuple of integers, found a {RestrictedUnpickler.Describe(value)}."),
+            _ => throw Defect($"tensor {what} must be a tuple of integers, found a {RestrictedUnpickler.Describe(value)}."),
         };
         var result = new long[items.Length];
         for (int i = 0; i < items.Length; i++)
-            result[i] = items[i] is long v ? v : throw Fail(where, $"tensor {what} holds a non-integer.");
+            result[i] = items[i] is long v ? v : throw Defect($"tensor {what} holds a non-integer.");
         return result;
     }
+
+    /// <summary>Runs a tensor rebuild; a refused one becomes a <see cref="TorchTensorDefect"/> that the state-dict flattener reports under the tensor's name.</summary>
+    private object Rebuild(Func<TorchTensorRef> rebuild, string where)
+    {
+        try { return rebuild(); }
+        catch (DefectException e)
+        {
+            var defect = new TorchTensorDefect($"{where}: {e.Message}");
+            _defects.Add(defect);
+            return defect;
+        }
+    }
+
+    private static DefectException Defect(string message) => new(message);
+
+    /// <summary>A refused tensor rebuild, caught by <see cref="Rebuild"/>; never leaves this class.</summary>
+    private sealed class DefectException(string message) : Exception(message);
 
     private CheckpointFormatException Fail(string where, string message) => new(path, null, $"{where}: {message}");
 }

@@ -25,7 +25,7 @@ internal sealed class TorchStateDictFlattener
     public static (List<(string Name, TorchTensorRef Tensor)> Tensors, Dictionary<string, string> Metadata) Flatten(object? root, string path)
     {
         var f = new TorchStateDictFlattener(path);
-        if (root is TorchTensorRef single) f.AddTensor("tensor", single);
+        if (root is TorchTensorRef or TorchTensorDefect) f.Walk(root, "tensor", 0);
         else f.Walk(root, "", 0);
         return (f._tensors, f._metadata);
     }
@@ -37,6 +37,8 @@ internal sealed class TorchStateDictFlattener
             case TorchTensorRef t:
                 AddTensor(prefix, t);
                 return;
+            case TorchTensorDefect defect:
+                throw new CheckpointFormatException(_path, prefix.Length > 0 ? prefix : "tensor", defect.Problem);
             case string or long or double or bool or System.Numerics.BigInteger:
                 if (prefix.Length > 0) _metadata[prefix] = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
                 return;
@@ -75,7 +77,7 @@ internal sealed class TorchStateDictFlattener
     {
         if (module.State.TryGet("_parameters", out var p) && p is PickleDict parameters)
             foreach (var kv in parameters.Items)
-                if (kv.Key is string name && kv.Value is TorchTensorRef t) AddTensor(Join(prefix, name), t);
+                if (kv.Key is string name && kv.Value is TorchTensorRef or TorchTensorDefect) Walk(kv.Value, Join(prefix, name), depth + 1);
 
         HashSet<string> nonPersistent = new(StringComparer.Ordinal);
         if (module.State.TryGet("_non_persistent_buffers_set", out var np) && np is PickleSet set)
@@ -83,7 +85,7 @@ internal sealed class TorchStateDictFlattener
                 if (item is string s) nonPersistent.Add(s);
         if (module.State.TryGet("_buffers", out var b) && b is PickleDict buffers)
             foreach (var kv in buffers.Items)
-                if (kv.Key is string name && kv.Value is TorchTensorRef t && !nonPersistent.Contains(name)) AddTensor(Join(prefix, name), t);
+                if (kv.Key is string name && kv.Value is TorchTensorRef or TorchTensorDefect && !nonPersistent.Contains(name)) Walk(kv.Value, Join(prefix, name), depth + 1);
 
         if (module.State.TryGet("_modules", out var m) && m is PickleDict children)
             foreach (var kv in children.Items)

@@ -64,7 +64,7 @@ internal sealed class BarChart
         if (YMax is null) y = y.Nice();
         using var svg = new SvgCanvas(writer, Width, height, Title);
         svg.Text(left, 16, Title, size: 13, bold: true);
-        if (legendRows > 0) svg.Legend(left, legendTop + 10, Series.Select((s, i) => (s.Name, Palette.Color(i))).ToList(), plotWidth);
+        if (legendRows > 0) svg.Legend(left, legendTop + 10, Series.Select(s => s.Name).ToList(), plotWidth);
         svg.AxisLeft(y, left, left + plotWidth, Format);
         if (YLabel.Length > 0) svg.Text(14, (plotTop + plotBottom) / 2, YLabel, "middle", 11, rotate: -90);
         if (Categories.Count == 0) return;
@@ -81,7 +81,7 @@ internal sealed class BarChart
                 double top0 = y.Map(Math.Clamp(v.Value, y.DomainMin, y.DomainMax));
                 var err = Series[s].Errors is { } e && c < e.Count ? e[c] : null;
                 string tip = $"{Series[s].Name} · {Categories[c]}: {Format(v.Value)}" + (err is > 0 ? $" ± {Format(err.Value)}" : "");
-                svg.Rect(x0, Math.Min(top0, zero), inner.Bandwidth, Math.Abs(zero - top0), Palette.Color(s), tip);
+                svg.Rect(x0, Math.Min(top0, zero), inner.Bandwidth, Math.Abs(zero - top0), Palette.Color(s), tip, Palette.Outline(s), Palette.OutlineDash(s));
                 if (err is > 0)
                 {
                     double cx = x0 + inner.Bandwidth / 2;

@@ -59,7 +59,7 @@ internal sealed class LineChart
         var all = Series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
         using var svg = new SvgCanvas(writer, Width, height, Title);
         svg.Text(left, 16, Title, size: 13, bold: true);
-        svg.Legend(left, legendTop + 10, Series.Select((s, i) => (s.Name, Palette.Color(i))).ToList(), plotWidth);
+        svg.Legend(left, legendTop + 10, Series.Select(s => s.Name).ToList(), plotWidth, Dash);
         if (all.Count == 0) return;
         var xs = all.Select(p => p.X).Distinct().OrderBy(v => v).ToList();
         // Positive x spanning two decades or more (a learning-rate sweep 1e-5…1e-2) is placed on a log axis, where a
@@ -103,13 +103,16 @@ internal sealed class LineChart
         {
             string color = Palette.Color(s);
             var pts = Series[s].Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).OrderBy(p => p.X).ToList();
-            if (pts.Count > 1) svg.Polyline(pts.Select(p => (X(p.X), y.Map(p.Y))).ToList(), color, 2, Series[s].Dashed ? "6 4" : null);
+            if (pts.Count > 1) svg.Polyline(pts.Select(p => (X(p.X), y.Map(p.Y))).ToList(), color, 2, Dash(s));
             foreach (var p in pts)
             {
                 if (p.Error > 0) svg.Line(X(p.X), y.Map(p.Y - p.Error), X(p.X), y.Map(p.Y + p.Error), color, 1.5);
                 string tip = $"{Series[s].Name}: {format(p.X)} → {FormatY(p.Y)}" + (p.Error > 0 ? $" ± {FormatY(p.Error)}" : "");
-                svg.Circle(X(p.X), y.Map(p.Y), 3.5, color, tip);
+                svg.Circle(X(p.X), y.Map(p.Y), 3.5, color, tip, stroke: Palette.Outline(s));
             }
         }
     }
+
+    /// <summary>Series <paramref name="s"/>'s stroke: dashed for bounds and references, else <see cref="Palette.LineDash"/>.</summary>
+    private string? Dash(int s) => Series[s].Dashed ? "6 4" : Palette.LineDash(s);
 }

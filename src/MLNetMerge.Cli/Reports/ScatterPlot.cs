@@ -44,15 +44,15 @@ internal sealed class ScatterPlot
         if (X.Count != Y.Count || X.Count != Labels.Count) throw new ArgumentException($"scatter '{Title}': {X.Count} x, {Y.Count} y and {Labels.Count} labels.");
         const double pad = 10, top = 26;
         int classes = Labels.Count == 0 ? 0 : Labels.Max() + 1;
-        var legend = Enumerable.Range(0, classes).Select(c => (Name(c), Palette.Color(c))).ToList();
-        int rows = SvgCanvas.LegendRows(legend.Select(l => l.Item1), Size);
+        var legend = Enumerable.Range(0, classes).Select(Name).ToList();
+        int rows = SvgCanvas.LegendRows(legend, Size);
         double width = Size + 2 * pad, height = top + Size + 12 + rows * 16 + 8;
         var (sx, sy) = Scales(X, Y, pad, top, Size);
         using var svg = new SvgCanvas(writer, width, height, Title);
         svg.Text(pad, 16, Title, size: 13, bold: true);
         svg.Rect(pad, top, Size, Size, "#fafafa", stroke: "#ccc");
         for (int i = 0; i < X.Count; i++)
-            svg.Circle(sx.Map(X[i]), sy.Map(Y[i]), 2.6, Palette.Color(Labels[i]), opacity: 0.8);
+            svg.Circle(sx.Map(X[i]), sy.Map(Y[i]), 2.6, Palette.Color(Labels[i]), opacity: 0.8, stroke: Palette.Outline(Labels[i]));
         svg.Legend(pad, top + Size + 22, legend, Size);
     }
 

@@ -45,7 +45,7 @@ internal sealed class SvgCanvas : IDisposable
     public static string Num(double v) => (Math.Round(v, 2) + 0.0).ToString("0.##", CultureInfo.InvariantCulture); // + 0.0 turns −0 into 0
 
     /// <summary>A filled rectangle; negative sizes are normalised; <paramref name="tooltip"/> becomes a child <c>&lt;title&gt;</c>.</summary>
-    public void Rect(double x, double y, double width, double height, string fill, string? tooltip = null, string? stroke = null)
+    public void Rect(double x, double y, double width, double height, string fill, string? tooltip = null, string? stroke = null, string? strokeDash = null)
     {
         if (width < 0) { x += width; width = -width; }
         if (height < 0) { y += height; height = -height; }
@@ -53,6 +53,7 @@ internal sealed class SvgCanvas : IDisposable
         Attr("x", x); Attr("y", y); Attr("width", width); Attr("height", height);
         _w.WriteAttributeString("fill", fill);
         if (stroke is not null) _w.WriteAttributeString("stroke", stroke);
+        if (stroke is not null && strokeDash is not null) _w.WriteAttributeString("stroke-dasharray", strokeDash);
         Tooltip(tooltip);
         _w.WriteEndElement();
     }
@@ -82,12 +83,13 @@ internal sealed class SvgCanvas : IDisposable
     }
 
     /// <summary>A filled circle.</summary>
-    public void Circle(double cx, double cy, double r, string fill, string? tooltip = null, double opacity = 1)
+    public void Circle(double cx, double cy, double r, string fill, string? tooltip = null, double opacity = 1, string? stroke = null)
     {
         _w.WriteStartElement("circle", Namespace);
         Attr("cx", cx); Attr("cy", cy); Attr("r", r);
         _w.WriteAttributeString("fill", fill);
         if (opacity < 1) Attr("fill-opacity", opacity);
+        if (stroke is not null) _w.WriteAttributeString("stroke", stroke);
         Tooltip(tooltip);
         _w.WriteEndElement();
     }
@@ -124,17 +126,22 @@ internal sealed class SvgCanvas : IDisposable
 
     private static double LegendEntryWidth(string name) => 16 + 6.5 * name.Length + 12;
 
-    /// <summary>A horizontal legend row of coloured swatches and names starting at (x, y); wraps at <paramref name="maxWidth"/>. Returns the y below it.</summary>
-    public double Legend(double x, double y, IReadOnlyList<(string Name, string Color)> entries, double maxWidth)
+    /// <summary>
+    /// A horizontal legend of series <c>0 … n−1</c> (<see cref="Palette"/>'s styles) and their names starting at (x, y);
+    /// wraps at <paramref name="maxWidth"/>. Swatches are squares, or short strokes dashed by <paramref name="lineDash"/>
+    /// when it is given. Returns the y below it.
+    /// </summary>
+    public double Legend(double x, double y, IReadOnlyList<string> names, double maxWidth, Func<int, string?>? lineDash = null)
     {
-        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(names);
         double cx = x;
-        foreach (var (name, color) in entries)
+        for (int i = 0; i < names.Count; i++)
         {
-            double w = LegendEntryWidth(name);
+            double w = LegendEntryWidth(names[i]);
             if (cx > x && cx + w > x + maxWidth) { cx = x; y += 16; }
-            Rect(cx, y - 9, 10, 10, color);
-            Text(cx + 14, y, name, size: 11);
+            if (lineDash is not null) Line(cx - 2, y - 4, cx + 12, y - 4, Palette.Color(i), 2.5, lineDash(i));
+            else Rect(cx, y - 9, 10, 10, Palette.Color(i), stroke: Palette.Outline(i), strokeDash: Palette.OutlineDash(i));
+            Text(cx + 14, y, names[i], size: 11);
             cx += w;
         }
         return y + 16;

@@ -118,6 +118,41 @@ public sealed class SvgScaleTests
         AssertRect(bars[1], "238.2", "188", "129.6", "50");
     }
 
+    [TestMethod]
+    public void SeriesPastTheTwentyColoursStayDistinct_InBarsLinesAndLegends()
+    {
+        // 45 series: colours repeat every 20, so series 20–39 carry a dark outline and 40–44 a dashed one (bars and
+        // legend squares), and lines go dashed then dotted; every series' style differs from every other's.
+        var names = Enumerable.Range(0, 45).Select(i => $"s{i}").ToList();
+        XNamespace ns = SvgCanvas.Namespace;
+        XElement Render(Action<XmlWriter> write)
+        {
+            var sb = new StringBuilder();
+            using (var w = XmlWriter.Create(sb, new XmlWriterSettings { OmitXmlDeclaration = true })) write(w);
+            return XElement.Parse(sb.ToString());
+        }
+        static string Style(XElement e, string paint)
+            => $"{(string?)e.Attribute(paint)}|{(string?)e.Attribute(paint == "fill" ? "stroke" : "x")}|{(string?)e.Attribute("stroke-dasharray")}";
+
+        var bars = Render(new BarChart { Title = "t", Categories = ["x"], Series = names.Select(n => new ChartSeries(n, [1.0])).ToList() }.Write);
+        var barStyles = names.Select(n => Style(bars.Elements(ns + "rect").Single(r => (string?)r.Element(ns + "title") == $"{n} · x: 1"), "fill")).ToList();
+        Assert.AreEqual(45, barStyles.Distinct().Count());
+        Assert.AreEqual("#4e79a7||", barStyles[0]);
+        Assert.AreEqual("#4e79a7|#222|", barStyles[20]);
+        Assert.AreEqual("#4e79a7|#222|3 2", barStyles[40]);
+        // The legend's square for series i is drawn like its bars (squares are 10 × 10 and untitled).
+        var swatches = bars.Elements(ns + "rect").Where(r => (string?)r.Attribute("width") == "10").Select(r => Style(r, "fill")).ToList();
+        CollectionAssert.AreEqual(barStyles, swatches);
+
+        var lines = Render(new LineChart { Title = "t", Series = names.Select(n => new LineSeries(n, [new(0, 1), new(1, 2)])).ToList() }.Write);
+        var strokes = lines.Elements(ns + "polyline").Select(l => $"{(string?)l.Attribute("stroke")}|{(string?)l.Attribute("stroke-dasharray")}").ToList();
+        Assert.AreEqual(45, strokes.Distinct().Count());
+        CollectionAssert.AreEqual(new[] { "#4e79a7|", "#4e79a7|7 3", "#4e79a7|2 3" }, new[] { strokes[0], strokes[20], strokes[40] });
+        var legendStrokes = lines.Elements(ns + "line").Where(l => (string?)l.Attribute("stroke-width") == "2.5")
+            .Select(l => $"{(string?)l.Attribute("stroke")}|{(string?)l.Attribute("stroke-dasharray")}").ToList();
+        CollectionAssert.AreEqual(strokes, legendStrokes);
+    }
+
     private static void AssertRect(XElement r, string x, string y, string width, string height)
     {
         Assert.AreEqual(x, (string?)r.Attribute("x"));

@@ -10,7 +10,7 @@ internal static class ImportCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "A torch-exported ONNX encoder (BERT, ViT or CLIP vision)." };
+        var model = new Argument<string>("model") { Description = "A torch-exported ONNX encoder (BERT, ViT or CLIP vision), or a per-task ONNX file mlnetmerge export wrote." };
         var output = new Option<string>("--output", "-o") { Description = "Output directory.", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace an existing output directory." };
         var cmd = new Command("import", "Trace a torch-exported ONNX encoder back to Hugging Face names and layouts; write model.safetensors, config.json, onnx_import.json and the tokenizer files beside it.");

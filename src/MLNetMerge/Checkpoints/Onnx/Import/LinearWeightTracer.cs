@@ -113,6 +113,7 @@ internal static class LinearWeightTracer
                 throw new OnnxImportException(g.Path, weight, $"is added to '{bias}', which is not named '{{module}}.bias', so the module is unknown.");
             module = bias[..^".bias".Length];
         }
+        else if (!IsAnonymous(weight) && weight.EndsWith(".weight", StringComparison.Ordinal)) module = weight[..^".weight".Length]; // a bias-free Linear that kept its state-dict name
         else module = BiasFreeModule(g, weight, node);
         string name = module + ".weight";
         if (!IsAnonymous(weight) && weight != name)

@@ -199,8 +199,11 @@ internal static class TorchEncoderImporter
         foreach (var t in g.Reader.Tensors)
         {
             if (used.Contains(t.Name)) continue;
-            if (t.DType.IsFloatingPoint())
-                throw new OnnxImportException(g.Path, t.Name, $"is a floating-point initializer {t.ShapeText} that maps to no tensor of the {kind} layout.");
+            if (t.DType.IsFloatingPoint() && !IsScalarConstant(g, t))
+                throw new OnnxImportException(g.Path, t.Name, t.Name.EndsWith(".classifier.weight", StringComparison.Ordinal) || t.Name.EndsWith(".classifier.bias", StringComparison.Ordinal)
+                    ? $"is one of several tasks' heads (a multi-head export); import one task's graph (its own .onnx file) instead."
+                    : $"is a floating-point initializer {t.ShapeText} that maps to no tensor of the {kind} layout.");
+            if (t.DType.IsFloatingPoint()) continue;
             if (t.Name.EndsWith("position_ids", StringComparison.Ordinal) || t.Name.EndsWith("token_type_ids", StringComparison.Ordinal))
             {
                 var raw = new byte[t.ByteLength];
@@ -220,5 +223,10 @@ internal static class TorchEncoderImporter
     private static bool IsShapeConstant(OnnxGraphIndex g, TensorInfo t) =>
         t.ElementCount <= 8 && (t.DType is DType.I64 or DType.I32)
         && g.Consumers(t.Name).All(n => n.OpType is "Concat" or "Reshape" or "Slice" or "Unsqueeze" or "Squeeze" or "Expand" or "Gather"
-            or "ConstantOfShape" or "Range" or "Equal" or "Where" or "Mul" or "Add" or "Sub" or "Div" or "Cast");
+            or "ConstantOfShape" or "Range" or "Equal" or "Where" or "Mul" or "Add" or "Sub" or "Div" or "Cast" or "ReduceSum" or "ReduceMean");
+
+    /// <summary>A floating-point scalar read only by element-wise arithmetic: an attention scale, a GELU coefficient, a
+    /// mask's fill value (exports that store them as initializers rather than Constant nodes, this project's own among them).</summary>
+    private static bool IsScalarConstant(OnnxGraphIndex g, TensorInfo t) =>
+        t.ElementCount == 1 && g.Consumers(t.Name).All(n => n.OpType is "Mul" or "Div" or "Add" or "Sub" or "Pow" or "Where" or "Max" or "Min");
 }

@@ -345,6 +345,8 @@ public sealed class RecipeTests
               merge: ties
               normalize: false    # mergekit's dare_ties sums the agreeing values
               scale: 0.8
+              drop: 0             # a merge_method recipe takes mergekit's density 1 where a model gives none
+              sign_tie: positive  # and elects + where the weighted sum is exactly 0
             """, "ours.yaml", _dir);
         Assert.AreEqual("dare", mergekit.Method);
         CollectionAssert.AreEqual(ours.Models.Select(m => m.Name).ToArray(), mergekit.Models.Select(m => m.Name).ToArray());
@@ -352,7 +354,7 @@ public sealed class RecipeTests
         Assert.AreEqual(ours.Base, mergekit.Base);
         var a = mergekit.ResolveParameters();
         var b = ours.ResolveParameters();
-        Assert.AreEqual(Describe(b), Describe(a));
+        Assert.AreEqual(Describe(b), Describe(a), Describe(a));
         for (int t = 0; t < 3; t++)
         {
             Assert.AreEqual(b.Number("drop", t), a.Number("drop", t), 1e-12, $"drop {t}");

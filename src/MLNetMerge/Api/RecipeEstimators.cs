@@ -21,8 +21,7 @@ internal static class RecipeEstimators
         var plan = AlignSection.Read(recipe);
         if (plan.Stages.Count > 1)
             throw new RecipeException(recipe.Source, $"align.stages lists {plan.Stages.Count} stages; an ML.NET merge estimator takes one (run the recipe with RunRecipe for a chain of stages).");
-        var global = new Dictionary<string, ParameterValue>(recipe.Parameters, StringComparer.Ordinal);
-        foreach (var (k, v) in recipe.ImpliedParameters) global.TryAdd(k, new ParameterValue.Text(v));
+        var global = MergeMethods.WithImplied(resolved.Method, recipe.Parameters, recipe.ImpliedParameters);
         var perModel = recipe.Models.ToDictionary(m => m.Name, m => m.Parameters, StringComparer.Ordinal);
         var options = new RecipeMethodOptions(resolved.Method.Name, global, perModel) { Seed = recipe.Seed, Task = task };
         var family = MergeFamily.Open(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new MergeFamilyOptions { Heads = recipe.Heads });

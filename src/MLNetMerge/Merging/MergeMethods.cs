@@ -67,7 +67,9 @@ internal static class MergeMethods
         {
             var decl = method.Parameters.FirstOrDefault(p => p.Name == k);
             var names = decl is null ? [k] : decl.Aliases.Select(a => a.Name).Append(decl.Name);
-            if (!names.Any(global.ContainsKey)) global[k] = new ParameterValue.Text(v);
+            if (!names.Any(global.ContainsKey))
+                global[k] = double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double x)
+                    ? new ParameterValue.Scalar(x) : new ParameterValue.Text(v);
         }
         return global;
     }

@@ -153,6 +153,15 @@ internal sealed class MergeParameters
         return _global.TryGetValue(name, out var v) ? bool.Parse(v.ResolveText("")) : decl.Default != 0;
     }
 
+    /// <summary>Every number <paramref name="name"/> takes for model <paramref name="task"/> (its per-model value, else the
+    /// global one, else the default): each entry of a per-layer or filter list.</summary>
+    public IEnumerable<double> Numbers(string name, int task)
+    {
+        var decl = Declared(name);
+        var v = task < _perModel.Length && _perModel[task].TryGetValue(name, out var pm) ? pm : _global.GetValueOrDefault(name);
+        return v is null ? [decl.Default] : Numbers(v);
+    }
+
     /// <summary>True when <paramref name="name"/> has one value for the whole model (for <paramref name="task"/>): not a per-layer list or filter list.</summary>
     public bool IsUniform(string name, int task)
     {

@@ -72,18 +72,38 @@ internal static class RecipeParser
         var (m, implied) = MergeMethods.Find(method, source);
         if (basePath is null) throw new RecipeException(source, "missing 'base' (the pretrained checkpoint).");
         if (models.Count == 0) throw new RecipeException(source, "missing 'models' (the fine-tuned checkpoints).");
+        var impliedAll = new Dictionary<string, string>(implied, StringComparer.Ordinal);
+        if (method == "dare_linear" && parameters.TryGetValue("normalize", out var normalize) && normalize is ParameterValue.Text { Value: "true" })
+            impliedAll["merge"] = "average"; // mergekit's dare_linear with normalize: the weighted mean of the dropped vectors
+        if (canonical.GetValueOrDefault("method") == "merge_method")
+            (models, impliedAll) = MergekitDialect.Apply(m, models, basePath, impliedAll, source);
+        else if (models.FindIndex(x => MergekitDialect.IsBase(x.Path, basePath)) is int baseAt and >= 0 && TakesTaskVectors(m, parameters, impliedAll))
+            throw new RecipeException(source, $"model '{models[baseAt].Name}' is the base checkpoint: its task vector is zero, which {m.Name} would count as a task; remove it from 'models' (a recipe written with mergekit's 'merge_method' leaves it out, as mergekit does).");
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var model in models)
             if (!names.Add(model.Name)) throw new RecipeException(source, $"model name '{model.Name}' is used twice.");
         var recipe = new MergeRecipe
         {
-            Method = m.Name, ImpliedParameters = implied, AliasName = m.Name == method ? null : method, Base = basePath, Models = models, Parameters = parameters,
+            Method = m.Name, ImpliedParameters = impliedAll, AliasName = m.Name == method ? null : method, Base = basePath, Models = models, Parameters = parameters,
             Heads = heads ?? Checkpoints.HeadFilter.DefaultPattern, DType = dtype, Seed = seed, Output = output,
             MaxShardBytes = maxShard, AllowNonFinite = allowNonFinite, Materialize = materialize, Sections = sections, Source = source,
             BaseDirectory = Path.GetFullPath(baseDirectory),
         };
         recipe.ResolveParameters(); // fail early on unknown or bad parameters
         return recipe;
+    }
+
+    /// <summary>Whether the method merges task vectors (θt − θ0) for these parameters: all but weight averaging, karcher and
+    /// the slerps over raw weights.</summary>
+    private static bool TakesTaskVectors(MergeMethod method, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyDictionary<string, string> implied)
+    {
+        if (method.Name is "weight_average" or "karcher") return false;
+        if (method.Parameters.Any(p => p.Name == "over"))
+        {
+            string over = parameters.TryGetValue("over", out var v) && v is ParameterValue.Text t ? t.Value : implied.GetValueOrDefault("over") ?? "task_vectors";
+            return over != "weights";
+        }
+        return true;
     }
 
     private static IEnumerable<RecipeModel> ParseModels(YamlNode node, string? source, string baseDirectory)

@@ -25,6 +25,7 @@ internal sealed class Breadcrumbs : MergeMethod
         CommonParameters.Scale(0.3),
         MethodParameter.Flag("sign_consensus", false, "Apply TIES's sign election and disjoint merge (mergekit's breadcrumbs_ties)."),
         MethodParameter.Flag("normalize", false, "Divide by the (agreeing) weight sum instead of summing, as mergekit's normalize."),
+        CommonParameters.SignTie(),
         CommonParameters.Weight(),
         CommonParameters.Int8Mask(),
     ];
@@ -32,5 +33,5 @@ internal sealed class Breadcrumbs : MergeMethod
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters) =>
         new GeneralizedTaskArithmeticRun(plan, parameters,
-            new TaskArithmeticShape(SparsificationKind.Breadcrumbs, false, parameters.Flag("sign_consensus"), parameters.Flag("normalize")));
+            new TaskArithmeticShape(SparsificationKind.Breadcrumbs, false, parameters.Flag("sign_consensus"), parameters.Flag("normalize"), parameters.Choice("sign_tie") == "positive"));
 }

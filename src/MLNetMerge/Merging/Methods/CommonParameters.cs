@@ -31,6 +31,13 @@ internal static class CommonParameters
     public static MethodParameter Int8Mask() =>
         MethodParameter.Flag("int8_mask", false, "mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here.");
 
+    /// <summary>
+    /// The sign elected where the weighted sum Σt wt τ̂t of an element is exactly 0: the model's majority sign (the TIES
+    /// authors' code) or + (mergekit's <c>sum ≥ 0</c>, which a <c>merge_method</c> recipe implies).
+    /// </summary>
+    public static MethodParameter SignTie() =>
+        MethodParameter.Choice("sign_tie", "Sign elected where the weighted sum is exactly 0: the model's majority sign, or + (mergekit's).", "majority", "positive");
+
     /// <summary>DARE's rescale switch.</summary>
     public static MethodParameter Rescale() => MethodParameter.Flag("rescale", true, "Divide DARE's survivors by 1 − p (false: drop only).");
 }

@@ -28,6 +28,7 @@ internal sealed class Dare : MergeMethod
         MethodParameter.Number("scale", double.NaN, "λ; default 0.3 over ta, 1.0 over average and ties.", -100, 100) with { Aliases = [new("lambda")] },
         MethodParameter.Number("keep", 1.0, "With merge: ties, a magnitude trim after the drop when below 1.", 0, 1) with { PerModel = true },
         MethodParameter.Flag("normalize", true, "With merge: ties, divide the agreeing values by their weight sum (false: their sum, mergekit's dare_ties)."),
+        CommonParameters.SignTie(),
         CommonParameters.Weight(),
         CommonParameters.Int8Mask(),
     ];
@@ -40,7 +41,7 @@ internal sealed class Dare : MergeMethod
         var shape = merge switch
         {
             "average" => new TaskArithmeticShape(SparsificationKind.None, true, false, true),
-            "ties" => new TaskArithmeticShape(parameters.IsSet("keep") ? SparsificationKind.MagnitudeGlobal : SparsificationKind.None, true, true, parameters.Flag("normalize")),
+            "ties" => new TaskArithmeticShape(parameters.IsSet("keep") ? SparsificationKind.MagnitudeGlobal : SparsificationKind.None, true, true, parameters.Flag("normalize"), parameters.Choice("sign_tie") == "positive"),
             _ => new TaskArithmeticShape(SparsificationKind.None, true, false, false),
         };
         return new GeneralizedTaskArithmeticRun(plan, parameters, shape);

@@ -26,6 +26,7 @@ internal sealed class Della : MergeMethod
         CommonParameters.Scale(1.0),
         CommonParameters.MeanOrSum("Merge of the pruned vectors: divide by the (agreeing) weight sum, or sum."),
         MethodParameter.Flag("sign_consensus", true, "TIES's sign election and disjoint merge (false: mergekit's della_linear)."),
+        CommonParameters.SignTie(),
         MethodParameter.Flag("rescale", true, "Divide survivors by their keep probability."),
         CommonParameters.Weight(),
         CommonParameters.Int8Mask(),
@@ -34,5 +35,5 @@ internal sealed class Della : MergeMethod
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters) =>
         new GeneralizedTaskArithmeticRun(plan, parameters,
-            new TaskArithmeticShape(SparsificationKind.Della, false, parameters.Flag("sign_consensus"), parameters.Choice("merge") == "mean"));
+            new TaskArithmeticShape(SparsificationKind.Della, false, parameters.Flag("sign_consensus"), parameters.Choice("merge") == "mean", parameters.Choice("sign_tie") == "positive"));
 }

@@ -11,7 +11,8 @@ namespace MLNetMerge.Merging.Methods;
 /// <param name="RandomDrop">Apply DARE's random drop (parameters <c>drop</c>, <c>rescale</c>) before <paramref name="Sparsify"/>.</param>
 /// <param name="SignConsensus">TIES elect + disjoint merge.</param>
 /// <param name="Mean">Divide by the (agreeing) weight sum instead of summing.</param>
-internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool RandomDrop, bool SignConsensus, bool Mean);
+/// <param name="ZeroSumPositive">Elect + where the weighted sum is exactly 0 (mergekit), instead of the model's majority sign.</param>
+internal sealed record TaskArithmeticShape(SparsificationKind Sparsify, bool RandomDrop, bool SignConsensus, bool Mean, bool ZeroSumPositive = false);
 
 /// <summary>
 /// The run of a generalised task arithmetic. Passes: with a global magnitude trim, two radix-select passes find each
@@ -89,6 +90,7 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
         foreach (var tensor in plan.Tensors) _elements += tensor.ElementCount;
         _deferredLimit = DeferredLimitOverride.Value ?? DefaultDeferredLimitBytes;
         _trimPasses = shape.Sparsify == SparsificationKind.MagnitudeGlobal ? 2 : 0;
+        if (shape.SignConsensus) RefuseNegativeWeights(plan, parameters);
         if (_trimPasses > 0)
         {
             for (int t = 0; t < plan.TaskCount; t++)
@@ -98,6 +100,19 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
             _mergeDefers = _oneTrimPass = shape.SignConsensus && plan.RewritableOutput && plan.Materialized.Count == 0 && !plan.AllowNonFinite;
             if (_mergeDefers) _spread = new ThreadLocal<SampleSpread>(() => new SampleSpread(plan.TaskCount), trackAllValues: true);
         }
+    }
+
+    /// <summary>
+    /// A negative per-model weight under sign election is refused: the election weighs τ by w, but the agreement and the
+    /// divisor would then mix signs (a kept value can oppose the elected sign and the divisor shrink toward 0); mergekit
+    /// elects on w·τ instead. Negate a task with task arithmetic.
+    /// </summary>
+    private static void RefuseNegativeWeights(MergePlan plan, MergeParameters parameters)
+    {
+        for (int t = 0; t < plan.TaskCount; t++)
+            if (parameters.Numbers("weight", t).Any(w => w < 0))
+                throw new RecipeException(null, $"model '{plan.TaskNames[t]}' has a negative weight, but {parameters.Method.Name} elects a sign per element; " +
+                    "with sign election weights must be ≥ 0 (negate a task vector with task_arithmetic).");
     }
 
     /// <summary>Per-task global trim thresholds (after the passes).</summary>
@@ -127,6 +142,9 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
             {
                 case SparsificationKind.MagnitudeTensor:
                     Sparsification.MagnitudeTensor(tau, ctx.Number("keep", t));
+                    break;
+                case SparsificationKind.MagnitudeTopK:
+                    Sparsification.MagnitudeTopK(tau, ctx.Number("keep", t));
                     break;
                 case SparsificationKind.Breadcrumbs:
                     Sparsification.Breadcrumbs(tau, ctx.Number("density", t), ctx.Number("gamma", t));
@@ -245,15 +263,18 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
                 long balance = 0;
                 foreach (var o in partials)
                     if (o is DeferredSignBalance d) balance += d.Resolve(_threshold);
-                _majority = balance >= 0 ? 1f : -1f;
+                _majority = Majority(balance);
             }
         }
         else
         {
             long sum = partials.Sum(o => (long)o!);
-            _majority = sum >= 0 ? 1f : -1f;
+            _majority = Majority(sum);
         }
     }
+
+    /// <summary>The sign an exact cancellation takes: the majority of the counted signs, or + with <see cref="TaskArithmeticShape.ZeroSumPositive"/> (the count still runs; its result is not used).</summary>
+    private float Majority(long balance) => _shape.ZeroSumPositive || balance >= 0 ? 1f : -1f;
 
     /// <summary>The exact passes from pass <paramref name="passBase"/> on: a full radix select, the majority sign with it.</summary>
     private void StartOver(int passBase)

@@ -61,7 +61,7 @@ internal sealed partial class GeneralizedTaskArithmeticRun
         var signs = new long[kept.Length];
         pool.ForEach(kept.Length, pool.MaxParts, i => signs[i] = kept[i].Deferred.Balance(kept[i].W, _threshold));
         long balance = _certain + signs.Sum();
-        _majority = balance >= 0 ? 1f : -1f;
+        _majority = Majority(balance);
         if (_undecidedDropped && _majority < 0) { _mergeAgain = true; return; }
         // Undecided placeholders were written with majority +1: right unless it is −1.
         var late = new LateElements[kept.Length];

@@ -11,6 +11,8 @@ internal enum SparsificationKind
     MagnitudeGlobal,
     /// <summary>TIES trim per tensor.</summary>
     MagnitudeTensor,
+    /// <summary>Per tensor, exactly the ⌊keep·N⌋ largest magnitudes (mergekit's magnitude sparsification).</summary>
+    MagnitudeTopK,
     /// <summary>DARE: drop each element with probability p, survivors divided by 1 − p.</summary>
     RandomDrop,
     /// <summary>Model Breadcrumbs: drop the largest γ fraction and the smallest, keeping a density band.</summary>
@@ -60,6 +62,19 @@ internal static class Sparsification
         long rank = ThresholdRank(tau.Length, keep);
         if (rank == 0 || tau.Length == 0) return;
         KeepAtLeast(tau, MagnitudeHistogram.KthLargest(tau, rank));
+    }
+
+    /// <summary>
+    /// mergekit's magnitude sparsification: keeps the K = ⌊keep·N⌋ largest |τ| of this tensor (|τ| ≥ the K-th largest;
+    /// elements tied with it are kept too), all of them when keep ≥ 1, none when K = 0 — one fewer than
+    /// <see cref="MagnitudeTensor"/>'s count rule.
+    /// </summary>
+    public static void MagnitudeTopK(Span<float> tau, double keep)
+    {
+        if (keep >= 1 || tau.Length == 0) return;
+        long k = (long)Math.Floor(keep * tau.Length);
+        if (k <= 0) { tau.Clear(); return; }
+        KeepAtLeast(tau, MagnitudeHistogram.KthLargest(tau, k));
     }
 
     /// <summary>

@@ -22,7 +22,8 @@ internal sealed class Ties : MergeMethod
         CommonParameters.Keep(0.2),
         MethodParameter.Number("scale", 1.0, "λ; default 1.0 with merge: mean, 0.3 with merge: sum.", -100, 100) with { Aliases = [new("lambda")] },
         CommonParameters.MeanOrSum("Disjoint merge of agreeing values."),
-        MethodParameter.Choice("trim", "Magnitude threshold over the whole task vector or per tensor.", "global", "tensor"),
+        CommonParameters.SignTie(),
+        MethodParameter.Choice("trim", "Magnitude threshold over the whole task vector, per tensor, or per tensor keeping exactly ⌊keep·N⌋ (topk, mergekit's).", "global", "tensor", "topk"),
         CommonParameters.Weight(),
         CommonParameters.Int8Mask(),
     ];
@@ -30,8 +31,13 @@ internal sealed class Ties : MergeMethod
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters)
     {
-        var sparsify = parameters.Choice("trim") == "global" ? SparsificationKind.MagnitudeGlobal : SparsificationKind.MagnitudeTensor;
-        return new GeneralizedTaskArithmeticRun(plan, WithDependentDefaults(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean"));
+        var sparsify = parameters.Choice("trim") switch
+        {
+            "global" => SparsificationKind.MagnitudeGlobal,
+            "topk" => SparsificationKind.MagnitudeTopK,
+            _ => SparsificationKind.MagnitudeTensor,
+        };
+        return new GeneralizedTaskArithmeticRun(plan, WithDependentDefaults(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean", parameters.Choice("sign_tie") == "positive"));
     }
 
     /// <summary>With <c>merge: sum</c> and no explicit scale, λ defaults to 0.3 (docs/methods/ties.md).</summary>

@@ -51,8 +51,8 @@ public sealed class MergekitDialectTests
         // Native TIES keeps ⌊dN⌋ + 1 by a threshold over the whole model: another model.
         float[] native = Merge($"method: ties\nbase: base.safetensors\nmodels:\n{Three.Replace("model:", "path:")}parameters: {{keep: 0.5}}");
         Assert.IsFalse(native.SequenceEqual(got));
-        // trim: topk asks the native form for mergekit's rule.
-        float[] topk = Merge($"method: ties\nbase: base.safetensors\nmodels:\n{Three.Replace("model:", "path:")}parameters: {{keep: 0.5, trim: topk}}");
+        // trim: top_k asks the native form for mergekit's rule.
+        float[] topk = Merge($"method: ties\nbase: base.safetensors\nmodels:\n{Three.Replace("model:", "path:")}parameters: {{keep: 0.5, trim: top_k}}");
         AssertClose(got, topk, 0);
     }
 

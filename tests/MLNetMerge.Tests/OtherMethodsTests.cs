@@ -78,8 +78,8 @@ public sealed class OtherMethodsTests
     public void SlerpRejectsThreeModels()
     {
         var f = new TinyFamily("t1", "t2", "t3").WithTaskVectors("o", [2], [0f, 0f], [1f, 0f], [0f, 1f], [1f, 1f]);
-        var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Run(f, "slerp"));
-        StringAssert.Contains(e.Message, "slerp");
+        var e = Assert.ThrowsExactly<RecipeException>(() => Run(f, "slerp"));
+        StringAssert.Contains(e.Message, "method 'slerp' takes 2 fine-tuned models; 3 are given");
     }
 
     [TestMethod]
@@ -113,7 +113,9 @@ public sealed class OtherMethodsTests
     public void ModelStockNeedsTwoModels()
     {
         var f = new TinyFamily("t1").WithTaskVectors("w", [1], [0f], [1f]);
-        Assert.ThrowsExactly<IncompatibleModelsException>(() => Run(f, "model_stock"));
+        var e = Assert.ThrowsExactly<RecipeException>(() => Run(f, "model_stock"));
+        Assert.IsNull(e.File, "the count is the recipe's, not a checkpoint's"); // it named the base file before
+        StringAssert.Contains(e.Message, "takes at least 2 fine-tuned models; 1 is given");
     }
 
     // Breadcrumbs family: one (2, 5) tensor, N = 10 per task.

@@ -29,7 +29,7 @@ public sealed class TiesSampledFirstPassTests
         return stages.Seen;
     }
 
-    private static readonly MergeParameters Ties4 = Parameters("ties", 4, P(("keep", 0.3)), P(("weight", 0.7)), P(("weight", -0.4)), null, null);
+    private static readonly MergeParameters Ties4 = Parameters("ties", 4, P(("keep", 0.3)), P(("weight", 0.7)), P(("weight", 0.4)), null, null);
 
     [TestMethod]
     [DataRow(1, 64)]

@@ -80,8 +80,11 @@ internal static partial class MergeExecutor
         options ??= new MergeExecutionOptions();
         int t = family.Tasks.Count;
         if (t < method.MinModels || t > method.MaxModels)
-            throw new IncompatibleModelsException(family.Base.Path, null,
-                $"method '{method.Name}' takes {method.MinModels}..{(method.MaxModels == int.MaxValue ? "any" : method.MaxModels.ToString())} fine-tuned models; the family has {t}.");
+            throw new RecipeException(null, method.MinModels == method.MaxModels
+                ? $"method '{method.Name}' takes {method.MinModels} fine-tuned models; {t} {(t == 1 ? "is" : "are")} given."
+                : method.MaxModels == int.MaxValue
+                    ? $"method '{method.Name}' takes at least {method.MinModels} fine-tuned models; {t} {(t == 1 ? "is" : "are")} given."
+                    : $"method '{method.Name}' takes {method.MinModels} to {method.MaxModels} fine-tuned models; {t} {(t == 1 ? "is" : "are")} given.");
         foreach (var name in options.Materialize)
             if (!family.TaskNames.Contains(name))
                 throw new RecipeException(null, $"cannot materialize '{name}': the family's tasks are {string.Join(", ", family.TaskNames)}.");

@@ -40,7 +40,9 @@ internal sealed class MergeParameters
         foreach (var (key, value) in given)
         {
             var (decl, alias) = Find(key) ?? throw new RecipeException(source,
-                $"method '{Method.Name}' has no parameter '{key}'; it takes: {string.Join(", ", Method.Parameters.Select(p => p.Name))}.");
+                Method.Parameters.Count == 0
+                    ? $"method '{Method.Name}' has no parameter '{key}'; it takes none."
+                    : $"method '{Method.Name}' has no parameter '{key}'; it takes: {string.Join(", ", Method.Parameters.Select(p => p.Name))}.");
             if (perModelScope && !decl.PerModel)
                 throw new RecipeException(source, $"parameter '{decl.Name}' of '{Method.Name}' cannot be set per model.");
             if (result.ContainsKey(decl.Name))

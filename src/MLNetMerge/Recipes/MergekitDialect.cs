@@ -18,7 +18,7 @@ internal static class MergekitDialect
     private static readonly Dictionary<string, Dictionary<string, string>> Defaults = new(StringComparer.Ordinal)
     {
         ["task_arithmetic"] = new() { ["scale"] = "1" },
-        ["ties"] = new() { ["scale"] = "1", ["keep"] = "1", ["trim"] = "topk", ["sign_tie"] = "positive" },
+        ["ties"] = new() { ["scale"] = "1", ["keep"] = "1", ["trim"] = "top_k", ["sign_tie"] = "positive" },
         ["dare"] = new() { ["scale"] = "1", ["drop"] = "0", ["sign_tie"] = "positive" },
         ["breadcrumbs"] = new() { ["scale"] = "1", ["density"] = "1", ["sign_tie"] = "positive" },
         ["della"] = new() { ["scale"] = "1", ["density"] = "1", ["sign_tie"] = "positive" },

@@ -81,7 +81,7 @@ internal static class RecipeParser
             throw new RecipeException(source, $"model '{models[baseAt].Name}' is the base checkpoint: its task vector is zero, which {m.Name} would count as a task; remove it from 'models' (a recipe written with mergekit's 'merge_method' leaves it out, as mergekit does).");
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var model in models)
-            if (!names.Add(model.Name)) throw new RecipeException(source, $"model name '{model.Name}' is used twice.");
+            if (!names.Add(model.Name)) throw new RecipeException(source, $"model name '{model.Name}' is used twice (names come from the file or folder name; give each model a 'name:').");
         var recipe = new MergeRecipe
         {
             Method = m.Name, ImpliedParameters = impliedAll, AliasName = m.Name == method ? null : method, Base = basePath, Models = models, Parameters = parameters,

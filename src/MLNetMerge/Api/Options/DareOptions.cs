@@ -33,4 +33,8 @@ public sealed class DareOptions : MergeOptions
     /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
     [RecipeParameter("int8_mask")]
     public bool Int8Mask { get; set; } = Declared.MergeFlag("dare", "int8_mask");
+
+    /// <summary>The sign elected where the weighted sum of an element is exactly 0. Default <see cref="SignTie.Majority"/>.</summary>
+    [RecipeParameter("sign_tie")]
+    public SignTie SignTie { get; set; } = Declared.MergeChoice<SignTie>("dare", "sign_tie");
 }

@@ -16,6 +16,17 @@ public enum TiesTrim
     Global,
     /// <summary>Per tensor.</summary>
     Tensor,
+    /// <summary>Per tensor, exactly the ⌊keep·N⌋ largest magnitudes (mergekit's magnitude sparsification).</summary>
+    TopK,
+}
+
+/// <summary>The sign a sign election gives an element whose weighted sum is exactly 0.</summary>
+public enum SignTie
+{
+    /// <summary>The model's majority sign (the TIES authors' code).</summary>
+    Majority,
+    /// <summary>+ (mergekit's).</summary>
+    Positive,
 }
 
 /// <summary>The merge DARE applies to the dropped vectors.</summary>

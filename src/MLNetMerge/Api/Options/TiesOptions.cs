@@ -18,11 +18,15 @@ public sealed class TiesOptions : MergeOptions
     [RecipeParameter("merge")]
     public TiesMerge Merge { get; set; } = Declared.MergeChoice<TiesMerge>("ties", "merge");
 
-    /// <summary>Magnitude threshold over the whole task vector or per tensor. Default <see cref="TiesTrim.Global"/>.</summary>
+    /// <summary>Magnitude threshold over the whole task vector, per tensor, or per tensor keeping exactly ⌊keep·N⌋. Default <see cref="TiesTrim.Global"/>.</summary>
     [RecipeParameter("trim")]
     public TiesTrim Trim { get; set; } = Declared.MergeChoice<TiesTrim>("ties", "trim");
 
     /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
     [RecipeParameter("int8_mask")]
     public bool Int8Mask { get; set; } = Declared.MergeFlag("ties", "int8_mask");
+
+    /// <summary>The sign elected where the weighted sum of an element is exactly 0. Default <see cref="SignTie.Majority"/>.</summary>
+    [RecipeParameter("sign_tie")]
+    public SignTie SignTie { get; set; } = Declared.MergeChoice<SignTie>("ties", "sign_tie");
 }

@@ -23,7 +23,7 @@ internal sealed class Ties : MergeMethod
         MethodParameter.Number("scale", 1.0, "λ; default 1.0 with merge: mean, 0.3 with merge: sum.", -100, 100) with { Aliases = [new("lambda")] },
         CommonParameters.MeanOrSum("Disjoint merge of agreeing values."),
         CommonParameters.SignTie(),
-        MethodParameter.Choice("trim", "Magnitude threshold over the whole task vector, per tensor, or per tensor keeping exactly ⌊keep·N⌋ (topk, mergekit's).", "global", "tensor", "topk"),
+        MethodParameter.Choice("trim", "Magnitude threshold over the whole task vector, per tensor, or per tensor keeping exactly ⌊keep·N⌋ (top_k, mergekit's).", "global", "tensor", "top_k"),
         CommonParameters.Weight(),
         CommonParameters.Int8Mask(),
     ];
@@ -34,7 +34,7 @@ internal sealed class Ties : MergeMethod
         var sparsify = parameters.Choice("trim") switch
         {
             "global" => SparsificationKind.MagnitudeGlobal,
-            "topk" => SparsificationKind.MagnitudeTopK,
+            "top_k" => SparsificationKind.MagnitudeTopK,
             _ => SparsificationKind.MagnitudeTensor,
         };
         return new GeneralizedTaskArithmeticRun(plan, WithDependentDefaults(parameters), new TaskArithmeticShape(sparsify, false, true, parameters.Choice("merge") == "mean", parameters.Choice("sign_tie") == "positive"));

@@ -89,6 +89,7 @@ internal sealed record EmbedJob
             width = head.Classes;
         }
         NpyFile.Write(OutputPath, output, [count, width]);
+        OutputFiles.Record(OutputPath);
         return (count, width);
     }
 

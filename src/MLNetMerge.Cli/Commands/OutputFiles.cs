@@ -1,10 +1,16 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MLNetMerge.Checkpoints;
+using MLNetMerge.Data;
 
 namespace MLNetMerge.Cli.Commands;
 
 /// <summary>Single output files of the commands (<c>embed -o</c>, NPY arrays): written only when new, or with
-/// <c>--force</c> over an earlier NPY array — never over a folder, a link, another kind of file (a checkpoint, a config,
-/// anything the command did not write) or one of the command's own inputs.</summary>
+/// <c>--force</c> over an array an earlier run wrote — never over a folder, a link, another file (a checkpoint, a config,
+/// a dataset's NPY array: anything the command did not write) or one of the command's own inputs. What was written is
+/// known from a ledger beside it, <c>.mlnetmerge-outputs.json</c> (format <c>mlnetmerge.outputs</c>: each file's
+/// SHA-256 as written); a file that changed since, or that no ledger lists, is not replaced.</summary>
 internal static class OutputFiles
 {
     /// <summary>Refuses <paramref name="path"/> when it is a folder, a link, one of <paramref name="inputs"/>, an existing
@@ -16,24 +22,56 @@ internal static class OutputFiles
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new UnsafeOverwriteException(full, "is a folder; the output names the file to write.");
         foreach (var input in inputs)
-            if (input is not null && OutputGuard.IsAtOrUnder(Path.GetFullPath(input), full))
+            if (input is not null && (OutputGuard.IsAtOrUnder(Path.GetFullPath(input), full) || OutputGuard.IsAtOrUnder(OutputGuard.RealPath(input), OutputGuard.RealPath(full))))
                 throw new UnsafeOverwriteException(full, $"is an input of this command ({input}); choose another output file.");
+        OutputGuard.CheckCanCreate(full);
         if (!File.Exists(full)) return;
         if (!force) throw new OutputExistsException(full);
         if (new FileInfo(full).LinkTarget is { } target)
             throw new UnsafeOverwriteException(full, $"is a link (to {target}); --force replaces only an earlier .npy output: choose another output file.");
-        if (!IsNpy(full))
-            throw new UnsafeOverwriteException(full, "is not an NPY array; --force replaces only an earlier .npy output, never another kind of file: choose another output file.");
+        if (!Recorded(full))
+            throw new UnsafeOverwriteException(full, $"was not written by an earlier run (no matching entry in {LedgerName} beside it); --force replaces only the command's own earlier outputs, never another file: choose another output file.");
     }
 
-    /// <summary>Whether the file is a readable NPY array (its header parses).</summary>
-    private static bool IsNpy(string path)
+    /// <summary>The ledger of single-file outputs, one per folder.</summary>
+    internal const string LedgerName = ".mlnetmerge-outputs.json";
+
+    private const string LedgerFormat = "mlnetmerge.outputs";
+
+    /// <summary>Records <paramref name="path"/> (just written) in its folder's ledger with its SHA-256.</summary>
+    public static void Record(string path)
     {
+        string full = Path.GetFullPath(path);
+        string ledger = Path.Combine(Path.GetDirectoryName(full)!, LedgerName);
+        var files = ReadLedger(ledger) ?? [];
+        files[Path.GetFileName(full)] = Sha256(full);
+        var json = new JsonObject { ["format"] = LedgerFormat, ["files"] = new JsonObject(files.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) };
+        AtomicFile.Write(ledger, s => s.Write(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n")));
+    }
+
+    /// <summary>Whether the ledger beside <paramref name="full"/> lists it with its present SHA-256.</summary>
+    private static bool Recorded(string full)
+    {
+        var files = ReadLedger(Path.Combine(Path.GetDirectoryName(full)!, LedgerName));
+        return files is not null && files.TryGetValue(Path.GetFileName(full), out var hash) && hash == Sha256(full);
+    }
+
+    /// <summary>The ledger's entries, or null when there is none or it is not one (unreadable, another format).</summary>
+    private static Dictionary<string, string>? ReadLedger(string ledger)
+    {
+        if (!File.Exists(ledger) || new FileInfo(ledger).LinkTarget is not null) return null;
         try
         {
-            MLNetMerge.Data.NpyFile.ReadHeader(path);
-            return true;
+            var root = JsonNode.Parse(File.ReadAllBytes(ledger)) as JsonObject;
+            if (root?["format"]?.GetValue<string>() != LedgerFormat || root["files"] is not JsonObject files) return null;
+            return files.Where(kv => kv.Value is JsonValue).ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>(), StringComparer.Ordinal);
         }
-        catch (CheckpointFormatException) { return false; }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException) { return null; }
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -1,3 +1,4 @@
+using MLNetMerge.Data;
 using System.Text;
 using System.Text.Json;
 using MLNetMerge.Merging;
@@ -32,9 +33,7 @@ internal static class HtmlReport
         string html = HtmlReportRenderer.Render(entries, families.Count == 0 ? "MLNetMerge report" : $"MLNetMerge report — {string.Join(", ", families)}");
         string target = Path.Combine(folder, "report.html");
         CheckOwn(target);
-        string temp = target + ".tmp";
-        File.WriteAllText(temp, html, new UTF8Encoding(false));
-        File.Move(temp, target, overwrite: true);
+        AtomicFile.Write(target, s => s.Write(new UTF8Encoding(false).GetBytes(html))); // a temp of its own, never a fixed name a user's file may hold
         return target;
     }
 

@@ -62,9 +62,37 @@ internal static class OutputGuard
     {
         CheckHoldsNoInput(final, inputs);
         CheckNotALink(final);
+        CheckCanCreate(final);
         if (!Directory.Exists(final) && !File.Exists(final)) return;
         if (!overwrite) throw new OutputExistsException(final);
         CheckReplaceable(final, inputs);
+    }
+
+    /// <summary>
+    /// Refuses an output that cannot be created where it is asked for, before any work: a file where a folder above it
+    /// should be, or a folder that refuses new entries (read-only, immutable, out of space), found by creating and removing
+    /// a short-lived folder of its own (<c>.mlnetmerge-probe-…</c>) in the nearest existing folder above the output.
+    /// </summary>
+    /// <exception cref="UnsafeOverwriteException">The output cannot be written there.</exception>
+    public static void CheckCanCreate(string final)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(final));
+        while (dir is not null && !Directory.Exists(dir))
+        {
+            if (File.Exists(dir)) throw new UnsafeOverwriteException(final, $"cannot be created: '{dir}' is a file, not a folder.");
+            dir = Path.GetDirectoryName(dir);
+        }
+        if (dir is null) return;
+        string probe = Path.Combine(dir, $".mlnetmerge-probe-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(probe);
+            Directory.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UnsafeOverwriteException(final, $"cannot be written: '{dir}' accepts no new entry ({e.Message}).");
+        }
     }
 
     /// <summary>Refuses an output location that is a symbolic link (to a folder, a file, or nothing): replacing the link
@@ -80,11 +108,14 @@ internal static class OutputGuard
     /// <exception cref="UnsafeOverwriteException">An input lies at or under <paramref name="final"/>.</exception>
     public static void CheckHoldsNoInput(string final, IEnumerable<string> inputs)
     {
+        string realFinal = RealPath(final);
         foreach (var input in inputs)
         {
             if (string.IsNullOrEmpty(input)) continue;
             string full = Path.GetFullPath(input).TrimEnd('/', '\\');
-            if (!IsAtOrUnder(full, final)) continue;
+            // Through links too: an input reached by a symbolic link into the output is still deleted with it.
+            if (!IsAtOrUnder(full, final) && !IsAtOrUnder(RealPath(full), realFinal)) continue;
+            if (!IsAtOrUnder(full, final)) full = final + RealPath(full)[realFinal.Length..];
             string where = full.Length == final.Length ? "is" : $"holds '{Path.GetRelativePath(final, full).Replace('\\', '/')}', which is";
             throw new UnsafeOverwriteException(final, $"{where} an input of this run ({input}); replacing the output would delete it: choose another output.");
         }
@@ -115,6 +146,32 @@ internal static class OutputGuard
         folder = folder.TrimEnd('/', '\\');
         if (path.Equals(folder, comparison)) return true;
         return path.StartsWith(folder, comparison) && path.Length > folder.Length && path[folder.Length] is '/' or '\\';
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> with every symbolic link along it resolved (the path <c>realpath</c> gives; parts that do
+    /// not exist yet are kept as written). A link cycle or an unreadable link leaves the rest as written.
+    /// </summary>
+    public static string RealPath(string path)
+    {
+        string full = Path.GetFullPath(path).TrimEnd('/', '\\');
+        string root = Path.GetPathRoot(full) ?? "/";
+        string current = root;
+        var parts = full[root.Length..].Split(['/', '\\'], StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 0; i < parts.Length; i++)
+        {
+            string next = Path.Combine(current, parts[i]);
+            try
+            {
+                var info = new FileInfo(next);
+                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                    next = RealPath(target.FullName);
+            }
+            catch (IOException) { return Path.Combine([next, .. parts[(i + 1)..]]); }
+            catch (UnauthorizedAccessException) { return Path.Combine([next, .. parts[(i + 1)..]]); }
+            current = next;
+        }
+        return current.Length > root.Length ? current.TrimEnd('/', '\\') : current;
     }
 
     /// <summary>"3 entries: a.csv, b/, notes.txt" — the first few entries of a folder, for messages.</summary>

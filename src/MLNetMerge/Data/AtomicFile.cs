@@ -52,7 +52,9 @@ internal sealed class AtomicFile : IDisposable
     /// <summary>Closes the stream; deletes the temporary file unless committed.</summary>
     public void Dispose()
     {
-        Stream.Dispose();
+        // A full disk fails the flush of a file that is being discarded; it is deleted below all the same.
+        try { Stream.Dispose(); }
+        catch (IOException) when (!_committed) { }
         if (_committed) return;
         try { File.Delete(_temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -254,14 +254,21 @@ public sealed class SafeByDefaultCliTests
         StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", recipe)), "already exists; to replace it, pass --force");
         Assert.AreEqual("precious", File.ReadAllText(recipe));
         StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", input, "--force")), "is an input of this command");
-        // --force replaces an earlier NPY output only, never a file the command did not write.
-        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", recipe, "--force")), "is not an NPY array; --force replaces only an earlier .npy output");
+        // --force replaces only an array the command wrote (its ledger lists it), never another file — an NPY array included.
+        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", recipe, "--force")), "was not written by an earlier run");
         Assert.AreEqual("precious", File.ReadAllText(recipe));
+        string dataset = Path.Combine(_dir, "images.npy");
+        NpyFile.Write(dataset, new float[3], [3]);
+        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", dataset, "--force")), "was not written by an earlier run");
+        CollectionAssert.AreEqual(new[] { 3 }, NpyFile.ReadFloat32(dataset).Shape);
         string earlier = Path.Combine(_dir, "y.npy");
-        NpyFile.Write(earlier, new float[3], [3]);
+        Assert.AreEqual(0, Run("embed", model, "--input", input, "-o", earlier).Code);
         var (code, _, err) = Run("embed", model, "--input", input, "-o", earlier, "--force");
         Assert.AreEqual(0, code, err);
         CollectionAssert.AreEqual(new[] { 1, 64 }, NpyFile.ReadFloat32(earlier).Shape);
+        // An output changed since it was written is no longer the command's.
+        NpyFile.Write(earlier, new float[2], [2]);
+        StringAssert.Contains(AssertOneLine(Run("embed", model, "--input", input, "-o", earlier, "--force")), "was not written by an earlier run");
     }
 
     [TestMethod]

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Data;
+using static MLNetMerge.Tests.Safety.CliProcess;
+
+namespace MLNetMerge.Tests.Safety;
+
+/// <summary>
+/// The failure trial of the built CLI (twenty-seventh sitting): the report page has a temporary file of its own (a user's
+/// <c>report.html.tmp</c> was overwritten, through a link too), an input reached through a symbolic link into the output is
+/// still an input, an output that cannot be created (a file in the way, a folder that takes no entry) is refused before the
+/// work, and a single file discarded on a full disk leaves no temporary behind.
+/// </summary>
+[TestClass]
+public sealed class FailureSafetyTests
+{
+    private string _dir = "";
+
+    private static string Vision => ZooPaths.Vision;
+
+    [TestInitialize]
+    public void Init() => _dir = Directory.CreateTempSubdirectory("mlnm-failure-").FullName;
+
+    [TestCleanup]
+    public void Cleanup()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private string Merge(string output, string @base, params string[] extra) => Succeed(
+        ["merge", "--method", "task_arithmetic", "--base", @base, "--model", $"a={Path.Combine(Vision, "fashion.safetensors")}",
+         "--model", $"b={Path.Combine(Vision, "digits.safetensors")}", "-o", output, .. extra]);
+
+    [TestMethod]
+    public void ReportPage_NeverWritesThroughAFixedTemporaryName()
+    {
+        string report = Path.Combine(_dir, "r", "report.json");
+        Succeed("evaluate", Path.Combine(Vision, "recipes", "weight_average.yaml"), "--report", report);
+        string notes = Path.Combine(_dir, "r", "report.html.tmp");
+        File.WriteAllText(notes, "my notes");
+        string thesis = Path.Combine(_dir, "thesis.txt");
+        File.WriteAllText(thesis, "years of work");
+        string linked = Path.Combine(_dir, "r2");
+        Directory.CreateDirectory(linked);
+        File.Copy(report, Path.Combine(linked, "report.json"));
+        File.CreateSymbolicLink(Path.Combine(linked, "report.html.tmp"), thesis);
+
+        Succeed("report", report);
+        Succeed("report", Path.Combine(linked, "report.json"));
+        Assert.AreEqual("my notes", File.ReadAllText(notes));
+        Assert.AreEqual("years of work", File.ReadAllText(thesis));
+        Assert.IsNull(new FileInfo(Path.Combine(linked, "report.html")).LinkTarget, "the page is a file of its own");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(linked, "report.html")), "MLNetMerge report");
+    }
+
+    [TestMethod]
+    public void AnInputReachedThroughALink_IsStillAnInput()
+    {
+        string m = Path.Combine(_dir, "m");
+        Merge(m, Path.Combine(Vision, "base.safetensors"));
+        string link = Path.Combine(_dir, "mlink");
+        Directory.CreateSymbolicLink(link, m);
+        File.CreateSymbolicLink(Path.Combine(_dir, "basefile.safetensors"), Path.Combine(m, "model.safetensors"));
+        foreach (var viaLink in new[] { Path.Combine(link, "model.safetensors"), Path.Combine(_dir, "basefile.safetensors") })
+        {
+            var result = Run("merge", "--method", "task_arithmetic", "--base", viaLink, "--model", $"a={Path.Combine(Vision, "fashion.safetensors")}",
+                "--model", $"b={Path.Combine(Vision, "digits.safetensors")}", "-o", m, "--force");
+            StringAssert.Contains(AssertOneLine(result), "holds 'model.safetensors', which is an input of this run");
+            Assert.IsTrue(File.Exists(Path.Combine(m, "model.safetensors")), viaLink);
+        }
+        // embed's output through a link onto its own input is refused the same way.
+        string input = Path.Combine(_dir, "x.npy");
+        NpyFile.Write(input, new float[784], [1, 1, 28, 28]);
+        File.CreateSymbolicLink(Path.Combine(_dir, "xl.npy"), input);
+        StringAssert.Contains(AssertOneLine(Run("embed", Path.Combine(Vision, "base.safetensors"), "--input", Path.Combine(_dir, "xl.npy"), "-o", input, "--force")),
+            "is an input of this command");
+    }
+
+    [TestMethod]
+    public void AnOutputThatCannotBeCreated_IsRefusedBeforeTheWork()
+    {
+        string file = Path.Combine(_dir, "afile");
+        File.WriteAllText(file, "x");
+        StringAssert.Contains(AssertOneLine(Run("merge", "--method", "task_arithmetic", "--base", Path.Combine(Vision, "base.safetensors"),
+            "--model", $"a={Path.Combine(Vision, "fashion.safetensors")}", "-o", Path.Combine(file, "x"))), "'" + file + "' is a file, not a folder");
+        string input = Path.Combine(_dir, "x.npy");
+        NpyFile.Write(input, new float[784], [1, 1, 28, 28]);
+        StringAssert.Contains(AssertOneLine(Run("embed", Path.Combine(Vision, "base.safetensors"), "--input", input, "-o", Path.Combine(file, "y.npy"))), "is a file, not a folder");
+        // A folder that takes no new entry (immutable; root ignores mode bits) stops a run's export before its sweep runs.
+        string frozen = Path.Combine(_dir, "frozen");
+        Directory.CreateDirectory(frozen);
+        if (!Chattr("+i", frozen)) Assert.Inconclusive("chattr is not available here");
+        try
+        {
+            string recipe = Path.Combine(_dir, "r.yaml");
+            File.WriteAllText(recipe, File.ReadAllText(Path.Combine(Vision, "recipes", "ties.yaml")).Replace("base: ", $"base: {Vision}/").Replace("path: ", $"path: {Vision}/")
+                + $"export: {{ onnx: {Path.Combine(frozen, "onnx")}, per_task: true }}\n");
+            var watch = Stopwatch.StartNew();
+            StringAssert.Contains(AssertOneLine(Run("run", recipe, "-o", Path.Combine(_dir, "out"))), "accepts no new entry");
+            Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "out")), "nothing was merged or written");
+        }
+        finally { Chattr("-i", frozen); }
+    }
+
+    [TestMethod]
+    public void ADiscardedFileOnAFullDisk_LeavesNoTemporary()
+    {
+        // The flush of a file being discarded fails on a full disk; the temporary is deleted all the same.
+        string dest = Path.Combine(_dir, "full.bin");
+        var file = AtomicFile.Create(dest);
+        file.Stream.Write(new byte[10]);
+        string temp = Directory.EnumerateFiles(_dir, ".full.bin.*.tmp").Single();
+        file.Stream.Close(); // the next flush of the stream fails as a full disk's would
+        file.Dispose();
+        Assert.IsFalse(File.Exists(temp));
+        Assert.IsFalse(File.Exists(dest));
+    }
+
+    private static bool Chattr(string flag, string path)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("chattr", [flag, path]) { RedirectStandardError = true })!;
+            p.WaitForExit();
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
+}

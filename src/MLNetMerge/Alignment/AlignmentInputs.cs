@@ -31,7 +31,9 @@ internal static class AlignmentInputs
         foreach (var task in merged.TaskNames)
         {
             if (!data.TryGetValue(task, out var d))
-                throw new AlignmentDataException(task, $"stage '{stage}' has no data for this task of the merged model (data given for: {string.Join(", ", data.Keys)}).");
+                throw new AlignmentDataException(task, data.Count == 0
+                    ? $"stage '{stage}' has no data for this task of the merged model (the data holds no rows)."
+                    : $"stage '{stage}' has no data for this task of the merged model (data given for: {string.Join(", ", data.Keys)}).");
             if (!familyTasks.Contains(task))
                 throw new AlignmentDataException(task, $"the family has no fine-tuned model of this name (family tasks: {string.Join(", ", familyTasks)}).");
             if (d.Count == 0) throw new AlignmentDataException(task, $"stage '{stage}' was given an empty dataset.");

@@ -12,9 +12,10 @@ namespace MLNetMerge;
 /// </summary>
 internal static class DataViewReader
 {
-    /// <summary>Every row of <paramref name="view"/> as datasets keyed by task: all rows for <paramref name="task"/> when
-    /// given, else split by the <see cref="MergeColumns.Task"/> column.</summary>
-    /// <exception cref="AlignmentDataException">A missing or mistyped column, a row of the wrong size, an unknown task or label.</exception>
+    /// <summary>Every row of <paramref name="view"/> as datasets keyed by task: for <paramref name="task"/> when given (its
+    /// rows only, where the view has a <see cref="MergeColumns.Task"/> column; else all rows), else split by that column.</summary>
+    /// <exception cref="AlignmentDataException">A missing or mistyped column, a row of the wrong size or with a NaN or
+    /// infinite input, an unknown task or label.</exception>
     /// <param name="view">The rows.</param>
     /// <param name="family">The family whose input column, tasks and classes the rows must match.</param>
     /// <param name="task">The one task of every row, or null to read it from the <see cref="MergeColumns.Task"/> column.</param>
@@ -29,7 +30,9 @@ internal static class DataViewReader
         var inputColumn = Column(view, input, "the family's input");
         if (inputColumn.Type is not VectorDataViewType vector || (family.IsText ? vector.ItemType != NumberDataViewType.Int64 : vector.ItemType != NumberDataViewType.Single))
             throw new AlignmentDataException(task, $"column '{input}' is {inputColumn.Type}; the {(family.IsText ? "text family expects int64" : "family expects float")} vectors of {width}.");
-        var taskColumn = task is null ? Column(view, MergeColumns.Task, "the task of each row (a view mixing tasks needs it)") : (DataViewSchema.Column?)null;
+        // A view mixing tasks needs the Task column; for one task a Task column, when there, picks that task's rows.
+        var taskColumn = task is null ? Column(view, MergeColumns.Task, "the task of each row (a view mixing tasks needs it)")
+            : view.Schema.GetColumnOrNull(MergeColumns.Task) is { Type: TextDataViewType } served ? served : (DataViewSchema.Column?)null;
         var labelCol = labelColumn is null ? (DataViewSchema.Column?)null : Column(view, labelColumn, labelPurpose ?? "the labels");
 
         var rows = new Dictionary<string, (List<float> Features, List<int> Labels)>(StringComparer.Ordinal);
@@ -44,16 +47,27 @@ internal static class DataViewReader
         while (cursor.MoveNext())
         {
             string name = taskOf();
+            if (task is not null && name != task) continue; // another task's row of a mixed view
             if (!family.TaskNames.Contains(name)) throw new AlignmentDataException(name, $"a row names task '{name}', which is not a task of the family ({string.Join(", ", family.TaskNames)}).");
             int n = features(row);
             if (n != width) throw new AlignmentDataException(name, $"column '{input}' has rows of {n} values; the family's encoder expects {width}.");
             if (!rows.TryGetValue(name, out var r)) rows[name] = r = ([], []);
+            if (!family.IsText && FirstNonFinite(row) is int j and >= 0)
+                throw new AlignmentDataException(name, $"column '{input}': row {r.Features.Count / width} of task '{name}' has {row[j]} at position {j}; " +
+                    "a stage fits on finite inputs (drop or repair the row, e.g. with ReplaceMissingValues).");
             r.Features.AddRange(row);
             if (labelOf is not null) r.Labels.Add(labelOf(name));
         }
         int[] shape = family.IsText ? [width] : family.FeatureSize > 0 ? [width] : [family.ImageChannels, family.ImageSize, family.ImageSize];
         return rows.ToDictionary(kv => kv.Key, kv => new TaskDataset(kv.Key, kv.Value.Features.ToArray(), shape,
             labelOf is null ? null : kv.Value.Labels.ToArray(), family.ClassNames(kv.Key)), StringComparer.Ordinal);
+    }
+
+    private static int FirstNonFinite(float[] row)
+    {
+        for (int i = 0; i < row.Length; i++)
+            if (!float.IsFinite(row[i])) return i;
+        return -1;
     }
 
     internal static DataViewSchema.Column Column(IDataView view, string name, string what) =>
@@ -104,7 +118,9 @@ internal static class DataViewReader
         {
             long v = raw(task);
             int k = family.ClassNames(task).Count;
-            return v >= 0 && v < k ? (int)v : throw new AlignmentDataException(task, $"label {v} of column '{column.Name}' is outside the task's {k} classes (0-based).");
+            return v >= 0 && v < k ? (int)v
+                : v == -1 && column.Type is KeyDataViewType ? throw new AlignmentDataException(task, $"column '{column.Name}' holds a missing key (raw value 0: a value the key type does not map); every row needs a label here.")
+                : throw new AlignmentDataException(task, $"label {v} of column '{column.Name}' is outside the task's {k} classes (0-based).");
         };
         switch (column.Type)
         {

@@ -40,6 +40,43 @@ public sealed class BadRowsTests
     }
 
     [TestMethod]
+    public void ANaNInput_IsRefusedWhenAStageFits_NamingItsRow()
+    {
+        // Surgery and Tinting fitted on a NaN row gave NaN scores on every row afterwards (RegMean failed in its Cholesky).
+        var ml = new MLContext(seed: 0);
+        using var family = ml.Merging().LoadZooFamily(ZooPaths.Vision);
+        var e = Assert.ThrowsExactly<AlignmentDataException>(() => ml.Merging().TaskArithmetic(family, task: "fashion")
+            .Append(ml.Merging().Surgery(new SurgeryOptions { Steps = 2 })).Fit(Fashion(ml, 4, 2)));
+        StringAssert.Contains(e.Message, "row 2 of task 'fashion' has NaN at position 100");
+    }
+
+    [TestMethod]
+    public void AOneTaskMerge_FitsItsStage_OnItsOwnRowsOfAMixedView()
+    {
+        // A view with a Task column: the rows of other tasks were taken as the served task's inputs.
+        var ml = new MLContext(seed: 0);
+        using var family = ml.Merging().LoadZooFamily(ZooPaths.Vision);
+        var fashion = ZooPaths.VisionTest("fashion", 6);
+        var digits = ZooPaths.VisionTest("digits", 6);
+        IDataView View(bool mixed) => new global::MLNetMerge.MLNet.ArrayDataViewBuilder()
+            .AddFloatVector(MergeColumns.PixelValues, mixed ? [.. digits.Features, .. fashion.Features] : fashion.Features, fashion.FeatureLength)
+            .AddText(MergeColumns.Task, mixed ? [.. Enumerable.Repeat("digits", 6), .. Enumerable.Repeat("fashion", 6)] : [.. Enumerable.Repeat("fashion", 6)])
+            .Build();
+        var stage = new SurgeryOptions { Steps = 3 };
+        float[][] Scores(IDataView fitOn)
+        {
+            using var model = ml.Merging().TaskArithmetic(family, new TaskArithmeticOptions { Task = "fashion", Seed = 5 }).Append(ml.Merging().Surgery(stage)).Fit(fitOn);
+            return model.Transform(View(false)).GetColumn<float[]>(MergeColumns.Score).ToArray();
+        }
+        var own = Scores(View(false));
+        var mixed = Scores(View(true));
+        for (int i = 0; i < own.Length; i++) CollectionAssert.AreEqual(own[i], mixed[i], $"row {i}");
+        // Without the fashion rows the stage has nothing to fit on.
+        var onlyDigits = ml.Data.TakeRows(View(true), 6);
+        StringAssert.Contains(Assert.ThrowsExactly<AlignmentDataException>(() => Scores(onlyDigits)).Message, "the data holds no rows");
+    }
+
+    [TestMethod]
     public void EvaluateOnNoRows_IsAnError_NotAnEmptyResult()
     {
         var ml = new MLContext(seed: 0);

@@ -79,6 +79,7 @@ internal sealed class AtomicDirectory : IDisposable
             TempFolders.WriteMarker(old);
         }
         TempFolders.RemoveMarker(TempPath);
+        OutputContents.Write(TempPath);
         Directory.Move(TempPath, FinalPath);
         TempFolders.Forget(TempPath);
         _committed = true;

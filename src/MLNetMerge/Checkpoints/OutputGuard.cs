@@ -43,7 +43,13 @@ internal static class OutputGuard
         string manifest = Path.Combine(final, "manifest.json");
         string? format = ManifestFormat(manifest)
             ?? (ManifestFormat(Path.Combine(final, ImportRecord)) is OnnxImportFormat ? OnnxImportFormat : null);
-        if (format is not null && ReplaceableFormats.Contains(format)) return;
+        if (format is not null && ReplaceableFormats.Contains(format))
+        {
+            var extras = OutputContents.Extras(final);
+            if (extras.Count == 0) return;
+            throw new UnsafeOverwriteException(final, $"holds {(extras.Count == 1 ? "an entry" : $"{extras.Count} entries")} no run wrote ({string.Join(", ", extras.Take(5))}{(extras.Count > 5 ? ", …" : "")}); " +
+                "--force replaces only what earlier runs wrote: move them away first, or choose another output.");
+        }
         string found = format is null
             ? File.Exists(manifest) ? "a manifest.json that is not an MLNetMerge manifest" : "no manifest.json"
             : $"a manifest.json of format '{format}'";

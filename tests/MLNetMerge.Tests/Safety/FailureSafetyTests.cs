@@ -9,7 +9,8 @@ namespace MLNetMerge.Tests.Safety;
 /// The failure trial of the built CLI (twenty-seventh sitting): the report page has a temporary file of its own (a user's
 /// <c>report.html.tmp</c> was overwritten, through a link too), an input reached through a symbolic link into the output is
 /// still an input, an output that cannot be created (a file in the way, a folder that takes no entry) is refused before the
-/// work, and a single file discarded on a full disk leaves no temporary behind.
+/// work, <c>--force</c> never deletes a file a user added to an earlier output, and a single file discarded on a full disk
+/// leaves no temporary behind.
 /// </summary>
 [TestClass]
 public sealed class FailureSafetyTests
@@ -100,6 +101,30 @@ public sealed class FailureSafetyTests
             Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "out")), "nothing was merged or written");
         }
         finally { Chattr("-i", frozen); }
+    }
+
+    [TestMethod]
+    public void Force_NeverDeletesAFileAUserAddedToAnEarlierOutput()
+    {
+        // A run whose export folder lies inside its output: the export is an output of its own, written after the merge.
+        string recipe = Path.Combine(_dir, "r.yaml");
+        File.WriteAllText(recipe, $"method: ties\nbase: {Vision}/base.safetensors\nmodels:\n  - {{ name: fashion, path: {Vision}/fashion.safetensors }}\n" +
+            $"  - {{ name: digits, path: {Vision}/digits.safetensors }}\noutput: out\nexport: {{ onnx: out/onnx, per_task: true }}\n");
+        Succeed("run", recipe);
+        Succeed("run", recipe, "--force");
+        string output = Path.Combine(_dir, "out");
+        foreach (var added in new[] { "notes.txt", Path.Combine("onnx", "mine.txt") })
+        {
+            File.WriteAllText(Path.Combine(output, added), "mine");
+            StringAssert.Contains(AssertOneLine(Run("run", recipe, "--force")), $"holds an entry no run wrote ({added.Replace('\\', '/')})");
+            Assert.AreEqual("mine", File.ReadAllText(Path.Combine(output, added)));
+            File.Delete(Path.Combine(output, added));
+        }
+        string folder = Path.Combine(output, "drafts");
+        Directory.CreateDirectory(folder);
+        StringAssert.Contains(AssertOneLine(Run("run", recipe, "--force")), "(drafts/)");
+        Directory.Delete(folder);
+        Succeed("run", recipe, "--force");
     }
 
     [TestMethod]

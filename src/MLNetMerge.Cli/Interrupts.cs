@@ -32,8 +32,14 @@ internal sealed class Interrupts : IDisposable
     public static int ExitCode(PosixSignal signal) => signal == PosixSignal.SIGTERM ? 143 : 130;
 
     /// <summary>The one line printed when a signal stopped the run.</summary>
-    public static string Message(PosixSignal signal) =>
-        $"interrupted ({(signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT")}): stopped; no output was written and the temporary folder was removed.";
+    public static string Message(PosixSignal signal)
+    {
+        string name = signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT";
+        var written = TempFolders.Committed;
+        return written.Count == 0
+            ? $"interrupted ({name}): stopped; no output was written and the temporary folder was removed."
+            : $"interrupted ({name}): stopped after writing {string.Join(", ", written)}; the steps after it did not run and the temporary folder of the step in progress was removed.";
+    }
 
     /// <summary>Starts handling SIGINT and SIGTERM for this process.</summary>
     public static Interrupts Install()

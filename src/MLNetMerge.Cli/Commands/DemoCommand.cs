@@ -40,6 +40,7 @@ internal static class DemoCommand
             if (zoos.Count == 0)
                 throw new RecipeException(null, "no zoo found: run the demo inside a clone of the repository (data/zoo/vision, data/zoo/text) or pass --zoo DIR.");
             // Refused before anything runs: a report.json or report.html there that MLNetMerge did not write.
+            if (File.Exists(root)) throw new UnsafeOverwriteException(root, "is a file; the demo writes its reports into a folder there.");
             RecipeInputs.CheckReport(Path.Combine(root, "report.json"));
             HtmlReport.CheckOwn(Path.Combine(root, "report.html"));
             var json = new List<Dictionary<string, object>>();

@@ -82,6 +82,7 @@ internal sealed class AtomicDirectory : IDisposable
         OutputContents.Write(TempPath);
         Directory.Move(TempPath, FinalPath);
         TempFolders.Forget(TempPath);
+        TempFolders.NoteCommitted(FinalPath);
         _committed = true;
         if (old is not null) Directory.Delete(old, recursive: true);
     }

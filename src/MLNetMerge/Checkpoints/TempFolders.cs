@@ -63,6 +63,14 @@ internal static partial class TempFolders
     /// <summary>Stops tracking <paramref name="path"/> (committed or deleted).</summary>
     public static void Forget(string path) => Live.TryRemove(path, out _);
 
+    private static readonly ConcurrentQueue<string> CommittedOutputs = new();
+
+    /// <summary>Notes an output folder this process committed (for an interrupted run's last line).</summary>
+    public static void NoteCommitted(string final) => CommittedOutputs.Enqueue(final);
+
+    /// <summary>The output folders this process committed, in order.</summary>
+    public static IReadOnlyList<string> Committed => [.. CommittedOutputs];
+
     /// <summary>Removes the marker of a folder about to be committed.</summary>
     public static void RemoveMarker(string path)
     {

@@ -88,6 +88,7 @@ internal static class RecipeInputs
     {
         if (Directory.Exists(report))
             throw new UnsafeOverwriteException(report, "is a folder; the report path names the report.json file to write.");
+        OutputGuard.CheckCanCreate(report); // a file in the way or a folder that takes no entry: refused before the work
         if (!File.Exists(report)) return;
         string? format = OutputGuard.ManifestFormat(report);
         if (format != RunReport.FormatName)

@@ -82,10 +82,22 @@ public sealed class InterruptTests
         Assert.AreEqual(code, p.ExitCode, stderr.Result);
         var lines = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("interrupted", StringComparison.Ordinal)).ToList();
         Assert.AreEqual(1, lines.Count, stderr.Result);
-        StringAssert.StartsWith(lines[0], $"interrupted ({name})");
+        StringAssert.StartsWith(lines[0], $"interrupted ({name}): stopped; no output was written");
         Assert.IsFalse(stderr.Result.Contains("   at ", StringComparison.Ordinal), stderr.Result);
         Assert.IsFalse(Directory.Exists(temp), "temporary folder left: " + temp);
         Assert.IsFalse(Directory.Exists(output), "no output appears");
+    }
+
+    [TestMethod]
+    public void AnInterruptAfterAnOutputWasCommitted_SaysWhatWasWritten()
+    {
+        // A run stopped after its merge was saved (during its report or export) said "no output was written".
+        string final = Path.Combine(_family, "committed-" + Guid.NewGuid().ToString("N"));
+        Checkpoints.TempFolders.NoteCommitted(final);
+        string line = MLNetMerge.Cli.Interrupts.Message(System.Runtime.InteropServices.PosixSignal.SIGTERM);
+        StringAssert.StartsWith(line, "interrupted (SIGTERM): stopped after writing ");
+        StringAssert.Contains(line, final);
+        Assert.IsFalse(line.Contains("no output was written", StringComparison.Ordinal));
     }
 
     [TestMethod]

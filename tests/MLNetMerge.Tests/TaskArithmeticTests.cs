@@ -127,6 +127,11 @@ public sealed class TaskArithmeticTests
         StringAssert.Contains(e.Message, "'layers.0.mlp.fc'");
         StringAssert.Contains(e.Message, "fallback");
         Assert.ThrowsExactly<RecipeException>(() => Run(f, "task_arithmetic", P(("scale", new ParameterValue.Gradient([])))));
+        // mergekit's '*' matches every tensor: attn takes 1, the mlp tensor the '*' entry's 0.5.
+        var star = new ParameterValue.Filtered([("attn", new ParameterValue.Scalar(1)), ("*", new ParameterValue.Scalar(0.5))]);
+        var merged = Run(f, "task_arithmetic", P(("scale", star)));
+        CollectionAssert.AreEqual(new[] { 1f, 1f }, merged.Tensors["layers.0.attn.q"].ToArray());
+        CollectionAssert.AreEqual(new[] { 0.5f, 0.5f }, merged.Tensors["layers.0.mlp.fc"].ToArray());
     }
 
     [TestMethod]

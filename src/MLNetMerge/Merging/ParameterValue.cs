@@ -39,12 +39,17 @@ internal abstract record ParameterValue
             case Gradient g: return Interpolate(g.Values, tensorName, layer, layerCount);
             case Filtered f:
                 foreach (var (filter, value) in f.Entries)
-                    if (filter is null || tensorName.Contains(filter, StringComparison.Ordinal))
+                    if (Matches(filter, tensorName))
                         return value.ResolveNumber(tensorName, layer, layerCount);
                 throw new RecipeException(null, $"no filter entry matches tensor '{tensorName}' (add an entry without 'filter' as a fallback).");
             default: throw new InvalidOperationException("unknown parameter value.");
         }
     }
+
+    /// <summary>Whether a <c>{filter, value}</c> entry applies to <paramref name="tensorName"/>: no filter, mergekit's
+    /// match-all <c>*</c>, or a substring of the name.</summary>
+    internal static bool Matches(string? filter, string tensorName) =>
+        filter is null or "*" || tensorName.Contains(filter, StringComparison.Ordinal);
 
     /// <summary>Resolves a word (choices, flags).</summary>
     public string ResolveText(string tensorName)
@@ -53,7 +58,7 @@ internal abstract record ParameterValue
         {
             Text t => t.Value,
             Scalar s => s.Value.ToString(CultureInfo.InvariantCulture),
-            Filtered f => f.Entries.FirstOrDefault(e => e.Filter is null || tensorName.Contains(e.Filter, StringComparison.Ordinal)).Value?.ResolveText(tensorName)
+            Filtered f => f.Entries.FirstOrDefault(e => Matches(e.Filter, tensorName)).Value?.ResolveText(tensorName)
                 ?? throw new RecipeException(null, $"no filter entry matches tensor '{tensorName}'."),
             _ => throw new RecipeException(null, "a list cannot give a word."),
         };

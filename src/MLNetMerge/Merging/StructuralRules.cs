@@ -56,7 +56,7 @@ internal static class StructuralRules
     }
 
     private static IEnumerable<string> Filters(ParameterValue value) => value is ParameterValue.Filtered f
-        ? f.Entries.Where(e => e.Filter is not null).Select(e => e.Filter!).Concat(f.Entries.SelectMany(e => Filters(e.Value)))
+        ? f.Entries.Where(e => e.Filter is not (null or "*")).Select(e => e.Filter!).Concat(f.Entries.SelectMany(e => Filters(e.Value)))
         : [];
 
     private static bool HasGradient(ParameterValue value) => value switch

@@ -39,7 +39,7 @@ public sealed class MergekitDialectTests
         return v;
     }
 
-    private const string Three = "  - model: t1.safetensors\n  - model: t2.safetensors\n  - model: t3.safetensors\n";
+    private const string Three = "  - model: t1.safetensors\n    parameters: {weight: 1}\n  - model: t2.safetensors\n    parameters: {weight: 1}\n  - model: t3.safetensors\n    parameters: {weight: 1}\n";
 
     [TestMethod]
     public void Ties_KeepsExactlyTheTopK_PerTensor_WithLambdaOne()
@@ -70,13 +70,14 @@ public sealed class MergekitDialectTests
     public void BaseListedUnderModels_IsLeftOut_OrRefusedInTheNativeForm()
     {
         string body = $"base_model: base.safetensors\nmodels:\n  - model: t1.safetensors\n  - model: base.safetensors\n  - model: t2.safetensors\n";
+        const string weighted = "parameters: {weight: 1}\n";
         Family().Save(_dir);
-        var recipe = MergeRecipe.Parse("merge_method: task_arithmetic\n" + body, "r.yaml", _dir);
+        var recipe = MergeRecipe.Parse("merge_method: task_arithmetic\n" + weighted + body, "r.yaml", _dir);
         CollectionAssert.AreEqual(new[] { "t1", "t2" }, recipe.Models.Select(m => m.Name).ToArray());
         // model_stock counts its models: with the base left out, the merge equals the one without it.
         CollectionAssert.AreEqual(new[] { "t1", "t2" }, MergeRecipe.Parse("merge_method: model_stock\n" + body, "r.yaml", _dir).Models.Select(m => m.Name).ToArray());
         // linear (weight averaging) keeps it as a model, as mergekit's linear does.
-        Assert.AreEqual(3, MergeRecipe.Parse("merge_method: linear\n" + body, "r.yaml", _dir).Models.Count);
+        Assert.AreEqual(3, MergeRecipe.Parse("merge_method: linear\n" + weighted + body, "r.yaml", _dir).Models.Count);
         var e = Assert.ThrowsExactly<RecipeException>(() => MergeRecipe.Parse("method: task_arithmetic\n" + body.Replace("base_model:", "base:"), "r.yaml", _dir));
         StringAssert.Contains(e.Message, "model 'base' is the base checkpoint");
         StringAssert.Contains(e.Message, "r.yaml");
@@ -104,6 +105,32 @@ public sealed class MergekitDialectTests
         var recipe = MergeRecipe.Parse($"merge_method: dare_linear\nbase_model: base.safetensors\nmodels:\n{Three}parameters: {{normalize: true}}", "r.yaml", _dir);
         Assert.AreEqual("average", recipe.ResolveParameters().Choice("merge"));
         Assert.AreEqual("ta", MergeRecipe.Parse($"merge_method: dare_linear\nbase_model: base.safetensors\nmodels:\n{Three}", "r.yaml", _dir).ResolveParameters().Choice("merge"));
+    }
+
+    [TestMethod]
+    public void WeightIsRequired_AndBaseFreeMethodsNeedNoBase()
+    {
+        Family().Save(_dir);
+        var e = Assert.ThrowsExactly<RecipeException>(() => MergeRecipe.Parse(
+            "merge_method: ties\nbase_model: base.safetensors\nmodels:\n  - model: t1.safetensors\n    parameters: {weight: 1}\n  - model: t2.safetensors\n", "r.yaml", _dir));
+        StringAssert.Contains(e.Message, "mergekit's ties requires a 'weight' for every model; model 't2' has none");
+        // linear without a base: the weighted mean of the listed models (the first stands in for shapes only).
+        AssertClose([1.5f, -0.25f, -0.25f, 1.375f], Merge("merge_method: linear\nmodels:\n  - model: t1.safetensors\n    parameters: {weight: 1}\n  - model: t2.safetensors\n    parameters: {weight: 1}"), 1e-7);
+        // nuslerp without a base interpolates the raw weights (mergekit's reading): t = 0.5 of θ1 and θ2.
+        var nu = MergeRecipe.Parse("merge_method: nuslerp\nmodels:\n  - model: t1.safetensors\n  - model: t2.safetensors\n", "r.yaml", _dir);
+        Assert.AreEqual("weights", nu.ResolveParameters().Choice("over"));
+        Assert.AreEqual(2, nu.Models.Count);
+        // ties still needs its base.
+        StringAssert.Contains(Assert.ThrowsExactly<RecipeException>(() => MergeRecipe.Parse(
+            "merge_method: ties\nmodels:\n  - model: t1.safetensors\n    parameters: {weight: 1}\n", "r.yaml", _dir)).Message, "missing 'base'");
+    }
+
+    [TestMethod]
+    public void TaskArithmeticNormalize_DividesByTheWeightSum()
+    {
+        // Σ w·τ with w = 1, 1, 2 → [−5, 0.5, −2, 7.75], divided by 4; λ 1.
+        string models = "  - model: t1.safetensors\n    parameters: {weight: 1}\n  - model: t2.safetensors\n    parameters: {weight: 1}\n  - model: t3.safetensors\n    parameters: {weight: 2}\n";
+        AssertClose([-1.25f, 0.125f, -0.5f, 1.9375f], Merge($"merge_method: task_arithmetic\nbase_model: base.safetensors\nmodels:\n{models}parameters: {{normalize: true}}"), 1e-7);
     }
 
     [TestMethod]

@@ -324,8 +324,11 @@ public sealed class RecipeTests
                   density: 0.6
               - model: t2.safetensors
                 parameters:
+                  weight: 1
                   density: 0.5
               - model: t3.safetensors
+                parameters:
+                  weight: 1
             parameters:
               lambda: 0.8
             """, "mergekit.yaml", _dir);
@@ -338,9 +341,10 @@ public sealed class RecipeTests
                 parameters: {weight: 0.7, drop: 0.4}
               - name: t2
                 path: t2.safetensors
-                parameters: {drop: 0.5}
+                parameters: {weight: 1, drop: 0.5}
               - name: t3
                 path: t3.safetensors
+                parameters: {weight: 1}
             parameters:
               merge: ties
               normalize: false    # mergekit's dare_ties sums the agreeing values

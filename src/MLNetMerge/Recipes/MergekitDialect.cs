@@ -28,14 +28,37 @@ internal static class MergekitDialect
     /// <summary>Methods for which mergekit keeps a listed base model as one of the models.</summary>
     private static readonly HashSet<string> BaseIsAModel = new(StringComparer.Ordinal) { "weight_average", "karcher", "slerp" };
 
+    /// <summary>Methods that may run without <c>base_model</c> in mergekit (linear, karcher, and nuslerp / multislerp over
+    /// the raw weights): the first model then stands in as the base, for tensor names and shapes only.</summary>
+    public static bool TakesNoBase(MergeMethod method) => method.Name is "weight_average" or "karcher" or "nuslerp" or "multislerp";
+
+    /// <summary>Methods for which mergekit requires a per-model <c>weight</c>.</summary>
+    private static readonly HashSet<string> WeightRequired = new(StringComparer.Ordinal) { "weight_average", "task_arithmetic", "ties", "dare", "breadcrumbs", "della" };
+
     /// <summary>Applies the dialect to a parsed recipe's models and implied parameters.</summary>
-    /// <exception cref="RecipeException">slerp without the base among its two models, or nuslerp with it.</exception>
-    public static (List<RecipeModel> Models, Dictionary<string, string> Implied) Apply(
-        MergeMethod method, List<RecipeModel> models, string basePath, IReadOnlyDictionary<string, string> implied, string? source)
+    /// <param name="method">The method.</param>
+    /// <param name="name">The name the recipe gave it (mergekit's).</param>
+    /// <param name="models">The models as listed.</param>
+    /// <param name="basePath">The resolved <c>base_model</c>, or null when the recipe gave none.</param>
+    /// <param name="parameters">The recipe's global parameters.</param>
+    /// <param name="implied">Parameters implied so far (an alias's).</param>
+    /// <param name="source">The recipe file, for errors.</param>
+    /// <exception cref="RecipeException">slerp without the base among its two models, nuslerp with it, or a model without
+    /// the <c>weight</c> mergekit requires.</exception>
+    public static (List<RecipeModel> Models, Dictionary<string, string> Implied) Apply(MergeMethod method, string name, List<RecipeModel> models,
+        string? basePath, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyDictionary<string, string> implied, string? source)
     {
         var allImplied = new Dictionary<string, string>(implied, StringComparer.Ordinal);
         if (Defaults.TryGetValue(method.Name, out var defaults))
             foreach (var (k, v) in defaults) allImplied.TryAdd(k, v);
+        if (WeightRequired.Contains(method.Name) && !parameters.ContainsKey("weight") && models.FirstOrDefault(x => !x.Parameters.ContainsKey("weight")) is { } unweighted)
+            throw new RecipeException(source, $"mergekit's {name} requires a 'weight' for every model; model '{unweighted.Name}' has none (give it under the model's parameters, or one for all under 'parameters').");
+        if (basePath is null)
+        {
+            // No base: the first model stands in for shapes; nuslerp and multislerp then interpolate the raw weights.
+            if (method.Name is "nuslerp" or "multislerp") allImplied.TryAdd("over", "weights");
+            return (models, allImplied);
+        }
         int baseAt = models.FindIndex(m => IsBase(m.Path, basePath));
         switch (method.Name)
         {

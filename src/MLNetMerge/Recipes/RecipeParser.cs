@@ -70,13 +70,16 @@ internal static class RecipeParser
         }
         if (method is null) throw new RecipeException(source, "missing 'method'.");
         var (m, implied) = MergeMethods.Find(method, source);
-        if (basePath is null) throw new RecipeException(source, "missing 'base' (the pretrained checkpoint).");
+        bool mergekit = canonical.GetValueOrDefault("method") == "merge_method";
+        bool baseGiven = basePath is not null;
         if (models.Count == 0) throw new RecipeException(source, "missing 'models' (the fine-tuned checkpoints).");
+        if (!baseGiven && mergekit && MergekitDialect.TakesNoBase(m)) basePath = models[0].Path; // shapes only: these methods read no base
+        if (basePath is null) throw new RecipeException(source, "missing 'base' (the pretrained checkpoint).");
         var impliedAll = new Dictionary<string, string>(implied, StringComparer.Ordinal);
         if (method == "dare_linear" && parameters.TryGetValue("normalize", out var normalize) && normalize is ParameterValue.Text { Value: "true" })
             impliedAll["merge"] = "average"; // mergekit's dare_linear with normalize: the weighted mean of the dropped vectors
-        if (canonical.GetValueOrDefault("method") == "merge_method")
-            (models, impliedAll) = MergekitDialect.Apply(m, models, basePath, impliedAll, source);
+        if (mergekit)
+            (models, impliedAll) = MergekitDialect.Apply(m, method, models, baseGiven ? basePath : null, parameters, impliedAll, source);
         else if (models.FindIndex(x => MergekitDialect.IsBase(x.Path, basePath)) is int baseAt and >= 0 && TakesTaskVectors(m, parameters, impliedAll))
             throw new RecipeException(source, $"model '{models[baseAt].Name}' is the base checkpoint: its task vector is zero, which {m.Name} would count as a task; remove it from 'models' (a recipe written with mergekit's 'merge_method' leaves it out, as mergekit does).");
         var names = new HashSet<string>(StringComparer.Ordinal);

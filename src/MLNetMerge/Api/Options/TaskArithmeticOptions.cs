@@ -10,6 +10,10 @@ public sealed class TaskArithmeticOptions : MergeOptions
     [RecipeParameter("scale")]
     public double Scale { get; set; } = Declared.MergeNumber("task_arithmetic", "scale");
 
+    /// <summary>Divide Σ w·τ by Σ w (mergekit's normalize; a zero sum divides by 1). Default false.</summary>
+    [RecipeParameter("normalize")]
+    public bool Normalize { get; set; } = Declared.MergeFlag("task_arithmetic", "normalize");
+
     /// <summary>mergekit's memory switch for its mask tensors; accepted for recipe compatibility, no effect here. Default false.</summary>
     [RecipeParameter("int8_mask")]
     public bool Int8Mask { get; set; } = Declared.MergeFlag("task_arithmetic", "int8_mask");

@@ -16,9 +16,15 @@ internal sealed class TaskArithmetic : MergeMethod
     public override string Summary => "θ0 + λ Σ w·τ";
 
     /// <inheritdoc />
-    public override IReadOnlyList<MethodParameter> Parameters { get; } = [CommonParameters.Scale(0.3), CommonParameters.Weight(), CommonParameters.Int8Mask()];
+    public override IReadOnlyList<MethodParameter> Parameters { get; } =
+    [
+        CommonParameters.Scale(0.3),
+        CommonParameters.Weight(),
+        MethodParameter.Flag("normalize", false, "Divide Σ w·τ by Σ w (mergekit's normalize; a zero sum divides by 1)."),
+        CommonParameters.Int8Mask(),
+    ];
 
     /// <inheritdoc />
     public override MergeRun Begin(MergePlan plan, MergeParameters parameters) =>
-        new GeneralizedTaskArithmeticRun(plan, parameters, new TaskArithmeticShape(SparsificationKind.None, false, false, false));
+        new GeneralizedTaskArithmeticRun(plan, parameters, new TaskArithmeticShape(SparsificationKind.None, false, false, parameters.Flag("normalize")));
 }

@@ -42,7 +42,7 @@ internal sealed class AtomicDirectory : IDisposable
     internal static AtomicDirectory Begin(string path, bool overwrite, IEnumerable<string> inputs, Action<string>? log)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string final = Path.GetFullPath(path.TrimEnd('/', '\\'));
+        string final = OutputGuard.OutputFolder(path);
         var inputList = inputs.Where(i => !string.IsNullOrEmpty(i)).ToList();
         OutputGuard.CheckWritable(final, overwrite, inputList);
         string parent = Path.GetDirectoryName(final)!;

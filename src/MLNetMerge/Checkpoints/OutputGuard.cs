@@ -74,6 +74,16 @@ internal static class OutputGuard
         CheckReplaceable(final, inputs);
     }
 
+    /// <summary>The full path of an output folder, without a trailing separator.</summary>
+    /// <exception cref="UnsafeOverwriteException">The path is the root of the file system.</exception>
+    public static string OutputFolder(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (full.Length <= (Path.GetPathRoot(full)?.Length ?? 0))
+            throw new UnsafeOverwriteException(full, "is the root of the file system; an output is a folder of its own: choose one below it.");
+        return full.TrimEnd('/', '\\');
+    }
+
     /// <summary>
     /// Refuses an output that cannot be created where it is asked for, before any work: a file where a folder above it
     /// should be, or a folder that refuses new entries (read-only, immutable, out of space), found by creating and removing
@@ -160,8 +170,10 @@ internal static class OutputGuard
     /// </summary>
     public static string RealPath(string path)
     {
-        string full = Path.GetFullPath(path).TrimEnd('/', '\\');
+        string full = Path.GetFullPath(path);
         string root = Path.GetPathRoot(full) ?? "/";
+        if (full.Length <= root.Length) return root;
+        full = full.TrimEnd('/', '\\');
         string current = root;
         var parts = full[root.Length..].Split(['/', '\\'], StringSplitOptions.RemoveEmptyEntries);
         for (int i = 0; i < parts.Length; i++)

@@ -44,11 +44,11 @@ internal static class RecipeInputs
     /// <exception cref="UnsafeOverwriteException">An output would replace an input or something MLNetMerge did not write.</exception>
     public static void CheckOutputs(MergeRecipe recipe, IReadOnlyList<string> inputs, string? output, string? onnx, string? report, bool overwrite)
     {
-        string? outputFull = output is null ? null : Path.GetFullPath(output.TrimEnd('/', '\\'));
+        string? outputFull = output is null ? null : OutputGuard.OutputFolder(output);
         if (outputFull is not null) OutputGuard.CheckWritable(outputFull, overwrite, inputs);
         if (onnx is not null)
         {
-            string onnxFull = Path.GetFullPath(onnx.TrimEnd('/', '\\'));
+            string onnxFull = OutputGuard.OutputFolder(onnx);
             OutputGuard.CheckWritable(onnxFull, overwrite, outputFull is null ? inputs : [.. inputs, outputFull]);
         }
         if (report is not null)

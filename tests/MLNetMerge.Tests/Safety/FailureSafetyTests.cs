@@ -87,6 +87,8 @@ public sealed class FailureSafetyTests
         string input = Path.Combine(_dir, "x.npy");
         NpyFile.Write(input, new float[784], [1, 1, 28, 28]);
         StringAssert.Contains(AssertOneLine(Run("embed", Path.Combine(Vision, "base.safetensors"), "--input", input, "-o", Path.Combine(file, "y.npy"))), "is a file, not a folder");
+        StringAssert.Contains(AssertOneLine(Run("merge", "--method", "task_arithmetic", "--base", Path.Combine(Vision, "base.safetensors"),
+            "--model", $"a={Path.Combine(Vision, "fashion.safetensors")}", "-o", "/")), "/: is the root of the file system");
         // Reports are checked before the evaluation or the demo runs (they failed at the end, after minutes of work).
         StringAssert.Contains(AssertOneLine(Run("evaluate", Path.Combine(Vision, "recipes", "weight_average.yaml"), "--report", Path.Combine(file, "report.json"))), "is a file, not a folder");
         StringAssert.Contains(AssertOneLine(Run("demo", "--zoo", Vision, "-o", file)), "is a file; the demo writes its reports into a folder there");

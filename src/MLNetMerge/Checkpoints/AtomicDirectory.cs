@@ -10,10 +10,12 @@ namespace MLNetMerge.Checkpoints;
 internal sealed class AtomicDirectory : IDisposable
 {
     private readonly IReadOnlyList<string> _inputs;
+    private readonly Action<string>? _log;
     private bool _committed;
 
-    private AtomicDirectory(string final, string temp, bool overwrite, IReadOnlyList<string> inputs)
+    private AtomicDirectory(string final, string temp, bool overwrite, IReadOnlyList<string> inputs, Action<string>? log)
     {
+        _log = log;
         FinalPath = final;
         TempPath = temp;
         Overwrite = overwrite;
@@ -49,7 +51,7 @@ internal sealed class AtomicDirectory : IDisposable
         Directory.CreateDirectory(parent);
         foreach (var line in TempFolders.CleanStale(final)) log?.Invoke(line);
         string temp = TempFolders.Create(final);
-        return new AtomicDirectory(final, temp, overwrite, inputList);
+        return new AtomicDirectory(final, temp, overwrite, inputList, log);
     }
 
     /// <summary>A path inside the temporary directory (subdirectories created).</summary>
@@ -84,7 +86,13 @@ internal sealed class AtomicDirectory : IDisposable
         TempFolders.Forget(TempPath);
         TempFolders.NoteCommitted(FinalPath);
         _committed = true;
-        if (old is not null) Directory.Delete(old, recursive: true);
+        if (old is null) return;
+        try { Directory.Delete(old, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The new output is in place; what is left of the old one is said, not turned into a failure of the run.
+            _log?.Invoke($"warning: the replaced output could not be removed completely and was left at {old} ({e.Message}); remove it yourself.");
+        }
     }
 
     /// <summary>Deletes the temporary directory unless committed.</summary>

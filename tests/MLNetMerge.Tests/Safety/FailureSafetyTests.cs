@@ -133,6 +133,30 @@ public sealed class FailureSafetyTests
     }
 
     [TestMethod]
+    public void AReplacedOutputThatCannotBeRemoved_IsAWarning_NotAFailedRun()
+    {
+        // The new output is in place; an undeletable file in the old one made the run exit 2 as if nothing was written.
+        string m = Path.Combine(_dir, "m");
+        Merge(m, Path.Combine(Vision, "base.safetensors"));
+        string stuck = Path.Combine(m, "README.md");
+        if (!Chattr("+i", stuck)) Assert.Inconclusive("chattr is not available here");
+        string? old = null;
+        try
+        {
+            var (code, _, err) = Run("merge", "--method", "task_arithmetic", "--base", Path.Combine(Vision, "base.safetensors"),
+                "--model", $"a={Path.Combine(Vision, "fashion.safetensors")}", "-o", m, "--force");
+            Assert.AreEqual(0, code, err);
+            StringAssert.Contains(err, "warning: the replaced output could not be removed completely and was left at ");
+            old = Directory.EnumerateDirectories(_dir, ".m.old-*").Single();
+            Assert.IsTrue(File.Exists(Path.Combine(m, "manifest.json")));
+        }
+        finally
+        {
+            Chattr("-i", old is null ? stuck : Path.Combine(old, "README.md"));
+        }
+    }
+
+    [TestMethod]
     public void ADiscardedFileOnAFullDisk_LeavesNoTemporary()
     {
         // The flush of a file being discarded fails on a full disk; the temporary is deleted all the same.

@@ -49,7 +49,7 @@ internal sealed record EmbedJob
     {
         if (BatchSize < 1) throw new MergeException(null, null, $"--batch-size must be at least 1; got {BatchSize}.");
         OutputFiles.CheckNewNpy(OutputPath, Force, [ModelPath, InputPath, MaskPath, HeadPath, ConfigPath]);
-        using var reader = CheckpointReader.Open(ModelPath);
+        using var reader = OpenWeights();
         ArchitectureKind? kind;
         try { kind = Architecture is null ? null : ModelArchitecture.Parse(Architecture); }
         catch (ArgumentException e) { throw new MergeException(null, null, e.Message, e); }
@@ -109,6 +109,48 @@ internal sealed record EmbedJob
 
     /// <summary>The head's checkpoint and the prefix of its tensors: <see cref="HeadPath"/> alone, or with <see cref="Task"/>
     /// that task's head in <c>heads.safetensors</c> (given, or beside the model); null when no head is asked for.</summary>
+    /// <summary>
+    /// The weights to run: with <see cref="Task"/> and a merge output whose tasks run their own weights (EMR, TALL masks,
+    /// CART indexing), that task's — materialized in <c>tasks/T.safetensors</c>, or rebuilt from EMR's masks and rescalers
+    /// with the base its manifest records; otherwise the checkpoint as it is. The weights keep the output folder's path, so
+    /// its <c>config.json</c> and tokenizer files are found beside them.
+    /// </summary>
+    /// <exception cref="MergeException">The task's own weights are neither materialized nor rebuildable.</exception>
+    private ICheckpointReader OpenWeights()
+    {
+        if (Task is null || !Directory.Exists(ModelPath) || !File.Exists(Path.Combine(ModelPath, "manifest.json"))) return CheckpointReader.Open(ModelPath);
+        string folder = Path.GetFullPath(ModelPath);
+        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "manifest.json"))))
+            if (!doc.RootElement.TryGetProperty("per_task", out var perTask) || !perTask.GetBoolean()) return CheckpointReader.Open(ModelPath);
+        var merged = Recipes.OutputFormat.LoadMerged(folder);
+        if (!merged.TaskNames.Contains(Task))
+            throw new MergeException(folder, null, $"--task {Task}: the merge's tasks are {string.Join(", ", merged.TaskNames)}.");
+        string method = merged.Summary.Method.Name;
+        Func<string, float[]> own;
+        ICheckpointReader? baseModel = null;
+        if (merged.TaskTensors.TryGetValue(Task, out var materialized)) own = name => materialized.TryGetValue(name, out var v) ? v : merged.Tensors[name];
+        else if (Export.EmrTaskWeights.CanRebuild(merged) && Recipes.OutputFormat.RecordedBase(folder) is { } basePath)
+        {
+            baseModel = CheckpointReader.Open(basePath);
+            var rebuild = new Export.EmrTaskWeights(merged, baseModel);
+            own = name => rebuild.Rebuild(Task, name);
+        }
+        else
+            throw new MergeException(folder, null, $"gives each task its own weights ({method}), and task '{Task}''s are not in it: merge with --materialize {Task}" +
+                (Export.EmrTaskWeights.CanRebuild(merged) ? ", or keep the base its manifest records where it was (they are rebuilt from it)." : "."));
+        try
+        {
+            var weights = new InMemoryCheckpoint(Path.Combine(folder, "model.safetensors"));
+            foreach (var entry in merged.Layout)
+            {
+                if (merged.Tensors.ContainsKey(entry.Name)) weights.Add(entry.Name, entry.Shape, own(entry.Name));
+                else weights.AddRaw(entry.Name, entry.Shape, entry.DType, merged.RawTensors[entry.Name]);
+            }
+            return weights;
+        }
+        finally { baseModel?.Dispose(); }
+    }
+
     private ICheckpointReader? OpenHead(out string prefix)
     {
         prefix = "";

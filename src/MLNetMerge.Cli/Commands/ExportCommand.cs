@@ -37,7 +37,7 @@ internal static class ExportCommand
             object? architecture = r.GetValue(config) is { } configPath ? ModelConfigFile.Load(configPath).Item2 : null;
             if (architecture is null && model.Architecture is null)
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(mergedDir, "manifest.json"), "the merge output carries no config.json; pass --config config.json (the encoder's Hugging Face config).");
-            string? baseFile = baseGiven ?? RecordedBase(mergedDir);
+            string? baseFile = baseGiven ?? Recipes.OutputFormat.RecordedBase(mergedDir);
             if (r.GetValue(singleFile) && baseFile is null)
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(r.GetValue(merged)!, "manifest.json"),
                     "--single-file needs the family's base checkpoint: pass --base BASE (the manifest records no base that still exists with its SHA-256).");
@@ -71,20 +71,5 @@ internal static class ExportCommand
             1 => stages[0],
             _ => throw new MLNetMerge.Errors.RecipeException(manifest, $"the output saved {stages.Count} alignment stages ({saved}); pick the one the graphs run with --stage NAME, or --stage none for the merge alone."),
         };
-    }
-
-    /// <summary>The base checkpoint a <c>mlnetmerge merge</c> output records in its manifest, when it still exists with the recorded SHA-256.</summary>
-    private static string? RecordedBase(string directory)
-    {
-        string manifest = Path.Combine(directory, "manifest.json");
-        if (!File.Exists(manifest)) return null;
-        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(manifest));
-        var root = doc.RootElement;
-        // The base is recorded relative to the output folder (older outputs: absolute).
-        if (!root.TryGetProperty("base", out var b) || b.GetString() is not { } recorded) return null;
-        string path = Path.GetFullPath(Path.Combine(directory, recorded));
-        if (!File.Exists(path)) return null;
-        if (root.TryGetProperty("base_sha256", out var h) && h.GetString() is { } sha && FileHashes.Sha256(path) != sha) return null;
-        return path;
     }
 }

@@ -11,8 +11,9 @@ namespace MLNetMerge.MLNet;
 /// </summary>
 internal static class ImagePixelSteps
 {
-    /// <summary>Name of the intermediate image column the steps add (the loaded, then resized, image).</summary>
-    public const string ImageColumn = "Image";
+    /// <summary>The intermediate image column the steps add (the loaded, then resized, image) and drop again: named after
+    /// the pixel column, so that a user's own <c>Image</c> column is neither hidden nor replaced.</summary>
+    public static string ImageColumn(string outputColumnName) => outputColumnName + ".image";
 
     /// <summary>
     /// The three steps from a column of image paths (relative to <paramref name="imageFolder"/>, which is saved with
@@ -38,10 +39,12 @@ internal static class ImagePixelSteps
             3 => ImagePixelExtractingEstimator.ColorBits.Rgb,
             _ => throw new ArgumentException($"{channels} channels; ExtractPixels steps are built for 1 (grayscale) or 3 (RGB).", nameof(channels)),
         };
-        return ml.Transforms.LoadImages(ImageColumn, imageFolder ?? "", imagePathColumnName)
-            .Append(ml.Transforms.ResizeImages(ImageColumn, imageSize, imageSize, ImageColumn))
-            .Append(ml.Transforms.ExtractPixels(outputColumnName, ImageColumn, colors, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
-                interleavePixelColors: false, offsetImage: offset, scaleImage: scale));
+        string image = ImageColumn(outputColumnName);
+        return ml.Transforms.LoadImages(image, imageFolder ?? "", imagePathColumnName)
+            .Append(ml.Transforms.ResizeImages(image, imageSize, imageSize, image))
+            .Append(ml.Transforms.ExtractPixels(outputColumnName, image, colors, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
+                interleavePixelColors: false, offsetImage: offset, scaleImage: scale))
+            .Append(ml.Transforms.DropColumns(image));
     }
 
     /// <summary>

@@ -60,8 +60,12 @@ public sealed class ImagePixelStepsTests
 
             var ml = new MLContext(seed: 0);
             var (offset, scale) = normalizeInGraph ? (0f, 1f / 255f) : ImagePixelSteps.OffsetAndScale(0.5f, 0.5f);
-            var input = new ArrayDataViewBuilder().AddText("ImagePath", files).Build();
+            // The user's own "Image" column passes through untouched; the steps' intermediate image column is dropped.
+            var input = new ArrayDataViewBuilder().AddText("ImagePath", files).AddText("Image", [.. files.Select((_, i) => $"mine {i}")]).Build();
             var pixelSteps = ImagePixelSteps.Create(ml, "pixel_values", "ImagePath", folder, Side, channels: 1, offset, scale).Fit(input);
+            var stepped = pixelSteps.Transform(input);
+            CollectionAssert.AreEqual(new[] { "ImagePath", "Image", "pixel_values" }, stepped.Schema.Where(c => !c.IsHidden).Select(c => c.Name).ToArray());
+            Assert.AreEqual("mine 1", stepped.GetColumn<string>("Image").ElementAt(1));
             using var encoder = InMemoryOnnx.Create(ml, onnx, new OnnxScoringSettings { InputColumns = ["pixel_values"], OutputColumns = ["embedding", "logits"] });
             var scored = encoder.Transform(pixelSteps.Transform(input));
 

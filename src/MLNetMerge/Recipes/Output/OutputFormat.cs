@@ -67,6 +67,22 @@ internal static class OutputFormat
         return (merged, ReadStages(directory, doc.RootElement, manifestPath, merged, null).Models);
     }
 
+    /// <summary>The base checkpoint (a file, or a checkpoint folder such as an import's) an output's manifest records, when it
+    /// still exists with the recorded SHA-256; else null.</summary>
+    public static string? RecordedBase(string directory)
+    {
+        string manifest = Path.Combine(directory, "manifest.json");
+        if (!File.Exists(manifest)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
+        var root = doc.RootElement;
+        // The base is recorded relative to the output folder (older outputs: absolute).
+        if (!root.TryGetProperty("base", out var b) || b.GetString() is not { } recorded) return null;
+        string path = Path.GetFullPath(Path.Combine(directory, recorded));
+        if (!File.Exists(path) && !Directory.Exists(path)) return null;
+        if (root.TryGetProperty("base_sha256", out var h) && h.GetString() is { } sha && FileHashes.Sha256(path) != sha) return null;
+        return path;
+    }
+
     /// <summary>The merged model of an output folder, knowing its architecture when the folder holds the encoder's files.</summary>
     /// <exception cref="CheckpointFormatException">No manifest, or files that do not hold what it says.</exception>
     /// <exception cref="ModelFormatVersionException">A foreign format, or a version this library does not read.</exception>

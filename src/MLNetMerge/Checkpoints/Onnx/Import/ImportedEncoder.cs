@@ -19,9 +19,14 @@ internal sealed record ImportedTensor(string Name, string Initializer, bool Tran
 /// <param name="Map">Each float tensor's source initializer and orientation.</param>
 internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InMemoryCheckpoint Tensors, IReadOnlyList<ImportedTensor> Map)
 {
-    /// <summary>Tokenizer files copied from beside the ONNX file when present.</summary>
+    /// <summary>Tokenizer and pooling files copied from beside the ONNX file when present.</summary>
     public static readonly IReadOnlyList<string> TokenizerFiles =
-        ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt"];
+        ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
+         "sentence_bert_config.json", Path.Combine("1_Pooling", "config.json")];
+
+    /// <summary>Text: the pooling the graph's <c>embedding</c> output computes, written as <c>1_Pooling/config.json</c>
+    /// (mean or first token) when no such file lies beside the source; null when the graph does not say.</summary>
+    public Nn.Architectures.TextPooling? Pooling { get; init; }
 
     /// <summary>The engine's name of the architecture (<c>bert</c>, <c>vit</c>, <c>clip_vision</c>).</summary>
     public string ArchitectureName => Config.Architecture;
@@ -59,8 +64,24 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
         {
             string src = Path.Combine(from, name), dst = Path.Combine(directory, name);
             if (!File.Exists(src) || Path.GetFullPath(src) == Path.GetFullPath(dst)) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
             File.Copy(src, dst, overwrite: true);
             written.Add(dst);
+        }
+        string pooling = Path.Combine(directory, "1_Pooling", "config.json");
+        if (Pooling is Nn.Architectures.TextPooling.Mean or Nn.Architectures.TextPooling.Cls && !File.Exists(pooling))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(pooling)!);
+            var json = new Dictionary<string, object>
+            {
+                ["word_embedding_dimension"] = Config.HiddenSize,
+                ["pooling_mode_cls_token"] = Pooling == Nn.Architectures.TextPooling.Cls,
+                ["pooling_mode_mean_tokens"] = Pooling == Nn.Architectures.TextPooling.Mean,
+                ["pooling_mode_max_tokens"] = false,
+                ["pooling_mode_mean_sqrt_len_tokens"] = false,
+            };
+            Data.AtomicFile.Write(pooling, s => JsonSerializer.Serialize(s, json, MLNetMerge.Data.JsonText.Indented));
+            written.Add(pooling);
         }
         return written;
     }

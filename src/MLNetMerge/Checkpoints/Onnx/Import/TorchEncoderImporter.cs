@@ -44,7 +44,7 @@ internal static class TorchEncoderImporter
             string prefix = word[..^"embeddings.word_embeddings.weight".Length];
             if (g.Graph.Node.Any(n => n.OpType == "CumSum"))
                 throw new OnnxImportException(g.Path, word, "belongs to a graph that counts positions with CumSum (RoBERTa-style); only BERT positions 0…T−1 are imported.");
-            return Collect(g, prefix, TextConfig(g, prefix, byName), byName);
+            return Collect(g, prefix, TextConfig(g, prefix, byName), byName) with { Pooling = EmbeddingPooling(g) };
         }
         if (cls is not null)
         {
@@ -216,6 +216,23 @@ internal static class TorchEncoderImporter
         }
         output.WithMetadata("format", "pt").WithMetadata("source", Path.GetFileName(g.Path));
         return new ImportedEncoder(g.Path, config, output, map);
+    }
+
+    /// <summary>
+    /// How a text graph with an <c>embedding</c> output (this project's exports) pools the hidden states: the masked mean
+    /// (<c>Div</c> of two <c>ReduceSum</c>s), the first token (<c>Reshape</c> of a <c>Gather</c>) or the tanh pooler; null
+    /// when the graph has no such output (a torch export of <c>BertModel</c> leaves pooling to its user).
+    /// </summary>
+    internal static Nn.Architectures.TextPooling? EmbeddingPooling(OnnxGraphIndex g)
+    {
+        if (g.Graph.Output.All(o => o.Name != "embedding") || g.Producer("embedding") is not { } node) return null;
+        return node.OpType switch
+        {
+            "Div" when node.Input.All(i => g.Producer(i) is { OpType: "ReduceSum" }) => Nn.Architectures.TextPooling.Mean,
+            "Reshape" when g.Producer(node.Input[0]) is { OpType: "Gather" } => Nn.Architectures.TextPooling.Cls,
+            "Tanh" => Nn.Architectures.TextPooling.Pooler,
+            _ => null,
+        };
     }
 
     /// <summary>An integer initializer of at most 8 elements read only by shape arithmetic (the reshape targets and slice

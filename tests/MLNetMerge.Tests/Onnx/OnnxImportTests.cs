@@ -156,6 +156,33 @@ public sealed class OnnxImportTests
     }
 
     [TestMethod]
+    public void OperatorsAndOpsetsTheImporterDoesNotTrace_AreRefused()
+    {
+        // Each edit left the weights traceable, and the import used to succeed, computing something else than the graph.
+        void Refused(Action<ModelProto> edit, string expected)
+        {
+            var (_, path) = Edited("vit", edit);
+            StringAssert.Contains(Assert.ThrowsExactly<OnnxImportException>(() => TorchEncoderImporter.Import(path)).Message, expected);
+        }
+        Refused(m => m.OpsetImport[0].Version = 99, "declares opset 99; the importer reads opsets 9 to 21");
+        Refused(m => m.Graph.Node.First(n => n.OpType == "Softmax").OpType = "LogSoftmax", "is LogSoftmax, an operator the importer does not trace");
+        Refused(m =>
+        {
+            var conv = m.Graph.Node.First(n => n.OpType == "Conv");
+            string raw = conv.Output[0] + "_raw";
+            var scale = new NodeProto { Name = "my_scale", OpType = "MyScale", Domain = "com.example", Input = { raw }, Output = { conv.Output[0] } };
+            conv.Output[0] = raw;
+            m.Graph.Node.Insert(m.Graph.Node.IndexOf(conv) + 1, scale);
+        }, "node 'my_scale' is com.example:MyScale");
+        Refused(m =>
+        {
+            var t = m.Graph.Initializer.First(i => i.DataType == (int)TensorProto.Types.DataType.Float);
+            m.Graph.Initializer.Add(new TensorProto { Name = "rescalers", DataType = t.DataType, Dims = { 1 }, RawData = ByteString.CopyFrom(new byte[4]) });
+            m.Graph.Initializer.Add(new TensorProto { Name = "masks.a." + t.Name, DataType = (int)TensorProto.Types.DataType.Uint8, Dims = { 1 }, RawData = ByteString.CopyFrom(new byte[1]) });
+        }, "is an EMR single-file export");
+    }
+
+    [TestMethod]
     public void StrayFloatInitializer_IsNamed()
     {
         var (_, path) = Edited("bert", m => m.Graph.Initializer.Add(new TensorProto

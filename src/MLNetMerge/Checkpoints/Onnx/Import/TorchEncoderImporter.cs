@@ -1,3 +1,4 @@
+using MLNetMerge.Checkpoints.Onnx.Protobuf;
 using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Checkpoints.Onnx.Import;
@@ -30,11 +31,40 @@ internal static class TorchEncoderImporter
         return Import(reader);
     }
 
+    /// <summary>The operators an encoder graph the importer traces may hold (ONNX's default domain): everything the weights
+    /// pass through is one of these, so no computation the import cannot carry over is dropped silently.</summary>
+    internal static readonly IReadOnlySet<string> KnownOperators = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Tanh", "Sigmoid", "Softmax", "MatMul", "Gemm", "Conv",
+        "LayerNormalization", "ReduceMean", "ReduceSum", "Reshape", "Transpose", "Shape", "Gather", "Unsqueeze", "Squeeze",
+        "Concat", "Slice", "Cast", "Constant", "ConstantOfShape", "Expand", "Where", "Equal", "Range", "Identity", "Flatten",
+        "Neg", "Not", "Less", "Greater", "CumSum",
+    };
+
+    /// <summary>The default-domain opsets the importer reads (torch exports 9–18; the exporter here writes 17).</summary>
+    internal const int MinOpset = 9, MaxOpset = 21;
+
+    /// <summary>Refuses a graph the importer would misread: an opset outside the range it knows, an operator outside
+    /// <see cref="KnownOperators"/> or of another domain, or this project's EMR single-file export.</summary>
+    private static void CheckOperators(OnnxGraphIndex g, ModelProto model)
+    {
+        foreach (var opset in model.OpsetImport)
+            if (opset.Domain is "" or "ai.onnx" && opset.Version is < MinOpset or > MaxOpset)
+                throw new OnnxImportException(g.Path, null, $"declares opset {opset.Version}; the importer reads opsets {MinOpset} to {MaxOpset}.");
+        if (model.Graph.Initializer.Any(i => i.Name == "rescalers") && model.Graph.Initializer.Any(i => i.Name.StartsWith("masks.", StringComparison.Ordinal)))
+            throw new OnnxImportException(g.Path, null, "is an EMR single-file export (unified weights, per-task masks and rescalers); import one task's own .onnx file, or merge from the output it was exported from.");
+        foreach (var node in model.Graph.Node)
+            if (node.Domain is not ("" or "ai.onnx") || !KnownOperators.Contains(node.OpType))
+                throw new OnnxImportException(g.Path, null, $"node '{node.Name}' is {(node.Domain is "" or "ai.onnx" ? "" : node.Domain + ":")}{node.OpType}, an operator the importer does not trace; " +
+                    "an encoder graph is read back only when every operator is one it understands, so that nothing it computes is lost.");
+    }
+
     /// <summary>Imports an opened model.</summary>
     public static ImportedEncoder Import(OnnxCheckpointReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var g = new OnnxGraphIndex(reader);
+        if (LooksLikeEncoder(reader)) CheckOperators(g, reader.Model); // a graph that is no encoder is refused below, as such
         var linears = LinearWeightTracer.Trace(g);
         var byName = linears.ToDictionary(l => l.Name, StringComparer.Ordinal);
         string? word = reader.Tensors.FirstOrDefault(t => t.Name.EndsWith("embeddings.word_embeddings.weight", StringComparison.Ordinal))?.Name;

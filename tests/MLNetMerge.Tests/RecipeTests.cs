@@ -311,6 +311,15 @@ public sealed class RecipeTests
     }
 
     [TestMethod]
+    [DataRow("2GB", 2_000_000_000L)]
+    [DataRow("500MB", 500_000_000L)]
+    [DataRow("500MiB", 524_288_000L)]
+    [DataRow("1GiB", 1_073_741_824L)]
+    [DataRow("4kib", 4_096L)]
+    [DataRow("20B", 20L)]
+    public void ShardSizes_TakeDecimalAndBinaryUnits(string text, long bytes) => Assert.AreEqual(bytes, RecipeParser.ParseSize(text, null));
+
+    [TestMethod]
     public void MergekitAliasesParseToTheSameParameters()
     {
         Family().Save(_dir);

@@ -194,10 +194,10 @@ internal static class RecipeParser
     {
         string t = text.Trim().ToUpperInvariant();
         long mult = 1;
-        foreach (var (suffix, m) in new[] { ("GB", 1_000_000_000L), ("MB", 1_000_000L), ("KB", 1_000L), ("B", 1L) })
+        foreach (var (suffix, m) in new[] { ("GIB", 1L << 30), ("MIB", 1L << 20), ("KIB", 1L << 10), ("GB", 1_000_000_000L), ("MB", 1_000_000L), ("KB", 1_000L), ("B", 1L) })
             if (t.EndsWith(suffix, StringComparison.Ordinal)) { mult = m; t = t[..^suffix.Length]; break; }
         if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v <= 0)
-            throw new RecipeException(source, $"size '{text}' is not a positive size like 2GB or 500MB.");
+            throw new RecipeException(source, $"size '{text}' is not a positive size like 2GB, 500MB or 512MiB.");
         return (long)(v * mult);
     }
 

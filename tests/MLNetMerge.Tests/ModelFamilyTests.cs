@@ -90,11 +90,41 @@ public sealed class ModelFamilyTests
     [TestMethod]
     public void MissingTensor_FoundUnderAPrefix_SaysWhereItIs()
     {
-        // What torch.save({'state_dict': sd, 'epoch': 3}) gives once flattened: every name under 'state_dict.'.
-        var t = new InMemoryCheckpoint("t1.ckpt").Add("state_dict.layers.0.w", [2, 3], new float[6]).Add("state_dict.layers.0.b", [3], new float[3]);
+        // What torch.save({'state_dict': sd, 'epoch': 3}) gives once flattened: every name under 'state_dict.'. With one
+        // weight missing, the prefix cannot be the whole story: the error says where the names are.
+        var t = new InMemoryCheckpoint("t1.ckpt").Add("state_dict.layers.0.w", [2, 3], new float[6]).Add("state_dict.layers.0.bias", [3], new float[3]);
         var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => Create(Model("base.safetensors"), t));
         AssertNames(e, "t1.ckpt", "layers.0.w");
         StringAssert.Contains(e.Message, "the task has 'state_dict.layers.0.w': its weights sit under the prefix 'state_dict.'");
+    }
+
+    [TestMethod]
+    public void AModelClassPrefix_IsReadUnderTheBasesNames_EitherWay()
+    {
+        // A Hugging Face ViTModel base saves 'layers.0.w'; ViTForImageClassification fine-tunes save 'vit.layers.0.w' beside
+        // an unprefixed head. Every merged weight matches once the prefix is removed: the family reads them so.
+        float[] w = [1, 2, 3, 4, 5, 6];
+        var prefixed = new InMemoryCheckpoint("t1.safetensors").Add("vit.layers.0.w", [2, 3], w).Add("vit.layers.0.b", [3], new float[3])
+            .AddInt64("vit.position_ids", [4], [0, 1, 2, 3]).Add("classifier.weight", [2, 3], new float[6]);
+        using (var family = Create(Model("base.safetensors"), prefixed))
+        {
+            var task = family.Tasks[0].Reader;
+            Assert.IsTrue(task.TryGetTensor("layers.0.w", out var info));
+            var read = new float[6];
+            task.ReadFloat32(info, read);
+            CollectionAssert.AreEqual(w, read);
+            Assert.AreEqual("classifier.weight", family.TaskHeads["t1"].Single().Name);
+            StringAssert.Contains(family.PrefixNotes["t1"], "under 'vit.'");
+        }
+        // The other way round: a prefixed base, an unprefixed fine-tune; its head keeps its name.
+        var prefixedBase = new InMemoryCheckpoint("base.safetensors").Add("bert.layers.0.w", [2, 3], new float[6]).Add("bert.layers.0.b", [3], new float[3]);
+        var bare = new InMemoryCheckpoint("t1.safetensors").Add("layers.0.w", [2, 3], w).Add("layers.0.b", [3], new float[3]).Add("classifier.weight", [2, 3], new float[6]);
+        using (var family = Create(prefixedBase, bare))
+        {
+            Assert.IsTrue(family.Tasks[0].Reader.TryGetTensor("bert.layers.0.w", out _));
+            Assert.AreEqual("classifier.weight", family.TaskHeads["t1"].Single().Name);
+            StringAssert.Contains(family.PrefixNotes["t1"], "without the base's prefix 'bert.'");
+        }
     }
 
     [TestMethod]

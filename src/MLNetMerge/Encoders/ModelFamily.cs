@@ -160,6 +160,8 @@ internal sealed class ModelFamily : IDisposable
             (info.DType.IsFloatingPoint() ? merged : copied).Add(info);
         }
         var taskHeads = new Dictionary<string, IReadOnlyList<TensorInfo>>(StringComparer.Ordinal);
+        var prefixes = new Dictionary<string, string>(StringComparer.Ordinal);
+        tasks = [.. tasks.Select(t => AlignPrefix(t, merged, heads, prefixes))];
         foreach (var t in tasks)
         {
             foreach (var b in merged)
@@ -193,8 +195,42 @@ internal sealed class ModelFamily : IDisposable
             }
             taskHeads[t.Name] = headList;
         }
-        return new ModelFamily(baseModel, tasks, heads, merged, copied, taskHeads);
+        return new ModelFamily(baseModel, tasks, heads, merged, copied, taskHeads) { PrefixNotes = prefixes };
     }
+
+    /// <summary>
+    /// A fine-tuned model whose encoder weights sit under a model-class prefix the base lacks (Hugging Face's
+    /// <c>ViTForImageClassification</c> saves <c>vit.…</c> where <c>ViTModel</c> saves <c>…</c>), or lack one the base has,
+    /// read under the base's names: when none of the base's merged tensors is in the task as named, but every one is once
+    /// one leading prefix is added or removed. Heads keep their names. Anything else is left for the checks to name.
+    /// </summary>
+    private static TaskModel AlignPrefix(TaskModel task, List<TensorInfo> merged, HeadFilter heads, Dictionary<string, string> notes)
+    {
+        if (merged.Count == 0 || merged.Any(b => task.Reader.TryGetTensor(b.Name, out _))) return task;
+        string first = merged[0].Name;
+        // The task has P + name: strip P.
+        if (task.Reader.Tensors.FirstOrDefault(x => x.Name.EndsWith("." + first, StringComparison.Ordinal)) is { } longer)
+        {
+            string p = longer.Name[..^first.Length];
+            if (merged.All(b => task.Reader.TryGetTensor(p + b.Name, out _)))
+            {
+                notes[task.Name] = $"task '{task.Name}' names its weights under '{p}', which the base's names lack: they are read under the base's names.";
+                return task with { Reader = new RenamedCheckpoint(task.Reader, n => n.StartsWith(p, StringComparison.Ordinal) ? n[p.Length..] : null) };
+            }
+        }
+        // The base has P + name where the task has name: add P (to everything but the heads).
+        for (int i = first.IndexOf('.'); i > 0; i = first.IndexOf('.', i + 1))
+        {
+            string p = first[..(i + 1)];
+            if (!merged.All(b => b.Name.StartsWith(p, StringComparison.Ordinal) && task.Reader.TryGetTensor(b.Name[p.Length..], out _))) continue;
+            notes[task.Name] = $"task '{task.Name}' names its weights without the base's prefix '{p}': they are read under the base's names.";
+            return task with { Reader = new RenamedCheckpoint(task.Reader, n => heads.IsHead(n) ? null : p + n) };
+        }
+        return task;
+    }
+
+    /// <summary>Tasks whose tensor names were aligned with the base's (<see cref="AlignPrefix"/>), with a sentence each.</summary>
+    public IReadOnlyDictionary<string, string> PrefixNotes { get; private init; } = new Dictionary<string, string>();
 
     /// <summary>Every tensor is read and written whole, in one .NET array (heads too, per task): refuses a larger one.</summary>
     /// <exception cref="IncompatibleModelsException">The tensor has more than <see cref="Array.MaxLength"/> elements.</exception>

@@ -34,6 +34,7 @@ internal static class StructuralRules
             }
         }
         if (MixedDTypes(family) is { } mixed) warnings["dtypes"] = mixed;
+        foreach (var (task, note) in family.PrefixNotes) warnings[$"prefix.{task}"] = note;
         foreach (var (key, message) in parameters.Method.DegenerateSettings(parameters, plan))
             warnings[$"{MergeSummary.WarningPrefix}degenerate.{key}"] = message;
         Check("", parameters.Effective());

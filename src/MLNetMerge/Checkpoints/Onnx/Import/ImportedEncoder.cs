@@ -9,6 +9,17 @@ namespace MLNetMerge.Checkpoints.Onnx.Import;
 /// <param name="Transposed">True when the initializer was stored <c>[in, out]</c> and was transposed.</param>
 internal sealed record ImportedTensor(string Name, string Initializer, bool Transposed);
 
+/// <summary>How a text graph's <c>embedding</c> output pools the hidden states.</summary>
+internal enum GraphPooling
+{
+    /// <summary>The mean over the tokens the mask keeps.</summary>
+    Mean,
+    /// <summary>The first token's hidden state.</summary>
+    FirstToken,
+    /// <summary>BERT's tanh pooler over the first token.</summary>
+    Pooler,
+}
+
 /// <summary>
 /// A torch-exported ONNX encoder traced back to Hugging Face names and layouts (<see cref="TorchEncoderImporter"/>):
 /// its hyper-parameters as read from the graph, the tensors, and where each came from.
@@ -26,7 +37,7 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
 
     /// <summary>Text: the pooling the graph's <c>embedding</c> output computes, written as <c>1_Pooling/config.json</c>
     /// (mean or first token) when no such file lies beside the source; null when the graph does not say.</summary>
-    public Nn.Architectures.TextPooling? Pooling { get; init; }
+    public GraphPooling? Pooling { get; init; }
 
     /// <summary>The engine's name of the architecture (<c>bert</c>, <c>vit</c>, <c>clip_vision</c>).</summary>
     public string ArchitectureName => Config.Architecture;
@@ -69,14 +80,14 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
             written.Add(dst);
         }
         string pooling = Path.Combine(directory, "1_Pooling", "config.json");
-        if (Pooling is Nn.Architectures.TextPooling.Mean or Nn.Architectures.TextPooling.Cls && !File.Exists(pooling))
+        if (Pooling is GraphPooling.Mean or GraphPooling.FirstToken && !File.Exists(pooling))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(pooling)!);
             var json = new Dictionary<string, object>
             {
                 ["word_embedding_dimension"] = Config.HiddenSize,
-                ["pooling_mode_cls_token"] = Pooling == Nn.Architectures.TextPooling.Cls,
-                ["pooling_mode_mean_tokens"] = Pooling == Nn.Architectures.TextPooling.Mean,
+                ["pooling_mode_cls_token"] = Pooling == GraphPooling.FirstToken,
+                ["pooling_mode_mean_tokens"] = Pooling == GraphPooling.Mean,
                 ["pooling_mode_max_tokens"] = false,
                 ["pooling_mode_mean_sqrt_len_tokens"] = false,
             };

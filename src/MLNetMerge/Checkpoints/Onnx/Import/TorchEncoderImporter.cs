@@ -253,14 +253,14 @@ internal static class TorchEncoderImporter
     /// (<c>Div</c> of two <c>ReduceSum</c>s), the first token (<c>Reshape</c> of a <c>Gather</c>) or the tanh pooler; null
     /// when the graph has no such output (a torch export of <c>BertModel</c> leaves pooling to its user).
     /// </summary>
-    internal static Nn.Architectures.TextPooling? EmbeddingPooling(OnnxGraphIndex g)
+    internal static GraphPooling? EmbeddingPooling(OnnxGraphIndex g)
     {
         if (g.Graph.Output.All(o => o.Name != "embedding") || g.Producer("embedding") is not { } node) return null;
         return node.OpType switch
         {
-            "Div" when node.Input.All(i => g.Producer(i) is { OpType: "ReduceSum" }) => Nn.Architectures.TextPooling.Mean,
-            "Reshape" when g.Producer(node.Input[0]) is { OpType: "Gather" } => Nn.Architectures.TextPooling.Cls,
-            "Tanh" => Nn.Architectures.TextPooling.Pooler,
+            "Div" when node.Input.All(i => g.Producer(i) is { OpType: "ReduceSum" }) => GraphPooling.Mean,
+            "Reshape" when g.Producer(node.Input[0]) is { OpType: "Gather" } => GraphPooling.FirstToken,
+            "Tanh" => GraphPooling.Pooler,
             _ => null,
         };
     }

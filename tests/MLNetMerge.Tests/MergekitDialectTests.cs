@@ -138,6 +138,9 @@ public sealed class MergekitDialectTests
     {
         var e = Assert.ThrowsExactly<RecipeException>(() => Run(Family(), "ties", P(("keep", 1.0)), [null, P(("weight", -0.7)), null]));
         StringAssert.Contains(e.Message, "model 't2' has a negative weight");
+        // From a recipe, the refusal names the recipe file.
+        var fromRecipe = Assert.ThrowsExactly<RecipeException>(() => Merge("method: ties\nbase: base.safetensors\nmodels:\n  - { name: t1, path: t1.safetensors, parameters: { weight: -1 } }\n  - { name: t2, path: t2.safetensors }"));
+        StringAssert.EndsWith(fromRecipe.File, "recipe.yaml");
         // Without an election a negative weight is task negation, and merges.
         AssertClose([-4.4f, -2.55f, 0.45f, 5.675f], Run(Family(), "task_arithmetic", P(("scale", 1.0)), [null, P(("weight", -0.7)), null]).Tensors["a"], 1e-6);
     }

@@ -31,6 +31,17 @@ internal static class RecipeRunner
     public static RecipeRunResult Run(MergeRecipe recipe, RecipeRunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(recipe);
+        try { return RunChecked(recipe, options); }
+        catch (RecipeException e) when (e.File is null && recipe.Source is { } source && source != "<flags>")
+        {
+            // A setting refused while the merge runs (a negative weight under sign election, a per-layer list a method
+            // reads once) is the recipe's: say which file.
+            throw new RecipeException(source, e.Message, e);
+        }
+    }
+
+    private static RecipeRunResult RunChecked(MergeRecipe recipe, RecipeRunOptions? options)
+    {
         options ??= new RecipeRunOptions();
         var steps = options.Steps;
         var log = options.Log ?? (_ => { });

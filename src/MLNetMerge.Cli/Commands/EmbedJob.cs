@@ -89,7 +89,12 @@ internal sealed record EmbedJob
             width = head.Classes;
         }
         NpyFile.Write(OutputPath, output, [count, width]);
-        OutputFiles.Record(OutputPath);
+        try { OutputFiles.Record(OutputPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The array is written; only the record that lets a later --force replace it is not.
+            Console.Error.WriteLine($"warning: {OutputPath} is written, but its entry in {OutputFiles.LedgerName} is not ({e.Message}); a later --force will not replace it.");
+        }
         return (count, width);
     }
 

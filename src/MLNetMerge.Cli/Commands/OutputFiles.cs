@@ -38,15 +38,28 @@ internal static class OutputFiles
 
     private const string LedgerFormat = "mlnetmerge.outputs";
 
-    /// <summary>Records <paramref name="path"/> (just written) in its folder's ledger with its SHA-256.</summary>
+    /// <summary>Records <paramref name="path"/> (just written) in its folder's ledger with its SHA-256; runs writing into one
+    /// folder at once take turns (an exclusive <c>.mlnetmerge-outputs.lock</c> beside the ledger).</summary>
     public static void Record(string path)
     {
         string full = Path.GetFullPath(path);
         string ledger = Path.Combine(Path.GetDirectoryName(full)!, LedgerName);
+        using var turn = Exclusive(Path.Combine(Path.GetDirectoryName(full)!, ".mlnetmerge-outputs.lock"));
         var files = ReadLedger(ledger) ?? [];
         files[Path.GetFileName(full)] = Sha256(full);
         var json = new JsonObject { ["format"] = LedgerFormat, ["files"] = new JsonObject(files.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) };
         AtomicFile.Write(ledger, s => s.Write(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n")));
+    }
+
+    /// <summary>Opens <paramref name="lockFile"/> exclusively, waiting up to 30 s for another run that holds it.</summary>
+    private static FileStream Exclusive(string lockFile)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try { return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (DateTime.UtcNow < deadline) { Thread.Sleep(20); }
+        }
     }
 
     /// <summary>Whether the ledger beside <paramref name="full"/> lists it with its present SHA-256.</summary>

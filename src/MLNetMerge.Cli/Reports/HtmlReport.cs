@@ -34,6 +34,7 @@ internal static class HtmlReport
         string target = Path.Combine(folder, "report.html");
         CheckOwn(target);
         AtomicFile.Write(target, s => s.Write(new UTF8Encoding(false).GetBytes(html))); // a temp of its own, never a fixed name a user's file may hold
+        MLNetMerge.Checkpoints.OutputContents.NoteWritten(target);
         return target;
     }
 

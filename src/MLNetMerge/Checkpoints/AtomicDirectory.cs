@@ -86,7 +86,15 @@ internal sealed class AtomicDirectory : IDisposable
         TempFolders.Forget(TempPath);
         TempFolders.NoteCommitted(FinalPath);
         _committed = true;
+        OutputContents.NoteWritten(FinalPath); // an output inside an earlier one (a run's export folder) is recorded there
         if (old is null) return;
+        // Checked again now that the old output is out of the way: a file added since the first check is not deleted.
+        var late = OutputContents.Extras(old);
+        if (late is not { Count: 0 })
+        {
+            _log?.Invoke($"warning: the replaced output was left at {old}: it holds {(late is null ? "a damaged record" : string.Join(", ", late.Take(5)))}, which no run wrote; move what is yours and remove it.");
+            return;
+        }
         try { Directory.Delete(old, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -4,61 +4,105 @@ using System.Text.Json.Nodes;
 namespace MLNetMerge.Checkpoints;
 
 /// <summary>
-/// The record of what an output folder held when MLNetMerge committed it, <c>.mlnetmerge-contents.json</c> (format
-/// <c>mlnetmerge.contents</c>: every file and folder, relative, <c>/</c>-separated, folders ending in <c>/</c>). An
-/// overwrite replaces the folder only when everything in it is either recorded there or written into it later by
-/// MLNetMerge itself (a run's <c>report.json</c> and <c>report.html</c>, files named <c>.mlnetmerge-…</c>, an output
-/// committed inside it with a record of its own, such as a run's export folder): a file a user added is never deleted
-/// with it. Folders written before the record existed carry none and are not checked.
+/// The record of what MLNetMerge wrote into an output folder, <c>.mlnetmerge-contents.json</c> (format
+/// <c>mlnetmerge.contents</c>): every file and folder it held when it was committed (relative, <c>/</c>-separated, folders
+/// ending in <c>/</c>), plus what MLNetMerge wrote into it afterwards — a run's reports, an output committed inside it
+/// (its export folder, <c>nested</c>: that output's own record says what it holds). An overwrite replaces the folder
+/// only when everything in it is so recorded (or named <c>.mlnetmerge-…</c>): a file a user added — a copy of an earlier
+/// output, a page named <c>report.html</c> — is never deleted with it. Outputs whose manifest says they carry a record
+/// (<see cref="ManifestKey"/>) are refused when it is missing or damaged; older outputs carry none and are not checked.
 /// </summary>
 internal static class OutputContents
 {
     /// <summary>The record's file name.</summary>
     public const string RecordName = ".mlnetmerge-contents.json";
 
+    /// <summary>The manifest field (manifest.json, onnx_import.json) by which an output says it carries the record.</summary>
+    public const string ManifestKey = "contents";
+
     private const string Format = "mlnetmerge.contents";
 
-    /// <summary>Names MLNetMerge writes into a committed output folder after the record (a run's reports).</summary>
-    private static readonly HashSet<string> WrittenLater = new(StringComparer.Ordinal) { "report.json", "report.html" };
-
     /// <summary>Writes the record of <paramref name="folder"/>'s entries into it (called just before the folder is committed).</summary>
-    public static void Write(string folder)
+    public static void Write(string folder) => Save(folder, [.. Entries(folder)], []);
+
+    /// <summary>
+    /// Adds <paramref name="path"/> (a file or an output folder MLNetMerge just wrote) to the record of the nearest folder
+    /// above it that has one, if any; a folder is recorded as nested (its own record covers its contents).
+    /// </summary>
+    public static void NoteWritten(string path)
     {
-        var entries = new JsonArray([.. Entries(folder).Select(e => (JsonNode?)JsonValue.Create(e))]);
-        var json = new JsonObject { ["format"] = Format, ["entries"] = entries };
-        File.WriteAllText(Path.Combine(folder, RecordName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        string full = Path.GetFullPath(path).TrimEnd('/', '\\');
+        for (string? dir = Path.GetDirectoryName(full); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (Read(dir) is not { } record) continue;
+            string relative = Path.GetRelativePath(dir, full).Replace('\\', '/');
+            bool folder = Directory.Exists(full);
+            var entries = new SortedSet<string>(record.Entries, StringComparer.Ordinal) { folder ? relative + "/" : relative };
+            var nested = new SortedSet<string>(record.Nested, StringComparer.Ordinal);
+            if (folder) nested.Add(relative + "/");
+            Save(dir, [.. entries], [.. nested]);
+            return;
+        }
     }
 
-    /// <summary>The entries of <paramref name="folder"/> that no run wrote: neither in its record nor written there later by
-    /// MLNetMerge. Empty when the folder has no (readable) record.</summary>
-    public static IReadOnlyList<string> Extras(string folder)
+    /// <summary>The entries of <paramref name="folder"/> that no run wrote: neither in its record (nor, under an output
+    /// recorded as nested, in that output's record) nor named <c>.mlnetmerge-…</c>. Empty when the folder has no record;
+    /// null when its record is damaged (unreadable, another format, a link).</summary>
+    public static IReadOnlyList<string>? Extras(string folder)
     {
-        string record = Path.Combine(folder, RecordName);
-        if (!File.Exists(record) || new FileInfo(record).LinkTarget is not null) return [];
-        HashSet<string> recorded;
-        try
-        {
-            if (JsonNode.Parse(File.ReadAllBytes(record)) is not JsonObject root || root["format"]?.GetValue<string>() != Format || root["entries"] is not JsonArray list)
-                return [];
-            recorded = new HashSet<string>(list.OfType<JsonValue>().Select(v => v.GetValue<string>()), StringComparer.Ordinal);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException) { return []; }
+        string path = Path.Combine(folder, RecordName);
+        if (!File.Exists(path) && !Directory.Exists(path) && new FileInfo(path).LinkTarget is null) return [];
+        if (Read(folder) is not { } record) return null;
+        var recorded = new HashSet<string>(record.Entries, StringComparer.Ordinal);
         var extras = new List<string>();
-        string? nested = null;
+        string? inside = null;
         foreach (var e in Entries(folder))
         {
-            if (nested is not null && e.StartsWith(nested, StringComparison.Ordinal)) continue;
-            if (recorded.Contains(e) || WrittenLater.Contains(e) || Path.GetFileName(e.TrimEnd('/')).StartsWith(".mlnetmerge-", StringComparison.Ordinal)) continue;
-            if (e.EndsWith('/') && File.Exists(Path.Combine(folder, e, RecordName)))
+            if (inside is not null && e.StartsWith(inside, StringComparison.Ordinal)) continue;
+            inside = null;
+            if (record.Nested.Contains(e))
             {
-                // An output committed inside this one later (a run's export folder): its own record says what is its.
-                nested = e;
-                extras.AddRange(Extras(Path.Combine(folder, e)).Select(x => e + x));
+                inside = e;
+                var nested = Extras(Path.Combine(folder, e));
+                if (nested is null) extras.Add(e + RecordName + " (damaged)");
+                else extras.AddRange(nested.Select(x => e + x));
                 continue;
             }
+            if (recorded.Contains(e) || Path.GetFileName(e.TrimEnd('/')).StartsWith(".mlnetmerge-", StringComparison.Ordinal)) continue;
             extras.Add(e);
         }
         return extras;
+    }
+
+    /// <summary>Whether a manifest (its root object) says the folder carries a record.</summary>
+    public static bool Promised(JsonElement manifestRoot) =>
+        manifestRoot.ValueKind == JsonValueKind.Object && manifestRoot.TryGetProperty(ManifestKey, out var c) && c.ValueKind == JsonValueKind.String;
+
+    private sealed record Record(IReadOnlyList<string> Entries, IReadOnlySet<string> Nested);
+
+    private static Record? Read(string folder)
+    {
+        string path = Path.Combine(folder, RecordName);
+        if (!File.Exists(path) || new FileInfo(path).LinkTarget is not null) return null;
+        try
+        {
+            if (JsonNode.Parse(File.ReadAllBytes(path)) is not JsonObject root || root["format"]?.GetValue<string>() != Format || root["entries"] is not JsonArray list)
+                return null;
+            var nested = root["nested"] is JsonArray n ? n.OfType<JsonValue>().Select(v => v.GetValue<string>()) : [];
+            return new Record([.. list.OfType<JsonValue>().Select(v => v.GetValue<string>())], new HashSet<string>(nested, StringComparer.Ordinal));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException) { return null; }
+    }
+
+    private static void Save(string folder, IReadOnlyList<string> entries, IReadOnlyList<string> nested)
+    {
+        var json = new JsonObject
+        {
+            ["format"] = Format,
+            ["entries"] = new JsonArray([.. entries.Select(e => (JsonNode?)JsonValue.Create(e))]),
+        };
+        if (nested.Count > 0) json["nested"] = new JsonArray([.. nested.Select(e => (JsonNode?)JsonValue.Create(e))]);
+        Data.AtomicFile.Write(Path.Combine(folder, RecordName), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n")));
     }
 
     /// <summary>Every entry under <paramref name="folder"/>, relative, sorted; links are entries, never followed.</summary>

@@ -46,6 +46,12 @@ internal static class OutputGuard
         if (format is not null && ReplaceableFormats.Contains(format))
         {
             var extras = OutputContents.Extras(final);
+            bool promised = Promises(manifest) || Promises(Path.Combine(final, ImportRecord));
+            if (extras is null || (promised && !File.Exists(Path.Combine(final, OutputContents.RecordName))))
+                throw new UnsafeOverwriteException(final, $"its record of what earlier runs wrote ({OutputContents.RecordName}) is {(extras is null ? "damaged" : "missing")}, " +
+                    "so what else it holds cannot be told apart: --force replaces only what earlier runs wrote; move the folder away or delete it yourself.");
+            if (MountPointUnder(final) is { } mount)
+                throw new UnsafeOverwriteException(final, $"holds a mount point ({mount}); replacing the folder would delete what is mounted there: unmount it first.");
             if (extras.Count == 0) return;
             throw new UnsafeOverwriteException(final, $"holds {(extras.Count == 1 ? "an entry" : $"{extras.Count} entries")} no run wrote ({string.Join(", ", extras.Take(5))}{(extras.Count > 5 ? ", …" : "")}); " +
                 "--force replaces only what earlier runs wrote: move them away first, or choose another output.");
@@ -72,6 +78,34 @@ internal static class OutputGuard
         if (!Directory.Exists(final) && !File.Exists(final)) return;
         if (!overwrite) throw new OutputExistsException(final);
         CheckReplaceable(final, inputs);
+    }
+
+    /// <summary>Whether the JSON file at <paramref name="manifest"/> says its folder carries a contents record.</summary>
+    private static bool Promises(string manifest)
+    {
+        if (!File.Exists(manifest)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            return OutputContents.Promised(doc.RootElement);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>A mount point at or under <paramref name="folder"/> (Linux, from <c>/proc/self/mountinfo</c>), or null.</summary>
+    public static string? MountPointUnder(string folder)
+    {
+        const string table = "/proc/self/mountinfo";
+        if (!OperatingSystem.IsLinux() || !File.Exists(table)) return null;
+        string real = RealPath(folder);
+        foreach (var line in File.ReadLines(table))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length < 5) continue;
+            string point = System.Text.RegularExpressions.Regex.Replace(fields[4], @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
+            if (IsAtOrUnder(point, real) && point.Length >= real.Length) return point;
+        }
+        return null;
     }
 
     /// <summary>The full path of an output folder, without a trailing separator.</summary>

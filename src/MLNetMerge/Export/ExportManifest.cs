@@ -24,6 +24,7 @@ internal static class ExportManifest
         w.WriteStartObject();
         w.WriteString("format", OutputGuard.OnnxExportFormat);
         w.WriteNumber("version", Version);
+        w.WriteString(OutputContents.ManifestKey, OutputContents.RecordName);
         w.WriteString("method", method);
         if (stage is not null) w.WriteString("stage", stage);
         w.WriteStartArray("tasks");

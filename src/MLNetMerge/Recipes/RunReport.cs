@@ -107,6 +107,7 @@ internal static class RunReport
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var root = new Dictionary<string, object> { ["format"] = FormatName, ["version"] = Version, ["recipes"] = entries };
         Data.AtomicFile.Write(full, s => JsonSerializer.Serialize(s, root, MLNetMerge.Data.JsonText.Indented));
+        Checkpoints.OutputContents.NoteWritten(full);
     }
 
     /// <summary>The entries of a <c>report.json</c>.</summary>

@@ -130,6 +130,56 @@ public sealed class FailureSafetyTests
         StringAssert.Contains(AssertOneLine(Run("run", recipe, "--force")), "(drafts/)");
         Directory.Delete(folder);
         Succeed("run", recipe, "--force");
+
+        // A copy of an earlier output carries a record of its own, and a page a user named report.html looks like a report:
+        // neither was written into this output by a run, so neither is deleted with it.
+        string other = Path.Combine(_dir, "other");
+        Merge(other, Path.Combine(Vision, "base.safetensors"));
+        CopyFolder(other, Path.Combine(output, "backup"));
+        StringAssert.Contains(AssertOneLine(Run("run", recipe, "--force")), "(backup/");
+        Directory.Delete(Path.Combine(output, "backup"), recursive: true);
+        string page = Path.Combine(output, "report.html");
+        File.WriteAllText(page, "<html><title>my notes</title></html>");
+        StringAssert.Contains(AssertOneLine(Run("merge", recipe, "--force")), "(report.html)");
+        File.Delete(page);
+
+        // A damaged or missing record: what else the folder holds cannot be told, so it is not replaced.
+        string record = Path.Combine(output, OutputContents.RecordName);
+        string saved = File.ReadAllText(record);
+        File.WriteAllText(record, "{");
+        StringAssert.Contains(AssertOneLine(Run("run", recipe, "--force")), "is damaged");
+        File.Delete(record);
+        StringAssert.Contains(AssertOneLine(Run("run", recipe, "--force")), "is missing");
+        File.WriteAllText(record, saved);
+        Succeed("run", recipe, "--force");
+    }
+
+    [TestMethod]
+    public void Force_RefusesAnOutputHoldingAMountPoint()
+    {
+        // A folder mounted over a recorded one (tasks/) was emptied through the mount when the old output was deleted.
+        string m = Path.Combine(_dir, "m");
+        Merge(m, Path.Combine(Vision, "base.safetensors"), "--materialize", "a");
+        string mine = Path.Combine(_dir, "mine");
+        Directory.CreateDirectory(mine);
+        File.WriteAllText(Path.Combine(mine, "a.safetensors"), "mine");
+        string tasks = Path.Combine(m, "tasks");
+        if (!Tool("mount", "--bind", mine, tasks)) Assert.Inconclusive("mount --bind is not available here");
+        try
+        {
+            StringAssert.Contains(AssertOneLine(Run("merge", "--method", "task_arithmetic", "--base", Path.Combine(Vision, "base.safetensors"),
+                "--model", $"a={Path.Combine(Vision, "fashion.safetensors")}", "--model", $"b={Path.Combine(Vision, "digits.safetensors")}", "-o", m, "--force")),
+                $"holds a mount point ({tasks})");
+        }
+        finally { Tool("umount", tasks); }
+        Assert.AreEqual("mine", File.ReadAllText(Path.Combine(mine, "a.safetensors")));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        foreach (var d in Directory.GetDirectories(from)) CopyFolder(d, Path.Combine(to, Path.GetFileName(d)));
     }
 
     [TestMethod]
@@ -170,11 +220,14 @@ public sealed class FailureSafetyTests
         Assert.IsFalse(File.Exists(dest));
     }
 
-    private static bool Chattr(string flag, string path)
+    private static bool Chattr(string flag, string path) => Tool("chattr", flag, path);
+
+    /// <summary>Runs a system tool; false when it is missing or fails (not root, no such tool).</summary>
+    private static bool Tool(string name, params string[] args)
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("chattr", [flag, path]) { RedirectStandardError = true })!;
+            using var p = Process.Start(new ProcessStartInfo(name, args) { RedirectStandardError = true })!;
             p.WaitForExit();
             return p.ExitCode == 0;
         }

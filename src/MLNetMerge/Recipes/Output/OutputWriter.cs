@@ -122,6 +122,7 @@ internal static class OutputWriter
         w.WriteStartObject();
         w.WriteString("format", OutputFormat.FormatName);
         w.WriteNumber("version", OutputFormat.FormatVersion);
+        w.WriteString(Checkpoints.OutputContents.ManifestKey, Checkpoints.OutputContents.RecordName);
         w.WriteString("method", summary.Method.Name);
         w.WriteBoolean("per_task", summary.Method.IsPerTask);
         w.WriteStartArray("tasks");

@@ -63,6 +63,7 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
         var record = new Dictionary<string, object>
         {
             ["format"] = OutputGuard.OnnxImportFormat,
+            [OutputContents.ManifestKey] = OutputContents.RecordName,
             ["source"] = Path.GetFileName(Source),
             ["source_sha256"] = FileHashes.Sha256(Source),
             ["architecture"] = ArchitectureName,

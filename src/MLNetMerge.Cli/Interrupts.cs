@@ -38,7 +38,7 @@ internal sealed class Interrupts : IDisposable
         var written = TempFolders.Committed;
         return written.Count == 0
             ? $"interrupted ({name}): stopped; no output was written and the temporary folder was removed."
-            : $"interrupted ({name}): stopped after writing {string.Join(", ", written)}; the steps after it did not run and the temporary folder of the step in progress was removed.";
+            : $"interrupted ({name}): stopped after writing {string.Join(", ", written)}; what would have followed did not run, and the temporary folder of the step in progress was removed.";
     }
 
     /// <summary>Starts handling SIGINT and SIGTERM for this process.</summary>

@@ -63,7 +63,15 @@ public static class Program
                 Console.Error.WriteLine($"error: {usage}");
                 return ExitCodes.BadInput;
             }
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+            int code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+            // A signal that came after the last step that observes it (a report being rendered) still ends the run as a
+            // stopped one: its exit code and line, which name what was written.
+            if (code == 0 && Interrupts.Signal is { } signal)
+            {
+                Console.Error.WriteLine(Interrupts.Message(signal));
+                return Interrupts.ExitCode(signal);
+            }
+            return code;
         }
         catch (Exception e)
         {

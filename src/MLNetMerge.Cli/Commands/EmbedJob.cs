@@ -89,6 +89,7 @@ internal sealed record EmbedJob
             width = head.Classes;
         }
         NpyFile.Write(OutputPath, output, [count, width]);
+        TempFolders.NoteCommitted(Path.GetFullPath(OutputPath));
         try { OutputFiles.Record(OutputPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -35,6 +35,7 @@ internal static class HtmlReport
         CheckOwn(target);
         AtomicFile.Write(target, s => s.Write(new UTF8Encoding(false).GetBytes(html))); // a temp of its own, never a fixed name a user's file may hold
         MLNetMerge.Checkpoints.OutputContents.NoteWritten(target);
+        MLNetMerge.Checkpoints.TempFolders.NoteCommitted(target);
         return target;
     }
 

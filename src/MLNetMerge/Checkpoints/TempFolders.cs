@@ -65,7 +65,7 @@ internal static partial class TempFolders
 
     private static readonly ConcurrentQueue<string> CommittedOutputs = new();
 
-    /// <summary>Notes an output folder this process committed (for an interrupted run's last line).</summary>
+    /// <summary>Notes an output (a folder, or a report or array file) this process committed, for an interrupted run's last line.</summary>
     public static void NoteCommitted(string final) => CommittedOutputs.Enqueue(final);
 
     /// <summary>The output folders this process committed, in order.</summary>

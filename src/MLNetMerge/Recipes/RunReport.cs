@@ -108,6 +108,7 @@ internal static class RunReport
         var root = new Dictionary<string, object> { ["format"] = FormatName, ["version"] = Version, ["recipes"] = entries };
         Data.AtomicFile.Write(full, s => JsonSerializer.Serialize(s, root, MLNetMerge.Data.JsonText.Indented));
         Checkpoints.OutputContents.NoteWritten(full);
+        Checkpoints.TempFolders.NoteCommitted(full);
     }
 
     /// <summary>The entries of a <c>report.json</c>.</summary>

@@ -29,7 +29,9 @@ internal static class ImportCommand
             int transposed = imported.Map.Count(m => m.Transposed);
             Console.WriteLine($"{imported.ArchitectureName}: {imported.Map.Count} tensors ({transposed} Linear weights transposed from [in, out]), "
                 + $"{imported.Tensors.Tensors.Where(t => t.DType == Tensors.DType.F32).Sum(t => t.ElementCount):N0} parameters → {dir}");
-            foreach (var f in Directory.GetFiles(dir).Order(StringComparer.Ordinal)) Console.WriteLine($"  {f}");
+            // The files of the model folder, its sub-folders' (1_Pooling/) included; the tool's own record is not one of them.
+            foreach (var f in Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith(".mlnetmerge-", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+                Console.WriteLine($"  {f}");
             return 0;
         });
         return cmd;

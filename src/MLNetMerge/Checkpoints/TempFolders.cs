@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -28,12 +27,6 @@ internal static partial class TempFolders
     /// <see cref="OperationCanceledException"/>), so a removed folder is not created again before the process exits.</summary>
     public static void StopWriting() => _stopping = true;
 
-    private static readonly Lazy<long> StartTicks = new(() =>
-    {
-        try { return Process.GetCurrentProcess().StartTime.ToUniversalTime().Ticks; }
-        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception) { return 0; }
-    });
-
     [GeneratedRegex(@"^\.(?<name>.+)\.(?<kind>tmp|old)-(?<pid>\d{1,10})-(?<guid>[0-9a-f]{32})$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
@@ -57,7 +50,7 @@ internal static partial class TempFolders
     {
         string guid = Path.GetFileName(path).Split('-')[^1];
         File.WriteAllText(Path.Combine(path, MarkerName),
-            string.Create(CultureInfo.InvariantCulture, $"mlnetmerge-temp {guid} {Environment.ProcessId} {StartTicks.Value}\n"));
+            string.Create(CultureInfo.InvariantCulture, $"mlnetmerge-temp {guid} {Environment.ProcessId} {Data.ProcessIdentity.StartTicks}\n"));
     }
 
     /// <summary>Stops tracking <paramref name="path"/> (committed or deleted).</summary>
@@ -160,20 +153,5 @@ internal static partial class TempFolders
         }
     }
 
-    /// <summary>Whether process <paramref name="pid"/> runs and is the one that started at <paramref name="startTicks"/>
-    /// (a reused process id is another process). Unknown start times count as alive.</summary>
-    private static bool IsAlive(int pid, long startTicks)
-    {
-        if (pid == Environment.ProcessId) return startTicks == StartTicks.Value || startTicks == 0;
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            if (process.HasExited) return false;
-            if (startTicks == 0) return true;
-            long ticks = process.StartTime.ToUniversalTime().Ticks;
-            return Math.Abs(ticks - startTicks) < TimeSpan.TicksPerSecond;
-        }
-        catch (ArgumentException) { return false; } // no such process
-        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception) { return true; }
-    }
+    private static bool IsAlive(int pid, long startTicks) => Data.ProcessIdentity.IsAlive(pid, startTicks);
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
 namespace MLNetMerge.Data;
 
 /// <summary>
@@ -5,7 +8,7 @@ namespace MLNetMerge.Data;
 /// and <see cref="Commit"/> flushes it and renames it over the destination (a rename within one directory is atomic on
 /// POSIX file systems). Disposing without committing deletes the temporary file and leaves the destination untouched.
 /// </summary>
-internal sealed class AtomicFile : IDisposable
+internal sealed partial class AtomicFile : IDisposable
 {
     private readonly string _destination;
     private readonly string _temp;
@@ -27,10 +30,35 @@ internal sealed class AtomicFile : IDisposable
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        CleanStale(full); // a killed writer's leftover (its process has ended)
+        string temp = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture,
+            $".{Path.GetFileName(full)}.{Environment.ProcessId}-{ProcessIdentity.StartTicks}-{Guid.NewGuid():N}.tmp"));
         var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         return new AtomicFile(full, temp, stream);
     }
+
+    /// <summary>Deletes the temporary files (<c>.NAME.PID-START-GUID.tmp</c>) of writes to <paramref name="destination"/>
+    /// whose process has ended — killed before it could delete them; a live process's are left alone.</summary>
+    public static IReadOnlyList<string> CleanStale(string destination)
+    {
+        string dir = Path.GetDirectoryName(destination)!, prefix = "." + Path.GetFileName(destination) + ".";
+        var removed = new List<string>();
+        if (!Directory.Exists(dir)) return removed;
+        foreach (var path in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+        {
+            var m = TempName().Match(Path.GetFileName(path)[prefix.Length..]);
+            if (!m.Success || new FileInfo(path).LinkTarget is not null) continue;
+            if (!int.TryParse(m.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                || !long.TryParse(m.Groups["start"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long start)
+                || ProcessIdentity.IsAlive(pid, start)) continue;
+            try { File.Delete(path); removed.Add(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    [GeneratedRegex(@"^(?<pid>\d{1,10})-(?<start>\d{1,20})-(?<guid>[0-9a-f]{32})\.tmp$", RegexOptions.CultureInvariant)]
+    private static partial Regex TempName();
 
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, replacing any existing file.</summary>
     public static void Write(string path, Action<Stream> write)

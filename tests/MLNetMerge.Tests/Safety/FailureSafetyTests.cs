@@ -220,6 +220,25 @@ public sealed class FailureSafetyTests
         Assert.IsFalse(File.Exists(dest));
     }
 
+    [TestMethod]
+    public void AKilledWritersTemporaryFile_IsRemovedByTheNextWrite_ALiveOnesIsNot()
+    {
+        // `kill -9` during an embed left `.y.npy.<guid>.tmp` that nothing removed. Temporary files now carry their
+        // process's id and start time; the next write to the same file removes those of processes that have ended.
+        string dest = Path.Combine(_dir, "y.npy");
+        using var dead = Process.Start(new ProcessStartInfo("true"))!;
+        dead.WaitForExit();
+        string stale = Path.Combine(_dir, $".y.npy.{dead.Id}-{DateTime.UtcNow.Ticks}-{Guid.NewGuid():N}.tmp");
+        string live = Path.Combine(_dir, $".y.npy.{Environment.ProcessId}-{MLNetMerge.Data.ProcessIdentity.StartTicks}-{Guid.NewGuid():N}.tmp");
+        string unrelated = Path.Combine(_dir, ".y.npy.notes.tmp");
+        foreach (var f in new[] { stale, live, unrelated }) File.WriteAllText(f, "x");
+        AtomicFile.Write(dest, s => s.Write(new byte[] { 1, 2, 3 }));
+        Assert.IsFalse(File.Exists(stale), "a dead process's temporary is removed");
+        Assert.IsTrue(File.Exists(live), "a live process's is left alone");
+        Assert.IsTrue(File.Exists(unrelated), "a file not named like a temporary is never touched");
+        CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }, File.ReadAllBytes(dest));
+    }
+
     private static bool Chattr(string flag, string path) => Tool("chattr", flag, path);
 
     /// <summary>Runs a system tool; false when it is missing or fails (not root, no such tool).</summary>

@@ -31,7 +31,7 @@ internal static class ExportCommand
             string mergedDir = r.GetValue(merged)!;
             string? baseGiven = r.GetValue(basePath);
             // The export folder must not be (or hold) what the export reads: an overwrite would delete it.
-            OutputGuard.CheckHoldsNoInput(Path.GetFullPath(r.GetValue(output)!.TrimEnd('/', '\\')), new[] { mergedDir, r.GetValue(config), baseGiven }.OfType<string>());
+            OutputGuard.CheckHoldsNoInput(OutputGuard.OutputFolder(r.GetValue(output)!), new[] { mergedDir, r.GetValue(config), baseGiven }.OfType<string>());
             var (model, stages) = OutputFormat.LoadPipeline(mergedDir);
             var stage = PickStage(stages, r.GetValue(stageOption), Path.Combine(mergedDir, "manifest.json"));
             object? architecture = r.GetValue(config) is { } configPath ? ModelConfigFile.Load(configPath).Item2 : null;

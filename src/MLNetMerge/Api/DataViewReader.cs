@@ -63,8 +63,10 @@ internal static class DataViewReader
             labelOf is null ? null : kv.Value.Labels.ToArray(), family.ClassNames(kv.Key)), StringComparer.Ordinal);
     }
 
+    /// <summary>The first NaN or infinity of <paramref name="row"/>, or −1; a finite maximum magnitude (vectorised) settles most rows.</summary>
     private static int FirstNonFinite(float[] row)
     {
+        if (row.Length == 0 || float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<float>(row))) return -1;
         for (int i = 0; i < row.Length; i++)
             if (!float.IsFinite(row[i])) return i;
         return -1;

@@ -41,12 +41,12 @@ internal static class OutputGuard
         CheckHoldsNoInput(final, inputs);
         if (!Directory.EnumerateFileSystemEntries(final).Any()) return; // an empty folder: nothing to lose
         string manifest = Path.Combine(final, "manifest.json");
-        string? format = ManifestFormat(manifest)
-            ?? (ManifestFormat(Path.Combine(final, ImportRecord)) is OnnxImportFormat ? OnnxImportFormat : null);
+        var (format, promised) = ReadManifest(manifest);
+        if (format is null && ReadManifest(Path.Combine(final, ImportRecord)) is (OnnxImportFormat, var importPromised))
+            (format, promised) = (OnnxImportFormat, importPromised);
         if (format is not null && ReplaceableFormats.Contains(format))
         {
             var extras = OutputContents.Extras(final);
-            bool promised = Promises(manifest) || Promises(Path.Combine(final, ImportRecord));
             if (extras is null || (promised && !File.Exists(Path.Combine(final, OutputContents.RecordName))))
                 throw new UnsafeOverwriteException(final, $"its record of what earlier runs wrote ({OutputContents.RecordName}) is {(extras is null ? "damaged" : "missing")}, " +
                     "so what else it holds cannot be told apart: --force replaces only what earlier runs wrote; move the folder away or delete it yourself.");
@@ -78,18 +78,6 @@ internal static class OutputGuard
         if (!Directory.Exists(final) && !File.Exists(final)) return;
         if (!overwrite) throw new OutputExistsException(final);
         CheckReplaceable(final, inputs);
-    }
-
-    /// <summary>Whether the JSON file at <paramref name="manifest"/> says its folder carries a contents record.</summary>
-    private static bool Promises(string manifest)
-    {
-        if (!File.Exists(manifest)) return false;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
-            return OutputContents.Promised(doc.RootElement);
-        }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>A mount point at or under <paramref name="folder"/> (Linux, from <c>/proc/self/mountinfo</c>), or null.</summary>
@@ -172,20 +160,25 @@ internal static class OutputGuard
     }
 
     /// <summary>The <c>format</c> a JSON manifest names, or null when there is none (missing, unreadable, not JSON, no format).</summary>
-    public static string? ManifestFormat(string manifest)
+    public static string? ManifestFormat(string manifest) => ReadManifest(manifest).Format;
+
+    /// <summary>A JSON manifest's <c>format</c> and whether it says its folder carries a contents record; (null, false)
+    /// when there is none (missing, too large, unreadable, not JSON).</summary>
+    private static (string? Format, bool Contents) ReadManifest(string manifest)
     {
-        if (!File.Exists(manifest)) return null;
+        if (!File.Exists(manifest)) return (null, false);
         try
         {
             var info = new FileInfo(manifest);
-            if (info.Length > 16 << 20) return null; // a manifest is a few kilobytes
+            if (info.Length > 16 << 20) return (null, false); // a manifest is a few kilobytes
             using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String
-                ? f.GetString() : null;
+            var root = doc.RootElement;
+            string? format = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            return (format, OutputContents.Promised(root));
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
-            return null;
+            return (null, false);
         }
     }
 

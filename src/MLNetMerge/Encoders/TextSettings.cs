@@ -24,7 +24,7 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
 {
     /// <summary>File names (relative to the model folder) that carry text settings, in the order they are looked for.</summary>
     public static readonly IReadOnlyList<string> FileNames =
-        ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "sentence_bert_config.json", Path.Combine("1_Pooling", "config.json")];
+        ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "sentence_bert_config.json", Data.PoolingConfigFile.RelativePath];
 
     /// <summary>Reads the settings of the text model in <paramref name="directory"/>.</summary>
     /// <param name="directory">The folder of the model's <c>config.json</c>.</param>
@@ -45,7 +45,7 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
             && sbert.TryGetProperty("max_seq_length", out var msl) && msl.TryGetInt32(out int m) && m >= 1)
             length = Math.Min(m, positions);
         var pooling = TextPooling.Pooler;
-        string poolingFile = Path.Combine(directory, "1_Pooling", "config.json");
+        string poolingFile = Path.Combine(directory, Data.PoolingConfigFile.RelativePath);
         if (ReadJson(poolingFile) is { } pool)
         {
             bool Mode(string key) => pool.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.True;
@@ -89,14 +89,10 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
             w.WriteBoolean("do_lower_case", LowerCase);
         });
         if (Pooling != TextPooling.Pooler)
-            Json(Path.Combine("1_Pooling", "config.json"), w =>
-            {
-                w.WriteNumber("word_embedding_dimension", hiddenSize);
-                w.WriteBoolean("pooling_mode_cls_token", Pooling == TextPooling.Cls);
-                w.WriteBoolean("pooling_mode_mean_tokens", Pooling == TextPooling.Mean);
-                w.WriteBoolean("pooling_mode_max_tokens", false);
-                w.WriteBoolean("pooling_mode_mean_sqrt_len_tokens", false);
-            });
+        {
+            Data.PoolingConfigFile.Write(Path.Combine(directory, Data.PoolingConfigFile.RelativePath), hiddenSize, firstToken: Pooling == TextPooling.Cls);
+            written.Add(Data.PoolingConfigFile.RelativePath);
+        }
         return written;
     }
 

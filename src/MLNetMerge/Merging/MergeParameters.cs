@@ -160,16 +160,18 @@ internal sealed class MergeParameters
     public IEnumerable<double> Numbers(string name, int task)
     {
         var decl = Declared(name);
-        var v = task < _perModel.Length && _perModel[task].TryGetValue(name, out var pm) ? pm : _global.GetValueOrDefault(name);
-        return v is null ? [decl.Default] : Numbers(v);
+        return ValueFor(name, task) is { } v ? Numbers(v) : [decl.Default];
     }
+
+    /// <summary>What the recipe gave <paramref name="name"/> for model <paramref name="task"/>: its own value, else the global one, else null.</summary>
+    private ParameterValue? ValueFor(string name, int task) =>
+        task < _perModel.Length && _perModel[task].TryGetValue(name, out var own) ? own : _global.GetValueOrDefault(name);
 
     /// <summary>True when <paramref name="name"/> has one value for the whole model (for <paramref name="task"/>): not a per-layer list or filter list.</summary>
     public bool IsUniform(string name, int task)
     {
         Declared(name);
-        var v = task < _perModel.Length && _perModel[task].TryGetValue(name, out var pm) ? pm : _global.GetValueOrDefault(name);
-        return v is null or ParameterValue.Scalar or ParameterValue.Text;
+        return ValueFor(name, task) is null or ParameterValue.Scalar or ParameterValue.Text;
     }
 
     /// <summary>Refuses a per-layer or filter list for <paramref name="name"/>, which the method reads once for the whole

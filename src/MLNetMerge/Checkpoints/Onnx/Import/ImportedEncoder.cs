@@ -33,7 +33,7 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
     /// <summary>Tokenizer and pooling files copied from beside the ONNX file when present.</summary>
     public static readonly IReadOnlyList<string> TokenizerFiles =
         ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
-         "sentence_bert_config.json", Path.Combine("1_Pooling", "config.json")];
+         "sentence_bert_config.json", Data.PoolingConfigFile.RelativePath];
 
     /// <summary>Text: the pooling the graph's <c>embedding</c> output computes, written as <c>1_Pooling/config.json</c>
     /// (mean or first token) when no such file lies beside the source; null when the graph does not say.</summary>
@@ -80,19 +80,10 @@ internal sealed record ImportedEncoder(string Source, ImportedConfig Config, InM
             File.Copy(src, dst, overwrite: true);
             written.Add(dst);
         }
-        string pooling = Path.Combine(directory, "1_Pooling", "config.json");
+        string pooling = Path.Combine(directory, Data.PoolingConfigFile.RelativePath);
         if (Pooling is GraphPooling.Mean or GraphPooling.FirstToken && !File.Exists(pooling))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(pooling)!);
-            var json = new Dictionary<string, object>
-            {
-                ["word_embedding_dimension"] = Config.HiddenSize,
-                ["pooling_mode_cls_token"] = Pooling == GraphPooling.FirstToken,
-                ["pooling_mode_mean_tokens"] = Pooling == GraphPooling.Mean,
-                ["pooling_mode_max_tokens"] = false,
-                ["pooling_mode_mean_sqrt_len_tokens"] = false,
-            };
-            Data.AtomicFile.Write(pooling, s => JsonSerializer.Serialize(s, json, MLNetMerge.Data.JsonText.Indented));
+            Data.PoolingConfigFile.Write(pooling, Config.HiddenSize, firstToken: Pooling == GraphPooling.FirstToken);
             written.Add(pooling);
         }
         return written;

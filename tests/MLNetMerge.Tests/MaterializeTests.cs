@@ -39,7 +39,7 @@ public sealed class MaterializeTests
     {
         foreach (var method in MergeMethods.All.Where(m => !m.IsPerTask))
         {
-            using var family = Family(method.MaxModels == 2 ? 2 : 3);
+            using var family = Family(Math.Min(method.MaxModels, 3));
             var sink = new CapturingSink();
             var p = new MergeParameters(method, null, family.TaskNames.Select(_ => (IReadOnlyDictionary<string, ParameterValue>?)null).ToList());
             MergeExecutor.Run(family, method, p, sink, new MergeExecutionOptions { Materialize = family.TaskNames });

@@ -23,6 +23,7 @@ public sealed class MergeRunTests
             "lines",                                               // LinesTests, Methods2ReferenceTests (Fixtures/lines)
             "pcb",                                                 // PcbTests, Methods2ReferenceTests (Fixtures/pcb)
             "tatr",                                                // TatrTests, Methods2ReferenceTests (Fixtures/tatr)
+            "nearswap", "arcee_fusion",                            // NearSwapArceeFusionTests, Methods2ReferenceTests (Fixtures/mergekit_extra)
         }, MergeMethods.All.Select(m => m.Name).ToArray());
     }
 

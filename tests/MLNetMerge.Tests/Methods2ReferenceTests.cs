@@ -11,14 +11,16 @@ namespace MLNetMerge.Tests;
 /// nuslerp, multislerp, karcher, sce and breadcrumbs_ties) on a seeded 3-task family of six tensors (two 2-D weights in
 /// a block, a bias, a norm, an embedding, a 3-D tensor); and LiNeS, PCB and TATR against <c>tools/make_lines_fixtures.py</c>,
 /// <c>tools/make_pcb_fixtures.py</c> and <c>tools/make_tatr_fixtures.py</c> (float64, the papers' definitions) on a 3-task
-/// family of three blocks, an embedding and a final norm (for PCB also with its task vectors scaled by 1/50). Every merged tensor must match to <c>rtol·max|θ_ref − θ0| +
+/// family of three blocks, an embedding and a final norm (for PCB also with its task vectors scaled by 1/50); and mergekit's
+/// nearswap and arcee_fusion against <c>tools/make_mergekit_extra_fixtures.py</c> (mergekit's definitions) on the first
+/// task of the round-2 family. Every merged tensor must match to <c>rtol·max|θ_ref − θ0| +
 /// 1e-6</c>: float32 rounding for the closed-form methods (2e-5; measured ≤ 1.6e-6), the Adam trajectory for WUDI (2e-4; measured ≤ 1e-6).
 /// </summary>
 [TestClass]
 public sealed class Methods2ReferenceTests
 {
     /// <summary>The fixture folders, each with its own family and cases.json.</summary>
-    private static readonly string[] Fixtures = ["methods2", "lines", "pcb", "pcb_small", "tatr"];
+    private static readonly string[] Fixtures = ["methods2", "lines", "pcb", "pcb_small", "tatr", "mergekit_extra"];
 
     private static string Dir(string fixture) => Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
 

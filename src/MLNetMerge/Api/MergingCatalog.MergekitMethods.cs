@@ -1,6 +1,6 @@
 namespace MLNetMerge;
 
-// mergekit's methods beyond the papers' (nuslerp, multislerp, karcher, sce): per method a short overload and one taking
+// mergekit's methods beyond the papers' (nuslerp, multislerp, karcher, sce, nearswap, arcee_fusion): per method a short overload and one taking
 // the method's Options. mergekit's composite names (dare_ties, della_linear, breadcrumbs_ties, …) are aliases of
 // registry methods with implied parameters: Merge(family, "della_linear", parameters) reaches them.
 public sealed partial class MergingCatalog
@@ -56,4 +56,32 @@ public sealed partial class MergingCatalog
     /// <param name="family">The base and fine-tuned checkpoints.</param>
     /// <param name="options">The settings.</param>
     public MergeEstimator Sce(MergeFamily family, SceOptions options) => Merge(family, options);
+
+    /// <summary>mergekit's nearswap: the fine-tuned model's values where they lie within <c>t</c> of the base, the base
+    /// moved <c>t</c> toward them elsewhere (alchemonaut 2024; Goddard et al. 2024, arXiv:2403.13257).</summary>
+    /// <param name="family">The base and exactly one fine-tuned checkpoint.</param>
+    /// <param name="t">Sameness threshold. Default 0.0001.</param>
+    /// <param name="task">The task the transformer serves; null: its one task (columns suffixed <c>.{task}</c>).</param>
+    public MergeEstimator NearSwap(MergeFamily family, double? t = null, string? task = null)
+    {
+        var options = new NearSwapOptions { Task = task };
+        if (t is { } threshold) options.T = threshold;
+        return Merge(family, options);
+    }
+
+    /// <summary>mergekit's nearswap (alchemonaut 2024; Goddard et al. 2024, arXiv:2403.13257), with every setting.</summary>
+    /// <param name="family">The base and exactly one fine-tuned checkpoint.</param>
+    /// <param name="options">The settings.</param>
+    public MergeEstimator NearSwap(MergeFamily family, NearSwapOptions options) => Merge(family, options);
+
+    /// <summary>mergekit's arcee_fusion: the fine-tuned model's changes at the elements whose importance |τ|·KL(row) lies
+    /// above the tensor's upper fence (Arcee AI 2025; Goddard et al. 2024, arXiv:2403.13257).</summary>
+    /// <param name="family">The base and exactly one fine-tuned checkpoint.</param>
+    /// <param name="task">The task the transformer serves; null: its one task (columns suffixed <c>.{task}</c>).</param>
+    public MergeEstimator ArceeFusion(MergeFamily family, string? task = null) => Merge(family, new ArceeFusionOptions { Task = task });
+
+    /// <summary>mergekit's arcee_fusion (Arcee AI 2025; Goddard et al. 2024, arXiv:2403.13257), with every setting.</summary>
+    /// <param name="family">The base and exactly one fine-tuned checkpoint.</param>
+    /// <param name="options">The settings.</param>
+    public MergeEstimator ArceeFusion(MergeFamily family, ArceeFusionOptions options) => Merge(family, options);
 }

@@ -33,6 +33,8 @@ internal static class MergeMethods
         new MultiSlerp(),
         new Karcher(),
         new Sce(),
+        new NearSwap(),
+        new ArceeFusion(),
     ];
 
     /// <summary>

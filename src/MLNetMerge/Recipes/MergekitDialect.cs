@@ -44,7 +44,7 @@ internal static class MergekitDialect
     /// <param name="implied">Parameters implied so far (an alias's).</param>
     /// <param name="source">The recipe file, for errors.</param>
     /// <exception cref="RecipeException">slerp without the base among its two models, nuslerp with it, or a model without
-    /// the <c>weight</c> mergekit requires.</exception>
+    /// the <c>weight</c> mergekit requires, or nearswap without its <c>t</c>.</exception>
     public static (List<RecipeModel> Models, Dictionary<string, string> Implied) Apply(MergeMethod method, string name, List<RecipeModel> models,
         string? basePath, IReadOnlyDictionary<string, ParameterValue> parameters, IReadOnlyDictionary<string, string> implied, string? source)
     {
@@ -53,6 +53,8 @@ internal static class MergekitDialect
             foreach (var (k, v) in defaults) allImplied.TryAdd(k, v);
         if (WeightRequired.Contains(method.Name) && !parameters.ContainsKey("weight") && models.FirstOrDefault(x => !x.Parameters.ContainsKey("weight")) is { } unweighted)
             throw new RecipeException(source, $"mergekit's {name} requires a 'weight' for every model; model '{unweighted.Name}' has none (give it under the model's parameters, or one for all under 'parameters').");
+        if (method.Name == "nearswap" && !parameters.ContainsKey("t"))
+            throw new RecipeException(source, $"mergekit's {name} requires 't', the sameness threshold (e.g. t: 0.0001), under 'parameters'.");
         if (basePath is null)
         {
             // No base: the first model stands in for shapes; nuslerp and multislerp then interpolate the raw weights.

@@ -25,8 +25,8 @@ internal static class ConformanceFamily
         Tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
 
     /// <summary>The same family through the public API (its engine family is <see cref="MergeFamily.Family"/>).</summary>
-    public static MergeFamily OpenPublic(Microsoft.ML.MLContext ml) => ml.Merging().LoadFamily(Path.Combine(ZooPaths.Vision, "base.safetensors"),
-        Tasks.Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
+    public static MergeFamily OpenPublic(Microsoft.ML.MLContext ml, string[]? tasks = null) => ml.Merging().LoadFamily(Path.Combine(ZooPaths.Vision, "base.safetensors"),
+        (tasks ?? Tasks).Select(t => (t, Path.Combine(ZooPaths.Vision, t + ".safetensors"))));
 
     /// <summary>The first <paramref name="count"/> test examples of each task, labeled.</summary>
     public static IReadOnlyDictionary<string, TaskDataset> Test(int count = Examples)

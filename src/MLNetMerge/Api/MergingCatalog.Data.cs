@@ -38,20 +38,67 @@ public sealed partial class MergingCatalog
             .Build();
     }
 
+    /// <summary>Images to the family's <see cref="MergeColumns.PixelValues"/> normalised as the family's encoder was
+    /// trained: <see cref="MergeFamily.PixelMean"/> and <see cref="MergeFamily.PixelStd"/> (its <c>preprocessor_config.json</c>),
+    /// or 0.5 and 0.5 (ViT's, the bundled zoos') when it has none. Paths are absolute or relative to the working directory.</summary>
+    /// <param name="family">The family whose encoder reads the pixels.</param>
+    /// <param name="imagePathColumnName">Text column of image paths.</param>
+    /// <exception cref="ArgumentException">The family's encoder does not read images.</exception>
+    /// <exception cref="MergeException">The family's <c>preprocessor_config.json</c> is malformed.</exception>
+    public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName) => ImagePixels(family, imagePathColumnName, imageFolder: null);
+
+    /// <summary>Images to the family's <see cref="MergeColumns.PixelValues"/> normalised as the family's encoder was
+    /// trained (see <see cref="ImagePixels(MergeFamily, string)"/>), paths relative to <paramref name="imageFolder"/>.</summary>
+    /// <param name="family">The family whose encoder reads the pixels.</param>
+    /// <param name="imagePathColumnName">Text column of image paths.</param>
+    /// <param name="imageFolder">Folder the paths are relative to (saved with the model); null for absolute paths.</param>
+    /// <exception cref="ArgumentException">The family's encoder does not read images.</exception>
+    /// <exception cref="MergeException">The family's <c>preprocessor_config.json</c> is malformed.</exception>
+    public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName, string? imageFolder)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        if (family.ImageSize == 0) throw new ArgumentException("the family's encoder does not read images.", nameof(family));
+        float[] mean = family.PixelMean is { } m ? [.. m] : [.. Enumerable.Repeat(0.5f, family.ImageChannels)];
+        float[] std = family.PixelStd is { } s ? [.. s] : [.. Enumerable.Repeat(0.5f, family.ImageChannels)];
+        return ImagePixels(family, imagePathColumnName, imageFolder, mean, std);
+    }
+
     /// <summary>Images to the family's <see cref="MergeColumns.PixelValues"/>: ML.NET's <c>LoadImages</c>,
-    /// <c>ResizeImages</c> (to the encoder's side) and <c>ExtractPixels</c> (channel-planar, <c>(pixel/255 − mean)/std</c>).</summary>
+    /// <c>ResizeImages</c> (to the encoder's side) and <c>ExtractPixels</c> (channel-planar, <c>(pixel/255 − mean)/std</c>),
+    /// one mean and std for every channel.</summary>
     /// <param name="family">The family whose encoder reads the pixels.</param>
     /// <param name="imagePathColumnName">Text column of image paths.</param>
     /// <param name="imageFolder">Folder the paths are relative to (saved with the model); null for absolute paths.</param>
     /// <param name="mean">Pixel mean on [0, 1], every channel. Default 0.5 (ViT's).</param>
     /// <param name="std">Pixel standard deviation on [0, 1], every channel. Default 0.5 (ViT's).</param>
-    /// <exception cref="ArgumentException">The family's encoder does not read images.</exception>
+    /// <exception cref="ArgumentException">The family's encoder does not read images, or the mean or std is not finite or the std not positive.</exception>
     public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName, string? imageFolder = null, float mean = 0.5f, float std = 0.5f)
     {
         ArgumentNullException.ThrowIfNull(family);
+        return ImagePixels(family, imagePathColumnName, imageFolder, [.. Enumerable.Repeat(mean, Math.Max(family.ImageChannels, 1))], [.. Enumerable.Repeat(std, Math.Max(family.ImageChannels, 1))]);
+    }
+
+    /// <summary>Images to the family's <see cref="MergeColumns.PixelValues"/> with a mean and std per channel (CLIP's
+    /// <c>[0.4815, 0.4578, 0.4082]</c> / <c>[0.2686, 0.2613, 0.2758]</c>, ImageNet's, …): each channel's plane is extracted
+    /// with its own <c>(pixel/255 − mean[c])/std[c]</c> and the planes are concatenated in R, G, B order.</summary>
+    /// <param name="family">The family whose encoder reads the pixels.</param>
+    /// <param name="imagePathColumnName">Text column of image paths.</param>
+    /// <param name="imageFolder">Folder the paths are relative to (saved with the model); null for absolute paths.</param>
+    /// <param name="mean">Pixel mean on [0, 1], one per channel.</param>
+    /// <param name="std">Pixel standard deviation on [0, 1], one per channel, positive.</param>
+    /// <exception cref="ArgumentException">The family's encoder does not read images, not one mean and one std per channel,
+    /// or a mean that is not finite or a std that is not positive and finite.</exception>
+    public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName, string? imageFolder, float[] mean, float[] std)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(std);
         if (family.ImageSize == 0) throw new ArgumentException("the family's encoder does not read images.", nameof(family));
-        var (offset, scale) = ImagePixelSteps.OffsetAndScale(mean, std);
-        return ImagePixelSteps.Create(_ml, MergeColumns.PixelValues, imagePathColumnName, imageFolder, family.ImageSize, family.ImageChannels, offset, scale);
+        if (mean.Length != family.ImageChannels || std.Length != family.ImageChannels)
+            throw new ArgumentException($"{mean.Length} means and {std.Length} stds; the family's encoder has {family.ImageChannels} channels.", nameof(mean));
+        var pairs = mean.Zip(std, ImagePixelSteps.OffsetAndScale).ToArray();
+        return ImagePixelSteps.Create(_ml, MergeColumns.PixelValues, imagePathColumnName, imageFolder, family.ImageSize, family.ImageChannels,
+            [.. pairs.Select(p => p.Offset)], [.. pairs.Select(p => p.Scale)]);
     }
 
     /// <summary>Text to the family's <see cref="MergeColumns.InputIds"/> and <see cref="MergeColumns.AttentionMask"/>:

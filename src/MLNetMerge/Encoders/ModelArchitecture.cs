@@ -58,10 +58,12 @@ internal sealed class ModelArchitecture
     public string? Directory => ConfigPath is null ? null : Path.GetDirectoryName(ConfigPath);
 
     /// <summary>The model's description files present in <see cref="Directory"/> (relative names): <c>config.json</c> and
-    /// the tokenizer and pooling files. Merge outputs carry them, so a merged model describes itself.</summary>
+    /// the tokenizer and pooling files, or a vision encoder's image processor settings (<c>preprocessor_config.json</c>).
+    /// Merge outputs carry them, so a merged model describes itself.</summary>
     public IReadOnlyList<string> ModelFiles =>
         Directory is not { } dir ? []
-        : new[] { Path.GetFileName(ConfigPath!) }.Concat(IsText ? TextSettings.FileNames : []).Where(f => File.Exists(Path.Combine(dir, f))).ToList();
+        : new[] { Path.GetFileName(ConfigPath!) }.Concat(IsText ? TextSettings.FileNames : Vision is not null ? [ImagePreprocessing.FileName] : [])
+            .Where(f => File.Exists(Path.Combine(dir, f))).ToList();
 
     /// <summary>A new encoder of this architecture with zero weights (its own buffers).</summary>
     public IDenseEncoder CreateEncoder() => _config switch

@@ -7,7 +7,8 @@ namespace MLNetMerge.MLNet;
 /// Images as ML.NET users have them: <c>LoadImages → ResizeImages → ExtractPixels</c>, channel-planar
 /// (<c>interleavePixelColors: false</c>, i.e. (C, H, W) as the exported encoders take <c>pixel_values</c>).
 /// ExtractPixels computes <c>(pixel − offset) × scale</c> with one offset and scale for every channel; a per-channel
-/// mean/std goes inside the exported graph instead (<c>OnnxExportOptions.PixelMean</c>/<c>PixelStd</c>).
+/// normalisation (CLIP's, ImageNet's) extracts each channel's plane with its own offset and scale and concatenates the
+/// planes in R, G, B order — the same (C, H, W) layout, all of it ML.NET's own savable transforms.
 /// </summary>
 internal static class ImagePixelSteps
 {
@@ -29,22 +30,44 @@ internal static class ImagePixelSteps
     /// <param name="scale">Multiplies the offset value.</param>
     /// <exception cref="ArgumentException">A channel count other than 1 or 3, or a non-positive size.</exception>
     public static IEstimator<ITransformer> Create(MLContext ml, string outputColumnName, string imagePathColumnName, string? imageFolder,
-        int imageSize, int channels, float offset, float scale)
+        int imageSize, int channels, float offset, float scale) =>
+        Create(ml, outputColumnName, imagePathColumnName, imageFolder, imageSize, channels, [.. Enumerable.Repeat(offset, channels)], [.. Enumerable.Repeat(scale, channels)]);
+
+    /// <summary>
+    /// The steps with an offset and a scale per channel (<paramref name="offsets"/>[c], <paramref name="scales"/>[c]): one
+    /// ExtractPixels when they are the same on every channel, else one per channel (R, G, B planes into columns
+    /// <c>{output}.R</c>, <c>.G</c>, <c>.B</c>), concatenated into the output and dropped.
+    /// </summary>
+    /// <exception cref="ArgumentException">A channel count other than 1 or 3, a non-positive size, or not one offset and one
+    /// scale per channel.</exception>
+    public static IEstimator<ITransformer> Create(MLContext ml, string outputColumnName, string imagePathColumnName, string? imageFolder,
+        int imageSize, int channels, float[] offsets, float[] scales)
     {
         ArgumentNullException.ThrowIfNull(ml);
+        ArgumentNullException.ThrowIfNull(offsets);
+        ArgumentNullException.ThrowIfNull(scales);
         if (imageSize <= 0) throw new ArgumentException($"image size {imageSize}; expected a positive side length.", nameof(imageSize));
-        var colors = channels switch
-        {
-            1 => ImagePixelExtractingEstimator.ColorBits.Red,
-            3 => ImagePixelExtractingEstimator.ColorBits.Rgb,
-            _ => throw new ArgumentException($"{channels} channels; ExtractPixels steps are built for 1 (grayscale) or 3 (RGB).", nameof(channels)),
-        };
+        if (channels is not (1 or 3))
+            throw new ArgumentException($"{channels} channels; ExtractPixels steps are built for 1 (grayscale) or 3 (RGB).", nameof(channels));
+        if (offsets.Length != channels || scales.Length != channels)
+            throw new ArgumentException($"{offsets.Length} offsets and {scales.Length} scales for {channels} channels; expected one of each per channel.", nameof(offsets));
         string image = ImageColumn(outputColumnName);
-        return ml.Transforms.LoadImages(image, imageFolder ?? "", imagePathColumnName)
-            .Append(ml.Transforms.ResizeImages(image, imageSize, imageSize, image))
-            .Append(ml.Transforms.ExtractPixels(outputColumnName, image, colors, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
-                interleavePixelColors: false, offsetImage: offset, scaleImage: scale))
-            .Append(ml.Transforms.DropColumns(image));
+        var steps = ml.Transforms.LoadImages(image, imageFolder ?? "", imagePathColumnName)
+            .Append(ml.Transforms.ResizeImages(image, imageSize, imageSize, image));
+        if (offsets.All(o => o == offsets[0]) && scales.All(c => c == scales[0]))
+            return steps
+                .Append(ml.Transforms.ExtractPixels(outputColumnName, image, channels == 1 ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
+                    ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, offsetImage: offsets[0], scaleImage: scales[0]))
+                .Append(ml.Transforms.DropColumns(image));
+        (ImagePixelExtractingEstimator.ColorBits Bits, string Suffix)[] planes =
+            [(ImagePixelExtractingEstimator.ColorBits.Red, ".R"), (ImagePixelExtractingEstimator.ColorBits.Green, ".G"), (ImagePixelExtractingEstimator.ColorBits.Blue, ".B")];
+        IEstimator<ITransformer> chain = steps;
+        for (int c = 0; c < channels; c++)
+            chain = chain.Append(ml.Transforms.ExtractPixels(outputColumnName + planes[c].Suffix, image, planes[c].Bits,
+                ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, offsetImage: offsets[c], scaleImage: scales[c]));
+        string[] planeColumns = [.. planes.Take(channels).Select(p => outputColumnName + p.Suffix)];
+        return chain.Append(ml.Transforms.Concatenate(outputColumnName, planeColumns))
+            .Append(ml.Transforms.DropColumns([image, .. planeColumns]));
     }
 
     /// <summary>
@@ -52,5 +75,6 @@ internal static class ImagePixelSteps
     /// channel: offset = 255·mean, scale = 1/(255·std). (Zoo vision: mean 0.5, std 0.5 → offset 127.5, scale 1/127.5.)
     /// </summary>
     public static (float Offset, float Scale) OffsetAndScale(float mean, float std) =>
-        std > 0 ? (255f * mean, 1f / (255f * std)) : throw new ArgumentException($"std {std}; expected a positive value.", nameof(std));
+        std > 0 && float.IsFinite(mean) && float.IsFinite(std) ? (255f * mean, 1f / (255f * std))
+            : throw new ArgumentException($"mean {mean}, std {std}; expected a finite mean and a positive, finite std.", nameof(std));
 }

@@ -35,7 +35,7 @@ internal static class ConsumptionCode
         w.Doc($"The {CSharpText.Xml(m.Recipe.Method)} merge of {m.Family.TaskNames.Count} fine-tuned models serving {serves}, saved as the ML.NET model <c>{CSharpText.Xml(m.ZipFile)}</c>:",
             m.Family.IsText
                 ? $"text in (tokenized by the model into {m.Family.SequenceLength} WordPiece ids), class probabilities and the predicted class out."
-                : $"image files in (loaded, resized to {m.Family.ImageSize}×{m.Family.ImageSize}, {(m.Family.ImageChannels == 1 ? "grayscale" : m.Family.ImageChannels + " channels")}), class probabilities and the predicted class out.");
+                : $"image files in (loaded, scaled and centre-cropped to {m.Family.ImageSize}×{m.Family.ImageSize}, {(m.Family.ImageChannels == 1 ? "the red channel: grayscale images only" : "R, G, B")}; transparent pixels count as black), class probabilities and the predicted class out.");
         w.Open($"public static partial class {m.ClassName}");
 
         w.Doc($"One input row of <c>{CSharpText.Xml(m.ZipFile)}</c>.");

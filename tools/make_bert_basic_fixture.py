@@ -4,7 +4,9 @@ tokenization makes of them, computed here with Python's own unicodedata (Unicode
 
 The reference follows BERT's published basic tokenizer: clean text (drop NUL, U+FFFD, category C* except \\t \\n \\r;
 whitespace -> space), spaces around CJK ideographs, whitespace split, lower-case, NFD then drop Mn, split punctuation
-(ASCII 33-47, 58-64, 91-96, 123-126 or category P*).
+(ASCII 33-47, 58-64, 91-96, 123-126 or category P*). Lower-casing is per character, as Hugging Face's tokenizers do it
+(the slow one lower-cases the text one character at a time before its basic tokenizer; the fast one maps each char):
+so capital sigma is always small sigma, never str.lower()'s word-final form.
 
 Run:  PYENV_VERSION=system python3 tools/make_bert_basic_fixture.py
 """
@@ -44,7 +46,7 @@ def basic_tokenize(text, lower):
     words = []
     for token in text.split():
         if lower:
-            token = token.lower()
+            token = "".join(c.lower() for c in token)
             token = "".join(c for c in unicodedata.normalize("NFD", token) if unicodedata.category(c) != "Mn")
         current = ""
         for c in token:

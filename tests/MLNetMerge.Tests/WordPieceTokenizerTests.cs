@@ -32,15 +32,17 @@ public sealed class WordPieceTokenizerTests
     }
 
     [TestMethod]
-    public void LowerCasing_FollowsPythonSpecialCases()
+    public void LowerCasing_IsPerCharacter_AsHuggingFacesTokenizers()
     {
-        // Python's str.lower(), which BERT's reference uses: final sigma after a cased letter and before none
-        // ("ΟΔΟΣ" -> "οδος"; "ΑΣ'Α": the apostrophe is case-ignorable and Α follows -> medial σ; a lone "Σ" -> σ),
-        // and İ -> i + U+0307, whose dot the accent stripping then removes: "İstanbul" -> "istanbul"
-        Assert.AreEqual("\u03BF\u03B4\u03BF\u03C2", UnicodeText.ToLowerLikePython("\u039F\u0394\u039F\u03A3"));
-        Assert.AreEqual("\u03B1\u03C3'\u03B1", UnicodeText.ToLowerLikePython("\u0391\u03A3'\u0391"));
-        Assert.AreEqual("\u03C3", UnicodeText.ToLowerLikePython("\u03A3"));
-        Assert.AreEqual("i\u0307stanbul", UnicodeText.ToLowerLikePython("\u0130stanbul"));
+        // Hugging Face lower-cases one character at a time (the slow tokenizer before its basic tokenizer, the fast one by
+        // char::to_lowercase): Σ is σ wherever it stands — "ΟΔΟΣ" -> "οδοσ", not str.lower()'s final "οδος" (ids
+        // [ο ##δ ##ο ##σ] in MiniLM's vocabulary, not [ο ##δ ##ος]); İ -> i + U+0307, whose dot the accent stripping then
+        // removes: "İstanbul" -> "istanbul"
+        Assert.AreEqual("\u03BF\u03B4\u03BF\u03C3", UnicodeText.ToLowerLikeHuggingFace("\u039F\u0394\u039F\u03A3"));
+        Assert.AreEqual("\u03B1\u03C3'\u03B1", UnicodeText.ToLowerLikeHuggingFace("\u0391\u03A3'\u0391"));
+        Assert.AreEqual("\u03C3", UnicodeText.ToLowerLikeHuggingFace("\u03A3"));
+        Assert.AreEqual("\u03B1\u03B8\u03B7\u03BD\u03B1\u03C3 2004", UnicodeText.ToLowerLikeHuggingFace("\u0391\u0398\u0397\u039D\u0391\u03A3 2004"));
+        Assert.AreEqual("i\u0307stanbul", UnicodeText.ToLowerLikeHuggingFace("\u0130stanbul"));
         var words = new List<string>();
         new BertBasicTokenizer(lowerCase: true, stripAccents: true, tokenizeCjk: true).Split("\u0130stanbul", words);
         CollectionAssert.AreEqual(new[] { "istanbul" }, words);

@@ -40,7 +40,7 @@ internal static class RunCommand
         {
             Steps = steps, Output = options.Output, Overwrite = options.Overwrite, Report = options.Report, Materialize = options.Materialize,
             MaxThreads = options.MaxThreads, MemoryMap = options.MemoryMap, Log = Console.WriteLine, Progress = progress, CancellationToken = Interrupts.Token,
-            ModelZips = RecipeModelZips.Write,
+            ModelZips = RecipeModelZips.Writer,
         }));
         if (result.Evaluation is { } e) ResultTables.Print(e);
         if (result.Report is { } report) Console.WriteLine($"report: {HtmlReport.Write(report)}");

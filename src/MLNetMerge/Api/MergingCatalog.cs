@@ -83,7 +83,7 @@ public sealed partial class MergingCatalog
         {
             Output = options.Output, Overwrite = options.Overwrite, Report = options.Report, Materialize = options.Materialize,
             Log = options.Log, Progress = options.Progress, CancellationToken = options.CancellationToken,
-        }.WithModelZips(RecipeModelZips.Write));
+        }.WithModelZips(RecipeModelZips.Writer));
         return new RecipeResult(run);
     }
 

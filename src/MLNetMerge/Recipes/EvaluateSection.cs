@@ -51,6 +51,17 @@ internal sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protoc
                 default: throw new RecipeException(recipe.Source, $"evaluate: unknown key '{key}'; expected zoo, protocols, shots, seeds, ftc_shots or report.");
             }
         }
+        if (protocols.Count == 0) throw new RecipeException(recipe.Source, "evaluate.protocols: an empty list; expected one or more of current, knn, ft_classifier.");
+        if (protocols.GroupBy(p => p).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new RecipeException(recipe.Source, $"evaluate.protocols: '{twice.Key}' is listed twice.");
+        if (ftcShots.Count == 0) throw new RecipeException(recipe.Source, "evaluate.ftc_shots: an empty list; expected shots per class, e.g. [1, 5].");
+        if (ftcShots.GroupBy(k => k).FirstOrDefault(g => g.Count() > 1) is { } again)
+            throw new RecipeException(recipe.Source, $"evaluate.ftc_shots: {again.Key} is listed twice.");
+        bool Given(string key) => map.Children.Keys.Any(k => k is YamlScalarNode { Value: var v } && v == key);
+        if (Given("ftc_shots") && !protocols.Contains("ft_classifier"))
+            throw new RecipeException(recipe.Source, "evaluate.ftc_shots: set, but the protocols do not include ft_classifier, which alone reads it.");
+        if (Given("shots") && !protocols.Contains("knn"))
+            throw new RecipeException(recipe.Source, "evaluate.shots: set, but the protocols do not include knn, which alone reads it.");
         return new EvaluateSection(zoo, protocols, shots, seeds, report) { FtcShots = ftcShots };
     }
 

@@ -16,3 +16,15 @@ namespace MLNetMerge.Recipes;
 /// <param name="AlignData">Where the stage took its rows, or null.</param>
 internal sealed record ModelZipRequest(ModelFamily Family, MergedModel Merged, AlignedModel? Aligned, MergeRecipe Recipe, ExportSection Export,
     string Folder, AlignData? AlignData);
+
+/// <summary>The writer of a recipe's ML.NET model zips (<c>export.mlnet</c>), which lives in the ML.NET API layer above the
+/// recipes: <see cref="Check"/> refuses, before anything runs, what it could not write; <see cref="Write"/> writes.</summary>
+internal interface IModelZipWriter
+{
+    /// <summary>Refuses settings the zips or their generated code cannot carry.</summary>
+    /// <exception cref="RecipeException">A setting the writer cannot express, named.</exception>
+    void Check(MergeRecipe recipe, ExportSection export);
+
+    /// <summary>Writes the zips and their C# into the request's folder; returns the files, relative to it, in order.</summary>
+    IReadOnlyList<string> Write(ModelZipRequest request);
+}

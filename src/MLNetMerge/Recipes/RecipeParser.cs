@@ -124,7 +124,11 @@ internal static class RecipeParser
                 switch (key)
                 {
                     case "name": name = Scalar(v, source, key); break;
-                    case "path" or "model": path = Resolve(Scalar(v, source, key), baseDirectory); break;
+                    case "path" or "model":
+                        if (path is not null)
+                            throw new RecipeException(source, $"models[{i}] gives both 'path' and 'model', which name the same setting; keep one.");
+                        path = Resolve(Scalar(v, source, key), baseDirectory);
+                        break;
                     case "parameters":
                         foreach (var (pk, pv) in Mapping(v, source, key).Children) p[Scalar(pk, source, key)] = ParseValue(pv, source);
                         break;

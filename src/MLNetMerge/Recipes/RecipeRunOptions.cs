@@ -76,7 +76,7 @@ internal sealed class RecipeRunOptions
     /// <summary>Writes the ML.NET model zips and their C# of <c>export.mlnet</c> into the request's folder and returns the
     /// files written, relative to it. Set by the entry points that sit above the recipes (<c>MergingCatalog.RunRecipe</c>,
     /// <c>mlnetmerge run</c>); a recipe asking for zips without it fails.</summary>
-    internal Func<ModelZipRequest, IReadOnlyList<string>>? ModelZips { get; init; }
+    internal IModelZipWriter? ModelZips { get; init; }
 
     /// <summary>These options with other steps.</summary>
     internal RecipeRunOptions WithSteps(RecipeSteps steps) => new()
@@ -87,7 +87,7 @@ internal sealed class RecipeRunOptions
     };
 
     /// <summary>These options with <paramref name="writer"/> writing the ML.NET zips (unless one is set already).</summary>
-    internal RecipeRunOptions WithModelZips(Func<ModelZipRequest, IReadOnlyList<string>> writer) =>
+    internal RecipeRunOptions WithModelZips(IModelZipWriter writer) =>
         ModelZips is not null ? this : new RecipeRunOptions
         {
             Steps = Steps, Output = Output, Overwrite = Overwrite, Materialize = Materialize, MaxThreads = MaxThreads, MemoryMap = MemoryMap,

@@ -53,6 +53,11 @@ internal static class RecipeRunner
         // Read (and so checked) whatever the steps: a bad sweep is an error even for a run that does not sweep.
         var sweep = SweepSection.Read(recipe);
         if (!steps.HasFlag(RecipeSteps.Sweep)) sweep = new SweepSection([]);
+        // Sections this command does not run are said, not passed over (merge and diagnose run the merge alone).
+        var skipped = new (string Section, RecipeSteps Step)[] { ("sweep", RecipeSteps.Sweep), ("align", RecipeSteps.Align), ("evaluate", RecipeSteps.Evaluate), ("export", RecipeSteps.Export) }
+            .Where(x => recipe.Sections.ContainsKey(x.Section) && !steps.HasFlag(x.Step)).Select(x => x.Section + ":").ToList();
+        if (skipped.Count > 0)
+            log($"warning: {recipe.Source}: this command does not run {string.Join(", ", skipped)}; the merge uses the recipe's parameters{(recipe.Sections.ContainsKey("sweep") && !steps.HasFlag(RecipeSteps.Sweep) ? " and the method's defaults, not a swept choice" : "")} (mlnetmerge run does every section).");
         var plan = steps.HasFlag(RecipeSteps.Align) ? AlignSection.Read(recipe, options.AlignmentMethods) : null;
         if (plan is { Stages.Count: 0 }) plan = null;
         // A run that saves evaluates when the recipe asks (evaluate:); evaluate and align always evaluate.
@@ -69,6 +74,7 @@ internal static class RecipeRunner
             // The zips' training code calls mlContext.Merging().Merge(family, method, parameters), which takes global parameters only.
             if (recipe.Models.FirstOrDefault(m => m.Parameters.Count > 0) is { } perModel)
                 throw new RecipeException(recipe.Source, $"export.mlnet: model '{perModel.Name}' has per-model parameters, which have no place in mlContext.Merging().Merge(family, method, parameters); set them globally to export ML.NET zips.");
+            options.ModelZips.Check(recipe, export);
         }
         if (export?.Onnx is not null && plan is { Stages.Count: > 1 })
             throw new RecipeException(recipe.Source, $"export.onnx: the align section has {plan.Stages.Count} stages; an export holds one merge and at most one stage (the graphs run it).");
@@ -76,6 +82,8 @@ internal static class RecipeRunner
             throw new RecipeException(recipe.Source, $"export.multi_head: the tasks run their own encoder weights ({(method.IsPerTask ? method.Name : "a tinted block per task")}), so they cannot share one multi-head encoder; export per_task.");
         if (export is { Onnx: not null, SingleFile: true } && plan is not null)
             throw new RecipeException(recipe.Source, "export.single_file: EMR's single file builds each task's weights from the merge's masks in the graph and cannot run an alignment stage; export per_task or multi_head.");
+        if (export is { Onnx: not null, SingleFile: true } && method.Name != "emr")
+            throw new RecipeException(recipe.Source, $"export.single_file: the single file rebuilds each task's weights from EMR's masks and rescalers; {method.Name} has none. Export per_task or multi_head.");
         if (plan is not null && evaluate && !evaluation.Protocols.Contains("current"))
             throw new RecipeException(recipe.Source, "evaluate.protocols: alignment rows are normalised by the individual models' Current Eval; keep 'current' among the protocols.");
         bool onnx = OnnxRecipes.IsOnnxRecipe(recipe);
@@ -151,7 +159,7 @@ internal static class RecipeRunner
             var onnxFiles = onnx ? OnnxRecipes.WriteOnnxOutputs(recipe, outputDir.TempPath, new Checkpoints.Onnx.OnnxWriteOptions()) : [];
             if (export is { MLNet: not MLNetZipLayout.None })
             {
-                var written = options.ModelZips!(new ModelZipRequest(family, merged!, aligned.Count == 1 ? aligned[0] : null, resolved, export,
+                var written = options.ModelZips!.Write(new ModelZipRequest(family, merged!, aligned.Count == 1 ? aligned[0] : null, resolved, export,
                     outputDir.PathOf(ModelZipFolder), plan?.Data));
                 modelZips = [.. written.Select(f => ModelZipFolder + "/" + f)];
                 log($"export: {modelZips.Count} ML.NET file(s) in {Path.Combine(outputDir.FinalPath, ModelZipFolder)}");

@@ -29,6 +29,17 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
             grid.Add((key, seq.Children.Select(c => c is YamlScalarNode s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
                 ? d : throw new RecipeException(recipe.Source, $"sweep.{key}: '{(c as YamlScalarNode)?.Value}' is not a number.")).ToList()));
         }
+        // A swept parameter the recipe also fixes would be overridden (parameters:) or never change (set by every model).
+        var declared = recipe.ResolveParameters().Method.Parameters;
+        string Canonical(string name) => declared.FirstOrDefault(d => d.Name == name || d.Aliases.Any(a => a.Name == name))?.Name ?? name;
+        foreach (var (key, _) in grid)
+        {
+            string name = Canonical(key);
+            if (recipe.Parameters.Keys.FirstOrDefault(k => Canonical(k) == name) is { } fixedKey)
+                throw new RecipeException(recipe.Source, $"sweep.{key}: 'parameters' also sets {fixedKey}; the sweep would replace it. Keep one.");
+            if (recipe.Models.Count > 0 && recipe.Models.All(m => m.Parameters.Keys.Any(k => Canonical(k) == name)))
+                throw new RecipeException(recipe.Source, $"sweep.{key}: every model sets {name} under its own parameters, so the sweep would change nothing. Remove it from the models or from the sweep.");
+        }
         // Every value is checked against the method's declaration now, not when the sweep reaches it.
         foreach (var (key, values) in grid)
             foreach (double v in values)

@@ -31,7 +31,7 @@ internal sealed class BertBasicTokenizer(bool lowerCase, bool stripAccents, bool
         foreach (string raw in cleaned.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             string word = raw;
-            if (LowerCase) word = UnicodeText.ToLowerLikePython(word);
+            if (LowerCase) word = UnicodeText.ToLowerLikeHuggingFace(word);
             if (StripAccents) word = UnicodeText.StripAccents(word);
             SplitPunctuation(word, words);
         }

@@ -51,20 +51,20 @@ internal static class UnicodeText
     }
 
     /// <summary>
-    /// Lower-cases as Python's <c>str.lower()</c> does (what BERT's reference tokenizer calls): invariant simple case
-    /// mapping plus the two language-independent special cases, <c>İ</c> (U+0130) → <c>i̇</c> (i + U+0307) and the
-    /// final sigma: <c>Σ</c> → <c>ς</c> after a cased letter and not before one (case-ignorable characters skipped),
-    /// else <c>σ</c>.
+    /// Lower-cases as Hugging Face's BERT tokenizers do: each character on its own — the slow tokenizer lower-cases the
+    /// text one character at a time (Python's <c>str.lower()</c> of a single character) before its basic tokenizer runs,
+    /// the fast one maps each character (Rust's <c>char::to_lowercase</c>). So the invariant simple case mapping plus
+    /// <c>İ</c> (U+0130) → <c>i̇</c> (i + U+0307), and <c>Σ</c> → <c>σ</c> everywhere: no final sigma <c>ς</c>, which
+    /// <c>str.lower()</c> of a whole word would give.
     /// </summary>
-    public static string ToLowerLikePython(string text)
+    public static string ToLowerLikeHuggingFace(string text)
     {
-        if (!text.Contains('\u0130') && !text.Contains('\u03A3')) return text.ToLowerInvariant();
+        if (!text.Contains('\u0130')) return text.ToLowerInvariant();
         var sb = new StringBuilder(text.Length + 4);
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
             if (c == '\u0130') sb.Append("i\u0307");
-            else if (c == '\u03A3') sb.Append(IsFinalSigma(text, i) ? '\u03C2' : '\u03C3');
             else if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
                 sb.Append(Rune.ToLowerInvariant(new Rune(c, text[i + 1])).ToString());
@@ -74,27 +74,6 @@ internal static class UnicodeText
         }
         return sb.ToString();
     }
-
-    /// <summary>Unicode's Final_Sigma context: <c>\p{cased} \p{case-ignorable}* Σ</c> not followed by <c>\p{case-ignorable}* \p{cased}</c>.</summary>
-    private static bool IsFinalSigma(string text, int at)
-    {
-        int j = at - 1;
-        while (j >= 0 && IsCaseIgnorable(text[j])) j--;
-        if (j < 0 || !IsCased(text[j])) return false;
-        j = at + 1;
-        while (j < text.Length && IsCaseIgnorable(text[j])) j++;
-        return j == text.Length || !IsCased(text[j]);
-    }
-
-    /// <summary>Cased letters (Lu, Ll, Lt) — Unicode's Cased property without its few Other_Lowercase/Other_Uppercase symbols.</summary>
-    private static bool IsCased(char c) =>
-        char.GetUnicodeCategory(c) is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter;
-
-    /// <summary>Unicode's Case_Ignorable: Mn, Me, Cf, Lm, Sk, and the word-internal punctuation <c>' . : · ‘ ’ ․ ‧ ׳ ״ ︓ ﹕ ﹒ ＇ ． ：</c>.</summary>
-    private static bool IsCaseIgnorable(char c) =>
-        char.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format
-            or UnicodeCategory.ModifierLetter or UnicodeCategory.ModifierSymbol
-        || "'.:\u00B7\u2018\u2019\u2024\u2027\u05F3\u05F4\uFE13\uFE55\uFE52\uFF07\uFF0E\uFF1A".Contains(c);
 
     /// <summary>
     /// Canonical decomposition (NFD) followed by removal of nonspacing marks (Mn): <c>"Héllo" → "Hello"</c>,

@@ -85,7 +85,7 @@ public sealed class ModelZipExportTests
         var recipe = MergeRecipe.Load(VisionRecipe());
         var e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Run(recipe, new RecipeRunOptions { Output = Path.Combine(_root, "never") }));
         StringAssert.Contains(e.Message, "mlnetmerge run");
-        e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.All & ~RecipeSteps.Save, ModelZips = RecipeModelZips.Write }));
+        e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.All & ~RecipeSteps.Save, ModelZips = RecipeModelZips.Writer }));
         StringAssert.Contains(e.Message, "set 'output'");
         Assert.IsFalse(Directory.Exists(Path.Combine(_root, "never")));
         // Per-model parameters cannot go into the zips' training code: refused before the sweep and the merge run.
@@ -93,9 +93,34 @@ public sealed class ModelZipExportTests
         File.WriteAllText(perModel, File.ReadAllText(VisionRecipe()).Replace("fashion.safetensors }", "fashion.safetensors, parameters: { weight: 0.5 } }"));
         StringAssert.Contains(File.ReadAllText(perModel), "weight: 0.5");
         e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Run(MergeRecipe.Load(perModel),
-            new RecipeRunOptions { Output = Path.Combine(_root, "never"), ModelZips = RecipeModelZips.Write, Log = line => Assert.Fail("ran: " + line) }));
+            new RecipeRunOptions { Output = Path.Combine(_root, "never"), ModelZips = RecipeModelZips.Writer, Log = line => Assert.Fail("ran: " + line) }));
         StringAssert.Contains(e.Message, "model 'fashion' has per-model parameters");
         Assert.IsFalse(Directory.Exists(Path.Combine(_root, "never")));
+    }
+
+    [TestMethod]
+    public void ZipsTheirCodeCouldNotExpress_AreRefusedBeforeTheRun()
+    {
+        // Each was refused after the merge and the stage's fit (or written as code that did not compile, exit 0).
+        static MergeRecipe Parse(string models, string export, string align = "") => MergeRecipe.Parse(
+            $"method: task_arithmetic\nbase: b.safetensors\nmodels: [{models}]\noutput: out\nexport: {export}\n{align}", "r.yaml");
+        var cases = new (MergeRecipe Recipe, string Fragment)[]
+        {
+            (Parse("{ name: fashion, path: a.safetensors }, { name: digits, path: c.safetensors }", "{ mlnet: per_task }", "align: { method: regmean }\n"), "stage 'regmean' merges the task vectors again"),
+            (Parse("{ name: fashion_tops, path: a.safetensors }, { name: FashionTops, path: c.safetensors }", "{ mlnet: per_task }"), "FashionTopsModel"),
+            (Parse("{ name: digits, path: a.safetensors }, { name: digits_key, path: c.safetensors }", "{ mlnet: multi_head }"), "PredictedLabelDigitsKey"),
+            (Parse("{ name: a, path: a.safetensors }", "{ mlnet: multi_head, mlnet_input: model_input }"), "ModelInput"),
+            (Parse("{ name: a, path: a.safetensors }", "{ mlnet: multi_head }", "align: { method: tinting_plus_plus }\n"), "tinting_plus_plus"),
+        };
+        foreach (var (recipe, fragment) in cases)
+        {
+            var e = Assert.ThrowsExactly<RecipeException>(() => RecipeModelZips.Check(recipe, ExportSection.Read(recipe)!), fragment);
+            StringAssert.Contains(e.Message, "r.yaml");
+            StringAssert.Contains(e.Message, fragment);
+        }
+        // Multi-head zips take a re-merging stage; distinct names pass.
+        var fine = Parse("{ name: fashion, path: a.safetensors }, { name: digits, path: c.safetensors }", "{ mlnet: multi_head }", "align: { method: regmean }\n");
+        RecipeModelZips.Check(fine, ExportSection.Read(fine)!);
     }
 
     [TestMethod]

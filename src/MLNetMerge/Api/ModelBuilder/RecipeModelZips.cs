@@ -24,6 +24,55 @@ internal static class RecipeModelZips
     /// <summary>Default input column of a text family's zip.</summary>
     public const string TextColumn = "Text";
 
+    /// <summary>The writer the recipe runner calls (<see cref="Check"/> before the run, <see cref="Write"/> after it).</summary>
+    public static IModelZipWriter Writer { get; } = new ZipWriter();
+
+    private sealed class ZipWriter : IModelZipWriter
+    {
+        public void Check(MergeRecipe recipe, ExportSection export) => RecipeModelZips.Check(recipe, export);
+
+        public IReadOnlyList<string> Write(ModelZipRequest request) => RecipeModelZips.Write(request);
+    }
+
+    /// <summary>
+    /// Refuses, before the run, what the zips' generated code could not express: parameters and a stage the catalog
+    /// entries cannot take (<see cref="TrainingCode"/>), a stage that merges again from every task's data in per-task zips
+    /// (a transformer serving one task cannot fit it, so the training code could not rebuild the zip), and task or
+    /// column names whose C# identifiers would collide (the code would not compile).
+    /// </summary>
+    /// <exception cref="RecipeException">The setting, named.</exception>
+    public static void Check(MergeRecipe recipe, ExportSection export)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(export);
+        TrainingCode.Parameters(recipe);
+        var stage = TrainingCode.Stage(recipe);
+        if (export.MLNet == MLNetZipLayout.PerTask && stage is { } s && Alignment.AlignmentMethods.All.FirstOrDefault(a => a.Name == s.Method) is { MergesEveryTask: true })
+            throw new RecipeException(recipe.Source, $"export.mlnet: per_task: stage '{s.Method}' merges the task vectors again from every task's data, so a zip serving one task could not be rebuilt by its training code; export mlnet: multi_head.");
+        var tasks = recipe.Models.Select(m => m.Name).ToList();
+        if (export.MLNet == MLNetZipLayout.PerTask)
+            Distinct(recipe, tasks.Select(t => (Name: CSharpText.Identifier(t) + "Model", From: $"task '{t}'")), "class");
+        else
+            Distinct(recipe, tasks.SelectMany(t => HeadMembers.Select(m => m + CSharpText.Identifier(t))
+                .Append("PredictedLabel" + CSharpText.Identifier(t) + "Key").Select(n => (Name: n, From: $"task '{t}'"))), "member");
+        if (export.MLNetInput is { } input && CSharpText.Identifier(input) is "ModelInput" or "ModelOutput")
+            throw new RecipeException(recipe.Source, $"export.mlnet_input: '{input}' becomes the C# property {CSharpText.Identifier(input)}, the name of its own class; choose another column name.");
+    }
+
+    /// <summary>The multi-head consumption code's members per task, each followed by the task's identifier.</summary>
+    private static readonly string[] HeadMembers = ["Score", "PredictedLabel", "ClassNames"];
+
+    private static void Distinct(MergeRecipe recipe, IEnumerable<(string Name, string From)> names, string what)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, from) in names)
+        {
+            if (seen.TryGetValue(name, out var first) && first != from)
+                throw new RecipeException(recipe.Source, $"export.mlnet: {first} and {from} both become the C# {what} {name} in the generated code; rename one of the models.");
+            seen.TryAdd(name, from);
+        }
+    }
+
     /// <summary>Writes the zips and their C# into <see cref="ModelZipRequest.Folder"/>; returns the files, relative to it, in order.</summary>
     /// <exception cref="RecipeException">The family has no ML.NET input step (an MLP family reads feature vectors).</exception>
     public static IReadOnlyList<string> Write(ModelZipRequest request)

@@ -112,7 +112,7 @@ internal static class TrainingCode
     }
 
     /// <summary>The recipe's global parameters as the named entry takes them (text as written, numbers round-trip).</summary>
-    private static List<(string Key, string Value)> Parameters(MergeRecipe recipe)
+    internal static List<(string Key, string Value)> Parameters(MergeRecipe recipe)
     {
         if (recipe.Models.Any(x => x.Parameters.Count > 0))
             throw new RecipeException(recipe.Source, "export.mlnet: per-model parameters have no place in mlContext.Merging().Merge(family, method, parameters); set them globally to export ML.NET zips.");
@@ -125,7 +125,7 @@ internal static class TrainingCode
     }
 
     /// <summary>The recipe's one alignment stage as catalog entry, Options class and property assignments; null without one.</summary>
-    private static (string Method, string Entry, string OptionsType, List<(string Property, string Value)> Properties)? Stage(MergeRecipe recipe)
+    internal static (string Method, string Entry, string OptionsType, List<(string Property, string Value)> Properties)? Stage(MergeRecipe recipe)
     {
         if (!recipe.Sections.TryGetValue("align", out var node) || node is not YamlMappingNode align) return null;
         var stageNode = align.Children.TryGetValue(new YamlScalarNode("stages"), out var stages)

@@ -1,0 +1,93 @@
+using MLNetMerge.Recipes;
+
+namespace MLNetMerge.Tests;
+
+/// <summary>
+/// What a new recipe author's slips give (found by a recipe-authoring trial): settings given twice or overridden are
+/// refused by name before anything runs, and sections a command does not run are said.
+/// </summary>
+[TestClass]
+public sealed class RecipeAuthoringRefusalsTests
+{
+    private string _dir = "";
+
+    [TestInitialize]
+    public void Init()
+    {
+        _dir = Directory.CreateTempSubdirectory("mlnetmerge-authoring-").FullName;
+        new TinyFamily("t1", "t2").WithTaskVectors("w", [4], [0f, 0f, 0f, 0f], [1f, -2f, 0.5f, 3f], [2f, 1.5f, -1f, -0.25f]).Save(_dir);
+    }
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(_dir, recursive: true);
+
+    private const string Models = "base: base.safetensors\nmodels:\n  - path: t1.safetensors\n  - path: t2.safetensors\n";
+
+    private MergeRecipe Parse(string yaml) => MergeRecipe.Parse(yaml, Path.Combine(_dir, "r.yaml"), _dir);
+
+    private static void Refused(Action action, params string[] fragments)
+    {
+        var e = Assert.ThrowsExactly<RecipeException>(action);
+        StringAssert.Contains(e.Message, "r.yaml");
+        foreach (var f in fragments) StringAssert.Contains(e.Message, f);
+    }
+
+    [TestMethod]
+    public void PathAndModelInOneEntry_AreRefused()
+    {
+        // The entry named t1's file and t2's: the last key won, and t2 was merged as 't1' with exit 0.
+        Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels:\n  - { name: t1, path: t1.safetensors, model: t2.safetensors }\n  - path: t2.safetensors\n"),
+            "models[0]", "'path' and 'model'");
+    }
+
+    [TestMethod]
+    public void EvaluateSection_RefusesEmptyRepeatedAndUnreadSettings()
+    {
+        string[] bad =
+        [
+            "protocols: []", "protocols: [current, current]", "ftc_shots: []", "protocols: [current, ft_classifier]\n  ftc_shots: [1, 1]",
+            "ftc_shots: [1, 5]", "protocols: [current]\n  shots: 3",
+        ];
+        string[] names = ["evaluate.protocols", "evaluate.protocols", "evaluate.ftc_shots", "evaluate.ftc_shots", "evaluate.ftc_shots", "evaluate.shots"];
+        for (int i = 0; i < bad.Length; i++)
+        {
+            var recipe = Parse($"method: ties\n{Models}evaluate:\n  {bad[i]}\n");
+            Refused(() => EvaluateSection.Read(recipe), names[i]);
+        }
+        Assert.AreEqual(2, EvaluateSection.Read(Parse($"method: ties\n{Models}evaluate:\n  protocols: [current, ft_classifier]\n  ftc_shots: [1, 5]\n")).Protocols.Count);
+    }
+
+    [TestMethod]
+    public void SweepOverAFixedOrPerModelParameter_IsRefused()
+    {
+        Refused(() => SweepSection.Read(Parse($"method: ties\n{Models}parameters: {{keep: 0.9}}\nsweep: {{keep: [0.2, 0.5]}}\n")), "sweep.keep", "keep");
+        // Through an alias: density is keep's mergekit name.
+        Refused(() => SweepSection.Read(Parse($"method: ties\n{Models}parameters: {{density: 0.9}}\nsweep: {{keep: [0.2, 0.5]}}\n")), "sweep.keep", "density");
+        string perModel = "base: base.safetensors\nmodels:\n  - path: t1.safetensors\n    parameters: {keep: 0.9}\n  - path: t2.safetensors\n    parameters: {keep: 0.9}\n";
+        Refused(() => SweepSection.Read(Parse($"method: ties\n{perModel}sweep: {{keep: [0.2, 0.5]}}\n")), "every model sets keep");
+        // One model's own weight beside a swept global keep is fine.
+        string oneWeight = "base: base.safetensors\nmodels:\n  - path: t1.safetensors\n    parameters: {weight: 0.5}\n  - path: t2.safetensors\n";
+        Assert.AreEqual(2, SweepSection.Read(Parse($"method: ties\n{oneWeight}sweep: {{keep: [0.2, 0.5], scale: [1]}}\n")).Grid.Count);
+    }
+
+    [TestMethod]
+    public void SingleFileExportOfAMethodWithoutMasks_IsRefusedBeforeTheMerge()
+    {
+        string output = Path.Combine(_dir, "out");
+        var recipe = Parse($"method: task_arithmetic\n{Models}output: out\nexport: {{onnx: out/onnx, single_file: true, per_task: false}}\n");
+        Refused(() => RecipeRunner.Run(recipe, new RecipeRunOptions()), "export.single_file", "task_arithmetic");
+        Assert.IsFalse(Directory.Exists(output), "nothing was written");
+    }
+
+    [TestMethod]
+    public void MergeSaysWhichSectionsItDoesNotRun()
+    {
+        string recipe = Path.Combine(_dir, "r.yaml");
+        File.WriteAllText(recipe, $"method: ties\n{Models}output: out\nsweep: {{keep: [0.2, 0.5]}}\n");
+        var lines = new List<string>();
+        RecipeRunner.Merge(MergeRecipe.Load(recipe), new RecipeRunOptions { Log = lines.Add });
+        var warning = lines.Single(l => l.StartsWith("warning:", StringComparison.Ordinal) && l.Contains("does not run", StringComparison.Ordinal));
+        StringAssert.Contains(warning, "sweep:");
+        StringAssert.Contains(warning, "r.yaml");
+    }
+}

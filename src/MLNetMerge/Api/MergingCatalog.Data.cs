@@ -38,6 +38,30 @@ public sealed partial class MergingCatalog
             .Build();
     }
 
+    /// <summary>A stored split of some of a zoo's tasks in one view, as <see cref="LoadZooData(string, string)"/> gives
+    /// every task's — each task's rows a seeded draw of <paramref name="samplesPerTask"/> (0, or more than the split holds:
+    /// every row), the draw a recipe's <c>align.data.samples</c> makes with the recipe's seed. The rows a recipe's
+    /// alignment stage was fitted on, for the tasks a family merges (a multi-task merge refuses rows of other tasks).</summary>
+    /// <param name="directory">The zoo folder.</param>
+    /// <param name="split"><c>test</c> or <c>validation</c>.</param>
+    /// <param name="tasks">The tasks, in the order their rows come.</param>
+    /// <param name="samplesPerTask">Rows drawn per task; 0: all.</param>
+    /// <param name="seed">The draw's seed (a recipe's <c>seed</c>).</param>
+    /// <exception cref="ArgumentException">No such split or task, or a negative sample count.</exception>
+    /// <exception cref="CheckpointFormatException">The manifest or a split's files are not what they should be.</exception>
+    public IDataView LoadZooData(string directory, string split, IReadOnlyList<string> tasks, int samplesPerTask = 0, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentOutOfRangeException.ThrowIfNegative(samplesPerTask);
+        if (tasks.Count == 0) throw new ArgumentException("no tasks; name one or more of the zoo's tasks.", nameof(tasks));
+        var manifest = ZooManifest.Load(directory);
+        var parts = tasks.Select(t => Recipes.AlignmentRows.Sample(ZooSplit(directory, t, split).Data, samplesPerTask, seed)).ToList();
+        return Inputs(directory, manifest, [.. parts.SelectMany(p => p.Features)], parts[0].FeatureLength)
+            .AddText(MergeColumns.Task, [.. parts.SelectMany(p => Enumerable.Repeat(p.Name, p.Count))])
+            .AddText("Label", [.. parts.SelectMany(p => p.RequireLabels().Select(l => p.ClassNames[l]))])
+            .Build();
+    }
+
     /// <summary>Images to the family's <see cref="MergeColumns.PixelValues"/> normalised as the family's encoder was
     /// trained: <see cref="MergeFamily.PixelMean"/> and <see cref="MergeFamily.PixelStd"/> (its <c>preprocessor_config.json</c>),
     /// or 0.5 and 0.5 (ViT's, the bundled zoos') when it has none. Paths are absolute or relative to the working directory.</summary>

@@ -121,6 +121,13 @@ public sealed class ModelZipExportTests
         // Multi-head zips take a re-merging stage; distinct names pass.
         var fine = Parse("{ name: fashion, path: a.safetensors }, { name: digits, path: c.safetensors }", "{ mlnet: multi_head }", "align: { method: regmean }\n");
         RecipeModelZips.Check(fine, ExportSection.Read(fine)!);
+        // Tinting's layer: head (the committed recipe's, and the default) is the Options' null block, not an error.
+        var tinting = Parse("{ name: fashion, path: a.safetensors }, { name: digits, path: c.safetensors }", "{ mlnet: multi_head }",
+            "align: { method: tinting, parameters: { layer: head, rounds: 3 } }\n");
+        RecipeModelZips.Check(tinting, ExportSection.Read(tinting)!);
+        var stage = TrainingCode.Stage(tinting)!.Value;
+        CollectionAssert.Contains(stage.Properties, ("Block", "null"));
+        CollectionAssert.Contains(stage.Properties, ("Rounds", "3"));
     }
 
     [TestMethod]

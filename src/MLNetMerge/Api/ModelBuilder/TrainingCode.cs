@@ -89,8 +89,17 @@ internal static class TrainingCode
         else
         {
             var data = m.AlignData ?? new AlignData();
+            // A stage that reads labeled validation rows (trust region with labels: validation) takes the whole validation
+            // split; the others the align.data split, drawn per task with the recipe's seed.
+            var stages = AlignSection.Read(recipe).Stages;
+            bool labeled = stages.Count > 0 && stages[0].Consumes == Merging.DataRequirement.LabeledValidation;
+            string split = labeled ? "validation" : data.Split;
+            int samples = labeled ? 0 : data.Samples;
+            var tasks = m.Task is null ? m.Family.TaskNames : [m.Task];
+            string call = $"mlContext.Merging().LoadZooData(zoo, {CSharpText.Literal(split)}, [{string.Join(", ", tasks.Select(CSharpText.Literal))}]"
+                + (samples > 0 ? $", samplesPerTask: {samples}, seed: {recipe.Seed}" : "") + ")";
             w.Doc($"Rebuilds the model of <c>{CSharpText.Xml(m.ZipFile)}</c>: the input step, then <see cref=\"BuildMerge\"/> fitted on <paramref name=\"alignmentRows\"/>.",
-                $"The recipe's run fitted its stage on the {CSharpText.Xml(data.Split)} split of its zoo ({(data.Samples == 0 ? "every row" : data.Samples + " rows per task, a seeded draw")}); <c>mlContext.Merging().LoadZooData(zoo, \"{CSharpText.Xml(data.Split)}\")</c> gives such rows.");
+                $"The recipe's run fitted its stage on the {CSharpText.Xml(split)} split of its zoo ({(samples == 0 ? "every row" : samples + " rows per task, a seeded draw")}{(labeled ? ", labeled" : "")} of {(tasks.Count == 1 ? "the task" : "the family's tasks")}): <c>{CSharpText.Xml(call)}</c> gives exactly those rows.");
             w.Line("/// <param name=\"mlContext\">The context.</param>");
             w.Line("/// <param name=\"modelFolder\">The folder of the base checkpoint.</param>");
             w.Line("/// <param name=\"alignmentRows\">Unlabeled model inputs the stage is fitted on.</param>");
@@ -149,16 +158,20 @@ internal static class TrainingCode
                 string value = (v as YamlScalarNode)?.Value ?? throw new RecipeException(recipe.Source, $"export.mlnet: stage parameter '{name}' is not a single value.");
                 var property = type.GetProperties().FirstOrDefault(x => x.GetCustomAttribute<RecipeParameterAttribute>()?.Name == name)
                     ?? throw new RecipeException(recipe.Source, $"export.mlnet: {type.Name} has no property for stage parameter '{name}'.");
-                properties.Add((property.Name, Value(property.PropertyType, value, recipe, name)));
+                var declared = Alignment.AlignmentMethods.All.FirstOrDefault(a => a.Name == method)?.Parameters.FirstOrDefault(x => x.Name == name);
+                properties.Add((property.Name, Value(property.PropertyType, value, recipe, name, declared)));
             }
         }
         return (method, entry, type.Name, properties);
     }
 
-    /// <summary>A C# literal of <paramref name="text"/> for a property of <paramref name="type"/>.</summary>
-    private static string Value(Type type, string text, MergeRecipe recipe, string name)
+    /// <summary>A C# literal of <paramref name="text"/> for a property of <paramref name="type"/> (<paramref name="declared"/>: the
+    /// stage's declaration of the parameter, whose default word means null for a nullable property).</summary>
+    private static string Value(Type type, string text, MergeRecipe recipe, string name, Merging.MethodParameter? declared)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
+        // A nullable property's null is the declared choice word (Tinting's layer: head ⇔ Block null).
+        if (Nullable.GetUnderlyingType(type) is not null && declared is { Kind: Merging.ParameterKind.Choice } && text == declared.DefaultChoice) return "null";
         var ci = System.Globalization.CultureInfo.InvariantCulture;
         if (t == typeof(string)) return CSharpText.Literal(text);
         if (t == typeof(bool) && bool.TryParse(text, out var b)) return b ? "true" : "false";

@@ -127,14 +127,20 @@ public sealed partial class MergingCatalog
 
     /// <summary>Text to the family's <see cref="MergeColumns.InputIds"/> and <see cref="MergeColumns.AttentionMask"/>:
     /// BERT's WordPiece with the family's vocabulary, casing and sequence length, as savable ML.NET steps (the same ids
-    /// as Hugging Face's tokenizer).</summary>
+    /// as Hugging Face's tokenizer, lower-casing each character as it does).</summary>
     /// <exception cref="ArgumentException">The family's encoder does not read text, or has no <c>vocab.txt</c>; when fitted
     /// (or asked for its output schema), the text column is missing or not text.</exception>
+    /// <exception cref="MergeException">The family's sequence length (its <c>sentence_bert_config.json</c> <c>max_seq_length</c>,
+    /// <c>tokenizer_config.json</c> <c>model_max_length</c>, else its position count) is not one the savable steps hold;
+    /// the message names the file and key it came from.</exception>
     public IEstimator<ITransformer> TokenizeText(MergeFamily family, string textColumnName)
     {
         ArgumentNullException.ThrowIfNull(family);
         if (!family.IsText || family.VocabularyPath is not { } vocabulary)
             throw new ArgumentException("the family's encoder does not read WordPiece text (no text config with a vocab.txt).", nameof(family));
+        if (!WordPieceSelectionLengths.Supported.Contains(family.SequenceLength))
+            throw new MergeException(family.Family.Architecture.Text!.LengthSource, null,
+                $"sets the sequence length {family.SequenceLength}; the savable WordPiece steps hold {string.Join(", ", WordPieceSelectionLengths.Supported)} tokens (each length is a row type compiled into MLNetMerge): set one of those there.");
         return new TextInputCheck(SavableWordPiece.Create(_ml, File.ReadAllLines(vocabulary), textColumnName, family.SequenceLength, family.LowerCase), textColumnName);
     }
 

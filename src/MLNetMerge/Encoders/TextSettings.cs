@@ -22,6 +22,9 @@ namespace MLNetMerge.Encoders;
 /// <param name="LowerCase">Whether the tokenizer lower-cases and strips accents.</param>
 internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, string? VocabularyPath, bool LowerCase)
 {
+    /// <summary>Where <see cref="SequenceLength"/> came from, for messages: a file and its key, or the position count.</summary>
+    public string LengthSource { get; init; } = "the model's position count";
+
     /// <summary>File names (relative to the model folder) that carry text settings, in the order they are looked for.</summary>
     public static readonly IReadOnlyList<string> FileNames =
         ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "sentence_bert_config.json", Data.PoolingConfigFile.RelativePath];
@@ -35,15 +38,23 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
         string vocab = Path.Combine(directory, "vocab.txt");
         bool lower = true;
         int length = positions;
+        string source = $"the model's position count ({positions})";
         if (ReadJson(Path.Combine(directory, "tokenizer_config.json")) is { } tokenizer)
         {
             if (tokenizer.TryGetProperty("do_lower_case", out var lc) && lc.ValueKind is JsonValueKind.True or JsonValueKind.False) lower = lc.GetBoolean();
             // Hugging Face writes a huge sentinel (1e30) when the tokenizer sets no limit.
-            if (tokenizer.TryGetProperty("model_max_length", out var ml) && ml.TryGetDouble(out double max) && max >= 1 && max <= positions) length = (int)max;
+            if (tokenizer.TryGetProperty("model_max_length", out var ml) && ml.TryGetDouble(out double max) && max >= 1 && max <= positions)
+            {
+                length = (int)max;
+                source = Path.Combine(directory, "tokenizer_config.json") + ": model_max_length";
+            }
         }
         if (ReadJson(Path.Combine(directory, "sentence_bert_config.json")) is { } sbert
             && sbert.TryGetProperty("max_seq_length", out var msl) && msl.TryGetInt32(out int m) && m >= 1)
+        {
             length = Math.Min(m, positions);
+            source = Path.Combine(directory, "sentence_bert_config.json") + ": max_seq_length";
+        }
         var pooling = TextPooling.Pooler;
         string poolingFile = Path.Combine(directory, Data.PoolingConfigFile.RelativePath);
         if (ReadJson(poolingFile) is { } pool)
@@ -53,7 +64,7 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
                 : Mode("pooling_mode_cls_token") ? TextPooling.Cls
                 : throw new MergeException(poolingFile, null, "sets neither pooling_mode_mean_tokens nor pooling_mode_cls_token; those are the poolings the engine runs.");
         }
-        return new TextSettings(length, pooling, File.Exists(vocab) ? Path.GetFullPath(vocab) : null, lower);
+        return new TextSettings(length, pooling, File.Exists(vocab) ? Path.GetFullPath(vocab) : null, lower) { LengthSource = source };
     }
 
     /// <summary>Writes the settings as the files <see cref="Read"/> reads (<c>tokenizer_config.json</c>,

@@ -41,7 +41,7 @@ internal abstract class WordPieceSelectionFactory<TRow> : CustomMappingFactory<W
 internal static class WordPieceSelectionLengths
 {
     /// <summary>Supported T.</summary>
-    public static readonly int[] Supported = [8, 16, 32, 64, 128, 256, 512];
+    public static readonly int[] Supported = [8, 16, 32, 64, 128, 256, 384, 512];
 
     /// <summary>Step 2 at length <paramref name="t"/> as a CustomMapping estimator (contract from the factory's attribute).</summary>
     /// <exception cref="ArgumentException"><paramref name="t"/> is not supported.</exception>
@@ -53,6 +53,7 @@ internal static class WordPieceSelectionLengths
         64 => Map(ml, new WordPieceSelect64()),
         128 => Map(ml, new WordPieceSelect128()),
         256 => Map(ml, new WordPieceSelect256()),
+        384 => Map(ml, new WordPieceSelect384()),
         512 => Map(ml, new WordPieceSelect512()),
         _ => throw new ArgumentException($"sequence length {t} is not supported by the savable WordPiece steps; use one of {string.Join(", ", Supported)}.", nameof(t)),
     };
@@ -102,6 +103,12 @@ internal sealed class TokenIds256 : ITokenIdsRow
     [ColumnName(WordPieceColumns.AttentionMask), VectorType(256)] public long[] AttentionMask { get; set; } = [];
 }
 
+internal sealed class TokenIds384 : ITokenIdsRow
+{
+    [ColumnName(WordPieceColumns.InputIds), VectorType(384)] public long[] InputIds { get; set; } = [];
+    [ColumnName(WordPieceColumns.AttentionMask), VectorType(384)] public long[] AttentionMask { get; set; } = [];
+}
+
 internal sealed class TokenIds512 : ITokenIdsRow
 {
     [ColumnName(WordPieceColumns.InputIds), VectorType(512)] public long[] InputIds { get; set; } = [];
@@ -125,6 +132,9 @@ internal sealed class WordPieceSelect128 : WordPieceSelectionFactory<TokenIds128
 
 [CustomMappingFactoryAttribute("MLNetMerge.WordPiece.Select.256.v1")]
 internal sealed class WordPieceSelect256 : WordPieceSelectionFactory<TokenIds256> { protected override int Length => 256; }
+
+[CustomMappingFactoryAttribute("MLNetMerge.WordPiece.Select.384.v1")]
+internal sealed class WordPieceSelect384 : WordPieceSelectionFactory<TokenIds384> { protected override int Length => 384; }
 
 [CustomMappingFactoryAttribute("MLNetMerge.WordPiece.Select.512.v1")]
 internal sealed class WordPieceSelect512 : WordPieceSelectionFactory<TokenIds512> { protected override int Length => 512; }

@@ -290,8 +290,15 @@ public sealed class ModelZipExportTests
         var (build, buildLog) = Exec("dotnet", app, "build", "-c", "Release", "--disable-build-servers", "-nologo", "-v", "q", "-p:NuGetAudit=false");
         Assert.AreEqual(0, build, buildLog);
         StringAssert.Contains(buildLog, "0 Warning(s)");
-        var (code, output) = Exec("dotnet", app, Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll"), Path.Combine(app, "images.txt"), Path.Combine(app, "sentences.txt"));
+        // A private temp folder: the loaded zips' ONNX copies must be gone when the consumer exits (each launch left one per zip).
+        string temp = Path.Combine(_root, "consumer-temp");
+        Directory.CreateDirectory(temp);
+        var (code, output) = Exec("dotnet", app, new Dictionary<string, string> { ["TMPDIR"] = temp + "/" },
+            Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll"), Path.Combine(app, "images.txt"), Path.Combine(app, "sentences.txt"));
         Assert.AreEqual(0, code, output);
+        // (ONNX Runtime keeps one `.ses` entry of its own in the temp folder, the same one for every launch.)
+        var left = Directory.GetFileSystemEntries(temp, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != ".ses").ToArray();
+        Assert.IsEmpty(left, "the consumer left temp files: " + string.Join(", ", left));
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToList();
 
         // The library: the same merges as ml.Merging() estimators behind the same input steps.
@@ -439,10 +446,13 @@ public sealed class ModelZipExportTests
             """);
     }
 
-    private static (int Code, string Output) Exec(string file, string directory, params string[] args)
+    private static (int Code, string Output) Exec(string file, string directory, params string[] args) => Exec(file, directory, [], args);
+
+    private static (int Code, string Output) Exec(string file, string directory, Dictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
         using var p = Process.Start(psi)!;

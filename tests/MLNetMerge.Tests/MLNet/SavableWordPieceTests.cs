@@ -44,6 +44,7 @@ public sealed class SavableWordPieceTests
     [TestMethod]
     [DataRow(32)]
     [DataRow(128)]
+    [DataRow(384)]
     public void RealText_SameIdsAsTheProjectsTokenizer(int t)
     {
         int glosses = AssertSameAsTokenizer(ZooVocabulary, RealText.Glosses(), t);
@@ -108,9 +109,35 @@ public sealed class SavableWordPieceTests
     {
         var ml = new MLContext(seed: 0);
         var e1 = Assert.ThrowsExactly<ArgumentException>(() => SavableWordPiece.Create(ml, ZooVocabulary, "Text", 100));
-        StringAssert.Contains(e1.Message, "sequence length 100 is not supported by the savable WordPiece steps; use one of 8, 16, 32, 64, 128, 256, 512");
+        StringAssert.Contains(e1.Message, "sequence length 100 is not supported by the savable WordPiece steps; use one of 8, 16, 32, 64, 128, 256, 384, 512");
         var e2 = Assert.ThrowsExactly<ArgumentException>(() => SavableWordPiece.Create(ml, ["[CLS]", "[SEP]", "[UNK]", "a"], "Text", 32));
         StringAssert.Contains(e2.Message, "has no [PAD]");
+    }
+
+    [TestMethod]
+    public void AFamilyOfAnotherLength_IsRefusedNamingTheFileAndKey()
+    {
+        // all-mpnet-base-v2's 384 is held now; a length no row type holds is refused naming where it came from.
+        string dir = Directory.CreateTempSubdirectory("mlnet-length-").FullName;
+        try
+        {
+            foreach (var f in new[] { "base.safetensors", "config.json", "vocab.txt", "tokenizer_config.json", "definition_pos.safetensors" })
+                if (File.Exists(Path.Combine(ZooPaths.Text, f))) File.Copy(Path.Combine(ZooPaths.Text, f), Path.Combine(dir, f));
+            File.WriteAllText(Path.Combine(dir, "sentence_bert_config.json"), """{"max_seq_length": 20}""");
+            var ml = new MLContext(seed: 0);
+            using var family = ml.Merging().LoadFamily(Path.Combine(dir, "base.safetensors"), [("definition_pos", Path.Combine(dir, "definition_pos.safetensors"))]);
+            Assert.AreEqual(20, family.SequenceLength);
+            var e = Assert.ThrowsExactly<MergeException>(() => ml.Merging().TokenizeText(family, "Text"));
+            StringAssert.Contains(e.Message, Path.Combine(dir, "sentence_bert_config.json") + ": max_seq_length");
+            StringAssert.Contains(e.Message, "sequence length 20");
+            StringAssert.Contains(e.Message, "384");
+            // A recipe exporting ML.NET zips of such a family is refused before its merge runs.
+            var recipe = global::MLNetMerge.Recipes.MergeRecipe.Parse("method: task_arithmetic\nbase: base.safetensors\nmodels: [{ path: definition_pos.safetensors }]\noutput: out\nexport: { mlnet: multi_head }\n",
+                Path.Combine(dir, "r.yaml"), dir);
+            var r = Assert.ThrowsExactly<RecipeException>(() => RecipeModelZips.Check(recipe, global::MLNetMerge.Recipes.ExportSection.Read(recipe)!));
+            StringAssert.Contains(r.Message, "sentence_bert_config.json: max_seq_length");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [TestMethod]

@@ -133,6 +133,9 @@ internal static class ConsumptionCode
             : "// PredictedLabel's argmax is a CustomMapping: the zip names it, MLNetMerge holds its code.");
         w.Line("mlContext.Merging().RegisterAssembly();");
         w.Line("ITransformer model = mlContext.Model.Load(MLNetModelPath, out _);");
+        w.Line("// A loaded ONNX transformer copies its graph into the temp folder and deletes the copy when disposed; the engine");
+        w.Line("// lives as long as the process, so the model is disposed when the process exits.");
+        w.Line("if (model is IDisposable owned) AppDomain.CurrentDomain.ProcessExit += (_, _) => owned.Dispose();");
         w.Line("return mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);");
         w.Close();
         w.Close();

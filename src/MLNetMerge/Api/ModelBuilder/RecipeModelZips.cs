@@ -55,6 +55,13 @@ internal static class RecipeModelZips
         else
             Distinct(recipe, tasks.SelectMany(t => HeadMembers.Select(m => m + CSharpText.Identifier(t))
                 .Append("PredictedLabel" + CSharpText.Identifier(t) + "Key").Select(n => (Name: n, From: $"task '{t}'"))), "member");
+        // A text family's zips hold the savable WordPiece steps, compiled for a few lengths: said before the merge runs.
+        if (File.Exists(recipe.Base) || Directory.Exists(recipe.Base))
+        {
+            using var reader = Checkpoints.CheckpointReader.Open(recipe.Base);
+            if (Encoders.ModelArchitecture.Load(reader).Text is { } text && !MLNet.WordPieceSelectionLengths.Supported.Contains(text.SequenceLength))
+                throw new RecipeException(recipe.Source, $"export.mlnet: {text.LengthSource} sets the sequence length {text.SequenceLength}; the zips' WordPiece steps hold {string.Join(", ", MLNet.WordPieceSelectionLengths.Supported)} tokens: set one of those there.");
+        }
         if (export.MLNetInput is { } input && CSharpText.Identifier(input) is "ModelInput" or "ModelOutput")
             throw new RecipeException(recipe.Source, $"export.mlnet_input: '{input}' becomes the C# property {CSharpText.Identifier(input)}, the name of its own class; choose another column name.");
     }

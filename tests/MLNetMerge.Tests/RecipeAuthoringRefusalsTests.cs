@@ -1,4 +1,6 @@
+using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
+using static MLNetMerge.Tests.Merges;
 
 namespace MLNetMerge.Tests;
 
@@ -89,5 +91,62 @@ public sealed class RecipeAuthoringRefusalsTests
         var warning = lines.Single(l => l.StartsWith("warning:", StringComparison.Ordinal) && l.Contains("does not run", StringComparison.Ordinal));
         StringAssert.Contains(warning, "sweep:");
         StringAssert.Contains(warning, "r.yaml");
+    }
+
+    [TestMethod]
+    public void ParameterValueErrors_NameTheParameter()
+    {
+        Refused(() => Parse($"method: ties\n{Models}parameters: {{scale: []}}\n"), "parameters.scale", "empty list");
+        Refused(() => Parse($"method: ties\n{Models}parameters: {{scale: [0.2, x]}}\n"), "parameters.scale", "'x' is not a number");
+        Refused(() => Parse($"method: ties\n{Models}parameters: {{scale: [[1, 2]]}}\n"), "parameters.scale", "mapping");
+        Refused(() => Parse($"method: ties\n{Models}parameters:\n  <<: {{keep: 0.5}}\n"), "parameters.<<", "merge keys");
+        Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels:\n  - path: t1.safetensors\n    parameters: {weight: []}\n  - path: t2.safetensors\n"),
+            "models[0].parameters.weight");
+    }
+
+    [TestMethod]
+    public void YamlNull_IsNoValue_NotTheTextTilde()
+    {
+        // output: ~ made a folder named "~" beside the recipe.
+        Refused(() => Parse($"method: ties\n{Models}output: ~\n"), "'output' is null");
+        Refused(() => Parse($"method: ties\n{Models}heads: null\n"), "'heads' is null");
+        Assert.AreEqual("~x", Parse($"method: ties\n{Models}output: ~x\n").Output![^2..]);
+    }
+
+    [TestMethod]
+    public void ModelsListedTwice_AreRefused_AndMaterializeAllNamesEveryModel()
+    {
+        Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels:\n  - { name: a, path: t1.safetensors }\n  - { name: b, path: t1.safetensors }\n"),
+            "'a' and 'b' are the same checkpoint");
+        CollectionAssert.AreEqual(new[] { "t1", "t2" }, Parse($"method: ties\n{Models}materialize: all\n").Materialize.ToArray());
+    }
+
+    [TestMethod]
+    public void EmptySweeps_AndRepeatedCandidates_AreRefused()
+    {
+        Refused(() => SweepSection.Read(Parse($"method: ties\n{Models}sweep: {{}}\n")), "sweep: empty");
+        Refused(() => SweepSection.Read(Parse($"method: ties\n{Models}sweep: {{keep: [0.2, 0.2]}}\n")), "sweep.keep", "0.2 is listed twice");
+    }
+
+    [TestMethod]
+    public void DeadHeadPatternsAndShadowedFilterEntries_AreWarned_AndAllHeadsRefused()
+    {
+        var f = new TinyFamily("t1", "t2")
+            .WithTaskVectors("enc.attention.w", [2], [0f, 0f], [1f, 2f], [3f, 4f])
+            .WithTaskVectors("enc.mlp.w", [2], [0f, 0f], [1f, 2f], [3f, 4f])
+            .WithHead("t1", "classifier.weight", [2, 2], [1f, 2f, 3f, 4f])
+            .WithHead("t2", "classifier.weight", [2, 2], [1f, 2f, 3f, 4f]);
+        using (var family = f.Build("classifier.*, clasifer.*"))
+        {
+            var warnings = Run(family, "task_arithmetic", new Dictionary<string, ParameterValue>
+            {
+                ["scale"] = new ParameterValue.Filtered([(null, new ParameterValue.Scalar(1)), ("attention", new ParameterValue.Scalar(2))]),
+            }).Summary.Warnings.ToList();
+            Assert.IsTrue(warnings.Any(w => w.Contains("'clasifer.*'", StringComparison.Ordinal)), string.Join("\n", warnings));
+            Assert.IsTrue(warnings.Any(w => w.Contains("filter 'attention' (entry 2)", StringComparison.Ordinal) && w.Contains("never used", StringComparison.Ordinal)), string.Join("\n", warnings));
+            Assert.IsFalse(warnings.Any(w => w.Contains("'classifier.*' (of", StringComparison.Ordinal)), "a matching glob is not warned about");
+        }
+        var all = Assert.ThrowsExactly<IncompatibleModelsException>(() => f.Build("*"));
+        StringAssert.Contains(all.Message, "nothing is left to merge");
     }
 }

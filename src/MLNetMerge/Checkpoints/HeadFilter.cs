@@ -23,6 +23,9 @@ internal sealed class HeadFilter
     /// <summary>The patterns as given.</summary>
     public string Pattern { get; }
 
+    /// <summary>The comma-separated globs of <see cref="Pattern"/>.</summary>
+    public IReadOnlyList<string> Globs => _globs;
+
     /// <summary>True when <paramref name="tensorName"/> is a head tensor.</summary>
     public bool IsHead(string tensorName)
     {

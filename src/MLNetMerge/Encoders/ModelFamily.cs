@@ -159,6 +159,8 @@ internal sealed class ModelFamily : IDisposable
             if (heads.IsHead(info.Name)) continue;
             (info.DType.IsFloatingPoint() ? merged : copied).Add(info);
         }
+        if (merged.Count == 0 && baseModel.Tensors.Any(t => t.DType.IsFloatingPoint()))
+            throw new IncompatibleModelsException(baseModel.Path, null, $"the head pattern '{heads.Pattern}' takes every floating-point tensor of the base as a head: nothing is left to merge.");
         var taskHeads = new Dictionary<string, IReadOnlyList<TensorInfo>>(StringComparer.Ordinal);
         var prefixes = new Dictionary<string, string>(StringComparer.Ordinal);
         tasks = [.. tasks.Select(t => AlignPrefix(t, merged, heads, prefixes))];

@@ -119,7 +119,11 @@ internal static class AlignSection
                 case "method": method = Scalar(v, src, where + ".method"); break;
                 case "parameters":
                     if (v is not YamlMappingNode pm) throw new RecipeException(src, $"{where}.parameters: expected a mapping.");
-                    foreach (var (pk, pv) in pm.Children) parameters[RecipeParser.Key(pk, src, "align")] = RecipeParser.ParseValue(pv, src);
+                    foreach (var (pk, pv) in pm.Children)
+                    {
+                        string name = RecipeParser.Key(pk, src, "align");
+                        parameters[name] = RecipeParser.ParseValue(pv, src, $"align.parameters.{name}");
+                    }
                     break;
                 default: throw new RecipeException(src, $"{where}: unknown key '{key}'; a stage takes method and parameters.");
             }

@@ -61,11 +61,15 @@ internal static class RecipeParser
                     break;
                 case "models": models.AddRange(ParseModels(value, source, baseDirectory)); break;
                 case "parameters":
-                    foreach (var (k, v) in Mapping(value, source, key).Children) parameters[Scalar(k, source, key)] = ParseValue(v, source);
+                    foreach (var (k, v) in Mapping(value, source, key).Children)
+                    {
+                        string parameter = Scalar(k, source, key);
+                        parameters[parameter] = ParseValue(v, source, $"parameters.{parameter}");
+                    }
                     break;
                 default:
                     if (Sections.Contains(key)) { sections[key] = value; break; }
-                    throw new RecipeException(source, $"unknown key '{key}'; a recipe takes method, base, models, parameters, heads, dtype, seed, output, max_shard_size, allow_nonfinite, materialize, align, evaluate, export, sweep.");
+                    throw new RecipeException(source, $"unknown key '{key}'; a recipe takes method, base, models, parameters, heads, dtype, seed, output, max_shard_size, allow_nonfinite, materialize, version, align, evaluate, export, sweep.");
             }
         }
         if (method is null) throw new RecipeException(source, "missing 'method'.");
@@ -85,6 +89,12 @@ internal static class RecipeParser
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var model in models)
             if (!names.Add(model.Name)) throw new RecipeException(source, $"model name '{model.Name}' is used twice (names come from the file or folder name; give each model a 'name:').");
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var model in models)
+            if (!paths.TryAdd(Path.GetFullPath(model.Path), model.Name))
+                throw new RecipeException(source, $"models '{paths[Path.GetFullPath(model.Path)]}' and '{model.Name}' are the same checkpoint ({model.Path}); list each model once.");
+        // materialize: all, as --materialize all: every model.
+        if (materialize.Contains("all")) materialize = [.. models.Select(x => x.Name)];
         var recipe = new MergeRecipe
         {
             Method = m.Name, ImpliedParameters = impliedAll, AliasName = m.Name == method ? null : method, Base = basePath, Models = models, Parameters = parameters,
@@ -130,7 +140,11 @@ internal static class RecipeParser
                         path = Resolve(Scalar(v, source, key), baseDirectory);
                         break;
                     case "parameters":
-                        foreach (var (pk, pv) in Mapping(v, source, key).Children) p[Scalar(pk, source, key)] = ParseValue(pv, source);
+                        foreach (var (pk, pv) in Mapping(v, source, key).Children)
+                        {
+                            string parameter = Scalar(pk, source, key);
+                            p[parameter] = ParseValue(pv, source, $"models[{i}].parameters.{parameter}");
+                        }
                         break;
                     default: throw new RecipeException(source, $"unknown key '{key}' in models[{i}]; a model takes name, path (or model) and parameters.");
                 }
@@ -156,41 +170,55 @@ internal static class RecipeParser
         if (string.IsNullOrWhiteSpace(yaml)) return result;
         var stream = Load(yaml, source);
         if (stream.Documents.Count != 1) throw new RecipeException(source, "the parameters are one YAML mapping.");
-        foreach (var (k, v) in Mapping(stream.Documents[0].RootNode, source, "parameters").Children) result[Scalar(k, source, "key")] = ParseValue(v, source);
+        foreach (var (k, v) in Mapping(stream.Documents[0].RootNode, source, "parameters").Children)
+        {
+            string name = Scalar(k, source, "key");
+            result[name] = ParseValue(v, source, name);
+        }
         return result;
     }
 
     /// <summary>A parameter value: number or word; a list of numbers (gradient); or a list of {filter, value}.</summary>
-    internal static ParameterValue ParseValue(YamlNode node, string? source)
+    /// <summary>A parameter's value: a number, a word, a list of numbers (one per layer), or a list of {filter, value}.</summary>
+    /// <param name="node">The YAML value.</param>
+    /// <param name="source">The recipe file, for errors.</param>
+    /// <param name="where">Where the value stands (<c>parameters.scale</c>), for errors.</param>
+    /// <exception cref="RecipeException">Anything else, naming <paramref name="where"/>.</exception>
+    internal static ParameterValue ParseValue(YamlNode node, string? source, string where)
     {
+        if (where.EndsWith(".<<", StringComparison.Ordinal))
+            throw new RecipeException(source, $"{where}: YAML merge keys (<<) are not read in recipes; write the parameters out.");
         switch (node)
         {
             case YamlScalarNode s:
                 string text = s.Value ?? "";
                 return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? new ParameterValue.Scalar(d) : new ParameterValue.Text(text);
+            case YamlSequenceNode { Children.Count: 0 }:
+                throw new RecipeException(source, $"{where}: an empty list; give a number, or a list of numbers (one per layer).");
             case YamlSequenceNode seq when seq.Children.All(c => c is YamlScalarNode):
                 return new ParameterValue.Gradient(seq.Children.Select(c =>
                     double.TryParse(((YamlScalarNode)c).Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x
-                        : throw new RecipeException(source, $"list entry '{((YamlScalarNode)c).Value}' is not a number.")).ToList());
+                        : throw new RecipeException(source, $"{where}: list entry '{((YamlScalarNode)c).Value}' is not a number (a list of numbers gives one value per layer).")).ToList());
             case YamlSequenceNode seq:
                 var entries = new List<(string?, ParameterValue)>();
                 foreach (var c in seq.Children)
                 {
-                    var map = Mapping(c, source, "filter entry");
+                    if (c is not YamlMappingNode map)
+                        throw new RecipeException(source, $"{where}: a list of {{filter, value}} entries holds '{(c as YamlScalarNode)?.Value ?? c.NodeType.ToString()}'; every entry is a mapping (or give a list of numbers alone).");
                     string? filter = null;
                     ParameterValue? value = null;
                     foreach (var (k, v) in map.Children)
                     {
                         string key = Scalar(k, source, "key");
                         if (key == "filter") filter = Scalar(v, source, key);
-                        else if (key == "value") value = ParseValue(v, source);
-                        else throw new RecipeException(source, $"unknown key '{key}' in a filter entry; it takes filter and value.");
+                        else if (key == "value") value = ParseValue(v, source, where);
+                        else throw new RecipeException(source, $"{where}: unknown key '{key}' in a filter entry; it takes filter and value.");
                     }
-                    entries.Add((filter, value ?? throw new RecipeException(source, "a filter entry needs 'value'.")));
+                    entries.Add((filter, value ?? throw new RecipeException(source, $"{where}: a filter entry needs 'value'.")));
                 }
                 return new ParameterValue.Filtered(entries);
             default:
-                throw new RecipeException(source, "a parameter is a number, a word, a list of numbers or a list of {filter, value}.");
+                throw new RecipeException(source, $"{where}: a parameter is a number, a word, a list of numbers or a list of {{filter, value}}.");
         }
     }
 
@@ -233,8 +261,14 @@ internal static class RecipeParser
     internal static string Key(YamlNode node, string? source, string section) =>
         node is YamlScalarNode s ? s.Value ?? "" : throw new RecipeException(source, $"{section}: a key must be a single word (line {node.Start.Line}).");
 
-    private static string Scalar(YamlNode node, string? source, string what) =>
-        node is YamlScalarNode s ? s.Value ?? "" : throw new RecipeException(source, $"'{what}' must be a single value (line {node.Start.Line}).");
+    private static string Scalar(YamlNode node, string? source, string what) => node switch
+    {
+        // YAML's null (~, null, or nothing) is no value, not the text "~" (output: ~ made a folder named ~).
+        YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" } =>
+            throw new RecipeException(source, $"'{what}' is null (line {node.Start.Line}); give a value, or leave the key out."),
+        YamlScalarNode s => s.Value ?? "",
+        _ => throw new RecipeException(source, $"'{what}' must be a single value (line {node.Start.Line})."),
+    };
 
     private static bool Bool(YamlNode node, string? source, string what) =>
         bool.TryParse(Scalar(node, source, what), out var b) ? b : throw new RecipeException(source, $"'{what}' must be true or false.");

@@ -22,6 +22,7 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
         var grid = new List<(string, IReadOnlyList<double>)>();
         if (!recipe.Sections.TryGetValue("sweep", out var node)) return new SweepSection(grid);
         if (node is not YamlMappingNode map) throw new RecipeException(recipe.Source, "sweep: expected a mapping of parameter names to lists of values.");
+        if (map.Children.Count == 0) throw new RecipeException(recipe.Source, "sweep: empty; name parameters and their candidate values, or leave the section out.");
         foreach (var (k, v) in map.Children)
         {
             string key = RecipeParser.Key(k, recipe.Source, "sweep");
@@ -29,6 +30,9 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
             grid.Add((key, seq.Children.Select(c => c is YamlScalarNode s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
                 ? d : throw new RecipeException(recipe.Source, $"sweep.{key}: '{(c as YamlScalarNode)?.Value}' is not a number.")).ToList()));
         }
+        foreach (var (key, values) in grid)
+            if (values.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new RecipeException(recipe.Source, $"sweep.{key}: {twice.Key.ToString(CultureInfo.InvariantCulture)} is listed twice (it would be merged and evaluated twice).");
         // A swept parameter the recipe also fixes would be overridden (parameters:) or never change (set by every model).
         var declared = recipe.ResolveParameters().Method.Parameters;
         string Canonical(string name) => declared.FirstOrDefault(d => d.Name == name || d.Aliases.Any(a => a.Name == name))?.Name ?? name;

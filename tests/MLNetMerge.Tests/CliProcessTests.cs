@@ -23,6 +23,28 @@ public sealed class CliProcessTests
     }
 
     [TestMethod]
+    public void FlagsAndFolders_AreOneLineErrorsSayingWhatWasMeant()
+    {
+        string b = Path.Combine(ZooPaths.Vision, "base.safetensors"), f = "a=" + Path.Combine(ZooPaths.Vision, "fashion.safetensors");
+        string output = Path.Combine(Path.GetTempPath(), "mlnetmerge-never-" + Guid.NewGuid().ToString("N"));
+        (string[] Args, string Expected)[] cases =
+        [
+            (["merge", "--method", "ties", "--base", b, "--model", f, "--param", "keep=0.2", "--param", "keep=0.5", "-o", output], "--param keep is given twice"),
+            (["merge", "--method", "ties", "--base", b, "--model", f, "--param", "keep=0.2, scale: 5", "-o", output], "the value must be a number, a word or a list of numbers"),
+            (["merge", ZooPaths.Vision], "is a folder; give the recipe's YAML file"),
+            (["report", ZooPaths.Vision], "is a folder without a report.json"),
+        ];
+        foreach (var (args, expected) in cases)
+        {
+            var (code, _, error) = Run(args);
+            Assert.AreEqual(2, code, error);
+            StringAssert.Contains(error, expected);
+            Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+        }
+        Assert.IsFalse(Directory.Exists(output));
+    }
+
+    [TestMethod]
     public void MissingRecipe_ExitsTwoWithOneLineNamingTheFile()
     {
         string missing = Path.Combine(Path.GetTempPath(), "mlnm-no-such-recipe-" + Guid.NewGuid().ToString("N") + ".yaml");

@@ -78,11 +78,20 @@ internal static class MergeCommand
         if (parameters.Length > 0)
         {
             sb.Append("parameters:\n");
+            var given = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in parameters)
             {
                 int eq = p.IndexOf('=');
                 if (eq <= 0) throw new RecipeException("<flags>", $"--param '{p}' must be key=value.");
-                sb.Append("  ").Append(p[..eq]).Append(": ").Append(p[(eq + 1)..]).Append('\n');
+                string key = p[..eq].Trim(), value = p[(eq + 1)..].Trim();
+                if (key.Length == 0 || !key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+                    throw new RecipeException("<flags>", $"--param '{p}': '{key}' is not a parameter name (letters, digits, '_').");
+                if (!given.Add(key)) throw new RecipeException("<flags>", $"--param {key} is given twice.");
+                // A number, a word, or a flat list of numbers ([0.2, 0.5]); anything else belongs in a recipe file.
+                bool list = value.StartsWith('[') && value.EndsWith(']') && value[1..^1].All(c => c is not (':' or '{' or '}' or '[' or ']' or '#' or '\n'));
+                if (value.Length == 0 || (!list && value.Any(c => ":{}[],#&*!|>'\"%@`\n".Contains(c))))
+                    throw new RecipeException("<flags>", $"--param '{p}': the value must be a number, a word or a list of numbers like [0.2, 0.5]; write filters and other structure in a recipe file.");
+                sb.Append("  ").Append(key).Append(": ").Append(value).Append('\n');
             }
         }
         if (heads is not null) sb.Append("heads: \"").Append(heads).Append("\"\n");

@@ -24,14 +24,21 @@ internal static class MethodTable
         return sb.ToString();
     }
 
-    /// <summary>Markdown table of the alignment stages: recipe name, the data it consumes, paper.</summary>
+    /// <summary>Markdown table of the alignment stages: recipe name, the data it consumes, parameters with defaults, paper.</summary>
     public static string AlignmentMethodsMarkdown()
     {
         var sb = new StringBuilder();
-        sb.Append("| stage | data it consumes | paper |\n|---|---|---|\n");
+        sb.Append("| stage | data it consumes | parameters (defaults) | paper |\n|---|---|---|---|\n");
         foreach (var m in AlignmentMethods.All)
-            sb.Append("| `").Append(m.Name).Append("` | ").Append(Consumes(m.Consumes)).Append(" | ").Append(Cell(m.Reference)).Append(" |\n");
+            sb.Append("| `").Append(m.Name).Append("` | ").Append(Consumes(m.Consumes)).Append(" | ").Append(Cell(StageParameters(m))).Append(" | ").Append(Cell(m.Reference)).Append(" |\n");
         return sb.ToString();
+    }
+
+    /// <summary>A stage's parameters with their defaults, or a dash.</summary>
+    public static string StageParameters(AlignmentMethod stage)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        return stage.Parameters.Count == 0 ? "—" : string.Join(", ", stage.Parameters.Select(Describe));
     }
 
     /// <summary>A parameter with its default: <c>keep=0.2</c>, <c>merge=mean|sum</c>, <c>scale (auto)</c>.</summary>

@@ -27,8 +27,9 @@ internal static class MethodsCommand
             foreach (var m in MergeMethods.All)
                 table.AddRow(m.Name, Markup.Escape(m.Summary), Markup.Escape(string.Join(", ", m.Parameters.Select(Describe))), Markup.Escape(m.Reference));
             Terminal.Write(table);
-            var stages = new Table().AddColumns("alignment stage", "data it consumes", "paper");
-            foreach (var m in AlignmentMethods.All) stages.AddRow(m.Name, Markup.Escape(MethodTable.Consumes(m.Consumes)), Markup.Escape(m.Reference));
+            var stages = new Table().AddColumns("alignment stage", "data it consumes", "parameters (defaults)", "paper");
+            foreach (var m in AlignmentMethods.All)
+                stages.AddRow(m.Name, Markup.Escape(MethodTable.Consumes(m.Consumes)), Markup.Escape(MethodTable.StageParameters(m)), Markup.Escape(m.Reference));
             Terminal.Write(stages);
             return 0;
         });

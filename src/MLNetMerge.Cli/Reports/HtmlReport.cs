@@ -21,6 +21,9 @@ internal static class HtmlReport
     {
         ArgumentNullException.ThrowIfNull(reportJsonPath);
         string full = Path.GetFullPath(reportJsonPath);
+        // A folder that holds a report: its report.json (the folder a run wrote).
+        if (Directory.Exists(full) && File.Exists(Path.Combine(full, "report.json"))) full = Path.Combine(full, "report.json");
+        else if (Directory.Exists(full)) throw new RecipeException(full, "is a folder without a report.json; give the report.json written by evaluate, align, run or demo.");
         if (!File.Exists(full)) throw new RecipeException(full, "does not exist; expected a report.json written by evaluate, align, run or demo.");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllBytes(full)); }

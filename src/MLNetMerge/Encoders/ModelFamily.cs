@@ -148,7 +148,7 @@ internal sealed class ModelFamily : IDisposable
         foreach (var t in tasks)
         {
             if (string.IsNullOrEmpty(t.Name) || !t.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
-                throw new IncompatibleModelsException(t.Reader.Path, null, $"task name '{t.Name}' must be letters, digits, '_' or '-'.");
+                throw new IncompatibleModelsException(t.Reader.Path, null, $"task name '{t.Name}' must be ASCII letters, digits, '_' or '-'.");
             if (!names.Add(t.Name)) throw new IncompatibleModelsException(t.Reader.Path, null, $"task name '{t.Name}' is used twice.");
         }
         var merged = new List<TensorInfo>();

@@ -84,6 +84,7 @@ internal sealed record MergeRecipe
     /// <exception cref="RecipeException">Invalid YAML, unknown key or bad value.</exception>
     public static MergeRecipe Load(string path)
     {
+        if (Directory.Exists(path)) throw new RecipeException(path, "is a folder; give the recipe's YAML file.");
         if (!File.Exists(path)) throw new RecipeException(path, "recipe file not found.");
         return Parse(File.ReadAllText(path), path, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
     }

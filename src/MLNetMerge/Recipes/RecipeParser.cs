@@ -150,6 +150,8 @@ internal static class RecipeParser
                 }
             }
             if (path is null) throw new RecipeException(source, $"models[{i}] has no 'path'.");
+            if (name is not null && (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')))
+                throw new RecipeException(source, $"models[{i}].name '{name}': a model name is ASCII letters, digits, '_' or '-' (it names files and columns).");
             name ??= SanitizedName(path);
             yield return new RecipeModel(name, path, p);
             i++;

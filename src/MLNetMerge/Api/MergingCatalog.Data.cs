@@ -28,15 +28,8 @@ public sealed partial class MergingCatalog
     /// <param name="split"><c>test</c> or <c>validation</c>.</param>
     /// <exception cref="ArgumentException">No such split.</exception>
     /// <exception cref="CheckpointFormatException">The manifest or a split's files are not what they should be.</exception>
-    public IDataView LoadZooData(string directory, string split = "test")
-    {
-        var manifest = ZooManifest.Load(directory);
-        var parts = manifest.Tasks.Select(t => ZooSplit(directory, t.Name, split).Data).ToList();
-        return Inputs(directory, manifest, [.. parts.SelectMany(p => p.Features)], parts[0].FeatureLength)
-            .AddText(MergeColumns.Task, [.. parts.SelectMany(p => Enumerable.Repeat(p.Name, p.Count))])
-            .AddText("Label", [.. parts.SelectMany(p => p.RequireLabels().Select(l => p.ClassNames[l]))])
-            .Build();
-    }
+    public IDataView LoadZooData(string directory, string split = "test") =>
+        LoadZooData(directory, split, [.. ZooManifest.Load(directory).Tasks.Select(t => t.Name)]);
 
     /// <summary>A stored split of some of a zoo's tasks in one view, as <see cref="LoadZooData(string, string)"/> gives
     /// every task's — each task's rows a seeded draw of <paramref name="samplesPerTask"/> (0, or more than the split holds:

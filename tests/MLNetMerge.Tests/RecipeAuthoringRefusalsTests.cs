@@ -149,4 +149,11 @@ public sealed class RecipeAuthoringRefusalsTests
         var all = Assert.ThrowsExactly<IncompatibleModelsException>(() => f.Build("*"));
         StringAssert.Contains(all.Message, "nothing is left to merge");
     }
+
+    [TestMethod]
+    public void ATabInTheIndentation_IsPlacedOnItsLine()
+    {
+        // YamlDotNet placed it at line 1, the start of the mapping.
+        Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels:\n\t- path: t1.safetensors\n"), "line 4", "tab in the indentation");
+    }
 }

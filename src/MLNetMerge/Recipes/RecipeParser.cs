@@ -247,6 +247,10 @@ internal static class RecipeParser
         }
         catch (YamlException e)
         {
+            // YamlDotNet places a tab in the indentation at the start of its mapping: name the line that holds it.
+            if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase)
+                && yaml.Split('\n').Select((line, i) => (Line: line, Number: i + 1)).FirstOrDefault(l => l.Line.TrimStart(' ').StartsWith('\t')) is { Line: not null } tabbed)
+                throw new RecipeException(source, $"invalid YAML at line {tabbed.Number}: a tab in the indentation (YAML indents with spaces).", e);
             throw new RecipeException(source, $"invalid YAML at line {e.Start.Line}: {e.Message}", e);
         }
         catch (Exception e) when (e is not OutOfMemoryException) // only YamlDotNet runs inside Load: any failure is the text's

@@ -156,4 +156,74 @@ public sealed class RecipeAuthoringRefusalsTests
         // YamlDotNet placed it at line 1, the start of the mapping.
         Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels:\n\t- path: t1.safetensors\n"), "line 4", "tab in the indentation");
     }
+
+    [TestMethod]
+    public void ATensorWithoutElements_IsWritten_ByEveryKindOfMerge()
+    {
+        // The slice-streamed merge pass made no slice of an empty tensor and failed with "1 tensors never written".
+        new TinyFamily("t1", "t2").WithTaskVectors("w", [4], [0f, 0f, 0f, 0f], [1f, -2f, 0.5f, 3f], [2f, 1.5f, -1f, -0.25f])
+            .WithTaskVectors("e", [3, 0], [], [], []).Save(_dir);
+        foreach (var method in new[] { "task_arithmetic", "ties", "weight_average", "emr", "dare", "nearswap" })
+        {
+            string recipe = Path.Combine(_dir, method + ".yaml");
+            string models = method == "nearswap" ? "base: base.safetensors\nmodels:\n  - path: t1.safetensors\n" : Models;
+            File.WriteAllText(recipe, $"method: {method}\n{models}output: out-{method}\n");
+            RecipeRunner.Merge(MergeRecipe.Load(recipe), new RecipeRunOptions());
+            using var r = Checkpoints.CheckpointReader.Open(Path.Combine(_dir, "out-" + method, "model.safetensors"));
+            Assert.IsTrue(r.TryGetTensor("e", out var e), method);
+            CollectionAssert.AreEqual(new[] { 3, 0 }, e.Shape, method);
+        }
+    }
+
+    [TestMethod]
+    public void SecondTrial_FalseRefusalsAndWaysAround()
+    {
+        // mergekit's README lists the base bare ("no parameters necessary for base model"): it leaves the task set, so it
+        // needs no weight (the weight check ran before it was left out).
+        string bare = "base_model: base.safetensors\nmodels:\n  - model: base.safetensors\n  - model: t1.safetensors\n    parameters: {weight: 1}\n"
+            + "  - model: t2.safetensors\n    parameters: {weight: 1}\n";
+        foreach (var method in new[] { "ties", "dare_ties", "task_arithmetic", "della", "breadcrumbs_ties" })
+            CollectionAssert.AreEqual(new[] { "t1", "t2" }, Parse($"merge_method: {method}\n{bare}").Models.Select(m => m.Name).ToArray(), method);
+        Refused(() => Parse($"merge_method: linear\n{bare}"), "weight", "'base'"); // linear keeps the base as a model
+
+        // A model named all is materialized alone.
+        var named = Parse("method: ties\nbase: base.safetensors\nmodels:\n  - { name: all, path: t1.safetensors }\n  - { name: b, path: t2.safetensors }\nmaterialize: [all]\n");
+        CollectionAssert.AreEqual(new[] { "all" }, named.Materialize.ToArray());
+
+        // A symbolic link to a listed checkpoint is the same checkpoint.
+        File.CreateSymbolicLink(Path.Combine(_dir, "link.safetensors"), Path.Combine(_dir, "t1.safetensors"));
+        Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels:\n  - { name: a, path: t1.safetensors }\n  - { name: b, path: link.safetensors }\n"), "same checkpoint");
+
+        // null parameter values are null, not the word '~'.
+        Refused(() => Parse($"method: ties\n{Models}parameters: {{scale: ~}}\n"), "parameters.scale is null");
+        // seeds that no chosen protocol draws; two names of one swept parameter.
+        Refused(() => EvaluateSection.Read(Parse($"method: ties\n{Models}evaluate: {{protocols: [current], seeds: 2}}\n")), "evaluate.seeds");
+        Refused(() => SweepSection.Read(Parse($"method: ties\n{Models}sweep: {{keep: [0.2, 0.5], density: [0.3]}}\n")), "sweep.density", "sweep.keep");
+    }
+
+    [TestMethod]
+    public void AFilterListWhoseFirstEntryMatchesEverything_IsOneValue()
+    {
+        // TIES reads keep once for the whole model: [{filter: '*', value: 0.3}, {value: 0.1}] is 0.3 everywhere, not a
+        // value that "varies over layers".
+        var f = new TinyFamily("t1", "t2").WithTaskVectors("layers.0.w", [4], [0f, 0f, 0f, 0f], [1f, -2f, 0.5f, 3f], [2f, 1.5f, -1f, -0.25f]);
+        var keep = new ParameterValue.Filtered([("*", new ParameterValue.Scalar(0.5)), (null, new ParameterValue.Scalar(0.1))]);
+        var filtered = Run(f, "ties", new Dictionary<string, ParameterValue> { ["keep"] = keep }).Tensors["layers.0.w"];
+        CollectionAssert.AreEqual(Run(f, "ties", P(("keep", 0.5))).Tensors["layers.0.w"], filtered);
+    }
+
+    [TestMethod]
+    public void AMalformedImageProcessorFile_FailsWhenTheFamilyOpens()
+    {
+        // It was copied into the merge output with exit 0 and failed only when ImagePixels read it.
+        string dir = Path.Combine(_dir, "vision");
+        Directory.CreateDirectory(dir);
+        foreach (var file in new[] { "base.safetensors", "fashion.safetensors", "config.json" })
+            File.Copy(Path.Combine(ZooPaths.Vision, file), Path.Combine(dir, file));
+        File.WriteAllText(Path.Combine(dir, Encoders.ImagePreprocessing.FileName), "{\"image_std\": [0]}");
+        using var family = Encoders.ModelFamily.Load(Path.Combine(dir, "base.safetensors"), [("fashion", Path.Combine(dir, "fashion.safetensors"))]);
+        var e = Assert.ThrowsExactly<MergeException>(() => family.Architecture);
+        StringAssert.Contains(e.Message, Encoders.ImagePreprocessing.FileName);
+        StringAssert.Contains(e.Message, "image_std");
+    }
 }

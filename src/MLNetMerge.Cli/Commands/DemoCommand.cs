@@ -121,8 +121,10 @@ internal static class DemoCommand
         if (results.Count > 0)
         {
             var first = results[0].Eval;
-            table.AddRow("individual", "", Pct(first.Individual.Average("current")), "100.0", "", "", "", "");
-            table.AddRow("base", "", Pct(first.Base.Average("current")), Pct(first.Base.Normalized("current", first.Individual)), "", "", "", "");
+            string knn = first.Protocols.FirstOrDefault(p => p.StartsWith("knn", StringComparison.Ordinal)) ?? "";
+            string Knn(ModelEvaluation row, bool norm) => knn.Length == 0 ? "" : Pct(norm ? row.Normalized(knn, first.Individual) : row.Average(knn));
+            table.AddRow("individual", "", Pct(first.Individual.Average("current")), "100.0", Knn(first.Individual, false), Knn(first.Individual, true), "", "");
+            table.AddRow("base", "", Pct(first.Base.Average("current")), Pct(first.Base.Normalized("current", first.Individual)), Knn(first.Base, false), Knn(first.Base, true), "", "");
         }
         Terminal.Write(table);
         var json = results.Select(x => RunReport.Entry(x.Eval, RecipeRunner.RecipeName(x.Recipe), null)).ToList();

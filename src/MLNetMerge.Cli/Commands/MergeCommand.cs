@@ -41,7 +41,7 @@ internal static class MergeCommand
                 : MergeRecipe.Parse(FlagsToYaml(r.GetValue(method), r.GetValue(basePath), r.GetValue(models) ?? [], r.GetValue(parameters) ?? [],
                     r.GetValue(heads), r.GetValue(seed), r.GetValue(dtype), r.GetValue(output), r.GetValue(maxShard), r.GetValue(allowNonFinite)), "<flags>");
             var mat = r.GetValue(materialize) ?? [];
-            var list = mat.Contains("all") ? recipe.Models.Select(m => m.Name).ToList() : mat.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            var list = mat.Contains("all") && !recipe.Models.Any(m => m.Name == "all") ? recipe.Models.Select(m => m.Name).ToList() : mat.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var result = ConsoleProgress.Run(recipe.Method, p => RecipeRunner.Run(recipe, new RecipeRunOptions
             {

@@ -35,7 +35,7 @@ internal static class ResultTables
             Terminal.Write(table);
         }
         if (e.Merged.Hyperparameters.Count > 0) Console.WriteLine($"selected on validation: {SweepSection.Describe(e.Merged.Hyperparameters)}");
-        Console.WriteLine($"data used by {e.Method}: none (data-free merge); hyperparameters {(e.Sweep.Count > 0 ? "selected on the labeled validation split" : "from the recipe")}; KNN anchors drawn from the validation split.");
+        Console.WriteLine($"data used by {e.Method}: none (data-free merge); hyperparameters {(e.Sweep.Count > 0 ? "selected on the labeled validation split" : "from the recipe")}{(e.Protocols.Any(p => p.StartsWith("knn", StringComparison.Ordinal)) ? "; KNN anchors drawn from the validation split" : "")}.");
         if (e.Alignment.Count > 0) PrintAlignment(e);
     }
 

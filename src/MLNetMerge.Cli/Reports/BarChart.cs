@@ -63,7 +63,7 @@ internal sealed class BarChart
         var y = new LinearScale(YMin, Math.Max(max, YMin + 1e-9), plotBottom, plotTop);
         if (YMax is null) y = y.Nice();
         using var svg = new SvgCanvas(writer, Width, height, Title);
-        svg.Text(left, 16, Title, size: 13, bold: true);
+        svg.Heading(left, 16, Title);
         if (legendRows > 0) svg.Legend(left, legendTop + 10, Series.Select(s => s.Name).ToList(), plotWidth);
         svg.AxisLeft(y, left, left + plotWidth, Format);
         if (YLabel.Length > 0) svg.Text(14, (plotTop + plotBottom) / 2, YLabel, "middle", 11, rotate: -90);

@@ -27,7 +27,7 @@ internal sealed class Heatmap
         const double left = 22, top = 36;
         double side = k * Cell, width = Math.Max(left + side + 6, 7 * Title.Length + 10), height = top + side + 8;
         using var svg = new SvgCanvas(writer, width, height, Title);
-        svg.Text(2, 13, Title, size: 11, bold: true);
+        svg.Heading(2, 13, Title, size: 11);
         svg.Text(left + side / 2, 29, "predicted", "middle", 9, fill: "#666");
         svg.Text(10, top + side / 2, "true", "middle", 9, rotate: -90, fill: "#666");
         for (int r = 0; r < k; r++)

@@ -55,7 +55,8 @@ internal static class HtmlReportFigures
         }.Write(w);
     }
 
-    /// <summary>Mean accuracy over tasks versus shots k, one chart per few-shot protocol, one line per row (± mean std over tasks).</summary>
+    /// <summary>Mean accuracy over tasks versus shots k, one chart per few-shot protocol, one line per row (± the std over
+    /// draws of that mean, <c>average_std</c>; older reports: the mean of the tasks' stds).</summary>
     public static void FewShot(XmlWriter w, ReportFamily f)
     {
         var byProtocol = f.AllRows.SelectMany(r => r.FewShot().Select(p => (Row: r.Name, Point: p))).GroupBy(x => x.Point.Protocol).ToList();
@@ -72,6 +73,8 @@ internal static class HtmlReportFigures
         }
         End(w);
         var single = byProtocol.Where(g => g.Select(x => x.Point.Shots).Distinct().Count() == 1).Select(g => $"{g.Key} (k = {g.First().Point.Shots})").ToList();
+        if (byProtocol.Count > 0)
+            El(w, "p", "± : the standard deviation over the protocol's seeded draws of the task-averaged accuracy (each task's own spread is in the tables).", "note");
         if (single.Count > 0) El(w, "p", $"Only one shot count was evaluated for {string.Join(", ", single)}; more shot counts draw a curve.", "note");
     }
 
@@ -130,7 +133,10 @@ internal static class HtmlReportFigures
     public static void Confusions(XmlWriter w, ReportFamily f)
     {
         string protocol = f.Protocols.Contains("current") ? "current" : f.Protocols.First(p => f.AllRows.Any(r => f.Tasks.Any(t => r.Confusion(t, p) is not null)));
-        El(w, "p", $"Protocol {protocol}; rows are true classes, columns predicted; shade = share of the row. The first task is open; click a task to open it.", "note");
+        bool drawn = f.AllRows.Any(r => f.Tasks.Any(t => r.Metrics(t, protocol) is { } m && ReportRow.Number(m, "Runs") is > 1));
+        El(w, "p", $"Protocol {protocol}; rows are true classes, columns predicted; shade = share of the row."
+            + (drawn ? " The protocol draws several times: each matrix is its first draw's, while a panel's title gives the mean accuracy over draws." : "")
+            + " The first task is open; click a task to open it.", "note");
         for (int i = 0; i < f.Tasks.Count; i++)
         {
             string task = f.Tasks[i];

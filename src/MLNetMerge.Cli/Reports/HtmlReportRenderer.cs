@@ -131,7 +131,8 @@ internal static class HtmlReportRenderer
                 }
                 var avg = r.Average(protocol);
                 var norm = r.Normalized(protocol);
-                Cell(w, avg is null ? "–" : Pct(avg.Value), rank && avg == best["Avg"]);
+                var avgStd = r.AverageStd(protocol);
+                Cell(w, avg is null ? "–" : Pct(avg.Value) + (avgStd is > 0 ? $" ± {Pct(avgStd.Value)}" : ""), rank && avg == best["Avg"]);
                 Cell(w, norm is null ? "–" : Pct(norm.Value), rank && norm == best["Norm"]);
                 End(w);
             }
@@ -149,7 +150,7 @@ internal static class HtmlReportRenderer
         {
             var series = f.AllRows.Where(r => f.Tasks.Any(t => r.Accuracy(t, protocol) is not null)).Select(r => new ChartSeries(r.Name,
                 f.Tasks.Select(t => r.Accuracy(t, protocol) * 100).Append(r.Average(protocol) * 100).ToList(),
-                f.Tasks.Select(t => r.Std(t, protocol) * 100).Append(null).ToList())).ToList();
+                f.Tasks.Select(t => r.Std(t, protocol) * 100).Append(r.AverageStd(protocol) * 100).ToList())).ToList();
             new BarChart
             {
                 Title = $"{f.Name} — {protocol}: test accuracy per task (%)", Categories = categories, Series = series,

@@ -58,7 +58,7 @@ internal sealed class LineChart
         double height = plotBottom + 44;
         var all = Series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
         using var svg = new SvgCanvas(writer, Width, height, Title);
-        svg.Text(left, 16, Title, size: 13, bold: true);
+        svg.Heading(left, 16, Title);
         svg.Legend(left, legendTop + 10, Series.Select(s => s.Name).ToList(), plotWidth, Dash);
         if (all.Count == 0) return;
         var xs = all.Select(p => p.X).Distinct().OrderBy(v => v).ToList();

@@ -51,6 +51,10 @@ internal sealed class ReportRow(string name, JsonElement json, ReportFamily fami
 
     public double? Std(string task, string protocol) => Metrics(task, protocol) is { } m ? Number(m, "AccuracyStd") : null;
 
+    /// <summary>The saved <c>average_std</c>: the std over draws of the task-averaged accuracy (several-draw protocols,
+    /// alignment rows over seeds), or null.</summary>
+    public double? AverageStd(string protocol) => Get(Json, "average_std") is { } a ? Number(a, protocol) : null;
+
     /// <summary>The saved <c>average</c>, else the mean over the tasks that have a value.</summary>
     public double? Average(string protocol)
     {
@@ -116,7 +120,7 @@ internal sealed class ReportRow(string name, JsonElement json, ReportFamily fami
 
     /// <summary>
     /// Few-shot results: every protocol whose name ends in a shot count (<c>knn5</c>, <c>ftc10</c>, <c>ft_classifier_k20</c>)
-    /// averaged over tasks, plus an explicit <c>few_shot</c> list of <c>{protocol, k|shots, accuracy|average, std}</c>.
+    /// averaged over tasks.
     /// </summary>
     public List<FewShotPoint> FewShot()
     {
@@ -125,18 +129,12 @@ internal sealed class ReportRow(string name, JsonElement json, ReportFamily fami
         {
             var m = ShotsName.Match(protocol);
             if (!m.Success || Average(protocol) is not { } avg) continue;
+            // The spread of the plotted average over draws; reports written before it was saved give the mean of the
+            // tasks' own stds instead (wider: the tasks' draws partly cancel in the average).
             var stds = family.Tasks.Select(t => Std(t, protocol)).Where(s => s.HasValue).Select(s => s!.Value).ToList();
-            points.Add(new FewShotPoint(m.Groups["name"].Value, int.Parse(m.Groups["k"].Value, CultureInfo.InvariantCulture), avg, stds.Count > 0 ? stds.Average() : 0));
+            double std = AverageStd(protocol) ?? (stds.Count > 0 ? stds.Average() : 0);
+            points.Add(new FewShotPoint(m.Groups["name"].Value, int.Parse(m.Groups["k"].Value, CultureInfo.InvariantCulture), avg, std));
         }
-        if (Get(Json, "few_shot") is { ValueKind: JsonValueKind.Array } list)
-            foreach (var e in list.EnumerateArray())
-            {
-                string name = Get(e, "protocol") is { ValueKind: JsonValueKind.String } p ? p.GetString()! : "few-shot";
-                double? k = Number(e, "k") ?? Number(e, "shots");
-                double? acc = Number(e, "accuracy") ?? Number(e, "average");
-                if (k is null || acc is null) continue;
-                points.Add(new FewShotPoint(name, (int)k.Value, acc.Value, Number(e, "std") ?? 0));
-            }
         return points;
     }
 

@@ -49,7 +49,7 @@ internal sealed class ScatterPlot
         double width = Size + 2 * pad, height = top + Size + 12 + rows * 16 + 8;
         var (sx, sy) = Scales(X, Y, pad, top, Size);
         using var svg = new SvgCanvas(writer, width, height, Title);
-        svg.Text(pad, 16, Title, size: 13, bold: true);
+        svg.Heading(pad, 16, Title);
         svg.Rect(pad, top, Size, Size, "#fafafa", stroke: "#ccc");
         for (int i = 0; i < X.Count; i++)
             svg.Circle(sx.Map(X[i]), sy.Map(Y[i]), 2.6, Palette.Color(Labels[i]), opacity: 0.8, stroke: Palette.Outline(Labels[i]));

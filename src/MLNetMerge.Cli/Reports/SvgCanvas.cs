@@ -94,6 +94,26 @@ internal sealed class SvgCanvas : IDisposable
         _w.WriteEndElement();
     }
 
+    /// <summary>
+    /// A chart's title on one line inside the canvas: at <paramref name="size"/> when it fits the width from
+    /// <paramref name="x"/>, else started at the left edge, then set smaller (down to 8 px), then cut with an ellipsis —
+    /// the whole title stays in the canvas's accessible <c>&lt;title&gt;</c>. Widths are estimated at 0.62 em per
+    /// character (bold sans-serif).
+    /// </summary>
+    public void Heading(double x, double y, string title, double size = 13)
+    {
+        ArgumentNullException.ThrowIfNull(title);
+        const double em = 0.62, smallest = 8, edge = 4;
+        double Width(double px) => title.Length * em * px;
+        if (Width(size) > this.Width - x - edge) x = edge;
+        double room = this.Width - x - edge;
+        double fitted = Math.Max(smallest, Math.Min(size, room / Math.Max(1, title.Length * em)));
+        string shown = title;
+        if (Width(fitted) > room)
+            shown = title[..Math.Max(1, (int)(room / (em * fitted)) - 1)] + "…";
+        Text(x, y, shown, size: Math.Round(fitted, 1), bold: true);
+    }
+
     /// <summary>A text label. <paramref name="anchor"/>: start, middle or end; <paramref name="rotate"/> in degrees about (x, y).</summary>
     public void Text(double x, double y, string text, string anchor = "start", double size = 12, double rotate = 0, string? fill = null, bool bold = false)
     {

@@ -140,6 +140,8 @@ internal sealed class ModelArchitecture
                     var v = VisionTransformerConfig.FromJson(root);
                     var want = detected == ArchitectureKind.Vit ? VisionFlavor.Vit : VisionFlavor.ClipVision;
                     if (v.Flavor != want) throw new ArgumentException($"config.json describes {v.Flavor}, not {want}.");
+                    // Checked now, not when a merge output carrying it is read: a malformed file fails before the merge.
+                    ImagePreprocessing.Read(Path.GetDirectoryName(configPath), v.NumChannels);
                     config = v;
                     break;
                 }

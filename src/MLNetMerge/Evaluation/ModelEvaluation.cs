@@ -29,6 +29,8 @@ internal sealed record ModelEvaluation(string Name, IReadOnlyDictionary<string, 
         ArgumentNullException.ThrowIfNull(individual);
         var mine = Results[protocol];
         var theirs = individual.Results[protocol];
+        if (mine.Keys.FirstOrDefault(t => theirs[t].Accuracy <= 0) is { } zero)
+            throw new ArgumentException($"task '{zero}': the individual model's {protocol} accuracy is {theirs[zero].Accuracy}; accuracy normalised by it is undefined (is the task's test split labelled for its head?).");
         return NormalizedAccuracy(mine.Keys.Select(t => mine[t].Accuracy).ToArray(), mine.Keys.Select(t => theirs[t].Accuracy).ToArray());
     }
 
@@ -42,7 +44,7 @@ internal sealed record ModelEvaluation(string Name, IReadOnlyDictionary<string, 
         double sum = 0;
         for (int t = 0; t < merged.Count; t++)
         {
-            if (individual[t] <= 0) throw new ArgumentException($"individual accuracy of task {t} is {individual[t]}; normalisation needs it positive.");
+            if (individual[t] <= 0) throw new ArgumentException($"individual accuracy of task {t} (0-based) is {individual[t]}; normalisation needs it positive.");
             sum += merged[t] / individual[t];
         }
         return sum / merged.Count;

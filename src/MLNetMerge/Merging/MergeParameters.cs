@@ -171,8 +171,16 @@ internal sealed class MergeParameters
     public bool IsUniform(string name, int task)
     {
         Declared(name);
-        return ValueFor(name, task) is null or ParameterValue.Scalar or ParameterValue.Text;
+        return ValueFor(name, task) is not { } v || Uniform(v);
     }
+
+    /// <summary>One value everywhere: a number or word, or a filter list whose first entry matches every tensor with one.</summary>
+    private static bool Uniform(ParameterValue v) => v switch
+    {
+        ParameterValue.Scalar or ParameterValue.Text => true,
+        ParameterValue.Filtered { Entries: [var first, ..] } => first.Filter is null or "*" && Uniform(first.Value),
+        _ => false,
+    };
 
     /// <summary>Refuses a per-layer or filter list for <paramref name="name"/>, which the method reads once for the whole
     /// model (a global statistic, one threshold per model): the list would otherwise be cut to one value without a word.</summary>

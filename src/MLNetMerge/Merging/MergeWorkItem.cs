@@ -13,7 +13,8 @@ internal readonly record struct MergeWorkItem(int Tensor, long Start, int Length
         foreach (int index in order)
         {
             long n = plan.Tensors[index].ElementCount;
-            if (slice == 0) { items.Add(new MergeWorkItem(index, 0, checked((int)n))); continue; }
+            // A tensor without elements is one empty item either way (no slice would ever write it).
+            if (slice == 0 || n == 0) { items.Add(new MergeWorkItem(index, 0, checked((int)n))); continue; }
             for (long start = 0; start < n; start += slice) items.Add(new MergeWorkItem(index, start, (int)Math.Min(slice, n - start)));
         }
         return items;

@@ -60,6 +60,8 @@ internal sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protoc
         bool Given(string key) => map.Children.Keys.Any(k => k is YamlScalarNode { Value: var v } && v == key);
         if (Given("ftc_shots") && !protocols.Contains("ft_classifier"))
             throw new RecipeException(recipe.Source, "evaluate.ftc_shots: set, but the protocols do not include ft_classifier, which alone reads it.");
+        if (Given("seeds") && !protocols.Contains("knn") && !protocols.Contains("ft_classifier"))
+            throw new RecipeException(recipe.Source, "evaluate.seeds: set, but the protocols include neither knn nor ft_classifier, which alone draw seeds.");
         if (Given("shots") && !protocols.Contains("knn"))
             throw new RecipeException(recipe.Source, "evaluate.shots: set, but the protocols do not include knn, which alone reads it.");
         return new EvaluateSection(zoo, protocols, shots, seeds, report) { FtcShots = ftcShots };

@@ -51,7 +51,9 @@ internal static class MergekitDialect
         var allImplied = new Dictionary<string, string>(implied, StringComparer.Ordinal);
         if (Defaults.TryGetValue(method.Name, out var defaults))
             foreach (var (k, v) in defaults) allImplied.TryAdd(k, v);
-        if (WeightRequired.Contains(method.Name) && !parameters.ContainsKey("weight") && models.FirstOrDefault(x => !x.Parameters.ContainsKey("weight")) is { } unweighted)
+        // The base listed among the models needs no weight where it leaves the task set (mergekit's README lists it bare).
+        bool Leaves(RecipeModel x) => basePath is not null && !BaseIsAModel.Contains(method.Name) && IsBase(x.Path, basePath);
+        if (WeightRequired.Contains(method.Name) && !parameters.ContainsKey("weight") && models.FirstOrDefault(x => !Leaves(x) && !x.Parameters.ContainsKey("weight")) is { } unweighted)
             throw new RecipeException(source, $"mergekit's {name} requires a 'weight' for every model; model '{unweighted.Name}' has none (give it under the model's parameters, or one for all under 'parameters').");
         if (method.Name == "nearswap" && !parameters.ContainsKey("t"))
             throw new RecipeException(source, $"mergekit's {name} requires 't', the sameness threshold (e.g. t: 0.0001), under 'parameters'.");

@@ -91,10 +91,14 @@ internal static class RecipeParser
             if (!names.Add(model.Name)) throw new RecipeException(source, $"model name '{model.Name}' is used twice (names come from the file or folder name; give each model a 'name:').");
         var paths = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var model in models)
-            if (!paths.TryAdd(Path.GetFullPath(model.Path), model.Name))
-                throw new RecipeException(source, $"models '{paths[Path.GetFullPath(model.Path)]}' and '{model.Name}' are the same checkpoint ({model.Path}); list each model once.");
-        // materialize: all, as --materialize all: every model.
-        if (materialize.Contains("all")) materialize = [.. models.Select(x => x.Name)];
+        {
+            // Compared through real paths: a symbolic link to a listed checkpoint is the same checkpoint.
+            string real = File.Exists(model.Path) || Directory.Exists(model.Path) ? Checkpoints.OutputGuard.RealPath(model.Path) : Path.GetFullPath(model.Path);
+            if (!paths.TryAdd(real, model.Name))
+                throw new RecipeException(source, $"models '{paths[real]}' and '{model.Name}' are the same checkpoint ({model.Path}); list each model once.");
+        }
+        // materialize: all, as --materialize all: every model (unless a model is named all).
+        if (materialize.Contains("all") && !models.Any(x => x.Name == "all")) materialize = [.. models.Select(x => x.Name)];
         var recipe = new MergeRecipe
         {
             Method = m.Name, ImpliedParameters = impliedAll, AliasName = m.Name == method ? null : method, Base = basePath, Models = models, Parameters = parameters,
@@ -192,6 +196,8 @@ internal static class RecipeParser
             throw new RecipeException(source, $"{where}: YAML merge keys (<<) are not read in recipes; write the parameters out.");
         switch (node)
         {
+            case YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" }:
+                throw new RecipeException(source, $"{where} is null (line {node.Start.Line}); give a value, or leave the parameter out.");
             case YamlScalarNode s:
                 string text = s.Value ?? "";
                 return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? new ParameterValue.Scalar(d) : new ParameterValue.Text(text);

@@ -133,12 +133,17 @@ internal static class RunReport
         var tasks = new Dictionary<string, object>();
         foreach (var t in e.Tasks)
             tasks[t] = e.Protocols.ToDictionary(p => p, p => (object)Metrics(row.Results[p][t]));
-        return new Dictionary<string, object>
+        var result = new Dictionary<string, object>
         {
             ["tasks"] = tasks,
             ["average"] = e.Protocols.ToDictionary(p => p, row.Average),
             ["normalized"] = e.Protocols.ToDictionary(p => p, p => row.Normalized(p, e.Individual)),
         };
+        // Protocols of several draws (KNN, FT-Classifier Eval): the std over draws of the task-averaged accuracy, the
+        // spread of the average itself (each task's own spread is its AccuracyStd).
+        var drawn = e.Protocols.Where(p => e.Tasks.All(t => row.Results[p][t].Runs.Count > 1)).ToList();
+        if (drawn.Count > 0) result["average_std"] = drawn.ToDictionary(p => p, p => (object)AverageStd(row.Results[p], e.Tasks));
+        return result;
     }
 
     /// <summary>One protocol result as a JSON object with ML.NET's metric names.</summary>

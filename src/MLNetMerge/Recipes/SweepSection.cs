@@ -36,6 +36,10 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
         // A swept parameter the recipe also fixes would be overridden (parameters:) or never change (set by every model).
         var declared = recipe.ResolveParameters().Method.Parameters;
         string Canonical(string name) => declared.FirstOrDefault(d => d.Name == name || d.Aliases.Any(a => a.Name == name))?.Name ?? name;
+        var swept = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, _) in grid)
+            if (!swept.TryAdd(Canonical(key), key))
+                throw new RecipeException(recipe.Source, $"sweep.{key}: names the same parameter as sweep.{swept[Canonical(key)]} ({Canonical(key)}); sweep it once.");
         foreach (var (key, _) in grid)
         {
             string name = Canonical(key);

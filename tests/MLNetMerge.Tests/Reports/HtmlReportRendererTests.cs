@@ -189,6 +189,17 @@ public sealed class HtmlReportRendererTests
         // the individual models' Current Eval (they have no "aligned" results): (0.72/0.8 + 0.6/0.75) / 2 = (0.9 + 0.8) / 2 = 85.0 %.
         var row = doc.Descendants(X + "tr").Last(tr => tr.Elements(X + "td").FirstOrDefault()?.Value == "task_arithmetic+ft_classifier *"); // the "aligned" table comes last
         CollectionAssert.AreEqual(new[] { "72.0 ± 1.0", "60.0 ± 3.0", "66.0", "85.0" }, row.Elements(X + "td").Skip(2).Select(td => td.Value).ToArray());
+
+        // With the saved std over seeds of the average (average_std), the Avg cell and the Avg bar carry it too (the page
+        // dropped it while the console printed 45.7±0.7).
+        var aligned = (Dictionary<string, object>)((Dictionary<string, object>)entry["vision"])["task_arithmetic+ft_classifier"];
+        aligned["average_std"] = new Dictionary<string, object> { ["aligned"] = 0.007 };
+        (_, doc) = Render(entry);
+        row = doc.Descendants(X + "tr").Last(tr => tr.Elements(X + "td").FirstOrDefault()?.Value == "task_arithmetic+ft_classifier *");
+        Assert.AreEqual("66.0 ± 0.7", row.Elements(X + "td").Skip(4).First().Value);
+        var titles2 = doc.Descendants(S + "rect").Select(r => r.Element(S + "title")?.Value).OfType<string>().ToList();
+        Assert.IsTrue(titles2.Any(t => t.Contains("Avg", StringComparison.Ordinal) && t.Contains("task_arithmetic+ft_classifier", StringComparison.Ordinal) && t.Contains("± 0.7", StringComparison.Ordinal)),
+            string.Join("\n", titles2.Where(t => t.Contains("Avg", StringComparison.Ordinal))));
         var transforms = doc.Descendants().First(e => (string?)e.Attribute("id") == "f0-transforms");
         var titles = transforms.Descendants(S + "rect").Select(r => r.Element(S + "title")?.Value).OfType<string>().ToList();
         CollectionAssert.Contains(titles, "average · orthogonal/closed: 65");

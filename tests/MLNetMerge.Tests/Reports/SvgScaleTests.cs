@@ -181,4 +181,29 @@ public sealed class SvgScaleTests
         var labels = svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
         CollectionAssert.IsSubsetOf(new[] { "1E-05", "0.0001", "0.001", "0.01" }, labels);
     }
+
+    [TestMethod]
+    public void LongTitles_StayInsideTheChart()
+    {
+        static XElement Render(Action<XmlWriter> write)
+        {
+            var sb = new StringBuilder();
+            using (var w = XmlWriter.Create(sb, new XmlWriterSettings { OmitXmlDeclaration = true })) write(w);
+            return XElement.Parse(sb.ToString());
+        }
+        // A sweep chart is 370 px wide; "lines_consensus (lines): accuracy versus beta" ran past its right edge.
+        string title = "vision — lines_consensus (lines_consensus): validation accuracy versus beta, the selected point ringed";
+        var svg = Render(new LineChart { Title = title, Width = 370, Series = [new LineSeries("a", [new(0, 1), new(1, 2)])] }.Write);
+        var heading = svg.Descendants().First(e => e.Name.LocalName == "text");
+        double x = double.Parse(heading.Attribute("x")!.Value, System.Globalization.CultureInfo.InvariantCulture);
+        double size = double.Parse(heading.Attribute("font-size")!.Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsLessThanOrEqualTo(370.0, x + heading.Value.Length * 0.62 * size + 4, $"{heading.Value} at {size} px from {x}");
+        Assert.IsGreaterThanOrEqualTo(8.0, size);
+        Assert.AreEqual(title, svg.Descendants().First(e => e.Name.LocalName == "title").Value, "the whole title stays readable");
+        // A short title keeps its place and size.
+        var shortOne = Render(new LineChart { Title = "ties: keep", Width = 370, Series = [new LineSeries("a", [new(0, 1), new(1, 2)])] }.Write)
+            .Descendants().First(e => e.Name.LocalName == "text");
+        Assert.AreEqual("13", shortOne.Attribute("font-size")!.Value);
+        Assert.AreEqual("60", shortOne.Attribute("x")!.Value);
+    }
 }

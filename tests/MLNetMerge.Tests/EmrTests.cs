@@ -176,4 +176,33 @@ public sealed class EmrTests
         double g1 = 7.5 / 8.5;
         AssertClose([(float)(4 * g1), (float)(2 * g1), (float)(1.5 * g1), (float)g1], m.TaskTensors["t1"]["a"], 1e-6);
     }
+
+    [TestMethod]
+    [DataRow(float.PositiveInfinity)]
+    [DataRow(float.NaN)]
+    public void NonFiniteInputs_CountAsZeroInTheRescalers_AndStayNonFiniteOnlyWhereTheyWere(float bad)
+    {
+        // An infinite τ made every clean task's γ 0 (Σ|Mt ⊙ τuni| infinite) and a NaN one's γ NaN, spread over its model.
+        // Under allow_nonfinite it counts as τ = 0 in the election, masks and sums: every γ and every other element are those
+        // of the family with τ = 0 there in every task, and the element itself is non-finite in the merge and every task.
+        const int index = 5;
+        var theta0 = Random(64, 17);
+        float[] t1 = Random(64, 18), t2 = Random(64, 19), t3 = Random(64, 20);
+        var damaged = (float[])t2.Clone();
+        damaged[index] = bad;
+        float[] z1 = (float[])t1.Clone(), z2 = (float[])t2.Clone(), z3 = (float[])t3.Clone();
+        z1[index] = z2[index] = z3[index] = 0;
+        var options = new MergeExecutionOptions { MaxThreads = 1, AllowNonFinite = true, Materialize = ["a", "b", "c"] };
+        var got = Run(new TinyFamily("a", "b", "c").WithTaskVectors("w", [64], theta0, t1, damaged, t3), "emr", options: options);
+        var want = Run(new TinyFamily("a", "b", "c").WithTaskVectors("w", [64], theta0, z1, z2, z3), "emr", options: options);
+        CollectionAssert.AreEqual(want.Modulators["rescalers"], got.Modulators["rescalers"]);
+        Assert.IsTrue(got.Modulators["rescalers"].All(g => float.IsFinite(g) && g > 0));
+        foreach (var (name, values) in new[] { ("merge", got.Tensors["w"]) }.Concat(new[] { "a", "b", "c" }.Select(t => (t, got.TaskTensors[t]["w"]))))
+        {
+            var expected = name == "merge" ? want.Tensors["w"] : want.TaskTensors[name]["w"];
+            Assert.IsFalse(float.IsFinite(values[index]), $"{name}: element {index} is {values[index]}");
+            for (int i = 0; i < 64; i++)
+                if (i != index) Assert.AreEqual(expected[i], values[i], $"{name}: element {i}");
+        }
+    }
 }

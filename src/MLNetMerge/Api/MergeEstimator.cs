@@ -27,7 +27,7 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
 
     internal MergeOptions Options => _options;
 
-    internal MergeEstimator(MLContext ml, MergeFamily family, MergeOptions options, AlignmentStage? stage = null)
+    internal MergeEstimator(MLContext ml, MergeFamily family, MergeOptions options, AlignmentStage? stage = null, ulong? seed = null)
     {
         _ml = ml ?? throw new ArgumentNullException(nameof(ml));
         Family = family ?? throw new ArgumentNullException(nameof(family));
@@ -47,7 +47,13 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
             throw new ArgumentException($"{Method.Name} takes no per-model weight.", nameof(options));
         // Parameters are checked against the method's declaration now, not at Fit.
         _ = Parameters();
+        // An unset seed is drawn now, once: Fit and ToRecipeYaml use the same one, so the recipe reproduces the fit.
+        Seed = seed ?? options.Seed ?? DrawSeed();
     }
+
+    /// <summary>The seed of the merge and its stage: <see cref="MergeOptions.Seed"/>, or the one drawn from the context
+    /// when the estimator was made.</summary>
+    internal ulong Seed { get; }
 
     /// <summary>The family being merged.</summary>
     public MergeFamily Family { get; }
@@ -73,7 +79,7 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
         ArgumentNullException.ThrowIfNull(stage);
         if (Stage is not null)
             throw new InvalidOperationException($"this merge is already followed by '{Stage.Name}'; a merge takes one alignment stage.");
-        return new MergeEstimator(_ml, Family, _options, stage);
+        return new MergeEstimator(_ml, Family, _options, stage, Seed);
     }
 
     /// <summary>Merges, fits the alignment stage on <paramref name="input"/>'s rows when there is one, and returns the
@@ -92,7 +98,7 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
     internal (MergedModel Merged, AlignedModel? Aligned) FitModels(IDataView input)
     {
         MergedChain.CheckInput(Family, input.Schema);
-        ulong seed = _options.Seed ?? DrawSeed();
+        ulong seed = Seed;
         using var log = new MLNetLog(_ml, "MLNetMerge." + nameof(MergeEstimator), Method.Name);
         var progress = new LoggedProgress(log, _options.Progress);
         var execution = new MergeExecutionOptions { Seed = seed };
@@ -126,9 +132,9 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
     }
 
     /// <summary>This estimator as a recipe (YAML): the family's base, models and head pattern, the method with its
-    /// parameters and per-model parameters, the seed (<see cref="MergeOptions.Seed"/>; unset: 0 — an unset seed is
-    /// drawn from the <c>MLContext</c> at <see cref="Fit"/>, so set it when the method or stage draws random numbers and
-    /// the recipe must reproduce the fit) and the alignment stage under <c>align.stages</c>.
+    /// parameters and per-model parameters, the seed (<see cref="MergeOptions.Seed"/>, or the one drawn from the
+    /// <c>MLContext</c> when the estimator was made: the seed its <see cref="Fit"/> uses, so the recipe reproduces the fit)
+    /// and the alignment stage under <c>align.stages</c>.
     /// <see cref="MergingCatalog.FromRecipe"/> reads it back into an equal estimator; the task a transformer serves
     /// (<see cref="MergeOptions.Task"/>) is not part of a recipe, so pass it to <c>FromRecipe</c> again.</summary>
     /// <param name="recipeDirectory">The folder the recipe will be saved in: checkpoint paths are written relative to it.</param>

@@ -44,7 +44,7 @@ internal static class RecipeEstimators
         var parameters = estimator.Parameters();
         var models = family.Tasks.Select((t, i) => new RecipeModel(t.Name, Path.GetFullPath(t.Reader.Path), parameters.PerModel(i))).ToList();
         var sections = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-        ulong seed = estimator.Options.Seed ?? 0;
+        ulong seed = estimator.Seed;
         if (estimator.Stage is { } stage) sections["align"] = AlignNode(AlignSection.ToYaml(new AlignData(), [stage.Create(seed)]));
         var recipe = new MergeRecipe
         {

@@ -285,7 +285,14 @@ internal static partial class MergeExecutor
                     else if (byAddress) LoadByAddress(family, plan, ctx, item, options.AllowNonFinite);
                     else Load(family, plan, ctx, item, check && !raw, subtract: run.UsesTaskVectors && !raw, options.AllowNonFinite, sum ? run : null, baseOnly,
                         taskThreads: threads == 1 ? ctx.MaxThreads : 1);
-                    if (!raw && !sum && !baseOnly) run.Prepare(ctx);
+                    if (!raw && !baseOnly)
+                    {
+                        // Statistics across elements (a tensor's SVD, norms, ranks, a row's divergence) must not see NaN
+                        // or infinity: under allow_nonfinite the position counts as τ = 0 there (in a task-sum run's sum
+                        // too), and Keep marks it after.
+                        if (options.AllowNonFinite && !run.IsElementwise) NonFiniteInputs.ZeroInputs(ctx, run.UsesTaskVectors, sum);
+                        if (!sum) run.Prepare(ctx);
+                    }
                     body(ctx, k);
                     progress?.Report(new MergeProgress(stage, Interlocked.Increment(ref done), items.Count));
                 }

@@ -33,6 +33,29 @@ internal static class NonFiniteInputs
             for (int t = 0; t < ctx.TaskCount; t++) ctx.Task(t)[i] = 0;
     }
 
+    /// <summary>
+    /// The context's non-finite positions as τ = 0 for a method whose statistics span elements: zero in task-vector
+    /// buffers (<paramref name="taskVectors"/>); in weight buffers θt = θ0 there (θ0 = θt = 0 where θ0 itself is not
+    /// finite). <see cref="Keep"/> makes the positions non-finite in the output again.
+    /// </summary>
+    /// <param name="ctx">The item's context.</param>
+    /// <param name="taskVectors">Whether the task buffers hold τt (else θt).</param>
+    /// <param name="taskSum">Whether the run reads only the weighted task sum, held in the first task buffer.</param>
+    public static void ZeroInputs(MergeTensorContext ctx, bool taskVectors, bool taskSum = false)
+    {
+        if (taskSum)
+        {
+            foreach (int i in ctx.NonFinite) ctx.Task(0)[i] = 0;
+            return;
+        }
+        if (taskVectors) { ZeroTaskVectors(ctx); return; }
+        foreach (int i in ctx.NonFinite)
+        {
+            if (!float.IsFinite(ctx.Base[i])) ctx.Base[i] = 0;
+            for (int t = 0; t < ctx.TaskCount; t++) ctx.Task(t)[i] = ctx.Base[i];
+        }
+    }
+
     /// <summary>Positions (plus <paramref name="offset"/>) of <paramref name="values"/> holding NaN or infinity, added to <paramref name="positions"/>.</summary>
     public static void Find(ReadOnlySpan<float> values, List<int> positions, long offset = 0)
     {

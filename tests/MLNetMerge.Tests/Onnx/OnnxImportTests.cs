@@ -168,6 +168,15 @@ public sealed class OnnxImportTests
         Refused(m => m.Graph.Node.First(n => n.OpType == "Softmax").OpType = "LogSoftmax", "is LogSoftmax, an operator the importer does not trace");
         Refused(m =>
         {
+            // A Relu outside the MLP (after the patch embedding) of a GELU model.
+            var conv = m.Graph.Node.First(n => n.OpType == "Conv");
+            string raw = conv.Output[0] + "_raw";
+            var relu = new NodeProto { Name = "stray_relu", OpType = "Relu", Input = { raw }, Output = { conv.Output[0] } };
+            conv.Output[0] = raw;
+            m.Graph.Node.Insert(m.Graph.Node.IndexOf(conv) + 1, relu);
+        }, "node 'stray_relu' is Relu, an operator the importer does not trace there");
+        Refused(m =>
+        {
             var conv = m.Graph.Node.First(n => n.OpType == "Conv");
             string raw = conv.Output[0] + "_raw";
             var scale = new NodeProto { Name = "my_scale", OpType = "MyScale", Domain = "com.example", Input = { raw }, Output = { conv.Output[0] } };

@@ -17,8 +17,10 @@ public abstract class MergeOptions
         Weights.TryGetValue(task, out var w) ? new Dictionary<string, ParameterValue> { ["weight"] = new ParameterValue.Scalar(w) } : null;
 
     /// <summary>Seed of every random choice of the merge (DARE's drops, …) and of the alignment stage after it (few-shot
-    /// draws, batch order, initialisation). Default null: drawn from the <c>MLContext</c>'s own random source, so
-    /// <c>new MLContext(seed: s)</c> makes the whole fit reproducible.</summary>
+    /// draws, batch order, initialisation). Default null: drawn once from the <c>MLContext</c>'s own random source when the
+    /// estimator is made (so <c>new MLContext(seed: s)</c> makes the whole fit reproducible, and the estimator's
+    /// <c>ToRecipeYaml</c> writes the seed its fit uses). Estimators that must agree — one per task and one for every task —
+    /// agree when they share a seed.</summary>
     public ulong? Seed { get; set; }
 
     /// <summary>The task the transformer serves (its columns <c>Embedding</c>, <c>Score</c>, <c>PredictedLabel</c>), or null

@@ -224,7 +224,7 @@ internal sealed class EmrRun : MergeRun
     /// The raw election reads θ0 and θt range by range when no task is materialized inside the merge pass (that needs
     /// the whole θ0 in the context): the rescaler sums are one float64 accumulator per tensor, carried across ranges.
     /// </summary>
-    internal override bool ReadsRanges => _inner is null && Vector256.IsHardwareAccelerated && (_plan.Materialized.Count == 0 || _retain);
+    internal override bool ReadsRanges => _inner is null && Vector256.IsHardwareAccelerated && (_plan.Materialized.Count == 0 || _retain) && !_plan.AllowNonFinite;
 
     /// <summary>One task written after the merge pass reads θ0 range by range too.</summary>
     internal override bool ReadsRangesAfterMerge => _retain && _plan.Materialized.Count == 1;
@@ -240,6 +240,10 @@ internal sealed class EmrRun : MergeRun
             for (int t = 0; t < tasks; t++) bits[t] = new byte[MaskBits.ByteCount(ctx.Length)];
         }
         var sums = new double[2 * tasks + 1];
+        // Under allow_nonfinite the non-finite positions count as τ = 0 in the election, the masks and the rescaler sums
+        // (an infinite τ made a clean task's γ 0, a NaN one's γ NaN): the executor zeroes task-vector buffers, the raw
+        // sweep's weights are zeroed here (θt = θ0 = 0), and Keep makes the positions non-finite in every output again.
+        if (raw && _plan.AllowNonFinite) NonFiniteInputs.ZeroInputs(ctx, taskVectors: false);
         var u = UnifiedBuffer(ctx);
         bool finite = ctx.Ranges is null
             ? EmrKernels.Sweep(ctx.TaskArrays, tasks, raw, ctx.Base, u, output, sums, bits, ctx.Length)

@@ -54,9 +54,22 @@ internal static class TorchEncoderImporter
         if (model.Graph.Initializer.Any(i => i.Name == "rescalers") && model.Graph.Initializer.Any(i => i.Name.StartsWith("masks.", StringComparison.Ordinal)))
             throw new OnnxImportException(g.Path, null, "is an EMR single-file export (unified weights, per-task masks and rescalers); import one task's own .onnx file, or merge from the output it was exported from.");
         foreach (var node in model.Graph.Node)
-            if (node.Domain is not ("" or "ai.onnx") || !KnownOperators.Contains(node.OpType))
+            if (node.Domain is not ("" or "ai.onnx") || !(KnownOperators.Contains(node.OpType) || node.OpType == "Relu"))
                 throw new OnnxImportException(g.Path, null, $"node '{node.Name}' is {(node.Domain is "" or "ai.onnx" ? "" : node.Domain + ":")}{node.OpType}, an operator the importer does not trace; " +
                     "an encoder graph is read back only when every operator is one it understands, so that nothing it computes is lost.");
+    }
+
+    /// <summary>Relu is read as the MLP's activation (<c>hidden_act: relu</c>), one per block; anywhere else (before a
+    /// classifier, after an attention) it computes something the imported weights would not, and is refused.</summary>
+    private static ImportedEncoder CheckRelus(OnnxGraphIndex g, ImportedEncoder imported)
+    {
+        var relus = g.Graph.Node.Where(n => n.OpType == "Relu").ToList();
+        int expected = imported.Config.HiddenAct == "relu" ? imported.Config.NumLayers : 0;
+        if (relus.Count != expected)
+            throw new OnnxImportException(g.Path, null, $"node '{relus[^1].Name}' is Relu, an operator the importer does not trace there: the graph holds {relus.Count} Relu nodes where " +
+                (expected == 0 ? $"its MLP activation ({imported.Config.HiddenAct}) has none" : $"its {expected} blocks' MLP activation has {expected}") +
+                "; an encoder graph is read back only when every operator is one it understands, so that nothing it computes is lost.");
+        return imported;
     }
 
     /// <summary>Imports an opened model.</summary>
@@ -74,16 +87,16 @@ internal static class TorchEncoderImporter
             string prefix = word[..^"embeddings.word_embeddings.weight".Length];
             if (g.Graph.Node.Any(n => n.OpType == "CumSum"))
                 throw new OnnxImportException(g.Path, word, "belongs to a graph that counts positions with CumSum (RoBERTa-style); only BERT positions 0…T−1 are imported.");
-            return Collect(g, prefix, TextConfig(g, prefix, byName), byName) with { Pooling = EmbeddingPooling(g) };
+            return CheckRelus(g, Collect(g, prefix, TextConfig(g, prefix, byName), byName) with { Pooling = EmbeddingPooling(g) });
         }
         if (cls is not null)
         {
             string prefix = cls[..^"embeddings.cls_token".Length];
-            return Collect(g, prefix, VisionConfig(g, prefix, byName, clip: false), byName);
+            return CheckRelus(g, Collect(g, prefix, VisionConfig(g, prefix, byName, clip: false), byName));
         }
         if (reader.TryGetTensor("vision_model.embeddings.class_embedding", out _))
         {
-            return Collect(g, "", VisionConfig(g, "", byName, clip: true), byName);
+            return CheckRelus(g, Collect(g, "", VisionConfig(g, "", byName, clip: true), byName));
         }
         throw new OnnxImportException(g.Path, null, "holds none of embeddings.word_embeddings.weight (BERT), embeddings.cls_token (ViT) or vision_model.embeddings.class_embedding (CLIP vision): not an encoder the importer knows.");
     }

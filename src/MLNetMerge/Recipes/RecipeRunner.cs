@@ -40,6 +40,16 @@ internal static class RecipeRunner
         }
     }
 
+    /// <summary>The warning that a command running <paramref name="steps"/> leaves some of the recipe's sections aside
+    /// (merge and diagnose run the merge alone), or null: said, not passed over.</summary>
+    internal static string? SkippedSections(MergeRecipe recipe, RecipeSteps steps)
+    {
+        var skipped = new (string Section, RecipeSteps Step)[] { ("sweep", RecipeSteps.Sweep), ("align", RecipeSteps.Align), ("evaluate", RecipeSteps.Evaluate), ("export", RecipeSteps.Export) }
+            .Where(x => recipe.Sections.ContainsKey(x.Section) && !steps.HasFlag(x.Step)).Select(x => x.Section + ":").ToList();
+        return skipped.Count == 0 ? null
+            : $"warning: {recipe.Source}: this command does not run {string.Join(", ", skipped)}; the merge uses the recipe's parameters{(recipe.Sections.ContainsKey("sweep") && !steps.HasFlag(RecipeSteps.Sweep) ? " and the method's defaults, not a swept choice" : "")} (mlnetmerge run does every section).";
+    }
+
     private static RecipeRunResult RunChecked(MergeRecipe recipe, RecipeRunOptions? options)
     {
         options ??= new RecipeRunOptions();
@@ -53,11 +63,7 @@ internal static class RecipeRunner
         // Read (and so checked) whatever the steps: a bad sweep is an error even for a run that does not sweep.
         var sweep = SweepSection.Read(recipe);
         if (!steps.HasFlag(RecipeSteps.Sweep)) sweep = new SweepSection([]);
-        // Sections this command does not run are said, not passed over (merge and diagnose run the merge alone).
-        var skipped = new (string Section, RecipeSteps Step)[] { ("sweep", RecipeSteps.Sweep), ("align", RecipeSteps.Align), ("evaluate", RecipeSteps.Evaluate), ("export", RecipeSteps.Export) }
-            .Where(x => recipe.Sections.ContainsKey(x.Section) && !steps.HasFlag(x.Step)).Select(x => x.Section + ":").ToList();
-        if (skipped.Count > 0)
-            log($"warning: {recipe.Source}: this command does not run {string.Join(", ", skipped)}; the merge uses the recipe's parameters{(recipe.Sections.ContainsKey("sweep") && !steps.HasFlag(RecipeSteps.Sweep) ? " and the method's defaults, not a swept choice" : "")} (mlnetmerge run does every section).");
+        if (SkippedSections(recipe, steps) is { } skipped) log(skipped);
         var plan = steps.HasFlag(RecipeSteps.Align) ? AlignSection.Read(recipe, options.AlignmentMethods) : null;
         if (plan is { Stages.Count: 0 }) plan = null;
         // A run that saves evaluates when the recipe asks (evaluate:); evaluate and align always evaluate.

@@ -24,7 +24,9 @@ internal static class HtmlReportRenderer
         "h1{font-size:22px}h2{font-size:19px;border-bottom:2px solid #4e79a7;padding-bottom:4px;margin-top:36px}" +
         "h3{font-size:16px;margin-top:26px}h4{font-size:14px;margin:14px 0 6px}" +
         "table{border-collapse:collapse;font-size:12px;margin:8px 0 16px;display:block;max-width:100%;overflow-x:auto}" +
-        "th,td{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}th{background:#f3f5f8}" +
+        "th,td{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}" +
+        // Column heads (task names) wrap, so a long name does not push Avg and Norm out of view.
+        "th{background:#f3f5f8;white-space:normal;max-width:10em;overflow-wrap:anywhere}" +
         "td.name,th.name{text-align:left}tr.bound td{color:#555;background:#fafafa}td.best{font-weight:bold;background:#eef6ee}" +
         ".grid{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}" +
         "p.note{color:#555;font-size:12px}nav a{margin-right:12px;font-size:13px}" +

@@ -13,7 +13,8 @@ public sealed class AlignmentStage
     internal AlignmentStage(AlignmentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Options = options;
+        // A copy: changing the options object afterwards changes no stage already made.
+        Options = options.Snapshot();
         Method = AlignmentMethods.Find(options.MethodName);
     }
 

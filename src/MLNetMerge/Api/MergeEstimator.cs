@@ -31,8 +31,11 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
     {
         _ml = ml ?? throw new ArgumentNullException(nameof(ml));
         Family = family ?? throw new ArgumentNullException(nameof(family));
-        _options = options ?? throw new ArgumentNullException(nameof(options));
+        // A copy: changing the options object afterwards (one object reused for an estimator per task) changes no
+        // estimator already made; the checks below hold for what Fit will use.
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Snapshot();
         Stage = stage;
+        options = _options;
         Method = MergeMethods.Find(options.MethodName).Method;
         if (options.Task is { } task && !family.TaskNames.Contains(task))
             throw new ArgumentException($"the family has no task '{task}' (tasks: {string.Join(", ", family.TaskNames)}).", nameof(options));
@@ -138,6 +141,8 @@ public sealed class MergeEstimator : IEstimator<TransformerChain<ITransformer>>
     /// <see cref="MergingCatalog.FromRecipe"/> reads it back into an equal estimator; the task a transformer serves
     /// (<see cref="MergeOptions.Task"/>) is not part of a recipe, so pass it to <c>FromRecipe</c> again.</summary>
     /// <param name="recipeDirectory">The folder the recipe will be saved in: checkpoint paths are written relative to it.</param>
+    /// <exception cref="InvalidOperationException">The family was loaded with a <see cref="MergeFamilyOptions.ConfigPath"/>
+    /// or <see cref="MergeFamilyOptions.ClassNames"/>, which a recipe does not carry.</exception>
     public string ToRecipeYaml(string recipeDirectory)
     {
         ArgumentNullException.ThrowIfNull(recipeDirectory);

@@ -105,19 +105,26 @@ public sealed class MergeFamily : IDisposable
     /// result disposes <paramref name="family"/>).</summary>
     internal static MergeFamily Wrap(ModelFamily family, MergeFamilyOptions options)
     {
-        var zoo = ZooClasses(Path.GetDirectoryName(Path.GetFullPath(family.Base.Path))!);
+        string zooDir = Path.GetDirectoryName(Path.GetFullPath(family.Base.Path))!;
+        var zoo = ZooClasses(zooDir);
         var classes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var t in family.Tasks)
         {
             int k = family.TaskHeads[t.Name].FirstOrDefault(h => h.Name == TaskHead.BiasName)?.Shape is [var n] ? n : 0;
+            // A zoo's class names belong to its checkpoints (zoo/NAME.safetensors), whatever the task is called here.
+            string? zooTask = Path.GetDirectoryName(Path.GetFullPath(t.Reader.Path)) == zooDir ? Path.GetFileNameWithoutExtension(t.Reader.Path) : null;
             IReadOnlyList<string>? names = options.ClassNames.TryGetValue(t.Name, out var given) ? given
-                : Id2Label(t.Reader.Path) ?? (zoo.TryGetValue(t.Name, out var z) ? z : null);
+                : Id2Label(t.Reader.Path) ?? (zooTask is not null && zoo.TryGetValue(zooTask, out var z) ? z : null);
             if (names is not null && k > 0 && names.Count != k)
                 throw new ArgumentException($"task '{t.Name}' has {names.Count} class names but its head {TaskHead.BiasName} has {k} classes.", nameof(options));
             classes[t.Name] = names ?? Enumerable.Range(0, k).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
         }
-        return new MergeFamily(family, classes);
+        return new MergeFamily(family, classes) { Unrecorded = options.ConfigPath is not null || options.ClassNames.Count > 0 };
     }
+
+    /// <summary>Whether the family was loaded with settings a recipe does not carry (<see cref="MergeFamilyOptions.ConfigPath"/>,
+    /// <see cref="MergeFamilyOptions.ClassNames"/>), so that a recipe written from it would load another family.</summary>
+    internal bool Unrecorded { get; private init; }
 
     /// <summary>Class names of a zoo's tasks, when a zoo <c>manifest.json</c> sits in <paramref name="directory"/>.</summary>
     private static Dictionary<string, IReadOnlyList<string>> ZooClasses(string directory) =>

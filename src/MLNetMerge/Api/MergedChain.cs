@@ -29,6 +29,9 @@ internal static class MergedChain
         {
             foreach (var (graph, model, outputs) in Graphs(merged, aligned, tasks, single, sharedEncoder))
             {
+                // Building a graph's OnnxTransformer is most of a short fit's time: the caller's token is honoured here too
+                // (the transformers built so far are disposed below).
+                options.CancellationToken.ThrowIfCancellationRequested();
                 byte[] bytes = model.ToByteArray();
                 var settings = Settings(family, [.. outputs], options);
                 var onnx = InMemoryOnnx.Create(ml, bytes, settings);
@@ -41,6 +44,7 @@ internal static class MergedChain
                     scored = label.Transform(scored);
                 }
             }
+            options.CancellationToken.ThrowIfCancellationRequested();
             return new TransformerChain<ITransformer>([.. transformers]);
         }
         catch

@@ -44,6 +44,8 @@ internal static class RecipeEstimators
         var parameters = estimator.Parameters();
         var models = family.Tasks.Select((t, i) => new RecipeModel(t.Name, Path.GetFullPath(t.Reader.Path), parameters.PerModel(i))).ToList();
         var sections = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        if (estimator.Family.Unrecorded)
+            throw new InvalidOperationException("the family was loaded with MergeFamilyOptions.ConfigPath or ClassNames, which a recipe does not carry: FromRecipe would read the config beside the base and other class names. Put config.json (and the heads' id2label) beside the checkpoints, or keep the estimator in code.");
         ulong seed = estimator.Seed;
         if (estimator.Stage is { } stage) sections["align"] = AlignNode(AlignSection.ToYaml(new AlignData(), [stage.Create(seed)]));
         var recipe = new MergeRecipe

@@ -12,6 +12,17 @@ public abstract class MergeOptions
     /// <summary>The declared parameters these options set, in recipe form.</summary>
     internal virtual Dictionary<string, ParameterValue> RecipeParameters() => Declared.ToParameters(this);
 
+    /// <summary>A copy of these options as they are now: an estimator keeps it, so changing the options afterwards (one
+    /// Options object reused to make an estimator per task) changes no estimator already made.</summary>
+    /// <exception cref="ArgumentException"><see cref="Weights"/> is null.</exception>
+    internal MergeOptions Snapshot()
+    {
+        if (Weights is null) throw new ArgumentException($"{nameof(Weights)} is null; leave it empty for weight 1 on every task.", nameof(Weights));
+        var copy = (MergeOptions)MemberwiseClone();
+        copy.Weights = new Dictionary<string, double>(Weights.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+        return copy;
+    }
+
     /// <summary>The per-model parameters of <paramref name="task"/> in recipe form (its <see cref="Weights"/> entry), or null.</summary>
     internal virtual IReadOnlyDictionary<string, ParameterValue>? ModelParameters(string task) =>
         Weights.TryGetValue(task, out var w) ? new Dictionary<string, ParameterValue> { ["weight"] = new ParameterValue.Scalar(w) } : null;
@@ -54,6 +65,9 @@ public abstract class AlignmentOptions
 
     /// <summary>The declared parameters these options set, in recipe form.</summary>
     internal virtual Dictionary<string, ParameterValue> StageParameters() => Declared.ToParameters(this);
+
+    /// <summary>A copy of these options as they are now (see <see cref="MergeOptions.Snapshot"/>).</summary>
+    internal AlignmentOptions Snapshot() => (AlignmentOptions)MemberwiseClone();
 
     /// <summary>The column of class labels in the view the stage is fitted on (a key, a 0-based integer class index, or
     /// the class name). A stage that takes labels (<see cref="TrustRegionOptions"/> with

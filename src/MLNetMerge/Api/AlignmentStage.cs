@@ -15,6 +15,8 @@ public sealed class AlignmentStage
         ArgumentNullException.ThrowIfNull(options);
         // A copy: changing the options object afterwards changes no stage already made.
         Options = options.Snapshot();
+        if (string.IsNullOrWhiteSpace(Options.LabelColumnName))
+            throw new ArgumentException($"{nameof(AlignmentOptions.LabelColumnName)} is empty; name the view's label column (default \"Label\").", nameof(options));
         Method = AlignmentMethods.Find(options.MethodName);
     }
 

@@ -105,16 +105,14 @@ public sealed class MergeFamily : IDisposable
     /// result disposes <paramref name="family"/>).</summary>
     internal static MergeFamily Wrap(ModelFamily family, MergeFamilyOptions options)
     {
-        string zooDir = Path.GetDirectoryName(Path.GetFullPath(family.Base.Path))!;
-        var zoo = ZooClasses(zooDir);
+        var zoo = ZooClasses(Path.GetDirectoryName(Path.GetFullPath(family.Base.Path))!);
         var classes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var t in family.Tasks)
         {
             int k = family.TaskHeads[t.Name].FirstOrDefault(h => h.Name == TaskHead.BiasName)?.Shape is [var n] ? n : 0;
-            // A zoo's class names belong to its checkpoints (zoo/NAME.safetensors), whatever the task is called here.
-            string? zooTask = Path.GetDirectoryName(Path.GetFullPath(t.Reader.Path)) == zooDir ? Path.GetFileNameWithoutExtension(t.Reader.Path) : null;
+            // A zoo's class names belong to its checkpoints, whatever the task is called here.
             IReadOnlyList<string>? names = options.ClassNames.TryGetValue(t.Name, out var given) ? given
-                : Id2Label(t.Reader.Path) ?? (zooTask is not null && zoo.TryGetValue(zooTask, out var z) ? z : null);
+                : Id2Label(t.Reader.Path) ?? (zoo.TryGetValue(Path.GetFullPath(t.Reader.Path), out var z) ? z : null);
             if (names is not null && k > 0 && names.Count != k)
                 throw new ArgumentException($"task '{t.Name}' has {names.Count} class names but its head {TaskHead.BiasName} has {k} classes.", nameof(options));
             classes[t.Name] = names ?? Enumerable.Range(0, k).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
@@ -126,10 +124,10 @@ public sealed class MergeFamily : IDisposable
     /// <see cref="MergeFamilyOptions.ClassNames"/>), so that a recipe written from it would load another family.</summary>
     internal bool Unrecorded { get; private init; }
 
-    /// <summary>Class names of a zoo's tasks, when a zoo <c>manifest.json</c> sits in <paramref name="directory"/>.</summary>
+    /// <summary>Class names of a zoo's task checkpoints (by full path), when a zoo <c>manifest.json</c> sits in <paramref name="directory"/>.</summary>
     private static Dictionary<string, IReadOnlyList<string>> ZooClasses(string directory) =>
         File.Exists(Path.Combine(directory, ZooManifest.FileName))
-            ? ZooManifest.Load(directory).Tasks.ToDictionary(t => t.Name, t => t.Classes, StringComparer.Ordinal)
+            ? ZooManifest.Load(directory).Tasks.ToDictionary(t => Path.GetFullPath(Path.Combine(directory, t.Checkpoint)), t => t.Classes, StringComparer.Ordinal)
             : new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
 
     /// <summary>The <c>id2label</c> of a Hugging Face <c>config.json</c> in a task checkpoint's own folder, in id order.</summary>

@@ -17,6 +17,9 @@ public sealed partial class MergingCatalog
     /// <exception cref="CheckpointFormatException">The manifest or the split's files are not what they should be.</exception>
     public IDataView LoadZooData(string directory, string task, string split = "test")
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(task);
+        ArgumentException.ThrowIfNullOrWhiteSpace(split);
         var (manifest, data) = ZooSplit(directory, task, split);
         return Inputs(directory, manifest, data.Features, data.FeatureLength).AddKey("Label", data.RequireLabels(), data.ClassNames).Build();
     }
@@ -28,8 +31,11 @@ public sealed partial class MergingCatalog
     /// <param name="split"><c>test</c> or <c>validation</c>.</param>
     /// <exception cref="ArgumentException">No such split.</exception>
     /// <exception cref="CheckpointFormatException">The manifest or a split's files are not what they should be.</exception>
-    public IDataView LoadZooData(string directory, string split = "test") =>
-        LoadZooData(directory, split, [.. ZooManifest.Load(directory).Tasks.Select(t => t.Name)]);
+    public IDataView LoadZooData(string directory, string split = "test")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return LoadZooData(directory, split, [.. ZooManifest.Load(directory).Tasks.Select(t => t.Name)]);
+    }
 
     /// <summary>A stored split of some of a zoo's tasks in one view, as <see cref="LoadZooData(string, string)"/> gives
     /// every task's — each task's rows a seeded draw of <paramref name="samplesPerTask"/> (0, or more than the split holds:
@@ -44,9 +50,13 @@ public sealed partial class MergingCatalog
     /// <exception cref="CheckpointFormatException">The manifest or a split's files are not what they should be.</exception>
     public IDataView LoadZooData(string directory, string split, IReadOnlyList<string> tasks, int samplesPerTask = 0, ulong seed = 0)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(split);
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentOutOfRangeException.ThrowIfNegative(samplesPerTask);
         if (tasks.Count == 0) throw new ArgumentException("no tasks; name one or more of the zoo's tasks.", nameof(tasks));
+        if (tasks.GroupBy(t => t).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"task '{twice.Key}' is named twice (its rows would come twice).", nameof(tasks));
         var manifest = ZooManifest.Load(directory);
         var parts = tasks.Select(t => Recipes.AlignmentRows.Sample(ZooSplit(directory, t, split).Data, samplesPerTask, seed)).ToList();
         return Inputs(directory, manifest, [.. parts.SelectMany(p => p.Features)], parts[0].FeatureLength)
@@ -107,6 +117,7 @@ public sealed partial class MergingCatalog
     /// or a mean that is not finite or a std that is not positive and finite.</exception>
     public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName, string? imageFolder, float[] mean, float[] std)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(imagePathColumnName);
         ArgumentNullException.ThrowIfNull(family);
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(std);
@@ -128,6 +139,7 @@ public sealed partial class MergingCatalog
     /// the message names the file and key it came from.</exception>
     public IEstimator<ITransformer> TokenizeText(MergeFamily family, string textColumnName)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(textColumnName);
         ArgumentNullException.ThrowIfNull(family);
         if (!family.IsText || family.VocabularyPath is not { } vocabulary)
             throw new ArgumentException("the family's encoder does not read WordPiece text (no text config with a vocab.txt).", nameof(family));
@@ -142,6 +154,10 @@ public sealed partial class MergingCatalog
     /// <exception cref="ArgumentException">No such task.</exception>
     public IEstimator<ITransformer> MapClassNamesToKeys(MergeFamily family, string task, string outputColumnName = "Label", string? inputColumnName = null)
     {
+        ArgumentNullException.ThrowIfNull(family);
+        ArgumentException.ThrowIfNullOrWhiteSpace(task);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
+        if (inputColumnName is not null) ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
         ArgumentNullException.ThrowIfNull(family);
         return MulticlassEvaluation.TextLabelsToKeys(_ml, outputColumnName, inputColumnName ?? outputColumnName, family.ClassNames(task));
     }

@@ -34,9 +34,15 @@ public sealed partial class MergingCatalog
     /// <exception cref="IncompatibleModelsException">The checkpoints do not share the base's tensors and shapes.</exception>
     public MergeFamily LoadFamily(string basePath, IEnumerable<(string Task, string Path)> tasks, MergeFamilyOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(basePath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(basePath);
         ArgumentNullException.ThrowIfNull(tasks);
-        return MergeFamily.Open(basePath, tasks, options ?? new MergeFamilyOptions());
+        var list = tasks.ToList();
+        foreach (var (task, path) in list)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(task, nameof(tasks));
+            ArgumentException.ThrowIfNullOrWhiteSpace(path, nameof(tasks));
+        }
+        return MergeFamily.Open(basePath, list, options ?? new MergeFamilyOptions());
     }
 
     /// <summary>Opens the family of a model zoo folder (its <c>manifest.json</c> names the base, the tasks, their
@@ -44,6 +50,7 @@ public sealed partial class MergingCatalog
     /// <exception cref="CheckpointFormatException">No valid <c>manifest.json</c> in the folder.</exception>
     public MergeFamily LoadZooFamily(string directory)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var manifest = ZooManifest.Load(directory);
         return LoadFamily(Path.Combine(directory, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(directory, t.Checkpoint))));
     }

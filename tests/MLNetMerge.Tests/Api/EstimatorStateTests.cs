@@ -104,4 +104,24 @@ public sealed class EstimatorStateTests
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Merging().TaskArithmetic(named).ToRecipeYaml(Path.GetTempPath()));
         StringAssert.Contains(e.Message, "ClassNames");
     }
+
+    [TestMethod]
+    public void EmptyOrNullArguments_AreArgumentErrorsNamingTheParameter()
+    {
+        // They were ArgumentNullException naming 'path1' or 'key', IncompatibleModelsException about a file, a folder named
+        // "   ", doubled rows, or an error about an internal column at Fit.
+        var ml = new MLContext(seed: 0);
+        string b = Path.Combine(ZooPaths.Vision, "base.safetensors");
+        void Named(Action act, string parameter) => Assert.AreEqual(parameter, Assert.ThrowsExactly<ArgumentNullException>(act).ParamName);
+        void Argument(Action act, string parameter) => Assert.AreEqual(parameter, Assert.Throws<ArgumentException>(act).ParamName);
+        Named(() => ml.Merging().LoadZooData(null!), "directory");
+        Named(() => ml.Merging().LoadZooData(ZooPaths.Vision, split: null!), "split");
+        Named(() => ml.Merging().LoadFamily(b, [(null!, b)]), "tasks");
+        Argument(() => ml.Merging().LoadFamily("   ", [("a", b)]), "basePath");
+        Argument(() => ml.Merging().LoadZooData(ZooPaths.Vision, "test", ["digits", "digits"]), "tasks");
+        using var family = ml.Merging().LoadZooFamily(ZooPaths.Vision);
+        Named(() => ml.Merging().ImagePixels(family, null!), "imagePathColumnName");
+        Named(() => ml.Merging().MapClassNamesToKeys(family, null!), "task");
+        Argument(() => ml.Merging().FtClassifier(new FtClassifierOptions { LabelColumnName = "" }), "options");
+    }
 }

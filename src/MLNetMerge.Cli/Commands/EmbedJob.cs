@@ -88,7 +88,12 @@ internal sealed record EmbedJob
             output = EncoderInference.Classify(head, output, count);
             width = head.Classes;
         }
-        NpyFile.Write(OutputPath, output, [count, width]);
+        // Checked again at the rename: a file that appeared, or changed, while the model ran is not replaced.
+        try { NpyFile.Write(OutputPath, output, [count, width], existing => OutputFiles.CheckReplace(existing, Force)); }
+        catch (IOException) when (File.Exists(OutputPath))
+        {
+            throw new OutputExistsException(Path.GetFullPath(OutputPath));
+        }
         TempFolders.NoteCommitted(Path.GetFullPath(OutputPath));
         try { OutputFiles.Record(OutputPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -33,6 +33,18 @@ internal static class OutputFiles
             throw new UnsafeOverwriteException(full, $"was not written by an earlier run (no matching entry in {LedgerName} beside it); --force replaces only the command's own earlier outputs, never another file: choose another output file.");
     }
 
+    /// <summary>The last check before an array replaces <paramref name="existing"/>: allowed only with
+    /// <paramref name="force"/> and when the file is still the one an earlier run recorded.</summary>
+    /// <exception cref="OutputExistsException">The file exists (it appeared while the command ran) and force is false.</exception>
+    /// <exception cref="UnsafeOverwriteException">The file was not written by an earlier run, or changed since.</exception>
+    public static void CheckReplace(string existing, bool force)
+    {
+        string full = Path.GetFullPath(existing);
+        if (!force) throw new OutputExistsException(full);
+        if (new FileInfo(full).LinkTarget is not null || !Recorded(full))
+            throw new UnsafeOverwriteException(full, $"appeared or changed while the command ran and is not an earlier run's output (no matching entry in {LedgerName}); it was left as it is.");
+    }
+
     /// <summary>The ledger of single-file outputs, one per folder.</summary>
     internal const string LedgerName = ".mlnetmerge-outputs.json";
 

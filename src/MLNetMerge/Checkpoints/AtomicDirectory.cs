@@ -59,9 +59,19 @@ internal sealed class AtomicDirectory : IDisposable
     public string PathOf(string relative)
     {
         if (TempFolders.Stopping) throw new OperationCanceledException("the process is stopping.");
+        CheckTemporaryFolder();
         string p = Path.Combine(TempPath, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(p)!);
         return p;
+    }
+
+    /// <summary>Refuses to go on when the temporary folder (or its marker) is gone: something removed it while the run
+    /// wrote it, and re-creating it would commit an output without what was written before.</summary>
+    /// <exception cref="MergeException">The temporary folder or its marker was removed.</exception>
+    private void CheckTemporaryFolder()
+    {
+        if (!File.Exists(Path.Combine(TempPath, TempFolders.MarkerName)))
+            throw new MergeException(FinalPath, null, $"its temporary folder {TempPath} was removed while the run wrote it; nothing was committed.");
     }
 
     /// <summary>Moves the finished directory into place (replacing an existing one when allowed: a previous MLNetMerge
@@ -70,6 +80,7 @@ internal sealed class AtomicDirectory : IDisposable
     /// <exception cref="UnsafeOverwriteException">The path is not (or no longer) a previous MLNetMerge output.</exception>
     public void Commit()
     {
+        CheckTemporaryFolder();
         string? old = null;
         if (Directory.Exists(FinalPath) || File.Exists(FinalPath))
         {

@@ -5,7 +5,7 @@ namespace MLNetMerge.Data;
 
 /// <summary>
 /// A file written so that readers never see a partial one: the content goes to a temporary file in the same directory,
-/// and <see cref="Commit"/> flushes it and renames it over the destination (a rename within one directory is atomic on
+/// and <see cref="Commit()"/> flushes it and renames it over the destination (a rename within one directory is atomic on
 /// POSIX file systems). Disposing without committing deletes the temporary file and leaves the destination untouched.
 /// </summary>
 internal sealed partial class AtomicFile : IDisposable
@@ -69,11 +69,22 @@ internal sealed partial class AtomicFile : IDisposable
     }
 
     /// <summary>Flushes the content to disk and renames the temporary file over the destination.</summary>
-    public void Commit()
+    public void Commit() => Commit(null);
+
+    /// <summary>
+    /// Flushes the content and renames the temporary file to the destination under a caller's rule, checked at the last
+    /// moment (a file may have appeared or changed while the content was written): <paramref name="replace"/> is given
+    /// the destination when one exists and either refuses by throwing or allows the replacement; without a destination
+    /// the rename fails rather than replace one that appears in between (<see cref="IOException"/>).
+    /// </summary>
+    /// <param name="replace">The rule for an existing destination; null replaces any.</param>
+    public void Commit(Action<string>? replace)
     {
         Stream.Flush(flushToDisk: true);
         Stream.Dispose();
-        File.Move(_temp, _destination, overwrite: true);
+        bool exists = File.Exists(_destination);
+        if (exists) replace?.Invoke(_destination);
+        File.Move(_temp, _destination, overwrite: replace is null || exists);
         _committed = true;
     }
 

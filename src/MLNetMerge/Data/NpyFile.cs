@@ -91,7 +91,13 @@ internal static class NpyFile
     /// <param name="shape">Dimensions, outermost first; empty for a scalar.</param>
     /// <exception cref="ArgumentException">The element count does not match the shape, or a dimension is negative.</exception>
     public static void Write(string path, ReadOnlySpan<float> data, int[] shape) =>
-        WriteCore(path, DType.F32, MemoryMarshal.AsBytes(data), data.Length, shape);
+        WriteCore(path, DType.F32, MemoryMarshal.AsBytes(data), data.Length, shape, null);
+
+    /// <summary>Writes float32 <paramref name="data"/> as <see cref="Write(string, ReadOnlySpan{float}, int[])"/> does, with
+    /// <paramref name="replace"/> deciding, at the rename, about a file found at <paramref name="path"/> (throw to refuse;
+    /// a file appearing after that check is never replaced).</summary>
+    public static void Write(string path, ReadOnlySpan<float> data, int[] shape, Action<string> replace) =>
+        WriteCore(path, DType.F32, MemoryMarshal.AsBytes(data), data.Length, shape, replace);
 
     /// <summary>Writes int64 <paramref name="data"/> of <paramref name="shape"/> as <c>&lt;i8</c>, replacing any existing file atomically.</summary>
     /// <param name="path">Destination file.</param>
@@ -99,17 +105,17 @@ internal static class NpyFile
     /// <param name="shape">Dimensions, outermost first; empty for a scalar.</param>
     /// <exception cref="ArgumentException">The element count does not match the shape, or a dimension is negative.</exception>
     public static void Write(string path, ReadOnlySpan<long> data, int[] shape) =>
-        WriteCore(path, DType.I64, MemoryMarshal.AsBytes(data), data.Length, shape);
+        WriteCore(path, DType.I64, MemoryMarshal.AsBytes(data), data.Length, shape, null);
 
     /// <summary>Writes <paramref name="array"/> with its own element type, replacing any existing file atomically.</summary>
     /// <exception cref="ArgumentException">The element type has no NumPy counterpart (bfloat16).</exception>
     public static void Write(string path, NpyArray array)
     {
         ArgumentNullException.ThrowIfNull(array);
-        WriteCore(path, array.DType, array.Data, array.ElementCount, array.Shape);
+        WriteCore(path, array.DType, array.Data, array.ElementCount, array.Shape, null);
     }
 
-    private static void WriteCore(string path, DType dtype, ReadOnlySpan<byte> bytes, long count, int[] shape)
+    private static void WriteCore(string path, DType dtype, ReadOnlySpan<byte> bytes, long count, int[] shape, Action<string>? replace)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(shape);
@@ -120,7 +126,7 @@ internal static class NpyFile
         using var file = AtomicFile.Create(path);
         file.Stream.Write(header);
         file.Stream.Write(bytes);
-        file.Commit();
+        file.Commit(replace);
     }
 
     private delegate void ConvertChunk(ReadOnlySpan<byte> raw, int start, int count);

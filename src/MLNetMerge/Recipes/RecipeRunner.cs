@@ -136,6 +136,7 @@ internal static class RecipeRunner
         var finalParameters = resolved.ResolveParameters();
 
         // 2. merge, into the output's temporary folder and/or memory.
+        var stamps = InputStamps.Take(recipe.Models.Select(m => m.Path).Prepend(recipe.Base));
         using var outputDir = output is null ? null : AtomicDirectory.Begin(output, options.Overwrite, inputs, log);
         using var sink = outputDir is null ? null
             : new DirectoryMergeSink(outputDir.TempPath, ModelMetadata(family, finalParameters, resolved), recipe.MaxShardBytes ?? long.MaxValue);
@@ -172,6 +173,7 @@ internal static class RecipeRunner
             }
             var saved = resolved with { Materialize = materialize, Output = outputDir.FinalPath, Sections = SavedSections(resolved) };
             File.WriteAllText(outputDir.PathOf("recipe.yaml"), RecipeWriter.Write(saved, finalParameters, relativeTo: outputDir.FinalPath));
+            stamps.Check(); // the hashes below describe what was merged only if nothing changed meanwhile
             var hashes = new[] { ("base", recipe.Base) }.Concat(recipe.Models.Select(m => (m.Name, m.Path)))
                 .Select(x => (x.Item1, Path.GetFileName(x.Item2), FileHashes.Sha256(x.Item2))).ToList();
             File.WriteAllText(outputDir.PathOf("README.md"), ModelCard.Write(summary, hashes, sink!.Files));

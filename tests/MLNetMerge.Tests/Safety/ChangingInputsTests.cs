@@ -1,0 +1,67 @@
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Cli.Commands;
+using MLNetMerge.Data;
+
+namespace MLNetMerge.Tests.Safety;
+
+/// <summary>
+/// The world changing under a running command (found by a trial that changed inputs and outputs while runs ran): a
+/// temporary folder removed mid-run is not re-created and committed without what was written; an input overwritten
+/// while the merge read it fails the run before anything is committed; an array file that appears, or changes, while
+/// <c>embed</c> runs is never replaced.
+/// </summary>
+[TestClass]
+public sealed class ChangingInputsTests
+{
+    private string _dir = "";
+
+    [TestInitialize]
+    public void Init() => _dir = Directory.CreateTempSubdirectory("mlnetmerge-changing-").FullName;
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(_dir, recursive: true);
+
+    [TestMethod]
+    public void ARemovedTemporaryFolder_IsNotRecreatedAndCommitted()
+    {
+        string final = Path.Combine(_dir, "out");
+        using var output = AtomicDirectory.Begin(final, overwrite: false);
+        File.WriteAllText(output.PathOf("model.safetensors"), "weights");
+        Directory.Delete(output.TempPath, recursive: true);
+        StringAssert.Contains(Assert.ThrowsExactly<MergeException>(() => output.PathOf("README.md")).Message, "was removed while the run wrote it");
+        Assert.ThrowsExactly<MergeException>(output.Commit);
+        Assert.IsFalse(Directory.Exists(final), "nothing committed");
+    }
+
+    [TestMethod]
+    public void AnInputChangedWhileTheMergeRead_IsNamed()
+    {
+        string shard = Path.Combine(_dir, "a.safetensors");
+        File.WriteAllBytes(shard, new byte[64]);
+        File.SetLastWriteTimeUtc(shard, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var stamps = InputStamps.Take([shard]);
+        stamps.Check();
+        File.WriteAllBytes(shard, Enumerable.Repeat((byte)1, 64).ToArray()); // the same size, overwritten in place
+        var e = Assert.ThrowsExactly<MergeException>(stamps.Check);
+        Assert.AreEqual(Path.GetFullPath(shard), e.File);
+        StringAssert.Contains(e.Message, "changed while the merge read it");
+    }
+
+    [TestMethod]
+    public void AnArrayFileThatAppearedOrChanged_IsNotReplaced()
+    {
+        string path = Path.Combine(_dir, "y.npy");
+        // No file when the command checked; one appears before the rename: the rule refuses it without --force.
+        File.WriteAllText(path, "the user's own");
+        Assert.ThrowsExactly<OutputExistsException>(() => NpyFile.Write(path, new float[] { 1, 2 }, [2], existing => OutputFiles.CheckReplace(existing, force: false)));
+        Assert.AreEqual("the user's own", File.ReadAllText(path));
+        // With --force only an earlier run's recorded array is replaced.
+        Assert.ThrowsExactly<UnsafeOverwriteException>(() => NpyFile.Write(path, new float[] { 1, 2 }, [2], existing => OutputFiles.CheckReplace(existing, force: true)));
+        Assert.AreEqual("the user's own", File.ReadAllText(path));
+        Assert.AreEqual(1, Directory.GetFiles(_dir).Length, "no temporary file left");
+        // No file at all: written.
+        string fresh = Path.Combine(_dir, "z.npy");
+        NpyFile.Write(fresh, new float[] { 1, 2 }, [2], existing => OutputFiles.CheckReplace(existing, force: false));
+        CollectionAssert.AreEqual(new[] { 2 }, NpyFile.Read(fresh).Shape);
+    }
+}

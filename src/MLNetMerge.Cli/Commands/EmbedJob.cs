@@ -89,7 +89,14 @@ internal sealed record EmbedJob
             width = head.Classes;
         }
         // Checked again at the rename: a file that appeared, or changed, while the model ran is not replaced.
-        try { NpyFile.Write(OutputPath, output, [count, width], existing => OutputFiles.CheckReplace(existing, Force)); }
+        try
+        {
+            NpyFile.Write(OutputPath, output, [count, width], existing => OutputFiles.CheckReplace(existing, Force), temp =>
+            {
+                try { OutputFiles.RecordPending(OutputPath, temp); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the entry after the rename still comes
+            });
+        }
         catch (IOException) when (File.Exists(OutputPath))
         {
             throw new OutputExistsException(Path.GetFullPath(OutputPath));

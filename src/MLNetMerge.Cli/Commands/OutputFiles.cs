@@ -52,14 +52,23 @@ internal static class OutputFiles
 
     /// <summary>Records <paramref name="path"/> (just written) in its folder's ledger with its SHA-256; runs writing into one
     /// folder at once take turns (an exclusive <c>.mlnetmerge-outputs.lock</c> beside the ledger).</summary>
-    public static void Record(string path)
+    public static void Record(string path) => Update(path, Sha256(Path.GetFullPath(path)), keepPrevious: false);
+
+    /// <summary>Adds, before <paramref name="temp"/> is renamed to <paramref name="path"/>, its SHA-256 beside the one
+    /// recorded now: a process killed between the rename and <see cref="Record"/> leaves a ledger that knows either
+    /// content, so a later <c>--force</c> does not refuse the command's own file.</summary>
+    public static void RecordPending(string path, string temp) => Update(path, Sha256(temp), keepPrevious: true);
+
+    private static void Update(string path, string hash, bool keepPrevious)
     {
         string full = Path.GetFullPath(path);
         string ledger = Path.Combine(Path.GetDirectoryName(full)!, LedgerName);
         using var turn = Exclusive(Path.Combine(Path.GetDirectoryName(full)!, ".mlnetmerge-outputs.lock"));
         var files = ReadLedger(ledger) ?? [];
-        files[Path.GetFileName(full)] = Sha256(full);
-        var json = new JsonObject { ["format"] = LedgerFormat, ["files"] = new JsonObject(files.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) };
+        string name = Path.GetFileName(full);
+        files[name] = keepPrevious && files.TryGetValue(name, out var previous) ? [.. previous.Append(hash).Distinct()] : [hash];
+        JsonNode Entry(string[] hashes) => hashes.Length == 1 ? JsonValue.Create(hashes[0]) : new JsonArray([.. hashes.Select(h => (JsonNode?)JsonValue.Create(h))]);
+        var json = new JsonObject { ["format"] = LedgerFormat, ["files"] = new JsonObject(files.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Entry(kv.Value)))) };
         AtomicFile.Write(ledger, s => s.Write(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n")));
     }
 
@@ -78,18 +87,20 @@ internal static class OutputFiles
     private static bool Recorded(string full)
     {
         var files = ReadLedger(Path.Combine(Path.GetDirectoryName(full)!, LedgerName));
-        return files is not null && files.TryGetValue(Path.GetFileName(full), out var hash) && hash == Sha256(full);
+        return files is not null && files.TryGetValue(Path.GetFileName(full), out var hashes) && hashes.Contains(Sha256(full));
     }
 
     /// <summary>The ledger's entries, or null when there is none or it is not one (unreadable, another format).</summary>
-    private static Dictionary<string, string>? ReadLedger(string ledger)
+    /// <remarks>An entry is one SHA-256, or while a replacement is being renamed into place, the list of the two.</remarks>
+    private static Dictionary<string, string[]>? ReadLedger(string ledger)
     {
         if (!File.Exists(ledger) || new FileInfo(ledger).LinkTarget is not null) return null;
         try
         {
             var root = JsonNode.Parse(File.ReadAllBytes(ledger)) as JsonObject;
             if (root?["format"]?.GetValue<string>() != LedgerFormat || root["files"] is not JsonObject files) return null;
-            return files.Where(kv => kv.Value is JsonValue).ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>(), StringComparer.Ordinal);
+            return files.Where(kv => kv.Value is JsonValue or JsonArray).ToDictionary(kv => kv.Key, kv => kv.Value is JsonArray list
+                ? [.. list.Select(h => h!.GetValue<string>())] : new[] { kv.Value!.GetValue<string>() }, StringComparer.Ordinal);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException) { return null; }
     }

@@ -78,12 +78,15 @@ internal sealed partial class AtomicFile : IDisposable
     /// the rename fails rather than replace one that appears in between (<see cref="IOException"/>).
     /// </summary>
     /// <param name="replace">The rule for an existing destination; null replaces any.</param>
-    public void Commit(Action<string>? replace)
+    /// <param name="beforeRename">Called with the finished temporary file just before the rename (a caller's record of
+    /// what is about to be in place, so that a kill between the rename and its own bookkeeping leaves nothing unknown).</param>
+    public void Commit(Action<string>? replace, Action<string>? beforeRename = null)
     {
         Stream.Flush(flushToDisk: true);
         Stream.Dispose();
         bool exists = File.Exists(_destination);
         if (exists) replace?.Invoke(_destination);
+        beforeRename?.Invoke(_temp);
         File.Move(_temp, _destination, overwrite: replace is null || exists);
         _committed = true;
     }

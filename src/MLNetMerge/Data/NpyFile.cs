@@ -96,8 +96,13 @@ internal static class NpyFile
     /// <summary>Writes float32 <paramref name="data"/> as <see cref="Write(string, ReadOnlySpan{float}, int[])"/> does, with
     /// <paramref name="replace"/> deciding, at the rename, about a file found at <paramref name="path"/> (throw to refuse;
     /// a file appearing after that check is never replaced).</summary>
-    public static void Write(string path, ReadOnlySpan<float> data, int[] shape, Action<string> replace) =>
-        WriteCore(path, DType.F32, MemoryMarshal.AsBytes(data), data.Length, shape, replace);
+    /// <param name="path">Destination file.</param>
+    /// <param name="data">Elements in C order.</param>
+    /// <param name="shape">Dimensions, outermost first.</param>
+    /// <param name="replace">The rule for a file found at <paramref name="path"/> at the rename (throw to refuse).</param>
+    /// <param name="beforeRename">Called with the finished temporary file just before it is renamed into place.</param>
+    public static void Write(string path, ReadOnlySpan<float> data, int[] shape, Action<string> replace, Action<string>? beforeRename = null) =>
+        WriteCore(path, DType.F32, MemoryMarshal.AsBytes(data), data.Length, shape, replace, beforeRename);
 
     /// <summary>Writes int64 <paramref name="data"/> of <paramref name="shape"/> as <c>&lt;i8</c>, replacing any existing file atomically.</summary>
     /// <param name="path">Destination file.</param>
@@ -115,7 +120,7 @@ internal static class NpyFile
         WriteCore(path, array.DType, array.Data, array.ElementCount, array.Shape, null);
     }
 
-    private static void WriteCore(string path, DType dtype, ReadOnlySpan<byte> bytes, long count, int[] shape, Action<string>? replace)
+    private static void WriteCore(string path, DType dtype, ReadOnlySpan<byte> bytes, long count, int[] shape, Action<string>? replace, Action<string>? beforeRename = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(shape);
@@ -126,7 +131,7 @@ internal static class NpyFile
         using var file = AtomicFile.Create(path);
         file.Stream.Write(header);
         file.Stream.Write(bytes);
-        file.Commit(replace);
+        file.Commit(replace, beforeRename);
     }
 
     private delegate void ConvertChunk(ReadOnlySpan<byte> raw, int start, int count);

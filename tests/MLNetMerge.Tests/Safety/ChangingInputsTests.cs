@@ -64,4 +64,23 @@ public sealed class ChangingInputsTests
         NpyFile.Write(fresh, new float[] { 1, 2 }, [2], existing => OutputFiles.CheckReplace(existing, force: false));
         CollectionAssert.AreEqual(new[] { 2 }, NpyFile.Read(fresh).Shape);
     }
+
+    [TestMethod]
+    public void AKillBetweenTheRenameAndTheLedger_LeavesTheOutputReplaceable()
+    {
+        // The ledger learns the new content's SHA-256 before the rename (beside the old one): killed in between, a later
+        // --force still knows the file as the command's own (it refused with "was not written by an earlier run").
+        string path = Path.Combine(_dir, "y.npy");
+        NpyFile.Write(path, new float[] { 1, 2 }, [2]);
+        OutputFiles.Record(path);
+        string next = Path.Combine(_dir, "next.tmp");
+        NpyFile.Write(next, new float[] { 3, 4 }, [2]);
+        OutputFiles.RecordPending(path, next);
+        OutputFiles.CheckNewNpy(path, force: true, []); // still the old content: known
+        File.Move(next, path, overwrite: true);        // renamed, then killed before Record
+        OutputFiles.CheckNewNpy(path, force: true, []); // the new content: known too
+        OutputFiles.Record(path);
+        File.WriteAllBytes(path, [1, 2, 3]);
+        Assert.ThrowsExactly<UnsafeOverwriteException>(() => OutputFiles.CheckNewNpy(path, force: true, []));
+    }
 }

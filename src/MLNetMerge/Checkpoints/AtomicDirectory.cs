@@ -87,13 +87,19 @@ internal sealed class AtomicDirectory : IDisposable
             if (!Overwrite) throw new OutputExistsException(FinalPath);
             OutputGuard.CheckReplaceable(FinalPath, _inputs);
             old = TempFolders.NewName(FinalPath, "old");
+            // The marker lets a later run recognise (and remove) the old output if this process dies before deleting it;
+            // written before the move, so that the moved folder never lacks it (a stray one left in the output by a kill
+            // before the move is passed over).
+            TempFolders.WriteMarker(FinalPath, named: old);
             Directory.Move(FinalPath, old);
-            // The marker lets a later run recognise (and remove) the old output if this process dies before deleting it.
-            TempFolders.WriteMarker(old);
         }
-        TempFolders.RemoveMarker(TempPath);
+        // The marker goes only once the folder is in place: a process killed before the rename leaves a temporary folder
+        // the next run recognises and removes (one removed first was left unrecognised), one killed after it a stray
+        // marker inside the output, which the contents record and --force pass over.
         OutputContents.Write(TempPath);
         Directory.Move(TempPath, FinalPath);
+        try { TempFolders.RemoveMarker(FinalPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a stray marker is passed over
         TempFolders.Forget(TempPath);
         TempFolders.NoteCommitted(FinalPath);
         _committed = true;
@@ -106,7 +112,7 @@ internal sealed class AtomicDirectory : IDisposable
             _log?.Invoke($"warning: the replaced output was left at {old}: it holds {(late is null ? "a damaged record" : string.Join(", ", late.Take(5)))}, which no run wrote; move what is yours and remove it.");
             return;
         }
-        try { Directory.Delete(old, recursive: true); }
+        try { TempFolders.DeleteMarkedLast(old); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The new output is in place; what is left of the old one is said, not turned into a failure of the run.
@@ -120,7 +126,7 @@ internal sealed class AtomicDirectory : IDisposable
         if (_committed) return;
         try
         {
-            if (Directory.Exists(TempPath)) Directory.Delete(TempPath, recursive: true);
+            TempFolders.DeleteMarkedLast(TempPath);
             TempFolders.Forget(TempPath);
         }
         catch (IOException) { }

@@ -122,6 +122,6 @@ internal static class OutputContents
         }
         Walk(folder, "");
         result.Sort(StringComparer.Ordinal);
-        return result.Where(e => e != RecordName);
+        return result.Where(e => e != RecordName && e != TempFolders.MarkerName);
     }
 }

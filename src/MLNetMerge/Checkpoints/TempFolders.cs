@@ -46,9 +46,11 @@ internal static partial class TempFolders
         Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.{kind}-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
     /// <summary>Writes the marker of a folder named by <see cref="NewName"/>: "mlnetmerge-temp GUID PID START-TICKS".</summary>
-    public static void WriteMarker(string path)
+    /// <param name="path">The folder that gets the marker.</param>
+    /// <param name="named">The name (by <see cref="NewName"/>) the folder has or is about to get; default its own.</param>
+    public static void WriteMarker(string path, string? named = null)
     {
-        string guid = Path.GetFileName(path).Split('-')[^1];
+        string guid = Path.GetFileName(named ?? path).Split('-')[^1];
         File.WriteAllText(Path.Combine(path, MarkerName),
             string.Create(CultureInfo.InvariantCulture, $"mlnetmerge-temp {guid} {Environment.ProcessId} {Data.ProcessIdentity.StartTicks}\n"));
     }
@@ -63,6 +65,25 @@ internal static partial class TempFolders
 
     /// <summary>The output folders this process committed, in order.</summary>
     public static IReadOnlyList<string> Committed => [.. CommittedOutputs];
+
+    /// <summary>
+    /// Deletes a marked folder with its marker last: everything else first, then the marker, then the folder. A process
+    /// killed part-way leaves a folder that still carries its marker, which the next run recognises and removes (a
+    /// recursive delete may take the marker first and leave the rest unrecognisable).
+    /// </summary>
+    public static void DeleteMarkedLast(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        string marker = Path.Combine(dir, MarkerName);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Where(e => e != marker).ToList())
+        {
+            var info = new FileInfo(entry);
+            if (Directory.Exists(entry) && info.LinkTarget is null) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+        }
+        if (File.Exists(marker)) File.Delete(marker);
+        Directory.Delete(dir);
+    }
 
     /// <summary>Removes the marker of a folder about to be committed.</summary>
     public static void RemoveMarker(string path)
@@ -80,7 +101,7 @@ internal static partial class TempFolders
         {
             try
             {
-                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+                DeleteMarkedLast(path);
                 removed.Add(path);
                 Forget(path);
             }
@@ -124,7 +145,7 @@ internal static partial class TempFolders
             }
             try
             {
-                Directory.Delete(dir, recursive: true);
+                DeleteMarkedLast(dir);
                 lines.Add($"note: removed {dir}: left behind by an interrupted run (process {pid} is gone).");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -83,4 +83,29 @@ public sealed class ChangingInputsTests
         File.WriteAllBytes(path, [1, 2, 3]);
         Assert.ThrowsExactly<UnsafeOverwriteException>(() => OutputFiles.CheckNewNpy(path, force: true, []));
     }
+
+    [TestMethod]
+    public void TheMarkerLeavesOnlyAfterTheRename_AndDeletionsTakeItLast()
+    {
+        // A kill between removing the marker and the rename left a complete temporary folder no later run would remove.
+        string final = Path.Combine(_dir, "out");
+        using (var output = AtomicDirectory.Begin(final, overwrite: false))
+        {
+            File.WriteAllText(output.PathOf("model.safetensors"), "weights");
+            output.Commit();
+        }
+        Assert.IsFalse(File.Exists(Path.Combine(final, TempFolders.MarkerName)), "no marker in the committed output");
+        Assert.IsFalse(File.ReadAllText(Path.Combine(final, OutputContents.RecordName)).Contains(TempFolders.MarkerName, StringComparison.Ordinal));
+        // (A stray marker left by a kill right after the rename is one of the tool's own entries: OutputContents.Extras
+        // passes over every .mlnetmerge-* name, so --force still replaces such an output.)
+        CollectionAssert.AreEqual(Array.Empty<string>(), OutputContents.Extras(final)!.ToArray());
+        File.WriteAllText(Path.Combine(final, TempFolders.MarkerName), "stray");
+        CollectionAssert.AreEqual(Array.Empty<string>(), OutputContents.Extras(final)!.ToArray());
+        // Deleting a marked folder takes the marker last.
+        string marked = TempFolders.Create(Path.Combine(_dir, "other"));
+        Directory.CreateDirectory(Path.Combine(marked, "sub"));
+        File.WriteAllText(Path.Combine(marked, "sub", "x"), "x");
+        TempFolders.DeleteMarkedLast(marked);
+        Assert.IsFalse(Directory.Exists(marked));
+    }
 }

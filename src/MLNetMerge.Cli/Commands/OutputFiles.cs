@@ -25,24 +25,28 @@ internal static class OutputFiles
             if (input is not null && (OutputGuard.IsAtOrUnder(Path.GetFullPath(input), full) || OutputGuard.IsAtOrUnder(OutputGuard.RealPath(input), OutputGuard.RealPath(full))))
                 throw new UnsafeOverwriteException(full, $"is an input of this command ({input}); choose another output file.");
         OutputGuard.CheckCanCreate(full);
-        if (!File.Exists(full)) return;
-        if (!force) throw new OutputExistsException(full);
-        if (new FileInfo(full).LinkTarget is { } target)
-            throw new UnsafeOverwriteException(full, $"is a link (to {target}); --force replaces only an earlier .npy output: choose another output file.");
-        if (!Recorded(full))
-            throw new UnsafeOverwriteException(full, $"was not written by an earlier run (no matching entry in {LedgerName} beside it); --force replaces only the command's own earlier outputs, never another file: choose another output file.");
+        if (File.Exists(full)) CheckExisting(full, force, late: false);
     }
 
     /// <summary>The last check before an array replaces <paramref name="existing"/>: allowed only with
     /// <paramref name="force"/> and when the file is still the one an earlier run recorded.</summary>
     /// <exception cref="OutputExistsException">The file exists (it appeared while the command ran) and force is false.</exception>
     /// <exception cref="UnsafeOverwriteException">The file was not written by an earlier run, or changed since.</exception>
-    public static void CheckReplace(string existing, bool force)
+    public static void CheckReplace(string existing, bool force) => CheckExisting(Path.GetFullPath(existing), force, late: true);
+
+    /// <summary>The one rule for an existing file at the output: replaced only with <paramref name="force"/>, never
+    /// through a link, and only when the ledger lists it as it is now; <paramref name="late"/>: found at the rename (it
+    /// appeared or changed while the command ran) rather than before the work.</summary>
+    private static void CheckExisting(string full, bool force, bool late)
     {
-        string full = Path.GetFullPath(existing);
         if (!force) throw new OutputExistsException(full);
-        if (new FileInfo(full).LinkTarget is not null || !Recorded(full))
+        bool link = new FileInfo(full).LinkTarget is not null;
+        if (!link && Recorded(full)) return;
+        if (late)
             throw new UnsafeOverwriteException(full, $"appeared or changed while the command ran and is not an earlier run's output (no matching entry in {LedgerName}); it was left as it is.");
+        if (link)
+            throw new UnsafeOverwriteException(full, $"is a link (to {new FileInfo(full).LinkTarget}); --force replaces only an earlier .npy output: choose another output file.");
+        throw new UnsafeOverwriteException(full, $"was not written by an earlier run (no matching entry in {LedgerName} beside it); --force replaces only the command's own earlier outputs, never another file: choose another output file.");
     }
 
     /// <summary>The ledger of single-file outputs, one per folder.</summary>

@@ -58,14 +58,10 @@ public sealed class MergeFamily : IDisposable
     /// (<c>x = (pixel/255 − PixelMean[c]) / PixelStd[c]</c>), from the image processor's <c>preprocessor_config.json</c>
     /// beside the config (<c>image_mean</c>, <c>image_std</c>, <c>rescale_factor</c>, <c>do_normalize</c>); null when
     /// there is none (then <see cref="MergingCatalog.ImagePixels(MergeFamily, string)"/> uses 0.5, 0.5).</summary>
-    /// <exception cref="MergeException">(On first use.) The file is malformed.</exception>
-    public IReadOnlyList<float>? PixelMean => Preprocessing?.Mean;
+    public IReadOnlyList<float>? PixelMean => Family.Architecture.Image?.Mean;
 
     /// <summary>Per-channel pixel standard deviation on [0, 1] pixels; see <see cref="PixelMean"/>.</summary>
-    /// <exception cref="MergeException">(On first use.) The file is malformed.</exception>
-    public IReadOnlyList<float>? PixelStd => Preprocessing?.Std;
-
-    private ImagePreprocessing? Preprocessing => Family.Architecture.Vision is { } v ? ImagePreprocessing.Read(Family.Architecture.Directory, v.NumChannels) : null;
+    public IReadOnlyList<float>? PixelStd => Family.Architecture.Image?.Std;
 
     /// <summary>Tokens per example of a text encoder (0 for vision).</summary>
     public int SequenceLength => Family.Architecture.Text?.SequenceLength ?? 0;

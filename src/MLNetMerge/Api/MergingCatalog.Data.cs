@@ -84,7 +84,6 @@ public sealed partial class MergingCatalog
     public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName, string? imageFolder)
     {
         ArgumentNullException.ThrowIfNull(family);
-        if (family.ImageSize == 0) throw new ArgumentException("the family's encoder does not read images.", nameof(family));
         float[] mean = family.PixelMean is { } m ? [.. m] : [.. Enumerable.Repeat(0.5f, family.ImageChannels)];
         float[] std = family.PixelStd is { } s ? [.. s] : [.. Enumerable.Repeat(0.5f, family.ImageChannels)];
         return ImagePixels(family, imagePathColumnName, imageFolder, mean, std);
@@ -102,7 +101,7 @@ public sealed partial class MergingCatalog
     public IEstimator<ITransformer> ImagePixels(MergeFamily family, string imagePathColumnName, string? imageFolder = null, float mean = 0.5f, float std = 0.5f)
     {
         ArgumentNullException.ThrowIfNull(family);
-        return ImagePixels(family, imagePathColumnName, imageFolder, [.. Enumerable.Repeat(mean, Math.Max(family.ImageChannels, 1))], [.. Enumerable.Repeat(std, Math.Max(family.ImageChannels, 1))]);
+        return ImagePixels(family, imagePathColumnName, imageFolder, [.. Enumerable.Repeat(mean, family.ImageChannels)], [.. Enumerable.Repeat(std, family.ImageChannels)]);
     }
 
     /// <summary>Images to the family's <see cref="MergeColumns.PixelValues"/> with a mean and std per channel (CLIP's

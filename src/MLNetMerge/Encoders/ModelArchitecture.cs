@@ -28,6 +28,8 @@ internal sealed class ModelArchitecture
         ConfigPath = configPath;
         Prefix = prefix;
         Text = text;
+        // Read when the family opens: a malformed file fails then, not when a merge output carrying it is read.
+        Image = Vision is { } v ? ImagePreprocessing.Read(Directory, v.NumChannels) : null;
     }
 
     /// <summary>The architecture.</summary>
@@ -41,6 +43,10 @@ internal sealed class ModelArchitecture
 
     /// <summary>Tokenizer and pooling settings of a text encoder; null for vision and MLP encoders.</summary>
     public TextSettings? Text { get; }
+
+    /// <summary>A vision encoder's pixel normalisation from its image processor's settings, or null (text and MLP
+    /// encoders, or no <c>preprocessor_config.json</c>).</summary>
+    public ImagePreprocessing? Image { get; }
 
     /// <summary>Vision hyper-parameters (ViT, CLIP vision, OpenCLIP visual), or null.</summary>
     public VisionTransformerConfig? Vision => _config as VisionTransformerConfig;
@@ -140,8 +146,6 @@ internal sealed class ModelArchitecture
                     var v = VisionTransformerConfig.FromJson(root);
                     var want = detected == ArchitectureKind.Vit ? VisionFlavor.Vit : VisionFlavor.ClipVision;
                     if (v.Flavor != want) throw new ArgumentException($"config.json describes {v.Flavor}, not {want}.");
-                    // Checked now, not when a merge output carrying it is read: a malformed file fails before the merge.
-                    ImagePreprocessing.Read(Path.GetDirectoryName(configPath), v.NumChannels);
                     config = v;
                     break;
                 }

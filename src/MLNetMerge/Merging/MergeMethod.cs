@@ -22,6 +22,18 @@ internal abstract class MergeMethod
     /// <summary>The parameters it takes, with defaults.</summary>
     public abstract IReadOnlyList<MethodParameter> Parameters { get; }
 
+    /// <summary>The declared parameter a recipe key names — by its name or one of its aliases (with that alias) — or null.</summary>
+    public (MethodParameter Declaration, ParameterAlias? Alias)? FindParameter(string key)
+    {
+        foreach (var d in Parameters)
+        {
+            if (d.Name == key) return (d, null);
+            foreach (var a in d.Aliases)
+                if (a.Name == key) return (d, a);
+        }
+        return null;
+    }
+
     /// <summary>Fewest fine-tuned models it accepts.</summary>
     public virtual int MinModels => 1;
 

@@ -54,14 +54,7 @@ internal sealed class MergeParameters
         return result;
     }
 
-    private (MethodParameter, ParameterAlias?)? Find(string key)
-    {
-        if (_declared.TryGetValue(key, out var p)) return (p, null);
-        foreach (var d in _declared.Values)
-            foreach (var a in d.Aliases)
-                if (a.Name == key) return (d, a);
-        return null;
-    }
+    private (MethodParameter, ParameterAlias?)? Find(string key) => Method.FindParameter(key);
 
     private static ParameterValue MapValue(ParameterValue v, ParameterAlias alias)
     {

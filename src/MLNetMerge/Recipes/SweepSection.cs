@@ -34,15 +34,14 @@ internal sealed record SweepSection(IReadOnlyList<(string Name, IReadOnlyList<do
             if (values.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw new RecipeException(recipe.Source, $"sweep.{key}: {twice.Key.ToString(CultureInfo.InvariantCulture)} is listed twice (it would be merged and evaluated twice).");
         // A swept parameter the recipe also fixes would be overridden (parameters:) or never change (set by every model).
-        var declared = recipe.ResolveParameters().Method.Parameters;
-        string Canonical(string name) => declared.FirstOrDefault(d => d.Name == name || d.Aliases.Any(a => a.Name == name))?.Name ?? name;
+        var method = recipe.ResolveParameters().Method;
+        string Canonical(string name) => method.FindParameter(name)?.Declaration.Name ?? name;
         var swept = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, _) in grid)
-            if (!swept.TryAdd(Canonical(key), key))
-                throw new RecipeException(recipe.Source, $"sweep.{key}: names the same parameter as sweep.{swept[Canonical(key)]} ({Canonical(key)}); sweep it once.");
         foreach (var (key, _) in grid)
         {
             string name = Canonical(key);
+            if (!swept.TryAdd(name, key))
+                throw new RecipeException(recipe.Source, $"sweep.{key}: names the same parameter as sweep.{swept[name]} ({name}); sweep it once.");
             if (recipe.Parameters.Keys.FirstOrDefault(k => Canonical(k) == name) is { } fixedKey)
                 throw new RecipeException(recipe.Source, $"sweep.{key}: 'parameters' also sets {fixedKey}; the sweep would replace it. Keep one.");
             if (recipe.Models.Count > 0 && recipe.Models.All(m => m.Parameters.Keys.Any(k => Canonical(k) == name)))

@@ -112,7 +112,8 @@ internal static class RunReport
     }
 
     /// <summary>The entries of a <c>report.json</c>.</summary>
-    /// <exception cref="RecipeException">Not a report of this format and version.</exception>
+    /// <exception cref="RecipeException">Not a report of this format and version, or a field of another type than the
+    /// schema's (<see cref="ReportSchema"/>).</exception>
     public static IReadOnlyList<JsonElement> Entries(JsonDocument report, string path)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -125,6 +126,7 @@ internal static class RunReport
             throw new RecipeException(path, $"report version {version} is not supported; this library reads version {Version}.");
         if (!root.TryGetProperty("recipes", out var recipes) || recipes.ValueKind != JsonValueKind.Array)
             throw new RecipeException(path, "has no 'recipes' list.");
+        ReportSchema.Check(recipes, path);
         return recipes.EnumerateArray().ToList();
     }
 

@@ -151,6 +151,14 @@ public sealed class RecipeAuthoringRefusalsTests
     }
 
     [TestMethod]
+    public void AnAliasWithoutAnchor_IsPlacedOnItsLine()
+    {
+        // YamlDotNet resolves aliases after parsing and placed every such error at line 1.
+        Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels: [ { path: t1.safetensors } ]\n\nparameters:\n  keep: *k\n"), "line 6", "the alias *k refers to no anchor &k");
+        Refused(() => Parse("method: ties\nparameters: { keep: &k 0.2 }\nbase: *b\n"), "line 3", "*b");
+    }
+
+    [TestMethod]
     public void ATabInTheIndentation_IsPlacedOnItsLine()
     {
         // YamlDotNet placed it at line 1, the start of the mapping.

@@ -257,6 +257,9 @@ internal static class RecipeParser
             if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase)
                 && yaml.Split('\n').Select((line, i) => (Line: line, Number: i + 1)).FirstOrDefault(l => l.Line.TrimStart(' ').StartsWith('\t')) is { Line: not null } tabbed)
                 throw new RecipeException(source, $"invalid YAML at line {tabbed.Number}: a tab in the indentation (YAML indents with spaces).", e);
+            // An alias whose anchor is not defined is found after parsing, where YamlDotNet no longer knows its line.
+            if (e is AnchorNotFoundException && AliasName.Match(e.Message) is { Success: true } m)
+                throw new RecipeException(source, UndefinedAlias(yaml, m.Groups[1].Value), e);
             throw new RecipeException(source, $"invalid YAML at line {e.Start.Line}: {e.Message}", e);
         }
         catch (Exception e) when (e is not OutOfMemoryException) // only YamlDotNet runs inside Load: any failure is the text's
@@ -264,6 +267,18 @@ internal static class RecipeParser
             throw new RecipeException(source, $"invalid YAML ({e.GetType().Name} in the YAML reader: {e.Message})", e);
         }
         return stream;
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex AliasName = new("anchor '([^']*)'", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>The message for an alias <c>*name</c> with no anchor <c>&amp;name</c> before it, naming the first line
+    /// that uses it.</summary>
+    private static string UndefinedAlias(string yaml, string name)
+    {
+        var use = new System.Text.RegularExpressions.Regex(@"(^|[\s\[{,:])\*" + System.Text.RegularExpressions.Regex.Escape(name) + @"($|[\s\]},])", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        int line = yaml.Split('\n').Select((text, i) => (Text: text, Number: i + 1)).FirstOrDefault(l => use.IsMatch(l.Text)).Number;
+        string where = line > 0 ? $" at line {line}" : "";
+        return $"invalid YAML{where}: the alias *{name} refers to no anchor &{name} defined before it.";
     }
 
     private static string Resolve(string path, string baseDirectory) =>

@@ -30,9 +30,7 @@ internal static class DataViewReader
         var inputColumn = Column(view, input, "the family's input");
         if (inputColumn.Type is not VectorDataViewType vector || (family.IsText ? vector.ItemType != NumberDataViewType.Int64 : vector.ItemType != NumberDataViewType.Single))
             throw new AlignmentDataException(task, $"column '{input}' is {inputColumn.Type}; the {(family.IsText ? "text family expects int64" : "family expects float")} vectors of {width}.");
-        // A view mixing tasks needs the Task column; for one task a Task column, when there, picks that task's rows.
-        var taskColumn = task is null ? Column(view, MergeColumns.Task, "the task of each row (a view mixing tasks needs it)")
-            : view.Schema.GetColumnOrNull(MergeColumns.Task) is { Type: TextDataViewType } served ? served : (DataViewSchema.Column?)null;
+        var taskColumn = TaskColumn(view, task);
         var labelCol = labelColumn is null ? (DataViewSchema.Column?)null : Column(view, labelColumn, labelPurpose ?? "the labels");
 
         var rows = new Dictionary<string, (List<float> Features, List<int> Labels)>(StringComparer.Ordinal);
@@ -41,7 +39,7 @@ internal static class DataViewReader
         if (labelCol is { } lc) active.Add(lc);
         using var cursor = view.GetRowCursor(active);
         var features = Features(cursor, inputColumn, family.IsText);
-        var taskOf = taskColumn is { } t ? TextGetter(cursor, t) : () => task!;
+        var taskOf = taskColumn is { } t ? TaskGetter(cursor, t) : () => task!;
         Func<string, int>? labelOf = labelCol is { } l ? Labels(cursor, l, family) : null;
         var row = new float[width];
         while (cursor.MoveNext())
@@ -101,9 +99,34 @@ internal static class DataViewReader
         };
     }
 
-    internal static Func<string> TextGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    /// <summary>The <see cref="MergeColumns.Task"/> column to read: required for a view mixing tasks (<paramref name="task"/>
+    /// null); for one task, the column when the view has one (its rows pick that task's; without it every row is the
+    /// task's). A column of that name in another case is refused rather than passed over (ML.NET's names are
+    /// case-sensitive, and passing it over would read every task's rows as one).</summary>
+    internal static DataViewSchema.Column? TaskColumn(IDataView view, string? task)
     {
-        if (column.Type is not TextDataViewType) throw new AlignmentDataException(null, $"column '{column.Name}' is {column.Type}; task names are text.");
+        var column = view.Schema.GetColumnOrNull(MergeColumns.Task);
+        if (column is null && view.Schema.Where(c => !c.IsHidden && string.Equals(c.Name, MergeColumns.Task, StringComparison.OrdinalIgnoreCase)).Select(c => (DataViewSchema.Column?)c).FirstOrDefault() is { } other)
+            throw new AlignmentDataException(task, $"the data has a column '{other.Name}' but none named '{MergeColumns.Task}' (column names are case-sensitive); rename it so that each row's task is read.");
+        return column ?? (task is null ? Column(view, MergeColumns.Task, "the task of each row (a view mixing tasks needs it)") : null);
+    }
+
+    /// <summary>A getter of the current row's task name: a text column, or a key column whose key values are the names
+    /// (what <c>MapValueToKey</c> makes of a text column).</summary>
+    internal static Func<string> TaskGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    {
+        if (column.Type is KeyDataViewType && KeyNames(column) is { } names)
+        {
+            var key = KeyGetter(cursor, column);
+            return () =>
+            {
+                ulong v = key();
+                return v >= 1 && v <= (ulong)names.Length ? names[v - 1]
+                    : throw new AlignmentDataException(null, $"column '{column.Name}' holds a missing key (raw value {v}: a value the key type does not map); every row needs its task.");
+            };
+        }
+        if (column.Type is not TextDataViewType)
+            throw new AlignmentDataException(null, $"column '{column.Name}' is {column.Type}; task names are text, or a key whose key values are the names.");
         var get = cursor.GetGetter<ReadOnlyMemory<char>>(column);
         ReadOnlyMemory<char> value = default;
         return () =>
@@ -111,6 +134,50 @@ internal static class DataViewReader
             get(ref value);
             return value.ToString();
         };
+    }
+
+    /// <summary>A key column's text key values (ML.NET's <c>KeyValues</c> annotation), or null when it has none or
+    /// they are not text.</summary>
+    internal static string[]? KeyNames(DataViewSchema.Column column)
+    {
+        if (column.Annotations.Schema.GetColumnOrNull("KeyValues") is not { Type: VectorDataViewType { ItemType: TextDataViewType } }) return null;
+        VBuffer<ReadOnlyMemory<char>> values = default;
+        column.GetKeyValues(ref values);
+        return [.. values.DenseValues().Select(v => v.ToString())];
+    }
+
+    /// <summary>A key column's numeric key values as integers (a key made from integer labels), or null when it has
+    /// none, they are not numbers, or one is not a whole number.</summary>
+    private static long[]? KeyNumbers(DataViewSchema.Column column)
+    {
+        if (column.Annotations.Schema.GetColumnOrNull("KeyValues") is not { Type: VectorDataViewType { ItemType: var item } }) return null;
+        double[]? values = item.RawType switch
+        {
+            var t when t == typeof(int) => Read<int>(column).Select(v => (double)v).ToArray(),
+            var t when t == typeof(uint) => Read<uint>(column).Select(v => (double)v).ToArray(),
+            var t when t == typeof(long) => Read<long>(column).Select(v => (double)v).ToArray(),
+            var t when t == typeof(float) => Read<float>(column).Select(v => (double)v).ToArray(),
+            var t when t == typeof(double) => Read<double>(column),
+            _ => null,
+        };
+        return values is null || values.Any(v => v != Math.Floor(v) || !double.IsFinite(v)) ? null : [.. values.Select(v => (long)v)];
+
+        static T[] Read<T>(DataViewSchema.Column c)
+        {
+            VBuffer<T> buffer = default;
+            c.GetKeyValues(ref buffer);
+            return [.. buffer.DenseValues()];
+        }
+    }
+
+    /// <summary>A getter of a key column's raw value (0 = missing) whatever its unsigned width.</summary>
+    private static Func<ulong> KeyGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    {
+        var raw = column.Type.RawType;
+        if (raw == typeof(uint)) { var g = cursor.GetGetter<uint>(column); uint v = 0; return () => { g(ref v); return v; }; }
+        if (raw == typeof(ushort)) { var g = cursor.GetGetter<ushort>(column); ushort v = 0; return () => { g(ref v); return v; }; }
+        if (raw == typeof(byte)) { var g = cursor.GetGetter<byte>(column); byte v = 0; return () => { g(ref v); return v; }; }
+        { var g = cursor.GetGetter<ulong>(column); ulong v = 0; return () => { g(ref v); return v; }; }
     }
 
     /// <summary>A getter of the current row's 0-based class index: keys (raw 1-based, 0 = missing), integers, or class names.</summary>
@@ -126,11 +193,30 @@ internal static class DataViewReader
         };
         switch (column.Type)
         {
+            case KeyDataViewType when KeyNames(column) is { } names:
+            {
+                // A key over class names (MapValueToKey of a text label): the name decides the class, not the key's
+                // position, which follows the order the names were met in.
+                var key = KeyGetter(cursor, column);
+                return task =>
+                {
+                    ulong v = key();
+                    if (v == 0 || v > (ulong)names.Length)
+                        throw new AlignmentDataException(task, $"column '{column.Name}' holds a missing key (raw value {v}: a value the key type does not map); every row needs a label here.");
+                    int i = family.ClassNames(task).ToList().IndexOf(names[v - 1]);
+                    return i >= 0 ? i : throw new AlignmentDataException(task, $"label '{names[v - 1]}' (key {v} of column '{column.Name}') is not a class of the task ({string.Join(", ", family.ClassNames(task))}).");
+                };
+            }
+            case KeyDataViewType when KeyNumbers(column) is { } numbers:
+            {
+                // A key over integer labels: its key values are the class indices.
+                var key = KeyGetter(cursor, column);
+                return Checked(_ => { ulong v = key(); return v == 0 || v > (ulong)numbers.Length ? -1 : numbers[v - 1]; });
+            }
             case KeyDataViewType:
             {
-                var get = cursor.GetGetter<uint>(column);
-                uint value = 0;
-                return Checked(_ => { get(ref value); return value == 0 ? -1 : value - 1L; });
+                var key = KeyGetter(cursor, column);
+                return Checked(_ => { ulong v = key(); return v == 0 ? -1 : (long)v - 1; });
             }
             case TextDataViewType:
             {

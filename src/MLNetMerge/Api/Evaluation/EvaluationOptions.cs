@@ -27,6 +27,7 @@ public sealed class EvaluationOptions
     /// <summary>The label column of the test view and the pool: a key, an integer class index or a class name. Default <c>Label</c>.</summary>
     public string LabelColumnName { get; set; } = "Label";
 
-    /// <summary>The task of every row, for views without a <see cref="MergeColumns.Task"/> column. Default null.</summary>
+    /// <summary>The one task to evaluate (a one-task model needs it): its rows where the view has a
+    /// <see cref="MergeColumns.Task"/> column, else every row. Default null: every task, by that column.</summary>
     public string? Task { get; set; }
 }

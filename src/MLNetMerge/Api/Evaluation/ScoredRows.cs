@@ -24,7 +24,8 @@ internal static class ScoredRows
         bool single = schema.GetColumnOrNull(MergeColumns.Score) is not null;
         if (single && task is null)
             throw new AlignmentDataException(null, $"the model serves one task (its output has a plain '{MergeColumns.Score}' column): name it with EvaluationOptions.Task.");
-        var taskColumn = task is null ? DataViewReader.Column(scored, MergeColumns.Task, "the task of each row") : (DataViewSchema.Column?)null;
+        // One task named: a Task column, when the view has one, picks its rows (as fitting does).
+        var taskColumn = DataViewReader.TaskColumn(scored, task);
         var label = DataViewReader.Column(scored, labelColumn, "the labels");
         var tasks = task is not null ? [task] : family.TaskNames;
         string ScoreOf(string t) => single ? MergeColumns.Score : MergeColumns.ForTask(MergeColumns.Score, t);
@@ -34,7 +35,7 @@ internal static class ScoredRows
         if (taskColumn is { } tc) needed.Add(tc);
 
         using var cursor = scored.GetRowCursor(needed);
-        var taskOf = taskColumn is { } col ? DataViewReader.TextGetter(cursor, col) : () => task!;
+        var taskOf = taskColumn is { } col ? DataViewReader.TaskGetter(cursor, col) : () => task!;
         var labelOf = DataViewReader.Labels(cursor, label, family);
         var getters = needed.Where(c => c.Type is VectorDataViewType).ToDictionary(c => c.Name, c => cursor.GetGetter<VBuffer<float>>(c));
         var rows = tasks.ToDictionary(t => t, _ => (Embeddings: new List<float>(), Probabilities: new List<float>(), Labels: new List<int>()), StringComparer.Ordinal);

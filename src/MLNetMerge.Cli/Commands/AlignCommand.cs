@@ -14,7 +14,7 @@ internal static class AlignCommand
     public static Command Create()
     {
         var recipeArg = new Argument<string>("recipe") { Description = "Recipe YAML with an align: section (data, stages)." };
-        var report = new Option<string?>("--report") { Description = "Where to write report.json (default: evaluate.report, else out/run/<recipe file name>/report.json under the working directory; align saves no model)." };
+        var report = new Option<string?>("--report") { Description = "Where to write report.json: a path ending in .json, else a folder to hold report.json and report.html (default: evaluate.report, else out/run/<recipe file name>/report.json under the working directory; align saves no model)." };
         var cmd = new Command("align", "Merge a recipe, fit its alignment stages (FT-Classifier, aligned transforms, surgery, AdaMerging, tinting, …) on the zoo's inputs and evaluate them.");
         cmd.Arguments.Add(recipeArg);
         cmd.Options.Add(report);

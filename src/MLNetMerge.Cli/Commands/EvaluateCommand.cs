@@ -13,7 +13,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var recipeArg = new Argument<string>("recipe") { Description = "Recipe YAML (method, base, models; optional evaluate: and sweep: sections)." };
-        var report = new Option<string?>("--report") { Description = "Where to write report.json (overrides evaluate.report; default: out/run/<recipe file name>/report.json under the working directory; evaluate saves no model, so the recipe's output is not used)." };
+        var report = new Option<string?>("--report") { Description = "Where to write report.json: a path ending in .json, else a folder to hold report.json and report.html (overrides evaluate.report; default: out/run/<recipe file name>/report.json under the working directory; evaluate saves no model, so the recipe's output is not used)." };
         var cmd = new Command("evaluate", "Merge a recipe in memory and evaluate it on the zoo's tasks: base/individual bounds, Current and KNN protocols, sweep on validation.");
         cmd.Arguments.Add(recipeArg);
         cmd.Options.Add(report);

@@ -90,6 +90,7 @@ internal static class MergedChain
     /// <summary>The columns a chain of <paramref name="tasks"/> adds to <paramref name="input"/>, before any model exists.</summary>
     public static SchemaShape OutputSchema(MLContext ml, MergeFamily family, IReadOnlyList<string> tasks, bool single, bool sharedEncoder, SchemaShape input)
     {
+        CheckInput(family, input);
         var groups = sharedEncoder || single ? [tasks] : tasks.Select(t => (IReadOnlyList<string>)[t]).ToList();
         var shape = input;
         foreach (var group in groups)
@@ -119,6 +120,26 @@ internal static class MergedChain
                 ?? throw new ArgumentException($"the input has no column '{spec.Name}'; the family's encoder reads a vector of {width} {itemType} from it (columns: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => c.Name))}).");
             if (column.Type is not VectorDataViewType vector || vector.ItemType != itemType || vector.Size != width)
                 throw new ArgumentException($"input column '{spec.Name}' is {column.Type}; the family's encoder expects a vector of {width} {itemType}.");
+        }
+    }
+
+    /// <summary>What <see cref="CheckInput(MergeFamily, DataViewSchema)"/> checks of a <see cref="SchemaShape"/>, which
+    /// knows no vector sizes: each input column is there, of the item type, and a vector of fixed size.</summary>
+    /// <exception cref="ArgumentException">A column is missing or mistyped (one line naming it and what was expected).</exception>
+    public static void CheckInput(MergeFamily family, SchemaShape shape)
+    {
+        foreach (var spec in Inputs(family))
+        {
+            int width = family.IsText ? family.SequenceLength : spec.RowSize;
+            var itemType = spec.Type == OnnxElementType.Int64 ? NumberDataViewType.Int64 : (PrimitiveDataViewType)NumberDataViewType.Single;
+            string expected = $"the family's encoder expects a vector of {width} {itemType}";
+            if (shape.Where(c => c.Name == spec.Name).Select(c => (SchemaShape.Column?)c).LastOrDefault() is not { } column)
+                throw new ArgumentException($"the input has no column '{spec.Name}'; {expected} (columns: {string.Join(", ", shape.Select(c => c.Name))}).");
+            string? found = column.ItemType != itemType || column.IsKey ? $"of {column.ItemType}{(column.IsKey ? " keys" : "")}"
+                : column.Kind == SchemaShape.Column.VectorKind.Scalar ? "a scalar"
+                : column.Kind == SchemaShape.Column.VectorKind.VariableVector ? "a vector of variable size" : null;
+            if (found is not null)
+                throw new ArgumentException($"input column '{spec.Name}' is {(found.StartsWith("of ", StringComparison.Ordinal) ? (column.Kind == SchemaShape.Column.VectorKind.Scalar ? "a scalar " : "a vector ") : "")}{found}; {expected}.");
         }
     }
 

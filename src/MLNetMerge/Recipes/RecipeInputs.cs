@@ -27,12 +27,13 @@ internal static class RecipeInputs
         return inputs.Select(p => Path.GetFullPath(p)).Distinct(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Where the run's <c>report.json</c> goes: the option or the recipe's <c>evaluate.report</c> (a folder means
-    /// <c>report.json</c> inside it), else the output folder, else <c>out/run/&lt;recipe name&gt;/</c>.</summary>
+    /// <summary>Where the run's <c>report.json</c> goes: the option or the recipe's <c>evaluate.report</c> (a path ending in
+    /// <c>.json</c> is the file; any other path is a folder, <c>report.json</c> inside it, beside its <c>report.html</c>),
+    /// else the output folder, else <c>out/run/&lt;recipe name&gt;/</c>.</summary>
     public static string ReportPath(MergeRecipe recipe, string? report, string? output)
     {
         if (report is null) return Path.GetFullPath(Path.Combine(output ?? Path.Combine("out", "run", RecipeRunner.RecipeName(recipe)), "report.json"));
-        if (Directory.Exists(report) || report.EndsWith('/') || report.EndsWith('\\')) return Path.GetFullPath(Path.Combine(report, "report.json"));
+        if (Directory.Exists(report) || !report.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return Path.GetFullPath(Path.Combine(report, "report.json"));
         return Path.GetFullPath(report);
     }
 

@@ -52,6 +52,39 @@ public sealed class MergeEstimatorTests
     }
 
     [TestMethod]
+    public void GetOutputSchema_RefusesInputsFitRefuses()
+    {
+        // A pipeline's schema check passed inputs that Fit then refused (found by an ML.NET user's trial).
+        var ml = new MLContext(seed: 0);
+        using var family = Family(ml);
+        var estimator = ml.Merging().TaskArithmetic(family);
+        var test = ml.Data.TakeRows(ml.Merging().LoadZooData(ZooPaths.Vision, "fashion", "test"), 4);
+        string Refusal(IDataView view) => Assert.ThrowsExactly<ArgumentException>(() => estimator.GetOutputSchema(SchemaShapes.Of(view.Schema))).Message;
+        var doubles = ml.Transforms.Conversion.ConvertType(MergeColumns.PixelValues, outputKind: DataKind.Double).Fit(test).Transform(test);
+        Assert.AreEqual("input column 'pixel_values' is a vector of Double; the family's encoder expects a vector of 784 Single.", Refusal(doubles));
+        var renamed = ml.Transforms.CopyColumns("pixels", MergeColumns.PixelValues).Fit(test).Transform(test);
+        var missing = ml.Transforms.DropColumns(MergeColumns.PixelValues).Fit(renamed).Transform(renamed);
+        StringAssert.StartsWith(Refusal(missing), "the input has no column 'pixel_values'; the family's encoder expects a vector of 784 Single (columns: ");
+        var scalar = ml.Data.LoadFromEnumerable(new[] { new ScalarPixel { pixel_values = 1 } });
+        Assert.AreEqual("input column 'pixel_values' is a scalar; the family's encoder expects a vector of 784 Single.", Refusal(scalar));
+        var variable = ml.Data.LoadFromEnumerable(new[] { new VariablePixels { pixel_values = [1, 2] } });
+        Assert.AreEqual("input column 'pixel_values' is a vector of variable size; the family's encoder expects a vector of 784 Single.", Refusal(variable));
+        Assert.IsTrue(estimator.GetOutputSchema(SchemaShapes.Of(test.Schema)).Any(c => c.Name.StartsWith(MergeColumns.Score, StringComparison.Ordinal)));
+    }
+
+    private sealed class ScalarPixel
+    {
+#pragma warning disable IDE1006, CA1707 // the column's name
+        public float pixel_values { get; set; }
+    }
+
+    private sealed class VariablePixels
+    {
+        public float[] pixel_values { get; set; } = [];
+#pragma warning restore IDE1006, CA1707
+    }
+
+    [TestMethod]
     public void EveryTaskMerge_HasTheColumnsGetOutputSchemaPromised()
     {
         var ml = new MLContext(seed: 0);

@@ -178,6 +178,9 @@ public sealed class OutputGuardTests
         Assert.AreEqual(Path.Combine(folder, "report.json"), RecipeInputs.ReportPath(recipe, folder, null));
         Assert.AreEqual(Path.GetFullPath(Path.Combine("out", "run", "r", "report.json")), RecipeInputs.ReportPath(recipe, null, null));
         Assert.AreEqual(Path.Combine(_dir, "x", "report.json"), RecipeInputs.ReportPath(recipe, null, Path.Combine(_dir, "x")));
+        // A path that names no .json file is a folder, not a file holding the JSON with report.html beside it in the parent.
+        Assert.AreEqual(Path.Combine(_dir, "cli_ties", "report.json"), RecipeInputs.ReportPath(recipe, Path.Combine(_dir, "cli_ties"), null));
+        Assert.AreEqual(Path.Combine(_dir, "mine.JSON"), RecipeInputs.ReportPath(recipe, Path.Combine(_dir, "mine.JSON"), null));
         string foreign = Path.Combine(folder, "report.json");
         File.WriteAllText(foreign, "{\"format\": \"other\"}");
         var e = Assert.ThrowsExactly<UnsafeOverwriteException>(() => RecipeInputs.CheckReport(foreign));

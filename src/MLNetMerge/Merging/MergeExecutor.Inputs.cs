@@ -34,7 +34,7 @@ internal static partial class MergeExecutor
         bool whole = item.Start == 0 && item.Length == info.ElementCount;
         if (whole) family.Base.ReadFloat32(info, ctx.Base);
         else family.Base.ReadFloat32(info, item.Start, ctx.Base);
-        if (checkFinite) NonFiniteInputs.Check(family.Base.Path, info.Name, ctx.Base, item.Start);
+        if (checkFinite) NonFiniteInputs.Check(family.Base, info.Name, ctx.Base, item.Start);
         if (allowNonFinite) NonFiniteInputs.Find(ctx.Base, ctx.NonFinite);
         int tasks = baseOnly ? 0 : plan.TaskCount;
         // Side by side only where tasks share nothing they write: not into a running sum, not into the non-finite positions.
@@ -78,7 +78,7 @@ internal static partial class MergeExecutor
                 if (whole) reader.ReadFloat32(ti, task);
                 else reader.ReadFloat32(ti, item.Start, task);
             }
-            if (checkFinite) NonFiniteInputs.Check(reader.Path, info.Name, theta, item.Start);
+            if (checkFinite) NonFiniteInputs.Check(reader, info.Name, theta, item.Start);
             if (allowNonFinite) NonFiniteInputs.Find(theta, ctx.NonFinite);
             if (subtract) TensorPrimitives.Subtract(theta, ctx.Base, task);
         }

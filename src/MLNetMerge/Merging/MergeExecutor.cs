@@ -133,13 +133,17 @@ internal static partial class MergeExecutor
         {
             var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
             ctx.Stash = stash;
+            bool finite = false;
             if (!raw) run.Merge(ctx, merged);
-            else if (!run.MergeRaw(ctx, merged) && checkMerge)
+            else if (!(finite = run.MergeRaw(ctx, merged)) && checkMerge)
             {
                 if (ctx.Ranges is { } ranges) ranges.CheckInputs(ctx);
                 else NonFiniteInputs.CheckAll(family, plan, ctx);
             }
             NonFiniteInputs.Keep(ctx, merged);
+            var dtype = options.OutputDType ?? ctx.Info.DType;
+            if (!options.AllowNonFinite && !(finite && run.MergeRawChecksOutput && float.IsPositiveInfinity(NonFiniteOutputs.Overflow(dtype))))
+                NonFiniteOutputs.Check(ctx.Name, merged, ctx.Offset, dtype);
             if (slice > 0)
             {
                 sink.WriteModelSlice(ctx.Name, ctx.Offset, merged);
@@ -147,7 +151,7 @@ internal static partial class MergeExecutor
             }
             sink.WriteModel(ctx.Name, merged);
             if (method.IsPerTask) run.WriteModulators(ctx, merged, sink.Modulators);
-            if (!late) MaterializeTasks(family, run, sink, materialize, ctx, merged);
+            if (!late) MaterializeTasks(family, run, sink, materialize, ctx, merged, options.OutputDType);
         });
         run.EndMerge();
         LateElements.Patch(run.LateElements(), sink, options.MaxThreads, cancellationToken);
@@ -159,13 +163,14 @@ internal static partial class MergeExecutor
                 var merged = ctx.OutputArray.AsSpan(0, ctx.Length);
                 run.Merge(ctx, merged);
                 NonFiniteInputs.Keep(ctx, merged);
+                if (!options.AllowNonFinite) NonFiniteOutputs.Check(ctx.Name, merged, ctx.Offset, options.OutputDType ?? ctx.Info.DType);
                 sink.RewriteModelSlice(ctx.Name, ctx.Offset, merged);
             });
         }
         foreach (var (entry, values) in run.GlobalModulators()) sink.Modulators.WriteFloat32(entry.Name, values);
         if (late)
             ForEachItem(family, plan, run, parameters, items, slice, options, checkFinite: false, raw: false, "materialize", progress, cancellationToken,
-                (ctx, _) => { ctx.Stash = stash; MaterializeTasks(family, run, sink, materialize, ctx, []); }, baseOnly: true);
+                (ctx, _) => { ctx.Stash = stash; MaterializeTasks(family, run, sink, materialize, ctx, [], options.OutputDType); }, baseOnly: true);
 
         var notes = new Dictionary<string, string>(run.Notes(), StringComparer.Ordinal);
         foreach (var (key, warning) in StructuralRules.Warnings(family, parameters, plan)) notes[key] = warning;
@@ -175,7 +180,7 @@ internal static partial class MergeExecutor
     }
 
     /// <summary>Writes the tasks of <paramref name="materialize"/> for the context's tensor (after its merge, or from θ0 alone when the run materializes after the merge pass).</summary>
-    private static void MaterializeTasks(ModelFamily family, MergeRun run, IMergeSink sink, int[] materialize, MergeTensorContext ctx, ReadOnlySpan<float> merged)
+    private static void MaterializeTasks(ModelFamily family, MergeRun run, IMergeSink sink, int[] materialize, MergeTensorContext ctx, ReadOnlySpan<float> merged, DType? outputDType)
     {
         if (materialize.Length == 0) return;
         float[] taskArr = BufferPool<float>.Shared.Rent(ctx.Length);
@@ -186,6 +191,7 @@ internal static partial class MergeExecutor
                 var dst = taskArr.AsSpan(0, ctx.Length);
                 run.MaterializeTask(ctx, merged, ti, dst);
                 NonFiniteInputs.Keep(ctx, dst);
+                if (!ctx.Plan.AllowNonFinite) NonFiniteOutputs.Check(ctx.Name, dst, ctx.Offset, outputDType ?? ctx.Info.DType, $"task '{family.TaskNames[ti]}'");
                 sink.WriteTask(family.TaskNames[ti], ctx.Name, dst);
             }
         }
@@ -217,6 +223,7 @@ internal static partial class MergeExecutor
         foreach (var info in family.CopiedTensors)
         {
             var bytes = ReadRaw(family.Base, info);
+            if (!options.AllowNonFinite) NonFiniteInputs.CheckRaw(family.Base, info, bytes);
             sink.WriteModelRaw(info.Name, bytes);
             foreach (var task in options.Materialize) sink.WriteTaskRaw(task, info.Name, bytes);
         }
@@ -224,6 +231,7 @@ internal static partial class MergeExecutor
             foreach (var head in family.TaskHeads[task.Name])
             {
                 var bytes = ReadRaw(task.Reader, head);
+                if (!options.AllowNonFinite) NonFiniteInputs.CheckRaw(task.Reader, head, bytes);
                 sink.WriteHeadRaw(task.Name, head.Name, bytes);
                 if (options.Materialize.Contains(task.Name)) sink.WriteTaskRaw(task.Name, head.Name, bytes);
             }

@@ -37,12 +37,18 @@ internal abstract class MergeRun
     /// </summary>
     public virtual bool MergesRaw => false;
 
+    /// <summary>Whether a true <see cref="MergeRaw"/> also says the output is finite (its check runs on the output), so
+    /// the executor's check of the merged values (<see cref="NonFiniteOutputs"/>) has nothing left to find for a float32
+    /// or float64 output.</summary>
+    public virtual bool MergeRawChecksOutput => false;
+
     /// <summary>
     /// The fused merge of <see cref="MergesRaw"/> runs: writes what <see cref="Merge"/> would write, reading θ0 and the
     /// raw θt buffers; returns false when an input or an intermediate τt is NaN or infinite (the executor then checks the
     /// inputs one by one to name the file and tensor).
     /// </summary>
     /// <exception cref="NotSupportedException">The run does not merge raw buffers.</exception>
+    /// <remarks>Where <see cref="MergeRawChecksOutput"/>, true also means every output value is finite.</remarks>
     public virtual bool MergeRaw(MergeTensorContext ctx, Span<float> output) =>
         throw new NotSupportedException($"{GetType().Name} does not merge raw buffers.");
 

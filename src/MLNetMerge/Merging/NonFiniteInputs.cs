@@ -1,6 +1,8 @@
 using System.Numerics.Tensors;
+using MLNetMerge.Checkpoints;
 using MLNetMerge.Encoders;
 using MLNetMerge.Errors;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Merging;
 
@@ -70,13 +72,14 @@ internal static class NonFiniteInputs
         // In the buffers, or by address when the executor handed them out in place (MergeRun.MergesRawInPlace).
         ReadOnlySpan<float> Input(int slot) => !ctx.InputsByAddress ? (slot < 0 ? ctx.Base : ctx.Task(slot))
             : new ReadOnlySpan<float>((float*)(slot < 0 ? ctx.RangeBase : ctx.RangeTasks[slot]), ctx.Length);
-        Check(family.Base.Path, ctx.Name, Input(-1), ctx.Offset);
-        for (int t = 0; t < plan.TaskCount; t++) Check(family.Tasks[t].Reader.Path, ctx.Name, Input(t), ctx.Offset);
+        Check(family.Base, ctx.Name, Input(-1), ctx.Offset);
+        for (int t = 0; t < plan.TaskCount; t++) Check(family.Tasks[t].Reader, ctx.Name, Input(t), ctx.Offset);
     }
 
-    /// <summary>Throws for the first NaN or infinity of <paramref name="values"/>, naming the file, the tensor and the element (plus <paramref name="offset"/>).</summary>
+    /// <summary>Throws for the first NaN or infinity of <paramref name="values"/> (a tensor of <paramref name="reader"/>
+    /// read as float32), naming the file, the tensor and the element (plus <paramref name="offset"/>).</summary>
     /// <exception cref="NonFiniteTensorException">A value is NaN or infinite.</exception>
-    public static void Check(string file, string tensor, ReadOnlySpan<float> values, long offset = 0)
+    public static void Check(ICheckpointReader reader, string tensor, ReadOnlySpan<float> values, long offset = 0)
     {
         if (values.Length == 0) return;
         float m = TensorPrimitives.MaxMagnitude(values);
@@ -84,7 +87,21 @@ internal static class NonFiniteInputs
         {
             int at = 0;
             while (at < values.Length && float.IsFinite(values[at])) at++;
-            throw new NonFiniteTensorException(file, tensor, $"holds {values[at]} at element {offset + at}; pass --allow-nonfinite to merge it anyway.");
+            // A float64 value beyond float32's range is finite in the file and infinite once read: say which.
+            if (float.IsInfinity(values[at]) && reader.TryGetTensor(tensor, out var stored) && stored.DType == DType.F64)
+                throw new NonFiniteTensorException(reader.Path, tensor, $"element {offset + at} is a float64 value beyond float32's range (±3.4e38), which the " +
+                    "merge, computing in float32, reads as " + values[at] + "; rescale the tensor, or pass --allow-nonfinite to merge it as such.");
+            throw new NonFiniteTensorException(reader.Path, tensor, $"holds {values[at]} at element {offset + at}; pass --allow-nonfinite to merge it anyway.");
         }
+    }
+
+    /// <summary>The same check of a tensor copied as stored (a head, a tensor no method merges), when it is floating-point.</summary>
+    /// <exception cref="NonFiniteTensorException">A value is NaN or infinite.</exception>
+    public static void CheckRaw(ICheckpointReader reader, TensorInfo info, ReadOnlySpan<byte> bytes)
+    {
+        if (!info.DType.IsFloatingPoint() || info.ElementCount == 0) return;
+        var values = new float[info.ElementCount];
+        DTypeConversion.ToFloat32(bytes, info.DType, values);
+        Check(reader, info.Name, values);
     }
 }

@@ -75,9 +75,9 @@ internal sealed unsafe class TensorRangeReader(ModelFamily family, bool allowNon
         {
             int count = (int)Math.Min(RangeElements, ctx.Length - start);
             Read(ctx, start, count);
-            NonFiniteInputs.Check(family.Base.Path, ctx.Name, new ReadOnlySpan<float>((float*)ctx.RangeBase, count), start);
+            NonFiniteInputs.Check(family.Base, ctx.Name, new ReadOnlySpan<float>((float*)ctx.RangeBase, count), start);
             for (int t = 0; t < ctx.TaskCount; t++)
-                NonFiniteInputs.Check(family.Tasks[t].Reader.Path, ctx.Name, new ReadOnlySpan<float>((float*)ctx.RangeTasks[t], count), start);
+                NonFiniteInputs.Check(family.Tasks[t].Reader, ctx.Name, new ReadOnlySpan<float>((float*)ctx.RangeTasks[t], count), start);
         }
     }
 }

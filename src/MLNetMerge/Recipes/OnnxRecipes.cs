@@ -3,6 +3,7 @@ using MLNetMerge.Merging;
 using MLNetMerge.Recipes;
 using MLNetMerge.Checkpoints.Onnx;
 using MLNetMerge.Checkpoints.Onnx.Import;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Recipes;
 
@@ -26,6 +27,12 @@ internal static class OnnxRecipes
         var heads = new HeadFilter(recipe.Heads);
         using var baseModel = OnnxCheckpointReader.Open(recipe.Base);
         OnnxFamilyCheck.CheckSupported(baseModel);
+        // The ONNX outputs keep each initializer's type, and are written from the safetensors outputs: a narrower dtype
+        // would round every merged value through it on the way (a bfloat16 initializer through float16: ±inf and 0).
+        if (recipe.DType is DType.F16 or DType.BF16 && recipe.DType is { } narrow
+            && baseModel.Tensors.FirstOrDefault(t => t.DType.IsFloatingPoint() && t.DType != narrow) is { } kept)
+            throw new RecipeException(recipe.Source, $"dtype {narrow.ToRecipeName()} cannot apply to ONNX models: model.onnx and tasks/*.onnx keep each " +
+                $"initializer's type (initializer '{kept.Name}' of {recipe.Base} is {kept.DType.ToRecipeName()}) and would hold values rounded to {narrow.ToRecipeName()}; leave dtype unset (or float32).");
         foreach (var m in recipe.Models)
         {
             using var other = OnnxCheckpointReader.Open(m.Path);

@@ -155,6 +155,30 @@ public sealed class OnnxFamilyMergeTests
     }
 
     [TestMethod]
+    public void ANarrowerDtypeIsRefusedForOnnxOutputsAndNothingIsWritten()
+    {
+        // model.onnx keeps its float32 initializers and was written from the float16 safetensors: every value rounded
+        // through float16 (a bfloat16 initializer got ±inf and 0; found by a number-format trial).
+        string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
+        try
+        {
+            foreach (string dtype in new[] { "float16", "bfloat16" })
+            {
+                string output = Path.Combine(dir, "out_" + dtype);
+                var e = Assert.ThrowsExactly<RecipeException>(() => RecipeRunner.Merge(MergeRecipe.Parse(Recipe("task_arithmetic", ".onnx", output, "{ scale: 0.5 }") + $"dtype: {dtype}\n")));
+                StringAssert.Contains(e.Message, $"dtype {dtype} cannot apply to ONNX models: model.onnx and tasks/*.onnx keep each initializer's type (initializer '");
+                StringAssert.Contains(e.Message, "is float32) and would hold values rounded to " + dtype);
+                Assert.IsFalse(Directory.Exists(output));
+            }
+            // float32 rounds nothing the outputs keep.
+            string kept = Path.Combine(dir, "out_float32");
+            RecipeRunner.Merge(MergeRecipe.Parse(Recipe("task_arithmetic", ".onnx", kept, "{ scale: 0.5 }") + "dtype: float32\n"));
+            Assert.IsTrue(File.Exists(Path.Combine(kept, "model.onnx")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
     public void ATruncatedModelInAFamilyIsATypedErrorAndNothingIsWritten()
     {
         string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;

@@ -349,6 +349,9 @@ internal sealed partial class GeneralizedTaskArithmeticRun : MergeRun, IDisposab
     /// <inheritdoc />
     public override bool MergesRaw => _shape is { Sparsify: SparsificationKind.None, RandomDrop: false, SignConsensus: false };
 
+    /// <inheritdoc />
+    public override bool MergeRawChecksOutput => MergesRaw;
+
     /// <summary>Slices read in place: the fused sweep reads each value once, from the page cache where a checkpoint maps it.</summary>
     internal override bool MergesRawInPlace => MergesRaw;
 

@@ -16,8 +16,8 @@ internal sealed record CoefficientSearch(CoefficientScope Granularity, int Steps
 
 /// <summary>
 /// Runs <see cref="EntropyCoefficientLearner"/> over given base and task vectors (plain, TIES-trimmed or CART's
-/// low-rank centered ones) and packs the result as a <see cref="MergedEncoderModel"/>. Progress reports carry the
-/// running loss (mean of the last steps) in their stage text.
+/// low-rank centered ones) and packs the result as a <see cref="MergedEncoderModel"/>. Progress reports carry the step's
+/// loss as their loss and a running mean (an exponential moving average, weight 0.05 per step) in their stage text.
 /// </summary>
 internal static class CoefficientMergeRun
 {
@@ -53,7 +53,7 @@ internal static class CoefficientMergeRun
             double loss = learner.Step(batches, sizes);
             running = double.IsNaN(running) ? loss : 0.95 * running + 0.05 * loss;
             if (progress is not null && (step % 10 == 9 || step == search.Steps - 1))
-                progress.Report(new MergeProgress($"{method}: entropy {running:F4}", step + 1, search.Steps, running));
+                progress.Report(new MergeProgress($"{method}: entropy (running mean {running:F4})", step + 1, search.Steps, loss));
         }
         learner.Materialize();
         var weights = (float[])model.Parameters.Values.Clone();

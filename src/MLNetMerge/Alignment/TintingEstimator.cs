@@ -67,6 +67,8 @@ internal sealed class TintingEstimator : IAlignmentEstimator
         var vit = model as VisionTransformer;
         if (_options.Block is not null && vit is null)
             throw new MergeException(encoder.Architecture.ConfigPath, null, $"{Name} with a duplicated transformer block (layer: {_options.Block}) runs on vision transformers (ViT, CLIP); this family's encoder is {model.ArchitectureName}. Use layer: head.");
+        if (_options.Block is int block && vit is not null && (block < 0 || block >= vit.Config.NumLayers))
+            throw new MergeException(encoder.Architecture.ConfigPath, null, $"{Name}: layer {block} is not a transformer block of this family's encoder, which has {vit.Config.NumLayers} (layer: 0 … {vit.Config.NumLayers - 1}, or head).");
         var data = AlignmentInputs.Check(Name, merged, inputs, encoder).ToDictionary(d => d.Task, d => d.Data, StringComparer.Ordinal);
         var readers = tasks.ToDictionary(t => t, t => family.Tasks.First(m => m.Name == t).Reader, StringComparer.Ordinal);
         var heads = tasks.Select(t => TaskHead.Read(readers[t], model.EmbeddingSize)).ToArray();

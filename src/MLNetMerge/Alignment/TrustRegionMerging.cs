@@ -108,7 +108,16 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
             progress?.Report(new MergeProgress($"{MethodName}: gradients of '{ws.TaskNames[t]}'", t + 1, tasks));
         }
         var weights = new float[ws.ParameterCount];                       // (P)
-        Merge(weights, theta0, thetas, gradients, _o.Quantile, (float)_o.Scale);
+        float q = Merge(weights, theta0, thetas, gradients, _o.Quantile, (float)_o.Scale, out long kept);
+        // The strict Ω < q (the authors' rule) keeps nothing when at least the quantile's share of Ω ties at its minimum:
+        // parameters no input reaches (unused embedding rows) have G = 0, so Ω = 0 there. The model would be the base.
+        if (kept == 0 && _o.Quantile > 0)
+        {
+            long ties = weights.Length == 0 ? 0 : CountAtMost(theta0, thetas, gradients, q);
+            throw new AlignmentDataException(null, $"{MethodName}: the trust region holds no element (quantile {_o.Quantile} puts q at {q}, and Ω < q leaves out " +
+                $"the {ties} of {weights.Length} elements ({100.0 * ties / weights.Length:F1} %) at Ω ≤ q: parameters no input reaches, such as unused embedding rows, " +
+                $"have Ω = 0), so the model would be the base; choose a quantile above {(double)ties / weights.Length:F3}.");
+        }
         return new MergedEncoderModel(merged, MethodName, Parameters, model, ws.Session.Prefix, weights, ws.TaskNames, ws.Heads, null);
     }
 
@@ -123,14 +132,49 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
     /// element; Σ_{j≠i} |τj| as the sum of the others, never a difference) and q the ascending
     /// min(max(⌊P·quantile⌋, 0), P − 1)-th Ω. Returns q.
     /// </summary>
-    public static float Merge(Span<float> output, ReadOnlySpan<float> theta0, IReadOnlyList<float[]> thetas, IReadOnlyList<float[]> gradients, double quantile, float scale)
+    public static float Merge(Span<float> output, ReadOnlySpan<float> theta0, IReadOnlyList<float[]> thetas, IReadOnlyList<float[]> gradients, double quantile, float scale) =>
+        Merge(output, theta0, thetas, gradients, quantile, scale, out _);
+
+    /// <summary>As <see cref="Merge(Span{float}, ReadOnlySpan{float}, IReadOnlyList{float[]}, IReadOnlyList{float[]}, double, float)"/>,
+    /// also counting the elements inside the trust region (<paramref name="kept"/>).</summary>
+    public static float Merge(Span<float> output, ReadOnlySpan<float> theta0, IReadOnlyList<float[]> thetas, IReadOnlyList<float[]> gradients, double quantile, float scale, out long kept)
     {
         ArgumentNullException.ThrowIfNull(thetas);
         ArgumentNullException.ThrowIfNull(gradients);
         int tasks = thetas.Count, n = output.Length;
         if (gradients.Count != tasks || tasks == 0) throw new ArgumentException($"{tasks} models and {gradients.Count} gradients; expected the same positive number.");
-        var omega = new float[n];                                         // (P) Ω
+        var omega = Omega(theta0[..n], thetas, gradients);                // (P) Ω
+        long index = Math.Clamp((long)Math.Floor(n * quantile), 0, n - 1);
+        float q = n == 0 ? 0 : MagnitudeHistogram.KthLargest(omega, n - index);
+        kept = 0;
         for (int e = 0; e < n; e++)
+        {
+            float sum = 0;
+            if (omega[e] < q)
+            {
+                kept++;
+                for (int t = 0; t < tasks; t++) sum += thetas[t][e] - theta0[e];
+            }
+            output[e] = theta0[e] + scale * sum;
+        }
+        return q;
+    }
+
+    /// <summary>How many elements have Ω ≤ <paramref name="q"/>.</summary>
+    private static long CountAtMost(ReadOnlySpan<float> theta0, IReadOnlyList<float[]> thetas, IReadOnlyList<float[]> gradients, float q)
+    {
+        long count = 0;
+        foreach (float o in Omega(theta0, thetas, gradients))
+            if (o <= q) count++;
+        return count;
+    }
+
+    /// <summary><c>Ω = Σ_i G_i ⊙ Σ_{j≠i} |τj|</c>, float64 per element (Σ_{j≠i} |τj| as the sum of the others, never a difference).</summary>
+    private static float[] Omega(ReadOnlySpan<float> theta0, IReadOnlyList<float[]> thetas, IReadOnlyList<float[]> gradients)
+    {
+        int tasks = thetas.Count;
+        var omega = new float[theta0.Length];                             // (P) Ω
+        for (int e = 0; e < omega.Length; e++)
         {
             double o = 0;
             for (int i = 0; i < tasks; i++)
@@ -142,15 +186,6 @@ internal sealed class TrustRegionMerging : IAlignmentEstimator
             }
             omega[e] = (float)o;
         }
-        long index = Math.Clamp((long)Math.Floor(n * quantile), 0, n - 1);
-        float q = n == 0 ? 0 : MagnitudeHistogram.KthLargest(omega, n - index);
-        for (int e = 0; e < n; e++)
-        {
-            float sum = 0;
-            if (omega[e] < q)
-                for (int t = 0; t < tasks; t++) sum += thetas[t][e] - theta0[e];
-            output[e] = theta0[e] + scale * sum;
-        }
-        return q;
+        return omega;
     }
 }

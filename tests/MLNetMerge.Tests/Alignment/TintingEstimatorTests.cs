@@ -71,6 +71,17 @@ public sealed class TintingEstimatorTests
     }
 
     [TestMethod]
+    public void ABlockTheEncoderLacks_IsNamedWithTheRange()
+    {
+        // It failed deep in the trainer with an ArgumentException naming no file, key or range (found by an alignment trial).
+        var (fam, merged) = Setup();
+        using var _ = fam;
+        var e = Assert.ThrowsExactly<MergeException>(() => EngineRuns.Stage(new TintingOptions { Block = 7, Rounds = 1, BatchSize = 8 }).Fit(merged, new MergeInputs(fam.Family, fam.Data(8))));
+        StringAssert.EndsWith(e.File, "config.json");
+        StringAssert.Contains(e.Message, "tinting: layer 7 is not a transformer block of this family's encoder, which has 2 (layer: 0 … 1, or head).");
+    }
+
+    [TestMethod]
     public void SameSeedSameCoefficients_OtherSeedOthers()
     {
         var (fam, merged) = Setup();

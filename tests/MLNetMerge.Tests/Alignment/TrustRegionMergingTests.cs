@@ -69,6 +69,31 @@ public sealed class TrustRegionMergingTests
     }
 
     [TestMethod]
+    public void Stage_RefusesATrustRegionThatTiesLeaveEmpty()
+    {
+        // Where no task moved an element, Σ_{j≠i} |τj| = 0 and Ω = 0: with 9 of 10 elements so, quantile 0.6 puts q at 0
+        // and the strict Ω < q (the authors' rule) kept nothing — the base, without a word (found by an alignment trial on
+        // the text zoo, whose unused embedding rows have G = 0).
+        var layout = new MLNetMerge.Nn.Architectures.VisionTransformer(MLNetMerge.Nn.Architectures.VisionTransformerConfig.FromJson(System.Text.Json.JsonDocument.Parse(AlignmentFixture.TinyVitConfig).RootElement)).Parameters.Layout;
+        var rng = new Random(3);
+        var baseValues = layout.Entries.ToDictionary(e => e.Name, e => Enumerable.Range(0, e.Length).Select(_ => (float)rng.NextDouble()).ToArray());
+        using var fx = AlignmentFixture.Build(AlignmentFixture.TinyVitConfig, layout, ["a", "b"], 0.3f, 8, 64, classes: 3, headWidth: 8, seed: 1,
+            taskValues: (name, t) => baseValues[name].Select((v, i) => i % 10 == 0 ? v + 0.1f * (t + 1) : v).ToArray(), baseValues: name => baseValues[name]);
+        var merged = EngineRuns.Merge(fx.Family, new TaskArithmeticOptions { Scale = 0.3 });
+        var e = Assert.ThrowsExactly<AlignmentDataException>(() => EngineRuns.Stage(new TrustRegionOptions { Samples = 8, Quantile = 0.6 }).Fit(merged, fx.Inputs));
+        StringAssert.Contains(e.Message, "trust_region: the trust region holds no element (quantile 0.6 puts q at 0");
+        StringAssert.Contains(e.Message, "so the model would be the base; choose a quantile above 0.");
+        // Above the ties' share the region holds the moved elements; quantile 0 stays the documented base.
+        var kept = (MergedEncoderModel)EngineRuns.Stage(new TrustRegionOptions { Samples = 8, Quantile = 0.97 }).Fit(merged, fx.Inputs);
+        var ws = EncoderWorkspace.Open("test", merged, fx.Inputs);
+        var theta0 = ws.Flatten(ws.Family.Base);
+        var m = ws.Flatten(name => kept.EncoderWeights[name]);
+        Assert.IsTrue(Enumerable.Range(0, m.Length).Count(i => m[i] != theta0[i]) > 0);
+        var none = (MergedEncoderModel)EngineRuns.Stage(new TrustRegionOptions { Samples = 8, Quantile = 0.0 }).Fit(merged, fx.Inputs);
+        CollectionAssert.AreEqual(theta0, ws.Flatten(name => none.EncoderWeights[name]));
+    }
+
+    [TestMethod]
     public void ValidationLabels_AreTheDatasOwn_AndUnlabeledDataIsATypedError()
     {
         // labels: validation takes the inputs' labels: labeled with what the fine-tuned models predict, the stage gives the

@@ -155,6 +155,38 @@ public sealed class OnnxFamilyMergeTests
     }
 
     [TestMethod]
+    public void AnIntegerConstantThatDiffersIsRefused()
+    {
+        // A Reshape's target shape changed in one model (8 heads for 4) merged without a word, and the outputs carried the
+        // base's constants: another function (found by a structure-aware fuzz trial).
+        string dir = Directory.CreateTempSubdirectory("onnx-merge-").FullName;
+        try
+        {
+            string With(string name, long[] shape)
+            {
+                var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Fixture(name + ".onnx")));
+                var t = new TensorProto { Name = "target_shape", DataType = (int)TensorProto.Types.DataType.Int64, RawData = ByteString.CopyFrom(shape.SelectMany(BitConverter.GetBytes).ToArray()) };
+                t.Dims.Add(shape.Length);
+                model.Graph.Initializer.Add(t);
+                string path = Path.Combine(dir, name + ".onnx");
+                File.WriteAllBytes(path, model.ToByteArray());
+                return path;
+            }
+            string b = With("base", [0, 0, 4, 16]), a = With("task_a", [0, 0, 8, 8]), c = With("task_b", [0, 0, 4, 16]);
+            string Yaml(string output) => $"method: task_arithmetic\nbase: \"{b}\"\nmodels:\n  - {{ name: a, path: \"{a}\" }}\n  - {{ name: b, path: \"{c}\" }}\noutput: \"{output}\"\n";
+            var e = Assert.ThrowsExactly<IncompatibleModelsException>(() => RecipeRunner.Merge(MergeRecipe.Parse(Yaml(Path.Combine(dir, "out")))));
+            Assert.AreEqual(a, e.File);
+            Assert.AreEqual("target_shape", e.Tensor);
+            StringAssert.Contains(e.Message, "the integer constant is [0, 0, 8, 8] here but [0, 0, 4, 16] in the base");
+            Assert.IsFalse(Directory.Exists(Path.Combine(dir, "out")));
+            With("task_a", [0, 0, 4, 16]);
+            RecipeRunner.Merge(MergeRecipe.Parse(Yaml(Path.Combine(dir, "same"))));
+            Assert.IsTrue(File.Exists(Path.Combine(dir, "same", "model.onnx")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
     public void ANarrowerDtypeIsRefusedForOnnxOutputsAndNothingIsWritten()
     {
         // model.onnx keeps its float32 initializers and was written from the float16 safetensors: every value rounded

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using MLNetMerge.Checkpoints;
 using MLNetMerge.Checkpoints.Onnx.Protobuf;
+using MLNetMerge.Tensors;
 
 namespace MLNetMerge.Checkpoints.Onnx;
 
@@ -89,7 +90,37 @@ internal static class OnnxFamilyCheck
                 throw new IncompatibleModelsException(where, b.Name, Diff("the element type", OnnxDataTypes.Name(o.DataType), OnnxDataTypes.Name(b.DataType)));
             if (!heads.IsHead(b.Name) && !b.Dims.SequenceEqual(o.Dims))
                 throw new IncompatibleModelsException(where, b.Name, Diff("the shape", $"[{string.Join(", ", o.Dims)}]", $"[{string.Join(", ", b.Dims)}]"));
+            // Integer and bool initializers are constants of the graph (a Reshape's target shape, indices), not weights:
+            // outputs take the base's, so a model whose constants differ computes another function.
+            if (baseModel.TryGetTensor(b.Name, out var tb) && !tb.DType.IsFloatingPoint() && other.TryGetTensor(o.Name, out var to)
+                && Differs(baseModel, tb, other, to) is var (inBase, inOther))
+                throw new IncompatibleModelsException(where, b.Name, Diff("the integer constant", inOther, inBase) +
+                    " Integer initializers are the graph's constants (shapes, indices), not weights.");
         }
+    }
+
+    /// <summary>Two integer tensors' values in words where they differ (the values when few, else the first differing
+    /// element), or null when they are the same.</summary>
+    private static (string InA, string InB)? Differs(OnnxCheckpointReader a, TensorInfo ta, OnnxCheckpointReader b, TensorInfo tb)
+    {
+        var x = new byte[ta.ByteLength];
+        var y = new byte[tb.ByteLength];
+        a.ReadRaw(ta, x);
+        b.ReadRaw(tb, y);
+        if (x.AsSpan().SequenceEqual(y)) return null;
+        int size = Math.Max(1, ta.DType.SizeOf());
+        long Element(byte[] v, int i) => size switch
+        {
+            8 => BitConverter.ToInt64(v, i * 8),
+            4 => BitConverter.ToInt32(v, i * 4),
+            2 => BitConverter.ToInt16(v, i * 2),
+            _ => v[i],
+        };
+        int n = Math.Min(x.Length, y.Length) / size;
+        if (x.Length == y.Length && n <= 16)
+            return ("[" + string.Join(", ", Enumerable.Range(0, n).Select(i => Element(x, i))) + "]", "[" + string.Join(", ", Enumerable.Range(0, n).Select(i => Element(y, i))) + "]");
+        int at = x.AsSpan().CommonPrefixLength(y) / size;
+        return at < n ? ($"{Element(x, at)} at element {at}", $"{Element(y, at)} at element {at}") : ($"{x.Length / size} values", $"{y.Length / size} values");
     }
 
     private static string Opsets(ModelProto m) =>

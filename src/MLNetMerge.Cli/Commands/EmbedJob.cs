@@ -138,7 +138,7 @@ internal sealed record EmbedJob
     {
         if (Task is null || !Directory.Exists(ModelPath) || !File.Exists(Path.Combine(ModelPath, "manifest.json"))) return CheckpointReader.Open(ModelPath);
         string folder = Path.GetFullPath(ModelPath);
-        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "manifest.json"))))
+        using (var doc = Recipes.OutputFormat.OpenManifest(folder, out _))
             if (!doc.RootElement.TryGetProperty("per_task", out var perTask) || !perTask.GetBoolean()) return CheckpointReader.Open(ModelPath);
         var merged = Recipes.OutputFormat.LoadMerged(folder);
         if (!merged.TaskNames.Contains(Task))

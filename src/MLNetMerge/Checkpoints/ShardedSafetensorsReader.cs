@@ -39,7 +39,10 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(Path));
+            var bytes = File.ReadAllBytes(Path);
+            // The reader accepts invalid UTF-8 inside strings and fails only when a name is read.
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new CheckpointFormatException(Path, null, "index is not valid UTF-8 text; a safetensors index is UTF-8 JSON.");
+            doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
@@ -49,6 +52,8 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException(Path, null, "index must be an object with a 'weight_map' object.");
+            if (!map.EnumerateObject().Any())
+                throw new CheckpointFormatException(Path, null, "the index's 'weight_map' is empty: it maps no tensor to a shard.");
             if (doc.RootElement.TryGetProperty("metadata", out var meta) && meta.ValueKind == JsonValueKind.Object)
                 foreach (var m in meta.EnumerateObject())
                     _metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();

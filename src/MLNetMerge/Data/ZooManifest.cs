@@ -84,6 +84,8 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // A missing or null field a manifest needs is an error naming it, not a null met later.
+        RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true,
     };
 
     /// <summary>Reads <c>manifest.json</c> from a zoo folder.</summary>
@@ -97,13 +99,31 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
                 : $"does not exist: there is no folder {directory}.");
         try
         {
-            return JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), Json)
+            var manifest = JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), Json)
                 ?? throw new CheckpointFormatException(path, null, "is empty; expected a zoo manifest.");
+            manifest.CheckPaths(path);
+            return manifest;
         }
         catch (JsonException e)
         {
             throw new CheckpointFormatException(path, null, $"is not a valid zoo manifest: {e.Message}", e);
         }
+    }
+
+    /// <summary>Every file the manifest names lies inside the zoo's folder: a relative path that stays there.</summary>
+    /// <exception cref="CheckpointFormatException">A rooted path, or one that leaves the folder.</exception>
+    private void CheckPaths(string manifestPath)
+    {
+        var names = new List<(string Key, string? Value)> { ("base", Base), ("config", Config), ("vocabulary", Vocabulary) };
+        foreach (var t in Tasks)
+        {
+            names.Add(($"tasks[{t.Name}].checkpoint", t.Checkpoint));
+            foreach (var (split, files) in new[] { ("validation", t.Validation), ("test", t.Test) })
+                names.AddRange([($"tasks[{t.Name}].{split}.images", files.Images), ($"tasks[{t.Name}].{split}.labels", files.Labels), ($"tasks[{t.Name}].{split}.tokens", files.Tokens)]);
+        }
+        foreach (var (key, value) in names)
+            if (value is not null && (Path.IsPathRooted(value) || value.Replace('\\', '/').Split('/').Contains("..")))
+                throw new CheckpointFormatException(manifestPath, null, $"'{key}' is '{value}'; a zoo's files are named relative to its folder, inside it.");
     }
 
     /// <summary>Writes the manifest into <paramref name="directory"/>.</summary>
@@ -116,14 +136,28 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(files);
         if (files.Tokens is not null) return LoadTokens(directory, task, files);
-        if (files.Images is null) throw new CheckpointFormatException(files.Labels, null, $"split of task '{task.Name}' names neither images nor tokens.");
-        var images = NpyFile.Read(Path.Combine(directory, files.Images));
-        var (labels, _) = NpyFile.ReadInt64(Path.Combine(directory, files.Labels));
+        string labelsPath = Path.Combine(directory, files.Labels);
+        if (files.Images is null) throw new CheckpointFormatException(Path.Combine(directory, FileName), null, $"the split of task '{task.Name}' with labels {files.Labels} names neither images nor tokens.");
+        string imagesPath = Path.Combine(directory, files.Images);
+        var images = NpyFile.Read(imagesPath);
+        var labels = Labels(labelsPath, task);
         if (images.DType != Tensors.DType.U8 || images.Shape.Length != 4 || images.Shape[0] != labels.Length || images.Shape[1] != 1)
-            throw new CheckpointFormatException(files.Images, null, $"expected {labels.Length}×1×H×W uint8 images (one per label); got {images.DType} [{string.Join(", ", images.Shape)}].");
+            throw new CheckpointFormatException(imagesPath, null, $"expected {labels.Length}×1×H×W uint8 images (one per label of {files.Labels}); got {images.DType} [{string.Join(", ", images.Shape)}].");
         var pixels = new float[images.Data.Length];                     // (N, 1, H, W)
         for (int i = 0; i < pixels.Length; i++) pixels[i] = NormalizePixel(images.Data[i]);
-        return new TaskDataset(task.Name, pixels, [1, images.Shape[2], images.Shape[3]], labels.Select(l => (int)l).ToArray(), task.Classes);
+        return new TaskDataset(task.Name, pixels, [1, images.Shape[2], images.Shape[3]], labels, task.Classes);
+    }
+
+    /// <summary>A split's labels: class indices of the task, one per example.</summary>
+    /// <exception cref="CheckpointFormatException">A label outside the task's classes.</exception>
+    private static int[] Labels(string path, ZooTask task)
+    {
+        var (raw, _) = NpyFile.ReadInt64(path);
+        var labels = new int[raw.Length];
+        for (int i = 0; i < raw.Length; i++)
+            labels[i] = raw[i] >= 0 && raw[i] < task.Classes.Count ? (int)raw[i]
+                : throw new CheckpointFormatException(path, null, $"label {raw[i]} of example {i} is outside task '{task.Name}''s {task.Classes.Count} classes (0 … {task.Classes.Count - 1}).");
+        return labels;
     }
 
     /// <summary>How a stored pixel byte becomes a model input in a vision zoo: <c>x = b/127.5 − 1</c> (mean 0.5, std 0.5 on
@@ -132,12 +166,13 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
 
     private static TaskDataset LoadTokens(string directory, ZooTask task, ZooSplitFiles files)
     {
-        var tokens = NpyFile.Read(Path.Combine(directory, files.Tokens!));
-        var (labels, _) = NpyFile.ReadInt64(Path.Combine(directory, files.Labels));
+        string tokensPath = Path.Combine(directory, files.Tokens!);
+        var tokens = NpyFile.Read(tokensPath);
+        var labels = Labels(Path.Combine(directory, files.Labels), task);
         if (tokens.Shape.Length != 2 || tokens.Shape[0] != labels.Length || (tokens.DType != Tensors.DType.I32 && tokens.DType != Tensors.DType.F32))
-            throw new CheckpointFormatException(files.Tokens, null, $"has {tokens.DType} [{string.Join(", ", tokens.Shape)}]; expected {labels.Length}×T int32 or float32 token ids.");
+            throw new CheckpointFormatException(tokensPath, null, $"has {tokens.DType} [{string.Join(", ", tokens.Shape)}]; expected {labels.Length}×T int32 or float32 token ids (one row per label of {files.Labels}).");
         var ids = new float[tokens.ElementCount];                       // (N, T) ids as floats
         NpyConversion.ToFloat32(tokens.Data, tokens.DType, ids);
-        return new TaskDataset(task.Name, ids, [tokens.Shape[1]], labels.Select(l => (int)l).ToArray(), task.Classes);
+        return new TaskDataset(task.Name, ids, [tokens.Shape[1]], labels, task.Classes);
     }
 }

@@ -165,7 +165,7 @@ internal sealed class ModelArchitecture
     /// <exception cref="ArgumentException">No or an unsupported <c>model_type</c>.</exception>
     public static ArchitectureKind Detect(JsonElement config)
     {
-        string type = config.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+        string type = Nn.Architectures.ConfigJson.Str(Nn.Architectures.ConfigJson.Root(config), "model_type", "");
         return type switch
         {
             "vit" => ArchitectureKind.Vit,
@@ -221,6 +221,21 @@ internal sealed class ModelArchitecture
             VisionTransformerConfig v => v with { ProjectionDim = Has("visual.proj") ? v.ProjectionDim : 0 },
             _ => config,
         };
+        CheckNoDeeperBlock(weights, has, prefix, probe.Parameters.Layout, config, configPath);
         return new ModelArchitecture(kind, config, configPath, prefix, text);
+    }
+
+    /// <summary>Refuses weights holding a transformer block past the config's <c>num_hidden_layers</c>: the encoder would
+    /// run without it, ignoring its tensors (the first tensor of the last block, renumbered one further, must be absent).</summary>
+    private static void CheckNoDeeperBlock(string weights, Func<string, bool> has, string prefix, Nn.ParameterLayout layout, object config, string? configPath)
+    {
+        int layers = config switch { TextEncoderConfig t => t.NumLayers, VisionTransformerConfig v => v.NumLayers, _ => 0 };
+        if (layers <= 0) return;
+        var last = new System.Text.RegularExpressions.Regex($@"(^|\.)(layer|layers|resblocks)\.{layers - 1}\.", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        if (layout.Entries.Select(e => e.Name).FirstOrDefault(n => last.IsMatch(n)) is not { } name) return;
+        string next = last.Replace(name, m => $"{m.Groups[1].Value}{m.Groups[2].Value}.{layers}.", 1);
+        if (has(prefix + next))
+            throw new MergeException(weights, prefix + next, $"is transformer block {layers}'s, but {configPath ?? "the config"} says num_hidden_layers {layers}: " +
+                "the weights have more blocks than the config, and the encoder would run without them.");
     }
 }

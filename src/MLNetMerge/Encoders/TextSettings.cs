@@ -39,29 +39,33 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
         bool lower = true;
         int length = positions;
         string source = $"the model's position count ({positions})";
-        if (ReadJson(Path.Combine(directory, "tokenizer_config.json")) is { } tokenizer)
+        string tokenizerFile = Path.Combine(directory, "tokenizer_config.json");
+        if (ReadJson(tokenizerFile) is { } tokenizer)
         {
-            if (tokenizer.TryGetProperty("do_lower_case", out var lc) && lc.ValueKind is JsonValueKind.True or JsonValueKind.False) lower = lc.GetBoolean();
+            if (Value(tokenizer, tokenizerFile, "do_lower_case", "true or false", v => v.ValueKind is JsonValueKind.True or JsonValueKind.False) is { } lc) lower = lc.GetBoolean();
             // Hugging Face writes a huge sentinel (1e30) when the tokenizer sets no limit.
-            if (tokenizer.TryGetProperty("model_max_length", out var ml) && ml.TryGetDouble(out double max) && max >= 1 && max <= positions)
+            if (Value(tokenizer, tokenizerFile, "model_max_length", "a number", v => v.ValueKind == JsonValueKind.Number) is { } ml && ml.GetDouble() is var max && max >= 1 && max <= positions)
             {
                 length = (int)max;
-                source = Path.Combine(directory, "tokenizer_config.json") + ": model_max_length";
+                source = tokenizerFile + ": model_max_length";
             }
         }
-        if (ReadJson(Path.Combine(directory, "sentence_bert_config.json")) is { } sbert
-            && sbert.TryGetProperty("max_seq_length", out var msl) && msl.TryGetInt32(out int m) && m >= 1)
+        string sbertFile = Path.Combine(directory, "sentence_bert_config.json");
+        if (ReadJson(sbertFile) is { } sbert
+            && Value(sbert, sbertFile, "max_seq_length", "a whole number from 1 up", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= 1) is { } msl)
         {
-            length = Math.Min(m, positions);
-            source = Path.Combine(directory, "sentence_bert_config.json") + ": max_seq_length";
+            length = Math.Min(msl.GetInt32(), positions);
+            source = sbertFile + ": max_seq_length";
         }
         var pooling = TextPooling.Pooler;
         string poolingFile = Path.Combine(directory, Data.PoolingConfigFile.RelativePath);
         if (ReadJson(poolingFile) is { } pool)
         {
-            bool Mode(string key) => pool.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.True;
-            pooling = Mode("pooling_mode_mean_tokens") ? TextPooling.Mean
-                : Mode("pooling_mode_cls_token") ? TextPooling.Cls
+            bool Mode(string key) => Value(pool, poolingFile, key, "true or false", v => v.ValueKind is JsonValueKind.True or JsonValueKind.False) is { ValueKind: JsonValueKind.True };
+            bool mean = Mode("pooling_mode_mean_tokens"), cls = Mode("pooling_mode_cls_token");
+            pooling = mean && cls ? throw new MergeException(poolingFile, null, "sets both pooling_mode_mean_tokens and pooling_mode_cls_token; a model pools one way.")
+                : mean ? TextPooling.Mean
+                : cls ? TextPooling.Cls
                 : throw new MergeException(poolingFile, null, "sets neither pooling_mode_mean_tokens nor pooling_mode_cls_token; those are the poolings the engine runs.");
         }
         return new TextSettings(length, pooling, File.Exists(vocab) ? Path.GetFullPath(vocab) : null, lower) { LengthSource = source };
@@ -110,14 +114,24 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
     private static JsonElement? ReadJson(string path)
     {
         if (!File.Exists(path)) return null;
+        JsonElement root;
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return doc.RootElement.Clone();
+            root = doc.RootElement.Clone();
         }
         catch (JsonException e)
         {
             throw new MergeException(path, null, "is not valid JSON: " + e.Message, e);
         }
+        return root.ValueKind == JsonValueKind.Object ? root : throw new MergeException(path, null, $"holds a JSON {root.ValueKind.ToString().ToLowerInvariant()}; expected an object of settings.");
+    }
+
+    /// <summary>The value of <paramref name="key"/> when present (null when absent), which must pass <paramref name="valid"/>.</summary>
+    /// <exception cref="MergeException">The value is of another type or out of range.</exception>
+    private static JsonElement? Value(JsonElement settings, string path, string key, string expected, Func<JsonElement, bool> valid)
+    {
+        if (!settings.TryGetProperty(key, out var v)) return null;
+        return valid(v) ? v : throw new MergeException(path, null, $"'{key}' is {(v.ValueKind is JsonValueKind.String ? $"the string \"{v.GetString()}\"" : v.ValueKind is JsonValueKind.Object or JsonValueKind.Array ? "a " + v.ValueKind.ToString().ToLowerInvariant() : v.GetRawText())}; expected {expected}.");
     }
 }

@@ -119,7 +119,7 @@ internal static class RunReport
         ArgumentNullException.ThrowIfNull(report);
         var root = report.RootElement;
         string format = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "";
-        int version = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("version", out var v) && v.TryGetInt32(out int n) ? n : -1;
+        int version = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : -1;
         if (format != FormatName)
             throw new RecipeException(path, $"is not an MLNetMerge report (format '{format}', expected '{FormatName}').");
         if (version != Version)

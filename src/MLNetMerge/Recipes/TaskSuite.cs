@@ -27,7 +27,14 @@ internal sealed record TaskSuite(string ZooDirectory, ZooManifest Manifest, IRea
             var head = family.Head(t.Name);
             if (head.ClassCount != zt.Classes.Count)
                 throw new CheckpointFormatException(t.Reader.Path, TaskHead.WeightName, $"has {head.ClassCount} classes; task '{t.Name}' of the zoo {dir} has {zt.Classes.Count}.");
-            tasks.Add(new EvaluationTask(t.Name, head, ZooManifest.LoadSplit(dir, zt, zt.Validation), ZooManifest.LoadSplit(dir, zt, zt.Test)));
+            var validation = ZooManifest.LoadSplit(dir, zt, zt.Validation);
+            var test = ZooManifest.LoadSplit(dir, zt, zt.Test);
+            // Before anything runs or is written: examples the encoder cannot read fail here, not after the merge.
+            foreach (var (split, data, files) in new[] { ("validation", validation, zt.Validation), ("test", test, zt.Test) })
+                if (family.HasArchitecture && data.FeatureLength != family.Session.InputSize)
+                    throw new CheckpointFormatException(Path.Combine(dir, files.Images ?? files.Tokens ?? files.Labels), null,
+                        $"task '{t.Name}''s {split} examples have {data.FeatureLength} values each (shape [{string.Join(", ", data.FeatureShape)}]); the family's {family.Session.Model.ArchitectureName} encoder reads {family.Session.InputSize}.");
+            tasks.Add(new EvaluationTask(t.Name, head, validation, test));
         }
         return new TaskSuite(dir, manifest, tasks);
     }

@@ -26,7 +26,7 @@ internal static class ModelConfigFile
     /// <exception cref="ArgumentException">No or an unsupported <c>model_type</c>.</exception>
     public static ArchitectureKind Detect(JsonElement root)
     {
-        string type = VisionTransformerConfig.Str(root, "model_type", "");
+        string type = ConfigJson.Str(ConfigJson.Root(root), "model_type", "");
         return type switch
         {
             "vit" => ArchitectureKind.Vit,

@@ -20,13 +20,14 @@ internal sealed record MlpConfig
     /// <exception cref="ArgumentException">Not an MLP config, or sizes missing.</exception>
     public static MlpConfig FromJson(JsonElement root)
     {
-        string type = VisionTransformerConfig.Str(root, "model_type", "");
+        ConfigJson.Root(root);
+        string type = ConfigJson.Str(root, "model_type", "");
         if (type != "mlp") throw new ArgumentException($"config.json model_type '{type}' is not mlp.");
-        int input = VisionTransformerConfig.Int(root, "input_size", 0), output = VisionTransformerConfig.Int(root, "output_size", 0);
+        int input = ConfigJson.Int(root, "input_size", 0), output = ConfigJson.Int(root, "output_size", 0);
         if (input <= 0 || output <= 0) throw new ArgumentException("an mlp config needs positive input_size and output_size.");
-        int[] hidden = root.TryGetProperty("hidden_sizes", out var h) ? h.EnumerateArray().Select(e => e.GetInt32()).ToArray() : [];
+        int[] hidden = ConfigJson.Ints(root, "hidden_sizes");
         return new MlpConfig { InputSize = input, HiddenSizes = hidden, OutputSize = output,
-            Activation = Layers.Activation.Parse(VisionTransformerConfig.Str(root, "hidden_act", "relu")) };
+            Activation = Layers.Activation.Parse(ConfigJson.Str(root, "hidden_act", "relu")) };
     }
 }
 

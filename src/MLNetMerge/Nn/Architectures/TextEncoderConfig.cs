@@ -45,7 +45,8 @@ internal sealed record TextEncoderConfig
     /// <exception cref="ArgumentException">Another model type.</exception>
     public static TextEncoderConfig FromJson(JsonElement root)
     {
-        string type = VisionTransformerConfig.Str(root, "model_type", "");
+        ConfigJson.Root(root);
+        string type = ConfigJson.Str(root, "model_type", "");
         bool roberta = type switch
         {
             "bert" => false,
@@ -55,16 +56,16 @@ internal sealed record TextEncoderConfig
         return new TextEncoderConfig
         {
             Flavor = roberta ? TextFlavor.Roberta : TextFlavor.Bert,
-            VocabSize = VisionTransformerConfig.Int(root, "vocab_size", roberta ? 50265 : 30522),
-            HiddenSize = VisionTransformerConfig.Int(root, "hidden_size", 768),
-            NumLayers = VisionTransformerConfig.Int(root, "num_hidden_layers", 12),
-            NumHeads = VisionTransformerConfig.Int(root, "num_attention_heads", 12),
-            IntermediateSize = VisionTransformerConfig.Int(root, "intermediate_size", 3072),
-            Activation = Layers.Activation.Parse(VisionTransformerConfig.Str(root, "hidden_act", "gelu")),
-            LayerNormEps = VisionTransformerConfig.Dbl(root, "layer_norm_eps", roberta ? 1e-5 : 1e-12),
-            MaxPositions = VisionTransformerConfig.Int(root, "max_position_embeddings", roberta ? 514 : 512),
-            TypeVocabSize = VisionTransformerConfig.Int(root, "type_vocab_size", roberta ? 1 : 2),
-            PadTokenId = VisionTransformerConfig.Int(root, "pad_token_id", roberta ? 1 : 0),
+            VocabSize = ConfigJson.Int(root, "vocab_size", roberta ? 50265 : 30522),
+            HiddenSize = ConfigJson.Int(root, "hidden_size", 768),
+            NumLayers = ConfigJson.Int(root, "num_hidden_layers", 12),
+            NumHeads = ConfigJson.Int(root, "num_attention_heads", 12),
+            IntermediateSize = ConfigJson.Int(root, "intermediate_size", 3072),
+            Activation = Layers.Activation.Parse(ConfigJson.Str(root, "hidden_act", "gelu")),
+            LayerNormEps = ConfigJson.Positive(root, "layer_norm_eps", roberta ? 1e-5 : 1e-12),
+            MaxPositions = ConfigJson.Int(root, "max_position_embeddings", roberta ? 514 : 512),
+            TypeVocabSize = ConfigJson.Int(root, "type_vocab_size", roberta ? 1 : 2, min: 0),
+            PadTokenId = ConfigJson.Int(root, "pad_token_id", roberta ? 1 : 0, min: 0),
         };
     }
 }

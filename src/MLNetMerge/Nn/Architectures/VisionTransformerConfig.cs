@@ -68,31 +68,32 @@ internal sealed record VisionTransformerConfig
     /// <exception cref="ArgumentException">Another model type.</exception>
     public static VisionTransformerConfig FromJson(JsonElement root)
     {
-        string type = root.TryGetProperty("model_type", out var mt) ? mt.GetString() ?? "" : "";
+        ConfigJson.Root(root);
+        string type = ConfigJson.Str(root, "model_type", "");
         switch (type)
         {
             case "vit":
                 return new VisionTransformerConfig
                 {
                     Flavor = VisionFlavor.Vit,
-                    ImageSize = Int(root, "image_size", 224), PatchSize = Int(root, "patch_size", 16), NumChannels = Int(root, "num_channels", 3),
-                    HiddenSize = Int(root, "hidden_size", 768), NumLayers = Int(root, "num_hidden_layers", 12),
-                    NumHeads = Int(root, "num_attention_heads", 12), IntermediateSize = Int(root, "intermediate_size", 3072),
-                    Activation = Layers.Activation.Parse(Str(root, "hidden_act", "gelu")), LayerNormEps = Dbl(root, "layer_norm_eps", 1e-12),
-                    QkvBias = !root.TryGetProperty("qkv_bias", out var qb) || qb.GetBoolean(),
+                    ImageSize = ConfigJson.Int(root, "image_size", 224), PatchSize = ConfigJson.Int(root, "patch_size", 16), NumChannels = ConfigJson.Int(root, "num_channels", 3),
+                    HiddenSize = ConfigJson.Int(root, "hidden_size", 768), NumLayers = ConfigJson.Int(root, "num_hidden_layers", 12),
+                    NumHeads = ConfigJson.Int(root, "num_attention_heads", 12), IntermediateSize = ConfigJson.Int(root, "intermediate_size", 3072),
+                    Activation = Layers.Activation.Parse(ConfigJson.Str(root, "hidden_act", "gelu")), LayerNormEps = ConfigJson.Positive(root, "layer_norm_eps", 1e-12),
+                    QkvBias = ConfigJson.Bool(root, "qkv_bias", true),
                 };
             case "clip_vision_model":
             case "clip":
             {
-                var v = type == "clip" && root.TryGetProperty("vision_config", out var vc) ? vc : root;
+                var v = type == "clip" && root.TryGetProperty("vision_config", out var vc) ? ConfigJson.Root(vc) : root;
                 return new VisionTransformerConfig
                 {
                     Flavor = VisionFlavor.ClipVision,
-                    ImageSize = Int(v, "image_size", 224), PatchSize = Int(v, "patch_size", 32), NumChannels = Int(v, "num_channels", 3),
-                    HiddenSize = Int(v, "hidden_size", 768), NumLayers = Int(v, "num_hidden_layers", 12),
-                    NumHeads = Int(v, "num_attention_heads", 12), IntermediateSize = Int(v, "intermediate_size", 3072),
-                    Activation = Layers.Activation.Parse(Str(v, "hidden_act", "quick_gelu")), LayerNormEps = Dbl(v, "layer_norm_eps", 1e-5),
-                    ProjectionDim = Int(root, "projection_dim", Int(v, "projection_dim", 512)),
+                    ImageSize = ConfigJson.Int(v, "image_size", 224), PatchSize = ConfigJson.Int(v, "patch_size", 32), NumChannels = ConfigJson.Int(v, "num_channels", 3),
+                    HiddenSize = ConfigJson.Int(v, "hidden_size", 768), NumLayers = ConfigJson.Int(v, "num_hidden_layers", 12),
+                    NumHeads = ConfigJson.Int(v, "num_attention_heads", 12), IntermediateSize = ConfigJson.Int(v, "intermediate_size", 3072),
+                    Activation = Layers.Activation.Parse(ConfigJson.Str(v, "hidden_act", "quick_gelu")), LayerNormEps = ConfigJson.Positive(v, "layer_norm_eps", 1e-5),
+                    ProjectionDim = ConfigJson.Int(root, "projection_dim", ConfigJson.Int(v, "projection_dim", 512, min: 0), min: 0),
                 };
             }
             default:
@@ -129,7 +130,4 @@ internal sealed record VisionTransformerConfig
         };
     }
 
-    internal static int Int(JsonElement e, string name, int fallback) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : fallback;
-    internal static double Dbl(JsonElement e, string name, double fallback) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : fallback;
-    internal static string Str(JsonElement e, string name, string fallback) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : fallback;
 }

@@ -40,7 +40,7 @@ internal static class Activation
         "quick_gelu" => ActivationKind.QuickGelu,
         "relu" => ActivationKind.Relu,
         "tanh" => ActivationKind.Tanh,
-        _ => throw new ArgumentException($"unsupported activation '{hiddenAct}'; expected gelu, gelu_new, gelu_pytorch_tanh, quick_gelu, relu or tanh.", nameof(hiddenAct)),
+        _ => throw new ArgumentException($"'hidden_act' is '{hiddenAct}', an activation the engine does not run; expected gelu, gelu_new, gelu_pytorch_tanh, quick_gelu, relu or tanh."),
     };
 
     /// <summary>Forward pass <c>y = f(x)</c>.</summary>

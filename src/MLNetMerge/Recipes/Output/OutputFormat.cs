@@ -36,11 +36,13 @@ internal static class OutputFormat
         manifestPath = Path.Combine(directory, "manifest.json");
         if (!File.Exists(manifestPath)) throw new CheckpointFormatException(directory, null, "no manifest.json: not a saved MLNetMerge model.");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath)); }
+        var bytes = File.ReadAllBytes(manifestPath);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new CheckpointFormatException(manifestPath, null, "is not valid UTF-8 text; a merge output's manifest is UTF-8 JSON.");
+        try { doc = JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new CheckpointFormatException(manifestPath, null, "is not valid JSON: " + e.Message, e); }
         var root = doc.RootElement;
         string format = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "";
-        int version = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("version", out var v) && v.TryGetInt32(out int n) ? n : -1;
+        int version = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : -1;
         if (format != FormatName)
         {
             doc.Dispose();
@@ -52,6 +54,8 @@ internal static class OutputFormat
             throw new ModelFormatVersionException(manifestPath, format, version,
                 $"format version {version} is not supported; this library reads versions {OldestReadableVersion} to {FormatVersion}{(version > FormatVersion ? " (saved by a newer MLNetMerge: update the library)" : "")}.");
         }
+        try { ManifestSchema.Check(root, manifestPath); }
+        catch { doc.Dispose(); throw; }
         return doc;
     }
 

@@ -1,0 +1,178 @@
+using System.Text.Json.Nodes;
+using MLNetMerge.Checkpoints;
+using MLNetMerge.Data;
+using MLNetMerge.Encoders;
+using MLNetMerge.Recipes;
+
+namespace MLNetMerge.Tests.Safety;
+
+/// <summary>
+/// The JSON beside the weights — config.json, a merge output's manifest.json, a safetensors index, the tokenizer's
+/// settings, a zoo's manifest and splits — damaged or hand-edited (found by a structure-aware fuzz trial): each is a
+/// one-line typed error naming the file and the key, where a wrong type was read as a default (a 768-wide model for
+/// "hidden_size": "64"), failed inside the JSON reader as an internal error, ran an encoder without blocks the weights
+/// hold, or failed only after the merge was written.
+/// </summary>
+[TestClass]
+public sealed class DamagedSideFilesTests
+{
+    private string _dir = "";
+
+    [TestInitialize]
+    public void Init() => _dir = Directory.CreateTempSubdirectory("damaged-").FullName;
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(_dir, true);
+
+    private static string VisionConfig => File.ReadAllText(Path.Combine(ZooPaths.Vision, "config.json"));
+
+    private string Config(Action<JsonObject> edit)
+    {
+        var json = JsonNode.Parse(VisionConfig)!.AsObject();
+        edit(json);
+        string path = Path.Combine(_dir, "config.json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    private MergeException Refused(Action<JsonObject> edit)
+    {
+        string config = Config(edit);
+        using var reader = CheckpointReader.Open(Path.Combine(ZooPaths.Vision, "base.safetensors"));
+        return Assert.ThrowsExactly<MergeException>(() => ModelArchitecture.Load(reader.Path, n => reader.TryGetTensor(n, out _), config));
+    }
+
+    [TestMethod]
+    public void ConfigValuesOfAnotherTypeOrRangeAreNamed()
+    {
+        StringAssert.Contains(Refused(c => c["hidden_size"] = "64").Message, "'hidden_size' is the string \"64\"; expected a whole number from 1 up.");
+        StringAssert.Contains(Refused(c => c["image_size"] = 64.5).Message, "'image_size' is 64.5; expected a whole number from 1 up.");
+        StringAssert.Contains(Refused(c => c["num_attention_heads"] = 0).Message, "'num_attention_heads' is 0; expected a whole number from 1 up.");
+        StringAssert.Contains(Refused(c => c["image_size"] = null).Message, "'image_size' is null");
+        StringAssert.Contains(Refused(c => c["layer_norm_eps"] = -1).Message, "'layer_norm_eps' is -1; expected a number greater than 0.");
+        StringAssert.Contains(Refused(c => c["qkv_bias"] = "yes").Message, "'qkv_bias' is the string \"yes\"; expected true or false.");
+        StringAssert.Contains(Refused(c => c["hidden_act"] = 3).Message, "'hidden_act' is 3; expected a string.");
+        StringAssert.Contains(Refused(c => c["num_hidden_layers"] = 1e12).Message, "'num_hidden_layers' is 1000000000000");
+        var e = Refused(c => c["hidden_size"] = "64");
+        Assert.AreEqual(Path.Combine(_dir, "config.json"), e.File);
+        File.WriteAllText(Path.Combine(_dir, "config.json"), "[1, 2]");
+        using var reader = CheckpointReader.Open(Path.Combine(ZooPaths.Vision, "base.safetensors"));
+        StringAssert.Contains(Assert.ThrowsExactly<MergeException>(() => ModelArchitecture.Load(reader.Path, n => reader.TryGetTensor(n, out _), Path.Combine(_dir, "config.json"))).Message,
+            "config.json holds a list; expected a JSON object of settings.");
+    }
+
+    [TestMethod]
+    public void WeightsWithMoreBlocksThanTheConfigAreRefused()
+    {
+        // num_hidden_layers 2 of a 4-block checkpoint ran two blocks and ignored the rest (embeddings off by up to 3.4).
+        var e = Refused(c => c["num_hidden_layers"] = 2);
+        StringAssert.Contains(e.Message, "is transformer block 2's, but ");
+        StringAssert.Contains(e.Message, "says num_hidden_layers 2: the weights have more blocks than the config");
+        StringAssert.Contains(e.Tensor!, "layer.2.");
+    }
+
+    [TestMethod]
+    public void ADamagedMergeManifestIsNamed()
+    {
+        string output = Path.Combine(_dir, "merged");
+        RecipeRunner.Merge(MergeRecipe.Parse(
+            $"method: task_arithmetic\nbase: base.safetensors\nmodels:\n  - {{ name: fashion, path: fashion.safetensors }}\noutput: \"{output}\"\n",
+            Path.Combine(ZooPaths.Vision, "r.yaml"), ZooPaths.Vision));
+        string manifest = Path.Combine(output, "manifest.json");
+        var original = File.ReadAllText(manifest);
+        void Edit(Action<JsonObject> edit)
+        {
+            var json = JsonNode.Parse(original)!.AsObject();
+            edit(json);
+            File.WriteAllText(manifest, json.ToJsonString());
+        }
+        Edit(j => j.Remove("tasks"));
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => OutputFormat.LoadMerged(output)).Message, "'tasks' is missing; a merge output's manifest records it.");
+        Edit(j => j["merged_parameters"] = "many");
+        var e = Assert.ThrowsExactly<CheckpointFormatException>(() => OutputFormat.LoadMerged(output));
+        Assert.AreEqual(manifest, e.File);
+        StringAssert.Contains(e.Message, "'merged_parameters' is a string; expected a whole number.");
+        Edit(j => j["per_task"] = null);
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => OutputFormat.LoadMerged(output)).Message, "'per_task' is null; expected true or false.");
+        Edit(j => j["version"] = "1");
+        Assert.ThrowsExactly<ModelFormatVersionException>(() => OutputFormat.LoadMerged(output));
+        File.WriteAllText(manifest, original);
+        Assert.AreEqual(1, OutputFormat.LoadMerged(output).TaskNames.Count);
+    }
+
+    [TestMethod]
+    public void AnIndexWithInvalidUtf8OrNoTensorIsNamed()
+    {
+        File.Copy(Path.Combine(ZooPaths.Vision, "base.safetensors"), Path.Combine(_dir, "model-00001-of-00001.safetensors"));
+        string index = Path.Combine(_dir, "model.safetensors.index.json");
+        File.WriteAllBytes(index, [.. "{\"weight_map\": {\"a"u8.ToArray(), 0xFF, .. "\": \"model-00001-of-00001.safetensors\"}}"u8.ToArray()]);
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => CheckpointReader.Open(index)).Message, "index is not valid UTF-8 text");
+        File.WriteAllText(index, "{\"weight_map\": {}}");
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => CheckpointReader.Open(index)).Message, "'weight_map' is empty");
+    }
+
+    [TestMethod]
+    public void TokenizerSettingsOfAnotherTypeAreNamed()
+    {
+        string Write(string file, string json)
+        {
+            string path = Path.Combine(_dir, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, json);
+            return path;
+        }
+        Write("sentence_bert_config.json", "{\"max_seq_length\": \"128\"}");
+        var e = Assert.ThrowsExactly<MergeException>(() => TextSettings.Read(_dir, 512));
+        Assert.AreEqual(Path.Combine(_dir, "sentence_bert_config.json"), e.File);
+        StringAssert.Contains(e.Message, "'max_seq_length' is the string \"128\"; expected a whole number from 1 up.");
+        Write("sentence_bert_config.json", "{\"max_seq_length\": 128}");
+        Write("1_Pooling/config.json", "[1]");
+        StringAssert.Contains(Assert.ThrowsExactly<MergeException>(() => TextSettings.Read(_dir, 512)).Message, "holds a JSON array; expected an object of settings.");
+        Write("1_Pooling/config.json", "{\"pooling_mode_mean_tokens\": true, \"pooling_mode_cls_token\": true}");
+        StringAssert.Contains(Assert.ThrowsExactly<MergeException>(() => TextSettings.Read(_dir, 512)).Message, "sets both pooling_mode_mean_tokens and pooling_mode_cls_token");
+        Write("1_Pooling/config.json", "{\"pooling_mode_mean_tokens\": true}");
+        Assert.AreEqual(128, TextSettings.Read(_dir, 512).SequenceLength);
+    }
+
+    [TestMethod]
+    public void AZooManifestAndItsSplitsAreCheckedBeforeAnythingRuns()
+    {
+        string zoo = Path.Combine(_dir, "zoo");
+        Directory.CreateDirectory(zoo);
+        foreach (string f in new[] { "base.safetensors", "config.json", "fashion.safetensors", "manifest.json" }) File.Copy(Path.Combine(ZooPaths.Vision, f), Path.Combine(zoo, f));
+        CopyDirectory(Path.Combine(ZooPaths.Vision, "fashion"), Path.Combine(zoo, "fashion"));
+        var original = File.ReadAllText(Path.Combine(zoo, "manifest.json"));
+        void Manifest(Action<JsonObject> edit)
+        {
+            var json = JsonNode.Parse(original)!.AsObject();
+            edit(json["tasks"]!.AsArray().Select(t => t!.AsObject()).First(t => (string?)t["name"] == "fashion"));
+            File.WriteAllText(Path.Combine(zoo, "manifest.json"), json.ToJsonString());
+        }
+        string output = Path.Combine(_dir, "out");
+        MergeRecipe Recipe() => MergeRecipe.Parse($"method: task_arithmetic\nbase: base.safetensors\nmodels:\n  - {{ name: fashion, path: fashion.safetensors }}\nevaluate: {{ zoo: ., protocols: [current] }}\noutput: \"{output}\"\n",
+            Path.Combine(zoo, "r.yaml"), zoo);
+
+        Manifest(t => t["test"] = null);
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Run(Recipe())).Message, "$.tasks[");
+        Manifest(t => t["test"]!["images"] = "../../../etc/passwd");
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Run(Recipe())).Message, "'tasks[fashion].test.images' is '../../../etc/passwd'; a zoo's files are named relative to its folder, inside it.");
+
+        // A label outside the task's classes names the labels file.
+        Manifest(_ => { });
+        string labels = Path.Combine(zoo, "fashion", "test_labels.npy");
+        var (values, shape) = NpyFile.ReadInt64(labels);
+        values[3] = 99;
+        File.Delete(labels);
+        NpyFile.Write(labels, values, shape);
+        var e = Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Run(Recipe()));
+        Assert.AreEqual(labels, e.File);
+        StringAssert.Contains(e.Message, "label 99 of example 3 is outside task 'fashion''s 10 classes (0 … 9).");
+        Assert.IsFalse(Directory.Exists(output), "nothing is written before the check");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+    }
+}

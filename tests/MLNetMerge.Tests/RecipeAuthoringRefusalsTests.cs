@@ -151,6 +151,23 @@ public sealed class RecipeAuthoringRefusalsTests
     }
 
     [TestMethod]
+    public void EverySectionIsChecked_WhicheverCommandRuns()
+    {
+        // diagnose ran recipes whose sweep, evaluate or materialize merge refused, and merge ran `export: 5` with a warning
+        // (found by a structure-aware fuzz trial).
+        const string head = "method: ties\nbase: base.safetensors\nmodels: [ { name: a, path: t1.safetensors } ]\n";
+        Refused(() => RecipeRunner.CheckSections(Parse(head + "sweep: 5\n")), "sweep: expected a mapping");
+        Refused(() => RecipeRunner.CheckSections(Parse(head + "export: 5\n")), "export: expected a mapping");
+        Refused(() => RecipeRunner.CheckSections(Parse(head + "align: true\n")), "align: expected a mapping");
+        Refused(() => RecipeRunner.CheckSections(Parse(head + "evaluate: 5\n")), "evaluate");
+        Refused(() => RecipeRunner.CheckSections(Parse(head + "materialize: [nope]\n")), "materialize: 'nope' is not a model of the recipe (a)");
+        RecipeRunner.CheckSections(Parse(head + "evaluate: { protocols: [knn], seeds: 10000 }\n"));
+        // A draw count without a bound ran for hours.
+        Refused(() => RecipeRunner.CheckSections(Parse(head + "evaluate: { protocols: [knn], seeds: 2000000000 }\n")), "evaluate.seeds: expected a whole number from 1 to 10,000.");
+        Refused(() => Parse(head + "output: \"a\\0b\"\n"), "output: the path holds a NUL character");
+    }
+
+    [TestMethod]
     public void AnAliasWithoutAnchor_IsPlacedOnItsLine()
     {
         // YamlDotNet resolves aliases after parsing and placed every such error at line 1.

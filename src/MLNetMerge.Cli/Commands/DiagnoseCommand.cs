@@ -19,6 +19,7 @@ internal static class DiagnoseCommand
         cmd.SetAction(r =>
         {
             var recipe = MergeRecipe.Load(r.GetValue(recipeArg)!);
+            RecipeRunner.CheckSections(recipe);
             if (RecipeRunner.SkippedSections(recipe, 0) is { } skipped) Console.Error.WriteLine(skipped);
             using var family = ModelFamily.Load(recipe.Base, recipe.Models.Select(m => (m.Name, m.Path)), new ModelFamilyOptions { Heads = recipe.Heads });
             var parameters = recipe.ResolveParameters();

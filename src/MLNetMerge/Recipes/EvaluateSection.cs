@@ -38,10 +38,10 @@ internal sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protoc
             {
                 case "zoo": zoo = recipe.ResolvePath(Scalar(v, recipe, key)); break;
                 case "report": report = recipe.ResolvePath(Scalar(v, recipe, key)); break;
-                case "shots": shots = Int(v, recipe, key); break;
-                case "seeds": seeds = Int(v, recipe, key); break;
+                case "shots": shots = Int(v, recipe, key, MaxShots); break;
+                case "seeds": seeds = Int(v, recipe, key, MaxSeeds); break;
                 case "ftc_shots":
-                    ftcShots = v is YamlSequenceNode fs ? fs.Children.Select(c => Int(c, recipe, key)).ToList() : [Int(v, recipe, key)];
+                    ftcShots = v is YamlSequenceNode fs ? fs.Children.Select(c => Int(c, recipe, key, MaxShots)).ToList() : [Int(v, recipe, key, MaxShots)];
                     break;
                 case "protocols":
                     protocols = v is YamlSequenceNode seq ? seq.Children.Select(c => Scalar(c, recipe, key)).ToList() : [Scalar(v, recipe, key)];
@@ -70,7 +70,13 @@ internal sealed record EvaluateSection(string? Zoo, IReadOnlyList<string> Protoc
     private static string Scalar(YamlNode v, MergeRecipe recipe, string key) =>
         v is YamlScalarNode s && s.Value is not null ? s.Value : throw new RecipeException(recipe.Source, $"evaluate.{key}: expected a single value.");
 
-    private static int Int(YamlNode v, MergeRecipe recipe, string key) =>
-        int.TryParse(Scalar(v, recipe, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) && i > 0 ? i
-            : throw new RecipeException(recipe.Source, $"evaluate.{key}: expected a positive integer.");
+    /// <summary>Most draws a few-shot protocol runs (each a full evaluation of every task: 2·10⁹ ran for hours unbounded).</summary>
+    public const int MaxSeeds = 10_000;
+
+    /// <summary>Most examples per class a few-shot protocol draws (align's bound).</summary>
+    public const int MaxShots = 1_000_000;
+
+    private static int Int(YamlNode v, MergeRecipe recipe, string key, int max) =>
+        int.TryParse(Scalar(v, recipe, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) && i > 0 && i <= max ? i
+            : throw new RecipeException(recipe.Source, $"evaluate.{key}: expected a whole number from 1 to {max:N0}.");
 }

@@ -77,6 +77,7 @@ internal sealed record MergeRecipe
     public string ResolvePath(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (path.Contains('\0', StringComparison.Ordinal)) throw new RecipeException(Source, $"the path '{path.Replace("\0", "\\0", StringComparison.Ordinal)}' holds a NUL character, which no file name may.");
         return Path.IsPathRooted(path) ? Path.GetFullPath(path) : Path.GetFullPath(Path.Combine(BaseDirectory, path));
     }
 

@@ -41,8 +41,8 @@ internal static class RecipeParser
                     if (Scalar(value, source, key) != "1") throw new RecipeException(source, $"recipe version {Scalar(value, source, key)} is not supported; this library reads version {MergeRecipe.SchemaVersion}.");
                     break;
                 case "method" or "merge_method": method = Scalar(value, source, key); break;
-                case "base" or "base_model": basePath = Resolve(Scalar(value, source, key), baseDirectory); break;
-                case "output": output = Resolve(Scalar(value, source, key), baseDirectory); break;
+                case "base" or "base_model": basePath = Resolve(Scalar(value, source, key), baseDirectory, source, key); break;
+                case "output": output = Resolve(Scalar(value, source, key), baseDirectory, source, key); break;
                 case "heads": heads = Scalar(value, source, key); break;
                 case "dtype":
                     string d = Scalar(value, source, key);
@@ -141,7 +141,7 @@ internal static class RecipeParser
                     case "path" or "model":
                         if (path is not null)
                             throw new RecipeException(source, $"models[{i}] gives both 'path' and 'model', which name the same setting; keep one.");
-                        path = Resolve(Scalar(v, source, key), baseDirectory);
+                        path = Resolve(Scalar(v, source, key), baseDirectory, source, key);
                         break;
                     case "parameters":
                         foreach (var (pk, pv) in Mapping(v, source, key).Children)
@@ -280,6 +280,10 @@ internal static class RecipeParser
         string where = line > 0 ? $" at line {line}" : "";
         return $"invalid YAML{where}: the alias *{name} refers to no anchor &{name} defined before it.";
     }
+
+    private static string Resolve(string path, string baseDirectory, string? source, string key) =>
+        path.Contains('\0', StringComparison.Ordinal) ? throw new RecipeException(source, $"{key}: the path holds a NUL character, which no file name may.")
+            : Resolve(path, baseDirectory);
 
     private static string Resolve(string path, string baseDirectory) =>
         Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));

@@ -50,6 +50,20 @@ internal static class RecipeRunner
             : $"warning: {recipe.Source}: this command does not run {string.Join(", ", skipped)}; the merge uses the recipe's parameters{(recipe.Sections.ContainsKey("sweep") && !steps.HasFlag(RecipeSteps.Sweep) ? " and the method's defaults, not a swept choice" : "")} (mlnetmerge run does every section).";
     }
 
+    /// <summary>Reads every section of <paramref name="recipe"/> and its <c>materialize</c> list, so that a malformed one
+    /// is an error whichever command runs the recipe (merge and diagnose skip sections, but not their mistakes).</summary>
+    /// <exception cref="RecipeException">A malformed section.</exception>
+    internal static void CheckSections(MergeRecipe recipe, IReadOnlyList<Alignment.AlignmentMethod>? alignmentMethods = null)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        SweepSection.Read(recipe);
+        AlignSection.Read(recipe, alignmentMethods);
+        EvaluateSection.Read(recipe);
+        ExportSection.Read(recipe);
+        foreach (var name in recipe.Materialize.Where(n => !recipe.Models.Any(m => m.Name == n)))
+            throw new RecipeException(recipe.Source, $"materialize: '{name}' is not a model of the recipe ({string.Join(", ", recipe.Models.Select(m => m.Name))}).");
+    }
+
     private static RecipeRunResult RunChecked(MergeRecipe recipe, RecipeRunOptions? options)
     {
         options ??= new RecipeRunOptions();
@@ -60,7 +74,8 @@ internal static class RecipeRunner
 
         var parameters = recipe.ResolveParameters();
         var method = parameters.Method;
-        // Read (and so checked) whatever the steps: a bad sweep is an error even for a run that does not sweep.
+        // Read (and so checked) whatever the steps: a bad section is an error even for a run that skips it.
+        CheckSections(recipe, options.AlignmentMethods);
         var sweep = SweepSection.Read(recipe);
         if (!steps.HasFlag(RecipeSteps.Sweep)) sweep = new SweepSection([]);
         if (SkippedSections(recipe, steps) is { } skipped) log(skipped);

@@ -10,13 +10,15 @@ namespace MLNetMerge.Recipes;
 /// </summary>
 internal static class ReportSchema
 {
-    private static readonly string[] NumberMetrics =
+    /// <summary>Each metric's range: shares in [0, 1], spreads and losses from 0, Matthews' R_K in [−1, 1]; log-loss
+    /// reduction has no lower bound.</summary>
+    private static readonly (string Name, double Min, double Max)[] NumberMetrics =
     [
-        "Accuracy", "AccuracyStd", "MicroAccuracy", "MacroAccuracy", "LogLoss", "LogLossReduction", "TopKAccuracy",
-        "ExpectedCalibrationError", "MatthewsCorrelation", "F1Score",
+        ("Accuracy", 0, 1), ("AccuracyStd", 0, 1), ("MicroAccuracy", 0, 1), ("MacroAccuracy", 0, 1), ("LogLoss", 0, double.PositiveInfinity),
+        ("LogLossReduction", double.NegativeInfinity, 1), ("TopKAccuracy", 0, 1), ("ExpectedCalibrationError", 0, 1),
+        ("MatthewsCorrelation", -1, 1), ("F1Score", 0, 1),
     ];
 
-    private static readonly string[] RowNumberMaps = ["average", "normalized", "average_std", "hyperparameters"];
     private static readonly string[] RowStrings = ["data", "stage"];
     private static readonly string[] RowNumbers = ["ece", "coefficient_sparsity"];
     private static readonly string[] DiagnosticsNumbers = ["sign_conflict_share", "l2_distance", "cosine"];
@@ -73,13 +75,15 @@ internal static class ReportSchema
         {
             Kind(r, at, JsonValueKind.Object, "an object (one model's row)");
             Optional(r, at, "tasks", t => Map(t.Value, t.At, task => Map(task.Value, task.At, p => Metrics(p.Value, p.At))));
-            foreach (string key in RowNumberMaps)
-                Optional(r, at, key, x => NumberMap(x.Value, x.At));
+            Optional(r, at, "average", x => Map(x.Value, x.At, v => Number(v.Value, v.At, 0, 1)));
+            Optional(r, at, "average_std", x => Map(x.Value, x.At, v => Number(v.Value, v.At, 0, 1)));
+            Optional(r, at, "normalized", x => Map(x.Value, x.At, v => Number(v.Value, v.At, 0, double.PositiveInfinity)));
+            Optional(r, at, "hyperparameters", x => NumberMap(x.Value, x.At));
             Optional(r, at, "sweep", s => Each(s.Value, s.At, p =>
             {
                 Kind(p.Value, p.At, JsonValueKind.Object, "an object { parameters, validation_accuracy }");
                 Optional(p.Value, p.At, "parameters", x => NumberMap(x.Value, x.At));
-                Optional(p.Value, p.At, "validation_accuracy", x => Number(x.Value, x.At));
+                Optional(p.Value, p.At, "validation_accuracy", x => Number(x.Value, x.At, 0, 1));
             }));
             foreach (string key in RowStrings)
                 Optional(r, at, key, x => Kind(x.Value, x.At, JsonValueKind.String, "a string"));
@@ -90,7 +94,7 @@ internal static class ReportSchema
             });
             Optional(r, at, "seeds", x => Integer(x.Value, x.At));
             foreach (string key in RowNumbers)
-                Optional(r, at, key, x => Number(x.Value, x.At));
+                Optional(r, at, key, x => Number(x.Value, x.At, 0, 1));
             Optional(r, at, "diagnostics", d => Each(d.Value, d.At, row =>
             {
                 Kind(row.Value, row.At, JsonValueKind.Object, "an object { task, sign_conflict_share, l2_distance, cosine }");
@@ -104,7 +108,7 @@ internal static class ReportSchema
         private void Metrics(JsonElement m, string at)
         {
             Kind(m, at, JsonValueKind.Object, "an object of metrics");
-            foreach (string key in NumberMetrics) Optional(m, at, key, x => Number(x.Value, x.At));
+            foreach (var (key, min, max) in NumberMetrics) Optional(m, at, key, x => Number(x.Value, x.At, min, max));
             foreach (string key in IntegerMetrics) Optional(m, at, key, x => Integer(x.Value, x.At));
             int? classes = null;
             Optional(m, at, "ConfusionMatrix", c =>
@@ -183,6 +187,14 @@ internal static class ReportSchema
         }
 
         private void Number(JsonElement v, string at) => Kind(v, at, JsonValueKind.Number, "a number");
+
+        private void Number(JsonElement v, string at, double min, double max)
+        {
+            Number(v, at);
+            double x = v.GetDouble();
+            if (x < min || x > max)
+                throw new RecipeException(file, $"{at}: expected a number {(double.IsPositiveInfinity(max) ? $"from {min} up" : double.IsNegativeInfinity(min) ? $"up to {max}" : $"from {min} to {max}")}, found {v.GetRawText()}.");
+        }
 
         private void Integer(JsonElement v, string at)
         {

@@ -123,7 +123,8 @@ internal static class RunReport
         if (format != FormatName)
             throw new RecipeException(path, $"is not an MLNetMerge report (format '{format}', expected '{FormatName}').");
         if (version != Version)
-            throw new RecipeException(path, $"report version {version} is not supported; this library reads version {Version}.");
+            throw new RecipeException(path, version < 0 ? $"has no 'version' (a whole number); this library reads version {Version}."
+                : $"report version {version} is not supported; this library reads version {Version}.");
         if (!root.TryGetProperty("recipes", out var recipes) || recipes.ValueKind != JsonValueKind.Array)
             throw new RecipeException(path, "has no 'recipes' list.");
         ReportSchema.Check(recipes, path);

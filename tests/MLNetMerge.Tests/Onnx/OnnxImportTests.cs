@@ -192,6 +192,39 @@ public sealed class OnnxImportTests
     }
 
     [TestMethod]
+    public void GraphsOutOfOrder_AttributesOfAnotherType_AndNonFiniteWeights_AreRefused()
+    {
+        // Each was imported without a word (found by a structure-aware fuzz trial).
+        var (_, dangling) = Edited("vit", m => m.Graph.Node.Skip(2).First(n => n.Input.Count > 0).Input[0] = "does_not_exist");
+        StringAssert.Contains(Assert.ThrowsExactly<OnnxImportException>(() => TorchEncoderImporter.Import(dangling)).Message,
+            "reads 'does_not_exist', which no earlier node, initializer or graph input makes");
+        var (_, swapped) = Edited("vit", m =>
+        {
+            var last = m.Graph.Node[^1];
+            m.Graph.Node.RemoveAt(m.Graph.Node.Count - 1);
+            m.Graph.Node.Insert(0, last);
+        });
+        StringAssert.Contains(Assert.ThrowsExactly<OnnxImportException>(() => TorchEncoderImporter.Import(swapped)).Message, "node 0 (");
+        var (_, typed) = Edited("vit", m =>
+        {
+            var conv = m.Graph.Node.First(n => n.OpType == "Conv");
+            var kernel = conv.Attribute.First(a => a.Name == "kernel_shape");
+            kernel.Type = AttributeProto.Types.AttributeType.String;
+            kernel.S = ByteString.CopyFromUtf8("4");
+        });
+        StringAssert.Contains(Assert.ThrowsExactly<OnnxImportException>(() => TorchEncoderImporter.Import(typed)).Message, "has attribute 'kernel_shape' of type String; ONNX defines it as Ints.");
+        var (model, nan) = Edited("vit", m =>
+        {
+            var w = m.Graph.Initializer.First(i => i.Name.EndsWith("intermediate.dense.weight", StringComparison.Ordinal) || i.Name.EndsWith("dense.weight", StringComparison.Ordinal));
+            var bytes = w.RawData.ToByteArray();
+            BitConverter.GetBytes(float.NaN).CopyTo(bytes, 4 * 3);
+            w.RawData = ByteString.CopyFrom(bytes);
+        });
+        var e = Assert.ThrowsExactly<OnnxImportException>(() => TorchEncoderImporter.Import(nan));
+        StringAssert.Contains(e.Message, "holds NaN at element 3; an encoder's weights are finite");
+    }
+
+    [TestMethod]
     public void StrayFloatInitializer_IsNamed()
     {
         var (_, path) = Edited("bert", m => m.Graph.Initializer.Add(new TensorProto

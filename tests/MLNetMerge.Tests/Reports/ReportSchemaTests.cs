@@ -59,6 +59,18 @@ public sealed class ReportSchemaTests
     }
 
     [TestMethod]
+    public void ImpossibleValuesAndAMissingVersionAreNamed()
+    {
+        // Accuracy -5 was drawn as -500.0 % (found by a structure-aware fuzz trial).
+        StringAssert.Contains(Refusal(r => Current(r)["Accuracy"] = -5), "current.Accuracy: expected a number from 0 to 1, found -5.");
+        StringAssert.Contains(Refusal(r => Current(r)["MatthewsCorrelation"] = 1.5), "current.MatthewsCorrelation: expected a number from -1 to 1, found 1.5.");
+        StringAssert.Contains(Refusal(r => Current(r)["LogLoss"] = -0.1), "current.LogLoss: expected a number from 0 up, found -0.1.");
+        StringAssert.Contains(Refusal(r => r["recipes"]![0]!["text"]!["breadcrumbs"]!["average"]!["current"] = 2), "breadcrumbs.average.current: expected a number from 0 to 1, found 2.");
+        StringAssert.Contains(Refusal(r => r.AsObject().Remove("version")), "has no 'version' (a whole number); this library reads version 1.");
+        StringAssert.Contains(Refusal(r => r["version"] = "1"), "has no 'version' (a whole number)");
+    }
+
+    [TestMethod]
     public void ConfusionMatricesAreSquareAndMatchTheirLogLosses()
     {
         StringAssert.Contains(Refusal(r => Current(r)["ConfusionMatrix"] = new JsonArray(new JsonArray(1, 2), new JsonArray(3))),

@@ -115,15 +115,27 @@ internal sealed class OnnxGraphIndex
 
     /// <summary>An integer attribute, or <paramref name="fallback"/>.</summary>
     public static long Int(NodeProto node, string name, long fallback) =>
-        node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : fallback;
+        Attribute(node, name, AttributeProto.Types.AttributeType.Int) is { } a ? a.I : fallback;
 
     /// <summary>A float attribute, or <paramref name="fallback"/>.</summary>
     public static float Float(NodeProto node, string name, float fallback) =>
-        node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.F : fallback;
+        Attribute(node, name, AttributeProto.Types.AttributeType.Float) is { } a ? a.F : fallback;
 
     /// <summary>An integer-list attribute, or null.</summary>
     public static long[]? Ints(NodeProto node, string name) =>
-        node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.Ints.ToArray() : null;
+        Attribute(node, name, AttributeProto.Types.AttributeType.Ints) is { } a ? a.Ints.ToArray() : null;
+
+    /// <summary>The attribute <paramref name="name"/> of <paramref name="node"/>, which must be of <paramref name="type"/>
+    /// when present (ONNX types every attribute; another type is a malformed graph, whose value would read as 0).</summary>
+    /// <exception cref="OnnxImportException">The attribute has another type.</exception>
+    private static AttributeProto? Attribute(NodeProto node, string name, AttributeProto.Types.AttributeType type)
+    {
+        var a = node.Attribute.FirstOrDefault(x => x.Name == name);
+        if (a is null) return null;
+        // Old exporters leave the type unset (UNDEFINED) and fill the field: accept that, refuse a declared other type.
+        return a.Type == type || a.Type == AttributeProto.Types.AttributeType.Undefined ? a
+            : throw new OnnxImportException(null, null, $"node '{node.Name}' ({node.OpType}) has attribute '{name}' of type {a.Type}; ONNX defines it as {type}.");
+    }
 
     private static bool TryDecode(ReadOnlySpan<byte> raw, DType dtype, out double[] values)
     {

@@ -77,7 +77,11 @@ internal static class TorchEncoderImporter
     {
         ArgumentNullException.ThrowIfNull(reader);
         var g = new OnnxGraphIndex(reader);
-        if (LooksLikeEncoder(reader)) CheckOperators(g, reader.Model); // a graph that is no encoder is refused below, as such
+        if (LooksLikeEncoder(reader))
+        {
+            CheckOperators(g, reader.Model); // a graph that is no encoder is refused below, as such
+            ImportGraphCheck.Check(reader);
+        }
         var linears = LinearWeightTracer.Trace(g);
         var byName = linears.ToDictionary(l => l.Name, StringComparer.Ordinal);
         string? word = reader.Tensors.FirstOrDefault(t => t.Name.EndsWith("embeddings.word_embeddings.weight", StringComparison.Ordinal))?.Name;

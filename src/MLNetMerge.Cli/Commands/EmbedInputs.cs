@@ -74,6 +74,7 @@ internal static class EmbedInputs
             throw new MergeException(path, null, $"holds {(dtype == DType.Bool ? "booleans" : "floating-point values")} ('{descr}'), but text models take integer token ids (N, T).");
         var (ids, shape) = NpyFile.ReadInt64(path);
         if (shape.Length != 2) throw new MergeException(path, null, $"token ids must be (N, T); got [{string.Join(", ", shape)}].");
+        if (shape[1] == 0 && shape[0] > 0) throw new MergeException(path, null, $"token ids of shape [{shape[0]}, 0]: every sequence needs at least one token (the first, [CLS], is what the model pools).");
         int positions = config.MaxPositions - (config.Flavor == TextFlavor.Roberta ? config.PadTokenId + 1 : 0);
         if (shape[1] > positions)
             throw new MergeException(path, null, $"sequences of {shape[1]} tokens; the model has {positions} positions (truncate to at most {positions}).");

@@ -23,6 +23,9 @@ internal static class CheckpointReader
             throw new CheckpointFormatException(path, null, "directory holds no model.safetensors.index.json, model.safetensors or pytorch_model.bin.");
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+        // Before any open: opening a named pipe blocks until something writes to it, and a device has no length.
+        if (new FileInfo(path).Length == 0)
+            throw new CheckpointFormatException(path, null, "is empty (0 bytes), or not a regular file (a named pipe or a device); a checkpoint is a file of tensors.");
         string lower = path.ToLowerInvariant();
         if (Onnx.OnnxFormat.IsOnnxPath(path)) return Onnx.Import.ImportedOnnxCheckpoints.Open(path);
         if (lower.EndsWith(".index.json", StringComparison.Ordinal)) return ShardedSafetensorsReader.Open(path, options);

@@ -112,6 +112,21 @@ public sealed class DamagedSideFilesTests
     }
 
     [TestMethod]
+    public void ANamedPipeAsACheckpointIsRefusedWithoutWaiting()
+    {
+        // Opening a pipe waits for a writer: inspect and merge hung (found by a structure-aware fuzz trial).
+        string empty = Path.Combine(_dir, "empty.safetensors");
+        File.WriteAllBytes(empty, []);
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => CheckpointReader.Open(empty)).Message, "is empty (0 bytes), or not a regular file");
+        if (OperatingSystem.IsWindows()) return;
+        string pipe = Path.Combine(_dir, "pipe.safetensors");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", pipe)) mkfifo.WaitForExit();
+        var open = Task.Run(() => Assert.ThrowsExactly<CheckpointFormatException>(() => CheckpointReader.Open(pipe)));
+        Assert.IsTrue(open.Wait(TimeSpan.FromSeconds(20)), "opening a named pipe waited for a writer");
+        StringAssert.Contains(open.Result.Message, "a named pipe or a device");
+    }
+
+    [TestMethod]
     public void TokenizerSettingsOfAnotherTypeAreNamed()
     {
         string Write(string file, string json)

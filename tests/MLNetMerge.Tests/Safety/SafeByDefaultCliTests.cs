@@ -200,6 +200,17 @@ public sealed class SafeByDefaultCliTests
         Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "demo")));
     }
 
+    [TestMethod]
+    public void Embed_TokenIdsOfNoLength_IsOneLine()
+    {
+        // (2, 0) ids failed with "Specified argument was out of the range of valid values." (a structure-aware fuzz trial).
+        string ids = Path.Combine(_dir, "ids.npy");
+        NpyFile.Write(ids, ReadOnlySpan<long>.Empty, [2, 0]);
+        string line = AssertOneLine(Run("embed", Path.Combine(ZooPaths.Text, "base.safetensors"), "--input", ids, "-o", Path.Combine(_dir, "e.npy")));
+        StringAssert.Contains(line, ids);
+        StringAssert.Contains(line, "token ids of shape [2, 0]: every sequence needs at least one token");
+    }
+
     // ---- silently wrong ----
 
     [TestMethod]

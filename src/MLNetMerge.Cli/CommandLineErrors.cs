@@ -7,7 +7,7 @@ namespace MLNetMerge.Cli;
 /// <summary>
 /// A malformed command line as one line (exit 2) instead of System.CommandLine's error list followed by the whole help:
 /// every parse error (an unknown option, a value of the wrong type, a missing required option) joined, and a word that
-/// looks like an option (<c>--frobnicate</c>) but was taken as a file argument.
+/// looks like an option (<c>--frobnicate</c>) but was taken as a file argument, or an option taken as another's value.
 /// </summary>
 internal static class CommandLineErrors
 {
@@ -18,6 +18,11 @@ internal static class CommandLineErrors
         string hint = $" (see 'mlnetmerge {command}{(command.Length > 0 ? " " : "")}--help')";
         if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)
             return string.Join("; ", parsed.Errors.Select(e => ExitCodes.OneLine(Reword(e.Message)).TrimEnd('.')).Distinct(StringComparer.Ordinal)) + hint;
+        // An option whose value is missing takes the next option as its value (`--dtype -o out` read '-o' as the dtype).
+        var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (var child in parsed.CommandResult.Children)
+            if (child is OptionResult option && option.Tokens.FirstOrDefault(t => names.Contains(t.Value)) is { } swallowed)
+                return $"option '{option.Option.Name}' has no value: the word after it, '{swallowed.Value}', is an option" + hint;
         foreach (var child in parsed.CommandResult.Children)
         {
             if (child is not ArgumentResult argument) continue;

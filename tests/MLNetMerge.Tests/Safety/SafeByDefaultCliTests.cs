@@ -201,6 +201,16 @@ public sealed class SafeByDefaultCliTests
     }
 
     [TestMethod]
+    public void AnOptionWithoutItsValue_IsNamed()
+    {
+        // '-o' was read as the dtype and the output path as a recipe (found by a number-format trial).
+        string line = AssertOneLine(Run("merge", "--method", "ties", "--base", Path.Combine(Vision, "base.safetensors"),
+            "--model", "a=" + Path.Combine(Vision, "fashion.safetensors"), "--dtype", "-o", Path.Combine(_dir, "q")));
+        StringAssert.Contains(line, "option '--dtype' has no value: the word after it, '-o', is an option");
+        Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "q")));
+    }
+
+    [TestMethod]
     public void Embed_TokenIdsOfNoLength_IsOneLine()
     {
         // (2, 0) ids failed with "Specified argument was out of the range of valid values." (a structure-aware fuzz trial).

@@ -45,6 +45,18 @@ internal static class ExitCodes
     }
 
     /// <summary>A message on one line (line breaks become spaces).</summary>
-    public static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    public static string OneLine(string message)
+    {
+        string line = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        // Names come from the files: control characters and bidirectional overrides are written as escapes (a NUL or a
+        // right-to-left override in a tensor name would garble the terminal line), and a huge name is cut.
+        var sb = new System.Text.StringBuilder(line.Length);
+        foreach (char c in line)
+            if (char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069') sb.Append($"\\u{(int)c:X4}");
+            else sb.Append(c);
+        return sb.Length <= MaxLine ? sb.ToString() : sb.ToString(0, MaxLine) + $"… ({sb.Length - MaxLine} more characters)";
+    }
+
+    /// <summary>The longest error line written (a 100 KB tensor name made a 100 KB line).</summary>
+    public const int MaxLine = 2000;
 }

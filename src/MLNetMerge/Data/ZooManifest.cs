@@ -101,7 +101,7 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
         {
             var manifest = JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), Json)
                 ?? throw new CheckpointFormatException(path, null, "is empty; expected a zoo manifest.");
-            manifest.CheckPaths(path);
+            manifest.Check(path);
             return manifest;
         }
         catch (JsonException e)
@@ -110,10 +110,16 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
         }
     }
 
-    /// <summary>Every file the manifest names lies inside the zoo's folder: a relative path that stays there.</summary>
-    /// <exception cref="CheckpointFormatException">A rooted path, or one that leaves the folder.</exception>
-    private void CheckPaths(string manifestPath)
+    /// <summary>Task names and each task's class names are unique, and every file the manifest names lies inside the
+    /// zoo's folder: a relative path that stays there.</summary>
+    /// <exception cref="CheckpointFormatException">A repeated name, a rooted path, or one that leaves the folder.</exception>
+    private void Check(string manifestPath)
     {
+        if (Tasks.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new CheckpointFormatException(manifestPath, null, $"task '{twice.Key}' is listed twice.");
+        foreach (var t in Tasks)
+            if (t.Classes.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } again)
+                throw new CheckpointFormatException(manifestPath, null, $"task '{t.Name}' names class '{again.Key}' twice; class names tell the classes apart.");
         var names = new List<(string Key, string? Value)> { ("base", Base), ("config", Config), ("vocabulary", Vocabulary) };
         foreach (var t in Tasks)
         {
@@ -140,7 +146,7 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
         if (files.Images is null) throw new CheckpointFormatException(Path.Combine(directory, FileName), null, $"the split of task '{task.Name}' with labels {files.Labels} names neither images nor tokens.");
         string imagesPath = Path.Combine(directory, files.Images);
         var images = NpyFile.Read(imagesPath);
-        var labels = Labels(labelsPath, task);
+        var labels = Labels(labelsPath, task, files.Count);
         if (images.DType != Tensors.DType.U8 || images.Shape.Length != 4 || images.Shape[0] != labels.Length || images.Shape[1] != 1)
             throw new CheckpointFormatException(imagesPath, null, $"expected {labels.Length}×1×H×W uint8 images (one per label of {files.Labels}); got {images.DType} [{string.Join(", ", images.Shape)}].");
         var pixels = new float[images.Data.Length];                     // (N, 1, H, W)
@@ -150,9 +156,10 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
 
     /// <summary>A split's labels: class indices of the task, one per example.</summary>
     /// <exception cref="CheckpointFormatException">A label outside the task's classes.</exception>
-    private static int[] Labels(string path, ZooTask task)
+    private static int[] Labels(string path, ZooTask task, int count)
     {
         var (raw, _) = NpyFile.ReadInt64(path);
+        if (raw.Length != count) throw new CheckpointFormatException(path, null, $"holds {raw.Length} labels; the zoo's manifest counts {count} examples in this split of task '{task.Name}'.");
         var labels = new int[raw.Length];
         for (int i = 0; i < raw.Length; i++)
             labels[i] = raw[i] >= 0 && raw[i] < task.Classes.Count ? (int)raw[i]
@@ -168,7 +175,7 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
     {
         string tokensPath = Path.Combine(directory, files.Tokens!);
         var tokens = NpyFile.Read(tokensPath);
-        var labels = Labels(Path.Combine(directory, files.Labels), task);
+        var labels = Labels(Path.Combine(directory, files.Labels), task, files.Count);
         if (tokens.Shape.Length != 2 || tokens.Shape[0] != labels.Length || (tokens.DType != Tensors.DType.I32 && tokens.DType != Tensors.DType.F32))
             throw new CheckpointFormatException(tokensPath, null, $"has {tokens.DType} [{string.Join(", ", tokens.Shape)}]; expected {labels.Length}×T int32 or float32 token ids (one row per label of {files.Labels}).");
         var ids = new float[tokens.ElementCount];                       // (N, T) ids as floats

@@ -238,7 +238,9 @@ internal static class RecipeParser
             if (t.EndsWith(suffix, StringComparison.Ordinal)) { mult = m; t = t[..^suffix.Length]; break; }
         if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v <= 0)
             throw new RecipeException(source, $"size '{text}' is not a positive size like 2GB, 500MB or 512MiB.");
-        return (long)(v * mult);
+        double bytes = v * mult;
+        return bytes is >= 1 and < long.MaxValue ? (long)bytes
+            : throw new RecipeException(source, $"size '{text}' is {(bytes < 1 ? "under a byte" : "beyond any file (over 9.2 EB)")}; expected a size like 2GB, 500MB or 512MiB.");
     }
 
     /// <summary>Reads YAML text. Malformed text fails as one <see cref="RecipeException"/>: YamlDotNet's own

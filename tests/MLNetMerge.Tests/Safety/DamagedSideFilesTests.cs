@@ -172,6 +172,11 @@ public sealed class DamagedSideFilesTests
         Manifest(t => t["test"]!["images"] = "../../../etc/passwd");
         StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Run(Recipe())).Message, "'tasks[fashion].test.images' is '../../../etc/passwd'; a zoo's files are named relative to its folder, inside it.");
 
+        Manifest(t => t["classes"]![1] = (string?)t["classes"]![0]);
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Run(Recipe())).Message, "names class 'T-shirt/top' twice");
+        Manifest(t => t["test"]!["count"] = 7);
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => RecipeRunner.Run(Recipe())).Message, "holds 500 labels; the zoo's manifest counts 7 examples in this split of task 'fashion'.");
+
         // A label outside the task's classes names the labels file.
         Manifest(_ => { });
         string labels = Path.Combine(zoo, "fashion", "test_labels.npy");

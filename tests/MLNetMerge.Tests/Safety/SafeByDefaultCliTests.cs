@@ -409,6 +409,20 @@ public sealed class SafeByDefaultCliTests
         Assert.AreEqual(143, MLNetMerge.Cli.ExitCodes.Of(new AggregateException(new OperationCanceledException()), System.Runtime.InteropServices.PosixSignal.SIGTERM).Code);
     }
 
+    [TestMethod]
+    public void ErrorLines_EscapeControlCharacters_AndCutHugeNames()
+    {
+        // A tensor name holding a NUL or a right-to-left override was printed raw, and a 100 KB name made a 100 KB line
+        // (found by a structure-aware fuzz trial).
+        var (_, line) = MLNetMerge.Cli.ExitCodes.Of(new MergeException("f.safetensors", "a\0b\u202Ec", "is bad."), null);
+        StringAssert.Contains(line, "a\\u0000b\\u202Ec");
+        Assert.IsFalse(line.Any(c => char.IsControl(c) || c == '\u202E'), line);
+        var (_, huge) = MLNetMerge.Cli.ExitCodes.Of(new MergeException("f.safetensors", new string('x', 100_000), "is bad."), null);
+        Assert.IsTrue(huge.Length < MLNetMerge.Cli.ExitCodes.MaxLine + 100, $"{huge.Length} characters");
+        StringAssert.EndsWith(huge, "more characters)");
+        Assert.ThrowsExactly<RecipeException>(() => MLNetMerge.Recipes.RecipeParser.ParseSize("99999999999999999999GB", "r.yaml"));
+    }
+
     private static int DeadProcessId()
     {
         using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;

@@ -23,7 +23,7 @@ public sealed class PipelineApiTests
     {
         var ml = new MLContext(seed: 0);
         var manifest = ZooManifest.Load(ZooPaths.Vision);
-        var check = manifest.Checks.Single(c => c.Method == "weight_average");
+        var check = manifest.Checks!.Single(c => c.Method == "weight_average");
         using var family = ml.Merging().LoadZooFamily(ZooPaths.Vision);
         var test = ml.Merging().LoadZooData(ZooPaths.Vision, "test");
         using var model = ml.Merging().WeightAverage(family).Fit(test);

@@ -173,6 +173,8 @@ public sealed class RecipeAuthoringRefusalsTests
         // YamlDotNet resolves aliases after parsing and placed every such error at line 1.
         Refused(() => Parse("method: ties\nbase: base.safetensors\nmodels: [ { path: t1.safetensors } ]\n\nparameters:\n  keep: *k\n"), "line 6", "the alias *k refers to no anchor &k");
         Refused(() => Parse("method: ties\nparameters: { keep: &k 0.2 }\nbase: *b\n"), "line 3", "*b");
+        // Not in a comment or a quoted scalar before it.
+        Refused(() => Parse("# base is given by *b\nmethod: ties\nheads: \"classifier.* *b\"\nbase: *b\n"), "line 4", "*b");
     }
 
     [TestMethod]

@@ -73,6 +73,6 @@ public sealed class RecipeEvaluatorTests
             Assert.AreEqual(acc, point.ValidationAccuracy, 0.01, $"λ = {lambda}");
         }
         // The reported numbers are on test: the individual row's numbers equal the manifest's stored test accuracies.
-        foreach (var t in tasks) Assert.AreEqual(t.Accuracy.FineTunedTest, e.Individual.Results["current"][t.Name].Accuracy, 1e-9);
+        foreach (var t in tasks) Assert.AreEqual(t.Accuracy!.FineTunedTest, e.Individual.Results["current"][t.Name].Accuracy, 1e-9);
     }
 }

@@ -54,9 +54,9 @@ public sealed class VisionZooTests
         // The seed-0 build of the one-seed streams fine-tunes fashion to 64.0 % against the probe's 65.8 %
         // (data/zoo/vision/README.md says so); every other task must beat the probe, and the average by 5 points.
         var m = ZooManifest.Load(ZooPaths.Vision);
-        var behind = m.Tasks.Where(t => t.Accuracy.FineTunedTest <= t.Accuracy.LinearProbeTest).Select(t => t.Name).ToList();
+        var behind = m.Tasks.Where(t => t.Accuracy!.FineTunedTest <= t.Accuracy!.LinearProbeTest).Select(t => t.Name).ToList();
         CollectionAssert.AreEqual(new[] { "fashion" }, behind, "tasks whose fine-tuned model does not beat the linear probe");
-        double gap = m.Tasks.Average(t => t.Accuracy.FineTunedTest - t.Accuracy.LinearProbeTest);
+        double gap = m.Tasks.Average(t => t.Accuracy!.FineTunedTest - t.Accuracy!.LinearProbeTest);
         Assert.IsGreaterThan(0.05, gap, $"average fine-tuned − probe {gap:P1}");
     }
 
@@ -91,9 +91,9 @@ public sealed class VisionZooTests
         {
             var test = ZooManifest.LoadSplit(dir, t, t.Test);
             var (ftEnc, head) = Load(dir, m, t.Checkpoint, t);
-            Assert.AreEqual(t.Accuracy.FineTunedTest, VisionZooBuilder.Accuracy(ftEnc, head, test), 1e-9, t.Name);
+            Assert.AreEqual(t.Accuracy!.FineTunedTest, VisionZooBuilder.Accuracy(ftEnc, head, test), 1e-9, t.Name);
             var (baseEnc, _) = Load(dir, m, m.Base, t);
-            Assert.AreEqual(t.Accuracy.BaseTest, VisionZooBuilder.Accuracy(baseEnc, head, test), 1e-9, t.Name);
+            Assert.AreEqual(t.Accuracy!.BaseTest, VisionZooBuilder.Accuracy(baseEnc, head, test), 1e-9, t.Name);
         }
     }
 

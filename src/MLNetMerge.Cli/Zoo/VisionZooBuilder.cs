@@ -153,7 +153,7 @@ internal static class VisionZooBuilder
         }
 
         // 3. Checks: weight averaging and task arithmetic (λ chosen on validation), Current protocol.
-        var individual = tasks.Select(x => x.Accuracy.FineTunedTest).ToArray();
+        var individual = tasks.Select(x => x.Accuracy!.FineTunedTest).ToArray();
         var checks = ZooChecks.NaiveMerges(encoder, baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
 
         double seconds = clock.Elapsed.TotalSeconds;

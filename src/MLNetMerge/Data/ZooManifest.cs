@@ -31,7 +31,7 @@ internal sealed record ZooTaskAccuracy(double BaseValidation, double BaseTest, d
 /// <param name="Test">Test split files.</param>
 /// <param name="Accuracy">Build-time accuracies.</param>
 internal sealed record ZooTask(string Name, string Description, IReadOnlyList<string> Classes, string Checkpoint, int TrainExamples,
-    ZooSplitFiles Validation, ZooSplitFiles Test, ZooTaskAccuracy Accuracy);
+    ZooSplitFiles Validation, ZooSplitFiles Test, ZooTaskAccuracy? Accuracy = null);
 
 /// <summary>A build-time merge check: a method's accuracy per task on test with its hyperparameter chosen on validation.</summary>
 /// <param name="Method">Method name.</param>
@@ -70,7 +70,7 @@ internal sealed record ZooBuildInfo(ulong Seed, string Pretext, int PretrainExam
 /// <param name="Pooling">Text: how the hidden states become the embedding the heads read (<c>mean</c> over real tokens,
 /// <c>cls</c>, or <c>pooler</c> = the model's own pooled output); null for vision.</param>
 internal sealed record ZooManifest(string Name, string Architecture, string Config, string Base, string Normalization,
-    IReadOnlyList<ZooTask> Tasks, ZooBuildInfo Build, IReadOnlyList<ZooMergeCheck> Checks, string? Vocabulary = null, int SequenceLength = 0,
+    IReadOnlyList<ZooTask> Tasks, ZooBuildInfo? Build = null, IReadOnlyList<ZooMergeCheck>? Checks = null, string? Vocabulary = null, int SequenceLength = 0,
     string? Pooling = null)
 {
     /// <summary>Whether this is a text zoo (BERT over token ids).</summary>
@@ -106,8 +106,20 @@ internal sealed record ZooManifest(string Name, string Architecture, string Conf
         }
         catch (JsonException e)
         {
-            throw new CheckpointFormatException(path, null, $"is not a valid zoo manifest: {e.Message}", e);
+            throw new CheckpointFormatException(path, null, $"is not a valid zoo manifest: {Describe(e)}", e);
         }
+    }
+
+    /// <summary>The serializer's complaint in the manifest's own terms: the field's JSON path and what is wrong with it.</summary>
+    private static string Describe(JsonException e)
+    {
+        string at = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
+        var missing = System.Text.RegularExpressions.Regex.Match(e.Message, "missing required properties including: (.*)\\.?$");
+        if (missing.Success) return $"{at} lacks {missing.Groups[1].Value.TrimEnd('.')}, which a zoo manifest records.";
+        if (e.Message.Contains("doesn't allow null", StringComparison.Ordinal) || e.Message.Contains("null", StringComparison.Ordinal) && e.Message.Contains("nullab", StringComparison.Ordinal))
+            return $"{at} is null; the field must hold a value.";
+        if (e.Message.Contains("could not be converted", StringComparison.Ordinal)) return $"{at} is not of the type the field holds (text, a number, a list or an object as the manifest's other zoos write it).";
+        return e.Message;
     }
 
     /// <summary>Task names and each task's class names are unique, and every file the manifest names lies inside the

@@ -43,8 +43,11 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
         if (ReadJson(tokenizerFile) is { } tokenizer)
         {
             if (Value(tokenizer, tokenizerFile, "do_lower_case", "true or false", v => v.ValueKind is JsonValueKind.True or JsonValueKind.False) is { } lc) lower = lc.GetBoolean();
-            // Hugging Face writes a huge sentinel (1e30) when the tokenizer sets no limit.
-            if (Value(tokenizer, tokenizerFile, "model_max_length", "a number", v => v.ValueKind == JsonValueKind.Number) is { } ml && ml.GetDouble() is var max && max >= 1 && max <= positions)
+            // Hugging Face writes a huge sentinel (1e30) when the tokenizer sets no limit: a length the model's positions
+            // exceed means none; below them it must be a whole number of tokens.
+            if (Value(tokenizer, tokenizerFile, "model_max_length", "a whole number from 1 up",
+                    v => v.ValueKind == JsonValueKind.Number && v.GetDouble() is var x && (x > positions || (x >= 1 && x == Math.Floor(x)))) is { } ml
+                && ml.GetDouble() is var max && max <= positions)
             {
                 length = (int)max;
                 source = tokenizerFile + ": model_max_length";
@@ -131,7 +134,8 @@ internal sealed record TextSettings(int SequenceLength, TextPooling Pooling, str
     /// <exception cref="MergeException">The value is of another type or out of range.</exception>
     private static JsonElement? Value(JsonElement settings, string path, string key, string expected, Func<JsonElement, bool> valid)
     {
-        if (!settings.TryGetProperty(key, out var v)) return null;
+        // null is Hugging Face's "not set": the key's default, as if absent.
+        if (!settings.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         return valid(v) ? v : throw new MergeException(path, null, $"'{key}' is {(v.ValueKind is JsonValueKind.String ? $"the string \"{v.GetString()}\"" : v.ValueKind is JsonValueKind.Object or JsonValueKind.Array ? "a " + v.ValueKind.ToString().ToLowerInvariant() : v.GetRawText())}; expected {expected}.");
     }
 }

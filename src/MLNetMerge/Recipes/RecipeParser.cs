@@ -278,9 +278,30 @@ internal static class RecipeParser
     private static string UndefinedAlias(string yaml, string name)
     {
         var use = new System.Text.RegularExpressions.Regex(@"(^|[\s\[{,:])\*" + System.Text.RegularExpressions.Regex.Escape(name) + @"($|[\s\]},])", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-        int line = yaml.Split('\n').Select((text, i) => (Text: text, Number: i + 1)).FirstOrDefault(l => use.IsMatch(l.Text)).Number;
+        int line = yaml.Split('\n').Select((text, i) => (Text: Unquoted(text), Number: i + 1)).FirstOrDefault(l => use.IsMatch(l.Text)).Number;
         string where = line > 0 ? $" at line {line}" : "";
         return $"invalid YAML{where}: the alias *{name} refers to no anchor &{name} defined before it.";
+    }
+
+    /// <summary>A YAML line without its quoted scalars and comment (a '#' outside quotes, at the start or after a
+    /// space), where an alias cannot be.</summary>
+    private static string Unquoted(string line)
+    {
+        var sb = new System.Text.StringBuilder(line.Length);
+        char quote = '\0';
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quote != '\0')
+            {
+                if (c == quote) quote = '\0';
+                continue;
+            }
+            if (c is '"' or '\'') { quote = c; sb.Append(' '); continue; }
+            if (c == '#' && (i == 0 || char.IsWhiteSpace(line[i - 1]))) break;
+            sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     private static string Resolve(string path, string baseDirectory, string? source, string key) =>

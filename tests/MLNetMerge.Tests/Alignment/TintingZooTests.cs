@@ -28,7 +28,7 @@ public sealed class TintingZooTests
         using var family = ModelFamily.Load(Path.Combine(dir, manifest.Base), manifest.Tasks.Select(t => (t.Name, Path.Combine(dir, t.Checkpoint))));
         var test = manifest.Tasks.ToDictionary(t => t.Name, t => ZooManifest.LoadSplit(dir, t, t.Test), StringComparer.Ordinal);
         var unlabeled = test.ToDictionary(kv => kv.Key, kv => kv.Value.WithoutLabels(), StringComparer.Ordinal);
-        var individual = manifest.Tasks.ToDictionary(t => t.Name, t => t.Accuracy.FineTunedTest, StringComparer.Ordinal);
+        var individual = manifest.Tasks.ToDictionary(t => t.Name, t => t.Accuracy!.FineTunedTest, StringComparer.Ordinal);
         var tasks = manifest.Tasks.Select(t => t.Name).ToArray();
         var merged = EngineRuns.Merge(family, new TaskArithmeticOptions { Scale = 0.3 });
         var rows = new List<(string Name, double[][] Acc, double[][] Ece, double[] Sparsity, double Seconds)>();

@@ -49,10 +49,11 @@ public sealed class DamagedSideFilesTests
         StringAssert.Contains(Refused(c => c["image_size"] = 64.5).Message, "'image_size' is 64.5; expected a whole number from 1 up.");
         StringAssert.Contains(Refused(c => c["num_attention_heads"] = 0).Message, "'num_attention_heads' is 0; expected a whole number from 1 up.");
         StringAssert.Contains(Refused(c => c["image_size"] = null).Message, "'image_size' is null");
-        StringAssert.Contains(Refused(c => c["layer_norm_eps"] = -1).Message, "'layer_norm_eps' is -1; expected a number greater than 0.");
+        StringAssert.Contains(Refused(c => c["layer_norm_eps"] = -1).Message, "'layer_norm_eps' is -1; expected a finite number greater than 0.");
         StringAssert.Contains(Refused(c => c["qkv_bias"] = "yes").Message, "'qkv_bias' is the string \"yes\"; expected true or false.");
         StringAssert.Contains(Refused(c => c["hidden_act"] = 3).Message, "'hidden_act' is 3; expected a string.");
         StringAssert.Contains(Refused(c => c["num_hidden_layers"] = 1e12).Message, "'num_hidden_layers' is 1000000000000");
+        StringAssert.Contains(Refused(c => c["layer_norm_eps"] = 0).Message, "expected a finite number greater than 0.");
         var e = Refused(c => c["hidden_size"] = "64");
         Assert.AreEqual(Path.Combine(_dir, "config.json"), e.File);
         File.WriteAllText(Path.Combine(_dir, "config.json"), "[1, 2]");
@@ -95,7 +96,7 @@ public sealed class DamagedSideFilesTests
         Edit(j => j["per_task"] = null);
         StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => OutputFormat.LoadMerged(output)).Message, "'per_task' is null; expected true or false.");
         Edit(j => j["version"] = "1");
-        Assert.ThrowsExactly<ModelFormatVersionException>(() => OutputFormat.LoadMerged(output));
+        StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => OutputFormat.LoadMerged(output)).Message, "'version' is a string; expected a whole number");
         File.WriteAllText(manifest, original);
         Assert.AreEqual(1, OutputFormat.LoadMerged(output).TaskNames.Count);
     }
@@ -141,6 +142,10 @@ public sealed class DamagedSideFilesTests
         Assert.AreEqual(Path.Combine(_dir, "sentence_bert_config.json"), e.File);
         StringAssert.Contains(e.Message, "'max_seq_length' is the string \"128\"; expected a whole number from 1 up.");
         Write("sentence_bert_config.json", "{\"max_seq_length\": 128}");
+        // null is Hugging Face's "not set" (the recheck trial: real files write it).
+        Write("tokenizer_config.json", "{\"do_lower_case\": null, \"model_max_length\": 16.5}");
+        StringAssert.Contains(Assert.ThrowsExactly<MergeException>(() => TextSettings.Read(_dir, 512)).Message, "'model_max_length' is 16.5; expected a whole number from 1 up.");
+        Write("tokenizer_config.json", "{\"do_lower_case\": null, \"model_max_length\": 1000000000000000019884624838656}");
         Write("1_Pooling/config.json", "[1]");
         StringAssert.Contains(Assert.ThrowsExactly<MergeException>(() => TextSettings.Read(_dir, 512)).Message, "holds a JSON array; expected an object of settings.");
         Write("1_Pooling/config.json", "{\"pooling_mode_mean_tokens\": true, \"pooling_mode_cls_token\": true}");

@@ -80,8 +80,8 @@ public sealed class TextZooTests
                 return (double)correct / test.Count;
             }
             double fine = Accuracy(own), basic = Accuracy(baseWeights);
-            Assert.AreEqual(t.Accuracy.FineTunedTest, fine, 1e-9, $"{t.Name}: stored vs re-measured");
-            Assert.AreEqual(t.Accuracy.BaseTest, basic, 1e-9, $"{t.Name}: stored vs re-measured base");
+            Assert.AreEqual(t.Accuracy!.FineTunedTest, fine, 1e-9, $"{t.Name}: stored vs re-measured");
+            Assert.AreEqual(t.Accuracy!.BaseTest, basic, 1e-9, $"{t.Name}: stored vs re-measured base");
             Assert.IsTrue(fine >= basic + 0.10, $"{t.Name}: fine-tuned {fine:P1} vs base + head {basic:P1}");
         }
     }
@@ -102,9 +102,9 @@ public sealed class TextZooTests
         for (int t = 0; t < m.Tasks.Count; t++)
         {
             var task = m.Tasks[t];
-            Assert.AreEqual(task.Accuracy.BaseTest, first.Base.Results["current"][task.Name].Accuracy, 1e-9, task.Name);
-            Assert.AreEqual(task.Accuracy.FineTunedTest, first.Individual.Results["current"][task.Name].Accuracy, 1e-9, task.Name);
-            Assert.AreEqual(m.Checks.Single(c => c.Method == "weight_average").TestAccuracy[t], first.Merged.Results["current"][task.Name].Accuracy, 1e-6, task.Name);
+            Assert.AreEqual(task.Accuracy!.BaseTest, first.Base.Results["current"][task.Name].Accuracy, 1e-9, task.Name);
+            Assert.AreEqual(task.Accuracy!.FineTunedTest, first.Individual.Results["current"][task.Name].Accuracy, 1e-9, task.Name);
+            Assert.AreEqual(m.Checks!.Single(c => c.Method == "weight_average").TestAccuracy[t], first.Merged.Results["current"][task.Name].Accuracy, 1e-6, task.Name);
         }
         var second = RecipeRunner.Run(recipe, new RecipeRunOptions { Steps = RecipeSteps.EvaluateOnly & ~RecipeSteps.Report, Bounds = cache }).Evaluation!;
         Assert.AreSame(first.Base, second.Base);
@@ -117,7 +117,7 @@ public sealed class TextZooTests
     public void PretrainingLossFell()
     {
         var m = ZooManifest.Load(ZooPaths.Text);
-        var curve = m.Build.PretrainLoss!;
+        var curve = m.Build!.PretrainLoss!;
         Assert.IsTrue(curve.Count >= 4);
         Assert.IsTrue(curve[^1] < 0.7 * curve[0], $"masked-token loss {curve[0]} → {curve[^1]}");
     }

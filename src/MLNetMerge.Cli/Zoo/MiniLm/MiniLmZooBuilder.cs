@@ -148,7 +148,7 @@ internal static class MiniLmZooBuilder
         }
 
         // 4. Checks: weight averaging and task arithmetic (λ chosen on validation), Current protocol.
-        var individual = tasks.Select(x => x.Accuracy.FineTunedTest).ToArray();
+        var individual = tasks.Select(x => x.Accuracy!.FineTunedTest).ToArray();
         var checks = ZooChecks.NaiveMerges(encoder, baseValues, taskValues, heads, validation, test, individual, options.ScaleGrid, log);
         double seconds = clock.Elapsed.TotalSeconds;
         var manifest = new ZooManifest("minilm", "bert", "config.json", "base.safetensors",

@@ -11,16 +11,18 @@ namespace MLNetMerge.Nn.Architectures;
 /// </summary>
 internal static class ConfigJson
 {
-    /// <summary>The root, which must be a JSON object.</summary>
+    /// <summary>The root (or the object under <paramref name="key"/>, e.g. CLIP's <c>vision_config</c>), which must be a JSON object.</summary>
     /// <exception cref="ArgumentException">Another JSON value.</exception>
-    public static JsonElement Root(JsonElement root) =>
-        root.ValueKind == JsonValueKind.Object ? root : throw new ArgumentException($"config.json holds {Describe(root)}; expected a JSON object of settings.");
+    public static JsonElement Root(JsonElement root, string? key = null) =>
+        root.ValueKind == JsonValueKind.Object ? root
+            : throw new ArgumentException(key is null ? $"config.json holds {Describe(root)}; expected a JSON object of settings." : $"'{key}' is {Describe(root)}; expected a JSON object of settings.");
 
-    /// <summary>An integer of at least <paramref name="min"/>, or <paramref name="fallback"/> when the key is absent.</summary>
+    /// <summary>An integer of at least <paramref name="min"/>, or <paramref name="fallback"/> when the key is absent (or
+    /// null, where <paramref name="nullable"/>: Hugging Face writes <c>"pad_token_id": null</c> for "none").</summary>
     /// <exception cref="ArgumentException">Not a whole number in range.</exception>
-    public static int Int(JsonElement e, string name, int fallback, int min = 1)
+    public static int Int(JsonElement e, string name, int fallback, int min = 1, bool nullable = false)
     {
-        if (!e.TryGetProperty(name, out var p)) return fallback;
+        if (!e.TryGetProperty(name, out var p) || (nullable && p.ValueKind == JsonValueKind.Null)) return fallback;
         if (p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out int v) && v >= min) return v;
         throw new ArgumentException($"'{name}' is {Describe(p)}; expected a whole number{(min == int.MinValue ? "" : $" from {min} up")}.");
     }
@@ -31,7 +33,7 @@ internal static class ConfigJson
     {
         if (!e.TryGetProperty(name, out var p)) return fallback;
         if (p.ValueKind == JsonValueKind.Number && p.TryGetDouble(out double v) && double.IsFinite(v) && v > 0) return v;
-        throw new ArgumentException($"'{name}' is {Describe(p)}; expected a number greater than 0.");
+        throw new ArgumentException($"'{name}' is {Describe(p)}; expected a finite number greater than 0.");
     }
 
     /// <summary>A string, or <paramref name="fallback"/> when the key is absent.</summary>

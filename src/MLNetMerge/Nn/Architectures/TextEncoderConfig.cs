@@ -64,8 +64,8 @@ internal sealed record TextEncoderConfig
             Activation = Layers.Activation.Parse(ConfigJson.Str(root, "hidden_act", "gelu")),
             LayerNormEps = ConfigJson.Positive(root, "layer_norm_eps", roberta ? 1e-5 : 1e-12),
             MaxPositions = ConfigJson.Int(root, "max_position_embeddings", roberta ? 514 : 512),
-            TypeVocabSize = ConfigJson.Int(root, "type_vocab_size", roberta ? 1 : 2, min: 0),
-            PadTokenId = ConfigJson.Int(root, "pad_token_id", roberta ? 1 : 0, min: 0),
+            TypeVocabSize = ConfigJson.Int(root, "type_vocab_size", roberta ? 1 : 2),
+            PadTokenId = ConfigJson.Int(root, "pad_token_id", roberta ? 1 : 0, min: 0, nullable: true),
         };
     }
 }

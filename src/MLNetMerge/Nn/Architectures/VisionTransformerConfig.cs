@@ -85,7 +85,7 @@ internal sealed record VisionTransformerConfig
             case "clip_vision_model":
             case "clip":
             {
-                var v = type == "clip" && root.TryGetProperty("vision_config", out var vc) ? ConfigJson.Root(vc) : root;
+                var v = type == "clip" && root.TryGetProperty("vision_config", out var vc) ? ConfigJson.Root(vc, "vision_config") : root;
                 return new VisionTransformerConfig
                 {
                     Flavor = VisionFlavor.ClipVision,

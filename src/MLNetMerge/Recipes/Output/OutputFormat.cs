@@ -43,6 +43,12 @@ internal static class OutputFormat
         var root = doc.RootElement;
         string format = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "";
         int version = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : -1;
+        if (format == FormatName && root.TryGetProperty("version", out var given) && given.ValueKind != JsonValueKind.Number)
+        {
+            string found = given.ValueKind is JsonValueKind.String ? "a string" : given.GetRawText();
+            doc.Dispose();
+            throw new CheckpointFormatException(manifestPath, null, $"'version' is {found}; expected a whole number (the format version).");
+        }
         if (format != FormatName)
         {
             doc.Dispose();

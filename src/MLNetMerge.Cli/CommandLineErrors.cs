@@ -16,8 +16,22 @@ internal static class CommandLineErrors
     {
         string command = CommandPath(parsed.CommandResult);
         string hint = $" (see 'mlnetmerge {command}{(command.Length > 0 ? " " : "")}--help')";
+        // An unknown option followed by a value was reported as the value ('Unrecognized … base.safetensors'): name the option.
+        if (parsed.UnmatchedTokens.FirstOrDefault(t => t.Length > 1 && t[0] == '-' && !File.Exists(t) && !Directory.Exists(t)) is { } unknown)
+            return $"unknown option '{unknown}' for '{(command.Length > 0 ? command : "mlnetmerge")}'" + hint;
+        // ... or taken as the command's argument, the value then reported as unrecognized ('inspect --json FILE').
+        if (parsed.Action is ParseErrorAction && ArgumentLikeOption(parsed) is { } taken)
+            return $"unknown option '{taken}' for '{(command.Length > 0 ? command : "mlnetmerge")}'" + hint;
         if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)
             return string.Join("; ", parsed.Errors.Select(e => ExitCodes.OneLine(Reword(e.Message)).TrimEnd('.')).Distinct(StringComparer.Ordinal)) + hint;
+        // An empty value ('-o ""') failed later as "The value cannot be an empty string. (Parameter 'path')".
+        foreach (var child in parsed.CommandResult.Children)
+        {
+            if (child is OptionResult { Tokens.Count: > 0 } empty && empty.Tokens.Any(t => t.Value.Length == 0))
+                return $"option '{empty.Option.Name}' has an empty value" + hint;
+            if (child is ArgumentResult { Tokens.Count: > 0 } blank && blank.Tokens.Any(t => t.Value.Length == 0))
+                return $"argument '{blank.Argument.Name}' is empty" + hint;
+        }
         // An option whose value is missing takes the next option as its value (`--dtype -o out` read '-o' as the dtype).
         var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
         foreach (var child in parsed.CommandResult.Children)
@@ -35,6 +49,11 @@ internal static class CommandLineErrors
         }
         return null;
     }
+
+    /// <summary>A word of the command's arguments that looks like an option and names no file, or null.</summary>
+    private static string? ArgumentLikeOption(ParseResult parsed) =>
+        parsed.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value)
+            .FirstOrDefault(v => v.Length > 1 && v[0] == '-' && !File.Exists(v) && !Directory.Exists(v));
 
     /// <summary>System.CommandLine's type names in words (<c>System.UInt64</c> → an unsigned integer).</summary>
     private static string Reword(string message) => message

@@ -57,7 +57,8 @@ public static class Program
     {
         try
         {
-            var parsed = BuildRoot().Parse(args);
+            // No response files: a path that starts with '@' is a path ('@base.safetensors' was read as a file of arguments).
+            var parsed = BuildRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (CommandLineErrors.Describe(parsed) is { } usage)
             {
                 Console.Error.WriteLine($"error: {usage}");

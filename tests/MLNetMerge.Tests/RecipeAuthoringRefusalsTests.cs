@@ -168,6 +168,19 @@ public sealed class RecipeAuthoringRefusalsTests
     }
 
     [TestMethod]
+    public void DefaultNames_DropOnlyACheckpointEnding()
+    {
+        // 'ckpt.v1' and 'ckpt.v2' both became 'ckpt' (a command-line trial, with Hugging Face-style folder names).
+        Assert.AreEqual("ckpt_v1", RecipeParser.SanitizedName("zoo/ckpt.v1/"));
+        Assert.AreEqual("vit-base_fashion-ft", RecipeParser.SanitizedName("vit-base.fashion-ft"));
+        Assert.AreEqual("fashion", RecipeParser.SanitizedName("zoo/fashion.safetensors"));
+        Assert.AreEqual("qwen2_5-ft", RecipeParser.SanitizedName("runs/qwen2.5-ft/model.safetensors.index.json"));
+        Assert.AreEqual("t1", RecipeParser.SanitizedName("t1.pt"));
+        var recipe = Parse("method: ties\nbase: base.safetensors\nmodels:\n  - path: vit.a-ft\n  - path: vit.b-ft\n");
+        CollectionAssert.AreEqual(new[] { "vit_a-ft", "vit_b-ft" }, recipe.Models.Select(m => m.Name).ToArray());
+    }
+
+    [TestMethod]
     public void AnAliasWithoutAnchor_IsPlacedOnItsLine()
     {
         // YamlDotNet resolves aliases after parsing and placed every such error at line 1.

@@ -33,6 +33,8 @@ internal static class DemoCommand
         cmd.SetAction(r =>
         {
             string root = Path.GetFullPath(r.GetValue(output)!);
+            if (r.GetValue(zoo) is not null && r.GetValue(familyOption) is not null)
+                throw new RecipeException(null, "--zoo and --family both name the zoo to run; give one.");
             string? given = r.GetValue(zoo) ?? (r.GetValue(familyOption) is { } name ? FamilyZoo(name) : null);
             var zoos = (given is not null ? [given] : FindZoos()).Where(z => Directory.Exists(Path.Combine(z, "recipes"))).ToList();
             if (given is not null && zoos.Count == 0)

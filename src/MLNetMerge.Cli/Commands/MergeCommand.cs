@@ -34,8 +34,15 @@ internal static class MergeCommand
             if (r.GetValue(threads) < 1) throw new MLNetMerge.Errors.MergeException(null, null, $"--threads must be at least 1; got {r.GetValue(threads)}.");
             // The flags that write a recipe apply only without one: given with RECIPE.yaml they would be silently dropped.
             var recipeFlags = new Option[] { method, basePath, models, parameters, heads, seed, dtype, maxShard, allowNonFinite }.Where(o => r.GetResult(o) is { Implicit: false }).ToList();
+            if (path is not null && recipeFlags.Count > 0 && !File.Exists(path) && !Directory.Exists(path))
+                throw new RecipeException(null, $"'{path}' is not a recipe file, and with {string.Join(", ", recipeFlags.Select(o => o.Name))} the merge is built from flags: a stray word? (--param takes NAME=VALUE as one word, --model NAME=PATH)");
             if (path is not null && recipeFlags.Count > 0)
                 throw new RecipeException(path, $"{string.Join(", ", recipeFlags.Select(o => o.Name))} build a recipe from flags and apply only without RECIPE.yaml; set them in the recipe instead.");
+            var asked = r.GetValue(materialize) ?? [];
+            if (asked.Any(m => m.Split(',').Any(string.IsNullOrWhiteSpace)))
+                throw new RecipeException(null, "--materialize: an empty model name; give model names (or all).");
+            if (asked.Contains("all") && asked.Length > 1)
+                throw new RecipeException(null, "--materialize: 'all' already names every model; give it alone.");
             MergeRecipe recipe = path is not null
                 ? MergeRecipe.Load(path)
                 : MergeRecipe.Parse(FlagsToYaml(r.GetValue(method), r.GetValue(basePath), r.GetValue(models) ?? [], r.GetValue(parameters) ?? [],

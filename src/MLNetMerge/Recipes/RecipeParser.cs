@@ -162,10 +162,17 @@ internal static class RecipeParser
         }
     }
 
-    private static string SanitizedName(string path)
+    /// <summary>The checkpoint file endings a model's default name drops; any other dot is part of the name (a folder
+    /// <c>ckpt.v1</c>, <c>vit-base.fashion-ft</c>).</summary>
+    private static readonly string[] CheckpointEndings = [".safetensors.index.json", ".bin.index.json", ".safetensors", ".bin", ".pt", ".pth", ".onnx"];
+
+    /// <summary>A model's name when the recipe gives none: its file name without a checkpoint ending (the folder's name for
+    /// <c>model.*</c> and <c>pytorch_model.*</c>), each character other than an ASCII letter, digit, '_' or '-' as '_'.</summary>
+    internal static string SanitizedName(string path)
     {
-        string stem = Path.GetFileNameWithoutExtension(path.TrimEnd('/'));
-        if (stem is "model" or "pytorch_model") stem = Path.GetFileName(Path.GetDirectoryName(path.TrimEnd('/'))) ?? stem;
+        string file = Path.GetFileName(path.TrimEnd('/', '\\'));
+        string stem = CheckpointEndings.FirstOrDefault(e => file.EndsWith(e, StringComparison.OrdinalIgnoreCase)) is { } ending ? file[..^ending.Length] : file;
+        if (stem is "model" or "pytorch_model") stem = Path.GetFileName(Path.GetDirectoryName(path.TrimEnd('/', '\\'))) ?? stem;
         return new string(stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_').ToArray());
     }
 

@@ -201,6 +201,29 @@ public sealed class SafeByDefaultCliTests
     }
 
     [TestMethod]
+    public void UnknownOptionsEmptyValuesAndStrayWords_AreNamed()
+    {
+        // Found by a command-line trial: each was reported as something else, or not at all.
+        string model = Path.Combine(Vision, "base.safetensors");
+        StringAssert.Contains(AssertOneLine(Run("inspect", "--json", model)), "unknown option '--json' for 'inspect'");
+        StringAssert.Contains(AssertOneLine(Run("merge", "--method", "ties", "--base", model, "--model", "a=" + Path.Combine(Vision, "fashion.safetensors"), "-o", "")),
+            "option '--output' has an empty value");
+        StringAssert.Contains(AssertOneLine(Run("report", "")), "argument 'report' is empty");
+        StringAssert.Contains(AssertOneLine(Run("demo", "--zoo", Vision, "--family", "text", "-o", Path.Combine(_dir, "demo"))), "--zoo and --family both name the zoo to run");
+        StringAssert.Contains(AssertOneLine(Run("merge", "--method", "ties", "--base", model, "--model", "a=" + Path.Combine(Vision, "fashion.safetensors"),
+            "--param", "keep", "0.2", "-o", Path.Combine(_dir, "g"))), "'0.2' is not a recipe file");
+        StringAssert.Contains(AssertOneLine(Run("merge", Path.Combine(Vision, "recipes", "ties.yaml"), "--materialize", "fashion,", "-o", Path.Combine(_dir, "m"))),
+            "--materialize: an empty model name");
+        Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "g")) || Directory.Exists(Path.Combine(_dir, "m")) || Directory.Exists(Path.Combine(_dir, "demo")));
+        // '@' starts a path, not a file of arguments.
+        string at = Path.Combine(_dir, "@base.safetensors");
+        File.Copy(model, at);
+        var (code, output, err) = Run("inspect", at);
+        Assert.AreEqual(0, code, err);
+        StringAssert.Contains(output, "tensor");
+    }
+
+    [TestMethod]
     public void AnOptionWithoutItsValue_IsNamed()
     {
         // '-o' was read as the dtype and the output path as a recipe (found by a number-format trial).

@@ -250,7 +250,7 @@ public sealed class SafetensorsTests
             Assert.AreEqual("model-00003-of-00003.safetensors", map.GetProperty("t4").GetString());
         }
         using var r = CheckpointReader.Open(_dir);
-        Assert.IsInstanceOfType<ShardedSafetensorsReader>(r);
+        Assert.IsInstanceOfType<ShardedCheckpointReader>(r);
         Assert.AreEqual(5, r.Tensors.Count);
         for (int i = 0; i < 5; i++) CollectionAssert.AreEqual(Merges.Random(10, (ulong)i), ReadAll(r, $"t{i}"), $"t{i}");
         using var shard = SafetensorsReader.Open(Path.Combine(_dir, "model-00002-of-00003.safetensors"));
@@ -268,14 +268,14 @@ public sealed class SafetensorsTests
         }
         string index = Path.Combine(_dir, "model.safetensors.index.json");
         File.WriteAllText(index, File.ReadAllText(index).Replace("\"t2\": \"model-00003-of-00003.safetensors\"", "\"t2\": \"model-00001-of-00003.safetensors\""));
-        var e = Assert.ThrowsExactly<CheckpointFormatException>(() => ShardedSafetensorsReader.Open(index));
+        var e = Assert.ThrowsExactly<CheckpointFormatException>(() => ShardedCheckpointReader.Open(index));
         StringAssert.Contains(e.Message, "t2");
         StringAssert.Contains(e.Message, "model-0000");
 
         // A name mapped twice, to two shards: the index is at fault, and the message says so (not "not in the shard").
         File.WriteAllText(index, File.ReadAllText(index).Replace("\"t2\": \"model-00001-of-00003.safetensors\"",
             "\"t2\": \"model-00003-of-00003.safetensors\", \"t2\": \"model-00001-of-00003.safetensors\""));
-        e = Assert.ThrowsExactly<CheckpointFormatException>(() => ShardedSafetensorsReader.Open(index));
+        e = Assert.ThrowsExactly<CheckpointFormatException>(() => ShardedCheckpointReader.Open(index));
         StringAssert.Contains(e.Message, "'t2': is mapped twice in the weight_map (the second time to 'model-00001-of-00003.safetensors')");
     }
 

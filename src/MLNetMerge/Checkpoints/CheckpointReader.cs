@@ -15,12 +15,12 @@ internal static class CheckpointReader
     {
         if (Directory.Exists(path))
         {
-            foreach (var name in new[] { "model.safetensors.index.json", "model.safetensors", "pytorch_model.bin" })
+            foreach (var name in new[] { "model.safetensors.index.json", "model.safetensors", "pytorch_model.bin.index.json", "pytorch_model.bin" })
             {
                 string candidate = Path.Combine(path, name);
                 if (File.Exists(candidate)) return Open(candidate, options);
             }
-            throw new CheckpointFormatException(path, null, "directory holds no model.safetensors.index.json, model.safetensors or pytorch_model.bin.");
+            throw new CheckpointFormatException(path, null, "directory holds no model.safetensors.index.json, model.safetensors, pytorch_model.bin.index.json or pytorch_model.bin.");
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
         // Before any open: opening a named pipe blocks until something writes to it, and a device has no length.
@@ -28,9 +28,8 @@ internal static class CheckpointReader
             throw new CheckpointFormatException(path, null, "is empty (0 bytes), or not a regular file (a named pipe or a device); a checkpoint is a file of tensors.");
         string lower = path.ToLowerInvariant();
         if (Onnx.OnnxFormat.IsOnnxPath(path)) return Onnx.Import.ImportedOnnxCheckpoints.Open(path);
-        if (lower.EndsWith(".index.json", StringComparison.Ordinal)) return ShardedSafetensorsReader.Open(path, options);
-        if (lower.EndsWith(".bin", StringComparison.Ordinal) || lower.EndsWith(".pt", StringComparison.Ordinal) || lower.EndsWith(".pth", StringComparison.Ordinal))
-            return OpenPyTorch(path);
+        if (lower.EndsWith(".index.json", StringComparison.Ordinal)) return ShardedCheckpointReader.Open(path, options);
+        if (PyTorch.PyTorchCheckpointReader.IsPyTorchPath(path)) return OpenPyTorch(path);
         return SafetensorsReader.Open(path, options);
     }
 

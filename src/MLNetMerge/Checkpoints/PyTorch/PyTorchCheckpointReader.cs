@@ -45,6 +45,10 @@ internal sealed class PyTorchCheckpointReader : ICheckpointReader
     /// <summary>The checkpoint's scalar entries (strings, integers, floats, bools), flattened like tensor names, e.g. <c>epoch</c>.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <summary>Whether <paramref name="path"/> names a PyTorch checkpoint by its ending (<c>.bin</c>, <c>.pt</c>, <c>.pth</c>).</summary>
+    public static bool IsPyTorchPath(string path) =>
+        path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Opens a <c>torch.save</c> checkpoint, reads its directory and pickle, and checks every tensor against its storage.</summary>
     /// <param name="path">The <c>.bin</c> / <c>.pt</c> / <c>.pth</c> file.</param>
     /// <exception cref="CheckpointFormatException">Not a torch.save file, a damaged or truncated zip, a compressed or encrypted entry, a forbidden global or opcode in the pickle, big-endian data, or a tensor outside its storage.</exception>

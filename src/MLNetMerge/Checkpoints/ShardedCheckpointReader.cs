@@ -3,22 +3,23 @@ using System.Text.Json;
 namespace MLNetMerge.Checkpoints;
 
 /// <summary>
-/// Reads a sharded safetensors checkpoint through its <c>model.safetensors.index.json</c>
+/// Reads a sharded checkpoint through its index — <c>model.safetensors.index.json</c> over safetensors shards, or
+/// <c>pytorch_model.bin.index.json</c> over PyTorch ones, in the same layout
 /// (<c>{"metadata": {...}, "weight_map": {tensor: shard file}}</c>). Each shard is validated on open, and the index
 /// must agree with the shards: every mapped tensor present in its shard, no tensor in two shards.
 /// </summary>
-internal sealed class ShardedSafetensorsReader : ICheckpointReader
+internal sealed class ShardedCheckpointReader : ICheckpointReader
 {
-    private readonly List<SafetensorsReader> _shards = new();
-    private readonly Dictionary<string, (TensorInfo Info, SafetensorsReader Shard)> _byName = new(StringComparer.Ordinal);
+    private readonly List<ICheckpointReader> _shards = new();
+    private readonly Dictionary<string, (TensorInfo Info, ICheckpointReader Shard)> _byName = new(StringComparer.Ordinal);
     private readonly List<TensorInfo> _tensors = new();
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
 
     /// <summary>Opens the index file (or a directory containing <c>model.safetensors.index.json</c>).</summary>
-    public static ShardedSafetensorsReader Open(string indexPath, SafetensorsReaderOptions? options = null)
+    public static ShardedCheckpointReader Open(string indexPath, SafetensorsReaderOptions? options = null)
     {
         if (Directory.Exists(indexPath)) indexPath = System.IO.Path.Combine(indexPath, "model.safetensors.index.json");
-        var reader = new ShardedSafetensorsReader(indexPath);
+        var reader = new ShardedCheckpointReader(indexPath);
         try
         {
             reader.Load(options);
@@ -31,7 +32,7 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
         }
     }
 
-    private ShardedSafetensorsReader(string path) => Path = path;
+    private ShardedCheckpointReader(string path) => Path = path;
 
     private void Load(SafetensorsReaderOptions? options)
     {
@@ -57,7 +58,7 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
             if (doc.RootElement.TryGetProperty("metadata", out var meta) && meta.ValueKind == JsonValueKind.Object)
                 foreach (var m in meta.EnumerateObject())
                     _metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
-            var shardByFile = new Dictionary<string, SafetensorsReader>(StringComparer.Ordinal);
+            var shardByFile = new Dictionary<string, ICheckpointReader>(StringComparer.Ordinal);
             foreach (var entry in map.EnumerateObject())
             {
                 if (entry.Value.ValueKind != JsonValueKind.String)
@@ -73,7 +74,7 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
                     string shardPath = System.IO.Path.Combine(dir, file);
                     if (!File.Exists(shardPath))
                         throw new CheckpointFormatException(Path, entry.Name, $"shard '{file}' does not exist.");
-                    shard = SafetensorsReader.Open(shardPath, options);
+                    shard = PyTorch.PyTorchCheckpointReader.IsPyTorchPath(shardPath) ? PyTorch.PyTorchCheckpointReader.Open(shardPath) : SafetensorsReader.Open(shardPath, options);
                     shardByFile[file] = shard;
                     _shards.Add(shard);
                 }
@@ -112,7 +113,7 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
     public void ReadFloat32(TensorInfo tensor, Span<float> destination) => ShardOf(tensor).ReadFloat32(tensor, destination);
 
     /// <inheritdoc />
-    public bool SupportsRangeReads => true;
+    public bool SupportsRangeReads => _shards.All(s => s.SupportsRangeReads);
 
     /// <inheritdoc />
     public void ReadFloat32(TensorInfo tensor, long start, Span<float> destination) => ShardOf(tensor).ReadFloat32(tensor, start, destination);
@@ -123,7 +124,7 @@ internal sealed class ShardedSafetensorsReader : ICheckpointReader
     /// <inheritdoc />
     public void ReadRaw(TensorInfo tensor, Span<byte> destination) => ShardOf(tensor).ReadRaw(tensor, destination);
 
-    private SafetensorsReader ShardOf(TensorInfo tensor) =>
+    private ICheckpointReader ShardOf(TensorInfo tensor) =>
         _byName.TryGetValue(tensor.Name, out var e) ? e.Shard : throw new ArgumentException($"tensor '{tensor.Name}' is not in {Path}.");
 
     /// <inheritdoc />

@@ -34,7 +34,7 @@ internal static class RunCommand
             // The page is rendered beside report.json after the run: refuse a foreign report.html before running.
             string reportJson = RecipeInputs.ReportPath(recipe, options.Report ?? EvaluateSection.Read(recipe).Report,
                 steps.HasFlag(RecipeSteps.Save) ? options.Output ?? recipe.Output : null);
-            HtmlReport.CheckOwn(Path.Combine(Path.GetDirectoryName(reportJson)!, "report.html"));
+            HtmlReport.CheckOwn(HtmlReport.PagePath(reportJson));
         }
         var result = ConsoleProgress.Run(steps == RecipeSteps.All ? "run" : recipe.Method, progress => RecipeRunner.Run(recipe, new RecipeRunOptions
         {

@@ -13,7 +13,7 @@ namespace MLNetMerge.Cli.Reports;
 /// </summary>
 internal static class HtmlReport
 {
-    /// <summary>Reads <paramref name="reportJsonPath"/> and writes <c>report.html</c> in the same folder (UTF-8, atomically).</summary>
+    /// <summary>Reads <paramref name="reportJsonPath"/> and writes its page beside it (<see cref="PagePath"/>; UTF-8, atomically).</summary>
     /// <returns>The path of the HTML file.</returns>
     /// <exception cref="FileNotFoundException">The JSON file does not exist.</exception>
     /// <exception cref="RecipeException">The file is missing, not JSON, or not a report of this schema and version.</exception>
@@ -30,11 +30,10 @@ internal static class HtmlReport
         catch (JsonException e) { throw new RecipeException(full, "is not valid JSON: " + e.Message, e); }
         using var _ = doc;
         var entries = RunReport.Entries(doc, full);
-        string folder = Path.GetDirectoryName(full)!;
         // Titled by what it reports (its families), not by where it lies: the same report.json renders the same page anywhere.
         var families = entries.Select(e => e.TryGetProperty("family", out var f) ? f.GetString() : null).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         string html = HtmlReportRenderer.Render(entries, families.Count == 0 ? "MLNetMerge report" : $"MLNetMerge report — {string.Join(", ", families)}");
-        string target = Path.Combine(folder, "report.html");
+        string target = PagePath(full);
         CheckOwn(target);
         AtomicFile.Write(target, s => s.Write(new UTF8Encoding(false).GetBytes(html))); // a temp of its own, never a fixed name a user's file may hold
         MLNetMerge.Checkpoints.OutputContents.NoteWritten(target);
@@ -42,11 +41,15 @@ internal static class HtmlReport
         return target;
     }
 
+    /// <summary>The page of a report: the JSON file's name with <c>.html</c> (<c>report.json</c> → <c>report.html</c>; two
+    /// reports in one folder under other names keep a page each).</summary>
+    public static string PagePath(string reportJsonPath) => Path.ChangeExtension(Path.GetFullPath(reportJsonPath), ".html");
+
     /// <summary>Refuses to replace a <c>report.html</c> that MLNetMerge did not render (its page title says who did).</summary>
     /// <exception cref="UnsafeOverwriteException">The file exists and is not an MLNetMerge report page.</exception>
     public static void CheckOwn(string html)
     {
-        if (Directory.Exists(html)) throw new UnsafeOverwriteException(html, "is a folder; the report page is written as report.html beside report.json.");
+        if (Directory.Exists(html)) throw new UnsafeOverwriteException(html, "is a folder; the report page is written beside its JSON file, under the same name with .html.");
         if (!File.Exists(html)) return;
         using var reader = new StreamReader(html);
         var head = new char[4096];

@@ -220,6 +220,11 @@ public sealed class HtmlReportRendererTests
             Assert.IsTrue(File.ReadAllText(html).Contains("Family: vision", StringComparison.Ordinal));
             Assert.ThrowsExactly<RecipeException>(() => HtmlReport.Write(Path.Combine(dir, "missing.json")));
             // A JSON file that is not a report (the old list layout, anything else) is refused with one line, not rendered empty.
+            // Two reports of other names in one folder keep a page each (one report.html was shared; a command-line trial).
+            string other = Path.Combine(dir, "r1.json");
+            File.Copy(json, other);
+            Assert.AreEqual(Path.Combine(dir, "r1.html"), HtmlReport.Write(other));
+            Assert.IsTrue(File.Exists(Path.Combine(dir, "report.html")));
             File.WriteAllText(json, JsonSerializer.Serialize(new[] { Entry("vision", "cart", true) }));
             StringAssert.Contains(Assert.ThrowsExactly<RecipeException>(() => HtmlReport.Write(json)).Message, "is not an MLNetMerge report");
             File.WriteAllText(json, """{ "format": "mlnetmerge.report", "version": 99, "recipes": [] }""");

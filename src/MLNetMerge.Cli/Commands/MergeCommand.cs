@@ -56,7 +56,7 @@ internal static class MergeCommand
                 MaxThreads = r.GetValue(threads), MemoryMap = r.GetValue(mmap), Progress = p, Log = WarningsOnly, CancellationToken = Interrupts.Token,
             }));
             var summary = result.Summary;
-            Console.WriteLine($"merged {summary.TaskNames.Count} models with {summary.Method.Name} in {sw.Elapsed.TotalSeconds:F2} s → {result.Output}");
+            Console.WriteLine($"merged {summary.TaskNames.Count} model{(summary.TaskNames.Count == 1 ? "" : "s")} with {summary.Method.Name} in {sw.Elapsed.TotalSeconds:F2} s → {result.Output}");
             foreach (var (k, v) in summary.Notes.Where(n => !n.Key.StartsWith(MLNetMerge.Merging.MergeSummary.WarningPrefix, StringComparison.Ordinal)).OrderBy(k => k.Key, StringComparer.Ordinal))
                 Console.WriteLine($"  {k}: {v}");
             return 0;

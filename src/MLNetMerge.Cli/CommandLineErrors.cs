@@ -16,6 +16,12 @@ internal static class CommandLineErrors
     {
         string command = CommandPath(parsed.CommandResult);
         string hint = $" (see 'mlnetmerge {command}{(command.Length > 0 ? " " : "")}--help')";
+        // An option whose value is missing takes the next option as its value (`--dtype -o out` read '-o' as the dtype);
+        // first, as the words it leaves behind are parse errors of their own ('Unrecognized … out').
+        var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (var child in parsed.CommandResult.Children)
+            if (child is OptionResult option && option.Tokens.FirstOrDefault(t => names.Contains(t.Value)) is { } swallowed)
+                return $"option '{option.Option.Name}' has no value: the word after it, '{swallowed.Value}', is an option" + hint;
         // An unknown option followed by a value was reported as the value ('Unrecognized … base.safetensors'): name the option.
         if (parsed.UnmatchedTokens.FirstOrDefault(t => t.Length > 1 && t[0] == '-' && !File.Exists(t) && !Directory.Exists(t)) is { } unknown)
             return $"unknown option '{unknown}' for '{(command.Length > 0 ? command : "mlnetmerge")}'" + hint;
@@ -32,11 +38,6 @@ internal static class CommandLineErrors
             if (child is ArgumentResult { Tokens.Count: > 0 } blank && blank.Tokens.Any(t => t.Value.Length == 0))
                 return $"argument '{blank.Argument.Name}' is empty" + hint;
         }
-        // An option whose value is missing takes the next option as its value (`--dtype -o out` read '-o' as the dtype).
-        var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
-        foreach (var child in parsed.CommandResult.Children)
-            if (child is OptionResult option && option.Tokens.FirstOrDefault(t => names.Contains(t.Value)) is { } swallowed)
-                return $"option '{option.Option.Name}' has no value: the word after it, '{swallowed.Value}', is an option" + hint;
         foreach (var child in parsed.CommandResult.Children)
         {
             if (child is not ArgumentResult argument) continue;

@@ -39,6 +39,8 @@ internal static class MergeCommand
             if (path is not null && recipeFlags.Count > 0)
                 throw new RecipeException(path, $"{string.Join(", ", recipeFlags.Select(o => o.Name))} build a recipe from flags and apply only without RECIPE.yaml; set them in the recipe instead.");
             var asked = r.GetValue(materialize) ?? [];
+            if (r.GetResult(materialize) is { Implicit: false } && asked.Length == 0)
+                throw new RecipeException(null, "--materialize: no model named; give model names (or all).");
             if (asked.Any(m => m.Split(',').Any(string.IsNullOrWhiteSpace)))
                 throw new RecipeException(null, "--materialize: an empty model name; give model names (or all).");
             if (asked.Contains("all") && asked.Length > 1)

@@ -3,13 +3,13 @@ using MLNetMerge.Cli.Reports;
 
 namespace MLNetMerge.Cli.Commands;
 
-/// <summary><c>mlnetmerge report REPORT.json</c>: re-renders <c>report.html</c> beside a saved <c>report.json</c> (no model needed).</summary>
+/// <summary><c>mlnetmerge report REPORT.json</c>: re-renders a saved report's page beside it, under its name with <c>.html</c> (no model needed).</summary>
 internal static class ReportCommand
 {
     public static Command Create()
     {
-        var reportArg = new Argument<string>("report") { Description = "A report.json written by evaluate, demo or align." };
-        var cmd = new Command("report", "Re-render report.html (tables, charts, diagnostics, t-SNE) beside a saved report.json.");
+        var reportArg = new Argument<string>("report") { Description = "A report.json written by evaluate, align, run or demo (or the folder holding it)." };
+        var cmd = new Command("report", "Re-render a saved report's page (tables, charts, diagnostics, t-SNE) beside it: report.json gives report.html.");
         cmd.Arguments.Add(reportArg);
         cmd.SetAction(r =>
         {

@@ -81,12 +81,14 @@ internal sealed class ModelFamily : IDisposable
     }
 
     /// <summary>Whether the family's files describe an encoder the engine runs (a merge alone never needs one).</summary>
+    /// <exception cref="MergeException">The files name an encoder but one of them is malformed (a config.json value, a
+    /// settings file): not "no encoder", which would drop the config from a merge without a word.</exception>
     internal bool HasArchitecture
     {
         get
         {
             try { _ = Architecture; return true; }
-            catch (MergeException) { return false; }
+            catch (NoEncoderException) { return false; }
         }
     }
 

@@ -63,6 +63,32 @@ public sealed class DamagedSideFilesTests
     }
 
     [TestMethod]
+    public void AMergeRefusesAMalformedConfig_AndMergesWithoutOneItDoesNotRun()
+    {
+        // A malformed config.json or settings file beside the base made the merge succeed without writing config.json
+        // (found by a docs walkthrough); a config of a model the engine does not run is merged past, as before.
+        foreach (string f in new[] { "base.safetensors", "fashion.safetensors" }) File.Copy(Path.Combine(ZooPaths.Vision, f), Path.Combine(_dir, f));
+        string Merge(string output)
+        {
+            RecipeRunner.Merge(MergeRecipe.Parse(
+                $"method: task_arithmetic\nbase: base.safetensors\nmodels:\n  - {{ name: fashion, path: fashion.safetensors }}\noutput: \"{output}\"\n",
+                Path.Combine(_dir, "r.yaml"), _dir));
+            return output;
+        }
+        Config(c => c["hidden_size"] = "64");
+        var e = Assert.ThrowsExactly<MergeException>(() => Merge(Path.Combine(_dir, "bad")));
+        Assert.AreEqual(Path.Combine(_dir, "config.json"), e.File);
+        Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "bad")));
+        Config(c => c["hidden_size"] = 64);
+        File.WriteAllText(Path.Combine(_dir, "preprocessor_config.json"), "{\"image_mean\": [0.5], \"image_std\": \"x\"}");
+        StringAssert.Contains(Assert.ThrowsExactly<MergeException>(() => Merge(Path.Combine(_dir, "bad2"))).Message, "preprocessor_config.json");
+        File.Delete(Path.Combine(_dir, "preprocessor_config.json"));
+        Assert.IsTrue(File.Exists(Path.Combine(Merge(Path.Combine(_dir, "good")), "config.json")));
+        Config(c => c["model_type"] = "llama");
+        Assert.IsFalse(File.Exists(Path.Combine(Merge(Path.Combine(_dir, "other")), "config.json")));
+    }
+
+    [TestMethod]
     public void WeightsWithMoreBlocksThanTheConfigAreRefused()
     {
         // num_hidden_layers 2 of a 4-block checkpoint ran two blocks and ignored the rest (embeddings off by up to 3.4).

@@ -230,6 +230,11 @@ public sealed class SafeByDefaultCliTests
         string line = AssertOneLine(Run("merge", "--method", "ties", "--base", Path.Combine(Vision, "base.safetensors"),
             "--model", "a=" + Path.Combine(Vision, "fashion.safetensors"), "--dtype", "-o", Path.Combine(_dir, "q")));
         StringAssert.Contains(line, "option '--dtype' has no value: the word after it, '-o', is an option");
+        // With a recipe first too (the words left behind were reported instead: 'Unrecognized … q'), and --materialize.
+        StringAssert.Contains(AssertOneLine(Run("merge", Path.Combine(Vision, "recipes", "ties.yaml"), "--dtype", "-o", Path.Combine(_dir, "q"))),
+            "option '--dtype' has no value");
+        StringAssert.Contains(AssertOneLine(Run("merge", Path.Combine(Vision, "recipes", "ties.yaml"), "--materialize", "-o", Path.Combine(_dir, "q"))),
+            "--materialize: no model named");
         Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "q")));
     }
 

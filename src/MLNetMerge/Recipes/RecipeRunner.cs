@@ -154,7 +154,9 @@ internal static class RecipeRunner
         var stamps = InputStamps.Take(recipe.Models.Select(m => m.Path).Prepend(recipe.Base));
         using var outputDir = output is null ? null : AtomicDirectory.Begin(output, options.Overwrite, inputs, log);
         using var sink = outputDir is null ? null
-            : new DirectoryMergeSink(outputDir.TempPath, ModelMetadata(family, finalParameters, resolved), recipe.MaxShardBytes ?? long.MaxValue);
+            // The recipe the metadata records is the one saved as recipe.yaml (materialize from the command line included),
+            // so that running the saved recipe writes the same bytes.
+            : new DirectoryMergeSink(outputDir.TempPath, ModelMetadata(family, finalParameters, resolved with { Materialize = materialize }), recipe.MaxShardBytes ?? long.MaxValue);
         bool inMemory = needTasks || export is not null;
         log($"merge: {method.Name} over {family.Tasks.Count} models{(output is null ? "" : " → " + output)}");
         MergedModel? merged = null;

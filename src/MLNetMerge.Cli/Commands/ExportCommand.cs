@@ -35,6 +35,12 @@ internal static class ExportCommand
             var (model, stages) = OutputFormat.LoadPipeline(mergedDir);
             var stage = PickStage(stages, r.GetValue(stageOption), Path.Combine(mergedDir, "manifest.json"));
             object? architecture = r.GetValue(config) is { } configPath ? ModelConfigFile.Load(configPath).Item2 : null;
+            // A config for another encoder than the merge's weights: named here, with the file, not as a tensor missing from
+            // the model being exported.
+            if (r.GetValue(config) is { } given)
+                MLNetMerge.Encoders.ModelArchitecture.Load(mergedDir, name => model.Tensors.ContainsKey(name), Path.GetFullPath(given));
+            if (baseGiven is not null && !r.GetValue(singleFile))
+                Console.Error.WriteLine($"warning: --base {baseGiven}: read only by --single-file (EMR's single file); the other exports take the merged weights alone.");
             if (architecture is null && model.Architecture is null)
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(mergedDir, "manifest.json"), "the merge output carries no config.json; pass --config config.json (the encoder's Hugging Face config).");
             string? baseFile = baseGiven ?? Recipes.OutputFormat.RecordedBase(mergedDir);

@@ -224,6 +224,20 @@ public sealed class SafeByDefaultCliTests
     }
 
     [TestMethod]
+    public void ExportWithTheConfigOfAnotherEncoder_NamesTheConfig()
+    {
+        // It failed as "tensor 'embeddings.word_embeddings.weight': is missing from the model being exported" (a command-line trial).
+        string merged = Path.Combine(_dir, "merged-vit");
+        var (code, _, err) = Run("merge", "--method", "task_arithmetic", "--base", Path.Combine(Vision, "base.safetensors"),
+            "--model", "fashion=" + Path.Combine(Vision, "fashion.safetensors"), "-o", merged);
+        Assert.AreEqual(0, code, err);
+        string textConfig = Path.Combine(ZooPaths.Text, "config.json");
+        string line = AssertOneLine(Run("export", merged, "--config", textConfig, "-o", Path.Combine(_dir, "onnx-x")));
+        StringAssert.Contains(line, $"the bert encoder of {textConfig} needs it");
+        Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "onnx-x")));
+    }
+
+    [TestMethod]
     public void AnOptionWithoutItsValue_IsNamed()
     {
         // '-o' was read as the dtype and the output path as a recipe (found by a number-format trial).

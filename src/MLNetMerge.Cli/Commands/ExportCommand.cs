@@ -39,8 +39,6 @@ internal static class ExportCommand
             // the model being exported.
             if (r.GetValue(config) is { } given)
                 MLNetMerge.Encoders.ModelArchitecture.Load(mergedDir, name => model.Tensors.ContainsKey(name), Path.GetFullPath(given));
-            if (baseGiven is not null && !r.GetValue(singleFile))
-                Console.Error.WriteLine($"warning: --base {baseGiven}: read only by --single-file (EMR's single file); the other exports take the merged weights alone.");
             if (architecture is null && model.Architecture is null)
                 throw new MLNetMerge.Errors.RecipeException(Path.Combine(mergedDir, "manifest.json"), "the merge output carries no config.json; pass --config config.json (the encoder's Hugging Face config).");
             string? baseFile = baseGiven ?? Recipes.OutputFormat.RecordedBase(mergedDir);

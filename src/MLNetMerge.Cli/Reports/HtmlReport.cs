@@ -43,7 +43,12 @@ internal static class HtmlReport
 
     /// <summary>The page of a report: the JSON file's name with <c>.html</c> (<c>report.json</c> → <c>report.html</c>; two
     /// reports in one folder under other names keep a page each).</summary>
-    public static string PagePath(string reportJsonPath) => Path.ChangeExtension(Path.GetFullPath(reportJsonPath), ".html");
+    public static string PagePath(string reportJsonPath)
+    {
+        string full = Path.GetFullPath(reportJsonPath);
+        // Only a .json ending is replaced: 'report.bak' gets 'report.bak.html', not report.json's page.
+        return full.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? full[..^".json".Length] + ".html" : full + ".html";
+    }
 
     /// <summary>Refuses to replace a <c>report.html</c> that MLNetMerge did not render (its page title says who did).</summary>
     /// <exception cref="UnsafeOverwriteException">The file exists and is not an MLNetMerge report page.</exception>

@@ -42,7 +42,7 @@ internal sealed class ShardedCheckpointReader : ICheckpointReader
         {
             var bytes = File.ReadAllBytes(Path);
             // The reader accepts invalid UTF-8 inside strings and fails only when a name is read.
-            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new CheckpointFormatException(Path, null, "index is not valid UTF-8 text; a safetensors index is UTF-8 JSON.");
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new CheckpointFormatException(Path, null, "index is not valid UTF-8 text; a checkpoint index is UTF-8 JSON.");
             doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)

@@ -156,10 +156,6 @@ internal sealed class ModelArchitecture
         {
             throw new MergeException(configPath, null, e.Message, e);
         }
-        catch (NoEncoderException e) when (e.File is null)
-        {
-            throw new NoEncoderException(configPath, e.Tensor, e.Message, e);
-        }
     }
 
     private static Func<string, bool> Has(ICheckpointReader reader) => name => reader.TryGetTensor(name, out _);
@@ -178,7 +174,7 @@ internal sealed class ModelArchitecture
             "bert" => ArchitectureKind.Bert,
             "roberta" or "xlm-roberta" => ArchitectureKind.Roberta,
             "" => throw new ArgumentException("config.json has no model_type."),
-            _ => throw new NoEncoderException(null, null, $"config.json model_type '{type}' is not supported; expected vit, clip, clip_vision_model, bert, roberta, xlm-roberta or mlp."),
+            _ => throw new ArgumentException($"config.json model_type '{type}' is not supported; expected vit, clip, clip_vision_model, bert, roberta, xlm-roberta or mlp."),
         };
     }
 
@@ -212,7 +208,7 @@ internal sealed class ModelArchitecture
         var probe = new ModelArchitecture(kind, config, configPath, "", text).CreateEncoder();
         string first = probe.Parameters.Layout.Entries[0].Name;
         string prefix = Prefixes.FirstOrDefault(p => has(p + first))
-            ?? throw new NoEncoderException(weights, first,
+            ?? throw new MergeException(weights, first,
                 $"is missing; the {Name(kind)} encoder{(configPath is null ? "" : " of " + configPath)} needs it (looked with no prefix and with {string.Join(", ", Prefixes.Skip(1))}).");
         // Optional parts exist exactly when the weights hold them (as Hugging Face's loaders decide): the text and ViT
         // poolers, CLIP's and OpenCLIP's visual projections.

@@ -81,16 +81,22 @@ internal sealed class ModelFamily : IDisposable
     }
 
     /// <summary>Whether the family's files describe an encoder the engine runs (a merge alone never needs one).</summary>
-    /// <exception cref="MergeException">The files name an encoder but one of them is malformed (a config.json value, a
-    /// settings file): not "no encoder", which would drop the config from a merge without a word.</exception>
-    internal bool HasArchitecture
+    internal bool HasArchitecture => ArchitectureProblem is null && !_noConfig;
+
+    /// <summary>Why the family's config describes no encoder the engine runs — another <c>model_type</c>, a feature it
+    /// does not run, a malformed file — or null when it does, or when there is no config at all (a merge of bare
+    /// checkpoints). A merge passes over it, but says so: its output then carries no <c>config.json</c>.</summary>
+    internal string? ArchitectureProblem
     {
         get
         {
-            try { _ = Architecture; return true; }
-            catch (NoEncoderException) { return false; }
+            try { _ = Architecture; return null; }
+            catch (NoEncoderException) { _noConfig = true; return null; }
+            catch (MergeException e) { return e.Message; }
         }
     }
+
+    private bool _noConfig;
 
     /// <summary>The family's one encoder session (built on first use; its embedding cache lives as long as the family).</summary>
     /// <exception cref="MergeException">The family has no architecture the engine runs.</exception>

@@ -50,6 +50,8 @@ internal static class RecipeRunner
             : $"warning: {recipe.Source}: this command does not run {string.Join(", ", skipped)}; the merge uses the recipe's parameters{(recipe.Sections.ContainsKey("sweep") && !steps.HasFlag(RecipeSteps.Sweep) ? " and the method's defaults, not a swept choice" : "")} (mlnetmerge run does every section).";
     }
 
+    private static string ExitLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.');
+
     /// <summary>Reads every section of <paramref name="recipe"/> and its <c>materialize</c> list, so that a malformed one
     /// is an error whichever command runs the recipe (merge and diagnose skip sections, but not their mistakes).</summary>
     /// <exception cref="RecipeException">A malformed section.</exception>
@@ -122,6 +124,10 @@ internal static class RecipeRunner
         RecipeInputs.CheckOutputs(recipe, inputs, output, export?.Onnx, reportPath, options.Overwrite);
 
         using var family = recipe.OpenFamily(new ModelFamilyOptions { Reader = new SafetensorsReaderOptions { MemoryMap = options.MemoryMap } });
+        // A config beside the base that describes no encoder the engine runs is passed over, but not in silence: the
+        // output then carries no config.json (a malformed one was dropped without a word).
+        if (family.ArchitectureProblem is { } problem)
+            log($"warning: {ExitLine(problem)} — the merge runs without the encoder, and its output carries no config.json.");
         var suite = needTasks ? TaskSuite.Load(evaluation.Zoo ?? defaultZoo, family, recipe.Source) : null;
         if (suite is not null && evaluate) RecipeInputs.CheckShots(evaluation, suite, recipe.Source);
         var exec = new MergeExecutionOptions

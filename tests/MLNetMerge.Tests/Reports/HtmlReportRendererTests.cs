@@ -225,6 +225,9 @@ public sealed class HtmlReportRendererTests
             File.Copy(json, other);
             Assert.AreEqual(Path.Combine(dir, "r1.html"), HtmlReport.Write(other));
             Assert.IsTrue(File.Exists(Path.Combine(dir, "report.html")));
+            // Only a .json ending is replaced: report.bak does not take report.json's page.
+            Assert.AreEqual(Path.Combine(dir, "report.bak.html"), HtmlReport.PagePath(Path.Combine(dir, "report.bak")));
+            Assert.AreEqual(Path.Combine(dir, "R3.html"), HtmlReport.PagePath(Path.Combine(dir, "R3.JSON")));
             File.WriteAllText(json, JsonSerializer.Serialize(new[] { Entry("vision", "cart", true) }));
             StringAssert.Contains(Assert.ThrowsExactly<RecipeException>(() => HtmlReport.Write(json)).Message, "is not an MLNetMerge report");
             File.WriteAllText(json, """{ "format": "mlnetmerge.report", "version": 99, "recipes": [] }""");

@@ -127,7 +127,7 @@ internal static class RecipeRunner
         // A config beside the base that describes no encoder the engine runs is passed over, but not in silence: the
         // output then carries no config.json (a malformed one was dropped without a word).
         if (family.ArchitectureProblem is { } problem)
-            log($"warning: {ExitLine(problem)} — the merge runs without the encoder, and its output carries no config.json.");
+            log($"warning: {ExitLine(problem)} — the merge runs without the encoder; its output gets the base's config.json as it is.");
         var suite = needTasks ? TaskSuite.Load(evaluation.Zoo ?? defaultZoo, family, recipe.Source) : null;
         if (suite is not null && evaluate) RecipeInputs.CheckShots(evaluation, suite, recipe.Source);
         var exec = new MergeExecutionOptions
@@ -184,7 +184,11 @@ internal static class RecipeRunner
         // 4. save: the stages' state and the files that describe the output, then the rename.
         if (outputDir is not null)
         {
-            var modelFiles = OutputWriter.CopyModelFiles(family.HasArchitecture ? family.Architecture : null, outputDir);
+            // An encoder the engine runs brings its config and settings files; a config it cannot run (another model_type,
+            // warned about above) is copied as it is, as mergekit copies the base's.
+            var modelFiles = family.HasArchitecture ? OutputWriter.CopyModelFiles(family.Architecture, outputDir)
+                : !onnx && family.ArchitectureProblem is not null && ModelArchitecture.ConfigBeside(recipe.Base) is { } foreignConfig
+                    ? OutputWriter.CopyFile(foreignConfig, outputDir, "config.json") : [];
             OutputWriter.WriteStages(aligned, outputDir);
             var onnxFiles = onnx ? OnnxRecipes.WriteOnnxOutputs(recipe, outputDir.TempPath, new Checkpoints.Onnx.OnnxWriteOptions()) : [];
             if (export is { MLNet: not MLNetZipLayout.None })

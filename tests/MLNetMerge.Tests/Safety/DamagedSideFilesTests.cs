@@ -67,7 +67,8 @@ public sealed class DamagedSideFilesTests
     {
         // A malformed config.json or settings file beside the base made the merge succeed without writing config.json and
         // without a word (found by a docs walkthrough). It still merges — the tensors need no encoder, and stopping
-        // refused configs of models the engine does not run (silu, max pooling, no model_type: a late re-check) — but warns.
+        // refused configs of models the engine does not run (silu, max pooling, no model_type: a late re-check) — but warns,
+        // and carries the base's config over as it is.
         foreach (string f in new[] { "base.safetensors", "fashion.safetensors" }) File.Copy(Path.Combine(ZooPaths.Vision, f), Path.Combine(_dir, f));
         (string Output, List<string> Log) Merge(string name)
         {
@@ -79,14 +80,16 @@ public sealed class DamagedSideFilesTests
             return (output, log);
         }
         var (bare, quiet) = Merge("bare");
+        Assert.IsFalse(File.Exists(Path.Combine(bare, "config.json")));
         Assert.IsFalse(quiet.Any(l => l.StartsWith("warning:", StringComparison.Ordinal)), "no config at all: a merge of bare checkpoints, nothing to say");
         Config(c => c["hidden_size"] = "64");
         var (bad, log) = Merge("bad");
-        Assert.IsFalse(File.Exists(Path.Combine(bad, "config.json")));
+        // The base's config goes into the output as it is (mergekit's habit); it was left out.
+        Assert.AreEqual(File.ReadAllText(Path.Combine(_dir, "config.json")), File.ReadAllText(Path.Combine(bad, "config.json")));
         var warning = log.Single(l => l.StartsWith("warning:", StringComparison.Ordinal));
         StringAssert.Contains(warning, Path.Combine(_dir, "config.json"));
         StringAssert.Contains(warning, "'hidden_size' is the string \"64\"");
-        StringAssert.Contains(warning, "its output carries no config.json");
+        StringAssert.Contains(warning, "its output gets the base's config.json as it is");
         Config(c => { c["hidden_size"] = 64; c["hidden_act"] = "silu"; });
         StringAssert.Contains(Merge("silu").Log.Single(l => l.StartsWith("warning:", StringComparison.Ordinal)), "'hidden_act' is 'silu'");
         Config(c => c["model_type"] = "llama");

@@ -64,6 +64,14 @@ internal static class OutputWriter
         return architecture.ModelFiles;
     }
 
+    /// <summary>Copies <paramref name="source"/> into the output as <paramref name="name"/>; returns the name.</summary>
+    public static IReadOnlyList<string> CopyFile(string source, AtomicDirectory dir, string name)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        File.Copy(source, dir.PathOf(name), overwrite: true);
+        return [name];
+    }
+
     /// <summary>Writes every stage's <see cref="AlignedModel.State"/> into <see cref="OutputFormat.StagesFile"/> (nothing when
     /// no stage has state).</summary>
     /// <exception cref="ArgumentException">A state tensor's shape does not match its values.</exception>

@@ -22,12 +22,15 @@ internal static class CommandLineErrors
         foreach (var child in parsed.CommandResult.Children)
             if (child is OptionResult option && option.Tokens.FirstOrDefault(t => names.Contains(t.Value)) is { } swallowed)
                 return $"option '{option.Option.Name}' has no value: the word after it, '{swallowed.Value}', is an option" + hint;
+        // A negative number left over is a value split from its option ('--param scale -0.5'), not an unknown option.
+        if (parsed.UnmatchedTokens.FirstOrDefault(t => t.Length > 1 && t[0] == '-' && double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)) is { } number)
+            return $"'{number}' is a value without its option: give NAME=VALUE as one word (--param scale={number})" + hint;
         // An unknown option followed by a value was reported as the value ('Unrecognized … base.safetensors'): name the option.
         if (parsed.UnmatchedTokens.FirstOrDefault(t => t.Length > 1 && t[0] == '-' && !File.Exists(t) && !Directory.Exists(t)) is { } unknown)
             return $"unknown option '{unknown}' for '{(command.Length > 0 ? command : "mlnetmerge")}'" + hint;
         // ... or taken as the command's argument, the value then reported as unrecognized ('inspect --json FILE').
         if (parsed.Action is ParseErrorAction && ArgumentLikeOption(parsed) is { } taken)
-            return $"unknown option '{taken}' for '{(command.Length > 0 ? command : "mlnetmerge")}'" + hint;
+            return Stray(taken, command) + hint;
         if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)
             return string.Join("; ", parsed.Errors.Select(e => ExitCodes.OneLine(Reword(e.Message)).TrimEnd('.')).Distinct(StringComparer.Ordinal)) + hint;
         // An empty value ('-o ""') failed later as "The value cannot be an empty string. (Parameter 'path')".
@@ -45,11 +48,17 @@ internal static class CommandLineErrors
             {
                 string v = token.Value;
                 if (v.Length > 1 && v[0] == '-' && !File.Exists(v) && !Directory.Exists(v))
-                    return $"unknown option '{v}' for '{(command.Length > 0 ? command : "mlnetmerge")}'" + hint;
+                    return Stray(v, command) + hint;
             }
         }
         return null;
     }
+
+    /// <summary>A word that starts with '-' where no option is: a negative number split from its option, or an unknown option.</summary>
+    private static string Stray(string word, string command) =>
+        double.TryParse(word, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? $"'{word}' is a value without its option: give NAME=VALUE as one word (--param scale={word})"
+            : $"unknown option '{word}' for '{(command.Length > 0 ? command : "mlnetmerge")}'";
 
     /// <summary>A word of the command's arguments that looks like an option and names no file, or null.</summary>
     private static string? ArgumentLikeOption(ParseResult parsed) =>

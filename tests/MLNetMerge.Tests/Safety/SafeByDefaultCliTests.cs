@@ -212,6 +212,9 @@ public sealed class SafeByDefaultCliTests
         StringAssert.Contains(AssertOneLine(Run("demo", "--zoo", Vision, "--family", "text", "-o", Path.Combine(_dir, "demo"))), "--zoo and --family both name the zoo to run");
         StringAssert.Contains(AssertOneLine(Run("merge", "--method", "ties", "--base", model, "--model", "a=" + Path.Combine(Vision, "fashion.safetensors"),
             "--param", "keep", "0.2", "-o", Path.Combine(_dir, "g"))), "'0.2' is not a recipe file");
+        // A negative value split from its option was named as an unknown option '-0.5' (a late re-check).
+        StringAssert.Contains(AssertOneLine(Run("merge", "--method", "ties", "--base", model, "--model", "a=" + Path.Combine(Vision, "fashion.safetensors"),
+            "--param", "scale", "-0.5", "-o", Path.Combine(_dir, "g"))), "'-0.5' is a value without its option: give NAME=VALUE as one word");
         StringAssert.Contains(AssertOneLine(Run("merge", Path.Combine(Vision, "recipes", "ties.yaml"), "--materialize", "fashion,", "-o", Path.Combine(_dir, "m"))),
             "--materialize: an empty model name");
         Assert.IsFalse(Directory.Exists(Path.Combine(_dir, "g")) || Directory.Exists(Path.Combine(_dir, "m")) || Directory.Exists(Path.Combine(_dir, "demo")));

@@ -70,33 +70,38 @@ internal sealed class ModelFamily : IDisposable
     /// <summary>The encoder's <c>config.json</c> given when the family was opened (null: beside the base checkpoint).</summary>
     public string? ConfigPath { get; private set; }
 
-    /// <summary>The family's architecture, read once from its own files (<see cref="ModelArchitecture.Load(ICheckpointReader, string?, Nn.Architectures.ArchitectureKind?, Nn.Layers.ActivationKind)"/>).</summary>
+    /// <summary>The family's architecture, read once from its own files (<see cref="ModelArchitecture.Load(ICheckpointReader, string?, Nn.Architectures.ArchitectureKind?, Nn.Layers.ActivationKind)"/>);
+    /// a failure is kept and thrown again, not read again.</summary>
     /// <exception cref="MergeException">No config.json, an unsupported model, or a base without the encoder's tensors.</exception>
     internal ModelArchitecture Architecture
     {
         get
         {
-            lock (_gate) return _architecture ??= ModelArchitecture.Load(Base, ConfigPath);
+            lock (_gate)
+            {
+                if (_architecture is not null) return _architecture;
+                if (_architectureFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_architectureFailure);
+                try { return _architecture = ModelArchitecture.Load(Base, ConfigPath); }
+                catch (MergeException e) { _architectureFailure = e; throw; }
+            }
         }
     }
 
+    private MergeException? _architectureFailure;
+
     /// <summary>Whether the family's files describe an encoder the engine runs (a merge alone never needs one).</summary>
-    internal bool HasArchitecture => ArchitectureProblem is null && !_noConfig;
+    internal bool HasArchitecture => ArchitectureFailure() is null;
 
     /// <summary>Why the family's config describes no encoder the engine runs — another <c>model_type</c>, a feature it
     /// does not run, a malformed file — or null when it does, or when there is no config at all (a merge of bare
-    /// checkpoints). A merge passes over it, but says so: its output then carries no <c>config.json</c>.</summary>
-    internal string? ArchitectureProblem
-    {
-        get
-        {
-            try { _ = Architecture; return null; }
-            catch (NoEncoderException) { _noConfig = true; return null; }
-            catch (MergeException e) { return e.Message; }
-        }
-    }
+    /// checkpoints). A merge passes over it, but says so.</summary>
+    internal string? ArchitectureProblem => ArchitectureFailure() is { } e and not NoEncoderException ? e.Message : null;
 
-    private bool _noConfig;
+    private MergeException? ArchitectureFailure()
+    {
+        try { _ = Architecture; return null; }
+        catch (MergeException e) { return e; }
+    }
 
     /// <summary>The family's one encoder session (built on first use; its embedding cache lives as long as the family).</summary>
     /// <exception cref="MergeException">The family has no architecture the engine runs.</exception>
